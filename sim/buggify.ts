@@ -1,0 +1,84 @@
+/**
+ * BUGGIFY, with FoundationDB's semantics. Protocol code marks places where the world may be
+ * unkind (a heartbeat dropped, a timeout shortened, an fsync delayed) with a stable site name.
+ * Each site is enabled or not once per run (with `enableProbability`), the first time it is
+ * reached; an enabled site then fires with `fireProbability` each time it is reached. So one seed
+ * explores a few sites hard instead of every site a little, and rarely-reached code gets pushed.
+ *
+ * Each site draws from its own stream named after the site, so whether a site is enabled does
+ * not depend on which other sites were reached first.
+ */
+import type { Rng, RngRoot } from './prng.ts';
+
+export interface BuggifyOptions {
+  /** Master switch (`--no-buggify` turns it off). */
+  enabled: boolean;
+  /** Probability that a site is enabled for the run. FoundationDB uses 0.25. */
+  enableProbability: number;
+  /** Probability that an enabled site fires each time it is reached. FoundationDB uses 0.25. */
+  fireProbability: number;
+}
+
+export const DEFAULT_BUGGIFY: BuggifyOptions = { enabled: true, enableProbability: 0.25, fireProbability: 0.25 };
+
+interface SiteState {
+  enabled: boolean;
+  rng: Rng;
+  reached: number;
+  fired: number;
+}
+
+export interface BuggifyReport {
+  enabled: boolean;
+  /** Sites enabled for this run, sorted. */
+  enabledSites: string[];
+  /** How often each enabled site fired. */
+  fired: Record<string, number>;
+  /** How often each site was reached, enabled or not. */
+  reached: Record<string, number>;
+}
+
+export class Buggify {
+  private sites = new Map<string, SiteState>();
+
+  constructor(
+    private readonly root: RngRoot,
+    readonly options: BuggifyOptions = DEFAULT_BUGGIFY,
+  ) {}
+
+  /** True if this site fires now. Always false when buggify is off. */
+  fire(site: string): boolean {
+    if (!this.options.enabled) return false;
+    let s = this.sites.get(site);
+    if (s === undefined) {
+      const rng = this.root.stream(`buggify/${site}`);
+      s = { enabled: rng.chance(this.options.enableProbability), rng, reached: 0, fired: 0 };
+      this.sites.set(site, s);
+    }
+    s.reached++;
+    if (!s.enabled || !s.rng.chance(this.options.fireProbability)) return false;
+    s.fired++;
+    return true;
+  }
+
+  /** `buggy` when the site fires, else `normal`. */
+  value<T>(site: string, normal: T, buggy: T): T {
+    return this.fire(site) ? buggy : normal;
+  }
+
+  report(): BuggifyReport {
+    const names = [...this.sites.keys()].sort();
+    const fired: Record<string, number> = {};
+    const reached: Record<string, number> = {};
+    const enabledSites: string[] = [];
+    for (const n of names) {
+      const s = this.sites.get(n)!;
+      reached[n] = s.reached;
+      if (s.enabled) {
+        enabledSites.push(n);
+        fired[n] = s.fired;
+      }
+    }
+    return { enabled: this.options.enabled, enabledSites, fired, reached };
+  }
+}

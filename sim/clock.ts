@@ -1,0 +1,46 @@
+/**
+ * A node's local clock, separate from true simulated time. Real clocks are set wrong (offset) and
+ * run at the wrong rate (drift); LWW registers, hybrid logical clocks and leader leases all depend
+ * on how wrong, so nodes read time only through this.
+ *
+ *   local(t) = t + offsetNs + (t - anchorNs) * driftPpm / 1e6
+ *
+ * A node's timers run on its local clock: a timer for d local ns fires after d / (1 + drift)
+ * true ns. A clock never runs backwards: drift is bounded to ±(1e6 - 1) ppm and offset jumps are
+ * not modelled (NTP steps would be a fault of their own).
+ */
+import { assert } from './assert.ts';
+import type { Nanos } from './time.ts';
+
+export interface ClockOptions {
+  /** Local minus true time at the start, in ns. */
+  offsetNs: number;
+  /** Rate error in parts per million: +100 runs 100 µs per second fast. */
+  driftPpm: number;
+}
+
+export const PERFECT_CLOCK: ClockOptions = { offsetNs: 0, driftPpm: 0 };
+
+export class LocalClock {
+  readonly offsetNs: number;
+  readonly driftPpm: number;
+  private readonly anchorNs: Nanos;
+
+  constructor(opts: ClockOptions, anchorNs: Nanos = 0) {
+    assert(Math.abs(opts.driftPpm) < 1e6, `clock drift must be within ±1e6 ppm, got ${opts.driftPpm}`);
+    this.offsetNs = opts.offsetNs;
+    this.driftPpm = opts.driftPpm;
+    this.anchorNs = anchorNs;
+  }
+
+  /** Local time at true time `trueNs`. */
+  localAt(trueNs: Nanos): Nanos {
+    return Math.round(trueNs + this.offsetNs + ((trueNs - this.anchorNs) * this.driftPpm) / 1e6);
+  }
+
+  /** True duration for a local duration (a local timer of `localNs` fires after this). */
+  trueDelay(localNs: Nanos): Nanos {
+    if (this.driftPpm === 0) return localNs;
+    return Math.max(0, Math.round(localNs / (1 + this.driftPpm / 1e6)));
+  }
+}

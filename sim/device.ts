@@ -1,0 +1,163 @@
+/**
+ * Hardware devices (SmartNICs, SmartSSDs, CXL memory pools, ...): each has its own latency model,
+ * its own capacity (how many operations it serves at once) and its own failure domain, which
+ * need not be a node's: a CXL pool shared by four hosts fails for all four at once, and a
+ * SmartNIC can crash while its host runs on.
+ *
+ * What a device may do: be slow (a latency multiplier), crash (operations in flight fail with
+ * 'crashed'; it answers nothing until restarted), or wedge (it accepts work and never finishes it:
+ * the host must notice with a timeout). Models in sim/hardware/ subclass or compose this.
+ */
+import { assert } from './assert.ts';
+import type { ScheduledEvent } from './event-queue.ts';
+import type { Simulation } from './kernel.ts';
+import { drawLatency, scaleLatency, type LatencyModel } from './network/latency.ts';
+import type { Rng } from './prng.ts';
+import type { Nanos } from './time.ts';
+
+export type DeviceState = 'up' | 'crashed' | 'wedged';
+
+export type DeviceResult<T> = { ok: true; value: T } | { ok: false; error: 'crashed' | 'unavailable' };
+
+export interface DeviceOptions {
+  name: string;
+  /** Devices in one failure domain fail together (see FailureDomains). */
+  domain: string;
+  /** How many operations are served at once; more wait in a FIFO queue. */
+  parallelism: number;
+}
+
+/** One in-flight or queued operation. */
+interface Op {
+  serviceNs: Nanos;
+  run: () => unknown;
+  done: (r: DeviceResult<unknown>) => void;
+  event: ScheduledEvent | null;
+}
+
+export class Device {
+  private _state: DeviceState = 'up';
+  private busy = 0;
+  private queue: Op[] = [];
+  private inFlight = new Set<Op>();
+  /** Multiplies every service time (a slow device). */
+  slowFactor = 1;
+  readonly rng: Rng;
+  readonly stats = { completed: 0, failed: 0, crashes: 0 };
+
+  constructor(
+    readonly sim: Simulation,
+    readonly options: DeviceOptions,
+  ) {
+    assert(options.parallelism >= 1, `device ${options.name}: parallelism must be >= 1`);
+    this.rng = sim.rng(`device/${options.name}`);
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+  get state(): DeviceState {
+    return this._state;
+  }
+
+  /** Draws a service time from `model`, scaled by the device's slowness. */
+  serviceTime(model: LatencyModel): Nanos {
+    return drawLatency(this.slowFactor === 1 ? model : scaleLatency(model, this.slowFactor), this.rng);
+  }
+
+  /**
+   * Submits an operation taking `serviceNs` of device time. `run` executes at completion (its
+   * effect happens then, atomically) and `done` gets its value; or `done` gets an error if the
+   * device is down or crashes first. A wedged device never calls `done`.
+   */
+  submit<T>(serviceNs: Nanos, run: () => T, done: (r: DeviceResult<T>) => void): void {
+    if (this._state === 'crashed') {
+      this.stats.failed++;
+      this.sim.schedule(0, () => done({ ok: false, error: 'unavailable' }));
+      return;
+    }
+    const op: Op = { serviceNs, run, done: done as (r: DeviceResult<unknown>) => void, event: null };
+    this.queue.push(op);
+    this.pump();
+  }
+
+  /** Crashes the device: work in flight or queued fails; volatile device state is the subclass's to drop. */
+  crash(): void {
+    if (this._state === 'crashed') return;
+    this._state = 'crashed';
+    this.stats.crashes++;
+    const lost = [...this.inFlight, ...this.queue];
+    this.inFlight.clear();
+    this.queue = [];
+    this.busy = 0;
+    for (const op of lost) {
+      op.event?.cancel();
+      this.stats.failed++;
+      this.sim.schedule(0, () => op.done({ ok: false, error: 'crashed' }));
+    }
+    this.sim.log(this.name, 'device-crash', `${lost.length} op(s) failed`);
+    this.onCrash();
+  }
+
+  /** Brings a crashed or wedged device back. */
+  restart(): void {
+    if (this._state === 'up') return;
+    if (this._state === 'wedged') this.crash();
+    this._state = 'up';
+    this.sim.log(this.name, 'device-restart');
+    this.onRestart();
+  }
+
+  /** The device stops completing work but still accepts it (a hung controller). */
+  wedge(): void {
+    if (this._state !== 'up') return;
+    this._state = 'wedged';
+    for (const op of this.inFlight) op.event?.cancel();
+    this.sim.log(this.name, 'device-wedge');
+  }
+
+  /** Hook for subclasses: drop volatile state. */
+  protected onCrash(): void {}
+  /** Hook for subclasses: recover. */
+  protected onRestart(): void {}
+
+  private pump(): void {
+    while (this._state === 'up' && this.busy < this.options.parallelism && this.queue.length > 0) {
+      const op = this.queue.shift()!;
+      this.busy++;
+      this.inFlight.add(op);
+      op.event = this.sim.schedule(op.serviceNs, () => {
+        this.inFlight.delete(op);
+        this.busy--;
+        this.stats.completed++;
+        op.done({ ok: true, value: op.run() });
+        this.pump();
+      });
+    }
+  }
+}
+
+/** Named failure domains: failing one crashes every device registered in it. */
+export class FailureDomains {
+  private members = new Map<string, Device[]>();
+
+  register(d: Device): void {
+    const list = this.members.get(d.options.domain) ?? [];
+    list.push(d);
+    this.members.set(d.options.domain, list);
+  }
+
+  fail(domain: string): number {
+    const list = this.members.get(domain) ?? [];
+    for (const d of list) d.crash();
+    return list.length;
+  }
+
+  recover(domain: string): void {
+    for (const d of this.members.get(domain) ?? []) d.restart();
+  }
+
+  domains(): string[] {
+    return [...this.members.keys()].sort();
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * A node's durable storage: named files of records. What it may do, and why systems must
+ * survive it (each happens to real disks, and each is why real databases checksum and fsync):
+ *
+ * - Writes are volatile until an fsync issued after them completes. A crash loses every unsynced
+ *   write, or keeps a random prefix of them with the last one torn (a partial write whose
+ *   checksum fails on read).
+ * - Corruption: a durable record may later read back as corrupt (`corrupt()`, or at random at
+ *   `corruptionRate` per fsynced record). Reads report corrupt records; they never invent data.
+ * - An fsync can fail (`writeErrorRate`): the writes it covered are then lost, and the caller is
+ *   told (after fsyncgate, assuming otherwise is a bug). A full disk fails fsyncs with ENOSPC.
+ * - Slow I/O: fsync latency is multiplied by `slowFactor`.
+ *
+ * Reads are synchronous: systems read their files once, at start, to recover.
+ * Every record is deep-copied in and out, so no program keeps a reference into its disk.
+ */
+import { assert } from '../assert.ts';
+import { deepCopy, estimateSize } from '../clone.ts';
+import type { Simulation } from '../kernel.ts';
+import { drawLatency, scaleLatency } from '../network/latency.ts';
+import type { Rng } from '../prng.ts';
+import { DISK_PROFILES, type DiskProfile } from './profiles.ts';
+
+export type DiskError = 'EIO' | 'ENOSPC';
+
+export interface DiskFaults {
+  /** Probability that a record, when it becomes durable, will later read back corrupt. */
+  corruptionRate: number;
+  /** Probability that an fsync fails with EIO (its writes lost). */
+  writeErrorRate: number;
+  /** Probability that reading a file fails with EIO (a transient error: reading again may work). */
+  readErrorRate: number;
+  /** fsync latency multiplier (1 = normal). */
+  slowFactor: number;
+  /** Capacity in bytes (estimated record sizes); Infinity = never full. */
+  capacityBytes: number;
+}
+
+export const NO_DISK_FAULTS: DiskFaults = { corruptionRate: 0, writeErrorRate: 0, readErrorRate: 0, slowFactor: 1, capacityBytes: Infinity };
+
+/** What a read returns: the records, with corrupt ones reported by index (their value is null). */
+export interface DiskRead<T = unknown> {
+  records: (T | null)[];
+  /** Indices of records whose checksum fails. */
+  corrupt: number[];
+  /** Set when the read failed as a whole. */
+  error: DiskError | null;
+}
+
+interface StoredRecord {
+  value: unknown;
+  corrupt: boolean;
+  bytes: number;
+}
+
+type Op =
+  | { kind: 'append'; file: string; value: unknown; bytes: number }
+  | { kind: 'put'; file: string; values: unknown[]; bytes: number }
+  | { kind: 'truncate'; file: string; length: number };
+
+export class Disk {
+  faults: DiskFaults = { ...NO_DISK_FAULTS };
+  private durable = new Map<string, StoredRecord[]>();
+  /** Writes since the last completed fsync, in order. */
+  private unsynced: Op[] = [];
+  private durableBytes = 0;
+  private busyUntilNs = 0;
+  /** Incremented on crash so fsyncs in flight complete for nobody. */
+  private generation = 0;
+  readonly stats = { appends: 0, fsyncs: 0, fsyncErrors: 0, lostOnCrash: 0, tornWrites: 0 };
+
+  constructor(
+    private readonly sim: Simulation,
+    readonly owner: string,
+    private readonly rng: Rng,
+    public profile: DiskProfile = DISK_PROFILES.nvme,
+  ) {}
+
+  /** Appends a record to `file` (volatile until fsync). */
+  append(file: string, value: unknown): void {
+    const v = deepCopy(value);
+    this.unsynced.push({ kind: 'append', file, value: v, bytes: estimateSize(v) });
+    this.stats.appends++;
+  }
+
+  /** Replaces the whole of `file` with `values` (volatile until fsync). */
+  put(file: string, values: unknown[]): void {
+    const v = deepCopy(values);
+    this.unsynced.push({ kind: 'put', file, values: v, bytes: estimateSize(v) });
+  }
+
+  /** Keeps the first `length` records of `file` (volatile until fsync). */
+  truncate(file: string, length: number): void {
+    assert(length >= 0, 'truncate: negative length');
+    this.unsynced.push({ kind: 'truncate', file, length });
+  }
+
+  /**
+   * Makes every write issued so far durable, then calls `done(null)`; or `done(error)` if the
+   * fsync failed, in which case those writes are lost. Nothing is called if the node crashes
+   * first.
+   */
+  fsync(done: (err: DiskError | null) => void): void {
+    const ops = this.unsynced.length;
+    const gen = this.generation;
+    const start = Math.max(this.sim.now, this.busyUntilNs);
+    const latency = drawLatency(this.faults.slowFactor === 1 ? this.profile.fsync : scaleLatency(this.profile.fsync, this.faults.slowFactor), this.rng);
+    this.busyUntilNs = start + latency;
+    this.stats.fsyncs++;
+    this.sim.at(this.busyUntilNs, () => {
+      if (gen !== this.generation) return;
+      // Only the writes that existed when fsync was issued are covered.
+      const covered = this.unsynced.splice(0, ops);
+      const err = this.faultOnSync(covered);
+      if (err !== null) {
+        this.stats.fsyncErrors++;
+        this.sim.log(this.owner, 'disk-error', `fsync ${err}: ${covered.length} write(s) lost`);
+      } else {
+        for (const op of covered) this.applyDurably(op, false);
+      }
+      done(err);
+    });
+  }
+
+  /** Reads `file` as the program sees it: durable records plus unsynced writes (the page cache). */
+  read<T = unknown>(file: string): DiskRead<T> {
+    if (this.faults.readErrorRate > 0 && this.rng.chance(this.faults.readErrorRate)) {
+      return { records: [], corrupt: [], error: 'EIO' };
+    }
+    let recs = this.durable.get(file) ?? [];
+    for (const op of this.unsynced) {
+      if (op.file !== file) continue;
+      recs = applyOp(recs === this.durable.get(file) ? recs.slice() : recs, op, false);
+    }
+    const corrupt: number[] = [];
+    const records = recs.map((r, i) => {
+      if (r.corrupt) {
+        corrupt.push(i);
+        return null;
+      }
+      return deepCopy(r.value) as T;
+    });
+    return { records, corrupt, error: null };
+  }
+
+  /** Names of files with at least one record (durable or not), sorted. */
+  files(): string[] {
+    const names = new Set<string>(this.durable.keys());
+    for (const op of this.unsynced) names.add(op.file);
+    return [...names].filter((f) => this.read(f).records.length > 0).sort();
+  }
+
+  /** Marks durable record `index` of `file` corrupt (an injected fault). */
+  corrupt(file: string, index: number): boolean {
+    const recs = this.durable.get(file);
+    if (recs === undefined || index < 0 || index >= recs.length) return false;
+    recs[index] = { ...recs[index]!, corrupt: true };
+    this.sim.log(this.owner, 'disk-corrupt', `${file}[${index}]`);
+    return true;
+  }
+
+  /** Records and unsynced writes currently held (for tests and reports). */
+  get unsyncedCount(): number {
+    return this.unsynced.length;
+  }
+
+  get usedBytes(): number {
+    return this.durableBytes;
+  }
+
+  /**
+   * A crash: unsynced writes are lost. With 'torn', a random prefix of them survives and the
+   * last surviving append may be torn (reads back corrupt). Returns how many writes were lost.
+   */
+  crash(mode: 'all' | 'torn'): number {
+    this.generation++;
+    this.busyUntilNs = 0;
+    const ops = this.unsynced;
+    this.unsynced = [];
+    if (mode === 'torn' && ops.length > 0) {
+      const keep = this.rng.int(0, ops.length);
+      for (let i = 0; i < keep; i++) {
+        const torn = i === keep - 1 && ops[i]!.kind === 'append' && this.rng.chance(0.5);
+        if (torn) this.stats.tornWrites++;
+        this.applyDurably(ops[i]!, torn);
+      }
+      this.stats.lostOnCrash += ops.length - keep;
+      return ops.length - keep;
+    }
+    this.stats.lostOnCrash += ops.length;
+    return ops.length;
+  }
+
+  /** Clears injected fault rates (the liveness phase heals disks; corrupt records stay corrupt). */
+  heal(): void {
+    this.faults = { ...NO_DISK_FAULTS };
+  }
+
+  private faultOnSync(covered: Op[]): DiskError | null {
+    if (this.faults.writeErrorRate > 0 && this.rng.chance(this.faults.writeErrorRate)) return 'EIO';
+    if (this.faults.capacityBytes !== Infinity) {
+      let add = 0;
+      for (const op of covered) if (op.kind !== 'truncate') add += op.bytes;
+      if (this.durableBytes + add > this.faults.capacityBytes) return 'ENOSPC';
+    }
+    return null;
+  }
+
+  /** Applies a write to the durable image in place (appends are O(1): logs grow long). */
+  private applyDurably(op: Op, torn: boolean): void {
+    let recs = this.durable.get(op.file);
+    if (recs === undefined) {
+      recs = [];
+      this.durable.set(op.file, recs);
+    }
+    switch (op.kind) {
+      case 'append': {
+        const corrupt = torn || (this.faults.corruptionRate > 0 && this.rng.chance(this.faults.corruptionRate));
+        recs.push({ value: op.value, corrupt, bytes: op.bytes });
+        this.durableBytes += op.bytes;
+        return;
+      }
+      case 'put': {
+        this.durableBytes -= sumBytes(recs);
+        const next = applyOp([], op, false);
+        this.durable.set(op.file, next);
+        this.durableBytes += sumBytes(next);
+        return;
+      }
+      case 'truncate': {
+        if (op.length >= recs.length) return;
+        this.durableBytes -= sumBytes(recs.slice(op.length));
+        recs.length = op.length;
+        return;
+      }
+    }
+  }
+}
+
+/** Applies a write to a copy-owned array (used for the page-cache view of a read). */
+function applyOp(recs: StoredRecord[], op: Op, torn: boolean): StoredRecord[] {
+  switch (op.kind) {
+    case 'append':
+      recs.push({ value: op.value, corrupt: torn, bytes: op.bytes });
+      return recs;
+    case 'put':
+      return (op.values as unknown[]).map((v) => ({ value: v, corrupt: false, bytes: estimateSize(v) }));
+    case 'truncate':
+      return recs.slice(0, op.length);
+  }
+}
+
+function sumBytes(recs: StoredRecord[]): number {
+  let s = 0;
+  for (const r of recs) s += r.bytes;
+  return s;
+}

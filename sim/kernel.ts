@@ -1,0 +1,137 @@
+/**
+ * The simulation kernel: a virtual clock and an event queue, and nothing else of the world.
+ * Like SimPy's Environment, it runs callbacks in (time, sequence) order; networks, disks, nodes
+ * and processes are built on `schedule`.
+ *
+ * Time only moves when the next event is popped. Nothing here reads the real clock.
+ */
+import { assert } from './assert.ts';
+import { Buggify, DEFAULT_BUGGIFY, type BuggifyOptions } from './buggify.ts';
+import { EventQueue, ScheduledEvent } from './event-queue.ts';
+import { RngRoot, type Rng } from './prng.ts';
+import type { Nanos } from './time.ts';
+import { Trace, type TraceSink } from './trace.ts';
+
+export interface SimulationOptions {
+  seed: number | string;
+  buggify?: Partial<BuggifyOptions>;
+  /** Receives every trace record as it is made (for `--trace file`). */
+  traceSink?: TraceSink | null;
+  /** How many recent trace records to keep for failure reports. */
+  traceRingSize?: number;
+}
+
+/** Why `run` returned. */
+export type RunStop = 'idle' | 'until' | 'event-limit' | 'stopped';
+
+export class Simulation {
+  readonly seed: string;
+  readonly rngRoot: RngRoot;
+  readonly buggify: Buggify;
+  readonly trace: Trace;
+  private readonly queue = new EventQueue();
+  private seq = 0;
+  private _now: Nanos = 0;
+  private _events = 0;
+  private stopRequested = false;
+
+  constructor(opts: SimulationOptions) {
+    this.seed = String(opts.seed);
+    this.rngRoot = new RngRoot(this.seed);
+    this.buggify = new Buggify(this.rngRoot, { ...DEFAULT_BUGGIFY, ...opts.buggify });
+    this.trace = new Trace(opts.traceRingSize ?? 400, opts.traceSink ?? null);
+  }
+
+  /** True simulated time in nanoseconds. */
+  get now(): Nanos {
+    return this._now;
+  }
+
+  /** How many events have executed. The current event's index is `events - 1`. */
+  get events(): number {
+    return this._events;
+  }
+
+  /** Events still queued (including lazily cancelled ones). */
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** A named random stream derived from the run's seed. */
+  rng(name: string): Rng {
+    return this.rngRoot.stream(name);
+  }
+
+  /** Runs `fn` after `delayNs` (an integer >= 0). Returns a handle whose `cancel()` stops it. */
+  schedule(delayNs: Nanos, fn: () => void): ScheduledEvent {
+    assert(delayNs >= 0 && Number.isInteger(delayNs), () => `schedule: delay must be a non-negative integer of ns, got ${delayNs}`);
+    const ev = new ScheduledEvent(this._now + delayNs, this.seq++, fn);
+    this.queue.push(ev);
+    return ev;
+  }
+
+  /** Runs `fn` at the absolute instant `timeNs` (not in the past). */
+  at(timeNs: Nanos, fn: () => void): ScheduledEvent {
+    return this.schedule(timeNs - this._now, fn);
+  }
+
+  /** Records a line of the trace (and folds it into the trace hash). */
+  log(node: string, kind: string, detail = ''): void {
+    this.trace.record({ atNs: this._now, eventIndex: this._events - 1, node, kind, detail });
+  }
+
+  /** Shorthand for `buggify.fire(site)`. */
+  buggifyFire(site: string): boolean {
+    return this.buggify.fire(site);
+  }
+
+  /** Asks `run` to return after the current event. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Executes the next live event. Returns false when the queue is empty. */
+  step(): boolean {
+    for (;;) {
+      const ev = this.queue.pop();
+      if (ev === undefined) return false;
+      const fn = ev.fn;
+      if (fn === null) continue;
+      ev.fn = null;
+      this._now = ev.time;
+      this._events++;
+      this.trace.mixEvent(ev.time);
+      fn();
+      return true;
+    }
+  }
+
+  /**
+   * Runs events until the queue is empty, the next event is later than `untilNs` (time is then
+   * advanced to `untilNs`), `maxEvents` have executed in total, or `stop()` is called.
+   */
+  run(opts: { untilNs?: Nanos; maxEvents?: number } = {}): RunStop {
+    const until = opts.untilNs ?? Infinity;
+    const maxEvents = opts.maxEvents ?? Infinity;
+    this.stopRequested = false;
+    const q = this.queue;
+    for (;;) {
+      if (this.stopRequested) return 'stopped';
+      if (this._events >= maxEvents) return 'event-limit';
+      const ev = q.peek();
+      if (ev === undefined) return 'idle';
+      if (ev.time > until) {
+        this._now = until;
+        return 'until';
+      }
+      q.pop();
+      const fn = ev.fn;
+      if (fn === null) continue;
+      ev.fn = null;
+      this._now = ev.time;
+      this._events++;
+      this.trace.mixEvent(ev.time);
+      fn();
+    }
+  }
+}

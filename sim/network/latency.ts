@@ -1,0 +1,47 @@
+/**
+ * Latency distributions for network links (and anything else with a service time).
+ */
+import type { Rng } from '../prng.ts';
+import type { Nanos } from '../time.ts';
+
+export type LatencyModel =
+  | { kind: 'constant'; ns: Nanos }
+  | { kind: 'uniform'; minNs: Nanos; maxNs: Nanos }
+  /** Long-tailed: log-normal with this median and 99th percentile, never below `minNs`. */
+  | { kind: 'lognormal'; minNs: Nanos; medianNs: Nanos; p99Ns: Nanos };
+
+/** Draws one latency, an integer number of ns >= 0. */
+export function drawLatency(m: LatencyModel, rng: Rng): Nanos {
+  switch (m.kind) {
+    case 'constant':
+      return m.ns;
+    case 'uniform':
+      return m.minNs + Math.floor(rng.next() * (m.maxNs - m.minNs + 1));
+    case 'lognormal':
+      return Math.max(m.minNs, Math.round(rng.logNormal(m.medianNs, m.p99Ns)));
+  }
+}
+
+/** Scales every figure of a model by `factor` (slow links, slow disks). */
+export function scaleLatency(m: LatencyModel, factor: number): LatencyModel {
+  switch (m.kind) {
+    case 'constant':
+      return { kind: 'constant', ns: Math.round(m.ns * factor) };
+    case 'uniform':
+      return { kind: 'uniform', minNs: Math.round(m.minNs * factor), maxNs: Math.round(m.maxNs * factor) };
+    case 'lognormal':
+      return { kind: 'lognormal', minNs: Math.round(m.minNs * factor), medianNs: Math.round(m.medianNs * factor), p99Ns: Math.round(m.p99Ns * factor) };
+  }
+}
+
+/** A one-line description, for logs and reports. */
+export function describeLatency(m: LatencyModel): string {
+  switch (m.kind) {
+    case 'constant':
+      return `${m.ns}ns`;
+    case 'uniform':
+      return `uniform(${m.minNs}..${m.maxNs}ns)`;
+    case 'lognormal':
+      return `lognormal(median ${m.medianNs}ns, p99 ${m.p99Ns}ns, min ${m.minNs}ns)`;
+  }
+}

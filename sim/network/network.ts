@@ -1,0 +1,307 @@
+/**
+ * The simulated network. What it may do to a message, and why systems must survive it: every
+ * fault here happens on real networks (IP gives no delivery, order or uniqueness guarantee; TCP
+ * connections break and are re-made), so a protocol that breaks under them is broken.
+ *
+ * - Latency per directed link, from a distribution (constant, uniform, long-tailed).
+ * - Bandwidth: a link sends one message at a time; a message of S bytes occupies it S/bandwidth.
+ * - Loss, duplication (a second copy, with its own latency), reordering (a message skips the
+ *   link's FIFO order and takes extra delay). Without reordering, a link is FIFO.
+ * - Partitions of any shape, built from blocked directed links: isolate a node, split into
+ *   groups, cut one direction only, bridges and rings. A message is dropped if its link is
+ *   blocked when it is sent or when it would arrive (the connection broke while it was in flight).
+ * - Clogging: a link holds everything sent on it until a deadline, then releases it.
+ *
+ * A message is deep-copied at send time: no node can reach another node's memory.
+ */
+import { assert } from '../assert.ts';
+import { deepCopy, estimateSize } from '../clone.ts';
+import type { Simulation } from '../kernel.ts';
+import type { Envelope, NodeId, SimNode } from '../node.ts';
+import type { Rng } from '../prng.ts';
+import type { Nanos } from '../time.ts';
+import { drawLatency, type LatencyModel } from './latency.ts';
+
+export interface LinkConfig {
+  latency: LatencyModel;
+  /** Probability that a message is lost. */
+  lossRate: number;
+  /** Probability that a message is delivered twice. */
+  duplicateRate: number;
+  /** Probability that a message skips FIFO order and takes up to `reorderDelayNsMax` extra. */
+  reorderRate: number;
+  /** Extra delay of a reordered message, drawn uniformly in [0, this]. */
+  reorderDelayNsMax: Nanos;
+  /** Bytes per second; 0 means unlimited. */
+  bandwidthBytesPerSec: number;
+}
+
+/** A LAN in one data centre: ~0.5 ms one way with a tail, no faults. */
+export const LAN: LinkConfig = {
+  latency: { kind: 'lognormal', minNs: 100_000, medianNs: 500_000, p99Ns: 2_000_000 },
+  lossRate: 0,
+  duplicateRate: 0,
+  reorderRate: 0,
+  reorderDelayNsMax: 5_000_000,
+  bandwidthBytesPerSec: 0,
+};
+
+/** Options of one send. */
+export interface SendOptions {
+  /** Size on the wire; estimated from the body when absent and the link has a bandwidth. */
+  sizeBytes?: number;
+  /** @internal set by ctx.call / ctx.reply */
+  rpcId?: number;
+  replyTo?: number;
+}
+
+export interface NetworkStats {
+  sent: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  droppedPartition: number;
+  droppedNodeDown: number;
+}
+
+interface LinkState {
+  config: LinkConfig;
+  /** When the link finishes transmitting what it has (bandwidth). */
+  busyUntilNs: Nanos;
+  /** Latest scheduled in-order delivery (FIFO). */
+  lastDeliveryNs: Nanos;
+  /** Everything sent is held until this instant (clogging). */
+  cloggedUntilNs: Nanos;
+}
+
+const MAX_NODES = 1 << 15;
+
+export class Network {
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, droppedPartition: 0, droppedNodeDown: 0 };
+  private readonly rng: Rng;
+  private nodes: SimNode[] = [];
+  private byId = new Map<NodeId, SimNode>();
+  private links = new Map<number, LinkState>();
+  private blocked = new Set<number>();
+  private defaults: LinkConfig;
+
+  constructor(
+    private readonly sim: Simulation,
+    defaults: LinkConfig = LAN,
+  ) {
+    this.rng = sim.rng('network');
+    this.defaults = { ...defaults };
+  }
+
+  /** @internal Called when a node is created. */
+  attach(node: SimNode): void {
+    assert(!this.byId.has(node.id), `a node named ${node.id} already exists`);
+    assert(node.index === this.nodes.length && node.index < MAX_NODES, 'node indices are dense');
+    this.nodes.push(node);
+    this.byId.set(node.id, node);
+  }
+
+  node(id: NodeId): SimNode {
+    const n = this.byId.get(id);
+    assert(n !== undefined, `unknown node ${id}`);
+    return n;
+  }
+
+  get nodeIds(): NodeId[] {
+    return this.nodes.map((n) => n.id);
+  }
+
+  // ---- configuration ----
+
+  /** Sets the config every link without its own uses (existing links keep their overrides). */
+  setDefaults(patch: Partial<LinkConfig>): void {
+    this.defaults = { ...this.defaults, ...patch };
+    for (const l of this.links.values()) l.config = { ...this.defaults, ...this.overrides.get(l) };
+  }
+
+  private overrides = new Map<LinkState, Partial<LinkConfig>>();
+
+  /** Overrides the config of the directed link from → to. */
+  setLink(from: NodeId, to: NodeId, patch: Partial<LinkConfig>): void {
+    const l = this.link(this.node(from).index, this.node(to).index);
+    const o = { ...this.overrides.get(l), ...patch };
+    this.overrides.set(l, o);
+    l.config = { ...this.defaults, ...o };
+  }
+
+  /** Both directions. */
+  setLinkBoth(a: NodeId, b: NodeId, patch: Partial<LinkConfig>): void {
+    this.setLink(a, b, patch);
+    this.setLink(b, a, patch);
+  }
+
+  linkConfig(from: NodeId, to: NodeId): LinkConfig {
+    return this.link(this.node(from).index, this.node(to).index).config;
+  }
+
+  // ---- partitions ----
+
+  /** Blocks from → to (one direction). */
+  blockOneWay(from: NodeId, to: NodeId): void {
+    this.blocked.add(this.key(this.node(from).index, this.node(to).index));
+    this.sim.log('-', 'partition', `${from} -x-> ${to}`);
+  }
+
+  /** Blocks both directions between a and b. */
+  cut(a: NodeId, b: NodeId): void {
+    this.blockOneWay(a, b);
+    this.blockOneWay(b, a);
+  }
+
+  isBlocked(from: NodeId, to: NodeId): boolean {
+    return this.blocked.has(this.key(this.node(from).index, this.node(to).index));
+  }
+
+  /** Cuts `id` off from every other node, both ways. */
+  isolate(id: NodeId): void {
+    for (const n of this.nodes) if (n.id !== id) this.cut(id, n.id);
+  }
+
+  /**
+   * Splits the nodes into groups that cannot reach each other. Nodes named in no group form one
+   * more group of their own.
+   */
+  partition(groups: NodeId[][]): void {
+    const groupOf = new Map<NodeId, number>();
+    groups.forEach((g, i) => g.forEach((id) => groupOf.set(id, i)));
+    for (const a of this.nodes)
+      for (const b of this.nodes) {
+        if (a === b) continue;
+        const ga = groupOf.get(a.id) ?? -1;
+        const gb = groupOf.get(b.id) ?? -1;
+        if (ga !== gb) this.blocked.add(this.key(a.index, b.index));
+      }
+    this.sim.log('-', 'partition', groups.map((g) => `{${g.join(',')}}`).join(' | '));
+  }
+
+  /**
+   * Two sides that cannot reach each other, and a bridge node that reaches both: the classic
+   * shape where a node sees two majorities.
+   */
+  bridge(sideA: NodeId[], sideB: NodeId[], bridge: NodeId): void {
+    for (const a of sideA) for (const b of sideB) this.cut(a, b);
+    this.sim.log('-', 'partition', `bridge ${bridge} between {${sideA.join(',')}} and {${sideB.join(',')}}`);
+  }
+
+  /** Each node reaches only its neighbours in `order` (a ring). */
+  ring(order: NodeId[]): void {
+    const n = order.length;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        const d = Math.min((i - j + n) % n, (j - i + n) % n);
+        if (d > 1) this.blockOneWay(order[i]!, order[j]!);
+      }
+  }
+
+  /** Holds everything sent from → to for `durationNs`, then releases it. */
+  clog(from: NodeId, to: NodeId, durationNs: Nanos): void {
+    const l = this.link(this.node(from).index, this.node(to).index);
+    l.cloggedUntilNs = Math.max(l.cloggedUntilNs, this.sim.now + durationNs);
+    this.sim.log('-', 'clog', `${from} -> ${to} for ${durationNs}ns`);
+  }
+
+  /** Clogs every link into and out of `id`. */
+  clogNode(id: NodeId, durationNs: Nanos): void {
+    for (const n of this.nodes)
+      if (n.id !== id) {
+        this.clog(id, n.id, durationNs);
+        this.clog(n.id, id, durationNs);
+      }
+  }
+
+  /** Turns off loss, duplication and reordering on every link (latency and bandwidth stay). */
+  clearFaults(): void {
+    const calm = { lossRate: 0, duplicateRate: 0, reorderRate: 0 };
+    this.defaults = { ...this.defaults, ...calm };
+    for (const [l, o] of this.overrides) this.overrides.set(l, { ...o, ...calm });
+    for (const l of this.links.values()) l.config = { ...this.defaults, ...this.overrides.get(l) };
+  }
+
+  /** Removes every partition and clog. Link configs are left as they are. */
+  heal(): void {
+    this.blocked.clear();
+    for (const l of this.links.values()) l.cloggedUntilNs = 0;
+    this.sim.log('-', 'heal', 'all partitions and clogs removed');
+  }
+
+  // ---- sending ----
+
+  send(from: NodeId, to: NodeId, body: unknown, opts?: SendOptions): void {
+    const src = this.node(from);
+    const dst = this.node(to);
+    const now = this.sim.now;
+    const l = this.link(src.index, dst.index);
+    const c = l.config;
+    this.stats.sent++;
+    if (this.blocked.has(this.key(src.index, dst.index))) {
+      this.stats.droppedPartition++;
+      return;
+    }
+    if (c.lossRate > 0 && this.rng.chance(c.lossRate)) {
+      this.stats.lost++;
+      return;
+    }
+    const sizeBytes = opts?.sizeBytes ?? (c.bandwidthBytesPerSec > 0 ? estimateSize(body) : 64);
+    let departNs = Math.max(now, l.cloggedUntilNs);
+    if (c.bandwidthBytesPerSec > 0) {
+      departNs = Math.max(departNs, l.busyUntilNs) + Math.ceil((sizeBytes * 1e9) / c.bandwidthBytesPerSec);
+      l.busyUntilNs = departNs;
+    }
+    const env: Envelope = { from, to, body: deepCopy(body), sizeBytes, sentAtNs: now };
+    if (opts?.rpcId !== undefined) env.rpcId = opts.rpcId;
+    if (opts?.replyTo !== undefined) env.replyTo = opts.replyTo;
+    this.schedule(l, env, departNs);
+    if (c.duplicateRate > 0 && this.rng.chance(c.duplicateRate)) {
+      this.stats.duplicated++;
+      this.schedule(l, { ...env, body: deepCopy(body) }, departNs);
+    }
+  }
+
+  private schedule(l: LinkState, env: Envelope, departNs: Nanos): void {
+    const c = l.config;
+    let at = departNs + drawLatency(c.latency, this.rng);
+    if (c.reorderRate > 0 && this.rng.chance(c.reorderRate)) {
+      this.stats.reordered++;
+      at += Math.floor(this.rng.next() * (c.reorderDelayNsMax + 1));
+    } else {
+      at = Math.max(at, l.lastDeliveryNs);
+      l.lastDeliveryNs = at;
+    }
+    this.sim.at(at, () => this.arrive(env));
+  }
+
+  private arrive(env: Envelope): void {
+    const dst = this.byId.get(env.to)!;
+    const src = this.byId.get(env.from)!;
+    if (this.blocked.has(this.key(src.index, dst.index))) {
+      this.stats.droppedPartition++;
+      return;
+    }
+    if (!dst.up) {
+      this.stats.droppedNodeDown++;
+      return;
+    }
+    this.stats.delivered++;
+    dst.deliver(env);
+  }
+
+  private key(from: number, to: number): number {
+    return from * MAX_NODES + to;
+  }
+
+  private link(from: number, to: number): LinkState {
+    const k = this.key(from, to);
+    let l = this.links.get(k);
+    if (l === undefined) {
+      l = { config: this.defaults, busyUntilNs: 0, lastDeliveryNs: 0, cloggedUntilNs: 0 };
+      this.links.set(k, l);
+    }
+    return l;
+  }
+}

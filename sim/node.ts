@@ -1,0 +1,278 @@
+/**
+ * Nodes: the processes of the simulated cluster. A node runs a *program* built by a factory from
+ * a `NodeContext`; the program's memory is its volatile state. On crash the program, its timers,
+ * its processes and its pending calls are gone, and its disk loses what was not fsynced. On
+ * restart the factory runs again with a fresh context and must recover from the disk alone.
+ *
+ * A pause (a long GC pause, a stalled VM) freezes the node: timers, processes and message
+ * deliveries due during the pause run, in order, when it ends. The node's disk and clock go on.
+ */
+import { assert } from './assert.ts';
+import { LocalClock, type ClockOptions } from './clock.ts';
+import type { Disk } from './disk/disk.ts';
+import type { ScheduledEvent } from './event-queue.ts';
+import type { Simulation } from './kernel.ts';
+import type { Network, SendOptions } from './network/network.ts';
+import type { Rng } from './prng.ts';
+import { Future, Process, type ProcessBody } from './process.ts';
+import type { Nanos } from './time.ts';
+
+export type NodeId = string;
+
+/** A message as it travels: a copy of the sender's body plus addressing. */
+export interface Envelope<B = unknown> {
+  from: NodeId;
+  to: NodeId;
+  body: B;
+  /** Set on a request sent with `ctx.call`; the reply carries it back as `replyTo`. */
+  rpcId?: number;
+  replyTo?: number;
+  sizeBytes: number;
+  sentAtNs: Nanos;
+}
+
+/** What a node runs. Everything else about it lives in its closure or fields. */
+export interface NodeProgram {
+  /** A message arrived (replies to `ctx.call` are routed to the caller instead). */
+  onMessage?(env: Envelope): void;
+}
+
+export type NodeFactory<P extends NodeProgram = NodeProgram> = (ctx: NodeContext) => P;
+
+export type NodeState = 'up' | 'down' | 'paused';
+
+/** The result of `ctx.call`: the reply's body, or why there was none. */
+export type CallResult<R> = { ok: true; body: R; from: NodeId } | { ok: false; reason: 'timeout' };
+
+/** A node-local timer; `cancel()` stops it. */
+export interface Timer {
+  cancel(): void;
+}
+
+export class SimNode<P extends NodeProgram = NodeProgram> {
+  private _state: NodeState = 'down';
+  /** Bumped on every crash; events carry the epoch they were made in and die with it. */
+  private _epoch = 0;
+  private _incarnation = 0;
+  private _program: P | null = null;
+  private ctx: NodeContext | null = null;
+  private deferred: (() => void)[] = [];
+  private resumeEvent: ScheduledEvent | null = null;
+
+  constructor(
+    readonly sim: Simulation,
+    readonly net: Network,
+    readonly id: NodeId,
+    readonly index: number,
+    readonly kind: 'server' | 'client',
+    private readonly factory: NodeFactory<P>,
+    private _clock: LocalClock,
+    readonly disk: Disk,
+  ) {}
+
+  /** The node's local clock (skewed and drifting). */
+  get clock(): LocalClock {
+    return this._clock;
+  }
+
+  /** Sets the clock's skew and drift; only before the node first starts. */
+  setClock(opts: ClockOptions): void {
+    assert(this._incarnation === 0, `setClock ${this.id}: only before the node first starts`);
+    this._clock = new LocalClock(opts, this.sim.now);
+  }
+
+  get state(): NodeState {
+    return this._state;
+  }
+  get up(): boolean {
+    return this._state !== 'down';
+  }
+  get epoch(): number {
+    return this._epoch;
+  }
+  /** How many times the node has started. */
+  get incarnation(): number {
+    return this._incarnation;
+  }
+  /** The running program (for invariants: a god's-eye view), or null while down. */
+  get program(): P | null {
+    return this._program;
+  }
+
+  /** Starts the node (it must be down): builds a fresh program from durable state. */
+  start(): void {
+    assert(this._state === 'down', `start ${this.id}: the node is ${this._state}`);
+    this._state = 'up';
+    this._incarnation++;
+    this.ctx = new NodeContext(this, this._epoch);
+    this.sim.log(this.id, 'start', `incarnation ${this._incarnation}`);
+    this._program = this.factory(this.ctx);
+  }
+
+  /**
+   * Crashes the node: volatile state, timers, processes and pending calls are gone; the disk
+   * loses unsynced writes (all of them, or a torn prefix).
+   */
+  crash(diskLoss: 'all' | 'torn' = 'all'): void {
+    if (this._state === 'down') return;
+    this._state = 'down';
+    this._epoch++;
+    this._program = null;
+    this.ctx = null;
+    this.deferred = [];
+    this.resumeEvent?.cancel();
+    this.resumeEvent = null;
+    const lost = this.disk.crash(diskLoss);
+    this.sim.log(this.id, 'crash', `disk lost ${lost} unsynced op(s) (${diskLoss})`);
+  }
+
+  /** Crash then start. */
+  restart(): void {
+    this.crash();
+    this.start();
+  }
+
+  /** Freezes the node for `durationNs` of true time (extends a pause already under way). */
+  pause(durationNs: Nanos): void {
+    if (this._state === 'down') return;
+    this._state = 'paused';
+    this.resumeEvent?.cancel();
+    this.resumeEvent = this.sim.schedule(durationNs, () => this.resume());
+    this.sim.log(this.id, 'pause', `for ${durationNs}ns`);
+  }
+
+  /** Ends a pause now: what was due during it runs, in order. */
+  resume(): void {
+    if (this._state !== 'paused') return;
+    this._state = 'up';
+    this.resumeEvent?.cancel();
+    this.resumeEvent = null;
+    const work = this.deferred;
+    this.deferred = [];
+    this.sim.log(this.id, 'resume', `${work.length} deferred event(s)`);
+    const epoch = this._epoch;
+    for (const fn of work) this.sim.schedule(0, () => this.dispatch(epoch, fn));
+  }
+
+  /** Runs `fn` for this node if it is still in `epoch`: deferred while paused, dropped if crashed. */
+  dispatch(epoch: number, fn: () => void): void {
+    if (epoch !== this._epoch || this._state === 'down') return;
+    if (this._state === 'paused') {
+      this.deferred.push(fn);
+      return;
+    }
+    fn();
+  }
+
+  /** Called by the network when a message arrives. */
+  deliver(env: Envelope): void {
+    if (this._state === 'down') {
+      this.sim.log(this.id, 'drop', `from ${env.from}: node down`);
+      return;
+    }
+    const epoch = this._epoch;
+    this.dispatch(epoch, () => this.ctx!.receive(env));
+  }
+}
+
+/** Everything a node program may touch. Bound to one incarnation of the node. */
+export class NodeContext {
+  readonly id: NodeId;
+  /** This incarnation's random stream (a restarted node draws afresh). */
+  readonly rng: Rng;
+  private nextRpcId = 1;
+  private pendingCalls = new Map<number, Future<CallResult<unknown>>>();
+
+  constructor(
+    private readonly node: SimNode<NodeProgram>,
+    private readonly epoch: number,
+  ) {
+    this.id = node.id;
+    this.rng = node.sim.rng(`node/${node.id}/${node.incarnation}`);
+  }
+
+  /** The node's local clock reading (skewed and drifting; not true time). */
+  now(): Nanos {
+    return this.node.clock.localAt(this.node.sim.now);
+  }
+
+  get disk(): Disk {
+    return this.node.disk;
+  }
+
+  /** True while this incarnation is alive (false after a crash). */
+  get alive(): boolean {
+    return this.node.epoch === this.epoch && this.node.up;
+  }
+
+  send(to: NodeId, body: unknown, opts?: SendOptions): void {
+    if (!this.alive) return;
+    this.node.net.send(this.id, to, body, opts);
+  }
+
+  /** Sends a request and resolves with its reply, or with a timeout after `timeoutNs` local ns. */
+  call<R = unknown>(to: NodeId, body: unknown, timeoutNs: Nanos, opts?: SendOptions): Future<CallResult<R>> {
+    const f = new Future<CallResult<R>>(this.node.sim);
+    if (!this.alive) return f;
+    const rpcId = this.nextRpcId++;
+    this.pendingCalls.set(rpcId, f as Future<CallResult<unknown>>);
+    this.node.net.send(this.id, to, body, { ...opts, rpcId });
+    this.setTimer(timeoutNs, () => {
+      if (this.pendingCalls.delete(rpcId)) f.resolve({ ok: false, reason: 'timeout' });
+    });
+    return f;
+  }
+
+  /** Replies to a request received with `onMessage`. */
+  reply(request: Envelope, body: unknown, opts?: SendOptions): void {
+    if (!this.alive) return;
+    assert(request.rpcId !== undefined, `reply: the message from ${request.from} was not sent with call()`);
+    this.node.net.send(this.id, request.from, body, { ...opts, replyTo: request.rpcId });
+  }
+
+  /** Runs `fn` after `delayNs` of this node's local time, unless cancelled or the node crashes. */
+  setTimer(delayNs: Nanos, fn: () => void): Timer {
+    const node = this.node;
+    const epoch = this.epoch;
+    return node.sim.schedule(node.clock.trueDelay(delayNs), () => node.dispatch(epoch, fn));
+  }
+
+  /** A future resolved after `delayNs` of local time. */
+  sleep(delayNs: Nanos): Future<void> {
+    const f = new Future<void>(this.node.sim);
+    this.setTimer(delayNs, () => f.resolve(undefined));
+    return f;
+  }
+
+  /** Starts a process on this node; it dies with the node and freezes while it is paused. */
+  spawn<R>(name: string, body: ProcessBody<R>): Process<R> {
+    const node = this.node;
+    const epoch = this.epoch;
+    return new Process<R>(node.sim, `${this.id}/${name}`, body, (resume) => node.dispatch(epoch, resume));
+  }
+
+  /** True if the buggify site fires now. */
+  buggify(site: string): boolean {
+    return this.node.sim.buggify.fire(site);
+  }
+
+  /** A line in the run's trace, attributed to this node. */
+  log(kind: string, detail = ''): void {
+    this.node.sim.log(this.id, kind, detail);
+  }
+
+  /** @internal Routes an arriving message: a reply to a pending call, or the program. */
+  receive(env: Envelope): void {
+    if (env.replyTo !== undefined) {
+      const f = this.pendingCalls.get(env.replyTo);
+      if (f !== undefined) {
+        this.pendingCalls.delete(env.replyTo);
+        f.resolve({ ok: true, body: env.body, from: env.from });
+      }
+      return; // a late reply to a call that timed out is dropped
+    }
+    this.node.program?.onMessage?.(env);
+  }
+}
+
+export type { ClockOptions };

@@ -1,0 +1,184 @@
+/**
+ * Runs one scenario for one seed, in two phases as TigerBeetle's VOPR does:
+ *
+ * 1. Fault phase (the scenario's duration): workload and nemesis run; safety invariants are
+ *    polled every check interval and may also be reported the moment they break.
+ * 2. Liveness phase: the nemesis stops, the world heals (see World.heal), and every liveness
+ *    property must hold within the bound; if one does not, the report says which and why.
+ *
+ * A run ends at the first safety violation, at an exception thrown by simulated code (a crash of
+ * the system under test: a failure of this seed, never of the sweep), when everything is done, or
+ * at the event limit (reported as "no progress", so a livelock cannot hang a sweep).
+ *
+ * The runner is pure simulation: no real clock, no I/O. Callers time it and write files.
+ */
+import type { BuggifyReport } from './buggify.ts';
+import { Simulation } from './kernel.ts';
+import { resolveParams, type ParamDefs } from './params.ts';
+import type { Scenario, Violation } from './scenario.ts';
+import { World } from './scenario.ts';
+import { ms, sec, type Nanos } from './time.ts';
+import { formatRecord, type TraceSink } from './trace.ts';
+
+export interface RunOptions {
+  seed: number;
+  /** Parameter values pinned by the user (already parsed). */
+  pins?: Record<string, unknown>;
+  /** Draw unpinned parameters per seed (default true). */
+  swarm?: boolean;
+  /** BUGGIFY on (default true). */
+  buggify?: boolean;
+  traceSink?: TraceSink | null;
+  /** Overrides the scenario's event limit. */
+  maxEvents?: number;
+  /** How many trace lines before a failure to keep in the result. */
+  logLines?: number;
+}
+
+export type Outcome = 'pass' | 'safety' | 'liveness' | 'crash' | 'no-progress';
+
+export interface PendingProperty {
+  property: string;
+  reason: string;
+}
+
+export interface RunResult {
+  scenario: string;
+  seed: number;
+  ok: boolean;
+  outcome: Outcome;
+  violations: Violation[];
+  /** Liveness properties still pending when the bound passed. */
+  pending: PendingProperty[];
+  traceHash: string;
+  events: number;
+  simTimeNs: Nanos;
+  faultPhaseNs: Nanos;
+  /** When the liveness properties all held (ns after the fault phase), if they did. */
+  recoveredAfterNs: Nanos | null;
+  buggify: BuggifyReport;
+  params: Record<string, unknown>;
+  swarm: boolean;
+  metrics: Record<string, unknown>;
+  /** The short log leading to the failure (empty on success). */
+  log: string[];
+}
+
+export const DEFAULT_MAX_EVENTS = 20_000_000;
+
+export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOptions): RunResult {
+  const swarm = opts.swarm ?? true;
+  const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null });
+  const params = resolveParams(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm);
+  const w = new World(sim, params);
+  const maxEvents = opts.maxEvents ?? scn.maxEvents ?? DEFAULT_MAX_EVENTS;
+  const interval = scn.checkIntervalNs ?? ms(10);
+  const faultPhaseNs = typeof scn.durationNs === 'function' ? scn.durationNs(params) : scn.durationNs;
+  const livenessBoundNs = (typeof scn.livenessBoundNs === 'function' ? scn.livenessBoundNs(params) : scn.livenessBoundNs) ?? sec(30);
+
+  let outcome: Outcome = 'pass';
+  let recoveredAfterNs: Nanos | null = null;
+  const pending: PendingProperty[] = [];
+
+  const crashed = (err: unknown): void => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const where = (e.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()).join(' < ');
+    w.violations.push({ invariant: 'crash', atNs: sim.now, eventIndex: sim.events - 1, message: `${e.name}: ${e.message}${where ? ` (at ${where})` : ''}` });
+    sim.log('-', 'CRASH', `${e.name}: ${e.message}`);
+    outcome = 'crash';
+  };
+
+  const checkSafety = (): boolean => {
+    for (const s of w.safetyChecks) {
+      const msg = s.check();
+      if (msg) w.violation(s.name, msg);
+    }
+    return w.violations.length === 0;
+  };
+
+  try {
+    scn.setup(w, params);
+    w.phase = 'fault';
+    for (const n of w.nodes) n.start();
+    // Safety polling during the fault phase.
+    const poll = (): void => {
+      if (!checkSafety()) return;
+      if (sim.now + interval <= faultPhaseNs) sim.schedule(interval, poll);
+    };
+    sim.schedule(interval, poll);
+    const stop = sim.run({ untilNs: faultPhaseNs, maxEvents });
+    if (w.violations.length === 0 && stop !== 'event-limit') checkSafety();
+    if (w.violations.length > 0) outcome = 'safety';
+    else if (stop === 'event-limit') outcome = 'no-progress';
+  } catch (err) {
+    crashed(err);
+  }
+
+  if (outcome === 'pass' && w.livenessChecks.length > 0) {
+    try {
+      w.phase = 'liveness';
+      sim.log('-', 'liveness', `faults stop; properties must hold within ${livenessBoundNs}ns`);
+      w.heal();
+      const deadline = faultPhaseNs + livenessBoundNs;
+      let done = false;
+      const poll = (): void => {
+        if (!checkSafety()) return;
+        if (w.livenessChecks.every((l) => l.check() === true)) {
+          done = true;
+          recoveredAfterNs = sim.now - faultPhaseNs;
+          sim.stop();
+          return;
+        }
+        if (sim.now + interval <= deadline) sim.schedule(interval, poll);
+      };
+      sim.schedule(0, poll);
+      const stop = sim.run({ untilNs: deadline, maxEvents });
+      if (w.violations.length > 0) outcome = 'safety';
+      else if (!done && stop === 'event-limit') outcome = 'no-progress';
+      else if (!done) {
+        outcome = 'liveness';
+        for (const l of w.livenessChecks) {
+          const r = l.check();
+          if (r !== true) pending.push({ property: l.name, reason: r });
+        }
+        for (const p of pending) {
+          w.violations.push({ invariant: p.property, atNs: sim.now, eventIndex: sim.events - 1, message: `still pending ${livenessBoundNs / 1e9}s after the faults stopped: ${p.reason}` });
+        }
+      }
+    } catch (err) {
+      crashed(err);
+    }
+  } else if (outcome === 'pass') {
+    // No liveness properties: the run is its fault phase; one last safety check.
+    try {
+      checkSafety();
+      if (w.violations.length > 0) outcome = 'safety';
+    } catch (err) {
+      crashed(err);
+    }
+  }
+
+  if (outcome === 'no-progress') {
+    w.violations.push({ invariant: 'no-progress', atNs: sim.now, eventIndex: sim.events - 1, message: `event limit of ${maxEvents} reached at ${sim.now}ns simulated: a livelock, or a scenario too busy for the limit (raise it with the scenario's maxEvents)` });
+  }
+
+  const ok = outcome === 'pass';
+  return {
+    scenario: scn.name,
+    seed: opts.seed,
+    ok,
+    outcome,
+    violations: w.violations,
+    pending,
+    traceHash: sim.trace.hash(),
+    events: sim.events,
+    simTimeNs: sim.now,
+    faultPhaseNs,
+    recoveredAfterNs,
+    buggify: sim.buggify.report(),
+    params: params as Record<string, unknown>,
+    swarm,
+    metrics: w.metrics,
+    log: ok ? [] : sim.trace.recent(opts.logLines ?? 60).map(formatRecord),
+  };
+}

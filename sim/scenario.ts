@@ -1,0 +1,199 @@
+/**
+ * The scenario API. A scenario is one TypeScript file that default-exports `defineScenario({...})`:
+ * its nodes and their system, a workload (client processes), a fault schedule (a nemesis), safety
+ * invariants checked as the run goes, liveness properties checked once the faults stop, a
+ * duration, and typed parameters with defaults. See scenarios/broadcast.ts for a complete one.
+ */
+import { assert } from './assert.ts';
+import { PERFECT_CLOCK, LocalClock, type ClockOptions } from './clock.ts';
+import { Device, FailureDomains, type DeviceOptions } from './device.ts';
+import { Disk } from './disk/disk.ts';
+import { DISK_PROFILES, type DiskProfile } from './disk/profiles.ts';
+import type { Simulation } from './kernel.ts';
+import { Network, LAN, type LinkConfig } from './network/network.ts';
+import { SimNode, type NodeContext, type NodeFactory, type NodeId, type NodeProgram } from './node.ts';
+import type { ParamDefs, ParamValues } from './params.ts';
+import type { Rng } from './prng.ts';
+import { Process, type ProcessBody } from './process.ts';
+import type { Nanos } from './time.ts';
+
+export interface Scenario<P extends ParamDefs = ParamDefs> {
+  /** Kebab-case, unique: what `detsim run <name>` takes. Prefix with the system (raft-, crdt-). */
+  name: string;
+  /** One line for `detsim list`. */
+  description: string;
+  params: P;
+  /** Length of the fault phase in simulated ns. */
+  durationNs: Nanos | ((p: ParamValues<P>) => Nanos);
+  /** After the faults stop, how long the liveness properties have to hold. Default 30 s. */
+  livenessBoundNs?: Nanos | ((p: ParamValues<P>) => Nanos);
+  /** How often safety checks and liveness properties are polled. Default 10 ms. */
+  checkIntervalNs?: Nanos;
+  /** Events after which the run is declared stuck ("no progress"). Default 20 million. */
+  maxEvents?: number;
+  /** Builds the world: nodes, clients, nemesis, invariants. Runs once, at time 0. */
+  setup(w: World<ParamValues<P>>, p: ParamValues<P>): void;
+}
+
+/** Declares a scenario; the identity function, there for type inference. */
+export function defineScenario<P extends ParamDefs>(s: Scenario<P>): Scenario<P> {
+  return s;
+}
+
+export interface NodeOptions {
+  /** 'client' nodes run workloads; the liveness phase restarts only crashed 'server' nodes. */
+  kind?: 'server' | 'client';
+  clock?: ClockOptions;
+  disk?: DiskProfile;
+}
+
+export type SafetyCheck = () => string | null | undefined | void;
+export type LivenessCheck = () => true | string;
+
+export interface Violation {
+  invariant: string;
+  atNs: Nanos;
+  eventIndex: number;
+  message: string;
+}
+
+export type Phase = 'setup' | 'fault' | 'liveness';
+
+/** What a scenario's setup builds the run from. */
+export class World<PV = Record<string, unknown>> {
+  readonly net: Network;
+  readonly domains = new FailureDomains();
+  readonly nodes: SimNode[] = [];
+  readonly devices: Device[] = [];
+  /** Set by the runner. */
+  phase: Phase = 'setup';
+  /** @internal */ readonly safetyChecks: { name: string; check: SafetyCheck }[] = [];
+  /** @internal */ readonly livenessChecks: { name: string; check: LivenessCheck }[] = [];
+  /** @internal */ readonly healHooks: (() => void)[] = [];
+  /** @internal */ readonly violations: Violation[] = [];
+  /** @internal */ readonly nemeses: Process[] = [];
+  /** Figures the scenario reports in the run's JSON (`metrics`). */
+  readonly metrics: Record<string, unknown> = {};
+
+  constructor(
+    readonly sim: Simulation,
+    readonly params: PV,
+    linkDefaults: LinkConfig = LAN,
+  ) {
+    this.net = new Network(sim, linkDefaults);
+  }
+
+  /** True simulated time. For invariants and reports; node programs use ctx.now(). */
+  get now(): Nanos {
+    return this.sim.now;
+  }
+
+  /** A named random stream of this run (for workloads and nemeses). */
+  rng(name: string): Rng {
+    return this.sim.rng(name);
+  }
+
+  /** Adds a node; it starts when setup returns (at time 0). */
+  addNode<P extends NodeProgram>(id: NodeId, factory: NodeFactory<P>, opts: NodeOptions = {}): SimNode<P> {
+    assert(/^[A-Za-z0-9_.:-]+$/.test(id), `node id "${id}" must be letters, digits, _ . : -`);
+    const disk = new Disk(this.sim, id, this.sim.rng(`disk/${id}`), opts.disk ?? DISK_PROFILES.nvme);
+    const node = new SimNode<P>(this.sim, this.net, id, this.nodes.length, opts.kind ?? 'server', factory, new LocalClock(opts.clock ?? PERFECT_CLOCK), disk);
+    this.net.attach(node as unknown as SimNode);
+    this.nodes.push(node as unknown as SimNode);
+    return node;
+  }
+
+  /** Adds a client node running one process (the workload). */
+  addClient(id: NodeId, body: (ctx: NodeContext) => ProcessBody, opts: Omit<NodeOptions, 'kind'> = {}): SimNode {
+    return this.addNode(id, (ctx) => {
+      ctx.spawn('main', body(ctx));
+      return {};
+    }, { ...opts, kind: 'client' });
+  }
+
+  node(id: NodeId): SimNode {
+    return this.net.node(id);
+  }
+
+  /** The server nodes, in creation order. */
+  get servers(): SimNode[] {
+    return this.nodes.filter((n) => n.kind === 'server');
+  }
+
+  /** Adds a device (its failure domain is registered too). */
+  addDevice<D extends Device>(make: (sim: Simulation) => D): D {
+    const d = make(this.sim);
+    this.devices.push(d);
+    this.domains.register(d);
+    return d;
+  }
+
+  /** Builds a plain Device; hardware models subclass Device instead. */
+  plainDevice(opts: DeviceOptions): Device {
+    return this.addDevice((sim) => new Device(sim, opts));
+  }
+
+  /**
+   * Starts a fault-schedule process. It runs during the fault phase only: the runner kills it
+   * when the liveness phase begins.
+   */
+  nemesis(name: string, body: ProcessBody): void {
+    this.nemeses.push(new Process(this.sim, `nemesis/${name}`, body));
+  }
+
+  /** Starts a free-standing process (not on any node, never crashed). */
+  spawn<R>(name: string, body: ProcessBody<R>): Process<R> {
+    return new Process<R>(this.sim, name, body);
+  }
+
+  /** A safety invariant polled every check interval: return a message when it is violated. */
+  safety(name: string, check: SafetyCheck): void {
+    this.safetyChecks.push({ name, check });
+  }
+
+  /** Reports a safety violation found by an event-driven check. The run stops after this event. */
+  violation(invariant: string, message: string): void {
+    this.violations.push({ invariant, atNs: this.sim.now, eventIndex: this.sim.events - 1, message });
+    this.sim.log('-', 'VIOLATION', `${invariant}: ${message}`);
+    this.sim.stop();
+  }
+
+  /**
+   * A liveness property: after the faults stop it must return true within the liveness bound.
+   * While it does not, it returns why (shown in the report if the bound passes).
+   */
+  liveness(name: string, check: LivenessCheck): void {
+    this.livenessChecks.push({ name, check });
+  }
+
+  /** Runs `fn` when the liveness phase begins, after the standard healing. */
+  onHeal(fn: () => void): void {
+    this.healHooks.push(fn);
+  }
+
+  /** A line in the trace from the scenario itself. */
+  log(kind: string, detail = ''): void {
+    this.sim.log('-', kind, detail);
+  }
+
+  /**
+   * @internal The standard healing at the start of the liveness phase: nemeses stop, partitions
+   * and clogs heal, network and disk faults stop, paused nodes resume, crashed servers and
+   * devices restart; then the scenario's own hooks run.
+   */
+  heal(): void {
+    for (const n of this.nemeses) n.kill();
+    this.net.heal();
+    this.net.clearFaults();
+    for (const n of this.nodes) {
+      n.disk.heal();
+      if (n.state === 'paused') n.resume();
+      else if (n.state === 'down' && n.kind === 'server') n.start();
+    }
+    for (const d of this.devices) {
+      d.slowFactor = 1;
+      if (d.state !== 'up') d.restart();
+    }
+    for (const h of this.healHooks) h();
+  }
+}
