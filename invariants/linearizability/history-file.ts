@@ -1,0 +1,71 @@
+/**
+ * Reading history files from disk, for the CLI (`detsim check`), the benchmark and tests. Real file
+ * I/O is allowed here and only here in this folder: this module is run by tools outside any
+ * simulation, never by simulated code.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { HistoryParseError } from './errors.ts';
+import { etcdModel, type EtcdInput, type EtcdOutput, type RegisterValue } from './models/etcd.ts';
+import { kvModel, type KvInput, type KvOutput, type KvState } from './models/kv.ts';
+import { parseJepsenEtcdLog } from './parse-jepsen.ts';
+import { parseKvEdn } from './parse-kv-edn.ts';
+import type { History, Model } from './types.ts';
+
+export type FileModelName = 'kv' | 'etcd';
+
+/** A parsed file with the model its format goes with (a tagged union keeps the types paired). */
+export type LoadedHistory =
+  | { readonly model: 'kv'; readonly spec: Model<KvState, KvInput, KvOutput>; readonly history: History<KvInput, KvOutput> }
+  | {
+      readonly model: 'etcd';
+      readonly spec: Model<RegisterValue, EtcdInput, EtcdOutput>;
+      readonly history: History<EtcdInput, EtcdOutput>;
+    };
+
+/** Where Porcupine's test data sits: /work/shared beside the repository (`../shared` in CI too). */
+export const PORCUPINE_DATA_DIR: string = fileURLToPath(new URL('../../../shared/porcupine-data/', import.meta.url));
+
+/** Reads a file as text; a missing or unreadable file is a HistoryParseError (line 0). */
+export function readHistoryText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new HistoryParseError(file, 0, `cannot read the file (${code})`);
+  }
+}
+
+/** Parses `text` in the format of `model`: Jepsen etcd log for 'etcd', EDN lines for 'kv'. */
+export function parseHistoryText(text: string, model: FileModelName, file: string): LoadedHistory {
+  return model === 'etcd'
+    ? { model, spec: etcdModel, history: parseJepsenEtcdLog(text, file) }
+    : { model, spec: kvModel, history: parseKvEdn(text, file) };
+}
+
+export function loadHistoryFile(file: string, model: FileModelName): LoadedHistory {
+  return parseHistoryText(readHistoryText(file), model, file);
+}
+
+export interface ExpectedRow {
+  /** Relative to the data directory, e.g. "jepsen/etcd_000.log". */
+  readonly path: string;
+  readonly model: FileModelName;
+  readonly expected: 'linearizable' | 'not' | 'none';
+}
+
+/** The rows of EXPECTED.tsv (path, model, expected verdict). */
+export function readExpected(dataDir: string = PORCUPINE_DATA_DIR): ExpectedRow[] {
+  const file = `${dataDir.replace(/\/?$/, '/')}EXPECTED.tsv`;
+  const lines = readHistoryText(file).split(/\r?\n/);
+  const rows: ExpectedRow[] = [];
+  lines.forEach((line, i) => {
+    if (i === 0 || line.trim() === '') return;
+    const [path, model, expected] = line.split('\t');
+    if (path === undefined || (model !== 'kv' && model !== 'etcd') || !['linearizable', 'not', 'none'].includes(expected ?? '')) {
+      throw new HistoryParseError(file, i + 1, 'expected "path<TAB>kv|etcd<TAB>linearizable|not|none"');
+    }
+    rows.push({ path, model, expected: expected as ExpectedRow['expected'] });
+  });
+  return rows;
+}
