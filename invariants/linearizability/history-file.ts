@@ -3,6 +3,8 @@
  * I/O is allowed here and only here in this folder: this module is run by tools outside any
  * simulation, never by simulated code.
  */
+// Deliberate real I/O, outside any simulation (see the header); the one exception in this folder.
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- file reading for the CLI and bench only
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { HistoryParseError } from './errors.ts';
