@@ -52,11 +52,18 @@ export default defineScenario({
       });
     }
 
+    // Checked incrementally: each node's delivery log is append-only within one incarnation.
+    const checked = new Map<string, { state: unknown; upTo: number }>();
     w.safety('no-phantom-delivery', () => {
       for (const n of nodes) {
         const s = n.program?.state;
         if (!s) continue;
-        for (const v of s.seen) if (!broadcast.has(v)) return `${n.id} delivered ${v}, which no client broadcast`;
+        let c = checked.get(n.id);
+        if (!c || c.state !== s) checked.set(n.id, (c = { state: s, upTo: 0 }));
+        for (; c.upTo < s.delivered.length; c.upTo++) {
+          const v = s.delivered[c.upTo]!;
+          if (!broadcast.has(v)) return `${n.id} delivered ${v}, which no client broadcast`;
+        }
       }
       return null;
     });

@@ -77,7 +77,7 @@ export class Simulation {
 
   /** Records a line of the trace (and folds it into the trace hash). */
   log(node: string, kind: string, detail = ''): void {
-    this.trace.record({ atNs: this._now, eventIndex: this._events - 1, node, kind, detail });
+    this.trace.record({ atNs: this._now, eventIndex: Math.max(0, this._events - 1), node, kind, detail });
   }
 
   /** Shorthand for `buggify.fire(site)`. */

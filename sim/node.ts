@@ -166,10 +166,6 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
 
   /** Called by the network when a message arrives. */
   deliver(env: Envelope): void {
-    if (this._state === 'down') {
-      this.sim.log(this.id, 'drop', `from ${env.from}: node down`);
-      return;
-    }
     const epoch = this._epoch;
     this.dispatch(epoch, () => this.ctx!.receive(env));
   }

@@ -14,6 +14,7 @@
  */
 import type { BuggifyReport } from './buggify.ts';
 import { Simulation } from './kernel.ts';
+import { RngRoot } from './prng.ts';
 import { resolveParams, type ParamDefs } from './params.ts';
 import type { Scenario, Violation } from './scenario.ts';
 import { World } from './scenario.ts';
@@ -35,7 +36,7 @@ export interface RunOptions {
   logLines?: number;
 }
 
-export type Outcome = 'pass' | 'safety' | 'liveness' | 'crash' | 'no-progress';
+export type Outcome = 'pass' | 'safety' | 'liveness' | 'crash' | 'no-progress' | 'nondeterministic';
 
 export interface PendingProperty {
   property: string;
@@ -65,6 +66,11 @@ export interface RunResult {
 }
 
 export const DEFAULT_MAX_EVENTS = 20_000_000;
+
+/** The parameters a run will use, without running it (for printing them first). */
+export function drawParams<P extends ParamDefs>(scn: Scenario<P>, seed: number, pins: Record<string, unknown>, swarm: boolean): Record<string, unknown> {
+  return resolveParams(scn.params, pins, new RngRoot(String(seed)).stream('swarm'), swarm) as Record<string, unknown>;
+}
 
 export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOptions): RunResult {
   const swarm = opts.swarm ?? true;

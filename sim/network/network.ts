@@ -77,6 +77,13 @@ interface LinkState {
 
 const MAX_NODES = 1 << 15;
 
+/** "from n2: append_entries" — the body's `type` field, if it has one, names the message. */
+function describeMessage(env: Envelope): string {
+  const b = env.body as { type?: unknown } | null;
+  const t = b !== null && typeof b === 'object' && typeof b.type === 'string' ? b.type : typeof b;
+  return env.replyTo !== undefined ? `from ${env.from}: ${t} (reply)` : `from ${env.from}: ${t}`;
+}
+
 export class Network {
   readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, droppedPartition: 0, droppedNodeDown: 0 };
   private readonly rng: Rng;
@@ -281,13 +288,16 @@ export class Network {
     const src = this.byId.get(env.from)!;
     if (this.blocked.has(this.key(src.index, dst.index))) {
       this.stats.droppedPartition++;
+      this.sim.log(env.to, 'drop', `from ${env.from}: link cut in flight`);
       return;
     }
     if (!dst.up) {
       this.stats.droppedNodeDown++;
+      this.sim.log(env.to, 'drop', `from ${env.from}: node down`);
       return;
     }
     this.stats.delivered++;
+    this.sim.log(env.to, 'recv', describeMessage(env));
     dst.deliver(env);
   }
 

@@ -29,6 +29,8 @@ export interface GossipOptions {
 /** The pure protocol state: which values this node has delivered. */
 export class GossipState {
   readonly seen = new Set<number>();
+  /** Every value in the order this node delivered it: lets checkers look only at what is new. */
+  readonly delivered: number[] = [];
 
   /** Adds values; returns the ones that were new (to persist and forward). */
   add(values: readonly number[]): number[] {
@@ -36,6 +38,7 @@ export class GossipState {
     for (const v of values) {
       if (!this.seen.has(v)) {
         this.seen.add(v);
+        this.delivered.push(v);
         fresh.push(v);
       }
     }
@@ -93,7 +96,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
       switch (m.type) {
         case 'broadcast': {
           const fresh = state.add([m.value]);
-          if (buggy && opts.bug === 'phantom') state.add([m.value + 1]); // invents a value
+          if (buggy && opts.bug === 'phantom') state.add([-m.value]); // invents a value
           persist(fresh, () => {
             ctx.reply(env, { type: 'broadcast_ok' } satisfies GossipMessage);
             if (fresh.length > 0) pushToPeers(fresh);

@@ -1,0 +1,4 @@
+// Entry point of a sweep worker thread: the TypeScript loader must be registered in each thread.
+import { register } from 'tsx/esm/api';
+register();
+await import('../cli/sweep-worker.ts');

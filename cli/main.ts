@@ -1,0 +1,354 @@
+/**
+ * The `detsim` command line: a thin skin over the library (sim/runner.ts, cli/sweep.ts).
+ * Exit codes: 0 every invariant held, 1 a violation was found, 2 bad input (one line, no stack).
+ */
+import path from 'node:path';
+import yargs from 'yargs';
+import { parsePins, ParamError, type ParamDefs } from '../sim/params.ts';
+import { drawParams } from '../sim/runner.ts';
+import { formatNs } from '../sim/time.ts';
+import { junitXml } from '../reports/junit.ts';
+import { makeRepro, readRepro, ReproError, runCommand, writeRepro } from '../reports/repro.ts';
+import { formatHeader, formatParams, formatResult, makeChalk } from '../reports/terminal.ts';
+import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
+import { executeRun, type RunReport } from './execute.ts';
+import { loadBuiltIns, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
+import { ensureDir, sweep } from './sweep.ts';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+
+type Out = (line: string) => void;
+
+const stdout: Out = (l) => process.stdout.write(l + '\n');
+const stderr: Out = (l) => process.stderr.write(l + '\n');
+
+function asArray(v: unknown): string[] {
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+function pinsFor(l: LoadedScenario, raw: string[]): Record<string, unknown> {
+  return parsePins(l.scenario.params as ParamDefs, l.scenario.name, raw);
+}
+
+/** The scenario argument as the user should type it in a replay command. */
+function scenarioArg(l: LoadedScenario): string {
+  return l.builtIn ? l.scenario.name : path.relative(process.cwd(), l.file) || l.file;
+}
+
+async function cmdList(json: boolean): Promise<number> {
+  const all = await loadBuiltIns();
+  if (json) {
+    stdout(JSON.stringify(all.map((l) => ({ name: l.scenario.name, description: l.scenario.description, file: path.relative(process.cwd(), l.file), params: l.scenario.params })), null, 2));
+    return 0;
+  }
+  const c = makeChalk();
+  for (const l of all) {
+    stdout(`${c.cyan.bold(l.scenario.name)}  ${l.scenario.description}`);
+    for (const [k, d] of Object.entries(l.scenario.params as ParamDefs)) {
+      const range = d.type === 'enum' ? d.values.join('|') : d.type === 'bool' ? 'true|false' : `${d.min}..${d.max}`;
+      const swarm = d.swarm !== undefined ? c.dim(` swarm ${Array.isArray(d.swarm) ? (d.type === 'enum' ? d.swarm.join('|') : d.swarm.join('..')) : `p=${String(d.swarm)}`}`) : '';
+      stdout(`    ${k.padEnd(22)} ${c.dim(d.type.padEnd(5))} default ${String(d.default).padEnd(8)} ${c.dim(range)}${swarm}  ${d.doc}`);
+    }
+  }
+  stdout(c.dim(`${all.length} scenario(s). Run one: npx detsim run <name> --seed 1`));
+  return 0;
+}
+
+interface RunArgs {
+  seed: number;
+  pins: Record<string, unknown>;
+  swarm: boolean;
+  buggify: boolean;
+  json: boolean;
+  trace?: string;
+  checkDeterminism: boolean;
+  repro?: string;
+  expectHash?: string;
+  lines: number;
+  /** The command shown to replay this run (default: the equivalent `detsim run`). */
+  replayCommand?: string;
+}
+
+async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; report: RunReport }> {
+  const c = makeChalk();
+  const params = drawParams(l.scenario, a.seed, a.pins, a.swarm);
+  const runCmd = runCommand(scenarioArg(l), a.seed, a.pins, a.swarm, a.buggify);
+  if (!a.json) for (const line of formatHeader(c, l.scenario.name, a.seed, params, a.swarm, a.buggify)) stdout(line);
+  const r = executeRun(l.scenario, { seed: a.seed, pins: a.pins, swarm: a.swarm, buggify: a.buggify, traceFile: a.trace, checkDeterminism: a.checkDeterminism, logLines: a.lines });
+  let replay = a.replayCommand ?? runCmd;
+  if (!r.ok && a.repro) {
+    const repro = makeRepro(r, { buggify: a.buggify, file: a.repro, pins: a.pins, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
+    writeRepro(a.repro, repro);
+    replay = repro.replay;
+  }
+  const hashMatches = a.expectHash === undefined ? undefined : a.expectHash === r.traceHash;
+  if (a.json) {
+    stdout(JSON.stringify({ ...r, replay: r.ok ? undefined : replay, ...(hashMatches === undefined ? {} : { expectedTraceHash: a.expectHash, hashMatches }) }, null, 2));
+  } else {
+    for (const line of formatResult(c, r, replay)) stdout(line);
+    if (a.trace) stdout(c.dim(`full trace written to ${a.trace}`));
+    if (hashMatches === true) stdout(c.green(`trace hash ${r.traceHash} matches the recorded one: replayed bit for bit`));
+    if (hashMatches === false) stdout(c.yellow.bold(`trace hash ${r.traceHash} differs from the recorded ${a.expectHash}: the code or build changed since the repro was written, so this is not the same run`));
+  }
+  return { code: r.ok ? 0 : 1, report: r };
+}
+
+async function cmdRun(argv: Record<string, unknown>): Promise<number> {
+  const l = await resolveScenario(String(argv.scenario));
+  const seed = parseSeed(argv.seed);
+  const a: RunArgs = {
+    seed,
+    pins: pinsFor(l, asArray(argv.param)),
+    swarm: argv.swarm as boolean,
+    buggify: argv.buggify as boolean,
+    json: argv.json as boolean,
+    trace: argv.trace as string | undefined,
+    checkDeterminism: argv['check-determinism'] as boolean,
+    repro: argv.repro as string | undefined,
+    lines: parsePositiveInt(argv.lines, '--lines'),
+  };
+  return (await runOne(l, a)).code;
+}
+
+async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
+  const target = String(argv.target);
+  if (argv.seed !== undefined) {
+    // `detsim replay <scenario> --seed N`: a run that always shows the trace.
+    return cmdRun({ ...argv, scenario: target });
+  }
+  if (!target.endsWith('.json')) throw new UserError(`replay takes a repro file (*.json) or a scenario with --seed N; got "${target}"`);
+  const repro = readRepro(target);
+  const l = repro.scenarioFile ? await resolveScenario(repro.scenarioFile) : await resolveScenario(repro.scenario);
+  // Every recorded parameter is pinned, so the run cannot move if swarm ranges change.
+  const pins = pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
+  if (!argv.json) stdout(makeChalk().dim(`replaying ${target}: recorded outcome ${repro.outcome}, trace ${repro.traceHash}`));
+  const { code, report } = await runOne(l, {
+    seed: repro.seed,
+    pins,
+    swarm: repro.swarm,
+    buggify: repro.buggify,
+    json: argv.json as boolean,
+    trace: argv.trace as string | undefined,
+    checkDeterminism: false,
+    expectHash: repro.traceHash,
+    replayCommand: repro.replay,
+    lines: parsePositiveInt(argv.lines, '--lines'),
+  });
+  if (report.traceHash !== repro.traceHash) return 1;
+  return code;
+}
+
+async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
+  const scenarios = await resolveScenarios(asArray(argv.scenarios));
+  const seeds = parsePositiveInt(argv.seeds, '--seeds');
+  const from = parseSeed(argv.from, '--from');
+  if (!Number.isSafeInteger(from + seeds)) throw new UserError('--from plus --seeds runs past the largest seed');
+  const jobs = parsePositiveInt(argv.jobs, '--jobs');
+  const rawPins = asArray(argv.param);
+  const pins = new Map<string, Record<string, unknown>>();
+  for (const l of scenarios) pins.set(l.scenario.name, pinsFor(l, rawPins));
+  const out = path.resolve(String(argv.out));
+  const json = argv.json as boolean;
+  const c = makeChalk(process.stderr);
+  const total = scenarios.length * seeds;
+  const tty = process.stderr.isTTY === true && !json;
+  stderr(c.bold(`detsim sweep: ${scenarios.map((l) => l.scenario.name).join(', ')}; seeds ${from}..${from + seeds - 1}; ${jobs} worker(s); swarm ${argv.swarm ? 'on' : 'off'}, buggify ${argv.buggify ? 'on' : 'off'}${argv['check-determinism'] ? ', checking determinism' : ''}`));
+  const t0 = performance.now(); // wallclock-ok
+  let failed = 0;
+  let lastPct = -1;
+  const results = await sweep({
+    scenarios,
+    pins,
+    seeds,
+    from,
+    jobs,
+    swarm: argv.swarm as boolean,
+    buggify: argv.buggify as boolean,
+    checkDeterminism: argv['check-determinism'] as boolean,
+    onResult: (r, done) => {
+      if (!r.ok) failed++;
+      const secs = (performance.now() - t0) / 1000; // wallclock-ok
+      const rate = done / Math.max(secs, 1e-3);
+      if (tty) {
+        const width = 30;
+        const fill = Math.round((done / total) * width);
+        process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} runs  ${failed ? c.red(`${failed} failed`) : c.green('0 failed')}  ${rate.toFixed(1)} seeds/s `);
+      } else {
+        const pct = Math.floor((done / total) * 10);
+        if (pct !== lastPct) {
+          lastPct = pct;
+          stderr(`  ${done}/${total} runs, ${failed} failed, ${rate.toFixed(1)} seeds/s`);
+        }
+      }
+    },
+  });
+  if (tty) process.stderr.write('\n');
+  const wallS = (performance.now() - t0) / 1000; // wallclock-ok
+  const failures = results.filter((r) => !r.ok);
+  const replays = new Map<RunReport, { repro: string; replay: string; run: string }>();
+  if (failures.length > 0) {
+    ensureDir(out);
+    for (const r of failures) {
+      const l = scenarios.find((s) => s.scenario.name === r.scenario)!;
+      const file = path.join(out, `${r.scenario}-seed${r.seed}.json`);
+      const repro = makeRepro(r, { buggify: argv.buggify as boolean, file, pins: pins.get(r.scenario) ?? {}, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
+      writeRepro(file, repro);
+      replays.set(r, { repro: file, replay: repro.replay, run: repro.run });
+    }
+  }
+  const perScenario = scenarios.map((l) => {
+    const rs = results.filter((r) => r.scenario === l.scenario.name);
+    const byOutcome: Record<string, number> = {};
+    for (const r of rs) byOutcome[r.outcome] = (byOutcome[r.outcome] ?? 0) + 1;
+    const firstFail = rs.find((r) => !r.ok);
+    return { scenario: l.scenario.name, runs: rs.length, passed: rs.filter((r) => r.ok).length, failed: rs.filter((r) => !r.ok).length, outcomes: byOutcome, firstFailingSeed: firstFail?.seed ?? null, simSeconds: rs.reduce((s, r) => s + r.simTimeNs, 0) / 1e9 };
+  });
+  const summary = { runs: results.length, passed: results.length - failures.length, failed: failures.length, wallSeconds: Math.round(wallS * 100) / 100, seedsPerSec: Math.round((results.length / Math.max(wallS, 1e-3)) * 10) / 10, jobs, from, seeds };
+  if (argv.junit) {
+    writeFileSync(String(argv.junit), junitXml(results.map((r) => ({ result: r, ...(replays.has(r) ? { replay: replays.get(r)!.replay } : {}) }))));
+  }
+  if (json) {
+    stdout(
+      JSON.stringify(
+        {
+          summary,
+          scenarios: perScenario,
+          failures: failures.map((r) => ({ scenario: r.scenario, seed: r.seed, outcome: r.outcome, violations: r.violations, params: r.params, traceHash: r.traceHash, ...replays.get(r) })),
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    const co = makeChalk();
+    for (const s of perScenario) {
+      const mark = s.failed === 0 ? co.green('ok  ') : co.red('FAIL');
+      stdout(`${mark} ${s.scenario.padEnd(28)} ${s.passed}/${s.runs} passed  ${co.dim(Object.entries(s.outcomes).map(([k, v]) => `${k}:${v}`).join(' '))}  ${co.dim(`${formatNs(Math.round(s.simSeconds * 1e9))} simulated`)}`);
+    }
+    for (const r of failures.slice(0, 20)) {
+      const v = r.violations[0];
+      stdout(`  ${co.red(r.scenario)} seed ${r.seed}: ${r.outcome}${v ? ` — ${v.invariant}: ${v.message}` : ''}`);
+      stdout(`    ${co.bold('replay:')} ${replays.get(r)!.replay}`);
+    }
+    if (failures.length > 20) stdout(`  ... and ${failures.length - 20} more failure(s); every one has a repro file in ${path.relative(process.cwd(), out) || out}`);
+    stdout(`${failures.length === 0 ? co.green.bold('PASS') : co.red.bold('FAIL')} ${summary.runs} runs, ${summary.passed} passed, ${summary.failed} failed in ${summary.wallSeconds}s (${summary.seedsPerSec} seeds/s, ${jobs} worker(s))`);
+    if (argv.junit) stdout(co.dim(`JUnit report: ${argv.junit}`));
+  }
+  return failures.length === 0 ? 0 : 1;
+}
+
+async function cmdCheck(argv: Record<string, unknown>): Promise<number> {
+  let mod: { runCheckCommand?: (o: { file: string; model: 'kv' | 'etcd'; json: boolean; timeoutMs: number; clock: () => number }, out: (l: string) => void) => number };
+  try {
+    mod = await import('../invariants/linearizability/check-command.ts');
+  } catch {
+    throw new UserError('the linearizability checker is not part of this build');
+  }
+  return mod.runCheckCommand!(
+    { file: String(argv.history), model: argv.model as 'kv' | 'etcd', json: argv.json as boolean, timeoutMs: Number(argv.timeout), clock: () => performance.now() }, // wallclock-ok
+    stdout,
+  );
+}
+
+export async function main(args: string[]): Promise<number> {
+  let code = 0;
+  const runOpts = {
+    param: { type: 'string', describe: 'pin a parameter: --param name=value (repeatable)', requiresArg: true },
+    swarm: { type: 'boolean', default: true, describe: 'draw unpinned parameters per seed (--no-swarm: defaults)' },
+    buggify: { type: 'boolean', default: true, describe: 'BUGGIFY fault injection in protocol code (--no-buggify: off)' },
+    json: { type: 'boolean', default: false, describe: 'print one JSON object' },
+    'check-determinism': { type: 'boolean', default: false, describe: 'run each seed twice and require the same trace hash' },
+  } as const;
+  const parser = yargs(args)
+    .scriptName('detsim')
+    .usage('$0 <command> [options]\n\nDeterministic simulation of distributed systems: one seed reproduces a whole run.')
+    .command('list', 'list the scenarios, their descriptions and parameters', (y) => y.option('json', { type: 'boolean', default: false, describe: 'print JSON' }), async (a) => {
+      code = await cmdList(a.json);
+    })
+    .command(
+      'run <scenario>',
+      'run one seed of a scenario (a name from `detsim list`, or a path to a scenario .ts file)',
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', demandOption: true })
+          .option('seed', { type: 'string', demandOption: true, describe: 'the seed (a non-negative integer)' })
+          .options(runOpts)
+          .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
+          .option('repro', { type: 'string', describe: 'on failure, write a repro file here' })
+          .option('lines', { type: 'string', default: '60', describe: 'trace lines shown before a failure' }),
+      async (a) => {
+        code = await cmdRun(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
+      'sweep <scenarios..>',
+      'run many seeds of one or more scenarios (names, globs like raft-*, all, or files) in parallel',
+      (y) =>
+        y
+          .positional('scenarios', { type: 'string', array: true, demandOption: true })
+          .option('seeds', { type: 'string', demandOption: true, describe: 'how many seeds per scenario' })
+          .option('from', { type: 'string', default: '1', describe: 'first seed' })
+          .option('jobs', { type: 'string', default: String(Math.max(1, cpus().length)), describe: 'worker threads' })
+          .option('out', { type: 'string', default: 'detsim-out', describe: 'directory for repro files of failures' })
+          .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
+          .options(runOpts),
+      async (a) => {
+        code = await cmdSweep(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
+      'replay <target>',
+      're-run a repro file (checking its trace hash) or <scenario> --seed N, showing the trace before the failure',
+      (y) =>
+        y
+          .positional('target', { type: 'string', demandOption: true, describe: 'a repro .json file, or a scenario name with --seed' })
+          .option('seed', { type: 'string', describe: 'with a scenario name: the seed' })
+          .options(runOpts)
+          .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
+          .option('lines', { type: 'string', default: '200', describe: 'trace lines shown before a failure' }),
+      async (a) => {
+        code = await cmdReplay(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
+      'check <history>',
+      'check a recorded history for linearizability (exit 0 linearizable, 1 not, 2 unreadable, 3 undecided within --timeout)',
+      (y) =>
+        y
+          .positional('history', { type: 'string', demandOption: true })
+          .option('model', { choices: ['kv', 'etcd'] as const, demandOption: true, describe: 'the model the history is checked against' })
+          .option('json', { type: 'boolean', default: false })
+          .option('timeout', { type: 'number', default: 10_000, describe: 'give up (verdict unknown) after this many ms' }),
+      async (a) => {
+        code = await cmdCheck(a as unknown as Record<string, unknown>);
+      },
+    )
+    .demandCommand(1, 'name a command: list, run, sweep, replay or check (see --help)')
+    .strict()
+    .help()
+    .version(false)
+    .fail((msg, err) => {
+      throw err ?? new UserError(msg);
+    });
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    if (err instanceof UserError || err instanceof ParamError || err instanceof ReproError) {
+      stderr(`${makeChalk(process.stderr).red('detsim:')} ${err.message}`);
+      return 2;
+    }
+    if (err instanceof Error && err.name === 'YError') {
+      stderr(`${makeChalk(process.stderr).red('detsim:')} ${err.message} (see detsim --help)`);
+      return 2;
+    }
+    if (err instanceof Error && /ParseError|HistoryError|InputError/.test(err.name)) {
+      stderr(`${makeChalk(process.stderr).red('detsim:')} ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  return code;
+}
+
+export { formatParams };

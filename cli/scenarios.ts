@@ -1,0 +1,94 @@
+/**
+ * Finding scenarios: every `scenarios/*.ts` file of detsim (tests excluded) default-exports one
+ * scenario; a path to a `.ts` file of the user's own is loaded the same way.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Scenario } from '../sim/scenario.ts';
+import { UserError } from './errors.ts';
+
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SCENARIOS_DIR = path.join(PACKAGE_ROOT, 'scenarios');
+
+export interface LoadedScenario {
+  scenario: Scenario;
+  /** Absolute path of the module (what workers import). */
+  file: string;
+  builtIn: boolean;
+}
+
+function isScenarioFile(name: string): boolean {
+  return name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.bench.ts') && !name.startsWith('_');
+}
+
+export async function loadScenarioFile(file: string, builtIn: boolean): Promise<LoadedScenario> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (err) {
+    throw new UserError(`cannot load scenario file ${path.relative(process.cwd(), file) || file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const s = mod.default as Partial<Scenario> | undefined;
+  if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.setup !== 'function' || typeof s.params !== 'object') {
+    throw new UserError(`${path.relative(process.cwd(), file) || file} does not default-export a scenario (use \`export default defineScenario({...})\`)`);
+  }
+  return { scenario: s as Scenario, file, builtIn };
+}
+
+/** All built-in scenarios, sorted by name. */
+export async function loadBuiltIns(): Promise<LoadedScenario[]> {
+  const files = readdirSync(SCENARIOS_DIR).filter(isScenarioFile).sort();
+  const out: LoadedScenario[] = [];
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    const l = await loadScenarioFile(path.join(SCENARIOS_DIR, f), true);
+    const prev = seen.get(l.scenario.name);
+    if (prev) throw new UserError(`two scenarios are named ${l.scenario.name}: ${prev} and ${f}`);
+    seen.set(l.scenario.name, f);
+    out.push(l);
+  }
+  return out.sort((a, b) => a.scenario.name.localeCompare(b.scenario.name));
+}
+
+function looksLikePath(arg: string): boolean {
+  return arg.endsWith('.ts') || arg.endsWith('.js') || arg.includes('/');
+}
+
+/** One scenario by name or by file path. */
+export async function resolveScenario(arg: string): Promise<LoadedScenario> {
+  if (looksLikePath(arg)) {
+    const file = path.resolve(arg);
+    if (!existsSync(file)) throw new UserError(`no scenario file at ${arg}`);
+    return loadScenarioFile(file, false);
+  }
+  const all = await loadBuiltIns();
+  const hit = all.find((l) => l.scenario.name === arg);
+  if (!hit) throw new UserError(`unknown scenario "${arg}"; \`detsim list\` shows the ${all.length} there are`);
+  return hit;
+}
+
+/** Names, globs (`raft-*`), `all`, or file paths; each must match something. */
+export async function resolveScenarios(args: string[]): Promise<LoadedScenario[]> {
+  if (args.length === 0) throw new UserError('name at least one scenario, a glob such as raft-*, or all');
+  const all = await loadBuiltIns();
+  const out: LoadedScenario[] = [];
+  const add = (l: LoadedScenario): void => {
+    if (!out.some((o) => o.file === l.file)) out.push(l);
+  };
+  for (const a of args) {
+    if (a === 'all') all.forEach(add);
+    else if (looksLikePath(a)) add(await resolveScenario(a));
+    else if (a.includes('*')) {
+      const re = new RegExp(`^${a.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+      const hits = all.filter((l) => re.test(l.scenario.name));
+      if (hits.length === 0) throw new UserError(`no scenario matches "${a}"; \`detsim list\` shows them all`);
+      hits.forEach(add);
+    } else {
+      const hit = all.find((l) => l.scenario.name === a);
+      if (!hit) throw new UserError(`unknown scenario "${a}"; \`detsim list\` shows the ${all.length} there are`);
+      add(hit);
+    }
+  }
+  return out;
+}

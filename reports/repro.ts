@@ -1,0 +1,102 @@
+/**
+ * Repro files: everything needed to replay a failing run bit for bit, as JSON. Written by
+ * `detsim sweep --out DIR` for every failure and by `detsim run --repro FILE`; read by
+ * `detsim replay FILE`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RunResult } from '../sim/runner.ts';
+import type { Violation } from '../sim/scenario.ts';
+
+export const REPRO_FORMAT = 'detsim-repro/1';
+
+export interface Repro {
+  format: typeof REPRO_FORMAT;
+  scenario: string;
+  /** Absolute path of a scenario file that is not built in; absent for built-ins. */
+  scenarioFile?: string;
+  seed: number;
+  /** Every parameter's value in the run (pinned on replay, so swarm-range changes cannot move it). */
+  params: Record<string, unknown>;
+  swarm: boolean;
+  buggify: boolean;
+  traceHash: string;
+  events: number;
+  outcome: RunResult['outcome'];
+  violations: Violation[];
+  /** The command that replays this file. */
+  replay: string;
+  /** The equivalent `detsim run` command. */
+  run: string;
+}
+
+export class ReproError extends Error {
+  override name = 'ReproError';
+}
+
+export function makeRepro(r: RunResult, opts: { scenarioFile?: string; buggify: boolean; file: string; pins: Record<string, unknown> }): Repro {
+  const repro: Repro = {
+    format: REPRO_FORMAT,
+    scenario: r.scenario,
+    seed: r.seed,
+    params: r.params,
+    swarm: r.swarm,
+    buggify: opts.buggify,
+    traceHash: r.traceHash,
+    events: r.events,
+    outcome: r.outcome,
+    violations: r.violations,
+    replay: `npx detsim replay ${shellQuote(displayPath(opts.file))}`,
+    run: runCommand(opts.scenarioFile ?? r.scenario, r.seed, opts.pins, r.swarm, opts.buggify),
+  };
+  if (opts.scenarioFile) repro.scenarioFile = opts.scenarioFile;
+  return repro;
+}
+
+/** The `detsim run` command for a seed with the user's pins. */
+export function runCommand(scenario: string, seed: number, pins: Record<string, unknown>, swarm: boolean, buggify: boolean): string {
+  const parts = ['npx detsim run', shellQuote(scenario), '--seed', String(seed)];
+  for (const [k, v] of Object.entries(pins)) parts.push('--param', shellQuote(`${k}=${String(v)}`));
+  if (!swarm) parts.push('--no-swarm');
+  if (!buggify) parts.push('--no-buggify');
+  return parts.join(' ');
+}
+
+/** A path relative to the working directory when it lies below it, else absolute. */
+export function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./=:@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function writeRepro(file: string, repro: Repro): void {
+  writeFileSync(file, JSON.stringify(repro, null, 2) + '\n');
+}
+
+/** Reads and validates a repro file; any problem is a ReproError with a one-line message. */
+export function readRepro(file: string): Repro {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ReproError(`cannot read repro file ${file}`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new ReproError(`${file} is not JSON: ${(e as Error).message}`);
+  }
+  const o = v as Partial<Repro>;
+  if (!o || typeof o !== 'object') throw new ReproError(`${file} is not a repro file (expected a JSON object)`);
+  if (o.format !== REPRO_FORMAT) throw new ReproError(`${file} is not a ${REPRO_FORMAT} repro file (format is ${JSON.stringify(o.format)})`);
+  if (typeof o.scenario !== 'string') throw new ReproError(`${file}: "scenario" must be a string`);
+  if (typeof o.seed !== 'number' || !Number.isSafeInteger(o.seed) || o.seed < 0) throw new ReproError(`${file}: "seed" must be a non-negative integer`);
+  if (!o.params || typeof o.params !== 'object') throw new ReproError(`${file}: "params" must be an object`);
+  if (typeof o.traceHash !== 'string') throw new ReproError(`${file}: "traceHash" must be a string`);
+  if (typeof o.swarm !== 'boolean' || typeof o.buggify !== 'boolean') throw new ReproError(`${file}: "swarm" and "buggify" must be booleans`);
+  return o as Repro;
+}

@@ -1,0 +1,65 @@
+/**
+ * Terminal output for people: coloured when stdout is a terminal, plain when piped or when
+ * NO_COLOR is set. Every run starts with its seed and parameters and every failure ends with the
+ * command that replays it.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { RunReport } from '../cli/execute.ts';
+import type { BuggifyReport } from '../sim/buggify.ts';
+import { formatNs } from '../sim/time.ts';
+
+export function makeChalk(stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
+  const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
+  const force = process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0';
+  return new Chalk({ level: noColor ? 0 : force || stream.isTTY ? 2 : 0 });
+}
+
+export function formatParams(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+}
+
+export function formatHeader(c: ChalkInstance, scenario: string, seed: number, params: Record<string, unknown>, swarm: boolean, buggify: boolean): string[] {
+  return [
+    `${c.bold('detsim run')} ${c.cyan(scenario)} ${c.bold('seed')} ${c.yellow(String(seed))}  ${c.dim(`(swarm ${swarm ? 'on' : 'off'}, buggify ${buggify ? 'on' : 'off'})`)}`,
+    `${c.dim('params:')} ${formatParams(params)}`,
+  ];
+}
+
+export function formatBuggify(c: ChalkInstance, b: BuggifyReport): string {
+  if (!b.enabled) return `${c.dim('buggify:')} off`;
+  const reached = Object.keys(b.reached).length;
+  if (b.enabledSites.length === 0) return `${c.dim('buggify:')} ${reached} site(s) reached, none enabled`;
+  return `${c.dim('buggify:')} ${reached} site(s) reached; enabled: ${b.enabledSites.map((s) => `${s} (fired ${b.fired[s] ?? 0}x)`).join(', ')}`;
+}
+
+/** The body of a run's report after the header: outcome, figures, and on failure the log and violations. */
+export function formatResult(c: ChalkInstance, r: RunReport, replay: string): string[] {
+  const out: string[] = [formatBuggify(c, r.buggify)];
+  const figures = `${r.events.toLocaleString('en-US')} events, ${formatNs(r.simTimeNs)} simulated in ${r.wallMs} ms, trace ${r.traceHash}`;
+  if (Object.keys(r.metrics).length > 0) out.push(`${c.dim('metrics:')} ${JSON.stringify(r.metrics)}`);
+  if (r.ok) {
+    const rec = r.recoveredAfterNs !== null ? `; liveness held ${formatNs(r.recoveredAfterNs)} after the faults stopped` : '';
+    out.push(`${c.green.bold('PASS')} ${r.scenario} seed ${r.seed}: ${figures}${rec}`);
+    return out;
+  }
+  if (r.log.length > 0) {
+    out.push(c.dim(`last ${r.log.length} trace lines:`));
+    for (const l of r.log) out.push(c.dim(`  ${l}`));
+  }
+  const what: Record<string, string> = {
+    safety: 'safety violation',
+    liveness: 'liveness property still pending',
+    crash: 'the simulated system threw an exception',
+    'no-progress': 'no progress (event limit reached)',
+    nondeterministic: 'nondeterminism: two runs of one seed differ',
+    pass: '',
+  };
+  out.push(`${c.red.bold('FAIL')} ${r.scenario} seed ${r.seed}: ${what[r.outcome] ?? r.outcome} (${figures})`);
+  for (const v of r.violations) {
+    out.push(`  ${c.red(v.invariant)} at ${formatNs(v.atNs)} (event #${v.eventIndex}): ${v.message}`);
+  }
+  out.push(`${c.bold('replay:')} ${replay}`);
+  return out;
+}
