@@ -185,7 +185,9 @@ describe('Maglev: properties', () => {
         );
         expect(t.emptySlots).toBe(0);
         const listed = new Set(keys);
-        for (let s = 0; s < m; s++) expect(listed.has(t.ownerAt(s) as string)).toBe(true);
+        let unlisted = 0;
+        for (let s = 0; s < m; s++) if (!listed.has(t.ownerAt(s) as string)) unlisted++;
+        expect(unlisted).toBe(0);
         const counts = [...t.slotCounts().values()];
         expect(counts.reduce((a, b) => a + b, 0)).toBe(m);
         if (keys.length <= m) expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
@@ -244,7 +246,9 @@ describe('Maglev: properties', () => {
         expect(d.movedFraction).toBeGreaterThanOrEqual(goneShare - 1e-12);
         expect(d.survivorMovedFraction).toBeLessThanOrEqual(0.05);
         expect(d.movedFraction).toBeLessThanOrEqual(1 / keys.length + 0.05);
-        for (let s = 0; s < m; s++) expect(after.ownerAt(s)).not.toBe(gone);
+        let stillGone = 0;
+        for (let s = 0; s < m; s++) if (after.ownerAt(s) === gone) stillGone++;
+        expect(stillGone).toBe(0);
       }),
       { numRuns: 60 },
     );
