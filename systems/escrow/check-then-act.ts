@@ -141,6 +141,7 @@ export class CheckThenActNode implements SeatNode<CheckThenActDurable> {
   tick(nowNs: Nanos): NodeOutput<CheckThenActDurable> {
     this.begin();
     const reaped = this.table.reap(nowNs);
+    if (reaped.changed) this.dirty = true;
     if (reaped.expired.length > 0) {
       for (const r of reaped.expired) this.replies.push({ op: 'notify', ok: true, reservationId: r.id, state: r.state, count: r.count });
       this.changed();

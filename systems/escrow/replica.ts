@@ -357,7 +357,7 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
   tick(nowNs: Nanos): NodeOutput<EscrowDurable> {
     this.begin();
     const reaped = this.table.reap(nowNs);
-    if (reaped.expired.length > 0 || reaped.tokensReleased > 0) {
+    if (reaped.changed) {
       this.tokens += reaped.tokensReleased;
       this.dirty = true;
       for (const r of reaped.expired) this.replies.push({ op: 'notify', ok: true, reservationId: r.id, state: r.state, count: r.count });
@@ -389,8 +389,9 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
       case 'time':
         if (nowNs >= this.nextRefillAtNs) {
           this.nextRefillAtNs = nowNs + refill.intervalNs;
-          const want = refill.targetTokens + this.wantedTokens();
-          if (want > this.tokens - this.table.pendingTokens() && want > 0) this.requestTokens(want, nowNs);
+          // Short of the target by this much, counting what pending holds and a failed consume wait for.
+          const short = refill.targetTokens + this.table.pendingTokens() + this.unmetConsumeTokens - this.tokens;
+          if (short > 0) this.requestTokens(short, nowNs);
         }
         return;
       case 'coordinator':

@@ -125,6 +125,8 @@ export interface ReapResult {
   readonly expired: Reservation[];
   /** Tokens the reaper handed back to the local pool. */
   readonly tokensReleased: number;
+  /** True if anything durable changed (including dropping stale queue entries): persist. */
+  readonly changed: boolean;
 }
 
 export interface ReservationBugs {
@@ -272,8 +274,9 @@ export class ReservationTable {
       }
       // Otherwise the entry is stale (granted, extended, confirmed, cancelled): drop it.
     }
+    const changed = keep.length !== this.reapQueue.length;
     this.reapQueue = keep;
-    return { expired, tokensReleased };
+    return { expired, tokensReleased, changed };
   }
 
   get(id: string): Reservation | undefined {

@@ -174,3 +174,67 @@ export function peerConfigs(capacity: number, ids: readonly string[], overrides:
     ...overrides,
   }));
 }
+
+/** One random operation of the fault-injecting test driver; node and message indices are taken modulo. */
+export type ClusterOp =
+  | { readonly op: 'hold'; readonly node: number; readonly count: number; readonly flush?: boolean }
+  | { readonly op: 'confirm' | 'cancel' | 'extend'; readonly node: number; readonly pick: number; readonly flush?: boolean }
+  | { readonly op: 'consume'; readonly node: number; readonly count: number; readonly flush?: boolean }
+  | { readonly op: 'tick' | 'flush' | 'crash'; readonly node: number; readonly flush?: boolean }
+  | { readonly op: 'advance'; readonly dtNs: number }
+  | { readonly op: 'deliver' | 'duplicate' | 'drop'; readonly pick: number; readonly flush?: boolean };
+
+export interface RunOptions {
+  /**
+   * Also require, after every step, that each node's disk equals its memory's durable state: the
+   * correct design never keeps anything unpersisted once a step's output has been applied.
+   */
+  readonly strictDurability?: boolean;
+}
+
+/**
+ * Applies `ops` to `c`, checking every invariant after each; returns the first violation (with the
+ * step number) or null. Reservation ids are generated in order, so a run is a pure function of ops.
+ */
+export function runOps(c: TestCluster, ops: readonly ClusterOp[], opts: RunOptions = {}): string | null {
+  let nextId = 0;
+  for (let step = 0; step < ops.length; step++) {
+    const o = ops[step] as ClusterOp;
+    switch (o.op) {
+      case 'hold': c.hold(o.node, `h${nextId++}`, o.count); break;
+      case 'confirm':
+      case 'cancel':
+      case 'extend': {
+        const m = c.members[o.node % c.members.length];
+        const rs = m?.node.snapshot().reservations ?? [];
+        if (rs.length === 0) break;
+        const id = (rs[o.pick % rs.length] as { id: string }).id;
+        if (o.op === 'confirm') c.confirm(o.node, id);
+        else if (o.op === 'cancel') c.cancel(o.node, id);
+        else c.extend(o.node, id);
+        break;
+      }
+      case 'consume': c.consume(o.node, o.count); break;
+      case 'tick': c.tick(o.node); break;
+      case 'flush': c.flush(o.node); break;
+      case 'crash': c.crash(o.node); break;
+      case 'advance': c.advance(o.dtNs); break;
+      case 'deliver': c.deliver(o.pick); break;
+      case 'duplicate': c.duplicate(o.pick); break;
+      case 'drop': c.drop(o.pick); break;
+    }
+    // `flush` on an op sends what it produced at once (deliver: what the receiver produced).
+    if ('flush' in o && o.flush) {
+      if (o.op === 'deliver') c.flushAll();
+      else if ('node' in o) c.flush(o.node);
+    }
+    if (opts.strictDurability) {
+      for (const m of c.members) {
+        if (JSON.stringify(m.node.durable()) !== JSON.stringify(m.disk)) return `step ${step} (${JSON.stringify(o)}): ${m.node.id} has unpersisted state`;
+      }
+    }
+    const v = c.check();
+    if (v) return `step ${step} (${JSON.stringify(o)}): ${v}`;
+  }
+  return null;
+}
