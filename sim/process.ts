@@ -20,7 +20,8 @@ type Callback<T> = (value: T) => void;
 export class Future<T = unknown> {
   private _done = false;
   private _value: T | undefined;
-  private callbacks: Callback<T>[] | null = [];
+  // Stored without T so that Future<T> is covariant (a Future<void> is a Future<unknown>).
+  private callbacks: Callback<never>[] | null = [];
 
   constructor(private readonly sim: Simulation) {}
 
@@ -43,14 +44,14 @@ export class Future<T = unknown> {
     if (this._done) return;
     this._done = true;
     this._value = value;
-    const cbs = this.callbacks!;
+    const cbs = this.callbacks! as unknown as Callback<T>[];
     this.callbacks = null;
     if (cbs.length > 0) this.sim.schedule(0, () => { for (const cb of cbs) cb(value); });
   }
 
   /** Calls `cb` with the value once resolved (in a later kernel event if already resolved). */
   then(cb: Callback<T>): void {
-    if (this.callbacks !== null) this.callbacks.push(cb);
+    if (this.callbacks !== null) this.callbacks.push(cb as Callback<never>);
     else {
       const v = this._value as T;
       this.sim.schedule(0, () => cb(v));
@@ -92,9 +93,9 @@ export function allOf<T>(sim: Simulation, futures: Future<T>[]): Future<T[]> {
   return out;
 }
 
-/** A process body: a generator yielding Futures. (`any`: a Future<T> is not a Future<unknown> to TS.) */
+/** A process body: a generator yielding Futures; `yield f` evaluates to f's value (typed `any` by TS's generator rules: use `yield* wait(f)` for a typed result). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ProcessBody<R = unknown> = Generator<Future<any>, R, any>;
+export type ProcessBody<R = unknown> = Generator<Future<unknown>, R, any>;
 
 /**
  * A running generator. It is resumed by the kernel when the future it yielded resolves. `kill()`

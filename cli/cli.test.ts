@@ -1,0 +1,176 @@
+/**
+ * The CLI as a user meets it: exit codes, one-line errors, JSON fields, repro files and replay.
+ * These spawn `node bin/detsim.js`, exactly what `npx detsim` runs.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin', 'detsim.js');
+
+function detsim(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+describe('detsim run', () => {
+  it('prints the JSON fields a CI job reads, and one seed gives one trace hash', () => {
+    const a = detsim('run', 'broadcast', '--seed', '7', '--json');
+    const b = detsim('run', 'broadcast', '--seed', '7', '--json');
+    expect(a.code).toBe(0);
+    const ja = JSON.parse(a.out);
+    for (const k of ['scenario', 'seed', 'ok', 'violations', 'traceHash', 'events', 'simTimeNs', 'wallMs', 'buggify', 'params']) expect(ja).toHaveProperty(k);
+    expect(ja.ok).toBe(true);
+    expect(ja.seed).toBe(7);
+    expect(JSON.parse(b.out).traceHash).toBe(ja.traceHash);
+    expect(detsim('run', 'broadcast', '--seed', '8', '--json').out).not.toContain(`"traceHash": "${ja.traceHash}"`);
+  });
+
+  it('starts with the seed and parameters, and a failure ends with the replay command and exit 1', () => {
+    const r = detsim('run', 'broadcast', '--seed', '3', '--param', 'bug=phantom');
+    expect(r.code).toBe(1);
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toContain('seed 3');
+    expect(lines[1]).toMatch(/^params: nodes=\d+/);
+    expect(lines.at(-1)).toBe('replay: npx detsim run broadcast --seed 3 --param bug=phantom');
+    expect(r.out).toContain('no-phantom-delivery');
+  });
+
+  it('reports each violation with invariant, time, event index and message', () => {
+    const j = JSON.parse(detsim('run', 'broadcast', '--seed', '3', '--param', 'bug=drop-gossip', '--json').out);
+    expect(j.ok).toBe(false);
+    expect(j.outcome).toBe('liveness');
+    expect(j.violations[0]).toMatchObject({ invariant: 'all-acked-delivered-everywhere' });
+    expect(typeof j.violations[0].atNs).toBe('number');
+    expect(typeof j.violations[0].eventIndex).toBe('number');
+  });
+
+  it('--no-buggify reports buggify off and --no-swarm uses the defaults', () => {
+    const j = JSON.parse(detsim('run', 'broadcast', '--seed', '5', '--no-buggify', '--no-swarm', '--json').out);
+    expect(j.buggify.enabled).toBe(false);
+    expect(j.buggify.enabledSites).toEqual([]);
+    expect(j.params.nodes).toBe(5);
+    expect(j.params.netLossRate).toBe(0.01);
+  });
+
+  it('writes the full trace as JSON lines with --trace', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
+    const file = path.join(dir, 't.jsonl');
+    const j = JSON.parse(detsim('run', 'broadcast', '--seed', '2', '--param', 'durationS=1', '--trace', file, '--json').out);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    const first = JSON.parse(lines[0]!);
+    expect(first).toHaveProperty('t');
+    expect(first).toHaveProperty('kind');
+    expect(j.ok).toBe(true);
+  });
+
+  it('bad input is one line on stderr and exit 2, never a stack trace', () => {
+    const cases: string[][] = [
+      ['run', 'no-such-scenario', '--seed', '1'],
+      ['run', 'broadcast', '--seed', '-4'],
+      ['run', 'broadcast', '--seed', 'abc'],
+      ['run', 'broadcast', '--seed', '1', '--param', 'nosuch=1'],
+      ['run', 'broadcast', '--seed', '1', '--param', 'nodes=0'],
+      ['run', 'broadcast', '--seed', '1', '--param', 'bug=maybe'],
+      ['run', 'broadcast'],
+      ['replay', '/no/such/file.json'],
+      ['sweep', 'nothing-*', '--seeds', '3'],
+      ['sweep', 'broadcast', '--seeds', '0'],
+      ['frobnicate'],
+    ];
+    for (const c of cases) {
+      const r = detsim(...c);
+      expect(r.code, c.join(' ')).toBe(2);
+      expect(r.err.trim().split('\n'), c.join(' ')).toHaveLength(1);
+      expect(r.err, c.join(' ')).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('a malformed repro file is a one-line error with exit 2', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, '{"format":"detsim-repro/1","scenario":"broadcast","seed":"x"}');
+    const r = detsim('replay', bad);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('seed');
+    writeFileSync(bad, 'not json');
+    expect(detsim('replay', bad).code).toBe(2);
+  });
+});
+
+describe('detsim sweep and replay', () => {
+  it('finds the bug-zoo variant on every seed, writes a repro per failure and a JUnit report, and replays bit for bit', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
+    const junit = path.join(dir, 'junit.xml');
+    const r = detsim('sweep', 'broadcast', '--seeds', '6', '--jobs', '2', '--param', 'bug=phantom', '--out', dir, '--junit', junit, '--json');
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.summary).toMatchObject({ runs: 6, failed: 6, passed: 0 });
+    const repros = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(repros).toHaveLength(6);
+    expect(readFileSync(junit, 'utf8')).toContain('<testsuite name="broadcast" tests="6" failures="6"');
+    const repro = JSON.parse(readFileSync(path.join(dir, repros[0]!), 'utf8'));
+    const replay = detsim('replay', path.join(dir, repros[0]!), '--json');
+    expect(replay.code).toBe(1);
+    const rj = JSON.parse(replay.out);
+    expect(rj.hashMatches).toBe(true);
+    expect(rj.traceHash).toBe(repro.traceHash);
+    expect(rj.violations[0].invariant).toBe('no-phantom-delivery');
+  });
+
+  it('a replay whose trace hash differs says so and exits 1', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
+    detsim('sweep', 'broadcast', '--seeds', '1', '--jobs', '1', '--param', 'bug=phantom', '--out', dir);
+    const file = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.json'))!);
+    const repro = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...repro, traceHash: '0000000000000000' }));
+    const r = detsim('replay', file);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('differs from the recorded 0000000000000000');
+  });
+
+  it('a passing sweep with --check-determinism exits 0 and counts every run', () => {
+    const r = detsim('sweep', 'broadcast', '--seeds', '4', '--from', '100', '--jobs', '2', '--check-determinism', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.summary).toMatchObject({ runs: 4, passed: 4, failed: 0, from: 100 });
+  });
+
+  it("runs a scenario from a file of the user's own, like a built-in one", () => {
+    const dir = mkdtempSync(path.join(ROOT, '.tmp-scenario-'));
+    const file = path.join(dir, 'mine.ts');
+    writeFileSync(
+      file,
+      [
+        "import { defineScenario } from '../sim/scenario.ts';",
+        "import { param } from '../sim/params.ts';",
+        "import { sleep } from '../sim/process.ts';",
+        "import { ms, sec } from '../sim/time.ts';",
+        'export default defineScenario({',
+        "  name: 'mine', description: 'a counter that must stay below a limit',",
+        "  params: { limit: param.int({ doc: 'the limit', default: 3, min: 0, max: 100 }) },",
+        '  durationNs: sec(1),',
+        '  setup(w, p) {',
+        '    let n = 0;',
+        "    w.spawn('tick', (function* () { for (;;) { yield sleep(w.sim, ms(100)); n++; } })());",
+        "    w.safety('below-limit', () => (n > p.limit ? `n=${n}` : null));",
+        '  },',
+        '});',
+      ].join('\n'),
+    );
+    try {
+      const ok = detsim('run', file, '--seed', '1', '--param', 'limit=50', '--json');
+      expect(JSON.parse(ok.out).ok).toBe(true);
+      const bad = detsim('run', file, '--seed', '1', '--param', 'limit=3', '--json');
+      expect(bad.code).toBe(1);
+      expect(JSON.parse(bad.out).violations[0].invariant).toBe('below-limit');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
