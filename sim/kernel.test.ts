@@ -220,7 +220,7 @@ describe('processes', () => {
     })());
     let got: number | null = null;
     let at = -1;
-    new Process(sim, 'parent', (function* (): ProcessBody {
+    new Process(sim, 'parent', (function* (): ProcessBody<void> {
       got = yield* wait(child);
       at = sim.now;
     })());
@@ -308,7 +308,7 @@ describe('processes', () => {
 
   it('yielding something that is not a Future is an AssertionError naming the process', () => {
     const sim = newSim();
-    new Process(sim, 'bad-proc', (function* (): ProcessBody {
+    new Process(sim, 'bad-proc', (function* (): ProcessBody<void> {
       yield 5 as unknown as Future;
     })());
     expect(() => sim.run()).toThrow(/bad-proc/);
