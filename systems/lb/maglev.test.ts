@@ -103,6 +103,33 @@ describe('Maglev: the worked example of seed 003 (M = 7, backends A, B, C)', () 
   });
 });
 
+describe("Maglev: bit-for-bit with Envoy's MaglevTable (expected tables from Envoy's maglev_lb_test.cc)", () => {
+  const ports = [90, 91, 92, 93, 94, 95];
+  const port = (t: MaglevTable): string => t.toArray().map((k) => (k ?? '_').replace('127.0.0.1:', '')).join(' ');
+
+  it('hosts 127.0.0.1:90..95, M = 7 (Envoy test "Basic")', () => {
+    const t = buildMaglevTable(ports.map((p) => ({ key: `127.0.0.1:${p}` })), { tableSize: 7 });
+    expect(port(t)).toBe('92 94 90 91 95 90 93');
+  });
+
+  it('hostnames 90..95, M = 7 (Envoy test "BasicWithHostName")', () => {
+    const t = buildMaglevTable(ports.map((p) => ({ key: `${p}` })), { tableSize: 7 });
+    expect(port(t)).toBe('92 95 90 93 94 91 90');
+  });
+
+  it('weights 1 and 2, M = 17 (Envoy test "Weighted": 6 and 11 entries)', () => {
+    const t = buildMaglevTable(
+      [
+        { key: '127.0.0.1:90', weight: 1 },
+        { key: '127.0.0.1:91', weight: 2 },
+      ],
+      { tableSize: 17 },
+    );
+    expect(port(t)).toBe('91 90 90 91 90 91 91 90 91 91 91 91 91 90 91 90 91');
+    expect([...t.slotCounts().values()]).toEqual([6, 11]);
+  });
+});
+
 describe('Maglev: table size and configuration errors', () => {
   it('knows small primes', () => {
     const primes = [2, 3, 5, 7, 11, 13, 65537, 655373];
