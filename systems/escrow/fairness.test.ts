@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { detectStarvation, jainIndex } from './fairness.ts';
+import { detectStarvation, jainIndex, regionLoadOf } from './fairness.ts';
+import { TestCluster, peerConfigs } from './test-cluster.ts';
 
 describe("Jain's fairness index", () => {
   it('is 1 for equal shares and 1/n when one takes all', () => {
@@ -52,5 +53,24 @@ describe('starvation detection', () => {
 
   it("does not count a region's own idle tokens", () => {
     expect(detectStarvation([{ id: 'eu', refusalStreak: 5, idleTokens: 8 }, { id: 'us', refusalStreak: 0, idleTokens: 0 }], opts)).toEqual([]);
+  });
+});
+
+describe('starvation of a live replica', () => {
+  it('a replica that only asks an empty peer is reported while a third sits on idle tokens', () => {
+    const MS = 1_000_000;
+    const cfgs = peerConfigs(10, ['a', 'b', 'c']).map((c) => (c.id === 'a' ? { ...c, peers: ['b'] } : c));
+    const c = new TestCluster(10, cfgs, [0, 0, 10]);
+    c.consume(0, 2); // refused locally: a keeps asking b for 2 tokens
+    const opts = { refusalStreakMin: 3, idleTokensMin: 1 };
+    for (let i = 0; i < 5; i++) {
+      c.flushAll();
+      while (c.deliver(0)) c.flushAll();
+      c.advance(25 * MS);
+      c.tick(0);
+    }
+    const loads = c.snapshot().nodes.map(regionLoadOf);
+    expect(loads.find((l) => l.id === 'a')?.refusalStreak).toBeGreaterThanOrEqual(3);
+    expect(detectStarvation(loads, opts)).toEqual([expect.objectContaining({ id: 'a', richestId: 'c', idleTokensElsewhere: 10 })]);
   });
 });

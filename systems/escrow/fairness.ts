@@ -3,6 +3,7 @@
  * detection"). Pure functions over numbers the replicas already expose in their snapshots.
  */
 import { assert } from '../../sim/assert.ts';
+import type { NodeSnapshot } from './types.ts';
 
 /**
  * Jain's fairness index (sum x)^2 / (n * sum x^2): 1 when every region gets the same, 1/n when one
@@ -68,4 +69,11 @@ export function detectStarvation(regions: readonly RegionLoad[], opts: Starvatio
     out.push({ id: r.id, refusalStreak: r.refusalStreak, idleTokensElsewhere: elsewhere, richestId: richest.id });
   }
   return out;
+}
+
+/** A node snapshot as a RegionLoad: idle tokens are free tokens no pending reservation there waits for. */
+export function regionLoadOf(node: NodeSnapshot): RegionLoad {
+  let pending = 0;
+  for (const r of node.reservations) if (r.state === 'pending') pending += r.count;
+  return { id: node.id, refusalStreak: node.refusalStreak, idleTokens: Math.max(0, node.tokens - pending) };
 }
