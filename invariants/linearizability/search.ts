@@ -18,6 +18,7 @@
 import { assert } from '../../sim/assert.ts';
 import type { Budget } from './budget.ts';
 import { mix32 } from './hash.ts';
+import { MemoTable } from './memo-table.ts';
 import type { Model, Operation } from './types.ts';
 
 export type SearchOutcome =
@@ -42,11 +43,6 @@ export type SearchOutcome =
 /** The list head is node 0; entries are nodes 1..2n in time order; NIL ends the list. */
 const HEAD = 0;
 const NIL = -1;
-
-interface CacheEntry<S> {
-  readonly bits: Uint32Array;
-  readonly state: S;
-}
 
 /**
  * Sort order of entries: time, then calls before returns at equal times (equal instants count as
@@ -91,7 +87,7 @@ class PartitionSearch<S, I, O> {
   private state: S;
   /** Operations with a known outcome not yet linearized; 0 means success. */
   private remaining = 0;
-  private readonly cache = new Map<number, CacheEntry<S>[]>();
+  private readonly memo: MemoTable<S>;
   // The backtracking stack, as parallel arrays.
   private readonly stackNode: number[] = [];
   private readonly stackState: S[] = [];
@@ -119,6 +115,7 @@ class PartitionSearch<S, I, O> {
     this.unknown = new Uint8Array(n);
     this.zobrist = new Uint32Array(n);
     this.bits = new Uint32Array((n + 31) >>> 5);
+    this.memo = new MemoTable<S>(this.bits.length, (a, b) => model.equal(a, b));
     this.state = model.init();
     this.stepsAtStart = budget.steps;
     for (let k = 0; k < n; k++) {
@@ -211,16 +208,7 @@ class PartitionSearch<S, I, O> {
     const mask = (1 << (op & 31)) >>> 0;
     const newBitsHash = (this.bitsHash ^ this.zobrist[op]!) >>> 0;
     const key = mix32(newBitsHash ^ Math.imul(this.model.hash(newState), 0x27d4eb2f));
-    const bucket = this.cache.get(key);
-    if (bucket !== undefined) {
-      for (const seen of bucket) {
-        if (this.sameBitsWith(seen.bits, word, mask) && this.model.equal(seen.state, newState)) return false;
-      }
-    }
-    const bits = this.bits.slice();
-    bits[word] = (bits[word]! | mask) >>> 0;
-    if (bucket === undefined) this.cache.set(key, [{ bits, state: newState }]);
-    else bucket.push({ bits, state: newState });
+    if (!this.memo.addIfAbsent(key, this.bits, op, newState)) return false;
 
     this.stackNode.push(node);
     this.stackState.push(this.state);
@@ -245,16 +233,6 @@ class PartitionSearch<S, I, O> {
     if (this.unknown[op] === 0) this.remaining++;
     this.unlift(node);
     return { node, alts, altIndex };
-  }
-
-  /** Whether `seen` equals the current linearized set plus the bit (word, mask). */
-  private sameBitsWith(seen: Uint32Array, word: number, mask: number): boolean {
-    const bits = this.bits;
-    for (let i = 0; i < bits.length; i++) {
-      const cur = i === word ? (bits[i]! | mask) >>> 0 : bits[i]!;
-      if (seen[i] !== cur) return false;
-    }
-    return true;
   }
 
   /** Remove a call node and its return node from the list (dancing links: they remember their place). */
