@@ -1,0 +1,23 @@
+/**
+ * detsim's public door: everything a scenario, a system or a tool built on detsim needs.
+ */
+export { assert, AssertionError, unreachable } from './assert.ts';
+export { Buggify, DEFAULT_BUGGIFY, type BuggifyOptions, type BuggifyReport } from './buggify.ts';
+export { LocalClock, PERFECT_CLOCK, type ClockOptions } from './clock.ts';
+export { deepCopy, estimateSize } from './clone.ts';
+export { Device, FailureDomains, type DeviceOptions, type DeviceResult, type DeviceState } from './device.ts';
+export { Disk, NO_DISK_FAULTS, type DiskError, type DiskFaults, type DiskRead } from './disk/disk.ts';
+export { DISK_PROFILES, type DiskProfile, type DiskProfileName } from './disk/profiles.ts';
+export { EventQueue, ScheduledEvent } from './event-queue.ts';
+export { Simulation, type RunStop, type SimulationOptions } from './kernel.ts';
+export { faultParams, standardNemesis, type FaultParams, type NemesisOptions } from './nemesis.ts';
+export { describeLatency, drawLatency, scaleLatency, type LatencyModel } from './network/latency.ts';
+export { LAN, Network, type LinkConfig, type NetworkStats, type SendOptions } from './network/network.ts';
+export { NodeContext, SimNode, type CallResult, type Envelope, type NodeFactory, type NodeId, type NodeProgram, type NodeState, type Timer } from './node.ts';
+export { param, ParamError, parsePins, resolveParams, type ParamDef, type ParamDefs, type ParamValues } from './params.ts';
+export { RngRoot, SeededRng, type Rng } from './prng.ts';
+export { allOf, firstOf, Future, Process, sleep, wait, type ProcessBody } from './process.ts';
+export { drawParams, runScenario, DEFAULT_MAX_EVENTS, type Outcome, type RunOptions, type RunResult } from './runner.ts';
+export { defineScenario, World, type LivenessCheck, type NodeOptions, type Phase, type SafetyCheck, type Scenario, type Violation } from './scenario.ts';
+export { formatInstant, formatNs, minutes, ms, NS_PER_MS, NS_PER_SEC, NS_PER_US, sec, us, type Nanos } from './time.ts';
+export { formatRecord, Trace, type TraceRecord, type TraceSink } from './trace.ts';
