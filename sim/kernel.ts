@@ -95,15 +95,20 @@ export class Simulation {
     for (;;) {
       const ev = this.queue.pop();
       if (ev === undefined) return false;
-      const fn = ev.fn;
-      if (fn === null) continue;
-      ev.fn = null;
-      this._now = ev.time;
-      this._events++;
-      this.trace.mixEvent(ev.time);
-      fn();
-      return true;
+      if (this.execute(ev)) return true;
     }
+  }
+
+  /** Runs a popped event unless it was cancelled; true if it ran. */
+  private execute(ev: ScheduledEvent): boolean {
+    const fn = ev.fn;
+    if (fn === null) return false;
+    ev.fn = null;
+    this._now = ev.time;
+    this._events++;
+    this.trace.mixEvent(ev.time);
+    fn();
+    return true;
   }
 
   /**
@@ -125,13 +130,7 @@ export class Simulation {
         return 'until';
       }
       q.pop();
-      const fn = ev.fn;
-      if (fn === null) continue;
-      ev.fn = null;
-      this._now = ev.time;
-      this._events++;
-      this.trace.mixEvent(ev.time);
-      fn();
+      this.execute(ev);
     }
   }
 }
