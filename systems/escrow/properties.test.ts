@@ -8,6 +8,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { TEST_HOLD, TestCluster, peerConfigs, runOps, type ClusterOp } from './test-cluster.ts';
 import type { EscrowBugs, EscrowReplicaConfig, RefillPolicy } from './replica.ts';
+import type { NodeSnapshot } from './types.ts';
 
 const MS = 1_000_000;
 const CAP = 12;
@@ -47,6 +48,9 @@ describe('escrow under random faults (correct design)', () => {
         fc.property(fc.array(opArb, { minLength: 1, maxLength: 120, size: 'max' }), fc.constantFrom([4, 4, 4], [12, 0, 0], [0, 5, 7]), (ops, tokens) => {
           const c = cluster(refill, {}, tokens);
           expect(runOps(c, ops, { strictDurability: true })).toBeNull();
+          // A down node's snapshot (read from its disk) agrees with the live one on everything durable.
+          const strip = ({ refusalStreak: _r, wantedTokens: _w, ...rest }: NodeSnapshot) => rest;
+          expect(c.durableSnapshot().nodes.map(strip)).toEqual(c.snapshot().nodes.map(strip));
           // Liveness once faults stop: every transfer is acked and nothing is in flight.
           expect(c.heal(50, 20 * MS)).toBeNull();
           expect(c.members.map((m) => m.node.snapshot().outbox)).toEqual([[], [], []]);
