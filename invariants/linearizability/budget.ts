@@ -9,10 +9,15 @@ import type { CheckOptions } from './types.ts';
 
 /** Default step budget when the caller gives no timeout: a few seconds of search on one core. */
 export const DEFAULT_MAX_STEPS = 50_000_000;
+/**
+ * Default cap on memo entries in one partition's search. Each entry keeps a model state alive
+ * (about 100 bytes for a kv state), so this bounds memory to a few hundred MB.
+ */
+export const DEFAULT_MAX_MEMO_ENTRIES = 4_000_000;
 /** How many steps pass between looks at the clock and the abort signal. */
 const POLL_INTERVAL_STEPS = 4096;
 
-export type StopReason = 'step-budget' | 'timeout' | 'aborted';
+export type StopReason = 'step-budget' | 'timeout' | 'aborted' | 'memory';
 
 export class Budget {
   /** Steps taken so far. */
@@ -20,6 +25,8 @@ export class Budget {
   /** Why the budget ran out, once it has. */
   stopped: StopReason | null = null;
   private readonly maxSteps: number;
+  /** Memo entries one partition's search may hold before it gives up with 'memory'. */
+  readonly maxMemoEntries: number;
   private readonly clock: (() => number) | undefined;
   private readonly deadlineMs: number;
   private readonly signal: AbortSignal | undefined;
@@ -36,6 +43,9 @@ export class Budget {
     const maxSteps = options.maxSteps ?? (timeoutMs === undefined ? DEFAULT_MAX_STEPS : Infinity);
     if (!(maxSteps >= 0)) throw new CheckerOptionError(`maxSteps must be a number >= 0, got ${maxSteps}`);
     this.maxSteps = maxSteps;
+    const maxMemoEntries = options.maxMemoEntries ?? DEFAULT_MAX_MEMO_ENTRIES;
+    if (!(maxMemoEntries >= 1)) throw new CheckerOptionError(`maxMemoEntries must be a number >= 1, got ${maxMemoEntries}`);
+    this.maxMemoEntries = maxMemoEntries;
     this.clock = clock;
     this.deadlineMs = timeoutMs !== undefined && clock !== undefined ? clock() + timeoutMs : Infinity;
     this.signal = signal;
@@ -53,6 +63,11 @@ export class Budget {
       this.poll();
     }
     return this.stopped === null;
+  }
+
+  /** The search's memo reached maxMemoEntries: stop rather than exhaust memory. */
+  stopForMemory(): void {
+    this.stopped ??= 'memory';
   }
 
   private poll(): void {

@@ -74,7 +74,7 @@ describe('runCheckCommand', () => {
   it('exits 3 when the time budget runs out', () => {
     const { code, lines } = run({ file: `${DATA_DIR}jepsen/etcd_002.log`, model: 'etcd', timeoutMs: 5, clock: (() => { let t = 0; return () => (t += 1); })() });
     expect(code).toBe(EXIT_UNKNOWN);
-    expect(lines[0]).toMatch(/UNKNOWN \(timeout ran out\)/);
+    expect(lines[0]).toMatch(/UNKNOWN \(timed out after 5 ms\)/);
     const j = JSON.parse(run({ file: `${DATA_DIR}jepsen/etcd_002.log`, model: 'etcd', json: true, timeoutMs: 5, clock: (() => { let t = 0; return () => (t += 1); })() }).lines[0]!);
     expect(j.linearizable).toBe('unknown');
   });

@@ -58,12 +58,13 @@ export function runCheckCommand(opts: CheckCommandOptions, out: (line: string) =
 }
 
 function humanReport(opts: CheckCommandOptions, r: CheckResult, timeMs: number): string[] {
+  const why = { 'step-budget': 'step budget spent', timeout: `timed out after ${opts.timeoutMs} ms`, aborted: 'aborted', memory: 'memo limit reached' };
   const verdict =
-    r.result === 'linearizable' ? 'linearizable' : r.result === 'not' ? 'NOT linearizable' : `UNKNOWN (${r.unknownReason ?? 'budget'} ran out)`;
+    r.result === 'linearizable' ? 'linearizable' : r.result === 'not' ? 'NOT linearizable' : `UNKNOWN (${why[r.unknownReason ?? 'step-budget']})`;
   const stats = `${r.operations} operations, ${r.partitions} partition${r.partitions === 1 ? '' : 's'}, ${timeMs.toFixed(1)} ms, ${r.steps} steps`;
   const lines = [`${opts.file}: ${verdict} (model ${opts.model}; ${stats})`];
   if (r.violation !== undefined) lines.push(...r.violation.description.map((l) => `  ${l}`));
-  if (r.result === 'unknown') lines.push('  raise --timeout to let the search run longer');
+  if (r.result === 'unknown') lines.push('  the search gave up before a verdict; raise --timeout to let it run longer');
   return lines;
 }
 

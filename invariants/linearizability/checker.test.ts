@@ -59,6 +59,12 @@ describe('checkHistory budgets', () => {
     expect(nowMs).toBeGreaterThanOrEqual(50);
   });
 
+  it('answers unknown instead of exhausting memory', () => {
+    const r = checkHistory(etcdModel, HARD, { maxMemoEntries: 1000 });
+    expect(r).toMatchObject({ result: 'unknown', unknownReason: 'memory' });
+    expect(r.steps).toBeGreaterThan(1000);
+  });
+
   it('answers unknown when aborted', () => {
     const ac = new AbortController();
     ac.abort();
@@ -69,6 +75,7 @@ describe('checkHistory budgets', () => {
   it('rejects a timeout without a clock, and nonsense budgets', () => {
     expect(() => checkHistory(etcdModel, HARD, { timeoutMs: 100 })).toThrow(CheckerOptionError);
     expect(() => new Budget({ maxSteps: -1 })).toThrow(CheckerOptionError);
+    expect(() => new Budget({ maxMemoEntries: 0 })).toThrow(CheckerOptionError);
   });
 });
 

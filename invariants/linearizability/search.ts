@@ -209,6 +209,7 @@ class PartitionSearch<S, I, O> {
     const newBitsHash = (this.bitsHash ^ this.zobrist[op]!) >>> 0;
     const key = mix32(newBitsHash ^ Math.imul(this.model.hash(newState), 0x27d4eb2f));
     if (!this.memo.addIfAbsent(key, this.bits, op, newState)) return false;
+    if (this.memo.size >= this.budget.maxMemoEntries) this.budget.stopForMemory();
 
     this.stackNode.push(node);
     this.stackState.push(this.state);

@@ -83,6 +83,11 @@ export interface CheckOptions {
    * yields `result: 'unknown'`, never a hang.
    */
   readonly maxSteps?: number;
+  /**
+   * Cap on memoised (linearized set, state) pairs in one partition's search; reaching it yields
+   * 'unknown' (reason 'memory') instead of exhausting the heap. Default 4,000,000.
+   */
+  readonly maxMemoEntries?: number;
   /** Wall-clock budget in ms; requires `clock` (the checker never reads a clock of its own). */
   readonly timeoutMs?: number;
   /** Milliseconds from any origin, supplied by the caller (a CLI); read every few thousand steps. */
@@ -143,7 +148,7 @@ export interface CheckResult {
   /** Search steps taken, summed over partitions (and minimisation). */
   readonly steps: number;
   /** Present when result is 'unknown'. */
-  readonly unknownReason?: 'step-budget' | 'timeout' | 'aborted';
+  readonly unknownReason?: 'step-budget' | 'timeout' | 'aborted' | 'memory';
   /** Present when result is 'not'. */
   readonly violation?: Violation;
 }
