@@ -27,6 +27,8 @@ export interface DotKernelData<T> {
 export class DotKernel<T> {
   readonly replicaId: string;
   private readonly store: Map<string, DotEntry<T>> = new Map();
+  /** payload -> keys of the dots holding it, so OR-Set lookups do not scan the store. */
+  private readonly byValue: Map<T, Set<string>> = new Map();
   private readonly ctx: CausalContext = new CausalContext();
 
   constructor(replicaId: string, data?: DotKernelData<T>) {
@@ -56,12 +58,41 @@ export class DotKernel<T> {
     for (const e of o.entries) {
       const k = dotKey(e.dot);
       theirs.add(k);
-      if (!this.store.has(k) && !this.ctx.contains(e.dot)) this.store.set(k, { dot: e.dot, value: e.value });
+      if (!this.store.has(k) && !this.ctx.contains(e.dot)) this.insert(k, { dot: e.dot, value: e.value });
     }
-    // Dots we hold that the other side has seen but does not hold were removed there.
-    const other = CausalContext.fromData(o.context);
-    for (const [k, e] of this.store) if (!theirs.has(k) && other.contains(e.dot)) this.store.delete(k);
+    // Dots we hold that the other side has seen but does not hold were removed there. A delta's
+    // context names few dots, so walk whichever side is smaller.
+    let otherDots = o.context.cloud.length;
+    for (const n of o.context.vv.values()) otherDots += n;
+    if (otherDots < this.store.size) {
+      const visit = (d: Dot): void => {
+        const k = dotKey(d);
+        if (!theirs.has(k) && this.store.has(k)) this.delete(k);
+      };
+      for (const [replica, n] of o.context.vv) for (let c = 1; c <= n; c++) visit({ replica, counter: c });
+      for (const d of o.context.cloud) visit(d);
+    } else {
+      const other = CausalContext.fromData(o.context);
+      for (const [k, e] of this.store) if (!theirs.has(k) && other.contains(e.dot)) this.delete(k);
+    }
     this.ctx.join(o.context);
+  }
+
+  /** The dots holding `value`, sorted. */
+  dotsWithValue(value: T): Dot[] {
+    const ks = this.byValue.get(value);
+    if (ks === undefined) return [];
+    return [...ks].map((k) => (this.store.get(k) as DotEntry<T>).dot).sort(compareDots);
+  }
+
+  /** The distinct payloads held (in insertion order; callers sort). */
+  values(): T[] {
+    return [...this.byValue.keys()];
+  }
+
+  /** Number of stored dots. */
+  size(): number {
+    return this.store.size;
   }
 
   /** Every stored entry, sorted by dot. */
@@ -76,7 +107,7 @@ export class DotKernel<T> {
 
   /** Drops one stored dot while keeping it in the context: a local removal without a delta. */
   dropDot(d: Dot): void {
-    this.store.delete(dotKey(d));
+    this.delete(dotKey(d));
   }
 
   /** Canonical plain-data copy. */
@@ -89,6 +120,25 @@ export class DotKernel<T> {
     let n = this.ctx.bytes();
     for (const e of this.store.values()) n += dotBytes(e.dot);
     return n;
+  }
+
+  private insert(k: string, e: DotEntry<T>): void {
+    this.store.set(k, e);
+    let ks = this.byValue.get(e.value);
+    if (ks === undefined) {
+      ks = new Set();
+      this.byValue.set(e.value, ks);
+    }
+    ks.add(k);
+  }
+
+  private delete(k: string): void {
+    const e = this.store.get(k);
+    if (e === undefined) return;
+    this.store.delete(k);
+    const ks = this.byValue.get(e.value);
+    ks?.delete(k);
+    if (ks !== undefined && ks.size === 0) this.byValue.delete(e.value);
   }
 
   private peekNextDot(): Dot {

@@ -50,22 +50,17 @@ export class ORSet<E extends SetElement> {
   }
 
   has(e: E): boolean {
-    return this.dotsOf(e).length > 0;
+    return this.kernel.dotsWithValue(e).length > 0;
   }
 
   /** The elements present, in canonical order. */
   value(): E[] {
-    const s = new Set<E>();
-    for (const en of this.kernel.entries()) s.add(en.value);
-    return [...s].sort(compareElements);
+    return this.kernel.values().sort(compareElements);
   }
 
   /** The dots currently tagging `e`, sorted. */
   dotsOf(e: E): Dot[] {
-    return this.kernel
-      .entries()
-      .filter((en) => en.value === e)
-      .map((en) => en.dot);
+    return this.kernel.dotsWithValue(e);
   }
 
   /** Bytes of the distinct elements. */
@@ -84,7 +79,7 @@ export class ORSet<E extends SetElement> {
 
   /** Number of stored dots (tags) and of out-of-order context dots: for GC reports. */
   tagCount(): { dots: number; cloud: number } {
-    return { dots: this.kernel.entries().length, cloud: this.kernel.context().cloudSize() };
+    return { dots: this.kernel.size(), cloud: this.kernel.context().cloudSize() };
   }
 
   /**

@@ -42,6 +42,11 @@ export function compareRgaIds(a: RgaId, b: RgaId): number {
   return a.replica < b.replica ? -1 : a.replica > b.replica ? 1 : 0;
 }
 
+/** A node as held inside a replica: its map key cached, because the text walk visits every node. */
+interface HeldNode extends RgaNode {
+  key: string;
+}
+
 function idKey(id: RgaId | null): string {
   return id === null ? '' : `${id.counter}\u0000${id.replica}`;
 }
@@ -49,9 +54,9 @@ function idKey(id: RgaId | null): string {
 /** A collaborative text sequence owned by one replica. */
 export class Rga {
   readonly replicaId: string;
-  private readonly nodes: Map<string, RgaNode> = new Map();
+  private readonly nodes: Map<string, HeldNode> = new Map();
   /** parent key -> child nodes, greatest id first. */
-  private readonly children: Map<string, RgaNode[]> = new Map();
+  private readonly children: Map<string, HeldNode[]> = new Map();
   private maxCounter = 0;
 
   constructor(replicaId: string, data?: RgaData) {
@@ -79,7 +84,7 @@ export class Rga {
   remove(id: RgaId): RgaData {
     const n = this.nodes.get(idKey(id));
     assert(n !== undefined, 'Rga.remove: unknown id');
-    const delta: RgaData = { nodes: [{ ...n, removed: true }] };
+    const delta: RgaData = { nodes: [{ id: n.id, parent: n.parent, char: n.char, removed: true }] };
     this.merge(delta);
     return delta;
   }
@@ -101,7 +106,7 @@ export class Rga {
         if (n.removed) mine.removed = true;
         continue;
       }
-      const copy: RgaNode = { id: n.id, parent: n.parent, char: n.char, removed: n.removed };
+      const copy: HeldNode = { id: n.id, parent: n.parent, char: n.char, removed: n.removed, key: k };
       this.nodes.set(k, copy);
       this.maxCounter = Math.max(this.maxCounter, n.id.counter);
       this.addChild(copy);
@@ -111,18 +116,18 @@ export class Rga {
   /** The visible nodes in text order (iterative walk: typed text is a deep chain). */
   visibleNodes(): RgaNode[] {
     const out: RgaNode[] = [];
-    const stack: RgaNode[] = [];
+    const stack: HeldNode[] = [];
     const pushChildren = (key: string): void => {
       const cs = this.children.get(key);
       if (cs === undefined) return;
       // Pushed smallest first so the greatest id is popped (visited) first.
-      for (let i = cs.length - 1; i >= 0; i--) stack.push(cs[i] as RgaNode);
+      for (let i = cs.length - 1; i >= 0; i--) stack.push(cs[i] as HeldNode);
     };
     pushChildren('');
     while (stack.length > 0) {
-      const n = stack.pop() as RgaNode;
+      const n = stack.pop() as HeldNode;
       if (!n.removed) out.push(n);
-      pushChildren(idKey(n.id));
+      pushChildren(n.key);
     }
     return out;
   }
@@ -156,13 +161,32 @@ export class Rga {
     return b;
   }
 
+  /**
+   * Metadata under a run-length encoding like Automerge's and Yjs's: a node typed right after its
+   * replica's previous node (parent = same replica, counter - 1) continues a run and costs only its
+   * removed flag; any other node starts a run and pays for its id and parent id.
+   */
+  metadataBytesRunLength(): number {
+    let b = 0;
+    for (const n of this.nodes.values()) {
+      const p = n.parent;
+      const continuesRun = p !== null && p.replica === n.id.replica && p.counter === n.id.counter - 1;
+      b += 1;
+      if (!continuesRun) b += COUNTER_BYTES + utf8Bytes(n.id.replica) + (p === null ? 0 : COUNTER_BYTES + utf8Bytes(p.replica));
+      if (n.removed) b += utf8Bytes(n.char);
+    }
+    return b;
+  }
+
   /** Canonical plain-data copy. */
   toData(): RgaData {
-    const nodes = [...this.nodes.values()].sort((a, b) => compareRgaIds(a.id, b.id)).map((n) => ({ ...n }));
+    const nodes = [...this.nodes.values()]
+      .sort((a, b) => compareRgaIds(a.id, b.id))
+      .map((n): RgaNode => ({ id: n.id, parent: n.parent, char: n.char, removed: n.removed }));
     return { nodes };
   }
 
-  private addChild(n: RgaNode): void {
+  private addChild(n: HeldNode): void {
     const pk = idKey(n.parent);
     let cs = this.children.get(pk);
     if (cs === undefined) {
@@ -171,7 +195,7 @@ export class Rga {
     }
     // Keep greatest id first; siblings are few, so a linear scan is enough.
     let i = 0;
-    while (i < cs.length && compareRgaIds((cs[i] as RgaNode).id, n.id) > 0) i++;
+    while (i < cs.length && compareRgaIds((cs[i] as HeldNode).id, n.id) > 0) i++;
     cs.splice(i, 0, n);
   }
 }
