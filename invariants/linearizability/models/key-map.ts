@@ -1,63 +1,110 @@
 /**
- * An immutable map of string keys to cells, with an order-independent hash kept up to date on every
- * write, for the map-shaped models (kv, revisioned-kv). The search hashes every state it reaches, so
- * hashing must be O(1); a write copies the map, which is cheap because a partitioned search sees one
- * key per partition.
+ * An immutable map of string keys to values, with an order-independent hash kept up to date on
+ * every write, for the map-shaped models (kv, revisioned-kv). The search hashes every state it
+ * reaches and keeps millions of them in its memo, so hashing is O(1) and a state is small: sorted
+ * parallel arrays rather than a Map (a partitioned search sees one key per partition, so a write
+ * copies three one-element arrays).
  */
 import { hashString, mix32 } from '../hash.ts';
 
-export interface Cell<V> {
-  readonly value: V;
-  /** Hash of the cell's contents (not of its key). */
-  readonly hash: number;
-}
-
 export class KeyMapState<V> {
   private constructor(
-    readonly cells: ReadonlyMap<string, Cell<V>>,
+    /** Sorted. */
+    private readonly keys: readonly string[],
+    private readonly values: readonly V[],
+    /** Hash of each value (not of its key). */
+    private readonly valueHashes: readonly number[],
     /** Sum of per-entry hashes mod 2^32: independent of insertion order, updatable in O(1). */
     readonly hash: number,
   ) {}
 
   static empty<V>(): KeyMapState<V> {
-    return new KeyMapState<V>(new Map(), 0);
+    return new KeyMapState<V>([], [], [], 0);
   }
 
-  get(key: string): Cell<V> | undefined {
-    return this.cells.get(key);
+  get size(): number {
+    return this.keys.length;
   }
 
-  /** A copy with `key` set to `cell`, or removed if `cell` is undefined. */
-  with(key: string, cell: Cell<V> | undefined): KeyMapState<V> {
-    const old = this.cells.get(key);
-    if (old === undefined && cell === undefined) return this;
-    const cells = new Map(this.cells);
-    let hash = this.hash;
-    if (old !== undefined) hash -= entryHash(key, old.hash);
-    if (cell === undefined) cells.delete(key);
-    else {
-      cells.set(key, cell);
-      hash += entryHash(key, cell.hash);
+  /** Index of `key`, or -(insertion point) - 1 if absent. */
+  private find(key: string): number {
+    let lo = 0;
+    let hi = this.keys.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const k = this.keys[mid]!;
+      if (k === key) return mid;
+      if (k < key) lo = mid + 1;
+      else hi = mid - 1;
     }
-    return new KeyMapState(cells, hash >>> 0);
+    return -lo - 1;
+  }
+
+  has(key: string): boolean {
+    return this.find(key) >= 0;
+  }
+
+  valueOf(key: string): V | undefined {
+    const i = this.find(key);
+    return i >= 0 ? this.values[i] : undefined;
+  }
+
+  /** The hash of `key`'s value, or undefined if absent. */
+  hashOf(key: string): number | undefined {
+    const i = this.find(key);
+    return i >= 0 ? this.valueHashes[i] : undefined;
+  }
+
+  /** A copy with `key` set to `value` (whose hash is `valueHash`). */
+  with(key: string, value: V, valueHash: number): KeyMapState<V> {
+    const i = this.find(key);
+    const keys = this.keys.slice();
+    const values = this.values.slice();
+    const hashes = this.valueHashes.slice();
+    let hash = this.hash;
+    if (i >= 0) {
+      hash -= entryHash(key, hashes[i]!);
+      values[i] = value;
+      hashes[i] = valueHash;
+    } else {
+      const at = -i - 1;
+      keys.splice(at, 0, key);
+      values.splice(at, 0, value);
+      hashes.splice(at, 0, valueHash);
+    }
+    hash += entryHash(key, valueHash);
+    return new KeyMapState(keys, values, hashes, hash >>> 0);
+  }
+
+  /** A copy without `key` (this state if it is absent). */
+  without(key: string): KeyMapState<V> {
+    const i = this.find(key);
+    if (i < 0) return this;
+    const keys = this.keys.slice();
+    const values = this.values.slice();
+    const hashes = this.valueHashes.slice();
+    keys.splice(i, 1);
+    values.splice(i, 1);
+    hashes.splice(i, 1);
+    return new KeyMapState(keys, values, hashes, (this.hash - entryHash(key, this.valueHashes[i]!)) >>> 0);
   }
 
   equals(other: KeyMapState<V>, sameValue: (a: V, b: V) => boolean): boolean {
     if (this === other) return true;
-    if (this.hash !== other.hash || this.cells.size !== other.cells.size) return false;
-    for (const [key, cell] of this.cells) {
-      const o = other.cells.get(key);
-      if (o === undefined || o.hash !== cell.hash || !sameValue(o.value, cell.value)) return false;
+    if (this.hash !== other.hash || this.keys.length !== other.keys.length) return false;
+    for (let i = 0; i < this.keys.length; i++) {
+      if (this.keys[i] !== other.keys[i] || this.valueHashes[i] !== other.valueHashes[i]) return false;
+      if (!sameValue(this.values[i]!, other.values[i]!)) return false;
     }
     return true;
   }
 
   /** Keys in sorted order, for deterministic descriptions. */
-  sortedKeys(): string[] {
-    return [...this.cells.keys()].sort();
+  sortedKeys(): readonly string[] {
+    return this.keys;
   }
 }
 
-function entryHash(key: string, cellHash: number): number {
-  return mix32(hashString(key) ^ Math.imul(cellHash, 0x9e3779b1));
+function entryHash(key: string, valueHash: number): number {
+  return mix32(hashString(key) ^ Math.imul(valueHash, 0x9e3779b1));
 }

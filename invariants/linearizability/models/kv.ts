@@ -7,7 +7,7 @@ import { partitionByKey } from '../partition.ts';
 import { InvalidHistoryError } from '../errors.ts';
 import { fnvUpdate, hashString } from '../hash.ts';
 import type { History, Model, StepResult } from '../types.ts';
-import { KeyMapState, type Cell } from './key-map.ts';
+import { KeyMapState } from './key-map.ts';
 
 export type KvInput =
   | { readonly op: 'get'; readonly key: string }
@@ -21,28 +21,28 @@ export interface KvOutput {
 
 export type KvState = KeyMapState<string>;
 
-function cellOf(value: string): Cell<string> | undefined {
-  return value === '' ? undefined : { value, hash: hashString(value) };
+/** Absent and "" read alike, so "" is stored as absent: equal states then hash equal. */
+function withValue(state: KvState, key: string, value: string, hash: number): KvState {
+  return value === '' ? state.without(key) : state.with(key, value, hash);
 }
 
 function step(state: KvState, input: KvInput, output: KvOutput | undefined): StepResult<KvState> {
-  const cell = state.get(input.key);
   switch (input.op) {
     case 'get': {
       if (output === undefined) return { ok: true, state };
       if (typeof output.value !== 'string') {
         throw new InvalidHistoryError(`kv: get("${input.key}") has a known outcome but no string output.value`);
       }
-      return (cell?.value ?? '') === output.value ? { ok: true, state } : { ok: false };
+      return (state.valueOf(input.key) ?? '') === output.value ? { ok: true, state } : { ok: false };
     }
     case 'put':
-      return { ok: true, state: state.with(input.key, cellOf(input.value)) };
+      return { ok: true, state: withValue(state, input.key, input.value, hashString(input.value)) };
     case 'append': {
       if (input.value === '') return { ok: true, state };
       // FNV-1a is streaming, so the appended value's hash continues from the old one: O(suffix).
-      const value = (cell?.value ?? '') + input.value;
-      const hash = fnvUpdate(cell?.hash ?? hashString(''), input.value);
-      return { ok: true, state: state.with(input.key, { value, hash }) };
+      const value = (state.valueOf(input.key) ?? '') + input.value;
+      const hash = fnvUpdate(state.hashOf(input.key) ?? hashString(''), input.value);
+      return { ok: true, state: state.with(input.key, value, hash) };
     }
   }
 }
@@ -59,5 +59,5 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
     if (input.op === 'get') return `get(${k}) -> ${output?.value === undefined ? '?' : JSON.stringify(output.value)}`;
     return `${input.op}(${k}, ${JSON.stringify(input.value)})${output === undefined ? ' (outcome unknown)' : ''}`;
   },
-  describeState: (s) => `{${s.sortedKeys().map((k) => `${JSON.stringify(k)}: ${JSON.stringify(s.get(k)!.value)}`).join(', ')}}`,
+  describeState: (s) => `{${s.sortedKeys().map((k) => `${JSON.stringify(k)}: ${JSON.stringify(s.valueOf(k))}`).join(', ')}}`,
 };

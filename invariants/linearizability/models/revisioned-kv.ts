@@ -11,7 +11,7 @@ import { InvalidHistoryError } from '../errors.ts';
 import { combine, hashString } from '../hash.ts';
 import { partitionByKey } from '../partition.ts';
 import type { History, Model, StepResult } from '../types.ts';
-import { KeyMapState, type Cell } from './key-map.ts';
+import { KeyMapState } from './key-map.ts';
 
 export type RkvInput =
   | { readonly op: 'get'; readonly key: string }
@@ -47,16 +47,15 @@ export interface RkvCell {
 
 export type RkvState = KeyMapState<RkvCell>;
 
-const cellOf = (value: string, version: number): Cell<RkvCell> => ({
-  value: { value, version },
-  hash: combine(hashString(value), version),
-});
+function withCell(state: RkvState, key: string, value: string, version: number): RkvState {
+  return state.with(key, { value, version }, combine(hashString(value), version));
+}
 
 const OK_SAME = <S>(state: S): StepResult<S> => ({ ok: true, state });
 const REJECT = { ok: false } as const;
 
 function step(state: RkvState, input: RkvInput, output: RkvOutput | undefined): StepResult<RkvState> {
-  const cur = state.get(input.key)?.value;
+  const cur = state.valueOf(input.key);
   const curValue = cur?.value ?? null;
   const curVersion = cur?.version ?? 0;
   switch (input.op) {
@@ -67,16 +66,16 @@ function step(state: RkvState, input: RkvInput, output: RkvOutput | undefined): 
       return output.version === undefined || output.version === curVersion ? OK_SAME(state) : REJECT;
     case 'put': {
       if (output?.version !== undefined && output.version !== curVersion + 1) return REJECT;
-      return { ok: true, state: state.with(input.key, cellOf(input.value, curVersion + 1)) };
+      return { ok: true, state: withCell(state, input.key, input.value, curVersion + 1) };
     }
     case 'delete':
       if (output?.existed !== undefined && output.existed !== (cur !== undefined)) return REJECT;
-      return { ok: true, state: state.with(input.key, undefined) };
+      return { ok: true, state: state.without(input.key) };
     case 'cas': {
       const matches =
         (input.expectedValue === undefined || input.expectedValue === curValue) &&
         (input.expectedVersion === undefined || input.expectedVersion === curVersion);
-      const next = matches ? state.with(input.key, cellOf(input.value, curVersion + 1)) : state;
+      const next = matches ? withCell(state, input.key, input.value, curVersion + 1) : state;
       if (output === undefined) return { ok: true, state: next };
       if (typeof output.ok !== 'boolean') throw new InvalidHistoryError(`revisioned-kv: cas("${input.key}") needs output.ok`);
       if (output.ok !== matches) return REJECT;
@@ -115,6 +114,6 @@ export const revisionedKvModel: Model<RkvState, RkvInput, RkvOutput> = {
   describeState: (s) =>
     `{${s
       .sortedKeys()
-      .map((k) => `${JSON.stringify(k)}: ${JSON.stringify(s.get(k)!.value.value)}@v${s.get(k)!.value.version}`)
+      .map((k) => `${JSON.stringify(k)}: ${JSON.stringify(s.valueOf(k)!.value)}@v${s.valueOf(k)!.version}`)
       .join(', ')}}`,
 };
