@@ -146,7 +146,8 @@ export class TestNetwork {
   crash(id: NodeId): void {
     this.nodes.set(id, null);
     this.unflushed.delete(id); // un-fsynced writes are lost
-    this.queue = this.queue.filter((m) => m.to !== id);
+    // Messages in flight stay in flight: they are lost if delivered while the node is down, and
+    // reach the new incarnation if it restarted by then.
   }
 
   /** Restarts a crashed node (or crashes and restarts a live one) from its durable state. */
@@ -217,13 +218,13 @@ export class TestNetwork {
   }
 
   /** Runs rounds until `pred` holds; throws after `maxRounds`. */
-  runUntil(pred: () => boolean, maxRounds = 1000): void {
+  runUntil(pred: () => boolean, maxRounds = 1000, why?: () => string): void {
     for (let i = 0; i < maxRounds; i++) {
       if (pred()) return;
       this.tickAll();
       this.deliverAll();
     }
-    if (!pred()) throw new Error(`condition not reached within ${maxRounds} rounds`);
+    if (!pred()) throw new Error(`condition not reached within ${maxRounds} rounds${why ? `\n${why()}` : ''}`);
   }
 
   /** Elects a leader by forcing `id` to campaign and delivering everything. */
