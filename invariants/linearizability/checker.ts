@@ -143,7 +143,10 @@ function explainViolation<S, I, O>(
   } else {
     minimal = false;
   }
-  return describeViolation(model, history, partitionIndex, group, best.prefix, best.outcome, minimal);
+  // Explain the (small) failing prefix: one more search, recording its deepest dead end.
+  const explained = searchPartition(model, best.prefix.ops, budget, true);
+  const outcome: Failed = explained.kind === 'fail' ? explained : best.outcome;
+  return describeViolation(model, history, partitionIndex, group, best.prefix, outcome, minimal, explained.kind === 'fail');
 }
 
 function describeViolation<S, I, O>(
@@ -154,6 +157,7 @@ function describeViolation<S, I, O>(
   prefix: Prefix<I, O>,
   outcome: Failed,
   minimal: boolean,
+  explained: boolean,
 ): Violation {
   // Map prefix-local indices to partition-local, then to history indices.
   const toHistory = (local: number): number => group[prefix.members[local]!]!;
@@ -163,20 +167,27 @@ function describeViolation<S, I, O>(
   const longestPrefix = outcome.longestPrefix.map(toHistory);
   const blockedCandidates = outcome.blockedCandidates.map(toHistory);
   const describe = (i: number): string => describeOp(model, history[i]!);
+  const pendingSet = new Set(pendingOps);
   const description: string[] = [
     `partition ${partitionIndex} (${group.length} operations): its first ${operations.length} operations, ` +
       `up to the reply of #${lastOp}, cannot be linearized${minimal ? '; one reply earlier they can' : ''}:`,
     ...operations.map((i) => {
       const op = history[i]!;
-      const end = pendingOps.includes(i) ? 'pending' : String(op.returnNs);
+      const end = pendingSet.has(i) ? 'pending' : String(op.returnNs);
       const mark = i === lastOp ? '  <- this reply cannot be explained' : '';
       return `  #${i} client ${op.clientId} [${op.callNs}, ${end}] ${describe(i)}${mark}`;
     }),
-    `longest linearization found: ${longestPrefix.length === 0 ? '(none)' : longestPrefix.map((i) => `#${i}`).join(' ')}`,
   ];
-  const state = replay(model, longestPrefix.map((i) => history[i]!));
-  if (state !== undefined && model.describeState !== undefined) description.push(`state after it: ${model.describeState(state)}`);
-  description.push(`no candidate could come next: ${blockedCandidates.map((i) => `#${i} ${describe(i)}`).join('; ')}`);
+  if (!explained) {
+    description.push('(the budget ran out before the longest partial linearization could be recorded)');
+  } else {
+    description.push(`longest linearization found: ${longestPrefix.length === 0 ? '(none)' : longestPrefix.map((i) => `#${i}`).join(' ')}`);
+  }
+  if (explained) {
+    const state = replay(model, longestPrefix.map((i) => history[i]!));
+    if (state !== undefined && model.describeState !== undefined) description.push(`state after it: ${model.describeState(state)}`);
+    description.push(`no candidate could come next: ${blockedCandidates.map((i) => `#${i} ${describe(i)}`).join('; ')}`);
+  }
   return {
     partitionIndex,
     partitionSize: group.length,

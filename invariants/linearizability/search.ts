@@ -31,11 +31,11 @@ export type SearchOutcome =
   | {
       readonly kind: 'fail';
       readonly steps: number;
-      /** Local indices, in linearization order, of the deepest partial linearization explored. */
+      /** Local indices, in linearization order, of the deepest partial linearization explored (empty unless explained). */
       readonly longestPrefix: readonly number[];
       /** Local indices of the operations that were candidates at that dead end. */
       readonly blockedCandidates: readonly number[];
-      /** The operation whose return entry ended that dead end. */
+      /** The operation whose return entry ended that dead end (-1 unless explained). */
       readonly blockedBy: number;
     }
   | { readonly kind: 'stopped'; readonly steps: number };
@@ -64,12 +64,19 @@ export function entryOrder<I, O>(ops: readonly Operation<I, O>[]): number[] {
 }
 
 /** Searches for a linearization of `ops` (one partition) under `model`, within `budget`. */
+/**
+ * Searches for a linearization of `ops` (one partition) under `model`, within `budget`. With
+ * `explain`, a failure carries the deepest dead end (longestPrefix, blockedCandidates, blockedBy);
+ * recording it costs O(n) per new depth, so O(n^2) on long histories, and is off by default: the
+ * checker first finds a failure, shrinks it, then explains only the small failing prefix.
+ */
 export function searchPartition<S, I, O>(
   model: Model<S, I, O>,
   ops: readonly Operation<I, O>[],
   budget: Budget,
+  explain = false,
 ): SearchOutcome {
-  return new PartitionSearch(model, ops, budget).run();
+  return new PartitionSearch(model, ops, budget, explain).run();
 }
 
 class PartitionSearch<S, I, O> {
@@ -103,6 +110,7 @@ class PartitionSearch<S, I, O> {
     private readonly model: Model<S, I, O>,
     private readonly ops: readonly Operation<I, O>[],
     private readonly budget: Budget,
+    private readonly explain: boolean,
   ) {
     const n = ops.length;
     this.n = n;
@@ -183,7 +191,7 @@ class PartitionSearch<S, I, O> {
         node = lifted ? next[HEAD]! : next[node]!;
       } else {
         // A return entry: its operation should have been linearized by now. Dead end.
-        if (this.stackNode.length > this.bestDepth) this.recordDeadEnd(node);
+        if (this.explain && this.stackNode.length > this.bestDepth) this.recordDeadEnd(node);
         if (this.stackNode.length === 0) return this.failure();
         const back = this.backtrack();
         if (back.alts !== null && back.altIndex + 1 < back.alts.length) {
@@ -269,7 +277,7 @@ class PartitionSearch<S, I, O> {
   }
 
   private failure(): SearchOutcome {
-    assert(this.bestBlockedBy >= 0 && this.bestBlockedBy < this.n, 'linearizability search failed without a dead end');
+    assert(!this.explain || (this.bestBlockedBy >= 0 && this.bestBlockedBy < this.n), 'linearizability search failed without a dead end');
     return {
       kind: 'fail',
       steps: this.budget.steps - this.stepsAtStart,

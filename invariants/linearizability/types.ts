@@ -133,7 +133,10 @@ export interface Violation {
   readonly blockedCandidates: readonly number[];
   /** True if the prefix was shrunk to minimal; false if the step budget ran out while shrinking. */
   readonly minimal: boolean;
-  /** Human lines: the operations with times, the longest prefix and the state it reached. */
+  /**
+   * Human lines: the operations with times, the longest prefix and the state it reached. (If the
+   * budget ran out while shrinking, `longestPrefix` and `blockedCandidates` may be empty.)
+   */
   readonly description: readonly string[];
 }
 
