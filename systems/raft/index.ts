@@ -10,6 +10,8 @@
  * Restart: new RaftNode({ id, peers, hardState, snapshot, entries, config, rng }) from disk.
  */
 export { RaftNode, type RaftNodeOptions } from './raft.ts';
+export { EMPTY_SNAPSHOT, type RaftLog } from './log.ts';
+export type { Progress, ProgressState } from './progress.ts';
 export {
   BUGGIFY_SITES,
   DEFAULT_RAFT_CONFIG,

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { AssertionError } from '../../sim/assert.ts';
 import { SeededRng } from '../../sim/prng.ts';
-import { RaftConfigError, leaseTicks, resolveConfig, hardStateForDisk } from './config.ts';
+import { BUGGIFY_SITES, RaftConfigError, leaseTicks, resolveConfig, hardStateForDisk } from './config.ts';
 import { RaftNode } from './raft.ts';
 import { SafetyViolation, TestNetwork } from './test-network.ts';
 import type { AppendMessage, Entry, Message } from './types.ts';
@@ -92,19 +92,20 @@ describe('leader election (§5.2)', () => {
 });
 
 describe('PreVote and CheckQuorum (thesis §9.6, §6.2)', () => {
-  function partitionAndRejoin(config: object): { before: number; after: number; isolatedTerm: number; sameLeader: boolean } {
+  function partitionAndRejoin(config: object): { before: number; after: number; isolatedTerm: number; sameLeader: boolean; victimLeads: boolean } {
     const net = new TestNetwork({ ids: ABC, seed: 5, config });
     net.runUntil(() => leaders(net).length > 0);
     const l = net.leader()!;
     const victim = ABC.find((x) => x !== l.id)!;
     const before = l.term;
     net.isolate(victim);
+    for (let i = 0; i < 3; i++) net.propose(l.id, `during${i}`); // the victim's log falls behind
     net.run(200);
     const isolatedTerm = net.node(victim).term;
     net.recover();
     net.run(50);
     const now = net.leader()!;
-    return { before, after: now.term, isolatedTerm, sameLeader: now.id === l.id };
+    return { before, after: now.term, isolatedTerm, sameLeader: now.id === l.id, victimLeads: now.id === victim };
   }
 
   it('with PreVote a rejoining partitioned node neither bumps its term nor deposes the leader', () => {
@@ -114,12 +115,13 @@ describe('PreVote and CheckQuorum (thesis §9.6, §6.2)', () => {
     expect(r.sameLeader).toBe(true);
   });
 
-  it('with CheckQuorum alone the rejoining node cannot win votes from followers of a live leader', () => {
+  it('with CheckQuorum alone the rejoining node still forces a new term, but cannot win it', () => {
     const r = partitionAndRejoin({ preVote: false, checkQuorum: true });
     expect(r.isolatedTerm).toBeGreaterThan(r.before);
-    // Its higher term still reaches the leader through responses: that is disruption we accept
-    // without PreVote; but no stale-log node becomes leader, so the term grows at most once.
-    expect(r.after).toBeGreaterThanOrEqual(r.before);
+    // Followers ignore its vote requests (they hear from a live leader), but its higher term
+    // reaches the leader in a response and deposes it: the disruption PreVote exists to prevent.
+    expect(r.after).toBeGreaterThanOrEqual(r.isolatedTerm);
+    expect(r.victimLeads).toBe(false); // its log is behind: §5.4.1
   });
 
   it('without either, the rejoining node disrupts the cluster (the term jumps)', () => {
@@ -547,4 +549,77 @@ describe('hot-path assertions', () => {
     const bad: Message = { type: 'heartbeat', from: 'a', to: 'b', term: net.node('a').term, commit: 99, context: null, round: 1 };
     expect(() => net.node('b').step(bad)).toThrow(AssertionError);
   });
+});
+
+describe('single-node cluster', () => {
+  it('elects itself after a timeout, commits at once and reads at once', () => {
+    const net = new TestNetwork({ ids: ['solo'] });
+    net.runUntil(() => net.node('solo').role === 'leader', 40);
+    const r = net.propose('solo', 'only');
+    expect(r.ok && net.node('solo').commitIndex).toBe(r.ok ? r.index : -1);
+    net.readIndex('solo', 'r');
+    expect(net.readStates.get('solo')).toEqual([{ index: net.node('solo').commitIndex, context: 'r' }]);
+  });
+});
+
+describe('lease mode', () => {
+  it('a restarted node grants no vote for electionTicksMin ticks (it may have acked a lease)', () => {
+    const net = new TestNetwork({ ids: ABC, seed: 2, config: { readOnlyOption: 'lease', preVote: false } });
+    net.runUntil(() => leaders(net).length > 0);
+    const l = net.leader()!;
+    const [x, y] = ABC.filter((id) => id !== l.id) as [string, string];
+    net.isolate(l.id);
+    net.restart(x);
+    net.node(y).campaign();
+    net.process(y);
+    net.deliverAll();
+    expect(net.node(y).role).toBe('candidate'); // x stayed quiet
+    for (let i = 0; i < 15; i++) net.tick(x);
+    net.deliverAll();
+    net.node(y).campaign();
+    net.process(y);
+    net.deliverAll();
+    expect(net.node(y).role).toBe('leader');
+  });
+});
+
+describe('buggify sites', () => {
+  for (const site of BUGGIFY_SITES) {
+    it(`${site} is reached and the cluster survives it`, () => {
+      const rng = new SeededRng(site, 'fire');
+      let reached = 0;
+      let fired = 0;
+      let on = true;
+      const net = new TestNetwork({
+        ids: ABC,
+        seed: 3,
+        config: {
+          buggify: (s) => {
+            if (s !== site || !on) return false;
+            reached++;
+            const f = rng.chance(0.3);
+            if (f) fired++;
+            return f;
+          },
+        },
+      });
+      let proposed = 0;
+      for (let round = 0; round < 400 && proposed < 10; round++) {
+        net.tickAll();
+        const l = net.leader();
+        if (l && round % 5 === 0 && net.propose(l.id, `b${proposed}`).ok) proposed++;
+        net.deliverAll();
+      }
+      on = false;
+      const l = net.leader();
+      if (l) net.propose(l.id, 'last');
+      net.run(100);
+      expect(reached).toBeGreaterThan(0);
+      expect(fired).toBeGreaterThan(0);
+      // After the faults stop, every node has applied the same entries, including proposals.
+      const a = net.apps.get('a')!.applied;
+      expect(a.some((e) => typeof e.data === 'string' && e.data.startsWith('b'))).toBe(true);
+      for (const id of ABC) expect(net.apps.get(id)!.applied).toEqual(a);
+    });
+  }
 });

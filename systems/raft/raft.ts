@@ -271,6 +271,12 @@ export class RaftNode {
     assert(this.outstanding === null, `raft ${this.id}: ready() called before advance()`);
     const hs = this.hardState();
     const ss = this.softState();
+    assert(hs.term >= this.prevHardState.term, () => `raft ${this.id}: term decreased ${this.prevHardState.term} -> ${hs.term}`);
+    assert(hs.commit >= this.prevHardState.commit, () => `raft ${this.id}: commit decreased ${this.prevHardState.commit} -> ${hs.commit}`);
+    assert(
+      hs.term !== this.prevHardState.term || this.prevHardState.vote === null || hs.vote === this.prevHardState.vote,
+      () => `raft ${this.id}: vote changed within term ${hs.term} (${this.prevHardState.vote} -> ${hs.vote})`,
+    );
     const hardChanged = !sameHardState(hs, this.prevHardState);
     const snapshot = this.log.pendingSnapshot;
     const truncateFrom = this.log.truncatedFrom;
