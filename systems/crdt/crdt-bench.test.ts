@@ -15,5 +15,9 @@ describe('benchCrdt', () => {
     expect(after?.workload).toMatch(/after GC/);
     expect(after?.valueBytes).toBe(before?.valueBytes);
     expect(after?.metadataBytes).toBeLessThan(before?.metadataBytes ?? 0);
+    // Anti-entropy: fewer divergent keys cost fewer bytes, and one key costs far less than all.
+    const mk = r.merkle;
+    for (let i = 1; i < mk.length; i++) expect(mk[i]?.bytesExchanged).toBeGreaterThan(mk[i - 1]?.bytesExchanged ?? 0);
+    expect((mk[0]?.bytesExchanged ?? Infinity) * 50).toBeLessThan(mk[0]?.bytesFullExchange ?? 0);
   });
 });

@@ -18,6 +18,8 @@ import { ORSet, type ORSetData } from './or-set.ts';
 import { PNCounter, type PNCounterData } from './pn-counter.ts';
 import { Rga, type RgaData } from './rga.ts';
 import { vvMin } from './version-vector.ts';
+import { fnv1a64 } from './fnv.ts';
+import { DIGEST_BYTES, MerkleTree, diffMerkle } from './merkle.ts';
 
 /** One merge measurement. */
 export interface MergeFigure {
@@ -39,11 +41,24 @@ export interface MetadataFigure {
   totalPerValue: number;
 }
 
+/** One anti-entropy measurement: a Merkle comparison of two replicas' key spaces. */
+export interface MerkleFigure {
+  keys: number;
+  divergentKeys: number;
+  fanOut: number;
+  depth: number;
+  bytesExchanged: number;
+  /** Bytes to ship every (key, digest) pair instead. */
+  bytesFullExchange: number;
+  rounds: number;
+}
+
 /** Everything `benchCrdt` measures, as plain JSON. */
 export interface CrdtBenchResult {
   clockUnit: 'ms';
   merge: MergeFigure[];
   metadata: MetadataFigure[];
+  merkle: MerkleFigure[];
   reference: { riakCartBeforeGc: number; riakCartAfterGc: number; automergeDocBeforeGc: number; automergeDocAfterGc: number };
 }
 
@@ -229,6 +244,22 @@ export function rgaFigures(): MetadataFigure[] {
   ];
 }
 
+/** Merkle anti-entropy cost for 10,000 keys with 1, 10, 100 and 1,000 divergent keys. */
+export function merkleFigures(): MerkleFigure[] {
+  const rng = new SeededRng(11, 'merkle');
+  const keys = 10_000;
+  const base: [string, string][] = Array.from({ length: keys }, (_, i) => [`user:${i}`, fnv1a64(`v${i}`)]);
+  const a = MerkleTree.build(base);
+  let full = 0;
+  for (const [k] of base) full += k.length + DIGEST_BYTES;
+  return [1, 10, 100, 1000].map((n) => {
+    const b = MerkleTree.build(base);
+    for (const i of rng.shuffle(base.map((_, i) => i)).slice(0, n)) b.set(`user:${i}`, fnv1a64(`w${i}`));
+    const d = diffMerkle(a, b);
+    return { keys, divergentKeys: d.divergentKeys.length, fanOut: a.fanOut, depth: a.depth, bytesExchanged: d.bytesExchanged, bytesFullExchange: full, rounds: d.rounds };
+  });
+}
+
 /** Options of `benchCrdt`. */
 export interface CrdtBenchOptions {
   /** Multiplies every merge-iteration count (default 1; tests use a small value). */
@@ -241,6 +272,7 @@ export function benchCrdt(clock: () => number, opts: CrdtBenchOptions = {}): Crd
     clockUnit: 'ms',
     merge: mergeFigures(clock, opts.scale ?? 1),
     metadata: [...cartFigures(100), ...cartFigures(10), ...rgaFigures()],
+    merkle: merkleFigures(),
     reference: { riakCartBeforeGc: 4.2, riakCartAfterGc: 1.6, automergeDocBeforeGc: 4.5, automergeDocAfterGc: 1.2 },
   };
 }
