@@ -98,12 +98,14 @@ export default [
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 2023, sourceType: 'module' },
+    // Registered everywhere so `eslint-disable` comments naming typescript-eslint rules resolve.
+    plugins: { '@typescript-eslint': tseslint.plugin },
     linterOptions: { reportUnusedDisableDirectives: 'off' },
   },
   {
     files: SIMULATED,
     ignores: NOT_SIMULATED,
-    plugins: { detsim, '@typescript-eslint': tseslint.plugin },
+    plugins: { detsim },
     rules: {
       'detsim/no-wallclock': 'error',
       'no-restricted-globals': [
