@@ -190,6 +190,29 @@ describe('Simulation: scheduling', () => {
   });
 });
 
+describe('trace', () => {
+  it('keeps the last N records in a ring, oldest first', () => {
+    const sim = new Simulation({ seed: 1, traceRingSize: 3 });
+    for (let i = 0; i < 5; i++) sim.schedule(i, () => sim.log('n1', `k${i}`));
+    sim.run();
+    expect(sim.trace.recent().map((r) => r.kind)).toEqual(['k2', 'k3', 'k4']);
+    expect(sim.trace.recent(2).map((r) => r.kind)).toEqual(['k3', 'k4']);
+  });
+
+  it('the hash covers node and kind but not the free-text detail', () => {
+    const hashOf = (node: string, kind: string, detail: string): string => {
+      const sim = newSim();
+      sim.schedule(1, () => sim.log(node, kind, detail));
+      sim.run();
+      return sim.trace.hash();
+    };
+    const h = hashOf('n1', 'crash', 'a');
+    expect(hashOf('n1', 'crash', 'other text')).toBe(h);
+    expect(hashOf('n2', 'crash', 'a')).not.toBe(h);
+    expect(hashOf('n1', 'start', 'a')).not.toBe(h);
+  });
+});
+
 describe('processes', () => {
   it('sleep resumes after the delay; the process resolves with its return value', () => {
     const sim = newSim();

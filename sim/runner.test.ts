@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import broadcast from '../scenarios/broadcast.ts';
+import { faultParams, standardNemesis } from './nemesis.ts';
 import { param } from './params.ts';
 import { sleep } from './process.ts';
 import { runScenario } from './runner.ts';
@@ -225,5 +226,58 @@ describe('runScenario outcomes', () => {
     });
     const r = runScenario(scn, { seed: 1 });
     expect(r.outcome).toBe('pass');
+  });
+});
+
+describe('standard nemesis', () => {
+  const nemesisScenario = defineScenario({
+    name: 'nemesis-bound',
+    description: 'servers doing nothing under a busy nemesis',
+    params: { ...faultParams() },
+    durationNs: sec(5),
+    checkIntervalNs: ms(1),
+    livenessBoundNs: ms(50),
+    setup(w, p) {
+      for (let i = 1; i <= 5; i++) w.addNode(`n${i}`, () => ({}));
+      w.addClient('c1', function* (ctx) {
+        for (;;) yield ctx.sleep(ms(100));
+      });
+      let worst = 0;
+      let faulted = 0;
+      w.safety('at-most-maxDown-servers-out', () => {
+        const out = w.servers.filter((n) => n.state !== 'up').length;
+        worst = Math.max(worst, out);
+        if (out > 0) faulted++;
+        if (w.node('c1').state !== 'up') return 'the client was faulted';
+        return out > 2 ? `${out} servers down or paused at once` : null;
+      });
+      w.liveness('all-up-and-connected', () => {
+        for (const a of w.nodes) {
+          if (a.state !== 'up') return `${a.id} is ${a.state}`;
+          for (const b of w.nodes) if (w.net.isBlocked(a.id, b.id)) return `${a.id} -x-> ${b.id}`;
+        }
+        return true;
+      });
+      w.onHeal(() => {
+        w.metrics.worstOut = worst;
+        w.metrics.faultedPolls = faulted;
+      });
+      standardNemesis(w, p);
+    },
+  });
+
+  it('keeps at most a minority of servers down or paused, never faults clients, and heals for liveness', () => {
+    const pins = { crashMsMean: 40, downMsMean: 200, pauseMsMean: 40, partitionMsMean: 100, partitionMsLength: 100, clogMsMean: 100 };
+    let sawTwoOut = false;
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const kinds = new Map<string, number>();
+      const r = runScenario(nemesisScenario, { seed, pins, traceSink: (rec) => kinds.set(rec.kind, (kinds.get(rec.kind) ?? 0) + 1) });
+      expect({ seed, outcome: r.outcome, violations: r.violations }).toEqual({ seed, outcome: 'pass', violations: [] });
+      expect(r.recoveredAfterNs).toBe(0); // healed at once when the liveness phase begins
+      expect(r.metrics.faultedPolls as number).toBeGreaterThan(100);
+      if ((r.metrics.worstOut as number) === 2) sawTwoOut = true;
+      for (const k of ['crash', 'pause', 'partition', 'clog', 'heal']) expect(kinds.get(k) ?? 0).toBeGreaterThan(0);
+    }
+    expect(sawTwoOut).toBe(true); // the bound is reached, so the check above could fail
   });
 });
