@@ -20,7 +20,8 @@ export interface Op {
 export interface Schedule {
   size: 3 | 5;
   /** Swarm testing: per-run relative weights of [deliver, tick, lose, duplicate, isolate, cut,
-   *  recover, restart, propose, read, tickAll], so some runs crash a lot and others never. */
+   *  recover, restart, propose, read, isolate-the-leader, crash-the-leader, tickAll], so some
+   *  runs crash a lot and others never. Leader faults are Jepsen-style targeted nemeses. */
   weights: number[];
   seed: number;
   preVote: boolean;
@@ -37,7 +38,7 @@ export const opArb = fc.record({ k: fc.nat(99), a: fc.nat(1000), b: fc.nat(1000)
 export const scheduleArb = (maxOps: number): fc.Arbitrary<Schedule> =>
   fc.record({
     size: fc.constantFrom(3 as const, 5 as const),
-    weights: fc.tuple(fc.integer({ min: 5, max: 40 }), fc.integer({ min: 5, max: 30 }), ...Array.from({ length: 9 }, () => fc.integer({ min: 0, max: 15 }))),
+    weights: fc.tuple(fc.integer({ min: 5, max: 40 }), fc.integer({ min: 5, max: 30 }), ...Array.from({ length: 11 }, () => fc.integer({ min: 0, max: 15 }))),
     seed: fc.nat(),
     preVote: fc.boolean(),
     checkQuorum: fc.boolean(),
@@ -125,6 +126,16 @@ export function runSchedule(s: Schedule, bugs: Partial<RaftConfig> = {}, livenes
       case 9:
         if (net.nodes.get(id)) net.readIndex(id, `r${reads++}`);
         break;
+      case 10: {
+        const l = net.leader();
+        if (l !== undefined) net.isolate(l.id);
+        break;
+      }
+      case 11: {
+        const l = net.leader();
+        if (l !== undefined) net.restart(l.id);
+        break;
+      }
       default:
         net.tickAll();
     }
