@@ -3,7 +3,7 @@ import broadcast from '../scenarios/broadcast.ts';
 import { faultParams, standardNemesis } from './nemesis.ts';
 import { param } from './params.ts';
 import { sleep } from './process.ts';
-import { runScenario } from './runner.ts';
+import { drawParams, runScenario } from './runner.ts';
 import { defineScenario } from './scenario.ts';
 import { ms, sec } from './time.ts';
 
@@ -68,6 +68,15 @@ describe('runScenario on broadcast', () => {
       const pinned = runScenario(broadcast, { seed, maxEvents: 1, pins: { antiEntropyMs: 123 } });
       expect(pinned.params.antiEntropyMs).toBe(123);
       expect({ ...pinned.params, antiEntropyMs: free.params.antiEntropyMs }).toEqual(free.params);
+    }
+  });
+
+  it('drawParams gives the parameters the run will use, without running it', () => {
+    for (const seed of [1, 2, 3]) {
+      for (const swarm of [true, false]) {
+        const pins = { nodes: 4 };
+        expect(drawParams(broadcast, seed, pins, swarm)).toEqual(runScenario(broadcast, { seed, pins, swarm, maxEvents: 1 }).params);
+      }
     }
   });
 
