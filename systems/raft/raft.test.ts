@@ -405,6 +405,15 @@ describe('restart from durable state', () => {
     }
   });
 
+  it('ignores durable entries a durable snapshot already covers', () => {
+    const entries: Entry[] = [1, 2, 3, 4].map((i) => ({ term: 1, index: i, data: `e${i}` }));
+    const n = new RaftNode({ id: 'a', peers: ['a', 'b', 'c'], hardState: { term: 1, vote: null, commit: 3 }, snapshot: { index: 2, term: 1, data: 'snap' }, entries, rng: new SeededRng(1, 'a') });
+    expect(n.log.firstIndex()).toBe(3);
+    expect(n.lastIndex).toBe(4);
+    expect(n.appliedIndex).toBe(2);
+    expect(n.ready().committedEntries.map((e) => e.index)).toEqual([3]);
+  });
+
   it('rejects inconsistent durable state with a typed error', () => {
     const rng = new SeededRng(1, 'x');
     expect(() => new RaftNode({ id: 'a', peers: ['a', 'b'], hardState: { term: 1, vote: null, commit: 5 }, rng })).toThrow(RaftConfigError);

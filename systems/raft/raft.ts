@@ -44,7 +44,7 @@ export interface RaftNodeOptions {
   hardState?: HardState;
   /** Durable snapshot; absent if the log was never compacted. */
   snapshot?: Snapshot;
-  /** Durable log entries after the snapshot, contiguous. */
+  /** Durable log entries, contiguous after the snapshot (entries it covers are ignored). */
   entries?: readonly Entry[];
   config?: Partial<RaftConfig>;
   /** Draws the randomised election timeouts. Give each node its own stream. */
@@ -105,7 +105,9 @@ export class RaftNode {
 
     const snapshot = opts.snapshot ?? EMPTY_SNAPSHOT;
     const hs = opts.hardState ?? { term: 0, vote: null, commit: snapshot.index };
-    const entries = opts.entries ?? [];
+    // Entries the snapshot covers may still be on disk (a crash between writing a snapshot and
+    // trimming the log): they are redundant, drop them.
+    const entries = (opts.entries ?? []).filter((e) => e.index > snapshot.index);
     const last = snapshot.index + entries.length;
     if (entries.some((e, i) => e.index !== snapshot.index + 1 + i) || hs.commit > last || (entries.length > 0 && (entries[entries.length - 1] as Entry).term > hs.term)) {
       throw new RaftConfigError('bad-durable-state', `durable state of ${this.id} is inconsistent: entries must follow snapshot ${snapshot.index} contiguously, commit ${hs.commit} <= last index ${last}, entry terms <= term ${hs.term}`);
@@ -205,7 +207,8 @@ export class RaftNode {
 
   /**
    * Records that the host's state machine, at applied index `index`, has been serialised into
-   * `data`, and drops the log prefix up to `index`. Returns the snapshot, which the HOST persists
+   * `data`, and drops the log prefix up to `index`. Call it between Readys (after `advance()`),
+   * with `index <= appliedIndex`; anything else is a host bug and fails an assertion. Returns the snapshot, which the HOST persists
    * (then it may delete persisted entries <= index). Followers that need the prefix get the
    * snapshot by InstallSnapshot.
    */
@@ -645,7 +648,9 @@ export class RaftNode {
     if (!pr.maybeUpdate(m.index)) return;
     if (pr.state === 'probe') {
       pr.becomeReplicate();
-    } else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
+    } else if (pr.state === 'snapshot' && pr.match + 1 >= this.log.firstIndex()) {
+      // The follower can now be served from the log (it restored the snapshot, or already had
+      // its prefix): resume pipelining right after its match.
       pr.becomeProbe();
       pr.becomeReplicate();
     } else if (pr.state === 'replicate') {
