@@ -147,6 +147,61 @@ describe('Network: partitions', () => {
     );
   });
 
+  it('property: with partitions changing while messages fly, a message arrives iff its link is open at send and at arrival', () => {
+    type Ev = { t: number; k: 'cut' | 'oneWay' | 'isolate' | 'heal' | 'send'; a: number; b: number };
+    const LAT = 50;
+    const ev: fc.Arbitrary<Ev> = fc.record({
+      t: fc.integer({ min: 0, max: 400 }),
+      k: fc.constantFrom('cut' as const, 'oneWay' as const, 'isolate' as const, 'heal' as const, 'send' as const, 'send' as const, 'send' as const),
+      a: fc.nat({ max: 3 }),
+      b: fc.nat({ max: 3 }),
+    });
+    fc.assert(
+      fc.property(fc.array(ev, { maxLength: 60 }), (evs) => {
+        const { sim, net, nodes } = newWorld(4, { latency: { kind: 'constant', ns: LAT } });
+        const ids = nodes.map((x) => x.id);
+        // Everything is scheduled up front, so events at one instant run in creation order and
+        // before any arrival at that instant (arrivals are scheduled later, at send time).
+        evs.forEach((e, i) =>
+          sim.at(e.t, () => {
+            if (e.k === 'cut') net.cut(ids[e.a]!, ids[e.b]!);
+            else if (e.k === 'oneWay') net.blockOneWay(ids[e.a]!, ids[e.b]!);
+            else if (e.k === 'isolate') net.isolate(ids[e.a]!);
+            else if (e.k === 'heal') net.heal();
+            else send(nodes[e.a]!, ids[e.b]!, i);
+          }),
+        );
+        // Reference: replay the same order, with a snapshot of blocked links after each instant.
+        const order = evs.map((e, i) => ({ ...e, i })).sort((x, y) => x.t - y.t || x.i - y.i);
+        const blocked = new Set<string>();
+        const snapshots: { t: number; blocked: Set<string> }[] = [];
+        const sentOpen = new Map<number, boolean>();
+        for (const e of order) {
+          if (e.k === 'cut') (blocked.add(`${e.a}>${e.b}`), blocked.add(`${e.b}>${e.a}`));
+          else if (e.k === 'oneWay') blocked.add(`${e.a}>${e.b}`);
+          else if (e.k === 'isolate') {
+            for (let x = 0; x < 4; x++) if (x !== e.a) (blocked.add(`${e.a}>${x}`), blocked.add(`${x}>${e.a}`));
+          } else if (e.k === 'heal') blocked.clear();
+          else sentOpen.set(e.i, !blocked.has(`${e.a}>${e.b}`));
+          snapshots.push({ t: e.t, blocked: new Set(blocked) });
+        }
+        const blockedAt = (t: number, key: string): boolean => {
+          let snap: Set<string> = new Set();
+          for (const s of snapshots) if (s.t <= t) snap = s.blocked;
+          return snap.has(key);
+        };
+        const expected = nodes.map(() => [] as number[]);
+        for (const e of order) {
+          if (e.k !== 'send') continue;
+          if (sentOpen.get(e.i) && !blockedAt(e.t + LAT, `${e.a}>${e.b}`)) expected[e.b]!.push(e.i);
+        }
+        sim.run();
+        nodes.forEach((x, i) => expect(bodies(x)).toEqual(expected[i]));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('a message in flight is dropped if its link is cut when it arrives, kept if healed by then', () => {
     const dropped = newWorld(2);
     send(dropped.nodes[0]!, 'n2', 'dropped'); // arrives at 10
