@@ -283,7 +283,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     let sweep: { value: number | null; detail: unknown } = { value: null, detail: { note: 'skipped (--no-sweep)' } };
     if (!argv.includes('--no-sweep')) {
       progress('sweep with 2 workers ...');
-      sweep = await benchSweepJobs2(quick ? 4 : 16);
+      // Each worker takes about a second to start (tsx); 120 seeds keep that from dominating.
+      sweep = await benchSweepJobs2(quick ? 4 : 120);
     }
     const extensions = argv.includes('--no-extensions') ? { note: 'skipped (--no-extensions)' } : await benchExtensions();
     const wallMs = clock() - t0;
