@@ -207,6 +207,26 @@ describe('runScenario outcomes', () => {
     expect(bad.violations[0]!.message).toMatch(/still pending 0.05s after the faults stopped/);
   });
 
+  it('a safety violation during the liveness phase is outcome "safety", reported the moment it happens', () => {
+    const scn = defineScenario({
+      ...base,
+      name: 'late-safety',
+      livenessBoundNs: ms(100),
+      setup(w) {
+        w.liveness('never', () => 'not yet');
+        w.spawn('breaker', (function* () {
+          yield sleep(w.sim, ms(125));
+          w.violation('late', 'broke after the faults stopped');
+        })());
+      },
+    });
+    const r = runScenario(scn, { seed: 1 });
+    expect(r.outcome).toBe('safety');
+    expect(r.violations).toEqual([{ invariant: 'late', atNs: ms(125), eventIndex: expect.any(Number), message: 'broke after the faults stopped' }]);
+    expect(r.pending).toEqual([]);
+    expect(r.simTimeNs).toBe(ms(125));
+  });
+
   it('the liveness phase heals: crashed servers restart, partitions heal, nemeses stop', () => {
     const scn = defineScenario({
       ...base,
