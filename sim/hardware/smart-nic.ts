@@ -1,0 +1,126 @@
+/**
+ * A SmartNIC/DPU (a BlueField-2 in seed 004 §8.5.3): ARM cores on the NIC that process messages in
+ * 2-3 µs instead of ~50 µs through the host, and an NVDIMM that persists a record in ~300 ns.
+ * A consensus acceptor can run here, off the host.
+ *
+ * What it may do, and why a system on it must survive it:
+ * - crash independently of its host (its own failure domain, `nic/<host>` by default): work in
+ *   flight fails; the NIC's DRAM (`volatile`) is lost; the NVDIMM keeps every write that
+ *   *completed* (an NVDIMM-N saves DRAM to flash on power loss) and none that had not;
+ * - reboot (crash then restart): the same, and it comes back empty but for the NVDIMM;
+ * - wedge: it takes work and never finishes it, while the host runs on (a hung NIC firmware);
+ * - be slow (Device.slowFactor), and stall an NVDIMM write for milliseconds (buggify site
+ *   `hw.nic.nvdimm_stall`: a save/restore or a media retry), which is what makes
+ *   acknowledging before the write completes dangerous.
+ *
+ * A SimNode may be attached: the program that runs on the NIC. A NIC crash crashes it (its
+ * volatile state is the NIC's DRAM) and a restart starts it again, to recover from the NVDIMM.
+ */
+import { deepCopy, estimateSize } from '../clone.ts';
+import { Device } from '../device.ts';
+import type { Simulation } from '../kernel.ts';
+import type { LatencyModel } from '../network/latency.ts';
+import type { SimNode } from '../node.ts';
+import { NIC_CORES, NIC_PROCESSING_NS_MAX, NIC_PROCESSING_NS_MIN, NVDIMM_CAPACITY_BYTES, NVDIMM_WRITE_NS, constantNs, uniformNs } from './figures.ts';
+import { unwrap, type HwDone } from './result.ts';
+
+export interface SmartNicOptions {
+  name: string;
+  /** Failure domain; default `nic/<name>`, never the host's. */
+  domain?: string;
+  /** Per-message processing on the NIC. Default 2-3 µs (seed 004 §8.5.3). */
+  processing?: LatencyModel;
+  /** One NVDIMM write. Default 300 ns (seed 004 §8.5.3). */
+  nvdimmWrite?: LatencyModel;
+  /** ARM cores. Default 8. */
+  cores?: number;
+  /** NVDIMM capacity in bytes (estimated record sizes). Default 16 GiB (seed 004 §8.5.3). */
+  nvdimmCapacityBytes?: number;
+}
+
+/** How long a stalled NVDIMM write takes (buggify `hw.nic.nvdimm_stall`): 1-5 ms. */
+export const NVDIMM_STALL = uniformNs(1_000_000, 5_000_000);
+
+export class SmartNic extends Device {
+  /** Durable: survives crashes and reboots. Only completed `persist` calls land here. */
+  private readonly nvdimm = new Map<string, unknown>();
+  private nvdimmBytes = 0;
+  /** The NIC's DRAM: lost on every crash. Programs on the NIC may keep state here. */
+  readonly volatile = new Map<string, unknown>();
+  readonly processing: LatencyModel;
+  readonly nvdimmWrite: LatencyModel;
+  readonly capacityBytes: number;
+  private attached: SimNode | null = null;
+  readonly nicStats = { processed: 0, persisted: 0, stalls: 0, reboots: 0 };
+
+  constructor(sim: Simulation, opts: SmartNicOptions) {
+    super(sim, { name: opts.name, domain: opts.domain ?? `nic/${opts.name}`, parallelism: opts.cores ?? NIC_CORES });
+    this.processing = opts.processing ?? uniformNs(NIC_PROCESSING_NS_MIN, NIC_PROCESSING_NS_MAX);
+    this.nvdimmWrite = opts.nvdimmWrite ?? constantNs(NVDIMM_WRITE_NS);
+    this.capacityBytes = opts.nvdimmCapacityBytes ?? NVDIMM_CAPACITY_BYTES;
+  }
+
+  /** The program that runs on this NIC: crashed and restarted with it. */
+  attach(node: SimNode): void {
+    this.attached = node;
+  }
+
+  /** Runs `work` on a NIC core (one message's processing); `done` gets its value. */
+  process<T>(work: () => T, done: HwDone<T>): void {
+    this.submit(this.serviceTime(this.processing), () => {
+      this.nicStats.processed++;
+      return { ok: true as const, value: work() };
+    }, unwrap(done));
+  }
+
+  /**
+   * Writes `value` under `key` to the NVDIMM. It is durable when `done` reports ok, not before:
+   * a crash first loses it. Writes are applied in completion order.
+   */
+  persist(key: string, value: unknown, done: HwDone<void>): void {
+    let ns = this.serviceTime(this.nvdimmWrite);
+    if (this.sim.buggify.fire('hw.nic.nvdimm_stall')) {
+      this.nicStats.stalls++;
+      ns += this.serviceTime(NVDIMM_STALL);
+    }
+    const copy = deepCopy(value);
+    this.submit(ns, () => {
+      const old = this.nvdimm.get(key);
+      this.nvdimmBytes += estimateSize(copy) - (old === undefined ? 0 : estimateSize(old));
+      this.nvdimm.set(key, copy);
+      this.nicStats.persisted++;
+      return { ok: true as const, value: undefined };
+    }, unwrap(done));
+  }
+
+  /** Reads the NVDIMM (at recovery, synchronously: it is memory). */
+  nvdimmGet<T>(key: string): T | undefined {
+    const v = this.nvdimm.get(key);
+    return v === undefined ? undefined : (deepCopy(v) as T);
+  }
+
+  /** NVDIMM keys with `prefix`, sorted. */
+  nvdimmKeys(prefix = ''): string[] {
+    return [...this.nvdimm.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  get nvdimmUsedBytes(): number {
+    return this.nvdimmBytes;
+  }
+
+  /** Crash and restart: everything but the NVDIMM is gone. */
+  reboot(): void {
+    this.nicStats.reboots++;
+    this.crash();
+    this.restart();
+  }
+
+  protected override onCrash(): void {
+    this.volatile.clear();
+    if (this.attached !== null && this.attached.state !== 'down') this.attached.crash();
+  }
+
+  protected override onRestart(): void {
+    if (this.attached !== null && this.attached.state === 'down') this.attached.start();
+  }
+}
