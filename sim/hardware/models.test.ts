@@ -13,6 +13,7 @@ import { CxlPool, POISON_PATTERN } from './cxl.ts';
 import { CXL_1HOP_NS_MAX, CXL_1HOP_NS_MIN, CXL_MULTIHOP_NS_MAX, CXL_MULTIHOP_NS_MIN, DRAM_NS_MAX, DRAM_NS_MIN, HOST_STACK_NS_MAX, HOST_STACK_NS_MIN, NIC_PROCESSING_NS_MAX, NIC_PROCESSING_NS_MIN, NVDIMM_WRITE_NS, ROCKSDB_GET_NS, SSD_KV_GET_NS, SSD_KV_PUT_NS } from './figures.ts';
 import { HostCpu, HostKvStore } from './host.ts';
 import type { HwResult } from './result.ts';
+import type { ScanResult } from './scan.ts';
 import { checksum } from './result.ts';
 import { SmartNic } from './smart-nic.ts';
 import { SmartSsd } from './smart-ssd.ts';
@@ -131,8 +132,8 @@ describe('SmartSsd', () => {
     const sim = noBuggify();
     const ssd = new SmartSsd(sim, { name: 's1' });
     ssd.addTable('t', { rows: 100_000, rowBytes: 100, value: (i) => i });
-    const all = timed(sim, (d) => ssd.scan({ kind: 'table', table: 't', where: null, agg: 'count' }, d));
-    const tenth = timed(sim, (d) => ssd.scan({ kind: 'table', table: 't', where: { mod: 10, lt: 1 }, agg: 'rows' }, d));
+    const all = timed<ScanResult>(sim, (d) => ssd.scan({ kind: 'table', table: 't', where: null, agg: 'count' }, d));
+    const tenth = timed<ScanResult>(sim, (d) => ssd.scan({ kind: 'table', table: 't', where: { mod: 10, lt: 1 }, agg: 'rows' }, d));
     expect(all.r!.ok && all.r!.value.count).toBe(100_000);
     expect(tenth.r!.ok && tenth.r!.value.count).toBe(10_000);
     // Same rows scanned; the rows query also pays for 1 MB of results at 1 GB/s = 1 ms.
@@ -158,11 +159,11 @@ describe('SmartSsd', () => {
     const ssd = new SmartSsd(sim, { name: 's1' });
     for (let i = 0; i < 20; i++) put(ssd, sim, `k${String(i).padStart(2, '0')}`, String(i));
     const spec = { kind: 'kv', lo: 'k00', hi: 'k99', agg: 'rows' } as const;
-    const good = timed(sim, (d) => ssd.rawScan(spec, d)).r!;
+    const good = timed<ScanResult>(sim, (d) => ssd.rawScan(spec, d)).r!;
     ssd.faults = { wrongResultRate: 1, partialResultRate: 0 };
-    const wrong = timed(sim, (d) => ssd.scan(spec, d)).r!;
+    const wrong = timed<ScanResult>(sim, (d) => ssd.scan(spec, d)).r!;
     ssd.faults = { wrongResultRate: 0, partialResultRate: 1 };
-    const partial = timed(sim, (d) => ssd.scan(spec, d)).r!;
+    const partial = timed<ScanResult>(sim, (d) => ssd.scan(spec, d)).r!;
     if (!good.ok || !wrong.ok || !partial.ok) throw new Error('scan failed');
     expect(good.value.rows.every(([, v]) => checksum(v.v) === v.cs)).toBe(true);
     expect(wrong.value.rows.some(([, v]) => checksum(v.v) !== v.cs)).toBe(true);
@@ -250,7 +251,7 @@ describe('CxlPool', () => {
       expect(ra).toEqual({ ok: false, error: 'crashed' });
       expect(timed(sim, (d) => b.read(0, 1, d)).r).toEqual({ ok: false, error: 'unavailable' });
       domains.recover('cxl/p');
-      const words = timed(sim, (d) => b.read(0, 8, d)).r;
+      const words = timed<number[]>(sim, (d) => b.read(0, 8, d)).r;
       if (!words?.ok) throw new Error('read after recovery failed');
       const ones = words.value.filter((x) => x === 1).length;
       expect(ones).toBeLessThan(8); // never the whole write
