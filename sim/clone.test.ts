@@ -99,15 +99,17 @@ describe('deepCopy', () => {
     expect(c.a).not.toBe(o.a);
   });
 
-  it('returns deeply frozen data as is (it is immutable)', () => {
+  it('copies frozen data too (freezing is shallow, so sharing it is never assumed safe)', () => {
     const f = Object.freeze({ a: 1 });
-    expect(deepCopy(f)).toBe(f);
+    const c = deepCopy(f);
+    expect(c).toEqual(f);
+    expect(c).not.toBe(f);
   });
 
-  // BUG (sim/clone.ts line ~23, `if (Object.isFrozen(v)) return v;`): Object.isFrozen is shallow.
+  // Was a bug, now fixed (sim/clone.ts line ~23, `if (Object.isFrozen(v)) return v;`): Object.isFrozen is shallow.
   // A frozen object holding a mutable array is shared between sender and receiver, so the sender
   // can mutate what the receiver holds. Fix: drop the shortcut, or copy children of frozen objects.
-  it.fails('BUG: a shallowly frozen object does not share its mutable children', () => {
+  it('fixed bug: a shallowly frozen object does not share its mutable children', () => {
     const inner = [1, 2];
     const msg = Object.freeze({ inner });
     const c = deepCopy(msg);
@@ -115,11 +117,11 @@ describe('deepCopy', () => {
     expect(c.inner).toEqual([1, 2]);
   });
 
-  // BUG (sim/clone.ts line ~34, `out[k] = ...` on a `{}`): an own key "__proto__" (as JSON.parse
+  // Was a bug, now fixed (sim/clone.ts line ~34, `out[k] = ...` on a `{}`): an own key "__proto__" (as JSON.parse
   // makes) is assigned through the __proto__ setter, so the copy loses the key and gets a new
   // prototype instead. Fix: build `out` with Object.defineProperty, or use Object.create(null)
   // for that key / `Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true })`.
-  it.fails('BUG: an own "__proto__" key is copied as a key', () => {
+  it('fixed bug: an own "__proto__" key is copied as a key', () => {
     const v = JSON.parse('{"__proto__": {"x": 1}, "y": 2}') as Record<string, unknown>;
     const c = deepCopy(v);
     expect(Object.keys(c)).toEqual(Object.keys(v));

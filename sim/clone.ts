@@ -3,13 +3,25 @@
  * memory. `structuredClone` would do, but it is several times slower than a walk specialised to
  * the plain data messages are made of, and message copying is on the hot path of every run.
  *
- * Supported: primitives (including bigint), arrays, plain objects, Map, Set, Uint8Array, and
- * frozen objects (returned as they are: immutable data needs no copy). Anything else (functions,
+ * Supported: primitives (including bigint), arrays, plain objects, Map, Set, Uint8Array. Frozen
+ * objects are copied too (freezing is shallow: their children may still be mutable). Anything else (functions,
  * class instances with behaviour, symbols) is a bug in the sender: a message must be data.
  */
 import { AssertionError } from './assert.ts';
 
 export function deepCopy<T>(value: T): T {
+  // Fast path: a flat plain object of primitives (most messages) in one pass, no recursion.
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const src = value as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k in src) {
+      const x = src[k];
+      if (x !== null && (typeof x === 'object' || typeof x === 'function' || typeof x === 'symbol')) return copy(value, 0) as T;
+      if (k === '__proto__') return copy(value, 0) as T;
+      out[k] = x;
+    }
+    return out as T;
+  }
   return copy(value, 0) as T;
 }
 
@@ -21,17 +33,27 @@ function copy(v: unknown, depth: number): unknown {
     return v;
   }
   if (depth > 200) throw new AssertionError('a message is nested more than 200 levels deep (a cycle?)');
-  if (Object.isFrozen(v)) return v;
+  // Primitive fields are copied inline (no call per field): messages are mostly flat.
   if (Array.isArray(v)) {
     const n = v.length;
     const out = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = copy(v[i], depth + 1);
+    for (let i = 0; i < n; i++) {
+      const x = v[i];
+      out[i] = x !== null && (typeof x === 'object' || typeof x === 'function' || typeof x === 'symbol') ? copy(x, depth + 1) : x;
+    }
     return out;
   }
   const proto = Object.getPrototypeOf(v);
   if (proto === Object.prototype || proto === null) {
+    const src = v as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const k in v as Record<string, unknown>) out[k] = copy((v as Record<string, unknown>)[k], depth + 1);
+    for (const k in src) {
+      const x = src[k];
+      const c = x !== null && (typeof x === 'object' || typeof x === 'function' || typeof x === 'symbol') ? copy(x, depth + 1) : x;
+      // An own "__proto__" key (JSON.parse makes them) must stay a key, not set the prototype.
+      if (k === '__proto__') Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
+      else out[k] = c;
+    }
     return out;
   }
   if (v instanceof Map) {

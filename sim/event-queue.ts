@@ -10,12 +10,18 @@
  */
 import type { Nanos } from './time.ts';
 
-/** A scheduled event. Treat as opaque outside the kernel; `cancel()` is the only public verb. */
+/**
+ * A scheduled event. Treat as opaque outside the kernel; `cancel()` is the only public verb.
+ * An event carries its callback and one argument, so hot paths (message delivery) schedule a
+ * shared function with data instead of allocating a closure per event.
+ */
 export class ScheduledEvent {
   constructor(
     readonly time: Nanos,
     readonly seq: number,
-    public fn: (() => void) | null,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    public fn: ((arg?: any) => void) | null,
+    public arg: unknown = undefined,
   ) {}
   /** Cancels the event; a no-op if it already fired or was cancelled. */
   cancel(): void {

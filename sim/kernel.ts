@@ -5,7 +5,7 @@
  *
  * Time only moves when the next event is popped. Nothing here reads the real clock.
  */
-import { assert } from './assert.ts';
+import { AssertionError } from './assert.ts';
 import { Buggify, DEFAULT_BUGGIFY, type BuggifyOptions } from './buggify.ts';
 import { EventQueue, ScheduledEvent } from './event-queue.ts';
 import { RngRoot, type Rng } from './prng.ts';
@@ -64,7 +64,7 @@ export class Simulation {
 
   /** Runs `fn` after `delayNs` (an integer >= 0). Returns a handle whose `cancel()` stops it. */
   schedule(delayNs: Nanos, fn: () => void): ScheduledEvent {
-    assert(delayNs >= 0 && Number.isInteger(delayNs), () => `schedule: delay must be a non-negative integer of ns, got ${delayNs}`);
+    if (!(delayNs >= 0 && Number.isInteger(delayNs))) badDelay(delayNs);
     const ev = new ScheduledEvent(this._now + delayNs, this.seq++, fn);
     this.queue.push(ev);
     return ev;
@@ -75,9 +75,35 @@ export class Simulation {
     return this.schedule(timeNs - this._now, fn);
   }
 
+  /** Runs `fn(arg)` after `delayNs`: no closure per event (for hot paths). */
+  scheduleWith<A>(delayNs: Nanos, fn: (arg: A) => void, arg: A): ScheduledEvent {
+    if (!(delayNs >= 0 && Number.isInteger(delayNs))) badDelay(delayNs);
+    const ev = new ScheduledEvent(this._now + delayNs, this.seq++, fn, arg);
+    this.queue.push(ev);
+    return ev;
+  }
+
+  /** Runs `fn(arg)` at the absolute instant `timeNs` (not in the past). */
+  atWith<A>(timeNs: Nanos, fn: (arg: A) => void, arg: A): ScheduledEvent {
+    return this.scheduleWith(timeNs - this._now, fn, arg);
+  }
+
   /** Records a line of the trace (and folds it into the trace hash). */
   log(node: string, kind: string, detail = ''): void {
-    this.trace.record({ atNs: this._now, eventIndex: Math.max(0, this._events - 1), node, kind, detail });
+    this.trace.add(this._now, Math.max(0, this._events - 1), node, kind, detail, null, undefined);
+  }
+
+  /** `logLazy` with the node's and kind's hashes precomputed (`hashString`): the message path. */
+  logPrehashed<A>(node: string, nodeHash: number, kind: string, kindHash: number, format: (arg: A) => string, arg: A): void {
+    this.trace.addPrehashed(this._now, this._events - 1, node, nodeHash, kind, kindHash, null, format as (a: unknown) => string, arg);
+  }
+
+  /**
+   * Records a line whose detail is formatted only if someone reads it: `format(arg)`. For hot
+   * paths (every message delivery), where building a string per event would dominate.
+   */
+  logLazy<A>(node: string, kind: string, format: (arg: A) => string, arg: A): void {
+    this.trace.add(this._now, Math.max(0, this._events - 1), node, kind, null, format as (a: unknown) => string, arg);
   }
 
   /** Shorthand for `buggify.fire(site)`. */
@@ -107,7 +133,7 @@ export class Simulation {
     this._now = ev.time;
     this._events++;
     this.trace.mixEvent(ev.time);
-    fn();
+    fn(ev.arg);
     return true;
   }
 
@@ -126,11 +152,16 @@ export class Simulation {
       const ev = q.peek();
       if (ev === undefined) return 'idle';
       if (ev.time > until) {
-        this._now = until;
+        if (until > this._now) this._now = until; // time never runs backwards
         return 'until';
       }
       q.pop();
       this.execute(ev);
     }
   }
+}
+
+/** Out of line so the hot schedule path allocates no message closure. */
+function badDelay(delayNs: number): never {
+  throw new AssertionError(`schedule: delay must be a non-negative integer of ns, got ${delayNs}`);
 }

@@ -162,13 +162,13 @@ describe('SimNode timers', () => {
     expect(fired).toEqual(['a', 'b']);
   });
 
-  // BUG (sim/node.ts NodeContext.disk and Future.then): callbacks a program attaches with
+  // Was a bug, now fixed (sim/node.ts NodeContext.disk and Future.then): callbacks a program attaches with
   // `.then` to ctx.call/ctx.sleep futures are not gated by node.dispatch, and ctx.disk does not
   // check `alive`. A crash between a reply's arrival and its `.then` callback (both at one
   // instant) lets the dead incarnation run and write to the disk that the next incarnation
   // recovers from. Fix: make ctx.disk writes no-ops (or assertions) once !alive, and run `.then`
   // callbacks of context-made futures through node.dispatch(epoch, ...).
-  it.fails('BUG: a crashed incarnation cannot write to its disk from a late callback', () => {
+  it('fixed bug: a crashed incarnation cannot write to its disk from a late callback', () => {
     const { sim, w } = newWorld();
     const n1 = w.addNode('n1', (ctx) => {
       if (w.node('n1').incarnation === 1) ctx.call('n2', 'q', 1000).then(() => ctx.disk.append('f', 'zombie'));
@@ -212,13 +212,13 @@ describe('SimNode pause', () => {
     expect(n1.state).toBe('up');
   });
 
-  // BUG (sim/node.ts resume() + NodeContext.sleep): a process sleeping through a pause resumes
+  // Was a bug, now fixed (sim/node.ts resume() + NodeContext.sleep): a process sleeping through a pause resumes
   // after every deferred item, not in its due slot. ctx.sleep's timer goes through dispatch
   // (deferred), its resolve then schedules the process gate at +0, which lands after all the
   // replayed work. Here a step due at 35 runs after a message due at 41. Fix: let ctx.sleep
   // resolve its future outside dispatch (the process gate already defers the resumption), so the
   // resumption is deferred in its due slot.
-  it.fails('BUG: a process step due during a pause keeps its slot among deferred messages', () => {
+  it('fixed bug: a process step due during a pause keeps its slot among deferred messages', () => {
     const { sim, w } = newWorld();
     const log: string[] = [];
     const n1 = w.addNode('n1', (ctx) => {
@@ -259,10 +259,10 @@ describe('SimNode pause', () => {
     expect(n1.program!.got).toEqual([]); // the new incarnation never sees 'y'
   });
 
-  // BUG (sim/node.ts pause(), doc says "extends a pause already under way"): a second, shorter
+  // Was a bug, now fixed (sim/node.ts pause(), doc says "extends a pause already under way"): a second, shorter
   // pause replaces the end of the first, so the node wakes early. Fix: schedule the resume at
   // max(current end, now + durationNs) (keep the end instant in a field), or change the doc.
-  it.fails('BUG: a shorter pause during a pause does not end it early', () => {
+  it('fixed bug: a shorter pause during a pause does not end it early', () => {
     const { sim, w } = newWorld();
     const n1 = w.addNode('n1', recorder(sim));
     n1.start();
@@ -273,12 +273,12 @@ describe('SimNode pause', () => {
     expect(n1.state).toBe('paused');
   });
 
-  // BUG (sim/node.ts resume(), lines ~152-154): deferred work is re-scheduled with schedule(0),
+  // Was a bug, now fixed (sim/node.ts resume(), lines ~152-154): deferred work is re-scheduled with schedule(0),
   // so an event already queued for the resume instant (a message arriving exactly then) runs
   // first and overtakes messages that arrived earlier during the pause: per-link FIFO breaks.
   // Fix: run the deferred functions synchronously in resume() (each through dispatch), or keep
   // deferring new work until the deferred list has drained.
-  it.fails('BUG: a message arriving at the resume instant does not overtake deferred ones', () => {
+  it('fixed bug: a message arriving at the resume instant does not overtake deferred ones', () => {
     const { sim, w } = newWorld();
     const n1 = w.addNode('n1', recorder(sim));
     const n2 = w.addNode('n2', recorder(sim));
@@ -291,11 +291,11 @@ describe('SimNode pause', () => {
     expect(n1.program!.got.map((g) => g.body)).toEqual(['first', 'second']);
   });
 
-  // BUG (sim/node.ts NodeContext.disk / sim/disk/disk.ts fsync): the fsync completion callback
+  // Was a bug, now fixed (sim/node.ts NodeContext.disk / sim/disk/disk.ts fsync): the fsync completion callback
   // is called straight from the disk's kernel event, not through node.dispatch, so program code
   // runs while the node is paused (gossip acks and sends from a frozen node). Fix: have the
   // context hand out a disk facade whose fsync wraps `done` in node.dispatch(epoch, ...).
-  it.fails('BUG: an fsync completion is deferred while the node is paused', () => {
+  it('fixed bug: an fsync completion is deferred while the node is paused', () => {
     const { sim, w } = newWorld();
     let doneAt = -1;
     const n1 = w.addNode('n1', (ctx) => {
@@ -513,11 +513,11 @@ describe('call and reply', () => {
     expect(errors[0]).toMatch(/not sent with call/);
   });
 
-  // BUG (sim/node.ts NodeContext, `private nextRpcId = 1`): rpc ids restart at 1 in every
+  // Was a bug, now fixed (sim/node.ts NodeContext, `private nextRpcId = 1`): rpc ids restart at 1 in every
   // incarnation and a reply carries only `replyTo`, so a reply to a call made before a crash
   // resolves a different call of the restarted node (with the wrong peer's answer). Fix: keep
   // the rpc id counter on SimNode (never reset), or tag requests/replies with the epoch.
-  it.fails('BUG: a reply to a call from a previous incarnation does not resolve a new call', () => {
+  it('fixed bug: a reply to a call from a previous incarnation does not resolve a new call', () => {
     const { sim, w } = newWorld();
     const n1 = w.addNode('n1', recorder(sim));
     w.addNode('n2', echo(sim, 100)); // answers late

@@ -58,6 +58,9 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
   private ctx: NodeContext | null = null;
   private deferred: (() => void)[] = [];
   private resumeEvent: ScheduledEvent | null = null;
+  private pausedUntilNs = 0;
+  /** RPC ids are unique across incarnations, so a reply to a dead incarnation's call matches nothing. */
+  private rpcIds = 0;
 
   constructor(
     readonly sim: Simulation,
@@ -105,6 +108,8 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
     this._state = 'up';
     this._incarnation++;
     this.ctx = new NodeContext(this, this._epoch);
+    const epoch = this._epoch;
+    this.disk.setCompletionGate((fn) => this.dispatch(epoch, fn));
     this.sim.log(this.id, 'start', `incarnation ${this._incarnation}`);
     this._program = this.factory(this.ctx);
   }
@@ -132,26 +137,37 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
     this.start();
   }
 
-  /** Freezes the node for `durationNs` of true time (extends a pause already under way). */
+  /** Freezes the node for `durationNs` of true time; a pause under way ends at the later end. */
   pause(durationNs: Nanos): void {
     if (this._state === 'down') return;
+    const until = this.sim.now + durationNs;
+    if (this._state === 'paused' && until <= this.pausedUntilNs) return;
     this._state = 'paused';
+    this.pausedUntilNs = until;
     this.resumeEvent?.cancel();
     this.resumeEvent = this.sim.schedule(durationNs, () => this.resume());
     this.sim.log(this.id, 'pause', `for ${durationNs}ns`);
   }
 
-  /** Ends a pause now: what was due during it runs, in order. */
+  /**
+   * Ends a pause now: what was due during it runs at once, in the order it was due, before
+   * anything that arrives later (so a message arriving at this instant cannot overtake it).
+   */
   resume(): void {
     if (this._state !== 'paused') return;
     this._state = 'up';
     this.resumeEvent?.cancel();
     this.resumeEvent = null;
-    const work = this.deferred;
-    this.deferred = [];
-    this.sim.log(this.id, 'resume', `${work.length} deferred event(s)`);
     const epoch = this._epoch;
-    for (const fn of work) this.sim.schedule(0, () => this.dispatch(epoch, fn));
+    this.sim.log(this.id, 'resume', `${this.deferred.length} deferred event(s)`);
+    while (this.deferred.length > 0 && this._state === 'up' && epoch === this._epoch) {
+      this.deferred.shift()!();
+    }
+  }
+
+  /** @internal The next RPC id (never reused, even across crashes). */
+  nextRpcId(): number {
+    return ++this.rpcIds;
   }
 
   /** Runs `fn` for this node if it is still in `epoch`: deferred while paused, dropped if crashed. */
@@ -164,10 +180,13 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
     fn();
   }
 
-  /** Called by the network when a message arrives. */
+  /** Called by the network when a message arrives (the node is up or paused). */
   deliver(env: Envelope): void {
-    const epoch = this._epoch;
-    this.dispatch(epoch, () => this.ctx!.receive(env));
+    if (this._state === 'up') this.ctx!.receive(env);
+    else if (this._state === 'paused') {
+      const ctx = this.ctx!;
+      this.deferred.push(() => ctx.receive(env));
+    }
   }
 }
 
@@ -176,8 +195,9 @@ export class NodeContext {
   readonly id: NodeId;
   /** This incarnation's random stream (a restarted node draws afresh). */
   readonly rng: Rng;
-  private nextRpcId = 1;
   private pendingCalls = new Map<number, Future<CallResult<unknown>>>();
+  /** Runs program code for this incarnation: deferred while paused, dropped once crashed. */
+  private readonly gate: (fn: () => void) => void;
 
   constructor(
     private readonly node: SimNode<NodeProgram>,
@@ -185,15 +205,20 @@ export class NodeContext {
   ) {
     this.id = node.id;
     this.rng = node.sim.rng(`node/${node.id}/${node.incarnation}`);
+    this.gate = (fn) => node.dispatch(epoch, fn);
+  }
+
+  /**
+   * The node's disk. Its fsync completions run through this incarnation's gate (deferred while
+   * the node is paused, dropped after a crash): see SimNode.start.
+   */
+  get disk(): Disk {
+    return this.node.disk;
   }
 
   /** The node's local clock reading (skewed and drifting; not true time). */
   now(): Nanos {
     return this.node.clock.localAt(this.node.sim.now);
-  }
-
-  get disk(): Disk {
-    return this.node.disk;
   }
 
   /** True while this incarnation is alive (false after a crash). */
@@ -203,16 +228,16 @@ export class NodeContext {
 
   send(to: NodeId, body: unknown, opts?: SendOptions): void {
     if (!this.alive) return;
-    this.node.net.send(this.id, to, body, opts);
+    this.node.net.sendFrom(this.node, to, body, opts);
   }
 
   /** Sends a request and resolves with its reply, or with a timeout after `timeoutNs` local ns. */
   call<R = unknown>(to: NodeId, body: unknown, timeoutNs: Nanos, opts?: SendOptions): Future<CallResult<R>> {
-    const f = new Future<CallResult<R>>(this.node.sim);
+    const f = new Future<CallResult<R>>(this.node.sim, this.gate);
     if (!this.alive) return f;
-    const rpcId = this.nextRpcId++;
+    const rpcId = this.node.nextRpcId();
     this.pendingCalls.set(rpcId, f as Future<CallResult<unknown>>);
-    this.node.net.send(this.id, to, body, { ...opts, rpcId });
+    this.node.net.sendFrom(this.node, to, body, { ...opts, rpcId });
     this.setTimer(timeoutNs, () => {
       if (this.pendingCalls.delete(rpcId)) f.resolve({ ok: false, reason: 'timeout' });
     });
@@ -223,7 +248,7 @@ export class NodeContext {
   reply(request: Envelope, body: unknown, opts?: SendOptions): void {
     if (!this.alive) return;
     assert(request.rpcId !== undefined, `reply: the message from ${request.from} was not sent with call()`);
-    this.node.net.send(this.id, request.from, body, { ...opts, replyTo: request.rpcId });
+    this.node.net.sendFrom(this.node, request.from, body, { ...opts, replyTo: request.rpcId });
   }
 
   /** Runs `fn` after `delayNs` of this node's local time, unless cancelled or the node crashes. */
@@ -233,10 +258,15 @@ export class NodeContext {
     return node.sim.schedule(node.clock.trueDelay(delayNs), () => node.dispatch(epoch, fn));
   }
 
-  /** A future resolved after `delayNs` of local time. */
+  /**
+   * A future resolved after `delayNs` of local time. Its waiters run through the node's gate
+   * (deferred while paused, dropped after a crash); the timer itself is not gated, so a waiter
+   * keeps its place among other work deferred by a pause.
+   */
   sleep(delayNs: Nanos): Future<void> {
-    const f = new Future<void>(this.node.sim);
-    this.setTimer(delayNs, () => f.resolve(undefined));
+    const node = this.node;
+    const f = new Future<void>(node.sim, this.gate);
+    node.sim.schedule(node.clock.trueDelay(delayNs), () => f.resolve(undefined));
     return f;
   }
 
@@ -244,7 +274,7 @@ export class NodeContext {
   spawn<R>(name: string, body: ProcessBody<R>): Process<R> {
     const node = this.node;
     const epoch = this.epoch;
-    return new Process<R>(node.sim, `${this.id}/${name}`, body, (resume) => node.dispatch(epoch, resume));
+    return new Process<R>(node.sim, `${this.id}/${name}`, body, this.gate);
   }
 
   /** True if the buggify site fires now. */
@@ -272,3 +302,4 @@ export class NodeContext {
 }
 
 export type { ClockOptions };
+

@@ -102,10 +102,10 @@ describe('parsing pins', () => {
     }
   });
 
-  // BUG (sim/params.ts parseParamValue, case 'int'): Number('') and Number(' ') are 0, so
+  // Was a bug, now fixed (sim/params.ts parseParamValue, case 'int'): Number('') and Number(' ') are 0, so
   // `--param fixed=` is accepted as 0 whenever 0 is in range (the float case guards this with
   // raw.trim() === ''). Fix: reject raw.trim() === '' in the int case too.
-  it.fails('BUG: an empty int value is rejected', () => {
+  it('fixed bug: an empty int value is rejected', () => {
     expect(() => parsePins(defs, 'scn', ['fixed='])).toThrow(ParamError);
   });
 });

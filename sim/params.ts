@@ -66,7 +66,7 @@ export class ParamError extends Error {
 export function parseParamValue(name: string, def: ParamDef, raw: string): number | boolean | string {
   switch (def.type) {
     case 'int': {
-      const v = Number(raw);
+      const v = raw.trim() === '' ? NaN : Number(raw);
       if (!Number.isInteger(v)) throw new ParamError(`parameter ${name} must be an integer, got "${raw}"`);
       if (v < def.min || v > def.max) throw new ParamError(`parameter ${name} must be in [${def.min}, ${def.max}], got ${v}`);
       return v;

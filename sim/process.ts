@@ -23,7 +23,14 @@ export class Future<T = unknown> {
   // Stored without T so that Future<T> is covariant (a Future<void> is a Future<unknown>).
   private callbacks: Callback<never>[] | null = [];
 
-  constructor(private readonly sim: Simulation) {}
+  /**
+   * `gate`, when given, runs each waiter (a future made by a node runs its waiters through the
+   * node, so they are deferred while it is paused and dropped once it has crashed).
+   */
+  constructor(
+    private readonly sim: Simulation,
+    private readonly gate: ((fn: () => void) => void) | null = null,
+  ) {}
 
   get done(): boolean {
     return this._done;
@@ -46,7 +53,7 @@ export class Future<T = unknown> {
     this._value = value;
     const cbs = this.callbacks! as unknown as Callback<T>[];
     this.callbacks = null;
-    if (cbs.length > 0) this.sim.schedule(0, () => { for (const cb of cbs) cb(value); });
+    if (cbs.length > 0) this.sim.schedule(0, () => { for (const cb of cbs) this.run(cb, value); });
   }
 
   /** Calls `cb` with the value once resolved (in a later kernel event if already resolved). */
@@ -54,8 +61,13 @@ export class Future<T = unknown> {
     if (this.callbacks !== null) this.callbacks.push(cb as Callback<never>);
     else {
       const v = this._value as T;
-      this.sim.schedule(0, () => cb(v));
+      this.sim.schedule(0, () => this.run(cb, v));
     }
+  }
+
+  private run(cb: Callback<T>, v: T): void {
+    if (this.gate === null) cb(v);
+    else this.gate(() => cb(v));
   }
 }
 
@@ -109,10 +121,10 @@ export class Process<R = unknown> extends Future<R> {
     readonly name: string,
     private readonly body: ProcessBody<R>,
     /** Called to run each resumption, so an owner (a node) can gate or defer it. */
-    private readonly gate: (resume: () => void) => void = (r) => r(),
+    private readonly stepGate: (resume: () => void) => void = (r) => r(),
   ) {
     super(sim);
-    sim.schedule(0, () => this.gate(() => this.resume(undefined)));
+    sim.schedule(0, () => this.stepGate(() => this.resume(undefined)));
   }
 
   get running(): boolean {
@@ -135,6 +147,6 @@ export class Process<R = unknown> extends Future<R> {
     if (!(awaited instanceof Future)) {
       throw new AssertionError(`process ${this.name} yielded ${String(awaited)}; a process may only yield a Future (use sleep(), wait(), ctx.call())`);
     }
-    awaited.then((v) => this.gate(() => this.resume(v)));
+    awaited.then((v) => this.stepGate(() => this.resume(v)));
   }
 }

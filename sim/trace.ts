@@ -6,7 +6,9 @@
  *
  * The full trace is written only when a sink is attached (`--trace file`), one record at a time,
  * so a long run never holds it in memory. The last few hundred records are always kept in a ring
- * (as raw tuples, formatted only when read) so a failure can show what led up to it.
+ * so a failure can show what led up to it. The ring is stored as columns and a record's detail
+ * may be a formatter and its argument, formatted only when read: a run records a line per
+ * message and must not pay for a string or an object per line.
  */
 import { formatInstant, type Nanos } from './time.ts';
 
@@ -17,7 +19,7 @@ export interface TraceRecord {
   eventIndex: number;
   /** The node concerned, or "-" for the simulation itself. */
   node: string;
-  /** A short kind, e.g. "deliver", "crash", "partition". */
+  /** A short kind, e.g. "recv", "crash", "partition". */
   kind: string;
   /** Free text for people. Not hashed: only what happened, where and when is. */
   detail: string;
@@ -25,14 +27,30 @@ export interface TraceRecord {
 
 export type TraceSink = (rec: TraceRecord) => void;
 
+type Formatter = (arg: unknown) => string;
+
 const FNV_PRIME = 0x01000193;
+
+/** FNV-1a of a string, 32 bits. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return h;
+}
 
 export class Trace {
   private h1 = 0x811c9dc5;
   private h2 = 0x9747b28c;
-  private ring: (TraceRecord | undefined)[];
-  private ringPos = 0;
-  private ringCount = 0;
+  private readonly size: number;
+  private pos = 0;
+  private count = 0;
+  private readonly times: Float64Array;
+  private readonly indices: Float64Array;
+  private readonly nodes: string[];
+  private readonly kinds: string[];
+  private readonly details: (string | null)[];
+  private readonly formats: (Formatter | null)[];
+  private readonly args: unknown[];
   /** Kind and node strings are few; their hashes are memoised. */
   private stringHashes = new Map<string, number>();
 
@@ -40,7 +58,14 @@ export class Trace {
     ringSize = 400,
     private sink: TraceSink | null = null,
   ) {
-    this.ring = new Array(ringSize);
+    this.size = Math.max(1, ringSize);
+    this.times = new Float64Array(this.size);
+    this.indices = new Float64Array(this.size);
+    this.nodes = new Array<string>(this.size).fill('');
+    this.kinds = new Array<string>(this.size).fill('');
+    this.details = new Array<string | null>(this.size).fill(null);
+    this.formats = new Array<Formatter | null>(this.size).fill(null);
+    this.args = new Array<unknown>(this.size).fill(undefined);
   }
 
   /** Folds one executed event's time into the hash. Called by the kernel for every event. */
@@ -53,14 +78,32 @@ export class Trace {
     this.h2 ^= this.h2 >>> 15;
   }
 
-  record(rec: TraceRecord): void {
-    this.h1 = Math.imul(this.h1 ^ this.hashString(rec.kind), FNV_PRIME);
-    this.h2 = Math.imul(this.h2 ^ this.hashString(rec.node) ^ this.h1, 0x5bd1e995);
+  /** Records one line: `detail`, or `format(arg)` formatted when read. */
+  add(atNs: Nanos, eventIndex: number, node: string, kind: string, detail: string | null, format: Formatter | null, arg: unknown): void {
+    this.addPrehashed(atNs, eventIndex, node, this.hashOf(node), kind, this.hashOf(kind), detail, format, arg);
+  }
+
+  /** `add` with `hashString(node)` and `hashString(kind)` supplied by the caller (hot paths). */
+  addPrehashed(atNs: Nanos, eventIndex: number, node: string, nodeHash: number, kind: string, kindHash: number, detail: string | null, format: Formatter | null, arg: unknown): void {
+    this.h1 = Math.imul(this.h1 ^ kindHash, FNV_PRIME);
+    this.h2 = Math.imul(this.h2 ^ nodeHash ^ this.h1, 0x5bd1e995);
     this.h2 ^= this.h2 >>> 13;
-    this.ring[this.ringPos] = rec;
-    this.ringPos = (this.ringPos + 1) % this.ring.length;
-    if (this.ringCount < this.ring.length) this.ringCount++;
-    if (this.sink) this.sink(rec);
+    const i = this.pos;
+    this.times[i] = atNs;
+    this.indices[i] = eventIndex;
+    this.nodes[i] = node;
+    this.kinds[i] = kind;
+    this.details[i] = detail;
+    this.formats[i] = format;
+    this.args[i] = arg;
+    this.pos = i + 1 === this.size ? 0 : i + 1;
+    if (this.count < this.size) this.count++;
+    if (this.sink !== null) this.sink(this.at(i));
+  }
+
+  /** Records a whole record (for callers that have one). */
+  record(rec: TraceRecord): void {
+    this.add(rec.atNs, rec.eventIndex, rec.node, rec.kind, rec.detail, null, undefined);
   }
 
   /** The running hash as 16 hex digits. */
@@ -69,21 +112,28 @@ export class Trace {
   }
 
   /** The last `n` records, oldest first. */
-  recent(n = this.ring.length): TraceRecord[] {
-    const k = Math.min(n, this.ringCount);
+  recent(n = this.size): TraceRecord[] {
+    const k = Math.min(n, this.count);
     const out: TraceRecord[] = [];
-    for (let i = k; i > 0; i--) {
-      const idx = (this.ringPos - i + this.ring.length) % this.ring.length;
-      out.push(this.ring[idx]!);
-    }
+    for (let j = k; j > 0; j--) out.push(this.at((this.pos - j + this.size) % this.size));
     return out;
   }
 
-  private hashString(s: string): number {
+  private at(i: number): TraceRecord {
+    const f = this.formats[i];
+    return {
+      atNs: this.times[i]!,
+      eventIndex: this.indices[i]!,
+      node: this.nodes[i]!,
+      kind: this.kinds[i]!,
+      detail: f !== null && f !== undefined ? f(this.args[i]) : (this.details[i] ?? ''),
+    };
+  }
+
+  private hashOf(s: string): number {
     let h = this.stringHashes.get(s);
     if (h === undefined) {
-      h = 0x811c9dc5;
-      for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+      h = hashString(s);
       this.stringHashes.set(s, h);
     }
     return h;

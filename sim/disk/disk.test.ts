@@ -173,12 +173,12 @@ describe('Disk: crash semantics (reference model)', () => {
     );
   });
 
-  // BUG (sim/disk/disk.ts fsync(), `const ops = this.unsynced.length` ... `splice(0, ops)`):
+  // Was a bug, now fixed (sim/disk/disk.ts fsync(), `const ops = this.unsynced.length` ... `splice(0, ops)`):
   // an fsync remembers how many writes were pending when issued, not which ones. If an earlier
   // fsync completes first and removes its writes, the later one then removes (and makes durable,
   // or loses on EIO) writes issued *after* it. Fix: number writes with a running counter, have
   // fsync remember `coveredUpTo = writesIssued`, and at completion take only writes below it.
-  it.fails('BUG property: the same holds with overlapping fsyncs', () => {
+  it('fixed bug, property: the same holds with overlapping fsyncs', () => {
     fc.assert(
       fc.property(fc.integer(), fc.array(diskOp, { maxLength: 60 }), (seed, ops) => {
         checkDiskModel(seed, ops, true, 0);
@@ -188,7 +188,7 @@ describe('Disk: crash semantics (reference model)', () => {
     );
   });
 
-  it.fails('BUG example: a write issued after the second of two overlapping fsyncs is not made durable by it', () => {
+  it('fixed bug, example: a write issued after the second of two overlapping fsyncs is not made durable by it', () => {
     const { sim, disk } = newDisk();
     disk.append('f', 'a');
     disk.fsync(() => {});
@@ -278,12 +278,12 @@ describe('Disk: behaviour', () => {
     expect(disk.usedBytes).toBeLessThanOrEqual(100);
   });
 
-  // BUG (sim/disk/disk.ts faultOnSync(), `add += op.bytes` for every non-truncate op): the
+  // Was a bug, now fixed (sim/disk/disk.ts faultOnSync(), `add += op.bytes` for every non-truncate op): the
   // capacity check adds a put's full size without subtracting the records it replaces (and
   // ignores truncates), so rewriting a file in place on a disk over half full fails with ENOSPC
   // although usage would not grow. Fix: simulate the covered ops on sizes per file (or compute
   // the durable size after applying them) and compare that with capacityBytes.
-  it.fails('BUG: replacing a file with one of the same size does not fail with ENOSPC', () => {
+  it('fixed bug: replacing a file with one of the same size does not fail with ENOSPC', () => {
     const { sim, disk } = newDisk();
     disk.faults.capacityBytes = 100;
     const errs: (DiskError | null)[] = [];
@@ -303,11 +303,11 @@ describe('Disk: behaviour', () => {
     expect(disk.read('f')).toEqual({ records: [], corrupt: [], error: 'EIO' });
   });
 
-  // BUG (sim/disk/disk.ts files(), `.filter((f) => this.read(f).records.length > 0)`): files()
+  // Was a bug, now fixed (sim/disk/disk.ts files(), `.filter((f) => this.read(f).records.length > 0)`): files()
   // goes through read(), so with readErrorRate > 0 it draws from the disk's stream and silently
   // omits files on an injected EIO. Fix: compute the view without fault injection (a private
   // helper shared with read()).
-  it.fails('BUG: files() lists every non-empty file even when reads may fail', () => {
+  it('fixed bug: files() lists every non-empty file even when reads may fail', () => {
     const { disk } = newDisk();
     disk.append('a', 1);
     disk.append('b', 2);

@@ -53,10 +53,14 @@ interface StoredRecord {
   bytes: number;
 }
 
-type Op =
+type Op = (
   | { kind: 'append'; file: string; value: unknown; bytes: number }
   | { kind: 'put'; file: string; values: unknown[]; bytes: number }
-  | { kind: 'truncate'; file: string; length: number };
+  | { kind: 'truncate'; file: string; length: number }
+) & {
+  /** Issue order: an fsync covers exactly the writes issued before it, however fsyncs overlap. */
+  seq?: number;
+};
 
 export class Disk {
   faults: DiskFaults = { ...NO_DISK_FAULTS };
@@ -64,6 +68,7 @@ export class Disk {
   /** Writes since the last completed fsync, in order. */
   private unsynced: Op[] = [];
   private durableBytes = 0;
+  private writesIssued = 0;
   private busyUntilNs = 0;
   /** Incremented on crash so fsyncs in flight complete for nobody. */
   private generation = 0;
@@ -76,23 +81,31 @@ export class Disk {
     public profile: DiskProfile = DISK_PROFILES.nvme,
   ) {}
 
+  /** Runs fsync completions: the owning node sets it at each start to defer them while it is paused. */
+  private completionGate: (fn: () => void) => void = (fn) => fn();
+
+  /** @internal Called by SimNode.start with the new incarnation's gate. */
+  setCompletionGate(gate: (fn: () => void) => void): void {
+    this.completionGate = gate;
+  }
+
   /** Appends a record to `file` (volatile until fsync). */
   append(file: string, value: unknown): void {
     const v = deepCopy(value);
-    this.unsynced.push({ kind: 'append', file, value: v, bytes: estimateSize(v) });
+    this.unsynced.push({ kind: 'append', file, value: v, bytes: estimateSize(v), seq: this.writesIssued++ });
     this.stats.appends++;
   }
 
   /** Replaces the whole of `file` with `values` (volatile until fsync). */
   put(file: string, values: unknown[]): void {
     const v = deepCopy(values);
-    this.unsynced.push({ kind: 'put', file, values: v, bytes: estimateSize(v) });
+    this.unsynced.push({ kind: 'put', file, values: v, bytes: estimateSize(v), seq: this.writesIssued++ });
   }
 
   /** Keeps the first `length` records of `file` (volatile until fsync). */
   truncate(file: string, length: number): void {
     assert(length >= 0, 'truncate: negative length');
-    this.unsynced.push({ kind: 'truncate', file, length });
+    this.unsynced.push({ kind: 'truncate', file, length, seq: this.writesIssued++ });
   }
 
   /**
@@ -101,16 +114,19 @@ export class Disk {
    * first.
    */
   fsync(done: (err: DiskError | null) => void): void {
-    const ops = this.unsynced.length;
+    const coveredUpTo = this.writesIssued;
     const gen = this.generation;
+    const gate = this.completionGate;
     const start = Math.max(this.sim.now, this.busyUntilNs);
     const latency = drawLatency(this.faults.slowFactor === 1 ? this.profile.fsync : scaleLatency(this.profile.fsync, this.faults.slowFactor), this.rng);
     this.busyUntilNs = start + latency;
     this.stats.fsyncs++;
     this.sim.at(this.busyUntilNs, () => {
       if (gen !== this.generation) return;
-      // Only the writes that existed when fsync was issued are covered.
-      const covered = this.unsynced.splice(0, ops);
+      // Only the writes issued before this fsync are covered (an earlier fsync may have taken some).
+      let n = 0;
+      while (n < this.unsynced.length && this.unsynced[n]!.seq! < coveredUpTo) n++;
+      const covered = this.unsynced.splice(0, n);
       const err = this.faultOnSync(covered);
       if (err !== null) {
         this.stats.fsyncErrors++;
@@ -118,7 +134,8 @@ export class Disk {
       } else {
         for (const op of covered) this.applyDurably(op, false);
       }
-      done(err);
+      // Durability happens at completion; the program hears of it when it next runs.
+      gate(() => done(err));
     });
   }
 
@@ -127,11 +144,7 @@ export class Disk {
     if (this.faults.readErrorRate > 0 && this.rng.chance(this.faults.readErrorRate)) {
       return { records: [], corrupt: [], error: 'EIO' };
     }
-    let recs = this.durable.get(file) ?? [];
-    for (const op of this.unsynced) {
-      if (op.file !== file) continue;
-      recs = applyOp(recs === this.durable.get(file) ? recs.slice() : recs, op, false);
-    }
+    const recs = this.view(file);
     const corrupt: number[] = [];
     const records = recs.map((r, i) => {
       if (r.corrupt) {
@@ -143,11 +156,22 @@ export class Disk {
     return { records, corrupt, error: null };
   }
 
+  /** The file as the program sees it (durable + unsynced), with no fault injected. */
+  private view(file: string): StoredRecord[] {
+    const durable = this.durable.get(file) ?? [];
+    let recs = durable;
+    for (const op of this.unsynced) {
+      if (op.file !== file) continue;
+      recs = applyOp(recs === durable ? recs.slice() : recs, op, false);
+    }
+    return recs;
+  }
+
   /** Names of files with at least one record (durable or not), sorted. */
   files(): string[] {
     const names = new Set<string>(this.durable.keys());
     for (const op of this.unsynced) names.add(op.file);
-    return [...names].filter((f) => this.read(f).records.length > 0).sort();
+    return [...names].filter((f) => this.view(f).length > 0).sort();
   }
 
   /** Marks durable record `index` of `file` corrupt (an injected fault). */
@@ -199,9 +223,12 @@ export class Disk {
   private faultOnSync(covered: Op[]): DiskError | null {
     if (this.faults.writeErrorRate > 0 && this.rng.chance(this.faults.writeErrorRate)) return 'EIO';
     if (this.faults.capacityBytes !== Infinity) {
-      let add = 0;
-      for (const op of covered) if (op.kind !== 'truncate') add += op.bytes;
-      if (this.durableBytes + add > this.faults.capacityBytes) return 'ENOSPC';
+      // The size the disk would hold after these writes: puts replace and truncates free space.
+      const touched = new Map<string, StoredRecord[]>();
+      for (const op of covered) touched.set(op.file, applyOp((touched.get(op.file) ?? this.durable.get(op.file) ?? []).slice(), op, false));
+      let after = this.durableBytes;
+      for (const [f, recs] of touched) after += sumBytes(recs) - sumBytes(this.durable.get(f) ?? []);
+      if (after > this.faults.capacityBytes) return 'ENOSPC';
     }
     return null;
   }

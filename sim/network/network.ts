@@ -21,6 +21,7 @@ import type { Envelope, NodeId, SimNode } from '../node.ts';
 import type { Rng } from '../prng.ts';
 import type { Nanos } from '../time.ts';
 import { drawLatency, type LatencyModel } from './latency.ts';
+import { hashString } from '../trace.ts';
 
 export interface LinkConfig {
   latency: LatencyModel;
@@ -77,6 +78,21 @@ interface LinkState {
 
 const MAX_NODES = 1 << 15;
 
+const RECV_HASH = hashString('recv');
+
+/** A message in flight: the envelope plus its link (from * MAX_NODES + to). */
+interface InFlight extends Envelope {
+  link: number;
+}
+
+function describeCut(env: Envelope): string {
+  return `from ${env.from}: link cut in flight`;
+}
+
+function describeDown(env: Envelope): string {
+  return `from ${env.from}: node down`;
+}
+
 /** "from n2: append_entries" — the body's `type` field, if it has one, names the message. */
 function describeMessage(env: Envelope): string {
   const b = env.body as { type?: unknown } | null;
@@ -90,6 +106,10 @@ export class Network {
   private nodes: SimNode[] = [];
   private byId = new Map<NodeId, SimNode>();
   private links = new Map<number, LinkState>();
+  /** The same links as rows by source index: the send path indexes arrays instead of hashing. */
+  private linkRows: (LinkState | undefined)[][] = [];
+  /** hashString(node id) by index, for the trace. */
+  private nodeHashes: number[] = [];
   private blocked = new Set<number>();
   private defaults: LinkConfig;
 
@@ -107,6 +127,8 @@ export class Network {
     assert(node.index === this.nodes.length && node.index < MAX_NODES, 'node indices are dense');
     this.nodes.push(node);
     this.byId.set(node.id, node);
+    this.linkRows.push([]);
+    this.nodeHashes.push(hashString(node.id));
   }
 
   node(id: NodeId): SimNode {
@@ -240,13 +262,19 @@ export class Network {
   // ---- sending ----
 
   send(from: NodeId, to: NodeId, body: unknown, opts?: SendOptions): void {
-    const src = this.node(from);
-    const dst = this.node(to);
+    this.sendFrom(this.node(from), to, body, opts);
+  }
+
+  /** `send` for a caller that holds the source node (NodeContext): one lookup fewer. */
+  sendFrom(src: SimNode, to: NodeId, body: unknown, opts?: SendOptions): void {
+    const dst = this.byId.get(to);
+    assert(dst !== undefined, `unknown node ${to}`);
     const now = this.sim.now;
-    const l = this.link(src.index, dst.index);
+    const k = src.index * MAX_NODES + dst.index;
+    const l = this.linkRows[src.index]![dst.index] ?? this.link(src.index, dst.index);
     const c = l.config;
     this.stats.sent++;
-    if (this.blocked.has(this.key(src.index, dst.index))) {
+    if (this.blocked.size > 0 && this.blocked.has(k)) {
       this.stats.droppedPartition++;
       return;
     }
@@ -255,14 +283,21 @@ export class Network {
       return;
     }
     const sizeBytes = opts?.sizeBytes ?? (c.bandwidthBytesPerSec > 0 ? estimateSize(body) : 64);
-    let departNs = Math.max(now, l.cloggedUntilNs);
+    let departNs = l.cloggedUntilNs > now ? l.cloggedUntilNs : now;
     if (c.bandwidthBytesPerSec > 0) {
       departNs = Math.max(departNs, l.busyUntilNs) + Math.ceil((sizeBytes * 1e9) / c.bandwidthBytesPerSec);
       l.busyUntilNs = departNs;
     }
-    const env: Envelope = { from, to, body: deepCopy(body), sizeBytes, sentAtNs: now };
-    if (opts?.rpcId !== undefined) env.rpcId = opts.rpcId;
-    if (opts?.replyTo !== undefined) env.replyTo = opts.replyTo;
+    const env: InFlight = {
+      from: src.id,
+      to,
+      body: deepCopy(body),
+      rpcId: opts?.rpcId,
+      replyTo: opts?.replyTo,
+      sizeBytes,
+      sentAtNs: now,
+      link: k,
+    };
     this.schedule(l, env, departNs);
     if (c.duplicateRate > 0 && this.rng.chance(c.duplicateRate)) {
       this.stats.duplicated++;
@@ -270,34 +305,37 @@ export class Network {
     }
   }
 
-  private schedule(l: LinkState, env: Envelope, departNs: Nanos): void {
+  private schedule(l: LinkState, env: InFlight, departNs: Nanos): void {
     const c = l.config;
     let at = departNs + drawLatency(c.latency, this.rng);
     if (c.reorderRate > 0 && this.rng.chance(c.reorderRate)) {
       this.stats.reordered++;
       at += Math.floor(this.rng.next() * (c.reorderDelayNsMax + 1));
     } else {
-      at = Math.max(at, l.lastDeliveryNs);
+      if (at < l.lastDeliveryNs) at = l.lastDeliveryNs;
       l.lastDeliveryNs = at;
     }
-    this.sim.at(at, () => this.arrive(env));
+    this.sim.atWith(at, this.arriveFn, env);
   }
 
-  private arrive(env: Envelope): void {
-    const dst = this.byId.get(env.to)!;
-    const src = this.byId.get(env.from)!;
-    if (this.blocked.has(this.key(src.index, dst.index))) {
+  /** Bound once: the callback of every message's arrival event. */
+  private readonly arriveFn = (env: InFlight): void => this.arrive(env);
+
+  private arrive(env: InFlight): void {
+    const di = env.link % MAX_NODES;
+    const dst = this.nodes[di]!;
+    if (this.blocked.size > 0 && this.blocked.has(env.link)) {
       this.stats.droppedPartition++;
-      this.sim.log(env.to, 'drop', `from ${env.from}: link cut in flight`);
+      this.sim.logLazy(env.to, 'drop', describeCut, env);
       return;
     }
     if (!dst.up) {
       this.stats.droppedNodeDown++;
-      this.sim.log(env.to, 'drop', `from ${env.from}: node down`);
+      this.sim.logLazy(env.to, 'drop', describeDown, env);
       return;
     }
     this.stats.delivered++;
-    this.sim.log(env.to, 'recv', describeMessage(env));
+    this.sim.logPrehashed(env.to, this.nodeHashes[di]!, 'recv', RECV_HASH, describeMessage, env);
     dst.deliver(env);
   }
 
@@ -311,6 +349,7 @@ export class Network {
     if (l === undefined) {
       l = { config: this.defaults, busyUntilNs: 0, lastDeliveryNs: 0, cloggedUntilNs: 0 };
       this.links.set(k, l);
+      this.linkRows[from]![to] = l;
     }
     return l;
   }
