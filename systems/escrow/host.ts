@@ -129,6 +129,8 @@ export interface EscrowHost extends NodeProgram {
   readonly seat: SeatNode<SeatDurable>;
   /** The state last known durable: what a crash returns to (a torn write may keep a later one). */
   readonly synced: SeatDurable;
+  /** The newest state handed to the disk (equal to memory as of the last step that changed it). */
+  readonly written: SeatDurable;
   readonly stats: EscrowHostStats;
   /** Steps waiting for their write to be durable. */
   readonly waiting: number;
@@ -266,6 +268,9 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
     get synced() {
       return synced;
     },
+    get written() {
+      return latest;
+    },
     get waiting() {
       return queue.length;
     },
@@ -288,6 +293,8 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
 export interface HostedNode {
   readonly id: string;
   readonly up: boolean;
+  readonly state: 'up' | 'down' | 'paused';
+  readonly clock: { localAt(trueNs: Nanos): Nanos };
   readonly epoch: number;
   readonly disk: Disk;
   readonly program: EscrowHost | null;
@@ -315,6 +322,9 @@ export class EscrowMonitor {
   private readonly known = new Map<string, KnownReservations>();
   private cacheAt = -1;
   private cache: GlobalSnapshot | null = null;
+  private readonly upSince = new Map<string, { epoch: number; sinceNs: Nanos }>();
+  /** The grace period of holds (for the reaper check). */
+  graceNs = 0;
   readonly acked: { nodeId: string; reservationId: string }[] = [];
 
   constructor(
@@ -373,6 +383,30 @@ export class EscrowMonitor {
         }
       }
       this.known.set(n.id, { source, states });
+    }
+    return null;
+  }
+
+  /**
+   * The reaper keeps time: on a node running without interruption for a while, no hold is still
+   * held past expiresAt + grace, and no pending reservation past its deadline, by more than
+   * `slackNs` of the node's local time. (A down or paused node reaps as soon as it runs again.)
+   */
+  checkReaper(slackNs: Nanos): string | null {
+    const now = this.clock.now;
+    for (const n of this.nodes) {
+      const u = this.upSince.get(n.id);
+      if (n.state !== 'up' || !n.program || !u || u.epoch !== n.epoch) {
+        this.upSince.set(n.id, { epoch: n.epoch, sinceNs: n.state === 'up' && u && u.epoch === n.epoch ? u.sinceNs : now });
+        continue;
+      }
+      if (now - u.sinceNs < 2 * slackNs) continue;
+      const local = n.clock.localAt(now);
+      const grace = this.graceNs;
+      for (const r of n.program.written.reservations.reservations) {
+        const late = r.state === 'held' ? local - (r.expiresAtNs + grace) : r.state === 'pending' ? local - r.expiresAtNs : 0;
+        if (late > slackNs) return `${r.state} reservation ${r.id} at ${n.id} outlived its deadline by ${(late / 1e6).toFixed(1)} ms: the reaper is late`;
+      }
     }
     return null;
   }
@@ -852,11 +886,15 @@ export function addFlowProbe(w: World<unknown>, c: SaleCluster, p: SaleValues): 
  * Registers the invariants and liveness properties of a cluster, and starvation sampling:
  * every 50 ms the regional nodes' refusal streaks and idle tokens go to `detectStarvation`.
  */
-export function watchCluster(w: World<unknown>, c: SaleCluster): { starvedSamples: () => number; starvedRegions: () => string[]; maxRefusalStreak: () => number } {
+export function watchCluster(w: World<unknown>, c: SaleCluster, p: SaleValues): { starvedSamples: () => number; starvedRegions: () => string[]; maxRefusalStreak: () => number } {
   const m = c.monitor;
+  m.graceNs = holdPolicyOf(p).graceNs;
+  // Twenty ticks: BUGGIFY may skip a tick (escrow.host.skip_tick, p = 0.25), never twenty in a row.
+  const reaperSlackNs = ms(20 * p.tickMs + 10);
   w.safety(`${c.label}never-oversell`, () => m.checkOversell());
   w.safety(`${c.label}conservation`, () => m.checkConservation());
   w.safety(`${c.label}durable-transitions`, () => m.checkTransitions());
+  w.safety(`${c.label}reaper-timely`, () => m.checkReaper(reaperSlackNs));
   w.liveness(`${c.label}holds-resolved`, () => m.holdsResolved());
   w.liveness(`${c.label}transfers-settled`, () => m.transfersSettled());
   let samples = 0;
@@ -878,15 +916,15 @@ export function watchCluster(w: World<unknown>, c: SaleCluster): { starvedSample
 }
 
 /** One sale, set up the standard way: cluster, buyers, checks, probe, WAN, metrics at heal. */
-export function standardSale(w: World<unknown>, p: SaleValues & FaultParams, c: SaleCluster, opts: { probe?: boolean; nemesis?: boolean } = {}): SaleStats {
+export function standardSale(w: World<unknown>, p: SaleValues & FaultParams, c: SaleCluster, opts: { probe?: boolean; nemesis?: boolean; metricsKey?: string } = {}): SaleStats {
   const stats = new SaleStats(c.regions);
   addBuyers(w, c, p, stats);
-  const starvation = watchCluster(w, c);
+  const starvation = watchCluster(w, c, p);
   if (opts.probe ?? true) addFlowProbe(w, c, p);
   if (opts.nemesis ?? true) standardNemesis(w, p);
   applyWan(w, c.regionOf, ms(p.wanMsMedian));
   w.onHeal(() => {
-    w.metrics[`${c.label || 'escrow'}`] = {
+    w.metrics[opts.metricsKey ?? 'escrow'] = {
       ...stats.summary(c),
       starvationSamples: starvation.starvedSamples(),
       starvedRegions: starvation.starvedRegions(),
