@@ -78,16 +78,23 @@ export class SmartNic extends Device {
    * a crash first loses it. Writes are applied in completion order.
    */
   persist(key: string, value: unknown, done: HwDone<void>): void {
+    this.persistMany([[key, value]], done);
+  }
+
+  /** Writes several records in one NVDIMM write: all land together or none does. */
+  persistMany(entries: [string, unknown][], done: HwDone<void>): void {
     let ns = this.serviceTime(this.nvdimmWrite);
     if (this.sim.buggify.fire('hw.nic.nvdimm_stall')) {
       this.nicStats.stalls++;
       ns += this.serviceTime(NVDIMM_STALL);
     }
-    const copy = deepCopy(value);
+    const copy = deepCopy(entries);
     this.submit(ns, () => {
-      const old = this.nvdimm.get(key);
-      this.nvdimmBytes += estimateSize(copy) - (old === undefined ? 0 : estimateSize(old));
-      this.nvdimm.set(key, copy);
+      for (const [key, value] of copy) {
+        const old = this.nvdimm.get(key);
+        this.nvdimmBytes += estimateSize(value) - (old === undefined ? 0 : estimateSize(old));
+        this.nvdimm.set(key, value);
+      }
       this.nicStats.persisted++;
       return { ok: true as const, value: undefined };
     }, unwrap(done));
