@@ -1,0 +1,227 @@
+/**
+ * The shared set-up of the raft-* scenarios: a cluster of config-store servers (Raft + KvStore),
+ * a workload of client sessions recording a history, the safety checkers wired to
+ * `w.violation`, and the liveness properties that must hold once the faults stop:
+ *
+ *  - leader: a leader whose term no live node exceeds, followed by every server;
+ *  - client-ops-complete: every operation a client started has an answer;
+ *  - logs-converge: every server is up and has applied the same log (same index, chain, revision);
+ *  - linearizable: the recorded history passes the linearizability checker (run once, when the
+ *    other properties hold; a 'not' verdict is a violation naming the operations that cannot be
+ *    ordered).
+ *
+ * Each scenario file adds its own fault schedule (directed nemeses below, or standardNemesis).
+ */
+import type { NodeId, SimNode } from '../../sim/node.ts';
+import { param, type ParamValues } from '../../sim/params.ts';
+import { sleep } from '../../sim/process.ts';
+import type { World } from '../../sim/scenario.ts';
+import { ms, sec, type Nanos } from '../../sim/time.ts';
+import type { RaftConfig } from '../../systems/raft/config.ts';
+import { KvClient } from '../../systems/kv/client.ts';
+import { kvNode, type KvHooks, type KvProgram } from '../../systems/kv/server.ts';
+import type { KvOp, KvResult } from '../../systems/kv/types.ts';
+import { KvHistory, toModelInput, toModelOutput } from './history.ts';
+import { RaftSafetyChecker } from './safety.ts';
+
+export const RAFT_BUGS = ['none', 'commit-prev-term-by-counting', 'forget-voted-for', 'no-up-to-date-check', 'stale-reads', 'ack-before-fsync'] as const;
+export type RaftBug = (typeof RAFT_BUGS)[number];
+
+/** The RaftConfig flags of a bug-zoo variant. */
+export function bugConfig(bug: RaftBug): Partial<RaftConfig> {
+  switch (bug) {
+    case 'none':
+      return {};
+    case 'commit-prev-term-by-counting':
+      return { bugCommitPrevTermByCounting: true };
+    case 'forget-voted-for':
+      return { bugForgetVotedFor: true };
+    case 'no-up-to-date-check':
+      return { bugNoUpToDateCheck: true };
+    case 'stale-reads':
+      return { bugStaleReads: true };
+    case 'ack-before-fsync':
+      return { bugAckBeforeFsync: true };
+  }
+}
+
+/** Parameters every raft-* scenario has; `over` changes defaults per scenario. */
+export function raftParams(over: { nodes?: number; durationS?: number; opMsMean?: number; snapshotEntries?: number; maxOps?: number } = {}) {
+  return {
+    nodes: param.int({ doc: 'number of Raft servers', default: over.nodes ?? 5, min: 1, max: 9, swarm: [3, 5] }),
+    clients: param.int({ doc: 'number of client sessions', default: 3, min: 0, max: 16 }),
+    keys: param.int({ doc: 'number of keys the workload touches', default: 3, min: 1, max: 64, swarm: [1, 5] }),
+    opMsMean: param.float({ doc: 'mean time between a client\'s operations (ms)', default: over.opMsMean ?? 60, min: 0.1, max: 1e6 }),
+    maxOps: param.int({ doc: 'the workload stops after this many operations (keeps histories quick to check)', default: over.maxOps ?? 300, min: 0, max: 100_000 }),
+    snapshotEntries: param.int({ doc: 'compact the log after this many applied entries (0: never)', default: over.snapshotEntries ?? 64, min: 0, max: 100_000, swarm: [8, 128] }),
+    readMode: param.enum(['safe', 'lease'] as const, { doc: 'ReadIndex confirmation: a heartbeat round (safe) or the leader lease', default: 'safe', swarm: ['safe', 'lease'] }),
+    durationS: param.float({ doc: 'length of the fault phase (s)', default: over.durationS ?? 10, min: 0.001, max: 86400 }),
+    bug: param.enum(RAFT_BUGS, { doc: 'bug-zoo variant of the Raft servers', default: 'none' }),
+  };
+}
+
+export type RaftParams = ParamValues<ReturnType<typeof raftParams>>;
+
+export interface RaftCluster {
+  ids: NodeId[];
+  servers: SimNode<KvProgram>[];
+  safety: RaftSafetyChecker;
+  history: KvHistory;
+  /** The live leader with the highest term, if any. */
+  leader(): SimNode<KvProgram> | undefined;
+  /** Extra store hooks a scenario adds (watch and lease checkers). */
+  kvHooks: KvHooks[];
+}
+
+export interface ClusterOptions {
+  /** Extra Raft config (timings). */
+  config?: Partial<RaftConfig>;
+  /** Run the register workload (default true). */
+  workload?: boolean;
+}
+
+export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOptions = {}): RaftCluster {
+  const ids = Array.from({ length: p.nodes }, (_, i) => `n${i + 1}`);
+  const safety = new RaftSafetyChecker((inv, msg) => w.violation(inv, msg));
+  const history = new KvHistory();
+  const kvHooks: KvHooks[] = [];
+  const config: Partial<RaftConfig> = { readOnlyOption: p.readMode, ...bugConfig(p.bug), ...o.config };
+  const servers = ids.map((id) =>
+    w.addNode(id, (ctx) =>
+      kvNode(ctx, {
+        peers: ids,
+        config,
+        snapshotEntries: p.snapshotEntries,
+        hooks: safety,
+        kvHooks: {
+          onAck: (node, index, client, seq) => {
+            safety.onAck(node, index, client, seq);
+            for (const h of kvHooks) h.onAck?.(node, index, client, seq);
+          },
+          onApply: (node, index, cmd, result, events) => {
+            for (const h of kvHooks) h.onApply?.(node, index, cmd, result, events);
+          },
+        },
+      }),
+    ),
+  );
+  const leader = (): SimNode<KvProgram> | undefined => {
+    let best: SimNode<KvProgram> | undefined;
+    for (const s of servers) {
+      const r = s.program?.host.raft;
+      if (r && r.role === 'leader' && (!best || r.term > best.program!.host.raft.term)) best = s;
+    }
+    return best;
+  };
+  const cluster: RaftCluster = { ids, servers, safety, history, leader, kvHooks };
+
+  if (o.workload !== false) for (let c = 0; c < p.clients; c++) addRegisterClient(w, cluster, p, c);
+  addLiveness(w, cluster);
+  w.onHeal(() => {
+    w.metrics.elections = safety.elections;
+    w.metrics.terms = safety.leaders.size;
+    w.metrics.committed = safety.maxCommitted;
+  });
+  return cluster;
+}
+
+/** A client session issuing get/put/cas/delete on a few keys, recorded in the history. */
+function addRegisterClient(w: World<unknown>, c: RaftCluster, p: RaftParams, clientNo: number): void {
+  w.addClient(`c${clientNo + 1}`, function* (ctx) {
+    const kc = new KvClient(ctx, { servers: c.ids, clientId: `c${clientNo + 1}` });
+    const seen = new Map<string, { value: string | null; version: number }>();
+    let n = 0;
+    for (;;) {
+      yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(ms(p.opMsMean)))));
+      if (w.phase !== 'fault' || c.history.size >= p.maxOps) return;
+      const key = `k${ctx.rng.int(0, p.keys - 1)}`;
+      const value = `${clientNo + 1}.${++n}`;
+      const last = seen.get(key);
+      const roll = ctx.rng.next();
+      let op: KvOp;
+      if (roll < 0.4) op = { op: 'get', key };
+      else if (roll < 0.65) op = { op: 'put', key, value };
+      else if (roll < 0.75) op = { op: 'cas', key, value, expectedValue: last?.value ?? null };
+      else if (roll < 0.9) op = { op: 'cas', key, value, expectedVersion: last?.version ?? 0 };
+      else op = { op: 'delete', key };
+      const id = c.history.invoke(clientNo + 1, toModelInput(op)!, w.now);
+      const r = op.op === 'get' ? yield* kc.read(op) : yield* kc.write(op);
+      if (!r.ok) {
+        c.history.unknown(id);
+        continue;
+      }
+      c.history.ok(id, toModelOutput(r.value), w.now);
+      remember(seen, key, op, r.value);
+    }
+  });
+}
+
+function remember(seen: Map<string, { value: string | null; version: number }>, key: string, op: KvOp, r: KvResult): void {
+  if (r.op === 'get') seen.set(key, { value: r.value, version: r.version });
+  else if (r.op === 'put' && op.op === 'put') seen.set(key, { value: op.value, version: r.version });
+  else if (r.op === 'cas' && r.ok && op.op === 'cas') seen.set(key, { value: op.value, version: r.version });
+  else if (r.op === 'delete') seen.set(key, { value: null, version: 0 });
+}
+
+function addLiveness(w: World<unknown>, c: RaftCluster): void {
+  w.liveness('leader', () => {
+    const l = c.leader();
+    if (!l) return 'no leader';
+    const term = l.program!.host.raft.term;
+    for (const s of c.servers) {
+      const r = s.program?.host.raft;
+      if (!r) return `${s.id} is down`;
+      if (r.term > term || r.leader !== l.id) return `${s.id} follows ${r.leader ?? 'nobody'} in term ${r.term}; leader ${l.id} is in term ${term}`;
+    }
+    return true;
+  });
+  w.liveness('client-ops-complete', () => (c.history.pending === 0 ? true : `${c.history.pending} client operation(s) still waiting for an answer`));
+  w.liveness('logs-converge', () => {
+    const l = c.leader();
+    if (!l) return 'no leader';
+    const lh = l.program!.host;
+    const target = lh.raft.commitIndex;
+    for (const s of c.servers) {
+      const h = s.program?.host;
+      if (!h) return `${s.id} is down`;
+      if (h.raft.appliedIndex !== target) return `${s.id} applied ${h.raft.appliedIndex}, the leader committed ${target}`;
+      if (h.chainAt(target) !== lh.chainAt(target)) return `${s.id} applied a different log than the leader up to ${target}`;
+      if (s.program!.store.rev !== l.program!.store.rev) return `${s.id} is at revision ${s.program!.store.rev}, the leader at ${l.program!.store.rev}`;
+    }
+    return true;
+  });
+  w.liveness('linearizable', () => {
+    if (c.history.pending > 0) return 'waiting for every operation to complete';
+    const res = c.history.check();
+    w.metrics.history = { ...c.history.counts(), verdict: res.result, steps: res.steps, partitions: res.partitions };
+    if (res.result === 'not') w.violation('linearizability', c.history.explain(res));
+    return true;
+  });
+}
+
+// ------------------------------------------------------------------ directed nemeses
+
+/** Waits until some server is leader (polling every 10 ms), up to `maxNs`. */
+export function* awaitLeader(w: World<unknown>, c: RaftCluster, maxNs: Nanos = sec(5)): Generator<ReturnType<typeof sleep>, SimNode<KvProgram> | undefined, unknown> {
+  for (let t = 0; t < maxNs; t += ms(10)) {
+    const l = c.leader();
+    if (l) return l;
+    yield sleep(w.sim, ms(10));
+  }
+  return undefined;
+}
+
+/**
+ * Waits (up to `maxNs`) until the leader's commit index advances, polling every `stepNs`. The
+ * Figure 8 schedule strikes right then.
+ */
+export function* awaitCommitAdvance(w: World<unknown>, l: SimNode<KvProgram>, maxNs: Nanos, stepNs: Nanos = ms(1)): Generator<ReturnType<typeof sleep>, boolean, unknown> {
+  const start = l.program?.host.raft.commitIndex ?? 0;
+  for (let t = 0; t < maxNs; t += stepNs) {
+    yield sleep(w.sim, stepNs);
+    const r = l.program?.host.raft;
+    if (!r || r.role !== 'leader') return false;
+    if (r.commitIndex > start) return true;
+  }
+  return false;
+}
