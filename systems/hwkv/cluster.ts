@@ -201,10 +201,16 @@ export function addWorkload(w: World<unknown>, c: Cluster, o: WorkloadOptions): 
         const callNs = w.now;
         if (u < o.scanFraction + (1 - o.scanFraction) / 2) {
           const value = String(clientId * 1_000_000 + n);
+          // Recorded at invocation with an unknown outcome, so a check made while it is still in
+          // flight (the auditor may finish first) accounts for it; completed below.
+          const at = wl.history.length;
+          wl.history.push({ clientId, input: { op: 'put', key, value }, output: undefined, callNs, returnNs: Infinity });
           const r = yield* perform(ctx, { id, op: 'put', key, value: { v: value, cs: checksum(value) } }, guess);
-          wl.history.push({ clientId, input: { op: 'put', key, value }, output: {}, callNs, returnNs: r === null ? Infinity : w.now });
           if (r === null) wl.stats.unknown++;
-          else wl.stats.ok++;
+          else {
+            wl.stats.ok++;
+            wl.history[at] = { clientId, input: { op: 'put', key, value }, output: {}, callNs, returnNs: w.now };
+          }
         } else {
           const r = yield* perform(ctx, { id, op: 'get', key }, guess);
           if (r === null) continue; // a read of unknown outcome says nothing
@@ -239,7 +245,7 @@ export function addWorkload(w: World<unknown>, c: Cluster, o: WorkloadOptions): 
     checked = true;
     const res = checkHistory(kvModel, wl.history, { maxSteps: 2_000_000 });
     w.metrics[`${c.kind}LinearizabilityVerdict`] = res.result;
-    if (res.result === 'not') return `history of ${wl.history.length} ops is not linearizable: ${(res.violation?.description ?? []).slice(0, 6).join(' | ')}`;
+    if (res.result === 'not') return `history of ${wl.history.length} ops is not linearizable: ${(res.violation?.description ?? []).slice(0, 30).join(' | ')}`;
     return null;
   });
   w.liveness('healed-cluster-serves', () => (auditDone ? true : `the auditor has not read every key yet (leader: ${c.leader()?.id ?? 'none'})`));

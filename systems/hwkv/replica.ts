@@ -456,7 +456,8 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
 
   const electionNs = opts.electionNs + index * opts.electionStaggerNs;
   const tick = (): void => {
-    if (role === 'leader') heartbeat();
+    if (role === 'leader' && store.broken) stepDown('store broken');
+    else if (role === 'leader') heartbeat();
     else if (ctx.now() - lastHeard > electionNs) startElection();
     ctx.setTimer(opts.heartbeatNs, tick);
   };
