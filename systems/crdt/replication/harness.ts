@@ -1,0 +1,269 @@
+/**
+ * The shared body of the crdt-* scenarios: three regions on WAN links, clients next to each
+ * region with sessions that carry read-your-writes tokens, and the invariants:
+ *
+ *  - counter-within-attempted (safety): no region's counter exceeds the sum of attempted increments;
+ *  - read-your-writes (safety, event-driven): a read with a token sees the session's own writes;
+ *  - or-set-tag-bound (safety): an OR-Set holds at most one tag per element per region;
+ *  - converged (liveness): once healed, every region holds the same keys with the same digests
+ *    and every client's last op is acknowledged; then, on the converged state (reported as
+ *    safety violations): counter = sum of acknowledged increments; no removed element is back
+ *    unless re-added after the remove; the LWW winner is not causally before another write; the
+ *    text holds every inserted character once, in one order.
+ *
+ * Causality comes from the clients' history: each acknowledged op carries the region's applied
+ * op vector just before it (`past`), so op X happened before op Y when Y.past[X.origin] >= X.seq.
+ * That vector is a lower bound of what the region had merged, so the checks below only claim
+ * orders that certainly held.
+ */
+import type { NodeContext, NodeId, SimNode, CallResult } from '../../../sim/node.ts';
+import type { World } from '../../../sim/scenario.ts';
+import type { Future } from '../../../sim/process.ts';
+import { ms, type Nanos } from '../../../sim/time.ts';
+import { vvMerge } from '../version-vector.ts';
+import { DEFAULT_REGION_OPTIONS, regionNode, type ClientReply, type ClientRequest, type OpVector, type RegionOptions, type RegionProgram } from './region.ts';
+import type { CrdtBug, Op, ReadValue } from './store.ts';
+
+export const REGIONS = ['us', 'eu', 'ap'] as const;
+
+/** One acknowledged (or attempted) op in the clients' shared history. */
+export interface HistoryOp {
+  client: string;
+  op: Op;
+  acked: boolean;
+  origin: string;
+  seq: number;
+  past: OpVector;
+}
+
+export interface CrdtWorldOptions {
+  bug: CrdtBug;
+  region?: Partial<Omit<RegionOptions, 'peers' | 'bug'>>;
+  /** One-way WAN latency range between regions (ms); each pair draws its median in it. */
+  wanMsMin?: number;
+  wanMsMax?: number;
+  /** WAN bandwidth, bytes/s (0 = unlimited). */
+  wanBytesPerSec?: number;
+  /** Clock offsets per region (ms), overriding the standard nemesis's draw. */
+  clockOffsetMs?: number[];
+}
+
+export interface CrdtWorld {
+  regions: SimNode<RegionProgram>[];
+  history: HistoryOp[];
+  /** Sessions still running (a session ends after its last op is acknowledged). */
+  active: Set<string>;
+  /** Starts a client session next to `home`, running `body`. */
+  client(id: string, home: string, body: (s: Session) => Gen<void>): void;
+  attempted: Map<string, number>;
+}
+
+/** What session generators yield and are resumed with (the kernel's Futures, untyped). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Gen<R> = Generator<Future<unknown>, R, any>;
+
+/** A client session: ops and reads with a read-your-writes token. */
+export interface Session {
+  ctx: NodeContext;
+  id: string;
+  token: OpVector;
+  /** Runs `op` at `region`, retrying there until acknowledged. */
+  op(region: string, op: Op): Gen<HistoryOp>;
+  /** Reads `key` at `region` with the session's token; null when the region answered stale. */
+  read(region: string, key: string): Gen<ReadValue | null>;
+  sleep(ns: Nanos): Gen<void>;
+}
+
+export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorld {
+  const ropts = { ...DEFAULT_REGION_OPTIONS, ...o.region };
+  const regions = REGIONS.map((id) =>
+    w.addNode(id, (ctx) => regionNode(ctx, { ...ropts, peers: REGIONS.filter((x) => x !== id), bug: o.bug })),
+  );
+  const history: HistoryOp[] = [];
+  const active = new Set<string>();
+  const attempted = new Map<string, number>();
+  const ownAcked = new Map<string, number>(); // client|key -> acked increments
+  const ownLastWrite = new Map<string, number>(); // client|key -> index of its last acked write
+
+  const wan = w.rng('wan');
+  const lo = o.wanMsMin ?? 30;
+  const hi = o.wanMsMax ?? 150;
+  for (let i = 0; i < REGIONS.length; i++)
+    for (let j = i + 1; j < REGIONS.length; j++) {
+      const median = ms(wan.uniform(lo, hi));
+      w.net.setLinkBoth(REGIONS[i], REGIONS[j], {
+        latency: { kind: 'lognormal', minNs: Math.round(median * 0.8), medianNs: median, p99Ns: median * 2 },
+        bandwidthBytesPerSec: o.wanBytesPerSec ?? 0,
+      });
+    }
+
+  function client(id: string, home: string, body: (s: Session) => Gen<void>): void {
+    active.add(id);
+    clients++;
+    w.addClient(id, function* (ctx) {
+      let req = 0;
+      const s: Session = {
+        ctx,
+        id,
+        token: new Map(),
+        *op(region, op) {
+          req++;
+          if (op.kind === 'incr') attempted.set(op.key, (attempted.get(op.key) ?? 0) + op.by);
+          for (;;) {
+            const r: CallResult<ClientReply> = yield ctx.call<ClientReply>(region, { type: 'op', op, client: id, req, token: s.token } satisfies ClientRequest, ms(1000));
+            if (r.ok && r.body.type === 'op-ok') {
+              const h: HistoryOp = { client: id, op, acked: true, origin: r.body.origin, seq: r.body.seq, past: r.body.past };
+              history.push(h);
+              s.token = vvMerge(s.token, new Map([[h.origin, h.seq]]));
+              if (op.kind === 'incr') ownAcked.set(`${id}|${op.key}`, (ownAcked.get(`${id}|${op.key}`) ?? 0) + op.by);
+              if (op.kind === 'set') ownLastWrite.set(`${id}|${op.key}`, Number(op.value.split('#')[1]));
+              return h;
+            }
+            yield ctx.sleep(ms(200));
+          }
+        },
+        *read(region, key) {
+          const r: CallResult<ClientReply> = yield ctx.call<ClientReply>(region, { type: 'read', key, token: s.token } satisfies ClientRequest, ms(1000));
+          if (!r.ok || r.body.type !== 'read-ok') return null;
+          checkReadYourWrites(id, key, r.body.value);
+          return r.body.value;
+        },
+        *sleep(ns) {
+          yield ctx.sleep(ns);
+        },
+      };
+      yield* body(s);
+      active.delete(id);
+    });
+  }
+
+  function checkReadYourWrites(id: string, key: string, v: ReadValue): void {
+    if (v.kind === 'ctr') {
+      const mine = ownAcked.get(`${id}|${key}`) ?? 0;
+      if (v.value < mine) w.violation('read-your-writes', `${id} read ${key}=${v.value} with a token, below its own ${mine} acknowledged increments`);
+    } else if (v.kind === 'reg') {
+      const last = ownLastWrite.get(`${id}|${key}`);
+      if (last === undefined || v.value === null) {
+        if (last !== undefined) w.violation('read-your-writes', `${id} read ${key} empty after writing it`);
+        return;
+      }
+      const [writer, n] = v.value.split('#');
+      if (writer === id && Number(n) < last) w.violation('read-your-writes', `${id} read its older write ${v.value} of ${key} after writing #${last}`);
+    }
+  }
+
+  w.safety('counter-within-attempted', () => {
+    for (const r of regions) {
+      const p = r.program;
+      if (!p) continue;
+      for (const k of p.store.keys()) {
+        if (!k.startsWith('ctr:')) continue;
+        const v = (p.store.read(k) as { value: number }).value;
+        const a = attempted.get(k) ?? 0;
+        if (v > a) return `${r.id} has ${k}=${v}, above the ${a} increments ever attempted`;
+      }
+    }
+    return null;
+  });
+
+  // Tags: one per element per region, plus one for each remove this region has not applied yet
+  // (a newer add can overtake the remove of an older tag), plus one per client op not yet
+  // acknowledged (not in the history). The bound is the metadata claim of docs/crdt.md.
+  let clients = 0;
+  w.safety('or-set-tag-bound', () => {
+    for (const r of regions) {
+      const p = r.program;
+      if (!p) continue;
+      const av = p.applied();
+      for (const k of p.store.setKeys()) {
+        const t = p.store.tags(k);
+        let undelivered = 0;
+        for (const h of history) if (h.op.kind === 'remove' && h.op.key === k && (av.get(h.origin) ?? 0) < h.seq) undelivered++;
+        const bound = t.elements * REGIONS.length + undelivered + clients;
+        if (t.dots > bound) return `${r.id} ${k} holds ${t.dots} tags for ${t.elements} element(s): above the bound ${bound}`;
+      }
+    }
+    return null;
+  });
+
+  let checkedConverged = false;
+  w.liveness('converged', () => {
+    if (active.size > 0) return `${active.size} client session(s) still running, e.g. ${[...active][0]}`;
+    const up = regions.map((r) => r.program);
+    for (let i = 0; i < up.length; i++) if (!up[i]) return `${regions[i]!.id} is down`;
+    const ref = up[0]!.store;
+    const keys = ref.keys().join(',');
+    for (let i = 1; i < up.length; i++) {
+      const s = up[i]!.store;
+      if (s.keys().join(',') !== keys) return `${regions[i]!.id} holds keys [${s.keys().join(',')}], ${regions[0]!.id} [${keys}]`;
+      for (const k of ref.keys()) if (s.digest(k) !== ref.digest(k)) return `${regions[i]!.id} and ${regions[0]!.id} differ on ${k}`;
+    }
+    if (!checkedConverged) {
+      checkedConverged = true;
+      checkConverged(w, ref, history, attempted);
+    }
+    return true;
+  });
+
+  return { regions, history, active, client, attempted };
+}
+
+/** Semantic checks on one converged state against the clients' history. */
+function checkConverged(w: World<unknown>, store: RegionProgram['store'], history: HistoryOp[], attempted: Map<string, number>): void {
+  const before = (x: HistoryOp, y: HistoryOp): boolean => (y.past.get(x.origin) ?? 0) >= x.seq;
+  const acked = history.filter((h) => h.acked);
+  // Counters: exactly the acknowledged increments (sessions retry until acknowledged).
+  const sums = new Map<string, number>();
+  for (const h of acked) if (h.op.kind === 'incr') sums.set(h.op.key, (sums.get(h.op.key) ?? 0) + h.op.by);
+  for (const [k, sum] of sums) {
+    const v = (store.read(k) as { value: number }).value;
+    if (v !== sum) return w.violation('no-lost-increment', `${k} converged to ${v}, but ${sum} increments were acknowledged (${attempted.get(k)} attempted)`);
+  }
+  // OR-Sets.
+  const setOps = new Map<string, { adds: HistoryOp[]; removes: HistoryOp[] }>();
+  for (const h of acked) {
+    if (h.op.kind !== 'add' && h.op.kind !== 'remove') continue;
+    const id = `${h.op.key}|${h.op.elem}`;
+    let e = setOps.get(id);
+    if (!e) setOps.set(id, (e = { adds: [], removes: [] }));
+    (h.op.kind === 'add' ? e.adds : e.removes).push(h);
+  }
+  for (const [id, { adds, removes }] of setOps) {
+    const [key, elem] = id.split('|') as [string, string];
+    const present = (store.read(key) as { value: string[] }).value.includes(elem);
+    const allRemoved = adds.length > 0 && adds.every((a) => removes.some((r) => before(a, r)));
+    if (present && allRemoved) return w.violation('no-resurrection', `${elem} is back in ${key}, but every one of its ${adds.length} add(s) was followed by a remove that saw it`);
+    const readded = adds.find((a) => removes.every((r) => before(r, a)));
+    if (!present && readded) return w.violation('add-wins', `${elem} is missing from ${key}, though ${readded.client} re-added it after every remove`);
+  }
+  // LWW registers: the winner must not happen before another acknowledged write.
+  const regWrites = new Map<string, HistoryOp[]>();
+  for (const h of acked) if (h.op.kind === 'set') regWrites.set(h.op.key, [...(regWrites.get(h.op.key) ?? []), h]);
+  for (const [k, ws] of regWrites) {
+    const v = (store.read(k) as { value: string | null }).value;
+    const winner = ws.find((x) => x.op.kind === 'set' && x.op.value === v);
+    if (!winner) return w.violation('lww-causal', `${k} holds ${v}, which no acknowledged write wrote`);
+    const later = ws.find((x) => x !== winner && before(winner, x));
+    if (later && later.op.kind === 'set') return w.violation('lww-causal', `${k} kept ${v}, though the write of ${later.op.value} causally followed it (LWW on a skewed clock?)`);
+  }
+  // Text: every acknowledged insert once.
+  const inserts = new Map<string, string[]>();
+  for (const h of acked) if (h.op.kind === 'insert') inserts.set(h.op.key, [...(inserts.get(h.op.key) ?? []), h.op.char]);
+  for (const [k, chars] of inserts) {
+    const text = (store.read(k) as { value: string }).value;
+    for (const c of chars) if (text.split(c).length !== 2) return w.violation('text-complete', `${k}: insert ${c} appears ${text.split(c).length - 1} times`);
+  }
+}
+
+/** Region program of a node, for metrics. */
+export function regionStats(regions: SimNode<RegionProgram>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of regions) {
+    const p = r.program;
+    if (!p) continue;
+    for (const [k, v] of Object.entries(p.stats)) out[k] = (out[k] ?? 0) + v;
+  }
+  return out;
+}
+
+export type { NodeId };
