@@ -22,7 +22,7 @@ export default defineScenario({
   name: 'escrow-vs-coordinated',
   description: 'Escrow next to a coordinated single-leader baseline: throughput, latency p50/p99 and messages per sale, under the same faults',
   params: {
-    ...saleParams({ capacity: 6000, clients: 9, thinkMsMean: 10, confirmDelayMsMean: 0, abandonRate: 0, cancelRate: 0, durationS: 4 }),
+    ...saleParams({ capacity: 3000, clients: 9, thinkMsMean: 20, confirmDelayMsMean: 0, abandonRate: 0, cancelRate: 0, durationS: 3 }),
     leaderRegion: param.enum(['hot', 'cold'] as const, { doc: 'the leader sits with most buyers (r1) or in the last region', default: 'cold', swarm: ['hot', 'cold'] }),
     bug: param.enum(ESCROW_BUGS, { doc: 'bug-zoo variant, applied to both systems (see docs/escrow.md)', default: 'none' }),
     ...faultParams(),

@@ -34,12 +34,57 @@ import { coordinatedFrontEnd, coordinatedLeaderConfig } from './baseline.ts';
 import { detectStarvation, jainIndex, regionLoadOf } from './fairness.ts';
 import { checkConservation, checkNeverOversell } from './invariants.ts';
 import type { EscrowBugs, EscrowReplicaConfig } from './replica.ts';
-import { isReachable, type HoldPolicy } from './reservation.ts';
+import { isReachable, type HoldPolicy, type Reservation } from './reservation.ts';
 import { createSeatNode, restoreSeatNode, snapshotOfDurable, type SeatDurable } from './seat.ts';
 import type { ClientOp, ClientReply, EscrowMsg, GlobalSnapshot, NodeOutput, NodeSnapshot, ReservationView, SeatNode, TransferMsg } from './types.ts';
 
-/** The file holding a node's durable state: one record, replaced on every write. */
+/**
+ * A node's durable state lives in two files, so a write costs what changed rather than the whole
+ * history of reservations:
+ *  - STATE_FILE, one record replaced on every write: the durable state with only the reservations
+ *    not yet durably in the log (open ones, and closed ones whose log record is not yet synced);
+ *  - LOG_FILE, append-only: each reservation once it is closed (confirmed, expired, cancelled:
+ *    states nothing leaves), with its position in the node's reservation table.
+ * A batch writes the state record FIRST and the log records after it. A crash keeps a prefix of
+ * an unsynced batch, so any log record that survives follows a state record that also holds the
+ * same reservation: restoring never sees a log record whose effect (tokens returned, for one) is
+ * missing from the state, and a torn last log record can be skipped.
+ */
 export const STATE_FILE = 'escrow-state';
+export const LOG_FILE = 'escrow-closed';
+
+/** A reservation with its position in its node's table (creation order). */
+interface IndexedReservation {
+  readonly index: number;
+  readonly r: Reservation;
+}
+
+/** The STATE_FILE record. */
+interface StoredState {
+  /** The durable state with an empty reservation list. */
+  readonly state: SeatDurable;
+  /** Reservations not durably in the log. */
+  readonly open: readonly IndexedReservation[];
+  /** Length of the full reservation list. */
+  readonly total: number;
+}
+
+const CLOSED: ReadonlySet<string> = new Set(['confirmed', 'expired', 'cancelled']);
+
+/** Splits a durable state into the state record and the closed reservations to append to the log. */
+function encodeState(d: SeatDurable, logged: ReadonlySet<number>): { stored: StoredState; toLog: IndexedReservation[] } {
+  const all = d.reservations.reservations;
+  const open: IndexedReservation[] = [];
+  const toLog: IndexedReservation[] = [];
+  for (let i = 0; i < all.length; i++) {
+    if (logged.has(i)) continue;
+    const r = all[i]!;
+    open.push({ index: i, r });
+    if (CLOSED.has(r.state)) toLog.push({ index: i, r });
+  }
+  const state = { ...d, reservations: { reservations: [], reapQueue: d.reservations.reapQueue } } as SeatDurable;
+  return { stored: { state, open, total: all.length }, toLog };
+}
 
 /** What a client asks a host. */
 export type ClientRequest =
@@ -136,12 +181,32 @@ export interface EscrowHost extends NodeProgram {
   readonly waiting: number;
 }
 
+/** What a restart of this node would see, and which log positions are durably logged. */
+export function readDurable(disk: Pick<Disk, 'read'>, owner: string): { durable: SeatDurable; logged: Set<number> } | null {
+  const s = disk.read<StoredState>(STATE_FILE);
+  assert(s.error === null, `reading ${owner}'s ${STATE_FILE}: ${s.error}`);
+  assert(s.corrupt.length === 0, `${owner}'s ${STATE_FILE} is corrupt: escrow state cannot be rebuilt from peers`);
+  if (s.records.length === 0) return null;
+  const stored = s.records[s.records.length - 1]!;
+  const log = disk.read<IndexedReservation>(LOG_FILE);
+  assert(log.error === null, `reading ${owner}'s ${LOG_FILE}: ${log.error}`);
+  const all = new Array<Reservation | undefined>(stored.total);
+  const logged = new Set<number>();
+  // A corrupt (torn) log record is also in the state record (see LOG_FILE): skip it.
+  for (const e of log.records) {
+    if (e === null || e.index >= stored.total) continue;
+    all[e.index] = e.r;
+    logged.add(e.index);
+  }
+  for (const e of stored.open) all[e.index] = e.r;
+  for (let i = 0; i < all.length; i++) assert(all[i] !== undefined, `${owner}: reservation #${i} is in neither ${STATE_FILE} nor ${LOG_FILE}`);
+  const durable = { ...stored.state, reservations: { reservations: all as Reservation[], reapQueue: stored.state.reservations.reapQueue } } as SeatDurable;
+  return { durable, logged };
+}
+
 /** What a restart of this node would see: its durable state on disk, or null if it has none. */
-export function durableOnDisk(disk: Disk): SeatDurable | null {
-  const r = disk.read<SeatDurable>(STATE_FILE);
-  assert(r.error === null, `reading ${disk.owner}'s ${STATE_FILE}: ${r.error}`);
-  assert(r.corrupt.length === 0, `${disk.owner}'s ${STATE_FILE} is corrupt: escrow state cannot be rebuilt from peers`);
-  return r.records.length > 0 ? (r.records[r.records.length - 1] as SeatDurable) : null;
+export function durableOnDisk(disk: Pick<Disk, 'read'>, owner: string): SeatDurable | null {
+  return readDurable(disk, owner)?.durable ?? null;
 }
 
 interface Waiting {
@@ -155,7 +220,11 @@ interface Waiting {
 export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHost {
   const { config, wire } = opts;
   const stats: EscrowHostStats = { messagesSent: 0, repliesSent: 0, fsyncs: 0, expired: 0 };
-  const onDisk = durableOnDisk(ctx.disk);
+  const found = readDurable(ctx.disk, ctx.id);
+  const onDisk = found?.durable ?? null;
+  /** Log positions durably in LOG_FILE, and those in the batch being synced. */
+  const logged = found?.logged ?? new Set<number>();
+  let loggingNow: IndexedReservation[] = [];
   const seat = onDisk === null ? createSeatNode(config, opts.initialTokens) : restoreSeatNode(config, onDisk);
   ctx.log('recover', onDisk === null ? `fresh ${seat.kind} node` : `${seat.kind} state from disk`);
 
@@ -192,10 +261,14 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
     const state = latest;
     fsyncInFlight = true;
     stats.fsyncs++;
-    ctx.disk.put(STATE_FILE, [state]);
+    const { stored, toLog } = encodeState(state, logged);
+    ctx.disk.put(STATE_FILE, [stored]);
+    for (const e of toLog) ctx.disk.append(LOG_FILE, e);
+    loggingNow = toLog;
     ctx.disk.fsync((err) => {
       fsyncInFlight = false;
       if (err === null) {
+        for (const e of loggingNow) logged.add(e.index);
         durable = version;
         synced = state;
         release();
@@ -303,7 +376,7 @@ export interface HostedNode {
 interface KnownReservations {
   /** The durable state these were read from (identity), or the epoch of a down node. */
   source: SeatDurable | number | null;
-  states: Map<string, { state: ReservationView['state']; count: number }>;
+  reservations: readonly ReservationView[];
 }
 
 /**
@@ -322,6 +395,7 @@ export class EscrowMonitor {
   private readonly known = new Map<string, KnownReservations>();
   private cacheAt = -1;
   private cache: GlobalSnapshot | null = null;
+  private readonly down = new Map<string, { epoch: number; durable: SeatDurable | null; snapshot: NodeSnapshot | null }>();
   private readonly upSince = new Map<string, { epoch: number; sinceNs: Nanos }>();
   /** The grace period of holds (for the reaper check). */
   graceNs = 0;
@@ -339,9 +413,10 @@ export class EscrowMonitor {
     if (this.cacheAt === this.clock.events && this.cache) return this.cache;
     const nodes = this.nodes.map((n) => {
       if (n.up && n.program) return n.program.seat.snapshot();
-      const d = durableOnDisk(n.disk);
-      assert(d !== null, `node ${n.id} is down with nothing on disk`);
-      return snapshotOfDurable(d);
+      this.downDurable(n);
+      const snap = this.down.get(n.id)!.snapshot;
+      assert(snap !== null, `node ${n.id} is down with nothing on disk`);
+      return snap;
     });
     this.cache = { capacity: this.capacity, nodes, messages: this.wire.inFlight(this.clock.now) };
     this.cacheAt = this.clock.events;
@@ -367,24 +442,36 @@ export class EscrowMonitor {
       const source = this.durableOf(n);
       const k = this.known.get(n.id);
       if (k && k.source === source) continue;
-      const d = typeof source === 'number' ? durableOnDisk(n.disk) : source;
-      const states = new Map<string, { state: ReservationView['state']; count: number }>();
-      for (const r of d?.reservations.reservations ?? []) states.set(r.id, { state: r.state, count: r.count });
+      const d = typeof source === 'number' ? this.downDurable(n) : source;
+      // Tables only grow, in creation order: compare position by position.
+      const now = d?.reservations.reservations ?? [];
       if (k) {
-        for (const [id, was] of k.states) {
-          const now = states.get(id);
-          if (!now) return `durable reservation ${id} at ${n.id} disappeared (was ${was.state})`;
-          if (now.count !== was.count) return `reservation ${id} at ${n.id} changed count ${was.count} -> ${now.count}`;
-          if (!isReachable(was.state, now.state)) {
-            return was.state === 'confirmed'
-              ? `confirmed reservation ${id} at ${n.id} lost: now ${now.state}`
-              : `illegal transition of reservation ${id} at ${n.id}: ${was.state} -> ${now.state}`;
+        const was = k.reservations;
+        for (let i = 0; i < was.length; i++) {
+          const a = was[i]!;
+          const b = now[i];
+          if (!b || b.id !== a.id) return `durable reservation ${a.id} at ${n.id} disappeared (was ${a.state})`;
+          if (b.count !== a.count) return `reservation ${a.id} at ${n.id} changed count ${a.count} -> ${b.count}`;
+          if (a.state !== b.state && !isReachable(a.state, b.state)) {
+            return a.state === 'confirmed'
+              ? `confirmed reservation ${a.id} at ${n.id} lost: now ${b.state}`
+              : `illegal transition of reservation ${a.id} at ${n.id}: ${a.state} -> ${b.state}`;
           }
         }
       }
-      this.known.set(n.id, { source, states });
+      // Durable states are never mutated once made (each write is a fresh copy): keep the array.
+      this.known.set(n.id, { source, reservations: now });
     }
     return null;
+  }
+
+  /** A down node's durable state, read once per outage (its disk does not change while down). */
+  private downDurable(n: HostedNode): SeatDurable | null {
+    const c = this.down.get(n.id);
+    if (c && c.epoch === n.epoch) return c.durable;
+    const durable = durableOnDisk(n.disk, n.id);
+    this.down.set(n.id, { epoch: n.epoch, durable, snapshot: durable ? snapshotOfDurable(durable) : null });
+    return durable;
   }
 
   /**
@@ -416,7 +503,7 @@ export class EscrowMonitor {
     this.acked.push({ nodeId, reservationId });
     const n = this.nodes.find((x) => x.id === nodeId);
     assert(n !== undefined, `unknown node ${nodeId}`);
-    const d = n.up && n.program ? n.program.synced : durableOnDisk(n.disk);
+    const d = n.up && n.program ? n.program.synced : this.downDurable(n);
     const r = d?.reservations.reservations.find((x) => x.id === reservationId);
     if (!r || r.state !== 'confirmed') return `client was told ${reservationId} at ${nodeId} is confirmed, but its durable state says ${r ? r.state : 'missing'}`;
     return null;

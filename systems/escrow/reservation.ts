@@ -147,6 +147,8 @@ export class ReservationTable {
   private readonly byId = new Map<string, Reservation>();
   private readonly order: Reservation[] = [];
   private reapQueue: ReapEntry[] = [];
+  /** Tokens per state, kept up to date by insert and setState (every step reads them, often). */
+  private readonly sums: Record<ReservationState, number> = { pending: 0, held: 0, confirmed: 0, expired: 0, cancelled: 0 };
 
   constructor(
     readonly policy: HoldPolicy,
@@ -164,11 +166,14 @@ export class ReservationTable {
     assert(!this.byId.has(r.id), `reservation ${r.id} inserted twice`);
     this.byId.set(r.id, r);
     this.order.push(r);
+    this.sums[r.state] += r.count;
   }
 
   /** Moves `r` to `to`, asserting the transition is allowed: our code never breaks the state machine. */
   private setState(r: Reservation, to: ReservationState): void {
     assert(isAllowedTransition(r.state, to), `illegal reservation transition ${r.id}: ${r.state} -> ${to}`);
+    this.sums[r.state] -= r.count;
+    this.sums[to] += r.count;
     r.state = to;
   }
 
@@ -290,6 +295,7 @@ export class ReservationTable {
 
   /** Pending reservations, oldest first: the order in which arriving tokens are handed out. */
   pendingOldestFirst(): Reservation[] {
+    if (this.sums.pending === 0) return [];
     return this.order.filter((r) => r.state === 'pending');
   }
 
@@ -309,9 +315,7 @@ export class ReservationTable {
   }
 
   private sumIn(state: ReservationState): number {
-    let n = 0;
-    for (const r of this.order) if (r.state === state) n += r.count;
-    return n;
+    return this.sums[state];
   }
 
   /** A deep copy of what must be persisted. */
