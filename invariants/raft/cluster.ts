@@ -18,6 +18,8 @@ import { sleep } from '../../sim/process.ts';
 import type { World } from '../../sim/scenario.ts';
 import { ms, sec, type Nanos } from '../../sim/time.ts';
 import type { RaftConfig } from '../../systems/raft/config.ts';
+import type { RaftHost, RaftHostHooks } from '../../systems/raft/host.ts';
+import type { Ready } from '../../systems/raft/types.ts';
 import { KvClient } from '../../systems/kv/client.ts';
 import { kvNode, type KvHooks, type KvProgram } from '../../systems/kv/server.ts';
 import type { KvOp, KvResult } from '../../systems/kv/types.ts';
@@ -71,6 +73,8 @@ export interface RaftCluster {
   leader(): SimNode<KvProgram> | undefined;
   /** Extra store hooks a scenario adds (watch and lease checkers). */
   kvHooks: KvHooks[];
+  /** Called after the safety checker on every Ready (directed nemeses strike from here). */
+  readyListeners: ((h: RaftHost, rd: Ready) => void)[];
 }
 
 export interface ClusterOptions {
@@ -85,6 +89,15 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
   const safety = new RaftSafetyChecker((inv, msg) => w.violation(inv, msg));
   const history = new KvHistory();
   const kvHooks: KvHooks[] = [];
+  const readyListeners: ((h: RaftHost, rd: Ready) => void)[] = [];
+  const hooks: RaftHostHooks = {
+    onRecover: (h) => safety.onRecover(h),
+    onApply: (h, e, chain) => safety.onApply(h, e, chain),
+    onReady: (h, rd) => {
+      safety.onReady(h, rd);
+      for (const l of readyListeners) l(h, rd);
+    },
+  };
   const config: Partial<RaftConfig> = { readOnlyOption: p.readMode, ...bugConfig(p.bug), ...o.config };
   const servers = ids.map((id) =>
     w.addNode(id, (ctx) =>
@@ -92,7 +105,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
         peers: ids,
         config,
         snapshotEntries: p.snapshotEntries,
-        hooks: safety,
+        hooks,
         kvHooks: {
           onAck: (node, index, client, seq) => {
             safety.onAck(node, index, client, seq);
@@ -113,7 +126,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
     }
     return best;
   };
-  const cluster: RaftCluster = { ids, servers, safety, history, leader, kvHooks };
+  const cluster: RaftCluster = { ids, servers, safety, history, leader, kvHooks, readyListeners };
 
   if (o.workload !== false) for (let c = 0; c < p.clients; c++) addRegisterClient(w, cluster, p, c);
   addLiveness(w, cluster);

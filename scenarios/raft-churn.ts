@@ -1,0 +1,23 @@
+/**
+ * raft-churn: the standard nemesis at full swarm (crashes with torn writes, partitions of every
+ * shape, pauses, clogs, lossy links, skewed and drifting clocks) for a long fault phase.
+ */
+import { faultParams, standardNemesis } from '../sim/nemesis.ts';
+import { defineScenario } from '../sim/scenario.ts';
+import { sec } from '../sim/time.ts';
+import { raftParams, setupRaftCluster } from '../invariants/raft/cluster.ts';
+
+export default defineScenario({
+  name: 'raft-churn',
+  description: 'Raft: random crashes, restarts, partitions, pauses and clock skew over a long run',
+  params: {
+    ...raftParams({ durationS: 20, opMsMean: 150 }),
+    ...faultParams(),
+  },
+  durationNs: (p) => sec(p.durationS),
+  livenessBoundNs: sec(30),
+  setup(w, p) {
+    setupRaftCluster(w, p);
+    standardNemesis(w, p);
+  },
+});
