@@ -63,8 +63,30 @@ export function scanSize(spec: ScanSpec, rows: ReadonlyMap<string, StoredValue>,
   return { rows: n, bytes };
 }
 
-/** Evaluates a scan over the current rows. Pure. */
+/** Answers of scans over synthetic tables, which never change: computed once per table and query. */
+const tableAnswers = new WeakMap<SyntheticTable, Map<string, ScanResult>>();
+
+/** Evaluates a scan over the current rows. Pure (a fresh result object every call). */
 export function evalScan(spec: ScanSpec, rows: ReadonlyMap<string, StoredValue>, tables: ReadonlyMap<string, SyntheticTable>): ScanResult {
+  if (spec.kind === 'table') {
+    const t = tables.get(spec.table);
+    if (t !== undefined) {
+      let memo = tableAnswers.get(t);
+      if (memo === undefined) tableAnswers.set(t, (memo = new Map()));
+      const key = JSON.stringify([spec.where, spec.agg]);
+      let r = memo.get(key);
+      if (r === undefined) memo.set(key, (r = evalTable(spec, t)));
+      return { ...r, rows: [] };
+    }
+  }
+  return evalUncached(spec, rows, tables);
+}
+
+function evalTable(spec: ScanSpec & { kind: 'table' }, t: SyntheticTable): ScanResult {
+  return evalUncached(spec, new Map(), new Map([[spec.table, t]]));
+}
+
+function evalUncached(spec: ScanSpec, rows: ReadonlyMap<string, StoredValue>, tables: ReadonlyMap<string, SyntheticTable>): ScanResult {
   if (spec.kind === 'table') {
     const t = tables.get(spec.table);
     const out: ScanResult = { rows: [], count: 0, sum: 0, digest: 0, rowsScanned: 0, bytesScanned: 0, resultBytes: 0 };

@@ -11,11 +11,12 @@
  *   lost acknowledged write shows), checked with invariants/linearizability (kv model).
  * - liveness healed-cluster-serves: after the faults stop, every key can be read.
  */
-import { HostCpu, HostKvStore } from '../../sim/hardware/host.ts';
+import { HostCpu, HostKvStore, type HostCpuOptions, type HostKvOptions } from '../../sim/hardware/host.ts';
+import type { DiskProfile } from '../../sim/disk/profiles.ts';
 import { checksum } from '../../sim/hardware/result.ts';
 import { evalScan, type ScanResult, type ScanSpec } from '../../sim/hardware/scan.ts';
-import { SmartNic } from '../../sim/hardware/smart-nic.ts';
-import { SmartSsd } from '../../sim/hardware/smart-ssd.ts';
+import { SmartNic, type SmartNicOptions } from '../../sim/hardware/smart-nic.ts';
+import { SmartSsd, type SmartSsdOptions } from '../../sim/hardware/smart-ssd.ts';
 import type { CallResult, NodeContext, NodeId, SimNode } from '../../sim/node.ts';
 import type { World } from '../../sim/scenario.ts';
 import type { ProcessBody } from '../../sim/process.ts';
@@ -38,6 +39,14 @@ export interface ClusterOptions {
   electionStaggerNs: Nanos;
   /** Extra instrumentation (latency figures), next to the invariants' own. */
   observer?: Observer;
+  /** Device figures other than the defaults (the latency table's parameters). */
+  devices?: {
+    nic?: Partial<SmartNicOptions>;
+    ssd?: Partial<SmartSsdOptions>;
+    cpu?: Partial<HostCpuOptions>;
+    kv?: Partial<HostKvOptions>;
+    disk?: DiskProfile;
+  };
 }
 
 export interface Cluster {
@@ -59,17 +68,17 @@ export function buildCluster(w: World<unknown>, o: ClusterOptions): Cluster {
   const observer = invariantsObserver(w, c, o.observer ?? {});
   for (const id of ids) {
     if (o.kind === 'accelerated') {
-      const nic = w.addDevice((sim) => new SmartNic(sim, { name: id }));
-      const ssd = w.addDevice((sim) => new SmartSsd(sim, { name: id }));
+      const nic = w.addDevice((sim) => new SmartNic(sim, { ...o.devices?.nic, name: id }));
+      const ssd = w.addDevice((sim) => new SmartSsd(sim, { ...o.devices?.ssd, name: id }));
       const node = w.addNode(id, (ctx) => hwkvReplica(ctx, { ...timing(o), replicas: ids, platform: acceleratedPlatform(ctx, nic, ssd), bug: o.bug, observer, trueNow: () => w.now }));
       nic.attach(node as unknown as SimNode);
       c.nics.push(nic);
       c.ssds.push(ssd);
       c.nodes.push(node);
     } else {
-      const cpu = w.addDevice((sim) => new HostCpu(sim, { name: id }));
-      const kv = w.addDevice((sim) => new HostKvStore(sim, { name: id }));
-      const node = w.addNode(id, (ctx) => hwkvReplica(ctx, { ...timing(o), replicas: ids, platform: traditionalPlatform(ctx, cpu, kv), bug: o.bug, observer, trueNow: () => w.now }));
+      const cpu = w.addDevice((sim) => new HostCpu(sim, { ...o.devices?.cpu, name: id }));
+      const kv = w.addDevice((sim) => new HostKvStore(sim, { ...o.devices?.kv, name: id }));
+      const node = w.addNode(id, (ctx) => hwkvReplica(ctx, { ...timing(o), replicas: ids, platform: traditionalPlatform(ctx, cpu, kv), bug: o.bug, observer, trueNow: () => w.now }), o.devices?.disk ? { disk: o.devices.disk } : {});
       c.cpus.push(cpu);
       c.kvs.push(kv);
       c.nodes.push(node);
