@@ -238,6 +238,60 @@ async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
+async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
+  const target = String(argv.repro);
+  const repro = readRepro(target);
+  const l = repro.scenarioFile ? await resolveScenario(repro.scenarioFile) : await resolveScenario(repro.scenario);
+  const params = pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
+  const invariant = repro.violations[0]?.invariant;
+  if (!invariant) throw new UserError(`${target} records no violation: there is nothing to shrink`);
+  const c = makeChalk();
+  const json = argv.json as boolean;
+  if (!json) stdout(`${c.bold('detsim shrink')} ${c.cyan(l.scenario.name)} seed ${c.yellow(String(repro.seed))}: keeping the failure of ${c.red(invariant)} while simplifying the fault mix`);
+  const { shrink } = await import('./shrink.ts');
+  const res = shrink(
+    { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns: parsePositiveInt(argv['max-runs'], '--max-runs') },
+    (st, r) => {
+      if (!json) stdout(`  ${st.param}: ${String(st.from)} -> ${String(st.to)}  ${c.dim(`(still fails at ${formatNs(r.violations[0]?.atNs ?? r.simTimeNs)}, ${r.events} events)`)}`);
+    },
+  );
+  if (res.original.ok || !res.original.violations.some((v) => v.invariant === invariant)) {
+    const msg = `the repro no longer fails ${invariant} on this build (outcome ${res.original.outcome}): nothing to shrink`;
+    if (json) stdout(JSON.stringify({ ok: false, message: msg }));
+    else stdout(c.yellow(msg));
+    return 1;
+  }
+  const out = String(argv.out ?? target.replace(/\.json$/, '') + '.shrunk.json');
+  const shrunkRepro = makeRepro(res.shrunk, { buggify: res.buggify, file: out, pins: res.params, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
+  shrunkRepro.swarm = false;
+  shrunkRepro.run = runCommand(scenarioArg(l), repro.seed, changedPins(repro.params, res.params), true, res.buggify);
+  writeRepro(out, shrunkRepro);
+  const summary = {
+    scenario: l.scenario.name,
+    seed: repro.seed,
+    invariant,
+    runs: res.runs,
+    steps: res.steps,
+    original: { events: res.original.events, violationAtNs: res.original.violations[0]?.atNs ?? null },
+    shrunk: { events: res.shrunk.events, violationAtNs: res.shrunk.violations[0]?.atNs ?? null, params: res.params, buggify: res.buggify },
+    repro: out,
+    replay: shrunkRepro.replay,
+  };
+  if (json) stdout(JSON.stringify(summary, null, 2));
+  else {
+    stdout(`${c.green.bold('shrunk')} in ${res.runs} runs: ${res.steps.length} simplification(s); ${res.original.events} -> ${res.shrunk.events} events`);
+    stdout(`${c.bold('replay:')} ${shrunkRepro.replay}`);
+  }
+  return 0;
+}
+
+/** The parameters that differ from the originally drawn ones (what a person needs to pin). */
+function changedPins(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(after)) if (before[k] !== v) out[k] = v;
+  return out;
+}
+
 async function cmdCheck(argv: Record<string, unknown>): Promise<number> {
   let mod: { runCheckCommand?: (o: { file: string; model: 'kv' | 'etcd'; json: boolean; timeoutMs: number; clock: () => number }, out: (l: string) => void) => number };
   try {
@@ -312,6 +366,19 @@ export async function main(args: string[]): Promise<number> {
       },
     )
     .command(
+      'shrink <repro>',
+      'simplify a failing run\'s fault mix (faults off, rates and durations halved) while the same invariant still fails; writes <repro>.shrunk.json',
+      (y) =>
+        y
+          .positional('repro', { type: 'string', demandOption: true, describe: 'a repro .json file from sweep --out or run --repro' })
+          .option('out', { type: 'string', describe: 'where to write the shrunk repro (default: <repro>.shrunk.json)' })
+          .option('max-runs', { type: 'string', default: '300', describe: 'simulation runs allowed in all' })
+          .option('json', { type: 'boolean', default: false }),
+      async (a) => {
+        code = await cmdShrink(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
       'check <history>',
       'check a recorded history for linearizability (exit 0 linearizable, 1 not, 2 unreadable, 3 undecided within --timeout)',
       (y) =>
@@ -324,7 +391,7 @@ export async function main(args: string[]): Promise<number> {
         code = await cmdCheck(a as unknown as Record<string, unknown>);
       },
     )
-    .demandCommand(1, 'name a command: list, run, sweep, replay or check (see --help)')
+    .demandCommand(1, 'name a command: list, run, sweep, replay, shrink or check (see --help)')
     .strict()
     .help()
     .version(false)
