@@ -4,7 +4,8 @@
  * GC collapses them to one once every region's state is known to include them (rule 2 of the CRDT
  * author: per peer, the context vector of the latest full state merged from it).
  *
- * Safety: at most one tag per element per region. Liveness: converged, and once GC has run after
+ * Safety: the tag bound; a session that removed an item never reads it back unless an add its
+ * remove did not see exists. Liveness: converged, and once GC has run after
  * the heal every element carries exactly one tag. The converged carts resurrect no removed item
  * and keep every item re-added after its removes (add-wins).
  *
@@ -40,8 +41,10 @@ export default defineScenario({
             if (w.phase !== 'fault') break;
             const key = `set:cart${s.ctx.rng.int(1, p.carts)}`;
             const elem = `item${s.ctx.rng.int(1, p.items)}`;
-            if (s.ctx.rng.chance(0.55)) yield* s.op(home, { kind: 'add', key, elem });
-            else yield* s.op(home, { kind: 'remove', key, elem });
+            const u = s.ctx.rng.next();
+            if (u < 0.45) yield* s.op(home, { kind: 'add', key, elem });
+            else if (u < 0.8) yield* s.op(home, { kind: 'remove', key, elem });
+            else yield* s.read(s.ctx.rng.pick(cw.regionIds), key);
           }
         });
     w.safety('metadata-sample', () => {

@@ -108,13 +108,18 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
         token: new Map(),
         *op(region, op) {
           req++;
+          inFlight.set(id, op);
           if (op.kind === 'incr') attempted.set(op.key, (attempted.get(op.key) ?? 0) + op.by);
           for (;;) {
             const r: CallResult<ClientReply> = yield ctx.call<ClientReply>(region, { type: 'op', op, client: id, req, token: s.token } satisfies ClientRequest, ms(1000));
             if (r.ok && r.body.type === 'op-ok') {
               const h: HistoryOp = { client: id, op, acked: true, origin: r.body.origin, seq: r.body.seq, past: r.body.past };
               history.push(h);
-              s.token = vvMerge(s.token, new Map([[h.origin, h.seq]]));
+              inFlight.delete(id);
+              if (op.kind === 'remove' || op.kind === 'add') lastSetOp.set(`${id}|${op.key}|${op.elem}`, h);
+              // A causal token (seed 002, MongoDB-style): the op and everything it depended on, so a read
+              // sees what the write saw too (e.g. a tag collapse that the remove relied on).
+              s.token = vvMerge(vvMerge(s.token, h.past), new Map([[h.origin, h.seq]]));
               if (op.kind === 'incr') ownAcked.set(`${id}|${op.key}`, (ownAcked.get(`${id}|${op.key}`) ?? 0) + op.by);
               if (op.kind === 'set') ownLastWrite.set(`${id}|${op.key}`, Number(op.value.split('#')[1]));
               return h;
@@ -126,6 +131,7 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
           const r: CallResult<ClientReply> = yield ctx.call<ClientReply>(region, { type: 'read', key, token: s.token } satisfies ClientRequest, ms(1000));
           if (!r.ok || r.body.type !== 'read-ok') return null;
           checkReadYourWrites(id, key, r.body.value);
+          if (r.body.value.kind === 'set') checkNoResurrection(id, key, r.body.value.value);
           return r.body.value;
         },
         *sleep(ns) {
@@ -135,6 +141,25 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
       yield* body(s);
       active.delete(id);
     });
+  }
+
+  const inFlight = new Map<string, Op>(); // client -> its op not yet acknowledged
+  const lastSetOp = new Map<string, HistoryOp>(); // client|key|elem -> its last acked add/remove
+
+  /**
+   * A session that removed `elem` (and did not re-add it) reads with its token: the element may
+   * be visible only through an add that the remove did not certainly see (concurrent or later),
+   * or through an add still in flight.
+   */
+  function checkNoResurrection(id: string, key: string, visible: string[]): void {
+    for (const elem of visible) {
+      const mine = lastSetOp.get(`${id}|${key}|${elem}`);
+      if (mine === undefined || mine.op.kind !== 'remove') continue;
+      let excused = false;
+      for (const op of inFlight.values()) if (op.kind === 'add' && op.key === key && op.elem === elem) excused = true;
+      for (const h of history) if (h.op.kind === 'add' && h.op.key === key && h.op.elem === elem && (mine.past.get(h.origin) ?? 0) < h.seq) excused = true;
+      if (!excused) w.violation('no-resurrection', `${id} removed ${elem} from ${key}, then read it back with its token, though every add of it was seen by that remove`);
+    }
   }
 
   function checkReadYourWrites(id: string, key: string, v: ReadValue): void {

@@ -183,7 +183,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       case 'op':
         store.merge(r.item.key, r.item.data, now);
         seq = Math.max(seq, r.item.seq);
-        lastReq.set(r.client, { req: r.req, seq: r.item.seq, past: new Map(r.past) });
+        if (r.client !== '') lastReq.set(r.client, { req: r.req, seq: r.item.seq, past: new Map(r.past) });
         pushOutbox(r.item);
         return;
       case 'merge':
@@ -598,12 +598,22 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         if (!gcReady(k)) continue;
         stable = vvMin([store.setVv(k), ...opts.peers.map((p) => peerVv.get(p)!.get(k)!)]);
       }
-      const n = store.collect(k, stable);
-      if (n > 0) {
+      const delta = store.collect(k, stable);
+      if (delta !== null) {
         touched(k);
-        dropped += n;
-        // Persist the collected state (a lost GC would only be redone, but replays stay short).
-        log({ t: 'merge', origin: null, upTo: 0, items: [{ key: k, data: store.state(k) }] });
+        dropped += delta.context.cloud.length;
+        // The collapse travels in this region's op stream like a client's remove of the dropped
+        // tags: a peer applies it before any later remove of ours that names only the kept tag.
+        seq++;
+        const item: DeltaItem = { seq, key: k, data: delta };
+        log({ t: 'op', item, client: '', req: 0, past: [] });
+        pushOutbox(item);
+        pending.push(item);
+        pendingBytes += plainBytes(delta) + 16;
+        if (!flushTimer) {
+          flushTimer = true;
+          ctx.setTimer(opts.batchNs, flush);
+        }
       }
     }
     stats.gcRuns++;

@@ -16,6 +16,8 @@ import { GCounter, type GCounterData } from '../g-counter.ts';
 import { Hlc, type HlcTimestamp } from '../hlc.ts';
 import { LwwRegister, type LwwRegisterData } from '../lww-register.ts';
 import { ORSet, type ORSetData } from '../or-set.ts';
+import { CausalContext } from '../causal-context.ts';
+import { dotKey } from '../dot.ts';
 import { Rga, type RgaData } from '../rga.ts';
 import { plainBytes } from '../size.ts';
 import type { VersionVector } from '../version-vector.ts';
@@ -43,6 +45,23 @@ export type ReadValue =
   | { kind: 'set'; value: string[] }
   | { kind: 'reg'; value: string | null; ts: HlcTimestamp | null; replica: string | null }
   | { kind: 'txt'; value: string };
+
+/**
+ * The wall-clock bug as a deployment would run it: two writes of one region in one nanosecond get
+ * one timestamp, so ties between different values are settled by the value (no assertion): the
+ * visible symptom stays the lost causally-later write, not a crash.
+ */
+class WallClockRegister extends BuggyWallClockLwwRegister<string> {
+  override merge(other: LwwRegisterData<string>): void {
+    const o = other.entry;
+    const e = this.entry;
+    if (o !== null && e !== null && o.ts.l === e.ts.l && o.ts.c === e.ts.c && o.replica === e.replica) {
+      if (o.value > e.value) this.entry = { ...o };
+      return;
+    }
+    super.merge(other);
+  }
+}
 
 type Value = GCounter | ORSet<string> | LwwRegister<string> | Rga;
 
@@ -90,7 +109,7 @@ export class CrdtStore {
         break;
       case 'set':
         assert(v instanceof LwwRegister, `store.apply: set on ${op.key}`);
-        if (v instanceof BuggyWallClockLwwRegister) delta = v.setAtWallClock(op.value, physicalNs);
+        if (v instanceof WallClockRegister) delta = v.setAtWallClock(op.value, physicalNs);
         else delta = v.set(op.value, this.hlc.now(physicalNs));
         break;
       case 'insert': {
@@ -153,13 +172,23 @@ export class CrdtStore {
     return v.versionVector();
   }
 
-  /** Causal-stability GC of one OR-Set key; returns the dots (and cloud dots) dropped. */
-  collect(key: string, stable: VersionVector): number {
+  /**
+   * Causal-stability GC of one OR-Set key. Returns the dropped dots as an OR-Set delta (a removal
+   * of exactly those dots), or null when nothing was dropped. The caller must replicate it in its
+   * op stream: a later remove from this replica names only the kept dot, so a peer that has not
+   * collapsed yet would otherwise keep a dropped dot alive and show the removed element.
+   */
+  collect(key: string, stable: VersionVector): ORSetData<string> | null {
     const v = this.get(key);
     assert(v instanceof ORSet, `store.collect: ${key} is not a set`);
+    const before = v.toData().entries.map((e) => e.dot);
     const n = v.collect(stable);
-    if (n > 0) this.digests.delete(key);
-    return n;
+    if (n === 0) return null;
+    this.digests.delete(key);
+    const kept = new Set(v.toData().entries.map((e) => dotKey(e.dot)));
+    const cloud = new CausalContext();
+    for (const d of before) if (!kept.has(dotKey(d))) cloud.add(d);
+    return { entries: [], context: cloud.toData() };
   }
 
   /** OR-Set tag figures of one key. */
@@ -210,7 +239,7 @@ export class CrdtStore {
         if (this.bug === 'tombstone-gc-before-stability') return new BuggyORSetEarlyGc<string>(id);
         return new ORSet<string>(id);
       case 'reg':
-        return this.bug === 'lww-wall-clock' ? new BuggyWallClockLwwRegister<string>(id) : new LwwRegister<string>(id);
+        return this.bug === 'lww-wall-clock' ? new WallClockRegister(id) : new LwwRegister<string>(id);
       case 'txt':
         return new Rga(id);
     }
