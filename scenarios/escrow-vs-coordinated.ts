@@ -48,6 +48,12 @@ export default defineScenario({
         latencyP99Ratio: ratio(cs.saleLatencyMsP99, es.saleLatencyMsP99),
         serverMessagesPerSale: { escrow: es.serverMessagesPerSale, coordinated: cs.serverMessagesPerSale },
         messagesPerSale: { escrow: es.messagesPerSale, coordinated: cs.messagesPerSale },
+        // Per region: sales made by the same number of buyers, and the median sale latency.
+        byRegion: Object.fromEntries(esc.regions.map((r) => {
+          const a = (es.perRegion as Record<string, { sales: number; saleLatencyMsP50: number }>)[r]!;
+          const b = (cs.perRegion as Record<string, { sales: number; saleLatencyMsP50: number }>)[r]!;
+          return [r, { salesRatio: ratio(a.sales, b.sales), latencyP50Ratio: ratio(b.saleLatencyMsP50, a.saleLatencyMsP50) }];
+        })),
       };
     });
   },

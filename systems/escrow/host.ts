@@ -756,12 +756,17 @@ export interface RegionSales {
 export class SaleStats {
   readonly regions = new Map<string, RegionSales>();
   readonly saleLatencyNs: number[] = [];
+  /** Sale latencies by region. */
+  readonly regionLatencyNs = new Map<string, number[]>();
   readonly holdLatencyNs: number[] = [];
   clientMessages = 0;
   lastSaleNs = 0;
 
   constructor(regions: readonly string[]) {
-    for (const r of regions) this.regions.set(r, { requestedSeats: 0, soldSeats: 0, sales: 0, rejected: 0, expired: 0, abandoned: 0, cancelled: 0 });
+    for (const r of regions) {
+      this.regions.set(r, { requestedSeats: 0, soldSeats: 0, sales: 0, rejected: 0, expired: 0, abandoned: 0, cancelled: 0 });
+      this.regionLatencyNs.set(r, []);
+    }
   }
 
   region(r: string): RegionSales {
@@ -792,7 +797,13 @@ export class SaleStats {
   summary(c: SaleCluster): Record<string, unknown> {
     const sales = this.sales;
     const perRegion: Record<string, unknown> = {};
-    for (const [r, s] of this.regions) perRegion[r] = { ...s, servedFraction: s.requestedSeats > 0 ? round3(s.soldSeats / s.requestedSeats) : null };
+    for (const [r, s] of this.regions) {
+      const lat = this.regionLatencyNs.get(r)!;
+      perRegion[r] = {
+        ...s, servedFraction: s.requestedSeats > 0 ? round3(s.soldSeats / s.requestedSeats) : null,
+        saleLatencyMsP50: round3(percentile(lat, 0.5) / 1e6), saleLatencyMsP99: round3(percentile(lat, 0.99) / 1e6),
+      };
+    }
     return {
       soldSeats: this.soldSeats,
       capacity: c.capacity,
@@ -902,6 +913,7 @@ export function addBuyers(w: World<unknown>, c: SaleCluster, p: SaleValues, stat
               rs.sales++;
               rs.soldSeats += count;
               stats.saleLatencyNs.push(holdLatency + (w.now - t1));
+              stats.regionLatencyNs.get(region)!.push(holdLatency + (w.now - t1));
               stats.lastSaleNs = w.now;
               const v = c.monitor.ackConfirmed(owner, reservationId);
               if (v) w.violation(`${c.label}confirmed-never-lost`, v);
