@@ -60,7 +60,7 @@ function checkProperty<S, I, O>(model: Model<S, I, O>, h: Operation<I, O>[], cor
   if (corrupted !== null) expect(checkHistory(model, corrupted).result).toBe('not');
 }
 
-const RUNS = 150;
+const RUNS = Number(process.env.LIN_PROPERTY_RUNS ?? 150);
 
 describe('generated sequential executions', () => {
   it('etcd register', () => {

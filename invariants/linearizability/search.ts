@@ -94,6 +94,8 @@ class PartitionSearch<S, I, O> {
   private state: S;
   /** Operations with a known outcome not yet linearized; 0 means success. */
   private remaining = 0;
+  /** Operations of unknown outcome not yet linearized. */
+  private unknownLeft = 0;
   private readonly memo: MemoTable<S>;
   // The backtracking stack, as parallel arrays.
   private readonly stackNode: number[] = [];
@@ -123,17 +125,21 @@ class PartitionSearch<S, I, O> {
     this.unknown = new Uint8Array(n);
     this.zobrist = new Uint32Array(n);
     this.bits = new Uint32Array((n + 31) >>> 5);
-    this.memo = new MemoTable<S>(this.bits.length, (a, b) => model.equal(a, b));
     this.state = model.init();
     this.stepsAtStart = budget.steps;
     for (let k = 0; k < n; k++) {
       const unknown = ops[k]!.returnNs === Infinity;
       this.unknown[k] = unknown ? 1 : 0;
-      if (!unknown) this.remaining++;
+      if (unknown) this.unknownLeft++;
+      else this.remaining++;
       // Zobrist hashing: the linearized set's hash is the XOR of its members' keys, so adding or
-      // removing one operation updates it in O(1).
-      this.zobrist[k] = mix32(Math.imul(k + 1, 0x9e3779b9));
+      // removing one operation updates it in O(1). Unknown-outcome operations are left out of the
+      // hash: the memo compares them by inclusion (see MemoTable), so they must not split buckets.
+      this.zobrist[k] = unknown ? 0 : mix32(Math.imul(k + 1, 0x9e3779b9));
     }
+    const unknownMask = new Uint32Array(this.bits.length);
+    for (let k = 0; k < n; k++) if (this.unknown[k] === 1) unknownMask[k >>> 5] = (unknownMask[k >>> 5]! | (1 << (k & 31))) >>> 0;
+    this.memo = new MemoTable<S>(this.bits.length, (a, b) => model.equal(a, b), unknownMask);
     this.buildList();
   }
 
@@ -158,6 +164,11 @@ class PartitionSearch<S, I, O> {
   run(): SearchOutcome {
     const { model, ops, next, isCall, nodeOp, unknown, budget } = this;
     let node = next[HEAD]!;
+    // Each scan of the candidates makes two passes: operations with a known outcome first, then
+    // those of unknown outcome. Every candidate is still tried, so the search stays complete; but
+    // configurations with fewer unknown-outcome operations placed are explored first, and they
+    // subsume the later ones with more (see MemoTable), instead of the other way round.
+    let pass = 0;
     let resumeAlts: readonly S[] | null = null;
     let resumeIndex = 0;
     while (this.remaining > 0) {
@@ -167,6 +178,10 @@ class PartitionSearch<S, I, O> {
       assert(node !== NIL, 'linearizability search ran off the end of the entry list');
       if (isCall[node] === 1) {
         const op = nodeOp[node]!;
+        if (unknown[op] !== pass) {
+          node = next[node]!;
+          continue;
+        }
         let alts: readonly S[];
         let start = 0;
         if (resumeAlts !== null) {
@@ -175,25 +190,40 @@ class PartitionSearch<S, I, O> {
           resumeAlts = null;
         } else {
           const o = ops[op]!;
-          const r = model.step(this.state, o.input, unknown[op] === 1 ? undefined : o.output);
+          const r = model.step(this.state, o.input, pass === 1 ? undefined : o.output);
           if (!r.ok) {
             node = next[node]!;
             continue;
           }
           if ('state' in r) {
-            node = this.tryLinearize(node, op, r.state, null, 0) ? next[HEAD]! : next[node]!;
+            if (this.tryLinearize(node, op, r.state, null, 0)) {
+              node = next[HEAD]!;
+              pass = 0;
+            } else {
+              node = next[node]!;
+            }
             continue;
           }
           alts = r.states;
         }
         let lifted = false;
         for (let i = start; i < alts.length && !lifted; i++) lifted = this.tryLinearize(node, op, alts[i]!, alts, i);
-        node = lifted ? next[HEAD]! : next[node]!;
+        if (lifted) {
+          node = next[HEAD]!;
+          pass = 0;
+        } else {
+          node = next[node]!;
+        }
+      } else if (pass === 0 && this.unknownLeft > 0) {
+        // End of the known-outcome pass: rescan the same candidates for unknown-outcome ones.
+        pass = 1;
+        node = next[HEAD]!;
       } else {
         // A return entry: its operation should have been linearized by now. Dead end.
         if (this.explain && this.stackNode.length > this.bestDepth) this.recordDeadEnd(node);
         if (this.stackNode.length === 0) return this.failure();
         const back = this.backtrack();
+        pass = unknown[nodeOp[back.node]!]!; // resume the pass in which that operation was tried
         if (back.alts !== null && back.altIndex + 1 < back.alts.length) {
           resumeAlts = back.alts;
           resumeIndex = back.altIndex + 1;
@@ -227,6 +257,7 @@ class PartitionSearch<S, I, O> {
     this.bits[word] = (this.bits[word]! | mask) >>> 0;
     this.bitsHash = newBitsHash;
     if (this.unknown[op] === 0) this.remaining--;
+    else this.unknownLeft--;
     this.lift(node);
     return true;
   }
@@ -240,6 +271,7 @@ class PartitionSearch<S, I, O> {
     this.bits[op >>> 5] = (this.bits[op >>> 5]! & ~(1 << (op & 31))) >>> 0;
     this.bitsHash = (this.bitsHash ^ this.zobrist[op]!) >>> 0;
     if (this.unknown[op] === 0) this.remaining++;
+    else this.unknownLeft++;
     this.unlift(node);
     return { node, alts, altIndex };
   }
