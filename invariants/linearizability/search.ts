@@ -9,7 +9,8 @@
  * already: a dead end, so the search backtracks (unlifts the last operation and tries the next
  * candidate after it). The list is empty, or every operation with a known outcome is lifted: a
  * linearization exists. A set of (linearized operations, model state) pairs already explored
- * prunes the search: reaching the same pair twice cannot lead anywhere new.
+ * prunes the search: reaching the same pair twice cannot lead anywhere new (nor reaching a pair
+ * that differs only by more unknown-outcome operations placed: see memo-table.ts).
  *
  * Operations of unknown outcome have their return entry at +Infinity, so they never force a dead
  * end: they may be lifted at any point after their call (took effect then) or never (never took
