@@ -15,6 +15,8 @@ export interface RunReport extends RunResult {
 
 export interface ExecuteOptions extends Omit<RunOptions, 'traceSink'> {
   traceFile?: string;
+  /** Receives every trace record too (e.g. for a timeline). */
+  extraSink?: (r: TraceRecord) => void;
   checkDeterminism?: boolean;
 }
 
@@ -47,7 +49,9 @@ export function executeRun(scn: Scenario, opts: ExecuteOptions): RunReport {
   const t0 = performance.now(); // wallclock-ok
   let r: RunResult;
   try {
-    r = runScenario(scn, { ...opts, traceSink: trace?.sink ?? null });
+    const sinks = [trace?.sink, opts.extraSink].filter((x): x is (r: TraceRecord) => void => x !== undefined);
+    const sink = sinks.length === 0 ? null : sinks.length === 1 ? sinks[0]! : (rec: TraceRecord) => sinks.forEach((f) => f(rec));
+    r = runScenario(scn, { ...opts, traceSink: sink });
   } finally {
     trace?.close();
   }

@@ -8,6 +8,8 @@ import { parsePins, ParamError, type ParamDefs } from '../sim/params.ts';
 import { drawParams } from '../sim/runner.ts';
 import { formatNs } from '../sim/time.ts';
 import { junitXml } from '../reports/junit.ts';
+import { timelineHtml } from '../reports/timeline-html.ts';
+import type { TraceRecord } from '../sim/trace.ts';
 import { makeRepro, readRepro, ReproError, runCommand, writeRepro } from '../reports/repro.ts';
 import { formatHeader, formatParams, formatResult, makeChalk } from '../reports/terminal.ts';
 import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
@@ -18,6 +20,9 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 type Out = (line: string) => void;
+
+/** Trace records a timeline shows at most (the last ones: what led to the end of the run). */
+const TIMELINE_MAX = 20_000;
 
 const stdout: Out = (l) => process.stdout.write(l + '\n');
 const stderr: Out = (l) => process.stderr.write(l + '\n');
@@ -68,6 +73,8 @@ interface RunArgs {
   lines: number;
   /** The command shown to replay this run (default: the equivalent `detsim run`). */
   replayCommand?: string;
+  /** Write an HTML timeline of the run's last trace records here. */
+  timeline?: string;
 }
 
 async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; report: RunReport }> {
@@ -75,7 +82,22 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
   const params = drawParams(l.scenario, a.seed, a.pins, a.swarm);
   const runCmd = runCommand(scenarioArg(l), a.seed, a.pins, a.swarm, a.buggify);
   if (!a.json) for (const line of formatHeader(c, l.scenario.name, a.seed, params, a.swarm, a.buggify)) stdout(line);
-  const r = executeRun(l.scenario, { seed: a.seed, pins: a.pins, swarm: a.swarm, buggify: a.buggify, traceFile: a.trace, checkDeterminism: a.checkDeterminism, logLines: a.lines });
+  const timelineRecords: TraceRecord[] = [];
+  const r = executeRun(l.scenario, {
+    seed: a.seed,
+    pins: a.pins,
+    swarm: a.swarm,
+    buggify: a.buggify,
+    traceFile: a.trace,
+    checkDeterminism: a.checkDeterminism,
+    logLines: a.lines,
+    // The timeline keeps the last TIMELINE_MAX records (bounded memory on long runs).
+    ...(a.timeline ? { extraSink: (rec: TraceRecord) => { timelineRecords.push(rec); if (timelineRecords.length > 2 * TIMELINE_MAX) timelineRecords.splice(0, TIMELINE_MAX); } } : {}),
+  });
+  if (a.timeline) {
+    const v = r.violations[0];
+    writeFileSync(a.timeline, timelineHtml({ title: `${l.scenario.name} seed ${a.seed}: ${r.outcome}`, records: timelineRecords.slice(-TIMELINE_MAX), violationAtNs: v?.atNs ?? null, ...(v ? { violationText: `${v.invariant}: ${v.message}` } : {}) }));
+  }
   let replay = a.replayCommand ?? runCmd;
   if (!r.ok && a.repro) {
     const repro = makeRepro(r, { buggify: a.buggify, file: a.repro, pins: a.pins, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
@@ -88,6 +110,7 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
   } else {
     for (const line of formatResult(c, r, replay)) stdout(line);
     if (a.trace) stdout(c.dim(`full trace written to ${a.trace}`));
+    if (a.timeline) stdout(c.dim(`timeline written to ${a.timeline} (open it in a browser)`));
     if (hashMatches === true) stdout(c.green(`trace hash ${r.traceHash} matches the recorded one: replayed bit for bit`));
     if (hashMatches === false) stdout(c.yellow.bold(`trace hash ${r.traceHash} differs from the recorded ${a.expectHash}: the code or build changed since the repro was written, so this is not the same run`));
   }
@@ -107,6 +130,7 @@ async function cmdRun(argv: Record<string, unknown>): Promise<number> {
     checkDeterminism: argv['check-determinism'] as boolean,
     repro: argv.repro as string | undefined,
     lines: parsePositiveInt(argv.lines, '--lines'),
+    timeline: argv.timeline as string | undefined,
   };
   return (await runOne(l, a)).code;
 }
@@ -133,6 +157,7 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
     checkDeterminism: false,
     expectHash: repro.traceHash,
     replayCommand: repro.replay,
+    timeline: argv.timeline as string | undefined,
     lines: parsePositiveInt(argv.lines, '--lines'),
   });
   if (report.traceHash !== repro.traceHash) return 1;
@@ -330,6 +355,7 @@ export async function main(args: string[]): Promise<number> {
           .options(runOpts)
           .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
           .option('repro', { type: 'string', describe: 'on failure, write a repro file here' })
+          .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' })
           .option('lines', { type: 'string', default: '60', describe: 'trace lines shown before a failure' }),
       async (a) => {
         code = await cmdRun(a as unknown as Record<string, unknown>);
@@ -360,7 +386,8 @@ export async function main(args: string[]): Promise<number> {
           .option('seed', { type: 'string', describe: 'with a scenario name: the seed' })
           .options(runOpts)
           .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
-          .option('lines', { type: 'string', default: '200', describe: 'trace lines shown before a failure' }),
+          .option('lines', { type: 'string', default: '200', describe: 'trace lines shown before a failure' })
+          .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' }),
       async (a) => {
         code = await cmdReplay(a as unknown as Record<string, unknown>);
       },

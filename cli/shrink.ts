@@ -12,8 +12,8 @@ import type { ParamDef, ParamDefs } from '../sim/params.ts';
 import { runScenario, type RunResult } from '../sim/runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
 
-export interface ShrinkInput {
-  scenario: Scenario;
+export interface ShrinkInput<P extends ParamDefs = ParamDefs> {
+  scenario: Scenario<P>;
   seed: number;
   params: Record<string, unknown>;
   buggify: boolean;
@@ -75,8 +75,8 @@ export function candidates(def: ParamDef, value: unknown): Candidate[] {
   }
 }
 
-export function shrink(input: ShrinkInput, onStep?: (s: ShrinkStep, r: RunResult) => void): ShrinkResult {
-  const defs = input.scenario.params as ParamDefs;
+export function shrink<P extends ParamDefs>(input: ShrinkInput<P>, onStep?: (s: ShrinkStep, r: RunResult) => void): ShrinkResult {
+  const defs: ParamDefs = input.scenario.params;
   let runs = 0;
   const run = (params: Record<string, unknown>, buggify: boolean): RunResult => {
     runs++;
