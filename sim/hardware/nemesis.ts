@@ -27,7 +27,7 @@ export function hardwareFaultParams(defaults: Partial<{ nicCrashMsMean: number; 
     ssdSlowFactorMax: param.float({ doc: 'largest slow-NAND factor a slow SSD episode applies (1 = never slow)', default: 4, min: 1, max: 1000, swarm: [1, 20] }),
     ssdWearOut: param.bool({ doc: 'one SSD wears out during the fault phase (writes fail after a budget)', default: false, swarm: 0.3 }),
     cxlFailMsMean: param.float({ doc: 'mean time between CXL pool failures (ms); 0 = none', default: defaults.cxlFailMsMean ?? 200, min: 0, max: 1e7, swarm: [30, 600], swarmOffProbability: 0.2 }),
-    cxlPoisonMsMean: param.float({ doc: 'mean time between poisoned CXL lines (ms); 0 = none', default: defaults.cxlPoisonMsMean ?? 10, min: 0, max: 1e7, swarm: [1, 50], swarmOffProbability: 0.2 }),
+    cxlPoisonMsMean: param.float({ doc: 'mean time between poisoned CXL lines (ms); 0 = none', default: defaults.cxlPoisonMsMean ?? 100, min: 0, max: 1e7, swarm: [10, 400], swarmOffProbability: 0.2 }),
     cxlTornWriteRate: param.float({ doc: 'probability that a multi-word CXL write silently tears', default: 0.01, min: 0, max: 1, swarm: [0, 0.05], swarmOffProbability: 0.3 }),
   };
 }

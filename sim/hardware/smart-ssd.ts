@@ -39,6 +39,8 @@ export interface SmartSsdOptions {
   /** Writes before wear-out. Default unlimited. */
   enduranceWrites?: number;
   parallelism?: number;
+  /** Whether the buggify sites may damage this device's scans. Default true. */
+  buggify?: boolean;
 }
 
 export interface SmartSsdFaults {
@@ -61,6 +63,7 @@ export class SmartSsd extends Device {
   readonly resultBytesPerSec: number;
   /** Writes left before wear-out. */
   writesLeft: number;
+  private readonly buggifyOn: boolean;
   readonly ssdStats = { gets: 0, puts: 0, scans: 0, wrongResults: 0, partialResults: 0, wornOutWrites: 0 };
 
   constructor(sim: Simulation, opts: SmartSsdOptions) {
@@ -72,6 +75,7 @@ export class SmartSsd extends Device {
     this.computeNsPerRow = opts.computeNsPerRow ?? SSD_COMPUTE_NS_PER_ROW;
     this.resultBytesPerSec = opts.resultBytesPerSec ?? SSD_RESULT_BYTES_PER_SEC;
     this.writesLeft = opts.enduranceWrites ?? SSD_ENDURANCE_WRITES;
+    this.buggifyOn = opts.buggify ?? true;
   }
 
   /** NVMe-KV retrieve. */
@@ -157,8 +161,8 @@ export class SmartSsd extends Device {
   }
 
   private maybeDamage(r: ScanResult): ScanResult {
-    const wrong = this.rng.chance(this.faults.wrongResultRate) || this.sim.buggify.fire('hw.ssd.scan_wrong');
-    const partial = this.rng.chance(this.faults.partialResultRate) || this.sim.buggify.fire('hw.ssd.scan_partial');
+    const wrong = this.rng.chance(this.faults.wrongResultRate) || (this.buggifyOn && this.sim.buggify.fire('hw.ssd.scan_wrong'));
+    const partial = this.rng.chance(this.faults.partialResultRate) || (this.buggifyOn && this.sim.buggify.fire('hw.ssd.scan_partial'));
     if (wrong && r.count > 0) {
       this.ssdStats.wrongResults++;
       r.sum += 1;
