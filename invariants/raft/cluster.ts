@@ -93,6 +93,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
   const hooks: RaftHostHooks = {
     onRecover: (h) => safety.onRecover(h),
     onApply: (h, e, chain) => safety.onApply(h, e, chain),
+    onSend: (h, msgs) => safety.onSend(h, msgs),
     onReady: (h, rd) => {
       safety.onReady(h, rd);
       for (const l of readyListeners) l(h, rd);

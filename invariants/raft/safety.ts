@@ -9,7 +9,10 @@
  *  - leader completeness: a new leader's log holds every entry committed before its election;
  *  - state machine safety: no two nodes commit or apply different entries at one index;
  *  - no acknowledged write lost: the entry a client's write was acknowledged at is never
- *    replaced.
+ *    replaced;
+ *  - no acknowledged append lost: a node that told a leader it holds its log up to index i
+ *    still holds it after a crash (unless a later leader legitimately overwrote it), since the
+ *    leader counted that acknowledgement towards a commit.
  *
  * Each violation is reported once through `report`, which a scenario wires to `w.violation`
  * (the run stops there). The checks run inside the event that produced the state, before any
@@ -17,7 +20,7 @@
  */
 import type { NodeId } from '../../sim/node.ts';
 import type { RaftHost, RaftHostHooks } from '../../systems/raft/host.ts';
-import type { Entry, Ready, SoftState } from '../../systems/raft/types.ts';
+import type { Entry, Message, Ready, SoftState } from '../../systems/raft/types.ts';
 
 export type RaftInvariant =
   | 'election-safety'
@@ -25,7 +28,8 @@ export type RaftInvariant =
   | 'log-matching'
   | 'leader-completeness'
   | 'state-machine-safety'
-  | 'acknowledged-write-lost';
+  | 'acknowledged-write-lost'
+  | 'acknowledged-append-lost';
 
 export class RaftSafetyChecker implements RaftHostHooks {
   /** The leader of each term seen so far. */
@@ -38,6 +42,8 @@ export class RaftSafetyChecker implements RaftHostHooks {
   private readonly commitSeen = new Map<NodeId, number>();
   private readonly soft = new Map<NodeId, SoftState>();
   private readonly lastPersisted = new Map<NodeId, number>();
+  /** Highest index each node acknowledged holding (lowered when its log is legitimately cut). */
+  private readonly ackedTo = new Map<NodeId, number>();
   /** Index -> the acknowledged write applied there. */
   private readonly acked = new Map<number, { client: string; seq: number; chain: number }>();
   violations = 0;
@@ -52,6 +58,11 @@ export class RaftSafetyChecker implements RaftHostHooks {
   }
 
   onRecover(h: RaftHost): void {
+    const acked = this.ackedTo.get(h.id) ?? 0;
+    if (h.chainLast < acked) {
+      this.fail('acknowledged-append-lost', `${h.id} acknowledged holding the log up to index ${acked}, but recovered only up to ${h.chainLast} from its disk after a restart`);
+    }
+    this.ackedTo.set(h.id, Math.min(acked, h.chainLast));
     this.soft.delete(h.id);
     this.lastPersisted.set(h.id, h.chainLast);
     this.commitSeen.set(h.id, h.snapshotIndex);
@@ -67,12 +78,24 @@ export class RaftSafetyChecker implements RaftHostHooks {
       if (overwrote) this.fail('leader-append-only', `leader ${h.id} of term ${ss.term} overwrote its own log (truncate from ${rd.truncateFrom ?? rd.entries[0]?.index}, had up to ${prevLast})`);
     }
     for (const e of rd.entries) this.checkMatching(h, e);
+    let acked = this.ackedTo.get(h.id) ?? 0;
+    if (rd.snapshot !== null) acked = Math.min(acked, rd.snapshot.index);
+    const cut = Math.min(rd.truncateFrom ?? Infinity, rd.entries[0]?.index ?? Infinity);
+    if (cut <= prevLast) acked = Math.min(acked, cut - 1);
+    this.ackedTo.set(h.id, acked);
     if (rd.softState !== null) {
       this.soft.set(h.id, rd.softState);
       if (rd.softState.role === 'leader') this.onElected(h, rd.softState.term);
     }
     this.lastPersisted.set(h.id, h.chainLast);
     this.recordCommits(h, h.raft.commitIndex);
+  }
+
+  /** Acknowledgements count once they leave the node. */
+  onSend(h: RaftHost, msgs: readonly Message[]): void {
+    let acked = this.ackedTo.get(h.id) ?? 0;
+    for (const m of msgs) if (m.type === 'appResp' && !m.reject && m.index > acked) acked = m.index;
+    this.ackedTo.set(h.id, acked);
   }
 
   onApply(h: RaftHost, e: Entry, chain: number): void {

@@ -57,6 +57,8 @@ export interface RaftHostHooks {
   onRecover?(h: RaftHost): void;
   /** A Ready was taken and its writes issued (`chainAt` already reflects its entries). */
   onReady?(h: RaftHost, rd: Ready): void;
+  /** Messages are being sent (after their Ready's fsync, unless bugAckBeforeFsync). */
+  onSend?(h: RaftHost, msgs: readonly Message[]): void;
   /** An entry is about to be applied. */
   onApply?(h: RaftHost, e: Entry, chain: number): void;
 }
@@ -352,6 +354,7 @@ export class RaftHost {
   }
 
   private send(msgs: Message[]): void {
+    this.opts.hooks?.onSend?.(this, msgs);
     for (const m of msgs) this.ctx.send(m.to, m);
   }
 
