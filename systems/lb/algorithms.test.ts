@@ -129,6 +129,17 @@ describe('BackendStats', () => {
     expect(s.active('a')).toBe(0);
     expect(() => new BackendStats({ latencyAlpha: 0 })).toThrow(LbConfigError);
   });
+
+  it('reset forgets latency and errors but keeps the in-flight count (found by lb-crash: a readmitted backend starved)', () => {
+    const s = new BackendStats();
+    s.onStart('a');
+    s.onStart('a');
+    s.onFinish('a', 200_000_000, false);
+    s.reset('a');
+    expect(s.latencyEmaNs('a')).toBeUndefined();
+    expect(s.errorRate('a')).toBe(0);
+    expect(s.active('a')).toBe(1);
+  });
 });
 
 describe('AdaptiveBalancer', () => {

@@ -119,6 +119,16 @@ export class BackendStats implements StatsView {
     return this.errors.get(id) ?? 0;
   }
 
+  /**
+   * Forgets a backend's latency and error history (not its in-flight count). Call when a backend
+   * returns to rotation: latency-weighted picks only update the averages of backends they pick, so
+   * a backend whose last samples were timeouts would otherwise keep a near-zero weight for good.
+   */
+  reset(id: string): void {
+    this.latency.delete(id);
+    this.errors.delete(id);
+  }
+
   /** A request to `id` started. Returns the pending write if the counter is non-atomic. */
   onStart(id: string): PendingWrite | null {
     return this.counter.add(id, +1);

@@ -44,6 +44,7 @@ import {
   buildMaglevTable,
   memoizedHash,
   xxHash64,
+  type AdaptiveOptions,
   type AlgorithmName,
   type Candidate,
   type CircuitBreakerConfig,
@@ -108,6 +109,8 @@ export interface BalancerOptions {
   maglevTableSize: number;
   breaker: CircuitBreakerConfig | null;
   outlier: OutlierConfig | null;
+  /** Options of the adaptive algorithm (its dwell time, thresholds). */
+  adaptive?: AdaptiveOptions;
   bugs: LbBugs;
   observer: LbObserver;
 }
@@ -163,7 +166,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
   const rr = new RoundRobin();
   const lr = new LeastRequest(ctx.rng.fork('least-request'));
   const lw = new LatencyWeighted(ctx.rng.fork('latency-weighted'));
-  const adaptive = new AdaptiveBalancer(ctx.rng.fork('adaptive'));
+  const adaptive = new AdaptiveBalancer(ctx.rng.fork('adaptive'), o.adaptive);
   const vantages = [self, ...o.peers].sort();
   const aggregator = new VantageAggregator({
     vantages,
@@ -242,6 +245,8 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
       } else {
         program.transitions++;
         ctx.log('health', `${a.backend} ${a.from} -> ${a.to}: ${a.reason}`);
+        // Back in rotation: start its latency history afresh (see BackendStats.reset).
+        if (a.to === 'healthy') stats.reset(a.backend);
         aggregator.report(self, a.backend, a.to, now());
         broadcastView();
         refreshBoard();
@@ -411,8 +416,10 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     return table;
   };
 
+  const configSets = new WeakMap<LbConfig, Set<string>>();
   const pickFrom = (config: LbConfig, flow: string, algorithm: AlgorithmName) => (all: readonly Candidate[]): string | undefined => {
-    const inConfig = new Set(config.backends.map((b) => b.id));
+    let inConfig = configSets.get(config);
+    if (inConfig === undefined) configSets.set(config, (inConfig = new Set(config.backends.map((b) => b.id))));
     const t = now();
     const cands = all.filter(
       (c) => inConfig.has(c.id) && (breakers.get(c.id)?.state(t) ?? 'closed') !== 'open' && !(outlier?.isEjected(c.id, t) ?? false),

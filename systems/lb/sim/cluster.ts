@@ -11,7 +11,7 @@ import { param, type ParamValues } from '../../../sim/params.ts';
 import { sleep } from '../../../sim/process.ts';
 import type { World } from '../../../sim/scenario.ts';
 import { ms, us, type Nanos } from '../../../sim/time.ts';
-import type { AlgorithmName, BackendSpec } from '../index.ts';
+import type { AdaptiveOptions, AlgorithmName, BackendSpec } from '../index.ts';
 import { backendNode, normalMode, type BackendMode, type BackendProgram } from './backend.ts';
 import { balancerNode, type BalancerProgram, type LbBugs } from './balancer.ts';
 import { keepAliveClient } from './client.ts';
@@ -41,7 +41,7 @@ export function lbParams() {
     healthyThreshold: param.int({ doc: 'consecutive passed checks that mark a backend healthy', default: 2, min: 1, max: 10, swarm: [1, 3] }),
     healthJitter: param.float({ doc: 'health check jitter as a fraction of the interval (keep below 1/unhealthyThreshold)', default: 0.1, min: 0, max: 1 }),
     healthSharing: param.enum(['majority', 'any', 'off'], { doc: 'how balancers combine health views: a majority, any one, or own view only', default: 'majority' }),
-    selectDelayUsMax: param.float({ doc: 'longest gap between a request\'s arrival and its backend choice (us)', default: 200, min: 0, max: 1e6 }),
+    selectDelayUsMax: param.float({ doc: 'longest gap between a request\'s arrival and its backend choice (connection set-up, us)', default: 1000, min: 0, max: 1e6 }),
     upstreamTimeoutMs: param.float({ doc: 'balancer-to-backend request timeout (ms)', default: 200, min: 1, max: 1e5 }),
     clientTimeoutMs: param.float({ doc: 'client request timeout (ms)', default: 1000, min: 1, max: 1e6 }),
     drainTimeoutMs: param.float({ doc: 'drain timeout before remaining connections are reset (ms)', default: 1000, min: 0, max: 1e6, swarm: [200, 2000] }),
@@ -94,6 +94,14 @@ export interface ClusterOptions {
   readmissionAlways?: boolean;
   /** Disruption bound checks need this many single membership changes (default 5). */
   maglevDisruptionMinSamples?: number;
+  /** Prefix of every node id, so several pools can share one world (lb-algorithms). */
+  prefix?: string;
+  /** Add the keep-alive clients (default true). */
+  clients?: boolean;
+  /** Pin the algorithm (default p.algorithm). */
+  algorithm?: AlgorithmName;
+  /** Adaptive algorithm options (default: the core's, a 1 s dwell). */
+  adaptive?: AdaptiveOptions;
 }
 
 export interface LbCluster {
@@ -127,8 +135,10 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
   const total = p.backends + (opts.spareBackends ?? 0);
   // Addresses drawn per seed, as a real pool's are: every seed hashes a different Maglev table.
   const net = `10.${rng.int(0, 255)}.${rng.int(0, 255)}`;
-  const ids = Array.from({ length: total }, (_, i) => `${net}.${i + 1}:80`);
-  const lbIds = Array.from({ length: p.balancers }, (_, i) => `lb${i + 1}`);
+  const pre = opts.prefix ?? '';
+  const ids = Array.from({ length: total }, (_, i) => `${pre}${net}.${i + 1}:80`);
+  const lbIds = Array.from({ length: p.balancers }, (_, i) => `${pre}lb${i + 1}`);
+  const operatorId = `${pre}operator`;
   const modes = new Map<string, BackendMode>();
   const specs = new Map<string, BackendSpec>();
   const bugs = bugsOf(p.bug);
@@ -176,7 +186,7 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
     w.addNode(id, (ctx) =>
       balancerNode(ctx, {
         peers: lbIds.filter((x) => x !== id),
-        operator: 'operator',
+        operator: operatorId,
         mode: p.lbMode,
         health,
         healthSharing: p.healthSharing,
@@ -188,6 +198,7 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
         maglevTableSize: p.maglevTableSize,
         breaker: p.breaker ? { failureThreshold: 5, openDurationNs: ms(500), halfOpenMaxRequests: 2, successThreshold: 2 } : null,
         outlier: p.outlierDetection ? { consecutive5xx: 5, baseEjectionTimeNs: ms(500), maxEjectionTimeNs: ms(3000), maxEjectionPercent: 50 } : null,
+        ...(opts.adaptive ? { adaptive: opts.adaptive } : {}),
         bugs,
         observer,
       }),
@@ -195,12 +206,12 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
   );
 
   const operator = w.addNode(
-    'operator',
+    operatorId,
     (ctx) =>
       operatorNode(ctx, {
         balancers: lbIds,
         backends: initialBackends.map((id) => specs.get(id)!),
-        algorithm: p.algorithm as AlgorithmName,
+        algorithm: opts.algorithm ?? (p.algorithm as AlgorithmName),
         pushPeriodNs: ms(50),
         observer: { published: (c) => obs().published(c), acked: (lb, a) => obs().acked(lb, a) },
       }),
@@ -216,9 +227,10 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
     maglevDisruptionMinSamples: opts.maglevDisruptionMinSamples ?? 5,
   });
   oracle.readmissionAlways = opts.readmissionAlways ?? false;
+  oracle.trackFlows = p.lbMode === 'l4';
 
-  for (let c = 0; c < p.clients; c++) {
-    w.addClient(`c${c + 1}`, (ctx) =>
+  for (let c = 0; c < (opts.clients === false ? 0 : p.clients); c++) {
+    w.addClient(`${pre}c${c + 1}`, (ctx) =>
       keepAliveClient(ctx, {
         balancers: lbIds,
         conns: p.connsPerClient,

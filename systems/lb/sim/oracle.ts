@@ -56,6 +56,8 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
   private desired: ConfigPush | null = null;
   /** When the no-loss readmission check applies: always, or only after the faults stop. */
   readmissionAlways = false;
+  /** Keep-alive connections are routed once (l4): check they never move. Off for l7 (no such promise). */
+  trackFlows = true;
   private healAtNs: Nanos | null = null;
   private readonly lbStartedAt = new Map<string, { incarnation: number; atNs: Nanos }>();
 
@@ -171,6 +173,7 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
 
   dispatched(lb: string, flow: string, backend: string, newStream: boolean): void {
     this.servedBy.set(backend, (this.servedBy.get(backend) ?? 0) + 1);
+    if (!this.trackFlows) return;
     const k = `${lb}|${flow}`;
     const prev = this.flows.get(k);
     if (prev !== undefined && prev !== backend && this.available(lb, prev)) {
