@@ -6,9 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Scenario } from '../../../sim/scenario.ts';
 import { runScenario } from '../../../sim/runner.ts';
-import lbChurn from '../../../scenarios/lb-churn.ts';
-import lbCrash from '../../../scenarios/lb-crash.ts';
-import lbDrain from '../../../scenarios/lb-drain.ts';
+import churn from '../../../scenarios/lb-churn.ts';
+import crash from '../../../scenarios/lb-crash.ts';
+import drain from '../../../scenarios/lb-drain.ts';
+
+// Scenarios are invariant in their parameter types; the runner takes any of them.
+const lbChurn = churn as unknown as Scenario;
+const lbCrash = crash as unknown as Scenario;
+const lbDrain = drain as unknown as Scenario;
 
 interface Case {
   bug: string;
