@@ -24,7 +24,7 @@ export default defineScenario({
     opMsMean: param.float({ doc: 'mean time between a client\'s ops (ms)', default: 20000, min: 10, max: 1e7, swarm: [5000, 40000] }),
     ...crdtFaultParams({ long: true, bugs: ['none', 'non-idempotent-counter-merge', 'or-set-remove-unseen', 'lww-wall-clock', 'anti-entropy-skips-subtree'] }),
   },
-  durationNs: (p) => minutes(p.partitionMin + 15),
+  durationNs: (p) => minutes(p.partitionMin + 6),
   livenessBoundNs: sec(120),
   checkIntervalNs: sec(5),
   setup(w, p) {

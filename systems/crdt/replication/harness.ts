@@ -51,7 +51,7 @@ export interface CrdtWorldOptions {
 export interface CrdtWorld {
   regions: SimNode<RegionProgram>[];
   history: HistoryOp[];
-  /** Sessions still running (a session ends after its last op is acknowledged). */
+  /** Sessions still running (their body has not returned). */
   active: Set<string>;
   /** Starts a client session next to `home`, running `body`. */
   client(id: string, home: string, body: (s: Session) => Gen<void>): void;
@@ -80,6 +80,7 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
     w.addNode(id, (ctx) => regionNode(ctx, { ...ropts, peers: REGIONS.filter((x) => x !== id), bug: o.bug })),
   );
   const history: HistoryOp[] = [];
+  const inFlight = new Map<string, Op>(); // client -> its op not yet acknowledged
   const active = new Set<string>();
   const attempted = new Map<string, number>();
   const ownAcked = new Map<string, number>(); // client|key -> acked increments
@@ -143,7 +144,6 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
     });
   }
 
-  const inFlight = new Map<string, Op>(); // client -> its op not yet acknowledged
   const lastSetOp = new Map<string, HistoryOp>(); // client|key|elem -> its last acked add/remove
 
   /**
@@ -213,7 +213,8 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
 
   let checkedConverged = false;
   w.liveness('converged', () => {
-    if (active.size > 0) return `${active.size} client session(s) still running, e.g. ${[...active][0]}`;
+    // Sessions stop issuing ops with the faults; each retries its last op until acknowledged.
+    if (inFlight.size > 0) return `${inFlight.size} client op(s) not yet acknowledged, e.g. ${[...inFlight.keys()][0]}'s`;
     const up = regions.map((r) => r.program);
     for (let i = 0; i < up.length; i++) if (!up[i]) return `${regions[i]!.id} is down`;
     const ref = up[0]!.store;
