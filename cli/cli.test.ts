@@ -174,3 +174,20 @@ describe('detsim sweep and replay', () => {
     }
   });
 });
+
+describe('detsim check', () => {
+  const data = path.resolve(ROOT, '..', 'shared', 'porcupine-data');
+  it('exit 0 for a linearizable history, 1 for one that is not (with the operations that cannot be ordered), 2 for unreadable input', () => {
+    const ok = detsim('check', path.join(data, 'jepsen', 'etcd_002.log'), '--model', 'etcd', '--json');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out).linearizable).toBe(true);
+    const bad = detsim('check', path.join(data, 'jepsen', 'etcd_000.log'), '--model', 'etcd', '--json');
+    expect(bad.code).toBe(1);
+    const j = JSON.parse(bad.out);
+    expect(j.linearizable).toBe(false);
+    expect(j.violation.ops.length).toBeGreaterThan(0);
+    const unreadable = detsim('check', path.join(ROOT, 'package.json'), '--model', 'kv');
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.err.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -318,15 +318,11 @@ function changedPins(before: Record<string, unknown>, after: Record<string, unkn
 }
 
 async function cmdCheck(argv: Record<string, unknown>): Promise<number> {
-  let mod: { runCheckCommand?: (o: { file: string; model: 'kv' | 'etcd'; json: boolean; timeoutMs: number; clock: () => number }, out: (l: string) => void) => number };
-  try {
-    mod = await import('../invariants/linearizability/check-command.ts');
-  } catch {
-    throw new UserError('the linearizability checker is not part of this build');
-  }
-  return mod.runCheckCommand!(
+  const { runCheckCommand } = await import('../invariants/linearizability/check-command.ts');
+  return runCheckCommand(
     { file: String(argv.history), model: argv.model as 'kv' | 'etcd', json: argv.json as boolean, timeoutMs: Number(argv.timeout), clock: () => performance.now() }, // wallclock-ok
     stdout,
+    stderr,
   );
 }
 
@@ -423,7 +419,7 @@ export async function main(args: string[]): Promise<number> {
     .help()
     .version(false)
     .fail((msg, err) => {
-      throw err ?? new UserError(msg);
+      throw err ?? new UserError(msg.replace(/\s*\n\s*/g, ' '));
     });
   try {
     await parser.parseAsync();
@@ -433,7 +429,7 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof Error && err.name === 'YError') {
-      stderr(`${makeChalk(process.stderr).red('detsim:')} ${err.message} (see detsim --help)`);
+      stderr(`${makeChalk(process.stderr).red('detsim:')} ${err.message.replace(/\s*\n\s*/g, ' ')} (see detsim --help)`);
       return 2;
     }
     if (err instanceof Error && /ParseError|HistoryError|InputError/.test(err.name)) {

@@ -64,7 +64,7 @@ describe('runCheckCommand', () => {
       const { code, lines } = run({ file, model });
       expect(code).toBe(EXIT_UNUSABLE_INPUT);
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^error: /);
+      expect(lines[0]).toMatch(/^detsim: /);
       expect(lines[0]).toMatch(message);
       const j = JSON.parse(run({ file, model, json: true }).lines[0]!);
       expect(j.error.code).toBe('E_HISTORY_PARSE');

@@ -34,7 +34,8 @@ export interface CheckCommandOptions {
   readonly clock: () => number;
 }
 
-export function runCheckCommand(opts: CheckCommandOptions, out: (line: string) => void): number {
+/** `errOut` receives the one-line message of unusable input (default: `out`). */
+export function runCheckCommand(opts: CheckCommandOptions, out: (line: string) => void, errOut: (line: string) => void = out): number {
   let loaded: LoadedHistory;
   let result: CheckResult;
   let timeMs: number;
@@ -47,7 +48,7 @@ export function runCheckCommand(opts: CheckCommandOptions, out: (line: string) =
   } catch (e) {
     if (e instanceof HistoryParseError || e instanceof InvalidHistoryError || e instanceof CheckerOptionError) {
       if (opts.json) out(JSON.stringify({ file: opts.file, model: opts.model, error: { code: e.code, message: e.message } }));
-      else out(`error: ${e.message}`);
+      else errOut(`detsim: ${e.message}`);
       return EXIT_UNUSABLE_INPUT;
     }
     throw e;
