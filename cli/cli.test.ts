@@ -191,3 +191,31 @@ describe('detsim check', () => {
     expect(unreadable.err.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('detsim sweep watchdog', () => {
+  it('a seed stuck in an endless loop inside one event is reported as a failure with a repro; the sweep finishes', () => {
+    const dir = mkdtempSync(path.join(ROOT, '.tmp-scenario-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'hang.ts'),
+        [
+          "import { defineScenario } from '../sim/scenario.ts';",
+          'export default defineScenario({',
+          "  name: 'hang', description: 'seed 2 never returns from one event', params: {}, durationNs: 1_000_000,",
+          "  setup(w) { w.sim.schedule(10, () => { if (w.sim.seed === '2') for (;;) { /* stuck */ } }); },",
+          '});',
+        ].join('\n'),
+      );
+      const out = path.join(dir, 'out');
+      const r = detsim('sweep', path.join(dir, 'hang.ts'), '--seeds', '3', '--jobs', '2', '--seed-timeout', '3', '--out', out, '--json');
+      expect(r.code).toBe(1);
+      const j = JSON.parse(r.out);
+      expect(j.summary).toMatchObject({ runs: 3, passed: 2, failed: 1 });
+      expect(j.failures[0].seed).toBe(2);
+      expect(j.failures[0].violations[0].message).toContain('wall time');
+      expect(readdirSync(out)).toEqual(['hang-seed2.json']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

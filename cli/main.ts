@@ -191,6 +191,7 @@ async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
     swarm: argv.swarm as boolean,
     buggify: argv.buggify as boolean,
     checkDeterminism: argv['check-determinism'] as boolean,
+    seedTimeoutS: Number(argv['seed-timeout']),
     onResult: (r, done) => {
       if (!r.ok) failed++;
       const secs = (performance.now() - t0) / 1000; // wallclock-ok
@@ -368,6 +369,7 @@ export async function main(args: string[]): Promise<number> {
           .option('jobs', { type: 'string', default: String(Math.max(1, cpus().length)), describe: 'worker threads' })
           .option('out', { type: 'string', default: 'detsim-out', describe: 'directory for repro files of failures' })
           .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
+          .option('seed-timeout', { type: 'number', default: 300, describe: 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)' })
           .options(runOpts),
       async (a) => {
         code = await cmdSweep(a as unknown as Record<string, unknown>);

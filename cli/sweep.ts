@@ -33,6 +33,12 @@ export interface SweepOptions {
   swarm: boolean;
   buggify: boolean;
   checkDeterminism: boolean;
+  /**
+   * Wall-clock seconds one seed may take before its worker is stopped and the seed reported as
+   * hung. The event limit catches livelocks in simulated time; this catches an endless loop inside
+   * one event, which would otherwise hang the sweep. 0 = no limit.
+   */
+  seedTimeoutS?: number;
   onResult?: (r: RunReport, done: number, total: number) => void;
 }
 
@@ -83,10 +89,14 @@ export async function sweep(opts: SweepOptions): Promise<RunReport[]> {
 
   await new Promise<void>((resolveAll) => {
     if (jobs.length === 0) return resolveAll();
+    const timeoutMs = (opts.seedTimeoutS ?? 0) * 1000;
     const start = (): void => {
       const w = new Worker(WORKER_ENTRY);
       let current: SweepJob | null = null;
+      let watchdog: NodeJS.Timeout | null = null;
       const feed = (): void => {
+        if (watchdog) clearTimeout(watchdog);
+        watchdog = null;
         if (next >= jobs.length) {
           current = null;
           void w.terminate();
@@ -94,6 +104,16 @@ export async function sweep(opts: SweepOptions): Promise<RunReport[]> {
         }
         current = jobs[next++]!;
         w.postMessage(current);
+        if (timeoutMs > 0) {
+          const job = current;
+          watchdog = setTimeout(() => { // wallclock-ok: the harness's watchdog, outside the simulation
+            if (current !== job) return;
+            current = null;
+            finish(job, workerFailure(job, `the seed ran for more than ${opts.seedTimeoutS}s of wall time and was stopped (an endless loop inside one event?); replay it with --trace to see where it stops`));
+            void w.terminate();
+            if (next < jobs.length) start();
+          }, timeoutMs);
+        }
       };
       const finish = (job: SweepJob, r: RunReport): void => {
         results[job.id] = r;
@@ -108,6 +128,7 @@ export async function sweep(opts: SweepOptions): Promise<RunReport[]> {
       });
       w.on('error', (err) => {
         // The worker died (e.g. out of memory): fail its seed, replace it.
+        if (watchdog) clearTimeout(watchdog);
         if (current) {
           const job = current;
           current = null;
