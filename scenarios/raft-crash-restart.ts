@@ -32,9 +32,9 @@ export default defineScenario({
       const s = c.servers.find((x) => x.id === h.id)!;
       if (c.servers.filter((x) => x.state === 'down').length >= maxDown) return;
       w.sim.schedule(ms(rng.int(1, 5)), () => {
-        if (s.state !== 'up') return;
+        if (s.state !== 'up' || w.phase !== 'fault') return;
         s.crash(p.tornWrites ? 'torn' : 'all');
-        w.sim.schedule(ms(rng.int(1, 50)), () => { if (s.state === 'down' && w.phase === 'fault') s.start(); });
+        w.sim.schedule(ms(rng.int(1, 50)), () => { if (s.state === 'down') s.start(); });
       });
     });
     w.nemesis('crash', (function* () {
