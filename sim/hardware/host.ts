@@ -66,6 +66,17 @@ export class HostKvStore extends Device {
     this.cpuNsPerRow = opts.cpuNsPerRow ?? HOST_CPU_NS_PER_ROW;
   }
 
+  /**
+   * An NVMe controller reset by a restarting host: commands still queued or in flight are
+   * aborted (they fail and never take effect), so a dead incarnation's writes cannot land after
+   * its successor has recovered. A crashed or wedged device is left as it is.
+   */
+  resetQueues(): void {
+    if (this.state !== 'up') return;
+    this.crash();
+    this.restart();
+  }
+
   get(key: string, done: HwDone<StoredValue | undefined>): void {
     this.submit(this.serviceTime(this.getLatency), () => ({ ok: true as const, value: this.rows.get(key) }), unwrap(done));
   }

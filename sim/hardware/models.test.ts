@@ -89,6 +89,19 @@ describe('SmartNic', () => {
     expect(node.state).toBe('up');
   });
 
+  it('fence: NVDIMM writes submitted before it never land (a restarted program cannot be overwritten by its predecessor)', () => {
+    const sim = noBuggify();
+    const nic = new SmartNic(sim, { name: 'nic1' });
+    let r: HwResult<void> | undefined;
+    nic.persist('k', 'old', (x) => (r = x));
+    nic.fence();
+    nic.persist('k2', 'new', () => {});
+    sim.run();
+    expect(r).toEqual({ ok: false, error: 'crashed' });
+    expect(nic.nvdimmGet('k')).toBeUndefined();
+    expect(nic.nvdimmGet('k2')).toBe('new');
+  });
+
   it('wedged: accepts work, never finishes it; a restart fails it', () => {
     const sim = noBuggify();
     const nic = new SmartNic(sim, { name: 'nic1' });
@@ -177,6 +190,20 @@ describe('SmartSsd', () => {
     expect(rs.slice(0, 3).every((r) => r?.ok)).toBe(true);
     expect(rs[3]).toEqual({ ok: false, error: 'worn-out' });
     expect(timed(sim, (d) => ssd.kvGet('k1', d)).r?.ok).toBe(true);
+  });
+
+  it('resetQueues aborts commands in flight (they never take effect) and leaves a crashed device crashed', () => {
+    const sim = noBuggify();
+    const ssd = new SmartSsd(sim, { name: 's1' });
+    let r: HwResult<void> | undefined;
+    ssd.kvPut('a', { v: '1', cs: checksum('1') }, (x) => (r = x));
+    ssd.resetQueues();
+    sim.run();
+    expect(r).toEqual({ ok: false, error: 'crashed' });
+    expect(ssd.rows.has('a')).toBe(false);
+    ssd.crash();
+    ssd.resetQueues();
+    expect(ssd.state).toBe('crashed');
   });
 
   it('controller failure: commands fail until restart; written rows survive', () => {

@@ -22,7 +22,7 @@ import type { Simulation } from '../kernel.ts';
 import type { LatencyModel } from '../network/latency.ts';
 import type { SimNode } from '../node.ts';
 import { NIC_CORES, NIC_PROCESSING_NS_MAX, NIC_PROCESSING_NS_MIN, NVDIMM_CAPACITY_BYTES, NVDIMM_WRITE_NS, constantNs, uniformNs } from './figures.ts';
-import { unwrap, type HwDone } from './result.ts';
+import { unwrap, type HwDone, type HwResult } from './result.ts';
 
 export interface SmartNicOptions {
   name: string;
@@ -51,6 +51,8 @@ export class SmartNic extends Device {
   readonly nvdimmWrite: LatencyModel;
   readonly capacityBytes: number;
   private attached: SimNode | null = null;
+  /** Bumped by `fence()`: NVDIMM writes submitted before it never land. */
+  private fenceEpoch = 0;
   readonly nicStats = { processed: 0, persisted: 0, stalls: 0, reboots: 0 };
 
   constructor(sim: Simulation, opts: SmartNicOptions) {
@@ -89,14 +91,16 @@ export class SmartNic extends Device {
       ns += this.serviceTime(NVDIMM_STALL);
     }
     const copy = deepCopy(entries);
-    this.submit(ns, () => {
+    const epoch = this.fenceEpoch;
+    this.submit(ns, (): HwResult<void> => {
+      if (epoch !== this.fenceEpoch) return { ok: false, error: 'crashed' };
       for (const [key, value] of copy) {
         const old = this.nvdimm.get(key);
         this.nvdimmBytes += estimateSize(value) - (old === undefined ? 0 : estimateSize(old));
         this.nvdimm.set(key, value);
       }
       this.nicStats.persisted++;
-      return { ok: true as const, value: undefined };
+      return { ok: true, value: undefined };
     }, unwrap(done));
   }
 
@@ -113,6 +117,15 @@ export class SmartNic extends Device {
 
   get nvdimmUsedBytes(): number {
     return this.nvdimmBytes;
+  }
+
+  /**
+   * Called when the program on the NIC restarts without the NIC itself crashing (an OS reboot of
+   * the NIC's cores): NVDIMM writes the previous program submitted and that have not completed
+   * are aborted, so they cannot land after the new program has recovered.
+   */
+  fence(): void {
+    this.fenceEpoch++;
   }
 
   /** Crash and restart: everything but the NVDIMM is gone. */

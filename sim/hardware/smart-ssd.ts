@@ -141,6 +141,17 @@ export class SmartSsd extends Device {
     this.submit(Math.max(1, ns), () => ({ ok: true as const, value: evalScan(spec, this.rows, this.tables) }), unwrap(done));
   }
 
+  /**
+   * An NVMe controller reset by a restarting host: commands still queued or in flight are
+   * aborted (they fail and never take effect), so a dead incarnation's writes cannot land after
+   * its successor has recovered. A crashed or wedged device is left as it is.
+   */
+  resetQueues(): void {
+    if (this.state !== 'up') return;
+    this.crash();
+    this.restart();
+  }
+
   /** Fault hook: the next `writes` writes succeed, then the device is worn out. */
   wearOut(writes = 0): void {
     this.writesLeft = Math.max(0, writes);

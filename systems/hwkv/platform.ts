@@ -92,6 +92,9 @@ class SerialWriter {
 }
 
 export function acceleratedPlatform(ctx: NodeContext, nic: SmartNic, ssd: SmartSsd): Platform {
+  // The previous incarnation's writes must not land after we recover.
+  nic.fence();
+  ssd.resetQueues();
   const writer = new SerialWriter(ctx, (entries, done) => nic.persistMany(entries, (r) => done(r.ok)));
   const g = <T>(done: HwDone<T>): HwDone<T> => gate(ctx, done);
   return {
@@ -120,6 +123,7 @@ export function acceleratedPlatform(ctx: NodeContext, nic: SmartNic, ssd: SmartS
 const STABLE_FILE = 'stable';
 
 export function traditionalPlatform(ctx: NodeContext, cpu: HostCpu, kv: HostKvStore): Platform {
+  kv.resetQueues(); // the previous incarnation's writes must not land after the rebuild
   const writer = new SerialWriter(ctx, (entries, done) => {
     ctx.disk.append(STABLE_FILE, entries);
     ctx.disk.fsync((err) => done(err === null));
