@@ -301,7 +301,20 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     for (const p of o.peers) ctx.send(p, { type: 'view', statuses } satisfies HealthView);
   };
 
+  // Latency-weighted selection learns only from the backends it picks: a backend whose last
+  // samples were bad (a pause, timeouts) would keep a near-zero weight for good. Samples older than
+  // this are forgotten, so such a backend gets the mean weight again and is measured afresh.
+  const lastSample = new Map<string, Nanos>();
+  const sampleTtlNs = 10 * o.viewPeriodNs;
+
   const viewTick = (): void => {
+    const t = now();
+    for (const [b, at] of [...lastSample]) {
+      if (t - at > sampleTtlNs) {
+        stats.reset(b);
+        lastSample.delete(b);
+      }
+    }
     for (const [b, s] of checkers) aggregator.report(self, b, s.checker.status, now());
     broadcastView();
     if (store !== null) syncMembership();
@@ -465,6 +478,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
       stream?.inflight.delete(p.req.reqId);
       const ok = r.ok && r.body.status < 500;
       applyWrite(stats.onFinish(backend, t1 - t0, ok));
+      lastSample.set(backend, t1);
       if (breaker) {
         if (ok) breaker.onSuccess(t1);
         else breaker.onFailure(t1);

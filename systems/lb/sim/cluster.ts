@@ -31,7 +31,7 @@ export function lbParams() {
     balancers: param.int({ doc: 'balancer instances sharing health views', default: 3, min: 1, max: 9, swarm: [2, 4] }),
     clients: param.int({ doc: 'client machines', default: 3, min: 1, max: 32 }),
     connsPerClient: param.int({ doc: 'keep-alive connections per client', default: 4, min: 1, max: 64 }),
-    thinkMsMean: param.float({ doc: 'mean think time between requests on a connection (ms)', default: 10, min: 0.01, max: 1e5 }),
+    thinkMsMean: param.float({ doc: 'mean think time between requests on a connection (ms)', default: 15, min: 0.01, max: 1e5 }),
     requestsPerConn: param.int({ doc: 'requests before a client closes a connection and opens another', default: 20, min: 1, max: 1e6, swarm: [5, 50] }),
     lbMode: param.enum(['l4', 'l7'], { doc: 'l4: route each connection once (tracked); l7: route every request', default: 'l4', swarm: ['l4', 'l7'] }),
     algorithm: param.enum(ALGORITHMS, { doc: 'backend selection for new streams', default: 'round-robin', swarm: ALGORITHMS }),
@@ -59,7 +59,7 @@ export function lbParams() {
     cutMsMean: param.float({ doc: 'mean time between balancer-backend link cuts (ms); 0 = none', default: 0, min: 0, max: 1e7, swarm: [500, 5000], swarmOffProbability: 0.5 }),
     cutMsLength: param.float({ doc: 'mean length of a link cut (ms)', default: 1000, min: 1, max: 1e7, swarm: [100, 3000] }),
     lbCrashMsMean: param.float({ doc: 'mean time between balancer crashes (ms); 0 = none', default: 0, min: 0, max: 1e7, swarm: [2000, 20000], swarmOffProbability: 0.5 }),
-    durationS: param.float({ doc: 'length of the fault phase (s)', default: 6, min: 0.01, max: 86400 }),
+    durationS: param.float({ doc: 'length of the fault phase (s)', default: 4, min: 0.01, max: 86400 }),
     bug: param.enum(LB_BUGS, { doc: 'bug-zoo variant (see docs/lb.md)', default: 'none' }),
     ...f,
     // Sub-millisecond LAN: detection bounds are tens of ms, so link latency stays well below them.

@@ -44,6 +44,8 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
   private readonly unavailableSince = new Map<string, Nanos>();
   /** (lb|backend) -> since when it has been available. */
   private readonly availableSince = new Map<string, Nanos>();
+  /** backend -> since when the node has been running (not down, not paused). */
+  private readonly runningSince = new Map<string, Nanos>();
   /** (lb|backend) -> since when the backend has been out of the balancer's rotation (polled). */
   private readonly outSince = new Map<string, Nanos>();
   private readonly flows = new Map<string, string>();
@@ -123,6 +125,8 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
         if (s === undefined || s.incarnation !== lb.incarnation) this.lbStartedAt.set(lb.id, { incarnation: lb.incarnation, atNs: t });
       }
       for (const b of this.backends) {
+        if (b.state !== 'up') this.runningSince.delete(b.id);
+        else if (!this.runningSince.has(b.id)) this.runningSince.set(b.id, t);
         const k = `${lb.id}|${b.id}`;
         const avail = b.state === 'up' && !this.cuts.has(k) && !this.w.net.isBlocked(lb.id, b.id) && !this.w.net.isBlocked(b.id, lb.id);
         if (avail) {
@@ -307,7 +311,9 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
 
   private checkDrainedConns(): string | null {
     const t = this.now;
-    for (const [b, at] of this.allDrainedAt) {
+    for (const [b, drainedAt] of this.allDrainedAt) {
+      // A paused backend processes the closes (and the late requests) only when it resumes.
+      const at = Math.max(drainedAt, this.runningSince.get(b) ?? t);
       if (t - at <= this.bounds.drainedConnsNs) continue;
       const conns = this.node(b).up ? (this.node(b) as SimNode<BackendProgram>).program?.conns : undefined;
       if (conns && conns.size > 0) {
