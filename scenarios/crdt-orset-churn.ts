@@ -33,6 +33,7 @@ export default defineScenario({
   setup(w, p) {
     const cw = startCrdt(w, p, { region: { antiEntropyNs: ms(500) } });
     let peak = { valueBytes: 0, metadataBytes: 0 };
+    let tagsPerElementPeak = 0;
     for (const home of cw.regionIds)
       for (let c = 0; c < 2; c++)
         cw.client(`c-${home}-${c}`, home, function* (s) {
@@ -51,6 +52,10 @@ export default defineScenario({
       for (const r of cw.regions) {
         const sz = r.program?.store.sizes();
         if (sz && sz.valueBytes > 0 && sz.metadataBytes / sz.valueBytes > peak.metadataBytes / Math.max(1, peak.valueBytes)) peak = sz;
+        for (const k of r.program?.store.setKeys() ?? []) {
+          const t = r.program!.store.tags(k);
+          if (t.elements > 0) tagsPerElementPeak = Math.max(tagsPerElementPeak, t.dots / t.elements);
+        }
       }
       return null;
     });
@@ -68,6 +73,8 @@ export default defineScenario({
       w.metrics.cartTotalPerValuePeak = ratio(peak);
       w.metrics.cartTotalPerValueAfterGc = ratio(sz);
       w.metrics.cartMetadataBytesAfterGc = sz.metadataBytes;
+      w.metrics.cartMetadataBytesPeak = peak.metadataBytes;
+      w.metrics.tagsPerElementPeak = Math.round(tagsPerElementPeak * 100) / 100;
       return true;
     });
   },

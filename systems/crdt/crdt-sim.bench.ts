@@ -39,6 +39,9 @@ export function bench(clock: () => number, opts: { seeds?: number } = {}): Recor
       if (s.name === 'crdt-orset-churn') {
         add('cartTotalPerValuePeak', m.cartTotalPerValuePeak);
         add('cartTotalPerValueAfterGc', m.cartTotalPerValueAfterGc);
+        add('cartMetadataBytesPeak', m.cartMetadataBytesPeak);
+        add('cartMetadataBytesAfterGc', m.cartMetadataBytesAfterGc);
+        add('tagsPerElementPeak', m.tagsPerElementPeak);
       }
       if (s.name === 'crdt-burst' || s.name === 'crdt-partition') {
         add(`${s.name}.aeBytes`, m.aeBytes);

@@ -111,7 +111,7 @@ export interface RegionStats {
   aeEqualRoots: number;
   aeKeysRepaired: number;
   aeBytes: number;
-  /** Bytes a full-state exchange would have cost for the same sessions. */
+  /** Bytes full-state anti-entropy would have cost for the same sessions (both states, every session). */
   aeFullSyncBytes: number;
   gcRuns: number;
   gcDotsDropped: number;
@@ -455,6 +455,9 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     refreshTree();
     switch (m.type) {
       case 'ae-root': {
+        // What a full-state exchange would cost in this session instead (both states shipped),
+        // for the Merkle-versus-full-sync comparison.
+        for (const k of store.keys()) stats.aeFullSyncBytes += 2 * store.stateBytes(k);
         if (m.root === tree.rootDigest()) {
           holdsPeerState(peer, store.setKeys());
           for (const [o, n] of m.applied) advance(o, n);
@@ -554,8 +557,6 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         for (const [k] of states) bytes += store.stateBytes(k);
         stats.aeBytes += bytes;
         stats.aeKeysRepaired += states.length;
-        // What shipping both full states would have cost, for the bytes-per-repair comparison.
-        for (const k of store.keys()) stats.aeFullSyncBytes += 2 * store.stateBytes(k);
         afterSync(() => ctx.send(peer, { type: 'ae-repair', sid: m.sid, states, want: [], final: true } satisfies RegionMessage));
         return;
       }
