@@ -62,6 +62,15 @@ export async function resolveScenario(arg: string): Promise<LoadedScenario> {
     if (!existsSync(file)) throw new UserError(`no scenario file at ${arg}`);
     return loadScenarioFile(file, false);
   }
+  // Built-in scenarios live in scenarios/<name>.ts: load just that one, so a run neither waits
+  // for nor depends on every other scenario module.
+  if (/^[a-z0-9][a-z0-9-]*$/.test(arg)) {
+    const file = path.join(SCENARIOS_DIR, `${arg}.ts`);
+    if (existsSync(file)) {
+      const l = await loadScenarioFile(file, true);
+      if (l.scenario.name === arg) return l;
+    }
+  }
   const all = await loadBuiltIns();
   const hit = all.find((l) => l.scenario.name === arg);
   if (!hit) throw new UserError(`unknown scenario "${arg}"; \`detsim list\` shows the ${all.length} there are`);
