@@ -134,6 +134,24 @@ export interface BalancerProgram extends NodeProgram {
 /** One shared memo of Maglev (offset, skip) per key and size: the slow bigint part of a build. */
 const MAGLEV_HASH = memoizedHash();
 
+/**
+ * Built tables, shared by every balancer (and every run in this process): a table is an immutable
+ * function of (size, bug flag, keys, weights), so sharing one is indistinguishable from building
+ * it again, and it saves the simulator most of its time in Maglev scenarios. Bounded, oldest out.
+ */
+const TABLE_MEMO = new Map<string, MaglevTable>();
+const TABLE_MEMO_MAX = 64;
+
+function memoTable(key: string, build: () => MaglevTable): MaglevTable {
+  let t = TABLE_MEMO.get(key);
+  if (t === undefined) {
+    t = build();
+    if (TABLE_MEMO.size >= TABLE_MEMO_MAX) TABLE_MEMO.delete(TABLE_MEMO.keys().next().value as string);
+    TABLE_MEMO.set(key, t);
+  }
+  return t;
+}
+
 interface Stream {
   flow: string;
   backend: string;
@@ -418,9 +436,9 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     if (cached && cached.key === key) return cached.table;
     const size = o.bugs.maglevNonPrime ? config.maglevTableSize + 1 : config.maglevTableSize;
     const weight = new Map(candidates.map((c) => [c.id, c.weight]));
-    const table = buildMaglevTable(
-      ids.map((id) => ({ key: id, weight: weight.get(id) ?? 1 })),
-      { tableSize: size, allowNonPrime: o.bugs.maglevNonPrime, hash: MAGLEV_HASH },
+    const specs = ids.map((id) => ({ key: id, weight: weight.get(id) ?? 1 }));
+    const table = memoTable(`${size}|${o.bugs.maglevNonPrime}|${specs.map((b) => `${b.key}*${b.weight}`).join(',')}`, () =>
+      buildMaglevTable(specs, { tableSize: size, allowNonPrime: o.bugs.maglevNonPrime, hash: MAGLEV_HASH }),
     );
     // One reference swap: a lookup sees the old table or the new one, never a partial one.
     tables.set(config.version, { key, table });
