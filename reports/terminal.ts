@@ -38,7 +38,15 @@ export function formatBuggify(c: ChalkInstance, b: BuggifyReport): string {
 export function formatResult(c: ChalkInstance, r: RunReport, replay: string): string[] {
   const out: string[] = [formatBuggify(c, r.buggify)];
   const figures = `${r.events.toLocaleString('en-US')} events, ${formatNs(r.simTimeNs)} simulated in ${r.wallMs} ms, trace ${r.traceHash}`;
-  if (Object.keys(r.metrics).length > 0) out.push(`${c.dim('metrics:')} ${JSON.stringify(r.metrics)}`);
+  // Arrays of strings are tables or reports meant for people: print them as lines.
+  const isLines = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
+  const scalar = Object.fromEntries(Object.entries(r.metrics).filter(([, v]) => !isLines(v)));
+  if (Object.keys(scalar).length > 0) out.push(`${c.dim('metrics:')} ${JSON.stringify(scalar)}`);
+  for (const [k, v] of Object.entries(r.metrics)) {
+    if (!isLines(v)) continue;
+    out.push(c.dim(`${k}:`));
+    for (const line of v) out.push(`  ${line}`);
+  }
   if (r.ok) {
     const rec = r.recoveredAfterNs !== null ? `; liveness held ${formatNs(r.recoveredAfterNs)} after the faults stopped` : '';
     out.push(`${c.green.bold('PASS')} ${r.scenario} seed ${r.seed}: ${figures}${rec}`);

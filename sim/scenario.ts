@@ -72,7 +72,10 @@ export class World<PV = Record<string, unknown>> {
   /** @internal */ readonly healHooks: (() => void)[] = [];
   /** @internal */ readonly violations: Violation[] = [];
   /** @internal */ readonly nemeses: Process[] = [];
-  /** Figures the scenario reports in the run's JSON (`metrics`). */
+  /**
+   * Figures the scenario reports in the run's JSON (`metrics`). A metric whose value is an array
+   * of strings is printed line by line in the terminal report (a table, say).
+   */
   readonly metrics: Record<string, unknown> = {};
 
   constructor(
@@ -166,7 +169,10 @@ export class World<PV = Record<string, unknown>> {
     this.livenessChecks.push({ name, check });
   }
 
-  /** Runs `fn` when the liveness phase begins, after the standard healing. */
+  /**
+   * Runs `fn` when the liveness phase begins, after the standard healing. A scenario without
+   * liveness properties has no liveness phase (it ends with its fault phase), so its hooks never run.
+   */
   onHeal(fn: () => void): void {
     this.healHooks.push(fn);
   }
@@ -185,14 +191,15 @@ export class World<PV = Record<string, unknown>> {
     for (const n of this.nemeses) n.kill();
     this.net.heal();
     this.net.clearFaults();
+    // Devices first: a node that starts may need its NIC or SSD already up.
+    for (const d of this.devices) {
+      d.slowFactor = 1;
+      if (d.state !== 'up') d.restart();
+    }
     for (const n of this.nodes) {
       n.disk.heal();
       if (n.state === 'paused') n.resume();
       else if (n.state === 'down' && n.kind === 'server') n.start();
-    }
-    for (const d of this.devices) {
-      d.slowFactor = 1;
-      if (d.state !== 'up') d.restart();
     }
     for (const h of this.healHooks) h();
   }
