@@ -82,6 +82,8 @@ export interface ClusterOptions {
   config?: Partial<RaftConfig>;
   /** Run the register workload (default true). */
   workload?: boolean;
+  /** Watch history kept by each server's store, in revisions (default DEFAULT_HISTORY_REVS). */
+  historyRevs?: number;
 }
 
 export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOptions = {}): RaftCluster {
@@ -106,6 +108,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
         peers: ids,
         config,
         snapshotEntries: p.snapshotEntries,
+        ...(o.historyRevs !== undefined ? { historyRevs: o.historyRevs } : {}),
         hooks,
         kvHooks: {
           onAck: (node, index, client, seq) => {
