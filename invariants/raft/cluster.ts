@@ -84,6 +84,8 @@ export interface ClusterOptions {
   workload?: boolean;
   /** Watch history kept by each server's store, in revisions (default DEFAULT_HISTORY_REVS). */
   historyRevs?: number;
+  /** BUGGIFY only in the fault phase (default: throughout; a liveness property may need quiet). */
+  quietBuggifyAfterHeal?: boolean;
 }
 
 export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOptions = {}): RaftCluster {
@@ -109,6 +111,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
         config,
         snapshotEntries: p.snapshotEntries,
         ...(o.historyRevs !== undefined ? { historyRevs: o.historyRevs } : {}),
+        ...(o.quietBuggifyAfterHeal === true ? { buggifyWhile: () => w.phase === 'fault' } : {}),
         hooks,
         kvHooks: {
           onAck: (node, index, client, seq) => {

@@ -69,6 +69,12 @@ export interface RaftHostOptions {
   /** Compact the log once this many applied entries follow the snapshot (0: never). */
   snapshotEntries: number;
   hooks?: RaftHostHooks;
+  /**
+   * BUGGIFY sites (host and protocol) may fire only while this returns true (default: always).
+   * A scenario whose liveness needs a quiet cluster (a leader stable for a lease TTL) turns them
+   * off when the faults stop.
+   */
+  buggifyWhile?: () => boolean;
 }
 
 export const HS_FILE = 'raft.hs';
@@ -197,8 +203,12 @@ export class RaftHost {
     readonly opts: RaftHostOptions,
     readonly app: RaftApp,
   ) {
-    this.config = resolveConfig({ ...opts.config, buggify: (site) => ctx.buggify(site) });
+    this.config = resolveConfig({ ...opts.config, buggify: (site) => this.buggify(site) });
     this.recover();
+  }
+
+  private buggify(site: string): boolean {
+    return (this.opts.buggifyWhile?.() ?? true) && this.ctx.buggify(site);
   }
 
   get id(): NodeId {
@@ -349,7 +359,7 @@ export class RaftHost {
         finish();
       });
     };
-    if (this.ctx.buggify('raft.host.delayed_fsync')) this.ctx.setTimer(ms(this.ctx.rng.int(1, 20)), () => gen === this.gen && sync());
+    if (this.buggify('raft.host.delayed_fsync')) this.ctx.setTimer(ms(this.ctx.rng.int(1, 20)), () => gen === this.gen && sync());
     else sync();
   }
 
@@ -419,7 +429,7 @@ export class RaftHost {
     const snap = this.raft.log.snapshot.index;
     if (applied <= snap || applied > this.persistedLast) return;
     const due = this.opts.snapshotEntries > 0 && applied - snap >= this.opts.snapshotEntries;
-    if (!due && !(applied - snap >= 2 && this.ctx.buggify('raft.host.force_snapshot'))) return;
+    if (!due && !(applied - snap >= 2 && this.buggify('raft.host.force_snapshot'))) return;
     const chain = this.chainAt(applied)!;
     const s = this.raft.compact(applied, JSON.stringify({ app: this.app.snapshot(), chain } satisfies SnapData));
     this.stats.snapshots++;
