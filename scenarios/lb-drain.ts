@@ -19,6 +19,8 @@ export default defineScenario({
   params: withDefaults(lbParams(), {
     backendCrashMsMean: { default: 0, swarm: [2000, 10000], swarmOffProbability: 0.5 },
     drainTimeoutMs: { default: 500, swarm: [100, 1000] },
+    // A busier pool: more streams are being set up when a drain lands (race 1's window).
+    thinkMsMean: { default: 7 },
   }),
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: sec(20),

@@ -29,7 +29,8 @@ const CASES: Case[] = [
   // Race 2: lost updates of the active-request count that least-request reads.
   { bug: 'non-atomic-counter', scenario: lbCrash, pins: {}, caughtBy: ['active-gauge-matches-inflight'] },
   { bug: 'drain-accepts-new', scenario: lbDrain, pins: {}, caughtBy: ['no-new-connection-to-draining-backend', 'drained-backend-holds-no-connections'] },
-  { bug: 'health-threshold-off-by-one', scenario: lbCrash, pins: {}, caughtBy: ['no-new-connection-to-down-backend', 'available-backend-stays-in-rotation'] },
+  // l7: every request is a pick, so one lands in the extra interval the bug keeps a dead backend.
+  { bug: 'health-threshold-off-by-one', scenario: lbCrash, pins: { lbMode: 'l7' }, caughtBy: ['no-new-connection-to-down-backend', 'available-backend-stays-in-rotation'] },
   { bug: 'maglev-non-prime', scenario: lbChurn, pins: {}, caughtBy: ['maglev-every-slot-owned', 'maglev-balance', 'maglev-disruption'] },
 ];
 
