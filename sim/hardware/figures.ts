@@ -21,6 +21,21 @@ export const NIC_CORES = 8;
 /** NVDIMM on the NIC: "NVDIMM-N on BlueField: 16GB" (§8.5.3). */
 export const NVDIMM_CAPACITY_BYTES = 16 * 2 ** 30;
 
+/**
+ * The NIC's crypto engine: line rate. Seed 004 gives no crypto throughput as a number, only "line
+ * rate": §8.3.1 DPU security functions "AES-GCM acceleration, TLS offload, Line-rate encryption",
+ * §8.5.1 Nitro "Hardware encryption at line rate" with "100 Gbps network per instance". 100 Gb/s
+ * is 12.5 GB/s (BlueField-2's inline IPsec/TLS engine is also sold at 100 Gb/s).
+ */
+export const NIC_CRYPTO_BYTES_PER_SEC = 12.5e9;
+/** Fixed cost of one operation on the NIC engine (descriptor and doorbell). Not in the seed: our choice. */
+export const NIC_CRYPTO_SETUP_NS = 500;
+/**
+ * Re-provisioning a session key from the host after a NIC reboot: one message through the host's
+ * kernel stack (~50 µs, §8.5.3). Not in the seed as such: our composition.
+ */
+export const NIC_KEY_PROVISION_NS = 50_000;
+
 // ---- Host (seed 004 §8.5.3 traditional Paxos) ----
 
 /**
@@ -32,6 +47,15 @@ export const HOST_STACK_NS_MIN = 45_000;
 export const HOST_STACK_NS_MAX = 55_000;
 /** Host cores serving the network stack. */
 export const HOST_CORES = 4;
+/**
+ * AES-GCM on one host core. Not in seed 004 (it says only "Security/encryption overhead is high",
+ * §8.5.4): a documented default. `openssl speed -evp aes-256-gcm` on a server core with AES-NI
+ * reports roughly 2-5 GB/s at 16 KiB blocks; we take 2 GB/s, the low end, because the kernel
+ * TLS/IPsec path adds a copy. Change it with the `hostCryptoGBps` parameter.
+ */
+export const HOST_CRYPTO_BYTES_PER_SEC = 2e9;
+/** Fixed cost of one operation on a host core (record setup, key schedule lookup). Our choice. */
+export const HOST_CRYPTO_SETUP_NS = 1_000;
 
 // ---- Network (seed 004 §8.5.3) ----
 

@@ -3,7 +3,7 @@
  * (which crashes, pauses and partitions nodes). Every fault here is one the systems should
  * survive: at most a minority of NICs is down or wedged at once, SSD controllers come back,
  * wrong scan results are caught by checksums, at most one SSD wears out, a failed CXL pool
- * returns, and poisoned lines are replaced by the next full-line write. The liveness phase undoes
+ * returns, a corrupt ciphertext fails its MAC at the receiver, and poisoned lines are replaced by the next full-line write. The liveness phase undoes
  * what can be undone (World.heal restarts devices and resets slowness; we also clear rates).
  */
 import type { ParamValues } from '../params.ts';
@@ -20,6 +20,7 @@ export function hardwareFaultParams(defaults: Partial<{ nicCrashMsMean: number; 
   return {
     nicCrashMsMean: param.float({ doc: 'mean time between SmartNIC crashes/reboots (ms); 0 = none', default: defaults.nicCrashMsMean ?? 150, min: 0, max: 1e7, swarm: [20, 400], swarmOffProbability: 0.2 }),
     nicWedgeMsMean: param.float({ doc: 'mean time between SmartNIC wedges, host alive (ms); 0 = none', default: defaults.nicWedgeMsMean ?? 300, min: 0, max: 1e7, swarm: [50, 800], swarmOffProbability: 0.3 }),
+    nicCryptoCorruptRate: param.float({ doc: 'probability that a SmartNIC crypto engine returns a corrupt ciphertext (the MAC must catch it)', default: 0.02, min: 0, max: 1, swarm: [0, 0.1], swarmOffProbability: 0.2 }),
     hwDownMsMean: param.float({ doc: 'mean time a crashed/wedged/failed device stays out (ms)', default: defaults.hwDownMsMean ?? 20, min: 0.001, max: 1e7, swarm: [2, 60] }),
     ssdFailMsMean: param.float({ doc: 'mean time between SmartSSD controller failures (ms); 0 = none', default: defaults.ssdFailMsMean ?? 300, min: 0, max: 1e7, swarm: [50, 800], swarmOffProbability: 0.3 }),
     ssdWrongResultRate: param.float({ doc: 'probability that an in-storage scan returns a wrong value', default: 0.05, min: 0, max: 1, swarm: [0, 0.3], swarmOffProbability: 0.2 }),
@@ -53,7 +54,9 @@ export function hardwareNemesis(w: World<unknown>, p: HardwareFaultParams, t: Ha
   const pools = t.pools ?? [];
   for (const s of ssds) s.faults = { wrongResultRate: p.ssdWrongResultRate, partialResultRate: p.ssdPartialResultRate };
   for (const c of pools) c.faults = { poisonRate: 0, tornWriteRate: p.cxlTornWriteRate };
+  for (const n of nics) n.cryptoFaults = { corruptRate: p.nicCryptoCorruptRate };
   w.onHeal(() => {
+    for (const n of nics) n.cryptoFaults = { corruptRate: 0 };
     for (const s of ssds) s.faults = { wrongResultRate: 0, partialResultRate: 0 };
     for (const c of pools) c.faults = { poisonRate: 0, tornWriteRate: 0 };
   });

@@ -5,7 +5,8 @@
  */
 import type { DeviceResult } from '../device.ts';
 
-export type HwError = 'crashed' | 'unavailable' | 'worn-out' | 'poisoned';
+/** `no-key`: a crypto engine lacks the session key (a rebooted NIC); `bad-mac`: a sealed message failed authentication. */
+export type HwError = 'crashed' | 'unavailable' | 'worn-out' | 'poisoned' | 'no-key' | 'bad-mac';
 
 export type HwResult<T> = { ok: true; value: T } | { ok: false; error: HwError };
 

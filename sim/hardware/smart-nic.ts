@@ -13,6 +13,11 @@
  *   `hw.nic.nvdimm_stall`: a save/restore or a media retry), which is what makes
  *   acknowledging before the write completes dangerous.
  *
+ * - encrypt and decrypt at line rate (nic-crypto.ts): its engine may return corrupt ciphertext
+ *   (`cryptoFaults.corruptRate`, buggify `hw.nic.crypto_corrupt`; the receiver's MAC check
+ *   catches it), and a crash or reboot loses the session keys, which live in its DRAM: until the
+ *   host provisions them again (`provisionKey`, ~50 µs through the host) crypto fails `'no-key'`.
+ *
  * A SimNode may be attached: the program that runs on the NIC. A NIC crash crashes it (its
  * volatile state is the NIC's DRAM) and a restart starts it again, to recover from the NVDIMM.
  */
@@ -21,7 +26,8 @@ import { Device } from '../device.ts';
 import type { Simulation } from '../kernel.ts';
 import type { LatencyModel } from '../network/latency.ts';
 import type { SimNode } from '../node.ts';
-import { NIC_CORES, NIC_PROCESSING_NS_MAX, NIC_PROCESSING_NS_MIN, NVDIMM_CAPACITY_BYTES, NVDIMM_WRITE_NS, constantNs, uniformNs } from './figures.ts';
+import { NIC_CORES, NIC_CRYPTO_BYTES_PER_SEC, NIC_CRYPTO_SETUP_NS, NIC_KEY_PROVISION_NS, NIC_PROCESSING_NS_MAX, NIC_PROCESSING_NS_MIN, NVDIMM_CAPACITY_BYTES, NVDIMM_WRITE_NS, constantNs, uniformNs } from './figures.ts';
+import { newCryptoStats, openOn, sealOn, type CipherKey, type CryptoCost, type KeyTable, type Sealed } from './nic-crypto.ts';
 import { unwrap, type HwDone, type HwResult } from './result.ts';
 
 export interface SmartNicOptions {
@@ -36,7 +42,19 @@ export interface SmartNicOptions {
   cores?: number;
   /** NVDIMM capacity in bytes (estimated record sizes). Default 16 GiB (seed 004 §8.5.3). */
   nvdimmCapacityBytes?: number;
+  /** The crypto engine. Default 500 ns + 12.5 GB/s (line rate, seed 004 §8.3.1, §8.5.1). */
+  crypto?: Partial<CryptoCost>;
+  /** Provisioning a session key from the host. Default 50 µs (one trip through the host). */
+  keyProvision?: LatencyModel;
 }
+
+/** The crypto engine's fault rates (the hardware nemesis sets them). */
+export interface NicCryptoFaults {
+  /** Probability that a seal returns ciphertext with a corrupted byte (its tag is of the true one). */
+  corruptRate: number;
+}
+
+const KEY_PREFIX = 'crypto-key/';
 
 /** How long a stalled NVDIMM write takes (buggify `hw.nic.nvdimm_stall`): 1-5 ms. */
 export const NVDIMM_STALL = uniformNs(1_000_000, 5_000_000);
@@ -54,12 +72,44 @@ export class SmartNic extends Device {
   /** Bumped by `fence()`: NVDIMM writes submitted before it never land. */
   private fenceEpoch = 0;
   readonly nicStats = { processed: 0, persisted: 0, stalls: 0, reboots: 0 };
+  readonly crypto: CryptoCost;
+  readonly keyProvision: LatencyModel;
+  cryptoFaults: NicCryptoFaults = { corruptRate: 0 };
+  readonly cryptoStats = newCryptoStats();
+  /** Session keys are in the NIC's DRAM: a crash loses them. */
+  private readonly keys: KeyTable = { get: (id) => this.volatile.get(`${KEY_PREFIX}${id}`) as CipherKey | undefined };
 
   constructor(sim: Simulation, opts: SmartNicOptions) {
     super(sim, { name: opts.name, domain: opts.domain ?? `nic/${opts.name}`, parallelism: opts.cores ?? NIC_CORES });
     this.processing = opts.processing ?? uniformNs(NIC_PROCESSING_NS_MIN, NIC_PROCESSING_NS_MAX);
     this.nvdimmWrite = opts.nvdimmWrite ?? constantNs(NVDIMM_WRITE_NS);
     this.capacityBytes = opts.nvdimmCapacityBytes ?? NVDIMM_CAPACITY_BYTES;
+    this.crypto = { setupNs: opts.crypto?.setupNs ?? NIC_CRYPTO_SETUP_NS, bytesPerSec: opts.crypto?.bytesPerSec ?? NIC_CRYPTO_BYTES_PER_SEC };
+    this.keyProvision = opts.keyProvision ?? constantNs(NIC_KEY_PROVISION_NS);
+  }
+
+  /** The host hands the NIC a session key (at start, and again after every reboot). */
+  provisionKey(key: CipherKey, done: HwDone<void>): void {
+    const copy = deepCopy(key);
+    this.submit(this.serviceTime(this.keyProvision), () => {
+      this.volatile.set(`${KEY_PREFIX}${copy.id}`, copy);
+      return { ok: true as const, value: undefined };
+    }, unwrap(done));
+  }
+
+  hasKey(id: number): boolean {
+    return this.volatile.has(`${KEY_PREFIX}${id}`);
+  }
+
+  /** Seals `plain` with session key `keyId` on the crypto engine; `'no-key'` if it is not provisioned. */
+  encrypt(keyId: number, nonce: string, plain: Uint8Array, done: HwDone<Sealed>): void {
+    const corrupt = (): boolean => this.sim.buggify.fire('hw.nic.crypto_corrupt') || (this.cryptoFaults.corruptRate > 0 && this.rng.chance(this.cryptoFaults.corruptRate));
+    sealOn(this, this.crypto, this.keys, this.cryptoStats, keyId, nonce, plain, corrupt, done);
+  }
+
+  /** Opens `s` on the crypto engine: `'bad-mac'` for a tampered or wrongly keyed message. */
+  decrypt(s: Sealed, done: HwDone<Uint8Array>, verifyMac = true): void {
+    openOn(this, this.crypto, this.keys, this.cryptoStats, s, verifyMac, done);
   }
 
   /** The program that runs on this NIC: crashed and restarted with it. */

@@ -7,6 +7,8 @@
  * - state-machine-safety: no two replicas apply different commands at one slot.
  * - no-corrupt-scan-served: a scan result served to a client equals the store's rows at that
  *   moment (end-to-end checksums must catch a wrong or partial SmartSSD result).
+ * - no-unauthenticated-value-applied: every put a replica applies carries exactly the value the
+ *   client gave the leader (peer messages are sealed; one that fails its MAC must be refused).
  * - linearizable: the clients' get/put history, plus a final read of every key once healed (so a
  *   lost acknowledged write shows), checked with invariants/linearizability (kv model).
  * - liveness healed-cluster-serves: after the faults stop, every key can be read.
@@ -14,6 +16,7 @@
 import { HostCpu, HostKvStore, type HostCpuOptions, type HostKvOptions } from '../../sim/hardware/host.ts';
 import type { DiskProfile } from '../../sim/disk/profiles.ts';
 import { checksum } from '../../sim/hardware/result.ts';
+import { makeKey, type CipherKey } from '../../sim/hardware/nic-crypto.ts';
 import { evalScan, type ScanResult, type ScanSpec } from '../../sim/hardware/scan.ts';
 import { SmartNic, type SmartNicOptions } from '../../sim/hardware/smart-nic.ts';
 import { SmartSsd, type SmartSsdOptions } from '../../sim/hardware/smart-ssd.ts';
@@ -37,6 +40,8 @@ export interface ClusterOptions {
   heartbeatNs: Nanos;
   electionNs: Nanos;
   electionStaggerNs: Nanos;
+  /** Seal peer messages (NIC engine or host core). Default true. */
+  encrypt?: boolean;
   /** Extra instrumentation (latency figures), next to the invariants' own. */
   observer?: Observer;
   /** Device figures other than the defaults (the latency table's parameters). */
@@ -57,6 +62,10 @@ export interface Cluster {
   ssds: SmartSsd[];
   cpus: HostCpu[];
   kvs: HostKvStore[];
+  /** The cluster's session key (null: unencrypted). The hosts hold it; NICs get it from them. */
+  key: CipherKey | null;
+  /** Sealed messages refused for a failed MAC, over the run. */
+  macRejections(): number;
   /** The replica that leads in the highest ballot right now, if any (god's-eye). */
   leader(): SimNode<ReplicaProgram> | null;
 }
@@ -64,13 +73,17 @@ export interface Cluster {
 /** Adds the replicas and their devices, and the god's-eye invariants on them. */
 export function buildCluster(w: World<unknown>, o: ClusterOptions): Cluster {
   const ids = Array.from({ length: o.replicas }, (_, i) => `${o.prefix}${i + 1}`);
-  const c: Cluster = { kind: o.kind, ids, nodes: [], nics: [], ssds: [], cpus: [], kvs: [], leader: () => null };
-  const observer = invariantsObserver(w, c, o.observer ?? {});
+  const keyRng = w.rng(`${o.prefix}-cluster-key`);
+  const word = (): number => keyRng.int(0, 2 ** 32 - 1);
+  const key = (o.encrypt ?? true) ? makeKey(1, [word(), word(), word(), word()]) : null;
+  let rejections = 0;
+  const c: Cluster = { kind: o.kind, ids, nodes: [], nics: [], ssds: [], cpus: [], kvs: [], key, macRejections: () => rejections, leader: () => null };
+  const observer = invariantsObserver(w, c, { ...o.observer, macRejected: (r, f) => { rejections++; o.observer?.macRejected?.(r, f); } });
   for (const id of ids) {
     if (o.kind === 'accelerated') {
       const nic = w.addDevice((sim) => new SmartNic(sim, { ...o.devices?.nic, name: id }));
       const ssd = w.addDevice((sim) => new SmartSsd(sim, { ...o.devices?.ssd, name: id }));
-      const node = w.addNode(id, (ctx) => hwkvReplica(ctx, { ...timing(o), replicas: ids, platform: acceleratedPlatform(ctx, nic, ssd), bug: o.bug, observer, trueNow: () => w.now }));
+      const node = w.addNode(id, (ctx) => hwkvReplica(ctx, { ...timing(o), replicas: ids, platform: acceleratedPlatform(ctx, nic, ssd, key), bug: o.bug, observer, trueNow: () => w.now }));
       nic.attach(node as unknown as SimNode);
       c.nics.push(nic);
       c.ssds.push(ssd);
@@ -78,7 +91,7 @@ export function buildCluster(w: World<unknown>, o: ClusterOptions): Cluster {
     } else {
       const cpu = w.addDevice((sim) => new HostCpu(sim, { ...o.devices?.cpu, name: id }));
       const kv = w.addDevice((sim) => new HostKvStore(sim, { ...o.devices?.kv, name: id }));
-      const node = w.addNode(id, (ctx) => hwkvReplica(ctx, { ...timing(o), replicas: ids, platform: traditionalPlatform(ctx, cpu, kv), bug: o.bug, observer, trueNow: () => w.now }), o.devices?.disk ? { disk: o.devices.disk } : {});
+      const node = w.addNode(id, (ctx) => hwkvReplica(ctx, { ...timing(o), replicas: ids, platform: traditionalPlatform(ctx, cpu, kv, key), bug: o.bug, observer, trueNow: () => w.now }), o.devices?.disk ? { disk: o.devices.disk } : {});
       c.cpus.push(cpu);
       c.kvs.push(kv);
       c.nodes.push(node);
@@ -103,6 +116,8 @@ function timing(o: ClusterOptions) {
 function invariantsObserver(w: World<unknown>, c: Cluster, extra: Observer): Observer {
   const acked = new Map<NodeId, Map<number, number>>();
   const appliedAt = new Map<number, string>();
+  /** What each put's client gave the leader: the only value any replica may apply for it. */
+  const requestedValue = new Map<string, string>();
   const rowsOf = (id: NodeId) => {
     const i = c.ids.indexOf(id);
     return c.kind === 'accelerated' ? c.ssds[i]!.rows : c.kvs[i]!.rows;
@@ -124,7 +139,16 @@ function invariantsObserver(w: World<unknown>, c: Cluster, extra: Observer): Obs
       }
       extra.recovered?.(replica, log);
     },
+    requested(replica, cmd) {
+      if (cmd.op === 'put' && !requestedValue.has(cmd.id)) requestedValue.set(cmd.id, cmd.value.v);
+      extra.requested?.(replica, cmd);
+    },
     applied(replica, slot, cmd: Cmd) {
+      if (cmd.op === 'put') {
+        const want = requestedValue.get(cmd.id);
+        if (want === undefined) w.violation('no-unauthenticated-value-applied', `${replica} applied put ${cmd.id} at slot ${slot}, which no client asked for (an altered message acted on?)`);
+        else if (want !== cmd.value.v) w.violation('no-unauthenticated-value-applied', `${replica} applied put ${cmd.id} of ${cmd.key} at slot ${slot} with a value (${JSON.stringify(cmd.value.v.slice(0, 24))}) other than its client's (${JSON.stringify(want.slice(0, 24))})`);
+      }
       const prev = appliedAt.get(slot);
       if (prev === undefined) appliedAt.set(slot, cmd.id);
       else if (prev !== cmd.id) w.violation('state-machine-safety', `${replica} applied ${cmd.id} at slot ${slot}, another replica applied ${prev}`);
@@ -137,6 +161,8 @@ function invariantsObserver(w: World<unknown>, c: Cluster, extra: Observer): Obs
       extra.scanServed?.(replica, spec, served);
     },
     putLatency: extra.putLatency,
+    crypto: extra.crypto,
+    macRejected: extra.macRejected,
     getLatency: extra.getLatency,
     roundLatency: extra.roundLatency,
   };

@@ -9,10 +9,15 @@
  *   persists to the node's Disk with fsync, and keeps its rows in a RocksDB-like engine in host
  *   memory, rebuilt from the log at restart.
  *
+ * Peer messages are sealed (nic-crypto.ts): on the accelerated platform by the NIC's crypto engine
+ * at line rate, with the session key provisioned from the host at start and again whenever the
+ * NIC lost it (a reboot); on the traditional one by a host core, which pays the per-byte cost.
+ *
  * Every device callback is routed through the node (`gate`): it is dropped if the incarnation
  * that asked has crashed, and deferred while the node is paused, so a dead replica never writes.
  */
 import type { NodeContext } from '../../sim/node.ts';
+import { fromUtf8, utf8, type CipherKey, type Sealed } from '../../sim/hardware/nic-crypto.ts';
 import type { HostCpu, HostKvStore } from '../../sim/hardware/host.ts';
 import type { HwDone, HwResult } from '../../sim/hardware/result.ts';
 import type { ScanResult, ScanSpec, StoredValue } from '../../sim/hardware/scan.ts';
@@ -46,8 +51,18 @@ export interface Store {
   readonly broken: boolean;
 }
 
+/** Sealing of peer messages on the platform's engine. */
+export interface Crypto {
+  /** Seals `plain` under the cluster key with a fresh nonce. Fails only if the engine crashes. */
+  seal(plain: string, done: HwDone<Sealed>): void;
+  /** Opens `s`: `'bad-mac'` if it was altered or keyed otherwise. `verifyMac: false` is the bug zoo's. */
+  open(s: Sealed, verifyMac: boolean, done: HwDone<string>): void;
+}
+
 export interface Platform {
   readonly kind: 'accelerated' | 'traditional';
+  /** Null when the cluster runs unencrypted. */
+  readonly crypto: Crypto | null;
   /** One message's processing (ingress or egress) on the NIC or through the host stack. */
   process(work: () => void): void;
   readonly stable: Stable;
@@ -91,7 +106,59 @@ class SerialWriter {
   }
 }
 
-export function acceleratedPlatform(ctx: NodeContext, nic: SmartNic, ssd: SmartSsd): Platform {
+/** Nonces unique across incarnations: the node, its start time, a random word, a counter. */
+function nonces(ctx: NodeContext): () => string {
+  const prefix = `${ctx.id}.${ctx.now()}.${ctx.rng.int(0, 2 ** 30)}`;
+  let n = 0;
+  return () => `${prefix}.${n++}`;
+}
+
+/**
+ * Crypto on a NIC: its session key lives in the NIC's DRAM, so after a reboot (or before the first
+ * provisioning) an operation fails `'no-key'`; we provision the key from the host and retry.
+ */
+function nicCrypto(ctx: NodeContext, nic: SmartNic, key: CipherKey): Crypto {
+  const nonce = nonces(ctx);
+  let waiting: (() => void)[] = [];
+  const withKey = (then: () => void): void => {
+    waiting.push(then);
+    if (waiting.length > 1) return; // a provisioning is under way
+    nic.provisionKey(key, gate(ctx, (r: HwResult<void>) => {
+      const ws = waiting;
+      waiting = [];
+      if (r.ok) for (const w of ws) w(); // else the NIC crashed: so did we
+    }));
+  };
+  const retrying = <T>(op: (done: HwDone<T>) => void, done: HwDone<T>): void => {
+    const attempt = (left: number): void =>
+      op(gate(ctx, (r: HwResult<T>) => {
+        if (!r.ok && r.error === 'no-key' && left > 0) return withKey(() => attempt(left - 1));
+        done(r);
+      }));
+    if (nic.hasKey(key.id)) attempt(3);
+    else withKey(() => attempt(3));
+  };
+  return {
+    seal: (plain, done) => {
+      const bytes = utf8(plain);
+      const n = nonce();
+      retrying<Sealed>((d) => nic.encrypt(key.id, n, bytes, d), done);
+    },
+    open: (s, verifyMac, done) => retrying<Uint8Array>((d) => nic.decrypt(s, d, verifyMac), (r) => done(r.ok ? { ok: true, value: fromUtf8(r.value) } : r)),
+  };
+}
+
+/** Crypto on a host core: the key is in the host's key store, always there. */
+function hostCrypto(ctx: NodeContext, cpu: HostCpu, key: CipherKey): Crypto {
+  const nonce = nonces(ctx);
+  cpu.keys.set(key.id, key);
+  return {
+    seal: (plain, done) => cpu.encrypt(key.id, nonce(), utf8(plain), gate(ctx, done)),
+    open: (s, verifyMac, done) => cpu.decrypt(s, gate(ctx, (r: HwResult<Uint8Array>) => done(r.ok ? { ok: true, value: fromUtf8(r.value) } : r)), verifyMac),
+  };
+}
+
+export function acceleratedPlatform(ctx: NodeContext, nic: SmartNic, ssd: SmartSsd, key: CipherKey | null = null): Platform {
   // The previous incarnation's writes must not land after we recover.
   nic.fence();
   ssd.resetQueues();
@@ -99,6 +166,7 @@ export function acceleratedPlatform(ctx: NodeContext, nic: SmartNic, ssd: SmartS
   const g = <T>(done: HwDone<T>): HwDone<T> => gate(ctx, done);
   return {
     kind: 'accelerated',
+    crypto: key === null ? null : nicCrypto(ctx, nic, key),
     process: (work) => nic.process(() => undefined, gate(ctx, (r: HwResult<undefined>) => { if (r.ok) work(); })),
     stable: {
       write: (entries, done) => writer.write(entries, done),
@@ -122,7 +190,7 @@ export function acceleratedPlatform(ctx: NodeContext, nic: SmartNic, ssd: SmartS
 
 const STABLE_FILE = 'stable';
 
-export function traditionalPlatform(ctx: NodeContext, cpu: HostCpu, kv: HostKvStore): Platform {
+export function traditionalPlatform(ctx: NodeContext, cpu: HostCpu, kv: HostKvStore, key: CipherKey | null = null): Platform {
   kv.resetQueues(); // the previous incarnation's writes must not land after the rebuild
   const writer = new SerialWriter(ctx, (entries, done) => {
     ctx.disk.append(STABLE_FILE, entries);
@@ -131,6 +199,7 @@ export function traditionalPlatform(ctx: NodeContext, cpu: HostCpu, kv: HostKvSt
   const g = <T>(done: HwDone<T>): HwDone<T> => gate(ctx, done);
   return {
     kind: 'traditional',
+    crypto: key === null ? null : hostCrypto(ctx, cpu, key),
     process: (work) => cpu.process(() => undefined, gate(ctx, (r: HwResult<undefined>) => { if (r.ok) work(); })),
     stable: {
       write: (entries, done) => writer.write(entries, done),

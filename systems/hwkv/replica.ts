@@ -17,6 +17,9 @@
  * - Scans pushed down to a SmartSSD come back from another computer: every row is checked against
  *   its writer's checksum, and the set of rows against a digest of the range kept on the NIC; a
  *   result that fails either is discarded and the range read raw.
+ * - Peer messages travel sealed (platform.crypto: the NIC's engine or a host core): a message whose
+ *   MAC fails is refused, never acted on, and the receiver asks the sender for it again (`nack`);
+ *   the protocol's own retransmissions cover a lost nack. Client requests and replies are plain.
  */
 import { assert } from '../../sim/assert.ts';
 import { checksum } from '../../sim/hardware/result.ts';
@@ -24,7 +27,7 @@ import { rowDigest, type ScanResult, type StoredValue } from '../../sim/hardware
 import type { Envelope, NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
 import type { Nanos } from '../../sim/time.ts';
 import type { Platform } from './platform.ts';
-import type { Cmd, Entry, HwkvBug, KvReply, KvRequest, Observer, PeerMsg } from './types.ts';
+import { isPeerMsg, type Cmd, type Entry, type HwkvBug, type KvReply, type KvRequest, type Observer, type PeerMsg, type SealedMsg } from './types.ts';
 
 export interface ReplicaOptions {
   /** Every replica, in preference order (the first is the preferred leader); includes this one. */
@@ -48,6 +51,8 @@ export interface ReplicaProgram extends NodeProgram {
 }
 
 const BALLOT_STRIDE = 64;
+/** Sealed messages kept for a `nack` (the newest ones; older ones the protocol retransmits). */
+const SENT_KEPT = 256;
 
 export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProgram {
   const { platform, replicas } = opts;
@@ -111,7 +116,37 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
   let leaderCommitted = -1;
   let leaderBallot = 0;
 
-  const send = (to: NodeId, m: PeerMsg): void => platform.process(() => ctx.send(to, m));
+  // ---- the wire: peer messages sealed when the platform encrypts ----
+  const crypto = platform.crypto;
+  let nextSeq = 0;
+  const sentKept = new Map<number, { to: NodeId; m: PeerMsg }>();
+  /** Sends `m` to `to` (sealed if we encrypt); `onLeave` runs as it leaves the node. */
+  const transmit = (to: NodeId, m: PeerMsg, onLeave?: () => void): void => {
+    if (crypto === null) {
+      platform.process(() => {
+        onLeave?.();
+        ctx.send(to, m);
+      });
+      return;
+    }
+    const seq = nextSeq++;
+    sentKept.set(seq, { to, m });
+    sentKept.delete(seq - SENT_KEPT);
+    sealAndSend(to, seq, m, onLeave);
+  };
+  const sealAndSend = (to: NodeId, seq: number, m: PeerMsg, onLeave?: () => void): void => {
+    assert(crypto !== null, 'sealAndSend without crypto');
+    const t0 = trueNow();
+    crypto.seal(JSON.stringify(m), (r) => {
+      if (!r.ok) return; // the engine failed under it: the protocol retransmits what matters
+      obs.crypto?.(me, 'seal', r.value.ct.length, trueNow() - t0);
+      platform.process(() => {
+        onLeave?.();
+        ctx.send(to, { type: 'sealed', seq, s: r.value } satisfies SealedMsg);
+      });
+    });
+  };
+  const send = (to: NodeId, m: PeerMsg): void => transmit(to, m);
   const reply = (env: Envelope, m: KvReply): void => platform.process(() => ctx.reply(env, m));
   const persist = (entries: [string, unknown][], then: () => void): void => platform.stable.write(entries, (ok) => { if (ok) then(); });
 
@@ -256,9 +291,8 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
       onAccepted(me, { type: 'accepted', b, slot }, trueNow());
       sentAt.set(slot, -1);
       for (const p of peers) {
-        platform.process(() => {
+        transmit(p, { type: 'accept', b, slot, entry, committed: chosenUpTo }, () => {
           if (!sentAt.has(slot) || sentAt.get(slot) === -1) sentAt.set(slot, trueNow());
-          ctx.send(p, { type: 'accept', b, slot, entry, committed: chosenUpTo } satisfies PeerMsg);
         });
       }
     });
@@ -308,7 +342,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
       proposedIds.delete(e.cmd.id);
       if (ws !== undefined && result !== null && role === 'leader')
         for (const w of ws) {
-          if (e.cmd.op === 'put') obs.putLatency?.(me, trueNow() - w.arrivedNs);
+          if (e.cmd.op === 'put') obs.putLatency?.(me, trueNow() - w.arrivedNs, e.cmd);
           reply(w.env, result);
         }
       applyNext();
@@ -442,6 +476,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
       reply(env, { type: 'res', ok: false, reason: 'bad-checksum', leader: me });
       return;
     }
+    obs.requested?.(me, cmd);
     if (appliedIds.has(cmd.id)) {
       if (cmd.op === 'put') reply(env, { type: 'res', ok: true });
       return; // a duplicated read: the first answer stands
@@ -450,6 +485,50 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
     ws.push({ env, arrivedNs });
     waiters.set(cmd.id, ws);
     if (!proposedIds.has(cmd.id)) propose(nextSlot++, cmd);
+  };
+
+  /** A sealed peer message: opened (MAC checked), then handled as if it had come plain. */
+  const onSealed = (from: NodeId, m: SealedMsg, arrivedNs: Nanos): void => {
+    if (crypto === null) return; // we do not speak sealed: nobody should send it
+    const t0 = trueNow();
+    crypto.open(m.s, opts.bug !== 'skip-mac-check', (r) => {
+      if (!r.ok) {
+        if (r.error !== 'bad-mac') return; // our engine failed under it: the sender retransmits
+        // Never act on it; ask again (a fresh seal, so a one-off engine fault goes away).
+        obs.macRejected?.(me, from);
+        ctx.log('mac-rejected', `sealed message ${m.seq} from ${from}: MAC check failed; asking again`);
+        send(from, { type: 'nack', seq: m.seq });
+        return;
+      }
+      obs.crypto?.(me, 'open', m.s.ct.length, trueNow() - t0);
+      let inner: unknown;
+      try {
+        inner = JSON.parse(r.value);
+      } catch {
+        inner = null;
+      }
+      // Only reachable without the MAC check: an authenticated message is always well formed.
+      if (!isPeerMsg(inner)) return ctx.log('garbled', `sealed message ${m.seq} from ${from} does not decode`);
+      onPeer(from, inner, arrivedNs);
+    });
+  };
+
+  const onNack = (from: NodeId, m: Extract<PeerMsg, { type: 'nack' }>): void => {
+    const kept = sentKept.get(m.seq);
+    if (kept !== undefined && kept.to === from) sealAndSend(from, m.seq, kept.m);
+  };
+
+  const onPeer = (from: NodeId, m: PeerMsg, arrivedNs: Nanos): void => {
+    switch (m.type) {
+      case 'prepare': return onPrepare(from, m);
+      case 'promise': return onPromise(from, m);
+      case 'accept': return onAccept(from, m);
+      case 'accepted': return onAccepted(from, m, arrivedNs);
+      case 'reject': return onReject(m);
+      case 'heartbeat': return onHeartbeat(from, m);
+      case 'hb-ack': return onHbAck(from, m);
+      case 'nack': return onNack(from, m);
+    }
   };
 
   // ---- timers ----
@@ -472,17 +551,11 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
     onMessage(env) {
       const arrivedNs = trueNow();
       platform.process(() => {
-        const m = env.body as PeerMsg | KvRequest;
-        switch (m.type) {
-          case 'req': return onRequest(env, m, arrivedNs);
-          case 'prepare': return onPrepare(env.from, m);
-          case 'promise': return onPromise(env.from, m);
-          case 'accept': return onAccept(env.from, m);
-          case 'accepted': return onAccepted(env.from, m, arrivedNs);
-          case 'reject': return onReject(m);
-          case 'heartbeat': return onHeartbeat(env.from, m);
-          case 'hb-ack': return onHbAck(env.from, m);
-        }
+        const m = env.body as PeerMsg | KvRequest | SealedMsg;
+        if (m.type === 'req') return onRequest(env, m, arrivedNs);
+        if (m.type === 'sealed') return onSealed(env.from, m, arrivedNs);
+        // A plain peer message where peers seal is unauthenticated: refused.
+        if (crypto === null) onPeer(env.from, m, arrivedNs);
       });
     },
   };
