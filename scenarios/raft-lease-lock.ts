@@ -11,7 +11,13 @@
  * mutual exclusion as the resource sees it (each accepted token was granted, to its presenter).
  * Liveness: after the faults stop, every lease is revoked or expires and the lock is free.
  *
- * Bug zoo: `no-fencing`, a resource that ignores tokens.
+ * Lease safety (invariants/raft/lease.ts, clocks perfect here): a lease never expires while an
+ * acknowledged renewal still covers it (TTL from the renewal's send time). A fourth nemesis shape
+ * cuts the leader from the other servers but not from the clients, so a deposed leader that has
+ * not noticed yet is asked to renew leases.
+ *
+ * Bug zoo: `no-fencing`, a resource that ignores tokens; `unconfirmed-keepalive`, servers that
+ * renew a lease without confirming leadership (the bug this scenario found in server.ts).
  */
 import type { NodeContext } from '../sim/node.ts';
 import { param } from '../sim/params.ts';
@@ -20,9 +26,10 @@ import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
 import { raftParams, setupRaftCluster } from '../invariants/raft/cluster.ts';
 import { FencingChecker } from '../invariants/raft/fencing.ts';
+import { LeaseChecker } from '../invariants/raft/lease.ts';
 import { KvClient } from '../systems/kv/client.ts';
 
-export const LOCK_BUGS = ['none', 'no-fencing'] as const;
+export const LOCK_BUGS = ['none', 'no-fencing', 'unconfirmed-keepalive'] as const;
 const LOCK_KEY = 'lock';
 const RESOURCE = 'res';
 
@@ -51,14 +58,17 @@ export default defineScenario({
     writeGapMs: param.int({ doc: 'pause between a holder\'s writes to the resource (ms)', default: 20, min: 1, max: 1e6, swarm: [5, 50] }),
     strikeMsMean: param.float({ doc: 'mean time between strikes on the lock holder (ms)', default: 800, min: 1, max: 1e7, swarm: [300, 2000] }),
     netLossRate: param.float({ doc: 'probability that a message is lost', default: 0.005, min: 0, max: 1, swarm: [0, 0.03], swarmOffProbability: 0.4 }),
-    bug: param.enum(LOCK_BUGS, { doc: 'bug-zoo variant: no-fencing = the resource ignores tokens', default: 'none' }),
+    bug: param.enum(LOCK_BUGS, { doc: 'bug-zoo variant: no-fencing = the resource ignores tokens; unconfirmed-keepalive = leases renewed without confirming leadership', default: 'none' }),
   },
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: sec(20),
   setup(w, p) {
-    const c = setupRaftCluster(w, { ...p, bug: 'none' }, { workload: false, quietBuggifyAfterHeal: true });
+    const c = setupRaftCluster(w, { ...p, bug: 'none' }, { workload: false, quietBuggifyAfterHeal: true, bugUnconfirmedKeepAlive: p.bug === 'unconfirmed-keepalive' });
     const fencing = new FencingChecker((inv, msg) => w.violation(inv, msg));
     c.kvHooks.push({ onApply: (...a) => fencing.onApply(...a) });
+    // Clocks are perfect here (no skew or drift), so the lease rule is checked in true time.
+    const leases = new LeaseChecker((inv, msg) => w.violation(inv, msg), () => w.now);
+    c.kvHooks.push({ onApply: (...a) => leases.onApply(...a) });
     w.net.setDefaults({ lossRate: p.netLossRate });
     const counts = { rejected: 0, lostByKeepAlive: 0, expired: 0, lockTaken: 0 };
     c.kvHooks.push({ onApply: (_n, _i, cmd, r) => void (cmd.kind === 'expire' && r.op === 'leaseRevoke' && r.existed && counts.expired++) });
@@ -87,12 +97,14 @@ export default defineScenario({
         const ka = new KvClient(ctx, { servers: c.ids, clientId: `${id}-ka`, attemptTimeoutNs: ms(Math.max(20, Math.floor(p.ttlMs / 4))) });
         while (w.phase === 'fault') {
           yield ctx.sleep(ms(ctx.rng.int(10, 200)));
+          const sentNs = w.now;
           const g = yield* kc.write({ op: 'leaseGrant', ttlMs: p.ttlMs });
           if (!g.ok || g.value.op !== 'leaseGrant') continue;
           const lease = g.value.id;
+          leases.acknowledged(lease, sentNs, g.value.ttlMs, 'grant', 'the cluster');
           const owner = `${id}/${lease}`;
           const h: Holder = { lost: false, done: false };
-          ctx.spawn(`keepalive${lease}`, keepAlive(ctx, ka, lease, p.ttlMs, h, counts));
+          ctx.spawn(`keepalive${lease}`, keepAlive(ctx, ka, lease, p.ttlMs, h, counts, (sentNs, ttlMs) => leases.acknowledged(lease, sentNs, ttlMs, 'keep-alive', 'the leader'), () => w.now));
           let token = 0;
           while (!h.lost && w.phase === 'fault') {
             const r = yield* kc.write({ op: 'lock', key: LOCK_KEY, owner, lease });
@@ -130,7 +142,7 @@ export default defineScenario({
       return leases.length === 0 ? true : `${leases.length} lease(s) neither revoked nor expired (first: ${leases[0]!.id})`;
     });
     w.onHeal(() => {
-      w.metrics.lock = { ...fencing.stats, ...counts };
+      w.metrics.lock = { ...fencing.stats, ...counts, ...leases.stats };
     });
 
     // The story: cut the holder off from the cluster (not from the resource) past its TTL.
@@ -143,10 +155,21 @@ export default defineScenario({
         if (held === undefined) continue;
         const holder = held.value.split('/')[0]!;
         const away = Math.round(ms(p.ttlMs) * rng.uniform(1.2, 4));
-        const shape = rng.int(0, 2);
+        const shape = rng.int(0, 3);
         if (shape === 2) {
           w.node(holder).pause(away);
           yield sleep(w.sim, away);
+          continue;
+        }
+        if (shape === 3 && l !== undefined) {
+          // The leader loses the other servers but not the clients: until CheckQuorum deposes it,
+          // it still answers keep-alives while the majority elects a new leader. Then, maybe, the
+          // holder is cut off too, so its last renewal is the deposed leader's.
+          for (const s of c.ids) if (s !== l.id) w.net.cut(l.id, s);
+          yield sleep(w.sim, ms(rng.int(100, 400)));
+          if (rng.chance(0.5)) for (const s of c.ids) w.net.cut(holder, s);
+          yield sleep(w.sim, away);
+          w.net.heal();
           continue;
         }
         for (const s of c.ids) w.net.cut(holder, s);
@@ -161,12 +184,14 @@ export default defineScenario({
 });
 
 /** Seed 001's keep-alive loop: every TTL/3; the lease is lost on a -1 answer or three misses. */
-function* keepAlive(ctx: NodeContext, ka: KvClient, lease: number, ttlMs: number, h: Holder, counts: { lostByKeepAlive: number }) {
+function* keepAlive(ctx: NodeContext, ka: KvClient, lease: number, ttlMs: number, h: Holder, counts: { lostByKeepAlive: number }, onAck: (sentNs: number, ttlMs: number) => void, trueNow: () => number) {
   let misses = 0;
   while (!h.done && !h.lost) {
     yield ctx.sleep(ms(Math.max(1, Math.floor(ttlMs / 3))));
     if (h.done) return;
+    const sentNs = trueNow();
     const t = yield* ka.keepAlive(lease, 1);
+    if (t !== null && t > 0) onAck(sentNs, t);
     if (t === -1 || (t === null && ++misses >= 3)) {
       h.lost = true;
       counts.lostByKeepAlive++;

@@ -86,6 +86,8 @@ export interface ClusterOptions {
   historyRevs?: number;
   /** BUGGIFY only in the fault phase (default: throughout; a liveness property may need quiet). */
   quietBuggifyAfterHeal?: boolean;
+  /** Bug-zoo flag of the store servers (KvNodeOptions.bugUnconfirmedKeepAlive). */
+  bugUnconfirmedKeepAlive?: boolean;
 }
 
 export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOptions = {}): RaftCluster {
@@ -112,6 +114,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
         snapshotEntries: p.snapshotEntries,
         ...(o.historyRevs !== undefined ? { historyRevs: o.historyRevs } : {}),
         ...(o.quietBuggifyAfterHeal === true ? { buggifyWhile: () => w.phase === 'fault' } : {}),
+        ...(o.bugUnconfirmedKeepAlive === true ? { bugUnconfirmedKeepAlive: true } : {}),
         hooks,
         kvHooks: {
           onAck: (node, index, client, seq) => {

@@ -35,6 +35,8 @@ export interface KvNodeOptions extends RaftHostOptions {
   /** A watch stream with no events gets a progress notification this often (local ns). */
   watchProgressNs?: Nanos;
   kvHooks?: KvHooks;
+  /** BUG (bug zoo): renew leases without confirming leadership first (see the keepAlive case). */
+  bugUnconfirmedKeepAlive?: boolean;
 }
 
 export interface KvProgram extends NodeProgram {
@@ -163,7 +165,8 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
         return;
       }
       case 'kvRead':
-        host.read((index) => {
+        const confirm = opts.bugUnconfirmedKeepAlive === true ? (cb: (index: number | null) => void) => cb(0) : (cb: (index: number | null) => void) => host.read(cb);
+        confirm((index) => {
           if (!ctx.alive) return;
           if (index === null) unavailable(env, 'unavailable');
           else reply(env, { type: 'kvReply', ok: true, result: store.read(req.op) });
@@ -171,10 +174,23 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
         return;
       case 'keepAlive': {
         if (!isLeader) return reply(env, { type: 'keepAliveReply', ok: false, leader: host.raft.leader });
-        if (!store.hasLease(req.lease) || expiring.has(req.lease)) return reply(env, { type: 'keepAliveReply', ok: true, ttlMs: -1 });
-        const ttl = store.leaseList().find((l) => l.id === req.lease)!.ttlMs;
-        deadlines.set(req.lease, ctx.now() + ms(ttl));
-        return reply(env, { type: 'keepAliveReply', ok: true, ttlMs: ttl });
+        // Renew only once leadership is confirmed after the request arrived (ReadIndex: a
+        // heartbeat round, or the leader lease) and everything committed before it is applied.
+        // Without the confirmation, a deposed leader that has not noticed yet renews a lease the
+        // new leader's lessor (deadlines restarted at its election, before this renewal) expires
+        // TTL too early for the client; without the apply, an `expire` of an older term still
+        // on its way to commit deletes a lease just renewed. (Found by raft-lease-lock's
+        // lease-expired-early.)
+        const confirm = opts.bugUnconfirmedKeepAlive === true ? (cb: (index: number | null) => void) => cb(0) : (cb: (index: number | null) => void) => host.read(cb);
+        confirm((index) => {
+          if (!ctx.alive) return;
+          if (index === null || !isLeader) return reply(env, { type: 'keepAliveReply', ok: false, leader: host.raft.leader });
+          if (!store.hasLease(req.lease) || expiring.has(req.lease)) return reply(env, { type: 'keepAliveReply', ok: true, ttlMs: -1 });
+          const ttl = store.leaseList().find((l) => l.id === req.lease)!.ttlMs;
+          deadlines.set(req.lease, ctx.now() + ms(ttl));
+          reply(env, { type: 'keepAliveReply', ok: true, ttlMs: ttl });
+        });
+        return;
       }
       case 'watch': {
         const w: Watcher = { client: env.from, watchId: req.watchId, key: req.key, prefix: req.prefix, sentUpTo: req.fromRev - 1, lastSentNs: ctx.now() };
