@@ -219,3 +219,35 @@ describe('detsim sweep watchdog', () => {
     }
   });
 });
+
+describe('newcomer mistakes', () => {
+  it('two scenarios with one name in a sweep are an error; a compile error shows file:line:column', () => {
+    const dir = mkdtempSync(path.join(ROOT, '.tmp-scenario-'));
+    try {
+      writeFileSync(path.join(dir, 'dup.ts'), "import broadcast from '../scenarios/broadcast.ts';\nexport default broadcast;\n");
+      const dup = detsim('sweep', path.join(dir, 'dup.ts'), 'broadcast', '--seeds', '1');
+      expect(dup.code).toBe(2);
+      expect(dup.err).toContain('two scenarios named "broadcast"');
+      writeFileSync(path.join(dir, 'bad.ts'), "export default {\n  name: 'x',,\n};\n");
+      const bad = detsim('run', path.join(dir, 'bad.ts'), '--seed', '1');
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/bad\.ts:2:\d+/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a shrunk repro's run command keeps the user's pins (the bug) and reproduces the failure", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
+    detsim('sweep', 'broadcast', '--seeds', '1', '--param', 'bug=drop-gossip', '--out', dir);
+    const repro = path.join(dir, 'broadcast-seed1.json');
+    const s = detsim('shrink', repro, '--json');
+    expect(s.code).toBe(0);
+    const shrunk = JSON.parse(readFileSync(path.join(dir, 'broadcast-seed1.shrunk.json'), 'utf8'));
+    expect(shrunk.run).toContain('--param bug=drop-gossip');
+    const args = (shrunk.run as string).replace(/^npx detsim /, '').split(' ');
+    const again = detsim(...args);
+    expect(again.code).toBe(1);
+    expect(again.out).toContain('all-acked-delivered-everywhere');
+  });
+});

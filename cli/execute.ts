@@ -68,7 +68,7 @@ export function executeRun(scn: Scenario, opts: ExecuteOptions): RunReport {
           invariant: 'determinism',
           atNs: r.simTimeNs,
           eventIndex: r.events,
-          message: `two runs of one seed differ: trace hash ${r.traceHash} (${r.events} events) then ${again.traceHash} (${again.events} events); simulated code reads something outside the kernel (run \`npm run lint\`)`,
+          message: `two runs of one seed differ: trace hash ${r.traceHash} (${r.events} events) then ${again.traceHash} (${again.events} events); simulated code reads something outside the kernel (Math.random, Date.now, timers, Promises, real I/O); \`npm run lint\` finds these under sim/ systems/ scenarios/ invariants/`,
         },
       ];
     }

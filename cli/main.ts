@@ -41,8 +41,12 @@ function scenarioArg(l: LoadedScenario): string {
   return l.builtIn ? l.scenario.name : path.relative(process.cwd(), l.file) || l.file;
 }
 
-async function cmdList(json: boolean): Promise<number> {
-  const all = await loadBuiltIns();
+function parseLines(raw: unknown): number {
+  return String(raw) === '0' ? 0 : parsePositiveInt(raw, '--lines');
+}
+
+async function cmdList(json: boolean, files: string[]): Promise<number> {
+  const all = files.length > 0 ? await resolveScenarios(files) : await loadBuiltIns();
   if (json) {
     stdout(JSON.stringify(all.map((l) => ({ name: l.scenario.name, description: l.scenario.description, file: path.relative(process.cwd(), l.file), params: l.scenario.params })), null, 2));
     return 0;
@@ -112,7 +116,7 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
     if (a.trace) stdout(c.dim(`full trace written to ${a.trace}`));
     if (a.timeline) stdout(c.dim(`timeline written to ${a.timeline} (open it in a browser)`));
     if (hashMatches === true) stdout(c.green(`trace hash ${r.traceHash} matches the recorded one: replayed bit for bit`));
-    if (hashMatches === false) stdout(c.yellow.bold(`trace hash ${r.traceHash} differs from the recorded ${a.expectHash}: the code or build changed since the repro was written, so this is not the same run`));
+    if (hashMatches === false) stdout(c.yellow.bold(`trace hash ${r.traceHash} differs from the recorded ${a.expectHash}: this is not the same run. Either the code changed since the repro was written, or the scenario is nondeterministic (check with --check-determinism)`));
   }
   return { code: r.ok ? 0 : 1, report: r };
 }
@@ -129,7 +133,7 @@ async function cmdRun(argv: Record<string, unknown>): Promise<number> {
     trace: argv.trace as string | undefined,
     checkDeterminism: argv['check-determinism'] as boolean,
     repro: argv.repro as string | undefined,
-    lines: parsePositiveInt(argv.lines, '--lines'),
+    lines: parseLines(argv.lines),
     timeline: argv.timeline as string | undefined,
   };
   return (await runOne(l, a)).code;
@@ -158,7 +162,7 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
     expectHash: repro.traceHash,
     replayCommand: repro.replay,
     timeline: argv.timeline as string | undefined,
-    lines: parsePositiveInt(argv.lines, '--lines'),
+    lines: parseLines(argv.lines),
   });
   if (report.traceHash !== repro.traceHash) return 1;
   return code;
@@ -290,7 +294,8 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   const out = String(argv.out ?? target.replace(/\.json$/, '') + '.shrunk.json');
   const shrunkRepro = makeRepro(res.shrunk, { buggify: res.buggify, file: out, pins: res.params, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
   shrunkRepro.swarm = false;
-  shrunkRepro.run = runCommand(scenarioArg(l), repro.seed, changedPins(repro.params, res.params), true, res.buggify);
+  // The user's own pins plus what the shrink changed; everything else is drawn from the seed as before.
+  shrunkRepro.run = runCommand(scenarioArg(l), repro.seed, { ...(repro.pins ?? {}), ...changedPins(repro.params, res.params) }, true, res.buggify);
   writeRepro(out, shrunkRepro);
   const summary = {
     scenario: l.scenario.name,
@@ -339,9 +344,14 @@ export async function main(args: string[]): Promise<number> {
   const parser = yargs(args)
     .scriptName('detsim')
     .usage('$0 <command> [options]\n\nDeterministic simulation of distributed systems: one seed reproduces a whole run.')
-    .command('list', 'list the scenarios, their descriptions and parameters', (y) => y.option('json', { type: 'boolean', default: false, describe: 'print JSON' }), async (a) => {
-      code = await cmdList(a.json);
-    })
+    .command(
+      'list [files..]',
+      'list the scenarios (or the scenario files named), their descriptions and parameters',
+      (y) => y.positional('files', { type: 'string', array: true, describe: 'scenario .ts files of your own' }).option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+      async (a) => {
+        code = await cmdList(a.json, (a.files ?? []).map(String));
+      },
+    )
     .command(
       'run <scenario>',
       'run one seed of a scenario (a name from `detsim list`, or a path to a scenario .ts file)',

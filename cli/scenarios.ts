@@ -5,6 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { validateParamDefs, type ParamDefs } from '../sim/params.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { UserError } from './errors.ts';
 
@@ -27,12 +28,15 @@ export async function loadScenarioFile(file: string, builtIn: boolean): Promise<
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (err) {
-    throw new UserError(`cannot load scenario file ${path.relative(process.cwd(), file) || file}: ${(err as Error).message.split('\n')[0]}`);
+    // The whole message on one line: a compile error's file, line and column follow its first line.
+    const msg = (err as Error).message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).slice(0, 4).join(' ');
+    throw new UserError(`cannot load scenario file ${path.relative(process.cwd(), file) || file}: ${msg}`);
   }
   const s = mod.default as Partial<Scenario> | undefined;
   if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.setup !== 'function' || typeof s.params !== 'object') {
     throw new UserError(`${path.relative(process.cwd(), file) || file} does not default-export a scenario (use \`export default defineScenario({...})\`)`);
   }
+  validateParamDefs(s.params as ParamDefs, s.name);
   return { scenario: s as Scenario, file, builtIn };
 }
 
@@ -83,7 +87,10 @@ export async function resolveScenarios(args: string[]): Promise<LoadedScenario[]
   const all = await loadBuiltIns();
   const out: LoadedScenario[] = [];
   const add = (l: LoadedScenario): void => {
-    if (!out.some((o) => o.file === l.file)) out.push(l);
+    if (out.some((o) => o.file === l.file)) return;
+    const clash = out.find((o) => o.scenario.name === l.scenario.name);
+    if (clash) throw new UserError(`two scenarios named "${l.scenario.name}" were given (${path.relative(process.cwd(), clash.file)} and ${path.relative(process.cwd(), l.file)}); rename one`);
+    out.push(l);
   };
   for (const a of args) {
     if (a === 'all') all.forEach(add);

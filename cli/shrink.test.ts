@@ -17,6 +17,11 @@ describe('shrink', () => {
       { value: 6, kind: 'smaller' },
     ]);
     expect(candidates(param.bool({ doc: '', default: false }), true)).toEqual([{ value: false, kind: 'off' }]);
+    // A mean time between faults shrinks upward: fewer faults.
+    expect(candidates(param.float({ doc: '', default: 3000, min: 0, max: 1e7, shrink: 'up' }), 800)).toEqual([
+      { value: 0, kind: 'off' },
+      { value: 1600, kind: 'fewer' },
+    ]);
     expect(candidates(param.enum(['a', 'b'], { doc: '', default: 'a' }), 'a')).toEqual([]);
   });
 

@@ -45,7 +45,8 @@ export interface ShrinkResult {
  */
 export interface Candidate {
   value: unknown;
-  kind: 'off' | 'smaller';
+  /** 'off' and 'fewer' are always simpler; 'smaller' only if the run gets smaller. */
+  kind: 'off' | 'fewer' | 'smaller';
 }
 
 /** Simpler values to try for one parameter, simplest first. */
@@ -68,6 +69,11 @@ export function candidates(def: ParamDef, value: unknown): Candidate[] {
       const v = value as number;
       const out: Candidate[] = [];
       if (def.min <= 0 && v > 0) out.push({ value: 0, kind: 'off' });
+      if (def.shrink === 'up') {
+        // A mean time between faults: doubling it means fewer faults.
+        if (v > 0 && v * 2 <= def.max) out.push({ value: Math.round(v * 2 * 1e6) / 1e6, kind: 'fewer' });
+        return out;
+      }
       const half = Math.round((v / 2) * 1e6) / 1e6;
       if (half >= def.min && half < v && half > 0) out.push({ value: half, kind: 'smaller' });
       return out;
@@ -110,7 +116,7 @@ export function shrink<P extends ParamDefs>(input: ShrinkInput<P>, onStep?: (s: 
         if (runs >= input.maxRuns) break;
         const trial = { ...params, [name]: to };
         const r = run(trial, buggify);
-        if (fails(r) && (kind === 'off' || r.events < best.events)) {
+        if (fails(r) && (kind !== 'smaller' || r.events < best.events)) {
           const s = { param: name, from: params[name], to };
           params = trial;
           best = r;

@@ -18,6 +18,8 @@ export interface Repro {
   seed: number;
   /** Every parameter's value in the run (pinned on replay, so swarm-range changes cannot move it). */
   params: Record<string, unknown>;
+  /** The parameters the user pinned (the rest were drawn from the seed or defaulted). */
+  pins?: Record<string, unknown>;
   swarm: boolean;
   buggify: boolean;
   traceHash: string;
@@ -40,6 +42,7 @@ export function makeRepro(r: RunResult, opts: { scenarioFile?: string; buggify: 
     scenario: r.scenario,
     seed: r.seed,
     params: r.params,
+    pins: opts.pins,
     swarm: r.swarm,
     buggify: opts.buggify,
     traceHash: r.traceHash,

@@ -40,7 +40,9 @@ export class LocalClock {
 
   /** True duration for a local duration (a local timer of `localNs` fires after this). */
   trueDelay(localNs: Nanos): Nanos {
-    if (this.driftPpm === 0) return localNs;
+    // Durations may be fractional (`lease / 2`); time is whole nanoseconds, so round, always.
+    assert(localNs >= 0 && Number.isFinite(localNs), `a timer or timeout must be a finite number of ns >= 0, got ${localNs}`);
+    if (this.driftPpm === 0) return Math.round(localNs);
     return Math.max(0, Math.round(localNs / (1 + this.driftPpm / 1e6)));
   }
 }

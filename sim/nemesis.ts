@@ -8,7 +8,7 @@
  * once, so a majority can always make progress between faults.
  */
 import type { ParamValues } from './params.ts';
-import { param } from './params.ts';
+import { param, ParamError } from './params.ts';
 import { sleep } from './process.ts';
 import type { World } from './scenario.ts';
 import { ms, sec, type Nanos } from './time.ts';
@@ -20,12 +20,12 @@ export function faultParams() {
     netDuplicateRate: param.float({ doc: 'probability that a message is delivered twice', default: 0.01, min: 0, max: 1, swarm: [0, 0.05], swarmOffProbability: 0.3 }),
     netReorderRate: param.float({ doc: 'probability that a message skips FIFO order', default: 0.01, min: 0, max: 1, swarm: [0, 0.1], swarmOffProbability: 0.3 }),
     netLatencyMsMedian: param.float({ doc: 'median one-way link latency (ms)', default: 0.5, min: 0.001, max: 1000, swarm: [0.1, 5] }),
-    crashMsMean: param.float({ doc: 'mean time between node crashes (ms); 0 = no crashes', default: 3000, min: 0, max: 1e7, swarm: [500, 10000], swarmOffProbability: 0.2 }),
+    crashMsMean: param.float({ doc: 'mean time between node crashes (ms); 0 = no crashes', default: 3000, min: 0, max: 1e7, swarm: [500, 10000], swarmOffProbability: 0.2, shrink: 'up' }),
     downMsMean: param.float({ doc: 'mean time a crashed node stays down (ms)', default: 1000, min: 1, max: 1e7, swarm: [100, 5000] }),
-    partitionMsMean: param.float({ doc: 'mean time between partitions (ms); 0 = none', default: 4000, min: 0, max: 1e7, swarm: [500, 10000], swarmOffProbability: 0.2 }),
+    partitionMsMean: param.float({ doc: 'mean time between partitions (ms); 0 = none', default: 4000, min: 0, max: 1e7, swarm: [500, 10000], swarmOffProbability: 0.2, shrink: 'up' }),
     partitionMsLength: param.float({ doc: 'mean length of a partition (ms)', default: 2000, min: 1, max: 1e7, swarm: [100, 10000] }),
-    pauseMsMean: param.float({ doc: 'mean time between node pauses (GC stalls) (ms); 0 = none', default: 0, min: 0, max: 1e7, swarm: [1000, 20000], swarmOffProbability: 0.5 }),
-    clogMsMean: param.float({ doc: 'mean time between link clogs (ms); 0 = none', default: 0, min: 0, max: 1e7, swarm: [1000, 20000], swarmOffProbability: 0.5 }),
+    pauseMsMean: param.float({ doc: 'mean time between node pauses (GC stalls) (ms); 0 = none', default: 0, min: 0, max: 1e7, swarm: [1000, 20000], swarmOffProbability: 0.5, shrink: 'up' }),
+    clogMsMean: param.float({ doc: 'mean time between link clogs (ms); 0 = none', default: 0, min: 0, max: 1e7, swarm: [1000, 20000], swarmOffProbability: 0.5, shrink: 'up' }),
     tornWrites: param.bool({ doc: 'a crash keeps a torn prefix of unsynced writes (else loses all)', default: false, swarm: 0.5 }),
     clockSkewMsMax: param.float({ doc: 'largest initial clock offset of a node (ms)', default: 0, min: 0, max: 1e6, swarm: [0, 200] }),
     clockDriftPpmMax: param.float({ doc: 'largest clock rate error of a node (ppm)', default: 0, min: 0, max: 1e5, swarm: [0, 200] }),
@@ -39,6 +39,12 @@ export interface NemesisOptions {
   targets?: SimNode[];
   /** At most this many targets down or paused at once (default: a minority). */
   maxDown?: number;
+  /**
+   * What partitions do to nodes that are not targets (clients): 'cut' (default) puts them on a
+   * side of their own, as `Network.partition` does; 'keep' leaves them reaching every side, so
+   * a workload can see both halves of a split brain (a stale read from a minority leader).
+   */
+  others?: 'cut' | 'keep';
 }
 
 /**
@@ -46,6 +52,8 @@ export interface NemesisOptions {
  * setup, after the nodes are added.
  */
 export function standardNemesis(w: World<unknown>, p: FaultParams, opts: NemesisOptions = {}): void {
+  const missing = Object.keys(faultParams()).filter((k) => typeof (p as Record<string, unknown>)[k] !== (k === 'tornWrites' ? 'boolean' : 'number'));
+  if (missing.length > 0) throw new ParamError(`standardNemesis needs the parameters of faultParams() (spread \`...faultParams()\` into the scenario's params); missing or mistyped: ${missing.join(', ')}`);
   const median = ms(p.netLatencyMsMedian);
   w.net.setDefaults({
     latency: { kind: 'lognormal', minNs: Math.max(1, Math.round(median / 5)), medianNs: Math.max(1, median), p99Ns: Math.max(1, median * 4) },
@@ -102,8 +110,16 @@ export function standardNemesis(w: World<unknown>, p: FaultParams, opts: Nemesis
         yield sleep(w.sim, mean(p.partitionMsMean));
         const shape = rng.int(0, 3);
         const shuffled = rng.shuffle(ids);
-        if (shape === 0) w.net.isolate(rng.pick(ids));
-        else if (shape === 1) w.net.partition([shuffled.slice(0, Math.floor(ids.length / 2)), shuffled.slice(Math.floor(ids.length / 2))]);
+        const keep = opts.others === 'keep';
+        if (shape === 0) {
+          const victim = rng.pick(ids);
+          if (keep) w.net.split([[victim], ids.filter((x) => x !== victim)]);
+          else w.net.isolate(victim);
+        } else if (shape === 1) {
+          const halves = [shuffled.slice(0, Math.floor(ids.length / 2)), shuffled.slice(Math.floor(ids.length / 2))];
+          if (keep) w.net.split(halves);
+          else w.net.partition(halves);
+        }
         else if (shape === 2) w.net.blockOneWay(shuffled[0]!, shuffled[1]!);
         else if (ids.length >= 3) w.net.bridge(shuffled.slice(1, 1 + Math.floor((ids.length - 1) / 2)), shuffled.slice(1 + Math.floor((ids.length - 1) / 2)), shuffled[0]!);
         yield sleep(w.sim, mean(p.partitionMsLength));

@@ -10,6 +10,11 @@ interface Base<T> {
   /** One line for `detsim list`. */
   doc: string;
   default: T;
+  /**
+   * Which way `detsim shrink` simplifies a number: 'down' (default: fewer, shorter, smaller) or
+   * 'up' (a mean time between faults: larger means fewer faults).
+   */
+  shrink?: 'down' | 'up';
 }
 
 export interface IntParam extends Base<number> {
@@ -87,7 +92,7 @@ export function parseParamValue(name: string, def: ParamDef, raw: string): numbe
   }
 }
 
-/** Parses `k=v` strings against `defs`; unknown names and bad values throw ParamError. */
+/** Parses `k=v` strings against `defs`; unknown names, repeats and bad values throw ParamError. */
 export function parsePins(defs: ParamDefs, scenario: string, pins: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const p of pins) {
@@ -96,12 +101,68 @@ export function parsePins(defs: ParamDefs, scenario: string, pins: readonly stri
     const name = p.slice(0, eq);
     const def = defs[name];
     if (def === undefined) {
+      const near = closest(name, Object.keys(defs));
       const known = Object.keys(defs).join(', ') || '(none)';
-      throw new ParamError(`scenario ${scenario} has no parameter "${name}"; its parameters are: ${known}`);
+      throw new ParamError(`scenario ${scenario} has no parameter "${name}"${near ? `; did you mean "${near}"?` : ''} Its parameters are: ${known}`);
     }
+    if (name in out) throw new ParamError(`parameter ${name} is given twice (${name}=${String(out[name])} and ${p})`);
     out[name] = parseParamValue(name, def, p.slice(eq + 1));
   }
   return out;
+}
+
+/** The name within edit distance 2 of `name`, if one is. */
+function closest(name: string, names: string[]): string | null {
+  let best: string | null = null;
+  let bestD = 3;
+  for (const n of names) {
+    const d = editDistance(name.toLowerCase(), n.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = n;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Checks a scenario's parameter definitions (defaults and swarm ranges inside [min, max], enum
+ * defaults among the values): a mistake here is the scenario author's, reported on loading.
+ */
+export function validateParamDefs(defs: ParamDefs, scenario: string): void {
+  for (const [name, d] of Object.entries(defs)) {
+    const where = `scenario ${scenario}, parameter ${name}`;
+    switch (d.type) {
+      case 'int':
+      case 'float':
+        if (!(d.min <= d.max)) throw new ParamError(`${where}: min ${d.min} is above max ${d.max}`);
+        if (!(d.default >= d.min && d.default <= d.max)) throw new ParamError(`${where}: default ${d.default} is outside [${d.min}, ${d.max}]`);
+        if (d.type === 'int' && !Number.isInteger(d.default)) throw new ParamError(`${where}: default ${d.default} is not an integer`);
+        if (d.swarm && !(d.swarm[0] >= d.min && d.swarm[1] <= d.max && d.swarm[0] <= d.swarm[1])) throw new ParamError(`${where}: swarm range [${d.swarm[0]}, ${d.swarm[1]}] is not inside [${d.min}, ${d.max}]`);
+        break;
+      case 'enum':
+        if (!d.values.includes(d.default)) throw new ParamError(`${where}: default "${d.default}" is not one of ${d.values.join(', ')}`);
+        for (const v of d.swarm ?? []) if (!d.values.includes(v)) throw new ParamError(`${where}: swarm value "${v}" is not one of ${d.values.join(', ')}`);
+        break;
+      case 'bool':
+        if (d.swarm !== undefined && !(d.swarm >= 0 && d.swarm <= 1)) throw new ParamError(`${where}: swarm probability ${d.swarm} is not in [0, 1]`);
+        break;
+    }
+  }
 }
 
 /**

@@ -88,7 +88,12 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
 
   const crashed = (err: unknown): void => {
     const e = err instanceof Error ? err : new Error(String(err));
-    const where = (e.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()).join(' < ');
+    // The frames: the first one outside the kernel first (where the user's code went wrong).
+    const frames = (e.stack ?? '').split('\n').slice(1).map((l) => l.trim().replace(/^at /, '')).filter((l) => l.length > 0);
+    const kernelOrLib = (f: string): boolean => f.includes('node_modules') || f.includes('node:') || (/[\\/]sim[\\/]/.test(f) && !/\.test\.ts/.test(f));
+    const own = frames.find((f) => !kernelOrLib(f));
+    const shown = own !== undefined ? [own, ...frames.filter((f) => f !== own).slice(0, 2)] : frames.slice(0, 3);
+    const where = shown.join(' < ');
     w.violations.push({ invariant: 'crash', atNs: sim.now, eventIndex: sim.events - 1, message: `${e.name}: ${e.message}${where ? ` (at ${where})` : ''}` });
     sim.log('-', 'CRASH', `${e.name}: ${e.message}`);
     outcome = 'crash';
@@ -97,7 +102,8 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   const checkSafety = (): boolean => {
     for (const s of w.safetyChecks) {
       const msg = s.check();
-      if (msg) w.violation(s.name, msg);
+      // Any string is a violation (an empty one too: returning '' by mistake must not pass).
+      if (typeof msg === 'string') w.violation(s.name, msg || '(the check returned an empty message)');
     }
     return w.violations.length === 0;
   };

@@ -140,8 +140,8 @@ export class World<PV = Record<string, unknown>> {
    * Starts a fault-schedule process. It runs during the fault phase only: the runner kills it
    * when the liveness phase begins.
    */
-  nemesis(name: string, body: ProcessBody): void {
-    this.nemeses.push(new Process(this.sim, `nemesis/${name}`, body));
+  nemesis(name: string, body: ProcessBody | (() => ProcessBody)): void {
+    this.nemeses.push(new Process(this.sim, `nemesis/${name}`, typeof body === 'function' ? body() : body));
   }
 
   /** Starts a free-standing process (not on any node, never crashed). */
@@ -149,7 +149,12 @@ export class World<PV = Record<string, unknown>> {
     return new Process<R>(this.sim, name, body);
   }
 
-  /** A safety invariant polled every check interval: return a message when it is violated. */
+  /**
+   * A safety invariant polled every check interval (the scenario's `checkIntervalNs`, default
+   * 10 ms): return a message (any string) when it is violated, null/undefined when it holds. A
+   * violation shorter than the interval can slip between polls: report such things the moment
+   * they happen with `violation()` instead.
+   */
   safety(name: string, check: SafetyCheck): void {
     this.safetyChecks.push({ name, check });
   }

@@ -85,6 +85,14 @@ interface InFlight extends Envelope {
   link: number;
 }
 
+function describeBlockedSend(to: string): string {
+  return `to ${to}: link cut (not sent)`;
+}
+
+function describeLost(to: string): string {
+  return `to ${to}: lost`;
+}
+
 function describeCut(env: Envelope): string {
   return `from ${env.from}: link cut in flight`;
 }
@@ -96,7 +104,12 @@ function describeDown(env: Envelope): string {
 /** "from n2: append_entries" — the body's `type` field, if it has one, names the message. */
 function describeMessage(env: Envelope): string {
   const b = env.body as { type?: unknown } | null;
-  const t = b !== null && typeof b === 'object' && typeof b.type === 'string' ? b.type : typeof b;
+  const t =
+    b !== null && typeof b === 'object'
+      ? typeof b.type === 'string'
+        ? b.type
+        : `{${Object.keys(b).slice(0, 4).join(',')}${Object.keys(b).length > 4 ? ',…' : ''}}`
+      : typeof b;
   return env.replyTo !== undefined ? `from ${env.from}: ${t} (reply)` : `from ${env.from}: ${t}`;
 }
 
@@ -175,6 +188,28 @@ export class Network {
   blockOneWay(from: NodeId, to: NodeId): void {
     this.blocked.add(this.key(this.node(from).index, this.node(to).index));
     this.sim.log('-', 'partition', `${from} -x-> ${to}`);
+  }
+
+  /** Unblocks from → to (one direction), leaving every other cut in place. */
+  unblockOneWay(from: NodeId, to: NodeId): void {
+    this.blocked.delete(this.key(this.node(from).index, this.node(to).index));
+    this.sim.log('-', 'heal', `${from} ---> ${to}`);
+  }
+
+  /** Restores both directions between a and b, leaving every other cut in place. */
+  uncut(a: NodeId, b: NodeId): void {
+    this.unblockOneWay(a, b);
+    this.unblockOneWay(b, a);
+  }
+
+  /**
+   * Splits only the nodes named in `groups` from each other; nodes named in no group (clients,
+   * typically) keep reaching everyone, so they can see both sides of a split brain.
+   */
+  split(groups: NodeId[][]): void {
+    for (let i = 0; i < groups.length; i++)
+      for (let j = 0; j < groups.length; j++) if (i !== j) for (const a of groups[i]!) for (const b of groups[j]!) this.blocked.add(this.key(this.node(a).index, this.node(b).index));
+    this.sim.log('-', 'partition', `split ${groups.map((g) => `{${g.join(',')}}`).join(' | ')} (others reach all)`);
   }
 
   /** Blocks both directions between a and b. */
@@ -276,10 +311,12 @@ export class Network {
     this.stats.sent++;
     if (this.blocked.size > 0 && this.blocked.has(k)) {
       this.stats.droppedPartition++;
+      this.sim.logLazy(src.id, 'drop', describeBlockedSend, to);
       return;
     }
     if (c.lossRate > 0 && this.rng.chance(c.lossRate)) {
       this.stats.lost++;
+      this.sim.logLazy(src.id, 'drop', describeLost, to);
       return;
     }
     const sizeBytes = opts?.sizeBytes ?? (c.bandwidthBytesPerSec > 0 ? estimateSize(body) : 64);
