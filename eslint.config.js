@@ -33,7 +33,7 @@ const TIMER_GLOBALS = new Set(['setTimeout', 'setInterval', 'setImmediate', 'que
 /** `process.<x>` members that read the real clock or schedule outside the kernel. */
 const PROCESS_WALLCLOCK = new Set(['hrtime', 'uptime', 'nextTick', 'cpuUsage']);
 /** Globals whose members we look at; `globalThis.X` is followed to X. */
-const WATCHED = new Set([...TIMER_GLOBALS, 'Date', 'process', 'globalThis']);
+const WATCHED = new Set([...TIMER_GLOBALS, 'Date', 'process', 'globalThis', 'crypto']);
 
 const ESCAPE = /^\s*wallclock-ok\b/;
 
@@ -44,6 +44,7 @@ const noWallclock = {
     docs: { description: 'Disallow wall-clock reads and real timers in simulated code unless the line ends with // wallclock-ok' },
     schema: [],
     messages: {
+      crypto: 'the global crypto gives unseeded randomness; use an Rng from the kernel (sim.rng(name), ctx.rng).',
       wallclock: '{{what}} reads the real clock or schedules outside the kernel; use the kernel (sim.now, ctx.now(), ctx.setTimer, sim.schedule). If this is deliberate timing outside the simulation, end the line with `// wallclock-ok`.',
     },
   },
@@ -64,6 +65,8 @@ const noWallclock = {
           const parent = id.parent;
           const member = parent.type === 'MemberExpression' && parent.object === id && !parent.computed && parent.property.type === 'Identifier' ? parent.property.name : null;
           if (TIMER_GLOBALS.has(name)) return report(id, member ? `${name}.${member}` : name);
+          // Only the global: a local variable that happens to be called `crypto` is fine. No escape.
+          if (name === 'crypto') return context.report({ node: id, messageId: 'crypto' });
           if (name === 'Date') {
             if (parent.type === 'NewExpression' && parent.callee === id && parent.arguments.length === 0) return report(parent, 'new Date()');
             if (parent.type === 'CallExpression' && parent.callee === id) return report(parent, 'Date()');
@@ -118,8 +121,6 @@ export default [
       'no-restricted-properties': [
         'error',
         { object: 'Math', property: 'random', message: 'Use an Rng from the kernel (sim.rng(name), ctx.rng): Math.random is not seeded.' },
-        { object: 'crypto', message: 'crypto randomness is not seeded; use an Rng from the kernel (sim.rng(name), ctx.rng).' },
-        { object: 'globalThis', property: 'crypto', message: 'crypto randomness is not seeded; use an Rng from the kernel.' },
         { object: 'globalThis', property: 'Promise', message: 'No Promises in simulated code; use kernel futures/processes.' },
       ],
       'no-restricted-syntax': [

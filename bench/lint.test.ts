@@ -43,8 +43,8 @@ const WALLCLOCK: Record<string, string> = {
 /** Never allowed in simulated code, `// wallclock-ok` or not. */
 const FORBIDDEN: Record<string, { code: string; rule: string }> = {
   'Math.random()': { code: 'export const r = Math.random();', rule: 'no-restricted-properties' },
-  'crypto.randomUUID()': { code: 'export const id = crypto.randomUUID();', rule: 'no-restricted-properties' },
-  'crypto.getRandomValues()': { code: 'export const b = crypto.getRandomValues(new Uint8Array(4));', rule: 'no-restricted-properties' },
+  'crypto.randomUUID()': { code: 'export const id = crypto.randomUUID();', rule: 'detsim/no-wallclock' },
+  'crypto.getRandomValues()': { code: 'export const b = crypto.getRandomValues(new Uint8Array(4));', rule: 'detsim/no-wallclock' },
   'new Promise': { code: 'export const p = new Promise<void>((resolve) => resolve());', rule: 'no-restricted-globals' },
   'Promise.resolve': { code: 'export const p = Promise.resolve(1);', rule: 'no-restricted-globals' },
   'async function': { code: 'export async function f(): Promise<number> { return 1; }', rule: 'no-restricted-syntax' },
@@ -111,6 +111,7 @@ describe('determinism lint: what stays allowed', () => {
     'type-only import of a node module': "import type { Stats } from 'node:fs'; export type S = Stats;",
     'generators (kernel processes)': 'export function* p(): Generator<number, void, unknown> { yield 1; }',
     'process.env (not a clock)': 'export const e = process.env.HOME;',
+    'a local named crypto (a simulated crypto engine)': 'const crypto = { seal: (x: number): number => x + 1 }; export const c = crypto.seal(1);',
   };
   for (const [what, code] of Object.entries(ALLOWED)) {
     it(`allows ${what} under sim/`, async () => {
