@@ -4,11 +4,14 @@
  * accelerated (SmartNIC + SmartSSD) against traditional (host stack + fsync + RocksDB), ours next
  * to the seed's. The figures are in `metrics.table` (one line a row) and `metrics.latencyTable`.
  *
+ * A sixth line, with no seed figure, is an encrypted PUT of a `cryptoValueBytes` value: replica
+ * traffic sealed on the NIC's engine vs on a host core (`nicCryptoGBps`, `hostCryptoGBps`).
+ *
  * Every device figure is a parameter: pin one (`--param hostFsyncUs=1000`) and the table moves.
  * The KV rows are medians under the run's faults (standard and hardware nemeses on the clusters).
  */
 import { hardwareFaultParams, hardwareNemesis } from '../sim/hardware/nemesis.ts';
-import { HOST_CPU_NS_PER_ROW, HOST_SCAN_BYTES_PER_SEC, HOST_STACK_NS_MAX, HOST_STACK_NS_MIN, NETWORK_ONE_WAY_NS, NIC_PROCESSING_NS_MAX, NIC_PROCESSING_NS_MIN, NVDIMM_WRITE_NS, ROCKSDB_GET_NS, ROCKSDB_PUT_NS, SSD_COMPUTE_NS_PER_ROW, SSD_KV_GET_NS, SSD_KV_PUT_NS, SSD_NAND_BYTES_PER_SEC, SSD_RESULT_BYTES_PER_SEC } from '../sim/hardware/figures.ts';
+import { HOST_CRYPTO_BYTES_PER_SEC, HOST_CRYPTO_SETUP_NS, NIC_CRYPTO_BYTES_PER_SEC, NIC_CRYPTO_SETUP_NS, HOST_CPU_NS_PER_ROW, HOST_SCAN_BYTES_PER_SEC, HOST_STACK_NS_MAX, HOST_STACK_NS_MIN, NETWORK_ONE_WAY_NS, NIC_PROCESSING_NS_MAX, NIC_PROCESSING_NS_MIN, NVDIMM_WRITE_NS, ROCKSDB_GET_NS, ROCKSDB_PUT_NS, SSD_COMPUTE_NS_PER_ROW, SSD_KV_GET_NS, SSD_KV_PUT_NS, SSD_NAND_BYTES_PER_SEC, SSD_RESULT_BYTES_PER_SEC } from '../sim/hardware/figures.ts';
 import { standardNemesis } from '../sim/nemesis.ts';
 import { param } from '../sim/params.ts';
 import { defineScenario } from '../sim/scenario.ts';
@@ -42,6 +45,11 @@ export default defineScenario({
     scanSelectivity: param.float({ doc: 'fraction selected by the range scan; seed: 100k of 1M', default: 0.1, min: 0.001, max: 1 }),
     q1Rows: param.int({ doc: 'rows of the Q1 lineitem-like table', default: 3_500_000, min: 1, max: 1e8 }),
     q1RowBytes: param.int({ doc: 'bytes a lineitem-like row', default: 128, min: 1, max: 1e6 }),
+    cryptoValueBytes: param.int({ doc: 'value size of the encrypted-PUT row (bytes)', default: 65_536, min: 1, max: 1e7 }),
+    nicCryptoGBps: f('SmartNIC crypto engine throughput (GB/s); seed: line rate, 100 Gb/s', NIC_CRYPTO_BYTES_PER_SEC / 1e9),
+    nicCryptoSetupNs: param.float({ doc: 'SmartNIC crypto engine, fixed cost an operation (ns)', default: NIC_CRYPTO_SETUP_NS, min: 0, max: 1e9 }),
+    hostCryptoGBps: f('AES-GCM on one host core (GB/s); not in the seed: AES-NI, 2-5 GB/s', HOST_CRYPTO_BYTES_PER_SEC / 1e9),
+    hostCryptoSetupNs: param.float({ doc: 'host crypto, fixed cost an operation (ns)', default: HOST_CRYPTO_SETUP_NS, min: 0, max: 1e9 }),
     ...shortFaultParams(),
     ...hardwareFaultParams({ nicCrashMsMean: 300, nicWedgeMsMean: 600, ssdFailMsMean: 600 }),
   },
@@ -55,10 +63,11 @@ export default defineScenario({
       scanSelectivity: p.scanSelectivity,
       q1Rows: p.q1Rows,
       q1RowBytes: p.q1RowBytes,
+      cryptoValueBytes: p.cryptoValueBytes,
       devices: {
-        nic: { processingNsMean: p.nicProcessingUs * 1e3, nvdimmWriteNs: p.nvdimmWriteNs },
+        nic: { processingNsMean: p.nicProcessingUs * 1e3, nvdimmWriteNs: p.nvdimmWriteNs, cryptoBytesPerSec: p.nicCryptoGBps * 1e9, cryptoSetupNs: p.nicCryptoSetupNs },
         ssd: { getNs: p.ssdGetUs * 1e3, putNs: p.ssdPutUs * 1e3, nandBytesPerSec: p.ssdNandGBps * 1e9, computeNsPerRow: p.ssdComputeNsPerRow, resultBytesPerSec: p.ssdResultGBps * 1e9 },
-        host: { stackNsMean: p.hostStackUs * 1e3, rocksGetNs: p.rocksGetUs * 1e3, rocksPutNs: p.rocksPutUs * 1e3, scanBytesPerSec: p.hostScanMBps * 1e6, cpuNsPerRow: p.hostCpuNsPerRow, fsyncNsMean: p.hostFsyncUs * 1e3 },
+        host: { stackNsMean: p.hostStackUs * 1e3, rocksGetNs: p.rocksGetUs * 1e3, rocksPutNs: p.rocksPutUs * 1e3, scanBytesPerSec: p.hostScanMBps * 1e6, cpuNsPerRow: p.hostCpuNsPerRow, fsyncNsMean: p.hostFsyncUs * 1e3, cryptoBytesPerSec: p.hostCryptoGBps * 1e9, cryptoSetupNs: p.hostCryptoSetupNs },
       },
     });
     standardNemesis(w, p, { targets: [...accelerated.nodes, ...traditional.nodes].map((n) => n as never) });

@@ -18,6 +18,13 @@
  * - Q1: a sum over a lineitem-like table (3.5M rows of 128 bytes, 98% selected), pushed down (an
  *   8-byte result crosses) vs pulled through the host.
  *
+ * And one row the seed gives no figure for: an encrypted PUT (§8.5.4 "SmartNIC: Consensus,
+ * replication, encryption"). Replica traffic is always sealed; this row puts a large value
+ * (`cryptoValueBytes`, 64 KiB by default), so the per-byte cost shows: the leader seals the accept
+ * carrying it and a follower opens it, on the NIC's engine at line rate (12.5 GB/s) or on a host
+ * core (2 GB/s). `metrics.encryptedPut` holds the medians, the crypto time on the PUT's path
+ * (measured seal + open of the value-carrying accept) and the host CPU time spent on crypto.
+ *
  * The medians of the KV rows are taken over a run of sequential operations (no queueing), under
  * the run's faults; the scans run on devices the nemesis leaves alone.
  */
@@ -65,11 +72,29 @@ export interface LatencyTableOptions {
   scanSelectivity: number;
   q1Rows: number;
   q1RowBytes: number;
+  /** Value size of the encrypted-PUT row, bytes. */
+  cryptoValueBytes: number;
   devices: {
-    nic: { processingNsMean: number; nvdimmWriteNs: number };
+    nic: { processingNsMean: number; nvdimmWriteNs: number; cryptoBytesPerSec: number; cryptoSetupNs: number };
     ssd: { getNs: number; putNs: number; nandBytesPerSec: number; computeNsPerRow: number; resultBytesPerSec: number };
-    host: { stackNsMean: number; rocksGetNs: number; rocksPutNs: number; scanBytesPerSec: number; cpuNsPerRow: number; fsyncNsMean: number };
+    host: { stackNsMean: number; rocksGetNs: number; rocksPutNs: number; scanBytesPerSec: number; cpuNsPerRow: number; fsyncNsMean: number; cryptoBytesPerSec: number; cryptoSetupNs: number };
   };
+}
+
+/** The encrypted-PUT row (no seed figure). */
+export interface EncryptedPutRow {
+  valueBytes: number;
+  acceleratedNs: number;
+  traditionalNs: number;
+  /** The plain PUT row's medians, for the difference. */
+  acceleratedPlainNs: number;
+  traditionalPlainNs: number;
+  /** Median seal + median open of a value-carrying message: the crypto on the PUT's path. */
+  acceleratedCryptoOnPathNs: number;
+  traditionalCryptoOnPathNs: number;
+  /** Host CPU time spent on crypto over the run (the accelerated hosts spend none: the NIC does it). */
+  acceleratedHostCryptoBusyNs: number;
+  traditionalHostCryptoBusyNs: number;
 }
 
 /** A uniform model around a mean, +-20% (NIC) or as given. */
@@ -86,12 +111,14 @@ const rowValue = (i: number): number => (Math.imul(i + 1, 2654435761) >>> 0) % 1
 
 /** Builds both clusters, the measuring clients and the scan devices; fills `w.metrics` at the end. */
 export function buildLatencyTable(w: World<unknown>, o: LatencyTableOptions): { accelerated: Cluster; traditional: Cluster } {
-  const samples: Record<ClusterKind, { put: number[]; get: number[]; round: number[] }> = {
-    accelerated: { put: [], get: [], round: [] },
-    traditional: { put: [], get: [], round: [] },
+  const samples: Record<ClusterKind, { put: number[]; get: number[]; round: number[]; eput: number[]; seal: number[]; open: number[] }> = {
+    accelerated: { put: [], get: [], round: [], eput: [], seal: [], open: [] },
+    traditional: { put: [], get: [], round: [], eput: [], seal: [], open: [] },
   };
   const observer = (kind: ClusterKind): Observer => ({
-    putLatency: (_r, ns) => samples[kind].put.push(ns),
+    putLatency: (_r, ns, cmd) => samples[kind][cmd.id.endsWith('.eput') ? 'eput' : 'put'].push(ns),
+    // Only the messages that carry the large value: the accepts of encrypted PUTs.
+    crypto: (_r, op, bytes, ns) => { if (bytes >= o.cryptoValueBytes) samples[kind][op].push(ns); },
     getLatency: (_r, ns) => samples[kind].get.push(ns),
     roundLatency: (_r, ns) => samples[kind].round.push(ns),
   });
@@ -101,19 +128,19 @@ export function buildLatencyTable(w: World<unknown>, o: LatencyTableOptions): { 
   const accelerated = buildCluster(w, {
     kind: 'accelerated', prefix: 'a', replicas: 3, bug: 'none', ...timing, observer: observer('accelerated'),
     devices: {
-      nic: { processing: around(d.nic.processingNsMean, 0.2), nvdimmWrite: { kind: 'constant', ns: d.nic.nvdimmWriteNs } },
+      nic: { processing: around(d.nic.processingNsMean, 0.2), nvdimmWrite: { kind: 'constant', ns: d.nic.nvdimmWriteNs }, crypto: { bytesPerSec: d.nic.cryptoBytesPerSec, setupNs: d.nic.cryptoSetupNs } },
       ssd: { get: { kind: 'constant', ns: d.ssd.getNs }, put: { kind: 'constant', ns: d.ssd.putNs } },
     },
   });
   const traditional = buildCluster(w, {
     kind: 'traditional', prefix: 't', replicas: 3, bug: 'none', ...timing, observer: observer('traditional'),
     devices: {
-      cpu: { stack: around(d.host.stackNsMean, 0.1) },
+      cpu: { stack: around(d.host.stackNsMean, 0.1), crypto: { bytesPerSec: d.host.cryptoBytesPerSec, setupNs: d.host.cryptoSetupNs } },
       kv: { get: { kind: 'constant', ns: d.host.rocksGetNs }, put: { kind: 'constant', ns: d.host.rocksPutNs } },
       disk: fsync,
     },
   });
-  for (const c of [accelerated, traditional]) measuringClient(w, c, o.kvOps);
+  for (const c of [accelerated, traditional]) measuringClient(w, c, o.kvOps, o.cryptoValueBytes);
 
   // Scans on devices of their own (the nemesis leaves them alone, so the figure is the model's).
   const ssd = w.addDevice((sim) => new SmartSsd(sim, { name: 'scan-ssd', buggify: false, nandBytesPerSec: d.ssd.nandBytesPerSec, computeNsPerRow: d.ssd.computeNsPerRow, resultBytesPerSec: d.ssd.resultBytesPerSec }));
@@ -172,8 +199,20 @@ export function buildLatencyTable(w: World<unknown>, o: LatencyTableOptions): { 
       tpchQ1: row('tpchQ1', scanNs['accelerated.q1'] ?? NaN, scanNs['traditional.q1'] ?? NaN),
     };
     w.metrics.latencyTable = rows;
-    w.metrics.samples = { put: [a.put.length, t.put.length], get: [a.get.length, t.get.length], paxosRound: [a.round.length, t.round.length] };
-    w.metrics.table = formatTable(rows);
+    const e: EncryptedPutRow = {
+      valueBytes: o.cryptoValueBytes,
+      acceleratedNs: median(a.eput),
+      traditionalNs: median(t.eput),
+      acceleratedPlainNs: rows.put.acceleratedNs,
+      traditionalPlainNs: rows.put.traditionalNs,
+      acceleratedCryptoOnPathNs: median(a.seal) + median(a.open),
+      traditionalCryptoOnPathNs: median(t.seal) + median(t.open),
+      acceleratedHostCryptoBusyNs: 0,
+      traditionalHostCryptoBusyNs: traditional.cpus.reduce((s, c) => s + c.cryptoStats.busyNs, 0),
+    };
+    w.metrics.encryptedPut = e;
+    w.metrics.samples = { put: [a.put.length, t.put.length], get: [a.get.length, t.get.length], paxosRound: [a.round.length, t.round.length], encryptedPut: [a.eput.length, t.eput.length] };
+    w.metrics.table = [...formatTable(rows), formatEncryptedPut(e)];
     for (const line of w.metrics.table as string[]) w.log('table', line);
   };
   // Filled once everything is measured (the scans run on past the fault phase).
@@ -201,15 +240,30 @@ export function formatTable(rows: Record<RowName, TableRow>): string[] {
   });
 }
 
-/** Sequential put then get, `n` times, against whoever leads; retries elsewhere on failure. */
-function measuringClient(w: World<unknown>, c: Cluster, n: number): void {
+/** The encrypted-PUT line of the table. */
+export function formatEncryptedPut(e: EncryptedPutRow): string {
+  const f = (ns: number): string => (!Number.isFinite(ns) ? 'n/a' : ns >= 1e6 ? `${(ns / 1e6).toFixed(3)} ms` : `${(ns / 1e3).toFixed(1)} us`);
+  return `encrypted PUT, ${e.valueBytes} B value: accelerated ${f(e.acceleratedNs)} (crypto on path ${f(e.acceleratedCryptoOnPathNs)}, NIC engine) | traditional ${f(e.traditionalNs)} (crypto on path ${f(e.traditionalCryptoOnPathNs)}, host CPU; ${f(e.traditionalHostCryptoBusyNs)} of host CPU over the run) [no seed figure]`;
+}
+
+/**
+ * Sequential put, get, then a put of a `bigBytes` value (the encrypted-PUT row), `n` times,
+ * against whoever leads; retries elsewhere on failure.
+ */
+function measuringClient(w: World<unknown>, c: Cluster, n: number, bigBytes: number): void {
   w.addClient(`${c.ids[0]}-meter`, function* (ctx) {
     let target = 0;
     yield ctx.sleep(30_000_000); // let the preferred leader take office
     for (let i = 0; i < n && w.phase === 'fault'; i++) {
       const key = keyName(i % 4);
       const value = String(i);
-      for (const cmd of [{ id: `m${i}.put`, op: 'put' as const, key, value: { v: value, cs: checksum(value) } }, { id: `m${i}.get`, op: 'get' as const, key }]) {
+      const big = `${i}:`.padEnd(bigBytes, 'abcdefghijklmnopqrstuvwxyz');
+      const cmds = [
+        { id: `m${i}.put`, op: 'put' as const, key, value: { v: value, cs: checksum(value) } },
+        { id: `m${i}.get`, op: 'get' as const, key },
+        { id: `m${i}.eput`, op: 'put' as const, key: keyName(4 + (i % 4)), value: { v: big, cs: checksum(big) } },
+      ];
+      for (const cmd of cmds) {
         for (let attempt = 0; attempt < 20; attempt++) {
           const r: CallResult<KvReply> = yield* wait(ctx.call<KvReply>(c.ids[target % c.ids.length]!, { type: 'req', cmd } satisfies KvRequest, 20_000_000));
           if (r.ok && r.body.ok) break;
