@@ -15,7 +15,7 @@ import traditional from '../../scenarios/hw-traditional-kv.ts';
 import cxlEscrow from '../../scenarios/hw-cxl-escrow.ts';
 import latencyTable from '../../scenarios/hw-latency-table.ts';
 import { addWorkload, buildCluster } from './cluster.ts';
-import type { RowName, TableRow } from './latency-table.ts';
+import type { EncryptedPutRow, RowName, TableRow } from './latency-table.ts';
 
 type Table = Record<RowName, TableRow>;
 const tableOf = (r: RunResult): Table => r.metrics.latencyTable as Table;
@@ -54,6 +54,49 @@ describe('latency table (seed 004 §8.5.2-8.5.4)', () => {
   });
 });
 
+describe('encrypted PUT (replica traffic sealed on the NIC engine vs a host core)', () => {
+  const enc = (r: RunResult): EncryptedPutRow => r.metrics.encryptedPut as EncryptedPutRow;
+  const base = runScenario(latencyTable, { seed: 1, swarm: false });
+
+  it('costs the host far more than the NIC, and each side pays what its model says', () => {
+    expect(base.ok).toBe(true);
+    const e = enc(base);
+    // 64 KiB sealed by the leader and opened by a follower: 2 x (setup + bytes / rate), plus the
+    // JSON framing around the value; the NIC at 12.5 GB/s, a host core at 2 GB/s.
+    expect(e.acceleratedCryptoOnPathNs).toBeGreaterThan(2 * (500 + 65_536 / 12.5));
+    expect(e.acceleratedCryptoOnPathNs).toBeLessThan(2 * (500 + 66_000 / 12.5) + 1_000);
+    expect(e.traditionalCryptoOnPathNs).toBeGreaterThan(2 * (1_000 + 65_536 / 2));
+    expect(e.traditionalCryptoOnPathNs).toBeLessThan(2 * (1_000 + 66_000 / 2) + 2_000);
+    expect(e.acceleratedHostCryptoBusyNs).toBe(0);
+    expect(e.traditionalHostCryptoBusyNs).toBeGreaterThan(0);
+    expect(e.acceleratedNs).toBeGreaterThan(e.acceleratedPlainNs);
+    expect(e.acceleratedNs).toBeLessThan(e.traditionalNs);
+    expect((base.metrics.table as string[]).some((l) => l.startsWith('encrypted PUT'))).toBe(true);
+  });
+
+  it('moves when the crypto throughputs are pinned', () => {
+    const slow = runScenario(latencyTable, { seed: 1, swarm: false, pins: { hostCryptoGBps: 0.2, nicCryptoGBps: 1 } });
+    expect(slow.ok, slow.violations[0]?.message).toBe(true);
+    const a = enc(base);
+    const b = enc(slow);
+    // Host 2 -> 0.2 GB/s: each 64 KiB seal or open grows from ~33 us to ~328 us.
+    expect(b.traditionalCryptoOnPathNs - a.traditionalCryptoOnPathNs).toBeGreaterThan(2 * 290_000);
+    expect(b.traditionalNs - a.traditionalNs).toBeGreaterThan(400_000);
+    // NIC 12.5 -> 1 GB/s: each grows from ~5 us to ~66 us.
+    expect(b.acceleratedCryptoOnPathNs - a.acceleratedCryptoOnPathNs).toBeGreaterThan(2 * 55_000);
+    expect(b.acceleratedNs - a.acceleratedNs).toBeGreaterThan(80_000);
+  });
+
+  it('under a corrupting NIC engine every refused message is recovered and nothing altered applies', () => {
+    for (const seed of [1, 2]) {
+      const r = runScenario(accelerated, { seed, swarm: false, pins: { nicCryptoCorruptRate: 0.2 } });
+      expect(r.ok, r.violations[0]?.message).toBe(true);
+      expect(r.metrics.macRejections as number).toBeGreaterThan(10);
+      expect((r.metrics.acceleratedOps as { ok: number }).ok).toBeGreaterThan(50);
+    }
+  });
+});
+
 /** Seeds from 1 until a run fails; returns the failing run, or null within `cap`. */
 function sweepUntilCaught<P extends ParamDefs>(scn: Scenario<P>, pins: Record<string, unknown>, cap: number): RunResult | null {
   for (let seed = 1; seed <= cap; seed++) {
@@ -67,6 +110,7 @@ describe('bug zoo: each bug is caught by a sweep; the correct variant passes the
   const cases: [string, Scenario<ParamDefs>, string, string[]][] = [
     ['trust-ssd-result', accelerated as unknown as Scenario<ParamDefs>, 'trust-ssd-result', ['no-corrupt-scan-served']],
     ['ack-before-nvdimm', accelerated as unknown as Scenario<ParamDefs>, 'ack-before-nvdimm', ['acceptor-durability', 'linearizable', 'state-machine-safety']],
+    ['skip-mac-check', accelerated as unknown as Scenario<ParamDefs>, 'skip-mac-check', ['no-unauthenticated-value-applied', 'state-machine-safety', 'linearizable']],
     ['ignore-poison', cxlEscrow as unknown as Scenario<ParamDefs>, 'ignore-poison', ['no-poisoned-data-served', 'no-oversell']],
   ];
   for (const [name, scn, bug, invariants] of cases) {
