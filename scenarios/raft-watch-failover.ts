@@ -45,7 +45,8 @@ export default defineScenario({
     w.net.setDefaults({ lossRate: p.netLossRate, duplicateRate: p.netDuplicateRate, reorderRate: p.netReorderRate, reorderDelayNsMax: ms(2) });
 
     const watches: (KvWatch | null)[] = [];
-    for (let i = 0; i < p.watchers; i++) addWatcher(w, c, checker, watches, i, p);
+    const retired = { rewatches: 0 };
+    for (let i = 0; i < p.watchers; i++) addWatcher(w, c, checker, watches, retired, i, p);
 
     w.liveness('watches-caught-up', () => {
       const l = c.leader();
@@ -54,7 +55,9 @@ export default defineScenario({
       return checker.lagging(l.program!.store.rev) ?? true;
     });
     w.onHeal(() => {
-      w.metrics.watch = { ...checker.stats, rewatches: watches.reduce((a, x) => a + (x?.rewatches ?? 0), 0), revisions: checker.maxRev };
+      // Re-watches beyond each watch's first: failovers, stalls and broken chains.
+      const rewatches = retired.rewatches + watches.reduce((a, x) => a + (x?.rewatches ?? 0), 0);
+      w.metrics.watch = { ...checker.stats, failovers: rewatches - checker.stats.opened, revisions: checker.maxRev };
     });
 
     const rng = w.rng('watch-nemesis');
@@ -90,7 +93,7 @@ interface WatchParams {
 }
 
 /** A client that keeps one watch open at a time, on a key or prefix, starting anew now and then. */
-function addWatcher(w: World<unknown>, c: RaftCluster, checker: WatchChecker, watches: (KvWatch | null)[], i: number, p: WatchParams): void {
+function addWatcher(w: World<unknown>, c: RaftCluster, checker: WatchChecker, watches: (KvWatch | null)[], retired: { rewatches: number }, i: number, p: WatchParams): void {
   const name: NodeId = `w${i + 1}`;
   watches.push(null);
   let watchIds = 0;
@@ -126,6 +129,7 @@ function addWatcher(w: World<unknown>, c: RaftCluster, checker: WatchChecker, wa
           onEvents: (events, upTo) => checker.deliver(label, events, upTo),
           onCompacted: (from, compactRev) => checker.compacted(label, from, compactRev),
         });
+        retired.rewatches += watches[i]?.rewatches ?? 0;
         watches[i] = watch;
         ctx.spawn(`watch${seg}`, watch.run());
         const lifeNs = Math.round(rng.exponential(ms(p.watchMsMean)));
