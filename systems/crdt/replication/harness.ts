@@ -21,6 +21,8 @@ import type { World } from '../../../sim/scenario.ts';
 import type { Future } from '../../../sim/process.ts';
 import { ms, type Nanos } from '../../../sim/time.ts';
 import { vvMerge } from '../version-vector.ts';
+import { CausalContext } from '../causal-context.ts';
+import type { Dot } from '../dot.ts';
 import { DEFAULT_REGION_OPTIONS, regionNode, type ClientReply, type ClientRequest, type OpVector, type RegionOptions, type RegionProgram } from './region.ts';
 import type { CrdtBug, Op, ReadValue } from './store.ts';
 
@@ -34,6 +36,9 @@ export interface HistoryOp {
   origin: string;
   seq: number;
   past: OpVector;
+  /** OR-Set ops: the add's tag and the context the op's region had seen (the exact add-wins check). */
+  tag?: Dot;
+  seen?: CausalContext;
 }
 
 export interface CrdtWorldOptions {
@@ -115,6 +120,8 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
             const r: CallResult<ClientReply> = yield ctx.call<ClientReply>(region, { type: 'op', op, client: id, req, token: s.token } satisfies ClientRequest, ms(1000));
             if (r.ok && r.body.type === 'op-ok') {
               const h: HistoryOp = { client: id, op, acked: true, origin: r.body.origin, seq: r.body.seq, past: r.body.past };
+              if (r.body.tag !== undefined) h.tag = r.body.tag;
+              if (r.body.seen !== undefined) h.seen = CausalContext.fromData(r.body.seen);
               history.push(h);
               inFlight.delete(id);
               if (op.kind === 'remove' || op.kind === 'add') lastSetOp.set(`${id}|${op.key}|${op.elem}`, h);
@@ -261,6 +268,10 @@ function checkConverged(w: World<unknown>, store: RegionProgram['store'], histor
     if (present && allRemoved) return w.violation('no-resurrection', `${elem} is back in ${key}, but every one of its ${adds.length} add(s) was followed by a remove that saw it`);
     const readded = adds.find((a) => removes.every((r) => before(r, a)));
     if (!present && readded) return w.violation('add-wins', `${elem} is missing from ${key}, though ${readded.client} re-added it after every remove`);
+    // Exactly: a remove deletes only tags its region had seen, and GC only collapses tags into
+    // one, so an add whose tag no remove of the element had seen must still show it.
+    const unseen = adds.find((a) => a.tag !== undefined && removes.every((r) => r.seen !== undefined && !r.seen.contains(a.tag!)));
+    if (!present && unseen) return w.violation('add-wins', `${elem} is missing from ${key}, though no remove of it had seen ${unseen.client}'s add (tag ${unseen.tag!.replica}:${unseen.tag!.counter})`);
   }
   // LWW registers: the winner must not happen before another acknowledged write.
   const regWrites = new Map<string, HistoryOp[]>();

@@ -33,6 +33,10 @@ import { EMPTY_DIGEST, MerkleTree, DIGEST_BYTES, INDEX_BYTES } from '../merkle.t
 import { type Digest } from '../fnv.ts';
 import { plainBytes, utf8Bytes } from '../size.ts';
 import { type VersionVector, vvDominates, vvMin, vvMerge } from '../version-vector.ts';
+import { CausalContext, type CausalContextData } from '../causal-context.ts';
+import { type Dot, dotKey } from '../dot.ts';
+import type { ORSetData } from '../or-set.ts';
+import { GcMembership, replayDelta, type GcMembershipRecord } from './gc-window.ts';
 import { CrdtStore, kindOf, type CrdtBug, type KeyData, type Op, type ReadValue } from './store.ts';
 
 /** Op-sequence vector: origin region -> highest contiguous op seq of it applied here. */
@@ -56,6 +60,11 @@ export interface RegionOptions {
   /** WAL records after which the WAL is compacted into one snapshot. */
   walRecordsMax: number;
   merkle: { fanOut: number; depth: number };
+  /**
+   * GC window (local ns; 0 = none): a peer silent for longer is evicted from GC stability (by a
+   * region hearing a majority) and must re-sync from a snapshot before replicating again.
+   */
+  gcWindowNs: Nanos;
 }
 
 export const DEFAULT_REGION_OPTIONS: Omit<RegionOptions, 'peers' | 'bug'> = {
@@ -67,6 +76,7 @@ export const DEFAULT_REGION_OPTIONS: Omit<RegionOptions, 'peers' | 'bug'> = {
   tokenWaitNs: 700_000_000,
   walRecordsMax: 400,
   merkle: { fanOut: 8, depth: 2 },
+  gcWindowNs: 0,
 };
 
 /** One delta in a batch: the origin's op seq, the key and the delta. */
@@ -74,6 +84,14 @@ export interface DeltaItem {
   seq: number;
   key: string;
   data: KeyData;
+  /** For a GC collapse made while some region was evicted: kept dot -> the dots dropped into it. */
+  absorbed?: [Dot, Dot[]][];
+}
+
+/** What a client learns of an OR-Set op, for the exact add-wins check: the add's tag, the context the op saw. */
+export interface SetOpInfo {
+  tag?: Dot;
+  seen?: CausalContextData;
 }
 
 export type ClientRequest =
@@ -81,11 +99,24 @@ export type ClientRequest =
   | { type: 'read'; key: string; token: OpVector };
 
 export type ClientReply =
-  | { type: 'op-ok'; origin: string; seq: number; past: OpVector }
+  | ({ type: 'op-ok'; origin: string; seq: number; past: OpVector } & SetOpInfo)
   | { type: 'read-ok'; value: ReadValue; applied: OpVector }
   | { type: 'stale' };
 
-export type RegionMessage =
+/** Absorbed-dot groups per OR-Set key (see DeltaItem.absorbed). */
+export type AbsorbedList = [string, [Dot, Dot[]][]][];
+
+/**
+ * Every replication message carries the sender's re-sync epoch and its evictions (gc-window.ts):
+ * a receiver refuses an evicted epoch's messages and adopts the evictions.
+ */
+export type RegionMessage = RegionBody & { epoch: number; ev: [string, number][] };
+
+export type RegionBody =
+  | { type: 'evicted' }
+  | { type: 'resynced' }
+  | { type: 'snap-req'; rid: number }
+  | { type: 'snap'; rid: number; store: [string, KeyData][]; applied: [string, number][]; absorbed: AbsorbedList }
   | { type: 'deltas'; items: DeltaItem[] }
   | { type: 'deltas-ack'; upTo: number }
   | { type: 'ae-root'; sid: number; root: Digest; applied: OpVector }
@@ -93,13 +124,14 @@ export type RegionMessage =
   | { type: 'ae-nodes'; sid: number; level: number; parents: number[]; digests: Digest[] }
   | { type: 'ae-descend'; sid: number; level: number; nodes: number[] }
   | { type: 'ae-leaves'; sid: number; leaves: { leaf: number; entries: [string, Digest][] }[] }
-  | { type: 'ae-repair'; sid: number; states: [string, KeyData][]; want: string[]; final: boolean };
+  | { type: 'ae-repair'; sid: number; states: [string, KeyData][]; absorbed: AbsorbedList; want: string[]; final: boolean };
 
 type WalRecord =
-  | { t: 'snap'; store: [string, KeyData][]; seq: number; applied: [string, number][]; lastReq: [string, number, number, [string, number][]][]; outbox: DeltaItem[] }
-  | { t: 'op'; item: DeltaItem; client: string; req: number; past: [string, number][] }
-  | { t: 'merge'; origin: string | null; upTo: number; items: { key: string; data: KeyData }[] }
-  | { t: 'vv'; applied: [string, number][] };
+  | { t: 'snap'; store: [string, KeyData][]; seq: number; applied: [string, number][]; lastReq: [string, number, number, [string, number][], SetOpInfo][]; outbox: DeltaItem[]; own: DeltaItem[]; gc: GcMembershipRecord; absorbed: AbsorbedList }
+  | { t: 'op'; item: DeltaItem; client: string; req: number; past: [string, number][]; info: SetOpInfo }
+  | { t: 'merge'; origin: string | null; upTo: number; items: { key: string; data: KeyData; absorbed?: [Dot, Dot[]][] }[] }
+  | { t: 'vv'; applied: [string, number][] }
+  | { t: 'gc'; gc: GcMembershipRecord };
 
 /** Figures a region accumulates (read by the scenario for metrics). */
 export interface RegionStats {
@@ -117,6 +149,16 @@ export interface RegionStats {
   gcDotsDropped: number;
   outboxDropped: number;
   recoveredRecords: number;
+  /** Dots dropped by GC that excluded at least one evicted region. */
+  gcDotsDroppedWindowed: number;
+  evictions: number;
+  /** Replication messages refused because their sender's epoch is evicted. */
+  refusedEvicted: number;
+  resyncs: number;
+  /** Bytes of snapshots served to re-syncing regions. */
+  resyncSnapshotBytes: number;
+  /** Own unacknowledged ops re-applied after a re-sync. */
+  resyncReplayedOps: number;
 }
 
 export interface RegionProgram extends NodeProgram {
@@ -124,8 +166,14 @@ export interface RegionProgram extends NodeProgram {
   /** Highest op seq of each origin applied here (own entry included). */
   applied(): OpVector;
   readonly stats: RegionStats;
-  /** OR-Set keys whose GC has stability information from every peer. */
+  /** OR-Set keys whose GC has stability information from every peer GC waits for. */
   gcReady(key: string): boolean;
+  /** Peers this region has evicted from GC, with their evicted epochs. */
+  evicted(): [string, number][];
+  /** This region's re-sync epoch. */
+  epoch(): number;
+  /** True while this region is fetching a snapshot (it refuses clients and replication meanwhile). */
+  resyncing(): boolean;
 }
 
 const WAL = 'wal';
@@ -140,7 +188,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   const applied: OpVector = new Map();
   let seq = 0;
   let durableSeq = 0;
-  const lastReq = new Map<string, { req: number; seq: number; past: OpVector }>();
+  const lastReq = new Map<string, { req: number; seq: number; past: OpVector; info: SetOpInfo }>();
   let outbox: DeltaItem[] = [];
   const ackedBy = new Map<NodeId, number>(opts.peers.map((p) => [p, 0]));
   let pending: DeltaItem[] = [];
@@ -149,13 +197,24 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   let walRecords = 0;
   const tree = new MerkleTree(opts.merkle);
   const dirty = new Set<string>();
-  /** peer -> OR-Set key -> context vector of the latest full state of the peer's held here. */
-  const peerVv = new Map<NodeId, Map<string, VersionVector>>(opts.peers.map((p) => [p, new Map()]));
+  /**
+   * peer -> OR-Set key -> context vector of the latest full state of the peer's held here, with
+   * the evictions the peer had made when that state was its own (gc-window.ts, `covers`).
+   */
+  const peerVv = new Map<NodeId, Map<string, { vv: VersionVector; ev: Map<string, number> }>>(opts.peers.map((p) => [p, new Map()]));
+  const gc = new GcMembership(me, opts.peers, opts.gcWindowNs, ctx.now());
+  /** Own ops some peer has not acknowledged: what a re-sync re-applies over the snapshot. */
+  let own: DeltaItem[] = [];
+  /** OR-Set key -> kept dot key -> [kept dot, dots dropped into it by a GC that excluded an evicted region]. */
+  const absorbed = new Map<string, Map<string, [Dot, Dot[]]>>();
+  /** A re-sync in progress: the epoch this region was evicted at, and the snapshot request id. */
+  let resync: { at: number; rid: number; tries: number } | null = null;
+  let nextRid = 1;
   const parked: { env: Envelope; token: OpVector; expired: boolean }[] = [];
   let nextSid = 1;
   const sessions = new Map<number, { peer: NodeId; vvs: Map<string, VersionVector> }>();
   let aePeer = 0;
-  const stats: RegionStats = { deltasSent: 0, deltaBytesSent: 0, batchesSent: 0, resends: 0, aeSessions: 0, aeEqualRoots: 0, aeKeysRepaired: 0, aeBytes: 0, aeFullSyncBytes: 0, gcRuns: 0, gcDotsDropped: 0, outboxDropped: 0, recoveredRecords: 0 };
+  const stats: RegionStats = { deltasSent: 0, deltaBytesSent: 0, batchesSent: 0, resends: 0, aeSessions: 0, aeEqualRoots: 0, aeKeysRepaired: 0, aeBytes: 0, aeFullSyncBytes: 0, gcRuns: 0, gcDotsDropped: 0, outboxDropped: 0, recoveredRecords: 0, gcDotsDroppedWindowed: 0, evictions: 0, refusedEvicted: 0, resyncs: 0, resyncSnapshotBytes: 0, resyncReplayedOps: 0 };
 
   // ---- recovery ----
   const read = ctx.disk.read<WalRecord>(WAL);
@@ -177,18 +236,30 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         for (const [k, d] of r.store) store.merge(k, d, now);
         seq = Math.max(seq, r.seq);
         for (const [o, n] of r.applied) applied.set(o, Math.max(applied.get(o) ?? 0, n));
-        for (const [c, req, s, past] of r.lastReq) lastReq.set(c, { req, seq: s, past: new Map(past) });
+        for (const [c, req, s, past, info] of r.lastReq) lastReq.set(c, { req, seq: s, past: new Map(past), info });
         for (const it of r.outbox) pushOutbox(it);
+        own = r.own.slice();
+        gc.restore(r.gc);
+        absorbed.clear();
+        addAbsorbedList(r.absorbed);
         return;
       case 'op':
         store.merge(r.item.key, r.item.data, now);
         seq = Math.max(seq, r.item.seq);
-        if (r.client !== '') lastReq.set(r.client, { req: r.req, seq: r.item.seq, past: new Map(r.past) });
+        if (r.client !== '') lastReq.set(r.client, { req: r.req, seq: r.item.seq, past: new Map(r.past), info: r.info });
         pushOutbox(r.item);
+        own.push(r.item);
+        if (r.item.absorbed) addAbsorbed(r.item.key, r.item.absorbed);
         return;
       case 'merge':
-        for (const it of r.items) store.merge(it.key, it.data, now);
+        for (const it of r.items) {
+          store.merge(it.key, it.data, now);
+          if (it.absorbed) addAbsorbed(it.key, it.absorbed);
+        }
         if (r.origin !== null) applied.set(r.origin, Math.max(applied.get(r.origin) ?? 0, r.upTo));
+        return;
+      case 'gc':
+        gc.restore(r.gc);
         return;
       case 'vv':
         for (const [o, n] of r.applied) if (o !== me) applied.set(o, Math.max(applied.get(o) ?? 0, n));
@@ -217,9 +288,58 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       store: store.snapshot(),
       seq,
       applied: sortedEntries(applied),
-      lastReq: [...lastReq.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([c, v]) => [c, v.req, v.seq, sortedEntries(v.past)]),
+      lastReq: [...lastReq.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([c, v]) => [c, v.req, v.seq, sortedEntries(v.past), v.info]),
       outbox: outbox.slice(),
+      own: own.slice(),
+      gc: gc.toRecord(),
+      absorbed: absorbedList(store.setKeys()),
     };
+  }
+
+  // ---- absorbed dots (kept only for collapses that excluded an evicted region) ----
+  function addAbsorbed(key: string, groups: [Dot, Dot[]][]): void {
+    let m = absorbed.get(key);
+    if (m === undefined) absorbed.set(key, (m = new Map()));
+    for (const [kept, dropped] of groups) {
+      const prev = m.get(dotKey(kept));
+      const all = new Map<string, Dot>((prev?.[1] ?? []).map((d) => [dotKey(d), d]));
+      for (const d of dropped) all.set(dotKey(d), d);
+      m.set(dotKey(kept), [kept, [...all.values()]]);
+    }
+  }
+
+  function addAbsorbedList(list: AbsorbedList): void {
+    for (const [k, groups] of list) addAbsorbed(k, groups);
+  }
+
+  function absorbedList(keys: string[]): AbsorbedList {
+    const out: AbsorbedList = [];
+    for (const k of keys) {
+      const m = absorbed.get(k);
+      if (m === undefined || m.size === 0) continue;
+      out.push([k, [...m.keys()].sort().map((dk) => m.get(dk)!)]);
+    }
+    return out;
+  }
+
+  /** Forgets groups whose kept dot is gone (the element was removed or re-added): bounded by live tags. */
+  function pruneAbsorbed(): void {
+    for (const [k, m] of absorbed) {
+      const present = store.setDotKeys(k);
+      for (const dk of [...m.keys()]) if (!present.has(dk)) m.delete(dk);
+      if (m.size === 0) absorbed.delete(k);
+    }
+  }
+
+  function logGc(): void {
+    log({ t: 'gc', gc: gc.toRecord() });
+  }
+
+  /** Sends a replication message stamped with this region's epoch and evictions. */
+  function sendR(to: NodeId, body: RegionBody, sizeBytes?: number): void {
+    const m = { ...body, epoch: gc.epoch, ev: gc.evictionList() } as RegionMessage;
+    if (sizeBytes === undefined) ctx.send(to, m);
+    else ctx.send(to, m, { sizeBytes });
   }
 
   /** Runs `fn` once everything written so far is durable (never if the node crashes first). */
@@ -291,21 +411,27 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     const prev = lastReq.get(m.client);
     if (prev !== undefined && m.req <= prev.req) {
       // A retry of an applied op (its reply was lost): acknowledge it again, once durable.
-      afterSync(() => ctx.reply(env, { type: 'op-ok', origin: me, seq: prev.seq, past: prev.past } satisfies ClientReply));
+      afterSync(() => ctx.reply(env, { type: 'op-ok', origin: me, seq: prev.seq, past: prev.past, ...prev.info } satisfies ClientReply));
       return;
     }
     const past = appliedVector();
+    const isSet = m.op.kind === 'add' || m.op.kind === 'remove';
+    const seen = isSet ? store.setContext(m.op.key) : undefined;
     const data = store.apply(m.op, ctx.now());
+    const info: SetOpInfo = {};
+    if (seen !== undefined) info.seen = seen;
+    if (m.op.kind === 'add') info.tag = (data as ORSetData<string>).entries[0]!.dot;
     seq++;
     const item: DeltaItem = { seq, key: m.op.key, data };
-    lastReq.set(m.client, { req: m.req, seq, past });
-    log({ t: 'op', item, client: m.client, req: m.req, past: sortedEntries(past) });
+    lastReq.set(m.client, { req: m.req, seq, past, info });
+    log({ t: 'op', item, client: m.client, req: m.req, past: sortedEntries(past), info });
     touched(m.op.key);
     pushOutbox(item);
+    own.push(item);
     pending.push(item);
     pendingBytes += plainBytes(data) + 16;
     const s = seq;
-    afterSync(() => ctx.reply(env, { type: 'op-ok', origin: me, seq: s, past } satisfies ClientReply));
+    afterSync(() => ctx.reply(env, { type: 'op-ok', origin: me, seq: s, past, ...info } satisfies ClientReply));
     if (pendingBytes >= opts.batchBytesMax) flush();
     else if (!flushTimer) {
       flushTimer = true;
@@ -335,8 +461,10 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     pendingBytes = 0;
     const bytes = batchBytes(items);
     afterSync(() => {
+      if (resync !== null) return; // the re-sync replays these; replication resumes after it
       for (const p of opts.peers) {
         if ((ackedBy.get(p) ?? 0) >= items[items.length - 1]!.seq) continue;
+        if (gc.evicted.has(p)) continue; // it refuses nothing but would be re-synced: save the WAN
         sendDeltas(p, items, bytes);
       }
     });
@@ -350,7 +478,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
 
   function sendDeltas(p: NodeId, items: DeltaItem[], bytes: number): void {
     if (ctx.buggify('crdt.drop_delta_batch')) return; // re-send and anti-entropy must cover it
-    ctx.send(p, { type: 'deltas', items } satisfies RegionMessage, { sizeBytes: bytes + 32 });
+    sendR(p, { type: 'deltas', items }, bytes + 32);
     stats.batchesSent++;
     stats.deltasSent += items.length;
     stats.deltaBytesSent += bytes;
@@ -360,9 +488,10 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   const backoff = new Map<NodeId, { ackedAtLastSend: number; skip: number; wait: number }>();
 
   function resendTick(): void {
+    pruneOwn();
     for (const p of opts.peers) {
       const acked = ackedBy.get(p) ?? 0;
-      if (acked >= durableSeq) continue;
+      if (acked >= durableSeq || resync !== null || gc.evicted.has(p)) continue;
       // A peer that acknowledged nothing since the last re-send is probably unreachable: back off
       // (up to 64 periods), so an hour-long partition costs a few hundred sends, not thousands.
       let b = backoff.get(p);
@@ -390,15 +519,27 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     ctx.setTimer(opts.resendNs, resendTick);
   }
 
+  /** Forgets own ops every peer has acknowledged (a re-sync source holds them). */
+  function pruneOwn(): void {
+    let min = seq;
+    for (const p of opts.peers) min = Math.min(min, ackedBy.get(p) ?? 0);
+    if (own.length > 0 && own[0]!.seq <= min) own = own.filter((it) => it.seq > min);
+  }
+
+  function acked(peer: NodeId, upTo: number): void {
+    if (upTo > (ackedBy.get(peer) ?? 0)) ackedBy.set(peer, upTo);
+  }
+
   function onDeltas(env: Envelope, items: DeltaItem[]): void {
     const origin = env.from;
     const now = ctx.now();
-    const merged: { key: string; data: KeyData }[] = [];
+    const merged: { key: string; data: KeyData; absorbed?: [Dot, Dot[]][] }[] = [];
     let upTo = applied.get(origin) ?? 0;
     for (const it of items) {
       store.merge(it.key, it.data, now);
       touched(it.key);
-      merged.push({ key: it.key, data: it.data });
+      if (it.absorbed) addAbsorbed(it.key, it.absorbed);
+      merged.push(it.absorbed ? { key: it.key, data: it.data, absorbed: it.absorbed } : { key: it.key, data: it.data });
       // Contiguous only: a batch after a gap (dropped from the sender's outbox) is merged but
       // does not advance the vector; anti-entropy closes the gap.
       if (it.seq === upTo + 1) upTo = it.seq;
@@ -406,16 +547,23 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     advance(origin, upTo);
     log({ t: 'merge', origin, upTo: applied.get(origin) ?? 0, items: merged });
     afterSync(() => {
-      ctx.send(origin, { type: 'deltas-ack', upTo: applied.get(origin) ?? 0 } satisfies RegionMessage);
+      sendR(origin, { type: 'deltas-ack', upTo: applied.get(origin) ?? 0 });
       recheckParked();
     });
   }
 
   // ---- anti-entropy ----
   function aeTick(): void {
-    collectGarbage();
-    if (opts.peers.length > 0) {
-      const peer = opts.peers[aePeer++ % opts.peers.length]!;
+    const newly = opts.bug === 'resync-skipped' || resync === null ? gc.tick(ctx.now()) : [];
+    if (newly.length > 0) {
+      stats.evictions += newly.length;
+      ctx.log('gc-evict', `${newly.join(',')} silent for over ${opts.gcWindowNs} ns: evicted from GC`);
+      logGc();
+    }
+    if (resync === null) collectGarbage();
+    const live = gc.live();
+    if (live.length > 0 && resync === null) {
+      const peer = live[aePeer++ % live.length]!;
       refreshTree();
       const sid = nextSid++;
       const vvs = new Map<string, VersionVector>();
@@ -427,16 +575,16 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       const av = appliedVector();
       // The root describes state that may not be durable yet: send it after an fsync.
       const root = tree.rootDigest();
-      afterSync(() => ctx.send(peer, { type: 'ae-root', sid, root, applied: av } satisfies RegionMessage));
+      afterSync(() => sendR(peer, { type: 'ae-root', sid, root, applied: av }));
     }
     ctx.setTimer(opts.antiEntropyNs, aeTick);
   }
 
   /** Records that this node holds `peer`'s state of `keys` (equal digests): GC stability input. */
-  function holdsPeerState(peer: NodeId, keys: string[]): void {
+  function holdsPeerState(peer: NodeId, keys: string[], ev: Map<string, number>): void {
     const m = peerVv.get(peer);
     if (m === undefined) return;
-    for (const k of keys) if (kindOf(k) === 'set' && store.has(k)) m.set(k, store.setVv(k));
+    for (const k of keys) if (kindOf(k) === 'set' && store.has(k)) m.set(k, { vv: store.setVv(k), ev });
   }
 
   function keysUnder(level: number, index: number): string[] {
@@ -452,6 +600,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
 
   function onAe(env: Envelope, m: Extract<RegionMessage, { sid: number }>): void {
     const peer = env.from;
+    const ev = new Map(m.ev);
     refreshTree();
     switch (m.type) {
       case 'ae-root': {
@@ -459,19 +608,20 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         // for the Merkle-versus-full-sync comparison.
         for (const k of store.keys()) stats.aeFullSyncBytes += 2 * store.stateBytes(k);
         if (m.root === tree.rootDigest()) {
-          holdsPeerState(peer, store.setKeys());
+          holdsPeerState(peer, store.setKeys(), ev);
           for (const [o, n] of m.applied) advance(o, n);
+          acked(peer, m.applied.get(me) ?? 0);
           log({ t: 'vv', applied: sortedEntries(applied) });
           const av = appliedVector();
           afterSync(() => {
-            ctx.send(peer, { type: 'ae-equal', sid: m.sid, applied: av } satisfies RegionMessage);
+            sendR(peer, { type: 'ae-equal', sid: m.sid, applied: av });
             recheckParked();
           });
           return;
         }
         const digests = childDigests(1, [0]);
         stats.aeBytes += digests.length * DIGEST_BYTES;
-        ctx.send(peer, { type: 'ae-nodes', sid: m.sid, level: 1, parents: [0], digests } satisfies RegionMessage);
+        sendR(peer, { type: 'ae-nodes', sid: m.sid, level: 1, parents: [0], digests });
         return;
       }
       case 'ae-equal': {
@@ -480,8 +630,9 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         sessions.delete(m.sid);
         stats.aeEqualRoots++;
         const pv = peerVv.get(peer);
-        if (pv !== undefined) for (const [k, vv] of s.vvs) pv.set(k, vv);
+        if (pv !== undefined) for (const [k, vv] of s.vvs) pv.set(k, { vv, ev });
         for (const [o, n] of m.applied) advance(o, n);
+        acked(peer, m.applied.get(me) ?? 0);
         log({ t: 'vv', applied: sortedEntries(applied) });
         afterSync(recheckParked);
         return;
@@ -494,7 +645,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
             const idx = p * tree.fanOut + c;
             const theirs = m.digests[pi * tree.fanOut + c]!;
             if (theirs === tree.nodeDigest(m.level, idx)) {
-              if (theirs !== EMPTY_DIGEST) holdsPeerState(peer, keysUnder(m.level, idx));
+              if (theirs !== EMPTY_DIGEST) holdsPeerState(peer, keysUnder(m.level, idx), ev);
               continue;
             }
             // BUG (anti-entropy-skips-subtree): the first child of every node is never descended.
@@ -507,16 +658,16 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         if (m.level === tree.depth) {
           const leaves = divergent.map((leaf) => ({ leaf, entries: tree.leafEntries(leaf) }));
           for (const l of leaves) for (const [k] of l.entries) stats.aeBytes += utf8Bytes(k) + DIGEST_BYTES;
-          ctx.send(peer, { type: 'ae-leaves', sid: m.sid, leaves } satisfies RegionMessage);
+          sendR(peer, { type: 'ae-leaves', sid: m.sid, leaves });
         } else {
-          ctx.send(peer, { type: 'ae-descend', sid: m.sid, level: m.level, nodes: divergent } satisfies RegionMessage);
+          sendR(peer, { type: 'ae-descend', sid: m.sid, level: m.level, nodes: divergent });
         }
         return;
       }
       case 'ae-descend': {
         const digests = childDigests(m.level + 1, m.nodes);
         stats.aeBytes += digests.length * DIGEST_BYTES;
-        ctx.send(peer, { type: 'ae-nodes', sid: m.sid, level: m.level + 1, parents: m.nodes, digests } satisfies RegionMessage);
+        sendR(peer, { type: 'ae-nodes', sid: m.sid, level: m.level + 1, parents: m.nodes, digests });
         return;
       }
       case 'ae-leaves': {
@@ -537,17 +688,18 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
           }
           for (const k of mine.keys()) if (!theirs.has(k)) send.push(k);
         }
-        holdsPeerState(peer, same);
+        holdsPeerState(peer, same, ev);
         send.sort();
         want.sort();
         const states: [string, KeyData][] = send.map((k) => [k, store.state(k)]);
         for (const k of send) stats.aeBytes += store.stateBytes(k);
         stats.aeKeysRepaired += send.length;
-        afterSync(() => ctx.send(peer, { type: 'ae-repair', sid: m.sid, states, want, final: false } satisfies RegionMessage));
+        const abs = absorbedList(send);
+        afterSync(() => sendR(peer, { type: 'ae-repair', sid: m.sid, states, absorbed: abs, want, final: false }));
         return;
       }
       case 'ae-repair': {
-        mergeStates(peer, m.states);
+        mergeStates(peer, m.states, m.absorbed, ev);
         if (m.final) return;
         const s = sessions.get(m.sid);
         if (s === undefined) return;
@@ -557,23 +709,32 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         for (const [k] of states) bytes += store.stateBytes(k);
         stats.aeBytes += bytes;
         stats.aeKeysRepaired += states.length;
-        afterSync(() => ctx.send(peer, { type: 'ae-repair', sid: m.sid, states, want: [], final: true } satisfies RegionMessage));
+        const abs = absorbedList(states.map(([k]) => k));
+        afterSync(() => sendR(peer, { type: 'ae-repair', sid: m.sid, states, absorbed: abs, want: [], final: true }));
         return;
       }
     }
   }
 
-  function mergeStates(peer: NodeId, states: [string, KeyData][]): void {
+  function mergeStates(peer: NodeId, states: [string, KeyData][], abs: AbsorbedList, ev: Map<string, number>): void {
     if (states.length === 0) return;
     const now = ctx.now();
-    const items: { key: string; data: KeyData }[] = [];
+    const items: { key: string; data: KeyData; absorbed?: [Dot, Dot[]][] }[] = [];
+    const absBy = new Map(abs);
     for (const [k, d] of states) {
       store.merge(k, d, now);
       touched(k);
-      items.push({ key: k, data: d });
+      const a = absBy.get(k);
+      if (a !== undefined) addAbsorbed(k, a);
+      items.push(a !== undefined ? { key: k, data: d, absorbed: a } : { key: k, data: d });
       // A full state of the peer's, merged: its context vector is the peer's stability input.
       const pv = peerVv.get(peer);
-      if (pv !== undefined && kindOf(k) === 'set') pv.set(k, vvMerge(pv.get(k) ?? new Map(), contextVv(d)));
+      if (pv !== undefined && kindOf(k) === 'set') {
+        const prev = pv.get(k);
+        // The evictions recorded must hold for every state folded into the record: keep the weaker.
+        const ev2 = prev === undefined ? ev : new Map([...ev].filter(([r, e]) => (prev.ev.get(r) ?? -1) >= e).map(([r, e]) => [r, Math.min(e, prev.ev.get(r)!)] as [string, number]));
+        pv.set(k, { vv: vvMerge(prev?.vv ?? new Map(), contextVv(d)), ev: ev2 });
+      }
     }
     log({ t: 'merge', origin: null, upTo: 0, items });
   }
@@ -585,30 +746,58 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   }
 
   // ---- garbage collection ----
+  /**
+   * The peers whose recorded states GC of `key` waits for: the live ones when each live record
+   * was taken after its peer had evicted everything this region excludes; else every peer (the
+   * evicted ones' frozen records included), as without a window. Null when a record is missing.
+   */
+  function stabilityInputs(key: string): { vvs: VersionVector[]; windowed: boolean } | null {
+    const live = gc.live();
+    if (live.length < opts.peers.length) {
+      const recs = live.map((p) => peerVv.get(p)!.get(key));
+      if (recs.every((r) => r !== undefined && gc.covers(r.ev))) return { vvs: recs.map((r) => r!.vv), windowed: true };
+    }
+    const all = opts.peers.map((p) => peerVv.get(p)!.get(key));
+    if (all.some((r) => r === undefined)) return null;
+    return { vvs: all.map((r) => r!.vv), windowed: false };
+  }
+
   function gcReady(key: string): boolean {
-    for (const p of opts.peers) if (!peerVv.get(p)?.has(key)) return false;
-    return true;
+    return stabilityInputs(key) !== null;
   }
 
   function collectGarbage(): void {
     let dropped = 0;
+    pruneAbsorbed();
     for (const k of store.setKeys()) {
       let stable: VersionVector;
+      let windowed = false;
       if (opts.bug === 'tombstone-gc-before-stability') stable = new Map();
       else {
-        if (!gcReady(k)) continue;
-        stable = vvMin([store.setVv(k), ...opts.peers.map((p) => peerVv.get(p)!.get(k)!)]);
+        const inputs = stabilityInputs(k);
+        if (inputs === null) continue;
+        windowed = inputs.windowed;
+        stable = vvMin([store.setVv(k), ...inputs.vvs]);
       }
-      const delta = store.collect(k, stable);
-      if (delta !== null) {
+      const res = store.collectGroups(k, stable);
+      if (res !== null) {
+        const delta = res.delta;
         touched(k);
         dropped += delta.context.cloud.length;
+        if (windowed) stats.gcDotsDroppedWindowed += delta.context.cloud.length;
         // The collapse travels in this region's op stream like a client's remove of the dropped
         // tags: a peer applies it before any later remove of ours that names only the kept tag.
         seq++;
         const item: DeltaItem = { seq, key: k, data: delta };
-        log({ t: 'op', item, client: '', req: 0, past: [] });
+        // Collapses that left an evicted region out keep what they dropped into each kept tag,
+        // for that region's re-sync (gc-window.ts, replayDelta).
+        if (windowed && res.groups.length > 0) {
+          item.absorbed = res.groups;
+          addAbsorbed(k, res.groups);
+        }
+        log({ t: 'op', item, client: '', req: 0, past: [], info: {} });
         pushOutbox(item);
+        own.push(item);
         pending.push(item);
         pendingBytes += plainBytes(delta) + 16;
         if (!flushTimer) {
@@ -621,6 +810,118 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     stats.gcDotsDropped += dropped;
   }
 
+  // ---- re-sync of an evicted region ----
+  /**
+   * This region learnt it is evicted at epoch `at` (>= its own): its state may hold removes that
+   * raced tags the others collapsed without it, so it must not replicate it. It fetches a
+   * snapshot from a live peer, replaces its state with it, re-applies its own unacknowledged ops,
+   * and comes back with epoch `at + 1`.
+   */
+  function startResync(at: number, from: NodeId): void {
+    if (resync !== null && resync.at >= at) return;
+    resync = { at, rid: nextRid++, tries: 0 };
+    ctx.log('resync', `evicted at epoch ${at} (told by ${from}): fetching a snapshot`);
+    requestSnapshot(from);
+  }
+
+  function requestSnapshot(peer: NodeId): void {
+    const r = resync;
+    if (r === null) return;
+    r.tries++;
+    sendR(peer, { type: 'snap-req', rid: r.rid });
+    ctx.setTimer(opts.resendNs, () => {
+      // No snapshot yet (lost, or that peer is away): ask the next peer.
+      if (resync === r) requestSnapshot(opts.peers[(opts.peers.indexOf(peer) + 1) % opts.peers.length]!);
+    });
+  }
+
+  function onSnapshotRequest(peer: NodeId, rid: number): void {
+    if (resync !== null) return; // a region being re-synced has no snapshot to give
+    const states = store.snapshot();
+    const appliedNow = sortedEntries(appliedVector());
+    const abs = absorbedList(store.setKeys());
+    let bytes = 64;
+    for (const [k] of states) bytes += store.stateBytes(k) + utf8Bytes(k);
+    bytes += plainBytes(abs) + appliedNow.length * 12;
+    stats.resyncSnapshotBytes += bytes;
+    afterSync(() => sendR(peer, { type: 'snap', rid, store: states, applied: appliedNow, absorbed: abs }, bytes));
+  }
+
+  function onSnapshot(m: Extract<RegionMessage, { type: 'snap' }>): void {
+    const r = resync;
+    if (r === null || m.rid !== r.rid) return;
+    const now = ctx.now();
+    // What this region had seen of each OR-Set key before: the replay keeps a kept tag that stands
+    // for tags it never saw (gc-window.ts, replayDelta).
+    const seenBefore = new Map<string, CausalContext>();
+    for (const k of store.setKeys()) seenBefore.set(k, CausalContext.fromData(store.setContext(k)));
+    const theirs = new Map(m.applied);
+    const replay = own.filter((it) => it.seq > (theirs.get(me) ?? 0));
+    for (const k of store.keys()) tree.delete(k);
+    dirty.clear();
+    store.clear();
+    absorbed.clear();
+    for (const [k, d] of m.store) {
+      store.merge(k, d, now);
+      touched(k);
+    }
+    addAbsorbedList(m.absorbed);
+    for (const it of replay) {
+      let data = it.data;
+      if (kindOf(it.key) === 'set') {
+        const abs = new Map([...(absorbed.get(it.key)?.entries() ?? [])].map(([dk, g]) => [dk, g[1]]));
+        data = replayDelta(it.data as ORSetData<string>, store.setDotKeys(it.key), abs, seenBefore.get(it.key) ?? new CausalContext());
+      }
+      store.merge(it.key, data, now);
+      touched(it.key);
+    }
+    stats.resyncReplayedOps += replay.length;
+    // The state is now the snapshot's plus this region's own ops: so is the applied vector.
+    applied.clear();
+    for (const [o, n] of m.applied) if (o !== me) applied.set(o, n);
+    for (const pv of peerVv.values()) pv.clear();
+    sessions.clear();
+    gc.resynced(r.at);
+    ctx.disk.put(WAL, [snapshotRecord()]);
+    walRecords = 1;
+    afterSync(() => {
+      if (resync !== r) return;
+      resync = null;
+      stats.resyncs++;
+      ctx.log('resync', `re-synced at epoch ${gc.epoch}: ${m.store.length} key(s), ${replay.length} own op(s) re-applied`);
+      for (const p of opts.peers) sendR(p, { type: 'resynced' });
+      recheckParked();
+    });
+  }
+
+  /** Stamps of a replication message: adopt evictions, then admit or refuse it. */
+  function admitted(env: Envelope, m: RegionMessage): boolean {
+    const peer = env.from;
+    const ad = gc.adopt(m.ev);
+    if (ad.changed) logGc();
+    if (ad.selfEvictedAt !== null && opts.bug !== 'resync-skipped') startResync(ad.selfEvictedAt, peer);
+    if (m.type === 'snap-req') {
+      onSnapshotRequest(peer, m.rid);
+      return false;
+    }
+    if (m.type === 'snap') {
+      onSnapshot(m);
+      return false;
+    }
+    if (resync !== null) return false; // its own state is about to be replaced
+    const a = gc.admit(peer, m.epoch, ctx.now());
+    if (a.changed) logGc();
+    if (a.admission === 'old') return false;
+    if (a.admission === 'evicted') {
+      // BUG (resync-skipped): the evicted region's stale state is merged as if nothing happened.
+      if (opts.bug === 'resync-skipped') return true;
+      stats.refusedEvicted++;
+      if (m.type !== 'evicted') sendR(peer, { type: 'evicted' });
+      return false;
+    }
+    return m.type !== 'evicted' && m.type !== 'resynced';
+  }
+
   ctx.setTimer(opts.resendNs, resendTick);
   ctx.setTimer(ctx.rng.int(1, opts.antiEntropyNs), aeTick);
 
@@ -629,11 +930,18 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     stats,
     applied: appliedVector,
     gcReady,
+    evicted: () => gc.evictionList(),
+    epoch: () => gc.epoch,
+    resyncing: () => resync !== null,
     onMessage(env) {
       const m = env.body as RegionMessage | ClientRequest;
       switch (m.type) {
         case 'op':
         case 'read': {
+          if (resync !== null) {
+            ctx.reply(env, { type: 'stale' } satisfies ClientReply);
+            return;
+          }
           if (m.token.size === 0 || satisfied(m.token)) serve(env);
           else {
             // Read-your-writes: wait until this region has applied what the client has seen.
@@ -646,11 +954,19 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
           }
           return;
         }
+      }
+      if (!admitted(env, m)) return;
+      switch (m.type) {
         case 'deltas':
           onDeltas(env, m.items);
           return;
         case 'deltas-ack':
-          if (m.upTo > (ackedBy.get(env.from) ?? 0)) ackedBy.set(env.from, m.upTo);
+          acked(env.from, m.upTo);
+          return;
+        case 'evicted':
+        case 'resynced':
+        case 'snap-req':
+        case 'snap':
           return;
         default:
           onAe(env, m);

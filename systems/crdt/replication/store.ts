@@ -16,15 +16,15 @@ import { GCounter, type GCounterData } from '../g-counter.ts';
 import { Hlc, type HlcTimestamp } from '../hlc.ts';
 import { LwwRegister, type LwwRegisterData } from '../lww-register.ts';
 import { ORSet, type ORSetData } from '../or-set.ts';
-import { CausalContext } from '../causal-context.ts';
-import { dotKey } from '../dot.ts';
+import { CausalContext, type CausalContextData } from '../causal-context.ts';
+import { type Dot, dotKey } from '../dot.ts';
 import { Rga, type RgaData } from '../rga.ts';
 import { plainBytes } from '../size.ts';
 import type { VersionVector } from '../version-vector.ts';
 
 /** The bug-zoo variants a store can be built with ('none' = the correct types). */
-export type CrdtBug = 'none' | 'non-idempotent-counter-merge' | 'or-set-remove-unseen' | 'tombstone-gc-before-stability' | 'lww-wall-clock' | 'anti-entropy-skips-subtree';
-export const CRDT_BUGS: readonly CrdtBug[] = ['none', 'non-idempotent-counter-merge', 'or-set-remove-unseen', 'tombstone-gc-before-stability', 'lww-wall-clock', 'anti-entropy-skips-subtree'];
+export type CrdtBug = 'none' | 'non-idempotent-counter-merge' | 'or-set-remove-unseen' | 'tombstone-gc-before-stability' | 'lww-wall-clock' | 'anti-entropy-skips-subtree' | 'resync-skipped';
+export const CRDT_BUGS: readonly CrdtBug[] = ['none', 'non-idempotent-counter-merge', 'or-set-remove-unseen', 'tombstone-gc-before-stability', 'lww-wall-clock', 'anti-entropy-skips-subtree', 'resync-skipped'];
 
 export type Kind = 'ctr' | 'set' | 'reg' | 'txt';
 
@@ -189,6 +189,48 @@ export class CrdtStore {
     const cloud = new CausalContext();
     for (const d of before) if (!kept.has(dotKey(d))) cloud.add(d);
     return { entries: [], context: cloud.toData() };
+  }
+
+  /**
+   * `collect` that also says, per collapsed element, which dot was kept and which were dropped
+   * into it (the region keeps that while some region is evicted from GC, for its re-sync).
+   */
+  collectGroups(key: string, stable: VersionVector): { delta: ORSetData<string>; groups: [Dot, Dot[]][] } | null {
+    const v = this.get(key);
+    assert(v instanceof ORSet, `store.collectGroups: ${key} is not a set`);
+    const byElem = new Map<string, Dot[]>();
+    for (const e of v.toData().entries) byElem.set(e.value, [...(byElem.get(e.value) ?? []), e.dot]);
+    const delta = this.collect(key, stable);
+    if (delta === null) return null;
+    const dropped = new Set(delta.context.cloud.map(dotKey));
+    const groups: [Dot, Dot[]][] = [];
+    for (const dots of byElem.values()) {
+      const gone = dots.filter((d) => dropped.has(dotKey(d)));
+      const kept = dots.filter((d) => !dropped.has(dotKey(d)));
+      if (gone.length > 0 && kept.length === 1) groups.push([kept[0]!, gone]);
+    }
+    return { delta, groups };
+  }
+
+  /** The full causal context of an OR-Set key (what this replica has seen of its dots). */
+  setContext(key: string): CausalContextData {
+    const v = this.get(key);
+    assert(v instanceof ORSet, `store.setContext: ${key} is not a set`);
+    return v.toData().context;
+  }
+
+  /** The dots currently stored in an OR-Set key (keys of dotKey). */
+  setDotKeys(key: string): Set<string> {
+    if (!this.values.has(key)) return new Set();
+    const v = this.get(key);
+    assert(v instanceof ORSet, `store.setDotKeys: ${key} is not a set`);
+    return new Set(v.toData().entries.map((e) => dotKey(e.dot)));
+  }
+
+  /** Forgets every key (a re-sync replaces the whole state with a snapshot). The HLC is kept: it never goes back. */
+  clear(): void {
+    this.values.clear();
+    this.digests.clear();
   }
 
   /** OR-Set tag figures of one key. */
