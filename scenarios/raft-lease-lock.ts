@@ -14,7 +14,7 @@
  * Lease safety (invariants/raft/lease.ts, clocks perfect here): a lease never expires while an
  * acknowledged renewal still covers it (TTL from the renewal's send time). A fourth nemesis shape
  * cuts the leader from the other servers but not from the clients, so a deposed leader that has
- * not noticed yet is asked to renew leases.
+ * not noticed yet is asked to renew leases; a fifth crashes the leader.
  *
  * Bug zoo: `no-fencing`, a resource that ignores tokens; `unconfirmed-keepalive`, servers that
  * renew a lease without confirming leadership (the bug this scenario found in server.ts).
@@ -155,7 +155,14 @@ export default defineScenario({
         if (held === undefined) continue;
         const holder = held.value.split('/')[0]!;
         const away = Math.round(ms(p.ttlMs) * rng.uniform(1.2, 4));
-        const shape = rng.int(0, 3);
+        const shape = rng.int(0, 4);
+        if (shape === 4 && l !== undefined) {
+          // The leader crashes: the next one restarts every lease's TTL (never early).
+          l.crash(rng.chance(0.5) ? 'torn' : 'all');
+          yield sleep(w.sim, away);
+          if (l.state === 'down') l.start();
+          continue;
+        }
         if (shape === 2) {
           w.node(holder).pause(away);
           yield sleep(w.sim, away);
