@@ -3,10 +3,13 @@
  * Paxos acceptors run on SmartNICs and persist to NVDIMM; rows live on SmartSSDs; scans are pushed
  * down and verified end to end. The standard nemesis crashes (reboots), pauses and partitions the
  * NICs; the hardware nemesis crashes and wedges NICs, fails SSD controllers, slows NAND, wears out
- * an SSD and makes pushed-down scans wrong or partial.
+ * an SSD, makes pushed-down scans wrong or partial, and makes the NICs' crypto engines return
+ * corrupt ciphertext (replica traffic is sealed on the NICs; a message failing its MAC is refused
+ * and asked for again).
  *
- * Safety: acceptor durability, state machine safety, no corrupt scan served, linearizable history.
- * Liveness: once healed, every key can be read. Bug zoo: bug=trust-ssd-result, bug=ack-before-nvdimm.
+ * Safety: acceptor durability, state machine safety, no corrupt scan served, no unauthenticated
+ * value applied, linearizable history. Liveness: once healed, every key can be read.
+ * Bug zoo: bug=trust-ssd-result, bug=ack-before-nvdimm, bug=skip-mac-check.
  */
 import { kvScenario } from '../systems/hwkv/kv-scenario.ts';
 
