@@ -63,10 +63,13 @@ export default defineScenario({
           if (!running()) break;
           const item = tickItems[n % tickItems.length]!;
           n = Math.floor(w.sim.now / TICK_NS) + 1;
-          if (!partitioned()) {
-            // Everyone adds this tick's item to cart1 at (nearly) the same time; after the heal, also reads.
+          if (w.sim.now >= healAtNs) {
+            // After the heal: reads of cart1 (no more adds to it, so a lost add stays visible) and counter increments.
+            yield* s.read(s.ctx.rng.pick(cw.regionIds), 'set:cart1');
+            yield* s.op(home, { kind: 'incr', key: 'ctr:views', by: 1 });
+          } else if (!partitioned()) {
+            // Everyone adds this tick's item to cart1 at (nearly) the same time.
             yield* s.op(home, { kind: 'add', key: 'set:cart1', elem: item });
-            if (w.sim.now >= healAtNs) yield* s.read(s.ctx.rng.pick(cw.regionIds), 'set:cart1');
           } else if (home === away) {
             // The cut-off region keeps accepting writes: it removes cart1's items (naming the tags it saw).
             if (!removedAll) {

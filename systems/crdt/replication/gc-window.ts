@@ -7,8 +7,8 @@
  * blocks GC for an hour. With `windowNs > 0`:
  *
  *  - Eviction by silence, with a quorum. A region evicts a peer it has not heard from for longer
- *    than the window, but only while it hears (within the window) from a majority of the regions
- *    counting itself. So in a symmetric partition only the majority side evicts; a region cut off
+ *    than the window, but only while it hears (within half the window) from a majority of the
+ *    regions counting itself. So in a symmetric partition only the majority side evicts; a region cut off
  *    from everyone evicts nobody and keeps waiting for everyone (its own GC stays conservative).
  *  - Epochs. Every region has a re-sync epoch (0 at first), carried by every replication message.
  *    An eviction names the peer's epoch: `evicted[p] = e` refuses p's messages of epoch <= e.
@@ -122,12 +122,15 @@ export class GcMembership {
   /** Evicts the peers silent for longer than the window, if a quorum is heard. Returns them. */
   tick(nowNs: Nanos): string[] {
     if (this.windowNs === 0) return [];
-    const fresh = this.peers.filter((p) => !this.evicted.has(p) && nowNs - (this.lastHeard.get(p) ?? nowNs) <= this.windowNs);
+    // The quorum counts only peers heard within half the window: peers cut off together fall
+    // silent together, and one heard a moment later than the other must not vouch for this
+    // region's side while the other's silence crosses the window.
+    const quorum = this.peers.filter((p) => !this.evicted.has(p) && nowNs - (this.lastHeard.get(p) ?? nowNs) <= this.windowNs / 2);
     const total = this.peers.length + 1;
-    if (2 * (fresh.length + 1) <= total) return [];
+    if (2 * (quorum.length + 1) <= total) return [];
     const out: string[] = [];
     for (const p of this.peers) {
-      if (this.evicted.has(p) || fresh.includes(p)) continue;
+      if (this.evicted.has(p) || nowNs - (this.lastHeard.get(p) ?? nowNs) <= this.windowNs) continue;
       this.evicted.set(p, this.peerEpoch.get(p) ?? 0);
       out.push(p);
     }

@@ -36,7 +36,7 @@ import { type VersionVector, vvDominates, vvMin, vvMerge } from '../version-vect
 import { CausalContext, type CausalContextData } from '../causal-context.ts';
 import { type Dot, dotKey } from '../dot.ts';
 import type { ORSetData } from '../or-set.ts';
-import { GcMembership, replayDelta, type GcMembershipRecord } from './gc-window.ts';
+import { GcMembership, contextDots, replayDelta, type GcMembershipRecord } from './gc-window.ts';
 import { CrdtStore, kindOf, type CrdtBug, type KeyData, type Op, type ReadValue } from './store.ts';
 
 /** Op-sequence vector: origin region -> highest contiguous op seq of it applied here. */
@@ -159,6 +159,8 @@ export interface RegionStats {
   resyncSnapshotBytes: number;
   /** Own unacknowledged ops re-applied after a re-sync. */
   resyncReplayedOps: number;
+  /** Collapsed tags a re-sync replay did not remove because they stood for adds the region never saw. */
+  resyncKeptTags: number;
 }
 
 export interface RegionProgram extends NodeProgram {
@@ -208,13 +210,13 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   /** OR-Set key -> kept dot key -> [kept dot, dots dropped into it by a GC that excluded an evicted region]. */
   const absorbed = new Map<string, Map<string, [Dot, Dot[]]>>();
   /** A re-sync in progress: the epoch this region was evicted at, and the snapshot request id. */
-  let resync: { at: number; rid: number; tries: number } | null = null;
+  let resync: { at: number; rid: number; tries: number; applied: boolean } | null = null;
   let nextRid = 1;
   const parked: { env: Envelope; token: OpVector; expired: boolean }[] = [];
   let nextSid = 1;
   const sessions = new Map<number, { peer: NodeId; vvs: Map<string, VersionVector> }>();
   let aePeer = 0;
-  const stats: RegionStats = { deltasSent: 0, deltaBytesSent: 0, batchesSent: 0, resends: 0, aeSessions: 0, aeEqualRoots: 0, aeKeysRepaired: 0, aeBytes: 0, aeFullSyncBytes: 0, gcRuns: 0, gcDotsDropped: 0, outboxDropped: 0, recoveredRecords: 0, gcDotsDroppedWindowed: 0, evictions: 0, refusedEvicted: 0, resyncs: 0, resyncSnapshotBytes: 0, resyncReplayedOps: 0 };
+  const stats: RegionStats = { deltasSent: 0, deltaBytesSent: 0, batchesSent: 0, resends: 0, aeSessions: 0, aeEqualRoots: 0, aeKeysRepaired: 0, aeBytes: 0, aeFullSyncBytes: 0, gcRuns: 0, gcDotsDropped: 0, outboxDropped: 0, recoveredRecords: 0, gcDotsDroppedWindowed: 0, evictions: 0, refusedEvicted: 0, resyncs: 0, resyncSnapshotBytes: 0, resyncReplayedOps: 0, resyncKeptTags: 0 };
 
   // ---- recovery ----
   const read = ctx.disk.read<WalRecord>(WAL);
@@ -818,8 +820,8 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
    * and comes back with epoch `at + 1`.
    */
   function startResync(at: number, from: NodeId): void {
-    if (resync !== null && resync.at >= at) return;
-    resync = { at, rid: nextRid++, tries: 0 };
+    if (resync !== null && (resync.at >= at || resync.applied)) return;
+    resync = { at, rid: nextRid++, tries: 0, applied: false };
     ctx.log('resync', `evicted at epoch ${at} (told by ${from}): fetching a snapshot`);
     requestSnapshot(from);
   }
@@ -831,7 +833,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     sendR(peer, { type: 'snap-req', rid: r.rid });
     ctx.setTimer(opts.resendNs, () => {
       // No snapshot yet (lost, or that peer is away): ask the next peer.
-      if (resync === r) requestSnapshot(opts.peers[(opts.peers.indexOf(peer) + 1) % opts.peers.length]!);
+      if (resync === r && !r.applied) requestSnapshot(opts.peers[(opts.peers.indexOf(peer) + 1) % opts.peers.length]!);
     });
   }
 
@@ -849,7 +851,8 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
 
   function onSnapshot(m: Extract<RegionMessage, { type: 'snap' }>): void {
     const r = resync;
-    if (r === null || m.rid !== r.rid) return;
+    if (r === null || m.rid !== r.rid || r.applied) return; // a duplicate, or a late answer to an older request
+    r.applied = true;
     const now = ctx.now();
     // What this region had seen of each OR-Set key before: the replay keeps a kept tag that stands
     // for tags it never saw (gc-window.ts, replayDelta).
@@ -857,6 +860,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     for (const k of store.setKeys()) seenBefore.set(k, CausalContext.fromData(store.setContext(k)));
     const theirs = new Map(m.applied);
     const replay = own.filter((it) => it.seq > (theirs.get(me) ?? 0));
+    const replayed = new Map<number, DeltaItem>();
     for (const k of store.keys()) tree.delete(k);
     dirty.clear();
     store.clear();
@@ -870,11 +874,21 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       let data = it.data;
       if (kindOf(it.key) === 'set') {
         const abs = new Map([...(absorbed.get(it.key)?.entries() ?? [])].map(([dk, g]) => [dk, g[1]]));
-        data = replayDelta(it.data as ORSetData<string>, store.setDotKeys(it.key), abs, seenBefore.get(it.key) ?? new CausalContext());
+        const orig = it.data as ORSetData<string>;
+        const kept = replayDelta(orig, store.setDotKeys(it.key), abs, seenBefore.get(it.key) ?? new CausalContext());
+        stats.resyncKeptTags += contextDots(orig.context).length - contextDots(kept.context).length;
+        data = kept;
       }
       store.merge(it.key, data, now);
       touched(it.key);
+      if (data !== it.data) replayed.set(it.seq, { ...it, data });
     }
+    // The originals must not leave either: re-sends and the next re-sync use the replayed deltas.
+    const swap = (l: DeltaItem[]): DeltaItem[] => l.map((it) => replayed.get(it.seq) ?? it);
+    outbox = swap(outbox);
+    own = swap(own);
+    pending = [];
+    pendingBytes = 0;
     stats.resyncReplayedOps += replay.length;
     // The state is now the snapshot's plus this region's own ops: so is the applied vector.
     applied.clear();
