@@ -40,6 +40,16 @@ export interface BuggifyReport {
 
 export class Buggify {
   private sites = new Map<string, SiteState>();
+  /** Set when the faults stop (the liveness phase): sites are still counted but never fire. */
+  private quiet = false;
+
+  /**
+   * Stops every site from firing from now on, as the liveness phase stops every other fault:
+   * a system must recover once the weather clears, not while BUGGIFY keeps shortening timeouts.
+   */
+  quiesce(): void {
+    this.quiet = true;
+  }
 
   constructor(
     private readonly root: RngRoot,
@@ -56,7 +66,7 @@ export class Buggify {
       this.sites.set(site, s);
     }
     s.reached++;
-    if (!s.enabled || !s.rng.chance(this.options.fireProbability)) return false;
+    if (!s.enabled || this.quiet || !s.rng.chance(this.options.fireProbability)) return false;
     s.fired++;
     return true;
   }

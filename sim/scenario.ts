@@ -188,12 +188,13 @@ export class World<PV = Record<string, unknown>> {
   }
 
   /**
-   * @internal The standard healing at the start of the liveness phase: nemeses stop, partitions
-   * and clogs heal, network and disk faults stop, paused nodes resume, crashed servers and
-   * devices restart; then the scenario's own hooks run.
+   * @internal The standard healing at the start of the liveness phase: nemeses stop, BUGGIFY
+   * stops firing, partitions and clogs heal, network and disk faults stop, paused nodes resume,
+   * crashed servers and devices restart; then the scenario's own hooks run.
    */
   heal(): void {
     for (const n of this.nemeses) n.kill();
+    this.sim.buggify.quiesce();
     this.net.heal();
     this.net.clearFaults();
     // Devices first: a node that starts may need its NIC or SSD already up.

@@ -81,3 +81,33 @@ describe('runner and node ergonomics', () => {
     expect(r.violations[0]!.message).toMatch(/needs the parameters of faultParams\(\).*netLossRate/);
   });
 });
+
+describe('buggify in the liveness phase', () => {
+  it('quiesce stops every site from firing but keeps counting reaches', async () => {
+    const { Buggify } = await import('./buggify.ts');
+    const { RngRoot } = await import('./prng.ts');
+    const b = new Buggify(new RngRoot(3), { enabled: true, enableProbability: 1, fireProbability: 1 });
+    expect(b.fire('s')).toBe(true);
+    b.quiesce();
+    for (let i = 0; i < 100; i++) expect(b.fire('s')).toBe(false);
+    expect(b.report().reached.s).toBe(101);
+    expect(b.report().fired.s).toBe(1);
+  });
+
+  it('the runner quiesces buggify when the faults stop', () => {
+    let firedAfterHeal = 0;
+    const s = defineScenario({
+      name: 't', description: '', params: {}, durationNs: ms(100), livenessBoundNs: ms(100),
+      setup: (w) => {
+        const tick = (): void => {
+          if (w.sim.buggify.fire('always') && w.phase === 'liveness') firedAfterHeal++;
+          w.sim.schedule(ms(1), tick);
+        };
+        w.sim.schedule(0, tick);
+        w.liveness('never', () => 'waiting');
+      },
+    });
+    runScenario(s, { seed: 1 });
+    expect(firedAfterHeal).toBe(0);
+  });
+});
