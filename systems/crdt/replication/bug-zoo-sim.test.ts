@@ -8,6 +8,7 @@ import burst from '../../../scenarios/crdt-burst.ts';
 import clockSkew from '../../../scenarios/crdt-clock-skew.ts';
 import hotCounter from '../../../scenarios/crdt-hot-counter.ts';
 import churn from '../../../scenarios/crdt-orset-churn.ts';
+import longGc from '../../../scenarios/crdt-long-partition-gc.ts';
 import type { CrdtBug } from './store.ts';
 
 const SEED_CAP = 300;
@@ -25,6 +26,7 @@ const CASES: Case[] = [
   { bug: 'tombstone-gc-before-stability', scenario: churn as unknown as Scenario, caughtBy: ['no-resurrection', 'add-wins'] },
   { bug: 'lww-wall-clock', scenario: clockSkew as unknown as Scenario, caughtBy: ['lww-causal', 'read-your-writes'] },
   { bug: 'anti-entropy-skips-subtree', scenario: burst as unknown as Scenario, caughtBy: ['converged'] },
+  { bug: 'resync-skipped', scenario: longGc as unknown as Scenario, caughtBy: ['add-wins', 'no-resurrection', 'converged'] },
 ];
 
 describe('crdt bug zoo in simulation', () => {

@@ -268,10 +268,21 @@ function checkConverged(w: World<unknown>, store: RegionProgram['store'], histor
     if (present && allRemoved) return w.violation('no-resurrection', `${elem} is back in ${key}, but every one of its ${adds.length} add(s) was followed by a remove that saw it`);
     const readded = adds.find((a) => removes.every((r) => before(r, a)));
     if (!present && readded) return w.violation('add-wins', `${elem} is missing from ${key}, though ${readded.client} re-added it after every remove`);
-    // Exactly: a remove deletes only tags its region had seen, and GC only collapses tags into
-    // one, so an add whose tag no remove of the element had seen must still show it.
-    const unseen = adds.find((a) => a.tag !== undefined && removes.every((r) => r.seen !== undefined && !r.seen.contains(a.tag!)));
-    if (!present && unseen) return w.violation('add-wins', `${elem} is missing from ${key}, though no remove of it had seen ${unseen.client}'s add (tag ${unseen.tag!.replica}:${unseen.tag!.counter})`);
+    // Exactly: a tag goes only by a remove whose region had seen it, or by a later add of the
+    // element whose region had seen it (the add replaces it), which itself went; GC only collapses
+    // an element's tags into one. So an add whose tag did not go that way must still show.
+    const gone = new Map<HistoryOp, boolean>();
+    const killed = (a: HistoryOp): boolean => {
+      let k = gone.get(a);
+      if (k !== undefined) return k;
+      gone.set(a, true); // a cycle cannot happen (seeing a tag orders the ops); be conservative
+      const t = a.tag;
+      k = t === undefined || removes.some((r) => r.seen === undefined || r.seen.contains(t)) || adds.some((b) => b !== a && (b.seen === undefined || b.seen.contains(t)) && killed(b));
+      gone.set(a, k);
+      return k;
+    };
+    const unseen = adds.find((a) => !killed(a));
+    if (!present && unseen) return w.violation('add-wins', `${elem} is missing from ${key}, though ${unseen.client}'s add of it (tag ${unseen.tag!.replica}:${unseen.tag!.counter}) was seen by no remove, nor by a re-add that went`);
   }
   // LWW registers: the winner must not happen before another acknowledged write.
   const regWrites = new Map<string, HistoryOp[]>();

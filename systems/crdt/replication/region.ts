@@ -785,8 +785,8 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       if (res !== null) {
         const delta = res.delta;
         touched(k);
-        dropped += delta.context.cloud.length;
-        if (windowed) stats.gcDotsDroppedWindowed += delta.context.cloud.length;
+        dropped += res.dropped;
+        if (windowed) stats.gcDotsDroppedWindowed += res.dropped;
         // The collapse travels in this region's op stream like a client's remove of the dropped
         // tags: a peer applies it before any later remove of ours that names only the kept tag.
         seq++;

@@ -195,21 +195,23 @@ export class CrdtStore {
    * `collect` that also says, per collapsed element, which dot was kept and which were dropped
    * into it (the region keeps that while some region is evicted from GC, for its re-sync).
    */
-  collectGroups(key: string, stable: VersionVector): { delta: ORSetData<string>; groups: [Dot, Dot[]][] } | null {
+  collectGroups(key: string, stable: VersionVector): { delta: ORSetData<string>; groups: [Dot, Dot[]][]; dropped: number } | null {
     const v = this.get(key);
     assert(v instanceof ORSet, `store.collectGroups: ${key} is not a set`);
     const byElem = new Map<string, Dot[]>();
     for (const e of v.toData().entries) byElem.set(e.value, [...(byElem.get(e.value) ?? []), e.dot]);
     const delta = this.collect(key, stable);
     if (delta === null) return null;
-    const dropped = new Set(delta.context.cloud.map(dotKey));
+    const left = new Set(v.toData().entries.map((e) => dotKey(e.dot)));
+    const dropped = new Set<string>();
+    for (const dots of byElem.values()) for (const d of dots) if (!left.has(dotKey(d))) dropped.add(dotKey(d));
     const groups: [Dot, Dot[]][] = [];
     for (const dots of byElem.values()) {
       const gone = dots.filter((d) => dropped.has(dotKey(d)));
       const kept = dots.filter((d) => !dropped.has(dotKey(d)));
       if (gone.length > 0 && kept.length === 1) groups.push([kept[0]!, gone]);
     }
-    return { delta, groups };
+    return { delta, groups, dropped: dropped.size };
   }
 
   /** The full causal context of an OR-Set key (what this replica has seen of its dots). */
