@@ -13,7 +13,7 @@
  * Invariants (harness.ts): no-resurrection, add-wins (exact: an add whose tag no remove had seen
  * stays), converged, no-lost-increment, read-your-writes, the tag bound. Metrics: live regions'
  * tags and OR-Set metadata bytes just before the heal (compare `gcWindowS: 0`, GC waiting for
- * everyone), evictions, snapshot bytes of the re-sync, own ops re-applied.
+ * everyone) and after the post-heal GC (liveness `gc-one-tag-per-element`), evictions, snapshot bytes of the re-sync, own ops re-applied.
  */
 import { param } from '../sim/params.ts';
 import { defineScenario } from '../sim/scenario.ts';
@@ -117,6 +117,21 @@ export default defineScenario({
     w.liveness('resync-done', () => {
       for (const r of cw.regions) if (!r.program || r.program.resyncing()) return `${r.id} is down or re-syncing`;
       w.metrics.awayEpoch = cw.regions.find((r) => r.id === away)!.program!.epoch();
+      return true;
+    });
+    // Once everyone is back, GC (now waiting for all three again) leaves one tag per element.
+    w.liveness('gc-one-tag-per-element', () => {
+      let metadataBytes = 0;
+      for (const r of cw.regions) {
+        const prog = r.program;
+        if (!prog) return `${r.id} is down`;
+        for (const k of prog.store.setKeys()) {
+          const t = prog.store.tags(k);
+          if (t.dots !== t.elements) return `${r.id} ${k}: ${t.dots} tags on ${t.elements} element(s)`;
+        }
+        if (r.id !== away) metadataBytes += prog.store.sizes().metadataBytes;
+      }
+      w.metrics.liveMetadataBytesAfterGc = metadataBytes;
       return true;
     });
   },
