@@ -24,6 +24,7 @@ export default defineScenario({
     carts: param.int({ doc: 'OR-Set keys', default: 3, min: 1, max: 1000, swarm: [1, 5] }),
     items: param.int({ doc: 'distinct items per cart', default: 6, min: 1, max: 1000, swarm: [3, 10] }),
     opMsMean: param.float({ doc: 'mean time between a client\'s ops (ms)', default: 60, min: 1, max: 1e6, swarm: [20, 200] }),
+    gcWindowMs: param.float({ doc: 'GC window (ms); 0 = GC waits for every region', default: 0, min: 0, max: 3.6e6 }),
     durationS: param.float({ doc: 'length of the fault phase (s)', default: 8, min: 0.1, max: 3600 }),
     ...crdtFaultParams({ bugs: ['none', 'or-set-remove-unseen', 'tombstone-gc-before-stability'] }),
   },
@@ -31,7 +32,7 @@ export default defineScenario({
   livenessBoundNs: sec(60),
   checkIntervalNs: ms(50),
   setup(w, p) {
-    const cw = startCrdt(w, p, { region: { antiEntropyNs: ms(500) } });
+    const cw = startCrdt(w, p, { region: { antiEntropyNs: ms(500), gcWindowNs: ms(p.gcWindowMs) } });
     let peak = { valueBytes: 0, metadataBytes: 0 };
     let tagsPerElementPeak = 0;
     for (const home of cw.regionIds)

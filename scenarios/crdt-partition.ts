@@ -21,6 +21,7 @@ export default defineScenario({
   description: 'CRDT regions: a one-hour partition of one region while all keep writing, then heal and converge',
   params: {
     partitionMin: param.float({ doc: 'length of the partition (minutes)', default: 60, min: 0.1, max: 600 }),
+    gcWindowS: param.float({ doc: 'GC window (s); 0 = GC waits for every region (crdt-long-partition-gc exercises the window)', default: 0, min: 0, max: 36000 }),
     opMsMean: param.float({ doc: 'mean time between a client\'s ops (ms)', default: 20000, min: 10, max: 1e7, swarm: [5000, 40000] }),
     ...crdtFaultParams({ long: true, bugs: ['none', 'non-idempotent-counter-merge', 'or-set-remove-unseen', 'lww-wall-clock', 'anti-entropy-skips-subtree'] }),
   },
@@ -28,7 +29,7 @@ export default defineScenario({
   livenessBoundNs: sec(120),
   checkIntervalNs: sec(5),
   setup(w, p) {
-    const cw = startCrdt(w, p, { region: { antiEntropyNs: sec(10), resendNs: sec(5) } });
+    const cw = startCrdt(w, p, { region: { antiEntropyNs: sec(10), resendNs: sec(5), gcWindowNs: sec(p.gcWindowS) } });
     for (const home of cw.regionIds) cw.client(`c-${home}`, home, (s) => mixedSession(s, home, cw.regionIds, ms(p.opMsMean), () => w.phase === 'fault'));
     const rng = w.rng('partition');
     w.nemesis('hour-partition', (function* () {

@@ -127,7 +127,8 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
               if (op.kind === 'remove' || op.kind === 'add') lastSetOp.set(`${id}|${op.key}|${op.elem}`, h);
               // A causal token (seed 002, MongoDB-style): the op and everything it depended on, so a read
               // sees what the write saw too (e.g. a tag collapse that the remove relied on).
-              s.token = vvMerge(vvMerge(s.token, h.past), new Map([[h.origin, h.seq]]));
+              // `deps` bounds from above what the op's state relied on (`past` only from below).
+              s.token = vvMerge(vvMerge(s.token, r.body.deps !== undefined ? new Map(r.body.deps) : h.past), new Map([[h.origin, h.seq]]));
               if (op.kind === 'incr') ownAcked.set(`${id}|${op.key}`, (ownAcked.get(`${id}|${op.key}`) ?? 0) + op.by);
               if (op.kind === 'set') ownLastWrite.set(`${id}|${op.key}`, Number(op.value.split('#')[1]));
               return h;

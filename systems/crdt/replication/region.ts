@@ -92,6 +92,12 @@ export interface DeltaItem {
 export interface SetOpInfo {
   tag?: Dot;
   seen?: CausalContextData;
+  /**
+   * Upper bound of the ops the region's state depended on when it ran the op (per origin): what a
+   * read-your-writes token must wait for. `past` (the applied vector) is only a lower bound: a
+   * delta after a gap and an anti-entropy repair are merged without advancing it.
+   */
+  deps?: [string, number][];
 }
 
 export type ClientRequest =
@@ -116,7 +122,7 @@ export type RegionBody =
   | { type: 'evicted' }
   | { type: 'resynced' }
   | { type: 'snap-req'; rid: number }
-  | { type: 'snap'; rid: number; store: [string, KeyData][]; applied: [string, number][]; absorbed: AbsorbedList }
+  | { type: 'snap'; rid: number; store: [string, KeyData][]; applied: [string, number][]; upper: [string, number][]; absorbed: AbsorbedList }
   | { type: 'deltas'; items: DeltaItem[] }
   | { type: 'deltas-ack'; upTo: number }
   | { type: 'ae-root'; sid: number; root: Digest; applied: OpVector }
@@ -124,12 +130,12 @@ export type RegionBody =
   | { type: 'ae-nodes'; sid: number; level: number; parents: number[]; digests: Digest[] }
   | { type: 'ae-descend'; sid: number; level: number; nodes: number[] }
   | { type: 'ae-leaves'; sid: number; leaves: { leaf: number; entries: [string, Digest][] }[] }
-  | { type: 'ae-repair'; sid: number; states: [string, KeyData][]; absorbed: AbsorbedList; want: string[]; final: boolean };
+  | { type: 'ae-repair'; sid: number; states: [string, KeyData][]; upper: [string, number][]; absorbed: AbsorbedList; want: string[]; final: boolean };
 
 type WalRecord =
-  | { t: 'snap'; store: [string, KeyData][]; seq: number; applied: [string, number][]; lastReq: [string, number, number, [string, number][], SetOpInfo][]; outbox: DeltaItem[]; own: DeltaItem[]; gc: GcMembershipRecord; absorbed: AbsorbedList }
+  | { t: 'snap'; store: [string, KeyData][]; seq: number; applied: [string, number][]; lastReq: [string, number, number, [string, number][], SetOpInfo][]; outbox: DeltaItem[]; own: DeltaItem[]; gc: GcMembershipRecord; absorbed: AbsorbedList; upper: [string, number][] }
   | { t: 'op'; item: DeltaItem; client: string; req: number; past: [string, number][]; info: SetOpInfo }
-  | { t: 'merge'; origin: string | null; upTo: number; items: { key: string; data: KeyData; absorbed?: [Dot, Dot[]][] }[] }
+  | { t: 'merge'; origin: string | null; upTo: number; items: { key: string; data: KeyData; absorbed?: [Dot, Dot[]][] }[]; upper: [string, number][] }
   | { t: 'vv'; applied: [string, number][] }
   | { t: 'gc'; gc: GcMembershipRecord };
 
@@ -188,6 +194,8 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   const me = ctx.id;
   const store = new CrdtStore(me, opts.bug);
   const applied: OpVector = new Map();
+  /** origin -> highest op seq of it whose effect may be in the state (deltas past a gap, repairs, snapshots). */
+  const upper: OpVector = new Map();
   let seq = 0;
   let durableSeq = 0;
   const lastReq = new Map<string, { req: number; seq: number; past: OpVector; info: SetOpInfo }>();
@@ -241,6 +249,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         for (const [c, req, s, past, info] of r.lastReq) lastReq.set(c, { req, seq: s, past: new Map(past), info });
         for (const it of r.outbox) pushOutbox(it);
         own = r.own.slice();
+        raiseUpper(r.upper);
         gc.restore(r.gc);
         absorbed.clear();
         addAbsorbedList(r.absorbed);
@@ -259,6 +268,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
           if (it.absorbed) addAbsorbed(it.key, it.absorbed);
         }
         if (r.origin !== null) applied.set(r.origin, Math.max(applied.get(r.origin) ?? 0, r.upTo));
+        raiseUpper(r.upper);
         return;
       case 'gc':
         gc.restore(r.gc);
@@ -295,7 +305,19 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       own: own.slice(),
       gc: gc.toRecord(),
       absorbed: absorbedList(store.setKeys()),
+      upper: sortedEntries(upper),
     };
+  }
+
+  function raiseUpper(v: Iterable<[string, number]>): void {
+    for (const [o, n] of v) if (o !== me && n > (upper.get(o) ?? 0)) upper.set(o, n);
+  }
+
+  /** Upper bound of what the state depends on: applied, raised by what was merged beyond it. */
+  function depsVector(): OpVector {
+    const v = appliedVector();
+    for (const [o, n] of upper) if (n > (v.get(o) ?? 0)) v.set(o, n);
+    return v;
   }
 
   // ---- absorbed dots (kept only for collapses that excluded an evicted region) ----
@@ -420,7 +442,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     const isSet = m.op.kind === 'add' || m.op.kind === 'remove';
     const seen = isSet ? store.setContext(m.op.key) : undefined;
     const data = store.apply(m.op, ctx.now());
-    const info: SetOpInfo = {};
+    const info: SetOpInfo = { deps: sortedEntries(depsVector()) };
     if (seen !== undefined) info.seen = seen;
     if (m.op.kind === 'add') info.tag = (data as ORSetData<string>).entries[0]!.dot;
     seq++;
@@ -547,7 +569,9 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       if (it.seq === upTo + 1) upTo = it.seq;
     }
     advance(origin, upTo);
-    log({ t: 'merge', origin, upTo: applied.get(origin) ?? 0, items: merged });
+    const top: [string, number][] = [[origin, items.reduce((a, it) => Math.max(a, it.seq), 0)]];
+    raiseUpper(top);
+    log({ t: 'merge', origin, upTo: applied.get(origin) ?? 0, items: merged, upper: top });
     afterSync(() => {
       sendR(origin, { type: 'deltas-ack', upTo: applied.get(origin) ?? 0 });
       recheckParked();
@@ -697,11 +721,12 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         for (const k of send) stats.aeBytes += store.stateBytes(k);
         stats.aeKeysRepaired += send.length;
         const abs = absorbedList(send);
-        afterSync(() => sendR(peer, { type: 'ae-repair', sid: m.sid, states, absorbed: abs, want, final: false }));
+        const up = sortedEntries(depsVector());
+        afterSync(() => sendR(peer, { type: 'ae-repair', sid: m.sid, states, upper: up, absorbed: abs, want, final: false }));
         return;
       }
       case 'ae-repair': {
-        mergeStates(peer, m.states, m.absorbed, ev);
+        mergeStates(peer, m.states, m.absorbed, ev, m.upper);
         if (m.final) return;
         const s = sessions.get(m.sid);
         if (s === undefined) return;
@@ -712,14 +737,16 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         stats.aeBytes += bytes;
         stats.aeKeysRepaired += states.length;
         const abs = absorbedList(states.map(([k]) => k));
-        afterSync(() => sendR(peer, { type: 'ae-repair', sid: m.sid, states, absorbed: abs, want: [], final: true }));
+        const up = sortedEntries(depsVector());
+        afterSync(() => sendR(peer, { type: 'ae-repair', sid: m.sid, states, upper: up, absorbed: abs, want: [], final: true }));
         return;
       }
     }
   }
 
-  function mergeStates(peer: NodeId, states: [string, KeyData][], abs: AbsorbedList, ev: Map<string, number>): void {
+  function mergeStates(peer: NodeId, states: [string, KeyData][], abs: AbsorbedList, ev: Map<string, number>, up: [string, number][]): void {
     if (states.length === 0) return;
+    raiseUpper(up);
     const now = ctx.now();
     const items: { key: string; data: KeyData; absorbed?: [Dot, Dot[]][] }[] = [];
     const absBy = new Map(abs);
@@ -738,7 +765,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         pv.set(k, { vv: vvMerge(prev?.vv ?? new Map(), contextVv(d)), ev: ev2 });
       }
     }
-    log({ t: 'merge', origin: null, upTo: 0, items });
+    log({ t: 'merge', origin: null, upTo: 0, items, upper: up });
   }
 
   function contextVv(d: KeyData): VersionVector {
@@ -841,12 +868,13 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     if (resync !== null) return; // a region being re-synced has no snapshot to give
     const states = store.snapshot();
     const appliedNow = sortedEntries(appliedVector());
+    const up = sortedEntries(depsVector());
     const abs = absorbedList(store.setKeys());
     let bytes = 64;
     for (const [k] of states) bytes += store.stateBytes(k) + utf8Bytes(k);
     bytes += plainBytes(abs) + appliedNow.length * 12;
     stats.resyncSnapshotBytes += bytes;
-    afterSync(() => sendR(peer, { type: 'snap', rid, store: states, applied: appliedNow, absorbed: abs }, bytes));
+    afterSync(() => sendR(peer, { type: 'snap', rid, store: states, applied: appliedNow, upper: up, absorbed: abs }, bytes));
   }
 
   function onSnapshot(m: Extract<RegionMessage, { type: 'snap' }>): void {
@@ -893,6 +921,8 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     // The state is now the snapshot's plus this region's own ops: so is the applied vector.
     applied.clear();
     for (const [o, n] of m.applied) if (o !== me) applied.set(o, n);
+    // The old state is gone, but clients may hold tokens naming what it had merged: keep the bound.
+    raiseUpper(m.upper);
     for (const pv of peerVv.values()) pv.clear();
     sessions.clear();
     gc.resynced(r.at);
