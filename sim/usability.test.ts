@@ -111,3 +111,18 @@ describe('buggify in the liveness phase', () => {
     expect(firedAfterHeal).toBe(0);
   });
 });
+
+describe('bug-zoo helpers', () => {
+  it('findCatchingSeed reports the first failing seed and what caught it; failingSeeds lists a variant\'s failures', async () => {
+    const { findCatchingSeed, failingSeeds } = await import('./bug-zoo.ts');
+    const s = defineScenario({
+      name: 't', description: '', params: { bug: param.enum(['none', 'odd'], { doc: '', default: 'none' }) }, durationNs: ms(10),
+      setup: (w, p) => w.safety('even-seeds-only', () => (p.bug === 'odd' && Number(w.sim.seed) % 3 === 0 ? 'seed divisible by 3' : null)),
+    });
+    const c = findCatchingSeed(s, { pins: { bug: 'odd' }, cap: 10 });
+    expect(c).toMatchObject({ seed: 3, seedsRun: 3, invariant: 'even-seeds-only', outcome: 'safety' });
+    expect(findCatchingSeed(s, { pins: { bug: 'none' }, cap: 10 }).seed).toBeNull();
+    expect(failingSeeds(s, { bug: 'odd' }, 1, 10).map((f) => f.seed)).toEqual([3, 6, 9]);
+    expect(failingSeeds(s, { bug: 'none' }, 1, 10)).toEqual([]);
+  });
+});

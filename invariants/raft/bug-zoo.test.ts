@@ -4,7 +4,7 @@
  * correct system must pass the same seeds. Seeds-to-catch are printed for the docs.
  */
 import { describe, expect, it } from 'vitest';
-import { runScenario } from '../../sim/runner.ts';
+import { failingSeeds, findCatchingSeed } from '../../sim/bug-zoo.ts';
 import type { Scenario } from '../../sim/scenario.ts';
 import figure8 from '../../scenarios/raft-figure8.ts';
 import election from '../../scenarios/raft-election.ts';
@@ -26,24 +26,15 @@ const zoo: [RaftBug, Scenario, string[]][] = [
 describe('raft bug zoo', () => {
   for (const [bug, scn, expected] of zoo) {
     it(`${bug} is caught on ${scn.name}, and the correct system passes the same seeds`, () => {
-      let caughtAt = 0;
-      let invariant = '';
-      for (let seed = 1; seed <= CAP && caughtAt === 0; seed++) {
-        const r = runScenario(scn, { seed, pins: { bug } });
-        if (!r.ok) {
-          expect(r.outcome).toBe('safety');
-          invariant = r.violations[0]!.invariant;
-          caughtAt = seed;
-        }
-      }
+      const c = findCatchingSeed(scn, { pins: { bug }, cap: CAP });
+      expect(c.outcome).toBe('safety');
+      const caughtAt = c.seed ?? 0;
+      const invariant = c.invariant ?? '';
       console.log(`bug-zoo ${bug}: caught on ${scn.name} at seed ${caughtAt} by ${invariant}`);
       expect(caughtAt).toBeGreaterThan(0);
       expect(MEANINGFUL).toContain(invariant);
       expect(expected).toContain(invariant);
-      for (let seed = 1; seed <= caughtAt; seed++) {
-        const r = runScenario(scn, { seed, pins: { bug: 'none' } });
-        expect(r.violations, `correct system, ${scn.name} seed ${seed}`).toEqual([]);
-      }
+      expect(failingSeeds(scn, { bug: 'none' }, 1, caughtAt), `correct system, ${scn.name}`).toEqual([]);
     }, 120_000);
   }
 });
