@@ -3,7 +3,7 @@
  * and BUGGIFY on, as a sweep runs them), over a few fixed seeds, plus the events per wall
  * second. `clock()` is the caller's wall clock in milliseconds: detsim code never reads one.
  */
-import { runScenario } from '../../sim/runner.ts';
+import { scenarioRate } from '../../bench/scenario-rate.ts';
 import type { Scenario } from '../../sim/scenario.ts';
 import flashSale from '../../scenarios/escrow-flash-sale.ts';
 import reaper from '../../scenarios/escrow-reaper.ts';
@@ -20,23 +20,11 @@ export function bench(clock: () => number): Record<string, unknown> {
   let simSTotal = 0;
   let wallMsTotal = 0;
   for (const scn of SCENARIOS) {
-    let simNs = 0;
-    let events = 0;
-    const t0 = clock();
-    for (const seed of SEEDS) {
-      const r = runScenario(scn, { seed });
-      simNs += r.simTimeNs;
-      events += r.events;
-    }
-    const wallMs = Math.max(1e-3, clock() - t0);
-    simSTotal += simNs / 1e9;
-    wallMsTotal += wallMs;
-    out[scn.name] = {
-      simSecPerWallSec: Math.round((simNs / 1e9 / (wallMs / 1000)) * 10) / 10,
-      eventsPerWallSec: Math.round(events / (wallMs / 1000)),
-      wallMsPerSeed: Math.round((wallMs / SEEDS.length) * 10) / 10,
-    };
+    const r = scenarioRate(clock, scn, SEEDS);
+    simSTotal += r.simSeconds;
+    wallMsTotal += r.wallMs;
+    out[scn.name] = { simSecondsPerWallSecond: r.simSecondsPerWallSecond, eventsPerWallSecond: r.eventsPerWallSecond, wallMsPerSeed: r.wallMsPerSeed };
   }
-  out.allEscrowSimSecPerWallSec = Math.round((simSTotal / (wallMsTotal / 1000)) * 10) / 10;
+  out.allEscrowSimSecondsPerWallSecond = Math.round((simSTotal / (wallMsTotal / 1000)) * 10) / 10;
   return out;
 }

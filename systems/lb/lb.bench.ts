@@ -4,7 +4,7 @@
  * scenario's simulated seconds per wall second. `clock()` returns wall milliseconds; this file
  * never reads a clock of its own.
  */
-import { runScenario } from '../../sim/runner.ts';
+import { scenarioRate } from '../../bench/scenario-rate.ts';
 import type { Scenario } from '../../sim/scenario.ts';
 import lbAlgorithms from '../../scenarios/lb-algorithms.ts';
 import lbChurn from '../../scenarios/lb-churn.ts';
@@ -17,24 +17,6 @@ import { benchMaglev } from './maglev-figures.ts';
 
 const SCENARIOS = [lbCrash, lbFlap, lbSlow, lbDrain, lbPartition, lbChurn, lbAlgorithms] as unknown as Scenario[];
 
-/** Simulated seconds per wall second of one scenario over `seeds` seeds (swarm on). */
-function simRate(clock: () => number, scn: Scenario, seeds: number): Record<string, number> {
-  let simNs = 0;
-  let events = 0;
-  const t0 = clock();
-  for (let seed = 1; seed <= seeds; seed++) {
-    const r = runScenario(scn, { seed });
-    simNs += r.simTimeNs;
-    events += r.events;
-  }
-  const wallMs = clock() - t0;
-  return {
-    seeds,
-    simSecondsPerWallSecond: Math.round((simNs / 1e9 / (wallMs / 1000)) * 10) / 10,
-    wallMsPerSeed: Math.round(wallMs / seeds),
-    eventsPerSec: Math.round(events / (wallMs / 1000)),
-  };
-}
 
 export function bench(clock: () => number): Record<string, unknown> {
   const maglev = benchMaglev(clock, 5, 1000).map((r) => ({
@@ -45,7 +27,7 @@ export function bench(clock: () => number): Record<string, unknown> {
     paperMs: r.paperMs,
   }));
   const scenarios: Record<string, unknown> = {};
-  for (const s of SCENARIOS) scenarios[s.name] = simRate(clock, s, 5);
+  for (const s of SCENARIOS) scenarios[s.name] = scenarioRate(clock, s, 5);
   return {
     maglev,
     scenarios,
