@@ -8,7 +8,7 @@ import { parsePins, ParamError, type ParamDefs } from '../sim/params.ts';
 import { drawParams } from '../sim/runner.ts';
 import { formatNs } from '../sim/time.ts';
 import { junitXml } from '../reports/junit.ts';
-import { timelineHtml } from '../reports/timeline-html.ts';
+import { TimelineCollector, timelineHtml, timelineInputForRun } from '../reports/timeline-html.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { makeRepro, readRepro, ReproError, runCommand, writeRepro } from '../reports/repro.ts';
 import { formatHeader, formatParams, formatResult, makeChalk } from '../reports/terminal.ts';
@@ -20,9 +20,6 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 type Out = (line: string) => void;
-
-/** Trace records a timeline shows at most (the last ones: what led to the end of the run). */
-const TIMELINE_MAX = 20_000;
 
 const stdout: Out = (l) => process.stdout.write(l + '\n');
 const stderr: Out = (l) => process.stderr.write(l + '\n');
@@ -86,7 +83,7 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
   const params = drawParams(l.scenario, a.seed, a.pins, a.swarm);
   const runCmd = runCommand(scenarioArg(l), a.seed, a.pins, a.swarm, a.buggify);
   if (!a.json) for (const line of formatHeader(c, l.scenario.name, a.seed, params, a.swarm, a.buggify)) stdout(line);
-  const timelineRecords: TraceRecord[] = [];
+  const timeline = a.timeline ? new TimelineCollector() : null;
   const r = executeRun(l.scenario, {
     seed: a.seed,
     pins: a.pins,
@@ -95,13 +92,10 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
     traceFile: a.trace,
     checkDeterminism: a.checkDeterminism,
     logLines: a.lines,
-    // The timeline keeps the last TIMELINE_MAX records (bounded memory on long runs).
-    ...(a.timeline ? { extraSink: (rec: TraceRecord) => { timelineRecords.push(rec); if (timelineRecords.length > 2 * TIMELINE_MAX) timelineRecords.splice(0, TIMELINE_MAX); } } : {}),
+    // The timeline keeps the last records of the run (bounded memory on long runs).
+    ...(timeline ? { extraSink: timeline.sink } : {}),
   });
-  if (a.timeline) {
-    const v = r.violations[0];
-    writeFileSync(a.timeline, timelineHtml({ title: `${l.scenario.name} seed ${a.seed}: ${r.outcome}`, records: timelineRecords.slice(-TIMELINE_MAX), violationAtNs: v?.atNs ?? null, ...(v ? { violationText: `${v.invariant}: ${v.message}` } : {}) }));
-  }
+  if (a.timeline && timeline) writeFileSync(a.timeline, timelineHtml(timelineInputForRun(`${l.scenario.name} seed ${a.seed}`, r, timeline)));
   let replay = a.replayCommand ?? runCmd;
   if (!r.ok && a.repro) {
     const repro = makeRepro(r, { buggify: a.buggify, file: a.repro, pins: a.pins, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
