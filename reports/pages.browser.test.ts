@@ -32,7 +32,7 @@ interface TimelineState {
 
 async function state(o: OpenedPage): Promise<TimelineState> {
   return o.page.evaluate(() => {
-    const t = (window as unknown as { detsimTimeline: Record<string, () => unknown> & { records: number } }).detsimTimeline;
+    const t = (globalThis as unknown as { detsimTimeline: Record<string, () => unknown> & { records: number } }).detsimTimeline;
     return { records: t.records, drawn: t.drawn(), arrows: t.arrows(), view: t.view(), selected: t.selected(), violationVisible: t.violationVisible(), matches: t.matches() } as TimelineState;
   });
 }
@@ -43,7 +43,7 @@ async function state(o: OpenedPage): Promise<TimelineState> {
  */
 async function timelineProblems(o: OpenedPage, width: number): Promise<string[]> {
   const problems = [...o.errors.map((e) => `console: ${e}`), ...o.requests.map((r) => `network request: ${r}`)];
-  const hasApi = await o.page.evaluate(() => typeof (window as unknown as { detsimTimeline?: unknown }).detsimTimeline === 'object');
+  const hasApi = await o.page.evaluate(() => typeof (globalThis as unknown as { detsimTimeline?: unknown }).detsimTimeline === 'object');
   if (!hasApi) return [...problems, 'the page script did not start (no window.detsimTimeline)'];
   const s = await state(o);
   if (s.drawn === 0) problems.push('nothing drawn');
