@@ -313,8 +313,9 @@
       ctx.fillStyle = ctx.strokeStyle;
       ctx.font = 'bold 11px system-ui, sans-serif';
       const label = D.outcome === 'liveness' ? 'liveness bound passed: ' + D.violation.invariant : 'violation: ' + D.violation.invariant;
+      // Below the lanes, right-aligned to the line: the axis labels stay readable above.
       const tw = ctx.measureText(label).width;
-      ctx.fillText(label, Math.min(px + 4, w - RIGHT - tw), TOP - 12 < 10 ? 10 : TOP - 12 + 10);
+      ctx.fillText(label, Math.max(LEFT, px - tw - 4), TOP + lanes.length * LANE_H + 14);
     }
     // Lane labels over a white strip.
     ctx.fillStyle = '#fff';
