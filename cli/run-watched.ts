@@ -27,7 +27,11 @@ export interface WatchedJob {
   timeline?: string;
 }
 
-export type WatchedReply = { report: RunReport; error?: undefined } | { error: string; report?: undefined };
+/** `started` comes first, once the scenario is loaded (the wall-clock limit counts from then). */
+export type WatchedReply = { started: true; report?: undefined; error?: undefined } | { report: RunReport; error?: undefined; started?: undefined } | { error: string; report?: undefined; started?: undefined };
+
+/** Wall-clock seconds the run's thread may take to load the scenario before it is given up on. */
+const STARTUP_LIMIT_S = 120;
 
 export interface WatchOptions {
   file: string;
@@ -120,7 +124,25 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
       settled = true;
       resolve(r);
     };
+    const onHang = (): void =>
+      settle(
+        failed(
+          'hang',
+          `the run took more than ${o.timeoutS}s of wall time and was stopped (an endless loop inside one event?); the last trace lines show where it was${o.traceFile ? `, and ${o.traceFile} ends at the last record before the stop` : '; replay it with --trace FILE to keep the whole trace'}; raise the limit with --timeout S (0: none)`,
+        ),
+      );
+    const arm = (seconds: number, onTimeout: () => void): void => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(onTimeout, seconds * 1000); // wallclock-ok: the harness's watchdog, outside the simulation
+    };
+    // Loading the scenario in the thread can take seconds on a loaded machine: not the run's time.
+    arm(STARTUP_LIMIT_S, () => settle(failed('worker-error', `the run's thread did not load the scenario within ${STARTUP_LIMIT_S}s of wall time (a very loaded machine?)`)));
     worker.on('message', (reply: WatchedReply) => {
+      if (reply.started) {
+        if (timer) clearTimeout(timer);
+        if (o.timeoutS > 0) arm(o.timeoutS, onHang);
+        return;
+      }
       if (reply.report) settle({ report: reply.report });
       else settle(failed('worker-error', `the run could not start: ${reply.error}`));
     });
@@ -136,11 +158,6 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
       // ends the thread, not detsim).
       settle(failed('process-exit', `the scenario called process.exit(${code}): the run stopped before its checks finished, so this seed failed. Scenario code must not exit the process; throw an Error to report a problem`));
     });
-    if (o.timeoutS > 0) {
-      timer = setTimeout(() => { // wallclock-ok: the harness's watchdog, outside the simulation
-        settle(failed('hang', `the run took more than ${o.timeoutS}s of wall time and was stopped (an endless loop inside one event?); the last trace lines above show where it was${o.traceFile ? `, and ${o.traceFile} ends at the last record before the stop` : '; replay it with --trace FILE to keep the whole trace'}; raise the limit with --timeout S`));
-      }, o.timeoutS * 1000);
-    }
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       onSignal[sig] = () => settle({ ...failed('worker-error', `interrupted by ${sig}`), interrupted: sig });
       process.once(sig, onSignal[sig]);

@@ -17,6 +17,7 @@ const TIMELINE_MAX = 20_000;
 
 async function main(job: WatchedJob): Promise<WatchedReply> {
   const { scenario } = await loadScenarioFile(job.file, job.builtIn);
+  parentPort!.postMessage({ started: true } satisfies WatchedReply);
   const recent = new RecentLines(job.recent);
   const trace = job.traceFile !== undefined && job.traceShared !== undefined ? new TraceFileWriter(job.traceFile, job.traceShared) : null;
   const timeline: TraceRecord[] | null = job.timeline ? [] : null;
