@@ -263,3 +263,30 @@ describe('repro files are data', () => {
     }
   });
 });
+
+describe('interrupted runs', () => {
+  it('SIGINT during a run: exit 130, one line on stderr, no verdict; the trace file holds what ran', async () => {
+    const { spawn } = await import('node:child_process');
+    const trace = file('interrupted.jsonl');
+    const child = spawn(process.execPath, [BIN, 'run', file('loop.ts'), '--seed', '1', '--timeout', '0', '--trace', trace], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    // The header (seed and params) is printed just before the run's thread starts.
+    for (let i = 0; i < 600 && !out.includes('params:'); i++) await new Promise((r) => setTimeout(r, 100));
+    // Give the thread time to reach the loop, then interrupt.
+    for (let i = 0; i < 600; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (existsSync(trace)) break;
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(130);
+    expect(err).toMatch(/^detsim: SIGINT: stopped; seed 1 of loop did not finish/);
+    expect(out).not.toMatch(/PASS|FAIL/);
+    const records = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
+    expect(records.at(-1)!.kind).toBe('before-loop');
+  });
+});

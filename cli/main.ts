@@ -124,7 +124,7 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
   });
   if (w.interrupted) {
     const code = w.interrupted === 'SIGINT' ? 130 : 143;
-    stderr(`detsim: interrupted by ${w.interrupted}: seed ${a.seed} of ${l.scenario.name} did not finish, so there is no verdict${a.trace ? `; ${a.trace} holds the trace up to the stop` : ''}. Re-run: ${runCmd}`);
+    stderr(`detsim: ${w.interrupted}: stopped; seed ${a.seed} of ${l.scenario.name} did not finish, so there is no verdict${a.trace ? ` (${a.trace} holds the trace up to the stop)` : ''}. Run it again: ${runCmd}`);
     return { code, report: w.report };
   }
   const r = w.report;
