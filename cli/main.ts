@@ -1,6 +1,8 @@
 /**
  * The `detsim` command line: a thin skin over the library (sim/runner.ts, cli/sweep.ts).
- * Exit codes: 0 every invariant held, 1 a violation was found, 2 bad input (one line, no stack).
+ * Exit codes: 0 every invariant held, 1 a failure was found (a violation, a crash, a hang, out of
+ * memory, process.exit), 2 bad input (one line, no stack), 3 `check` undecided within its budget,
+ * 130/143 interrupted by SIGINT/SIGTERM. The README has the table of what each command writes.
  */
 import path from 'node:path';
 import yargs from 'yargs';
@@ -203,7 +205,7 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
     replayCommand: repro.replay,
     ...limits,
   });
-  if (report.traceHash !== repro.traceHash) return 1;
+  if (code === 0 && report.traceHash !== repro.traceHash) return 1;
   return code;
 }
 
