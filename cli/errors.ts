@@ -9,8 +9,14 @@ export class UserError extends Error {
   override name = 'UserError';
 }
 
+/** An option given twice arrives as a list: say so rather than quote "1,2". */
+function once(raw: unknown, flag: string): void {
+  if (Array.isArray(raw)) throw new UserError(`${flag} is given ${raw.length} times; give it once`);
+}
+
 /** Parses a seed: a non-negative integer that fits exactly in a double. */
 export function parseSeed(raw: unknown, flag = '--seed'): number {
+  once(raw, flag);
   const s = String(raw);
   if (!/^\d+$/.test(s)) throw new UserError(`${flag} must be a non-negative integer written in decimal digits, got "${excerpt(s)}"`);
   const n = Number(s);
@@ -19,6 +25,7 @@ export function parseSeed(raw: unknown, flag = '--seed'): number {
 }
 
 export function parsePositiveInt(raw: unknown, flag: string): number {
+  once(raw, flag);
   const s = String(raw);
   if (!/^\d+$/.test(s) || Number(s) < 1 || !Number.isSafeInteger(Number(s))) throw new UserError(`${flag} must be a positive integer (at most ${Number.MAX_SAFE_INTEGER}), got "${excerpt(s)}"`);
   return Number(s);
@@ -29,6 +36,7 @@ export function parsePositiveInt(raw: unknown, flag: string): number {
  * `max`. 0 means "no limit" where the option says so.
  */
 export function parseSeconds(raw: unknown, flag: string, max: number): number {
+  once(raw, flag);
   const s = String(raw);
   const n = Number(s);
   if (!/^\d+(\.\d+)?$/.test(s) || !(n <= max)) throw new UserError(`${flag} must be a number of seconds from 0 (no limit) to ${max}, got "${excerpt(s)}"`);
@@ -37,6 +45,7 @@ export function parseSeconds(raw: unknown, flag: string, max: number): number {
 
 /** An integer written in decimal digits, within [min, max]. */
 export function parseIntInRange(raw: unknown, flag: string, min: number, max: number, unit = ''): number {
+  once(raw, flag);
   const s = String(raw);
   const n = Number(s);
   if (!/^\d+$/.test(s) || n < min || n > max) throw new UserError(`${flag} must be an integer from ${min} to ${max}${unit ? ` (${unit})` : ''}, got "${excerpt(s)}"`);

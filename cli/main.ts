@@ -58,7 +58,7 @@ function scenarioArg(l: LoadedScenario): string {
 }
 
 function parseLines(raw: unknown): number {
-  return String(raw) === '0' ? 0 : parsePositiveInt(raw, '--lines');
+  return parseIntInRange(raw, '--lines', 0, 100_000);
 }
 
 async function cmdList(json: boolean, files: string[]): Promise<number> {
