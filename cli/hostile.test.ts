@@ -157,6 +157,14 @@ describe('bad input is exit 2, one line, before any work', () => {
     });
   }
 
+  it('shrink of a repro whose run was stopped (a hang): exit 2 before any run, not a hung shrink', async () => {
+    const repro = file('hang-repro.json');
+    writeFileSync(repro, JSON.stringify({ format: 'detsim-repro/1', scenario: 'broadcast', seed: 3, params: {}, swarm: true, buggify: true, traceHash: '', violations: [{ invariant: 'hang', message: 'the run took more than 600s of wall time' }] }));
+    const r = await inProcess(['shrink', repro]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/was stopped from outside \(hang/);
+  });
+
   it('shrink --out into a missing folder', async () => {
     const repro = file('for-shrink.json');
     writeFileSync(repro, JSON.stringify({ format: 'detsim-repro/1', scenario: 'broadcast', seed: 3, params: {}, swarm: true, buggify: true, traceHash: 'x', violations: [{ invariant: 'no-phantom-delivery' }] }));

@@ -318,6 +318,12 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   const params = pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
   const invariant = repro.violations[0]?.invariant;
   if (!invariant) throw new UserError(`${target} records no violation: there is nothing to shrink`);
+  // Shrinking re-runs the seed in this process: a run the harness had to stop (a hang, out of
+  // memory, process.exit) would hang or kill the shrink, and its failure is not an invariant to keep.
+  const v0 = repro.violations[0]!;
+  if (['hang', 'out-of-memory', 'process-exit', 'worker-error'].includes(invariant) || (invariant === 'crash' && /wall time|out of memory|process\.exit|worker/i.test(String(v0.message ?? '')))) {
+    throw new UserError(`${target} records a run that was stopped from outside (${invariant}: ${String(v0.message ?? '').slice(0, 80)}); shrink keeps an invariant's failure and cannot simplify that. Replay it with --trace FILE to see where it stops`);
+  }
   const c = makeChalk();
   const json = argv.json as boolean;
   if (!json) stdout(`${c.bold('detsim shrink')} ${c.cyan(l.scenario.name)} seed ${c.yellow(String(repro.seed))}: keeping the failure of ${c.red(invariant)} while simplifying the fault mix`);
