@@ -7,6 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunResult } from '../sim/runner.ts';
 import type { Violation } from '../sim/scenario.ts';
+import { runCommand, shellQuote } from './commands.ts';
+
+export { runCommand };
 
 export const REPRO_FORMAT = 'detsim-repro/1';
 
@@ -56,24 +59,12 @@ export function makeRepro(r: RunResult, opts: { scenarioFile?: string; buggify: 
   return repro;
 }
 
-/** The `detsim run` command for a seed with the user's pins. */
-export function runCommand(scenario: string, seed: number, pins: Record<string, unknown>, swarm: boolean, buggify: boolean): string {
-  const parts = ['npx detsim run', shellQuote(scenario), '--seed', String(seed)];
-  for (const [k, v] of Object.entries(pins)) parts.push('--param', shellQuote(`${k}=${String(v)}`));
-  if (!swarm) parts.push('--no-swarm');
-  if (!buggify) parts.push('--no-buggify');
-  return parts.join(' ');
-}
-
 /** A path relative to the working directory when it lies below it, else absolute. */
 export function displayPath(file: string): string {
   const rel = path.relative(process.cwd(), file);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
 }
 
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./=:@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 export function writeRepro(file: string, repro: Repro): void {
   writeFileSync(file, JSON.stringify(repro, null, 2) + '\n');

@@ -2,7 +2,7 @@
  * detsim's public door: everything a scenario, a system or a tool built on detsim needs.
  */
 export { assert, AssertionError, unreachable } from './assert.ts';
-export { failingSeeds, findCatchingSeed, type Catch, type CatchOptions } from './bug-zoo.ts';
+export { failingSeeds, findCatchingSeed, type Catch, type CatchOptions, type SeedRunOptions } from './bug-zoo.ts';
 export { Buggify, DEFAULT_BUGGIFY, type BuggifyOptions, type BuggifyReport } from './buggify.ts';
 export { LocalClock, PERFECT_CLOCK, type ClockOptions } from './clock.ts';
 export { deepCopy, estimateSize } from './clone.ts';
