@@ -10,6 +10,7 @@ import { formatNs } from '../sim/time.ts';
 import { junitXml } from '../reports/junit.ts';
 import { timelineHtml } from '../reports/timeline-html.ts';
 import type { TraceRecord } from '../sim/trace.ts';
+import { RUN_FORMAT, SWEEP_FORMAT } from '../reports/formats.ts';
 import { makeRepro, readRepro, ReproError, runCommand, writeRepro } from '../reports/repro.ts';
 import { formatHeader, formatParams, formatResult, makeChalk } from '../reports/terminal.ts';
 import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
@@ -110,7 +111,7 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
   }
   const hashMatches = a.expectHash === undefined ? undefined : a.expectHash === r.traceHash;
   if (a.json) {
-    stdout(JSON.stringify({ ...r, replay: r.ok ? undefined : replay, ...(hashMatches === undefined ? {} : { expectedTraceHash: a.expectHash, hashMatches }) }, null, 2));
+    stdout(JSON.stringify({ format: RUN_FORMAT, ...r, replay: r.ok ? undefined : replay, ...(hashMatches === undefined ? {} : { expectedTraceHash: a.expectHash, hashMatches }) }, null, 2));
   } else {
     for (const line of formatResult(c, r, replay)) stdout(line);
     if (a.trace) stdout(c.dim(`full trace written to ${a.trace}`));
@@ -242,6 +243,7 @@ async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
     stdout(
       JSON.stringify(
         {
+          format: SWEEP_FORMAT,
           summary,
           scenarios: perScenario,
           failures: failures.map((r) => ({ scenario: r.scenario, seed: r.seed, outcome: r.outcome, violations: r.violations, params: r.params, traceHash: r.traceHash, ...replays.get(r) })),

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { RunResult } from '../sim/runner.ts';
 import type { Violation } from '../sim/scenario.ts';
 import { runCommand, shellQuote } from './commands.ts';
+import reproSchema from '../schemas/repro.schema.json' with { type: 'json' };
 
 export { runCommand };
 
@@ -70,8 +71,23 @@ export function writeRepro(file: string, repro: Repro): void {
   writeFileSync(file, JSON.stringify(repro, null, 2) + '\n');
 }
 
-/** Reads and validates a repro file; any problem is a ReproError with a one-line message. */
-export function readRepro(file: string): Repro {
+/** The fields a detsim-repro/1 file may have (schemas/repro.schema.json). */
+export const REPRO_FIELDS: readonly string[] = Object.keys(reproSchema.properties);
+
+/** The fields of a repro object that detsim-repro/1 does not name (a typo, or a newer detsim's). */
+export function unknownReproFields(o: object): string[] {
+  return Object.keys(o).filter((k) => !REPRO_FIELDS.includes(k));
+}
+
+const warnOnStderr = (message: string): void => {
+  process.stderr.write(`detsim: warning: ${message}\n`);
+};
+
+/**
+ * Reads and validates a repro file; any problem is a ReproError with a one-line message. Fields
+ * the format does not name are reported through `warn` (default: a warning on stderr) and ignored.
+ */
+export function readRepro(file: string, warn: (message: string) => void = warnOnStderr): Repro {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -92,5 +108,7 @@ export function readRepro(file: string): Repro {
   if (!o.params || typeof o.params !== 'object') throw new ReproError(`${file}: "params" must be an object`);
   if (typeof o.traceHash !== 'string') throw new ReproError(`${file}: "traceHash" must be a string`);
   if (typeof o.swarm !== 'boolean' || typeof o.buggify !== 'boolean') throw new ReproError(`${file}: "swarm" and "buggify" must be booleans`);
+  const unknown = unknownReproFields(o);
+  if (unknown.length > 0) warn(`${file}: ignoring field(s) a ${REPRO_FORMAT} file does not have: ${unknown.map((k) => JSON.stringify(k)).join(', ')} (a typo, or written by a newer detsim?)`);
   return o as Repro;
 }
