@@ -17,6 +17,7 @@ import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { executeRun, type RunReport } from './execute.ts';
 import { loadBuiltIns, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
 import { ensureDir, sweep } from './sweep.ts';
+import { listJson, printList } from './list.ts';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
@@ -46,22 +47,10 @@ function parseLines(raw: unknown): number {
   return String(raw) === '0' ? 0 : parsePositiveInt(raw, '--lines');
 }
 
-async function cmdList(json: boolean, files: string[]): Promise<number> {
-  const all = files.length > 0 ? await resolveScenarios(files) : await loadBuiltIns();
-  if (json) {
-    stdout(JSON.stringify(all.map((l) => ({ name: l.scenario.name, description: l.scenario.description, file: path.relative(process.cwd(), l.file), params: l.scenario.params })), null, 2));
-    return 0;
-  }
-  const c = makeChalk();
-  for (const l of all) {
-    stdout(`${c.cyan.bold(l.scenario.name)}  ${l.scenario.description}`);
-    for (const [k, d] of Object.entries(l.scenario.params as ParamDefs)) {
-      const range = d.type === 'enum' ? d.values.join('|') : d.type === 'bool' ? 'true|false' : `${d.min}..${d.max}`;
-      const swarm = d.swarm !== undefined ? c.dim(` swarm ${Array.isArray(d.swarm) ? (d.type === 'enum' ? d.swarm.join('|') : d.swarm.join('..')) : `p=${String(d.swarm)}`}`) : '';
-      stdout(`    ${k.padEnd(22)} ${c.dim(d.type.padEnd(5))} default ${String(d.default).padEnd(8)} ${c.dim(range)}${swarm}  ${d.doc}`);
-    }
-  }
-  stdout(c.dim(`${all.length} scenario(s). Run one: npx detsim run <name> --seed 1`));
+async function cmdList(json: boolean, params: boolean, names: string[]): Promise<number> {
+  const all = names.length > 0 ? await resolveScenarios(names) : await loadBuiltIns();
+  if (json) stdout(listJson(all));
+  else printList(all, names.length > 0, { params }, stdout);
   return 0;
 }
 
@@ -334,10 +323,19 @@ async function cmdCheck(argv: Record<string, unknown>): Promise<number> {
   );
 }
 
+/**
+ * An option whose value reaches the command as typed text (the command validates it, so a bad
+ * value is a one-line error) while help shows its real type, e.g. `[integer ≥ 0]`, where yargs
+ * would print `[string]`.
+ */
+function valued(type: string, describe: string, dflt?: string): { describe: string; requiresArg: true; default?: string; defaultDescription?: string } {
+  return { describe: `${describe}  [${type}]`, requiresArg: true, ...(dflt === undefined ? {} : { default: dflt, defaultDescription: dflt }) };
+}
+
 export async function main(args: string[]): Promise<number> {
   let code = 0;
   const runOpts = {
-    param: { type: 'string', describe: 'pin a parameter: --param name=value (repeatable)', requiresArg: true },
+    param: valued('name=value, repeatable', 'pin a parameter (see detsim list <scenario> for names, types and ranges)'),
     swarm: { type: 'boolean', default: true, describe: 'draw unpinned parameters per seed (--no-swarm: defaults)' },
     buggify: { type: 'boolean', default: true, describe: 'BUGGIFY fault injection in protocol code (--no-buggify: off)' },
     json: { type: 'boolean', default: false, describe: 'print one JSON object' },
@@ -345,13 +343,19 @@ export async function main(args: string[]): Promise<number> {
   } as const;
   const parser = yargs(args)
     .scriptName('detsim')
+    // Untyped option values stay text (see valued()): seeds past 2^53 are refused, never rounded.
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
     .usage('$0 <command> [options]\n\nDeterministic simulation of distributed systems: one seed reproduces a whole run.')
     .command(
-      'list [files..]',
-      'list the scenarios (or the scenario files named), their descriptions and parameters',
-      (y) => y.positional('files', { type: 'string', array: true, describe: 'scenario .ts files of your own' }).option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+      'list [scenarios..]',
+      'list the scenarios, one line each; name some (or --params) for their parameter tables',
+      (y) =>
+        y
+          .positional('scenarios', { type: 'string', array: true, describe: 'scenario names, globs (raft-*), all, .ts/.mts files, folders or file globs (default: every built-in scenario)' })
+          .option('params', { type: 'boolean', default: false, describe: 'print every parameter table (shared fault parameters once, at the end)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON: each scenario with its full parameter table' }),
       async (a) => {
-        code = await cmdList(a.json, (a.files ?? []).map(String));
+        code = await cmdList(a.json, a.params, (a.scenarios ?? []).map(String));
       },
     )
     .command(
@@ -360,12 +364,12 @@ export async function main(args: string[]): Promise<number> {
       (y) =>
         y
           .positional('scenario', { type: 'string', demandOption: true })
-          .option('seed', { type: 'string', demandOption: true, describe: 'the seed (a non-negative integer)' })
+          .option('seed', { ...valued('integer ≥ 0', 'the seed'), demandOption: true })
           .options(runOpts)
           .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
           .option('repro', { type: 'string', describe: 'on failure, write a repro file here' })
           .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' })
-          .option('lines', { type: 'string', default: '60', describe: 'trace lines shown before a failure' }),
+          .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure', '60')),
       async (a) => {
         code = await cmdRun(a as unknown as Record<string, unknown>);
       },
@@ -376,9 +380,9 @@ export async function main(args: string[]): Promise<number> {
       (y) =>
         y
           .positional('scenarios', { type: 'string', array: true, demandOption: true })
-          .option('seeds', { type: 'string', demandOption: true, describe: 'how many seeds per scenario' })
-          .option('from', { type: 'string', default: '1', describe: 'first seed' })
-          .option('jobs', { type: 'string', default: String(Math.max(1, cpus().length)), describe: 'worker threads' })
+          .option('seeds', { ...valued('integer ≥ 1', 'how many seeds per scenario'), demandOption: true })
+          .option('from', valued('integer ≥ 0', 'first seed', '1'))
+          .option('jobs', valued('integer ≥ 1', 'worker threads', String(Math.max(1, cpus().length))))
           .option('out', { type: 'string', default: 'detsim-out', describe: 'directory for repro files of failures' })
           .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
           .option('seed-timeout', { type: 'number', default: 300, describe: 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)' })
@@ -393,10 +397,10 @@ export async function main(args: string[]): Promise<number> {
       (y) =>
         y
           .positional('target', { type: 'string', demandOption: true, describe: 'a repro .json file, or a scenario name with --seed' })
-          .option('seed', { type: 'string', describe: 'with a scenario name: the seed' })
+          .option('seed', valued('integer ≥ 0', 'with a scenario name: the seed'))
           .options(runOpts)
           .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
-          .option('lines', { type: 'string', default: '200', describe: 'trace lines shown before a failure' })
+          .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure', '200'))
           .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' }),
       async (a) => {
         code = await cmdReplay(a as unknown as Record<string, unknown>);
@@ -409,7 +413,7 @@ export async function main(args: string[]): Promise<number> {
         y
           .positional('repro', { type: 'string', demandOption: true, describe: 'a repro .json file from sweep --out or run --repro' })
           .option('out', { type: 'string', describe: 'where to write the shrunk repro (default: <repro>.shrunk.json)' })
-          .option('max-runs', { type: 'string', default: '300', describe: 'simulation runs allowed in all' })
+          .option('max-runs', valued('integer ≥ 1', 'simulation runs allowed in all', '300'))
           .option('json', { type: 'boolean', default: false }),
       async (a) => {
         code = await cmdShrink(a as unknown as Record<string, unknown>);

@@ -46,11 +46,11 @@ export interface SeedOptions {
   /** BUGGIFY fault injection in protocol code (default true). */
   buggify?: boolean;
   /**
-   * The scenario's file (a path or a `file:` URL such as `new URL('./my.ts', import.meta.url)`), so
-   * a failure's replay command runs as printed. Without it the command names the scenario, which
-   * runs only for detsim's built-in scenarios.
+   * The scenario's file, so a failure's replay command runs as printed: a path (relative to where
+   * you run the tests, or absolute) or a `file:` URL such as `new URL('./my.ts', import.meta.url)`.
+   * Without it the command names the scenario, which runs only for detsim's built-in scenarios.
    */
-  file?: string | URL;
+  file?: string | { href: string };
 }
 
 /** A failed check: a run that should have passed did not, or a bug was not caught. */
@@ -78,10 +78,11 @@ export interface SeedsReport {
   replay(seed: number): string;
 }
 
-function scenarioArg(scenario: Scenario, file: string | URL | undefined): string {
+function scenarioArg(scenario: Scenario, file: string | { href: string } | undefined): string {
   if (file === undefined) return scenario.name;
   const s = typeof file === 'string' ? file : file.href;
-  return s.startsWith('file://') ? decodeURIComponent(new URL(s).pathname) : s;
+  // A file: URL's path, decoded (no URL global: a test type-checked without Node's types can use this).
+  return s.startsWith('file://') ? decodeURIComponent(s.slice('file://'.length).replace(/^\/([A-Za-z]:)/, '$1')) : s;
 }
 
 function seedRange(o: SeedOptions): { from: number; seeds: number } {
