@@ -15,10 +15,11 @@ import { makeRepro, readRepro, ReproError, runCommand, writeRepro } from '../rep
 import { formatHeader, formatParams, formatResult, makeChalk } from '../reports/terminal.ts';
 import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { executeRun, type RunReport } from './execute.ts';
-import { loadBuiltIns, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
+import { initScenario } from './init.ts';
+import { loadBuiltIns, PACKAGE_ROOT, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
 import { ensureDir, sweep } from './sweep.ts';
 import { listJson, printList } from './list.ts';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 type Out = (line: string) => void;
@@ -323,6 +324,24 @@ async function cmdCheck(argv: Record<string, unknown>): Promise<number> {
   );
 }
 
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function cmdInit(name: string, dir: string): number {
+  const r = initScenario(name, dir);
+  const c = makeChalk();
+  const rel = path.relative(process.cwd(), r.dir) || '.';
+  stdout(`wrote ${r.files.map((f) => path.join(rel, f)).join(', ')}`);
+  stdout(`next, in ${rel}:`);
+  stdout(`  npx detsim run ./${name}.ts --seed 1        ${c.dim('# one run')}`);
+  stdout(`  npx detsim sweep ./${name}.ts --seeds 100   ${c.dim('# many seeds')}`);
+  stdout(`  npx vitest run                               ${c.dim(`# its test (${name}.test.ts); needs vitest installed there`)}`);
+  stdout(`  npx tsc -p .                                 ${c.dim('# type-check')}`);
+  if (!r.installed) stdout(c.dim(`detsim is not in ${rel}/node_modules: the CLI resolves 'detsim' itself and tsconfig.json maps it to ${PACKAGE_ROOT}; for vitest, install it: npm install --save-dev ${PACKAGE_ROOT} vitest typescript`));
+  return 0;
+}
+
 /**
  * An option whose value reaches the command as typed text (the command validates it, so a bad
  * value is a one-line error) while help shows its real type, e.g. `[integer ≥ 0]`, where yargs
@@ -432,10 +451,21 @@ export async function main(args: string[]): Promise<number> {
         code = await cmdCheck(a as unknown as Record<string, unknown>);
       },
     )
-    .demandCommand(1, 'name a command: list, run, sweep, replay, shrink or check (see --help)')
+    .command(
+      'init <name>',
+      'write a commented scenario, its vitest test and a tsconfig.json into a folder, ready to run, test and type-check',
+      (y) =>
+        y
+          .positional('name', { type: 'string', demandOption: true, describe: 'the scenario\'s name: lower-case letters, digits, dashes (e.g. my-counter)' })
+          .option('dir', { type: 'string', describe: 'the folder (default: ./<name>; created if missing; nothing in it is overwritten)' }),
+      async (a) => {
+        code = cmdInit(String(a.name), a.dir === undefined ? String(a.name) : String(a.dir));
+      },
+    )
+    .demandCommand(1, 'name a command: list, run, sweep, replay, shrink, check or init (see --help)')
     .strict()
     .help()
-    .version(false)
+    .version(packageVersion())
     .fail((msg, err) => {
       throw err ?? new UserError(msg.replace(/\s*\n\s*/g, ' '));
     });
