@@ -6,6 +6,7 @@ import type { ParamDefs } from './params.ts';
 import { runScenario, type Outcome, type RunResult } from './runner.ts';
 import type { Scenario } from './scenario.ts';
 
+/** Options of {@link findCatchingSeed}: which variant, how many seeds, swarm and BUGGIFY. */
 export interface CatchOptions {
   /** Parameter pins selecting the broken variant, e.g. `{ bug: 'stale-reads' }`. */
   pins: Record<string, unknown>;
@@ -51,9 +52,19 @@ export function findCatchingSeed<P extends ParamDefs>(scn: Scenario<P>, o: Catch
   return { seed: null, seedsRun: o.cap, invariant: null, outcome: null, result: null };
 }
 
+/** A seed on which a variant failed, and its first violation. */
+export interface FailingSeed {
+  /** The seed. */
+  seed: number;
+  /** The first violated invariant (or the outcome when none was named). */
+  invariant: string;
+  /** What was wrong. */
+  message: string;
+}
+
 /** The seeds [from, to] on which `pins` (the correct variant) fails, with their first violation. */
-export function failingSeeds<P extends ParamDefs>(scn: Scenario<P>, pins: Record<string, unknown>, from: number, to: number, opts: SeedRunOptions = {}): { seed: number; invariant: string; message: string }[] {
-  const out: { seed: number; invariant: string; message: string }[] = [];
+export function failingSeeds<P extends ParamDefs>(scn: Scenario<P>, pins: Record<string, unknown>, from: number, to: number, opts: SeedRunOptions = {}): FailingSeed[] {
+  const out: FailingSeed[] = [];
   for (let seed = from; seed <= to; seed++) {
     const r = runScenario(scn, { seed, pins, swarm: opts.swarm ?? true, buggify: opts.buggify ?? true });
     if (!r.ok) out.push({ seed, invariant: r.violations[0]?.invariant ?? r.outcome, message: r.violations[0]?.message ?? '' });

@@ -12,6 +12,7 @@
  */
 import { formatInstant, type Nanos } from './time.ts';
 
+/** One trace record: what happened, where, when. */
 export interface TraceRecord {
   /** True simulated time. */
   atNs: Nanos;
@@ -25,9 +26,11 @@ export interface TraceRecord {
   detail: string;
 }
 
+/** Receives trace records as they are made (e.g. `--trace FILE`). */
 export type TraceSink = (rec: TraceRecord) => void;
 
-type Formatter = (arg: unknown) => string;
+/** Turns a trace record's argument into its detail text, lazily (only when a record is shown). */
+export type Formatter = (arg: unknown) => string;
 
 const FNV_PRIME = 0x01000193;
 
@@ -38,6 +41,7 @@ export function hashString(s: string): number {
   return h;
 }
 
+/** A run's trace: hashes every record into the trace hash, keeps the latest in a ring for failure reports, and passes each to a sink. */
 export class Trace {
   private h1 = 0x811c9dc5;
   private h2 = 0x9747b28c;

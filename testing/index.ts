@@ -33,6 +33,12 @@ import { runScenario, type RunResult } from '../sim/runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { runCommand } from '../reports/commands.ts';
 
+/** A `file:` URL, such as `new URL('./my.ts', import.meta.url)` (anything with an `href`). */
+export interface FileUrl {
+  /** The URL, e.g. `file:///home/me/my.ts`. */
+  href: string;
+}
+
 /** Which seeds to run, and how. Shared by every helper here. */
 export interface SeedOptions {
   /** How many seeds (default 20). */
@@ -50,11 +56,12 @@ export interface SeedOptions {
    * you run the tests, or absolute) or a `file:` URL such as `new URL('./my.ts', import.meta.url)`.
    * Without it the command names the scenario, which runs only for detsim's built-in scenarios.
    */
-  file?: string | { href: string };
+  file?: string | FileUrl;
 }
 
 /** A failed check: a run that should have passed did not, or a bug was not caught. */
 export class SimulationFailure extends Error {
+  /** Always `'SimulationFailure'`. */
   override name = 'SimulationFailure';
   /** The run that failed the check, if there was one (absent when a bug went uncaught). */
   readonly result: RunResult | undefined;
@@ -78,7 +85,7 @@ export interface SeedsReport {
   replay(seed: number): string;
 }
 
-function scenarioArg(scenario: Scenario, file: string | { href: string } | undefined): string {
+function scenarioArg(scenario: Scenario, file: string | FileUrl | undefined): string {
   if (file === undefined) return scenario.name;
   const s = typeof file === 'string' ? file : file.href;
   // A file: URL's path, decoded (no URL global: a test type-checked without Node's types can use this).
