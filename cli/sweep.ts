@@ -381,7 +381,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   }
   if (tty) process.stderr.write('\n');
   const wallS = (o.clock() - t0) / 1000;
-  const report = agg.report({ wallSeconds: wallS, jobs: o.jobs, ...(interrupted ? { interrupted } : {}) });
+  const report = agg.report({ wallSeconds: wallS, jobs: o.jobs, allShards: false, ...(interrupted ? { interrupted } : {}) });
   const outDir = displayPath(o.out);
   if (o.junit) writeFileSync(o.junit, junitFromReport(report, (s) => agg.passes(s)));
   if (o.markdown) writeFileSync(o.markdown, markdownSummary(report, o.title));

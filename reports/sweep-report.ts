@@ -271,7 +271,7 @@ export class SweepAggregator {
    * The report. `extra` carries what only a live sweep knows (its wall time, workers, an
    * interruption); `planned` overrides the runs expected (else computed from the headers).
    */
-  report(extra: { wallSeconds?: number; jobs?: number; interrupted?: string; planned?: number | null } = {}): SweepReport {
+  report(extra: { wallSeconds?: number; jobs?: number; interrupted?: string; planned?: number | null; /** false for one shard's own report: the other shards are not missing. */ allShards?: boolean } = {}): SweepReport {
     const incomplete: string[] = [];
     const plannedByScenario = new Map<string, number>();
     let planned: number | null = extra.planned ?? null;
@@ -301,7 +301,7 @@ export class SweepAggregator {
         g.have.add(shard.k);
         groups.set(key, g);
       }
-      for (const g of groups.values()) {
+      for (const g of extra.allShards === false ? [] : groups.values()) {
         const missing: number[] = [];
         for (let k = 1; k <= g.n; k++) if (!g.have.has(k)) missing.push(k);
         if (missing.length > 0) {
