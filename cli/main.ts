@@ -303,9 +303,10 @@ export async function main(args: string[]): Promise<number> {
           .option('shard', valued('K/N', 'run only part K of N of the (scenario, seed) work, e.g. 2/4; N shards together run the whole sweep'))
           .option('out', { type: 'string', default: 'detsim-out', describe: 'folder for the results file and the repro files of failures' })
           .option('run-id', { type: 'string', describe: 'names this sweep\'s files (default: date, time and a random suffix)' })
+          .option('per-seed', { type: 'boolean', default: false, describe: 'with --json: add perSeed, one entry per run with its outcome, trace hash, parameters and metrics' })
           .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
           .option('markdown', { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' })
-          .option('seed-timeout', { type: 'string', default: '300', describe: 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)' })
+          .option('seed-timeout', valued('seconds ≥ 0', 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)', '300'))
           .option('max-memory', { type: 'string', describe: 'heap limit of each worker in MB; a seed past it fails as out of memory (default: half the memory shared by the workers, at most 4096)' })
           .options(runOpts),
       async (a) => {

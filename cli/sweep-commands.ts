@@ -116,6 +116,7 @@ export async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
     shard,
     ...o,
     title: 'detsim sweep',
+    perSeed: argv['per-seed'] === true,
     clock,
     stdout,
     stderr,

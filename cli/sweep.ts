@@ -21,7 +21,7 @@ import { formatShard, type JobSource, type Shard, type SweepJob } from './jobs.t
 import type { LoadedScenario } from './scenarios.ts';
 import { PACKAGE_ROOT } from './scenarios.ts';
 import { displayPath, makeRepro, runCommand, writeRepro } from '../reports/repro.ts';
-import { ResultsWriter, toResultLine, type ResultsHeader } from '../reports/results.ts';
+import { readResults, ResultsWriter, toResultLine, type ResultsHeader } from '../reports/results.ts';
 import { RESULTS_HEADER_FORMAT } from '../reports/formats.ts';
 import { reportExitCode, SweepAggregator, type SweepReport } from '../reports/sweep-report.ts';
 import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sweep-render.ts';
@@ -269,6 +269,8 @@ export interface PipelineOptions {
   progress: boolean;
   /** Turns a run into its verdict (regress: a known bug caught as expected is a pass). */
   judge?: (r: RunReport) => RunReport;
+  /** With json: add `perSeed`, one entry per run with its metrics (`sweep --json --per-seed`). */
+  perSeed?: boolean;
 }
 
 export interface PipelineResult {
@@ -279,6 +281,30 @@ export interface PipelineResult {
 
 const PLACEHOLDER_JUNIT = (what: string): string =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="detsim" tests="1" failures="1">\n  <testsuite name="detsim-sweep" tests="1" failures="1">\n    <testcase classname="detsim-sweep" name="sweep completed"><failure type="incomplete" message="${what}"/></testcase>\n  </testsuite>\n</testsuites>\n`;
+
+/** One run of `sweep --json --per-seed` (schemas/sweep.schema.json, perSeed), read back from the results file. */
+export interface PerSeedRow {
+  scenario: string;
+  seed: number;
+  ok: boolean;
+  outcome: string;
+  traceHash: string;
+  events: number;
+  simTimeNs: number;
+  wallMs: number;
+  params: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+}
+
+async function perSeedRows(resultsFile: string): Promise<PerSeedRow[]> {
+  const rows: PerSeedRow[] = [];
+  await readResults(
+    resultsFile,
+    () => {},
+    (l) => rows.push({ scenario: l.scenario, seed: l.seed, ok: l.ok, outcome: l.outcome, traceHash: l.traceHash, events: l.events, simTimeNs: l.simTimeNs, wallMs: l.wallMs, params: l.params, metrics: l.metrics }),
+  );
+  return rows;
+}
 
 /**
  * The sweep as a whole: checks outputs, streams results, writes repro files as failures come,
@@ -385,7 +411,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const outDir = displayPath(o.out);
   if (o.junit) writeFileSync(o.junit, junitFromReport(report, (s) => agg.passes(s)));
   if (o.markdown) writeFileSync(o.markdown, markdownSummary(report, o.title));
-  if (o.json) o.stdout(JSON.stringify({ ...report, runId: o.runId, resultsFile: displayPath(resultsFile) }, null, 2));
+  if (o.json) {
+    const perSeed = o.perSeed ? await perSeedRows(resultsFile) : undefined;
+    o.stdout(JSON.stringify({ ...report, runId: o.runId, resultsFile: displayPath(resultsFile), ...(perSeed ? { perSeed } : {}) }, null, 2));
+  }
   else {
     const co = makeChalk();
     for (const line of terminalSummary(report, co, { outDir, ...(o.junit ? { junit: o.junit } : {}), ...(o.markdown ? { markdown: o.markdown } : {}) })) o.stdout(line);

@@ -68,16 +68,29 @@ describe('schemas', () => {
     expect(schemaErrors('run.schema.json', { format: RUN_FORMAT, ...r, replay: 'x', seed: -1 }).join('\n')).toMatch(/\/seed must be >= 0/);
   });
 
-  it('sweep --json and its repro files validate', () => {
+  it('sweep --json --per-seed, its results stream and its repro files validate', () => {
     const out = path.join(tmp, 'sweep-out');
-    const r = detsim('sweep', 'broadcast', '--seeds', '3', '--jobs', '1', '--param', 'bug=phantom', '--json', '--out', out);
+    const r = detsim('sweep', 'broadcast', '--seeds', '3', '--jobs', '1', '--param', 'bug=phantom', '--json', '--per-seed', '--out', out);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.out);
     expect(j.format).toBe(SWEEP_FORMAT);
     expectValid('sweep.schema.json', j);
-    const files = readdirSync(out).filter((f) => f.endsWith('.json'));
-    expect(files.length).toBe(3);
-    for (const f of files) expectValid('repro.schema.json', JSON.parse(readFileSync(path.join(out, f), 'utf8')));
+    expect(j.perSeed.map((p: { seed: number }) => p.seed).sort()).toEqual([1, 2, 3]);
+    expect(j.perSeed.every((p: { ok: boolean; metrics: object }) => p.ok === false && typeof p.metrics === 'object')).toBe(true);
+    const repros = readdirSync(out).filter((f) => f.endsWith('.json'));
+    expect(repros.length).toBe(3);
+    for (const f of repros) expectValid('repro.schema.json', JSON.parse(readFileSync(path.join(out, f), 'utf8')));
+    const streams = readdirSync(out).filter((f) => f.endsWith('.results.jsonl'));
+    expect(streams.length).toBe(1);
+    const lines = readFileSync(path.join(out, streams[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind?: string; format: string });
+    expect(lines[0]!.kind).toBe('header');
+    expect(lines.length).toBe(4);
+    for (const l of lines) expectValid('result.schema.json', l);
+    expect(lines.slice(1).every((l) => l.format === RESULT_FORMAT)).toBe(true);
+    // Without --per-seed there is no perSeed.
+    const plain = JSON.parse(detsim('sweep', 'broadcast', '--seeds', '1', '--jobs', '1', '--json', '--out', path.join(tmp, 'sweep-plain')).out);
+    expectValid('sweep.schema.json', plain);
+    expect(plain.perSeed).toBeUndefined();
   });
 
   it('result.schema.json takes a header and a run line, and wants a failure\'s repro and replay', () => {
