@@ -28,7 +28,7 @@ function expectValid(name: SchemaName, value: unknown): void {
   expect(schemaErrors(name, value), `${name}: ${JSON.stringify(value).slice(0, 300)}`).toEqual([]);
 }
 
-describe('schemas', () => {
+describe('schemas', { timeout: 300_000 }, () => {
   it('each format names its version in a format field', () => {
     const formats = Object.fromEntries(Object.entries(SCHEMAS).map(([k, s]) => [k, JSON.stringify((s as { properties: { format: unknown } }).properties.format)]));
     expect(formats['repro.schema.json']).toContain(REPRO_FORMAT);
