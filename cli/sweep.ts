@@ -284,12 +284,19 @@ const PLACEHOLDER_JUNIT = (what: string): string =>
  * The sweep as a whole: checks outputs, streams results, writes repro files as failures come,
  * handles SIGINT/SIGTERM, and writes the report (terminal, JSON, JUnit, Markdown).
  */
-export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
-  // Every output is checked (and claimed) before the first seed runs.
-  prepareOutDir(o.out);
+/**
+ * Every output is checked (and claimed: a JUnit file saying "not finished", so a sweep killed
+ * outright never leaves a green report) before the first seed runs. Bad: UserError, one line.
+ */
+export function checkOutputs(o: { out: string; junit?: string | undefined; markdown?: string | undefined; title: string }): void {
   const started = 'the sweep started but has not finished (or was killed): its results so far are in the results file';
   if (o.junit) claimOutputFile(o.junit, '--junit', PLACEHOLDER_JUNIT(started));
   if (o.markdown) claimOutputFile(o.markdown, '--markdown', `## ${o.title}: ⚠️ INCOMPLETE\n\n${started}.\n`);
+  prepareOutDir(o.out);
+}
+
+export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  checkOutputs(o);
   const resultsFile = path.join(o.out, `${o.runId}.results.jsonl`);
   const header: ResultsHeader = { format: RESULTS_HEADER_FORMAT, kind: 'header', runId: o.runId, startedAt: new Date().toISOString(), ...o.header }; // wallclock-ok
   let writer: ResultsWriter;
@@ -389,7 +396,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   else {
     const co = makeChalk();
     for (const line of terminalSummary(report, co, { outDir, ...(o.junit ? { junit: o.junit } : {}), ...(o.markdown ? { markdown: o.markdown } : {}) })) o.stdout(line);
-    o.stdout(co.dim(`results: ${displayPath(resultsFile)} (combine shards with: npx detsim merge ${outDir})`));
+    o.stdout(co.dim(`results: ${displayPath(resultsFile)}${o.shard ? ` (combine the shards with: npx detsim merge <their --out folders>)` : ''}`));
   }
   const code = interrupted ? (interrupted === 'SIGINT' ? 130 : 143) : reportExitCode(report);
   return { code, report, resultsFile };
