@@ -32,6 +32,8 @@ export type { SweepJob } from './jobs.ts';
 export type WorkerReply = { id: number; result: RunReport; error?: undefined } | { id: number; error: string; result?: undefined };
 
 const WORKER_ENTRY = path.join(PACKAGE_ROOT, 'bin', 'worker-entry.js');
+/** Extra wall time a seed's watchdog allows while its worker boots and imports the scenario. */
+const BOOT_GRACE_MS = 60_000;
 
 /** Default heap limit of one worker: half the machine's memory shared by the workers, at most 4 GiB. */
 export function defaultMaxMemoryMb(jobs: number): number {
@@ -144,20 +146,29 @@ export function startPool(opts: PoolOptions): Pool {
       current = job;
       inFlight++;
       w.postMessage(job);
-      if (timeoutMs > 0) {
-        watchdog = setTimeout(() => { // wallclock-ok: the harness's watchdog, outside the simulation
-          if (current !== job) return;
-          current = null;
-          retire();
-          finish(job, workerFailure(job, `the seed ran for more than ${opts.seedTimeoutS}s of wall time and was stopped (an endless loop inside one event?); replay it with --trace to see where it stops`));
-          if (!stopping) start();
-          wakeIdle();
-          checkDone();
-        }, timeoutMs);
-      }
+      // The limit counts from when the run starts: a worker's first job waits for the thread to
+      // boot and import the scenario, which a loaded machine can make slow. Loading gets a grace.
+      arm(job, timeoutMs + BOOT_GRACE_MS);
     };
-    w.on('message', (reply: WorkerReply) => {
+    const arm = (job: SweepJob, ms: number): void => {
+      clearWatchdog();
+      if (timeoutMs <= 0) return;
+      watchdog = setTimeout(() => { // wallclock-ok: the harness's watchdog, outside the simulation
+        if (current !== job) return;
+        current = null;
+        retire();
+        finish(job, workerFailure(job, `the seed ran for more than ${opts.seedTimeoutS}s of wall time and was stopped (an endless loop inside one event?); replay it with --trace to see where it stops`));
+        if (!stopping) start();
+        wakeIdle();
+        checkDone();
+      }, ms);
+    };
+    w.on('message', (reply: WorkerReply | { started: number }) => {
       const job = current;
+      if ('started' in reply) {
+        if (job && reply.started === job.id) arm(job, timeoutMs);
+        return;
+      }
       if (!job || reply.id !== job.id) return;
       clearWatchdog();
       current = null;
