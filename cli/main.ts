@@ -17,6 +17,7 @@ import { executeRun, type RunReport } from './execute.ts';
 import { initScenario } from './init.ts';
 import { loadBuiltIns, PACKAGE_ROOT, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
 import { cmdMerge, cmdRegress, cmdSweep } from './sweep-commands.ts';
+import { INPUT_FORMATS } from './help.ts';
 import { listJson, printList } from './list.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -270,7 +271,8 @@ export async function main(args: string[]): Promise<number> {
         y
           .positional('scenarios', { type: 'string', array: true, describe: 'scenario names, globs (raft-*), all, .ts/.mts files, folders or file globs (default: every built-in scenario)' })
           .option('params', { type: 'boolean', default: false, describe: 'print every parameter table (shared fault parameters once, at the end)' })
-          .option('json', { type: 'boolean', default: false, describe: 'print JSON: each scenario with its full parameter table' }),
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON: each scenario with its full parameter table' })
+          .epilogue(INPUT_FORMATS.list),
       async (a) => {
         code = await cmdList(a.json, a.params, (a.scenarios ?? []).map(String));
       },
@@ -286,7 +288,8 @@ export async function main(args: string[]): Promise<number> {
           .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
           .option('repro', { type: 'string', describe: 'on failure, write a repro file here' })
           .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' })
-          .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure', '60')),
+          .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure', '60'))
+          .epilogue(INPUT_FORMATS.run),
       async (a) => {
         code = await cmdRun(a as unknown as Record<string, unknown>);
       },
@@ -307,8 +310,9 @@ export async function main(args: string[]): Promise<number> {
           .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
           .option('markdown', { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' })
           .option('seed-timeout', valued('seconds ≥ 0', 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)', '300'))
-          .option('max-memory', { type: 'string', describe: 'heap limit of each worker in MB; a seed past it fails as out of memory (default: half the memory shared by the workers, at most 4096)' })
-          .options(runOpts),
+          .option('max-memory', valued('MB', 'heap limit of each worker; a seed past it fails as out of memory (default: half the memory shared by the workers, at most 4096)'))
+          .options(runOpts)
+          .epilogue(INPUT_FORMATS.sweep),
       async (a) => {
         code = await cmdSweep(a as unknown as Record<string, unknown>);
       },
@@ -356,7 +360,8 @@ export async function main(args: string[]): Promise<number> {
           .options(runOpts)
           .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
           .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure', '200'))
-          .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' }),
+          .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' })
+          .epilogue(INPUT_FORMATS.replay),
       async (a) => {
         code = await cmdReplay(a as unknown as Record<string, unknown>);
       },
@@ -369,7 +374,8 @@ export async function main(args: string[]): Promise<number> {
           .positional('repro', { type: 'string', demandOption: true, describe: 'a repro .json file from sweep --out or run --repro' })
           .option('out', { type: 'string', describe: 'where to write the shrunk repro (default: <repro>.shrunk.json)' })
           .option('max-runs', valued('integer ≥ 1', 'simulation runs allowed in all', '300'))
-          .option('json', { type: 'boolean', default: false }),
+          .option('json', { type: 'boolean', default: false })
+          .epilogue(INPUT_FORMATS.shrink),
       async (a) => {
         code = await cmdShrink(a as unknown as Record<string, unknown>);
       },
@@ -382,7 +388,8 @@ export async function main(args: string[]): Promise<number> {
           .positional('history', { type: 'string', demandOption: true })
           .option('model', { choices: ['kv', 'etcd'] as const, demandOption: true, describe: 'the model the history is checked against' })
           .option('json', { type: 'boolean', default: false })
-          .option('timeout', { type: 'number', default: 10_000, describe: 'give up (verdict unknown) after this many ms' }),
+          .option('timeout', { type: 'number', default: 10_000, describe: 'give up (verdict unknown) after this many ms' })
+          .epilogue(INPUT_FORMATS.check),
       async (a) => {
         code = await cmdCheck(a as unknown as Record<string, unknown>);
       },
@@ -393,7 +400,8 @@ export async function main(args: string[]): Promise<number> {
       (y) =>
         y
           .positional('name', { type: 'string', demandOption: true, describe: 'the scenario\'s name: lower-case letters, digits, dashes (e.g. my-counter)' })
-          .option('dir', { type: 'string', describe: 'the folder (default: ./<name>; created if missing; nothing in it is overwritten)' }),
+          .option('dir', { type: 'string', describe: 'the folder (default: ./<name>; created if missing; nothing in it is overwritten)' })
+          .epilogue(INPUT_FORMATS.init),
       async (a) => {
         code = cmdInit(String(a.name), a.dir === undefined ? String(a.name) : String(a.dir));
       },
