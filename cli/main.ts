@@ -9,15 +9,18 @@ import yargs from 'yargs';
 import { parsePins, ParamError, type ParamDefs } from '../sim/params.ts';
 import { drawParams } from '../sim/runner.ts';
 import { formatNs } from '../sim/time.ts';
-import { junitXml } from '../reports/junit.ts';
+import { RUN_FORMAT } from '../reports/formats.ts';
 import { makeRepro, readRepro, ReproError, runCommand, writeRepro } from '../reports/repro.ts';
 import { formatHeader, formatParams, formatResult, makeChalk } from '../reports/terminal.ts';
 import { excerpt, outputFile, parseIntInRange, parsePositiveInt, parseSeconds, parseSeed, UserError } from './errors.ts';
 import { executeRun, type RunReport } from './execute.ts';
-import { loadBuiltIns, resolveReproScenario, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
+import { initScenario } from './init.ts';
+import { loadBuiltIns, PACKAGE_ROOT, resolveReproScenario, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
 import { runWatched } from './run-watched.ts';
-import { ensureDir, sweep } from './sweep.ts';
-import { writeFileSync } from 'node:fs';
+import { cmdMerge, cmdRegress, cmdSweep } from './sweep-commands.ts';
+import { INPUT_FORMATS } from './help.ts';
+import { listJson, printList } from './list.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 type Out = (line: string) => void;
@@ -61,22 +64,10 @@ function parseLines(raw: unknown): number {
   return parseIntInRange(raw, '--lines', 0, 100_000);
 }
 
-async function cmdList(json: boolean, files: string[]): Promise<number> {
-  const all = files.length > 0 ? await resolveScenarios(files) : await loadBuiltIns();
-  if (json) {
-    stdout(JSON.stringify(all.map((l) => ({ name: l.scenario.name, description: l.scenario.description, file: path.relative(process.cwd(), l.file), params: l.scenario.params })), null, 2));
-    return 0;
-  }
-  const c = makeChalk();
-  for (const l of all) {
-    stdout(`${c.cyan.bold(l.scenario.name)}  ${l.scenario.description}`);
-    for (const [k, d] of Object.entries(l.scenario.params as ParamDefs)) {
-      const range = d.type === 'enum' ? d.values.join('|') : d.type === 'bool' ? 'true|false' : `${d.min}..${d.max}`;
-      const swarm = d.swarm !== undefined ? c.dim(` swarm ${Array.isArray(d.swarm) ? (d.type === 'enum' ? d.swarm.join('|') : d.swarm.join('..')) : `p=${String(d.swarm)}`}`) : '';
-      stdout(`    ${k.padEnd(22)} ${c.dim(d.type.padEnd(5))} default ${String(d.default).padEnd(8)} ${c.dim(range)}${swarm}  ${d.doc}`);
-    }
-  }
-  stdout(c.dim(`${all.length} scenario(s). Run one: npx detsim run <name> --seed 1`));
+async function cmdList(json: boolean, params: boolean, names: string[]): Promise<number> {
+  const all = names.length > 0 ? await resolveScenarios(names) : await loadBuiltIns();
+  if (json) stdout(listJson(all));
+  else printList(all, names.length > 0, { params }, stdout);
   return 0;
 }
 
@@ -139,7 +130,7 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
   // A run stopped by the harness has no trace hash to compare.
   const hashMatches = a.expectHash === undefined || w.stopped ? undefined : a.expectHash === r.traceHash;
   if (a.json) {
-    stdout(JSON.stringify({ ...r, replay: r.ok ? undefined : replay, ...(hashMatches === undefined ? {} : { expectedTraceHash: a.expectHash, hashMatches }) }, null, 2));
+    stdout(JSON.stringify({ format: RUN_FORMAT, ...r, replay: r.ok ? undefined : replay, ...(hashMatches === undefined ? {} : { expectedTraceHash: a.expectHash, hashMatches }) }, null, 2));
   } else {
     for (const line of formatResult(c, r, replay)) stdout(line);
     if (a.trace) stdout(c.dim(`full trace written to ${a.trace}`));
@@ -207,106 +198,6 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
   });
   if (code === 0 && report.traceHash !== repro.traceHash) return 1;
   return code;
-}
-
-async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
-  const scenarios = await resolveScenarios(asArray(argv.scenarios));
-  const seeds = parsePositiveInt(argv.seeds, '--seeds');
-  const from = parseSeed(argv.from, '--from');
-  if (!Number.isSafeInteger(from + seeds)) throw new UserError('--from plus --seeds runs past the largest seed');
-  const jobs = parsePositiveInt(argv.jobs, '--jobs');
-  const rawPins = asArray(argv.param);
-  const pins = new Map<string, Record<string, unknown>>();
-  for (const l of scenarios) pins.set(l.scenario.name, pinsFor(l, rawPins));
-  const out = path.resolve(String(argv.out));
-  const json = argv.json as boolean;
-  const c = makeChalk(process.stderr);
-  const total = scenarios.length * seeds;
-  const tty = process.stderr.isTTY === true && !json;
-  stderr(c.bold(`detsim sweep: ${scenarios.map((l) => l.scenario.name).join(', ')}; seeds ${from}..${from + seeds - 1}; ${jobs} worker(s); swarm ${argv.swarm ? 'on' : 'off'}, buggify ${argv.buggify ? 'on' : 'off'}${argv['check-determinism'] ? ', checking determinism' : ''}`));
-  const t0 = performance.now(); // wallclock-ok
-  let failed = 0;
-  let lastPct = -1;
-  const results = await sweep({
-    scenarios,
-    pins,
-    seeds,
-    from,
-    jobs,
-    swarm: argv.swarm as boolean,
-    buggify: argv.buggify as boolean,
-    checkDeterminism: argv['check-determinism'] as boolean,
-    seedTimeoutS: Number(argv['seed-timeout']),
-    onResult: (r, done) => {
-      if (!r.ok) failed++;
-      const secs = (performance.now() - t0) / 1000; // wallclock-ok
-      const rate = done / Math.max(secs, 1e-3);
-      if (tty) {
-        const width = 30;
-        const fill = Math.round((done / total) * width);
-        process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} runs  ${failed ? c.red(`${failed} failed`) : c.green('0 failed')}  ${rate.toFixed(1)} seeds/s `);
-      } else {
-        const pct = Math.floor((done / total) * 10);
-        if (pct !== lastPct) {
-          lastPct = pct;
-          stderr(`  ${done}/${total} runs, ${failed} failed, ${rate.toFixed(1)} seeds/s`);
-        }
-      }
-    },
-  });
-  if (tty) process.stderr.write('\n');
-  const wallS = (performance.now() - t0) / 1000; // wallclock-ok
-  const failures = results.filter((r) => !r.ok);
-  const replays = new Map<RunReport, { repro: string; replay: string; run: string }>();
-  if (failures.length > 0) {
-    ensureDir(out);
-    for (const r of failures) {
-      const l = scenarios.find((s) => s.scenario.name === r.scenario)!;
-      const file = path.join(out, `${r.scenario}-seed${r.seed}.json`);
-      const repro = makeRepro(r, { buggify: argv.buggify as boolean, file, pins: pins.get(r.scenario) ?? {}, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
-      writeRepro(file, repro);
-      replays.set(r, { repro: file, replay: repro.replay, run: repro.run });
-    }
-  }
-  const perScenario = scenarios.map((l) => {
-    const rs = results.filter((r) => r.scenario === l.scenario.name);
-    const byOutcome: Record<string, number> = {};
-    for (const r of rs) byOutcome[r.outcome] = (byOutcome[r.outcome] ?? 0) + 1;
-    const firstFail = rs.find((r) => !r.ok);
-    return { scenario: l.scenario.name, runs: rs.length, passed: rs.filter((r) => r.ok).length, failed: rs.filter((r) => !r.ok).length, outcomes: byOutcome, firstFailingSeed: firstFail?.seed ?? null, simSeconds: rs.reduce((s, r) => s + r.simTimeNs, 0) / 1e9 };
-  });
-  const summary = { runs: results.length, passed: results.length - failures.length, failed: failures.length, wallSeconds: Math.round(wallS * 100) / 100, seedsPerSec: Math.round((results.length / Math.max(wallS, 1e-3)) * 10) / 10, jobs, from, seeds };
-  if (argv.junit) {
-    writeFileSync(String(argv.junit), junitXml(results.map((r) => ({ result: r, ...(replays.has(r) ? { replay: replays.get(r)!.replay } : {}) }))));
-  }
-  if (json) {
-    stdout(
-      JSON.stringify(
-        {
-          summary,
-          scenarios: perScenario,
-          failures: failures.map((r) => ({ scenario: r.scenario, seed: r.seed, outcome: r.outcome, violations: r.violations, params: r.params, traceHash: r.traceHash, ...replays.get(r) })),
-        },
-        null,
-        2,
-      ),
-    );
-  } else {
-    const co = makeChalk();
-    for (const s of perScenario) {
-      const mark = s.failed === 0 ? co.green('ok  ') : co.red('FAIL');
-      stdout(`${mark} ${s.scenario.padEnd(28)} ${s.passed}/${s.runs} passed  ${co.dim(Object.entries(s.outcomes).map(([k, v]) => `${k}:${v}`).join(' '))}  ${co.dim(`${formatNs(Math.round(s.simSeconds * 1e9))} simulated`)}`);
-    }
-    for (const r of failures.slice(0, 20)) {
-      const v = r.violations[0];
-      stdout(`  ${co.red(r.scenario)} seed ${r.seed}: ${r.outcome}${v ? ` — ${v.invariant}: ${v.message}` : ''}`);
-      stdout(`    ${co.bold('replay:')} ${replays.get(r)!.replay}`);
-    }
-    if (failures.length > 20) stdout(`  ... and ${failures.length - 20} more failure(s); every one has a repro file in ${path.relative(process.cwd(), out) || out}`);
-    stdout(`${failures.length === 0 ? co.green.bold('PASS') : co.red.bold('FAIL')} ${summary.runs} runs, ${summary.passed} passed, ${summary.failed} failed in ${summary.wallSeconds}s (${summary.seedsPerSec} seeds/s, ${jobs} worker(s))`);
-    if (argv.junit) stdout(co.dim(`JUnit report: ${argv.junit}`));
-  }
-  return failures.length === 0 ? 0 : 1;
 }
 
 async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
@@ -385,6 +276,33 @@ async function cmdCheck(argv: Record<string, unknown>): Promise<number> {
   );
 }
 
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function cmdInit(name: string, dir: string): number {
+  const r = initScenario(name, dir);
+  const c = makeChalk();
+  const rel = path.relative(process.cwd(), r.dir) || '.';
+  stdout(`wrote ${r.files.map((f) => path.join(rel, f)).join(', ')}`);
+  stdout(`next, in ${rel}:`);
+  stdout(`  npx detsim run ./${name}.ts --seed 1        ${c.dim('# one run')}`);
+  stdout(`  npx detsim sweep ./${name}.ts --seeds 100   ${c.dim('# many seeds')}`);
+  stdout(`  npx vitest run                               ${c.dim(`# its test (${name}.test.ts); needs vitest installed there`)}`);
+  stdout(`  npx tsc -p .                                 ${c.dim('# type-check')}`);
+  if (!r.installed) stdout(c.dim(`detsim is not in ${rel}/node_modules: the CLI resolves 'detsim' itself and tsconfig.json maps it to ${PACKAGE_ROOT}; for vitest, install it: npm install --save-dev ${PACKAGE_ROOT} vitest typescript`));
+  return 0;
+}
+
+/**
+ * An option whose value reaches the command as typed text (the command validates it, so a bad
+ * value is a one-line error) while help shows its real type, e.g. `[integer ≥ 0]`, where yargs
+ * would print `[string]`.
+ */
+function valued(type: string, describe: string, dflt?: string): { describe: string; requiresArg: true; default?: string; defaultDescription?: string } {
+  return { describe: `${describe}  [${type}]`, requiresArg: true, ...(dflt === undefined ? {} : { default: dflt, defaultDescription: dflt }) };
+}
+
 /**
  * The whole CLI: parses `args`, runs the command, returns the exit code (see the README's table:
  * 0 pass, 1 a failure found, 2 bad input, 3 undecided, 130/143 interrupted). Output goes to `io`
@@ -404,7 +322,7 @@ export async function main(args: string[], io: CliIo = processIo): Promise<numbe
 async function mainInner(args: string[]): Promise<number> {
   let code = 0;
   const runOpts = {
-    param: { type: 'string', describe: 'pin a parameter: --param name=value (repeatable)', requiresArg: true },
+    param: valued('name=value, repeatable', 'pin a parameter (see detsim list <scenario> for names, types and ranges)'),
     swarm: { type: 'boolean', default: true, describe: 'draw unpinned parameters per seed (--no-swarm: defaults)' },
     buggify: { type: 'boolean', default: true, describe: 'BUGGIFY fault injection in protocol code (--no-buggify: off)' },
     json: { type: 'boolean', default: false, describe: 'print one JSON object' },
@@ -412,13 +330,20 @@ async function mainInner(args: string[]): Promise<number> {
   } as const;
   const parser = yargs(args)
     .scriptName('detsim')
+    // Untyped option values stay text (see valued()): seeds past 2^53 are refused, never rounded.
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
     .usage('$0 <command> [options]\n\nDeterministic simulation of distributed systems: one seed reproduces a whole run.')
     .command(
-      'list [files..]',
-      'list the scenarios (or the scenario files named), their descriptions and parameters',
-      (y) => y.positional('files', { type: 'string', array: true, describe: 'scenario .ts files of your own' }).option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+      'list [scenarios..]',
+      'list the scenarios, one line each; name some (or --params) for their parameter tables',
+      (y) =>
+        y
+          .positional('scenarios', { type: 'string', array: true, describe: 'scenario names, globs (raft-*), all, .ts/.mts files, folders or file globs (default: every built-in scenario)' })
+          .option('params', { type: 'boolean', default: false, describe: 'print every parameter table (shared fault parameters once, at the end)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON: each scenario with its full parameter table' })
+          .epilogue(INPUT_FORMATS.list),
       async (a) => {
-        code = await cmdList(a.json, (a.files ?? []).map(String));
+        code = await cmdList(a.json, a.params, (a.scenarios ?? []).map(String));
       },
     )
     .command(
@@ -427,14 +352,15 @@ async function mainInner(args: string[]): Promise<number> {
       (y) =>
         y
           .positional('scenario', { type: 'string', demandOption: true })
-          .option('seed', { type: 'string', demandOption: true, describe: 'the seed (a non-negative integer)' })
+          .option('seed', { ...valued('integer ≥ 0', 'the seed'), demandOption: true })
           .options(runOpts)
           .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
           .option('repro', { type: 'string', describe: 'on failure, write a repro file here' })
           .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' })
-          .option('timeout', { type: 'string', default: String(DEFAULT_TIMEOUT_S), describe: 'wall-clock seconds the run may take before it is stopped and reported as hung (0: no limit)' })
-          .option('max-memory', { type: 'string', default: String(DEFAULT_MAX_MEMORY_MB), describe: 'heap limit of the run in MB; past it the run is stopped and reported as out of memory' })
-          .option('lines', { type: 'string', default: '60', describe: 'trace lines shown before a failure' }),
+          .option('timeout', valued('seconds, 0..604800', 'wall-clock seconds the run may take before it is stopped and reported as hung (0: no limit)', String(DEFAULT_TIMEOUT_S)))
+          .option('max-memory', valued('integer MB, 64..1048576', 'heap limit of the run; past it the run is stopped and reported as out of memory', String(DEFAULT_MAX_MEMORY_MB)))
+          .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure', '60'))
+          .epilogue(INPUT_FORMATS.run),
       async (a) => {
         code = await cmdRun(a as unknown as Record<string, unknown>);
       },
@@ -445,15 +371,54 @@ async function mainInner(args: string[]): Promise<number> {
       (y) =>
         y
           .positional('scenarios', { type: 'string', array: true, demandOption: true })
-          .option('seeds', { type: 'string', demandOption: true, describe: 'how many seeds per scenario' })
-          .option('from', { type: 'string', default: '1', describe: 'first seed' })
-          .option('jobs', { type: 'string', default: String(Math.max(1, cpus().length)), describe: 'worker threads' })
-          .option('out', { type: 'string', default: 'detsim-out', describe: 'directory for repro files of failures' })
+          .option('seeds', { ...valued('integer ≥ 1', 'how many seeds per scenario'), demandOption: true })
+          .option('from', valued('integer ≥ 0', 'first seed', '1'))
+          .option('jobs', valued('integer ≥ 1', 'worker threads (at most the cores here)', String(Math.max(1, cpus().length))))
+          .option('shard', valued('K/N', 'run only part K of N of the (scenario, seed) work, e.g. 2/4; N shards together run the whole sweep'))
+          .option('out', { type: 'string', default: 'detsim-out', describe: 'folder for the results file and the repro files of failures' })
+          .option('run-id', { type: 'string', describe: 'names this sweep\'s files (default: date, time and a random suffix)' })
+          .option('per-seed', { type: 'boolean', default: false, describe: 'with --json: add perSeed, one entry per run with its outcome, trace hash, parameters and metrics' })
           .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
-          .option('seed-timeout', { type: 'number', default: 300, describe: 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)' })
-          .options(runOpts),
+          .option('markdown', { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' })
+          .option('seed-timeout', valued('seconds ≥ 0', 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)', '300'))
+          .option('max-memory', valued('MB', 'heap limit of each worker; a seed past it fails as out of memory (default: half the memory shared by the workers, at most 4096)'))
+          .options(runOpts)
+          .epilogue(INPUT_FORMATS.sweep),
       async (a) => {
         code = await cmdSweep(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
+      'merge <results..>',
+      'combine the results files of sweeps or shards (files, or folders holding *.results.jsonl) into one report',
+      (y) =>
+        y
+          .positional('results', { type: 'string', array: true, demandOption: true })
+          .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
+          .option('markdown', { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the merged report as JSON' }),
+      async (a) => {
+        code = await cmdMerge(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
+      'regress [file]',
+      'replay the checked-in regression seeds (default regressions.json): every one must pass, or be caught if it is marked expect "fail"',
+      (y) =>
+        y
+          .positional('file', { type: 'string', default: 'regressions.json' })
+          .option('add', { type: 'string', describe: 'add the run of this repro file to the list instead' })
+          .option('why', { type: 'string', describe: 'with --add: what failed and why it matters' })
+          .option('jobs', { type: 'string', default: String(Math.max(1, cpus().length)), describe: 'worker threads' })
+          .option('out', { type: 'string', default: 'detsim-out', describe: 'folder for the results file and repro files' })
+          .option('run-id', { type: 'string', describe: 'names this run\'s files' })
+          .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
+          .option('markdown', { type: 'string', describe: 'write a Markdown summary here' })
+          .option('seed-timeout', { type: 'string', default: '300', describe: 'wall-clock seconds one seed may take' })
+          .option('max-memory', { type: 'string', describe: 'heap limit of each worker in MB' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
+      async (a) => {
+        code = await cmdRegress(a as unknown as Record<string, unknown>);
       },
     )
     .command(
@@ -462,14 +427,15 @@ async function mainInner(args: string[]): Promise<number> {
       (y) =>
         y
           .positional('target', { type: 'string', demandOption: true, describe: 'a repro .json file, or a scenario name with --seed' })
-          .option('seed', { type: 'string', describe: 'with a scenario name: the seed' })
+          .option('seed', valued('integer ≥ 0', 'with a scenario name: the seed'))
           .options(runOpts)
           .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
-          .option('timeout', { type: 'string', default: String(DEFAULT_TIMEOUT_S), describe: 'wall-clock seconds the run may take before it is stopped and reported as hung (0: no limit)' })
-          .option('max-memory', { type: 'string', default: String(DEFAULT_MAX_MEMORY_MB), describe: 'heap limit of the run in MB; past it the run is stopped and reported as out of memory' })
+          .option('timeout', valued('seconds, 0..604800', 'wall-clock seconds the run may take before it is stopped and reported as hung (0: no limit)', String(DEFAULT_TIMEOUT_S)))
+          .option('max-memory', valued('integer MB, 64..1048576', 'heap limit of the run; past it the run is stopped and reported as out of memory', String(DEFAULT_MAX_MEMORY_MB)))
           .option('allow-scenario-file', { type: 'boolean', default: false, describe: "let the repro name a scenario file outside the working directory and the repro's folder (its code will run)" })
-          .option('lines', { type: 'string', default: '200', describe: 'trace lines shown before a failure' })
-          .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' }),
+          .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure', '200'))
+          .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' })
+          .epilogue(INPUT_FORMATS.replay),
       async (a) => {
         code = await cmdReplay(a as unknown as Record<string, unknown>);
       },
@@ -481,9 +447,10 @@ async function mainInner(args: string[]): Promise<number> {
         y
           .positional('repro', { type: 'string', demandOption: true, describe: 'a repro .json file from sweep --out or run --repro' })
           .option('out', { type: 'string', describe: 'where to write the shrunk repro (default: <repro>.shrunk.json)' })
-          .option('max-runs', { type: 'string', default: '300', describe: 'simulation runs allowed in all' })
+          .option('max-runs', valued('integer ≥ 1', 'simulation runs allowed in all', '300'))
           .option('allow-scenario-file', { type: 'boolean', default: false, describe: "let the repro name a scenario file outside the working directory and the repro's folder (its code will run)" })
-          .option('json', { type: 'boolean', default: false }),
+          .option('json', { type: 'boolean', default: false })
+          .epilogue(INPUT_FORMATS.shrink),
       async (a) => {
         code = await cmdShrink(a as unknown as Record<string, unknown>);
       },
@@ -496,15 +463,28 @@ async function mainInner(args: string[]): Promise<number> {
           .positional('history', { type: 'string', demandOption: true })
           .option('model', { choices: ['kv', 'etcd'] as const, demandOption: true, describe: 'the model the history is checked against' })
           .option('json', { type: 'boolean', default: false })
-          .option('timeout', { type: 'string', default: '10000', describe: `give up (verdict unknown, exit 3) after this many ms, reading and parsing included (1..${MAX_CHECK_TIMEOUT_MS})` }),
+          .option('timeout', valued(`integer ms, 1..${MAX_CHECK_TIMEOUT_MS}`, 'give up (verdict unknown, exit 3) after this many ms, reading and parsing included', '10000'))
+          .epilogue(INPUT_FORMATS.check),
       async (a) => {
         code = await cmdCheck(a as unknown as Record<string, unknown>);
       },
     )
-    .demandCommand(1, 'name a command: list, run, sweep, replay, shrink or check (see --help)')
+    .command(
+      'init <name>',
+      'write a commented scenario, its vitest test and a tsconfig.json into a folder, ready to run, test and type-check',
+      (y) =>
+        y
+          .positional('name', { type: 'string', demandOption: true, describe: 'the scenario\'s name: lower-case letters, digits, dashes (e.g. my-counter)' })
+          .option('dir', { type: 'string', describe: 'the folder (default: ./<name>; created if missing; nothing in it is overwritten)' })
+          .epilogue(INPUT_FORMATS.init),
+      async (a) => {
+        code = cmdInit(String(a.name), a.dir === undefined ? String(a.name) : String(a.dir));
+      },
+    )
+    .demandCommand(1, 'name a command: list, run, sweep, merge, regress, replay, shrink, check or init (see --help)')
     .strict()
     .help()
-    .version(false)
+    .version(packageVersion())
     .fail((msg, err) => {
       throw err ?? new UserError(msg.replace(/\s*\n\s*/g, ' '));
     });

@@ -1,10 +1,12 @@
 /**
  * Finding scenarios: every `scenarios/*.ts` file of detsim (tests excluded) default-exports one
- * scenario; a path to a `.ts` file of the user's own is loaded the same way.
+ * scenario; a `.ts` or `.mts` file of the user's own, anywhere, is loaded the same way (by path,
+ * by a glob such as `./my-scenarios/*.ts`, or every scenario file of a folder).
  */
-import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { globSync } from 'tinyglobby';
 import { validateParamDefs, type ParamDefs } from '../sim/params.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { excerpt, UserError } from './errors.ts';
@@ -21,8 +23,10 @@ export interface LoadedScenario {
 
 class ScenarioExitError extends Error {}
 
-function isScenarioFile(name: string): boolean {
-  return name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.bench.ts') && !name.startsWith('_');
+/** A scenario module by its name: `.ts`/`.mts`, not a test, bench or declaration file, not `_private`. */
+export function isScenarioFile(name: string): boolean {
+  const base = path.basename(name);
+  return /\.m?ts$/.test(base) && !/\.(test|spec|bench)\.m?ts$/.test(base) && !/\.d\.m?ts$/.test(base) && !base.startsWith('_');
 }
 
 export async function loadScenarioFile(file: string, builtIn: boolean): Promise<LoadedScenario> {
@@ -38,7 +42,8 @@ export async function loadScenarioFile(file: string, builtIn: boolean): Promise<
   } catch (err) {
     if (err instanceof ScenarioExitError) throw new UserError(`cannot load scenario file ${path.relative(process.cwd(), file) || file}: ${err.message}; a scenario module must only define the scenario`);
     // The whole message on one line: a compile error's file, line and column follow its first line.
-    const msg = (err as Error).message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).slice(0, 4).join(' ');
+    let msg = (err as Error).message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).slice(0, 4).join(' ');
+    if (/Cannot require\(\) ES Module/.test(msg)) msg += ' (the nearest package.json says "type": "commonjs"; rename the file to .mts, or drop that "type")';
     throw new UserError(`cannot load scenario file ${path.relative(process.cwd(), file) || file}: ${msg}`);
   } finally {
     process.exit = realExit;
@@ -67,7 +72,26 @@ export async function loadBuiltIns(): Promise<LoadedScenario[]> {
 }
 
 function looksLikePath(arg: string): boolean {
-  return arg.endsWith('.ts') || arg.endsWith('.js') || arg.includes('/');
+  return /\.[mc]?[tj]s$/.test(arg) || arg.includes('/') || arg.includes(path.sep) || arg === '.' || arg === '..';
+}
+
+const GLOB_CHARS = /[*?[\]{}]/;
+
+/** Scenario files a path argument names: the file; a folder's scenario files; a glob's matches. */
+function scenarioFilesFor(arg: string): string[] {
+  if (GLOB_CHARS.test(arg)) {
+    const hits = globSync(arg, { absolute: true, onlyFiles: true, ignore: ['**/node_modules/**'] }).filter(isScenarioFile).sort();
+    if (hits.length === 0) throw new UserError(`no scenario file matches "${arg}" (a scenario file is a .ts or .mts file, not *.test.ts)`);
+    return hits;
+  }
+  const p = path.resolve(arg);
+  if (!existsSync(p)) throw new UserError(`no scenario file or folder at ${arg}`);
+  if (statSync(p).isDirectory()) {
+    const hits = readdirSync(p).filter(isScenarioFile).sort().map((f) => path.join(p, f));
+    if (hits.length === 0) throw new UserError(`the folder ${arg} holds no scenario file (.ts or .mts, not *.test.ts)`);
+    return hits;
+  }
+  return [p];
 }
 
 /** One scenario by name or by file path. */
@@ -75,6 +99,7 @@ export async function resolveScenario(arg: string): Promise<LoadedScenario> {
   if (looksLikePath(arg)) {
     const file = path.resolve(arg);
     if (!existsSync(file)) throw new UserError(`no scenario file at ${arg}`);
+    if (statSync(file).isDirectory()) throw new UserError(`${arg} is a folder; name one scenario file in it (sweep and list take folders)`);
     return loadScenarioFile(file, false);
   }
   // Built-in scenarios live in scenarios/<name>.ts: load just that one, so a run neither waits
@@ -92,10 +117,14 @@ export async function resolveScenario(arg: string): Promise<LoadedScenario> {
   return hit;
 }
 
-/** Names, globs (`raft-*`), `all`, or file paths; each must match something. */
+/**
+ * Names, globs of names (`raft-*`), `all` (every built-in scenario), file paths, folders (their
+ * scenario files) or file globs (`'./my-scenarios/*.ts'`); each must match something.
+ */
 export async function resolveScenarios(args: string[]): Promise<LoadedScenario[]> {
-  if (args.length === 0) throw new UserError('name at least one scenario, a glob such as raft-*, or all');
-  const all = await loadBuiltIns();
+  if (args.length === 0) throw new UserError('name at least one scenario, a glob such as raft-*, all, a scenario file or a folder of them');
+  let builtIns: LoadedScenario[] | null = null;
+  const builtIn = async (): Promise<LoadedScenario[]> => (builtIns ??= await loadBuiltIns());
   const out: LoadedScenario[] = [];
   const add = (l: LoadedScenario): void => {
     if (out.some((o) => o.file === l.file)) return;
@@ -104,14 +133,16 @@ export async function resolveScenarios(args: string[]): Promise<LoadedScenario[]
     out.push(l);
   };
   for (const a of args) {
-    if (a === 'all') all.forEach(add);
-    else if (looksLikePath(a)) add(await resolveScenario(a));
+    if (a === 'all') (await builtIn()).forEach(add);
+    else if (looksLikePath(a)) for (const f of scenarioFilesFor(a)) add(await loadScenarioFile(f, false));
     else if (a.includes('*')) {
+      const all = await builtIn();
       const re = new RegExp(`^${a.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
       const hits = all.filter((l) => re.test(l.scenario.name));
       if (hits.length === 0) throw new UserError(`no scenario matches "${a}"; \`detsim list\` shows them all`);
       hits.forEach(add);
     } else {
+      const all = await builtIn();
       const hit = all.find((l) => l.scenario.name === a);
       if (!hit) throw new UserError(`unknown scenario "${a}"; \`detsim list\` shows the ${all.length} there are`);
       add(hit);

@@ -6,9 +6,11 @@
  */
 import type { Rng } from './prng.ts';
 
-interface Base<T> {
+/** What every parameter definition has. */
+export interface ParamBase<T> {
   /** One line for `detsim list`. */
   doc: string;
+  /** The value when neither pinned nor drawn (and with --no-swarm). */
   default: T;
   /**
    * Which way `detsim shrink` simplifies a number: 'down' (default: fewer, shorter, smaller) or
@@ -17,17 +19,26 @@ interface Base<T> {
   shrink?: 'down' | 'up';
 }
 
-export interface IntParam extends Base<number> {
+/** An integer parameter. */
+export interface IntParam extends ParamBase<number> {
+  /** The type tag. */
   type: 'int';
+  /** Smallest value allowed. */
   min: number;
+  /** Largest value allowed. */
   max: number;
   /** Inclusive range drawn per seed, or absent to keep the default. */
   swarm?: [number, number];
 }
-export interface FloatParam extends Base<number> {
+/** A number parameter. */
+export interface FloatParam extends ParamBase<number> {
+  /** The type tag. */
   type: 'float';
+  /** Smallest value allowed. */
   min: number;
+  /** Largest value allowed. */
   max: number;
+  /** Range drawn per seed (uniformly), or absent to keep the default. */
   swarm?: [number, number];
   /**
    * Probability that the swarm draw is exactly 0 (a fault kind switched off for the seed),
@@ -35,35 +46,49 @@ export interface FloatParam extends Base<number> {
    */
   swarmOffProbability?: number;
 }
-export interface BoolParam extends Base<boolean> {
+/** A boolean parameter. */
+export interface BoolParam extends ParamBase<boolean> {
+  /** The type tag. */
   type: 'bool';
   /** Probability of true when drawn per seed. */
   swarm?: number;
 }
-export interface EnumParam<V extends string = string> extends Base<V> {
+/** A parameter taking one of a list of strings. */
+export interface EnumParam<V extends string = string> extends ParamBase<V> {
+  /** The type tag. */
   type: 'enum';
+  /** The values allowed. */
   values: readonly V[];
   /** Values drawn from per seed (uniformly). */
   swarm?: readonly V[];
 }
 
+/** One parameter's definition: made by `param.int`, `param.float`, `param.bool` or `param.enum`. */
 export type ParamDef = IntParam | FloatParam | BoolParam | EnumParam;
+/** A scenario's parameters by name. */
 export type ParamDefs = Record<string, ParamDef>;
 
+/** The value type of one parameter definition. */
 export type ParamValue<D extends ParamDef> = D extends EnumParam<infer V> ? V : D['default'];
+/** The values a scenario's setup receives: one per parameter, typed from its definition. */
 export type ParamValues<P extends ParamDefs> = { [K in keyof P]: ParamValue<P[K]> };
 
 /** Builders with the type tag filled in. */
 export const param = {
+  /** An integer in [min, max]. */
   int: (o: Omit<IntParam, 'type'>): IntParam => ({ type: 'int', ...o }),
+  /** A number in [min, max]. */
   float: (o: Omit<FloatParam, 'type'>): FloatParam => ({ type: 'float', ...o }),
+  /** A boolean. */
   bool: (o: Omit<BoolParam, 'type'>): BoolParam => ({ type: 'bool', ...o }),
   // `const V` and NoInfer: infer the value union from `values` alone, not from the context.
+  /** One of `values` (e.g. a `bug` parameter's variants). */
   enum: <const V extends string>(values: readonly V[], o: { doc: string; default: NoInfer<V>; swarm?: readonly NoInfer<V>[] }): EnumParam<V> => ({ type: 'enum', values, ...o }),
 };
 
 /** A user error in a parameter: reported as one line, exit code 2. */
 export class ParamError extends Error {
+  /** Always `'ParamError'`. */
   override name = 'ParamError';
 }
 

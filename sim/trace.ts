@@ -12,6 +12,7 @@
  */
 import { formatInstant, type Nanos } from './time.ts';
 
+/** One trace record: what happened, where, when. */
 export interface TraceRecord {
   /** True simulated time. */
   atNs: Nanos;
@@ -43,13 +44,8 @@ export interface MessageInfo {
   body: string;
 }
 
+/** A traced message body is cut at this many characters. */
 export const MESSAGE_BODY_MAX = 2000;
-
-/**
- * A lazy detail formatter may carry `message(arg)`: the structured message of its record, read
- * only when a sink takes the record (see `TraceRecord.msg`).
- */
-export type MessageFormatter = ((arg: never) => string) & { message?: (arg: never) => MessageInfo };
 
 /** JSON of a message body for people: bigints as strings, cycles and functions cut, size bounded. */
 export function bodyJson(body: unknown): string {
@@ -62,9 +58,11 @@ export function bodyJson(body: unknown): string {
   return s.length > MESSAGE_BODY_MAX ? `${s.slice(0, MESSAGE_BODY_MAX)}…` : s;
 }
 
+/** Receives trace records as they are made (e.g. `--trace FILE`). */
 export type TraceSink = (rec: TraceRecord) => void;
 
-type Formatter = ((arg: unknown) => string) & { message?: (arg: unknown) => MessageInfo };
+/** Turns a trace record's argument into its detail text, lazily (only when a record is shown); it may carry `message(arg)`, the record's structured message, read only when a sink takes the record (see `TraceRecord.msg`). */
+export type Formatter = ((arg: unknown) => string) & { message?: (arg: unknown) => MessageInfo };
 
 const FNV_PRIME = 0x01000193;
 
@@ -75,6 +73,7 @@ export function hashString(s: string): number {
   return h;
 }
 
+/** A run's trace: hashes every record into the trace hash, keeps the latest in a ring for failure reports, and passes each to a sink. */
 export class Trace {
   private h1 = 0x811c9dc5;
   private h2 = 0x9747b28c;

@@ -23,7 +23,9 @@ import type { Nanos } from '../time.ts';
 import { drawLatency, type LatencyModel } from './latency.ts';
 import { bodyJson, hashString, type MessageInfo } from '../trace.ts';
 
+/** One directed link's behaviour: latency, faults, bandwidth. */
 export interface LinkConfig {
+  /** One-way latency. */
   latency: LatencyModel;
   /** Probability that a message is lost. */
   lossRate: number;
@@ -53,16 +55,25 @@ export interface SendOptions {
   sizeBytes?: number;
   /** @internal set by ctx.call / ctx.reply */
   rpcId?: number;
+  /** @internal set by ctx.reply */
   replyTo?: number;
 }
 
+/** Counts of what the network did with messages. */
 export interface NetworkStats {
+  /** Messages sent. */
   sent: number;
+  /** Messages delivered (duplicates count again). */
   delivered: number;
+  /** Messages lost to the loss rate. */
   lost: number;
+  /** Extra copies delivered. */
   duplicated: number;
+  /** Messages that skipped FIFO order. */
   reordered: number;
+  /** Messages dropped by a cut link (at send or in flight). */
   droppedPartition: number;
+  /** Messages dropped because the receiver was down. */
   droppedNodeDown: number;
 }
 
@@ -139,7 +150,9 @@ describeDown.message = envelopeInfo;
 describeLost.message = droppedInfo;
 describeBlockedSend.message = droppedInfo;
 
+/** The simulated network all nodes of a world are on: links with latency, loss, duplication, reordering, bandwidth, partitions and clogs. A scenario reaches it as `w.net`. */
 export class Network {
+  /** What the network did so far. */
   readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, droppedPartition: 0, droppedNodeDown: 0 };
   private readonly rng: Rng;
   private nodes: SimNode[] = [];
@@ -170,12 +183,14 @@ export class Network {
     this.nodeHashes.push(hashString(node.id));
   }
 
+  /** The node named `id` (an assertion fails for an unknown one). */
   node(id: NodeId): SimNode {
     const n = this.byId.get(id);
     assert(n !== undefined, `unknown node ${id}`);
     return n;
   }
 
+  /** Every node's id, in the order they were added. */
   get nodeIds(): NodeId[] {
     return this.nodes.map((n) => n.id);
   }
@@ -204,6 +219,7 @@ export class Network {
     this.setLink(b, a, patch);
   }
 
+  /** The configuration of the directed link `from` -> `to`. */
   linkConfig(from: NodeId, to: NodeId): LinkConfig {
     return this.link(this.node(from).index, this.node(to).index).config;
   }
@@ -244,6 +260,7 @@ export class Network {
     this.blockOneWay(b, a);
   }
 
+  /** Whether the directed link `from` -> `to` is cut. */
   isBlocked(from: NodeId, to: NodeId): boolean {
     return this.blocked.has(this.key(this.node(from).index, this.node(to).index));
   }
@@ -322,6 +339,7 @@ export class Network {
 
   // ---- sending ----
 
+  /** Sends a copy of `body` from `from` to `to` (node programs use `ctx.send`). */
   send(from: NodeId, to: NodeId, body: unknown, opts?: SendOptions): void {
     this.sendFrom(this.node(from), to, body, opts);
   }
