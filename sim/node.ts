@@ -282,6 +282,11 @@ export class NodeContext {
     return this.node.sim.buggify.fire(site);
   }
 
+  /** Marks that the rare condition `name` happened on this node (see sim/probes.ts). */
+  probe(name: string): void {
+    this.node.sim.probes.hit(name, this.id);
+  }
+
   /** A line in the run's trace, attributed to this node. */
   log(kind: string, detail = ''): void {
     this.node.sim.log(this.id, kind, detail);
