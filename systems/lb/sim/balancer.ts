@@ -448,8 +448,8 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
       buildMaglevTable(specs, { tableSize: size, allowNonPrime: o.bugs.maglevNonPrime, hash: MAGLEV_HASH }),
     );
     // One reference swap: a lookup sees the old table or the new one, never a partial one.
+    if (tables.size > 0 && [...draining].some((b) => !drained.has(b))) ctx.probe('lb:maglev-rebuild-during-drain');
     tables.set(config.version, { key, table });
-    if (cached !== undefined && [...draining].some((b) => !drained.has(b))) ctx.probe('lb:maglev-rebuild-during-drain');
     for (const v of [...tables.keys()]) if (!store!.retainedVersions().includes(v)) tables.delete(v);
     obs.tableSwapped(self, table, cached?.table ?? null);
     return table;
@@ -508,7 +508,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
       lastSample.set(backend, t1);
       if (breaker) {
         if (ok) breaker.onSuccess(t1);
-        else breaker.onFailure(t1);
+        else if (breaker.onFailure(t1)?.to === 'open') ctx.probe('lb:circuit-opened');
       }
       outlier?.onResult(backend, ok, t1);
       if (o.mode === 'l7') onDrainActions(drain.close(p.req.reqId, t1));

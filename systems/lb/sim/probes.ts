@@ -7,6 +7,7 @@ export const LB_PROBES = defineProbes('lb', {
   'drain-cancelled': 'a draining backend is put back in rotation before its drain completed',
   'request-on-old-config': 'a request pinned to a config version older than the current one is routed (the config race)',
   'stale-config-push-ignored': 'a delayed config push older than the applied version arrives and must not roll the balancer back',
+  'circuit-opened': 'consecutive failures opened a backend\'s circuit breaker: it is skipped until a half-open trial succeeds',
   'circuit-open-rejected': 'an open circuit breaker rejects a request without touching the backend',
   'upstream-timeout': 'a backend did not answer within the upstream timeout (crashed, partitioned or slow)',
   'no-healthy-upstream': 'every candidate backend was unhealthy, ejected, draining or open-circuit: the balancer answers 503',
