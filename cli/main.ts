@@ -7,7 +7,6 @@ import yargs from 'yargs';
 import { parsePins, ParamError, type ParamDefs } from '../sim/params.ts';
 import { drawParams } from '../sim/runner.ts';
 import { formatNs } from '../sim/time.ts';
-import { junitXml } from '../reports/junit.ts';
 import { timelineHtml } from '../reports/timeline-html.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { makeRepro, readRepro, ReproError, runCommand, writeRepro } from '../reports/repro.ts';
@@ -15,7 +14,7 @@ import { formatHeader, formatParams, formatResult, makeChalk } from '../reports/
 import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { executeRun, type RunReport } from './execute.ts';
 import { loadBuiltIns, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
-import { ensureDir, sweep } from './sweep.ts';
+import { cmdMerge, cmdRegress, cmdSweep } from './sweep-commands.ts';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
@@ -168,106 +167,6 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
   return code;
 }
 
-async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
-  const scenarios = await resolveScenarios(asArray(argv.scenarios));
-  const seeds = parsePositiveInt(argv.seeds, '--seeds');
-  const from = parseSeed(argv.from, '--from');
-  if (!Number.isSafeInteger(from + seeds)) throw new UserError('--from plus --seeds runs past the largest seed');
-  const jobs = parsePositiveInt(argv.jobs, '--jobs');
-  const rawPins = asArray(argv.param);
-  const pins = new Map<string, Record<string, unknown>>();
-  for (const l of scenarios) pins.set(l.scenario.name, pinsFor(l, rawPins));
-  const out = path.resolve(String(argv.out));
-  const json = argv.json as boolean;
-  const c = makeChalk(process.stderr);
-  const total = scenarios.length * seeds;
-  const tty = process.stderr.isTTY === true && !json;
-  stderr(c.bold(`detsim sweep: ${scenarios.map((l) => l.scenario.name).join(', ')}; seeds ${from}..${from + seeds - 1}; ${jobs} worker(s); swarm ${argv.swarm ? 'on' : 'off'}, buggify ${argv.buggify ? 'on' : 'off'}${argv['check-determinism'] ? ', checking determinism' : ''}`));
-  const t0 = performance.now(); // wallclock-ok
-  let failed = 0;
-  let lastPct = -1;
-  const results = await sweep({
-    scenarios,
-    pins,
-    seeds,
-    from,
-    jobs,
-    swarm: argv.swarm as boolean,
-    buggify: argv.buggify as boolean,
-    checkDeterminism: argv['check-determinism'] as boolean,
-    seedTimeoutS: Number(argv['seed-timeout']),
-    onResult: (r, done) => {
-      if (!r.ok) failed++;
-      const secs = (performance.now() - t0) / 1000; // wallclock-ok
-      const rate = done / Math.max(secs, 1e-3);
-      if (tty) {
-        const width = 30;
-        const fill = Math.round((done / total) * width);
-        process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} runs  ${failed ? c.red(`${failed} failed`) : c.green('0 failed')}  ${rate.toFixed(1)} seeds/s `);
-      } else {
-        const pct = Math.floor((done / total) * 10);
-        if (pct !== lastPct) {
-          lastPct = pct;
-          stderr(`  ${done}/${total} runs, ${failed} failed, ${rate.toFixed(1)} seeds/s`);
-        }
-      }
-    },
-  });
-  if (tty) process.stderr.write('\n');
-  const wallS = (performance.now() - t0) / 1000; // wallclock-ok
-  const failures = results.filter((r) => !r.ok);
-  const replays = new Map<RunReport, { repro: string; replay: string; run: string }>();
-  if (failures.length > 0) {
-    ensureDir(out);
-    for (const r of failures) {
-      const l = scenarios.find((s) => s.scenario.name === r.scenario)!;
-      const file = path.join(out, `${r.scenario}-seed${r.seed}.json`);
-      const repro = makeRepro(r, { buggify: argv.buggify as boolean, file, pins: pins.get(r.scenario) ?? {}, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
-      writeRepro(file, repro);
-      replays.set(r, { repro: file, replay: repro.replay, run: repro.run });
-    }
-  }
-  const perScenario = scenarios.map((l) => {
-    const rs = results.filter((r) => r.scenario === l.scenario.name);
-    const byOutcome: Record<string, number> = {};
-    for (const r of rs) byOutcome[r.outcome] = (byOutcome[r.outcome] ?? 0) + 1;
-    const firstFail = rs.find((r) => !r.ok);
-    return { scenario: l.scenario.name, runs: rs.length, passed: rs.filter((r) => r.ok).length, failed: rs.filter((r) => !r.ok).length, outcomes: byOutcome, firstFailingSeed: firstFail?.seed ?? null, simSeconds: rs.reduce((s, r) => s + r.simTimeNs, 0) / 1e9 };
-  });
-  const summary = { runs: results.length, passed: results.length - failures.length, failed: failures.length, wallSeconds: Math.round(wallS * 100) / 100, seedsPerSec: Math.round((results.length / Math.max(wallS, 1e-3)) * 10) / 10, jobs, from, seeds };
-  if (argv.junit) {
-    writeFileSync(String(argv.junit), junitXml(results.map((r) => ({ result: r, ...(replays.has(r) ? { replay: replays.get(r)!.replay } : {}) }))));
-  }
-  if (json) {
-    stdout(
-      JSON.stringify(
-        {
-          summary,
-          scenarios: perScenario,
-          failures: failures.map((r) => ({ scenario: r.scenario, seed: r.seed, outcome: r.outcome, violations: r.violations, params: r.params, traceHash: r.traceHash, ...replays.get(r) })),
-        },
-        null,
-        2,
-      ),
-    );
-  } else {
-    const co = makeChalk();
-    for (const s of perScenario) {
-      const mark = s.failed === 0 ? co.green('ok  ') : co.red('FAIL');
-      stdout(`${mark} ${s.scenario.padEnd(28)} ${s.passed}/${s.runs} passed  ${co.dim(Object.entries(s.outcomes).map(([k, v]) => `${k}:${v}`).join(' '))}  ${co.dim(`${formatNs(Math.round(s.simSeconds * 1e9))} simulated`)}`);
-    }
-    for (const r of failures.slice(0, 20)) {
-      const v = r.violations[0];
-      stdout(`  ${co.red(r.scenario)} seed ${r.seed}: ${r.outcome}${v ? ` — ${v.invariant}: ${v.message}` : ''}`);
-      stdout(`    ${co.bold('replay:')} ${replays.get(r)!.replay}`);
-    }
-    if (failures.length > 20) stdout(`  ... and ${failures.length - 20} more failure(s); every one has a repro file in ${path.relative(process.cwd(), out) || out}`);
-    stdout(`${failures.length === 0 ? co.green.bold('PASS') : co.red.bold('FAIL')} ${summary.runs} runs, ${summary.passed} passed, ${summary.failed} failed in ${summary.wallSeconds}s (${summary.seedsPerSec} seeds/s, ${jobs} worker(s))`);
-    if (argv.junit) stdout(co.dim(`JUnit report: ${argv.junit}`));
-  }
-  return failures.length === 0 ? 0 : 1;
-}
-
 async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   const target = String(argv.repro);
   const repro = readRepro(target);
@@ -376,13 +275,50 @@ export async function main(args: string[]): Promise<number> {
           .positional('scenarios', { type: 'string', array: true, demandOption: true })
           .option('seeds', { type: 'string', demandOption: true, describe: 'how many seeds per scenario' })
           .option('from', { type: 'string', default: '1', describe: 'first seed' })
-          .option('jobs', { type: 'string', default: String(Math.max(1, cpus().length)), describe: 'worker threads' })
-          .option('out', { type: 'string', default: 'detsim-out', describe: 'directory for repro files of failures' })
+          .option('jobs', { type: 'string', default: String(Math.max(1, cpus().length)), describe: 'worker threads (at most the cores here)' })
+          .option('shard', { type: 'string', describe: 'run only part K of N of the (scenario, seed) work, e.g. 2/4; N shards together run the whole sweep' })
+          .option('out', { type: 'string', default: 'detsim-out', describe: 'folder for the results file and the repro files of failures' })
+          .option('run-id', { type: 'string', describe: 'names this sweep\'s files (default: date, time and a random suffix)' })
           .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
-          .option('seed-timeout', { type: 'number', default: 300, describe: 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)' })
+          .option('markdown', { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' })
+          .option('seed-timeout', { type: 'string', default: '300', describe: 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)' })
+          .option('max-memory', { type: 'string', describe: 'heap limit of each worker in MB; a seed past it fails as out of memory (default: half the memory shared by the workers, at most 4096)' })
           .options(runOpts),
       async (a) => {
         code = await cmdSweep(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
+      'merge <results..>',
+      'combine the results files of sweeps or shards (files, or folders holding *.results.jsonl) into one report',
+      (y) =>
+        y
+          .positional('results', { type: 'string', array: true, demandOption: true })
+          .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
+          .option('markdown', { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the merged report as JSON' }),
+      async (a) => {
+        code = await cmdMerge(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
+      'regress [file]',
+      'replay the checked-in regression seeds (default regressions.json): every one must pass, or be caught if it is marked expect "fail"',
+      (y) =>
+        y
+          .positional('file', { type: 'string', default: 'regressions.json' })
+          .option('add', { type: 'string', describe: 'add the run of this repro file to the list instead' })
+          .option('why', { type: 'string', describe: 'with --add: what failed and why it matters' })
+          .option('jobs', { type: 'string', default: String(Math.max(1, cpus().length)), describe: 'worker threads' })
+          .option('out', { type: 'string', default: 'detsim-out', describe: 'folder for the results file and repro files' })
+          .option('run-id', { type: 'string', describe: 'names this run\'s files' })
+          .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
+          .option('markdown', { type: 'string', describe: 'write a Markdown summary here' })
+          .option('seed-timeout', { type: 'string', default: '300', describe: 'wall-clock seconds one seed may take' })
+          .option('max-memory', { type: 'string', describe: 'heap limit of each worker in MB' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
+      async (a) => {
+        code = await cmdRegress(a as unknown as Record<string, unknown>);
       },
     )
     .command(
@@ -426,7 +362,7 @@ export async function main(args: string[]): Promise<number> {
         code = await cmdCheck(a as unknown as Record<string, unknown>);
       },
     )
-    .demandCommand(1, 'name a command: list, run, sweep, replay, shrink or check (see --help)')
+    .demandCommand(1, 'name a command: list, run, sweep, merge, regress, replay, shrink or check (see --help)')
     .strict()
     .help()
     .version(false)
