@@ -25,6 +25,9 @@ import escrowFlash from '../scenarios/escrow-flash-sale.ts';
 import escrowTransferCrash from '../scenarios/escrow-transfer-crash.ts';
 import hwKv from '../scenarios/hw-accelerated-kv.ts';
 import hwCxl from '../scenarios/hw-cxl-escrow.ts';
+import raftSnapshot from '../scenarios/raft-snapshot.ts';
+import escrowReaper from '../scenarios/escrow-reaper.ts';
+import { reached } from '../sim/probes.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -70,6 +73,21 @@ describe('probes in every system', () => {
       }
       const own = [...hit].filter((p) => names.includes(p));
       expect(own.length, `hit: ${[...hit].join(', ')}`).toBeGreaterThanOrEqual(f.minHit);
+    });
+  }
+
+  // 200-seed sweeps reach every target (docs/coverage.md); here: each within the first 8 seeds.
+  for (const scn of [raftFigure8, raftSnapshot, crdtLongPartition, escrowReaper, hwCxl] as Scenario[]) {
+    it(`${scn.name}: declares mustReach, and each target is reached within seeds 1..8`, () => {
+      expect(scn.mustReach?.length ?? 0).toBeGreaterThan(0);
+      const missing = new Set(scn.mustReach);
+      for (let seed = 1; seed <= 8 && missing.size > 0; seed++) {
+        const r = runScenario(scn, { seed });
+        expect(r.coverage.mustReach).toEqual(scn.mustReach);
+        for (const m of [...missing]) if (reached(r.coverage, m)) missing.delete(m);
+      }
+      expect([...missing]).toEqual([]);
+      for (const m of scn.mustReach!) expect(allNames.has(m), `${m} is in no probe table`).toBe(true);
     });
   }
 });
