@@ -11,6 +11,7 @@ import type { ProbeTable } from '../sim/probes.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { HW_PROBES } from '../sim/hardware/probes.ts';
 import { RAFT_PROBES } from './raft/config.ts';
+import { KV_PROBES } from './kv/probes.ts';
 import { CRDT_PROBES } from './crdt/replication/probes.ts';
 import { LB_PROBES } from './lb/sim/probes.ts';
 import { ESCROW_PROBES } from './escrow/probes.ts';
@@ -42,7 +43,7 @@ function sources(dir: string): string[] {
 }
 
 const families: { system: string; tables: ProbeTable[]; scenarios: Scenario[]; minHit: number }[] = [
-  { system: 'raft/kv', tables: [RAFT_PROBES], scenarios: [raftChurn as Scenario, raftFigure8 as Scenario], minHit: 6 },
+  { system: 'raft/kv', tables: [RAFT_PROBES, KV_PROBES], scenarios: [raftChurn as Scenario, raftFigure8 as Scenario], minHit: 6 },
   { system: 'crdt', tables: [CRDT_PROBES], scenarios: [crdtBurst as Scenario, crdtLongPartition as Scenario], minHit: 6 },
   { system: 'lb', tables: [LB_PROBES], scenarios: [lbChurn as Scenario, lbDrain as Scenario], minHit: 4 },
   { system: 'escrow', tables: [ESCROW_PROBES], scenarios: [escrowFlash as Scenario, escrowTransferCrash as Scenario], minHit: 4 },
