@@ -8,6 +8,7 @@
 import { AssertionError } from './assert.ts';
 import { Buggify, DEFAULT_BUGGIFY, type BuggifyOptions } from './buggify.ts';
 import { EventQueue, ScheduledEvent } from './event-queue.ts';
+import { Probes } from './probes.ts';
 import { RngRoot, type Rng } from './prng.ts';
 import type { Nanos } from './time.ts';
 import { Trace, type TraceSink } from './trace.ts';
@@ -29,6 +30,8 @@ export class Simulation {
   readonly rngRoot: RngRoot;
   readonly buggify: Buggify;
   readonly trace: Trace;
+  /** The run's probe counters (see sim/probes.ts). */
+  readonly probes: Probes;
   private readonly queue = new EventQueue();
   private seq = 0;
   private _now: Nanos = 0;
@@ -40,6 +43,8 @@ export class Simulation {
     this.rngRoot = new RngRoot(this.seed);
     this.buggify = new Buggify(this.rngRoot, { ...DEFAULT_BUGGIFY, ...opts.buggify });
     this.trace = new Trace(opts.traceRingSize ?? 400, opts.traceSink ?? null);
+    // A probe's first hit is a trace line for people, unhashed: probes never change a run's hash.
+    this.probes = new Probes((name, node) => this.trace.note(this._now, Math.max(0, this._events - 1), node, 'probe', name));
   }
 
   /** True simulated time in nanoseconds. */
@@ -109,6 +114,11 @@ export class Simulation {
   /** Shorthand for `buggify.fire(site)`. */
   buggifyFire(site: string): boolean {
     return this.buggify.fire(site);
+  }
+
+  /** Marks that the rare condition `name` happened (see sim/probes.ts). Draws no randomness. */
+  probe(name: string): void {
+    this.probes.hit(name);
   }
 
   /** Asks `run` to return after the current event. */

@@ -13,6 +13,7 @@
  * The runner is pure simulation: no real clock, no I/O. Callers time it and write files.
  */
 import type { BuggifyReport } from './buggify.ts';
+import type { Coverage } from './probes.ts';
 import { Simulation } from './kernel.ts';
 import { RngRoot } from './prng.ts';
 import { resolveParams, type ParamDefs } from './params.ts';
@@ -58,6 +59,8 @@ export interface RunResult {
   /** When the liveness properties all held (ns after the fault phase), if they did. */
   recoveredAfterNs: Nanos | null;
   buggify: BuggifyReport;
+  /** Probes hit, probes declared, sometimes-assertions and the scenario's mustReach (sim/probes.ts). */
+  coverage: Coverage;
   params: Record<string, unknown>;
   swarm: boolean;
   metrics: Record<string, unknown>;
@@ -100,6 +103,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   };
 
   const checkSafety = (): boolean => {
+    w.pollSometimes();
     for (const s of w.safetyChecks) {
       const msg = s.check();
       // Any string is a violation (an empty one too: returning '' by mistake must not pass).
@@ -174,6 +178,11 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     w.violations.push({ invariant: 'no-progress', atNs: sim.now, eventIndex: sim.events - 1, message: `event limit of ${maxEvents} reached at ${sim.now}ns simulated: a livelock, or a scenario too busy for the limit (raise it with the scenario's maxEvents)` });
   }
 
+  try {
+    w.pollSometimes();
+  } catch (err) {
+    if (outcome === 'pass') crashed(err);
+  }
   const ok = outcome === 'pass';
   return {
     scenario: scn.name,
@@ -188,6 +197,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     faultPhaseNs,
     recoveredAfterNs,
     buggify: sim.buggify.report(),
+    coverage: sim.probes.report(scn.mustReach ?? []),
     params: params as Record<string, unknown>,
     swarm,
     metrics: w.metrics,
