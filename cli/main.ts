@@ -382,6 +382,7 @@ async function mainInner(args: string[]): Promise<number> {
           .option('markdown', { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' })
           .option('seed-timeout', valued('seconds ≥ 0', 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)', '300'))
           .option('max-memory', valued('MB', 'heap limit of each worker; a seed past it fails as out of memory (default: half the memory shared by the workers, at most 4096)'))
+          .option('guided', { type: 'boolean', default: false, describe: 'coverage-guided swarm: after 10 plain seeds per scenario, bias parameter draws and BUGGIFY toward configurations that reached rare probes (each seed\'s draws are pinned in its result and repro; see docs/coverage.md)' })
           .options(runOpts)
           .epilogue(INPUT_FORMATS.sweep),
       async (a) => {

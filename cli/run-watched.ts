@@ -98,6 +98,7 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
       ok: false,
       outcome: 'crash',
       violations: [{ invariant: kind, atNs: last.atNs, eventIndex: last.eventIndex, message }],
+      coverage: { probes: {}, declared: [], sometimes: {}, mustReach: [] },
       pending: [],
       traceHash: '',
       events: last.lines > 0 ? last.eventIndex + 1 : 0,

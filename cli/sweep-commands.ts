@@ -12,6 +12,7 @@ import { reportExitCode, SweepAggregator } from '../reports/sweep-report.ts';
 import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sweep-render.ts';
 import { makeChalk } from '../reports/terminal.ts';
 import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
+import { GuidedJobSource } from './guided-source.ts';
 import { ListSource, parseShard, SeedRangeSource, formatShard, type SweepJob } from './jobs.ts';
 import { resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
 import { checkOutputs, claimOutputFile, coreCount, defaultMaxMemoryMb, newRunId, runPipeline } from './sweep.ts';
@@ -98,15 +99,18 @@ export async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
   const swarm = argv.swarm as boolean;
   const buggify = argv.buggify as boolean;
   const checkDeterminism = argv['check-determinism'] as boolean;
-  const source = new SeedRangeSource(
+  const guided = argv.guided === true;
+  if (guided && !swarm) throw new UserError('--guided biases the swarm draws, so it needs swarm on: drop --no-swarm (or --guided)');
+  const plain = new SeedRangeSource(
     scenarios.map((l) => ({ name: l.scenario.name, file: l.file, pins: pins.get(l.scenario.name) ?? {} })),
     { seeds, from, shard, swarm, buggify, checkDeterminism },
   );
+  const source = guided ? new GuidedJobSource(plain, new Map(scenarios.map((l) => [l.scenario.name, l.scenario.params as ParamDefs]))) : plain;
   const last = from + seeds - 1;
   checkOutputs({ ...o, title: 'detsim sweep' });
   stderr(
     c.bold(
-      `detsim sweep: ${scenarios.map((l) => l.scenario.name).join(', ')}; seeds ${from}..${last}${shard ? `, shard ${formatShard(shard)} (${source.total()} runs)` : ''}; ${o.jobs} worker(s), ${o.maxMemoryMb} MB heap each; swarm ${swarm ? 'on' : 'off'}, buggify ${buggify ? 'on' : 'off'}${checkDeterminism ? ', checking determinism' : ''}; run id ${runId}`,
+      `detsim sweep: ${scenarios.map((l) => l.scenario.name).join(', ')}; seeds ${from}..${last}${shard ? `, shard ${formatShard(shard)} (${source.total()} runs)` : ''}; ${o.jobs} worker(s), ${o.maxMemoryMb} MB heap each; swarm ${swarm ? (guided ? 'on (coverage-guided)' : 'on') : 'off'}, buggify ${buggify ? 'on' : 'off'}${checkDeterminism ? ', checking determinism' : ''}; run id ${runId}`,
     ),
   );
   const res = await runPipeline({
@@ -256,7 +260,9 @@ export async function cmdRegress(argv: Record<string, unknown>): Promise<number>
     stdout,
     stderr,
     progress: false,
-    judge: (r) => {
+    judge: (raw) => {
+      // mustReach is a property of a sweep of many seeds, not of a handful of regression seeds.
+      const r = raw.coverage ? { ...raw, coverage: { ...raw.coverage, mustReach: [] } } : raw;
       const e = expectations.get(`${r.scenario}#${r.seed}`);
       if (!e || (e.expect ?? 'pass') === 'pass') return r;
       const caught = !r.ok && (e.invariant === undefined || r.violations.some((v) => v.invariant === e.invariant));

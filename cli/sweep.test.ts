@@ -211,6 +211,31 @@ describe('shards and merge', () => {
   }
 });
 
+describe('coverage across a sweep and its shards (issue 14)', () => {
+  it('probes never hit come first, each row has its first seed and command, an unreached mustReach fails the sweep, and shards merge to the same table', () => {
+    const dir = path.join(tmp, 'coverage');
+    const scn = [path.join(FIX, 'probed.ts'), path.join(FIX, 'probed-strict.ts')];
+    const whole = detsim('sweep', ...scn, '--seeds', '6', '--jobs', '1', '--out', path.join(dir, 'one'), '--json');
+    expect(whole.code).toBe(1);
+    const j = JSON.parse(whole.out);
+    expect(j.summary).toMatchObject({ runs: 12, failed: 0, unreached: 1 });
+    expect(j.coverage.probes.map((p: { name: string; seeds: number; runs: number }) => [p.name, p.seeds, p.runs])).toEqual([['fixture:never', 0, 12], ['fixture:rare', 2, 12], ['fixture:common', 12, 12]]);
+    expect(j.coverage.probes[1].first).toMatchObject({ scenario: 'probed', seed: 5, run: expect.stringMatching(/^npx detsim run \S*probed\.ts --seed 5$/) });
+    expect(j.coverage.sometimes).toEqual([expect.objectContaining({ name: 'fixture:even-seed', seeds: 6, runs: 12 })]);
+    expect(j.coverage.mustReach.filter((m: { reached: boolean }) => !m.reached)).toEqual([expect.objectContaining({ scenario: 'probed-strict', name: 'fixture:never' })]);
+    const text = detsim('sweep', ...scn, '--seeds', '6', '--jobs', '1', '--out', path.join(dir, 'text'));
+    expect(text.out).toMatch(/coverage .*\n\s+probe\s+fixture:never\s+0\/12\s+never\n/);
+    expect(text.out).toContain('probed-strict: "fixture:never" must be reached (mustReach) but no seed of 6 reached it');
+    for (const k of [1, 2]) detsim('sweep', ...scn, '--seeds', '6', '--jobs', '1', '--shard', `${k}/2`, '--out', path.join(dir, `s${k}`));
+    const md = path.join(dir, 'merged.md');
+    const m = detsim('merge', path.join(dir, 's1'), path.join(dir, 's2'), '--json', '--markdown', md);
+    expect(m.code).toBe(1);
+    expect(JSON.parse(m.out).coverage).toEqual(j.coverage);
+    expect(readFileSync(md, 'utf8')).toContain('| probe | **fixture:never** (never) | 0/12 |');
+    expect(detsim('sweep', scn[0]!, '--seeds', '6', '--jobs', '1', '--out', path.join(dir, 'ok')).code).toBe(0);
+  });
+});
+
 describe('runaway scenarios in a sweep (issue 11)', () => {
   it('process.exit(0) in setup, mid-run, inside try/catch, or reallyExit: that seed crashes at once, the worker is replaced, the sweep goes on', () => {
     const out = path.join(tmp, 'exits');

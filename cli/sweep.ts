@@ -60,6 +60,7 @@ export function workerFailure(job: SweepJob, message: string): RunReport {
     faultPhaseNs: 0,
     recoveredAfterNs: null,
     buggify: { enabled: job.buggify, enabledSites: [], fired: {}, reached: {} },
+    coverage: { probes: {}, declared: [], sometimes: {}, mustReach: [] },
     params: {},
     swarm: job.swarm,
     metrics: {},

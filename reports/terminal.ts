@@ -6,6 +6,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { RunReport } from '../cli/execute.ts';
 import type { BuggifyReport } from '../sim/buggify.ts';
+import type { Coverage } from '../sim/probes.ts';
 import { formatNs } from '../sim/time.ts';
 
 export function makeChalk(stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
@@ -34,9 +35,30 @@ export function formatBuggify(c: ChalkInstance, b: BuggifyReport): string {
   return `${c.dim('buggify:')} ${reached} site(s) reached; enabled: ${b.enabledSites.map((s) => `${s} (fired ${b.fired[s] ?? 0}x)`).join(', ')}`;
 }
 
+/**
+ * One line for the probes a run hit, in the shape of the buggify line: how many of the declared
+ * ones were hit, then each hit probe with its count (at most `max` named), then the
+ * sometimes-assertions and any mustReach target this run missed.
+ */
+export function formatCoverage(c: ChalkInstance, cov: Coverage | undefined, max = 8): string[] {
+  if (cov === undefined) return [];
+  const hit = Object.entries(cov.probes);
+  const out: string[] = [];
+  if (cov.declared.length > 0 || hit.length > 0) {
+    const shown = hit.slice(0, max).map(([n, k]) => `${n} (${k}x)`).join(', ');
+    const more = hit.length > max ? `, +${hit.length - max} more (--json lists all)` : '';
+    out.push(`${c.dim('probes:')} ${hit.length} of ${cov.declared.length} declared hit${hit.length > 0 ? `: ${shown}${more}` : ''}`);
+  }
+  const st = Object.entries(cov.sometimes);
+  if (st.length > 0) out.push(`${c.dim('sometimes:')} ${st.map(([n, v]) => `${n} ${v ? c.green('held') : c.yellow('not yet')}`).join(', ')}`);
+  const missed = cov.mustReach.filter((n) => !((cov.probes[n] ?? 0) > 0 || cov.sometimes[n] === true));
+  if (missed.length > 0) out.push(`${c.dim('must reach (over a sweep):')} not reached in this run: ${missed.join(', ')}`);
+  return out;
+}
+
 /** The body of a run's report after the header: outcome, figures, and on failure the log and violations. */
 export function formatResult(c: ChalkInstance, r: RunReport, replay: string): string[] {
-  const out: string[] = [formatBuggify(c, r.buggify)];
+  const out: string[] = [formatBuggify(c, r.buggify), ...formatCoverage(c, r.coverage)];
   const figures = `${r.events.toLocaleString('en-US')} events, ${formatNs(r.simTimeNs)} simulated in ${r.wallMs} ms, trace ${r.traceHash}`;
   // Arrays of strings are tables or reports meant for people: print them as lines.
   const isLines = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');

@@ -28,6 +28,8 @@ const TICK_NS = sec(10);
 export default defineScenario({
   name: 'crdt-long-partition-gc',
   description: 'CRDT regions: one region away longer than the GC window is evicted, GC goes on without it, and it re-syncs from a snapshot at the heal',
+  // The probes this scenario exists to reach: a sweep in which no seed reaches one fails.
+  mustReach: ['crdt:gc-eviction', 'crdt:evicted-message-refused', 'crdt:snapshot-resync'],
   params: {
     partitionMin: param.float({ doc: 'length of the partition (minutes)', default: 5, min: 0.1, max: 600, swarm: [3, 8] }),
     gcWindowS: param.float({ doc: 'GC window (s); 0 = GC waits for every region', default: 60, min: 0, max: 36000 }),

@@ -22,6 +22,8 @@ import type { ClientReply } from '../systems/escrow/types.ts';
 export default defineScenario({
   name: 'escrow-reaper',
   description: 'Scalpers hold most seats and walk away: the reaper expires the holds in bulk and the seats sell again',
+  // The probes this scenario exists to reach: a sweep in which no seed reaches one fails.
+  mustReach: ['escrow:hold-expired-reaped'],
   params: {
     ...saleParams({ holdMs: 400, graceMs: 100, abandonRate: 0.3, durationS: 5 }),
     scalpers: param.int({ doc: 'scalper bots, each holding a share of the bulk', default: 3, min: 1, max: 32 }),

@@ -26,6 +26,8 @@ type Stage = 'idle' | 'arm' | 'await-l2' | 'l2-cut' | 'await-commit' | 'struck';
 export default defineScenario({
   name: 'raft-figure8',
   description: 'Raft: the paper\'s Figure 8 schedule as a directed nemesis (strike right after a commit advance)',
+  // The probes this scenario exists to reach: a sweep in which no seed reaches one fails.
+  mustReach: ['raft:prev-term-commit-deferred', 'raft:follower-truncates-suffix'],
   params: {
     ...raftParams({ durationS: 8, opMsMean: 30 }),
     nodes: param.int({ doc: 'number of Raft servers (the schedule needs 5)', default: 5, min: 5, max: 5 }),

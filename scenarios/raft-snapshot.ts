@@ -12,6 +12,8 @@ import { raftParams, setupRaftCluster } from '../invariants/raft/cluster.ts';
 export default defineScenario({
   name: 'raft-snapshot',
   description: 'Raft: lagging followers catch up by InstallSnapshot after frequent compaction',
+  // The probes this scenario exists to reach: a sweep in which no seed reaches one fails.
+  mustReach: ['raft:snapshot-sent', 'raft:snapshot-installed'],
   params: {
     ...raftParams({ durationS: 8, opMsMean: 25, snapshotEntries: 12 }),
     snapshotEntries: param.int({ doc: 'compact the log after this many applied entries', default: 12, min: 1, max: 100_000, swarm: [4, 24] }),

@@ -15,6 +15,7 @@ export { faultParams, standardNemesis, type FaultParams, type NemesisOptions } f
 export { describeLatency, drawLatency, scaleLatency, type LatencyModel } from './network/latency.ts';
 export { LAN, Network, type LinkConfig, type NetworkStats, type SendOptions } from './network/network.ts';
 export { NodeContext, SimNode, type CallResult, type Envelope, type NodeFactory, type NodeId, type NodeProgram, type NodeState, type Timer } from './node.ts';
+export { defineProbes, Probes, reached, type Coverage, type ProbeTable } from './probes.ts';
 export { param, ParamError, parsePins, resolveParams, type BoolParam, type EnumParam, type FloatParam, type IntParam, type ParamDef, type ParamDefs, type ParamBase, type ParamValue, type ParamValues } from './params.ts';
 export { RngRoot, SeededRng, type Rng } from './prng.ts';
 export { allOf, firstOf, Future, Process, sleep, wait, type Callback, type FirstOf, type ProcessBody } from './process.ts';

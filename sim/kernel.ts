@@ -8,6 +8,7 @@
 import { AssertionError } from './assert.ts';
 import { Buggify, DEFAULT_BUGGIFY, type BuggifyOptions } from './buggify.ts';
 import { EventQueue, ScheduledEvent } from './event-queue.ts';
+import { Probes } from './probes.ts';
 import { RngRoot, type Rng } from './prng.ts';
 import type { Nanos } from './time.ts';
 import { Trace, type TraceSink } from './trace.ts';
@@ -37,6 +38,8 @@ export class Simulation {
   readonly buggify: Buggify;
   /** The run's trace: every record is hashed into the trace hash. */
   readonly trace: Trace;
+  /** The run's probe counters (see sim/probes.ts). */
+  readonly probes: Probes;
   private readonly queue = new EventQueue();
   private seq = 0;
   private _now: Nanos = 0;
@@ -49,6 +52,8 @@ export class Simulation {
     this.buggify = new Buggify(this.rngRoot, { ...DEFAULT_BUGGIFY, ...opts.buggify });
     this.buggify.onFire = (site, node) => this.log(node, 'buggify', site);
     this.trace = new Trace(opts.traceRingSize ?? 400, opts.traceSink ?? null);
+    // A probe's first hit is a trace line for people, unhashed: probes never change a run's hash.
+    this.probes = new Probes((name, node) => this.trace.note(this._now, Math.max(0, this._events - 1), node, 'probe', name));
   }
 
   /** True simulated time in nanoseconds. */
@@ -118,6 +123,11 @@ export class Simulation {
   /** Shorthand for `buggify.fire(site)`. */
   buggifyFire(site: string): boolean {
     return this.buggify.fire(site);
+  }
+
+  /** Marks that the rare condition `name` happened (see sim/probes.ts). Draws no randomness. */
+  probe(name: string): void {
+    this.probes.hit(name);
   }
 
   /** Asks `run` to return after the current event. */

@@ -13,6 +13,7 @@ import type { Disk } from './disk/disk.ts';
 import type { ScheduledEvent } from './event-queue.ts';
 import type { Simulation } from './kernel.ts';
 import type { Network, SendOptions } from './network/network.ts';
+import type { ProbeTable } from './probes.ts';
 import type { Rng } from './prng.ts';
 import { Future, Process, type ProcessBody } from './process.ts';
 import type { Nanos } from './time.ts';
@@ -316,6 +317,16 @@ export class NodeContext {
   /** True if the buggify site fires now. */
   buggify(site: string): boolean {
     return this.node.sim.buggify.fire(site, this.id);
+  }
+
+  /** Marks that the rare condition `name` happened on this node (see sim/probes.ts). */
+  probe(name: string): void {
+    this.node.sim.probes.hit(name, this.id);
+  }
+
+  /** Declares a system's probes for this run (idempotent; see World.declareProbes). */
+  declareProbes(table: ProbeTable): void {
+    this.node.sim.probes.declare(table);
   }
 
   /** A line in the run's trace, attributed to this node. */

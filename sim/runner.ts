@@ -13,6 +13,7 @@
  * The runner is pure simulation: no real clock, no I/O. Callers time it and write files.
  */
 import type { BuggifyReport } from './buggify.ts';
+import type { Coverage } from './probes.ts';
 import { Simulation } from './kernel.ts';
 import { RngRoot } from './prng.ts';
 import { resolveParams, type ParamDefs } from './params.ts';
@@ -76,6 +77,8 @@ export interface RunResult {
   recoveredAfterNs: Nanos | null;
   /** What BUGGIFY did. */
   buggify: BuggifyReport;
+  /** Probes hit, probes declared, sometimes-assertions and the scenario's mustReach (sim/probes.ts). */
+  coverage: Coverage;
   /** Every parameter's value in the run (pinned, drawn or default). */
   params: Record<string, unknown>;
   /** Whether unpinned parameters were drawn from the seed. */
@@ -123,6 +126,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   };
 
   const checkSafety = (): boolean => {
+    w.pollSometimes();
     for (const s of w.safetyChecks) {
       const msg = s.check();
       // Any string is a violation (an empty one too: returning '' by mistake must not pass).
@@ -197,6 +201,11 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     w.violations.push({ invariant: 'no-progress', atNs: sim.now, eventIndex: sim.events - 1, message: `event limit of ${maxEvents} reached at ${sim.now}ns simulated: a livelock, or a scenario too busy for the limit (raise it with the scenario's maxEvents)` });
   }
 
+  try {
+    w.pollSometimes();
+  } catch (err) {
+    if (outcome === 'pass') crashed(err);
+  }
   const ok = outcome === 'pass';
   return {
     scenario: scn.name,
@@ -211,6 +220,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     faultPhaseNs,
     recoveredAfterNs,
     buggify: sim.buggify.report(),
+    coverage: sim.probes.report(scn.mustReach ?? []),
     params: params as Record<string, unknown>,
     swarm,
     metrics: w.metrics,

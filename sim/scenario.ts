@@ -14,6 +14,7 @@ import type { Simulation } from './kernel.ts';
 import { Network, LAN, type LinkConfig } from './network/network.ts';
 import { SimNode, type NodeContext, type NodeFactory, type NodeId, type NodeProgram } from './node.ts';
 import type { ParamDefs, ParamValues } from './params.ts';
+import type { ProbeTable } from './probes.ts';
 import type { Rng } from './prng.ts';
 import { Process, type ProcessBody } from './process.ts';
 import type { Nanos } from './time.ts';
@@ -34,6 +35,11 @@ export interface Scenario<P extends ParamDefs = ParamDefs> {
   checkIntervalNs?: Nanos;
   /** Events after which the run is declared stuck ("no progress"). Default 20 million. */
   maxEvents?: number;
+  /**
+   * Probes or sometimes-assertions this scenario exists to reach: a sweep in which no seed reaches
+   * one of them fails with a message naming it (a green sweep that never got there proves little).
+   */
+  mustReach?: readonly string[];
   /** Builds the world: nodes, clients, nemesis, invariants. Runs once, at time 0. */
   setup(w: World<ParamValues<P>>, p: ParamValues<P>): void;
 }
@@ -89,6 +95,7 @@ export class World<PV = Record<string, unknown>> {
   phase: Phase = 'setup';
   /** @internal */ readonly safetyChecks: { name: string; check: SafetyCheck }[] = [];
   /** @internal */ readonly livenessChecks: { name: string; check: LivenessCheck }[] = [];
+  /** @internal */ readonly sometimesChecks: { name: string; check: () => boolean }[] = [];
   /** @internal */ readonly healHooks: (() => void)[] = [];
   /** @internal */ readonly violations: Violation[] = [];
   /** @internal */ readonly nemeses: Process[] = [];
@@ -180,6 +187,43 @@ export class World<PV = Record<string, unknown>> {
    */
   safety(name: string, check: SafetyCheck): void {
     this.safetyChecks.push({ name, check });
+  }
+
+  /**
+   * Marks that the rare or interesting condition `name` happened (`system:kebab-name`; see
+   * sim/probes.ts). Counted in the run's `coverage.probes`; draws no randomness, never changes
+   * the trace hash.
+   */
+  probe(name: string): void {
+    this.sim.probes.hit(name);
+  }
+
+  /**
+   * Declares probes (a `defineProbes` table) so the run's coverage lists the ones never hit.
+   * Systems' kits call this when they set up their cluster; scenarios may declare their own.
+   */
+  declareProbes(table: ProbeTable): void {
+    this.sim.probes.declare(table);
+  }
+
+  /**
+   * A sometimes-assertion: `cond` must be true in at least one run of a sweep (the counterpart
+   * of a safety invariant, which must hold always). A function is polled with the safety checks
+   * (every check interval, both phases, and once at the end); a boolean records the condition's
+   * value now (call it where the condition can change: the event-driven form). Either way the
+   * run's `coverage.sometimes[name]` is true once the condition has held.
+   */
+  sometimes(name: string, cond: boolean | (() => boolean)): void {
+    if (typeof cond === 'function') {
+      this.sim.probes.registerSometimes(name);
+      this.sometimesChecks.push({ name, check: cond });
+    } else this.sim.probes.observeSometimes(name, cond);
+  }
+
+  /** @internal Polls the function-form sometimes-assertions not yet true. */
+  pollSometimes(): void {
+    const p = this.sim.probes;
+    for (const s of this.sometimesChecks) if (!p.sometimesHeld(s.name)) p.observeSometimes(s.name, s.check() === true);
   }
 
   /**

@@ -141,6 +141,24 @@ export class Trace {
     }
   }
 
+  /**
+   * Records a line for people (ring and sink) without folding it into the hash: annotations such
+   * as probe hits, which must never make two otherwise identical runs differ.
+   */
+  note(atNs: Nanos, eventIndex: number, node: string, kind: string, detail: string): void {
+    const i = this.pos;
+    this.times[i] = atNs;
+    this.indices[i] = eventIndex;
+    this.nodes[i] = node;
+    this.kinds[i] = kind;
+    this.details[i] = detail;
+    this.formats[i] = null;
+    this.args[i] = undefined;
+    this.pos = i + 1 === this.size ? 0 : i + 1;
+    if (this.count < this.size) this.count++;
+    if (this.sink !== null) this.sink(this.at(i));
+  }
+
   /** Records a whole record (for callers that have one). */
   record(rec: TraceRecord): void {
     this.add(rec.atNs, rec.eventIndex, rec.node, rec.kind, rec.detail, null, undefined);

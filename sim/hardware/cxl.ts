@@ -22,6 +22,7 @@
  * order, and every later operation from any host sees it (the pool is the point of coherence;
  * host caches are not modelled, as if every access were uncached or snooped).
  */
+import { CXL_PROBES } from './probes.ts';
 import { assert } from '../assert.ts';
 import { Device } from '../device.ts';
 import type { Simulation } from '../kernel.ts';
@@ -64,6 +65,7 @@ export class CxlPool extends Device {
     super(sim, { name: opts.name, domain: opts.domain ?? `cxl/${opts.name}`, parallelism: opts.parallelism ?? 16 });
     assert(opts.words > 0 && Number.isInteger(opts.words), `cxl ${opts.name}: words must be a positive integer`);
     this.mem = new Array<number>(opts.words).fill(0);
+    sim.probes.declare(CXL_PROBES);
   }
 
   get words(): number {
@@ -107,6 +109,7 @@ export class CxlPool extends Device {
     this.cxlStats.reads++;
     const bad = this.anyPoisoned(addr, n);
     if (bad && !ignorePoison) {
+      this.sim.probe('hw:cxl-poisoned-read');
       this.cxlStats.poisonedReads++;
       return { ok: false, error: 'poisoned' };
     }
@@ -129,6 +132,7 @@ export class CxlPool extends Device {
     if (n > 1 && (this.rng.chance(this.faults.tornWriteRate) || this.sim.buggify.fire('hw.cxl.torn_write'))) {
       n = this.rng.int(1, n - 1);
       this.cxlStats.tornWrites++;
+      this.sim.probe('hw:cxl-torn-write');
       this.sim.log(this.name, 'cxl-torn-write', `${n}/${values.length} word(s) at ${addr}`);
     }
     this.store(addr, values, n);
@@ -148,6 +152,7 @@ export class CxlPool extends Device {
   atomic(addr: number, f: (old: number) => number): HwResult<number> {
     this.checkAddr(addr, 1);
     if (this.isPoisoned(addr)) {
+      this.sim.probe('hw:cxl-atomic-on-poison');
       this.cxlStats.poisonedReads++;
       return { ok: false, error: 'poisoned' };
     }
@@ -164,6 +169,7 @@ export class CxlPool extends Device {
       if (n > 0) {
         this.store(w.addr, w.values, n);
         this.cxlStats.tornWrites++;
+        this.sim.probe('hw:cxl-torn-write');
       }
     }
     this.pendingWrites.clear();
@@ -172,7 +178,7 @@ export class CxlPool extends Device {
   private store(addr: number, values: number[], n: number): void {
     for (let i = 0; i < n; i++) this.mem[addr + i] = values[i]!;
     for (let line = CxlPool.lineOf(addr); line <= CxlPool.lineOf(addr + n - 1); line++) {
-      if (addr <= line * CXL_WORDS_PER_LINE && addr + n >= (line + 1) * CXL_WORDS_PER_LINE) this.poisoned.delete(line);
+      if (addr <= line * CXL_WORDS_PER_LINE && addr + n >= (line + 1) * CXL_WORDS_PER_LINE && this.poisoned.delete(line)) this.sim.probe('hw:cxl-poison-cleared');
     }
   }
 

@@ -192,11 +192,15 @@ export function sealOn(device: Device, cost: CryptoCost, keys: KeyTable, stats: 
   const copy = plain.slice();
   device.submit(ns, (): HwResult<Sealed> => {
     const key = keys.get(keyId);
-    if (key === undefined) return { ok: false, error: 'no-key' };
+    if (key === undefined) {
+      device.sim.probe('hw:nic-key-lost');
+      return { ok: false, error: 'no-key' };
+    }
     stats.seals++;
     stats.busyNs += ns;
     const s = seal(key, nonce, copy);
     if (s.ct.length > 0 && corrupt()) {
+      device.sim.probe('hw:nic-crypto-corrupt');
       stats.corrupted++;
       const i = device.rng.int(0, s.ct.length - 1);
       s.ct[i] = s.ct[i]! ^ device.rng.int(1, 255);
@@ -210,7 +214,10 @@ export function openOn(device: Device, cost: CryptoCost, keys: KeyTable, stats: 
   const ns = Math.max(1, Math.round(cryptoNs(cost, s.ct.length) * device.slowFactor));
   device.submit(ns, (): HwResult<Uint8Array> => {
     const key = keys.get(s.keyId);
-    if (key === undefined) return { ok: false, error: 'no-key' };
+    if (key === undefined) {
+      device.sim.probe('hw:nic-key-lost');
+      return { ok: false, error: 'no-key' };
+    }
     stats.opens++;
     stats.busyNs += ns;
     const r = open(key, s, verifyMac);

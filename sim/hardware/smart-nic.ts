@@ -21,6 +21,7 @@
  * A SimNode may be attached: the program that runs on the NIC. A NIC crash crashes it (its
  * volatile state is the NIC's DRAM) and a restart starts it again, to recover from the NVDIMM.
  */
+import { NIC_PROBES } from './probes.ts';
 import { deepCopy, estimateSize } from '../clone.ts';
 import { Device } from '../device.ts';
 import type { Simulation } from '../kernel.ts';
@@ -86,6 +87,7 @@ export class SmartNic extends Device {
     this.capacityBytes = opts.nvdimmCapacityBytes ?? NVDIMM_CAPACITY_BYTES;
     this.crypto = { setupNs: opts.crypto?.setupNs ?? NIC_CRYPTO_SETUP_NS, bytesPerSec: opts.crypto?.bytesPerSec ?? NIC_CRYPTO_BYTES_PER_SEC };
     this.keyProvision = opts.keyProvision ?? constantNs(NIC_KEY_PROVISION_NS);
+    sim.probes.declare(NIC_PROBES);
   }
 
   /** The host hands the NIC a session key (at start, and again after every reboot). */

@@ -16,6 +16,7 @@
  *
  * Its failure domain is `ssd/<name>` by default.
  */
+import { SSD_PROBES } from './probes.ts';
 import { Device } from '../device.ts';
 import type { Simulation } from '../kernel.ts';
 import type { LatencyModel } from '../network/latency.ts';
@@ -76,6 +77,7 @@ export class SmartSsd extends Device {
     this.resultBytesPerSec = opts.resultBytesPerSec ?? SSD_RESULT_BYTES_PER_SEC;
     this.writesLeft = opts.enduranceWrites ?? SSD_ENDURANCE_WRITES;
     this.buggifyOn = opts.buggify ?? true;
+    sim.probes.declare(SSD_PROBES);
   }
 
   /** NVMe-KV retrieve. */
@@ -175,6 +177,7 @@ export class SmartSsd extends Device {
     const wrong = this.rng.chance(this.faults.wrongResultRate) || (this.buggifyOn && this.sim.buggify.fire('hw.ssd.scan_wrong'));
     const partial = this.rng.chance(this.faults.partialResultRate) || (this.buggifyOn && this.sim.buggify.fire('hw.ssd.scan_partial'));
     if (wrong && r.count > 0) {
+      this.sim.probe('hw:ssd-scan-wrong');
       this.ssdStats.wrongResults++;
       r.sum += 1;
       if (r.rows.length > 0) {
@@ -185,6 +188,7 @@ export class SmartSsd extends Device {
       this.sim.log(this.name, 'ssd-wrong-result');
     }
     if (partial && r.count > 0) {
+      this.sim.probe('hw:ssd-scan-partial');
       this.ssdStats.partialResults++;
       r.count -= 1;
       if (r.rows.length > 0) r.rows.splice(this.rng.int(0, r.rows.length - 1), 1);

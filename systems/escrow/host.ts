@@ -21,6 +21,7 @@
  * Clients talk to a host with `ctx.call(node, ClientRequest)`; the reply is the core's
  * `ClientReply` for that operation, sent once the step is durable.
  */
+import { ESCROW_PROBES } from './probes.ts';
 import { assert } from '../../sim/assert.ts';
 import type { Disk } from '../../sim/disk/disk.ts';
 import { standardNemesis, type FaultParams } from '../../sim/nemesis.ts';
@@ -218,7 +219,9 @@ interface Waiting {
 
 /** The node program: see the file header. */
 export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHost {
-  const { config, wire } = opts;
+  ctx.declareProbes(ESCROW_PROBES);
+  const config = { ...opts.config, probe: (name: string) => ctx.probe(name) };
+  const { wire } = opts;
   const stats: EscrowHostStats = { messagesSent: 0, repliesSent: 0, fsyncs: 0, expired: 0 };
   const found = readDurable(ctx.disk, ctx.id);
   const onDisk = found?.durable ?? null;
@@ -227,6 +230,7 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
   let loggingNow: IndexedReservation[] = [];
   const seat = onDisk === null ? createSeatNode(config, opts.initialTokens) : restoreSeatNode(config, onDisk);
   ctx.log('recover', onDisk === null ? `fresh ${seat.kind} node` : `${seat.kind} state from disk`);
+  if (onDisk !== null && onDisk.kind === 'escrow' && onDisk.outbox.length > 0) ctx.probe('escrow:restart-with-outbox');
 
   // Write versions: `written` counts states handed to the host, `durable` the newest made durable.
   let written = 0;
@@ -274,6 +278,7 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
         release();
       } else {
         ctx.log('fsync-failed', `${err}: retrying with the newest state`);
+        ctx.probe('escrow:fsync-failed-retried');
       }
       maybeSync();
     });

@@ -96,6 +96,8 @@ export interface EscrowReplicaConfig {
   readonly borrowTimeoutNs: Nanos;
   readonly hold: HoldPolicy;
   readonly bugs?: EscrowBugs;
+  /** Coverage hook (sim/probes.ts), called with an ESCROW_PROBES name; the host wires it to ctx.probe. */
+  readonly probe?: (name: string) => void;
 }
 
 /** Everything an escrow replica persists. Restoring from it alone must lose no token. Plain data. */
@@ -197,6 +199,7 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
     } else {
       const res = this.table.createPending(req.reservationId, req.count, nowNs);
       if (res.ok) this.dirty = true;
+      if (res.ok) this.config.probe?.('escrow:hold-waits-for-tokens');
       this.replyResult('hold', res);
       if (res.ok && this.config.refill.kind === 'demand') this.maybeBorrow(nowNs);
     }
@@ -246,6 +249,7 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
       this.replies.push({ op: 'consume', ok: true, reservationId: null, state: null, count });
     } else {
       this.unmetConsumeTokens = count;
+      this.config.probe?.('escrow:consume-short');
       this.replyError('consume', reservationError('insufficient-tokens', '', `replica ${this.id} holds ${this.tokens} tokens, wanted ${count}`));
       if (this.config.refill.kind === 'demand') this.maybeBorrow(nowNs);
     }
@@ -275,6 +279,7 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
         break;
       case 'borrow-refused':
         if (this.outstanding?.requestId === msg.requestId && this.outstanding.lender === msg.from) {
+          this.config.probe?.('escrow:borrow-refused');
           this.outstanding = null;
           this.refusalStreak++;
           this.nextBorrowAtNs = nowNs + this.config.borrowTimeoutNs;
@@ -285,6 +290,7 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
         break;
       case 'rebalance-order': {
         const give = this.spendableForLending(msg.amount);
+        if (give > 0) this.config.probe?.('escrow:rebalance-transfer');
         if (give > 0) this.sendTransfer(msg.giveTo, give, nowNs);
         break;
       }
@@ -304,7 +310,7 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
       this.outstanding = null;
       this.nextBorrowAtNs = nowNs;
       this.servePending(nowNs);
-    }
+    } else this.config.probe?.('escrow:duplicate-transfer');
     // Acked after the credit is persisted (NodeOutput order); a duplicate is acked again.
     this.messages.push({ type: 'transfer-ack', from: this.id, to: from, seq });
   }
@@ -317,7 +323,10 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
     }
     this.messages.push({ type: 'borrow-refused', from: this.id, to: borrower, requestId, availableTokens: this.tokens });
     // A region that cannot serve a local node asks its own parent: demand travels up the levels.
-    if (this.config.refill.kind === 'demand' && this.config.refill.source === 'parent') this.maybeBorrow(nowNs, amount);
+    if (this.config.refill.kind === 'demand' && this.config.refill.source === 'parent') {
+      if (this.config.parent !== null) this.config.probe?.('escrow:borrow-cascades-up');
+      this.maybeBorrow(nowNs, amount);
+    }
   }
 
   /** How much of `amount` this replica can give away now (0 if nothing). */
@@ -360,12 +369,14 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
     if (reaped.changed) {
       this.tokens += reaped.tokensReleased;
       this.dirty = true;
+      if (reaped.expired.length > 0) this.config.probe?.('escrow:hold-expired-reaped');
       for (const r of reaped.expired) this.replies.push({ op: 'notify', ok: true, reservationId: r.id, state: r.state, count: r.count });
     }
     this.servePending(nowNs);
     for (const e of this.outbox) {
       const last = this.lastSentNs.get(linkKey(e.to, e.seq));
       if (last === undefined || nowNs - last >= this.config.retransmitNs) {
+        this.config.probe?.('escrow:transfer-retransmitted');
         this.lastSentNs.set(linkKey(e.to, e.seq), nowNs);
         this.messages.push({ type: 'transfer', from: this.id, to: e.to, seq: e.seq, amount: e.amount });
       }
@@ -425,6 +436,7 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
     const refill = this.config.refill;
     assert(refill.kind === 'demand' || refill.kind === 'time', 'requestTokens needs a borrowing refill policy');
     if (this.outstanding !== null && nowNs < this.outstanding.deadlineNs) return;
+    if (this.outstanding !== null) this.config.probe?.('escrow:borrow-timed-out');
     if (nowNs < this.nextBorrowAtNs && this.outstanding === null && this.refusalStreak > 0) return;
     let lender: string | null = null;
     if (refill.source === 'parent') lender = this.config.parent;
@@ -479,6 +491,7 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
       if (r.count > this.tokens) break;
       const res = this.table.grant(r.id, nowNs);
       assert(res.ok, `granting pending ${r.id} failed`);
+      this.config.probe?.('escrow:pending-hold-granted');
       this.tokens -= r.count;
       this.dirty = true;
       this.replies.push({ op: 'notify', ok: true, reservationId: r.id, state: 'held', count: r.count });

@@ -21,6 +21,7 @@
  *
  * Bug zoo: 'ignore-poison' reads lines without checking poison or check words and trusts them.
  */
+import { CXL_ESCROW_PROBES } from './probes.ts';
 import type { CxlPool, CxlPort } from '../../sim/hardware/cxl.ts';
 import { CXL_WORDS_PER_LINE } from '../../sim/hardware/figures.ts';
 import type { HwResult } from '../../sim/hardware/result.ts';
@@ -66,6 +67,7 @@ export function initPool(pool: CxlPool, stock: number, hosts: number): void {
 }
 
 export function escrowHost(ctx: NodeContext, o: EscrowOptions): EscrowProgram {
+  ctx.declareProbes(CXL_ESCROW_PROBES);
   const queue: Envelope[] = [];
   let busy = false;
   const p = o.port;
@@ -90,6 +92,7 @@ export function escrowHost(ctx: NodeContext, o: EscrowOptions): EscrowProgram {
       read(addrs[1], (b) => {
         if (!b.ok) return done(b);
         const valid = [a.value, b.value].filter((x): x is number => x !== null);
+        if (valid.length < 2) ctx.probe(valid.length === 1 ? 'hwkv:cxl-copy-invalid' : 'hwkv:cxl-both-copies-invalid');
         done({ ok: true, value: valid.length === 0 ? 0 : Math.min(...valid) });
       });
     });
@@ -102,13 +105,18 @@ export function escrowHost(ctx: NodeContext, o: EscrowOptions): EscrowProgram {
 
   const refill = (have: number, done: (r: SellReply['result']) => void): void => {
     p.read(G_ADDR, 1, gate(ctx, (g: HwResult<number[]>) => {
+      if (!g.ok && g.error === 'poisoned') ctx.probe('hwkv:cxl-global-poisoned');
       if (!g.ok) return done(g.error === 'poisoned' ? 'sold-out' : 'unavailable');
       const left = g.value[0]!;
       if (left <= 0) return done('sold-out');
       const take = Math.min(o.chunk, left);
       p.cas(G_ADDR, left, left - take, gate(ctx, (c: HwResult<number>) => {
+        if (!c.ok && c.error === 'poisoned') ctx.probe('hwkv:cxl-global-poisoned');
         if (!c.ok) return done(c.error === 'poisoned' ? 'sold-out' : 'unavailable');
-        if (c.value !== left) return refill(have, done); // lost the race: try again
+        if (c.value !== left) {
+          ctx.probe('hwkv:cxl-refill-cas-lost');
+          return refill(have, done); // lost the race: try again
+        }
         writeSlot(have + take, false, (w) => (w.ok ? sell(done) : done('unavailable')));
       }));
     }));

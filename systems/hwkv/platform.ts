@@ -132,7 +132,10 @@ function nicCrypto(ctx: NodeContext, nic: SmartNic, key: CipherKey): Crypto {
   const retrying = <T>(op: (done: HwDone<T>) => void, done: HwDone<T>): void => {
     const attempt = (left: number): void =>
       op(gate(ctx, (r: HwResult<T>) => {
-        if (!r.ok && r.error === 'no-key' && left > 0) return withKey(() => attempt(left - 1));
+        if (!r.ok && r.error === 'no-key' && left > 0) {
+          ctx.probe('hwkv:nic-key-reprovisioned');
+          return withKey(() => attempt(left - 1));
+        }
         done(r);
       }));
     if (nic.hasKey(key.id)) attempt(3);

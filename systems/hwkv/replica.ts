@@ -21,6 +21,7 @@
  *   MAC fails is refused, never acted on, and the receiver asks the sender for it again (`nack`);
  *   the protocol's own retransmissions cover a lost nack. Client requests and replies are plain.
  */
+import { KV_PROBES } from './probes.ts';
 import { assert } from '../../sim/assert.ts';
 import { checksum } from '../../sim/hardware/result.ts';
 import { rowDigest, type ScanResult, type StoredValue } from '../../sim/hardware/scan.ts';
@@ -55,6 +56,7 @@ const BALLOT_STRIDE = 64;
 const SENT_KEPT = 256;
 
 export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProgram {
+  ctx.declareProbes(KV_PROBES);
   const { platform, replicas } = opts;
   const me = ctx.id;
   const index = replicas.indexOf(me);
@@ -151,7 +153,10 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
   const persist = (entries: [string, unknown][], then: () => void): void => platform.stable.write(entries, (ok) => { if (ok) then(); });
 
   const stepDown = (why: string): void => {
-    if (role !== 'follower') ctx.log('step-down', why);
+    if (role !== 'follower') {
+      ctx.probe('hwkv:leader-step-down');
+      ctx.log('step-down', why);
+    }
     role = 'follower';
     lastHeard = ctx.now();
     // Pending clients get no answer: their commands may still be chosen by the next leader.
@@ -348,6 +353,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
       applyNext();
     };
     const retry = (): void => {
+      ctx.probe('hwkv:store-op-retried');
       applying = false;
       if (store.broken && role === 'leader') stepDown('store broken');
       ctx.setTimer(opts.heartbeatNs, applyNext);
@@ -380,7 +386,10 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
           if (!r.ok) return retry();
           obs.getLatency?.(me, trueNow() - t0);
           const v = r.value ?? null;
-          if (v !== null && checksum(v.v) !== v.cs) return retry(); // end-to-end check
+          if (v !== null && checksum(v.v) !== v.cs) {
+            ctx.probe('hwkv:get-checksum-mismatch');
+            return retry(); // end-to-end check
+          }
           afterWrite([], { type: 'res', ok: true, value: v });
         });
         return;
@@ -395,6 +404,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
         store.scan(cmd.spec, (r) => {
           if (!r.ok) return retry();
           if (!store.untrustedScans || opts.bug === 'trust-ssd-result' || verifyScan(cmd.spec.lo, cmd.spec.hi, r.value)) return serveScan(r.value);
+          ctx.probe('hwkv:scan-pushdown-rejected');
           ctx.log('scan-rejected', `${cmd.spec.lo}..${cmd.spec.hi}: pushed-down result failed verification; reading raw`);
           store.rawScan(cmd.spec, (raw) => (raw.ok ? serveScan(raw.value) : retry()));
         });
@@ -478,6 +488,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
     }
     obs.requested?.(me, cmd);
     if (appliedIds.has(cmd.id)) {
+      ctx.probe('hwkv:duplicate-command');
       if (cmd.op === 'put') reply(env, { type: 'res', ok: true });
       return; // a duplicated read: the first answer stands
     }
@@ -496,6 +507,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
         if (r.error !== 'bad-mac') return; // our engine failed under it: the sender retransmits
         // Never act on it; ask again (a fresh seal, so a one-off engine fault goes away).
         obs.macRejected?.(me, from);
+        ctx.probe('hwkv:mac-rejected-nack');
         ctx.log('mac-rejected', `sealed message ${m.seq} from ${from}: MAC check failed; asking again`);
         send(from, { type: 'nack', seq: m.seq });
         return;

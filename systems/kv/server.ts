@@ -13,6 +13,7 @@
  * because leadership moved; keep-alives go to the leader. An expired lease becomes an `expire`
  * command, applied by every replica at one revision.
  */
+import { KV_PROBES } from './probes.ts';
 import type { Envelope, NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
 import { RaftHost, type RaftHostOptions } from '../raft/host.ts';
@@ -55,6 +56,7 @@ interface Watcher {
 }
 
 export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
+  ctx.declareProbes(KV_PROBES);
   const historyRevs = opts.historyRevs ?? DEFAULT_HISTORY_REVS;
   const progressNs = opts.watchProgressNs ?? ms(100);
   let store = new KvStore(historyRevs);
@@ -96,6 +98,7 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
     restore(data: string | null): void {
       store = data === null ? new KvStore(historyRevs) : KvStore.restore(JSON.parse(data) as KvSnapshot, historyRevs);
       // Watch streams cannot continue across a state replacement: clients re-watch.
+      if (watchers.size > 0) ctx.probe('kv:watchers-dropped-on-restore');
       watchers.clear();
     },
     onSoftState(ss: SoftState): void {
@@ -103,6 +106,7 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
       isLeader = ss.role === 'leader';
       if (isLeader && !was) {
         // Promote: every lease gets a full TTL from now (it may not expire early on a new leader).
+        if (store.leaseList().length > 0) ctx.probe('kv:lessor-promoted');
         for (const l of store.leaseList()) deadlines.set(l.id, ctx.now() + ms(l.ttlMs));
       }
       if (!isLeader) {
@@ -122,6 +126,7 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
           if (at <= now && !expiring.has(id)) {
             const r = host.propose(JSON.stringify({ kind: 'expire', lease: id } satisfies KvCommand));
             if (r.ok) expiring.add(id);
+            if (r.ok) ctx.probe('kv:lease-expired');
           }
         }
       }
@@ -137,6 +142,7 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
       if (store.rev === w.sentUpTo && !(progress && now - w.lastSentNs >= progressNs)) continue;
       const evs = store.eventsFrom(w.sentUpTo + 1, w.key, w.prefix);
       if (evs === 'compacted') {
+        ctx.probe('kv:watch-compacted');
         ctx.send(w.client, { type: 'watchCompacted', watchId: w.watchId, compactRev: store.compactRev, rev: store.rev } satisfies WatchMessage);
         watchers.delete(w.client);
         continue;

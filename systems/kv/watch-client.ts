@@ -86,6 +86,7 @@ export class KvWatch {
     if (msg.upTo <= this.through) return; // a duplicate, or older than what we have
     if (msg.after !== this.expectAfter && this.opts.bug !== 'no-chain-check') {
       // A batch went missing (or arrives out of order): ask again from where we are.
+      this.ctx.probe('kv:watch-gap-rewatch');
       this.broken = true;
       return;
     }
@@ -102,7 +103,10 @@ export class KvWatch {
         continue;
       }
       yield this.ctx.sleep(Math.max(1, Math.floor(this.stallNs / 4)));
-      if (this.ctx.now() - this.lastHeardNs > this.stallNs) this.broken = true;
+      if (this.ctx.now() - this.lastHeardNs > this.stallNs) {
+        this.ctx.probe('kv:watch-stall-rewatch');
+        this.broken = true;
+      }
     }
   }
 

@@ -6,6 +6,7 @@
  * 150-300 ms, heartbeat every 50 ms (a third of the minimum election timeout, so two heartbeats
  * can be lost before a follower campaigns).
  */
+import { defineProbes } from '../../sim/probes.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
 
 /** How `readIndex` confirms leadership. */
@@ -43,6 +44,8 @@ export interface RaftConfig {
   snapshotRetryTicks: number;
   /** Fault-injection hook (FoundationDB BUGGIFY), called with a site name; see BUGGIFY_SITES. */
   buggify: (site: string) => boolean;
+  /** Coverage hook (sim/probes.ts), called with a RAFT_PROBES name when a rare condition happens. */
+  probe: (name: string) => void;
 
   // ---- Bug zoo: known-broken variants the simulator must catch. All default to false. ----
 
@@ -82,6 +85,25 @@ export const BUGGIFY_SITES = [
 
 export type BuggifySite = (typeof BUGGIFY_SITES)[number];
 
+/** Rare conditions worth reaching (sim/probes.ts): a sweep that never hits one did not test it. */
+export const RAFT_PROBES = defineProbes('raft', {
+  'leader-deposed-uncommitted': 'a leader steps down holding entries it never committed: they must be overwritten or committed by a successor, never lost once acknowledged',
+  'follower-truncates-suffix': 'a follower overwrites a conflicting uncommitted suffix of its log (Figure 7): the log-matching repair path',
+  'snapshot-installed': 'a follower replaces its log with the leader\'s snapshot (InstallSnapshot), then must resume from the log',
+  'snapshot-fast-forward': 'a snapshot arrives for a prefix the follower already holds: commit advances without a restore',
+  'snapshot-sent': 'a leader must send a snapshot because a follower lags behind the compacted log',
+  'snapshot-resent': 'an InstallSnapshot was presumed lost and is resent after the retry period',
+  'check-quorum-step-down': 'a leader cut off from a quorum steps down by CheckQuorum (no stale leader serving reads)',
+  'vote-ignored-in-lease': 'a higher-term vote request is ignored because this node heard from a live leader (disruptive-server protection)',
+  'election-lost': 'a candidate is rejected by a quorum (split vote or a less up-to-date log) and steps back',
+  'prev-term-commit-deferred': 'a quorum holds an earlier-term entry the leader may not commit by counting (Figure 8): it waits for a current-term entry',
+  'stale-leader-message': 'a message from a deposed leader\'s old term arrives and is answered with the newer term',
+  'read-index-not-ready': 'a new leader refuses a ReadIndex until an entry of its term commits (its commit index may be stale)',
+  'append-rejected-backtrack': 'a follower rejects an append whose previous entry does not match: the leader backtracks by term',
+  'pipeline-stall-probe': 'a pipelined follower made no progress over a heartbeat (an append was lost): the leader falls back to probing',
+  'recovered-torn-log': 'a restarted node dropped log records a crash tore or left unsynced, and recovers from what remains',
+});
+
 export const DEFAULT_TICK_NS: Nanos = ms(10);
 
 /** Defaults: 10 ms ticks, election 15-30 ticks (150-300 ms), heartbeat 5 ticks (50 ms). */
@@ -99,6 +121,7 @@ export const DEFAULT_RAFT_CONFIG: Readonly<RaftConfig> = Object.freeze({
   maxInflightMsgs: 32,
   snapshotRetryTicks: 30,
   buggify: () => false,
+  probe: () => {},
   bugCommitPrevTermByCounting: false,
   bugForgetVotedFor: false,
   bugNoUpToDateCheck: false,

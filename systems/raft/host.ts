@@ -30,7 +30,7 @@ import { assert } from '../../sim/assert.ts';
 import type { DiskRead } from '../../sim/disk/disk.ts';
 import type { Envelope, NodeContext, NodeId, Timer } from '../../sim/node.ts';
 import { ms } from '../../sim/time.ts';
-import { hardStateForDisk, resolveConfig, type RaftConfig } from './config.ts';
+import { hardStateForDisk, RAFT_PROBES, resolveConfig, type RaftConfig } from './config.ts';
 import { EMPTY_SNAPSHOT } from './log.ts';
 import { RaftNode } from './raft.ts';
 import type { Entry, EntryData, HardState, Message, ProposeResult, Ready, Snapshot, SoftState } from './types.ts';
@@ -203,7 +203,8 @@ export class RaftHost {
     readonly opts: RaftHostOptions,
     readonly app: RaftApp,
   ) {
-    this.config = resolveConfig({ ...opts.config, buggify: (site) => this.buggify(site) });
+    ctx.declareProbes(RAFT_PROBES);
+    this.config = resolveConfig({ ...opts.config, buggify: (site) => this.buggify(site), probe: (name) => ctx.probe(name) });
     this.recover();
   }
 
@@ -223,6 +224,7 @@ export class RaftHost {
     this.tickTimer?.cancel();
     const d = recoverDurable(this.ctx.disk);
     this.stats.recoveredDropped += d.dropped;
+    if (d.dropped > 0) this.ctx.probe('raft:recovered-torn-log');
     const sd = parseSnapData(d.snapshot);
     this.app.restore(sd.app);
     this.chainBase = d.snapshot.index;

@@ -223,7 +223,10 @@ export class RaftNode {
     if (m.term === 0) {
       assert(m.type === 'readIndex', () => `raft ${this.id}: ${m.type} with term 0`);
     } else if (m.term > this.term_) {
-      if ((m.type === 'vote' || m.type === 'preVote') && this.inLease()) return; // thesis §4.2.3
+      if ((m.type === 'vote' || m.type === 'preVote') && this.inLease()) {
+        this.config.probe('raft:vote-ignored-in-lease');
+        return; // thesis §4.2.3
+      }
       if (m.type === 'preVote') {
         // A PreVote never changes our term.
       } else if (m.type === 'preVoteResp' && !m.reject) {
@@ -364,6 +367,7 @@ export class RaftNode {
   }
 
   private becomeFollower(term: number, lead: NodeId | null): void {
+    if (this.role_ === 'leader' && this.log.lastIndex() > this.log.committed) this.config.probe('raft:leader-deposed-uncommitted');
     this.reset(term);
     this.role_ = 'follower';
     this.lead = lead;
@@ -456,6 +460,7 @@ export class RaftNode {
     if (this.electionElapsed >= this.config.electionTicksMin) {
       this.electionElapsed = 0;
       if (this.config.checkQuorum && !this.quorumActive()) {
+        this.config.probe('raft:check-quorum-step-down');
         this.becomeFollower(this.term_, null);
         return;
       }
@@ -484,6 +489,7 @@ export class RaftNode {
 
   /** A message from an older term: tell stale leaders and pre-candidates about our term. */
   private stepStale(m: Message): void {
+    if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap') this.config.probe('raft:stale-leader-message');
     if ((this.config.checkQuorum || this.config.preVote) && (m.type === 'app' || m.type === 'heartbeat')) {
       // Without this a leader cut off by CheckQuorum/PreVote peers would never learn it is stale.
       this.msgs.push({ type: 'appResp', from: this.id, to: m.from, term: this.term_, index: 0, reject: false, rejectHint: 0, logTerm: 0 });
@@ -558,6 +564,7 @@ export class RaftNode {
             this.bcastAppend();
           }
         } else if (r === 'lost') {
+          this.config.probe('raft:election-lost');
           this.becomeFollower(this.term_, null);
         }
         return;
@@ -602,6 +609,7 @@ export class RaftNode {
       const ci = this.log.findConflict(m.entries);
       if (ci !== 0) {
         assert(ci > this.log.committed, () => `raft ${this.id}: conflict at committed index ${ci}`);
+        if (ci <= this.log.lastIndex()) this.config.probe('raft:follower-truncates-suffix');
         this.log.append(m.entries.slice(ci - (m.index + 1)));
       }
       this.log.commitTo(Math.min(m.commit, lastNew));
@@ -609,6 +617,7 @@ export class RaftNode {
       return;
     }
     // Fast backtracking: point the leader at our last entry whose term could match.
+    this.config.probe('raft:append-rejected-backtrack');
     const [hintIndex, hintTerm] = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
     reply(m.index, true, hintIndex, hintTerm);
   }
@@ -623,8 +632,10 @@ export class RaftNode {
     let index = this.log.committed;
     if (s.index > this.log.committed) {
       if (this.log.matchTerm(s.index, s.term)) {
+        this.config.probe('raft:snapshot-fast-forward');
         this.log.commitTo(s.index); // we already hold the prefix: fast-forward only
       } else {
+        this.config.probe('raft:snapshot-installed');
         this.log.restore(s);
         index = this.log.lastIndex();
       }
@@ -676,10 +687,12 @@ export class RaftNode {
     // Our network loses messages silently: a pipeline that made no progress over a whole
     // heartbeat period, or is full, probably lost an append. Probe again from the match point.
     if (pr.state === 'replicate' && pr.match < last && (pr.match === pr.matchAtLastHeartbeat || pr.isPaused(this.config.maxInflightMsgs))) {
+      this.config.probe('raft:pipeline-stall-probe');
       pr.becomeProbe();
     }
     pr.matchAtLastHeartbeat = pr.match;
     if (pr.state === 'snapshot' && this.nowTick - pr.snapshotSentTick >= this.config.snapshotRetryTicks) {
+      this.config.probe('raft:snapshot-resent');
       pr.becomeProbe(); // the snapshot was probably lost: the next append resends it
     }
     if (pr.match < last) this.sendAppend(m.from);
@@ -709,7 +722,10 @@ export class RaftNode {
     const mci = matches[this.quorum - 1] as number;
     if (mci <= this.log.committed) return false;
     // BUG (bugCommitPrevTermByCounting): commits an earlier-term entry by counting replicas.
-    if (this.log.term(mci) !== this.term_ && !this.config.bugCommitPrevTermByCounting) return false;
+    if (this.log.term(mci) !== this.term_ && !this.config.bugCommitPrevTermByCounting) {
+      this.config.probe('raft:prev-term-commit-deferred');
+      return false;
+    }
     return this.log.commitTo(mci);
   }
 
@@ -751,6 +767,7 @@ export class RaftNode {
   private sendSnapshot(to: NodeId, pr: Progress): void {
     const s = this.log.snapshot;
     assert(s.index > 0, `raft ${this.id}: no snapshot to send to ${to}`);
+    this.config.probe('raft:snapshot-sent');
     pr.becomeSnapshot(s.index, this.nowTick);
     this.msgs.push({ type: 'snap', from: this.id, to, term: this.term_, snapshot: s });
   }
@@ -781,7 +798,10 @@ export class RaftNode {
       return { ok: true };
     }
     // Thesis §6.4 step 1: until an entry of this term commits, our commit index may be stale.
-    if (this.log.term(this.log.committed) !== this.term_) return { ok: false, reason: 'leader-not-ready' };
+    if (this.log.term(this.log.committed) !== this.term_) {
+      this.config.probe('raft:read-index-not-ready');
+      return { ok: false, reason: 'leader-not-ready' };
+    }
     if (this.config.readOnlyOption === 'lease' && this.leaseValid()) {
       this.answerRead(from, this.log.committed, context);
       return { ok: true };

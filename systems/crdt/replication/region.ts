@@ -26,6 +26,7 @@
  * context vector of the latest full state of the peer it holds, and collects below the pointwise
  * minimum of those and its own.
  */
+import { CRDT_PROBES } from './probes.ts';
 import { assert } from '../../../sim/assert.ts';
 import type { Envelope, NodeContext, NodeId, NodeProgram } from '../../../sim/node.ts';
 import type { Nanos } from '../../../sim/time.ts';
@@ -191,6 +192,7 @@ function sortedEntries(m: ReadonlyMap<string, number>): [string, number][] {
 }
 
 export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram {
+  ctx.declareProbes(CRDT_PROBES);
   const me = ctx.id;
   const store = new CrdtStore(me, opts.bug);
   const applied: OpVector = new Map();
@@ -229,7 +231,10 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   // ---- recovery ----
   const read = ctx.disk.read<WalRecord>(WAL);
   for (const r of read.records) {
-    if (r === null) continue; // a torn tail: never acknowledged nor sent (both wait for fsync)
+    if (r === null) {
+      ctx.probe('crdt:wal-torn-tail');
+      continue; // a torn tail: never acknowledged nor sent (both wait for fsync)
+    }
     stats.recoveredRecords++;
     replay(r);
   }
@@ -285,6 +290,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     if (outbox.length > opts.outboxOpsMax) {
       outbox.shift();
       stats.outboxDropped++;
+      ctx.probe('crdt:outbox-overflow');
     }
   }
 
@@ -411,6 +417,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       const p = parked[i]!;
       if (p.expired) {
         parked.splice(i, 1);
+        ctx.probe('crdt:read-token-expired');
         ctx.reply(p.env, { type: 'stale' } satisfies ClientReply);
       } else if (satisfied(p.token)) {
         parked.splice(i, 1);
@@ -538,6 +545,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       }
       if (items.length === 0) continue;
       stats.resends++;
+      ctx.probe('crdt:delta-resent');
       sendDeltas(p, items, bytes);
     }
     ctx.setTimer(opts.resendNs, resendTick);
@@ -567,6 +575,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       // Contiguous only: a batch after a gap (dropped from the sender's outbox) is merged but
       // does not advance the vector; anti-entropy closes the gap.
       if (it.seq === upTo + 1) upTo = it.seq;
+      else if (it.seq > upTo + 1) ctx.probe('crdt:delta-past-gap');
     }
     advance(origin, upTo);
     const top: [string, number][] = [[origin, items.reduce((a, it) => Math.max(a, it.seq), 0)]];
@@ -583,6 +592,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     const newly = opts.bug === 'resync-skipped' || resync === null ? gc.tick(ctx.now()) : [];
     if (newly.length > 0) {
       stats.evictions += newly.length;
+      ctx.probe('crdt:gc-eviction');
       ctx.log('gc-evict', `${newly.join(',')} silent for over ${opts.gcWindowNs} ns: evicted from GC`);
       logGc();
     }
@@ -720,6 +730,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         const states: [string, KeyData][] = send.map((k) => [k, store.state(k)]);
         for (const k of send) stats.aeBytes += store.stateBytes(k);
         stats.aeKeysRepaired += send.length;
+        if (send.length > 0) ctx.probe('crdt:anti-entropy-repair');
         const abs = absorbedList(send);
         const up = sortedEntries(depsVector());
         afterSync(() => sendR(peer, { type: 'ae-repair', sid: m.sid, states, upper: up, absorbed: abs, want, final: false }));
@@ -736,6 +747,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         for (const [k] of states) bytes += store.stateBytes(k);
         stats.aeBytes += bytes;
         stats.aeKeysRepaired += states.length;
+        if (states.length > 0) ctx.probe('crdt:anti-entropy-repair');
         const abs = absorbedList(states.map(([k]) => k));
         const up = sortedEntries(depsVector());
         afterSync(() => sendR(peer, { type: 'ae-repair', sid: m.sid, states, upper: up, absorbed: abs, want: [], final: true }));
@@ -813,6 +825,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         const delta = res.delta;
         touched(k);
         dropped += res.dropped;
+        ctx.probe(windowed ? 'crdt:gc-windowed-collapse' : 'crdt:gc-collapse');
         if (windowed) stats.gcDotsDroppedWindowed += res.dropped;
         // The collapse travels in this region's op stream like a client's remove of the dropped
         // tags: a peer applies it before any later remove of ours that names only the kept tag.
@@ -904,7 +917,9 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         const abs = new Map([...(absorbed.get(it.key)?.entries() ?? [])].map(([dk, g]) => [dk, g[1]]));
         const orig = it.data as ORSetData<string>;
         const kept = replayDelta(orig, store.setDotKeys(it.key), abs, seenBefore.get(it.key) ?? new CausalContext());
-        stats.resyncKeptTags += contextDots(orig.context).length - contextDots(kept.context).length;
+        const keptTags = contextDots(orig.context).length - contextDots(kept.context).length;
+        stats.resyncKeptTags += keptTags;
+        if (keptTags > 0) ctx.probe('crdt:resync-kept-collapsed-tag');
         data = kept;
       }
       store.merge(it.key, data, now);
@@ -932,6 +947,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       if (resync !== r) return;
       resync = null;
       stats.resyncs++;
+      ctx.probe('crdt:snapshot-resync');
       ctx.log('resync', `re-synced at epoch ${gc.epoch}: ${m.store.length} key(s), ${replay.length} own op(s) re-applied`);
       for (const p of opts.peers) sendR(p, { type: 'resynced' });
       recheckParked();
@@ -960,6 +976,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       // BUG (resync-skipped): the evicted region's stale state is merged as if nothing happened.
       if (opts.bug === 'resync-skipped') return true;
       stats.refusedEvicted++;
+      ctx.probe('crdt:evicted-message-refused');
       if (m.type !== 'evicted') sendR(peer, { type: 'evicted' });
       return false;
     }
@@ -989,6 +1006,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
           if (m.token.size === 0 || satisfied(m.token)) serve(env);
           else {
             // Read-your-writes: wait until this region has applied what the client has seen.
+            ctx.probe('crdt:read-parked');
             const p = { env, token: m.token, expired: false };
             parked.push(p);
             ctx.setTimer(opts.tokenWaitNs, () => {

@@ -22,6 +22,7 @@
  * remove a backend sooner, and the quorum keeps one balancer's partition from removing a backend
  * for all (seed 003: "use multiple check sources").
  */
+import { LB_PROBES } from './probes.ts';
 import type { Envelope, NodeContext, NodeProgram, Timer } from '../../../sim/node.ts';
 import type { Nanos } from '../../../sim/time.ts';
 import { assert } from '../../../sim/assert.ts';
@@ -173,6 +174,7 @@ interface CheckerSlot {
 }
 
 export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProgram {
+  ctx.declareProbes(LB_PROBES);
   const self = ctx.id;
   const obs = o.observer;
   const healthCfg: HealthCheckConfig = { ...o.health, initiallyHealthy: false, thresholdOffByOne: o.bugs.thresholdOffByOne };
@@ -263,6 +265,8 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
       } else {
         program.transitions++;
         ctx.log('health', `${a.backend} ${a.from} -> ${a.to}: ${a.reason}`);
+        if (a.to === 'unhealthy') ctx.probe('lb:backend-marked-unhealthy');
+        else if (a.to === 'healthy' && a.from === 'unhealthy') ctx.probe('lb:backend-back-healthy');
         // Back in rotation: start its latency history afresh (see BackendStats.reset).
         if (a.to === 'healthy') stats.reset(a.backend);
         aggregator.report(self, a.backend, a.to, now());
@@ -348,6 +352,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
       if (a.type === 'drain-complete') {
         drained.add(a.backend);
         ctx.log('drain', `${a.backend} drained${a.forced ? ' (forced)' : ''}`);
+        if (a.forced) ctx.probe('lb:drain-forced');
         if (o.mode === 'l7') ctx.send(a.backend, { type: 'close', conn: `${self}/pool` });
       } else {
         for (const id of a.connIds) resetStream(o.mode === 'l4' ? id : null, o.mode === 'l7' ? id : null, 'drain timeout');
@@ -391,6 +396,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
   // ---- config ----
 
   const applyConfig = (m: ConfigPush): void => {
+    if (m.version < applied) ctx.probe('lb:stale-config-push-ignored');
     if (m.version <= applied) return;
     applied = m.version;
     const settings = { backends: m.backends, algorithm: m.algorithm, maglevTableSize: o.maglevTableSize };
@@ -404,6 +410,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     for (const b of members()) {
       if (draining.has(b) && drain.state(b) === 'active') acts.push(...drain.startDrain(b, now()));
       if (!draining.has(b) && drain.state(b) !== 'active') {
+        if (!drained.has(b)) ctx.probe('lb:drain-cancelled');
         drain.reactivate(b);
         drained.delete(b);
       }
@@ -441,6 +448,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
       buildMaglevTable(specs, { tableSize: size, allowNonPrime: o.bugs.maglevNonPrime, hash: MAGLEV_HASH }),
     );
     // One reference swap: a lookup sees the old table or the new one, never a partial one.
+    if (tables.size > 0 && [...draining].some((b) => !drained.has(b))) ctx.probe('lb:maglev-rebuild-during-drain');
     tables.set(config.version, { key, table });
     for (const v of [...tables.keys()]) if (!store!.retainedVersions().includes(v)) tables.delete(v);
     obs.tableSwapped(self, table, cached?.table ?? null);
@@ -481,6 +489,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     if (breaker && !breaker.tryAcquire(t0).allowed) {
       if (stream && newStream) closeStream(stream, true);
       if (o.mode === 'l7') onDrainActions(drain.close(p.req.reqId, t0));
+      ctx.probe('lb:circuit-open-rejected');
       answer(p, 503, backend, newStream && o.mode === 'l4', 'circuit open');
       return;
     }
@@ -499,11 +508,12 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
       lastSample.set(backend, t1);
       if (breaker) {
         if (ok) breaker.onSuccess(t1);
-        else breaker.onFailure(t1);
+        else if (breaker.onFailure(t1)?.to === 'open') ctx.probe('lb:circuit-opened');
       }
       outlier?.onResult(backend, ok, t1);
       if (o.mode === 'l7') onDrainActions(drain.close(p.req.reqId, t1));
       if (!r.ok) {
+        ctx.probe('lb:upstream-timeout');
         if (stream) closeStream(stream, true);
         answer(p, 504, backend, o.mode === 'l4', 'upstream timeout');
         return;
@@ -518,7 +528,9 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     ctx.setTimer(ctx.rng.int(0, o.selectDelayNsMax), () => {
       if (p.done) return;
       const { backend } = selector.finish(ticket, board!, pickFrom(p.config, p.req.flow, p.config.algorithm));
+      if (p.config.version < store!.current().version) ctx.probe('lb:request-on-old-config');
       if (backend === undefined) {
+        ctx.probe('lb:no-healthy-upstream');
         answer(p, 503, null, o.mode === 'l4', 'no healthy upstream');
         return;
       }
@@ -536,12 +548,16 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
   };
 
   const onRequest = (env: Envelope, req: ClientRequest): void => {
-    if (seen.has(req.reqId)) return; // a duplicated packet
+    if (seen.has(req.reqId)) {
+      ctx.probe('lb:duplicate-packet');
+      return; // a duplicated packet
+    }
     seen.add(req.reqId);
     obs.accepted(self, req.reqId);
     if (store === null) {
       const p: Pending = { env, req, config: null as unknown as LbConfig, done: false };
       p.done = true;
+      ctx.probe('lb:request-while-starting');
       const resp: ClientResponse = { type: 'resp', reqId: req.reqId, ok: false, status: 503, backend: null, closeConn: true, reason: 'balancer starting' };
       obs.answered(self, resp);
       ctx.reply(env, resp);
@@ -555,7 +571,10 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
       assert(conntrack.lookup(req.flow) === s.backend, `conntrack and stream table disagree on ${req.flow}`);
       return forward(p, s.backend, s.conn, s, false);
     }
-    if (req.seq > 0) return answer(p, 502, null, true, 'unknown connection (reset)');
+    if (req.seq > 0) {
+      ctx.probe('lb:unknown-connection-reset');
+      return answer(p, 502, null, true, 'unknown connection (reset)');
+    }
     newStream(p);
   };
 
