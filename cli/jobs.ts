@@ -55,24 +55,26 @@ export function formatShard(s: Shard | null | undefined): string | undefined {
 
 /**
  * Shard arithmetic. Seed index j (0-based, seed = from + j) of the scenario ranked `rank` (its
- * position among the sweep's scenario names, sorted) belongs to shard 1 + ((j + rank) mod N).
- * So every shard gets seeds/N (rounded down or up) of *every* scenario: each shard's expected cost
- * is 1/N of the whole whatever the scenarios cost, and the rounding remainders of different
- * scenarios land on different shards. Deterministic, disjoint, and the N shards cover the range.
+ * position among the sweep's scenario names, sorted) belongs to shard 1 + ((j + offset) mod N),
+ * offset = rank * (seeds mod N). So every shard gets seeds/N (rounded down or up) of *every*
+ * scenario: each shard's expected cost is 1/N of the whole whatever the scenarios cost. The
+ * offsets lay the scenarios' rounding remainders end to end around the shards, so shard totals
+ * differ by at most one run. Deterministic, disjoint, and the N shards cover the whole range.
  */
-export function shardOf(rank: number, seedIndex: number, n: number): number {
-  return 1 + ((seedIndex + rank) % n);
+export function shardOf(rank: number, seedIndex: number, seeds: number, n: number): number {
+  return 1 + ((seedIndex + rank * (seeds % n)) % n);
 }
 
 /** The first seed index of scenario `rank` that falls in shard k of n. */
-export function firstIndexInShard(rank: number, shard: Shard): number {
-  return (((shard.k - 1 - rank) % shard.n) + shard.n) % shard.n;
+export function firstIndexInShard(rank: number, seeds: number, shard: Shard): number {
+  const offset = (rank * (seeds % shard.n)) % shard.n;
+  return (((shard.k - 1 - offset) % shard.n) + shard.n) % shard.n;
 }
 
 /** How many of `seeds` seed indices of scenario `rank` fall in the shard. */
 export function countInShard(rank: number, seeds: number, shard: Shard | null): number {
   if (!shard) return seeds;
-  const r = firstIndexInShard(rank, shard);
+  const r = firstIndexInShard(rank, seeds, shard);
   return r >= seeds ? 0 : Math.floor((seeds - 1 - r) / shard.n) + 1;
 }
 
@@ -114,7 +116,7 @@ export class SeedRangeSource implements JobSource {
     this.step = opts.shard?.n ?? 1;
     this.specs = scenarios.map((spec) => {
       const rank = ranks.get(spec.name)!;
-      return { spec, nextIndex: opts.shard ? firstIndexInShard(rank, opts.shard) : 0, count: countInShard(rank, opts.seeds, opts.shard) };
+      return { spec, nextIndex: opts.shard ? firstIndexInShard(rank, opts.seeds, opts.shard) : 0, count: countInShard(rank, opts.seeds, opts.shard) };
     });
     this.totalJobs = this.specs.reduce((s, x) => s + x.count, 0);
     this.remaining = this.totalJobs;

@@ -15,7 +15,7 @@ import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { GuidedJobSource } from './guided-source.ts';
 import { ListSource, parseShard, SeedRangeSource, formatShard, type SweepJob } from './jobs.ts';
 import { resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
-import { claimOutputFile, coreCount, defaultMaxMemoryMb, newRunId, runPipeline } from './sweep.ts';
+import { checkOutputs, claimOutputFile, coreCount, defaultMaxMemoryMb, newRunId, runPipeline } from './sweep.ts';
 
 type Out = (line: string) => void;
 const stdout: Out = (l) => process.stdout.write(l + '\n');
@@ -107,6 +107,7 @@ export async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
   );
   const source = guided ? new GuidedJobSource(plain, new Map(scenarios.map((l) => [l.scenario.name, l.scenario.params as ParamDefs]))) : plain;
   const last = from + seeds - 1;
+  checkOutputs({ ...o, title: 'detsim sweep' });
   stderr(
     c.bold(
       `detsim sweep: ${scenarios.map((l) => l.scenario.name).join(', ')}; seeds ${from}..${last}${shard ? `, shard ${formatShard(shard)} (${source.total()} runs)` : ''}; ${o.jobs} worker(s), ${o.maxMemoryMb} MB heap each; swarm ${swarm ? (guided ? 'on (coverage-guided)' : 'on') : 'off'}, buggify ${buggify ? 'on' : 'off'}${checkDeterminism ? ', checking determinism' : ''}; run id ${runId}`,
@@ -242,6 +243,7 @@ export async function cmdRegress(argv: Record<string, unknown>): Promise<number>
   });
   const o = commonOutputs(argv, c);
   const runId = argv['run-id'] !== undefined ? parseRunId(argv['run-id']) : `regress-${newRunId(null)}`;
+  checkOutputs({ ...o, title: 'detsim regress' });
   stderr(c.bold(`detsim regress: ${list.seeds.length} regression seed(s) from ${file} over ${names.length} scenario(s); run id ${runId}`));
   // An entry expected to fail is judged here: caught by its invariant = a pass of the regression.
   const base = new ListSource(jobs);

@@ -46,6 +46,7 @@ async function handle(job: SweepJob): Promise<WorkerReply> {
       scn = (await loadScenarioFile(job.file, true)).scenario;
       cache.set(job.file, scn);
     }
+    parentPort!.postMessage({ started: job.id });
     let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism });
     if (exitCalled !== null) r = exitCrash(r, exitCalled);
     return { id: job.id, result: r };

@@ -32,6 +32,8 @@ export type { SweepJob } from './jobs.ts';
 export type WorkerReply = { id: number; result: RunReport; error?: undefined } | { id: number; error: string; result?: undefined };
 
 const WORKER_ENTRY = path.join(PACKAGE_ROOT, 'bin', 'worker-entry.js');
+/** Extra wall time a seed's watchdog allows while its worker boots and imports the scenario. */
+const BOOT_GRACE_MS = 60_000;
 
 /** Default heap limit of one worker: half the machine's memory shared by the workers, at most 4 GiB. */
 export function defaultMaxMemoryMb(jobs: number): number {
@@ -145,20 +147,29 @@ export function startPool(opts: PoolOptions): Pool {
       current = job;
       inFlight++;
       w.postMessage(job);
-      if (timeoutMs > 0) {
-        watchdog = setTimeout(() => { // wallclock-ok: the harness's watchdog, outside the simulation
-          if (current !== job) return;
-          current = null;
-          retire();
-          finish(job, workerFailure(job, `the seed ran for more than ${opts.seedTimeoutS}s of wall time and was stopped (an endless loop inside one event?); replay it with --trace to see where it stops`));
-          if (!stopping) start();
-          wakeIdle();
-          checkDone();
-        }, timeoutMs);
-      }
+      // The limit counts from when the run starts: a worker's first job waits for the thread to
+      // boot and import the scenario, which a loaded machine can make slow. Loading gets a grace.
+      arm(job, timeoutMs + BOOT_GRACE_MS);
     };
-    w.on('message', (reply: WorkerReply) => {
+    const arm = (job: SweepJob, ms: number): void => {
+      clearWatchdog();
+      if (timeoutMs <= 0) return;
+      watchdog = setTimeout(() => { // wallclock-ok: the harness's watchdog, outside the simulation
+        if (current !== job) return;
+        current = null;
+        retire();
+        finish(job, workerFailure(job, `the seed ran for more than ${opts.seedTimeoutS}s of wall time and was stopped (an endless loop inside one event?); replay it with --trace to see where it stops`));
+        if (!stopping) start();
+        wakeIdle();
+        checkDone();
+      }, ms);
+    };
+    w.on('message', (reply: WorkerReply | { started: number }) => {
       const job = current;
+      if ('started' in reply) {
+        if (job && reply.started === job.id) arm(job, timeoutMs);
+        return;
+      }
       if (!job || reply.id !== job.id) return;
       clearWatchdog();
       current = null;
@@ -285,12 +296,19 @@ const PLACEHOLDER_JUNIT = (what: string): string =>
  * The sweep as a whole: checks outputs, streams results, writes repro files as failures come,
  * handles SIGINT/SIGTERM, and writes the report (terminal, JSON, JUnit, Markdown).
  */
-export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
-  // Every output is checked (and claimed) before the first seed runs.
-  prepareOutDir(o.out);
+/**
+ * Every output is checked (and claimed: a JUnit file saying "not finished", so a sweep killed
+ * outright never leaves a green report) before the first seed runs. Bad: UserError, one line.
+ */
+export function checkOutputs(o: { out: string; junit?: string | undefined; markdown?: string | undefined; title: string }): void {
   const started = 'the sweep started but has not finished (or was killed): its results so far are in the results file';
   if (o.junit) claimOutputFile(o.junit, '--junit', PLACEHOLDER_JUNIT(started));
   if (o.markdown) claimOutputFile(o.markdown, '--markdown', `## ${o.title}: ⚠️ INCOMPLETE\n\n${started}.\n`);
+  prepareOutDir(o.out);
+}
+
+export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  checkOutputs(o);
   const resultsFile = path.join(o.out, `${o.runId}.results.jsonl`);
   const header: ResultsHeader = { format: RESULTS_HEADER_FORMAT, kind: 'header', runId: o.runId, startedAt: new Date().toISOString(), ...o.header }; // wallclock-ok
   let writer: ResultsWriter;
@@ -390,7 +408,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   else {
     const co = makeChalk();
     for (const line of terminalSummary(report, co, { outDir, ...(o.junit ? { junit: o.junit } : {}), ...(o.markdown ? { markdown: o.markdown } : {}) })) o.stdout(line);
-    o.stdout(co.dim(`results: ${displayPath(resultsFile)} (combine shards with: npx detsim merge ${outDir})`));
+    o.stdout(co.dim(`results: ${displayPath(resultsFile)}${o.shard ? ` (combine the shards with: npx detsim merge <their --out folders>)` : ''}`));
   }
   const code = interrupted ? (interrupted === 'SIGINT' ? 130 : 143) : reportExitCode(report);
   return { code, report, resultsFile };

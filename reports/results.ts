@@ -34,7 +34,7 @@ export interface ResultsHeader {
 }
 
 /** One finished run: its report minus the log, plus where it belongs and how to replay it. */
-export type ResultLine = Omit<RunReport, 'log'> & {
+export type ResultLine = Omit<RunReport, 'log' | 'coverage'> & {
   format: typeof RESULT_FORMAT;
   runId: string;
   shard?: string;

@@ -71,7 +71,7 @@ export function markdownSummary(r: SweepReport, title = 'detsim sweep'): string 
   const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? '❌ FAIL' : r.partial ? '⚠️ INCOMPLETE' : '✅ PASS';
   L.push(`## ${title}: ${verdict}`, '');
   L.push(`**${r.summary.runs}** runs${r.summary.planned !== null && r.summary.planned !== r.summary.runs ? ` of ${r.summary.planned} planned` : ''}, **${r.summary.passed}** passed, **${r.summary.failed}** failed` + (r.shards.length > 0 ? ` — merged from shard(s) ${r.shards.join(', ')}` : '') + '.', '');
-  for (const why of r.incomplete) L.push(`> ⚠️ **Incomplete:** ${mdCell(why)}`, '');
+  for (const why of r.incomplete) L.push(`> ⚠️ **INCOMPLETE:** ${mdCell(why)}`, '');
   L.push('| scenario | runs | passed | failed | outcomes | first failing seed |', '|---|---:|---:|---:|---|---:|');
   for (const s of r.scenarios) {
     L.push(`| ${mdCell(s.scenario)} | ${s.runs}${s.planned !== null && s.runs < s.planned ? ` of ${s.planned}` : ''} | ${s.passed} | ${s.failed} | ${Object.entries(s.outcomes).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${s.firstFailingSeed ?? ''} |`);
