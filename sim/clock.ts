@@ -6,8 +6,11 @@
  *   local(t) = t + offsetNs + (t - anchorNs) * driftPpm / 1e6
  *
  * A node's timers run on its local clock: a timer for d local ns fires after d / (1 + drift)
- * true ns. A clock never runs backwards: drift is bounded to ±(1e6 - 1) ppm and offset jumps are
- * not modelled (NTP steps would be a fault of their own).
+ * true ns. Between faults a clock never runs backwards: drift is bounded to ±(1e6 - 1) ppm. Two
+ * faults change a running clock (the standard nemesis's `clockJumpMsMean` and
+ * `clockDriftChangeMsMean`): a step (`stepped`, an NTP step or an operator's `date -s`, forwards
+ * or backwards) and a new rate (`withDrift`, a crystal warming up). Timers already set keep their
+ * true deadlines (they run on a monotonic source, as real timers do); `ctx.now()` readings jump.
  */
 import { assert } from './assert.ts';
 import type { Nanos } from './time.ts';
@@ -36,6 +39,16 @@ export class LocalClock {
   /** Local time at true time `trueNs`. */
   localAt(trueNs: Nanos): Nanos {
     return Math.round(trueNs + this.offsetNs + ((trueNs - this.anchorNs) * this.driftPpm) / 1e6);
+  }
+
+  /** This clock stepped by `deltaNs` at true time `atNs` (negative: backwards). */
+  stepped(deltaNs: number, atNs: Nanos): LocalClock {
+    return new LocalClock({ offsetNs: this.localAt(atNs) - atNs + Math.round(deltaNs), driftPpm: this.driftPpm }, atNs);
+  }
+
+  /** This clock running at `driftPpm` from true time `atNs` on, with no jump at `atNs`. */
+  withDrift(driftPpm: number, atNs: Nanos): LocalClock {
+    return new LocalClock({ offsetNs: this.localAt(atNs) - atNs, driftPpm: Math.round(driftPpm) }, atNs);
   }
 
   /** True duration for a local duration (a local timer of `localNs` fires after this). */

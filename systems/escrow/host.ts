@@ -23,7 +23,7 @@
  */
 import { assert } from '../../sim/assert.ts';
 import type { Disk } from '../../sim/disk/disk.ts';
-import { standardNemesis, type FaultParams } from '../../sim/nemesis.ts';
+import { standardNemesis, type FaultParamOptions, type FaultParams } from '../../sim/nemesis.ts';
 import type { CallResult, Envelope, NodeContext, NodeProgram, SimNode } from '../../sim/node.ts';
 import { param, type ParamValues } from '../../sim/params.ts';
 import { Future, sleep } from '../../sim/process.ts';
@@ -50,6 +50,13 @@ import type { ClientOp, ClientReply, EscrowMsg, GlobalSnapshot, NodeOutput, Node
  * same reservation: restoring never sees a log record whose effect (tokens returned, for one) is
  * missing from the state, and a torn last log record can be skipped.
  */
+/**
+ * The standard faults an escrow service is swept under: all but disk corruption. A replica's
+ * state (its share of the budget, its open holds) cannot be rebuilt from peers, so a corrupt
+ * record stops the node for an operator (docs/escrow.md, Faults).
+ */
+export const ESCROW_FAULT_OPTIONS = { off: ['diskCorruptionRate'], offReason: 'an escrow replica\'s share cannot be rebuilt from peers (docs/escrow.md, Faults)' } satisfies FaultParamOptions;
+
 export const STATE_FILE = 'escrow-state';
 export const LOG_FILE = 'escrow-closed';
 
@@ -220,7 +227,8 @@ interface Waiting {
 export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHost {
   const { config, wire } = opts;
   const stats: EscrowHostStats = { messagesSent: 0, repliesSent: 0, fsyncs: 0, expired: 0 };
-  const found = readDurable(ctx.disk, ctx.id);
+  // A read that keeps failing throws DiskReadFailed: the node fail-stops rather than start empty.
+  const found = readDurable({ read: (f) => ctx.disk.readForRecovery(f) }, ctx.id);
   const onDisk = found?.durable ?? null;
   /** Log positions durably in LOG_FILE, and those in the batch being synced. */
   const logged = found?.logged ?? new Set<number>();
@@ -469,7 +477,7 @@ export class EscrowMonitor {
   private downDurable(n: HostedNode): SeatDurable | null {
     const c = this.down.get(n.id);
     if (c && c.epoch === n.epoch) return c.durable;
-    const durable = durableOnDisk(n.disk, n.id);
+    const durable = durableOnDisk({ read: (f) => n.disk.peek(f) }, n.id);
     this.down.set(n.id, { epoch: n.epoch, durable, snapshot: durable ? snapshotOfDurable(durable) : null });
     return durable;
   }

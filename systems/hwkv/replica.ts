@@ -148,7 +148,9 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
   };
   const send = (to: NodeId, m: PeerMsg): void => transmit(to, m);
   const reply = (env: Envelope, m: KvReply): void => platform.process(() => ctx.reply(env, m));
-  const persist = (entries: [string, unknown][], then: () => void): void => platform.stable.write(entries, (ok) => { if (ok) then(); });
+  // A failed stable write leaves memory (a promise, an accept) ahead of the disk: acting on it
+  // later could break a promise the disk forgot. Fail-stop and recover from what is durable.
+  const persist = (entries: [string, unknown][], then: () => void): void => platform.stable.write(entries, (ok) => { if (ok) then(); else ctx.failStop('stable write failed'); });
 
   const stepDown = (why: string): void => {
     if (role !== 'follower') ctx.log('step-down', why);

@@ -27,7 +27,7 @@
  * disk, as a database that panics on fsync failure does (after fsyncgate, the only safe answer).
  */
 import { assert } from '../../sim/assert.ts';
-import type { DiskRead } from '../../sim/disk/disk.ts';
+import { DiskReadFailed, type DiskRead } from '../../sim/disk/disk.ts';
 import type { Envelope, NodeContext, NodeId, Timer } from '../../sim/node.ts';
 import { ms } from '../../sim/time.ts';
 import { hardStateForDisk, resolveConfig, type RaftConfig } from './config.ts';
@@ -221,7 +221,10 @@ export class RaftHost {
     this.busy = false;
     this.failReads(true);
     this.tickTimer?.cancel();
-    const d = recoverDurable(this.ctx.disk);
+    // A read that keeps failing throws DiskReadFailed: out of the constructor it fail-stops the
+    // node (SimNode.start); on a self-restart, see onFsyncFailed.
+    const disk = this.ctx.disk;
+    const d = recoverDurable({ read: (f) => disk.readForRecovery(f) });
     this.stats.recoveredDropped += d.dropped;
     const sd = parseSnapData(d.snapshot);
     this.app.restore(sd.app);
@@ -353,7 +356,12 @@ export class RaftHost {
         if (err !== null) {
           this.ctx.log('raft-fsync-failed', `${err}: restarting from disk`);
           this.stats.selfRestarts++;
-          this.recover();
+          try {
+            this.recover();
+          } catch (e) {
+            if (!(e instanceof DiskReadFailed)) throw e;
+            this.ctx.failStop(e.message);
+          }
           return;
         }
         finish();

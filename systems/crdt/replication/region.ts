@@ -227,7 +227,9 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   const stats: RegionStats = { deltasSent: 0, deltaBytesSent: 0, batchesSent: 0, resends: 0, aeSessions: 0, aeEqualRoots: 0, aeKeysRepaired: 0, aeBytes: 0, aeFullSyncBytes: 0, gcRuns: 0, gcDotsDropped: 0, outboxDropped: 0, recoveredRecords: 0, gcDotsDroppedWindowed: 0, evictions: 0, refusedEvicted: 0, resyncs: 0, resyncSnapshotBytes: 0, resyncReplayedOps: 0, resyncKeptTags: 0 };
 
   // ---- recovery ----
-  const read = ctx.disk.read<WalRecord>(WAL);
+  // A read that keeps failing throws DiskReadFailed: the region fail-stops rather than start
+  // empty (it would reissue its own dots).
+  const read = ctx.disk.readForRecovery<WalRecord>(WAL);
   for (const r of read.records) {
     if (r === null) continue; // a torn tail: never acknowledged nor sent (both wait for fsync)
     stats.recoveredRecords++;
