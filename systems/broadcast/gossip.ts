@@ -87,6 +87,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     if (opts.peers.length > 0) {
       const peer = ctx.rng.pick(opts.peers);
       ctx.send(peer, { type: 'sync', values: state.values(), wantReply: true } satisfies GossipMessage);
+      ctx.milestone('sync-round', `anti-entropy with ${peer}`);
     }
     ctx.setTimer(opts.antiEntropyNs, antiEntropy);
   };

@@ -254,7 +254,10 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
           opts.counters.serverMessages++;
           if (m.type === 'transfer') opts.counters.transfers++;
         }
-        if (m.type === 'transfer') wire?.send(m, ctx.now());
+        if (m.type === 'transfer') {
+          wire?.send(m, ctx.now());
+          ctx.milestone('commit-advance', `transfer to ${m.to}`);
+        }
       }
       if (w.reply) {
         ctx.reply(w.reply.env, w.reply.body);

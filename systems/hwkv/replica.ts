@@ -169,6 +169,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
       return;
     }
     if (m.b > ballot && role !== 'follower' && from !== me) stepDown(`prepare ${m.b} from ${from}`);
+    if (m.b > promised) ctx.milestone('term-change', `promised ballot ${m.b}`);
     promised = m.b;
     knownLeader = from;
     lastHeard = ctx.now();
@@ -265,6 +266,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
       }
     role = 'leader';
     knownLeader = me;
+    ctx.milestone('role-change', `leader ballot ${ballot}`);
     const first = committed + 1;
     let top = first - 1;
     for (const s of best.keys()) top = Math.max(top, s);

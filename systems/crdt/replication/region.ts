@@ -599,6 +599,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       sessions.set(sid, { peer, vvs });
       if (sessions.size > 16) sessions.delete(sessions.keys().next().value!);
       stats.aeSessions++;
+      ctx.milestone('sync-round', `anti-entropy with ${peer}`);
       stats.aeBytes += DIGEST_BYTES;
       const av = appliedVector();
       // The root describes state that may not be durable yet: send it after an fsync.
@@ -839,6 +840,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     }
     stats.gcRuns++;
     stats.gcDotsDropped += dropped;
+    if (dropped > 0) ctx.milestone('compaction', `gc dropped ${dropped} dot(s)`);
   }
 
   // ---- re-sync of an evicted region ----
@@ -934,6 +936,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       if (resync !== r) return;
       resync = null;
       stats.resyncs++;
+      ctx.milestone('sync-round', `re-synced at epoch ${gc.epoch}`);
       ctx.log('resync', `re-synced at epoch ${gc.epoch}: ${m.store.length} key(s), ${replay.length} own op(s) re-applied`);
       for (const p of opts.peers) sendR(p, { type: 'resynced' });
       recheckParked();
