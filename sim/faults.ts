@@ -33,7 +33,7 @@ export const FAULT_KINDS = [
   { kind: 'device-torn-write', model: 'device', doc: 'a multi-word CXL write silently tears (cxlTornWriteRate)' },
   { kind: 'clock-skew', model: 'clock', doc: 'nodes start with clocks set wrong (clockSkewMsMax)' },
   { kind: 'clock-drift', model: 'clock', doc: 'node clocks run at the wrong rate (clockDriftPpmMax)' },
-  { kind: 'clock-jump', model: 'clock', doc: 'a running clock steps forwards or backwards (clockJumpMsMean, clockJumpMsMax)' },
+  { kind: 'clock-jump', model: 'clock', doc: 'a node\'s wall clock (ctx.wallNow) steps forwards or backwards (clockJumpMsMean, clockJumpMsMax)' },
   { kind: 'clock-drift-change', model: 'clock', doc: 'a running clock changes its rate (clockDriftChangeMsMean)' },
   { kind: 'net-loss', model: 'network', doc: 'messages are lost (netLossRate)' },
   { kind: 'net-duplicate', model: 'network', doc: 'messages are delivered twice (netDuplicateRate)' },

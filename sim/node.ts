@@ -90,11 +90,11 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
   }
 
   /**
-   * Steps the running clock by `deltaNs` (a fault: NTP stepping it, forwards or backwards).
-   * Timers already set keep their deadlines; `ctx.now()` jumps.
+   * Steps the wall clock by `deltaNs` (a fault: NTP stepping it, forwards or backwards):
+   * `ctx.wallNow()` jumps; the monotonic clock (`ctx.now()`, timers) does not.
    */
   stepClock(deltaNs: number): void {
-    this._clock = this._clock.stepped(deltaNs, this.sim.now);
+    this._clock = this._clock.stepped(deltaNs);
     this.sim.log(this.id, 'clock-step', `${Math.round(deltaNs)}ns`);
   }
 
@@ -269,9 +269,20 @@ export class NodeContext {
     return this.node.disk;
   }
 
-  /** The node's local clock reading (skewed and drifting; not true time). */
+  /**
+   * The node's monotonic clock reading (skewed and drifting, never stepped; not true time): for
+   * timeouts, durations and leases.
+   */
   now(): Nanos {
     return this.node.clock.localAt(this.node.sim.now);
+  }
+
+  /**
+   * The node's wall clock: `now()` plus the steps NTP made (forwards or backwards). For
+   * timestamps compared across nodes (LWW, hybrid logical clocks), which must survive a step back.
+   */
+  wallNow(): Nanos {
+    return this.node.clock.wallAt(this.node.sim.now);
   }
 
   /** True while this incarnation is alive (false after a crash). */

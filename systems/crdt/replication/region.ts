@@ -242,7 +242,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   ctx.log('recover', `${stats.recoveredRecords} record(s), seq ${seq}, ${store.keys().length} key(s), ${read.corrupt.length} corrupt`);
 
   function replay(r: WalRecord): void {
-    const now = ctx.now();
+    const now = ctx.wallNow(); // HLC physical time: the wall clock
     switch (r.t) {
       case 'snap':
         for (const [k, d] of r.store) store.merge(k, d, now);
@@ -443,7 +443,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     const past = appliedVector();
     const isSet = m.op.kind === 'add' || m.op.kind === 'remove';
     const seen = isSet ? store.setContext(m.op.key) : undefined;
-    const data = store.apply(m.op, ctx.now());
+    const data = store.apply(m.op, ctx.wallNow()); // an LWW/HLC timestamp: the wall clock
     const info: SetOpInfo = { deps: sortedEntries(depsVector()) };
     if (seen !== undefined) info.seen = seen;
     if (m.op.kind === 'add') info.tag = (data as ORSetData<string>).entries[0]!.dot;
@@ -558,7 +558,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
 
   function onDeltas(env: Envelope, items: DeltaItem[]): void {
     const origin = env.from;
-    const now = ctx.now();
+    const now = ctx.wallNow(); // HLC physical time: the wall clock
     const merged: { key: string; data: KeyData; absorbed?: [Dot, Dot[]][] }[] = [];
     let upTo = applied.get(origin) ?? 0;
     for (const it of items) {
@@ -750,7 +750,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   function mergeStates(peer: NodeId, states: [string, KeyData][], abs: AbsorbedList, ev: Map<string, number>, up: [string, number][]): void {
     if (states.length === 0) return;
     raiseUpper(up);
-    const now = ctx.now();
+    const now = ctx.wallNow(); // HLC physical time: the wall clock
     const items: { key: string; data: KeyData; absorbed?: [Dot, Dot[]][] }[] = [];
     const absBy = new Map(abs);
     for (const [k, d] of states) {
@@ -885,7 +885,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     const r = resync;
     if (r === null || m.rid !== r.rid || r.applied) return; // a duplicate, or a late answer to an older request
     r.applied = true;
-    const now = ctx.now();
+    const now = ctx.wallNow(); // HLC physical time: the wall clock
     // What this region had seen of each OR-Set key before: the replay keeps a kept tag that stands
     // for tags it never saw (gc-window.ts, replayDelta).
     const seenBefore = new Map<string, CausalContext>();

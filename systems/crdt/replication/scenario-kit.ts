@@ -18,8 +18,8 @@ export interface KitOptions {
 }
 
 export function crdtFaultParams<const B extends CrdtBug>(o: { long?: boolean; bugs: readonly B[] }) {
-  const f = faultParams();
   const scale = o.long ? 60 : 1;
+  const f = faultParams({ episodeMsScale: scale });
   return {
     bug: param.enum(o.bugs, { doc: 'bug-zoo variant (none = the correct system)', default: o.bugs[0]! }),
     ...f,
