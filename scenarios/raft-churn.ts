@@ -11,8 +11,8 @@ export default defineScenario({
   name: 'raft-churn',
   description: 'Raft: random crashes, restarts, partitions, pauses and clock skew over a long run',
   params: {
-    // Every cluster size from one member to seven: even sizes need exact majorities.
-    ...raftParams({ durationS: 20, opMsMean: 150, nodesSwarm: [1, 7] }),
+    // Every cluster size from one member to nine (the largest raftParams allows): even sizes need exact majorities.
+    ...raftParams({ durationS: 20, opMsMean: 150, nodesSwarm: [1, 9] }),
     ...faultParams(RAFT_FAULT_OPTIONS),
   },
   durationNs: (p) => sec(p.durationS),

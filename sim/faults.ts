@@ -64,6 +64,8 @@ export function familyOf(scenarioName: string): Family | null {
 const NO_DEVICE = 'its scenarios run on no simulated device (SmartNIC, SmartSSD, CXL): the hw family runs the same protocols on devices';
 const DEVICE_KINDS = FAULT_KINDS.filter((k) => k.model === 'device').map((k) => k.kind);
 const noDevices = (): Partial<Record<FaultKind, string>> => Object.fromEntries(DEVICE_KINDS.map((k) => [k, NO_DEVICE]));
+/** Clock steps move the wall clock only (ctx.wallNow); timers, timeouts and leases run on the monotonic clock. */
+const MONOTONIC_ONLY = 'it reads only the monotonic clock (ctx.now: timers, timeouts, leases), which a step of the wall clock does not move; drift and rate changes do reach it';
 
 /**
  * The fault kinds a family's swarm deliberately never switches on, each with the reason. Keep
@@ -73,6 +75,7 @@ const noDevices = (): Partial<Record<FaultKind, string>> => Object.fromEntries(D
 export const FAULTS_NOT_APPLICABLE: Record<Family, Partial<Record<FaultKind, string>>> = {
   raft: {
     ...noDevices(),
+    'clock-jump': MONOTONIC_ONLY,
     'disk-corruption': 'a corrupt record in the middle of a Raft log or hard state may be an acknowledged entry or a vote; like etcd (a WAL CRC mismatch stops the member for an operator), the host refuses to guess: see docs/raft.md, "Faults"',
   },
   crdt: {
@@ -82,6 +85,7 @@ export const FAULTS_NOT_APPLICABLE: Record<Family, Partial<Record<FaultKind, str
   },
   lb: {
     ...noDevices(),
+    'clock-jump': MONOTONIC_ONLY,
     'disk-torn-write': 'the load balancer keeps no durable state (no disk writes)',
     'disk-write-error': 'the load balancer keeps no durable state (no disk writes)',
     'disk-read-error': 'the load balancer keeps no durable state (no disk reads)',
@@ -92,10 +96,15 @@ export const FAULTS_NOT_APPLICABLE: Record<Family, Partial<Record<FaultKind, str
   },
   escrow: {
     ...noDevices(),
+    'clock-jump': MONOTONIC_ONLY,
     'disk-corruption': 'an escrow replica\'s state (its share of the budget) cannot be rebuilt from peers: it stops at a corrupt record for an operator; see docs/escrow.md, "Faults"',
   },
   hw: {
+    'clock-jump': MONOTONIC_ONLY,
     'disk-corruption': 'hwkv acceptors keep promises and accepts on NVDIMM or disk with no repair-from-peers path for a lost promise: see docs/hardware.md, "Faults"',
   },
-  broadcast: noDevices(),
+  broadcast: {
+    ...noDevices(),
+    'clock-jump': 'gossip reads no clock at all, only timers (monotonic)',
+  },
 };

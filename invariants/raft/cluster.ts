@@ -53,8 +53,9 @@ export function bugConfig(bug: RaftBug): Partial<RaftConfig> {
  * The standard faults a Raft cluster is swept under: all but disk corruption. A corrupt record in
  * the middle of the log or the hard state may be an acknowledged entry or a vote; like etcd (a
  * WAL CRC mismatch stops the member for an operator), the host does not guess (docs/raft.md).
+ * Clock steps move only the wall clock, which neither Raft nor the store reads.
  */
-export const RAFT_FAULT_OPTIONS = { off: ['diskCorruptionRate'], offReason: 'Raft does not rebuild a corrupt log record or vote (docs/raft.md, Faults)' } satisfies FaultParamOptions;
+export const RAFT_FAULT_OPTIONS = { off: ['diskCorruptionRate', 'clockJumpMsMean'], offReason: 'Raft does not rebuild a corrupt log record or vote, and reads only its monotonic clock (docs/raft.md, Faults)' } satisfies FaultParamOptions;
 
 export function raftParams(over: { nodes?: number; nodesSwarm?: [number, number]; durationS?: number; opMsMean?: number; snapshotEntries?: number; maxOps?: number } = {}) {
   return {

@@ -53,9 +53,10 @@ import type { ClientOp, ClientReply, EscrowMsg, GlobalSnapshot, NodeOutput, Node
 /**
  * The standard faults an escrow service is swept under: all but disk corruption. A replica's
  * state (its share of the budget, its open holds) cannot be rebuilt from peers, so a corrupt
- * record stops the node for an operator (docs/escrow.md, Faults).
+ * record stops the node for an operator (docs/escrow.md, Faults). Clock steps move only the
+ * wall clock, which escrow does not read (holds expire on the monotonic clock).
  */
-export const ESCROW_FAULT_OPTIONS = { off: ['diskCorruptionRate'], offReason: 'an escrow replica\'s share cannot be rebuilt from peers (docs/escrow.md, Faults)' } satisfies FaultParamOptions;
+export const ESCROW_FAULT_OPTIONS = { off: ['diskCorruptionRate', 'clockJumpMsMean'], offReason: 'an escrow replica\'s share cannot be rebuilt from peers; it reads only its monotonic clock (docs/escrow.md, Faults)' } satisfies FaultParamOptions;
 
 export const STATE_FILE = 'escrow-state';
 export const LOG_FILE = 'escrow-closed';

@@ -26,7 +26,7 @@ export const ALGORITHMS = ['round-robin', 'least-request', 'latency-weighted', '
 /** The parameters every lb scenario shares (scenarios override defaults by spreading over them). */
 export function lbParams() {
   // Runs of seconds: disk and clock episodes every few hundred ms. The lb keeps no disk state.
-  const f = faultParams({ episodeMsScale: 0.2, off: ['diskWriteErrorRate', 'diskReadErrorRate', 'diskCorruptionRate', 'diskFullMsMean', 'diskSlowMsMean', 'tornWrites'], offReason: 'the load balancer keeps no durable state' });
+  const f = faultParams({ episodeMsScale: 0.2, off: ['diskWriteErrorRate', 'diskReadErrorRate', 'diskCorruptionRate', 'diskFullMsMean', 'diskSlowMsMean', 'tornWrites', 'clockJumpMsMean'], offReason: 'the load balancer keeps no durable state and reads only its monotonic clock' });
   return {
     backends: param.int({ doc: 'backends in the pool', default: 5, min: 1, max: 32, swarm: [3, 7] }),
     balancers: param.int({ doc: 'balancer instances sharing health views', default: 3, min: 1, max: 9, swarm: [2, 4] }),
