@@ -377,10 +377,11 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     const upTo = seq;
     ctx.disk.fsync((err) => {
       if (err !== null) {
-        // The covered writes are lost: rewrite the whole state, so memory and disk agree again.
-        ctx.disk.put(WAL, [snapshotRecord()]);
-        walRecords = 1;
-        afterSync(fn);
+        // The covered writes are lost, and another fsync already in flight may still succeed
+        // and seem to cover them (fsyncgate): rewriting the state and syncing again left a window
+        // where ops were acknowledged with nothing on disk (found by full-disk episodes). Stop
+        // and recover from what is durable, as PostgreSQL does after a failed fsync.
+        ctx.failStop(`fsync ${err}`);
         return;
       }
       durableSeq = Math.max(durableSeq, upTo);
