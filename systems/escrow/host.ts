@@ -418,6 +418,8 @@ export class EscrowMonitor {
     readonly nodes: readonly HostedNode[],
     readonly wire: TransferWire,
     private readonly clock: { readonly now: Nanos; readonly events: number },
+    /** Each node's state at a fresh start (its initial tokens): a crash before its first fsync returns to it. */
+    private readonly fresh: ReadonlyMap<string, NodeSnapshot> = new Map(),
   ) {}
 
   /** Every node's state now: in memory if up, else what its disk will restore. */
@@ -426,8 +428,10 @@ export class EscrowMonitor {
     const nodes = this.nodes.map((n) => {
       if (n.up && n.program) return n.program.seat.snapshot();
       this.downDurable(n);
-      const snap = this.down.get(n.id)!.snapshot;
-      assert(snap !== null, `node ${n.id} is down with nothing on disk`);
+      // Nothing on disk (crashed before its first fsync completed, say in a full-disk episode):
+      // it restarts as it first started, with its initial tokens.
+      const snap = this.down.get(n.id)!.snapshot ?? this.fresh.get(n.id) ?? null;
+      assert(snap !== null, `node ${n.id} is down with nothing on disk, and its fresh state is unknown`);
       return snap;
     });
     this.cache = { capacity: this.capacity, nodes, messages: this.wire.inFlight(this.clock.now) };
@@ -665,8 +669,17 @@ export interface EscrowClusterOptions {
   readonly globalReserveShare?: number;
 }
 
+/** Each escrow node's state at a fresh start, by world: what a node restarts as with nothing on disk. */
+const FRESH = new WeakMap<World<unknown>, Map<string, NodeSnapshot>>();
+function freshStart(w: World<unknown>, id: string, s: NodeSnapshot): true {
+  const m = FRESH.get(w) ?? new Map<string, NodeSnapshot>();
+  FRESH.set(w, m);
+  m.set(id, s);
+  return true;
+}
+
 function newCluster(w: World<unknown>, label: string, capacity: number, hosts: SimNode<EscrowHost>[], extra: Omit<SaleCluster, 'label' | 'hosts' | 'monitor' | 'capacity'>): SaleCluster {
-  const monitor = new EscrowMonitor(capacity, hosts, extra.wire, w.sim);
+  const monitor = new EscrowMonitor(capacity, hosts, extra.wire, w.sim, FRESH.get(w) ?? new Map());
   return { label, hosts, monitor, capacity, ...extra };
 }
 
@@ -703,7 +716,7 @@ export function addEscrowCluster(w: World<unknown>, p: SaleValues, o: EscrowClus
     initial = [...split, reserve];
   }
   const hosts = configs.map((config, i) =>
-    w.addNode(config.id, (ctx) => escrowHost(ctx, { config, initialTokens: initial[i]!, tickNs: ms(p.tickMs), wire, counters })),
+    freshStart(w, config.id, createSeatNode(config, initial[i]!).snapshot()) && w.addNode(config.id, (ctx) => escrowHost(ctx, { config, initialTokens: initial[i]!, tickNs: ms(p.tickMs), wire, counters })),
   );
   const lendable = (s: NodeSnapshot): number => {
     const pending = s.reservations.reduce((a, r) => a + (r.state === 'pending' ? r.count : 0), 0);
@@ -721,6 +734,7 @@ export function addCoordinatedCluster(w: World<unknown>, p: SaleValues, o: { pre
   const counters: ClusterCounters = { serverMessages: 0, transfers: 0 };
   const leaderId = `${o.prefix}leader`;
   const config = coordinatedLeaderConfig(leaderId, p.capacity, holdPolicyOf(p), ms(50), o.bugs);
+  freshStart(w, leaderId, createSeatNode(config, p.capacity).snapshot());
   const leader = w.addNode(leaderId, (ctx) => escrowHost(ctx, { config, initialTokens: p.capacity, tickNs: ms(p.tickMs), wire, counters }));
   const regionOf = new Map<string, string>([[leaderId, o.leaderRegion]]);
   const entryOf = new Map<string, string>();
