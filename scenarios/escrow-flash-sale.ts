@@ -14,7 +14,7 @@ import { faultParams } from '../sim/nemesis.ts';
 import { param } from '../sim/params.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale } from '../systems/escrow/host.ts';
+import { addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale, ESCROW_FAULT_OPTIONS } from '../systems/escrow/host.ts';
 
 export default defineScenario({
   name: 'escrow-flash-sale',
@@ -23,7 +23,7 @@ export default defineScenario({
     ...saleParams(),
     topology: param.enum(['peers', 'multi-level'] as const, { doc: 'peers borrow from each other; multi-level has a global reserve and coordinator', default: 'peers', swarm: ['peers', 'multi-level'] }),
     bug: param.enum(ESCROW_BUGS, { doc: 'bug-zoo variant (see docs/escrow.md)', default: 'none' }),
-    ...faultParams(),
+    ...faultParams(ESCROW_FAULT_OPTIONS),
   },
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: (p) => livenessBoundOf(p),

@@ -16,7 +16,7 @@ import { param } from '../sim/params.ts';
 import { sleep } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
-import { addEscrowCluster, bugFlags, ESCROW_BUGS, holdPolicyOf, livenessBoundOf, saleParams, standardSale, type ClientRequest } from '../systems/escrow/host.ts';
+import { addEscrowCluster, bugFlags, ESCROW_BUGS, holdPolicyOf, livenessBoundOf, saleParams, standardSale, type ClientRequest, ESCROW_FAULT_OPTIONS } from '../systems/escrow/host.ts';
 import type { ClientReply } from '../systems/escrow/types.ts';
 
 export default defineScenario({
@@ -29,7 +29,7 @@ export default defineScenario({
     scalpers: param.int({ doc: 'scalper bots, each holding a share of the bulk', default: 3, min: 1, max: 32 }),
     bulkShare: param.float({ doc: 'share of the seats the scalpers try to hold', default: 0.6, min: 0, max: 1, swarm: [0.3, 0.9] }),
     bug: param.enum(ESCROW_BUGS, { doc: 'bug-zoo variant (see docs/escrow.md)', default: 'none' }),
-    ...faultParams(),
+    ...faultParams(ESCROW_FAULT_OPTIONS),
   },
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: (p) => livenessBoundOf(p),

@@ -13,7 +13,7 @@ import { param } from '../sim/params.ts';
 import { sleep } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
-import { addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale } from '../systems/escrow/host.ts';
+import { addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale, ESCROW_FAULT_OPTIONS } from '../systems/escrow/host.ts';
 
 export default defineScenario({
   name: 'escrow-region-partition',
@@ -25,7 +25,7 @@ export default defineScenario({
     cutStartShare: param.float({ doc: 'when the cut starts, as a share of the sale', default: 0.2, min: 0, max: 1, swarm: [0.05, 0.5] }),
     cutLengthShare: param.float({ doc: 'how long it lasts, as a share of the sale', default: 0.5, min: 0, max: 1, swarm: [0.2, 0.8] }),
     bug: param.enum(ESCROW_BUGS, { doc: 'bug-zoo variant (see docs/escrow.md)', default: 'none' }),
-    ...faultParams(),
+    ...faultParams(ESCROW_FAULT_OPTIONS),
   },
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: (p) => livenessBoundOf(p),

@@ -13,7 +13,7 @@ import { faultParams } from '../sim/nemesis.ts';
 import { param } from '../sim/params.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale } from '../systems/escrow/host.ts';
+import { addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale, ESCROW_FAULT_OPTIONS } from '../systems/escrow/host.ts';
 
 export default defineScenario({
   name: 'escrow-seat-example',
@@ -21,7 +21,7 @@ export default defineScenario({
   params: {
     ...saleParams({ regions: 2, capacity: 12, clients: 6, hotRegionShare: 0.5, seatsMax: 2, thinkMsMean: 30, durationS: 3, wanMsMedian: 30 }),
     bug: param.enum(ESCROW_BUGS, { doc: 'bug-zoo variant; check-then-act is the bad design of the example', default: 'none' }),
-    ...faultParams(),
+    ...faultParams(ESCROW_FAULT_OPTIONS),
   },
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: (p) => livenessBoundOf(p),

@@ -11,7 +11,7 @@ import { faultParams } from '../sim/nemesis.ts';
 import { param } from '../sim/params.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
-import { addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale } from '../systems/escrow/host.ts';
+import { addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale, ESCROW_FAULT_OPTIONS } from '../systems/escrow/host.ts';
 
 export default defineScenario({
   name: 'escrow-transfer-crash',
@@ -23,7 +23,7 @@ export default defineScenario({
     crashOnTransfer: param.float({ doc: 'probability that a transfer send triggers a crash', default: 0.3, min: 0, max: 1, swarm: [0.1, 0.6] }),
     outageMsMax: param.float({ doc: 'longest outage of a node crashed mid-transfer (ms)', default: 300, min: 1, max: 1e6 }),
     bug: param.enum(ESCROW_BUGS, { doc: 'bug-zoo variant (see docs/escrow.md)', default: 'none' }),
-    ...faultParams(),
+    ...faultParams(ESCROW_FAULT_OPTIONS),
   },
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: (p) => livenessBoundOf(p),

@@ -16,7 +16,7 @@ import { faultParams, standardNemesis } from '../sim/nemesis.ts';
 import { param } from '../sim/params.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { addCoordinatedCluster, addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale } from '../systems/escrow/host.ts';
+import { addCoordinatedCluster, addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale, ESCROW_FAULT_OPTIONS } from '../systems/escrow/host.ts';
 
 export default defineScenario({
   name: 'escrow-vs-coordinated',
@@ -25,7 +25,7 @@ export default defineScenario({
     ...saleParams({ capacity: 3000, clients: 9, thinkMsMean: 20, confirmDelayMsMean: 0, abandonRate: 0, cancelRate: 0, durationS: 3 }),
     leaderRegion: param.enum(['hot', 'cold'] as const, { doc: 'the leader sits with most buyers (r1) or in the last region', default: 'cold', swarm: ['hot', 'cold'] }),
     bug: param.enum(ESCROW_BUGS, { doc: 'bug-zoo variant, applied to both systems (see docs/escrow.md)', default: 'none' }),
-    ...faultParams(),
+    ...faultParams(ESCROW_FAULT_OPTIONS),
   },
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: (p) => livenessBoundOf(p),

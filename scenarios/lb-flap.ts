@@ -39,7 +39,8 @@ export default defineScenario({
         flaps++;
         c.oracle.touch();
         yield sleep(w.sim, Math.max(1, Math.round(rng.exponential(ms(p.flapDownMsMean)))));
-        flapper.start();
+        // The standard nemesis may have crashed and restarted it meanwhile (a directed strike).
+        if (flapper.state === 'down') flapper.start();
         c.oracle.touch();
         yield sleep(w.sim, Math.max(1, Math.round(rng.exponential(ms(p.flapUpMsMean)))));
       }

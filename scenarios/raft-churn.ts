@@ -5,14 +5,15 @@
 import { faultParams, standardNemesis } from '../sim/nemesis.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { raftParams, setupRaftCluster } from '../invariants/raft/cluster.ts';
+import { RAFT_FAULT_OPTIONS, raftParams, setupRaftCluster } from '../invariants/raft/cluster.ts';
 
 export default defineScenario({
   name: 'raft-churn',
   description: 'Raft: random crashes, restarts, partitions, pauses and clock skew over a long run',
   params: {
-    ...raftParams({ durationS: 20, opMsMean: 150 }),
-    ...faultParams(),
+    // Every cluster size from one member to nine (the largest raftParams allows): even sizes need exact majorities.
+    ...raftParams({ durationS: 20, opMsMean: 150, nodesSwarm: [1, 9] }),
+    ...faultParams(RAFT_FAULT_OPTIONS),
   },
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: sec(30),

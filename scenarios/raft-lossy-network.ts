@@ -7,9 +7,9 @@ import { faultParams, standardNemesis } from '../sim/nemesis.ts';
 import { param } from '../sim/params.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { raftParams, setupRaftCluster } from '../invariants/raft/cluster.ts';
+import { RAFT_FAULT_OPTIONS, raftParams, setupRaftCluster } from '../invariants/raft/cluster.ts';
 
-const f = faultParams();
+const f = faultParams(RAFT_FAULT_OPTIONS);
 
 export default defineScenario({
   name: 'raft-lossy-network',

@@ -6,8 +6,14 @@
  *   local(t) = t + offsetNs + (t - anchorNs) * driftPpm / 1e6
  *
  * A node's timers run on its local clock: a timer for d local ns fires after d / (1 + drift)
- * true ns. A clock never runs backwards: drift is bounded to ±(1e6 - 1) ppm and offset jumps are
- * not modelled (NTP steps would be a fault of their own).
+ * true ns. This is the node's monotonic clock (CLOCK_MONOTONIC): it never runs backwards (drift
+ * is bounded to ±(1e6 - 1) ppm), and timers, timeouts and leases run on it. Its rate may change
+ * while it runs (`withDrift`, a crystal warming up: the standard nemesis's
+ * `clockDriftChangeMsMean`).
+ *
+ * The wall clock (CLOCK_REALTIME, `ctx.wallNow()`) is the monotonic reading plus the steps NTP or
+ * an operator made (`stepped`, forwards or backwards: `clockJumpMsMean`). Timestamps compared
+ * across nodes (LWW, hybrid logical clocks) read it, and must survive it going backwards.
  */
 import { assert } from './assert.ts';
 import type { Nanos } from './time.ts';
@@ -30,8 +36,11 @@ export class LocalClock {
   /** Rate error in parts per million (positive: runs fast). */
   readonly driftPpm: number;
   private readonly anchorNs: Nanos;
+  /** Sum of the wall clock's steps so far. */
+  readonly wallStepNs: number;
 
-  constructor(opts: ClockOptions, anchorNs: Nanos = 0) {
+  constructor(opts: ClockOptions, anchorNs: Nanos = 0, wallStepNs = 0) {
+    this.wallStepNs = wallStepNs;
     assert(Math.abs(opts.driftPpm) < 1e6, `clock drift must be within ±1e6 ppm, got ${opts.driftPpm}`);
     this.offsetNs = opts.offsetNs;
     this.driftPpm = opts.driftPpm;
@@ -41,6 +50,21 @@ export class LocalClock {
   /** Local time at true time `trueNs`. */
   localAt(trueNs: Nanos): Nanos {
     return Math.round(trueNs + this.offsetNs + ((trueNs - this.anchorNs) * this.driftPpm) / 1e6);
+  }
+
+  /** Wall-clock time at true time `trueNs`: the monotonic reading plus every step so far. */
+  wallAt(trueNs: Nanos): Nanos {
+    return this.localAt(trueNs) + this.wallStepNs;
+  }
+
+  /** This clock with its wall clock stepped by `deltaNs` (negative: backwards); monotonic time is unchanged. */
+  stepped(deltaNs: number): LocalClock {
+    return new LocalClock({ offsetNs: this.offsetNs, driftPpm: this.driftPpm }, this.anchorNs, this.wallStepNs + Math.round(deltaNs));
+  }
+
+  /** This clock running at `driftPpm` from true time `atNs` on, with no jump at `atNs`. */
+  withDrift(driftPpm: number, atNs: Nanos): LocalClock {
+    return new LocalClock({ offsetNs: this.localAt(atNs) - atNs, driftPpm: Math.round(driftPpm) }, atNs, this.wallStepNs);
   }
 
   /** True duration for a local duration (a local timer of `localNs` fires after this). */

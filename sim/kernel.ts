@@ -25,6 +25,9 @@ export interface SimulationOptions {
   traceRingSize?: number;
 }
 
+/** A subscriber to protocol milestones (Simulation.onMilestone). */
+export type MilestoneListener = (node: string, kind: string, detail: string) => void;
+
 /** Why `run` returned. */
 export type RunStop = 'idle' | 'until' | 'event-limit' | 'stopped';
 
@@ -119,6 +122,22 @@ export class Simulation {
   logLazy<A>(node: string, kind: string, format: (arg: A) => string, arg: A): void {
     this.trace.add(this._now, Math.max(0, this._events - 1), node, kind, null, format as (a: unknown) => string, arg);
   }
+
+  /**
+   * A protocol milestone on `node` (see NodeContext.milestone): traced as kind 'milestone' with
+   * detail "kind detail", then every subscriber runs, in subscription order, synchronously.
+   */
+  milestone(node: string, kind: string, detail = ''): void {
+    this.log(node, 'milestone', detail === '' ? kind : `${kind} ${detail}`);
+    for (const fn of this.milestoneSubscribers) fn(node, kind, detail);
+  }
+
+  /** Calls `fn(node, kind, detail)` at every milestone from now on. */
+  onMilestone(fn: MilestoneListener): void {
+    this.milestoneSubscribers.push(fn);
+  }
+
+  private readonly milestoneSubscribers: MilestoneListener[] = [];
 
   /** Shorthand for `buggify.fire(site)`. */
   buggifyFire(site: string): boolean {

@@ -9,7 +9,7 @@
  */
 import { assert } from './assert.ts';
 import { LocalClock, type ClockOptions } from './clock.ts';
-import type { Disk } from './disk/disk.ts';
+import { DiskReadFailed, type Disk } from './disk/disk.ts';
 import type { ScheduledEvent } from './event-queue.ts';
 import type { Simulation } from './kernel.ts';
 import type { Network, SendOptions } from './network/network.ts';
@@ -20,6 +20,9 @@ import type { Nanos } from './time.ts';
 
 /** A node's name, e.g. `'n1'`. */
 export type NodeId = string;
+
+/** How long a supervisor waits before starting a fail-stopped node again (50 ms). */
+export const SUPERVISOR_RESTART_NS = 50_000_000;
 
 /** A message as it travels: a copy of the sender's body plus addressing. */
 export interface Envelope<B = unknown> {
@@ -85,6 +88,8 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
   private deferred: (() => void)[] = [];
   private resumeEvent: ScheduledEvent | null = null;
   private pausedUntilNs = 0;
+  /** Set by failStop until the crash lands: the incarnation does nothing more. */
+  private stopping = false;
   /** RPC ids are unique across incarnations, so a reply to a dead incarnation's call matches nothing. */
   private rpcIds = 0;
 
@@ -116,6 +121,42 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
     this._clock = new LocalClock(opts, this.sim.now);
   }
 
+  /**
+   * Steps the wall clock by `deltaNs` (a fault: NTP stepping it, forwards or backwards):
+   * `ctx.wallNow()` jumps; the monotonic clock (`ctx.now()`, timers) does not.
+   */
+  stepClock(deltaNs: number): void {
+    this._clock = this._clock.stepped(deltaNs);
+    this.sim.log(this.id, 'clock-step', `${Math.round(deltaNs)}ns`);
+  }
+
+  /** Changes the running clock's rate error to `driftPpm` from now on (no jump). */
+  setDrift(driftPpm: number): void {
+    this._clock = this._clock.withDrift(driftPpm, this.sim.now);
+    this.sim.log(this.id, 'clock-drift', `${Math.round(driftPpm)}ppm`);
+  }
+
+  /**
+   * Fail-stop: the node's program gave up (a failed fsync it cannot trust its memory after, a
+   * read error at recovery). It crashes after the current event, losing what was not durable,
+   * and a supervisor (systemd, Kubernetes) starts it again `restartAfterNs` later, unless
+   * something else (a nemesis) crashed or restarted it meanwhile.
+   */
+  failStop(reason: string, restartAfterNs: Nanos): void {
+    if (this._state === 'down') return;
+    const epoch = this._epoch;
+    this.stopping = true;
+    this.sim.log(this.id, 'fail-stop', reason);
+    this.sim.schedule(0, () => {
+      if (this._epoch !== epoch || this._state === 'down') return;
+      this.crash('all');
+      const crashedEpoch = this._epoch;
+      this.sim.schedule(restartAfterNs, () => {
+        if (this._epoch === crashedEpoch && this._state === 'down') this.start();
+      });
+    });
+  }
+
   /** Up, down or paused. */
   get state(): NodeState {
     return this._state;
@@ -123,6 +164,10 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
   /** True when up (not down, not paused). */
   get up(): boolean {
     return this._state !== 'down';
+  }
+  /** True once the running incarnation has fail-stopped (it crashes after the current event). */
+  get failing(): boolean {
+    return this.stopping;
   }
   /** Bumped at every crash: work made in an earlier epoch never runs. */
   get epoch(): number {
@@ -145,8 +190,15 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
     this.ctx = new NodeContext(this, this._epoch);
     const epoch = this._epoch;
     this.disk.setCompletionGate((fn) => this.dispatch(epoch, fn));
+    this.stopping = false;
     this.sim.log(this.id, 'start', `incarnation ${this._incarnation}`);
-    this._program = this.factory(this.ctx);
+    try {
+      this._program = this.factory(this.ctx);
+    } catch (e) {
+      // A file unreadable at recovery: the process dies at start-up and its supervisor retries.
+      if (!(e instanceof DiskReadFailed)) throw e;
+      this.failStop(e.message, SUPERVISOR_RESTART_NS);
+    }
   }
 
   /**
@@ -207,7 +259,7 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
 
   /** Runs `fn` for this node if it is still in `epoch`: deferred while paused, dropped if crashed. */
   dispatch(epoch: number, fn: () => void): void {
-    if (epoch !== this._epoch || this._state === 'down') return;
+    if (epoch !== this._epoch || this._state === 'down' || this.stopping) return;
     if (this._state === 'paused') {
       this.deferred.push(fn);
       return;
@@ -217,6 +269,7 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
 
   /** Called by the network when a message arrives (the node is up or paused). */
   deliver(env: Envelope): void {
+    if (this.stopping) return;
     if (this._state === 'up') this.ctx!.receive(env);
     else if (this._state === 'paused') {
       const ctx = this.ctx!;
@@ -252,14 +305,25 @@ export class NodeContext {
     return this.node.disk;
   }
 
-  /** The node's local clock reading (skewed and drifting; not true time). */
+  /**
+   * The node's monotonic clock reading (skewed and drifting, never stepped; not true time): for
+   * timeouts, durations and leases.
+   */
   now(): Nanos {
     return this.node.clock.localAt(this.node.sim.now);
   }
 
+  /**
+   * The node's wall clock: `now()` plus the steps NTP made (forwards or backwards). For
+   * timestamps compared across nodes (LWW, hybrid logical clocks), which must survive a step back.
+   */
+  wallNow(): Nanos {
+    return this.node.clock.wallAt(this.node.sim.now);
+  }
+
   /** True while this incarnation is alive (false after a crash). */
   get alive(): boolean {
-    return this.node.epoch === this.epoch && this.node.up;
+    return this.node.epoch === this.epoch && this.node.up && !this.node.failing;
   }
 
   /** Sends a copy of `body` to `to`; no reply is awaited (see `call`). */
@@ -327,6 +391,26 @@ export class NodeContext {
   /** Declares a system's probes for this run (idempotent; see World.declareProbes). */
   declareProbes(table: ProbeTable): void {
     this.node.sim.probes.declare(table);
+  }
+
+  /**
+   * A protocol milestone (a role or term change, a vote granted, a commit advance, a compaction,
+   * an anti-entropy round): a trace record of kind 'milestone' (timelines mark them) and a
+   * notification to the world's subscribers (directed nemeses strike right after one). Frequent
+   * protocol events, unlike probes (rare conditions). Kinds in use: see MILESTONE_KINDS.
+   */
+  milestone(kind: string, detail = ''): void {
+    if (!this.alive) return;
+    this.node.sim.milestone(this.id, kind, detail);
+  }
+
+  /**
+   * Gives up and lets the supervisor restart this node from its disk after `restartAfterNs`
+   * (default 50 ms): the answer to a failed fsync or an unreadable file (see SimNode.failStop).
+   */
+  failStop(reason: string, restartAfterNs: Nanos = SUPERVISOR_RESTART_NS): void {
+    if (!this.alive) return;
+    this.node.failStop(reason, restartAfterNs);
   }
 
   /** A line in the run's trace, attributed to this node. */

@@ -18,6 +18,7 @@ import type { ProbeTable } from './probes.ts';
 import type { Rng } from './prng.ts';
 import { Process, type ProcessBody } from './process.ts';
 import type { Nanos } from './time.ts';
+import { FAULT_KIND_NAMES, type FaultKind } from './faults.ts';
 
 /** A scenario: its parameters, how long its phases last, and the setup that builds the world. Made with {@link defineScenario}. */
 export interface Scenario<P extends ParamDefs = ParamDefs> {
@@ -250,6 +251,27 @@ export class World<PV = Record<string, unknown>> {
    */
   onHeal(fn: () => void): void {
     this.healHooks.push(fn);
+  }
+
+  /**
+   * Calls `fn(node, kind, detail)` right after every protocol milestone a node reports
+   * (`ctx.milestone`), synchronously, inside the node's event: to strike at that moment, schedule
+   * the fault (`w.sim.schedule(0, ...)`) so it lands after the event, as directed nemeses do.
+   */
+  onMilestone(fn: (node: NodeId, kind: string, detail: string) => void): void {
+    this.sim.onMilestone(fn);
+  }
+
+  /** Fault kinds this run's nemeses switched on (see sim/faults.ts), in the order enabled. */
+  readonly faults = new Set<FaultKind>();
+
+  /** Records that a nemesis switched fault kind `kind` on for this run (for coverage reports). */
+  enableFault(kind: FaultKind): void {
+    assert(FAULT_KIND_NAMES.has(kind), `unknown fault kind "${kind}": add it to FAULT_KINDS in sim/faults.ts`);
+    if (!this.faults.has(kind)) {
+      this.faults.add(kind);
+      this.sim.log('-', 'fault-enabled', kind);
+    }
   }
 
   /** A line in the trace from the scenario itself. */

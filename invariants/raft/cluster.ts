@@ -12,6 +12,7 @@
  *
  * Each scenario file adds its own fault schedule (directed nemeses below, or standardNemesis).
  */
+import type { FaultParamOptions } from '../../sim/nemesis.ts';
 import type { NodeId, SimNode } from '../../sim/node.ts';
 import { param, type ParamValues } from '../../sim/params.ts';
 import { sleep } from '../../sim/process.ts';
@@ -48,9 +49,17 @@ export function bugConfig(bug: RaftBug): Partial<RaftConfig> {
 }
 
 /** Parameters every raft-* scenario has; `over` changes defaults per scenario. */
-export function raftParams(over: { nodes?: number; durationS?: number; opMsMean?: number; snapshotEntries?: number; maxOps?: number } = {}) {
+/**
+ * The standard faults a Raft cluster is swept under: all but disk corruption. A corrupt record in
+ * the middle of the log or the hard state may be an acknowledged entry or a vote; like etcd (a
+ * WAL CRC mismatch stops the member for an operator), the host does not guess (docs/raft.md).
+ * Clock steps move only the wall clock, which neither Raft nor the store reads.
+ */
+export const RAFT_FAULT_OPTIONS = { off: ['diskCorruptionRate', 'clockJumpMsMean'], offReason: 'Raft does not rebuild a corrupt log record or vote, and reads only its monotonic clock (docs/raft.md, Faults)' } satisfies FaultParamOptions;
+
+export function raftParams(over: { nodes?: number; nodesSwarm?: [number, number]; durationS?: number; opMsMean?: number; snapshotEntries?: number; maxOps?: number } = {}) {
   return {
-    nodes: param.int({ doc: 'number of Raft servers', default: over.nodes ?? 5, min: 1, max: 9, swarm: [3, 5] }),
+    nodes: param.int({ doc: 'number of Raft servers', default: over.nodes ?? 5, min: 1, max: 9, swarm: over.nodesSwarm ?? [3, 5] }),
     clients: param.int({ doc: 'number of client sessions', default: 3, min: 0, max: 16 }),
     keys: param.int({ doc: 'number of keys the workload touches', default: 3, min: 1, max: 64, swarm: [1, 5] }),
     opMsMean: param.float({ doc: 'mean time between a client\'s operations (ms)', default: over.opMsMean ?? 60, min: 0.1, max: 1e6 }),

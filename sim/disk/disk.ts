@@ -24,6 +24,15 @@ import { DISK_PROFILES, type DiskProfile } from './profiles.ts';
 /** How a disk operation fails: an I/O error, or no space left. */
 export type DiskError = 'EIO' | 'ENOSPC';
 
+/**
+ * A file could not be read at recovery, even after retries. Thrown by `readForRecovery`; a node
+ * factory that lets it escape fail-stops its node (SimNode.start), and the supervisor starts it
+ * again later: a process that dies on an I/O error at start-up, not one that starts empty.
+ */
+export class DiskReadFailed extends Error {
+  override name = 'DiskReadFailed';
+}
+
 /** The faults a disk injects (all off in {@link NO_DISK_FAULTS}). */
 export interface DiskFaults {
   /** Probability that a record, when it becomes durable, will later read back corrupt. */
@@ -167,6 +176,11 @@ export class Disk {
     if (this.faults.readErrorRate > 0 && this.rng.chance(this.faults.readErrorRate)) {
       return { records: [], corrupt: [], error: 'EIO' };
     }
+    return this.peek<T>(file);
+  }
+
+  /** What `file` holds (durable + unsynced), with no fault injected: for invariants and tests. */
+  peek<T = unknown>(file: string): DiskRead<T> {
     const recs = this.view(file);
     const corrupt: number[] = [];
     const records = recs.map((r, i) => {
@@ -177,6 +191,20 @@ export class Disk {
       return deepCopy(r.value) as T;
     });
     return { records, corrupt, error: null };
+  }
+
+  /**
+   * Reads `file` for recovery: a transient EIO is retried (`attempts` reads in all); if every
+   * attempt fails, throws DiskReadFailed. Never returns a failed read: starting from nothing
+   * because a read failed would forget votes, acknowledged writes, issued ids.
+   */
+  readForRecovery<T = unknown>(file: string, attempts = 3): DiskRead<T> {
+    for (let i = 0; i < attempts; i++) {
+      const r = this.read<T>(file);
+      if (r.error === null) return r;
+    }
+    this.sim.log(this.owner, 'disk-error', `reading ${file}: EIO ${attempts} times`);
+    throw new DiskReadFailed(`${this.owner}: reading ${file} failed with EIO ${attempts} times`);
   }
 
   /** The file as the program sees it (durable + unsynced), with no fault injected. */

@@ -55,6 +55,9 @@ export function hardwareNemesis(w: World<unknown>, p: HardwareFaultParams, t: Ha
   for (const s of ssds) s.faults = { wrongResultRate: p.ssdWrongResultRate, partialResultRate: p.ssdPartialResultRate };
   for (const c of pools) c.faults = { poisonRate: 0, tornWriteRate: p.cxlTornWriteRate };
   for (const n of nics) n.cryptoFaults = { corruptRate: p.nicCryptoCorruptRate };
+  if (nics.length > 0 && p.nicCryptoCorruptRate > 0) w.enableFault('device-wrong-result');
+  if (ssds.length > 0 && (p.ssdWrongResultRate > 0 || p.ssdPartialResultRate > 0)) w.enableFault('device-wrong-result');
+  if (pools.length > 0 && p.cxlTornWriteRate > 0) w.enableFault('device-torn-write');
   w.onHeal(() => {
     for (const n of nics) n.cryptoFaults = { corruptRate: 0 };
     for (const s of ssds) s.faults = { wrongResultRate: 0, partialResultRate: 0 };
@@ -65,6 +68,7 @@ export function hardwareNemesis(w: World<unknown>, p: HardwareFaultParams, t: Ha
   const nicsOut = new Set<SmartNic>();
   const nicFault = (name: string, meanMs: number, act: (n: SmartNic) => void): void => {
     if (meanMs <= 0 || nics.length === 0 || maxNicsDown <= 0) return;
+    w.enableFault(name === 'nic-crash' ? 'device-crash' : 'device-wedge');
     w.nemesis(name, (function* () {
       for (;;) {
         yield sleep(w.sim, mean(meanMs));
@@ -83,6 +87,10 @@ export function hardwareNemesis(w: World<unknown>, p: HardwareFaultParams, t: Ha
   nicFault('nic-crash', p.nicCrashMsMean, (n) => n.crash());
   nicFault('nic-wedge', p.nicWedgeMsMean, (n) => n.wedge());
 
+  if (p.ssdFailMsMean > 0 && ssds.length > 0) {
+    w.enableFault('device-crash');
+    if (p.ssdSlowFactorMax > 1) w.enableFault('device-slow');
+  }
   if (p.ssdFailMsMean > 0 && ssds.length > 0)
     w.nemesis('ssd', (function* () {
       for (;;) {
@@ -100,12 +108,15 @@ export function hardwareNemesis(w: World<unknown>, p: HardwareFaultParams, t: Ha
     })());
 
   if (p.ssdWearOut && ssds.length > 0) {
+    w.enableFault('device-wear-out');
     const victim = rng.pick(ssds);
     const atNs = mean(p.ssdFailMsMean > 0 ? p.ssdFailMsMean : 100);
     const budget = rng.int(0, 200);
     w.sim.schedule(atNs, () => { if (w.phase === 'fault') victim.wearOut(budget); });
   }
 
+  if (p.cxlFailMsMean > 0 && pools.length > 0) w.enableFault('device-crash');
+  if (p.cxlPoisonMsMean > 0 && pools.length > 0) w.enableFault('device-poison');
   if (p.cxlFailMsMean > 0 && pools.length > 0)
     w.nemesis('cxl-fail', (function* () {
       for (;;) {

@@ -62,7 +62,8 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   const buggy = opts.bug !== 'none' && ctx.id === opts.buggyNode;
   // Recover: every value ever made durable. A torn last record reads back corrupt: it was never
   // acknowledged (we ack after fsync), so skipping it is correct.
-  const read = ctx.disk.read<number>(FILE);
+  // A read that keeps failing throws DiskReadFailed: the node fail-stops rather than start empty.
+  const read = ctx.disk.readForRecovery<number>(FILE);
   state.add(read.records.filter((r): r is number => r !== null));
   ctx.log('recover', `${state.seen.size} value(s) from disk, ${read.corrupt.length} corrupt`);
 
@@ -70,8 +71,10 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     for (const v of fresh) ctx.disk.append(FILE, v);
     ctx.disk.fsync((err) => {
       if (err === null) then();
-      // On a failed fsync the values are not durable: keep them in memory (they were seen) but
-      // do not acknowledge; the client retries elsewhere.
+      // On a failed fsync the values are not durable, but memory says they were seen: a retry
+      // would be acknowledged with nothing on disk. Fail-stop and recover from the disk instead
+      // (PostgreSQL and etcd after fsyncgate); the client retries.
+      else ctx.failStop(`fsync ${err}`);
     });
   };
 
@@ -84,6 +87,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     if (opts.peers.length > 0) {
       const peer = ctx.rng.pick(opts.peers);
       ctx.send(peer, { type: 'sync', values: state.values(), wantReply: true } satisfies GossipMessage);
+      ctx.milestone('sync-round', `anti-entropy with ${peer}`);
     }
     ctx.setTimer(opts.antiEntropyNs, antiEntropy);
   };

@@ -24,7 +24,7 @@
 import { ESCROW_PROBES } from './probes.ts';
 import { assert } from '../../sim/assert.ts';
 import type { Disk } from '../../sim/disk/disk.ts';
-import { standardNemesis, type FaultParams } from '../../sim/nemesis.ts';
+import { standardNemesis, type FaultParamOptions, type FaultParams } from '../../sim/nemesis.ts';
 import type { CallResult, Envelope, NodeContext, NodeProgram, SimNode } from '../../sim/node.ts';
 import { param, type ParamValues } from '../../sim/params.ts';
 import { Future, sleep } from '../../sim/process.ts';
@@ -51,6 +51,14 @@ import type { ClientOp, ClientReply, EscrowMsg, GlobalSnapshot, NodeOutput, Node
  * same reservation: restoring never sees a log record whose effect (tokens returned, for one) is
  * missing from the state, and a torn last log record can be skipped.
  */
+/**
+ * The standard faults an escrow service is swept under: all but disk corruption. A replica's
+ * state (its share of the budget, its open holds) cannot be rebuilt from peers, so a corrupt
+ * record stops the node for an operator (docs/escrow.md, Faults). Clock steps move only the
+ * wall clock, which escrow does not read (holds expire on the monotonic clock).
+ */
+export const ESCROW_FAULT_OPTIONS = { off: ['diskCorruptionRate', 'clockJumpMsMean'], offReason: 'an escrow replica\'s share cannot be rebuilt from peers; it reads only its monotonic clock (docs/escrow.md, Faults)' } satisfies FaultParamOptions;
+
 export const STATE_FILE = 'escrow-state';
 export const LOG_FILE = 'escrow-closed';
 
@@ -223,7 +231,8 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
   const config = { ...opts.config, probe: (name: string) => ctx.probe(name) };
   const { wire } = opts;
   const stats: EscrowHostStats = { messagesSent: 0, repliesSent: 0, fsyncs: 0, expired: 0 };
-  const found = readDurable(ctx.disk, ctx.id);
+  // A read that keeps failing throws DiskReadFailed: the node fail-stops rather than start empty.
+  const found = readDurable({ read: (f) => ctx.disk.readForRecovery(f) }, ctx.id);
   const onDisk = found?.durable ?? null;
   /** Log positions durably in LOG_FILE, and those in the batch being synced. */
   const logged = found?.logged ?? new Set<number>();
@@ -250,7 +259,10 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
           opts.counters.serverMessages++;
           if (m.type === 'transfer') opts.counters.transfers++;
         }
-        if (m.type === 'transfer') wire?.send(m, ctx.now());
+        if (m.type === 'transfer') {
+          wire?.send(m, ctx.now());
+          ctx.milestone('commit-advance', `transfer to ${m.to}`);
+        }
       }
       if (w.reply) {
         ctx.reply(w.reply.env, w.reply.body);
@@ -411,6 +423,8 @@ export class EscrowMonitor {
     readonly nodes: readonly HostedNode[],
     readonly wire: TransferWire,
     private readonly clock: { readonly now: Nanos; readonly events: number },
+    /** Each node's state at a fresh start (its initial tokens): a crash before its first fsync returns to it. */
+    private readonly fresh: ReadonlyMap<string, NodeSnapshot> = new Map(),
   ) {}
 
   /** Every node's state now: in memory if up, else what its disk will restore. */
@@ -419,8 +433,10 @@ export class EscrowMonitor {
     const nodes = this.nodes.map((n) => {
       if (n.up && n.program) return n.program.seat.snapshot();
       this.downDurable(n);
-      const snap = this.down.get(n.id)!.snapshot;
-      assert(snap !== null, `node ${n.id} is down with nothing on disk`);
+      // Nothing on disk (crashed before its first fsync completed, say in a full-disk episode):
+      // it restarts as it first started, with its initial tokens.
+      const snap = this.down.get(n.id)!.snapshot ?? this.fresh.get(n.id) ?? null;
+      assert(snap !== null, `node ${n.id} is down with nothing on disk, and its fresh state is unknown`);
       return snap;
     });
     this.cache = { capacity: this.capacity, nodes, messages: this.wire.inFlight(this.clock.now) };
@@ -474,7 +490,7 @@ export class EscrowMonitor {
   private downDurable(n: HostedNode): SeatDurable | null {
     const c = this.down.get(n.id);
     if (c && c.epoch === n.epoch) return c.durable;
-    const durable = durableOnDisk(n.disk, n.id);
+    const durable = durableOnDisk({ read: (f) => n.disk.peek(f) }, n.id);
     this.down.set(n.id, { epoch: n.epoch, durable, snapshot: durable ? snapshotOfDurable(durable) : null });
     return durable;
   }
@@ -658,8 +674,17 @@ export interface EscrowClusterOptions {
   readonly globalReserveShare?: number;
 }
 
+/** Each escrow node's state at a fresh start, by world: what a node restarts as with nothing on disk. */
+const FRESH = new WeakMap<World<unknown>, Map<string, NodeSnapshot>>();
+function freshStart(w: World<unknown>, id: string, s: NodeSnapshot): true {
+  const m = FRESH.get(w) ?? new Map<string, NodeSnapshot>();
+  FRESH.set(w, m);
+  m.set(id, s);
+  return true;
+}
+
 function newCluster(w: World<unknown>, label: string, capacity: number, hosts: SimNode<EscrowHost>[], extra: Omit<SaleCluster, 'label' | 'hosts' | 'monitor' | 'capacity'>): SaleCluster {
-  const monitor = new EscrowMonitor(capacity, hosts, extra.wire, w.sim);
+  const monitor = new EscrowMonitor(capacity, hosts, extra.wire, w.sim, FRESH.get(w) ?? new Map());
   return { label, hosts, monitor, capacity, ...extra };
 }
 
@@ -696,7 +721,7 @@ export function addEscrowCluster(w: World<unknown>, p: SaleValues, o: EscrowClus
     initial = [...split, reserve];
   }
   const hosts = configs.map((config, i) =>
-    w.addNode(config.id, (ctx) => escrowHost(ctx, { config, initialTokens: initial[i]!, tickNs: ms(p.tickMs), wire, counters })),
+    freshStart(w, config.id, createSeatNode(config, initial[i]!).snapshot()) && w.addNode(config.id, (ctx) => escrowHost(ctx, { config, initialTokens: initial[i]!, tickNs: ms(p.tickMs), wire, counters })),
   );
   const lendable = (s: NodeSnapshot): number => {
     const pending = s.reservations.reduce((a, r) => a + (r.state === 'pending' ? r.count : 0), 0);
@@ -714,6 +739,7 @@ export function addCoordinatedCluster(w: World<unknown>, p: SaleValues, o: { pre
   const counters: ClusterCounters = { serverMessages: 0, transfers: 0 };
   const leaderId = `${o.prefix}leader`;
   const config = coordinatedLeaderConfig(leaderId, p.capacity, holdPolicyOf(p), ms(50), o.bugs);
+  freshStart(w, leaderId, createSeatNode(config, p.capacity).snapshot());
   const leader = w.addNode(leaderId, (ctx) => escrowHost(ctx, { config, initialTokens: p.capacity, tickNs: ms(p.tickMs), wire, counters }));
   const regionOf = new Map<string, string>([[leaderId, o.leaderRegion]]);
   const entryOf = new Map<string, string>();

@@ -14,7 +14,9 @@ import { addWorkload, buildCluster, type ClusterKind } from './cluster.ts';
 /** The standard fault parameters with timings scaled to these short runs (hundreds of ms). */
 export function shortFaultParams() {
   return {
-    ...faultParams(),
+    // Runs of hundreds of ms: disk and clock episodes come every few tens of ms. Corruption is
+    // off: an acceptor has no way to rebuild a lost promise from its peers (docs/hardware.md).
+    ...faultParams({ off: ['diskCorruptionRate', 'clockJumpMsMean'], offReason: 'hwkv acceptors do not rebuild a corrupt promise or accept, and read only the monotonic clock (docs/hardware.md, Faults)', episodeMsScale: 0.02 }),
     netLatencyMsMedian: param.float({ doc: 'median one-way link latency (ms)', default: 0.25, min: 0.001, max: 1000, swarm: [0.05, 1] }),
     crashMsMean: param.float({ doc: 'mean time between node crashes (ms); 0 = no crashes', default: 150, min: 0, max: 1e7, swarm: [30, 400], swarmOffProbability: 0.2 }),
     downMsMean: param.float({ doc: 'mean time a crashed node stays down (ms)', default: 20, min: 1, max: 1e7, swarm: [5, 60] }),

@@ -209,7 +209,7 @@ export function traditionalPlatform(ctx: NodeContext, cpu: HostCpu, kv: HostKvSt
       load: () => {
         const out = new Map<string, unknown>();
         // A torn last record reads back corrupt (null): it was never acknowledged, skip it.
-        for (const rec of ctx.disk.read<[string, unknown][]>(STABLE_FILE).records) if (rec !== null) for (const [k, v] of rec) out.set(k, v);
+        for (const rec of ctx.disk.readForRecovery<[string, unknown][]>(STABLE_FILE).records) if (rec !== null) for (const [k, v] of rec) out.set(k, v);
         return out;
       },
     },

@@ -150,7 +150,9 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
   };
   const send = (to: NodeId, m: PeerMsg): void => transmit(to, m);
   const reply = (env: Envelope, m: KvReply): void => platform.process(() => ctx.reply(env, m));
-  const persist = (entries: [string, unknown][], then: () => void): void => platform.stable.write(entries, (ok) => { if (ok) then(); });
+  // A failed stable write leaves memory (a promise, an accept) ahead of the disk: acting on it
+  // later could break a promise the disk forgot. Fail-stop and recover from what is durable.
+  const persist = (entries: [string, unknown][], then: () => void): void => platform.stable.write(entries, (ok) => { if (ok) then(); else ctx.failStop('stable write failed'); });
 
   const stepDown = (why: string): void => {
     if (role !== 'follower') {
@@ -172,6 +174,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
       return;
     }
     if (m.b > ballot && role !== 'follower' && from !== me) stepDown(`prepare ${m.b} from ${from}`);
+    if (m.b > promised) ctx.milestone('term-change', `promised ballot ${m.b}`);
     promised = m.b;
     knownLeader = from;
     lastHeard = ctx.now();
@@ -268,6 +271,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
       }
     role = 'leader';
     knownLeader = me;
+    ctx.milestone('role-change', `leader ballot ${ballot}`);
     const first = committed + 1;
     let top = first - 1;
     for (const s of best.keys()) top = Math.max(top, s);

@@ -186,9 +186,11 @@ describe('RaftHost on the kernel', () => {
     c.sim.run({ untilNs: ms(700) });
     const h = n1.program!.host;
     expect(h.stats.selfRestarts).toBeGreaterThanOrEqual(1);
-    expect(n1.program!.app.applied).toEqual(['before']);
+    // Rebuilt from disk: 'before' comes back once the commit is known again; the lost never do.
+    expect(['before'].slice(0, n1.program!.app.applied.length)).toEqual(n1.program!.app.applied);
     n1.disk.faults.writeErrorRate = 0;
     c.sim.run({ untilNs: ms(1500) });
+    expect(n1.program!.app.applied).toEqual(['before']);
     expect(n1.program!.host.raft.role).toBe('leader');
     n1.program!.host.propose('after');
     c.sim.run({ untilNs: ms(1700) });

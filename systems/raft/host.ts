@@ -27,7 +27,7 @@
  * disk, as a database that panics on fsync failure does (after fsyncgate, the only safe answer).
  */
 import { assert } from '../../sim/assert.ts';
-import type { DiskRead } from '../../sim/disk/disk.ts';
+import { DiskReadFailed, type DiskRead } from '../../sim/disk/disk.ts';
 import type { Envelope, NodeContext, NodeId, Timer } from '../../sim/node.ts';
 import { ms } from '../../sim/time.ts';
 import { hardStateForDisk, RAFT_PROBES, resolveConfig, type RaftConfig } from './config.ts';
@@ -195,6 +195,8 @@ export class RaftHost {
   private readonly reads = new Map<string, (index: number | null) => void>();
   private waitingReads: { index: number; cb: (index: number | null) => void }[] = [];
   private tickTimer: Timer | null = null;
+  /** What the last milestones reported (term, vote, commit, role), to report only changes. */
+  private seen = { term: 0, vote: null as NodeId | null, commit: 0, role: 'follower' as string };
   /** Counters for reports. */
   readonly stats = { readys: 0, fsyncs: 0, snapshots: 0, restores: 0, recoveredDropped: 0, selfRestarts: 0 };
 
@@ -222,7 +224,10 @@ export class RaftHost {
     this.busy = false;
     this.failReads(true);
     this.tickTimer?.cancel();
-    const d = recoverDurable(this.ctx.disk);
+    // A read that keeps failing throws DiskReadFailed: out of the constructor it fail-stops the
+    // node (SimNode.start); on a self-restart, see onFsyncFailed.
+    const disk = this.ctx.disk;
+    const d = recoverDurable({ read: (f) => disk.readForRecovery(f) });
     this.stats.recoveredDropped += d.dropped;
     if (d.dropped > 0) this.ctx.probe('raft:recovered-torn-log');
     const sd = parseSnapData(d.snapshot);
@@ -234,6 +239,7 @@ export class RaftHost {
     // Rewrite the log as recovered: appending after a torn record would hide every later entry
     // from the next recovery (which stops at the first unreadable record).
     this.rewriteLog(d.snapshot.index, d.entries);
+    this.seen = { term: d.hardState.term, vote: d.hardState.vote, commit: d.hardState.commit, role: 'follower' };
     this.raft = new RaftNode({ id: this.id, peers: this.opts.peers, hardState: d.hardState, snapshot: d.snapshot, entries: d.entries, config: this.config, rng: this.ctx.rng.fork(`raft${this.gen}`) });
     this.ctx.log('raft-recover', `term ${d.hardState.term} vote ${d.hardState.vote ?? '-'} commit ${d.hardState.commit} snapshot ${d.snapshot.index} entries ${d.entries.length} dropped ${d.dropped}`);
     this.opts.hooks?.onRecover?.(this);
@@ -336,6 +342,7 @@ export class RaftHost {
     }
     const finish = (): void => {
       if (!early) this.send(rd.messages);
+      this.milestones(rd);
       this.apply(rd);
       this.raft.advance();
       this.maybeCompact();
@@ -355,7 +362,12 @@ export class RaftHost {
         if (err !== null) {
           this.ctx.log('raft-fsync-failed', `${err}: restarting from disk`);
           this.stats.selfRestarts++;
-          this.recover();
+          try {
+            this.recover();
+          } catch (e) {
+            if (!(e instanceof DiskReadFailed)) throw e;
+            this.ctx.failStop(e.message);
+          }
           return;
         }
         finish();
@@ -425,6 +437,24 @@ export class RaftHost {
     for (const w of ready) w.cb(w.index);
   }
 
+  /**
+   * Protocol milestones of a Ready, reported once it is durable and its messages are sent (a
+   * directed nemesis strikes right after: is the new term, the vote, the commit really kept?).
+   */
+  private milestones(rd: Ready): void {
+    const s = this.seen;
+    if (rd.softState !== null && rd.softState.role !== s.role) {
+      s.role = rd.softState.role;
+      this.ctx.milestone('role-change', `${rd.softState.role} term ${rd.softState.term}`);
+    }
+    const hs = rd.hardState;
+    if (hs === null) return;
+    if (hs.term > s.term) this.ctx.milestone('term-change', `term ${hs.term}`);
+    if (hs.vote !== null && hs.vote !== this.id && (hs.vote !== s.vote || hs.term !== s.term)) this.ctx.milestone('vote-granted', `for ${hs.vote} term ${hs.term}`);
+    if (hs.commit > s.commit) this.ctx.milestone('commit-advance', `commit ${hs.commit}`);
+    this.seen = { term: hs.term, vote: hs.vote, commit: Math.max(s.commit, hs.commit), role: s.role };
+  }
+
   /** Compacts the log past the threshold (between Readys, so the snapshot is the applied state). */
   private maybeCompact(): void {
     const applied = this.raft.appliedIndex;
@@ -435,6 +465,7 @@ export class RaftHost {
     const chain = this.chainAt(applied)!;
     const s = this.raft.compact(applied, JSON.stringify({ app: this.app.snapshot(), chain } satisfies SnapData));
     this.stats.snapshots++;
+    this.ctx.milestone('compaction', `snapshot ${applied}`);
     const disk = this.ctx.disk;
     disk.put(SNAP_FILE, [s]);
     const kept: Entry[] = [];

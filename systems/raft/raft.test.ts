@@ -4,7 +4,7 @@ import { SeededRng } from '../../sim/prng.ts';
 import { BUGGIFY_SITES, RaftConfigError, leaseTicks, resolveConfig, hardStateForDisk } from './config.ts';
 import { RaftNode } from './raft.ts';
 import { SafetyViolation, TestNetwork } from './test-network.ts';
-import type { AppendMessage, Entry, Message } from './types.ts';
+import type { AppendMessage, Entry, Message, Ready } from './types.ts';
 
 const ABC = ['a', 'b', 'c'];
 const FIVE = ['s1', 's2', 's3', 's4', 's5'];
@@ -631,4 +631,35 @@ describe('buggify sites', () => {
       for (const id of ABC) expect(net.apps.get(id)!.applied).toEqual(a);
     });
   }
+});
+
+describe('a leader counts its own entry once it is durable', () => {
+  it('fixed bug (found by raft-churn with one member and fsync errors): a one-member leader commits an entry only after the Ready that persists it', () => {
+    const n = new RaftNode({ id: 'a', peers: ['a'], rng: new SeededRng(1, 'a'), config: RAW });
+    n.campaign();
+    const drain = (): Ready[] => {
+      const out: Ready[] = [];
+      while (n.hasReady()) {
+        const rd = n.ready();
+        out.push(rd);
+        n.advance();
+      }
+      return out;
+    };
+    drain();
+    expect(n.role).toBe('leader');
+    const p = n.propose('x');
+    expect(p.ok).toBe(true);
+    const index = p.ok ? p.index : 0;
+    const rd = n.ready();
+    expect(rd.entries.map((e) => e.index)).toContain(index);
+    // Not committed while the entry is only in memory: a failed fsync would lose a committed entry.
+    expect(n.commitIndex).toBeLessThan(index);
+    expect(rd.committedEntries.map((e) => e.index)).not.toContain(index);
+    n.advance(); // the host persisted it
+    expect(n.commitIndex).toBe(index);
+    const next = n.ready();
+    expect(next.committedEntries.map((e) => e.index)).toContain(index);
+    n.advance();
+  });
 });

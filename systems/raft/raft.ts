@@ -90,7 +90,7 @@ export class RaftNode {
   private prevHardState: HardState;
   private prevSoftState: SoftState;
   /** Set between ready() and advance(): the applied index the host reaches by then. */
-  private outstanding: { appliedTo: number } | null = null;
+  private outstanding: { appliedTo: number; persistedTo: number | null } | null = null;
 
   constructor(opts: RaftNodeOptions) {
     this.config = resolveConfig(opts.config);
@@ -306,7 +306,7 @@ export class RaftNode {
     this.prevHardState = hs;
     this.prevSoftState = ss;
     const lastApplied = committedEntries.length > 0 ? (committedEntries[committedEntries.length - 1] as Entry).index : this.log.applied;
-    this.outstanding = { appliedTo: lastApplied };
+    this.outstanding = { appliedTo: lastApplied, persistedTo: entries.length > 0 ? entries[entries.length - 1]!.index : null };
     return rd;
   }
 
@@ -314,7 +314,14 @@ export class RaftNode {
   advance(): void {
     assert(this.outstanding !== null, `raft ${this.id}: advance() without ready()`);
     this.log.applied = Math.max(this.log.applied, this.outstanding.appliedTo);
+    const persisted = this.outstanding.persistedTo;
     this.outstanding = null;
+    // The leader counts its own copy once it is durable (thesis §10.2.1), never at append: in a
+    // one-member cluster, counting it at append committed entries a failed fsync then lost.
+    if (persisted !== null && this.role_ === 'leader') {
+      (this.prs.get(this.id) as Progress).maybeUpdate(persisted);
+      this.maybeCommit();
+    }
   }
 
   // ---------------------------------------------------------------- leases
@@ -708,8 +715,7 @@ export class RaftNode {
     assert(this.role_ === 'leader', `raft ${this.id}: only the leader appends new entries`);
     const index = this.log.lastIndex() + 1;
     this.log.append([{ term: this.term_, index, data }]);
-    (this.prs.get(this.id) as Progress).maybeUpdate(index);
-    this.maybeCommit();
+    // The leader's own progress moves when the entry is durable (advance()), not now.
     return index;
   }
 

@@ -229,7 +229,9 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   const stats: RegionStats = { deltasSent: 0, deltaBytesSent: 0, batchesSent: 0, resends: 0, aeSessions: 0, aeEqualRoots: 0, aeKeysRepaired: 0, aeBytes: 0, aeFullSyncBytes: 0, gcRuns: 0, gcDotsDropped: 0, outboxDropped: 0, recoveredRecords: 0, gcDotsDroppedWindowed: 0, evictions: 0, refusedEvicted: 0, resyncs: 0, resyncSnapshotBytes: 0, resyncReplayedOps: 0, resyncKeptTags: 0 };
 
   // ---- recovery ----
-  const read = ctx.disk.read<WalRecord>(WAL);
+  // A read that keeps failing throws DiskReadFailed: the region fail-stops rather than start
+  // empty (it would reissue its own dots).
+  const read = ctx.disk.readForRecovery<WalRecord>(WAL);
   for (const r of read.records) {
     if (r === null) {
       ctx.probe('crdt:wal-torn-tail');
@@ -245,7 +247,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   ctx.log('recover', `${stats.recoveredRecords} record(s), seq ${seq}, ${store.keys().length} key(s), ${read.corrupt.length} corrupt`);
 
   function replay(r: WalRecord): void {
-    const now = ctx.now();
+    const now = ctx.wallNow(); // HLC physical time: the wall clock
     switch (r.t) {
       case 'snap':
         for (const [k, d] of r.store) store.merge(k, d, now);
@@ -381,10 +383,11 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     const upTo = seq;
     ctx.disk.fsync((err) => {
       if (err !== null) {
-        // The covered writes are lost: rewrite the whole state, so memory and disk agree again.
-        ctx.disk.put(WAL, [snapshotRecord()]);
-        walRecords = 1;
-        afterSync(fn);
+        // The covered writes are lost, and another fsync already in flight may still succeed
+        // and seem to cover them (fsyncgate): rewriting the state and syncing again left a window
+        // where ops were acknowledged with nothing on disk (found by full-disk episodes). Stop
+        // and recover from what is durable, as PostgreSQL does after a failed fsync.
+        ctx.failStop(`fsync ${err}`);
         return;
       }
       durableSeq = Math.max(durableSeq, upTo);
@@ -448,7 +451,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     const past = appliedVector();
     const isSet = m.op.kind === 'add' || m.op.kind === 'remove';
     const seen = isSet ? store.setContext(m.op.key) : undefined;
-    const data = store.apply(m.op, ctx.now());
+    const data = store.apply(m.op, ctx.wallNow()); // an LWW/HLC timestamp: the wall clock
     const info: SetOpInfo = { deps: sortedEntries(depsVector()) };
     if (seen !== undefined) info.seen = seen;
     if (m.op.kind === 'add') info.tag = (data as ORSetData<string>).entries[0]!.dot;
@@ -564,7 +567,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
 
   function onDeltas(env: Envelope, items: DeltaItem[]): void {
     const origin = env.from;
-    const now = ctx.now();
+    const now = ctx.wallNow(); // HLC physical time: the wall clock
     const merged: { key: string; data: KeyData; absorbed?: [Dot, Dot[]][] }[] = [];
     let upTo = applied.get(origin) ?? 0;
     for (const it of items) {
@@ -607,6 +610,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       sessions.set(sid, { peer, vvs });
       if (sessions.size > 16) sessions.delete(sessions.keys().next().value!);
       stats.aeSessions++;
+      ctx.milestone('sync-round', `anti-entropy with ${peer}`);
       stats.aeBytes += DIGEST_BYTES;
       const av = appliedVector();
       // The root describes state that may not be durable yet: send it after an fsync.
@@ -759,7 +763,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   function mergeStates(peer: NodeId, states: [string, KeyData][], abs: AbsorbedList, ev: Map<string, number>, up: [string, number][]): void {
     if (states.length === 0) return;
     raiseUpper(up);
-    const now = ctx.now();
+    const now = ctx.wallNow(); // HLC physical time: the wall clock
     const items: { key: string; data: KeyData; absorbed?: [Dot, Dot[]][] }[] = [];
     const absBy = new Map(abs);
     for (const [k, d] of states) {
@@ -850,6 +854,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     }
     stats.gcRuns++;
     stats.gcDotsDropped += dropped;
+    if (dropped > 0) ctx.milestone('compaction', `gc dropped ${dropped} dot(s)`);
   }
 
   // ---- re-sync of an evicted region ----
@@ -894,7 +899,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     const r = resync;
     if (r === null || m.rid !== r.rid || r.applied) return; // a duplicate, or a late answer to an older request
     r.applied = true;
-    const now = ctx.now();
+    const now = ctx.wallNow(); // HLC physical time: the wall clock
     // What this region had seen of each OR-Set key before: the replay keeps a kept tag that stands
     // for tags it never saw (gc-window.ts, replayDelta).
     const seenBefore = new Map<string, CausalContext>();
@@ -948,6 +953,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       resync = null;
       stats.resyncs++;
       ctx.probe('crdt:snapshot-resync');
+      ctx.milestone('sync-round', `re-synced at epoch ${gc.epoch}`);
       ctx.log('resync', `re-synced at epoch ${gc.epoch}: ${m.store.length} key(s), ${replay.length} own op(s) re-applied`);
       for (const p of opts.peers) sendR(p, { type: 'resynced' });
       recheckParked();

@@ -18,8 +18,9 @@ export interface KitOptions {
 }
 
 export function crdtFaultParams<const B extends CrdtBug>(o: { long?: boolean; bugs: readonly B[] }) {
-  const f = faultParams();
   const scale = o.long ? 60 : 1;
+  // Corruption is off: a region has no repair-from-peers path for its own WAL (docs/crdt.md).
+  const f = faultParams({ episodeMsScale: scale, off: ['diskCorruptionRate'], offReason: 'a region cannot rebuild a corrupt WAL record of its own ops from peers (docs/crdt.md, Faults)' });
   return {
     bug: param.enum(o.bugs, { doc: 'bug-zoo variant (none = the correct system)', default: o.bugs[0]! }),
     ...f,

@@ -353,6 +353,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
         drained.add(a.backend);
         ctx.log('drain', `${a.backend} drained${a.forced ? ' (forced)' : ''}`);
         if (a.forced) ctx.probe('lb:drain-forced');
+        ctx.milestone('role-change', `${a.backend} drained`);
         if (o.mode === 'l7') ctx.send(a.backend, { type: 'close', conn: `${self}/pool` });
       } else {
         for (const id of a.connIds) resetStream(o.mode === 'l4' ? id : null, o.mode === 'l7' ? id : null, 'drain timeout');
@@ -399,6 +400,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     if (m.version < applied) ctx.probe('lb:stale-config-push-ignored');
     if (m.version <= applied) return;
     applied = m.version;
+    ctx.milestone('sync-round', `config v${m.version}`);
     const settings = { backends: m.backends, algorithm: m.algorithm, maglevTableSize: o.maglevTableSize };
     if (store === null) {
       store = new ConfigStore(settings);

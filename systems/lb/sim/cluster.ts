@@ -25,7 +25,8 @@ export const ALGORITHMS = ['round-robin', 'least-request', 'latency-weighted', '
 
 /** The parameters every lb scenario shares (scenarios override defaults by spreading over them). */
 export function lbParams() {
-  const f = faultParams();
+  // Runs of seconds: disk and clock episodes every few hundred ms. The lb keeps no disk state.
+  const f = faultParams({ episodeMsScale: 0.2, off: ['diskWriteErrorRate', 'diskReadErrorRate', 'diskCorruptionRate', 'diskFullMsMean', 'diskSlowMsMean', 'tornWrites', 'clockJumpMsMean'], offReason: 'the load balancer keeps no durable state and reads only its monotonic clock' });
   return {
     backends: param.int({ doc: 'backends in the pool', default: 5, min: 1, max: 32, swarm: [3, 7] }),
     balancers: param.int({ doc: 'balancer instances sharing health views', default: 3, min: 1, max: 9, swarm: [2, 4] }),
@@ -64,9 +65,9 @@ export function lbParams() {
     ...f,
     // Sub-millisecond LAN: detection bounds are tens of ms, so link latency stays well below them.
     netLatencyMsMedian: param.float({ doc: 'median one-way link latency (ms)', default: 0.2, min: 0.001, max: 10, swarm: [0.02, 1] }),
-    // Crashes, pauses and partitions come from the lb nemesis (it records them for the invariants).
+    // Crashes and pauses come from the lb nemesis (it records them for the invariants); partitions
+    // of every shape from the standard nemesis, which tells the oracle (see lbNemesis).
     crashMsMean: param.float({ doc: 'unused in lb scenarios (see backendCrashMsMean)', default: 0, min: 0, max: 0 }),
-    partitionMsMean: param.float({ doc: 'unused in lb scenarios (see cutMsMean)', default: 0, min: 0, max: 0 }),
     pauseMsMean: param.float({ doc: 'unused in lb scenarios (see backendPauseMsMean)', default: 0, min: 0, max: 0 }),
     // A clog holds a link's messages and, links being FIFO, everything behind them: not modelled here.
     clogMsMean: param.float({ doc: 'unused in lb scenarios', default: 0, min: 0, max: 0 }),
@@ -267,7 +268,10 @@ export function lbFigures(w: World<unknown>, c: LbCluster, extra: () => Record<s
  * oracle, which turns it into ground truth for the invariants.
  */
 export function lbNemesis(w: World<unknown>, c: LbCluster, p: LbParams): void {
-  standardNemesis(w, { ...p, crashMsMean: 0, partitionMsMean: 0, pauseMsMean: 0, clogMsMean: 0 });
+  // Node crashes and pauses are the lb nemesis's own (below, reported to the oracle); partitions
+  // of every shape among balancers and backends come from the standard nemesis (clients keep
+  // reaching every side), and the oracle re-reads the links after each change.
+  standardNemesis(w, { ...p, crashMsMean: 0, pauseMsMean: 0, clogMsMean: 0 }, { targets: [...c.balancers, ...c.backends], others: 'keep', afterChange: () => c.oracle.touch() });
   const rng = w.rng('lb/nemesis');
   const exp = (x: number): Nanos => Math.max(1, Math.round(rng.exponential(ms(x))));
   const live = c.backends.filter((b) => c.initialBackends.includes(b.id));
@@ -275,6 +279,9 @@ export function lbNemesis(w: World<unknown>, c: LbCluster, p: LbParams): void {
   const out = new Set<SimNode>();
   const o = c.oracle;
 
+  if (p.backendCrashMsMean > 0 || p.lbCrashMsMean > 0) w.enableFault('node-crash');
+  if (p.backendPauseMsMean > 0) w.enableFault('node-pause');
+  if (p.cutMsMean > 0) w.enableFault('net-one-way');
   if (p.backendCrashMsMean > 0)
     w.nemesis('backend-crash', (function* () {
       for (;;) {

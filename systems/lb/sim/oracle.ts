@@ -39,7 +39,6 @@ interface PendingAnswer {
 /** Ground truth, invariants and figures of one run. */
 export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
   /** Cut balancer-backend pairs ("lb|backend"), either direction. */
-  private readonly cuts = new Set<string>();
   /** (lb|backend) -> since when the backend has been unavailable to the balancer (true ns). */
   private readonly unavailableSince = new Map<string, Nanos>();
   /** (lb|backend) -> since when it has been available. */
@@ -87,7 +86,6 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
     w.safety('available-backend-stays-in-rotation', () => this.checkReadmission());
     w.onHeal(() => {
       this.healAtNs = w.now;
-      this.cuts.clear();
       this.touch();
     });
     w.liveness('every-backend-receives-traffic-after-recovery', () => this.checkTrafficAfterHeal());
@@ -105,20 +103,30 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
 
   cut(lb: string, backend: string): void {
     this.w.net.cut(lb, backend);
-    this.cuts.add(`${lb}|${backend}`);
     this.touch();
   }
 
   /** Heals every cut (the lb nemesis owns all partitions in lb scenarios). */
   healCuts(): void {
     this.w.net.heal();
-    this.cuts.clear();
     this.touch();
   }
 
   /** Re-reads node states and cuts; call after every nemesis action and when a pause ends. */
   touch(): void {
     const t = this.now;
+    this.touchLinks(t);
+    // Since when a majority of balancers are up and reach each backend (partitions of any shape).
+    for (const b of this.backends) {
+      const reach = this.balancers.filter((lb) => lb.up && this.available(lb.id, b.id)).length;
+      if (reach * 2 <= this.balancers.length) this.majorityReachesSince.delete(b.id);
+      else if (!this.majorityReachesSince.has(b.id)) this.majorityReachesSince.set(b.id, t);
+    }
+  }
+
+  private readonly majorityReachesSince = new Map<string, Nanos>();
+
+  private touchLinks(t: Nanos): void {
     for (const lb of this.balancers) {
       if (lb.up) {
         const s = this.lbStartedAt.get(lb.id);
@@ -128,7 +136,9 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
         if (b.state !== 'up') this.runningSince.delete(b.id);
         else if (!this.runningSince.has(b.id)) this.runningSince.set(b.id, t);
         const k = `${lb.id}|${b.id}`;
-        const avail = b.state === 'up' && !this.cuts.has(k) && !this.w.net.isBlocked(lb.id, b.id) && !this.w.net.isBlocked(b.id, lb.id);
+        // The links as they are, not as the lb nemesis left them: the standard nemesis's
+        // partitions cut and heal the same links (World.net.heal heals every cut).
+        const avail = b.state === 'up' && !this.w.net.isBlocked(lb.id, b.id) && !this.w.net.isBlocked(b.id, lb.id);
         if (avail) {
           this.unavailableSince.delete(k);
           if (!this.availableSince.has(k)) this.availableSince.set(k, t);
@@ -355,7 +365,9 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
         if (avail === undefined || b.program === null) continue;
         if (this.unableCount(b.id, t) * 2 > this.balancers.length) continue;
         const started = this.lbStartedAt.get(lb.id)?.atNs ?? 0;
-        const from = Math.max(avail, this.outSince.get(k)!, started, this.readmissionAlways ? 0 : this.healAtNs ?? t);
+        // The majority's views turn healthy only once a majority reaches the backend again.
+        const majority = this.majorityReachesSince.get(b.id) ?? t;
+        const from = Math.max(avail, this.outSince.get(k)!, started, majority, this.readmissionAlways ? 0 : this.healAtNs ?? t);
         if (t - from > this.bounds.readmissionNs) {
           return `${b.id} has been available to ${lb.id} but out of its rotation for ${t - from}ns (bound ${this.bounds.readmissionNs}ns)`;
         }
