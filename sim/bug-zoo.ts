@@ -12,6 +12,8 @@ export interface CatchOptions {
   /** Seeds tried, from `from` (default 1). */
   cap: number;
   from?: number;
+  /** Invariants switched off (RunOptions.ignoreInvariants): does anything else catch the bug? */
+  ignore?: readonly string[];
 }
 
 export interface Catch {
@@ -28,7 +30,7 @@ export interface Catch {
 export function findCatchingSeed<P extends ParamDefs>(scn: Scenario<P>, o: CatchOptions): Catch {
   const from = o.from ?? 1;
   for (let seed = from; seed < from + o.cap; seed++) {
-    const r = runScenario(scn, { seed, pins: o.pins });
+    const r = runScenario(scn, { seed, pins: o.pins, ...(o.ignore ? { ignoreInvariants: o.ignore } : {}) });
     if (!r.ok) return { seed, seedsRun: seed - from + 1, invariant: r.violations[0]?.invariant ?? null, outcome: r.outcome, result: r };
   }
   return { seed: null, seedsRun: o.cap, invariant: null, outcome: null, result: null };

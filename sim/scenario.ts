@@ -159,8 +159,18 @@ export class World<PV = Record<string, unknown>> {
     this.safetyChecks.push({ name, check });
   }
 
+  /**
+   * Invariants whose violations are logged but do not fail the run (RunOptions.ignoreInvariants).
+   * For bug-zoo tests that show what one checker alone catches: the same seeds with it switched off.
+   */
+  readonly ignoredInvariants = new Set<string>();
+
   /** Reports a safety violation found by an event-driven check. The run stops after this event. */
   violation(invariant: string, message: string): void {
+    if (this.ignoredInvariants.has(invariant)) {
+      this.sim.log('-', 'violation-ignored', `${invariant}: ${message}`);
+      return;
+    }
     this.violations.push({ invariant, atNs: this.sim.now, eventIndex: this.sim.events - 1, message });
     this.sim.log('-', 'VIOLATION', `${invariant}: ${message}`);
     this.sim.stop();
