@@ -97,6 +97,8 @@ export interface ClusterOptions {
   quietBuggifyAfterHeal?: boolean;
   /** Bug-zoo flag of the store servers (KvNodeOptions.bugUnconfirmedKeepAlive). */
   bugUnconfirmedKeepAlive?: boolean;
+  /** Bug-zoo flag of the store servers (KvNodeOptions.bugLeaseAttachOnCreate). */
+  bugLeaseAttachOnCreate?: boolean;
 }
 
 export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOptions = {}): RaftCluster {
@@ -125,6 +127,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
         ...(o.historyRevs !== undefined ? { historyRevs: o.historyRevs } : {}),
         ...(o.quietBuggifyAfterHeal === true ? { buggifyWhile: () => w.phase === 'fault' } : {}),
         ...(o.bugUnconfirmedKeepAlive === true ? { bugUnconfirmedKeepAlive: true } : {}),
+        ...(o.bugLeaseAttachOnCreate === true ? { bugLeaseAttachOnCreate: true } : {}),
         hooks,
         kvHooks: {
           onAck: (node, index, client, seq) => {

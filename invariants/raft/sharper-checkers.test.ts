@@ -11,10 +11,10 @@ import { failingSeeds, findCatchingSeed } from '../../sim/bug-zoo.ts';
 import type { Scenario } from '../../sim/scenario.ts';
 import churn from '../../scenarios/raft-churn.ts';
 import crashRestart from '../../scenarios/raft-crash-restart.ts';
+import leaseLock from '../../scenarios/raft-lease-lock.ts';
 import lossy from '../../scenarios/raft-lossy-network.ts';
-import type { RaftBug } from './cluster.ts';
 
-const zoo: { bug: RaftBug; scn: Scenario; checkers: string[]; cap: number }[] = [
+const zoo: { bug: string; scn: Scenario; checkers: string[]; cap: number }[] = [
   // A follower rewrites from the first entry of every append: stale short appends cut acked entries.
   { bug: 'truncate-on-append', scn: crashRestart as unknown as Scenario, checkers: ['illegal-truncation'], cap: 20 },
   // A new term or vote goes out before it is durable (only entries are synced).
@@ -23,6 +23,8 @@ const zoo: { bug: RaftBug; scn: Scenario; checkers: string[]; cap: number }[] = 
   { bug: 'read-before-term-commit', scn: churn as unknown as Scenario, checkers: ['stale-read-index'], cap: 60 },
   // Stale acks reset the leader's progress; acked entries are sent again (only messages wasted).
   { bug: 'accept-stale-ack', scn: lossy as unknown as Scenario, checkers: ['progress-monotonic', 'no-resend-of-acknowledged'], cap: 20 },
+  // The store: a lease put on an existing key never owns it; revoking the lease leaves the key.
+  { bug: 'lease-attach-on-create', scn: leaseLock as unknown as Scenario, checkers: ['lease-owns-keys'], cap: 20 },
 ];
 
 describe('sharper raft checkers: each catches a bug the older checkers pass', () => {
