@@ -65,6 +65,8 @@ export interface RegionOptions {
    * region hearing a majority) and must re-sync from a snapshot before replicating again.
    */
   gcWindowNs: Nanos;
+  /** Invariant checkers' observer: called after every merge into this region's store. */
+  onStoreMerge?: (region: NodeId, store: CrdtStore, key: string) => void;
 }
 
 export const DEFAULT_REGION_OPTIONS: Omit<RegionOptions, 'peers' | 'bug'> = {
@@ -193,6 +195,10 @@ function sortedEntries(m: ReadonlyMap<string, number>): [string, number][] {
 export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram {
   const me = ctx.id;
   const store = new CrdtStore(me, opts.bug);
+  if (opts.onStoreMerge !== undefined) {
+    const observe = opts.onStoreMerge;
+    store.onMerge = (key) => observe(me, store, key);
+  }
   const applied: OpVector = new Map();
   /** origin -> highest op seq of it whose effect may be in the state (deltas past a gap, repairs, snapshots). */
   const upper: OpVector = new Map();
