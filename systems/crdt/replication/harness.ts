@@ -23,7 +23,8 @@ import { ms, type Nanos } from '../../../sim/time.ts';
 import { vvMerge } from '../version-vector.ts';
 import { CausalContext } from '../causal-context.ts';
 import type { Dot } from '../dot.ts';
-import { DEFAULT_REGION_OPTIONS, regionNode, type ClientReply, type ClientRequest, type OpVector, type RegionOptions, type RegionProgram } from './region.ts';
+import { checkCrdtAcksDurable } from './durable-acks.ts';
+import { DEFAULT_REGION_OPTIONS, WAL, regionNode, type ClientReply, type ClientRequest, type OpVector, type RegionOptions, type RegionProgram } from './region.ts';
 import { kindOf, type CrdtBug, type CrdtStore, type Op, type ReadValue } from './store.ts';
 import { compareHlc } from '../hlc.ts';
 
@@ -85,6 +86,7 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
   const regions = REGIONS.map((id) =>
     w.addNode(id, (ctx) => regionNode(ctx, { ...ropts, peers: REGIONS.filter((x) => x !== id), bug: o.bug, onStoreMerge: (region, store, key) => checkLwwClockCoversMerged(w, region, store, key) })),
   );
+  checkCrdtAcksDurable(w, REGIONS, WAL);
   const history: HistoryOp[] = [];
   const inFlight = new Map<string, Op>(); // client -> its op not yet acknowledged
   const active = new Set<string>();
