@@ -56,8 +56,14 @@ export class Buggify {
     readonly options: BuggifyOptions = DEFAULT_BUGGIFY,
   ) {}
 
+  /**
+   * Called each time a site fires, with the node that reached it ('-' for the world): the kernel
+   * records it in the trace, so a timeline shows where BUGGIFY bent the run.
+   */
+  onFire: ((site: string, node: string) => void) | null = null;
+
   /** True if this site fires now. Always false when buggify is off. */
-  fire(site: string): boolean {
+  fire(site: string, node = '-'): boolean {
     if (!this.options.enabled) return false;
     let s = this.sites.get(site);
     if (s === undefined) {
@@ -68,6 +74,7 @@ export class Buggify {
     s.reached++;
     if (!s.enabled || this.quiet || !s.rng.chance(this.options.fireProbability)) return false;
     s.fired++;
+    if (this.onFire !== null) this.onFire(site, node);
     return true;
   }
 

@@ -39,6 +39,7 @@ export class Simulation {
     this.seed = String(opts.seed);
     this.rngRoot = new RngRoot(this.seed);
     this.buggify = new Buggify(this.rngRoot, { ...DEFAULT_BUGGIFY, ...opts.buggify });
+    this.buggify.onFire = (site, node) => this.log(node, 'buggify', site);
     this.trace = new Trace(opts.traceRingSize ?? 400, opts.traceSink ?? null);
   }
 

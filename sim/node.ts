@@ -279,7 +279,7 @@ export class NodeContext {
 
   /** True if the buggify site fires now. */
   buggify(site: string): boolean {
-    return this.node.sim.buggify.fire(site);
+    return this.node.sim.buggify.fire(site, this.id);
   }
 
   /** A line in the run's trace, attributed to this node. */

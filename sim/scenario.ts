@@ -4,6 +4,7 @@
  * invariants checked as the run goes, liveness properties checked once the faults stop, a
  * duration, and typed parameters with defaults. See scenarios/broadcast.ts for a complete one.
  */
+import type { HistoryView } from './history-view.ts';
 import { assert } from './assert.ts';
 import { PERFECT_CLOCK, LocalClock, type ClockOptions } from './clock.ts';
 import { Device, FailureDomains, type DeviceOptions } from './device.ts';
@@ -55,6 +56,8 @@ export interface Violation {
   atNs: Nanos;
   eventIndex: number;
   message: string;
+  /** For a linearizability failure: the history as a picture (the timeline draws it). */
+  history?: HistoryView;
 }
 
 export type Phase = 'setup' | 'fault' | 'liveness';
@@ -165,13 +168,16 @@ export class World<PV = Record<string, unknown>> {
    */
   readonly ignoredInvariants = new Set<string>();
 
-  /** Reports a safety violation found by an event-driven check. The run stops after this event. */
-  violation(invariant: string, message: string): void {
+  /**
+   * Reports a safety violation found by an event-driven check. The run stops after this event.
+   * `extra.history` attaches the offending client history, drawn by the timeline.
+   */
+  violation(invariant: string, message: string, extra: { history?: HistoryView | null } = {}): void {
     if (this.ignoredInvariants.has(invariant)) {
       this.sim.log('-', 'violation-ignored', `${invariant}: ${message}`);
       return;
     }
-    this.violations.push({ invariant, atNs: this.sim.now, eventIndex: this.sim.events - 1, message });
+    this.violations.push({ invariant, atNs: this.sim.now, eventIndex: this.sim.events - 1, message, ...(extra.history ? { history: extra.history } : {}) });
     this.sim.log('-', 'VIOLATION', `${invariant}: ${message}`);
     this.sim.stop();
   }

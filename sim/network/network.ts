@@ -21,7 +21,7 @@ import type { Envelope, NodeId, SimNode } from '../node.ts';
 import type { Rng } from '../prng.ts';
 import type { Nanos } from '../time.ts';
 import { drawLatency, type LatencyModel } from './latency.ts';
-import { hashString } from '../trace.ts';
+import { bodyJson, hashString, type MessageInfo } from '../trace.ts';
 
 export interface LinkConfig {
   latency: LatencyModel;
@@ -85,12 +85,20 @@ interface InFlight extends Envelope {
   link: number;
 }
 
-function describeBlockedSend(to: string): string {
-  return `to ${to}: link cut (not sent)`;
+/** A message dropped at its send (link cut, or lost): its envelope is never made. */
+interface DroppedAtSend {
+  from: string;
+  to: string;
+  sentAtNs: Nanos;
+  body: unknown;
 }
 
-function describeLost(to: string): string {
-  return `to ${to}: lost`;
+function describeBlockedSend(d: DroppedAtSend): string {
+  return `to ${d.to}: link cut (not sent)`;
+}
+
+function describeLost(d: DroppedAtSend): string {
+  return `to ${d.to}: lost`;
 }
 
 function describeCut(env: Envelope): string {
@@ -101,17 +109,35 @@ function describeDown(env: Envelope): string {
   return `from ${env.from}: node down`;
 }
 
-/** "from n2: append_entries" — the body's `type` field, if it has one, names the message. */
+/** The body's `type` field, if it has one, names the message; else its first keys. */
+function messageType(b: unknown): string {
+  if (b === null || typeof b !== 'object') return typeof b;
+  const t = (b as { type?: unknown }).type;
+  if (typeof t === 'string') return t;
+  const keys = Object.keys(b);
+  return `{${keys.slice(0, 4).join(',')}${keys.length > 4 ? ',…' : ''}}`;
+}
+
+/** "from n2: append_entries" */
 function describeMessage(env: Envelope): string {
-  const b = env.body as { type?: unknown } | null;
-  const t =
-    b !== null && typeof b === 'object'
-      ? typeof b.type === 'string'
-        ? b.type
-        : `{${Object.keys(b).slice(0, 4).join(',')}${Object.keys(b).length > 4 ? ',…' : ''}}`
-      : typeof b;
+  const t = messageType(env.body);
   return env.replyTo !== undefined ? `from ${env.from}: ${t} (reply)` : `from ${env.from}: ${t}`;
 }
+
+/** The structured message of a record, read only when a sink (timeline, --trace) takes it. */
+function envelopeInfo(env: Envelope): MessageInfo {
+  return { from: env.from, to: env.to, sentAtNs: env.sentAtNs, type: messageType(env.body), reply: env.replyTo !== undefined, body: bodyJson(env.body) };
+}
+
+function droppedInfo(d: DroppedAtSend): MessageInfo {
+  return { from: d.from, to: d.to, sentAtNs: d.sentAtNs, type: messageType(d.body), reply: false, body: bodyJson(d.body) };
+}
+
+describeMessage.message = envelopeInfo;
+describeCut.message = envelopeInfo;
+describeDown.message = envelopeInfo;
+describeLost.message = droppedInfo;
+describeBlockedSend.message = droppedInfo;
 
 export class Network {
   readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, droppedPartition: 0, droppedNodeDown: 0 };
@@ -320,12 +346,12 @@ export class Network {
     this.stats.sent++;
     if (this.blocked.size > 0 && this.blocked.has(k)) {
       this.stats.droppedPartition++;
-      this.sim.logLazy(src.id, 'drop', describeBlockedSend, to);
+      this.sim.logLazy(src.id, 'drop', describeBlockedSend, { from: src.id, to, sentAtNs: now, body });
       return;
     }
     if (c.lossRate > 0 && this.rng.chance(c.lossRate)) {
       this.stats.lost++;
-      this.sim.logLazy(src.id, 'drop', describeLost, to);
+      this.sim.logLazy(src.id, 'drop', describeLost, { from: src.id, to, sentAtNs: now, body });
       return;
     }
     const sizeBytes = opts?.sizeBytes ?? (c.bandwidthBytesPerSec > 0 ? estimateSize(body) : 64);
