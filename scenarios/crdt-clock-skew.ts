@@ -20,7 +20,7 @@ export default defineScenario({
     skewMs: param.float({ doc: 'clock offsets of the regions: +skew, -skew, 0 (ms)', default: 250, min: 0, max: 1e6, swarm: [20, 500] }),
     opMsMean: param.float({ doc: 'mean time between a session\'s writes (ms)', default: 100, min: 1, max: 1e6, swarm: [30, 300] }),
     durationS: param.float({ doc: 'length of the fault phase (s)', default: 6, min: 0.1, max: 3600 }),
-    ...crdtFaultParams({ bugs: ['none', 'lww-wall-clock'] }),
+    ...crdtFaultParams({ bugs: ['none', 'lww-wall-clock', 'lww-merge-no-clock-feed'] }),
   },
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: sec(60),

@@ -12,7 +12,7 @@ import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
 import { crdtFaultParams, mixedSession, startCrdt } from '../systems/crdt/replication/scenario-kit.ts';
 
-const base = crdtFaultParams({ bugs: ['none', 'non-idempotent-counter-merge', 'or-set-remove-unseen', 'lww-wall-clock'] });
+const base = crdtFaultParams({ bugs: ['none', 'non-idempotent-counter-merge', 'or-set-remove-unseen', 'lww-wall-clock', 'deltas-ack-past-durable'] });
 
 export default defineScenario({
   name: 'crdt-crash',

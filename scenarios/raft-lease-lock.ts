@@ -16,8 +16,13 @@
  * cuts the leader from the other servers but not from the clients, so a deposed leader that has
  * not noticed yet is asked to renew leases; a fifth crashes the leader.
  *
+ * Lease ownership (invariants/raft/lease-ownership.ts): clients also attach their leases to
+ * shared keys that often exist already (or take them off any lease); revoking or expiring a lease
+ * must delete exactly the keys it owns.
+ *
  * Bug zoo: `no-fencing`, a resource that ignores tokens; `unconfirmed-keepalive`, servers that
- * renew a lease without confirming leadership (the bug this scenario found in server.ts).
+ * renew a lease without confirming leadership (the bug this scenario found in server.ts);
+ * `lease-attach-on-create`, a store whose lease owns a key only if the put created it.
  */
 import type { NodeContext } from '../sim/node.ts';
 import { param } from '../sim/params.ts';
@@ -27,9 +32,10 @@ import { ms, sec } from '../sim/time.ts';
 import { raftParams, setupRaftCluster } from '../invariants/raft/cluster.ts';
 import { FencingChecker } from '../invariants/raft/fencing.ts';
 import { LeaseChecker } from '../invariants/raft/lease.ts';
+import { LeaseOwnershipChecker } from '../invariants/raft/lease-ownership.ts';
 import { KvClient } from '../systems/kv/client.ts';
 
-export const LOCK_BUGS = ['none', 'no-fencing', 'unconfirmed-keepalive'] as const;
+export const LOCK_BUGS = ['none', 'no-fencing', 'unconfirmed-keepalive', 'lease-attach-on-create'] as const;
 const LOCK_KEY = 'lock';
 const RESOURCE = 'res';
 
@@ -58,12 +64,15 @@ export default defineScenario({
     writeGapMs: param.int({ doc: 'pause between a holder\'s writes to the resource (ms)', default: 20, min: 1, max: 1e6, swarm: [5, 50] }),
     strikeMsMean: param.float({ doc: 'mean time between strikes on the lock holder (ms)', default: 800, min: 1, max: 1e7, swarm: [300, 2000] }),
     netLossRate: param.float({ doc: 'probability that a message is lost', default: 0.005, min: 0, max: 1, swarm: [0, 0.03], swarmOffProbability: 0.4 }),
-    bug: param.enum(LOCK_BUGS, { doc: 'bug-zoo variant: no-fencing = the resource ignores tokens; unconfirmed-keepalive = leases renewed without confirming leadership', default: 'none' }),
+    sharedKeys: param.int({ doc: 'shared keys the clients attach their leases to (often keys that already exist), or take off any lease (0: none)', default: 3, min: 0, max: 64, swarm: [1, 4] }),
+    bug: param.enum(LOCK_BUGS, { doc: 'bug-zoo variant: no-fencing = the resource ignores tokens; unconfirmed-keepalive = leases renewed without confirming leadership; lease-attach-on-create = a lease given to an existing key does not own it', default: 'none' }),
   },
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: sec(20),
   setup(w, p) {
-    const c = setupRaftCluster(w, { ...p, bug: 'none' }, { workload: false, quietBuggifyAfterHeal: true, bugUnconfirmedKeepAlive: p.bug === 'unconfirmed-keepalive' });
+    const c = setupRaftCluster(w, { ...p, bug: 'none' }, { workload: false, quietBuggifyAfterHeal: true, bugUnconfirmedKeepAlive: p.bug === 'unconfirmed-keepalive', bugLeaseAttachOnCreate: p.bug === 'lease-attach-on-create' });
+    const ownership = new LeaseOwnershipChecker((inv, msg) => w.violation(inv, msg));
+    c.kvHooks.push({ onApply: (...a) => ownership.onApply(...a) });
     const fencing = new FencingChecker((inv, msg) => w.violation(inv, msg));
     c.kvHooks.push({ onApply: (...a) => fencing.onApply(...a) });
     // Clocks are perfect here (no skew or drift), so the lease rule is checked in true time.
@@ -105,6 +114,14 @@ export default defineScenario({
           const owner = `${id}/${lease}`;
           const h: Holder = { lost: false, done: false };
           ctx.spawn(`keepalive${lease}`, keepAlive(ctx, ka, lease, p.ttlMs, h, counts, (sentNs, ttlMs) => leases.acknowledged(lease, sentNs, ttlMs, 'keep-alive', 'the leader'), () => w.now));
+          // Shared keys: attach the lease to one (it often exists already, owned by another lease
+          // or by none), or take one off any lease. Its revocation or expiry must delete exactly
+          // the keys it still owns (lease-owns-keys).
+          if (p.sharedKeys > 0) {
+            const key = `shared${ctx.rng.int(0, p.sharedKeys - 1)}`;
+            if (ctx.rng.chance(0.75)) yield* kc.write({ op: 'put', key, value: owner, lease });
+            else yield* kc.write({ op: 'put', key, value: owner });
+          }
           let token = 0;
           while (!h.lost && w.phase === 'fault') {
             const r = yield* kc.write({ op: 'lock', key: LOCK_KEY, owner, lease });
@@ -142,7 +159,7 @@ export default defineScenario({
       return leases.length === 0 ? true : `${leases.length} lease(s) neither revoked nor expired (first: ${leases[0]!.id})`;
     });
     w.onHeal(() => {
-      w.metrics.lock = { ...fencing.stats, ...counts, ...leases.stats };
+      w.metrics.lock = { ...fencing.stats, ...counts, ...leases.stats, ...ownership.stats };
     });
 
     // The story: cut the holder off from the cluster (not from the resource) past its TTL.

@@ -18,6 +18,8 @@ export interface CatchOptions {
   swarm?: boolean;
   /** BUGGIFY on (default true). */
   buggify?: boolean;
+  /** Invariants switched off (RunOptions.ignoreInvariants): does anything else catch the bug? */
+  ignore?: readonly string[];
 }
 
 /** How the seeds are run: swarm and BUGGIFY (both default true, as in `detsim run`). */
@@ -46,7 +48,7 @@ export interface Catch {
 export function findCatchingSeed<P extends ParamDefs>(scn: Scenario<P>, o: CatchOptions): Catch {
   const from = o.from ?? 1;
   for (let seed = from; seed < from + o.cap; seed++) {
-    const r = runScenario(scn, { seed, pins: o.pins, swarm: o.swarm ?? true, buggify: o.buggify ?? true });
+    const r = runScenario(scn, { seed, pins: o.pins, swarm: o.swarm ?? true, buggify: o.buggify ?? true, ...(o.ignore ? { ignoreInvariants: o.ignore } : {}) });
     if (!r.ok) return { seed, seedsRun: seed - from + 1, invariant: r.violations[0]?.invariant ?? null, outcome: r.outcome, result: r };
   }
   return { seed: null, seedsRun: o.cap, invariant: null, outcome: null, result: null };

@@ -62,6 +62,12 @@ describe('runScenario on broadcast', () => {
     }
   });
 
+  it('ignoreInvariants: an ignored invariant neither fails nor stops the run (what the other checks catch alone)', () => {
+    const r = runScenario(broadcast, { seed: 1, pins: { bug: 'phantom' }, ignoreInvariants: ['no-phantom-delivery'] });
+    expect(r.violations.map((v) => v.invariant)).not.toContain('no-phantom-delivery');
+    expect(r.simTimeNs).toBeGreaterThanOrEqual(r.faultPhaseNs);
+  });
+
   it('pinning one parameter does not change the other drawn parameters', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const free = runScenario(broadcast, { seed, maxEvents: 1 });

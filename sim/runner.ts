@@ -38,6 +38,8 @@ export interface RunOptions {
   maxEvents?: number;
   /** How many trace lines before a failure to keep in the result. */
   logLines?: number;
+  /** Invariants whose violations are ignored (logged only): what the other checkers catch alone. */
+  ignoreInvariants?: readonly string[];
 }
 
 /** How a run ended: `pass`, or the kind of failure. */
@@ -103,6 +105,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null });
   const params = resolveParams(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm);
   const w = new World(sim, params);
+  for (const inv of opts.ignoreInvariants ?? []) w.ignoredInvariants.add(inv);
   const maxEvents = opts.maxEvents ?? scn.maxEvents ?? DEFAULT_MAX_EVENTS;
   const interval = scn.checkIntervalNs ?? ms(10);
   const faultPhaseNs = typeof scn.durationNs === 'function' ? scn.durationNs(params) : scn.durationNs;

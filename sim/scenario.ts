@@ -228,10 +228,20 @@ export class World<PV = Record<string, unknown>> {
   }
 
   /**
+   * Invariants whose violations are logged but do not fail the run (RunOptions.ignoreInvariants).
+   * For bug-zoo tests that show what one checker alone catches: the same seeds with it switched off.
+   */
+  readonly ignoredInvariants = new Set<string>();
+
+  /**
    * Reports a safety violation found by an event-driven check. The run stops after this event.
    * `extra.history` attaches the offending client history, drawn by the timeline.
    */
   violation(invariant: string, message: string, extra: { history?: HistoryView | null } = {}): void {
+    if (this.ignoredInvariants.has(invariant)) {
+      this.sim.log('-', 'violation-ignored', `${invariant}: ${message}`);
+      return;
+    }
     this.violations.push({ invariant, atNs: this.sim.now, eventIndex: this.sim.events - 1, message, ...(extra.history ? { history: extra.history } : {}) });
     this.sim.log('-', 'VIOLATION', `${invariant}: ${message}`);
     this.sim.stop();

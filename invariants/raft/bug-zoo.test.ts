@@ -12,15 +12,16 @@ import crashRestart from '../../scenarios/raft-crash-restart.ts';
 import leaderIsolated from '../../scenarios/raft-leader-isolated.ts';
 import type { RaftBug } from './cluster.ts';
 
-const MEANINGFUL = ['election-safety', 'leader-append-only', 'log-matching', 'leader-completeness', 'state-machine-safety', 'acknowledged-write-lost', 'acknowledged-append-lost', 'linearizability'];
+const MEANINGFUL = ['ack-not-durable', 'illegal-truncation', 'stale-read-index', 'progress-monotonic', 'no-resend-of-acknowledged', 'election-safety', 'leader-append-only', 'log-matching', 'leader-completeness', 'state-machine-safety', 'acknowledged-write-lost', 'acknowledged-append-lost', 'linearizability'];
 const CAP = 300;
 
 const zoo: [RaftBug, Scenario, string[]][] = [
   ['commit-prev-term-by-counting', figure8 as unknown as Scenario, ['leader-completeness', 'state-machine-safety', 'acknowledged-write-lost']],
-  ['forget-voted-for', election as unknown as Scenario, ['election-safety']],
+  // The vote leaves before a durable record of it: ack-not-durable sees it on the wire at once.
+  ['forget-voted-for', election as unknown as Scenario, ['ack-not-durable', 'election-safety']],
   ['no-up-to-date-check', crashRestart as unknown as Scenario, ['leader-completeness', 'state-machine-safety', 'acknowledged-write-lost']],
-  ['stale-reads', leaderIsolated as unknown as Scenario, ['linearizability']],
-  ['ack-before-fsync', crashRestart as unknown as Scenario, ['acknowledged-append-lost', 'leader-completeness', 'state-machine-safety', 'acknowledged-write-lost']],
+  ['stale-reads', leaderIsolated as unknown as Scenario, ['stale-read-index', 'linearizability']],
+  ['ack-before-fsync', crashRestart as unknown as Scenario, ['ack-not-durable', 'acknowledged-append-lost', 'leader-completeness', 'state-machine-safety', 'acknowledged-write-lost']],
 ];
 
 describe('raft bug zoo', () => {

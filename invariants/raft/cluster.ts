@@ -26,8 +26,9 @@ import { kvNode, type KvHooks, type KvProgram } from '../../systems/kv/server.ts
 import type { KvOp, KvResult } from '../../systems/kv/types.ts';
 import { KvHistory, toModelInput, toModelOutput } from './history.ts';
 import { RaftSafetyChecker } from './safety.ts';
+import { checkRaftAcksDurable } from './durable-acks.ts';
 
-export const RAFT_BUGS = ['none', 'commit-prev-term-by-counting', 'forget-voted-for', 'no-up-to-date-check', 'stale-reads', 'ack-before-fsync'] as const;
+export const RAFT_BUGS = ['none', 'commit-prev-term-by-counting', 'forget-voted-for', 'no-up-to-date-check', 'stale-reads', 'ack-before-fsync', 'truncate-on-append', 'sync-only-entries', 'read-before-term-commit', 'accept-stale-ack'] as const;
 export type RaftBug = (typeof RAFT_BUGS)[number];
 
 /** The RaftConfig flags of a bug-zoo variant. */
@@ -45,6 +46,14 @@ export function bugConfig(bug: RaftBug): Partial<RaftConfig> {
       return { bugStaleReads: true };
     case 'ack-before-fsync':
       return { bugAckBeforeFsync: true };
+    case 'truncate-on-append':
+      return { bugTruncateOnAppend: true };
+    case 'sync-only-entries':
+      return { bugSyncOnlyEntries: true };
+    case 'read-before-term-commit':
+      return { bugReadBeforeTermCommit: true };
+    case 'accept-stale-ack':
+      return { bugAcceptStaleAck: true };
   }
 }
 
@@ -97,6 +106,8 @@ export interface ClusterOptions {
   quietBuggifyAfterHeal?: boolean;
   /** Bug-zoo flag of the store servers (KvNodeOptions.bugUnconfirmedKeepAlive). */
   bugUnconfirmedKeepAlive?: boolean;
+  /** Bug-zoo flag of the store servers (KvNodeOptions.bugLeaseAttachOnCreate). */
+  bugLeaseAttachOnCreate?: boolean;
 }
 
 export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOptions = {}): RaftCluster {
@@ -109,6 +120,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
     onRecover: (h) => safety.onRecover(h),
     onApply: (h, e, chain) => safety.onApply(h, e, chain),
     onSend: (h, msgs) => safety.onSend(h, msgs),
+    onRead: (h) => safety.onRead(h),
     onReady: (h, rd) => {
       safety.onReady(h, rd);
       for (const l of readyListeners) l(h, rd);
@@ -124,6 +136,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
         ...(o.historyRevs !== undefined ? { historyRevs: o.historyRevs } : {}),
         ...(o.quietBuggifyAfterHeal === true ? { buggifyWhile: () => w.phase === 'fault' } : {}),
         ...(o.bugUnconfirmedKeepAlive === true ? { bugUnconfirmedKeepAlive: true } : {}),
+        ...(o.bugLeaseAttachOnCreate === true ? { bugLeaseAttachOnCreate: true } : {}),
         hooks,
         kvHooks: {
           onAck: (node, index, client, seq) => {
@@ -147,6 +160,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
   };
   const cluster: RaftCluster = { ids, servers, safety, history, leader, kvHooks, readyListeners };
 
+  checkRaftAcksDurable(w, (n) => (n as SimNode<KvProgram>).program?.host);
   if (o.workload !== false) for (let c = 0; c < p.clients; c++) addRegisterClient(w, cluster, p, c);
   addLiveness(w, cluster);
   w.onHeal(() => {

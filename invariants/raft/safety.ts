@@ -12,7 +12,17 @@
  *    replaced;
  *  - no acknowledged append lost: a node that told a leader it holds its log up to index i
  *    still holds it after a crash (unless a later leader legitimately overwrote it), since the
- *    leader counted that acknowledgement towards a commit.
+ *    leader counted that acknowledgement towards a commit;
+ *  - legal truncation: a node cuts its log only where the entry it receives conflicts with the
+ *    one it held (a different term: §5.3 "if an existing entry conflicts"), never cutting an
+ *    entry committed anywhere, and restores a snapshot only over entries nobody committed. So
+ *    "acknowledged-append-lost" lowering its mark at a cut is judged, not trusted;
+ *  - read index covers commits: a linearizable read is served at an index at least the highest
+ *    commit index any node knew when the read arrived (ReadIndex and lease reads alike);
+ *  - efficiency, monotonic progress: within one leader's term, its match index for a follower
+ *    never moves backwards, and it never sends a follower entries that follower already
+ *    acknowledged to it (judged against the match it held one Ready earlier, before the
+ *    messages were made). A bug that only wastes messages breaks this, and nothing else.
  *
  * Each violation is reported once through `report`, which a scenario wires to `w.violation`
  * (the run stops there). The checks run inside the event that produced the state, before any
@@ -29,7 +39,11 @@ export type RaftInvariant =
   | 'leader-completeness'
   | 'state-machine-safety'
   | 'acknowledged-write-lost'
-  | 'acknowledged-append-lost';
+  | 'acknowledged-append-lost'
+  | 'illegal-truncation'
+  | 'stale-read-index'
+  | 'progress-monotonic'
+  | 'no-resend-of-acknowledged';
 
 export class RaftSafetyChecker implements RaftHostHooks {
   /** The leader of each term seen so far. */
@@ -49,6 +63,13 @@ export class RaftSafetyChecker implements RaftHostHooks {
   violations = 0;
   /** Elections seen (for metrics). */
   elections = 0;
+  /** Chain hash of each index each node's log held after its last Ready (the truncation judge's memory). */
+  private readonly held = new Map<NodeId, Map<number, number>>();
+  /** Every host seen, for the commit index known anywhere. */
+  private readonly hosts = new Map<NodeId, RaftHost>();
+  /** Leader progress as of its previous Ready: node -> term and follower -> match. */
+  private readonly progressSeen = new Map<NodeId, { term: number; match: Map<NodeId, number> }>();
+  readonly stats = { truncations: 0, reads: 0, resendChecks: 0 };
 
   constructor(private readonly report: (invariant: RaftInvariant, message: string) => void) {}
 
@@ -63,6 +84,11 @@ export class RaftSafetyChecker implements RaftHostHooks {
       this.fail('acknowledged-append-lost', `${h.id} acknowledged holding the log up to index ${acked}, but recovered only up to ${h.chainLast} from its disk after a restart`);
     }
     this.ackedTo.set(h.id, Math.min(acked, h.chainLast));
+    this.hosts.set(h.id, h);
+    const held = new Map<number, number>();
+    for (let i = h.snapshotIndex; i <= h.chainLast; i++) held.set(i, h.chainAt(i)!);
+    this.held.set(h.id, held);
+    this.progressSeen.delete(h.id);
     this.soft.delete(h.id);
     this.lastPersisted.set(h.id, h.chainLast);
     this.commitSeen.set(h.id, h.snapshotIndex);
@@ -77,6 +103,7 @@ export class RaftSafetyChecker implements RaftHostHooks {
       const overwrote = rd.truncateFrom !== null || rd.snapshot !== null || (rd.entries.length > 0 && rd.entries[0]!.index <= prevLast);
       if (overwrote) this.fail('leader-append-only', `leader ${h.id} of term ${ss.term} overwrote its own log (truncate from ${rd.truncateFrom ?? rd.entries[0]?.index}, had up to ${prevLast})`);
     }
+    this.checkTruncation(h, rd, prevLast);
     for (const e of rd.entries) this.checkMatching(h, e);
     let acked = this.ackedTo.get(h.id) ?? 0;
     if (rd.snapshot !== null) acked = Math.min(acked, rd.snapshot.index);
@@ -89,6 +116,100 @@ export class RaftSafetyChecker implements RaftHostHooks {
     }
     this.lastPersisted.set(h.id, h.chainLast);
     this.recordCommits(h, h.raft.commitIndex);
+    this.checkProgress(h, rd);
+  }
+
+  /**
+   * Judges the Ready's cut of the node's log (before the Ready: entries up to `prevLast`). A cut
+   * at c is legal only if the Ready writes an entry at c that differs from the one held there
+   * (a conflict: same prefix, so a different chain means a different entry) and no entry from c
+   * on that the node held was committed anywhere. A snapshot restore drops the whole log: legal
+   * only if no dropped entry past the snapshot was committed as the node held it.
+   */
+  private checkTruncation(h: RaftHost, rd: Ready, prevLast: number): void {
+    this.hosts.set(h.id, h);
+    let held = this.held.get(h.id);
+    if (held === undefined) this.held.set(h.id, (held = new Map()));
+    const droppedCommitted = (from: number, what: string): boolean => {
+      for (let i = from; i <= prevLast; i++) {
+        const c = held.get(i);
+        if (c !== undefined && this.committed.get(i) === c) {
+          this.fail('illegal-truncation', `${h.id} ${what} dropped entry ${i}, which it held as committed (its log ran to ${prevLast})`);
+          return true;
+        }
+      }
+      return false;
+    };
+    if (rd.snapshot !== null) {
+      this.stats.truncations++;
+      if (droppedCommitted(rd.snapshot.index + 1, `restoring the snapshot at ${rd.snapshot.index}`)) return;
+      held.clear();
+      held.set(rd.snapshot.index, h.chainAt(rd.snapshot.index)!);
+    }
+    const cut = Math.min(rd.truncateFrom ?? Infinity, rd.entries[0]?.index ?? Infinity);
+    if (rd.snapshot === null && cut <= prevLast) {
+      this.stats.truncations++;
+      const replaced = rd.entries.find((e) => e.index === cut);
+      const before = held.get(cut);
+      if (replaced === undefined) {
+        this.fail('illegal-truncation', `${h.id} cut its log at ${cut} (it ran to ${prevLast}) without receiving an entry there to replace it`);
+        return;
+      }
+      if (before !== undefined && before === h.chainAt(cut)) {
+        this.fail('illegal-truncation', `${h.id} cut its log at ${cut} (it ran to ${prevLast}) though the entry it received there (term ${replaced.term}) is the one it held: only a conflicting suffix may be cut`);
+        return;
+      }
+      if (droppedCommitted(cut, `cutting its log at ${cut}`)) return;
+      for (let i = cut; i <= prevLast; i++) held.delete(i);
+    }
+    for (const e of rd.entries) {
+      const c = h.chainAt(e.index);
+      if (c !== undefined) held.set(e.index, c);
+    }
+  }
+
+  /** A linearizable read arrived at `h`: its index must cover the commit index known anywhere now. */
+  onRead(h: RaftHost): (index: number) => void {
+    let known = this.maxCommitted;
+    let where = 'the checker';
+    for (const [id, o] of this.hosts) {
+      if (o.raft.commitIndex > known) {
+        known = o.raft.commitIndex;
+        where = id;
+      }
+    }
+    const arrivedNs = h.ctx.now();
+    return (index) => {
+      this.stats.reads++;
+      if (index < known)
+        this.fail('stale-read-index', `a read arriving at ${h.id} (its local time ${arrivedNs} ns) was served at index ${index}, but ${where === 'the checker' ? 'a node' : where} already knew index ${known} committed when it arrived`);
+    };
+  }
+
+  /** Monotonic leader progress; no acknowledged entry sent again (see the file comment). */
+  private checkProgress(h: RaftHost, rd: Ready): void {
+    const r = h.raft;
+    if (r.role !== 'leader') {
+      this.progressSeen.delete(h.id);
+      return;
+    }
+    let seen = this.progressSeen.get(h.id);
+    if (seen === undefined || seen.term !== r.term) this.progressSeen.set(h.id, (seen = { term: r.term, match: new Map() }));
+    for (const m of rd.messages) {
+      if (m.type !== 'app' || m.entries.length === 0) continue;
+      this.stats.resendChecks++;
+      const acked = seen.match.get(m.to) ?? 0;
+      if (m.entries[0]!.index <= acked)
+        return this.fail('no-resend-of-acknowledged', `leader ${h.id} of term ${r.term} sent ${m.to} entries from ${m.entries[0]!.index}, but ${m.to} had already acknowledged holding up to ${acked} in this term`);
+    }
+    for (const p of h.opts.peers) {
+      if (p === h.id) continue;
+      const pr = r.progress(p);
+      if (pr === undefined) continue;
+      const before = seen.match.get(p) ?? 0;
+      if (pr.match < before) return this.fail('progress-monotonic', `leader ${h.id} of term ${r.term} moved ${p}'s match index back from ${before} to ${pr.match}`);
+      seen.match.set(p, pr.match);
+    }
   }
 
   /** Acknowledgements count once they leave the node. */

@@ -202,6 +202,20 @@ describe('Disk: crash semantics (reference model)', () => {
 });
 
 describe('Disk: behaviour', () => {
+  it('readDurable shows only what a crash now would keep: nothing unsynced, corrupt records as null', () => {
+    const { sim, disk } = newDisk();
+    disk.append('f', 'a');
+    expect(disk.read('f').records).toEqual(['a']);
+    expect(disk.readDurable('f').records).toEqual([]);
+    disk.fsync(() => undefined);
+    disk.append('f', 'b');
+    sim.run();
+    expect(disk.readDurable('f').records).toEqual(['a']);
+    expect(disk.read('f').records).toEqual(['a', 'b']);
+    disk.corrupt('f', 0);
+    expect(disk.readDurable('f')).toEqual({ records: [null], corrupt: [0], error: null });
+  });
+
   it('fsync completes after the profile latency; fsyncs queue behind each other', () => {
     const { sim, disk } = newDisk();
     const at: number[] = [];

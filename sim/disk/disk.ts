@@ -207,6 +207,25 @@ export class Disk {
     throw new DiskReadFailed(`${this.owner}: reading ${file} failed with EIO ${attempts} times`);
   }
 
+  /**
+   * God's-eye read for invariant checkers: `file` as a crash right now would leave it at best
+   * (durable records only: no unsynced write, no injected read fault). The records are the disk's
+   * own, not copies: read them, never change them. A checker judges an acknowledgement against
+   * this (what the node may promise), never against what the program believes it wrote.
+   */
+  readDurable<T = unknown>(file: string): DiskRead<T> {
+    const recs = this.durable.get(file) ?? [];
+    const corrupt: number[] = [];
+    const records = recs.map((r, i) => {
+      if (r.corrupt) {
+        corrupt.push(i);
+        return null;
+      }
+      return r.value as T;
+    });
+    return { records, corrupt, error: null };
+  }
+
   /** The file as the program sees it (durable + unsynced), with no fault injected. */
   private view(file: string): StoredRecord[] {
     const durable = this.durable.get(file) ?? [];

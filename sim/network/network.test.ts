@@ -231,6 +231,19 @@ describe('Network: partitions', () => {
 });
 
 describe('Network: message handling', () => {
+  it('send taps see every message as it leaves, even one a partition then drops', () => {
+    const { sim, net, nodes } = newWorld(2);
+    const seen: string[] = [];
+    net.sendTaps.push((from, to, body) => seen.push(`${from.id}>${to}:${String(body)}`));
+    send(nodes[0]!, 'n2', 'x');
+    sim.run();
+    net.cut('n1', 'n2');
+    send(nodes[0]!, 'n2', 'y');
+    sim.run();
+    expect(seen).toEqual(['n1>n2:x', 'n1>n2:y']);
+    expect(bodies(nodes[1]!)).toEqual(['x']);
+  });
+
   it('messages are copies: mutating the sent or the received object never affects the other side', () => {
     const { sim, nodes } = newWorld(3, { duplicateRate: 1 });
     const msg = { list: [1, 2], m: new Map([['k', { v: 1 }]]) };

@@ -162,6 +162,14 @@ export class Network {
   private linkRows: (LinkState | undefined)[][] = [];
   /** hashString(node id) by index, for the trace. */
   private nodeHashes: number[] = [];
+  /**
+   * Send taps, for invariant checkers: called with every message a live node sends, as it leaves
+   * the node (before partitions, loss or a down destination can drop it: an acknowledgement that
+   * leaves is a promise whether or not it arrives). A tap must not change the run: no sends, no
+   * randomness, no edits to the body. Checkers use it to judge what a node promises on the wire,
+   * whatever code path sends it (e.g. an ack checked against what the node's disk durably holds).
+   */
+  readonly sendTaps: ((from: SimNode, to: NodeId, body: unknown) => void)[] = [];
   private blocked = new Set<number>();
   private defaults: LinkConfig;
 
@@ -348,6 +356,7 @@ export class Network {
   sendFrom(src: SimNode, to: NodeId, body: unknown, opts?: SendOptions): void {
     const dst = this.byId.get(to);
     assert(dst !== undefined, `unknown node ${to}`);
+    if (this.sendTaps.length > 0) for (const tap of this.sendTaps) tap(src, to, body);
     const now = this.sim.now;
     const k = src.index * MAX_NODES + dst.index;
     const l = this.linkRows[src.index]![dst.index] ?? this.link(src.index, dst.index);

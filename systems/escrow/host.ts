@@ -37,6 +37,7 @@ import { checkConservation, checkNeverOversell } from './invariants.ts';
 import type { EscrowBugs, EscrowReplicaConfig } from './replica.ts';
 import { isReachable, type HoldPolicy, type Reservation } from './reservation.ts';
 import { createSeatNode, restoreSeatNode, snapshotOfDurable, type SeatDurable } from './seat.ts';
+import { checkEscrowAcksDurable } from './durable-acks.ts';
 import type { ClientOp, ClientReply, EscrowMsg, GlobalSnapshot, NodeOutput, NodeSnapshot, ReservationView, SeatNode, TransferMsg } from './types.ts';
 
 /**
@@ -312,6 +313,13 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
       maybeSync();
       return;
     }
+    if (out.persist === null && out.messages.length > 0 && reply === null && config.bugs?.reackBeforeCreditDurable === true) {
+      // BUG (reack-before-credit-durable): "nothing to persist, send at once": a duplicate
+      // transfer's re-ack overtakes the write of the first credit still waiting for its fsync.
+      for (const m of out.messages) ctx.send(m.to, m);
+      maybeSync();
+      return;
+    }
     queue.push({ needs: written, messages: out.messages, reply });
     release();
     maybeSync();
@@ -556,7 +564,7 @@ export class EscrowMonitor {
 // the shared parts live here, beside the glue they drive).
 
 /** The bug zoo, as the scenarios' `bug` parameter. */
-export const ESCROW_BUGS = ['none', 'check-then-act', 'credit-before-debit-durable', 'reaper-returns-confirmed', 'rebalance-double-counts-in-flight'] as const;
+export const ESCROW_BUGS = ['none', 'check-then-act', 'credit-before-debit-durable', 'reaper-returns-confirmed', 'rebalance-double-counts-in-flight', 'reack-before-credit-durable'] as const;
 export type EscrowBugName = (typeof ESCROW_BUGS)[number];
 
 /** The core's switches for one bug-zoo entry. */
@@ -572,6 +580,8 @@ export function bugFlags(bug: EscrowBugName): EscrowBugs {
       return { reaperReturnsConfirmed: true };
     case 'rebalance-double-counts-in-flight':
       return { rebalanceDoubleCountsInFlight: true };
+    case 'reack-before-credit-durable':
+      return { reackBeforeCreditDurable: true };
   }
 }
 
@@ -684,6 +694,7 @@ function freshStart(w: World<unknown>, id: string, s: NodeSnapshot): true {
 }
 
 function newCluster(w: World<unknown>, label: string, capacity: number, hosts: SimNode<EscrowHost>[], extra: Omit<SaleCluster, 'label' | 'hosts' | 'monitor' | 'capacity'>): SaleCluster {
+  checkEscrowAcksDurable(w, hosts.map((h) => h.id), STATE_FILE);
   const monitor = new EscrowMonitor(capacity, hosts, extra.wire, w.sim, FRESH.get(w) ?? new Map());
   return { label, hosts, monitor, capacity, ...extra };
 }

@@ -75,6 +75,13 @@ export interface EscrowBugs extends ReservationBugs {
    * conservation (and the phantom-transfer check), then by never-oversell.
    */
   readonly rebalanceDoubleCountsInFlight?: boolean;
+  /**
+   * BUG (read by the host): a step that persists nothing sends its messages at once instead of
+   * after the writes before it. A duplicate transfer's re-ack then overtakes the fsync of the
+   * first credit: the sender forgets the transfer, and a crash before that fsync destroys the
+   * tokens. Caught by ack-not-durable on the wire (conservation only with a crash in the window).
+   */
+  readonly reackBeforeCreditDurable?: boolean;
 }
 
 export interface EscrowReplicaConfig {

@@ -4,6 +4,8 @@
  *
  * - acceptor-durability: an acceptor never forgets an accept it acknowledged (checked when it
  *   recovers): what NVDIMM persistence is for.
+ * - ack-not-durable: every promise and accepted that leaves a replica is already durable in its
+ *   stable storage (judged on the wire: durable-acks.ts).
  * - state-machine-safety: no two replicas apply different commands at one slot.
  * - no-corrupt-scan-served: a scan result served to a client equals the store's rows at that
  *   moment (end-to-end checksums must catch a wrong or partial SmartSSD result).
@@ -26,7 +28,8 @@ import type { ProcessBody } from '../../sim/process.ts';
 import type { Nanos } from '../../sim/time.ts';
 import { historyView } from '../../invariants/linearizability/history-view.ts';
 import { checkHistory, kvModel, type KvInput, type KvOutput, type Operation } from '../../invariants/linearizability/index.ts';
-import { acceleratedPlatform, traditionalPlatform } from './platform.ts';
+import { acceleratedPlatform, STABLE_FILE, traditionalPlatform } from './platform.ts';
+import { checkHwkvAcksDurable, nvdimmView, stableFileView } from './durable-acks.ts';
 import { hwkvReplica, type ReplicaProgram } from './replica.ts';
 import type { Cmd, Entry, HwkvBug, KvReply, KvRequest, Observer } from './types.ts';
 
@@ -98,6 +101,7 @@ export function buildCluster(w: World<unknown>, o: ClusterOptions): Cluster {
       c.nodes.push(node);
     }
   }
+  checkHwkvAcksDurable(w, ids, key, o.kind === 'accelerated' ? nvdimmView((id) => c.nics[ids.indexOf(id)]) : stableFileView(STABLE_FILE));
   c.leader = () => {
     let best: SimNode<ReplicaProgram> | null = null;
     for (const n of c.nodes) {

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { param } from '../../sim/params.ts';
 import { runScenario, type RunResult } from '../../sim/runner.ts';
+import { findCatchingSeed } from '../../sim/bug-zoo.ts';
 import { defineScenario, type Scenario } from '../../sim/scenario.ts';
 import { ms, sec } from '../../sim/time.ts';
 import type { ParamDefs } from '../../sim/params.ts';
@@ -109,7 +110,8 @@ function sweepUntilCaught<P extends ParamDefs>(scn: Scenario<P>, pins: Record<st
 describe('bug zoo: each bug is caught by a sweep; the correct variant passes the same seeds', () => {
   const cases: [string, Scenario<ParamDefs>, string, string[]][] = [
     ['trust-ssd-result', accelerated as unknown as Scenario<ParamDefs>, 'trust-ssd-result', ['no-corrupt-scan-served']],
-    ['ack-before-nvdimm', accelerated as unknown as Scenario<ParamDefs>, 'ack-before-nvdimm', ['acceptor-durability', 'linearizable', 'state-machine-safety']],
+    ['ack-before-nvdimm', accelerated as unknown as Scenario<ParamDefs>, 'ack-before-nvdimm', ['ack-not-durable', 'acceptor-durability', 'linearizable', 'state-machine-safety']],
+    ['retransmit-ack-from-memory', accelerated as unknown as Scenario<ParamDefs>, 'retransmit-ack-from-memory', ['ack-not-durable']],
     ['skip-mac-check', accelerated as unknown as Scenario<ParamDefs>, 'skip-mac-check', ['no-unauthenticated-value-applied', 'state-machine-safety', 'linearizable']],
     ['ignore-poison', cxlEscrow as unknown as Scenario<ParamDefs>, 'ignore-poison', ['no-poisoned-data-served', 'no-oversell']],
   ];
@@ -124,6 +126,21 @@ describe('bug zoo: each bug is caught by a sweep; the correct variant passes the
         expect(ok.ok, `correct variant failed seed ${seed}: ${ok.violations[0]?.message}`).toBe(true);
       }
     });
+  }
+});
+
+describe('ack-not-durable alone (acks judged on the wire)', () => {
+  // retransmit-ack-from-memory acknowledges a retransmitted accept from the in-memory log: no
+  // observer callback runs on that path, so acceptor-durability never hears of the ack. Measured
+  // when written: caught at seed 1 (traditional) / 2 (accelerated) by ack-not-durable; with it
+  // off, seeds 1-30 (traditional) and 1-10 (accelerated) all pass.
+  for (const scn of [traditional, accelerated] as unknown as Scenario<ParamDefs>[]) {
+    it(`${scn.name}: only ack-not-durable catches retransmit-ack-from-memory`, () => {
+      const c = findCatchingSeed(scn, { pins: { bug: 'retransmit-ack-from-memory' }, cap: 10 });
+      expect(c.invariant).toBe('ack-not-durable');
+      const without = findCatchingSeed(scn, { pins: { bug: 'retransmit-ack-from-memory' }, cap: Math.max(c.seed!, 3), ignore: ['ack-not-durable'] });
+      expect(without.seed, `${without.invariant}: ${without.result?.violations[0]?.message}`).toBeNull();
+    }, 120_000);
   }
 });
 

@@ -191,7 +191,7 @@ export function acceleratedPlatform(ctx: NodeContext, nic: SmartNic, ssd: SmartS
   };
 }
 
-const STABLE_FILE = 'stable';
+export const STABLE_FILE = 'stable';
 
 export function traditionalPlatform(ctx: NodeContext, cpu: HostCpu, kv: HostKvStore, key: CipherKey | null = null): Platform {
   kv.resetQueues(); // the previous incarnation's writes must not land after the rebuild

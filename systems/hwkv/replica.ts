@@ -222,7 +222,9 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
     const cur = log.get(m.slot);
     if (cur !== undefined && cur.b === m.b) {
       // A retransmission: answer only once the first copy is durable (its own ack is on the way).
-      if (durableBallot.get(m.slot) === m.b) send(from, { type: 'accepted', b: m.b, slot: m.slot });
+      // BUG (retransmit-ack-from-memory): trusts the in-memory log, durable or not.
+      const held = opts.bug === 'retransmit-ack-from-memory' ? log.get(m.slot)?.b : durableBallot.get(m.slot);
+      if (held === m.b) send(from, { type: 'accepted', b: m.b, slot: m.slot });
     } else acceptLocally(m.slot, m.entry, () => send(from, { type: 'accepted', b: m.b, slot: m.slot }));
     learn(m.b, m.committed);
   };

@@ -38,6 +38,8 @@ export interface KvNodeOptions extends RaftHostOptions {
   kvHooks?: KvHooks;
   /** BUG (bug zoo): renew leases without confirming leadership first (see the keepAlive case). */
   bugUnconfirmedKeepAlive?: boolean;
+  /** BUG (bug zoo): KvStore's bugLeaseAttachOnCreate (a lease given to an existing key does not own it). */
+  bugLeaseAttachOnCreate?: boolean;
 }
 
 export interface KvProgram extends NodeProgram {
@@ -59,7 +61,8 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
   ctx.declareProbes(KV_PROBES);
   const historyRevs = opts.historyRevs ?? DEFAULT_HISTORY_REVS;
   const progressNs = opts.watchProgressNs ?? ms(100);
-  let store = new KvStore(historyRevs);
+  const attachBug = opts.bugLeaseAttachOnCreate === true;
+  let store = new KvStore(historyRevs, attachBug);
   let isLeader = false;
   const pending = new Map<string, Envelope[]>();
   const deadlines = new Map<number, Nanos>();
@@ -96,7 +99,7 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
     },
     snapshot: (): string => JSON.stringify(store.snapshot()),
     restore(data: string | null): void {
-      store = data === null ? new KvStore(historyRevs) : KvStore.restore(JSON.parse(data) as KvSnapshot, historyRevs);
+      store = data === null ? new KvStore(historyRevs, attachBug) : KvStore.restore(JSON.parse(data) as KvSnapshot, historyRevs, attachBug);
       // Watch streams cannot continue across a state replacement: clients re-watch.
       if (watchers.size > 0) ctx.probe('kv:watchers-dropped-on-restore');
       watchers.clear();

@@ -51,7 +51,15 @@ export class KvStore {
   /** Events with rev > compactRev, ascending. */
   private events: WatchEvent[] = [];
 
-  constructor(readonly historyRevs: number = DEFAULT_HISTORY_REVS) {
+  /**
+   * @param bugLeaseAttachOnCreate BUG (bug zoo): a put with a lease attaches the key to the lease
+   *   only when it creates the key; a lease given to an existing key is recorded on the key but the
+   *   lease never learns it owns it, so revoking the lease leaves the key behind.
+   */
+  constructor(
+    readonly historyRevs: number = DEFAULT_HISTORY_REVS,
+    readonly bugLeaseAttachOnCreate = false,
+  ) {
     assert(historyRevs >= 1, 'kv: historyRevs must be at least 1');
   }
 
@@ -198,7 +206,8 @@ export class KvStore {
       ? { key, value, version: 1, createRev: rev, modRev: rev, lease }
       : { key, value, version: cur.version + 1, createRev: cur.createRev, modRev: rev, lease };
     this.kvs.set(key, kv);
-    if (lease !== 0 && (cur === undefined || cur.lease !== lease)) this.leases.get(lease)!.keys.push(key);
+    const attach = this.bugLeaseAttachOnCreate ? cur === undefined : cur === undefined || cur.lease !== lease;
+    if (lease !== 0 && attach) this.leases.get(lease)!.keys.push(key);
     this.pending.push({ rev, key, type: 'put', value });
     return kv;
   }
@@ -233,8 +242,8 @@ export class KvStore {
     };
   }
 
-  static restore(s: KvSnapshot, historyRevs: number = DEFAULT_HISTORY_REVS): KvStore {
-    const st = new KvStore(historyRevs);
+  static restore(s: KvSnapshot, historyRevs: number = DEFAULT_HISTORY_REVS, bugLeaseAttachOnCreate = false): KvStore {
+    const st = new KvStore(historyRevs, bugLeaseAttachOnCreate);
     st.rev = s.rev;
     st.compactRev = s.compactRev;
     st.nextLease = s.nextLease;

@@ -47,6 +47,8 @@ export interface HealthCheckConfig {
   readonly initiallyHealthy?: boolean;
   /** Bug zoo: thresholds compared with `>`, so transitions need one result more than configured. */
   readonly thresholdOffByOne?: boolean;
+  /** Bug zoo: a success does not reset the failure count, so failures accumulate across successes. */
+  readonly failuresNotReset?: boolean;
 }
 
 /** The seed's detection time for a backend that dies right after a probe: threshold * interval + timeout. */
@@ -181,7 +183,7 @@ export class HealthChecker {
       this.config.thresholdOffByOne ? count > threshold : count >= threshold;
     if (ok) {
       this.successes++;
-      this.failures = 0;
+      if (!this.config.failuresNotReset) this.failures = 0;
       if (!this.healthy && reached(this.successes, this.config.healthyThreshold)) this.flip(true, at, reason, out);
     } else {
       this.failures++;

@@ -63,6 +63,19 @@ export interface RaftConfig {
   /** The host releases a Ready's messages BEFORE persisting its entries and hard state: a crash can
    *  lose entries a quorum acknowledged, so a committed entry can be lost. */
   bugAckBeforeFsync: boolean;
+  /** A follower appends every entry of an append, truncating its log from the first one, instead
+   *  of keeping the entries that already match (§5.3 "if an existing entry conflicts"): a stale or
+   *  reordered short append cuts entries the follower acknowledged, perhaps committed ones. */
+  bugTruncateOnAppend: boolean;
+  /** Only new entries or a snapshot make a Ready `mustSync`: a changed term or vote is sent on
+   *  (vote granted, term adopted) before the hard state recording it is durable. */
+  bugSyncOnlyEntries: boolean;
+  /** The leader answers ReadIndex before an entry of its own term has committed (skips thesis
+   *  §6.4 step 1): a new leader's commit index may lag what an earlier leader committed. */
+  bugReadBeforeTermCommit: boolean;
+  /** The leader takes every acknowledgement as the follower's match, stale ones too, and resumes
+   *  sending right after it: progress moves backwards and acknowledged entries are sent again. */
+  bugAcceptStaleAck: boolean;
 }
 
 /** Protocol-level BUGGIFY sites. Each injects behaviour that is legal, only unlikely. */
@@ -127,6 +140,10 @@ export const DEFAULT_RAFT_CONFIG: Readonly<RaftConfig> = Object.freeze({
   bugNoUpToDateCheck: false,
   bugStaleReads: false,
   bugAckBeforeFsync: false,
+  bugTruncateOnAppend: false,
+  bugSyncOnlyEntries: false,
+  bugReadBeforeTermCommit: false,
+  bugAcceptStaleAck: false,
 } satisfies RaftConfig);
 
 /** A configuration the caller got wrong: a typed error that says what to change. */

@@ -61,6 +61,11 @@ export interface RaftHostHooks {
   onSend?(h: RaftHost, msgs: readonly Message[]): void;
   /** An entry is about to be applied. */
   onApply?(h: RaftHost, e: Entry, chain: number): void;
+  /**
+   * A linearizable read arrived (`read` was called); the function returned, if any, is called
+   * with the read index the read is served at (not called if the read fails).
+   */
+  onRead?(h: RaftHost): ((index: number) => void) | void;
 }
 
 export interface RaftHostOptions {
@@ -293,7 +298,12 @@ export class RaftHost {
    * before the read was asked (serve the read then), or `cb(null)` if it cannot be confirmed
    * (no leader, leadership changed): the client retries.
    */
-  read(cb: (index: number | null) => void): void {
+  read(done: (index: number | null) => void): void {
+    const served = this.opts.hooks?.onRead?.(this);
+    const cb = served === undefined ? done : (index: number | null): void => {
+      if (index !== null) served(index);
+      done(index);
+    };
     const context = `${this.id}/${this.ctx.rng.name}/${++this.readSeq}`;
     const r = this.raft.readIndex(context);
     if (!r.ok) {

@@ -297,7 +297,8 @@ export class RaftNode {
       messages: this.msgs,
       committedEntries,
       readStates: this.readStates,
-      mustSync: entries.length > 0 || snapshot !== null || hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote,
+      // BUG (bugSyncOnlyEntries): a new term or vote alone is not synced before messages leave.
+      mustSync: entries.length > 0 || snapshot !== null || (!this.config.bugSyncOnlyEntries && (hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote)),
     };
     this.log.pendingSnapshot = null;
     this.log.truncatedFrom = null;
@@ -613,7 +614,8 @@ export class RaftNode {
     }
     if (this.log.matchTerm(m.index, m.logTerm)) {
       const lastNew = m.index + m.entries.length;
-      const ci = this.log.findConflict(m.entries);
+      // BUG (bugTruncateOnAppend): rewrites from the first entry even where the log already matches.
+      const ci = this.config.bugTruncateOnAppend && m.entries.length > 0 ? m.index + 1 : this.log.findConflict(m.entries);
       if (ci !== 0) {
         assert(ci > this.log.committed, () => `raft ${this.id}: conflict at committed index ${ci}`);
         if (ci <= this.log.lastIndex()) this.config.probe('raft:follower-truncates-suffix');
@@ -663,6 +665,14 @@ export class RaftNode {
     // Leader completeness (§5.4): a follower in our term cannot hold more than we do.
     assert(m.index <= this.log.lastIndex(), () => `raft ${this.id}: ${m.from} acknowledged index ${m.index} beyond the leader's last ${this.log.lastIndex()}: it holds committed entries this leader lacks (leader completeness)`);
     const oldPaused = pr.isPaused(this.config.maxInflightMsgs);
+    if (this.config.bugAcceptStaleAck && m.index < pr.match) {
+      // BUG (bugAcceptStaleAck): a stale acknowledgement resets the follower's progress.
+      pr.match = m.index;
+      pr.next = m.index + 1;
+      pr.becomeProbe();
+      this.sendAppend(m.from);
+      return;
+    }
     if (!pr.maybeUpdate(m.index)) return;
     if (pr.state === 'probe') {
       pr.becomeReplicate();
@@ -804,7 +814,8 @@ export class RaftNode {
       return { ok: true };
     }
     // Thesis §6.4 step 1: until an entry of this term commits, our commit index may be stale.
-    if (this.log.term(this.log.committed) !== this.term_) {
+    // BUG (bugReadBeforeTermCommit): skips this step.
+    if (this.log.term(this.log.committed) !== this.term_ && !this.config.bugReadBeforeTermCommit) {
       this.config.probe('raft:read-index-not-ready');
       return { ok: false, reason: 'leader-not-ready' };
     }

@@ -48,6 +48,6 @@ describe('crdt bug zoo in simulation', () => {
         const r = runScenario(c.scenario, { seed, pins: { bug: 'none' } });
         expect(r.violations, `correct system, seed ${seed}`).toEqual([]);
       }
-    }, 60_000);
+    }, 240_000);
   }
 });

@@ -23,8 +23,10 @@ import { ms, type Nanos } from '../../../sim/time.ts';
 import { vvMerge } from '../version-vector.ts';
 import { CausalContext } from '../causal-context.ts';
 import type { Dot } from '../dot.ts';
-import { DEFAULT_REGION_OPTIONS, regionNode, type ClientReply, type ClientRequest, type OpVector, type RegionOptions, type RegionProgram } from './region.ts';
-import type { CrdtBug, Op, ReadValue } from './store.ts';
+import { checkCrdtAcksDurable } from './durable-acks.ts';
+import { DEFAULT_REGION_OPTIONS, WAL, regionNode, type ClientReply, type ClientRequest, type OpVector, type RegionOptions, type RegionProgram } from './region.ts';
+import { kindOf, type CrdtBug, type CrdtStore, type Op, type ReadValue } from './store.ts';
+import { compareHlc } from '../hlc.ts';
 
 export const REGIONS = ['us', 'eu', 'ap'] as const;
 
@@ -82,8 +84,9 @@ export interface Session {
 export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorld {
   const ropts = { ...DEFAULT_REGION_OPTIONS, ...o.region };
   const regions = REGIONS.map((id) =>
-    w.addNode(id, (ctx) => regionNode(ctx, { ...ropts, peers: REGIONS.filter((x) => x !== id), bug: o.bug })),
+    w.addNode(id, (ctx) => regionNode(ctx, { ...ropts, peers: REGIONS.filter((x) => x !== id), bug: o.bug, onStoreMerge: (region, store, key) => checkLwwClockCoversMerged(w, region, store, key) })),
   );
+  checkCrdtAcksDurable(w, REGIONS, WAL);
   const history: HistoryOp[] = [];
   const inFlight = new Map<string, Op>(); // client -> its op not yet acknowledged
   const active = new Set<string>();
@@ -302,6 +305,22 @@ function checkConverged(w: World<unknown>, store: RegionProgram['store'], histor
     const text = (store.read(k) as { value: string }).value;
     for (const c of chars) if (text.split(c).length !== 2) return w.violation('text-complete', `${k}: insert ${c} appears ${text.split(c).length - 1} times`);
   }
+}
+
+/**
+ * lww-hlc-causal (event-driven, after every merge): a region's hybrid logical clock is at or past
+ * the timestamp of every register write it has merged. Otherwise its next local write to that
+ * register, which causally follows the merged one, gets a smaller timestamp and loses to it: LWW
+ * breaks causal order (seed 002, "LWW problems"). Judged at the merge, before that write exists,
+ * so the flaw is named where it happens rather than by a later defensive assertion.
+ */
+function checkLwwClockCoversMerged(w: World<unknown>, region: NodeId, store: CrdtStore, key: string): void {
+  if (kindOf(key) !== 'reg') return;
+  const r = store.read(key);
+  if (r.kind !== 'reg' || r.ts === null) return;
+  const clock = store.hlc.peek();
+  if (compareHlc(clock, r.ts) < 0)
+    w.violation('lww-hlc-causal', `${region} merged a write to ${key} at HLC ${r.ts.l}.${r.ts.c} (by ${r.replica ?? '?'}), but its clock stayed at ${clock.l}.${clock.c}: its next write to ${key} would causally follow that write yet lose to it`);
 }
 
 /** Region program of a node, for metrics. */

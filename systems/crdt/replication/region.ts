@@ -66,6 +66,8 @@ export interface RegionOptions {
    * region hearing a majority) and must re-sync from a snapshot before replicating again.
    */
   gcWindowNs: Nanos;
+  /** Invariant checkers' observer: called after every merge into this region's store. */
+  onStoreMerge?: (region: NodeId, store: CrdtStore, key: string) => void;
 }
 
 export const DEFAULT_REGION_OPTIONS: Omit<RegionOptions, 'peers' | 'bug'> = {
@@ -185,7 +187,7 @@ export interface RegionProgram extends NodeProgram {
   resyncing(): boolean;
 }
 
-const WAL = 'wal';
+export const WAL = 'wal';
 
 function sortedEntries(m: ReadonlyMap<string, number>): [string, number][] {
   return [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -195,6 +197,10 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   ctx.declareProbes(CRDT_PROBES);
   const me = ctx.id;
   const store = new CrdtStore(me, opts.bug);
+  if (opts.onStoreMerge !== undefined) {
+    const observe = opts.onStoreMerge;
+    store.onMerge = (key) => observe(me, store, key);
+  }
   const applied: OpVector = new Map();
   /** origin -> highest op seq of it whose effect may be in the state (deltas past a gap, repairs, snapshots). */
   const upper: OpVector = new Map();
@@ -583,9 +589,13 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     advance(origin, upTo);
     const top: [string, number][] = [[origin, items.reduce((a, it) => Math.max(a, it.seq), 0)]];
     raiseUpper(top);
-    log({ t: 'merge', origin, upTo: applied.get(origin) ?? 0, items: merged, upper: top });
+    const logged = applied.get(origin) ?? 0;
+    log({ t: 'merge', origin, upTo: logged, items: merged, upper: top });
     afterSync(() => {
-      sendR(origin, { type: 'deltas-ack', upTo: applied.get(origin) ?? 0 });
+      // Acknowledge what this fsync made durable, not the vector as it is when the fsync returns:
+      // merges logged meanwhile wait for their own fsync (found by ack-not-durable on the wire).
+      // BUG (deltas-ack-past-durable): the shipped code until then, the vector read at callback time.
+      sendR(origin, { type: 'deltas-ack', upTo: opts.bug === 'deltas-ack-past-durable' ? (applied.get(origin) ?? 0) : logged });
       recheckParked();
     });
   }

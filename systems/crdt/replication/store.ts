@@ -23,8 +23,8 @@ import { plainBytes } from '../size.ts';
 import type { VersionVector } from '../version-vector.ts';
 
 /** The bug-zoo variants a store can be built with ('none' = the correct types). */
-export type CrdtBug = 'none' | 'non-idempotent-counter-merge' | 'or-set-remove-unseen' | 'tombstone-gc-before-stability' | 'lww-wall-clock' | 'anti-entropy-skips-subtree' | 'resync-skipped';
-export const CRDT_BUGS: readonly CrdtBug[] = ['none', 'non-idempotent-counter-merge', 'or-set-remove-unseen', 'tombstone-gc-before-stability', 'lww-wall-clock', 'anti-entropy-skips-subtree', 'resync-skipped'];
+export type CrdtBug = 'none' | 'non-idempotent-counter-merge' | 'or-set-remove-unseen' | 'tombstone-gc-before-stability' | 'lww-wall-clock' | 'anti-entropy-skips-subtree' | 'resync-skipped' | 'lww-merge-no-clock-feed' | 'deltas-ack-past-durable';
+export const CRDT_BUGS: readonly CrdtBug[] = ['none', 'non-idempotent-counter-merge', 'or-set-remove-unseen', 'tombstone-gc-before-stability', 'lww-wall-clock', 'anti-entropy-skips-subtree', 'resync-skipped', 'lww-merge-no-clock-feed', 'deltas-ack-past-durable'];
 
 export type Kind = 'ctr' | 'set' | 'reg' | 'txt';
 
@@ -75,6 +75,8 @@ export class CrdtStore {
   private readonly values = new Map<string, Value>();
   private readonly digests = new Map<string, Digest>();
   readonly hlc = new Hlc();
+  /** Observer for invariant checkers: called after every merge of `key` (never changes the run). */
+  onMerge: ((key: string) => void) | null = null;
 
   constructor(
     readonly replicaId: string,
@@ -127,11 +129,13 @@ export class CrdtStore {
   merge(key: string, data: KeyData, physicalNs: Nanos): void {
     const v = this.get(key);
     (v as { merge(d: KeyData): void }).merge(data);
-    if (v instanceof LwwRegister) {
+    // BUG (lww-merge-no-clock-feed): rule 1 dropped; the next local write may not beat the merged one.
+    if (v instanceof LwwRegister && this.bug !== 'lww-merge-no-clock-feed') {
       const ts = v.timestamp();
       if (ts !== undefined) this.hlc.update(ts, physicalNs);
     }
     this.digests.delete(key);
+    this.onMerge?.(key);
   }
 
   /** The full state of `key` as plain data. */

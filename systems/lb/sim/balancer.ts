@@ -52,6 +52,7 @@ import {
   type DrainAction,
   type HealthAction,
   type HealthCheckConfig,
+  type HealthStatus,
   type LbConfig,
   type MaglevTable,
   type OutlierConfig,
@@ -69,11 +70,13 @@ export interface LbBugs {
   acceptWhileDraining: boolean;
   /** Health transitions need one more consecutive result than configured. */
   thresholdOffByOne: boolean;
+  /** A success does not reset the health check's failure count. */
+  failuresNotReset: boolean;
   /** Maglev tables of a non-prime size (slots may stay unowned). */
   maglevNonPrime: boolean;
 }
 
-export const NO_BUGS: LbBugs = { staleSnapshot: false, nonAtomicCounter: false, acceptWhileDraining: false, thresholdOffByOne: false, maglevNonPrime: false };
+export const NO_BUGS: LbBugs = { staleSnapshot: false, nonAtomicCounter: false, acceptWhileDraining: false, thresholdOffByOne: false, failuresNotReset: false, maglevNonPrime: false };
 
 /** What the scenario's invariants observe (a god's-eye tap; it never changes the balancer). */
 export interface LbObserver {
@@ -89,6 +92,10 @@ export interface LbObserver {
   tableSwapped(lb: string, table: MaglevTable, prev: MaglevTable | null): void;
   /** A Maglev lookup was answered by `table`. */
   lookedUp(lb: string, table: MaglevTable): void;
+  /** Health probes, raw (health-oracle.ts judges the thresholds from these). Local times. */
+  probeStarted?(lb: string, backend: string, probeId: number, startNs: Nanos, deadlineNs: Nanos): void;
+  probeReply?(lb: string, backend: string, probeId: number, status: number, atNs: Nanos): void;
+  healthTransition?(lb: string, backend: string, to: HealthStatus, atNs: Nanos): void;
 }
 
 export interface BalancerOptions {
@@ -177,7 +184,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
   ctx.declareProbes(LB_PROBES);
   const self = ctx.id;
   const obs = o.observer;
-  const healthCfg: HealthCheckConfig = { ...o.health, initiallyHealthy: false, thresholdOffByOne: o.bugs.thresholdOffByOne };
+  const healthCfg: HealthCheckConfig = { ...o.health, initiallyHealthy: false, thresholdOffByOne: o.bugs.thresholdOffByOne, failuresNotReset: o.bugs.failuresNotReset };
   const counter = new ActiveRequestCounter({ nonAtomic: o.bugs.nonAtomicCounter });
   const stats = new BackendStats({ counter });
   const drain = new DrainTracker({ drainTimeoutNs: o.drainTimeoutNs, acceptWhileDraining: o.bugs.acceptWhileDraining });
@@ -257,13 +264,16 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     for (const a of actions) {
       if (a.type === 'probe') {
         const slot = checkers.get(a.backend);
+        o.observer?.probeStarted?.(self, a.backend, a.probeId, now(), a.deadlineNs);
         ctx.call<ProbeReply>(a.backend, { type: 'probe' }, o.health.timeoutNs).then((r) => {
           if (!r.ok || checkers.get(a.backend) !== slot || slot === undefined) return;
+          o.observer?.probeReply?.(self, a.backend, a.probeId, r.body.status, now());
           handleHealth(slot.checker.onProbeResult(a.probeId, { type: 'http', status: r.body.status }, now()));
           armChecker(a.backend, slot);
         });
       } else {
         program.transitions++;
+        o.observer?.healthTransition?.(self, a.backend, a.to, now());
         ctx.log('health', `${a.backend} ${a.from} -> ${a.to}: ${a.reason}`);
         if (a.to === 'unhealthy') ctx.probe('lb:backend-marked-unhealthy');
         else if (a.to === 'healthy' && a.from === 'unhealthy') ctx.probe('lb:backend-back-healthy');

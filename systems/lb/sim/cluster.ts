@@ -17,8 +17,10 @@ import { balancerNode, type BalancerProgram, type LbBugs } from './balancer.ts';
 import { keepAliveClient } from './client.ts';
 import { operatorNode, type OperatorProgram } from './operator.ts';
 import { LbOracle } from './oracle.ts';
+import { HealthThresholdOracle } from './health-oracle.ts';
+import type { HealthStatus } from '../health.ts';
 
-export const LB_BUGS = ['none', 'stale-backend-list', 'non-atomic-counter', 'drain-accepts-new', 'health-threshold-off-by-one', 'maglev-non-prime'] as const;
+export const LB_BUGS = ['none', 'stale-backend-list', 'non-atomic-counter', 'drain-accepts-new', 'health-threshold-off-by-one', 'maglev-non-prime', 'health-failures-not-reset'] as const;
 export type LbBug = (typeof LB_BUGS)[number];
 
 export const ALGORITHMS = ['round-robin', 'least-request', 'latency-weighted', 'adaptive', 'maglev'] as const;
@@ -82,6 +84,7 @@ export function bugsOf(bug: LbBug): LbBugs {
     nonAtomicCounter: bug === 'non-atomic-counter',
     acceptWhileDraining: bug === 'drain-accepts-new',
     thresholdOffByOne: bug === 'health-threshold-off-by-one',
+    failuresNotReset: bug === 'health-failures-not-reset',
     maglevNonPrime: bug === 'maglev-non-prime',
   };
 }
@@ -173,6 +176,9 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
     dispatched: (lb: string, f: string, b: string, n: boolean) => obs().dispatched(lb, f, b, n),
     tableSwapped: (lb: string, t: Parameters<LbOracle['tableSwapped']>[1], prev: Parameters<LbOracle['tableSwapped']>[2]) => obs().tableSwapped(lb, t, prev),
     lookedUp: (lb: string, t: Parameters<LbOracle['lookedUp']>[1]) => obs().lookedUp(lb, t),
+    probeStarted: (lb: string, b: string, id: number, startNs: number, deadlineNs: number) => healthOracle.probeStarted(lb, b, id, startNs, deadlineNs),
+    probeReply: (lb: string, b: string, id: number, status: number, atNs: number) => healthOracle.probeReply(lb, b, id, status, atNs),
+    healthTransition: (lb: string, b: string, to: HealthStatus, atNs: number) => healthOracle.healthTransition(lb, b, to, atNs),
   };
 
   const health = {
@@ -183,6 +189,7 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
     healthyThreshold: p.healthyThreshold,
     jitterFraction: p.healthJitter,
   };
+  const healthOracle = new HealthThresholdOracle(w, health);
   const balancers = lbIds.map((id) =>
     w.addNode(id, (ctx) =>
       balancerNode(ctx, {
