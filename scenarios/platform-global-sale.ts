@@ -21,7 +21,7 @@ import { addGeoDns } from '../systems/geodns/kit.ts';
 import { KvClient } from '../systems/kv/client.ts';
 import { addConfigStore, raftParams } from '../systems/kv/kit.ts';
 import { PlatformChecks } from '../systems/platform/invariants.ts';
-import { addOperators, addRegionalTier, addShoppers, checkPlatform, ConfigHistory, defaultsOf, operatorPauses, platformBounds, platformParams, platformRegions, regionOutages } from '../systems/platform/kit.ts';
+import { addOperators, addRegionalTier, addShoppers, checkPlatform, ConfigHistory, defaultsOf, operatorPauses, configIsolations, platformBounds, platformParams, platformRegions, regionOutages } from '../systems/platform/kit.ts';
 import { KEYS, type RegionsConfig } from '../systems/platform/types.ts';
 
 export default defineScenario({
@@ -30,6 +30,8 @@ export default defineScenario({
   params: platformParams(),
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: sec(30),
+  // The end-to-end checks are event-driven or persistent states; a coarser poll keeps runs cheap.
+  checkIntervalNs: ms(50),
   setup(w, p) {
     const regions = platformRegions(p);
     const bounds = platformBounds(p);
@@ -42,10 +44,10 @@ export default defineScenario({
     const crdt = addCrdtRegions(w, { ids: regions.map((r) => `crdt-${r}`), bug: 'none', wanMsMin: p.wanMsMedian * 0.7, wanMsMax: p.wanMsMedian * 1.5 });
     const checks = new PlatformChecks(w, { drainBoundNs: bounds.drainBoundNs, healthBoundNs: bounds.healthBoundNs, capacity: p.capacity });
     const history = new ConfigHistory(w, config);
-    const tier = addRegionalTier(w, { regions, appsPerRegion: p.appsPerRegion, config, escrow, crdt, checks, history, bug: p.bug, bounds, confirmDeadlineNs: holdPolicyOf(sale).holdNs });
+    const tier = addRegionalTier(w, { regions, appsPerRegion: p.appsPerRegion, config, escrow, crdt, checks, history, bug: p.bug, bounds, confirmDeadlineNs: holdPolicyOf(sale).holdNs, paymentMeanNs: ms(p.paymentMsMean) });
     const dns = addGeoDns(w, {
       id: 'dns', regions, ttlNs: ms(p.ttlMs), fallThreshold: bounds.fall, riseThreshold: bounds.rise, bugIgnoreHealth: p.bug === 'geodns-ignores-health',
-      entryOf: tier.lbOf, probeNs: bounds.probeNs, probeTimeoutNs: bounds.probeTimeoutNs,
+      entryOf: tier.lbOf, probeNs: bounds.probeNs, probeTimeoutNs: bounds.probeTimeoutNs, onAnswer: (home, a) => checks.onDnsAnswer(home, a.region, !a.eligible.includes(a.region)),
       *evacuated(ctx) {
         const r = yield* new KvClient(ctx, { servers: config.ids, clientId: 'dns', maxAttempts: 1, attemptTimeoutNs: ms(150) }).read({ op: 'get', key: KEYS.regions });
         return r.ok && r.value.op === 'get' && r.value.value !== null ? (JSON.parse(r.value.value) as RegionsConfig).evacuated : null;
@@ -55,7 +57,7 @@ export default defineScenario({
     // Operations and shoppers: the workload.
     const servers = tier.servers.map((s) => ({ id: s.id, region: s.region }));
     const ops = addOperators(w, { configServers: config.ids, regions, servers, leaseTtlMs: p.leaseTtlMs, intervalNs: ms(p.opIntervalMs), drainWaitNs: bounds.drainWaitNs, deploy: (id, v) => tier.deploy(id, v), bug: p.bug, history, regionOf });
-    const shop = addShoppers(w, { regions, dns, lbOf: tier.lbOf, roamRate: p.roamRate, thinkNs: ms(p.thinkMs), checks, onDnsAnswer: (h, r) => checks.onDnsAnswer(h, r), perRegion: p.shoppersPerRegion, stickyShare: p.stickyShare, regionOf });
+    const shop = addShoppers(w, { regions, dns, lbOf: tier.lbOf, roamRate: p.roamRate, thinkNs: ms(p.thinkMs), checks, perRegion: p.shoppersPerRegion, stickyShare: p.stickyShare, regionOf });
 
     // Checks: each system's own, and the end-to-end ones.
     watchCluster(w, escrow, sale);
@@ -66,6 +68,7 @@ export default defineScenario({
     const failover: number[] = [];
     regionOutages(w, tier, checks, p.regionOutageMsMean, failover, dns);
     operatorPauses(w, config, p.opPauseMsMean, p.leaseTtlMs);
+    configIsolations(w, config, p.cfgIsolateMsMean);
     for (const [id, r] of config.domains) regionOf.set(id, r);
     for (const [id, r] of escrow.regionOf) regionOf.set(id, regions[Number(r.slice(1)) - 1]!);
     tier.servers.forEach((s) => regionOf.set(s.id, s.region));

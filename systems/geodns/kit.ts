@@ -20,6 +20,8 @@ export interface GeoDnsKitOptions extends GeoDnsOptions {
   probeTimeoutNs: Nanos;
   /** Read each probe round: regions operators took out (e.g. from the config store). */
   evacuated?: (ctx: NodeContext) => Generator<Future<unknown>, string[] | null, unknown>;
+  /** God's-eye hook: every answer, when it is made (for end-to-end checks). */
+  onAnswer?: (home: string, a: DnsAnswer) => void;
 }
 
 export interface DnsQuery {
@@ -74,7 +76,9 @@ export function addGeoDns(w: World<unknown>, o: GeoDnsKitOptions): GeoDnsHandle 
       onMessage(env) {
         const q = env.body as DnsQuery;
         if (q.type !== 'dns-query' || env.rpcId === undefined) return;
-        ctx.reply(env, state.answer(byDistance(o.regions, q.home)));
+        const a = state.answer(byDistance(o.regions, q.home));
+        o.onAnswer?.(q.home, a);
+        ctx.reply(env, a);
       },
     };
   });

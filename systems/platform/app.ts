@@ -28,6 +28,8 @@ export interface AppServerOptions {
   version: () => number;
   /** How long a confirm may keep retrying (the hold's lifetime). */
   confirmDeadlineNs: Nanos;
+  /** Mean of the payment step between the hold and its confirm (exponential). */
+  paymentMeanNs: Nanos;
   bug: PlatformBug;
 }
 
@@ -85,10 +87,16 @@ export function appServer(ctx: NodeContext, o: AppServerOptions): AppServerProgr
     // A retry of a checkout whose first attempt got the hold: finish that order (its items were
     // read then; the cart may have changed since), take nothing more from the cart.
     const retry = !hold.ok;
+    const payment = Math.round(ctx.rng.exponential(o.paymentMeanNs));
     if (o.bug === 'order-before-escrow-confirm') {
-      // BUG: the confirm is sent and not waited for; the order is recorded at once.
-      ctx.call(o.escrow, { type: 'confirm', reservationId: resId } satisfies EscrowRequest, ms(300));
+      // BUG: payment and confirm run in the background; the order is recorded and answered at
+      // once, before the escrow has made the sale durable (or refused it: the hold may expire).
+      ctx.spawn('confirm', (function* () {
+        yield ctx.sleep(payment);
+        yield* escrow({ type: 'confirm', reservationId: resId }, o.confirmDeadlineNs);
+      })());
     } else {
+      yield ctx.sleep(payment);
       const conf = yield* escrow({ type: 'confirm', reservationId: resId }, o.confirmDeadlineNs);
       if (conf === null || !conf.ok) return { type: 'refused', reason: 'unavailable' };
     }

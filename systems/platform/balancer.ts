@@ -22,6 +22,7 @@ export interface BalancerOptions {
   configServers: readonly NodeId[];
   localConfig: NodeId;
   refreshNs: Nanos;
+  readTimeoutNs: Nanos;
   staleBoundNs: Nanos;
   healthNs: Nanos;
   fall: number;
@@ -38,6 +39,8 @@ export interface BalancerProgram extends NodeProgram {
   /** Serving: a fresh config and at least one backend to send to. */
   serving(): boolean;
   eligible(): string[];
+  /** Why it is (not) serving, for liveness messages. */
+  describe(): string;
 }
 
 export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProgram {
@@ -50,20 +53,24 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
   const eligible = (): string[] => (fresh() ? mine().filter((b) => view!.cfg.backends[b]!.state === 'active' && health.get(b)?.ok === true) : []);
 
   ctx.spawn('config', (function* () {
+    let failed = false;
     for (;;) {
       const sentAt = ctx.now();
       const stale = o.bug === 'lb-stale-config-read';
       // BUG (lb-stale-config-read): a serializable read of the local replica, taken as fresh.
-      const to = stale ? o.localConfig : ctx.rng.pick(o.configServers);
+      // The local replica first (ReadIndex: it asks the leader), another one after a failure.
+      const to = stale || !failed ? o.localConfig : ctx.rng.pick(o.configServers);
       const req: KvRequest = { type: 'kvRead', op: { op: 'get', key: KEYS.backends }, ...(stale ? { serializable: true } : {}) };
       const done = !stale && o.onRead ? o.onRead() : null;
-      const r = (yield ctx.call<KvReply>(to, req, ms(300))) as CallResult<KvReply>;
+      const r = (yield ctx.call<KvReply>(to, req, o.readTimeoutNs)) as CallResult<KvReply>;
       const ok = r.ok && r.body.type === 'kvReply' && r.body.ok ? r.body.result : null;
+      failed = ok === null;
       done?.(ok);
       if (ok !== null && ok.op === 'get' && ok.value !== null) {
         const res = ok;
         if (view === null || res.rev >= view.rev || stale) view = { rev: res.rev, cfg: JSON.parse(res.value!) as BackendsConfig, readAtNs: sentAt };
-      }
+        else ctx.log('config-older', `read rev ${res.rev} from ${to}, acting on ${view.rev}`);
+      } else ctx.log('config-read-failed', `${to}: ${r.ok ? JSON.stringify(r.body).slice(0, 80) : 'timeout'}`);
       yield ctx.sleep(o.refreshNs);
     }
   })());
@@ -115,6 +122,10 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     },
     serving: () => eligible().length > 0,
     eligible,
+    describe: () =>
+      view === null
+        ? 'no config read yet'
+        : `config rev ${view.rev} read ${((ctx.now() - view.readAtNs) / 1e6).toFixed(0)} ms ago (bound ${(o.staleBoundNs / 1e6).toFixed(0)} ms); backends ${mine().map((b) => `${b}:${view!.cfg.backends[b]!.state}/${health.get(b)?.ok === true ? 'healthy' : 'unhealthy'}`).join(' ') || 'none in this region'}`,
     onMessage,
   };
 }

@@ -17,7 +17,7 @@
  *  - order-backed-by-escrow (after heal): every order in a view is a confirmed escrow reservation,
  *    and the seats sold by the orders never exceed the capacity (never oversell, every path);
  *  - geodns-health: GeoDNS never answers a region whose entry point has been down for longer than
- *    the health-detection bound.
+ *    the health-detection bound (unless no region at all looks healthy: it then fails open).
  */
 import type { NodeId, SimNode } from '../../sim/node.ts';
 import type { World } from '../../sim/scenario.ts';
@@ -109,8 +109,10 @@ export class PlatformChecks {
     this.downSince.delete(region);
   }
 
-  onDnsAnswer(home: string, region: string): void {
+  /** A GeoDNS answer; `failOpen`: no region was eligible, so the answer is a best guess. */
+  onDnsAnswer(home: string, region: string, failOpen: boolean): void {
     this.counts.dnsAnswers++;
+    if (failOpen) return;
     const since = this.downSince.get(region);
     if (since !== undefined && this.w.now - since > this.o.healthBoundNs)
       this.w.violation('geodns-health', `GeoDNS sent a client of ${home} to ${region}, whose entry point has been down for ${((this.w.now - since) / 1e6).toFixed(0)} ms (health-detection bound ${(this.o.healthBoundNs / 1e6).toFixed(0)} ms)`);

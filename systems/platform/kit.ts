@@ -41,10 +41,12 @@ export function platformParams() {
     ttlMs: param.float({ doc: 'GeoDNS answer TTL (ms)', default: 1000, min: 1, max: 1e6, swarm: [300, 3000] }),
     wanMsMedian: param.float({ doc: 'median one-way latency between regions (ms)', default: 30, min: 0.1, max: 1000, swarm: [10, 60] }),
     opIntervalMs: param.float({ doc: 'mean pause between two operator turns at the lock (ms)', default: 400, min: 1, max: 1e6 }),
-    leaseTtlMs: param.float({ doc: 'TTL of the operator lock\'s lease (ms)', default: 1500, min: 100, max: 1e6 }),
-    opPauseMsMean: param.float({ doc: 'mean time between GC pauses of the lock holder (ms); 0 = none', default: 3000, min: 0, max: 1e7, swarm: [1000, 6000], swarmOffProbability: 0.2 }),
+    leaseTtlMs: param.float({ doc: 'TTL of the operator lock\'s lease (ms)', default: 2000, min: 100, max: 1e6 }),
+    opPauseMsMean: param.float({ doc: 'mean time between GC pauses of the lock holder (ms); 0 = none', default: 5000, min: 0, max: 1e7, swarm: [2500, 10000], swarmOffProbability: 0.2 }),
+    paymentMsMean: param.float({ doc: 'mean time a checkout waits for the payment before confirming the escrow hold (ms)', default: 400, min: 0, max: 1e6, swarm: [200, 800] }),
+    cfgIsolateMsMean: param.float({ doc: 'mean time between cutting one config replica from the others (WAN link loss; balancers still reach it) (ms); 0 = none', default: 3000, min: 0, max: 1e7, swarm: [1500, 8000], swarmOffProbability: 0.2 }),
     regionOutageMsMean: param.float({ doc: 'mean time between region outages (a balancer down) (ms); 0 = none', default: 5000, min: 0, max: 1e7, swarm: [2000, 10000], swarmOffProbability: 0.2 }),
-    durationS: param.float({ doc: 'length of the fault phase (s)', default: 8, min: 0.1, max: 86400 }),
+    durationS: param.float({ doc: 'length of the fault phase (s)', default: 6, min: 0.1, max: 86400 }),
     ...f,
     crashMsMean: param.float({ ...f.crashMsMean, default: 3000, swarm: [1500, 10000] }),
     partitionMsMean: param.float({ ...f.partitionMsMean, default: 4000, swarm: [1500, 10000] }),
@@ -66,22 +68,26 @@ export function defaultsOf<D extends ParamDefs>(defs: D): ParamValues<D> {
 
 /** The platform's timing bounds, derived from the parameters (stated in docs/platform.md). */
 export function platformBounds(p: PlatformParams) {
-  const refreshNs = ms(100);
-  const staleBoundNs = ms(600);
+  const refreshNs = ms(150);
+  // A linearizable read crosses the WAN about four times (follower -> leader, the leader's
+  // heartbeat round, back): a few hundred ms at the WAN tail.
+  const readTimeoutNs = ms(Math.max(400, 16 * p.wanMsMedian));
+  const staleBoundNs = readTimeoutNs + refreshNs + ms(400);
   const probeNs = ms(200);
   return {
     refreshNs,
+    readTimeoutNs,
     staleBoundNs,
     /** A drain takes effect at every balancer within this (stale bound + clock-rate slack). */
     drainBoundNs: staleBoundNs + ms(50),
-    /** The operator waits this long after a drain before restarting the server. */
-    drainWaitNs: staleBoundNs + ms(150),
+    /** The operator waits this long after a drain before restarting the server (in-flight requests finish). */
+    drainWaitNs: 2 * staleBoundNs,
     probeNs,
     probeTimeoutNs: ms(150),
     fall: 2,
     rise: 2,
-    /** GeoDNS takes a dead region out within (fall + 1) probe rounds (+ the probe timeout). */
-    healthBoundNs: 3 * (probeNs + ms(150)) + ms(100),
+    /** GeoDNS takes a dead region out within (fall + 1) probe rounds of probe + timeout, plus slack. */
+    healthBoundNs: 3 * (probeNs + ms(150)) + ms(300),
   };
 }
 
@@ -109,6 +115,7 @@ export interface TierOptions {
   bug: PlatformBug;
   bounds: ReturnType<typeof platformBounds>;
   confirmDeadlineNs: Nanos;
+  paymentMeanNs: Nanos;
 }
 
 /** Per region: a balancer `lb-<region>` in front of `app-<region>-<k>` servers. */
@@ -120,14 +127,14 @@ export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier
     for (let k = 1; k <= o.appsPerRegion; k++) {
       const id = `app-${region}-${k}`;
       versions.set(id, 1);
-      const node = w.addNode(id, (ctx) => appServer(ctx, { region, crdt: o.crdt.ids[ri]!, escrow: o.escrow.entryOf.get(o.escrow.regions[ri]!)!, version: () => versions.get(id)!, confirmDeadlineNs: o.confirmDeadlineNs, bug: o.bug }));
+      const node = w.addNode(id, (ctx) => appServer(ctx, { region, crdt: o.crdt.ids[ri]!, escrow: o.escrow.entryOf.get(o.escrow.regions[ri]!)!, version: () => versions.get(id)!, confirmDeadlineNs: o.confirmDeadlineNs, paymentMeanNs: o.paymentMeanNs, bug: o.bug }));
       servers.push({ id, region, node });
     }
     const localConfig = [...o.config.domains.entries()].find(([, r]) => r === region)?.[0] ?? o.config.ids[0]!;
     balancers.push(
       w.addNode(`lb-${region}`, (ctx) =>
         balancerNode(ctx, {
-          region, configServers: o.config.ids, localConfig, refreshNs: o.bounds.refreshNs, staleBoundNs: o.bounds.staleBoundNs,
+          region, configServers: o.config.ids, localConfig, refreshNs: o.bounds.refreshNs, readTimeoutNs: o.bounds.readTimeoutNs, staleBoundNs: o.bounds.staleBoundNs,
           healthNs: ms(100), fall: o.bounds.fall, rise: o.bounds.rise, bug: o.bug,
           onRead: o.history.hook(`lb-${region}`, { op: 'get', key: KEYS.backends }),
           onForward: (lb, b, rev) => o.checks.onForward(lb, b, rev),
@@ -173,16 +180,19 @@ export class ConfigHistory {
   start(who: string, op: KvReadOp | KvWriteOp): (r: KvResult | null) => void {
     const t0 = this.w.now;
     const input = toModelInput(op.op === 'fencedPut' ? { op: 'put', key: op.key, value: op.value } : op);
+    if (input === null) return () => undefined;
+    const h = this.c.history;
+    // A write is in the history from its invocation (its effect may be seen before it returns);
+    // a read only once answered (one cut short by a crash is left out, which is sound for reads).
+    const wid = op.op === 'get' ? -1 : h.invoke(this.clientNo(who), input, t0);
     return (r) => {
-      if (input === null) return;
       if (r === null) {
-        // A write without an answer may have happened: recorded as unknown. A read is left out.
-        if (op.op !== 'get') this.c.history.unknown(this.c.history.invoke(this.clientNo(who), input, t0));
+        if (wid >= 0) h.unknown(wid);
         return;
       }
-      if (r.op === 'fencedPut' && !r.ok) return; // refused by the store: certainly no effect
+      if (r.op === 'fencedPut' && !r.ok) return h.fail(wid, this.w.now); // refused by the store: certainly no effect
       const out = r.op === 'fencedPut' ? toModelOutput({ op: 'put', rev: r.rev, version: r.version, ok: true }) : toModelOutput(r);
-      this.c.history.ok(this.c.history.invoke(this.clientNo(who), input, t0), out, this.w.now);
+      h.ok(wid >= 0 ? wid : h.invoke(this.clientNo(who), input, t0), out, this.w.now);
     };
   }
 }
@@ -246,7 +256,23 @@ export function operatorPauses(w: World<unknown>, config: RaftCluster, meanMs: n
       yield sleep(w.sim, Math.max(1, Math.round(rng.exponential(ms(meanMs)))));
       const holder = config.leader()?.program?.store.get(KEYS.lock)?.value;
       if (holder === undefined) continue;
-      w.node(holder).pause(Math.round(rng.uniform(ms(leaseTtlMs * 1.3), ms(leaseTtlMs * 2.5))));
+      w.node(holder).pause(Math.round(rng.uniform(ms(leaseTtlMs * 1.2), ms(leaseTtlMs * 2))));
+    }
+  })());
+}
+
+/** Cuts one config replica off from the other replicas (not from clients) for 1-4 s at a time. */
+export function configIsolations(w: World<unknown>, config: RaftCluster, meanMs: number): void {
+  if (meanMs <= 0) return;
+  const rng = w.rng('cfg-isolate');
+  w.nemesis('cfg-isolate', (function* () {
+    for (;;) {
+      yield sleep(w.sim, Math.max(1, Math.round(rng.exponential(ms(meanMs)))));
+      const victim = rng.pick(config.ids);
+      const others = config.ids.filter((x) => x !== victim);
+      for (const o of others) w.net.cut(victim, o);
+      yield sleep(w.sim, Math.round(rng.uniform(ms(1000), ms(4000))));
+      for (const o of others) w.net.uncut(victim, o);
     }
   })());
 }
@@ -266,7 +292,7 @@ export function checkPlatform(w: World<unknown>, checks: PlatformChecks, h: Plat
   h.config.kvHooks.push({ onApply: (node, _i, cmd, result, events) => checks.onApply(node, () => (w.node(node).program as never) ?? null, cmd, result, events) });
   w.safety('order-exactly-once', () => checks.ordersOnce(h.crdt.nodes));
   w.liveness('every-region-serving', () => {
-    for (const b of h.tier.balancers) if (!b.program?.serving()) return `${b.id} is not serving (${b.program ? 'no fresh config or no healthy active backend' : 'down'})`;
+    for (const b of h.tier.balancers) if (!b.program?.serving()) return `${b.id} is not serving: ${b.program ? b.program.describe() : 'down'}`;
     return true;
   });
   w.liveness('geodns-answers-all-regions', () => {

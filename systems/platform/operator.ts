@@ -38,8 +38,8 @@ export interface OperatorOptions {
 type Gen<T> = Generator<Future<unknown>, T, unknown>;
 
 export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void> {
-  const kc = new KvClient(ctx, { servers: o.configServers, clientId: ctx.id, maxAttempts: 6, attemptTimeoutNs: ms(300) });
-  const ka = new KvClient(ctx, { servers: o.configServers, clientId: `${ctx.id}-ka`, maxAttempts: 1, attemptTimeoutNs: ms(200) });
+  const kc = new KvClient(ctx, { servers: o.configServers, clientId: ctx.id, maxAttempts: 6, attemptTimeoutNs: ms(600) });
+  const ka = new KvClient(ctx, { servers: o.configServers, clientId: `${ctx.id}-ka`, maxAttempts: 1, attemptTimeoutNs: ms(o.leaseTtlMs / 4) });
 
   function* write(op: KvWriteOp): Gen<KvResult | null> {
     const done = o.onOp?.(op);
@@ -85,30 +85,32 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
       return ok;
     };
 
-    yield* turn(fenced);
+    // Up to three actions per turn at the lock (each re-reads the config it changes).
+    for (let k = 0; k < 3 && held.alive; k++) if (!(yield* turn(fenced))) break;
     held.alive = false;
     yield* kc.write({ op: 'unlock', key: KEYS.lock, owner: ctx.id });
     yield* kc.write({ op: 'leaseRevoke', id: lease });
   }
 
-  function* turn(fenced: (key: string, value: object) => Gen<boolean>): Gen<void> {
+  /** One action; false when the turn should end (a failed read or write, or nothing to do). */
+  function* turn(fenced: (key: string, value: object) => Gen<boolean>): Gen<boolean> {
     const br = yield* read({ op: 'get', key: KEYS.backends });
     const rr = yield* read({ op: 'get', key: KEYS.regions });
-    if (br === null || br.op !== 'get' || rr === null || rr.op !== 'get') return;
+    if (br === null || br.op !== 'get' || rr === null || rr.op !== 'get') return false;
     const backends: BackendsConfig['backends'] = br.value === null ? {} : (JSON.parse(br.value) as BackendsConfig).backends;
     const evacuated: string[] = rr.value === null ? [] : (JSON.parse(rr.value) as RegionsConfig).evacuated;
     if (br.value === null) {
       for (const s of o.servers) backends[s.id] = { region: s.region, state: 'active', version: 1 };
-      yield* fenced(KEYS.backends, { backends });
-      if (rr.value === null) yield* fenced(KEYS.regions, { evacuated: [] });
-      return;
+      if (!(yield* fenced(KEYS.backends, { backends }))) return false;
+      return rr.value !== null || (yield* fenced(KEYS.regions, { evacuated: [] }));
     }
     const ids = Object.keys(backends).sort();
     const draining = ids.filter((b) => backends[b]!.state === 'draining');
     if (draining.length > 0) {
       for (const b of draining) backends[b]!.state = 'active';
-      if (yield* fenced(KEYS.backends, { backends })) o.counts.rollbacks++;
-      return;
+      if (!(yield* fenced(KEYS.backends, { backends }))) return false;
+      o.counts.rollbacks++;
+      return true;
     }
     if (!o.faultPhase()) {
       // After the heal: put everything back.
@@ -118,7 +120,7 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
         if (yield* fenced(KEYS.backends, { backends })) o.counts.adds += removed.length;
       }
       if (evacuated.length > 0 && (yield* fenced(KEYS.regions, { evacuated: [] }))) o.counts.returns++;
-      return;
+      return false;
     }
     const activeIn = (r: string) => ids.filter((b) => backends[b]!.region === r && backends[b]!.state === 'active');
     const spareable = ids.filter((b) => backends[b]!.state === 'active' && activeIn(backends[b]!.region).length >= 2);
@@ -127,12 +129,13 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
       const b = ctx.rng.pick(spareable);
       const v = backends[b]!.version;
       backends[b]!.state = 'draining';
-      if (!(yield* fenced(KEYS.backends, { backends }))) return;
+      if (!(yield* fenced(KEYS.backends, { backends }))) return false;
       yield ctx.sleep(o.drainWaitNs);
       o.deploy(b, v + 1);
       yield ctx.sleep(ms(300));
       backends[b] = { ...backends[b]!, state: 'active', version: v + 1 };
-      if (yield* fenced(KEYS.backends, { backends })) o.counts.deploys++;
+      if (!(yield* fenced(KEYS.backends, { backends }))) return false;
+      o.counts.deploys++;
     } else if (u < 0.8) {
       const removed = ids.filter((b) => backends[b]!.state === 'removed');
       if (removed.length > 0) {
@@ -147,5 +150,6 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
     } else {
       if (yield* fenced(KEYS.regions, { evacuated: [ctx.rng.pick(o.regions)] })) o.counts.evacuations++;
     }
+    return true;
   }
 }

@@ -26,7 +26,6 @@ export interface ShopperOptions {
   thinkNs: Nanos;
   checks: PlatformChecks;
   running: () => boolean;
-  onDnsAnswer: (home: string, region: string) => void;
   stats: { requests: number; refused: number; timeouts: number; checkouts: number; confirmed: number; soldOut: number };
 }
 
@@ -40,13 +39,14 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
   const removed = new Set<string>();
   let token: CartToken = [];
   let orders = 0;
+  /** "Remove it, then pay": a checkout right after a remove, with no pause. */
+  let payNow = false;
 
   function* region(): Gen<string | null> {
     const cached = cache.lookup(ctx.now());
     if (cached !== null) return cached;
     const a = yield* resolve(ctx, o.dns, o.home);
     if (a === null) return null;
-    o.onDnsAnswer(o.home, a.region);
     cache.store(a, ctx.now());
     return a.region;
   }
@@ -67,13 +67,15 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
   }
 
   while (o.running()) {
-    yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(o.thinkNs))));
+    if (!payNow) yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(o.thinkNs))));
     if (!o.running()) return;
+    const forceCheckout = payNow;
+    payNow = false;
     let r = yield* region();
     if (r === null) continue;
     if (ctx.rng.next() < o.roamRate) r = ctx.rng.pick(o.regions);
     const u = ctx.rng.next();
-    if (cart.size > 0 && u < 0.25) {
+    if (cart.size > 0 && (u < 0.25 || forceCheckout)) {
       const orderId = `${user}-o${++orders}`;
       o.stats.checkouts++;
       let reply: AppReply | null = null;
@@ -103,6 +105,7 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
     if (remove) {
       cart.delete(item);
       removed.add(item);
+      payNow = ctx.rng.next() < 0.3;
     } else {
       cart.add(item);
       removed.delete(item);
