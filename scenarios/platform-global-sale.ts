@@ -57,7 +57,7 @@ export default defineScenario({
     // Operations and shoppers: the workload.
     const servers = tier.servers.map((s) => ({ id: s.id, region: s.region }));
     const ops = addOperators(w, { configServers: config.ids, regions, servers, leaseTtlMs: p.leaseTtlMs, intervalNs: ms(p.opIntervalMs), drainWaitNs: bounds.drainWaitNs, deploy: (id, v) => tier.deploy(id, v), bug: p.bug, history, regionOf });
-    const shop = addShoppers(w, { regions, dns, lbOf: tier.lbOf, roamRate: p.roamRate, thinkNs: ms(p.thinkMs), checks, perRegion: p.shoppersPerRegion, stickyShare: p.stickyShare, regionOf });
+    const shop = addShoppers(w, { regions, dns, lbOf: tier.lbOf, roamRate: p.roamRate, thinkNs: ms(p.thinkMs), warmupNs: ms(p.warmupMs), checks, perRegion: p.shoppersPerRegion, stickyShare: p.stickyShare, regionOf });
 
     // Checks: each system's own, and the end-to-end ones.
     watchCluster(w, escrow, sale);

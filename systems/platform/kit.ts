@@ -44,9 +44,10 @@ export function platformParams() {
     leaseTtlMs: param.float({ doc: 'TTL of the operator lock\'s lease (ms)', default: 2000, min: 100, max: 1e6 }),
     opPauseMsMean: param.float({ doc: 'mean time between GC pauses of the lock holder (ms); 0 = none', default: 5000, min: 0, max: 1e7, swarm: [2500, 10000], swarmOffProbability: 0.2 }),
     paymentMsMean: param.float({ doc: 'mean time a checkout waits for the payment before confirming the escrow hold (ms)', default: 400, min: 0, max: 1e6, swarm: [200, 800] }),
-    cfgIsolateMsMean: param.float({ doc: 'mean time between cutting one config replica from the others (WAN link loss; balancers still reach it) (ms); 0 = none', default: 3000, min: 0, max: 1e7, swarm: [1500, 8000], swarmOffProbability: 0.2 }),
+    cfgIsolateMsMean: param.float({ doc: 'mean time between cutting one config replica from the others (WAN link loss; balancers still reach it) (ms); 0 = none', default: 2000, min: 0, max: 1e7, swarm: [1000, 4000], swarmOffProbability: 0.2 }),
     regionOutageMsMean: param.float({ doc: 'mean time between region outages (a balancer down) (ms); 0 = none', default: 5000, min: 0, max: 1e7, swarm: [2000, 10000], swarmOffProbability: 0.2 }),
-    durationS: param.float({ doc: 'length of the fault phase (s)', default: 6, min: 0.1, max: 86400 }),
+    warmupMs: param.float({ doc: 'shoppers start after this (the platform boots: config, balancers, GeoDNS) (ms)', default: 1500, min: 0, max: 1e6 }),
+    durationS: param.float({ doc: 'length of the fault phase (s)', default: 7, min: 0.1, max: 86400 }),
     ...f,
     crashMsMean: param.float({ ...f.crashMsMean, default: 3000, swarm: [1500, 10000] }),
     partitionMsMean: param.float({ ...f.partitionMsMean, default: 4000, swarm: [1500, 10000] }),
@@ -209,7 +210,7 @@ export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultP
 }
 
 export function addShoppers(w: World<unknown>, o: Omit<ShopperOptions, 'home' | 'sticky' | 'running' | 'stats'> & { perRegion: number; stickyShare: number; regionOf: Map<string, string> }): ShopperOptions['stats'] {
-  const stats = { requests: 0, refused: 0, timeouts: 0, checkouts: 0, confirmed: 0, soldOut: 0 };
+  const stats = { requests: 0, refused: 0, timeouts: 0, checkouts: 0, confirmed: 0, soldOut: 0, refusedBy: {} as Record<string, number> };
   const rng = w.rng('shoppers');
   for (const home of o.regions)
     for (let k = 1; k <= o.perRegion; k++) {

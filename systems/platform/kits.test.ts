@@ -96,3 +96,19 @@ describe('defaultsOf', () => {
     expect(defaultsOf(raftParams({ nodes: 3 })).nodes).toBe(3);
   });
 });
+
+describe('the kits composed: platform-global-sale', () => {
+  it('passes its seeds and really runs the platform: orders, operator actions, failover', async () => {
+    const { default: platform } = await import('../../scenarios/platform-global-sale.ts');
+    const { failingSeeds } = await import('../../sim/bug-zoo.ts');
+    expect(failingSeeds(platform, { bug: 'none' }, 1, 4)).toEqual([]);
+    const r = runScenario(platform, { seed: 1, swarm: false });
+    expect(r.ok).toBe(true);
+    const m = r.metrics.platform as { confirmed: number; forwards: number; operator: { lockTurns: number; deploys: number; removes: number; adds: number; evacuations: number } };
+    expect(m.confirmed).toBeGreaterThan(5);
+    expect(m.forwards).toBeGreaterThan(50);
+    expect(m.operator.lockTurns).toBeGreaterThan(1);
+    expect(m.operator.deploys + m.operator.removes + m.operator.adds + m.operator.evacuations).toBeGreaterThan(0);
+    expect((r.metrics.history as { verdict: string }).verdict).toBe('linearizable');
+  });
+});

@@ -54,8 +54,9 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
     return r.ok ? r.value : null;
   }
 
-  for (;;) {
-    yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(o.faultPhase() ? o.intervalNs : ms(200)))));
+  for (let first = true; ; first = false) {
+    // The first turn at once: it writes the initial config the balancers wait for.
+    if (!first) yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(o.faultPhase() ? o.intervalNs : ms(200)))));
     const g = yield* kc.write({ op: 'leaseGrant', ttlMs: o.leaseTtlMs });
     if (!g.ok || g.value.op !== 'leaseGrant') continue;
     const lease = g.value.id;

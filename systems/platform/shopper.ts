@@ -24,9 +24,10 @@ export interface ShopperOptions {
   /** Probability that a request goes to a random region instead (a roaming client). */
   roamRate: number;
   thinkNs: Nanos;
+  warmupNs: Nanos;
   checks: PlatformChecks;
   running: () => boolean;
-  stats: { requests: number; refused: number; timeouts: number; checkouts: number; confirmed: number; soldOut: number };
+  stats: { requests: number; refused: number; timeouts: number; checkouts: number; confirmed: number; soldOut: number; refusedBy: Record<string, number> };
 }
 
 type Gen<T> = Generator<Future<unknown>, T, unknown>;
@@ -61,11 +62,14 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
     }
     if (res.body.type === 'refused') {
       o.stats.refused++;
+      o.stats.refusedBy[res.body.reason] = (o.stats.refusedBy[res.body.reason] ?? 0) + 1;
       if (res.body.reason !== 'empty' && res.body.reason !== 'sold-out') cache.failed();
     } else cache.succeeded();
     return res.body;
   }
 
+  // The platform boots first (config written, balancers and GeoDNS healthy).
+  yield ctx.sleep(o.warmupNs);
   while (o.running()) {
     if (!payNow) yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(o.thinkNs))));
     if (!o.running()) return;
