@@ -207,7 +207,7 @@ describe('detsim sweep watchdog', () => {
         ].join('\n'),
       );
       const out = path.join(dir, 'out');
-      const r = detsim('sweep', path.join(dir, 'hang.ts'), '--seeds', '3', '--jobs', '2', '--seed-timeout', '3', '--out', out, '--json');
+      const r = detsim('sweep', path.join(dir, 'hang.ts'), '--seeds', '3', '--jobs', '2', '--seed-timeout', '15', '--out', out, '--json');
       expect(r.code).toBe(1);
       const j = JSON.parse(r.out);
       expect(j.summary).toMatchObject({ runs: 3, passed: 2, failed: 1 });

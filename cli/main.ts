@@ -1,6 +1,8 @@
 /**
  * The `detsim` command line: a thin skin over the library (sim/runner.ts, cli/sweep.ts).
- * Exit codes: 0 every invariant held, 1 a violation was found, 2 bad input (one line, no stack).
+ * Exit codes: 0 every invariant held, 1 a failure was found (a violation, a crash, a hang, out of
+ * memory, process.exit), 2 bad input (one line, no stack), 3 `check` undecided within its budget,
+ * 130/143 interrupted by SIGINT/SIGTERM. The README has the table of what each command writes.
  */
 import path from 'node:path';
 import yargs from 'yargs';
@@ -8,24 +10,38 @@ import { parsePins, ParamError, type ParamDefs } from '../sim/params.ts';
 import { drawParams } from '../sim/runner.ts';
 import { formatNs } from '../sim/time.ts';
 import { junitXml } from '../reports/junit.ts';
-import { timelineHtml } from '../reports/timeline-html.ts';
-import type { TraceRecord } from '../sim/trace.ts';
 import { makeRepro, readRepro, ReproError, runCommand, writeRepro } from '../reports/repro.ts';
 import { formatHeader, formatParams, formatResult, makeChalk } from '../reports/terminal.ts';
-import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
+import { excerpt, outputFile, parseIntInRange, parsePositiveInt, parseSeconds, parseSeed, UserError } from './errors.ts';
 import { executeRun, type RunReport } from './execute.ts';
-import { loadBuiltIns, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
+import { loadBuiltIns, resolveReproScenario, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
+import { runWatched } from './run-watched.ts';
 import { ensureDir, sweep } from './sweep.ts';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 type Out = (line: string) => void;
 
-/** Trace records a timeline shows at most (the last ones: what led to the end of the run). */
-const TIMELINE_MAX = 20_000;
+/** Where the CLI writes: the process's streams, or a test's buffers (see `main`). */
+export interface CliIo {
+  out: Out;
+  err: Out;
+}
 
-const stdout: Out = (l) => process.stdout.write(l + '\n');
-const stderr: Out = (l) => process.stderr.write(l + '\n');
+const processIo: CliIo = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
+// Set by main() for the command it runs (one command at a time per process).
+let stdout: Out = processIo.out;
+let stderr: Out = processIo.err;
+
+/** `run`/`replay --timeout S`: wall-clock seconds one run may take (0: no limit). */
+export const DEFAULT_TIMEOUT_S = 600;
+const MAX_TIMEOUT_S = 7 * 24 * 3600;
+/** `run`/`replay --max-memory MB`: the run's heap limit. */
+export const DEFAULT_MAX_MEMORY_MB = 4096;
+const MIN_MEMORY_MB = 64;
+const MAX_MEMORY_MB = 1 << 20;
+/** `check --timeout MS`: the range accepted. */
+const MAX_CHECK_TIMEOUT_MS = 7 * 24 * 3600 * 1000;
 
 function asArray(v: unknown): string[] {
   if (v === undefined) return [];
@@ -42,7 +58,7 @@ function scenarioArg(l: LoadedScenario): string {
 }
 
 function parseLines(raw: unknown): number {
-  return String(raw) === '0' ? 0 : parsePositiveInt(raw, '--lines');
+  return parseIntInRange(raw, '--lines', 0, 100_000);
 }
 
 async function cmdList(json: boolean, files: string[]): Promise<number> {
@@ -79,6 +95,10 @@ interface RunArgs {
   replayCommand?: string;
   /** Write an HTML timeline of the run's last trace records here. */
   timeline?: string;
+  /** Wall-clock seconds before the run is stopped as hung (0: no limit). */
+  timeoutS: number;
+  /** Heap limit of the run, MB. */
+  maxMemoryMb: number;
 }
 
 async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; report: RunReport }> {
@@ -86,55 +106,77 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
   const params = drawParams(l.scenario, a.seed, a.pins, a.swarm);
   const runCmd = runCommand(scenarioArg(l), a.seed, a.pins, a.swarm, a.buggify);
   if (!a.json) for (const line of formatHeader(c, l.scenario.name, a.seed, params, a.swarm, a.buggify)) stdout(line);
-  const timelineRecords: TraceRecord[] = [];
-  const r = executeRun(l.scenario, {
+  // The seed runs in a watched worker thread: an endless loop, a memory blow-up or a
+  // process.exit in the scenario's code is that seed's failure, never a hang or a lost verdict.
+  const w = await runWatched({
+    file: l.file,
+    builtIn: l.builtIn,
+    scenario: l.scenario.name,
     seed: a.seed,
     pins: a.pins,
+    params,
     swarm: a.swarm,
     buggify: a.buggify,
-    traceFile: a.trace,
     checkDeterminism: a.checkDeterminism,
     logLines: a.lines,
-    // The timeline keeps the last TIMELINE_MAX records (bounded memory on long runs).
-    ...(a.timeline ? { extraSink: (rec: TraceRecord) => { timelineRecords.push(rec); if (timelineRecords.length > 2 * TIMELINE_MAX) timelineRecords.splice(0, TIMELINE_MAX); } } : {}),
+    timeoutS: a.timeoutS,
+    maxMemoryMb: a.maxMemoryMb,
+    ...(a.trace !== undefined ? { traceFile: a.trace } : {}),
+    ...(a.timeline !== undefined ? { timeline: a.timeline } : {}),
   });
-  if (a.timeline) {
-    const v = r.violations[0];
-    writeFileSync(a.timeline, timelineHtml({ title: `${l.scenario.name} seed ${a.seed}: ${r.outcome}`, records: timelineRecords.slice(-TIMELINE_MAX), violationAtNs: v?.atNs ?? null, ...(v ? { violationText: `${v.invariant}: ${v.message}` } : {}) }));
+  if (w.interrupted) {
+    const code = w.interrupted === 'SIGINT' ? 130 : 143;
+    stderr(`detsim: ${w.interrupted}: stopped; seed ${a.seed} of ${l.scenario.name} did not finish, so there is no verdict${a.trace ? ` (${a.trace} holds the trace up to the stop)` : ''}. Run it again: ${runCmd}`);
+    return { code, report: w.report };
   }
+  const r = w.report;
   let replay = a.replayCommand ?? runCmd;
   if (!r.ok && a.repro) {
     const repro = makeRepro(r, { buggify: a.buggify, file: a.repro, pins: a.pins, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
     writeRepro(a.repro, repro);
     replay = repro.replay;
   }
-  const hashMatches = a.expectHash === undefined ? undefined : a.expectHash === r.traceHash;
+  // A run stopped by the harness has no trace hash to compare.
+  const hashMatches = a.expectHash === undefined || w.stopped ? undefined : a.expectHash === r.traceHash;
   if (a.json) {
     stdout(JSON.stringify({ ...r, replay: r.ok ? undefined : replay, ...(hashMatches === undefined ? {} : { expectedTraceHash: a.expectHash, hashMatches }) }, null, 2));
   } else {
     for (const line of formatResult(c, r, replay)) stdout(line);
     if (a.trace) stdout(c.dim(`full trace written to ${a.trace}`));
-    if (a.timeline) stdout(c.dim(`timeline written to ${a.timeline} (open it in a browser)`));
+    if (a.timeline) stdout(c.dim(w.stopped ? `no timeline written: the run did not finish` : `timeline written to ${a.timeline} (open it in a browser)`));
     if (hashMatches === true) stdout(c.green(`trace hash ${r.traceHash} matches the recorded one: replayed bit for bit`));
     if (hashMatches === false) stdout(c.yellow.bold(`trace hash ${r.traceHash} differs from the recorded ${a.expectHash}: this is not the same run. Either the code changed since the repro was written, or the scenario is nondeterministic (check with --check-determinism)`));
   }
   return { code: r.ok ? 0 : 1, report: r };
 }
 
+/** The options of run/replay that need no scenario, validated before any work. */
+function runLimits(argv: Record<string, unknown>): { timeoutS: number; maxMemoryMb: number; lines: number; trace?: string; timeline?: string; repro?: string } {
+  const trace = outputFile(argv.trace, '--trace');
+  const timeline = outputFile(argv.timeline, '--timeline');
+  const repro = outputFile(argv.repro, '--repro');
+  return {
+    timeoutS: parseSeconds(argv.timeout, '--timeout', MAX_TIMEOUT_S),
+    maxMemoryMb: parseIntInRange(argv['max-memory'], '--max-memory', MIN_MEMORY_MB, MAX_MEMORY_MB, 'MB'),
+    lines: parseLines(argv.lines),
+    ...(trace !== undefined ? { trace } : {}),
+    ...(timeline !== undefined ? { timeline } : {}),
+    ...(repro !== undefined ? { repro } : {}),
+  };
+}
+
 async function cmdRun(argv: Record<string, unknown>): Promise<number> {
-  const l = await resolveScenario(String(argv.scenario));
   const seed = parseSeed(argv.seed);
+  const limits = runLimits(argv);
+  const l = await resolveScenario(String(argv.scenario));
   const a: RunArgs = {
     seed,
     pins: pinsFor(l, asArray(argv.param)),
     swarm: argv.swarm as boolean,
     buggify: argv.buggify as boolean,
     json: argv.json as boolean,
-    trace: argv.trace as string | undefined,
     checkDeterminism: argv['check-determinism'] as boolean,
-    repro: argv.repro as string | undefined,
-    lines: parseLines(argv.lines),
-    timeline: argv.timeline as string | undefined,
+    ...limits,
   };
   return (await runOne(l, a)).code;
 }
@@ -146,8 +188,9 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
     return cmdRun({ ...argv, scenario: target });
   }
   if (!target.endsWith('.json')) throw new UserError(`replay takes a repro file (*.json) or a scenario with --seed N; got "${target}"`);
+  const limits = runLimits(argv);
   const repro = readRepro(target);
-  const l = repro.scenarioFile ? await resolveScenario(repro.scenarioFile) : await resolveScenario(repro.scenario);
+  const l = await resolveReproScenario(repro, target, argv['allow-scenario-file'] === true);
   // Every recorded parameter is pinned, so the run cannot move if swarm ranges change.
   const pins = pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
   if (!argv.json) stdout(makeChalk().dim(`replaying ${target}: recorded outcome ${repro.outcome}, trace ${repro.traceHash}`));
@@ -157,14 +200,12 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
     swarm: repro.swarm,
     buggify: repro.buggify,
     json: argv.json as boolean,
-    trace: argv.trace as string | undefined,
     checkDeterminism: false,
     expectHash: repro.traceHash,
     replayCommand: repro.replay,
-    timeline: argv.timeline as string | undefined,
-    lines: parseLines(argv.lines),
+    ...limits,
   });
-  if (report.traceHash !== repro.traceHash) return 1;
+  if (code === 0 && report.traceHash !== repro.traceHash) return 1;
   return code;
 }
 
@@ -270,17 +311,25 @@ async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
 
 async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   const target = String(argv.repro);
+  const maxRuns = parsePositiveInt(argv['max-runs'], '--max-runs');
+  const outArg = outputFile(argv.out, '--out');
   const repro = readRepro(target);
-  const l = repro.scenarioFile ? await resolveScenario(repro.scenarioFile) : await resolveScenario(repro.scenario);
+  const l = await resolveReproScenario(repro, target, argv['allow-scenario-file'] === true);
   const params = pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
   const invariant = repro.violations[0]?.invariant;
   if (!invariant) throw new UserError(`${target} records no violation: there is nothing to shrink`);
+  // Shrinking re-runs the seed in this process: a run the harness had to stop (a hang, out of
+  // memory, process.exit) would hang or kill the shrink, and its failure is not an invariant to keep.
+  const v0 = repro.violations[0]!;
+  if (['hang', 'out-of-memory', 'process-exit', 'worker-error'].includes(invariant) || (invariant === 'crash' && /wall time|out of memory|process\.exit|worker/i.test(String(v0.message ?? '')))) {
+    throw new UserError(`${target} records a run that was stopped from outside (${invariant}: ${String(v0.message ?? '').slice(0, 80)}); shrink keeps an invariant's failure and cannot simplify that. Replay it with --trace FILE to see where it stops`);
+  }
   const c = makeChalk();
   const json = argv.json as boolean;
   if (!json) stdout(`${c.bold('detsim shrink')} ${c.cyan(l.scenario.name)} seed ${c.yellow(String(repro.seed))}: keeping the failure of ${c.red(invariant)} while simplifying the fault mix`);
   const { shrink } = await import('./shrink.ts');
   const res = shrink(
-    { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns: parsePositiveInt(argv['max-runs'], '--max-runs') },
+    { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns },
     (st, r) => {
       if (!json) stdout(`  ${st.param}: ${String(st.from)} -> ${String(st.to)}  ${c.dim(`(still fails at ${formatNs(r.violations[0]?.atNs ?? r.simTimeNs)}, ${r.events} events)`)}`);
     },
@@ -291,7 +340,7 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
     else stdout(c.yellow(msg));
     return 1;
   }
-  const out = String(argv.out ?? target.replace(/\.json$/, '') + '.shrunk.json');
+  const out = outArg ?? target.replace(/\.json$/, '') + '.shrunk.json';
   const shrunkRepro = makeRepro(res.shrunk, { buggify: res.buggify, file: out, pins: res.params, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
   shrunkRepro.swarm = false;
   // The user's own pins plus what the shrink changed; everything else is drawn from the seed as before.
@@ -324,15 +373,35 @@ function changedPins(before: Record<string, unknown>, after: Record<string, unkn
 }
 
 async function cmdCheck(argv: Record<string, unknown>): Promise<number> {
+  // The budget starts now: reading and parsing the file count against it as the search does.
+  const clock = (): number => performance.now(); // wallclock-ok
+  const timeoutMs = parseIntInRange(argv.timeout, '--timeout', 1, MAX_CHECK_TIMEOUT_MS, 'milliseconds');
   const { runCheckCommand } = await import('../invariants/linearizability/check-command.ts');
+  const startMs = clock();
   return runCheckCommand(
-    { file: String(argv.history), model: argv.model as 'kv' | 'etcd', json: argv.json as boolean, timeoutMs: Number(argv.timeout), clock: () => performance.now() }, // wallclock-ok
+    { file: String(argv.history), model: argv.model as 'kv' | 'etcd', json: argv.json as boolean, timeoutMs, clock, startMs },
     stdout,
     stderr,
   );
 }
 
-export async function main(args: string[]): Promise<number> {
+/**
+ * The whole CLI: parses `args`, runs the command, returns the exit code (see the README's table:
+ * 0 pass, 1 a failure found, 2 bad input, 3 undecided, 130/143 interrupted). Output goes to `io`
+ * (the process's streams by default), so tests can call it in-process.
+ */
+export async function main(args: string[], io: CliIo = processIo): Promise<number> {
+  stdout = io.out;
+  stderr = io.err;
+  try {
+    return await mainInner(args);
+  } finally {
+    stdout = processIo.out;
+    stderr = processIo.err;
+  }
+}
+
+async function mainInner(args: string[]): Promise<number> {
   let code = 0;
   const runOpts = {
     param: { type: 'string', describe: 'pin a parameter: --param name=value (repeatable)', requiresArg: true },
@@ -363,6 +432,8 @@ export async function main(args: string[]): Promise<number> {
           .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
           .option('repro', { type: 'string', describe: 'on failure, write a repro file here' })
           .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' })
+          .option('timeout', { type: 'string', default: String(DEFAULT_TIMEOUT_S), describe: 'wall-clock seconds the run may take before it is stopped and reported as hung (0: no limit)' })
+          .option('max-memory', { type: 'string', default: String(DEFAULT_MAX_MEMORY_MB), describe: 'heap limit of the run in MB; past it the run is stopped and reported as out of memory' })
           .option('lines', { type: 'string', default: '60', describe: 'trace lines shown before a failure' }),
       async (a) => {
         code = await cmdRun(a as unknown as Record<string, unknown>);
@@ -394,6 +465,9 @@ export async function main(args: string[]): Promise<number> {
           .option('seed', { type: 'string', describe: 'with a scenario name: the seed' })
           .options(runOpts)
           .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
+          .option('timeout', { type: 'string', default: String(DEFAULT_TIMEOUT_S), describe: 'wall-clock seconds the run may take before it is stopped and reported as hung (0: no limit)' })
+          .option('max-memory', { type: 'string', default: String(DEFAULT_MAX_MEMORY_MB), describe: 'heap limit of the run in MB; past it the run is stopped and reported as out of memory' })
+          .option('allow-scenario-file', { type: 'boolean', default: false, describe: "let the repro name a scenario file outside the working directory and the repro's folder (its code will run)" })
           .option('lines', { type: 'string', default: '200', describe: 'trace lines shown before a failure' })
           .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' }),
       async (a) => {
@@ -408,6 +482,7 @@ export async function main(args: string[]): Promise<number> {
           .positional('repro', { type: 'string', demandOption: true, describe: 'a repro .json file from sweep --out or run --repro' })
           .option('out', { type: 'string', describe: 'where to write the shrunk repro (default: <repro>.shrunk.json)' })
           .option('max-runs', { type: 'string', default: '300', describe: 'simulation runs allowed in all' })
+          .option('allow-scenario-file', { type: 'boolean', default: false, describe: "let the repro name a scenario file outside the working directory and the repro's folder (its code will run)" })
           .option('json', { type: 'boolean', default: false }),
       async (a) => {
         code = await cmdShrink(a as unknown as Record<string, unknown>);
@@ -421,7 +496,7 @@ export async function main(args: string[]): Promise<number> {
           .positional('history', { type: 'string', demandOption: true })
           .option('model', { choices: ['kv', 'etcd'] as const, demandOption: true, describe: 'the model the history is checked against' })
           .option('json', { type: 'boolean', default: false })
-          .option('timeout', { type: 'number', default: 10_000, describe: 'give up (verdict unknown) after this many ms' }),
+          .option('timeout', { type: 'string', default: '10000', describe: `give up (verdict unknown, exit 3) after this many ms, reading and parsing included (1..${MAX_CHECK_TIMEOUT_MS})` }),
       async (a) => {
         code = await cmdCheck(a as unknown as Record<string, unknown>);
       },
@@ -433,24 +508,31 @@ export async function main(args: string[]): Promise<number> {
     .fail((msg, err) => {
       throw err ?? new UserError(msg.replace(/\s*\n\s*/g, ' '));
     });
+  let helpText = '';
   try {
-    await parser.parseAsync();
+    // With a callback yargs neither prints nor exits: --help text comes back here (main() may run in-process).
+    await parser.exitProcess(false).parseAsync(args, {}, (_err: unknown, _argv: unknown, output: string) => {
+      helpText = output;
+    });
   } catch (err) {
-    if (err instanceof UserError || err instanceof ParamError || err instanceof ReproError) {
-      stderr(`${makeChalk(process.stderr).red('detsim:')} ${err.message}`);
+    const known = err instanceof UserError || err instanceof ParamError || err instanceof ReproError || (err instanceof Error && /ParseError|HistoryError|InputError/.test(err.name));
+    if (known) {
+      stderr(`${makeChalk(process.stderr).red('detsim:')} ${oneLine(err.message)}`);
       return 2;
     }
     if (err instanceof Error && err.name === 'YError') {
-      stderr(`${makeChalk(process.stderr).red('detsim:')} ${err.message.replace(/\s*\n\s*/g, ' ')} (see detsim --help)`);
-      return 2;
-    }
-    if (err instanceof Error && /ParseError|HistoryError|InputError/.test(err.name)) {
-      stderr(`${makeChalk(process.stderr).red('detsim:')} ${err.message}`);
+      stderr(`${makeChalk(process.stderr).red('detsim:')} ${oneLine(err.message.replace(/\s*\n\s*/g, ' '))} (see detsim --help)`);
       return 2;
     }
     throw err;
   }
+  if (helpText !== '') stdout(helpText);
   return code;
+}
+
+/** An error message as one printable line: user input it quotes is escaped, and a runaway message cut. */
+function oneLine(msg: string): string {
+  return excerpt(msg.replace(/\s*\n\s*/g, ' '), 2000);
 }
 
 export { formatParams };

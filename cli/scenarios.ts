@@ -2,12 +2,12 @@
  * Finding scenarios: every `scenarios/*.ts` file of detsim (tests excluded) default-exports one
  * scenario; a path to a `.ts` file of the user's own is loaded the same way.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { validateParamDefs, type ParamDefs } from '../sim/params.ts';
 import type { Scenario } from '../sim/scenario.ts';
-import { UserError } from './errors.ts';
+import { excerpt, UserError } from './errors.ts';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SCENARIOS_DIR = path.join(PACKAGE_ROOT, 'scenarios');
@@ -19,18 +19,29 @@ export interface LoadedScenario {
   builtIn: boolean;
 }
 
+class ScenarioExitError extends Error {}
+
 function isScenarioFile(name: string): boolean {
   return name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.bench.ts') && !name.startsWith('_');
 }
 
 export async function loadScenarioFile(file: string, builtIn: boolean): Promise<LoadedScenario> {
   let mod: { default?: unknown };
+  // Top-level code of a scenario file runs on import: a process.exit there must not end detsim
+  // without a word (a run would end with exit 0 and no verdict).
+  const realExit = process.exit;
+  process.exit = ((code?: number | string | null) => {
+    throw new ScenarioExitError(`its top-level code called process.exit(${code ?? ''})`);
+  }) as typeof process.exit;
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (err) {
+    if (err instanceof ScenarioExitError) throw new UserError(`cannot load scenario file ${path.relative(process.cwd(), file) || file}: ${err.message}; a scenario module must only define the scenario`);
     // The whole message on one line: a compile error's file, line and column follow its first line.
     const msg = (err as Error).message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).slice(0, 4).join(' ');
     throw new UserError(`cannot load scenario file ${path.relative(process.cwd(), file) || file}: ${msg}`);
+  } finally {
+    process.exit = realExit;
   }
   const s = mod.default as Partial<Scenario> | undefined;
   if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.setup !== 'function' || typeof s.params !== 'object') {
@@ -107,4 +118,30 @@ export async function resolveScenarios(args: string[]): Promise<LoadedScenario[]
     }
   }
   return out;
+}
+
+/**
+ * The scenario a repro file names. A repro file is data, often from somewhere else (a CI
+ * artifact, a bug report): it may name a built-in scenario, or a scenario file inside the
+ * working directory or the repro's own folder (a relative name is looked up in the repro's folder
+ * first, then in the working directory). Any other file is refused before it is imported (its
+ * top-level code would run) unless the user passes `allowAnyFile` (--allow-scenario-file).
+ */
+export async function resolveReproScenario(repro: { scenario: string; scenarioFile?: string }, reproFile: string, allowAnyFile: boolean): Promise<LoadedScenario> {
+  const named = repro.scenarioFile ?? repro.scenario;
+  if (repro.scenarioFile === undefined && !looksLikePath(named)) return resolveScenario(named);
+  const reproDir = path.dirname(path.resolve(reproFile));
+  const candidates = path.isAbsolute(named) ? [named] : [path.resolve(reproDir, named), path.resolve(named)];
+  const file = candidates.find((f) => existsSync(f));
+  if (file === undefined) throw new UserError(`${reproFile} names the scenario file ${excerpt(named, 200)}, which does not exist (looked in ${candidates.map((c) => path.dirname(c)).filter((d, i, a) => a.indexOf(d) === i).join(' and ')})`);
+  const real = realpathSync(file);
+  const roots = [process.cwd(), reproDir, SCENARIOS_DIR].map((r) => (existsSync(r) ? realpathSync(r) : r));
+  const inside = roots.some((r) => real === r || real.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
+  if (!inside && !allowAnyFile) {
+    throw new UserError(
+      `${reproFile} names the scenario file ${excerpt(real, 200)}, outside the working directory and the repro's folder; detsim does not run code a repro file points to elsewhere. If you trust it, pass --allow-scenario-file, or copy the scenario next to the repro file`,
+    );
+  }
+  if (!/\.(ts|mts|js|mjs)$/.test(real)) throw new UserError(`${reproFile} names ${excerpt(named, 200)} as its scenario file, but a scenario file is a .ts or .js module`);
+  return loadScenarioFile(file, false);
 }

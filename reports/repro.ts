@@ -91,15 +91,28 @@ export function readRepro(file: string): Repro {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ReproError(`${file} is not JSON: ${(e as Error).message}`);
+    throw new ReproError(`${file} is not JSON: ${(e as Error).message.slice(0, 200)}`);
   }
   const o = v as Partial<Repro>;
-  if (!o || typeof o !== 'object') throw new ReproError(`${file} is not a repro file (expected a JSON object)`);
-  if (o.format !== REPRO_FORMAT) throw new ReproError(`${file} is not a ${REPRO_FORMAT} repro file (format is ${JSON.stringify(o.format)})`);
+  if (!o || typeof o !== 'object' || Array.isArray(o)) throw new ReproError(`${file} is not a repro file (expected a JSON object)`);
+  if (o.format !== REPRO_FORMAT) throw new ReproError(`${file} is not a ${REPRO_FORMAT} repro file (format is ${JSON.stringify(o.format)?.slice(0, 60)})`);
   if (typeof o.scenario !== 'string') throw new ReproError(`${file}: "scenario" must be a string`);
   if (typeof o.seed !== 'number' || !Number.isSafeInteger(o.seed) || o.seed < 0) throw new ReproError(`${file}: "seed" must be a non-negative integer`);
   if (!o.params || typeof o.params !== 'object') throw new ReproError(`${file}: "params" must be an object`);
   if (typeof o.traceHash !== 'string') throw new ReproError(`${file}: "traceHash" must be a string`);
   if (typeof o.swarm !== 'boolean' || typeof o.buggify !== 'boolean') throw new ReproError(`${file}: "swarm" and "buggify" must be booleans`);
-  return o as Repro;
+  // The rest is read by replay and shrink: wrong types must be a clear error, not a crash later.
+  if (Array.isArray(o.params)) throw new ReproError(`${file}: "params" must be an object of name: value`);
+  for (const [k, v] of Object.entries(o.params)) {
+    if (!['number', 'string', 'boolean'].includes(typeof v)) throw new ReproError(`${file}: parameter "${k.slice(0, 60)}" must be a number, string or boolean, got ${v === null ? 'null' : typeof v}`);
+  }
+  if (o.pins !== undefined && (o.pins === null || typeof o.pins !== 'object' || Array.isArray(o.pins))) throw new ReproError(`${file}: "pins" must be an object`);
+  if (o.scenarioFile !== undefined && typeof o.scenarioFile !== 'string') throw new ReproError(`${file}: "scenarioFile" must be a string`);
+  if (o.scenario === '' && o.scenarioFile === undefined) throw new ReproError(`${file}: "scenario" is empty`);
+  if (o.violations !== undefined && (!Array.isArray(o.violations) || !o.violations.every((v) => v !== null && typeof v === 'object' && typeof (v as Partial<Violation>).invariant === 'string'))) {
+    throw new ReproError(`${file}: "violations" must be a list of {invariant, message, ...} objects`);
+  }
+  if (o.replay !== undefined && typeof o.replay !== 'string') throw new ReproError(`${file}: "replay" must be a string`);
+  if (o.outcome !== undefined && typeof o.outcome !== 'string') throw new ReproError(`${file}: "outcome" must be a string`);
+  return { ...o, violations: o.violations ?? [], outcome: o.outcome ?? 'crash', replay: o.replay ?? `npx detsim replay ${shellQuote(displayPath(file))}` } as Repro;
 }
