@@ -16,7 +16,8 @@ import { param } from '../sim/params.ts';
 import { sleep } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
-import { addEscrowCluster, bugFlags, ESCROW_BUGS, holdPolicyOf, livenessBoundOf, saleParams, standardSale, type ClientRequest, ESCROW_FAULT_OPTIONS } from '../systems/escrow/host.ts';
+import { addEscrowCluster, bugFlags, ESCROW_BUGS, holdPolicyOf, livenessBoundOf, saleParams, standardSale, ESCROW_FAULT_OPTIONS } from '../systems/escrow/kit.ts';
+import { type ClientRequest } from '../systems/escrow/host.ts';
 import type { ClientReply } from '../systems/escrow/types.ts';
 
 export default defineScenario({

@@ -13,7 +13,7 @@ import { faultParams } from '../sim/nemesis.ts';
 import { param } from '../sim/params.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale, ESCROW_FAULT_OPTIONS } from '../systems/escrow/host.ts';
+import { addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale, ESCROW_FAULT_OPTIONS } from '../systems/escrow/kit.ts';
 
 export default defineScenario({
   name: 'escrow-seat-example',

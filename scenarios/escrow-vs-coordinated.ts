@@ -16,7 +16,7 @@ import { faultParams, standardNemesis } from '../sim/nemesis.ts';
 import { param } from '../sim/params.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { addCoordinatedCluster, addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale, ESCROW_FAULT_OPTIONS } from '../systems/escrow/host.ts';
+import { addCoordinatedCluster, addEscrowCluster, bugFlags, ESCROW_BUGS, livenessBoundOf, saleParams, standardSale, ESCROW_FAULT_OPTIONS } from '../systems/escrow/kit.ts';
 
 export default defineScenario({
   name: 'escrow-vs-coordinated',

@@ -5,7 +5,7 @@
 import { faultParams, standardNemesis } from '../sim/nemesis.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { RAFT_FAULT_OPTIONS, raftParams, setupRaftCluster } from '../invariants/raft/cluster.ts';
+import { RAFT_FAULT_OPTIONS, raftParams, setupRaftCluster } from '../systems/kv/kit.ts';
 
 export default defineScenario({
   name: 'raft-churn',

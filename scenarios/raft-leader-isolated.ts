@@ -8,7 +8,7 @@ import { param } from '../sim/params.ts';
 import { sleep } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
-import { awaitLeader, raftParams, setupRaftCluster } from '../invariants/raft/cluster.ts';
+import { awaitLeader, raftParams, setupRaftCluster } from '../systems/kv/kit.ts';
 
 export default defineScenario({
   name: 'raft-leader-isolated',

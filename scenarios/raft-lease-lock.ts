@@ -29,7 +29,7 @@ import { param } from '../sim/params.ts';
 import { sleep, wait } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
-import { raftParams, setupRaftCluster } from '../invariants/raft/cluster.ts';
+import { raftParams, setupRaftCluster } from '../systems/kv/kit.ts';
 import { FencingChecker } from '../invariants/raft/fencing.ts';
 import { LeaseChecker } from '../invariants/raft/lease.ts';
 import { LeaseOwnershipChecker } from '../invariants/raft/lease-ownership.ts';

@@ -7,7 +7,7 @@ import { faultParams, standardNemesis } from '../sim/nemesis.ts';
 import { param } from '../sim/params.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { RAFT_FAULT_OPTIONS, raftParams, setupRaftCluster } from '../invariants/raft/cluster.ts';
+import { RAFT_FAULT_OPTIONS, raftParams, setupRaftCluster } from '../systems/kv/kit.ts';
 
 const f = faultParams(RAFT_FAULT_OPTIONS);
 

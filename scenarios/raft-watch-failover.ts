@@ -15,7 +15,7 @@ import { param } from '../sim/params.ts';
 import { sleep } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
-import { awaitLeader, raftParams, setupRaftCluster, type RaftCluster } from '../invariants/raft/cluster.ts';
+import { awaitLeader, raftParams, setupRaftCluster, type RaftCluster } from '../systems/kv/kit.ts';
 import { WatchChecker, type WatchSpec } from '../invariants/raft/watch.ts';
 import { KvClient } from '../systems/kv/client.ts';
 import type { WatchMessage } from '../systems/kv/protocol.ts';

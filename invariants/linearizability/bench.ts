@@ -1,10 +1,10 @@
 /**
  * Benchmark of the checker on Porcupine's test data (every file in EXPECTED.tsv), for `npm run bench`.
- * Reads files (through history-file.ts): run by the bench tool, never by simulated code. Time comes
+ * Reads files (through cli/history-file.ts): run by the bench tool, never by simulated code. Time comes
  * from the caller's clock.
  */
 import { checkHistory } from './checker.ts';
-import { PORCUPINE_DATA_DIR, parseHistoryText, readExpected, readHistoryText, type FileModelName } from './history-file.ts';
+import { PORCUPINE_DATA_DIR, parseHistoryText, readExpected, readHistoryText, type FileModelName } from '../../cli/history-file.ts';
 import type { CheckOptions, Verdict } from './types.ts';
 
 export interface BenchFileResult {

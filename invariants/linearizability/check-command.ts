@@ -1,7 +1,7 @@
 /**
  * `detsim check <file> --model kv|etcd`: check one history file for linearizability.
  *
- * This module reads a file (through history-file.ts): it is run by the CLI, outside any simulation,
+ * This module reads a file (through cli/history-file.ts): it is run by the CLI, outside any simulation,
  * so real I/O is fine here. Time comes from the caller's clock; nothing here reads one itself.
  *
  * Exit codes:
@@ -13,7 +13,7 @@
  */
 import { checkHistory, describeOp } from './checker.ts';
 import { CheckerOptionError, HistoryParseError, InvalidHistoryError, ParseStoppedError } from './errors.ts';
-import { loadHistoryFile, type FileModelName, type LoadedHistory } from './history-file.ts';
+import { loadHistoryFile, type FileModelName, type LoadedHistory } from '../../cli/history-file.ts';
 import type { CheckResult, Violation } from './types.ts';
 
 export const EXIT_LINEARIZABLE = 0;

@@ -10,7 +10,7 @@ import { checkHistory } from './checker.ts';
 import { CheckerOptionError, InvalidHistoryError } from './errors.ts';
 import { eventsToHistory } from './events.ts';
 import { hashPrimitive } from './hash.ts';
-import { loadHistoryFile } from './history-file.ts';
+import { loadHistoryFile } from '../../cli/history-file.ts';
 import { etcdModel, type EtcdInput, type EtcdOutput } from './models/etcd.ts';
 import { searchPartition } from './search.ts';
 import type { History, Model, Operation } from './types.ts';

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from './checker.ts';
-import { loadHistoryFile, readExpected } from './history-file.ts';
+import { loadHistoryFile, readExpected } from '../../cli/history-file.ts';
 import type { CheckResult } from './types.ts';
 
 const DATA_DIR = fileURLToPath(new URL('../../../shared/porcupine-data/', import.meta.url));

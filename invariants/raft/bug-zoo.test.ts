@@ -10,7 +10,7 @@ import figure8 from '../../scenarios/raft-figure8.ts';
 import election from '../../scenarios/raft-election.ts';
 import crashRestart from '../../scenarios/raft-crash-restart.ts';
 import leaderIsolated from '../../scenarios/raft-leader-isolated.ts';
-import type { RaftBug } from './cluster.ts';
+import type { RaftBug } from '../../systems/kv/kit.ts';
 
 const MEANINGFUL = ['ack-not-durable', 'illegal-truncation', 'stale-read-index', 'progress-monotonic', 'no-resend-of-acknowledged', 'election-safety', 'leader-append-only', 'log-matching', 'leader-completeness', 'state-machine-safety', 'acknowledged-write-lost', 'acknowledged-append-lost', 'linearizability'];
 const CAP = 300;

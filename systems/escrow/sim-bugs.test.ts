@@ -12,7 +12,7 @@ import flashSale from '../../scenarios/escrow-flash-sale.ts';
 import reaper from '../../scenarios/escrow-reaper.ts';
 import seatExample from '../../scenarios/escrow-seat-example.ts';
 import transferCrash from '../../scenarios/escrow-transfer-crash.ts';
-import type { EscrowBugName } from './host.ts';
+import type { EscrowBugName } from './kit.ts';
 
 const CAP_SEEDS = 300;
 

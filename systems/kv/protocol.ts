@@ -8,8 +8,11 @@ import type { KvReadOp, KvResult, KvWriteOp, WatchEvent } from './types.ts';
 export type KvRequest =
   /** A write of a client session: `seq` numbers the session's writes from 1, one at a time. */
   | { type: 'kvWrite'; client: string; seq: number; op: KvWriteOp }
-  /** A linearizable read (ReadIndex on whichever node receives it). */
-  | { type: 'kvRead'; op: KvReadOp }
+  /**
+   * A linearizable read (ReadIndex on whichever node receives it); `serializable` (etcd's
+   * --consistency=s) answers from the receiving node's applied state at once: fast, possibly stale.
+   */
+  | { type: 'kvRead'; op: KvReadOp; serializable?: boolean }
   /** Renews a lease on the leader's lessor. */
   | { type: 'keepAlive'; lease: number }
   /**

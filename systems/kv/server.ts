@@ -174,6 +174,7 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
         return;
       }
       case 'kvRead':
+        if (req.serializable === true) return reply(env, { type: 'kvReply', ok: true, result: store.read(req.op) });
         const confirm = opts.bugUnconfirmedKeepAlive === true ? (cb: (index: number | null) => void) => cb(0) : (cb: (index: number | null) => void) => host.read(cb);
         confirm((index) => {
           if (!ctx.alive) return;

@@ -144,6 +144,27 @@ describe('KvStore leases, locks and fencing tokens', () => {
     // Locking with a lease that is gone is refused.
     expect(a({ op: 'lock', key: 'L', owner: 'a', lease: ida }).result).toMatchObject({ op: 'error', error: 'lease-not-found' });
   });
+
+  it('applies a fenced put only under the current holder\'s token', () => {
+    const st = new KvStore();
+    const a = session(st, 'a');
+    const b = session(st, 'b');
+    const la = a({ op: 'leaseGrant', ttlMs: 100 }).result;
+    const lb = b({ op: 'leaseGrant', ttlMs: 100 }).result;
+    const ida = la.op === 'leaseGrant' ? la.id : -1;
+    const idb = lb.op === 'leaseGrant' ? lb.id : -1;
+    const g = a({ op: 'lock', key: 'L', owner: 'a', lease: ida }).result;
+    const ta = g.op === 'lock' ? g.token : 0;
+    expect(a({ op: 'fencedPut', key: 'cfg', value: 'a1', lockKey: 'L', token: ta }).result).toMatchObject({ ok: true, version: 1 });
+    expire(st, ida);
+    // a's lease is gone: its write is refused even before anyone else locks.
+    expect(a({ op: 'fencedPut', key: 'cfg', value: 'a2', lockKey: 'L', token: ta }).result).toMatchObject({ ok: false, holderToken: 0 });
+    const h = b({ op: 'lock', key: 'L', owner: 'b', lease: idb }).result;
+    const tb = h.op === 'lock' ? h.token : 0;
+    expect(a({ op: 'fencedPut', key: 'cfg', value: 'a3', lockKey: 'L', token: ta }).result).toMatchObject({ ok: false, holderToken: tb });
+    expect(b({ op: 'fencedPut', key: 'cfg', value: 'b1', lockKey: 'L', token: tb }).result).toMatchObject({ ok: true, version: 2 });
+    expect(st.get('cfg')!.value).toBe('b1');
+  });
 });
 
 describe('KvStore sessions', () => {

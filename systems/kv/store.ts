@@ -181,6 +181,13 @@ export class KvStore {
         const kv = this.setKey(op.key, op.owner, op.lease);
         return { op: 'lock', rev: 0, ok: true, token: kv.createRev, holder: op.owner };
       }
+      case 'fencedPut': {
+        const lock = this.kvs.get(op.lockKey);
+        const holderToken = lock?.createRev ?? 0;
+        if (holderToken !== op.token) return { op: 'fencedPut', rev: 0, ok: false, version: this.kvs.get(op.key)?.version ?? 0, holderToken };
+        const kv = this.setKey(op.key, op.value, 0);
+        return { op: 'fencedPut', rev: 0, ok: true, version: kv.version, holderToken };
+      }
       case 'unlock': {
         const cur = this.kvs.get(op.key);
         if (cur === undefined || cur.value !== op.owner) return { op: 'unlock', rev: 0, ok: false };

@@ -26,7 +26,13 @@ export type KvOp =
    */
   | { op: 'lock'; key: string; owner: string; lease: number }
   /** Releases the lock if `owner` holds it. */
-  | { op: 'unlock'; key: string; owner: string };
+  | { op: 'unlock'; key: string; owner: string }
+  /**
+   * A fenced write (etcd's `txn(compare createRevision(lockKey) == token).then(put)`): sets `key`
+   * only while the lock at `lockKey` is held under fencing token `token`, so a holder whose lease
+   * expired (a paused operator) cannot write after the next holder took over.
+   */
+  | { op: 'fencedPut'; key: string; value: string; lockKey: string; token: number };
 
 export type KvWriteOp = Exclude<KvOp, { op: 'get' } | { op: 'range' }>;
 export type KvReadOp = Extract<KvOp, { op: 'get' } | { op: 'range' }>;
@@ -61,6 +67,8 @@ export type KvResult =
   /** `token` is the fencing token when `ok`; else the current holder and its token. */
   | { op: 'lock'; rev: number; ok: boolean; token: number; holder: string | null }
   | { op: 'unlock'; rev: number; ok: boolean }
+  /** `ok` false: the lock is gone or held under another token (`holderToken`, 0 = free). */
+  | { op: 'fencedPut'; rev: number; ok: boolean; version: number; holderToken: number }
   /** A write rejected because it was not the lease's: e.g. put with an unknown lease. */
   | { op: 'error'; rev: number; error: 'lease-not-found' | 'stale-sequence' };
 

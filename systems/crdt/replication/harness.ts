@@ -81,30 +81,46 @@ export interface Session {
   sleep(ns: Nanos): Gen<void>;
 }
 
-export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorld {
+/** A replicated CRDT store: one region node per id, active-active, WAN links between them. */
+export interface CrdtRegions {
+  ids: string[];
+  nodes: SimNode<RegionProgram>[];
+}
+
+/**
+ * The CRDT replication kit (one door a system): adds one region node per id (e.g. 'crdt-us'),
+ * every pair joined by a WAN link whose median latency is drawn in [wanMsMin, wanMsMax]. Clients
+ * talk to a region with `ctx.call(id, ClientRequest)`; `buildCrdtWorld` adds the checked
+ * sessions of the crdt-* scenarios on top.
+ */
+export function addCrdtRegions(w: World<unknown>, o: { ids: readonly string[]; bug: CrdtBug; region?: CrdtWorldOptions['region']; wanMsMin?: number; wanMsMax?: number; wanBytesPerSec?: number }): CrdtRegions {
+  const ids = [...o.ids];
   const ropts = { ...DEFAULT_REGION_OPTIONS, ...o.region };
-  const regions = REGIONS.map((id) =>
-    w.addNode(id, (ctx) => regionNode(ctx, { ...ropts, peers: REGIONS.filter((x) => x !== id), bug: o.bug, onStoreMerge: (region, store, key) => checkLwwClockCoversMerged(w, region, store, key) })),
-  );
-  checkCrdtAcksDurable(w, REGIONS, WAL);
+  const nodes = ids.map((id) => w.addNode(id, (ctx) => regionNode(ctx, { ...ropts, peers: ids.filter((x) => x !== id), bug: o.bug, onStoreMerge: (region, store, key) => checkLwwClockCoversMerged(w, region, store, key) })));
+  checkCrdtAcksDurable(w, ids, WAL);
+  const wan = w.rng('wan');
+  const lo = o.wanMsMin ?? 30;
+  const hi = o.wanMsMax ?? 150;
+  for (let i = 0; i < ids.length; i++)
+    for (let j = i + 1; j < ids.length; j++) {
+      const median = ms(wan.uniform(lo, hi));
+      w.net.setLinkBoth(ids[i]!, ids[j]!, {
+        latency: { kind: 'lognormal', minNs: Math.round(median * 0.8), medianNs: median, p99Ns: median * 2 },
+        bandwidthBytesPerSec: o.wanBytesPerSec ?? 0,
+      });
+    }
+
+  return { ids, nodes };
+}
+
+export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorld {
+  const regions = addCrdtRegions(w, { ids: REGIONS, ...o }).nodes;
   const history: HistoryOp[] = [];
   const inFlight = new Map<string, Op>(); // client -> its op not yet acknowledged
   const active = new Set<string>();
   const attempted = new Map<string, number>();
   const ownAcked = new Map<string, number>(); // client|key -> acked increments
   const ownLastWrite = new Map<string, number>(); // client|key -> index of its last acked write
-
-  const wan = w.rng('wan');
-  const lo = o.wanMsMin ?? 30;
-  const hi = o.wanMsMax ?? 150;
-  for (let i = 0; i < REGIONS.length; i++)
-    for (let j = i + 1; j < REGIONS.length; j++) {
-      const median = ms(wan.uniform(lo, hi));
-      w.net.setLinkBoth(REGIONS[i], REGIONS[j], {
-        latency: { kind: 'lognormal', minNs: Math.round(median * 0.8), medianNs: median, p99Ns: median * 2 },
-        bandwidthBytesPerSec: o.wanBytesPerSec ?? 0,
-      });
-    }
 
   function client(id: string, home: string, body: (s: Session) => Gen<void>): void {
     active.add(id);

@@ -18,15 +18,15 @@ import { param, type ParamValues } from '../../sim/params.ts';
 import { sleep } from '../../sim/process.ts';
 import type { World } from '../../sim/scenario.ts';
 import { ms, sec, type Nanos } from '../../sim/time.ts';
-import type { RaftConfig } from '../../systems/raft/config.ts';
-import type { RaftHost, RaftHostHooks } from '../../systems/raft/host.ts';
-import type { Ready } from '../../systems/raft/types.ts';
-import { KvClient } from '../../systems/kv/client.ts';
-import { kvNode, type KvHooks, type KvProgram } from '../../systems/kv/server.ts';
-import type { KvOp, KvResult } from '../../systems/kv/types.ts';
-import { KvHistory, toModelInput, toModelOutput } from './history.ts';
-import { RaftSafetyChecker } from './safety.ts';
-import { checkRaftAcksDurable } from './durable-acks.ts';
+import type { RaftConfig } from '../raft/config.ts';
+import type { RaftHost, RaftHostHooks } from '../raft/host.ts';
+import type { Ready } from '../raft/types.ts';
+import { KvClient } from './client.ts';
+import { kvNode, type KvHooks, type KvProgram } from './server.ts';
+import type { KvOp, KvResult } from './types.ts';
+import { KvHistory, toModelInput, toModelOutput } from '../../invariants/raft/history.ts';
+import { RaftSafetyChecker } from '../../invariants/raft/safety.ts';
+import { checkRaftAcksDurable } from '../../invariants/raft/durable-acks.ts';
 
 export const RAFT_BUGS = ['none', 'commit-prev-term-by-counting', 'forget-voted-for', 'no-up-to-date-check', 'stale-reads', 'ack-before-fsync', 'truncate-on-append', 'sync-only-entries', 'read-before-term-commit', 'accept-stale-ack'] as const;
 export type RaftBug = (typeof RAFT_BUGS)[number];
@@ -93,7 +93,12 @@ export interface RaftCluster {
   kvHooks: KvHooks[];
   /** Called after the safety checker on every Ready (directed nemeses strike from here). */
   readyListeners: ((h: RaftHost, rd: Ready) => void)[];
+  /** Failure domain (e.g. region) of each server, when the kit was given `domainOf`. */
+  domains: ReadonlyMap<NodeId, string>;
 }
+
+/** The kit's name as other kits spell it: adds a config store to a world. */
+export const addConfigStore = setupRaftCluster;
 
 export interface ClusterOptions {
   /** Extra Raft config (timings). */
@@ -108,10 +113,24 @@ export interface ClusterOptions {
   bugUnconfirmedKeepAlive?: boolean;
   /** Bug-zoo flag of the store servers (KvNodeOptions.bugLeaseAttachOnCreate). */
   bugLeaseAttachOnCreate?: boolean;
+  /** Node-id prefix of the servers (default 'n': n1, n2, ...) and of the workload's clients ('c'). */
+  prefix?: string;
+  /** Failure domain of each server (index -> label), e.g. its region; recorded in `domainOf`. */
+  domainOf?: (index: number) => string;
+  /** Register the cluster-level liveness properties (default true). */
+  liveness?: boolean;
 }
 
+/**
+ * The config store's kit (one door a system): adds `p.nodes` Raft + KV servers to the world with
+ * their safety checker wired to `w.violation`, optionally a register workload, and the liveness
+ * properties; returns the handle (ids, servers, leader(), history, hook lists).
+ */
 export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOptions = {}): RaftCluster {
-  const ids = Array.from({ length: p.nodes }, (_, i) => `n${i + 1}`);
+  const prefix = o.prefix ?? 'n';
+  const ids = Array.from({ length: p.nodes }, (_, i) => `${prefix}${i + 1}`);
+  const domains = new Map<NodeId, string>();
+  if (o.domainOf) ids.forEach((id, i) => domains.set(id, o.domainOf!(i)));
   const safety = new RaftSafetyChecker((inv, msg) => w.violation(inv, msg));
   const history = new KvHistory();
   const kvHooks: KvHooks[] = [];
@@ -158,11 +177,11 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
     }
     return best;
   };
-  const cluster: RaftCluster = { ids, servers, safety, history, leader, kvHooks, readyListeners };
+  const cluster: RaftCluster = { ids, servers, safety, history, leader, kvHooks, readyListeners, domains };
 
   checkRaftAcksDurable(w, (n) => (n as SimNode<KvProgram>).program?.host);
-  if (o.workload !== false) for (let c = 0; c < p.clients; c++) addRegisterClient(w, cluster, p, c);
-  addLiveness(w, cluster);
+  if (o.workload !== false) for (let c = 0; c < p.clients; c++) addRegisterClient(w, cluster, p, c, prefix === 'n' ? 'c' : `${prefix}c`);
+  if (o.liveness !== false) addLiveness(w, cluster);
   w.onHeal(() => {
     w.metrics.elections = safety.elections;
     w.metrics.terms = safety.leaders.size;
@@ -172,9 +191,9 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
 }
 
 /** A client session issuing get/put/cas/delete on a few keys, recorded in the history. */
-function addRegisterClient(w: World<unknown>, c: RaftCluster, p: RaftParams, clientNo: number): void {
-  w.addClient(`c${clientNo + 1}`, function* (ctx) {
-    const kc = new KvClient(ctx, { servers: c.ids, clientId: `c${clientNo + 1}` });
+function addRegisterClient(w: World<unknown>, c: RaftCluster, p: RaftParams, clientNo: number, clientPrefix: string): void {
+  w.addClient(`${clientPrefix}${clientNo + 1}`, function* (ctx) {
+    const kc = new KvClient(ctx, { servers: c.ids, clientId: `${clientPrefix}${clientNo + 1}` });
     const seen = new Map<string, { value: string | null; version: number }>();
     let n = 0;
     for (;;) {

@@ -7,12 +7,12 @@
 // eslint-disable-next-line @typescript-eslint/no-restricted-imports -- file reading for the CLI and bench only
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { HistoryParseError, ParseStoppedError } from './errors.ts';
-import { etcdModel, type EtcdInput, type EtcdOutput, type RegisterValue } from './models/etcd.ts';
-import { kvModel, type KvInput, type KvOutput, type KvState } from './models/kv.ts';
-import { parseJepsenEtcdLog } from './parse-jepsen.ts';
-import { parseKvEdn } from './parse-kv-edn.ts';
-import type { History, Model } from './types.ts';
+import { HistoryParseError, ParseStoppedError } from '../invariants/linearizability/errors.ts';
+import { etcdModel, type EtcdInput, type EtcdOutput, type RegisterValue } from '../invariants/linearizability/models/etcd.ts';
+import { kvModel, type KvInput, type KvOutput, type KvState } from '../invariants/linearizability/models/kv.ts';
+import { parseJepsenEtcdLog } from '../invariants/linearizability/parse-jepsen.ts';
+import { parseKvEdn } from '../invariants/linearizability/parse-kv-edn.ts';
+import type { History, Model } from '../invariants/linearizability/types.ts';
 
 export type FileModelName = 'kv' | 'etcd';
 
@@ -26,7 +26,7 @@ export type LoadedHistory =
     };
 
 /** Where Porcupine's test data sits: /work/shared beside the repository (`../shared` in CI too). */
-export const PORCUPINE_DATA_DIR: string = fileURLToPath(new URL('../../../shared/porcupine-data/', import.meta.url));
+export const PORCUPINE_DATA_DIR: string = fileURLToPath(new URL('../../shared/porcupine-data/', import.meta.url));
 
 /** Reads a file as text; a missing or unreadable file is a HistoryParseError (line 0). */
 export function readHistoryText(file: string): string {

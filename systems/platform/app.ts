@@ -1,0 +1,126 @@
+/**
+ * An application server of one region, behind the region's balancer. It keeps no state of its
+ * own: carts live in the region's CRDT replica (OR-Sets, active-active), seats in the region's
+ * escrow replica, orders in the replicated order view (an OR-Set of order entries).
+ *
+ * Checkout: read the cart with the shopper's causal token (read-your-writes: a region that has not
+ * seen the shopper's last remove answers "stale", and the server retries), hold one seat per item
+ * under reservation id = order id (a retried checkout finds its own hold: idempotent), confirm the
+ * hold, record the order (entry keyed by order id: an add of the same entry is a no-op), take the
+ * items out of the cart, and only then answer "confirmed".
+ */
+import type { CallResult, Envelope, NodeContext, NodeProgram } from '../../sim/node.ts';
+import type { Future } from '../../sim/process.ts';
+import { ms, type Nanos } from '../../sim/time.ts';
+import type { ClientReply as CrdtReply, ClientRequest as CrdtRequest, OpVector } from '../crdt/replication/region.ts';
+import type { Op } from '../crdt/replication/store.ts';
+import { vvMerge } from '../crdt/version-vector.ts';
+import type { ClientRequest as EscrowRequest } from '../escrow/host.ts';
+import type { ClientReply as EscrowReply } from '../escrow/types.ts';
+import { cartKey, orderEntry, ORDERS_KEY, type AppReply, type AppRequest, type CartToken, type PlatformBug } from './types.ts';
+
+export interface AppServerOptions {
+  region: string;
+  /** The region's CRDT replica and escrow replica. */
+  crdt: string;
+  escrow: string;
+  /** Software version this incarnation runs (a rolling deploy bumps it). */
+  version: () => number;
+  /** How long a confirm may keep retrying (the hold's lifetime). */
+  confirmDeadlineNs: Nanos;
+  /** Mean of the payment step between the hold and its confirm (exponential). */
+  paymentMeanNs: Nanos;
+  bug: PlatformBug;
+}
+
+export interface AppServerProgram extends NodeProgram {
+  readonly version: number;
+  served: number;
+}
+
+type Gen<T> = Generator<Future<unknown>, T, unknown>;
+
+export function appServer(ctx: NodeContext, o: AppServerOptions): AppServerProgram {
+  const version = o.version();
+  let serial = 0;
+  const prog: AppServerProgram = { version, served: 0, onMessage };
+
+  function* crdt(req: CrdtRequest, attempts = 4): Gen<CrdtReply | null> {
+    for (let a = 0; a < attempts; a++) {
+      const r = (yield ctx.call<CrdtReply>(o.crdt, req, ms(400))) as CallResult<CrdtReply>;
+      if (r.ok && r.body.type !== 'stale') return r.body;
+      yield ctx.sleep(ms(30));
+    }
+    return null;
+  }
+
+  function* op(opn: Op, token: OpVector): Gen<OpVector | null> {
+    const r = yield* crdt({ type: 'op', op: opn, client: `${ctx.id}#${ctx.rng.int(0, 1e9)}`, req: 1, token });
+    if (r === null || r.type !== 'op-ok') return null;
+    return vvMerge(vvMerge(token, r.deps !== undefined ? new Map(r.deps) : r.past), new Map([[r.origin, r.seq]]));
+  }
+
+  function* escrow(req: EscrowRequest, deadlineNs: Nanos): Gen<EscrowReply | null> {
+    const until = ctx.now() + deadlineNs;
+    while (ctx.now() < until) {
+      const r = (yield ctx.call<EscrowReply>(o.escrow, req, ms(300))) as CallResult<EscrowReply>;
+      if (r.ok) return r.body;
+    }
+    return null;
+  }
+
+  function* cart(req: Extract<AppRequest, { type: 'cart' }>): Gen<AppReply> {
+    const t = yield* op({ kind: req.op, key: cartKey(req.user), elem: req.item }, new Map(req.token));
+    return t === null ? { type: 'refused', reason: 'unavailable' } : { type: 'cart-ok', token: [...t.entries()] };
+  }
+
+  function* checkout(req: Extract<AppRequest, { type: 'checkout' }>): Gen<AppReply> {
+    let token: OpVector = new Map(req.token);
+    const read = yield* crdt({ type: 'read', key: cartKey(req.user), token: o.bug === 'cart-read-ignores-token' ? new Map() : token }, 6);
+    if (read === null || read.type !== 'read-ok' || read.value.kind !== 'set') return { type: 'refused', reason: 'unavailable' };
+    const items = [...read.value.value].sort();
+    if (items.length === 0) return { type: 'refused', reason: 'empty' };
+    const resId = o.bug === 'checkout-retry-not-idempotent' ? `${req.orderId}.${ctx.id}.${++serial}` : req.orderId;
+    const hold = yield* escrow({ type: 'hold', reservationId: resId, count: items.length }, ms(1500));
+    if (hold === null) return { type: 'refused', reason: 'unavailable' };
+    if (!hold.ok && hold.code !== 'duplicate-reservation') return { type: 'refused', reason: 'sold-out' };
+    // A retry of a checkout whose first attempt got the hold: finish that order (its items were
+    // read then; the cart may have changed since), take nothing more from the cart.
+    const retry = !hold.ok;
+    const payment = Math.round(ctx.rng.exponential(o.paymentMeanNs));
+    if (o.bug === 'order-before-escrow-confirm') {
+      // BUG: payment and confirm run in the background; the order is recorded and answered at
+      // once, before the escrow has made the sale durable (or refused it: the hold may expire).
+      ctx.spawn('confirm', (function* () {
+        yield ctx.sleep(payment);
+        yield* escrow({ type: 'confirm', reservationId: resId }, o.confirmDeadlineNs);
+      })());
+    } else {
+      yield ctx.sleep(payment);
+      const conf = yield* escrow({ type: 'confirm', reservationId: resId }, o.confirmDeadlineNs);
+      if (conf === null || !conf.ok) return { type: 'refused', reason: 'unavailable' };
+    }
+    const t = yield* op({ kind: 'add', key: ORDERS_KEY, elem: orderEntry(req.orderId, resId) }, token);
+    if (t === null) return { type: 'refused', reason: 'unavailable' };
+    token = t;
+    if (retry) return { type: 'confirmed', orderId: req.orderId, items: [], token: [...token.entries()] };
+    for (const it of items) {
+      const t2 = yield* op({ kind: 'remove', key: cartKey(req.user), elem: it }, token);
+      if (t2 !== null) token = t2;
+    }
+    return { type: 'confirmed', orderId: req.orderId, items, token: [...token.entries()] };
+  }
+
+  function onMessage(env: Envelope): void {
+    const req = env.body as AppRequest;
+    if (env.rpcId === undefined) return;
+    if (req.type === 'health') return ctx.reply(env, { type: 'health', ok: true, version } satisfies AppReply);
+    ctx.spawn(`${req.type}`, (function* () {
+      const reply = req.type === 'cart' ? yield* cart(req) : yield* checkout(req);
+      prog.served++;
+      ctx.reply(env, reply);
+    })());
+  }
+
+  return prog;
+}

@@ -1,0 +1,39 @@
+/**
+ * The platform's cross-system bug zoo: each variant lives at a seam between two systems and is
+ * caught by an end-to-end invariant of systems/platform/invariants.ts. For each: the seed that
+ * catches it (the first failing seed of a sweep from 1, see docs/platform.md for seeds-to-catch),
+ * the invariant that catches it, and the correct platform passing that same seed.
+ */
+import { describe, expect, it } from 'vitest';
+import { findCatchingSeed } from '../../sim/bug-zoo.ts';
+import { runScenario } from '../../sim/runner.ts';
+import scn from '../../scenarios/platform-global-sale.ts';
+import type { PlatformBug } from './types.ts';
+
+const ZOO: { bug: PlatformBug; seed: number; invariant: string }[] = [
+  { bug: 'unfenced-operator', seed: 1, invariant: 'operator-fenced' },
+  { bug: 'order-before-escrow-confirm', seed: 3, invariant: 'order-backed-by-escrow' },
+  { bug: 'checkout-retry-not-idempotent', seed: 22, invariant: 'order-exactly-once' },
+  { bug: 'cart-read-ignores-token', seed: 33, invariant: 'no-resurrected-item' },
+  { bug: 'geodns-ignores-health', seed: 10, invariant: 'geodns-health' },
+  { bug: 'lb-stale-config-read', seed: 36, invariant: 'no-new-conn-to-drained' },
+];
+
+describe('platform-global-sale bug zoo (seams between systems)', () => {
+  for (const z of ZOO) {
+    it(`${z.bug} is caught at seed ${z.seed} by ${z.invariant}; the correct platform passes that seed`, () => {
+      const c = findCatchingSeed(scn, { pins: { bug: z.bug }, from: z.seed, cap: 1 });
+      expect(c.seed).toBe(z.seed);
+      expect(c.invariant).toBe(z.invariant);
+      const ok = runScenario(scn, { seed: z.seed, pins: { bug: 'none' } });
+      expect(ok.violations).toEqual([]);
+      expect(ok.ok).toBe(true);
+    });
+  }
+
+  it('a sweep from seed 1 catches unfenced-operator at once (seeds-to-catch 1)', () => {
+    const c = findCatchingSeed(scn, { pins: { bug: 'unfenced-operator' }, cap: 3 });
+    expect(c.seedsRun).toBe(1);
+    expect(c.invariant).toBe('operator-fenced');
+  });
+});

@@ -1,0 +1,325 @@
+/**
+ * The platform's own kits (one door each), for a scenario to compose with the systems' kits:
+ *  - `platformParams()`: the platform's parameters (with the standard fault parameters);
+ *  - `addRegionalTier(w, ...)`: per region, a load balancer and its application servers;
+ *  - `addOperators(w, ...)`: the two operator processes (lock, fenced config writes, deploys);
+ *  - `addShoppers(w, ...)`: the workload (GeoDNS, carts, checkouts);
+ *  - `checkPlatform(w, ...)`: the end-to-end invariants wired as safety and liveness properties;
+ *  - `regionOutages(w, ...)`: a directed nemesis taking a region's entry point down;
+ *  - `operatorPauses(w, ...)`: a directed nemesis pausing the lock holder past its lease.
+ */
+import { faultParams } from '../../sim/nemesis.ts';
+import type { NodeId, SimNode } from '../../sim/node.ts';
+import { param, type ParamDefs, type ParamValues } from '../../sim/params.ts';
+import { sleep } from '../../sim/process.ts';
+import type { World } from '../../sim/scenario.ts';
+import { ms, type Nanos } from '../../sim/time.ts';
+import type { CrdtRegions } from '../crdt/replication/harness.ts';
+import type { SaleCluster } from '../escrow/kit.ts';
+import type { GeoDnsHandle } from '../geodns/kit.ts';
+import type { RaftCluster } from '../kv/kit.ts';
+import type { KvReadOp, KvResult, KvWriteOp } from '../kv/types.ts';
+import { toModelInput, toModelOutput } from '../../invariants/raft/history.ts';
+import { appServer, type AppServerProgram } from './app.ts';
+import { balancerNode, type BalancerProgram } from './balancer.ts';
+import { PlatformChecks } from './invariants.ts';
+import { operatorProcess, type OperatorOptions } from './operator.ts';
+import { shopperProcess, type ShopperOptions } from './shopper.ts';
+import { KEYS, PLATFORM_BUGS, REGION_NAMES, type PlatformBug } from './types.ts';
+
+export function platformParams() {
+  const f = faultParams();
+  return {
+    bug: param.enum(PLATFORM_BUGS, { doc: 'cross-system bug-zoo variant (none = the correct platform)', default: 'none' }),
+    regions: param.int({ doc: 'regions (each: config server, escrow replica, CRDT replica, balancer, app servers)', default: 3, min: 2, max: 4 }),
+    appsPerRegion: param.int({ doc: 'application servers behind each balancer', default: 2, min: 1, max: 6 }),
+    shoppersPerRegion: param.int({ doc: 'shoppers living in each region', default: 2, min: 1, max: 16 }),
+    stickyShare: param.float({ doc: 'share of shoppers that keep a DNS answer past its TTL (seed 000)', default: 0.25, min: 0, max: 1, swarm: [0, 0.5] }),
+    roamRate: param.float({ doc: 'probability a request goes to a random region (roaming client)', default: 0.1, min: 0, max: 1, swarm: [0, 0.3] }),
+    thinkMs: param.float({ doc: 'mean pause between a shopper\'s requests (ms)', default: 120, min: 1, max: 1e6 }),
+    capacity: param.int({ doc: 'seats (items) for sale across all regions', default: 150, min: 1, max: 1e6 }),
+    ttlMs: param.float({ doc: 'GeoDNS answer TTL (ms)', default: 1000, min: 1, max: 1e6, swarm: [300, 3000] }),
+    wanMsMedian: param.float({ doc: 'median one-way latency between regions (ms)', default: 30, min: 0.1, max: 1000, swarm: [10, 60] }),
+    opIntervalMs: param.float({ doc: 'mean pause between two operator turns at the lock (ms)', default: 400, min: 1, max: 1e6 }),
+    leaseTtlMs: param.float({ doc: 'TTL of the operator lock\'s lease (ms)', default: 2000, min: 100, max: 1e6 }),
+    opPauseMsMean: param.float({ doc: 'mean time between GC pauses of the lock holder (ms); 0 = none', default: 5000, min: 0, max: 1e7, swarm: [2500, 10000], swarmOffProbability: 0.2 }),
+    paymentMsMean: param.float({ doc: 'mean time a checkout waits for the payment before confirming the escrow hold (ms)', default: 400, min: 0, max: 1e6, swarm: [200, 800] }),
+    cfgIsolateMsMean: param.float({ doc: 'mean time between cutting one config replica from the others (WAN link loss; balancers still reach it) (ms); 0 = none', default: 2000, min: 0, max: 1e7, swarm: [1000, 4000], swarmOffProbability: 0.2 }),
+    regionOutageMsMean: param.float({ doc: 'mean time between region outages (a balancer down) (ms); 0 = none', default: 5000, min: 0, max: 1e7, swarm: [2000, 10000], swarmOffProbability: 0.2 }),
+    warmupMs: param.float({ doc: 'shoppers start after this (the platform boots: config, balancers, GeoDNS) (ms)', default: 1500, min: 0, max: 1e6 }),
+    durationS: param.float({ doc: 'length of the fault phase (s)', default: 7, min: 0.1, max: 86400 }),
+    ...f,
+    crashMsMean: param.float({ ...f.crashMsMean, default: 3000, swarm: [1500, 10000] }),
+    partitionMsMean: param.float({ ...f.partitionMsMean, default: 4000, swarm: [1500, 10000] }),
+    partitionMsLength: param.float({ ...f.partitionMsLength, default: 1500, swarm: [300, 3000] }),
+  };
+}
+
+export type PlatformParams = ParamValues<ReturnType<typeof platformParams>>;
+
+/** The platform's region names for `p.regions`. */
+export function platformRegions(p: { regions: number }): string[] {
+  return REGION_NAMES.slice(0, p.regions);
+}
+
+/** Defaults of a parameter set (to hand another kit the parameters it expects). */
+export function defaultsOf<D extends ParamDefs>(defs: D): ParamValues<D> {
+  return Object.fromEntries(Object.entries(defs).map(([k, d]) => [k, d.default])) as ParamValues<D>;
+}
+
+/** The platform's timing bounds, derived from the parameters (stated in docs/platform.md). */
+export function platformBounds(p: PlatformParams) {
+  const refreshNs = ms(150);
+  // A linearizable read crosses the WAN about four times (follower -> leader, the leader's
+  // heartbeat round, back): a few hundred ms at the WAN tail.
+  const readTimeoutNs = ms(Math.max(400, 16 * p.wanMsMedian));
+  const staleBoundNs = readTimeoutNs + refreshNs + ms(400);
+  const probeNs = ms(200);
+  return {
+    refreshNs,
+    readTimeoutNs,
+    staleBoundNs,
+    /** A drain takes effect at every balancer within this (stale bound + clock-rate slack). */
+    drainBoundNs: staleBoundNs + ms(50),
+    /** The operator waits this long after a drain before restarting the server (in-flight requests finish). */
+    drainWaitNs: 2 * staleBoundNs,
+    probeNs,
+    probeTimeoutNs: ms(150),
+    fall: 2,
+    rise: 2,
+    /** GeoDNS takes a dead region out within (fall + 1) probe rounds of probe + timeout, plus slack. */
+    healthBoundNs: 3 * (probeNs + ms(150)) + ms(300),
+  };
+}
+
+// ------------------------------------------------------------------ regional tier
+
+export interface RegionalTier {
+  regions: string[];
+  lbOf: (region: string) => NodeId;
+  balancers: SimNode<BalancerProgram>[];
+  servers: { id: NodeId; region: string; node: SimNode<AppServerProgram> }[];
+  /** Version each server runs (the orchestrator's record). */
+  versions: Map<NodeId, number>;
+  /** Restarts a server with a new version (the orchestrator); false if it is down. */
+  deploy(id: NodeId, version: number): boolean;
+}
+
+export interface TierOptions {
+  regions: string[];
+  appsPerRegion: number;
+  config: RaftCluster;
+  escrow: SaleCluster;
+  crdt: CrdtRegions;
+  checks: PlatformChecks;
+  history: ConfigHistory;
+  bug: PlatformBug;
+  bounds: ReturnType<typeof platformBounds>;
+  confirmDeadlineNs: Nanos;
+  paymentMeanNs: Nanos;
+}
+
+/** Per region: a balancer `lb-<region>` in front of `app-<region>-<k>` servers. */
+export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier {
+  const versions = new Map<NodeId, number>();
+  const servers: RegionalTier['servers'] = [];
+  const balancers: SimNode<BalancerProgram>[] = [];
+  o.regions.forEach((region, ri) => {
+    for (let k = 1; k <= o.appsPerRegion; k++) {
+      const id = `app-${region}-${k}`;
+      versions.set(id, 1);
+      const node = w.addNode(id, (ctx) => appServer(ctx, { region, crdt: o.crdt.ids[ri]!, escrow: o.escrow.entryOf.get(o.escrow.regions[ri]!)!, version: () => versions.get(id)!, confirmDeadlineNs: o.confirmDeadlineNs, paymentMeanNs: o.paymentMeanNs, bug: o.bug }));
+      servers.push({ id, region, node });
+    }
+    const localConfig = [...o.config.domains.entries()].find(([, r]) => r === region)?.[0] ?? o.config.ids[0]!;
+    balancers.push(
+      w.addNode(`lb-${region}`, (ctx) =>
+        balancerNode(ctx, {
+          region, configServers: o.config.ids, localConfig, refreshNs: o.bounds.refreshNs, readTimeoutNs: o.bounds.readTimeoutNs, staleBoundNs: o.bounds.staleBoundNs,
+          healthNs: ms(100), fall: o.bounds.fall, rise: o.bounds.rise, bug: o.bug,
+          onRead: o.history.hook(`lb-${region}`, { op: 'get', key: KEYS.backends }),
+          onForward: (lb, b, rev) => o.checks.onForward(lb, b, rev),
+        }),
+      ),
+    );
+  });
+  return {
+    regions: o.regions, lbOf: (r) => `lb-${r}`, balancers, servers, versions,
+    deploy(id, version) {
+      versions.set(id, version);
+      const n = w.node(id);
+      if (n.state !== 'up') return false;
+      n.restart();
+      return true;
+    },
+  };
+}
+
+// ------------------------------------------------------------------ config history
+
+/**
+ * Records the platform's config reads and writes in the config store kit's history, so the kit's
+ * `linearizable` property checks them with our linearizability checker. An operation is recorded
+ * when it completes (with its true invocation time), so one cut short by a crash is simply left
+ * out (sound for reads; the platform records only reads and fenced writes this way).
+ */
+export class ConfigHistory {
+  private readonly ids = new Map<string, number>();
+  constructor(private readonly w: World<unknown>, private readonly c: RaftCluster) {}
+
+  private clientNo(who: string): number {
+    let n = this.ids.get(who);
+    if (n === undefined) this.ids.set(who, (n = 1000 + this.ids.size));
+    return n;
+  }
+
+  /** For a fixed operation (a balancer's read). */
+  hook(who: string, op: KvReadOp): () => (r: KvResult | null) => void {
+    return () => this.start(who, op);
+  }
+
+  start(who: string, op: KvReadOp | KvWriteOp): (r: KvResult | null) => void {
+    const t0 = this.w.now;
+    const input = toModelInput(op.op === 'fencedPut' ? { op: 'put', key: op.key, value: op.value } : op);
+    if (input === null) return () => undefined;
+    const h = this.c.history;
+    // A write is in the history from its invocation (its effect may be seen before it returns);
+    // a read only once answered (one cut short by a crash is left out, which is sound for reads).
+    const wid = op.op === 'get' ? -1 : h.invoke(this.clientNo(who), input, t0);
+    return (r) => {
+      if (r === null) {
+        if (wid >= 0) h.unknown(wid);
+        return;
+      }
+      if (r.op === 'fencedPut' && !r.ok) return h.fail(wid, this.w.now); // refused by the store: certainly no effect
+      const out = r.op === 'fencedPut' ? toModelOutput({ op: 'put', rev: r.rev, version: r.version, ok: true }) : toModelOutput(r);
+      h.ok(wid >= 0 ? wid : h.invoke(this.clientNo(who), input, t0), out, this.w.now);
+    };
+  }
+}
+
+// ------------------------------------------------------------------ operators and shoppers
+
+export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultPhase' | 'onOp' | 'counts'> & { history: ConfigHistory; regionOf: Map<string, string> }): OperatorOptions['counts'] {
+  const counts = { deploys: 0, removes: 0, adds: 0, evacuations: 0, returns: 0, rollbacks: 0, lockTurns: 0, aborted: 0 };
+  ['op1', 'op2'].forEach((id, i) => {
+    o.regionOf.set(id, o.regions[i % o.regions.length]!);
+    w.addClient(id, (ctx) => operatorProcess(ctx, { ...o, counts, faultPhase: () => w.phase === 'fault', onOp: (op) => o.history.start(id, op) }));
+  });
+  return counts;
+}
+
+export function addShoppers(w: World<unknown>, o: Omit<ShopperOptions, 'home' | 'sticky' | 'running' | 'stats'> & { perRegion: number; stickyShare: number; regionOf: Map<string, string> }): ShopperOptions['stats'] {
+  const stats = { requests: 0, refused: 0, timeouts: 0, checkouts: 0, confirmed: 0, soldOut: 0, refusedBy: {} as Record<string, number> };
+  const rng = w.rng('shoppers');
+  for (const home of o.regions)
+    for (let k = 1; k <= o.perRegion; k++) {
+      const id = `shop-${home}-${k}`;
+      o.regionOf.set(id, home);
+      const sticky = rng.next() < o.stickyShare;
+      w.addClient(id, (ctx) => shopperProcess(ctx, { ...o, home, sticky, stats, running: () => w.phase === 'fault' }));
+    }
+  return stats;
+}
+
+// ------------------------------------------------------------------ directed nemeses
+
+/** Takes a region's balancer down (GeoDNS must fail the region over) and brings it back. */
+export function regionOutages(w: World<unknown>, tier: RegionalTier, checks: PlatformChecks, meanMs: number, failover: Nanos[], dns: GeoDnsHandle): void {
+  if (meanMs <= 0) return;
+  const rng = w.rng('region-outage');
+  w.nemesis('region-outage', (function* () {
+    for (;;) {
+      yield sleep(w.sim, Math.max(1, Math.round(rng.exponential(ms(meanMs)))));
+      const r = rng.pick(tier.regions);
+      const lb = w.node(tier.lbOf(r));
+      if (lb.state !== 'up') continue;
+      lb.crash();
+      checks.regionDown(r);
+      const t0 = w.now;
+      const seen = dns.history.length;
+      yield sleep(w.sim, Math.round(rng.uniform(ms(1000), ms(3000))));
+      const out = dns.history.slice(seen).find((h) => h.region === r && !h.healthy);
+      if (out) failover.push(out.atNs - t0);
+      if (w.phase === 'fault' && (lb.state as string) === 'down') lb.start();
+      checks.regionUp(r);
+    }
+  })());
+  w.onHeal(() => tier.regions.forEach((r) => checks.regionUp(r)));
+}
+
+/** Pauses whichever operator holds the lock for longer than its lease (a long GC pause). */
+export function operatorPauses(w: World<unknown>, config: RaftCluster, meanMs: number, leaseTtlMs: number): void {
+  if (meanMs <= 0) return;
+  const rng = w.rng('operator-pause');
+  w.nemesis('operator-pause', (function* () {
+    for (;;) {
+      yield sleep(w.sim, Math.max(1, Math.round(rng.exponential(ms(meanMs)))));
+      const holder = config.leader()?.program?.store.get(KEYS.lock)?.value;
+      if (holder === undefined) continue;
+      w.node(holder).pause(Math.round(rng.uniform(ms(leaseTtlMs * 1.2), ms(leaseTtlMs * 2))));
+    }
+  })());
+}
+
+/** Cuts one config replica off from the other replicas (not from clients) for 1-4 s at a time. */
+export function configIsolations(w: World<unknown>, config: RaftCluster, meanMs: number): void {
+  if (meanMs <= 0) return;
+  const rng = w.rng('cfg-isolate');
+  w.nemesis('cfg-isolate', (function* () {
+    for (;;) {
+      yield sleep(w.sim, Math.max(1, Math.round(rng.exponential(ms(meanMs)))));
+      const victim = rng.pick(config.ids);
+      const others = config.ids.filter((x) => x !== victim);
+      for (const o of others) w.net.cut(victim, o);
+      yield sleep(w.sim, Math.round(rng.uniform(ms(1000), ms(4000))));
+      for (const o of others) w.net.uncut(victim, o);
+    }
+  })());
+}
+
+// ------------------------------------------------------------------ end-to-end checks
+
+export interface PlatformHandles {
+  config: RaftCluster;
+  escrow: SaleCluster;
+  crdt: CrdtRegions;
+  dns: GeoDnsHandle;
+  tier: RegionalTier;
+}
+
+/** Registers the end-to-end safety and liveness properties (see invariants.ts). */
+export function checkPlatform(w: World<unknown>, checks: PlatformChecks, h: PlatformHandles): void {
+  h.config.kvHooks.push({ onApply: (node, _i, cmd, result, events) => checks.onApply(node, () => (w.node(node).program as never) ?? null, cmd, result, events) });
+  w.safety('order-exactly-once', () => checks.ordersOnce(h.crdt.nodes));
+  w.liveness('every-region-serving', () => {
+    for (const b of h.tier.balancers) if (!b.program?.serving()) return `${b.id} is not serving: ${b.program ? b.program.describe() : 'down'}`;
+    return true;
+  });
+  w.liveness('geodns-answers-all-regions', () => {
+    const s = h.dns.state();
+    if (!s) return 'GeoDNS is down';
+    const el = s.eligible();
+    return el.length === h.tier.regions.length ? true : `GeoDNS answers only ${el.join(', ') || 'nothing'}`;
+  });
+  w.liveness('drains-completed', () => {
+    const st = h.config.leader()?.program?.store;
+    const v = st?.get(KEYS.backends)?.value;
+    if (!st || v === undefined) return 'no leader or no config yet';
+    const bad = Object.entries((JSON.parse(v) as { backends: Record<string, { state: string }> }).backends).filter(([, e]) => e.state !== 'active');
+    if (bad.length > 0) return `${bad.map(([id, e]) => `${id} ${e.state}`).join(', ')}`;
+    const ev = st.get(KEYS.regions)?.value;
+    if (ev !== undefined && (JSON.parse(ev) as { evacuated: string[] }).evacuated.length > 0) return `regions still evacuated: ${ev}`;
+    return true;
+  });
+  w.liveness('carts-and-orders-converged', () => checks.viewsConverged(h.crdt.nodes));
+  w.liveness('orders-backed-by-escrow', () => {
+    const holds = h.escrow.monitor.holdsResolved();
+    if (holds !== true) return `waiting for escrow holds: ${holds}`;
+    const conv = checks.viewsConverged(h.crdt.nodes);
+    if (conv !== true) return `waiting for the views: ${conv}`;
+    const msg = checks.ordersBackedByEscrow(h.crdt.nodes, h.escrow);
+    if (msg !== null) w.violation('order-backed-by-escrow', msg);
+    return true;
+  });
+}

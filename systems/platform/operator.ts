@@ -1,0 +1,156 @@
+/**
+ * The operator: operations as workload. Two operator processes compete for the config store's
+ * lock (a key attached to a lease, kept alive while held; fencing token = the key's create
+ * revision) and, while they hold it, change the platform through the store with fenced writes:
+ *  - rolling deploy of a server: drain it, wait out the drain bound, restart it with the next
+ *    version, readmit it;
+ *  - remove a server and, later, add it back;
+ *  - evacuate a region (GeoDNS stops sending clients there) and, later, return it.
+ * A holder that finds a drain another operator left half-done rolls it back. After the heal the
+ * operators only put things back: every server active, no region evacuated.
+ */
+import type { NodeContext, NodeId } from '../../sim/node.ts';
+import type { Future } from '../../sim/process.ts';
+import { ms, type Nanos } from '../../sim/time.ts';
+import { KvClient } from '../kv/client.ts';
+import type { KvReadOp, KvResult, KvWriteOp } from '../kv/types.ts';
+import { KEYS, type BackendsConfig, type PlatformBug, type RegionsConfig } from './types.ts';
+
+export interface OperatorOptions {
+  configServers: readonly NodeId[];
+  regions: readonly string[];
+  /** Every application server and its region. */
+  servers: readonly { id: NodeId; region: string }[];
+  leaseTtlMs: number;
+  /** Mean pause between two turns at the lock. */
+  intervalNs: Nanos;
+  /** How long a drain waits before the server is restarted (the balancers' propagation bound). */
+  drainWaitNs: Nanos;
+  /** Orchestrator: restart a server with a new version (false if it is down). */
+  deploy: (id: NodeId, version: number) => boolean;
+  faultPhase: () => boolean;
+  bug: PlatformBug;
+  /** History hooks for the linearizability checker: called at the start, completed at the end. */
+  onOp?: (op: KvReadOp | KvWriteOp) => (r: KvResult | null) => void;
+  counts: { deploys: number; removes: number; adds: number; evacuations: number; returns: number; rollbacks: number; lockTurns: number; aborted: number };
+}
+
+type Gen<T> = Generator<Future<unknown>, T, unknown>;
+
+export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void> {
+  const kc = new KvClient(ctx, { servers: o.configServers, clientId: ctx.id, maxAttempts: 6, attemptTimeoutNs: ms(600) });
+  const ka = new KvClient(ctx, { servers: o.configServers, clientId: `${ctx.id}-ka`, maxAttempts: 1, attemptTimeoutNs: ms(o.leaseTtlMs / 4) });
+
+  function* write(op: KvWriteOp): Gen<KvResult | null> {
+    const done = o.onOp?.(op);
+    const r = yield* kc.write(op);
+    done?.(r.ok ? r.value : null);
+    return r.ok ? r.value : null;
+  }
+  function* read(op: KvReadOp): Gen<KvResult | null> {
+    const done = o.onOp?.(op);
+    const r = yield* kc.read(op);
+    done?.(r.ok ? r.value : null);
+    return r.ok ? r.value : null;
+  }
+
+  for (let first = true; ; first = false) {
+    // The first turn at once: it writes the initial config the balancers wait for.
+    if (!first) yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(o.faultPhase() ? o.intervalNs : ms(200)))));
+    const g = yield* kc.write({ op: 'leaseGrant', ttlMs: o.leaseTtlMs });
+    if (!g.ok || g.value.op !== 'leaseGrant') continue;
+    const lease = g.value.id;
+    const l = yield* kc.write({ op: 'lock', key: KEYS.lock, owner: ctx.id, lease });
+    if (!l.ok || l.value.op !== 'lock' || !l.value.ok) {
+      yield* kc.write({ op: 'leaseRevoke', id: lease });
+      continue;
+    }
+    const token = l.value.token;
+    o.counts.lockTurns++;
+    const held = { alive: true };
+    ctx.spawn(`keepalive-${lease}`, (function* () {
+      while (held.alive) {
+        yield ctx.sleep(ms(o.leaseTtlMs / 4));
+        const t = yield* ka.keepAlive(lease, 1);
+        if (t === -1) held.alive = false;
+      }
+    })());
+
+    const fenced = function* (key: string, value: object): Gen<boolean> {
+      const v = JSON.stringify({ ...value, token });
+      // BUG (unfenced-operator): a plain put; the token rides along in the value but nothing checks it.
+      const op: KvWriteOp = o.bug === 'unfenced-operator' ? { op: 'put', key, value: v } : { op: 'fencedPut', key, value: v, lockKey: KEYS.lock, token };
+      const r = yield* write(op);
+      const ok = r !== null && (r.op === 'put' || (r.op === 'fencedPut' && r.ok));
+      if (!ok) o.counts.aborted++;
+      return ok;
+    };
+
+    // Up to three actions per turn at the lock (each re-reads the config it changes).
+    for (let k = 0; k < 3 && held.alive; k++) if (!(yield* turn(fenced))) break;
+    held.alive = false;
+    yield* kc.write({ op: 'unlock', key: KEYS.lock, owner: ctx.id });
+    yield* kc.write({ op: 'leaseRevoke', id: lease });
+  }
+
+  /** One action; false when the turn should end (a failed read or write, or nothing to do). */
+  function* turn(fenced: (key: string, value: object) => Gen<boolean>): Gen<boolean> {
+    const br = yield* read({ op: 'get', key: KEYS.backends });
+    const rr = yield* read({ op: 'get', key: KEYS.regions });
+    if (br === null || br.op !== 'get' || rr === null || rr.op !== 'get') return false;
+    const backends: BackendsConfig['backends'] = br.value === null ? {} : (JSON.parse(br.value) as BackendsConfig).backends;
+    const evacuated: string[] = rr.value === null ? [] : (JSON.parse(rr.value) as RegionsConfig).evacuated;
+    if (br.value === null) {
+      for (const s of o.servers) backends[s.id] = { region: s.region, state: 'active', version: 1 };
+      if (!(yield* fenced(KEYS.backends, { backends }))) return false;
+      return rr.value !== null || (yield* fenced(KEYS.regions, { evacuated: [] }));
+    }
+    const ids = Object.keys(backends).sort();
+    const draining = ids.filter((b) => backends[b]!.state === 'draining');
+    if (draining.length > 0) {
+      for (const b of draining) backends[b]!.state = 'active';
+      if (!(yield* fenced(KEYS.backends, { backends }))) return false;
+      o.counts.rollbacks++;
+      return true;
+    }
+    if (!o.faultPhase()) {
+      // After the heal: put everything back.
+      const removed = ids.filter((b) => backends[b]!.state !== 'active');
+      if (removed.length > 0) {
+        for (const b of removed) backends[b]!.state = 'active';
+        if (yield* fenced(KEYS.backends, { backends })) o.counts.adds += removed.length;
+      }
+      if (evacuated.length > 0 && (yield* fenced(KEYS.regions, { evacuated: [] }))) o.counts.returns++;
+      return false;
+    }
+    const activeIn = (r: string) => ids.filter((b) => backends[b]!.region === r && backends[b]!.state === 'active');
+    const spareable = ids.filter((b) => backends[b]!.state === 'active' && activeIn(backends[b]!.region).length >= 2);
+    const u = ctx.rng.next();
+    if (u < 0.55 && spareable.length > 0) {
+      const b = ctx.rng.pick(spareable);
+      const v = backends[b]!.version;
+      backends[b]!.state = 'draining';
+      if (!(yield* fenced(KEYS.backends, { backends }))) return false;
+      yield ctx.sleep(o.drainWaitNs);
+      o.deploy(b, v + 1);
+      yield ctx.sleep(ms(300));
+      backends[b] = { ...backends[b]!, state: 'active', version: v + 1 };
+      if (!(yield* fenced(KEYS.backends, { backends }))) return false;
+      o.counts.deploys++;
+    } else if (u < 0.8) {
+      const removed = ids.filter((b) => backends[b]!.state === 'removed');
+      if (removed.length > 0) {
+        backends[ctx.rng.pick(removed)]!.state = 'active';
+        if (yield* fenced(KEYS.backends, { backends })) o.counts.adds++;
+      } else if (spareable.length > 0) {
+        backends[ctx.rng.pick(spareable)]!.state = 'removed';
+        if (yield* fenced(KEYS.backends, { backends })) o.counts.removes++;
+      }
+    } else if (evacuated.length > 0) {
+      if (yield* fenced(KEYS.regions, { evacuated: [] })) o.counts.returns++;
+    } else {
+      if (yield* fenced(KEYS.regions, { evacuated: [ctx.rng.pick(o.regions)] })) o.counts.evacuations++;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * A shopper: resolves the service with GeoDNS (caching the answer for its TTL, or past it for a
+ * sticky client), then adds and removes cart items and checks out through the answered region's
+ * balancer. It keeps its own model of its cart (what it added and removed, acknowledged), which
+ * is what `no-resurrected-item` judges an order against. A checkout that got no answer is retried
+ * with the same order id at the same region (the server makes that idempotent); its items are
+ * then uncertain.
+ */
+import type { CallResult, NodeContext, NodeId } from '../../sim/node.ts';
+import type { Future } from '../../sim/process.ts';
+import { ms, type Nanos } from '../../sim/time.ts';
+import { DnsCache, resolve, type GeoDnsHandle } from '../geodns/kit.ts';
+import type { PlatformChecks } from './invariants.ts';
+import type { AppReply, AppRequest, CartToken } from './types.ts';
+
+export const CATALOG = ['book', 'cable', 'lamp', 'mug', 'pen', 'tea'] as const;
+
+export interface ShopperOptions {
+  home: string;
+  regions: readonly string[];
+  dns: GeoDnsHandle;
+  lbOf: (region: string) => NodeId;
+  sticky: boolean;
+  /** Probability that a request goes to a random region instead (a roaming client). */
+  roamRate: number;
+  thinkNs: Nanos;
+  warmupNs: Nanos;
+  checks: PlatformChecks;
+  running: () => boolean;
+  stats: { requests: number; refused: number; timeouts: number; checkouts: number; confirmed: number; soldOut: number; refusedBy: Record<string, number> };
+}
+
+type Gen<T> = Generator<Future<unknown>, T, unknown>;
+
+export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> {
+  const user = ctx.id;
+  const cache = new DnsCache(o.sticky);
+  const cart = new Set<string>();
+  /** Items removed (acknowledged) and not added again since. */
+  const removed = new Set<string>();
+  let token: CartToken = [];
+  let orders = 0;
+  /** "Remove it, then pay": a checkout right after a remove, with no pause. */
+  let payNow = false;
+
+  function* region(): Gen<string | null> {
+    const cached = cache.lookup(ctx.now());
+    if (cached !== null) return cached;
+    const a = yield* resolve(ctx, o.dns, o.home);
+    if (a === null) return null;
+    cache.store(a, ctx.now());
+    return a.region;
+  }
+
+  function* send(r: string, req: AppRequest): Gen<AppReply | null> {
+    o.stats.requests++;
+    const res = (yield ctx.call<AppReply>(o.lbOf(r), req, ms(3000))) as CallResult<AppReply>;
+    if (!res.ok) {
+      o.stats.timeouts++;
+      cache.failed();
+      return null;
+    }
+    if (res.body.type === 'refused') {
+      o.stats.refused++;
+      o.stats.refusedBy[res.body.reason] = (o.stats.refusedBy[res.body.reason] ?? 0) + 1;
+      if (res.body.reason !== 'empty' && res.body.reason !== 'sold-out') cache.failed();
+    } else cache.succeeded();
+    return res.body;
+  }
+
+  // The platform boots first (config written, balancers and GeoDNS healthy).
+  yield ctx.sleep(o.warmupNs);
+  while (o.running()) {
+    if (!payNow) yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(o.thinkNs))));
+    if (!o.running()) return;
+    const forceCheckout = payNow;
+    payNow = false;
+    let r = yield* region();
+    if (r === null) continue;
+    if (ctx.rng.next() < o.roamRate) r = ctx.rng.pick(o.regions);
+    const u = ctx.rng.next();
+    if (cart.size > 0 && (u < 0.25 || forceCheckout)) {
+      const orderId = `${user}-o${++orders}`;
+      o.stats.checkouts++;
+      let reply: AppReply | null = null;
+      for (let attempt = 0; attempt < 3 && reply === null; attempt++) reply = yield* send(r, { type: 'checkout', user, orderId, token });
+      if (reply === null) {
+        // Unknown outcome: the order may have taken any of the items.
+        for (const it of cart) removed.delete(it);
+        continue;
+      }
+      if (reply.type === 'confirmed') {
+        o.stats.confirmed++;
+        o.checks.onConfirmed(user, orderId, reply.items, removed);
+        token = reply.token;
+        for (const it of reply.items) cart.delete(it);
+      } else if (reply.type === 'refused' && reply.reason === 'sold-out') o.stats.soldOut++;
+      continue;
+    }
+    const remove = cart.size > 0 && u < 0.45;
+    const item = remove ? ctx.rng.pick([...cart].sort()) : ctx.rng.pick(CATALOG);
+    const reply = yield* send(r, { type: 'cart', user, op: remove ? 'remove' : 'add', item, token });
+    if (reply === null || reply.type !== 'cart-ok') {
+      // Unknown outcome: neither in the cart for sure nor removed for sure.
+      removed.delete(item);
+      continue;
+    }
+    token = reply.token;
+    if (remove) {
+      cart.delete(item);
+      removed.add(item);
+      payNow = ctx.rng.next() < 0.3;
+    } else {
+      cart.add(item);
+      removed.delete(item);
+    }
+  }
+}

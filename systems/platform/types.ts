@@ -1,0 +1,83 @@
+/**
+ * The platform's vocabulary: its bug zoo, the configuration it keeps in the config store, and the
+ * messages between shoppers, regional balancers and application servers. Plain data only.
+ */
+
+/**
+ * Cross-system bug zoo: each variant lives at a seam between two systems, so no single-system
+ * scenario can find it.
+ *  - geodns-ignores-health: GeoDNS answers the nearest region whatever its monitors say (DNS x LB);
+ *  - unfenced-operator: the operator holds the store's lock but writes without its fencing token,
+ *    so a paused operator whose lease expired still changes the config (operator x Raft lease);
+ *  - order-before-escrow-confirm: the application server records the order and answers the shopper
+ *    without waiting for the escrow confirm (app x escrow);
+ *  - lb-stale-config-read: the balancer reads the backend set with a serializable (local, possibly
+ *    stale) read and treats it as fresh (LB x Raft);
+ *  - checkout-retry-not-idempotent: a retried checkout gets a fresh reservation id and order entry
+ *    (app x escrow x CRDT);
+ *  - cart-read-ignores-token: checkout reads the cart without the shopper's causal token, so a
+ *    replica that has not seen its last remove sells the removed item (app x CRDT).
+ */
+export const PLATFORM_BUGS = ['none', 'geodns-ignores-health', 'unfenced-operator', 'order-before-escrow-confirm', 'lb-stale-config-read', 'checkout-retry-not-idempotent', 'cart-read-ignores-token'] as const;
+export type PlatformBug = (typeof PLATFORM_BUGS)[number];
+
+export const REGION_NAMES = ['us', 'eu', 'ap', 'sa'] as const;
+
+/** Config store keys. */
+export const KEYS = {
+  backends: 'platform/backends',
+  regions: 'platform/regions',
+  lock: 'platform/oplock',
+} as const;
+
+export type BackendState = 'active' | 'draining' | 'removed';
+
+export interface BackendEntry {
+  region: string;
+  state: BackendState;
+  /** Software version; a rolling deploy bumps it. */
+  version: number;
+}
+
+/** The value of `platform/backends` (JSON). `token`: the fencing token of the operator that wrote it. */
+export interface BackendsConfig {
+  token: number;
+  backends: Record<string, BackendEntry>;
+}
+
+/** The value of `platform/regions` (JSON): regions evacuated by the operator. */
+export interface RegionsConfig {
+  token: number;
+  evacuated: string[];
+}
+
+/** A shopper's causal token for the carts (the CRDT's op vector, as entries). */
+export type CartToken = [string, number][];
+
+export type AppRequest =
+  | { type: 'health' }
+  | { type: 'cart'; user: string; op: 'add' | 'remove'; item: string; token: CartToken }
+  | { type: 'checkout'; user: string; orderId: string; token: CartToken };
+
+export type AppReply =
+  | { type: 'health'; ok: boolean; version?: number }
+  | { type: 'cart-ok'; token: CartToken }
+  | { type: 'confirmed'; orderId: string; items: string[]; token: CartToken }
+  | { type: 'refused'; reason: 'empty' | 'sold-out' | 'unavailable' | 'config-stale' | 'no-backend' | 'timeout' };
+
+export const ORDERS_KEY = 'set:orders';
+export const cartKey = (user: string): string => `set:cart:${user}`;
+
+/**
+ * An order's entry in the replicated order view: `o:<orderId>@<reservationId>`. A retried
+ * checkout adds the same entry again (a no-op in an OR-Set view once merged).
+ */
+export function orderEntry(orderId: string, reservationId: string): string {
+  return `o:${orderId}@${reservationId}`;
+}
+
+export function parseOrderEntry(e: string): { orderId: string; reservationId: string } | null {
+  const m = /^o:([^@]+)@(.+)$/.exec(e);
+  if (!m) return null;
+  return { orderId: m[1]!, reservationId: m[2]! };
+}
