@@ -269,10 +269,12 @@ export function candidatesOf(system: string, file: string, sf: ts.SourceFile, ch
       if (ts.isCallExpression(e)) {
         const name = calleeName(e);
         const cb = e.arguments[e.arguments.length - 1];
-        if (name && IO_CALL_RE.test(name) && cb && (ts.isArrowFunction(cb) || ts.isFunctionExpression(cb)) && cb.parameters.length <= 1) {
+        // Only callbacks that take nothing or an error: called with null, "it worked".
+        const errOnly = cb && (ts.isArrowFunction(cb) || ts.isFunctionExpression(cb)) && (cb.parameters.length === 0 || cb.parameters.length === 1 && /^(err|error|e)$/.test(cb.parameters[0]!.name.getText()));
+        if (name && IO_CALL_RE.test(name) && cb && errOnly) {
           add(node, 'skip-callback', `\`${name}(...)\` skipped: its callback runs at once`, [
             { start: e.getStart(), end: cb.getStart(), text: '(' },
-            { start: cb.end, end: e.end, text: ')(undefined as never)' },
+            { start: cb.end, end: e.end, text: `)(${cb.parameters.length ? 'null as never' : ''})` },
           ]);
         }
       }
@@ -378,6 +380,35 @@ function clip(s: string): string {
   return one.length > 60 ? `${one.slice(0, 57)}...` : one;
 }
 
+/**
+ * A mutant written by hand (for tests and for reproducing a reported one): replaces the
+ * `occurrence`-th (0-based) match of `find` in `file` with `replace`, with the probes the
+ * generator would give it.
+ */
+export function handMutant(system: string, root: string, file: string, find: string, replace: string, occurrence = 0): Mutant {
+  const text = readFileSync(path.join(root, file), 'utf8');
+  let at = -1;
+  for (let i = 0; i <= occurrence; i++) {
+    at = text.indexOf(find, at + 1);
+    if (at < 0) throw new Error(`${file}: "${find}" not found (occurrence ${occurrence})`);
+  }
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  let node: ts.Node = sf;
+  const descend = (n: ts.Node): void => {
+    ts.forEachChild(n, (c) => {
+      if (c.getStart() <= at && at < c.end) {
+        node = c;
+        descend(c);
+      }
+    });
+  };
+  descend(sf);
+  const edits = [{ start: at, end: at + find.length, text: replace }];
+  const d = describeLines(sf, edits);
+  const key = createHash('sha256').update(`${file}\n${JSON.stringify(edits)}`).digest('hex').slice(0, 12);
+  return { id: `${system}-hand`, key, system, file, line: lineOf(sf, at) + 1, operator: 'hand', description: `\`${find}\` -> \`${replace}\``, edits, probes: probesFor(node), before: d.before, after: d.after };
+}
+
 function compilerOptions(root: string): ts.CompilerOptions {
   const cfgPath = path.join(root, 'tsconfig.json');
   const cfg = ts.readConfigFile(cfgPath, (p) => ts.sys.readFile(p));
@@ -431,6 +462,11 @@ export class MutantTypeChecker {
       this.overrides.delete(abs);
     }
   }
+}
+
+/** Hash of this generator's own source: results measured with another generator are not resumed. */
+export function generatorHash(): string {
+  return createHash('sha256').update(readFileSync(new URL(import.meta.url), 'utf8')).digest('hex').slice(0, 12);
 }
 
 export interface Sample {
@@ -491,5 +527,6 @@ export function sampleMutants(system: string, files: string[], root: string, see
   }
   const h = createHash('sha256');
   for (const f of files) h.update(f).update('\0').update(textOf(f)).update('\0');
+  h.update(generatorHash());
   return { pool: pool.length, mutants, notCompiling, sourcesHash: h.digest('hex').slice(0, 16) };
 }

@@ -285,6 +285,44 @@ export function classify(sweepO: SweepOutcome, unitO: UnitOutcome, confirm: Swee
   return { caughtBySweep, caughtByUnit, why };
 }
 
+/** Runs the unmutated family sweep (and unit tests) in `scratch`: what every mutant is judged against. */
+export async function measureBaseline(scratch: ScratchCopy, spec: SystemSpec, o: Pick<RunOptions, 'seeds' | 'unit' | 'runTimeoutS'>): Promise<Baseline> {
+  const raw = await sweep(scratch.dir, { family: spec.family, from: 1, seeds: o.seeds, stopAtFirstFailure: false, wallMs: 0 }, o.runTimeoutS * 1000, 24 * 3600_000);
+  if (!raw.done) throw new Error(`${spec.name}: the unmutated sweep did not finish (${raw.idle ? 'a run hung' : `exit ${raw.code}`}): ${raw.stderr.slice(-500)}`);
+  const hashes: Record<string, string> = {};
+  for (const r of raw.runs) hashes[`${r.scenario}#${r.seed}`] = r.traceHash;
+  const failing = raw.runs.filter((r) => !r.ok).map((r) => `${r.scenario}#${r.seed}`);
+  let unitMs = 0;
+  let unitOk = true;
+  if (o.unit === 'always') {
+    const u = await unitTests(scratch.dir, spec.unitTests, 1800_000);
+    unitMs = u.wallMs;
+    unitOk = u.verdict === 'survived' && u.ran > 0;
+  }
+  return { kind: 'baseline', hashes, failing, slowestRunMs: Math.max(0, ...raw.runs.map((r) => r.wallMs)), sweepMs: raw.wallMs, unitMs, unitOk };
+}
+
+/** Applies `m` in `scratch`, runs the unit tests and the family sweep, restores the copy, and classifies the mutant. */
+export async function measureMutant(scratch: ScratchCopy, spec: SystemSpec, m: Mutant, b: Baseline, o: Pick<RunOptions, 'seeds' | 'unit' | 'runTimeoutS' | 'mutantWallS' | 'confirmSeeds'>): Promise<MutantResult> {
+  const idleMs = Math.max(o.runTimeoutS * 1000, b.slowestRunMs * 20);
+  const unitTimeout = Math.max(120_000, b.unitMs * 4);
+  const original = readFileSync(path.join(scratch.dir, m.file), 'utf8');
+  scratch.write(m.file, applyEdits(original, [...m.edits, ...m.probes]));
+  try {
+    const unitO: UnitOutcome = o.unit === 'always' && b.unitOk ? await unitTests(scratch.dir, spec.unitTests, unitTimeout) : { verdict: 'skipped', test: null, wallMs: 0 };
+    const req: SweepRequest = { family: spec.family, from: 1, seeds: o.seeds, stopAtFirstFailure: true, wallMs: o.mutantWallS * 1000, skip: b.failing };
+    const sweepO = judgeSweep(await sweep(scratch.dir, req, idleMs, o.mutantWallS * 1000 + idleMs + 60_000), b);
+    let confirm: SweepOutcome | null = null;
+    if (sweepO.verdict === 'survived' && sweepO.changedRuns > 0 && o.confirmSeeds > o.seeds) {
+      const creq: SweepRequest = { family: spec.family, from: o.seeds + 1, seeds: o.confirmSeeds - o.seeds, stopAtFirstFailure: true, wallMs: o.mutantWallS * 1000 };
+      confirm = judgeSweep(await sweep(scratch.dir, creq, idleMs, o.mutantWallS * 1000 + idleMs + 60_000), { hashes: {}, failing: [] });
+    }
+    return { kind: 'mutant', mutant: m, sweep: sweepO, unit: unitO, confirm, ...classify(sweepO, unitO, confirm, m.probes.length > 0) };
+  } finally {
+    scratch.restore();
+  }
+}
+
 /** Measures one system: resumes `<out>/<system>.jsonl` if it matches, else starts it. Returns every result. */
 export async function measureSystem(spec: SystemSpec, o: RunOptions): Promise<{ header: Header; results: MutantResult[] }> {
   mkdirSync(o.out, { recursive: true });
@@ -294,7 +332,7 @@ export async function measureSystem(spec: SystemSpec, o: RunOptions): Promise<{ 
   const sample = sampleMutants(spec.name, files, o.root, o.seed, o.mutants);
   const prev = readResults(file);
   if (prev.header && (prev.header.seed !== o.seed || prev.header.seeds !== o.seeds || prev.header.sourcesHash !== sample.sourcesHash)) {
-    throw new UsageError(`${file} holds results of another run (sample seed ${prev.header.seed}, ${prev.header.seeds} seeds, sources ${prev.header.sourcesHash}; now seed ${o.seed}, ${o.seeds} seeds, sources ${sample.sourcesHash}): pass another --out, or delete it to start again`);
+    throw new UsageError(`${file} holds results of another run (sample seed ${prev.header.seed}, ${prev.header.seeds} seeds, sources+generator ${prev.header.sourcesHash}; now seed ${o.seed}, ${o.seeds} seeds, sources+generator ${sample.sourcesHash}): pass another --out, or delete it to start again`);
   }
   const header: Header = prev.header ?? {
     kind: 'header', format: FORMAT, system: spec.name, seed: o.seed, seeds: o.seeds, sourcesHash: sample.sourcesHash,
@@ -319,50 +357,23 @@ export async function measureSystem(spec: SystemSpec, o: RunOptions): Promise<{ 
     let baseline = prev.baseline;
     if (!baseline) {
       o.log(`${spec.name}: baseline (unmutated) sweep of ${spec.family.length} scenarios x ${o.seeds} seeds${o.unit === 'always' ? ' and unit tests' : ''} ...`);
-      const raw = await sweep(scratches[0]!.dir, { family: spec.family, from: 1, seeds: o.seeds, stopAtFirstFailure: false, wallMs: 0 }, o.runTimeoutS * 1000, 24 * 3600_000);
-      if (!raw.done) throw new Error(`${spec.name}: the unmutated sweep did not finish (${raw.idle ? 'a run hung' : `exit ${raw.code}`}): ${raw.stderr.slice(-500)}`);
-      const hashes: Record<string, string> = {};
-      for (const r of raw.runs) hashes[`${r.scenario}#${r.seed}`] = r.traceHash;
-      const failing = raw.runs.filter((r) => !r.ok).map((r) => `${r.scenario}#${r.seed}`);
-      let unitMs = 0;
-      let unitOk = true;
-      if (o.unit === 'always') {
-        const u = await unitTests(scratches[0]!.dir, spec.unitTests, 1800_000);
-        unitMs = u.wallMs;
-        unitOk = u.verdict === 'survived' && u.ran > 0;
-        if (!unitOk) o.log(`${spec.name}: the unit tests fail without a mutant (${u.test ?? u.verdict}); unit results are left out`);
-      }
-      baseline = { kind: 'baseline', hashes, failing, slowestRunMs: Math.max(...raw.runs.map((r) => r.wallMs)), sweepMs: raw.wallMs, unitMs, unitOk };
+      baseline = await measureBaseline(scratches[0]!, spec, o);
+      if (!baseline.unitOk) o.log(`${spec.name}: the unit tests fail without a mutant; unit results are left out`);
+      const failing = baseline.failing;
       append(file, baseline);
-      o.log(`${spec.name}: baseline ${raw.runs.length} runs in ${(raw.wallMs / 1000).toFixed(0)} s (${failing.length} failing without a mutant${failing.length ? `: ${failing.join(', ')}` : ''}), unit tests ${(unitMs / 1000).toFixed(0)} s`);
+      o.log(`${spec.name}: baseline ${Object.keys(baseline.hashes).length} runs in ${(baseline.sweepMs / 1000).toFixed(0)} s (${failing.length} failing without a mutant${failing.length ? `: ${failing.join(', ')}` : ''}), unit tests ${(baseline.unitMs / 1000).toFixed(0)} s`);
     }
     const b = baseline;
-    const idleMs = Math.max(o.runTimeoutS * 1000, b.slowestRunMs * 20);
-    const unitTimeout = Math.max(120_000, b.unitMs * 4);
     let next = 0;
     const worker = async (scratch: ScratchCopy) => {
       for (;;) {
         const m = todo[next++];
         if (!m) return;
-        const original = readFileSync(path.join(scratch.dir, m.file), 'utf8');
-        scratch.write(m.file, applyEdits(original, [...m.edits, ...m.probes]));
-        try {
-          const unitO: UnitOutcome = o.unit === 'always' && b.unitOk ? await unitTests(scratch.dir, spec.unitTests, unitTimeout) : { verdict: 'skipped', test: null, wallMs: 0 };
-          const req: SweepRequest = { family: spec.family, from: 1, seeds: o.seeds, stopAtFirstFailure: true, wallMs: o.mutantWallS * 1000, skip: b.failing };
-          const sweepO = judgeSweep(await sweep(scratch.dir, req, idleMs, o.mutantWallS * 1000 + idleMs + 60_000), b);
-          let confirm: SweepOutcome | null = null;
-          if (sweepO.verdict === 'survived' && sweepO.changedRuns > 0 && o.confirmSeeds > o.seeds) {
-            const creq: SweepRequest = { family: spec.family, from: o.seeds + 1, seeds: o.confirmSeeds - o.seeds, stopAtFirstFailure: true, wallMs: o.mutantWallS * 1000 };
-            confirm = judgeSweep(await sweep(scratch.dir, creq, idleMs, o.mutantWallS * 1000 + idleMs + 60_000), { hashes: {}, failing: [] });
-          }
-          const res: MutantResult = { kind: 'mutant', mutant: m, sweep: sweepO, unit: unitO, confirm, ...classify(sweepO, unitO, confirm, m.probes.length > 0) };
-          append(file, res);
-          done.set(m.key, res);
-          const what = res.caughtBySweep ? `caught by ${sweepO.scenario} seed ${sweepO.seed} (${sweepO.invariant})` : `survived sweep (${res.why}; ${sweepO.reachedRuns}/${sweepO.runs} runs reached, ${sweepO.changedRuns} changed)`;
-          o.log(`${spec.name} ${m.id} [${done.size}/${sample.mutants.length}] ${m.file}:${m.line} ${m.operator}: ${what}; unit ${unitO.verdict}${unitO.test ? ` (${unitO.test.slice(0, 80)})` : ''}`);
-        } finally {
-          scratch.restore();
-        }
+        const res = await measureMutant(scratch, spec, m, b, o);
+        append(file, res);
+        done.set(m.key, res);
+        const what = res.caughtBySweep ? `caught by ${res.sweep.scenario} seed ${res.sweep.seed} (${res.sweep.invariant})` : `survived sweep (${res.why}; ${res.sweep.reachedRuns}/${res.sweep.runs} runs reached, ${res.sweep.changedRuns} changed)`;
+        o.log(`${spec.name} ${m.id} [${done.size}/${sample.mutants.length}] ${m.file}:${m.line} ${m.operator}: ${what}; unit ${res.unit.verdict}${res.unit.test ? ` (${res.unit.test.slice(0, 80)})` : ''}`);
       }
     };
     await Promise.all(scratches.map(worker));
