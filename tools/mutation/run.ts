@@ -14,7 +14,7 @@
  * so an interrupted run resumes where it stopped and never loses a measured mutant.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { applyEdits, sampleMutants, type Mutant, type Sample } from './generate.ts';
@@ -265,8 +265,18 @@ export function readResults(file: string): { header: Header | null; baseline: Ba
   return { header, baseline, mutants: [...mutants.values()] };
 }
 
+/** Appends one JSON line; after a line cut by an interrupted write, starts a fresh line first. */
 function append(file: string, o: object): void {
-  appendFileSync(file, `${JSON.stringify(o)}\n`);
+  let prefix = '';
+  const size = existsSync(file) ? statSync(file).size : 0;
+  if (size > 0) {
+    const fd = openSync(file, 'r');
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, size - 1);
+    closeSync(fd);
+    if (b[0] !== 0x0a) prefix = '\n';
+  }
+  appendFileSync(file, `${prefix}${JSON.stringify(o)}\n`);
 }
 
 export function classify(sweepO: SweepOutcome, unitO: UnitOutcome, confirm: SweepOutcome | null, probed = true): Pick<MutantResult, 'caughtBySweep' | 'caughtByUnit' | 'why'> {
