@@ -130,6 +130,14 @@ describe('a mutant measured in a scratch copy (broadcast, 3 seeds)', () => {
     expect(r.sweep.changedRuns).toBe(0);
   }, 120_000);
 
+  it('a mutant that changes only what a message says is not judged equivalent', async () => {
+    const m = handMutant('broadcast', ROOT, GOSSIP, "{ type: 'broadcast_ok' } satisfies", "{ type: 'broadcast_ok', note: 1 } satisfies");
+    const r = await measureMutant(scratch, spec, m, baseline, o);
+    expect(r.caughtBySweep).toBe(false);
+    expect(r.why).toBe('no-invariant');
+    expect(r.sweep.changedRuns).toBe(3);
+  }, 120_000);
+
   it('a mutant in code no run executes is not reached', async () => {
     // Only the bug-zoo variant runs this branch; the family sweep runs bug=none.
     const m = handMutant('broadcast', ROOT, GOSSIP, 'state.add([-m.value])', 'state.add([m.value])');

@@ -81,6 +81,8 @@ export interface Baseline {
   kind: 'baseline';
   /** `scenario#seed` -> trace hash of the unmutated build. */
   hashes: Record<string, string>;
+  /** `scenario#seed` -> hash of every message body (the first FINGERPRINT_SEEDS seeds only). */
+  bodyHashes?: Record<string, string>;
   /** `scenario#seed` pairs that fail without a mutant (never counted as catches). */
   failing: string[];
   slowestRunMs: number;
@@ -103,6 +105,9 @@ export interface Header {
 }
 
 export class UsageError extends Error {}
+
+/** Seeds of each scenario whose message bodies are fingerprinted too (see SweepRequest). */
+export const FINGERPRINT_SEEDS = 5;
 
 const NODE = process.execPath;
 
@@ -195,14 +200,15 @@ export async function sweep(dir: string, req: SweepRequest, idleMs: number, hard
 }
 
 /** Judges a mutant's sweep against the unmutated baseline. */
-export function judgeSweep(raw: SweepResultRaw, baseline: Pick<Baseline, 'hashes' | 'failing'>): SweepOutcome {
+export function judgeSweep(raw: SweepResultRaw, baseline: Pick<Baseline, 'hashes' | 'failing' | 'bodyHashes'>): SweepOutcome {
   const failing = new Set(baseline.failing);
   let reachedRuns = 0;
   let changedRuns = 0;
   for (const r of raw.runs) {
     if (r.hits > 0) reachedRuns++;
     const h = baseline.hashes[`${r.scenario}#${r.seed}`];
-    if (h !== undefined && h !== r.traceHash) changedRuns++;
+    const bh = baseline.bodyHashes?.[`${r.scenario}#${r.seed}`];
+    if ((h !== undefined && h !== r.traceHash) || (bh !== undefined && r.bodyHash && bh !== r.bodyHash)) changedRuns++;
   }
   const base = { runs: raw.runs.length, reachedRuns, changedRuns, cutByWall: raw.done?.cutByWall ?? false, wallMs: raw.wallMs };
   const fail = raw.runs.find((r) => !r.ok && !failing.has(`${r.scenario}#${r.seed}`));
@@ -297,10 +303,14 @@ export function classify(sweepO: SweepOutcome, unitO: UnitOutcome, confirm: Swee
 
 /** Runs the unmutated family sweep (and unit tests) in `scratch`: what every mutant is judged against. */
 export async function measureBaseline(scratch: ScratchCopy, spec: SystemSpec, o: Pick<RunOptions, 'seeds' | 'unit' | 'runTimeoutS'>): Promise<Baseline> {
-  const raw = await sweep(scratch.dir, { family: spec.family, from: 1, seeds: o.seeds, stopAtFirstFailure: false, wallMs: 0 }, o.runTimeoutS * 1000, 24 * 3600_000);
+  const raw = await sweep(scratch.dir, { family: spec.family, from: 1, seeds: o.seeds, stopAtFirstFailure: false, wallMs: 0, fingerprintSeeds: FINGERPRINT_SEEDS }, o.runTimeoutS * 1000, 24 * 3600_000);
   if (!raw.done) throw new Error(`${spec.name}: the unmutated sweep did not finish (${raw.idle ? 'a run hung' : `exit ${raw.code}`}): ${raw.stderr.slice(-500)}`);
   const hashes: Record<string, string> = {};
-  for (const r of raw.runs) hashes[`${r.scenario}#${r.seed}`] = r.traceHash;
+  const bodyHashes: Record<string, string> = {};
+  for (const r of raw.runs) {
+    hashes[`${r.scenario}#${r.seed}`] = r.traceHash;
+    if (r.bodyHash) bodyHashes[`${r.scenario}#${r.seed}`] = r.bodyHash;
+  }
   const failing = raw.runs.filter((r) => !r.ok).map((r) => `${r.scenario}#${r.seed}`);
   let unitMs = 0;
   let unitOk = true;
@@ -309,7 +319,7 @@ export async function measureBaseline(scratch: ScratchCopy, spec: SystemSpec, o:
     unitMs = u.wallMs;
     unitOk = u.verdict === 'survived' && u.ran > 0;
   }
-  return { kind: 'baseline', hashes, failing, slowestRunMs: Math.max(0, ...raw.runs.map((r) => r.wallMs)), sweepMs: raw.wallMs, unitMs, unitOk };
+  return { kind: 'baseline', hashes, bodyHashes, failing, slowestRunMs: Math.max(0, ...raw.runs.map((r) => r.wallMs)), sweepMs: raw.wallMs, unitMs, unitOk };
 }
 
 /** Applies `m` in `scratch`, runs the unit tests and the family sweep, restores the copy, and classifies the mutant. */
@@ -320,7 +330,7 @@ export async function measureMutant(scratch: ScratchCopy, spec: SystemSpec, m: M
   scratch.write(m.file, applyEdits(original, [...m.edits, ...m.probes]));
   try {
     const unitO: UnitOutcome = o.unit === 'always' && b.unitOk ? await unitTests(scratch.dir, spec.unitTests, unitTimeout) : { verdict: 'skipped', test: null, wallMs: 0 };
-    const req: SweepRequest = { family: spec.family, from: 1, seeds: o.seeds, stopAtFirstFailure: true, wallMs: o.mutantWallS * 1000, skip: b.failing };
+    const req: SweepRequest = { family: spec.family, from: 1, seeds: o.seeds, stopAtFirstFailure: true, wallMs: o.mutantWallS * 1000, skip: b.failing, fingerprintSeeds: FINGERPRINT_SEEDS };
     const sweepO = judgeSweep(await sweep(scratch.dir, req, idleMs, o.mutantWallS * 1000 + idleMs + 60_000), b);
     let confirm: SweepOutcome | null = null;
     if (sweepO.verdict === 'survived' && sweepO.changedRuns > 0 && o.confirmSeeds > o.seeds) {

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Network } from '../../sim/network/network.ts';
 import { runScenario } from '../../sim/runner.ts';
 import type { Scenario } from '../../sim/scenario.ts';
 import { HIT_FN } from './generate.ts';
@@ -24,6 +25,12 @@ export interface SweepRequest {
   wallMs: number;
   /** `scenario#seed` pairs that fail without any mutant: never counted as a catch. */
   skip?: string[];
+  /**
+   * Seeds (from `from`) whose runs also hash every message body sent: the trace hash covers
+   * when, where and what kind of event happened, not what a message said, so a mutant that only
+   * changes values would otherwise look equivalent.
+   */
+  fingerprintSeeds?: number;
 }
 
 export interface RunLine {
@@ -35,6 +42,8 @@ export interface RunLine {
   invariant: string | null;
   message: string;
   traceHash: string;
+  /** Hash of every message body sent (seeds within `fingerprintSeeds` only), else null. */
+  bodyHash: string | null;
   /** How often the mutated code ran (0 without a mutant's probes). */
   hits: number;
   wallMs: number;
@@ -60,6 +69,33 @@ async function main(): Promise<void> {
     hits++;
   };
   const skip = new Set(req.skip ?? []);
+  // Message-body fingerprint: FNV-1a over a stable JSON of each body, in two lanes.
+  let h1: number | null = null;
+  let h2 = 0;
+  const fold = (str: string) => {
+    let a = h1!;
+    let b = h2;
+    for (let i = 0; i < str.length; i++) {
+      const c = str.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 13);
+    }
+    h1 = a;
+    h2 = b;
+  };
+  const stable = (v: unknown): string => {
+    try {
+      return JSON.stringify(v, (_k, x: unknown) => (x instanceof Map ? [...x.entries()] : x instanceof Set ? [...x] : typeof x === 'bigint' ? `${x}n` : x === undefined ? null : x)) ?? 'undefined';
+    } catch {
+      return String(v);
+    }
+  };
+  const proto = Network.prototype as unknown as { sendFrom: (src: { id: string }, to: string, body: unknown, opts?: unknown) => void };
+  const sendFrom = proto.sendFrom;
+  proto.sendFrom = function (this: unknown, src, to, body, opts) {
+    if (h1 !== null) fold(`${src.id}>${to}:${stable(body)}\n`);
+    sendFrom.call(this, src, to, body, opts);
+  };
   const t0 = Date.now(); // wallclock-ok: bounds the sweep, outside the simulation
   let runs = 0;
   let failed = false;
@@ -73,6 +109,8 @@ async function main(): Promise<void> {
       }
       out({ kind: 'start', scenario: scn.name, seed });
       hits = 0;
+      h1 = seed - req.from < (req.fingerprintSeeds ?? 0) ? 0x811c9dc5 : null;
+      h2 = 0x9747b28c;
       const r0 = Date.now(); // wallclock-ok
       const r = runScenario(scn, { seed, logLines: 0 });
       runs++;
@@ -80,7 +118,7 @@ async function main(): Promise<void> {
       const line: RunLine = {
         kind: 'run', scenario: scn.name, seed, ok: r.ok, outcome: r.outcome,
         invariant: v?.invariant ?? (r.ok ? null : r.outcome), message: (v?.message ?? r.pending.map((p) => `${p.property}: ${p.reason}`).join('; ')).slice(0, 300),
-        traceHash: r.traceHash, hits, wallMs: Date.now() - r0, // wallclock-ok
+        traceHash: r.traceHash, bodyHash: h1 === null ? null : `${(h1 >>> 0).toString(16)}${(h2 >>> 0).toString(16)}`, hits, wallMs: Date.now() - r0, // wallclock-ok
       };
       out(line);
       if (!r.ok && !skip.has(`${scn.name}#${seed}`)) {
