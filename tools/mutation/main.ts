@@ -7,13 +7,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { measureAgain } from './again.ts';
 import { buildReport, renderCaught, renderMarkdown } from './report.ts';
 import { defaultOut, measureSystem, UsageError, type RunOptions } from './run.ts';
 import { systemSpecs } from './systems.ts';
 
 const USAGE = `usage: npm run mutation -- --system NAME|all [--system NAME ...] [--mutants 40] [--seeds 200]
     [--seed 1] [--out mutation-out] [--jobs 1] [--mutant-wall 600] [--run-timeout 120]
-    [--unit always|never] [--confirm-seeds 0] [--min-score 0..1] [--report-only]`;
+    [--unit always|never] [--confirm-seeds 0] [--min-score 0..1] [--report-only]
+    [--again DIR --again-rev REV]   (measure DIR's sweep survivors again on the current sources)`;
 
 interface Parsed {
   systems: string[];
@@ -28,6 +30,8 @@ interface Parsed {
   confirmSeeds: number;
   minScore: number | null;
   reportOnly: boolean;
+  again: string | null;
+  againRev: string | null;
 }
 
 function int(flag: string, raw: string | undefined, min: number): number {
@@ -36,7 +40,7 @@ function int(flag: string, raw: string | undefined, min: number): number {
 }
 
 export function parseArgs(argv: string[], root: string): Parsed {
-  const p: Parsed = { systems: [], mutants: 40, seeds: 200, seed: 1, out: defaultOut(root), jobs: 1, mutantWallS: 600, runTimeoutS: 120, unit: 'always', confirmSeeds: 0, minScore: null, reportOnly: false };
+  const p: Parsed = { systems: [], mutants: 40, seeds: 200, seed: 1, out: defaultOut(root), jobs: 1, mutantWallS: 600, runTimeoutS: 120, unit: 'always', confirmSeeds: 0, minScore: null, reportOnly: false, again: null, againRev: null };
   const known = systemSpecs().map((s) => s.name);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -71,12 +75,15 @@ export function parseArgs(argv: string[], root: string): Parsed {
         break;
       }
       case '--report-only': p.reportOnly = true; break;
+      case '--again': p.again = path.resolve(val() ?? ''); break;
+      case '--again-rev': p.againRev = val() ?? null; break;
       case '--help': case '-h': throw new UsageError(USAGE);
       default: throw new UsageError(`unknown option "${a}"\n${USAGE}`);
     }
   }
   if (p.systems.length === 0 && !p.reportOnly) throw new UsageError(`name a system: --system raft (or all)\n${USAGE}`);
   p.systems = [...new Set(p.systems)];
+  if ((p.again === null) !== (p.againRev === null)) throw new UsageError('--again DIR needs --again-rev REV (the git revision the results in DIR were measured at), and the other way round');
   if (p.confirmSeeds > 0 && p.confirmSeeds <= p.seeds) throw new UsageError(`--confirm-seeds (${p.confirmSeeds}) must be larger than --seeds (${p.seeds}): it sweeps the seeds after them`);
   return p;
 }
@@ -97,7 +104,9 @@ export async function main(argv: string[], root = process.cwd()): Promise<number
   if (!p.reportOnly) {
     for (const name of p.systems) {
       try {
-        await measureSystem(systemSpecs().find((s) => s.name === name)!, o);
+        const spec = systemSpecs().find((s) => s.name === name)!;
+        if (p.again !== null) await measureAgain(spec, o, p.again, p.againRev!);
+        else await measureSystem(spec, o);
       } catch (e) {
         if (e instanceof UsageError) {
           process.stderr.write(`mutation: ${e.message}\n`);

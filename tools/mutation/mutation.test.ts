@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relocate } from './again.ts';
 import { applyEdits, candidatePool, handMutant, MutantTypeChecker, sampleMutants } from './generate.ts';
 import { parseArgs } from './main.ts';
 import { buildReport, renderMarkdown } from './report.ts';
@@ -73,6 +74,21 @@ describe('mutant generation', () => {
     const tc = new MutantTypeChecker(dir, ['typed.ts']);
     for (const m of s.mutants) expect(tc.errorsWith('typed.ts', applyEdits(readFileSync(path.join(dir, 'typed.ts'), 'utf8'), m.edits))).toEqual([]);
     expect(s.mutants.length + s.notCompiling.length).toBe(s.pool);
+  });
+
+  it('moves a mutant to where its lines are in newer sources, or gives up if they changed', () => {
+    writeFileSync(path.join(dir, 'moving.ts'), 'export function g(a: number, b: number): boolean {\n  return a < b && b > 0;\n}\n');
+    const oldText = readFileSync(path.join(dir, 'moving.ts'), 'utf8');
+    const pool = candidatePool('toy', ['moving.ts'], new MutantTypeChecker(dir, ['moving.ts']));
+    const m = { id: 'toy-001', ...pool.find((c) => c.operator === 'and-or')! };
+    const newText = `// a new first line\n${oldText.replace('export function g', 'export function h(): void {}\nexport function g')}`;
+    writeFileSync(path.join(dir, 'moving.ts'), newText);
+    const moved = relocate(m, oldText, newText, dir)!;
+    expect(applyEdits(newText, moved.edits)).toContain('return a < b || b > 0;');
+    expect(moved.line).toBe(m.line + 2);
+    expect(moved.id).toBe('toy-001');
+    expect(moved.probes.length).toBeGreaterThan(0);
+    expect(relocate(m, oldText, newText.replace('a < b && b > 0', 'a <= b && b > 0'), dir)).toBeNull();
   });
 });
 

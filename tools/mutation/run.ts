@@ -102,6 +102,8 @@ export interface Header {
   unitTests: string[];
   pool: number;
   notCompiling: Sample['notCompiling'];
+  /** Set when these are an earlier run's survivors measured again (see again.ts). */
+  again?: { from: string; rev: string; survivors: number; lost: string[] };
 }
 
 export class UsageError extends Error {}
@@ -272,7 +274,7 @@ export function readResults(file: string): { header: Header | null; baseline: Ba
 }
 
 /** Appends one JSON line; after a line cut by an interrupted write, starts a fresh line first. */
-function append(file: string, o: object): void {
+export function appendLine(file: string, o: object): void {
   let prefix = '';
   const size = existsSync(file) ? statSync(file).size : 0;
   if (size > 0) {
@@ -360,12 +362,12 @@ export async function measureSystem(spec: SystemSpec, o: RunOptions): Promise<{ 
   };
   if (!prev.header) {
     writeFileSync(file, '');
-    append(file, header);
+    appendLine(file, header);
   }
   // A larger --mutants extends the sample: record the not-compiling candidates it met too.
   if (prev.header && sample.notCompiling.length > prev.header.notCompiling.length) {
     header.notCompiling = sample.notCompiling;
-    append(file, header);
+    appendLine(file, header);
   }
   const done = new Map(prev.mutants.map((m) => [m.mutant.key, m]));
   const todo = sample.mutants.filter((m) => !done.has(m.key));
@@ -380,7 +382,7 @@ export async function measureSystem(spec: SystemSpec, o: RunOptions): Promise<{ 
       baseline = await measureBaseline(scratches[0]!, spec, o);
       if (!baseline.unitOk) o.log(`${spec.name}: the unit tests fail without a mutant; unit results are left out`);
       const failing = baseline.failing;
-      append(file, baseline);
+      appendLine(file, baseline);
       o.log(`${spec.name}: baseline ${Object.keys(baseline.hashes).length} runs in ${(baseline.sweepMs / 1000).toFixed(0)} s (${failing.length} failing without a mutant${failing.length ? `: ${failing.join(', ')}` : ''}), unit tests ${(baseline.unitMs / 1000).toFixed(0)} s`);
     }
     const b = baseline;
@@ -390,7 +392,7 @@ export async function measureSystem(spec: SystemSpec, o: RunOptions): Promise<{ 
         const m = todo[next++];
         if (!m) return;
         const res = await measureMutant(scratch, spec, m, b, o);
-        append(file, res);
+        appendLine(file, res);
         done.set(m.key, res);
         const what = res.caughtBySweep ? `caught by ${res.sweep.scenario} seed ${res.sweep.seed} (${res.sweep.invariant})` : `survived sweep (${res.why}; ${res.sweep.reachedRuns}/${res.sweep.runs} runs reached, ${res.sweep.changedRuns} changed)`;
         o.log(`${spec.name} ${m.id} [${done.size}/${sample.mutants.length}] ${m.file}:${m.line} ${m.operator}: ${what}; unit ${res.unit.verdict}${res.unit.test ? ` (${res.unit.test.slice(0, 80)})` : ''}`);
