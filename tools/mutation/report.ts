@@ -96,7 +96,7 @@ export function buildReport(out: string, systems?: string[]): Report {
 
 const WHY_TEXT: Record<string, string> = {
   'not-reached': 'not reached: no run of the family executed the mutated code',
-  'equivalent?': 'likely equivalent: it ran, and every run\'s trace hash equals the unmutated build\'s',
+  'equivalent?': 'likely equivalent: it ran, and every run\'s trace hash (and the message bodies of the first 5 seeds) equal the unmutated build\'s',
   'too-rare': 'too rare: caught only by the longer confirmation sweep',
   'no-invariant': 'no invariant: behaviour changed (trace hashes differ), no check failed',
   'cut-short': 'cut short: the sweep\'s wall bound ran out first',
