@@ -18,7 +18,7 @@ import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { applyEdits, sampleMutants, type Mutant, type Sample } from './generate.ts';
-import { ScratchCopy } from './scratch.ts';
+import { liveGroups, ScratchCopy } from './scratch.ts';
 import type { RunLine, SweepRequest } from './sweep-child.ts';
 import { sourceFiles, type SystemSpec } from './systems.ts';
 
@@ -117,6 +117,7 @@ const NODE = process.execPath;
 function runChild(cmd: string, args: string[], cwd: string, timeoutMs: number, onLine?: (line: string) => void, idleMs = 0): Promise<{ code: number | null; timedOut: boolean; idle: boolean; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    if (child.pid !== undefined) liveGroups.add(child.pid);
     let stdout = '';
     let stderr = '';
     let buf = '';
@@ -160,6 +161,7 @@ function runChild(cmd: string, args: string[], cwd: string, timeoutMs: number, o
       if (stderr.length > 20_000) stderr = stderr.slice(-20_000);
     });
     child.on('close', (code) => {
+      if (child.pid !== undefined) liveGroups.delete(child.pid);
       clearTimeout(timer);
       if (idleTimer) clearTimeout(idleTimer);
       resolve({ code, timedOut, idle, stdout, stderr });

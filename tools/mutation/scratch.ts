@@ -13,12 +13,22 @@ export const COPIED = ['sim', 'systems', 'scenarios', 'invariants', 'reports', '
 export const SCRATCH_PREFIX = 'detsim-mutation-';
 
 const live = new Set<string>();
+/** Process groups of running children (sweeps, vitest): killed first on an interrupt, or they would write into a removed copy. */
+export const liveGroups = new Set<number>();
 let hooked = false;
 
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
   const cleanAll = () => {
+    for (const pid of liveGroups) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    liveGroups.clear();
     for (const d of live) rmSync(d, { recursive: true, force: true });
     live.clear();
   };
