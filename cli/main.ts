@@ -380,6 +380,7 @@ async function mainInner(args: string[]): Promise<number> {
           .option('per-seed', { type: 'boolean', default: false, describe: 'with --json: add perSeed, one entry per run with its outcome, trace hash, parameters and metrics' })
           .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
           .option('markdown', { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' })
+          .option('html', { type: 'string', describe: 'write an HTML report here: a row a scenario, every failure with its replay command and a link to its timeline (the first 20), distributions as SVG' })
           .option('seed-timeout', valued('seconds ≥ 0', 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)', '300'))
           .option('max-memory', valued('MB', 'heap limit of each worker; a seed past it fails as out of memory (default: half the memory shared by the workers, at most 4096)'))
           .option('guided', { type: 'boolean', default: false, describe: 'coverage-guided swarm: after 10 plain seeds per scenario, bias parameter draws and BUGGIFY toward configurations that reached rare probes (each seed\'s draws are pinned in its result and repro; see docs/coverage.md)' })
@@ -397,6 +398,7 @@ async function mainInner(args: string[]): Promise<number> {
           .positional('results', { type: 'string', array: true, demandOption: true })
           .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
           .option('markdown', { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' })
+          .option('html', { type: 'string', describe: 'write an HTML report here: a row a scenario, every failure with its replay command and a link to its timeline (the first 20), distributions as SVG' })
           .option('json', { type: 'boolean', default: false, describe: 'print the merged report as JSON' }),
       async (a) => {
         code = await cmdMerge(a as unknown as Record<string, unknown>);

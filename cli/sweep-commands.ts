@@ -13,6 +13,7 @@ import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sw
 import { makeChalk } from '../reports/terminal.ts';
 import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { GuidedJobSource } from './guided-source.ts';
+import { checkHtmlPath, HTML_PLACEHOLDER, writeSweepHtml } from './sweep-html-report.ts';
 import { ListSource, parseShard, SeedRangeSource, formatShard, type SweepJob } from './jobs.ts';
 import { resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
 import { checkOutputs, claimOutputFile, coreCount, defaultMaxMemoryMb, newRunId, runPipeline } from './sweep.ts';
@@ -107,7 +108,11 @@ export async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
   );
   const source = guided ? new GuidedJobSource(plain, new Map(scenarios.map((l) => [l.scenario.name, l.scenario.params as ParamDefs]))) : plain;
   const last = from + seeds - 1;
+  // Every output path is checked before anything is written (a bad one: exit 2, no out folder).
+  const html = argv.html === undefined ? undefined : String(argv.html);
+  if (html) checkHtmlPath(html);
   checkOutputs({ ...o, title: 'detsim sweep' });
+  if (html) claimOutputFile(html, '--html', HTML_PLACEHOLDER);
   stderr(
     c.bold(
       `detsim sweep: ${scenarios.map((l) => l.scenario.name).join(', ')}; seeds ${from}..${last}${shard ? `, shard ${formatShard(shard)} (${source.total()} runs)` : ''}; ${o.jobs} worker(s), ${o.maxMemoryMb} MB heap each; swarm ${swarm ? (guided ? 'on (coverage-guided)' : 'on') : 'off'}, buggify ${buggify ? 'on' : 'off'}${checkDeterminism ? ', checking determinism' : ''}; run id ${runId}`,
@@ -127,6 +132,10 @@ export async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
     stderr,
     progress: true,
   });
+  if (html) {
+    const n = await writeSweepHtml(html, [res.resultsFile], { title: `detsim sweep ${scenarios.map((l) => l.scenario.name).join(', ')}`, command: `detsim ${process.argv.slice(2).join(' ')}`, partial: res.report.partial });
+    stderr(c.dim(`HTML report of ${n} run(s) written to ${html} (open it in a browser)`));
+  }
   return res.code;
 }
 
@@ -165,6 +174,8 @@ export async function cmdMerge(argv: Record<string, unknown>): Promise<number> {
   const pending = 'detsim merge started but did not finish';
   if (junit) claimOutputFile(junit, '--junit', `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="detsim" tests="1" failures="1"><testsuite name="detsim-merge" tests="1" failures="1"><testcase classname="detsim-merge" name="merge completed"><failure type="incomplete" message="${pending}"/></testcase></testsuite></testsuites>\n`);
   if (markdown) claimOutputFile(markdown, '--markdown', `## detsim merge: ⚠️ INCOMPLETE\n\n${pending}.\n`);
+  const html = argv.html === undefined ? undefined : String(argv.html);
+  if (html) claimOutputFile(html, '--html', HTML_PLACEHOLDER);
   const agg = new SweepAggregator();
   const warnings: string[] = [];
   for (const f of files) {
@@ -177,6 +188,7 @@ export async function cmdMerge(argv: Record<string, unknown>): Promise<number> {
   const title = `detsim nightly sweep (${files.length} results file${files.length === 1 ? '' : 's'})`;
   if (junit) writeFileSync(junit, junitFromReport(report, (s) => agg.passes(s)));
   if (markdown) writeFileSync(markdown, markdownSummary(report, title));
+  if (html) await writeSweepHtml(html, files, { title, partial: report.partial });
   if (argv.json) stdout(JSON.stringify({ ...report, resultsFiles: files }, null, 2));
   else {
     const co = makeChalk();

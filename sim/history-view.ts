@@ -6,9 +6,11 @@
  */
 import type { Nanos } from './time.ts';
 
+/** One operation of a history view: a bar from its call to its reply. */
 export interface HistoryViewOp {
   /** The client lane, e.g. "c3". */
   client: string;
+  /** When the client called. */
   callNs: Nanos;
   /** Null when the outcome is unknown (no reply). */
   returnNs: Nanos | null;
@@ -16,6 +18,7 @@ export interface HistoryViewOp {
   label: string;
 }
 
+/** A client history as a picture (see the file comment). */
 export interface HistoryView {
   /** The operations shown (the failing key's, in call order; bounded). */
   ops: HistoryViewOp[];

@@ -10,8 +10,8 @@ export { Device, FailureDomains, type DeviceOptions, type DeviceResult, type Dev
 export { Disk, NO_DISK_FAULTS, type DiskError, type DiskFaults, type DiskRead, type DiskStats } from './disk/disk.ts';
 export { DISK_PROFILES, type DiskProfile, type DiskProfileName } from './disk/profiles.ts';
 export { EventQueue, ScheduledEvent } from './event-queue.ts';
-export { Simulation, type RunStop, type SimulationOptions } from './kernel.ts';
-export { faultParams, standardNemesis, type FaultParams, type NemesisOptions } from './nemesis.ts';
+export { Simulation, type MilestoneListener, type RunStop, type SimulationOptions } from './kernel.ts';
+export { faultParams, standardNemesis, type FaultParamName, type FaultParamOptions, type FaultParams, type NemesisOptions } from './nemesis.ts';
 export { describeLatency, drawLatency, scaleLatency, type LatencyModel } from './network/latency.ts';
 export { LAN, Network, type LinkConfig, type NetworkStats, type SendOptions } from './network/network.ts';
 export { NodeContext, SimNode, type CallResult, type Envelope, type NodeFactory, type NodeId, type NodeProgram, type NodeState, type Timer } from './node.ts';
@@ -22,4 +22,5 @@ export { allOf, firstOf, Future, Process, sleep, wait, type Callback, type First
 export { drawParams, runScenario, DEFAULT_MAX_EVENTS, type Outcome, type PendingProperty, type RunOptions, type RunResult } from './runner.ts';
 export { defineScenario, World, type LivenessCheck, type NodeOptions, type Phase, type SafetyCheck, type Scenario, type Violation } from './scenario.ts';
 export { formatInstant, formatNs, minutes, ms, NS_PER_MS, NS_PER_SEC, NS_PER_US, sec, us, type Nanos } from './time.ts';
-export { formatRecord, Trace, type Formatter, type TraceRecord, type TraceSink } from './trace.ts';
+export { formatRecord, Trace, type Formatter, type MessageInfo, type TraceRecord, type TraceSink } from './trace.ts';
+export type { HistoryView, HistoryViewOp } from './history-view.ts';

@@ -42,6 +42,7 @@ export const MILESTONE_KINDS = {
  */
 export function faultParams(opts: FaultParamOptions = {}) {
   const all = {
+    /** Probability that a message is lost. */
     netLossRate: param.float({ doc: 'probability that a message is lost', default: 0.01, min: 0, max: 1, swarm: [0, 0.1], swarmOffProbability: 0.3 }),
     /** Probability that a message is delivered twice. */
     netDuplicateRate: param.float({ doc: 'probability that a message is delivered twice', default: 0.01, min: 0, max: 1, swarm: [0, 0.05], swarmOffProbability: 0.3 }),
@@ -69,22 +70,39 @@ export function faultParams(opts: FaultParamOptions = {}) {
     clockDriftPpmMax: param.float({ doc: 'largest clock rate error of a node (ppm)', default: 0, min: 0, max: 1e5, swarm: [0, 200] }),
     // Added with issue 10: every fault the models have. New parameters go last, so the swarm
     // draws of the older ones stay where they were.
+    /** Probability that a partition comes with more independent cuts (correlated faults: several nodes cut at once). */
     multiCutProbability: param.float({ doc: 'probability that a partition comes with more independent cuts (correlated faults: several nodes cut at once)', default: 0.2, min: 0, max: 1, swarm: [0, 0.6], swarmOffProbability: 0.3 }),
+    /** Probability that a node crashes as a partition begins (within the down budget). */
     crashDuringPartitionProbability: param.float({ doc: 'probability that a node crashes as a partition begins (within the down budget)', default: 0.2, min: 0, max: 1, swarm: [0, 0.6], swarmOffProbability: 0.3 }),
+    /** Probability that an fsync fails with EIO, its writes lost (the system must fail-stop or rewrite). */
     diskWriteErrorRate: param.float({ doc: 'probability that an fsync fails with EIO, its writes lost (the system must fail-stop or rewrite)', default: 0.002, min: 0, max: 1, swarm: [0, 0.02], swarmOffProbability: 0.4 }),
+    /** Probability that reading a file at recovery fails with EIO (transient). */
     diskReadErrorRate: param.float({ doc: 'probability that reading a file at recovery fails with EIO (transient)', default: 0.05, min: 0, max: 1, swarm: [0, 0.3], swarmOffProbability: 0.4 }),
+    /** Probability that a durable record later reads back corrupt (on a minority of nodes only). */
     diskCorruptionRate: param.float({ doc: 'probability that a durable record later reads back corrupt (on a minority of nodes only)', default: 0.001, min: 0, max: 1, swarm: [0, 0.01], swarmOffProbability: 0.4 }),
+    /** Mean time between full-disk episodes on a node (fsyncs fail with ENOSPC) (ms); 0 = none. */
     diskFullMsMean: param.float({ doc: 'mean time between full-disk episodes on a node (fsyncs fail with ENOSPC) (ms); 0 = none', default: 8000, min: 0, max: 1e7, swarm: [1000, 20000], swarmOffProbability: 0.4, shrink: 'up' }),
+    /** Mean time between slow-disk episodes on a node (ms); 0 = none. */
     diskSlowMsMean: param.float({ doc: 'mean time between slow-disk episodes on a node (ms); 0 = none', default: 5000, min: 0, max: 1e7, swarm: [1000, 20000], swarmOffProbability: 0.4, shrink: 'up' }),
+    /** Largest fsync latency multiplier of a slow-disk episode. */
     diskSlowFactorMax: param.float({ doc: 'largest fsync latency multiplier of a slow-disk episode', default: 20, min: 1, max: 1e4, swarm: [2, 100] }),
+    /** Mean time between clock steps on a node (ms); 0 = none. */
     clockJumpMsMean: param.float({ doc: 'mean time between clock steps on a node (ms); 0 = none', default: 5000, min: 0, max: 1e7, swarm: [1000, 20000], swarmOffProbability: 0.4, shrink: 'up' }),
+    /** Largest clock step, forwards or backwards (ms). */
     clockJumpMsMax: param.float({ doc: 'largest clock step, forwards or backwards (ms)', default: 50, min: 0, max: 1e6, swarm: [1, 500] }),
+    /** Mean time between clock rate changes on a node, within clockDriftPpmMax (ms); 0 = none. */
     clockDriftChangeMsMean: param.float({ doc: 'mean time between clock rate changes on a node, within clockDriftPpmMax (ms); 0 = none', default: 5000, min: 0, max: 1e7, swarm: [1000, 20000], swarmOffProbability: 0.4, shrink: 'up' }),
+    /** Probability that a node is crashed right after it moves to a new term or ballot (directed). */
     directedCrashAfterTermChangeProbability: param.float({ doc: 'probability that a node is crashed right after it moves to a new term or ballot (directed)', default: 0.05, min: 0, max: 1, swarm: [0, 0.3], swarmOffProbability: 0.4 }),
+    /** Probability that a node is crashed right after it grants a vote (directed). */
     directedCrashAfterVoteProbability: param.float({ doc: 'probability that a node is crashed right after it grants a vote (directed)', default: 0.05, min: 0, max: 1, swarm: [0, 0.3], swarmOffProbability: 0.4 }),
+    /** Probability that a node is cut off right after its role changes (directed). */
     directedIsolateAfterRoleChangeProbability: param.float({ doc: 'probability that a node is cut off right after its role changes (directed)', default: 0.05, min: 0, max: 1, swarm: [0, 0.3], swarmOffProbability: 0.4 }),
+    /** Probability that a node is cut off right after its commit point advances (directed). */
     directedPartitionAfterCommitProbability: param.float({ doc: 'probability that a node is cut off right after its commit point advances (directed)', default: 0.002, min: 0, max: 1, swarm: [0, 0.02], swarmOffProbability: 0.4 }),
+    /** Probability that a node is crashed right after it compacts (directed). */
     directedCrashAfterCompactionProbability: param.float({ doc: 'probability that a node is crashed right after it compacts (directed)', default: 0.05, min: 0, max: 1, swarm: [0, 0.3], swarmOffProbability: 0.4 }),
+    /** Probability that a node is crashed right after a sync round (anti-entropy, table rebuild) (directed). */
     directedCrashAfterSyncProbability: param.float({ doc: 'probability that a node is crashed right after a sync round (anti-entropy, table rebuild) (directed)', default: 0.02, min: 0, max: 1, swarm: [0, 0.1], swarmOffProbability: 0.4 }),
   };
   const scale = opts.episodeMsScale ?? 1;
@@ -106,6 +124,7 @@ export function faultParams(opts: FaultParamOptions = {}) {
   return all;
 }
 
+/** How a scenario adapts the standard fault parameters (see {@link faultParams}). */
 export interface FaultParamOptions {
   /** New defaults for this scenario. */
   defaults?: Partial<Record<FaultParamName, number | boolean>>;
@@ -120,6 +139,7 @@ export interface FaultParamOptions {
   episodeMsScale?: number;
 }
 
+/** The name of one standard fault parameter. */
 export type FaultParamName =
   | 'netLossRate' | 'netDuplicateRate' | 'netReorderRate' | 'netLatencyMsMedian' | 'crashMsMean' | 'downMsMean' | 'partitionMsMean' | 'partitionMsLength'
   | 'pauseMsMean' | 'clogMsMean' | 'tornWrites' | 'clockSkewMsMax' | 'clockDriftPpmMax' | 'multiCutProbability' | 'crashDuringPartitionProbability'

@@ -90,10 +90,12 @@ export class Probes {
     else this.registerSometimes(name);
   }
 
+  /** True once the sometimes-assertion `name` has held in this run. */
   sometimesHeld(name: string): boolean {
     return this.sometimesState.get(name) === true;
   }
 
+  /** The run's coverage (RunResult.coverage): probes hit, declared, sometimes-assertions, mustReach. */
   report(mustReach: readonly string[] = []): Coverage {
     const probes: Record<string, number> = {};
     for (const k of [...this.hits.keys()].sort()) probes[k] = this.hits.get(k)!;

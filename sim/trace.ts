@@ -33,8 +33,11 @@ export interface TraceRecord {
 
 /** A traced message, for drawing it from its send to its delivery (or drop). Not hashed. */
 export interface MessageInfo {
+  /** The sender's node id. */
   from: string;
+  /** The addressee's node id. */
   to: string;
+  /** When it was sent (true simulated time). */
   sentAtNs: Nanos;
   /** The body's `type` field (or a short shape), as the detail names it. */
   type: string;
@@ -62,7 +65,10 @@ export function bodyJson(body: unknown): string {
 export type TraceSink = (rec: TraceRecord) => void;
 
 /** Turns a trace record's argument into its detail text, lazily (only when a record is shown); it may carry `message(arg)`, the record's structured message, read only when a sink takes the record (see `TraceRecord.msg`). */
-export type Formatter = ((arg: unknown) => string) & { message?: (arg: unknown) => MessageInfo };
+export type Formatter = ((arg: unknown) => string) & {
+  /** The record's structured message, for a sink (see `TraceRecord.msg`). */
+  message?: (arg: unknown) => MessageInfo;
+};
 
 const FNV_PRIME = 0x01000193;
 
