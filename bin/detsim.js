@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// detsim's command-line entry: registers the TypeScript loader, then runs the CLI.
-import { register } from 'tsx/esm/api';
-register();
+// detsim's command-line entry: registers the TypeScript loader and detsim's module hooks, then runs the CLI.
+import './register.js';
 // `detsim run ... | head` closes the pipe early: that is the reader's choice, not an error.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {

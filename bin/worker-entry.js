@@ -1,4 +1,3 @@
 // Entry point of a sweep worker thread: the TypeScript loader must be registered in each thread.
-import { register } from 'tsx/esm/api';
-register();
+import './register.js';
 await import('../cli/sweep-worker.ts');

@@ -207,13 +207,14 @@ describe('detsim sweep watchdog', () => {
         ].join('\n'),
       );
       const out = path.join(dir, 'out');
-      const r = detsim('sweep', path.join(dir, 'hang.ts'), '--seeds', '3', '--jobs', '2', '--seed-timeout', '3', '--out', out, '--json');
+      const r = detsim('sweep', path.join(dir, 'hang.ts'), '--seeds', '3', '--jobs', '2', '--seed-timeout', '15', '--out', out, '--json');
       expect(r.code).toBe(1);
       const j = JSON.parse(r.out);
       expect(j.summary).toMatchObject({ runs: 3, passed: 2, failed: 1 });
       expect(j.failures[0].seed).toBe(2);
       expect(j.failures[0].violations[0].message).toContain('wall time');
-      expect(readdirSync(out)).toEqual(['hang-seed2.json']);
+      // The repro file carries the sweep's run id, so two sweeps into one folder never clobber each other.
+      expect(readdirSync(out).filter((f) => f.endsWith('.json'))).toEqual([expect.stringMatching(/^hang-seed2-.+\.json$/)]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -239,11 +240,11 @@ describe('newcomer mistakes', () => {
 
   it("a shrunk repro's run command keeps the user's pins (the bug) and reproduces the failure", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
-    detsim('sweep', 'broadcast', '--seeds', '1', '--param', 'bug=drop-gossip', '--out', dir);
-    const repro = path.join(dir, 'broadcast-seed1.json');
+    detsim('sweep', 'broadcast', '--seeds', '1', '--param', 'bug=drop-gossip', '--out', dir, '--run-id', 'r1');
+    const repro = path.join(dir, 'broadcast-seed1-r1.json');
     const s = detsim('shrink', repro, '--json');
     expect(s.code).toBe(0);
-    const shrunk = JSON.parse(readFileSync(path.join(dir, 'broadcast-seed1.shrunk.json'), 'utf8'));
+    const shrunk = JSON.parse(readFileSync(path.join(dir, 'broadcast-seed1-r1.shrunk.json'), 'utf8'));
     expect(shrunk.run).toContain('--param bug=drop-gossip');
     const args = (shrunk.run as string).replace(/^npx detsim /, '').split(' ');
     const again = detsim(...args);

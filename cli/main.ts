@@ -1,31 +1,50 @@
 /**
  * The `detsim` command line: a thin skin over the library (sim/runner.ts, cli/sweep.ts).
- * Exit codes: 0 every invariant held, 1 a violation was found, 2 bad input (one line, no stack).
+ * Exit codes: 0 every invariant held, 1 a failure was found (a violation, a crash, a hang, out of
+ * memory, process.exit), 2 bad input (one line, no stack), 3 `check` undecided within its budget,
+ * 130/143 interrupted by SIGINT/SIGTERM. The README has the table of what each command writes.
  */
 import path from 'node:path';
 import yargs from 'yargs';
 import { parsePins, ParamError, type ParamDefs } from '../sim/params.ts';
 import { drawParams } from '../sim/runner.ts';
 import { formatNs } from '../sim/time.ts';
-import { junitXml } from '../reports/junit.ts';
-import { timelineHtml } from '../reports/timeline-html.ts';
-import type { TraceRecord } from '../sim/trace.ts';
+import { RUN_FORMAT } from '../reports/formats.ts';
 import { makeRepro, readRepro, ReproError, runCommand, writeRepro } from '../reports/repro.ts';
 import { formatHeader, formatParams, formatResult, makeChalk } from '../reports/terminal.ts';
-import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
+import { excerpt, outputFile, parseIntInRange, parsePositiveInt, parseSeconds, parseSeed, UserError } from './errors.ts';
 import { executeRun, type RunReport } from './execute.ts';
-import { loadBuiltIns, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
-import { ensureDir, sweep } from './sweep.ts';
-import { writeFileSync } from 'node:fs';
+import { initScenario } from './init.ts';
+import { loadBuiltIns, PACKAGE_ROOT, resolveReproScenario, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
+import { runWatched } from './run-watched.ts';
+import { cmdMerge, cmdRegress, cmdSweep } from './sweep-commands.ts';
+import { INPUT_FORMATS } from './help.ts';
+import { listJson, printList } from './list.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 type Out = (line: string) => void;
 
-/** Trace records a timeline shows at most (the last ones: what led to the end of the run). */
-const TIMELINE_MAX = 20_000;
+/** Where the CLI writes: the process's streams, or a test's buffers (see `main`). */
+export interface CliIo {
+  out: Out;
+  err: Out;
+}
 
-const stdout: Out = (l) => process.stdout.write(l + '\n');
-const stderr: Out = (l) => process.stderr.write(l + '\n');
+const processIo: CliIo = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
+// Set by main() for the command it runs (one command at a time per process).
+let stdout: Out = processIo.out;
+let stderr: Out = processIo.err;
+
+/** `run`/`replay --timeout S`: wall-clock seconds one run may take (0: no limit). */
+export const DEFAULT_TIMEOUT_S = 600;
+const MAX_TIMEOUT_S = 7 * 24 * 3600;
+/** `run`/`replay --max-memory MB`: the run's heap limit. */
+export const DEFAULT_MAX_MEMORY_MB = 4096;
+const MIN_MEMORY_MB = 64;
+const MAX_MEMORY_MB = 1 << 20;
+/** `check --timeout MS`: the range accepted. */
+const MAX_CHECK_TIMEOUT_MS = 7 * 24 * 3600 * 1000;
 
 function asArray(v: unknown): string[] {
   if (v === undefined) return [];
@@ -42,25 +61,13 @@ function scenarioArg(l: LoadedScenario): string {
 }
 
 function parseLines(raw: unknown): number {
-  return String(raw) === '0' ? 0 : parsePositiveInt(raw, '--lines');
+  return parseIntInRange(raw, '--lines', 0, 100_000);
 }
 
-async function cmdList(json: boolean, files: string[]): Promise<number> {
-  const all = files.length > 0 ? await resolveScenarios(files) : await loadBuiltIns();
-  if (json) {
-    stdout(JSON.stringify(all.map((l) => ({ name: l.scenario.name, description: l.scenario.description, file: path.relative(process.cwd(), l.file), params: l.scenario.params })), null, 2));
-    return 0;
-  }
-  const c = makeChalk();
-  for (const l of all) {
-    stdout(`${c.cyan.bold(l.scenario.name)}  ${l.scenario.description}`);
-    for (const [k, d] of Object.entries(l.scenario.params as ParamDefs)) {
-      const range = d.type === 'enum' ? d.values.join('|') : d.type === 'bool' ? 'true|false' : `${d.min}..${d.max}`;
-      const swarm = d.swarm !== undefined ? c.dim(` swarm ${Array.isArray(d.swarm) ? (d.type === 'enum' ? d.swarm.join('|') : d.swarm.join('..')) : `p=${String(d.swarm)}`}`) : '';
-      stdout(`    ${k.padEnd(22)} ${c.dim(d.type.padEnd(5))} default ${String(d.default).padEnd(8)} ${c.dim(range)}${swarm}  ${d.doc}`);
-    }
-  }
-  stdout(c.dim(`${all.length} scenario(s). Run one: npx detsim run <name> --seed 1`));
+async function cmdList(json: boolean, params: boolean, names: string[]): Promise<number> {
+  const all = names.length > 0 ? await resolveScenarios(names) : await loadBuiltIns();
+  if (json) stdout(listJson(all));
+  else printList(all, names.length > 0, { params }, stdout);
   return 0;
 }
 
@@ -79,6 +86,10 @@ interface RunArgs {
   replayCommand?: string;
   /** Write an HTML timeline of the run's last trace records here. */
   timeline?: string;
+  /** Wall-clock seconds before the run is stopped as hung (0: no limit). */
+  timeoutS: number;
+  /** Heap limit of the run, MB. */
+  maxMemoryMb: number;
 }
 
 async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; report: RunReport }> {
@@ -86,55 +97,77 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
   const params = drawParams(l.scenario, a.seed, a.pins, a.swarm);
   const runCmd = runCommand(scenarioArg(l), a.seed, a.pins, a.swarm, a.buggify);
   if (!a.json) for (const line of formatHeader(c, l.scenario.name, a.seed, params, a.swarm, a.buggify)) stdout(line);
-  const timelineRecords: TraceRecord[] = [];
-  const r = executeRun(l.scenario, {
+  // The seed runs in a watched worker thread: an endless loop, a memory blow-up or a
+  // process.exit in the scenario's code is that seed's failure, never a hang or a lost verdict.
+  const w = await runWatched({
+    file: l.file,
+    builtIn: l.builtIn,
+    scenario: l.scenario.name,
     seed: a.seed,
     pins: a.pins,
+    params,
     swarm: a.swarm,
     buggify: a.buggify,
-    traceFile: a.trace,
     checkDeterminism: a.checkDeterminism,
     logLines: a.lines,
-    // The timeline keeps the last TIMELINE_MAX records (bounded memory on long runs).
-    ...(a.timeline ? { extraSink: (rec: TraceRecord) => { timelineRecords.push(rec); if (timelineRecords.length > 2 * TIMELINE_MAX) timelineRecords.splice(0, TIMELINE_MAX); } } : {}),
+    timeoutS: a.timeoutS,
+    maxMemoryMb: a.maxMemoryMb,
+    ...(a.trace !== undefined ? { traceFile: a.trace } : {}),
+    ...(a.timeline !== undefined ? { timeline: a.timeline } : {}),
   });
-  if (a.timeline) {
-    const v = r.violations[0];
-    writeFileSync(a.timeline, timelineHtml({ title: `${l.scenario.name} seed ${a.seed}: ${r.outcome}`, records: timelineRecords.slice(-TIMELINE_MAX), violationAtNs: v?.atNs ?? null, ...(v ? { violationText: `${v.invariant}: ${v.message}` } : {}) }));
+  if (w.interrupted) {
+    const code = w.interrupted === 'SIGINT' ? 130 : 143;
+    stderr(`detsim: ${w.interrupted}: stopped; seed ${a.seed} of ${l.scenario.name} did not finish, so there is no verdict${a.trace ? ` (${a.trace} holds the trace up to the stop)` : ''}. Run it again: ${runCmd}`);
+    return { code, report: w.report };
   }
+  const r = w.report;
   let replay = a.replayCommand ?? runCmd;
   if (!r.ok && a.repro) {
     const repro = makeRepro(r, { buggify: a.buggify, file: a.repro, pins: a.pins, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
     writeRepro(a.repro, repro);
     replay = repro.replay;
   }
-  const hashMatches = a.expectHash === undefined ? undefined : a.expectHash === r.traceHash;
+  // A run stopped by the harness has no trace hash to compare.
+  const hashMatches = a.expectHash === undefined || w.stopped ? undefined : a.expectHash === r.traceHash;
   if (a.json) {
-    stdout(JSON.stringify({ ...r, replay: r.ok ? undefined : replay, ...(hashMatches === undefined ? {} : { expectedTraceHash: a.expectHash, hashMatches }) }, null, 2));
+    stdout(JSON.stringify({ format: RUN_FORMAT, ...r, replay: r.ok ? undefined : replay, ...(hashMatches === undefined ? {} : { expectedTraceHash: a.expectHash, hashMatches }) }, null, 2));
   } else {
     for (const line of formatResult(c, r, replay)) stdout(line);
     if (a.trace) stdout(c.dim(`full trace written to ${a.trace}`));
-    if (a.timeline) stdout(c.dim(`timeline written to ${a.timeline} (open it in a browser)`));
+    if (a.timeline) stdout(c.dim(w.stopped ? `no timeline written: the run did not finish` : `timeline written to ${a.timeline} (open it in a browser)`));
     if (hashMatches === true) stdout(c.green(`trace hash ${r.traceHash} matches the recorded one: replayed bit for bit`));
     if (hashMatches === false) stdout(c.yellow.bold(`trace hash ${r.traceHash} differs from the recorded ${a.expectHash}: this is not the same run. Either the code changed since the repro was written, or the scenario is nondeterministic (check with --check-determinism)`));
   }
   return { code: r.ok ? 0 : 1, report: r };
 }
 
+/** The options of run/replay that need no scenario, validated before any work. */
+function runLimits(argv: Record<string, unknown>): { timeoutS: number; maxMemoryMb: number; lines: number; trace?: string; timeline?: string; repro?: string } {
+  const trace = outputFile(argv.trace, '--trace');
+  const timeline = outputFile(argv.timeline, '--timeline');
+  const repro = outputFile(argv.repro, '--repro');
+  return {
+    timeoutS: parseSeconds(argv.timeout, '--timeout', MAX_TIMEOUT_S),
+    maxMemoryMb: parseIntInRange(argv['max-memory'], '--max-memory', MIN_MEMORY_MB, MAX_MEMORY_MB, 'MB'),
+    lines: parseLines(argv.lines),
+    ...(trace !== undefined ? { trace } : {}),
+    ...(timeline !== undefined ? { timeline } : {}),
+    ...(repro !== undefined ? { repro } : {}),
+  };
+}
+
 async function cmdRun(argv: Record<string, unknown>): Promise<number> {
-  const l = await resolveScenario(String(argv.scenario));
   const seed = parseSeed(argv.seed);
+  const limits = runLimits(argv);
+  const l = await resolveScenario(String(argv.scenario));
   const a: RunArgs = {
     seed,
     pins: pinsFor(l, asArray(argv.param)),
     swarm: argv.swarm as boolean,
     buggify: argv.buggify as boolean,
     json: argv.json as boolean,
-    trace: argv.trace as string | undefined,
     checkDeterminism: argv['check-determinism'] as boolean,
-    repro: argv.repro as string | undefined,
-    lines: parseLines(argv.lines),
-    timeline: argv.timeline as string | undefined,
+    ...limits,
   };
   return (await runOne(l, a)).code;
 }
@@ -146,8 +179,9 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
     return cmdRun({ ...argv, scenario: target });
   }
   if (!target.endsWith('.json')) throw new UserError(`replay takes a repro file (*.json) or a scenario with --seed N; got "${target}"`);
+  const limits = runLimits(argv);
   const repro = readRepro(target);
-  const l = repro.scenarioFile ? await resolveScenario(repro.scenarioFile) : await resolveScenario(repro.scenario);
+  const l = await resolveReproScenario(repro, target, argv['allow-scenario-file'] === true);
   // Every recorded parameter is pinned, so the run cannot move if swarm ranges change.
   const pins = pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
   if (!argv.json) stdout(makeChalk().dim(`replaying ${target}: recorded outcome ${repro.outcome}, trace ${repro.traceHash}`));
@@ -157,130 +191,36 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
     swarm: repro.swarm,
     buggify: repro.buggify,
     json: argv.json as boolean,
-    trace: argv.trace as string | undefined,
     checkDeterminism: false,
     expectHash: repro.traceHash,
     replayCommand: repro.replay,
-    timeline: argv.timeline as string | undefined,
-    lines: parseLines(argv.lines),
+    ...limits,
   });
-  if (report.traceHash !== repro.traceHash) return 1;
+  if (code === 0 && report.traceHash !== repro.traceHash) return 1;
   return code;
-}
-
-async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
-  const scenarios = await resolveScenarios(asArray(argv.scenarios));
-  const seeds = parsePositiveInt(argv.seeds, '--seeds');
-  const from = parseSeed(argv.from, '--from');
-  if (!Number.isSafeInteger(from + seeds)) throw new UserError('--from plus --seeds runs past the largest seed');
-  const jobs = parsePositiveInt(argv.jobs, '--jobs');
-  const rawPins = asArray(argv.param);
-  const pins = new Map<string, Record<string, unknown>>();
-  for (const l of scenarios) pins.set(l.scenario.name, pinsFor(l, rawPins));
-  const out = path.resolve(String(argv.out));
-  const json = argv.json as boolean;
-  const c = makeChalk(process.stderr);
-  const total = scenarios.length * seeds;
-  const tty = process.stderr.isTTY === true && !json;
-  stderr(c.bold(`detsim sweep: ${scenarios.map((l) => l.scenario.name).join(', ')}; seeds ${from}..${from + seeds - 1}; ${jobs} worker(s); swarm ${argv.swarm ? 'on' : 'off'}, buggify ${argv.buggify ? 'on' : 'off'}${argv['check-determinism'] ? ', checking determinism' : ''}`));
-  const t0 = performance.now(); // wallclock-ok
-  let failed = 0;
-  let lastPct = -1;
-  const results = await sweep({
-    scenarios,
-    pins,
-    seeds,
-    from,
-    jobs,
-    swarm: argv.swarm as boolean,
-    buggify: argv.buggify as boolean,
-    checkDeterminism: argv['check-determinism'] as boolean,
-    seedTimeoutS: Number(argv['seed-timeout']),
-    onResult: (r, done) => {
-      if (!r.ok) failed++;
-      const secs = (performance.now() - t0) / 1000; // wallclock-ok
-      const rate = done / Math.max(secs, 1e-3);
-      if (tty) {
-        const width = 30;
-        const fill = Math.round((done / total) * width);
-        process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} runs  ${failed ? c.red(`${failed} failed`) : c.green('0 failed')}  ${rate.toFixed(1)} seeds/s `);
-      } else {
-        const pct = Math.floor((done / total) * 10);
-        if (pct !== lastPct) {
-          lastPct = pct;
-          stderr(`  ${done}/${total} runs, ${failed} failed, ${rate.toFixed(1)} seeds/s`);
-        }
-      }
-    },
-  });
-  if (tty) process.stderr.write('\n');
-  const wallS = (performance.now() - t0) / 1000; // wallclock-ok
-  const failures = results.filter((r) => !r.ok);
-  const replays = new Map<RunReport, { repro: string; replay: string; run: string }>();
-  if (failures.length > 0) {
-    ensureDir(out);
-    for (const r of failures) {
-      const l = scenarios.find((s) => s.scenario.name === r.scenario)!;
-      const file = path.join(out, `${r.scenario}-seed${r.seed}.json`);
-      const repro = makeRepro(r, { buggify: argv.buggify as boolean, file, pins: pins.get(r.scenario) ?? {}, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
-      writeRepro(file, repro);
-      replays.set(r, { repro: file, replay: repro.replay, run: repro.run });
-    }
-  }
-  const perScenario = scenarios.map((l) => {
-    const rs = results.filter((r) => r.scenario === l.scenario.name);
-    const byOutcome: Record<string, number> = {};
-    for (const r of rs) byOutcome[r.outcome] = (byOutcome[r.outcome] ?? 0) + 1;
-    const firstFail = rs.find((r) => !r.ok);
-    return { scenario: l.scenario.name, runs: rs.length, passed: rs.filter((r) => r.ok).length, failed: rs.filter((r) => !r.ok).length, outcomes: byOutcome, firstFailingSeed: firstFail?.seed ?? null, simSeconds: rs.reduce((s, r) => s + r.simTimeNs, 0) / 1e9 };
-  });
-  const summary = { runs: results.length, passed: results.length - failures.length, failed: failures.length, wallSeconds: Math.round(wallS * 100) / 100, seedsPerSec: Math.round((results.length / Math.max(wallS, 1e-3)) * 10) / 10, jobs, from, seeds };
-  if (argv.junit) {
-    writeFileSync(String(argv.junit), junitXml(results.map((r) => ({ result: r, ...(replays.has(r) ? { replay: replays.get(r)!.replay } : {}) }))));
-  }
-  if (json) {
-    stdout(
-      JSON.stringify(
-        {
-          summary,
-          scenarios: perScenario,
-          failures: failures.map((r) => ({ scenario: r.scenario, seed: r.seed, outcome: r.outcome, violations: r.violations, params: r.params, traceHash: r.traceHash, ...replays.get(r) })),
-        },
-        null,
-        2,
-      ),
-    );
-  } else {
-    const co = makeChalk();
-    for (const s of perScenario) {
-      const mark = s.failed === 0 ? co.green('ok  ') : co.red('FAIL');
-      stdout(`${mark} ${s.scenario.padEnd(28)} ${s.passed}/${s.runs} passed  ${co.dim(Object.entries(s.outcomes).map(([k, v]) => `${k}:${v}`).join(' '))}  ${co.dim(`${formatNs(Math.round(s.simSeconds * 1e9))} simulated`)}`);
-    }
-    for (const r of failures.slice(0, 20)) {
-      const v = r.violations[0];
-      stdout(`  ${co.red(r.scenario)} seed ${r.seed}: ${r.outcome}${v ? ` — ${v.invariant}: ${v.message}` : ''}`);
-      stdout(`    ${co.bold('replay:')} ${replays.get(r)!.replay}`);
-    }
-    if (failures.length > 20) stdout(`  ... and ${failures.length - 20} more failure(s); every one has a repro file in ${path.relative(process.cwd(), out) || out}`);
-    stdout(`${failures.length === 0 ? co.green.bold('PASS') : co.red.bold('FAIL')} ${summary.runs} runs, ${summary.passed} passed, ${summary.failed} failed in ${summary.wallSeconds}s (${summary.seedsPerSec} seeds/s, ${jobs} worker(s))`);
-    if (argv.junit) stdout(co.dim(`JUnit report: ${argv.junit}`));
-  }
-  return failures.length === 0 ? 0 : 1;
 }
 
 async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   const target = String(argv.repro);
+  const maxRuns = parsePositiveInt(argv['max-runs'], '--max-runs');
+  const outArg = outputFile(argv.out, '--out');
   const repro = readRepro(target);
-  const l = repro.scenarioFile ? await resolveScenario(repro.scenarioFile) : await resolveScenario(repro.scenario);
+  const l = await resolveReproScenario(repro, target, argv['allow-scenario-file'] === true);
   const params = pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
   const invariant = repro.violations[0]?.invariant;
   if (!invariant) throw new UserError(`${target} records no violation: there is nothing to shrink`);
+  // Shrinking re-runs the seed in this process: a run the harness had to stop (a hang, out of
+  // memory, process.exit) would hang or kill the shrink, and its failure is not an invariant to keep.
+  const v0 = repro.violations[0]!;
+  if (['hang', 'out-of-memory', 'process-exit', 'worker-error'].includes(invariant) || (invariant === 'crash' && /wall time|out of memory|process\.exit|worker/i.test(String(v0.message ?? '')))) {
+    throw new UserError(`${target} records a run that was stopped from outside (${invariant}: ${String(v0.message ?? '').slice(0, 80)}); shrink keeps an invariant's failure and cannot simplify that. Replay it with --trace FILE to see where it stops`);
+  }
   const c = makeChalk();
   const json = argv.json as boolean;
   if (!json) stdout(`${c.bold('detsim shrink')} ${c.cyan(l.scenario.name)} seed ${c.yellow(String(repro.seed))}: keeping the failure of ${c.red(invariant)} while simplifying the fault mix`);
   const { shrink } = await import('./shrink.ts');
   const res = shrink(
-    { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns: parsePositiveInt(argv['max-runs'], '--max-runs') },
+    { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns },
     (st, r) => {
       if (!json) stdout(`  ${st.param}: ${String(st.from)} -> ${String(st.to)}  ${c.dim(`(still fails at ${formatNs(r.violations[0]?.atNs ?? r.simTimeNs)}, ${r.events} events)`)}`);
     },
@@ -291,7 +231,7 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
     else stdout(c.yellow(msg));
     return 1;
   }
-  const out = String(argv.out ?? target.replace(/\.json$/, '') + '.shrunk.json');
+  const out = outArg ?? target.replace(/\.json$/, '') + '.shrunk.json';
   const shrunkRepro = makeRepro(res.shrunk, { buggify: res.buggify, file: out, pins: res.params, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
   shrunkRepro.swarm = false;
   // The user's own pins plus what the shrink changed; everything else is drawn from the seed as before.
@@ -324,18 +264,65 @@ function changedPins(before: Record<string, unknown>, after: Record<string, unkn
 }
 
 async function cmdCheck(argv: Record<string, unknown>): Promise<number> {
+  // The budget starts now: reading and parsing the file count against it as the search does.
+  const clock = (): number => performance.now(); // wallclock-ok
+  const timeoutMs = parseIntInRange(argv.timeout, '--timeout', 1, MAX_CHECK_TIMEOUT_MS, 'milliseconds');
   const { runCheckCommand } = await import('../invariants/linearizability/check-command.ts');
+  const startMs = clock();
   return runCheckCommand(
-    { file: String(argv.history), model: argv.model as 'kv' | 'etcd', json: argv.json as boolean, timeoutMs: Number(argv.timeout), clock: () => performance.now() }, // wallclock-ok
+    { file: String(argv.history), model: argv.model as 'kv' | 'etcd', json: argv.json as boolean, timeoutMs, clock, startMs },
     stdout,
     stderr,
   );
 }
 
-export async function main(args: string[]): Promise<number> {
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function cmdInit(name: string, dir: string): number {
+  const r = initScenario(name, dir);
+  const c = makeChalk();
+  const rel = path.relative(process.cwd(), r.dir) || '.';
+  stdout(`wrote ${r.files.map((f) => path.join(rel, f)).join(', ')}`);
+  stdout(`next, in ${rel}:`);
+  stdout(`  npx detsim run ./${name}.ts --seed 1        ${c.dim('# one run')}`);
+  stdout(`  npx detsim sweep ./${name}.ts --seeds 100   ${c.dim('# many seeds')}`);
+  stdout(`  npx vitest run                               ${c.dim(`# its test (${name}.test.ts); needs vitest installed there`)}`);
+  stdout(`  npx tsc -p .                                 ${c.dim('# type-check')}`);
+  if (!r.installed) stdout(c.dim(`detsim is not in ${rel}/node_modules: the CLI resolves 'detsim' itself and tsconfig.json maps it to ${PACKAGE_ROOT}; for vitest, install it: npm install --save-dev ${PACKAGE_ROOT} vitest typescript`));
+  return 0;
+}
+
+/**
+ * An option whose value reaches the command as typed text (the command validates it, so a bad
+ * value is a one-line error) while help shows its real type, e.g. `[integer ≥ 0]`, where yargs
+ * would print `[string]`.
+ */
+function valued(type: string, describe: string, dflt?: string): { describe: string; requiresArg: true; default?: string; defaultDescription?: string } {
+  return { describe: `${describe}  [${type}]`, requiresArg: true, ...(dflt === undefined ? {} : { default: dflt, defaultDescription: dflt }) };
+}
+
+/**
+ * The whole CLI: parses `args`, runs the command, returns the exit code (see the README's table:
+ * 0 pass, 1 a failure found, 2 bad input, 3 undecided, 130/143 interrupted). Output goes to `io`
+ * (the process's streams by default), so tests can call it in-process.
+ */
+export async function main(args: string[], io: CliIo = processIo): Promise<number> {
+  stdout = io.out;
+  stderr = io.err;
+  try {
+    return await mainInner(args);
+  } finally {
+    stdout = processIo.out;
+    stderr = processIo.err;
+  }
+}
+
+async function mainInner(args: string[]): Promise<number> {
   let code = 0;
   const runOpts = {
-    param: { type: 'string', describe: 'pin a parameter: --param name=value (repeatable)', requiresArg: true },
+    param: valued('name=value, repeatable', 'pin a parameter (see detsim list <scenario> for names, types and ranges)'),
     swarm: { type: 'boolean', default: true, describe: 'draw unpinned parameters per seed (--no-swarm: defaults)' },
     buggify: { type: 'boolean', default: true, describe: 'BUGGIFY fault injection in protocol code (--no-buggify: off)' },
     json: { type: 'boolean', default: false, describe: 'print one JSON object' },
@@ -343,13 +330,20 @@ export async function main(args: string[]): Promise<number> {
   } as const;
   const parser = yargs(args)
     .scriptName('detsim')
+    // Untyped option values stay text (see valued()): seeds past 2^53 are refused, never rounded.
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
     .usage('$0 <command> [options]\n\nDeterministic simulation of distributed systems: one seed reproduces a whole run.')
     .command(
-      'list [files..]',
-      'list the scenarios (or the scenario files named), their descriptions and parameters',
-      (y) => y.positional('files', { type: 'string', array: true, describe: 'scenario .ts files of your own' }).option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+      'list [scenarios..]',
+      'list the scenarios, one line each; name some (or --params) for their parameter tables',
+      (y) =>
+        y
+          .positional('scenarios', { type: 'string', array: true, describe: 'scenario names, globs (raft-*), all, .ts/.mts files, folders or file globs (default: every built-in scenario)' })
+          .option('params', { type: 'boolean', default: false, describe: 'print every parameter table (shared fault parameters once, at the end)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON: each scenario with its full parameter table' })
+          .epilogue(INPUT_FORMATS.list),
       async (a) => {
-        code = await cmdList(a.json, (a.files ?? []).map(String));
+        code = await cmdList(a.json, a.params, (a.scenarios ?? []).map(String));
       },
     )
     .command(
@@ -358,12 +352,15 @@ export async function main(args: string[]): Promise<number> {
       (y) =>
         y
           .positional('scenario', { type: 'string', demandOption: true })
-          .option('seed', { type: 'string', demandOption: true, describe: 'the seed (a non-negative integer)' })
+          .option('seed', { ...valued('integer ≥ 0', 'the seed'), demandOption: true })
           .options(runOpts)
           .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
           .option('repro', { type: 'string', describe: 'on failure, write a repro file here' })
           .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' })
-          .option('lines', { type: 'string', default: '60', describe: 'trace lines shown before a failure' }),
+          .option('timeout', valued('seconds, 0..604800', 'wall-clock seconds the run may take before it is stopped and reported as hung (0: no limit)', String(DEFAULT_TIMEOUT_S)))
+          .option('max-memory', valued('integer MB, 64..1048576', 'heap limit of the run; past it the run is stopped and reported as out of memory', String(DEFAULT_MAX_MEMORY_MB)))
+          .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure', '60'))
+          .epilogue(INPUT_FORMATS.run),
       async (a) => {
         code = await cmdRun(a as unknown as Record<string, unknown>);
       },
@@ -374,15 +371,54 @@ export async function main(args: string[]): Promise<number> {
       (y) =>
         y
           .positional('scenarios', { type: 'string', array: true, demandOption: true })
-          .option('seeds', { type: 'string', demandOption: true, describe: 'how many seeds per scenario' })
-          .option('from', { type: 'string', default: '1', describe: 'first seed' })
-          .option('jobs', { type: 'string', default: String(Math.max(1, cpus().length)), describe: 'worker threads' })
-          .option('out', { type: 'string', default: 'detsim-out', describe: 'directory for repro files of failures' })
+          .option('seeds', { ...valued('integer ≥ 1', 'how many seeds per scenario'), demandOption: true })
+          .option('from', valued('integer ≥ 0', 'first seed', '1'))
+          .option('jobs', valued('integer ≥ 1', 'worker threads (at most the cores here)', String(Math.max(1, cpus().length))))
+          .option('shard', valued('K/N', 'run only part K of N of the (scenario, seed) work, e.g. 2/4; N shards together run the whole sweep'))
+          .option('out', { type: 'string', default: 'detsim-out', describe: 'folder for the results file and the repro files of failures' })
+          .option('run-id', { type: 'string', describe: 'names this sweep\'s files (default: date, time and a random suffix)' })
+          .option('per-seed', { type: 'boolean', default: false, describe: 'with --json: add perSeed, one entry per run with its outcome, trace hash, parameters and metrics' })
           .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
-          .option('seed-timeout', { type: 'number', default: 300, describe: 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)' })
-          .options(runOpts),
+          .option('markdown', { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' })
+          .option('seed-timeout', valued('seconds ≥ 0', 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)', '300'))
+          .option('max-memory', valued('MB', 'heap limit of each worker; a seed past it fails as out of memory (default: half the memory shared by the workers, at most 4096)'))
+          .options(runOpts)
+          .epilogue(INPUT_FORMATS.sweep),
       async (a) => {
         code = await cmdSweep(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
+      'merge <results..>',
+      'combine the results files of sweeps or shards (files, or folders holding *.results.jsonl) into one report',
+      (y) =>
+        y
+          .positional('results', { type: 'string', array: true, demandOption: true })
+          .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
+          .option('markdown', { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the merged report as JSON' }),
+      async (a) => {
+        code = await cmdMerge(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
+      'regress [file]',
+      'replay the checked-in regression seeds (default regressions.json): every one must pass, or be caught if it is marked expect "fail"',
+      (y) =>
+        y
+          .positional('file', { type: 'string', default: 'regressions.json' })
+          .option('add', { type: 'string', describe: 'add the run of this repro file to the list instead' })
+          .option('why', { type: 'string', describe: 'with --add: what failed and why it matters' })
+          .option('jobs', { type: 'string', default: String(Math.max(1, cpus().length)), describe: 'worker threads' })
+          .option('out', { type: 'string', default: 'detsim-out', describe: 'folder for the results file and repro files' })
+          .option('run-id', { type: 'string', describe: 'names this run\'s files' })
+          .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
+          .option('markdown', { type: 'string', describe: 'write a Markdown summary here' })
+          .option('seed-timeout', { type: 'string', default: '300', describe: 'wall-clock seconds one seed may take' })
+          .option('max-memory', { type: 'string', describe: 'heap limit of each worker in MB' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
+      async (a) => {
+        code = await cmdRegress(a as unknown as Record<string, unknown>);
       },
     )
     .command(
@@ -391,11 +427,15 @@ export async function main(args: string[]): Promise<number> {
       (y) =>
         y
           .positional('target', { type: 'string', demandOption: true, describe: 'a repro .json file, or a scenario name with --seed' })
-          .option('seed', { type: 'string', describe: 'with a scenario name: the seed' })
+          .option('seed', valued('integer ≥ 0', 'with a scenario name: the seed'))
           .options(runOpts)
           .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
-          .option('lines', { type: 'string', default: '200', describe: 'trace lines shown before a failure' })
-          .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' }),
+          .option('timeout', valued('seconds, 0..604800', 'wall-clock seconds the run may take before it is stopped and reported as hung (0: no limit)', String(DEFAULT_TIMEOUT_S)))
+          .option('max-memory', valued('integer MB, 64..1048576', 'heap limit of the run; past it the run is stopped and reported as out of memory', String(DEFAULT_MAX_MEMORY_MB)))
+          .option('allow-scenario-file', { type: 'boolean', default: false, describe: "let the repro name a scenario file outside the working directory and the repro's folder (its code will run)" })
+          .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure', '200'))
+          .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' })
+          .epilogue(INPUT_FORMATS.replay),
       async (a) => {
         code = await cmdReplay(a as unknown as Record<string, unknown>);
       },
@@ -407,8 +447,10 @@ export async function main(args: string[]): Promise<number> {
         y
           .positional('repro', { type: 'string', demandOption: true, describe: 'a repro .json file from sweep --out or run --repro' })
           .option('out', { type: 'string', describe: 'where to write the shrunk repro (default: <repro>.shrunk.json)' })
-          .option('max-runs', { type: 'string', default: '300', describe: 'simulation runs allowed in all' })
-          .option('json', { type: 'boolean', default: false }),
+          .option('max-runs', valued('integer ≥ 1', 'simulation runs allowed in all', '300'))
+          .option('allow-scenario-file', { type: 'boolean', default: false, describe: "let the repro name a scenario file outside the working directory and the repro's folder (its code will run)" })
+          .option('json', { type: 'boolean', default: false })
+          .epilogue(INPUT_FORMATS.shrink),
       async (a) => {
         code = await cmdShrink(a as unknown as Record<string, unknown>);
       },
@@ -421,36 +463,56 @@ export async function main(args: string[]): Promise<number> {
           .positional('history', { type: 'string', demandOption: true })
           .option('model', { choices: ['kv', 'etcd'] as const, demandOption: true, describe: 'the model the history is checked against' })
           .option('json', { type: 'boolean', default: false })
-          .option('timeout', { type: 'number', default: 10_000, describe: 'give up (verdict unknown) after this many ms' }),
+          .option('timeout', valued(`integer ms, 1..${MAX_CHECK_TIMEOUT_MS}`, 'give up (verdict unknown, exit 3) after this many ms, reading and parsing included', '10000'))
+          .epilogue(INPUT_FORMATS.check),
       async (a) => {
         code = await cmdCheck(a as unknown as Record<string, unknown>);
       },
     )
-    .demandCommand(1, 'name a command: list, run, sweep, replay, shrink or check (see --help)')
+    .command(
+      'init <name>',
+      'write a commented scenario, its vitest test and a tsconfig.json into a folder, ready to run, test and type-check',
+      (y) =>
+        y
+          .positional('name', { type: 'string', demandOption: true, describe: 'the scenario\'s name: lower-case letters, digits, dashes (e.g. my-counter)' })
+          .option('dir', { type: 'string', describe: 'the folder (default: ./<name>; created if missing; nothing in it is overwritten)' })
+          .epilogue(INPUT_FORMATS.init),
+      async (a) => {
+        code = cmdInit(String(a.name), a.dir === undefined ? String(a.name) : String(a.dir));
+      },
+    )
+    .demandCommand(1, 'name a command: list, run, sweep, merge, regress, replay, shrink, check or init (see --help)')
     .strict()
     .help()
-    .version(false)
+    .version(packageVersion())
     .fail((msg, err) => {
       throw err ?? new UserError(msg.replace(/\s*\n\s*/g, ' '));
     });
+  let helpText = '';
   try {
-    await parser.parseAsync();
+    // With a callback yargs neither prints nor exits: --help text comes back here (main() may run in-process).
+    await parser.exitProcess(false).parseAsync(args, {}, (_err: unknown, _argv: unknown, output: string) => {
+      helpText = output;
+    });
   } catch (err) {
-    if (err instanceof UserError || err instanceof ParamError || err instanceof ReproError) {
-      stderr(`${makeChalk(process.stderr).red('detsim:')} ${err.message}`);
+    const known = err instanceof UserError || err instanceof ParamError || err instanceof ReproError || (err instanceof Error && /ParseError|HistoryError|InputError/.test(err.name));
+    if (known) {
+      stderr(`${makeChalk(process.stderr).red('detsim:')} ${oneLine(err.message)}`);
       return 2;
     }
     if (err instanceof Error && err.name === 'YError') {
-      stderr(`${makeChalk(process.stderr).red('detsim:')} ${err.message.replace(/\s*\n\s*/g, ' ')} (see detsim --help)`);
-      return 2;
-    }
-    if (err instanceof Error && /ParseError|HistoryError|InputError/.test(err.name)) {
-      stderr(`${makeChalk(process.stderr).red('detsim:')} ${err.message}`);
+      stderr(`${makeChalk(process.stderr).red('detsim:')} ${oneLine(err.message.replace(/\s*\n\s*/g, ' '))} (see detsim --help)`);
       return 2;
     }
     throw err;
   }
+  if (helpText !== '') stdout(helpText);
   return code;
+}
+
+/** An error message as one printable line: user input it quotes is escaped, and a runaway message cut. */
+function oneLine(msg: string): string {
+  return excerpt(msg.replace(/\s*\n\s*/g, ' '), 2000);
 }
 
 export { formatParams };

@@ -1,13 +1,15 @@
 /**
  * Finding scenarios: every `scenarios/*.ts` file of detsim (tests excluded) default-exports one
- * scenario; a path to a `.ts` file of the user's own is loaded the same way.
+ * scenario; a `.ts` or `.mts` file of the user's own, anywhere, is loaded the same way (by path,
+ * by a glob such as `./my-scenarios/*.ts`, or every scenario file of a folder).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { globSync } from 'tinyglobby';
 import { validateParamDefs, type ParamDefs } from '../sim/params.ts';
 import type { Scenario } from '../sim/scenario.ts';
-import { UserError } from './errors.ts';
+import { excerpt, UserError } from './errors.ts';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SCENARIOS_DIR = path.join(PACKAGE_ROOT, 'scenarios');
@@ -19,18 +21,32 @@ export interface LoadedScenario {
   builtIn: boolean;
 }
 
-function isScenarioFile(name: string): boolean {
-  return name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.bench.ts') && !name.startsWith('_');
+class ScenarioExitError extends Error {}
+
+/** A scenario module by its name: `.ts`/`.mts`, not a test, bench or declaration file, not `_private`. */
+export function isScenarioFile(name: string): boolean {
+  const base = path.basename(name);
+  return /\.m?ts$/.test(base) && !/\.(test|spec|bench)\.m?ts$/.test(base) && !/\.d\.m?ts$/.test(base) && !base.startsWith('_');
 }
 
 export async function loadScenarioFile(file: string, builtIn: boolean): Promise<LoadedScenario> {
   let mod: { default?: unknown };
+  // Top-level code of a scenario file runs on import: a process.exit there must not end detsim
+  // without a word (a run would end with exit 0 and no verdict).
+  const realExit = process.exit;
+  process.exit = ((code?: number | string | null) => {
+    throw new ScenarioExitError(`its top-level code called process.exit(${code ?? ''})`);
+  }) as typeof process.exit;
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (err) {
+    if (err instanceof ScenarioExitError) throw new UserError(`cannot load scenario file ${path.relative(process.cwd(), file) || file}: ${err.message}; a scenario module must only define the scenario`);
     // The whole message on one line: a compile error's file, line and column follow its first line.
-    const msg = (err as Error).message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).slice(0, 4).join(' ');
+    let msg = (err as Error).message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).slice(0, 4).join(' ');
+    if (/Cannot require\(\) ES Module/.test(msg)) msg += ' (the nearest package.json says "type": "commonjs"; rename the file to .mts, or drop that "type")';
     throw new UserError(`cannot load scenario file ${path.relative(process.cwd(), file) || file}: ${msg}`);
+  } finally {
+    process.exit = realExit;
   }
   const s = mod.default as Partial<Scenario> | undefined;
   if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.setup !== 'function' || typeof s.params !== 'object') {
@@ -56,7 +72,26 @@ export async function loadBuiltIns(): Promise<LoadedScenario[]> {
 }
 
 function looksLikePath(arg: string): boolean {
-  return arg.endsWith('.ts') || arg.endsWith('.js') || arg.includes('/');
+  return /\.[mc]?[tj]s$/.test(arg) || arg.includes('/') || arg.includes(path.sep) || arg === '.' || arg === '..';
+}
+
+const GLOB_CHARS = /[*?[\]{}]/;
+
+/** Scenario files a path argument names: the file; a folder's scenario files; a glob's matches. */
+function scenarioFilesFor(arg: string): string[] {
+  if (GLOB_CHARS.test(arg)) {
+    const hits = globSync(arg, { absolute: true, onlyFiles: true, ignore: ['**/node_modules/**'] }).filter(isScenarioFile).sort();
+    if (hits.length === 0) throw new UserError(`no scenario file matches "${arg}" (a scenario file is a .ts or .mts file, not *.test.ts)`);
+    return hits;
+  }
+  const p = path.resolve(arg);
+  if (!existsSync(p)) throw new UserError(`no scenario file or folder at ${arg}`);
+  if (statSync(p).isDirectory()) {
+    const hits = readdirSync(p).filter(isScenarioFile).sort().map((f) => path.join(p, f));
+    if (hits.length === 0) throw new UserError(`the folder ${arg} holds no scenario file (.ts or .mts, not *.test.ts)`);
+    return hits;
+  }
+  return [p];
 }
 
 /** One scenario by name or by file path. */
@@ -64,6 +99,7 @@ export async function resolveScenario(arg: string): Promise<LoadedScenario> {
   if (looksLikePath(arg)) {
     const file = path.resolve(arg);
     if (!existsSync(file)) throw new UserError(`no scenario file at ${arg}`);
+    if (statSync(file).isDirectory()) throw new UserError(`${arg} is a folder; name one scenario file in it (sweep and list take folders)`);
     return loadScenarioFile(file, false);
   }
   // Built-in scenarios live in scenarios/<name>.ts: load just that one, so a run neither waits
@@ -81,10 +117,14 @@ export async function resolveScenario(arg: string): Promise<LoadedScenario> {
   return hit;
 }
 
-/** Names, globs (`raft-*`), `all`, or file paths; each must match something. */
+/**
+ * Names, globs of names (`raft-*`), `all` (every built-in scenario), file paths, folders (their
+ * scenario files) or file globs (`'./my-scenarios/*.ts'`); each must match something.
+ */
 export async function resolveScenarios(args: string[]): Promise<LoadedScenario[]> {
-  if (args.length === 0) throw new UserError('name at least one scenario, a glob such as raft-*, or all');
-  const all = await loadBuiltIns();
+  if (args.length === 0) throw new UserError('name at least one scenario, a glob such as raft-*, all, a scenario file or a folder of them');
+  let builtIns: LoadedScenario[] | null = null;
+  const builtIn = async (): Promise<LoadedScenario[]> => (builtIns ??= await loadBuiltIns());
   const out: LoadedScenario[] = [];
   const add = (l: LoadedScenario): void => {
     if (out.some((o) => o.file === l.file)) return;
@@ -93,18 +133,46 @@ export async function resolveScenarios(args: string[]): Promise<LoadedScenario[]
     out.push(l);
   };
   for (const a of args) {
-    if (a === 'all') all.forEach(add);
-    else if (looksLikePath(a)) add(await resolveScenario(a));
+    if (a === 'all') (await builtIn()).forEach(add);
+    else if (looksLikePath(a)) for (const f of scenarioFilesFor(a)) add(await loadScenarioFile(f, false));
     else if (a.includes('*')) {
+      const all = await builtIn();
       const re = new RegExp(`^${a.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
       const hits = all.filter((l) => re.test(l.scenario.name));
       if (hits.length === 0) throw new UserError(`no scenario matches "${a}"; \`detsim list\` shows them all`);
       hits.forEach(add);
     } else {
+      const all = await builtIn();
       const hit = all.find((l) => l.scenario.name === a);
       if (!hit) throw new UserError(`unknown scenario "${a}"; \`detsim list\` shows the ${all.length} there are`);
       add(hit);
     }
   }
   return out;
+}
+
+/**
+ * The scenario a repro file names. A repro file is data, often from somewhere else (a CI
+ * artifact, a bug report): it may name a built-in scenario, or a scenario file inside the
+ * working directory or the repro's own folder (a relative name is looked up in the repro's folder
+ * first, then in the working directory). Any other file is refused before it is imported (its
+ * top-level code would run) unless the user passes `allowAnyFile` (--allow-scenario-file).
+ */
+export async function resolveReproScenario(repro: { scenario: string; scenarioFile?: string }, reproFile: string, allowAnyFile: boolean): Promise<LoadedScenario> {
+  const named = repro.scenarioFile ?? repro.scenario;
+  if (repro.scenarioFile === undefined && !looksLikePath(named)) return resolveScenario(named);
+  const reproDir = path.dirname(path.resolve(reproFile));
+  const candidates = path.isAbsolute(named) ? [named] : [path.resolve(reproDir, named), path.resolve(named)];
+  const file = candidates.find((f) => existsSync(f));
+  if (file === undefined) throw new UserError(`${reproFile} names the scenario file ${excerpt(named, 200)}, which does not exist (looked in ${candidates.map((c) => path.dirname(c)).filter((d, i, a) => a.indexOf(d) === i).join(' and ')})`);
+  const real = realpathSync(file);
+  const roots = [process.cwd(), reproDir, SCENARIOS_DIR].map((r) => (existsSync(r) ? realpathSync(r) : r));
+  const inside = roots.some((r) => real === r || real.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
+  if (!inside && !allowAnyFile) {
+    throw new UserError(
+      `${reproFile} names the scenario file ${excerpt(real, 200)}, outside the working directory and the repro's folder; detsim does not run code a repro file points to elsewhere. If you trust it, pass --allow-scenario-file, or copy the scenario next to the repro file`,
+    );
+  }
+  if (!/\.(ts|mts|js|mjs)$/.test(real)) throw new UserError(`${reproFile} names ${excerpt(named, 200)} as its scenario file, but a scenario file is a .ts or .js module`);
+  return loadScenarioFile(file, false);
 }

@@ -1,51 +1,52 @@
 /**
- * `detsim sweep`: many seeds over many scenarios, in parallel worker threads. Each worker takes
- * the next job when it finishes one, so slow seeds do not hold up the rest. A worker that dies
- * (out of memory, say) fails its seed and is replaced; the sweep goes on.
+ * `detsim sweep`: many seeds over many scenarios, in parallel worker threads.
+ *
+ * - Jobs come lazily from a JobSource (cli/jobs.ts), so a sweep of 10^11 seeds starts at once and
+ *   holds only the jobs in flight.
+ * - Each worker takes the next job when it finishes one, so slow seeds do not hold up the rest.
+ * - A worker that dies (out of memory under its heap limit, `process.exit` in the scenario, an
+ *   endless loop past --seed-timeout) fails its seed with a message saying which, and is replaced.
+ * - Every finished run is appended to the results stream (reports/results.ts) and each failure's
+ *   repro file is written the moment it is found; the report is computed from that stream by the
+ *   code `detsim merge` uses (reports/sweep-report.ts). SIGINT/SIGTERM stop the workers and still
+ *   write a partial report.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RunReport } from './execute.ts';
+import { UserError } from './errors.ts';
+import { formatShard, type JobSource, type Shard, type SweepJob } from './jobs.ts';
 import type { LoadedScenario } from './scenarios.ts';
 import { PACKAGE_ROOT } from './scenarios.ts';
+import { displayPath, makeRepro, runCommand, writeRepro } from '../reports/repro.ts';
+import { readResults, ResultsWriter, toResultLine, type ResultsHeader } from '../reports/results.ts';
+import { RESULTS_HEADER_FORMAT } from '../reports/formats.ts';
+import { reportExitCode, SweepAggregator, type SweepReport } from '../reports/sweep-report.ts';
+import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sweep-render.ts';
+import { makeChalk } from '../reports/terminal.ts';
 
-export interface SweepJob {
-  id: number;
-  file: string;
-  scenario: string;
-  seed: number;
-  pins: Record<string, unknown>;
-  swarm: boolean;
-  buggify: boolean;
-  checkDeterminism: boolean;
-}
+export type { SweepJob } from './jobs.ts';
 
 export type WorkerReply = { id: number; result: RunReport; error?: undefined } | { id: number; error: string; result?: undefined };
 
-export interface SweepOptions {
-  scenarios: LoadedScenario[];
-  /** Pins per scenario name (already validated). */
-  pins: Map<string, Record<string, unknown>>;
-  seeds: number;
-  from: number;
-  jobs: number;
-  swarm: boolean;
-  buggify: boolean;
-  checkDeterminism: boolean;
-  /**
-   * Wall-clock seconds one seed may take before its worker is stopped and the seed reported as
-   * hung. The event limit catches livelocks in simulated time; this catches an endless loop inside
-   * one event, which would otherwise hang the sweep. 0 = no limit.
-   */
-  seedTimeoutS?: number;
-  onResult?: (r: RunReport, done: number, total: number) => void;
+const WORKER_ENTRY = path.join(PACKAGE_ROOT, 'bin', 'worker-entry.js');
+/** Extra wall time a seed's watchdog allows while its worker boots and imports the scenario. */
+const BOOT_GRACE_MS = 60_000;
+
+/** Default heap limit of one worker: half the machine's memory shared by the workers, at most 4 GiB. */
+export function defaultMaxMemoryMb(jobs: number): number {
+  return Math.max(256, Math.min(4096, Math.floor(totalmem() / 2 ** 20 / 2 / Math.max(1, jobs))));
 }
 
-const WORKER_ENTRY = path.join(PACKAGE_ROOT, 'bin', 'worker-entry.js');
+/** The cores this machine offers (what --jobs is capped at). */
+export function coreCount(): number {
+  return Math.max(1, availableParallelism());
+}
 
 /** A result for a seed whose worker failed outside the simulation. */
-function workerFailure(job: SweepJob, message: string): RunReport {
+export function workerFailure(job: SweepJob, message: string): RunReport {
   return {
     scenario: job.scenario,
     seed: job.seed,
@@ -67,84 +68,378 @@ function workerFailure(job: SweepJob, message: string): RunReport {
   };
 }
 
-export async function sweep(opts: SweepOptions): Promise<RunReport[]> {
-  const jobs: SweepJob[] = [];
-  let id = 0;
-  for (const l of opts.scenarios)
-    for (let s = 0; s < opts.seeds; s++)
-      jobs.push({
-        id: id++,
-        file: l.file,
-        scenario: l.scenario.name,
-        seed: opts.from + s,
-        pins: opts.pins.get(l.scenario.name) ?? {},
-        swarm: opts.swarm,
-        buggify: opts.buggify,
-        checkDeterminism: opts.checkDeterminism,
-      });
-  const results: RunReport[] = new Array(jobs.length);
-  let next = 0;
-  let done = 0;
-  const nWorkers = Math.max(1, Math.min(opts.jobs, jobs.length));
+export interface PoolOptions {
+  source: JobSource;
+  jobs: number;
+  /**
+   * Wall-clock seconds one seed may take before its worker is stopped and the seed reported as
+   * hung. The event limit catches livelocks in simulated time; this catches an endless loop inside
+   * one event, which would otherwise hang the sweep. 0 = no limit.
+   */
+  seedTimeoutS?: number;
+  /** Heap limit of each worker in MB (V8 old generation); a seed past it fails as "out of memory". */
+  maxMemoryMb?: number;
+  onResult: (r: RunReport, job: SweepJob) => void;
+}
 
-  await new Promise<void>((resolveAll) => {
-    if (jobs.length === 0) return resolveAll();
-    const timeoutMs = (opts.seedTimeoutS ?? 0) * 1000;
-    const start = (): void => {
-      const w = new Worker(WORKER_ENTRY);
-      let current: SweepJob | null = null;
-      let watchdog: NodeJS.Timeout | null = null;
-      const feed = (): void => {
-        if (watchdog) clearTimeout(watchdog);
-        watchdog = null;
-        if (next >= jobs.length) {
-          current = null;
-          void w.terminate();
-          return;
-        }
-        current = jobs[next++]!;
-        w.postMessage(current);
-        if (timeoutMs > 0) {
-          const job = current;
-          watchdog = setTimeout(() => { // wallclock-ok: the harness's watchdog, outside the simulation
-            if (current !== job) return;
-            current = null;
-            finish(job, workerFailure(job, `the seed ran for more than ${opts.seedTimeoutS}s of wall time and was stopped (an endless loop inside one event?); replay it with --trace to see where it stops`));
-            void w.terminate();
-            if (next < jobs.length) start();
-          }, timeoutMs);
-        }
-      };
-      const finish = (job: SweepJob, r: RunReport): void => {
-        results[job.id] = r;
-        done++;
-        opts.onResult?.(r, done, jobs.length);
-        if (done === jobs.length) resolveAll();
-      };
-      w.on('message', (reply: WorkerReply) => {
-        const job = jobs[reply.id]!;
-        finish(job, reply.result ?? workerFailure(job, `the worker failed to run this seed: ${reply.error}`));
-        feed();
-      });
-      w.on('error', (err) => {
-        // The worker died (e.g. out of memory): fail its seed, replace it.
-        if (watchdog) clearTimeout(watchdog);
-        if (current) {
-          const job = current;
-          current = null;
-          finish(job, workerFailure(job, `the worker running this seed died: ${err.message}`));
-        }
-        if (next < jobs.length) start();
-      });
-      feed();
+export interface Pool {
+  /** Resolves when every job is done, or when stop() has ended the workers. */
+  finished: Promise<void>;
+  /** Stops feeding jobs and terminates the workers (runs in flight are abandoned, not reported). */
+  stop(): Promise<void>;
+}
+
+/** The worker pool: takes jobs from the source until it is done; one result per job taken. */
+export function startPool(opts: PoolOptions): Pool {
+  const { source } = opts;
+  const timeoutMs = (opts.seedTimeoutS ?? 0) * 1000;
+  const live = new Set<Worker>();
+  const idle: (() => void)[] = [];
+  let inFlight = 0;
+  let stopping = false;
+  let resolveAll!: () => void;
+  const finished = new Promise<void>((r) => (resolveAll = r));
+  const checkDone = (): void => {
+    if ((stopping || source.done()) && inFlight === 0) {
+      for (const w of live) void w.terminate();
+      if (live.size === 0) resolveAll();
+    }
+  };
+  const wakeIdle = (): void => {
+    for (const f of idle.splice(0)) f();
+  };
+
+  const start = (): void => {
+    const w = new Worker(WORKER_ENTRY, opts.maxMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: opts.maxMemoryMb } } : {});
+    live.add(w);
+    let current: SweepJob | null = null;
+    let watchdog: NodeJS.Timeout | null = null;
+    let retired = false;
+    const clearWatchdog = (): void => {
+      if (watchdog) clearTimeout(watchdog);
+      watchdog = null;
     };
-    for (let i = 0; i < nWorkers; i++) start();
-  });
-  return results;
+    const finish = (job: SweepJob, r: RunReport): void => {
+      inFlight--;
+      if (!stopping) {
+        opts.onResult(r, job);
+        source.onResult?.(r);
+      }
+    };
+    const retire = (): void => {
+      retired = true;
+      clearWatchdog();
+      void w.terminate();
+    };
+    const feed = (): void => {
+      clearWatchdog();
+      current = null;
+      if (stopping) return retire();
+      const job = source.next();
+      if (!job) {
+        if (source.done()) {
+          retire();
+          checkDone();
+        } else idle.push(feed); // a guided source waits for results before it has more
+        return;
+      }
+      current = job;
+      inFlight++;
+      w.postMessage(job);
+      // The limit counts from when the run starts: a worker's first job waits for the thread to
+      // boot and import the scenario, which a loaded machine can make slow. Loading gets a grace.
+      arm(job, timeoutMs + BOOT_GRACE_MS);
+    };
+    const arm = (job: SweepJob, ms: number): void => {
+      clearWatchdog();
+      if (timeoutMs <= 0) return;
+      watchdog = setTimeout(() => { // wallclock-ok: the harness's watchdog, outside the simulation
+        if (current !== job) return;
+        current = null;
+        retire();
+        finish(job, workerFailure(job, `the seed ran for more than ${opts.seedTimeoutS}s of wall time and was stopped (an endless loop inside one event?); replay it with --trace to see where it stops`));
+        if (!stopping) start();
+        wakeIdle();
+        checkDone();
+      }, ms);
+    };
+    w.on('message', (reply: WorkerReply | { started: number }) => {
+      const job = current;
+      if ('started' in reply) {
+        if (job && reply.started === job.id) arm(job, timeoutMs);
+        return;
+      }
+      if (!job || reply.id !== job.id) return;
+      clearWatchdog();
+      current = null;
+      finish(job, reply.result ?? workerFailure(job, `the worker failed to run this seed: ${reply.error}`));
+      wakeIdle();
+      feed();
+      checkDone();
+    });
+    w.on('error', (err: Error & { code?: string }) => {
+      clearWatchdog();
+      const job = current;
+      if (!job) return;
+      current = null;
+      const msg =
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `out of memory: the seed used more than the worker's ${opts.maxMemoryMb ?? '?'} MB heap limit (--max-memory) and was stopped; replay it alone to see what grows without bound`
+          : `the worker running this seed died: ${err.message}`;
+      finish(job, workerFailure(job, msg));
+    });
+    w.on('exit', (code) => {
+      live.delete(w);
+      clearWatchdog();
+      const job = current;
+      if (job && !retired) {
+        current = null;
+        // In a worker, process.exit ends the thread: the scenario (or something it called) exited.
+        finish(job, workerFailure(job, `the worker running this seed exited with code ${code} before the run finished: the scenario called process.exit(${code}) or something like it; a run must end by returning from its events`));
+      }
+      if (!retired && !stopping && !source.done()) start();
+      wakeIdle();
+      checkDone();
+    });
+    feed();
+  };
+
+  const total = source.total();
+  const n = Math.max(1, total === null ? opts.jobs : Math.min(opts.jobs, Math.max(total, 1)));
+  if (total === 0 || source.done()) resolveAll();
+  else for (let i = 0; i < n; i++) start();
+  return {
+    finished,
+    stop: async () => {
+      stopping = true;
+      wakeIdle();
+      inFlight = 0;
+      await Promise.all([...live].map((w) => w.terminate()));
+      live.clear();
+      resolveAll();
+    },
+  };
+}
+
+/** A run id: sortable, unique enough for two sweeps started in one second (4 random hex digits). */
+export function newRunId(shard: Shard | null): string {
+  const d = new Date(); // wallclock-ok: names files, outside the simulation
+  const p = (x: number): string => String(x).padStart(2, '0');
+  const rand = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0'); // wallclock-ok: a file name, not simulation
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}-${rand}${shard ? `-s${shard.k}of${shard.n}` : ''}`;
+}
+
+/** Checks a file the sweep will write at the end, by writing it now (a placeholder). Bad: UserError, one line. */
+export function claimOutputFile(file: string, flag: string, placeholder: string): void {
+  const dir = path.dirname(path.resolve(file));
+  if (!existsSync(dir)) throw new UserError(`${flag} ${file}: the folder ${dir} does not exist; create it or name another file`);
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UserError(`${flag} ${file} is a folder; name a file`);
+  try {
+    writeFileSync(file, placeholder);
+  } catch (e) {
+    throw new UserError(`${flag} ${file} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); name a file you can write`);
+  }
+}
+
+/** Makes sure --out is a folder the sweep can write; checked before the first seed runs. */
+export function prepareOutDir(out: string): void {
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--out ${out} is a file, not a folder: name a folder for the repro and results files`);
+  try {
+    mkdirSync(out, { recursive: true });
+    const probe = path.join(out, `.detsim-write-check-${process.pid}`);
+    closeSync(openSync(probe, 'w'));
+    rmSync(probe, { force: true });
+  } catch (e) {
+    throw new UserError(`--out ${out} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); name a folder you can write`);
+  }
 }
 
 export function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true });
+}
+
+export interface PipelineOptions {
+  source: JobSource;
+  scenarios: LoadedScenario[];
+  header: Omit<ResultsHeader, 'format' | 'kind' | 'runId' | 'startedAt'>;
+  runId: string;
+  shard: Shard | null;
+  out: string;
+  jobs: number;
+  seedTimeoutS: number;
+  maxMemoryMb: number;
+  junit?: string | undefined;
+  markdown?: string | undefined;
+  json: boolean;
+  title: string;
+  /** Wall clock (ms) for the summary's speed figures. */
+  clock: () => number;
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  /** Progress lines on stderr (a bar on a terminal). */
+  progress: boolean;
+  /** Turns a run into its verdict (regress: a known bug caught as expected is a pass). */
+  judge?: (r: RunReport) => RunReport;
+  /** With json: add `perSeed`, one entry per run with its metrics (`sweep --json --per-seed`). */
+  perSeed?: boolean;
+}
+
+export interface PipelineResult {
+  code: number;
+  report: SweepReport;
+  resultsFile: string;
+}
+
+const PLACEHOLDER_JUNIT = (what: string): string =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="detsim" tests="1" failures="1">\n  <testsuite name="detsim-sweep" tests="1" failures="1">\n    <testcase classname="detsim-sweep" name="sweep completed"><failure type="incomplete" message="${what}"/></testcase>\n  </testsuite>\n</testsuites>\n`;
+
+/** One run of `sweep --json --per-seed` (schemas/sweep.schema.json, perSeed), read back from the results file. */
+export interface PerSeedRow {
+  scenario: string;
+  seed: number;
+  ok: boolean;
+  outcome: string;
+  traceHash: string;
+  events: number;
+  simTimeNs: number;
+  wallMs: number;
+  params: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+}
+
+async function perSeedRows(resultsFile: string): Promise<PerSeedRow[]> {
+  const rows: PerSeedRow[] = [];
+  await readResults(
+    resultsFile,
+    () => {},
+    (l) => rows.push({ scenario: l.scenario, seed: l.seed, ok: l.ok, outcome: l.outcome, traceHash: l.traceHash, events: l.events, simTimeNs: l.simTimeNs, wallMs: l.wallMs, params: l.params, metrics: l.metrics }),
+  );
+  return rows;
+}
+
+/**
+ * The sweep as a whole: checks outputs, streams results, writes repro files as failures come,
+ * handles SIGINT/SIGTERM, and writes the report (terminal, JSON, JUnit, Markdown).
+ */
+/**
+ * Every output is checked (and claimed: a JUnit file saying "not finished", so a sweep killed
+ * outright never leaves a green report) before the first seed runs. Bad: UserError, one line.
+ */
+export function checkOutputs(o: { out: string; junit?: string | undefined; markdown?: string | undefined; title: string }): void {
+  const started = 'the sweep started but has not finished (or was killed): its results so far are in the results file';
+  if (o.junit) claimOutputFile(o.junit, '--junit', PLACEHOLDER_JUNIT(started));
+  if (o.markdown) claimOutputFile(o.markdown, '--markdown', `## ${o.title}: ⚠️ INCOMPLETE\n\n${started}.\n`);
+  prepareOutDir(o.out);
+}
+
+export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  checkOutputs(o);
+  const resultsFile = path.join(o.out, `${o.runId}.results.jsonl`);
+  const header: ResultsHeader = { format: RESULTS_HEADER_FORMAT, kind: 'header', runId: o.runId, startedAt: new Date().toISOString(), ...o.header }; // wallclock-ok
+  let writer: ResultsWriter;
+  try {
+    writer = new ResultsWriter(resultsFile, header);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new UserError(`run id ${o.runId} was already used in ${o.out} (${path.basename(resultsFile)} exists): give another --run-id or another --out`);
+    throw new UserError(`cannot create the results file ${resultsFile} (${code ?? (e as Error).message})`);
+  }
+  const agg = new SweepAggregator();
+  agg.addHeader(header, resultsFile);
+  const byName = new Map(o.scenarios.map((l) => [l.scenario.name, l]));
+  const c = makeChalk(process.stderr);
+  const total = o.source.total();
+  const tty = o.progress && process.stderr.isTTY === true;
+  const t0 = o.clock();
+  let done = 0;
+  let failed = 0;
+  let lastPct = -1;
+  let lastLine = t0;
+  const shardText = formatShard(o.shard);
+
+  const onResult = (raw: RunReport, job: SweepJob): void => {
+    const r = o.judge ? o.judge(raw) : raw;
+    const l = byName.get(r.scenario);
+    const scenarioArg = l && !l.builtIn ? displayPath(l.file) : r.scenario;
+    const run = runCommand(scenarioArg, r.seed, job.pins, job.swarm, job.buggify);
+    let repro: string | undefined;
+    let replay: string | undefined;
+    if (!r.ok) {
+      // The repro file first, at once: a sweep killed a moment later still leaves it.
+      const file = path.join(o.out, `${r.scenario}-seed${r.seed}-${o.runId}.json`);
+      try {
+        const rep = makeRepro(r, { buggify: job.buggify, file, pins: job.pins, ...(l && !l.builtIn ? { scenarioFile: l.file } : {}) });
+        writeRepro(file, rep);
+        repro = displayPath(file);
+        replay = rep.replay;
+      } catch (e) {
+        o.stderr(c.yellow(`detsim: could not write the repro file ${file} (${(e as Error).message}); the failure is in ${resultsFile}, replay it with: ${run}`));
+        replay = run;
+        repro = '';
+      }
+    }
+    const line = toResultLine(r, { runId: o.runId, shard: shardText, ...(repro !== undefined ? { repro } : {}), ...(replay !== undefined ? { replay } : {}), run, pins: job.pins });
+    writer.write(line);
+    agg.add(line, resultsFile);
+    done++;
+    if (!r.ok) failed++;
+    if (!o.progress) return;
+    const now = o.clock();
+    const rate = done / Math.max((now - t0) / 1000, 1e-3);
+    if (tty) {
+      const width = 30;
+      const frac = total ? done / total : 0;
+      const fill = Math.round(frac * width);
+      process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total ?? '?'} runs  ${failed ? c.red(`${failed} failed`) : c.green('0 failed')}  ${rate.toFixed(1)} seeds/s `);
+    } else {
+      // A line every 10% (and at most every 10 s for endless sweeps), so CI logs stay short.
+      const pct = total ? Math.floor((done / total) * 10) : -1;
+      if ((total && pct !== lastPct) || (!total && now - lastLine > 10_000) || (total && total > 1e6 && now - lastLine > 10_000)) {
+        lastPct = pct;
+        lastLine = now;
+        o.stderr(`  ${done}/${total ?? '?'} runs, ${failed} failed, ${rate.toFixed(1)} seeds/s`);
+      }
+    }
+  };
+
+  const pool = startPool({ source: o.source, jobs: o.jobs, seedTimeoutS: o.seedTimeoutS, maxMemoryMb: o.maxMemoryMb, onResult });
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) {
+      // A second signal: the user insists. Every result so far is already in the results file.
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    interrupted = sig;
+    if (tty) process.stderr.write('\n');
+    o.stderr(c.yellow(`detsim: ${sig}: stopping the workers and writing a partial report (every finished run is in ${displayPath(resultsFile)}); ${sig === 'SIGINT' ? 'Ctrl-C again' : 'the signal again'} to quit at once`));
+    void pool.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await pool.finished;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    writer.close();
+  }
+  if (tty) process.stderr.write('\n');
+  const wallS = (o.clock() - t0) / 1000;
+  const report = agg.report({ wallSeconds: wallS, jobs: o.jobs, allShards: false, ...(interrupted ? { interrupted } : {}) });
+  const outDir = displayPath(o.out);
+  if (o.junit) writeFileSync(o.junit, junitFromReport(report, (s) => agg.passes(s)));
+  if (o.markdown) writeFileSync(o.markdown, markdownSummary(report, o.title));
+  if (o.json) {
+    const perSeed = o.perSeed ? await perSeedRows(resultsFile) : undefined;
+    o.stdout(JSON.stringify({ ...report, runId: o.runId, resultsFile: displayPath(resultsFile), ...(perSeed ? { perSeed } : {}) }, null, 2));
+  }
+  else {
+    const co = makeChalk();
+    for (const line of terminalSummary(report, co, { outDir, ...(o.junit ? { junit: o.junit } : {}), ...(o.markdown ? { markdown: o.markdown } : {}) })) o.stdout(line);
+    o.stdout(co.dim(`results: ${displayPath(resultsFile)}${o.shard ? ` (combine the shards with: npx detsim merge <their --out folders>)` : ''}`));
+  }
+  const code = interrupted ? (interrupted === 'SIGINT' ? 130 : 143) : reportExitCode(report);
+  return { code, report, resultsFile };
 }
 
 /**
@@ -153,9 +448,11 @@ export function ensureDir(dir: string): void {
  */
 export async function benchSweep(clock: () => number, jobs = 2, seeds = 40): Promise<{ seeds: number; jobs: number; wallMs: number; seedsPerSec: number }> {
   const { resolveScenario } = await import('./scenarios.ts');
+  const { SeedRangeSource } = await import('./jobs.ts');
   const l = await resolveScenario('broadcast');
+  const source = new SeedRangeSource([{ name: l.scenario.name, file: l.file, pins: {} }], { seeds, from: 1, shard: null, swarm: true, buggify: true, checkDeterminism: false });
   const t0 = clock();
-  await sweep({ scenarios: [l], pins: new Map(), seeds, from: 1, jobs, swarm: true, buggify: true, checkDeterminism: false });
+  await startPool({ source, jobs, onResult: () => {} }).finished;
   const wallMs = clock() - t0;
   return { seeds, jobs, wallMs: Math.round(wallMs), seedsPerSec: Math.round((seeds / wallMs) * 1000 * 10) / 10 };
 }

@@ -7,6 +7,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunResult } from '../sim/runner.ts';
 import type { Violation } from '../sim/scenario.ts';
+import { runCommand, shellQuote } from './commands.ts';
+import reproSchema from '../schemas/repro.schema.json' with { type: 'json' };
+
+export { runCommand };
 
 export const REPRO_FORMAT = 'detsim-repro/1';
 
@@ -56,31 +60,34 @@ export function makeRepro(r: RunResult, opts: { scenarioFile?: string; buggify: 
   return repro;
 }
 
-/** The `detsim run` command for a seed with the user's pins. */
-export function runCommand(scenario: string, seed: number, pins: Record<string, unknown>, swarm: boolean, buggify: boolean): string {
-  const parts = ['npx detsim run', shellQuote(scenario), '--seed', String(seed)];
-  for (const [k, v] of Object.entries(pins)) parts.push('--param', shellQuote(`${k}=${String(v)}`));
-  if (!swarm) parts.push('--no-swarm');
-  if (!buggify) parts.push('--no-buggify');
-  return parts.join(' ');
-}
-
 /** A path relative to the working directory when it lies below it, else absolute. */
 export function displayPath(file: string): string {
   const rel = path.relative(process.cwd(), file);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
 }
 
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./=:@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 export function writeRepro(file: string, repro: Repro): void {
   writeFileSync(file, JSON.stringify(repro, null, 2) + '\n');
 }
 
-/** Reads and validates a repro file; any problem is a ReproError with a one-line message. */
-export function readRepro(file: string): Repro {
+/** The fields a detsim-repro/1 file may have (schemas/repro.schema.json). */
+export const REPRO_FIELDS: readonly string[] = Object.keys(reproSchema.properties);
+
+/** The fields of a repro object that detsim-repro/1 does not name (a typo, or a newer detsim's). */
+export function unknownReproFields(o: object): string[] {
+  return Object.keys(o).filter((k) => !REPRO_FIELDS.includes(k));
+}
+
+const warnOnStderr = (message: string): void => {
+  process.stderr.write(`detsim: warning: ${message}\n`);
+};
+
+/**
+ * Reads and validates a repro file; any problem is a ReproError with a one-line message. Fields
+ * the format does not name are reported through `warn` (default: a warning on stderr) and ignored.
+ */
+export function readRepro(file: string, warn: (message: string) => void = warnOnStderr): Repro {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -91,15 +98,30 @@ export function readRepro(file: string): Repro {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ReproError(`${file} is not JSON: ${(e as Error).message}`);
+    throw new ReproError(`${file} is not JSON: ${(e as Error).message.slice(0, 200)}`);
   }
   const o = v as Partial<Repro>;
-  if (!o || typeof o !== 'object') throw new ReproError(`${file} is not a repro file (expected a JSON object)`);
-  if (o.format !== REPRO_FORMAT) throw new ReproError(`${file} is not a ${REPRO_FORMAT} repro file (format is ${JSON.stringify(o.format)})`);
+  if (!o || typeof o !== 'object' || Array.isArray(o)) throw new ReproError(`${file} is not a repro file (expected a JSON object)`);
+  if (o.format !== REPRO_FORMAT) throw new ReproError(`${file} is not a ${REPRO_FORMAT} repro file (format is ${JSON.stringify(o.format)?.slice(0, 60)})`);
   if (typeof o.scenario !== 'string') throw new ReproError(`${file}: "scenario" must be a string`);
   if (typeof o.seed !== 'number' || !Number.isSafeInteger(o.seed) || o.seed < 0) throw new ReproError(`${file}: "seed" must be a non-negative integer`);
   if (!o.params || typeof o.params !== 'object') throw new ReproError(`${file}: "params" must be an object`);
   if (typeof o.traceHash !== 'string') throw new ReproError(`${file}: "traceHash" must be a string`);
   if (typeof o.swarm !== 'boolean' || typeof o.buggify !== 'boolean') throw new ReproError(`${file}: "swarm" and "buggify" must be booleans`);
-  return o as Repro;
+  // The rest is read by replay and shrink: wrong types must be a clear error, not a crash later.
+  if (Array.isArray(o.params)) throw new ReproError(`${file}: "params" must be an object of name: value`);
+  for (const [k, v] of Object.entries(o.params)) {
+    if (!['number', 'string', 'boolean'].includes(typeof v)) throw new ReproError(`${file}: parameter "${k.slice(0, 60)}" must be a number, string or boolean, got ${v === null ? 'null' : typeof v}`);
+  }
+  if (o.pins !== undefined && (o.pins === null || typeof o.pins !== 'object' || Array.isArray(o.pins))) throw new ReproError(`${file}: "pins" must be an object`);
+  if (o.scenarioFile !== undefined && typeof o.scenarioFile !== 'string') throw new ReproError(`${file}: "scenarioFile" must be a string`);
+  if (o.scenario === '' && o.scenarioFile === undefined) throw new ReproError(`${file}: "scenario" is empty`);
+  if (o.violations !== undefined && (!Array.isArray(o.violations) || !o.violations.every((v) => v !== null && typeof v === 'object' && typeof (v as Partial<Violation>).invariant === 'string'))) {
+    throw new ReproError(`${file}: "violations" must be a list of {invariant, message, ...} objects`);
+  }
+  if (o.replay !== undefined && typeof o.replay !== 'string') throw new ReproError(`${file}: "replay" must be a string`);
+  if (o.outcome !== undefined && typeof o.outcome !== 'string') throw new ReproError(`${file}: "outcome" must be a string`);
+  const unknown = unknownReproFields(o);
+  if (unknown.length > 0) warn(`${file}: ignoring field(s) a ${REPRO_FORMAT} file does not have: ${unknown.map((k) => JSON.stringify(k)).join(', ')} (a typo, or written by a newer detsim?)`);
+  return { ...o, violations: o.violations ?? [], outcome: o.outcome ?? 'crash', replay: o.replay ?? `npx detsim replay ${shellQuote(displayPath(file))}` } as Repro;
 }

@@ -64,7 +64,16 @@ export function formatResult(c: ChalkInstance, r: RunReport, replay: string): st
     nondeterministic: 'nondeterminism: two runs of one seed differ',
     pass: '',
   };
-  out.push(`${c.red.bold('FAIL')} ${r.scenario} seed ${r.seed}: ${what[r.outcome] ?? r.outcome} (${figures})`);
+  // A run the harness had to stop (cli/run-watched.ts) says why rather than "threw an exception".
+  const stopped: Record<string, string> = {
+    hang: 'the run hung (stopped at the wall-clock limit)',
+    'out-of-memory': 'the run ran out of memory (stopped at the memory limit)',
+    'process-exit': 'the scenario called process.exit before the checks finished',
+    'worker-error': "the run's thread failed",
+  };
+  const why = r.outcome === 'crash' ? stopped[r.violations[0]?.invariant ?? ''] : undefined;
+  const shownFigures = r.traceHash === '' ? `stopped at ${formatNs(r.simTimeNs)} simulated after ${r.wallMs} ms, no trace hash` : figures;
+  out.push(`${c.red.bold('FAIL')} ${r.scenario} seed ${r.seed}: ${why ?? what[r.outcome] ?? r.outcome} (${shownFigures})`);
   for (const v of r.violations) {
     out.push(`  ${c.red(v.invariant)} at ${formatNs(v.atNs)} (event #${v.eventIndex}): ${v.message}`);
   }

@@ -3,6 +3,7 @@
  * (or in detsim): the run stops and is reported as a failure of its seed, with the message.
  */
 export class AssertionError extends Error {
+  /** Always `'AssertionError'`. */
   override name = 'AssertionError';
 }
 

@@ -10,6 +10,7 @@
  */
 import type { Rng, RngRoot } from './prng.ts';
 
+/** How BUGGIFY chooses sites: each is enabled for a run with one probability, then fires with another. */
 export interface BuggifyOptions {
   /** Master switch (`--no-buggify` turns it off). */
   enabled: boolean;
@@ -19,6 +20,7 @@ export interface BuggifyOptions {
   fireProbability: number;
 }
 
+/** FoundationDB's figures: a site is enabled for a run with probability 0.25, then fires with probability 0.25. */
 export const DEFAULT_BUGGIFY: BuggifyOptions = { enabled: true, enableProbability: 0.25, fireProbability: 0.25 };
 
 interface SiteState {
@@ -28,7 +30,9 @@ interface SiteState {
   fired: number;
 }
 
+/** What BUGGIFY did in a run (part of every run's result). */
 export interface BuggifyReport {
+  /** Whether BUGGIFY was on for the run. */
   enabled: boolean;
   /** Sites enabled for this run, sorted. */
   enabledSites: string[];
@@ -38,6 +42,7 @@ export interface BuggifyReport {
   reached: Record<string, number>;
 }
 
+/** BUGGIFY fault injection in protocol code (FoundationDB's): `ctx.buggify(site)` is true when the site fires. Reached through `sim.buggify`. */
 export class Buggify {
   private sites = new Map<string, SiteState>();
   /** Set when the faults stop (the liveness phase): sites are still counted but never fire. */
@@ -53,11 +58,18 @@ export class Buggify {
 
   constructor(
     private readonly root: RngRoot,
+    /** The probabilities in force. */
     readonly options: BuggifyOptions = DEFAULT_BUGGIFY,
   ) {}
 
+  /**
+   * Called each time a site fires, with the node that reached it ('-' for the world): the kernel
+   * records it in the trace, so a timeline shows where BUGGIFY bent the run.
+   */
+  onFire: ((site: string, node: string) => void) | null = null;
+
   /** True if this site fires now. Always false when buggify is off. */
-  fire(site: string): boolean {
+  fire(site: string, node = '-'): boolean {
     if (!this.options.enabled) return false;
     let s = this.sites.get(site);
     if (s === undefined) {
@@ -68,6 +80,7 @@ export class Buggify {
     s.reached++;
     if (!s.enabled || this.quiet || !s.rng.chance(this.options.fireProbability)) return false;
     s.fired++;
+    if (this.onFire !== null) this.onFire(site, node);
     return true;
   }
 
@@ -76,6 +89,7 @@ export class Buggify {
     return this.fire(site) ? buggy : normal;
   }
 
+  /** What BUGGIFY did so far: sites enabled, fired and reached. */
   report(): BuggifyReport {
     const names = [...this.sites.keys()].sort();
     const fired: Record<string, number> = {};

@@ -12,6 +12,7 @@
 import { assert } from './assert.ts';
 import type { Nanos } from './time.ts';
 
+/** A node clock's error: a fixed offset and a rate error. */
 export interface ClockOptions {
   /** Local minus true time at the start, in ns. */
   offsetNs: number;
@@ -19,10 +20,14 @@ export interface ClockOptions {
   driftPpm: number;
 }
 
+/** A clock with no error. */
 export const PERFECT_CLOCK: ClockOptions = { offsetNs: 0, driftPpm: 0 };
 
+/** A node's local clock: true time plus an offset, running fast or slow by `driftPpm`. */
 export class LocalClock {
+  /** Offset from true time at the anchor, in ns. */
   readonly offsetNs: number;
+  /** Rate error in parts per million (positive: runs fast). */
   readonly driftPpm: number;
   private readonly anchorNs: Nanos;
 

@@ -9,6 +9,7 @@
  */
 import { AssertionError } from './assert.ts';
 
+/** A deep copy of plain data (objects, arrays, Maps, Sets, Uint8Arrays): what the network does to every message. Throws an {@link AssertionError} for anything else (class instances, functions, cycles). */
 export function deepCopy<T>(value: T): T {
   // Fast path: a flat plain object of primitives (most messages) in one pass, no recursion.
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {

@@ -15,11 +15,27 @@ import { drawLatency, scaleLatency, type LatencyModel } from './network/latency.
 import type { Rng } from './prng.ts';
 import type { Nanos } from './time.ts';
 
+/** A device's state: up, crashed (loses its work in flight), or wedged (accepts work, never completes it). */
 export type DeviceState = 'up' | 'crashed' | 'wedged';
 
-export type DeviceResult<T> = { ok: true; value: T } | { ok: false; error: 'crashed' | 'unavailable' };
+/** The result of a device operation: its value, or why it failed. */
+export type DeviceResult<T> =
+  | {
+      /** The operation completed. */
+      ok: true;
+      /** What it produced. */
+      value: T;
+    }
+  | {
+      /** The operation failed. */
+      ok: false;
+      /** Why: the device crashed while it ran, or was not up. */
+      error: 'crashed' | 'unavailable';
+    };
 
+/** A device's configuration. */
 export interface DeviceOptions {
+  /** The device's name (unique in a world). */
   name: string;
   /** Devices in one failure domain fail together (see FailureDomains). */
   domain: string;
@@ -35,6 +51,17 @@ interface Op {
   event: ScheduledEvent | null;
 }
 
+/** What a device has done so far. */
+export interface DeviceStats {
+  /** Operations completed. */
+  completed: number;
+  /** Operations failed (crashed or unavailable). */
+  failed: number;
+  /** Times it crashed. */
+  crashes: number;
+}
+
+/** Simulated hardware (a SmartNIC engine, an SSD's compute, CXL memory): a latency model, bounded parallelism, a failure domain; it can crash, wedge and restart. */
 export class Device {
   private _state: DeviceState = 'up';
   private busy = 0;
@@ -42,20 +69,26 @@ export class Device {
   private inFlight = new Set<Op>();
   /** Multiplies every service time (a slow device). */
   slowFactor = 1;
+  /** The device's own random stream. */
   readonly rng: Rng;
-  readonly stats = { completed: 0, failed: 0, crashes: 0 };
+  /** Operations completed and failed, and crashes, so far. */
+  readonly stats: DeviceStats = { completed: 0, failed: 0, crashes: 0 };
 
   constructor(
+    /** The simulation the device runs in. */
     readonly sim: Simulation,
+    /** Its configuration. */
     readonly options: DeviceOptions,
   ) {
     assert(options.parallelism >= 1, `device ${options.name}: parallelism must be >= 1`);
     this.rng = sim.rng(`device/${options.name}`);
   }
 
+  /** The device's name. */
   get name(): string {
     return this.options.name;
   }
+  /** Up, crashed or wedged. */
   get state(): DeviceState {
     return this._state;
   }
@@ -141,22 +174,26 @@ export class Device {
 export class FailureDomains {
   private members = new Map<string, Device[]>();
 
+  /** Adds a device to its failure domain (`options.domain`). */
   register(d: Device): void {
     const list = this.members.get(d.options.domain) ?? [];
     list.push(d);
     this.members.set(d.options.domain, list);
   }
 
+  /** Crashes every device in `domain`; returns how many. */
   fail(domain: string): number {
     const list = this.members.get(domain) ?? [];
     for (const d of list) d.crash();
     return list.length;
   }
 
+  /** Restarts every device in `domain`. */
   recover(domain: string): void {
     for (const d of this.members.get(domain) ?? []) d.restart();
   }
 
+  /** The failure domains, sorted. */
   domains(): string[] {
     return [...this.members.keys()].sort();
   }

@@ -17,28 +17,36 @@ import type { Nanos } from './time.ts';
  */
 export class ScheduledEvent {
   constructor(
+    /** @internal */
     readonly time: Nanos,
+    /** @internal */
     readonly seq: number,
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    /** @internal */
     public fn: ((arg?: any) => void) | null,
+    /** @internal */
     public arg: unknown = undefined,
   ) {}
   /** Cancels the event; a no-op if it already fired or was cancelled. */
   cancel(): void {
     this.fn = null;
   }
+  /** True once cancelled (or fired). */
   get cancelled(): boolean {
     return this.fn === null;
   }
 }
 
+/** The kernel's queue of scheduled events, in (time, sequence) order. */
 export class EventQueue {
   private heap: ScheduledEvent[] = [];
 
+  /** Events queued, cancelled ones included. */
   get size(): number {
     return this.heap.length;
   }
 
+  /** Queues an event. */
   push(ev: ScheduledEvent): void {
     const h = this.heap;
     let i = h.length;
@@ -59,6 +67,7 @@ export class EventQueue {
     return this.heap[0];
   }
 
+  /** Removes and returns the earliest live event, skipping cancelled ones. */
   pop(): ScheduledEvent | undefined {
     const h = this.heap;
     const n = h.length;
@@ -91,6 +100,7 @@ export class EventQueue {
     return top;
   }
 
+  /** Drops every event. */
   clear(): void {
     this.heap = [];
   }

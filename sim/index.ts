@@ -2,12 +2,12 @@
  * detsim's public door: everything a scenario, a system or a tool built on detsim needs.
  */
 export { assert, AssertionError, unreachable } from './assert.ts';
-export { failingSeeds, findCatchingSeed, type Catch, type CatchOptions } from './bug-zoo.ts';
+export { failingSeeds, findCatchingSeed, type Catch, type CatchOptions, type FailingSeed, type SeedRunOptions } from './bug-zoo.ts';
 export { Buggify, DEFAULT_BUGGIFY, type BuggifyOptions, type BuggifyReport } from './buggify.ts';
 export { LocalClock, PERFECT_CLOCK, type ClockOptions } from './clock.ts';
 export { deepCopy, estimateSize } from './clone.ts';
-export { Device, FailureDomains, type DeviceOptions, type DeviceResult, type DeviceState } from './device.ts';
-export { Disk, NO_DISK_FAULTS, type DiskError, type DiskFaults, type DiskRead } from './disk/disk.ts';
+export { Device, FailureDomains, type DeviceOptions, type DeviceResult, type DeviceState, type DeviceStats } from './device.ts';
+export { Disk, NO_DISK_FAULTS, type DiskError, type DiskFaults, type DiskRead, type DiskStats } from './disk/disk.ts';
 export { DISK_PROFILES, type DiskProfile, type DiskProfileName } from './disk/profiles.ts';
 export { EventQueue, ScheduledEvent } from './event-queue.ts';
 export { Simulation, type RunStop, type SimulationOptions } from './kernel.ts';
@@ -15,10 +15,10 @@ export { faultParams, standardNemesis, type FaultParams, type NemesisOptions } f
 export { describeLatency, drawLatency, scaleLatency, type LatencyModel } from './network/latency.ts';
 export { LAN, Network, type LinkConfig, type NetworkStats, type SendOptions } from './network/network.ts';
 export { NodeContext, SimNode, type CallResult, type Envelope, type NodeFactory, type NodeId, type NodeProgram, type NodeState, type Timer } from './node.ts';
-export { param, ParamError, parsePins, resolveParams, type ParamDef, type ParamDefs, type ParamValues } from './params.ts';
+export { param, ParamError, parsePins, resolveParams, type BoolParam, type EnumParam, type FloatParam, type IntParam, type ParamDef, type ParamDefs, type ParamBase, type ParamValue, type ParamValues } from './params.ts';
 export { RngRoot, SeededRng, type Rng } from './prng.ts';
-export { allOf, firstOf, Future, Process, sleep, wait, type ProcessBody } from './process.ts';
-export { drawParams, runScenario, DEFAULT_MAX_EVENTS, type Outcome, type RunOptions, type RunResult } from './runner.ts';
+export { allOf, firstOf, Future, Process, sleep, wait, type Callback, type FirstOf, type ProcessBody } from './process.ts';
+export { drawParams, runScenario, DEFAULT_MAX_EVENTS, type Outcome, type PendingProperty, type RunOptions, type RunResult } from './runner.ts';
 export { defineScenario, World, type LivenessCheck, type NodeOptions, type Phase, type SafetyCheck, type Scenario, type Violation } from './scenario.ts';
 export { formatInstant, formatNs, minutes, ms, NS_PER_MS, NS_PER_SEC, NS_PER_US, sec, us, type Nanos } from './time.ts';
-export { formatRecord, Trace, type TraceRecord, type TraceSink } from './trace.ts';
+export { formatRecord, Trace, type Formatter, type TraceRecord, type TraceSink } from './trace.ts';

@@ -12,8 +12,11 @@ import { RngRoot, type Rng } from './prng.ts';
 import type { Nanos } from './time.ts';
 import { Trace, type TraceSink } from './trace.ts';
 
+/** How a simulation starts: its seed, BUGGIFY, where trace records go. */
 export interface SimulationOptions {
+  /** The seed every random stream derives from. */
   seed: number | string;
+  /** BUGGIFY settings over {@link DEFAULT_BUGGIFY}. */
   buggify?: Partial<BuggifyOptions>;
   /** Receives every trace record as it is made (for `--trace file`). */
   traceSink?: TraceSink | null;
@@ -24,10 +27,15 @@ export interface SimulationOptions {
 /** Why `run` returned. */
 export type RunStop = 'idle' | 'until' | 'event-limit' | 'stopped';
 
+/** The kernel: a virtual clock and an event queue. Everything in a run happens in its events, one at a time, in a order fixed by the seed. */
 export class Simulation {
+  /** The seed, as a string. */
   readonly seed: string;
+  /** The root of the run's named random streams. */
   readonly rngRoot: RngRoot;
+  /** The run's BUGGIFY. */
   readonly buggify: Buggify;
+  /** The run's trace: every record is hashed into the trace hash. */
   readonly trace: Trace;
   private readonly queue = new EventQueue();
   private seq = 0;
@@ -39,6 +47,7 @@ export class Simulation {
     this.seed = String(opts.seed);
     this.rngRoot = new RngRoot(this.seed);
     this.buggify = new Buggify(this.rngRoot, { ...DEFAULT_BUGGIFY, ...opts.buggify });
+    this.buggify.onFire = (site, node) => this.log(node, 'buggify', site);
     this.trace = new Trace(opts.traceRingSize ?? 400, opts.traceSink ?? null);
   }
 

@@ -14,26 +14,46 @@ import type { World } from './scenario.ts';
 import { ms, sec, type Nanos } from './time.ts';
 import type { SimNode } from './node.ts';
 
+/**
+ * The standard fault parameters (network faults, crashes, partitions, pauses, clogs, torn writes,
+ * clock skew and drift), with defaults and swarm ranges: spread them into a scenario's params and
+ * call {@link standardNemesis} in its setup.
+ */
 export function faultParams() {
   return {
+    /** Probability that a message is lost. */
     netLossRate: param.float({ doc: 'probability that a message is lost', default: 0.01, min: 0, max: 1, swarm: [0, 0.1], swarmOffProbability: 0.3 }),
+    /** Probability that a message is delivered twice. */
     netDuplicateRate: param.float({ doc: 'probability that a message is delivered twice', default: 0.01, min: 0, max: 1, swarm: [0, 0.05], swarmOffProbability: 0.3 }),
+    /** Probability that a message skips FIFO order. */
     netReorderRate: param.float({ doc: 'probability that a message skips FIFO order', default: 0.01, min: 0, max: 1, swarm: [0, 0.1], swarmOffProbability: 0.3 }),
+    /** Median one-way link latency (ms). */
     netLatencyMsMedian: param.float({ doc: 'median one-way link latency (ms)', default: 0.5, min: 0.001, max: 1000, swarm: [0.1, 5] }),
+    /** Mean time between node crashes (ms); 0: none. */
     crashMsMean: param.float({ doc: 'mean time between node crashes (ms); 0 = no crashes', default: 3000, min: 0, max: 1e7, swarm: [500, 10000], swarmOffProbability: 0.2, shrink: 'up' }),
+    /** Mean time a crashed node stays down (ms). */
     downMsMean: param.float({ doc: 'mean time a crashed node stays down (ms)', default: 1000, min: 1, max: 1e7, swarm: [100, 5000] }),
+    /** Mean time between partitions (ms); 0: none. */
     partitionMsMean: param.float({ doc: 'mean time between partitions (ms); 0 = none', default: 4000, min: 0, max: 1e7, swarm: [500, 10000], swarmOffProbability: 0.2, shrink: 'up' }),
+    /** Mean length of a partition (ms). */
     partitionMsLength: param.float({ doc: 'mean length of a partition (ms)', default: 2000, min: 1, max: 1e7, swarm: [100, 10000] }),
+    /** Mean time between node pauses (ms); 0: none. */
     pauseMsMean: param.float({ doc: 'mean time between node pauses (GC stalls) (ms); 0 = none', default: 0, min: 0, max: 1e7, swarm: [1000, 20000], swarmOffProbability: 0.5, shrink: 'up' }),
+    /** Mean time between link clogs (ms); 0: none. */
     clogMsMean: param.float({ doc: 'mean time between link clogs (ms); 0 = none', default: 0, min: 0, max: 1e7, swarm: [1000, 20000], swarmOffProbability: 0.5, shrink: 'up' }),
+    /** Whether a crash keeps a torn prefix of unsynced writes. */
     tornWrites: param.bool({ doc: 'a crash keeps a torn prefix of unsynced writes (else loses all)', default: false, swarm: 0.5 }),
+    /** Largest initial clock offset of a node (ms). */
     clockSkewMsMax: param.float({ doc: 'largest initial clock offset of a node (ms)', default: 0, min: 0, max: 1e6, swarm: [0, 200] }),
+    /** Largest clock rate error of a node (ppm). */
     clockDriftPpmMax: param.float({ doc: 'largest clock rate error of a node (ppm)', default: 0, min: 0, max: 1e5, swarm: [0, 200] }),
   };
 }
 
+/** The values of {@link faultParams} a scenario's setup receives. */
 export type FaultParams = ParamValues<ReturnType<typeof faultParams>>;
 
+/** Options of {@link standardNemesis}. */
 export interface NemesisOptions {
   /** Nodes the nemesis may crash, pause and partition (default: all servers). */
   targets?: SimNode[];

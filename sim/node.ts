@@ -17,17 +17,24 @@ import type { Rng } from './prng.ts';
 import { Future, Process, type ProcessBody } from './process.ts';
 import type { Nanos } from './time.ts';
 
+/** A node's name, e.g. `'n1'`. */
 export type NodeId = string;
 
 /** A message as it travels: a copy of the sender's body plus addressing. */
 export interface Envelope<B = unknown> {
+  /** The sender. */
   from: NodeId;
+  /** The receiver. */
   to: NodeId;
+  /** The message: a deep copy of what the sender sent. */
   body: B;
   /** Set on a request sent with `ctx.call`; the reply carries it back as `replyTo`. */
   rpcId?: number;
+  /** Set on a reply: the `rpcId` of the request it answers. */
   replyTo?: number;
+  /** Size on the wire in bytes. */
   sizeBytes: number;
+  /** Simulated time it was sent. */
   sentAtNs: Nanos;
 }
 
@@ -37,18 +44,36 @@ export interface NodeProgram {
   onMessage?(env: Envelope): void;
 }
 
+/** Makes a node's program: run at start and at every restart, with a new context. */
 export type NodeFactory<P extends NodeProgram = NodeProgram> = (ctx: NodeContext) => P;
 
+/** A node is up, down (crashed), or paused (a GC stall: alive, doing nothing). */
 export type NodeState = 'up' | 'down' | 'paused';
 
 /** The result of `ctx.call`: the reply's body, or why there was none. */
-export type CallResult<R> = { ok: true; body: R; from: NodeId } | { ok: false; reason: 'timeout' };
+export type CallResult<R> =
+  | {
+      /** A reply arrived. */
+      ok: true;
+      /** The reply's body. */
+      body: R;
+      /** Who replied. */
+      from: NodeId;
+    }
+  | {
+      /** No reply in time. */
+      ok: false;
+      /** Why: the timeout passed. */
+      reason: 'timeout';
+    };
 
 /** A node-local timer; `cancel()` stops it. */
 export interface Timer {
+  /** Stops the timer; a no-op once it fired. */
   cancel(): void;
 }
 
+/** A simulated node: its program, disk, clock and state (up, down, paused) across crashes and restarts. Scenarios get one from `w.addNode`. */
 export class SimNode<P extends NodeProgram = NodeProgram> {
   private _state: NodeState = 'down';
   /** Bumped on every crash; events carry the epoch they were made in and die with it. */
@@ -63,13 +88,19 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
   private rpcIds = 0;
 
   constructor(
+    /** The simulation. */
     readonly sim: Simulation,
+    /** The network it is on. */
     readonly net: Network,
+    /** Its name. */
     readonly id: NodeId,
+    /** Its position in the network (0-based). */
     readonly index: number,
+    /** Servers are the nemesis's default targets; clients run workloads. */
     readonly kind: 'server' | 'client',
     private readonly factory: NodeFactory<P>,
     private _clock: LocalClock,
+    /** Its disk (survives crashes; unsynced writes do not). */
     readonly disk: Disk,
   ) {}
 
@@ -84,12 +115,15 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
     this._clock = new LocalClock(opts, this.sim.now);
   }
 
+  /** Up, down or paused. */
   get state(): NodeState {
     return this._state;
   }
+  /** True when up (not down, not paused). */
   get up(): boolean {
     return this._state !== 'down';
   }
+  /** Bumped at every crash: work made in an earlier epoch never runs. */
   get epoch(): number {
     return this._epoch;
   }
@@ -192,6 +226,7 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
 
 /** Everything a node program may touch. Bound to one incarnation of the node. */
 export class NodeContext {
+  /** The node's name. */
   readonly id: NodeId;
   /** This incarnation's random stream (a restarted node draws afresh). */
   readonly rng: Rng;
@@ -226,6 +261,7 @@ export class NodeContext {
     return this.node.epoch === this.epoch && this.node.up;
   }
 
+  /** Sends a copy of `body` to `to`; no reply is awaited (see `call`). */
   send(to: NodeId, body: unknown, opts?: SendOptions): void {
     if (!this.alive) return;
     this.node.net.sendFrom(this.node, to, body, opts);
@@ -279,7 +315,7 @@ export class NodeContext {
 
   /** True if the buggify site fires now. */
   buggify(site: string): boolean {
-    return this.node.sim.buggify.fire(site);
+    return this.node.sim.buggify.fire(site, this.id);
   }
 
   /** A line in the run's trace, attributed to this node. */

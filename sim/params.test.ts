@@ -109,3 +109,26 @@ describe('parsing pins', () => {
     expect(() => parsePins(defs, 'scn', ['fixed='])).toThrow(ParamError);
   });
 });
+
+describe('how numbers are written (decimal only)', () => {
+  const int = param.int({ doc: '', default: 3, min: -10, max: 10 });
+  const flt = param.float({ doc: '', default: 0.5, min: -1, max: 100 });
+  it('accepts plain decimal ints and floats', () => {
+    expect(parseParamValue('n', int, '3')).toBe(3);
+    expect(parseParamValue('n', int, '-3')).toBe(-3);
+    expect(parseParamValue('n', int, '007')).toBe(7);
+    for (const [raw, v] of [['0.5', 0.5], ['.5', 0.5], ['5.', 5], ['1e-3', 0.001], ['-0.25', -0.25], ['2E1', 20]] as const) expect(parseParamValue('f', flt, raw)).toBe(v);
+  });
+  it('refuses hex, octal, binary, exponents for ints, signs, spaces, fractions for ints, Infinity, NaN', () => {
+    for (const raw of ['0x3', '0o3', '0b11', '1e1', '+3', ' 3', '3 ', '3.0', '3.', '', '-', 'Infinity', 'NaN', '３']) {
+      expect(() => parseParamValue('n', int, raw), raw).toThrow(/must be an integer written in decimal digits/);
+    }
+    for (const raw of ['0x1', '+1', ' 1', 'Infinity', '-Infinity', 'NaN', '', '.', 'e3', '1e', '1_0']) {
+      expect(() => parseParamValue('f', flt, raw), raw).toThrow(/must be a decimal number/);
+    }
+  });
+  it('a refused pin names the scenario (a sweep validates one set of pins against several)', () => {
+    expect(() => parsePins({ n: int }, 'scn-a', ['n=0x3'])).toThrow(/^scenario scn-a: parameter n must be an integer/);
+    expect(() => parsePins({ n: int }, 'scn-a', ['toString=1'])).toThrow(/scenario scn-a has no parameter "toString"/);
+  });
+});

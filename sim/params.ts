@@ -6,9 +6,11 @@
  */
 import type { Rng } from './prng.ts';
 
-interface Base<T> {
+/** What every parameter definition has. */
+export interface ParamBase<T> {
   /** One line for `detsim list`. */
   doc: string;
+  /** The value when neither pinned nor drawn (and with --no-swarm). */
   default: T;
   /**
    * Which way `detsim shrink` simplifies a number: 'down' (default: fewer, shorter, smaller) or
@@ -17,17 +19,26 @@ interface Base<T> {
   shrink?: 'down' | 'up';
 }
 
-export interface IntParam extends Base<number> {
+/** An integer parameter. */
+export interface IntParam extends ParamBase<number> {
+  /** The type tag. */
   type: 'int';
+  /** Smallest value allowed. */
   min: number;
+  /** Largest value allowed. */
   max: number;
   /** Inclusive range drawn per seed, or absent to keep the default. */
   swarm?: [number, number];
 }
-export interface FloatParam extends Base<number> {
+/** A number parameter. */
+export interface FloatParam extends ParamBase<number> {
+  /** The type tag. */
   type: 'float';
+  /** Smallest value allowed. */
   min: number;
+  /** Largest value allowed. */
   max: number;
+  /** Range drawn per seed (uniformly), or absent to keep the default. */
   swarm?: [number, number];
   /**
    * Probability that the swarm draw is exactly 0 (a fault kind switched off for the seed),
@@ -35,59 +46,89 @@ export interface FloatParam extends Base<number> {
    */
   swarmOffProbability?: number;
 }
-export interface BoolParam extends Base<boolean> {
+/** A boolean parameter. */
+export interface BoolParam extends ParamBase<boolean> {
+  /** The type tag. */
   type: 'bool';
   /** Probability of true when drawn per seed. */
   swarm?: number;
 }
-export interface EnumParam<V extends string = string> extends Base<V> {
+/** A parameter taking one of a list of strings. */
+export interface EnumParam<V extends string = string> extends ParamBase<V> {
+  /** The type tag. */
   type: 'enum';
+  /** The values allowed. */
   values: readonly V[];
   /** Values drawn from per seed (uniformly). */
   swarm?: readonly V[];
 }
 
+/** One parameter's definition: made by `param.int`, `param.float`, `param.bool` or `param.enum`. */
 export type ParamDef = IntParam | FloatParam | BoolParam | EnumParam;
+/** A scenario's parameters by name. */
 export type ParamDefs = Record<string, ParamDef>;
 
+/** The value type of one parameter definition. */
 export type ParamValue<D extends ParamDef> = D extends EnumParam<infer V> ? V : D['default'];
+/** The values a scenario's setup receives: one per parameter, typed from its definition. */
 export type ParamValues<P extends ParamDefs> = { [K in keyof P]: ParamValue<P[K]> };
 
 /** Builders with the type tag filled in. */
 export const param = {
+  /** An integer in [min, max]. */
   int: (o: Omit<IntParam, 'type'>): IntParam => ({ type: 'int', ...o }),
+  /** A number in [min, max]. */
   float: (o: Omit<FloatParam, 'type'>): FloatParam => ({ type: 'float', ...o }),
+  /** A boolean. */
   bool: (o: Omit<BoolParam, 'type'>): BoolParam => ({ type: 'bool', ...o }),
   // `const V` and NoInfer: infer the value union from `values` alone, not from the context.
+  /** One of `values` (e.g. a `bug` parameter's variants). */
   enum: <const V extends string>(values: readonly V[], o: { doc: string; default: NoInfer<V>; swarm?: readonly NoInfer<V>[] }): EnumParam<V> => ({ type: 'enum', values, ...o }),
 };
 
 /** A user error in a parameter: reported as one line, exit code 2. */
 export class ParamError extends Error {
+  /** Always `'ParamError'`. */
   override name = 'ParamError';
+}
+
+/**
+ * How a number is written in `--param k=v` (and in a repro file's params): plain decimal. An int
+ * is an optional minus and digits; a float may add a fraction and an exponent (0.5, .5, 5., 1e-3).
+ * Hex, octal and binary prefixes, a plus sign, spaces, Infinity and NaN are refused, so what
+ * is typed is what runs and what a repro file records.
+ */
+const INT_TEXT = /^-?\d+$/;
+const FLOAT_TEXT = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/** A value quoted in a message: short, control characters escaped. */
+function quote(raw: string): string {
+  const cut = raw.length > 60 ? `${raw.slice(0, 60)}…` : raw;
+  return cut.replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cs}]/gu, (ch) => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`);
 }
 
 /** Parses one `k=v` value for `def`, or throws ParamError saying what is accepted. */
 export function parseParamValue(name: string, def: ParamDef, raw: string): number | boolean | string {
   switch (def.type) {
     case 'int': {
-      const v = raw.trim() === '' ? NaN : Number(raw);
-      if (!Number.isInteger(v)) throw new ParamError(`parameter ${name} must be an integer, got "${raw}"`);
+      // Decimal digits only, as a seed is: 0x10, 1e1, +3, " 3" and 3.0 are refused rather than guessed at.
+      const v = INT_TEXT.test(raw) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(v)) throw new ParamError(`parameter ${name} must be an integer written in decimal digits (e.g. 3 or -3), got "${quote(raw)}"`);
       if (v < def.min || v > def.max) throw new ParamError(`parameter ${name} must be in [${def.min}, ${def.max}], got ${v}`);
       return v;
     }
     case 'float': {
-      const v = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(v)) throw new ParamError(`parameter ${name} must be a number, got "${raw}"`);
+      const v = FLOAT_TEXT.test(raw) ? Number(raw) : NaN;
+      if (!Number.isFinite(v)) throw new ParamError(`parameter ${name} must be a decimal number (e.g. 0.05, 5, 1e-3), got "${quote(raw)}"`);
       if (v < def.min || v > def.max) throw new ParamError(`parameter ${name} must be in [${def.min}, ${def.max}], got ${v}`);
       return v;
     }
     case 'bool':
       if (raw === 'true' || raw === '1') return true;
       if (raw === 'false' || raw === '0') return false;
-      throw new ParamError(`parameter ${name} must be true or false, got "${raw}"`);
+      throw new ParamError(`parameter ${name} must be true or false, got "${quote(raw)}"`);
     case 'enum':
-      if (!def.values.includes(raw)) throw new ParamError(`parameter ${name} must be one of ${def.values.join(', ')}; got "${raw}"`);
+      if (!def.values.includes(raw)) throw new ParamError(`parameter ${name} must be one of ${def.values.join(', ')}; got "${quote(raw)}"`);
       return raw;
   }
 }
@@ -97,16 +138,23 @@ export function parsePins(defs: ParamDefs, scenario: string, pins: readonly stri
   const out: Record<string, unknown> = {};
   for (const p of pins) {
     const eq = p.indexOf('=');
-    if (eq <= 0) throw new ParamError(`--param expects name=value, got "${p}"`);
+    if (eq <= 0) throw new ParamError(`--param expects name=value, got "${quote(p)}"`);
     const name = p.slice(0, eq);
-    const def = defs[name];
+    // Own properties only: "constructor=1" or "__proto__=1" must not find Object's.
+    const def = Object.prototype.hasOwnProperty.call(defs, name) ? defs[name] : undefined;
     if (def === undefined) {
       const near = closest(name, Object.keys(defs));
       const known = Object.keys(defs).join(', ') || '(none)';
-      throw new ParamError(`scenario ${scenario} has no parameter "${name}"${near ? `; did you mean "${near}"?` : ''} Its parameters are: ${known}`);
+      throw new ParamError(`scenario ${scenario} has no parameter "${quote(name)}"${near ? `; did you mean "${near}"?` : ''} Its parameters are: ${known}`);
     }
-    if (name in out) throw new ParamError(`parameter ${name} is given twice (${name}=${String(out[name])} and ${p})`);
-    out[name] = parseParamValue(name, def, p.slice(eq + 1));
+    if (Object.prototype.hasOwnProperty.call(out, name)) throw new ParamError(`parameter ${name} is given twice (${name}=${String(out[name])} and ${quote(p)})`);
+    try {
+      out[name] = parseParamValue(name, def, p.slice(eq + 1));
+    } catch (e) {
+      // A sweep validates one set of pins against every scenario: say which one refused it.
+      if (e instanceof ParamError) throw new ParamError(`scenario ${scenario}: ${e.message}`);
+      throw e;
+    }
   }
   return out;
 }

@@ -108,6 +108,7 @@ export class SeededRng implements Rng {
 
 /** The root of a run's randomness: hands out named streams. */
 export class RngRoot {
+  /** The run's seed, as a string. */
   readonly seed: string;
   constructor(seed: string | number) {
     this.seed = String(seed);

@@ -14,7 +14,8 @@ import { AssertionError, assert } from './assert.ts';
 import type { Simulation } from './kernel.ts';
 import type { Nanos } from './time.ts';
 
-type Callback<T> = (value: T) => void;
+/** A waiter of a {@link Future}. */
+export type Callback<T> = (value: T) => void;
 
 /** A value that becomes available later, once. */
 export class Future<T = unknown> {
@@ -32,6 +33,7 @@ export class Future<T = unknown> {
     private readonly gate: ((fn: () => void) => void) | null = null,
   ) {}
 
+  /** True once resolved. */
   get done(): boolean {
     return this._done;
   }
@@ -83,9 +85,17 @@ export function* wait<T>(f: Future<T>): Generator<Future<T>, T, unknown> {
   return (yield f) as T;
 }
 
+/** What {@link firstOf} resolves to: which future resolved first, and its value. */
+export interface FirstOf<T> {
+  /** The index of the first future to resolve. */
+  index: number;
+  /** Its value. */
+  value: T;
+}
+
 /** Resolves with the index and value of the first of `futures` to resolve. */
-export function firstOf<T>(sim: Simulation, futures: Future<T>[]): Future<{ index: number; value: T }> {
-  const out = new Future<{ index: number; value: T }>(sim);
+export function firstOf<T>(sim: Simulation, futures: Future<T>[]): Future<FirstOf<T>> {
+  const out = new Future<FirstOf<T>>(sim);
   futures.forEach((f, index) => f.then((value) => out.resolve({ index, value })));
   return out;
 }
@@ -118,6 +128,7 @@ export class Process<R = unknown> extends Future<R> {
 
   constructor(
     sim: Simulation,
+    /** The process's name (in traces and errors). */
     readonly name: string,
     private readonly body: ProcessBody<R>,
     /** Called to run each resumption, so an owner (a node) can gate or defer it. */
@@ -127,10 +138,12 @@ export class Process<R = unknown> extends Future<R> {
     sim.schedule(0, () => this.stepGate(() => this.resume(undefined)));
   }
 
+  /** True while the process has not finished. */
   get running(): boolean {
     return this.alive && !this.done;
   }
 
+  /** Stops the process: it never resumes, and (as a future) it never resolves. */
   kill(): void {
     this.alive = false;
   }

@@ -21,7 +21,9 @@ import { World } from './scenario.ts';
 import { ms, sec, type Nanos } from './time.ts';
 import { formatRecord, type TraceSink } from './trace.ts';
 
+/** How to run one seed of a scenario. */
 export interface RunOptions {
+  /** The seed. */
   seed: number;
   /** Parameter values pinned by the user (already parsed). */
   pins?: Record<string, unknown>;
@@ -29,6 +31,7 @@ export interface RunOptions {
   swarm?: boolean;
   /** BUGGIFY on (default true). */
   buggify?: boolean;
+  /** Receives every trace record as it is made. */
   traceSink?: TraceSink | null;
   /** Overrides the scenario's event limit. */
   maxEvents?: number;
@@ -36,35 +39,54 @@ export interface RunOptions {
   logLines?: number;
 }
 
+/** How a run ended: `pass`, or the kind of failure. */
 export type Outcome = 'pass' | 'safety' | 'liveness' | 'crash' | 'no-progress' | 'nondeterministic';
 
+/** A liveness property still pending when its bound passed. */
 export interface PendingProperty {
+  /** The property's name. */
   property: string;
+  /** Why it was not yet true (its check's last message). */
   reason: string;
 }
 
+/** One run's result: outcome, violations, trace hash, the parameters drawn, metrics. */
 export interface RunResult {
+  /** The scenario's name. */
   scenario: string;
+  /** The seed. */
   seed: number;
+  /** True when every invariant held (outcome `pass`). */
   ok: boolean;
+  /** How the run ended. */
   outcome: Outcome;
+  /** The invariants that did not hold, first one first. */
   violations: Violation[];
   /** Liveness properties still pending when the bound passed. */
   pending: PendingProperty[];
+  /** Hash of the whole trace: same seed, same build, same hash. */
   traceHash: string;
+  /** Events the kernel ran. */
   events: number;
+  /** Simulated time at the end of the run. */
   simTimeNs: Nanos;
+  /** Length of the fault phase. */
   faultPhaseNs: Nanos;
   /** When the liveness properties all held (ns after the fault phase), if they did. */
   recoveredAfterNs: Nanos | null;
+  /** What BUGGIFY did. */
   buggify: BuggifyReport;
+  /** Every parameter's value in the run (pinned, drawn or default). */
   params: Record<string, unknown>;
+  /** Whether unpinned parameters were drawn from the seed. */
   swarm: boolean;
+  /** The scenario's own figures (`w.metrics`). */
   metrics: Record<string, unknown>;
   /** The short log leading to the failure (empty on success). */
   log: string[];
 }
 
+/** A run stops (outcome `no-progress`) after this many events unless the scenario sets `maxEvents`. */
 export const DEFAULT_MAX_EVENTS = 20_000_000;
 
 /** The parameters a run will use, without running it (for printing them first). */
@@ -72,6 +94,7 @@ export function drawParams<P extends ParamDefs>(scn: Scenario<P>, seed: number, 
   return resolveParams(scn.params, pins, new RngRoot(String(seed)).stream('swarm'), swarm) as Record<string, unknown>;
 }
 
+/** Runs one seed of a scenario: setup, the fault phase with safety checks, then the liveness phase. Same seed and options, same result, bit for bit. */
 export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOptions): RunResult {
   const swarm = opts.swarm ?? true;
   const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null });

@@ -4,6 +4,7 @@
  * invariants checked as the run goes, liveness properties checked once the faults stop, a
  * duration, and typed parameters with defaults. See scenarios/broadcast.ts for a complete one.
  */
+import type { HistoryView } from './history-view.ts';
 import { assert } from './assert.ts';
 import { PERFECT_CLOCK, LocalClock, type ClockOptions } from './clock.ts';
 import { Device, FailureDomains, type DeviceOptions } from './device.ts';
@@ -17,11 +18,13 @@ import type { Rng } from './prng.ts';
 import { Process, type ProcessBody } from './process.ts';
 import type { Nanos } from './time.ts';
 
+/** A scenario: its parameters, how long its phases last, and the setup that builds the world. Made with {@link defineScenario}. */
 export interface Scenario<P extends ParamDefs = ParamDefs> {
   /** Kebab-case, unique: what `detsim run <name>` takes. Prefix with the system (raft-, crdt-). */
   name: string;
   /** One line for `detsim list`. */
   description: string;
+  /** Typed parameters (see {@link param}); spread `...faultParams()` in for the standard faults. */
   params: P;
   /** Length of the fault phase in simulated ns. */
   durationNs: Nanos | ((p: ParamValues<P>) => Nanos);
@@ -40,30 +43,47 @@ export function defineScenario<P extends ParamDefs>(s: Scenario<P>): Scenario<P>
   return s;
 }
 
+/** Options of `w.addNode`. */
 export interface NodeOptions {
   /** 'client' nodes run workloads; the liveness phase restarts only crashed 'server' nodes. */
   kind?: 'server' | 'client';
+  /** The node's clock error (default: perfect; `standardNemesis` skews clocks by the clock parameters). */
   clock?: ClockOptions;
+  /** The node's disk profile (default NVMe). */
   disk?: DiskProfile;
 }
 
+/** A safety check: return a message when the invariant is violated, else nothing. */
 export type SafetyCheck = () => string | null | undefined | void;
+/** A liveness check: return `true` once the property holds, else why not yet. */
 export type LivenessCheck = () => true | string;
 
+/** An invariant that did not hold: which, when, and what was wrong. */
 export interface Violation {
+  /** The invariant's name. */
   invariant: string;
+  /** Simulated time of the violation. */
   atNs: Nanos;
+  /** Index of the event during which it was found. */
   eventIndex: number;
+  /** What was wrong. */
   message: string;
+  /** For a linearizability failure: the history as a picture (the timeline draws it). */
+  history?: HistoryView;
 }
 
+/** A run's phase: setup, the fault phase (workload and nemesis), then the liveness phase (faults stopped). */
 export type Phase = 'setup' | 'fault' | 'liveness';
 
 /** What a scenario's setup builds the run from. */
 export class World<PV = Record<string, unknown>> {
+  /** The network every node is on. */
   readonly net: Network;
+  /** Failure domains of the devices. */
   readonly domains = new FailureDomains();
+  /** Every node, servers and clients, in the order added. */
   readonly nodes: SimNode[] = [];
+  /** Every device added with `addDevice`. */
   readonly devices: Device[] = [];
   /** Set by the runner. */
   phase: Phase = 'setup';
@@ -79,7 +99,9 @@ export class World<PV = Record<string, unknown>> {
   readonly metrics: Record<string, unknown> = {};
 
   constructor(
+    /** The simulation (clock, scheduler, BUGGIFY, trace). */
     readonly sim: Simulation,
+    /** The run's parameter values. */
     readonly params: PV,
     linkDefaults: LinkConfig = LAN,
   ) {
@@ -114,6 +136,7 @@ export class World<PV = Record<string, unknown>> {
     }, { ...opts, kind: 'client' });
   }
 
+  /** The node named `id`. */
   node(id: NodeId): SimNode {
     return this.net.node(id);
   }
@@ -159,9 +182,12 @@ export class World<PV = Record<string, unknown>> {
     this.safetyChecks.push({ name, check });
   }
 
-  /** Reports a safety violation found by an event-driven check. The run stops after this event. */
-  violation(invariant: string, message: string): void {
-    this.violations.push({ invariant, atNs: this.sim.now, eventIndex: this.sim.events - 1, message });
+  /**
+   * Reports a safety violation found by an event-driven check. The run stops after this event.
+   * `extra.history` attaches the offending client history, drawn by the timeline.
+   */
+  violation(invariant: string, message: string, extra: { history?: HistoryView | null } = {}): void {
+    this.violations.push({ invariant, atNs: this.sim.now, eventIndex: this.sim.events - 1, message, ...(extra.history ? { history: extra.history } : {}) });
     this.sim.log('-', 'VIOLATION', `${invariant}: ${message}`);
     this.sim.stop();
   }

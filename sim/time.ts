@@ -5,8 +5,11 @@
  */
 export type Nanos = number;
 
+/** Nanoseconds in a microsecond. */
 export const NS_PER_US = 1_000;
+/** Nanoseconds in a millisecond. */
 export const NS_PER_MS = 1_000_000;
+/** Nanoseconds in a second. */
 export const NS_PER_SEC = 1_000_000_000;
 
 /** Microseconds to nanoseconds (rounded to an integer). */

@@ -12,6 +12,7 @@
  */
 import { formatInstant, type Nanos } from './time.ts';
 
+/** One trace record: what happened, where, when. */
 export interface TraceRecord {
   /** True simulated time. */
   atNs: Nanos;
@@ -23,11 +24,45 @@ export interface TraceRecord {
   kind: string;
   /** Free text for people. Not hashed: only what happened, where and when is. */
   detail: string;
+  /**
+   * For a message's delivery or drop: who sent it, when, and its body. Filled in only for records
+   * handed to a sink (a timeline, `--trace`), never for the ring: a run must not pay for it.
+   */
+  msg?: MessageInfo;
 }
 
+/** A traced message, for drawing it from its send to its delivery (or drop). Not hashed. */
+export interface MessageInfo {
+  from: string;
+  to: string;
+  sentAtNs: Nanos;
+  /** The body's `type` field (or a short shape), as the detail names it. */
+  type: string;
+  /** True for an RPC reply. */
+  reply: boolean;
+  /** The body as JSON (bigints as strings), cut at MESSAGE_BODY_MAX characters. */
+  body: string;
+}
+
+/** A traced message body is cut at this many characters. */
+export const MESSAGE_BODY_MAX = 2000;
+
+/** JSON of a message body for people: bigints as strings, cycles and functions cut, size bounded. */
+export function bodyJson(body: unknown): string {
+  let s: string;
+  try {
+    s = JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'function' ? '[function]' : v)) ?? String(body);
+  } catch {
+    s = '[not serialisable]';
+  }
+  return s.length > MESSAGE_BODY_MAX ? `${s.slice(0, MESSAGE_BODY_MAX)}…` : s;
+}
+
+/** Receives trace records as they are made (e.g. `--trace FILE`). */
 export type TraceSink = (rec: TraceRecord) => void;
 
-type Formatter = (arg: unknown) => string;
+/** Turns a trace record's argument into its detail text, lazily (only when a record is shown); it may carry `message(arg)`, the record's structured message, read only when a sink takes the record (see `TraceRecord.msg`). */
+export type Formatter = ((arg: unknown) => string) & { message?: (arg: unknown) => MessageInfo };
 
 const FNV_PRIME = 0x01000193;
 
@@ -38,6 +73,7 @@ export function hashString(s: string): number {
   return h;
 }
 
+/** A run's trace: hashes every record into the trace hash, keeps the latest in a ring for failure reports, and passes each to a sink. */
 export class Trace {
   private h1 = 0x811c9dc5;
   private h2 = 0x9747b28c;
@@ -98,7 +134,11 @@ export class Trace {
     this.args[i] = arg;
     this.pos = i + 1 === this.size ? 0 : i + 1;
     if (this.count < this.size) this.count++;
-    if (this.sink !== null) this.sink(this.at(i));
+    if (this.sink !== null) {
+      const rec = this.at(i);
+      if (format !== null && format.message !== undefined) rec.msg = format.message(arg);
+      this.sink(rec);
+    }
   }
 
   /** Records a whole record (for callers that have one). */

@@ -14,8 +14,12 @@ export const DEFAULT_MAX_STEPS = 50_000_000;
  * (about 100 bytes for a kv state), so this bounds memory to a few hundred MB.
  */
 export const DEFAULT_MAX_MEMO_ENTRIES = 4_000_000;
-/** How many steps pass between looks at the clock and the abort signal. */
-const POLL_INTERVAL_STEPS = 4096;
+/**
+ * How many steps pass between looks at the clock and the abort signal. A step may clone a large
+ * model state (a kv value thousands of characters long), so 4096 steps could be tens of ms past a
+ * deadline; a clock read costs well under a microsecond, so looking every 256 steps is free.
+ */
+const POLL_INTERVAL_STEPS = 256;
 
 export type StopReason = 'step-budget' | 'timeout' | 'aborted' | 'memory';
 
@@ -62,6 +66,15 @@ export class Budget {
       this.nextPollSteps = this.steps + POLL_INTERVAL_STEPS;
       this.poll();
     }
+    return this.stopped === null;
+  }
+
+  /**
+   * Looks at the clock and signal now (between partitions, before work that is not counted in
+   * steps); false once the budget is spent.
+   */
+  checkpoint(): boolean {
+    this.poll();
     return this.stopped === null;
   }
 

@@ -12,7 +12,7 @@
  *   3  unknown: the time or step budget ran out before a verdict (raise --timeout)
  */
 import { checkHistory, describeOp } from './checker.ts';
-import { CheckerOptionError, HistoryParseError, InvalidHistoryError } from './errors.ts';
+import { CheckerOptionError, HistoryParseError, InvalidHistoryError, ParseStoppedError } from './errors.ts';
 import { loadHistoryFile, type FileModelName, type LoadedHistory } from './history-file.ts';
 import type { CheckResult, Violation } from './types.ts';
 
@@ -32,6 +32,11 @@ export interface CheckCommandOptions {
   readonly timeoutMs: number;
   /** Milliseconds from any origin; the CLI passes a real clock. */
   readonly clock: () => number;
+  /**
+   * When the budget started (a `clock()` reading; default: when this is called). The CLI passes
+   * its start, so reading and parsing the file count against --timeout as the search does.
+   */
+  readonly startMs?: number;
 }
 
 /** `errOut` receives the one-line message of unusable input (default: `out`). */
@@ -40,9 +45,22 @@ export function runCheckCommand(opts: CheckCommandOptions, out: (line: string) =
   let result: CheckResult;
   let timeMs: number;
   try {
-    loaded = loadHistoryFile(opts.file, opts.model);
-    const timeout = opts.timeoutMs > 0 && Number.isFinite(opts.timeoutMs) ? { timeoutMs: opts.timeoutMs, clock: opts.clock } : {};
-    const t0 = opts.clock();
+    const t0 = opts.startMs ?? opts.clock();
+    const limited = opts.timeoutMs > 0 && Number.isFinite(opts.timeoutMs);
+    try {
+      loaded = loadHistoryFile(opts.file, opts.model, limited ? () => opts.clock() - t0 >= opts.timeoutMs : undefined);
+    } catch (e) {
+      if (!(e instanceof ParseStoppedError)) throw e;
+      // The budget ran out while reading the file: undecided, like a search that ran out.
+      const r: CheckResult = { operations: 0, partitions: 0, result: 'unknown', steps: 0, unknownReason: 'timeout' };
+      const ms = opts.clock() - t0;
+      if (opts.json) out(JSON.stringify({ file: opts.file, model: opts.model, linearizable: 'unknown', operations: null, partitions: null, timeMs: Math.round(ms * 1000) / 1000, steps: 0, unknownReason: 'timeout', stoppedWhile: 'parsing', linesParsed: e.lines }));
+      else humanReport(opts, r, ms, `stopped while parsing, after ${e.lines} lines`).forEach((line) => out(line));
+      return EXIT_UNKNOWN;
+    }
+    // What is left of the budget after reading and parsing (0: the search stops at once, undecided).
+    const left = opts.timeoutMs - (opts.clock() - t0);
+    const timeout = limited ? { timeoutMs: Math.max(0, left), clock: opts.clock } : {};
     result = loaded.model === 'etcd' ? checkHistory(loaded.spec, loaded.history, timeout) : checkHistory(loaded.spec, loaded.history, timeout);
     timeMs = opts.clock() - t0;
   } catch (e) {
@@ -58,11 +76,11 @@ export function runCheckCommand(opts: CheckCommandOptions, out: (line: string) =
   return result.result === 'linearizable' ? EXIT_LINEARIZABLE : result.result === 'not' ? EXIT_NOT_LINEARIZABLE : EXIT_UNKNOWN;
 }
 
-function humanReport(opts: CheckCommandOptions, r: CheckResult, timeMs: number): string[] {
+function humanReport(opts: CheckCommandOptions, r: CheckResult, timeMs: number, stoppedWhile?: string): string[] {
   const why = { 'step-budget': 'step budget spent', timeout: `timed out after ${opts.timeoutMs} ms`, aborted: 'aborted', memory: 'memo limit reached' };
   const verdict =
     r.result === 'linearizable' ? 'linearizable' : r.result === 'not' ? 'NOT linearizable' : `UNKNOWN (${why[r.unknownReason ?? 'step-budget']})`;
-  const stats = `${r.operations} operations, ${r.partitions} partition${r.partitions === 1 ? '' : 's'}, ${timeMs.toFixed(1)} ms, ${r.steps} steps`;
+  const stats = stoppedWhile !== undefined ? `${stoppedWhile}, ${timeMs.toFixed(1)} ms` : `${r.operations} operations, ${r.partitions} partition${r.partitions === 1 ? '' : 's'}, ${timeMs.toFixed(1)} ms, ${r.steps} steps`;
   const lines = [`${opts.file}: ${verdict} (model ${opts.model}; ${stats})`];
   if (r.violation !== undefined) lines.push(...r.violation.description.map((l) => `  ${l}`));
   if (r.result === 'unknown') lines.push('  the search gave up before a verdict; raise --timeout to let it run longer');

@@ -13,16 +13,19 @@ import { entryOrder, searchPartition, type SearchOutcome } from './search.ts';
 import type { CheckOptions, CheckResult, History, Model, Operation, Violation } from './types.ts';
 
 export function checkHistory<S, I, O>(model: Model<S, I, O>, history: History<I, O>, options: CheckOptions = {}): CheckResult {
-  validateHistory(history);
+  // The budget starts first: validating and partitioning a large history take time too.
   const budget = new Budget(options);
-  const groups = partitionsOf(model, history, options.partition !== false);
+  validateHistory(history);
+  const groups = budget.checkpoint() ? partitionsOf(model, history, options.partition !== false) : [];
+  if (budget.stopped !== null) return { operations: history.length, partitions: groups.length, result: 'unknown', steps: budget.steps, unknownReason: budget.stopped };
   // Smallest partitions first (ties by position, so the order is deterministic).
   const schedule = groups.map((_, i) => i).sort((a, b) => groups[a]!.length - groups[b]!.length || a - b);
   const base = { operations: history.length, partitions: groups.length };
   for (const gi of schedule) {
     const group = groups[gi]!;
     const ops = group.map((i) => history[i]!);
-    const outcome = searchPartition(model, ops, budget);
+    // Each partition's set-up is work outside the step count: look at the clock before it.
+    const outcome = budget.checkpoint() ? searchPartition(model, ops, budget) : ({ kind: 'stopped' } as const);
     if (outcome.kind === 'stopped') {
       return { ...base, result: 'unknown', steps: budget.steps, unknownReason: budget.stopped ?? 'step-budget' };
     }

@@ -56,6 +56,14 @@ export function readEdnMap(text: string): Map<string, EdnScalar> {
     i++; // opening quote
     let out = '';
     for (;;) {
+      // Copy the run up to the next quote or backslash in one slice (values may be kilobytes long).
+      const q = text.indexOf('"', i);
+      const b = text.indexOf('\\', i);
+      const end = q === -1 ? b : b === -1 ? q : Math.min(q, b);
+      if (end > i) {
+        out += text.slice(i, end);
+        i = end;
+      }
       const c = text[i++];
       if (c === undefined) return fail('unterminated string');
       if (c === '"') return out;

@@ -5,9 +5,9 @@
  */
 // Deliberate real I/O, outside any simulation (see the header); the one exception in this folder.
 // eslint-disable-next-line @typescript-eslint/no-restricted-imports -- file reading for the CLI and bench only
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { HistoryParseError } from './errors.ts';
+import { HistoryParseError, ParseStoppedError } from './errors.ts';
 import { etcdModel, type EtcdInput, type EtcdOutput, type RegisterValue } from './models/etcd.ts';
 import { kvModel, type KvInput, type KvOutput, type KvState } from './models/kv.ts';
 import { parseJepsenEtcdLog } from './parse-jepsen.ts';
@@ -39,14 +39,46 @@ export function readHistoryText(file: string): string {
 }
 
 /** Parses `text` in the format of `model`: Jepsen etcd log for 'etcd', EDN lines for 'kv'. */
-export function parseHistoryText(text: string, model: FileModelName, file: string): LoadedHistory {
+/** `shouldStop` (optional): asked every few hundred lines; true stops the parse with a ParseStoppedError. */
+export function parseHistoryText(text: string, model: FileModelName, file: string, shouldStop?: () => boolean): LoadedHistory {
   return model === 'etcd'
-    ? { model, spec: etcdModel, history: parseJepsenEtcdLog(text, file) }
-    : { model, spec: kvModel, history: parseKvEdn(text, file) };
+    ? { model, spec: etcdModel, history: parseJepsenEtcdLog(text, file, shouldStop) }
+    : { model, spec: kvModel, history: parseKvEdn(text, file, shouldStop) };
 }
 
-export function loadHistoryFile(file: string, model: FileModelName): LoadedHistory {
-  return parseHistoryText(readHistoryText(file), model, file);
+export function loadHistoryFile(file: string, model: FileModelName, shouldStop?: () => boolean): LoadedHistory {
+  const text = shouldStop === undefined ? readHistoryText(file) : readHistoryTextInChunks(file, shouldStop);
+  return parseHistoryText(text, model, file, shouldStop);
+}
+
+/** readHistoryText a megabyte at a time, asking `shouldStop` between reads (a large file takes seconds). */
+function readHistoryTextInChunks(file: string, shouldStop: () => boolean): string {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw new HistoryParseError(file, 0, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+  }
+  const chunks: Buffer[] = [];
+  try {
+    for (;;) {
+      if (shouldStop()) throw new ParseStoppedError(file, 0);
+      const buf = Buffer.allocUnsafe(1 << 20);
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        throw new HistoryParseError(file, 0, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+      }
+      if (n === 0) break;
+      chunks.push(n === buf.length ? buf : buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (shouldStop()) throw new ParseStoppedError(file, 0);
+  return text;
 }
 
 export interface ExpectedRow {

@@ -10,7 +10,7 @@
  * effect at any time after the call, or never); another `:fail` means the operation did not happen
  * and it is dropped. Invocations still open at the end are unknown too.
  */
-import { HistoryParseError } from './errors.ts';
+import { HistoryParseError, ParseStoppedError, escapeUnprintable } from './errors.ts';
 import type { EtcdInput, EtcdOutput, RegisterValue } from './models/etcd.ts';
 import type { Operation } from './types.ts';
 
@@ -29,12 +29,13 @@ interface Open {
   readonly slot: number;
 }
 
-export function parseJepsenEtcdLog(text: string, file: string): EtcdOperation[] {
-  const lines = text.split(/\r?\n/);
+/** `shouldStop` (optional) is asked every few hundred lines; true stops the parse with a ParseStoppedError. */
+export function parseJepsenEtcdLog(text: string, file: string, shouldStop?: () => boolean): EtcdOperation[] {
   const slots: (EtcdOperation | null)[] = [];
   const open = new Map<number, Open>();
   let historyLines = 0;
-  lines.forEach((line, i) => {
+  forEachLine(text, (line, i) => {
+    if (shouldStop !== undefined && i % 256 === 0 && shouldStop()) throw new ParseStoppedError(file, i);
     if (!line.includes('jepsen.util')) return;
     historyLines++;
     const lineNo = i + 1;
@@ -108,7 +109,23 @@ function parseOutput(f: string, type: string, valueText: string, input: EtcdInpu
 }
 
 /** Keeps error messages one line and short. */
+/**
+ * Calls `f` with each line (without its \n or \r\n) and its 0-based index. Unlike split, it
+ * starts at once on a large text, so a caller's time budget is asked from the first line.
+ */
+export function forEachLine(text: string, f: (line: string, index: number) => void): void {
+  let start = 0;
+  for (let i = 0; start <= text.length; i++) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    f(line, i);
+    start = end + 1;
+  }
+}
+
 export function clip(s: string): string {
-  const one = s.replace(/\s+/g, ' ');
-  return one.length > 80 ? `${one.slice(0, 77)}...` : one;
+  const one = s.slice(0, 200).replace(/\s+/g, ' ');
+  const cut = one.length > 80 || s.length > 200 ? `${one.slice(0, 77)}...` : one;
+  return escapeUnprintable(cut);
 }

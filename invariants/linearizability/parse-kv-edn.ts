@@ -5,9 +5,9 @@
  * the operation did not happen and it is dropped; invocations open at the end are unknown.
  */
 import { EdnSyntaxError, Keyword, readEdnMap, type EdnScalar } from './edn.ts';
-import { HistoryParseError } from './errors.ts';
+import { HistoryParseError, ParseStoppedError } from './errors.ts';
 import type { KvInput, KvOutput } from './models/kv.ts';
-import { clip } from './parse-jepsen.ts';
+import { clip, forEachLine } from './parse-jepsen.ts';
 import type { Operation } from './types.ts';
 
 type KvOperation = Operation<KvInput, KvOutput>;
@@ -19,10 +19,15 @@ interface Open {
   readonly slot: number;
 }
 
-export function parseKvEdn(text: string, file: string): KvOperation[] {
+/**
+ * `shouldStop` (optional) is asked every few hundred lines; when it says true the parse stops
+ * with a ParseStoppedError (the CLI's time budget covers parsing too).
+ */
+export function parseKvEdn(text: string, file: string, shouldStop?: () => boolean): KvOperation[] {
   const slots: (KvOperation | null)[] = [];
   const open = new Map<number, Open>();
-  text.split(/\r?\n/).forEach((line, i) => {
+  forEachLine(text, (line, i) => {
+    if (shouldStop !== undefined && i % 256 === 0 && shouldStop()) throw new ParseStoppedError(file, i);
     if (line.trim() === '') return;
     const lineNo = i + 1;
     const fail = (reason: string): never => {

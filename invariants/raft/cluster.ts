@@ -217,7 +217,7 @@ function addLiveness(w: World<unknown>, c: RaftCluster): void {
     if (c.history.pending > 0) return 'waiting for every operation to complete';
     const res = c.history.check();
     w.metrics.history = { ...c.history.counts(), verdict: res.result, steps: res.steps, partitions: res.partitions };
-    if (res.result === 'not') w.violation('linearizability', c.history.explain(res));
+    if (res.result === 'not') w.violation('linearizability', c.history.explain(res), { history: c.history.view(res) });
     return true;
   });
 }

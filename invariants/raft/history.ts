@@ -4,6 +4,8 @@
  * certainly no effect, unknown = may or may not have taken effect). Checked against the
  * `revisioned-kv` model (per-key values and versions), partitioned by key.
  */
+import type { HistoryView } from '../../sim/history-view.ts';
+import { historyView } from '../linearizability/history-view.ts';
 import { checkHistory, describeOp, revisionedKvModel, type CheckResult, type Operation, type RkvInput, type RkvOutput } from '../linearizability/index.ts';
 import type { KvOp, KvResult } from '../../systems/kv/types.ts';
 import type { Nanos } from '../../sim/time.ts';
@@ -110,6 +112,11 @@ export class KvHistory {
   }
 
   /** A one-paragraph explanation of a 'not' verdict: the smallest unorderable operation set. */
+  /** The failing key's operations as a picture (for the timeline), or null if linearizable. */
+  view(res: CheckResult): HistoryView | null {
+    return historyView(revisionedKvModel, this.operations(), res);
+  }
+
   explain(res: CheckResult): string {
     if (res.result !== 'not' || res.violation === undefined) return res.result;
     const ops = this.operations();

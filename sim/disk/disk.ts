@@ -21,8 +21,10 @@ import { drawLatency, scaleLatency } from '../network/latency.ts';
 import type { Rng } from '../prng.ts';
 import { DISK_PROFILES, type DiskProfile } from './profiles.ts';
 
+/** How a disk operation fails: an I/O error, or no space left. */
 export type DiskError = 'EIO' | 'ENOSPC';
 
+/** The faults a disk injects (all off in {@link NO_DISK_FAULTS}). */
 export interface DiskFaults {
   /** Probability that a record, when it becomes durable, will later read back corrupt. */
   corruptionRate: number;
@@ -36,10 +38,12 @@ export interface DiskFaults {
   capacityBytes: number;
 }
 
+/** A disk that never fails by itself (crashes still lose unsynced writes). */
 export const NO_DISK_FAULTS: DiskFaults = { corruptionRate: 0, writeErrorRate: 0, readErrorRate: 0, slowFactor: 1, capacityBytes: Infinity };
 
 /** What a read returns: the records, with corrupt ones reported by index (their value is null). */
 export interface DiskRead<T = unknown> {
+  /** The records, in order; a corrupt record reads as null. */
   records: (T | null)[];
   /** Indices of records whose checksum fails. */
   corrupt: number[];
@@ -62,7 +66,23 @@ type Op = (
   seq?: number;
 };
 
+/** What a disk has done so far. */
+export interface DiskStats {
+  /** Records appended. */
+  appends: number;
+  /** Fsyncs completed. */
+  fsyncs: number;
+  /** Fsyncs that failed. */
+  fsyncErrors: number;
+  /** Unsynced writes lost by crashes. */
+  lostOnCrash: number;
+  /** Writes torn by crashes. */
+  tornWrites: number;
+}
+
+/** A node's simulated disk: named append-only files of records. Writes are volatile until an fsync completes; a crash loses them, or keeps a torn prefix. */
 export class Disk {
+  /** The faults it injects now (a nemesis may change them). */
   faults: DiskFaults = { ...NO_DISK_FAULTS };
   private durable = new Map<string, StoredRecord[]>();
   /** Writes since the last completed fsync, in order. */
@@ -72,12 +92,15 @@ export class Disk {
   private busyUntilNs = 0;
   /** Incremented on crash so fsyncs in flight complete for nobody. */
   private generation = 0;
-  readonly stats = { appends: 0, fsyncs: 0, fsyncErrors: 0, lostOnCrash: 0, tornWrites: 0 };
+  /** Counts of appends, fsyncs, failed fsyncs, writes lost and torn by crashes. */
+  readonly stats: DiskStats = { appends: 0, fsyncs: 0, fsyncErrors: 0, lostOnCrash: 0, tornWrites: 0 };
 
   constructor(
     private readonly sim: Simulation,
+    /** The node that owns the disk. */
     readonly owner: string,
     private readonly rng: Rng,
+    /** Its latency profile (default NVMe). */
     public profile: DiskProfile = DISK_PROFILES.nvme,
   ) {}
 
@@ -188,6 +211,7 @@ export class Disk {
     return this.unsynced.length;
   }
 
+  /** Bytes stored, durable and not yet synced. */
   get usedBytes(): number {
     return this.durableBytes;
   }

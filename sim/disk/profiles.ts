@@ -5,7 +5,9 @@
  */
 import type { LatencyModel } from '../network/latency.ts';
 
+/** A storage device's latency figures. */
 export interface DiskProfile {
+  /** The profile's name. */
   name: string;
   /** Time for an fsync to make everything written so far durable. */
   fsync: LatencyModel;
@@ -13,11 +15,13 @@ export interface DiskProfile {
   readPerRecordNs: number;
 }
 
-export const DISK_PROFILES = {
+/** The names of the built-in profiles. */
+export type DiskProfileName = 'hdd' | 'sata' | 'nvme' | 'optane';
+
+/** The built-in profiles: HDD, SATA SSD, NVMe SSD (the default), Optane. */
+export const DISK_PROFILES: Readonly<Record<DiskProfileName, DiskProfile>> = {
   hdd: { name: 'hdd', fsync: { kind: 'uniform', minNs: 10_000_000, maxNs: 20_000_000 }, readPerRecordNs: 10_000 },
   sata: { name: 'sata', fsync: { kind: 'uniform', minNs: 1_000_000, maxNs: 3_000_000 }, readPerRecordNs: 2_000 },
   nvme: { name: 'nvme', fsync: { kind: 'uniform', minNs: 100_000, maxNs: 500_000 }, readPerRecordNs: 500 },
   optane: { name: 'optane', fsync: { kind: 'uniform', minNs: 10_000, maxNs: 100_000 }, readPerRecordNs: 100 },
-} as const satisfies Record<string, DiskProfile>;
-
-export type DiskProfileName = keyof typeof DISK_PROFILES;
+};

@@ -4,11 +4,35 @@
 import type { Rng } from '../prng.ts';
 import type { Nanos } from '../time.ts';
 
+/**
+ * A latency distribution: constant, uniform in [minNs, maxNs], or long-tailed (log-normal with
+ * this median and 99th percentile, never below `minNs`).
+ */
 export type LatencyModel =
-  | { kind: 'constant'; ns: Nanos }
-  | { kind: 'uniform'; minNs: Nanos; maxNs: Nanos }
-  /** Long-tailed: log-normal with this median and 99th percentile, never below `minNs`. */
-  | { kind: 'lognormal'; minNs: Nanos; medianNs: Nanos; p99Ns: Nanos };
+  | {
+      /** Always the same latency. */
+      kind: 'constant';
+      /** The latency. */
+      ns: Nanos;
+    }
+  | {
+      /** Uniform between two bounds. */
+      kind: 'uniform';
+      /** Smallest latency. */
+      minNs: Nanos;
+      /** Largest latency. */
+      maxNs: Nanos;
+    }
+  | {
+      /** Long-tailed. */
+      kind: 'lognormal';
+      /** Smallest latency. */
+      minNs: Nanos;
+      /** Median latency. */
+      medianNs: Nanos;
+      /** 99th percentile. */
+      p99Ns: Nanos;
+    };
 
 /** Draws one latency, an integer number of ns >= 0. */
 export function drawLatency(m: LatencyModel, rng: Rng): Nanos {

@@ -21,9 +21,11 @@ import type { Envelope, NodeId, SimNode } from '../node.ts';
 import type { Rng } from '../prng.ts';
 import type { Nanos } from '../time.ts';
 import { drawLatency, type LatencyModel } from './latency.ts';
-import { hashString } from '../trace.ts';
+import { bodyJson, hashString, type MessageInfo } from '../trace.ts';
 
+/** One directed link's behaviour: latency, faults, bandwidth. */
 export interface LinkConfig {
+  /** One-way latency. */
   latency: LatencyModel;
   /** Probability that a message is lost. */
   lossRate: number;
@@ -53,16 +55,25 @@ export interface SendOptions {
   sizeBytes?: number;
   /** @internal set by ctx.call / ctx.reply */
   rpcId?: number;
+  /** @internal set by ctx.reply */
   replyTo?: number;
 }
 
+/** Counts of what the network did with messages. */
 export interface NetworkStats {
+  /** Messages sent. */
   sent: number;
+  /** Messages delivered (duplicates count again). */
   delivered: number;
+  /** Messages lost to the loss rate. */
   lost: number;
+  /** Extra copies delivered. */
   duplicated: number;
+  /** Messages that skipped FIFO order. */
   reordered: number;
+  /** Messages dropped by a cut link (at send or in flight). */
   droppedPartition: number;
+  /** Messages dropped because the receiver was down. */
   droppedNodeDown: number;
 }
 
@@ -85,12 +96,20 @@ interface InFlight extends Envelope {
   link: number;
 }
 
-function describeBlockedSend(to: string): string {
-  return `to ${to}: link cut (not sent)`;
+/** A message dropped at its send (link cut, or lost): its envelope is never made. */
+interface DroppedAtSend {
+  from: string;
+  to: string;
+  sentAtNs: Nanos;
+  body: unknown;
 }
 
-function describeLost(to: string): string {
-  return `to ${to}: lost`;
+function describeBlockedSend(d: DroppedAtSend): string {
+  return `to ${d.to}: link cut (not sent)`;
+}
+
+function describeLost(d: DroppedAtSend): string {
+  return `to ${d.to}: lost`;
 }
 
 function describeCut(env: Envelope): string {
@@ -101,19 +120,39 @@ function describeDown(env: Envelope): string {
   return `from ${env.from}: node down`;
 }
 
-/** "from n2: append_entries" — the body's `type` field, if it has one, names the message. */
+/** The body's `type` field, if it has one, names the message; else its first keys. */
+function messageType(b: unknown): string {
+  if (b === null || typeof b !== 'object') return typeof b;
+  const t = (b as { type?: unknown }).type;
+  if (typeof t === 'string') return t;
+  const keys = Object.keys(b);
+  return `{${keys.slice(0, 4).join(',')}${keys.length > 4 ? ',…' : ''}}`;
+}
+
+/** "from n2: append_entries" */
 function describeMessage(env: Envelope): string {
-  const b = env.body as { type?: unknown } | null;
-  const t =
-    b !== null && typeof b === 'object'
-      ? typeof b.type === 'string'
-        ? b.type
-        : `{${Object.keys(b).slice(0, 4).join(',')}${Object.keys(b).length > 4 ? ',…' : ''}}`
-      : typeof b;
+  const t = messageType(env.body);
   return env.replyTo !== undefined ? `from ${env.from}: ${t} (reply)` : `from ${env.from}: ${t}`;
 }
 
+/** The structured message of a record, read only when a sink (timeline, --trace) takes it. */
+function envelopeInfo(env: Envelope): MessageInfo {
+  return { from: env.from, to: env.to, sentAtNs: env.sentAtNs, type: messageType(env.body), reply: env.replyTo !== undefined, body: bodyJson(env.body) };
+}
+
+function droppedInfo(d: DroppedAtSend): MessageInfo {
+  return { from: d.from, to: d.to, sentAtNs: d.sentAtNs, type: messageType(d.body), reply: false, body: bodyJson(d.body) };
+}
+
+describeMessage.message = envelopeInfo;
+describeCut.message = envelopeInfo;
+describeDown.message = envelopeInfo;
+describeLost.message = droppedInfo;
+describeBlockedSend.message = droppedInfo;
+
+/** The simulated network all nodes of a world are on: links with latency, loss, duplication, reordering, bandwidth, partitions and clogs. A scenario reaches it as `w.net`. */
 export class Network {
+  /** What the network did so far. */
   readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, droppedPartition: 0, droppedNodeDown: 0 };
   private readonly rng: Rng;
   private nodes: SimNode[] = [];
@@ -144,12 +183,14 @@ export class Network {
     this.nodeHashes.push(hashString(node.id));
   }
 
+  /** The node named `id` (an assertion fails for an unknown one). */
   node(id: NodeId): SimNode {
     const n = this.byId.get(id);
     assert(n !== undefined, `unknown node ${id}`);
     return n;
   }
 
+  /** Every node's id, in the order they were added. */
   get nodeIds(): NodeId[] {
     return this.nodes.map((n) => n.id);
   }
@@ -178,6 +219,7 @@ export class Network {
     this.setLink(b, a, patch);
   }
 
+  /** The configuration of the directed link `from` -> `to`. */
   linkConfig(from: NodeId, to: NodeId): LinkConfig {
     return this.link(this.node(from).index, this.node(to).index).config;
   }
@@ -218,6 +260,7 @@ export class Network {
     this.blockOneWay(b, a);
   }
 
+  /** Whether the directed link `from` -> `to` is cut. */
   isBlocked(from: NodeId, to: NodeId): boolean {
     return this.blocked.has(this.key(this.node(from).index, this.node(to).index));
   }
@@ -296,6 +339,7 @@ export class Network {
 
   // ---- sending ----
 
+  /** Sends a copy of `body` from `from` to `to` (node programs use `ctx.send`). */
   send(from: NodeId, to: NodeId, body: unknown, opts?: SendOptions): void {
     this.sendFrom(this.node(from), to, body, opts);
   }
@@ -311,12 +355,12 @@ export class Network {
     this.stats.sent++;
     if (this.blocked.size > 0 && this.blocked.has(k)) {
       this.stats.droppedPartition++;
-      this.sim.logLazy(src.id, 'drop', describeBlockedSend, to);
+      this.sim.logLazy(src.id, 'drop', describeBlockedSend, { from: src.id, to, sentAtNs: now, body });
       return;
     }
     if (c.lossRate > 0 && this.rng.chance(c.lossRate)) {
       this.stats.lost++;
-      this.sim.logLazy(src.id, 'drop', describeLost, to);
+      this.sim.logLazy(src.id, 'drop', describeLost, { from: src.id, to, sentAtNs: now, body });
       return;
     }
     const sizeBytes = opts?.sizeBytes ?? (c.bandwidthBytesPerSec > 0 ? estimateSize(body) : 64);

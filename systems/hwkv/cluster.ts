@@ -24,6 +24,7 @@ import type { CallResult, NodeContext, NodeId, SimNode } from '../../sim/node.ts
 import type { World } from '../../sim/scenario.ts';
 import type { ProcessBody } from '../../sim/process.ts';
 import type { Nanos } from '../../sim/time.ts';
+import { historyView } from '../../invariants/linearizability/history-view.ts';
 import { checkHistory, kvModel, type KvInput, type KvOutput, type Operation } from '../../invariants/linearizability/index.ts';
 import { acceleratedPlatform, traditionalPlatform } from './platform.ts';
 import { hwkvReplica, type ReplicaProgram } from './replica.ts';
@@ -280,7 +281,8 @@ export function addWorkload(w: World<unknown>, c: Cluster, o: WorkloadOptions): 
     checked = true;
     const res = checkHistory(kvModel, wl.history, { maxSteps: 2_000_000 });
     w.metrics[`${c.kind}LinearizabilityVerdict`] = res.result;
-    if (res.result === 'not') return `history of ${wl.history.length} ops is not linearizable: ${(res.violation?.description ?? []).slice(0, 30).join(' | ')}`;
+    // Reported at once (not returned) so the violation carries the history's picture.
+    if (res.result === 'not') w.violation('linearizable', `history of ${wl.history.length} ops is not linearizable: ${(res.violation?.description ?? []).slice(0, 30).join(' | ')}`, { history: historyView(kvModel, wl.history, res) });
     return null;
   });
   w.liveness('healed-cluster-serves', () => (auditDone ? true : `the auditor has not read every key yet (leader: ${c.leader()?.id ?? 'none'})`));

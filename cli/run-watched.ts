@@ -1,0 +1,178 @@
+/**
+ * One seed of `detsim run` / `replay`, run in a worker thread that the main thread watches. The
+ * scenario's code is the user's: it may loop forever inside one event, allocate without bound or
+ * call process.exit. None of these may hang the command, kill it with a V8 stack, or end it
+ * without a verdict; each is reported as a failure of the seed (outcome `crash`), with the last
+ * trace lines, and the `--trace` file ends at the last record before the stop.
+ */
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { RunReport } from './execute.ts';
+import { PACKAGE_ROOT } from './scenarios.ts';
+import { flushTraceTail, lastTraced, readRecentLines, recentLinesBuffer, traceBuffer } from './trace-tail.ts';
+
+/** What the worker is given (structured-cloned; the buffers are shared). */
+export interface WatchedJob {
+  file: string;
+  builtIn: boolean;
+  seed: number;
+  pins: Record<string, unknown>;
+  swarm: boolean;
+  buggify: boolean;
+  checkDeterminism: boolean;
+  logLines: number;
+  traceFile?: string;
+  traceShared?: SharedArrayBuffer;
+  recent: SharedArrayBuffer;
+  timeline?: string;
+}
+
+/** `started` comes first, once the scenario is loaded (the wall-clock limit counts from then). */
+export type WatchedReply = { started: true; report?: undefined; error?: undefined } | { report: RunReport; error?: undefined; started?: undefined } | { error: string; report?: undefined; started?: undefined };
+
+/** Wall-clock seconds the run's thread may take to load the scenario before it is given up on. */
+const STARTUP_LIMIT_S = 120;
+
+export interface WatchOptions {
+  file: string;
+  builtIn: boolean;
+  scenario: string;
+  seed: number;
+  pins: Record<string, unknown>;
+  /** The run's parameters as drawn by the main thread (for a report of a run that never finished). */
+  params: Record<string, unknown>;
+  swarm: boolean;
+  buggify: boolean;
+  checkDeterminism: boolean;
+  logLines: number;
+  traceFile?: string;
+  timeline?: string;
+  /** Wall-clock seconds before the run is stopped and reported as hung; 0 = no limit. */
+  timeoutS: number;
+  /** Heap limit of the run's thread, MB; 0 = Node's default. */
+  maxMemoryMb: number;
+}
+
+/** Why a run ended without a verdict of its own; each is a violation name in the report. */
+export type StopKind = 'hang' | 'out-of-memory' | 'process-exit' | 'worker-error';
+
+export interface WatchedResult {
+  report: RunReport;
+  /** Set when the run never finished (the report is the harness's, not the simulation's). */
+  stopped?: StopKind;
+  /** Set when SIGINT/SIGTERM ended the run: the command exits 130/143, no verdict. */
+  interrupted?: 'SIGINT' | 'SIGTERM';
+}
+
+const WORKER_ENTRY = path.join(PACKAGE_ROOT, 'bin', 'run-worker-entry.js');
+
+export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
+  const recent = recentLinesBuffer();
+  const traceShared = o.traceFile !== undefined ? traceBuffer() : undefined;
+  const job: WatchedJob = {
+    file: o.file,
+    builtIn: o.builtIn,
+    seed: o.seed,
+    pins: o.pins,
+    swarm: o.swarm,
+    buggify: o.buggify,
+    checkDeterminism: o.checkDeterminism,
+    logLines: o.logLines,
+    recent,
+    ...(o.traceFile !== undefined ? { traceFile: o.traceFile, traceShared } : {}),
+    ...(o.timeline !== undefined ? { timeline: o.timeline } : {}),
+  };
+  const worker = new Worker(WORKER_ENTRY, {
+    workerData: job,
+    ...(o.maxMemoryMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: o.maxMemoryMb } } : {}),
+    // The scenario's console output reaches the terminal as it would in the main thread.
+    stdout: false,
+    stderr: false,
+  });
+
+  const failed = (kind: StopKind, message: string): WatchedResult => {
+    const last = lastTraced(recent);
+    const report: RunReport = {
+      scenario: o.scenario,
+      seed: o.seed,
+      ok: false,
+      outcome: 'crash',
+      violations: [{ invariant: kind, atNs: last.atNs, eventIndex: last.eventIndex, message }],
+      pending: [],
+      traceHash: '',
+      events: last.lines > 0 ? last.eventIndex + 1 : 0,
+      simTimeNs: last.atNs,
+      faultPhaseNs: 0,
+      recoveredAfterNs: null,
+      buggify: { enabled: o.buggify, enabledSites: [], fired: {}, reached: {} },
+      params: o.params,
+      swarm: o.swarm,
+      metrics: {},
+      log: readRecentLines(recent, o.logLines),
+      wallMs: Math.round(performance.now() - t0), // wallclock-ok: the harness's watchdog, outside the simulation
+    };
+    return { report, stopped: kind };
+  };
+
+  const t0 = performance.now(); // wallclock-ok
+  let settled = false;
+  let timer: NodeJS.Timeout | null = null;
+  const onSignal: Record<'SIGINT' | 'SIGTERM', () => void> = { SIGINT: () => {}, SIGTERM: () => {} };
+  const result = await new Promise<WatchedResult>((resolve) => {
+    const settle = (r: WatchedResult): void => {
+      if (settled) return;
+      settled = true;
+      resolve(r);
+    };
+    const onHang = (): void =>
+      settle(
+        failed(
+          'hang',
+          `the run took more than ${o.timeoutS}s of wall time and was stopped (an endless loop inside one event?); the last trace lines show where it was${o.traceFile ? `, and ${o.traceFile} ends at the last record before the stop` : '; replay it with --trace FILE to keep the whole trace'}; raise the limit with --timeout S (0: none)`,
+        ),
+      );
+    const arm = (seconds: number, onTimeout: () => void): void => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(onTimeout, seconds * 1000); // wallclock-ok: the harness's watchdog, outside the simulation
+    };
+    // Loading the scenario in the thread can take seconds on a loaded machine: not the run's time.
+    arm(STARTUP_LIMIT_S, () => settle(failed('worker-error', `the run's thread did not load the scenario within ${STARTUP_LIMIT_S}s of wall time (a very loaded machine?)`)));
+    worker.on('message', (reply: WatchedReply) => {
+      if (reply.started) {
+        if (timer) clearTimeout(timer);
+        if (o.timeoutS > 0) arm(o.timeoutS, onHang);
+        return;
+      }
+      if (reply.report) settle({ report: reply.report });
+      else settle(failed('worker-error', `the run could not start: ${reply.error}`));
+    });
+    worker.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        settle(failed('out-of-memory', `out of memory: the run used more than its ${o.maxMemoryMb} MB heap limit and was stopped (unbounded allocation in the scenario or the system under test?); raise the limit with --max-memory MB`));
+      } else {
+        settle(failed('worker-error', `the run's thread failed outside the simulation: ${err.name}: ${err.message.split('\n')[0]}`));
+      }
+    });
+    worker.on('exit', (code) => {
+      // An exit before any reply: the scenario's code called process.exit (in a worker thread it
+      // ends the thread, not detsim).
+      settle(failed('process-exit', `the scenario called process.exit(${code}): the run stopped before its checks finished, so this seed failed. Scenario code must not exit the process; throw an Error to report a problem`));
+    });
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      onSignal[sig] = () => settle({ ...failed('worker-error', `interrupted by ${sig}`), interrupted: sig });
+      process.once(sig, onSignal[sig]);
+    }
+  });
+  if (timer) clearTimeout(timer);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.off(sig, onSignal[sig]);
+  await worker.terminate();
+  // The worker is gone: what it traced but had not written goes to the file now.
+  if (o.traceFile !== undefined && traceShared !== undefined && (result.stopped || result.interrupted)) {
+    try {
+      flushTraceTail(o.traceFile, traceShared);
+    } catch {
+      // The worker never opened the file (it failed before the run): nothing to flush.
+    }
+  }
+  return result;
+}

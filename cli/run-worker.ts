@@ -1,0 +1,40 @@
+/**
+ * The worker thread of `detsim run` / `replay`: runs one seed and posts its report. The main
+ * thread (cli/run-watched.ts) watches it, so an endless loop, a memory blow-up or a process.exit
+ * in the scenario's code ends this thread, never the command, and is reported as that seed's failure.
+ */
+import { writeFileSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { TimelineCollector, timelineHtml, timelineInputForRun } from '../reports/timeline-html.ts';
+import type { TraceRecord } from '../sim/trace.ts';
+import { executeRun } from './execute.ts';
+import type { WatchedJob, WatchedReply } from './run-watched.ts';
+import { loadScenarioFile } from './scenarios.ts';
+import { RecentLines, TraceFileWriter } from './trace-tail.ts';
+
+async function main(job: WatchedJob): Promise<WatchedReply> {
+  const { scenario } = await loadScenarioFile(job.file, job.builtIn);
+  parentPort!.postMessage({ started: true } satisfies WatchedReply);
+  const recent = new RecentLines(job.recent);
+  const trace = job.traceFile !== undefined && job.traceShared !== undefined ? new TraceFileWriter(job.traceFile, job.traceShared) : null;
+  // The timeline keeps the last records of the run (bounded memory on long runs).
+  const timeline = job.timeline ? new TimelineCollector() : null;
+  const sink = (rec: TraceRecord): void => {
+    recent.sink(rec);
+    trace?.sink(rec);
+    timeline?.sink(rec);
+  };
+  let report;
+  try {
+    report = executeRun(scenario, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, logLines: job.logLines, extraSink: sink });
+  } finally {
+    trace?.close();
+  }
+  if (job.timeline && timeline !== null) writeFileSync(job.timeline, timelineHtml(timelineInputForRun(`${scenario.name} seed ${job.seed}`, report, timeline)));
+  return { report };
+}
+
+main(workerData as WatchedJob).then(
+  (reply) => parentPort!.postMessage(reply),
+  (err: unknown) => parentPort!.postMessage({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) } satisfies WatchedReply),
+);
