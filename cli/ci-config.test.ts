@@ -51,8 +51,8 @@ const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const readmeCode = [...readme.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!).join('\n') + '\n' + [...readme.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!).join('\n');
 
 describe('GitHub workflows', () => {
-  it('exist: push/PR and nightly', () => {
-    expect(workflowFiles).toEqual(['ci.yml', 'nightly.yml']);
+  it('exist: push/PR, nightly and the weekly mutation score', () => {
+    expect(workflowFiles).toEqual(['ci.yml', 'mutation.yml', 'nightly.yml']);
   });
 
   it('pass actionlint, and actionlint does catch a broken workflow', async () => {
