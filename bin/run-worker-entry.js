@@ -1,5 +1,4 @@
 // Entry point of the worker thread that runs one seed for `detsim run` / `replay` (cli/run-watched.ts):
-// the TypeScript loader must be registered in each thread.
-import { register } from 'tsx/esm/api';
-register();
+// the TypeScript loader and detsim's module hooks must be registered in each thread.
+import './register.js';
 await import('../cli/run-worker.ts');

@@ -108,8 +108,9 @@ type Reply = { type: 'incr_ok' } | { type: 'read_ok'; value: number };
  * written at once and made durable in groups: one fsync every \`commitMs\` (group commit).
  */
 function counterServer(ctx: NodeContext, commitMs: number, bug: 'none' | 'ack-before-fsync') {
-  // Recover: the count is the number of increments on disk.
-  const state = { value: ctx.disk.read('increments').records.length };
+  // Recover: the count is the number of increments on disk. readForRecovery retries a failed
+  // read and, if the disk keeps failing, fail-stops the node: starting from 0 would lose them all.
+  const state = { value: ctx.disk.readForRecovery('increments').records.length };
   const waiting: Envelope[] = []; // increments written, not yet durable, not yet acknowledged
   let commitScheduled = false;
   const ack = (env: Envelope): void => ctx.reply(env, { type: 'incr_ok' } satisfies Reply);
@@ -122,6 +123,9 @@ function counterServer(ctx: NodeContext, commitMs: number, bug: 'none' | 'ack-be
       // The fsync covers every write made before it; acknowledge the batch once it is durable.
       ctx.disk.fsync((err) => {
         if (err === null) batch.forEach(ack);
+        // A failed fsync lost writes that memory still counts: trust nothing in memory, crash and
+        // recover from what is durable (as PostgreSQL does since "fsyncgate"). A supervisor restarts it.
+        else ctx.failStop(\`fsync failed: \${err}\`);
       });
     });
   };

@@ -21,10 +21,10 @@ const work = mkdtempSync(path.join(tmpdir(), 'detsim-shots-'));
 // Repro paths and replay commands in the pictures read as a user's would: relative to where they ran.
 process.chdir(work);
 
-async function timeline(name: string, scenario: string, seed: number, pins: Record<string, unknown>): Promise<string> {
+async function timeline(name: string, scenario: string, seed: number, pins: Record<string, unknown>, ignoreInvariants: string[] = []): Promise<string> {
   const l = await resolveScenario(scenario);
   const c = new TimelineCollector();
-  const r = executeRun(l.scenario, { seed, pins, swarm: true, extraSink: c.sink });
+  const r = executeRun(l.scenario, { seed, pins, swarm: true, extraSink: c.sink, ignoreInvariants });
   const file = path.join(work, `${name}.html`);
   writeFileSync(file, timelineHtml(timelineInputForRun(`${scenario} seed ${seed}`, r, c)));
   return file;
@@ -32,7 +32,7 @@ async function timeline(name: string, scenario: string, seed: number, pins: Reco
 
 const browser = await launchChromium();
 try {
-  const a = await openPage(browser, await timeline('safety', 'raft-election', 1, { bug: 'stale-reads' }), 1280, 760);
+  const a = await openPage(browser, await timeline('safety', 'raft-election', 1, { bug: 'stale-reads' }, ['stale-read-index']), 1280, 760);
   await a.page.screenshot({ path: path.join(out, 'timeline.png') });
   await a.page.locator('#history').screenshot({ path: path.join(out, 'timeline-history.png') });
   const runs: SweepRunLine[] = [];
