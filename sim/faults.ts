@@ -53,7 +53,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number]['kind'];
 export const FAULT_KIND_NAMES: ReadonlySet<string> = new Set(FAULT_KINDS.map((k) => k.kind));
 
 /** System families: a scenario belongs to the family its name starts with. */
-export const FAMILIES = ['raft', 'crdt', 'lb', 'escrow', 'hw', 'broadcast'] as const;
+export const FAMILIES = ['raft', 'crdt', 'lb', 'escrow', 'hw', 'broadcast', 'platform'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 export function familyOf(scenarioName: string): Family | null {
@@ -106,5 +106,9 @@ export const FAULTS_NOT_APPLICABLE: Record<Family, Partial<Record<FaultKind, str
   broadcast: {
     ...noDevices(),
     'clock-jump': 'gossip reads no clock at all, only timers (monotonic)',
+  },
+  platform: {
+    ...noDevices(),
+    'disk-corruption': 'the platform is made of a Raft config store, escrow replicas and CRDT regions, none of which rebuilds a corrupt record of its own from peers (each stops for an operator): see docs/platform.md, "Faults"',
   },
 };

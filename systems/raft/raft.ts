@@ -809,15 +809,22 @@ export class RaftNode {
   // ---------------------------------------------------------------- leader: reads
 
   private leaderReadIndex(from: NodeId, context: string): ReadIndexResult {
-    if (this.quorum === 1) {
-      this.answerRead(from, this.log.committed, context);
-      return { ok: true };
-    }
     // Thesis §6.4 step 1: until an entry of this term commits, our commit index may be stale.
+    // This holds for a one-member cluster too, so the check comes before its shortcut: the commit
+    // index in the hard state may lag the log (it is written in the Ready after the commit, which
+    // a failed fsync loses), so a leader elected after a restart can start below an index it
+    // committed and acknowledged before, and it commits its own entries only once durable (in
+    // advance()). Answering at once there served a read at 98 after a write at 99 was
+    // acknowledged (raft-churn seed 8: one member, fsync EIO, restart, re-election).
     // BUG (bugReadBeforeTermCommit): skips this step.
     if (this.log.term(this.log.committed) !== this.term_ && !this.config.bugReadBeforeTermCommit) {
       this.config.probe('raft:read-index-not-ready');
       return { ok: false, reason: 'leader-not-ready' };
+    }
+    // Alone, the leader is the quorum: nothing to confirm, and no other leader can exist.
+    if (this.quorum === 1) {
+      this.answerRead(from, this.log.committed, context);
+      return { ok: true };
     }
     if (this.config.readOnlyOption === 'lease' && this.leaseValid()) {
       this.answerRead(from, this.log.committed, context);
