@@ -16,6 +16,7 @@ import { CRDT_PROBES } from './crdt/replication/probes.ts';
 import { LB_PROBES } from './lb/sim/probes.ts';
 import { ESCROW_PROBES } from './escrow/probes.ts';
 import { HWKV_PROBES } from './hwkv/probes.ts';
+import { PLATFORM_PROBES } from './platform/probes.ts';
 import raftChurn from '../scenarios/raft-churn.ts';
 import raftFigure8 from '../scenarios/raft-figure8.ts';
 import crdtBurst from '../scenarios/crdt-burst.ts';
@@ -28,6 +29,8 @@ import hwKv from '../scenarios/hw-accelerated-kv.ts';
 import hwCxl from '../scenarios/hw-cxl-escrow.ts';
 import raftSnapshot from '../scenarios/raft-snapshot.ts';
 import escrowReaper from '../scenarios/escrow-reaper.ts';
+import platformGlobalSale from '../scenarios/platform-global-sale.ts';
+import platformRegionOutages from '../scenarios/platform-region-outages.ts';
 import { reached } from '../sim/probes.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -48,6 +51,7 @@ const families: { system: string; tables: ProbeTable[]; scenarios: Scenario[]; m
   { system: 'lb', tables: [LB_PROBES], scenarios: [lbChurn as Scenario, lbDrain as Scenario], minHit: 4 },
   { system: 'escrow', tables: [ESCROW_PROBES], scenarios: [escrowFlash as Scenario, escrowTransferCrash as Scenario], minHit: 4 },
   { system: 'hardware', tables: [HW_PROBES, HWKV_PROBES], scenarios: [hwKv as Scenario, hwCxl as Scenario], minHit: 6 },
+  { system: 'platform', tables: [PLATFORM_PROBES], scenarios: [platformGlobalSale as Scenario, platformRegionOutages as Scenario], minHit: 5 },
 ];
 
 const allNames = new Set(families.flatMap((f) => f.tables.flatMap((t) => Object.keys(t))));

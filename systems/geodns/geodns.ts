@@ -118,6 +118,11 @@ export class DnsCache {
     return this.cached.region;
   }
 
+  /** True when the cached answer's TTL has passed (a sticky client may still be using it). */
+  pastTtl(nowNs: Nanos): boolean {
+    return this.cached !== null && nowNs >= this.cached.expiresNs;
+  }
+
   store(a: DnsAnswer, nowNs: Nanos): void {
     this.cached = { region: a.region, expiresNs: nowNs + a.ttlNs };
     this.failures = 0;

@@ -59,6 +59,7 @@ export function addGeoDns(w: World<unknown>, o: GeoDnsKitOptions): GeoDnsHandle 
           const ok = res.ok && res.body.ok;
           if (state.probe(r, ok)) {
             history.push({ region: r, healthy: ok, atNs: w.now });
+            if (ok && w.phase === 'fault') ctx.probe('platform:geodns-region-back');
             ctx.log('geodns-health', `${r} ${ok ? 'back in' : 'out of'} the answers`);
           }
         }
@@ -77,6 +78,8 @@ export function addGeoDns(w: World<unknown>, o: GeoDnsKitOptions): GeoDnsHandle 
         const q = env.body as DnsQuery;
         if (q.type !== 'dns-query' || env.rpcId === undefined) return;
         const a = state.answer(byDistance(o.regions, q.home));
+        // Fail-open at boot (no balancer has its config yet) is expected; only the fault phase counts.
+        if (a.eligible.length === 0 && w.phase === 'fault') ctx.probe('platform:geodns-fail-open');
         o.onAnswer?.(q.home, a);
         ctx.reply(env, a);
       },

@@ -49,6 +49,7 @@ export function appServer(ctx: NodeContext, o: AppServerOptions): AppServerProgr
     for (let a = 0; a < attempts; a++) {
       const r = (yield ctx.call<CrdtReply>(o.crdt, req, ms(400))) as CallResult<CrdtReply>;
       if (r.ok && r.body.type !== 'stale') return r.body;
+      if (a + 1 < attempts) ctx.probe('platform:crdt-request-retried');
       yield ctx.sleep(ms(30));
     }
     return null;
@@ -87,6 +88,7 @@ export function appServer(ctx: NodeContext, o: AppServerOptions): AppServerProgr
     // A retry of a checkout whose first attempt got the hold: finish that order (its items were
     // read then; the cart may have changed since), take nothing more from the cart.
     const retry = !hold.ok;
+    if (retry) ctx.probe('platform:checkout-retry-finishes-order');
     const payment = Math.round(ctx.rng.exponential(o.paymentMeanNs));
     if (o.bug === 'order-before-escrow-confirm') {
       // BUG: payment and confirm run in the background; the order is recorded and answered at

@@ -68,8 +68,15 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
       done?.(ok);
       if (ok !== null && ok.op === 'get' && ok.value !== null) {
         const res = ok;
-        if (view === null || res.rev >= view.rev || stale) view = { rev: res.rev, cfg: JSON.parse(res.value!) as BackendsConfig, readAtNs: sentAt };
-        else ctx.log('config-older', `read rev ${res.rev} from ${to}, acting on ${view.rev}`);
+        if (view === null || res.rev >= view.rev || stale) {
+          const cfg = JSON.parse(res.value!) as BackendsConfig;
+          const prev = view;
+          if (prev !== null && res.rev > prev.rev && Object.entries(cfg.backends).some(([b, e]) => e.region === o.region && e.state === 'draining' && prev.cfg.backends[b]?.state !== 'draining')) ctx.probe('platform:lb-new-config-drain');
+          view = { rev: res.rev, cfg, readAtNs: sentAt };
+        } else {
+          ctx.probe('platform:lb-older-config-ignored');
+          ctx.log('config-older', `read rev ${res.rev} from ${to}, acting on ${view.rev}`);
+        }
       } else ctx.log('config-read-failed', `${to}: ${r.ok ? JSON.stringify(r.body).slice(0, 80) : 'timeout'}`);
       yield ctx.sleep(o.refreshNs);
     }
@@ -106,7 +113,10 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     const req = env.body as AppRequest;
     if (env.rpcId === undefined) return;
     if (req.type === 'health') return ctx.reply(env, { type: 'health', ok: eligible().length > 0 } satisfies AppReply);
-    if (!fresh()) return ctx.reply(env, { type: 'refused', reason: 'config-stale' } satisfies AppReply);
+    if (!fresh()) {
+      if (view !== null) ctx.probe('platform:lb-refused-config-stale');
+      return ctx.reply(env, { type: 'refused', reason: 'config-stale' } satisfies AppReply);
+    }
     const b = pick(req.user);
     if (b === undefined) return ctx.reply(env, { type: 'refused', reason: 'no-backend' } satisfies AppReply);
     o.onForward(ctx.id, b, view!.rev);

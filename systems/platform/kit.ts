@@ -23,6 +23,7 @@ import { toModelInput, toModelOutput } from '../../invariants/raft/history.ts';
 import { appServer, type AppServerProgram } from './app.ts';
 import { balancerNode, type BalancerProgram } from './balancer.ts';
 import { PlatformChecks } from './invariants.ts';
+import { PLATFORM_PROBES } from './probes.ts';
 import { operatorProcess, type OperatorOptions } from './operator.ts';
 import { shopperProcess, type ShopperOptions } from './shopper.ts';
 import { KEYS, PLATFORM_BUGS, REGION_NAMES, type PlatformBug } from './types.ts';
@@ -129,6 +130,7 @@ export interface TierOptions {
 
 /** Per region: a balancer `lb-<region>` in front of `app-<region>-<k>` servers. */
 export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier {
+  w.declareProbes(PLATFORM_PROBES);
   const versions = new Map<NodeId, number>();
   const servers: RegionalTier['servers'] = [];
   const balancers: SimNode<BalancerProgram>[] = [];
@@ -209,6 +211,7 @@ export class ConfigHistory {
 // ------------------------------------------------------------------ operators and shoppers
 
 export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultPhase' | 'onOp' | 'counts'> & { history: ConfigHistory; regionOf: Map<string, string> }): OperatorOptions['counts'] {
+  w.declareProbes(PLATFORM_PROBES);
   const counts = { deploys: 0, removes: 0, adds: 0, evacuations: 0, returns: 0, rollbacks: 0, lockTurns: 0, aborted: 0 };
   ['op1', 'op2'].forEach((id, i) => {
     o.regionOf.set(id, o.regions[i % o.regions.length]!);
@@ -218,6 +221,7 @@ export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultP
 }
 
 export function addShoppers(w: World<unknown>, o: Omit<ShopperOptions, 'home' | 'sticky' | 'running' | 'stats'> & { perRegion: number; stickyShare: number; regionOf: Map<string, string> }): ShopperOptions['stats'] {
+  w.declareProbes(PLATFORM_PROBES);
   const stats = { requests: 0, refused: 0, timeouts: 0, checkouts: 0, confirmed: 0, soldOut: 0, refusedBy: {} as Record<string, number> };
   const rng = w.rng('shoppers');
   for (const home of o.regions)

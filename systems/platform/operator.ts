@@ -72,7 +72,10 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
       while (held.alive) {
         yield ctx.sleep(ms(o.leaseTtlMs / 4));
         const t = yield* ka.keepAlive(lease, 1);
-        if (t === -1) held.alive = false;
+        if (t === -1 && held.alive) {
+          ctx.probe('platform:operator-lease-lost');
+          held.alive = false;
+        }
       }
     })());
 
@@ -83,6 +86,7 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
       const r = yield* write(op);
       const ok = r !== null && (r.op === 'put' || (r.op === 'fencedPut' && r.ok));
       if (!ok) o.counts.aborted++;
+      if (r !== null && r.op === 'fencedPut' && !r.ok) ctx.probe('platform:operator-write-fenced');
       return ok;
     };
 
@@ -111,6 +115,7 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
       for (const b of draining) backends[b]!.state = 'active';
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
       o.counts.rollbacks++;
+      ctx.probe('platform:operator-rollback-drain');
       return true;
     }
     if (!o.faultPhase()) {
@@ -120,7 +125,10 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
         for (const b of removed) backends[b]!.state = 'active';
         if (yield* fenced(KEYS.backends, { backends })) o.counts.adds += removed.length;
       }
-      if (evacuated.length > 0 && (yield* fenced(KEYS.regions, { evacuated: [] }))) o.counts.returns++;
+      if (evacuated.length > 0 && (yield* fenced(KEYS.regions, { evacuated: [] }))) {
+        o.counts.returns++;
+        ctx.probe('platform:region-returned');
+      }
       return false;
     }
     const activeIn = (r: string) => ids.filter((b) => backends[b]!.region === r && backends[b]!.state === 'active');
@@ -147,7 +155,10 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
         if (yield* fenced(KEYS.backends, { backends })) o.counts.removes++;
       }
     } else if (evacuated.length > 0) {
-      if (yield* fenced(KEYS.regions, { evacuated: [] })) o.counts.returns++;
+      if (yield* fenced(KEYS.regions, { evacuated: [] })) {
+        o.counts.returns++;
+        ctx.probe('platform:region-returned');
+      }
     } else {
       if (yield* fenced(KEYS.regions, { evacuated: [ctx.rng.pick(o.regions)] })) o.counts.evacuations++;
     }

@@ -45,7 +45,10 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
 
   function* region(): Gen<string | null> {
     const cached = cache.lookup(ctx.now());
-    if (cached !== null) return cached;
+    if (cached !== null) {
+      if (cache.pastTtl(ctx.now())) ctx.probe('platform:dns-answer-past-ttl');
+      return cached;
+    }
     const a = yield* resolve(ctx, o.dns, o.home);
     if (a === null) return null;
     cache.store(a, ctx.now());
@@ -83,14 +86,20 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
       const orderId = `${user}-o${++orders}`;
       o.stats.checkouts++;
       let reply: AppReply | null = null;
-      for (let attempt = 0; attempt < 3 && reply === null; attempt++) reply = yield* send(r, { type: 'checkout', user, orderId, token });
+      for (let attempt = 0; attempt < 3 && reply === null; attempt++) {
+        if (attempt > 0) ctx.probe('platform:checkout-retried');
+        reply = yield* send(r, { type: 'checkout', user, orderId, token });
+      }
       if (reply === null) {
         // Unknown outcome: the order may have taken any of the items.
+        ctx.probe('platform:checkout-unknown-outcome');
         for (const it of cart) removed.delete(it);
         continue;
       }
       if (reply.type === 'confirmed') {
         o.stats.confirmed++;
+        const dnsNow = o.dns.state();
+        if (dnsNow !== null && !dnsNow.eligible().includes(r)) ctx.probe('platform:order-in-region-out-of-dns');
         o.checks.onConfirmed(user, orderId, reply.items, removed);
         token = reply.token;
         for (const it of reply.items) cart.delete(it);
