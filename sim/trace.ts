@@ -130,16 +130,7 @@ export class Trace {
     this.h1 = Math.imul(this.h1 ^ kindHash, FNV_PRIME);
     this.h2 = Math.imul(this.h2 ^ nodeHash ^ this.h1, 0x5bd1e995);
     this.h2 ^= this.h2 >>> 13;
-    const i = this.pos;
-    this.times[i] = atNs;
-    this.indices[i] = eventIndex;
-    this.nodes[i] = node;
-    this.kinds[i] = kind;
-    this.details[i] = detail;
-    this.formats[i] = format;
-    this.args[i] = arg;
-    this.pos = i + 1 === this.size ? 0 : i + 1;
-    if (this.count < this.size) this.count++;
+    const i = this.store(atNs, eventIndex, node, kind, detail, format, arg);
     if (this.sink !== null) {
       const rec = this.at(i);
       if (format !== null && format.message !== undefined) rec.msg = format.message(arg);
@@ -152,17 +143,23 @@ export class Trace {
    * as probe hits, which must never make two otherwise identical runs differ.
    */
   note(atNs: Nanos, eventIndex: number, node: string, kind: string, detail: string): void {
+    const i = this.store(atNs, eventIndex, node, kind, detail, null, undefined);
+    if (this.sink !== null) this.sink(this.at(i));
+  }
+
+  /** Puts one record in the ring (not the hash) and returns its slot. */
+  private store(atNs: Nanos, eventIndex: number, node: string, kind: string, detail: string | null, format: Formatter | null, arg: unknown): number {
     const i = this.pos;
     this.times[i] = atNs;
     this.indices[i] = eventIndex;
     this.nodes[i] = node;
     this.kinds[i] = kind;
     this.details[i] = detail;
-    this.formats[i] = null;
-    this.args[i] = undefined;
+    this.formats[i] = format;
+    this.args[i] = arg;
     this.pos = i + 1 === this.size ? 0 : i + 1;
     if (this.count < this.size) this.count++;
-    if (this.sink !== null) this.sink(this.at(i));
+    return i;
   }
 
   /** Records a whole record (for callers that have one). */
