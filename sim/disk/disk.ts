@@ -183,13 +183,18 @@ export class Disk {
   peek<T = unknown>(file: string): DiskRead<T> {
     const recs = this.view(file);
     const corrupt: number[] = [];
-    const records = recs.map((r, i) => {
+    const records: (T | null)[] = new Array(recs.length);
+    for (let i = 0; i < recs.length; i++) {
+      const r = recs[i]!;
       if (r.corrupt) {
         corrupt.push(i);
-        return null;
+        records[i] = null;
+      } else {
+        // A primitive needs no copy (recovery reads whole files: logs of many small records).
+        const v = r.value;
+        records[i] = (v !== null && typeof v === 'object' ? deepCopy(v) : v) as T;
       }
-      return deepCopy(r.value) as T;
-    });
+    }
     return { records, corrupt, error: null };
   }
 
@@ -294,6 +299,17 @@ export class Disk {
   private faultOnSync(covered: Op[]): DiskError | null {
     if (this.faults.writeErrorRate > 0 && this.rng.chance(this.faults.writeErrorRate)) return 'EIO';
     if (this.faults.capacityBytes !== Infinity) {
+      // Appends only (the common case): the size grows by theirs, no file is walked.
+      let appended = 0;
+      let appendsOnly = true;
+      for (const op of covered) {
+        if (op.kind !== 'append') {
+          appendsOnly = false;
+          break;
+        }
+        appended += op.bytes;
+      }
+      if (appendsOnly) return this.durableBytes + appended > this.faults.capacityBytes ? 'ENOSPC' : null;
       // The size the disk would hold after these writes: puts replace and truncates free space.
       const touched = new Map<string, StoredRecord[]>();
       for (const op of covered) touched.set(op.file, applyOp((touched.get(op.file) ?? this.durable.get(op.file) ?? []).slice(), op, false));

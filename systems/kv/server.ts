@@ -19,7 +19,7 @@ import { ms, type Nanos } from '../../sim/time.ts';
 import { RaftHost, type RaftHostOptions } from '../raft/host.ts';
 import type { Entry, SoftState } from '../raft/types.ts';
 import type { KvReply, KvRequest, WatchMessage } from './protocol.ts';
-import { DEFAULT_HISTORY_REVS, KvStore, matches, type KvSnapshot } from './store.ts';
+import { DEFAULT_HISTORY_REVS, KvStore, matches } from './store.ts';
 import type { KvCommand, KvResult, WatchEvent } from './types.ts';
 
 /** God's-eye hooks for checkers. */
@@ -97,9 +97,9 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
         }
       }
     },
-    snapshot: (): string => JSON.stringify(store.snapshot()),
+    snapshot: (): string => store.snapshotJson(),
     restore(data: string | null): void {
-      store = data === null ? new KvStore(historyRevs, attachBug) : KvStore.restore(JSON.parse(data) as KvSnapshot, historyRevs, attachBug);
+      store = data === null ? new KvStore(historyRevs, attachBug) : KvStore.fromJson(data, historyRevs, attachBug);
       // Watch streams cannot continue across a state replacement: clients re-watch.
       if (watchers.size > 0) ctx.probe('kv:watchers-dropped-on-restore');
       watchers.clear();

@@ -1,0 +1,218 @@
+/**
+ * Systems figures of `npm run bench` (issue 17): what users feel when they run real scenarios,
+ * not the kernel alone. Every figure is by process CPU time (user + system) so another process
+ * on the machine disturbs it less, and every comparison is a ratio measured in this same run:
+ *
+ * - `loadedRaft`: a 5-node Raft store under load with faults (raft-churn, 8 clients, 5 ms between
+ *   a client's operations, no operation cap), simulated seconds per CPU second, next to the
+ *   kernel's ping-pong (events per CPU second) measured right before and after it. The quotient
+ *   (`raftPerPingPong`) is the machine-independent figure; `speedupVsBefore` divides it by the
+ *   same quotient measured on the commit before the issue-17 work (BEFORE below, docs/performance.md).
+ * - `families`: one scenario of each family at its defaults (swarm off), simulated s per CPU s.
+ * - `linearity`: CPU time of a run 10x longer divided by 10x the CPU time of the short one, for
+ *   broadcast and Raft (and the other families whose length is a parameter). 1 = linear; the
+ *   target is at most 1.3.
+ * - `memory`: peak RSS of a ~10-million-event run of Raft and of broadcast, each in a child process
+ *   of its own (bench/memory-child.ts) so one does not inherit the other's heap. Skipped by --quick.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runScenario } from '../sim/runner.ts';
+import type { Scenario } from '../sim/scenario.ts';
+import type { ParamDefs } from '../sim/params.ts';
+import { kernelPingPong, round, type Clock } from './kernel.ts';
+import broadcast from '../scenarios/broadcast.ts';
+import raftChurn from '../scenarios/raft-churn.ts';
+import raftLeaseLock from '../scenarios/raft-lease-lock.ts';
+import crdtPartition from '../scenarios/crdt-partition.ts';
+import lbChurn from '../scenarios/lb-churn.ts';
+import escrowFlashSale from '../scenarios/escrow-flash-sale.ts';
+import hwAcceleratedKv from '../scenarios/hw-accelerated-kv.ts';
+import platformGlobalSale from '../scenarios/platform-global-sale.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * `raftPerPingPong` measured the same way on commit 4755ff4 (before issue 17's hot-path work),
+ * 2-core machine, Node 20: see docs/performance.md, "Systems and long runs".
+ */
+export const BEFORE = { commit: '4755ff4', raftPerPingPong: null as number | null };
+
+/** Process CPU milliseconds (user + system). */
+export const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** The loaded Raft store's parameters (the issue's "raft-churn, 8 clients, 5 ms"). */
+export const LOADED_RAFT_PINS = { nodes: 5, clients: 8, opMsMean: 5, maxOps: 100_000 } as const;
+
+interface RunFigures {
+  seeds: number;
+  simSeconds: number;
+  cpuMs: number;
+  events: number;
+  simSecondsPerCpuSecond: number;
+  eventsPerCpuSecond: number;
+  outcomes: Record<string, number>;
+}
+
+function runSeeds<P extends ParamDefs>(scn: Scenario<P>, pins: Record<string, unknown>, seeds: readonly number[]): RunFigures {
+  let simNs = 0;
+  let events = 0;
+  const outcomes: Record<string, number> = {};
+  const c0 = cpuMs();
+  for (const seed of seeds) {
+    const r = runScenario(scn, { seed, pins, swarm: false });
+    simNs += r.simTimeNs;
+    events += r.events;
+    outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  }
+  const cpu = Math.max(1e-3, cpuMs() - c0);
+  return {
+    seeds: seeds.length,
+    simSeconds: round(simNs / 1e9, 3),
+    cpuMs: round(cpu, 1),
+    events,
+    simSecondsPerCpuSecond: round(simNs / 1e9 / (cpu / 1000), 2),
+    eventsPerCpuSecond: Math.round(events / (cpu / 1000)),
+    outcomes,
+  };
+}
+
+function pingPongPerCpuSec(clock: Clock, events: number): number {
+  const c0 = cpuMs();
+  const r = kernelPingPong(clock, { events, inflight: 1000, latencyNs: 1_000_000, nodes: 5 });
+  return r.events / (Math.max(1e-3, cpuMs() - c0) / 1000);
+}
+
+const seedList = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+
+/** The loaded Raft store next to the kernel's ping-pong, interleaved over `rounds`. */
+export function benchLoadedRaft(clock: Clock, quick: boolean): Record<string, unknown> {
+  const rounds = quick ? 1 : 3;
+  const seeds = quick ? [1] : [1, 2];
+  const ppEvents = quick ? 200_000 : 1_000_000;
+  pingPongPerCpuSec(clock, 200_000); // warm-up
+  runSeeds(raftChurn, { ...LOADED_RAFT_PINS, durationS: 2 }, [1]);
+  const ratios: number[] = [];
+  const raftRates: number[] = [];
+  const ppRates: number[] = [];
+  let last: RunFigures | undefined;
+  for (let r = 0; r < rounds; r++) {
+    const pp0 = pingPongPerCpuSec(clock, ppEvents);
+    last = runSeeds(raftChurn, LOADED_RAFT_PINS, seeds);
+    const pp1 = pingPongPerCpuSec(clock, ppEvents);
+    const pp = (pp0 + pp1) / 2;
+    ppRates.push(Math.round(pp));
+    raftRates.push(last.simSecondsPerCpuSecond);
+    // Simulated seconds per CPU second of the store, per million ping-pong events per CPU second.
+    ratios.push(last.simSecondsPerCpuSecond / (pp / 1e6));
+  }
+  const best = Math.max(...ratios);
+  return {
+    scenario: 'raft-churn',
+    pins: LOADED_RAFT_PINS,
+    seeds,
+    simSecondsPerCpuSecond: Math.max(...raftRates),
+    kernelPingPongEventsPerCpuSecond: Math.max(...ppRates),
+    /** Store simulated s per CPU s over ping-pong millions of events per CPU s (best round). */
+    raftPerPingPong: round(best, 3),
+    rounds: ratios.map((x) => round(x, 3)),
+    lastRound: last,
+    before: BEFORE,
+    speedupVsBefore: BEFORE.raftPerPingPong === null ? null : round(best / BEFORE.raftPerPingPong, 2),
+    goal: 'raftPerPingPong at least 4x the before figure (same machine, same method)',
+  };
+}
+
+interface Family {
+  family: string;
+  scn: Scenario<ParamDefs>;
+  pins: Record<string, unknown>;
+  /** The length parameter and its short value (the long run is 10x), for linearity. */
+  length?: { param: string; short: number };
+}
+
+const FAMILIES: Family[] = [
+  { family: 'raft', scn: raftChurn as unknown as Scenario<ParamDefs>, pins: {}, length: { param: 'durationS', short: 10 } },
+  { family: 'kv/config', scn: raftLeaseLock as unknown as Scenario<ParamDefs>, pins: {} },
+  { family: 'crdt', scn: crdtPartition as unknown as Scenario<ParamDefs>, pins: {}, length: { param: 'partitionMin', short: 6 } },
+  { family: 'lb', scn: lbChurn as unknown as Scenario<ParamDefs>, pins: {}, length: { param: 'durationS', short: 4 } },
+  { family: 'escrow', scn: escrowFlashSale as unknown as Scenario<ParamDefs>, pins: {}, length: { param: 'durationS', short: 6 } },
+  { family: 'hw', scn: hwAcceleratedKv as unknown as Scenario<ParamDefs>, pins: {} },
+  { family: 'platform', scn: platformGlobalSale as unknown as Scenario<ParamDefs>, pins: {} },
+  { family: 'broadcast', scn: broadcast as unknown as Scenario<ParamDefs>, pins: {}, length: { param: 'durationS', short: 20 } },
+];
+
+export function benchFamilies(quick: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of FAMILIES) {
+    const r = runSeeds(f.scn, f.pins, seedList(quick ? 1 : 3));
+    out[f.family] = { scenario: f.scn.name, ...r };
+  }
+  return out;
+}
+
+/**
+ * Long-run linearity: CPU of one run with the length parameter at 10x, over 10x the CPU of the
+ * short run (best of `rounds` each, seeds fixed). The loaded Raft store (no operation cap) is
+ * measured too: its history grows with the run, so it is the hardest case.
+ */
+export function benchLinearity(quick: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const cases: { name: string; scn: Scenario<ParamDefs>; pins: Record<string, unknown>; param: string; short: number }[] = [];
+  for (const f of FAMILIES) if (f.length !== undefined) cases.push({ name: f.family, scn: f.scn, pins: f.pins, param: f.length.param, short: f.length.short });
+  cases.push({ name: 'raft-loaded', scn: raftChurn as unknown as Scenario<ParamDefs>, pins: { ...LOADED_RAFT_PINS }, param: 'durationS', short: 5 });
+  const list = quick ? cases.filter((c) => c.name === 'broadcast' || c.name === 'raft') : cases;
+  for (const c of list) {
+    const factor = quick ? 3 : 10;
+    const short = runSeeds(c.scn, { ...c.pins, [c.param]: c.short }, [1]);
+    const long = runSeeds(c.scn, { ...c.pins, [c.param]: c.short * factor }, [1]);
+    out[c.name] = {
+      scenario: c.scn.name,
+      param: c.param,
+      short: c.short,
+      factor,
+      shortCpuMs: short.cpuMs,
+      longCpuMs: long.cpuMs,
+      shortEvents: short.events,
+      longEvents: long.events,
+      outcomes: [Object.keys(short.outcomes)[0], Object.keys(long.outcomes)[0]],
+      /** Long CPU over factor x short CPU (1 = linear; the target is at most 1.3). */
+      linearity: round(long.cpuMs / (factor * short.cpuMs), 2),
+    };
+  }
+  const worst = Math.max(...Object.values(out).map((o) => (o as { linearity: number }).linearity));
+  return { cases: out, worst, goal: 'at most 1.3 for every family', goalMet: worst <= 1.3 };
+}
+
+/** Peak RSS (MB) of ~10-million-event runs, each in its own child process. */
+export function benchMemory(quick: boolean): Record<string, unknown> {
+  if (quick) return { note: 'skipped (--quick)' };
+  const out: Record<string, unknown> = {};
+  for (const which of ['raft', 'broadcast'] as const) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/memory-child.ts'), which], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 });
+    const line = r.stdout.trim().split('\n').at(-1) ?? '';
+    try {
+      out[which] = JSON.parse(line) as unknown;
+    } catch {
+      out[which] = { error: `child exited ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}` };
+    }
+  }
+  const peaks = Object.values(out).map((o) => (o as { peakRssMb?: number }).peakRssMb ?? Infinity);
+  return { runs: out, goal: 'a 10-million-event run of Raft and of broadcast under 300 MB RSS', goalMet: peaks.every((p) => p < 300) };
+}
+
+export function benchSystems(clock: Clock, quick: boolean, progress: (msg: string) => void): Record<string, unknown> {
+  progress('systems: loaded Raft store next to the kernel ping-pong ...');
+  const loadedRaft = benchLoadedRaft(clock, quick);
+  progress(`systems: loaded Raft ${(loadedRaft as { simSecondsPerCpuSecond: number }).simSecondsPerCpuSecond} sim s per CPU s; one scenario per family ...`);
+  const families = benchFamilies(quick);
+  progress('systems: long-run linearity ...');
+  const linearity = benchLinearity(quick);
+  progress('systems: memory of 10-million-event runs ...');
+  const memory = benchMemory(quick);
+  return { loadedRaft, families, linearity, memory };
+}
