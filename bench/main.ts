@@ -11,6 +11,8 @@
  * - `broadcast`: simulated seconds per wall second of scenarios/broadcast.ts (swarm on).
  * - `sweepSeedsPerSecJobs2`: seeds/s of a sweep with two workers, from cli/sweep.ts `benchSweep`.
  * - `extensions`: figures from benchmark modules of the systems and invariants (contract below).
+ * - `systems` (bench/systems.ts): the loaded Raft store next to the kernel's ping-pong, one
+ *   scenario of each family, long-run linearity, and the peak RSS of 10-million-event runs.
  *
  * Extension contract. Any file matching
  *     systems/<name>/<file>.bench.ts     invariants/<any depth>/<file>.bench.ts     sim/hardware/<file>.bench.ts
@@ -24,13 +26,15 @@
  * Keep each benchmark to a few seconds: the whole run should stay under about a minute.
  *
  * Flags: `--quick` (a smoke run: few events, one seed, a small sweep; figures are rough),
- * `--no-extensions`, `--no-sweep`.
+ * `--no-extensions`, `--no-sweep`, `--no-systems`, `--no-memory` (skips the 10-million-event runs,
+ * about two minutes).
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import broadcast from '../scenarios/broadcast.ts';
 import { runScenario } from '../sim/runner.ts';
+import { benchSystems } from './systems.ts';
 import { bareHeap, kernelPingPong, kernelTimers, round, type Clock, type LoopResult, type PingPongOptions } from './kernel.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -286,6 +290,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       // Each worker takes about a second to start (tsx); 120 seeds keep that from dominating.
       sweep = await benchSweepJobs2(quick ? 4 : 120);
     }
+    const systems = argv.includes('--no-systems') ? { note: 'skipped (--no-systems)' } : benchSystems(clock, quick, progress, !argv.includes('--no-memory'));
     const extensions = argv.includes('--no-extensions') ? { note: 'skipped (--no-extensions)' } : await benchExtensions();
     const wallMs = clock() - t0;
     const report = {
@@ -294,6 +299,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       broadcast: broadcastFig,
       sweepSeedsPerSecJobs2: sweep.value,
       sweep: sweep.detail,
+      systems,
       extensions,
       totalWallMs: Math.round(wallMs),
       /** Process CPU time (all threads, the sweep's workers included) over wall time. */

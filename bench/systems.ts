@@ -189,8 +189,8 @@ export function benchLinearity(quick: boolean): Record<string, unknown> {
 }
 
 /** Peak RSS (MB) of ~10-million-event runs, each in its own child process. */
-export function benchMemory(quick: boolean): Record<string, unknown> {
-  if (quick) return { note: 'skipped (--quick)' };
+export function benchMemory(quick: boolean, memory: boolean): Record<string, unknown> {
+  if (quick || !memory) return { note: quick ? 'skipped (--quick)' : 'skipped (--no-memory)' };
   const out: Record<string, unknown> = {};
   for (const which of ['raft', 'broadcast'] as const) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/memory-child.ts'), which], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 });
@@ -205,7 +205,7 @@ export function benchMemory(quick: boolean): Record<string, unknown> {
   return { runs: out, goal: 'a 10-million-event run of Raft and of broadcast under 300 MB RSS', goalMet: peaks.every((p) => p < 300) };
 }
 
-export function benchSystems(clock: Clock, quick: boolean, progress: (msg: string) => void): Record<string, unknown> {
+export function benchSystems(clock: Clock, quick: boolean, progress: (msg: string) => void, memory = true): Record<string, unknown> {
   progress('systems: loaded Raft store next to the kernel ping-pong ...');
   const loadedRaft = benchLoadedRaft(clock, quick);
   progress(`systems: loaded Raft ${(loadedRaft as { simSecondsPerCpuSecond: number }).simSecondsPerCpuSecond} sim s per CPU s; one scenario per family ...`);
@@ -213,6 +213,6 @@ export function benchSystems(clock: Clock, quick: boolean, progress: (msg: strin
   progress('systems: long-run linearity ...');
   const linearity = benchLinearity(quick);
   progress('systems: memory of 10-million-event runs ...');
-  const memory = benchMemory(quick);
-  return { loadedRaft, families, linearity, memory };
+  const mem = benchMemory(quick, memory);
+  return { loadedRaft, families, linearity, memory: mem };
 }

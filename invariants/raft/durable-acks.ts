@@ -15,9 +15,24 @@
  */
 import type { SimNode } from '../../sim/node.ts';
 import type { World } from '../../sim/scenario.ts';
-import { HS_FILE, isRaftMessage, recoverDurable, type RaftHost } from '../../systems/raft/host.ts';
+import type { Disk } from '../../sim/disk/disk.ts';
+import { HS_FILE, isRaftMessage, recoverDurable, type DurableState, type RaftHost } from '../../systems/raft/host.ts';
 import type { HardState } from '../../systems/raft/types.ts';
 import { checkWireAcks } from '../wire-acks.ts';
+
+/**
+ * What recovery would read from `disk` now, kept per disk while its durable image is unchanged
+ * (Disk.durableVersion): a node sends many messages per fsync, and re-reading the log for each
+ * was a large share of a loaded run.
+ */
+const durableCache = new WeakMap<Disk, { version: number; state: DurableState }>();
+function durableState(disk: Disk): DurableState {
+  const c = durableCache.get(disk);
+  if (c !== undefined && c.version === disk.durableVersion) return c.state;
+  const state = recoverDurable({ read: (f) => disk.readDurable(f) });
+  durableCache.set(disk, { version: disk.durableVersion, state });
+  return state;
+}
 
 export function checkRaftAcksDurable(w: World<unknown>, hostOf: (n: SimNode) => RaftHost | undefined): { judged: number } {
   return checkWireAcks(w, 'ack-not-durable', (from, to, body) => {
@@ -25,9 +40,8 @@ export function checkRaftAcksDurable(w: World<unknown>, hostOf: (n: SimNode) => 
     const m = body;
     if (m.term === 0 || m.type === 'preVote' || m.type === 'preVoteResp') return null;
     const disk = from.disk;
-    const durable = { read: <T>(f: string) => disk.readDurable<T>(f) };
     if ((m.type === 'appResp' && !m.reject && m.index > 0) || (m.type === 'voteResp' && !m.reject)) {
-      const d = recoverDurable(durable);
+      const d = durableState(disk);
       if (m.type === 'voteResp') {
         // A later durable term keeps the promise too: the node can never vote in term m.term again.
         if (d.hardState.term < m.term || (d.hardState.term === m.term && d.hardState.vote !== to))
@@ -50,7 +64,7 @@ export function checkRaftAcksDurable(w: World<unknown>, hostOf: (n: SimNode) => 
     const term = hs === null || hs === undefined ? 0 : hs.term;
     if (term < m.term) {
       // The log's last durable entry may carry the term (recovery takes the larger): read it all.
-      const d = recoverDurable(durable);
+      const d = durableState(disk);
       if (d.hardState.term < m.term) return `${from.id} sent ${m.type} in term ${m.term} to ${to}, but its disk durably holds term ${d.hardState.term}: a crash now would forget the term it spoke in`;
     }
     return null;

@@ -101,6 +101,11 @@ export class Disk {
   private busyUntilNs = 0;
   /** Incremented on crash so fsyncs in flight complete for nobody. */
   private generation = 0;
+  /**
+   * Bumped whenever the durable image changes (a write made durable, a record corrupted): a
+   * checker that derives something from `readDurable` may keep it while this stays the same.
+   */
+  durableVersion = 0;
   /** Counts of appends, fsyncs, failed fsyncs, writes lost and torn by crashes. */
   readonly stats: DiskStats = { appends: 0, fsyncs: 0, fsyncErrors: 0, lostOnCrash: 0, tornWrites: 0 };
 
@@ -253,6 +258,7 @@ export class Disk {
   corrupt(file: string, index: number): boolean {
     const recs = this.durable.get(file);
     if (recs === undefined || index < 0 || index >= recs.length) return false;
+    this.durableVersion++;
     recs[index] = { ...recs[index]!, corrupt: true };
     this.sim.log(this.owner, 'disk-corrupt', `${file}[${index}]`);
     return true;
@@ -322,6 +328,7 @@ export class Disk {
 
   /** Applies a write to the durable image in place (appends are O(1): logs grow long). */
   private applyDurably(op: Op, torn: boolean): void {
+    this.durableVersion++;
     let recs = this.durable.get(op.file);
     if (recs === undefined) {
       recs = [];

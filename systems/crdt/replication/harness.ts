@@ -174,6 +174,54 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
   const lastSetOp = new Map<string, HistoryOp>(); // client|key|elem -> its last acked add/remove
 
   /**
+   * The history's OR-Set ops indexed as the checks need them, kept between polls (rescanning the
+   * whole history on every poll and read made long runs quadratic): removes by key, then origin,
+   * with their seqs ascending; adds by key|elem with origin and seq. `indexedUpTo` is how much of
+   * the (append-only) history is indexed.
+   */
+  const removesByKey = new Map<string, Map<string, number[]>>();
+  const addsByElem = new Map<string, { origin: string; seq: number }[]>();
+  let indexedUpTo = 0;
+  function indexHistory(): void {
+    for (; indexedUpTo < history.length; indexedUpTo++) {
+      const h = history[indexedUpTo]!;
+      if (h.op.kind === 'remove') {
+        let byOrigin = removesByKey.get(h.op.key);
+        if (byOrigin === undefined) removesByKey.set(h.op.key, (byOrigin = new Map()));
+        let seqs = byOrigin.get(h.origin);
+        if (seqs === undefined) byOrigin.set(h.origin, (seqs = []));
+        let i = seqs.length;
+        while (i > 0 && seqs[i - 1]! > h.seq) i--;
+        seqs.splice(i, 0, h.seq);
+      } else if (h.op.kind === 'add') {
+        const k = `${h.op.key}|${h.op.elem}`;
+        let list = addsByElem.get(k);
+        if (list === undefined) addsByElem.set(k, (list = []));
+        list.push({ origin: h.origin, seq: h.seq });
+      }
+    }
+  }
+  /** Removes of `key` in the history that a region with applied vector `av` has not applied. */
+  function undeliveredRemoves(key: string, av: OpVector): number {
+    const byOrigin = removesByKey.get(key);
+    if (byOrigin === undefined) return 0;
+    let n = 0;
+    for (const [origin, seqs] of byOrigin) {
+      const applied = av.get(origin) ?? 0;
+      // seqs ascending: count those above `applied` (binary search for the first one).
+      let lo = 0;
+      let hi = seqs.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (seqs[mid]! <= applied) lo = mid + 1;
+        else hi = mid;
+      }
+      n += seqs.length - lo;
+    }
+    return n;
+  }
+
+  /**
    * A session that removed `elem` (and did not re-add it) reads with its token: the element may
    * be visible only through an add that the remove did not certainly see (concurrent or later),
    * or through an add still in flight.
@@ -184,7 +232,8 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
       if (mine === undefined || mine.op.kind !== 'remove') continue;
       let excused = false;
       for (const op of inFlight.values()) if (op.kind === 'add' && op.key === key && op.elem === elem) excused = true;
-      for (const h of history) if (h.op.kind === 'add' && h.op.key === key && h.op.elem === elem && (mine.past.get(h.origin) ?? 0) < h.seq) excused = true;
+      indexHistory();
+      for (const h of addsByElem.get(`${key}|${elem}`) ?? []) if ((mine.past.get(h.origin) ?? 0) < h.seq) excused = true;
       if (!excused) w.violation('no-resurrection', `${id} removed ${elem} from ${key}, then read it back with its token, though every add of it was seen by that remove`);
     }
   }
@@ -223,14 +272,14 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
   // acknowledged (not in the history). The bound is the metadata claim of docs/crdt.md.
   let clients = 0;
   w.safety('or-set-tag-bound', () => {
+    indexHistory();
     for (const r of regions) {
       const p = r.program;
       if (!p) continue;
       const av = p.applied();
       for (const k of p.store.setKeys()) {
         const t = p.store.tags(k);
-        let undelivered = 0;
-        for (const h of history) if (h.op.kind === 'remove' && h.op.key === k && (av.get(h.origin) ?? 0) < h.seq) undelivered++;
+        const undelivered = undeliveredRemoves(k, av);
         const bound = t.elements * REGIONS.length + undelivered + clients;
         if (t.dots > bound) return `${r.id} ${k} holds ${t.dots} tags for ${t.elements} element(s): above the bound ${bound}`;
       }
