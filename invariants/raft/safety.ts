@@ -130,19 +130,9 @@ export class RaftSafetyChecker implements RaftHostHooks {
     this.hosts.set(h.id, h);
     let held = this.held.get(h.id);
     if (held === undefined) this.held.set(h.id, (held = new Map()));
-    const droppedCommitted = (from: number, what: string): boolean => {
-      for (let i = from; i <= prevLast; i++) {
-        const c = held.get(i);
-        if (c !== undefined && this.committed.get(i) === c) {
-          this.fail('illegal-truncation', `${h.id} ${what} dropped entry ${i}, which it held as committed (its log ran to ${prevLast})`);
-          return true;
-        }
-      }
-      return false;
-    };
     if (rd.snapshot !== null) {
       this.stats.truncations++;
-      if (droppedCommitted(rd.snapshot.index + 1, `restoring the snapshot at ${rd.snapshot.index}`)) return;
+      if (this.droppedCommitted(h, held, prevLast, rd.snapshot.index + 1, 'restoring the snapshot at', rd.snapshot.index)) return;
       held.clear();
       held.set(rd.snapshot.index, h.chainAt(rd.snapshot.index)!);
     }
@@ -159,13 +149,25 @@ export class RaftSafetyChecker implements RaftHostHooks {
         this.fail('illegal-truncation', `${h.id} cut its log at ${cut} (it ran to ${prevLast}) though the entry it received there (term ${replaced.term}) is the one it held: only a conflicting suffix may be cut`);
         return;
       }
-      if (droppedCommitted(cut, `cutting its log at ${cut}`)) return;
+      if (this.droppedCommitted(h, held, prevLast, cut, 'cutting its log at', cut)) return;
       for (let i = cut; i <= prevLast; i++) held.delete(i);
     }
     for (const e of rd.entries) {
       const c = h.chainAt(e.index);
       if (c !== undefined) held.set(e.index, c);
     }
+  }
+
+  /** Reports (and returns true) if an entry from `from` to `prevLast` that `h` held was committed as it held it. (A method, not a closure per Ready: this runs on every Ready.) */
+  private droppedCommitted(h: RaftHost, held: Map<number, number>, prevLast: number, from: number, what: string, at: number): boolean {
+    for (let i = from; i <= prevLast; i++) {
+      const c = held.get(i);
+      if (c !== undefined && this.committed.get(i) === c) {
+        this.fail('illegal-truncation', `${h.id} ${what} ${at} dropped entry ${i}, which it held as committed (its log ran to ${prevLast})`);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A linearizable read arrived at `h`: its index must cover the commit index known anywhere now. */
