@@ -13,12 +13,16 @@
  * may have lost values (a corrupt or unreadable record, or no id on disk): a restart that loses
  * nothing acknowledged keeps its id and its peers' marks stay valid. A sync naming an incarnation
  * the peer does not have gets `sync_ok` with mark 0 and the new id; the next round resends
- * everything. A sender that restarts starts its marks from 0 (they were in memory).
+ * everything. Only the durable prefix of the numbering is ever sent, and values are appended in
+ * delivery order, so a restart without loss keeps the numbering: the receiver keeps its own copy
+ * of the mark (`have`), and a sender that restarted (its marks were in memory) first asks each
+ * peer for it with an empty sync instead of resending everything.
  *
  * The protocol logic is the pure `GossipState`; `gossipNode` is the glue that owns disk and network.
  */
 import type { NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
 import type { Nanos } from '../../sim/time.ts';
+import { NumberSet } from './number-set.ts';
 
 export type GossipMessage =
   | { type: 'broadcast'; value: number }
@@ -42,16 +46,15 @@ export interface GossipOptions {
 
 /** The pure protocol state: which values this node has delivered. */
 export class GossipState {
-  readonly seen = new Set<number>();
+  seen = new NumberSet();
   /** Every value in the order this node delivered it: lets checkers look only at what is new. */
-  readonly delivered: number[] = [];
+  delivered: number[] = [];
 
   /** Adds values; returns the ones that were new (to persist and forward). */
   add(values: readonly number[]): number[] {
     const fresh: number[] = [];
     for (const v of values) {
-      if (!this.seen.has(v)) {
-        this.seen.add(v);
+      if (this.seen.add(v)) {
         this.delivered.push(v);
         fresh.push(v);
       }
@@ -62,19 +65,20 @@ export class GossipState {
   /** Adds the values recovered from disk: one bulk insertion (a long run's node restarts often). */
   restore(values: number[]): void {
     if (this.seen.size === 0) {
-      for (const v of values) this.seen.add(v);
-      if (this.seen.size === values.length) {
-        for (const v of values) this.delivered.push(v);
+      const seen = new NumberSet(values.length);
+      for (let i = 0; i < values.length; i++) seen.add(values[i]!);
+      if (seen.size === values.length) {
+        this.seen = seen;
+        this.delivered = values.slice();
         return;
       }
-      this.seen.clear();
     }
     this.add(values);
   }
 
   /** Values, sorted (for tests and reports; messages use `delivered`, already deterministic). */
   values(): number[] {
-    return [...this.seen].sort((a, b) => a - b);
+    return this.delivered.slice().sort((a, b) => a - b);
   }
 }
 
@@ -94,6 +98,8 @@ const INC_FILE = 'incarnation';
 export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram {
   const state = new GossipState();
   const confirmed = new Map<NodeId, Confirmed>();
+  /** Per peer (and its incarnation): how much of that peer's numbering we durably hold. */
+  const have = new Map<NodeId, Confirmed>();
   const buggy = opts.bug !== 'none' && ctx.id === opts.buggyNode;
   // Recover: every value ever made durable. A torn last record reads back corrupt: it was never
   // acknowledged (we ack after fsync), so skipping it is correct.
@@ -115,6 +121,12 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     });
   }
 
+  /**
+   * delivered[0 .. durableCount) is on disk, in this order: every value is appended as it is
+   * delivered, so after a restart without loss the numbering of that prefix is the same, and
+   * marks about it (ours and our peers') stay valid. Syncs send only this prefix.
+   */
+  let durableCount = state.delivered.length;
   /** Persists in flight: with none, everything in `seen` is durable (recovered or fsynced). */
   let inFlight = 0;
   const persist = (fresh: number[], then: () => void): void => {
@@ -123,9 +135,11 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
       return;
     }
     for (const v of fresh) ctx.disk.append(FILE, v);
+    const mark = state.delivered.length;
     inFlight++;
     ctx.disk.fsync((err) => {
       inFlight--;
+      if (err === null && mark > durableCount) durableCount = mark;
       if (err === null) then();
       // On a failed fsync the values are not durable, but memory says they were seen: a retry
       // would be acknowledged with nothing on disk. Fail-stop and recover from the disk instead
@@ -142,10 +156,12 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   const antiEntropy = (): void => {
     if (opts.peers.length > 0) {
       const peer = ctx.rng.pick(opts.peers);
-      const c = confirmed.get(peer) ?? { inc: 0, upTo: 0 };
-      const upTo = state.delivered.length;
-      // Nothing new for a peer that confirmed everything: a round costs nothing then.
-      if (c.upTo < upTo) ctx.send(peer, { type: 'sync', values: state.delivered.slice(c.upTo), from: c.upTo, upTo, inc: c.inc, senderInc: incarnation } satisfies GossipMessage);
+      const c = confirmed.get(peer);
+      const upTo = durableCount;
+      // No mark yet (we restarted): ask the peer how much it holds (an empty sync) rather than
+      // send everything. Nothing new for a peer that confirmed everything: the round is free.
+      if (c === undefined) ctx.send(peer, { type: 'sync', values: [], from: 0, upTo: 0, inc: 0, senderInc: incarnation } satisfies GossipMessage);
+      else if (c.upTo < upTo) ctx.send(peer, { type: 'sync', values: state.delivered.slice(c.upTo, upTo), from: c.upTo, upTo, inc: c.inc, senderInc: incarnation } satisfies GossipMessage);
       ctx.milestone('sync-round', `anti-entropy with ${peer}`);
     }
     ctx.setTimer(opts.antiEntropyNs, antiEntropy);
@@ -158,8 +174,8 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
       const m = env.body as GossipMessage;
       switch (m.type) {
         case 'broadcast': {
-          const fresh = state.add([m.value]);
-          if (buggy && opts.bug === 'phantom') state.add([-m.value]); // invents a value
+          // BUG (phantom): invents a value next to the real one (and keeps it like any other).
+          const fresh = state.add(buggy && opts.bug === 'phantom' ? [m.value, -m.value] : [m.value]);
           persist(fresh, () => {
             ctx.reply(env, { type: 'broadcast_ok' } satisfies GossipMessage);
             if (fresh.length > 0) pushToPeers(fresh);
@@ -174,19 +190,28 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
         }
         case 'sync': {
           if (buggy && opts.bug === 'drop-gossip') return;
+          const h = have.get(env.from);
+          let known = h !== undefined && h.inc === m.senderInc ? h.upTo : 0;
           const fresh = state.add(m.values);
-          // The values below `from` were confirmed by an incarnation of ours; if that is not this
-          // one, we may have lost some: ask for everything.
-          const upTo = (m.from === 0 || m.inc === incarnation) && incDurable ? m.upTo : 0;
+          // We now hold the sender's values below `upTo` if we held those below `from`: we know
+          // it ourselves (`known`), or the sender heard it from this incarnation of ours (m.inc:
+          // another incarnation may have lost some at recovery).
+          if (incDurable && (m.from === 0 || m.from <= known || m.inc === incarnation)) known = Math.max(known, m.upTo);
           // Confirm only once everything merged is durable (the fsync covers earlier writes too).
-          persist(fresh, () => ctx.send(env.from, { type: 'sync_ok', upTo, inc: incarnation, forInc: m.senderInc } satisfies GossipMessage));
+          persist(fresh, () => {
+            const cur = have.get(env.from);
+            if (cur === undefined || cur.inc !== m.senderInc) have.set(env.from, { inc: m.senderInc, upTo: known });
+            else if (known > cur.upTo) cur.upTo = known;
+            const upTo = have.get(env.from)!.upTo;
+            ctx.send(env.from, { type: 'sync_ok', upTo, inc: incarnation, forInc: m.senderInc } satisfies GossipMessage);
+          });
           return;
         }
         case 'sync_ok': {
           if (m.forInc !== incarnation) return; // about an earlier incarnation's numbering
           const c = confirmed.get(env.from);
-          if (c === undefined || c.inc !== m.inc) confirmed.set(env.from, { inc: m.inc, upTo: Math.min(m.upTo, state.delivered.length) });
-          else c.upTo = Math.max(c.upTo, Math.min(m.upTo, state.delivered.length));
+          if (c === undefined || c.inc !== m.inc) confirmed.set(env.from, { inc: m.inc, upTo: Math.min(m.upTo, durableCount) });
+          else c.upTo = Math.max(c.upTo, Math.min(m.upTo, durableCount));
           return;
         }
         case 'broadcast_ok':

@@ -267,8 +267,13 @@ export class RaftNode {
       this.readStates.length > 0 ||
       this.log.hasUnstable() ||
       this.log.committed > this.log.applied ||
-      !sameHardState(this.hardState(), this.prevHardState) ||
-      !sameSoftState(this.softState(), this.prevSoftState)
+      // Field by field (no objects: the host asks this on every input).
+      this.term_ !== this.prevHardState.term ||
+      this.vote_ !== this.prevHardState.vote ||
+      this.log.committed !== this.prevHardState.commit ||
+      this.role_ !== this.prevSoftState.role ||
+      this.term_ !== this.prevSoftState.term ||
+      this.lead !== this.prevSoftState.leader
     );
   }
 
