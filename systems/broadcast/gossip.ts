@@ -29,9 +29,9 @@ export type GossipMessage =
   | { type: 'broadcast_ok' }
   | { type: 'gossip'; values: number[] }
   /** Values from `from` on of the sender's numbering (`upTo` in all), for the peer's incarnation `inc`. */
-  | { type: 'sync'; values: number[]; from: number; upTo: number; inc: number; senderInc: number }
+  | { type: 'sync'; values: number[]; from: number; upTo: number; inc: number; senderInc: number; probe: boolean; reply: boolean }
   /** The peer (incarnation `inc`) durably holds the values below `upTo` of the sender's incarnation `forInc`. */
-  | { type: 'sync_ok'; upTo: number; inc: number; forInc: number };
+  | { type: 'sync_ok'; upTo: number; inc: number; forInc: number; probe: boolean };
 
 /** Known-broken variants, for the bug zoo. */
 export type GossipBug = 'none' | 'drop-gossip' | 'phantom';
@@ -153,15 +153,23 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     for (const p of opts.peers) ctx.send(p, { type: 'gossip', values } satisfies GossipMessage);
   };
 
+  /**
+   * Sends `peer` what it lacks of our durable prefix. No mark yet (we restarted): ask how much it
+   * holds first (an empty sync: its answer brings the data at once) rather than send everything.
+   * Nothing new for a peer that confirmed everything: no message. `reply`: this answers the
+   * peer's own sync (push-pull), so it must not answer back.
+   */
+  const syncTo = (peer: NodeId, reply: boolean): void => {
+    const c = confirmed.get(peer);
+    const upTo = durableCount;
+    if (c === undefined) ctx.send(peer, { type: 'sync', values: [], from: 0, upTo: 0, inc: 0, senderInc: incarnation, probe: true, reply } satisfies GossipMessage);
+    else if (c.upTo < upTo) ctx.send(peer, { type: 'sync', values: state.delivered.slice(c.upTo, upTo), from: c.upTo, upTo, inc: c.inc, senderInc: incarnation, probe: false, reply } satisfies GossipMessage);
+  };
+
   const antiEntropy = (): void => {
     if (opts.peers.length > 0) {
       const peer = ctx.rng.pick(opts.peers);
-      const c = confirmed.get(peer);
-      const upTo = durableCount;
-      // No mark yet (we restarted): ask the peer how much it holds (an empty sync) rather than
-      // send everything. Nothing new for a peer that confirmed everything: the round is free.
-      if (c === undefined) ctx.send(peer, { type: 'sync', values: [], from: 0, upTo: 0, inc: 0, senderInc: incarnation } satisfies GossipMessage);
-      else if (c.upTo < upTo) ctx.send(peer, { type: 'sync', values: state.delivered.slice(c.upTo, upTo), from: c.upTo, upTo, inc: c.inc, senderInc: incarnation } satisfies GossipMessage);
+      syncTo(peer, false);
       ctx.milestone('sync-round', `anti-entropy with ${peer}`);
     }
     ctx.setTimer(opts.antiEntropyNs, antiEntropy);
@@ -203,8 +211,10 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
             if (cur === undefined || cur.inc !== m.senderInc) have.set(env.from, { inc: m.senderInc, upTo: known });
             else if (known > cur.upTo) cur.upTo = known;
             const upTo = have.get(env.from)!.upTo;
-            ctx.send(env.from, { type: 'sync_ok', upTo, inc: incarnation, forInc: m.senderInc } satisfies GossipMessage);
+            ctx.send(env.from, { type: 'sync_ok', upTo, inc: incarnation, forInc: m.senderInc, probe: m.probe } satisfies GossipMessage);
           });
+          // Push-pull: the sender may lack some of ours too.
+          if (!m.reply && opts.peers.includes(env.from)) syncTo(env.from, true);
           return;
         }
         case 'sync_ok': {
@@ -212,6 +222,8 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
           const c = confirmed.get(env.from);
           if (c === undefined || c.inc !== m.inc) confirmed.set(env.from, { inc: m.inc, upTo: Math.min(m.upTo, durableCount) });
           else c.upTo = Math.max(c.upTo, Math.min(m.upTo, durableCount));
+          // The answer to a probe: send what the peer lacks now, not a round later.
+          if (m.probe) syncTo(env.from, true);
           return;
         }
         case 'broadcast_ok':
