@@ -1,0 +1,24 @@
+/**
+ * The systems figures' shape on tiny runs (no timing is asserted: figures are for `npm run bench`).
+ */
+import { describe, expect, it } from 'vitest';
+import { benchLinearity, BEFORE, LOADED_RAFT_PINS } from './systems.ts';
+
+describe('bench/systems', () => {
+  it('linearity (quick) reports broadcast and the loaded Raft store with CPU of both runs', () => {
+    const r = benchLinearity(true) as { cases: Record<string, { linearity: number; shortCpuMs: number; longCpuMs: number; factor: number; shortEvents: number; longEvents: number }>; worst: number };
+    expect(Object.keys(r.cases).sort()).toEqual(['broadcast', 'raft']);
+    for (const c of Object.values(r.cases)) {
+      expect(c.shortCpuMs).toBeGreaterThan(0);
+      expect(c.longEvents).toBeGreaterThan(c.shortEvents); // the long run really is longer
+      expect(c.linearity).toBeCloseTo(c.longCpuMs / (c.factor * c.shortCpuMs), 1);
+    }
+    expect(r.worst).toBe(Math.max(...Object.values(r.cases).map((c) => c.linearity)));
+  }, 120_000);
+
+  it('keeps the before figure and the loaded-store parameters the docs name', () => {
+    expect(BEFORE.commit).toBe('4755ff4');
+    expect(BEFORE.raftPerPingPong).toBeGreaterThan(0);
+    expect(LOADED_RAFT_PINS).toEqual({ nodes: 5, clients: 8, opMsMean: 5, maxOps: 100_000 });
+  });
+});
