@@ -182,8 +182,9 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
       const m = env.body as GossipMessage;
       switch (m.type) {
         case 'broadcast': {
+          const fresh = state.add([m.value]);
           // BUG (phantom): invents a value next to the real one (and keeps it like any other).
-          const fresh = state.add(buggy && opts.bug === 'phantom' ? [m.value, -m.value] : [m.value]);
+          if (buggy && opts.bug === 'phantom') fresh.push(...state.add([-m.value]));
           persist(fresh, () => {
             ctx.reply(env, { type: 'broadcast_ok' } satisfies GossipMessage);
             if (fresh.length > 0) pushToPeers(fresh);
