@@ -36,7 +36,7 @@ const types = (n: SimNode<Sink>): string[] => n.program!.got.map((e) => (e.body 
 describe('latency with a floor', () => {
   it('floor + uniform never draws below the floor nor above floor + max, and scales and describes', () => {
     const m = withFloor(ms(200), { kind: 'uniform', minNs: 0, maxNs: ms(2000) });
-    const r = new SeededRng('floor');
+    const r = new SeededRng('floor', 'draws');
     let lo = Infinity;
     let hi = 0;
     for (let i = 0; i < 5000; i++) {
