@@ -37,7 +37,7 @@ describe('Raft message cost', () => {
 
   it('a wasteful leader (bugResendOnHeartbeat) costs visibly more per idle second', () => {
     const ok = measureRaftMessages({ seed: 2, idleS: 5 });
-    const bad = measureRaftMessages({ seed: 2, idleS: 5, config: { bugResendOnHeartbeat: true } });
+    const bad = measureRaftMessages({ seed: 2, idleS: 5, config: { bugResendOnHeartbeat: true }, ignoreInvariants: ['append-budget'] });
     expect(bad.idleRequestsPerSecond).toBeGreaterThanOrEqual(ok.idleRequestsPerSecond * 1.9);
   });
 });

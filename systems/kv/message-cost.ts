@@ -28,6 +28,8 @@ export interface MeasureOptions {
   config?: Partial<RaftConfig>;
   /** One-way latency of every link (default the LAN's). */
   latency?: LatencyModel;
+  /** Invariants logged instead of stopping the run (to measure a wasteful bug-zoo variant). */
+  ignoreInvariants?: readonly string[];
 }
 
 /** The figures of one measurement. */
@@ -58,6 +60,7 @@ export function measureRaftMessages(o: MeasureOptions = {}): RaftMessageCost {
   const p: RaftParams = { nodes: servers, clients: 0, keys: 1, opMsMean: 60, maxOps: 0, snapshotEntries: 0, readMode: 'safe', durationS: 60, bug: 'none' };
   const w = new World(sim, p);
   if (o.latency) w.net.setDefaults({ latency: o.latency });
+  for (const inv of o.ignoreInvariants ?? []) w.ignoredInvariants.add(inv);
   const c = setupRaftCluster(w as unknown as World<unknown>, p, { workload: false, liveness: false, ...(o.config ? { config: o.config } : {}) });
   const settled = (): SimNode<KvProgram> | undefined => {
     const l = c.leader();
