@@ -56,14 +56,28 @@ export function formatCoverage(c: ChalkInstance, cov: Coverage | undefined, max 
   return out;
 }
 
+/** One line for a run's `metrics.messages` (the full figures are in --json): totals and the busiest types. */
+function formatMessages(m: unknown): string | null {
+  if (m === null || typeof m !== 'object') return null;
+  const { total, bytes, perClientOp, byType } = m as { total?: number; bytes?: number; perClientOp?: number; byType?: Record<string, { count: number }> };
+  if (typeof total !== 'number') return null;
+  const top = Object.entries(byType ?? {})
+    .sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 5)
+    .map(([t, v]) => `${t} ${v.count}`);
+  return `${total} sent, ${bytes ?? 0} bytes${perClientOp !== undefined ? `, ${perClientOp} per client operation` : ''}${top.length > 0 ? ` (${top.join(', ')})` : ''}`;
+}
+
 /** The body of a run's report after the header: outcome, figures, and on failure the log and violations. */
 export function formatResult(c: ChalkInstance, r: RunReport, replay: string): string[] {
   const out: string[] = [formatBuggify(c, r.buggify), ...formatCoverage(c, r.coverage)];
   const figures = `${r.events.toLocaleString('en-US')} events, ${formatNs(r.simTimeNs)} simulated in ${r.wallMs} ms, trace ${r.traceHash}`;
   // Arrays of strings are tables or reports meant for people: print them as lines.
   const isLines = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
-  const scalar = Object.fromEntries(Object.entries(r.metrics).filter(([, v]) => !isLines(v)));
+  const scalar = Object.fromEntries(Object.entries(r.metrics).filter(([k, v]) => !isLines(v) && k !== 'messages'));
   if (Object.keys(scalar).length > 0) out.push(`${c.dim('metrics:')} ${JSON.stringify(scalar)}`);
+  const msgs = formatMessages(r.metrics.messages);
+  if (msgs !== null) out.push(`${c.dim('messages:')} ${msgs}`);
   for (const [k, v] of Object.entries(r.metrics)) {
     if (!isLines(v)) continue;
     out.push(c.dim(`${k}:`));

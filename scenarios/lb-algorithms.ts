@@ -62,7 +62,7 @@ export default defineScenario({
     const recorder: ClientRecorder = {
       issued: (c, r, lb) => poolOf.get(lb)!.issued(),
       // Request ids are `${client}-${balancer}-${n}`; the balancer names the pool.
-      outcome: (c, r, o, lat) => poolOf.get(r.split('-').slice(1, 3).join('-'))!.outcome(c, r, o, lat),
+      outcome: (c, r, o, lat) => (o.kind === 'response' && w.clientOp(), poolOf.get(r.split('-').slice(1, 3).join('-'))!.outcome(c, r, o, lat)),
     };
     let running = true;
     w.addClient('load', (ctx) => (function* () {

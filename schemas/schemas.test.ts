@@ -104,6 +104,20 @@ describe('schemas', { timeout: 300_000 }, () => {
     expect(schemaErrors('result.schema.json', { ...header, runId: undefined }).join('\n')).toContain("must have required property 'runId'");
   });
 
+  it('metrics.messages: the network\'s counts validate, add up, and a malformed count breaks the schema', () => {
+    const r = executeRun(broadcast, { seed: 3 });
+    const m = r.metrics.messages as { total: number; bytes: number; byType: Record<string, { count: number; bytes: number }>; byNode: Record<string, { sent: number; received: number }> };
+    expectValid('run.schema.json', { format: RUN_FORMAT, ...r });
+    expect(m.total).toBeGreaterThan(0);
+    expect(Object.values(m.byType).reduce((a, t) => a + t.count, 0)).toBe(m.total);
+    expect(Object.values(m.byType).reduce((a, t) => a + t.bytes, 0)).toBe(m.bytes);
+    expect(Object.values(m.byNode).reduce((a, n) => a + n.sent, 0)).toBe(m.total);
+    const bad = { format: RUN_FORMAT, ...r, metrics: { ...r.metrics, messages: { ...m, byType: { x: { count: -1, bytes: 0 } } } } };
+    expect(schemaErrors('run.schema.json', bad).join('\n')).toMatch(/\/metrics\/messages\/byType\/x\/count must be >= 0/);
+    const missing = { format: RUN_FORMAT, ...r, metrics: { messages: { total: 1 } } };
+    expect(schemaErrors('run.schema.json', missing).join('\n')).toContain("must have required property 'byType'");
+  });
+
   it('a repro with unknown fields replays with a warning naming them', () => {
     const repro = path.join(tmp, 'typo.json');
     expect(detsim('run', 'broadcast', '--seed', '1', '--param', 'bug=phantom', '--repro', repro).code).toBe(1);

@@ -91,6 +91,17 @@ export interface RunResult {
   log: string[];
 }
 
+/**
+ * The run's `metrics.messages`: what the network counted (MessageMetrics: total, bytes, byType,
+ * byNode) plus, when the workload counted its operations (w.clientOp), clientOps and perClientOp
+ * (messages sent, every kind, per finished client operation; two decimals).
+ */
+function messageFigures(w: World<unknown>): Record<string, unknown> {
+  const m = w.net.messageMetrics();
+  const ops = w.clientOps > 0 ? { clientOps: w.clientOps, perClientOp: Math.round((m.total / w.clientOps) * 100) / 100 } : {};
+  return { total: m.total, bytes: m.bytes, ...ops, byType: m.byType, byNode: m.byNode };
+}
+
 /** A run stops (outcome `no-progress`) after this many events unless the scenario sets `maxEvents`. */
 export const DEFAULT_MAX_EVENTS = 20_000_000;
 
@@ -226,7 +237,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     coverage: sim.probes.report(scn.mustReach ?? []),
     params: params as Record<string, unknown>,
     swarm,
-    metrics: w.metrics,
+    metrics: { ...w.metrics, messages: messageFigures(w) },
     log: ok ? [] : sim.trace.recent(opts.logLines ?? 60).map(formatRecord),
   };
 }

@@ -105,6 +105,16 @@ export class World<PV = Record<string, unknown>> {
    * of strings is printed line by line in the terminal report (a table, say).
    */
   readonly metrics: Record<string, unknown> = {};
+  /**
+   * Client operations finished so far (a system's workload calls `clientOp()` once per operation
+   * answered): the runner reports `metrics.messages.perClientOp`, the network's messages divided by it.
+   */
+  clientOps = 0;
+
+  /** Counts one finished client operation (see `clientOps`). */
+  clientOp(n = 1): void {
+    this.clientOps += n;
+  }
 
   constructor(
     /** The simulation (clock, scheduler, BUGGIFY, trace). */

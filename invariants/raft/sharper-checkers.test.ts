@@ -11,6 +11,7 @@ import { failingSeeds, findCatchingSeed } from '../../sim/bug-zoo.ts';
 import type { Scenario } from '../../sim/scenario.ts';
 import churn from '../../scenarios/raft-churn.ts';
 import crashRestart from '../../scenarios/raft-crash-restart.ts';
+import election from '../../scenarios/raft-election.ts';
 import leaseLock from '../../scenarios/raft-lease-lock.ts';
 import lossy from '../../scenarios/raft-lossy-network.ts';
 
@@ -23,6 +24,8 @@ const zoo: { bug: string; scn: Scenario; checkers: string[]; cap: number }[] = [
   { bug: 'read-before-term-commit', scn: churn as unknown as Scenario, checkers: ['stale-read-index'], cap: 60 },
   // Stale acks reset the leader's progress; acked entries are sent again (only messages wasted).
   { bug: 'accept-stale-ack', scn: lossy as unknown as Scenario, checkers: ['progress-monotonic', 'no-resend-of-acknowledged'], cap: 20 },
+  // Back to probing on every heartbeat reply: an empty append per follower per heartbeat (only messages wasted).
+  { bug: 'resend-on-heartbeat', scn: election as unknown as Scenario, checkers: ['append-budget'], cap: 3 },
   // The store: a lease put on an existing key never owns it; revoking the lease leaves the key.
   { bug: 'lease-attach-on-create', scn: leaseLock as unknown as Scenario, checkers: ['lease-owns-keys'], cap: 20 },
 ];

@@ -11,6 +11,10 @@
  *   groups, cut one direction only, bridges and rings. A message is dropped if its link is
  *   blocked when it is sent or when it would arrive (the connection broke while it was in flight).
  * - Clogging: a link holds everything sent on it until a deadline, then releases it.
+ * - Message rules (`addMessageFault`): faults aimed at kinds of messages rather than links, e.g.
+ *   delay only replies, drop only votes, by message type, reply-ness, endpoints or a predicate.
+ * - Counting: messages and bytes per node and per message type (`messageMetrics`), which the
+ *   runner puts in each run's `metrics.messages`.
  *
  * A message is deep-copied at send time: no node can reach another node's memory.
  */
@@ -20,7 +24,7 @@ import type { Simulation } from '../kernel.ts';
 import type { Envelope, NodeId, SimNode } from '../node.ts';
 import type { Rng } from '../prng.ts';
 import type { Nanos } from '../time.ts';
-import { drawLatency, type LatencyModel } from './latency.ts';
+import { describeLatency, drawLatency, type LatencyModel } from './latency.ts';
 import { bodyJson, hashString, type MessageInfo } from '../trace.ts';
 
 /** One directed link's behaviour: latency, faults, bandwidth. */
@@ -75,6 +79,55 @@ export interface NetworkStats {
   droppedPartition: number;
   /** Messages dropped because the receiver was down. */
   droppedNodeDown: number;
+  /** Messages dropped by a message rule (`addMessageFault` with a dropRate). */
+  droppedByRule: number;
+}
+
+/**
+ * A fault aimed at kinds of messages (issue 15, scripted tests): "delay only replies", "drop only
+ * votes". A message matches when every field given matches; a matching message is dropped with
+ * probability `dropRate` and otherwise travels with `latency` instead of its link's latency.
+ */
+export interface MessageFault {
+  /** Message types (the body's `type` field, as the trace shows it); absent: every type. */
+  types?: readonly string[];
+  /** true: only messages sent as replies (ctx.reply); false: only the others; absent: both. */
+  replies?: boolean;
+  /** Only messages from these nodes. */
+  from?: readonly NodeId[];
+  /** Only messages to these nodes. */
+  to?: readonly NodeId[];
+  /** Any other test on the message (must not change it or draw randomness). */
+  match?: (body: unknown, from: NodeId, to: NodeId) => boolean;
+  /** Probability that a matching message is lost (0 or absent: never; 1: always). */
+  dropRate?: number;
+  /** One-way latency of a matching message, replacing its link's (e.g. withFloor(ms(200), uniform)). */
+  latency?: LatencyModel;
+}
+
+/** Messages and bytes one node sent and received. */
+export interface NodeMessageCounts {
+  sent: number;
+  bytesSent: number;
+  received: number;
+  bytesReceived: number;
+}
+
+/**
+ * What the nodes said to each other (a run's `metrics.messages`): every message a node sent
+ * (dropped or not) counts once, with its body's estimated size (sim/clone.ts estimateSize: 8 per
+ * number, 2 + length per string, 1 per boolean, 4 per object or array plus each key's length + 1;
+ * a deterministic estimate of the copied body, not a wire encoding).
+ */
+export interface MessageMetrics {
+  /** Messages sent. */
+  total: number;
+  /** Estimated bytes of those messages' bodies. */
+  bytes: number;
+  /** By message type (the body's `type` field, or its first keys), sorted by name. */
+  byType: Record<string, { count: number; bytes: number }>;
+  /** By node id, in the order nodes were added. */
+  byNode: Record<string, NodeMessageCounts>;
 }
 
 interface LinkState {
@@ -94,6 +147,8 @@ const RECV_HASH = hashString('recv');
 /** A message in flight: the envelope plus its link (from * MAX_NODES + to). */
 interface InFlight extends Envelope {
   link: number;
+  /** The body's estimated size (MessageMetrics), counted again on delivery. */
+  bodyBytes: number;
 }
 
 /** A message dropped at its send (link cut, or lost): its envelope is never made. */
@@ -110,6 +165,10 @@ function describeBlockedSend(d: DroppedAtSend): string {
 
 function describeLost(d: DroppedAtSend): string {
   return `to ${d.to}: lost`;
+}
+
+function describeRuleDrop(d: DroppedAtSend): string {
+  return `to ${d.to}: dropped by a message rule`;
 }
 
 function describeCut(env: Envelope): string {
@@ -149,11 +208,19 @@ describeCut.message = envelopeInfo;
 describeDown.message = envelopeInfo;
 describeLost.message = droppedInfo;
 describeBlockedSend.message = droppedInfo;
+describeRuleDrop.message = droppedInfo;
 
 /** The simulated network all nodes of a world are on: links with latency, loss, duplication, reordering, bandwidth, partitions and clogs. A scenario reaches it as `w.net`. */
 export class Network {
   /** What the network did so far. */
-  readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, droppedPartition: 0, droppedNodeDown: 0 };
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, droppedPartition: 0, droppedNodeDown: 0, droppedByRule: 0 };
+  /** Messages and bytes by type and by node index (messageMetrics). */
+  private readonly byType = new Map<string, { count: number; bytes: number }>();
+  private readonly nodeCounts: NodeMessageCounts[] = [];
+  private bytesSent = 0;
+  /** Message rules (addMessageFault), in the order added. */
+  private messageFaults: { id: number; rule: MessageFault }[] = [];
+  private nextFaultId = 1;
   private readonly rng: Rng;
   private nodes: SimNode[] = [];
   private byId = new Map<NodeId, SimNode>();
@@ -189,6 +256,7 @@ export class Network {
     this.byId.set(node.id, node);
     this.linkRows.push([]);
     this.nodeHashes.push(hashString(node.id));
+    this.nodeCounts.push({ sent: 0, bytesSent: 0, received: 0, bytesReceived: 0 });
   }
 
   /** The node named `id` (an assertion fails for an unknown one). */
@@ -336,6 +404,76 @@ export class Network {
     this.defaults = { ...this.defaults, ...calm };
     for (const [l, o] of this.overrides) this.overrides.set(l, { ...o, ...calm });
     for (const l of this.links.values()) l.config = { ...this.defaults, ...this.overrides.get(l) };
+    // Message rules that drop are faults; those that only set a latency describe the network.
+    this.messageFaults = this.messageFaults.filter((f) => !(f.rule.dropRate !== undefined && f.rule.dropRate > 0));
+  }
+
+  // ---- message rules ----
+
+  /**
+   * Adds a fault aimed at kinds of messages (see MessageFault): e.g. `{ types: ['voteResp'],
+   * latency: withFloor(ms(200), uniform) }` delays only vote replies, `{ types: ['vote'],
+   * dropRate: 1 }` drops every vote request. Returns an id for removeMessageFault. A rule that drops
+   * is a fault (clearFaults removes it); a rule that only sets a latency describes a slow network
+   * and stays until removed.
+   */
+  addMessageFault(rule: MessageFault): number {
+    assert(rule.dropRate === undefined || (rule.dropRate >= 0 && rule.dropRate <= 1), `a message rule's dropRate must be in [0, 1], got ${rule.dropRate}`);
+    const id = this.nextFaultId++;
+    this.messageFaults.push({ id, rule: { ...rule } });
+    const what = [rule.types ? `types ${rule.types.join(',')}` : '', rule.replies === undefined ? '' : rule.replies ? 'replies' : 'requests', rule.from ? `from ${rule.from.join(',')}` : '', rule.to ? `to ${rule.to.join(',')}` : '', rule.match ? 'matching' : '']
+      .filter((x) => x !== '')
+      .join(' ');
+    const how = [rule.dropRate ? `drop ${rule.dropRate}` : '', rule.latency ? `latency ${describeLatency(rule.latency)}` : ''].filter((x) => x !== '').join(', ');
+    this.sim.log('-', 'msg-rule', `${what || 'every message'}: ${how || 'no effect'}`);
+    return id;
+  }
+
+  /** Removes the message rule `id` (a no-op if it is gone). */
+  removeMessageFault(id: number): void {
+    this.messageFaults = this.messageFaults.filter((f) => f.id !== id);
+  }
+
+  /** Removes every message rule. */
+  clearMessageFaults(): void {
+    this.messageFaults = [];
+  }
+
+  /** Whether `rule` applies to this message. */
+  private static matches(rule: MessageFault, from: NodeId, to: NodeId, body: unknown, reply: boolean): boolean {
+    if (rule.replies !== undefined && rule.replies !== reply) return false;
+    if (rule.from !== undefined && !rule.from.includes(from)) return false;
+    if (rule.to !== undefined && !rule.to.includes(to)) return false;
+    if (rule.types !== undefined && !rule.types.includes(messageType(body))) return false;
+    return rule.match === undefined || rule.match(body, from, to);
+  }
+
+  /** The message rules' verdict on one message: 'drop', a latency to use, or null (none apply). */
+  private applyMessageFaults(from: NodeId, to: NodeId, body: unknown, reply: boolean): 'drop' | LatencyModel | null {
+    let latency: LatencyModel | null = null;
+    for (const { rule } of this.messageFaults) {
+      if (!Network.matches(rule, from, to, body, reply)) continue;
+      if (rule.dropRate !== undefined && rule.dropRate > 0 && this.rng.chance(rule.dropRate)) return 'drop';
+      if (latency === null && rule.latency !== undefined) latency = rule.latency;
+    }
+    return latency;
+  }
+
+  // ---- counting ----
+
+  /** Messages and bytes so far, by type and by node (a run's `metrics.messages`). */
+  messageMetrics(): MessageMetrics {
+    const byType: Record<string, { count: number; bytes: number }> = {};
+    for (const t of [...this.byType.keys()].sort()) byType[t] = { ...this.byType.get(t)! };
+    const byNode: Record<string, NodeMessageCounts> = {};
+    this.nodes.forEach((n, i) => (byNode[n.id] = { ...this.nodeCounts[i]! }));
+    return { total: this.stats.sent, bytes: this.bytesSent, byType, byNode };
+  }
+
+  /** Messages sent so far of one type (the body's `type`), and their bytes. */
+  messagesOfType(type: string): { count: number; bytes: number } {
+    const c = this.byType.get(type);
+    return c ? { ...c } : { count: 0, bytes: 0 };
   }
 
   /** Removes every partition and clog. Link configs are left as they are. */
@@ -362,6 +500,8 @@ export class Network {
     const l = this.linkRows[src.index]![dst.index] ?? this.link(src.index, dst.index);
     const c = l.config;
     this.stats.sent++;
+    const bodyBytes = estimateSize(body);
+    this.count(src.index, body, bodyBytes);
     if (this.blocked.size > 0 && this.blocked.has(k)) {
       this.stats.droppedPartition++;
       this.sim.logLazy(src.id, 'drop', describeBlockedSend, { from: src.id, to, sentAtNs: now, body });
@@ -372,7 +512,17 @@ export class Network {
       this.sim.logLazy(src.id, 'drop', describeLost, { from: src.id, to, sentAtNs: now, body });
       return;
     }
-    const sizeBytes = opts?.sizeBytes ?? (c.bandwidthBytesPerSec > 0 ? estimateSize(body) : 64);
+    let latency = c.latency;
+    if (this.messageFaults.length > 0) {
+      const verdict = this.applyMessageFaults(src.id, to, body, opts?.replyTo !== undefined);
+      if (verdict === 'drop') {
+        this.stats.droppedByRule++;
+        this.sim.logLazy(src.id, 'drop', describeRuleDrop, { from: src.id, to, sentAtNs: now, body });
+        return;
+      }
+      if (verdict !== null) latency = verdict;
+    }
+    const sizeBytes = opts?.sizeBytes ?? (c.bandwidthBytesPerSec > 0 ? bodyBytes : 64);
     let departNs = l.cloggedUntilNs > now ? l.cloggedUntilNs : now;
     if (c.bandwidthBytesPerSec > 0) {
       departNs = Math.max(departNs, l.busyUntilNs) + Math.ceil((sizeBytes * 1e9) / c.bandwidthBytesPerSec);
@@ -387,17 +537,31 @@ export class Network {
       sizeBytes,
       sentAtNs: now,
       link: k,
+      bodyBytes,
     };
-    this.schedule(l, env, departNs);
+    this.schedule(l, env, departNs, latency);
     if (c.duplicateRate > 0 && this.rng.chance(c.duplicateRate)) {
       this.stats.duplicated++;
-      this.schedule(l, { ...env, body: deepCopy(body) }, departNs);
+      this.schedule(l, { ...env, body: deepCopy(body) }, departNs, latency);
     }
   }
 
-  private schedule(l: LinkState, env: InFlight, departNs: Nanos): void {
+  /** Counts one message `src` sent (dropped or not) by its type and by node. */
+  private count(srcIndex: number, body: unknown, bytes: number): void {
+    const t = messageType(body);
+    let bt = this.byType.get(t);
+    if (bt === undefined) this.byType.set(t, (bt = { count: 0, bytes: 0 }));
+    bt.count++;
+    bt.bytes += bytes;
+    this.bytesSent += bytes;
+    const nc = this.nodeCounts[srcIndex]!;
+    nc.sent++;
+    nc.bytesSent += bytes;
+  }
+
+  private schedule(l: LinkState, env: InFlight, departNs: Nanos, latency: LatencyModel): void {
     const c = l.config;
-    let at = departNs + drawLatency(c.latency, this.rng);
+    let at = departNs + drawLatency(latency, this.rng);
     if (c.reorderRate > 0 && this.rng.chance(c.reorderRate)) {
       this.stats.reordered++;
       at += Math.floor(this.rng.next() * (c.reorderDelayNsMax + 1));
@@ -425,6 +589,9 @@ export class Network {
       return;
     }
     this.stats.delivered++;
+    const nc = this.nodeCounts[di]!;
+    nc.received++;
+    nc.bytesReceived += env.bodyBytes;
     this.sim.logPrehashed(env.to, this.nodeHashes[di]!, 'recv', RECV_HASH, describeMessage, env);
     dst.deliver(env);
   }

@@ -382,7 +382,10 @@ export function addBuyers(w: World<unknown>, c: SaleCluster, p: SaleValues, stat
         const call = function* (req: ClientRequest) {
           stats.clientMessages++;
           const r: Reply = yield ctx.call<ClientReply>(entry, req, callTimeoutNs);
-          if (r.ok) stats.clientMessages++;
+          if (r.ok) {
+            stats.clientMessages++;
+            w.clientOp();
+          }
           return r;
         };
         for (;;) {

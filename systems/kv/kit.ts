@@ -27,8 +27,10 @@ import type { KvOp, KvResult } from './types.ts';
 import { KvHistory, toModelInput, toModelOutput } from '../../invariants/raft/history.ts';
 import { RaftSafetyChecker } from '../../invariants/raft/safety.ts';
 import { checkRaftAcksDurable } from '../../invariants/raft/durable-acks.ts';
+import { AppendBudgetChecker } from '../../invariants/raft/append-budget.ts';
+import { raftRunFigures } from '../raft/message-cost.ts';
 
-export const RAFT_BUGS = ['none', 'commit-prev-term-by-counting', 'forget-voted-for', 'no-up-to-date-check', 'stale-reads', 'ack-before-fsync', 'truncate-on-append', 'sync-only-entries', 'read-before-term-commit', 'accept-stale-ack'] as const;
+export const RAFT_BUGS = ['none', 'commit-prev-term-by-counting', 'forget-voted-for', 'no-up-to-date-check', 'stale-reads', 'ack-before-fsync', 'truncate-on-append', 'sync-only-entries', 'read-before-term-commit', 'accept-stale-ack', 'resend-on-heartbeat'] as const;
 export type RaftBug = (typeof RAFT_BUGS)[number];
 
 /** The RaftConfig flags of a bug-zoo variant. */
@@ -54,6 +56,8 @@ export function bugConfig(bug: RaftBug): Partial<RaftConfig> {
       return { bugReadBeforeTermCommit: true };
     case 'accept-stale-ack':
       return { bugAcceptStaleAck: true };
+    case 'resend-on-heartbeat':
+      return { bugResendOnHeartbeat: true };
   }
 }
 
@@ -132,6 +136,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
   const domains = new Map<NodeId, string>();
   if (o.domainOf) ids.forEach((id, i) => domains.set(id, o.domainOf!(i)));
   const safety = new RaftSafetyChecker((inv, msg) => w.violation(inv, msg));
+  const budget = new AppendBudgetChecker((inv, msg) => w.violation(inv, msg));
   const history = new KvHistory();
   const kvHooks: KvHooks[] = [];
   const readyListeners: ((h: RaftHost, rd: Ready) => void)[] = [];
@@ -142,6 +147,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
     onRead: (h) => safety.onRead(h),
     onReady: (h, rd) => {
       safety.onReady(h, rd);
+      budget.onReady(h, rd);
       for (const l of readyListeners) l(h, rd);
     },
   };
@@ -182,6 +188,17 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
   checkRaftAcksDurable(w, (n) => (n as SimNode<KvProgram>).program?.host);
   if (o.workload !== false) for (let c = 0; c < p.clients; c++) addRegisterClient(w, cluster, p, c, prefix === 'n' ? 'c' : `${prefix}c`);
   if (o.liveness !== false) addLiveness(w, cluster);
+  // Raft's message figures over the whole run (read when the runner takes the metrics, at the end;
+  // a platform with several clusters on one network reports them for all of them together).
+  Object.defineProperty(w.metrics, 'raftMessages', {
+    enumerable: true,
+    configurable: true,
+    get: () => ({
+      ...raftRunFigures(w.net, safety.maxCommitted, safety.elections, w.now),
+      wastedAppends: budget.stats.wastedAppends,
+      entriesSentPerEntry: safety.maxCommitted > 0 ? Math.round((budget.stats.entriesSent / safety.maxCommitted) * 100) / 100 : null,
+    }),
+  });
   w.onHeal(() => {
     w.metrics.elections = safety.elections;
     w.metrics.terms = safety.leaders.size;
@@ -216,6 +233,7 @@ function addRegisterClient(w: World<unknown>, c: RaftCluster, p: RaftParams, cli
         continue;
       }
       c.history.ok(id, toModelOutput(r.value), w.now);
+      w.clientOp();
       remember(seen, key, op, r.value);
     }
   });

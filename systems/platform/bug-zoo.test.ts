@@ -13,10 +13,10 @@ import type { PlatformBug } from './types.ts';
 const ZOO: { bug: PlatformBug; seed: number; invariant: string }[] = [
   { bug: 'unfenced-operator', seed: 2, invariant: 'operator-fenced' },
   { bug: 'order-before-escrow-confirm', seed: 2, invariant: 'order-backed-by-escrow' },
-  { bug: 'checkout-retry-not-idempotent', seed: 12, invariant: 'order-exactly-once' },
-  { bug: 'cart-read-ignores-token', seed: 27, invariant: 'no-resurrected-item' },
+  { bug: 'checkout-retry-not-idempotent', seed: 4, invariant: 'order-exactly-once' },
+  { bug: 'cart-read-ignores-token', seed: 12, invariant: 'no-resurrected-item' },
   { bug: 'geodns-ignores-health', seed: 9, invariant: 'geodns-health' },
-  { bug: 'lb-stale-config-read', seed: 1, invariant: 'no-new-conn-to-drained' },
+  { bug: 'lb-stale-config-read', seed: 3, invariant: 'no-new-conn-to-drained' },
 ];
 
 describe('platform-global-sale bug zoo (seams between systems)', () => {
@@ -31,9 +31,9 @@ describe('platform-global-sale bug zoo (seams between systems)', () => {
     });
   }
 
-  it('a sweep from seed 1 catches lb-stale-config-read at once (seeds-to-catch 1)', () => {
+  it('a sweep from seed 1 catches lb-stale-config-read within 3 seeds (seeds-to-catch 3)', () => {
     const c = findCatchingSeed(scn, { pins: { bug: 'lb-stale-config-read' }, cap: 3 });
-    expect(c.seedsRun).toBe(1);
+    expect(c.seedsRun).toBe(3);
     expect(c.invariant).toBe('no-new-conn-to-drained');
   });
 });

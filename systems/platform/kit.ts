@@ -229,7 +229,7 @@ export function addShoppers(w: World<unknown>, o: Omit<ShopperOptions, 'home' | 
       const id = `shop-${home}-${k}`;
       o.regionOf.set(id, home);
       const sticky = rng.next() < o.stickyShare;
-      w.addClient(id, (ctx) => shopperProcess(ctx, { ...o, home, sticky, stats, running: () => w.phase === 'fault' }));
+      w.addClient(id, (ctx) => shopperProcess(ctx, { ...o, home, sticky, stats, running: () => w.phase === 'fault', onAnswered: () => w.clientOp() }));
     }
   return stats;
 }

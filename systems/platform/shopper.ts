@@ -28,6 +28,8 @@ export interface ShopperOptions {
   checks: PlatformChecks;
   running: () => boolean;
   stats: { requests: number; refused: number; timeouts: number; checkouts: number; confirmed: number; soldOut: number; refusedBy: Record<string, number> };
+  /** Called once per request answered (the world's client-operation count). */
+  onAnswered?: () => void;
 }
 
 type Gen<T> = Generator<Future<unknown>, T, unknown>;
@@ -63,6 +65,7 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
       cache.failed();
       return null;
     }
+    o.onAnswered?.();
     if (res.body.type === 'refused') {
       o.stats.refused++;
       o.stats.refusedBy[res.body.reason] = (o.stats.refusedBy[res.body.reason] ?? 0) + 1;

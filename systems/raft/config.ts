@@ -42,6 +42,18 @@ export interface RaftConfig {
   maxInflightMsgs: number;
   /** Ticks after which an unacknowledged InstallSnapshot is presumed lost and resent. */
   snapshotRetryTicks: number;
+  /**
+   * Election timeouts (and the leader's CheckQuorum period) stretch to the round trips this node
+   * observed: at least ADAPTIVE_RTT_FACTOR times the largest of its recent round-trip samples
+   * (vote and pre-vote replies, heartbeat replies), never below the configured range and never
+   * above adaptiveMaxTicks. On a LAN the samples are far below electionTicksMin and nothing
+   * changes; on a slow network (replies taking 200-2,200 ms) a candidate waits long enough to
+   * hear its votes, so a healed cluster elects promptly instead of timing out round after round.
+   * See docs/raft.md, "Timeouts on slow networks".
+   */
+  adaptiveTimeouts: boolean;
+  /** Upper bound of an adapted election timeout, in ticks (a clog's huge sample must not stall elections). */
+  adaptiveMaxTicks: number;
   /** Fault-injection hook (FoundationDB BUGGIFY), called with a site name; see BUGGIFY_SITES. */
   buggify: (site: string) => boolean;
   /** Coverage hook (sim/probes.ts), called with a RAFT_PROBES name when a rare condition happens. */
@@ -76,6 +88,10 @@ export interface RaftConfig {
   /** The leader takes every acknowledgement as the follower's match, stale ones too, and resumes
    *  sending right after it: progress moves backwards and acknowledged entries are sent again. */
   bugAcceptStaleAck: boolean;
+  /** On every heartbeat reply the leader falls back to probing and resends from the follower's
+   *  match + 1, even when the follower holds the whole log: an append per follower per heartbeat
+   *  that carries nothing, and in-flight entries sent twice. Only messages are wasted. */
+  bugResendOnHeartbeat: boolean;
 }
 
 /** Protocol-level BUGGIFY sites. Each injects behaviour that is legal, only unlikely. */
@@ -88,8 +104,6 @@ export const BUGGIFY_SITES = [
   'raft.tiny_batch',
   /** Leader falls back from pipelining to probing a follower after a successful append. */
   'raft.force_probe',
-  /** Leader does not broadcast a commit advance; followers learn it from later messages. */
-  'raft.skip_commit_broadcast',
   /** Leader sends the same append twice (as a duplicating network would). */
   'raft.duplicate_append',
   /** Leader steps down voluntarily on a tick (any leader may; the cluster re-elects). */
@@ -133,6 +147,8 @@ export const DEFAULT_RAFT_CONFIG: Readonly<RaftConfig> = Object.freeze({
   maxBytesPerMsg: 1 << 20,
   maxInflightMsgs: 32,
   snapshotRetryTicks: 30,
+  adaptiveTimeouts: true,
+  adaptiveMaxTicks: 600,
   buggify: () => false,
   probe: () => {},
   bugCommitPrevTermByCounting: false,
@@ -144,7 +160,13 @@ export const DEFAULT_RAFT_CONFIG: Readonly<RaftConfig> = Object.freeze({
   bugSyncOnlyEntries: false,
   bugReadBeforeTermCommit: false,
   bugAcceptStaleAck: false,
+  bugResendOnHeartbeat: false,
 } satisfies RaftConfig);
+
+/** An adapted election timeout is at least this many times the largest recent round trip. */
+export const ADAPTIVE_RTT_FACTOR = 1.5;
+/** Round-trip samples remembered (the estimate is their maximum). */
+export const RTT_SAMPLES_KEPT = 16;
 
 /** A configuration the caller got wrong: a typed error that says what to change. */
 export class RaftConfigError extends Error {
@@ -169,6 +191,9 @@ export function resolveConfig(partial: Partial<RaftConfig> = {}): RaftConfig {
   }
   if (!intPos(c.maxEntriesPerMsg) || !intPos(c.maxBytesPerMsg) || !intPos(c.maxInflightMsgs) || !intPos(c.snapshotRetryTicks)) {
     throw new RaftConfigError('bad-limit', 'maxEntriesPerMsg, maxBytesPerMsg, maxInflightMsgs and snapshotRetryTicks must be positive integers');
+  }
+  if (!intPos(c.adaptiveMaxTicks) || c.adaptiveMaxTicks < c.electionTicksMax) {
+    throw new RaftConfigError('bad-timing', `adaptiveMaxTicks must be an integer >= electionTicksMax (${c.electionTicksMax}), got ${c.adaptiveMaxTicks}`);
   }
   if (!(c.maxDriftRatio >= 0 && c.maxDriftRatio < 1)) {
     throw new RaftConfigError('bad-drift', `maxDriftRatio must be in [0, 1), got ${c.maxDriftRatio}`);

@@ -138,6 +138,10 @@ describe('log replication (§5.3)', () => {
     const l = net.leader()!;
     for (let i = 0; i < 20; i++) expect(net.propose(l.id, `v${i}`).ok).toBe(true);
     net.deliverAll();
+    expect(l.commitIndex).toBe(l.lastIndex);
+    // Followers learn the last commit advance from the next heartbeat (it is not broadcast).
+    for (const n of net.live()) expect(n.commitIndex).toBeLessThanOrEqual(l.commitIndex);
+    net.run(l.config.heartbeatTicks);
     for (const n of net.live()) {
       expect(n.commitIndex).toBe(l.lastIndex);
       const data = net.apps.get(n.id)!.applied.map((e) => e.data).filter((d) => d !== null);
@@ -480,6 +484,8 @@ describe('bug zoo: each known-broken variant is caught', () => {
         net.propose('a', 'X');
         net.deliverAll();
         net.propose('a', 'Y'); // carries commit of X to b
+        net.deliverAll();
+        net.propose('a', 'Z'); // carries commit of Y to b (a commit advance is not broadcast)
         net.deliverAll();
         net.isolate('a');
         net.elect('c');

@@ -9,7 +9,7 @@
  */
 import { assert } from '../../sim/assert.ts';
 import type { Rng } from '../../sim/prng.ts';
-import { leaseTicks, resolveConfig, RaftConfigError, type RaftConfig } from './config.ts';
+import { ADAPTIVE_RTT_FACTOR, leaseTicks, resolveConfig, RaftConfigError, RTT_SAMPLES_KEPT, type RaftConfig } from './config.ts';
 import { EMPTY_SNAPSHOT, RaftLog } from './log.ts';
 import { Progress } from './progress.ts';
 import { ReadOnlyQueue } from './read-only.ts';
@@ -84,6 +84,12 @@ export class RaftNode {
   private readonly quietUntilTick: number;
   private hbRound = 0;
   private readonly roundTicks = new Map<number, number>();
+  /** Recent round-trip samples in ticks (adaptive timeouts), newest last. */
+  private readonly rttSamples: number[] = [];
+  /** The round-trip estimate of the current leader (its heartbeats) or of a candidate we voted for. */
+  private sharedRtt = 0;
+  /** Tick each campaign round was first sent, by "type:term" (round trips of vote replies). */
+  private readonly campaignTicks = new Map<string, number>();
 
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
@@ -148,6 +154,26 @@ export class RaftNode {
   /** Ticks since start: the node's local logical clock. */
   get ticks(): number {
     return this.nowTick;
+  }
+  /**
+   * The round trip this node's timeouts allow for, in ticks: the largest of its recent samples,
+   * or the estimate its leader (or a candidate it voted for) sent, whichever is larger. A node
+   * that never waited for a reply has no samples of its own: without the shared estimate it
+   * would time out while a candidate it voted for still waits for its votes, and disrupt it.
+   */
+  get rttTicks(): number {
+    let m = this.sharedRtt;
+    for (const x of this.rttSamples) if (x > m) m = x;
+    return m;
+  }
+  /**
+   * The lower end of this node's election timeout (and a leader's CheckQuorum period), in ticks:
+   * electionTicksMin, stretched to ADAPTIVE_RTT_FACTOR round trips when the network is slower.
+   */
+  get electionTimeoutFloor(): number {
+    const min = this.config.electionTicksMin;
+    if (!this.config.adaptiveTimeouts) return min;
+    return Math.min(this.config.adaptiveMaxTicks, Math.max(min, Math.ceil(ADAPTIVE_RTT_FACTOR * this.rttTicks)));
   }
 
   hardState(): HardState {
@@ -220,6 +246,10 @@ export class RaftNode {
   step(m: Message): void {
     assert(m.to === this.id, () => `raft ${this.id}: message for ${m.to}`);
     if (!this.prs.has(m.from) || m.from === this.id) return; // not a member: ignore
+    if ((m.type === 'voteResp' || m.type === 'preVoteResp') && !m.reject) {
+      const sent = this.campaignTicks.get(`${m.type === 'voteResp' ? 'vote' : 'preVote'}:${m.term}`);
+      if (sent !== undefined) this.sampleRtt(this.nowTick - sent);
+    }
     if (m.term === 0) {
       assert(m.type === 'readIndex', () => `raft ${this.id}: ${m.type} with term 0`);
     } else if (m.term > this.term_) {
@@ -374,9 +404,19 @@ export class RaftNode {
 
   private resetRandomizedElectionTimeout(): void {
     const { electionTicksMin, electionTicksMax } = this.config;
-    this.randomizedElectionTimeout = this.config.buggify('raft.short_election_timeout')
-      ? electionTicksMin
-      : this.rng.int(electionTicksMin, electionTicksMax);
+    // Adaptive: the same spread above a floor of ADAPTIVE_RTT_FACTOR round trips (on a LAN the
+    // floor is electionTicksMin and the draw is the classic one). The spread widens by one round
+    // trip so two candidates rarely start within a round trip of each other.
+    const lo = this.electionTimeoutFloor;
+    const hi = lo === electionTicksMin ? electionTicksMax : Math.min(this.config.adaptiveMaxTicks, lo + (electionTicksMax - electionTicksMin) + this.rttTicks);
+    this.randomizedElectionTimeout = this.config.buggify('raft.short_election_timeout') ? lo : this.rng.int(lo, Math.max(lo, hi));
+  }
+
+  /** One round-trip sample, in ticks (adaptive timeouts). */
+  private sampleRtt(ticks: number): void {
+    if (!this.config.adaptiveTimeouts || ticks < 0) return;
+    this.rttSamples.push(ticks);
+    if (this.rttSamples.length > RTT_SAMPLES_KEPT) this.rttSamples.shift();
   }
 
   private becomeFollower(term: number, lead: NodeId | null): void {
@@ -431,9 +471,19 @@ export class RaftNode {
     }
     const index = this.log.lastIndex();
     const logTerm = this.log.lastTerm();
+    // A repeated pre-election asks for the same term: date the replies from the latest round. A
+    // late reply to an earlier round then looks fast (the estimate is a maximum over several
+    // samples, so one low sample does not matter), whereas dating from the first round would
+    // turn a partition's length into a round trip and stretch every later timeout.
+    const key = `${type}:${voteTerm}`;
+    this.campaignTicks.delete(key);
+    this.campaignTicks.set(key, this.nowTick);
+    if (this.campaignTicks.size > 8) this.campaignTicks.delete(this.campaignTicks.keys().next().value as string);
     for (const p of this.peers) {
       if (p === this.id) continue;
-      this.msgs.push({ type, from: this.id, to: p, term: voteTerm, index, logTerm } satisfies VoteMessage);
+      const m: VoteMessage = { type, from: this.id, to: p, term: voteTerm, index, logTerm };
+      if (this.config.adaptiveTimeouts) m.rtt = this.rttTicks;
+      this.msgs.push(m);
     }
   }
 
@@ -454,14 +504,21 @@ export class RaftNode {
   private inLease(): boolean {
     if (!this.config.checkQuorum) return false;
     if (this.nowTick < this.quietUntilTick) return true;
-    return this.lead !== null && this.electionElapsed < this.config.electionTicksMin;
+    // A leader's electionElapsed restarts at every CheckQuorum round, which comes every
+    // electionTimeoutFloor ticks: so a live leader always ignores a disruptive (pre-)vote, as in
+    // etcd. (With adaptive timeouts the round is longer than electionTicksMin; comparing with
+    // electionTicksMin there let a leader grant a pre-vote and be deposed by it.)
+    const window = this.role_ === 'leader' ? this.electionTimeoutFloor : this.config.electionTicksMin;
+    return this.lead !== null && this.electionElapsed < window;
   }
 
   // ---------------------------------------------------------------- ticks
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+    // The floor may have risen since the timeout was drawn (a leader's heartbeat shared a longer
+    // round trip): never time out below it.
+    if (this.electionElapsed >= this.randomizedElectionTimeout && this.electionElapsed >= this.electionTimeoutFloor) {
       this.electionElapsed = 0;
       this.startCampaign(this.config.preVote ? 'preElection' : 'election');
     }
@@ -470,7 +527,9 @@ export class RaftNode {
   private tickHeartbeat(): void {
     this.heartbeatElapsed++;
     this.electionElapsed++;
-    if (this.electionElapsed >= this.config.electionTicksMin) {
+    // CheckQuorum waits as long as an election timeout would: on a slow network, replies to a new
+    // leader's first heartbeats may take longer than electionTicksMin to arrive.
+    if (this.electionElapsed >= this.electionTimeoutFloor) {
       this.electionElapsed = 0;
       if (this.config.checkQuorum && !this.quorumActive()) {
         this.config.probe('raft:check-quorum-step-down');
@@ -521,6 +580,7 @@ export class RaftNode {
     const upToDate = this.config.bugNoUpToDateCheck || this.log.isUpToDate(m.index, m.logTerm);
     if (canVote && upToDate) {
       this.msgs.push({ type: respType, from: this.id, to: m.from, term: m.term, reject: false } satisfies VoteResponseMessage);
+      if (this.config.adaptiveTimeouts && m.rtt !== undefined && m.rtt > this.sharedRtt) this.sharedRtt = m.rtt;
       if (m.type === 'vote') {
         assert(m.term === this.term_, `raft ${this.id}: granting a vote for term ${m.term} at term ${this.term_}`);
         assert(this.vote_ === null || this.vote_ === m.from, () => `raft ${this.id}: second vote in term ${this.term_} (${this.vote_} then ${m.from})`);
@@ -637,6 +697,7 @@ export class RaftNode {
   }
 
   private handleHeartbeat(m: HeartbeatMessage): void {
+    if (this.config.adaptiveTimeouts && m.rtt !== undefined) this.sharedRtt = m.rtt;
     this.log.commitTo(m.commit);
     this.msgs.push({ type: 'heartbeatResp', from: this.id, to: m.from, term: this.term_, context: m.context, round: m.round } satisfies HeartbeatResponseMessage);
   }
@@ -669,7 +730,6 @@ export class RaftNode {
     }
     // Leader completeness (§5.4): a follower in our term cannot hold more than we do.
     assert(m.index <= this.log.lastIndex(), () => `raft ${this.id}: ${m.from} acknowledged index ${m.index} beyond the leader's last ${this.log.lastIndex()}: it holds committed entries this leader lacks (leader completeness)`);
-    const oldPaused = pr.isPaused(this.config.maxInflightMsgs);
     if (this.config.bugAcceptStaleAck && m.index < pr.match) {
       // BUG (bugAcceptStaleAck): a stale acknowledgement resets the follower's progress.
       pr.match = m.index;
@@ -690,11 +750,12 @@ export class RaftNode {
       pr.freeInflightsTo(m.index);
       if (this.config.buggify('raft.force_probe')) pr.becomeProbe();
     }
-    if (this.maybeCommit()) {
-      if (!this.config.buggify('raft.skip_commit_broadcast')) this.bcastAppend();
-    } else if (oldPaused) {
-      this.sendAppend(m.from);
-    }
+    // A commit advance is not broadcast: followers learn the commit index from the next append
+    // (every append carries it) or heartbeat (min(match, commit)), as etcd's commit rides on
+    // MsgApp and MsgHeartbeat. An empty append per follower per advance cost two request
+    // messages per entry on three servers. Likewise a follower whose window reopened gets
+    // only entries it lacks, below; it is never sent an empty append.
+    this.maybeCommit();
     // Pipelining: keep sending while the follower's window has room.
     while (this.maybeSendAppend(m.from, false)) {
       // loop body intentionally empty
@@ -704,8 +765,12 @@ export class RaftNode {
   private handleHeartbeatResponse(m: HeartbeatResponseMessage, pr: Progress): void {
     pr.probeSent = false;
     const sentTick = this.roundTicks.get(m.round);
-    if (sentTick !== undefined) pr.ackedRoundTick = Math.max(pr.ackedRoundTick, sentTick);
+    if (sentTick !== undefined) {
+      pr.ackedRoundTick = Math.max(pr.ackedRoundTick, sentTick);
+      this.sampleRtt(this.nowTick - sentTick);
+    }
     const last = this.log.lastIndex();
+
     // Our network loses messages silently: a pipeline that made no progress over a whole
     // heartbeat period, or is full, probably lost an append. Probe again from the match point.
     if (pr.state === 'replicate' && pr.match < last && (pr.match === pr.matchAtLastHeartbeat || pr.isPaused(this.config.maxInflightMsgs))) {
@@ -717,7 +782,18 @@ export class RaftNode {
       this.config.probe('raft:snapshot-resent');
       pr.becomeProbe(); // the snapshot was probably lost: the next append resends it
     }
-    if (pr.match < last) this.sendAppend(m.from);
+    // A lagging follower gets what it lacks: a probe (or the resent snapshot) when probing; in
+    // pipelined mode only entries not yet in flight (everything in flight is on its way, and a
+    // stalled pipeline was turned into a probe above). An empty append would only repeat the
+    // commit index, which this heartbeat already carried.
+    if (this.config.bugResendOnHeartbeat) {
+      // BUG (bugResendOnHeartbeat): back to probing from match + 1 on every heartbeat reply.
+      pr.becomeProbe();
+      this.sendAppend(m.from);
+    } else if (pr.match < last) {
+      if (pr.state === 'replicate') this.maybeSendAppend(m.from, false);
+      else this.sendAppend(m.from);
+    }
     if (m.context !== null) {
       for (const r of this.readOnly.ack(m.context, m.from, this.quorum)) this.answerRead(r.from, r.index, r.context);
     }
@@ -807,7 +883,9 @@ export class RaftNode {
       const pr = this.prs.get(p) as Progress;
       // Never tell a follower to commit past what it is known to hold.
       const commit = Math.min(pr.match, this.log.committed);
-      this.msgs.push({ type: 'heartbeat', from: this.id, to: p, term: this.term_, commit, context, round } satisfies HeartbeatMessage);
+      const m: HeartbeatMessage = { type: 'heartbeat', from: this.id, to: p, term: this.term_, commit, context, round };
+      if (this.config.adaptiveTimeouts) m.rtt = this.rttTicks;
+      this.msgs.push(m);
     }
   }
 

@@ -93,6 +93,8 @@ export interface VoteMessage extends MessageBase {
   index: number;
   /** Candidate's last log term. */
   logTerm: number;
+  /** The candidate's round-trip estimate in ticks (adaptive timeouts): voters wait at least as long. */
+  rtt?: number;
 }
 
 export interface VoteResponseMessage extends MessageBase {
@@ -109,6 +111,8 @@ export interface HeartbeatMessage extends MessageBase {
   context: string | null;
   /** Heartbeat round number, echoed back; the leader uses it to date its lease. */
   round: number;
+  /** The leader's round-trip estimate in ticks (adaptive timeouts): followers time out no sooner. */
+  rtt?: number;
 }
 
 export interface HeartbeatResponseMessage extends MessageBase {

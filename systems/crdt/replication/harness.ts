@@ -142,6 +142,7 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
               if (r.body.tag !== undefined) h.tag = r.body.tag;
               if (r.body.seen !== undefined) h.seen = CausalContext.fromData(r.body.seen);
               history.push(h);
+              w.clientOp();
               inFlight.delete(id);
               if (op.kind === 'remove' || op.kind === 'add') lastSetOp.set(`${id}|${op.key}|${op.elem}`, h);
               // A causal token (seed 002, MongoDB-style): the op and everything it depended on, so a read

@@ -245,7 +245,8 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
         thinkNsMean: ms(p.thinkMsMean),
         requestsPerConnMax: p.requestsPerConn,
         timeoutNs: ms(p.clientTimeoutMs),
-        recorder: oracle!,
+        // Every answered request is one client operation (metrics.messages.perClientOp).
+        recorder: { issued: () => oracle!.issued(), outcome: (cl, id, out, lat) => (out.kind === 'response' && w.clientOp(), oracle!.outcome(cl, id, out, lat)) },
       }),
     );
   }
