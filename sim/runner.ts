@@ -21,6 +21,7 @@ import type { Scenario, Violation } from './scenario.ts';
 import { World } from './scenario.ts';
 import { ms, sec, type Nanos } from './time.ts';
 import { formatRecord, type TraceSink } from './trace.ts';
+import { RunStory, type Explanation } from './explain.ts';
 
 /** How to run one seed of a scenario. */
 export interface RunOptions {
@@ -89,6 +90,11 @@ export interface RunResult {
   metrics: Record<string, unknown>;
   /** The short log leading to the failure (empty on success). */
   log: string[];
+  /**
+   * On failure: the moment to look at (for a liveness failure, the last change of the pending
+   * property, not its deadline), the trace around it and the faults before it (sim/explain.ts).
+   */
+  explanation?: Explanation;
 }
 
 /** A run stops (outcome `no-progress`) after this many events unless the scenario sets `maxEvents`. */
@@ -105,6 +111,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null });
   const params = resolveParams(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm);
   const w = new World(sim, params);
+  const story = new RunStory(sim);
   for (const inv of opts.ignoreInvariants ?? []) w.ignoredInvariants.add(inv);
   const maxEvents = opts.maxEvents ?? scn.maxEvents ?? DEFAULT_MAX_EVENTS;
   const interval = scn.checkIntervalNs ?? ms(10);
@@ -165,7 +172,18 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
       let done = false;
       const poll = (): void => {
         if (!checkSafety()) return;
-        if (w.livenessChecks.every((l) => l.check() === true)) {
+        // In order, each only while the ones before it hold (a check may rely on that: lbFigures).
+        let all = true;
+        for (const l of w.livenessChecks) {
+          const r = l.check();
+          story.observe(l.name, r);
+          if (r !== true) {
+            all = false;
+            break;
+          }
+        }
+        story.fill();
+        if (all) {
           done = true;
           recoveredAfterNs = sim.now - faultPhaseNs;
           sim.stop();
@@ -181,6 +199,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
         outcome = 'liveness';
         for (const l of w.livenessChecks) {
           const r = l.check();
+          story.observe(l.name, r);
           if (r !== true) pending.push({ property: l.name, reason: r });
         }
         for (const p of pending) {
@@ -210,6 +229,13 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     if (outcome === 'pass') crashed(err);
   }
   const ok = outcome === 'pass';
+  let explanation: Explanation | undefined;
+  if (!ok) {
+    const v0 = w.violations[0];
+    explanation =
+      (outcome === 'liveness' ? story.explainLiveness(pending.map((p) => p.property), sim.now) : undefined) ??
+      story.explainViolation(v0 ? `${v0.invariant}: ${v0.message}` : outcome, v0?.atNs ?? sim.now, v0?.eventIndex ?? sim.events - 1);
+  }
   return {
     scenario: scn.name,
     seed: opts.seed,
@@ -228,5 +254,6 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     swarm,
     metrics: w.metrics,
     log: ok ? [] : sim.trace.recent(opts.logLines ?? 60).map(formatRecord),
+    ...(explanation ? { explanation } : {}),
   };
 }
