@@ -51,6 +51,8 @@ function field(v: unknown, depth: number): string | undefined {
   if (s !== undefined) return s;
   if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return undefined;
   if (Array.isArray(v)) return `[${v.length}]`;
+  if (v instanceof Map) return depth === 0 && v.size <= 4 ? `{${[...v].map(([k, x]) => `${String(k)}:${field(x, 1) ?? '?'}`).join(' ')}}` : `Map(${v.size})`;
+  if (v instanceof Set) return `Set(${v.size})`;
   if (v instanceof Uint8Array) return `<${v.length} B>`;
   if (typeof v === 'object' && depth === 0) {
     // A small nested object (an operation, a result) in one level of braces.
@@ -101,7 +103,10 @@ export class MessageDescriber {
 
   /** "type key fields", at most SUMMARY_MAX characters. A summary that throws falls back to the default. */
   describe(body: unknown): string {
-    const type = messageType(body);
+    const typed = typeof body === 'object' && body !== null && typeof (body as { type?: unknown }).type === 'string';
+    // An untyped body (a client reply {op, ok, ...}) reads as its fields in braces.
+    if (!typed) return cut(typeof body === 'object' && body !== null && !Array.isArray(body) ? `{${defaultSummary(body)}}` : `${messageType(body)} ${defaultSummary(body)}`);
+    const type = (body as { type: string }).type;
     let rest: string | undefined;
     const list = this.byType.get(type);
     if (list !== undefined) {
@@ -115,7 +120,23 @@ export class MessageDescriber {
       }
     }
     rest ??= defaultSummary(body);
-    const line = rest === '' ? type : `${type} ${rest}`;
-    return line.length > SUMMARY_MAX ? `${line.slice(0, SUMMARY_MAX - 1)}…` : line;
+    return cut(rest === '' ? type : `${type} ${rest}`);
   }
+}
+
+function cut(line: string): string {
+  return line.length > SUMMARY_MAX ? `${line.slice(0, SUMMARY_MAX - 1)}…` : line;
+}
+
+/** `a..b` of the first and last of a list of numbers (or the one, or "none"): entries, sequence numbers. */
+export function span(xs: readonly number[]): string {
+  if (xs.length === 0) return 'none';
+  const a = xs[0]!;
+  const b = xs[xs.length - 1]!;
+  return a === b ? String(a) : `${a}..${b}`;
+}
+
+/** Up to `max` names, then "+n more". */
+export function names(xs: readonly string[], max = 4): string {
+  return xs.length <= max ? xs.join(',') : `${xs.slice(0, max).join(',')},+${xs.length - max} more`;
 }

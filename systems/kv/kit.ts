@@ -27,6 +27,8 @@ import type { KvOp, KvResult } from './types.ts';
 import { KvHistory, toModelInput, toModelOutput } from '../../invariants/raft/history.ts';
 import { RaftSafetyChecker } from '../../invariants/raft/safety.ts';
 import { checkRaftAcksDurable } from '../../invariants/raft/durable-acks.ts';
+import { RAFT_MESSAGE_SUMMARIES } from '../raft/message-summary.ts';
+import { KV_MESSAGE_SUMMARIES } from './message-summary.ts';
 
 export const RAFT_BUGS = ['none', 'commit-prev-term-by-counting', 'forget-voted-for', 'no-up-to-date-check', 'stale-reads', 'ack-before-fsync', 'truncate-on-append', 'sync-only-entries', 'read-before-term-commit', 'accept-stale-ack'] as const;
 export type RaftBug = (typeof RAFT_BUGS)[number];
@@ -128,6 +130,8 @@ export interface ClusterOptions {
  */
 export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOptions = {}): RaftCluster {
   const prefix = o.prefix ?? 'n';
+  w.net.describeMessages(RAFT_MESSAGE_SUMMARIES);
+  w.net.describeMessages(KV_MESSAGE_SUMMARIES);
   const ids = Array.from({ length: p.nodes }, (_, i) => `${prefix}${i + 1}`);
   const domains = new Map<NodeId, string>();
   if (o.domainOf) ids.forEach((id, i) => domains.set(id, o.domainOf!(i)));
