@@ -61,7 +61,7 @@ export function formatCoverage(c: ChalkInstance, cov: Coverage | undefined, max 
 }
 
 /** The body of a run's report after the header: outcome, figures, and on failure the log and violations. */
-export function formatResult(c: ChalkInstance, r: RunReport, replay: string): string[] {
+export function formatResult(c: ChalkInstance, r: RunReport, replay: string, verdictInstead?: string): string[] {
   const out: string[] = [formatBuggify(c, r.buggify), ...formatCoverage(c, r.coverage)];
   const figures = `${r.events.toLocaleString('en-US')} events, ${formatNs(r.simTimeNs)} simulated in ${r.wallMs} ms, trace ${r.traceHash}`;
   // Arrays of strings are tables or reports meant for people: print them as lines.
@@ -75,7 +75,8 @@ export function formatResult(c: ChalkInstance, r: RunReport, replay: string): st
   }
   if (r.ok) {
     const rec = r.recoveredAfterNs !== null ? `; liveness held ${formatNs(r.recoveredAfterNs)} after the faults stopped` : '';
-    out.push(`${c.green.bold('PASS')} ${r.scenario} seed ${r.seed}: ${figures}${rec}`);
+    // A replay that did not reproduce its recording replaces the PASS line with what happened.
+    out.push(verdictInstead ?? `${c.green.bold('PASS')} ${r.scenario} seed ${r.seed}: ${figures}${rec}`);
     return out;
   }
   out.push(...formatExplanation(c, r));
