@@ -63,7 +63,8 @@ export function formatCoverage(c: ChalkInstance, cov: Coverage | undefined, max 
 /** The body of a run's report after the header: outcome, figures, and on failure the log and violations. */
 export function formatResult(c: ChalkInstance, r: RunReport, replay: string, verdictInstead?: string): string[] {
   const out: string[] = [formatBuggify(c, r.buggify), ...formatCoverage(c, r.coverage)];
-  const figures = `${r.events.toLocaleString('en-US')} events, ${formatNs(r.simTimeNs)} simulated in ${r.wallMs} ms, trace ${r.traceHash}`;
+  const early = r.finished !== undefined ? `; ${r.finished.by}: the fault phase ended at ${formatNs(r.finished.atNs)} (declared ${formatNs(r.finished.declaredNs)})` : '';
+  const figures = `${r.events.toLocaleString('en-US')} events, ${formatNs(r.simTimeNs)} simulated in ${r.wallMs} ms, trace ${r.traceHash}${early}`;
   // Arrays of strings are tables or reports meant for people: print them as lines.
   const isLines = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
   const scalar = Object.fromEntries(Object.entries(r.metrics).filter(([, v]) => !isLines(v)));

@@ -17,9 +17,10 @@ import type { Coverage } from './probes.ts';
 import { Simulation } from './kernel.ts';
 import { RngRoot } from './prng.ts';
 import { resolveParams, type ParamDefs } from './params.ts';
-import type { Scenario, Violation } from './scenario.ts';
+import type { Scenario, ScriptFinish, Violation } from './scenario.ts';
+import { ScriptFailure } from './process.ts';
 import { World } from './scenario.ts';
-import { ms, sec, type Nanos } from './time.ts';
+import { formatNs, ms, sec, type Nanos } from './time.ts';
 import { formatRecord, type TraceSink } from './trace.ts';
 import { RunStory, type Explanation } from './explain.ts';
 
@@ -74,8 +75,10 @@ export interface RunResult {
   events: number;
   /** Simulated time at the end of the run. */
   simTimeNs: Nanos;
-  /** Length of the fault phase. */
+  /** Length of the fault phase: the declared one, or shorter when a script ended it (`finished`). */
   faultPhaseNs: Nanos;
+  /** Set when a script ended the fault phase early (World.finish, or every script returned); `declaredNs` is the scenario's duration. */
+  finished?: ScriptFinish & { declaredNs: Nanos };
   /** When the liveness properties all held (ns after the fault phase), if they did. */
   recoveredAfterNs: Nanos | null;
   /** What BUGGIFY did. */
@@ -115,7 +118,9 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   for (const inv of opts.ignoreInvariants ?? []) w.ignoredInvariants.add(inv);
   const maxEvents = opts.maxEvents ?? scn.maxEvents ?? DEFAULT_MAX_EVENTS;
   const interval = scn.checkIntervalNs ?? ms(10);
-  const faultPhaseNs = typeof scn.durationNs === 'function' ? scn.durationNs(params) : scn.durationNs;
+  const declaredFaultPhaseNs = typeof scn.durationNs === 'function' ? scn.durationNs(params) : scn.durationNs;
+  // A script may end the fault phase early (World.finish): then it ends there.
+  let faultPhaseNs = declaredFaultPhaseNs;
   const livenessBoundNs = (typeof scn.livenessBoundNs === 'function' ? scn.livenessBoundNs(params) : scn.livenessBoundNs) ?? sec(30);
 
   let outcome: Outcome = 'pass';
@@ -123,6 +128,11 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   const pending: PendingProperty[] = [];
 
   const crashed = (err: unknown): void => {
+    // A failed scripted check outside a process (in setup, a safety check): its violation is recorded.
+    if (err instanceof ScriptFailure && w.violations.length > 0) {
+      outcome = 'safety';
+      return;
+    }
     const e = err instanceof Error ? err : new Error(String(err));
     // The frames: the first one outside the kernel first (where the user's code went wrong).
     const frames = (e.stack ?? '').split('\n').slice(1).map((l) => l.trim().replace(/^at /, '')).filter((l) => l.length > 0);
@@ -151,11 +161,22 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     for (const n of w.nodes) n.start();
     // Safety polling during the fault phase.
     const poll = (): void => {
+      // A script that ended the fault phase early leaves this poll queued: the liveness phase polls on its own.
+      if (w.phase !== 'fault') return;
       if (!checkSafety()) return;
       if (sim.now + interval <= faultPhaseNs) sim.schedule(interval, poll);
     };
     sim.schedule(interval, poll);
     const stop = sim.run({ untilNs: faultPhaseNs, maxEvents });
+    if (w.finished !== null && w.violations.length === 0) faultPhaseNs = w.finished.atNs;
+    else if (w.violations.length === 0 && stop !== 'event-limit') {
+      // The declared duration is a script's time limit: a script still running has checks that never ran.
+      for (const s of w.scripts) {
+        if (s.done || !s.process.running) continue;
+        const waits = [...w.awaiting.values()];
+        w.violation('script', `script "${s.name}" was still running when the fault phase ended at ${formatNs(faultPhaseNs)} (the scenario's durationNs)${waits.length > 0 ? `, waiting for ${waits.join(', ')}` : ''}: its remaining steps never ran; raise durationNs or shorten the script`);
+      }
+    }
     if (w.violations.length === 0 && stop !== 'event-limit') checkSafety();
     if (w.violations.length > 0) outcome = 'safety';
     else if (stop === 'event-limit') outcome = 'no-progress';
@@ -247,6 +268,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     events: sim.events,
     simTimeNs: sim.now,
     faultPhaseNs,
+    ...(w.finished !== null ? { finished: { ...w.finished, declaredNs: declaredFaultPhaseNs } } : {}),
     recoveredAfterNs,
     buggify: sim.buggify.report(),
     coverage: sim.probes.report(scn.mustReach ?? []),
