@@ -68,7 +68,14 @@ export interface PropertyHistory {
 /** Why a run failed: the moment to look at, the trace around it, the faults before it. */
 export interface Explanation {
   /** The moment the window is centred on, and what happened then. */
-  focus: { atNs: Nanos; eventIndex: number; what: string };
+  focus: {
+    /** When (true simulated time). */
+    atNs: Nanos;
+    /** The kernel event. */
+    eventIndex: number;
+    /** What happened, e.g. "converged pending: eu holds keys [...] (its last change)". */
+    what: string;
+  };
   /** Trace lines around the focus (formatted as in the short log). */
   window: string[];
   /** The index in `window` of the focus record. */

@@ -20,6 +20,7 @@ import type { Nanos } from './time.ts';
  * it quietly; the run stops after the event, failed by that violation).
  */
 export class ScriptFailure extends Error {
+  /** Always "ScriptFailure". */
   override name = 'ScriptFailure';
 }
 

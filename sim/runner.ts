@@ -78,7 +78,10 @@ export interface RunResult {
   /** Length of the fault phase: the declared one, or shorter when a script ended it (`finished`). */
   faultPhaseNs: Nanos;
   /** Set when a script ended the fault phase early (World.finish, or every script returned); `declaredNs` is the scenario's duration. */
-  finished?: ScriptFinish & { declaredNs: Nanos };
+  finished?: ScriptFinish & {
+    /** The fault phase's declared length (the scenario's `durationNs`). */
+    declaredNs: Nanos;
+  };
   /** When the liveness properties all held (ns after the fault phase), if they did. */
   recoveredAfterNs: Nanos | null;
   /** What BUGGIFY did. */
