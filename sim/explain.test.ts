@@ -7,7 +7,7 @@ import { runScenario } from './runner.ts';
 import { defineScenario, type Scenario } from './scenario.ts';
 import { ms, sec } from './time.ts';
 import { Trace } from './trace.ts';
-import { WINDOW_AFTER } from './explain.ts';
+import { shortReason, WINDOW_AFTER } from './explain.ts';
 
 /**
  * A counter that n2 must catch up with n1 on. At 1.5 s of the liveness phase n2 crashes for good
@@ -111,5 +111,18 @@ describe('Trace.slice and notes', () => {
     expect(s.first).toBe(12);
     expect(s.records().map((r) => r.detail)).toEqual(['v12', 'v13']);
     expect(a.slice(19, 30).records().map((r) => r.detail)).toEqual(['v19']);
+  });
+});
+
+describe('shortReason', () => {
+  it('cuts a long reason and names what changed from the previous one; another message entirely is not diffed', () => {
+    const keys = (xs: string[]): string => `eu holds keys [${xs.join(',')}], us [${xs.join(',')}]`;
+    const base = Array.from({ length: 20 }, (_, i) => `ctr:k${i}`);
+    const a = keys(base);
+    const b = keys([...base, 'ctr:k99'].filter((k) => k !== 'ctr:k3'));
+    expect(shortReason(b, a)).toMatch(/… \(vs before: \+ctr:k99\(x2\) -ctr:k3\(x2\)\)$/);
+    expect(shortReason(b, null)).toBe(`${b.slice(0, 99)}…`);
+    expect(shortReason('short', 'other')).toBe('short');
+    expect(shortReason(a, '2 client op(s) not yet acknowledged, e.g. c-eu\'s')).toBe(`${a.slice(0, 99)}…`);
   });
 });

@@ -197,7 +197,48 @@ export function explanationLines(e: Explanation): string[] {
   for (const h of e.liveness ?? []) {
     const held = h.lastHeldAtNs === null ? 'never held' : `last held at ${formatNs(h.lastHeldAtNs)}`;
     out.push(`${h.property}: checked from ${formatNs(h.firstCheckedAtNs)}, ${held}, ${h.changes} change(s) of its answer${h.transitions.length < h.changes ? ` (the last ${h.transitions.length}):` : ':'}`);
-    for (const t of h.transitions) out.push(`  ${formatInstant(t.atNs)} #${String(t.eventIndex).padEnd(7)} ${t.held ? 'holds' : `pending: ${t.reason}`}`);
+    let prev: string | null = null;
+    for (const t of h.transitions) {
+      out.push(`  ${formatInstant(t.atNs)} #${String(t.eventIndex).padEnd(7)} ${t.held ? 'holds' : `pending: ${shortReason(t.reason, prev)}`}`);
+      prev = t.held ? null : t.reason;
+    }
   }
   return out;
+}
+
+/** Reasons longer than this are cut in the story, with what changed from the previous one. */
+const REASON_SHOWN = 100;
+
+/**
+ * A long reason cut, followed by its difference from the previous reason as words added and
+ * removed ("+ctr:k26 -set:k3"): two long lists of keys differ by a few, and those few are the news.
+ */
+export function shortReason(reason: string, previous: string | null): string {
+  if (reason.length <= REASON_SHOWN) return reason;
+  const cut = `${reason.slice(0, REASON_SHOWN - 1)}…`;
+  if (previous === null) return cut;
+  // Word counts (a key may be listed for several nodes): what appears more often, what less.
+  const bag = (x: string): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const w of x.split(/[\s,;[\]{}()]+/)) if (w.length > 0) m.set(w, (m.get(w) ?? 0) + 1);
+    return m;
+  };
+  const before = bag(previous);
+  const after = bag(reason);
+  let shared = 0;
+  let total = 0;
+  const changes: string[] = [];
+  for (const [w, n] of after) {
+    const b = before.get(w) ?? 0;
+    shared += Math.min(n, b);
+    total += n;
+    if (n > b) changes.push(`+${w}${n - b > 1 ? `(x${n - b})` : ''}`);
+  }
+  for (const [w, b] of before) {
+    const n = after.get(w) ?? 0;
+    if (b > n) changes.push(`-${w}${b - n > 1 ? `(x${b - n})` : ''}`);
+  }
+  // Only a variation of the same message is worth a difference; another message is news in itself.
+  if (changes.length === 0 || shared < total / 2) return cut;
+  return `${cut} (vs before: ${changes.slice(0, 8).join(' ')}${changes.length > 8 ? ` +${changes.length - 8} more` : ''})`;
 }
