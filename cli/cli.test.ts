@@ -177,7 +177,7 @@ describe('detsim sweep and replay', () => {
     expect(out).toMatch(/^>>5\.100000000 #\d+ +- +property +converged pending/m);
     expect(out).toMatch(/last 20 trace lines \(the end of the run; the cause is above\)/);
     expect(out.indexOf('trace around 5.1s')).toBeLessThan(out.indexOf('FAIL crdt-burst seed 7'));
-    expect(out).toContain('the recorded failure, replayed bit for bit');
+    expect(out).toContain('matches the recorded one: replayed bit for bit (the recorded failure, reproduced)');
   });
 
   it('a passing sweep with --check-determinism exits 0 and counts every run', () => {

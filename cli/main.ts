@@ -154,7 +154,7 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
     for (const line of formatResult(c, r, replay, differs !== undefined && r.ok ? c.yellow.bold(differs) : undefined)) stdout(line);
     if (a.trace) stdout(c.dim(`full trace written to ${a.trace}`));
     if (a.timeline) stdout(c.dim(w.stopped ? `no timeline written: the run did not finish` : `timeline written to ${a.timeline} (open it in a browser)`));
-    if (reproduced === true) stdout(c.green(hashMatches === true ? `trace hash ${r.traceHash} matches the recorded one: the recorded failure, replayed bit for bit` : `the run stopped as recorded (${recorded})`));
+    if (reproduced === true) stdout(c.green(hashMatches === true ? `trace hash ${r.traceHash} matches the recorded one: replayed bit for bit (the recorded failure, reproduced)` : `the run stopped as recorded (${recorded})`));
     if (differs !== undefined && !r.ok) stdout(c.yellow.bold(differs));
   }
   return { code: reproduced === false ? REPLAY_DIFFERS_EXIT : r.ok ? 0 : 1, report: r };
