@@ -377,7 +377,7 @@ async function mainInner(args: string[]): Promise<number> {
           .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' })
           .option('timeout', valued('seconds, 0..604800', 'wall-clock seconds the run may take before it is stopped and reported as hung (0: no limit)', String(DEFAULT_TIMEOUT_S)))
           .option('max-memory', valued('integer MB, 64..1048576', 'heap limit of the run; past it the run is stopped and reported as out of memory', String(DEFAULT_MAX_MEMORY_MB)))
-          .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure (a liveness failure shows the trace around its last change instead, and only the last 20 lines of the run)', '60'))
+          .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure', '60'))
           .epilogue(INPUT_FORMATS.run),
       async (a) => {
         code = await cmdRun(a as unknown as Record<string, unknown>);
@@ -454,7 +454,7 @@ async function mainInner(args: string[]): Promise<number> {
           .option('timeout', valued('seconds, 0..604800', 'wall-clock seconds the run may take before it is stopped and reported as hung (0: no limit)', String(DEFAULT_TIMEOUT_S)))
           .option('max-memory', valued('integer MB, 64..1048576', 'heap limit of the run; past it the run is stopped and reported as out of memory', String(DEFAULT_MAX_MEMORY_MB)))
           .option('allow-scenario-file', { type: 'boolean', default: false, describe: "let the repro name a scenario file outside the working directory and the repro's folder (its code will run)" })
-          .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure (a liveness failure shows the trace around its last change instead, and only the last 20 lines of the run)', '200'))
+          .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure', '200'))
           .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' })
           .epilogue(INPUT_FORMATS.replay),
       async (a) => {
