@@ -123,15 +123,61 @@ describe('detsim sweep and replay', () => {
     expect(rj.violations[0].invariant).toBe('no-phantom-delivery');
   });
 
-  it('a replay whose trace hash differs says so and exits 1', () => {
+  it('a replay whose trace hash differs says NOT REPRODUCED and exits 4 (not 1: the recorded failure was not reproduced)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
     detsim('sweep', 'broadcast', '--seeds', '1', '--jobs', '1', '--param', 'bug=phantom', '--out', dir);
     const file = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.json'))!);
     const repro = JSON.parse(readFileSync(file, 'utf8'));
     writeFileSync(file, JSON.stringify({ ...repro, traceHash: '0000000000000000' }));
     const r = detsim('replay', file);
+    expect(r.code).toBe(4);
+    expect(r.out).toContain('NOT REPRODUCED: the repro recorded safety (no-phantom-delivery) with trace 0000000000000000');
+    expect(r.out).not.toMatch(/^PASS/m);
+    const j = JSON.parse(detsim('replay', file, '--json').out);
+    expect(j).toMatchObject({ hashMatches: false, reproduced: false });
+  });
+
+  it('a recorded failure that now passes is NOT REPRODUCED (exit 4), never PASS; the same trace with another verdict too', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
+    detsim('sweep', 'broadcast', '--seeds', '1', '--jobs', '1', '--param', 'bug=phantom', '--out', dir);
+    const file = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.json'))!);
+    const repro = JSON.parse(readFileSync(file, 'utf8'));
+    // The "fixed" build: the same repro replayed on the correct variant passes, along another trace.
+    writeFileSync(file, JSON.stringify({ ...repro, params: { ...repro.params, bug: 'none' } }));
+    const r = detsim('replay', file);
+    expect(r.code).toBe(4);
+    expect(r.out).not.toMatch(/^PASS/m);
+    expect(r.out).toMatch(/NOT REPRODUCED: the repro recorded safety \(no-phantom-delivery\) with trace [0-9a-f]{16}; this run passed with trace/);
+    expect(r.out).toContain('detsim regress --add');
+    // The recorded trace, but the repro names another first violation: the checks changed.
+    writeFileSync(file, JSON.stringify({ ...repro, violations: [{ ...repro.violations[0], invariant: 'some-older-check' }] }));
+    const v = detsim('replay', file);
+    expect(v.code).toBe(4);
+    expect(v.out).toContain(`NOT REPRODUCED: the trace is the recorded one (${repro.traceHash}), but the verdict differs`);
+    // And the repro as written reproduces: exit 1.
+    writeFileSync(file, JSON.stringify(repro));
+    const ok = detsim('replay', file, '--json');
+    expect(ok.code).toBe(1);
+    expect(JSON.parse(ok.out)).toMatchObject({ hashMatches: true, reproduced: true });
+  });
+
+  it('the replay of a liveness failure points at the cause: the last change of the pending property, the faults before it, the trace around it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
+    const file = path.join(dir, 'burst.json');
+    const run = detsim('run', 'crdt-burst', '--seed', '7', '--param', 'bug=anti-entropy-skips-subtree', '--repro', file);
+    expect(run.code).toBe(1);
+    const r = detsim('replay', file);
     expect(r.code).toBe(1);
-    expect(r.out).toContain('differs from the recorded 0000000000000000');
+    const out = r.out;
+    expect(out).toContain('why the liveness phase failed:');
+    expect(out).toMatch(/converged: checked from 3s, never held, \d+ change\(s\) of its answer/);
+    // The window is centred on the last change (5.1 s), not the deadline (93 s).
+    expect(out).toMatch(/the last \d+ fault\(s\) before that change \(at 5\.1s\):/);
+    expect(out).toMatch(/trace around 5\.1s \(event #\d+\): converged pending: eu holds keys/);
+    expect(out).toMatch(/^>>5\.100000000 #\d+ +- +property +converged pending/m);
+    expect(out).toMatch(/last 20 trace lines \(the end of the run; the cause is above\)/);
+    expect(out.indexOf('trace around 5.1s')).toBeLessThan(out.indexOf('FAIL crdt-burst seed 7'));
+    expect(out).toContain('matches the recorded one: replayed bit for bit (the recorded failure, reproduced)');
   });
 
   it('a passing sweep with --check-determinism exits 0 and counts every run', () => {

@@ -235,7 +235,7 @@ describe('repro files are data', () => {
       expect(existsSync(marker)).toBe(false);
       const allowed = await inProcess(['replay', repro, '--allow-scenario-file', '--json']);
       expect(existsSync(marker)).toBe(true);
-      expect(allowed.code).toBe(1); // it ran; the recorded trace hash "x" differs
+      expect(allowed.code).toBe(4); // it ran; the recorded trace hash "x" differs: not reproduced
     } finally {
       rmSync(outside, { recursive: true, force: true });
       rmSync(reproDir, { recursive: true, force: true });

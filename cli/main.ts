@@ -1,8 +1,9 @@
 /**
  * The `detsim` command line: a thin skin over the library (sim/runner.ts, cli/sweep.ts).
  * Exit codes: 0 every invariant held, 1 a failure was found (a violation, a crash, a hang, out of
- * memory, process.exit), 2 bad input (one line, no stack), 3 `check` undecided within its budget,
- * 130/143 interrupted by SIGINT/SIGTERM. The README has the table of what each command writes.
+ * memory, process.exit; for `replay FILE`: the recorded failure, reproduced), 2 bad input (one
+ * line, no stack), 3 `check` undecided within its budget, 4 `replay FILE` did not reproduce the
+ * recording (another trace hash or another verdict), 130/143 interrupted by SIGINT/SIGTERM. The README has the table of what each command writes.
  */
 import path from 'node:path';
 import yargs from 'yargs';
@@ -35,6 +36,9 @@ const processIo: CliIo = { out: (l) => process.stdout.write(l + '\n'), err: (l) 
 // Set by main() for the command it runs (one command at a time per process).
 let stdout: Out = processIo.out;
 let stderr: Out = processIo.err;
+
+/** `replay FILE`: the run is not the recorded one (its trace hash or its verdict differs). */
+export const REPLAY_DIFFERS_EXIT = 4;
 
 /** `run`/`replay --timeout S`: wall-clock seconds one run may take (0: no limit). */
 export const DEFAULT_TIMEOUT_S = 600;
@@ -80,7 +84,8 @@ interface RunArgs {
   trace?: string;
   checkDeterminism: boolean;
   repro?: string;
-  expectHash?: string;
+  /** `replay FILE`: what the repro recorded (its hash, outcome and first violation). */
+  expected?: { traceHash: string; outcome: string; invariant: string | undefined; file: string };
   lines: number;
   /** The command shown to replay this run (default: the equivalent `detsim run`). */
   replayCommand?: string;
@@ -127,18 +132,32 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
     writeRepro(a.repro, repro);
     replay = repro.replay;
   }
-  // A run stopped by the harness has no trace hash to compare.
-  const hashMatches = a.expectHash === undefined || w.stopped ? undefined : a.expectHash === r.traceHash;
+  const ex = a.expected;
+  // A run stopped by the harness has no trace hash to compare: its stop is compared instead.
+  const hashMatches = ex === undefined || w.stopped ? undefined : ex.traceHash === r.traceHash;
+  const firstInvariant = r.violations[0]?.invariant;
+  const reproduced = ex === undefined ? undefined : !r.ok && (hashMatches ?? true) && r.outcome === ex.outcome && firstInvariant === ex.invariant;
+  const recorded = ex === undefined ? '' : `${ex.outcome}${ex.invariant !== undefined ? ` (${ex.invariant})` : ''}`;
+  const now = r.ok ? 'passed' : `failed: ${r.outcome}${firstInvariant !== undefined ? ` (${firstInvariant})` : ''}`;
+  let differs: string | undefined;
+  if (ex !== undefined && reproduced === false) {
+    const todo = `To see the recorded failure, replay it on the build the repro was made with; if the failure was fixed on purpose, keep the seed as a regression (detsim regress --add ${ex.file}) or delete the repro.`;
+    differs =
+      hashMatches === false
+        ? `NOT REPRODUCED: the repro recorded ${recorded} with trace ${ex.traceHash}; this run ${now} with trace ${r.traceHash}, so it is not the recorded run. The code or the scenario changed since the repro was written, or the scenario is nondeterministic (check with --check-determinism). ${todo}`
+        : `NOT REPRODUCED: the trace is the recorded one (${r.traceHash}), but the verdict differs: the repro recorded ${recorded}, this run ${now}. The checks changed since the repro was written. ${todo}`;
+  }
   if (a.json) {
-    stdout(JSON.stringify({ format: RUN_FORMAT, ...r, replay: r.ok ? undefined : replay, ...(hashMatches === undefined ? {} : { expectedTraceHash: a.expectHash, hashMatches }) }, null, 2));
+    stdout(JSON.stringify({ format: RUN_FORMAT, ...r, replay: r.ok ? undefined : replay, ...(hashMatches === undefined ? {} : { expectedTraceHash: ex!.traceHash, hashMatches }), ...(reproduced === undefined ? {} : { reproduced }) }, null, 2));
   } else {
-    for (const line of formatResult(c, r, replay)) stdout(line);
+    // Never a PASS line after a mismatch: the verdict line says the replay did not reproduce.
+    for (const line of formatResult(c, r, replay, differs !== undefined && r.ok ? c.yellow.bold(differs) : undefined)) stdout(line);
     if (a.trace) stdout(c.dim(`full trace written to ${a.trace}`));
     if (a.timeline) stdout(c.dim(w.stopped ? `no timeline written: the run did not finish` : `timeline written to ${a.timeline} (open it in a browser)`));
-    if (hashMatches === true) stdout(c.green(`trace hash ${r.traceHash} matches the recorded one: replayed bit for bit`));
-    if (hashMatches === false) stdout(c.yellow.bold(`trace hash ${r.traceHash} differs from the recorded ${a.expectHash}: this is not the same run. Either the code changed since the repro was written, or the scenario is nondeterministic (check with --check-determinism)`));
+    if (reproduced === true) stdout(c.green(hashMatches === true ? `trace hash ${r.traceHash} matches the recorded one: replayed bit for bit (the recorded failure, reproduced)` : `the run stopped as recorded (${recorded})`));
+    if (differs !== undefined && !r.ok) stdout(c.yellow.bold(differs));
   }
-  return { code: r.ok ? 0 : 1, report: r };
+  return { code: reproduced === false ? REPLAY_DIFFERS_EXIT : r.ok ? 0 : 1, report: r };
 }
 
 /** The options of run/replay that need no scenario, validated before any work. */
@@ -185,18 +204,17 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
   // Every recorded parameter is pinned, so the run cannot move if swarm ranges change.
   const pins = pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
   if (!argv.json) stdout(makeChalk().dim(`replaying ${target}: recorded outcome ${repro.outcome}, trace ${repro.traceHash}`));
-  const { code, report } = await runOne(l, {
+  const { code } = await runOne(l, {
     seed: repro.seed,
     pins,
     swarm: repro.swarm,
     buggify: repro.buggify,
     json: argv.json as boolean,
     checkDeterminism: false,
-    expectHash: repro.traceHash,
+    expected: { traceHash: repro.traceHash, outcome: repro.outcome, invariant: repro.violations[0]?.invariant, file: target },
     replayCommand: repro.replay,
     ...limits,
   });
-  if (code === 0 && report.traceHash !== repro.traceHash) return 1;
   return code;
 }
 

@@ -33,8 +33,8 @@ export interface ResultsHeader {
   mode?: string;
 }
 
-/** One finished run: its report minus the log, plus where it belongs and how to replay it. */
-export type ResultLine = Omit<RunReport, 'log' | 'coverage'> & {
+/** One finished run: its report minus the log and the explanation (replay shows both), plus where it belongs and how to replay it. */
+export type ResultLine = Omit<RunReport, 'log' | 'coverage' | 'explanation'> & {
   format: typeof RESULT_FORMAT;
   runId: string;
   shard?: string;
@@ -58,7 +58,7 @@ export interface Coverage {
 }
 
 export function toResultLine(r: RunReport, extra: { runId: string; shard?: string | undefined; repro?: string; replay?: string; run?: string; pins?: Record<string, unknown> }): ResultLine {
-  const { log: _log, ...rest } = r;
+  const { log: _log, explanation: _explanation, ...rest } = r;
   const line: ResultLine = { format: RESULT_FORMAT, ...rest, runId: extra.runId };
   if (extra.shard) line.shard = extra.shard;
   if (extra.repro !== undefined) line.repro = extra.repro;

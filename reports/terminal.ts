@@ -7,7 +7,11 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { RunReport } from '../cli/execute.ts';
 import type { BuggifyReport } from '../sim/buggify.ts';
 import type { Coverage } from '../sim/probes.ts';
+import { explanationLines } from '../sim/explain.ts';
 import { formatNs } from '../sim/time.ts';
+
+/** With a liveness explanation (the window around the cause), the run's tail is cut to this many lines. */
+export const TAIL_WITH_WINDOW = 20;
 
 export function makeChalk(stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
@@ -69,9 +73,10 @@ function formatMessages(m: unknown): string | null {
 }
 
 /** The body of a run's report after the header: outcome, figures, and on failure the log and violations. */
-export function formatResult(c: ChalkInstance, r: RunReport, replay: string): string[] {
+export function formatResult(c: ChalkInstance, r: RunReport, replay: string, verdictInstead?: string): string[] {
   const out: string[] = [formatBuggify(c, r.buggify), ...formatCoverage(c, r.coverage)];
-  const figures = `${r.events.toLocaleString('en-US')} events, ${formatNs(r.simTimeNs)} simulated in ${r.wallMs} ms, trace ${r.traceHash}`;
+  const early = r.finished !== undefined ? `; ${r.finished.by}: the fault phase ended at ${formatNs(r.finished.atNs)} (declared ${formatNs(r.finished.declaredNs)})` : '';
+  const figures = `${r.events.toLocaleString('en-US')} events, ${formatNs(r.simTimeNs)} simulated in ${r.wallMs} ms, trace ${r.traceHash}${early}`;
   // Arrays of strings are tables or reports meant for people: print them as lines.
   const isLines = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
   const scalar = Object.fromEntries(Object.entries(r.metrics).filter(([k, v]) => !isLines(v) && k !== 'messages'));
@@ -85,12 +90,16 @@ export function formatResult(c: ChalkInstance, r: RunReport, replay: string): st
   }
   if (r.ok) {
     const rec = r.recoveredAfterNs !== null ? `; liveness held ${formatNs(r.recoveredAfterNs)} after the faults stopped` : '';
-    out.push(`${c.green.bold('PASS')} ${r.scenario} seed ${r.seed}: ${figures}${rec}`);
+    // A replay that did not reproduce its recording replaces the PASS line with what happened.
+    out.push(verdictInstead ?? `${c.green.bold('PASS')} ${r.scenario} seed ${r.seed}: ${figures}${rec}`);
     return out;
   }
-  if (r.log.length > 0) {
-    out.push(c.dim(`last ${r.log.length} trace lines:`));
-    for (const l of r.log) out.push(c.dim(`  ${l}`));
+  out.push(...formatExplanation(c, r));
+  const e = r.explanation;
+  const tail = e !== undefined && e.liveness !== undefined && e.window.length > 0 ? r.log.slice(-TAIL_WITH_WINDOW) : r.log;
+  if (tail.length > 0) {
+    out.push(c.dim(`last ${tail.length} trace lines${tail.length < r.log.length ? ' (the end of the run; the cause is above)' : ''}:`));
+    for (const l of tail) out.push(c.dim(`  ${l}`));
   }
   const what: Record<string, string> = {
     safety: 'safety violation',
@@ -114,5 +123,29 @@ export function formatResult(c: ChalkInstance, r: RunReport, replay: string): st
     out.push(`  ${c.red(v.invariant)} at ${formatNs(v.atNs)} (event #${v.eventIndex}): ${v.message}`);
   }
   out.push(`${c.bold('replay:')} ${replay}`);
+  return out;
+}
+
+/**
+ * A failure's explanation (sim/explain.ts): for a liveness failure, the story of each pending
+ * property (when it was checked, last held, changed), the faults before its last change and the
+ * trace around that change; for any failure, the faults before it.
+ */
+export function formatExplanation(c: ChalkInstance, r: RunReport): string[] {
+  const e = r.explanation;
+  if (e === undefined) return [];
+  const out: string[] = [];
+  if (e.liveness !== undefined) {
+    out.push(c.bold('why the liveness phase failed:'));
+    for (const l of explanationLines(e)) out.push(`  ${l}`);
+  }
+  if (e.faultsBefore.length > 0) {
+    out.push(c.bold(`the last ${e.faultsBefore.length} fault(s) before ${e.liveness !== undefined ? 'that change' : 'the failure'} (at ${formatNs(e.focus.atNs)}):`));
+    for (const l of e.faultsBefore) out.push(`  ${l}`);
+  } else out.push(c.dim(`no faults before ${formatNs(e.focus.atNs)}`));
+  if (e.liveness !== undefined && e.window.length > 0) {
+    out.push(c.bold(`trace around ${formatNs(e.focus.atNs)} (event #${e.focus.eventIndex}): ${e.focus.what}`));
+    e.window.forEach((l, i) => out.push(i === e.focusLine ? c.yellow(`>>${l}`) : c.dim(`  ${l}`)));
+  }
   return out;
 }

@@ -18,9 +18,11 @@ export { NodeContext, SimNode, type CallResult, type Envelope, type NodeFactory,
 export { defineProbes, Probes, reached, type Coverage, type ProbeTable } from './probes.ts';
 export { param, ParamError, parsePins, resolveParams, type BoolParam, type EnumParam, type FloatParam, type IntParam, type ParamDef, type ParamDefs, type ParamBase, type ParamValue, type ParamValues } from './params.ts';
 export { RngRoot, SeededRng, type Rng } from './prng.ts';
-export { allOf, firstOf, Future, Process, sleep, wait, type Callback, type FirstOf, type ProcessBody } from './process.ts';
+export { allOf, firstOf, Future, Process, ScriptFailure, sleep, wait, type Callback, type FirstOf, type ProcessBody } from './process.ts';
 export { drawParams, runScenario, DEFAULT_MAX_EVENTS, type Outcome, type PendingProperty, type RunOptions, type RunResult } from './runner.ts';
-export { defineScenario, World, type LivenessCheck, type NodeOptions, type Phase, type SafetyCheck, type Scenario, type Violation } from './scenario.ts';
+export { defineScenario, World, type LivenessCheck, type NodeOptions, type Phase, type SafetyCheck, type Scenario, type ScriptFinish, type UntilOptions, type Violation } from './scenario.ts';
 export { formatInstant, formatNs, minutes, ms, NS_PER_MS, NS_PER_SEC, NS_PER_US, sec, us, type Nanos } from './time.ts';
-export { formatRecord, Trace, type Formatter, type MessageInfo, type TraceRecord, type TraceSink } from './trace.ts';
+export { formatRecord, Trace, TraceSlice, type Formatter, type MessageInfo, type TraceRecord, type TraceSink } from './trace.ts';
+export { type Explanation, type LivenessTransition, type PropertyHistory } from './explain.ts';
+export { defaultSummary, type MessageSummaries, type MessageSummary } from './network/message-summary.ts';
 export type { HistoryView, HistoryViewOp } from './history-view.ts';

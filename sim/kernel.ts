@@ -108,7 +108,14 @@ export class Simulation {
   /** Records a line of the trace (and folds it into the trace hash). */
   log(node: string, kind: string, detail = ''): void {
     this.trace.add(this._now, Math.max(0, this._events - 1), node, kind, detail, null, undefined);
+    if (this.logTap !== null) this.logTap(node, kind, detail);
   }
+
+  /**
+   * @internal Sees every `log` record (faults, milestones, node logs; not message deliveries):
+   * the runner keeps the last faults here to explain a failure (sim/explain.ts).
+   */
+  logTap: ((node: string, kind: string, detail: string) => void) | null = null;
 
   /** `logLazy` with the node's and kind's hashes precomputed (`hashString`): the message path. */
   logPrehashed<A>(node: string, nodeHash: number, kind: string, kindHash: number, format: (arg: A) => string, arg: A): void {

@@ -14,6 +14,16 @@ import { AssertionError, assert } from './assert.ts';
 import type { Simulation } from './kernel.ts';
 import type { Nanos } from './time.ts';
 
+/**
+ * Thrown by a failed scripted check (`World.check`, `World.until` past its bound, `World.fail`)
+ * after the violation is recorded: it ends the process that made the check (a process stops at
+ * it quietly; the run stops after the event, failed by that violation).
+ */
+export class ScriptFailure extends Error {
+  /** Always "ScriptFailure". */
+  override name = 'ScriptFailure';
+}
+
 /** A waiter of a {@link Future}. */
 export type Callback<T> = (value: T) => void;
 
@@ -150,7 +160,17 @@ export class Process<R = unknown> extends Future<R> {
 
   private resume(input: unknown): void {
     if (!this.alive) return;
-    const r = this.body.next(input);
+    let r: IteratorResult<Future<unknown>, R>;
+    try {
+      r = this.body.next(input);
+    } catch (e) {
+      // A failed scripted check: its violation is recorded and the run stops; this process ends.
+      if (e instanceof ScriptFailure) {
+        this.alive = false;
+        return;
+      }
+      throw e;
+    }
     if (r.done) {
       this.alive = false;
       this.resolve(r.value);

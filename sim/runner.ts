@@ -17,10 +17,12 @@ import type { Coverage } from './probes.ts';
 import { Simulation } from './kernel.ts';
 import { RngRoot } from './prng.ts';
 import { resolveParams, type ParamDefs } from './params.ts';
-import type { Scenario, Violation } from './scenario.ts';
+import type { Scenario, ScriptFinish, Violation } from './scenario.ts';
+import { ScriptFailure } from './process.ts';
 import { World } from './scenario.ts';
-import { ms, sec, type Nanos } from './time.ts';
+import { formatNs, ms, sec, type Nanos } from './time.ts';
 import { formatRecord, type TraceSink } from './trace.ts';
+import { RunStory, type Explanation } from './explain.ts';
 
 /** How to run one seed of a scenario. */
 export interface RunOptions {
@@ -73,8 +75,13 @@ export interface RunResult {
   events: number;
   /** Simulated time at the end of the run. */
   simTimeNs: Nanos;
-  /** Length of the fault phase. */
+  /** Length of the fault phase: the declared one, or shorter when a script ended it (`finished`). */
   faultPhaseNs: Nanos;
+  /** Set when a script ended the fault phase early (World.finish, or every script returned); `declaredNs` is the scenario's duration. */
+  finished?: ScriptFinish & {
+    /** The fault phase's declared length (the scenario's `durationNs`). */
+    declaredNs: Nanos;
+  };
   /** When the liveness properties all held (ns after the fault phase), if they did. */
   recoveredAfterNs: Nanos | null;
   /** What BUGGIFY did. */
@@ -89,6 +96,11 @@ export interface RunResult {
   metrics: Record<string, unknown>;
   /** The short log leading to the failure (empty on success). */
   log: string[];
+  /**
+   * On failure: the moment to look at (for a liveness failure, the last change of the pending
+   * property, not its deadline), the trace around it and the faults before it (sim/explain.ts).
+   */
+  explanation?: Explanation;
 }
 
 /**
@@ -116,10 +128,13 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null });
   const params = resolveParams(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm);
   const w = new World(sim, params);
+  const story = new RunStory(sim);
   for (const inv of opts.ignoreInvariants ?? []) w.ignoredInvariants.add(inv);
   const maxEvents = opts.maxEvents ?? scn.maxEvents ?? DEFAULT_MAX_EVENTS;
   const interval = scn.checkIntervalNs ?? ms(10);
-  const faultPhaseNs = typeof scn.durationNs === 'function' ? scn.durationNs(params) : scn.durationNs;
+  const declaredFaultPhaseNs = typeof scn.durationNs === 'function' ? scn.durationNs(params) : scn.durationNs;
+  // A script may end the fault phase early (World.finish): then it ends there.
+  let faultPhaseNs = declaredFaultPhaseNs;
   const livenessBoundNs = (typeof scn.livenessBoundNs === 'function' ? scn.livenessBoundNs(params) : scn.livenessBoundNs) ?? sec(30);
 
   let outcome: Outcome = 'pass';
@@ -127,6 +142,11 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   const pending: PendingProperty[] = [];
 
   const crashed = (err: unknown): void => {
+    // A failed scripted check outside a process (in setup, a safety check): its violation is recorded.
+    if (err instanceof ScriptFailure && w.violations.length > 0) {
+      outcome = 'safety';
+      return;
+    }
     const e = err instanceof Error ? err : new Error(String(err));
     // The frames: the first one outside the kernel first (where the user's code went wrong).
     const frames = (e.stack ?? '').split('\n').slice(1).map((l) => l.trim().replace(/^at /, '')).filter((l) => l.length > 0);
@@ -155,11 +175,22 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     for (const n of w.nodes) n.start();
     // Safety polling during the fault phase.
     const poll = (): void => {
+      // A script that ended the fault phase early leaves this poll queued: the liveness phase polls on its own.
+      if (w.phase !== 'fault') return;
       if (!checkSafety()) return;
       if (sim.now + interval <= faultPhaseNs) sim.schedule(interval, poll);
     };
     sim.schedule(interval, poll);
     const stop = sim.run({ untilNs: faultPhaseNs, maxEvents });
+    if (w.finished !== null && w.violations.length === 0) faultPhaseNs = w.finished.atNs;
+    else if (w.violations.length === 0 && stop !== 'event-limit') {
+      // The declared duration is a script's time limit: a script still running has checks that never ran.
+      for (const s of w.scripts) {
+        if (s.done || !s.process.running) continue;
+        const waits = [...w.awaiting.values()];
+        w.violation('script', `script "${s.name}" was still running when the fault phase ended at ${formatNs(faultPhaseNs)} (the scenario's durationNs)${waits.length > 0 ? `, waiting for ${waits.join(', ')}` : ''}: its remaining steps never ran; raise durationNs or shorten the script`);
+      }
+    }
     if (w.violations.length === 0 && stop !== 'event-limit') checkSafety();
     if (w.violations.length > 0) outcome = 'safety';
     else if (stop === 'event-limit') outcome = 'no-progress';
@@ -176,7 +207,18 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
       let done = false;
       const poll = (): void => {
         if (!checkSafety()) return;
-        if (w.livenessChecks.every((l) => l.check() === true)) {
+        // In order, each only while the ones before it hold (a check may rely on that: lbFigures).
+        let all = true;
+        for (const l of w.livenessChecks) {
+          const r = l.check();
+          story.observe(l.name, r);
+          if (r !== true) {
+            all = false;
+            break;
+          }
+        }
+        story.fill();
+        if (all) {
           done = true;
           recoveredAfterNs = sim.now - faultPhaseNs;
           sim.stop();
@@ -192,6 +234,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
         outcome = 'liveness';
         for (const l of w.livenessChecks) {
           const r = l.check();
+          story.observe(l.name, r);
           if (r !== true) pending.push({ property: l.name, reason: r });
         }
         for (const p of pending) {
@@ -221,6 +264,13 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     if (outcome === 'pass') crashed(err);
   }
   const ok = outcome === 'pass';
+  let explanation: Explanation | undefined;
+  if (!ok) {
+    const v0 = w.violations[0];
+    explanation =
+      (outcome === 'liveness' ? story.explainLiveness(pending.map((p) => p.property), sim.now) : undefined) ??
+      story.explainViolation(v0 ? `${v0.invariant}: ${v0.message}` : outcome, v0?.atNs ?? sim.now, v0?.eventIndex ?? sim.events - 1);
+  }
   return {
     scenario: scn.name,
     seed: opts.seed,
@@ -232,6 +282,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     events: sim.events,
     simTimeNs: sim.now,
     faultPhaseNs,
+    ...(w.finished !== null ? { finished: { ...w.finished, declaredNs: declaredFaultPhaseNs } } : {}),
     recoveredAfterNs,
     buggify: sim.buggify.report(),
     coverage: sim.probes.report(scn.mustReach ?? []),
@@ -239,5 +290,6 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     swarm,
     metrics: { ...w.metrics, messages: messageFigures(w) },
     log: ok ? [] : sim.trace.recent(opts.logLines ?? 60).map(formatRecord),
+    ...(explanation ? { explanation } : {}),
   };
 }

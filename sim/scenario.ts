@@ -16,8 +16,8 @@ import { SimNode, type NodeContext, type NodeFactory, type NodeId, type NodeProg
 import type { ParamDefs, ParamValues } from './params.ts';
 import type { ProbeTable } from './probes.ts';
 import type { Rng } from './prng.ts';
-import { Process, type ProcessBody } from './process.ts';
-import type { Nanos } from './time.ts';
+import { Process, ScriptFailure, sleep, type Future, type ProcessBody } from './process.ts';
+import { formatNs, ms, type Nanos } from './time.ts';
 import { FAULT_KIND_NAMES, type FaultKind } from './faults.ts';
 
 /** A scenario: its parameters, how long its phases last, and the setup that builds the world. Made with {@link defineScenario}. */
@@ -79,6 +79,28 @@ export interface Violation {
   history?: HistoryView;
 }
 
+/** Options of {@link World.until}: the bound, and what is awaited (for the failure message). */
+export interface UntilOptions {
+  /** Simulated time the condition has, from the call: past it the run fails. */
+  within: Nanos;
+  /** What is awaited, for people: "a leader", "n3 caught up". The failure reads "<what>: not within <bound> ...". */
+  what: string;
+  /** How often the condition is evaluated (default 1 ms of simulated time). */
+  everyNs?: Nanos;
+  /** Describes the state when the bound passes (appended to the failure message), e.g. who leads which term. */
+  state?: () => string;
+  /** The violation's name (default `script`). */
+  invariant?: string;
+}
+
+/** How a run's fault phase ended early: `World.finish()`, or every script returned. */
+export interface ScriptFinish {
+  /** When (true simulated time): the fault phase ended here. */
+  atNs: Nanos;
+  /** Who ended it, e.g. 'script "failover" returned'. */
+  by: string;
+}
+
 /** A run's phase: setup, the fault phase (workload and nemesis), then the liveness phase (faults stopped). */
 export type Phase = 'setup' | 'fault' | 'liveness';
 
@@ -100,6 +122,12 @@ export class World<PV = Record<string, unknown>> {
   /** @internal */ readonly healHooks: (() => void)[] = [];
   /** @internal */ readonly violations: Violation[] = [];
   /** @internal */ readonly nemeses: Process[] = [];
+  /** @internal */ readonly scripts: { name: string; process: Process; done: boolean }[] = [];
+  /** @internal What running `until`s wait for (for the message when the fault phase ends first). */
+  readonly awaiting = new Map<number, string>();
+  private untilIds = 0;
+  /** Set when the fault phase ended early (`finish()`, or every script returned); read by the runner. */
+  finished: ScriptFinish | null = null;
   /**
    * Figures the scenario reports in the run's JSON (`metrics`). A metric whose value is an array
    * of strings is printed line by line in the terminal report (a table, say).
@@ -183,6 +211,99 @@ export class World<PV = Record<string, unknown>> {
    */
   nemesis(name: string, body: ProcessBody | (() => ProcessBody)): void {
     this.nemeses.push(new Process(this.sim, `nemesis/${name}`, typeof body === 'function' ? body() : body));
+  }
+
+  /**
+   * Starts a scripted test: a deterministic sequence of steps (crash the leader, wait for a new
+   * one within a bound, check a figure) instead of, or beside, a random nemesis. The script is a
+   * generator, as every process here is (the kernel runs synchronously, so `await` cannot run in
+   * simulated time: `yield*` takes its place):
+   *
+   * ```ts
+   * w.script('failover', function* () {
+   *   const first = yield* w.until(() => cluster.leader(), { within: sec(5), what: 'a leader' });
+   *   first.crash();
+   *   yield* w.until(() => cluster.leader() !== first && cluster.leader(), { within: sec(3), what: 'a new leader' });
+   *   w.check(cluster.leader()!.program!.host.raft.term > 1, 'the new leader is in a later term');
+   * });
+   * ```
+   *
+   * When every script has returned (or one calls `finish()`), the fault phase ends there: the run
+   * goes on to its liveness phase (if it declares liveness properties: they must hold within the
+   * bound as always) and its report shows the real end, not the declared `durationNs`, which is
+   * the script's time limit: a script still running when it passes fails the run (its remaining
+   * checks never ran).
+   */
+  script(name: string, body: ProcessBody | (() => ProcessBody)): Process {
+    assert(this.phase === 'setup', `w.script("${name}") must be called in setup`);
+    const entry = { name, process: null as unknown as Process, done: false };
+    const gen = typeof body === 'function' ? body() : body;
+    const self = this;
+    entry.process = new Process(this.sim, `script/${name}`, (function* () {
+      const r: unknown = yield* gen;
+      entry.done = true;
+      self.sim.log('-', 'script', `"${name}" returned`);
+      if (self.scripts.every((s) => s.done)) self.finish(`script "${name}" returned`);
+      return r;
+    })());
+    this.scripts.push(entry);
+    return entry.process;
+  }
+
+  /**
+   * Waits (`yield*`) until `cond()` returns a value other than `undefined`, `null` or `false`,
+   * and returns that value; `cond` is evaluated now and every `everyNs` (1 ms). If `within`
+   * passes first, the run fails with the violation `script` (or `opts.invariant`):
+   * "<what>: not within <bound> (waited from <t0> to <t1>)", plus `opts.state()`, and the
+   * process that waited stops. Usable in any process: a script, a client, a nemesis.
+   */
+  *until<T>(cond: () => T | undefined | null | false, opts: UntilOptions): Generator<Future<void>, T, unknown> {
+    assert(Number.isInteger(opts.within) && opts.within >= 0, `until(${opts.what}): within must be a whole number of ns >= 0, got ${opts.within}`);
+    const every = opts.everyNs ?? ms(1);
+    assert(Number.isInteger(every) && every > 0, `until(${opts.what}): everyNs must be a whole number of ns > 0, got ${every}`);
+    const start = this.sim.now;
+    const deadline = start + opts.within;
+    const id = this.untilIds++;
+    this.awaiting.set(id, opts.what);
+    try {
+      for (;;) {
+        const v = cond();
+        if (v !== undefined && v !== null && v !== false) return v;
+        if (this.sim.now >= deadline) {
+          const state = opts.state ? `; ${opts.state()}` : '';
+          this.fail(`${opts.what}: not within ${formatNs(opts.within)} (waited from ${formatNs(start)} to ${formatNs(this.sim.now)})${state}`, opts.invariant);
+        }
+        yield sleep(this.sim, Math.min(every, deadline - this.sim.now));
+      }
+    } finally {
+      this.awaiting.delete(id);
+    }
+  }
+
+  /**
+   * A mid-run check of a script: if `ok` is false the run fails now with the violation `script`
+   * (or `invariant`) and `message`, and the process that checked stops.
+   */
+  check(ok: boolean, message: string | (() => string), invariant = 'script'): void {
+    if (!ok) this.fail(typeof message === 'function' ? message() : message, invariant);
+  }
+
+  /** Fails the run now with the violation `script` (or `invariant`) and `message`; the calling process stops. */
+  fail(message: string, invariant = 'script'): never {
+    this.violation(invariant, message);
+    throw new ScriptFailure(`${invariant}: ${message}`);
+  }
+
+  /**
+   * Ends the fault phase after the current event: the run goes on to the liveness phase (if it
+   * has liveness properties) and its report shows this as the end of the fault phase. For
+   * scripts; returning from every script does the same. Called in the liveness phase, it does nothing.
+   */
+  finish(by = 'w.finish()'): void {
+    if (this.phase !== 'fault' || this.finished !== null) return;
+    this.finished = { atNs: this.sim.now, by };
+    this.sim.log('-', 'finish', by);
+    this.sim.stop();
   }
 
   /** Starts a free-standing process (not on any node, never crashed). */
@@ -306,6 +427,7 @@ export class World<PV = Record<string, unknown>> {
    */
   heal(): void {
     for (const n of this.nemeses) n.kill();
+    for (const s of this.scripts) s.process.kill();
     this.sim.buggify.quiesce();
     this.net.heal();
     this.net.clearFaults();

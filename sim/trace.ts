@@ -86,6 +86,8 @@ export class Trace {
   private readonly size: number;
   private pos = 0;
   private count = 0;
+  /** Records stored since the start (hashed and notes): a record's sequence number is its position in this count. */
+  private total = 0;
   private readonly times: Float64Array;
   private readonly indices: Float64Array;
   private readonly nodes: string[];
@@ -159,7 +161,29 @@ export class Trace {
     this.args[i] = arg;
     this.pos = i + 1 === this.size ? 0 : i + 1;
     if (this.count < this.size) this.count++;
+    this.total++;
     return i;
+  }
+
+  /** How many records (hashed and notes) were stored so far: the next record's sequence number. */
+  get written(): number {
+    return this.total;
+  }
+
+  /**
+   * The records with sequence numbers in [from, to) that are still in the ring, unformatted (a
+   * copy of the ring's columns: cheap enough to take at every liveness transition). Records
+   * already pushed out of the ring are missing from the front of the slice.
+   */
+  slice(from: number, to: number): TraceSlice {
+    const first = Math.max(from, this.total - this.count, 0);
+    const last = Math.min(to, this.total);
+    const out = new TraceSlice(first);
+    for (let seq = first; seq < last; seq++) {
+      const i = (this.pos - (this.total - seq) + this.size * 2) % this.size;
+      out.push(this.times[i]!, this.indices[i]!, this.nodes[i]!, this.kinds[i]!, this.details[i] ?? null, this.formats[i] ?? null, this.args[i]);
+    }
+    return out;
   }
 
   /** Records a whole record (for callers that have one). */
@@ -198,6 +222,46 @@ export class Trace {
       this.stringHashes.set(s, h);
     }
     return h;
+  }
+}
+
+/** Trace records copied out of the ring, formatted only when read (see {@link Trace.slice}). */
+export class TraceSlice {
+  private readonly times: number[] = [];
+  private readonly indices: number[] = [];
+  private readonly nodes: string[] = [];
+  private readonly kinds: string[] = [];
+  private readonly details: (string | null)[] = [];
+  private readonly formats: (Formatter | null)[] = [];
+  private readonly args: unknown[] = [];
+
+  constructor(
+    /** The sequence number of the first record (see {@link Trace.written}). */
+    readonly first: number,
+  ) {}
+
+  /** How many records. */
+  get length(): number {
+    return this.times.length;
+  }
+
+  /** @internal */
+  push(t: number, i: number, node: string, kind: string, detail: string | null, format: Formatter | null, arg: unknown): void {
+    this.times.push(t);
+    this.indices.push(i);
+    this.nodes.push(node);
+    this.kinds.push(kind);
+    this.details.push(detail);
+    this.formats.push(format);
+    this.args.push(arg);
+  }
+
+  /** The records, formatted now. */
+  records(): TraceRecord[] {
+    return this.times.map((t, j) => {
+      const f = this.formats[j];
+      return { atNs: t, eventIndex: this.indices[j]!, node: this.nodes[j]!, kind: this.kinds[j]!, detail: f !== null && f !== undefined ? f(this.args[j]) : (this.details[j] ?? '') };
+    });
   }
 }
 

@@ -25,7 +25,8 @@ import type { Envelope, NodeId, SimNode } from '../node.ts';
 import type { Rng } from '../prng.ts';
 import type { Nanos } from '../time.ts';
 import { describeLatency, drawLatency, type LatencyModel } from './latency.ts';
-import { bodyJson, hashString, type MessageInfo } from '../trace.ts';
+import { bodyJson, hashString, type Formatter, type MessageInfo } from '../trace.ts';
+import { MessageDescriber, messageType, type MessageSummaries } from './message-summary.ts';
 
 /** One directed link's behaviour: latency, faults, bandwidth. */
 export interface LinkConfig {
@@ -159,41 +160,6 @@ interface DroppedAtSend {
   body: unknown;
 }
 
-function describeBlockedSend(d: DroppedAtSend): string {
-  return `to ${d.to}: link cut (not sent)`;
-}
-
-function describeLost(d: DroppedAtSend): string {
-  return `to ${d.to}: lost`;
-}
-
-function describeRuleDrop(d: DroppedAtSend): string {
-  return `to ${d.to}: dropped by a message rule`;
-}
-
-function describeCut(env: Envelope): string {
-  return `from ${env.from}: link cut in flight`;
-}
-
-function describeDown(env: Envelope): string {
-  return `from ${env.from}: node down`;
-}
-
-/** The body's `type` field, if it has one, names the message; else its first keys. */
-function messageType(b: unknown): string {
-  if (b === null || typeof b !== 'object') return typeof b;
-  const t = (b as { type?: unknown }).type;
-  if (typeof t === 'string') return t;
-  const keys = Object.keys(b);
-  return `{${keys.slice(0, 4).join(',')}${keys.length > 4 ? ',…' : ''}}`;
-}
-
-/** "from n2: append_entries" */
-function describeMessage(env: Envelope): string {
-  const t = messageType(env.body);
-  return env.replyTo !== undefined ? `from ${env.from}: ${t} (reply)` : `from ${env.from}: ${t}`;
-}
-
 /** The structured message of a record, read only when a sink (timeline, --trace) takes it. */
 function envelopeInfo(env: Envelope): MessageInfo {
   return { from: env.from, to: env.to, sentAtNs: env.sentAtNs, type: messageType(env.body), reply: env.replyTo !== undefined, body: bodyJson(env.body) };
@@ -203,12 +169,10 @@ function droppedInfo(d: DroppedAtSend): MessageInfo {
   return { from: d.from, to: d.to, sentAtNs: d.sentAtNs, type: messageType(d.body), reply: false, body: bodyJson(d.body) };
 }
 
-describeMessage.message = envelopeInfo;
-describeCut.message = envelopeInfo;
-describeDown.message = envelopeInfo;
-describeLost.message = droppedInfo;
-describeBlockedSend.message = droppedInfo;
-describeRuleDrop.message = droppedInfo;
+/** A record's lazy detail with its structured message (see Formatter). */
+function formatter<A>(describe: (a: A) => string, message: (a: A) => MessageInfo): Formatter {
+  return Object.assign(describe as (a: unknown) => string, { message: message as (a: unknown) => MessageInfo });
+}
 
 /** The simulated network all nodes of a world are on: links with latency, loss, duplication, reordering, bandwidth, partitions and clogs. A scenario reaches it as `w.net`. */
 export class Network {
@@ -239,6 +203,15 @@ export class Network {
   readonly sendTaps: ((from: SimNode, to: NodeId, body: unknown) => void)[] = [];
   private blocked = new Set<number>();
   private defaults: LinkConfig;
+  private readonly describer = new MessageDescriber();
+  // The trace details of deliveries and drops, formatted only when a line is read:
+  // "from n2: app t3 prev 5/2 entries 6..8 commit 4", "to n3: lost: vote t4 last 9/3".
+  private readonly describeMessage = formatter((env: Envelope) => `from ${env.from}: ${this.describer.describe(env.body)}${env.replyTo !== undefined ? ' (reply)' : ''}`, envelopeInfo);
+  private readonly describeCut = formatter((env: Envelope) => `from ${env.from}: link cut in flight: ${this.describer.describe(env.body)}`, envelopeInfo);
+  private readonly describeDown = formatter((env: Envelope) => `from ${env.from}: node down: ${this.describer.describe(env.body)}`, envelopeInfo);
+  private readonly describeLost = formatter((d: DroppedAtSend) => `to ${d.to}: lost: ${this.describer.describe(d.body)}`, droppedInfo);
+  private readonly describeRuleDrop = formatter((d: DroppedAtSend) => `to ${d.to}: dropped by a message rule: ${this.describer.describe(d.body)}`, droppedInfo);
+  private readonly describeBlockedSend = formatter((d: DroppedAtSend) => `to ${d.to}: link cut (not sent): ${this.describer.describe(d.body)}`, droppedInfo);
 
   constructor(
     private readonly sim: Simulation,
@@ -246,6 +219,21 @@ export class Network {
   ) {
     this.rng = sim.rng('network');
     this.defaults = { ...defaults };
+  }
+
+  /**
+   * Declares how messages of some types read in the trace: `{ vote: (m) => \`t${m.term} last ${m.index}/${m.logTerm}\` }`
+   * makes a delivery line "from n1: vote t3 last 8/2". A summary returns the key fields (the
+   * type is prefixed), or undefined to use the default (the body's small fields as key=value).
+   * A system's kit declares its own; summaries are read only when a trace line is shown.
+   */
+  describeMessages(summaries: MessageSummaries): void {
+    this.describer.add(summaries);
+  }
+
+  /** The trace's one-line summary of a message body (its type and key fields). */
+  summarize(body: unknown): string {
+    return this.describer.describe(body);
   }
 
   /** @internal Called when a node is created. */
@@ -504,12 +492,12 @@ export class Network {
     this.count(src.index, body, bodyBytes);
     if (this.blocked.size > 0 && this.blocked.has(k)) {
       this.stats.droppedPartition++;
-      this.sim.logLazy(src.id, 'drop', describeBlockedSend, { from: src.id, to, sentAtNs: now, body });
+      this.sim.logLazy(src.id, 'drop', this.describeBlockedSend, { from: src.id, to, sentAtNs: now, body });
       return;
     }
     if (c.lossRate > 0 && this.rng.chance(c.lossRate)) {
       this.stats.lost++;
-      this.sim.logLazy(src.id, 'drop', describeLost, { from: src.id, to, sentAtNs: now, body });
+      this.sim.logLazy(src.id, 'drop', this.describeLost, { from: src.id, to, sentAtNs: now, body });
       return;
     }
     let latency = c.latency;
@@ -517,7 +505,7 @@ export class Network {
       const verdict = this.applyMessageFaults(src.id, to, body, opts?.replyTo !== undefined);
       if (verdict === 'drop') {
         this.stats.droppedByRule++;
-        this.sim.logLazy(src.id, 'drop', describeRuleDrop, { from: src.id, to, sentAtNs: now, body });
+        this.sim.logLazy(src.id, 'drop', this.describeRuleDrop, { from: src.id, to, sentAtNs: now, body });
         return;
       }
       if (verdict !== null) latency = verdict;
@@ -580,19 +568,19 @@ export class Network {
     const dst = this.nodes[di]!;
     if (this.blocked.size > 0 && this.blocked.has(env.link)) {
       this.stats.droppedPartition++;
-      this.sim.logLazy(env.to, 'drop', describeCut, env);
+      this.sim.logLazy(env.to, 'drop', this.describeCut, env);
       return;
     }
     if (!dst.up) {
       this.stats.droppedNodeDown++;
-      this.sim.logLazy(env.to, 'drop', describeDown, env);
+      this.sim.logLazy(env.to, 'drop', this.describeDown, env);
       return;
     }
     this.stats.delivered++;
     const nc = this.nodeCounts[di]!;
     nc.received++;
     nc.bytesReceived += env.bodyBytes;
-    this.sim.logPrehashed(env.to, this.nodeHashes[di]!, 'recv', RECV_HASH, describeMessage, env);
+    this.sim.logPrehashed(env.to, this.nodeHashes[di]!, 'recv', RECV_HASH, this.describeMessage, env);
     dst.deliver(env);
   }
 

@@ -22,6 +22,7 @@ import { escrowHost, STATE_FILE, TransferWire, type ClusterCounters, type Client
 import { EscrowMonitor } from './monitor.ts';
 import { checkEscrowAcksDurable } from './durable-acks.ts';
 import { createSeatNode } from './seat.ts';
+import { ESCROW_MESSAGE_SUMMARIES } from './message-summary.ts';
 
 // ---- the scenario kit: clusters, WAN, buyers, probes, metrics ----------------------------------
 // Shared by every scenarios/escrow-*.ts file (a scenario file must default-export one scenario, so
@@ -167,6 +168,7 @@ function freshStart(w: World<unknown>, id: string, s: NodeSnapshot): true {
 
 function newCluster(w: World<unknown>, label: string, capacity: number, hosts: SimNode<EscrowHost>[], extra: Omit<SaleCluster, 'label' | 'hosts' | 'monitor' | 'capacity'>): SaleCluster {
   checkEscrowAcksDurable(w, hosts.map((h) => h.id), STATE_FILE);
+  w.net.describeMessages(ESCROW_MESSAGE_SUMMARIES);
   const monitor = new EscrowMonitor(capacity, hosts, extra.wire, w.sim, FRESH.get(w) ?? new Map());
   return { label, hosts, monitor, capacity, ...extra };
 }

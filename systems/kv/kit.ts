@@ -29,6 +29,8 @@ import { RaftSafetyChecker } from '../../invariants/raft/safety.ts';
 import { checkRaftAcksDurable } from '../../invariants/raft/durable-acks.ts';
 import { AppendBudgetChecker } from '../../invariants/raft/append-budget.ts';
 import { raftRunFigures } from '../raft/message-cost.ts';
+import { RAFT_MESSAGE_SUMMARIES } from '../raft/message-summary.ts';
+import { KV_MESSAGE_SUMMARIES } from './message-summary.ts';
 
 export const RAFT_BUGS = ['none', 'commit-prev-term-by-counting', 'forget-voted-for', 'no-up-to-date-check', 'stale-reads', 'ack-before-fsync', 'truncate-on-append', 'sync-only-entries', 'read-before-term-commit', 'accept-stale-ack', 'resend-on-heartbeat'] as const;
 export type RaftBug = (typeof RAFT_BUGS)[number];
@@ -132,6 +134,8 @@ export interface ClusterOptions {
  */
 export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOptions = {}): RaftCluster {
   const prefix = o.prefix ?? 'n';
+  w.net.describeMessages(RAFT_MESSAGE_SUMMARIES);
+  w.net.describeMessages(KV_MESSAGE_SUMMARIES);
   const ids = Array.from({ length: p.nodes }, (_, i) => `${prefix}${i + 1}`);
   const domains = new Map<NodeId, string>();
   if (o.domainOf) ids.forEach((id, i) => domains.set(id, o.domainOf!(i)));

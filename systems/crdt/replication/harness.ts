@@ -27,6 +27,7 @@ import { checkCrdtAcksDurable } from './durable-acks.ts';
 import { DEFAULT_REGION_OPTIONS, WAL, regionNode, type ClientReply, type ClientRequest, type OpVector, type RegionOptions, type RegionProgram } from './region.ts';
 import { kindOf, type CrdtBug, type CrdtStore, type Op, type ReadValue } from './store.ts';
 import { compareHlc } from '../hlc.ts';
+import { CRDT_MESSAGE_SUMMARIES } from './message-summary.ts';
 
 export const REGIONS = ['us', 'eu', 'ap'] as const;
 
@@ -95,6 +96,7 @@ export interface CrdtRegions {
  */
 export function addCrdtRegions(w: World<unknown>, o: { ids: readonly string[]; bug: CrdtBug; region?: CrdtWorldOptions['region']; wanMsMin?: number; wanMsMax?: number; wanBytesPerSec?: number }): CrdtRegions {
   const ids = [...o.ids];
+  w.net.describeMessages(CRDT_MESSAGE_SUMMARIES);
   const ropts = { ...DEFAULT_REGION_OPTIONS, ...o.region };
   const nodes = ids.map((id) => w.addNode(id, (ctx) => regionNode(ctx, { ...ropts, peers: ids.filter((x) => x !== id), bug: o.bug, onStoreMerge: (region, store, key) => checkLwwClockCoversMerged(w, region, store, key) })));
   checkCrdtAcksDurable(w, ids, WAL);

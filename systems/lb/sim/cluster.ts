@@ -19,6 +19,7 @@ import { operatorNode, type OperatorProgram } from './operator.ts';
 import { LbOracle } from './oracle.ts';
 import { HealthThresholdOracle } from './health-oracle.ts';
 import type { HealthStatus } from '../health.ts';
+import { LB_MESSAGE_SUMMARIES } from './message-summary.ts';
 
 export const LB_BUGS = ['none', 'stale-backend-list', 'non-atomic-counter', 'drain-accepts-new', 'health-threshold-off-by-one', 'maglev-non-prime', 'health-failures-not-reset'] as const;
 export type LbBug = (typeof LB_BUGS)[number];
@@ -136,6 +137,7 @@ export function boundsOf(p: LbParams) {
 export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOptions = {}): LbCluster {
   assert(p.healthTimeoutMs <= p.healthIntervalMs, `healthTimeoutMs ${p.healthTimeoutMs} must be at most healthIntervalMs ${p.healthIntervalMs}`);
   const rng = w.rng('lb/setup');
+  w.net.describeMessages(LB_MESSAGE_SUMMARIES);
   const total = p.backends + (opts.spareBackends ?? 0);
   // Addresses drawn per seed, as a real pool's are: every seed hashes a different Maglev table.
   const net = `10.${rng.int(0, 255)}.${rng.int(0, 255)}`;
