@@ -7,6 +7,7 @@
  */
 import { AssertionError } from './assert.ts';
 import { Buggify, DEFAULT_BUGGIFY, type BuggifyOptions } from './buggify.ts';
+import { Decisions, type ScriptEntry } from './decisions.ts';
 import { EventQueue, ScheduledEvent } from './event-queue.ts';
 import { Probes } from './probes.ts';
 import { RngRoot, type Rng } from './prng.ts';
@@ -23,6 +24,8 @@ export interface SimulationOptions {
   traceSink?: TraceSink | null;
   /** How many recent trace records to keep for failure reports. */
   traceRingSize?: number;
+  /** Drive the run's faults and workload from this script instead of the PRNG (sim/decisions.ts). */
+  script?: readonly ScriptEntry[] | null;
 }
 
 /** A subscriber to protocol milestones (Simulation.onMilestone). */
@@ -43,6 +46,8 @@ export class Simulation {
   readonly trace: Trace;
   /** The run's probe counters (see sim/probes.ts). */
   readonly probes: Probes;
+  /** The run's faults and workload operations, recorded by meaning or taken from a script. */
+  readonly decisions: Decisions;
   private readonly queue = new EventQueue();
   private seq = 0;
   private _now: Nanos = 0;
@@ -54,6 +59,8 @@ export class Simulation {
     this.rngRoot = new RngRoot(this.seed);
     this.buggify = new Buggify(this.rngRoot, { ...DEFAULT_BUGGIFY, ...opts.buggify });
     this.buggify.onFire = (site, node) => this.log(node, 'buggify', site);
+    this.decisions = new Decisions(() => this._now, opts.script ?? null);
+    this.buggify.decide = (site, node, n, drawn) => this.decisions.decide({ kind: 'buggify', site, n, node }, drawn) !== null;
     this.trace = new Trace(opts.traceRingSize ?? 400, opts.traceSink ?? null);
     // A probe's first hit is a trace line for people, unhashed: probes never change a run's hash.
     this.probes = new Probes((name, node) => this.trace.note(this._now, Math.max(0, this._events - 1), node, 'probe', name));
@@ -91,6 +98,21 @@ export class Simulation {
   at(timeNs: Nanos, fn: () => void): ScheduledEvent {
     return this.schedule(timeNs - this._now, fn);
   }
+
+  /**
+   * Runs `fn` at `timeNs` after every other event of that instant, whenever scheduled: a script's
+   * fault lands after the events it followed in the recorded run (a directed strike right after a
+   * milestone, say).
+   */
+  atLate(timeNs: Nanos, fn: () => void): ScheduledEvent {
+    const delayNs = timeNs - this._now;
+    if (!(delayNs >= 0 && Number.isInteger(delayNs))) badDelay(delayNs);
+    const ev = new ScheduledEvent(timeNs, LATE_SEQ + this.lateSeq++, fn);
+    this.queue.push(ev);
+    return ev;
+  }
+
+  private lateSeq = 0;
 
   /** Runs `fn(arg)` after `delayNs`: no closure per event (for hot paths). */
   scheduleWith<A>(delayNs: Nanos, fn: (arg: A) => void, arg: A): ScheduledEvent {
@@ -198,6 +220,9 @@ export class Simulation {
     }
   }
 }
+
+/** Sequence numbers of late events start here: above any a run reaches (2^52 events). */
+const LATE_SEQ = 2 ** 52;
 
 /** Out of line so the hot schedule path allocates no message closure. */
 function badDelay(delayNs: number): never {

@@ -21,6 +21,8 @@ import type { Scenario, Violation } from './scenario.ts';
 import { World } from './scenario.ts';
 import { ms, sec, type Nanos } from './time.ts';
 import { formatRecord, type TraceSink } from './trace.ts';
+import type { ScriptEntry } from './decisions.ts';
+import { playScript } from './script-player.ts';
 
 /** How to run one seed of a scenario. */
 export interface RunOptions {
@@ -40,6 +42,11 @@ export interface RunOptions {
   logLines?: number;
   /** Invariants whose violations are ignored (logged only): what the other checkers catch alone. */
   ignoreInvariants?: readonly string[];
+  /**
+   * Drive the run's faults and workload from this script (sim/decisions.ts) instead of the PRNG:
+   * the nemeses' own faults are suppressed, the script's are applied at their times.
+   */
+  script?: readonly ScriptEntry[] | null;
 }
 
 /** How a run ended: `pass`, or the kind of failure. */
@@ -89,6 +96,13 @@ export interface RunResult {
   metrics: Record<string, unknown>;
   /** The short log leading to the failure (empty on success). */
   log: string[];
+  /**
+   * The run's faults and workload operations by meaning (sim/decisions.ts): what it decided, or
+   * the script it was driven from. Feed it back as `RunOptions.script` to drive a run from it.
+   */
+  script?: ScriptEntry[];
+  /** Whether the run was driven from a script. */
+  scripted?: boolean;
 }
 
 /** A run stops (outcome `no-progress`) after this many events unless the scenario sets `maxEvents`. */
@@ -102,7 +116,7 @@ export function drawParams<P extends ParamDefs>(scn: Scenario<P>, seed: number, 
 /** Runs one seed of a scenario: setup, the fault phase with safety checks, then the liveness phase. Same seed and options, same result, bit for bit. */
 export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOptions): RunResult {
   const swarm = opts.swarm ?? true;
-  const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null });
+  const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null, script: opts.script ?? null });
   const params = resolveParams(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm);
   const w = new World(sim, params);
   for (const inv of opts.ignoreInvariants ?? []) w.ignoredInvariants.add(inv);
@@ -142,6 +156,8 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     scn.setup(w, params);
     w.phase = 'fault';
     for (const n of w.nodes) n.start();
+    if (opts.script) playScript(w as World<unknown>, opts.script);
+    sim.decisions.active = true;
     // Safety polling during the fault phase.
     const poll = (): void => {
       if (!checkSafety()) return;
@@ -159,6 +175,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   if (outcome === 'pass' && w.livenessChecks.length > 0) {
     try {
       w.phase = 'liveness';
+      sim.decisions.active = false;
       sim.log('-', 'liveness', `faults stop; properties must hold within ${livenessBoundNs}ns`);
       w.heal();
       const deadline = faultPhaseNs + livenessBoundNs;
@@ -228,5 +245,12 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     swarm,
     metrics: w.metrics,
     log: ok ? [] : sim.trace.recent(opts.logLines ?? 60).map(formatRecord),
+    script: sim.decisions.mode === 'script' ? [...sim.decisions.scriptEntries] : finishedScript(sim.decisions.entries),
+    scripted: sim.decisions.mode === 'script',
   };
+}
+
+/** The recorded decisions as a script: in time order (a stable sort: decisions of one instant keep their order). */
+function finishedScript(entries: readonly ScriptEntry[]): ScriptEntry[] {
+  return entries.map((e) => ({ ...e })).sort((a, b) => a.atNs - b.atNs);
 }
