@@ -10,7 +10,7 @@ import { parsePins, ParamError, type ParamDefs } from '../sim/params.ts';
 import { drawParams } from '../sim/runner.ts';
 import { formatNs } from '../sim/time.ts';
 import { RUN_FORMAT } from '../reports/formats.ts';
-import { makeRepro, readRepro, ReproError, runCommand, writeRepro } from '../reports/repro.ts';
+import { makeRepro, otherBuild, readRepro, ReproError, runCommand, writeRepro } from '../reports/repro.ts';
 import { formatHeader, formatParams, formatResult, makeChalk } from '../reports/terminal.ts';
 import { excerpt, outputFile, parseIntInRange, parsePositiveInt, parseSeconds, parseSeed, UserError } from './errors.ts';
 import { executeRun, type RunReport } from './execute.ts';
@@ -21,6 +21,7 @@ import { cmdMerge, cmdRegress, cmdSweep } from './sweep-commands.ts';
 import { INPUT_FORMATS } from './help.ts';
 import { listJson, printList } from './list.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { ScriptEntry } from '../sim/decisions.ts';
 import { cpus } from 'node:os';
 
 type Out = (line: string) => void;
@@ -88,6 +89,8 @@ interface RunArgs {
   timeline?: string;
   /** Wall-clock seconds before the run is stopped as hung (0: no limit). */
   timeoutS: number;
+  /** Drive the run from this script (a shrunk repro's). */
+  script?: ScriptEntry[];
   /** Heap limit of the run, MB. */
   maxMemoryMb: number;
 }
@@ -114,6 +117,7 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
     maxMemoryMb: a.maxMemoryMb,
     ...(a.trace !== undefined ? { traceFile: a.trace } : {}),
     ...(a.timeline !== undefined ? { timeline: a.timeline } : {}),
+    ...(a.script !== undefined ? { script: a.script } : {}),
   });
   if (w.interrupted) {
     const code = w.interrupted === 'SIGINT' ? 130 : 143;
@@ -184,7 +188,9 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
   const l = await resolveReproScenario(repro, target, argv['allow-scenario-file'] === true);
   // Every recorded parameter is pinned, so the run cannot move if swarm ranges change.
   const pins = pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
-  if (!argv.json) stdout(makeChalk().dim(`replaying ${target}: recorded outcome ${repro.outcome}, trace ${repro.traceHash}`));
+  if (!argv.json) stdout(makeChalk().dim(`replaying ${target}: recorded outcome ${repro.outcome}, trace ${repro.traceHash}${repro.scripted ? `, driven by its script (${repro.script?.length ?? 0} entries)` : ''}`));
+  const buildWarning = otherBuild(repro);
+  if (buildWarning !== null) stderr(`detsim: warning: ${buildWarning}`);
   const { code, report } = await runOne(l, {
     seed: repro.seed,
     pins,
@@ -194,6 +200,7 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
     checkDeterminism: false,
     expectHash: repro.traceHash,
     replayCommand: repro.replay,
+    ...(repro.scripted && repro.script ? { script: repro.script } : {}),
     ...limits,
   });
   if (code === 0 && report.traceHash !== repro.traceHash) return 1;
@@ -220,7 +227,7 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   if (!json) stdout(`${c.bold('detsim shrink')} ${c.cyan(l.scenario.name)} seed ${c.yellow(String(repro.seed))}: keeping the failure of ${c.red(invariant)} while simplifying the fault mix`);
   const { shrink } = await import('./shrink.ts');
   const res = shrink(
-    { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns },
+    { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns, script: repro.scripted && repro.script ? repro.script : null },
     (st, r) => {
       if (!json) stdout(`  ${st.param}: ${String(st.from)} -> ${String(st.to)}  ${c.dim(`(still fails at ${formatNs(r.violations[0]?.atNs ?? r.simTimeNs)}, ${r.events} events)`)}`);
     },
@@ -243,17 +250,27 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
     invariant,
     runs: res.runs,
     steps: res.steps,
-    original: { events: res.original.events, violationAtNs: res.original.violations[0]?.atNs ?? null },
-    shrunk: { events: res.shrunk.events, violationAtNs: res.shrunk.violations[0]?.atNs ?? null, params: res.params, buggify: res.buggify },
+    original: { ...res.before, events: res.original.events, violationAtNs: res.original.violations[0]?.atNs ?? null },
+    shrunk: { ...res.after, events: res.shrunk.events, violationAtNs: res.shrunk.violations[0]?.atNs ?? null, params: res.params, buggify: res.buggify },
+    scripted: res.scriptReproduced,
     repro: out,
     replay: shrunkRepro.replay,
   };
   if (json) stdout(JSON.stringify(summary, null, 2));
   else {
-    stdout(`${c.green.bold('shrunk')} in ${res.runs} runs: ${res.steps.length} simplification(s); ${res.original.events} -> ${res.shrunk.events} events`);
+    const b = res.before;
+    const a = res.after;
+    stdout(`${c.green.bold('shrunk')} in ${res.runs} runs: ${res.steps.length} simplification(s)`);
+    stdout(`  fault events ${b.faults} -> ${a.faults}, operations ${b.operations} -> ${a.operations}, events ${b.events} -> ${a.events}, simulated time ${formatNs(b.simTimeNs)} -> ${formatNs(a.simTimeNs)}`);
+    if (!res.scriptReproduced) stdout(c.yellow(`  the run driven by its recorded script did not fail ${invariant}, so only the parameters were shrunk (a nemesis acting outside the recorded fault API?)`));
     stdout(`${c.bold('replay:')} ${shrunkRepro.replay}`);
+    if (res.scriptReproduced) stdout(`${c.bold('as a test:')} npx detsim export ${shellArg(out)} --out ${shellArg(out.replace(/\.json$/, '') + '.test.ts')}`);
   }
   return 0;
+}
+
+function shellArg(s: string): string {
+  return /^[A-Za-z0-9_./@:=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The parameters that differ from the originally drawn ones (what a person needs to pin). */
