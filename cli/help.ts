@@ -7,7 +7,8 @@ export const INPUT_FORMATS = {
   run: '<scenario>: a built-in name (detsim list) or a .ts/.mts file, anywhere, that default-exports defineScenario({...}) and may import from \'detsim\'. --param name=value takes the types of detsim list <scenario>: int, float, true|false, or one of an enum\'s values. --json: format detsim-run/1 (schemas/run.schema.json); --repro: detsim-repro/1 (schemas/repro.schema.json); --trace: JSON lines {t, i, node, kind, detail}.',
   sweep: '<scenarios..>: built-in names, globs of names (raft-*), all, .ts/.mts files, folders or quoted file globs (\'./my-scenarios/*.ts\'). Writes <out>/<run id>.results.jsonl (detsim-result/1 lines, schemas/result.schema.json) and a repro file per failure (detsim-repro/1); --json: detsim-sweep/1 (schemas/sweep.schema.json), with --per-seed one entry per run.',
   replay: '<target>: a repro file (detsim-repro/1, schemas/repro.schema.json; fields it does not name are reported and ignored), or a scenario name or file with --seed N. --json: detsim-run/1.',
-  shrink: '<repro>: a repro file (detsim-repro/1) of a failing run; writes another repro file.',
+  shrink: '<repro>: a repro file (detsim-repro/2 or /1) of a failing run; writes another repro file (detsim-repro/2) carrying the shrunk script of faults and operations.',
+  export: '<repro>: a repro file (detsim-repro/2) with a script, best a shrunk one (detsim shrink); writes a vitest test (TypeScript) importing from \'detsim\' and \'detsim/testing\'.',
   check: '<history>: with --model etcd, a Jepsen etcd history log (one register); with --model kv, EDN lines, one operation a line, over a key-value map.',
   init: 'Writes <dir>/<name>.ts (a commented scenario importing from \'detsim\'), <dir>/<name>.test.ts (vitest, detsim/testing) and, if absent, <dir>/tsconfig.json.',
 } as const;

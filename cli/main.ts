@@ -20,7 +20,7 @@ import { runWatched } from './run-watched.ts';
 import { cmdMerge, cmdRegress, cmdSweep } from './sweep-commands.ts';
 import { INPUT_FORMATS } from './help.ts';
 import { listJson, printList } from './list.ts';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ScriptEntry } from '../sim/decisions.ts';
 import { cpus } from 'node:os';
 
@@ -280,6 +280,24 @@ function changedPins(before: Record<string, unknown>, after: Record<string, unkn
   return out;
 }
 
+async function cmdExport(argv: Record<string, unknown>): Promise<number> {
+  const target = String(argv.repro);
+  const out = outputFile(argv.out, '--out');
+  if (out === undefined) throw new UserError('export needs --out FILE.ts: where to write the test');
+  if (!/\.[mc]?ts$/.test(out)) throw new UserError(`--out ${out}: the test is TypeScript; name it *.ts (e.g. ${path.basename(target).replace(/\.json$/, '')}.test.ts)`);
+  if (existsSync(out) && argv.force !== true) throw new UserError(`${out} exists already; export never overwrites a test (pass --force, or choose another --out)`);
+  const repro = readRepro(target);
+  if (repro.script === undefined) throw new UserError(`${target} records no script (a ${repro.format} file from an older detsim): run the seed again with --repro, or shrink it, then export`);
+  if (!repro.scripted) stderr(`detsim: warning: ${target} is not shrunk: the test will play all ${repro.script.length} recorded decisions; \`detsim shrink ${target}\` first gives a much shorter test`);
+  const { exportTest, relativeImport } = await import('./export.ts');
+  const text = exportTest(repro, { source: path.basename(target), ...(repro.scenarioFile !== undefined ? { scenarioImport: relativeImport(out, repro.scenarioFile) } : {}) });
+  writeFileSync(out, text);
+  const faults = repro.script.filter((e) => e.kind !== 'op').length;
+  stdout(`wrote ${out}: ${faults} fault(s) and ${repro.script.length - faults} client operation(s) of ${repro.scenario} seed ${repro.seed}, expecting ${repro.violations[0]?.invariant ?? 'a pass'} to ${repro.violations[0] ? 'fail' : 'hold'}`);
+  stdout(`run it: npx vitest run ${out}   (once the bug is fixed, set EXPECTED to { verdict: 'hold' })`);
+  return 0;
+}
+
 async function cmdCheck(argv: Record<string, unknown>): Promise<number> {
   // The budget starts now: reading and parsing the file count against it as the search does.
   const clock = (): number => performance.now(); // wallclock-ok
@@ -476,6 +494,19 @@ async function mainInner(args: string[]): Promise<number> {
       },
     )
     .command(
+      'export <repro>',
+      'write a shrunk repro as a readable vitest test: its faults and client operations as named steps at their times, played by meaning (no PRNG draws), and the invariant expected to fail',
+      (y) =>
+        y
+          .positional('repro', { type: 'string', demandOption: true, describe: 'a repro .json file, best one written by detsim shrink' })
+          .option('out', { type: 'string', demandOption: true, describe: 'the test file to write (e.g. raft-bug.test.ts); never overwritten' })
+          .option('force', { type: 'boolean', default: false, describe: 'overwrite --out if it exists' })
+          .epilogue(INPUT_FORMATS.export),
+      async (a) => {
+        code = await cmdExport(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
       'check <history>',
       'check a recorded history for linearizability (exit 0 linearizable, 1 not, 2 unreadable, 3 undecided within --timeout)',
       (y) =>
@@ -501,7 +532,7 @@ async function mainInner(args: string[]): Promise<number> {
         code = cmdInit(String(a.name), a.dir === undefined ? String(a.name) : String(a.dir));
       },
     )
-    .demandCommand(1, 'name a command: list, run, sweep, merge, regress, replay, shrink, check or init (see --help)')
+    .demandCommand(1, 'name a command: list, run, sweep, merge, regress, replay, shrink, export, check or init (see --help)')
     .strict()
     .help()
     .version(packageVersion())
