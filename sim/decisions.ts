@@ -65,8 +65,13 @@ export interface WorkloadOp {
   op: Record<string, unknown>;
 }
 
-/** One entry of a script: a fault or an operation, with the time it was taken (`atNs`). */
-export type ScriptEntry = ({ atNs: Nanos } & (TimedFault | KeyedFault)) | ({ atNs: Nanos } & WorkloadOp);
+/**
+ * One entry of a script: a fault or an operation, with the time it was taken (`atNs`). A timed
+ * fault may say where in its instant it landed: `event`, the number of events of that instant
+ * that ran before it (absent: 0), so a replay puts it between the same two events; `endEvent`
+ * says the same of its end.
+ */
+export type ScriptEntry = ({ atNs: Nanos; event?: number; endEvent?: number } & (TimedFault | KeyedFault)) | ({ atNs: Nanos } & WorkloadOp);
 
 /** The kinds a shrink counts as faults (everything but workload operations). */
 export function isFault(e: ScriptEntry): boolean {
@@ -111,6 +116,8 @@ export class Decisions {
   constructor(
     private readonly now: () => Nanos,
     script: readonly ScriptEntry[] | null = null,
+    /** How many events ran at this instant before the current one (where, within its instant, a fault landed). */
+    private readonly eventOfInstant: () => number = () => 0,
   ) {
     this.mode = script === null ? 'record' : 'script';
     this.script = script ?? [];
@@ -140,7 +147,8 @@ export class Decisions {
       this.suppressed++;
       return;
     }
-    this.recorded.push({ atNs: this.now(), ...ev });
+    const k = this.eventOfInstant();
+    this.recorded.push(k > 0 ? { atNs: this.now(), ...ev, event: k } : { atNs: this.now(), ...ev });
     this.depth++;
     try {
       apply();
@@ -169,6 +177,8 @@ export class Decisions {
         if (e.kind !== kind || !('durNs' in e) || e.durNs !== null) continue;
         if (node !== null && (e as { node?: string }).node !== node) continue;
         (e as { durNs: Nanos | null }).durNs = now - e.atNs;
+        const k = this.eventOfInstant();
+        if (k > 0) (e as { endEvent?: number }).endEvent = k;
         if (node !== null) break;
       }
     }

@@ -25,7 +25,7 @@ export function playScript(w: World<unknown>, script: readonly ScriptEntry[]): v
       w.sim.log('-', 'script-skip', `${e.kind}: no node ${missing.join(', ')}`);
       continue;
     }
-    w.sim.atLate(Math.max(e.atNs, w.sim.now), () => {
+    w.sim.atEventOfInstant(Math.max(e.atNs, w.sim.now), e.event ?? 0, () => {
       if (w.phase !== 'fault') return;
       const d = w.sim.decisions;
       d.playing = true;
@@ -77,7 +77,7 @@ function apply(w: World<unknown>, e: ScriptEntry & TimedFault): void {
   const node = (id: string): SimNode => w.node(id);
   const later = (durNs: number | null, fn: () => void): void => {
     if (durNs === null) return;
-    w.sim.atLate(e.atNs + durNs, () => {
+    w.sim.atEventOfInstant(e.atNs + durNs, e.endEvent ?? 0, () => {
       if (w.phase !== 'fault') return;
       const d = w.sim.decisions;
       d.playing = true;
@@ -87,7 +87,7 @@ function apply(w: World<unknown>, e: ScriptEntry & TimedFault): void {
         d.playing = false;
       }
       for (const f of w.faultListeners) f();
-    });
+    }, 0);
   };
   switch (e.kind) {
     case 'crash': {
