@@ -26,7 +26,8 @@ export function exportTest(repro: Repro, o: { source: string; scenarioImport?: s
   lines.push(' *');
   lines.push(' * The faults and client operations below are played by meaning, not drawn from the PRNG: the');
   lines.push(' * nemesis of the scenario is silenced, and the network, BUGGIFY and the clients do exactly what');
-  lines.push(' * the script names. Edit it (move a crash, delete a partition) to see what the bug needs; once');
+  lines.push(' * the script names ({ event: k }: the fault lands after the first k events of its instant, as');
+  lines.push(' * recorded). Edit it (move a crash, delete a partition) to see what the bug needs; once');
   lines.push(" * the bug is fixed, set EXPECTED to { verdict: 'hold' } and keep the test as a regression.");
   lines.push(' */');
   lines.push("import { describe, it } from 'vitest';");
@@ -84,7 +85,8 @@ const list = (xs: readonly string[]): string => `[${xs.map(q).join(', ')}]`;
 function step(e: ScriptEntry, used: Set<string>): string {
   const call = (name: string, ...a: string[]): string => {
     used.add(name);
-    return `at(${t(e.atNs)}, ${name}(${args(...a)}))`;
+    const place = 'event' in e || 'endEvent' in e ? `, { ${[...('event' in e && e.event ? [`event: ${e.event}`] : []), ...('endEvent' in e && e.endEvent ? [`endEvent: ${e.endEvent}`] : [])].join(', ')} }` : '';
+    return `at(${t(e.atNs)}, ${name}(${args(...a)})${place})`;
   };
   switch (e.kind) {
     case 'crash':

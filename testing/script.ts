@@ -31,9 +31,18 @@ export interface Lasting {
   for?: Nanos;
 }
 
+/**
+ * Where in its instant a fault lands, as recorded (several events can share one nanosecond):
+ * `event` events of that instant run before it, `endEvent` before its end. Absent: before the first.
+ */
+export interface Placement {
+  event?: number;
+  endEvent?: number;
+}
+
 /** A script entry: `fault` at simulated time `t` (ns; write `sec(1.204)` or `ms(300)`). */
-export function at(t: Nanos, fault: Fault): ScriptEntry {
-  return { atNs: t, ...fault } as ScriptEntry;
+export function at(t: Nanos, fault: Fault, place: Placement = {}): ScriptEntry {
+  return { atNs: t, ...fault, ...place } as ScriptEntry;
 }
 
 /** Crash `node` (losing its unsynced writes, or keeping a torn prefix with `torn: true`) and restart it after `for`. */
