@@ -94,6 +94,6 @@ describe('detsim --version and help', { timeout: 300_000 }, () => {
     expect(detsim(ROOT, '--help').out).toMatch(/detsim init <name>/);
     expect(run.replace(/\s+/g, ' ')).toContain('--json: format detsim-run/1 (schemas/run.schema.json)');
     expect(sweep.replace(/\s+/g, ' ')).toContain("quoted file globs ('./my-scenarios/*.ts')");
-    expect(detsim(ROOT, 'replay', '--help').out.replace(/\s+/g, ' ')).toContain('a repro file (detsim-repro/1');
+    expect(detsim(ROOT, 'replay', '--help').out.replace(/\s+/g, ' ')).toContain('a repro file (detsim-repro/2');
   });
 });

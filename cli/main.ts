@@ -11,7 +11,7 @@ import { parsePins, ParamError, type ParamDefs } from '../sim/params.ts';
 import { drawParams } from '../sim/runner.ts';
 import { formatNs } from '../sim/time.ts';
 import { RUN_FORMAT } from '../reports/formats.ts';
-import { makeRepro, readRepro, ReproError, runCommand, writeRepro } from '../reports/repro.ts';
+import { makeRepro, otherBuild, readRepro, ReproError, runCommand, writeRepro } from '../reports/repro.ts';
 import { formatHeader, formatParams, formatResult, makeChalk } from '../reports/terminal.ts';
 import { excerpt, outputFile, parseIntInRange, parsePositiveInt, parseSeconds, parseSeed, UserError } from './errors.ts';
 import { executeRun, type RunReport } from './execute.ts';
@@ -21,7 +21,8 @@ import { runWatched } from './run-watched.ts';
 import { cmdMerge, cmdRegress, cmdSweep } from './sweep-commands.ts';
 import { INPUT_FORMATS } from './help.ts';
 import { listJson, printList } from './list.ts';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ScriptEntry } from '../sim/decisions.ts';
 import { cpus } from 'node:os';
 
 type Out = (line: string) => void;
@@ -93,6 +94,8 @@ interface RunArgs {
   timeline?: string;
   /** Wall-clock seconds before the run is stopped as hung (0: no limit). */
   timeoutS: number;
+  /** Drive the run from this script (a shrunk repro's). */
+  script?: ScriptEntry[];
   /** Heap limit of the run, MB. */
   maxMemoryMb: number;
 }
@@ -119,6 +122,7 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
     maxMemoryMb: a.maxMemoryMb,
     ...(a.trace !== undefined ? { traceFile: a.trace } : {}),
     ...(a.timeline !== undefined ? { timeline: a.timeline } : {}),
+    ...(a.script !== undefined ? { script: a.script } : {}),
   });
   if (w.interrupted) {
     const code = w.interrupted === 'SIGINT' ? 130 : 143;
@@ -203,8 +207,10 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
   const l = await resolveReproScenario(repro, target, argv['allow-scenario-file'] === true);
   // Every recorded parameter is pinned, so the run cannot move if swarm ranges change.
   const pins = pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
-  if (!argv.json) stdout(makeChalk().dim(`replaying ${target}: recorded outcome ${repro.outcome}, trace ${repro.traceHash}`));
-  const { code } = await runOne(l, {
+  if (!argv.json) stdout(makeChalk().dim(`replaying ${target}: recorded outcome ${repro.outcome}, trace ${repro.traceHash}${repro.scripted ? `, driven by its script (${repro.script?.length ?? 0} entries)` : ''}`));
+  const buildWarning = otherBuild(repro);
+  if (buildWarning !== null) stderr(`detsim: warning: ${buildWarning}`);
+  const { code, report } = await runOne(l, {
     seed: repro.seed,
     pins,
     swarm: repro.swarm,
@@ -213,6 +219,7 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
     checkDeterminism: false,
     expected: { traceHash: repro.traceHash, outcome: repro.outcome, invariant: repro.violations[0]?.invariant, file: target },
     replayCommand: repro.replay,
+    ...(repro.scripted && repro.script ? { script: repro.script } : {}),
     ...limits,
   });
   return code;
@@ -238,7 +245,7 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   if (!json) stdout(`${c.bold('detsim shrink')} ${c.cyan(l.scenario.name)} seed ${c.yellow(String(repro.seed))}: keeping the failure of ${c.red(invariant)} while simplifying the fault mix`);
   const { shrink } = await import('./shrink.ts');
   const res = shrink(
-    { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns },
+    { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns, script: repro.scripted && repro.script ? repro.script : null },
     (st, r) => {
       if (!json) stdout(`  ${st.param}: ${String(st.from)} -> ${String(st.to)}  ${c.dim(`(still fails at ${formatNs(r.violations[0]?.atNs ?? r.simTimeNs)}, ${r.events} events)`)}`);
     },
@@ -261,17 +268,27 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
     invariant,
     runs: res.runs,
     steps: res.steps,
-    original: { events: res.original.events, violationAtNs: res.original.violations[0]?.atNs ?? null },
-    shrunk: { events: res.shrunk.events, violationAtNs: res.shrunk.violations[0]?.atNs ?? null, params: res.params, buggify: res.buggify },
+    original: { ...res.before, events: res.original.events, violationAtNs: res.original.violations[0]?.atNs ?? null },
+    shrunk: { ...res.after, events: res.shrunk.events, violationAtNs: res.shrunk.violations[0]?.atNs ?? null, params: res.params, buggify: res.buggify },
+    scripted: res.scriptReproduced,
     repro: out,
     replay: shrunkRepro.replay,
   };
   if (json) stdout(JSON.stringify(summary, null, 2));
   else {
-    stdout(`${c.green.bold('shrunk')} in ${res.runs} runs: ${res.steps.length} simplification(s); ${res.original.events} -> ${res.shrunk.events} events`);
+    const b = res.before;
+    const a = res.after;
+    stdout(`${c.green.bold('shrunk')} in ${res.runs} runs: ${res.steps.length} simplification(s)`);
+    stdout(`  fault events ${b.faults} -> ${a.faults}, operations ${b.operations} -> ${a.operations}, events ${b.events} -> ${a.events}, simulated time ${formatNs(b.simTimeNs)} -> ${formatNs(a.simTimeNs)}`);
+    if (!res.scriptReproduced) stdout(c.yellow(`  the run driven by its recorded script did not fail ${invariant}, so only the parameters were shrunk (a nemesis acting outside the recorded fault API?)`));
     stdout(`${c.bold('replay:')} ${shrunkRepro.replay}`);
+    if (res.scriptReproduced) stdout(`${c.bold('as a test:')} npx detsim export ${shellArg(out)} --out ${shellArg(out.replace(/\.json$/, '') + '.test.ts')}`);
   }
   return 0;
+}
+
+function shellArg(s: string): string {
+  return /^[A-Za-z0-9_./@:=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The parameters that differ from the originally drawn ones (what a person needs to pin). */
@@ -279,6 +296,24 @@ function changedPins(before: Record<string, unknown>, after: Record<string, unkn
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(after)) if (before[k] !== v) out[k] = v;
   return out;
+}
+
+async function cmdExport(argv: Record<string, unknown>): Promise<number> {
+  const target = String(argv.repro);
+  const out = outputFile(argv.out, '--out');
+  if (out === undefined) throw new UserError('export needs --out FILE.ts: where to write the test');
+  if (!/\.[mc]?ts$/.test(out)) throw new UserError(`--out ${out}: the test is TypeScript; name it *.ts (e.g. ${path.basename(target).replace(/\.json$/, '')}.test.ts)`);
+  if (existsSync(out) && argv.force !== true) throw new UserError(`${out} exists already; export never overwrites a test (pass --force, or choose another --out)`);
+  const repro = readRepro(target);
+  if (repro.script === undefined) throw new UserError(`${target} records no script (a ${repro.format} file from an older detsim): run the seed again with --repro, or shrink it, then export`);
+  if (!repro.scripted) stderr(`detsim: warning: ${target} is not shrunk: the test will play all ${repro.script.length} recorded decisions; \`detsim shrink ${target}\` first gives a much shorter test`);
+  const { exportTest, relativeImport } = await import('./export.ts');
+  const text = exportTest(repro, { source: path.basename(target), ...(repro.scenarioFile !== undefined ? { scenarioImport: relativeImport(out, repro.scenarioFile) } : {}) });
+  writeFileSync(out, text);
+  const faults = repro.script.filter((e) => e.kind !== 'op').length;
+  stdout(`wrote ${out}: ${faults} fault(s) and ${repro.script.length - faults} client operation(s) of ${repro.scenario} seed ${repro.seed}, expecting ${repro.violations[0]?.invariant ?? 'a pass'} to ${repro.violations[0] ? 'fail' : 'hold'}`);
+  stdout(`run it: npx vitest run ${out}   (once the bug is fixed, set EXPECTED to { verdict: 'hold' })`);
+  return 0;
 }
 
 async function cmdCheck(argv: Record<string, unknown>): Promise<number> {
@@ -477,6 +512,19 @@ async function mainInner(args: string[]): Promise<number> {
       },
     )
     .command(
+      'export <repro>',
+      'write a shrunk repro as a readable vitest test: its faults and client operations as named steps at their times, played by meaning (no PRNG draws), and the invariant expected to fail',
+      (y) =>
+        y
+          .positional('repro', { type: 'string', demandOption: true, describe: 'a repro .json file, best one written by detsim shrink' })
+          .option('out', { type: 'string', demandOption: true, describe: 'the test file to write (e.g. raft-bug.test.ts); never overwritten' })
+          .option('force', { type: 'boolean', default: false, describe: 'overwrite --out if it exists' })
+          .epilogue(INPUT_FORMATS.export),
+      async (a) => {
+        code = await cmdExport(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
       'check <history>',
       'check a recorded history for linearizability (exit 0 linearizable, 1 not, 2 unreadable, 3 undecided within --timeout)',
       (y) =>
@@ -502,7 +550,7 @@ async function mainInner(args: string[]): Promise<number> {
         code = cmdInit(String(a.name), a.dir === undefined ? String(a.name) : String(a.dir));
       },
     )
-    .demandCommand(1, 'name a command: list, run, sweep, merge, regress, replay, shrink, check or init (see --help)')
+    .demandCommand(1, 'name a command: list, run, sweep, merge, regress, replay, shrink, export, check or init (see --help)')
     .strict()
     .help()
     .version(packageVersion())

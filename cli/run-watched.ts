@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RunReport } from './execute.ts';
+import type { ScriptEntry } from '../sim/decisions.ts';
 import { PACKAGE_ROOT } from './scenarios.ts';
 import { flushTraceTail, lastTraced, readRecentLines, recentLinesBuffer, traceBuffer } from './trace-tail.ts';
 
@@ -25,6 +26,8 @@ export interface WatchedJob {
   traceShared?: SharedArrayBuffer;
   recent: SharedArrayBuffer;
   timeline?: string;
+  /** Drive the run from this script (a shrunk repro's) instead of the seed's own decisions. */
+  script?: ScriptEntry[];
 }
 
 /** `started` comes first, once the scenario is loaded (the wall-clock limit counts from then). */
@@ -51,6 +54,8 @@ export interface WatchOptions {
   timeoutS: number;
   /** Heap limit of the run's thread, MB; 0 = Node's default. */
   maxMemoryMb: number;
+  /** Drive the run from this script (sim/decisions.ts). */
+  script?: ScriptEntry[];
 }
 
 /** Why a run ended without a verdict of its own; each is a violation name in the report. */
@@ -81,6 +86,7 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
     recent,
     ...(o.traceFile !== undefined ? { traceFile: o.traceFile, traceShared } : {}),
     ...(o.timeline !== undefined ? { timeline: o.timeline } : {}),
+    ...(o.script !== undefined ? { script: o.script } : {}),
   };
   const worker = new Worker(WORKER_ENTRY, {
     workerData: job,

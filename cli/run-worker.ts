@@ -26,7 +26,7 @@ async function main(job: WatchedJob): Promise<WatchedReply> {
   };
   let report;
   try {
-    report = executeRun(scenario, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, logLines: job.logLines, extraSink: sink });
+    report = executeRun(scenario, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, logLines: job.logLines, extraSink: sink, script: job.script ?? null });
   } finally {
     trace?.close();
   }

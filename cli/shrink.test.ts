@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import broadcast from '../scenarios/broadcast.ts';
 import { param } from '../sim/params.ts';
 import { drawParams, runScenario } from '../sim/runner.ts';
-import { candidates, shrink } from './shrink.ts';
+import { candidates, ddmin, shrink } from './shrink.ts';
+import crashRestart from '../scenarios/raft-crash-restart.ts';
+import type { Scenario } from '../sim/scenario.ts';
+import { otherBuild } from '../reports/repro.ts';
 
 describe('shrink', () => {
   it('offers simpler values only: off first, then smaller; nothing for what is already simplest', () => {
@@ -47,5 +50,53 @@ describe('shrink', () => {
     expect(r.original.ok).toBe(true);
     expect(r.steps).toEqual([]);
     expect(r.runs).toBe(1);
+  });
+
+  it('ddmin finds a 1-minimal failing subset within its budget', () => {
+    const items = Array.from({ length: 40 }, (_, i) => i);
+    let tests = 0;
+    // Fails when both 7 and 31 are in (an interaction of two faults).
+    const r = ddmin(items, (sub) => (tests++, sub.includes(7) && sub.includes(31)), () => true);
+    expect(r).toEqual([7, 31]);
+    expect(tests).toBeLessThan(60);
+    expect(ddmin(items, () => true, () => true)).toEqual([]);
+    // A spent budget stops it where it is.
+    let left = 3;
+    expect(ddmin(items, (sub) => sub.includes(7), () => left-- > 0).length).toBeGreaterThan(1);
+  });
+
+  it('shrinks the recorded script (faults and operations) of a Raft bug, and the shrunk script replays bit for bit', () => {
+    const scn = crashRestart as unknown as Scenario;
+    const seed = 12; // the first seed of raft-crash-restart to catch no-up-to-date-check
+    const params = drawParams(scn, seed, { bug: 'no-up-to-date-check' }, true);
+    const r = shrink({ scenario: scn, seed, params, buggify: true, invariant: 'leader-completeness', maxRuns: 100 });
+    expect(r.scriptReproduced).toBe(true);
+    expect(r.before.faults).toBeGreaterThan(5);
+    expect(r.after.faults).toBeLessThan(r.before.faults);
+    expect(r.after.operations).toBeLessThan(r.before.operations);
+    expect(r.runs).toBeLessThanOrEqual(100);
+    expect(r.script!.filter((e) => e.kind !== 'op').length).toBe(r.after.faults);
+    const again = runScenario(scn, { seed, pins: r.params, swarm: false, buggify: r.buggify, script: r.script });
+    expect(again.traceHash).toBe(r.shrunk.traceHash);
+    expect(again.violations[0]?.invariant).toBe('leader-completeness');
+  });
+
+  it('keeps maxRuns a hard bound', () => {
+    const scn = crashRestart as unknown as Scenario;
+    const params = drawParams(scn, 12, { bug: 'no-up-to-date-check' }, true);
+    const r = shrink({ scenario: scn, seed: 12, params, buggify: true, invariant: 'leader-completeness', maxRuns: 7 });
+    expect(r.runs).toBe(7);
+    expect(r.shrunk.violations[0]?.invariant).toBe('leader-completeness');
+  });
+});
+
+describe('repro commits', () => {
+  it('warns when a repro was made at another commit, or with uncommitted changes; not at the same clean commit', () => {
+    expect(otherBuild({ commit: 'abc1234' }, 'abc1234')).toBeNull();
+    expect(otherBuild({}, 'abc1234')).toBeNull();
+    expect(otherBuild({ commit: 'abc1234' }, 'def5678')).toMatch(/made at commit abc1234, this build is def5678.*PRNG draws/);
+    expect(otherBuild({ commit: 'abc1234', scripted: true }, 'def5678')).toMatch(/by meaning/);
+    expect(otherBuild({ commit: 'abc1234-dirty' }, 'abc1234-dirty')).toMatch(/made at commit/);
+    expect(otherBuild({ commit: 'abc1234' }, null)).toMatch(/not a git checkout/);
   });
 });

@@ -49,6 +49,8 @@ async function handle(job: SweepJob): Promise<WorkerReply> {
     parentPort!.postMessage({ started: job.id });
     let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism });
     if (exitCalled !== null) r = exitCrash(r, exitCalled);
+    // A passing run's script is read by nobody: keep the reply small.
+    if (r.ok) delete r.script;
     return { id: job.id, result: r };
   } catch (err) {
     if (exitCalled !== null) return { id: job.id, error: `the scenario called process.exit(${exitCalled}) while loading` };

@@ -70,7 +70,7 @@ describe('results that survive', () => {
     expect(j.summary.failed).toBe(failures.length);
     for (const f of failures) {
       const repro = JSON.parse(readFileSync(path.resolve(ROOT, String(f.repro)), 'utf8'));
-      expect(repro).toMatchObject({ format: 'detsim-repro/1', scenario: 'broadcast', seed: f.seed, traceHash: f.traceHash });
+      expect(repro).toMatchObject({ format: 'detsim-repro/2', scenario: 'broadcast', seed: f.seed, traceHash: f.traceHash });
       expect(f.replay).toBe(repro.replay);
     }
     expect(readdirSync(out).filter((x) => x.endsWith('.json'))).toHaveLength(failures.length);

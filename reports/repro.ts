@@ -9,13 +9,18 @@ import type { RunResult } from '../sim/runner.ts';
 import type { Violation } from '../sim/scenario.ts';
 import { runCommand, shellQuote } from './commands.ts';
 import reproSchema from '../schemas/repro.schema.json' with { type: 'json' };
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ScriptEntry } from '../sim/decisions.ts';
 
 export { runCommand };
 
-export const REPRO_FORMAT = 'detsim-repro/1';
+/** The format written. detsim-repro/1 files (no script, no commit) are still read. */
+export const REPRO_FORMAT = 'detsim-repro/2';
+const READABLE_FORMATS = ['detsim-repro/1', REPRO_FORMAT];
 
 export interface Repro {
-  format: typeof REPRO_FORMAT;
+  format: typeof REPRO_FORMAT | 'detsim-repro/1';
   scenario: string;
   /** Absolute path of a scenario file that is not built in; absent for built-ins. */
   scenarioFile?: string;
@@ -34,6 +39,12 @@ export interface Repro {
   replay: string;
   /** The equivalent `detsim run` command. */
   run: string;
+  /** The run's faults and workload operations by meaning (sim/decisions.ts). */
+  script?: ScriptEntry[];
+  /** True when the run was driven by `script` (a shrunk repro): replay drives it the same way. */
+  scripted?: boolean;
+  /** The git commit of detsim (and the code under test) the repro was made at, when known. */
+  commit?: string;
 }
 
 export class ReproError extends Error {
@@ -57,7 +68,43 @@ export function makeRepro(r: RunResult, opts: { scenarioFile?: string; buggify: 
     run: runCommand(opts.scenarioFile ?? r.scenario, r.seed, opts.pins, r.swarm, opts.buggify),
   };
   if (opts.scenarioFile) repro.scenarioFile = opts.scenarioFile;
+  if (r.script !== undefined) repro.script = r.script;
+  if (r.scripted) repro.scripted = true;
+  const commit = currentCommit();
+  if (commit !== null) repro.commit = commit;
   return repro;
+}
+
+let commitCache: string | null | undefined;
+
+/**
+ * The git commit of this detsim checkout (HEAD, with "-dirty" when files differ from it), or null
+ * outside a git checkout. Read once per process, outside any simulation.
+ */
+export function currentCommit(): string | null {
+  if (commitCache !== undefined) return commitCache;
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  try {
+    const rev = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim() !== '';
+    commitCache = /^[0-9a-f]{7,64}$/.test(rev) ? `${rev}${dirty ? '-dirty' : ''}` : null;
+  } catch {
+    commitCache = null;
+  }
+  return commitCache;
+}
+
+/**
+ * Why replaying `repro` here may not reproduce it bit for bit (another commit, or uncommitted
+ * changes), or null when it was made at this very commit or records none.
+ */
+export function otherBuild(repro: Pick<Repro, 'commit' | 'scripted'>, here: string | null = currentCommit()): string | null {
+  if (repro.commit === undefined) return null;
+  if (here === repro.commit && !here.endsWith('-dirty')) return null;
+  const what = repro.scripted
+    ? 'its script names faults by meaning, so the failure may still reproduce, but the trace hash will differ'
+    : 'the seed names PRNG draws of that build, so the run may differ (shrink it and export it with `detsim export` for a test that survives code changes)';
+  return `this repro was made at commit ${repro.commit}, this build is ${here ?? 'not a git checkout'}: ${what}`;
 }
 
 /** A path relative to the working directory when it lies below it, else absolute. */
@@ -102,7 +149,7 @@ export function readRepro(file: string, warn: (message: string) => void = warnOn
   }
   const o = v as Partial<Repro>;
   if (!o || typeof o !== 'object' || Array.isArray(o)) throw new ReproError(`${file} is not a repro file (expected a JSON object)`);
-  if (o.format !== REPRO_FORMAT) throw new ReproError(`${file} is not a ${REPRO_FORMAT} repro file (format is ${JSON.stringify(o.format)?.slice(0, 60)})`);
+  if (!READABLE_FORMATS.includes(o.format as string)) throw new ReproError(`${file} is not a ${REPRO_FORMAT} repro file (format is ${JSON.stringify(o.format)?.slice(0, 60)})`);
   if (typeof o.scenario !== 'string') throw new ReproError(`${file}: "scenario" must be a string`);
   if (typeof o.seed !== 'number' || !Number.isSafeInteger(o.seed) || o.seed < 0) throw new ReproError(`${file}: "seed" must be a non-negative integer`);
   if (!o.params || typeof o.params !== 'object') throw new ReproError(`${file}: "params" must be an object`);
@@ -121,6 +168,12 @@ export function readRepro(file: string, warn: (message: string) => void = warnOn
   }
   if (o.replay !== undefined && typeof o.replay !== 'string') throw new ReproError(`${file}: "replay" must be a string`);
   if (o.outcome !== undefined && typeof o.outcome !== 'string') throw new ReproError(`${file}: "outcome" must be a string`);
+  if (o.script !== undefined && (!Array.isArray(o.script) || !o.script.every((e) => e !== null && typeof e === 'object' && typeof (e as Partial<ScriptEntry>).kind === 'string' && typeof (e as Partial<ScriptEntry>).atNs === 'number'))) {
+    throw new ReproError(`${file}: "script" must be a list of {atNs, kind, ...} entries`);
+  }
+  if (o.scripted !== undefined && typeof o.scripted !== 'boolean') throw new ReproError(`${file}: "scripted" must be a boolean`);
+  if (o.scripted === true && o.script === undefined) throw new ReproError(`${file}: "scripted" is true but there is no "script" to drive the run`);
+  if (o.commit !== undefined && typeof o.commit !== 'string') throw new ReproError(`${file}: "commit" must be a string`);
   const unknown = unknownReproFields(o);
   if (unknown.length > 0) warn(`${file}: ignoring field(s) a ${REPRO_FORMAT} file does not have: ${unknown.map((k) => JSON.stringify(k)).join(', ')} (a typo, or written by a newer detsim?)`);
   return { ...o, violations: o.violations ?? [], outcome: o.outcome ?? 'crash', replay: o.replay ?? `npx detsim replay ${shellQuote(displayPath(file))}` } as Repro;

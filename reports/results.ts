@@ -58,7 +58,8 @@ export interface Coverage {
 }
 
 export function toResultLine(r: RunReport, extra: { runId: string; shard?: string | undefined; repro?: string; replay?: string; run?: string; pins?: Record<string, unknown> }): ResultLine {
-  const { log: _log, explanation: _explanation, ...rest } = r;
+  // The script (faults by meaning) lives in the repro file, not in every result line.
+  const { log: _log, explanation: _explanation, script: _script, scripted: _scripted, ...rest } = r;
   const line: ResultLine = { format: RESULT_FORMAT, ...rest, runId: extra.runId };
   if (extra.shard) line.shard = extra.shard;
   if (extra.repro !== undefined) line.repro = extra.repro;

@@ -125,7 +125,7 @@ describe('schemas', { timeout: 300_000 }, () => {
     writeFileSync(repro, JSON.stringify({ ...j, sed: 5, comment: 'from CI' }));
     const r = detsim('replay', repro);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/warning: .*typo\.json: ignoring field\(s\) a detsim-repro\/1 file does not have: "sed", "comment"/);
+    expect(r.err).toMatch(/warning: .*typo\.json: ignoring field\(s\) a detsim-repro\/2 file does not have: "sed", "comment"/);
     expect(r.out).toContain('matches the recorded one');
     expect(knownFields('repro.schema.json')).toContain('scenarioFile');
   });

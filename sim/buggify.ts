@@ -68,6 +68,12 @@ export class Buggify {
    */
   onFire: ((site: string, node: string) => void) | null = null;
 
+  /**
+   * Whether a reach fires, given what the site's stream drew (sim/decisions.ts records it, or a
+   * script decides): set by the kernel. `n` counts the site's reaches from 1.
+   */
+  decide: ((site: string, node: string, n: number, drawn: boolean) => boolean) | null = null;
+
   /** True if this site fires now. Always false when buggify is off. */
   fire(site: string, node = '-'): boolean {
     if (!this.options.enabled) return false;
@@ -78,7 +84,8 @@ export class Buggify {
       this.sites.set(site, s);
     }
     s.reached++;
-    if (!s.enabled || this.quiet || !s.rng.chance(this.options.fireProbability)) return false;
+    const drawn = s.enabled && !this.quiet && s.rng.chance(this.options.fireProbability);
+    if (!(this.decide === null ? drawn : this.decide(site, node, s.reached, drawn))) return false;
     s.fired++;
     if (this.onFire !== null) this.onFire(site, node);
     return true;

@@ -7,6 +7,7 @@
  */
 import { AssertionError } from './assert.ts';
 import { Buggify, DEFAULT_BUGGIFY, type BuggifyOptions } from './buggify.ts';
+import { Decisions, type ScriptEntry } from './decisions.ts';
 import { EventQueue, ScheduledEvent } from './event-queue.ts';
 import { Probes } from './probes.ts';
 import { RngRoot, type Rng } from './prng.ts';
@@ -23,6 +24,8 @@ export interface SimulationOptions {
   traceSink?: TraceSink | null;
   /** How many recent trace records to keep for failure reports. */
   traceRingSize?: number;
+  /** Drive the run's faults and workload from this script instead of the PRNG (sim/decisions.ts). */
+  script?: readonly ScriptEntry[] | null;
 }
 
 /** A subscriber to protocol milestones (Simulation.onMilestone). */
@@ -43,6 +46,8 @@ export class Simulation {
   readonly trace: Trace;
   /** The run's probe counters (see sim/probes.ts). */
   readonly probes: Probes;
+  /** The run's faults and workload operations, recorded by meaning or taken from a script. */
+  readonly decisions: Decisions;
   private readonly queue = new EventQueue();
   private seq = 0;
   private _now: Nanos = 0;
@@ -54,6 +59,8 @@ export class Simulation {
     this.rngRoot = new RngRoot(this.seed);
     this.buggify = new Buggify(this.rngRoot, { ...DEFAULT_BUGGIFY, ...opts.buggify });
     this.buggify.onFire = (site, node) => this.log(node, 'buggify', site);
+    this.decisions = new Decisions(() => this._now, opts.script ?? null, () => this._events - 1 - this.instantFirst);
+    this.buggify.decide = (site, node, n, drawn) => this.decisions.decide({ kind: 'buggify', site, n, node }, drawn) !== null;
     this.trace = new Trace(opts.traceRingSize ?? 400, opts.traceSink ?? null);
     // A probe's first hit is a trace line for people, unhashed: probes never change a run's hash.
     this.probes = new Probes((name, node) => this.trace.note(this._now, Math.max(0, this._events - 1), node, 'probe', name));
@@ -90,6 +97,59 @@ export class Simulation {
   /** Runs `fn` at the absolute instant `timeNs` (not in the past). */
   at(timeNs: Nanos, fn: () => void): ScheduledEvent {
     return this.schedule(timeNs - this._now, fn);
+  }
+
+  /**
+   * Runs `fn` at `timeNs` after every other event of that instant, whenever scheduled: a script's
+   * fault lands after the events it followed in the recorded run (a directed strike right after a
+   * milestone, say).
+   */
+  atLate(timeNs: Nanos, fn: () => void): ScheduledEvent {
+    const delayNs = timeNs - this._now;
+    if (!(delayNs >= 0 && Number.isInteger(delayNs))) badDelay(delayNs);
+    const ev = new ScheduledEvent(timeNs, LATE_SEQ + this.lateSeq++, fn);
+    this.queue.push(ev);
+    return ev;
+  }
+
+  private lateSeq = 0;
+  /** The index of the first event of the current instant (events before it ran at earlier times). */
+  private instantFirst = 0;
+  /** Hooks due before a given event of an instant (see atEventOfInstant), in (time, k) order. */
+  private hooks: { time: Nanos; k: number; prio: number; fn: () => void; fallback: ScheduledEvent }[] = [];
+  private hookTime = Infinity;
+
+  /**
+   * Runs `fn` at `timeNs` just before the `k`-th event of that instant (0: before the first), or
+   * after the instant's last event if it has fewer: a script's fault lands where it landed in the
+   * recorded run, between the same two events (a partition made inside a node's handler, before
+   * the messages of the next event leave). Of hooks due at one point, lower `prio` runs first
+   * (a fault's end, 0, before a fault's start, 1, as a heal precedes the next cut).
+   */
+  atEventOfInstant(timeNs: Nanos, k: number, fn: () => void, prio = 1): void {
+    const h = { time: timeNs, k, prio, fn, fallback: null as unknown as ScheduledEvent };
+    h.fallback = this.atLate(timeNs, () => {
+      this.hooks.splice(this.hooks.indexOf(h), 1);
+      this.hookTime = this.hooks[0]?.time ?? Infinity;
+      fn();
+    });
+    let i = this.hooks.length;
+    const after = (o: typeof h): boolean => o.time > timeNs || (o.time === timeNs && (o.k > k || (o.k === k && o.prio > prio)));
+    while (i > 0 && after(this.hooks[i - 1]!)) i--;
+    this.hooks.splice(i, 0, h);
+    this.hookTime = this.hooks[0]!.time;
+  }
+
+  /** Runs the hooks due before the event about to run at `time` (the instant's `this._events - instantFirst`-th). */
+  private runHooks(time: Nanos): void {
+    for (;;) {
+      const h = this.hooks[0];
+      if (h === undefined || h.time !== time || this._events - this.instantFirst < h.k) break;
+      this.hooks.shift();
+      this.hookTime = this.hooks[0]?.time ?? Infinity;
+      h.fallback.cancel();
+      h.fn();
+    }
   }
 
   /** Runs `fn(arg)` after `delayNs`: no closure per event (for hot paths). */
@@ -174,6 +234,13 @@ export class Simulation {
   private execute(ev: ScheduledEvent): boolean {
     const fn = ev.fn;
     if (fn === null) return false;
+    if (ev.time !== this._now) this.instantFirst = this._events;
+    if (this.hookTime <= ev.time) {
+      this._now = ev.time;
+      this.runHooks(ev.time);
+      // A hook may have cancelled this very event (it was a hook's own fallback).
+      if (ev.fn === null) return false;
+    }
     ev.fn = null;
     this._now = ev.time;
     this._events++;
@@ -205,6 +272,9 @@ export class Simulation {
     }
   }
 }
+
+/** Sequence numbers of late events start here: above any a run reaches (2^52 events). */
+const LATE_SEQ = 2 ** 52;
 
 /** Out of line so the hot schedule path allocates no message closure. */
 function badDelay(delayNs: number): never {

@@ -203,6 +203,7 @@ export function standardNemesis(w: World<unknown>, p: FaultParams, opts: Nemesis
   const out = new Set<SimNode>();
   const mean = (x: number): Nanos => Math.max(1, Math.round(rng.exponential(ms(x))));
   const changed = opts.afterChange ?? ((): void => {});
+  if (opts.afterChange !== undefined) w.faultListeners.push(opts.afterChange);
   /** Targets down or paused, by this nemesis or on their own (a fail-stop). */
   const downCount = (): number => targets.filter((n) => out.has(n) || n.state !== 'up').length;
   /** Crashes a target for a while if the down budget allows; true if it did. */
@@ -347,22 +348,40 @@ function diskFaults(w: World<unknown>, p: FaultParams, targets: SimNode[], maxDo
       }
     })());
   };
+  const d = w.sim.decisions;
   if (p.diskFullMsMean > 0) {
     w.enableFault('disk-full');
-    // Full now: what is on it stays, nothing more fits until the episode ends.
-    episode('disk-full', p.diskFullMsMean, (n) => {
-      n.disk.faults = { ...n.disk.faults, capacityBytes: n.disk.usedBytes };
-      w.sim.log(n.id, 'disk-full', `${n.disk.usedBytes} bytes`);
-    }, (n) => { n.disk.faults = { ...n.disk.faults, capacityBytes: Infinity }; });
+    episode('disk-full', p.diskFullMsMean, (n) => d.fault({ kind: 'disk-full', node: n.id, durNs: null }, () => diskFull(w, n)), (n) => d.end('disk-full', n.id, () => diskFullEnd(n)));
   }
   if (p.diskSlowMsMean > 0 && p.diskSlowFactorMax > 1) {
     w.enableFault('disk-slow');
     episode('disk-slow', p.diskSlowMsMean, (n) => {
       const f = rng.uniform(1, p.diskSlowFactorMax);
-      n.disk.faults = { ...n.disk.faults, slowFactor: f };
-      w.sim.log(n.id, 'disk-slow', `x${f.toFixed(1)}`);
-    }, (n) => { n.disk.faults = { ...n.disk.faults, slowFactor: 1 }; });
+      d.fault({ kind: 'disk-slow', node: n.id, factor: f, durNs: null }, () => diskSlow(w, n, f));
+    }, (n) => d.end('disk-slow', n.id, () => diskSlowEnd(n)));
   }
+}
+
+/** A disk is full from now: what is on it stays, nothing more fits until the episode ends. */
+export function diskFull(w: World<unknown>, n: SimNode): void {
+  n.disk.faults = { ...n.disk.faults, capacityBytes: n.disk.usedBytes };
+  w.sim.log(n.id, 'disk-full', `${n.disk.usedBytes} bytes`);
+}
+
+/** The end of a full-disk episode. */
+export function diskFullEnd(n: SimNode): void {
+  n.disk.faults = { ...n.disk.faults, capacityBytes: Infinity };
+}
+
+/** A disk's fsyncs take `factor` times longer from now. */
+export function diskSlow(w: World<unknown>, n: SimNode, factor: number): void {
+  n.disk.faults = { ...n.disk.faults, slowFactor: factor };
+  w.sim.log(n.id, 'disk-slow', `x${factor.toFixed(1)}`);
+}
+
+/** The end of a slow-disk episode. */
+export function diskSlowEnd(n: SimNode): void {
+  n.disk.faults = { ...n.disk.faults, slowFactor: 1 };
 }
 
 /** Clock steps (forwards or backwards, up to clockJumpMsMax) and rate changes on running nodes. */

@@ -126,14 +126,18 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
    * `ctx.wallNow()` jumps; the monotonic clock (`ctx.now()`, timers) does not.
    */
   stepClock(deltaNs: number): void {
-    this._clock = this._clock.stepped(deltaNs);
-    this.sim.log(this.id, 'clock-step', `${Math.round(deltaNs)}ns`);
+    this.sim.decisions.fault({ kind: 'clock-step', node: this.id, deltaNs }, () => {
+      this._clock = this._clock.stepped(deltaNs);
+      this.sim.log(this.id, 'clock-step', `${Math.round(deltaNs)}ns`);
+    });
   }
 
   /** Changes the running clock's rate error to `driftPpm` from now on (no jump). */
   setDrift(driftPpm: number): void {
-    this._clock = this._clock.withDrift(driftPpm, this.sim.now);
-    this.sim.log(this.id, 'clock-drift', `${Math.round(driftPpm)}ppm`);
+    this.sim.decisions.fault({ kind: 'clock-drift', node: this.id, ppm: driftPpm }, () => {
+      this._clock = this._clock.withDrift(driftPpm, this.sim.now);
+      this.sim.log(this.id, 'clock-drift', `${Math.round(driftPpm)}ppm`);
+    });
   }
 
   /**
@@ -149,10 +153,10 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
     this.sim.log(this.id, 'fail-stop', reason);
     this.sim.schedule(0, () => {
       if (this._epoch !== epoch || this._state === 'down') return;
-      this.crash('all');
+      this.crashNow('all');
       const crashedEpoch = this._epoch;
       this.sim.schedule(restartAfterNs, () => {
-        if (this._epoch === crashedEpoch && this._state === 'down') this.start();
+        if (this._epoch === crashedEpoch && this._state === 'down') this.startNow();
       });
     });
   }
@@ -182,8 +186,16 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
     return this._program;
   }
 
-  /** Starts the node (it must be down): builds a fresh program from durable state. */
+  /**
+   * Starts the node (it must be down): builds a fresh program from durable state. During the
+   * fault phase this is a recorded decision (the end of a crash: sim/decisions.ts).
+   */
   start(): void {
+    this.sim.decisions.end('crash', this.id, () => this.startNow());
+  }
+
+  /** @internal `start` as the machinery does it (the runner, a supervisor, the liveness heal): never a recorded fault. */
+  startNow(): void {
     assert(this._state === 'down', `start ${this.id}: the node is ${this._state}`);
     this._state = 'up';
     this._incarnation++;
@@ -207,6 +219,12 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
    */
   crash(diskLoss: 'all' | 'torn' = 'all'): void {
     if (this._state === 'down') return;
+    this.sim.decisions.fault({ kind: 'crash', node: this.id, mode: diskLoss, durNs: null }, () => this.crashNow(diskLoss));
+  }
+
+  /** @internal `crash` as a consequence (a fail-stop, a device taking its program down): never a recorded fault. */
+  crashNow(diskLoss: 'all' | 'torn' = 'all'): void {
+    if (this._state === 'down') return;
     this._state = 'down';
     this._epoch++;
     this._program = null;
@@ -226,6 +244,13 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
 
   /** Freezes the node for `durationNs` of true time; a pause under way ends at the later end. */
   pause(durationNs: Nanos): void {
+    if (this._state === 'down') return;
+    const until = this.sim.now + durationNs;
+    if (this._state === 'paused' && until <= this.pausedUntilNs) return;
+    this.sim.decisions.fault({ kind: 'pause', node: this.id, durNs: durationNs }, () => this.pauseNow(durationNs));
+  }
+
+  private pauseNow(durationNs: Nanos): void {
     if (this._state === 'down') return;
     const until = this.sim.now + durationNs;
     if (this._state === 'paused' && until <= this.pausedUntilNs) return;

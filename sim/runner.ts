@@ -23,6 +23,8 @@ import { World } from './scenario.ts';
 import { formatNs, ms, sec, type Nanos } from './time.ts';
 import { formatRecord, type TraceSink } from './trace.ts';
 import { RunStory, type Explanation } from './explain.ts';
+import type { ScriptEntry } from './decisions.ts';
+import { playScript } from './script-player.ts';
 
 /** How to run one seed of a scenario. */
 export interface RunOptions {
@@ -42,6 +44,11 @@ export interface RunOptions {
   logLines?: number;
   /** Invariants whose violations are ignored (logged only): what the other checkers catch alone. */
   ignoreInvariants?: readonly string[];
+  /**
+   * Drive the run's faults and workload from this script (sim/decisions.ts) instead of the PRNG:
+   * the nemeses' own faults are suppressed, the script's are applied at their times.
+   */
+  script?: readonly ScriptEntry[] | null;
 }
 
 /** How a run ended: `pass`, or the kind of failure. */
@@ -101,6 +108,13 @@ export interface RunResult {
    * property, not its deadline), the trace around it and the faults before it (sim/explain.ts).
    */
   explanation?: Explanation;
+  /**
+   * The run's faults and workload operations by meaning (sim/decisions.ts): what it decided, or
+   * the script it was driven from. Feed it back as `RunOptions.script` to drive a run from it.
+   */
+  script?: ScriptEntry[];
+  /** Whether the run was driven from a script. */
+  scripted?: boolean;
 }
 
 /**
@@ -125,7 +139,7 @@ export function drawParams<P extends ParamDefs>(scn: Scenario<P>, seed: number, 
 /** Runs one seed of a scenario: setup, the fault phase with safety checks, then the liveness phase. Same seed and options, same result, bit for bit. */
 export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOptions): RunResult {
   const swarm = opts.swarm ?? true;
-  const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null });
+  const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null, script: opts.script ?? null });
   const params = resolveParams(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm);
   const w = new World(sim, params);
   const story = new RunStory(sim);
@@ -173,6 +187,8 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     scn.setup(w, params);
     w.phase = 'fault';
     for (const n of w.nodes) n.start();
+    if (opts.script) playScript(w as World<unknown>, opts.script);
+    sim.decisions.active = true;
     // Safety polling during the fault phase.
     const poll = (): void => {
       // A script that ended the fault phase early leaves this poll queued: the liveness phase polls on its own.
@@ -201,6 +217,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   if (outcome === 'pass' && w.livenessChecks.length > 0) {
     try {
       w.phase = 'liveness';
+      sim.decisions.active = false;
       sim.log('-', 'liveness', `faults stop; properties must hold within ${livenessBoundNs}ns`);
       w.heal();
       const deadline = faultPhaseNs + livenessBoundNs;
@@ -291,5 +308,12 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     metrics: { ...w.metrics, messages: messageFigures(w) },
     log: ok ? [] : sim.trace.recent(opts.logLines ?? 60).map(formatRecord),
     ...(explanation ? { explanation } : {}),
+    script: sim.decisions.mode === 'script' ? [...sim.decisions.scriptEntries] : finishedScript(sim.decisions.entries),
+    scripted: sim.decisions.mode === 'script',
   };
+}
+
+/** The recorded decisions as a script: in time order (a stable sort: decisions of one instant keep their order). */
+function finishedScript(entries: readonly ScriptEntry[]): ScriptEntry[] {
+  return entries.map((e) => ({ ...e })).sort((a, b) => a.atNs - b.atNs);
 }

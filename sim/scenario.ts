@@ -403,6 +403,12 @@ export class World<PV = Record<string, unknown>> {
     this.sim.onMilestone(fn);
   }
 
+  /**
+   * Called after every fault a script's player applies (sim/script-player.ts), as a nemesis's
+   * `afterChange` is after its own: an oracle tracking ground truth re-reads it.
+   */
+  readonly faultListeners: (() => void)[] = [];
+
   /** Fault kinds this run's nemeses switched on (see sim/faults.ts), in the order enabled. */
   readonly faults = new Set<FaultKind>();
 

@@ -187,3 +187,5 @@ export function expectBugCaught<P extends ParamDefs>(scenario: Scenario<P>, opti
   }
   return caught;
 }
+
+export { at, bridge, buggifyFires, clientOp, clockDrift, clockStep, clog, clogNode, crash, cut, diskFull, diskSlow, dropMessage, duplicateMessage, expectVerdict, isolate, oneWay, partition, pause, reorderMessage, restart, ring, runScript, split, uncut, type Lasting, type Placement, type ScriptRun, type Verdict } from './script.ts';

@@ -189,10 +189,10 @@ export class SmartNic extends Device {
 
   protected override onCrash(): void {
     this.volatile.clear();
-    if (this.attached !== null && this.attached.state !== 'down') this.attached.crash();
+    if (this.attached !== null && this.attached.state !== 'down') this.attached.crashNow();
   }
 
   protected override onRestart(): void {
-    if (this.attached !== null && this.attached.state === 'down') this.attached.start();
+    if (this.attached !== null && this.attached.state === 'down') this.attached.startNow();
   }
 }

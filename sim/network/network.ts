@@ -139,6 +139,8 @@ interface LinkState {
   lastDeliveryNs: Nanos;
   /** Everything sent is held until this instant (clogging). */
   cloggedUntilNs: Nanos;
+  /** Messages sent on the link so far (a message's ordinal names it in a script). */
+  sent: number;
 }
 
 const MAX_NODES = 1 << 15;
@@ -292,12 +294,20 @@ export class Network {
 
   /** Blocks from → to (one direction). */
   blockOneWay(from: NodeId, to: NodeId): void {
+    this.sim.decisions.fault({ kind: 'partition', shape: 'one-way', from, to, durNs: null }, () => this.blockNow(from, to));
+  }
+
+  private blockNow(from: NodeId, to: NodeId): void {
     this.blocked.add(this.key(this.node(from).index, this.node(to).index));
     this.sim.log('-', 'partition', `${from} -x-> ${to}`);
   }
 
   /** Unblocks from → to (one direction), leaving every other cut in place. */
   unblockOneWay(from: NodeId, to: NodeId): void {
+    this.sim.decisions.fault({ kind: 'uncut', from, to }, () => this.unblockNow(from, to));
+  }
+
+  private unblockNow(from: NodeId, to: NodeId): void {
     this.blocked.delete(this.key(this.node(from).index, this.node(to).index));
     this.sim.log('-', 'heal', `${from} ---> ${to}`);
   }
@@ -313,6 +323,10 @@ export class Network {
    * typically) keep reaching everyone, so they can see both sides of a split brain.
    */
   split(groups: NodeId[][]): void {
+    this.sim.decisions.fault({ kind: 'partition', shape: 'split', groups: groups.map((g) => [...g]), durNs: null }, () => this.splitNow(groups));
+  }
+
+  private splitNow(groups: NodeId[][]): void {
     for (let i = 0; i < groups.length; i++)
       for (let j = 0; j < groups.length; j++) if (i !== j) for (const a of groups[i]!) for (const b of groups[j]!) this.blocked.add(this.key(this.node(a).index, this.node(b).index));
     this.sim.log('-', 'partition', `split ${groups.map((g) => `{${g.join(',')}}`).join(' | ')} (others reach all)`);
@@ -320,8 +334,10 @@ export class Network {
 
   /** Blocks both directions between a and b. */
   cut(a: NodeId, b: NodeId): void {
-    this.blockOneWay(a, b);
-    this.blockOneWay(b, a);
+    this.sim.decisions.fault({ kind: 'partition', shape: 'cut', a, b, durNs: null }, () => {
+      this.blockNow(a, b);
+      this.blockNow(b, a);
+    });
   }
 
   /** Whether the directed link `from` -> `to` is cut. */
@@ -331,7 +347,9 @@ export class Network {
 
   /** Cuts `id` off from every other node, both ways. */
   isolate(id: NodeId): void {
-    for (const n of this.nodes) if (n.id !== id) this.cut(id, n.id);
+    this.sim.decisions.fault({ kind: 'partition', shape: 'isolate', node: id, durNs: null }, () => {
+      for (const n of this.nodes) if (n.id !== id) this.cut(id, n.id);
+    });
   }
 
   /**
@@ -339,6 +357,10 @@ export class Network {
    * more group of their own.
    */
   partition(groups: NodeId[][]): void {
+    this.sim.decisions.fault({ kind: 'partition', shape: 'partition', groups: groups.map((g) => [...g]), durNs: null }, () => this.partitionNow(groups));
+  }
+
+  private partitionNow(groups: NodeId[][]): void {
     const groupOf = new Map<NodeId, number>();
     groups.forEach((g, i) => g.forEach((id) => groupOf.set(id, i)));
     for (const a of this.nodes)
@@ -356,12 +378,20 @@ export class Network {
    * shape where a node sees two majorities.
    */
   bridge(sideA: NodeId[], sideB: NodeId[], bridge: NodeId): void {
+    this.sim.decisions.fault({ kind: 'partition', shape: 'bridge', sideA: [...sideA], sideB: [...sideB], bridge, durNs: null }, () => this.bridgeNow(sideA, sideB, bridge));
+  }
+
+  private bridgeNow(sideA: NodeId[], sideB: NodeId[], bridge: NodeId): void {
     for (const a of sideA) for (const b of sideB) this.cut(a, b);
     this.sim.log('-', 'partition', `bridge ${bridge} between {${sideA.join(',')}} and {${sideB.join(',')}}`);
   }
 
   /** Each node reaches only its neighbours in `order` (a ring). */
   ring(order: NodeId[]): void {
+    this.sim.decisions.fault({ kind: 'partition', shape: 'ring', order: [...order], durNs: null }, () => this.ringNow(order));
+  }
+
+  private ringNow(order: NodeId[]): void {
     const n = order.length;
     for (let i = 0; i < n; i++)
       for (let j = 0; j < n; j++) {
@@ -372,6 +402,10 @@ export class Network {
 
   /** Holds everything sent from → to for `durationNs`, then releases it. */
   clog(from: NodeId, to: NodeId, durationNs: Nanos): void {
+    this.sim.decisions.fault({ kind: 'clog', from, to, durNs: durationNs }, () => this.clogNow(from, to, durationNs));
+  }
+
+  private clogNow(from: NodeId, to: NodeId, durationNs: Nanos): void {
     const l = this.link(this.node(from).index, this.node(to).index);
     l.cloggedUntilNs = Math.max(l.cloggedUntilNs, this.sim.now + durationNs);
     this.sim.log('-', 'clog', `${from} -> ${to} for ${durationNs}ns`);
@@ -379,11 +413,13 @@ export class Network {
 
   /** Clogs every link into and out of `id`. */
   clogNode(id: NodeId, durationNs: Nanos): void {
-    for (const n of this.nodes)
-      if (n.id !== id) {
-        this.clog(id, n.id, durationNs);
-        this.clog(n.id, id, durationNs);
-      }
+    this.sim.decisions.fault({ kind: 'clog-node', node: id, durNs: durationNs }, () => {
+      for (const n of this.nodes)
+        if (n.id !== id) {
+          this.clogNow(id, n.id, durationNs);
+          this.clogNow(n.id, id, durationNs);
+        }
+    });
   }
 
   /** Turns off loss, duplication and reordering on every link (latency and bandwidth stay). */
@@ -466,9 +502,24 @@ export class Network {
 
   /** Removes every partition and clog. Link configs are left as they are. */
   heal(): void {
+    this.sim.decisions.end('partition', null, () => this.healNow());
+  }
+
+  private healNow(): void {
     this.blocked.clear();
     for (const l of this.links.values()) l.cloggedUntilNs = 0;
     this.sim.log('-', 'heal', 'all partitions and clogs removed');
+  }
+
+  /** @internal The directed links cut now (keys), for a script's player to undo one partition alone. */
+  blockedLinks(): number[] {
+    return [...this.blocked];
+  }
+
+  /** @internal Uncuts the links `keys` (from blockedLinks), leaving every other cut in place. */
+  unblockLinks(keys: readonly number[]): void {
+    for (const k of keys) this.blocked.delete(k);
+    if (keys.length > 0) this.sim.log('-', 'heal', keys.map((k) => `${this.nodes[Math.floor(k / MAX_NODES)]!.id} ---> ${this.nodes[k % MAX_NODES]!.id}`).join(', '));
   }
 
   // ---- sending ----
@@ -495,7 +546,11 @@ export class Network {
       this.sim.logLazy(src.id, 'drop', this.describeBlockedSend, { from: src.id, to, sentAtNs: now, body });
       return;
     }
-    if (c.lossRate > 0 && this.rng.chance(c.lossRate)) {
+    // The message's ordinal on its link names it in a script ("drop the 3rd message n1>n2").
+    const n = ++l.sent;
+    const d = this.sim.decisions;
+    const lostDrawn = c.lossRate > 0 && this.rng.chance(c.lossRate);
+    if (d.active ? d.decide({ kind: 'drop', from: src.id, to, n }, lostDrawn) !== null : lostDrawn) {
       this.stats.lost++;
       this.sim.logLazy(src.id, 'drop', this.describeLost, { from: src.id, to, sentAtNs: now, body });
       return;
@@ -527,10 +582,11 @@ export class Network {
       link: k,
       bodyBytes,
     };
-    this.schedule(l, env, departNs, latency);
-    if (c.duplicateRate > 0 && this.rng.chance(c.duplicateRate)) {
+    this.schedule(l, env, departNs, latency, n, 0);
+    const dupDrawn = c.duplicateRate > 0 && this.rng.chance(c.duplicateRate);
+    if (d.active ? d.decide({ kind: 'duplicate', from: src.id, to, n }, dupDrawn) !== null : dupDrawn) {
       this.stats.duplicated++;
-      this.schedule(l, { ...env, body: deepCopy(body) }, departNs, latency);
+      this.schedule(l, { ...env, body: deepCopy(body) }, departNs, latency, n, 1);
     }
   }
 
@@ -547,12 +603,16 @@ export class Network {
     nc.bytesSent += bytes;
   }
 
-  private schedule(l: LinkState, env: InFlight, departNs: Nanos, latency: LatencyModel): void {
+  private schedule(l: LinkState, env: InFlight, departNs: Nanos, latency: LatencyModel, n: number, copy: number): void {
     const c = l.config;
     let at = departNs + drawLatency(latency, this.rng);
-    if (c.reorderRate > 0 && this.rng.chance(c.reorderRate)) {
+    const reorderDrawn = c.reorderRate > 0 && this.rng.chance(c.reorderRate);
+    const extraNs = reorderDrawn ? Math.floor(this.rng.next() * (c.reorderDelayNsMax + 1)) : 0;
+    const d = this.sim.decisions;
+    const reorder = d.active ? d.decide({ kind: 'reorder', from: env.from, to: env.to, n, copy, extraNs }, reorderDrawn) : reorderDrawn ? { extraNs } : null;
+    if (reorder !== null) {
       this.stats.reordered++;
-      at += Math.floor(this.rng.next() * (c.reorderDelayNsMax + 1));
+      at += reorder.extraNs;
     } else {
       if (at < l.lastDeliveryNs) at = l.lastDeliveryNs;
       l.lastDeliveryNs = at;
@@ -592,7 +652,7 @@ export class Network {
     const k = this.key(from, to);
     let l = this.links.get(k);
     if (l === undefined) {
-      l = { config: this.defaults, busyUntilNs: 0, lastDeliveryNs: 0, cloggedUntilNs: 0 };
+      l = { config: this.defaults, busyUntilNs: 0, lastDeliveryNs: 0, cloggedUntilNs: 0, sent: 0 };
       this.links.set(k, l);
       this.linkRows[from]![to] = l;
     }

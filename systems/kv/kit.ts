@@ -23,7 +23,7 @@ import type { RaftHost, RaftHostHooks } from '../raft/host.ts';
 import type { Ready } from '../raft/types.ts';
 import { KvClient } from './client.ts';
 import { kvNode, type KvHooks, type KvProgram } from './server.ts';
-import type { KvOp, KvResult } from './types.ts';
+import type { KvOp, KvReadOp, KvResult, KvWriteOp } from './types.ts';
 import { KvHistory, toModelInput, toModelOutput } from '../../invariants/raft/history.ts';
 import { RaftSafetyChecker } from '../../invariants/raft/safety.ts';
 import { checkRaftAcksDurable } from '../../invariants/raft/durable-acks.ts';
@@ -230,15 +230,19 @@ function addRegisterClient(w: World<unknown>, c: RaftCluster, p: RaftParams, cli
       else if (roll < 0.75) op = { op: 'cas', key, value, expectedValue: last?.value ?? null };
       else if (roll < 0.9) op = { op: 'cas', key, value, expectedVersion: last?.version ?? 0 };
       else op = { op: 'delete', key };
+      // A recorded decision (sim/decisions.ts): a script may drop this operation or name another.
+      const chosen = w.sim.decisions.operation(`${clientPrefix}${clientNo + 1}`, n, op as KvOp & Record<string, unknown>);
+      if (chosen === null) continue;
+      op = chosen;
       const id = c.history.invoke(clientNo + 1, toModelInput(op)!, w.now);
-      const r = op.op === 'get' ? yield* kc.read(op) : yield* kc.write(op);
+      const r = op.op === 'get' || op.op === 'range' ? yield* kc.read(op as KvReadOp) : yield* kc.write(op as KvWriteOp);
       if (!r.ok) {
         c.history.unknown(id);
         continue;
       }
       c.history.ok(id, toModelOutput(r.value), w.now);
       w.clientOp();
-      remember(seen, key, op, r.value);
+      remember(seen, 'key' in op ? op.key : key, op, r.value);
     }
   });
 }

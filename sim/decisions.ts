@@ -1,0 +1,231 @@
+/**
+ * Faults and workload as recorded decisions. Every fault a run makes (a nemesis crashing n3, a
+ * partition and its heal, the network dropping the 3rd message n1→n2, a BUGGIFY site firing at
+ * its 2nd reach) and every workload operation a client issues is recorded *by meaning*: what,
+ * where, when, for how long. A run can then be driven from such a script instead of from the
+ * PRNG: the nemeses still run but their faults are suppressed, and a player applies the
+ * script's faults at their times; message faults, BUGGIFY and client operations happen exactly
+ * where the script names them. So a shrinker can remove one decision without moving the others,
+ * and a person can read (and edit) the schedule that breaks the system.
+ *
+ * Where decisions are taken:
+ * - `fault(event, apply)`: the fault API (SimNode.crash/start/pause/stepClock/setDrift, the
+ *   Network's partitions, heals and clogs, disk episodes). Called during the fault phase it is a
+ *   nemesis decision: recorded, or (in script mode) suppressed unless the script's player calls it.
+ *   Internal uses (a fail-stop, the supervisor's restart, the liveness heal) bypass it.
+ * - `end(kind, node, apply)`: the end of an earlier fault (a restart, a heal): recorded as its
+ *   duration (`durNs`), so one script entry is one fault with its length.
+ * - `decide(entry, drawn)`: a keyed yes/no (a message dropped, duplicated or reordered; a BUGGIFY
+ *   site firing). The caller always draws as it always did (`drawn`), so the streams stay where
+ *   they were; in script mode the script decides.
+ * - `operation(client, n, op)`: a client's n-th operation; in script mode the script's op (or
+ *   null: the script dropped it).
+ */
+import type { Nanos } from './time.ts';
+
+/** How a node crash loses unsynced writes. */
+export type CrashMode = 'all' | 'torn';
+
+/** The shape of a partition, as the Network method that made it. */
+export type PartitionShape =
+  | { shape: 'partition'; groups: string[][] }
+  | { shape: 'split'; groups: string[][] }
+  | { shape: 'isolate'; node: string }
+  | { shape: 'cut'; a: string; b: string }
+  | { shape: 'one-way'; from: string; to: string }
+  | { shape: 'bridge'; sideA: string[]; sideB: string[]; bridge: string }
+  | { shape: 'ring'; order: string[] };
+
+/** A fault at a time, with how long it lasts (null: until the faults stop). */
+export type TimedFault =
+  | { kind: 'crash'; node: string; mode: CrashMode; durNs: Nanos | null }
+  | { kind: 'start'; node: string }
+  | { kind: 'pause'; node: string; durNs: Nanos }
+  | ({ kind: 'partition'; durNs: Nanos | null } & PartitionShape)
+  | { kind: 'uncut'; from: string; to: string }
+  | { kind: 'clog'; from: string; to: string; durNs: Nanos }
+  | { kind: 'clog-node'; node: string; durNs: Nanos }
+  | { kind: 'clock-step'; node: string; deltaNs: Nanos }
+  | { kind: 'clock-drift'; node: string; ppm: number }
+  | { kind: 'disk-full'; node: string; durNs: Nanos | null }
+  | { kind: 'disk-slow'; node: string; factor: number; durNs: Nanos | null };
+
+/** A keyed decision: the n-th message on a link, a site's n-th reach. */
+export type KeyedFault =
+  | { kind: 'drop'; from: string; to: string; n: number }
+  | { kind: 'duplicate'; from: string; to: string; n: number }
+  | { kind: 'reorder'; from: string; to: string; n: number; copy: number; extraNs: Nanos }
+  | { kind: 'buggify'; site: string; n: number; node: string };
+
+/** A client's n-th operation (its meaning: the op object the workload runs). */
+export interface WorkloadOp {
+  kind: 'op';
+  client: string;
+  n: number;
+  op: Record<string, unknown>;
+}
+
+/**
+ * One entry of a script: a fault or an operation, with the time it was taken (`atNs`). A timed
+ * fault may say where in its instant it landed: `event`, the number of events of that instant
+ * that ran before it (absent: 0), so a replay puts it between the same two events; `endEvent`
+ * says the same of its end.
+ */
+export type ScriptEntry = ({ atNs: Nanos; event?: number; endEvent?: number } & (TimedFault | KeyedFault)) | ({ atNs: Nanos } & WorkloadOp);
+
+/** The kinds a shrink counts as faults (everything but workload operations). */
+export function isFault(e: ScriptEntry): boolean {
+  return e.kind !== 'op';
+}
+
+/** The lookup key of a keyed entry or an operation; null for timed faults. */
+export function entryKey(e: KeyedFault | WorkloadOp | ScriptEntry): string | null {
+  switch (e.kind) {
+    case 'drop':
+    case 'duplicate':
+      return `${e.kind} ${e.from}>${e.to}#${e.n}`;
+    case 'reorder':
+      return `reorder ${e.from}>${e.to}#${e.n}.${e.copy}`;
+    case 'buggify':
+      return `buggify ${e.site}#${e.n}`;
+    case 'op':
+      return `op ${e.client}#${e.n}`;
+    default:
+      return null;
+  }
+}
+
+/** Applies a timed fault of a script (sim/script-player.ts, which knows the world). */
+export type FaultPlayer = (e: ScriptEntry & TimedFault) => void;
+
+/** The run's decisions: recorded (the default) or taken from a script. */
+export class Decisions {
+  /** 'record': draw as always and log; 'script': the script decides. */
+  readonly mode: 'record' | 'script';
+  /** True during the fault phase, when faults are decisions (set by the runner). */
+  active = false;
+  /** Set while the script's player applies an entry: the fault API lets it through. */
+  playing = false;
+  /** Fault-API calls suppressed in script mode (the nemeses' own faults). */
+  suppressed = 0;
+  private readonly recorded: ScriptEntry[] = [];
+  private readonly byKey = new Map<string, ScriptEntry>();
+  private readonly script: readonly ScriptEntry[];
+  private depth = 0;
+
+  constructor(
+    private readonly now: () => Nanos,
+    script: readonly ScriptEntry[] | null = null,
+    /** How many events ran at this instant before the current one (where, within its instant, a fault landed). */
+    private readonly eventOfInstant: () => number = () => 0,
+  ) {
+    this.mode = script === null ? 'record' : 'script';
+    this.script = script ?? [];
+    for (const e of this.script) {
+      const k = entryKey(e);
+      if (k !== null) this.byKey.set(k, e);
+    }
+  }
+
+  /** The script a run in script mode follows. */
+  get scriptEntries(): readonly ScriptEntry[] {
+    return this.script;
+  }
+
+  /** What this run decided, in the order decided (in script mode: what it applied). */
+  get entries(): readonly ScriptEntry[] {
+    return this.recorded;
+  }
+
+  /** A fault from the fault API (see the file's doc). */
+  fault(ev: TimedFault, apply: () => void): void {
+    if (this.depth > 0 || !this.active) {
+      apply();
+      return;
+    }
+    if (this.mode === 'script' && !this.playing) {
+      this.suppressed++;
+      return;
+    }
+    const k = this.eventOfInstant();
+    this.recorded.push(k > 0 ? { atNs: this.now(), ...ev, event: k } : { atNs: this.now(), ...ev });
+    this.depth++;
+    try {
+      apply();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /**
+   * The end of earlier faults of `kind` on `node` (null: every open one of that kind: a heal
+   * ends every partition): their `durNs` becomes the time since they began.
+   */
+  end(kind: 'crash' | 'partition' | 'disk-full' | 'disk-slow', node: string | null, apply: () => void): void {
+    if (this.depth > 0 || !this.active) {
+      apply();
+      return;
+    }
+    if (this.mode === 'script' && !this.playing) {
+      this.suppressed++;
+      return;
+    }
+    if (this.mode === 'record') {
+      const now = this.now();
+      for (let i = this.recorded.length - 1; i >= 0; i--) {
+        const e = this.recorded[i]!;
+        if (e.kind !== kind || !('durNs' in e) || e.durNs !== null) continue;
+        if (node !== null && (e as { node?: string }).node !== node) continue;
+        (e as { durNs: Nanos | null }).durNs = now - e.atNs;
+        const k = this.eventOfInstant();
+        if (k > 0) (e as { endEvent?: number }).endEvent = k;
+        if (node !== null) break;
+      }
+    }
+    this.depth++;
+    try {
+      apply();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /**
+   * A keyed yes/no. `drawn` is what the PRNG said (the caller draws regardless, so nothing else
+   * moves). Returns the script's entry when it names this decision (script mode), the recorded
+   * entry when `drawn` (record mode), else null.
+   */
+  decide<E extends KeyedFault>(ev: E, drawn: boolean): E | null {
+    if (!this.active) return drawn ? ev : null;
+    if (this.mode === 'script') return (this.byKey.get(entryKey(ev)!) as E | undefined) ?? null;
+    if (!drawn) return null;
+    const e = { atNs: this.now(), ...ev };
+    this.recorded.push(e);
+    return ev;
+  }
+
+  /** A client's n-th operation: the op to run, or null when the script dropped it. */
+  operation<O extends Record<string, unknown>>(client: string, n: number, op: O): O | null {
+    if (!this.active) return op;
+    if (this.mode === 'script') {
+      const e = this.byKey.get(`op ${client}#${n}`);
+      return e === undefined ? null : ((e as WorkloadOp).op as O);
+    }
+    this.recorded.push({ atNs: this.now(), kind: 'op', client, n, op: JSON.parse(JSON.stringify(op)) as Record<string, unknown> });
+    return op;
+  }
+}
+
+/** Counts of a script by category: what a shrink reports. */
+export interface ScriptCounts {
+  /** Fault entries (timed faults, message faults, BUGGIFY fires). */
+  faults: number;
+  /** Workload operations. */
+  operations: number;
+}
+
+export function countScript(s: readonly ScriptEntry[]): ScriptCounts {
+  let faults = 0;
+  for (const e of s) if (isFault(e)) faults++;
+  return { faults, operations: s.length - faults };
+}
