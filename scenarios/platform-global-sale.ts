@@ -21,7 +21,7 @@ import { addGeoDns } from '../systems/geodns/kit.ts';
 import { KvClient } from '../systems/kv/client.ts';
 import { addConfigStore, raftParams } from '../systems/kv/kit.ts';
 import { PlatformChecks } from '../systems/platform/invariants.ts';
-import { addOperators, addRegionalTier, addShoppers, checkPlatform, ConfigHistory, defaultsOf, operatorPauses, configIsolations, platformBounds, platformParams, platformRegions, regionOutages } from '../systems/platform/kit.ts';
+import { addOperators, addRegionalTier, deployedConfig, quantiles, addShoppers, checkPlatform, ConfigHistory, defaultsOf, operatorPauses, configIsolations, platformBounds, platformParams, platformRegions, regionOutages } from '../systems/platform/kit.ts';
 import { KEYS, type RegionsConfig } from '../systems/platform/types.ts';
 
 export default defineScenario({
@@ -36,15 +36,16 @@ export default defineScenario({
     const regions = platformRegions(p);
     const bounds = platformBounds(p);
     const regionOf = new Map<string, string>();
+    const deployed = deployedConfig(regions, p.appsPerRegion);
     const sale = { ...defaultsOf(saleParams()), regions: p.regions, capacity: p.capacity, wanMsMedian: p.wanMsMedian, durationS: p.durationS };
 
     // The systems, each through its kit, each with its own node-id prefix and failure domain.
-    const config = addConfigStore(w, { ...defaultsOf(raftParams()), nodes: Math.max(3, p.regions), bug: 'none' }, { prefix: 'cfg', workload: false, domainOf: (i) => regions[i % regions.length]! });
+    const config = addConfigStore(w, { ...defaultsOf(raftParams()), nodes: Math.max(3, p.regions), bug: 'none' }, { prefix: 'cfg', workload: false, domainOf: (i) => regions[i % regions.length]!, initial: deployed.keys });
     const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: {} });
     const crdt = addCrdtRegions(w, { ids: regions.map((r) => `crdt-${r}`), bug: 'none', wanMsMin: p.wanMsMedian * 0.7, wanMsMax: p.wanMsMedian * 1.5 });
     const checks = new PlatformChecks(w, { drainBoundNs: bounds.drainBoundNs, healthBoundNs: bounds.healthBoundNs, capacity: p.capacity });
     const history = new ConfigHistory(w, config);
-    const tier = addRegionalTier(w, { regions, appsPerRegion: p.appsPerRegion, config, escrow, crdt, checks, history, bug: p.bug, bounds, confirmDeadlineNs: holdPolicyOf(sale).holdNs, paymentMeanNs: ms(p.paymentMsMean) });
+    const tier = addRegionalTier(w, { regions, appsPerRegion: p.appsPerRegion, config, escrow, crdt, checks, history, bug: p.bug, bounds, confirmDeadlineNs: holdPolicyOf(sale).holdNs, paymentMeanNs: ms(p.paymentMsMean), deployed });
     const dns = addGeoDns(w, {
       id: 'dns', regions, ttlNs: ms(p.ttlMs), fallThreshold: bounds.fall, riseThreshold: bounds.rise, bugIgnoreHealth: p.bug === 'geodns-ignores-health',
       entryOf: tier.lbOf, probeNs: bounds.probeNs, probeTimeoutNs: bounds.probeTimeoutNs, onAnswer: (home, a) => checks.onDnsAnswer(home, a.region, !a.eligible.includes(a.region)),
@@ -76,7 +77,7 @@ export default defineScenario({
     applyWan(w, regionOf, ms(p.wanMsMedian));
 
     w.onHeal(() => {
-      w.metrics.platform = { ...shop, ...checks.counts, operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
+      w.metrics.platform = { ...shop, ...checks.counts, configChanges: checks.configs.length - 1, watchPropagationMs: quantiles(checks.propagationMs), operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
     });
   },
 });

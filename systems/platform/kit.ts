@@ -26,7 +26,7 @@ import { PlatformChecks } from './invariants.ts';
 import { PLATFORM_PROBES } from './probes.ts';
 import { operatorProcess, type OperatorOptions } from './operator.ts';
 import { shopperProcess, type ShopperOptions } from './shopper.ts';
-import { KEYS, PLATFORM_BUGS, REGION_NAMES, type PlatformBug } from './types.ts';
+import { KEYS, PLATFORM_BUGS, REGION_NAMES, type BackendsConfig, type PlatformBug, type RegionsConfig } from './types.ts';
 
 /**
  * Disk corruption is off: the config store (Raft), the escrow replicas and the CRDT regions each
@@ -101,6 +101,39 @@ export function platformBounds(p: PlatformParams) {
   };
 }
 
+/** p50, p99 and max of a sample (for metrics), or null when empty. */
+export function quantiles(xs: readonly number[]): { n: number; p50: number; p99: number; max: number } | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return { n: s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1]! };
+}
+
+// ------------------------------------------------------------------ deployed config
+
+/** The platform's config as deployed (every server active at version 1, no region evacuated). */
+export interface DeployedConfig {
+  /** The config store's keys at deploy time (`addConfigStore`'s `initial`). */
+  keys: Record<string, string>;
+  /** The store's revision at deploy time (the balancers watch from the next one). */
+  rev: number;
+  /** The revision of the backends key. */
+  backendsRev: number;
+  backends: BackendsConfig;
+}
+
+/** The config the platform is deployed with, for `appsPerRegion` servers `app-<region>-<k>` a region. */
+export function deployedConfig(regions: readonly string[], appsPerRegion: number): DeployedConfig {
+  const backends: BackendsConfig = { token: 0, backends: {} };
+  for (const region of regions) for (let k = 1; k <= appsPerRegion; k++) backends.backends[appTierId(region, k)] = { region, state: 'active', version: 1 };
+  const regionsCfg: RegionsConfig = { token: 0, evacuated: [] };
+  const keys = { [KEYS.backends]: JSON.stringify(backends), [KEYS.regions]: JSON.stringify(regionsCfg) };
+  return { keys, rev: Object.keys(keys).length, backendsRev: Object.keys(keys).sort().indexOf(KEYS.backends) + 1, backends };
+}
+
+/** Id of application server `k` of a region. */
+export const appTierId = (region: string, k: number): NodeId => `app-${region}-${k}`;
+
 // ------------------------------------------------------------------ regional tier
 
 export interface RegionalTier {
@@ -126,6 +159,8 @@ export interface TierOptions {
   bounds: ReturnType<typeof platformBounds>;
   confirmDeadlineNs: Nanos;
   paymentMeanNs: Nanos;
+  /** The config the store was deployed with: each balancer's first incarnation starts with it. */
+  deployed?: DeployedConfig;
 }
 
 /** Per region: a balancer `lb-<region>` in front of `app-<region>-<k>` servers. */
@@ -134,9 +169,11 @@ export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier
   const versions = new Map<NodeId, number>();
   const servers: RegionalTier['servers'] = [];
   const balancers: SimNode<BalancerProgram>[] = [];
+  const started = new Set<string>();
+  if (o.deployed !== undefined) o.checks.deployed(o.deployed.backendsRev, o.deployed.backends);
   o.regions.forEach((region, ri) => {
     for (let k = 1; k <= o.appsPerRegion; k++) {
-      const id = `app-${region}-${k}`;
+      const id = appTierId(region, k);
       versions.set(id, 1);
       const node = w.addNode(id, (ctx) => appServer(ctx, { region, crdt: o.crdt.ids[ri]!, escrow: o.escrow.entryOf.get(o.escrow.regions[ri]!)!, version: () => versions.get(id)!, confirmDeadlineNs: o.confirmDeadlineNs, paymentMeanNs: o.paymentMeanNs, bug: o.bug }));
       servers.push({ id, region, node });
@@ -149,6 +186,8 @@ export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier
           healthNs: ms(100), fall: o.bounds.fall, rise: o.bounds.rise, bug: o.bug,
           onRead: o.history.hook(`lb-${region}`, { op: 'get', key: KEYS.backends }),
           onForward: (lb, b, rev) => o.checks.onForward(lb, b, rev),
+          onConfig: (lb, rev) => o.checks.onConfigTaken(lb, rev),
+          deployed: o.deployed !== undefined && !started.has(region) ? (started.add(region), { rev: o.deployed.rev, modRev: o.deployed.backendsRev, value: o.deployed.keys[KEYS.backends]! }) : null,
         }),
       ),
     );
@@ -222,7 +261,7 @@ export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultP
 
 export function addShoppers(w: World<unknown>, o: Omit<ShopperOptions, 'home' | 'sticky' | 'running' | 'stats'> & { perRegion: number; stickyShare: number; regionOf: Map<string, string> }): ShopperOptions['stats'] {
   w.declareProbes(PLATFORM_PROBES);
-  const stats = { requests: 0, refused: 0, timeouts: 0, checkouts: 0, confirmed: 0, soldOut: 0, refusedBy: {} as Record<string, number> };
+  const stats = { requests: 0, refused: 0, timeouts: 0, checkouts: 0, confirmed: 0, soldOut: 0, refusedBy: {} as Record<string, number>, busyMsBy: {} as Record<string, number> };
   const rng = w.rng('shoppers');
   for (const home of o.regions)
     for (let k = 1; k <= o.perRegion; k++) {
