@@ -94,6 +94,20 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
   ctx.spawn('config', (function* () {
     let failed: NodeId | null = null;
     for (let first = true; ; first = false) {
+      if (stale) {
+        // BUG (lb-stale-config-read): instead of following the watch, re-read the local replica
+        // with a serializable read (fast, possibly stale or even older than the last one) and
+        // take whatever it answers as current.
+        const r = (yield ctx.call<KvReply>(o.localConfig, { type: 'kvRead', op: { op: 'get', key: KEYS.backends }, serializable: true } satisfies KvRequest, o.readTimeoutNs)) as CallResult<KvReply>;
+        const got = r.ok && r.body.type === 'kvReply' && r.body.ok ? r.body.result : null;
+        if (got !== null && got.op === 'get' && got.value !== null) {
+          view = null;
+          take(got.rev, got.value, got.modRev);
+          view!.freshAt = ctx.now();
+        }
+        yield ctx.sleep(o.refreshNs);
+        continue;
+      }
       if (first && o.deployed) {
         take(o.deployed.rev, o.deployed.value, o.deployed.modRev);
         view!.freshAt = ctx.now();
@@ -127,16 +141,13 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
   function* follow(rev: number): Generator<Future<unknown>, void, unknown> {
     pending = null;
     // The watch, on this region's replica first.
-    // BUG (lb-stale-config-read): the watch stays on the local replica and every pushed batch
-    // (a progress notification of a replica that may be cut from the leader) counts as fresh.
     const w = new KvWatch(ctx, {
-      servers: stale ? [o.localConfig] : o.configServers, first: o.localConfig, key: KEYS.backends, prefix: false, fromRev: rev + 1,
+      servers: o.configServers, first: o.localConfig, key: KEYS.backends, prefix: false, fromRev: rev + 1,
       nextWatchId: () => ctx.rng.int(1, 2 ** 30),
       onEvents: (events, upTo) => {
         const last = events.filter((e) => e.key === KEYS.backends).pop();
         if (last !== undefined) take(upTo, last.type === 'put' ? last.value : null, last.rev);
         else if (view !== null && upTo > view.rev) view.rev = upTo;
-        if (stale && view !== null) view.freshAt = ctx.now();
         if (pending !== null) confirm(pending.at, pending.rev);
       },
       onCompacted: () => ctx.probe('platform:lb-watch-compacted'),
@@ -145,7 +156,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     ctx.spawn('watch', w.run());
     while (w.state === 'watching') {
       yield ctx.sleep(o.refreshNs);
-      if (stale || w.state !== 'watching' || w.server === null) continue;
+      if (w.state !== 'watching' || w.server === null) continue;
       const at = ctx.now();
       const server = w.server;
       const pr = (yield ctx.call<KvReply>(server, { type: 'watchProgress', watchId: w.id } satisfies KvRequest, o.readTimeoutNs)) as CallResult<KvReply>;

@@ -42,7 +42,7 @@ export function platformParams() {
     bug: param.enum(PLATFORM_BUGS, { doc: 'cross-system bug-zoo variant (none = the correct platform)', default: 'none' }),
     regions: param.int({ doc: 'regions (each: config server, escrow replica, CRDT replica, balancer, app servers)', default: 3, min: 2, max: 4 }),
     appsPerRegion: param.int({ doc: 'application servers behind each balancer', default: 2, min: 1, max: 6 }),
-    shoppersPerRegion: param.int({ doc: 'shoppers living in each region', default: 2, min: 1, max: 16 }),
+    shoppersPerRegion: param.int({ doc: 'shoppers living in each region', default: 4, min: 1, max: 16 }),
     stickyShare: param.float({ doc: 'share of shoppers that keep a DNS answer past its TTL (seed 000)', default: 0.25, min: 0, max: 1, swarm: [0, 0.5] }),
     roamRate: param.float({ doc: 'probability a request goes to a random region (roaming client)', default: 0.1, min: 0, max: 1, swarm: [0, 0.3] }),
     thinkMs: param.float({ doc: 'mean pause between a shopper\'s requests (ms)', default: 120, min: 1, max: 1e6 }),
