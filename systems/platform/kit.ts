@@ -8,16 +8,17 @@
  *  - `regionOutages(w, ...)`: a directed nemesis taking a region's entry point down;
  *  - `operatorPauses(w, ...)`: a directed nemesis pausing the lock holder past its lease.
  */
-import { faultParams, type FaultParamOptions } from '../../sim/nemesis.ts';
+import { faultParams, standardNemesis, type FaultParamOptions } from '../../sim/nemesis.ts';
 import type { NodeId, SimNode } from '../../sim/node.ts';
 import { param, type ParamDefs, type ParamValues } from '../../sim/params.ts';
 import { sleep } from '../../sim/process.ts';
 import type { World } from '../../sim/scenario.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
-import type { CrdtRegions } from '../crdt/replication/harness.ts';
-import type { SaleCluster } from '../escrow/kit.ts';
-import type { GeoDnsHandle } from '../geodns/kit.ts';
-import type { RaftCluster } from '../kv/kit.ts';
+import { addCrdtRegions, type CrdtRegions } from '../crdt/replication/harness.ts';
+import { addEscrowCluster, applyWan, holdPolicyOf, livenessBoundOf, saleParams, watchCluster, type SaleCluster } from '../escrow/kit.ts';
+import { addGeoDns, type GeoDnsHandle } from '../geodns/kit.ts';
+import { KvClient } from '../kv/client.ts';
+import { addConfigStore, raftParams, type RaftCluster } from '../kv/kit.ts';
 import type { KvReadOp, KvResult, KvWriteOp } from '../kv/types.ts';
 import { toModelInput, toModelOutput } from '../../invariants/raft/history.ts';
 import { appServer, type AppServerProgram } from './app.ts';
@@ -373,4 +374,72 @@ export function checkPlatform(w: World<unknown>, checks: PlatformChecks, h: Plat
     if (msg !== null) w.violation('order-backed-by-escrow', msg);
     return true;
   });
+}
+
+// ------------------------------------------------------------------ the whole platform
+
+/** Node ids of a platform added by {@link addPlatform}, by system. */
+export interface PlatformIds {
+  regions: string[];
+  config: NodeId[];
+  escrow: NodeId[];
+  crdt: NodeId[];
+  balancers: NodeId[];
+  servers: NodeId[];
+  dns: NodeId;
+}
+
+/**
+ * The whole platform in one world (the platform-* scenarios' setup): the config store, escrow,
+ * CRDT regions, the regional tier, GeoDNS, operators and shoppers, each system's own checks and
+ * the end-to-end ones, the standard nemesis and the platform's directed ones, and the WAN.
+ */
+export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
+  const regions = platformRegions(p);
+  const bounds = platformBounds(p);
+  const regionOf = new Map<string, string>();
+  const deployed = deployedConfig(regions, p.appsPerRegion);
+  const sale = { ...defaultsOf(saleParams()), regions: p.regions, capacity: p.capacity, wanMsMedian: p.wanMsMedian, durationS: p.durationS };
+
+  // The systems, each through its kit, each with its own node-id prefix and failure domain.
+  const config = addConfigStore(w, { ...defaultsOf(raftParams()), nodes: Math.max(3, p.regions), bug: 'none' }, { prefix: 'cfg', workload: false, domainOf: (i) => regions[i % regions.length]!, initial: deployed.keys });
+  const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: {} });
+  const crdt = addCrdtRegions(w, { ids: regions.map((r) => `crdt-${r}`), bug: 'none', wanMsMin: p.wanMsMedian * 0.7, wanMsMax: p.wanMsMedian * 1.5 });
+  const checks = new PlatformChecks(w, { drainBoundNs: bounds.drainBoundNs, healthBoundNs: bounds.healthBoundNs, capacity: p.capacity });
+  const history = new ConfigHistory(w, config);
+  const tier = addRegionalTier(w, { regions, appsPerRegion: p.appsPerRegion, config, escrow, crdt, checks, history, bug: p.bug, bounds, confirmDeadlineNs: holdPolicyOf(sale).holdNs, paymentMeanNs: ms(p.paymentMsMean), deployed });
+  const dns = addGeoDns(w, {
+    id: 'dns', regions, ttlNs: ms(p.ttlMs), fallThreshold: bounds.fall, riseThreshold: bounds.rise, bugIgnoreHealth: p.bug === 'geodns-ignores-health',
+    entryOf: tier.lbOf, probeNs: bounds.probeNs, probeTimeoutNs: bounds.probeTimeoutNs, onAnswer: (home, a) => checks.onDnsAnswer(home, a.region, !a.eligible.includes(a.region)),
+    *evacuated(ctx) {
+      const r = yield* new KvClient(ctx, { servers: config.ids, clientId: 'dns', maxAttempts: 1, attemptTimeoutNs: ms(150) }).read({ op: 'get', key: KEYS.regions });
+      return r.ok && r.value.op === 'get' && r.value.value !== null ? (JSON.parse(r.value.value) as RegionsConfig).evacuated : null;
+    },
+  });
+
+  // Operations and shoppers: the workload.
+  const servers = tier.servers.map((s) => ({ id: s.id, region: s.region }));
+  const ops = addOperators(w, { configServers: config.ids, regions, servers, leaseTtlMs: p.leaseTtlMs, intervalNs: ms(p.opIntervalMs), drainWaitNs: bounds.drainWaitNs, deploy: (id, v) => tier.deploy(id, v), bug: p.bug, history, regionOf });
+  const shop = addShoppers(w, { regions, dns, lbOf: tier.lbOf, roamRate: p.roamRate, thinkNs: ms(p.thinkMs), warmupNs: ms(p.warmupMs), checks, perRegion: p.shoppersPerRegion, stickyShare: p.stickyShare, regionOf });
+
+  // Checks: each system's own, and the end-to-end ones.
+  watchCluster(w, escrow, sale);
+  checkPlatform(w, checks, { config, escrow, crdt, dns, tier });
+
+  // Faults and the WAN.
+  standardNemesis(w, p, { targets: [...config.servers, ...escrow.hosts, ...crdt.nodes, ...tier.servers.map((s) => s.node)], maxDown: 1, others: 'keep' });
+  const failover: number[] = [];
+  regionOutages(w, tier, checks, p.regionOutageMsMean, failover, dns);
+  operatorPauses(w, config, p.opPauseMsMean, p.leaseTtlMs);
+  configIsolations(w, config, p.cfgIsolateMsMean);
+  for (const [id, r] of config.domains) regionOf.set(id, r);
+  for (const [id, r] of escrow.regionOf) regionOf.set(id, regions[Number(r.slice(1)) - 1]!);
+  tier.servers.forEach((s) => regionOf.set(s.id, s.region));
+  regions.forEach((r) => regionOf.set(tier.lbOf(r), r));
+  applyWan(w, regionOf, ms(p.wanMsMedian));
+
+  w.onHeal(() => {
+    w.metrics.platform = { ...shop, ...checks.counts, configChanges: checks.configs.length - 1, watchPropagationMs: quantiles(checks.propagationMs), operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
+  });
+  return { regions, config: config.ids, escrow: escrow.hosts.map((h) => h.id), crdt: crdt.ids, balancers: regions.map(tier.lbOf), servers: tier.servers.map((s) => s.id), dns: dns.id };
 }
