@@ -48,10 +48,17 @@ export function tsconfigFor(dir: string): { json: string; installed: boolean } {
   if (!installed) {
     // detsim is not in node_modules: point the type-checker at the detsim that wrote this file
     // (and at its vitest, for the test file, unless vitest is installed here).
-    const paths: Record<string, string[]> = { detsim: [path.join(PACKAGE_ROOT, 'index.ts')], 'detsim/testing': [path.join(PACKAGE_ROOT, 'testing', 'index.ts')] };
+    const paths: Record<string, string[]> = { detsim: [path.join(PACKAGE_ROOT, 'index.ts')], 'detsim/kits': [path.join(PACKAGE_ROOT, 'kits', 'index.ts')], 'detsim/testing': [path.join(PACKAGE_ROOT, 'testing', 'index.ts')] };
     const ownVitest = path.join(PACKAGE_ROOT, 'node_modules', 'vitest');
     if (!resolvesFrom(dir, 'vitest/package.json') && existsSync(ownVitest)) paths.vitest = [ownVitest];
     compilerOptions.paths = paths;
+    // detsim's sources (the kits in particular) use Node's globals: their types come from the
+    // detsim that wrote this file when the folder has none of its own.
+    const ownNodeTypes = path.join(PACKAGE_ROOT, 'node_modules', '@types');
+    if (!nodeTypes && existsSync(path.join(ownNodeTypes, 'node'))) {
+      compilerOptions.typeRoots = [ownNodeTypes];
+      compilerOptions.types = ['node'];
+    }
   }
   return { json: JSON.stringify({ compilerOptions, include: ['*.ts', '*.mts'] }, null, 2) + '\n', installed };
 }

@@ -125,6 +125,8 @@ export interface ClusterOptions {
   domainOf?: (index: number) => string;
   /** Register the cluster-level liveness properties (default true). */
   liveness?: boolean;
+  /** Keys every server's store is deployed with (before the first log entry; `KvStore.seeded`). */
+  initial?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -166,6 +168,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
         ...(o.quietBuggifyAfterHeal === true ? { buggifyWhile: () => w.phase === 'fault' } : {}),
         ...(o.bugUnconfirmedKeepAlive === true ? { bugUnconfirmedKeepAlive: true } : {}),
         ...(o.bugLeaseAttachOnCreate === true ? { bugLeaseAttachOnCreate: true } : {}),
+        ...(o.initial !== undefined ? { initial: o.initial } : {}),
         hooks,
         kvHooks: {
           onAck: (node, index, client, seq) => {
@@ -188,6 +191,8 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
     return best;
   };
   const cluster: RaftCluster = { ids, servers, safety, history, leader, kvHooks, readyListeners, domains };
+  // The deployed keys are in the history as puts completed at time 0, before anything else.
+  for (const [key, value] of Object.entries(o.initial ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) history.ok(history.invoke(0, { op: 'put', key, value }, 0), { version: 1 }, 0);
 
   checkRaftAcksDurable(w, (n) => (n as SimNode<KvProgram>).program?.host);
   if (o.workload !== false) for (let c = 0; c < p.clients; c++) addRegisterClient(w, cluster, p, c, prefix === 'n' ? 'c' : `${prefix}c`);

@@ -19,7 +19,14 @@ export type KvRequest =
    * Starts (or replaces) this client's watch on this node: events for `key` (or every key with
    * that prefix) from revision `fromRev` on.
    */
-  | { type: 'watch'; watchId: number; key: string; prefix: boolean; fromRev: number };
+  | { type: 'watch'; watchId: number; key: string; prefix: boolean; fromRev: number }
+  /**
+   * A linearizable progress request on this client's watch (etcd's RequestProgress, confirmed):
+   * the node confirms a read point (ReadIndex), pushes everything of the watch applied through it,
+   * then answers with the store revision it confirmed. A client whose stream has delivered
+   * through that revision knows its view was current at some instant after it sent the request.
+   */
+  | { type: 'watchProgress'; watchId: number };
 
 export type KvReply =
   | { type: 'kvReply'; ok: true; result: KvResult }
@@ -27,7 +34,9 @@ export type KvReply =
   /** `ttlMs` -1: the lease is gone (expired or revoked). */
   | { type: 'keepAliveReply'; ok: true; ttlMs: number }
   | { type: 'keepAliveReply'; ok: false; leader: NodeId | null }
-  | { type: 'watchAck'; ok: boolean };
+  | { type: 'watchAck'; ok: boolean }
+  /** `rev`: every event of the watch at or below it has been pushed (ok false: no such watch here, or no read point). */
+  | { type: 'watchProgressReply'; ok: boolean; rev: number };
 
 /** Pushed to a watching client. */
 export type WatchMessage =

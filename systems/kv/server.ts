@@ -38,6 +38,8 @@ export interface KvNodeOptions extends RaftHostOptions {
   kvHooks?: KvHooks;
   /** BUG (bug zoo): renew leases without confirming leadership first (see the keepAlive case). */
   bugUnconfirmedKeepAlive?: boolean;
+  /** Keys the store is deployed with (`KvStore.seeded`): the state before the first log entry. */
+  initial?: Readonly<Record<string, string>>;
   /** BUG (bug zoo): KvStore's bugLeaseAttachOnCreate (a lease given to an existing key does not own it). */
   bugLeaseAttachOnCreate?: boolean;
 }
@@ -62,7 +64,8 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
   const historyRevs = opts.historyRevs ?? DEFAULT_HISTORY_REVS;
   const progressNs = opts.watchProgressNs ?? ms(100);
   const attachBug = opts.bugLeaseAttachOnCreate === true;
-  let store = new KvStore(historyRevs, attachBug);
+  const fresh = (): KvStore => (opts.initial === undefined ? new KvStore(historyRevs, attachBug) : KvStore.restore(KvStore.seeded(opts.initial), historyRevs, attachBug));
+  let store = fresh();
   let isLeader = false;
   const pending = new Map<string, Envelope[]>();
   const deadlines = new Map<number, Nanos>();
@@ -99,7 +102,7 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
     },
     snapshot: (): string => store.snapshotJson(),
     restore(data: string | null): void {
-      store = data === null ? new KvStore(historyRevs, attachBug) : KvStore.fromJson(data, historyRevs, attachBug);
+      store = data === null ? fresh() : KvStore.fromJson(data, historyRevs, attachBug);
       // Watch streams cannot continue across a state replacement: clients re-watch.
       if (watchers.size > 0) ctx.probe('kv:watchers-dropped-on-restore');
       watchers.clear();
@@ -137,24 +140,27 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
     },
   };
 
+  /** Pushes what `w` has not seen yet; a progress notification when due (or `force`d). */
+  const flushWatcher = (w: Watcher, progress: boolean, now: Nanos, force = false): void => {
+    // A lagging node serves a re-watch only once it has caught up with what the client has.
+    if (store.rev < w.sentUpTo) return;
+    const due = force || (progress && now - w.lastSentNs >= progressNs);
+    if (store.rev === w.sentUpTo && !due) return;
+    const evs = store.eventsFrom(w.sentUpTo + 1, w.key, w.prefix);
+    if (evs === 'compacted') {
+      ctx.probe('kv:watch-compacted');
+      ctx.send(w.client, { type: 'watchCompacted', watchId: w.watchId, compactRev: store.compactRev, rev: store.rev } satisfies WatchMessage);
+      watchers.delete(w.client);
+      return;
+    }
+    if (evs.length === 0 && !due) return;
+    ctx.send(w.client, { type: 'watchBatch', watchId: w.watchId, after: w.sentUpTo, upTo: store.rev, events: evs } satisfies WatchMessage);
+    w.sentUpTo = store.rev;
+    w.lastSentNs = now;
+  };
   const flushWatchers = (progress: boolean): void => {
     const now = ctx.now();
-    for (const w of watchers.values()) {
-      // A lagging node serves a re-watch only once it has caught up with what the client has.
-      if (store.rev < w.sentUpTo) continue;
-      if (store.rev === w.sentUpTo && !(progress && now - w.lastSentNs >= progressNs)) continue;
-      const evs = store.eventsFrom(w.sentUpTo + 1, w.key, w.prefix);
-      if (evs === 'compacted') {
-        ctx.probe('kv:watch-compacted');
-        ctx.send(w.client, { type: 'watchCompacted', watchId: w.watchId, compactRev: store.compactRev, rev: store.rev } satisfies WatchMessage);
-        watchers.delete(w.client);
-        continue;
-      }
-      if (evs.length === 0 && !(progress && now - w.lastSentNs >= progressNs)) continue;
-      ctx.send(w.client, { type: 'watchBatch', watchId: w.watchId, after: w.sentUpTo, upTo: store.rev, events: evs } satisfies WatchMessage);
-      w.sentUpTo = store.rev;
-      w.lastSentNs = now;
-    }
+    for (const w of watchers.values()) flushWatcher(w, progress, now);
   };
 
   const host = new RaftHost(ctx, opts, app);
@@ -207,6 +213,20 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
         watchers.set(env.from, w);
         reply(env, { type: 'watchAck', ok: true });
         flushWatchers(false);
+        return;
+      }
+      case 'watchProgress': {
+        const w = watchers.get(env.from);
+        const no = (): void => reply(env, { type: 'watchProgressReply', ok: false, rev: 0 });
+        if (w === undefined || w.watchId !== req.watchId) return no();
+        host.read((index) => {
+          if (!ctx.alive) return;
+          if (index === null || watchers.get(env.from) !== w) return no();
+          // Everything committed before the request arrived is applied: push it, then answer.
+          flushWatcher(w, true, ctx.now(), true);
+          if (watchers.get(env.from) !== w) return no();
+          reply(env, { type: 'watchProgressReply', ok: true, rev: store.rev });
+        });
         return;
       }
     }

@@ -303,6 +303,16 @@ export class KvStore {
     return st;
   }
 
+  /**
+   * The state of a store deployed with `initial` keys (etcd restored from a snapshot at cluster
+   * bootstrap): key i (in key order) created at revision i + 1, no watch history below them.
+   * Every replica starts from this same state, so the Raft log applied on top agrees everywhere.
+   */
+  static seeded(initial: Readonly<Record<string, string>>): KvSnapshot {
+    const keys = Object.keys(initial).sort();
+    return { rev: keys.length, compactRev: keys.length, nextLease: 1, kvs: keys.map((key, i) => ({ key, value: initial[key]!, version: 1, createRev: i + 1, modRev: i + 1, lease: 0 })), leases: [], sessions: [], events: [] };
+  }
+
   static restore(s: KvSnapshot, historyRevs: number = DEFAULT_HISTORY_REVS, bugLeaseAttachOnCreate = false): KvStore {
     const st = new KvStore(historyRevs, bugLeaseAttachOnCreate);
     st.rev = s.rev;

@@ -40,6 +40,8 @@ export interface KvWatchOptions {
   onEvents(events: WatchEvent[], upTo: number): void;
   /** The history from `fromRev` is gone (compacted through `compactRev`); the stream has ended. */
   onCompacted(fromRev: number, compactRev: number): void;
+  /** Server of the first attempt (else one at random), e.g. the client's own region's replica. */
+  first?: NodeId;
   /** Bug-zoo variant: `resume-at-last-seen` re-watches from the last revision delivered (off by one), `no-chain-check` delivers any newer batch. */
   bug?: WatchClientBug;
 }
@@ -72,6 +74,16 @@ export class KvWatch {
 
   close(): void {
     this.state = 'closed';
+  }
+
+  /** The id of the current attempt (for a `watchProgress` request to `server`). */
+  get id(): number {
+    return this.watchId;
+  }
+
+  /** Gives up on the current server (e.g. it cannot confirm progress): re-watch on another one. */
+  moveOn(): void {
+    if (this.state === 'watching') this.broken = true;
   }
 
   /** Routes a pushed message (ignores those of other or superseded watches). */
@@ -112,7 +124,7 @@ export class KvWatch {
 
   private *rewatch(): Gen<void> {
     const others = this.opts.servers.filter((s) => s !== this.server);
-    const to = this.ctx.rng.pick(others.length > 0 ? others : this.opts.servers);
+    const to = this.rewatches === 0 && this.opts.first !== undefined ? this.opts.first : this.ctx.rng.pick(others.length > 0 ? others : this.opts.servers);
     const resuming = this.rewatches > 0 && this.through > 0;
     const fromRev = this.opts.bug === 'resume-at-last-seen' && resuming ? this.through : this.through + 1;
     const id = this.opts.nextWatchId();

@@ -47,7 +47,7 @@ export function appServer(ctx: NodeContext, o: AppServerOptions): AppServerProgr
 
   function* crdt(req: CrdtRequest, attempts = 4): Gen<CrdtReply | null> {
     for (let a = 0; a < attempts; a++) {
-      const r = (yield ctx.call<CrdtReply>(o.crdt, req, ms(400))) as CallResult<CrdtReply>;
+      const r = (yield ctx.call<CrdtReply>(o.crdt, req, ms(200))) as CallResult<CrdtReply>;
       if (r.ok && r.body.type !== 'stale') return r.body;
       if (a + 1 < attempts) ctx.probe('platform:crdt-request-retried');
       yield ctx.sleep(ms(30));

@@ -49,7 +49,23 @@ export class PlatformChecks {
     readonly o: PlatformChecksOptions,
   ) {}
 
+  /** Watch propagation: for each config revision a balancer took in, ms from its first apply anywhere. */
+  readonly propagationMs: number[] = [];
+
   // ---- config store hooks ---------------------------------------------------------------------
+
+  /** The config the store was deployed with (in force from time 0, at its key's revision). */
+  deployed(rev: number, cfg: BackendsConfig): void {
+    this.seenRevs.add(rev);
+    this.configs.push({ rev, atNs: 0, cfg });
+    this.configs.sort((a, b) => a.rev - b.rev);
+  }
+
+  /** A balancer took in the backend config of revision `rev` (by watch or read). */
+  onConfigTaken(_lb: NodeId, rev: number): void {
+    const c = this.configs.find((x) => x.rev === rev);
+    if (c !== undefined && c.atNs > 0) this.propagationMs.push(Math.round((this.w.now - c.atNs) / 1e5) / 10);
+  }
 
   /** KvHooks.onApply of every config server. */
   onApply(node: NodeId, store: () => KvProgram | null, cmd: KvCommand, result: KvResult, events: WatchEvent[]): void {

@@ -8,16 +8,17 @@
  *  - `regionOutages(w, ...)`: a directed nemesis taking a region's entry point down;
  *  - `operatorPauses(w, ...)`: a directed nemesis pausing the lock holder past its lease.
  */
-import { faultParams, type FaultParamOptions } from '../../sim/nemesis.ts';
+import { faultParams, standardNemesis, type FaultParamOptions } from '../../sim/nemesis.ts';
 import type { NodeId, SimNode } from '../../sim/node.ts';
 import { param, type ParamDefs, type ParamValues } from '../../sim/params.ts';
 import { sleep } from '../../sim/process.ts';
 import type { World } from '../../sim/scenario.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
-import type { CrdtRegions } from '../crdt/replication/harness.ts';
-import type { SaleCluster } from '../escrow/kit.ts';
-import type { GeoDnsHandle } from '../geodns/kit.ts';
-import type { RaftCluster } from '../kv/kit.ts';
+import { addCrdtRegions, type CrdtRegions } from '../crdt/replication/harness.ts';
+import { addEscrowCluster, applyWan, holdPolicyOf, livenessBoundOf, saleParams, watchCluster, type SaleCluster } from '../escrow/kit.ts';
+import { addGeoDns, type GeoDnsHandle } from '../geodns/kit.ts';
+import { KvClient } from '../kv/client.ts';
+import { addConfigStore, raftParams, type RaftCluster } from '../kv/kit.ts';
 import type { KvReadOp, KvResult, KvWriteOp } from '../kv/types.ts';
 import { toModelInput, toModelOutput } from '../../invariants/raft/history.ts';
 import { appServer, type AppServerProgram } from './app.ts';
@@ -26,7 +27,7 @@ import { PlatformChecks } from './invariants.ts';
 import { PLATFORM_PROBES } from './probes.ts';
 import { operatorProcess, type OperatorOptions } from './operator.ts';
 import { shopperProcess, type ShopperOptions } from './shopper.ts';
-import { KEYS, PLATFORM_BUGS, REGION_NAMES, type PlatformBug } from './types.ts';
+import { KEYS, PLATFORM_BUGS, REGION_NAMES, type BackendsConfig, type PlatformBug, type RegionsConfig } from './types.ts';
 
 /**
  * Disk corruption is off: the config store (Raft), the escrow replicas and the CRDT regions each
@@ -42,7 +43,7 @@ export function platformParams() {
     bug: param.enum(PLATFORM_BUGS, { doc: 'cross-system bug-zoo variant (none = the correct platform)', default: 'none' }),
     regions: param.int({ doc: 'regions (each: config server, escrow replica, CRDT replica, balancer, app servers)', default: 3, min: 2, max: 4 }),
     appsPerRegion: param.int({ doc: 'application servers behind each balancer', default: 2, min: 1, max: 6 }),
-    shoppersPerRegion: param.int({ doc: 'shoppers living in each region', default: 2, min: 1, max: 16 }),
+    shoppersPerRegion: param.int({ doc: 'shoppers living in each region', default: 4, min: 1, max: 16 }),
     stickyShare: param.float({ doc: 'share of shoppers that keep a DNS answer past its TTL (seed 000)', default: 0.25, min: 0, max: 1, swarm: [0, 0.5] }),
     roamRate: param.float({ doc: 'probability a request goes to a random region (roaming client)', default: 0.1, min: 0, max: 1, swarm: [0, 0.3] }),
     thinkMs: param.float({ doc: 'mean pause between a shopper\'s requests (ms)', default: 120, min: 1, max: 1e6 }),
@@ -101,6 +102,39 @@ export function platformBounds(p: PlatformParams) {
   };
 }
 
+/** p50, p99 and max of a sample (for metrics), or null when empty. */
+export function quantiles(xs: readonly number[]): { n: number; p50: number; p99: number; max: number } | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return { n: s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1]! };
+}
+
+// ------------------------------------------------------------------ deployed config
+
+/** The platform's config as deployed (every server active at version 1, no region evacuated). */
+export interface DeployedConfig {
+  /** The config store's keys at deploy time (`addConfigStore`'s `initial`). */
+  keys: Record<string, string>;
+  /** The store's revision at deploy time (the balancers watch from the next one). */
+  rev: number;
+  /** The revision of the backends key. */
+  backendsRev: number;
+  backends: BackendsConfig;
+}
+
+/** The config the platform is deployed with, for `appsPerRegion` servers `app-<region>-<k>` a region. */
+export function deployedConfig(regions: readonly string[], appsPerRegion: number): DeployedConfig {
+  const backends: BackendsConfig = { token: 0, backends: {} };
+  for (const region of regions) for (let k = 1; k <= appsPerRegion; k++) backends.backends[appTierId(region, k)] = { region, state: 'active', version: 1 };
+  const regionsCfg: RegionsConfig = { token: 0, evacuated: [] };
+  const keys = { [KEYS.backends]: JSON.stringify(backends), [KEYS.regions]: JSON.stringify(regionsCfg) };
+  return { keys, rev: Object.keys(keys).length, backendsRev: Object.keys(keys).sort().indexOf(KEYS.backends) + 1, backends };
+}
+
+/** Id of application server `k` of a region. */
+export const appTierId = (region: string, k: number): NodeId => `app-${region}-${k}`;
+
 // ------------------------------------------------------------------ regional tier
 
 export interface RegionalTier {
@@ -126,6 +160,8 @@ export interface TierOptions {
   bounds: ReturnType<typeof platformBounds>;
   confirmDeadlineNs: Nanos;
   paymentMeanNs: Nanos;
+  /** The config the store was deployed with: each balancer's first incarnation starts with it. */
+  deployed?: DeployedConfig;
 }
 
 /** Per region: a balancer `lb-<region>` in front of `app-<region>-<k>` servers. */
@@ -134,9 +170,11 @@ export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier
   const versions = new Map<NodeId, number>();
   const servers: RegionalTier['servers'] = [];
   const balancers: SimNode<BalancerProgram>[] = [];
+  const started = new Set<string>();
+  if (o.deployed !== undefined) o.checks.deployed(o.deployed.backendsRev, o.deployed.backends);
   o.regions.forEach((region, ri) => {
     for (let k = 1; k <= o.appsPerRegion; k++) {
-      const id = `app-${region}-${k}`;
+      const id = appTierId(region, k);
       versions.set(id, 1);
       const node = w.addNode(id, (ctx) => appServer(ctx, { region, crdt: o.crdt.ids[ri]!, escrow: o.escrow.entryOf.get(o.escrow.regions[ri]!)!, version: () => versions.get(id)!, confirmDeadlineNs: o.confirmDeadlineNs, paymentMeanNs: o.paymentMeanNs, bug: o.bug }));
       servers.push({ id, region, node });
@@ -149,6 +187,8 @@ export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier
           healthNs: ms(100), fall: o.bounds.fall, rise: o.bounds.rise, bug: o.bug,
           onRead: o.history.hook(`lb-${region}`, { op: 'get', key: KEYS.backends }),
           onForward: (lb, b, rev) => o.checks.onForward(lb, b, rev),
+          onConfig: (lb, rev) => o.checks.onConfigTaken(lb, rev),
+          deployed: o.deployed !== undefined && !started.has(region) ? (started.add(region), { rev: o.deployed.rev, modRev: o.deployed.backendsRev, value: o.deployed.keys[KEYS.backends]! }) : null,
         }),
       ),
     );
@@ -222,7 +262,7 @@ export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultP
 
 export function addShoppers(w: World<unknown>, o: Omit<ShopperOptions, 'home' | 'sticky' | 'running' | 'stats'> & { perRegion: number; stickyShare: number; regionOf: Map<string, string> }): ShopperOptions['stats'] {
   w.declareProbes(PLATFORM_PROBES);
-  const stats = { requests: 0, refused: 0, timeouts: 0, checkouts: 0, confirmed: 0, soldOut: 0, refusedBy: {} as Record<string, number> };
+  const stats = { requests: 0, refused: 0, timeouts: 0, checkouts: 0, confirmed: 0, soldOut: 0, refusedBy: {} as Record<string, number>, busyMsBy: {} as Record<string, number> };
   const rng = w.rng('shoppers');
   for (const home of o.regions)
     for (let k = 1; k <= o.perRegion; k++) {
@@ -334,4 +374,72 @@ export function checkPlatform(w: World<unknown>, checks: PlatformChecks, h: Plat
     if (msg !== null) w.violation('order-backed-by-escrow', msg);
     return true;
   });
+}
+
+// ------------------------------------------------------------------ the whole platform
+
+/** Node ids of a platform added by {@link addPlatform}, by system. */
+export interface PlatformIds {
+  regions: string[];
+  config: NodeId[];
+  escrow: NodeId[];
+  crdt: NodeId[];
+  balancers: NodeId[];
+  servers: NodeId[];
+  dns: NodeId;
+}
+
+/**
+ * The whole platform in one world (the platform-* scenarios' setup): the config store, escrow,
+ * CRDT regions, the regional tier, GeoDNS, operators and shoppers, each system's own checks and
+ * the end-to-end ones, the standard nemesis and the platform's directed ones, and the WAN.
+ */
+export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
+  const regions = platformRegions(p);
+  const bounds = platformBounds(p);
+  const regionOf = new Map<string, string>();
+  const deployed = deployedConfig(regions, p.appsPerRegion);
+  const sale = { ...defaultsOf(saleParams()), regions: p.regions, capacity: p.capacity, wanMsMedian: p.wanMsMedian, durationS: p.durationS };
+
+  // The systems, each through its kit, each with its own node-id prefix and failure domain.
+  const config = addConfigStore(w, { ...defaultsOf(raftParams()), nodes: Math.max(3, p.regions), bug: 'none' }, { prefix: 'cfg', workload: false, domainOf: (i) => regions[i % regions.length]!, initial: deployed.keys });
+  const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: {} });
+  const crdt = addCrdtRegions(w, { ids: regions.map((r) => `crdt-${r}`), bug: 'none', wanMsMin: p.wanMsMedian * 0.7, wanMsMax: p.wanMsMedian * 1.5 });
+  const checks = new PlatformChecks(w, { drainBoundNs: bounds.drainBoundNs, healthBoundNs: bounds.healthBoundNs, capacity: p.capacity });
+  const history = new ConfigHistory(w, config);
+  const tier = addRegionalTier(w, { regions, appsPerRegion: p.appsPerRegion, config, escrow, crdt, checks, history, bug: p.bug, bounds, confirmDeadlineNs: holdPolicyOf(sale).holdNs, paymentMeanNs: ms(p.paymentMsMean), deployed });
+  const dns = addGeoDns(w, {
+    id: 'dns', regions, ttlNs: ms(p.ttlMs), fallThreshold: bounds.fall, riseThreshold: bounds.rise, bugIgnoreHealth: p.bug === 'geodns-ignores-health',
+    entryOf: tier.lbOf, probeNs: bounds.probeNs, probeTimeoutNs: bounds.probeTimeoutNs, onAnswer: (home, a) => checks.onDnsAnswer(home, a.region, !a.eligible.includes(a.region)),
+    *evacuated(ctx) {
+      const r = yield* new KvClient(ctx, { servers: config.ids, clientId: 'dns', maxAttempts: 1, attemptTimeoutNs: ms(150) }).read({ op: 'get', key: KEYS.regions });
+      return r.ok && r.value.op === 'get' && r.value.value !== null ? (JSON.parse(r.value.value) as RegionsConfig).evacuated : null;
+    },
+  });
+
+  // Operations and shoppers: the workload.
+  const servers = tier.servers.map((s) => ({ id: s.id, region: s.region }));
+  const ops = addOperators(w, { configServers: config.ids, regions, servers, leaseTtlMs: p.leaseTtlMs, intervalNs: ms(p.opIntervalMs), drainWaitNs: bounds.drainWaitNs, deploy: (id, v) => tier.deploy(id, v), bug: p.bug, history, regionOf });
+  const shop = addShoppers(w, { regions, dns, lbOf: tier.lbOf, roamRate: p.roamRate, thinkNs: ms(p.thinkMs), warmupNs: ms(p.warmupMs), checks, perRegion: p.shoppersPerRegion, stickyShare: p.stickyShare, regionOf });
+
+  // Checks: each system's own, and the end-to-end ones.
+  watchCluster(w, escrow, sale);
+  checkPlatform(w, checks, { config, escrow, crdt, dns, tier });
+
+  // Faults and the WAN.
+  standardNemesis(w, p, { targets: [...config.servers, ...escrow.hosts, ...crdt.nodes, ...tier.servers.map((s) => s.node)], maxDown: 1, others: 'keep' });
+  const failover: number[] = [];
+  regionOutages(w, tier, checks, p.regionOutageMsMean, failover, dns);
+  operatorPauses(w, config, p.opPauseMsMean, p.leaseTtlMs);
+  configIsolations(w, config, p.cfgIsolateMsMean);
+  for (const [id, r] of config.domains) regionOf.set(id, r);
+  for (const [id, r] of escrow.regionOf) regionOf.set(id, regions[Number(r.slice(1)) - 1]!);
+  tier.servers.forEach((s) => regionOf.set(s.id, s.region));
+  regions.forEach((r) => regionOf.set(tier.lbOf(r), r));
+  applyWan(w, regionOf, ms(p.wanMsMedian));
+
+  w.onHeal(() => {
+    w.metrics.platform = { ...shop, ...checks.counts, configChanges: checks.configs.length - 1, watchPropagationMs: quantiles(checks.propagationMs), operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
+  });
+  return { regions, config: config.ids, escrow: escrow.hosts.map((h) => h.id), crdt: crdt.ids, balancers: regions.map(tier.lbOf), servers: tier.servers.map((s) => s.id), dns: dns.id };
 }

@@ -58,10 +58,14 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
     // The first turn at once: it writes the initial config the balancers wait for.
     if (!first) yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(o.faultPhase() ? o.intervalNs : ms(200)))));
     const g = yield* kc.write({ op: 'leaseGrant', ttlMs: o.leaseTtlMs });
-    if (!g.ok || g.value.op !== 'leaseGrant') continue;
+    if (!g.ok || g.value.op !== 'leaseGrant') {
+      ctx.log('op-lease-failed', 'no lease granted (no leader answered)');
+      continue;
+    }
     const lease = g.value.id;
     const l = yield* kc.write({ op: 'lock', key: KEYS.lock, owner: ctx.id, lease });
     if (!l.ok || l.value.op !== 'lock' || !l.value.ok) {
+      ctx.log('op-lock-failed', l.ok && l.value.op === 'lock' ? `held by ${l.value.holder}` : 'no answer');
       yield* kc.write({ op: 'leaseRevoke', id: lease });
       continue;
     }
@@ -101,7 +105,10 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
   function* turn(fenced: (key: string, value: object) => Gen<boolean>): Gen<boolean> {
     const br = yield* read({ op: 'get', key: KEYS.backends });
     const rr = yield* read({ op: 'get', key: KEYS.regions });
-    if (br === null || br.op !== 'get' || rr === null || rr.op !== 'get') return false;
+    if (br === null || br.op !== 'get' || rr === null || rr.op !== 'get') {
+      ctx.log('op-read-failed', 'the config could not be read');
+      return false;
+    }
     const backends: BackendsConfig['backends'] = br.value === null ? {} : (JSON.parse(br.value) as BackendsConfig).backends;
     const evacuated: string[] = rr.value === null ? [] : (JSON.parse(rr.value) as RegionsConfig).evacuated;
     if (br.value === null) {

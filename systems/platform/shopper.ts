@@ -27,7 +27,7 @@ export interface ShopperOptions {
   warmupNs: Nanos;
   checks: PlatformChecks;
   running: () => boolean;
-  stats: { requests: number; refused: number; timeouts: number; checkouts: number; confirmed: number; soldOut: number; refusedBy: Record<string, number> };
+  stats: { requests: number; refused: number; timeouts: number; checkouts: number; confirmed: number; soldOut: number; refusedBy: Record<string, number>; busyMsBy: Record<string, number> };
   /** Called once per request answered (the world's client-operation count). */
   onAnswered?: () => void;
 }
@@ -40,6 +40,8 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
   const cart = new Set<string>();
   /** Items removed (acknowledged) and not added again since. */
   const removed = new Set<string>();
+  /** Items with an add that got no answer (it may land any time later). */
+  const maybeAdded = new Set<string>();
   let token: CartToken = [];
   let orders = 0;
   /** "Remove it, then pay": a checkout right after a remove, with no pause. */
@@ -59,7 +61,12 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
 
   function* send(r: string, req: AppRequest): Gen<AppReply | null> {
     o.stats.requests++;
-    const res = (yield ctx.call<AppReply>(o.lbOf(r), req, ms(3000))) as CallResult<AppReply>;
+    const t0 = ctx.now();
+    // A cart change is quick (the region's CRDT replica); a checkout waits for the payment and
+    // the escrow. A client gives up on a lost request or reply after this (its outcome unknown).
+    const res = (yield ctx.call<AppReply>(o.lbOf(r), req, req.type === 'checkout' ? ms(3000) : ms(1000))) as CallResult<AppReply>;
+    const what = `${req.type}:${res.ok ? (res.body.type === 'refused' ? res.body.reason : 'ok') : 'no-answer'}`;
+    o.stats.busyMsBy[what] = (o.stats.busyMsBy[what] ?? 0) + Math.round((ctx.now() - t0) / 1e6);
     if (!res.ok) {
       o.stats.timeouts++;
       cache.failed();
@@ -113,14 +120,17 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
     const item = remove ? ctx.rng.pick([...cart].sort()) : ctx.rng.pick(CATALOG);
     const reply = yield* send(r, { type: 'cart', user, op: remove ? 'remove' : 'add', item, token });
     if (reply === null || reply.type !== 'cart-ok') {
-      // Unknown outcome: neither in the cart for sure nor removed for sure.
+      // Unknown outcome: neither in the cart for sure nor removed for sure. An add without an
+      // answer may still land at any later time (a paused server, a clogged link), even after
+      // a remove that was acknowledged: the item is never judged "removed" again.
       removed.delete(item);
+      if (!remove && (reply === null || (reply.type === 'refused' && (reply.reason === 'timeout' || reply.reason === 'unavailable')))) maybeAdded.add(item);
       continue;
     }
     token = reply.token;
     if (remove) {
       cart.delete(item);
-      removed.add(item);
+      if (!maybeAdded.has(item)) removed.add(item);
       payNow = ctx.rng.next() < 0.3;
     } else {
       cart.add(item);

@@ -63,7 +63,7 @@ export type AppReply =
   | { type: 'health'; ok: boolean; version?: number }
   | { type: 'cart-ok'; token: CartToken }
   | { type: 'confirmed'; orderId: string; items: string[]; token: CartToken }
-  | { type: 'refused'; reason: 'empty' | 'sold-out' | 'unavailable' | 'config-stale' | 'no-backend' | 'timeout' };
+  | { type: 'refused'; reason: 'empty' | 'sold-out' | 'unavailable' | 'no-config' | 'config-stale' | 'no-backend' | 'timeout' };
 
 export const ORDERS_KEY = 'set:orders';
 export const cartKey = (user: string): string => `set:cart:${user}`;

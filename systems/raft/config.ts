@@ -106,7 +106,7 @@ export const BUGGIFY_SITES = [
   'raft.force_probe',
   /** Leader sends the same append twice (as a duplicating network would). */
   'raft.duplicate_append',
-  /** Leader steps down voluntarily on a tick (any leader may; the cluster re-elects). */
+  /** Leader steps down voluntarily at the end of an election timeout (any leader may; the cluster re-elects). */
   'raft.leader_step_down',
 ] as const;
 

@@ -536,10 +536,12 @@ export class RaftNode {
         this.becomeFollower(this.term_, null);
         return;
       }
-    }
-    if (this.config.buggify('raft.leader_step_down')) {
-      this.becomeFollower(this.term_, null);
-      return;
+      // At most once an election timeout (not every tick: an enabled site firing on a quarter of
+      // the ticks kept a cluster leaderless nearly all the run, an outage rather than a rare event).
+      if (this.config.buggify('raft.leader_step_down')) {
+        this.becomeFollower(this.term_, null);
+        return;
+      }
     }
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
       this.heartbeatElapsed = 0;
