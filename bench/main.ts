@@ -28,12 +28,16 @@
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { CODE_EXT, CODE_ROOT, PACKAGE_ROOT } from '../cli/layout.ts';
 import broadcast from '../scenarios/broadcast.ts';
 import { runScenario } from '../sim/runner.ts';
 import { bareHeap, kernelPingPong, kernelTimers, round, type Clock, type LoopResult, type PingPongOptions } from './kernel.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// Benchmark files are found among the sources and imported from where this process's code runs
+// (dist/*.js when compiled, see cli/layout.ts).
+const ROOT = PACKAGE_ROOT;
+const codeFile = (file: string): string => path.join(CODE_ROOT, file.replace(/\.ts$/, CODE_EXT));
 
 /** Wall milliseconds: the only clock the benchmarks use. */
 const clock: Clock = () => performance.now(); // wallclock-ok
@@ -238,7 +242,7 @@ export function discoverBenchFiles(root: string): string[] {
 async function runExtension(file: string, exportName: string, args: unknown[] = []): Promise<unknown> {
   const s0 = clock();
   try {
-    const mod = (await import(pathToFileURL(path.join(ROOT, file)).href)) as Record<string, unknown>;
+    const mod = (await import(pathToFileURL(codeFile(file)).href)) as Record<string, unknown>;
     const fn = mod[exportName];
     if (typeof fn !== 'function') return undefined;
     progress(`extension ${file}#${exportName} ...`);
@@ -247,7 +251,7 @@ async function runExtension(file: string, exportName: string, args: unknown[] = 
     return result;
   } catch (err) {
     // A missing file is not an error: the list names benchmarks that may not exist yet.
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(file)) return undefined;
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(codeFile(file))) return undefined;
     progress(`extension ${file}#${exportName} failed: ${(err as Error).message}`);
     return { error: (err as Error).message };
   }

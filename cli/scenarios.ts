@@ -5,14 +5,18 @@
  */
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { globSync } from 'tinyglobby';
 import { validateParamDefs, type ParamDefs } from '../sim/params.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { excerpt, UserError } from './errors.ts';
 
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const SCENARIOS_DIR = path.join(PACKAGE_ROOT, 'scenarios');
+import { CODE_EXT, CODE_ROOT, PACKAGE_ROOT } from './layout.ts';
+import { prepareToImport } from './user-modules.ts';
+
+export { PACKAGE_ROOT };
+/** The built-in scenario modules: scenarios/*.ts, or dist/scenarios/*.js when running compiled. */
+export const SCENARIOS_DIR = path.join(CODE_ROOT, 'scenarios');
 
 export interface LoadedScenario {
   scenario: Scenario;
@@ -29,8 +33,14 @@ export function isScenarioFile(name: string): boolean {
   return /\.m?ts$/.test(base) && !/\.(test|spec|bench)\.m?ts$/.test(base) && !/\.d\.m?ts$/.test(base) && !base.startsWith('_');
 }
 
+/** A built-in scenario module in SCENARIOS_DIR (compiled: the .js files tsc wrote for them). */
+function isBuiltInScenarioFile(name: string): boolean {
+  return CODE_EXT === '.ts' ? isScenarioFile(name) : name.endsWith('.js') && isScenarioFile(name.slice(0, -3) + '.ts');
+}
+
 export async function loadScenarioFile(file: string, builtIn: boolean): Promise<LoadedScenario> {
   let mod: { default?: unknown };
+  await prepareToImport(file);
   // Top-level code of a scenario file runs on import: a process.exit there must not end detsim
   // without a word (a run would end with exit 0 and no verdict).
   const realExit = process.exit;
@@ -58,7 +68,7 @@ export async function loadScenarioFile(file: string, builtIn: boolean): Promise<
 
 /** All built-in scenarios, sorted by name. */
 export async function loadBuiltIns(): Promise<LoadedScenario[]> {
-  const files = readdirSync(SCENARIOS_DIR).filter(isScenarioFile).sort();
+  const files = readdirSync(SCENARIOS_DIR).filter(isBuiltInScenarioFile).sort();
   const out: LoadedScenario[] = [];
   const seen = new Map<string, string>();
   for (const f of files) {
@@ -105,7 +115,7 @@ export async function resolveScenario(arg: string): Promise<LoadedScenario> {
   // Built-in scenarios live in scenarios/<name>.ts: load just that one, so a run neither waits
   // for nor depends on every other scenario module.
   if (/^[a-z0-9][a-z0-9-]*$/.test(arg)) {
-    const file = path.join(SCENARIOS_DIR, `${arg}.ts`);
+    const file = path.join(SCENARIOS_DIR, `${arg}${CODE_EXT}`);
     if (existsSync(file)) {
       const l = await loadScenarioFile(file, true);
       if (l.scenario.name === arg) return l;
