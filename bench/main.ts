@@ -10,6 +10,8 @@
  *   and the kernel/bare ratios. The goal is the ping-pong within 2x of the bare heap.
  * - `broadcast`: simulated seconds per wall second of scenarios/broadcast.ts (swarm on).
  * - `sweepSeedsPerSecJobs2`: seeds/s of a sweep with two workers, from cli/sweep.ts `benchSweep`.
+ * - `startup`: process start-up (`detsim list`/`run`/`check` vs `node -e 0`), sweep-worker
+ *   start-up, and sweep scaling with `--jobs 1` vs `--jobs 2` (bench/startup.ts).
  * - `extensions`: figures from benchmark modules of the systems and invariants (contract below).
  *
  * Extension contract. Any file matching
@@ -24,7 +26,7 @@
  * Keep each benchmark to a few seconds: the whole run should stay under about a minute.
  *
  * Flags: `--quick` (a smoke run: few events, one seed, a small sweep; figures are rough),
- * `--no-extensions`, `--no-sweep`.
+ * `--no-extensions`, `--no-sweep`, `--no-startup`.
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -32,6 +34,7 @@ import { pathToFileURL } from 'node:url';
 import { CODE_EXT, CODE_ROOT, PACKAGE_ROOT } from '../cli/layout.ts';
 import broadcast from '../scenarios/broadcast.ts';
 import { runScenario } from '../sim/runner.ts';
+import { benchStartup, DEFAULT_STARTUP, QUICK_STARTUP } from './startup.ts';
 import { bareHeap, kernelPingPong, kernelTimers, round, type Clock, type LoopResult, type PingPongOptions } from './kernel.ts';
 
 // Benchmark files are found among the sources and imported from where this process's code runs
@@ -290,6 +293,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       // Each worker takes about a second to start (tsx); 120 seeds keep that from dominating.
       sweep = await benchSweepJobs2(quick ? 4 : 120);
     }
+    const startup = argv.includes('--no-startup') ? { note: 'skipped (--no-startup)' } : await benchStartup(clock, quick ? QUICK_STARTUP : DEFAULT_STARTUP, progress);
     const extensions = argv.includes('--no-extensions') ? { note: 'skipped (--no-extensions)' } : await benchExtensions();
     const wallMs = clock() - t0;
     const report = {
@@ -298,6 +302,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       broadcast: broadcastFig,
       sweepSeedsPerSecJobs2: sweep.value,
       sweep: sweep.detail,
+      startup,
       extensions,
       totalWallMs: Math.round(wallMs),
       /** Process CPU time (all threads, the sweep's workers included) over wall time. */
