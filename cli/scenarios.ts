@@ -152,10 +152,8 @@ export async function resolveScenarios(args: string[]): Promise<LoadedScenario[]
       if (hits.length === 0) throw new UserError(`no scenario matches "${a}"; \`detsim list\` shows them all`);
       hits.forEach(add);
     } else {
-      const all = await builtIn();
-      const hit = all.find((l) => l.scenario.name === a);
-      if (!hit) throw new UserError(`unknown scenario "${a}"; \`detsim list\` shows the ${all.length} there are`);
-      add(hit);
+      // A plain name: its own module when the file is named after it (no need to load them all).
+      add(builtIns?.find((l) => l.scenario.name === a) ?? (await resolveScenario(a)));
     }
   }
   return out;
