@@ -86,7 +86,7 @@ interface ProcessSpec {
 function runProcess(clock: Clock, spec: ProcessSpec, dir: string, probe: string): ProcessRun {
   const cpuFile = path.join(dir, 'cpu.json');
   rmSync(cpuFile, { force: true });
-  const env = { ...process.env, NO_COLOR: '1', DETSIM_BENCH_CPU_FILE: cpuFile, ...spec.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', DETSIM_BENCH_CPU_FILE: cpuFile, ...spec.env };
   delete env.NODE_OPTIONS;
   const t0 = clock();
   const r = spawnSync(process.execPath, ['--import', probe, ...spec.args], { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 << 20 });

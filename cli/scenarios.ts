@@ -6,7 +6,6 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { globSync } from 'tinyglobby';
 import { validateParamDefs, type ParamDefs } from '../sim/params.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { excerpt, UserError } from './errors.ts';
@@ -88,8 +87,10 @@ function looksLikePath(arg: string): boolean {
 const GLOB_CHARS = /[*?[\]{}]/;
 
 /** Scenario files a path argument names: the file; a folder's scenario files; a glob's matches. */
-function scenarioFilesFor(arg: string): string[] {
+async function scenarioFilesFor(arg: string): Promise<string[]> {
   if (GLOB_CHARS.test(arg)) {
+    // Loaded when a glob comes: every sweep worker and `detsim run` import this module.
+    const { globSync } = await import('tinyglobby');
     const hits = globSync(arg, { absolute: true, onlyFiles: true, ignore: ['**/node_modules/**'] }).filter(isScenarioFile).sort();
     if (hits.length === 0) throw new UserError(`no scenario file matches "${arg}" (a scenario file is a .ts or .mts file, not *.test.ts)`);
     return hits;
@@ -144,7 +145,7 @@ export async function resolveScenarios(args: string[]): Promise<LoadedScenario[]
   };
   for (const a of args) {
     if (a === 'all') (await builtIn()).forEach(add);
-    else if (looksLikePath(a)) for (const f of scenarioFilesFor(a)) add(await loadScenarioFile(f, false));
+    else if (looksLikePath(a)) for (const f of await scenarioFilesFor(a)) add(await loadScenarioFile(f, false));
     else if (a.includes('*')) {
       const all = await builtIn();
       const re = new RegExp(`^${a.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
@@ -153,7 +154,8 @@ export async function resolveScenarios(args: string[]): Promise<LoadedScenario[]
       hits.forEach(add);
     } else {
       // A plain name: its own module when the file is named after it (no need to load them all).
-      add(builtIns?.find((l) => l.scenario.name === a) ?? (await resolveScenario(a)));
+      const loaded = builtIns as LoadedScenario[] | null; // set by builtIn() (TypeScript cannot see the closure's write)
+      add(loaded?.find((l) => l.scenario.name === a) ?? (await resolveScenario(a)));
     }
   }
   return out;
