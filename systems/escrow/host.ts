@@ -79,6 +79,20 @@ function encodeState(d: SeatDurable, logged: ReadonlySet<number>): { stored: Sto
   return { stored: { state, open, total: all.length }, toLog };
 }
 
+/**
+ * True if `m` is a retransmit of a transfer the receiver acknowledged while it waited for an
+ * fsync: the newest state has issued its sequence number and no longer holds it in the outbox
+ * (entries leave the outbox only on their ack). Sending it would only waste a message, and the
+ * durable state it waited for no longer vouches for it. A transfer whose sequence number the
+ * newest state has not issued is never skipped: that is a transfer sent before its debit was
+ * written, a bug this host must not hide.
+ */
+export function acknowledgedSince(latest: SeatDurable, m: TransferMsg): boolean {
+  if (latest.kind !== 'escrow') return false;
+  const next = latest.nextSeq.find((l) => l.to === m.to)?.seq ?? 0;
+  return m.seq < next && !latest.outbox.some((e) => e.to === m.to && e.seq === m.seq);
+}
+
 /** What a client asks a host. */
 export type ClientRequest =
   | { readonly type: 'hold'; readonly reservationId: string; readonly count: number }
@@ -237,6 +251,7 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
     while (queue.length > 0 && queue[0]!.needs <= durable) {
       const w = queue.shift()!;
       for (const m of w.messages) {
+        if (m.type === 'transfer' && acknowledgedSince(latest, m)) continue;
         ctx.send(m.to, m);
         stats.messagesSent++;
         if (opts.counters) {
