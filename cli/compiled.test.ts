@@ -165,3 +165,26 @@ export default defineScenario({
     writeFileSync(helper, keep);
   }, SLOW);
 });
+
+describe('the note when the sources run instead of dist/', () => {
+  const fakeStream = (isTTY: boolean): { isTTY: boolean; written: string[]; write: (s: string) => boolean; hasColors: () => boolean } => {
+    const written: string[] = [];
+    return { isTTY, written, write: (s: string) => (written.push(s), true), hasColors: () => false };
+  };
+  const note = async (): Promise<(c: Choice, s: unknown) => void> =>
+    ((await import(pathToFileURL(path.join(ROOT, 'bin', 'code.js')).href)) as { noteSourceFallback: (c: Choice, s: unknown) => void }).noteSourceFallback;
+
+  it('is one line on a terminal, saying why and what to do; nothing when piped or asked for', async () => {
+    const noteSourceFallback = await note();
+    const tty = fakeStream(true);
+    noteSourceFallback({ compiled: false, reason: 'stale', detail: 'sim/kernel.ts changed since the build' }, tty);
+    expect(tty.written).toHaveLength(1);
+    expect(tty.written[0]).toMatch(/^detsim: the compiled build is out of date \(sim\/kernel\.ts changed since the build\); running the TypeScript sources .*`npm run build`.*\n$/);
+    const piped = fakeStream(false);
+    noteSourceFallback({ compiled: false, reason: 'absent', detail: 'there is no dist/ folder' }, piped);
+    expect(piped.written).toEqual([]);
+    const asked = fakeStream(true);
+    noteSourceFallback({ compiled: false, reason: 'asked', detail: 'DETSIM_FROM_SOURCE is set' }, asked);
+    expect(asked.written).toEqual([]);
+  });
+});
