@@ -176,7 +176,7 @@ export async function resolveReproScenario(repro: { scenario: string; scenarioFi
   const file = candidates.find((f) => existsSync(f));
   if (file === undefined) throw new UserError(`${reproFile} names the scenario file ${excerpt(named, 200)}, which does not exist (looked in ${candidates.map((c) => path.dirname(c)).filter((d, i, a) => a.indexOf(d) === i).join(' and ')})`);
   const real = realpathSync(file);
-  const roots = [process.cwd(), reproDir, SCENARIOS_DIR].map((r) => (existsSync(r) ? realpathSync(r) : r));
+  const roots = [process.cwd(), reproDir, SCENARIOS_DIR, path.join(PACKAGE_ROOT, 'scenarios')].map((r) => (existsSync(r) ? realpathSync(r) : r));
   const inside = roots.some((r) => real === r || real.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
   if (!inside && !allowAnyFile) {
     throw new UserError(
