@@ -25,6 +25,7 @@ describe('benchStartup', () => {
     expect(workers.emptyWorker!.wallMs).toBeGreaterThan(0);
     expect(workers.sweepWorkerFromSource!.wallMs).toBeGreaterThan(workers.emptyWorker!.wallMs);
     expect(workers.sweepWorkerCompiled).toBeUndefined();
+    expect((workers.sweepWorkerFromSource as unknown as { overEmptyWorkerWall: number }).overEmptyWorkerWall).toBeGreaterThan(1);
 
     const s = r.sweepScaling as { seeds: number; jobs1: { wallMs: number }; jobs2: { wallMs: number }; speedup: number; machineLoaded: boolean; goalMet: boolean };
     expect(s.seeds).toBe(2);
