@@ -10,6 +10,8 @@
  *   and the kernel/bare ratios. The goal is the ping-pong within 2x of the bare heap.
  * - `broadcast`: simulated seconds per wall second of scenarios/broadcast.ts (swarm on).
  * - `sweepSeedsPerSecJobs2`: seeds/s of a sweep with two workers, from cli/sweep.ts `benchSweep`.
+ * - `startup`: process start-up (`detsim list`/`run`/`check` vs `node -e 0`), sweep-worker
+ *   start-up, and sweep scaling with `--jobs 1` vs `--jobs 2` (bench/startup.ts).
  * - `extensions`: figures from benchmark modules of the systems and invariants (contract below).
  * - `systems` (bench/systems.ts): the loaded Raft store next to the kernel's ping-pong, one
  *   scenario of each family, long-run linearity, and the peak RSS of 10-million-event runs.
@@ -26,18 +28,23 @@
  * Keep each benchmark to a few seconds: the whole run should stay under about a minute.
  *
  * Flags: `--quick` (a smoke run: few events, one seed, a small sweep; figures are rough),
- * `--no-extensions`, `--no-sweep`, `--no-systems`, `--no-memory` (skips the 10-million-event runs,
- * about two minutes).
+ * `--no-extensions`, `--no-sweep`, `--no-startup`, `--no-systems`, `--no-memory` (skips the
+ * 10-million-event runs, about two minutes).
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { CODE_EXT, CODE_ROOT, PACKAGE_ROOT } from '../cli/layout.ts';
 import broadcast from '../scenarios/broadcast.ts';
 import { runScenario } from '../sim/runner.ts';
 import { benchSystems } from './systems.ts';
+import { benchStartup, DEFAULT_STARTUP, QUICK_STARTUP } from './startup.ts';
 import { bareHeap, kernelPingPong, kernelTimers, round, type Clock, type LoopResult, type PingPongOptions } from './kernel.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// Benchmark files are found among the sources and imported from where this process's code runs
+// (dist/*.js when compiled, see cli/layout.ts).
+const ROOT = PACKAGE_ROOT;
+const codeFile = (file: string): string => path.join(CODE_ROOT, file.replace(/\.ts$/, CODE_EXT));
 
 /** Wall milliseconds: the only clock the benchmarks use. */
 const clock: Clock = () => performance.now(); // wallclock-ok
@@ -242,7 +249,7 @@ export function discoverBenchFiles(root: string): string[] {
 async function runExtension(file: string, exportName: string, args: unknown[] = []): Promise<unknown> {
   const s0 = clock();
   try {
-    const mod = (await import(pathToFileURL(path.join(ROOT, file)).href)) as Record<string, unknown>;
+    const mod = (await import(pathToFileURL(codeFile(file)).href)) as Record<string, unknown>;
     const fn = mod[exportName];
     if (typeof fn !== 'function') return undefined;
     progress(`extension ${file}#${exportName} ...`);
@@ -251,7 +258,7 @@ async function runExtension(file: string, exportName: string, args: unknown[] = 
     return result;
   } catch (err) {
     // A missing file is not an error: the list names benchmarks that may not exist yet.
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(file)) return undefined;
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(codeFile(file))) return undefined;
     progress(`extension ${file}#${exportName} failed: ${(err as Error).message}`);
     return { error: (err as Error).message };
   }
@@ -290,7 +297,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       // Each worker takes about a second to start (tsx); 120 seeds keep that from dominating.
       sweep = await benchSweepJobs2(quick ? 4 : 120);
     }
-    const systems = argv.includes('--no-systems') ? { note: 'skipped (--no-systems)' } : benchSystems(clock, quick, progress, !argv.includes('--no-memory'));
+ * `--no-extensions`, `--no-sweep`, `--no-startup`, `--no-systems`, `--no-memory` (skips the
+ * 10-million-event runs, about two minutes).
     const extensions = argv.includes('--no-extensions') ? { note: 'skipped (--no-extensions)' } : await benchExtensions();
     const wallMs = clock() - t0;
     const report = {
@@ -300,6 +308,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       sweepSeedsPerSecJobs2: sweep.value,
       sweep: sweep.detail,
       systems,
+      startup,
       extensions,
       totalWallMs: Math.round(wallMs),
       /** Process CPU time (all threads, the sweep's workers included) over wall time. */

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// detsim's command-line entry: registers the TypeScript loader and detsim's module hooks, then runs the CLI.
-import './register.js';
+// detsim's command-line entry. Runs the JavaScript compiled into dist/ when it is up to date
+// (bin/code.js); otherwise registers the TypeScript loader and detsim's module hooks and runs the
+// sources, saying why on a terminal.
+import { chooseCode, noteSourceFallback } from './code.js';
 // `detsim run ... | head` closes the pipe early: that is the reader's choice, not an error.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {
@@ -8,5 +10,13 @@ for (const stream of [process.stdout, process.stderr]) {
     throw err;
   });
 }
-const { main } = await import('../cli/main.ts');
+const code = chooseCode();
+let main;
+if (code.compiled) {
+  ({ main } = await import('../dist/cli/main.js'));
+} else {
+  await import('./register.js');
+  noteSourceFallback(code);
+  ({ main } = await import('../cli/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

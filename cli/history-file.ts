@@ -6,7 +6,8 @@
 // Deliberate real I/O, outside any simulation (see the header); the one exception in this folder.
 // eslint-disable-next-line @typescript-eslint/no-restricted-imports -- file reading for the CLI and bench only
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { PACKAGE_ROOT } from './layout.ts';
 import { HistoryParseError, ParseStoppedError } from '../invariants/linearizability/errors.ts';
 import { etcdModel, type EtcdInput, type EtcdOutput, type RegisterValue } from '../invariants/linearizability/models/etcd.ts';
 import { kvModel, type KvInput, type KvOutput, type KvState } from '../invariants/linearizability/models/kv.ts';
@@ -26,7 +27,7 @@ export type LoadedHistory =
     };
 
 /** Where Porcupine's test data sits: /work/shared beside the repository (`../shared` in CI too). */
-export const PORCUPINE_DATA_DIR: string = fileURLToPath(new URL('../../shared/porcupine-data/', import.meta.url));
+export const PORCUPINE_DATA_DIR: string = path.resolve(PACKAGE_ROOT, '..', 'shared', 'porcupine-data') + path.sep;
 
 /** Reads a file as text; a missing or unreadable file is a HistoryParseError (line 0). */
 export function readHistoryText(file: string): string {

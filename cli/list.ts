@@ -12,11 +12,13 @@ import type { LoadedScenario } from './scenarios.ts';
 type Out = (line: string) => void;
 
 const SHARED: ParamDefs = faultParams() as unknown as ParamDefs;
+/** Each shared parameter's definition as JSON, computed once (`list` compares every scenario's against them). */
+const SHARED_JSON = new Map(Object.entries(SHARED).map(([k, d]) => [k, JSON.stringify(d)]));
 
 /** Whether `d` is the shared fault parameter `k` unchanged (a scenario that overrides one shows it as its own). */
 function isShared(k: string, d: ParamDef): boolean {
-  const s = SHARED[k];
-  return s !== undefined && JSON.stringify(s) === JSON.stringify(d);
+  const s = SHARED_JSON.get(k);
+  return s !== undefined && s === JSON.stringify(d);
 }
 
 /** A scenario's parameters split into its own and the shared fault parameters it takes unchanged. */

@@ -557,6 +557,7 @@ async function mainInner(args: string[]): Promise<number> {
     .fail((msg, err) => {
       throw err ?? new UserError(msg.replace(/\s*\n\s*/g, ' '));
     });
+  skipHelpCache(parser);
   let helpText = '';
   try {
     // With a callback yargs neither prints nor exits: --help text comes back here (main() may run in-process).
@@ -577,6 +578,19 @@ async function mainInner(args: string[]): Promise<number> {
   }
   if (helpText !== '') stdout(helpText);
   return code;
+}
+
+/**
+ * yargs renders the whole help text after starting every command's handler, to have it ready
+ * should the command fail with a usage error. Ours never shows help on failure (`.fail` throws
+ * a one-line error instead), and the rendering (string widths of every row) costs about a tenth
+ * of a second of CPU on every command, list and run included. `--help` itself renders as before.
+ * If a yargs upgrade moves this internal method, nothing breaks: the help is cached again.
+ */
+function skipHelpCache(parser: unknown): void {
+  const internals = (parser as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }).getInternalMethods?.();
+  const usage = internals?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = (): void => {};
 }
 
 /** An error message as one printable line: user input it quotes is escaped, and a runaway message cut. */

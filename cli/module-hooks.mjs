@@ -10,12 +10,36 @@
  *   would take it for CommonJS, and a CommonJS file that imports detsim's ES modules fails with
  *   "Cannot require() ES Module ... in a cycle". `.mts` files are ES modules anyway; a package
  *   that says "type": "commonjs" keeps its choice.
+ * - When the CLI runs detsim's compiled JavaScript (dist/, see bin/code.js), it registers these
+ *   hooks with `data: { compiledRoot }`: then `'detsim'`, `'detsim/testing'` and any detsim
+ *   source module a scenario file imports by path (`../../sim/time.ts`) resolve to their compiled
+ *   copies in dist/, the very modules the CLI runs, so the scenario and the runner still share
+ *   one World class (and one copy of every module).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const PACKAGE_JSON_URL = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'package.json')).href;
+
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** dist/ when the CLI runs compiled code (set by `initialize`), else null. */
+let compiledRoot = null;
+
+export function initialize(data) {
+  compiledRoot = typeof data?.compiledRoot === 'string' ? data.compiledRoot : null;
+}
+
+/** The compiled twin in dist/ of one of detsim's own .ts modules, or null (tests, fixtures, users' files). */
+function compiledTwin(url) {
+  if (compiledRoot === null || !url.startsWith('file:') || !url.endsWith('.ts')) return null;
+  const file = fileURLToPath(url);
+  const rel = path.relative(PACKAGE_ROOT, file);
+  if (rel.startsWith('..') || path.isAbsolute(rel) || rel.split(path.sep).some((p) => p === 'node_modules' || p === 'dist')) return null;
+  const twin = path.join(compiledRoot, rel.slice(0, -3) + '.js');
+  return existsSync(twin) ? pathToFileURL(twin).href : null;
+}
 
 /** @type {Map<string, boolean>} folder -> whether the nearest package.json names a "type" */
 const typeDeclared = new Map();
@@ -42,9 +66,13 @@ function nearestTypeDeclared(dir) {
 export async function resolve(specifier, context, nextResolve) {
   if (specifier === 'detsim' || specifier.startsWith('detsim/')) {
     // Package self-reference: resolved through detsim's own package.json "exports".
-    return nextResolve(specifier, { ...context, parentURL: PACKAGE_JSON_URL });
+    const r = await nextResolve(specifier, { ...context, parentURL: PACKAGE_JSON_URL });
+    const twin = compiledTwin(r.url);
+    return twin === null ? r : { url: twin, format: 'module', shortCircuit: true };
   }
   const r = await nextResolve(specifier, context);
+  const twin = compiledTwin(r.url);
+  if (twin !== null) return { url: twin, format: 'module', shortCircuit: true };
   if (
     r.url.startsWith('file:') &&
     /\.tsx?$/.test(r.url) &&

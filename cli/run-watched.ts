@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RunReport } from './execute.ts';
 import type { ScriptEntry } from '../sim/decisions.ts';
-import { PACKAGE_ROOT } from './scenarios.ts';
+import { CODE_EXT, CODE_ROOT, COMPILED, PACKAGE_ROOT } from './layout.ts';
 import { flushTraceTail, lastTraced, readRecentLines, recentLinesBuffer, traceBuffer } from './trace-tail.ts';
 
 /** What the worker is given (structured-cloned; the buffers are shared). */
@@ -69,7 +69,8 @@ export interface WatchedResult {
   interrupted?: 'SIGINT' | 'SIGTERM';
 }
 
-const WORKER_ENTRY = path.join(PACKAGE_ROOT, 'bin', 'run-worker-entry.js');
+// Compiled (dist/): the worker module itself; from source: bin/run-worker-entry.js registers tsx first.
+const WORKER_ENTRY = COMPILED ? path.join(CODE_ROOT, 'cli', `run-worker${CODE_EXT}`) : path.join(PACKAGE_ROOT, 'bin', 'run-worker-entry.js');
 
 export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
   const recent = recentLinesBuffer();

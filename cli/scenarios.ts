@@ -5,14 +5,17 @@
  */
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { globSync } from 'tinyglobby';
+import { pathToFileURL } from 'node:url';
 import { validateParamDefs, type ParamDefs } from '../sim/params.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { excerpt, UserError } from './errors.ts';
 
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const SCENARIOS_DIR = path.join(PACKAGE_ROOT, 'scenarios');
+import { CODE_EXT, CODE_ROOT, PACKAGE_ROOT } from './layout.ts';
+import { prepareToImport } from './user-modules.ts';
+
+export { PACKAGE_ROOT };
+/** The built-in scenario modules: scenarios/*.ts, or dist/scenarios/*.js when running compiled. */
+export const SCENARIOS_DIR = path.join(CODE_ROOT, 'scenarios');
 
 export interface LoadedScenario {
   scenario: Scenario;
@@ -29,8 +32,14 @@ export function isScenarioFile(name: string): boolean {
   return /\.m?ts$/.test(base) && !/\.(test|spec|bench)\.m?ts$/.test(base) && !/\.d\.m?ts$/.test(base) && !base.startsWith('_');
 }
 
+/** A built-in scenario module in SCENARIOS_DIR (compiled: the .js files tsc wrote for them). */
+function isBuiltInScenarioFile(name: string): boolean {
+  return CODE_EXT === '.ts' ? isScenarioFile(name) : name.endsWith('.js') && isScenarioFile(name.slice(0, -3) + '.ts');
+}
+
 export async function loadScenarioFile(file: string, builtIn: boolean): Promise<LoadedScenario> {
   let mod: { default?: unknown };
+  await prepareToImport(file);
   // Top-level code of a scenario file runs on import: a process.exit there must not end detsim
   // without a word (a run would end with exit 0 and no verdict).
   const realExit = process.exit;
@@ -58,7 +67,7 @@ export async function loadScenarioFile(file: string, builtIn: boolean): Promise<
 
 /** All built-in scenarios, sorted by name. */
 export async function loadBuiltIns(): Promise<LoadedScenario[]> {
-  const files = readdirSync(SCENARIOS_DIR).filter(isScenarioFile).sort();
+  const files = readdirSync(SCENARIOS_DIR).filter(isBuiltInScenarioFile).sort();
   const out: LoadedScenario[] = [];
   const seen = new Map<string, string>();
   for (const f of files) {
@@ -78,8 +87,10 @@ function looksLikePath(arg: string): boolean {
 const GLOB_CHARS = /[*?[\]{}]/;
 
 /** Scenario files a path argument names: the file; a folder's scenario files; a glob's matches. */
-function scenarioFilesFor(arg: string): string[] {
+async function scenarioFilesFor(arg: string): Promise<string[]> {
   if (GLOB_CHARS.test(arg)) {
+    // Loaded when a glob comes: every sweep worker and `detsim run` import this module.
+    const { globSync } = await import('tinyglobby');
     const hits = globSync(arg, { absolute: true, onlyFiles: true, ignore: ['**/node_modules/**'] }).filter(isScenarioFile).sort();
     if (hits.length === 0) throw new UserError(`no scenario file matches "${arg}" (a scenario file is a .ts or .mts file, not *.test.ts)`);
     return hits;
@@ -105,7 +116,7 @@ export async function resolveScenario(arg: string): Promise<LoadedScenario> {
   // Built-in scenarios live in scenarios/<name>.ts: load just that one, so a run neither waits
   // for nor depends on every other scenario module.
   if (/^[a-z0-9][a-z0-9-]*$/.test(arg)) {
-    const file = path.join(SCENARIOS_DIR, `${arg}.ts`);
+    const file = path.join(SCENARIOS_DIR, `${arg}${CODE_EXT}`);
     if (existsSync(file)) {
       const l = await loadScenarioFile(file, true);
       if (l.scenario.name === arg) return l;
@@ -134,7 +145,7 @@ export async function resolveScenarios(args: string[]): Promise<LoadedScenario[]
   };
   for (const a of args) {
     if (a === 'all') (await builtIn()).forEach(add);
-    else if (looksLikePath(a)) for (const f of scenarioFilesFor(a)) add(await loadScenarioFile(f, false));
+    else if (looksLikePath(a)) for (const f of await scenarioFilesFor(a)) add(await loadScenarioFile(f, false));
     else if (a.includes('*')) {
       const all = await builtIn();
       const re = new RegExp(`^${a.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
@@ -142,10 +153,9 @@ export async function resolveScenarios(args: string[]): Promise<LoadedScenario[]
       if (hits.length === 0) throw new UserError(`no scenario matches "${a}"; \`detsim list\` shows them all`);
       hits.forEach(add);
     } else {
-      const all = await builtIn();
-      const hit = all.find((l) => l.scenario.name === a);
-      if (!hit) throw new UserError(`unknown scenario "${a}"; \`detsim list\` shows the ${all.length} there are`);
-      add(hit);
+      // A plain name: its own module when the file is named after it (no need to load them all).
+      const loaded = builtIns as LoadedScenario[] | null; // set by builtIn() (TypeScript cannot see the closure's write)
+      add(loaded?.find((l) => l.scenario.name === a) ?? (await resolveScenario(a)));
     }
   }
   return out;
@@ -166,7 +176,7 @@ export async function resolveReproScenario(repro: { scenario: string; scenarioFi
   const file = candidates.find((f) => existsSync(f));
   if (file === undefined) throw new UserError(`${reproFile} names the scenario file ${excerpt(named, 200)}, which does not exist (looked in ${candidates.map((c) => path.dirname(c)).filter((d, i, a) => a.indexOf(d) === i).join(' and ')})`);
   const real = realpathSync(file);
-  const roots = [process.cwd(), reproDir, SCENARIOS_DIR].map((r) => (existsSync(r) ? realpathSync(r) : r));
+  const roots = [process.cwd(), reproDir, SCENARIOS_DIR, path.join(PACKAGE_ROOT, 'scenarios')].map((r) => (existsSync(r) ? realpathSync(r) : r));
   const inside = roots.some((r) => real === r || real.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
   if (!inside && !allowAnyFile) {
     throw new UserError(

@@ -19,7 +19,7 @@ import type { RunReport } from './execute.ts';
 import { UserError } from './errors.ts';
 import { formatShard, type JobSource, type Shard, type SweepJob } from './jobs.ts';
 import type { LoadedScenario } from './scenarios.ts';
-import { PACKAGE_ROOT } from './scenarios.ts';
+import { CODE_EXT, CODE_ROOT, COMPILED, PACKAGE_ROOT } from './layout.ts';
 import { displayPath, makeRepro, runCommand, writeRepro } from '../reports/repro.ts';
 import { readResults, ResultsWriter, toResultLine, type ResultsHeader } from '../reports/results.ts';
 import { RESULTS_HEADER_FORMAT } from '../reports/formats.ts';
@@ -31,7 +31,9 @@ export type { SweepJob } from './jobs.ts';
 
 export type WorkerReply = { id: number; result: RunReport; error?: undefined } | { id: number; error: string; result?: undefined };
 
-const WORKER_ENTRY = path.join(PACKAGE_ROOT, 'bin', 'worker-entry.js');
+// Compiled (dist/): the worker module itself, nothing to register (cli/user-modules.ts registers
+// tsx when a user's .ts file comes). From source: bin/worker-entry.js registers tsx first.
+const WORKER_ENTRY = COMPILED ? path.join(CODE_ROOT, 'cli', `sweep-worker${CODE_EXT}`) : path.join(PACKAGE_ROOT, 'bin', 'worker-entry.js');
 /** Extra wall time a seed's watchdog allows while its worker boots and imports the scenario. */
 const BOOT_GRACE_MS = 60_000;
 

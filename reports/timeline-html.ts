@@ -9,6 +9,9 @@
  * The anchors: Jepsen Maelstrom's timeline, ShiViz's space-time diagrams, Porcupine's history view.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PACKAGE_ROOT } from '../cli/layout.ts';
 import type { HistoryView } from '../sim/history-view.ts';
 import type { RunResult } from '../sim/runner.ts';
 import { formatNs } from '../sim/time.ts';
@@ -77,7 +80,8 @@ function scriptJson(x: unknown): string {
   return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-const ASSET_DIR = new URL('./timeline/', import.meta.url);
+// The page's script and style stay in the sources (reports/timeline/), also when this module runs from dist/.
+const ASSET_DIR = pathToFileURL(path.join(PACKAGE_ROOT, 'reports', 'timeline') + path.sep);
 let assets: { js: string; css: string } | null = null;
 function pageAssets(): { js: string; css: string } {
   assets ??= { js: readFileSync(new URL('page.js', ASSET_DIR), 'utf8'), css: readFileSync(new URL('page.css', ASSET_DIR), 'utf8') };
