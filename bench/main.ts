@@ -297,8 +297,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       // Each worker takes about a second to start (tsx); 120 seeds keep that from dominating.
       sweep = await benchSweepJobs2(quick ? 4 : 120);
     }
- * `--no-extensions`, `--no-sweep`, `--no-startup`, `--no-systems`, `--no-memory` (skips the
- * 10-million-event runs, about two minutes).
+    const systems = argv.includes('--no-systems') ? { note: 'skipped (--no-systems)' } : benchSystems(clock, quick, progress, !argv.includes('--no-memory'));
+    const startup = argv.includes('--no-startup') ? { note: 'skipped (--no-startup)' } : await benchStartup(clock, quick ? QUICK_STARTUP : DEFAULT_STARTUP, progress);
     const extensions = argv.includes('--no-extensions') ? { note: 'skipped (--no-extensions)' } : await benchExtensions();
     const wallMs = clock() - t0;
     const report = {
