@@ -96,7 +96,7 @@ describe('repro commits', () => {
     expect(otherBuild({}, 'abc1234')).toBeNull();
     expect(otherBuild({ commit: 'abc1234' }, 'def5678')).toMatch(/made at commit abc1234, this build is def5678.*PRNG draws/);
     expect(otherBuild({ commit: 'abc1234', scripted: true }, 'def5678')).toMatch(/by meaning/);
-    expect(otherBuild({ commit: 'abc1234-dirty' }, 'abc1234-dirty')).toMatch(/made at commit/);
+    expect(otherBuild({ commit: 'abc1234-dirty' }, 'abc1234-dirty')).toMatch(/uncommitted changes \(at commit abc1234\), as is this build/);
     expect(otherBuild({ commit: 'abc1234' }, null)).toMatch(/not a git checkout/);
   });
 });

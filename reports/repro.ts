@@ -104,6 +104,7 @@ export function otherBuild(repro: Pick<Repro, 'commit' | 'scripted'>, here: stri
   const what = repro.scripted
     ? 'its script names faults by meaning, so the failure may still reproduce, but the trace hash will differ'
     : 'the seed names PRNG draws of that build, so the run may differ (shrink it and export it with `detsim export` for a test that survives code changes)';
+  if (here === repro.commit) return `this repro was made with uncommitted changes (at commit ${here.replace(/-dirty$/, '')}), as is this build: if the sources changed in between, ${what}`;
   return `this repro was made at commit ${repro.commit}, this build is ${here ?? 'not a git checkout'}: ${what}`;
 }
 
