@@ -13,7 +13,7 @@ export { EventQueue, ScheduledEvent } from './event-queue.ts';
 export { Simulation, type MilestoneListener, type RunStop, type SimulationOptions } from './kernel.ts';
 export { faultParams, standardNemesis, type FaultParamName, type FaultParamOptions, type FaultParams, type NemesisOptions } from './nemesis.ts';
 export { describeLatency, drawLatency, scaleLatency, withFloor, type LatencyModel } from './network/latency.ts';
-export { LAN, Network, type LinkConfig, type MessageFault, type MessageMetrics, type NetworkStats, type NodeMessageCounts, type SendOptions } from './network/network.ts';
+export { LAN, Network, type LinkConfig, type MessageFault, type MessageMetrics, type NetworkStats, type NodeMessageCounts, type TypeMessageCounts, type SendOptions } from './network/network.ts';
 export { NodeContext, SimNode, type CallResult, type Envelope, type NodeFactory, type NodeId, type NodeProgram, type NodeState, type Timer } from './node.ts';
 export { defineProbes, Probes, reached, type Coverage, type ProbeTable } from './probes.ts';
 export { param, ParamError, parsePins, resolveParams, type BoolParam, type EnumParam, type FloatParam, type IntParam, type ParamDef, type ParamDefs, type ParamBase, type ParamValue, type ParamValues } from './params.ts';

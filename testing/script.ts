@@ -25,9 +25,11 @@ import { runScenario, type RunResult } from '../sim/runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import type { Nanos } from '../sim/time.ts';
 
-type Fault = TimedFault | KeyedFault | WorkloadOp;
+/** What a script entry does: a timed fault, a keyed fault (a message or a BUGGIFY fire) or a workload operation. */
+export type Fault = TimedFault | KeyedFault | WorkloadOp;
 /** How long a fault lasts: `{ for: ms(300) }`; without it, until the faults stop. */
 export interface Lasting {
+  /** How long it lasts (ns). */
   for?: Nanos;
 }
 
@@ -36,7 +38,9 @@ export interface Lasting {
  * `event` events of that instant run before it, `endEvent` before its end. Absent: before the first.
  */
 export interface Placement {
+  /** Events of the fault's instant that run before it. */
   event?: number;
+  /** Events of the end's instant that run before its end. */
   endEvent?: number;
 }
 
@@ -137,6 +141,7 @@ export function clientOp(client: string, n: number, op: Record<string, unknown>)
 
 /** What a scripted run needs: the scenario (a built-in's name, or the object), seed, parameters, script. */
 export interface ScriptRun {
+  /** A built-in scenario's name, a scenario file's path, or the scenario itself. */
   scenario: string | Scenario<ParamDefs>;
   /** The seed of everything the script does not name (latencies, timeouts, the workload's timing). */
   seed: number;
@@ -144,6 +149,7 @@ export interface ScriptRun {
   params?: Record<string, unknown>;
   /** BUGGIFY on (default false: a script names the fires it wants). */
   buggify?: boolean;
+  /** The faults and operations, by meaning (see {@link at}). */
   script: readonly ScriptEntry[];
 }
 
@@ -158,7 +164,17 @@ export async function runScript(o: ScriptRun): Promise<RunResult> {
 }
 
 /** What a scripted test expects: the invariant fails (the bug), or every invariant holds (fixed). */
-export type Verdict = { verdict: 'fail'; invariant: string } | { verdict: 'hold' };
+export type Verdict =
+  | {
+      /** The run must fail ... */
+      verdict: 'fail';
+      /** ... and this invariant must be its first violation. */
+      invariant: string;
+    }
+  | {
+      /** Every invariant must hold. */
+      verdict: 'hold';
+    };
 
 /** Throws, with what happened instead, unless the run ended as expected. */
 export function expectVerdict(r: RunResult, expected: Verdict): void {

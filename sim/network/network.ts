@@ -108,10 +108,22 @@ export interface MessageFault {
 
 /** Messages and bytes one node sent and received. */
 export interface NodeMessageCounts {
+  /** Messages the node sent (dropped ones too). */
   sent: number;
+  /** Their estimated bytes. */
   bytesSent: number;
+  /** Messages delivered to the node. */
   received: number;
+  /** Their estimated bytes. */
   bytesReceived: number;
+}
+
+/** Messages of one type: how many, and their estimated bytes. */
+export interface TypeMessageCounts {
+  /** Messages sent. */
+  count: number;
+  /** Their estimated bytes. */
+  bytes: number;
 }
 
 /**
@@ -126,7 +138,7 @@ export interface MessageMetrics {
   /** Estimated bytes of those messages' bodies. */
   bytes: number;
   /** By message type (the body's `type` field, or its first keys), sorted by name. */
-  byType: Record<string, { count: number; bytes: number }>;
+  byType: Record<string, TypeMessageCounts>;
   /** By node id, in the order nodes were added. */
   byNode: Record<string, NodeMessageCounts>;
 }
@@ -495,7 +507,7 @@ export class Network {
   }
 
   /** Messages sent so far of one type (the body's `type`), and their bytes. */
-  messagesOfType(type: string): { count: number; bytes: number } {
+  messagesOfType(type: string): TypeMessageCounts {
     const c = this.byType.get(type);
     return c ? { ...c } : { count: 0, bytes: 0 };
   }
