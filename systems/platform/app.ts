@@ -55,8 +55,9 @@ export function appServer(ctx: NodeContext, o: AppServerOptions): AppServerProgr
     return null;
   }
 
-  function* op(opn: Op, token: OpVector): Gen<OpVector | null> {
-    const r = yield* crdt({ type: 'op', op: opn, client: `${ctx.id}#${ctx.rng.int(0, 1e9)}`, req: 1, token });
+  /** One CRDT op; `id` names it for the replica's exactly-once table (default: a fresh one-op client). */
+  function* op(opn: Op, token: OpVector, id?: { client: string; req: number }): Gen<OpVector | null> {
+    const r = yield* crdt({ type: 'op', op: opn, client: id?.client ?? `${ctx.id}#${ctx.rng.int(0, 1e9)}`, req: id?.req ?? 1, token });
     if (r === null || r.type !== 'op-ok') return null;
     return vvMerge(vvMerge(token, r.deps !== undefined ? new Map(r.deps) : r.past), new Map([[r.origin, r.seq]]));
   }
@@ -71,7 +72,7 @@ export function appServer(ctx: NodeContext, o: AppServerOptions): AppServerProgr
   }
 
   function* cart(req: Extract<AppRequest, { type: 'cart' }>): Gen<AppReply> {
-    const t = yield* op({ kind: req.op, key: cartKey(req.user), elem: req.item }, new Map(req.token));
+    const t = yield* op({ kind: req.op, key: cartKey(req.user), elem: req.item }, new Map(req.token), { client: `cart:${req.user}`, req: req.seq });
     return t === null ? { type: 'refused', reason: 'unavailable' } : { type: 'cart-ok', token: [...t.entries()] };
   }
 

@@ -11,10 +11,10 @@ import scn from '../../scenarios/platform-global-sale.ts';
 import type { PlatformBug } from './types.ts';
 
 const ZOO: { bug: PlatformBug; seed: number; invariant: string }[] = [
-  { bug: 'unfenced-operator', seed: 1, invariant: 'operator-fenced' },
+  { bug: 'unfenced-operator', seed: 2, invariant: 'operator-fenced' },
   { bug: 'order-before-escrow-confirm', seed: 1, invariant: 'order-backed-by-escrow' },
-  { bug: 'checkout-retry-not-idempotent', seed: 4, invariant: 'order-exactly-once' },
-  { bug: 'cart-read-ignores-token', seed: 27, invariant: 'no-resurrected-item' },
+  { bug: 'checkout-retry-not-idempotent', seed: 1, invariant: 'order-exactly-once' },
+  { bug: 'cart-read-ignores-token', seed: 6, invariant: 'no-resurrected-item' },
   { bug: 'geodns-ignores-health', seed: 3, invariant: 'geodns-health' },
   { bug: 'lb-stale-config-read', seed: 3, invariant: 'no-new-conn-to-drained' },
 ];

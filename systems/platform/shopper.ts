@@ -59,6 +59,9 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
     return a.region;
   }
 
+  /** Serial of this shopper's cart changes (see AppRequest 'cart'). */
+  let cartSeq = 0;
+
   function* send(r: string, req: AppRequest): Gen<AppReply | null> {
     o.stats.requests++;
     const t0 = ctx.now();
@@ -118,7 +121,7 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
     }
     const remove = cart.size > 0 && u < 0.45;
     const item = remove ? ctx.rng.pick([...cart].sort()) : ctx.rng.pick(CATALOG);
-    const reply = yield* send(r, { type: 'cart', user, op: remove ? 'remove' : 'add', item, token });
+    const reply = yield* send(r, { type: 'cart', user, op: remove ? 'remove' : 'add', item, token, seq: ++cartSeq });
     if (reply === null || reply.type !== 'cart-ok') {
       // Unknown outcome: neither in the cart for sure nor removed for sure. An add without an
       // answer may still land at any later time (a paused server, a clogged link), even after

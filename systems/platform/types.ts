@@ -56,7 +56,13 @@ export type CartToken = [string, number][];
 
 export type AppRequest =
   | { type: 'health' }
-  | { type: 'cart'; user: string; op: 'add' | 'remove'; item: string; token: CartToken }
+  /**
+   * A cart change. `seq` is the shopper's serial of the change; the app server makes (user, seq)
+   * the CRDT op's (client, req), so a request the network duplicated, or a retry of an op its
+   * replica lost in a crash, is applied at most once and never after a later change of the same
+   * cart (the replica answers a request older than the last it applied as a retry).
+   */
+  | { type: 'cart'; user: string; op: 'add' | 'remove'; item: string; token: CartToken; seq: number }
   | { type: 'checkout'; user: string; orderId: string; token: CartToken };
 
 export type AppReply =
