@@ -39,7 +39,7 @@ import { addEscrowCluster, saleParams, standardSale, watchCluster } from '../sys
 import { addGeoDns as addGeoDnsKit } from '../systems/geodns/kit.ts';
 import { addConfigStore as addConfigStoreKit, raftParams } from '../systems/kv/kit.ts';
 import type { ParamDefs, ParamValues } from '../sim/params.ts';
-import { addPlatform as addPlatformKit, defaultsOf, platformParams as platformParamsKit, type PlatformParams } from '../systems/platform/kit.ts';
+import { addPlatform as addPlatformKit, defaultsOf, platformParams as platformParamsKit, type PlatformIds, type PlatformParams } from '../systems/platform/kit.ts';
 
 // ------------------------------------------------------------------ config store (Raft + KV)
 
@@ -203,23 +203,7 @@ export function platformParams(): ParamDefs {
 /** The values of {@link platformParams} a scenario's setup receives (`detsim list platform-global-sale --params` lists them). */
 export type PlatformValues = ParamValues<ParamDefs>;
 
-/** Node ids of a platform added by {@link addPlatform}, by system. */
-export interface PlatformHandle {
-  /** Region names. */
-  regions: string[];
-  /** Config store servers. */
-  config: NodeId[];
-  /** Escrow replicas. */
-  escrow: NodeId[];
-  /** CRDT replicas. */
-  crdt: NodeId[];
-  /** Regional load balancers. */
-  balancers: NodeId[];
-  /** Application servers. */
-  servers: NodeId[];
-  /** The GeoDNS server. */
-  dns: NodeId;
-}
+export type { PlatformIds as PlatformHandle } from '../systems/platform/kit.ts';
 
 /**
  * Adds the whole platform (the platform-* scenarios): GeoDNS, regional Maglev balancers that
@@ -227,6 +211,6 @@ export interface PlatformHandle {
  * CRDT carts and order views, operators and shoppers, every system's checks and the end-to-end
  * invariants, the standard nemesis and the platform's directed faults. Call it alone in setup.
  */
-export function addPlatform(w: World<unknown>, p: PlatformValues): PlatformHandle {
+export function addPlatform(w: World<unknown>, p: PlatformValues): PlatformIds {
   return addPlatformKit(w, p as PlatformParams);
 }

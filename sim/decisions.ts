@@ -137,16 +137,25 @@ export class Decisions {
     return this.recorded;
   }
 
-  /** A fault from the fault API (see the file's doc). */
-  fault(ev: TimedFault, apply: () => void): void {
+  /**
+   * True when a fault is not this recorder's to log: applied at once (nested inside a fault being
+   * applied, or recording off) or suppressed (a scripted run: only the script's player applies faults).
+   */
+  private bypass(apply: () => void): boolean {
     if (this.depth > 0 || !this.active) {
       apply();
-      return;
+      return true;
     }
     if (this.mode === 'script' && !this.playing) {
       this.suppressed++;
-      return;
+      return true;
     }
+    return false;
+  }
+
+  /** A fault from the fault API (see the file's doc). */
+  fault(ev: TimedFault, apply: () => void): void {
+    if (this.bypass(apply)) return;
     const k = this.eventOfInstant();
     this.recorded.push(k > 0 ? { atNs: this.now(), ...ev, event: k } : { atNs: this.now(), ...ev });
     this.depth++;
@@ -162,14 +171,7 @@ export class Decisions {
    * ends every partition): their `durNs` becomes the time since they began.
    */
   end(kind: 'crash' | 'partition' | 'disk-full' | 'disk-slow', node: string | null, apply: () => void): void {
-    if (this.depth > 0 || !this.active) {
-      apply();
-      return;
-    }
-    if (this.mode === 'script' && !this.playing) {
-      this.suppressed++;
-      return;
-    }
+    if (this.bypass(apply)) return;
     if (this.mode === 'record') {
       const now = this.now();
       for (let i = this.recorded.length - 1; i >= 0; i--) {

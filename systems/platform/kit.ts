@@ -380,12 +380,19 @@ export function checkPlatform(w: World<unknown>, checks: PlatformChecks, h: Plat
 
 /** Node ids of a platform added by {@link addPlatform}, by system. */
 export interface PlatformIds {
+  /** Region names. */
   regions: string[];
+  /** Config store servers. */
   config: NodeId[];
+  /** Escrow replicas. */
   escrow: NodeId[];
+  /** CRDT replicas. */
   crdt: NodeId[];
+  /** Regional load balancers. */
   balancers: NodeId[];
+  /** Application servers. */
   servers: NodeId[];
+  /** The GeoDNS server. */
   dns: NodeId;
 }
 
