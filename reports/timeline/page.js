@@ -331,11 +331,18 @@
     statusEl.textContent = `${fmt(Math.round(S.v0))} – ${fmt(Math.round(S.v1))} · ${drawn} of ${N} records drawn` + (S.dense ? ' · dense: arrowheads hidden, zoom in' : '') + (S.selected >= 0 ? ` · #${D.i[S.selected]} selected` : '');
   }
 
-  let pending = false;
+  let frame = 0; // the requested animation frame, 0 when none is pending
   function redraw() {
-    if (pending) return;
-    pending = true;
-    requestAnimationFrame(() => { pending = false; draw(); });
+    if (frame) return;
+    frame = requestAnimationFrame(() => { frame = 0; draw(); });
+  }
+  // Draw now if a frame is pending, so what the handle below reports is the view as it is now,
+  // not the view before the last change (a reader must never see a count from a stale frame).
+  function flush() {
+    if (!frame) return;
+    cancelAnimationFrame(frame);
+    frame = 0;
+    draw();
   }
 
   // ---------------------------------------------------------------- view changes
@@ -610,8 +617,8 @@
   window.detsimTimeline = {
     records: N,
     view: () => ({ fromNs: S.v0, toNs: S.v1 }),
-    drawn: () => S.drawn,
-    arrows: () => S.arrowsDrawn,
+    drawn: () => (flush(), S.drawn),
+    arrows: () => (flush(), S.arrowsDrawn),
     selected: () => (S.selected < 0 ? null : { eventIndex: D.i[S.selected], kind: D.kinds[D.k[S.selected]], node: D.lanes[D.n[S.selected]], atNs: D.t[S.selected] }),
     matches: () => S.matches.length,
     violationVisible: () => !!D.violation && D.violation.atNs >= S.v0 && D.violation.atNs <= S.v1,
