@@ -53,7 +53,12 @@ export default defineScenario({
           yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(ms(p.broadcastMsInterval)))));
           if (w.phase !== 'fault' || tried[c]! >= VALUE_BASE) return; // the workload stops with the faults
           const value = (c + 1) * VALUE_BASE + tried[c]!++;
-          const r: CallResult<GossipMessage> = yield ctx.call<GossipMessage>(ctx.rng.pick(ids), { type: 'broadcast', value } satisfies GossipMessage, ms(500));
+          // A recorded decision (sim/decisions.ts): "c2's 4th broadcast: value 2000003 through n3".
+          // A script says which node it goes through (the value is always the client's n-th, shown
+          // for the reader), or skips it: the value is then never sent (still counted as tried).
+          const d = w.sim.decisions.operation(`c${c + 1}`, tried[c]!, { op: 'broadcast', value, via: ctx.rng.pick(ids) });
+          if (d === null) continue;
+          const r: CallResult<GossipMessage> = yield ctx.call<GossipMessage>(d.via, { type: 'broadcast', value } satisfies GossipMessage, ms(500));
           if (r.ok) acked.push(value);
         }
       });

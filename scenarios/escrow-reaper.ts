@@ -47,7 +47,14 @@ export default defineScenario({
         yield ctx.sleep(ms(ctx.rng.int(20, 120)));
         let left = perScalper;
         for (let k = 1; left > 0 && w.phase === 'fault'; k++) {
-          const count = Math.min(left, p.seatsMax);
+          // A recorded decision (sim/decisions.ts): "scalper-1's 2nd hold: 4 seats"; a script that
+          // skips it leaves those seats unheld (the scalper moves on to its next share).
+          const d = w.sim.decisions.operation(id, k, { op: 'hold', seats: Math.min(left, p.seatsMax) });
+          if (d === null) {
+            left -= Math.min(left, p.seatsMax);
+            continue;
+          }
+          const count = d.seats;
           const rid = `${id}-${k}`;
           const r: CallResult<ClientReply> = yield ctx.call<ClientReply>(entry, { type: 'hold', reservationId: rid, count } satisfies ClientRequest, ms(300));
           if (r.ok && r.body.ok) {

@@ -47,10 +47,13 @@ export default defineScenario({
     const results = { acked: 0, soldOut: 0, unavailable: 0, timeout: 0 };
     for (let c = 0; c < p.clients; c++)
       w.addClient(`buyer${c + 1}`, function* (ctx) {
-        for (;;) {
+        for (let n = 1; ; n++) {
           yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(us(p.buyIntervalUs)))));
           if (w.phase !== 'fault') return;
-          const r: CallResult<SellReply> = yield ctx.call<SellReply>(ctx.rng.pick(ids), { type: 'sell' }, ms(20));
+          // A recorded decision (sim/decisions.ts): "buyer2's 7th purchase: one unit at h3".
+          const d = w.sim.decisions.operation(`buyer${c + 1}`, n, { op: 'buy', at: ctx.rng.pick(ids) });
+          if (d === null) continue;
+          const r: CallResult<SellReply> = yield ctx.call<SellReply>(d.at, { type: 'sell' }, ms(20));
           if (!r.ok) results.timeout++;
           else if (r.body.result === 'sold') results.acked++;
           else if (r.body.result === 'sold-out') results.soldOut++;

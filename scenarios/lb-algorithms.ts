@@ -67,7 +67,7 @@ export default defineScenario({
     let running = true;
     w.addClient('load', (ctx) => (function* () {
       yield ctx.sleep(warmupNs(p));
-      yield* openLoopClient(ctx, { poolBalancers: pools.map((x) => x.balancers[0]!.id), interArrivalNsMean: 1e6 / p.arrivalsPerMs, workMean: 1, timeoutNs: ms(p.clientTimeoutMs), recorder, running: () => running });
+      yield* openLoopClient(ctx, { poolBalancers: pools.map((x) => x.balancers[0]!.id), interArrivalNsMean: 1e6 / p.arrivalsPerMs, workMean: 1, timeoutNs: ms(p.clientTimeoutMs), recorder, running: () => running, decide: (client, n, op) => w.sim.decisions.operation(client, n, op) });
     })());
     w.spawn('stop-load', (function* () {
       // The load runs a little into the liveness phase, so that every backend serves after it.

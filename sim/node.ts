@@ -88,6 +88,8 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
   private deferred: (() => void)[] = [];
   private resumeEvent: ScheduledEvent | null = null;
   private pausedUntilNs = 0;
+  /** When the node last went down (meaningful while it is down). */
+  private downAtNs: Nanos = 0;
   /** Set by failStop until the crash lands: the incarnation does nothing more. */
   private stopping = false;
   /** RPC ids are unique across incarnations, so a reply to a dead incarnation's call matches nothing. */
@@ -177,6 +179,10 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
   get epoch(): number {
     return this._epoch;
   }
+  /** While the node is down: the instant it went down (a checker's "down for longer than X"); otherwise null. */
+  get downSinceNs(): Nanos | null {
+    return this._state === 'down' ? this.downAtNs : null;
+  }
   /** How many times the node has started. */
   get incarnation(): number {
     return this._incarnation;
@@ -226,6 +232,7 @@ export class SimNode<P extends NodeProgram = NodeProgram> {
   crashNow(diskLoss: 'all' | 'torn' = 'all'): void {
     if (this._state === 'down') return;
     this._state = 'down';
+    this.downAtNs = this.sim.now;
     this._epoch++;
     this._program = null;
     this.ctx = null;

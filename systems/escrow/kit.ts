@@ -361,12 +361,19 @@ function stillPending(r: ClientReply): boolean {
   return !r.ok && r.code === 'illegal-transition' && r.message.includes('pending');
 }
 
+/** What a buyer does with a seat hold it got: pay for it, cancel it, or walk away (the reaper frees it). */
+export type BuyerThen = 'pay' | 'cancel' | 'walk-away';
+
 /**
  * Closed-loop buyers: each waits a think time, holds 1..seatsMax seats at its region's entry
  * node, then pays (confirms) after a delay, cancels, or walks away. A hold that is pending
  * (tokens being borrowed) is polled with confirm until it is held or expires. A timed-out call is
  * retried with the same reservation id (a duplicate means the first attempt got through).
  * A confirmation the buyer is told about is checked against durable state at once.
+ * Each purchase is two recorded decisions (sim/decisions.ts): the hold (`b-r1-1`'s n-th:
+ * `{ op: 'hold', seats }`) and what follows it (`b-r1-1:then`'s n-th: `{ op: 'pay' }`, 'cancel'
+ * or 'walk-away'); a script that skips the hold skips the purchase, one that skips the follow-up
+ * walks away.
  */
 export function addBuyers(w: World<unknown>, c: SaleCluster, p: SaleValues, stats: SaleStats, prefix = c.label): void {
   const hold = holdPolicyOf(p);
@@ -393,8 +400,13 @@ export function addBuyers(w: World<unknown>, c: SaleCluster, p: SaleValues, stat
         for (;;) {
           yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(ms(p.thinkMsMean)))));
           if (w.phase !== 'fault') return;
-          const count = ctx.rng.int(1, p.seatsMax);
+          const drawnCount = ctx.rng.int(1, p.seatsMax);
           const reservationId = `${id}-${++n}`;
+          // Recorded decisions (sim/decisions.ts): "b-r1-1's 3rd purchase: hold 2 seats", then
+          // (below) "... pay". A script may skip the purchase or name other seats.
+          const hd = w.sim.decisions.operation(id, n, { op: 'hold', seats: drawnCount });
+          if (hd === null) continue;
+          const count = hd.seats;
           rs.requestedSeats += count;
           const t0 = w.now;
           let got: 'yes' | 'maybe' | 'no' = 'no';
@@ -413,11 +425,13 @@ export function addBuyers(w: World<unknown>, c: SaleCluster, p: SaleValues, stat
           const holdLatency = w.now - t0;
           stats.holdLatencyNs.push(holdLatency);
           const u = ctx.rng.next();
-          if (u < p.abandonRate) {
+          const drawnThen: BuyerThen = u < p.abandonRate ? 'walk-away' : u < p.abandonRate + p.cancelRate ? 'cancel' : 'pay';
+          const then = w.sim.decisions.operation(`${id}:then`, n, { op: drawnThen })?.op ?? 'walk-away';
+          if (then === 'walk-away') {
             rs.abandoned++;
             continue;
           }
-          if (u < p.abandonRate + p.cancelRate) {
+          if (then === 'cancel') {
             const r: Reply = yield* call({ type: 'cancel', reservationId });
             if (r.ok && r.body.ok) rs.cancelled++;
             continue;

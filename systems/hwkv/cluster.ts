@@ -195,6 +195,12 @@ export interface Workload {
   audited(): boolean;
 }
 
+/**
+ * A workload client's operation as a script names it (sim/decisions.ts): a put (its value is the
+ * client's and the operation's number), a get, or a scan of [lo, hi) returning rows or their sum.
+ */
+export type HwkvOperation = { op: 'put'; key: string } | { op: 'get'; key: string } | { op: 'scan'; lo: string; hi: string; agg: 'rows' | 'sum' };
+
 export const keyName = (i: number): string => `k${String(i).padStart(3, '0')}`;
 
 /**
@@ -222,24 +228,34 @@ export function addWorkload(w: World<unknown>, c: Cluster, o: WorkloadOptions): 
 
   for (let ci = 0; ci < o.clients; ci++) {
     const clientId = ci + 1;
-    w.addClient(`${c.ids[0]}-client${clientId}`, function* (ctx) {
+    const clientName = `${c.ids[0]}-client${clientId}`;
+    w.addClient(clientName, function* (ctx) {
       const guess = { target: 0 };
       for (let n = 0; ; n++) {
         yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(o.opIntervalNs))));
         if (w.phase !== 'fault') return;
-        const key = keyName(ctx.rng.int(0, o.keys - 1));
+        const drawnKey = keyName(ctx.rng.int(0, o.keys - 1));
         const id = `c${clientId}.${n}`;
         const u = ctx.rng.next();
+        let drawn: HwkvOperation;
         if (u < o.scanFraction) {
           const a = ctx.rng.int(0, o.keys - 1);
           const b = ctx.rng.int(a, o.keys);
-          const spec: ScanSpec & { kind: 'kv' } = { kind: 'kv', lo: keyName(a), hi: keyName(b), agg: ctx.rng.chance(0.5) ? 'rows' : 'sum' };
+          drawn = { op: 'scan', lo: keyName(a), hi: keyName(b), agg: ctx.rng.chance(0.5) ? 'rows' : 'sum' };
+        } else drawn = u < o.scanFraction + (1 - o.scanFraction) / 2 ? { op: 'put', key: drawnKey } : { op: 'get', key: drawnKey };
+        // A recorded decision (sim/decisions.ts): "client 2's 5th operation: put k3"; a script may
+        // skip it or name another.
+        const chosen = w.sim.decisions.operation(clientName, n + 1, drawn);
+        if (chosen === null) continue;
+        if (chosen.op === 'scan') {
+          const spec: ScanSpec & { kind: 'kv' } = { kind: 'kv', lo: chosen.lo, hi: chosen.hi, agg: chosen.agg };
           yield* perform(ctx, { id, op: 'scan', spec }, guess);
           wl.stats.scans++;
           continue;
         }
+        const key = chosen.key;
         const callNs = w.now;
-        if (u < o.scanFraction + (1 - o.scanFraction) / 2) {
+        if (chosen.op === 'put') {
           const value = String(clientId * 1_000_000 + n);
           // Recorded at invocation with an unknown outcome, so a check made while it is still in
           // flight (the auditor may finish first) accounts for it; completed below.

@@ -40,8 +40,6 @@ export class PlatformChecks {
   private readonly seenRevs = new Set<number>();
   /** Orders confirmed to shoppers: order id -> items. */
   readonly confirmed = new Map<string, string[]>();
-  /** Region -> true time its entry point went down (absent while up). */
-  private readonly downSince = new Map<string, Nanos>();
   readonly counts = { forwards: 0, fencedRejects: 0, staleOperatorWrites: 0, dnsAnswers: 0, ordersConfirmed: 0 };
 
   constructor(
@@ -117,20 +115,32 @@ export class PlatformChecks {
 
   // ---- GeoDNS hooks -----------------------------------------------------------------------------
 
-  regionDown(region: string): void {
-    if (!this.downSince.has(region)) this.downSince.set(region, this.w.now);
+  /**
+   * Where the entry point of a region is (its balancer node). The check reads the node's own
+   * state: down since when (SimNode.downSinceNs), whatever took it down. It used to be told by
+   * the region-outage nemesis, which in a run driven by its script (sim/decisions.ts) is
+   * silenced while the script's player crashes the balancer, so the check never fired there.
+   */
+  watchEntries(entryOf: (region: string) => SimNode | undefined): void {
+    this.entryOf = entryOf;
   }
 
-  regionUp(region: string): void {
-    this.downSince.delete(region);
+  private entryOf: (region: string) => SimNode | undefined = () => undefined;
+
+  /** The faults have stopped: from now on an entry point being restarted by the heal is not a GeoDNS failure. */
+  healed(): void {
+    this.isHealed = true;
   }
+
+  private isHealed = false;
 
   /** A GeoDNS answer; `failOpen`: no region was eligible, so the answer is a best guess. */
   onDnsAnswer(home: string, region: string, failOpen: boolean): void {
     this.counts.dnsAnswers++;
     if (failOpen) return;
-    const since = this.downSince.get(region);
-    if (since !== undefined && this.w.now - since > this.o.healthBoundNs)
+    if (this.isHealed) return;
+    const since = this.entryOf(region)?.downSinceNs ?? null;
+    if (since !== null && this.w.now - since > this.o.healthBoundNs)
       this.w.violation('geodns-health', `GeoDNS sent a client of ${home} to ${region}, whose entry point has been down for ${((this.w.now - since) / 1e6).toFixed(0)} ms (health-detection bound ${(this.o.healthBoundNs / 1e6).toFixed(0)} ms)`);
   }
 

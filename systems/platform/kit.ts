@@ -250,17 +250,17 @@ export class ConfigHistory {
 
 // ------------------------------------------------------------------ operators and shoppers
 
-export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultPhase' | 'onOp' | 'counts'> & { history: ConfigHistory; regionOf: Map<string, string> }): OperatorOptions['counts'] {
+export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultPhase' | 'onOp' | 'counts' | 'decide'> & { history: ConfigHistory; regionOf: Map<string, string> }): OperatorOptions['counts'] {
   w.declareProbes(PLATFORM_PROBES);
   const counts = { deploys: 0, removes: 0, adds: 0, evacuations: 0, returns: 0, rollbacks: 0, lockTurns: 0, aborted: 0 };
   ['op1', 'op2'].forEach((id, i) => {
     o.regionOf.set(id, o.regions[i % o.regions.length]!);
-    w.addClient(id, (ctx) => operatorProcess(ctx, { ...o, counts, faultPhase: () => w.phase === 'fault', onOp: (op) => o.history.start(id, op) }));
+    w.addClient(id, (ctx) => operatorProcess(ctx, { ...o, counts, faultPhase: () => w.phase === 'fault', onOp: (op) => o.history.start(id, op), decide: (who, n, a) => w.sim.decisions.operation(who, n, a) }));
   });
   return counts;
 }
 
-export function addShoppers(w: World<unknown>, o: Omit<ShopperOptions, 'home' | 'sticky' | 'running' | 'stats'> & { perRegion: number; stickyShare: number; regionOf: Map<string, string> }): ShopperOptions['stats'] {
+export function addShoppers(w: World<unknown>, o: Omit<ShopperOptions, 'home' | 'sticky' | 'running' | 'stats' | 'decide'> & { perRegion: number; stickyShare: number; regionOf: Map<string, string> }): ShopperOptions['stats'] {
   w.declareProbes(PLATFORM_PROBES);
   const stats = { requests: 0, refused: 0, timeouts: 0, checkouts: 0, confirmed: 0, soldOut: 0, refusedBy: {} as Record<string, number>, busyMsBy: {} as Record<string, number> };
   const rng = w.rng('shoppers');
@@ -269,7 +269,7 @@ export function addShoppers(w: World<unknown>, o: Omit<ShopperOptions, 'home' | 
       const id = `shop-${home}-${k}`;
       o.regionOf.set(id, home);
       const sticky = rng.next() < o.stickyShare;
-      w.addClient(id, (ctx) => shopperProcess(ctx, { ...o, home, sticky, stats, running: () => w.phase === 'fault', onAnswered: () => w.clientOp() }));
+      w.addClient(id, (ctx) => shopperProcess(ctx, { ...o, home, sticky, stats, running: () => w.phase === 'fault', onAnswered: () => w.clientOp(), decide: (user, n, op) => w.sim.decisions.operation(user, n, op) }));
     }
   return stats;
 }
@@ -278,6 +278,8 @@ export function addShoppers(w: World<unknown>, o: Omit<ShopperOptions, 'home' | 
 
 /** Takes a region's balancer down (GeoDNS must fail the region over) and brings it back. */
 export function regionOutages(w: World<unknown>, tier: RegionalTier, checks: PlatformChecks, meanMs: number, failover: Nanos[], dns: GeoDnsHandle): void {
+  // geodns-health judges the balancers' own state (down since when), however they went down.
+  checks.watchEntries((r) => w.node(tier.lbOf(r)));
   if (meanMs <= 0) return;
   const rng = w.rng('region-outage');
   w.nemesis('region-outage', (function* () {
@@ -287,17 +289,14 @@ export function regionOutages(w: World<unknown>, tier: RegionalTier, checks: Pla
       const lb = w.node(tier.lbOf(r));
       if (lb.state !== 'up') continue;
       lb.crash();
-      checks.regionDown(r);
       const t0 = w.now;
       const seen = dns.history.length;
       yield sleep(w.sim, Math.round(rng.uniform(ms(1000), ms(3000))));
       const out = dns.history.slice(seen).find((h) => h.region === r && !h.healthy);
       if (out) failover.push(out.atNs - t0);
       if (w.phase === 'fault' && (lb.state as string) === 'down') lb.start();
-      checks.regionUp(r);
     }
   })());
-  w.onHeal(() => tier.regions.forEach((r) => checks.regionUp(r)));
 }
 
 /** Pauses whichever operator holds the lock for longer than its lease (a long GC pause). */
@@ -413,6 +412,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
   const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: {} });
   const crdt = addCrdtRegions(w, { ids: regions.map((r) => `crdt-${r}`), bug: 'none', wanMsMin: p.wanMsMedian * 0.7, wanMsMax: p.wanMsMedian * 1.5 });
   const checks = new PlatformChecks(w, { drainBoundNs: bounds.drainBoundNs, healthBoundNs: bounds.healthBoundNs, capacity: p.capacity });
+  w.onHeal(() => checks.healed());
   const history = new ConfigHistory(w, config);
   const tier = addRegionalTier(w, { regions, appsPerRegion: p.appsPerRegion, config, escrow, crdt, checks, history, bug: p.bug, bounds, confirmDeadlineNs: holdPolicyOf(sale).holdNs, paymentMeanNs: ms(p.paymentMsMean), deployed });
   const dns = addGeoDns(w, {

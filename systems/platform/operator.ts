@@ -32,14 +32,46 @@ export interface OperatorOptions {
   bug: PlatformBug;
   /** History hooks for the linearizability checker: called at the start, completed at the end. */
   onOp?: (op: KvReadOp | KvWriteOp) => (r: KvResult | null) => void;
+  /**
+   * Each action an operator takes at the lock is a recorded decision (sim/decisions.ts): in a
+   * run driven by a script, the script's action (null: skipped). The kit passes `w.sim.decisions.operation`.
+   */
+  decide?: (operator: string, n: number, a: OperatorAction) => OperatorAction | null;
   counts: { deploys: number; removes: number; adds: number; evacuations: number; returns: number; rollbacks: number; lockTurns: number; aborted: number };
 }
 
 type Gen<T> = Generator<Future<unknown>, T, unknown>;
 
+/**
+ * An operator's action as a script names it (sim/decisions.ts): a rolling deploy of a server
+ * (drain, restart with the next version, readmit), removing or readmitting one, evacuating a
+ * region from GeoDNS, or returning every evacuated region.
+ */
+export type OperatorAction =
+  | { action: 'deploy' | 'remove' | 'readmit'; backend: NodeId }
+  | { action: 'evacuate'; region: string }
+  | { action: 'return-regions' };
+
+/** Why the operator's rules forbid `a` on this config now (a script's action the run has moved past), or null. */
+function refused(a: OperatorAction, backends: BackendsConfig['backends'], spareable: readonly NodeId[], evacuated: readonly string[]): string | null {
+  switch (a.action) {
+    case 'deploy':
+    case 'remove':
+      return spareable.includes(a.backend) ? null : `${a.backend} is not an active server its region can spare`;
+    case 'readmit':
+      return backends[a.backend]?.state === 'removed' ? null : `${a.backend} is not removed`;
+    case 'return-regions':
+      return evacuated.length > 0 ? null : 'no region is evacuated';
+    case 'evacuate':
+      return evacuated.length === 0 ? null : `${evacuated.join(', ')} already evacuated`;
+  }
+}
+
 export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void> {
   const kc = new KvClient(ctx, { servers: o.configServers, clientId: ctx.id, maxAttempts: 6, attemptTimeoutNs: ms(600) });
   const ka = new KvClient(ctx, { servers: o.configServers, clientId: `${ctx.id}-ka`, maxAttempts: 1, attemptTimeoutNs: ms(o.leaseTtlMs / 4) });
+  /** Actions decided so far (the n of the recorded decisions). */
+  let actions = 0;
 
   function* write(op: KvWriteOp): Gen<KvResult | null> {
     const done = o.onOp?.(op);
@@ -141,8 +173,26 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
     const activeIn = (r: string) => ids.filter((b) => backends[b]!.region === r && backends[b]!.state === 'active');
     const spareable = ids.filter((b) => backends[b]!.state === 'active' && activeIn(backends[b]!.region).length >= 2);
     const u = ctx.rng.next();
-    if (u < 0.55 && spareable.length > 0) {
-      const b = ctx.rng.pick(spareable);
+    let drawn: OperatorAction | null = null;
+    if (u < 0.55 && spareable.length > 0) drawn = { action: 'deploy', backend: ctx.rng.pick(spareable) };
+    else if (u < 0.8) {
+      const removed = ids.filter((b) => backends[b]!.state === 'removed');
+      if (removed.length > 0) drawn = { action: 'readmit', backend: ctx.rng.pick(removed) };
+      else if (spareable.length > 0) drawn = { action: 'remove', backend: ctx.rng.pick(spareable) };
+    } else if (evacuated.length > 0) drawn = { action: 'return-regions' };
+    else drawn = { action: 'evacuate', region: ctx.rng.pick(o.regions) };
+    if (drawn === null) return true;
+    // A recorded decision (sim/decisions.ts): "op1's 3rd action: deploy app-eu-2"; a script may
+    // skip it or name another, which runs only if the operator's own rules allow it now.
+    const a = o.decide === undefined ? drawn : o.decide(ctx.id, ++actions, drawn);
+    if (a === null) return true;
+    const why = refused(a, backends, spareable, evacuated);
+    if (why !== null) {
+      ctx.log('script-skip', `${a.action}: ${why}`);
+      return true;
+    }
+    if (a.action === 'deploy') {
+      const b = a.backend;
       const v = backends[b]!.version;
       backends[b]!.state = 'draining';
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
@@ -152,22 +202,19 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
       backends[b] = { ...backends[b]!, state: 'active', version: v + 1 };
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
       o.counts.deploys++;
-    } else if (u < 0.8) {
-      const removed = ids.filter((b) => backends[b]!.state === 'removed');
-      if (removed.length > 0) {
-        backends[ctx.rng.pick(removed)]!.state = 'active';
-        if (yield* fenced(KEYS.backends, { backends })) o.counts.adds++;
-      } else if (spareable.length > 0) {
-        backends[ctx.rng.pick(spareable)]!.state = 'removed';
-        if (yield* fenced(KEYS.backends, { backends })) o.counts.removes++;
-      }
-    } else if (evacuated.length > 0) {
+    } else if (a.action === 'readmit') {
+      backends[a.backend]!.state = 'active';
+      if (yield* fenced(KEYS.backends, { backends })) o.counts.adds++;
+    } else if (a.action === 'remove') {
+      backends[a.backend]!.state = 'removed';
+      if (yield* fenced(KEYS.backends, { backends })) o.counts.removes++;
+    } else if (a.action === 'return-regions') {
       if (yield* fenced(KEYS.regions, { evacuated: [] })) {
         o.counts.returns++;
         ctx.probe('platform:region-returned');
       }
-    } else {
-      if (yield* fenced(KEYS.regions, { evacuated: [ctx.rng.pick(o.regions)] })) o.counts.evacuations++;
+    } else if (a.action === 'evacuate') {
+      if (yield* fenced(KEYS.regions, { evacuated: [a.region] })) o.counts.evacuations++;
     }
     return true;
   }

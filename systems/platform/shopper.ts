@@ -30,7 +30,18 @@ export interface ShopperOptions {
   stats: { requests: number; refused: number; timeouts: number; checkouts: number; confirmed: number; soldOut: number; refusedBy: Record<string, number>; busyMsBy: Record<string, number> };
   /** Called once per request answered (the world's client-operation count). */
   onAnswered?: () => void;
+  /**
+   * Each cart change and checkout is a recorded decision (sim/decisions.ts): in a run driven by a
+   * script, the script's operation (null: skipped). The kit passes `w.sim.decisions.operation`.
+   */
+  decide?: (user: string, n: number, op: ShopperOperation) => ShopperOperation | null;
 }
+
+/**
+ * A shopper's operation as a script names it: add or remove a catalogue item, or check out the
+ * cart; `roam`: sent to that region instead of the one GeoDNS answered (a roaming client).
+ */
+export type ShopperOperation = ({ op: 'add' | 'remove'; item: string } | { op: 'checkout' }) & { roam?: string };
 
 type Gen<T> = Generator<Future<unknown>, T, unknown>;
 
@@ -46,6 +57,8 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
   let orders = 0;
   /** "Remove it, then pay": a checkout right after a remove, with no pause. */
   let payNow = false;
+  /** This shopper's operations so far (the n of its recorded decisions). */
+  let opNo = 0;
 
   function* region(): Gen<string | null> {
     const cached = cache.lookup(ctx.now());
@@ -93,9 +106,22 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
     payNow = false;
     let r = yield* region();
     if (r === null) continue;
-    if (ctx.rng.next() < o.roamRate) r = ctx.rng.pick(o.regions);
+    let roam: string | null = null;
+    if (ctx.rng.next() < o.roamRate) roam = ctx.rng.pick(o.regions);
     const u = ctx.rng.next();
-    if (cart.size > 0 && (u < 0.25 || forceCheckout)) {
+    let drawn: ShopperOperation;
+    if (cart.size > 0 && (u < 0.25 || forceCheckout)) drawn = { op: 'checkout' };
+    else {
+      const rm = cart.size > 0 && u < 0.45;
+      drawn = { op: rm ? 'remove' : 'add', item: rm ? ctx.rng.pick([...cart].sort()) : ctx.rng.pick(CATALOG) };
+    }
+    if (roam !== null) drawn.roam = roam;
+    // A recorded decision (sim/decisions.ts): "shop-us-2's 5th operation: add mug"; a script may
+    // skip it or name another.
+    const chosen = o.decide === undefined ? drawn : o.decide(user, ++opNo, drawn);
+    if (chosen === null) continue;
+    if (chosen.roam !== undefined) r = chosen.roam;
+    if (chosen.op === 'checkout') {
       const orderId = `${user}-o${++orders}`;
       o.stats.checkouts++;
       let reply: AppReply | null = null;
@@ -119,8 +145,8 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
       } else if (reply.type === 'refused' && reply.reason === 'sold-out') o.stats.soldOut++;
       continue;
     }
-    const remove = cart.size > 0 && u < 0.45;
-    const item = remove ? ctx.rng.pick([...cart].sort()) : ctx.rng.pick(CATALOG);
+    const remove = chosen.op === 'remove';
+    const item = chosen.item;
     const reply = yield* send(r, { type: 'cart', user, op: remove ? 'remove' : 'add', item, token, seq: ++cartSeq });
     if (reply === null || reply.type !== 'cart-ok') {
       // Unknown outcome: neither in the cart for sure nor removed for sure. An add without an

@@ -70,7 +70,18 @@ export interface CrdtWorld {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Gen<R> = Generator<Future<unknown>, R, any>;
 
-/** A client session: ops and reads with a read-your-writes token. */
+/**
+ * A session's operation as a script names it (sim/decisions.ts): an op or a read, and the region
+ * it goes to, e.g. `{ region: 'crdt-us', kind: 'add', key: 'set:cart', elem: 'milk' }`.
+ */
+export type CrdtOperation = { region: string } & (Op | { kind: 'read'; key: string });
+
+/**
+ * A client session: ops and reads with a read-your-writes token. Each op and read is a recorded
+ * decision (the session's n-th operation); in a run driven by a script, the script's operation
+ * runs instead, and one the script does not name is skipped (an op then returns an unacknowledged
+ * HistoryOp, a read null).
+ */
 export interface Session {
   ctx: NodeContext;
   id: string;
@@ -129,41 +140,69 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
     clients++;
     w.addClient(id, function* (ctx) {
       let req = 0;
+      /** The session's operations (ops and reads) so far: the n of its recorded decisions. */
+      let ordinal = 0;
+      /**
+       * A recorded decision (sim/decisions.ts): "c-us's 5th operation: add milk to set:cart at us".
+       * In a scripted run the script says what it is (or that it is skipped: null).
+       */
+      const decide = (what: CrdtOperation): CrdtOperation | null => w.sim.decisions.operation(id, ++ordinal, what as CrdtOperation & Record<string, unknown>);
+      const skipped = (region: string, op: Op): HistoryOp => ({ client: id, op, acked: false, origin: region, seq: 0, past: new Map() });
+      function* runOp(region: string, op: Op): Gen<HistoryOp> {
+        req++;
+        inFlight.set(id, op);
+        if (op.kind === 'incr') attempted.set(op.key, (attempted.get(op.key) ?? 0) + op.by);
+        for (;;) {
+          const r: CallResult<ClientReply> = yield ctx.call<ClientReply>(region, { type: 'op', op, client: id, req, token: s.token } satisfies ClientRequest, ms(1000));
+          if (r.ok && r.body.type === 'op-ok') {
+            const h: HistoryOp = { client: id, op, acked: true, origin: r.body.origin, seq: r.body.seq, past: r.body.past };
+            if (r.body.tag !== undefined) h.tag = r.body.tag;
+            if (r.body.seen !== undefined) h.seen = CausalContext.fromData(r.body.seen);
+            history.push(h);
+            w.clientOp();
+            inFlight.delete(id);
+            if (op.kind === 'remove' || op.kind === 'add') lastSetOp.set(`${id}|${op.key}|${op.elem}`, h);
+            // A causal token (seed 002, MongoDB-style): the op and everything it depended on, so a read
+            // sees what the write saw too (e.g. a tag collapse that the remove relied on).
+            // `deps` bounds from above what the op's state relied on (`past` only from below).
+            s.token = vvMerge(vvMerge(s.token, r.body.deps !== undefined ? new Map(r.body.deps) : h.past), new Map([[h.origin, h.seq]]));
+            if (op.kind === 'incr') ownAcked.set(`${id}|${op.key}`, (ownAcked.get(`${id}|${op.key}`) ?? 0) + op.by);
+            if (op.kind === 'set') ownLastWrite.set(`${id}|${op.key}`, Number(op.value.split('#')[1]));
+            return h;
+          }
+          yield ctx.sleep(ms(200));
+        }
+      }
+      function* runRead(region: string, key: string): Gen<ReadValue | null> {
+        const r: CallResult<ClientReply> = yield ctx.call<ClientReply>(region, { type: 'read', key, token: s.token } satisfies ClientRequest, ms(1000));
+        if (!r.ok || r.body.type !== 'read-ok') return null;
+        checkReadYourWrites(id, key, r.body.value);
+        if (r.body.value.kind === 'set') checkNoResurrection(id, key, r.body.value.value);
+        return r.body.value;
+      }
       const s: Session = {
         ctx,
         id,
         token: new Map(),
         *op(region, op) {
-          req++;
-          inFlight.set(id, op);
-          if (op.kind === 'incr') attempted.set(op.key, (attempted.get(op.key) ?? 0) + op.by);
-          for (;;) {
-            const r: CallResult<ClientReply> = yield ctx.call<ClientReply>(region, { type: 'op', op, client: id, req, token: s.token } satisfies ClientRequest, ms(1000));
-            if (r.ok && r.body.type === 'op-ok') {
-              const h: HistoryOp = { client: id, op, acked: true, origin: r.body.origin, seq: r.body.seq, past: r.body.past };
-              if (r.body.tag !== undefined) h.tag = r.body.tag;
-              if (r.body.seen !== undefined) h.seen = CausalContext.fromData(r.body.seen);
-              history.push(h);
-              w.clientOp();
-              inFlight.delete(id);
-              if (op.kind === 'remove' || op.kind === 'add') lastSetOp.set(`${id}|${op.key}|${op.elem}`, h);
-              // A causal token (seed 002, MongoDB-style): the op and everything it depended on, so a read
-              // sees what the write saw too (e.g. a tag collapse that the remove relied on).
-              // `deps` bounds from above what the op's state relied on (`past` only from below).
-              s.token = vvMerge(vvMerge(s.token, r.body.deps !== undefined ? new Map(r.body.deps) : h.past), new Map([[h.origin, h.seq]]));
-              if (op.kind === 'incr') ownAcked.set(`${id}|${op.key}`, (ownAcked.get(`${id}|${op.key}`) ?? 0) + op.by);
-              if (op.kind === 'set') ownLastWrite.set(`${id}|${op.key}`, Number(op.value.split('#')[1]));
-              return h;
-            }
-            yield ctx.sleep(ms(200));
+          const d = decide({ region, ...op });
+          if (d === null) return skipped(region, op);
+          if (d.kind === 'read') {
+            yield* runRead(d.region, d.key);
+            return skipped(d.region, op);
           }
+          const { region: at, ...chosen } = d;
+          return yield* runOp(at, chosen);
         },
         *read(region, key) {
-          const r: CallResult<ClientReply> = yield ctx.call<ClientReply>(region, { type: 'read', key, token: s.token } satisfies ClientRequest, ms(1000));
-          if (!r.ok || r.body.type !== 'read-ok') return null;
-          checkReadYourWrites(id, key, r.body.value);
-          if (r.body.value.kind === 'set') checkNoResurrection(id, key, r.body.value.value);
-          return r.body.value;
+          const d = decide({ region, kind: 'read', key });
+          if (d === null) return null;
+          if (d.kind !== 'read') {
+            const { region: at, ...chosen } = d;
+            yield* runOp(at, chosen);
+            return null;
+          }
+          return yield* runRead(d.region, d.key);
         },
         *sleep(ns) {
           yield ctx.sleep(ns);

@@ -14,6 +14,17 @@ import type { Future, ProcessBody } from '../../../sim/process.ts';
 import type { Nanos } from '../../../sim/time.ts';
 import type { ClientRequest, ClientResponse } from './messages.ts';
 
+/**
+ * A recorded decision (sim/decisions.ts): a client's n-th request, by meaning; in a run driven by
+ * a script, the script's request (null: skipped). A kit passes `w.sim.decisions.operation`.
+ */
+export type DecideRequest = <O extends Record<string, unknown>>(client: string, n: number, op: O) => O | null;
+
+/** A keep-alive client's request as a script names it: which connection, through which balancer. */
+export interface KeepAliveRequest extends Record<string, unknown> {
+  lb: string;
+}
+
 export type Outcome = { kind: 'response'; resp: ClientResponse } | { kind: 'timeout' };
 
 /** Where clients report what they saw (the scenario's recorder). */
@@ -30,12 +41,19 @@ export interface KeepAliveOptions {
   requestsPerConnMax: number;
   timeoutNs: Nanos;
   recorder: ClientRecorder;
+  /**
+   * Each request is a recorded decision of its connection ("c1/conn0's 4th request: through
+   * lb2"), numbered per connection so that skipping one leaves the other connections' numbers.
+   */
+  decide?: DecideRequest;
 }
 
 export function keepAliveClient(ctx: NodeContext, o: KeepAliveOptions): ProcessBody {
   let port = 1000;
   let n = 0;
-  function* connection(): ProcessBody {
+  function* connection(conn: number): ProcessBody {
+    const who = `${ctx.id}/conn${conn}`;
+    let k = 0;
     for (;;) {
       const lb = ctx.rng.pick(o.balancers);
       const flow = `${ctx.id}:${port++}`;
@@ -43,10 +61,12 @@ export function keepAliveClient(ctx: NodeContext, o: KeepAliveOptions): ProcessB
       for (let seq = 0; seq < o.requestsPerConnMax && open; seq++) {
         yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(o.thinkNsMean))));
         const reqId = `${ctx.id}-${n++}`;
+        const d = o.decide === undefined ? { lb } : o.decide<KeepAliveRequest>(who, ++k, { lb });
+        if (d === null) continue;
         const t0 = ctx.now();
-        o.recorder.issued(ctx.id, reqId, lb);
+        o.recorder.issued(ctx.id, reqId, d.lb);
         const req: ClientRequest = { type: 'req', reqId, flow, seq, work: 1 };
-        const r = yield* waitCall(ctx, lb, req, o.timeoutNs);
+        const r = yield* waitCall(ctx, d.lb, req, o.timeoutNs);
         o.recorder.outcome(ctx.id, reqId, r, ctx.now() - t0);
         if (r.kind === 'timeout' || r.resp.closeConn) open = false;
       }
@@ -54,7 +74,7 @@ export function keepAliveClient(ctx: NodeContext, o: KeepAliveOptions): ProcessB
     }
   }
   return (function* () {
-    for (let c = 0; c < o.conns; c++) ctx.spawn(`conn${c}`, connection());
+    for (let c = 0; c < o.conns; c++) ctx.spawn(`conn${c}`, connection(c));
   })();
 }
 
@@ -74,6 +94,8 @@ export interface OpenLoopOptions {
   recorder: ClientRecorder;
   /** Arrivals stop when this turns false. */
   running: () => boolean;
+  /** Each arrival is a recorded decision ("c1's 7th arrival: work 0.83"), sent to every pool or to none. */
+  decide?: DecideRequest;
 }
 
 export function openLoopClient(ctx: NodeContext, o: OpenLoopOptions): ProcessBody {
@@ -81,8 +103,11 @@ export function openLoopClient(ctx: NodeContext, o: OpenLoopOptions): ProcessBod
     let n = 0;
     while (o.running()) {
       yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(o.interArrivalNsMean))));
-      const work = Math.max(0.01, ctx.rng.exponential(o.workMean));
+      const drawn = Math.max(0.01, ctx.rng.exponential(o.workMean));
       const k = n++;
+      const d = o.decide === undefined ? { work: drawn } : o.decide(ctx.id, k + 1, { work: drawn });
+      if (d === null) continue;
+      const work = d.work;
       for (const lb of o.poolBalancers) {
         const reqId = `${ctx.id}-${lb}-${k}`;
         const t0 = ctx.now();

@@ -247,6 +247,7 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
         thinkNsMean: ms(p.thinkMsMean),
         requestsPerConnMax: p.requestsPerConn,
         timeoutNs: ms(p.clientTimeoutMs),
+        decide: (client, n, op) => w.sim.decisions.operation(client, n, op),
         // Every answered request is one client operation (metrics.messages.perClientOp).
         recorder: { issued: () => oracle!.issued(), outcome: (cl, id, out, lat) => (out.kind === 'response' && w.clientOp(), oracle!.outcome(cl, id, out, lat)) },
       }),
