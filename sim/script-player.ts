@@ -108,6 +108,11 @@ function apply(w: World<unknown>, e: ScriptEntry & TimedFault): void {
     }
     case 'pause':
       node(e.node).pause(e.durNs);
+      // A nemesis tells its oracle when a pause is over (the lb nemesis re-reads the ground
+      // truth then); the player does too, after the node's own resume at that instant.
+      w.sim.schedule(e.durNs, () => {
+        if (w.phase === 'fault') for (const f of w.faultListeners) f();
+      });
       return;
     case 'partition': {
       const before = new Set(w.net.blockedLinks());

@@ -5,56 +5,22 @@
  * whether the run driven by the recorded script failed the same invariant.
  *
  *   npx tsx tools/shrink-table.ts [--max-runs 150] [--cap 300] [--only raft] [--json out.json]
+ *   npx tsx tools/shrink-table.ts --render out.json     # the table again from a --json file
  *
- * Prints the markdown table, then the median fault-event counts and the reduction factor.
+ * Prints the markdown table, then the median fault-event and operation counts before and after
+ * and their reduction factors.
  * Wall clock is read outside the simulation only.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { findCatchingSeed } from '../sim/bug-zoo.ts';
 import { resolveScenario } from '../cli/scenarios.ts';
 import { shrink } from '../cli/shrink.ts';
 import type { ParamDefs } from '../sim/params.ts';
 import type { Scenario } from '../sim/scenario.ts';
+import { ZOO } from './bug-zoo-entries.ts';
 
-/** The bug-zoo entries: system, bug, the scenario its zoo test catches it on, extra pins. */
-export const ZOO: { system: string; bug: string; scenario: string; pins?: Record<string, unknown>; from?: number }[] = [
-  { system: 'raft', bug: 'commit-prev-term-by-counting', scenario: 'raft-figure8' },
-  { system: 'raft', bug: 'forget-voted-for', scenario: 'raft-election' },
-  { system: 'raft', bug: 'no-up-to-date-check', scenario: 'raft-crash-restart' },
-  { system: 'raft', bug: 'stale-reads', scenario: 'raft-leader-isolated' },
-  { system: 'raft', bug: 'ack-before-fsync', scenario: 'raft-crash-restart' },
-  { system: 'crdt', bug: 'non-idempotent-counter-merge', scenario: 'crdt-hot-counter' },
-  { system: 'crdt', bug: 'or-set-remove-unseen', scenario: 'crdt-orset-churn' },
-  { system: 'crdt', bug: 'tombstone-gc-before-stability', scenario: 'crdt-orset-churn' },
-  { system: 'crdt', bug: 'lww-wall-clock', scenario: 'crdt-clock-skew' },
-  { system: 'crdt', bug: 'anti-entropy-skips-subtree', scenario: 'crdt-burst' },
-  { system: 'crdt', bug: 'resync-skipped', scenario: 'crdt-long-partition-gc' },
-  { system: 'crdt', bug: 'deltas-ack-past-durable', scenario: 'crdt-crash' },
-  { system: 'crdt', bug: 'lww-merge-no-clock-feed', scenario: 'crdt-clock-skew' },
-  { system: 'lb', bug: 'stale-backend-list', scenario: 'lb-drain', pins: { lbMode: 'l7' } },
-  { system: 'lb', bug: 'non-atomic-counter', scenario: 'lb-crash' },
-  { system: 'lb', bug: 'drain-accepts-new', scenario: 'lb-drain' },
-  { system: 'lb', bug: 'health-threshold-off-by-one', scenario: 'lb-crash', pins: { lbMode: 'l7' } },
-  { system: 'lb', bug: 'maglev-non-prime', scenario: 'lb-churn' },
-  { system: 'lb', bug: 'health-failures-not-reset', scenario: 'lb-flap' },
-  { system: 'escrow', bug: 'check-then-act', scenario: 'escrow-seat-example' },
-  { system: 'escrow', bug: 'credit-before-debit-durable', scenario: 'escrow-transfer-crash' },
-  { system: 'escrow', bug: 'reack-before-credit-durable', scenario: 'escrow-transfer-crash' },
-  { system: 'escrow', bug: 'reaper-returns-confirmed', scenario: 'escrow-reaper' },
-  { system: 'escrow', bug: 'rebalance-double-counts-in-flight', scenario: 'escrow-flash-sale' },
-  { system: 'hw', bug: 'trust-ssd-result', scenario: 'hw-accelerated-kv' },
-  { system: 'hw', bug: 'ack-before-nvdimm', scenario: 'hw-accelerated-kv' },
-  { system: 'hw', bug: 'retransmit-ack-from-memory', scenario: 'hw-accelerated-kv' },
-  { system: 'hw', bug: 'skip-mac-check', scenario: 'hw-accelerated-kv' },
-  { system: 'hw', bug: 'ignore-poison', scenario: 'hw-cxl-escrow' },
-  { system: 'platform', bug: 'unfenced-operator', scenario: 'platform-global-sale' },
-  { system: 'platform', bug: 'order-before-escrow-confirm', scenario: 'platform-global-sale' },
-  { system: 'platform', bug: 'checkout-retry-not-idempotent', scenario: 'platform-global-sale' },
-  { system: 'platform', bug: 'cart-read-ignores-token', scenario: 'platform-global-sale' },
-  { system: 'platform', bug: 'geodns-ignores-health', scenario: 'platform-global-sale' },
-  { system: 'platform', bug: 'lb-stale-config-read', scenario: 'platform-global-sale' },
-  { system: 'broadcast', bug: 'drop-gossip', scenario: 'broadcast' },
-];
+export { ZOO };
+
 
 export interface Row {
   system: string;
@@ -83,6 +49,11 @@ async function main(): Promise<void> {
   let cap = 300;
   let only: string | null = null;
   let json: string | null = null;
+  const at = args.indexOf('--render');
+  if (at >= 0) {
+    process.stdout.write(render((JSON.parse(readFileSync(args[at + 1]!, 'utf8')) as { rows: Row[] }).rows));
+    return;
+  }
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--max-runs') maxRuns = Number(args[++i]);
     else if (args[i] === '--cap') cap = Number(args[++i]);
@@ -122,6 +93,12 @@ async function main(): Promise<void> {
     rows.push(row);
     process.stderr.write(`${z.system} ${z.bug}: seed ${c.seed} ${c.invariant}, faults ${row.before!.faults} -> ${row.after!.faults}, ops ${row.before!.operations} -> ${row.after!.operations}, events ${row.before!.events} -> ${row.after!.events} (${r.runs} runs, ${row.wallS}s${r.scriptReproduced ? '' : ', script did not reproduce'})\n`);
   }
+  process.stdout.write(render(rows));
+  if (json !== null) writeFileSync(json, JSON.stringify({ maxRuns, cap, rows }, null, 2) + '\n');
+}
+
+/** The markdown table and its summary lines. */
+export function render(rows: Row[]): string {
   const done = rows.filter((r) => r.before !== null && r.after !== null);
   const out: string[] = [];
   out.push('| system | bug | scenario | seed | invariant | fault events | operations | events | simulated time | runs |');
@@ -142,8 +119,14 @@ async function main(): Promise<void> {
   out.push('');
   out.push(`Entries shrunk: ${done.length} of ${rows.length}; driven by their recorded script: ${done.filter((r) => r.scripted).length}.`);
   out.push(`Median fault events: ${mb} before, ${ma} after (median reduction ${ma === 0 ? (mb === 0 ? '1' : '∞') : (mb / ma).toFixed(1)}x); in all ${sumB} → ${sumA} (${sumA === 0 ? '∞' : (sumB / sumA).toFixed(1)}x); median per-entry factor ${median(perEntry).toFixed(1)}x over the ${perEntry.length} entries that had faults (after counted as at least 1).`);
-  process.stdout.write(out.join('\n') + '\n');
-  if (json !== null) writeFileSync(json, JSON.stringify({ maxRuns, cap, rows }, null, 2) + '\n');
+  const withOps = done.filter((r) => r.before!.operations > 0);
+  const ob = median(withOps.map((r) => r.before!.operations));
+  const oa = median(withOps.map((r) => r.after!.operations));
+  const opB = withOps.reduce((a, r) => a + r.before!.operations, 0);
+  const opA = withOps.reduce((a, r) => a + r.after!.operations, 0);
+  const opFactor = withOps.map((r) => r.before!.operations / Math.max(1, r.after!.operations));
+  out.push(`Median operations (the ${withOps.length} entries whose run recorded any): ${ob} before, ${oa} after (median reduction ${oa === 0 ? '∞' : (ob / oa).toFixed(1)}x); in all ${opB} → ${opA} (${opA === 0 ? '∞' : (opB / opA).toFixed(1)}x); median per-entry factor ${median(opFactor).toFixed(1)}x (after counted as at least 1).`);
+  return out.join('\n') + '\n';
 }
 
 await main();

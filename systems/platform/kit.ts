@@ -199,7 +199,10 @@ export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier
       versions.set(id, version);
       const n = w.node(id);
       if (n.state !== 'up') return false;
-      n.restart();
+      // The operator's own restart, part of its recorded action (sim/decisions.ts), not a fault
+      // a nemesis decides: a script replays it with the deploy, never on its own.
+      n.crashNow();
+      n.startNow();
       return true;
     },
   };
