@@ -89,6 +89,38 @@ describe('detsim export', () => {
     expect(wrong.out + wrong.err).toContain('expected leader-completeness to fail, but every invariant held');
   }, 600_000);
 
+  it('a non-Raft system: the escrow buyers\' operations exported by meaning fail on check-then-act and hold on the fixed escrow', () => {
+    const dir = path.join(base, 'escrow');
+    mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+    symlinkSync(ROOT, path.join(dir, 'node_modules', 'detsim'));
+    symlinkSync(path.join(ROOT, 'node_modules', 'vitest'), path.join(dir, 'node_modules', 'vitest'));
+
+    // Seed 1 is the first of escrow-seat-example's seeds to catch check-then-act (tools/shrink-table.ts).
+    expect(detsim(dir, 'run', 'escrow-seat-example', '--seed', '1', '--param', 'bug=check-then-act', '--repro', 'bug.json').code).toBe(1);
+    const shrunk = detsim(dir, 'shrink', 'bug.json', '--max-runs', '60', '--json');
+    expect(shrunk.code).toBe(0);
+    const s = JSON.parse(shrunk.out);
+    expect(s.scripted).toBe(true);
+    expect(s.shrunk.operations).toBeGreaterThan(0);
+    expect(s.shrunk.operations).toBeLessThan(s.original.operations);
+    expect(detsim(dir, 'export', 'bug.shrunk.json', '--out', 'bug.test.ts').code).toBe(0);
+    const text = readFileSync(path.join(dir, 'bug.test.ts'), 'utf8');
+    // The buyers' holds as named steps: "b-r1-5's 1st purchase: hold 2 seats".
+    expect(text).toMatch(/at\(ms\([\d.]+\), clientOp\('b-r\d-\d+', \d+, \{ op: 'hold', seats: \d \}\)\)/);
+    expect(text).toContain("invariant: 'never-oversell'");
+
+    const buggy = vitest(dir, 'bug.test.ts');
+    expect(buggy.out + buggy.err).toMatch(/Tests +1 passed/);
+    writeFileSync(path.join(dir, 'fixed.test.ts'), text.replace("bug: 'check-then-act'", "bug: 'none'").replace(/const EXPECTED: Verdict = .*;/, "const EXPECTED: Verdict = { verdict: 'hold' };"));
+    const fixed = vitest(dir, 'fixed.test.ts');
+    expect(fixed.out + fixed.err).toMatch(/Tests +1 passed/);
+    // The operations are what fails it: without them the buggy escrow sells nothing, and holds.
+    writeFileSync(path.join(dir, 'idle.test.ts'), text.replace(/^ {2}at\(.*clientOp\(.*$\n/gm, '').replace(/const EXPECTED: Verdict = .*;/, "const EXPECTED: Verdict = { verdict: 'hold' };"));
+    expect(readFileSync(path.join(dir, 'idle.test.ts'), 'utf8')).not.toContain('clientOp(');
+    const idle = vitest(dir, 'idle.test.ts');
+    expect(idle.out + idle.err).toMatch(/Tests +1 passed/);
+  }, 600_000);
+
   it('bad input: one line and exit 2', () => {
     const dir = path.join(base, 'bad');
     mkdirSync(dir, { recursive: true });
