@@ -12,6 +12,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { schemaErrors } from '../schemas/index.ts';
+import seatExample from '../scenarios/escrow-seat-example.ts';
+import { findCatchingSeed } from '../sim/bug-zoo.ts';
+import type { ParamDefs } from '../sim/params.ts';
+import type { Scenario } from '../sim/scenario.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'detsim.js');
@@ -95,8 +99,10 @@ describe('detsim export', () => {
     symlinkSync(ROOT, path.join(dir, 'node_modules', 'detsim'));
     symlinkSync(path.join(ROOT, 'node_modules', 'vitest'), path.join(dir, 'node_modules', 'vitest'));
 
-    // Seed 1 is the first of escrow-seat-example's seeds to catch check-then-act (tools/shrink-table.ts).
-    expect(detsim(dir, 'run', 'escrow-seat-example', '--seed', '1', '--param', 'bug=check-then-act', '--repro', 'bug.json').code).toBe(1);
+    // The first of escrow-seat-example's seeds to catch check-then-act (seed 1 when measured: tools/shrink-table.ts).
+    const c = findCatchingSeed(seatExample as unknown as Scenario<ParamDefs>, { pins: { bug: 'check-then-act' }, cap: 20 });
+    expect(c.seed).not.toBeNull();
+    expect(detsim(dir, 'run', 'escrow-seat-example', '--seed', String(c.seed), '--param', 'bug=check-then-act', '--repro', 'bug.json').code).toBe(1);
     const shrunk = detsim(dir, 'shrink', 'bug.json', '--max-runs', '60', '--json');
     expect(shrunk.code).toBe(0);
     const s = JSON.parse(shrunk.out);
