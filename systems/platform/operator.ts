@@ -2,11 +2,13 @@
  * The operator: operations as workload. Two operator processes compete for the config store's
  * lock (a key attached to a lease, kept alive while held; fencing token = the key's create
  * revision) and, while they hold it, change the platform through the store with fenced writes:
- *  - rolling deploy of a server: drain it, wait out the drain bound, restart it with the next
- *    version, readmit it;
+ *  - rolling deploy of a server: drain it, set its version flag to the next version
+ *    (`platform/flags/version/<id>`), wait out the drain bound, restart it (it boots into the version
+ *    its flag holds), readmit it;
  *  - remove a server and, later, add it back;
  *  - evacuate a region (GeoDNS stops sending clients there) and, later, return it.
- * A holder that finds a drain another operator left half-done rolls it back. After the heal the
+ * A holder that finds a drain another operator left half-done finishes it when the server's
+ * version flag was already moved on (restart, readmit), and rolls it back otherwise. After the heal the
  * operators only put things back: every server active, no region evacuated.
  */
 import type { NodeContext, NodeId } from '../../sim/node.ts';
@@ -14,7 +16,7 @@ import type { Future } from '../../sim/process.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
 import { KvClient } from '../kv/client.ts';
 import type { KvReadOp, KvResult, KvWriteOp } from '../kv/types.ts';
-import { KEYS, type BackendsConfig, type PlatformBug, type RegionsConfig } from './types.ts';
+import { KEYS, versionFlagKey, type BackendsConfig, type PlatformBug, type RegionsConfig, type VersionFlag } from './types.ts';
 
 export interface OperatorOptions {
   configServers: readonly NodeId[];
@@ -26,13 +28,13 @@ export interface OperatorOptions {
   intervalNs: Nanos;
   /** How long a drain waits before the server is restarted (the balancers' propagation bound). */
   drainWaitNs: Nanos;
-  /** Orchestrator: restart a server with a new version (false if it is down). */
+  /** Orchestrator: restart a server (it boots into its version flag; `version` is what the operator expects); false if it is down. */
   deploy: (id: NodeId, version: number) => boolean;
   faultPhase: () => boolean;
   bug: PlatformBug;
   /** History hooks for the linearizability checker: called at the start, completed at the end. */
   onOp?: (op: KvReadOp | KvWriteOp) => (r: KvResult | null) => void;
-  counts: { deploys: number; removes: number; adds: number; evacuations: number; returns: number; rollbacks: number; lockTurns: number; aborted: number };
+  counts: { deploys: number; finished: number; removes: number; adds: number; evacuations: number; returns: number; rollbacks: number; lockTurns: number; aborted: number };
 }
 
 type Gen<T> = Generator<Future<unknown>, T, unknown>;
@@ -113,16 +115,34 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
     const evacuated: string[] = rr.value === null ? [] : (JSON.parse(rr.value) as RegionsConfig).evacuated;
     if (br.value === null) {
       for (const s of o.servers) backends[s.id] = { region: s.region, state: 'active', version: 1 };
+      for (const s of o.servers) if (!(yield* fenced(versionFlagKey(s.id), { version: 1 }))) return false;
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
       return rr.value !== null || (yield* fenced(KEYS.regions, { evacuated: [] }));
     }
     const ids = Object.keys(backends).sort();
     const draining = ids.filter((b) => backends[b]!.state === 'draining');
     if (draining.length > 0) {
-      for (const b of draining) backends[b]!.state = 'active';
+      // A deploy left between its flag and its readmit is finished (the server must run what its
+      // flag says); any other drain is rolled back.
+      const flagged = new Map<string, number>();
+      for (const b of draining) {
+        const f = yield* read({ op: 'get', key: versionFlagKey(b) });
+        if (f === null || f.op !== 'get') return false;
+        const v = f.value === null ? backends[b]!.version : (JSON.parse(f.value) as VersionFlag).version;
+        if (v !== backends[b]!.version) flagged.set(b, v);
+      }
+      if (flagged.size > 0) {
+        yield ctx.sleep(o.drainWaitNs);
+        for (const [b, v] of flagged) o.deploy(b, v);
+        yield ctx.sleep(ms(300));
+        o.counts.finished += flagged.size;
+      }
+      for (const b of draining) backends[b] = { ...backends[b]!, state: 'active', version: flagged.get(b) ?? backends[b]!.version };
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
-      o.counts.rollbacks++;
-      ctx.probe('platform:operator-rollback-drain');
+      if (flagged.size < draining.length) {
+        o.counts.rollbacks++;
+        ctx.probe('platform:operator-rollback-drain');
+      }
       return true;
     }
     if (!o.faultPhase()) {
@@ -146,11 +166,16 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
       const v = backends[b]!.version;
       backends[b]!.state = 'draining';
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
+      // BUG (deploy-before-flag): restart into the version the operator has in mind and set the
+      // flag only after the readmit (the server runs a version the store has not set).
+      const flagFirst = o.bug !== 'deploy-before-flag';
+      if (flagFirst && !(yield* fenced(versionFlagKey(b), { version: v + 1 }))) return false;
       yield ctx.sleep(o.drainWaitNs);
       o.deploy(b, v + 1);
       yield ctx.sleep(ms(300));
       backends[b] = { ...backends[b]!, state: 'active', version: v + 1 };
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
+      if (!flagFirst && !(yield* fenced(versionFlagKey(b), { version: v + 1 }))) return false;
       o.counts.deploys++;
     } else if (u < 0.8) {
       const removed = ids.filter((b) => backends[b]!.state === 'removed');
