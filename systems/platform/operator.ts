@@ -121,25 +121,33 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
     }
     const ids = Object.keys(backends).sort();
     const draining = ids.filter((b) => backends[b]!.state === 'draining');
-    if (draining.length > 0) {
-      // A deploy left between its flag and its readmit is finished (the server must run what its
-      // flag says); any other drain is rolled back.
-      const flagged = new Map<string, number>();
-      for (const b of draining) {
-        const f = yield* read({ op: 'get', key: versionFlagKey(b) });
-        if (f === null || f.op !== 'get') return false;
-        const v = f.value === null ? backends[b]!.version : (JSON.parse(f.value) as VersionFlag).version;
-        if (v !== backends[b]!.version) flagged.set(b, v);
-      }
-      if (flagged.size > 0) {
+    // A deploy left between its flag and its readmit (or whose flag write landed after another
+    // holder rolled its drain back) is finished: the server must run what its flag says. Any other
+    // drain is rolled back.
+    const fr = yield* read({ op: 'range', prefix: versionFlagKey('') });
+    if (fr === null || fr.op !== 'range') return false;
+    const behind = new Map<string, number>();
+    for (const kv of fr.kvs) {
+      const b = kv.key.slice(versionFlagKey('').length);
+      const v = (JSON.parse(kv.value) as VersionFlag).version;
+      if (backends[b] !== undefined && backends[b]!.version !== v) behind.set(b, v);
+    }
+    if (draining.length > 0 || behind.size > 0) {
+      if (behind.size > 0) {
+        const active = [...behind.keys()].filter((b) => backends[b]!.state === 'active');
+        if (active.length > 0) {
+          for (const b of active) backends[b]!.state = 'draining';
+          if (!(yield* fenced(KEYS.backends, { backends }))) return false;
+        }
         yield ctx.sleep(o.drainWaitNs);
-        for (const [b, v] of flagged) o.deploy(b, v);
+        for (const [b, v] of behind) o.deploy(b, v);
         yield ctx.sleep(ms(300));
-        o.counts.finished += flagged.size;
+        o.counts.finished += behind.size;
       }
-      for (const b of draining) backends[b] = { ...backends[b]!, state: 'active', version: flagged.get(b) ?? backends[b]!.version };
+      const rolledBack = draining.filter((b) => !behind.has(b));
+      for (const b of new Set([...draining, ...behind.keys()])) backends[b] = { ...backends[b]!, state: backends[b]!.state === 'removed' ? 'removed' : 'active', version: behind.get(b) ?? backends[b]!.version };
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
-      if (flagged.size < draining.length) {
+      if (rolledBack.length > 0) {
         o.counts.rollbacks++;
         ctx.probe('platform:operator-rollback-drain');
       }
