@@ -21,7 +21,10 @@
  *  - version-flagged: an application server runs only the version its flag in the config store
  *    held at the revision it read, and that read is not stale: no change of its flag was applied
  *    anywhere before the read was asked with a later revision (bound 0: the read is linearizable).
- *    So no server runs a version the store never set.
+ *    So no server runs a version the store never set;
+ *  - reallocation-fenced: every escrow re-allocation an operator orders is an allocation policy the
+ *    config store committed (so, by operator-fenced, written under the lock's current token): a
+ *    stale operator's re-allocation, refused by the store, is never carried out.
  */
 import type { NodeId, SimNode } from '../../sim/node.ts';
 import type { World } from '../../sim/scenario.ts';
@@ -31,7 +34,7 @@ import type { SaleCluster } from '../escrow/kit.ts';
 import type { KvProgram } from '../kv/server.ts';
 import type { AppServerProgram } from './app.ts';
 import type { KvCommand, KvResult, WatchEvent } from '../kv/types.ts';
-import { KEYS, ORDERS_KEY, parseOrderEntry, versionFlagKey, type BackendsConfig, type VersionFlag } from './types.ts';
+import { KEYS, ORDERS_KEY, parseOrderEntry, versionFlagKey, type AllocationPolicy, type BackendsConfig, type VersionFlag } from './types.ts';
 
 export interface PlatformChecksOptions {
   drainBoundNs: Nanos;
@@ -47,7 +50,9 @@ export class PlatformChecks {
   readonly confirmed = new Map<string, string[]>();
   /** Region -> true time its entry point went down (absent while up). */
   private readonly downSince = new Map<string, Nanos>();
-  readonly counts = { forwards: 0, fencedRejects: 0, staleOperatorWrites: 0, dnsAnswers: 0, ordersConfirmed: 0, versionStarts: 0, flagChanges: 0 };
+  readonly counts = { forwards: 0, fencedRejects: 0, staleOperatorWrites: 0, dnsAnswers: 0, ordersConfirmed: 0, versionStarts: 0, flagChanges: 0, reallocationsOrdered: 0 };
+  /** Allocation policies committed by the store, by their sequence number. */
+  readonly allocations = new Map<number, AllocationPolicy[]>();
   /** Committed version flags by server, in revision order, with when each was first applied anywhere. */
   readonly flags = new Map<NodeId, { rev: number; atNs: Nanos; version: number }[]>();
   /** Flag propagation: ms from a version flag's first apply to the server starting that version (restarted by the deploy). */
@@ -91,6 +96,14 @@ export class PlatformChecks {
     else if (at.atNs > 0) this.flagToServerMs.push(Math.round((this.w.now - at.atNs) / 1e5) / 10);
   }
 
+  /** An operator orders escrow re-allocation `a` (it must be a policy the store committed). */
+  onReallocate(op: NodeId, a: AllocationPolicy): void {
+    this.counts.reallocationsOrdered++;
+    const committed = this.allocations.get(a.seq) ?? [];
+    if (!committed.some((x) => x.token === a.token && x.from === a.from && x.to === a.to && x.amount === a.amount))
+      this.w.violation('reallocation-fenced', `${op} ordered escrow re-allocation #${a.seq} (${a.amount} tokens ${a.from} -> ${a.to}, fencing token ${a.token}), which the config store never committed as its allocation policy: a stale operator's re-allocation was carried out`);
+  }
+
   /** Liveness: every application server runs the version its flag holds (the leader's store). */
   serversRunFlaggedVersion(servers: readonly SimNode<AppServerProgram>[], flagOf: (id: NodeId) => string | undefined): true | string {
     for (const s of servers) {
@@ -125,12 +138,18 @@ export class PlatformChecks {
   onApply(node: NodeId, store: () => KvProgram | null, cmd: KvCommand, result: KvResult, events: WatchEvent[]): void {
     if (cmd.kind === 'client' && cmd.op.op === 'fencedPut' && result.op === 'fencedPut' && !result.ok) this.counts.fencedRejects++;
     for (const e of events) {
-      if (e.type !== 'put' || (e.key !== KEYS.backends && e.key !== KEYS.regions && !e.key.startsWith(KEYS.flags))) continue;
+      if (e.type !== 'put' || (e.key !== KEYS.backends && e.key !== KEYS.regions && e.key !== KEYS.allocation && !e.key.startsWith(KEYS.flags))) continue;
       const token = (JSON.parse(e.value!) as { token: number }).token;
       const holder = store()?.store.get(KEYS.lock)?.createRev ?? 0;
       if (token !== holder) {
         this.counts.staleOperatorWrites++;
         this.w.violation('operator-fenced', `${node} applied a write of ${e.key} at revision ${e.rev} made under fencing token ${token}, but the lock is ${holder === 0 ? 'free' : `held under token ${holder}`}: a stale operator's action took effect`);
+      }
+      if (e.key === KEYS.allocation) {
+        const a = JSON.parse(e.value!) as AllocationPolicy;
+        const list = this.allocations.get(a.seq) ?? [];
+        if (!list.some((x) => JSON.stringify(x) === e.value)) list.push(a);
+        this.allocations.set(a.seq, list);
       }
       if (e.key.startsWith(KEYS.flags)) {
         const server = e.key.slice(versionFlagKey('').length);

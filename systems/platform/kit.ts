@@ -267,12 +267,12 @@ export class ConfigHistory {
 
 // ------------------------------------------------------------------ operators and shoppers
 
-export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultPhase' | 'onOp' | 'counts'> & { history: ConfigHistory; regionOf: Map<string, string> }): OperatorOptions['counts'] {
+export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultPhase' | 'onOp' | 'counts' | 'onReallocate'> & { history: ConfigHistory; regionOf: Map<string, string>; checks: PlatformChecks }): OperatorOptions['counts'] {
   w.declareProbes(PLATFORM_PROBES);
-  const counts = { deploys: 0, finished: 0, removes: 0, adds: 0, evacuations: 0, returns: 0, rollbacks: 0, lockTurns: 0, aborted: 0 };
+  const counts = { deploys: 0, finished: 0, reallocations: 0, removes: 0, adds: 0, evacuations: 0, returns: 0, rollbacks: 0, lockTurns: 0, aborted: 0 };
   ['op1', 'op2'].forEach((id, i) => {
     o.regionOf.set(id, o.regions[i % o.regions.length]!);
-    w.addClient(id, (ctx) => operatorProcess(ctx, { ...o, counts, faultPhase: () => w.phase === 'fault', onOp: (op) => o.history.start(id, op) }));
+    w.addClient(id, (ctx) => operatorProcess(ctx, { ...o, counts, faultPhase: () => w.phase === 'fault', onOp: (op) => o.history.start(id, op), onReallocate: (a) => o.checks.onReallocate(id, a) }));
   });
   return counts;
 }
@@ -447,7 +447,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
 
   // Operations and shoppers: the workload.
   const servers = tier.servers.map((s) => ({ id: s.id, region: s.region }));
-  const ops = addOperators(w, { configServers: config.ids, regions, servers, leaseTtlMs: p.leaseTtlMs, intervalNs: ms(p.opIntervalMs), drainWaitNs: bounds.drainWaitNs, deploy: (id, v) => tier.deploy(id, v), bug: p.bug, history, regionOf });
+  const ops = addOperators(w, { configServers: config.ids, regions, servers, leaseTtlMs: p.leaseTtlMs, intervalNs: ms(p.opIntervalMs), drainWaitNs: bounds.drainWaitNs, deploy: (id, v) => tier.deploy(id, v), escrowOf: (r) => escrow.entryOf.get(escrow.regions[regions.indexOf(r)]!)!, checks, bug: p.bug, history, regionOf });
   const shop = addShoppers(w, { regions, dns, lbOf: tier.lbOf, roamRate: p.roamRate, thinkNs: ms(p.thinkMs), warmupNs: ms(p.warmupMs), checks, perRegion: p.shoppersPerRegion, stickyShare: p.stickyShare, regionOf });
 
   // Checks: each system's own, and the end-to-end ones.
