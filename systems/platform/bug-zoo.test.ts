@@ -18,6 +18,7 @@ const ZOO: { bug: PlatformBug; seed: number; invariant: string }[] = [
   { bug: 'geodns-ignores-health', seed: 1, invariant: 'geodns-health' },
   { bug: 'lb-stale-config-read', seed: 4, invariant: 'no-new-conn-to-drained' },
   { bug: 'deploy-before-flag', seed: 2, invariant: 'version-flagged' },
+  { bug: 'reallocation-unfenced', seed: 35, invariant: 'reallocation-fenced' },
 ];
 
 describe('platform-global-sale bug zoo (seams between systems)', () => {
