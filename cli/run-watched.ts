@@ -56,6 +56,72 @@ export interface WatchOptions {
   maxMemoryMb: number;
   /** Drive the run from this script (sim/decisions.ts). */
   script?: ScriptEntry[];
+  /** The thread started early by prestartRun (with the same maxMemoryMb); else one is started now. */
+  prestarted?: PrestartedRun;
+}
+
+/**
+ * A run's worker thread started before the run is known, so its boot (a V8 isolate, the
+ * simulator's modules) overlaps the main thread's own start-up. It waits for its job (a message);
+ * until runWatched takes it, it does not keep the process alive, and what it does (an error, an
+ * exit) is kept for runWatched to see.
+ */
+export class PrestartedRun {
+  readonly worker: Worker;
+  /** An 'error' or 'exit' before runWatched listened. */
+  early: { error: Error & { code?: string } } | { exit: number } | null = null;
+  private taken = false;
+
+  constructor(readonly maxMemoryMb: number) {
+    this.worker = startRunWorker(maxMemoryMb);
+    this.worker.unref();
+    const onError = (error: Error): void => {
+      this.early ??= { error };
+    };
+    const onExit = (code: number): void => {
+      this.early ??= { exit: code };
+    };
+    this.worker.on('error', onError);
+    this.worker.on('exit', onExit);
+    this.release = () => {
+      this.worker.off('error', onError);
+      this.worker.off('exit', onExit);
+    };
+  }
+
+  private readonly release: () => void;
+
+  /** The thread for runWatched (once); null when taken already or started with another heap limit. */
+  take(maxMemoryMb: number): Worker | null {
+    if (this.taken || maxMemoryMb !== this.maxMemoryMb) return null;
+    this.taken = true;
+    this.release();
+    this.worker.ref();
+    return this.worker;
+  }
+
+  /** Ends the thread if no run took it (bad input found before the run). */
+  async discard(): Promise<void> {
+    if (this.taken) return;
+    this.taken = true;
+    this.release();
+    this.worker.on('error', () => {});
+    await this.worker.terminate();
+  }
+}
+
+/** Starts a run's thread now, for the run runWatched will be given (see PrestartedRun). */
+export function prestartRun(maxMemoryMb: number): PrestartedRun {
+  return new PrestartedRun(maxMemoryMb);
+}
+
+function startRunWorker(maxMemoryMb: number): Worker {
+  return new Worker(WORKER_ENTRY, {
+    ...(maxMemoryMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } } : {}),
+    // The scenario's console output reaches the terminal as it would in the main thread.
+    stdout: false,
+    stderr: false,
+  });
 }
 
 /** Why a run ended without a verdict of its own; each is a violation name in the report. */
@@ -89,13 +155,12 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
     ...(o.timeline !== undefined ? { timeline: o.timeline } : {}),
     ...(o.script !== undefined ? { script: o.script } : {}),
   };
-  const worker = new Worker(WORKER_ENTRY, {
-    workerData: job,
-    ...(o.maxMemoryMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: o.maxMemoryMb } } : {}),
-    // The scenario's console output reaches the terminal as it would in the main thread.
-    stdout: false,
-    stderr: false,
-  });
+  const taken = o.prestarted?.take(o.maxMemoryMb) ?? null;
+  // What the early thread did before it was taken (it failed to boot?) is handled below as if seen now.
+  const early = taken !== null ? (o.prestarted?.early ?? null) : null;
+  const worker = taken ?? startRunWorker(o.maxMemoryMb);
+  // The job is the thread's first message (a thread started early waits for it).
+  worker.postMessage(job);
 
   const failed = (kind: StopKind, message: string): WatchedResult => {
     const last = lastTraced(recent);
@@ -154,18 +219,24 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
       if (reply.report) settle({ report: reply.report });
       else settle(failed('worker-error', `the run could not start: ${reply.error}`));
     });
-    worker.on('error', (err: Error & { code?: string }) => {
+    const onError = (err: Error & { code?: string }): void => {
       if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
         settle(failed('out-of-memory', `out of memory: the run used more than its ${o.maxMemoryMb} MB heap limit and was stopped (unbounded allocation in the scenario or the system under test?); raise the limit with --max-memory MB`));
       } else {
         settle(failed('worker-error', `the run's thread failed outside the simulation: ${err.name}: ${err.message.split('\n')[0]}`));
       }
-    });
-    worker.on('exit', (code) => {
+    };
+    const onExit = (code: number): void => {
       // An exit before any reply: the scenario's code called process.exit (in a worker thread it
       // ends the thread, not detsim).
       settle(failed('process-exit', `the scenario called process.exit(${code}): the run stopped before its checks finished, so this seed failed. Scenario code must not exit the process; throw an Error to report a problem`));
-    });
+    };
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    if (early !== null) {
+      if ('error' in early) onError(early.error);
+      else onExit(early.exit);
+    }
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       onSignal[sig] = () => settle({ ...failed('worker-error', `interrupted by ${sig}`), interrupted: sig });
       process.once(sig, onSignal[sig]);

@@ -4,7 +4,7 @@
  * in the scenario's code ends this thread, never the command, and is reported as that seed's failure.
  */
 import { writeFileSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { TimelineCollector, timelineHtml, timelineInputForRun } from '../reports/timeline-html.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { executeRun } from './execute.ts';
@@ -34,7 +34,11 @@ async function main(job: WatchedJob): Promise<WatchedReply> {
   return { report };
 }
 
-main(workerData as WatchedJob).then(
-  (reply) => parentPort!.postMessage(reply),
-  (err: unknown) => parentPort!.postMessage({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) } satisfies WatchedReply),
-);
+// The job comes as the first message: the thread may be started before the run is known
+// (cli/run-watched.ts PrestartedRun), so the imports above load while the main thread prepares it.
+parentPort!.once('message', (job: WatchedJob) => {
+  main(job).then(
+    (reply) => parentPort!.postMessage(reply),
+    (err: unknown) => parentPort!.postMessage({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) } satisfies WatchedReply),
+  );
+});
