@@ -490,8 +490,16 @@ async function dispatch(command: string, a: Record<string, unknown>): Promise<nu
       return cmdList(a.json as boolean, a.params as boolean, asArray(a.scenarios));
     case 'run':
       return cmdRun(a);
-    case 'sweep':
-      return (await import('./sweep-commands.ts')).cmdSweep(a);
+    case 'sweep': {
+      // The workers boot while this thread loads the sweep's modules and sets it up.
+      const prestarted = (await import('./sweep-prestart.ts')).prestartSweepWorkers(a);
+      try {
+        return await (await import('./sweep-commands.ts')).cmdSweep(a, prestarted);
+      } finally {
+        // Bad input found before the pool took them: end them.
+        await Promise.all(prestarted.map((w) => w.discard()));
+      }
+    }
     case 'merge':
       return (await import('./sweep-commands.ts')).cmdMerge(a);
     case 'regress':

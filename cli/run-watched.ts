@@ -6,7 +6,8 @@
  * trace lines, and the `--trace` file ends at the last record before the stop.
  */
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { EarlyWorker } from './early-worker.ts';
 import type { RunReport } from './execute.ts';
 import type { ScriptEntry } from '../sim/decisions.ts';
 import { CODE_EXT, CODE_ROOT, COMPILED, PACKAGE_ROOT } from './layout.ts';
@@ -61,52 +62,17 @@ export interface WatchOptions {
 }
 
 /**
- * A run's worker thread started before the run is known, so its boot (a V8 isolate, the
- * simulator's modules) overlaps the main thread's own start-up. It waits for its job (a message);
- * until runWatched takes it, it does not keep the process alive, and what it does (an error, an
- * exit) is kept for runWatched to see.
+ * A run's worker thread started before the run is known (cli/early-worker.ts), with the heap
+ * limit the run will have.
  */
-export class PrestartedRun {
-  readonly worker: Worker;
-  /** An 'error' or 'exit' before runWatched listened. */
-  early: { error: Error & { code?: string } } | { exit: number } | null = null;
-  private taken = false;
-
+export class PrestartedRun extends EarlyWorker {
   constructor(readonly maxMemoryMb: number) {
-    this.worker = startRunWorker(maxMemoryMb);
-    this.worker.unref();
-    const onError = (error: Error): void => {
-      this.early ??= { error };
-    };
-    const onExit = (code: number): void => {
-      this.early ??= { exit: code };
-    };
-    this.worker.on('error', onError);
-    this.worker.on('exit', onExit);
-    this.release = () => {
-      this.worker.off('error', onError);
-      this.worker.off('exit', onExit);
-    };
+    super(WORKER_ENTRY, runWorkerOptions(maxMemoryMb));
   }
-
-  private readonly release: () => void;
 
   /** The thread for runWatched (once); null when taken already or started with another heap limit. */
-  take(maxMemoryMb: number): Worker | null {
-    if (this.taken || maxMemoryMb !== this.maxMemoryMb) return null;
-    this.taken = true;
-    this.release();
-    this.worker.ref();
-    return this.worker;
-  }
-
-  /** Ends the thread if no run took it (bad input found before the run). */
-  async discard(): Promise<void> {
-    if (this.taken) return;
-    this.taken = true;
-    this.release();
-    this.worker.on('error', () => {});
-    await this.worker.terminate();
+  takeFor(maxMemoryMb: number): Worker | null {
+    return maxMemoryMb === this.maxMemoryMb ? this.take() : null;
   }
 }
 
@@ -115,13 +81,13 @@ export function prestartRun(maxMemoryMb: number): PrestartedRun {
   return new PrestartedRun(maxMemoryMb);
 }
 
-function startRunWorker(maxMemoryMb: number): Worker {
-  return new Worker(WORKER_ENTRY, {
+function runWorkerOptions(maxMemoryMb: number): WorkerOptions {
+  return {
     ...(maxMemoryMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } } : {}),
     // The scenario's console output reaches the terminal as it would in the main thread.
     stdout: false,
     stderr: false,
-  });
+  };
 }
 
 /** Why a run ended without a verdict of its own; each is a violation name in the report. */
@@ -155,10 +121,10 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
     ...(o.timeline !== undefined ? { timeline: o.timeline } : {}),
     ...(o.script !== undefined ? { script: o.script } : {}),
   };
-  const taken = o.prestarted?.take(o.maxMemoryMb) ?? null;
+  const taken = o.prestarted?.takeFor(o.maxMemoryMb) ?? null;
   // What the early thread did before it was taken (it failed to boot?) is handled below as if seen now.
   const early = taken !== null ? (o.prestarted?.early ?? null) : null;
-  const worker = taken ?? startRunWorker(o.maxMemoryMb);
+  const worker = taken ?? new Worker(WORKER_ENTRY, runWorkerOptions(o.maxMemoryMb));
   // The job is the thread's first message (a thread started early waits for it).
   worker.postMessage(job);
 

@@ -5,7 +5,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { TimelineCollector, timelineHtml, timelineInputForRun } from '../reports/timeline-html.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { executeRun } from './execute.ts';
 import type { WatchedJob, WatchedReply } from './run-watched.ts';
@@ -17,8 +16,10 @@ async function main(job: WatchedJob): Promise<WatchedReply> {
   parentPort!.postMessage({ started: true } satisfies WatchedReply);
   const recent = new RecentLines(job.recent);
   const trace = job.traceFile !== undefined && job.traceShared !== undefined ? new TraceFileWriter(job.traceFile, job.traceShared) : null;
-  // The timeline keeps the last records of the run (bounded memory on long runs).
-  const timeline = job.timeline ? new TimelineCollector() : null;
+  // The timeline keeps the last records of the run (bounded memory on long runs); its module is
+  // loaded only when a timeline is asked for.
+  const tl = job.timeline ? await import('../reports/timeline-html.ts') : null;
+  const timeline = tl ? new tl.TimelineCollector() : null;
   const sink = (rec: TraceRecord): void => {
     recent.sink(rec);
     trace?.sink(rec);
@@ -30,7 +31,7 @@ async function main(job: WatchedJob): Promise<WatchedReply> {
   } finally {
     trace?.close();
   }
-  if (job.timeline && timeline !== null) writeFileSync(job.timeline, timelineHtml(timelineInputForRun(`${scenario.name} seed ${job.seed}`, report, timeline)));
+  if (job.timeline && tl !== null && timeline !== null) writeFileSync(job.timeline, tl.timelineHtml(tl.timelineInputForRun(`${scenario.name} seed ${job.seed}`, report, timeline)));
   return { report };
 }
 

@@ -13,7 +13,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { ParamDefs } from '../sim/params.ts';
+import type { ParamDef, ParamDefs } from '../sim/params.ts';
 import { CODE_ROOT, COMPILED } from './layout.ts';
 import { UserError } from './errors.ts';
 import { isBuiltInScenarioFile, loadBuiltIns, looksLikePath, resolveScenario, resolveScenarios, SCENARIOS_DIR } from './scenarios.ts';
@@ -26,13 +26,18 @@ export interface ManifestEntry {
   description: string;
   /** The module's file name in SCENARIOS_DIR. */
   file: string;
-  params: ParamDefs;
+  /**
+   * The parameter table in its order (which is the order values are drawn in): a name alone is
+   * the shared fault parameter of that name, unchanged; else [name, definition].
+   */
+  params: (string | [string, ParamDef])[];
   /** The module's modification time (ms) and size when the manifest was written. */
   stat: [number, number];
 }
 
 export interface ScenarioManifest {
   format: typeof MANIFEST_FORMAT;
+  /** Sorted by name as loadBuiltIns sorts them. */
   scenarios: ManifestEntry[];
   /** faultParams(): the shared fault parameters `detsim list` shows once. */
   shared: ParamDefs;
@@ -87,7 +92,8 @@ export async function makeManifest(): Promise<ScenarioManifest | { error: string
     if (!jsonFaithful(params) || typeof description !== 'string') return { error: `scenario ${name}: its parameter table holds values JSON cannot (Infinity, undefined)` };
     const stat = statOf(l.file);
     if (stat === null) return { error: `${l.file} disappeared while the manifest was written` };
-    scenarios.push({ name, description, file: path.basename(l.file), params: params as ParamDefs, stat });
+    const table = Object.entries(params as ParamDefs).map(([k, d]): string | [string, ParamDef] => (Object.hasOwn(shared, k) && isDeepStrictEqual(withoutUndefined(d), withoutUndefined(shared[k])) ? k : [k, d]));
+    scenarios.push({ name, description, file: path.basename(l.file), params: table, stat });
   }
   return { format: MANIFEST_FORMAT, scenarios, shared };
 }
@@ -113,7 +119,8 @@ export function readManifest(): ScenarioManifest | null {
   let m: ScenarioManifest;
   try {
     m = JSON.parse(readFileSync(path.join(CODE_ROOT, MANIFEST_FILE), 'utf8')) as ScenarioManifest;
-    if (m.format !== MANIFEST_FORMAT || !Array.isArray(m.scenarios)) return null;
+    if (m.format !== MANIFEST_FORMAT || !Array.isArray(m.scenarios) || typeof m.shared !== 'object' || m.shared === null) return null;
+    if (!m.scenarios.every((s) => Array.isArray(s.params) && s.params.every((p) => typeof p !== 'string' || Object.hasOwn(m.shared, p)))) return null;
     const files = readdirSync(SCENARIOS_DIR).filter(isBuiltInScenarioFile).sort();
     const listed = m.scenarios.map((s) => s.file).sort();
     if (!isDeepStrictEqual(files, listed)) return null;
@@ -131,17 +138,25 @@ export function readManifest(): ScenarioManifest | null {
 /** Forget what was read (tests that rewrite the manifest). */
 export function forgetManifest(): void {
   cached = undefined;
+  infos = null;
 }
 
-export function infoOf(m: ScenarioManifest, e: ManifestEntry): ScenarioInfo {
-  return { scenario: { name: e.name, description: e.description, params: e.params }, file: path.join(SCENARIOS_DIR, e.file), builtIn: true };
+function infoOf(m: ScenarioManifest, e: ManifestEntry): ScenarioInfo {
+  const params: ParamDefs = {};
+  for (const p of e.params) {
+    if (typeof p === 'string') params[p] = m.shared[p]!;
+    else params[p[0]] = p[1];
+  }
+  return { scenario: { name: e.name, description: e.description, params }, file: path.join(SCENARIOS_DIR, e.file), builtIn: true };
 }
+
+let infos: ScenarioInfo[] | null = null;
 
 /** Every built-in scenario from the manifest, sorted by name (as loadBuiltIns sorts them); null without a manifest. */
 export function builtInInfos(): ScenarioInfo[] | null {
   const m = readManifest();
   if (m === null) return null;
-  return m.scenarios.map((e) => infoOf(m, e)).sort((a, b) => a.scenario.name.localeCompare(b.scenario.name));
+  return (infos ??= m.scenarios.map((e) => infoOf(m, e)));
 }
 
 /** The shared fault parameters from the manifest (null without one). */
