@@ -8,6 +8,8 @@
  *  - `regionOutages(w, ...)`: a directed nemesis taking a region's entry point down;
  *  - `operatorPauses(w, ...)`: a directed nemesis pausing the lock holder past its lease.
  */
+import type { DiskProfile } from '../../sim/disk/profiles.ts';
+import { NIC_PROCESSING_NS_MAX, NIC_PROCESSING_NS_MIN, NVDIMM_WRITE_NS } from '../../sim/hardware/figures.ts';
 import { faultParams, standardNemesis, type FaultParamOptions } from '../../sim/nemesis.ts';
 import type { NodeId, SimNode } from '../../sim/node.ts';
 import { param, type ParamDefs, type ParamValues } from '../../sim/params.ts';
@@ -27,7 +29,7 @@ import { PlatformChecks } from './invariants.ts';
 import { PLATFORM_PROBES } from './probes.ts';
 import { operatorProcess, type OperatorOptions } from './operator.ts';
 import { shopperProcess, type ShopperOptions } from './shopper.ts';
-import { KEYS, PLATFORM_BUGS, REGION_NAMES, type BackendsConfig, type PlatformBug, type RegionsConfig } from './types.ts';
+import { KEYS, PLATFORM_BUGS, REGION_NAMES, versionFlagKey, type BackendsConfig, type PlatformBug, type RegionsConfig, type VersionFlag } from './types.ts';
 
 /**
  * Disk corruption is off: the config store (Raft), the escrow replicas and the CRDT regions each
@@ -37,16 +39,28 @@ import { KEYS, PLATFORM_BUGS, REGION_NAMES, type BackendsConfig, type PlatformBu
  */
 export const PLATFORM_FAULT_OPTIONS = { off: ['diskCorruptionRate'], offReason: 'Raft, escrow and CRDT replicas cannot rebuild a corrupt record from peers (docs/platform.md, Faults)' } satisfies FaultParamOptions;
 
+/**
+ * `hardware=accelerated`: the escrow replicas persist to NVDIMM on a SmartNIC (seed 004 §8.5.3,
+ * the figures of sim/hardware/figures.ts: an NVDIMM-N write of 300 ns behind 2-3 µs of on-NIC
+ * processing) instead of an NVMe drive (100-500 µs an fsync). Only the storage latency moves; the
+ * escrow protocol, its faults (disk errors, stalls) and its checks are the same.
+ */
+export const NVDIMM_ON_NIC_DISK: DiskProfile = {
+  name: 'nvdimm-on-smartnic',
+  fsync: { kind: 'uniform', minNs: NIC_PROCESSING_NS_MIN + NVDIMM_WRITE_NS, maxNs: NIC_PROCESSING_NS_MAX + NVDIMM_WRITE_NS },
+  readPerRecordNs: 50,
+};
+
 export function platformParams() {
   const f = faultParams(PLATFORM_FAULT_OPTIONS);
   return {
     bug: param.enum(PLATFORM_BUGS, { doc: 'cross-system bug-zoo variant (none = the correct platform)', default: 'none' }),
     regions: param.int({ doc: 'regions (each: config server, escrow replica, CRDT replica, balancer, app servers)', default: 3, min: 2, max: 4 }),
     appsPerRegion: param.int({ doc: 'application servers behind each balancer', default: 2, min: 1, max: 6 }),
-    shoppersPerRegion: param.int({ doc: 'shoppers living in each region', default: 4, min: 1, max: 16 }),
+    shoppersPerRegion: param.int({ doc: 'shoppers living in each region', default: 8, min: 1, max: 16 }),
     stickyShare: param.float({ doc: 'share of shoppers that keep a DNS answer past its TTL (seed 000)', default: 0.25, min: 0, max: 1, swarm: [0, 0.5] }),
     roamRate: param.float({ doc: 'probability a request goes to a random region (roaming client)', default: 0.1, min: 0, max: 1, swarm: [0, 0.3] }),
-    thinkMs: param.float({ doc: 'mean pause between a shopper\'s requests (ms)', default: 120, min: 1, max: 1e6 }),
+    thinkMs: param.float({ doc: 'mean pause between a shopper\'s requests (ms)', default: 60, min: 1, max: 1e6 }),
     capacity: param.int({ doc: 'seats (items) for sale across all regions', default: 150, min: 1, max: 1e6 }),
     ttlMs: param.float({ doc: 'GeoDNS answer TTL (ms)', default: 1000, min: 1, max: 1e6, swarm: [300, 3000] }),
     wanMsMedian: param.float({ doc: 'median one-way latency between regions (ms)', default: 30, min: 0.1, max: 1000, swarm: [10, 60] }),
@@ -62,6 +76,7 @@ export function platformParams() {
     crashMsMean: param.float({ ...f.crashMsMean, default: 3000, swarm: [1500, 10000] }),
     partitionMsMean: param.float({ ...f.partitionMsMean, default: 4000, swarm: [1500, 10000] }),
     partitionMsLength: param.float({ ...f.partitionMsLength, default: 1500, swarm: [300, 3000] }),
+    hardware: param.enum(['traditional', 'accelerated'] as const, { doc: 'escrow replicas\' storage: traditional (NVMe) or accelerated (NVDIMM on a SmartNIC, seed 004)', default: 'traditional', swarm: ['traditional', 'accelerated'] }),
   };
 }
 
@@ -121,6 +136,8 @@ export interface DeployedConfig {
   /** The revision of the backends key. */
   backendsRev: number;
   backends: BackendsConfig;
+  /** Each server's version flag as deployed: version 1 at its key's revision. */
+  flagRevOf: Map<NodeId, number>;
 }
 
 /** The config the platform is deployed with, for `appsPerRegion` servers `app-<region>-<k>` a region. */
@@ -128,8 +145,12 @@ export function deployedConfig(regions: readonly string[], appsPerRegion: number
   const backends: BackendsConfig = { token: 0, backends: {} };
   for (const region of regions) for (let k = 1; k <= appsPerRegion; k++) backends.backends[appTierId(region, k)] = { region, state: 'active', version: 1 };
   const regionsCfg: RegionsConfig = { token: 0, evacuated: [] };
-  const keys = { [KEYS.backends]: JSON.stringify(backends), [KEYS.regions]: JSON.stringify(regionsCfg) };
-  return { keys, rev: Object.keys(keys).length, backendsRev: Object.keys(keys).sort().indexOf(KEYS.backends) + 1, backends };
+  const keys: Record<string, string> = { [KEYS.backends]: JSON.stringify(backends), [KEYS.regions]: JSON.stringify(regionsCfg) };
+  for (const id of Object.keys(backends.backends)) keys[versionFlagKey(id)] = JSON.stringify({ token: 0, version: 1 } satisfies VersionFlag);
+  // The store applies the initial keys in key order, one revision each (systems/kv/kit.ts).
+  const order = Object.keys(keys).sort();
+  const revOf = (k: string): number => order.indexOf(k) + 1;
+  return { keys, rev: order.length, backendsRev: revOf(KEYS.backends), backends, flagRevOf: new Map(Object.keys(backends.backends).map((id) => [id, revOf(versionFlagKey(id))])) };
 }
 
 /** Id of application server `k` of a region. */
@@ -142,9 +163,9 @@ export interface RegionalTier {
   lbOf: (region: string) => NodeId;
   balancers: SimNode<BalancerProgram>[];
   servers: { id: NodeId; region: string; node: SimNode<AppServerProgram> }[];
-  /** Version each server runs (the orchestrator's record). */
+  /** The version the orchestrator was last asked to deploy on each server (the store's flag decides what runs). */
   versions: Map<NodeId, number>;
-  /** Restarts a server with a new version (the orchestrator); false if it is down. */
+  /** Restarts a server (the orchestrator; it boots into its version flag); false if it is down. */
   deploy(id: NodeId, version: number): boolean;
 }
 
@@ -162,6 +183,8 @@ export interface TierOptions {
   paymentMeanNs: Nanos;
   /** The config the store was deployed with: each balancer's first incarnation starts with it. */
   deployed?: DeployedConfig;
+  /** Each escrow request's answer time at the application servers, by kind (hold, confirm). */
+  escrowNs?: Record<'hold' | 'confirm', number[]>;
 }
 
 /** Per region: a balancer `lb-<region>` in front of `app-<region>-<k>` servers. */
@@ -172,11 +195,23 @@ export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier
   const balancers: SimNode<BalancerProgram>[] = [];
   const started = new Set<string>();
   if (o.deployed !== undefined) o.checks.deployed(o.deployed.backendsRev, o.deployed.backends);
+  for (const [id, rev] of o.deployed?.flagRevOf ?? []) o.checks.deployedFlag(id, rev, 1);
+  const booted = new Set<NodeId>();
   o.regions.forEach((region, ri) => {
     for (let k = 1; k <= o.appsPerRegion; k++) {
       const id = appTierId(region, k);
       versions.set(id, 1);
-      const node = w.addNode(id, (ctx) => appServer(ctx, { region, crdt: o.crdt.ids[ri]!, escrow: o.escrow.entryOf.get(o.escrow.regions[ri]!)!, version: () => versions.get(id)!, confirmDeadlineNs: o.confirmDeadlineNs, paymentMeanNs: o.paymentMeanNs, bug: o.bug }));
+      const node = w.addNode(id, (ctx) =>
+        appServer(ctx, {
+          region, crdt: o.crdt.ids[ri]!, escrow: o.escrow.entryOf.get(o.escrow.regions[ri]!)!, configServers: o.config.ids,
+          // The first incarnation starts with the deployed flag (like the balancers' first config); later ones read it.
+          deployedVersion: () => (o.deployed !== undefined && !booted.has(id) ? (booted.add(id), { version: 1, rev: o.deployed.flagRevOf.get(id)! }) : null),
+          orchestratorVersion: () => versions.get(id)!,
+          onVersion: (v, rev, askedAt) => o.checks.onVersion(id, v, rev, askedAt),
+          onEscrow: (kind, ns) => o.escrowNs?.[kind].push(ns),
+          confirmDeadlineNs: o.confirmDeadlineNs, paymentMeanNs: o.paymentMeanNs, bug: o.bug,
+        }),
+      );
       servers.push({ id, region, node });
     }
     const localConfig = [...o.config.domains.entries()].find(([, r]) => r === region)?.[0] ?? o.config.ids[0]!;
@@ -253,12 +288,12 @@ export class ConfigHistory {
 
 // ------------------------------------------------------------------ operators and shoppers
 
-export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultPhase' | 'onOp' | 'counts' | 'decide'> & { history: ConfigHistory; regionOf: Map<string, string> }): OperatorOptions['counts'] {
+export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultPhase' | 'onOp' | 'counts' | 'onReallocate' | 'decide'> & { history: ConfigHistory; regionOf: Map<string, string>; checks: PlatformChecks }): OperatorOptions['counts'] {
   w.declareProbes(PLATFORM_PROBES);
-  const counts = { deploys: 0, removes: 0, adds: 0, evacuations: 0, returns: 0, rollbacks: 0, lockTurns: 0, aborted: 0 };
+  const counts = { deploys: 0, finished: 0, reallocations: 0, removes: 0, adds: 0, evacuations: 0, returns: 0, rollbacks: 0, lockTurns: 0, aborted: 0 };
   ['op1', 'op2'].forEach((id, i) => {
     o.regionOf.set(id, o.regions[i % o.regions.length]!);
-    w.addClient(id, (ctx) => operatorProcess(ctx, { ...o, counts, faultPhase: () => w.phase === 'fault', onOp: (op) => o.history.start(id, op), decide: (who, n, a) => w.sim.decisions.operation(who, n, a) }));
+    w.addClient(id, (ctx) => operatorProcess(ctx, { ...o, counts, faultPhase: () => w.phase === 'fault', onOp: (op) => o.history.start(id, op), onReallocate: (a) => o.checks.onReallocate(id, a), decide: (who, n, a) => w.sim.decisions.operation(who, n, a) }));
   });
   return counts;
 }
@@ -366,6 +401,10 @@ export function checkPlatform(w: World<unknown>, checks: PlatformChecks, h: Plat
     if (ev !== undefined && (JSON.parse(ev) as { evacuated: string[] }).evacuated.length > 0) return `regions still evacuated: ${ev}`;
     return true;
   });
+  w.liveness('servers-run-flagged-version', () => {
+    const st = h.config.leader()?.program?.store;
+    return checks.serversRunFlaggedVersion(h.tier.servers.map((s) => s.node), (id) => st?.get(versionFlagKey(id))?.value);
+  });
   w.liveness('carts-and-orders-converged', () => checks.viewsConverged(h.crdt.nodes));
   w.liveness('orders-backed-by-escrow', () => {
     const holds = h.escrow.monitor.holdsResolved();
@@ -412,12 +451,13 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
 
   // The systems, each through its kit, each with its own node-id prefix and failure domain.
   const config = addConfigStore(w, { ...defaultsOf(raftParams()), nodes: Math.max(3, p.regions), bug: 'none' }, { prefix: 'cfg', workload: false, domainOf: (i) => regions[i % regions.length]!, initial: deployed.keys });
-  const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: {} });
+  const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: {}, ...(p.hardware === 'accelerated' ? { disk: NVDIMM_ON_NIC_DISK } : {}) });
   const crdt = addCrdtRegions(w, { ids: regions.map((r) => `crdt-${r}`), bug: 'none', wanMsMin: p.wanMsMedian * 0.7, wanMsMax: p.wanMsMedian * 1.5 });
   const checks = new PlatformChecks(w, { drainBoundNs: bounds.drainBoundNs, healthBoundNs: bounds.healthBoundNs, capacity: p.capacity });
   w.onHeal(() => checks.healed());
   const history = new ConfigHistory(w, config);
-  const tier = addRegionalTier(w, { regions, appsPerRegion: p.appsPerRegion, config, escrow, crdt, checks, history, bug: p.bug, bounds, confirmDeadlineNs: holdPolicyOf(sale).holdNs, paymentMeanNs: ms(p.paymentMsMean), deployed });
+  const escrowNs = { hold: [] as number[], confirm: [] as number[] };
+  const tier = addRegionalTier(w, { escrowNs, regions, appsPerRegion: p.appsPerRegion, config, escrow, crdt, checks, history, bug: p.bug, bounds, confirmDeadlineNs: holdPolicyOf(sale).holdNs, paymentMeanNs: ms(p.paymentMsMean), deployed });
   const dns = addGeoDns(w, {
     id: 'dns', regions, ttlNs: ms(p.ttlMs), fallThreshold: bounds.fall, riseThreshold: bounds.rise, bugIgnoreHealth: p.bug === 'geodns-ignores-health',
     entryOf: tier.lbOf, probeNs: bounds.probeNs, probeTimeoutNs: bounds.probeTimeoutNs, onAnswer: (home, a) => checks.onDnsAnswer(home, a.region, !a.eligible.includes(a.region)),
@@ -429,7 +469,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
 
   // Operations and shoppers: the workload.
   const servers = tier.servers.map((s) => ({ id: s.id, region: s.region }));
-  const ops = addOperators(w, { configServers: config.ids, regions, servers, leaseTtlMs: p.leaseTtlMs, intervalNs: ms(p.opIntervalMs), drainWaitNs: bounds.drainWaitNs, deploy: (id, v) => tier.deploy(id, v), bug: p.bug, history, regionOf });
+  const ops = addOperators(w, { configServers: config.ids, regions, servers, leaseTtlMs: p.leaseTtlMs, intervalNs: ms(p.opIntervalMs), drainWaitNs: bounds.drainWaitNs, deploy: (id, v) => tier.deploy(id, v), escrowOf: (r) => escrow.entryOf.get(escrow.regions[regions.indexOf(r)]!)!, checks, bug: p.bug, history, regionOf });
   const shop = addShoppers(w, { regions, dns, lbOf: tier.lbOf, roamRate: p.roamRate, thinkNs: ms(p.thinkMs), warmupNs: ms(p.warmupMs), checks, perRegion: p.shoppersPerRegion, stickyShare: p.stickyShare, regionOf });
 
   // Checks: each system's own, and the end-to-end ones.
@@ -449,7 +489,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
   applyWan(w, regionOf, ms(p.wanMsMedian));
 
   w.onHeal(() => {
-    w.metrics.platform = { ...shop, ...checks.counts, configChanges: checks.configs.length - 1, watchPropagationMs: quantiles(checks.propagationMs), operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
+    w.metrics.platform = { ...shop, ...checks.counts, configChanges: checks.configs.length - 1, watchPropagationMs: quantiles(checks.propagationMs), flagToServerMs: quantiles(checks.flagToServerMs), hardware: p.hardware, escrowMs: { hold: quantiles(escrowNs.hold.map((x) => x / 1e6)), confirm: quantiles(escrowNs.confirm.map((x) => x / 1e6)) }, operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
   });
   return { regions, config: config.ids, escrow: escrow.hosts.map((h) => h.id), crdt: crdt.ids, balancers: regions.map(tier.lbOf), servers: tier.servers.map((s) => s.id), dns: dns.id };
 }
