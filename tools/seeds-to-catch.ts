@@ -12,6 +12,7 @@
  * (swarm and BUGGIFY on, as a sweep runs them). Wall clock is read outside the simulation only.
  */
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { findCatchingSeed } from '../sim/bug-zoo.ts';
 import { resolveScenarios } from '../cli/scenarios.ts';
 
@@ -96,7 +97,9 @@ for (const bug of bugs) {
 const wallS = (performance.now() - t0) / 1000; // wallclock-ok
 
 const when = new Date().toISOString().slice(0, 16).replace('T', ' '); // wallclock-ok
-console.log(`${scn.name}: seeds to catch each bug variant, ${windows} windows (seeds ${Array.from({ length: Math.min(windows, 3) }, (_, k) => `${k * stride + 1}..`).join(', ')}${windows > 3 ? ' ...' : ''}), cap ${cap}; ${runs} runs in ${wallS.toFixed(0)} s, ${when} UTC`);
+const cpu = os.cpus();
+const machine = `${cpu.length} x ${cpu[0]?.model.trim() ?? 'cpu'}, load average ${os.loadavg()[0]!.toFixed(1)} at the end`;
+console.log(`${scn.name}: seeds to catch each bug variant, ${windows} windows (seeds ${Array.from({ length: Math.min(windows, 3) }, (_, k) => `${k * stride + 1}..`).join(', ')}${windows > 3 ? ' ...' : ''}), cap ${cap}; ${runs} runs in ${wallS.toFixed(0)} s, ${when} UTC, ${machine}; \`npx tsx tools/seeds-to-catch.ts ${process.argv.slice(2).join(' ')}\``);
 console.log('');
 console.log('| `bug=` | median seeds to catch | max | per window | caught by (windows) |');
 console.log('|---|---:|---:|---|---|');
