@@ -8,6 +8,12 @@
  * under reservation id = order id (a retried checkout finds its own hold: idempotent), confirm the
  * hold, record the order (entry keyed by order id: an add of the same entry is a no-op), take the
  * items out of the cart, and only then answer "confirmed".
+ *
+ * Version flag: the version an incarnation runs is the one the config store's version flag
+ * (`platform/flags/version/<id>`) holds when it boots: a linearizable read at start-up, retried
+ * until the store answers (until then the server fails its health checks and refuses requests).
+ * The orchestrator only restarts the server; the store says what it runs. The first incarnation
+ * starts with the flag the platform was deployed with.
  */
 import type { CallResult, Envelope, NodeContext, NodeProgram } from '../../sim/node.ts';
 import type { Future } from '../../sim/process.ts';
@@ -15,17 +21,24 @@ import { ms, type Nanos } from '../../sim/time.ts';
 import type { ClientReply as CrdtReply, ClientRequest as CrdtRequest, OpVector } from '../crdt/replication/region.ts';
 import type { Op } from '../crdt/replication/store.ts';
 import { vvMerge } from '../crdt/version-vector.ts';
+import { KvClient } from '../kv/client.ts';
 import type { ClientRequest as EscrowRequest } from '../escrow/host.ts';
 import type { ClientReply as EscrowReply } from '../escrow/types.ts';
-import { cartKey, orderEntry, ORDERS_KEY, type AppReply, type AppRequest, type CartToken, type PlatformBug } from './types.ts';
+import { cartKey, orderEntry, ORDERS_KEY, versionFlagKey, type AppReply, type AppRequest, type CartToken, type PlatformBug, type VersionFlag } from './types.ts';
 
 export interface AppServerOptions {
   region: string;
   /** The region's CRDT replica and escrow replica. */
   crdt: string;
   escrow: string;
-  /** Software version this incarnation runs (a rolling deploy bumps it). */
-  version: () => number;
+  /** The config store's servers (the version flag is read there at boot). */
+  configServers: readonly string[];
+  /** The flag this incarnation starts with without reading (the deployed config), or null: read it. */
+  deployedVersion: () => { version: number; rev: number } | null;
+  /** The orchestrator's version for this server (used only by the deploy-before-flag bug). */
+  orchestratorVersion: () => number;
+  /** The incarnation starts serving `version`, read from the store at revision `rev` (asked at `askedAt`); rev null: not read from the store. */
+  onVersion: (version: number, rev: number | null, askedAt: number) => void;
   /** How long a confirm may keep retrying (the hold's lifetime). */
   confirmDeadlineNs: Nanos;
   /** Mean of the payment step between the hold and its confirm (exponential). */
@@ -34,16 +47,35 @@ export interface AppServerOptions {
 }
 
 export interface AppServerProgram extends NodeProgram {
-  readonly version: number;
+  /** The version this incarnation runs (null until its flag is read). */
+  readonly version: number | null;
   served: number;
 }
 
 type Gen<T> = Generator<Future<unknown>, T, unknown>;
 
 export function appServer(ctx: NodeContext, o: AppServerOptions): AppServerProgram {
-  const version = o.version();
+  let version: number | null = null;
   let serial = 0;
-  const prog: AppServerProgram = { version, served: 0, onMessage };
+  const prog: AppServerProgram = { get version() { return version; }, served: 0, onMessage };
+  const run = (v: number, rev: number | null, askedAt: number): void => {
+    version = v;
+    o.onVersion(v, rev, askedAt);
+  };
+  const deployed = o.deployedVersion();
+  // BUG (deploy-before-flag): run the version the orchestrator was handed, whatever the store says.
+  if (o.bug === 'deploy-before-flag') run(o.orchestratorVersion(), null, ctx.now());
+  else if (deployed !== null) run(deployed.version, deployed.rev, 0);
+  else
+    ctx.spawn('version-flag', (function* () {
+      const kc = new KvClient(ctx, { servers: o.configServers, clientId: `${ctx.id}-flag`, maxAttempts: 4, attemptTimeoutNs: ms(500) });
+      for (;;) {
+        const askedAt = ctx.now();
+        const r = yield* kc.read({ op: 'get', key: versionFlagKey(ctx.id) });
+        if (r.ok && r.value.op === 'get' && r.value.value !== null) return run((JSON.parse(r.value.value) as VersionFlag).version, r.value.rev, askedAt);
+        yield ctx.sleep(ms(100));
+      }
+    })());
 
   function* crdt(req: CrdtRequest, attempts = 4): Gen<CrdtReply | null> {
     for (let a = 0; a < attempts; a++) {
@@ -117,7 +149,8 @@ export function appServer(ctx: NodeContext, o: AppServerOptions): AppServerProgr
   function onMessage(env: Envelope): void {
     const req = env.body as AppRequest;
     if (env.rpcId === undefined) return;
-    if (req.type === 'health') return ctx.reply(env, { type: 'health', ok: true, version } satisfies AppReply);
+    if (req.type === 'health') return ctx.reply(env, version === null ? ({ type: 'health', ok: false } satisfies AppReply) : ({ type: 'health', ok: true, version } satisfies AppReply));
+    if (version === null) return ctx.reply(env, { type: 'refused', reason: 'unavailable' } satisfies AppReply);
     ctx.spawn(`${req.type}`, (function* () {
       const reply = req.type === 'cart' ? yield* cart(req) : yield* checkout(req);
       prog.served++;

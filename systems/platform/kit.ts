@@ -27,7 +27,7 @@ import { PlatformChecks } from './invariants.ts';
 import { PLATFORM_PROBES } from './probes.ts';
 import { operatorProcess, type OperatorOptions } from './operator.ts';
 import { shopperProcess, type ShopperOptions } from './shopper.ts';
-import { KEYS, PLATFORM_BUGS, REGION_NAMES, type BackendsConfig, type PlatformBug, type RegionsConfig } from './types.ts';
+import { KEYS, PLATFORM_BUGS, REGION_NAMES, versionFlagKey, type BackendsConfig, type PlatformBug, type RegionsConfig, type VersionFlag } from './types.ts';
 
 /**
  * Disk corruption is off: the config store (Raft), the escrow replicas and the CRDT regions each
@@ -43,10 +43,10 @@ export function platformParams() {
     bug: param.enum(PLATFORM_BUGS, { doc: 'cross-system bug-zoo variant (none = the correct platform)', default: 'none' }),
     regions: param.int({ doc: 'regions (each: config server, escrow replica, CRDT replica, balancer, app servers)', default: 3, min: 2, max: 4 }),
     appsPerRegion: param.int({ doc: 'application servers behind each balancer', default: 2, min: 1, max: 6 }),
-    shoppersPerRegion: param.int({ doc: 'shoppers living in each region', default: 4, min: 1, max: 16 }),
+    shoppersPerRegion: param.int({ doc: 'shoppers living in each region', default: 8, min: 1, max: 16 }),
     stickyShare: param.float({ doc: 'share of shoppers that keep a DNS answer past its TTL (seed 000)', default: 0.25, min: 0, max: 1, swarm: [0, 0.5] }),
     roamRate: param.float({ doc: 'probability a request goes to a random region (roaming client)', default: 0.1, min: 0, max: 1, swarm: [0, 0.3] }),
-    thinkMs: param.float({ doc: 'mean pause between a shopper\'s requests (ms)', default: 120, min: 1, max: 1e6 }),
+    thinkMs: param.float({ doc: 'mean pause between a shopper\'s requests (ms)', default: 60, min: 1, max: 1e6 }),
     capacity: param.int({ doc: 'seats (items) for sale across all regions', default: 150, min: 1, max: 1e6 }),
     ttlMs: param.float({ doc: 'GeoDNS answer TTL (ms)', default: 1000, min: 1, max: 1e6, swarm: [300, 3000] }),
     wanMsMedian: param.float({ doc: 'median one-way latency between regions (ms)', default: 30, min: 0.1, max: 1000, swarm: [10, 60] }),
@@ -121,6 +121,8 @@ export interface DeployedConfig {
   /** The revision of the backends key. */
   backendsRev: number;
   backends: BackendsConfig;
+  /** Each server's version flag as deployed: version 1 at its key's revision. */
+  flagRevOf: Map<NodeId, number>;
 }
 
 /** The config the platform is deployed with, for `appsPerRegion` servers `app-<region>-<k>` a region. */
@@ -128,8 +130,12 @@ export function deployedConfig(regions: readonly string[], appsPerRegion: number
   const backends: BackendsConfig = { token: 0, backends: {} };
   for (const region of regions) for (let k = 1; k <= appsPerRegion; k++) backends.backends[appTierId(region, k)] = { region, state: 'active', version: 1 };
   const regionsCfg: RegionsConfig = { token: 0, evacuated: [] };
-  const keys = { [KEYS.backends]: JSON.stringify(backends), [KEYS.regions]: JSON.stringify(regionsCfg) };
-  return { keys, rev: Object.keys(keys).length, backendsRev: Object.keys(keys).sort().indexOf(KEYS.backends) + 1, backends };
+  const keys: Record<string, string> = { [KEYS.backends]: JSON.stringify(backends), [KEYS.regions]: JSON.stringify(regionsCfg) };
+  for (const id of Object.keys(backends.backends)) keys[versionFlagKey(id)] = JSON.stringify({ token: 0, version: 1 } satisfies VersionFlag);
+  // The store applies the initial keys in key order, one revision each (systems/kv/kit.ts).
+  const order = Object.keys(keys).sort();
+  const revOf = (k: string): number => order.indexOf(k) + 1;
+  return { keys, rev: order.length, backendsRev: revOf(KEYS.backends), backends, flagRevOf: new Map(Object.keys(backends.backends).map((id) => [id, revOf(versionFlagKey(id))])) };
 }
 
 /** Id of application server `k` of a region. */
@@ -142,9 +148,9 @@ export interface RegionalTier {
   lbOf: (region: string) => NodeId;
   balancers: SimNode<BalancerProgram>[];
   servers: { id: NodeId; region: string; node: SimNode<AppServerProgram> }[];
-  /** Version each server runs (the orchestrator's record). */
+  /** The version the orchestrator was last asked to deploy on each server (the store's flag decides what runs). */
   versions: Map<NodeId, number>;
-  /** Restarts a server with a new version (the orchestrator); false if it is down. */
+  /** Restarts a server (the orchestrator; it boots into its version flag); false if it is down. */
   deploy(id: NodeId, version: number): boolean;
 }
 
@@ -172,11 +178,22 @@ export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier
   const balancers: SimNode<BalancerProgram>[] = [];
   const started = new Set<string>();
   if (o.deployed !== undefined) o.checks.deployed(o.deployed.backendsRev, o.deployed.backends);
+  for (const [id, rev] of o.deployed?.flagRevOf ?? []) o.checks.deployedFlag(id, rev, 1);
+  const booted = new Set<NodeId>();
   o.regions.forEach((region, ri) => {
     for (let k = 1; k <= o.appsPerRegion; k++) {
       const id = appTierId(region, k);
       versions.set(id, 1);
-      const node = w.addNode(id, (ctx) => appServer(ctx, { region, crdt: o.crdt.ids[ri]!, escrow: o.escrow.entryOf.get(o.escrow.regions[ri]!)!, version: () => versions.get(id)!, confirmDeadlineNs: o.confirmDeadlineNs, paymentMeanNs: o.paymentMeanNs, bug: o.bug }));
+      const node = w.addNode(id, (ctx) =>
+        appServer(ctx, {
+          region, crdt: o.crdt.ids[ri]!, escrow: o.escrow.entryOf.get(o.escrow.regions[ri]!)!, configServers: o.config.ids,
+          // The first incarnation starts with the deployed flag (like the balancers' first config); later ones read it.
+          deployedVersion: () => (o.deployed !== undefined && !booted.has(id) ? (booted.add(id), { version: 1, rev: o.deployed.flagRevOf.get(id)! }) : null),
+          orchestratorVersion: () => versions.get(id)!,
+          onVersion: (v, rev, askedAt) => o.checks.onVersion(id, v, rev, askedAt),
+          confirmDeadlineNs: o.confirmDeadlineNs, paymentMeanNs: o.paymentMeanNs, bug: o.bug,
+        }),
+      );
       servers.push({ id, region, node });
     }
     const localConfig = [...o.config.domains.entries()].find(([, r]) => r === region)?.[0] ?? o.config.ids[0]!;
@@ -250,12 +267,12 @@ export class ConfigHistory {
 
 // ------------------------------------------------------------------ operators and shoppers
 
-export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultPhase' | 'onOp' | 'counts'> & { history: ConfigHistory; regionOf: Map<string, string> }): OperatorOptions['counts'] {
+export function addOperators(w: World<unknown>, o: Omit<OperatorOptions, 'faultPhase' | 'onOp' | 'counts' | 'onReallocate'> & { history: ConfigHistory; regionOf: Map<string, string>; checks: PlatformChecks }): OperatorOptions['counts'] {
   w.declareProbes(PLATFORM_PROBES);
-  const counts = { deploys: 0, removes: 0, adds: 0, evacuations: 0, returns: 0, rollbacks: 0, lockTurns: 0, aborted: 0 };
+  const counts = { deploys: 0, finished: 0, reallocations: 0, removes: 0, adds: 0, evacuations: 0, returns: 0, rollbacks: 0, lockTurns: 0, aborted: 0 };
   ['op1', 'op2'].forEach((id, i) => {
     o.regionOf.set(id, o.regions[i % o.regions.length]!);
-    w.addClient(id, (ctx) => operatorProcess(ctx, { ...o, counts, faultPhase: () => w.phase === 'fault', onOp: (op) => o.history.start(id, op) }));
+    w.addClient(id, (ctx) => operatorProcess(ctx, { ...o, counts, faultPhase: () => w.phase === 'fault', onOp: (op) => o.history.start(id, op), onReallocate: (a) => o.checks.onReallocate(id, a) }));
   });
   return counts;
 }
@@ -364,6 +381,10 @@ export function checkPlatform(w: World<unknown>, checks: PlatformChecks, h: Plat
     if (ev !== undefined && (JSON.parse(ev) as { evacuated: string[] }).evacuated.length > 0) return `regions still evacuated: ${ev}`;
     return true;
   });
+  w.liveness('servers-run-flagged-version', () => {
+    const st = h.config.leader()?.program?.store;
+    return checks.serversRunFlaggedVersion(h.tier.servers.map((s) => s.node), (id) => st?.get(versionFlagKey(id))?.value);
+  });
   w.liveness('carts-and-orders-converged', () => checks.viewsConverged(h.crdt.nodes));
   w.liveness('orders-backed-by-escrow', () => {
     const holds = h.escrow.monitor.holdsResolved();
@@ -426,7 +447,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
 
   // Operations and shoppers: the workload.
   const servers = tier.servers.map((s) => ({ id: s.id, region: s.region }));
-  const ops = addOperators(w, { configServers: config.ids, regions, servers, leaseTtlMs: p.leaseTtlMs, intervalNs: ms(p.opIntervalMs), drainWaitNs: bounds.drainWaitNs, deploy: (id, v) => tier.deploy(id, v), bug: p.bug, history, regionOf });
+  const ops = addOperators(w, { configServers: config.ids, regions, servers, leaseTtlMs: p.leaseTtlMs, intervalNs: ms(p.opIntervalMs), drainWaitNs: bounds.drainWaitNs, deploy: (id, v) => tier.deploy(id, v), escrowOf: (r) => escrow.entryOf.get(escrow.regions[regions.indexOf(r)]!)!, checks, bug: p.bug, history, regionOf });
   const shop = addShoppers(w, { regions, dns, lbOf: tier.lbOf, roamRate: p.roamRate, thinkNs: ms(p.thinkMs), warmupNs: ms(p.warmupMs), checks, perRegion: p.shoppersPerRegion, stickyShare: p.stickyShare, regionOf });
 
   // Checks: each system's own, and the end-to-end ones.
@@ -446,7 +467,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
   applyWan(w, regionOf, ms(p.wanMsMedian));
 
   w.onHeal(() => {
-    w.metrics.platform = { ...shop, ...checks.counts, configChanges: checks.configs.length - 1, watchPropagationMs: quantiles(checks.propagationMs), operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
+    w.metrics.platform = { ...shop, ...checks.counts, configChanges: checks.configs.length - 1, watchPropagationMs: quantiles(checks.propagationMs), flagToServerMs: quantiles(checks.flagToServerMs), operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
   });
   return { regions, config: config.ids, escrow: escrow.hosts.map((h) => h.id), crdt: crdt.ids, balancers: regions.map(tier.lbOf), servers: tier.servers.map((s) => s.id), dns: dns.id };
 }

@@ -104,11 +104,11 @@ describe('the kits composed: platform-global-sale', () => {
     expect(failingSeeds(platform, { bug: 'none' }, 1, 4)).toEqual([]);
     const r = runScenario(platform, { seed: 1, swarm: false });
     expect(r.ok).toBe(true);
-    const m = r.metrics.platform as { confirmed: number; forwards: number; operator: { lockTurns: number; deploys: number; removes: number; adds: number; evacuations: number } };
+    const m = r.metrics.platform as { confirmed: number; forwards: number; operator: { lockTurns: number; deploys: number; finished: number; removes: number; adds: number; evacuations: number } };
     expect(m.confirmed).toBeGreaterThan(5);
     expect(m.forwards).toBeGreaterThan(50);
     expect(m.operator.lockTurns).toBeGreaterThan(1);
-    expect(m.operator.deploys + m.operator.removes + m.operator.adds + m.operator.evacuations).toBeGreaterThan(0);
+    expect(m.operator.deploys + m.operator.finished + m.operator.removes + m.operator.adds + m.operator.evacuations).toBeGreaterThan(0);
     expect((r.metrics.history as { verdict: string }).verdict).toBe('linearizable');
   });
 });

@@ -2,11 +2,16 @@
  * The operator: operations as workload. Two operator processes compete for the config store's
  * lock (a key attached to a lease, kept alive while held; fencing token = the key's create
  * revision) and, while they hold it, change the platform through the store with fenced writes:
- *  - rolling deploy of a server: drain it, wait out the drain bound, restart it with the next
- *    version, readmit it;
+ *  - rolling deploy of a server: drain it, set its version flag to the next version
+ *    (`platform/flags/version/<id>`), wait out the drain bound, restart it (it boots into the version
+ *    its flag holds), readmit it;
  *  - remove a server and, later, add it back;
- *  - evacuate a region (GeoDNS stops sending clients there) and, later, return it.
- * A holder that finds a drain another operator left half-done rolls it back. After the heal the
+ *  - evacuate a region (GeoDNS stops sending clients there) and, later, return it;
+ *  - re-allocate escrow tokens between regions: write the allocation policy (fenced), and only
+ *    once the store accepted it, order the giving region's escrow replica to move the tokens
+ *    (escrow's own rebalance order and transfer protocol: conservation and never-oversell hold).
+ * A holder that finds a drain another operator left half-done finishes it when the server's
+ * version flag was already moved on (restart, readmit), and rolls it back otherwise. After the heal the
  * operators only put things back: every server active, no region evacuated.
  */
 import type { NodeContext, NodeId } from '../../sim/node.ts';
@@ -14,7 +19,7 @@ import type { Future } from '../../sim/process.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
 import { KvClient } from '../kv/client.ts';
 import type { KvReadOp, KvResult, KvWriteOp } from '../kv/types.ts';
-import { KEYS, type BackendsConfig, type PlatformBug, type RegionsConfig } from './types.ts';
+import { KEYS, versionFlagKey, type AllocationPolicy, type BackendsConfig, type PlatformBug, type RegionsConfig, type VersionFlag } from './types.ts';
 
 export interface OperatorOptions {
   configServers: readonly NodeId[];
@@ -26,13 +31,17 @@ export interface OperatorOptions {
   intervalNs: Nanos;
   /** How long a drain waits before the server is restarted (the balancers' propagation bound). */
   drainWaitNs: Nanos;
-  /** Orchestrator: restart a server with a new version (false if it is down). */
+  /** Orchestrator: restart a server (it boots into its version flag; `version` is what the operator expects); false if it is down. */
   deploy: (id: NodeId, version: number) => boolean;
   faultPhase: () => boolean;
+  /** The escrow replica of a region (re-allocations are ordered there). */
+  escrowOf: (region: string) => NodeId;
+  /** An operator orders re-allocation `a` (the end-to-end check). */
+  onReallocate: (a: AllocationPolicy) => void;
   bug: PlatformBug;
   /** History hooks for the linearizability checker: called at the start, completed at the end. */
   onOp?: (op: KvReadOp | KvWriteOp) => (r: KvResult | null) => void;
-  counts: { deploys: number; removes: number; adds: number; evacuations: number; returns: number; rollbacks: number; lockTurns: number; aborted: number };
+  counts: { deploys: number; finished: number; reallocations: number; removes: number; adds: number; evacuations: number; returns: number; rollbacks: number; lockTurns: number; aborted: number };
 }
 
 type Gen<T> = Generator<Future<unknown>, T, unknown>;
@@ -95,14 +104,14 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
     };
 
     // Up to three actions per turn at the lock (each re-reads the config it changes).
-    for (let k = 0; k < 3 && held.alive; k++) if (!(yield* turn(fenced))) break;
+    for (let k = 0; k < 3 && held.alive; k++) if (!(yield* turn(fenced, token))) break;
     held.alive = false;
     yield* kc.write({ op: 'unlock', key: KEYS.lock, owner: ctx.id });
     yield* kc.write({ op: 'leaseRevoke', id: lease });
   }
 
   /** One action; false when the turn should end (a failed read or write, or nothing to do). */
-  function* turn(fenced: (key: string, value: object) => Gen<boolean>): Gen<boolean> {
+  function* turn(fenced: (key: string, value: object) => Gen<boolean>, token: number): Gen<boolean> {
     const br = yield* read({ op: 'get', key: KEYS.backends });
     const rr = yield* read({ op: 'get', key: KEYS.regions });
     if (br === null || br.op !== 'get' || rr === null || rr.op !== 'get') {
@@ -113,16 +122,42 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
     const evacuated: string[] = rr.value === null ? [] : (JSON.parse(rr.value) as RegionsConfig).evacuated;
     if (br.value === null) {
       for (const s of o.servers) backends[s.id] = { region: s.region, state: 'active', version: 1 };
+      for (const s of o.servers) if (!(yield* fenced(versionFlagKey(s.id), { version: 1 }))) return false;
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
       return rr.value !== null || (yield* fenced(KEYS.regions, { evacuated: [] }));
     }
     const ids = Object.keys(backends).sort();
     const draining = ids.filter((b) => backends[b]!.state === 'draining');
-    if (draining.length > 0) {
-      for (const b of draining) backends[b]!.state = 'active';
+    // A deploy left between its flag and its readmit (or whose flag write landed after another
+    // holder rolled its drain back) is finished: the server must run what its flag says. Any other
+    // drain is rolled back.
+    const fr = yield* read({ op: 'range', prefix: versionFlagKey('') });
+    if (fr === null || fr.op !== 'range') return false;
+    const behind = new Map<string, number>();
+    for (const kv of fr.kvs) {
+      const b = kv.key.slice(versionFlagKey('').length);
+      const v = (JSON.parse(kv.value) as VersionFlag).version;
+      if (backends[b] !== undefined && backends[b]!.version !== v) behind.set(b, v);
+    }
+    if (draining.length > 0 || behind.size > 0) {
+      if (behind.size > 0) {
+        const active = [...behind.keys()].filter((b) => backends[b]!.state === 'active');
+        if (active.length > 0) {
+          for (const b of active) backends[b]!.state = 'draining';
+          if (!(yield* fenced(KEYS.backends, { backends }))) return false;
+        }
+        yield ctx.sleep(o.drainWaitNs);
+        for (const [b, v] of behind) o.deploy(b, v);
+        yield ctx.sleep(ms(300));
+        o.counts.finished += behind.size;
+      }
+      const rolledBack = draining.filter((b) => !behind.has(b));
+      for (const b of new Set([...draining, ...behind.keys()])) backends[b] = { ...backends[b]!, state: backends[b]!.state === 'removed' ? 'removed' : 'active', version: behind.get(b) ?? backends[b]!.version };
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
-      o.counts.rollbacks++;
-      ctx.probe('platform:operator-rollback-drain');
+      if (rolledBack.length > 0) {
+        o.counts.rollbacks++;
+        ctx.probe('platform:operator-rollback-drain');
+      }
       return true;
     }
     if (!o.faultPhase()) {
@@ -141,16 +176,22 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
     const activeIn = (r: string) => ids.filter((b) => backends[b]!.region === r && backends[b]!.state === 'active');
     const spareable = ids.filter((b) => backends[b]!.state === 'active' && activeIn(backends[b]!.region).length >= 2);
     const u = ctx.rng.next();
-    if (u < 0.55 && spareable.length > 0) {
+    if (u >= 0.45 && u < 0.6) return yield* reallocate(fenced, token);
+    if (u < 0.45 && spareable.length > 0) {
       const b = ctx.rng.pick(spareable);
       const v = backends[b]!.version;
       backends[b]!.state = 'draining';
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
+      // BUG (deploy-before-flag): restart into the version the operator has in mind and set the
+      // flag only after the readmit (the server runs a version the store has not set).
+      const flagFirst = o.bug !== 'deploy-before-flag';
+      if (flagFirst && !(yield* fenced(versionFlagKey(b), { version: v + 1 }))) return false;
       yield ctx.sleep(o.drainWaitNs);
       o.deploy(b, v + 1);
       yield ctx.sleep(ms(300));
       backends[b] = { ...backends[b]!, state: 'active', version: v + 1 };
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
+      if (!flagFirst && !(yield* fenced(versionFlagKey(b), { version: v + 1 }))) return false;
       o.counts.deploys++;
     } else if (u < 0.8) {
       const removed = ids.filter((b) => backends[b]!.state === 'removed');
@@ -170,5 +211,22 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
       if (yield* fenced(KEYS.regions, { evacuated: [ctx.rng.pick(o.regions)] })) o.counts.evacuations++;
     }
     return true;
+  }
+
+  /** Re-allocates escrow tokens between two regions: the policy first (fenced), then the order. */
+  function* reallocate(fenced: (key: string, value: object) => Gen<boolean>, token: number): Gen<boolean> {
+    const cur = yield* read({ op: 'get', key: KEYS.allocation });
+    if (cur === null || cur.op !== 'get') return false;
+    const seq = cur.value === null ? 1 : (JSON.parse(cur.value) as AllocationPolicy).seq + 1;
+    const from = ctx.rng.pick(o.regions);
+    const to = ctx.rng.pick(o.regions.filter((r) => r !== from));
+    const a: AllocationPolicy = { token, seq, from, to, amount: ctx.rng.int(1, 10) };
+    const ok = yield* fenced(KEYS.allocation, { seq, from, to, amount: a.amount });
+    // BUG (reallocation-unfenced): the order goes out whether or not the store took the policy.
+    if (!ok && o.bug !== 'reallocation-unfenced') return false;
+    o.onReallocate(a);
+    ctx.send(o.escrowOf(from), { type: 'rebalance-order', from: ctx.id, to: o.escrowOf(from), giveTo: o.escrowOf(to), amount: a.amount });
+    o.counts.reallocations++;
+    return ok;
   }
 }

@@ -16,9 +16,16 @@
  *  - checkout-retry-not-idempotent: a retried checkout gets a fresh reservation id and order entry
  *    (app x escrow x CRDT);
  *  - cart-read-ignores-token: checkout reads the cart without the shopper's causal token, so a
- *    replica that has not seen its last remove sells the removed item (app x CRDT).
+ *    replica that has not seen its last remove sells the removed item (app x CRDT);
+ *  - deploy-before-flag: the rolling deploy restarts the server into the version the operator has
+ *    in mind (the orchestrator's), and writes the version flag only when it readmits the server:
+ *    the server runs a version the config store has not set, and never will if the operator loses
+ *    its lock before the readmit (operator x orchestrator x Raft);
+ *  - reallocation-unfenced: the operator orders an escrow re-allocation even when its fenced write
+ *    of the allocation policy was refused (its lock was lost): a stale operator moves tokens the
+ *    store never agreed to move (operator x Raft lease x escrow).
  */
-export const PLATFORM_BUGS = ['none', 'geodns-ignores-health', 'unfenced-operator', 'order-before-escrow-confirm', 'lb-stale-config-read', 'checkout-retry-not-idempotent', 'cart-read-ignores-token'] as const;
+export const PLATFORM_BUGS = ['none', 'geodns-ignores-health', 'unfenced-operator', 'order-before-escrow-confirm', 'lb-stale-config-read', 'checkout-retry-not-idempotent', 'cart-read-ignores-token', 'deploy-before-flag', 'reallocation-unfenced'] as const;
 export type PlatformBug = (typeof PLATFORM_BUGS)[number];
 
 export const REGION_NAMES = ['us', 'eu', 'ap', 'sa'] as const;
@@ -28,7 +35,33 @@ export const KEYS = {
   backends: 'platform/backends',
   regions: 'platform/regions',
   lock: 'platform/oplock',
+  /** Feature flags live under this prefix; `platform/flags/version/<server>`: the version a server runs. */
+  flags: 'platform/flags/',
+  /** The escrow allocation policy: the last re-allocation ordered ({@link AllocationPolicy}). */
+  allocation: 'platform/escrow/allocation',
 } as const;
+
+/**
+ * The value of `platform/escrow/allocation` (JSON): re-allocation number `seq` moves up to
+ * `amount` tokens from region `from`'s escrow replica to region `to`'s (through escrow's own
+ * rebalance order and transfer protocol: the giver keeps its lending floor and pending holds).
+ */
+export interface AllocationPolicy {
+  token: number;
+  seq: number;
+  from: string;
+  to: string;
+  amount: number;
+}
+
+/** The config-store key of a server's version flag. */
+export const versionFlagKey = (server: string): string => `${KEYS.flags}version/${server}`;
+
+/** The value of a version flag (JSON). `token`: the fencing token of the operator that wrote it. */
+export interface VersionFlag {
+  token: number;
+  version: number;
+}
 
 export type BackendState = 'active' | 'draining' | 'removed';
 
