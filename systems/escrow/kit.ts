@@ -4,6 +4,7 @@
  * working cluster with its own node-id prefix and returns its handle (`SaleCluster`: hosts,
  * monitor, capacity). Shared by every scenarios/escrow-*.ts file and by the platform.
  */
+import type { DiskProfile } from '../../sim/disk/profiles.ts';
 import { assert } from '../../sim/assert.ts';
 import { standardNemesis, type FaultParamOptions, type FaultParams } from '../../sim/nemesis.ts';
 import type { CallResult, SimNode } from '../../sim/node.ts';
@@ -155,6 +156,8 @@ export interface EscrowClusterOptions {
   readonly lendFloorTokens?: number;
   /** Share of C the global node keeps in reserve (multi-level). */
   readonly globalReserveShare?: number;
+  /** The replicas' storage latency profile (default NVMe; the platform's `hardware=accelerated` gives NVDIMM on a SmartNIC). */
+  readonly disk?: DiskProfile;
 }
 
 /** Each escrow node's state at a fresh start, by world: what a node restarts as with nothing on disk. */
@@ -206,7 +209,7 @@ export function addEscrowCluster(w: World<unknown>, p: SaleValues, o: EscrowClus
     initial = [...split, reserve];
   }
   const hosts = configs.map((config, i) =>
-    freshStart(w, config.id, createSeatNode(config, initial[i]!).snapshot()) && w.addNode(config.id, (ctx) => escrowHost(ctx, { config, initialTokens: initial[i]!, tickNs: ms(p.tickMs), wire, counters })),
+    freshStart(w, config.id, createSeatNode(config, initial[i]!).snapshot()) && w.addNode(config.id, (ctx) => escrowHost(ctx, { config, initialTokens: initial[i]!, tickNs: ms(p.tickMs), wire, counters }), o.disk !== undefined ? { disk: o.disk } : {}),
   );
   const lendable = (s: NodeSnapshot): number => {
     const pending = s.reservations.reduce((a, r) => a + (r.state === 'pending' ? r.count : 0), 0);

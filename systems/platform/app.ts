@@ -39,6 +39,8 @@ export interface AppServerOptions {
   orchestratorVersion: () => number;
   /** The incarnation starts serving `version`, read from the store at revision `rev` (asked at `askedAt`); rev null: not read from the store. */
   onVersion: (version: number, rev: number | null, askedAt: number) => void;
+  /** An escrow request of this kind was answered `ns` after it was first sent (retries included). */
+  onEscrow?: (kind: 'hold' | 'confirm', ns: number) => void;
   /** How long a confirm may keep retrying (the hold's lifetime). */
   confirmDeadlineNs: Nanos;
   /** Mean of the payment step between the hold and its confirm (exponential). */
@@ -95,10 +97,14 @@ export function appServer(ctx: NodeContext, o: AppServerOptions): AppServerProgr
   }
 
   function* escrow(req: EscrowRequest, deadlineNs: Nanos): Gen<EscrowReply | null> {
-    const until = ctx.now() + deadlineNs;
+    const t0 = ctx.now();
+    const until = t0 + deadlineNs;
     while (ctx.now() < until) {
       const r = (yield ctx.call<EscrowReply>(o.escrow, req, ms(300))) as CallResult<EscrowReply>;
-      if (r.ok) return r.body;
+      if (r.ok) {
+        if (req.type === 'hold' || req.type === 'confirm') o.onEscrow?.(req.type, ctx.now() - t0);
+        return r.body;
+      }
     }
     return null;
   }

@@ -8,6 +8,8 @@
  *  - `regionOutages(w, ...)`: a directed nemesis taking a region's entry point down;
  *  - `operatorPauses(w, ...)`: a directed nemesis pausing the lock holder past its lease.
  */
+import type { DiskProfile } from '../../sim/disk/profiles.ts';
+import { NIC_PROCESSING_NS_MAX, NIC_PROCESSING_NS_MIN, NVDIMM_WRITE_NS } from '../../sim/hardware/figures.ts';
 import { faultParams, standardNemesis, type FaultParamOptions } from '../../sim/nemesis.ts';
 import type { NodeId, SimNode } from '../../sim/node.ts';
 import { param, type ParamDefs, type ParamValues } from '../../sim/params.ts';
@@ -37,6 +39,18 @@ import { KEYS, PLATFORM_BUGS, REGION_NAMES, versionFlagKey, type BackendsConfig,
  */
 export const PLATFORM_FAULT_OPTIONS = { off: ['diskCorruptionRate'], offReason: 'Raft, escrow and CRDT replicas cannot rebuild a corrupt record from peers (docs/platform.md, Faults)' } satisfies FaultParamOptions;
 
+/**
+ * `hardware=accelerated`: the escrow replicas persist to NVDIMM on a SmartNIC (seed 004 §8.5.3,
+ * the figures of sim/hardware/figures.ts: an NVDIMM-N write of 300 ns behind 2-3 µs of on-NIC
+ * processing) instead of an NVMe drive (100-500 µs an fsync). Only the storage latency moves; the
+ * escrow protocol, its faults (disk errors, stalls) and its checks are the same.
+ */
+export const NVDIMM_ON_NIC_DISK: DiskProfile = {
+  name: 'nvdimm-on-smartnic',
+  fsync: { kind: 'uniform', minNs: NIC_PROCESSING_NS_MIN + NVDIMM_WRITE_NS, maxNs: NIC_PROCESSING_NS_MAX + NVDIMM_WRITE_NS },
+  readPerRecordNs: 50,
+};
+
 export function platformParams() {
   const f = faultParams(PLATFORM_FAULT_OPTIONS);
   return {
@@ -62,6 +76,7 @@ export function platformParams() {
     crashMsMean: param.float({ ...f.crashMsMean, default: 3000, swarm: [1500, 10000] }),
     partitionMsMean: param.float({ ...f.partitionMsMean, default: 4000, swarm: [1500, 10000] }),
     partitionMsLength: param.float({ ...f.partitionMsLength, default: 1500, swarm: [300, 3000] }),
+    hardware: param.enum(['traditional', 'accelerated'] as const, { doc: 'escrow replicas\' storage: traditional (NVMe) or accelerated (NVDIMM on a SmartNIC, seed 004)', default: 'traditional', swarm: ['traditional', 'accelerated'] }),
   };
 }
 
@@ -168,6 +183,8 @@ export interface TierOptions {
   paymentMeanNs: Nanos;
   /** The config the store was deployed with: each balancer's first incarnation starts with it. */
   deployed?: DeployedConfig;
+  /** Each escrow request's answer time at the application servers, by kind (hold, confirm). */
+  escrowNs?: Record<'hold' | 'confirm', number[]>;
 }
 
 /** Per region: a balancer `lb-<region>` in front of `app-<region>-<k>` servers. */
@@ -191,6 +208,7 @@ export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier
           deployedVersion: () => (o.deployed !== undefined && !booted.has(id) ? (booted.add(id), { version: 1, rev: o.deployed.flagRevOf.get(id)! }) : null),
           orchestratorVersion: () => versions.get(id)!,
           onVersion: (v, rev, askedAt) => o.checks.onVersion(id, v, rev, askedAt),
+          onEscrow: (kind, ns) => o.escrowNs?.[kind].push(ns),
           confirmDeadlineNs: o.confirmDeadlineNs, paymentMeanNs: o.paymentMeanNs, bug: o.bug,
         }),
       );
@@ -431,11 +449,12 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
 
   // The systems, each through its kit, each with its own node-id prefix and failure domain.
   const config = addConfigStore(w, { ...defaultsOf(raftParams()), nodes: Math.max(3, p.regions), bug: 'none' }, { prefix: 'cfg', workload: false, domainOf: (i) => regions[i % regions.length]!, initial: deployed.keys });
-  const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: {} });
+  const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: {}, ...(p.hardware === 'accelerated' ? { disk: NVDIMM_ON_NIC_DISK } : {}) });
   const crdt = addCrdtRegions(w, { ids: regions.map((r) => `crdt-${r}`), bug: 'none', wanMsMin: p.wanMsMedian * 0.7, wanMsMax: p.wanMsMedian * 1.5 });
   const checks = new PlatformChecks(w, { drainBoundNs: bounds.drainBoundNs, healthBoundNs: bounds.healthBoundNs, capacity: p.capacity });
   const history = new ConfigHistory(w, config);
-  const tier = addRegionalTier(w, { regions, appsPerRegion: p.appsPerRegion, config, escrow, crdt, checks, history, bug: p.bug, bounds, confirmDeadlineNs: holdPolicyOf(sale).holdNs, paymentMeanNs: ms(p.paymentMsMean), deployed });
+  const escrowNs = { hold: [] as number[], confirm: [] as number[] };
+  const tier = addRegionalTier(w, { escrowNs, regions, appsPerRegion: p.appsPerRegion, config, escrow, crdt, checks, history, bug: p.bug, bounds, confirmDeadlineNs: holdPolicyOf(sale).holdNs, paymentMeanNs: ms(p.paymentMsMean), deployed });
   const dns = addGeoDns(w, {
     id: 'dns', regions, ttlNs: ms(p.ttlMs), fallThreshold: bounds.fall, riseThreshold: bounds.rise, bugIgnoreHealth: p.bug === 'geodns-ignores-health',
     entryOf: tier.lbOf, probeNs: bounds.probeNs, probeTimeoutNs: bounds.probeTimeoutNs, onAnswer: (home, a) => checks.onDnsAnswer(home, a.region, !a.eligible.includes(a.region)),
@@ -467,7 +486,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
   applyWan(w, regionOf, ms(p.wanMsMedian));
 
   w.onHeal(() => {
-    w.metrics.platform = { ...shop, ...checks.counts, configChanges: checks.configs.length - 1, watchPropagationMs: quantiles(checks.propagationMs), flagToServerMs: quantiles(checks.flagToServerMs), operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
+    w.metrics.platform = { ...shop, ...checks.counts, configChanges: checks.configs.length - 1, watchPropagationMs: quantiles(checks.propagationMs), flagToServerMs: quantiles(checks.flagToServerMs), hardware: p.hardware, escrowMs: { hold: quantiles(escrowNs.hold.map((x) => x / 1e6)), confirm: quantiles(escrowNs.confirm.map((x) => x / 1e6)) }, operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
   });
   return { regions, config: config.ids, escrow: escrow.hosts.map((h) => h.id), crdt: crdt.ids, balancers: regions.map(tier.lbOf), servers: tier.servers.map((s) => s.id), dns: dns.id };
 }
