@@ -6,7 +6,7 @@
  * and talk to the nodes with `ctx.call`.
  *
  * A separate entry point, not `detsim` itself: a kit brings a whole system (Raft, the escrow
- * service, CRDT replication, GeoDNS, the platform), and a scenario that only needs the kernel
+ * service, CRDT replication, GeoDNS, the load balancer, the platform), and a scenario that only needs the kernel
  * should not load them all each time it starts.
  *
  * @example
@@ -39,6 +39,11 @@ import { addEscrowCluster, saleParams, standardSale, watchCluster } from '../sys
 import { addGeoDns as addGeoDnsKit } from '../systems/geodns/kit.ts';
 import { addConfigStore as addConfigStoreKit, raftParams } from '../systems/kv/kit.ts';
 import type { ParamDefs, ParamValues } from '../sim/params.ts';
+import type { NodeContext } from '../sim/node.ts';
+import type { Future } from '../sim/process.ts';
+import type { Nanos } from '../sim/time.ts';
+import { addLoadBalancers as addLoadBalancersKit, lbParams as lbParamsKit, type LbParams, type LbReply } from '../systems/lb/kit.ts';
+import type { AlgorithmName } from '../systems/lb/index.ts';
 import { addPlatform as addPlatformKit, defaultsOf, platformParams as platformParamsKit, type PlatformIds, type PlatformParams } from '../systems/platform/kit.ts';
 
 // ------------------------------------------------------------------ config store (Raft + KV)
@@ -188,6 +193,94 @@ export interface GeoDnsHandle {
 export function addGeoDns(w: World<unknown>, o: GeoDnsOptions): GeoDnsHandle {
   const h = addGeoDnsKit(w, { id: o.id ?? 'dns', regions: o.regions, entryOf: o.entryOf, ttlNs: ms(o.ttlMs ?? 1000), fallThreshold: 2, riseThreshold: 2, probeNs: ms(200), probeTimeoutNs: ms(150) });
   return { id: h.id, eligible: () => h.state()?.eligible() ?? null };
+}
+
+// ------------------------------------------------------------------ load balancers
+
+/**
+ * The load balancer's parameters (pool size, balancers, clients, algorithm, health checks, drain,
+ * the lb nemesis's rates, `bug`; docs/lb.md), with the standard fault parameters the lb uses:
+ * spread into a scenario's `params` for {@link addLoadBalancers}. Spread it after
+ * `faultParams()`: it turns the standard nemesis's node crashes and pauses off (the lb nemesis
+ * crashes backends and balancers itself and tells its checks).
+ */
+export function lbParams(): ParamDefs {
+  return lbParamsKit();
+}
+
+/** The values of {@link lbParams} a scenario's setup receives (`detsim list lb-crash --params` lists them). */
+export type LbValues = ParamValues<ParamDefs>;
+
+export type { LbReply, AlgorithmName };
+
+/** Options of {@link addLoadBalancers}. */
+export interface LoadBalancersOptions {
+  /** Node-id prefix: balancers `<prefix>lb1..`, backends `<prefix>10.a.b.k:80`, `<prefix>operator`, clients `<prefix>c1..` (default 'web-'). */
+  prefix?: string;
+  /** Failure domain (e.g. a region) of every node of the cluster, recorded in the handle's `domains`. */
+  domain?: string;
+  /** Add the kit's own keep-alive clients, `clients` of them (default true). */
+  clients?: boolean;
+  /** Pin the selection algorithm (default the `algorithm` parameter). */
+  algorithm?: AlgorithmName;
+  /** Add the lb nemesis over the cluster's nodes (default true). */
+  faults?: boolean;
+}
+
+/** What {@link addLoadBalancers} returns. */
+export interface LoadBalancersHandle {
+  /** Balancer ids, in order (clients send to these). */
+  balancers: NodeId[];
+  /** Backend ids. */
+  backends: NodeId[];
+  /** The operator (control plane) id. */
+  operator: NodeId;
+  /** The kit's client ids (empty with `clients: false`). */
+  clients: NodeId[];
+  /** Failure domain of each node, when `domain` was given. */
+  domains: ReadonlyMap<NodeId, string>;
+  /** Balancers and backends (targets for a nemesis; pass `faultsChanged` as its `afterChange`). */
+  servers: SimNode[];
+  /** Names of the invariants the kit checks. */
+  checks: readonly string[];
+  /** Sends one request from a client node through a balancer; the kit's checks cover it. `yield*` it. */
+  request(ctx: NodeContext, o?: { balancer?: NodeId; work?: number; timeoutNs?: Nanos }): Generator<Future<unknown>, LbReply, unknown>;
+  /** The operator drains these backends (`[]` returns them all to service). */
+  drain(backends: readonly NodeId[]): void;
+  /** Tells the kit's checks that another nemesis changed a node or link of this cluster. */
+  faultsChanged(): void;
+}
+
+/**
+ * Adds a load-balanced service (systems/lb, seed 003): backends, balancer instances sharing health
+ * views (Maglev or four other algorithms, health checks, circuit breakers, outlier ejection,
+ * draining), an operator, keep-alive clients and, by default, the lb nemesis. Its checks: no new
+ * connection to a down (past the detection bound) or draining backend, established connections
+ * stay put, every accepted request answered, Maglev tables complete and balanced, exact health
+ * thresholds; after the heal every backend serves again. Figures go to `metrics[prefix]`.
+ */
+export function addLoadBalancers(w: World<unknown>, p: LbValues, o: LoadBalancersOptions = {}): LoadBalancersHandle {
+  const prefix = o.prefix ?? 'web-';
+  const h = addLoadBalancersKit(w, p as LbParams, {
+    prefix,
+    metricsKey: prefix,
+    ...(o.domain !== undefined ? { domain: o.domain } : {}),
+    ...(o.clients !== undefined ? { clients: o.clients } : {}),
+    ...(o.algorithm !== undefined ? { algorithm: o.algorithm } : {}),
+    ...(o.faults !== undefined ? { faults: o.faults } : {}),
+  });
+  return {
+    balancers: h.balancers,
+    backends: h.backends,
+    operator: h.operator,
+    clients: h.clients,
+    domains: h.domains,
+    servers: h.servers,
+    checks: h.checks,
+    request: (ctx, ro) => h.request(ctx, ro),
+    drain: (b) => h.drain(b),
+    faultsChanged: () => h.faultsChanged(),
+  };
 }
 
 // ------------------------------------------------------------------ the platform

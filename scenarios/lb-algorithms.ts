@@ -13,7 +13,7 @@ import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec, us } from '../sim/time.ts';
 import type { AlgorithmName } from '../systems/lb/index.ts';
 import { openLoopClient, type ClientRecorder } from '../systems/lb/sim/client.ts';
-import { buildLbCluster, lbParams, withDefaults, type LbCluster } from '../systems/lb/sim/cluster.ts';
+import { addLoadBalancers, lbParams, withDefaults, type LoadBalancersHandle } from '../systems/lb/kit.ts';
 
 /** Seed 004's average latencies, in us. */
 export const SEED_004_MEAN_US: Record<string, number> = { 'round-robin': 150, 'least-request': 125, 'latency-weighted': 110, adaptive: 108 };
@@ -55,10 +55,11 @@ export default defineScenario({
   setup(w, p) {
     w.net.setDefaults({ latency: { kind: 'constant', ns: us(p.linkUs) } });
     const speeds = p.speeds.split(',').map(Number);
-    const pools: LbCluster[] = POOLS.map((a, i) =>
-      buildLbCluster(w, { ...p, backends: speeds.length }, { prefix: `p${i + 1}-`, clients: false, algorithm: a, speeds, adaptive: { minDwellNs: ms(5) } }),
+    // One kit a pool, without its own clients, faults or figures: one shared open-loop load below.
+    const pools: LoadBalancersHandle[] = POOLS.map((a, i) =>
+      addLoadBalancers(w, { ...p, backends: speeds.length }, { prefix: `p${i + 1}-`, clients: false, faults: false, figures: false, algorithm: a, speeds, adaptive: { minDwellNs: ms(5) } }),
     );
-    const poolOf = new Map(pools.map((x) => [x.balancers[0]!.id, x.oracle]));
+    const poolOf = new Map(pools.map((x) => [x.balancers[0]!, x.cluster.oracle]));
     const recorder: ClientRecorder = {
       issued: (c, r, lb) => poolOf.get(lb)!.issued(),
       // Request ids are `${client}-${balancer}-${n}`; the balancer names the pool.
@@ -67,7 +68,7 @@ export default defineScenario({
     let running = true;
     w.addClient('load', (ctx) => (function* () {
       yield ctx.sleep(warmupNs(p));
-      yield* openLoopClient(ctx, { poolBalancers: pools.map((x) => x.balancers[0]!.id), interArrivalNsMean: 1e6 / p.arrivalsPerMs, workMean: 1, timeoutNs: ms(p.clientTimeoutMs), recorder, running: () => running, decide: (client, n, op) => w.sim.decisions.operation(client, n, op) });
+      yield* openLoopClient(ctx, { poolBalancers: pools.map((x) => x.balancers[0]!), interArrivalNsMean: 1e6 / p.arrivalsPerMs, workMean: 1, timeoutNs: ms(p.clientTimeoutMs), recorder, running: () => running, decide: (client, n, op) => w.sim.decisions.operation(client, n, op) });
     })());
     w.spawn('stop-load', (function* () {
       // The load runs a little into the liveness phase, so that every backend serves after it.
@@ -77,7 +78,7 @@ export default defineScenario({
     w.liveness('figures', () => {
       const byAlgorithm: Record<string, unknown> = {};
       POOLS.forEach((a, i) => {
-        const f = pools[i]!.oracle.figures();
+        const f = pools[i]!.figures();
         byAlgorithm[a] = { meanUs: f.latencyUsMean, p50Us: f.latencyUsP50, p99Us: f.latencyUsP99, seedMeanUs: SEED_004_MEAN_US[a], errorRate: f.errorRate, requestsPerBackend: f.requestsPerBackend };
       });
       w.metrics.byAlgorithm = byAlgorithm;

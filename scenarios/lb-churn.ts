@@ -14,7 +14,7 @@ import { param } from '../sim/params.ts';
 import { sleep } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
-import { buildLbCluster, lbFigures, lbNemesis, lbParams, withDefaults } from '../systems/lb/sim/cluster.ts';
+import { addLoadBalancers, lbParams, withDefaults } from '../systems/lb/kit.ts';
 
 export default defineScenario({
   name: 'lb-churn',
@@ -31,23 +31,23 @@ export default defineScenario({
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: sec(10),
   setup(w, p) {
-    const c = buildLbCluster(w, p, { spareBackends: p.spares });
+    // The churn goes first, then the lb nemesis and figures (faults: false, figures: false).
+    const lb = addLoadBalancers(w, p, { spareBackends: p.spares, faults: false, figures: false });
     const rng = w.rng('lb/churn');
     let changes = 0;
     w.nemesis('churn', (function* () {
       yield sleep(w.sim, ms(500));
       for (;;) {
         yield sleep(w.sim, Math.max(1, Math.round(rng.exponential(ms(p.churnMsMean)))));
-        const op = c.operator.program!;
-        const cur = op.current().backends.map((b) => b.id);
-        const out = c.backends.map((b) => b.id).filter((id) => !cur.includes(id));
+        const cur = lb.currentBackends();
+        const out = lb.allBackends.filter((id) => !cur.includes(id));
         // Keep at least two backends; otherwise add or remove with equal odds.
-        if (out.length > 0 && (cur.length <= 2 || rng.chance(0.5))) op.publish({ backends: [...cur, rng.pick(out)].map((id) => c.specs.get(id)!) });
-        else op.publish({ backends: cur.filter((id) => id !== rng.pick(cur)).map((id) => c.specs.get(id)!) });
+        if (out.length > 0 && (cur.length <= 2 || rng.chance(0.5))) lb.setBackends([...cur, rng.pick(out)]);
+        else lb.setBackends(cur.filter((id) => id !== rng.pick(cur)));
         changes++;
       }
     })());
-    lbNemesis(w, c, p);
-    lbFigures(w, c, () => ({ configChanges: changes }));
+    lb.addFaults();
+    lb.addFigures(() => ({ configChanges: changes }));
   },
 });

@@ -11,7 +11,7 @@
  */
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { buildLbCluster, lbFigures, lbNemesis, lbParams } from '../systems/lb/sim/cluster.ts';
+import { addLoadBalancers, lbParams } from '../systems/lb/kit.ts';
 
 export default defineScenario({
   name: 'lb-crash',
@@ -20,8 +20,6 @@ export default defineScenario({
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: sec(10),
   setup(w, p) {
-    const c = buildLbCluster(w, p);
-    lbNemesis(w, c, p);
-    lbFigures(w, c);
+    addLoadBalancers(w, p);
   },
 });

@@ -11,7 +11,7 @@
 import { sleep } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
-import { boundsOf, buildLbCluster, lbFigures, lbNemesis, lbParams, withDefaults } from '../systems/lb/sim/cluster.ts';
+import { addLoadBalancers, boundsOf, lbParams, withDefaults } from '../systems/lb/kit.ts';
 
 export default defineScenario({
   name: 'lb-drain',
@@ -25,29 +25,29 @@ export default defineScenario({
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: sec(20),
   setup(w, p) {
-    const c = buildLbCluster(w, p);
+    // The drain and its liveness go first, then the lb nemesis and figures.
+    const lb = addLoadBalancers(w, p, { faults: false, figures: false });
     const b = boundsOf(p);
     let finished = false;
     let drains = 0;
     let forcedWaitNs = 0;
     w.spawn('rolling-drain', (function* () {
       yield sleep(w.sim, ms(300));
-      for (const id of c.initialBackends) {
-        const op = c.operator.program!;
-        op.publish({ draining: [id] });
+      for (const id of lb.backends) {
+        lb.drain([id]);
         const t0 = w.now;
         // Every balancer finishes the drain by its timeout; acknowledgements follow within a push.
-        while (!c.oracle.drainComplete(id)) yield sleep(w.sim, ms(10));
+        while (!lb.drainComplete(id)) yield sleep(w.sim, ms(10));
         forcedWaitNs = Math.max(forcedWaitNs, w.now - t0);
         drains++;
         yield sleep(w.sim, b.drainedConnsNs + ms(50)); // long enough for the no-connections check to bite
-        op.publish({ draining: [] });
+        lb.drain([]);
         yield sleep(w.sim, ms(200));
       }
       finished = true;
     })());
-    w.liveness('rolling-drain-finishes', () => (finished ? true : `${drains} of ${c.initialBackends.length} drains done`));
-    lbNemesis(w, c, p);
-    lbFigures(w, c, () => ({ drains, slowestDrainMs: Math.round(forcedWaitNs / 1e5) / 10 }));
+    w.liveness('rolling-drain-finishes', () => (finished ? true : `${drains} of ${lb.backends.length} drains done`));
+    lb.addFaults();
+    lb.addFigures(() => ({ drains, slowestDrainMs: Math.round(forcedWaitNs / 1e5) / 10 }));
   },
 });

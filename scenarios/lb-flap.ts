@@ -12,7 +12,7 @@ import { param } from '../sim/params.ts';
 import { sleep } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
-import { buildLbCluster, lbFigures, lbNemesis, lbParams, withDefaults } from '../systems/lb/sim/cluster.ts';
+import { addLoadBalancers, lbParams, withDefaults } from '../systems/lb/kit.ts';
 
 export default defineScenario({
   name: 'lb-flap',
@@ -28,8 +28,9 @@ export default defineScenario({
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: sec(10),
   setup(w, p) {
-    const c = buildLbCluster(w, p);
-    const flapper = c.backends[0]!;
+    // The flapping goes first, then the lb nemesis and figures.
+    const lb = addLoadBalancers(w, p, { faults: false, figures: false });
+    const flapper = w.node(lb.backends[0]!);
     const rng = w.rng('lb/flap');
     let flaps = 0;
     w.nemesis('flap', (function* () {
@@ -37,18 +38,19 @@ export default defineScenario({
       for (;;) {
         flapper.crash();
         flaps++;
-        c.oracle.touch();
+        lb.faultsChanged();
         yield sleep(w.sim, Math.max(1, Math.round(rng.exponential(ms(p.flapDownMsMean)))));
         // The standard nemesis may have crashed and restarted it meanwhile (a directed strike).
         if (flapper.state === 'down') flapper.start();
-        c.oracle.touch();
+        lb.faultsChanged();
         yield sleep(w.sim, Math.max(1, Math.round(rng.exponential(ms(p.flapUpMsMean)))));
       }
     })());
-    lbNemesis(w, c, p);
-    lbFigures(w, c, () => {
-      const total = [...c.oracle.newStreamsBy.values()].reduce((a, b) => a + b, 0);
-      return { flapper: flapper.id, flaps, flapperNewStreamShare: total === 0 ? 0 : Math.round(((c.oracle.newStreamsBy.get(flapper.id) ?? 0) / total) * 1e4) / 1e4 };
+    lb.addFaults();
+    const newStreamsBy = lb.cluster.oracle.newStreamsBy;
+    lb.addFigures(() => {
+      const total = [...newStreamsBy.values()].reduce((a, b) => a + b, 0);
+      return { flapper: flapper.id, flaps, flapperNewStreamShare: total === 0 ? 0 : Math.round(((newStreamsBy.get(flapper.id) ?? 0) / total) * 1e4) / 1e4 };
     });
   },
 });

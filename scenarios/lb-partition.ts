@@ -12,7 +12,7 @@
  */
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { buildLbCluster, lbFigures, lbNemesis, lbParams, withDefaults } from '../systems/lb/sim/cluster.ts';
+import { addLoadBalancers, lbParams, withDefaults } from '../systems/lb/kit.ts';
 
 const off = { default: 0, swarm: undefined, swarmOffProbability: undefined };
 
@@ -29,8 +29,6 @@ export default defineScenario({
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: sec(10),
   setup(w, p) {
-    const c = buildLbCluster(w, p, { readmissionAlways: true });
-    lbNemesis(w, c, p);
-    lbFigures(w, c);
+    addLoadBalancers(w, p, { readmissionAlways: true });
   },
 });

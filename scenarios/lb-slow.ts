@@ -11,7 +11,7 @@ import { param } from '../sim/params.ts';
 import { sleep } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { buildLbCluster, lbFigures, lbNemesis, lbParams, withDefaults } from '../systems/lb/sim/cluster.ts';
+import { addLoadBalancers, lbParams, withDefaults } from '../systems/lb/kit.ts';
 
 export default defineScenario({
   name: 'lb-slow',
@@ -29,28 +29,29 @@ export default defineScenario({
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: sec(10),
   setup(w, p) {
-    const c = buildLbCluster(w, p);
-    const slow = c.backends[0]!;
+    // The slow-down goes first, then the lb nemesis and figures.
+    const lb = addLoadBalancers(w, p, { faults: false, figures: false });
+    const slow = lb.backends[0]!;
     let before = new Map<string, number>();
     w.nemesis('slow', (function* () {
       yield sleep(w.sim, sec(p.slowAtS));
-      before = new Map(c.oracle.servedBy);
-      Object.assign(c.modes.get(slow.id)!, { slowFactor: p.slowFactor, errorRate: p.slowErrorRate });
-      w.log('slow', `${slow.id} x${p.slowFactor}, error rate ${p.slowErrorRate}`);
+      before = new Map(lb.servedBy());
+      lb.degrade(slow, { slowFactor: p.slowFactor, errorRate: p.slowErrorRate });
+      w.log('slow', `${slow} x${p.slowFactor}, error rate ${p.slowErrorRate}`);
     })());
     let after: Map<string, number> | null = null;
     w.onHeal(() => {
-      after = new Map(c.oracle.servedBy);
+      after = new Map(lb.servedBy());
     });
-    lbNemesis(w, c, p);
-    lbFigures(w, c, () => {
-      const share = (m: Map<string, number>, base: Map<string, number>): number => {
+    lb.addFaults();
+    lb.addFigures(() => {
+      const share = (m: ReadonlyMap<string, number>, base: ReadonlyMap<string, number>): number => {
         let tot = 0;
         for (const [k, v] of m) tot += v - (base.get(k) ?? 0);
-        return tot === 0 ? 0 : Math.round((((m.get(slow.id) ?? 0) - (base.get(slow.id) ?? 0)) / tot) * 1e4) / 1e4;
+        return tot === 0 ? 0 : Math.round((((m.get(slow) ?? 0) - (base.get(slow) ?? 0)) / tot) * 1e4) / 1e4;
       };
-      const end = after ?? c.oracle.servedBy;
-      return { slowBackend: slow.id, fairShare: Math.round((1 / p.backends) * 1e4) / 1e4, slowShareBefore: share(before, new Map()), slowShareWhileSlow: share(end, before) };
+      const end = after ?? lb.servedBy();
+      return { slowBackend: slow, fairShare: Math.round((1 / p.backends) * 1e4) / 1e4, slowShareBefore: share(before, new Map()), slowShareWhileSlow: share(end, before) };
     });
   },
 });

@@ -1,7 +1,7 @@
 /**
  * The system kits from a scenario outside the repository: a file in an empty temporary folder
  * (no package.json, no node_modules) composes two kits, `addConfigStore` and `addEscrow` from
- * 'detsim/kits', with the kernel API from 'detsim'; it runs with `detsim run`, its checks hold,
+ * 'detsim/kits' (a second file, `addConfigStore` and `addLoadBalancers`), with the kernel API from 'detsim'; it runs with `detsim run`, its checks hold,
  * both clusters are in the run, and it type-checks with the tsconfig `detsim init` writes.
  */
 import { spawnSync } from 'node:child_process';
@@ -42,6 +42,23 @@ export default defineScenario({
 });
 `;
 
+const WEB = `import { defineScenario, faultParams, sec } from 'detsim';
+import { addConfigStore, addLoadBalancers, lbParams, type LoadBalancersHandle } from 'detsim/kits';
+
+export default defineScenario({
+  name: 'web-and-store',
+  description: 'a load-balanced service and a Raft config store in one world, each under its own prefix',
+  params: { ...faultParams(), ...lbParams() },
+  durationNs: sec(3),
+  livenessBoundNs: sec(30),
+  setup(w, p) {
+    const store = addConfigStore(w, { prefix: 'cfg', nodes: 3, workload: true });
+    const web: LoadBalancersHandle = addLoadBalancers(w, p, { prefix: 'web-', domain: 'us' });
+    w.metrics.kits = { store: store.ids, balancers: web.balancers.length, operator: web.operator };
+  },
+});
+`;
+
 describe('the system kits, from a scenario outside the repository', () => {
   it("compose in one world through 'detsim' and 'detsim/kits': the run passes its checks and type-checks", () => {
     expect(path.relative(ROOT, dir).startsWith('..')).toBe(true);
@@ -55,6 +72,17 @@ describe('the system kits, from a scenario outside the repository', () => {
     // Both kits really ran: the store's linearizability check and the sale's figures are there.
     expect(j.metrics.history.verdict).toBe('linearizable');
     expect(j.metrics['esc-']).toBeDefined();
+
+    // The load-balancer kit composes the same way: its figures under its prefix, the store's check beside it.
+    writeFileSync(path.join(dir, 'web-and-store.ts'), WEB);
+    const web = sh(process.execPath, BIN, 'run', './web-and-store.ts', '--seed', '1', '--json');
+    expect(web.err).toBe('');
+    expect(web.code).toBe(0);
+    const wj = JSON.parse(web.out);
+    expect(wj.metrics.kits.store).toEqual(['cfg1', 'cfg2', 'cfg3']);
+    expect(wj.metrics.kits.operator).toBe('web-operator');
+    expect(wj.metrics['web-'].requests).toBeGreaterThan(0);
+    expect(wj.metrics.history.verdict).toBe('linearizable');
 
     // The documented type-check recipe: detsim init's tsconfig (paths to this detsim), tsc -p .
     expect(sh(process.execPath, BIN, 'init', 'scratch', '--dir', '.').code).toBe(0);

@@ -110,6 +110,8 @@ export interface ClusterOptions {
 }
 
 export interface LbCluster {
+  /** The node-id prefix ('' for none). */
+  prefix: string;
   backends: SimNode<BackendProgram>[];
   /** Backend ids in the first config. */
   initialBackends: string[];
@@ -136,12 +138,13 @@ export function boundsOf(p: LbParams) {
 
 export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOptions = {}): LbCluster {
   assert(p.healthTimeoutMs <= p.healthIntervalMs, `healthTimeoutMs ${p.healthTimeoutMs} must be at most healthIntervalMs ${p.healthIntervalMs}`);
-  const rng = w.rng('lb/setup');
+  const pre = opts.prefix ?? '';
+  // A stream a cluster: two clusters in one world draw their addresses and speeds independently.
+  const rng = w.rng(pre === '' ? 'lb/setup' : `lb/setup/${pre}`);
   w.net.describeMessages(LB_MESSAGE_SUMMARIES);
   const total = p.backends + (opts.spareBackends ?? 0);
   // Addresses drawn per seed, as a real pool's are: every seed hashes a different Maglev table.
   const net = `10.${rng.int(0, 255)}.${rng.int(0, 255)}`;
-  const pre = opts.prefix ?? '';
   const ids = Array.from({ length: total }, (_, i) => `${pre}${net}.${i + 1}:80`);
   const lbIds = Array.from({ length: p.balancers }, (_, i) => `${pre}lb${i + 1}`);
   const operatorId = `${pre}operator`;
@@ -257,7 +260,7 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
   w.onHeal(() => {
     for (const m of modes.values()) Object.assign(m, normalMode());
   });
-  return { backends, initialBackends, balancers, operator, modes, oracle, specs };
+  return { prefix: pre, backends, initialBackends, balancers, operator, modes, oracle, specs };
 }
 
 /**
@@ -283,7 +286,7 @@ export function lbNemesis(w: World<unknown>, c: LbCluster, p: LbParams): void {
   // of every shape among balancers and backends come from the standard nemesis (clients keep
   // reaching every side), and the oracle re-reads the links after each change.
   standardNemesis(w, { ...p, crashMsMean: 0, pauseMsMean: 0, clogMsMean: 0 }, { targets: [...c.balancers, ...c.backends], others: 'keep', afterChange: () => c.oracle.touch() });
-  const rng = w.rng('lb/nemesis');
+  const rng = w.rng(c.prefix === '' ? 'lb/nemesis' : `lb/nemesis/${c.prefix}`);
   const exp = (x: number): Nanos => Math.max(1, Math.round(rng.exponential(ms(x))));
   const live = c.backends.filter((b) => c.initialBackends.includes(b.id));
   const maxDown = Math.max(1, Math.floor((live.length - 1) / 2));
