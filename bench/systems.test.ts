@@ -2,7 +2,7 @@
  * The systems figures' shape on tiny runs (no timing is asserted: figures are for `npm run bench`).
  */
 import { describe, expect, it } from 'vitest';
-import { benchLinearity, BEFORE, LOADED_RAFT_PINS } from './systems.ts';
+import { benchLinearity, BEFORE, FAMILY_NAMES, linearityCases, LOADED_RAFT_PINS } from './systems.ts';
 
 describe('bench/systems', () => {
   it('linearity (quick) reports broadcast and the loaded Raft store with CPU of both runs', () => {
@@ -15,6 +15,12 @@ describe('bench/systems', () => {
     }
     expect(r.worst).toBe(Math.max(...Object.values(r.cases).map((c) => c.linearity)));
   }, 120_000);
+
+  it('measures linearity for every family (issue 17: at most 1.3 for every family), each with a length parameter the scenario has', () => {
+    const cases = linearityCases(false);
+    expect(cases.map((c) => c.name).sort()).toEqual([...FAMILY_NAMES].sort());
+    for (const c of cases) expect(Object.keys(c.scn.params)).toContain(c.param);
+  });
 
   it('keeps the before figure and the loaded-store parameters the docs name', () => {
     expect(BEFORE.commit).toBe('4755ff4');

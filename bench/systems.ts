@@ -140,12 +140,12 @@ const FAMILIES: Family[] = [
   // Raft's linearity is measured on the loaded store (below): at its defaults the workload stops
   // after 300 operations, so a longer run is mostly idle.
   { family: 'raft', scn: raftChurn as unknown as Scenario<ParamDefs>, pins: {} },
-  { family: 'kv/config', scn: raftLeaseLock as unknown as Scenario<ParamDefs>, pins: {} },
+  { family: 'kv/config', scn: raftLeaseLock as unknown as Scenario<ParamDefs>, pins: {}, length: { param: 'durationS', short: 8 } },
   { family: 'crdt', scn: crdtPartition as unknown as Scenario<ParamDefs>, pins: {}, length: { param: 'partitionMin', short: 6 } },
   { family: 'lb', scn: lbChurn as unknown as Scenario<ParamDefs>, pins: {}, length: { param: 'durationS', short: 4 } },
   { family: 'escrow', scn: escrowFlashSale as unknown as Scenario<ParamDefs>, pins: {}, length: { param: 'durationS', short: 6 } },
-  { family: 'hw', scn: hwAcceleratedKv as unknown as Scenario<ParamDefs>, pins: {} },
-  { family: 'platform', scn: platformGlobalSale as unknown as Scenario<ParamDefs>, pins: {} },
+  { family: 'hw', scn: hwAcceleratedKv as unknown as Scenario<ParamDefs>, pins: {}, length: { param: 'durationMs', short: 400 } },
+  { family: 'platform', scn: platformGlobalSale as unknown as Scenario<ParamDefs>, pins: {}, length: { param: 'durationS', short: 7 } },
   { family: 'broadcast', scn: broadcast as unknown as Scenario<ParamDefs>, pins: {}, length: { param: 'durationS', short: 100 } },
 ];
 
@@ -163,12 +163,28 @@ export function benchFamilies(quick: boolean): Record<string, unknown> {
  * short run (seed 1, after a warm-up run). Raft is the loaded store (no operation cap): its
  * history grows with the run, so it is the hardest case.
  */
-export function benchLinearity(quick: boolean): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const cases: { name: string; scn: Scenario<ParamDefs>; pins: Record<string, unknown>; param: string; short: number }[] = [];
+interface LinearityCase {
+  name: string;
+  scn: Scenario<ParamDefs>;
+  pins: Record<string, unknown>;
+  param: string;
+  short: number;
+}
+
+/** The linearity runs: every family (all of them, unless `quick`: broadcast and Raft only). */
+export function linearityCases(quick: boolean): LinearityCase[] {
+  const cases: LinearityCase[] = [];
   for (const f of FAMILIES) if (f.length !== undefined) cases.push({ name: f.family, scn: f.scn, pins: f.pins, param: f.length.param, short: f.length.short });
   cases.push({ name: 'raft', scn: raftChurn as unknown as Scenario<ParamDefs>, pins: { ...LOADED_RAFT_PINS }, param: 'durationS', short: 10 });
-  const list = quick ? cases.filter((c) => c.name === 'broadcast' || c.name === 'raft') : cases;
+  return quick ? cases.filter((c) => c.name === 'broadcast' || c.name === 'raft') : cases;
+}
+
+/** The families `benchFamilies` runs one scenario of. */
+export const FAMILY_NAMES: readonly string[] = FAMILIES.map((f) => f.family);
+
+export function benchLinearity(quick: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const list = linearityCases(quick);
   for (const c of list) {
     const factor = quick ? 3 : 10;
     runSeeds(c.scn, { ...c.pins, [c.param]: c.short }, [2]); // warm-up: the short run must not pay for compiling

@@ -66,6 +66,70 @@ interface StoredRecord {
   bytes: number;
 }
 
+/**
+ * A durable file, compact: the records' values and sizes in two arrays and the (rare) corrupt
+ * ones as a set of indices, instead of an object per record. Long runs append millions of small
+ * records (a broadcast node's values, a log's entries) and keep them: an object of three fields
+ * per record was most of a 10-million-event broadcast run's memory.
+ */
+class DurableFile {
+  private values: unknown[] = [];
+  private sizes: number[] = [];
+  private corruptAt: Set<number> | null = null;
+
+  get length(): number {
+    return this.values.length;
+  }
+
+  static of(recs: readonly StoredRecord[]): DurableFile {
+    const f = new DurableFile();
+    for (const r of recs) f.push(r.value, r.corrupt, r.bytes);
+    return f;
+  }
+
+  push(value: unknown, corrupt: boolean, bytes: number): void {
+    if (corrupt) (this.corruptAt ??= new Set()).add(this.values.length);
+    this.values.push(value);
+    this.sizes.push(bytes);
+  }
+
+  value(i: number): unknown {
+    return this.values[i];
+  }
+
+  isCorrupt(i: number): boolean {
+    return this.corruptAt !== null && this.corruptAt.has(i);
+  }
+
+  markCorrupt(i: number): void {
+    (this.corruptAt ??= new Set()).add(i);
+  }
+
+  /** Bytes of the records from `from` on. */
+  bytesFrom(from: number): number {
+    let b = 0;
+    for (let i = from; i < this.sizes.length; i++) b += this.sizes[i]!;
+    return b;
+  }
+
+  /** Keeps the first `length` records. */
+  truncate(length: number): void {
+    if (length >= this.values.length) return;
+    this.values.length = length;
+    this.sizes.length = length;
+    if (this.corruptAt !== null) for (const i of [...this.corruptAt]) if (i >= length) this.corruptAt.delete(i);
+  }
+
+  /** The records as objects (a read's page-cache view builds on it). */
+  records(): StoredRecord[] {
+    const out: StoredRecord[] = new Array(this.values.length);
+    for (let i = 0; i < out.length; i++) out[i] = { value: this.values[i], corrupt: this.isCorrupt(i), bytes: this.sizes[i]! };
+    return out;
+  }
+}
+
+const EMPTY_FILE = new DurableFile();
+
 type Op = (
   | { kind: 'append'; file: string; value: unknown; bytes: number }
   | { kind: 'put'; file: string; values: unknown[]; bytes: number }
@@ -93,7 +157,7 @@ export interface DiskStats {
 export class Disk {
   /** The faults it injects now (a nemesis may change them). */
   faults: DiskFaults = { ...NO_DISK_FAULTS };
-  private durable = new Map<string, StoredRecord[]>();
+  private durable = new Map<string, DurableFile>();
   /** Writes since the last completed fsync, in order. */
   private unsynced: Op[] = [];
   private durableBytes = 0;
@@ -186,6 +250,22 @@ export class Disk {
 
   /** What `file` holds (durable + unsynced), with no fault injected: for invariants and tests. */
   peek<T = unknown>(file: string): DiskRead<T> {
+    const d = this.durable.get(file) ?? EMPTY_FILE;
+    if (!this.unsynced.some((op) => op.file === file)) {
+      // Nothing pending for this file: read the durable image directly.
+      const corrupt: number[] = [];
+      const records: (T | null)[] = new Array(d.length);
+      for (let i = 0; i < d.length; i++) {
+        if (d.isCorrupt(i)) {
+          corrupt.push(i);
+          records[i] = null;
+        } else {
+          const v = d.value(i);
+          records[i] = (v !== null && typeof v === 'object' ? deepCopy(v) : v) as T;
+        }
+      }
+      return { records, corrupt, error: null };
+    }
     const recs = this.view(file);
     const corrupt: number[] = [];
     const records: (T | null)[] = new Array(recs.length);
@@ -224,27 +304,26 @@ export class Disk {
    * this (what the node may promise), never against what the program believes it wrote.
    */
   readDurable<T = unknown>(file: string): DiskRead<T> {
-    const recs = this.durable.get(file) ?? [];
+    const d = this.durable.get(file) ?? EMPTY_FILE;
     const corrupt: number[] = [];
-    const records = recs.map((r, i) => {
-      if (r.corrupt) {
+    const records: (T | null)[] = new Array(d.length);
+    for (let i = 0; i < d.length; i++) {
+      if (d.isCorrupt(i)) {
         corrupt.push(i);
-        return null;
-      }
-      return r.value as T;
-    });
+        records[i] = null;
+      } else records[i] = d.value(i) as T;
+    }
     return { records, corrupt, error: null };
   }
 
   /** The file as the program sees it (durable + unsynced), with no fault injected. */
   private view(file: string): StoredRecord[] {
-    const durable = this.durable.get(file) ?? [];
-    let recs = durable;
+    let recs: StoredRecord[] | null = null;
     for (const op of this.unsynced) {
       if (op.file !== file) continue;
-      recs = applyOp(recs === durable ? recs.slice() : recs, op, false);
+      recs = applyOp(recs ?? (this.durable.get(file) ?? EMPTY_FILE).records(), op, false);
     }
-    return recs;
+    return recs ?? (this.durable.get(file) ?? EMPTY_FILE).records();
   }
 
   /** Names of files with at least one record (durable or not), sorted. */
@@ -259,7 +338,7 @@ export class Disk {
     const recs = this.durable.get(file);
     if (recs === undefined || index < 0 || index >= recs.length) return false;
     this.durableVersion++;
-    recs[index] = { ...recs[index]!, corrupt: true };
+    recs.markCorrupt(index);
     this.sim.log(this.owner, 'disk-corrupt', `${file}[${index}]`);
     return true;
   }
@@ -318,9 +397,9 @@ export class Disk {
       if (appendsOnly) return this.durableBytes + appended > this.faults.capacityBytes ? 'ENOSPC' : null;
       // The size the disk would hold after these writes: puts replace and truncates free space.
       const touched = new Map<string, StoredRecord[]>();
-      for (const op of covered) touched.set(op.file, applyOp((touched.get(op.file) ?? this.durable.get(op.file) ?? []).slice(), op, false));
+      for (const op of covered) touched.set(op.file, applyOp(touched.get(op.file) ?? (this.durable.get(op.file) ?? EMPTY_FILE).records(), op, false));
       let after = this.durableBytes;
-      for (const [f, recs] of touched) after += sumBytes(recs) - sumBytes(this.durable.get(f) ?? []);
+      for (const [f, recs] of touched) after += sumBytes(recs) - (this.durable.get(f) ?? EMPTY_FILE).bytesFrom(0);
       if (after > this.faults.capacityBytes) return 'ENOSPC';
     }
     return null;
@@ -331,27 +410,27 @@ export class Disk {
     this.durableVersion++;
     let recs = this.durable.get(op.file);
     if (recs === undefined) {
-      recs = [];
+      recs = new DurableFile();
       this.durable.set(op.file, recs);
     }
     switch (op.kind) {
       case 'append': {
         const corrupt = torn || (this.faults.corruptionRate > 0 && this.rng.chance(this.faults.corruptionRate));
-        recs.push({ value: op.value, corrupt, bytes: op.bytes });
+        recs.push(op.value, corrupt, op.bytes);
         this.durableBytes += op.bytes;
         return;
       }
       case 'put': {
-        this.durableBytes -= sumBytes(recs);
+        this.durableBytes -= recs.bytesFrom(0);
         const next = applyOp([], op, false);
-        this.durable.set(op.file, next);
+        this.durable.set(op.file, DurableFile.of(next));
         this.durableBytes += sumBytes(next);
         return;
       }
       case 'truncate': {
         if (op.length >= recs.length) return;
-        this.durableBytes -= sumBytes(recs.slice(op.length));
-        recs.length = op.length;
+        this.durableBytes -= recs.bytesFrom(op.length);
+        recs.truncate(op.length);
         return;
       }
     }

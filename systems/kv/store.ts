@@ -109,7 +109,20 @@ export class KvStore {
   eventsFrom(fromRev: number, key: string, prefix: boolean): WatchEvent[] | 'compacted' {
     if (fromRev <= this.compactRev) return 'compacted';
     const out: WatchEvent[] = [];
-    for (const e of this.events) if (e.rev >= fromRev && matches(e.key, key, prefix)) out.push({ ...e });
+    // Events are ascending by revision: start at the first one at or above fromRev (a watcher
+    // polled after every apply asks for the last few, not the whole history).
+    const evs = this.events;
+    let lo = 0;
+    let hi = evs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (evs[mid]!.rev < fromRev) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < evs.length; i++) {
+      const e = evs[i]!;
+      if (matches(e.key, key, prefix)) out.push({ ...e });
+    }
     return out;
   }
 
