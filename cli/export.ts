@@ -137,6 +137,18 @@ function step(e: ScriptEntry, used: Set<string>): string {
       return call('buggifyFires', q(e.site), String(e.n), q(e.node));
     case 'op':
       return call('clientOp', q(e.client), String(e.n), objectLiteral(e.op));
+    case 'rule-drop':
+      return call('ruleDrop', q(e.from), q(e.to), String(e.n));
+    case 'delay':
+      return call('delayMessage', q(e.from), q(e.to), String(e.n), String(e.latencyNs), ...(e.copy !== 0 ? [String(e.copy)] : []));
+    case 'disk-error':
+      return call('diskError', q(e.node), q(e.op), String(e.n));
+    case 'disk-corrupt':
+      return call('diskCorrupt', q(e.node), String(e.n));
+    case 'disk-torn':
+      return call('diskTorn', q(e.node), String(e.n), String(e.keep), String(e.torn));
+    case 'device':
+      return call('deviceFault', q(e.device), q(e.fault), String(e.n), ...(e.arg !== undefined ? [String(e.arg)] : []));
   }
   return `at(${t((e as ScriptEntry).atNs)}, ${JSON.stringify(e)} as never)`;
 }

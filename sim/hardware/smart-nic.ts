@@ -105,7 +105,10 @@ export class SmartNic extends Device {
 
   /** Seals `plain` with session key `keyId` on the crypto engine; `'no-key'` if it is not provisioned. */
   encrypt(keyId: number, nonce: string, plain: Uint8Array, done: HwDone<Sealed>): void {
-    const corrupt = (): boolean => this.sim.buggify.fire('hw.nic.crypto_corrupt') || (this.cryptoFaults.corruptRate > 0 && this.rng.chance(this.cryptoFaults.corruptRate));
+    const corrupt = (): boolean => {
+      const drawn = this.decideFault('nic-corrupt', this.cryptoFaults.corruptRate > 0 && this.rng.chance(this.cryptoFaults.corruptRate)) !== null;
+      return this.sim.buggify.fire('hw.nic.crypto_corrupt') || drawn;
+    };
     sealOn(this, this.crypto, this.keys, this.cryptoStats, keyId, nonce, plain, corrupt, done);
   }
 

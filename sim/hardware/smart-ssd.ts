@@ -174,8 +174,11 @@ export class SmartSsd extends Device {
   }
 
   private maybeDamage(r: ScanResult): ScanResult {
-    const wrong = this.rng.chance(this.faults.wrongResultRate) || (this.buggifyOn && this.sim.buggify.fire('hw.ssd.scan_wrong'));
-    const partial = this.rng.chance(this.faults.partialResultRate) || (this.buggifyOn && this.sim.buggify.fire('hw.ssd.scan_partial'));
+    // The stream's damage and BUGGIFY's are separate decisions, both asked at every scan.
+    const wrongDrawn = this.decideFault('ssd-wrong', this.rng.chance(this.faults.wrongResultRate)) !== null;
+    const wrong = (this.buggifyOn && this.sim.buggify.fire('hw.ssd.scan_wrong')) || wrongDrawn;
+    const partialDrawn = this.decideFault('ssd-partial', this.rng.chance(this.faults.partialResultRate)) !== null;
+    const partial = (this.buggifyOn && this.sim.buggify.fire('hw.ssd.scan_partial')) || partialDrawn;
     if (wrong && r.count > 0) {
       this.sim.probe('hw:ssd-scan-wrong');
       this.ssdStats.wrongResults++;
