@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { shrink } from '../cli/shrink.ts';
+import accelerated from '../scenarios/hw-accelerated-kv.ts';
+import { findCatchingSeed } from './bug-zoo.ts';
 import { at, diskError } from '../testing/script.ts';
 import type { ScriptEntry } from './decisions.ts';
 import type { NodeContext } from './node.ts';
@@ -208,5 +210,26 @@ describe('message rules as recorded decisions', () => {
     expect(numbers).toEqual(numbers.map((_, i) => i + 1));
     expect(numbers.length).toBeGreaterThanOrEqual(seeded.length + drops.length);
     expect(bare.every((x) => Number(x.split(' ')[0]) % ms(5) === ms(2))).toBe(true);
+  });
+});
+
+describe('device faults as recorded decisions', () => {
+  it("hwkv's trust-ssd-result catch needs a SmartSSD's damaged scan: it replays from the script on another seed, shrinks to keep it, and goes away without it", () => {
+    const scn = accelerated as unknown as Scenario;
+    const c = findCatchingSeed(scn, { pins: { bug: 'trust-ssd-result' }, cap: 50, buggify: false });
+    expect(c.invariant).toBe('no-corrupt-scan-served');
+    const r = c.result!;
+    const script = r.script ?? [];
+    const isSsd = (e: ScriptEntry): boolean => (e.kind === 'device' && e.fault.startsWith('ssd-')) || (e.kind === 'buggify' && e.site.startsWith('hw.ssd.'));
+    const ssd = script.filter((e) => e.kind === 'device' && e.fault.startsWith('ssd-'));
+    expect(ssd.length).toBeGreaterThan(0);
+    for (const e of ssd) expect(e).toMatchObject({ device: expect.any(String), n: expect.any(Number) });
+    const run = (seed: number, s: readonly ScriptEntry[]) => runScenario(scn, { seed, pins: r.params, swarm: false, buggify: false, script: s });
+    expect(run(c.seed!, script).violations[0]?.invariant).toBe('no-corrupt-scan-served');
+    expect(run(c.seed! + 500, script).violations[0]?.invariant).toBe('no-corrupt-scan-served');
+    expect(run(c.seed!, script.filter((e) => !isSsd(e))).ok).toBe(true);
+    const s = shrink({ scenario: scn, seed: c.seed!, params: r.params, buggify: false, invariant: 'no-corrupt-scan-served', maxRuns: 30, script });
+    expect(s.shrunk.violations[0]?.invariant).toBe('no-corrupt-scan-served');
+    expect((s.script ?? []).some(isSsd)).toBe(true);
   });
 });
