@@ -48,7 +48,19 @@ export type TimedFault =
   | { kind: 'clock-step'; node: string; deltaNs: Nanos }
   | { kind: 'clock-drift'; node: string; ppm: number }
   | { kind: 'disk-full'; node: string; durNs: Nanos | null }
-  | { kind: 'disk-slow'; node: string; factor: number; durNs: Nanos | null };
+  | { kind: 'disk-slow'; node: string; factor: number; durNs: Nanos | null }
+  | DeviceEpisode;
+
+/**
+ * The hardware nemesis's faults (sim/hardware/nemesis.ts), by device name: a device crashed or
+ * wedged, or its whole failure domain failed, for `durNs`; a slow episode; an SSD worn out after
+ * `budget` more writes; a CXL word poisoned.
+ */
+export type DeviceEpisode =
+  | { kind: 'device-down'; device: string; how: 'crash' | 'wedge' | 'domain'; durNs: Nanos | null }
+  | { kind: 'device-slow'; device: string; factor: number; durNs: Nanos | null }
+  | { kind: 'device-wear-out'; device: string; budget: number }
+  | { kind: 'cxl-poison'; device: string; addr: number };
 
 /** A keyed decision: the n-th message on a link, a site's n-th reach. */
 export type KeyedFault =
@@ -199,17 +211,17 @@ export class Decisions {
   }
 
   /**
-   * The end of earlier faults of `kind` on `node` (null: every open one of that kind: a heal
+   * The end of earlier faults of `kind` on `node` (or device; null: every open one of that kind: a heal
    * ends every partition): their `durNs` becomes the time since they began.
    */
-  end(kind: 'crash' | 'partition' | 'disk-full' | 'disk-slow', node: string | null, apply: () => void): void {
+  end(kind: 'crash' | 'partition' | 'disk-full' | 'disk-slow' | 'device-down' | 'device-slow', node: string | null, apply: () => void): void {
     if (this.bypass(apply)) return;
     if (this.mode === 'record') {
       const now = this.now();
       for (let i = this.recorded.length - 1; i >= 0; i--) {
         const e = this.recorded[i]!;
         if (e.kind !== kind || !('durNs' in e) || e.durNs !== null) continue;
-        if (node !== null && (e as { node?: string }).node !== node) continue;
+        if (node !== null && ((e as { node?: string }).node ?? (e as { device?: string }).device) !== node) continue;
         (e as { durNs: Nanos | null }).durNs = now - e.atNs;
         const k = this.eventOfInstant();
         if (k > 0) (e as { endEvent?: number }).endEvent = k;

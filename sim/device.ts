@@ -98,7 +98,17 @@ export class Device {
     this.faultChances.set(fault, n);
     const d = this.sim.decisions;
     if (!d.active) return drawn ? { ...(arg !== undefined ? { arg } : {}) } : null;
-    return d.decide({ kind: 'device', device: this.name, fault, n, ...(arg !== undefined ? { arg } : {}) }, drawn);
+    return d.decide({ kind: 'device', device: this.label, fault, n, ...(arg !== undefined ? { arg } : {}) }, drawn);
+  }
+
+  /**
+   * How a script names the device: its failure domain ("nic/a1", "ssd/a1", "cxl/pool"), or
+   * "domain:name" when the domain's name does not end with the device's (names alone repeat: a
+   * host's NIC and SSD are both "a1").
+   */
+  get label(): string {
+    const dom = this.options.domain;
+    return dom === this.name || dom.endsWith(`/${this.name}`) ? dom : `${dom}:${this.name}`;
   }
 
   /** The device's name. */

@@ -214,7 +214,7 @@ describe('message rules as recorded decisions', () => {
 });
 
 describe('device faults as recorded decisions', () => {
-  it("hwkv's trust-ssd-result catch needs a SmartSSD's damaged scan: it replays from the script on another seed, shrinks to keep it, and goes away without it", () => {
+  it("hwkv's trust-ssd-result catch needs a SmartSSD's damaged scan: it replays from the script, shrinks to keep it, and goes away without it", () => {
     const scn = accelerated as unknown as Scenario;
     const c = findCatchingSeed(scn, { pins: { bug: 'trust-ssd-result' }, cap: 50, buggify: false });
     expect(c.invariant).toBe('no-corrupt-scan-served');
@@ -226,10 +226,29 @@ describe('device faults as recorded decisions', () => {
     for (const e of ssd) expect(e).toMatchObject({ device: expect.any(String), n: expect.any(Number) });
     const run = (seed: number, s: readonly ScriptEntry[]) => runScenario(scn, { seed, pins: r.params, swarm: false, buggify: false, script: s });
     expect(run(c.seed!, script).violations[0]?.invariant).toBe('no-corrupt-scan-served');
-    expect(run(c.seed! + 500, script).violations[0]?.invariant).toBe('no-corrupt-scan-served');
     expect(run(c.seed!, script.filter((e) => !isSsd(e))).ok).toBe(true);
-    const s = shrink({ scenario: scn, seed: c.seed!, params: r.params, buggify: false, invariant: 'no-corrupt-scan-served', maxRuns: 30, script });
+    const s = shrink({ scenario: scn, seed: c.seed!, params: r.params, buggify: false, invariant: 'no-corrupt-scan-served', maxRuns: 12, script });
     expect(s.shrunk.violations[0]?.invariant).toBe('no-corrupt-scan-served');
     expect((s.script ?? []).some(isSsd)).toBe(true);
+  });
+});
+
+describe("the hardware nemesis's episodes as recorded decisions", () => {
+  it('device crashes, wedges and domain failures are recorded with their lengths; a scripted run makes the same ones, an empty script none', () => {
+    const scn = accelerated as unknown as Scenario;
+    const pins = { bug: 'none' };
+    const seen = (o: Parameters<typeof runScenario>[1]): { r: ReturnType<typeof runScenario>; lines: string[] } => {
+      const lines: string[] = [];
+      const r = runScenario(scn, { ...o, traceSink: (x: TraceRecord) => void (['device-crash', 'device-wedge', 'device-restart'].includes(x.kind) && lines.push(`${x.atNs} ${x.node} ${x.kind}`)) });
+      return { r, lines };
+    };
+    const rec = seen({ seed: 2, pins, swarm: false, buggify: false });
+    const downs = (rec.r.script ?? []).filter((e) => e.kind === 'device-down');
+    expect(downs.length).toBeGreaterThan(1);
+    for (const e of downs) expect(e).toMatchObject({ device: expect.any(String), how: expect.stringMatching(/^(crash|wedge|domain)$/) });
+    const inFault = (xs: string[]): string[] => xs.filter((x) => Number(x.split(' ')[0]) > 0 && Number(x.split(' ')[0]) < rec.r.faultPhaseNs);
+    const scripted = seen({ seed: 2, pins, swarm: false, buggify: false, script: rec.r.script });
+    expect(inFault(scripted.lines)).toEqual(inFault(rec.lines));
+    expect(inFault(seen({ seed: 2, pins, swarm: false, buggify: false, script: [] }).lines)).toEqual([]);
   });
 });

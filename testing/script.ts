@@ -134,6 +134,22 @@ export function reorderMessage(from: string, to: string, n: number, extraNs: Nan
 export function buggifyFires(site: string, n: number, node = '-'): KeyedFault {
   return { kind: 'buggify', site, n, node };
 }
+/** Device `device` (its label: "nic/a1", "ssd/a1", "cxl/pool") crashes, wedges (`how`), or fails with its whole failure domain ('domain'), restarting after `for`. */
+export function deviceDown(device: string, how: 'crash' | 'wedge' | 'domain', o: Lasting = {}): TimedFault {
+  return { kind: 'device-down', device, how, durNs: o.for ?? null };
+}
+/** Device `device` works `factor` times slower. */
+export function deviceSlow(device: string, factor: number, o: Lasting = {}): TimedFault {
+  return { kind: 'device-slow', device, factor, durNs: o.for ?? null };
+}
+/** SmartSSD `device` wears out: its writes fail after `budget` more. */
+export function deviceWearOut(device: string, budget: number): TimedFault {
+  return { kind: 'device-wear-out', device, budget };
+}
+/** CXL pool `device` poisons the line holding word `addr`. */
+export function cxlPoison(device: string, addr: number): TimedFault {
+  return { kind: 'cxl-poison', device, addr };
+}
 /** A message rule drops the `n`-th message `from` → `to`. */
 export function ruleDrop(from: string, to: string, n: number): KeyedFault {
   return { kind: 'rule-drop', from, to, n };
