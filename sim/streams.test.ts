@@ -69,8 +69,8 @@ function deliveries(o: Parameters<typeof runScenario>[1], skip: string[]): strin
 
 describe('random streams per link', () => {
   it("changing one link's loss rate leaves every other link's recorded decisions where they were", () => {
-    const a = runScenario(mesh, { seed: 4, swarm: false, buggify: false });
-    const b = runScenario(mesh, { seed: 4, swarm: false, buggify: false, pins: { lossN1N2: 0.6 } });
+    const a = runScenario(mesh, { seed: 4, swarm: false, buggify: false, linkStreams: true });
+    const b = runScenario(mesh, { seed: 4, swarm: false, buggify: false, linkStreams: true, pins: { lossN1N2: 0.6 } });
     // n1→n2 and the acks n2→n1 are what the change touches; every other link must not move.
     const touched = ['n1>n2', 'n2>n1'];
     const others = (s: readonly ScriptEntry[] | undefined): ScriptEntry[] => (s ?? []).filter((e) => !touched.includes(linkOf(e) ?? ''));
@@ -82,19 +82,19 @@ describe('random streams per link', () => {
   });
 
   it('removing one drop from a script moves no delivery on any other link (latencies, duplicates, reorders)', () => {
-    const rec = runScenario(mesh, { seed: 4, swarm: false, buggify: false });
+    const rec = runScenario(mesh, { seed: 4, swarm: false, buggify: false, linkStreams: true });
     const script = rec.script ?? [];
     const drop = script.find((e) => e.kind === 'drop' && linkOf(e) === 'n1>n2');
     expect(drop).toBeDefined();
     const rest = script.filter((e) => e !== drop);
     const touched = ['n1>n2', 'n2>n1'];
-    const full = deliveries({ seed: 4, swarm: false, buggify: false, script }, touched);
-    const less = deliveries({ seed: 4, swarm: false, buggify: false, script: rest }, touched);
+    const full = deliveries({ seed: 4, swarm: false, buggify: false, linkStreams: true, script }, touched);
+    const less = deliveries({ seed: 4, swarm: false, buggify: false, linkStreams: true, script: rest }, touched);
     expect(full.length).toBeGreaterThan(100);
     expect(less).toEqual(full);
     // The removed drop is delivered now: n1→n2 (and n2's acks) did change.
     const others = IDS.flatMap((x) => IDS.filter((y) => y !== x).map((y) => `${x}>${y}`)).filter((l) => !touched.includes(l));
-    const onTouched = (s: readonly ScriptEntry[]): string[] => deliveries({ seed: 4, swarm: false, buggify: false, script: s }, others);
+    const onTouched = (s: readonly ScriptEntry[]): string[] => deliveries({ seed: 4, swarm: false, buggify: false, linkStreams: true, script: s }, others);
     expect(onTouched(rest)).not.toEqual(onTouched(script));
   });
 });
@@ -131,7 +131,7 @@ describe('disk faults as recorded decisions', () => {
   /** The first seed whose run fails fsync-ok. */
   function failing(): { seed: number; script: ScriptEntry[] } {
     for (let seed = 1; seed < 50; seed++) {
-      const r = runScenario(writer, { seed, swarm: false, buggify: false });
+      const r = runScenario(writer, { seed, swarm: false, buggify: false, linkStreams: true });
       if (!r.ok) return { seed, script: [...(r.script ?? [])] };
     }
     throw new Error('no seed of 50 failed');
@@ -143,15 +143,15 @@ describe('disk faults as recorded decisions', () => {
     expect(errors.length).toBeGreaterThan(0);
     expect(script.some((e) => e.kind === 'disk-error' && e.op === 'read')).toBe(true);
     // Another seed (every stream differs) and no fault rates: the script alone makes the failure.
-    const other = runScenario(writer, { seed: seed + 1000, swarm: false, buggify: false, pins: { writeErrorRate: 0, readErrorRate: 0 }, script });
+    const other = runScenario(writer, { seed: seed + 1000, swarm: false, buggify: false, linkStreams: true, pins: { writeErrorRate: 0, readErrorRate: 0 }, script });
     expect(other.ok).toBe(false);
     expect(other.violations[0]?.invariant).toBe('fsync-ok');
-    expect(other.violations[0]?.message).toBe(runScenario(writer, { seed, swarm: false, buggify: false }).violations[0]?.message);
+    expect(other.violations[0]?.message).toBe(runScenario(writer, { seed, swarm: false, buggify: false, linkStreams: true }).violations[0]?.message);
     // Deleting the fsync errors from the script makes it go away (the seed's own draws no longer decide).
-    const without = runScenario(writer, { seed, swarm: false, buggify: false, script: script.filter((e) => !errors.includes(e)) });
+    const without = runScenario(writer, { seed, swarm: false, buggify: false, linkStreams: true, script: script.filter((e) => !errors.includes(e)) });
     expect(without.ok).toBe(true);
     // A hand-written script naming one fsync fails exactly there.
-    const one = runScenario(writer, { seed: 7, swarm: false, buggify: false, pins: { writeErrorRate: 0, readErrorRate: 0 }, script: [at(ms(1), diskError('n1', 'fsync', 5))] });
+    const one = runScenario(writer, { seed: 7, swarm: false, buggify: false, linkStreams: true, pins: { writeErrorRate: 0, readErrorRate: 0 }, script: [at(ms(1), diskError('n1', 'fsync', 5))] });
     expect(one.violations.map((v) => v.message)).toEqual(['fsync of record 5 failed with EIO']);
     // Shrink keeps it failing and keeps only what it needs: one fsync error.
     const s = shrink({ scenario: writer, seed, params: {}, buggify: false, invariant: 'fsync-ok', maxRuns: 40, script });
@@ -194,18 +194,18 @@ describe('message rules as recorded decisions', () => {
   };
 
   it("records a rule's drops and delays by message; a script replays them without the rules, and without its entries nothing is dropped or delayed", () => {
-    const rec = runScenario(ruled, { seed: 3, swarm: false, buggify: false });
+    const rec = runScenario(ruled, { seed: 3, swarm: false, buggify: false, linkStreams: true });
     const script = rec.script ?? [];
     const drops = script.filter((e) => e.kind === 'rule-drop');
     const delays = script.filter((e) => e.kind === 'delay');
     expect(drops.length).toBeGreaterThan(3);
     expect(delays.length).toBeGreaterThan(10);
     for (const d of delays) expect(d).toMatchObject({ from: 'n2', to: 'n1', latencyNs: expect.any(Number) });
-    const seeded = pongs({ seed: 3, swarm: false, buggify: false });
+    const seeded = pongs({ seed: 3, swarm: false, buggify: false, linkStreams: true });
     // The rules switched off and another seed: the script alone drops and delays the same messages.
-    expect(pongs({ seed: 99, swarm: false, buggify: false, pins: { rules: false }, script })).toEqual(seeded);
+    expect(pongs({ seed: 99, swarm: false, buggify: false, linkStreams: true, pins: { rules: false }, script })).toEqual(seeded);
     // Without the entries the rules still exist but decide nothing: every ping answered, 1 ms each way.
-    const bare = pongs({ seed: 3, swarm: false, buggify: false, script: [] });
+    const bare = pongs({ seed: 3, swarm: false, buggify: false, linkStreams: true, script: [] });
     const numbers = bare.map((x) => Number(x.split(' ')[1]));
     expect(numbers).toEqual(numbers.map((_, i) => i + 1));
     expect(numbers.length).toBeGreaterThanOrEqual(seeded.length + drops.length);
@@ -224,7 +224,7 @@ describe('device faults as recorded decisions', () => {
     const ssd = script.filter((e) => e.kind === 'device' && e.fault.startsWith('ssd-'));
     expect(ssd.length).toBeGreaterThan(0);
     for (const e of ssd) expect(e).toMatchObject({ device: expect.any(String), n: expect.any(Number) });
-    const run = (seed: number, s: readonly ScriptEntry[]) => runScenario(scn, { seed, pins: r.params, swarm: false, buggify: false, script: s });
+    const run = (seed: number, s: readonly ScriptEntry[]) => runScenario(scn, { seed, pins: r.params, swarm: false, buggify: false, linkStreams: true, script: s });
     expect(run(c.seed!, script).violations[0]?.invariant).toBe('no-corrupt-scan-served');
     expect(run(c.seed!, script.filter((e) => !isSsd(e))).ok).toBe(true);
     const s = shrink({ scenario: scn, seed: c.seed!, params: r.params, buggify: false, invariant: 'no-corrupt-scan-served', maxRuns: 12, script });
@@ -242,13 +242,13 @@ describe("the hardware nemesis's episodes as recorded decisions", () => {
       const r = runScenario(scn, { ...o, traceSink: (x: TraceRecord) => void (['device-crash', 'device-wedge', 'device-restart'].includes(x.kind) && lines.push(`${x.atNs} ${x.node} ${x.kind}`)) });
       return { r, lines };
     };
-    const rec = seen({ seed: 2, pins, swarm: false, buggify: false });
+    const rec = seen({ seed: 2, pins, swarm: false, buggify: false, linkStreams: true });
     const downs = (rec.r.script ?? []).filter((e) => e.kind === 'device-down');
     expect(downs.length).toBeGreaterThan(1);
     for (const e of downs) expect(e).toMatchObject({ device: expect.any(String), how: expect.stringMatching(/^(crash|wedge|domain)$/) });
     const inFault = (xs: string[]): string[] => xs.filter((x) => Number(x.split(' ')[0]) > 0 && Number(x.split(' ')[0]) < rec.r.faultPhaseNs);
-    const scripted = seen({ seed: 2, pins, swarm: false, buggify: false, script: rec.r.script });
+    const scripted = seen({ seed: 2, pins, swarm: false, buggify: false, linkStreams: true, script: rec.r.script });
     expect(inFault(scripted.lines)).toEqual(inFault(rec.lines));
-    expect(inFault(seen({ seed: 2, pins, swarm: false, buggify: false, script: [] }).lines)).toEqual([]);
+    expect(inFault(seen({ seed: 2, pins, swarm: false, buggify: false, linkStreams: true, script: [] }).lines)).toEqual([]);
   });
 });

@@ -130,10 +130,10 @@ export class CxlPool extends Device {
     this.cxlStats.writes++;
     let n = values.length;
     if (n > 1) {
-      // The stream's tear and BUGGIFY's are separate decisions, both asked at every chance.
+      // The stream's tear is a recorded decision; BUGGIFY's (asked when the stream drew none) is its own.
       const drawn = this.rng.chance(this.faults.tornWriteRate);
       const tear = this.decideFault('cxl-torn', drawn, drawn ? this.rng.int(1, n - 1) : undefined);
-      const fired = this.sim.buggify.fire('hw.cxl.torn_write');
+      const fired = !drawn && this.sim.buggify.fire('hw.cxl.torn_write');
       if (tear !== null || fired) n = tear?.arg !== undefined ? Math.max(1, Math.min(n - 1, tear.arg)) : this.rng.int(1, n - 1);
     }
     if (n < values.length) {

@@ -490,20 +490,15 @@ export class Network {
     return rule.match === undefined || rule.match(body, from, to);
   }
 
-  /**
-   * The message rules' verdict on one message: 'drop', a latency to use, or null (none apply).
-   * Every matching rule with a drop rate draws (from the link's stream) whether or not an earlier
-   * one dropped it, so one rule's verdict never moves another's draws.
-   */
+  /** The message rules' verdict on one message: 'drop', a latency to use, or null (none apply). */
   private applyMessageFaults(rng: Rng, from: NodeId, to: NodeId, body: unknown, reply: boolean): 'drop' | LatencyModel | null {
     let latency: LatencyModel | null = null;
-    let drop = false;
     for (const { rule } of this.messageFaults) {
       if (!Network.matches(rule, from, to, body, reply)) continue;
-      if (rule.dropRate !== undefined && rule.dropRate > 0 && rng.chance(rule.dropRate)) drop = true;
+      if (rule.dropRate !== undefined && rule.dropRate > 0 && rng.chance(rule.dropRate)) return 'drop';
       if (latency === null && rule.latency !== undefined) latency = rule.latency;
     }
-    return drop ? 'drop' : latency;
+    return latency;
   }
 
   // ---- counting ----
@@ -632,13 +627,18 @@ export class Network {
   private schedule(l: LinkState, rng: Rng, env: InFlight, departNs: Nanos, latency: LatencyModel, ruleLatency: LatencyModel | null, n: number, copy: number): void {
     const c = l.config;
     const d = this.sim.decisions;
-    let at = departNs + drawLatency(latency, rng);
-    if (ruleLatency !== null || (d.active && d.mode === 'script')) {
-      // A message rule's delay is a decision ("deliver the 3rd message n2→n1 after 1.2 s"): the
-      // rule's latency is drawn besides the link's, so a scripted run's draws match the recording.
-      const ruleNs = ruleLatency !== null ? drawLatency(ruleLatency, rng) : 0;
-      const delay = d.active ? d.decide({ kind: 'delay', from: env.from, to: env.to, n, copy, latencyNs: ruleNs }, ruleLatency !== null) : ruleLatency !== null ? { latencyNs: ruleNs } : null;
-      if (delay !== null) at = departNs + delay.latencyNs;
+    let at: Nanos;
+    if (ruleLatency !== null) {
+      // A message rule's delay is a decision ("deliver the 3rd message n2→n1 1.2 s after it left").
+      const ruleNs = drawLatency(ruleLatency, rng);
+      const delay = d.active ? d.decide({ kind: 'delay', from: env.from, to: env.to, n, copy, latencyNs: ruleNs }, true) : { latencyNs: ruleNs };
+      at = departNs + (delay !== null ? delay.latencyNs : drawLatency(latency, rng));
+    } else {
+      at = departNs + drawLatency(latency, rng);
+      if (d.active && d.mode === 'script') {
+        const delay = d.decide({ kind: 'delay', from: env.from, to: env.to, n, copy, latencyNs: 0 }, false);
+        if (delay !== null) at = departNs + delay.latencyNs;
+      }
     }
     const reorderDrawn = c.reorderRate > 0 && rng.chance(c.reorderRate);
     const extraNs = reorderDrawn ? Math.floor(rng.next() * (c.reorderDelayNsMax + 1)) : 0;
@@ -681,8 +681,12 @@ export class Network {
     return from * MAX_NODES + to;
   }
 
-  /** The link's random stream, made on first use. */
+  /** The network's one stream, when links do not have their own. */
+  private shared: Rng | null = null;
+
+  /** The link's random stream (its own with SimulationOptions.linkStreams, else the network's), made on first use. */
   private rngOf(l: LinkState): Rng {
+    if (!this.sim.linkStreams) return (l.rng = this.shared ??= this.sim.rng('network'));
     return (l.rng ??= this.sim.rng(`network/${this.nodes[l.from]!.id}>${this.nodes[l.to]!.id}`));
   }
 
