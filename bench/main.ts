@@ -28,7 +28,7 @@
  * Keep each benchmark to a few seconds: the whole run should stay under about a minute.
  *
  * Flags: `--quick` (a smoke run: few events, one seed, a small sweep; figures are rough),
- * `--no-extensions`, `--no-sweep`, `--no-startup`, `--no-systems`, `--no-memory` (skips the
+ * `--only-startup` (start-up and sweep scaling only), `--no-extensions`, `--no-sweep`, `--no-startup`, `--no-systems`, `--no-memory` (skips the
  * 10-million-event runs, about two minutes).
  */
 import { readdirSync } from 'node:fs';
@@ -281,6 +281,12 @@ async function benchExtensions(): Promise<Record<string, unknown>> {
 
 export async function main(argv: readonly string[]): Promise<void> {
   const quick = argv.includes('--quick');
+  if (argv.includes('--only-startup')) {
+    // Start-up and sweep scaling alone (bench/startup.ts): a minute or two, for work on start-up.
+    const startup = await benchStartup(clock, quick ? QUICK_STARTUP : DEFAULT_STARTUP, progress);
+    process.stdout.write(`${JSON.stringify({ node: process.version, startup }, null, 2)}\n`);
+    return;
+  }
   const t0 = clock();
   const c0 = cpuMs();
   // Whatever a benchmark prints must not corrupt the one JSON object on stdout.

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BUILD_FORMAT, BUILD_INFO, PACKAGE_ROOT, sourceSnapshot } from './code.js';
 
 const root = PACKAGE_ROOT;
@@ -38,6 +39,14 @@ if (missing.length > 0) {
   rmSync(dist, { recursive: true, force: true });
   say(`tsc wrote no JavaScript for ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}: tsconfig.build.json and bin/code.js disagree on what to compile. dist/ was removed.`);
   process.exit(1);
+}
+// The built-in scenarios' names, descriptions and parameter tables (cli/scenario-manifest.ts), so
+// `detsim list` and `detsim run` need not import every system to know them. Without it (a
+// scenario that fails to load, say) they import the scenarios, and report the problem, as before.
+{
+  const { writeManifest } = await import(pathToFileURL(path.join(dist, 'cli', 'scenario-manifest.js')).href);
+  const m = await writeManifest();
+  if ('error' in m) say(`no scenario manifest written (${m.error}); \`detsim list\` will import every scenario instead`);
 }
 writeFileSync(path.join(dist, BUILD_INFO), `${JSON.stringify({ format: BUILD_FORMAT, files }, null, 1)}\n`);
 say(`compiled ${Object.keys(files).filter((f) => f.endsWith('.ts')).length} modules into dist/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`); // wallclock-ok

@@ -11,7 +11,7 @@
  *   files by path), runs with the compiled CLI against the same module instances: `World` is one class.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -57,6 +57,52 @@ beforeAll(() => {
   mkdirSync(USER);
 }, SLOW);
 afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+// Before 'the compiled build': its last test leaves the sources newer than the build.
+describe('the scenario manifest (dist/scenario-manifest.json)', () => {
+  const manifest = (): string => path.join(PKG, 'dist', 'scenario-manifest.json');
+  /** The modules a command's process loads (a resolve hook records each URL). */
+  const loadedModules = (args: string[]): string[] => {
+    const hooks = path.join(base, 'count-hooks.mjs');
+    writeFileSync(hooks, "export async function load(url, ctx, next) { if (url.startsWith('file:')) process.stderr.write('LOADED ' + url + '\\n'); return next(url, ctx); }\n");
+    const reg = path.join(base, 'count-register.mjs');
+    writeFileSync(reg, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    const r = spawnSync(process.execPath, ['--import', reg, BIN, ...args], { cwd: PKG, encoding: 'utf8', env, timeout: 300_000 });
+    expect(r.status).toBe(0);
+    return r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7));
+  };
+
+  it('lets `list` show every scenario without importing one, exactly as importing them shows', () => {
+    expect(existsSync(manifest())).toBe(true);
+    const loaded = loadedModules(['list']);
+    expect(loaded.some((u) => u.includes('/dist/cli/list.js'))).toBe(true);
+    expect(loaded.filter((u) => /\/dist\/(scenarios|systems)\//.test(u))).toEqual([]);
+    const outputs = (): string[] => [['list'], ['list', '--params'], ['list', '--json'], ['list', 'raft-*', 'broadcast']].map((a) => detsim(PKG, a).out);
+    const withManifest = outputs();
+    const saved = readFileSync(manifest());
+    rmSync(manifest());
+    try {
+      // Without it the scenarios are imported (each loads its system): the same output, byte for byte.
+      expect(loadedModules(['list']).some((u) => u.includes('/dist/systems/'))).toBe(true);
+      expect(outputs()).toEqual(withManifest);
+    } finally {
+      writeFileSync(manifest(), saved);
+    }
+  }, SLOW);
+
+  it('is not used when dist/scenarios holds a module it does not list, or one changed', () => {
+    const copy = path.join(PKG, 'dist', 'scenarios', 'zz-extra.js');
+    const js = readFileSync(path.join(PKG, 'dist', 'scenarios', 'broadcast.js'), 'utf8');
+    writeFileSync(copy, js.replace(/name: 'broadcast'/, "name: 'zz-extra'"));
+    try {
+      expect(detsim(PKG, ['list']).out).toMatch(/^zz-extra /m);
+      expect(detsim(PKG, ['run', 'zz-extra', '--seed', '1']).out).toMatch(/^PASS zz-extra seed 1/m);
+    } finally {
+      rmSync(copy);
+    }
+    expect(detsim(PKG, ['list']).out).not.toMatch(/^zz-extra /m);
+  }, SLOW);
+});
 
 describe('the compiled build', () => {
   it('is up to date right after the build, and the CLI runs it (not tsx)', async () => {

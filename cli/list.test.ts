@@ -42,7 +42,7 @@ describe('detsim list', { timeout: 300_000 }, () => {
     expect(r.code).toBe(0);
     for (const k of Object.keys(faultParams())) {
       // Once in the shared table, plus once under each scenario that changes it (its own default or range).
-      const overriding = all.filter((l) => splitParams(l.scenario.params as ParamDefs).own.some(([name]) => name === k)).length;
+      const overriding = all.filter((l) => splitParams(l.scenario.params as ParamDefs, faultParams() as unknown as ParamDefs).own.some(([name]) => name === k)).length;
       expect(r.out.split('\n').filter((l) => l.startsWith(`    ${k} `)).length, k).toBe(1 + overriding);
     }
     expect(r.out).toContain('shared fault parameters');

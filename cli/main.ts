@@ -6,24 +6,19 @@
  * recording (another trace hash or another verdict), 130/143 interrupted by SIGINT/SIGTERM. The README has the table of what each command writes.
  */
 import path from 'node:path';
-import yargs from 'yargs';
-import { parsePins, ParamError, type ParamDefs } from '../sim/params.ts';
-import { drawParams } from '../sim/runner.ts';
-import { formatNs } from '../sim/time.ts';
-import { RUN_FORMAT } from '../reports/formats.ts';
-import { makeRepro, otherBuild, readRepro, ReproError, runCommand, writeRepro } from '../reports/repro.ts';
-import { formatHeader, formatParams, formatResult, makeChalk } from '../reports/terminal.ts';
-import { excerpt, outputFile, parseIntInRange, parsePositiveInt, parseSeconds, parseSeed, UserError } from './errors.ts';
-import { executeRun, type RunReport } from './execute.ts';
-import { initScenario } from './init.ts';
-import { loadBuiltIns, PACKAGE_ROOT, resolveReproScenario, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
-import { runWatched } from './run-watched.ts';
-import { cmdMerge, cmdRegress, cmdSweep } from './sweep-commands.ts';
-import { INPUT_FORMATS } from './help.ts';
-import { listJson, printList } from './list.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { ScriptEntry } from '../sim/decisions.ts';
 import { cpus } from 'node:os';
+import type { ParamDefs } from '../sim/params.ts';
+import type { ScriptEntry } from '../sim/decisions.ts';
+import { excerpt, outputFile, parseIntInRange, parsePositiveInt, parseSeconds, parseSeed, UserError } from './errors.ts';
+import type { RunReport } from './execute.ts';
+import { PACKAGE_ROOT } from './layout.ts';
+import { builtInInfos, manifestShared, resolveScenarioInfo, resolveScenarioInfos, type ScenarioInfo } from './scenario-manifest.ts';
+import type { PrestartedRun } from './run-watched.ts';
+
+// Only what every command needs is imported above: each command imports its own modules when it
+// runs (yargs, the simulator, the reports), so `detsim list` or `detsim check` loads none of the
+// others (start-up is most of what a short command costs).
 
 type Out = (line: string) => void;
 
@@ -56,12 +51,13 @@ function asArray(v: unknown): string[] {
   return (Array.isArray(v) ? v : [v]).map(String);
 }
 
-function pinsFor(l: LoadedScenario, raw: string[]): Record<string, unknown> {
+async function pinsFor(l: ScenarioInfo, raw: string[]): Promise<Record<string, unknown>> {
+  const { parsePins } = await import('../sim/params.ts');
   return parsePins(l.scenario.params as ParamDefs, l.scenario.name, raw);
 }
 
 /** The scenario argument as the user should type it in a replay command. */
-function scenarioArg(l: LoadedScenario): string {
+function scenarioArg(l: ScenarioInfo): string {
   return l.builtIn ? l.scenario.name : path.relative(process.cwd(), l.file) || l.file;
 }
 
@@ -70,9 +66,11 @@ function parseLines(raw: unknown): number {
 }
 
 async function cmdList(json: boolean, params: boolean, names: string[]): Promise<number> {
-  const all = names.length > 0 ? await resolveScenarios(names) : await loadBuiltIns();
+  // The compiled build's scenario manifest (cli/scenario-manifest.ts) spares importing every system.
+  const all = names.length > 0 ? await resolveScenarioInfos(names) : (builtInInfos() ?? (await (await import('./scenarios.ts')).loadBuiltIns()));
+  const { listJson, printList } = await import('./list.ts');
   if (json) stdout(listJson(all));
-  else printList(all, names.length > 0, { params }, stdout);
+  else printList(all, names.length > 0, { params, shared: manifestShared() ?? ((await import('../sim/nemesis.ts')).faultParams() as unknown as ParamDefs) }, stdout);
   return 0;
 }
 
@@ -98,11 +96,20 @@ interface RunArgs {
   script?: ScriptEntry[];
   /** Heap limit of the run, MB. */
   maxMemoryMb: number;
+  /** The run's worker thread, started early (cmdRun) while this thread parses and loads. */
+  prestarted?: PrestartedRun;
 }
 
-async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; report: RunReport }> {
+async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; report: RunReport }> {
+  const [{ drawParamValues }, { formatHeader, formatResult, makeChalk }, { makeRepro, runCommand, writeRepro }, { RUN_FORMAT }, { runWatched }] = await Promise.all([
+    import('../sim/param-draw.ts'),
+    import('../reports/terminal.ts'),
+    import('../reports/repro.ts'),
+    import('../reports/formats.ts'),
+    import('./run-watched.ts'),
+  ]);
   const c = makeChalk();
-  const params = drawParams(l.scenario, a.seed, a.pins, a.swarm);
+  const params = drawParamValues(l.scenario.params, a.seed, a.pins, a.swarm);
   const runCmd = runCommand(scenarioArg(l), a.seed, a.pins, a.swarm, a.buggify);
   if (!a.json) for (const line of formatHeader(c, l.scenario.name, a.seed, params, a.swarm, a.buggify)) stdout(line);
   // The seed runs in a watched worker thread: an endless loop, a memory blow-up or a
@@ -123,6 +130,7 @@ async function runOne(l: LoadedScenario, a: RunArgs): Promise<{ code: number; re
     ...(a.trace !== undefined ? { traceFile: a.trace } : {}),
     ...(a.timeline !== undefined ? { timeline: a.timeline } : {}),
     ...(a.script !== undefined ? { script: a.script } : {}),
+    ...(a.prestarted !== undefined ? { prestarted: a.prestarted } : {}),
   });
   if (w.interrupted) {
     const code = w.interrupted === 'SIGINT' ? 130 : 143;
@@ -182,17 +190,27 @@ function runLimits(argv: Record<string, unknown>): { timeoutS: number; maxMemory
 async function cmdRun(argv: Record<string, unknown>): Promise<number> {
   const seed = parseSeed(argv.seed);
   const limits = runLimits(argv);
-  const l = await resolveScenario(String(argv.scenario));
-  const a: RunArgs = {
-    seed,
-    pins: pinsFor(l, asArray(argv.param)),
-    swarm: argv.swarm as boolean,
-    buggify: argv.buggify as boolean,
-    json: argv.json as boolean,
-    checkDeterminism: argv['check-determinism'] as boolean,
-    ...limits,
-  };
-  return (await runOne(l, a)).code;
+  // The run's thread boots (and loads the simulator) while this one finds the scenario and draws
+  // its parameters; on a machine with a free core that start-up costs no wall time.
+  const { prestartRun } = await import('./run-watched.ts');
+  const prestarted = prestartRun(limits.maxMemoryMb);
+  try {
+    const l = await resolveScenarioInfo(String(argv.scenario));
+    const a: RunArgs = {
+      seed,
+      pins: await pinsFor(l, asArray(argv.param)),
+      swarm: argv.swarm as boolean,
+      buggify: argv.buggify as boolean,
+      json: argv.json as boolean,
+      checkDeterminism: argv['check-determinism'] as boolean,
+      ...limits,
+      prestarted,
+    };
+    return (await runOne(l, a)).code;
+  } finally {
+    // Bad input found before the run started: the thread is not needed (a no-op once it ran).
+    await prestarted.discard();
+  }
 }
 
 async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
@@ -203,10 +221,11 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
   }
   if (!target.endsWith('.json')) throw new UserError(`replay takes a repro file (*.json) or a scenario with --seed N; got "${target}"`);
   const limits = runLimits(argv);
+  const [{ otherBuild, readRepro }, { resolveReproScenario }, { makeChalk }] = await Promise.all([import('../reports/repro.ts'), import('./scenarios.ts'), import('../reports/terminal.ts')]);
   const repro = readRepro(target);
   const l = await resolveReproScenario(repro, target, argv['allow-scenario-file'] === true);
   // Every recorded parameter is pinned, so the run cannot move if swarm ranges change.
-  const pins = pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
+  const pins = await pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
   if (!argv.json) stdout(makeChalk().dim(`replaying ${target}: recorded outcome ${repro.outcome}, trace ${repro.traceHash}${repro.scripted ? `, driven by its script (${repro.script?.length ?? 0} entries)` : ''}`));
   const buildWarning = otherBuild(repro);
   if (buildWarning !== null) stderr(`detsim: warning: ${buildWarning}`);
@@ -229,9 +248,15 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   const target = String(argv.repro);
   const maxRuns = parsePositiveInt(argv['max-runs'], '--max-runs');
   const outArg = outputFile(argv.out, '--out');
+  const [{ makeRepro, readRepro, runCommand, writeRepro }, { resolveReproScenario }, { makeChalk }, { formatNs }] = await Promise.all([
+    import('../reports/repro.ts'),
+    import('./scenarios.ts'),
+    import('../reports/terminal.ts'),
+    import('../sim/time.ts'),
+  ]);
   const repro = readRepro(target);
   const l = await resolveReproScenario(repro, target, argv['allow-scenario-file'] === true);
-  const params = pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
+  const params = await pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
   const invariant = repro.violations[0]?.invariant;
   if (!invariant) throw new UserError(`${target} records no violation: there is nothing to shrink`);
   // Shrinking re-runs the seed in this process: a run the harness had to stop (a hang, out of
@@ -304,6 +329,7 @@ async function cmdExport(argv: Record<string, unknown>): Promise<number> {
   if (out === undefined) throw new UserError('export needs --out FILE.ts: where to write the test');
   if (!/\.[mc]?ts$/.test(out)) throw new UserError(`--out ${out}: the test is TypeScript; name it *.ts (e.g. ${path.basename(target).replace(/\.json$/, '')}.test.ts)`);
   if (existsSync(out) && argv.force !== true) throw new UserError(`${out} exists already; export never overwrites a test (pass --force, or choose another --out)`);
+  const { readRepro } = await import('../reports/repro.ts');
   const repro = readRepro(target);
   if (repro.script === undefined) throw new UserError(`${target} records no script (a ${repro.format} file from an older detsim): run the seed again with --repro, or shrink it, then export`);
   if (!repro.scripted) stderr(`detsim: warning: ${target} is not shrunk: the test will play all ${repro.script.length} recorded decisions; \`detsim shrink ${target}\` first gives a much shorter test`);
@@ -333,7 +359,8 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-function cmdInit(name: string, dir: string): number {
+async function cmdInit(name: string, dir: string): Promise<number> {
+  const [{ initScenario }, { makeChalk }] = await Promise.all([import('./init.ts'), import('../reports/terminal.ts')]);
   const r = initScenario(name, dir);
   const c = makeChalk();
   const rel = path.relative(process.cwd(), r.dir) || '.';
@@ -372,77 +399,152 @@ export async function main(args: string[], io: CliIo = processIo): Promise<numbe
   }
 }
 
-async function mainInner(args: string[]): Promise<number> {
+/** Options `run`, `replay` and `sweep` share. */
+const RUN_OPTS = {
+  param: valued('name=value, repeatable', 'pin a parameter (see detsim list <scenario> for names, types and ranges)'),
+  swarm: { type: 'boolean', default: true, describe: 'draw unpinned parameters per seed (--no-swarm: defaults)' },
+  buggify: { type: 'boolean', default: true, describe: 'BUGGIFY fault injection in protocol code (--no-buggify: off)' },
+  json: { type: 'boolean', default: false, describe: 'print one JSON object' },
+  'check-determinism': { type: 'boolean', default: false, describe: 'run each seed twice and require the same trace hash' },
+} as const;
+
+/** A positional argument or an option as yargs takes it (the subset detsim uses). */
+interface ArgDef {
+  type?: 'string' | 'boolean';
+  describe?: string;
+  default?: string | boolean;
+  defaultDescription?: string;
+  demandOption?: boolean;
+  requiresArg?: boolean;
+  array?: boolean;
+  choices?: readonly string[];
+}
+
+/** A command both parsers know: yargs (help, every error) and the fast path (cli/fast-args.ts). */
+export interface CommandSpec {
+  positionals: { name: string; def: ArgDef }[];
+  options: Record<string, ArgDef>;
+}
+
+/**
+ * The options of the commands people run most, in one table each: yargs is built from it, and
+ * the fast path (cli/fast-args.ts) parses the plain forms of these commands from it without
+ * loading yargs. Other commands (merge, regress, replay, shrink, export, init) always go through yargs.
+ */
+export const COMMAND_SPECS = {
+  list: {
+    positionals: [{ name: 'scenarios', def: { type: 'string', array: true, describe: 'scenario names, globs (raft-*), all, .ts/.mts files, folders or file globs (default: every built-in scenario)' } }],
+    options: {
+      params: { type: 'boolean', default: false, describe: 'print every parameter table (shared fault parameters once, at the end)' },
+      json: { type: 'boolean', default: false, describe: 'print JSON: each scenario with its full parameter table' },
+    },
+  },
+  run: {
+    positionals: [{ name: 'scenario', def: { type: 'string', demandOption: true } }],
+    options: {
+      seed: { ...valued('integer ≥ 0', 'the seed'), demandOption: true },
+      ...RUN_OPTS,
+      trace: { type: 'string', describe: 'write the full event trace to this file (JSON lines)' },
+      repro: { type: 'string', describe: 'on failure, write a repro file here' },
+      timeline: { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' },
+      timeout: valued('seconds, 0..604800', 'wall-clock seconds the run may take before it is stopped and reported as hung (0: no limit)', String(DEFAULT_TIMEOUT_S)),
+      'max-memory': valued('integer MB, 64..1048576', 'heap limit of the run; past it the run is stopped and reported as out of memory', String(DEFAULT_MAX_MEMORY_MB)),
+      lines: valued('integer ≥ 0', 'trace lines shown before a failure', '60'),
+    },
+  },
+  sweep: {
+    positionals: [{ name: 'scenarios', def: { type: 'string', array: true, demandOption: true } }],
+    options: {
+      seeds: { ...valued('integer ≥ 1', 'how many seeds per scenario'), demandOption: true },
+      from: valued('integer ≥ 0', 'first seed', '1'),
+      jobs: valued('integer ≥ 1', 'worker threads (at most the cores here)', String(Math.max(1, cpus().length))),
+      shard: valued('K/N', 'run only part K of N of the (scenario, seed) work, e.g. 2/4; N shards together run the whole sweep'),
+      out: { type: 'string', default: 'detsim-out', describe: 'folder for the results file and the repro files of failures' },
+      'run-id': { type: 'string', describe: "names this sweep's files (default: date, time and a random suffix)" },
+      'per-seed': { type: 'boolean', default: false, describe: 'with --json: add perSeed, one entry per run with its outcome, trace hash, parameters and metrics' },
+      junit: { type: 'string', describe: 'write a JUnit XML report here' },
+      markdown: { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' },
+      html: { type: 'string', describe: 'write an HTML report here: a row a scenario, every failure with its replay command and a link to its timeline (the first 20), distributions as SVG' },
+      'seed-timeout': valued('seconds ≥ 0', 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)', '300'),
+      'max-memory': valued('MB', 'heap limit of each worker; a seed past it fails as out of memory (default: half the memory shared by the workers, at most 4096)'),
+      guided: { type: 'boolean', default: false, describe: "coverage-guided swarm: after 10 plain seeds per scenario, bias parameter draws and BUGGIFY toward configurations that reached rare probes (each seed's draws are pinned in its result and repro; see docs/coverage.md)" },
+      ...RUN_OPTS,
+    },
+  },
+  check: {
+    positionals: [{ name: 'history', def: { type: 'string', demandOption: true } }],
+    options: {
+      model: { choices: ['kv', 'etcd'] as const, demandOption: true, describe: 'the model the history is checked against' },
+      json: { type: 'boolean', default: false },
+      timeout: valued(`integer ms, 1..${MAX_CHECK_TIMEOUT_MS}`, 'give up (verdict unknown, exit 3) after this many ms, reading and parsing included', '10000'),
+    },
+  },
+} as const satisfies Record<string, CommandSpec>;
+
+type FastCommand = keyof typeof COMMAND_SPECS;
+
+/** Runs a command the parsers have read (argv as yargs gives it: option names as typed, defaults filled in). */
+async function dispatch(command: string, a: Record<string, unknown>): Promise<number> {
+  switch (command) {
+    case 'list':
+      return cmdList(a.json as boolean, a.params as boolean, asArray(a.scenarios));
+    case 'run':
+      return cmdRun(a);
+    case 'sweep': {
+      // The workers boot while this thread loads the sweep's modules and sets it up.
+      const prestarted = (await import('./sweep-prestart.ts')).prestartSweepWorkers(a);
+      try {
+        return await (await import('./sweep-commands.ts')).cmdSweep(a, prestarted);
+      } finally {
+        // Bad input found before the pool took them: end them.
+        await Promise.all(prestarted.map((w) => w.discard()));
+      }
+    }
+    case 'merge':
+      return (await import('./sweep-commands.ts')).cmdMerge(a);
+    case 'regress':
+      return (await import('./sweep-commands.ts')).cmdRegress(a);
+    case 'replay':
+      return cmdReplay(a);
+    case 'shrink':
+      return cmdShrink(a);
+    case 'export':
+      return cmdExport(a);
+    case 'check':
+      return cmdCheck(a);
+    case 'init':
+      return cmdInit(String(a.name), a.dir === undefined ? String(a.name) : String(a.dir));
+    default:
+      throw new UserError(`unknown command ${command}`);
+  }
+}
+
+/** What the full parser made of the arguments: a command to run, help or version text, or an error. */
+export type YargsOutcome = { command: string; argv: Record<string, unknown> } | { output: string } | { error: Error };
+
+/**
+ * The whole command line through yargs (help, version, every usage error). `onCommand` receives the
+ * command and its argv; its result is the exit code.
+ */
+export async function parseWithYargs(args: string[], onCommand: (command: string, argv: Record<string, unknown>) => Promise<number>): Promise<{ code: number; output: string }> {
+  const [{ default: yargs }, { INPUT_FORMATS }] = await Promise.all([import('yargs'), import('./help.ts')]);
   let code = 0;
-  const runOpts = {
-    param: valued('name=value, repeatable', 'pin a parameter (see detsim list <scenario> for names, types and ranges)'),
-    swarm: { type: 'boolean', default: true, describe: 'draw unpinned parameters per seed (--no-swarm: defaults)' },
-    buggify: { type: 'boolean', default: true, describe: 'BUGGIFY fault injection in protocol code (--no-buggify: off)' },
-    json: { type: 'boolean', default: false, describe: 'print one JSON object' },
-    'check-determinism': { type: 'boolean', default: false, describe: 'run each seed twice and require the same trace hash' },
-  } as const;
+  const run = (command: string) => async (a: Record<string, unknown>) => {
+    code = await onCommand(command, a);
+  };
+  // Builds a command's positionals and options from its table.
+  const fromSpec = <Y extends { positional: (n: string, o: never) => Y; options: (o: never) => Y }>(y: Y, spec: CommandSpec): Y => {
+    for (const p of spec.positionals) y = y.positional(p.name, p.def as never);
+    return y.options(spec.options as never);
+  };
   const parser = yargs(args)
     .scriptName('detsim')
     // Untyped option values stay text (see valued()): seeds past 2^53 are refused, never rounded.
     .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
     .usage('$0 <command> [options]\n\nDeterministic simulation of distributed systems: one seed reproduces a whole run.')
-    .command(
-      'list [scenarios..]',
-      'list the scenarios, one line each; name some (or --params) for their parameter tables',
-      (y) =>
-        y
-          .positional('scenarios', { type: 'string', array: true, describe: 'scenario names, globs (raft-*), all, .ts/.mts files, folders or file globs (default: every built-in scenario)' })
-          .option('params', { type: 'boolean', default: false, describe: 'print every parameter table (shared fault parameters once, at the end)' })
-          .option('json', { type: 'boolean', default: false, describe: 'print JSON: each scenario with its full parameter table' })
-          .epilogue(INPUT_FORMATS.list),
-      async (a) => {
-        code = await cmdList(a.json, a.params, (a.scenarios ?? []).map(String));
-      },
-    )
-    .command(
-      'run <scenario>',
-      'run one seed of a scenario (a name from `detsim list`, or a path to a scenario .ts file)',
-      (y) =>
-        y
-          .positional('scenario', { type: 'string', demandOption: true })
-          .option('seed', { ...valued('integer ≥ 0', 'the seed'), demandOption: true })
-          .options(runOpts)
-          .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
-          .option('repro', { type: 'string', describe: 'on failure, write a repro file here' })
-          .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' })
-          .option('timeout', valued('seconds, 0..604800', 'wall-clock seconds the run may take before it is stopped and reported as hung (0: no limit)', String(DEFAULT_TIMEOUT_S)))
-          .option('max-memory', valued('integer MB, 64..1048576', 'heap limit of the run; past it the run is stopped and reported as out of memory', String(DEFAULT_MAX_MEMORY_MB)))
-          .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure', '60'))
-          .epilogue(INPUT_FORMATS.run),
-      async (a) => {
-        code = await cmdRun(a as unknown as Record<string, unknown>);
-      },
-    )
-    .command(
-      'sweep <scenarios..>',
-      'run many seeds of one or more scenarios (names, globs like raft-*, all, or files) in parallel',
-      (y) =>
-        y
-          .positional('scenarios', { type: 'string', array: true, demandOption: true })
-          .option('seeds', { ...valued('integer ≥ 1', 'how many seeds per scenario'), demandOption: true })
-          .option('from', valued('integer ≥ 0', 'first seed', '1'))
-          .option('jobs', valued('integer ≥ 1', 'worker threads (at most the cores here)', String(Math.max(1, cpus().length))))
-          .option('shard', valued('K/N', 'run only part K of N of the (scenario, seed) work, e.g. 2/4; N shards together run the whole sweep'))
-          .option('out', { type: 'string', default: 'detsim-out', describe: 'folder for the results file and the repro files of failures' })
-          .option('run-id', { type: 'string', describe: 'names this sweep\'s files (default: date, time and a random suffix)' })
-          .option('per-seed', { type: 'boolean', default: false, describe: 'with --json: add perSeed, one entry per run with its outcome, trace hash, parameters and metrics' })
-          .option('junit', { type: 'string', describe: 'write a JUnit XML report here' })
-          .option('markdown', { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' })
-          .option('html', { type: 'string', describe: 'write an HTML report here: a row a scenario, every failure with its replay command and a link to its timeline (the first 20), distributions as SVG' })
-          .option('seed-timeout', valued('seconds ≥ 0', 'wall-clock seconds one seed may take before it is reported as hung (0: no limit)', '300'))
-          .option('max-memory', valued('MB', 'heap limit of each worker; a seed past it fails as out of memory (default: half the memory shared by the workers, at most 4096)'))
-          .option('guided', { type: 'boolean', default: false, describe: 'coverage-guided swarm: after 10 plain seeds per scenario, bias parameter draws and BUGGIFY toward configurations that reached rare probes (each seed\'s draws are pinned in its result and repro; see docs/coverage.md)' })
-          .options(runOpts)
-          .epilogue(INPUT_FORMATS.sweep),
-      async (a) => {
-        code = await cmdSweep(a as unknown as Record<string, unknown>);
-      },
-    )
+    .command('list [scenarios..]', 'list the scenarios, one line each; name some (or --params) for their parameter tables', (y) => fromSpec(y, COMMAND_SPECS.list).epilogue(INPUT_FORMATS.list), run('list'))
+    .command('run <scenario>', 'run one seed of a scenario (a name from `detsim list`, or a path to a scenario .ts file)', (y) => fromSpec(y, COMMAND_SPECS.run).epilogue(INPUT_FORMATS.run), run('run'))
+    .command('sweep <scenarios..>', 'run many seeds of one or more scenarios (names, globs like raft-*, all, or files) in parallel', (y) => fromSpec(y, COMMAND_SPECS.sweep).epilogue(INPUT_FORMATS.sweep), run('sweep'))
     .command(
       'merge <results..>',
       'combine the results files of sweeps or shards (files, or folders holding *.results.jsonl) into one report',
@@ -453,9 +555,7 @@ async function mainInner(args: string[]): Promise<number> {
           .option('markdown', { type: 'string', describe: 'write a Markdown summary here (for a CI job summary)' })
           .option('html', { type: 'string', describe: 'write an HTML report here: a row a scenario, every failure with its replay command and a link to its timeline (the first 20), distributions as SVG' })
           .option('json', { type: 'boolean', default: false, describe: 'print the merged report as JSON' }),
-      async (a) => {
-        code = await cmdMerge(a as unknown as Record<string, unknown>);
-      },
+      run('merge'),
     )
     .command(
       'regress [file]',
@@ -473,9 +573,7 @@ async function mainInner(args: string[]): Promise<number> {
           .option('seed-timeout', { type: 'string', default: '300', describe: 'wall-clock seconds one seed may take' })
           .option('max-memory', { type: 'string', describe: 'heap limit of each worker in MB' })
           .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
-      async (a) => {
-        code = await cmdRegress(a as unknown as Record<string, unknown>);
-      },
+      run('regress'),
     )
     .command(
       'replay <target>',
@@ -484,7 +582,7 @@ async function mainInner(args: string[]): Promise<number> {
         y
           .positional('target', { type: 'string', demandOption: true, describe: 'a repro .json file, or a scenario name with --seed' })
           .option('seed', valued('integer ≥ 0', 'with a scenario name: the seed'))
-          .options(runOpts)
+          .options(RUN_OPTS)
           .option('trace', { type: 'string', describe: 'write the full event trace to this file (JSON lines)' })
           .option('timeout', valued('seconds, 0..604800', 'wall-clock seconds the run may take before it is stopped and reported as hung (0: no limit)', String(DEFAULT_TIMEOUT_S)))
           .option('max-memory', valued('integer MB, 64..1048576', 'heap limit of the run; past it the run is stopped and reported as out of memory', String(DEFAULT_MAX_MEMORY_MB)))
@@ -492,9 +590,7 @@ async function mainInner(args: string[]): Promise<number> {
           .option('lines', valued('integer ≥ 0', 'trace lines shown before a failure', '200'))
           .option('timeline', { type: 'string', describe: 'write an HTML timeline of the run (one lane per node) here' })
           .epilogue(INPUT_FORMATS.replay),
-      async (a) => {
-        code = await cmdReplay(a as unknown as Record<string, unknown>);
-      },
+      run('replay'),
     )
     .command(
       'shrink <repro>',
@@ -507,9 +603,7 @@ async function mainInner(args: string[]): Promise<number> {
           .option('allow-scenario-file', { type: 'boolean', default: false, describe: "let the repro name a scenario file outside the working directory and the repro's folder (its code will run)" })
           .option('json', { type: 'boolean', default: false })
           .epilogue(INPUT_FORMATS.shrink),
-      async (a) => {
-        code = await cmdShrink(a as unknown as Record<string, unknown>);
-      },
+      run('shrink'),
     )
     .command(
       'export <repro>',
@@ -520,24 +614,9 @@ async function mainInner(args: string[]): Promise<number> {
           .option('out', { type: 'string', demandOption: true, describe: 'the test file to write (e.g. raft-bug.test.ts); never overwritten' })
           .option('force', { type: 'boolean', default: false, describe: 'overwrite --out if it exists' })
           .epilogue(INPUT_FORMATS.export),
-      async (a) => {
-        code = await cmdExport(a as unknown as Record<string, unknown>);
-      },
+      run('export'),
     )
-    .command(
-      'check <history>',
-      'check a recorded history for linearizability (exit 0 linearizable, 1 not, 2 unreadable, 3 undecided within --timeout)',
-      (y) =>
-        y
-          .positional('history', { type: 'string', demandOption: true })
-          .option('model', { choices: ['kv', 'etcd'] as const, demandOption: true, describe: 'the model the history is checked against' })
-          .option('json', { type: 'boolean', default: false })
-          .option('timeout', valued(`integer ms, 1..${MAX_CHECK_TIMEOUT_MS}`, 'give up (verdict unknown, exit 3) after this many ms, reading and parsing included', '10000'))
-          .epilogue(INPUT_FORMATS.check),
-      async (a) => {
-        code = await cmdCheck(a as unknown as Record<string, unknown>);
-      },
-    )
+    .command('check <history>', 'check a recorded history for linearizability (exit 0 linearizable, 1 not, 2 unreadable, 3 undecided within --timeout)', (y) => fromSpec(y, COMMAND_SPECS.check).epilogue(INPUT_FORMATS.check), run('check'))
     .command(
       'init <name>',
       'write a commented scenario, its vitest test and a tsconfig.json into a folder, ready to run, test and type-check',
@@ -546,9 +625,7 @@ async function mainInner(args: string[]): Promise<number> {
           .positional('name', { type: 'string', demandOption: true, describe: 'the scenario\'s name: lower-case letters, digits, dashes (e.g. my-counter)' })
           .option('dir', { type: 'string', describe: 'the folder (default: ./<name>; created if missing; nothing in it is overwritten)' })
           .epilogue(INPUT_FORMATS.init),
-      async (a) => {
-        code = cmdInit(String(a.name), a.dir === undefined ? String(a.name) : String(a.dir));
-      },
+      run('init'),
     )
     .demandCommand(1, 'name a command: list, run, sweep, merge, regress, replay, shrink, export, check or init (see --help)')
     .strict()
@@ -558,26 +635,41 @@ async function mainInner(args: string[]): Promise<number> {
       throw err ?? new UserError(msg.replace(/\s*\n\s*/g, ' '));
     });
   skipHelpCache(parser);
-  let helpText = '';
+  let output = '';
+  // With a callback yargs neither prints nor exits: --help text comes back here (main() may run in-process).
+  await parser.exitProcess(false).parseAsync(args, {}, (_err: unknown, _argv: unknown, text: string) => {
+    output = text;
+  });
+  return { code, output };
+}
+
+async function mainInner(args: string[]): Promise<number> {
   try {
-    // With a callback yargs neither prints nor exits: --help text comes back here (main() may run in-process).
-    await parser.exitProcess(false).parseAsync(args, {}, (_err: unknown, _argv: unknown, output: string) => {
-      helpText = output;
-    });
+    // The plain forms of list, run, sweep and check are parsed without yargs (about 0.1 s of CPU
+    // to load); anything else, --help and every usage error included, goes through yargs as before.
+    const { fastParse } = await import('./fast-args.ts');
+    const fast = fastParse(args, COMMAND_SPECS);
+    if (fast !== null) return await dispatch(fast.command, fast.argv);
+    const { code, output } = await parseWithYargs(args, dispatch);
+    if (output !== '') stdout(output);
+    return code;
   } catch (err) {
-    const known = err instanceof UserError || err instanceof ParamError || err instanceof ReproError || (err instanceof Error && /ParseError|HistoryError|InputError/.test(err.name));
+    // By name, not class: the modules that define these errors are loaded only by the commands that throw them.
+    const known = err instanceof Error && /^(UserError|ParamError|ReproError)$|ParseError|HistoryError|InputError/.test(err.name);
     if (known) {
-      stderr(`${makeChalk(process.stderr).red('detsim:')} ${oneLine(err.message)}`);
+      stderr(`${(await errorChalk()).red('detsim:')} ${oneLine(err.message)}`);
       return 2;
     }
     if (err instanceof Error && err.name === 'YError') {
-      stderr(`${makeChalk(process.stderr).red('detsim:')} ${oneLine(err.message.replace(/\s*\n\s*/g, ' '))} (see detsim --help)`);
+      stderr(`${(await errorChalk()).red('detsim:')} ${oneLine(err.message.replace(/\s*\n\s*/g, ' '))} (see detsim --help)`);
       return 2;
     }
     throw err;
   }
-  if (helpText !== '') stdout(helpText);
-  return code;
+}
+
+async function errorChalk(): Promise<ReturnType<typeof import('../reports/terminal.ts').makeChalk>> {
+  return (await import('../reports/terminal.ts')).makeChalk(process.stderr);
 }
 
 /**
@@ -598,4 +690,3 @@ function oneLine(msg: string): string {
   return excerpt(msg.replace(/\s*\n\s*/g, ' '), 2000);
 }
 
-export { formatParams };

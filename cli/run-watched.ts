@@ -6,7 +6,8 @@
  * trace lines, and the `--trace` file ends at the last record before the stop.
  */
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { EarlyWorker } from './early-worker.ts';
 import type { RunReport } from './execute.ts';
 import type { ScriptEntry } from '../sim/decisions.ts';
 import { CODE_EXT, CODE_ROOT, COMPILED, PACKAGE_ROOT } from './layout.ts';
@@ -56,6 +57,37 @@ export interface WatchOptions {
   maxMemoryMb: number;
   /** Drive the run from this script (sim/decisions.ts). */
   script?: ScriptEntry[];
+  /** The thread started early by prestartRun (with the same maxMemoryMb); else one is started now. */
+  prestarted?: PrestartedRun;
+}
+
+/**
+ * A run's worker thread started before the run is known (cli/early-worker.ts), with the heap
+ * limit the run will have.
+ */
+export class PrestartedRun extends EarlyWorker {
+  constructor(readonly maxMemoryMb: number) {
+    super(WORKER_ENTRY, runWorkerOptions(maxMemoryMb));
+  }
+
+  /** The thread for runWatched (once); null when taken already or started with another heap limit. */
+  takeFor(maxMemoryMb: number): Worker | null {
+    return maxMemoryMb === this.maxMemoryMb ? this.take() : null;
+  }
+}
+
+/** Starts a run's thread now, for the run runWatched will be given (see PrestartedRun). */
+export function prestartRun(maxMemoryMb: number): PrestartedRun {
+  return new PrestartedRun(maxMemoryMb);
+}
+
+function runWorkerOptions(maxMemoryMb: number): WorkerOptions {
+  return {
+    ...(maxMemoryMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } } : {}),
+    // The scenario's console output reaches the terminal as it would in the main thread.
+    stdout: false,
+    stderr: false,
+  };
 }
 
 /** Why a run ended without a verdict of its own; each is a violation name in the report. */
@@ -89,13 +121,12 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
     ...(o.timeline !== undefined ? { timeline: o.timeline } : {}),
     ...(o.script !== undefined ? { script: o.script } : {}),
   };
-  const worker = new Worker(WORKER_ENTRY, {
-    workerData: job,
-    ...(o.maxMemoryMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: o.maxMemoryMb } } : {}),
-    // The scenario's console output reaches the terminal as it would in the main thread.
-    stdout: false,
-    stderr: false,
-  });
+  const taken = o.prestarted?.takeFor(o.maxMemoryMb) ?? null;
+  // What the early thread did before it was taken (it failed to boot?) is handled below as if seen now.
+  const early = taken !== null ? (o.prestarted?.early ?? null) : null;
+  const worker = taken ?? new Worker(WORKER_ENTRY, runWorkerOptions(o.maxMemoryMb));
+  // The job is the thread's first message (a thread started early waits for it).
+  worker.postMessage(job);
 
   const failed = (kind: StopKind, message: string): WatchedResult => {
     const last = lastTraced(recent);
@@ -154,18 +185,24 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
       if (reply.report) settle({ report: reply.report });
       else settle(failed('worker-error', `the run could not start: ${reply.error}`));
     });
-    worker.on('error', (err: Error & { code?: string }) => {
+    const onError = (err: Error & { code?: string }): void => {
       if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
         settle(failed('out-of-memory', `out of memory: the run used more than its ${o.maxMemoryMb} MB heap limit and was stopped (unbounded allocation in the scenario or the system under test?); raise the limit with --max-memory MB`));
       } else {
         settle(failed('worker-error', `the run's thread failed outside the simulation: ${err.name}: ${err.message.split('\n')[0]}`));
       }
-    });
-    worker.on('exit', (code) => {
+    };
+    const onExit = (code: number): void => {
       // An exit before any reply: the scenario's code called process.exit (in a worker thread it
       // ends the thread, not detsim).
       settle(failed('process-exit', `the scenario called process.exit(${code}): the run stopped before its checks finished, so this seed failed. Scenario code must not exit the process; throw an Error to report a problem`));
-    });
+    };
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    if (early !== null) {
+      if ('error' in early) onError(early.error);
+      else onExit(early.exit);
+    }
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       onSignal[sig] = () => settle({ ...failed('worker-error', `interrupted by ${sig}`), interrupted: sig });
       process.once(sig, onSignal[sig]);

@@ -4,8 +4,7 @@
  * in the scenario's code ends this thread, never the command, and is reported as that seed's failure.
  */
 import { writeFileSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
-import { TimelineCollector, timelineHtml, timelineInputForRun } from '../reports/timeline-html.ts';
+import { parentPort } from 'node:worker_threads';
 import type { TraceRecord } from '../sim/trace.ts';
 import { executeRun } from './execute.ts';
 import type { WatchedJob, WatchedReply } from './run-watched.ts';
@@ -17,8 +16,10 @@ async function main(job: WatchedJob): Promise<WatchedReply> {
   parentPort!.postMessage({ started: true } satisfies WatchedReply);
   const recent = new RecentLines(job.recent);
   const trace = job.traceFile !== undefined && job.traceShared !== undefined ? new TraceFileWriter(job.traceFile, job.traceShared) : null;
-  // The timeline keeps the last records of the run (bounded memory on long runs).
-  const timeline = job.timeline ? new TimelineCollector() : null;
+  // The timeline keeps the last records of the run (bounded memory on long runs); its module is
+  // loaded only when a timeline is asked for.
+  const tl = job.timeline ? await import('../reports/timeline-html.ts') : null;
+  const timeline = tl ? new tl.TimelineCollector() : null;
   const sink = (rec: TraceRecord): void => {
     recent.sink(rec);
     trace?.sink(rec);
@@ -30,11 +31,15 @@ async function main(job: WatchedJob): Promise<WatchedReply> {
   } finally {
     trace?.close();
   }
-  if (job.timeline && timeline !== null) writeFileSync(job.timeline, timelineHtml(timelineInputForRun(`${scenario.name} seed ${job.seed}`, report, timeline)));
+  if (job.timeline && tl !== null && timeline !== null) writeFileSync(job.timeline, tl.timelineHtml(tl.timelineInputForRun(`${scenario.name} seed ${job.seed}`, report, timeline)));
   return { report };
 }
 
-main(workerData as WatchedJob).then(
-  (reply) => parentPort!.postMessage(reply),
-  (err: unknown) => parentPort!.postMessage({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) } satisfies WatchedReply),
-);
+// The job comes as the first message: the thread may be started before the run is known
+// (cli/run-watched.ts PrestartedRun), so the imports above load while the main thread prepares it.
+parentPort!.once('message', (job: WatchedJob) => {
+  main(job).then(
+    (reply) => parentPort!.postMessage(reply),
+    (err: unknown) => parentPort!.postMessage({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) } satisfies WatchedReply),
+  );
+});

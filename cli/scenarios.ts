@@ -33,7 +33,7 @@ export function isScenarioFile(name: string): boolean {
 }
 
 /** A built-in scenario module in SCENARIOS_DIR (compiled: the .js files tsc wrote for them). */
-function isBuiltInScenarioFile(name: string): boolean {
+export function isBuiltInScenarioFile(name: string): boolean {
   return CODE_EXT === '.ts' ? isScenarioFile(name) : name.endsWith('.js') && isScenarioFile(name.slice(0, -3) + '.ts');
 }
 
@@ -80,7 +80,7 @@ export async function loadBuiltIns(): Promise<LoadedScenario[]> {
   return out.sort((a, b) => a.scenario.name.localeCompare(b.scenario.name));
 }
 
-function looksLikePath(arg: string): boolean {
+export function looksLikePath(arg: string): boolean {
   return /\.[mc]?[tj]s$/.test(arg) || arg.includes('/') || arg.includes(path.sep) || arg === '.' || arg === '..';
 }
 

@@ -16,6 +16,8 @@ import { GuidedJobSource } from './guided-source.ts';
 import { checkHtmlPath, HTML_PLACEHOLDER, writeSweepHtml } from './sweep-html-report.ts';
 import { ListSource, parseShard, SeedRangeSource, formatShard, type SweepJob } from './jobs.ts';
 import { resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
+import { resolveScenarioInfos } from './scenario-manifest.ts';
+import type { EarlyWorker } from './early-worker.ts';
 import { checkOutputs, claimOutputFile, coreCount, defaultMaxMemoryMb, newRunId, runPipeline } from './sweep.ts';
 
 type Out = (line: string) => void;
@@ -84,9 +86,10 @@ function commonOutputs(argv: Record<string, unknown>, c: ReturnType<typeof makeC
   };
 }
 
-export async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
+export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyWorker[] = []): Promise<number> {
   const c = makeChalk(process.stderr);
-  const scenarios = await resolveScenarios(asArray(argv.scenarios));
+  // Built-in scenarios from the build's manifest: the workers import them, this thread need not.
+  const scenarios = await resolveScenarioInfos(asArray(argv.scenarios));
   const seeds = parsePositiveInt(argv.seeds, '--seeds');
   const from = parseSeed(argv.from, '--from');
   if (!Number.isSafeInteger(from + seeds)) throw new UserError('--from plus --seeds runs past the largest seed');
@@ -127,6 +130,7 @@ export async function cmdSweep(argv: Record<string, unknown>): Promise<number> {
     ...o,
     title: 'detsim sweep',
     perSeed: argv['per-seed'] === true,
+    prestarted,
     clock,
     stdout,
     stderr,

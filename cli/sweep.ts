@@ -12,14 +12,14 @@
  *   write a partial report.
  */
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RunReport } from './execute.ts';
 import { UserError } from './errors.ts';
 import { formatShard, type JobSource, type Shard, type SweepJob } from './jobs.ts';
-import type { LoadedScenario } from './scenarios.ts';
-import { CODE_EXT, CODE_ROOT, COMPILED, PACKAGE_ROOT } from './layout.ts';
+import type { ScenarioInfo } from './scenario-manifest.ts';
+import type { EarlyWorker } from './early-worker.ts';
+import { coreCount, defaultMaxMemoryMb, SWEEP_WORKER_ENTRY, sweepWorkerOptions, workerMemoryOf } from './sweep-prestart.ts';
 import { displayPath, makeRepro, runCommand, writeRepro } from '../reports/repro.ts';
 import { readResults, ResultsWriter, toResultLine, type ResultsHeader } from '../reports/results.ts';
 import { RESULTS_HEADER_FORMAT } from '../reports/formats.ts';
@@ -31,21 +31,11 @@ export type { SweepJob } from './jobs.ts';
 
 export type WorkerReply = { id: number; result: RunReport; error?: undefined } | { id: number; error: string; result?: undefined };
 
-// Compiled (dist/): the worker module itself, nothing to register (cli/user-modules.ts registers
-// tsx when a user's .ts file comes). From source: bin/worker-entry.js registers tsx first.
-const WORKER_ENTRY = COMPILED ? path.join(CODE_ROOT, 'cli', `sweep-worker${CODE_EXT}`) : path.join(PACKAGE_ROOT, 'bin', 'worker-entry.js');
+const WORKER_ENTRY = SWEEP_WORKER_ENTRY;
 /** Extra wall time a seed's watchdog allows while its worker boots and imports the scenario. */
 const BOOT_GRACE_MS = 60_000;
 
-/** Default heap limit of one worker: half the machine's memory shared by the workers, at most 4 GiB. */
-export function defaultMaxMemoryMb(jobs: number): number {
-  return Math.max(256, Math.min(4096, Math.floor(totalmem() / 2 ** 20 / 2 / Math.max(1, jobs))));
-}
-
-/** The cores this machine offers (what --jobs is capped at). */
-export function coreCount(): number {
-  return Math.max(1, availableParallelism());
-}
+export { coreCount, defaultMaxMemoryMb };
 
 /** A result for a seed whose worker failed outside the simulation. */
 export function workerFailure(job: SweepJob, message: string): RunReport {
@@ -83,6 +73,11 @@ export interface PoolOptions {
   /** Heap limit of each worker in MB (V8 old generation); a seed past it fails as "out of memory". */
   maxMemoryMb?: number;
   onResult: (r: RunReport, job: SweepJob) => void;
+  /**
+   * Workers started early (cli/sweep-prestart.ts), used before new ones are started; one that
+   * failed while booting, or was started with another heap limit, is ended and replaced.
+   */
+  prestarted?: EarlyWorker[];
 }
 
 export interface Pool {
@@ -112,8 +107,24 @@ export function startPool(opts: PoolOptions): Pool {
     for (const f of idle.splice(0)) f();
   };
 
+  const prestarted = [...(opts.prestarted ?? [])];
+  const newWorker = (): Worker => {
+    for (let pre = prestarted.shift(); pre !== undefined; pre = prestarted.shift()) {
+      if (workerMemoryOf(pre) !== (opts.maxMemoryMb ?? 0)) {
+        void pre.discard();
+        continue;
+      }
+      const w = pre.take();
+      if (w === null) continue;
+      if (pre.early === null) return w;
+      // It died booting, before any job: nothing is lost; a fresh worker takes its place.
+      w.on('error', () => {});
+      void w.terminate();
+    }
+    return new Worker(WORKER_ENTRY, sweepWorkerOptions(opts.maxMemoryMb ?? 0));
+  };
   const start = (): void => {
-    const w = new Worker(WORKER_ENTRY, opts.maxMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: opts.maxMemoryMb } } : {});
+    const w = newWorker();
     live.add(w);
     let current: SweepJob | null = null;
     let watchdog: NodeJS.Timeout | null = null;
@@ -211,6 +222,8 @@ export function startPool(opts: PoolOptions): Pool {
   const n = Math.max(1, total === null ? opts.jobs : Math.min(opts.jobs, Math.max(total, 1)));
   if (total === 0 || source.done()) resolveAll();
   else for (let i = 0; i < n; i++) start();
+  // Started early for more workers than this sweep has jobs: not needed.
+  for (const pre of prestarted.splice(0)) void pre.discard();
   return {
     finished,
     stop: async () => {
@@ -263,7 +276,7 @@ export function ensureDir(dir: string): void {
 
 export interface PipelineOptions {
   source: JobSource;
-  scenarios: LoadedScenario[];
+  scenarios: ScenarioInfo[];
   header: Omit<ResultsHeader, 'format' | 'kind' | 'runId' | 'startedAt'>;
   runId: string;
   shard: Shard | null;
@@ -285,6 +298,8 @@ export interface PipelineOptions {
   judge?: (r: RunReport) => RunReport;
   /** With json: add `perSeed`, one entry per run with its metrics (`sweep --json --per-seed`). */
   perSeed?: boolean;
+  /** Workers started early (see PoolOptions). */
+  prestarted?: EarlyWorker[];
 }
 
 export interface PipelineResult {
@@ -405,7 +420,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     }
   };
 
-  const pool = startPool({ source: o.source, jobs: o.jobs, seedTimeoutS: o.seedTimeoutS, maxMemoryMb: o.maxMemoryMb, onResult });
+  const pool = startPool({ source: o.source, jobs: o.jobs, seedTimeoutS: o.seedTimeoutS, maxMemoryMb: o.maxMemoryMb, onResult, ...(o.prestarted ? { prestarted: o.prestarted } : {}) });
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted) {

@@ -251,3 +251,4 @@ function drawOne(def: ParamDef, rng: Rng): unknown {
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
+

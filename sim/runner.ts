@@ -15,8 +15,8 @@
 import type { BuggifyReport } from './buggify.ts';
 import type { Coverage } from './probes.ts';
 import { Simulation } from './kernel.ts';
-import { RngRoot } from './prng.ts';
 import { resolveParams, type ParamDefs } from './params.ts';
+import { drawParamValues } from './param-draw.ts';
 import type { Scenario, ScriptFinish, Violation } from './scenario.ts';
 import { ScriptFailure } from './process.ts';
 import { World } from './scenario.ts';
@@ -135,7 +135,7 @@ export const DEFAULT_MAX_EVENTS = 20_000_000;
 
 /** The parameters a run will use, without running it (for printing them first). */
 export function drawParams<P extends ParamDefs>(scn: Scenario<P>, seed: number, pins: Record<string, unknown>, swarm: boolean): Record<string, unknown> {
-  return resolveParams(scn.params, pins, new RngRoot(String(seed)).stream('swarm'), swarm) as Record<string, unknown>;
+  return drawParamValues(scn.params, seed, pins, swarm);
 }
 
 /** Runs one seed of a scenario: setup, the fault phase with safety checks, then the liveness phase. Same seed and options, same result, bit for bit. */
