@@ -137,6 +137,26 @@ function step(e: ScriptEntry, used: Set<string>): string {
       return call('buggifyFires', q(e.site), String(e.n), q(e.node));
     case 'op':
       return call('clientOp', q(e.client), String(e.n), objectLiteral(e.op));
+    case 'device-down':
+      return call('deviceDown', q(e.device), q(e.how), lasting(e.durNs));
+    case 'device-slow':
+      return call('deviceSlow', q(e.device), trim(e.factor), lasting(e.durNs));
+    case 'device-wear-out':
+      return call('deviceWearOut', q(e.device), String(e.budget));
+    case 'cxl-poison':
+      return call('cxlPoison', q(e.device), String(e.addr));
+    case 'rule-drop':
+      return call('ruleDrop', q(e.from), q(e.to), String(e.n));
+    case 'delay':
+      return call('delayMessage', q(e.from), q(e.to), String(e.n), String(e.latencyNs), ...(e.copy !== 0 ? [String(e.copy)] : []));
+    case 'disk-error':
+      return call('diskError', q(e.node), q(e.op), String(e.n));
+    case 'disk-corrupt':
+      return call('diskCorrupt', q(e.node), String(e.n));
+    case 'disk-torn':
+      return call('diskTorn', q(e.node), String(e.n), String(e.keep), String(e.torn));
+    case 'device':
+      return call('deviceFault', q(e.device), q(e.fault), String(e.n), ...(e.arg !== undefined ? [String(e.arg)] : []));
   }
   return `at(${t((e as ScriptEntry).atNs)}, ${JSON.stringify(e)} as never)`;
 }

@@ -17,7 +17,7 @@
 import type { ParamDef, ParamDefs } from '../sim/params.ts';
 import { runScenario, type RunResult } from '../sim/runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
-import { countScript, isFault, type ScriptCounts, type ScriptEntry } from '../sim/decisions.ts';
+import { countScript, entryKey, isFault, type ScriptCounts, type ScriptEntry } from '../sim/decisions.ts';
 
 export interface ShrinkInput<P extends ParamDefs = ParamDefs> {
   scenario: Scenario<P>;
@@ -260,7 +260,7 @@ function merge(a: readonly ScriptEntry[], b: readonly ScriptEntry[]): ScriptEntr
 }
 
 function isTimedEntry(e: ScriptEntry): boolean {
-  return !['drop', 'duplicate', 'reorder', 'buggify', 'op'].includes(e.kind);
+  return entryKey(e) === null;
 }
 
 /** A short name of an entry for progress lines: "crash n3", "partition isolate n2". */

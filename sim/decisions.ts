@@ -48,14 +48,46 @@ export type TimedFault =
   | { kind: 'clock-step'; node: string; deltaNs: Nanos }
   | { kind: 'clock-drift'; node: string; ppm: number }
   | { kind: 'disk-full'; node: string; durNs: Nanos | null }
-  | { kind: 'disk-slow'; node: string; factor: number; durNs: Nanos | null };
+  | { kind: 'disk-slow'; node: string; factor: number; durNs: Nanos | null }
+  | DeviceEpisode;
+
+/**
+ * The hardware nemesis's faults (sim/hardware/nemesis.ts), by device name: a device crashed or
+ * wedged, or its whole failure domain failed, for `durNs`; a slow episode; an SSD worn out after
+ * `budget` more writes; a CXL word poisoned.
+ */
+export type DeviceEpisode =
+  | { kind: 'device-down'; device: string; how: 'crash' | 'wedge' | 'domain'; durNs: Nanos | null }
+  | { kind: 'device-slow'; device: string; factor: number; durNs: Nanos | null }
+  | { kind: 'device-wear-out'; device: string; budget: number }
+  | { kind: 'cxl-poison'; device: string; addr: number };
 
 /** A keyed decision: the n-th message on a link, a site's n-th reach. */
 export type KeyedFault =
   | { kind: 'drop'; from: string; to: string; n: number }
   | { kind: 'duplicate'; from: string; to: string; n: number }
   | { kind: 'reorder'; from: string; to: string; n: number; copy: number; extraNs: Nanos }
-  | { kind: 'buggify'; site: string; n: number; node: string };
+  | { kind: 'buggify'; site: string; n: number; node: string }
+  | DeviceFault;
+
+/**
+ * Keyed decisions of message rules, disks and devices (each drawn from its own stream: a link's,
+ * a disk's, a device's). `n` counts per link (messages), per disk (reads, fsyncs, writes, crashes)
+ * or per device and fault (reaches of that fault's site).
+ */
+export type DeviceFault =
+  /** A message rule (Network.addMessageFault) dropped the n-th message on a link. */
+  | { kind: 'rule-drop'; from: string; to: string; n: number }
+  /** A message rule delayed the n-th message on a link (copy 1: its duplicate): delivered latencyNs after it left. */
+  | { kind: 'delay'; from: string; to: string; n: number; copy: number; latencyNs: Nanos }
+  /** The node's disk failed its n-th read or n-th fsync with EIO. */
+  | { kind: 'disk-error'; node: string; op: 'read' | 'fsync'; n: number }
+  /** The n-th write issued to the node's disk reached the platter corrupt. */
+  | { kind: 'disk-corrupt'; node: string; n: number }
+  /** The node's n-th torn crash kept the first `keep` unsynced writes, the last of them torn if `torn`. */
+  | { kind: 'disk-torn'; node: string; n: number; keep: number; torn: boolean }
+  /** A hardware device's fault (`fault`: e.g. cxl-torn, cxl-poison, ssd-wrong) at its n-th chance; `arg` its drawn detail. */
+  | { kind: 'device'; device: string; fault: string; n: number; arg?: number };
 
 /** A client's n-th operation (its meaning: the op object the workload runs). */
 export interface WorkloadOp {
@@ -90,6 +122,18 @@ export function entryKey(e: KeyedFault | WorkloadOp | ScriptEntry): string | nul
       return `buggify ${e.site}#${e.n}`;
     case 'op':
       return `op ${e.client}#${e.n}`;
+    case 'rule-drop':
+      return `rule-drop ${e.from}>${e.to}#${e.n}`;
+    case 'delay':
+      return `delay ${e.from}>${e.to}#${e.n}.${e.copy}`;
+    case 'disk-error':
+      return `disk-error ${e.node} ${e.op}#${e.n}`;
+    case 'disk-corrupt':
+      return `disk-corrupt ${e.node}#${e.n}`;
+    case 'disk-torn':
+      return `disk-torn ${e.node}#${e.n}`;
+    case 'device':
+      return `device ${e.device} ${e.fault}#${e.n}`;
     default:
       return null;
   }
@@ -167,17 +211,17 @@ export class Decisions {
   }
 
   /**
-   * The end of earlier faults of `kind` on `node` (null: every open one of that kind: a heal
+   * The end of earlier faults of `kind` on `node` (or device; null: every open one of that kind: a heal
    * ends every partition): their `durNs` becomes the time since they began.
    */
-  end(kind: 'crash' | 'partition' | 'disk-full' | 'disk-slow', node: string | null, apply: () => void): void {
+  end(kind: 'crash' | 'partition' | 'disk-full' | 'disk-slow' | 'device-down' | 'device-slow', node: string | null, apply: () => void): void {
     if (this.bypass(apply)) return;
     if (this.mode === 'record') {
       const now = this.now();
       for (let i = this.recorded.length - 1; i >= 0; i--) {
         const e = this.recorded[i]!;
         if (e.kind !== kind || !('durNs' in e) || e.durNs !== null) continue;
-        if (node !== null && (e as { node?: string }).node !== node) continue;
+        if (node !== null && ((e as { node?: string }).node ?? (e as { device?: string }).device) !== node) continue;
         (e as { durNs: Nanos | null }).durNs = now - e.atNs;
         const k = this.eventOfInstant();
         if (k > 0) (e as { endEvent?: number }).endEvent = k;

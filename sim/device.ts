@@ -84,6 +84,33 @@ export class Device {
     this.rng = sim.rng(`device/${options.name}`);
   }
 
+  /** Chances each fault kind had so far: the ordinal names a device fault in a script. */
+  private readonly faultChances = new Map<string, number>();
+
+  /**
+   * A device fault as a recorded decision (sim/decisions.ts): `drawn` is what the device's stream
+   * (or BUGGIFY) said; during the fault phase the run records it, or a scripted run takes it from
+   * the script ("cxl0's 12th torn-write chance fires"). Returns the decision (its `arg`: a drawn
+   * detail, e.g. how many words landed) or null. Call it at every chance, drawn or not.
+   */
+  decideFault(fault: string, drawn: boolean, arg?: number): { arg?: number } | null {
+    const n = (this.faultChances.get(fault) ?? 0) + 1;
+    this.faultChances.set(fault, n);
+    const d = this.sim.decisions;
+    if (!d.active) return drawn ? { ...(arg !== undefined ? { arg } : {}) } : null;
+    return d.decide({ kind: 'device', device: this.label, fault, n, ...(arg !== undefined ? { arg } : {}) }, drawn);
+  }
+
+  /**
+   * How a script names the device: its failure domain ("nic/a1", "ssd/a1", "cxl/pool"), or
+   * "domain:name" when the domain's name does not end with the device's (names alone repeat: a
+   * host's NIC and SSD are both "a1").
+   */
+  get label(): string {
+    const dom = this.options.domain;
+    return dom === this.name || dom.endsWith(`/${this.name}`) ? dom : `${dom}:${this.name}`;
+  }
+
   /** The device's name. */
   get name(): string {
     return this.options.name;

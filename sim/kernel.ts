@@ -26,6 +26,12 @@ export interface SimulationOptions {
   traceRingSize?: number;
   /** Drive the run's faults and workload from this script instead of the PRNG (sim/decisions.ts). */
   script?: readonly ScriptEntry[] | null;
+  /**
+   * One random stream per directed link (`network/n1>n2`) instead of one for the whole network:
+   * a change on one link moves no other link's draws. Off by default for now: it changes every
+   * run's trace hash, so the bug zoo's catching seeds must be re-measured before it becomes the default.
+   */
+  linkStreams?: boolean;
 }
 
 /** A subscriber to protocol milestones (Simulation.onMilestone). */
@@ -48,6 +54,8 @@ export class Simulation {
   readonly probes: Probes;
   /** The run's faults and workload operations, recorded by meaning or taken from a script. */
   readonly decisions: Decisions;
+  /** One random stream per directed link (SimulationOptions.linkStreams). */
+  readonly linkStreams: boolean;
   private readonly queue = new EventQueue();
   private seq = 0;
   private _now: Nanos = 0;
@@ -57,6 +65,7 @@ export class Simulation {
   constructor(opts: SimulationOptions) {
     this.seed = String(opts.seed);
     this.rngRoot = new RngRoot(this.seed);
+    this.linkStreams = opts.linkStreams ?? false;
     this.buggify = new Buggify(this.rngRoot, { ...DEFAULT_BUGGIFY, ...opts.buggify });
     this.buggify.onFire = (site, node) => this.log(node, 'buggify', site);
     this.decisions = new Decisions(() => this._now, opts.script ?? null, () => this._events - 1 - this.instantFirst);

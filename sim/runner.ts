@@ -40,6 +40,8 @@ export interface RunOptions {
   traceSink?: TraceSink | null;
   /** Overrides the scenario's event limit. */
   maxEvents?: number;
+  /** One random stream per directed link (SimulationOptions.linkStreams; default false). */
+  linkStreams?: boolean;
   /** How many trace lines before a failure to keep in the result. */
   logLines?: number;
   /** Invariants whose violations are ignored (logged only): what the other checkers catch alone. */
@@ -139,7 +141,7 @@ export function drawParams<P extends ParamDefs>(scn: Scenario<P>, seed: number, 
 /** Runs one seed of a scenario: setup, the fault phase with safety checks, then the liveness phase. Same seed and options, same result, bit for bit. */
 export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOptions): RunResult {
   const swarm = opts.swarm ?? true;
-  const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null, script: opts.script ?? null });
+  const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null, script: opts.script ?? null, linkStreams: opts.linkStreams ?? false });
   const params = resolveParams(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm);
   const w = new World(sim, params);
   const story = new RunStory(sim);

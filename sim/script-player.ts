@@ -9,7 +9,9 @@
  * already down, a node the scenario does not have): such an entry is skipped with a trace line,
  * never an error, so an edited or shrunk script always runs.
  */
-import type { ScriptEntry, TimedFault } from './decisions.ts';
+import type { DeviceEpisode, ScriptEntry, TimedFault } from './decisions.ts';
+import type { CxlPool } from './hardware/cxl.ts';
+import type { SmartSsd } from './hardware/smart-ssd.ts';
 import { diskFull, diskFullEnd, diskSlow, diskSlowEnd } from './nemesis.ts';
 import type { SimNode } from './node.ts';
 import type { World } from './scenario.ts';
@@ -19,10 +21,11 @@ export function playScript(w: World<unknown>, script: readonly ScriptEntry[]): v
   const ids = new Set(w.nodes.map((n) => n.id));
   for (const e of script) {
     if (!isTimed(e)) continue;
-    const names = nodesOf(e);
+    const names = 'device' in e ? [] : nodesOf(e);
     const missing = names.filter((x) => !ids.has(x));
+    if ('device' in e && !w.devices.some((d) => d.label === e.device)) missing.push(`device ${e.device}`);
     if (missing.length > 0) {
-      w.sim.log('-', 'script-skip', `${e.kind}: no node ${missing.join(', ')}`);
+      w.sim.log('-', 'script-skip', `${e.kind}: no ${missing.map((m) => (m.startsWith('device ') ? m : `node ${m}`)).join(', ')}`);
       continue;
     }
     w.sim.atEventOfInstant(Math.max(e.atNs, w.sim.now), e.event ?? 0, () => {
@@ -40,10 +43,10 @@ export function playScript(w: World<unknown>, script: readonly ScriptEntry[]): v
 }
 
 function isTimed(e: ScriptEntry): e is ScriptEntry & TimedFault {
-  return ['crash', 'start', 'pause', 'partition', 'uncut', 'clog', 'clog-node', 'clock-step', 'clock-drift', 'disk-full', 'disk-slow'].includes(e.kind);
+  return ['crash', 'start', 'pause', 'partition', 'uncut', 'clog', 'clog-node', 'clock-step', 'clock-drift', 'disk-full', 'disk-slow', 'device-down', 'device-slow', 'device-wear-out', 'cxl-poison'].includes(e.kind);
 }
 
-function nodesOf(e: TimedFault): string[] {
+function nodesOf(e: Exclude<TimedFault, DeviceEpisode>): string[] {
   switch (e.kind) {
     case 'uncut':
     case 'clog':
@@ -167,6 +170,37 @@ function apply(w: World<unknown>, e: ScriptEntry & TimedFault): void {
       const n = node(e.node);
       diskSlow(w, n, e.factor);
       later(e.durNs, () => diskSlowEnd(n));
+      return;
+    }
+    case 'device-down': {
+      const dev = w.devices.find((x) => x.label === e.device)!;
+      if (dev.state !== 'up') return void w.sim.log(dev.name, 'script-skip', `${e.how}: not up`);
+      if (e.how === 'domain') {
+        w.domains.fail(dev.options.domain);
+        later(e.durNs, () => w.domains.recover(dev.options.domain));
+        return;
+      }
+      if (e.how === 'crash') dev.crash();
+      else dev.wedge();
+      later(e.durNs, () => dev.restart());
+      return;
+    }
+    case 'device-slow': {
+      const dev = w.devices.find((x) => x.label === e.device)!;
+      dev.slowFactor = e.factor;
+      later(e.durNs, () => (dev.slowFactor = 1));
+      return;
+    }
+    case 'device-wear-out': {
+      const dev = w.devices.find((x) => x.label === e.device)!;
+      if (!('wearOut' in dev)) return void w.sim.log(dev.name, 'script-skip', 'wear-out: not a SmartSSD');
+      (dev as SmartSsd).wearOut(e.budget);
+      return;
+    }
+    case 'cxl-poison': {
+      const dev = w.devices.find((x) => x.label === e.device)!;
+      if (!('poison' in dev) || !(e.addr >= 0 && e.addr < (dev as CxlPool).words)) return void w.sim.log(dev.name, 'script-skip', `poison: no word ${e.addr} in a CXL pool`);
+      (dev as CxlPool).poison(e.addr);
       return;
     }
   }

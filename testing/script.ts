@@ -134,6 +134,46 @@ export function reorderMessage(from: string, to: string, n: number, extraNs: Nan
 export function buggifyFires(site: string, n: number, node = '-'): KeyedFault {
   return { kind: 'buggify', site, n, node };
 }
+/** Device `device` (its label: "nic/a1", "ssd/a1", "cxl/pool") crashes, wedges (`how`), or fails with its whole failure domain ('domain'), restarting after `for`. */
+export function deviceDown(device: string, how: 'crash' | 'wedge' | 'domain', o: Lasting = {}): TimedFault {
+  return { kind: 'device-down', device, how, durNs: o.for ?? null };
+}
+/** Device `device` works `factor` times slower. */
+export function deviceSlow(device: string, factor: number, o: Lasting = {}): TimedFault {
+  return { kind: 'device-slow', device, factor, durNs: o.for ?? null };
+}
+/** SmartSSD `device` wears out: its writes fail after `budget` more. */
+export function deviceWearOut(device: string, budget: number): TimedFault {
+  return { kind: 'device-wear-out', device, budget };
+}
+/** CXL pool `device` poisons the line holding word `addr`. */
+export function cxlPoison(device: string, addr: number): TimedFault {
+  return { kind: 'cxl-poison', device, addr };
+}
+/** A message rule drops the `n`-th message `from` → `to`. */
+export function ruleDrop(from: string, to: string, n: number): KeyedFault {
+  return { kind: 'rule-drop', from, to, n };
+}
+/** A message rule delays the `n`-th message `from` → `to` (its `copy`: 0, or 1 for a duplicate): delivered `latencyNs` after it left. */
+export function delayMessage(from: string, to: string, n: number, latencyNs: Nanos, copy = 0): KeyedFault {
+  return { kind: 'delay', from, to, n, copy, latencyNs };
+}
+/** `node`'s disk fails its `n`-th read, or its `n`-th fsync, with EIO. */
+export function diskError(node: string, op: 'read' | 'fsync', n: number): KeyedFault {
+  return { kind: 'disk-error', node, op, n };
+}
+/** The `n`-th write issued to `node`'s disk is stored corrupt (reads back as a bad checksum). */
+export function diskCorrupt(node: string, n: number): KeyedFault {
+  return { kind: 'disk-corrupt', node, n };
+}
+/** `node`'s `n`-th torn crash keeps its first `keep` unsynced writes, the last of them torn if `torn` (unnamed: it keeps none). */
+export function diskTorn(node: string, n: number, keep: number, torn = false): KeyedFault {
+  return { kind: 'disk-torn', node, n, keep, torn };
+}
+/** Device `device`'s fault `fault` (cxl-torn, cxl-poison, ssd-wrong, ssd-partial, nic-corrupt) fires at its `n`-th chance (`arg`: its detail, e.g. the words a torn write lands). */
+export function deviceFault(device: string, fault: string, n: number, arg?: number): KeyedFault {
+  return { kind: 'device', device, fault, n, ...(arg !== undefined ? { arg } : {}) };
+}
 /** Client `client`'s `n`-th operation is `op` (scripts without it skip that operation). */
 export function clientOp(client: string, n: number, op: Record<string, unknown>): WorkloadOp {
   return { kind: 'op', client, n, op };

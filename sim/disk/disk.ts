@@ -162,6 +162,9 @@ export class Disk {
   private unsynced: Op[] = [];
   private durableBytes = 0;
   private writesIssued = 0;
+  /** Reads and torn crashes so far: their ordinals name a disk fault in a script ("n2's 7th read fails"). */
+  private readsIssued = 0;
+  private tornCrashes = 0;
   private busyUntilNs = 0;
   /** Incremented on crash so fsyncs in flight complete for nobody. */
   private generation = 0;
@@ -221,14 +224,14 @@ export class Disk {
     const start = Math.max(this.sim.now, this.busyUntilNs);
     const latency = drawLatency(this.faults.slowFactor === 1 ? this.profile.fsync : scaleLatency(this.profile.fsync, this.faults.slowFactor), this.rng);
     this.busyUntilNs = start + latency;
-    this.stats.fsyncs++;
+    const nth = ++this.stats.fsyncs;
     this.sim.at(this.busyUntilNs, () => {
       if (gen !== this.generation) return;
       // Only the writes issued before this fsync are covered (an earlier fsync may have taken some).
       let n = 0;
       while (n < this.unsynced.length && this.unsynced[n]!.seq! < coveredUpTo) n++;
       const covered = this.unsynced.splice(0, n);
-      const err = this.faultOnSync(covered);
+      const err = this.faultOnSync(covered, nth);
       if (err !== null) {
         this.stats.fsyncErrors++;
         this.sim.log(this.owner, 'disk-error', `fsync ${err}: ${covered.length} write(s) lost`);
@@ -242,8 +245,12 @@ export class Disk {
 
   /** Reads `file` as the program sees it: durable records plus unsynced writes (the page cache). */
   read<T = unknown>(file: string): DiskRead<T> {
-    if (this.faults.readErrorRate > 0 && this.rng.chance(this.faults.readErrorRate)) {
-      return { records: [], corrupt: [], error: 'EIO' };
+    const n = ++this.readsIssued;
+    const rate = this.faults.readErrorRate;
+    const d = this.sim.decisions;
+    if (rate > 0 || (d.active && d.mode === 'script')) {
+      const drawn = rate > 0 && this.rng.chance(rate);
+      if (d.active ? d.decide({ kind: 'disk-error', node: this.owner, op: 'read', n }, drawn) !== null : drawn) return { records: [], corrupt: [], error: 'EIO' };
     }
     return this.peek<T>(file);
   }
@@ -363,9 +370,16 @@ export class Disk {
     const ops = this.unsynced;
     this.unsynced = [];
     if (mode === 'torn' && ops.length > 0) {
-      const keep = this.rng.int(0, ops.length);
+      // What survives a torn crash is a decision: the script names how many writes stayed and
+      // whether the last was torn (a scripted crash it does not name keeps nothing).
+      const drawnKeep = this.rng.int(0, ops.length);
+      const drawnTorn = drawnKeep > 0 && ops[drawnKeep - 1]!.kind === 'append' && this.rng.chance(0.5);
+      const d = this.sim.decisions;
+      const n = ++this.tornCrashes;
+      const e = d.active ? d.decide({ kind: 'disk-torn', node: this.owner, n, keep: drawnKeep, torn: drawnTorn }, drawnKeep > 0) : { keep: drawnKeep, torn: drawnTorn };
+      const keep = e === null ? 0 : Math.min(e.keep, ops.length);
       for (let i = 0; i < keep; i++) {
-        const torn = i === keep - 1 && ops[i]!.kind === 'append' && this.rng.chance(0.5);
+        const torn = i === keep - 1 && ops[i]!.kind === 'append' && e!.torn;
         if (torn) this.stats.tornWrites++;
         this.applyDurably(ops[i]!, torn);
       }
@@ -381,8 +395,13 @@ export class Disk {
     this.faults = { ...NO_DISK_FAULTS };
   }
 
-  private faultOnSync(covered: Op[]): DiskError | null {
-    if (this.faults.writeErrorRate > 0 && this.rng.chance(this.faults.writeErrorRate)) return 'EIO';
+  private faultOnSync(covered: Op[], n: number): DiskError | null {
+    const rate = this.faults.writeErrorRate;
+    const d = this.sim.decisions;
+    if (rate > 0 || (d.active && d.mode === 'script')) {
+      const drawn = rate > 0 && this.rng.chance(rate);
+      if (d.active ? d.decide({ kind: 'disk-error', node: this.owner, op: 'fsync', n }, drawn) !== null : drawn) return 'EIO';
+    }
     if (this.faults.capacityBytes !== Infinity) {
       // Appends only (the common case): the size grows by theirs, no file is walked.
       let appended = 0;
@@ -405,6 +424,15 @@ export class Disk {
     return null;
   }
 
+  /** Whether an append reaches the platter corrupt (a decision, named by the write's ordinal). */
+  private corrupts(op: Op): boolean {
+    const rate = this.faults.corruptionRate;
+    const d = this.sim.decisions;
+    if (rate <= 0 && !(d.active && d.mode === 'script')) return false;
+    const drawn = rate > 0 && this.rng.chance(rate);
+    return d.active ? d.decide({ kind: 'disk-corrupt', node: this.owner, n: op.seq! + 1 }, drawn) !== null : drawn;
+  }
+
   /** Applies a write to the durable image in place (appends are O(1): logs grow long). */
   private applyDurably(op: Op, torn: boolean): void {
     this.durableVersion++;
@@ -415,7 +443,7 @@ export class Disk {
     }
     switch (op.kind) {
       case 'append': {
-        const corrupt = torn || (this.faults.corruptionRate > 0 && this.rng.chance(this.faults.corruptionRate));
+        const corrupt = torn || this.corrupts(op);
         recs.push(op.value, corrupt, op.bytes);
         this.durableBytes += op.bytes;
         return;

@@ -129,14 +129,20 @@ export class CxlPool extends Device {
     }
     this.cxlStats.writes++;
     let n = values.length;
-    if (n > 1 && (this.rng.chance(this.faults.tornWriteRate) || this.sim.buggify.fire('hw.cxl.torn_write'))) {
-      n = this.rng.int(1, n - 1);
+    if (n > 1) {
+      // The stream's tear is a recorded decision; BUGGIFY's (asked when the stream drew none) is its own.
+      const drawn = this.rng.chance(this.faults.tornWriteRate);
+      const tear = this.decideFault('cxl-torn', drawn, drawn ? this.rng.int(1, n - 1) : undefined);
+      const fired = !drawn && this.sim.buggify.fire('hw.cxl.torn_write');
+      if (tear !== null || fired) n = tear?.arg !== undefined ? Math.max(1, Math.min(n - 1, tear.arg)) : this.rng.int(1, n - 1);
+    }
+    if (n < values.length) {
       this.cxlStats.tornWrites++;
       this.sim.probe('hw:cxl-torn-write');
       this.sim.log(this.name, 'cxl-torn-write', `${n}/${values.length} word(s) at ${addr}`);
     }
     this.store(addr, values, n);
-    if (this.rng.chance(this.faults.poisonRate)) this.poison(addr);
+    if (this.decideFault('cxl-poison', this.rng.chance(this.faults.poisonRate)) !== null) this.poison(addr);
     return { ok: true, value: undefined };
   }
 

@@ -48,6 +48,7 @@ export interface HardwareTargets {
 /** Starts the hardware nemesis for `targets`, driven by `p`. Call in setup. */
 export function hardwareNemesis(w: World<unknown>, p: HardwareFaultParams, t: HardwareTargets): void {
   const rng = w.rng('hw-nemesis');
+  const d = w.sim.decisions;
   const mean = (x: number): Nanos => Math.max(1, Math.round(rng.exponential(ms(x))));
   const nics = t.nics ?? [];
   const ssds = t.ssds ?? [];
@@ -75,11 +76,17 @@ export function hardwareNemesis(w: World<unknown>, p: HardwareFaultParams, t: Ha
         const candidates = nics.filter((n) => n.state === 'up' && !nicsOut.has(n));
         if (candidates.length === 0 || nicsOut.size >= maxNicsDown) continue;
         const victim = rng.pick(candidates);
+        const down = mean(p.hwDownMsMean);
+        let applied = false;
+        d.fault({ kind: 'device-down', device: victim.label, how: name === 'nic-crash' ? 'crash' : 'wedge', durNs: null }, () => {
+          applied = true;
+          act(victim);
+        });
+        if (!applied) continue; // a scripted run: the script's player makes the device faults
         nicsOut.add(victim);
-        act(victim);
-        w.sim.schedule(mean(p.hwDownMsMean), () => {
+        w.sim.schedule(down, () => {
           nicsOut.delete(victim);
-          if (w.phase === 'fault') victim.restart();
+          if (w.phase === 'fault') d.end('device-down', victim.label, () => victim.restart());
         });
       }
     })());
@@ -98,11 +105,22 @@ export function hardwareNemesis(w: World<unknown>, p: HardwareFaultParams, t: Ha
         const victim = rng.pick(ssds);
         const kind = rng.int(0, 1);
         if (kind === 0 && victim.state === 'up') {
-          victim.crash(); // controller failure
-          w.sim.schedule(mean(p.hwDownMsMean), () => { if (w.phase === 'fault') victim.restart(); });
+          const down = mean(p.hwDownMsMean);
+          let applied = false;
+          d.fault({ kind: 'device-down', device: victim.label, how: 'crash', durNs: null }, () => {
+            applied = true;
+            victim.crash(); // controller failure
+          });
+          if (applied) w.sim.schedule(down, () => { if (w.phase === 'fault') d.end('device-down', victim.label, () => victim.restart()); });
         } else if (p.ssdSlowFactorMax > 1) {
-          victim.slowFactor = rng.uniform(1, p.ssdSlowFactorMax); // slow NAND
-          w.sim.schedule(mean(p.hwDownMsMean), () => { victim.slowFactor = 1; });
+          const factor = rng.uniform(1, p.ssdSlowFactorMax); // slow NAND
+          const down = mean(p.hwDownMsMean);
+          let applied = false;
+          d.fault({ kind: 'device-slow', device: victim.label, factor, durNs: null }, () => {
+            applied = true;
+            victim.slowFactor = factor;
+          });
+          if (applied) w.sim.schedule(down, () => d.end('device-slow', victim.label, () => (victim.slowFactor = 1)));
         }
       }
     })());
@@ -112,7 +130,7 @@ export function hardwareNemesis(w: World<unknown>, p: HardwareFaultParams, t: Ha
     const victim = rng.pick(ssds);
     const atNs = mean(p.ssdFailMsMean > 0 ? p.ssdFailMsMean : 100);
     const budget = rng.int(0, 200);
-    w.sim.schedule(atNs, () => { if (w.phase === 'fault') victim.wearOut(budget); });
+    w.sim.schedule(atNs, () => { if (w.phase === 'fault') d.fault({ kind: 'device-wear-out', device: victim.label, budget }, () => victim.wearOut(budget)); });
   }
 
   if (p.cxlFailMsMean > 0 && pools.length > 0) w.enableFault('device-crash');
@@ -123,9 +141,14 @@ export function hardwareNemesis(w: World<unknown>, p: HardwareFaultParams, t: Ha
         yield sleep(w.sim, mean(p.cxlFailMsMean));
         const victim = rng.pick(pools);
         if (victim.state !== 'up') continue;
-        w.domains.fail(victim.options.domain);
-        yield sleep(w.sim, mean(p.hwDownMsMean));
-        w.domains.recover(victim.options.domain);
+        const down = mean(p.hwDownMsMean);
+        let applied = false;
+        d.fault({ kind: 'device-down', device: victim.label, how: 'domain', durNs: null }, () => {
+          applied = true;
+          w.domains.fail(victim.options.domain);
+        });
+        yield sleep(w.sim, down);
+        if (applied) d.end('device-down', victim.label, () => w.domains.recover(victim.options.domain));
       }
     })());
 
@@ -135,7 +158,8 @@ export function hardwareNemesis(w: World<unknown>, p: HardwareFaultParams, t: Ha
         yield sleep(w.sim, mean(p.cxlPoisonMsMean));
         const victim = rng.pick(pools);
         const addrs = t.poisonAddrs ?? [];
-        victim.poison(addrs.length > 0 ? rng.pick(addrs) : rng.int(0, victim.words - 1));
+        const addr = addrs.length > 0 ? rng.pick(addrs) : rng.int(0, victim.words - 1);
+        d.fault({ kind: 'cxl-poison', device: victim.label, addr }, () => victim.poison(addr));
       }
     })());
 }

@@ -105,7 +105,12 @@ export class SmartNic extends Device {
 
   /** Seals `plain` with session key `keyId` on the crypto engine; `'no-key'` if it is not provisioned. */
   encrypt(keyId: number, nonce: string, plain: Uint8Array, done: HwDone<Sealed>): void {
-    const corrupt = (): boolean => this.sim.buggify.fire('hw.nic.crypto_corrupt') || (this.cryptoFaults.corruptRate > 0 && this.rng.chance(this.cryptoFaults.corruptRate));
+    const corrupt = (): boolean => {
+      // BUGGIFY first (its own decision); the stream's corruption, drawn when it did not fire, is recorded.
+      const fired = this.sim.buggify.fire('hw.nic.crypto_corrupt');
+      const drawn = !fired && this.cryptoFaults.corruptRate > 0 && this.rng.chance(this.cryptoFaults.corruptRate);
+      return this.decideFault('nic-corrupt', drawn) !== null || fired;
+    };
     sealOn(this, this.crypto, this.keys, this.cryptoStats, keyId, nonce, plain, corrupt, done);
   }
 

@@ -174,8 +174,11 @@ export class SmartSsd extends Device {
   }
 
   private maybeDamage(r: ScanResult): ScanResult {
-    const wrong = this.rng.chance(this.faults.wrongResultRate) || (this.buggifyOn && this.sim.buggify.fire('hw.ssd.scan_wrong'));
-    const partial = this.rng.chance(this.faults.partialResultRate) || (this.buggifyOn && this.sim.buggify.fire('hw.ssd.scan_partial'));
+    // The stream's damage is a recorded decision; BUGGIFY's (asked when the stream drew none) is its own.
+    const wrongDrawn = this.rng.chance(this.faults.wrongResultRate);
+    const wrong = this.decideFault('ssd-wrong', wrongDrawn) !== null || (!wrongDrawn && this.buggifyOn && this.sim.buggify.fire('hw.ssd.scan_wrong'));
+    const partialDrawn = this.rng.chance(this.faults.partialResultRate);
+    const partial = this.decideFault('ssd-partial', partialDrawn) !== null || (!partialDrawn && this.buggifyOn && this.sim.buggify.fire('hw.ssd.scan_partial'));
     if (wrong && r.count > 0) {
       this.sim.probe('hw:ssd-scan-wrong');
       this.ssdStats.wrongResults++;

@@ -153,6 +153,14 @@ interface LinkState {
   cloggedUntilNs: Nanos;
   /** Messages sent on the link so far (a message's ordinal names it in a script). */
   sent: number;
+  /** Source and destination indexes (the stream's name). */
+  from: number;
+  to: number;
+  /**
+   * The link's own random stream (`network/n1>n2`: loss, duplication, latency, reorder, message
+   * rules), made on its first draw: a change on one link does not move any other link's draws.
+   */
+  rng: Rng | null;
 }
 
 const MAX_NODES = 1 << 15;
@@ -199,7 +207,6 @@ export class Network {
   /** Message rules (addMessageFault), in the order added. */
   private messageFaults: { id: number; rule: MessageFault }[] = [];
   private nextFaultId = 1;
-  private readonly rng: Rng;
   private nodes: SimNode[] = [];
   private byId = new Map<NodeId, SimNode>();
   private links = new Map<number, LinkState>();
@@ -231,7 +238,6 @@ export class Network {
     private readonly sim: Simulation,
     defaults: LinkConfig = LAN,
   ) {
-    this.rng = sim.rng('network');
     this.defaults = { ...defaults };
   }
 
@@ -485,11 +491,11 @@ export class Network {
   }
 
   /** The message rules' verdict on one message: 'drop', a latency to use, or null (none apply). */
-  private applyMessageFaults(from: NodeId, to: NodeId, body: unknown, reply: boolean): 'drop' | LatencyModel | null {
+  private applyMessageFaults(rng: Rng, from: NodeId, to: NodeId, body: unknown, reply: boolean): 'drop' | LatencyModel | null {
     let latency: LatencyModel | null = null;
     for (const { rule } of this.messageFaults) {
       if (!Network.matches(rule, from, to, body, reply)) continue;
-      if (rule.dropRate !== undefined && rule.dropRate > 0 && this.rng.chance(rule.dropRate)) return 'drop';
+      if (rule.dropRate !== undefined && rule.dropRate > 0 && rng.chance(rule.dropRate)) return 'drop';
       if (latency === null && rule.latency !== undefined) latency = rule.latency;
     }
     return latency;
@@ -561,21 +567,24 @@ export class Network {
     // The message's ordinal on its link names it in a script ("drop the 3rd message n1>n2").
     const n = ++l.sent;
     const d = this.sim.decisions;
-    const lostDrawn = c.lossRate > 0 && this.rng.chance(c.lossRate);
+    const rng = l.rng ?? this.rngOf(l);
+    const lostDrawn = c.lossRate > 0 && rng.chance(c.lossRate);
     if (d.active ? d.decide({ kind: 'drop', from: src.id, to, n }, lostDrawn) !== null : lostDrawn) {
       this.stats.lost++;
       this.sim.logLazy(src.id, 'drop', this.describeLost, { from: src.id, to, sentAtNs: now, body });
       return;
     }
     let latency = c.latency;
-    if (this.messageFaults.length > 0) {
-      const verdict = this.applyMessageFaults(src.id, to, body, opts?.replyTo !== undefined);
-      if (verdict === 'drop') {
+    // A message rule's latency, when one applies (a scripted run: when the script names this message).
+    let ruleLatency: LatencyModel | null = null;
+    if (this.messageFaults.length > 0 || d.mode === 'script') {
+      const verdict = this.messageFaults.length > 0 ? this.applyMessageFaults(rng, src.id, to, body, opts?.replyTo !== undefined) : null;
+      if (d.active ? d.decide({ kind: 'rule-drop', from: src.id, to, n }, verdict === 'drop') !== null : verdict === 'drop') {
         this.stats.droppedByRule++;
         this.sim.logLazy(src.id, 'drop', this.describeRuleDrop, { from: src.id, to, sentAtNs: now, body });
         return;
       }
-      if (verdict !== null) latency = verdict;
+      if (verdict !== null && verdict !== 'drop') ruleLatency = verdict;
     }
     const sizeBytes = opts?.sizeBytes ?? (c.bandwidthBytesPerSec > 0 ? bodyBytes : 64);
     let departNs = l.cloggedUntilNs > now ? l.cloggedUntilNs : now;
@@ -594,11 +603,11 @@ export class Network {
       link: k,
       bodyBytes,
     };
-    this.schedule(l, env, departNs, latency, n, 0);
-    const dupDrawn = c.duplicateRate > 0 && this.rng.chance(c.duplicateRate);
+    this.schedule(l, rng, env, departNs, latency, ruleLatency, n, 0);
+    const dupDrawn = c.duplicateRate > 0 && rng.chance(c.duplicateRate);
     if (d.active ? d.decide({ kind: 'duplicate', from: src.id, to, n }, dupDrawn) !== null : dupDrawn) {
       this.stats.duplicated++;
-      this.schedule(l, { ...env, body: deepCopy(body) }, departNs, latency, n, 1);
+      this.schedule(l, rng, { ...env, body: deepCopy(body) }, departNs, latency, ruleLatency, n, 1);
     }
   }
 
@@ -615,12 +624,24 @@ export class Network {
     nc.bytesSent += bytes;
   }
 
-  private schedule(l: LinkState, env: InFlight, departNs: Nanos, latency: LatencyModel, n: number, copy: number): void {
+  private schedule(l: LinkState, rng: Rng, env: InFlight, departNs: Nanos, latency: LatencyModel, ruleLatency: LatencyModel | null, n: number, copy: number): void {
     const c = l.config;
-    let at = departNs + drawLatency(latency, this.rng);
-    const reorderDrawn = c.reorderRate > 0 && this.rng.chance(c.reorderRate);
-    const extraNs = reorderDrawn ? Math.floor(this.rng.next() * (c.reorderDelayNsMax + 1)) : 0;
     const d = this.sim.decisions;
+    let at: Nanos;
+    if (ruleLatency !== null) {
+      // A message rule's delay is a decision ("deliver the 3rd message n2→n1 1.2 s after it left").
+      const ruleNs = drawLatency(ruleLatency, rng);
+      const delay = d.active ? d.decide({ kind: 'delay', from: env.from, to: env.to, n, copy, latencyNs: ruleNs }, true) : { latencyNs: ruleNs };
+      at = departNs + (delay !== null ? delay.latencyNs : drawLatency(latency, rng));
+    } else {
+      at = departNs + drawLatency(latency, rng);
+      if (d.active && d.mode === 'script') {
+        const delay = d.decide({ kind: 'delay', from: env.from, to: env.to, n, copy, latencyNs: 0 }, false);
+        if (delay !== null) at = departNs + delay.latencyNs;
+      }
+    }
+    const reorderDrawn = c.reorderRate > 0 && rng.chance(c.reorderRate);
+    const extraNs = reorderDrawn ? Math.floor(rng.next() * (c.reorderDelayNsMax + 1)) : 0;
     const reorder = d.active ? d.decide({ kind: 'reorder', from: env.from, to: env.to, n, copy, extraNs }, reorderDrawn) : reorderDrawn ? { extraNs } : null;
     if (reorder !== null) {
       this.stats.reordered++;
@@ -660,11 +681,20 @@ export class Network {
     return from * MAX_NODES + to;
   }
 
+  /** The network's one stream, when links do not have their own. */
+  private shared: Rng | null = null;
+
+  /** The link's random stream (its own with SimulationOptions.linkStreams, else the network's), made on first use. */
+  private rngOf(l: LinkState): Rng {
+    if (!this.sim.linkStreams) return (l.rng = this.shared ??= this.sim.rng('network'));
+    return (l.rng ??= this.sim.rng(`network/${this.nodes[l.from]!.id}>${this.nodes[l.to]!.id}`));
+  }
+
   private link(from: number, to: number): LinkState {
     const k = this.key(from, to);
     let l = this.links.get(k);
     if (l === undefined) {
-      l = { config: this.defaults, busyUntilNs: 0, lastDeliveryNs: 0, cloggedUntilNs: 0, sent: 0 };
+      l = { config: this.defaults, busyUntilNs: 0, lastDeliveryNs: 0, cloggedUntilNs: 0, sent: 0, from, to, rng: null };
       this.links.set(k, l);
       this.linkRows[from]![to] = l;
     }
