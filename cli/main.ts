@@ -94,6 +94,8 @@ interface RunArgs {
   timeoutS: number;
   /** Drive the run from this script (a shrunk repro's). */
   script?: ScriptEntry[];
+  /** One random stream per directed link (default true; a repro without the field replays with false). */
+  linkStreams?: boolean;
   /** Heap limit of the run, MB. */
   maxMemoryMb: number;
   /** The run's worker thread, started early (cmdRun) while this thread parses and loads. */
@@ -130,6 +132,7 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
     ...(a.trace !== undefined ? { traceFile: a.trace } : {}),
     ...(a.timeline !== undefined ? { timeline: a.timeline } : {}),
     ...(a.script !== undefined ? { script: a.script } : {}),
+    ...(a.linkStreams !== undefined ? { linkStreams: a.linkStreams } : {}),
     ...(a.prestarted !== undefined ? { prestarted: a.prestarted } : {}),
   });
   if (w.interrupted) {
@@ -238,6 +241,8 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
     checkDeterminism: false,
     expected: { traceHash: repro.traceHash, outcome: repro.outcome, invariant: repro.violations[0]?.invariant, file: target },
     replayCommand: repro.replay,
+    // A repro without the field predates per-link streams: it ran on the single network stream.
+    linkStreams: repro.linkStreams ?? false,
     ...(repro.scripted && repro.script ? { script: repro.script } : {}),
     ...limits,
   });
@@ -270,7 +275,7 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   if (!json) stdout(`${c.bold('detsim shrink')} ${c.cyan(l.scenario.name)} seed ${c.yellow(String(repro.seed))}: keeping the failure of ${c.red(invariant)} while simplifying the fault mix`);
   const { shrink } = await import('./shrink.ts');
   const res = shrink(
-    { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns, script: repro.scripted && repro.script ? repro.script : null },
+    { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns, script: repro.scripted && repro.script ? repro.script : null, linkStreams: repro.linkStreams ?? false },
     (st, r) => {
       if (!json) stdout(`  ${st.param}: ${String(st.from)} -> ${String(st.to)}  ${c.dim(`(still fails at ${formatNs(r.violations[0]?.atNs ?? r.simTimeNs)}, ${r.events} events)`)}`);
     },
