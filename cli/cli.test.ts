@@ -161,6 +161,31 @@ describe('detsim sweep and replay', () => {
     expect(JSON.parse(ok.out)).toMatchObject({ hashMatches: true, reproduced: true });
   });
 
+  it('a repro records linkStreams; one without the field (made before per-link streams) replays on the single network stream', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
+    const file = path.join(dir, 'phantom.json');
+    expect(detsim('run', 'broadcast', '--seed', '3', '--param', 'bug=phantom', '--repro', file).code).toBe(1);
+    const repro = JSON.parse(readFileSync(file, 'utf8'));
+    expect(repro.linkStreams).toBe(true);
+    // The same run on the old single stream: another trace, which an old repro (no field) recorded.
+    const { runScenario } = await import('../sim/runner.ts');
+    const { default: broadcast } = await import('../scenarios/broadcast.ts');
+    const old = runScenario(broadcast, { seed: 3, pins: repro.params, swarm: repro.swarm, buggify: repro.buggify, linkStreams: false });
+    expect(old.traceHash).not.toBe(repro.traceHash);
+    const { linkStreams: _dropped, ...withoutField } = repro;
+    writeFileSync(file, JSON.stringify({ ...withoutField, traceHash: old.traceHash, events: old.events, outcome: old.outcome, violations: old.violations }));
+    const r = detsim('replay', file, '--json');
+    expect(r.err).not.toContain('ignoring field');
+    expect(JSON.parse(r.out)).toMatchObject({ hashMatches: true, traceHash: old.traceHash });
+    // Marked as a per-link run, the old trace is not reproduced.
+    writeFileSync(file, JSON.stringify({ ...withoutField, linkStreams: true, traceHash: old.traceHash, events: old.events, outcome: old.outcome, violations: old.violations }));
+    expect(JSON.parse(detsim('replay', file, '--json').out)).toMatchObject({ hashMatches: false });
+    writeFileSync(file, JSON.stringify({ ...repro, linkStreams: 'yes' }));
+    const bad = detsim('replay', file);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('"linkStreams" must be a boolean');
+  });
+
   it('the replay of a liveness failure points at the cause: the last change of the pending property, the faults before it, the trace around it', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
     const file = path.join(dir, 'burst.json');
