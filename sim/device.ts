@@ -93,7 +93,10 @@ export class Device {
    * the script ("cxl0's 12th torn-write chance fires"). Returns the decision (its `arg`: a drawn
    * detail, e.g. how many words landed) or null. Call it at every chance, drawn or not.
    */
-  decideFault(fault: string, drawn: boolean, arg?: number): { arg?: number } | null {
+  decideFault(fault: string, drawn: boolean, arg?: number): {
+    /** The fault's drawn detail, as recorded (e.g. how many words of a torn write landed). */
+    arg?: number;
+  } | null {
     const n = (this.faultChances.get(fault) ?? 0) + 1;
     this.faultChances.set(fault, n);
     const d = this.sim.decisions;

@@ -257,21 +257,14 @@ export class Disk {
 
   /** What `file` holds (durable + unsynced), with no fault injected: for invariants and tests. */
   peek<T = unknown>(file: string): DiskRead<T> {
-    const d = this.durable.get(file) ?? EMPTY_FILE;
     if (!this.unsynced.some((op) => op.file === file)) {
-      // Nothing pending for this file: read the durable image directly.
-      const corrupt: number[] = [];
-      const records: (T | null)[] = new Array(d.length);
-      for (let i = 0; i < d.length; i++) {
-        if (d.isCorrupt(i)) {
-          corrupt.push(i);
-          records[i] = null;
-        } else {
-          const v = d.value(i);
-          records[i] = (v !== null && typeof v === 'object' ? deepCopy(v) : v) as T;
-        }
+      // Nothing pending for this file: the durable image, its objects copied (a reader may change them).
+      const r = this.readDurable<T>(file);
+      for (let i = 0; i < r.records.length; i++) {
+        const v = r.records[i];
+        if (v !== null && typeof v === 'object') r.records[i] = deepCopy(v) as T;
       }
-      return { records, corrupt, error: null };
+      return r;
     }
     const recs = this.view(file);
     const corrupt: number[] = [];

@@ -167,9 +167,11 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
     const fr = yield* read({ op: 'range', prefix: versionFlagKey('') });
     if (fr === null || fr.op !== 'range') return false;
     const behind = new Map<string, number>();
+    const flagOf = new Map<string, number>();
     for (const kv of fr.kvs) {
       const b = kv.key.slice(versionFlagKey('').length);
       const v = (JSON.parse(kv.value) as VersionFlag).version;
+      flagOf.set(b, v);
       if (backends[b] !== undefined && backends[b]!.version !== v) behind.set(b, v);
     }
     if (draining.length > 0 || behind.size > 0) {
@@ -180,12 +182,16 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
           if (!(yield* fenced(KEYS.backends, { backends }))) return false;
         }
         yield ctx.sleep(o.drainWaitNs);
-        for (const [b, v] of behind) o.deploy(b, v);
+        // A server that is not up now (paused, down) was not restarted: it stays draining, its
+        // entry a version behind its flag, and a later turn finishes it. Recording it as
+        // deployed would leave it on its old version for good (platform-global-sale seed 17034).
+        for (const [b, v] of [...behind]) if (!o.deploy(b, v)) behind.delete(b);
         yield ctx.sleep(ms(300));
         o.counts.finished += behind.size;
       }
-      const rolledBack = draining.filter((b) => !behind.has(b));
-      for (const b of new Set([...draining, ...behind.keys()])) backends[b] = { ...backends[b]!, state: backends[b]!.state === 'removed' ? 'removed' : 'active', version: behind.get(b) ?? backends[b]!.version };
+      const pending = (b: string): boolean => backends[b]!.state === 'draining' && !behind.has(b) && backends[b]!.version !== flagOf.get(b);
+      const rolledBack = draining.filter((b) => !behind.has(b) && !pending(b));
+      for (const b of new Set([...draining, ...behind.keys()])) if (!pending(b)) backends[b] = { ...backends[b]!, state: backends[b]!.state === 'removed' ? 'removed' : 'active', version: behind.get(b) ?? backends[b]!.version };
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
       if (rolledBack.length > 0) {
         o.counts.rollbacks++;
@@ -238,7 +244,12 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
       const flagFirst = o.bug !== 'deploy-before-flag';
       if (flagFirst && !(yield* fenced(versionFlagKey(b), { version: v + 1 }))) return false;
       yield ctx.sleep(o.drainWaitNs);
-      o.deploy(b, v + 1);
+      if (!o.deploy(b, v + 1)) {
+        // Not up (paused, down): not restarted. Its flag is ahead of its entry, so a later turn
+        // (this operator's or the other's) finishes the deploy; the entry says what runs.
+        ctx.log('op-deploy-deferred', `${b} is not up; the deploy is finished by a later turn`);
+        return false;
+      }
       yield ctx.sleep(ms(300));
       backends[b] = { ...backends[b]!, state: 'active', version: v + 1 };
       if (!(yield* fenced(KEYS.backends, { backends }))) return false;
