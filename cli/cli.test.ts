@@ -186,6 +186,37 @@ describe('detsim sweep and replay', () => {
     expect(bad.err).toContain('"linkStreams" must be a boolean');
   });
 
+  it('run --single-stream reproduces a seed of a build before per-link streams: the trace hash of a repro without the field', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
+    const file = path.join(dir, 'phantom.json');
+    expect(detsim('run', 'broadcast', '--seed', '3', '--param', 'bug=phantom', '--repro', file).code).toBe(1);
+    const repro = JSON.parse(readFileSync(file, 'utf8'));
+    const { runScenario } = await import('../sim/runner.ts');
+    const { default: broadcast } = await import('../scenarios/broadcast.ts');
+    // What an old build recorded for this seed: its repro has no linkStreams field.
+    const old = runScenario(broadcast, { seed: 3, pins: repro.params, swarm: repro.swarm, buggify: repro.buggify, linkStreams: false });
+    const { linkStreams: _dropped, ...withoutField } = repro;
+    const oldFile = path.join(dir, 'old.json');
+    writeFileSync(oldFile, JSON.stringify({ ...withoutField, traceHash: old.traceHash, events: old.events, outcome: old.outcome, violations: old.violations }));
+    expect(JSON.parse(detsim('replay', oldFile, '--json').out)).toMatchObject({ hashMatches: true, traceHash: old.traceHash });
+    // The seed run by hand with --single-stream: the same trace; without it, another.
+    const single = JSON.parse(detsim('run', 'broadcast', '--seed', '3', '--param', 'bug=phantom', '--single-stream', '--json').out);
+    expect(single).toMatchObject({ traceHash: old.traceHash, linkStreams: false });
+    expect(JSON.parse(detsim('run', 'broadcast', '--seed', '3', '--param', 'bug=phantom', '--json').out).traceHash).not.toBe(old.traceHash);
+    const human = detsim('run', 'broadcast', '--seed', '3', '--param', 'bug=phantom', '--single-stream', '--repro', file);
+    expect(human.out).toContain('single network stream');
+    // Its repro records the choice, its run command repeats the flag, and replay follows it.
+    const again = JSON.parse(readFileSync(file, 'utf8'));
+    expect(again).toMatchObject({ linkStreams: false, traceHash: old.traceHash });
+    expect(again.run).toContain('--single-stream');
+    expect(JSON.parse(detsim('replay', file, '--json').out)).toMatchObject({ hashMatches: true });
+    // On a repro file the flag has no say: the file records the streams.
+    const refused = detsim('replay', file, '--single-stream');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('a repro file records which streams');
+    expect(detsim('run', '--help').out).toContain('--single-stream');
+  });
+
   it('the replay of a liveness failure points at the cause: the last change of the pending property, the faults before it, the trace around it', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
     const file = path.join(dir, 'burst.json');

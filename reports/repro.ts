@@ -70,7 +70,7 @@ export function makeRepro(r: RunResult, opts: { scenarioFile?: string; buggify: 
     outcome: r.outcome,
     violations: r.violations,
     replay: `npx detsim replay ${shellQuote(displayPath(opts.file))}`,
-    run: runCommand(opts.scenarioFile ?? r.scenario, r.seed, opts.pins, r.swarm, opts.buggify),
+    run: runCommand(opts.scenarioFile ?? r.scenario, r.seed, opts.pins, r.swarm, opts.buggify, r.linkStreams === false),
   };
   if (opts.scenarioFile) repro.scenarioFile = opts.scenarioFile;
   if (r.script !== undefined) repro.script = r.script;
