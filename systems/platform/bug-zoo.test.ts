@@ -38,7 +38,8 @@ describe('platform-global-sale bug zoo (seams between systems)', () => {
     expect(c.seedsRun).toBe(76);
     expect(c.seed).toBe(76);
     expect(c.invariant).toBe('reallocation-fenced');
-  });
+    // 76 platform runs: about two minutes on a quiet core, over three on a loaded machine.
+  }, 600_000);
 
   it('a sweep from seed 1 catches lb-stale-config-read at its first seed (seeds-to-catch 1)', () => {
     const c = findCatchingSeed(scn, { pins: { bug: 'lb-stale-config-read' }, cap: 1 });
