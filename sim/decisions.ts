@@ -152,7 +152,10 @@ export class Decisions {
   playing = false;
   /** Fault-API calls suppressed in script mode (the nemeses' own faults). */
   suppressed = 0;
-  private readonly recorded: ScriptEntry[] = [];
+  /** What this run decided, compactly (a long run records hundreds of thousands of decisions). */
+  private readonly recorded = new EntryTape();
+  /** The timed faults among them, as objects: `end` fills in their durations. */
+  private readonly timed: ScriptEntry[] = [];
   private readonly byKey = new Map<string, ScriptEntry>();
   private readonly script: readonly ScriptEntry[];
   private depth = 0;
@@ -178,7 +181,12 @@ export class Decisions {
 
   /** What this run decided, in the order decided (in script mode: what it applied). */
   get entries(): readonly ScriptEntry[] {
-    return this.recorded;
+    return this.recorded.toArray();
+  }
+
+  /** How many decisions this run recorded (without building them, as `entries` does). */
+  get recordedCount(): number {
+    return this.recorded.length;
   }
 
   /**
@@ -201,7 +209,9 @@ export class Decisions {
   fault(ev: TimedFault, apply: () => void): void {
     if (this.bypass(apply)) return;
     const k = this.eventOfInstant();
-    this.recorded.push(k > 0 ? { atNs: this.now(), ...ev, event: k } : { atNs: this.now(), ...ev });
+    const e: ScriptEntry = k > 0 ? { atNs: this.now(), ...ev, event: k } : { atNs: this.now(), ...ev };
+    this.recorded.pushWhole(e);
+    this.timed.push(e);
     this.depth++;
     try {
       apply();
@@ -218,8 +228,9 @@ export class Decisions {
     if (this.bypass(apply)) return;
     if (this.mode === 'record') {
       const now = this.now();
-      for (let i = this.recorded.length - 1; i >= 0; i--) {
-        const e = this.recorded[i]!;
+      // Only timed faults have a duration: the keyed decisions and operations need no scan.
+      for (let i = this.timed.length - 1; i >= 0; i--) {
+        const e = this.timed[i]!;
         if (e.kind !== kind || !('durNs' in e) || e.durNs !== null) continue;
         if (node !== null && ((e as { node?: string }).node ?? (e as { device?: string }).device) !== node) continue;
         (e as { durNs: Nanos | null }).durNs = now - e.atNs;
@@ -245,8 +256,7 @@ export class Decisions {
     if (!this.active) return drawn ? ev : null;
     if (this.mode === 'script') return (this.byKey.get(entryKey(ev)!) as E | undefined) ?? null;
     if (!drawn) return null;
-    const e = { atNs: this.now(), ...ev };
-    this.recorded.push(e);
+    this.recorded.push(this.now(), ev as unknown as Record<string, unknown>);
     return ev;
   }
 
@@ -257,8 +267,152 @@ export class Decisions {
       const e = this.byKey.get(`op ${client}#${n}`);
       return e === undefined ? null : ((e as WorkloadOp).op as O);
     }
-    this.recorded.push({ atNs: this.now(), kind: 'op', client, n, op: JSON.parse(JSON.stringify(op)) as Record<string, unknown> });
+    // The op is kept as its JSON text and read back with JSON.parse: the copy a script holds.
+    this.recorded.push(this.now(), { kind: 'op', client, n, op });
     return op;
+  }
+}
+
+/** How a value of a compact entry is kept (EntryTape): a number, an interned string (the cell holds its id), a constant, or an object's JSON text (the cell holds its index in `texts`). */
+const CELL_NUMBER = 0;
+const CELL_STRING = 1;
+const CELL_TRUE = 2;
+const CELL_FALSE = 3;
+const CELL_UNDEFINED = 4;
+const CELL_NULL = 5;
+const CELL_JSON = 6;
+
+/**
+ * Recorded entries in columns instead of one object each: a long run (10 million events) records
+ * hundreds of thousands of BUGGIFY fires, message faults and operations, and as objects (a spread
+ * copy, a heap number for the time, a property array) they were most of what such a run kept.
+ * An entry is its time, its shape (the keys of its object, in order: interned) and one cell per
+ * key: a number, an interned string, a constant, or the JSON text of a nested value (an
+ * operation's op, which the script holds as a JSON copy anyway). Entries kept whole (timed
+ * faults, which `end` edits later) are referenced in order. `toArray` rebuilds the same objects,
+ * keys in the same order.
+ */
+export class EntryTape {
+  private atNs = new Float64Array(1024);
+  /** Shape id, or -1 - i for the entry kept whole at `whole[i]`. */
+  private shapeOf = new Int32Array(1024);
+  private firstCell = new Int32Array(1024);
+  private count = 0;
+  private cells = new Float64Array(4096);
+  private kinds = new Uint8Array(4096);
+  private cellCount = 0;
+  private readonly shapes: string[][] = [];
+  private readonly shapeIds = new Map<string, number>();
+  private readonly strings: string[] = [];
+  private readonly stringIds = new Map<string, number>();
+  private readonly texts: string[] = [];
+  private readonly whole: ScriptEntry[] = [];
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** Records `{ atNs, ...fields }` compactly. */
+  push(atNs: Nanos, fields: Record<string, unknown>): void {
+    const keys = Object.keys(fields);
+    const sig = keys.join('\u0000');
+    let shape = this.shapeIds.get(sig);
+    if (shape === undefined) {
+      shape = this.shapes.length;
+      this.shapes.push(keys);
+      this.shapeIds.set(sig, shape);
+    }
+    const i = this.entrySlot();
+    this.atNs[i] = atNs;
+    this.shapeOf[i] = shape;
+    this.firstCell[i] = this.cellCount;
+    if (this.cellCount + keys.length > this.cells.length) {
+      const cap = Math.max(this.cells.length * 2, this.cellCount + keys.length);
+      const cells = new Float64Array(cap);
+      cells.set(this.cells);
+      this.cells = cells;
+      const kinds = new Uint8Array(cap);
+      kinds.set(this.kinds);
+      this.kinds = kinds;
+    }
+    for (const k of keys) {
+      const v = fields[k];
+      const c = this.cellCount++;
+      if (typeof v === 'number') {
+        this.kinds[c] = CELL_NUMBER;
+        this.cells[c] = v;
+      } else if (typeof v === 'string') {
+        let id = this.stringIds.get(v);
+        if (id === undefined) {
+          id = this.strings.length;
+          this.strings.push(v);
+          this.stringIds.set(v, id);
+        }
+        this.kinds[c] = CELL_STRING;
+        this.cells[c] = id;
+      } else if (v === true) this.kinds[c] = CELL_TRUE;
+      else if (v === false) this.kinds[c] = CELL_FALSE;
+      else if (v === undefined) this.kinds[c] = CELL_UNDEFINED;
+      else if (v === null) this.kinds[c] = CELL_NULL;
+      else {
+        this.kinds[c] = CELL_JSON;
+        this.cells[c] = this.texts.length;
+        this.texts.push(JSON.stringify(v));
+      }
+    }
+  }
+
+  /** Records an entry as the object itself (it may still be edited: a timed fault's duration). */
+  pushWhole(e: ScriptEntry): void {
+    const i = this.entrySlot();
+    this.atNs[i] = e.atNs;
+    this.shapeOf[i] = -1 - this.whole.length;
+    this.whole.push(e);
+  }
+
+  /** The entries in the order recorded (those kept whole are the objects themselves). */
+  toArray(): ScriptEntry[] {
+    const out: ScriptEntry[] = new Array(this.count);
+    for (let i = 0; i < this.count; i++) {
+      const shape = this.shapeOf[i]!;
+      if (shape < 0) {
+        out[i] = this.whole[-1 - shape]!;
+        continue;
+      }
+      const e: Record<string, unknown> = { atNs: this.atNs[i]! };
+      let c = this.firstCell[i]!;
+      for (const k of this.shapes[shape]!) {
+        const v = this.cells[c]!;
+        switch (this.kinds[c++]) {
+          case CELL_NUMBER: e[k] = v; break;
+          case CELL_STRING: e[k] = this.strings[v]; break;
+          case CELL_TRUE: e[k] = true; break;
+          case CELL_FALSE: e[k] = false; break;
+          case CELL_UNDEFINED: e[k] = undefined; break;
+          case CELL_NULL: e[k] = null; break;
+          case CELL_JSON: e[k] = JSON.parse(this.texts[v]!) as unknown; break;
+        }
+      }
+      out[i] = e as unknown as ScriptEntry;
+    }
+    return out;
+  }
+
+  /** Room for one more entry; returns its index. */
+  private entrySlot(): number {
+    if (this.count === this.atNs.length) {
+      const cap = this.count * 2;
+      const at = new Float64Array(cap);
+      at.set(this.atNs);
+      this.atNs = at;
+      const sh = new Int32Array(cap);
+      sh.set(this.shapeOf);
+      this.shapeOf = sh;
+      const fc = new Int32Array(cap);
+      fc.set(this.firstCell);
+      this.firstCell = fc;
+    }
+    return this.count++;
   }
 }
 
