@@ -273,38 +273,43 @@ export class Decisions {
   }
 }
 
-/** How a value of a compact entry is kept (EntryTape): a number, an interned string (the cell holds its id), a constant, or an object's JSON text (the cell holds its index in `texts`). */
-const CELL_NUMBER = 0;
-const CELL_STRING = 1;
-const CELL_TRUE = 2;
-const CELL_FALSE = 3;
-const CELL_UNDEFINED = 4;
-const CELL_NULL = 5;
-const CELL_JSON = 6;
+/** A template's key: a constant (string, boolean, undefined, null: the same in every entry of it), a number cell, or a JSON cell. */
+const KEY_CONST = 0;
+const KEY_NUMBER = 1;
+const KEY_JSON = 2;
+
+/** The keys of an entry, in order, with its constant values: entries that differ only in numbers (times, ordinals) share one. */
+interface Template {
+  keys: string[];
+  kinds: number[];
+  consts: unknown[];
+  /** Cells an entry of this template takes (its number and JSON keys). */
+  cells: number;
+}
+
+/** Rows per chunk of the columns: chunks, not one doubling array, so growth never copies a long run's record nor holds two. */
+const CHUNK = 16384;
 
 /**
  * Recorded entries in columns instead of one object each: a long run (10 million events) records
  * hundreds of thousands of BUGGIFY fires, message faults and operations, and as objects (a spread
  * copy, a heap number for the time, a property array) they were most of what such a run kept.
- * An entry is its time, its shape (the keys of its object, in order: interned) and one cell per
- * key: a number, an interned string, a constant, or the JSON text of a nested value (an
- * operation's op, which the script holds as a JSON copy anyway). Entries kept whole (timed
- * faults, which `end` edits later) are referenced in order. `toArray` rebuilds the same objects,
- * keys in the same order.
+ * An entry is its time, its template (its keys in order and its string and constant values,
+ * interned: "buggify at site S on node N") and a cell per number (the ordinal) or nested value
+ * (an operation's op, kept as its JSON text: the copy a script holds anyway). Entries kept whole
+ * (timed faults, which `end` edits later) are referenced in order. `toArray` rebuilds the same
+ * objects, keys in the same order.
  */
 export class EntryTape {
-  private atNs = new Float64Array(1024);
-  /** Shape id, or -1 - i for the entry kept whole at `whole[i]`. */
-  private shapeOf = new Int32Array(1024);
-  private firstCell = new Int32Array(1024);
+  private readonly atNs: Float64Array[] = [];
+  /** Template id, or -1 - i for the entry kept whole at `whole[i]`. */
+  private readonly templateOf: Int32Array[] = [];
+  private readonly firstCell: Int32Array[] = [];
   private count = 0;
-  private cells = new Float64Array(4096);
-  private kinds = new Uint8Array(4096);
+  private readonly cells: Float64Array[] = [];
   private cellCount = 0;
-  private readonly shapes: string[][] = [];
-  private readonly shapeIds = new Map<string, number>();
-  private readonly strings: string[] = [];
-  private readonly stringIds = new Map<string, number>();
+  private readonly templates: Template[] = [];
+  private readonly templateIds = new Map<string, number>();
   private readonly texts: string[] = [];
   private readonly whole: ScriptEntry[] = [];
 
@@ -314,59 +319,42 @@ export class EntryTape {
 
   /** Records `{ atNs, ...fields }` compactly. */
   push(atNs: Nanos, fields: Record<string, unknown>): void {
-    const keys = Object.keys(fields);
-    const sig = keys.join('\u0000');
-    let shape = this.shapeIds.get(sig);
-    if (shape === undefined) {
-      shape = this.shapes.length;
-      this.shapes.push(keys);
-      this.shapeIds.set(sig, shape);
-    }
-    const i = this.entrySlot();
-    this.atNs[i] = atNs;
-    this.shapeOf[i] = shape;
-    this.firstCell[i] = this.cellCount;
-    if (this.cellCount + keys.length > this.cells.length) {
-      const cap = Math.max(this.cells.length * 2, this.cellCount + keys.length);
-      const cells = new Float64Array(cap);
-      cells.set(this.cells);
-      this.cells = cells;
-      const kinds = new Uint8Array(cap);
-      kinds.set(this.kinds);
-      this.kinds = kinds;
-    }
-    for (const k of keys) {
+    let sig = '';
+    for (const k in fields) {
       const v = fields[k];
-      const c = this.cellCount++;
-      if (typeof v === 'number') {
-        this.kinds[c] = CELL_NUMBER;
-        this.cells[c] = v;
-      } else if (typeof v === 'string') {
-        let id = this.stringIds.get(v);
-        if (id === undefined) {
-          id = this.strings.length;
-          this.strings.push(v);
-          this.stringIds.set(v, id);
-        }
-        this.kinds[c] = CELL_STRING;
-        this.cells[c] = id;
-      } else if (v === true) this.kinds[c] = CELL_TRUE;
-      else if (v === false) this.kinds[c] = CELL_FALSE;
-      else if (v === undefined) this.kinds[c] = CELL_UNDEFINED;
-      else if (v === null) this.kinds[c] = CELL_NULL;
+      const t = typeof v;
+      sig += `${k}\u0001${t === 'number' ? '#' : t === 'string' ? `s${v as string}` : v === true ? 't' : v === false ? 'f' : v === undefined ? 'u' : v === null ? 'n' : 'j'}\u0000`;
+    }
+    let id = this.templateIds.get(sig);
+    if (id === undefined) {
+      const keys = Object.keys(fields);
+      const kinds = keys.map((k) => (typeof fields[k] === 'number' ? KEY_NUMBER : fields[k] !== null && typeof fields[k] === 'object' ? KEY_JSON : KEY_CONST));
+      id = this.templates.length;
+      this.templates.push({ keys, kinds, consts: keys.map((k, j) => (kinds[j] === KEY_CONST ? fields[k] : undefined)), cells: kinds.filter((x) => x !== KEY_CONST).length });
+      this.templateIds.set(sig, id);
+    }
+    const t = this.templates[id]!;
+    const i = this.entrySlot(atNs, id);
+    this.firstCell[i >>> 14]![i & (CHUNK - 1)] = this.cellCount;
+    for (let j = 0; j < t.keys.length; j++) {
+      const kind = t.kinds[j];
+      if (kind === KEY_CONST) continue;
+      const v = fields[t.keys[j]!];
+      let cell: number;
+      if (kind === KEY_NUMBER) cell = v as number;
       else {
-        this.kinds[c] = CELL_JSON;
-        this.cells[c] = this.texts.length;
+        cell = this.texts.length;
         this.texts.push(JSON.stringify(v));
       }
+      const c = this.cellCount++;
+      if ((c & (CHUNK - 1)) === 0 && c >>> 14 === this.cells.length) this.cells.push(new Float64Array(CHUNK));
+      this.cells[c >>> 14]![c & (CHUNK - 1)] = cell;
     }
   }
 
   /** Records an entry as the object itself (it may still be edited: a timed fault's duration). */
   pushWhole(e: ScriptEntry): void {
-    const i = this.entrySlot();
-    this.atNs[i] = e.atNs;
-    this.shapeOf[i] = -1 - this.whole.length;
+    this.entrySlot(e.atNs, -1 - this.whole.length);
     this.whole.push(e);
   }
 
@@ -374,45 +362,40 @@ export class EntryTape {
   toArray(): ScriptEntry[] {
     const out: ScriptEntry[] = new Array(this.count);
     for (let i = 0; i < this.count; i++) {
-      const shape = this.shapeOf[i]!;
-      if (shape < 0) {
-        out[i] = this.whole[-1 - shape]!;
+      const id = this.templateOf[i >>> 14]![i & (CHUNK - 1)]!;
+      if (id < 0) {
+        out[i] = this.whole[-1 - id]!;
         continue;
       }
-      const e: Record<string, unknown> = { atNs: this.atNs[i]! };
-      let c = this.firstCell[i]!;
-      for (const k of this.shapes[shape]!) {
-        const v = this.cells[c]!;
-        switch (this.kinds[c++]) {
-          case CELL_NUMBER: e[k] = v; break;
-          case CELL_STRING: e[k] = this.strings[v]; break;
-          case CELL_TRUE: e[k] = true; break;
-          case CELL_FALSE: e[k] = false; break;
-          case CELL_UNDEFINED: e[k] = undefined; break;
-          case CELL_NULL: e[k] = null; break;
-          case CELL_JSON: e[k] = JSON.parse(this.texts[v]!) as unknown; break;
+      const t = this.templates[id]!;
+      const e: Record<string, unknown> = { atNs: this.atNs[i >>> 14]![i & (CHUNK - 1)]! };
+      let c = this.firstCell[i >>> 14]![i & (CHUNK - 1)]!;
+      for (let j = 0; j < t.keys.length; j++) {
+        const kind = t.kinds[j];
+        if (kind === KEY_CONST) {
+          e[t.keys[j]!] = t.consts[j];
+          continue;
         }
+        const v = this.cells[c >>> 14]![c & (CHUNK - 1)]!;
+        c++;
+        e[t.keys[j]!] = kind === KEY_NUMBER ? v : (JSON.parse(this.texts[v]!) as unknown);
       }
       out[i] = e as unknown as ScriptEntry;
     }
     return out;
   }
 
-  /** Room for one more entry; returns its index. */
-  private entrySlot(): number {
-    if (this.count === this.atNs.length) {
-      const cap = this.count * 2;
-      const at = new Float64Array(cap);
-      at.set(this.atNs);
-      this.atNs = at;
-      const sh = new Int32Array(cap);
-      sh.set(this.shapeOf);
-      this.shapeOf = sh;
-      const fc = new Int32Array(cap);
-      fc.set(this.firstCell);
-      this.firstCell = fc;
+  /** Stores a new entry's time and template; returns its index. */
+  private entrySlot(atNs: Nanos, template: number): number {
+    const i = this.count++;
+    if ((i & (CHUNK - 1)) === 0) {
+      this.atNs.push(new Float64Array(CHUNK));
+      this.templateOf.push(new Int32Array(CHUNK));
+      this.firstCell.push(new Int32Array(CHUNK));
     }
-    return this.count++;
+    this.atNs[i >>> 14]![i & (CHUNK - 1)] = atNs;
+    this.templateOf[i >>> 14]![i & (CHUNK - 1)] = template;
+    return i;
   }
 }
 
