@@ -209,10 +209,10 @@ export function benchLinearity(quick: boolean): Record<string, unknown> {
 }
 
 /** Peak RSS (MB) of ~10-million-event runs, each in its own child process. */
-export function benchMemory(quick: boolean, memory: boolean): Record<string, unknown> {
+export function benchMemory(quick: boolean, memory: boolean, runs: readonly ('raft' | 'broadcast')[] = ['raft', 'broadcast']): Record<string, unknown> {
   if (quick || !memory) return { note: quick ? 'skipped (--quick)' : 'skipped (--no-memory)' };
   const out: Record<string, unknown> = {};
-  for (const which of ['raft', 'broadcast'] as const) {
+  for (const which of runs) {
     // The child next to this module: TypeScript through tsx, or its compiled twin.
     const here = fileURLToPath(import.meta.url);
     const child = path.join(path.dirname(here), here.endsWith('.ts') ? 'memory-child.ts' : 'memory-child.js');
