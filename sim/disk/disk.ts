@@ -67,8 +67,9 @@ interface StoredRecord {
 }
 
 /**
- * A durable file, compact: the records' values and sizes in two arrays and the (rare) corrupt
- * ones as a set of indices, instead of an object per record. Long runs append millions of small
+ * A durable file, compact: the records' values in an array, their sizes in another (none while
+ * every record has one size, as a file of numbers does) and the (rare) corrupt ones as a set of
+ * indices, instead of an object per record. Long runs append millions of small
  * records (a broadcast node's values, a log's entries) and keep them: an object of three fields
  * per record was most of a 10-million-event broadcast run's memory.
  */
