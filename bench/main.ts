@@ -28,7 +28,8 @@
  * Keep each benchmark to a few seconds: the whole run should stay under about a minute.
  *
  * Flags: `--quick` (a smoke run: few events, one seed, a small sweep; figures are rough),
- * `--only-startup` (start-up and sweep scaling only), `--no-extensions`, `--no-sweep`, `--no-startup`, `--no-systems`, `--no-memory` (skips the
+ * `--only-startup` (start-up and sweep scaling only), `--only-rss` (the peak RSS of the two 10-million-event runs
+ * only; `--only-rss=raft` or `--only-rss=broadcast` for one), `--no-extensions`, `--no-sweep`, `--no-startup`, `--no-systems`, `--no-memory` (skips the
  * 10-million-event runs, about two minutes).
  */
 import { readdirSync } from 'node:fs';
@@ -37,7 +38,7 @@ import { pathToFileURL } from 'node:url';
 import { CODE_EXT, CODE_ROOT, PACKAGE_ROOT } from '../cli/layout.ts';
 import broadcast from '../scenarios/broadcast.ts';
 import { runScenario } from '../sim/runner.ts';
-import { benchSystems } from './systems.ts';
+import { benchMemory, benchSystems } from './systems.ts';
 import { benchStartup, DEFAULT_STARTUP, QUICK_STARTUP } from './startup.ts';
 import { bareHeap, kernelPingPong, kernelTimers, round, type Clock, type LoopResult, type PingPongOptions } from './kernel.ts';
 
@@ -285,6 +286,20 @@ export async function main(argv: readonly string[]): Promise<void> {
     // Start-up and sweep scaling alone (bench/startup.ts): a minute or two, for work on start-up.
     const startup = await benchStartup(clock, quick ? QUICK_STARTUP : DEFAULT_STARTUP, progress);
     process.stdout.write(`${JSON.stringify({ node: process.version, startup }, null, 2)}\n`);
+    return;
+  }
+  const rssFlag = argv.find((a) => a === '--only-rss' || a.startsWith('--only-rss='));
+  if (rssFlag !== undefined) {
+    // Peak RSS of the 10-million-event runs alone (bench/memory-child.ts in child processes).
+    const which = rssFlag.includes('=') ? rssFlag.slice('--only-rss='.length) : 'all';
+    if (which !== 'all' && which !== 'raft' && which !== 'broadcast') {
+      process.stderr.write(`bench: --only-rss=${which}: expected raft or broadcast (or --only-rss for both)\n`);
+      process.exitCode = 2;
+      return;
+    }
+    progress(`memory: 10-million-event run(s) of ${which === 'all' ? 'raft-churn and broadcast' : which}, each in its own process ...`);
+    const memory = benchMemory(false, true, which === 'all' ? ['raft', 'broadcast'] : [which]);
+    process.stdout.write(`${JSON.stringify({ node: process.version, memory }, null, 2)}\n`);
     return;
   }
   const t0 = clock();

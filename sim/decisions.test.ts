@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import crashRestart from '../scenarios/raft-crash-restart.ts';
-import type { ScriptEntry } from './decisions.ts';
+import { EntryTape, type ScriptEntry } from './decisions.ts';
 import type { NodeContext } from './node.ts';
 import { param } from './params.ts';
 import { runScenario } from './runner.ts';
@@ -112,5 +112,41 @@ describe('recorded decisions', () => {
   it('skips, with a trace line, what a script names that this world does not have', () => {
     const seen = traced(['script-skip'], (sink) => runScenario(scn, { seed: 2, pins: { bug: 'none' }, script: [at(sec(1), crash('n9'))], traceSink: sink }));
     expect(seen.map((x) => x.detail)).toEqual(['crash: no node n9']);
+  });
+});
+
+describe('EntryTape (decisions kept in columns)', () => {
+  it('gives back every entry as it was recorded: same keys in the same order, same values (numbers, -0, strings, constants, nested ops)', () => {
+    const tape = new EntryTape();
+    const want: unknown[] = [];
+    const whole = { atNs: 7, kind: 'crash', node: 'n1', mode: 'all', durNs: null } as ScriptEntry;
+    for (let i = 0; i < 40_000; i++) {
+      const f: Record<string, unknown> =
+        i % 5 === 0
+          ? { kind: 'buggify', site: `s${i % 7}`, n: i, node: `n${i % 3}` }
+          : i % 5 === 1
+            ? { kind: 'op', client: 'c1', n: i, op: { op: 'put', key: `k${i}`, value: i % 2 === 0 ? null : [i, 'x'] } }
+            : i % 5 === 2
+              ? { kind: 'disk-torn', node: 'n2', n: -0, keep: i, torn: i % 2 === 0 }
+              : i % 5 === 3
+                ? { kind: 'device', device: 'd', fault: 'f', n: i, arg: i % 2 === 0 ? undefined : 0.5 }
+                : { kind: 'drop', from: 'n1', to: 'n2', n: 2 ** 40 + i };
+      tape.push(i * 1e9 + 0.5, f);
+      want.push({ atNs: i * 1e9 + 0.5, ...f });
+      if (i === 20_000) {
+        tape.pushWhole(whole);
+        want.push(whole);
+      }
+    }
+    const got = tape.toArray();
+    expect(got.length).toBe(want.length);
+    expect(tape.length).toBe(want.length);
+    for (let i = 0; i < want.length; i++) {
+      expect(Object.keys(got[i]!)).toEqual(Object.keys(want[i] as object));
+      expect(got[i]).toEqual(want[i]);
+    }
+    expect(Object.is((got[2] as { n: number }).n, -0)).toBe(true);
+    // The timed fault is the object itself: `end` edits it after it was recorded.
+    expect(got[20_001]).toBe(whole);
   });
 });

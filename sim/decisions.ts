@@ -152,7 +152,10 @@ export class Decisions {
   playing = false;
   /** Fault-API calls suppressed in script mode (the nemeses' own faults). */
   suppressed = 0;
-  private readonly recorded: ScriptEntry[] = [];
+  /** What this run decided, compactly (a long run records hundreds of thousands of decisions). */
+  private readonly recorded = new EntryTape();
+  /** The timed faults among them, as objects: `end` fills in their durations. */
+  private readonly timed: ScriptEntry[] = [];
   private readonly byKey = new Map<string, ScriptEntry>();
   private readonly script: readonly ScriptEntry[];
   private depth = 0;
@@ -178,7 +181,12 @@ export class Decisions {
 
   /** What this run decided, in the order decided (in script mode: what it applied). */
   get entries(): readonly ScriptEntry[] {
-    return this.recorded;
+    return this.recorded.toArray();
+  }
+
+  /** How many decisions this run recorded (without building them, as `entries` does). */
+  get recordedCount(): number {
+    return this.recorded.length;
   }
 
   /**
@@ -201,7 +209,9 @@ export class Decisions {
   fault(ev: TimedFault, apply: () => void): void {
     if (this.bypass(apply)) return;
     const k = this.eventOfInstant();
-    this.recorded.push(k > 0 ? { atNs: this.now(), ...ev, event: k } : { atNs: this.now(), ...ev });
+    const e: ScriptEntry = k > 0 ? { atNs: this.now(), ...ev, event: k } : { atNs: this.now(), ...ev };
+    this.recorded.pushWhole(e);
+    this.timed.push(e);
     this.depth++;
     try {
       apply();
@@ -218,8 +228,9 @@ export class Decisions {
     if (this.bypass(apply)) return;
     if (this.mode === 'record') {
       const now = this.now();
-      for (let i = this.recorded.length - 1; i >= 0; i--) {
-        const e = this.recorded[i]!;
+      // Only timed faults have a duration: the keyed decisions and operations need no scan.
+      for (let i = this.timed.length - 1; i >= 0; i--) {
+        const e = this.timed[i]!;
         if (e.kind !== kind || !('durNs' in e) || e.durNs !== null) continue;
         if (node !== null && ((e as { node?: string }).node ?? (e as { device?: string }).device) !== node) continue;
         (e as { durNs: Nanos | null }).durNs = now - e.atNs;
@@ -245,8 +256,7 @@ export class Decisions {
     if (!this.active) return drawn ? ev : null;
     if (this.mode === 'script') return (this.byKey.get(entryKey(ev)!) as E | undefined) ?? null;
     if (!drawn) return null;
-    const e = { atNs: this.now(), ...ev };
-    this.recorded.push(e);
+    this.recorded.push(this.now(), ev as unknown as Record<string, unknown>);
     return ev;
   }
 
@@ -257,8 +267,135 @@ export class Decisions {
       const e = this.byKey.get(`op ${client}#${n}`);
       return e === undefined ? null : ((e as WorkloadOp).op as O);
     }
-    this.recorded.push({ atNs: this.now(), kind: 'op', client, n, op: JSON.parse(JSON.stringify(op)) as Record<string, unknown> });
+    // The op is kept as its JSON text and read back with JSON.parse: the copy a script holds.
+    this.recorded.push(this.now(), { kind: 'op', client, n, op });
     return op;
+  }
+}
+
+/** A template's key: a constant (string, boolean, undefined, null: the same in every entry of it), a number cell, or a JSON cell. */
+const KEY_CONST = 0;
+const KEY_NUMBER = 1;
+const KEY_JSON = 2;
+
+/** The keys of an entry, in order, with its constant values: entries that differ only in numbers (times, ordinals) share one. */
+interface Template {
+  keys: string[];
+  kinds: number[];
+  consts: unknown[];
+  /** Cells an entry of this template takes (its number and JSON keys). */
+  cells: number;
+}
+
+/** Rows per chunk of the columns: chunks, not one doubling array, so growth never copies a long run's record nor holds two. */
+const CHUNK = 16384;
+
+/**
+ * Recorded entries in columns instead of one object each: a long run (10 million events) records
+ * hundreds of thousands of BUGGIFY fires, message faults and operations, and as objects (a spread
+ * copy, a heap number for the time, a property array) they were most of what such a run kept.
+ * An entry is its time, its template (its keys in order and its string and constant values,
+ * interned: "buggify at site S on node N") and a cell per number (the ordinal) or nested value
+ * (an operation's op, kept as its JSON text: the copy a script holds anyway). Entries kept whole
+ * (timed faults, which `end` edits later) are referenced in order. `toArray` rebuilds the same
+ * objects, keys in the same order.
+ */
+export class EntryTape {
+  private readonly atNs: Float64Array[] = [];
+  /** Template id, or -1 - i for the entry kept whole at `whole[i]`. */
+  private readonly templateOf: Int32Array[] = [];
+  private readonly firstCell: Int32Array[] = [];
+  private count = 0;
+  private readonly cells: Float64Array[] = [];
+  private cellCount = 0;
+  private readonly templates: Template[] = [];
+  private readonly templateIds = new Map<string, number>();
+  private readonly texts: string[] = [];
+  private readonly whole: ScriptEntry[] = [];
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** Records `{ atNs, ...fields }` compactly. */
+  push(atNs: Nanos, fields: Record<string, unknown>): void {
+    let sig = '';
+    for (const k in fields) {
+      const v = fields[k];
+      const t = typeof v;
+      sig += `${k}\u0001${t === 'number' ? '#' : t === 'string' ? `s${v as string}` : v === true ? 't' : v === false ? 'f' : v === undefined ? 'u' : v === null ? 'n' : 'j'}\u0000`;
+    }
+    let id = this.templateIds.get(sig);
+    if (id === undefined) {
+      const keys = Object.keys(fields);
+      const kinds = keys.map((k) => (typeof fields[k] === 'number' ? KEY_NUMBER : fields[k] !== null && typeof fields[k] === 'object' ? KEY_JSON : KEY_CONST));
+      id = this.templates.length;
+      this.templates.push({ keys, kinds, consts: keys.map((k, j) => (kinds[j] === KEY_CONST ? fields[k] : undefined)), cells: kinds.filter((x) => x !== KEY_CONST).length });
+      this.templateIds.set(sig, id);
+    }
+    const t = this.templates[id]!;
+    const i = this.entrySlot(atNs, id);
+    this.firstCell[i >>> 14]![i & (CHUNK - 1)] = this.cellCount;
+    for (let j = 0; j < t.keys.length; j++) {
+      const kind = t.kinds[j];
+      if (kind === KEY_CONST) continue;
+      const v = fields[t.keys[j]!];
+      let cell: number;
+      if (kind === KEY_NUMBER) cell = v as number;
+      else {
+        cell = this.texts.length;
+        this.texts.push(JSON.stringify(v));
+      }
+      const c = this.cellCount++;
+      if ((c & (CHUNK - 1)) === 0 && c >>> 14 === this.cells.length) this.cells.push(new Float64Array(CHUNK));
+      this.cells[c >>> 14]![c & (CHUNK - 1)] = cell;
+    }
+  }
+
+  /** Records an entry as the object itself (it may still be edited: a timed fault's duration). */
+  pushWhole(e: ScriptEntry): void {
+    this.entrySlot(e.atNs, -1 - this.whole.length);
+    this.whole.push(e);
+  }
+
+  /** The entries in the order recorded (those kept whole are the objects themselves). */
+  toArray(): ScriptEntry[] {
+    const out: ScriptEntry[] = new Array(this.count);
+    for (let i = 0; i < this.count; i++) {
+      const id = this.templateOf[i >>> 14]![i & (CHUNK - 1)]!;
+      if (id < 0) {
+        out[i] = this.whole[-1 - id]!;
+        continue;
+      }
+      const t = this.templates[id]!;
+      const e: Record<string, unknown> = { atNs: this.atNs[i >>> 14]![i & (CHUNK - 1)]! };
+      let c = this.firstCell[i >>> 14]![i & (CHUNK - 1)]!;
+      for (let j = 0; j < t.keys.length; j++) {
+        const kind = t.kinds[j];
+        if (kind === KEY_CONST) {
+          e[t.keys[j]!] = t.consts[j];
+          continue;
+        }
+        const v = this.cells[c >>> 14]![c & (CHUNK - 1)]!;
+        c++;
+        e[t.keys[j]!] = kind === KEY_NUMBER ? v : (JSON.parse(this.texts[v]!) as unknown);
+      }
+      out[i] = e as unknown as ScriptEntry;
+    }
+    return out;
+  }
+
+  /** Stores a new entry's time and template; returns its index. */
+  private entrySlot(atNs: Nanos, template: number): number {
+    const i = this.count++;
+    if ((i & (CHUNK - 1)) === 0) {
+      this.atNs.push(new Float64Array(CHUNK));
+      this.templateOf.push(new Int32Array(CHUNK));
+      this.firstCell.push(new Int32Array(CHUNK));
+    }
+    this.atNs[i >>> 14]![i & (CHUNK - 1)] = atNs;
+    this.templateOf[i >>> 14]![i & (CHUNK - 1)] = template;
+    return i;
   }
 }
 

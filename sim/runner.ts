@@ -23,7 +23,7 @@ import { World } from './scenario.ts';
 import { formatNs, ms, sec, type Nanos } from './time.ts';
 import { formatRecord, type TraceSink } from './trace.ts';
 import { RunStory, type Explanation } from './explain.ts';
-import type { ScriptEntry } from './decisions.ts';
+import type { Decisions, ScriptEntry } from './decisions.ts';
 import { playScript } from './script-player.ts';
 
 /** How to run one seed of a scenario. */
@@ -292,7 +292,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
       (outcome === 'liveness' ? story.explainLiveness(pending.map((p) => p.property), sim.now) : undefined) ??
       story.explainViolation(v0 ? `${v0.invariant}: ${v0.message}` : outcome, v0?.atNs ?? sim.now, v0?.eventIndex ?? sim.events - 1);
   }
-  return {
+  const result: RunResult = {
     scenario: scn.name,
     seed: opts.seed,
     ok,
@@ -312,10 +312,38 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     metrics: { ...w.metrics, messages: messageFigures(w) },
     log: ok ? [] : sim.trace.recent(opts.logLines ?? 60).map(formatRecord),
     ...(explanation ? { explanation } : {}),
-    script: sim.decisions.mode === 'script' ? [...sim.decisions.scriptEntries] : finishedScript(sim.decisions.entries),
+    script: undefined, // built when first read: see lazyScript
     scripted: sim.decisions.mode === 'script',
     linkStreams: sim.linkStreams,
   };
+  return lazyScript(result, sim.decisions);
+}
+
+/**
+ * Makes `result.script` built when first read, in its place among the keys: a long run records
+ * hundreds of thousands of decisions, and building them while the run's world was still alive
+ * added their objects to the run's peak memory. A function of its own so the getter holds the
+ * decisions alone, not the run's world.
+ */
+function lazyScript(result: RunResult, decisions: Decisions): RunResult {
+  let value: ScriptEntry[] | undefined;
+  let built = false;
+  Object.defineProperty(result, 'script', {
+    enumerable: true,
+    configurable: true,
+    get(): ScriptEntry[] | undefined {
+      if (!built) {
+        value = decisions.mode === 'script' ? [...decisions.scriptEntries] : finishedScript(decisions.entries);
+        built = true;
+      }
+      return value;
+    },
+    set(v: ScriptEntry[] | undefined) {
+      value = v;
+      built = true;
+    },
+  });
+  return result;
 }
 
 /** The recorded decisions as a script: in time order (a stable sort: decisions of one instant keep their order). */

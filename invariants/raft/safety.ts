@@ -29,7 +29,7 @@
  * message it produced is sent, so they fire before a downstream protocol assertion would.
  */
 import type { NodeId } from '../../sim/node.ts';
-import type { RaftHost, RaftHostHooks } from '../../systems/raft/host.ts';
+import { SNAP_FILE, type RaftHost, type RaftHostHooks } from '../../systems/raft/host.ts';
 import type { Entry, Message, Ready, SoftState } from '../../systems/raft/types.ts';
 
 export type RaftInvariant =
@@ -48,8 +48,8 @@ export type RaftInvariant =
 export class RaftSafetyChecker implements RaftHostHooks {
   /** The leader of each term seen so far. */
   readonly leaders = new Map<number, NodeId>();
-  /** Chain hash of every (index, term) any node persisted. */
-  private readonly chains = new Map<string, number>();
+  /** Chain hash of every (index, term) any node persisted: index -> term -> chain. */
+  private readonly chains = new Map<number, Map<number, number>>();
   /** Chain hash of each committed index (as the first node to commit it held it). */
   readonly committed = new Map<number, number>();
   maxCommitted = 0;
@@ -69,7 +69,14 @@ export class RaftSafetyChecker implements RaftHostHooks {
   private readonly hosts = new Map<NodeId, RaftHost>();
   /** Leader progress as of its previous Ready: node -> term and follower -> match. */
   private readonly progressSeen = new Map<NodeId, { term: number; match: Map<NodeId, number> }>();
-  readonly stats = { truncations: 0, reads: 0, resendChecks: 0 };
+  readonly stats = { truncations: 0, reads: 0, resendChecks: 0, prunes: 0, prunedQueries: 0 };
+  /**
+   * Everything below this index has been forgotten (see `prune`): no node can hold, commit, apply
+   * or compare an entry there any more, because every node's snapshot, in memory and on its disk,
+   * is past it.
+   */
+  prunedBelow = 0;
+  private readysSincePrune = 0;
 
   constructor(private readonly report: (invariant: RaftInvariant, message: string) => void) {}
 
@@ -117,6 +124,44 @@ export class RaftSafetyChecker implements RaftHostHooks {
     this.lastPersisted.set(h.id, h.chainLast);
     this.recordCommits(h, h.raft.commitIndex);
     this.checkProgress(h, rd);
+    if (++this.readysSincePrune >= PRUNE_EVERY_READYS) this.prune();
+  }
+
+  /**
+   * Forgets the per-index memory (committed chains, acknowledged writes, persisted chains, what
+   * each node held) below the lowest snapshot index of every node seen, in memory and on its disk
+   * (a crash recovers the disk's snapshot, which may be older). Entries there are compacted
+   * everywhere: no node can hold them again (a node's log, commits and applies start past its
+   * snapshot; a snapshot on disk never moves back; one that reads back corrupt counts as index 0
+   * and stops pruning), so no check can ask about them, and the checks keep their strength while
+   * the checker's memory stays bounded by the span of the nodes' logs instead of growing with
+   * the run. `stats.prunedQueries` counts any check that still asked (none should).
+   */
+  prune(): void {
+    this.readysSincePrune = 0;
+    let floor = Infinity;
+    for (const h of this.hosts.values()) {
+      floor = Math.min(floor, h.snapshotIndex, durableSnapshotIndex(h));
+      if (floor <= this.prunedBelow) return;
+    }
+    if (!Number.isFinite(floor) || floor <= this.prunedBelow) return;
+    this.stats.prunes++;
+    for (let i = this.prunedBelow; i < floor; i++) {
+      this.committed.delete(i);
+      this.acked.delete(i);
+      this.chains.delete(i);
+      for (const held of this.held.values()) held.delete(i);
+    }
+    this.prunedBelow = floor;
+  }
+
+  /** How many per-index records the checker holds now (for tests: its memory stays bounded). */
+  retained(): { committed: number; acked: number; chains: number; held: number } {
+    let held = 0;
+    for (const m of this.held.values()) held += m.size;
+    let chains = 0;
+    for (const m of this.chains.values()) chains += m.size;
+    return { committed: this.committed.size, acked: this.acked.size, chains, held };
   }
 
   /**
@@ -235,9 +280,11 @@ export class RaftSafetyChecker implements RaftHostHooks {
   private checkMatching(h: RaftHost, e: Entry): void {
     const c = h.chainAt(e.index);
     if (c === undefined) return;
-    const k = `${e.index}:${e.term}`;
-    const seen = this.chains.get(k);
-    if (seen === undefined) this.chains.set(k, c);
+    if (e.index < this.prunedBelow) this.stats.prunedQueries++;
+    let terms = this.chains.get(e.index);
+    if (terms === undefined) this.chains.set(e.index, (terms = new Map()));
+    const seen = terms.get(e.term);
+    if (seen === undefined) terms.set(e.term, c);
     else if (seen !== c) this.fail('log-matching', `${h.id} holds entry ${e.index} of term ${e.term} after a log prefix that differs from another node's with the same entry`);
   }
 
@@ -274,6 +321,7 @@ export class RaftSafetyChecker implements RaftHostHooks {
   }
 
   private checkCommitted(h: RaftHost, index: number, chain: number, verb: string): void {
+    if (index < this.prunedBelow) this.stats.prunedQueries++;
     const ack = this.acked.get(index);
     if (ack !== undefined && ack.chain !== chain) {
       this.fail('acknowledged-write-lost', `${h.id} ${verb} a different entry at index ${index}, where the write ${ack.client}#${ack.seq} was applied and acknowledged`);
@@ -287,4 +335,14 @@ export class RaftSafetyChecker implements RaftHostHooks {
       this.fail('state-machine-safety', `${h.id} ${verb} a different entry (or log prefix) at index ${index} than another node committed there`);
     }
   }
+}
+
+/** How often (in Readies, over all nodes) the checker looks for memory to forget. */
+const PRUNE_EVERY_READYS = 256;
+
+/** The snapshot index `h` would recover from its disk now (0 if none, or if it reads back corrupt). */
+function durableSnapshotIndex(h: RaftHost): number {
+  const r = h.ctx.disk.readDurable<{ index: number }>(SNAP_FILE);
+  const s = r.records[0];
+  return r.records.length === 1 && s !== null && s !== undefined && typeof s.index === 'number' ? s.index : 0;
 }

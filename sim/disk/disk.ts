@@ -67,14 +67,17 @@ interface StoredRecord {
 }
 
 /**
- * A durable file, compact: the records' values and sizes in two arrays and the (rare) corrupt
- * ones as a set of indices, instead of an object per record. Long runs append millions of small
+ * A durable file, compact: the records' values in an array, their sizes in another (none while
+ * every record has one size, as a file of numbers does) and the (rare) corrupt ones as a set of
+ * indices, instead of an object per record. Long runs append millions of small
  * records (a broadcast node's values, a log's entries) and keep them: an object of three fields
  * per record was most of a 10-million-event broadcast run's memory.
  */
 class DurableFile {
   private values: unknown[] = [];
-  private sizes: number[] = [];
+  /** Each record's size, or null while every record has the size `uniform` (a file of numbers: no array at all). */
+  private sizes: number[] | null = null;
+  private uniform = -1;
   private corruptAt: Set<number> | null = null;
 
   get length(): number {
@@ -89,8 +92,16 @@ class DurableFile {
 
   push(value: unknown, corrupt: boolean, bytes: number): void {
     if (corrupt) (this.corruptAt ??= new Set()).add(this.values.length);
+    if (this.sizes === null) {
+      if (this.values.length === 0) this.uniform = bytes;
+      else if (bytes !== this.uniform) this.sizes = new Array<number>(this.values.length).fill(this.uniform);
+    }
     this.values.push(value);
-    this.sizes.push(bytes);
+    this.sizes?.push(bytes);
+  }
+
+  private size(i: number): number {
+    return this.sizes === null ? this.uniform : this.sizes[i]!;
   }
 
   value(i: number): unknown {
@@ -107,6 +118,7 @@ class DurableFile {
 
   /** Bytes of the records from `from` on. */
   bytesFrom(from: number): number {
+    if (this.sizes === null) return Math.max(0, this.values.length - from) * this.uniform;
     let b = 0;
     for (let i = from; i < this.sizes.length; i++) b += this.sizes[i]!;
     return b;
@@ -116,14 +128,14 @@ class DurableFile {
   truncate(length: number): void {
     if (length >= this.values.length) return;
     this.values.length = length;
-    this.sizes.length = length;
+    if (this.sizes !== null) this.sizes.length = length;
     if (this.corruptAt !== null) for (const i of [...this.corruptAt]) if (i >= length) this.corruptAt.delete(i);
   }
 
   /** The records as objects (a read's page-cache view builds on it). */
   records(): StoredRecord[] {
     const out: StoredRecord[] = new Array(this.values.length);
-    for (let i = 0; i < out.length; i++) out[i] = { value: this.values[i], corrupt: this.isCorrupt(i), bytes: this.sizes[i]! };
+    for (let i = 0; i < out.length; i++) out[i] = { value: this.values[i], corrupt: this.isCorrupt(i), bytes: this.size(i) };
     return out;
   }
 }

@@ -29,4 +29,36 @@ describe('NumberSet', () => {
     for (let i = 0; i < 100_000; i++) expect(s.has(1_000_000 + i * 7)).toBe(true);
     expect(s.has(1_000_001)).toBe(false);
   });
+
+  it('keeps dense runs of integers in about a bit each (the memory a long broadcast run holds)', () => {
+    const s = new NumberSet();
+    // Two clients' values, as broadcast makes them: 1,000,000 + k and 2,000,000 + k.
+    for (let k = 0; k < 500_000; k++) {
+      s.add(1_000_000 + k);
+      s.add(2_000_000 + k);
+    }
+    expect(s.size).toBe(1_000_000);
+    // 1,000,000 values in pages of 256: about 3,900 pages, 8 words each; the pool at most doubles.
+    expect(s.pageCount).toBeLessThanOrEqual(Math.ceil(500_000 / 256) * 2 + 2);
+    expect(s.poolWords).toBeLessThanOrEqual(2 * 8 * s.pageCount + 64);
+    expect(s.has(1_499_999)).toBe(true);
+    expect(s.has(1_500_000)).toBe(false);
+    expect(s.has(-1_000_000)).toBe(false);
+  });
+
+  it('keeps 0 and -0 apart, NaN once, and integers past 2^53 exactly', () => {
+    const s = new NumberSet();
+    expect(s.add(0)).toBe(true);
+    expect(s.has(-0)).toBe(false);
+    expect(s.add(-0)).toBe(true);
+    expect(s.add(-0)).toBe(false);
+    expect(s.add(NaN)).toBe(true);
+    expect(s.add(NaN)).toBe(false);
+    expect(s.add(2 ** 60)).toBe(true);
+    expect(s.has(2 ** 60 + 2 ** 9)).toBe(false);
+    expect(s.add(-257)).toBe(true);
+    expect(s.has(-256)).toBe(false);
+    expect(s.has(-257)).toBe(true);
+    expect(s.size).toBe(5);
+  });
 });
