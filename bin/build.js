@@ -25,7 +25,8 @@ try {
 }
 
 // Taken before compiling: a file edited while tsc runs is then seen as changed, never as built.
-const files = sourceSnapshot(root);
+const folders = {};
+const files = sourceSnapshot(root, folders);
 rmSync(dist, { recursive: true, force: true });
 const t0 = Date.now(); // wallclock-ok
 const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
@@ -56,7 +57,7 @@ if (missing.length > 0) {
   const made = await writeRunBundles();
   if (typeof made === 'string') say(`no run bundles written (${made}); \`detsim run\` loads the simulator's modules one by one instead`);
 }
-writeFileSync(path.join(dist, BUILD_INFO), `${JSON.stringify({ format: BUILD_FORMAT, files }, null, 1)}\n`);
+writeFileSync(path.join(dist, BUILD_INFO), `${JSON.stringify({ format: BUILD_FORMAT, files, folders }, null, 1)}\n`);
 say(`compiled ${Object.keys(files).filter((f) => f.endsWith('.ts')).length} modules into dist/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`); // wallclock-ok
 
 /** Writes dist/bundles/run-<name>.js for every scenario in the manifest; a string says why not. */
