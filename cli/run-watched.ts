@@ -12,6 +12,7 @@ import { EarlyWorker } from './early-worker.ts';
 import type { RunReport } from './execute.ts';
 import type { ScriptEntry } from '../sim/decisions.ts';
 import { CODE_EXT, CODE_ROOT, COMPILED, PACKAGE_ROOT } from './layout.ts';
+import { readManifest } from './scenario-manifest.ts';
 import { flushTraceTail, lastTraced, readRecentLines, recentLinesBuffer, traceBuffer } from './trace-tail.ts';
 
 /** What the worker is given (structured-cloned; the buffers are shared). */
@@ -85,7 +86,9 @@ export class PrestartedRun extends EarlyWorker {
    * holding the bundle of another scenario than the run's (the caller then discards it).
    */
   takeFor(maxMemoryMb: number, scenario: { name: string; builtIn: boolean }): Worker | null {
-    if (this.bundled !== null && !(scenario.builtIn && scenario.name === this.bundled)) return null;
+    // The bundle was built from dist/scenarios as the manifest lists them: trusted only while the
+    // manifest is (dist/scenarios unchanged since the build).
+    if (this.bundled !== null && !(scenario.builtIn && scenario.name === this.bundled && readManifest() !== null)) return null;
     return maxMemoryMb === this.maxMemoryMb ? this.take() : null;
   }
 }
