@@ -33,6 +33,7 @@ export interface WatchedJob {
   timeline?: string;
   /** Drive the run from this script (a shrunk repro's) instead of the seed's own decisions. */
   script?: ScriptEntry[];
+  linkStreams?: boolean;
 }
 
 /** `started` comes first, once the scenario is loaded (the wall-clock limit counts from then). */
@@ -61,6 +62,7 @@ export interface WatchOptions {
   maxMemoryMb: number;
   /** Drive the run from this script (sim/decisions.ts). */
   script?: ScriptEntry[];
+  linkStreams?: boolean;
   /** The thread started early by prestartRun (with the same maxMemoryMb); else one is started now. */
   prestarted?: PrestartedRun;
 }
@@ -155,6 +157,7 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
     ...(o.traceFile !== undefined ? { traceFile: o.traceFile, traceShared } : {}),
     ...(o.timeline !== undefined ? { timeline: o.timeline } : {}),
     ...(o.script !== undefined ? { script: o.script } : {}),
+    ...(o.linkStreams !== undefined ? { linkStreams: o.linkStreams } : {}),
   };
   const taken = o.prestarted?.takeFor(o.maxMemoryMb, { name: o.scenario, builtIn: o.builtIn }) ?? null;
   if (taken === null) void o.prestarted?.discard();
