@@ -5,7 +5,7 @@ const clock = (): number => performance.now(); // wallclock-ok
 
 describe('benchStartup', () => {
   it('reports every start-up figure as numbers and same-run ratios (shape, not timings)', async () => {
-    const r = await benchStartup(clock, { rounds: 1, sourceRounds: 1, workerRounds: 1, sweepSeeds: 2, sweepScenario: 'broadcast' });
+    const r = await benchStartup(clock, { rounds: 1, sourceRounds: 1, workerRounds: 1, sweepSeeds: 2, sweepScenario: 'broadcast', longSweepSeeds: 2, longSweepScenario: 'raft-election' });
     const processes = r.processes as Record<string, { wallMs: number; cpuMs: number; overNodeWall: number; overNodeCpu: number; command: string }>;
     expect(Object.keys(processes)).toEqual(['nodeBaseline', 'list', 'runBroadcast', 'checkSmallHistory']);
     for (const p of Object.values(processes)) {
@@ -34,6 +34,13 @@ describe('benchStartup', () => {
     expect(s.speedup).toBeCloseTo(s.jobs1.wallMs / s.jobs2.wallMs, 1);
     expect(typeof s.machineLoaded).toBe('boolean');
     expect(s.goalMet).toBe(s.speedup >= 1.6);
+    const long = r.sweepScalingLong as { scenario: string; seeds: number; jobs1: { cpuMs: number; cpuPerSeedPerWorkerMs: number }; jobs2: { cpuMs: number; cpuPerSeedPerWorkerMs: number }; cpuRatio: number; secondWorkerExtraCpuMs: number };
+    expect(long.scenario).toBe('raft-election');
+    expect(long.seeds).toBe(2);
+    expect(long.jobs2.cpuPerSeedPerWorkerMs).toBeCloseTo(long.jobs2.cpuMs / 2, 0);
+    expect(long.jobs1.cpuPerSeedPerWorkerMs).toBeCloseTo(long.jobs1.cpuMs / 2, 0);
+    expect(long.cpuRatio).toBeCloseTo(long.jobs2.cpuMs / long.jobs1.cpuMs, 1);
+    expect(long.secondWorkerExtraCpuMs).toBe(Math.round(long.jobs2.cpuMs - long.jobs1.cpuMs));
     // The whole figure set is JSON (what `npm run bench` prints).
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   }, 600_000);

@@ -12,7 +12,8 @@
  *   seed, vs an empty worker thread (target: under 200 ms).
  * - `sweepScaling`: the same sweep with `--jobs 1` and `--jobs 2`; `speedup` = wall(1) / wall(2)
  *   (target on an idle 2-core machine: at least 1.6), with the load average, since a loaded machine
- *   has no second core to give.
+ *   has no second core to give; CPU a seed a worker, the CPU ratio and what the second worker adds.
+ *   `sweepScalingLong`: the same on a longer scenario (raft-election), where warm-up weighs less.
  *
  * CPU time of a child process is the child's own `process.cpuUsage()` at exit (all its threads),
  * written by a tiny `--import` probe: the baseline carries the same probe.
@@ -37,9 +38,13 @@ export interface StartupOptions {
   sweepSeeds: number;
   /** The sweep's scenario. */
   sweepScenario: string;
+  /** Seeds of the same measurement on a longer scenario (each seed costs ~0.1-0.2 s of CPU); 0 or absent skips it. */
+  longSweepSeeds?: number;
+  /** The longer sweep's scenario. */
+  longSweepScenario?: string;
 }
 
-export const DEFAULT_STARTUP: StartupOptions = { rounds: 7, sourceRounds: 3, workerRounds: 7, sweepSeeds: 200, sweepScenario: 'broadcast' };
+export const DEFAULT_STARTUP: StartupOptions = { rounds: 7, sourceRounds: 3, workerRounds: 7, sweepSeeds: 200, sweepScenario: 'broadcast', longSweepSeeds: 200, longSweepScenario: 'raft-election' };
 export const QUICK_STARTUP: StartupOptions = { rounds: 2, sourceRounds: 1, workerRounds: 2, sweepSeeds: 8, sweepScenario: 'broadcast' };
 
 const BIN = path.join(PACKAGE_ROOT, 'bin', 'detsim.js');
@@ -222,6 +227,8 @@ function measureSweepScaling(clock: Clock, seeds: number, scenario: string, dir:
     wallMs: Math.round(wallMs),
     cpuMs: Math.round(cpuMs),
     cpuPerSeedMs: round(cpuMs / seeds, 2),
+    /** Each worker runs seeds / jobs of them: its CPU a seed, the main thread's share included. */
+    cpuPerSeedPerWorkerMs: round(cpuMs / jobs / Math.ceil(seeds / jobs), 2),
     /** CPU over wall per worker: 1 = each worker (with the main thread and V8's helper threads) kept a core busy. */
     utilisationPerWorker: round(cpuMs / wallMs / jobs, 2),
   });
@@ -232,6 +239,8 @@ function measureSweepScaling(clock: Clock, seeds: number, scenario: string, dir:
     jobs2: figures(w2, c2, 2),
     speedup,
     cpuRatio: round(c2 / c1, 2),
+    /** CPU the second worker adds (its own thread start-up and V8 warm-up: the same hot code compiled again). */
+    secondWorkerExtraCpuMs: Math.round(c2 - c1),
     cpuBoundSpeedup: round((2 * c1) / c2, 2),
     cores,
     loadAverage1m: { before: round(load0, 2), after: round(load1, 2) },
@@ -265,6 +274,11 @@ export async function benchStartup(clock: Clock, o: StartupOptions, progress: (m
       progress(`sweep scaling: ${o.sweepSeeds} seeds of ${o.sweepScenario} with --jobs 1 and --jobs 2, twice each`);
       sweepScaling = measureSweepScaling(clock, o.sweepSeeds, o.sweepScenario, dir, probe);
     }
+    let sweepScalingLong: Record<string, unknown> | null = null;
+    if ((o.longSweepSeeds ?? 0) > 0 && o.longSweepScenario !== undefined) {
+      progress(`sweep scaling: ${o.longSweepSeeds} seeds of ${o.longSweepScenario} (a longer scenario) with --jobs 1 and --jobs 2, twice each`);
+      sweepScalingLong = measureSweepScaling(clock, o.longSweepSeeds!, o.longSweepScenario, dir, probe);
+    }
     const fig = (name: string): { overNodeWall: number; overNodeCpu: number } => processes[name] as { overNodeWall: number; overNodeCpu: number };
     const srcFig = (name: string): { wallMs: number } | undefined => (fromSource?.[name] as { wallMs: number } | undefined);
     const speedupFromBuild = (name: string): number | null => {
@@ -286,6 +300,7 @@ export async function benchStartup(clock: Clock, o: StartupOptions, progress: (m
       },
       workers,
       sweepScaling,
+      sweepScalingLong,
       loadAverage1m: round(loadavg()[0]!, 2),
       cores: cpus().length,
     };

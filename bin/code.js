@@ -31,10 +31,12 @@ function isCompiledSource(name) {
 
 /**
  * Every input of the build under `root`, relative with '/' separators, mapped to
- * [modification time in ms, size in bytes]. Sorted by name.
+ * [modification time in ms, size in bytes]. Sorted by name. `folders`, if given, receives every
+ * folder walked (and every top folder that is missing, as null) with its modification time.
+ * @param {Record<string, number | null>} [folders]
  * @returns {Record<string, [number, number]>}
  */
-export function sourceSnapshot(root = PACKAGE_ROOT) {
+export function sourceSnapshot(root = PACKAGE_ROOT, folders = undefined) {
   /** @type {[string, [number, number]][]} */
   const out = [];
   const add = (rel) => {
@@ -44,8 +46,10 @@ export function sourceSnapshot(root = PACKAGE_ROOT) {
   const walk = (rel, keep) => {
     let entries;
     try {
+      if (folders) folders[rel] = statSync(path.join(root, rel)).mtimeMs;
       entries = readdirSync(path.join(root, rel), { withFileTypes: true });
     } catch {
+      if (folders) folders[rel] = null;
       return;
     }
     for (const e of entries) {
@@ -87,6 +91,14 @@ export function chooseCode(root = PACKAGE_ROOT, env = process.env) {
     return { compiled: false, reason: 'incomplete', detail: `dist/${BUILD_INFO} is not a ${BUILD_FORMAT} file` };
   }
   const built = info.files;
+  // The quick check (a stat a file and a folder, no folder listing): when no folder the build
+  // walked has changed, no input was added or removed (that changes its folder's modification
+  // time), so comparing the files the build saw is enough. Otherwise the full walk below.
+  if (typeof info.folders === 'object' && info.folders !== null) {
+    const quick = quickCheck(root, info.folders, built);
+    if (quick === true) return { compiled: true, distRoot };
+    if (quick !== null) return quick;
+  }
   const now = sourceSnapshot(root);
   for (const [file, [mtime, size]] of Object.entries(now)) {
     const b = built[file];
@@ -97,6 +109,29 @@ export function chooseCode(root = PACKAGE_ROOT, env = process.env) {
     if (!(file in now)) return { compiled: false, reason: 'stale', detail: `${file} was removed since the build` };
   }
   return { compiled: true, distRoot };
+}
+
+/**
+ * True when every folder and every file the build saw is as it was; a `stale` answer when a file
+ * the build saw has changed or gone; null when a folder changed (something may have been added:
+ * the caller walks the folders).
+ */
+function quickCheck(root, folders, built) {
+  const base = root.endsWith(path.sep) ? root : root + path.sep;
+  // A top-level input file the build did not see may have been added since (no folder says so).
+  for (const r of [...SOURCE_ROOTS, ...EXTRA_INPUTS]) if (/\.(ts|json)$/.test(r) && !(r in built)) return null;
+  for (const rel in folders) {
+    const st = statSync(base + rel, { throwIfNoEntry: false });
+    const was = folders[rel];
+    if (st === undefined ? was !== null : !st.isDirectory() || st.mtimeMs !== was) return null;
+  }
+  for (const rel in built) {
+    const b = built[rel];
+    const st = statSync(base + rel, { throwIfNoEntry: false });
+    if (st === undefined || !st.isFile()) return { compiled: false, reason: 'stale', detail: `${rel} was removed since the build` };
+    if (!Array.isArray(b) || b[0] !== st.mtimeMs || b[1] !== st.size) return { compiled: false, reason: 'stale', detail: `${rel} changed since the build` };
+  }
+  return true;
 }
 
 /**

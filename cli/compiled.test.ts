@@ -90,6 +90,28 @@ describe('the scenario manifest (dist/scenario-manifest.json)', () => {
     }
   }, SLOW);
 
+  it("lets `run` of a built-in scenario load its bundle (one module) in the run's thread, with the same trace as its modules", () => {
+    const loaded = loadedModules(['run', 'broadcast', '--seed', '1']);
+    expect(loaded.some((u) => u.endsWith('/dist/bundles/run-broadcast.js'))).toBe(true);
+    // (The main thread loads the few modules that draw and print the parameters: not the simulator.)
+    expect(loaded.filter((u) => /\/dist\/(systems|scenarios)\/|\/dist\/sim\/kernel\.js/.test(u))).toEqual([]);
+    // The scenario named by its file is imported module by module (no bundle): same run, bit for bit.
+    const unbundled = loadedModules(['run', './dist/scenarios/broadcast.js', '--seed', '1']);
+    expect(unbundled.some((u) => u.includes('/dist/bundles/'))).toBe(false);
+    expect(unbundled.some((u) => u.endsWith('/dist/sim/kernel.js'))).toBe(true);
+    const hash = (target: string, seed: number, extra: string[] = []): string => {
+      const r = detsim(PKG, ['run', target, '--seed', String(seed), '--json', ...extra]);
+      return `${(JSON.parse(r.out) as { outcome: string; traceHash: string }).outcome} ${(JSON.parse(r.out) as { traceHash: string }).traceHash}`;
+    };
+    // One scenario of each family, and a failing run (a bug-zoo entry) through both.
+    for (const [name, seed] of [['broadcast', 2], ['raft-churn', 3], ['crdt-partition', 1], ['lb-churn', 4], ['escrow-flash-sale', 1], ['hw-accelerated-kv', 2], ['platform-global-sale', 1]] as const) {
+      expect(hash(name, seed), name).toBe(hash(`./dist/scenarios/${name}.js`, seed));
+    }
+    const phantom = ['--param', 'bug=phantom'];
+    expect(hash('broadcast', 1, phantom)).toMatch(/^safety /);
+    expect(hash('broadcast', 1, phantom)).toBe(hash('./dist/scenarios/broadcast.js', 1, phantom));
+  }, SLOW);
+
   it('is not used when dist/scenarios holds a module it does not list, or one changed', () => {
     const copy = path.join(PKG, 'dist', 'scenarios', 'zz-extra.js');
     const js = readFileSync(path.join(PKG, 'dist', 'scenarios', 'broadcast.js'), 'utf8');
@@ -97,6 +119,8 @@ describe('the scenario manifest (dist/scenario-manifest.json)', () => {
     try {
       expect(detsim(PKG, ['list']).out).toMatch(/^zz-extra /m);
       expect(detsim(PKG, ['run', 'zz-extra', '--seed', '1']).out).toMatch(/^PASS zz-extra seed 1/m);
+      // Nor is a bundle: it was built from dist/scenarios as the manifest lists them.
+      expect(loadedModules(['run', 'broadcast', '--seed', '1']).some((u) => u.includes('/dist/bundles/'))).toBe(false);
     } finally {
       rmSync(copy);
     }

@@ -196,7 +196,7 @@ async function cmdRun(argv: Record<string, unknown>): Promise<number> {
   // The run's thread boots (and loads the simulator) while this one finds the scenario and draws
   // its parameters; on a machine with a free core that start-up costs no wall time.
   const { prestartRun } = await import('./run-watched.ts');
-  const prestarted = prestartRun(limits.maxMemoryMb);
+  const prestarted = prestartRun(limits.maxMemoryMb, String(argv.scenario));
   try {
     const l = await resolveScenarioInfo(String(argv.scenario));
     const a: RunArgs = {

@@ -5,16 +5,20 @@
  * without a verdict; each is reported as a failure of the seed (outcome `crash`), with the last
  * trace lines, and the `--trace` file ends at the last record before the stop.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { EarlyWorker } from './early-worker.ts';
 import type { RunReport } from './execute.ts';
 import type { ScriptEntry } from '../sim/decisions.ts';
 import { CODE_EXT, CODE_ROOT, COMPILED, PACKAGE_ROOT } from './layout.ts';
+import { readManifest } from './scenario-manifest.ts';
 import { flushTraceTail, lastTraced, readRecentLines, recentLinesBuffer, traceBuffer } from './trace-tail.ts';
 
 /** What the worker is given (structured-cloned; the buffers are shared). */
 export interface WatchedJob {
+  /** The scenario's name (a bundled thread checks it runs the scenario it holds). */
+  scenario: string;
   file: string;
   builtIn: boolean;
   seed: number;
@@ -68,19 +72,49 @@ export interface WatchOptions {
  * limit the run will have.
  */
 export class PrestartedRun extends EarlyWorker {
-  constructor(readonly maxMemoryMb: number) {
-    super(WORKER_ENTRY, runWorkerOptions(maxMemoryMb));
+  /**
+   * @param bundled the built-in scenario whose bundle the thread runs (it can run only that one),
+   *   or null: the thread imports whatever scenario file its job names.
+   */
+  constructor(
+    readonly maxMemoryMb: number,
+    readonly bundled: string | null = null,
+  ) {
+    super(bundled === null ? WORKER_ENTRY : bundledRunEntry(bundled)!, runWorkerOptions(maxMemoryMb));
   }
 
-  /** The thread for runWatched (once); null when taken already or started with another heap limit. */
-  takeFor(maxMemoryMb: number): Worker | null {
+  /**
+   * The thread for runWatched (once); null when taken already, started with another heap limit, or
+   * holding the bundle of another scenario than the run's (the caller then discards it).
+   */
+  takeFor(maxMemoryMb: number, scenario: { name: string; builtIn: boolean }): Worker | null {
+    // The bundle was built from dist/scenarios as the manifest lists them: trusted only while the
+    // manifest is (dist/scenarios unchanged since the build).
+    if (this.bundled !== null && !(scenario.builtIn && scenario.name === this.bundled && readManifest() !== null)) return null;
     return maxMemoryMb === this.maxMemoryMb ? this.take() : null;
   }
 }
 
-/** Starts a run's thread now, for the run runWatched will be given (see PrestartedRun). */
-export function prestartRun(maxMemoryMb: number): PrestartedRun {
-  return new PrestartedRun(maxMemoryMb);
+/**
+ * The bundle of the built-in scenario named `name` (dist/bundles/run-<name>.js, written by the
+ * build: the run's thread code, the simulator and that scenario in one module, quicker to load
+ * than the sixty-odd modules they are made of), or null: not compiled, no such bundle, or a name
+ * that is not a plain scenario name (a path, say).
+ */
+export function bundledRunEntry(name: string): string | null {
+  if (!COMPILED || !/^[a-z0-9][a-z0-9-]{0,80}$/.test(name)) return null;
+  const file = path.join(CODE_ROOT, 'bundles', `run-${name}.js`);
+  return existsSync(file) ? file : null;
+}
+
+/**
+ * Starts a run's thread now, for the run runWatched will be given (see PrestartedRun). `scenario`
+ * is what the user typed: when it names a built-in scenario that has a bundle, the thread loads
+ * that; if the run turns out to be another scenario's, runWatched starts a plain thread instead.
+ */
+export function prestartRun(maxMemoryMb: number, scenario?: string): PrestartedRun {
+  const bundled = scenario !== undefined && bundledRunEntry(scenario) !== null ? scenario : null;
+  return new PrestartedRun(maxMemoryMb, bundled);
 }
 
 function runWorkerOptions(maxMemoryMb: number): WorkerOptions {
@@ -110,6 +144,7 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
   const recent = recentLinesBuffer();
   const traceShared = o.traceFile !== undefined ? traceBuffer() : undefined;
   const job: WatchedJob = {
+    scenario: o.scenario,
     file: o.file,
     builtIn: o.builtIn,
     seed: o.seed,
@@ -124,7 +159,8 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
     ...(o.script !== undefined ? { script: o.script } : {}),
     ...(o.linkStreams !== undefined ? { linkStreams: o.linkStreams } : {}),
   };
-  const taken = o.prestarted?.takeFor(o.maxMemoryMb) ?? null;
+  const taken = o.prestarted?.takeFor(o.maxMemoryMb, { name: o.scenario, builtIn: o.builtIn }) ?? null;
+  if (taken === null) void o.prestarted?.discard();
   // What the early thread did before it was taken (it failed to boot?) is handled below as if seen now.
   const early = taken !== null ? (o.prestarted?.early ?? null) : null;
   const worker = taken ?? new Worker(WORKER_ENTRY, runWorkerOptions(o.maxMemoryMb));

@@ -27,8 +27,11 @@ process.exit = ((code?: number | string | null) => {
   throw new ScenarioExit(`the scenario called process.exit(${c})`);
 }) as typeof process.exit;
 
+// The pool sends the next job before this one's result is in (cli/sweep.ts, prefetch): jobs run
+// one at a time, in the order sent, so the pool knows which one is running.
+let queue: Promise<void> = Promise.resolve();
 parentPort!.on('message', (job: SweepJob) => {
-  void handle(job).then((reply) => parentPort!.postMessage(reply));
+  queue = queue.then(() => handle(job)).then((reply) => parentPort!.postMessage(reply));
 });
 
 function exitCrash(r: RunReport, call: string): RunReport {

@@ -179,6 +179,23 @@ describe('shards and merge', () => {
     partial: r.partial,
   });
 
+  it('--jobs 1 and --jobs 2 give the same report and the same result for every seed (a worker dies mid-batch on exits seed 5)', () => {
+    const args = ['broadcast', path.join(FIX, 'fails-some-seeds.ts'), path.join(FIX, 'exits.ts'), '--seeds', '9'];
+    const run = (jobs: string): { rep: Rep; lines: unknown[] } => {
+      const out = path.join(tmp, `jobs-${jobs}`);
+      const r = detsim('sweep', ...args, '--jobs', jobs, '--out', out, '--json');
+      expect(r.code).toBe(1);
+      const lines = resultLines(out).map((l) => [l.scenario, l.seed, l.ok, l.outcome, l.traceHash]).sort((a, b) => String(a).localeCompare(String(b)));
+      return { rep: JSON.parse(r.out) as Rep, lines };
+    };
+    const one = run('1');
+    const two = run('2');
+    expect(one.lines).toHaveLength(27);
+    expect(two.lines).toEqual(one.lines);
+    expect(essence(two.rep)).toEqual(essence(one.rep));
+    expect(one.rep.summary.failed).toBeGreaterThan(4);
+  });
+
   for (const [label, args] of [
     ['three scenarios with failures on some seeds', ['broadcast', path.join(FIX, 'fails-some-seeds.ts'), path.join(FIX, 'exits.ts'), '--seeds', '7']],
     ['broadcast with bug=phantom', ['broadcast', '--param', 'bug=phantom', '--seeds', '5']],

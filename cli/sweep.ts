@@ -78,6 +78,8 @@ export interface PoolOptions {
    * failed while booting, or was started with another heap limit, is ended and replaced.
    */
   prestarted?: EarlyWorker[];
+  /** Jobs a worker holds at once (DEFAULT_PREFETCH); 1 = a job is sent only when the last one's result is in. */
+  prefetch?: number;
 }
 
 export interface Pool {
@@ -87,18 +89,37 @@ export interface Pool {
   stop(): Promise<void>;
 }
 
-/** The worker pool: takes jobs from the source until it is done; one result per job taken. */
+/**
+ * Jobs a worker holds at once by default: the one it runs and the next, so it starts the next seed
+ * the moment it posts a result instead of waiting for the main thread to read that result and send
+ * another job (a wait that grows with the machine's load).
+ */
+export const DEFAULT_PREFETCH = 2;
+
+/**
+ * The worker pool: takes jobs from the source until it is done; one result per job taken.
+ *
+ * Each worker holds up to `prefetch` jobs and runs them in the order given (cli/sweep-worker.ts
+ * runs one at a time), so the first job it holds is the one running. When a worker dies or is
+ * stopped (a crash, out of memory, a seed past its time limit), that running job is reported as
+ * the failure; the jobs it held but had not started never ran, so they go to the next free worker
+ * (a replacement is started) and each still gets exactly one result.
+ */
 export function startPool(opts: PoolOptions): Pool {
   const { source } = opts;
   const timeoutMs = (opts.seedTimeoutS ?? 0) * 1000;
+  const prefetch = Math.max(1, opts.prefetch ?? DEFAULT_PREFETCH);
   const live = new Set<Worker>();
   const idle: (() => void)[] = [];
+  /** Jobs taken from the source whose worker ended before starting them: handed out first. */
+  const retry: SweepJob[] = [];
   let inFlight = 0;
   let stopping = false;
   let resolveAll!: () => void;
   const finished = new Promise<void>((r) => (resolveAll = r));
+  const noMoreWork = (): boolean => retry.length === 0 && source.done();
   const checkDone = (): void => {
-    if ((stopping || source.done()) && inFlight === 0) {
+    if ((stopping || noMoreWork()) && inFlight === 0) {
       for (const w of live) void w.terminate();
       if (live.size === 0) resolveAll();
     }
@@ -106,6 +127,7 @@ export function startPool(opts: PoolOptions): Pool {
   const wakeIdle = (): void => {
     for (const f of idle.splice(0)) f();
   };
+  const nextJob = (): SweepJob | null => retry.shift() ?? source.next();
 
   const prestarted = [...(opts.prestarted ?? [])];
   const newWorker = (): Worker => {
@@ -126,9 +148,11 @@ export function startPool(opts: PoolOptions): Pool {
   const start = (): void => {
     const w = newWorker();
     live.add(w);
-    let current: SweepJob | null = null;
+    /** The jobs this worker holds, in the order it runs them: held[0] is running (or about to). */
+    const held: SweepJob[] = [];
     let watchdog: NodeJS.Timeout | null = null;
     let retired = false;
+    let idleWaiting = false;
     const clearWatchdog = (): void => {
       if (watchdog) clearTimeout(watchdog);
       watchdog = null;
@@ -140,36 +164,51 @@ export function startPool(opts: PoolOptions): Pool {
         source.onResult?.(r);
       }
     };
+    /** The worker ended with jobs it had not started: they go to another worker. */
+    const handBack = (): void => {
+      if (held.length === 0) return;
+      inFlight -= held.length; // counted again when sent to a worker
+      retry.push(...held.splice(0));
+      wakeIdle();
+    };
     const retire = (): void => {
       retired = true;
       clearWatchdog();
       void w.terminate();
     };
     const feed = (): void => {
-      clearWatchdog();
-      current = null;
-      if (stopping) return retire();
-      const job = source.next();
-      if (!job) {
-        if (source.done()) {
-          retire();
-          checkDone();
-        } else idle.push(feed); // a guided source waits for results before it has more
+      idleWaiting = false;
+      if (retired) return;
+      if (stopping) {
+        if (held.length === 0) retire();
         return;
       }
-      current = job;
-      inFlight++;
-      w.postMessage(job);
-      // The limit counts from when the run starts: a worker's first job waits for the thread to
-      // boot and import the scenario, which a loaded machine can make slow. Loading gets a grace.
-      arm(job, timeoutMs + BOOT_GRACE_MS);
+      while (held.length < prefetch) {
+        const job = nextJob();
+        if (!job) break;
+        held.push(job);
+        inFlight++;
+        w.postMessage(job);
+        // The limit counts from when the run starts: a worker's first job waits for the thread to
+        // boot and import the scenario, which a loaded machine can make slow. Loading gets a grace.
+        if (held.length === 1) arm(job, timeoutMs + BOOT_GRACE_MS);
+      }
+      if (held.length > 0) return;
+      if (noMoreWork()) {
+        retire();
+        checkDone();
+      } else if (!idleWaiting) {
+        idleWaiting = true;
+        idle.push(feed); // a guided source waits for results before it has more
+      }
     };
     const arm = (job: SweepJob, ms: number): void => {
       clearWatchdog();
       if (timeoutMs <= 0) return;
       watchdog = setTimeout(() => { // wallclock-ok: the harness's watchdog, outside the simulation
-        if (current !== job) return;
-        current = null;
+        if (held[0] !== job) return;
+        held.shift();
+        handBack();
         retire();
         finish(job, workerFailure(job, `the seed ran for more than ${opts.seedTimeoutS}s of wall time and was stopped (an endless loop inside one event?); replay it with --trace to see where it stops`));
         if (!stopping) start();
@@ -178,14 +217,16 @@ export function startPool(opts: PoolOptions): Pool {
       }, ms);
     };
     w.on('message', (reply: WorkerReply | { started: number }) => {
-      const job = current;
+      const job = held[0];
       if ('started' in reply) {
         if (job && reply.started === job.id) arm(job, timeoutMs);
         return;
       }
       if (!job || reply.id !== job.id) return;
       clearWatchdog();
-      current = null;
+      held.shift();
+      // The next held job is already running in the worker: its clock starts now.
+      if (held[0] !== undefined) arm(held[0], timeoutMs + BOOT_GRACE_MS);
       finish(job, reply.result ?? workerFailure(job, `the worker failed to run this seed: ${reply.error}`));
       wakeIdle();
       feed();
@@ -193,9 +234,9 @@ export function startPool(opts: PoolOptions): Pool {
     });
     w.on('error', (err: Error & { code?: string }) => {
       clearWatchdog();
-      const job = current;
+      const job = held.shift();
+      handBack();
       if (!job) return;
-      current = null;
       const msg =
         err.code === 'ERR_WORKER_OUT_OF_MEMORY'
           ? `out of memory: the seed used more than the worker's ${opts.maxMemoryMb ?? '?'} MB heap limit (--max-memory) and was stopped; replay it alone to see what grows without bound`
@@ -205,13 +246,15 @@ export function startPool(opts: PoolOptions): Pool {
     w.on('exit', (code) => {
       live.delete(w);
       clearWatchdog();
-      const job = current;
+      const job = held.shift();
+      handBack();
       if (job && !retired) {
-        current = null;
         // In a worker, process.exit ends the thread: the scenario (or something it called) exited.
         finish(job, workerFailure(job, `the worker running this seed exited with code ${code} before the run finished: the scenario called process.exit(${code}) or something like it; a run must end by returning from its events`));
+      } else if (job) {
+        // Retired with a job still held (stop()): it is abandoned, as stop() says.
       }
-      if (!retired && !stopping && !source.done()) start();
+      if (!stopping && !noMoreWork() && (!retired || live.size === 0)) start();
       wakeIdle();
       checkDone();
     });
