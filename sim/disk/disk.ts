@@ -167,6 +167,9 @@ export interface DiskStats {
   lostOnCrash: number;
   /** Writes torn by crashes. */
   tornWrites: number;
+  /** Fsyncs that completed (durable or failed), and their summed time from issue to completion: the mean fsync latency a program saw. */
+  syncsTimed: number;
+  syncNsTotal: number;
 }
 
 /** A node's simulated disk: named append-only files of records. Writes are volatile until an fsync completes; a crash loses them, or keeps a torn prefix. */
@@ -190,7 +193,7 @@ export class Disk {
    */
   durableVersion = 0;
   /** Counts of appends, fsyncs, failed fsyncs, writes lost and torn by crashes. */
-  readonly stats: DiskStats = { appends: 0, fsyncs: 0, fsyncErrors: 0, lostOnCrash: 0, tornWrites: 0 };
+  readonly stats: DiskStats = { appends: 0, fsyncs: 0, fsyncErrors: 0, lostOnCrash: 0, tornWrites: 0, syncsTimed: 0, syncNsTotal: 0 };
 
   constructor(
     private readonly sim: Simulation,
@@ -257,8 +260,11 @@ export class Disk {
     const gen = this.generation;
     const gate = this.completionGate;
     const nth = ++this.stats.fsyncs;
+    const issuedAt = this.sim.now;
     const complete = (deviceOk: boolean): void => {
       if (gen !== this.generation) return;
+      this.stats.syncsTimed++;
+      this.stats.syncNsTotal += this.sim.now - issuedAt;
       // Only the writes issued before this fsync are covered (an earlier fsync may have taken some).
       let n = 0;
       while (n < this.unsynced.length && this.unsynced[n]!.seq! < coveredUpTo) n++;

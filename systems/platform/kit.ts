@@ -409,6 +409,17 @@ function nicCounts(n: { escrow: SmartNic[]; store: SmartNic[] }) {
   return { escrow: of(n.escrow), store: of(n.store) };
 }
 
+/** Mean time from an fsync's issue to its completion over `nodes`' disks (µs), or null if none completed. */
+function meanFsyncUs(nodes: readonly SimNode[]): number | null {
+  let n = 0;
+  let ns = 0;
+  for (const x of nodes) {
+    n += x.disk.stats.syncsTimed;
+    ns += x.disk.stats.syncNsTotal;
+  }
+  return n === 0 ? null : Math.round(ns / n / 10) / 100;
+}
+
 // ------------------------------------------------------------------ end-to-end checks
 
 export interface PlatformHandles {
@@ -532,7 +543,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
   const nics = placeOnHardware(w, p, config, escrow);
 
   w.onHeal(() => {
-    w.metrics.platform = { ...shop, ...checks.counts, configChanges: checks.configs.length - 1, watchPropagationMs: quantiles(checks.propagationMs), flagToServerMs: quantiles(checks.flagToServerMs), hardware: p.hardware, storeHardware: p.storeHardware, nics: nicCounts(nics), escrowMs: { hold: quantiles(escrowNs.hold.map((x) => x / 1e6)), confirm: quantiles(escrowNs.confirm.map((x) => x / 1e6)) }, operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
+    w.metrics.platform = { ...shop, ...checks.counts, configChanges: checks.configs.length - 1, watchPropagationMs: quantiles(checks.propagationMs), flagToServerMs: quantiles(checks.flagToServerMs), hardware: p.hardware, storeHardware: p.storeHardware, nics: nicCounts(nics), fsyncUs: { escrow: meanFsyncUs(escrow.hosts), store: meanFsyncUs(config.servers) }, escrowMs: { hold: quantiles(escrowNs.hold.map((x) => x / 1e6)), confirm: quantiles(escrowNs.confirm.map((x) => x / 1e6)) }, operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
   });
   return { regions, config: config.ids, escrow: escrow.hosts.map((h) => h.id), crdt: crdt.ids, balancers: regions.map(tier.lbOf), servers: tier.servers.map((s) => s.id), dns: dns.id };
 }
