@@ -6,7 +6,8 @@
  *  - `addShoppers(w, ...)`: the workload (GeoDNS, carts, checkouts);
  *  - `checkPlatform(w, ...)`: the end-to-end invariants wired as safety and liveness properties;
  *  - `regionOutages(w, ...)`: a directed nemesis taking a region's entry point down;
- *  - `operatorPauses(w, ...)`: a directed nemesis pausing the lock holder past its lease.
+ *  - `operatorPauses(w, ...)`: a directed nemesis pausing the lock holder past its lease;
+ *  - `placeOnHardware(w, ...)`: escrow replicas and config servers on SmartNICs, and their faults.
  */
 import { hardwareFaultParams, hardwareNemesis } from '../../sim/hardware/nemesis.ts';
 import { runOnNic, SmartNic } from '../../sim/hardware/smart-nic.ts';
@@ -50,10 +51,9 @@ export const PLATFORM_FAULT_OPTIONS = { off: ['diskCorruptionRate'], offReason: 
  *    as recorded decisions: NIC crash (the server on it goes down; the NVDIMM keeps completed
  *    writes), NIC wedge (it takes work and never finishes it: the server's fsync hangs until the
  *    NIC is restarted, which reboots the server), and BUGGIFY's NVDIMM stall (1-5 ms writes).
+ * These are the NIC fault parameters the platform takes from the hardware nemesis, at its own time
+ * scale (a 7 s fault phase); `placeOnHardware` puts the servers on the NICs.
  */
-export type PlatformHardware = 'traditional' | 'accelerated';
-
-/** The NIC fault parameters the platform takes from the hardware nemesis, at its own time scale (a 7 s fault phase). */
 function nicFaultParams() {
   const h = hardwareFaultParams({ nicCrashMsMean: 2500, nicWedgeMsMean: 4000, hwDownMsMean: 300 });
   return {
