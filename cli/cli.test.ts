@@ -161,22 +161,78 @@ describe('detsim sweep and replay', () => {
     expect(JSON.parse(ok.out)).toMatchObject({ hashMatches: true, reproduced: true });
   });
 
+  it('a repro records linkStreams; one without the field (made before per-link streams) replays on the single network stream', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
+    const file = path.join(dir, 'phantom.json');
+    expect(detsim('run', 'broadcast', '--seed', '3', '--param', 'bug=phantom', '--repro', file).code).toBe(1);
+    const repro = JSON.parse(readFileSync(file, 'utf8'));
+    expect(repro.linkStreams).toBe(true);
+    // The same run on the old single stream: another trace, which an old repro (no field) recorded.
+    const { runScenario } = await import('../sim/runner.ts');
+    const { default: broadcast } = await import('../scenarios/broadcast.ts');
+    const old = runScenario(broadcast, { seed: 3, pins: repro.params, swarm: repro.swarm, buggify: repro.buggify, linkStreams: false });
+    expect(old.traceHash).not.toBe(repro.traceHash);
+    const { linkStreams: _dropped, ...withoutField } = repro;
+    writeFileSync(file, JSON.stringify({ ...withoutField, traceHash: old.traceHash, events: old.events, outcome: old.outcome, violations: old.violations }));
+    const r = detsim('replay', file, '--json');
+    expect(r.err).not.toContain('ignoring field');
+    expect(JSON.parse(r.out)).toMatchObject({ hashMatches: true, traceHash: old.traceHash });
+    // Marked as a per-link run, the old trace is not reproduced.
+    writeFileSync(file, JSON.stringify({ ...withoutField, linkStreams: true, traceHash: old.traceHash, events: old.events, outcome: old.outcome, violations: old.violations }));
+    expect(JSON.parse(detsim('replay', file, '--json').out)).toMatchObject({ hashMatches: false });
+    writeFileSync(file, JSON.stringify({ ...repro, linkStreams: 'yes' }));
+    const bad = detsim('replay', file);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('"linkStreams" must be a boolean');
+  });
+
+  it('run --single-stream reproduces a seed of a build before per-link streams: the trace hash of a repro without the field', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
+    const file = path.join(dir, 'phantom.json');
+    expect(detsim('run', 'broadcast', '--seed', '3', '--param', 'bug=phantom', '--repro', file).code).toBe(1);
+    const repro = JSON.parse(readFileSync(file, 'utf8'));
+    const { runScenario } = await import('../sim/runner.ts');
+    const { default: broadcast } = await import('../scenarios/broadcast.ts');
+    // What an old build recorded for this seed: its repro has no linkStreams field.
+    const old = runScenario(broadcast, { seed: 3, pins: repro.params, swarm: repro.swarm, buggify: repro.buggify, linkStreams: false });
+    const { linkStreams: _dropped, ...withoutField } = repro;
+    const oldFile = path.join(dir, 'old.json');
+    writeFileSync(oldFile, JSON.stringify({ ...withoutField, traceHash: old.traceHash, events: old.events, outcome: old.outcome, violations: old.violations }));
+    expect(JSON.parse(detsim('replay', oldFile, '--json').out)).toMatchObject({ hashMatches: true, traceHash: old.traceHash });
+    // The seed run by hand with --single-stream: the same trace; without it, another.
+    const single = JSON.parse(detsim('run', 'broadcast', '--seed', '3', '--param', 'bug=phantom', '--single-stream', '--json').out);
+    expect(single).toMatchObject({ traceHash: old.traceHash, linkStreams: false });
+    expect(JSON.parse(detsim('run', 'broadcast', '--seed', '3', '--param', 'bug=phantom', '--json').out).traceHash).not.toBe(old.traceHash);
+    const human = detsim('run', 'broadcast', '--seed', '3', '--param', 'bug=phantom', '--single-stream', '--repro', file);
+    expect(human.out).toContain('single network stream');
+    // Its repro records the choice, its run command repeats the flag, and replay follows it.
+    const again = JSON.parse(readFileSync(file, 'utf8'));
+    expect(again).toMatchObject({ linkStreams: false, traceHash: old.traceHash });
+    expect(again.run).toContain('--single-stream');
+    expect(JSON.parse(detsim('replay', file, '--json').out)).toMatchObject({ hashMatches: true });
+    // On a repro file the flag has no say: the file records the streams.
+    const refused = detsim('replay', file, '--single-stream');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('a repro file records which streams');
+    expect(detsim('run', '--help').out).toContain('--single-stream');
+  });
+
   it('the replay of a liveness failure points at the cause: the last change of the pending property, the faults before it, the trace around it', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
     const file = path.join(dir, 'burst.json');
-    const run = detsim('run', 'crdt-burst', '--seed', '7', '--param', 'bug=anti-entropy-skips-subtree', '--repro', file);
+    const run = detsim('run', 'crdt-burst', '--seed', '50', '--param', 'bug=anti-entropy-skips-subtree', '--repro', file);
     expect(run.code).toBe(1);
     const r = detsim('replay', file);
     expect(r.code).toBe(1);
     const out = r.out;
     expect(out).toContain('why the liveness phase failed:');
     expect(out).toMatch(/converged: checked from 3s, never held, \d+ change\(s\) of its answer/);
-    // The window is centred on the last change (5.1 s), not the deadline (93 s).
-    expect(out).toMatch(/the last \d+ fault\(s\) before that change \(at 5\.1s\):/);
-    expect(out).toMatch(/trace around 5\.1s \(event #\d+\): converged pending: eu holds keys/);
-    expect(out).toMatch(/^>>5\.100000000 #\d+ +- +property +converged pending/m);
+    // The window is centred on the last change (4.3 s), not the deadline (93 s).
+    expect(out).toMatch(/the last \d+ fault\(s\) before that change \(at 4\.3s\):/);
+    expect(out).toMatch(/trace around 4\.3s \(event #\d+\): converged pending: ap and us differ on set:k43/);
+    expect(out).toMatch(/^>>4\.300000000 #\d+ +- +property +converged pending/m);
     expect(out).toMatch(/last 20 trace lines \(the end of the run; the cause is above\)/);
-    expect(out.indexOf('trace around 5.1s')).toBeLessThan(out.indexOf('FAIL crdt-burst seed 7'));
+    expect(out.indexOf('trace around 4.3s')).toBeLessThan(out.indexOf('FAIL crdt-burst seed 50'));
     expect(out).toContain('matches the recorded one: replayed bit for bit (the recorded failure, reproduced)');
   });
 

@@ -27,7 +27,7 @@ export async function writeFailureTimelines(runs: SweepRunLine[], reportDir: str
     const repro = readRepro(r.repro);
     const l = repro.scenarioFile ? await resolveScenario(repro.scenarioFile) : await resolveScenario(repro.scenario);
     const collector = new TimelineCollector();
-    const again = executeRun(l.scenario, { seed: repro.seed, pins: repro.params, swarm: repro.swarm, buggify: repro.buggify, extraSink: collector.sink });
+    const again = executeRun(l.scenario, { seed: repro.seed, pins: repro.params, swarm: repro.swarm, buggify: repro.buggify, linkStreams: repro.linkStreams ?? false, extraSink: collector.sink });
     const same = again.traceHash === repro.traceHash;
     const title = `${repro.scenario} seed ${repro.seed}${same ? '' : ' (replayed on another build: the trace differs from the recorded one)'}`;
     const file = r.repro.replace(/\.json$/, '') + '.timeline.html';

@@ -21,6 +21,8 @@ export interface SweepJob {
   swarm: boolean;
   buggify: boolean;
   checkDeterminism: boolean;
+  /** One random stream per directed link (absent: true); false is `--single-stream`, the network's one stream of old builds. */
+  linkStreams?: boolean;
 }
 
 export interface JobSource {
@@ -110,7 +112,7 @@ export class SeedRangeSource implements JobSource {
 
   constructor(
     scenarios: ScenarioJobSpec[],
-    private readonly opts: { seeds: number; from: number; shard: Shard | null; swarm: boolean; buggify: boolean; checkDeterminism: boolean },
+    private readonly opts: { seeds: number; from: number; shard: Shard | null; swarm: boolean; buggify: boolean; checkDeterminism: boolean; linkStreams?: boolean },
   ) {
     const ranks = scenarioRanks(scenarios.map((s) => s.name));
     this.step = opts.shard?.n ?? 1;
@@ -141,6 +143,7 @@ export class SeedRangeSource implements JobSource {
         swarm: this.opts.swarm,
         buggify: this.opts.buggify,
         checkDeterminism: this.opts.checkDeterminism,
+        ...(this.opts.linkStreams === false ? { linkStreams: false } : {}),
       };
     }
     return null;

@@ -94,6 +94,8 @@ interface RunArgs {
   timeoutS: number;
   /** Drive the run from this script (a shrunk repro's). */
   script?: ScriptEntry[];
+  /** One random stream per directed link (default true; a repro without the field replays with false). */
+  linkStreams?: boolean;
   /** Heap limit of the run, MB. */
   maxMemoryMb: number;
   /** The run's worker thread, started early (cmdRun) while this thread parses and loads. */
@@ -110,8 +112,8 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
   ]);
   const c = makeChalk();
   const params = drawParamValues(l.scenario.params, a.seed, a.pins, a.swarm);
-  const runCmd = runCommand(scenarioArg(l), a.seed, a.pins, a.swarm, a.buggify);
-  if (!a.json) for (const line of formatHeader(c, l.scenario.name, a.seed, params, a.swarm, a.buggify)) stdout(line);
+  const runCmd = runCommand(scenarioArg(l), a.seed, a.pins, a.swarm, a.buggify, a.linkStreams === false);
+  if (!a.json) for (const line of formatHeader(c, l.scenario.name, a.seed, params, a.swarm, a.buggify, a.linkStreams === false)) stdout(line);
   // The seed runs in a watched worker thread: an endless loop, a memory blow-up or a
   // process.exit in the scenario's code is that seed's failure, never a hang or a lost verdict.
   const w = await runWatched({
@@ -130,6 +132,7 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
     ...(a.trace !== undefined ? { traceFile: a.trace } : {}),
     ...(a.timeline !== undefined ? { timeline: a.timeline } : {}),
     ...(a.script !== undefined ? { script: a.script } : {}),
+    ...(a.linkStreams !== undefined ? { linkStreams: a.linkStreams } : {}),
     ...(a.prestarted !== undefined ? { prestarted: a.prestarted } : {}),
   });
   if (w.interrupted) {
@@ -203,6 +206,7 @@ async function cmdRun(argv: Record<string, unknown>): Promise<number> {
       buggify: argv.buggify as boolean,
       json: argv.json as boolean,
       checkDeterminism: argv['check-determinism'] as boolean,
+      linkStreams: argv['single-stream'] !== true,
       ...limits,
       prestarted,
     };
@@ -220,6 +224,7 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
     return cmdRun({ ...argv, scenario: target });
   }
   if (!target.endsWith('.json')) throw new UserError(`replay takes a repro file (*.json) or a scenario with --seed N; got "${target}"`);
+  if (argv['single-stream'] === true) throw new UserError(`--single-stream is for a seed (run, sweep, replay <scenario> --seed N): a repro file records which streams its run used and replay follows it; drop --single-stream`);
   const limits = runLimits(argv);
   const [{ otherBuild, readRepro }, { resolveReproScenario }, { makeChalk }] = await Promise.all([import('../reports/repro.ts'), import('./scenarios.ts'), import('../reports/terminal.ts')]);
   const repro = readRepro(target);
@@ -238,6 +243,8 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
     checkDeterminism: false,
     expected: { traceHash: repro.traceHash, outcome: repro.outcome, invariant: repro.violations[0]?.invariant, file: target },
     replayCommand: repro.replay,
+    // A repro without the field predates per-link streams: it ran on the single network stream.
+    linkStreams: repro.linkStreams ?? false,
     ...(repro.scripted && repro.script ? { script: repro.script } : {}),
     ...limits,
   });
@@ -270,7 +277,7 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   if (!json) stdout(`${c.bold('detsim shrink')} ${c.cyan(l.scenario.name)} seed ${c.yellow(String(repro.seed))}: keeping the failure of ${c.red(invariant)} while simplifying the fault mix`);
   const { shrink } = await import('./shrink.ts');
   const res = shrink(
-    { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns, script: repro.scripted && repro.script ? repro.script : null },
+    { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns, script: repro.scripted && repro.script ? repro.script : null, linkStreams: repro.linkStreams ?? false },
     (st, r) => {
       if (!json) stdout(`  ${st.param}: ${String(st.from)} -> ${String(st.to)}  ${c.dim(`(still fails at ${formatNs(r.violations[0]?.atNs ?? r.simTimeNs)}, ${r.events} events)`)}`);
     },
@@ -285,7 +292,7 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   const shrunkRepro = makeRepro(res.shrunk, { buggify: res.buggify, file: out, pins: res.params, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
   shrunkRepro.swarm = false;
   // The user's own pins plus what the shrink changed; everything else is drawn from the seed as before.
-  shrunkRepro.run = runCommand(scenarioArg(l), repro.seed, { ...(repro.pins ?? {}), ...changedPins(repro.params, res.params) }, true, res.buggify);
+  shrunkRepro.run = runCommand(scenarioArg(l), repro.seed, { ...(repro.pins ?? {}), ...changedPins(repro.params, res.params) }, true, res.buggify, repro.linkStreams !== true);
   writeRepro(out, shrunkRepro);
   const summary = {
     scenario: l.scenario.name,
@@ -406,6 +413,7 @@ const RUN_OPTS = {
   buggify: { type: 'boolean', default: true, describe: 'BUGGIFY fault injection in protocol code (--no-buggify: off)' },
   json: { type: 'boolean', default: false, describe: 'print one JSON object' },
   'check-determinism': { type: 'boolean', default: false, describe: 'run each seed twice and require the same trace hash' },
+  'single-stream': { type: 'boolean', default: false, describe: 'draw every network fault and latency from one stream, as detsim did before per-link streams: reproduces a seed found by an older build (a repro file records which it used; replay follows it)' },
 } as const;
 
 /** A positional argument or an option as yargs takes it (the subset detsim uses). */

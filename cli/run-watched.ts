@@ -29,6 +29,7 @@ export interface WatchedJob {
   timeline?: string;
   /** Drive the run from this script (a shrunk repro's) instead of the seed's own decisions. */
   script?: ScriptEntry[];
+  linkStreams?: boolean;
 }
 
 /** `started` comes first, once the scenario is loaded (the wall-clock limit counts from then). */
@@ -57,6 +58,7 @@ export interface WatchOptions {
   maxMemoryMb: number;
   /** Drive the run from this script (sim/decisions.ts). */
   script?: ScriptEntry[];
+  linkStreams?: boolean;
   /** The thread started early by prestartRun (with the same maxMemoryMb); else one is started now. */
   prestarted?: PrestartedRun;
 }
@@ -120,6 +122,7 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
     ...(o.traceFile !== undefined ? { traceFile: o.traceFile, traceShared } : {}),
     ...(o.timeline !== undefined ? { timeline: o.timeline } : {}),
     ...(o.script !== undefined ? { script: o.script } : {}),
+    ...(o.linkStreams !== undefined ? { linkStreams: o.linkStreams } : {}),
   };
   const taken = o.prestarted?.takeFor(o.maxMemoryMb) ?? null;
   // What the early thread did before it was taken (it failed to boot?) is handled below as if seen now.

@@ -27,7 +27,7 @@ async function main(job: WatchedJob): Promise<WatchedReply> {
   };
   let report;
   try {
-    report = executeRun(scenario, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, logLines: job.logLines, extraSink: sink, script: job.script ?? null });
+    report = executeRun(scenario, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, logLines: job.logLines, extraSink: sink, script: job.script ?? null, ...(job.linkStreams !== undefined ? { linkStreams: job.linkStreams } : {}) });
   } finally {
     trace?.close();
   }

@@ -30,6 +30,8 @@ export interface ShrinkInput<P extends ParamDefs = ParamDefs> {
   maxRuns: number;
   /** Start from this script (a repro's) instead of the seed's own decisions. */
   script?: readonly ScriptEntry[] | null;
+  /** One random stream per directed link (RunOptions.linkStreams; default true). */
+  linkStreams?: boolean;
 }
 
 /** One kept simplification: a parameter's new value, or a script pass (param is "(script: ...)"). */
@@ -154,7 +156,7 @@ export function shrink<P extends ParamDefs>(input: ShrinkInput<P>, onStep?: (s: 
   let runs = 0;
   const run = (params: Record<string, unknown>, buggify: boolean, script: readonly ScriptEntry[] | null): RunResult => {
     runs++;
-    return runScenario(input.scenario, { seed: input.seed, pins: params, swarm: false, buggify, script });
+    return runScenario(input.scenario, { seed: input.seed, pins: params, swarm: false, buggify, script, linkStreams: input.linkStreams ?? true });
   };
   const fails = (r: RunResult): boolean => !r.ok && r.violations.some((v) => v.invariant === input.invariant);
   const budget = (): boolean => runs < input.maxRuns;

@@ -103,11 +103,12 @@ export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyW
   const swarm = argv.swarm as boolean;
   const buggify = argv.buggify as boolean;
   const checkDeterminism = argv['check-determinism'] as boolean;
+  const linkStreams = argv['single-stream'] !== true;
   const guided = argv.guided === true;
   if (guided && !swarm) throw new UserError('--guided biases the swarm draws, so it needs swarm on: drop --no-swarm (or --guided)');
   const plain = new SeedRangeSource(
     scenarios.map((l) => ({ name: l.scenario.name, file: l.file, pins: pins.get(l.scenario.name) ?? {} })),
-    { seeds, from, shard, swarm, buggify, checkDeterminism },
+    { seeds, from, shard, swarm, buggify, checkDeterminism, linkStreams },
   );
   const source = guided ? new GuidedJobSource(plain, new Map(scenarios.map((l) => [l.scenario.name, l.scenario.params as ParamDefs]))) : plain;
   const last = from + seeds - 1;
@@ -118,7 +119,7 @@ export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyW
   if (html) claimOutputFile(html, '--html', HTML_PLACEHOLDER);
   stderr(
     c.bold(
-      `detsim sweep: ${scenarios.map((l) => l.scenario.name).join(', ')}; seeds ${from}..${last}${shard ? `, shard ${formatShard(shard)} (${source.total()} runs)` : ''}; ${o.jobs} worker(s), ${o.maxMemoryMb} MB heap each; swarm ${swarm ? (guided ? 'on (coverage-guided)' : 'on') : 'off'}, buggify ${buggify ? 'on' : 'off'}${checkDeterminism ? ', checking determinism' : ''}; run id ${runId}`,
+      `detsim sweep: ${scenarios.map((l) => l.scenario.name).join(', ')}; seeds ${from}..${last}${shard ? `, shard ${formatShard(shard)} (${source.total()} runs)` : ''}; ${o.jobs} worker(s), ${o.maxMemoryMb} MB heap each; swarm ${swarm ? (guided ? 'on (coverage-guided)' : 'on') : 'off'}, buggify ${buggify ? 'on' : 'off'}${linkStreams ? '' : ', single network stream'}${checkDeterminism ? ', checking determinism' : ''}; run id ${runId}`,
     ),
   );
   const res = await runPipeline({
@@ -218,6 +219,11 @@ export interface RegressionEntry {
   invariant?: string;
   /** What failed and why it matters (for the person who sees it fail again). */
   why: string;
+  /**
+   * Whether the run gave each directed link its own random stream. Absent: false, the single
+   * network stream of the builds before per-link streams (so older entries replay the run they recorded).
+   */
+  linkStreams?: boolean;
 }
 
 interface RegressionFile {
@@ -238,6 +244,7 @@ function readRegressions(file: string): RegressionFile {
     if (!e || typeof e.scenario !== 'string' || typeof e.seed !== 'number' || !Number.isSafeInteger(e.seed) || e.seed < 0 || !e.params || typeof e.params !== 'object' || typeof e.buggify !== 'boolean' || typeof e.why !== 'string')
       throw new UserError(`${file}: entry ${i + 1} needs scenario, seed (a non-negative integer), params, buggify and why`);
     if (e.expect !== undefined && e.expect !== 'pass' && e.expect !== 'fail') throw new UserError(`${file}: entry ${i + 1}: expect must be "pass" or "fail"`);
+    if (e.linkStreams !== undefined && typeof e.linkStreams !== 'boolean') throw new UserError(`${file}: entry ${i + 1}: linkStreams must be true or false`);
   });
   return o as RegressionFile;
 }
@@ -256,7 +263,7 @@ export async function cmdRegress(argv: Record<string, unknown>): Promise<number>
     const l = byName.get(e.scenario)!;
     const pins = parsePins(l.scenario.params as ParamDefs, l.scenario.name, Object.entries(e.params).map(([k, v]) => `${k}=${String(v)}`));
     expectations.set(`${e.scenario}#${e.seed}`, e);
-    return { file: l.file, scenario: l.scenario.name, seed: e.seed, pins, swarm: false, buggify: e.buggify, checkDeterminism: false };
+    return { file: l.file, scenario: l.scenario.name, seed: e.seed, pins, swarm: false, buggify: e.buggify, checkDeterminism: false, linkStreams: e.linkStreams ?? false };
   });
   const o = commonOutputs(argv, c);
   const runId = argv['run-id'] !== undefined ? parseRunId(argv['run-id']) : `regress-${newRunId(null)}`;
@@ -297,7 +304,7 @@ function addRegression(file: string, reproFile: string, why: string | undefined)
     return 0;
   }
   const v = repro.violations[0];
-  list.seeds.push({ scenario: repro.scenario, seed: repro.seed, params: repro.params, buggify: repro.buggify, why: why ?? `once failed: ${repro.outcome}${v ? ` (${v.invariant}: ${v.message.slice(0, 200)})` : ''}` });
+  list.seeds.push({ scenario: repro.scenario, seed: repro.seed, params: repro.params, buggify: repro.buggify, linkStreams: repro.linkStreams ?? false, why: why ?? `once failed: ${repro.outcome}${v ? ` (${v.invariant}: ${v.message.slice(0, 200)})` : ''}` });
   writeFileSync(file, JSON.stringify(list, null, 2) + '\n');
   stdout(`added ${repro.scenario} seed ${repro.seed} to ${file} (${list.seeds.length} regression seed(s)); \`npx detsim regress ${file}\` replays them all`);
   return 0;

@@ -47,7 +47,7 @@ async function handle(job: SweepJob): Promise<WorkerReply> {
       cache.set(job.file, scn);
     }
     parentPort!.postMessage({ started: job.id });
-    let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism });
+    let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, linkStreams: job.linkStreams ?? true });
     if (exitCalled !== null) r = exitCrash(r, exitCalled);
     // A passing run's script is read by nobody: keep the reply small.
     if (r.ok) delete r.script;

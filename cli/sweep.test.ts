@@ -265,6 +265,44 @@ describe('runaway scenarios in a sweep (issue 11)', () => {
   });
 });
 
+describe('single network stream (--single-stream)', () => {
+  it('a sweep with --single-stream runs each seed as run --single-stream does; its repros record it and replay', () => {
+    const out = path.join(tmp, 'single');
+    const r = detsim('sweep', 'broadcast', '--seeds', '3', '--param', 'bug=phantom', '--single-stream', '--jobs', '1', '--out', out, '--json');
+    expect(r.err).toContain('single network stream');
+    const lines = resultLines(out);
+    expect(lines.length).toBe(3);
+    for (const l of lines) {
+      const one = JSON.parse(detsim('run', 'broadcast', '--seed', String(l.seed), '--param', 'bug=phantom', '--single-stream', '--json').out);
+      expect(l.traceHash, `seed ${String(l.seed)}`).toBe(one.traceHash);
+    }
+    const failed = lines.find((l) => l.ok === false);
+    expect(failed).toBeDefined();
+    const repro = JSON.parse(readFileSync(path.resolve(ROOT, String(failed!.repro)), 'utf8'));
+    expect(repro.linkStreams).toBe(false);
+    expect(repro.run).toContain('--single-stream');
+    expect(JSON.parse(detsim('replay', String(failed!.repro), '--json').out)).toMatchObject({ hashMatches: true });
+  });
+
+  it('a regression entry without linkStreams replays on the single stream (it was recorded before per-link streams)', () => {
+    const one = (extra: string[]): string => JSON.parse(detsim('run', 'broadcast', '--seed', '4', '--param', 'bug=none', '--no-swarm', ...extra, '--json').out).traceHash;
+    const list = path.join(tmp, 'streams.json');
+    const entry = { scenario: 'broadcast', seed: 4, params: { bug: 'none' }, buggify: true, why: 'a passing seed' };
+    writeFileSync(list, JSON.stringify({ format: 'detsim-regressions/1', seeds: [entry] }));
+    const old = path.join(tmp, 'regress-old');
+    expect(detsim('regress', list, '--out', old, '--json').code).toBe(0);
+    expect(resultLines(old)[0]!.traceHash).toBe(one(['--single-stream']));
+    writeFileSync(list, JSON.stringify({ format: 'detsim-regressions/1', seeds: [{ ...entry, linkStreams: true }] }));
+    const now = path.join(tmp, 'regress-now');
+    expect(detsim('regress', list, '--out', now, '--json').code).toBe(0);
+    expect(resultLines(now)[0]!.traceHash).toBe(one([]));
+    writeFileSync(list, JSON.stringify({ format: 'detsim-regressions/1', seeds: [{ ...entry, linkStreams: 'no' }] }));
+    const bad = detsim('regress', list, '--out', path.join(tmp, 'regress-bad-streams'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('linkStreams must be true or false');
+  });
+});
+
 describe('regression seeds', () => {
   it('detsim regress replays the checked-in list; a seed that fails again fails the command', () => {
     const ok = detsim('regress', 'regressions.json', '--out', path.join(tmp, 'regress'), '--json');

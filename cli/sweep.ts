@@ -379,7 +379,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const r = o.judge ? o.judge(raw) : raw;
     const l = byName.get(r.scenario);
     const scenarioArg = l && !l.builtIn ? displayPath(l.file) : r.scenario;
-    const run = runCommand(scenarioArg, r.seed, job.pins, job.swarm, job.buggify);
+    const run = runCommand(scenarioArg, r.seed, job.pins, job.swarm, job.buggify, job.linkStreams === false);
     let repro: string | undefined;
     let replay: string | undefined;
     if (!r.ok) {

@@ -4,11 +4,12 @@
  */
 
 /** The `detsim run` command for a seed with the user's pins. */
-export function runCommand(scenario: string, seed: number, pins: Record<string, unknown>, swarm: boolean, buggify: boolean): string {
+export function runCommand(scenario: string, seed: number, pins: Record<string, unknown>, swarm: boolean, buggify: boolean, singleStream = false): string {
   const parts = ['npx detsim run', shellQuote(scenario), '--seed', String(seed)];
   for (const [k, v] of Object.entries(pins)) parts.push('--param', shellQuote(`${k}=${String(v)}`));
   if (!swarm) parts.push('--no-swarm');
   if (!buggify) parts.push('--no-buggify');
+  if (singleStream) parts.push('--single-stream');
   return parts.join(' ');
 }
 

@@ -45,6 +45,11 @@ export interface Repro {
   scripted?: boolean;
   /** The git commit of detsim (and the code under test) the repro was made at, when known. */
   commit?: string;
+  /**
+   * Whether the run gave each directed link its own random stream (RunOptions.linkStreams).
+   * Absent in repros made before that was the default: those ran on the single network stream.
+   */
+  linkStreams?: boolean;
 }
 
 export class ReproError extends Error {
@@ -65,11 +70,13 @@ export function makeRepro(r: RunResult, opts: { scenarioFile?: string; buggify: 
     outcome: r.outcome,
     violations: r.violations,
     replay: `npx detsim replay ${shellQuote(displayPath(opts.file))}`,
-    run: runCommand(opts.scenarioFile ?? r.scenario, r.seed, opts.pins, r.swarm, opts.buggify),
+    run: runCommand(opts.scenarioFile ?? r.scenario, r.seed, opts.pins, r.swarm, opts.buggify, r.linkStreams === false),
   };
   if (opts.scenarioFile) repro.scenarioFile = opts.scenarioFile;
   if (r.script !== undefined) repro.script = r.script;
   if (r.scripted) repro.scripted = true;
+  // A report made without a run (a stopped worker) ran with this build's default.
+  repro.linkStreams = r.linkStreams ?? true;
   const commit = currentCommit();
   if (commit !== null) repro.commit = commit;
   return repro;
@@ -175,6 +182,7 @@ export function readRepro(file: string, warn: (message: string) => void = warnOn
   if (o.scripted !== undefined && typeof o.scripted !== 'boolean') throw new ReproError(`${file}: "scripted" must be a boolean`);
   if (o.scripted === true && o.script === undefined) throw new ReproError(`${file}: "scripted" is true but there is no "script" to drive the run`);
   if (o.commit !== undefined && typeof o.commit !== 'string') throw new ReproError(`${file}: "commit" must be a string`);
+  if (o.linkStreams !== undefined && typeof o.linkStreams !== 'boolean') throw new ReproError(`${file}: "linkStreams" must be a boolean`);
   const unknown = unknownReproFields(o);
   if (unknown.length > 0) warn(`${file}: ignoring field(s) a ${REPRO_FORMAT} file does not have: ${unknown.map((k) => JSON.stringify(k)).join(', ')} (a typo, or written by a newer detsim?)`);
   return { ...o, violations: o.violations ?? [], outcome: o.outcome ?? 'crash', replay: o.replay ?? `npx detsim replay ${shellQuote(displayPath(file))}` } as Repro;

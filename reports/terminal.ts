@@ -25,9 +25,9 @@ export function formatParams(params: Record<string, unknown>): string {
     .join(' ');
 }
 
-export function formatHeader(c: ChalkInstance, scenario: string, seed: number, params: Record<string, unknown>, swarm: boolean, buggify: boolean): string[] {
+export function formatHeader(c: ChalkInstance, scenario: string, seed: number, params: Record<string, unknown>, swarm: boolean, buggify: boolean, singleStream = false): string[] {
   return [
-    `${c.bold('detsim run')} ${c.cyan(scenario)} ${c.bold('seed')} ${c.yellow(String(seed))}  ${c.dim(`(swarm ${swarm ? 'on' : 'off'}, buggify ${buggify ? 'on' : 'off'})`)}`,
+    `${c.bold('detsim run')} ${c.cyan(scenario)} ${c.bold('seed')} ${c.yellow(String(seed))}  ${c.dim(`(swarm ${swarm ? 'on' : 'off'}, buggify ${buggify ? 'on' : 'off'}${singleStream ? ', single network stream' : ''})`)}`,
     `${c.dim('params:')} ${formatParams(params)}`,
   ];
 }

@@ -78,8 +78,8 @@ describe('the explanation of a liveness failure', () => {
     expect(good.explanation).toBeUndefined();
   });
 
-  it('on a real bug-zoo liveness failure (crdt anti-entropy-skips-subtree, seed 7) the focus is seconds after the faults stop, not the 90 s deadline', () => {
-    const r = runScenario(crdtBurst as unknown as Scenario, { seed: 7, pins: { bug: 'anti-entropy-skips-subtree' } });
+  it('on a real bug-zoo liveness failure (crdt anti-entropy-skips-subtree, seed 50: its first catching seed of a sweep from 1) the focus is seconds after the faults stop, not the 90 s deadline', () => {
+    const r = runScenario(crdtBurst as unknown as Scenario, { seed: 50, pins: { bug: 'anti-entropy-skips-subtree' } });
     expect(r.outcome).toBe('liveness');
     expect(r.violations[0]!.invariant).toBe('converged');
     const e = r.explanation!;
@@ -87,7 +87,7 @@ describe('the explanation of a liveness failure', () => {
     // Faults stop at 3 s, the deadline is 93 s: the last change of the key sets is just after the heal.
     expect(e.focus.atNs).toBeGreaterThan(sec(3));
     expect(e.focus.atNs).toBeLessThan(sec(10));
-    expect(e.focus.what).toMatch(/^converged pending: eu holds keys/);
+    expect(e.focus.what).toMatch(/^converged pending: (\w+ holds keys|\w+ and \w+ differ on )/);
     expect(e.faultsBefore.some((l) => / (crash|partition|heal|start) /.test(l))).toBe(true);
     // Anti-entropy messages in the window read by their session fields.
     expect(e.window.some((l) => /ae-(root|nodes|descend|leaves|repair|equal) s\d+/.test(l))).toBe(true);

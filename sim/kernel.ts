@@ -28,8 +28,8 @@ export interface SimulationOptions {
   script?: readonly ScriptEntry[] | null;
   /**
    * One random stream per directed link (`network/n1>n2`) instead of one for the whole network:
-   * a change on one link moves no other link's draws. Off by default for now: it changes every
-   * run's trace hash, so the bug zoo's catching seeds must be re-measured before it becomes the default.
+   * a change on one link moves no other link's draws. On by default; false gives the old single
+   * `network` stream (repro files made before it became the default replay that way).
    */
   linkStreams?: boolean;
 }
@@ -65,7 +65,7 @@ export class Simulation {
   constructor(opts: SimulationOptions) {
     this.seed = String(opts.seed);
     this.rngRoot = new RngRoot(this.seed);
-    this.linkStreams = opts.linkStreams ?? false;
+    this.linkStreams = opts.linkStreams ?? true;
     this.buggify = new Buggify(this.rngRoot, { ...DEFAULT_BUGGIFY, ...opts.buggify });
     this.buggify.onFire = (site, node) => this.log(node, 'buggify', site);
     this.decisions = new Decisions(() => this._now, opts.script ?? null, () => this._events - 1 - this.instantFirst);

@@ -40,7 +40,7 @@ export interface RunOptions {
   traceSink?: TraceSink | null;
   /** Overrides the scenario's event limit. */
   maxEvents?: number;
-  /** One random stream per directed link (SimulationOptions.linkStreams; default false). */
+  /** One random stream per directed link (SimulationOptions.linkStreams; default true; false: the old single `network` stream). */
   linkStreams?: boolean;
   /** How many trace lines before a failure to keep in the result. */
   logLines?: number;
@@ -117,6 +117,8 @@ export interface RunResult {
   script?: ScriptEntry[];
   /** Whether the run was driven from a script. */
   scripted?: boolean;
+  /** Whether each directed link drew from its own random stream (RunOptions.linkStreams); absent in reports made without running (a stopped worker). */
+  linkStreams?: boolean;
 }
 
 /**
@@ -141,7 +143,7 @@ export function drawParams<P extends ParamDefs>(scn: Scenario<P>, seed: number, 
 /** Runs one seed of a scenario: setup, the fault phase with safety checks, then the liveness phase. Same seed and options, same result, bit for bit. */
 export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOptions): RunResult {
   const swarm = opts.swarm ?? true;
-  const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null, script: opts.script ?? null, linkStreams: opts.linkStreams ?? false });
+  const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null, script: opts.script ?? null, linkStreams: opts.linkStreams ?? true });
   const params = resolveParams(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm);
   const w = new World(sim, params);
   const story = new RunStory(sim);
@@ -312,6 +314,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     ...(explanation ? { explanation } : {}),
     script: sim.decisions.mode === 'script' ? [...sim.decisions.scriptEntries] : finishedScript(sim.decisions.entries),
     scripted: sim.decisions.mode === 'script',
+    linkStreams: sim.linkStreams,
   };
 }
 

@@ -68,6 +68,15 @@ function deliveries(o: Parameters<typeof runScenario>[1], skip: string[]): strin
 }
 
 describe('random streams per link', () => {
+  it('are the default; linkStreams: false gives the old single network stream, another run', () => {
+    const byDefault = runScenario(mesh, { seed: 4, swarm: false, buggify: false });
+    expect(byDefault.linkStreams).toBe(true);
+    expect(byDefault.traceHash).toBe(runScenario(mesh, { seed: 4, swarm: false, buggify: false, linkStreams: true }).traceHash);
+    const single = runScenario(mesh, { seed: 4, swarm: false, buggify: false, linkStreams: false });
+    expect(single.linkStreams).toBe(false);
+    expect(single.traceHash).not.toBe(byDefault.traceHash);
+  });
+
   it("changing one link's loss rate leaves every other link's recorded decisions where they were", () => {
     const a = runScenario(mesh, { seed: 4, swarm: false, buggify: false, linkStreams: true });
     const b = runScenario(mesh, { seed: 4, swarm: false, buggify: false, linkStreams: true, pins: { lossN1N2: 0.6 } });

@@ -36,7 +36,7 @@ describe('tools/seeds-to-catch.ts', () => {
   }, 300_000);
 
   it('a window that does not catch the bug within the cap is reported as missed and fails the tool', () => {
-    // cart-read-ignores-token is first caught at seed 6 of a sweep from 1 (systems/platform/bug-zoo.test.ts).
+    // cart-read-ignores-token is first caught at seed 4 of a sweep from 1 (systems/platform/bug-zoo.test.ts).
     const r = tool('seeds-to-catch.ts', 'platform-global-sale', '--bugs', 'cart-read-ignores-token', '--windows', '1', '--cap', '2');
     expect(r.code).toBe(1);
     expect(r.out).toContain('| `cart-read-ignores-token` | >= 2 | >= 2 (1 missed) | 2 | - |');

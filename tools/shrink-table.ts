@@ -45,6 +45,19 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    // The whole table takes many minutes of CPU: never start it by asking for help.
+    process.stdout.write(`usage: npx tsx tools/shrink-table.ts [--max-runs 150] [--cap 300] [--only SYSTEM] [--json out.json]
+       npx tsx tools/shrink-table.ts --render out.json
+Shrinks the first catching seed of every bug-zoo entry (tools/bug-zoo-entries.ts) and prints the
+table of docs/shrink.md with the median fault-event and operation counts before and after.
+  --max-runs N  runs each shrink may take (default 150; docs/shrink.md uses 100)
+  --cap N       seeds searched for the first catching seed (default 300)
+  --only S      one system (raft, crdt, lb, escrow, hw, platform, broadcast)
+  --json FILE   also write the rows as JSON (--render prints the table again from it)
+`);
+    return;
+  }
   let maxRuns = 150;
   let cap = 300;
   let only: string | null = null;

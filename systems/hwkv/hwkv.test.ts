@@ -16,7 +16,7 @@ import traditional from '../../scenarios/hw-traditional-kv.ts';
 import cxlEscrow from '../../scenarios/hw-cxl-escrow.ts';
 import latencyTable from '../../scenarios/hw-latency-table.ts';
 import { addWorkload, buildCluster } from './cluster.ts';
-import type { EncryptedPutRow, RowName, TableRow } from './latency-table.ts';
+import { SEED_TABLE, type EncryptedPutRow, type RowName, type TableRow } from './latency-table.ts';
 
 type Table = Record<RowName, TableRow>;
 const tableOf = (r: RunResult): Table => r.metrics.latencyTable as Table;
@@ -27,13 +27,44 @@ describe('latency table (seed 004 §8.5.2-8.5.4)', () => {
   it('with default figures every row is within 20% of the seed, for both systems', () => {
     expect(base.ok).toBe(true);
     const t = tableOf(base);
-    for (const [name, row] of Object.entries(t)) {
-      expect(Math.abs(row.acceleratedVsSeedPct), `${name} accelerated`).toBeLessThanOrEqual(20);
-      expect(Math.abs(row.traditionalVsSeedPct), `${name} traditional`).toBeLessThanOrEqual(20);
+    // GET, the scans and Q1 are the models' figures, the same in every run: one run says it.
+    for (const name of ['get', 'rangeScan100k', 'tpchQ1'] as const) {
+      expect(Math.abs(t[name].acceleratedVsSeedPct), `${name} accelerated`).toBeLessThanOrEqual(20);
+      expect(Math.abs(t[name].traditionalVsSeedPct), `${name} traditional`).toBeLessThanOrEqual(20);
     }
     // And the comparison goes the seed's way on every row.
     for (const row of Object.values(t)) expect(row.acceleratedNs).toBeLessThan(row.traditionalNs);
   });
+
+  // PUT and the Paxos round are sums of random device and network times measured under faults:
+  // one run's median rests on 5-40 operations and moves by several percent from seed to seed
+  // (traditional PUT: -10% to -26% over seeds 1-20 around a centre of about -18.5%), so a single
+  // run says little about the model. The samples of 12 seeds are pooled (some 250 PUTs a system)
+  // and their median compared, which pins the model's centre to about 1% (standard error).
+  it('PUT and Paxos round: the median of the samples pooled over 12 seeds is within 20% of the seed', () => {
+    type Pool = Record<'put' | 'paxosRound', Record<'accelerated' | 'traditional', number[]>>;
+    const pool: Pool = { put: { accelerated: [], traditional: [] }, paxosRound: { accelerated: [], traditional: [] } };
+    for (let seed = 1; seed <= 12; seed++) {
+      const r = seed === 1 ? base : runScenario(latencyTable, { seed, swarm: false });
+      expect(r.ok, `seed ${seed}`).toBe(true);
+      const s = r.metrics.samplesNs as Pool;
+      for (const row of ['put', 'paxosRound'] as const) for (const sys of ['accelerated', 'traditional'] as const) pool[row][sys].push(...s[row][sys]);
+    }
+    const median = (xs: number[]): number => {
+      const s = xs.slice().sort((a, b) => a - b);
+      return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+    };
+    const lines: string[] = [];
+    for (const row of ['put', 'paxosRound'] as const)
+      for (const sys of ['accelerated', 'traditional'] as const) {
+        const xs = pool[row][sys];
+        expect(xs.length, `${row} ${sys}: samples pooled`).toBeGreaterThanOrEqual(200);
+        const pct = ((median(xs) - SEED_TABLE[row][sys]) / SEED_TABLE[row][sys]) * 100;
+        lines.push(`${row} ${sys}: ${(median(xs) / 1e3).toFixed(1)} us over ${xs.length} samples (${pct.toFixed(1)}% vs the seed)`);
+        expect(Math.abs(pct), `${row} ${sys}`).toBeLessThanOrEqual(20);
+      }
+    console.log(lines.join('\n'));
+  }, 60_000);
 
   it('moves when device figures are pinned (the figures come from the models)', () => {
     const moved = runScenario(latencyTable, { seed: 1, swarm: false, pins: { hostFsyncUs: 1000, ssdGetUs: 40, netOneWayUs: 500, ssdNandGBps: 1 } });

@@ -44,7 +44,8 @@ export interface OperatorOptions {
   /**
    * Each action an operator takes at the lock is a recorded decision (sim/decisions.ts): in a
    * run driven by a script, the script's action (null: skipped). The kit passes `w.sim.decisions.operation`.
-   * (A token re-allocation is not one yet: it still comes from the seed.)
+   * A token re-allocation is one too (`{ action: 'reallocate', from, to, amount }`), so a shrink can
+   * drop it and an exported test shows it.
    */
   decide?: (operator: string, n: number, a: OperatorAction) => OperatorAction | null;
   counts: { deploys: number; finished: number; reallocations: number; removes: number; adds: number; evacuations: number; returns: number; rollbacks: number; lockTurns: number; aborted: number };
@@ -55,16 +56,21 @@ type Gen<T> = Generator<Future<unknown>, T, unknown>;
 /**
  * An operator's action as a script names it (sim/decisions.ts): a rolling deploy of a server
  * (drain, restart with the next version, readmit), removing or readmitting one, evacuating a
- * region from GeoDNS, or returning every evacuated region.
+ * region from GeoDNS, returning every evacuated region, or re-allocating `amount` escrow tokens
+ * from one region to another.
  */
 export type OperatorAction =
   | { action: 'deploy' | 'remove' | 'readmit'; backend: NodeId }
   | { action: 'evacuate'; region: string }
-  | { action: 'return-regions' };
+  | { action: 'return-regions' }
+  | { action: 'reallocate'; from: string; to: string; amount: number };
 
 /** Why the operator's rules forbid `a` on this config now (a script's action the run has moved past), or null. */
-function refused(a: OperatorAction, backends: BackendsConfig['backends'], spareable: readonly NodeId[], evacuated: readonly string[]): string | null {
+function refused(a: OperatorAction, backends: BackendsConfig['backends'], spareable: readonly NodeId[], evacuated: readonly string[], regions: readonly string[]): string | null {
   switch (a.action) {
+    case 'reallocate':
+      if (!regions.includes(a.from) || !regions.includes(a.to) || a.from === a.to) return `${a.from} -> ${a.to} is not a move between two regions`;
+      return Number.isSafeInteger(a.amount) && a.amount >= 1 ? null : `amount ${a.amount} is not a positive whole number of tokens`;
     case 'deploy':
     case 'remove':
       return spareable.includes(a.backend) ? null : `${a.backend} is not an active server its region can spare`;
@@ -215,9 +221,18 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
     const activeIn = (r: string) => ids.filter((b) => backends[b]!.region === r && backends[b]!.state === 'active');
     const spareable = ids.filter((b) => backends[b]!.state === 'active' && activeIn(backends[b]!.region).length >= 2);
     const u = ctx.rng.next();
-    if (u >= 0.45 && u < 0.6) return yield* reallocate(fenced, token);
     let drawn: OperatorAction | null = null;
-    if (u < 0.45 && spareable.length > 0) drawn = { action: 'deploy', backend: ctx.rng.pick(spareable) };
+    /** The allocation policy's next sequence number, once read. */
+    let seq: number | null = null;
+    if (u >= 0.45 && u < 0.6) {
+      // The policy is read before the regions and the amount are drawn (as it always was, so no
+      // run's draws move).
+      seq = yield* nextAllocationSeq();
+      if (seq === null) return false;
+      const from = ctx.rng.pick(o.regions);
+      const to = ctx.rng.pick(o.regions.filter((r) => r !== from));
+      drawn = { action: 'reallocate', from, to, amount: ctx.rng.int(1, 10) };
+    } else if (u < 0.45 && spareable.length > 0) drawn = { action: 'deploy', backend: ctx.rng.pick(spareable) };
     else if (u < 0.8) {
       const removed = ids.filter((b) => backends[b]!.state === 'removed');
       if (removed.length > 0) drawn = { action: 'readmit', backend: ctx.rng.pick(removed) };
@@ -229,10 +244,16 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
     // skip it or name another, which runs only if the operator's own rules allow it now.
     const a = o.decide === undefined ? drawn : o.decide(ctx.id, ++actions, drawn);
     if (a === null) return true;
-    const why = refused(a, backends, spareable, evacuated);
+    const why = refused(a, backends, spareable, evacuated, o.regions);
     if (why !== null) {
       ctx.log('script-skip', `${a.action}: ${why}`);
       return true;
+    }
+    if (a.action === 'reallocate') {
+      // A script's re-allocation where the seed drew another action: read the policy now.
+      seq ??= yield* nextAllocationSeq();
+      if (seq === null) return false;
+      return yield* reallocate(fenced, token, seq, a);
     }
     if (a.action === 'deploy') {
       const b = a.backend;
@@ -272,14 +293,17 @@ export function* operatorProcess(ctx: NodeContext, o: OperatorOptions): Gen<void
     return true;
   }
 
-  /** Re-allocates escrow tokens between two regions: the policy first (fenced), then the order. */
-  function* reallocate(fenced: (key: string, value: object) => Gen<boolean>, token: number): Gen<boolean> {
+  /** The sequence number the next allocation policy gets (the current one's plus one), or null if the store did not answer. */
+  function* nextAllocationSeq(): Gen<number | null> {
     const cur = yield* read({ op: 'get', key: KEYS.allocation });
-    if (cur === null || cur.op !== 'get') return false;
-    const seq = cur.value === null ? 1 : (JSON.parse(cur.value) as AllocationPolicy).seq + 1;
-    const from = ctx.rng.pick(o.regions);
-    const to = ctx.rng.pick(o.regions.filter((r) => r !== from));
-    const a: AllocationPolicy = { token, seq, from, to, amount: ctx.rng.int(1, 10) };
+    if (cur === null || cur.op !== 'get') return null;
+    return cur.value === null ? 1 : (JSON.parse(cur.value) as AllocationPolicy).seq + 1;
+  }
+
+  /** Re-allocates escrow tokens between two regions: the policy first (fenced), then the order. */
+  function* reallocate(fenced: (key: string, value: object) => Gen<boolean>, token: number, seq: number, r: { from: string; to: string; amount: number }): Gen<boolean> {
+    const { from, to } = r;
+    const a: AllocationPolicy = { token, seq, from, to, amount: r.amount };
     const ok = yield* fenced(KEYS.allocation, { seq, from, to, amount: a.amount });
     // BUG (reallocation-unfenced): the order goes out whether or not the store took the policy.
     if (!ok && o.bug !== 'reallocation-unfenced') return false;

@@ -184,10 +184,11 @@ describe('unit tests in a scratch copy', () => {
 describe('a resumable run', () => {
   it('appends one line per mutant, resumes where it stopped, refuses other options, and cleans up', async () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'detsim-mutrun-test-'));
-    const tmpBefore = readdirSync(os.tmpdir()).filter((f) => f.startsWith(SCRATCH_PREFIX)).length;
+    // Its own scratch folder: other processes' copies in the shared temp folder cannot move the count.
+    const scratchRoot = mkdtempSync(path.join(os.tmpdir(), 'detsim-mutrun-scratch-'));
     const spec: SystemSpec = systemSpec('broadcast')!;
     const logs: string[] = [];
-    const o: RunOptions = { root: ROOT, out, mutants: 2, seeds: 2, seed: 3, mutantWallS: 120, runTimeoutS: 60, unit: 'never', confirmSeeds: 0, jobs: 1, log: (l) => logs.push(l) };
+    const o: RunOptions = { root: ROOT, out, mutants: 2, seeds: 2, seed: 3, mutantWallS: 120, runTimeoutS: 60, unit: 'never', confirmSeeds: 0, jobs: 1, log: (l) => logs.push(l), scratchRoot };
     try {
       const first = await measureSystem(spec, o);
       expect(first.results).toHaveLength(2);
@@ -203,9 +204,10 @@ describe('a resumable run', () => {
       const report = buildReport(out);
       expect(report.systems[0]!.measured).toBe(3);
       expect(renderMarkdown(report)).toContain('| broadcast | 2 | 3 |');
-      expect(readdirSync(os.tmpdir()).filter((f) => f.startsWith(SCRATCH_PREFIX)).length).toBeLessThanOrEqual(tmpBefore);
+      expect(readdirSync(scratchRoot).filter((f) => f.startsWith(SCRATCH_PREFIX))).toEqual([]);
     } finally {
       rmSync(out, { recursive: true, force: true });
+      rmSync(scratchRoot, { recursive: true, force: true });
     }
   }, 300_000);
 });

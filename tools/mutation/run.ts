@@ -40,6 +40,8 @@ export interface RunOptions {
   confirmSeeds: number;
   jobs: number;
   log: (line: string) => void;
+  /** Folder the scratch copies are made in (default: the system's temp folder). */
+  scratchRoot?: string;
 }
 
 export interface SweepOutcome {
@@ -376,7 +378,7 @@ export async function measureSystem(spec: SystemSpec, o: RunOptions): Promise<{ 
   o.log(`${spec.name}: pool ${sample.pool} candidates, ${sample.mutants.length} mutants sampled (${sample.notCompiling.length} did not type-check), ${done.size} already measured, ${todo.length} to go`);
   if (todo.length === 0) return { header, results: sample.mutants.map((m) => done.get(m.key)!) };
 
-  const scratches = Array.from({ length: Math.max(1, Math.min(o.jobs, todo.length)) }, () => new ScratchCopy(o.root));
+  const scratches = Array.from({ length: Math.max(1, Math.min(o.jobs, todo.length)) }, () => new ScratchCopy(o.root, o.scratchRoot));
   try {
     let baseline = prev.baseline;
     if (!baseline) {

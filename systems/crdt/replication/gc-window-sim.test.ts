@@ -38,6 +38,31 @@ describe('GC window in simulation', () => {
   }, 60_000);
 });
 
+describe('GC window across restarts', () => {
+  // Seed 2: directed crashes restart the live regions every few seconds while ap is cut off. The
+  // membership used to start every silence from zero at each restart, so no region ever went a
+  // whole window without a restart and ap was never evicted (awayEpoch 0, GC blocked throughout).
+  it('live regions that restart more often than the window still evict the cut-off region (seed 2)', () => {
+    const events: { atNs: number; node: string; kind: string }[] = [];
+    const r = runScenario(longGc as unknown as Scenario, {
+      seed: 2,
+      pins: { bug: 'none', gcWindowS: 60, diskWriteErrorRate: 0, diskFullMsMean: 0 },
+      traceSink: (rec) => {
+        if (rec.kind === 'recover' || rec.kind === 'gc-evict' || (rec.kind === 'partition' && rec.detail.includes('cut off'))) events.push({ atNs: rec.atNs, node: rec.node, kind: rec.kind });
+      },
+    });
+    expect(r.violations).toEqual([]);
+    const cutAt = events.find((e) => e.kind === 'partition')!.atNs;
+    const firstEvict = events.find((e) => e.kind === 'gc-evict');
+    expect(firstEvict, 'a live region evicted the cut-off one').toBeDefined();
+    // The evicting region restarted within the window before it evicted (what used to reset it).
+    const restarts = events.filter((e) => e.kind === 'recover' && e.node === firstEvict!.node && e.atNs > cutAt && e.atNs < firstEvict!.atNs);
+    expect(restarts.length).toBeGreaterThan(0);
+    expect(firstEvict!.atNs - restarts[restarts.length - 1]!.atNs).toBeLessThan(60e9);
+    expect((r.metrics as Record<string, number>).awayEpoch).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+});
+
 describe('GC window under churn and short partitions', () => {
   it('crdt-orset-churn with a 1.5 s window: regions get evicted and re-synced, every invariant holds', async () => {
     const churn = (await import('../../../scenarios/crdt-orset-churn.ts')).default as unknown as Scenario;

@@ -61,8 +61,69 @@ describe('GcMembership: eviction by silence', () => {
     g.adopt([['ap', 3], ['us', 0]]);
     g.resynced(0);
     const h = new GcMembership('us', ['eu', 'ap'], W, 0);
-    h.restore(structuredClone(g.toRecord()));
-    expect(h.toRecord()).toEqual(g.toRecord());
+    h.restore(structuredClone(g.toRecord(0)), 0);
+    expect(h.toRecord(0)).toEqual(g.toRecord(0));
+  });
+
+  // A region that restarts more often than the window used to reset every silence at each restart
+  // (the constructor set every peer heard "now") and so never evicted a peer cut off for good.
+  it('a restart resumes the silences from the durable record: restarts more often than the window still evict', () => {
+    let g = new GcMembership('us', ['eu', 'ap'], W, 0);
+    let disk = g.toRecord(0);
+    let evicted: string[] = [];
+    let evictedAt = -1;
+    // Up 25 s, down 5 s, over and over; eu is heard every second while up, ap never.
+    for (let boot = 0; boot < 8 && evicted.length === 0; boot++) {
+      const start = boot * 30_000;
+      g = new GcMembership('us', ['eu', 'ap'], W, start);
+      g.restore(structuredClone(disk), start);
+      for (let t = start; t < start + 25_000 && evicted.length === 0; t += 1000) {
+        g.admit('eu', 0, t);
+        evicted = g.tick(t);
+        if (evicted.length > 0) evictedAt = t;
+        if (evicted.length > 0 || g.silenceAdvanced(t)) disk = g.toRecord(t);
+      }
+    }
+    expect(evicted).toEqual(['ap']);
+    expect(g.evictionList()).toEqual([['ap', 0]]);
+    // Counted over uptime only, each boot's record at most an eighth of the window (plus the last
+    // second) short: 60 s of silence while up are reached on the third boot, which starts at 60 s.
+    expect(evictedAt).toBeGreaterThan(60_000 + 10_000);
+    expect(evictedAt).toBeLessThanOrEqual(60_000 + 10_000 + 2 * (W / 8 + 1000));
+  });
+
+  it('the time a region was down does not count: back from a long outage it does not evict the peers it was not listening to', () => {
+    const g = new GcMembership('us', ['eu', 'ap'], W, 0);
+    g.admit('eu', 0, 9_000);
+    g.admit('ap', 0, 9_500);
+    const disk = g.toRecord(10_000);
+    const h = new GcMembership('us', ['eu', 'ap'], W, 500_000); // down for eight minutes
+    h.restore(structuredClone(disk), 500_000);
+    h.admit('eu', 0, 501_000); // eu answers first
+    for (let t = 501_000; t <= 540_000; t += 1000) expect(h.tick(t)).toEqual([]);
+    expect(h.silence('ap', 540_000)).toBe(40_500);
+  });
+
+  it('rewrites its record when a silence crosses an eighth of the window and when a silent peer is heard again', () => {
+    const g = new GcMembership('us', ['eu', 'ap'], W, 0);
+    g.toRecord(0);
+    expect(g.silenceAdvanced(W / 8 - 1)).toBe(false);
+    expect(g.silenceAdvanced(W / 8)).toBe(true);
+    g.toRecord(W / 8);
+    expect(g.silenceAdvanced(W / 8 + 1)).toBe(false);
+    expect(g.admit('eu', 0, W / 8 + 2).changed).toBe(true); // the record says eu was silent
+    g.toRecord(W / 8 + 2);
+    expect(g.admit('eu', 0, W / 8 + 3).changed).toBe(false);
+    // No window: nothing to keep.
+    const n = new GcMembership('us', ['eu', 'ap'], 0, 0);
+    expect(n.toRecord(1e12).silentNs).toBeUndefined();
+    expect(n.silenceAdvanced(1e12)).toBe(false);
+  });
+
+  it('a record without silences (written before they were kept) restores as before: every silence from zero', () => {
+    const h = new GcMembership('us', ['eu', 'ap'], W, 100_000);
+    h.restore({ epoch: 0, evicted: [], peerEpoch: [] }, 100_000);
+    expect(h.silence('ap', 150_000)).toBe(50_000);
   });
 
   it('property: nobody is evicted by silence unless a majority (itself plus a peer heard within half the window) is up', () => {

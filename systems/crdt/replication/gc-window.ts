@@ -10,6 +10,19 @@
  *    than the window, but only while it hears (within half the window) from a majority of the
  *    regions counting itself. So in a symmetric partition only the majority side evicts; a region cut off
  *    from everyone evicts nobody and keeps waiting for everyone (its own GC stays conservative).
+ *  - Silence survives a restart. The record keeps how long each peer had been silent, measured on
+ *    this region's monotonic clock while it was up (`silentNs`), and a restart resumes counting
+ *    from there: a region that restarts more often than the window still evicts a peer cut off
+ *    for good (before, every restart reset all silences to zero and it never did). Durations, not
+ *    timestamps: a monotonic clock starts again at a reboot and the wall clock can step, and the
+ *    time the region itself was down is not counted, since it heard nothing then through no
+ *    fault of the peer's (a region back from a long outage must not evict the healthy peers it
+ *    simply was not listening to). The record is rewritten when a silence crosses a new eighth of
+ *    the window and when a silent peer is heard again, so a restart undercounts a silence by at
+ *    most an eighth of the window plus the writes lost with the crash. Counting a silence short
+ *    only delays an eviction; counting it long evicts early, which costs the peer a re-sync but
+ *    is still safe: GC without a region waits for `covers`, and an evicted region's messages are
+ *    refused until it re-syncs, whenever the eviction happened.
  *  - Epochs. Every region has a re-sync epoch (0 at first), carried by every replication message.
  *    An eviction names the peer's epoch: `evicted[p] = e` refuses p's messages of epoch <= e.
  *    Evictions are gossiped (every message carries the sender's evictions) and adopted, so the
@@ -32,6 +45,12 @@ export interface GcMembershipRecord {
   epoch: number;
   evicted: [string, number][];
   peerEpoch: [string, number][];
+  /**
+   * peer -> how long it had been silent when the record was written (ns of this region's uptime).
+   * Absent in records written before silences were kept, and with no window: then a restart
+   * counts every silence from zero.
+   */
+  silentNs?: [string, number][];
 }
 
 /** What to do with a replication message from a peer. */
@@ -48,7 +67,10 @@ export class GcMembership {
   readonly evicted = new Map<string, number>();
   /** peer -> newest epoch heard from it. */
   readonly peerEpoch = new Map<string, number>();
+  /** peer -> when it was last heard, on this region's monotonic clock (this process's run). */
   private readonly lastHeard = new Map<string, Nanos>();
+  /** peer -> the silence the durable record holds, in eighths of the window (see silenceAdvanced). */
+  private readonly recordedEighths = new Map<string, number>();
 
   constructor(
     readonly me: string,
@@ -61,15 +83,51 @@ export class GcMembership {
     for (const p of peers) this.lastHeard.set(p, nowNs);
   }
 
-  restore(r: GcMembershipRecord): void {
+  /** Restores a durable record at recovery (`nowNs`: this run's clock); the silences go on from where they were. */
+  restore(r: GcMembershipRecord, nowNs: Nanos): void {
     this.epoch = Math.max(this.epoch, r.epoch);
     this.evicted.clear();
     for (const [p, e] of r.evicted) this.evicted.set(p, e);
     for (const [p, e] of r.peerEpoch) this.peerEpoch.set(p, Math.max(this.peerEpoch.get(p) ?? 0, e));
+    if (this.windowNs === 0) return;
+    for (const [p, s] of r.silentNs ?? []) {
+      if (!this.peers.includes(p)) continue;
+      assert(s >= 0, 'GcMembership.restore: negative silence');
+      // Records are replayed in the order written: the last one holds the latest silences.
+      this.lastHeard.set(p, nowNs - s);
+      this.recordedEighths.set(p, this.eighths(s));
+    }
   }
 
-  toRecord(): GcMembershipRecord {
-    return { epoch: this.epoch, evicted: sorted(this.evicted), peerEpoch: sorted(this.peerEpoch) };
+  toRecord(nowNs: Nanos): GcMembershipRecord {
+    const r: GcMembershipRecord = { epoch: this.epoch, evicted: sorted(this.evicted), peerEpoch: sorted(this.peerEpoch) };
+    if (this.windowNs === 0) return r;
+    r.silentNs = this.peers.map((p): [string, number] => [p, this.silence(p, nowNs)]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [p, s] of r.silentNs) this.recordedEighths.set(p, this.eighths(s));
+    return r;
+  }
+
+  /** How long `peer` has been silent, counting only this region's uptime. */
+  silence(peer: string, nowNs: Nanos): Nanos {
+    return Math.max(0, nowNs - (this.lastHeard.get(peer) ?? nowNs));
+  }
+
+  private eighths(silenceNs: Nanos): number {
+    return this.windowNs === 0 ? 0 : Math.floor((8 * silenceNs) / this.windowNs);
+  }
+
+  /**
+   * True when the durable record lags: a peer GC waits for has been silent a new eighth of the
+   * window longer than the record says. The region then rewrites the record, so a restart
+   * resumes the silence at most an eighth of the window short.
+   */
+  silenceAdvanced(nowNs: Nanos): boolean {
+    if (this.windowNs === 0) return false;
+    for (const p of this.peers) {
+      if (this.evicted.has(p)) continue; // its silence no longer matters until it re-syncs
+      if (this.eighths(this.silence(p, nowNs)) > (this.recordedEighths.get(p) ?? 0)) return true;
+    }
+    return false;
   }
 
   /** Sender-side fields of every replication message. */
@@ -95,6 +153,8 @@ export class GcMembership {
       changed = true;
     }
     this.lastHeard.set(peer, nowNs);
+    // The record says this peer was silent: rewrite it, or a restart would resume that silence.
+    if ((this.recordedEighths.get(peer) ?? 0) > 0) changed = true;
     return { admission: 'ok', changed };
   }
 

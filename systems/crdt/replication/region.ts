@@ -263,7 +263,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         for (const it of r.outbox) pushOutbox(it);
         own = r.own.slice();
         raiseUpper(r.upper);
-        gc.restore(r.gc);
+        gc.restore(r.gc, ctx.now());
         absorbed.clear();
         addAbsorbedList(r.absorbed);
         return;
@@ -284,7 +284,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
         raiseUpper(r.upper);
         return;
       case 'gc':
-        gc.restore(r.gc);
+        gc.restore(r.gc, ctx.now());
         return;
       case 'vv':
         for (const [o, n] of r.applied) if (o !== me) applied.set(o, Math.max(applied.get(o) ?? 0, n));
@@ -317,7 +317,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       lastReq: [...lastReq.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([c, v]) => [c, v.req, v.seq, sortedEntries(v.past), v.info]),
       outbox: outbox.slice(),
       own: own.slice(),
-      gc: gc.toRecord(),
+      gc: gc.toRecord(ctx.now()),
       absorbed: absorbedList(store.setKeys()),
       upper: sortedEntries(upper),
     };
@@ -370,7 +370,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   }
 
   function logGc(): void {
-    log({ t: 'gc', gc: gc.toRecord() });
+    log({ t: 'gc', gc: gc.toRecord(ctx.now()) });
   }
 
   /** Sends a replication message stamped with this region's epoch and evictions. */
@@ -608,6 +608,8 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
       ctx.probe('crdt:gc-eviction');
       ctx.log('gc-evict', `${newly.join(',')} silent for over ${opts.gcWindowNs} ns: evicted from GC`);
       logGc();
+    } else if (gc.silenceAdvanced(ctx.now())) {
+      logGc(); // a restart resumes the silences from the record (gc-window.ts)
     }
     if (resync === null) collectGarbage();
     const live = gc.live();
