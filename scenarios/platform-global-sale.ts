@@ -8,7 +8,9 @@
  *            and two operators taking turns at its lock to deploy, remove/add servers, evacuate.
  *
  * Faults: the standard nemesis on every server (config, escrow, CRDT, app), region outages (a
- * balancer down), GC pauses of the lock-holding operator. Checks: each system's own invariants
+ * balancer down), GC pauses of the lock-holding operator; with `hardware` or `storeHardware`
+ * accelerated, the escrow replicas or config servers run on SmartNICs and the hardware nemesis
+ * crashes and wedges those NICs. Checks: each system's own invariants
  * (Raft safety, linearizable config reads, escrow never-oversell/conservation, CRDT replicas) and
  * the end-to-end ones of systems/platform/invariants.ts. Bug zoo: PLATFORM_BUGS (the seams).
  */

@@ -108,7 +108,9 @@ export const FAULTS_NOT_APPLICABLE: Record<Family, Partial<Record<FaultKind, str
     'clock-jump': 'gossip reads no clock at all, only timers (monotonic)',
   },
   platform: {
-    ...noDevices(),
+    // With `hardware`/`storeHardware` accelerated, servers run on SmartNICs that crash and wedge;
+    // the platform has no SmartSSD, CXL pool or sealed traffic (docs/platform.md, Hardware).
+    ...Object.fromEntries(DEVICE_KINDS.filter((k) => k !== 'device-crash' && k !== 'device-wedge').map((k) => [k, 'the platform puts servers only on SmartNICs (crash, wedge) and uses no SmartSSD, CXL pool or NIC crypto engine: see docs/platform.md, "Hardware"'])),
     'disk-corruption': 'the platform is made of a Raft config store, escrow replicas and CRDT regions, none of which rebuilds a corrupt record of its own from peers (each stops for an operator): see docs/platform.md, "Faults"',
   },
 };

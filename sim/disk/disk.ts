@@ -151,6 +151,22 @@ type Op = (
   seq?: number;
 };
 
+/**
+ * Where a disk's writes become durable when they do not go to a drive of the node's own: a device
+ * (a SmartNIC's NVDIMM, sim/hardware/smart-nic.ts `runOnNic`) that persists each fsync's batch in
+ * its own time and fails with its own faults. See {@link Disk.backOnto}.
+ */
+export interface DiskBacking {
+  /** The device's name, for the trace. */
+  readonly name: string;
+  /**
+   * Persists one fsync's batch of `bytes`: `done(true)` once it is durable on the device,
+   * `done(false)` if the device lost it. May never call back (a wedged device, or a device that
+   * took its program down with it).
+   */
+  persist(bytes: number, done: (ok: boolean) => void): void;
+}
+
 /** What a disk has done so far. */
 export interface DiskStats {
   /** Records appended. */
@@ -163,6 +179,9 @@ export interface DiskStats {
   lostOnCrash: number;
   /** Writes torn by crashes. */
   tornWrites: number;
+  /** Fsyncs that completed (durable or failed), and their summed time from issue to completion: the mean fsync latency a program saw. */
+  syncsTimed: number;
+  syncNsTotal: number;
 }
 
 /** A node's simulated disk: named append-only files of records. Writes are volatile until an fsync completes; a crash loses them, or keeps a torn prefix. */
@@ -186,7 +205,7 @@ export class Disk {
    */
   durableVersion = 0;
   /** Counts of appends, fsyncs, failed fsyncs, writes lost and torn by crashes. */
-  readonly stats: DiskStats = { appends: 0, fsyncs: 0, fsyncErrors: 0, lostOnCrash: 0, tornWrites: 0 };
+  readonly stats: DiskStats = { appends: 0, fsyncs: 0, fsyncErrors: 0, lostOnCrash: 0, tornWrites: 0, syncsTimed: 0, syncNsTotal: 0 };
 
   constructor(
     private readonly sim: Simulation,
@@ -196,6 +215,25 @@ export class Disk {
     /** Its latency profile (default NVMe). */
     public profile: DiskProfile = DISK_PROFILES.nvme,
   ) {}
+
+  /** Set by {@link backOnto}: fsyncs go to this device instead of the drive's latency profile. */
+  private backing: DiskBacking | null = null;
+
+  /**
+   * Puts the disk on a device: from now on an fsync completes when `backing` has persisted its
+   * batch (the device's latency, stalls, crashes and wedges), not after the profile's fsync time.
+   * What a crash keeps is unchanged (completed fsyncs, never the unsynced writes: an NVDIMM-N
+   * saves what completed), and so are the disk's injected faults (EIO, ENOSPC: the device's media
+   * errors). A failed device write is an fsync EIO. The slow factor is the device's own.
+   */
+  backOnto(backing: DiskBacking | null): void {
+    this.backing = backing;
+  }
+
+  /** The device the disk is on, if any. */
+  get backedBy(): string | null {
+    return this.backing?.name ?? null;
+  }
 
   /** Runs fsync completions: the owning node sets it at each start to defer them while it is paused. */
   private completionGate: (fn: () => void) => void = (fn) => fn();
@@ -233,17 +271,17 @@ export class Disk {
     const coveredUpTo = this.writesIssued;
     const gen = this.generation;
     const gate = this.completionGate;
-    const start = Math.max(this.sim.now, this.busyUntilNs);
-    const latency = drawLatency(this.faults.slowFactor === 1 ? this.profile.fsync : scaleLatency(this.profile.fsync, this.faults.slowFactor), this.rng);
-    this.busyUntilNs = start + latency;
     const nth = ++this.stats.fsyncs;
-    this.sim.at(this.busyUntilNs, () => {
+    const issuedAt = this.sim.now;
+    const complete = (deviceOk: boolean): void => {
       if (gen !== this.generation) return;
+      this.stats.syncsTimed++;
+      this.stats.syncNsTotal += this.sim.now - issuedAt;
       // Only the writes issued before this fsync are covered (an earlier fsync may have taken some).
       let n = 0;
       while (n < this.unsynced.length && this.unsynced[n]!.seq! < coveredUpTo) n++;
       const covered = this.unsynced.splice(0, n);
-      const err = this.faultOnSync(covered, nth);
+      const err = deviceOk ? this.faultOnSync(covered, nth) : 'EIO';
       if (err !== null) {
         this.stats.fsyncErrors++;
         this.sim.log(this.owner, 'disk-error', `fsync ${err}: ${covered.length} write(s) lost`);
@@ -252,7 +290,17 @@ export class Disk {
       }
       // Durability happens at completion; the program hears of it when it next runs.
       gate(() => done(err));
-    });
+    };
+    if (this.backing !== null) {
+      let bytes = 0;
+      for (const op of this.unsynced) if (op.seq! < coveredUpTo && op.kind !== 'truncate') bytes += op.bytes;
+      this.backing.persist(bytes, complete);
+      return;
+    }
+    const start = Math.max(this.sim.now, this.busyUntilNs);
+    const latency = drawLatency(this.faults.slowFactor === 1 ? this.profile.fsync : scaleLatency(this.profile.fsync, this.faults.slowFactor), this.rng);
+    this.busyUntilNs = start + latency;
+    this.sim.at(this.busyUntilNs, () => complete(true));
   }
 
   /** Reads `file` as the program sees it: durable records plus unsynced writes (the page cache). */

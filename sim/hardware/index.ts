@@ -6,7 +6,7 @@
 export * from './figures.ts';
 export { checksum, type HwDone, type HwError, type HwResult } from './result.ts';
 export { evalScan, rowDigest, scanSize, type ScanResult, type ScanSpec, type StoredValue, type SyntheticTable } from './scan.ts';
-export { SmartNic, NVDIMM_STALL, type NicCryptoFaults, type SmartNicOptions } from './smart-nic.ts';
+export { SmartNic, NVDIMM_STALL, runOnNic, type NicCryptoFaults, type SmartNicOptions } from './smart-nic.ts';
 export { cryptoNs, fromUtf8, makeKey, open, seal, utf8, type CipherKey, type CryptoCost, type CryptoStats, type Sealed } from './nic-crypto.ts';
 export { SmartSsd, type SmartSsdFaults, type SmartSsdOptions } from './smart-ssd.ts';
 export { CxlPool, CxlPort, POISON_PATTERN, type CxlFaults, type CxlPoolOptions } from './cxl.ts';

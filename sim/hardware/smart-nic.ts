@@ -26,7 +26,7 @@ import { deepCopy, estimateSize } from '../clone.ts';
 import { Device } from '../device.ts';
 import type { Simulation } from '../kernel.ts';
 import type { LatencyModel } from '../network/latency.ts';
-import type { SimNode } from '../node.ts';
+import { SUPERVISOR_RESTART_NS, type SimNode } from '../node.ts';
 import { NIC_CORES, NIC_CRYPTO_BYTES_PER_SEC, NIC_CRYPTO_SETUP_NS, NIC_KEY_PROVISION_NS, NIC_PROCESSING_NS_MAX, NIC_PROCESSING_NS_MIN, NVDIMM_CAPACITY_BYTES, NVDIMM_WRITE_NS, constantNs, uniformNs } from './figures.ts';
 import { newCryptoStats, openOn, sealOn, type CipherKey, type CryptoCost, type KeyTable, type Sealed } from './nic-crypto.ts';
 import { unwrap, type HwDone, type HwResult } from './result.ts';
@@ -200,4 +200,29 @@ export class SmartNic extends Device {
   protected override onRestart(): void {
     if (this.attached !== null && this.attached.state === 'down') this.attached.startNow();
   }
+}
+
+/**
+ * Runs a node's program on `nic` (seed 004 §8.5.3: a replica on the NIC's ARM cores, persisting
+ * to its NVDIMM) without changing the program: the NIC carries the node (a NIC crash, reboot or
+ * the restart that ends a wedge crashes it; the NIC coming back starts it), and the node's disk is
+ * the NVDIMM: an fsync is one message's processing on a NIC core (2-3 µs) then one NVDIMM write
+ * (300 ns, or 1-5 ms when `hw.nic.nvdimm_stall` fires), and it hangs while the NIC is wedged.
+ * What a crash keeps is what the disk keeps: the completed fsyncs (an NVDIMM-N saves them).
+ *
+ * A program cannot run on a crashed NIC: a node that a supervisor or a nemesis started while its
+ * NIC was down fail-stops at its first fsync and is started again by the NIC's return.
+ */
+export function runOnNic(nic: SmartNic, node: SimNode): void {
+  nic.attach(node);
+  node.disk.backOnto({
+    name: nic.label,
+    persist(_bytes, done) {
+      if (nic.state === 'crashed') {
+        node.failStop(`its SmartNIC ${nic.label} is down`, SUPERVISOR_RESTART_NS);
+        return;
+      }
+      nic.process(() => undefined, (r) => (r.ok ? nic.persistMany([], (w) => done(w.ok)) : done(false)));
+    },
+  });
 }

@@ -11,12 +11,12 @@ import scn from '../../scenarios/platform-global-sale.ts';
 import type { PlatformBug } from './types.ts';
 
 const ZOO: { bug: PlatformBug; seed: number; invariant: string }[] = [
-  { bug: 'unfenced-operator', seed: 5, invariant: 'operator-fenced' },
+  { bug: 'unfenced-operator', seed: 1, invariant: 'operator-fenced' },
   { bug: 'order-before-escrow-confirm', seed: 1, invariant: 'order-backed-by-escrow' },
-  { bug: 'checkout-retry-not-idempotent', seed: 1, invariant: 'order-exactly-once' },
+  { bug: 'checkout-retry-not-idempotent', seed: 4, invariant: 'order-exactly-once' },
   { bug: 'cart-read-ignores-token', seed: 4, invariant: 'no-resurrected-item' },
   { bug: 'geodns-ignores-health', seed: 1, invariant: 'geodns-health' },
-  { bug: 'lb-stale-config-read', seed: 1, invariant: 'no-new-conn-to-drained' },
+  { bug: 'lb-stale-config-read', seed: 27, invariant: 'no-new-conn-to-drained' },
   { bug: 'deploy-before-flag', seed: 1, invariant: 'version-flagged' },
   { bug: 'reallocation-unfenced', seed: 76, invariant: 'reallocation-fenced' },
 ];
@@ -41,9 +41,9 @@ describe('platform-global-sale bug zoo (seams between systems)', () => {
     // 76 platform runs: about two minutes on a quiet core, over three on a loaded machine.
   }, 600_000);
 
-  it('a sweep from seed 1 catches lb-stale-config-read at its first seed (seeds-to-catch 1)', () => {
-    const c = findCatchingSeed(scn, { pins: { bug: 'lb-stale-config-read' }, cap: 1 });
-    expect(c.seedsRun).toBe(1);
+  it('a sweep from seed 1 catches lb-stale-config-read within 27 seeds (seeds-to-catch 27)', () => {
+    const c = findCatchingSeed(scn, { pins: { bug: 'lb-stale-config-read' }, cap: 27 });
+    expect(c.seedsRun).toBe(27);
     expect(c.invariant).toBe('no-new-conn-to-drained');
-  });
+  }, 600_000);
 });

@@ -6,10 +6,11 @@
  *  - `addShoppers(w, ...)`: the workload (GeoDNS, carts, checkouts);
  *  - `checkPlatform(w, ...)`: the end-to-end invariants wired as safety and liveness properties;
  *  - `regionOutages(w, ...)`: a directed nemesis taking a region's entry point down;
- *  - `operatorPauses(w, ...)`: a directed nemesis pausing the lock holder past its lease.
+ *  - `operatorPauses(w, ...)`: a directed nemesis pausing the lock holder past its lease;
+ *  - `placeOnHardware(w, ...)`: escrow replicas and config servers on SmartNICs, and their faults.
  */
-import type { DiskProfile } from '../../sim/disk/profiles.ts';
-import { NIC_PROCESSING_NS_MAX, NIC_PROCESSING_NS_MIN, NVDIMM_WRITE_NS } from '../../sim/hardware/figures.ts';
+import { hardwareFaultParams, hardwareNemesis } from '../../sim/hardware/nemesis.ts';
+import { runOnNic, SmartNic } from '../../sim/hardware/smart-nic.ts';
 import { faultParams, standardNemesis, type FaultParamOptions } from '../../sim/nemesis.ts';
 import type { NodeId, SimNode } from '../../sim/node.ts';
 import { param, type ParamDefs, type ParamValues } from '../../sim/params.ts';
@@ -40,16 +41,27 @@ import { KEYS, PLATFORM_BUGS, REGION_NAMES, versionFlagKey, type BackendsConfig,
 export const PLATFORM_FAULT_OPTIONS = { off: ['diskCorruptionRate'], offReason: 'Raft, escrow and CRDT replicas cannot rebuild a corrupt record from peers (docs/platform.md, Faults)' } satisfies FaultParamOptions;
 
 /**
- * `hardware=accelerated`: the escrow replicas persist to NVDIMM on a SmartNIC (seed 004 §8.5.3,
- * the figures of sim/hardware/figures.ts: an NVDIMM-N write of 300 ns behind 2-3 µs of on-NIC
- * processing) instead of an NVMe drive (100-500 µs an fsync). Only the storage latency moves; the
- * escrow protocol, its faults (disk errors, stalls) and its checks are the same.
+ * The platform's hardware (seed 004 §8.5.3-8.5.4), two parameters drawn by the swarm both ways:
+ *  - `hardware` (the escrow replicas) and `storeHardware` (the config store's Raft servers):
+ *    `traditional` runs the server on its host and persists to an NVMe drive (100-500 µs an
+ *    fsync); `accelerated` runs it on a SmartNIC (sim/hardware/smart-nic.ts `runOnNic`: the
+ *    consensus/replication role seed 004 gives the NIC) and persists to the NIC's NVDIMM (2-3 µs
+ *    of NIC processing then a 300 ns NVDIMM write). The protocols and their checks are the same.
+ *  - On accelerated hardware the hardware nemesis draws the NICs' own faults in the fault phase,
+ *    as recorded decisions: NIC crash (the server on it goes down; the NVDIMM keeps completed
+ *    writes), NIC wedge (it takes work and never finishes it: the server's fsync hangs until the
+ *    NIC is restarted, which reboots the server), and BUGGIFY's NVDIMM stall (1-5 ms writes).
+ * These are the NIC fault parameters the platform takes from the hardware nemesis, at its own time
+ * scale (a 7 s fault phase); `placeOnHardware` puts the servers on the NICs.
  */
-export const NVDIMM_ON_NIC_DISK: DiskProfile = {
-  name: 'nvdimm-on-smartnic',
-  fsync: { kind: 'uniform', minNs: NIC_PROCESSING_NS_MIN + NVDIMM_WRITE_NS, maxNs: NIC_PROCESSING_NS_MAX + NVDIMM_WRITE_NS },
-  readPerRecordNs: 50,
-};
+function nicFaultParams() {
+  const h = hardwareFaultParams({ nicCrashMsMean: 2500, nicWedgeMsMean: 4000, hwDownMsMean: 300 });
+  return {
+    nicCrashMsMean: { ...h.nicCrashMsMean, swarm: [1000, 8000] as [number, number] },
+    nicWedgeMsMean: { ...h.nicWedgeMsMean, swarm: [1500, 10000] as [number, number] },
+    hwDownMsMean: { ...h.hwDownMsMean, swarm: [50, 1000] as [number, number] },
+  };
+}
 
 export function platformParams() {
   const f = faultParams(PLATFORM_FAULT_OPTIONS);
@@ -76,7 +88,9 @@ export function platformParams() {
     crashMsMean: param.float({ ...f.crashMsMean, default: 3000, swarm: [1500, 10000] }),
     partitionMsMean: param.float({ ...f.partitionMsMean, default: 4000, swarm: [1500, 10000] }),
     partitionMsLength: param.float({ ...f.partitionMsLength, default: 1500, swarm: [300, 3000] }),
-    hardware: param.enum(['traditional', 'accelerated'] as const, { doc: 'escrow replicas\' storage: traditional (NVMe) or accelerated (NVDIMM on a SmartNIC, seed 004)', default: 'traditional', swarm: ['traditional', 'accelerated'] }),
+    hardware: param.enum(['traditional', 'accelerated'] as const, { doc: 'where the escrow replicas run: traditional (host, NVMe fsync) or accelerated (on a SmartNIC, persisting to its NVDIMM; NIC faults drawn; seed 004)', default: 'traditional', swarm: ['traditional', 'accelerated'] }),
+    storeHardware: param.enum(['traditional', 'accelerated'] as const, { doc: 'where the config store\'s Raft servers run: traditional (host, NVMe fsync of the log) or accelerated (on a SmartNIC, the log on its NVDIMM; NIC faults drawn; seed 004)', default: 'traditional', swarm: ['traditional', 'accelerated'] }),
+    ...nicFaultParams(),
   };
 }
 
@@ -367,6 +381,45 @@ export function configIsolations(w: World<unknown>, config: RaftCluster, meanMs:
   })());
 }
 
+// ------------------------------------------------------------------ hardware
+
+/**
+ * Puts the escrow replicas (`hardware`) and the config servers (`storeHardware`) that the
+ * parameters make accelerated on SmartNICs of their own (`nic/<node>`, a failure domain apart from
+ * the host's), and starts the hardware nemesis on those NICs: at most one NIC crashed or wedged at
+ * a time, next to the standard nemesis's one crashed server. Returns the NICs, by system.
+ */
+export function placeOnHardware(w: World<unknown>, p: PlatformParams, config: RaftCluster, escrow: SaleCluster): { escrow: SmartNic[]; store: SmartNic[] } {
+  const onNics = (nodes: readonly SimNode[]): SmartNic[] =>
+    nodes.map((node) => {
+      const nic = w.addDevice((sim) => new SmartNic(sim, { name: node.id }));
+      runOnNic(nic, node);
+      return nic;
+    });
+  const nics = { escrow: p.hardware === 'accelerated' ? onNics(escrow.hosts) : [], store: p.storeHardware === 'accelerated' ? onNics(config.servers) : [] };
+  const all = [...nics.escrow, ...nics.store];
+  if (all.length > 0)
+    hardwareNemesis(w, { ...defaultsOf(hardwareFaultParams()), nicCrashMsMean: p.nicCrashMsMean, nicWedgeMsMean: p.nicWedgeMsMean, hwDownMsMean: p.hwDownMsMean, nicCryptoCorruptRate: 0, ssdFailMsMean: 0, ssdWrongResultRate: 0, ssdPartialResultRate: 0, ssdWearOut: false, cxlFailMsMean: 0, cxlPoisonMsMean: 0, cxlTornWriteRate: 0 }, { nics: all, maxNicsDown: 1 });
+  return nics;
+}
+
+/** What the NICs went through (metrics): crashes (a wedge ends in one), NVDIMM stalls, fsyncs persisted. */
+function nicCounts(n: { escrow: SmartNic[]; store: SmartNic[] }) {
+  const of = (xs: SmartNic[]) => (xs.length === 0 ? null : { crashes: xs.reduce((a, x) => a + x.stats.crashes, 0), nvdimmStalls: xs.reduce((a, x) => a + x.nicStats.stalls, 0), persisted: xs.reduce((a, x) => a + x.nicStats.persisted, 0) });
+  return { escrow: of(n.escrow), store: of(n.store) };
+}
+
+/** Mean time from an fsync's issue to its completion over `nodes`' disks (µs), or null if none completed. */
+function meanFsyncUs(nodes: readonly SimNode[]): number | null {
+  let n = 0;
+  let ns = 0;
+  for (const x of nodes) {
+    n += x.disk.stats.syncsTimed;
+    ns += x.disk.stats.syncNsTotal;
+  }
+  return n === 0 ? null : Math.round(ns / n / 10) / 100;
+}
+
 // ------------------------------------------------------------------ end-to-end checks
 
 export interface PlatformHandles {
@@ -451,7 +504,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
 
   // The systems, each through its kit, each with its own node-id prefix and failure domain.
   const config = addConfigStore(w, { ...defaultsOf(raftParams()), nodes: Math.max(3, p.regions), bug: 'none' }, { prefix: 'cfg', workload: false, domainOf: (i) => regions[i % regions.length]!, initial: deployed.keys });
-  const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: {}, ...(p.hardware === 'accelerated' ? { disk: NVDIMM_ON_NIC_DISK } : {}) });
+  const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: {} });
   const crdt = addCrdtRegions(w, { ids: regions.map((r) => `crdt-${r}`), bug: 'none', wanMsMin: p.wanMsMedian * 0.7, wanMsMax: p.wanMsMedian * 1.5 });
   const checks = new PlatformChecks(w, { drainBoundNs: bounds.drainBoundNs, healthBoundNs: bounds.healthBoundNs, capacity: p.capacity });
   w.onHeal(() => checks.healed());
@@ -487,9 +540,10 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
   tier.servers.forEach((s) => regionOf.set(s.id, s.region));
   regions.forEach((r) => regionOf.set(tier.lbOf(r), r));
   applyWan(w, regionOf, ms(p.wanMsMedian));
+  const nics = placeOnHardware(w, p, config, escrow);
 
   w.onHeal(() => {
-    w.metrics.platform = { ...shop, ...checks.counts, configChanges: checks.configs.length - 1, watchPropagationMs: quantiles(checks.propagationMs), flagToServerMs: quantiles(checks.flagToServerMs), hardware: p.hardware, escrowMs: { hold: quantiles(escrowNs.hold.map((x) => x / 1e6)), confirm: quantiles(escrowNs.confirm.map((x) => x / 1e6)) }, operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
+    w.metrics.platform = { ...shop, ...checks.counts, configChanges: checks.configs.length - 1, watchPropagationMs: quantiles(checks.propagationMs), flagToServerMs: quantiles(checks.flagToServerMs), hardware: p.hardware, storeHardware: p.storeHardware, nics: nicCounts(nics), fsyncUs: { escrow: meanFsyncUs(escrow.hosts), store: meanFsyncUs(config.servers) }, escrowMs: { hold: quantiles(escrowNs.hold.map((x) => x / 1e6)), confirm: quantiles(escrowNs.confirm.map((x) => x / 1e6)) }, operator: ops, dnsFailoverMs: failover.map((x) => Math.round(x / 1e6)), messages: w.net.stats.sent, livenessBoundMs: livenessBoundOf(sale) / 1e6 };
   });
   return { regions, config: config.ids, escrow: escrow.hosts.map((h) => h.id), crdt: crdt.ids, balancers: regions.map(tier.lbOf), servers: tier.servers.map((s) => s.id), dns: dns.id };
 }
