@@ -24,7 +24,7 @@ describe('bench/systems', () => {
 
   it('keeps the before figure and the loaded-store parameters the docs name', () => {
     expect(BEFORE.commit).toBe('4755ff4');
-    expect(BEFORE.raftPerPingPong).toBeGreaterThan(0);
+    expect(BEFORE.raftPerYardstick).toBeGreaterThan(0);
     expect(LOADED_RAFT_PINS).toEqual({ nodes: 5, clients: 8, opMsMean: 5, maxOps: 100_000 });
   });
 });
