@@ -364,38 +364,3 @@ describe('processes', () => {
     expect(times).toEqual([100, 210]);
   });
 });
-
-describe('Simulation.atEventEnd', () => {
-  it('runs queued work at the end of the current event, in order, before any other event, as no event of its own', () => {
-    const sim = newSim();
-    const log: string[] = [];
-    sim.schedule(10, () => {
-      log.push('a');
-      expect(sim.atEventEnd(() => {
-        log.push('a-end1');
-        // Queued from end-of-event work: still this event.
-        sim.atEventEnd(() => log.push(`a-end3@${sim.now}`));
-      })).toBe(true);
-      sim.atEventEnd(() => log.push('a-end2'));
-      log.push('a-after');
-    });
-    sim.schedule(10, () => log.push('b'));
-    expect(sim.run()).toBe('idle');
-    expect(log).toEqual(['a', 'a-after', 'a-end1', 'a-end2', 'a-end3@10', 'b']);
-    expect(sim.events).toBe(2);
-  });
-
-  it('refuses outside an event (the caller schedules one instead), and a throwing event leaves nothing queued', () => {
-    const sim = newSim();
-    const log: string[] = [];
-    expect(sim.atEventEnd(() => log.push('never'))).toBe(false);
-    sim.schedule(1, () => {
-      sim.atEventEnd(() => log.push('lost'));
-      throw new Error('boom');
-    });
-    sim.schedule(2, () => log.push('next'));
-    expect(() => sim.run()).toThrow('boom');
-    expect(sim.run()).toBe('idle');
-    expect(log).toEqual(['next']);
-  });
-});

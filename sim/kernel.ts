@@ -109,21 +109,6 @@ export class Simulation {
   }
 
   /**
-   * Runs `fn` at the end of the event now executing, as part of it (no event of its own), after
-   * every function queued before it this way; false (and nothing queued) outside an event (world
-   * set-up, hooks), where the caller schedules an event instead. For work that inputs of one event
-   * should share and that must not wait behind other events (a Raft host's Ready loop).
-   */
-  atEventEnd(fn: () => void): boolean {
-    if (!this.inEvent) return false;
-    this.eventEnd.push(fn);
-    return true;
-  }
-
-  private inEvent = false;
-  private eventEnd: (() => void)[] = [];
-
-  /**
    * Runs `fn` at `timeNs` after every other event of that instant, whenever scheduled: a script's
    * fault lands after the events it followed in the recorded run (a directed strike right after a
    * milestone, say).
@@ -269,16 +254,7 @@ export class Simulation {
     this._now = ev.time;
     this._events++;
     this.trace.mixEvent(ev.time);
-    this.inEvent = true;
-    try {
-      fn(ev.arg);
-      // By index: a function run here may queue more (they run in this same event).
-      const end = this.eventEnd;
-      for (let i = 0; i < end.length; i++) end[i]!();
-    } finally {
-      this.inEvent = false;
-      if (this.eventEnd.length > 0) this.eventEnd = [];
-    }
+    fn(ev.arg);
     return true;
   }
 

@@ -392,16 +392,6 @@ export class NodeContext {
   }
 
   /**
-   * Runs `fn` at the end of the event now executing (see Simulation.atEventEnd), through this
-   * node's gate like a timer; outside an event it falls back to a zero-delay timer.
-   */
-  atEventEnd(fn: () => void): void {
-    const node = this.node;
-    const epoch = this.epoch;
-    if (!node.sim.atEventEnd(() => node.dispatch(epoch, fn))) this.setTimer(0, fn);
-  }
-
-  /**
    * A future resolved after `delayNs` of local time. Its waiters run through the node's gate
    * (deferred while paused, dropped after a crash); the timer itself is not gated, so a waiter
    * keeps its place among other work deferred by a pause.

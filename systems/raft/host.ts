@@ -237,7 +237,6 @@ export class RaftHost {
   private recover(): void {
     this.gen++;
     this.busy = false;
-    this.scheduled = false;
     this.failReads(true);
     this.tickTimer?.cancel();
     // A read that keeps failing throws DiskReadFailed: out of the constructor it fail-stops the
@@ -335,16 +334,14 @@ export class RaftHost {
 
   // ---------------------------------------------------------------- the Ready loop
 
-  /**
-   * Runs the Ready loop at the end of the event that produced the work (inputs of one event share
-   * a Ready), not as a kernel event of its own: a quarter of a loaded run's events were these.
-   */
+  /** Runs the Ready loop soon (one kernel event later: inputs arriving together share a Ready). */
   private pump(): void {
-    // Nothing to do, nothing queued: most ticks and many messages change nothing that needs a Ready.
+    // Nothing to do, no event: most ticks and many messages change nothing that needs a Ready,
+    // and an empty pump event per input was almost half the events of a loaded run.
     if (this.scheduled || this.busy || !this.raft.hasReady()) return;
     this.scheduled = true;
     const gen = this.gen;
-    this.ctx.atEventEnd(() => {
+    this.ctx.setTimer(0, () => {
       if (gen !== this.gen) return;
       this.scheduled = false;
       this.runReady();
