@@ -181,6 +181,7 @@ export interface DiskStats {
   tornWrites: number;
   /** Fsyncs that completed (durable or failed), and their summed time from issue to completion: the mean fsync latency a program saw. */
   syncsTimed: number;
+  /** Summed time of those fsyncs from issue to completion, in simulated ns (divide by `syncsTimed` for the mean). */
   syncNsTotal: number;
 }
 
