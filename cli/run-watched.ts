@@ -113,7 +113,9 @@ export function bundledRunEntry(name: string): string | null {
  * that; if the run turns out to be another scenario's, runWatched starts a plain thread instead.
  */
 export function prestartRun(maxMemoryMb: number, scenario?: string): PrestartedRun {
-  const bundled = scenario !== undefined && bundledRunEntry(scenario) !== null ? scenario : null;
+  // The manifest is checked before the thread starts (the main thread reads it anyway, cached): a
+  // bundle built from a dist/scenarios that has changed since is never even loaded.
+  const bundled = scenario !== undefined && bundledRunEntry(scenario) !== null && readManifest() !== null ? scenario : null;
   return new PrestartedRun(maxMemoryMb, bundled);
 }
 
