@@ -287,8 +287,9 @@ interface Template {
   cells: number;
 }
 
-/** Rows per chunk of the columns: chunks, not one doubling array, so growth never copies a long run's record nor holds two. */
-const CHUNK = 16384;
+/** Rows per chunk of the columns (2^CHUNK_BITS): chunks, not one doubling array, so growth never copies a long run's record nor holds two. */
+const CHUNK_BITS = 14;
+const CHUNK = 1 << CHUNK_BITS;
 
 /**
  * Recorded entries in columns instead of one object each: a long run (10 million events) records
@@ -335,7 +336,7 @@ export class EntryTape {
     }
     const t = this.templates[id]!;
     const i = this.entrySlot(atNs, id);
-    this.firstCell[i >>> 14]![i & (CHUNK - 1)] = this.cellCount;
+    this.firstCell[i >>> CHUNK_BITS]![i & (CHUNK - 1)] = this.cellCount;
     for (let j = 0; j < t.keys.length; j++) {
       const kind = t.kinds[j];
       if (kind === KEY_CONST) continue;
@@ -347,8 +348,8 @@ export class EntryTape {
         this.texts.push(JSON.stringify(v));
       }
       const c = this.cellCount++;
-      if ((c & (CHUNK - 1)) === 0 && c >>> 14 === this.cells.length) this.cells.push(new Float64Array(CHUNK));
-      this.cells[c >>> 14]![c & (CHUNK - 1)] = cell;
+      if ((c & (CHUNK - 1)) === 0 && c >>> CHUNK_BITS === this.cells.length) this.cells.push(new Float64Array(CHUNK));
+      this.cells[c >>> CHUNK_BITS]![c & (CHUNK - 1)] = cell;
     }
   }
 
@@ -362,21 +363,21 @@ export class EntryTape {
   toArray(): ScriptEntry[] {
     const out: ScriptEntry[] = new Array(this.count);
     for (let i = 0; i < this.count; i++) {
-      const id = this.templateOf[i >>> 14]![i & (CHUNK - 1)]!;
+      const id = this.templateOf[i >>> CHUNK_BITS]![i & (CHUNK - 1)]!;
       if (id < 0) {
         out[i] = this.whole[-1 - id]!;
         continue;
       }
       const t = this.templates[id]!;
-      const e: Record<string, unknown> = { atNs: this.atNs[i >>> 14]![i & (CHUNK - 1)]! };
-      let c = this.firstCell[i >>> 14]![i & (CHUNK - 1)]!;
+      const e: Record<string, unknown> = { atNs: this.atNs[i >>> CHUNK_BITS]![i & (CHUNK - 1)]! };
+      let c = this.firstCell[i >>> CHUNK_BITS]![i & (CHUNK - 1)]!;
       for (let j = 0; j < t.keys.length; j++) {
         const kind = t.kinds[j];
         if (kind === KEY_CONST) {
           e[t.keys[j]!] = t.consts[j];
           continue;
         }
-        const v = this.cells[c >>> 14]![c & (CHUNK - 1)]!;
+        const v = this.cells[c >>> CHUNK_BITS]![c & (CHUNK - 1)]!;
         c++;
         e[t.keys[j]!] = kind === KEY_NUMBER ? v : (JSON.parse(this.texts[v]!) as unknown);
       }
@@ -393,8 +394,8 @@ export class EntryTape {
       this.templateOf.push(new Int32Array(CHUNK));
       this.firstCell.push(new Int32Array(CHUNK));
     }
-    this.atNs[i >>> 14]![i & (CHUNK - 1)] = atNs;
-    this.templateOf[i >>> 14]![i & (CHUNK - 1)] = template;
+    this.atNs[i >>> CHUNK_BITS]![i & (CHUNK - 1)] = atNs;
+    this.templateOf[i >>> CHUNK_BITS]![i & (CHUNK - 1)] = template;
     return i;
   }
 }
