@@ -239,8 +239,11 @@ function measureSweepScaling(clock: Clock, seeds: number, scenario: string, dir:
     jobs2: figures(w2, c2, 2),
     speedup,
     cpuRatio: round(c2 / c1, 2),
-    /** CPU the second worker adds (its own thread start-up and V8 warm-up: the same hot code compiled again). */
-    secondWorkerExtraCpuMs: Math.round(c2 - c1),
+    /**
+     * CPU the second worker adds (its own thread start-up and V8 warm-up: the same hot code
+     * compiled again): the difference of the two `cpuMs` as reported, so the figures add up.
+     */
+    secondWorkerExtraCpuMs: Math.round(c2) - Math.round(c1),
     cpuBoundSpeedup: round((2 * c1) / c2, 2),
     cores,
     loadAverage1m: { before: round(load0, 2), after: round(load1, 2) },
