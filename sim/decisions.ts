@@ -287,6 +287,13 @@ interface Template {
   cells: number;
 }
 
+/** A level of EntryTape's template trie (keys and value tokens to the next level, TEMPLATE_ID to a template id). */
+type TemplateTrie = Map<unknown, unknown>;
+/** Trie tokens: any number (a cell), any object (a JSON cell; bigints and the like too, as before), the end. */
+const NUMBER_CELL = Symbol('number');
+const JSON_CELL = Symbol('json');
+const TEMPLATE_ID = Symbol('template');
+
 /** Rows per chunk of the columns (2^CHUNK_BITS): chunks, not one doubling array, so growth never copies a long run's record nor holds two. */
 const CHUNK_BITS = 14;
 const CHUNK = 1 << CHUNK_BITS;
@@ -310,7 +317,8 @@ export class EntryTape {
   private readonly cells: Float64Array[] = [];
   private cellCount = 0;
   private readonly templates: Template[] = [];
-  private readonly templateIds = new Map<string, number>();
+  /** Key → value token → ... → TEMPLATE_ID: the template of an entry with those keys and constants (see push). */
+  private readonly templateTrie: TemplateTrie = new Map();
   private readonly texts: string[] = [];
   private readonly whole: ScriptEntry[] = [];
 
@@ -320,19 +328,26 @@ export class EntryTape {
 
   /** Records `{ atNs, ...fields }` compactly. */
   push(atNs: Nanos, fields: Record<string, unknown>): void {
-    let sig = '';
+    // The template is found by walking a trie of the entry's keys and constant values (interned
+    // strings: Map lookups, no signature string built per entry).
+    let node = this.templateTrie;
     for (const k in fields) {
       const v = fields[k];
       const t = typeof v;
-      sig += `${k}\u0001${t === 'number' ? '#' : t === 'string' ? `s${v as string}` : v === true ? 't' : v === false ? 'f' : v === undefined ? 'u' : v === null ? 'n' : 'j'}\u0000`;
+      const token = t === 'number' ? NUMBER_CELL : t === 'string' || t === 'boolean' || v === undefined || v === null ? v : JSON_CELL;
+      let byValue = node.get(k) as TemplateTrie | undefined;
+      if (byValue === undefined) node.set(k, (byValue = new Map()));
+      let next = byValue.get(token) as TemplateTrie | undefined;
+      if (next === undefined) byValue.set(token, (next = new Map()));
+      node = next;
     }
-    let id = this.templateIds.get(sig);
+    let id = node.get(TEMPLATE_ID) as number | undefined;
     if (id === undefined) {
       const keys = Object.keys(fields);
       const kinds = keys.map((k) => (typeof fields[k] === 'number' ? KEY_NUMBER : fields[k] !== null && typeof fields[k] === 'object' ? KEY_JSON : KEY_CONST));
       id = this.templates.length;
       this.templates.push({ keys, kinds, consts: keys.map((k, j) => (kinds[j] === KEY_CONST ? fields[k] : undefined)), cells: kinds.filter((x) => x !== KEY_CONST).length });
-      this.templateIds.set(sig, id);
+      node.set(TEMPLATE_ID, id);
     }
     const t = this.templates[id]!;
     const i = this.entrySlot(atNs, id);

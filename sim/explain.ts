@@ -90,7 +90,7 @@ interface Mark {
   seq: number;
   before: TraceSlice;
   after: TraceSlice | null;
-  faults: string[];
+  faults: TraceRecord[];
   transition: LivenessTransition;
 }
 
@@ -102,13 +102,14 @@ interface Tracked {
 
 /** The runner's notebook of a run: faults as they happen, liveness transitions with their trace windows. */
 export class RunStory {
-  private readonly faults: string[] = [];
+  /** The last faults, as records: formatted only if a failure is explained (most runs pass). */
+  private readonly faults: TraceRecord[] = [];
   private readonly props = new Map<string, Tracked>();
 
   constructor(private readonly sim: Simulation) {
     sim.logTap = (node, kind, detail) => {
       if (!FAULT_TRACE_KINDS.has(kind) || (kind === 'start' && detail === 'incarnation 1')) return;
-      this.faults.push(formatRecord({ atNs: sim.now, eventIndex: Math.max(0, sim.events - 1), node, kind, detail }));
+      this.faults.push({ atNs: sim.now, eventIndex: Math.max(0, sim.events - 1), node, kind, detail });
       if (this.faults.length > FAULTS_KEPT) this.faults.shift();
     };
   }
@@ -162,12 +163,12 @@ export class RunStory {
     const focus = tracked.find((t) => t.mark !== null && t.mark.transition.atNs < deadlineNs) ?? tracked[0]!;
     const m = focus.mark;
     const histories = tracked.map((t) => t.history);
-    if (m === null) return { focus: { atNs: deadlineNs, eventIndex: 0, what: `${focus.history.property} pending` }, window: [], focusLine: -1, faultsBefore: [...this.faults], liveness: histories };
+    if (m === null) return { focus: { atNs: deadlineNs, eventIndex: 0, what: `${focus.history.property} pending` }, window: [], focusLine: -1, faultsBefore: this.faults.map(formatRecord), liveness: histories };
     const before = m.before.records().map(formatRecord);
     const after = (m.after?.records() ?? []).map(formatRecord);
     const tr = m.transition;
     const what = `${focus.history.property} ${tr.held ? 'held' : `pending: ${tr.reason}`} (its last change)`;
-    return { focus: { atNs: tr.atNs, eventIndex: tr.eventIndex, what }, window: [...before, ...after], focusLine: before.length - 1, faultsBefore: m.faults, liveness: histories };
+    return { focus: { atNs: tr.atNs, eventIndex: tr.eventIndex, what }, window: [...before, ...after], focusLine: before.length - 1, faultsBefore: m.faults.map(formatRecord), liveness: histories };
   }
 
   /**
@@ -187,7 +188,7 @@ export class RunStory {
     if (at < 0) at = recent.length - 1;
     const from = Math.max(0, at + 1 - WINDOW_BEFORE);
     const window = recent.slice(from, at + 1 + WINDOW_AFTER).map(formatRecord);
-    return { focus: { atNs, eventIndex, what }, window, focusLine: at - from, faultsBefore: [...this.faults] };
+    return { focus: { atNs, eventIndex, what }, window, focusLine: at - from, faultsBefore: this.faults.map(formatRecord) };
   }
 }
 

@@ -370,7 +370,7 @@ export class NodeContext {
     if (!this.alive) return f;
     const rpcId = this.node.nextRpcId();
     this.pendingCalls.set(rpcId, f as Future<CallResult<unknown>>);
-    this.node.net.sendFrom(this.node, to, body, { ...opts, rpcId });
+    this.node.net.sendFrom(this.node, to, body, opts, rpcId);
     this.setTimer(timeoutNs, () => {
       if (this.pendingCalls.delete(rpcId)) f.resolve({ ok: false, reason: 'timeout' });
     });
@@ -381,14 +381,14 @@ export class NodeContext {
   reply(request: Envelope, body: unknown, opts?: SendOptions): void {
     if (!this.alive) return;
     assert(request.rpcId !== undefined, `reply: the message from ${request.from} was not sent with call()`);
-    this.node.net.sendFrom(this.node, request.from, body, { ...opts, replyTo: request.rpcId });
+    this.node.net.sendFrom(this.node, request.from, body, opts, undefined, request.rpcId);
   }
 
   /** Runs `fn` after `delayNs` of this node's local time, unless cancelled or the node crashes. */
   setTimer(delayNs: Nanos, fn: () => void): Timer {
     const node = this.node;
-    const epoch = this.epoch;
-    return node.sim.schedule(node.clock.trueDelay(delayNs), () => node.dispatch(epoch, fn));
+    // The gate is this incarnation's dispatch, bound once: a timer allocates its event and nothing else.
+    return node.sim.scheduleWith(node.clock.trueDelay(delayNs), this.gate, fn);
   }
 
   /**
@@ -399,7 +399,7 @@ export class NodeContext {
   sleep(delayNs: Nanos): Future<void> {
     const node = this.node;
     const f = new Future<void>(node.sim, this.gate);
-    node.sim.schedule(node.clock.trueDelay(delayNs), () => f.resolve(undefined));
+    node.sim.scheduleWith(node.clock.trueDelay(delayNs), resolveVoid, f);
     return f;
   }
 
@@ -462,6 +462,11 @@ export class NodeContext {
     }
     this.node.program?.onMessage?.(env);
   }
+}
+
+/** A sleep's timer: resolves its future (shared, so a sleep allocates no closure). */
+function resolveVoid(f: Future<void>): void {
+  f.resolve(undefined);
 }
 
 export type { ClockOptions };

@@ -32,7 +32,10 @@ export class Future<T = unknown> {
   private _done = false;
   private _value: T | undefined;
   // Stored without T so that Future<T> is covariant (a Future<void> is a Future<unknown>).
-  private callbacks: Callback<never>[] | null = [];
+  // The first waiter in a field of its own and the rest in an array made only for a second one:
+  // most futures (a timer, a call) have one waiter, and a future per event is the hot path.
+  private waiter: Callback<never> | null = null;
+  private waiters: Callback<never>[] | null = null;
 
   /**
    * `gate`, when given, runs each waiter (a future made by a node runs its waiters through the
@@ -63,18 +66,29 @@ export class Future<T = unknown> {
     if (this._done) return;
     this._done = true;
     this._value = value;
-    const cbs = this.callbacks! as unknown as Callback<T>[];
-    this.callbacks = null;
-    if (cbs.length > 0) this.sim.schedule(0, () => { for (const cb of cbs) this.run(cb, value); });
+    if (this.waiter !== null) this.sim.scheduleWith(0, runWaiters, this as Future<unknown>);
   }
 
   /** Calls `cb` with the value once resolved (in a later kernel event if already resolved). */
   then(cb: Callback<T>): void {
-    if (this.callbacks !== null) this.callbacks.push(cb as Callback<never>);
-    else {
+    if (!this._done) {
+      if (this.waiter === null) this.waiter = cb as Callback<never>;
+      else (this.waiters ??= []).push(cb as Callback<never>);
+    } else {
       const v = this._value as T;
       this.sim.schedule(0, () => this.run(cb, v));
     }
+  }
+
+  /** @internal Runs the waiters registered before `resolve`, in order (the event `resolve` scheduled). */
+  runWaiters(): void {
+    const first = this.waiter as unknown as Callback<T>;
+    const rest = this.waiters as unknown as Callback<T>[] | null;
+    this.waiter = null;
+    this.waiters = null;
+    const v = this._value as T;
+    this.run(first, v);
+    if (rest !== null) for (const cb of rest) this.run(cb, v);
   }
 
   private run(cb: Callback<T>, v: T): void {
@@ -84,6 +98,11 @@ export class Future<T = unknown> {
 }
 
 /** A future that resolves after `delayNs` of true simulated time. */
+/** The event a future's `resolve` schedules: shared, so resolving allocates no closure. */
+function runWaiters(f: Future<unknown>): void {
+  f.runWaiters();
+}
+
 export function sleep(sim: Simulation, delayNs: Nanos): Future<void> {
   const f = new Future<void>(sim);
   sim.schedule(delayNs, () => f.resolve(undefined));
@@ -135,6 +154,13 @@ export type ProcessBody<R = unknown> = Generator<Future<unknown>, R, any>;
  */
 export class Process<R = unknown> extends Future<R> {
   private alive = true;
+  /**
+   * The awaited future's value, and the two callbacks that carry it to `resume`, made once per
+   * process (not twice per step): a process awaits one future at a time, so one slot holds it.
+   */
+  private input: unknown = undefined;
+  private readonly onSettled: (v: unknown) => void;
+  private readonly resumeWithInput: () => void;
 
   constructor(
     sim: Simulation,
@@ -146,6 +172,11 @@ export class Process<R = unknown> extends Future<R> {
   ) {
     super(sim);
     sim.schedule(0, () => this.stepGate(() => this.resume(undefined)));
+    this.onSettled = (v: unknown) => {
+      this.input = v;
+      this.stepGate(this.resumeWithInput);
+    };
+    this.resumeWithInput = () => this.resume(this.input);
   }
 
   /** True while the process has not finished. */
@@ -180,6 +211,6 @@ export class Process<R = unknown> extends Future<R> {
     if (!(awaited instanceof Future)) {
       throw new AssertionError(`process ${this.name} yielded ${String(awaited)}; a process may only yield a Future (use sleep(), wait(), ctx.call())`);
     }
-    awaited.then((v) => this.stepGate(() => this.resume(v)));
+    awaited.then(this.onSettled);
   }
 }

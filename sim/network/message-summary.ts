@@ -27,8 +27,43 @@ export function messageType(b: unknown): string {
   if (b === null || typeof b !== 'object') return typeof b;
   const t = (b as { type?: unknown }).type;
   if (typeof t === 'string') return t;
+  const proto = Object.getPrototypeOf(b);
+  if (proto === Object.prototype || proto === null) return shapeName(b as Record<string, unknown>);
   const keys = Object.keys(b);
   return `{${keys.slice(0, 4).join(',')}${keys.length > 4 ? ',…' : ''}}`;
+}
+
+/** Names of the last few shapes seen: the first keys (at most SHAPE_KEYS) of a plain body without `type`, and the name they give. */
+const SHAPE_KEYS = 5;
+const shapes: { keys: string[]; name: string }[] = [];
+let nextShape = 0;
+
+/**
+ * `{a,b,c,d,…}` for a plain object without a string `type`: its own keys are its for-in keys, so
+ * comparing them to a remembered shape, without building an array or a string, finds the name
+ * (a message path that sends such bodies pays nothing per message).
+ */
+function shapeName(b: Record<string, unknown>): string {
+  for (let e = 0; e < shapes.length; e++) {
+    const keys = shapes[e]!.keys;
+    let j = 0;
+    let same = true;
+    for (const k in b) {
+      if (j === SHAPE_KEYS) break;
+      if (j >= keys.length || keys[j] !== k) {
+        same = false;
+        break;
+      }
+      j++;
+    }
+    if (same && j === keys.length) return shapes[e]!.name;
+  }
+  const all = Object.keys(b);
+  const name = `{${all.slice(0, 4).join(',')}${all.length > 4 ? ',…' : ''}}`;
+  const entry = { keys: all.slice(0, SHAPE_KEYS), name };
+  if (shapes.length < 8) shapes.push(entry);
+  else shapes[nextShape++ % 8] = entry;
+  return name;
 }
 
 function scalar(v: unknown): string | undefined {

@@ -19,7 +19,7 @@
  * A message is deep-copied at send time: no node can reach another node's memory.
  */
 import { assert } from '../assert.ts';
-import { deepCopy, estimateSize } from '../clone.ts';
+import { copySized, deepCopy, estimateSize, lastCopySize } from '../clone.ts';
 import type { Simulation } from '../kernel.ts';
 import type { Envelope, NodeId, SimNode } from '../node.ts';
 import type { Rng } from '../prng.ts';
@@ -166,6 +166,9 @@ interface LinkState {
 const MAX_NODES = 1 << 15;
 
 const RECV_HASH = hashString('recv');
+
+/** A send's copy when the body could not be copied (not plain data): deepCopy throws its error at the copy. */
+const NOT_COPIED: unique symbol = Symbol('not copied');
 
 /** A message in flight: the envelope plus its link (from * MAX_NODES + to). */
 interface InFlight extends Envelope {
@@ -548,7 +551,7 @@ export class Network {
   }
 
   /** `send` for a caller that holds the source node (NodeContext): one lookup fewer. */
-  sendFrom(src: SimNode, to: NodeId, body: unknown, opts?: SendOptions): void {
+  sendFrom(src: SimNode, to: NodeId, body: unknown, opts?: SendOptions, rpcId?: number, replyTo?: number): void {
     const dst = this.byId.get(to);
     assert(dst !== undefined, `unknown node ${to}`);
     if (this.sendTaps.length > 0) for (const tap of this.sendTaps) tap(src, to, body);
@@ -557,7 +560,16 @@ export class Network {
     const l = this.linkRows[src.index]![dst.index] ?? this.link(src.index, dst.index);
     const c = l.config;
     this.stats.sent++;
-    const bodyBytes = estimateSize(body);
+    // The copy and its size in one walk. A body that is not plain data gets its size as before
+    // and throws where it always did: at the copy, after the drops at send (which never copy).
+    let copied: unknown = NOT_COPIED;
+    let bodyBytes: number;
+    try {
+      copied = copySized(body);
+      bodyBytes = lastCopySize();
+    } catch {
+      bodyBytes = estimateSize(body);
+    }
     this.count(src.index, body, bodyBytes);
     if (this.blocked.size > 0 && this.blocked.has(k)) {
       this.stats.droppedPartition++;
@@ -569,7 +581,10 @@ export class Network {
     const d = this.sim.decisions;
     const rng = l.rng ?? this.rngOf(l);
     const lostDrawn = c.lossRate > 0 && rng.chance(c.lossRate);
-    if (d.active ? d.decide({ kind: 'drop', from: src.id, to, n }, lostDrawn) !== null : lostDrawn) {
+    // A keyed decision is built only when it can differ from the draw: a recorded run needs it
+    // only for what was drawn, a scripted one always asks the script (Decisions.decide).
+    const scripted = d.active && d.mode === 'script';
+    if (scripted || (d.active && lostDrawn) ? d.decide({ kind: 'drop', from: src.id, to, n }, lostDrawn) !== null : lostDrawn) {
       this.stats.lost++;
       this.sim.logLazy(src.id, 'drop', this.describeLost, { from: src.id, to, sentAtNs: now, body });
       return;
@@ -578,7 +593,7 @@ export class Network {
     // A message rule's latency, when one applies (a scripted run: when the script names this message).
     let ruleLatency: LatencyModel | null = null;
     if (this.messageFaults.length > 0 || d.mode === 'script') {
-      const verdict = this.messageFaults.length > 0 ? this.applyMessageFaults(rng, src.id, to, body, opts?.replyTo !== undefined) : null;
+      const verdict = this.messageFaults.length > 0 ? this.applyMessageFaults(rng, src.id, to, body, (replyTo ?? opts?.replyTo) !== undefined) : null;
       if (d.active ? d.decide({ kind: 'rule-drop', from: src.id, to, n }, verdict === 'drop') !== null : verdict === 'drop') {
         this.stats.droppedByRule++;
         this.sim.logLazy(src.id, 'drop', this.describeRuleDrop, { from: src.id, to, sentAtNs: now, body });
@@ -595,9 +610,9 @@ export class Network {
     const env: InFlight = {
       from: src.id,
       to,
-      body: deepCopy(body),
-      rpcId: opts?.rpcId,
-      replyTo: opts?.replyTo,
+      body: copied === NOT_COPIED ? deepCopy(body) : copied,
+      rpcId: rpcId ?? opts?.rpcId,
+      replyTo: replyTo ?? opts?.replyTo,
       sizeBytes,
       sentAtNs: now,
       link: k,
@@ -605,7 +620,7 @@ export class Network {
     };
     this.schedule(l, rng, env, departNs, latency, ruleLatency, n, 0);
     const dupDrawn = c.duplicateRate > 0 && rng.chance(c.duplicateRate);
-    if (d.active ? d.decide({ kind: 'duplicate', from: src.id, to, n }, dupDrawn) !== null : dupDrawn) {
+    if (scripted || (d.active && dupDrawn) ? d.decide({ kind: 'duplicate', from: src.id, to, n }, dupDrawn) !== null : dupDrawn) {
       this.stats.duplicated++;
       this.schedule(l, rng, { ...env, body: deepCopy(body) }, departNs, latency, ruleLatency, n, 1);
     }
@@ -642,10 +657,16 @@ export class Network {
     }
     const reorderDrawn = c.reorderRate > 0 && rng.chance(c.reorderRate);
     const extraNs = reorderDrawn ? Math.floor(rng.next() * (c.reorderDelayNsMax + 1)) : 0;
-    const reorder = d.active ? d.decide({ kind: 'reorder', from: env.from, to: env.to, n, copy, extraNs }, reorderDrawn) : reorderDrawn ? { extraNs } : null;
-    if (reorder !== null) {
+    let reordered = reorderDrawn;
+    let reorderNs = extraNs;
+    if (d.active && (reorderDrawn || d.mode === 'script')) {
+      const reorder = d.decide({ kind: 'reorder', from: env.from, to: env.to, n, copy, extraNs }, reorderDrawn);
+      reordered = reorder !== null;
+      if (reorder !== null) reorderNs = reorder.extraNs;
+    }
+    if (reordered) {
       this.stats.reordered++;
-      at += reorder.extraNs;
+      at += reorderNs;
     } else {
       if (at < l.lastDeliveryNs) at = l.lastDeliveryNs;
       l.lastDeliveryNs = at;
