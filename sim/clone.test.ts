@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { AssertionError } from './assert.ts';
-import { deepCopy, estimateSize } from './clone.ts';
+import { copySized, deepCopy, estimateSize, lastCopySize } from './clone.ts';
 
 /** Plain message-shaped data, nested, including Map, Set, Uint8Array and bigint. */
 const { data } = fc.letrec((tie) => ({
@@ -143,5 +143,77 @@ describe('estimateSize', () => {
   it('charges strings and byte arrays by length', () => {
     expect(estimateSize('x'.repeat(1000)) - estimateSize('')).toBe(1000);
     expect(estimateSize(new Uint8Array(500)) - estimateSize(new Uint8Array(0))).toBe(500);
+  });
+});
+
+describe('copySized (the send path: copy and size in one walk)', () => {
+  it('copies exactly as deepCopy and sizes exactly as estimateSize', () => {
+    fc.assert(
+      fc.property(data, (v) => {
+        const size = estimateSize(v);
+        const c = copySized(v);
+        expect(lastCopySize()).toBe(size);
+        expect(c).toEqual(deepCopy(v));
+        // Same shape of copy: keys in the same order, same container types.
+        if (v !== null && typeof v === 'object' && !(v instanceof Map) && !(v instanceof Set)) expect(Object.keys(c as object)).toEqual(Object.keys(v));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('is a deep copy: the receiver mutating it cannot touch the sender, nor the sender the receiver', () => {
+    fc.assert(
+      fc.property(data, (v) => {
+        const snapshot = deepCopy(v);
+        const c = copySized(v);
+        if (mutateAll(c)) {
+          expect(v).toEqual(snapshot);
+          expect(c).not.toEqual(v);
+        }
+        const c2 = copySized(v);
+        const kept = deepCopy(c2);
+        if (mutateAll(v)) expect(c2).toEqual(kept);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('sizes a flat message as the documented estimate (8 a number, 2 + length a string, 1 a boolean, 4 an object plus key length + 1 per key)', () => {
+    copySized({ type: 'ping', n: 3, ok: true });
+    expect(lastCopySize()).toBe(4 + (5 + 6) + (2 + 8) + (3 + 1));
+    // The size of one copy never leaks into the next.
+    copySized([1, 'ab']);
+    expect(lastCopySize()).toBe(4 + 8 + 4);
+  });
+
+  it('rejects what deepCopy rejects, with the same errors', () => {
+    class Point {
+      x = 1;
+    }
+    const cyc: Record<string, unknown> = {};
+    cyc.self = cyc;
+    for (const bad of [{ f: () => 1 }, [Symbol('s')], { d: new Date(0) }, new Point(), cyc, { deep: { m: new Map([[1, () => 2]]) } }]) {
+      let want: unknown;
+      try {
+        deepCopy(bad);
+      } catch (e) {
+        want = e;
+      }
+      expect(want).toBeInstanceOf(AssertionError);
+      expect(() => copySized(bad)).toThrow((want as Error).message);
+    }
+  });
+
+  it('keeps an own "__proto__" key as a key, and null-prototype objects', () => {
+    const v = JSON.parse('{"__proto__": {"x": 1}, "y": 2}') as Record<string, unknown>;
+    const c = copySized(v);
+    expect(Object.keys(c)).toEqual(Object.keys(v));
+    expect(lastCopySize()).toBe(estimateSize(v));
+    const o = Object.create(null) as Record<string, unknown>;
+    o.a = [1];
+    const co = copySized(o);
+    expect(co.a).toEqual([1]);
+    expect(co.a).not.toBe(o.a);
+    expect(lastCopySize()).toBe(estimateSize(o));
   });
 });

@@ -149,4 +149,25 @@ describe('EntryTape (decisions kept in columns)', () => {
     // The timed fault is the object itself: `end` edits it after it was recorded.
     expect(got[20_001]).toBe(whole);
   });
+
+  it('entries with the same keys but values of other types or other constants never share a template', () => {
+    const tape = new EntryTape();
+    const values: unknown[] = [1, '1', '#', 'j', true, false, null, undefined, { a: 1 }, [1], 'n', 't', 2.5, 'u'];
+    const want: unknown[] = [];
+    for (let round = 0; round < 3; round++)
+      for (const v of values)
+        for (const w of values) {
+          const f = { kind: 'device', device: v, fault: w, n: round };
+          tape.push(round, f);
+          want.push({ atNs: round, ...f });
+        }
+    // Keys in another order are another template too.
+    tape.push(9, { n: 1, kind: 'device' });
+    want.push({ atNs: 9, n: 1, kind: 'device' });
+    const got = tape.toArray();
+    for (let i = 0; i < want.length; i++) {
+      expect(Object.keys(got[i]!)).toEqual(Object.keys(want[i] as object));
+      expect(got[i]).toEqual(want[i]);
+    }
+  });
 });

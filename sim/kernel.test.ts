@@ -268,6 +268,25 @@ describe('processes', () => {
     expect(f.value).toBe(1);
   });
 
+  it('Future: every waiter registered before resolve runs in one later event, in order; a resolve without waiters schedules nothing', () => {
+    const sim = newSim();
+    const f = new Future<string>(sim);
+    const seen: string[] = [];
+    for (const tag of ['a', 'b', 'c']) f.then((v) => seen.push(`${tag}${v}`));
+    sim.schedule(5, () => f.resolve('!'));
+    sim.run();
+    expect(seen).toEqual(['a!', 'b!', 'c!']);
+    expect(sim.events).toBe(2); // the resolver's event and one for the three waiters
+    const g = new Future<number>(sim);
+    g.resolve(1);
+    expect(sim.pending).toBe(0);
+    g.then((v) => seen.push(`late${v}`));
+    g.then((v) => seen.push(`later${v}`));
+    expect(sim.pending).toBe(2); // each waiter after resolve has an event of its own, as before
+    sim.run();
+    expect(seen.slice(3)).toEqual(['late1', 'later1']);
+  });
+
   it('firstOf resolves with the earliest future (index and value), ignoring later ones', () => {
     const sim = newSim();
     const a = sleep(sim, 50);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RAFT_MESSAGE_SUMMARIES } from '../../systems/raft/message-summary.ts';
 import { CRDT_MESSAGE_SUMMARIES } from '../../systems/crdt/replication/message-summary.ts';
-import { defaultSummary, MessageDescriber, SUMMARY_MAX } from './message-summary.ts';
+import fc from 'fast-check';
+import { defaultSummary, MessageDescriber, messageType, SUMMARY_MAX } from './message-summary.ts';
 
 describe('message summaries', () => {
   it('by default: the small fields as key=value, arrays as their length, a nested op in braces; type, from, to left out', () => {
@@ -36,5 +37,37 @@ describe('message summaries', () => {
     expect(d.describe({ type: 'preVoteResp', term: 5, reject: false })).toBe('preVoteResp t5 granted');
     expect(d.describe({ type: 'snap', term: 2, snapshot: { index: 100, term: 2, data: null } })).toBe('snap t2 snapshot 100/2');
     expect(d.describe({ type: 'snap', rid: 4, store: [['k', {}]], applied: [], upper: [], absorbed: [], epoch: 1, ev: [] })).toBe('snap r4 1 key(s)');
+  });
+});
+
+describe('messageType', () => {
+  /** What messageType named a type-less body before its shape cache: its first four keys. */
+  const byKeys = (b: object): string => {
+    const keys = Object.keys(b);
+    return `{${keys.slice(0, 4).join(',')}${keys.length > 4 ? ',…' : ''}}`;
+  };
+
+  it('names a type-less body by its first keys, whatever shapes came before (the shape cache never answers for another shape)', () => {
+    const key = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'type');
+    const body = fc.array(fc.tuple(key, fc.oneof(fc.integer(), fc.string({ maxLength: 2 }))), { maxLength: 7 }).map((es) => Object.fromEntries(es) as Record<string, unknown>);
+    fc.assert(
+      fc.property(fc.array(body, { minLength: 1, maxLength: 40 }), (bodies) => {
+        for (const b of bodies) expect(messageType(b)).toBe(typeof b.type === 'string' ? b.type : byKeys(b));
+      }),
+      { numRuns: 300 },
+    );
+    // More shapes than the cache holds, in turn, then again.
+    const shapes = Array.from({ length: 20 }, (_, i) => ({ [`k${i}`]: 1, x: 2, ...(i % 2 ? { y: 3, z: 4, w: 5 } : {}) }));
+    for (let round = 0; round < 3; round++) for (const b of shapes) expect(messageType(b)).toBe(byKeys(b));
+    // A prefix of a cached shape, and a longer body sharing its first five keys.
+    expect(messageType({ a: 1, b: 2, c: 3, d: 4, e: 5 })).toBe('{a,b,c,d,…}');
+    expect(messageType({ a: 1, b: 2, c: 3 })).toBe('{a,b,c}');
+    expect(messageType({ a: 1, b: 2, c: 3, d: 4 })).toBe('{a,b,c,d}');
+    expect(messageType({ a: 1, b: 2, c: 3, d: 4, e: 5, f: 6 })).toBe('{a,b,c,d,…}');
+    expect(messageType({ a: 1, b: 2, c: 3, d: 4, x: 5 })).toBe('{a,b,c,d,…}');
+    expect(messageType({ type: 7, a: 1 })).toBe('{type,a}');
+    expect(messageType(new Map([['a', 1]]))).toBe('{}');
+    expect(messageType([1, 2])).toBe('{0,1}');
+    expect(messageType('x')).toBe('string');
   });
 });
