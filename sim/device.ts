@@ -101,6 +101,8 @@ export class Device {
     this.faultChances.set(fault, n);
     const d = this.sim.decisions;
     if (!d.active) return drawn ? { ...(arg !== undefined ? { arg } : {}) } : null;
+    // A recorded run needs the keyed entry only for what was drawn (Decisions.decide).
+    if (!drawn && d.mode !== 'script') return null;
     return d.decide({ kind: 'device', device: this.label, fault, n, ...(arg !== undefined ? { arg } : {}) }, drawn);
   }
 

@@ -1,0 +1,43 @@
+/**
+ * The systems figures' shape on tiny runs (no timing is asserted: figures are for `npm run bench`).
+ */
+import { describe, expect, it } from 'vitest';
+import { benchLinearity, BEFORE, FAMILY_NAMES, linearityCases, LOADED_RAFT_PINS, loadedRaftHere, loadedRaftRounds } from './systems.ts';
+
+describe('bench/systems', () => {
+  it('linearity (quick) reports broadcast and the loaded Raft store with CPU of both runs', () => {
+    const r = benchLinearity(true) as { cases: Record<string, { linearity: number; shortCpuMs: number; longCpuMs: number; factor: number; shortEvents: number; longEvents: number }>; worst: number };
+    expect(Object.keys(r.cases).sort()).toEqual(['broadcast', 'raft']);
+    for (const c of Object.values(r.cases)) {
+      expect(c.shortCpuMs).toBeGreaterThan(0);
+      expect(c.longEvents).toBeGreaterThan(c.shortEvents); // the long run really is longer
+      expect(c.linearity).toBeCloseTo(c.longCpuMs / (c.factor * c.shortCpuMs), 1);
+    }
+    expect(r.worst).toBe(Math.max(...Object.values(r.cases).map((c) => c.linearity)));
+  }, 120_000);
+
+  it('measures linearity for every family (issue 17: at most 1.3 for every family), each with a length parameter the scenario has', () => {
+    const cases = linearityCases(false);
+    expect(cases.map((c) => c.name).sort()).toEqual([...FAMILY_NAMES].sort());
+    for (const c of cases) expect(Object.keys(c.scn.params)).toContain(c.param);
+  });
+
+  it('keeps the before figure and the loaded-store parameters the docs name', () => {
+    expect(BEFORE.commit).toBe('4755ff4');
+    expect(BEFORE.raftPerYardstick).toBeGreaterThan(0);
+    expect(LOADED_RAFT_PINS).toEqual({ nodes: 5, clients: 8, opMsMean: 5, maxOps: 100_000 });
+  });
+
+  it('measures the loaded store in rounds next to the yardstick, each round a real run of the store', () => {
+    const short = (seeds: readonly number[]): { simNs: number; events: number } => loadedRaftHere(seeds, { durationS: 1 });
+    const rounds = loadedRaftRounds(short, 2, 0, [1]);
+    expect(rounds).toHaveLength(2);
+    for (const r of rounds) {
+      expect(r.events).toBeGreaterThan(1000);
+      expect(r.simSecondsPerCpuSecond).toBeGreaterThan(0);
+      expect(r.yardstickMopsPerCpuSecond).toBeGreaterThan(0);
+      expect(r.raftPerYardstick).toBeCloseTo(r.simSecondsPerCpuSecond / r.yardstickMopsPerCpuSecond, 0);
+    }
+    expect(rounds[0]!.events).toBe(rounds[1]!.events); // same seed, same run
+  }, 120_000);
+});

@@ -1,0 +1,77 @@
+/**
+ * One run as the CLI and sweep workers do it: time it (wall clock, outside the simulation),
+ * optionally stream its trace to a file, optionally run it twice to check determinism.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { runScenario, type RunOptions, type RunResult } from '../sim/runner.ts';
+import type { Scenario } from '../sim/scenario.ts';
+import type { TraceRecord } from '../sim/trace.ts';
+
+export interface RunReport extends RunResult {
+  wallMs: number;
+  /** Set with --check-determinism: the second run's hash. */
+  secondTraceHash?: string;
+}
+
+export interface ExecuteOptions extends Omit<RunOptions, 'traceSink'> {
+  traceFile?: string;
+  /** Receives every trace record too (e.g. for a timeline). */
+  extraSink?: (r: TraceRecord) => void;
+  checkDeterminism?: boolean;
+}
+
+/** Streams trace records to a JSON-lines file, buffered so a long run stays cheap. */
+export function traceFileSink(file: string): { sink: (r: TraceRecord) => void; close: () => void } {
+  const fd = openSync(file, 'w');
+  let buf: string[] = [];
+  let size = 0;
+  const flush = (): void => {
+    if (buf.length > 0) writeSync(fd, buf.join(''));
+    buf = [];
+    size = 0;
+  };
+  return {
+    sink: (r) => {
+      const line = JSON.stringify({ t: r.atNs, i: r.eventIndex, node: r.node, kind: r.kind, detail: r.detail }) + '\n';
+      buf.push(line);
+      size += line.length;
+      if (size > 1 << 16) flush();
+    },
+    close: () => {
+      flush();
+      closeSync(fd);
+    },
+  };
+}
+
+export function executeRun(scn: Scenario, opts: ExecuteOptions): RunReport {
+  const trace = opts.traceFile ? traceFileSink(opts.traceFile) : null;
+  const t0 = performance.now(); // wallclock-ok
+  let r: RunResult;
+  try {
+    const sinks = [trace?.sink, opts.extraSink].filter((x): x is (r: TraceRecord) => void => x !== undefined);
+    const sink = sinks.length === 0 ? null : sinks.length === 1 ? sinks[0]! : (rec: TraceRecord) => sinks.forEach((f) => f(rec));
+    r = runScenario(scn, { ...opts, traceSink: sink });
+  } finally {
+    trace?.close();
+  }
+  const report: RunReport = { ...r, wallMs: Math.round(performance.now() - t0) }; // wallclock-ok
+  if (opts.checkDeterminism) {
+    const again = runScenario(scn, { ...opts, traceSink: null });
+    report.secondTraceHash = again.traceHash;
+    if (again.traceHash !== r.traceHash || again.events !== r.events) {
+      report.ok = false;
+      report.outcome = 'nondeterministic';
+      report.violations = [
+        ...report.violations,
+        {
+          invariant: 'determinism',
+          atNs: r.simTimeNs,
+          eventIndex: r.events,
+          message: `two runs of one seed differ: trace hash ${r.traceHash} (${r.events} events) then ${again.traceHash} (${again.events} events); simulated code reads something outside the kernel (Math.random, Date.now, timers, Promises, real I/O); \`npm run lint\` finds these under sim/ systems/ scenarios/ invariants/`,
+        },
+      ];
+    }
+  }
+  return report;
+}

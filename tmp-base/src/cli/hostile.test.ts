@@ -1,0 +1,301 @@
+/**
+ * Hostile input and runaway code (issue 11): scenarios that exit, loop or allocate without bound,
+ * and inputs that are wrong in every way a user or script can make them. Each case asserts the
+ * exit code and the message. Bad input runs in-process through `main(argv, io)` (fast); runaway
+ * scenarios run as real processes, as a user meets them.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from './main.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin', 'detsim.js');
+
+function detsim(args: string[], cwd = ROOT): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+async function inProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** A scenario file in a folder under the project (so it can import ../sim/...). */
+function scenarioSource(name: string, setupBody: string): string {
+  return [
+    "import { defineScenario } from '../sim/scenario.ts';",
+    'export default defineScenario({',
+    `  name: '${name}', description: 'hostile fixture', params: {}, durationNs: 1_000_000_000,`,
+    `  setup(w) { ${setupBody} },`,
+    '});',
+  ].join('\n');
+}
+
+let dir = '';
+const file = (name: string): string => path.join(dir, name);
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(ROOT, '.tmp-hostile-'));
+  writeFileSync(file('exit-setup.ts'), scenarioSource('exit-setup', 'process.exit(0);'));
+  writeFileSync(file('exit-midrun.ts'), scenarioSource('exit-midrun', "w.sim.schedule(1000, () => { w.sim.log('n1', 'about-to-exit'); process.exit(0); });"));
+  writeFileSync(
+    file('loop.ts'),
+    scenarioSource('loop', "for (let k = 1; k <= 5; k++) w.sim.schedule(k * 1000, () => w.sim.log('n1', 'tick', `k=${k}`)); w.sim.schedule(9000, () => { w.sim.log('n1', 'before-loop', 'last words'); for (;;) { /* stuck */ } });"),
+  );
+  writeFileSync(file('hog.ts'), scenarioSource('hog', "w.sim.schedule(1000, () => { const keep: number[][] = []; for (;;) keep.push(new Array(100_000).fill(1)); });"));
+  writeFileSync(file('exit-on-import.ts'), `process.exit(0);\n${scenarioSource('exit-on-import', '')}`);
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('runaway scenario code in run/replay', () => {
+  it('process.exit(0) in setup: a crash of the seed, exit 1, a JSON object on stdout', () => {
+    const r = detsim(['run', file('exit-setup.ts'), '--seed', '1', '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.ok).toBe(false);
+    expect(j.outcome).toBe('crash');
+    expect(j.violations[0].message).toContain('the scenario called process.exit(0)');
+    expect(j.replay).toContain('--seed 1');
+  });
+
+  it('process.exit(0) mid-run: FAIL line and replay command last, exit 1; replaying its repro fails the same way', () => {
+    const repro = file('exit-midrun-seed4.json');
+    const r = detsim(['run', file('exit-midrun.ts'), '--seed', '4', '--repro', repro]);
+    expect(r.code).toBe(1);
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toContain('seed 4');
+    expect(r.out).toContain('the scenario called process.exit(0)');
+    expect(r.out).toContain('about-to-exit'); // the last trace lines
+    expect(lines.at(-1)).toMatch(/^replay: npx detsim replay /);
+    const again = detsim(['replay', repro, '--json']);
+    expect(again.code).toBe(1);
+    const j = JSON.parse(again.out);
+    expect(j.outcome).toBe('crash');
+    expect(j.violations[0].message).toContain('the scenario called process.exit(0)');
+  });
+
+  it('an endless loop inside one event: stopped at --timeout, reported as a hang with the last trace lines; the --trace file ends at the last record before the loop', () => {
+    const trace = file('loop-trace.jsonl');
+    const r = detsim(['run', file('loop.ts'), '--seed', '1', '--timeout', '2', '--trace', trace]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('more than 2s of wall time');
+    expect(r.out).toMatch(/before-loop\s+last words/);
+    expect(r.out).toMatch(/^replay: npx detsim run .*loop\.ts --seed 1$/m);
+    const records = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; detail: string });
+    expect(records.at(-1)).toMatchObject({ kind: 'before-loop', detail: 'last words' });
+    expect(records.filter((x) => x.kind === 'tick')).toHaveLength(5);
+  });
+
+  it('the same hang in replay <scenario> --seed, with --json: one JSON object, exit 1', () => {
+    const r = detsim(['replay', file('loop.ts'), '--seed', '2', '--timeout', '1', '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.violations[0].invariant).toBe('hang');
+    expect(j.log.at(-1)).toContain('before-loop');
+  });
+
+  it('unbounded allocation in one event: "out of memory" for the seed at --max-memory, exit 1, no V8 stack', () => {
+    const r = detsim(['run', file('hog.ts'), '--seed', '1', '--max-memory', '128']);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('out of memory');
+    expect(r.out).toContain('128 MB');
+    expect(r.err).not.toMatch(/FATAL ERROR|JavaScript heap|^\s+at /m);
+  });
+
+  it('process.exit at the top level of a scenario file: exit 2, one line', async () => {
+    const r = await inProcess(['run', file('exit-on-import.ts'), '--seed', '1']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('called process.exit');
+    expect(r.err.split('\n')).toHaveLength(1);
+  });
+});
+
+describe('bad input is exit 2, one line, before any work', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['--timeout -1', ['run', 'broadcast', '--seed', '1', '--timeout=-1'], /--timeout must be a number of seconds from 0 \(no limit\) to \d+/],
+    ['--timeout abc', ['run', 'broadcast', '--seed', '1', '--timeout', 'abc'], /--timeout must be a number of seconds/],
+    ['--max-memory 5', ['run', 'broadcast', '--seed', '1', '--max-memory', '5'], /--max-memory must be an integer from 64 to \d+ \(MB\)/],
+    ['--lines -5', ['run', 'broadcast', '--seed', '1', '--lines=-5'], /--lines must be an integer from 0 to 100000, got "-5"/],
+    ['--seed twice', ['run', 'broadcast', '--seed', '1', '--seed', '2'], /--seed is given 2 times; give it once/],
+    ['a huge seed', ['run', 'broadcast', '--seed', '9'.repeat(400)], /--seed must be at most 9007199254740991, got 9{60}…$/],
+    ['a hex seed', ['run', 'broadcast', '--seed', '0x10'], /--seed must be a non-negative integer written in decimal digits/],
+    ['nodes=0x3', ['run', 'broadcast', '--seed', '1', '--param', 'nodes=0x3'], /scenario broadcast: parameter nodes must be an integer written in decimal digits .* got "0x3"/],
+    ['nodes=1e1', ['run', 'broadcast', '--seed', '1', '--param', 'nodes=1e1'], /parameter nodes must be an integer/],
+    ['nodes=+3', ['run', 'broadcast', '--seed', '1', '--param', 'nodes=+3'], /parameter nodes must be an integer/],
+    ['nodes= 3', ['run', 'broadcast', '--seed', '1', '--param', 'nodes= 3'], /parameter nodes must be an integer/],
+    ['nodes=3.0', ['run', 'broadcast', '--seed', '1', '--param', 'nodes=3.0'], /parameter nodes must be an integer/],
+    ['netLossRate=0x1', ['run', 'broadcast', '--seed', '1', '--param', 'netLossRate=0x1'], /parameter netLossRate must be a decimal number/],
+    ['netLossRate=Infinity', ['run', 'broadcast', '--seed', '1', '--param', 'netLossRate=Infinity'], /parameter netLossRate must be a decimal number/],
+    ['--param constructor=1', ['run', 'broadcast', '--seed', '1', '--param', 'constructor=1'], /has no parameter "constructor"/],
+    ['--trace into a missing folder', ['run', 'broadcast', '--seed', '1', '--trace', 'no/such/dir/t.jsonl'], /--trace no\/such\/dir\/t.jsonl: the folder no\/such\/dir does not exist/],
+    ['--timeline into a missing folder', ['run', 'broadcast', '--seed', '1', '--timeline', 'no/such/t.html'], /--timeline .*does not exist/],
+    ['--repro into a missing folder', ['run', 'broadcast', '--seed', '1', '--repro', 'no/such/r.json'], /--repro .*does not exist/],
+    ['--trace naming a folder', ['run', 'broadcast', '--seed', '1', '--trace', '.'], /--trace \. is a folder/],
+    ['replay --trace into a missing folder', ['replay', 'broadcast', '--seed', '1', '--trace', 'no/such/t.jsonl'], /--trace .*does not exist/],
+    ['check --timeout -1', ['check', 'package.json', '--model', 'kv', '--timeout=-1'], /--timeout must be an integer from 1 to \d+ \(milliseconds\)/],
+    ['check --timeout abc', ['check', 'package.json', '--model', 'kv', '--timeout', 'abc'], /--timeout must be an integer from 1 to \d+ \(milliseconds\)/],
+    ['check --timeout 0', ['check', 'package.json', '--model', 'kv', '--timeout', '0'], /--timeout must be an integer from 1 to \d+ \(milliseconds\)/],
+    ['bug=phantom over two scenarios', ['sweep', 'broadcast', 'escrow-reaper', '--seeds', '1', '--param', 'bug=phantom'], /^detsim: scenario escrow-reaper: parameter bug must be one of/],
+  ];
+  for (const [what, args, msg] of cases) {
+    it(what, async () => {
+      const r = await inProcess(args);
+      expect(r.code, r.out + r.err).toBe(2);
+      expect(r.err.split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(msg);
+      expect(r.out).toBe('');
+    });
+  }
+
+  it('shrink of a repro whose run was stopped (a hang): exit 2 before any run, not a hung shrink', async () => {
+    const repro = file('hang-repro.json');
+    writeFileSync(repro, JSON.stringify({ format: 'detsim-repro/1', scenario: 'broadcast', seed: 3, params: {}, swarm: true, buggify: true, traceHash: '', violations: [{ invariant: 'hang', message: 'the run took more than 600s of wall time' }] }));
+    const r = await inProcess(['shrink', repro]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/was stopped from outside \(hang/);
+  });
+
+  it('shrink --out into a missing folder', async () => {
+    const repro = file('for-shrink.json');
+    writeFileSync(repro, JSON.stringify({ format: 'detsim-repro/1', scenario: 'broadcast', seed: 3, params: {}, swarm: true, buggify: true, traceHash: 'x', violations: [{ invariant: 'no-phantom-delivery' }] }));
+    const r = await inProcess(['shrink', repro, '--out', 'no/such/dir/s.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--out .*does not exist/);
+  });
+});
+
+describe('detsim check on hostile histories', () => {
+  it('garbage bytes: exit 2, a short escaped excerpt, no raw control bytes', async () => {
+    const bytes = Buffer.alloc(4000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 97 + 13) % 256;
+    bytes[0] = 0x1b; // an escape sequence first
+    writeFileSync(file('garbage.edn'), bytes);
+    for (const model of ['kv', 'etcd']) {
+      const r = await inProcess(['check', file('garbage.edn'), '--model', model]);
+      expect(r.code).toBe(2);
+      expect(r.err.split('\n')).toHaveLength(1);
+      // eslint-disable-next-line no-control-regex
+      expect(r.err).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\u009b]/);
+      expect(r.err.length).toBeLessThan(600);
+    }
+  });
+
+  it('--timeout 100 on a 200k-operation history: undecided (exit 3) and the reported time stays near the budget', async () => {
+    // 200k operations on 50 keys by 400 processes, overlapping: large to read, hard to search.
+    const lines: string[] = [];
+    for (let round = 0; round < 500; round++) {
+      for (let p = 0; p < 200; p++) lines.push(`{:process ${p}, :type :invoke, :f :append, :key "${p % 50}", :value "v${round}-${p} "}`);
+      for (let p = 0; p < 200; p++) lines.push(`{:process ${p}, :type :ok, :f :append, :key "${p % 50}", :value "v${round}-${p} "}`);
+      for (let p = 200; p < 400; p++) lines.push(`{:process ${p}, :type :invoke, :f :get, :key "${p % 50}", :value nil}`);
+      for (let p = 200; p < 400; p++) lines.push(`{:process ${p}, :type :ok, :f :get, :key "${p % 50}", :value "v${round}-${p - 200} "}`);
+    }
+    writeFileSync(file('big.edn'), lines.join('\n'));
+    const r = await inProcess(['check', file('big.edn'), '--model', 'kv', '--timeout', '100', '--json']);
+    expect(r.code).toBe(3);
+    const j = JSON.parse(r.out);
+    expect(j.linearizable).toBe('unknown');
+    expect(j.unknownReason).toBe('timeout');
+    // Reading, parsing and searching share the budget; the margin is generous (a loaded CI machine).
+    expect(j.timeMs).toBeGreaterThanOrEqual(100);
+    expect(j.timeMs).toBeLessThan(1100);
+  });
+});
+
+describe('repro files are data', () => {
+  it('a scenario file outside the working directory and the repro folder is refused before it is imported; --allow-scenario-file runs it', async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'detsim-outside-'));
+    const reproDir = mkdtempSync(path.join(tmpdir(), 'detsim-repros-'));
+    try {
+      const marker = path.join(outside, 'imported.txt');
+      const scn = path.join(outside, 'evil.ts');
+      writeFileSync(scn, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default { name: 'evil', description: '', params: {}, durationNs: 1000, setup() {} };\n`);
+      const repro = path.join(reproDir, 'r.json');
+      writeFileSync(repro, JSON.stringify({ format: 'detsim-repro/1', scenario: 'evil', scenarioFile: scn, seed: 1, params: {}, swarm: false, buggify: false, traceHash: 'x', violations: [] }));
+      const r = await inProcess(['replay', repro]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('outside the working directory');
+      expect(r.err).toContain('--allow-scenario-file');
+      expect(existsSync(marker)).toBe(false);
+      const s = await inProcess(['shrink', repro]);
+      expect(s.code).toBe(2);
+      expect(existsSync(marker)).toBe(false);
+      // The same via "scenario" holding a path.
+      writeFileSync(repro, JSON.stringify({ format: 'detsim-repro/1', scenario: scn, seed: 1, params: {}, swarm: false, buggify: false, traceHash: 'x' }));
+      expect((await inProcess(['replay', repro])).code).toBe(2);
+      expect(existsSync(marker)).toBe(false);
+      const allowed = await inProcess(['replay', repro, '--allow-scenario-file', '--json']);
+      expect(existsSync(marker)).toBe(true);
+      expect(allowed.code).toBe(4); // it ran; the recorded trace hash "x" differs: not reproduced
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+      rmSync(reproDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a scenario file named relative to the repro's folder is fine", async () => {
+    const sub = path.join(dir, 'shared-repro');
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(path.join(sub, 'mine.ts'), scenarioSource('mine', "w.sim.schedule(10, () => w.sim.log('n1', 'hello'));").replace(/\.\.\/sim\//g, '../../sim/'));
+    const repro = path.join(sub, 'r.json');
+    writeFileSync(repro, JSON.stringify({ format: 'detsim-repro/1', scenario: 'mine', scenarioFile: 'mine.ts', seed: 1, params: {}, swarm: false, buggify: false, traceHash: 'x' }));
+    const r = await inProcess(['replay', repro, '--json']);
+    expect(JSON.parse(r.out).ok).toBe(true);
+  });
+
+  it('wrong types in a repro file: exit 2, one line', async () => {
+    const bad: [string, Record<string, unknown>, RegExp][] = [
+      ['violations null', { violations: null }, /"violations" must be a list/],
+      ['a param object', { params: { nodes: { x: 1 } } }, /parameter "nodes" must be a number, string or boolean/],
+      ['a hex param', { params: { nodes: '0x3' } }, /parameter nodes must be an integer/],
+      ['pins a string', { pins: 'x' }, /"pins" must be an object/],
+      ['scenarioFile a number', { scenarioFile: 7 }, /"scenarioFile" must be a string/],
+      ['params an array', { params: [1] }, /"params" must be an object/],
+    ];
+    for (const [what, patch, msg] of bad) {
+      const repro = file(`bad-${what.replace(/\W/g, '-')}.json`);
+      writeFileSync(repro, JSON.stringify({ format: 'detsim-repro/1', scenario: 'broadcast', seed: 1, params: {}, swarm: false, buggify: false, traceHash: 'x', ...patch }));
+      for (const cmd of ['replay', 'shrink']) {
+        const r = await inProcess([cmd, repro]);
+        expect(r.code, `${cmd} ${what}: ${r.err}`).toBe(2);
+        expect(r.err).toMatch(msg);
+      }
+    }
+  });
+});
+
+describe('interrupted runs', () => {
+  it('SIGINT during a run: exit 130, one line on stderr, no verdict; the trace file holds what ran', async () => {
+    const { spawn } = await import('node:child_process');
+    const trace = file('interrupted.jsonl');
+    const child = spawn(process.execPath, [BIN, 'run', file('loop.ts'), '--seed', '1', '--timeout', '0', '--trace', trace], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    // The header (seed and params) is printed just before the run's thread starts.
+    for (let i = 0; i < 600 && !out.includes('params:'); i++) await new Promise((r) => setTimeout(r, 100));
+    // Give the thread time to reach the loop, then interrupt.
+    for (let i = 0; i < 600; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (existsSync(trace)) break;
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(130);
+    expect(err).toMatch(/^detsim: SIGINT: stopped; seed 1 of loop did not finish/);
+    expect(out).not.toMatch(/PASS|FAIL/);
+    const records = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
+    expect(records.at(-1)!.kind).toBe('before-loop');
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * The sweep's worker pool (cli/sweep.ts startPool) hands each worker more than one job at a time
+ * (prefetch): a worker that dies or is stopped while holding jobs must lose no result already had,
+ * report the seed it was running as that seed's failure (never a PASS), and give the jobs it held
+ * but never started to another worker, so every job gets exactly one result, the one it would get
+ * with one job at a time.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { RunReport } from './execute.ts';
+import { ListSource, type SweepJob } from './jobs.ts';
+import { startPool } from './sweep.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const FIX = path.join(ROOT, 'cli', 'fixtures');
+const jobsOf = (file: string, scenario: string, seeds: number[]): Omit<SweepJob, 'id'>[] => seeds.map((seed) => ({ file, scenario, seed, pins: {}, swarm: false, buggify: false, checkDeterminism: false }));
+
+async function sweep(jobs: Omit<SweepJob, 'id'>[], o: { workers: number; prefetch: number; seedTimeoutS?: number }): Promise<{ results: RunReport[]; ids: number[] }> {
+  const results: RunReport[] = [];
+  const ids: number[] = [];
+  await startPool({ source: new ListSource(jobs), jobs: o.workers, prefetch: o.prefetch, seedTimeoutS: o.seedTimeoutS ?? 0, maxMemoryMb: 512, onResult: (r, job) => (results.push(r), ids.push(job.id)) }).finished;
+  return { results, ids };
+}
+const verdicts = (rs: RunReport[]): [number, boolean, string, string][] => rs.map((r): [number, boolean, string, string] => [r.seed, r.ok, r.outcome, r.ok ? r.traceHash : (r.violations[0]?.message.slice(0, 40) ?? '')]).sort((a, b) => a[0] - b[0]);
+
+describe('the pool with prefetch', { timeout: 180_000 }, () => {
+  it('a worker thread that ends mid-batch (reallyExit on seed 5): that seed fails, the seeds it held run elsewhere, each once', async () => {
+    const jobs = jobsOf(path.join(FIX, 'exits.ts'), 'exits', [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const one = await sweep(jobs, { workers: 1, prefetch: 1 });
+    for (const [workers, prefetch] of [
+      [1, 3],
+      [2, 2],
+      [2, 4],
+    ] as const) {
+      const r = await sweep(jobs, { workers, prefetch });
+      // Exactly one result a job.
+      expect([...r.ids].sort((a, b) => a - b), `${workers}x${prefetch}`).toEqual(jobs.map((_, i) => i));
+      expect(verdicts(r.results), `${workers}x${prefetch}`).toEqual(verdicts(one.results));
+    }
+    const bySeed = new Map(one.results.map((x) => [x.seed, x]));
+    expect(bySeed.get(5)!.ok).toBe(false);
+    expect(bySeed.get(5)!.violations[0]!.message).toContain('exited with code 0 before the run finished');
+    for (const s of [1, 6, 7, 8, 9]) expect(bySeed.get(s)!.ok).toBe(true);
+  });
+
+  it('a seed stopped by the time limit (seed 3 spins): it fails as hung, the seed held behind it runs on a new worker', async () => {
+    const jobs = jobsOf(path.join(FIX, 'hangs.ts'), 'hangs', [1, 2, 3, 4, 5]);
+    const r = await sweep(jobs, { workers: 1, prefetch: 3, seedTimeoutS: 3 });
+    expect([...r.ids].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
+    const v = verdicts(r.results);
+    expect(v.map(([seed, ok]) => [seed, ok])).toEqual([
+      [1, true],
+      [2, true],
+      [3, false],
+      [4, true],
+      [5, true],
+    ]);
+    expect(v[2]![3]).toContain('the seed ran for more than 3s');
+  });
+});

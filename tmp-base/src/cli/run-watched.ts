@@ -1,0 +1,264 @@
+/**
+ * One seed of `detsim run` / `replay`, run in a worker thread that the main thread watches. The
+ * scenario's code is the user's: it may loop forever inside one event, allocate without bound or
+ * call process.exit. None of these may hang the command, kill it with a V8 stack, or end it
+ * without a verdict; each is reported as a failure of the seed (outcome `crash`), with the last
+ * trace lines, and the `--trace` file ends at the last record before the stop.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { EarlyWorker } from './early-worker.ts';
+import type { RunReport } from './execute.ts';
+import type { ScriptEntry } from '../sim/decisions.ts';
+import { CODE_EXT, CODE_ROOT, COMPILED, PACKAGE_ROOT } from './layout.ts';
+import { readManifest } from './scenario-manifest.ts';
+import { flushTraceTail, lastTraced, readRecentLines, recentLinesBuffer, traceBuffer } from './trace-tail.ts';
+
+/** What the worker is given (structured-cloned; the buffers are shared). */
+export interface WatchedJob {
+  /** The scenario's name (a bundled thread checks it runs the scenario it holds). */
+  scenario: string;
+  file: string;
+  builtIn: boolean;
+  seed: number;
+  pins: Record<string, unknown>;
+  swarm: boolean;
+  buggify: boolean;
+  checkDeterminism: boolean;
+  logLines: number;
+  traceFile?: string;
+  traceShared?: SharedArrayBuffer;
+  recent: SharedArrayBuffer;
+  timeline?: string;
+  /** Drive the run from this script (a shrunk repro's) instead of the seed's own decisions. */
+  script?: ScriptEntry[];
+  linkStreams?: boolean;
+}
+
+/** `started` comes first, once the scenario is loaded (the wall-clock limit counts from then). */
+export type WatchedReply = { started: true; report?: undefined; error?: undefined } | { report: RunReport; error?: undefined; started?: undefined } | { error: string; report?: undefined; started?: undefined };
+
+/** Wall-clock seconds the run's thread may take to load the scenario before it is given up on. */
+const STARTUP_LIMIT_S = 120;
+
+export interface WatchOptions {
+  file: string;
+  builtIn: boolean;
+  scenario: string;
+  seed: number;
+  pins: Record<string, unknown>;
+  /** The run's parameters as drawn by the main thread (for a report of a run that never finished). */
+  params: Record<string, unknown>;
+  swarm: boolean;
+  buggify: boolean;
+  checkDeterminism: boolean;
+  logLines: number;
+  traceFile?: string;
+  timeline?: string;
+  /** Wall-clock seconds before the run is stopped and reported as hung; 0 = no limit. */
+  timeoutS: number;
+  /** Heap limit of the run's thread, MB; 0 = Node's default. */
+  maxMemoryMb: number;
+  /** Drive the run from this script (sim/decisions.ts). */
+  script?: ScriptEntry[];
+  linkStreams?: boolean;
+  /** The thread started early by prestartRun (with the same maxMemoryMb); else one is started now. */
+  prestarted?: PrestartedRun;
+}
+
+/**
+ * A run's worker thread started before the run is known (cli/early-worker.ts), with the heap
+ * limit the run will have.
+ */
+export class PrestartedRun extends EarlyWorker {
+  /**
+   * @param bundled the built-in scenario whose bundle the thread runs (it can run only that one),
+   *   or null: the thread imports whatever scenario file its job names.
+   */
+  constructor(
+    readonly maxMemoryMb: number,
+    readonly bundled: string | null = null,
+  ) {
+    super(bundled === null ? WORKER_ENTRY : bundledRunEntry(bundled)!, runWorkerOptions(maxMemoryMb));
+  }
+
+  /**
+   * The thread for runWatched (once); null when taken already, started with another heap limit, or
+   * holding the bundle of another scenario than the run's (the caller then discards it).
+   */
+  takeFor(maxMemoryMb: number, scenario: { name: string; builtIn: boolean }): Worker | null {
+    // The bundle was built from dist/scenarios as the manifest lists them: trusted only while the
+    // manifest is (dist/scenarios unchanged since the build).
+    if (this.bundled !== null && !(scenario.builtIn && scenario.name === this.bundled && readManifest() !== null)) return null;
+    return maxMemoryMb === this.maxMemoryMb ? this.take() : null;
+  }
+}
+
+/**
+ * The bundle of the built-in scenario named `name` (dist/bundles/run-<name>.js, written by the
+ * build: the run's thread code, the simulator and that scenario in one module, quicker to load
+ * than the sixty-odd modules they are made of), or null: not compiled, no such bundle, or a name
+ * that is not a plain scenario name (a path, say).
+ */
+export function bundledRunEntry(name: string): string | null {
+  if (!COMPILED || !/^[a-z0-9][a-z0-9-]{0,80}$/.test(name)) return null;
+  const file = path.join(CODE_ROOT, 'bundles', `run-${name}.js`);
+  return existsSync(file) ? file : null;
+}
+
+/**
+ * Starts a run's thread now, for the run runWatched will be given (see PrestartedRun). `scenario`
+ * is what the user typed: when it names a built-in scenario that has a bundle, the thread loads
+ * that; if the run turns out to be another scenario's, runWatched starts a plain thread instead.
+ */
+export function prestartRun(maxMemoryMb: number, scenario?: string): PrestartedRun {
+  // The manifest is checked before the thread starts (the main thread reads it anyway, cached): a
+  // bundle built from a dist/scenarios that has changed since is never even loaded.
+  const bundled = scenario !== undefined && bundledRunEntry(scenario) !== null && readManifest() !== null ? scenario : null;
+  return new PrestartedRun(maxMemoryMb, bundled);
+}
+
+function runWorkerOptions(maxMemoryMb: number): WorkerOptions {
+  return {
+    ...(maxMemoryMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } } : {}),
+    // The scenario's console output reaches the terminal as it would in the main thread.
+    stdout: false,
+    stderr: false,
+  };
+}
+
+/** Why a run ended without a verdict of its own; each is a violation name in the report. */
+export type StopKind = 'hang' | 'out-of-memory' | 'process-exit' | 'worker-error';
+
+export interface WatchedResult {
+  report: RunReport;
+  /** Set when the run never finished (the report is the harness's, not the simulation's). */
+  stopped?: StopKind;
+  /** Set when SIGINT/SIGTERM ended the run: the command exits 130/143, no verdict. */
+  interrupted?: 'SIGINT' | 'SIGTERM';
+}
+
+// Compiled (dist/): the worker module itself; from source: bin/run-worker-entry.js registers tsx first.
+const WORKER_ENTRY = COMPILED ? path.join(CODE_ROOT, 'cli', `run-worker${CODE_EXT}`) : path.join(PACKAGE_ROOT, 'bin', 'run-worker-entry.js');
+
+export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
+  const recent = recentLinesBuffer();
+  const traceShared = o.traceFile !== undefined ? traceBuffer() : undefined;
+  const job: WatchedJob = {
+    scenario: o.scenario,
+    file: o.file,
+    builtIn: o.builtIn,
+    seed: o.seed,
+    pins: o.pins,
+    swarm: o.swarm,
+    buggify: o.buggify,
+    checkDeterminism: o.checkDeterminism,
+    logLines: o.logLines,
+    recent,
+    ...(o.traceFile !== undefined ? { traceFile: o.traceFile, traceShared } : {}),
+    ...(o.timeline !== undefined ? { timeline: o.timeline } : {}),
+    ...(o.script !== undefined ? { script: o.script } : {}),
+    ...(o.linkStreams !== undefined ? { linkStreams: o.linkStreams } : {}),
+  };
+  const taken = o.prestarted?.takeFor(o.maxMemoryMb, { name: o.scenario, builtIn: o.builtIn }) ?? null;
+  if (taken === null) void o.prestarted?.discard();
+  // What the early thread did before it was taken (it failed to boot?) is handled below as if seen now.
+  const early = taken !== null ? (o.prestarted?.early ?? null) : null;
+  const worker = taken ?? new Worker(WORKER_ENTRY, runWorkerOptions(o.maxMemoryMb));
+  // The job is the thread's first message (a thread started early waits for it).
+  worker.postMessage(job);
+
+  const failed = (kind: StopKind, message: string): WatchedResult => {
+    const last = lastTraced(recent);
+    const report: RunReport = {
+      scenario: o.scenario,
+      seed: o.seed,
+      ok: false,
+      outcome: 'crash',
+      violations: [{ invariant: kind, atNs: last.atNs, eventIndex: last.eventIndex, message }],
+      coverage: { probes: {}, declared: [], sometimes: {}, mustReach: [] },
+      pending: [],
+      traceHash: '',
+      events: last.lines > 0 ? last.eventIndex + 1 : 0,
+      simTimeNs: last.atNs,
+      faultPhaseNs: 0,
+      recoveredAfterNs: null,
+      buggify: { enabled: o.buggify, enabledSites: [], fired: {}, reached: {} },
+      params: o.params,
+      swarm: o.swarm,
+      metrics: {},
+      log: readRecentLines(recent, o.logLines),
+      wallMs: Math.round(performance.now() - t0), // wallclock-ok: the harness's watchdog, outside the simulation
+    };
+    return { report, stopped: kind };
+  };
+
+  const t0 = performance.now(); // wallclock-ok
+  let settled = false;
+  let timer: NodeJS.Timeout | null = null;
+  const onSignal: Record<'SIGINT' | 'SIGTERM', () => void> = { SIGINT: () => {}, SIGTERM: () => {} };
+  const result = await new Promise<WatchedResult>((resolve) => {
+    const settle = (r: WatchedResult): void => {
+      if (settled) return;
+      settled = true;
+      resolve(r);
+    };
+    const onHang = (): void =>
+      settle(
+        failed(
+          'hang',
+          `the run took more than ${o.timeoutS}s of wall time and was stopped (an endless loop inside one event?); the last trace lines show where it was${o.traceFile ? `, and ${o.traceFile} ends at the last record before the stop` : '; replay it with --trace FILE to keep the whole trace'}; raise the limit with --timeout S (0: none)`,
+        ),
+      );
+    const arm = (seconds: number, onTimeout: () => void): void => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(onTimeout, seconds * 1000); // wallclock-ok: the harness's watchdog, outside the simulation
+    };
+    // Loading the scenario in the thread can take seconds on a loaded machine: not the run's time.
+    arm(STARTUP_LIMIT_S, () => settle(failed('worker-error', `the run's thread did not load the scenario within ${STARTUP_LIMIT_S}s of wall time (a very loaded machine?)`)));
+    worker.on('message', (reply: WatchedReply) => {
+      if (reply.started) {
+        if (timer) clearTimeout(timer);
+        if (o.timeoutS > 0) arm(o.timeoutS, onHang);
+        return;
+      }
+      if (reply.report) settle({ report: reply.report });
+      else settle(failed('worker-error', `the run could not start: ${reply.error}`));
+    });
+    const onError = (err: Error & { code?: string }): void => {
+      if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        settle(failed('out-of-memory', `out of memory: the run used more than its ${o.maxMemoryMb} MB heap limit and was stopped (unbounded allocation in the scenario or the system under test?); raise the limit with --max-memory MB`));
+      } else {
+        settle(failed('worker-error', `the run's thread failed outside the simulation: ${err.name}: ${err.message.split('\n')[0]}`));
+      }
+    };
+    const onExit = (code: number): void => {
+      // An exit before any reply: the scenario's code called process.exit (in a worker thread it
+      // ends the thread, not detsim).
+      settle(failed('process-exit', `the scenario called process.exit(${code}): the run stopped before its checks finished, so this seed failed. Scenario code must not exit the process; throw an Error to report a problem`));
+    };
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    if (early !== null) {
+      if ('error' in early) onError(early.error);
+      else onExit(early.exit);
+    }
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      onSignal[sig] = () => settle({ ...failed('worker-error', `interrupted by ${sig}`), interrupted: sig });
+      process.once(sig, onSignal[sig]);
+    }
+  });
+  if (timer) clearTimeout(timer);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.off(sig, onSignal[sig]);
+  await worker.terminate();
+  // The worker is gone: what it traced but had not written goes to the file now.
+  if (o.traceFile !== undefined && traceShared !== undefined && (result.stopped || result.interrupted)) {
+    try {
+      flushTraceTail(o.traceFile, traceShared);
+    } catch {
+      // The worker never opened the file (it failed before the run): nothing to flush.
+    }
+  }
+  return result;
+}

@@ -1,0 +1,52 @@
+/**
+ * What the worker thread of `detsim run` / `replay` does with its job: runs one seed and posts its
+ * report. The thread's entry decides how the scenario is found: cli/run-worker.ts imports the
+ * job's scenario file; a built-in scenario's bundle (dist/bundles/run-<name>.js, written by
+ * `npm run build`: this module, the simulator and that one scenario in a single file, so the
+ * thread loads one module instead of about sixty) has it already.
+ */
+import { writeFileSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import type { Scenario } from '../sim/scenario.ts';
+import type { TraceRecord } from '../sim/trace.ts';
+import { executeRun } from './execute.ts';
+import type { WatchedJob, WatchedReply } from './run-watched.ts';
+import { RecentLines, TraceFileWriter } from './trace-tail.ts';
+
+async function runJob(job: WatchedJob, load: (job: WatchedJob) => Promise<Scenario>): Promise<WatchedReply> {
+  const scenario = await load(job);
+  parentPort!.postMessage({ started: true } satisfies WatchedReply);
+  const recent = new RecentLines(job.recent);
+  const trace = job.traceFile !== undefined && job.traceShared !== undefined ? new TraceFileWriter(job.traceFile, job.traceShared) : null;
+  // The timeline keeps the last records of the run (bounded memory on long runs); its module is
+  // loaded only when a timeline is asked for.
+  const tl = job.timeline ? await import('../reports/timeline-html.ts') : null;
+  const timeline = tl ? new tl.TimelineCollector() : null;
+  const sink = (rec: TraceRecord): void => {
+    recent.sink(rec);
+    trace?.sink(rec);
+    timeline?.sink(rec);
+  };
+  let report;
+  try {
+    report = executeRun(scenario, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, logLines: job.logLines, extraSink: sink, script: job.script ?? null, ...(job.linkStreams !== undefined ? { linkStreams: job.linkStreams } : {}) });
+  } finally {
+    trace?.close();
+  }
+  if (job.timeline && tl !== null && timeline !== null) writeFileSync(job.timeline, tl.timelineHtml(tl.timelineInputForRun(`${scenario.name} seed ${job.seed}`, report, timeline)));
+  return { report };
+}
+
+/**
+ * Runs the thread's one job, which comes as its first message: the thread may be started before
+ * the run is known (cli/run-watched.ts PrestartedRun), so its imports load while the main thread
+ * prepares the job.
+ */
+export function serveRunJob(load: (job: WatchedJob) => Promise<Scenario>): void {
+  parentPort!.once('message', (job: WatchedJob) => {
+    runJob(job, load).then(
+      (reply) => parentPort!.postMessage(reply),
+      (err: unknown) => parentPort!.postMessage({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) } satisfies WatchedReply),
+    );
+  });
+}

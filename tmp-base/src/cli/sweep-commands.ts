@@ -1,0 +1,311 @@
+/**
+ * The commands of the nightly pipeline: `sweep` (one machine or one shard), `merge` (shards into
+ * one report) and `regress` (the checked-in regression seeds). All three report through
+ * reports/sweep-report.ts, from results lines only.
+ */
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parsePins, type ParamDefs } from '../sim/params.ts';
+import { readRepro } from '../reports/repro.ts';
+import { readResults } from '../reports/results.ts';
+import { reportExitCode, SweepAggregator } from '../reports/sweep-report.ts';
+import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sweep-render.ts';
+import { makeChalk } from '../reports/terminal.ts';
+import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
+import { GuidedJobSource } from './guided-source.ts';
+import { checkHtmlPath, HTML_PLACEHOLDER, writeSweepHtml } from './sweep-html-report.ts';
+import { ListSource, parseShard, SeedRangeSource, formatShard, type SweepJob } from './jobs.ts';
+import { resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
+import { resolveScenarioInfos } from './scenario-manifest.ts';
+import type { EarlyWorker } from './early-worker.ts';
+import { checkOutputs, claimOutputFile, coreCount, defaultMaxMemoryMb, newRunId, runPipeline } from './sweep.ts';
+
+type Out = (line: string) => void;
+const stdout: Out = (l) => process.stdout.write(l + '\n');
+const stderr: Out = (l) => process.stderr.write(l + '\n');
+const clock = (): number => performance.now(); // wallclock-ok: the sweep's own timing
+
+function asArray(v: unknown): string[] {
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+/** --seed-timeout: seconds, 0 = no limit. */
+export function parseSeedTimeout(raw: unknown): number {
+  const s = String(raw);
+  const n = Number(s);
+  if (!/^\d+(\.\d+)?$/.test(s) || !(n >= 0) || n > 604_800) throw new UserError(`--seed-timeout must be a number of seconds from 0 (no limit) to 604800, got "${s}"`);
+  return n;
+}
+
+/** --max-memory: MB of heap per worker. */
+export function parseMaxMemory(raw: unknown): number {
+  const s = String(raw);
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || n < 64 || n > 1_048_576) throw new UserError(`--max-memory must be a whole number of MB from 64 to 1048576 (the heap limit of each worker), got "${s}"`);
+  return n;
+}
+
+function parseRunId(raw: unknown): string {
+  const s = String(raw);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(s)) throw new UserError(`--run-id must be letters, digits, '.', '_' or '-' (at most 100, it names files), got "${s}"`);
+  return s;
+}
+
+/** --jobs, capped at the machine's cores with a notice (more workers than cores only slow a sweep down). */
+function parseJobs(raw: unknown, c: ReturnType<typeof makeChalk>): number {
+  const jobs = parsePositiveInt(raw, '--jobs');
+  const cores = coreCount();
+  if (jobs > cores) {
+    stderr(c.yellow(`detsim: --jobs ${jobs} is more than the ${cores} core(s) here: using ${cores} worker(s)`));
+    return cores;
+  }
+  return jobs;
+}
+
+interface CommonOut {
+  out: string;
+  junit?: string;
+  markdown?: string;
+  json: boolean;
+  seedTimeoutS: number;
+  maxMemoryMb: number;
+  jobs: number;
+}
+
+function commonOutputs(argv: Record<string, unknown>, c: ReturnType<typeof makeChalk>): CommonOut {
+  const jobs = parseJobs(argv.jobs, c);
+  return {
+    out: path.resolve(String(argv.out)),
+    ...(argv.junit !== undefined ? { junit: String(argv.junit) } : {}),
+    ...(argv.markdown !== undefined ? { markdown: String(argv.markdown) } : {}),
+    json: argv.json as boolean,
+    seedTimeoutS: parseSeedTimeout(argv['seed-timeout']),
+    maxMemoryMb: argv['max-memory'] === undefined ? defaultMaxMemoryMb(jobs) : parseMaxMemory(argv['max-memory']),
+    jobs,
+  };
+}
+
+export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyWorker[] = []): Promise<number> {
+  const c = makeChalk(process.stderr);
+  // Built-in scenarios from the build's manifest: the workers import them, this thread need not.
+  const scenarios = await resolveScenarioInfos(asArray(argv.scenarios));
+  const seeds = parsePositiveInt(argv.seeds, '--seeds');
+  const from = parseSeed(argv.from, '--from');
+  if (!Number.isSafeInteger(from + seeds)) throw new UserError('--from plus --seeds runs past the largest seed');
+  const shard = argv.shard === undefined ? null : parseShard(String(argv.shard));
+  if (argv.shard !== undefined && !shard) throw new UserError(`--shard must be K/N with 1 <= K <= N (the K-th of N parts), e.g. --shard 2/4; got "${String(argv.shard)}"`);
+  const rawPins = asArray(argv.param);
+  const pins = new Map<string, Record<string, unknown>>();
+  for (const l of scenarios) pins.set(l.scenario.name, parsePins(l.scenario.params as ParamDefs, l.scenario.name, rawPins));
+  const o = commonOutputs(argv, c);
+  const runId = argv['run-id'] !== undefined ? parseRunId(argv['run-id']) : newRunId(shard);
+  const swarm = argv.swarm as boolean;
+  const buggify = argv.buggify as boolean;
+  const checkDeterminism = argv['check-determinism'] as boolean;
+  const linkStreams = argv['single-stream'] !== true;
+  const guided = argv.guided === true;
+  if (guided && !swarm) throw new UserError('--guided biases the swarm draws, so it needs swarm on: drop --no-swarm (or --guided)');
+  const plain = new SeedRangeSource(
+    scenarios.map((l) => ({ name: l.scenario.name, file: l.file, pins: pins.get(l.scenario.name) ?? {} })),
+    { seeds, from, shard, swarm, buggify, checkDeterminism, linkStreams },
+  );
+  const source = guided ? new GuidedJobSource(plain, new Map(scenarios.map((l) => [l.scenario.name, l.scenario.params as ParamDefs]))) : plain;
+  const last = from + seeds - 1;
+  // Every output path is checked before anything is written (a bad one: exit 2, no out folder).
+  const html = argv.html === undefined ? undefined : String(argv.html);
+  if (html) checkHtmlPath(html);
+  checkOutputs({ ...o, title: 'detsim sweep' });
+  if (html) claimOutputFile(html, '--html', HTML_PLACEHOLDER);
+  stderr(
+    c.bold(
+      `detsim sweep: ${scenarios.map((l) => l.scenario.name).join(', ')}; seeds ${from}..${last}${shard ? `, shard ${formatShard(shard)} (${source.total()} runs)` : ''}; ${o.jobs} worker(s), ${o.maxMemoryMb} MB heap each; swarm ${swarm ? (guided ? 'on (coverage-guided)' : 'on') : 'off'}, buggify ${buggify ? 'on' : 'off'}${linkStreams ? '' : ', single network stream'}${checkDeterminism ? ', checking determinism' : ''}; run id ${runId}`,
+    ),
+  );
+  const res = await runPipeline({
+    source,
+    scenarios,
+    header: { command: `detsim ${process.argv.slice(2).join(' ')}`, scenarios: scenarios.map((l) => l.scenario.name), seeds, from, shard: formatShard(shard) ?? null, planned: source.total(), swarm, buggify, mode: 'sweep' },
+    runId,
+    shard,
+    ...o,
+    title: 'detsim sweep',
+    perSeed: argv['per-seed'] === true,
+    prestarted,
+    clock,
+    stdout,
+    stderr,
+    progress: true,
+  });
+  if (html) {
+    const n = await writeSweepHtml(html, [res.resultsFile], { title: `detsim sweep ${scenarios.map((l) => l.scenario.name).join(', ')}`, command: `detsim ${process.argv.slice(2).join(' ')}`, partial: res.report.partial });
+    stderr(c.dim(`HTML report of ${n} run(s) written to ${html} (open it in a browser)`));
+  }
+  return res.code;
+}
+
+/** Results files named on the command line: files, or folders searched for *.results.jsonl. */
+function findResultsFiles(args: string[]): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory() && depth < 6) walk(p, depth + 1);
+      else if (e.isFile() && e.name.endsWith('.results.jsonl')) found.push(p);
+    }
+  };
+  for (const a of args) {
+    if (!existsSync(a)) throw new UserError(`no results file or folder at ${a}`);
+    if (statSync(a).isDirectory()) {
+      const before = found.length;
+      walk(a, 0);
+      if (found.length === before) throw new UserError(`${a} holds no *.results.jsonl file (a sweep writes one into its --out folder)`);
+    } else found.push(a);
+  }
+  const seen = new Set<string>();
+  return found.filter((f) => {
+    const k = path.resolve(f);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export async function cmdMerge(argv: Record<string, unknown>): Promise<number> {
+  const files = findResultsFiles(asArray(argv.results));
+  if (files.length === 0) throw new UserError('name at least one results file or folder');
+  const junit = argv.junit === undefined ? undefined : String(argv.junit);
+  const markdown = argv.markdown === undefined ? undefined : String(argv.markdown);
+  const pending = 'detsim merge started but did not finish';
+  if (junit) claimOutputFile(junit, '--junit', `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="detsim" tests="1" failures="1"><testsuite name="detsim-merge" tests="1" failures="1"><testcase classname="detsim-merge" name="merge completed"><failure type="incomplete" message="${pending}"/></testcase></testsuite></testsuites>\n`);
+  if (markdown) claimOutputFile(markdown, '--markdown', `## detsim merge: ⚠️ INCOMPLETE\n\n${pending}.\n`);
+  const html = argv.html === undefined ? undefined : String(argv.html);
+  if (html) claimOutputFile(html, '--html', HTML_PLACEHOLDER);
+  const agg = new SweepAggregator();
+  const warnings: string[] = [];
+  for (const f of files) {
+    const { torn } = await readResults(f, (h) => agg.addHeader(h, f), (l) => agg.add(l, f));
+    if (torn > 0) warnings.push(`${f}: its last line was cut off mid-write (the sweep was killed) and was skipped`);
+  }
+  const report = agg.report();
+  const c = makeChalk(process.stderr);
+  for (const w of warnings) stderr(c.yellow(`detsim: warning: ${w}`));
+  const title = `detsim nightly sweep (${files.length} results file${files.length === 1 ? '' : 's'})`;
+  if (junit) writeFileSync(junit, junitFromReport(report, (s) => agg.passes(s)));
+  if (markdown) writeFileSync(markdown, markdownSummary(report, title));
+  if (html) await writeSweepHtml(html, files, { title, partial: report.partial });
+  if (argv.json) stdout(JSON.stringify({ ...report, resultsFiles: files }, null, 2));
+  else {
+    const co = makeChalk();
+    stdout(co.bold(`detsim merge: ${files.length} results file(s), run(s) ${report.runIds.join(', ') || '(no header)'}`));
+    for (const line of terminalSummary(report, co, { ...(junit ? { junit } : {}), ...(markdown ? { markdown } : {}) })) stdout(line);
+  }
+  return reportExitCode(report);
+}
+
+// ---------------------------------------------------------------- regression seeds
+
+export const REGRESSIONS_FORMAT = 'detsim-regressions/1';
+
+export interface RegressionEntry {
+  scenario: string;
+  seed: number;
+  /** Every parameter of the run that failed (all pinned on replay). */
+  params: Record<string, unknown>;
+  buggify: boolean;
+  /** "pass" (default): a fixed bug stays fixed. "fail": a known-broken variant must still be caught (the checker did not go blind). */
+  expect?: 'pass' | 'fail';
+  /** With expect "fail": the invariant that must catch it. */
+  invariant?: string;
+  /** What failed and why it matters (for the person who sees it fail again). */
+  why: string;
+  /**
+   * Whether the run gave each directed link its own random stream. Absent: false, the single
+   * network stream of the builds before per-link streams (so older entries replay the run they recorded).
+   */
+  linkStreams?: boolean;
+}
+
+interface RegressionFile {
+  format: typeof REGRESSIONS_FORMAT;
+  seeds: RegressionEntry[];
+}
+
+function readRegressions(file: string): RegressionFile {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`cannot read the regression list ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const o = v as Partial<RegressionFile> | null;
+  if (!o || typeof o !== 'object' || o.format !== REGRESSIONS_FORMAT || !Array.isArray(o.seeds)) throw new UserError(`${file} is not a ${REGRESSIONS_FORMAT} file (expected {"format": "${REGRESSIONS_FORMAT}", "seeds": [...]})`);
+  o.seeds.forEach((e, i) => {
+    if (!e || typeof e.scenario !== 'string' || typeof e.seed !== 'number' || !Number.isSafeInteger(e.seed) || e.seed < 0 || !e.params || typeof e.params !== 'object' || typeof e.buggify !== 'boolean' || typeof e.why !== 'string')
+      throw new UserError(`${file}: entry ${i + 1} needs scenario, seed (a non-negative integer), params, buggify and why`);
+    if (e.expect !== undefined && e.expect !== 'pass' && e.expect !== 'fail') throw new UserError(`${file}: entry ${i + 1}: expect must be "pass" or "fail"`);
+    if (e.linkStreams !== undefined && typeof e.linkStreams !== 'boolean') throw new UserError(`${file}: entry ${i + 1}: linkStreams must be true or false`);
+  });
+  return o as RegressionFile;
+}
+
+export async function cmdRegress(argv: Record<string, unknown>): Promise<number> {
+  const file = String(argv.file);
+  if (argv.add !== undefined) return addRegression(file, String(argv.add), argv.why === undefined ? undefined : String(argv.why));
+  const c = makeChalk(process.stderr);
+  const list = readRegressions(file);
+  const names = [...new Set(list.seeds.map((e) => e.scenario))];
+  const scenarios: LoadedScenario[] = [];
+  for (const n of names) scenarios.push(await resolveScenario(n));
+  const byName = new Map(scenarios.map((l) => [l.scenario.name, l]));
+  const expectations = new Map<string, RegressionEntry>();
+  const jobs: Omit<SweepJob, 'id'>[] = list.seeds.map((e) => {
+    const l = byName.get(e.scenario)!;
+    const pins = parsePins(l.scenario.params as ParamDefs, l.scenario.name, Object.entries(e.params).map(([k, v]) => `${k}=${String(v)}`));
+    expectations.set(`${e.scenario}#${e.seed}`, e);
+    return { file: l.file, scenario: l.scenario.name, seed: e.seed, pins, swarm: false, buggify: e.buggify, checkDeterminism: false, linkStreams: e.linkStreams ?? false };
+  });
+  const o = commonOutputs(argv, c);
+  const runId = argv['run-id'] !== undefined ? parseRunId(argv['run-id']) : `regress-${newRunId(null)}`;
+  checkOutputs({ ...o, title: 'detsim regress' });
+  stderr(c.bold(`detsim regress: ${list.seeds.length} regression seed(s) from ${file} over ${names.length} scenario(s); run id ${runId}`));
+  // An entry expected to fail is judged here: caught by its invariant = a pass of the regression.
+  const base = new ListSource(jobs);
+  const res = await runPipeline({
+    source: base,
+    scenarios,
+    header: { command: `detsim ${process.argv.slice(2).join(' ')}`, scenarios: names, seeds: 0, from: 0, shard: null, planned: jobs.length, mode: 'regress' },
+    runId,
+    shard: null,
+    ...o,
+    title: 'detsim regress',
+    clock,
+    stdout,
+    stderr,
+    progress: false,
+    judge: (raw) => {
+      // mustReach is a property of a sweep of many seeds, not of a handful of regression seeds.
+      const r = raw.coverage ? { ...raw, coverage: { ...raw.coverage, mustReach: [] } } : raw;
+      const e = expectations.get(`${r.scenario}#${r.seed}`);
+      if (!e || (e.expect ?? 'pass') === 'pass') return r;
+      const caught = !r.ok && (e.invariant === undefined || r.violations.some((v) => v.invariant === e.invariant));
+      if (caught) return { ...r, ok: true, outcome: 'pass', violations: [], metrics: { ...r.metrics, expectedFailure: `${e.invariant ?? r.outcome} caught as expected` } };
+      return { ...r, ok: false, outcome: r.ok ? 'safety' : r.outcome, violations: [{ invariant: 'regression', atNs: r.simTimeNs, eventIndex: r.events, message: `expected ${e.invariant ?? 'a failure'} (${e.why}) but the run ${r.ok ? 'passed: the checker no longer catches this bug' : `failed otherwise: ${r.violations[0]?.invariant ?? r.outcome}`}` }, ...r.violations] };
+    },
+  });
+  return res.code;
+}
+
+function addRegression(file: string, reproFile: string, why: string | undefined): number {
+  const repro = readRepro(reproFile);
+  const list: RegressionFile = existsSync(file) ? readRegressions(file) : { format: REGRESSIONS_FORMAT, seeds: [] };
+  if (list.seeds.some((e) => e.scenario === repro.scenario && e.seed === repro.seed && JSON.stringify(e.params) === JSON.stringify(repro.params))) {
+    stdout(`${repro.scenario} seed ${repro.seed} is already in ${file}`);
+    return 0;
+  }
+  const v = repro.violations[0];
+  list.seeds.push({ scenario: repro.scenario, seed: repro.seed, params: repro.params, buggify: repro.buggify, linkStreams: repro.linkStreams ?? false, why: why ?? `once failed: ${repro.outcome}${v ? ` (${v.invariant}: ${v.message.slice(0, 200)})` : ''}` });
+  writeFileSync(file, JSON.stringify(list, null, 2) + '\n');
+  stdout(`added ${repro.scenario} seed ${repro.seed} to ${file} (${list.seeds.length} regression seed(s)); \`npx detsim regress ${file}\` replays them all`);
+  return 0;
+}

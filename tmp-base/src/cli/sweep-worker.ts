@@ -1,0 +1,62 @@
+/**
+ * A sweep worker thread: receives (scenario file, seed) jobs, runs them, posts results back.
+ * A thrown error is caught per job, so one bad seed never takes the sweep down.
+ *
+ * `process.exit` in a worker would end the thread silently (the run neither passes nor fails):
+ * here it throws instead, so the run stops where the scenario called it and is reported as that
+ * seed's crash, with its trace hash, replayable like any other failure. A scenario that catches
+ * the throw still fails: the call is remembered. (The pool also treats a worker that exits in any
+ * other way as a crash of the seed it was running.)
+ */
+import { parentPort } from 'node:worker_threads';
+import { executeRun, type RunReport } from './execute.ts';
+import { loadScenarioFile } from './scenarios.ts';
+import type { Scenario } from '../sim/scenario.ts';
+import type { SweepJob, WorkerReply } from './sweep.ts';
+
+const cache = new Map<string, Scenario>();
+
+class ScenarioExit extends Error {
+  override name = 'ProcessExit';
+}
+
+let exitCalled: string | null = null;
+process.exit = ((code?: number | string | null) => {
+  const c = code === undefined || code === null ? '' : String(code);
+  exitCalled ??= c;
+  throw new ScenarioExit(`the scenario called process.exit(${c})`);
+}) as typeof process.exit;
+
+// The pool sends the next job before this one's result is in (cli/sweep.ts, prefetch): jobs run
+// one at a time, in the order sent, so the pool knows which one is running.
+let queue: Promise<void> = Promise.resolve();
+parentPort!.on('message', (job: SweepJob) => {
+  queue = queue.then(() => handle(job)).then((reply) => parentPort!.postMessage(reply));
+});
+
+function exitCrash(r: RunReport, call: string): RunReport {
+  const message = `the scenario called process.exit(${call}): a run must end by returning from its events; the run was stopped there and counts as a failure`;
+  const others = r.violations.filter((v) => !(v.invariant === 'crash' && v.message.startsWith('ProcessExit')));
+  const at = r.violations.find((v) => v.invariant === 'crash');
+  return { ...r, ok: false, outcome: 'crash', violations: [{ invariant: 'crash', atNs: at?.atNs ?? r.simTimeNs, eventIndex: at?.eventIndex ?? r.events, message }, ...others] };
+}
+
+async function handle(job: SweepJob): Promise<WorkerReply> {
+  exitCalled = null;
+  try {
+    let scn = cache.get(job.file);
+    if (!scn) {
+      scn = (await loadScenarioFile(job.file, true)).scenario;
+      cache.set(job.file, scn);
+    }
+    parentPort!.postMessage({ started: job.id });
+    let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, linkStreams: job.linkStreams ?? true });
+    if (exitCalled !== null) r = exitCrash(r, exitCalled);
+    // A passing run's script is read by nobody: keep the reply small.
+    if (r.ok) delete r.script;
+    return { id: job.id, result: r };
+  } catch (err) {
+    if (exitCalled !== null) return { id: job.id, error: `the scenario called process.exit(${exitCalled}) while loading` };
+    return { id: job.id, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+  }
+}

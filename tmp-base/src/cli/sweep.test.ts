@@ -1,0 +1,345 @@
+/**
+ * The sweep as a nightly pipeline meets it: results that survive an interrupt, shards that merge
+ * into the report of one sweep, flat memory on endless sweeps, outputs checked before any work,
+ * and scenarios that exit or allocate without bound. These spawn `node bin/detsim.js`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin', 'detsim.js');
+const FIX = path.join(ROOT, 'cli', 'fixtures');
+const tmp = mkdtempSync(path.join(tmpdir(), 'detsim-sweep-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function detsim(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+function resultLines(dir: string): Record<string, unknown>[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.results.jsonl'));
+  return files.flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>)).filter((l) => l.kind !== 'header');
+}
+
+function countLines(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  const f = readdirSync(dir).find((x) => x.endsWith('.results.jsonl'));
+  return f ? readFileSync(path.join(dir, f), 'utf8').split('\n').length - 2 : 0;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)); // wallclock-ok: test harness
+
+/** Starts a sweep, waits until its results file has `lines` runs, then sends `signal`. */
+async function interruptAfter(args: string[], out: string, lines: number, signal: NodeJS.Signals, sample?: (pid: number) => void): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  for (let i = 0; i < 1200 && countLines(out) < lines; i++) {
+    sample?.(child.pid!);
+    await sleep(100);
+  }
+  child.kill(signal);
+  const code = await exited;
+  return { code, out: stdout, err: stderr };
+}
+
+describe('results that survive', () => {
+  it('SIGINT on a failing sweep: exit 130, a repro file for every failure so far, valid partial JSON and JUnit', async () => {
+    const out = path.join(tmp, 'sigint');
+    const junit = path.join(tmp, 'sigint.xml');
+    const md = path.join(tmp, 'sigint.md');
+    const r = await interruptAfter(['sweep', 'broadcast', '--seeds', '1000000', '--param', 'bug=phantom', '--jobs', '2', '--out', out, '--junit', junit, '--markdown', md, '--json'], out, 12, 'SIGINT');
+    expect(r.code).toBe(130);
+    expect(r.err).toContain('SIGINT: stopping the workers');
+    const j = JSON.parse(r.out);
+    expect(j.partial).toBe(true);
+    expect(j.summary.interrupted).toBe('SIGINT');
+    expect(j.summary.planned).toBe(1000000);
+    const lines = resultLines(out);
+    expect(j.summary.runs).toBe(lines.length);
+    const failures = lines.filter((l) => l.ok === false);
+    expect(failures.length).toBeGreaterThan(5);
+    expect(j.summary.failed).toBe(failures.length);
+    for (const f of failures) {
+      const repro = JSON.parse(readFileSync(path.resolve(ROOT, String(f.repro)), 'utf8'));
+      expect(repro).toMatchObject({ format: 'detsim-repro/2', scenario: 'broadcast', seed: f.seed, traceHash: f.traceHash });
+      expect(f.replay).toBe(repro.replay);
+    }
+    expect(readdirSync(out).filter((x) => x.endsWith('.json'))).toHaveLength(failures.length);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
+    expect(xml.trim().endsWith('</testsuites>')).toBe(true);
+    expect(xml).toContain(`<testsuite name="broadcast" tests="${lines.length}" failures="${failures.length}"`);
+    expect(xml).toContain('name="sweep completed"');
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(lines.length + 1);
+    expect(readFileSync(md, 'utf8')).toContain('INCOMPLETE');
+  });
+
+  it('SIGTERM: exit 143 and a partial report', async () => {
+    const out = path.join(tmp, 'sigterm');
+    const r = await interruptAfter(['sweep', 'broadcast', '--seeds', '1000000', '--jobs', '1', '--out', out, '--json'], out, 3, 'SIGTERM');
+    expect(r.code).toBe(143);
+    const j = JSON.parse(r.out);
+    expect(j.partial).toBe(true);
+    expect(j.summary.runs).toBe(resultLines(out).length);
+  });
+
+  it('a 10^9-seed sweep starts at once and its memory stays flat (main heap capped at 48 MB; RSS sampled)', async () => {
+    const out = path.join(tmp, 'flat');
+    const rss: { lines: number; kb: number }[] = [];
+    const sample = (pid: number): void => {
+      try {
+        const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+        if (kb) rss.push({ lines: countLines(out), kb });
+      } catch {
+        /* no /proc here: the heap cap below still holds */
+      }
+    };
+    const child = ['--max-old-space-size=48', BIN, 'sweep', path.join(FIX, 'fails-some-seeds.ts'), '--param', 'every=1000', '--seeds', '1000000000', '--jobs', '1', '--out', out, '--json'];
+    const p = spawn(process.execPath, child, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
+    for (let i = 0; i < 1200 && countLines(out) < 8_000; i++) {
+      sample(p.pid!);
+      await sleep(100);
+    }
+    p.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const j = JSON.parse(stdout);
+    expect(j.summary.runs).toBeGreaterThanOrEqual(8_000);
+    expect(j.summary.planned).toBe(1e9);
+    // 1e9 jobs made up front would need tens of GB; 8,000 results kept would need far more than the cap.
+    if (rss.length > 0) {
+      const after2k = rss.filter((s) => s.lines >= 2000);
+      const max = Math.max(...rss.map((s) => s.kb));
+      expect(max).toBeLessThan(1024 * 1024);
+      if (after2k.length > 1) expect(Math.max(...after2k.map((s) => s.kb)) - after2k[0]!.kb).toBeLessThan(200 * 1024);
+      console.log(`flat memory: ${j.summary.runs} runs of 1e9, RSS ${Math.round(rss[0]!.kb / 1024)} -> max ${Math.round(max / 1024)} MB (${after2k.length} samples after 2,000 runs)`);
+    }
+  });
+
+  it('outputs are checked before any seed runs: exit 2, one line', () => {
+    const file = path.join(tmp, 'a-file');
+    writeFileSync(file, 'x');
+    const cases: [string[], RegExp][] = [
+      [['sweep', 'broadcast', '--seeds', '2', '--out', file], /--out .*a-file is a file, not a folder/],
+      [['sweep', 'broadcast', '--seeds', '2', '--out', path.join(tmp, 'o1'), '--junit', path.join(tmp, 'no', 'such', 'j.xml')], /--junit .*the folder .* does not exist/],
+      [['sweep', 'broadcast', '--seeds', '2', '--out', path.join(tmp, 'o1'), '--markdown', tmp], /--markdown .* is a folder/],
+      [['sweep', 'broadcast', '--seeds', '2', '--seed-timeout', '-1'], /--seed-timeout must be a number of seconds from 0 \(no limit\) to 604800, got "-1"/],
+      [['sweep', 'broadcast', '--seeds', '2', '--seed-timeout', 'abc'], /--seed-timeout must be .* got "abc"/],
+      [['sweep', 'broadcast', '--seeds', '2', '--max-memory', '12'], /--max-memory must be a whole number of MB from 64/],
+      [['sweep', 'broadcast', '--seeds', '2', '--shard', '4/3'], /--shard must be K\/N/],
+      [['sweep', 'broadcast', '--seeds', '2', '--run-id', '../x'], /--run-id must be/],
+      [['merge', path.join(tmp, 'nothing-here')], /no results file or folder/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = detsim(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.err, args.join(' ')).toMatch(msg);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+    expect(existsSync(path.join(tmp, 'o1'))).toBe(false);
+  });
+
+  it('two sweeps into one --out keep their own files (run ids); a reused run id is refused', () => {
+    const out = path.join(tmp, 'shared-out');
+    const a = detsim('sweep', 'broadcast', '--seeds', '1', '--param', 'bug=phantom', '--jobs', '1', '--out', out, '--run-id', 'first', '--json');
+    const b = detsim('sweep', 'broadcast', '--seeds', '1', '--param', 'bug=phantom', '--jobs', '1', '--out', out, '--run-id', 'second', '--json');
+    expect([a.code, b.code]).toEqual([1, 1]);
+    expect(readdirSync(out).sort()).toEqual(['broadcast-seed1-first.json', 'broadcast-seed1-second.json', 'first.results.jsonl', 'second.results.jsonl']);
+    const again = detsim('sweep', 'broadcast', '--seeds', '1', '--jobs', '1', '--out', out, '--run-id', 'first');
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/run id first was already used in .*shared-out/);
+  });
+
+  it('--jobs above the core count is capped with a notice', () => {
+    const r = detsim('sweep', 'broadcast', '--seeds', '1', '--jobs', '1000', '--out', path.join(tmp, 'capped'), '--json');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/--jobs 1000 is more than the \d+ core\(s\) here: using \d+ worker\(s\)/);
+    expect(JSON.parse(r.out).summary.jobs).toBeLessThan(1000);
+  });
+});
+
+describe('shards and merge', () => {
+  type Rep = { summary: { runs: number; passed: number; failed: number }; scenarios: { scenario: string; runs: number; passed: number; failed: number; outcomes: unknown; firstFailingSeed: number | null }[]; failures: { scenario: string; seed: number; outcome: string; traceHash: string }[]; partial: boolean };
+  const essence = (r: Rep): unknown => ({
+    summary: { runs: r.summary.runs, passed: r.summary.passed, failed: r.summary.failed },
+    scenarios: r.scenarios.map((s) => ({ scenario: s.scenario, runs: s.runs, passed: s.passed, failed: s.failed, outcomes: s.outcomes, firstFailingSeed: s.firstFailingSeed })),
+    failures: r.failures.map((f) => ({ scenario: f.scenario, seed: f.seed, outcome: f.outcome, traceHash: f.traceHash })),
+    partial: r.partial,
+  });
+
+  it('--jobs 1 and --jobs 2 give the same report and the same result for every seed (a worker dies mid-batch on exits seed 5)', () => {
+    const args = ['broadcast', path.join(FIX, 'fails-some-seeds.ts'), path.join(FIX, 'exits.ts'), '--seeds', '9'];
+    const run = (jobs: string): { rep: Rep; lines: unknown[] } => {
+      const out = path.join(tmp, `jobs-${jobs}`);
+      const r = detsim('sweep', ...args, '--jobs', jobs, '--out', out, '--json');
+      expect(r.code).toBe(1);
+      const lines = resultLines(out).map((l) => [l.scenario, l.seed, l.ok, l.outcome, l.traceHash]).sort((a, b) => String(a).localeCompare(String(b)));
+      return { rep: JSON.parse(r.out) as Rep, lines };
+    };
+    const one = run('1');
+    const two = run('2');
+    expect(one.lines).toHaveLength(27);
+    expect(two.lines).toEqual(one.lines);
+    expect(essence(two.rep)).toEqual(essence(one.rep));
+    expect(one.rep.summary.failed).toBeGreaterThan(4);
+  });
+
+  for (const [label, args] of [
+    ['three scenarios with failures on some seeds', ['broadcast', path.join(FIX, 'fails-some-seeds.ts'), path.join(FIX, 'exits.ts'), '--seeds', '7']],
+    ['broadcast with bug=phantom', ['broadcast', '--param', 'bug=phantom', '--seeds', '5']],
+  ] as const) {
+    it(`--shard 1/3, 2/3, 3/3 then merge give the report of one sweep: ${label}`, () => {
+      const dir = path.join(tmp, `shards-${label.length}`);
+      const one = detsim('sweep', ...args, '--jobs', '2', '--out', path.join(dir, 'one'), '--json');
+      const whole = JSON.parse(one.out) as Rep;
+      expect(whole.summary.failed).toBeGreaterThan(0);
+      for (const k of [1, 2, 3]) {
+        const s = detsim('sweep', ...args, '--jobs', '1', '--shard', `${k}/3`, '--out', path.join(dir, `shard-${k}`), '--json');
+        expect(s.code).toBe(JSON.parse(s.out).summary.failed > 0 ? 1 : 0);
+        expect(JSON.parse(s.out).partial).toBe(false);
+      }
+      const junit = path.join(dir, 'merged.xml');
+      const md = path.join(dir, 'merged.md');
+      const m = detsim('merge', path.join(dir, 'shard-1'), path.join(dir, 'shard-2'), path.join(dir, 'shard-3'), '--json', '--junit', junit, '--markdown', md);
+      expect(m.code).toBe(1);
+      const merged = JSON.parse(m.out) as Rep;
+      expect(essence(merged)).toEqual(essence(whole));
+      expect(readFileSync(junit, 'utf8')).toContain(`failures="${whole.summary.failed}"`);
+      const mdText = readFileSync(md, 'utf8');
+      expect(mdText).toContain('❌ FAIL');
+      expect(mdText).toContain('npx detsim replay');
+      // Without one shard the merge says so and does not pass.
+      const partial = detsim('merge', path.join(dir, 'shard-1'), path.join(dir, 'shard-3'));
+      expect(partial.code).toBe(1);
+      expect(partial.out).toMatch(/INCOMPLETE: shard\(s\) 2\/3 of .* are missing/);
+    });
+  }
+});
+
+describe('coverage across a sweep and its shards (issue 14)', () => {
+  it('probes never hit come first, each row has its first seed and command, an unreached mustReach fails the sweep, and shards merge to the same table', () => {
+    const dir = path.join(tmp, 'coverage');
+    const scn = [path.join(FIX, 'probed.ts'), path.join(FIX, 'probed-strict.ts')];
+    const whole = detsim('sweep', ...scn, '--seeds', '6', '--jobs', '1', '--out', path.join(dir, 'one'), '--json');
+    expect(whole.code).toBe(1);
+    const j = JSON.parse(whole.out);
+    expect(j.summary).toMatchObject({ runs: 12, failed: 0, unreached: 1 });
+    expect(j.coverage.probes.map((p: { name: string; seeds: number; runs: number }) => [p.name, p.seeds, p.runs])).toEqual([['fixture:never', 0, 12], ['fixture:rare', 2, 12], ['fixture:common', 12, 12]]);
+    expect(j.coverage.probes[1].first).toMatchObject({ scenario: 'probed', seed: 5, run: expect.stringMatching(/^npx detsim run \S*probed\.ts --seed 5$/) });
+    expect(j.coverage.sometimes).toEqual([expect.objectContaining({ name: 'fixture:even-seed', seeds: 6, runs: 12 })]);
+    expect(j.coverage.mustReach.filter((m: { reached: boolean }) => !m.reached)).toEqual([expect.objectContaining({ scenario: 'probed-strict', name: 'fixture:never' })]);
+    const text = detsim('sweep', ...scn, '--seeds', '6', '--jobs', '1', '--out', path.join(dir, 'text'));
+    expect(text.out).toMatch(/coverage .*\n\s+probe\s+fixture:never\s+0\/12\s+never\n/);
+    expect(text.out).toContain('probed-strict: "fixture:never" must be reached (mustReach) but no seed of 6 reached it');
+    for (const k of [1, 2]) detsim('sweep', ...scn, '--seeds', '6', '--jobs', '1', '--shard', `${k}/2`, '--out', path.join(dir, `s${k}`));
+    const md = path.join(dir, 'merged.md');
+    const m = detsim('merge', path.join(dir, 's1'), path.join(dir, 's2'), '--json', '--markdown', md);
+    expect(m.code).toBe(1);
+    expect(JSON.parse(m.out).coverage).toEqual(j.coverage);
+    expect(readFileSync(md, 'utf8')).toContain('| probe | **fixture:never** (never) | 0/12 |');
+    expect(detsim('sweep', scn[0]!, '--seeds', '6', '--jobs', '1', '--out', path.join(dir, 'ok')).code).toBe(0);
+  });
+});
+
+describe('runaway scenarios in a sweep (issue 11)', () => {
+  it('process.exit(0) in setup, mid-run, inside try/catch, or reallyExit: that seed crashes at once, the worker is replaced, the sweep goes on', () => {
+    const out = path.join(tmp, 'exits');
+    const r = detsim('sweep', path.join(FIX, 'exits.ts'), '--seeds', '6', '--jobs', '2', '--out', out, '--json', '--seed-timeout', '100');
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.summary).toMatchObject({ runs: 6, passed: 2, failed: 4 });
+    const bySeed = new Map<number, { outcome: string; violations: { message: string }[] }>(j.failures.map((f: { seed: number }) => [f.seed, f]));
+    expect([...bySeed.keys()]).toEqual([2, 3, 4, 5]);
+    for (const s of [2, 3, 4]) {
+      expect(bySeed.get(s)!.outcome).toBe('crash');
+      expect(bySeed.get(s)!.violations[0]!.message).toContain('the scenario called process.exit(0)');
+    }
+    expect(bySeed.get(5)!.violations[0]!.message).toMatch(/exited with code 0 before the run finished: the scenario called process\.exit/);
+    // Detected at once, not after the seed timeout.
+    expect(j.summary.wallSeconds).toBeLessThan(100);
+  });
+
+  it('unbounded allocation in one event: that seed fails as out of memory under --max-memory, the sweep goes on', () => {
+    const out = path.join(tmp, 'oom');
+    const r = detsim('sweep', path.join(FIX, 'allocates.ts'), '--seeds', '3', '--jobs', '1', '--max-memory', '96', '--out', out, '--json');
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.summary).toMatchObject({ runs: 3, passed: 2, failed: 1 });
+    expect(j.failures[0]).toMatchObject({ seed: 2, outcome: 'crash' });
+    expect(j.failures[0].violations[0].message).toMatch(/^out of memory: the seed used more than the worker's 96 MB heap limit/);
+  });
+});
+
+describe('single network stream (--single-stream)', () => {
+  it('a sweep with --single-stream runs each seed as run --single-stream does; its repros record it and replay', () => {
+    const out = path.join(tmp, 'single');
+    const r = detsim('sweep', 'broadcast', '--seeds', '3', '--param', 'bug=phantom', '--single-stream', '--jobs', '1', '--out', out, '--json');
+    expect(r.err).toContain('single network stream');
+    const lines = resultLines(out);
+    expect(lines.length).toBe(3);
+    for (const l of lines) {
+      const one = JSON.parse(detsim('run', 'broadcast', '--seed', String(l.seed), '--param', 'bug=phantom', '--single-stream', '--json').out);
+      expect(l.traceHash, `seed ${String(l.seed)}`).toBe(one.traceHash);
+    }
+    const failed = lines.find((l) => l.ok === false);
+    expect(failed).toBeDefined();
+    const repro = JSON.parse(readFileSync(path.resolve(ROOT, String(failed!.repro)), 'utf8'));
+    expect(repro.linkStreams).toBe(false);
+    expect(repro.run).toContain('--single-stream');
+    expect(JSON.parse(detsim('replay', String(failed!.repro), '--json').out)).toMatchObject({ hashMatches: true });
+  });
+
+  it('a regression entry without linkStreams replays on the single stream (it was recorded before per-link streams)', () => {
+    const one = (extra: string[]): string => JSON.parse(detsim('run', 'broadcast', '--seed', '4', '--param', 'bug=none', '--no-swarm', ...extra, '--json').out).traceHash;
+    const list = path.join(tmp, 'streams.json');
+    const entry = { scenario: 'broadcast', seed: 4, params: { bug: 'none' }, buggify: true, why: 'a passing seed' };
+    writeFileSync(list, JSON.stringify({ format: 'detsim-regressions/1', seeds: [entry] }));
+    const old = path.join(tmp, 'regress-old');
+    expect(detsim('regress', list, '--out', old, '--json').code).toBe(0);
+    expect(resultLines(old)[0]!.traceHash).toBe(one(['--single-stream']));
+    writeFileSync(list, JSON.stringify({ format: 'detsim-regressions/1', seeds: [{ ...entry, linkStreams: true }] }));
+    const now = path.join(tmp, 'regress-now');
+    expect(detsim('regress', list, '--out', now, '--json').code).toBe(0);
+    expect(resultLines(now)[0]!.traceHash).toBe(one([]));
+    writeFileSync(list, JSON.stringify({ format: 'detsim-regressions/1', seeds: [{ ...entry, linkStreams: 'no' }] }));
+    const bad = detsim('regress', list, '--out', path.join(tmp, 'regress-bad-streams'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('linkStreams must be true or false');
+  });
+});
+
+describe('regression seeds', () => {
+  it('detsim regress replays the checked-in list; a seed that fails again fails the command', () => {
+    const ok = detsim('regress', 'regressions.json', '--out', path.join(tmp, 'regress'), '--json');
+    expect(ok.code, ok.err).toBe(0);
+    const j = JSON.parse(ok.out);
+    const list = JSON.parse(readFileSync(path.join(ROOT, 'regressions.json'), 'utf8'));
+    expect(j.summary).toMatchObject({ runs: list.seeds.length, failed: 0 });
+    // A regression list whose "fixed" bug is back: the phantom variant pinned, expected to pass.
+    const back = path.join(tmp, 'back.json');
+    writeFileSync(back, JSON.stringify({ format: 'detsim-regressions/1', seeds: [{ scenario: 'broadcast', seed: 3, params: { bug: 'phantom' }, buggify: true, why: 'phantom deliveries (fixed)' }, { scenario: 'broadcast', seed: 4, params: {}, buggify: true, why: 'a passing seed' }] }));
+    const bad = detsim('regress', back, '--out', path.join(tmp, 'regress-bad'), '--json');
+    expect(bad.code).toBe(1);
+    const b = JSON.parse(bad.out);
+    expect(b.summary).toMatchObject({ runs: 2, failed: 1 });
+    expect(b.failures[0]).toMatchObject({ scenario: 'broadcast', seed: 3 });
+    expect(b.failures[0].replay).toMatch(/^npx detsim replay /);
+    // An entry that must be caught but no longer is: the checker went blind.
+    writeFileSync(back, JSON.stringify({ format: 'detsim-regressions/1', seeds: [{ scenario: 'broadcast', seed: 4, params: { bug: 'none' }, buggify: true, expect: 'fail', invariant: 'no-phantom-delivery', why: 'checker must catch phantoms' }] }));
+    const blind = detsim('regress', back, '--out', path.join(tmp, 'regress-blind'), '--json');
+    expect(blind.code).toBe(1);
+    expect(JSON.parse(blind.out).failures[0].violations[0].message).toMatch(/expected no-phantom-delivery .* but the run passed: the checker no longer catches this bug/);
+  });
+});

@@ -1,0 +1,519 @@
+/**
+ * `detsim sweep`: many seeds over many scenarios, in parallel worker threads.
+ *
+ * - Jobs come lazily from a JobSource (cli/jobs.ts), so a sweep of 10^11 seeds starts at once and
+ *   holds only the jobs in flight.
+ * - Each worker takes the next job when it finishes one, so slow seeds do not hold up the rest.
+ * - A worker that dies (out of memory under its heap limit, `process.exit` in the scenario, an
+ *   endless loop past --seed-timeout) fails its seed with a message saying which, and is replaced.
+ * - Every finished run is appended to the results stream (reports/results.ts) and each failure's
+ *   repro file is written the moment it is found; the report is computed from that stream by the
+ *   code `detsim merge` uses (reports/sweep-report.ts). SIGINT/SIGTERM stop the workers and still
+ *   write a partial report.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { RunReport } from './execute.ts';
+import { UserError } from './errors.ts';
+import { formatShard, type JobSource, type Shard, type SweepJob } from './jobs.ts';
+import type { ScenarioInfo } from './scenario-manifest.ts';
+import type { EarlyWorker } from './early-worker.ts';
+import { coreCount, defaultMaxMemoryMb, SWEEP_WORKER_ENTRY, sweepWorkerOptions, workerMemoryOf } from './sweep-prestart.ts';
+import { displayPath, makeRepro, runCommand, writeRepro } from '../reports/repro.ts';
+import { readResults, ResultsWriter, toResultLine, type ResultsHeader } from '../reports/results.ts';
+import { RESULTS_HEADER_FORMAT } from '../reports/formats.ts';
+import { reportExitCode, SweepAggregator, type SweepReport } from '../reports/sweep-report.ts';
+import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sweep-render.ts';
+import { makeChalk } from '../reports/terminal.ts';
+
+export type { SweepJob } from './jobs.ts';
+
+export type WorkerReply = { id: number; result: RunReport; error?: undefined } | { id: number; error: string; result?: undefined };
+
+const WORKER_ENTRY = SWEEP_WORKER_ENTRY;
+/** Extra wall time a seed's watchdog allows while its worker boots and imports the scenario. */
+const BOOT_GRACE_MS = 60_000;
+
+export { coreCount, defaultMaxMemoryMb };
+
+/** A result for a seed whose worker failed outside the simulation. */
+export function workerFailure(job: SweepJob, message: string): RunReport {
+  return {
+    scenario: job.scenario,
+    seed: job.seed,
+    ok: false,
+    outcome: 'crash',
+    violations: [{ invariant: 'crash', atNs: 0, eventIndex: 0, message }],
+    pending: [],
+    traceHash: '',
+    events: 0,
+    simTimeNs: 0,
+    faultPhaseNs: 0,
+    recoveredAfterNs: null,
+    buggify: { enabled: job.buggify, enabledSites: [], fired: {}, reached: {} },
+    coverage: { probes: {}, declared: [], sometimes: {}, mustReach: [] },
+    params: {},
+    swarm: job.swarm,
+    metrics: {},
+    log: [],
+    wallMs: 0,
+  };
+}
+
+export interface PoolOptions {
+  source: JobSource;
+  jobs: number;
+  /**
+   * Wall-clock seconds one seed may take before its worker is stopped and the seed reported as
+   * hung. The event limit catches livelocks in simulated time; this catches an endless loop inside
+   * one event, which would otherwise hang the sweep. 0 = no limit.
+   */
+  seedTimeoutS?: number;
+  /** Heap limit of each worker in MB (V8 old generation); a seed past it fails as "out of memory". */
+  maxMemoryMb?: number;
+  onResult: (r: RunReport, job: SweepJob) => void;
+  /**
+   * Workers started early (cli/sweep-prestart.ts), used before new ones are started; one that
+   * failed while booting, or was started with another heap limit, is ended and replaced.
+   */
+  prestarted?: EarlyWorker[];
+  /** Jobs a worker holds at once (DEFAULT_PREFETCH); 1 = a job is sent only when the last one's result is in. */
+  prefetch?: number;
+}
+
+export interface Pool {
+  /** Resolves when every job is done, or when stop() has ended the workers. */
+  finished: Promise<void>;
+  /** Stops feeding jobs and terminates the workers (runs in flight are abandoned, not reported). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Jobs a worker holds at once by default: the one it runs and the next, so it starts the next seed
+ * the moment it posts a result instead of waiting for the main thread to read that result and send
+ * another job (a wait that grows with the machine's load).
+ */
+export const DEFAULT_PREFETCH = 2;
+
+/**
+ * The worker pool: takes jobs from the source until it is done; one result per job taken.
+ *
+ * Each worker holds up to `prefetch` jobs and runs them in the order given (cli/sweep-worker.ts
+ * runs one at a time), so the first job it holds is the one running. When a worker dies or is
+ * stopped (a crash, out of memory, a seed past its time limit), that running job is reported as
+ * the failure; the jobs it held but had not started never ran, so they go to the next free worker
+ * (a replacement is started) and each still gets exactly one result.
+ */
+export function startPool(opts: PoolOptions): Pool {
+  const { source } = opts;
+  const timeoutMs = (opts.seedTimeoutS ?? 0) * 1000;
+  const prefetch = Math.max(1, opts.prefetch ?? DEFAULT_PREFETCH);
+  const live = new Set<Worker>();
+  const idle: (() => void)[] = [];
+  /** Jobs taken from the source whose worker ended before starting them: handed out first. */
+  const retry: SweepJob[] = [];
+  let inFlight = 0;
+  let stopping = false;
+  let resolveAll!: () => void;
+  const finished = new Promise<void>((r) => (resolveAll = r));
+  const noMoreWork = (): boolean => retry.length === 0 && source.done();
+  const checkDone = (): void => {
+    if ((stopping || noMoreWork()) && inFlight === 0) {
+      for (const w of live) void w.terminate();
+      if (live.size === 0) resolveAll();
+    }
+  };
+  const wakeIdle = (): void => {
+    for (const f of idle.splice(0)) f();
+  };
+  const nextJob = (): SweepJob | null => retry.shift() ?? source.next();
+
+  const prestarted = [...(opts.prestarted ?? [])];
+  const newWorker = (): Worker => {
+    for (let pre = prestarted.shift(); pre !== undefined; pre = prestarted.shift()) {
+      if (workerMemoryOf(pre) !== (opts.maxMemoryMb ?? 0)) {
+        void pre.discard();
+        continue;
+      }
+      const w = pre.take();
+      if (w === null) continue;
+      if (pre.early === null) return w;
+      // It died booting, before any job: nothing is lost; a fresh worker takes its place.
+      w.on('error', () => {});
+      void w.terminate();
+    }
+    return new Worker(WORKER_ENTRY, sweepWorkerOptions(opts.maxMemoryMb ?? 0));
+  };
+  const start = (): void => {
+    const w = newWorker();
+    live.add(w);
+    /** The jobs this worker holds, in the order it runs them: held[0] is running (or about to). */
+    const held: SweepJob[] = [];
+    let watchdog: NodeJS.Timeout | null = null;
+    let retired = false;
+    let idleWaiting = false;
+    const clearWatchdog = (): void => {
+      if (watchdog) clearTimeout(watchdog);
+      watchdog = null;
+    };
+    const finish = (job: SweepJob, r: RunReport): void => {
+      inFlight--;
+      if (!stopping) {
+        opts.onResult(r, job);
+        source.onResult?.(r);
+      }
+    };
+    /** The worker ended with jobs it had not started: they go to another worker. */
+    const handBack = (): void => {
+      if (held.length === 0) return;
+      inFlight -= held.length; // counted again when sent to a worker
+      retry.push(...held.splice(0));
+      wakeIdle();
+    };
+    const retire = (): void => {
+      retired = true;
+      clearWatchdog();
+      void w.terminate();
+    };
+    const feed = (): void => {
+      idleWaiting = false;
+      if (retired) return;
+      if (stopping) {
+        if (held.length === 0) retire();
+        return;
+      }
+      while (held.length < prefetch) {
+        const job = nextJob();
+        if (!job) break;
+        held.push(job);
+        inFlight++;
+        w.postMessage(job);
+        // The limit counts from when the run starts: a worker's first job waits for the thread to
+        // boot and import the scenario, which a loaded machine can make slow. Loading gets a grace.
+        if (held.length === 1) arm(job, timeoutMs + BOOT_GRACE_MS);
+      }
+      if (held.length > 0) return;
+      if (noMoreWork()) {
+        retire();
+        checkDone();
+      } else if (!idleWaiting) {
+        idleWaiting = true;
+        idle.push(feed); // a guided source waits for results before it has more
+      }
+    };
+    const arm = (job: SweepJob, ms: number): void => {
+      clearWatchdog();
+      if (timeoutMs <= 0) return;
+      watchdog = setTimeout(() => { // wallclock-ok: the harness's watchdog, outside the simulation
+        if (held[0] !== job) return;
+        held.shift();
+        handBack();
+        retire();
+        finish(job, workerFailure(job, `the seed ran for more than ${opts.seedTimeoutS}s of wall time and was stopped (an endless loop inside one event?); replay it with --trace to see where it stops`));
+        if (!stopping) start();
+        wakeIdle();
+        checkDone();
+      }, ms);
+    };
+    w.on('message', (reply: WorkerReply | { started: number }) => {
+      const job = held[0];
+      if ('started' in reply) {
+        if (job && reply.started === job.id) arm(job, timeoutMs);
+        return;
+      }
+      if (!job || reply.id !== job.id) return;
+      clearWatchdog();
+      held.shift();
+      // The next held job is already running in the worker: its clock starts now.
+      if (held[0] !== undefined) arm(held[0], timeoutMs + BOOT_GRACE_MS);
+      finish(job, reply.result ?? workerFailure(job, `the worker failed to run this seed: ${reply.error}`));
+      wakeIdle();
+      feed();
+      checkDone();
+    });
+    w.on('error', (err: Error & { code?: string }) => {
+      clearWatchdog();
+      const job = held.shift();
+      handBack();
+      if (!job) return;
+      const msg =
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `out of memory: the seed used more than the worker's ${opts.maxMemoryMb ?? '?'} MB heap limit (--max-memory) and was stopped; replay it alone to see what grows without bound`
+          : `the worker running this seed died: ${err.message}`;
+      finish(job, workerFailure(job, msg));
+    });
+    w.on('exit', (code) => {
+      live.delete(w);
+      clearWatchdog();
+      const job = held.shift();
+      handBack();
+      if (job && !retired) {
+        // In a worker, process.exit ends the thread: the scenario (or something it called) exited.
+        finish(job, workerFailure(job, `the worker running this seed exited with code ${code} before the run finished: the scenario called process.exit(${code}) or something like it; a run must end by returning from its events`));
+      } else if (job) {
+        // Retired with a job still held (stop()): it is abandoned, as stop() says.
+      }
+      if (!stopping && !noMoreWork() && (!retired || live.size === 0)) start();
+      wakeIdle();
+      checkDone();
+    });
+    feed();
+  };
+
+  const total = source.total();
+  const n = Math.max(1, total === null ? opts.jobs : Math.min(opts.jobs, Math.max(total, 1)));
+  if (total === 0 || source.done()) resolveAll();
+  else for (let i = 0; i < n; i++) start();
+  // Started early for more workers than this sweep has jobs: not needed.
+  for (const pre of prestarted.splice(0)) void pre.discard();
+  return {
+    finished,
+    stop: async () => {
+      stopping = true;
+      wakeIdle();
+      inFlight = 0;
+      await Promise.all([...live].map((w) => w.terminate()));
+      live.clear();
+      resolveAll();
+    },
+  };
+}
+
+/** A run id: sortable, unique enough for two sweeps started in one second (4 random hex digits). */
+export function newRunId(shard: Shard | null): string {
+  const d = new Date(); // wallclock-ok: names files, outside the simulation
+  const p = (x: number): string => String(x).padStart(2, '0');
+  const rand = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0'); // wallclock-ok: a file name, not simulation
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}-${rand}${shard ? `-s${shard.k}of${shard.n}` : ''}`;
+}
+
+/** Checks a file the sweep will write at the end, by writing it now (a placeholder). Bad: UserError, one line. */
+export function claimOutputFile(file: string, flag: string, placeholder: string): void {
+  const dir = path.dirname(path.resolve(file));
+  if (!existsSync(dir)) throw new UserError(`${flag} ${file}: the folder ${dir} does not exist; create it or name another file`);
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UserError(`${flag} ${file} is a folder; name a file`);
+  try {
+    writeFileSync(file, placeholder);
+  } catch (e) {
+    throw new UserError(`${flag} ${file} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); name a file you can write`);
+  }
+}
+
+/** Makes sure --out is a folder the sweep can write; checked before the first seed runs. */
+export function prepareOutDir(out: string): void {
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--out ${out} is a file, not a folder: name a folder for the repro and results files`);
+  try {
+    mkdirSync(out, { recursive: true });
+    const probe = path.join(out, `.detsim-write-check-${process.pid}`);
+    closeSync(openSync(probe, 'w'));
+    rmSync(probe, { force: true });
+  } catch (e) {
+    throw new UserError(`--out ${out} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); name a folder you can write`);
+  }
+}
+
+export function ensureDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+}
+
+export interface PipelineOptions {
+  source: JobSource;
+  scenarios: ScenarioInfo[];
+  header: Omit<ResultsHeader, 'format' | 'kind' | 'runId' | 'startedAt'>;
+  runId: string;
+  shard: Shard | null;
+  out: string;
+  jobs: number;
+  seedTimeoutS: number;
+  maxMemoryMb: number;
+  junit?: string | undefined;
+  markdown?: string | undefined;
+  json: boolean;
+  title: string;
+  /** Wall clock (ms) for the summary's speed figures. */
+  clock: () => number;
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  /** Progress lines on stderr (a bar on a terminal). */
+  progress: boolean;
+  /** Turns a run into its verdict (regress: a known bug caught as expected is a pass). */
+  judge?: (r: RunReport) => RunReport;
+  /** With json: add `perSeed`, one entry per run with its metrics (`sweep --json --per-seed`). */
+  perSeed?: boolean;
+  /** Workers started early (see PoolOptions). */
+  prestarted?: EarlyWorker[];
+}
+
+export interface PipelineResult {
+  code: number;
+  report: SweepReport;
+  resultsFile: string;
+}
+
+const PLACEHOLDER_JUNIT = (what: string): string =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="detsim" tests="1" failures="1">\n  <testsuite name="detsim-sweep" tests="1" failures="1">\n    <testcase classname="detsim-sweep" name="sweep completed"><failure type="incomplete" message="${what}"/></testcase>\n  </testsuite>\n</testsuites>\n`;
+
+/** One run of `sweep --json --per-seed` (schemas/sweep.schema.json, perSeed), read back from the results file. */
+export interface PerSeedRow {
+  scenario: string;
+  seed: number;
+  ok: boolean;
+  outcome: string;
+  traceHash: string;
+  events: number;
+  simTimeNs: number;
+  wallMs: number;
+  params: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+}
+
+async function perSeedRows(resultsFile: string): Promise<PerSeedRow[]> {
+  const rows: PerSeedRow[] = [];
+  await readResults(
+    resultsFile,
+    () => {},
+    (l) => rows.push({ scenario: l.scenario, seed: l.seed, ok: l.ok, outcome: l.outcome, traceHash: l.traceHash, events: l.events, simTimeNs: l.simTimeNs, wallMs: l.wallMs, params: l.params, metrics: l.metrics }),
+  );
+  return rows;
+}
+
+/**
+ * The sweep as a whole: checks outputs, streams results, writes repro files as failures come,
+ * handles SIGINT/SIGTERM, and writes the report (terminal, JSON, JUnit, Markdown).
+ */
+/**
+ * Every output is checked (and claimed: a JUnit file saying "not finished", so a sweep killed
+ * outright never leaves a green report) before the first seed runs. Bad: UserError, one line.
+ */
+export function checkOutputs(o: { out: string; junit?: string | undefined; markdown?: string | undefined; title: string }): void {
+  const started = 'the sweep started but has not finished (or was killed): its results so far are in the results file';
+  if (o.junit) claimOutputFile(o.junit, '--junit', PLACEHOLDER_JUNIT(started));
+  if (o.markdown) claimOutputFile(o.markdown, '--markdown', `## ${o.title}: ⚠️ INCOMPLETE\n\n${started}.\n`);
+  prepareOutDir(o.out);
+}
+
+export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  checkOutputs(o);
+  const resultsFile = path.join(o.out, `${o.runId}.results.jsonl`);
+  const header: ResultsHeader = { format: RESULTS_HEADER_FORMAT, kind: 'header', runId: o.runId, startedAt: new Date().toISOString(), ...o.header }; // wallclock-ok
+  let writer: ResultsWriter;
+  try {
+    writer = new ResultsWriter(resultsFile, header);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new UserError(`run id ${o.runId} was already used in ${o.out} (${path.basename(resultsFile)} exists): give another --run-id or another --out`);
+    throw new UserError(`cannot create the results file ${resultsFile} (${code ?? (e as Error).message})`);
+  }
+  const agg = new SweepAggregator();
+  agg.addHeader(header, resultsFile);
+  const byName = new Map(o.scenarios.map((l) => [l.scenario.name, l]));
+  const c = makeChalk(process.stderr);
+  const total = o.source.total();
+  const tty = o.progress && process.stderr.isTTY === true;
+  const t0 = o.clock();
+  let done = 0;
+  let failed = 0;
+  let lastPct = -1;
+  let lastLine = t0;
+  const shardText = formatShard(o.shard);
+
+  const onResult = (raw: RunReport, job: SweepJob): void => {
+    const r = o.judge ? o.judge(raw) : raw;
+    const l = byName.get(r.scenario);
+    const scenarioArg = l && !l.builtIn ? displayPath(l.file) : r.scenario;
+    const run = runCommand(scenarioArg, r.seed, job.pins, job.swarm, job.buggify, job.linkStreams === false);
+    let repro: string | undefined;
+    let replay: string | undefined;
+    if (!r.ok) {
+      // The repro file first, at once: a sweep killed a moment later still leaves it.
+      const file = path.join(o.out, `${r.scenario}-seed${r.seed}-${o.runId}.json`);
+      try {
+        const rep = makeRepro(r, { buggify: job.buggify, file, pins: job.pins, ...(l && !l.builtIn ? { scenarioFile: l.file } : {}) });
+        writeRepro(file, rep);
+        repro = displayPath(file);
+        replay = rep.replay;
+      } catch (e) {
+        o.stderr(c.yellow(`detsim: could not write the repro file ${file} (${(e as Error).message}); the failure is in ${resultsFile}, replay it with: ${run}`));
+        replay = run;
+        repro = '';
+      }
+    }
+    const line = toResultLine(r, { runId: o.runId, shard: shardText, ...(repro !== undefined ? { repro } : {}), ...(replay !== undefined ? { replay } : {}), run, pins: job.pins });
+    writer.write(line);
+    agg.add(line, resultsFile);
+    done++;
+    if (!r.ok) failed++;
+    if (!o.progress) return;
+    const now = o.clock();
+    const rate = done / Math.max((now - t0) / 1000, 1e-3);
+    if (tty) {
+      const width = 30;
+      const frac = total ? done / total : 0;
+      const fill = Math.round(frac * width);
+      process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total ?? '?'} runs  ${failed ? c.red(`${failed} failed`) : c.green('0 failed')}  ${rate.toFixed(1)} seeds/s `);
+    } else {
+      // A line every 10% (and at most every 10 s for endless sweeps), so CI logs stay short.
+      const pct = total ? Math.floor((done / total) * 10) : -1;
+      if ((total && pct !== lastPct) || (!total && now - lastLine > 10_000) || (total && total > 1e6 && now - lastLine > 10_000)) {
+        lastPct = pct;
+        lastLine = now;
+        o.stderr(`  ${done}/${total ?? '?'} runs, ${failed} failed, ${rate.toFixed(1)} seeds/s`);
+      }
+    }
+  };
+
+  const pool = startPool({ source: o.source, jobs: o.jobs, seedTimeoutS: o.seedTimeoutS, maxMemoryMb: o.maxMemoryMb, onResult, ...(o.prestarted ? { prestarted: o.prestarted } : {}) });
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) {
+      // A second signal: the user insists. Every result so far is already in the results file.
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    interrupted = sig;
+    if (tty) process.stderr.write('\n');
+    o.stderr(c.yellow(`detsim: ${sig}: stopping the workers and writing a partial report (every finished run is in ${displayPath(resultsFile)}); ${sig === 'SIGINT' ? 'Ctrl-C again' : 'the signal again'} to quit at once`));
+    void pool.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await pool.finished;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    writer.close();
+  }
+  if (tty) process.stderr.write('\n');
+  const wallS = (o.clock() - t0) / 1000;
+  const report = agg.report({ wallSeconds: wallS, jobs: o.jobs, allShards: false, ...(interrupted ? { interrupted } : {}) });
+  const outDir = displayPath(o.out);
+  if (o.junit) writeFileSync(o.junit, junitFromReport(report, (s) => agg.passes(s)));
+  if (o.markdown) writeFileSync(o.markdown, markdownSummary(report, o.title));
+  if (o.json) {
+    const perSeed = o.perSeed ? await perSeedRows(resultsFile) : undefined;
+    o.stdout(JSON.stringify({ ...report, runId: o.runId, resultsFile: displayPath(resultsFile), ...(perSeed ? { perSeed } : {}) }, null, 2));
+  }
+  else {
+    const co = makeChalk();
+    for (const line of terminalSummary(report, co, { outDir, ...(o.junit ? { junit: o.junit } : {}), ...(o.markdown ? { markdown: o.markdown } : {}) })) o.stdout(line);
+    o.stdout(co.dim(`results: ${displayPath(resultsFile)}${o.shard ? ` (combine the shards with: npx detsim merge <their --out folders>)` : ''}`));
+  }
+  const code = interrupted ? (interrupted === 'SIGINT' ? 130 : 143) : reportExitCode(report);
+  return { code, report, resultsFile };
+}
+
+/**
+ * Seeds per second of a sweep with `jobs` workers, for `npm run bench`. `clock` is a wall clock
+ * passed in by the bench harness.
+ */
+export async function benchSweep(clock: () => number, jobs = 2, seeds = 40): Promise<{ seeds: number; jobs: number; wallMs: number; seedsPerSec: number }> {
+  const { resolveScenario } = await import('./scenarios.ts');
+  const { SeedRangeSource } = await import('./jobs.ts');
+  const l = await resolveScenario('broadcast');
+  const source = new SeedRangeSource([{ name: l.scenario.name, file: l.file, pins: {} }], { seeds, from: 1, shard: null, swarm: true, buggify: true, checkDeterminism: false });
+  const t0 = clock();
+  await startPool({ source, jobs, onResult: () => {} }).finished;
+  const wallMs = clock() - t0;
+  return { seeds, jobs, wallMs: Math.round(wallMs), seedsPerSec: Math.round((seeds / wallMs) * 1000 * 10) / 10 };
+}

@@ -1,0 +1,149 @@
+/**
+ * A sweep report (reports/sweep-report.ts) for people and CI: the terminal summary, JUnit XML and
+ * a Markdown page for a CI job summary. `sweep` and `merge` print through these same functions.
+ */
+import type { ChalkInstance } from 'chalk';
+import { formatNs } from '../sim/time.ts';
+import type { CoverageReport, SweepReport } from './sweep-report.ts';
+
+const TERMINAL_FAILURES = 20;
+const TERMINAL_COVERAGE_ROWS = 30;
+const MARKDOWN_FAILURES = 50;
+
+function firstText(f: { scenario: string; seed: number; run: string | null } | null): string {
+  if (!f) return '';
+  return f.run ?? `${f.scenario} seed ${f.seed}`;
+}
+
+/** Coverage as rows of text: never-hit probes and never-fired buggify sites first. */
+export function coverageRows(c: CoverageReport): { kind: string; name: string; seeds: string; first: string; never: boolean }[] {
+  const rows: { kind: string; name: string; seeds: string; first: string; never: boolean }[] = [];
+  for (const p of c.probes) rows.push({ kind: 'probe', name: p.name, seeds: `${p.seeds}/${p.runs}`, first: firstText(p.first), never: p.seeds === 0 });
+  for (const s of c.sometimes) rows.push({ kind: 'sometimes', name: s.name, seeds: `${s.seeds}/${s.runs}`, first: firstText(s.first), never: s.seeds === 0 });
+  for (const b of c.buggify) rows.push({ kind: 'buggify', name: b.site, seeds: `${b.firedSeeds}/${b.reachedSeeds}`, first: firstText(b.first), never: b.firedSeeds === 0 });
+  // Never hit first (stable: within each group the per-kind order, rarest first, is kept).
+  return [...rows.filter((r) => r.never), ...rows.filter((r) => !r.never)];
+}
+
+export function terminalSummary(r: SweepReport, c: ChalkInstance, opts: { outDir?: string; junit?: string; markdown?: string; command?: string } = {}): string[] {
+  const out: string[] = [];
+  for (const s of r.scenarios) {
+    const mark = s.failed > 0 ? c.red('FAIL') : s.planned !== null && s.runs < s.planned ? c.yellow('part') : c.green('ok  ');
+    const runs = s.planned !== null && s.runs < s.planned ? `${s.passed}/${s.runs} passed (of ${s.planned} planned)` : `${s.passed}/${s.runs} passed`;
+    out.push(`${mark} ${s.scenario.padEnd(28)} ${runs}  ${c.dim(Object.entries(s.outcomes).map(([k, v]) => `${k}:${v}`).join(' '))}  ${c.dim(`${formatNs(Math.round(s.simSeconds * 1e9))} simulated`)}`);
+  }
+  const cov = coverageRows(r.coverage);
+  if (cov.length > 0) {
+    out.push(c.bold('coverage') + c.dim(' (probes: seeds that hit it / seeds that declared it; sometimes: seeds where it held; buggify: seeds it fired in / seeds that reached it). Never hit first:'));
+    for (const row of cov.slice(0, TERMINAL_COVERAGE_ROWS)) {
+      const name = row.never ? c.yellow(row.name) : row.name;
+      out.push(`  ${row.kind.padEnd(9)} ${name.padEnd(row.never ? 44 + (name.length - row.name.length) : 44)} ${row.seeds.padStart(11)}  ${row.never ? c.yellow('never') : c.dim(`first: ${row.first}`)}`);
+    }
+    if (cov.length > TERMINAL_COVERAGE_ROWS) out.push(c.dim(`  ... and ${cov.length - TERMINAL_COVERAGE_ROWS} more rows (all of them in --json and --markdown)`));
+  }
+  for (const m of r.coverage.mustReach.filter((x) => !x.reached)) {
+    out.push(c.red(`  ${m.scenario}: "${m.name}" must be reached (mustReach) but no seed of ${m.runs} reached it; the scenario's workload or faults no longer produce that state`));
+  }
+  for (const f of r.failures.slice(0, TERMINAL_FAILURES)) {
+    const v = f.violations[0];
+    out.push(`  ${c.red(f.scenario)} seed ${f.seed}: ${f.outcome}${v ? ` — ${v.invariant}: ${v.message}` : ''}`);
+    if (f.replay ?? f.run) out.push(`    ${c.bold('replay:')} ${f.replay ?? f.run}`);
+  }
+  const more = r.summary.failed - Math.min(TERMINAL_FAILURES, r.failures.length);
+  if (more > 0) out.push(`  ... and ${more} more failure(s)${opts.outDir ? `; every one has a repro file in ${opts.outDir}` : ''} (all listed in --json and --markdown)`);
+  for (const why of r.incomplete) out.push(c.yellow(`INCOMPLETE: ${why}`));
+  const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? c.red.bold('FAIL') : r.partial ? c.yellow.bold('PARTIAL') : c.green.bold('PASS');
+  const speed = r.summary.wallSeconds !== undefined ? ` in ${r.summary.wallSeconds}s (${r.summary.seedsPerSec} seeds/s${r.summary.jobs ? `, ${r.summary.jobs} worker(s)` : ''})` : '';
+  const planned = r.partial && r.summary.planned !== null ? ` of ${r.summary.planned} planned` : '';
+  out.push(`${verdict} ${r.summary.runs} runs${planned}, ${r.summary.passed} passed, ${r.summary.failed} failed${speed}`);
+  if (opts.junit) out.push(c.dim(`JUnit report: ${opts.junit}`));
+  if (opts.markdown) out.push(c.dim(`Markdown summary: ${opts.markdown}`));
+  return out;
+}
+
+function mdCell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** A Markdown page for a CI job summary ($GITHUB_STEP_SUMMARY): verdict, table, failures with replay commands, coverage. */
+export function markdownSummary(r: SweepReport, title = 'detsim sweep'): string {
+  const L: string[] = [];
+  const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? '❌ FAIL' : r.partial ? '⚠️ INCOMPLETE' : '✅ PASS';
+  L.push(`## ${title}: ${verdict}`, '');
+  L.push(`**${r.summary.runs}** runs${r.summary.planned !== null && r.summary.planned !== r.summary.runs ? ` of ${r.summary.planned} planned` : ''}, **${r.summary.passed}** passed, **${r.summary.failed}** failed` + (r.shards.length > 0 ? ` — merged from shard(s) ${r.shards.join(', ')}` : '') + '.', '');
+  for (const why of r.incomplete) L.push(`> ⚠️ **INCOMPLETE:** ${mdCell(why)}`, '');
+  L.push('| scenario | runs | passed | failed | outcomes | first failing seed |', '|---|---:|---:|---:|---|---:|');
+  for (const s of r.scenarios) {
+    L.push(`| ${mdCell(s.scenario)} | ${s.runs}${s.planned !== null && s.runs < s.planned ? ` of ${s.planned}` : ''} | ${s.passed} | ${s.failed} | ${Object.entries(s.outcomes).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${s.firstFailingSeed ?? ''} |`);
+  }
+  L.push('');
+  if (r.failures.length > 0) {
+    L.push(`### Failures`, '', 'Download the run\'s artifacts (results and repro files) into the folder named in each command, then run it from a checkout of the same commit:', '');
+    for (const f of r.failures.slice(0, MARKDOWN_FAILURES)) {
+      const v = f.violations[0];
+      L.push(`- **${mdCell(f.scenario)}** seed ${f.seed}: ${f.outcome}${v ? ` — \`${mdCell(v.invariant)}\`: ${mdCell(v.message.slice(0, 300))}` : ''}`);
+      L.push('  ```sh', `  ${f.replay ?? f.run ?? ''}`, ...(f.replay && f.run ? [`  ${f.run}`] : []), '  ```');
+    }
+    const more = r.summary.failed - Math.min(MARKDOWN_FAILURES, r.failures.length);
+    if (more > 0) L.push('', `…and ${more} more failure(s): every one has a repro file among the artifacts.`);
+    L.push('');
+  }
+  const unreached = r.coverage.mustReach.filter((m) => !m.reached);
+  if (unreached.length > 0) {
+    L.push('### Never reached (mustReach)', '');
+    for (const m of unreached) L.push(`- **${mdCell(m.scenario)}**: \`${mdCell(m.name)}\` in none of ${m.runs} seeds`);
+    L.push('');
+  }
+  const cov = coverageRows(r.coverage);
+  if (cov.length > 0) {
+    L.push('### Coverage', '', 'Never hit first. Probes: seeds that hit it / seeds that declared it; sometimes: seeds where it held / seeds that registered it; buggify: seeds it fired in / seeds that reached it.', '');
+    L.push('| kind | name | seeds | first seed |', '|---|---|---:|---|');
+    for (const row of cov) L.push(`| ${row.kind} | ${row.never ? '**' : ''}${mdCell(row.name)}${row.never ? '** (never)' : ''} | ${row.seeds} | ${row.first ? `\`${mdCell(row.first)}\`` : ''} |`);
+    L.push('');
+  }
+  return L.join('\n') + '\n';
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+}
+
+/**
+ * JUnit XML: one test suite per scenario, one test case per failing seed (with violations and
+ * the replay command) and per passing seed (the lowest ones, when there are very many). A report
+ * that is incomplete gets a failing test case saying so: a cut-short sweep is never green in CI.
+ */
+export function junitFromReport(r: SweepReport, passes: (scenario: string) => { seeds: { seed: number; wallMs: number }[]; notListed: number }, suiteName = 'detsim'): string {
+  const failuresBy = new Map<string, SweepReport['failures']>();
+  for (const f of r.failures) failuresBy.set(f.scenario, [...(failuresBy.get(f.scenario) ?? []), f]);
+  const extraFail = (r.partial ? 1 : 0) + r.summary.unreached;
+  const totalS = r.summary.runSeconds;
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="${esc(suiteName)}" tests="${r.summary.runs + extraFail}" failures="${r.summary.failed + extraFail}" time="${totalS.toFixed(3)}">`];
+  for (const s of r.scenarios) {
+    const fails = failuresBy.get(s.scenario) ?? [];
+    const p = passes(s.scenario);
+    const unreached = r.coverage.mustReach.filter((m) => m.scenario === s.scenario && !m.reached);
+    out.push(`  <testsuite name="${esc(s.scenario)}" tests="${s.runs + unreached.length}" failures="${s.failed + unreached.length}" time="${((p.seeds.reduce((a, x) => a + x.wallMs, 0) + fails.reduce((a, f) => a + f.wallMs, 0)) / 1000).toFixed(3)}">`);
+    const cases: { seed: number; xml: string[] }[] = [];
+    for (const x of p.seeds) cases.push({ seed: x.seed, xml: [`    <testcase classname="${esc(s.scenario)}" name="seed ${x.seed}" time="${(x.wallMs / 1000).toFixed(3)}"/>`] });
+    for (const f of fails) {
+      const first = f.violations[0];
+      const msg = first ? `${first.invariant}: ${first.message}` : f.outcome;
+      const body = [...f.violations.map((v) => `${v.invariant} at ${v.atNs}ns (event ${v.eventIndex}): ${v.message}`), f.replay ? `replay: ${f.replay}` : '', f.run ? `run: ${f.run}` : ''].filter((x) => x).join('\n');
+      cases.push({ seed: f.seed, xml: [`    <testcase classname="${esc(s.scenario)}" name="seed ${f.seed}" time="${(f.wallMs / 1000).toFixed(3)}">`, `      <failure type="${esc(f.outcome)}" message="${esc(msg)}">${esc(body)}</failure>`, '    </testcase>'] });
+    }
+    cases.sort((a, b) => a.seed - b.seed);
+    for (const c of cases) out.push(...c.xml);
+    for (const m of unreached) out.push(`    <testcase classname="${esc(s.scenario)}" name="mustReach ${esc(m.name)}" time="0"><failure type="unreached" message="${esc(`no seed of ${m.runs} reached ${m.name}`)}"/></testcase>`);
+    const notListed = p.notListed + Math.max(0, s.failed - fails.length);
+    if (notListed > 0) out.push(`    <system-out>${notListed} seed(s) counted but not listed (the report keeps the lowest seeds of each kind)</system-out>`);
+    out.push('  </testsuite>');
+  }
+  if (r.partial) {
+    out.push(`  <testsuite name="detsim-sweep" tests="1" failures="1" time="0">`);
+    out.push(`    <testcase classname="detsim-sweep" name="sweep completed" time="0"><failure type="incomplete" message="${esc(`partial report: ${r.summary.runs} of ${r.summary.planned ?? '?'} planned runs`)}">${esc(r.incomplete.join('\n'))}</failure></testcase>`);
+    out.push('  </testsuite>');
+  }
+  out.push('</testsuites>');
+  return out.join('\n') + '\n';
+}

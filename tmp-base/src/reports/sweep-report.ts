@@ -1,0 +1,434 @@
+/**
+ * The sweep report, computed from results lines only (reports/results.ts), so `detsim sweep`
+ * and `detsim merge` share one code path: N shards merged give the report one sweep would have.
+ *
+ * Memory is bounded whatever the number of runs: counts per scenario and per probe, plus the
+ * lowest-seed failures (FAILURES_KEPT per scenario) and passing seeds (PASSES_KEPT, for JUnit).
+ * Every ordering is by (scenario, seed), never by finishing order, so a report does not depend on
+ * how many workers or shards ran the seeds.
+ */
+import { SWEEP_FORMAT } from './formats.ts';
+import type { ResultLine, ResultsHeader } from './results.ts';
+import { countInShard, parseShard, scenarioRanks } from '../cli/jobs.ts';
+
+/** Failures kept in full per scenario (each has a repro file anyway). */
+export const FAILURES_KEPT = 1000;
+/** Passing seeds listed per scenario in JUnit (the counts are always exact). */
+export const PASSES_KEPT = 1000;
+
+export interface FailureEntry {
+  scenario: string;
+  seed: number;
+  outcome: string;
+  violations: ResultLine['violations'];
+  params: Record<string, unknown>;
+  traceHash: string;
+  wallMs: number;
+  repro?: string;
+  replay?: string;
+  run?: string;
+}
+
+export interface FirstSeed {
+  scenario: string;
+  seed: number;
+  /** The command that runs that seed. */
+  run: string | null;
+}
+
+export interface ProbeRow {
+  name: string;
+  /** Seeds (runs) that hit it at least once. */
+  seeds: number;
+  /** Runs that declared it (or hit it). */
+  runs: number;
+  hits: number;
+  first: FirstSeed | null;
+}
+
+export interface SometimesRow {
+  name: string;
+  /** Runs where the condition held at least once. */
+  seeds: number;
+  runs: number;
+  first: FirstSeed | null;
+}
+
+export interface BuggifyRow {
+  site: string;
+  reachedSeeds: number;
+  firedSeeds: number;
+  fired: number;
+  first: FirstSeed | null;
+}
+
+export interface MustReachRow {
+  scenario: string;
+  name: string;
+  reached: boolean;
+  seeds: number;
+  runs: number;
+}
+
+export interface CoverageReport {
+  /** Never-hit probes first, then by seeds hit (rarest first), then name. */
+  probes: ProbeRow[];
+  /** Never-true assertions first. */
+  sometimes: SometimesRow[];
+  /** Sites reached but never fired first. */
+  buggify: BuggifyRow[];
+  mustReach: MustReachRow[];
+}
+
+export interface ScenarioSummary {
+  scenario: string;
+  runs: number;
+  passed: number;
+  failed: number;
+  outcomes: Record<string, number>;
+  firstFailingSeed: number | null;
+  simSeconds: number;
+  /** Runs this scenario should have had (null if unknown). */
+  planned: number | null;
+}
+
+export interface SweepReport {
+  format: typeof SWEEP_FORMAT;
+  /** True when the report covers fewer runs than planned (interrupted, or shards missing). */
+  partial: boolean;
+  /** Why it is partial, one sentence each. */
+  incomplete: string[];
+  runIds: string[];
+  shards: string[];
+  summary: {
+    runs: number;
+    passed: number;
+    failed: number;
+    planned: number | null;
+    /** Wall seconds of the sweep (sweep only); merge reports the runs' own time in runSeconds. */
+    wallSeconds?: number;
+    seedsPerSec?: number;
+    runSeconds: number;
+    jobs?: number;
+    from?: number;
+    seeds?: number;
+    interrupted?: string;
+    /** mustReach entries never reached: each fails the sweep. */
+    unreached: number;
+  };
+  scenarios: ScenarioSummary[];
+  failures: FailureEntry[];
+  failuresNotListed: number;
+  coverage: CoverageReport;
+}
+
+interface ScenarioAgg {
+  runs: number;
+  passed: number;
+  failed: number;
+  outcomes: Map<string, number>;
+  firstFailingSeed: number | null;
+  simNs: number;
+  wallMs: number;
+  failures: FailureEntry[];
+  failuresDropped: number;
+  passes: { seed: number; wallMs: number }[];
+  passesDropped: number;
+  /** probe or sometimes name -> runs that reached it, for mustReach. */
+  reached: Map<string, number>;
+  mustReach: Set<string>;
+}
+
+interface Counter {
+  seeds: number;
+  runs: number;
+  hits: number;
+  first: FirstSeed | null;
+}
+
+function earlier(a: FirstSeed | null, scenario: string, seed: number): boolean {
+  return a === null || seed < a.seed || (seed === a.seed && scenario < a.scenario);
+}
+
+/** Inserts into a list sorted by seed, keeping at most `cap` (the lowest seeds); returns true if one was dropped. */
+function insertBounded<T extends { seed: number }>(list: T[], item: T, cap: number): boolean {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.seed < item.seed) lo = mid + 1;
+    else hi = mid;
+  }
+  if (list.length >= cap && lo >= cap) return true;
+  list.splice(lo, 0, item);
+  if (list.length > cap) {
+    list.pop();
+    return true;
+  }
+  return false;
+}
+
+export class SweepAggregator {
+  private readonly byScenario = new Map<string, ScenarioAgg>();
+  private readonly order: string[] = [];
+  private readonly headers: { header: ResultsHeader; source: string; lines: number }[] = [];
+  private readonly probes = new Map<string, Counter>();
+  private readonly sometimes = new Map<string, Counter>();
+  private readonly buggify = new Map<string, { reachedSeeds: number; firedSeeds: number; fired: number; first: FirstSeed | null }>();
+  private runMs = 0;
+
+  /** A results file's header; `source` names the file (lines from it are counted against it). */
+  addHeader(header: ResultsHeader, source: string): void {
+    const dup = this.headers.find((h) => h.header.runId === header.runId);
+    if (dup) throw new MergeError(`${source} and ${dup.source} hold the same sweep (run id ${header.runId}): pass it once`);
+    if (header.shard) {
+      const same = this.headers.find((h) => h.header.shard === header.shard && sameSweep(h.header, header));
+      if (same) throw new MergeError(`shard ${header.shard} appears twice (${same.source}, run ${same.header.runId}, and ${source}, run ${header.runId}): pass one results file per shard`);
+    }
+    this.headers.push({ header, source, lines: 0 });
+    for (const s of header.scenarios) this.scenario(s);
+  }
+
+  private scenario(name: string): ScenarioAgg {
+    let a = this.byScenario.get(name);
+    if (!a) {
+      a = { runs: 0, passed: 0, failed: 0, outcomes: new Map(), firstFailingSeed: null, simNs: 0, wallMs: 0, failures: [], failuresDropped: 0, passes: [], passesDropped: 0, reached: new Map(), mustReach: new Set() };
+      this.byScenario.set(name, a);
+      this.order.push(name);
+    }
+    return a;
+  }
+
+  add(r: ResultLine, source?: string): void {
+    if (source !== undefined) {
+      const h = this.headers.find((x) => x.source === source);
+      if (h) h.lines++;
+    }
+    const a = this.scenario(r.scenario);
+    a.runs++;
+    a.outcomes.set(r.outcome, (a.outcomes.get(r.outcome) ?? 0) + 1);
+    a.simNs += r.simTimeNs ?? 0;
+    a.wallMs += r.wallMs ?? 0;
+    this.runMs += r.wallMs ?? 0;
+    if (r.ok) {
+      a.passed++;
+      if (insertBounded(a.passes, { seed: r.seed, wallMs: r.wallMs ?? 0 }, PASSES_KEPT)) a.passesDropped++;
+    } else {
+      a.failed++;
+      if (a.firstFailingSeed === null || r.seed < a.firstFailingSeed) a.firstFailingSeed = r.seed;
+      const f: FailureEntry = { scenario: r.scenario, seed: r.seed, outcome: r.outcome, violations: r.violations, params: r.params, traceHash: r.traceHash, wallMs: r.wallMs ?? 0 };
+      if (r.repro !== undefined) f.repro = r.repro;
+      if (r.replay !== undefined) f.replay = r.replay;
+      if (r.run !== undefined) f.run = r.run;
+      if (insertBounded(a.failures, f, FAILURES_KEPT)) a.failuresDropped++;
+    }
+    this.addCoverage(r, a);
+  }
+
+  private addCoverage(r: ResultLine, a: ScenarioAgg): void {
+    const run = r.run ?? null;
+    const cov = r.coverage;
+    const probes = cov?.probes ?? {};
+    const names = new Set([...(cov?.declared ?? []), ...Object.keys(probes)]);
+    for (const name of names) {
+      const c = counter(this.probes, name);
+      c.runs++;
+      const n = probes[name] ?? 0;
+      if (n > 0) {
+        c.seeds++;
+        c.hits += n;
+        a.reached.set(name, (a.reached.get(name) ?? 0) + 1);
+        if (earlier(c.first, r.scenario, r.seed)) c.first = { scenario: r.scenario, seed: r.seed, run };
+      }
+    }
+    for (const [name, held] of Object.entries(cov?.sometimes ?? {})) {
+      const c = counter(this.sometimes, name);
+      c.runs++;
+      if (held) {
+        c.seeds++;
+        a.reached.set(name, (a.reached.get(name) ?? 0) + 1);
+        if (earlier(c.first, r.scenario, r.seed)) c.first = { scenario: r.scenario, seed: r.seed, run };
+      }
+    }
+    for (const m of cov?.mustReach ?? []) a.mustReach.add(m);
+    if (r.buggify?.enabled) {
+      for (const [site, reached] of Object.entries(r.buggify.reached ?? {})) {
+        if (!(reached > 0)) continue;
+        let b = this.buggify.get(site);
+        if (!b) this.buggify.set(site, (b = { reachedSeeds: 0, firedSeeds: 0, fired: 0, first: null }));
+        b.reachedSeeds++;
+        const fired = r.buggify.fired?.[site] ?? 0;
+        if (fired > 0) {
+          b.firedSeeds++;
+          b.fired += fired;
+          if (earlier(b.first, r.scenario, r.seed)) b.first = { scenario: r.scenario, seed: r.seed, run };
+        }
+      }
+    }
+  }
+
+  /**
+   * The report. `extra` carries what only a live sweep knows (its wall time, workers, an
+   * interruption); `planned` overrides the runs expected (else computed from the headers).
+   */
+  report(extra: { wallSeconds?: number; jobs?: number; interrupted?: string; planned?: number | null; /** false for one shard's own report: the other shards are not missing. */ allShards?: boolean } = {}): SweepReport {
+    const incomplete: string[] = [];
+    const plannedByScenario = new Map<string, number>();
+    let planned: number | null = extra.planned ?? null;
+    if (this.headers.length > 0 && extra.planned === undefined) {
+      planned = 0;
+      for (const { header, source, lines } of this.headers) {
+        const shard = header.shard ? parseShard(header.shard) : null;
+        const ranks = scenarioRanks(header.scenarios);
+        let p = 0;
+        if (header.mode === undefined || header.mode === 'sweep') {
+          for (const s of header.scenarios) {
+            const c = countInShard(ranks.get(s)!, header.seeds, shard);
+            plannedByScenario.set(s, (plannedByScenario.get(s) ?? 0) + c);
+            p += c;
+          }
+        } else p = header.planned ?? lines;
+        planned += p;
+        if (lines < p && !extra.interrupted) incomplete.push(`${source}${header.shard ? ` (shard ${header.shard})` : ''} has ${lines} of its ${p} runs: that sweep was stopped before the end`);
+      }
+      // Shards of one sweep that no file was given for.
+      const groups = new Map<string, { n: number; have: Set<number>; header: ResultsHeader }>();
+      for (const { header } of this.headers) {
+        const shard = header.shard ? parseShard(header.shard) : null;
+        if (!shard) continue;
+        const key = sweepKey(header);
+        const g = groups.get(key) ?? { n: shard.n, have: new Set<number>(), header };
+        g.have.add(shard.k);
+        groups.set(key, g);
+      }
+      for (const g of extra.allShards === false ? [] : groups.values()) {
+        const missing: number[] = [];
+        for (let k = 1; k <= g.n; k++) if (!g.have.has(k)) missing.push(k);
+        if (missing.length > 0) {
+          incomplete.push(`shard(s) ${missing.map((k) => `${k}/${g.n}`).join(', ')} of \`${g.header.command}\` are missing: their results were not given`);
+          const shardPlanned = plannedRuns(g.header, missing, g.n);
+          planned += shardPlanned.total;
+          for (const [s, c] of shardPlanned.byScenario) plannedByScenario.set(s, (plannedByScenario.get(s) ?? 0) + c);
+        }
+      }
+    }
+    if (extra.interrupted) incomplete.unshift(`the sweep was interrupted (${extra.interrupted}) after ${this.total().runs} of ${planned ?? '?'} runs`);
+
+    const scenarios: ScenarioSummary[] = this.order.map((name) => {
+      const a = this.byScenario.get(name)!;
+      return {
+        scenario: name,
+        runs: a.runs,
+        passed: a.passed,
+        failed: a.failed,
+        outcomes: Object.fromEntries([...a.outcomes].sort((x, y) => x[0].localeCompare(y[0]))),
+        firstFailingSeed: a.firstFailingSeed,
+        simSeconds: Math.round(a.simNs / 1e6) / 1e3,
+        planned: plannedByScenario.get(name) ?? null,
+      };
+    });
+    const failures = this.order.flatMap((n) => this.byScenario.get(n)!.failures);
+    const failuresNotListed = this.order.reduce((s, n) => s + this.byScenario.get(n)!.failuresDropped, 0);
+    const coverage = this.coverage();
+    const t = this.total();
+    const unreached = coverage.mustReach.filter((m) => !m.reached).length;
+    const summary: SweepReport['summary'] = { runs: t.runs, passed: t.passed, failed: t.failed, planned, runSeconds: Math.round(this.runMs) / 1000, unreached };
+    if (extra.wallSeconds !== undefined) {
+      summary.wallSeconds = Math.round(extra.wallSeconds * 100) / 100;
+      summary.seedsPerSec = Math.round((t.runs / Math.max(extra.wallSeconds, 1e-3)) * 10) / 10;
+    }
+    if (extra.jobs !== undefined) summary.jobs = extra.jobs;
+    const h0 = this.headers[0]?.header;
+    if (h0 && this.headers.every((h) => h.header.from === h0.from && h.header.seeds === h0.seeds)) {
+      summary.from = h0.from;
+      summary.seeds = h0.seeds;
+    }
+    if (extra.interrupted) summary.interrupted = extra.interrupted;
+    return {
+      format: SWEEP_FORMAT,
+      partial: incomplete.length > 0,
+      incomplete,
+      runIds: this.headers.map((h) => h.header.runId),
+      shards: this.headers.map((h) => h.header.shard).filter((s): s is string => !!s),
+      summary,
+      scenarios,
+      failures,
+      failuresNotListed,
+      coverage,
+    };
+  }
+
+  private total(): { runs: number; passed: number; failed: number } {
+    let runs = 0;
+    let passed = 0;
+    let failed = 0;
+    for (const a of this.byScenario.values()) {
+      runs += a.runs;
+      passed += a.passed;
+      failed += a.failed;
+    }
+    return { runs, passed, failed };
+  }
+
+  private coverage(): CoverageReport {
+    const probes: ProbeRow[] = [...this.probes].map(([name, c]) => ({ name, seeds: c.seeds, runs: c.runs, hits: c.hits, first: c.first }));
+    probes.sort((a, b) => a.seeds - b.seeds || a.name.localeCompare(b.name));
+    const sometimes: SometimesRow[] = [...this.sometimes].map(([name, c]) => ({ name, seeds: c.seeds, runs: c.runs, first: c.first }));
+    sometimes.sort((a, b) => a.seeds - b.seeds || a.name.localeCompare(b.name));
+    const buggify: BuggifyRow[] = [...this.buggify].map(([site, b]) => ({ site, ...b }));
+    buggify.sort((a, b) => a.firedSeeds - b.firedSeeds || a.site.localeCompare(b.site));
+    const mustReach: MustReachRow[] = [];
+    for (const name of this.order) {
+      const a = this.byScenario.get(name)!;
+      for (const m of [...a.mustReach].sort()) {
+        const seeds = a.reached.get(m) ?? 0;
+        mustReach.push({ scenario: name, name: m, reached: seeds > 0, seeds, runs: a.runs });
+      }
+    }
+    mustReach.sort((a, b) => Number(a.reached) - Number(b.reached));
+    return { probes, sometimes, buggify, mustReach };
+  }
+
+  /** Passing seeds kept for JUnit, per scenario. */
+  passes(scenario: string): { seeds: { seed: number; wallMs: number }[]; notListed: number } {
+    const a = this.byScenario.get(scenario);
+    return { seeds: a?.passes ?? [], notListed: a?.passesDropped ?? 0 };
+  }
+}
+
+export class MergeError extends Error {
+  override name = 'InputError';
+}
+
+function counter(m: Map<string, Counter>, name: string): Counter {
+  let c = m.get(name);
+  if (!c) m.set(name, (c = { seeds: 0, runs: 0, hits: 0, first: null }));
+  return c;
+}
+
+function sweepKey(h: ResultsHeader): string {
+  const n = h.shard ? parseShard(h.shard)?.n : null;
+  return JSON.stringify([[...h.scenarios].sort(), h.seeds, h.from, n, h.swarm ?? null, h.buggify ?? null, h.mode ?? 'sweep']);
+}
+
+function sameSweep(a: ResultsHeader, b: ResultsHeader): boolean {
+  return sweepKey(a) === sweepKey(b);
+}
+
+function plannedRuns(h: ResultsHeader, shards: number[], n: number): { total: number; byScenario: Map<string, number> } {
+  const ranks = scenarioRanks(h.scenarios);
+  const byScenario = new Map<string, number>();
+  let total = 0;
+  for (const k of shards)
+    for (const s of h.scenarios) {
+      const c = countInShard(ranks.get(s)!, h.seeds, { k, n });
+      byScenario.set(s, (byScenario.get(s) ?? 0) + c);
+      total += c;
+    }
+  return { total, byScenario };
+}
+
+/** The verdict: 0 every run passed and every mustReach was reached, 1 otherwise (a partial report is never a pass). */
+export function reportExitCode(r: SweepReport): number {
+  return r.summary.failed === 0 && r.summary.unreached === 0 && !r.partial ? 0 : 1;
+}

@@ -1,0 +1,110 @@
+/**
+ * broadcast: the first scenario, proving the kernel end to end (Maelstrom's broadcast workload).
+ * Clients hand unique values to random nodes; nodes gossip them over a faulty network while the
+ * nemesis crashes, pauses and partitions nodes.
+ *
+ * Safety: no node delivers a value that was never broadcast.
+ * Liveness: once the faults stop, every node has every acknowledged value.
+ *
+ * Copy this file to start a scenario of your own.
+ */
+import { faultParams, standardNemesis } from '../sim/nemesis.ts';
+import { param } from '../sim/params.ts';
+import { defineScenario } from '../sim/scenario.ts';
+import { ms, sec } from '../sim/time.ts';
+import { gossipNode, type GossipMessage, type GossipProgram } from '../systems/broadcast/gossip.ts';
+import type { CallResult } from '../sim/node.ts';
+import type { SimNode } from '../sim/node.ts';
+
+export default defineScenario({
+  name: 'broadcast',
+  description: 'Gossip broadcast over a faulty network: no phantom values; after healing, every node has every acknowledged value',
+  params: {
+    nodes: param.int({ doc: 'number of gossip nodes', default: 5, min: 1, max: 64, swarm: [3, 7] }),
+    clients: param.int({ doc: 'number of clients broadcasting', default: 2, min: 1, max: 64 }),
+    broadcastMsInterval: param.float({ doc: 'mean time between a client\'s broadcasts (ms)', default: 50, min: 0.01, max: 1e6 }),
+    antiEntropyMs: param.float({ doc: 'anti-entropy period of each node (ms)', default: 200, min: 1, max: 1e6, swarm: [50, 1000] }),
+    durationS: param.float({ doc: 'length of the fault phase (s)', default: 10, min: 0.001, max: 86400 }),
+    bug: param.enum(['none', 'drop-gossip', 'phantom'] as const, { doc: 'bug-zoo variant: drop-gossip (n1 ignores peers), phantom (n1 invents values)', default: 'none' }),
+    // Clock steps move the wall clock, which gossip never reads.
+    ...faultParams({ off: ['clockJumpMsMean'], offReason: 'gossip reads no clock but its timers' }),
+  },
+  durationNs: (p) => sec(p.durationS),
+  livenessBoundNs: sec(30),
+  setup(w, p) {
+    const ids = Array.from({ length: p.nodes }, (_, i) => `n${i + 1}`);
+    const nodes: SimNode<GossipProgram>[] = ids.map((id) =>
+      w.addNode(id, (ctx) => gossipNode(ctx, { peers: ids.filter((x) => x !== id), antiEntropyNs: ms(p.antiEntropyMs), bug: p.bug, buggyNode: 'n1' })),
+    );
+
+    // Every value a client tried to broadcast: client c's values are VALUE_BASE * (c + 1) + k for
+    // k below tried[c] (kept as counts, not a set: a long run broadcasts millions of values). A
+    // client stops after VALUE_BASE values, so values never collide (and stay small integers).
+    const VALUE_BASE = 1_000_000;
+    const tried: number[] = Array.from({ length: p.clients }, () => 0);
+    const wasBroadcast = (v: number): boolean => {
+      const c = Math.floor(v / VALUE_BASE) - 1;
+      return Number.isInteger(v) && c >= 0 && c < p.clients && v - (c + 1) * VALUE_BASE < tried[c]!;
+    };
+    const acked: number[] = []; // values a node acknowledged (each value is sent in one call: listed once)
+    for (let c = 0; c < p.clients; c++) {
+      w.addClient(`c${c + 1}`, function* (ctx) {
+        for (;;) {
+          yield ctx.sleep(Math.max(1, Math.round(ctx.rng.exponential(ms(p.broadcastMsInterval)))));
+          if (w.phase !== 'fault' || tried[c]! >= VALUE_BASE) return; // the workload stops with the faults
+          const value = (c + 1) * VALUE_BASE + tried[c]!++;
+          // A recorded decision (sim/decisions.ts): "c2's 4th broadcast: value 2000003 through n3".
+          // A script says which node it goes through (the value is always the client's n-th, shown
+          // for the reader), or skips it: the value is then never sent (still counted as tried).
+          const d = w.sim.decisions.operation(`c${c + 1}`, tried[c]!, { op: 'broadcast', value, via: ctx.rng.pick(ids) });
+          if (d === null) continue;
+          const r: CallResult<GossipMessage> = yield ctx.call<GossipMessage>(d.via, { type: 'broadcast', value } satisfies GossipMessage, ms(500));
+          if (r.ok) acked.push(value);
+        }
+      });
+    }
+
+    // Checked incrementally: each node's delivery log is append-only within one incarnation.
+    const checked = new Map<string, { state: unknown; upTo: number }>();
+    w.safety('no-phantom-delivery', () => {
+      for (const n of nodes) {
+        const s = n.program?.state;
+        if (!s) continue;
+        let c = checked.get(n.id);
+        if (!c || c.state !== s) checked.set(n.id, (c = { state: s, upTo: 0 }));
+        for (; c.upTo < s.delivered.length; c.upTo++) {
+          const v = s.delivered[c.upTo]!;
+          if (!wasBroadcast(v)) return `${n.id} delivered ${v}, which no client broadcast`;
+        }
+      }
+      return null;
+    });
+
+    // Kept between polls: acked[0 .. upTo) is known delivered on the node's current state (a
+    // state only grows until the node restarts, which makes a new one).
+    const delivered = new Map<string, { state: unknown; upTo: number }>();
+    w.liveness('all-acked-delivered-everywhere', () => {
+      for (const n of nodes) {
+        const s = n.program?.state;
+        if (!s) return `${n.id} is down`;
+        let c = delivered.get(n.id);
+        if (!c || c.state !== s) delivered.set(n.id, (c = { state: s, upTo: 0 }));
+        while (c.upTo < acked.length && s.seen.has(acked[c.upTo]!)) c.upTo++;
+        if (c.upTo < acked.length) {
+          let missing = 0;
+          let example = 0;
+          for (let i = c.upTo; i < acked.length; i++) if (!s.seen.has(acked[i]!)) { missing++; example = acked[i]!; }
+          return `${n.id} lacks ${missing} of ${acked.length} acknowledged value(s), e.g. ${example}`;
+        }
+      }
+      return true;
+    });
+
+    w.onHeal(() => {
+      w.metrics.broadcastValues = tried.reduce((a, b) => a + b, 0);
+      w.metrics.ackedValues = acked.length;
+    });
+
+    standardNemesis(w, p);
+  },
+});

@@ -1,0 +1,291 @@
+/**
+ * The simulation kernel: a virtual clock and an event queue, and nothing else of the world.
+ * Like SimPy's Environment, it runs callbacks in (time, sequence) order; networks, disks, nodes
+ * and processes are built on `schedule`.
+ *
+ * Time only moves when the next event is popped. Nothing here reads the real clock.
+ */
+import { AssertionError } from './assert.ts';
+import { Buggify, DEFAULT_BUGGIFY, type BuggifyOptions } from './buggify.ts';
+import { Decisions, type ScriptEntry } from './decisions.ts';
+import { EventQueue, ScheduledEvent } from './event-queue.ts';
+import { Probes } from './probes.ts';
+import { RngRoot, type Rng } from './prng.ts';
+import type { Nanos } from './time.ts';
+import { Trace, type TraceSink } from './trace.ts';
+
+/** How a simulation starts: its seed, BUGGIFY, where trace records go. */
+export interface SimulationOptions {
+  /** The seed every random stream derives from. */
+  seed: number | string;
+  /** BUGGIFY settings over {@link DEFAULT_BUGGIFY}. */
+  buggify?: Partial<BuggifyOptions>;
+  /** Receives every trace record as it is made (for `--trace file`). */
+  traceSink?: TraceSink | null;
+  /** How many recent trace records to keep for failure reports. */
+  traceRingSize?: number;
+  /** Drive the run's faults and workload from this script instead of the PRNG (sim/decisions.ts). */
+  script?: readonly ScriptEntry[] | null;
+  /**
+   * One random stream per directed link (`network/n1>n2`) instead of one for the whole network:
+   * a change on one link moves no other link's draws. On by default; false gives the old single
+   * `network` stream (repro files made before it became the default replay that way).
+   */
+  linkStreams?: boolean;
+}
+
+/** A subscriber to protocol milestones (Simulation.onMilestone). */
+export type MilestoneListener = (node: string, kind: string, detail: string) => void;
+
+/** Why `run` returned. */
+export type RunStop = 'idle' | 'until' | 'event-limit' | 'stopped';
+
+/** The kernel: a virtual clock and an event queue. Everything in a run happens in its events, one at a time, in a order fixed by the seed. */
+export class Simulation {
+  /** The seed, as a string. */
+  readonly seed: string;
+  /** The root of the run's named random streams. */
+  readonly rngRoot: RngRoot;
+  /** The run's BUGGIFY. */
+  readonly buggify: Buggify;
+  /** The run's trace: every record is hashed into the trace hash. */
+  readonly trace: Trace;
+  /** The run's probe counters (see sim/probes.ts). */
+  readonly probes: Probes;
+  /** The run's faults and workload operations, recorded by meaning or taken from a script. */
+  readonly decisions: Decisions;
+  /** One random stream per directed link (SimulationOptions.linkStreams). */
+  readonly linkStreams: boolean;
+  private readonly queue = new EventQueue();
+  private seq = 0;
+  private _now: Nanos = 0;
+  private _events = 0;
+  private stopRequested = false;
+
+  constructor(opts: SimulationOptions) {
+    this.seed = String(opts.seed);
+    this.rngRoot = new RngRoot(this.seed);
+    this.linkStreams = opts.linkStreams ?? true;
+    this.buggify = new Buggify(this.rngRoot, { ...DEFAULT_BUGGIFY, ...opts.buggify });
+    this.buggify.onFire = (site, node) => this.log(node, 'buggify', site);
+    this.decisions = new Decisions(() => this._now, opts.script ?? null, () => this._events - 1 - this.instantFirst);
+    this.buggify.decide = (site, node, n, drawn) => this.decisions.decide({ kind: 'buggify', site, n, node }, drawn) !== null;
+    this.trace = new Trace(opts.traceRingSize ?? 400, opts.traceSink ?? null);
+    // A probe's first hit is a trace line for people, unhashed: probes never change a run's hash.
+    this.probes = new Probes((name, node) => this.trace.note(this._now, Math.max(0, this._events - 1), node, 'probe', name));
+  }
+
+  /** True simulated time in nanoseconds. */
+  get now(): Nanos {
+    return this._now;
+  }
+
+  /** How many events have executed. The current event's index is `events - 1`. */
+  get events(): number {
+    return this._events;
+  }
+
+  /** Events still queued (including lazily cancelled ones). */
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** A named random stream derived from the run's seed. */
+  rng(name: string): Rng {
+    return this.rngRoot.stream(name);
+  }
+
+  /** Runs `fn` after `delayNs` (an integer >= 0). Returns a handle whose `cancel()` stops it. */
+  schedule(delayNs: Nanos, fn: () => void): ScheduledEvent {
+    if (!(delayNs >= 0 && Number.isInteger(delayNs))) badDelay(delayNs);
+    const ev = new ScheduledEvent(this._now + delayNs, this.seq++, fn);
+    this.queue.push(ev);
+    return ev;
+  }
+
+  /** Runs `fn` at the absolute instant `timeNs` (not in the past). */
+  at(timeNs: Nanos, fn: () => void): ScheduledEvent {
+    return this.schedule(timeNs - this._now, fn);
+  }
+
+  /**
+   * Runs `fn` at `timeNs` after every other event of that instant, whenever scheduled: a script's
+   * fault lands after the events it followed in the recorded run (a directed strike right after a
+   * milestone, say).
+   */
+  atLate(timeNs: Nanos, fn: () => void): ScheduledEvent {
+    const delayNs = timeNs - this._now;
+    if (!(delayNs >= 0 && Number.isInteger(delayNs))) badDelay(delayNs);
+    const ev = new ScheduledEvent(timeNs, LATE_SEQ + this.lateSeq++, fn);
+    this.queue.push(ev);
+    return ev;
+  }
+
+  private lateSeq = 0;
+  /** The index of the first event of the current instant (events before it ran at earlier times). */
+  private instantFirst = 0;
+  /** Hooks due before a given event of an instant (see atEventOfInstant), in (time, k) order. */
+  private hooks: { time: Nanos; k: number; prio: number; fn: () => void; fallback: ScheduledEvent }[] = [];
+  private hookTime = Infinity;
+
+  /**
+   * Runs `fn` at `timeNs` just before the `k`-th event of that instant (0: before the first), or
+   * after the instant's last event if it has fewer: a script's fault lands where it landed in the
+   * recorded run, between the same two events (a partition made inside a node's handler, before
+   * the messages of the next event leave). Of hooks due at one point, lower `prio` runs first
+   * (a fault's end, 0, before a fault's start, 1, as a heal precedes the next cut).
+   */
+  atEventOfInstant(timeNs: Nanos, k: number, fn: () => void, prio = 1): void {
+    const h = { time: timeNs, k, prio, fn, fallback: null as unknown as ScheduledEvent };
+    h.fallback = this.atLate(timeNs, () => {
+      this.hooks.splice(this.hooks.indexOf(h), 1);
+      this.hookTime = this.hooks[0]?.time ?? Infinity;
+      fn();
+    });
+    let i = this.hooks.length;
+    const after = (o: typeof h): boolean => o.time > timeNs || (o.time === timeNs && (o.k > k || (o.k === k && o.prio > prio)));
+    while (i > 0 && after(this.hooks[i - 1]!)) i--;
+    this.hooks.splice(i, 0, h);
+    this.hookTime = this.hooks[0]!.time;
+  }
+
+  /** Runs the hooks due before the event about to run at `time` (the instant's `this._events - instantFirst`-th). */
+  private runHooks(time: Nanos): void {
+    for (;;) {
+      const h = this.hooks[0];
+      if (h === undefined || h.time !== time || this._events - this.instantFirst < h.k) break;
+      this.hooks.shift();
+      this.hookTime = this.hooks[0]?.time ?? Infinity;
+      h.fallback.cancel();
+      h.fn();
+    }
+  }
+
+  /** Runs `fn(arg)` after `delayNs`: no closure per event (for hot paths). */
+  scheduleWith<A>(delayNs: Nanos, fn: (arg: A) => void, arg: A): ScheduledEvent {
+    if (!(delayNs >= 0 && Number.isInteger(delayNs))) badDelay(delayNs);
+    const ev = new ScheduledEvent(this._now + delayNs, this.seq++, fn, arg);
+    this.queue.push(ev);
+    return ev;
+  }
+
+  /** Runs `fn(arg)` at the absolute instant `timeNs` (not in the past). */
+  atWith<A>(timeNs: Nanos, fn: (arg: A) => void, arg: A): ScheduledEvent {
+    return this.scheduleWith(timeNs - this._now, fn, arg);
+  }
+
+  /** Records a line of the trace (and folds it into the trace hash). */
+  log(node: string, kind: string, detail = ''): void {
+    this.trace.add(this._now, Math.max(0, this._events - 1), node, kind, detail, null, undefined);
+    if (this.logTap !== null) this.logTap(node, kind, detail);
+  }
+
+  /**
+   * @internal Sees every `log` record (faults, milestones, node logs; not message deliveries):
+   * the runner keeps the last faults here to explain a failure (sim/explain.ts).
+   */
+  logTap: ((node: string, kind: string, detail: string) => void) | null = null;
+
+  /** `logLazy` with the node's and kind's hashes precomputed (`hashString`): the message path. */
+  logPrehashed<A>(node: string, nodeHash: number, kind: string, kindHash: number, format: (arg: A) => string, arg: A): void {
+    this.trace.addPrehashed(this._now, this._events - 1, node, nodeHash, kind, kindHash, null, format as (a: unknown) => string, arg);
+  }
+
+  /**
+   * Records a line whose detail is formatted only if someone reads it: `format(arg)`. For hot
+   * paths (every message delivery), where building a string per event would dominate.
+   */
+  logLazy<A>(node: string, kind: string, format: (arg: A) => string, arg: A): void {
+    this.trace.add(this._now, Math.max(0, this._events - 1), node, kind, null, format as (a: unknown) => string, arg);
+  }
+
+  /**
+   * A protocol milestone on `node` (see NodeContext.milestone): traced as kind 'milestone' with
+   * detail "kind detail", then every subscriber runs, in subscription order, synchronously.
+   */
+  milestone(node: string, kind: string, detail = ''): void {
+    this.log(node, 'milestone', detail === '' ? kind : `${kind} ${detail}`);
+    for (const fn of this.milestoneSubscribers) fn(node, kind, detail);
+  }
+
+  /** Calls `fn(node, kind, detail)` at every milestone from now on. */
+  onMilestone(fn: MilestoneListener): void {
+    this.milestoneSubscribers.push(fn);
+  }
+
+  private readonly milestoneSubscribers: MilestoneListener[] = [];
+
+  /** Shorthand for `buggify.fire(site)`. */
+  buggifyFire(site: string): boolean {
+    return this.buggify.fire(site);
+  }
+
+  /** Marks that the rare condition `name` happened (see sim/probes.ts). Draws no randomness. */
+  probe(name: string): void {
+    this.probes.hit(name);
+  }
+
+  /** Asks `run` to return after the current event. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Executes the next live event. Returns false when the queue is empty. */
+  step(): boolean {
+    for (;;) {
+      const ev = this.queue.pop();
+      if (ev === undefined) return false;
+      if (this.execute(ev)) return true;
+    }
+  }
+
+  /** Runs a popped event unless it was cancelled; true if it ran. */
+  private execute(ev: ScheduledEvent): boolean {
+    const fn = ev.fn;
+    if (fn === null) return false;
+    if (ev.time !== this._now) this.instantFirst = this._events;
+    if (this.hookTime <= ev.time) {
+      this._now = ev.time;
+      this.runHooks(ev.time);
+      // A hook may have cancelled this very event (it was a hook's own fallback).
+      if (ev.fn === null) return false;
+    }
+    ev.fn = null;
+    this._now = ev.time;
+    this._events++;
+    this.trace.mixEvent(ev.time);
+    fn(ev.arg);
+    return true;
+  }
+
+  /**
+   * Runs events until the queue is empty, the next event is later than `untilNs` (time is then
+   * advanced to `untilNs`), `maxEvents` have executed in total, or `stop()` is called.
+   */
+  run(opts: { untilNs?: Nanos; maxEvents?: number } = {}): RunStop {
+    const until = opts.untilNs ?? Infinity;
+    const maxEvents = opts.maxEvents ?? Infinity;
+    this.stopRequested = false;
+    const q = this.queue;
+    for (;;) {
+      if (this.stopRequested) return 'stopped';
+      if (this._events >= maxEvents) return 'event-limit';
+      const ev = q.peek();
+      if (ev === undefined) return 'idle';
+      if (ev.time > until) {
+        if (until > this._now) this._now = until; // time never runs backwards
+        return 'until';
+      }
+      q.pop();
+      this.execute(ev);
+    }
+  }
+}
+
+/** Sequence numbers of late events start here: above any a run reaches (2^52 events). */
+const LATE_SEQ = 2 ** 52;
+
+/** Out of line so the hot schedule path allocates no message closure. */
+function badDelay(delayNs: number): never {
+  throw new AssertionError(`schedule: delay must be a non-negative integer of ns, got ${delayNs}`);
+}

@@ -1,0 +1,64 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { NumberSet } from './number-set.ts';
+
+describe('NumberSet', () => {
+  it('agrees with a Set on any sequence of numbers (integers, fractions, negatives, -0, huge)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: -50, max: 50 }), fc.double({ noNaN: true }), fc.constantFrom(0, -0, 2 ** 53, -(2 ** 40), 4294967296, 1e300))), (xs) => {
+        const s = new NumberSet(1);
+        const ref = new Set<number>();
+        for (const x of xs) {
+          // Set treats -0 as 0; NumberSet keeps them apart (Object.is): compare on the same footing.
+          const k = Object.is(x, -0) ? 0 : x;
+          expect(s.add(k)).toBe(!ref.has(k));
+          ref.add(k);
+          expect(s.size).toBe(ref.size);
+        }
+        for (const x of xs) expect(s.has(Object.is(x, -0) ? 0 : x)).toBe(true);
+        expect(s.has(0.123456789)).toBe(ref.has(0.123456789));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('grows past its first capacity and keeps every member', () => {
+    const s = new NumberSet();
+    for (let i = 0; i < 100_000; i++) expect(s.add(1_000_000 + i * 7)).toBe(true);
+    expect(s.size).toBe(100_000);
+    for (let i = 0; i < 100_000; i++) expect(s.has(1_000_000 + i * 7)).toBe(true);
+    expect(s.has(1_000_001)).toBe(false);
+  });
+
+  it('keeps dense runs of integers in about a bit each (the memory a long broadcast run holds)', () => {
+    const s = new NumberSet();
+    // Two clients' values, as broadcast makes them: 1,000,000 + k and 2,000,000 + k.
+    for (let k = 0; k < 500_000; k++) {
+      s.add(1_000_000 + k);
+      s.add(2_000_000 + k);
+    }
+    expect(s.size).toBe(1_000_000);
+    // 1,000,000 values in pages of 256: about 3,900 pages, 8 words each; the pool at most doubles.
+    expect(s.pageCount).toBeLessThanOrEqual(Math.ceil(500_000 / 256) * 2 + 2);
+    expect(s.poolWords).toBeLessThanOrEqual(2 * 8 * s.pageCount + 64);
+    expect(s.has(1_499_999)).toBe(true);
+    expect(s.has(1_500_000)).toBe(false);
+    expect(s.has(-1_000_000)).toBe(false);
+  });
+
+  it('keeps 0 and -0 apart, NaN once, and integers past 2^53 exactly', () => {
+    const s = new NumberSet();
+    expect(s.add(0)).toBe(true);
+    expect(s.has(-0)).toBe(false);
+    expect(s.add(-0)).toBe(true);
+    expect(s.add(-0)).toBe(false);
+    expect(s.add(NaN)).toBe(true);
+    expect(s.add(NaN)).toBe(false);
+    expect(s.add(2 ** 60)).toBe(true);
+    expect(s.has(2 ** 60 + 2 ** 9)).toBe(false);
+    expect(s.add(-257)).toBe(true);
+    expect(s.has(-256)).toBe(false);
+    expect(s.has(-257)).toBe(true);
+    expect(s.size).toBe(5);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * A set of numbers kept compactly: what a gossip node keeps of every value it delivered, which
+ * over a long run is millions of values on every node.
+ *
+ * Integers (the values clients broadcast are dense runs of them) live in bitmap pages of
+ * PAGE_BITS values each: one bit a value, 8 words a page, all pages in one flat pool, found through
+ * a Map from page number to the page's place in the pool. A run of consecutive values costs about
+ * a bit each (a hash table of doubles cost 18-36 bytes each, and its doubling needed both tables at
+ * once); a lone integer costs a page (32 bytes) and a Map entry. Anything else (fractions, -0,
+ * NaN, integers beyond 2^53) goes to a plain Set, compared as `Object.is` does, as before.
+ * A rebuild at every restart is cheap: sequential inserts hit the page they just touched.
+ * No iteration (order would be the pages', not insertion's): keep a list beside it if needed.
+ */
+const PAGE_BITS = 256;
+const PAGE_WORDS = PAGE_BITS / 32;
+
+export class NumberSet {
+  /** Page number -> offset of its words in `pool`. */
+  private readonly pages = new Map<number, number>();
+  private pool: Uint32Array;
+  private poolUsed = 0;
+  private other: Set<number> | null = null;
+  private count = 0;
+  /** The last page touched (sequential values hit it again), and its offset. */
+  private lastPage = NaN;
+  private lastOffset = 0;
+
+  /** `capacity`: how many values to expect (sizes the first pool; it grows as needed). */
+  constructor(capacity = 16) {
+    // Dense values need a page per PAGE_BITS of them; sparse ones more, and the pool grows.
+    this.pool = new Uint32Array(PAGE_WORDS * Math.max(4, Math.ceil((capacity * 2) / PAGE_BITS)));
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Pages in use (for tests: the memory a set holds). */
+  get pageCount(): number {
+    return this.pages.size;
+  }
+
+  /** Words of page storage allocated (for tests: the memory a set holds). */
+  get poolWords(): number {
+    return this.pool.length;
+  }
+
+  has(v: number): boolean {
+    if (!isPageable(v)) return this.other !== null && this.other.has(v);
+    const page = Math.floor(v / PAGE_BITS);
+    let at: number | undefined;
+    if (page === this.lastPage) at = this.lastOffset;
+    else {
+      at = this.pages.get(page);
+      if (at === undefined) return false;
+    }
+    const bit = v - page * PAGE_BITS;
+    return (this.pool[at + (bit >>> 5)]! & (1 << (bit & 31))) !== 0;
+  }
+
+  /** Adds `v`; true if it was new. */
+  add(v: number): boolean {
+    if (!isPageable(v)) {
+      this.other ??= new Set();
+      if (this.other.has(v)) return false;
+      this.other.add(v);
+      this.count++;
+      return true;
+    }
+    const page = Math.floor(v / PAGE_BITS);
+    let at: number;
+    if (page === this.lastPage) at = this.lastOffset;
+    else {
+      const found = this.pages.get(page);
+      at = found ?? this.newPage(page);
+      this.lastPage = page;
+      this.lastOffset = at;
+    }
+    const bit = v - page * PAGE_BITS;
+    const w = at + (bit >>> 5);
+    const m = 1 << (bit & 31);
+    const word = this.pool[w]!;
+    if ((word & m) !== 0) return false;
+    this.pool[w] = word | m;
+    this.count++;
+    return true;
+  }
+
+  private newPage(page: number): number {
+    if (this.poolUsed + PAGE_WORDS > this.pool.length) {
+      const pool = new Uint32Array(this.pool.length * 2);
+      pool.set(this.pool);
+      this.pool = pool;
+    }
+    const at = this.poolUsed;
+    this.poolUsed += PAGE_WORDS;
+    this.pages.set(page, at);
+    return at;
+  }
+}
+
+/** Integers a page holds exactly (-0 is not one: it must stay distinct from 0). */
+function isPageable(v: number): boolean {
+  return Number.isSafeInteger(v) && !Object.is(v, -0);
+}

@@ -1,0 +1,55 @@
+import { describe, it, expect } from 'vitest';
+import { checkAckedConfirmations, checkConfirmedNeverLost, checkConservation, checkEscrowInvariants, checkNeverOversell, checkTransitions, inFlightTokens } from './invariants.ts';
+import type { GlobalSnapshot, NodeSnapshot } from './types.ts';
+
+function node(id: string, over: Partial<NodeSnapshot> = {}): NodeSnapshot {
+  return { id, kind: 'escrow', tokens: 0, consumedDirect: 0, reservations: [], outbox: [], credited: [], refusalStreak: 0, wantedTokens: 0, ...over };
+}
+const snap = (nodes: NodeSnapshot[], messages: GlobalSnapshot['messages'] = [], capacity = 10): GlobalSnapshot => ({ capacity, nodes, messages });
+
+describe('escrow invariants on hand-built snapshots', () => {
+  it('conservation counts an uncredited outbox entry as in flight, and a credited one not', () => {
+    const inFlight = snap([node('a', { tokens: 4, outbox: [{ to: 'b', seq: 1, amount: 3 }] }), node('b', { tokens: 3 })]);
+    expect(inFlightTokens(inFlight)).toBe(3);
+    expect(checkConservation(inFlight)).toBeNull();
+    const credited = snap([node('a', { tokens: 4, outbox: [{ to: 'b', seq: 1, amount: 3 }] }), node('b', { tokens: 6, credited: [{ from: 'a', upTo: 1, above: [] }] })]);
+    expect(inFlightTokens(credited)).toBe(0);
+    expect(checkConservation(credited)).toBeNull();
+    expect(checkConservation(snap([node('a', { tokens: 11 })]))).toMatch(/conservation broken/);
+    expect(checkConservation(snap([node('a', { tokens: -1 })]))).toMatch(/holds -1 tokens/);
+  });
+
+  it('conservation flags a transfer on the wire that no outbox backs', () => {
+    const s = snap([node('a', { tokens: 10 }), node('b')], [{ type: 'transfer', from: 'a', to: 'b', seq: 1, amount: 2 }]);
+    expect(checkConservation(s)).toMatch(/phantom transfer a->b#1/);
+    const dup = snap([node('a', { tokens: 8 }), node('b', { tokens: 2, credited: [{ from: 'a', upTo: 0, above: [1] }] })], [{ type: 'transfer', from: 'a', to: 'b', seq: 1, amount: 2 }]);
+    expect(checkConservation(dup)).toBeNull(); // a stale duplicate of a credited transfer is harmless
+  });
+
+  it('conservation does not apply to check-then-act nodes; never-oversell does', () => {
+    const s = snap([node('a', { kind: 'check-then-act', reservations: [{ id: 'r', count: 7, state: 'held' }] }), node('b', { kind: 'check-then-act', consumedDirect: 4 })]);
+    expect(checkConservation(s)).toBeNull();
+    expect(checkNeverOversell(s)).toMatch(/oversold: 11 seats/);
+    const ok = snap([node('a', { tokens: 3, reservations: [{ id: 'r', count: 7, state: 'confirmed' }, { id: 'x', count: 5, state: 'expired' }, { id: 'p', count: 9, state: 'pending' }] })]);
+    expect(checkNeverOversell(ok)).toBeNull(); // expired and pending hold no seats
+    expect(checkConservation(ok)).toBeNull();
+  });
+
+  it('transitions: multi-step moves are fine, leaving a terminal state or vanishing is not', () => {
+    const at = (state: 'pending' | 'held' | 'confirmed' | 'expired') => snap([node('a', { reservations: [{ id: 'r', count: 1, state }] })]);
+    expect(checkTransitions(at('pending'), at('confirmed'))).toBeNull();
+    expect(checkTransitions(at('confirmed'), at('expired'))).toMatch(/illegal transition .* confirmed -> expired/);
+    expect(checkTransitions(at('expired'), at('held'))).toMatch(/illegal/);
+    expect(checkTransitions(at('held'), snap([node('a')]))).toMatch(/disappeared/);
+    expect(checkConfirmedNeverLost(at('confirmed'), at('expired'))).toMatch(/confirmed reservation r at a lost/);
+    expect(checkConfirmedNeverLost(at('held'), at('expired'))).toBeNull();
+    const backInPool = snap([node('a', { tokens: 1, reservations: [{ id: 'r', count: 1, state: 'expired' }] })], [], 1);
+    expect(checkEscrowInvariants(snap([node('a', { reservations: [{ id: 'r', count: 1, state: 'confirmed' }] })], [], 1), backInPool)).toMatch(/illegal transition/);
+  });
+
+  it('acked confirmations must be confirmed in the snapshot', () => {
+    const s = snap([node('a', { reservations: [{ id: 'r', count: 1, state: 'held' }] })]);
+    expect(checkAckedConfirmations([{ nodeId: 'a', reservationId: 'r' }], s)).toMatch(/told r at a is confirmed, but it is held/);
+    expect(checkAckedConfirmations([], s)).toBeNull();
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * The escrow service's invariant monitor: never-oversell, conservation, durable transitions and
+ * acknowledged confirmations, checked on a global snapshot of a running cluster (split from
+ * host.ts, which keeps the node glue).
+ */
+import { assert } from '../../sim/assert.ts';
+import type { Disk } from '../../sim/disk/disk.ts';
+import type { SimNode } from '../../sim/node.ts';
+import { ms, type Nanos } from '../../sim/time.ts';
+import { checkConservation, checkNeverOversell } from './invariants.ts';
+import { isReachable } from './reservation.ts';
+import { snapshotOfDurable, type SeatDurable } from './seat.ts';
+import type { GlobalSnapshot, NodeSnapshot, ReservationView } from './types.ts';
+import { durableOnDisk, TransferWire, type EscrowHost } from './host.ts';
+
+// ---- invariants over a running cluster ---------------------------------------------------------
+
+/** The node handle a monitor reads (a SimNode running `escrowHost`). */
+export interface HostedNode {
+  readonly id: string;
+  readonly up: boolean;
+  readonly state: 'up' | 'down' | 'paused';
+  readonly clock: { localAt(trueNs: Nanos): Nanos };
+  readonly epoch: number;
+  readonly disk: Disk;
+  readonly program: EscrowHost | null;
+}
+
+interface KnownReservations {
+  /** The durable state these were read from (identity), or the epoch of a down node. */
+  source: SeatDurable | number | null;
+  reservations: readonly ReservationView[];
+}
+
+/**
+ * The safety invariants of the issue, checked on a global snapshot at every poll:
+ *  - never-oversell: held + confirmed + consumed <= C, on every node's in-memory state (a down
+ *    node counts with what it will restart from);
+ *  - conservation: free + committed + in flight = C, no phantom transfer on the wire;
+ *  - transitions: between polls, every reservation of every node's DURABLE state moves only along
+ *    allowed transitions, never changes count, never disappears (a crash may undo what was never
+ *    durable, which nobody was told about, but never what was); confirmed stays confirmed, so a
+ *    confirmation once durable is never lost;
+ *  - acknowledged confirmations: when a client is told "confirmed", the node's durable state
+ *    says so (`ackConfirmed`).
+ */
+export class EscrowMonitor {
+  private readonly known = new Map<string, KnownReservations>();
+  private cacheAt = -1;
+  private cache: GlobalSnapshot | null = null;
+  private readonly down = new Map<string, { epoch: number; durable: SeatDurable | null; snapshot: NodeSnapshot | null }>();
+  private readonly upSince = new Map<string, { epoch: number; sinceNs: Nanos }>();
+  /** The grace period of holds (for the reaper check). */
+  graceNs = 0;
+  readonly acked: { nodeId: string; reservationId: string }[] = [];
+
+  constructor(
+    readonly capacity: number,
+    readonly nodes: readonly HostedNode[],
+    readonly wire: TransferWire,
+    private readonly clock: { readonly now: Nanos; readonly events: number },
+    /** Each node's state at a fresh start (its initial tokens): a crash before its first fsync returns to it. */
+    private readonly fresh: ReadonlyMap<string, NodeSnapshot> = new Map(),
+  ) {}
+
+  /** Every node's state now: in memory if up, else what its disk will restore. */
+  snapshot(): GlobalSnapshot {
+    if (this.cacheAt === this.clock.events && this.cache) return this.cache;
+    const nodes = this.nodes.map((n) => {
+      if (n.up && n.program) return n.program.seat.snapshot();
+      this.downDurable(n);
+      // Nothing on disk (crashed before its first fsync completed, say in a full-disk episode):
+      // it restarts as it first started, with its initial tokens.
+      const snap = this.down.get(n.id)!.snapshot ?? this.fresh.get(n.id) ?? null;
+      assert(snap !== null, `node ${n.id} is down with nothing on disk, and its fresh state is unknown`);
+      return snap;
+    });
+    this.cache = { capacity: this.capacity, nodes, messages: this.wire.inFlight(this.clock.now) };
+    this.cacheAt = this.clock.events;
+    return this.cache;
+  }
+
+  checkOversell(): string | null {
+    return checkNeverOversell(this.snapshot());
+  }
+
+  checkConservation(): string | null {
+    return checkConservation(this.snapshot());
+  }
+
+  private durableOf(n: HostedNode): SeatDurable | number | null {
+    if (n.up && n.program) return n.program.synced;
+    return n.epoch;
+  }
+
+  /** Transitions on durable state since the previous poll (see the class comment). */
+  checkTransitions(): string | null {
+    for (const n of this.nodes) {
+      const source = this.durableOf(n);
+      const k = this.known.get(n.id);
+      if (k && k.source === source) continue;
+      const d = typeof source === 'number' ? this.downDurable(n) : source;
+      // Tables only grow, in creation order: compare position by position.
+      const now = d?.reservations.reservations ?? [];
+      if (k) {
+        const was = k.reservations;
+        for (let i = 0; i < was.length; i++) {
+          const a = was[i]!;
+          const b = now[i];
+          if (!b || b.id !== a.id) return `durable reservation ${a.id} at ${n.id} disappeared (was ${a.state})`;
+          if (b.count !== a.count) return `reservation ${a.id} at ${n.id} changed count ${a.count} -> ${b.count}`;
+          if (a.state !== b.state && !isReachable(a.state, b.state)) {
+            return a.state === 'confirmed'
+              ? `confirmed reservation ${a.id} at ${n.id} lost: now ${b.state}`
+              : `illegal transition of reservation ${a.id} at ${n.id}: ${a.state} -> ${b.state}`;
+          }
+        }
+      }
+      // Durable states are never mutated once made (each write is a fresh copy): keep the array.
+      this.known.set(n.id, { source, reservations: now });
+    }
+    return null;
+  }
+
+  /** A down node's durable state, read once per outage (its disk does not change while down). */
+  private downDurable(n: HostedNode): SeatDurable | null {
+    const c = this.down.get(n.id);
+    if (c && c.epoch === n.epoch) return c.durable;
+    const durable = durableOnDisk({ read: (f) => n.disk.peek(f) }, n.id);
+    this.down.set(n.id, { epoch: n.epoch, durable, snapshot: durable ? snapshotOfDurable(durable) : null });
+    return durable;
+  }
+
+  /**
+   * The reaper keeps time: on a node running without interruption for a while, no hold is still
+   * held past expiresAt + grace, and no pending reservation past its deadline, by more than
+   * `slackNs` of the node's local time. (A down or paused node reaps as soon as it runs again.)
+   */
+  checkReaper(slackNs: Nanos): string | null {
+    const now = this.clock.now;
+    for (const n of this.nodes) {
+      const u = this.upSince.get(n.id);
+      if (n.state !== 'up' || !n.program || !u || u.epoch !== n.epoch) {
+        this.upSince.set(n.id, { epoch: n.epoch, sinceNs: n.state === 'up' && u && u.epoch === n.epoch ? u.sinceNs : now });
+        continue;
+      }
+      if (now - u.sinceNs < 2 * slackNs) continue;
+      const local = n.clock.localAt(now);
+      const grace = this.graceNs;
+      for (const r of n.program.written.reservations.reservations) {
+        const late = r.state === 'held' ? local - (r.expiresAtNs + grace) : r.state === 'pending' ? local - r.expiresAtNs : 0;
+        if (late > slackNs) return `${r.state} reservation ${r.id} at ${n.id} outlived its deadline by ${(late / 1e6).toFixed(1)} ms: the reaper is late`;
+      }
+    }
+    return null;
+  }
+
+  /** A client was told `reservationId` at `nodeId` is confirmed: it must be, durably. */
+  ackConfirmed(nodeId: string, reservationId: string): string | null {
+    this.acked.push({ nodeId, reservationId });
+    const n = this.nodes.find((x) => x.id === nodeId);
+    assert(n !== undefined, `unknown node ${nodeId}`);
+    const d = n.up && n.program ? n.program.synced : this.downDurable(n);
+    const r = d?.reservations.reservations.find((x) => x.id === reservationId);
+    if (!r || r.state !== 'confirmed') return `client was told ${reservationId} at ${nodeId} is confirmed, but its durable state says ${r ? r.state : 'missing'}`;
+    return null;
+  }
+
+  /** Liveness: no reservation is pending or held anywhere (every node up). */
+  holdsResolved(): true | string {
+    for (const n of this.nodes) {
+      if (!n.up || !n.program) return `${n.id} is down`;
+      const open = n.program.seat.snapshot().reservations.filter((r) => r.state === 'pending' || r.state === 'held');
+      if (open.length > 0) return `${n.id} has ${open.length} open reservation(s), e.g. ${open[0]!.id} ${open[0]!.state}`;
+    }
+    return true;
+  }
+
+  /** Liveness: every transfer credited and acknowledged (all outboxes empty). */
+  transfersSettled(): true | string {
+    for (const n of this.nodes) {
+      if (!n.up || !n.program) return `${n.id} is down`;
+      const ob = n.program.seat.snapshot().outbox;
+      if (ob.length > 0) return `${n.id} has ${ob.length} unacknowledged transfer(s), e.g. to ${ob[0]!.to}#${ob[0]!.seq}`;
+    }
+    return true;
+  }
+}
+

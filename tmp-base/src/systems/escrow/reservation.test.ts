@@ -1,0 +1,136 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { ALLOWED_TRANSITIONS, ReservationTable, isAllowedTransition, isReachable, type ReservationState } from './reservation.ts';
+import { TEST_HOLD } from './test-cluster.ts';
+
+const P = TEST_HOLD; // hold 100ms, grace 20ms, pending timeout 50ms, extend 50ms, 2 extensions
+const STATES: ReservationState[] = ['pending', 'held', 'confirmed', 'expired', 'cancelled'];
+
+describe('reservation transitions (seed 9.3.3 user-visible states)', () => {
+  it('terminal states go nowhere', () => {
+    for (const t of ['confirmed', 'expired', 'cancelled'] as const) {
+      for (const s of STATES) expect(isAllowedTransition(t, s)).toBe(s === t);
+    }
+  });
+
+  it('reachability: pending reaches confirmed in two steps, nothing leaves confirmed', () => {
+    expect(isAllowedTransition('pending', 'confirmed')).toBe(false);
+    expect(isReachable('pending', 'confirmed')).toBe(true);
+    expect(isReachable('confirmed', 'held')).toBe(false);
+    expect(isReachable('expired', 'held')).toBe(false);
+    expect(isReachable('held', 'pending')).toBe(false);
+  });
+
+  it('hold -> confirm within the grace period; confirm is idempotent', () => {
+    const t = new ReservationTable(P);
+    expect(t.createHeld('r1', 2, 0).ok).toBe(true);
+    const late = P.holdNs + P.graceNs; // the last instant confirm is accepted
+    expect(t.confirm('r1', late)).toMatchObject({ ok: true, reservation: { state: 'confirmed' } });
+    expect(t.confirm('r1', late + 1)).toMatchObject({ ok: true });
+    expect(t.cancel('r1')).toMatchObject({ ok: false, code: 'illegal-transition' });
+  });
+
+  it('confirm after expiresAt + grace is refused with hold-expired, then the reaper expires it', () => {
+    const t = new ReservationTable(P);
+    t.createHeld('r1', 3, 0);
+    const after = P.holdNs + P.graceNs + 1;
+    expect(t.confirm('r1', after)).toMatchObject({ ok: false, code: 'hold-expired' });
+    expect(t.reap(P.holdNs + P.graceNs).tokensReleased).toBe(0); // not strictly after yet
+    const r = t.reap(after);
+    expect(r.tokensReleased).toBe(3);
+    expect(r.expired.map((x) => x.id)).toEqual(['r1']);
+    expect(t.get('r1')?.state).toBe('expired');
+    expect(t.confirm('r1', after)).toMatchObject({ ok: false, code: 'illegal-transition' });
+  });
+
+  it('extension moves the deadline, is limited, and the reaper honours it', () => {
+    const t = new ReservationTable(P);
+    t.createHeld('r1', 1, 0);
+    expect(t.extend('r1', 90_000_000)).toMatchObject({ ok: true, reservation: { expiresAtNs: 150_000_000, extensions: 1 } });
+    // The original due date passes: the reaper must not expire the extended hold.
+    expect(t.reap(P.holdNs + P.graceNs + 1).expired).toEqual([]);
+    expect(t.extend('r1', 140_000_000)).toMatchObject({ ok: true, reservation: { expiresAtNs: 200_000_000 } });
+    expect(t.extend('r1', 150_000_000)).toMatchObject({ ok: false, code: 'extension-limit' });
+    expect(t.reap(200_000_000 + P.graceNs + 1).tokensReleased).toBe(1);
+  });
+
+  it('pending reservations expire at their deadline without releasing tokens; cancel releases held tokens only', () => {
+    const t = new ReservationTable(P);
+    t.createPending('p', 4, 0);
+    t.createHeld('h', 2, 0);
+    t.createPending('p2', 1, 0);
+    expect(t.cancel('h')).toMatchObject({ ok: true, tokensReleased: 2 });
+    expect(t.cancel('p2')).toMatchObject({ ok: true, tokensReleased: 0 });
+    const r = t.reap(P.pendingTimeoutNs + 1);
+    expect(r).toMatchObject({ tokensReleased: 0 });
+    expect(r.expired.map((x) => x.id)).toEqual(['p']);
+    expect(t.grant('p', P.pendingTimeoutNs + 2)).toMatchObject({ ok: false, code: 'illegal-transition' });
+  });
+
+  it('rejects duplicates, bad counts and unknown ids as values, not exceptions', () => {
+    const t = new ReservationTable(P);
+    t.createHeld('a', 1, 0);
+    expect(t.createHeld('a', 1, 0)).toMatchObject({ ok: false, code: 'duplicate-reservation' });
+    expect(t.createPending('b', 0, 0)).toMatchObject({ ok: false, code: 'invalid-count' });
+    expect(t.confirm('zz', 0)).toMatchObject({ ok: false, code: 'unknown-reservation' });
+  });
+
+  it('survives a round trip through its durable form', () => {
+    const t = new ReservationTable(P);
+    t.createHeld('a', 1, 0);
+    t.createPending('b', 2, 0);
+    t.extend('a', 10);
+    const u = new ReservationTable(P, {}, structuredClone(t.durable()));
+    expect(u.durable()).toEqual(t.durable());
+    expect(u.reap(P.pendingTimeoutNs + 1).expired.map((r) => r.id)).toEqual(['b']);
+  });
+
+  it('under random operations every observed change is an allowed transition and held tokens are accounted', () => {
+    const op = fc.record({ kind: fc.constantFrom('held', 'pending', 'grant', 'confirm', 'cancel', 'extend', 'reap'), id: fc.integer({ min: 0, max: 4 }), dt: fc.integer({ min: 0, max: 60_000_000 }) });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const t = new ReservationTable(P);
+        let now = 0;
+        let taken = 0; // tokens our caller took for held reservations and has not got back
+        for (const o of ops) {
+          now += o.dt;
+          const id = `r${o.id}`;
+          const before = new Map(t.all().map((r) => [r.id, r.state]));
+          switch (o.kind) {
+            case 'held': if (t.createHeld(id, o.id + 1, now).ok) taken += o.id + 1; break;
+            case 'pending': t.createPending(id, o.id + 1, now); break;
+            case 'grant': if (t.grant(id, now).ok) taken += o.id + 1; break;
+            case 'confirm': t.confirm(id, now); break;
+            case 'cancel': { const r = t.cancel(id); if (r.ok) taken -= r.tokensReleased; break; }
+            case 'extend': t.extend(id, now); break;
+            case 'reap': taken -= t.reap(now).tokensReleased; break;
+          }
+          for (const r of t.all()) {
+            const was = before.get(r.id);
+            if (was !== undefined) expect(isAllowedTransition(was, r.state), `${was} -> ${r.state}`).toBe(true);
+          }
+          expect(taken).toBe(t.heldTokens() + t.confirmedTokens());
+        }
+      }),
+    );
+  });
+
+  it('the transition table has no self-contradiction: terminal states have no exits', () => {
+    expect(ALLOWED_TRANSITIONS.confirmed.length + ALLOWED_TRANSITIONS.expired.length + ALLOWED_TRANSITIONS.cancelled.length).toBe(0);
+  });
+});
+
+describe('bug zoo: reaper returns a confirmed hold', () => {
+  it('releases tokens of a confirmed reservation once its old hold deadline passes', () => {
+    const good = new ReservationTable(P);
+    const bad = new ReservationTable(P, { reaperReturnsConfirmed: true });
+    for (const t of [good, bad]) {
+      t.createHeld('r', 5, 0);
+      t.confirm('r', 1);
+    }
+    const late = P.holdNs + P.graceNs + 1;
+    expect(good.reap(late).tokensReleased).toBe(0);
+    expect(bad.reap(late).tokensReleased).toBe(5);
+    expect(bad.get('r')?.state).toBe('confirmed'); // still sold: the seat is now sold and free
+  });
+});

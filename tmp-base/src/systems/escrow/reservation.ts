@@ -1,0 +1,325 @@
+/**
+ * Time-bounded reservations (seed ch. 9.3.3): the user-visible state machine
+ *
+ *   pending --grant--> held --confirm--> confirmed
+ *      |                 |  \--extend--> held
+ *      |                 |--cancel--> cancelled
+ *      |                 \--expire (reaper, after expiresAt + grace)--> expired
+ *      |--cancel--> cancelled
+ *      \--expire (reaper, after the pending deadline)--> expired
+ *
+ * `pending` means "accepted, waiting for tokens" (the local escrow was short and a borrow is under
+ * way); `held` means tokens are set aside for the user until `expiresAt`. A grace period after
+ * `expiresAt` still accepts confirm and extend, so a user who clicks at the deadline is not
+ * punished by clock skew or a slow reaper. Confirmed, expired and cancelled are terminal.
+ *
+ * Expected refusals (confirming an expired hold, extending too often) are returned as
+ * `ReservationError` values; an illegal transition attempted by our own code is an assertion.
+ */
+import { assert } from '../../sim/assert.ts';
+import type { Nanos } from '../../sim/time.ts';
+
+export type ReservationState = 'pending' | 'held' | 'confirmed' | 'expired' | 'cancelled';
+
+/** Allowed transitions; `held -> held` is an extension. */
+export const ALLOWED_TRANSITIONS: Readonly<Record<ReservationState, readonly ReservationState[]>> = {
+  pending: ['held', 'expired', 'cancelled'],
+  held: ['held', 'confirmed', 'expired', 'cancelled'],
+  confirmed: [],
+  expired: [],
+  cancelled: [],
+};
+
+/** True if a reservation may go from `from` to `to` in one step (staying put is always allowed). */
+export function isAllowedTransition(from: ReservationState, to: ReservationState): boolean {
+  return from === to || ALLOWED_TRANSITIONS[from].includes(to);
+}
+
+/**
+ * True if `to` can be reached from `from` in zero or more allowed transitions: the check to use
+ * between two snapshots taken several steps apart (pending -> confirmed is fine, confirmed -> held
+ * is not).
+ */
+export function isReachable(from: ReservationState, to: ReservationState): boolean {
+  if (from === to) return true;
+  const seen = new Set<ReservationState>([from]);
+  const todo: ReservationState[] = [from];
+  while (todo.length > 0) {
+    const s = todo.pop() as ReservationState;
+    for (const n of ALLOWED_TRANSITIONS[s]) {
+      if (n === to) return true;
+      if (!seen.has(n)) {
+        seen.add(n);
+        todo.push(n);
+      }
+    }
+  }
+  return false;
+}
+
+/** One reservation, as persisted. Plain data. */
+export interface Reservation {
+  readonly id: string;
+  /** Number of tokens (seats) the reservation is for. */
+  readonly count: number;
+  state: ReservationState;
+  readonly createdAtNs: Nanos;
+  /** Pending: the deadline for getting tokens. Held: the hold's end (grace comes after it). */
+  expiresAtNs: Nanos;
+  extensions: number;
+}
+
+/** Timing of holds; all durations in nanoseconds. */
+export interface HoldPolicy {
+  /** How long a granted hold lasts before it may expire. */
+  readonly holdNs: Nanos;
+  /** After `expiresAt`, confirm and extend are still accepted for this long; the reaper waits it out. */
+  readonly graceNs: Nanos;
+  /** How long a pending reservation may wait for tokens. */
+  readonly pendingTimeoutNs: Nanos;
+  /** How much one extension adds to the hold (counted from max(now, expiresAt)). */
+  readonly extendNs: Nanos;
+  /** Extensions allowed per reservation. */
+  readonly maxExtensions: number;
+}
+
+export type ReservationErrorCode =
+  | 'unknown-reservation'
+  | 'duplicate-reservation'
+  | 'invalid-count'
+  | 'illegal-transition'
+  | 'hold-expired'
+  | 'extension-limit'
+  | 'insufficient-tokens'
+  | 'sold-out';
+
+/** An expected refusal, returned (never thrown). */
+export interface ReservationError {
+  readonly ok: false;
+  readonly code: ReservationErrorCode;
+  readonly reservationId: string;
+  readonly message: string;
+}
+
+export type ReservationResult = { readonly ok: true; readonly reservation: Reservation } | ReservationError;
+
+export function reservationError(code: ReservationErrorCode, reservationId: string, message: string): ReservationError {
+  return { ok: false, code, reservationId, message };
+}
+
+/** A due-date entry of the reaper's queue. */
+interface ReapEntry {
+  readonly reservationId: string;
+  /** The reaper may act strictly after this instant. */
+  readonly reapAfterNs: Nanos;
+}
+
+/** What the reservation table persists. Plain data. */
+export interface ReservationTableDurable {
+  readonly reservations: Reservation[];
+  readonly reapQueue: ReapEntry[];
+}
+
+export interface ReapResult {
+  /** Reservations the reaper moved to `expired`, in queue order. */
+  readonly expired: Reservation[];
+  /** Tokens the reaper handed back to the local pool. */
+  readonly tokensReleased: number;
+  /** True if anything durable changed (including dropping stale queue entries): persist. */
+  readonly changed: boolean;
+}
+
+export interface ReservationBugs {
+  /**
+   * BUG (default off): the reaper pops due entries without checking whether the hold was confirmed
+   * in the meantime and returns a confirmed hold's tokens to the pool, while the reservation stays
+   * confirmed: the seat is both sold and free, so it will be sold twice. Caught by conservation and
+   * by never-oversell once the returned tokens are resold.
+   */
+  readonly reaperReturnsConfirmed?: boolean;
+}
+
+/**
+ * The reservations of one node, in creation order, with the reaper's due-date queue. The table
+ * does not own tokens: it tells its caller how many to take or give back.
+ */
+export class ReservationTable {
+  private readonly byId = new Map<string, Reservation>();
+  private readonly order: Reservation[] = [];
+  private reapQueue: ReapEntry[] = [];
+  /** Tokens per state, kept up to date by insert and setState (every step reads them, often). */
+  private readonly sums: Record<ReservationState, number> = { pending: 0, held: 0, confirmed: 0, expired: 0, cancelled: 0 };
+
+  constructor(
+    readonly policy: HoldPolicy,
+    private readonly bugs: ReservationBugs = {},
+    durable?: ReservationTableDurable,
+  ) {
+    assert(policy.holdNs > 0 && policy.graceNs >= 0 && policy.pendingTimeoutNs > 0, 'HoldPolicy: durations must be positive');
+    if (durable) {
+      for (const r of durable.reservations) this.insert({ ...r });
+      this.reapQueue = durable.reapQueue.map((e) => ({ ...e }));
+    }
+  }
+
+  private insert(r: Reservation): void {
+    assert(!this.byId.has(r.id), `reservation ${r.id} inserted twice`);
+    this.byId.set(r.id, r);
+    this.order.push(r);
+    this.sums[r.state] += r.count;
+  }
+
+  /** Moves `r` to `to`, asserting the transition is allowed: our code never breaks the state machine. */
+  private setState(r: Reservation, to: ReservationState): void {
+    assert(isAllowedTransition(r.state, to), `illegal reservation transition ${r.id}: ${r.state} -> ${to}`);
+    this.sums[r.state] -= r.count;
+    this.sums[to] += r.count;
+    r.state = to;
+  }
+
+  private validateNew(id: string, count: number): ReservationError | null {
+    if (this.byId.has(id)) return reservationError('duplicate-reservation', id, `reservation ${id} already exists`);
+    if (!Number.isSafeInteger(count) || count <= 0) return reservationError('invalid-count', id, `count must be a positive integer, got ${count}`);
+    return null;
+  }
+
+  /** Creates a reservation whose tokens the caller has already taken: state `held`. */
+  createHeld(id: string, count: number, nowNs: Nanos): ReservationResult {
+    const err = this.validateNew(id, count);
+    if (err) return err;
+    const r: Reservation = { id, count, state: 'held', createdAtNs: nowNs, expiresAtNs: nowNs + this.policy.holdNs, extensions: 0 };
+    this.insert(r);
+    this.reapQueue.push({ reservationId: id, reapAfterNs: r.expiresAtNs + this.policy.graceNs });
+    return { ok: true, reservation: r };
+  }
+
+  /** Creates a reservation that waits for tokens: state `pending`. */
+  createPending(id: string, count: number, nowNs: Nanos): ReservationResult {
+    const err = this.validateNew(id, count);
+    if (err) return err;
+    const r: Reservation = { id, count, state: 'pending', createdAtNs: nowNs, expiresAtNs: nowNs + this.policy.pendingTimeoutNs, extensions: 0 };
+    this.insert(r);
+    this.reapQueue.push({ reservationId: id, reapAfterNs: r.expiresAtNs });
+    return { ok: true, reservation: r };
+  }
+
+  /** pending -> held: the caller has just taken `count` tokens for it. */
+  grant(id: string, nowNs: Nanos): ReservationResult {
+    const r = this.byId.get(id);
+    if (!r) return reservationError('unknown-reservation', id, `no reservation ${id}`);
+    if (r.state !== 'pending') return reservationError('illegal-transition', id, `cannot grant a ${r.state} reservation`);
+    this.setState(r, 'held');
+    r.expiresAtNs = nowNs + this.policy.holdNs;
+    this.reapQueue.push({ reservationId: id, reapAfterNs: r.expiresAtNs + this.policy.graceNs });
+    return { ok: true, reservation: r };
+  }
+
+  /** held -> confirmed, accepted until expiresAt + grace. The tokens stay consumed. */
+  confirm(id: string, nowNs: Nanos): ReservationResult {
+    const r = this.byId.get(id);
+    if (!r) return reservationError('unknown-reservation', id, `no reservation ${id}`);
+    if (r.state === 'confirmed') return { ok: true, reservation: r }; // idempotent: a retried confirm succeeds
+    if (r.state !== 'held') return reservationError('illegal-transition', id, `cannot confirm a ${r.state} reservation`);
+    if (nowNs > r.expiresAtNs + this.policy.graceNs) return reservationError('hold-expired', id, `hold ${id} ended; the reaper will release it`);
+    this.setState(r, 'confirmed');
+    return { ok: true, reservation: r };
+  }
+
+  /** pending|held -> cancelled. Returns the tokens to give back (count if it was held, else 0). */
+  cancel(id: string): { ok: true; reservation: Reservation; tokensReleased: number } | ReservationError {
+    const r = this.byId.get(id);
+    if (!r) return reservationError('unknown-reservation', id, `no reservation ${id}`);
+    if (r.state !== 'pending' && r.state !== 'held') return reservationError('illegal-transition', id, `cannot cancel a ${r.state} reservation`);
+    const tokensReleased = r.state === 'held' ? r.count : 0;
+    this.setState(r, 'cancelled');
+    return { ok: true, reservation: r, tokensReleased };
+  }
+
+  /** held -> held with a later end, while within expiresAt + grace and under the extension limit. */
+  extend(id: string, nowNs: Nanos): ReservationResult {
+    const r = this.byId.get(id);
+    if (!r) return reservationError('unknown-reservation', id, `no reservation ${id}`);
+    if (r.state !== 'held') return reservationError('illegal-transition', id, `cannot extend a ${r.state} reservation`);
+    if (nowNs > r.expiresAtNs + this.policy.graceNs) return reservationError('hold-expired', id, `hold ${id} ended`);
+    if (r.extensions >= this.policy.maxExtensions) return reservationError('extension-limit', id, `hold ${id} already extended ${r.extensions} times`);
+    this.setState(r, 'held');
+    r.expiresAtNs = Math.max(nowNs, r.expiresAtNs) + this.policy.extendNs;
+    r.extensions++;
+    this.reapQueue.push({ reservationId: id, reapAfterNs: r.expiresAtNs + this.policy.graceNs });
+    return { ok: true, reservation: r };
+  }
+
+  /**
+   * The reaper: expires pending reservations past their deadline and holds past expiresAt + grace,
+   * and reports the tokens to return to the pool. Entries made stale by an extension are skipped.
+   */
+  reap(nowNs: Nanos): ReapResult {
+    const expired: Reservation[] = [];
+    let tokensReleased = 0;
+    const keep: ReapEntry[] = [];
+    for (const e of this.reapQueue) {
+      if (e.reapAfterNs >= nowNs) {
+        keep.push(e);
+        continue;
+      }
+      const r = this.byId.get(e.reservationId);
+      assert(r !== undefined, `reap queue names unknown reservation ${e.reservationId}`);
+      if (this.bugs.reaperReturnsConfirmed && r.state === 'confirmed') {
+        // BUG (bug zoo): see ReservationBugs.reaperReturnsConfirmed.
+        tokensReleased += r.count;
+        continue;
+      }
+      if (r.state === 'pending' && nowNs > r.expiresAtNs) {
+        this.setState(r, 'expired');
+        expired.push(r);
+      } else if (r.state === 'held' && nowNs > r.expiresAtNs + this.policy.graceNs) {
+        this.setState(r, 'expired');
+        expired.push(r);
+        tokensReleased += r.count;
+      }
+      // Otherwise the entry is stale (granted, extended, confirmed, cancelled): drop it.
+    }
+    const changed = keep.length !== this.reapQueue.length;
+    this.reapQueue = keep;
+    return { expired, tokensReleased, changed };
+  }
+
+  get(id: string): Reservation | undefined {
+    return this.byId.get(id);
+  }
+
+  /** All reservations in creation order (live objects: do not mutate). */
+  all(): readonly Reservation[] {
+    return this.order;
+  }
+
+  /** Pending reservations, oldest first: the order in which arriving tokens are handed out. */
+  pendingOldestFirst(): Reservation[] {
+    if (this.sums.pending === 0) return [];
+    return this.order.filter((r) => r.state === 'pending');
+  }
+
+  /** Tokens set aside by held reservations. */
+  heldTokens(): number {
+    return this.sumIn('held');
+  }
+
+  /** Tokens consumed by confirmed reservations. */
+  confirmedTokens(): number {
+    return this.sumIn('confirmed');
+  }
+
+  /** Tokens waited for by pending reservations. */
+  pendingTokens(): number {
+    return this.sumIn('pending');
+  }
+
+  private sumIn(state: ReservationState): number {
+    return this.sums[state];
+  }
+
+  /** A deep copy of what must be persisted. */
+  durable(): ReservationTableDurable {
+    return { reservations: this.order.map((r) => ({ ...r })), reapQueue: this.reapQueue.map((e) => ({ ...e })) };
+  }
+}

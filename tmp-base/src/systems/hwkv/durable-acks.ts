@@ -1,0 +1,76 @@
+/**
+ * ack-not-durable (hwkv): every promise and accepted acknowledgement an acceptor sends is judged
+ * on the wire (invariants/wire-acks.ts) against what its stable storage durably holds as it
+ * leaves: the NVDIMM (accelerated: a write is durable once it completes) or the durable records
+ * of the stable file (traditional: fsync). Sealed messages are opened with the cluster key (the
+ * checker's god's-eye view; one that fails its MAC was altered in flight and is not judged).
+ *
+ *  - promise(b): the durable promised ballot is at least b;
+ *  - accepted(b, slot): the durable entry at slot has ballot at least b.
+ *
+ * acceptor-durability (cluster.ts) checks accepts reported through the observer callback when a
+ * crashed acceptor recovers; this checks every acknowledgement whatever path sends it, and needs
+ * no crash.
+ */
+import { fromUtf8, open, type CipherKey, type Sealed } from '../../sim/hardware/nic-crypto.ts';
+import type { SmartNic } from '../../sim/hardware/smart-nic.ts';
+import type { NodeId, SimNode } from '../../sim/node.ts';
+import type { World } from '../../sim/scenario.ts';
+import { checkWireAcks } from '../../invariants/wire-acks.ts';
+import { isPeerMsg, type Entry, type PeerMsg } from './types.ts';
+
+export interface DurableView {
+  /** The durable value of a stable-storage key, or undefined. */
+  get(node: SimNode, key: string): unknown;
+}
+
+/** Durable view of accelerated replicas: their NICs' NVDIMM. */
+export function nvdimmView(nicOf: (id: NodeId) => SmartNic | undefined): DurableView {
+  return { get: (node, key) => nicOf(node.id)?.nvdimmGet(key) };
+}
+
+/** Durable view of traditional replicas: the latest durable record of `file` holding the key. */
+export function stableFileView(file: string): DurableView {
+  return {
+    get(node, key) {
+      const recs = node.disk.readDurable<[string, unknown][]>(file).records;
+      for (let i = recs.length - 1; i >= 0; i--) {
+        const r = recs[i];
+        if (r === null || r === undefined) continue;
+        for (let j = r.length - 1; j >= 0; j--) if (r[j]![0] === key) return r[j]![1];
+      }
+      return undefined;
+    },
+  };
+}
+
+export function checkHwkvAcksDurable(w: World<unknown>, replicas: readonly NodeId[], key: CipherKey | null, view: DurableView): { judged: number } {
+  const ids = new Set(replicas);
+  return checkWireAcks(w, 'ack-not-durable', (from, to, body) => {
+    if (!ids.has(from.id)) return null;
+    const m = plain(body, key);
+    if (m === null) return null;
+    if (m.type === 'promise') {
+      const p = (view.get(from, 'promised') as number | undefined) ?? 0;
+      if (p < m.b) return `${from.id} promised ballot ${m.b} to ${to}, but its stable storage durably holds promised ${p}: a crash now would let it accept a lower ballot`;
+    } else if (m.type === 'accepted') {
+      const e = view.get(from, `acc/${m.slot}`) as Entry | undefined;
+      if (e === undefined || e.b < m.b) return `${from.id} told ${to} it accepted slot ${m.slot} in ballot ${m.b}, but its stable storage durably holds ${e === undefined ? 'nothing' : `ballot ${e.b}`} there`;
+    }
+    return null;
+  });
+}
+
+function plain(body: unknown, key: CipherKey | null): PeerMsg | null {
+  if (isPeerMsg(body)) return body;
+  const b = body as { type?: unknown; s?: Sealed } | null;
+  if (key === null || b === null || typeof b !== 'object' || b.type !== 'sealed' || b.s === undefined) return null;
+  const r = open(key, b.s);
+  if (!r.ok) return null;
+  try {
+    const inner: unknown = JSON.parse(fromUtf8(r.value));
+    return isPeerMsg(inner) ? inner : null;
+  } catch {
+    return null;
+  }
+}
