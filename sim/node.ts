@@ -370,7 +370,7 @@ export class NodeContext {
     if (!this.alive) return f;
     const rpcId = this.node.nextRpcId();
     this.pendingCalls.set(rpcId, f as Future<CallResult<unknown>>);
-    this.node.net.sendFrom(this.node, to, body, opts, rpcId);
+    this.node.net.sendFrom(this.node, to, body, { ...opts, rpcId });
     this.setTimer(timeoutNs, () => {
       if (this.pendingCalls.delete(rpcId)) f.resolve({ ok: false, reason: 'timeout' });
     });
@@ -381,7 +381,7 @@ export class NodeContext {
   reply(request: Envelope, body: unknown, opts?: SendOptions): void {
     if (!this.alive) return;
     assert(request.rpcId !== undefined, `reply: the message from ${request.from} was not sent with call()`);
-    this.node.net.sendFrom(this.node, request.from, body, opts, undefined, request.rpcId);
+    this.node.net.sendFrom(this.node, request.from, body, { ...opts, replyTo: request.rpcId });
   }
 
   /** Runs `fn` after `delayNs` of this node's local time, unless cancelled or the node crashes. */

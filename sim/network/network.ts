@@ -551,7 +551,7 @@ export class Network {
   }
 
   /** `send` for a caller that holds the source node (NodeContext): one lookup fewer. */
-  sendFrom(src: SimNode, to: NodeId, body: unknown, opts?: SendOptions, rpcId?: number, replyTo?: number): void {
+  sendFrom(src: SimNode, to: NodeId, body: unknown, opts?: SendOptions): void {
     const dst = this.byId.get(to);
     assert(dst !== undefined, `unknown node ${to}`);
     if (this.sendTaps.length > 0) for (const tap of this.sendTaps) tap(src, to, body);
@@ -593,7 +593,7 @@ export class Network {
     // A message rule's latency, when one applies (a scripted run: when the script names this message).
     let ruleLatency: LatencyModel | null = null;
     if (this.messageFaults.length > 0 || d.mode === 'script') {
-      const verdict = this.messageFaults.length > 0 ? this.applyMessageFaults(rng, src.id, to, body, (replyTo ?? opts?.replyTo) !== undefined) : null;
+      const verdict = this.messageFaults.length > 0 ? this.applyMessageFaults(rng, src.id, to, body, opts?.replyTo !== undefined) : null;
       if (d.active ? d.decide({ kind: 'rule-drop', from: src.id, to, n }, verdict === 'drop') !== null : verdict === 'drop') {
         this.stats.droppedByRule++;
         this.sim.logLazy(src.id, 'drop', this.describeRuleDrop, { from: src.id, to, sentAtNs: now, body });
@@ -611,8 +611,8 @@ export class Network {
       from: src.id,
       to,
       body: copied === NOT_COPIED ? deepCopy(body) : copied,
-      rpcId: rpcId ?? opts?.rpcId,
-      replyTo: replyTo ?? opts?.replyTo,
+      rpcId: opts?.rpcId,
+      replyTo: opts?.replyTo,
       sizeBytes,
       sentAtNs: now,
       link: k,
