@@ -121,6 +121,17 @@ describe('KvStore watch history', () => {
     expect(b.snapshotJson()).toBe(JSON.stringify(fresh.snapshot()));
     expect(b.snapshotJson()).not.toBe(a.snapshotJson());
   });
+
+  it('the records restores share are frozen: a change in place throws instead of reaching another store', () => {
+    const st = new KvStore(4);
+    session(st)({ op: 'put', key: 'k', value: 'v' });
+    const a = KvStore.fromJson(st.snapshotJson(), 4);
+    const inside = a as unknown as { kvs: Map<string, { value: string }>; events: { value: string | null }[]; sessions: Map<string, { seq: number; result: object }> };
+    expect(() => { inside.kvs.get('k')!.value = 'changed'; }).toThrow(TypeError);
+    expect(() => { inside.events[0]!.value = 'changed'; }).toThrow(TypeError);
+    expect(() => { inside.sessions.values().next().value!.seq = 99; }).toThrow(TypeError);
+    expect(st.get('k')?.value).toBe('v');
+  });
 });
 
 describe('KvStore leases, locks and fencing tokens', () => {

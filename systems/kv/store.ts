@@ -410,8 +410,19 @@ function recallSnapshot(json: string): SnapshotMemo | undefined {
 }
 
 function rememberSnapshot(json: string, memo: SnapshotMemo): void {
+  // Shared between stores, so between nodes: frozen, so a change in place (which would reach
+  // another node's memory) throws instead of silently moving two nodes' states together.
+  for (const kv of memo.kvs) Object.freeze(kv);
+  for (const [, s] of memo.sessions) deepFreeze(s);
+  for (const e of memo.events) Object.freeze(e);
   if (snapshotMemo.length >= SNAPSHOT_MEMO_SIZE) snapshotMemo.shift();
   snapshotMemo.push({ json, memo });
+}
+
+function deepFreeze(x: unknown): void {
+  if (x === null || typeof x !== 'object' || Object.isFrozen(x)) return;
+  Object.freeze(x);
+  for (const v of Object.values(x)) deepFreeze(v);
 }
 
 /** Keys in code-unit order (the order snapshot() sorts by). */
