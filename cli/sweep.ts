@@ -95,16 +95,25 @@ export interface PoolOptions {
  * the others only once the work left, estimated from the pace of the last results, is at least
  * `minRemainingMs`. It decides after `minResults` results (the first seeds of a fresh worker are
  * several times slower than later ones, so an earlier pace would overestimate the work left) or
- * after `decideAfterMs` (slow seeds: the pace is known soon enough), and looks again after each
- * result until it starts them. Which worker runs a seed never changes its result.
+ * after `decideAfterMs` of wall time (slow seeds: the pace is known soon enough), and looks again
+ * after each result until it starts them. The pace is the process's CPU time a result, which a
+ * loaded machine does not inflate as it inflates wall time. Which worker runs a seed never
+ * changes its result.
  */
 export interface RampUp {
+  /** Results before the first decision (unless `decideAfterMs` passes first). */
   minResults: number;
+  /** Wall ms after which the pool decides whatever the number of results. */
   decideAfterMs: number;
+  /** CPU ms of work left (at the latest pace) that repays another worker's warm-up. */
   minRemainingMs: number;
 }
 
-export const DEFAULT_RAMP_UP: RampUp = { minResults: 20, decideAfterMs: 3000, minRemainingMs: 6000 };
+// 10 s of CPU: measured on an idle 2-core machine (raft-churn, 35 ms of wall time a seed), two
+// workers from the start took 2.85 s more than half of one worker's time, and broke even at about
+// 5.6 s of one worker's wall time (about 8 s of CPU); the margin keeps --jobs 2 from being slower.
+
+export const DEFAULT_RAMP_UP: RampUp = { minResults: 20, decideAfterMs: 3000, minRemainingMs: 10_000 };
 
 /** DETSIM_SWEEP_RAMP_UP=0 starts every worker of a sweep at once (to compare; the bench does). */
 export function rampUpFromEnv(env: NodeJS.ProcessEnv = process.env): RampUp | null {
@@ -309,6 +318,14 @@ export function startPool(opts: PoolOptions): Pool {
   // Workers not started yet (the ramp-up decides when), and when the last results came in.
   let extra = ramp !== null && total !== null ? n - 1 : 0;
   const t0 = performance.now(); // wallclock-ok: the pool's pacing, outside the simulation
+  // The pace is measured in the process's CPU time (all threads: the one worker, V8's helpers and
+  // this thread), which outside load does not stretch as it stretches wall time; on a loaded
+  // machine a second worker has no idle core to use anyway.
+  const cpuMs = (): number => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1000;
+  };
+  const cpu0 = cpuMs();
   let results = 0;
   const recent: number[] = [];
   let rampTimer: NodeJS.Timeout | null = null;
@@ -328,20 +345,20 @@ export function startPool(opts: PoolOptions): Pool {
     rampTimer = null;
     for (const pre of prestarted.splice(0)) void pre.discard();
   };
-  /** After each result (and once on a timer): are the other workers worth starting now? */
+  /** After each result (and once on a timer): are the other workers worth starting now? (Estimated CPU ms of the work left ≥ minRemainingMs.) */
   considerRampUp = (): void => {
     if (extra === 0 || ramp === null || total === null) return;
     const now = performance.now(); // wallclock-ok
     if (results < ramp.minResults && now - t0 < ramp.decideAfterMs) return;
-    // Wall time a seed at the latest pace (the first worker alone ran them).
-    const pace = recent.length >= 2 ? (recent[recent.length - 1]! - recent[0]!) / (recent.length - 1) : (now - t0) / Math.max(1, results);
+    // CPU time a seed at the latest pace (the first worker alone ran them).
+    const pace = recent.length >= 2 ? (recent[recent.length - 1]! - recent[0]!) / (recent.length - 1) : (cpuMs() - cpu0) / Math.max(1, results);
     if ((total - results) * pace >= ramp.minRemainingMs) startExtra();
     else if (noMoreWork()) extra = 0;
   };
   noteResult = (): void => {
     results++;
     if (extra === 0) return;
-    recent.push(performance.now()); // wallclock-ok
+    recent.push(cpuMs());
     if (recent.length > PACE_WINDOW + 1) recent.shift();
     considerRampUp();
   };
