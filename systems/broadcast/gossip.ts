@@ -12,8 +12,12 @@
  * tagged with the peer's incarnation, a random id kept on disk that changes only when a recovery
  * may have lost values (a corrupt or unreadable record, or no id on disk): a restart that loses
  * nothing acknowledged keeps its id and its peers' marks stay valid. A sync naming an incarnation
- * the peer does not have gets `sync_ok` with mark 0 and the new id; the next round resends
- * everything. Only the durable prefix of the numbering is ever sent, and values are appended in
+ * the peer does not have gets `sync_ok` with mark 0, the new id and a summary: the runs of values
+ * the peer holds (client values are dense runs, so a few numbers), and the sender then sends only
+ * what the summary does not list, so a recovery that lost a few values gets back those few, not
+ * the whole set. A node that hears from a peer's new incarnation drops its mark about the old one
+ * and asks again. Every sync is a slice of at most MAX_SYNC_VALUES values, the next sent as soon as
+ * the previous is confirmed, so no message or queue ever holds the whole set. Only the durable prefix of the numbering is ever sent, and values are appended in
  * delivery order, so a restart without loss keeps the numbering: the receiver keeps its own copy
  * of the mark (`have`), and a sender that restarted (its marks were in memory) first asks each
  * peer for it with an empty sync instead of resending everything.
@@ -77,14 +81,18 @@ export class GossipState {
     return fresh;
   }
 
-  /** Adds the values recovered from disk: one bulk insertion (a long run's node restarts often). */
+  /**
+   * Adds the values recovered from disk: one bulk insertion (a long run's node restarts often).
+   * Takes `values` over as its delivery list when it can (the caller's fresh copy from the disk
+   * read): a restart then makes one array of the whole set, not two.
+   */
   restore(values: number[]): void {
     if (this.seen.size === 0) {
       const seen = new NumberSet(values.length);
       for (let i = 0; i < values.length; i++) seen.add(values[i]!);
       if (seen.size === values.length) {
         this.seen = seen;
-        this.delivered = values.slice();
+        this.delivered = values;
         return;
       }
     }
@@ -128,6 +136,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   // acknowledged (we ack after fsync), so skipping it is correct.
   // A read that keeps failing throws DiskReadFailed: the node fail-stops rather than start empty.
   const read = ctx.disk.readForRecovery<number>(FILE);
+  // A read returns a fresh array (the disk keeps its own): the state may keep it.
   state.restore(read.corrupt.length === 0 ? (read.records as number[]) : read.records.filter((r): r is number => r !== null));
   ctx.log('recover', `${state.seen.size} value(s) from disk, ${read.corrupt.length} corrupt`);
   // The incarnation id: kept while recovery loses nothing, else a new one (see the file comment).
@@ -255,6 +264,10 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
         }
         case 'sync': {
           if (buggy && opts.bug === 'drop-gossip') return;
+          // Our mark about the sender is for another incarnation of it (it recovered with a loss):
+          // drop it, so the next sync asks what it holds instead of trusting a mark it lost.
+          const c = confirmed.get(env.from);
+          if (c !== undefined && c.inc !== m.senderInc) confirmed.delete(env.from);
           const h = have.get(env.from);
           let known = h !== undefined && h.inc === m.senderInc ? h.upTo : 0;
           const fresh = state.add(m.values);
