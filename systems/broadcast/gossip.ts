@@ -27,6 +27,7 @@
 import type { NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
 import type { Nanos } from '../../sim/time.ts';
 import { assert } from '../../sim/assert.ts';
+import { NumberList } from './number-list.ts';
 import { inRanges, NumberSet, removeFromRanges } from './number-set.ts';
 
 export type GossipMessage =
@@ -67,7 +68,7 @@ export interface GossipOptions {
 export class GossipState {
   seen = new NumberSet();
   /** Every value in the order this node delivered it: lets checkers look only at what is new. */
-  delivered: number[] = [];
+  delivered = new NumberList();
 
   /** Adds values; returns the ones that were new (to persist and forward). */
   add(values: readonly number[]): number[] {
@@ -83,8 +84,7 @@ export class GossipState {
 
   /**
    * Adds the values recovered from disk: one bulk insertion (a long run's node restarts often).
-   * Takes `values` over as its delivery list when it can (the caller's fresh copy from the disk
-   * read): a restart then makes one array of the whole set, not two.
+   * The disk read's array is dropped once copied into the compact list.
    */
   restore(values: number[]): void {
     if (this.seen.size === 0) {
@@ -92,7 +92,7 @@ export class GossipState {
       for (let i = 0; i < values.length; i++) seen.add(values[i]!);
       if (seen.size === values.length) {
         this.seen = seen;
-        this.delivered = values;
+        this.delivered = NumberList.of(values);
         return;
       }
     }
@@ -101,7 +101,7 @@ export class GossipState {
 
   /** Values, sorted (for tests and reports; messages use `delivered`, already deterministic). */
   values(): number[] {
-    return this.delivered.slice().sort((a, b) => a - b);
+    return this.delivered.slice(0).sort((a, b) => a - b);
   }
 }
 
@@ -136,7 +136,6 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   // acknowledged (we ack after fsync), so skipping it is correct.
   // A read that keeps failing throws DiskReadFailed: the node fail-stops rather than start empty.
   const read = ctx.disk.readForRecovery<number>(FILE);
-  // A read returns a fresh array (the disk keeps its own): the state may keep it.
   state.restore(read.corrupt.length === 0 ? (read.records as number[]) : read.records.filter((r): r is number => r !== null));
   ctx.log('recover', `${state.seen.size} value(s) from disk, ${read.corrupt.length} corrupt`);
   // The incarnation id: kept while recovery loses nothing, else a new one (see the file comment).
@@ -210,7 +209,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
       values = [];
       upTo = c.upTo;
       while (upTo < durableCount && values.length < MAX_SYNC_VALUES) {
-        const v = state.delivered[upTo++]!;
+        const v = state.delivered.get(upTo++);
         if (!inRanges(c.summary, v)) values.push(v);
       }
     }
@@ -226,7 +225,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
    */
   const summary = (): number[] => {
     const runs = state.seen.ranges();
-    for (let i = durableCount; i < state.delivered.length; i++) removeFromRanges(runs, state.delivered[i]!);
+    for (let i = durableCount; i < state.delivered.length; i++) removeFromRanges(runs, state.delivered.get(i));
     if (runs.length > MAX_SYNC_VALUES) runs.length = MAX_SYNC_VALUES;
     return runs;
   };
