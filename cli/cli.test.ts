@@ -161,6 +161,24 @@ describe('detsim sweep and replay', () => {
     expect(JSON.parse(ok.out)).toMatchObject({ hashMatches: true, reproduced: true });
   });
 
+  it('a repro written before the scenario gained a parameter replays with that parameter at its default, not a swarm draw', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
+    const file = path.join(dir, 'phantom.json');
+    // antiEntropyMs stands for a parameter added later: its default is the behaviour of the build before.
+    expect(detsim('run', 'broadcast', '--seed', '3', '--param', 'bug=phantom', '--param', 'antiEntropyMs=200', '--repro', file).code).toBe(1);
+    const repro = JSON.parse(readFileSync(file, 'utf8'));
+    const { antiEntropyMs: _added, ...older } = repro.params;
+    // Left to the swarm, the parameter is drawn and the run moves: the default must be pinned.
+    const { runScenario } = await import('../sim/runner.ts');
+    const { default: broadcast } = await import('../scenarios/broadcast.ts');
+    const drawn = runScenario(broadcast, { seed: 3, pins: older, swarm: true, buggify: repro.buggify });
+    expect(drawn.params.antiEntropyMs).not.toBe(200);
+    expect(drawn.traceHash).not.toBe(repro.traceHash);
+    writeFileSync(file, JSON.stringify({ ...repro, params: older }));
+    expect(JSON.parse(detsim('replay', file, '--json').out)).toMatchObject({ hashMatches: true, traceHash: repro.traceHash });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('a repro records linkStreams; one without the field (made before per-link streams) replays on the single network stream', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
     const file = path.join(dir, 'phantom.json');

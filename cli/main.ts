@@ -229,8 +229,12 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
   const [{ otherBuild, readRepro }, { resolveReproScenario }, { makeChalk }] = await Promise.all([import('../reports/repro.ts'), import('./scenarios.ts'), import('../reports/terminal.ts')]);
   const repro = readRepro(target);
   const l = await resolveReproScenario(repro, target, argv['allow-scenario-file'] === true);
-  // Every recorded parameter is pinned, so the run cannot move if swarm ranges change.
-  const pins = await pinsFor(l, Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`));
+  // Every recorded parameter is pinned, so the run cannot move if swarm ranges change; a
+  // parameter the scenario gained after the repro was written takes its default (the run had
+  // none), where the swarm would draw it and move the run.
+  const defs = l.scenario.params as ParamDefs;
+  const added = Object.keys(defs).filter((k) => !(k in repro.params)).sort();
+  const pins = await pinsFor(l, [...Object.entries(repro.params).map(([k, v]) => `${k}=${String(v)}`), ...added.map((k) => `${k}=${String(defs[k]!.default)}`)]);
   if (!argv.json) stdout(makeChalk().dim(`replaying ${target}: recorded outcome ${repro.outcome}, trace ${repro.traceHash}${repro.scripted ? `, driven by its script (${repro.script?.length ?? 0} entries)` : ''}`));
   const buildWarning = otherBuild(repro);
   if (buildWarning !== null) stderr(`detsim: warning: ${buildWarning}`);

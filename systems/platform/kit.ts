@@ -91,6 +91,10 @@ export function platformParams() {
     hardware: param.enum(['traditional', 'accelerated'] as const, { doc: 'where the escrow replicas run: traditional (host, NVMe fsync) or accelerated (on a SmartNIC, persisting to its NVDIMM; NIC faults drawn; seed 004)', default: 'traditional', swarm: ['traditional', 'accelerated'] }),
     storeHardware: param.enum(['traditional', 'accelerated'] as const, { doc: 'where the config store\'s Raft servers run: traditional (host, NVMe fsync of the log) or accelerated (on a SmartNIC, the log on its NVDIMM; NIC faults drawn; seed 004)', default: 'traditional', swarm: ['traditional', 'accelerated'] }),
     ...nicFaultParams(),
+    // Last, so that adding them left every other parameter's swarm draw where it was (a run with
+    // them at their defaults is the run of the build before).
+    configHistoryRevs: param.int({ doc: 'watch history each config server keeps, in revisions (as etcd compacts): a balancer whose watch falls further behind must start over with a linearizable read. Drawn small (1-4) by the swarm: a watch here falls only a revision or two behind, so 200 is never reached', default: 200, min: 1, max: 100000, swarm: [1, 4] }),
+    checkoutTimeoutMs: param.float({ doc: 'how long a shopper waits for a checkout attempt\'s answer (ms); after 3 attempts its outcome is unknown. Drawn below the 2.5 s a balancer takes to answer for a slow app server, so some checkouts end unknown', default: 3000, min: 100, max: 1e6, swarm: [800, 3000] }),
   };
 }
 
@@ -503,7 +507,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
   const sale = { ...defaultsOf(saleParams()), regions: p.regions, capacity: p.capacity, wanMsMedian: p.wanMsMedian, durationS: p.durationS };
 
   // The systems, each through its kit, each with its own node-id prefix and failure domain.
-  const config = addConfigStore(w, { ...defaultsOf(raftParams()), nodes: Math.max(3, p.regions), bug: 'none' }, { prefix: 'cfg', workload: false, domainOf: (i) => regions[i % regions.length]!, initial: deployed.keys });
+  const config = addConfigStore(w, { ...defaultsOf(raftParams()), nodes: Math.max(3, p.regions), bug: 'none' }, { prefix: 'cfg', workload: false, historyRevs: p.configHistoryRevs, domainOf: (i) => regions[i % regions.length]!, initial: deployed.keys });
   const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: {} });
   const crdt = addCrdtRegions(w, { ids: regions.map((r) => `crdt-${r}`), bug: 'none', wanMsMin: p.wanMsMedian * 0.7, wanMsMax: p.wanMsMedian * 1.5 });
   const checks = new PlatformChecks(w, { drainBoundNs: bounds.drainBoundNs, healthBoundNs: bounds.healthBoundNs, capacity: p.capacity });
@@ -523,7 +527,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
   // Operations and shoppers: the workload.
   const servers = tier.servers.map((s) => ({ id: s.id, region: s.region }));
   const ops = addOperators(w, { configServers: config.ids, regions, servers, leaseTtlMs: p.leaseTtlMs, intervalNs: ms(p.opIntervalMs), drainWaitNs: bounds.drainWaitNs, deploy: (id, v) => tier.deploy(id, v), escrowOf: (r) => escrow.entryOf.get(escrow.regions[regions.indexOf(r)]!)!, checks, bug: p.bug, history, regionOf });
-  const shop = addShoppers(w, { regions, dns, lbOf: tier.lbOf, roamRate: p.roamRate, thinkNs: ms(p.thinkMs), warmupNs: ms(p.warmupMs), checks, perRegion: p.shoppersPerRegion, stickyShare: p.stickyShare, regionOf });
+  const shop = addShoppers(w, { regions, dns, lbOf: tier.lbOf, roamRate: p.roamRate, thinkNs: ms(p.thinkMs), warmupNs: ms(p.warmupMs), checkoutTimeoutNs: ms(p.checkoutTimeoutMs), checks, perRegion: p.shoppersPerRegion, stickyShare: p.stickyShare, regionOf });
 
   // Checks: each system's own, and the end-to-end ones.
   watchCluster(w, escrow, sale);

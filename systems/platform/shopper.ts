@@ -25,6 +25,8 @@ export interface ShopperOptions {
   roamRate: number;
   thinkNs: Nanos;
   warmupNs: Nanos;
+  /** How long a checkout attempt waits for an answer before the shopper tries again (default 3 s; 3 attempts, then the outcome is unknown). */
+  checkoutTimeoutNs?: Nanos;
   checks: PlatformChecks;
   running: () => boolean;
   stats: { requests: number; refused: number; timeouts: number; checkouts: number; confirmed: number; soldOut: number; refusedBy: Record<string, number>; busyMsBy: Record<string, number> };
@@ -80,7 +82,7 @@ export function* shopperProcess(ctx: NodeContext, o: ShopperOptions): Gen<void> 
     const t0 = ctx.now();
     // A cart change is quick (the region's CRDT replica); a checkout waits for the payment and
     // the escrow. A client gives up on a lost request or reply after this (its outcome unknown).
-    const res = (yield ctx.call<AppReply>(o.lbOf(r), req, req.type === 'checkout' ? ms(3000) : ms(1000))) as CallResult<AppReply>;
+    const res = (yield ctx.call<AppReply>(o.lbOf(r), req, req.type === 'checkout' ? o.checkoutTimeoutNs ?? ms(3000) : ms(1000))) as CallResult<AppReply>;
     const what = `${req.type}:${res.ok ? (res.body.type === 'refused' ? res.body.reason : 'ok') : 'no-answer'}`;
     o.stats.busyMsBy[what] = (o.stats.busyMsBy[what] ?? 0) + Math.round((ctx.now() - t0) / 1e6);
     if (!res.ok) {
