@@ -5,7 +5,7 @@ const clock = (): number => performance.now(); // wallclock-ok
 
 describe('benchStartup', () => {
   it('reports every start-up figure as numbers and same-run ratios (shape, not timings)', async () => {
-    const r = await benchStartup(clock, { rounds: 1, sourceRounds: 1, workerRounds: 1, sweepSeeds: 2, sweepScenario: 'broadcast', longSweepSeeds: 2, longSweepScenario: 'raft-election' });
+    const r = await benchStartup(clock, { rounds: 1, sourceRounds: 1, workerRounds: 1, sweepSeeds: 2, sweepScenario: 'broadcast', longSweepSeeds: 2, longSweepScenario: 'raft-election', nightlySweepSeeds: 3, nightlySweepScenario: 'broadcast' });
     const processes = r.processes as Record<string, { wallMs: number; cpuMs: number; overNodeWall: number; overNodeCpu: number; command: string }>;
     expect(Object.keys(processes)).toEqual(['nodeBaseline', 'list', 'runBroadcast', 'checkSmallHistory']);
     for (const p of Object.values(processes)) {
@@ -34,6 +34,14 @@ describe('benchStartup', () => {
     expect(s.speedup).toBeCloseTo(s.jobs1.wallMs / s.jobs2.wallMs, 1);
     expect(typeof s.machineLoaded).toBe('boolean');
     expect(s.goalMet).toBe(s.speedup >= 1.6);
+    const atOnce = r.sweepScaling as { jobs1: { wallMs: number; cpuMs: number }; jobs2AtOnce: { wallMs: number; cpuMs: number }; speedupAtOnce: number; cpuRatioAtOnce: number };
+    expect(atOnce.jobs2AtOnce.wallMs).toBeGreaterThan(0);
+    expect(atOnce.speedupAtOnce).toBeCloseTo(atOnce.jobs1.wallMs / atOnce.jobs2AtOnce.wallMs, 1);
+    expect(atOnce.cpuRatioAtOnce).toBeCloseTo(atOnce.jobs2AtOnce.cpuMs / atOnce.jobs1.cpuMs, 1);
+    const nightly = r.sweepScalingNightly as { scenario: string; seeds: number; speedup: number; jobs2AtOnce: { wallMs: number } };
+    expect(nightly.scenario).toBe('broadcast');
+    expect(nightly.seeds).toBe(3);
+    expect(nightly.jobs2AtOnce.wallMs).toBeGreaterThan(0);
     const long = r.sweepScalingLong as { scenario: string; seeds: number; jobs1: { cpuMs: number; cpuPerSeedPerWorkerMs: number }; jobs2: { cpuMs: number; cpuPerSeedPerWorkerMs: number }; cpuRatio: number; secondWorkerExtraCpuMs: number };
     expect(long.scenario).toBe('raft-election');
     expect(long.seeds).toBe(2);

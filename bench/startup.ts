@@ -13,7 +13,10 @@
  * - `sweepScaling`: the same sweep with `--jobs 1` and `--jobs 2`; `speedup` = wall(1) / wall(2)
  *   (target on an idle 2-core machine: at least 1.6), with the load average, since a loaded machine
  *   has no second core to give; CPU a seed a worker, the CPU ratio and what the second worker adds.
- *   `sweepScalingLong`: the same on a longer scenario (raft-election), where warm-up weighs less.
+ *   `sweepScalingLong`: the same on a longer scenario (raft-election), where warm-up weighs less;
+ *   `sweepScalingNightly`: on a nightly-size sweep (2,000 broadcast seeds). `jobs2` is `--jobs 2` as
+ *   users get it (the second worker starts only once the sweep is long enough to repay its warm-up),
+ *   `jobs2AtOnce` both workers from the start.
  *
  * CPU time of a child process is the child's own `process.cpuUsage()` at exit (all its threads),
  * written by a tiny `--import` probe: the baseline carries the same probe.
@@ -42,9 +45,12 @@ export interface StartupOptions {
   longSweepSeeds?: number;
   /** The longer sweep's scenario. */
   longSweepScenario?: string;
+  /** Seeds of a nightly-size sweep measured the same way (thousands of seeds of the fastest scenario); 0 or absent skips it. */
+  nightlySweepSeeds?: number;
+  nightlySweepScenario?: string;
 }
 
-export const DEFAULT_STARTUP: StartupOptions = { rounds: 7, sourceRounds: 3, workerRounds: 7, sweepSeeds: 200, sweepScenario: 'broadcast', longSweepSeeds: 200, longSweepScenario: 'raft-election' };
+export const DEFAULT_STARTUP: StartupOptions = { rounds: 7, sourceRounds: 3, workerRounds: 7, sweepSeeds: 200, sweepScenario: 'broadcast', longSweepSeeds: 200, longSweepScenario: 'raft-election', nightlySweepSeeds: 2000, nightlySweepScenario: 'broadcast' };
 export const QUICK_STARTUP: StartupOptions = { rounds: 2, sourceRounds: 1, workerRounds: 2, sweepSeeds: 8, sweepScenario: 'broadcast' };
 
 const BIN = path.join(PACKAGE_ROOT, 'bin', 'detsim.js');
@@ -207,16 +213,26 @@ async function measureWorkers(clock: Clock, rounds: number, scenario: string): P
 /** The same sweep with 1 and 2 workers, as child processes; speedup = wall(jobs 1) ÷ wall(jobs 2). */
 function measureSweepScaling(clock: Clock, seeds: number, scenario: string, dir: string, probe: string): Record<string, unknown> {
   const load0 = loadavg()[0]!;
-  const spec = (jobs: number): ProcessSpec => ({ name: `jobs${jobs}`, args: [BIN, 'sweep', scenario, '--seeds', String(seeds), '--jobs', String(jobs), '--out', path.join(dir, `sweep-out-${jobs}`), '--json'], expectCode: 0 });
-  // 2, 1, 2, 1: neither order is favoured by a change of load during the measurement... mostly.
+  const spec = (jobs: number, atOnce = false): ProcessSpec => ({
+    name: `jobs${jobs}`,
+    args: [BIN, 'sweep', scenario, '--seeds', String(seeds), '--jobs', String(jobs), '--out', path.join(dir, `sweep-out-${jobs}`), '--json'],
+    // The second worker started with the first, whatever the sweep's length (no ramp-up).
+    ...(atOnce ? { env: { DETSIM_SWEEP_RAMP_UP: '0' } } : {}),
+    expectCode: 0,
+  });
+  // 2, 1, 2 at once, then again: neither order is favoured by a change of load during the measurement... mostly.
   const j2a = runProcess(clock, spec(2), dir, probe);
   const j1a = runProcess(clock, spec(1), dir, probe);
+  const j2xa = runProcess(clock, spec(2, true), dir, probe);
   const j2b = runProcess(clock, spec(2), dir, probe);
   const j1b = runProcess(clock, spec(1), dir, probe);
+  const j2xb = runProcess(clock, spec(2, true), dir, probe);
   const w1 = Math.min(j1a.wallMs, j1b.wallMs);
   const w2 = Math.min(j2a.wallMs, j2b.wallMs);
   const c1 = Math.min(j1a.cpuMs, j1b.cpuMs);
   const c2 = Math.min(j2a.cpuMs, j2b.cpuMs);
+  const w2x = Math.min(j2xa.wallMs, j2xb.wallMs);
+  const c2x = Math.min(j2xa.cpuMs, j2xb.cpuMs);
   const load1 = loadavg()[0]!;
   const cores = cpus().length;
   const speedup = round(w1 / w2, 2);
@@ -236,8 +252,13 @@ function measureSweepScaling(clock: Clock, seeds: number, scenario: string, dir:
     scenario,
     seeds,
     jobs1: figures(w1, c1, 1),
+    /** `--jobs 2` as users get it: the second worker starts only when the work left repays its warm-up (cli/sweep.ts RampUp). */
     jobs2: figures(w2, c2, 2),
+    /** `--jobs 2` with both workers started at once (DETSIM_SWEEP_RAMP_UP=0). */
+    jobs2AtOnce: figures(w2x, c2x, 2),
     speedup,
+    speedupAtOnce: round(w1 / w2x, 2),
+    cpuRatioAtOnce: round(c2x / c1, 2),
     cpuRatio: round(c2 / c1, 2),
     /**
      * CPU the second worker adds (its own thread start-up and V8 warm-up: the same hot code
@@ -250,7 +271,7 @@ function measureSweepScaling(clock: Clock, seeds: number, scenario: string, dir:
     machineLoaded: Math.max(load0, load1) > cores * 0.5,
     goal: 'speedup >= 1.6 on an idle 2-core machine',
     goalMet: speedup >= 1.6,
-    note: 'best of two runs each, interleaved 2,1,2,1; on a machine whose other processes already use the cores, a second worker has no core to run on. cpuBoundSpeedup = 2 x cpu(jobs 1) / cpu(jobs 2): the most an idle 2-core machine could give for the CPU each spends',
+    note: 'best of two runs each, interleaved 2, 1, 2 at once, 2, 1, 2 at once; jobs2 starts its second worker only when the sweep is long enough (a short sweep runs on one); on a machine whose other processes already use the cores, a second worker has no core to run on. cpuBoundSpeedup = 2 x cpu(jobs 1) / cpu(jobs 2): the most an idle 2-core machine could give for the CPU each spends',
   };
 }
 
@@ -282,6 +303,11 @@ export async function benchStartup(clock: Clock, o: StartupOptions, progress: (m
       progress(`sweep scaling: ${o.longSweepSeeds} seeds of ${o.longSweepScenario} (a longer scenario) with --jobs 1 and --jobs 2, twice each`);
       sweepScalingLong = measureSweepScaling(clock, o.longSweepSeeds!, o.longSweepScenario, dir, probe);
     }
+    let sweepScalingNightly: Record<string, unknown> | null = null;
+    if ((o.nightlySweepSeeds ?? 0) > 0 && o.nightlySweepScenario !== undefined) {
+      progress(`sweep scaling: ${o.nightlySweepSeeds} seeds of ${o.nightlySweepScenario} (a nightly-size sweep) with --jobs 1 and --jobs 2, twice each`);
+      sweepScalingNightly = measureSweepScaling(clock, o.nightlySweepSeeds!, o.nightlySweepScenario, dir, probe);
+    }
     const fig = (name: string): { overNodeWall: number; overNodeCpu: number } => processes[name] as { overNodeWall: number; overNodeCpu: number };
     const srcFig = (name: string): { wallMs: number } | undefined => (fromSource?.[name] as { wallMs: number } | undefined);
     const speedupFromBuild = (name: string): number | null => {
@@ -304,6 +330,7 @@ export async function benchStartup(clock: Clock, o: StartupOptions, progress: (m
       workers,
       sweepScaling,
       sweepScalingLong,
+      sweepScalingNightly,
       loadAverage1m: round(loadavg()[0]!, 2),
       cores: cpus().length,
     };

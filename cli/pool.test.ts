@@ -10,17 +10,19 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from './execute.ts';
 import { ListSource, type SweepJob } from './jobs.ts';
-import { startPool } from './sweep.ts';
+import { startPool, type RampUp } from './sweep.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIX = path.join(ROOT, 'cli', 'fixtures');
 const jobsOf = (file: string, scenario: string, seeds: number[]): Omit<SweepJob, 'id'>[] => seeds.map((seed) => ({ file, scenario, seed, pins: {}, swarm: false, buggify: false, checkDeterminism: false }));
 
-async function sweep(jobs: Omit<SweepJob, 'id'>[], o: { workers: number; prefetch: number; seedTimeoutS?: number }): Promise<{ results: RunReport[]; ids: number[] }> {
+/** A pool sweep; every worker starts at once unless `rampUp` says otherwise. `threads`: thread ids that ran a seed. */
+async function sweep(jobs: Omit<SweepJob, 'id'>[], o: { workers: number; prefetch: number; seedTimeoutS?: number; rampUp?: RampUp }): Promise<{ results: RunReport[]; ids: number[]; started: number }> {
   const results: RunReport[] = [];
   const ids: number[] = [];
-  await startPool({ source: new ListSource(jobs), jobs: o.workers, prefetch: o.prefetch, seedTimeoutS: o.seedTimeoutS ?? 0, maxMemoryMb: 512, onResult: (r, job) => (results.push(r), ids.push(job.id)) }).finished;
-  return { results, ids };
+  const pool = startPool({ source: new ListSource(jobs), jobs: o.workers, prefetch: o.prefetch, seedTimeoutS: o.seedTimeoutS ?? 0, maxMemoryMb: 512, rampUp: o.rampUp ?? null, onResult: (r, job) => (results.push(r), ids.push(job.id)) });
+  await pool.finished;
+  return { results, ids, started: pool.workersStarted() };
 }
 const verdicts = (rs: RunReport[]): [number, boolean, string, string][] => rs.map((r): [number, boolean, string, string] => [r.seed, r.ok, r.outcome, r.ok ? r.traceHash : (r.violations[0]?.message.slice(0, 40) ?? '')]).sort((a, b) => a[0] - b[0]);
 
@@ -57,5 +59,47 @@ describe('the pool with prefetch', { timeout: 180_000 }, () => {
       [5, true],
     ]);
     expect(v[2]![3]).toContain('the seed ran for more than 3s');
+  });
+});
+
+describe('the ramp-up: workers beyond the first start only when the work left repays their warm-up', { timeout: 180_000 }, () => {
+  const never: RampUp = { minResults: 1, decideAfterMs: 1e9, minRemainingMs: 1e12 };
+  // After 3 results the work left is always "enough": the second worker starts mid-sweep.
+  const soon: RampUp = { minResults: 3, decideAfterMs: 1e9, minRemainingMs: 0 };
+
+  it('a short sweep keeps one worker; a long one starts the second mid-sweep; both give the results of two workers started at once, one a job', async () => {
+    const jobs = jobsOf(path.join(FIX, 'fails-some-seeds.ts'), 'fails-some-seeds', Array.from({ length: 16 }, (_, i) => i + 1));
+    const atOnce = await sweep(jobs, { workers: 2, prefetch: 2 });
+    expect(atOnce.started).toBe(2);
+    const one = await sweep(jobs, { workers: 2, prefetch: 2, rampUp: never });
+    expect(one.started).toBe(1);
+    const later = await sweep(jobs, { workers: 2, prefetch: 2, rampUp: soon });
+    expect(later.started).toBe(2);
+    for (const r of [one, later]) {
+      expect([...r.ids].sort((a, b) => a - b)).toEqual(jobs.map((_, i) => i));
+      expect(verdicts(r.results)).toEqual(verdicts(atOnce.results));
+    }
+    // The fixture fails every third seed: the verdicts compared above are not all alike.
+    expect(verdicts(atOnce.results).filter(([, ok]) => !ok).map(([seed]) => seed)).toEqual([3, 6, 9, 12, 15]);
+  });
+
+  it('slow seeds: the timer starts the second worker before minResults results are in', async () => {
+    const jobs = jobsOf(path.join(FIX, 'fails-some-seeds.ts'), 'fails-some-seeds', [1, 2, 3, 4, 5, 6, 7, 8]);
+    const r = await sweep(jobs, { workers: 2, prefetch: 1, rampUp: { minResults: 1000, decideAfterMs: 1, minRemainingMs: 1 } });
+    expect(r.started).toBe(2);
+    expect([...r.ids].sort((a, b) => a - b)).toEqual(jobs.map((_, i) => i));
+  });
+
+  it('a worker that dies (reallyExit on seed 5) before or after the ramp-up fails only that seed; every job gets one result', async () => {
+    const jobs = jobsOf(path.join(FIX, 'exits.ts'), 'exits', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const base = await sweep(jobs, { workers: 1, prefetch: 1 });
+    for (const rampUp of [never, soon, { minResults: 8, decideAfterMs: 1e9, minRemainingMs: 0 }]) {
+      const r = await sweep(jobs, { workers: 2, prefetch: 2, rampUp });
+      expect([...r.ids].sort((a, b) => a - b)).toEqual(jobs.map((_, i) => i));
+      expect(verdicts(r.results)).toEqual(verdicts(base.results));
+    }
+    const bySeed = new Map(base.results.map((x) => [x.seed, x]));
+    for (const s of [2, 3, 4, 5]) expect(bySeed.get(s)!.ok, `seed ${s}`).toBe(false);
+    for (const s of [1, 6, 7, 8, 9, 10, 11, 12]) expect(bySeed.get(s)!.ok, `seed ${s}`).toBe(true);
   });
 });

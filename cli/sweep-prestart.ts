@@ -47,6 +47,9 @@ export function prestartSweepWorkers(argv: Record<string, unknown>): EarlyWorker
   const mem = argv['max-memory'] === undefined ? defaultMaxMemoryMb(jobs) : int(argv['max-memory']);
   if (mem === null || mem < 64 || mem > 1_048_576) return [];
   const out: EarlyWorker[] = [];
-  for (let i = 0; i < Math.min(jobs, seeds); i++) out.push(new EarlyWorker(SWEEP_WORKER_ENTRY, sweepWorkerOptions(mem)));
+  // With the ramp-up (cli/sweep.ts RampUp) a sweep starts on one worker; the others start, if
+  // the sweep is long enough, after its first results, when their boot no longer delays anything.
+  const first = process.env.DETSIM_SWEEP_RAMP_UP === '0' ? Math.min(jobs, seeds) : 1;
+  for (let i = 0; i < first; i++) out.push(new EarlyWorker(SWEEP_WORKER_ENTRY, sweepWorkerOptions(mem)));
   return out;
 }

@@ -17,7 +17,11 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'detsim-sweep-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function detsim(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return detsimEnv({}, ...args);
+}
+
+function detsimEnv(env: NodeJS.ProcessEnv, ...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -179,20 +183,23 @@ describe('shards and merge', () => {
     partial: r.partial,
   });
 
-  it('--jobs 1 and --jobs 2 give the same report and the same result for every seed (a worker dies mid-batch on exits seed 5)', () => {
+  it('--jobs 1 and --jobs 2 (both workers at once, and with the ramp-up) give the same report and the same result for every seed (a worker dies mid-batch on exits seed 5)', () => {
     const args = ['broadcast', path.join(FIX, 'fails-some-seeds.ts'), path.join(FIX, 'exits.ts'), '--seeds', '9'];
-    const run = (jobs: string): { rep: Rep; lines: unknown[] } => {
-      const out = path.join(tmp, `jobs-${jobs}`);
-      const r = detsim('sweep', ...args, '--jobs', jobs, '--out', out, '--json');
+    const run = (jobs: string, env: NodeJS.ProcessEnv = {}): { rep: Rep; lines: unknown[] } => {
+      const out = path.join(tmp, `jobs-${jobs}-${Object.keys(env).length}`);
+      const r = detsimEnv(env, 'sweep', ...args, '--jobs', jobs, '--out', out, '--json');
       expect(r.code).toBe(1);
       const lines = resultLines(out).map((l) => [l.scenario, l.seed, l.ok, l.outcome, l.traceHash]).sort((a, b) => String(a).localeCompare(String(b)));
       return { rep: JSON.parse(r.out) as Rep, lines };
     };
     const one = run('1');
-    const two = run('2');
+    const two = run('2', { DETSIM_SWEEP_RAMP_UP: '0' });
+    const ramped = run('2');
     expect(one.lines).toHaveLength(27);
     expect(two.lines).toEqual(one.lines);
     expect(essence(two.rep)).toEqual(essence(one.rep));
+    expect(ramped.lines).toEqual(one.lines);
+    expect(essence(ramped.rep)).toEqual(essence(one.rep));
     expect(one.rep.summary.failed).toBeGreaterThan(4);
   });
 

@@ -80,13 +80,56 @@ export interface PoolOptions {
   prestarted?: EarlyWorker[];
   /** Jobs a worker holds at once (DEFAULT_PREFETCH); 1 = a job is sent only when the last one's result is in. */
   prefetch?: number;
+  /**
+   * When workers beyond the first start (see RampUp): DEFAULT_RAMP_UP when absent; null starts
+   * every worker at once (as does a sweep whose number of jobs is not known in advance).
+   */
+  rampUp?: RampUp | null;
 }
+
+/**
+ * A second worker repays its own V8 warm-up (about 1.2 s of CPU compiling the same hot code again,
+ * and slower seeds on both workers while it lasts) only when enough work is left: on a 2-core
+ * machine `--jobs 2` was slower than `--jobs 1` for a 200-seed broadcast or a 100-seed raft-churn
+ * sweep, and 1.5x faster for 500 raft-churn seeds. So the pool starts with one worker and starts
+ * the others only once the work left, estimated from the pace of the last results, is at least
+ * `minRemainingMs`. It decides after `minResults` results (the first seeds of a fresh worker are
+ * several times slower than later ones, so an earlier pace would overestimate the work left) or
+ * after `decideAfterMs` of wall time (slow seeds: the pace is known soon enough), and looks again
+ * after each result until it starts them. The pace is the process's CPU time a result, which a
+ * loaded machine does not inflate as it inflates wall time. Which worker runs a seed never
+ * changes its result.
+ */
+export interface RampUp {
+  /** Results before the first decision (unless `decideAfterMs` passes first). */
+  minResults: number;
+  /** Wall ms after which the pool decides whatever the number of results. */
+  decideAfterMs: number;
+  /** CPU ms of work left (at the latest pace) that repays another worker's warm-up. */
+  minRemainingMs: number;
+}
+
+// 10 s of CPU: measured on an idle 2-core machine (raft-churn, 35 ms of wall time a seed), two
+// workers from the start took 2.85 s more than half of one worker's time, and broke even at about
+// 5.6 s of one worker's wall time (about 8 s of CPU); the margin keeps --jobs 2 from being slower.
+
+export const DEFAULT_RAMP_UP: RampUp = { minResults: 20, decideAfterMs: 3000, minRemainingMs: 10_000 };
+
+/** DETSIM_SWEEP_RAMP_UP=0 starts every worker of a sweep at once (to compare; the bench does). */
+export function rampUpFromEnv(env: NodeJS.ProcessEnv = process.env): RampUp | null {
+  return env.DETSIM_SWEEP_RAMP_UP === '0' ? null : DEFAULT_RAMP_UP;
+}
+
+/** Results the ramp-up's pace is measured over (the latest ones). */
+const PACE_WINDOW = 10;
 
 export interface Pool {
   /** Resolves when every job is done, or when stop() has ended the workers. */
   finished: Promise<void>;
   /** Stops feeding jobs and terminates the workers (runs in flight are abandoned, not reported). */
   stop(): Promise<void>;
+  /** Workers started so far (replacements of workers that died included). */
+  workersStarted(): number;
 }
 
 /**
@@ -120,6 +163,7 @@ export function startPool(opts: PoolOptions): Pool {
   const noMoreWork = (): boolean => retry.length === 0 && source.done();
   const checkDone = (): void => {
     if ((stopping || noMoreWork()) && inFlight === 0) {
+      dropRamp();
       for (const w of live) void w.terminate();
       if (live.size === 0) resolveAll();
     }
@@ -128,6 +172,10 @@ export function startPool(opts: PoolOptions): Pool {
     for (const f of idle.splice(0)) f();
   };
   const nextJob = (): SweepJob | null => retry.shift() ?? source.next();
+  // Set below, once the ramp-up's state exists (see RampUp).
+  let considerRampUp = (): void => {};
+  let dropRamp = (): void => {};
+  let noteResult = (): void => {};
 
   const prestarted = [...(opts.prestarted ?? [])];
   const newWorker = (): Worker => {
@@ -145,7 +193,9 @@ export function startPool(opts: PoolOptions): Pool {
     }
     return new Worker(WORKER_ENTRY, sweepWorkerOptions(opts.maxMemoryMb ?? 0));
   };
+  let started = 0;
   const start = (): void => {
+    started++;
     const w = newWorker();
     live.add(w);
     /** The jobs this worker holds, in the order it runs them: held[0] is running (or about to). */
@@ -162,6 +212,7 @@ export function startPool(opts: PoolOptions): Pool {
       if (!stopping) {
         opts.onResult(r, job);
         source.onResult?.(r);
+        noteResult();
       }
     };
     /** The worker ended with jobs it had not started: they go to another worker. */
@@ -263,14 +314,71 @@ export function startPool(opts: PoolOptions): Pool {
 
   const total = source.total();
   const n = Math.max(1, total === null ? opts.jobs : Math.min(opts.jobs, Math.max(total, 1)));
+  const ramp = opts.rampUp === undefined ? DEFAULT_RAMP_UP : opts.rampUp;
+  // Workers not started yet (the ramp-up decides when), and when the last results came in.
+  let extra = ramp !== null && total !== null ? n - 1 : 0;
+  const t0 = performance.now(); // wallclock-ok: the pool's pacing, outside the simulation
+  // The pace is measured in the process's CPU time (all threads: the one worker, V8's helpers and
+  // this thread), which outside load does not stretch as it stretches wall time; on a loaded
+  // machine a second worker has no idle core to use anyway.
+  const cpuMs = (): number => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1000;
+  };
+  const cpu0 = cpuMs();
+  let results = 0;
+  const recent: number[] = [];
+  let rampTimer: NodeJS.Timeout | null = null;
+  const startExtra = (): void => {
+    if (rampTimer) clearTimeout(rampTimer);
+    rampTimer = null;
+    const k = extra;
+    extra = 0;
+    if (stopping || noMoreWork()) return;
+    for (let i = 0; i < k; i++) start();
+    // Started early for more workers than this sweep uses: not needed.
+    for (const pre of prestarted.splice(0)) void pre.discard();
+  };
+  dropRamp = (): void => {
+    extra = 0;
+    if (rampTimer) clearTimeout(rampTimer);
+    rampTimer = null;
+    for (const pre of prestarted.splice(0)) void pre.discard();
+  };
+  /** After each result (and once on a timer): are the other workers worth starting now? (Estimated CPU ms of the work left ≥ minRemainingMs.) */
+  considerRampUp = (): void => {
+    if (extra === 0 || ramp === null || total === null) return;
+    const now = performance.now(); // wallclock-ok
+    if (results < ramp.minResults && now - t0 < ramp.decideAfterMs) return;
+    // CPU time a seed at the latest pace (the first worker alone ran them).
+    const pace = recent.length >= 2 ? (recent[recent.length - 1]! - recent[0]!) / (recent.length - 1) : (cpuMs() - cpu0) / Math.max(1, results);
+    if ((total - results) * pace >= ramp.minRemainingMs) startExtra();
+    else if (noMoreWork()) extra = 0;
+  };
+  noteResult = (): void => {
+    results++;
+    if (extra === 0) return;
+    recent.push(cpuMs());
+    if (recent.length > PACE_WINDOW + 1) recent.shift();
+    considerRampUp();
+  };
   if (total === 0 || source.done()) resolveAll();
-  else for (let i = 0; i < n; i++) start();
-  // Started early for more workers than this sweep has jobs: not needed.
-  for (const pre of prestarted.splice(0)) void pre.discard();
+  else {
+    for (let i = 0; i < n - extra; i++) start();
+    if (extra > 0) {
+      // Slow seeds: no need to wait for minResults of them to know the work left is long.
+      rampTimer = setTimeout(considerRampUp, ramp!.decideAfterMs); // wallclock-ok
+      rampTimer.unref();
+    }
+  }
+  // Started early for more workers than this sweep has jobs (or than start now): not needed, unless the ramp-up may still use them.
+  if (extra === 0) for (const pre of prestarted.splice(0)) void pre.discard();
   return {
     finished,
+    workersStarted: () => started,
     stop: async () => {
       stopping = true;
+      if (rampTimer) clearTimeout(rampTimer);
       wakeIdle();
       inFlight = 0;
       await Promise.all([...live].map((w) => w.terminate()));
@@ -463,7 +571,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     }
   };
 
-  const pool = startPool({ source: o.source, jobs: o.jobs, seedTimeoutS: o.seedTimeoutS, maxMemoryMb: o.maxMemoryMb, onResult, ...(o.prestarted ? { prestarted: o.prestarted } : {}) });
+  const pool = startPool({ source: o.source, jobs: o.jobs, seedTimeoutS: o.seedTimeoutS, maxMemoryMb: o.maxMemoryMb, onResult, rampUp: rampUpFromEnv(), ...(o.prestarted ? { prestarted: o.prestarted } : {}) });
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted) {
@@ -513,7 +621,7 @@ export async function benchSweep(clock: () => number, jobs = 2, seeds = 40): Pro
   const l = await resolveScenario('broadcast');
   const source = new SeedRangeSource([{ name: l.scenario.name, file: l.file, pins: {} }], { seeds, from: 1, shard: null, swarm: true, buggify: true, checkDeterminism: false });
   const t0 = clock();
-  await startPool({ source, jobs, onResult: () => {} }).finished;
+  await startPool({ source, jobs, onResult: () => {}, rampUp: null }).finished;
   const wallMs = clock() - t0;
   return { seeds, jobs, wallMs: Math.round(wallMs), seedsPerSec: Math.round((seeds / wallMs) * 1000 * 10) / 10 };
 }

@@ -59,6 +59,27 @@ interface Watcher {
   lastSentNs: Nanos;
 }
 
+/**
+ * The command an entry's text holds. Every replica applies every entry, so the same text (the
+ * very string the leader serialised: messages and disks copy objects, and a string's copy is
+ * itself) was parsed once per node; the parse is now shared through a small bounded memo. Safe
+ * because it is a pure function of the text and the command is frozen (nothing may change it: the
+ * store and the checkers only read it).
+ */
+function parseCommand(data: string): KvCommand {
+  let cmd = commandMemo.get(data);
+  if (cmd === undefined) {
+    cmd = JSON.parse(data) as KvCommand;
+    if (cmd.kind === 'client') Object.freeze(cmd.op);
+    Object.freeze(cmd);
+    if (commandMemo.size >= COMMAND_MEMO_SIZE) commandMemo.delete(commandMemo.keys().next().value!);
+    commandMemo.set(data, cmd);
+  }
+  return cmd;
+}
+const commandMemo = new Map<string, KvCommand>();
+const COMMAND_MEMO_SIZE = 4096;
+
 export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
   ctx.declareProbes(KV_PROBES);
   const historyRevs = opts.historyRevs ?? DEFAULT_HISTORY_REVS;
@@ -79,7 +100,7 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
   const app = {
     apply(e: Entry): void {
       applyingIndex = e.index;
-      const cmd = JSON.parse(e.data as string) as KvCommand;
+      const cmd = parseCommand(e.data as string);
       const { result, events } = store.apply(cmd);
       opts.kvHooks?.onApply?.(ctx.id, e.index, cmd, result, events);
       if (cmd.kind === 'expire' || (cmd.kind === 'client' && cmd.op.op === 'leaseRevoke')) {

@@ -91,6 +91,47 @@ describe('KvStore watch history', () => {
     expect(expire(copy, lease)).toEqual(expire(st, lease));
     expect(copy.lastSeq('c1')).toBe(7);
   });
+
+  it('stores restored from one snapshot text share nothing they change (the restore memo)', () => {
+    const st = new KvStore(4);
+    const w = session(st);
+    const g = w({ op: 'leaseGrant', ttlMs: 100 }).result;
+    const lease = g.op === 'leaseGrant' ? g.id : 0;
+    for (let i = 0; i < 6; i++) w({ op: 'put', key: `k${i % 3}`, value: `${i}`, lease: i % 2 === 0 ? lease : 0 });
+    const text = st.snapshotJson();
+    // a and b come from the memo snapshotJson filled; fresh is built from a parse of the text.
+    const a = KvStore.fromJson(text, 4);
+    const b = KvStore.fromJson(text, 4);
+    const fresh = KvStore.restore(JSON.parse(text), 4);
+    // a changes what a shared record would carry: a lease's key list, keys, sessions, history.
+    const wa = session(a, 'c2');
+    wa({ op: 'put', key: 'k1', value: 'x', lease });
+    wa({ op: 'delete', key: 'k0' });
+    expire(a, lease);
+    session(a)({ op: 'put', key: 'k2', value: 'y' });
+    // b and the original are untouched, and still equal to the parsed text.
+    expect(b.snapshotJson()).toBe(text);
+    expect(st.snapshotJson()).toBe(text);
+    expect(b.snapshot()).toEqual(fresh.snapshot());
+    // b then evolves exactly as a store parsed from the text does.
+    const wb = session(b, 'c2');
+    const wf = session(fresh, 'c2');
+    expect(wb({ op: 'put', key: 'k1', value: 'x', lease })).toEqual(wf({ op: 'put', key: 'k1', value: 'x', lease }));
+    expect(expire(b, lease)).toEqual(expire(fresh, lease));
+    expect(b.snapshotJson()).toBe(JSON.stringify(fresh.snapshot()));
+    expect(b.snapshotJson()).not.toBe(a.snapshotJson());
+  });
+
+  it('the records restores share are frozen: a change in place throws instead of reaching another store', () => {
+    const st = new KvStore(4);
+    session(st)({ op: 'put', key: 'k', value: 'v' });
+    const a = KvStore.fromJson(st.snapshotJson(), 4);
+    const inside = a as unknown as { kvs: Map<string, { value: string }>; events: { value: string | null }[]; sessions: Map<string, { seq: number; result: object }> };
+    expect(() => { inside.kvs.get('k')!.value = 'changed'; }).toThrow(TypeError);
+    expect(() => { inside.events[0]!.value = 'changed'; }).toThrow(TypeError);
+    expect(() => { inside.sessions.values().next().value!.seq = 99; }).toThrow(TypeError);
+    expect(st.get('k')?.value).toBe('v');
+  });
 });
 
 describe('KvStore leases, locks and fencing tokens', () => {

@@ -284,13 +284,15 @@ export class KvStore {
   snapshotJson(): string {
     for (let i = this.eventsJson.length; i < this.events.length; i++) this.eventsJson.push(JSON.stringify(this.events[i]));
     const kvs: string[] = [];
-    for (const key of sortedKeys(this.kvs)) {
+    const keys = sortedKeys(this.kvs);
+    for (const key of keys) {
       let j = this.kvJson.get(key);
       if (j === undefined) this.kvJson.set(key, (j = JSON.stringify(this.kvs.get(key))));
       kvs.push(j);
     }
     const sessions: string[] = [];
-    for (const client of sortedKeys(this.sessions)) {
+    const clients = sortedKeys(this.sessions);
+    for (const client of clients) {
       let j = this.sessionJson.get(client);
       if (j === undefined) {
         const s = this.sessions.get(client)!;
@@ -298,21 +300,56 @@ export class KvStore {
       }
       sessions.push(j);
     }
-    const leases = JSON.stringify([...this.leases.values()].sort((a, b) => a.id - b.id));
-    return `{"rev":${this.rev},"compactRev":${this.compactRev},"nextLease":${this.nextLease},"kvs":[${kvs.join(',')}],"leases":${leases},"sessions":[${sessions.join(',')}],"events":[${this.eventsJson.join(',')}]}`;
+    const leaseList = [...this.leases.values()].sort((a, b) => a.id - b.id);
+    const leases = JSON.stringify(leaseList);
+    const json = `{"rev":${this.rev},"compactRev":${this.compactRev},"nextLease":${this.nextLease},"kvs":[${kvs.join(',')}],"leases":${leases},"sessions":[${sessions.join(',')}],"events":[${this.eventsJson.join(',')}]}`;
+    // The parsed form of this text, for fromJson: the records themselves (never changed in place,
+    // see fromJson), the leases copied (they are), and the JSON of each record.
+    rememberSnapshot(json, {
+      rev: this.rev,
+      compactRev: this.compactRev,
+      nextLease: this.nextLease,
+      kvs: keys.map((k) => this.kvs.get(k)!),
+      leases: leaseList.map((l) => ({ id: l.id, ttlMs: l.ttlMs, keys: l.keys.slice() })),
+      sessions: clients.map((c) => [c, this.sessions.get(c)!]),
+      events: this.events.slice(),
+      eventsJson: this.eventsJson.slice(),
+      kvJson: keys.map((k, i) => [k, kvs[i]!]),
+      sessionJson: clients.map((c, i) => [c, sessions[i]!]),
+    });
+    return json;
   }
 
-  /** A store from snapshotJson()'s (or JSON.stringify(snapshot())'s) text; owns what it parses. */
+  /**
+   * A store from snapshotJson()'s (or JSON.stringify(snapshot())'s) text.
+   *
+   * A snapshot text is restored many times (every crash-restart of a node restores the one on its
+   * disk; a leader's snapshot is installed by every lagging follower), and parsing the whole store
+   * each time was one of the largest costs of a loaded run. So the parsed form of recent texts is
+   * kept (`SnapshotMemo`, filled by snapshotJson and by fromJson itself) and a store is built from
+   * it without parsing. That is safe to share between stores, and so between nodes, because the
+   * records shared are never changed in place: a key's record, a client's session and a watch
+   * event are replaced, never mutated (setKey, apply, inTxn); leases are (their key lists grow),
+   * so each store gets its own copies of those. The result equals a fresh parse of `json`.
+   */
   static fromJson(json: string, historyRevs: number = DEFAULT_HISTORY_REVS, bugLeaseAttachOnCreate = false): KvStore {
-    const s = JSON.parse(json) as KvSnapshot;
+    let m = recallSnapshot(json);
+    if (m === undefined) {
+      const s = JSON.parse(json) as KvSnapshot;
+      m = { rev: s.rev, compactRev: s.compactRev, nextLease: s.nextLease, kvs: s.kvs, leases: s.leases, sessions: s.sessions, events: s.events, eventsJson: null, kvJson: null, sessionJson: null };
+      rememberSnapshot(json, m);
+    }
     const st = new KvStore(historyRevs, bugLeaseAttachOnCreate);
-    st.rev = s.rev;
-    st.compactRev = s.compactRev;
-    st.nextLease = s.nextLease;
-    for (const kv of s.kvs) st.kvs.set(kv.key, kv);
-    for (const l of s.leases) st.leases.set(l.id, l);
-    for (const [k, v] of s.sessions) st.sessions.set(k, v);
-    st.events = s.events;
+    st.rev = m.rev;
+    st.compactRev = m.compactRev;
+    st.nextLease = m.nextLease;
+    for (const kv of m.kvs) st.kvs.set(kv.key, kv);
+    for (const l of m.leases) st.leases.set(l.id, { id: l.id, ttlMs: l.ttlMs, keys: l.keys.slice() });
+    for (const [k, v] of m.sessions) st.sessions.set(k, v);
+    st.events = m.events.slice();
+    if (m.eventsJson !== null) st.eventsJson = m.eventsJson.slice();
+    if (m.kvJson !== null) for (const [k, j] of m.kvJson) st.kvJson.set(k, j);
+    if (m.sessionJson !== null) for (const [k, j] of m.sessionJson) st.sessionJson.set(k, j);
     return st;
   }
 
@@ -337,6 +374,55 @@ export class KvStore {
     st.events = s.events.map((e) => ({ ...e }));
     return st;
   }
+}
+
+/** A snapshot text's content, parsed (see KvStore.fromJson); shared: never change what it holds. */
+interface SnapshotMemo {
+  rev: number;
+  compactRev: number;
+  nextLease: number;
+  kvs: readonly KeyValue[];
+  leases: readonly Lease[];
+  sessions: readonly (readonly [string, Session])[];
+  events: readonly WatchEvent[];
+  /** The JSON of each event, key record and session (as snapshotJson caches them), if known. */
+  eventsJson: readonly string[] | null;
+  kvJson: readonly (readonly [string, string])[] | null;
+  sessionJson: readonly (readonly [string, string])[] | null;
+}
+
+/**
+ * Recent snapshot texts and their content (for every store in the process: a pure function of the
+ * text, so which run or node filled it changes nothing but the time a restore takes). Bounded:
+ * the oldest goes first; a text not here is parsed. A list compared by length, then content, not
+ * a Map: a Map would hash every snapshot text written, most of which are never restored.
+ */
+const snapshotMemo: { json: string; memo: SnapshotMemo }[] = [];
+const SNAPSHOT_MEMO_SIZE = 32;
+
+function recallSnapshot(json: string): SnapshotMemo | undefined {
+  const n = json.length;
+  for (let i = snapshotMemo.length - 1; i >= 0; i--) {
+    const e = snapshotMemo[i]!;
+    if (e.json.length === n && e.json === json) return e.memo;
+  }
+  return undefined;
+}
+
+function rememberSnapshot(json: string, memo: SnapshotMemo): void {
+  // Shared between stores, so between nodes: frozen, so a change in place (which would reach
+  // another node's memory) throws instead of silently moving two nodes' states together.
+  for (const kv of memo.kvs) Object.freeze(kv);
+  for (const [, s] of memo.sessions) deepFreeze(s);
+  for (const e of memo.events) Object.freeze(e);
+  if (snapshotMemo.length >= SNAPSHOT_MEMO_SIZE) snapshotMemo.shift();
+  snapshotMemo.push({ json, memo });
+}
+
+function deepFreeze(x: unknown): void {
+  if (x === null || typeof x !== 'object' || Object.isFrozen(x)) return;
+  Object.freeze(x);
+  for (const v of Object.values(x)) deepFreeze(v);
 }
 
 /** Keys in code-unit order (the order snapshot() sorts by). */

@@ -259,6 +259,11 @@ export class RaftHost {
     this.ctx.log('raft-recover', `term ${d.hardState.term} vote ${d.hardState.vote ?? '-'} commit ${d.hardState.commit} snapshot ${d.snapshot.index} entries ${d.entries.length} dropped ${d.dropped}`);
     this.opts.hooks?.onRecover?.(this);
     const gen = this.gen;
+    this.pumpFired = (): void => {
+      if (gen !== this.gen) return;
+      this.scheduled = false;
+      this.runReady();
+    };
     const tick = (): void => {
       if (gen !== this.gen) return;
       this.raft.tick();
@@ -340,13 +345,11 @@ export class RaftHost {
     // and an empty pump event per input was almost half the events of a loaded run.
     if (this.scheduled || this.busy || !this.raft.hasReady()) return;
     this.scheduled = true;
-    const gen = this.gen;
-    this.ctx.setTimer(0, () => {
-      if (gen !== this.gen) return;
-      this.scheduled = false;
-      this.runReady();
-    });
+    this.ctx.setTimer(0, this.pumpFired);
   }
+
+  /** The pump's timer callback, made once per generation (recover), not once per pump. */
+  private pumpFired: () => void = () => {};
 
   private runReady(): void {
     if (this.busy || !this.raft.hasReady()) return;
@@ -454,7 +457,10 @@ export class RaftHost {
       this.reads.delete(rs.context);
       this.waitingReads.push({ index: rs.index, cb });
     }
+    // Most Readies serve no read: no arrays made then.
+    if (this.waitingReads.length === 0) return;
     const ready = this.waitingReads.filter((w) => w.index <= applied);
+    if (ready.length === 0) return;
     this.waitingReads = this.waitingReads.filter((w) => w.index > applied);
     for (const w of ready) w.cb(w.index);
   }
@@ -474,7 +480,9 @@ export class RaftHost {
     if (hs.term > s.term) this.ctx.milestone('term-change', `term ${hs.term}`);
     if (hs.vote !== null && hs.vote !== this.id && (hs.vote !== s.vote || hs.term !== s.term)) this.ctx.milestone('vote-granted', `for ${hs.vote} term ${hs.term}`);
     if (hs.commit > s.commit) this.ctx.milestone('commit-advance', `commit ${hs.commit}`);
-    this.seen = { term: hs.term, vote: hs.vote, commit: Math.max(s.commit, hs.commit), role: s.role };
+    s.term = hs.term;
+    s.vote = hs.vote;
+    s.commit = Math.max(s.commit, hs.commit);
   }
 
   /** Compacts the log past the threshold (between Readys, so the snapshot is the applied state). */
