@@ -13,6 +13,7 @@ import { param } from '../sim/params.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
 import { gossipNode, type GossipMessage, type GossipProgram } from '../systems/broadcast/gossip.ts';
+import { NumberList } from '../systems/broadcast/number-list.ts';
 import type { CallResult } from '../sim/node.ts';
 import type { SimNode } from '../sim/node.ts';
 
@@ -46,7 +47,7 @@ export default defineScenario({
       const c = Math.floor(v / VALUE_BASE) - 1;
       return Number.isInteger(v) && c >= 0 && c < p.clients && v - (c + 1) * VALUE_BASE < tried[c]!;
     };
-    const acked: number[] = []; // values a node acknowledged (each value is sent in one call: listed once)
+    const acked = new NumberList(); // values a node acknowledged (each value is sent in one call: listed once)
     for (let c = 0; c < p.clients; c++) {
       w.addClient(`c${c + 1}`, function* (ctx) {
         for (;;) {
@@ -73,7 +74,7 @@ export default defineScenario({
         let c = checked.get(n.id);
         if (!c || c.state !== s) checked.set(n.id, (c = { state: s, upTo: 0 }));
         for (; c.upTo < s.delivered.length; c.upTo++) {
-          const v = s.delivered[c.upTo]!;
+          const v = s.delivered.get(c.upTo);
           if (!wasBroadcast(v)) return `${n.id} delivered ${v}, which no client broadcast`;
         }
       }
@@ -89,11 +90,11 @@ export default defineScenario({
         if (!s) return `${n.id} is down`;
         let c = delivered.get(n.id);
         if (!c || c.state !== s) delivered.set(n.id, (c = { state: s, upTo: 0 }));
-        while (c.upTo < acked.length && s.seen.has(acked[c.upTo]!)) c.upTo++;
+        while (c.upTo < acked.length && s.seen.has(acked.get(c.upTo))) c.upTo++;
         if (c.upTo < acked.length) {
           let missing = 0;
           let example = 0;
-          for (let i = c.upTo; i < acked.length; i++) if (!s.seen.has(acked[i]!)) { missing++; example = acked[i]!; }
+          for (let i = c.upTo; i < acked.length; i++) if (!s.seen.has(acked.get(i))) { missing++; example = acked.get(i); }
           return `${n.id} lacks ${missing} of ${acked.length} acknowledged value(s), e.g. ${example}`;
         }
       }

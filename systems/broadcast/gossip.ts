@@ -12,8 +12,12 @@
  * tagged with the peer's incarnation, a random id kept on disk that changes only when a recovery
  * may have lost values (a corrupt or unreadable record, or no id on disk): a restart that loses
  * nothing acknowledged keeps its id and its peers' marks stay valid. A sync naming an incarnation
- * the peer does not have gets `sync_ok` with mark 0 and the new id; the next round resends
- * everything. Only the durable prefix of the numbering is ever sent, and values are appended in
+ * the peer does not have gets `sync_ok` with mark 0, the new id and a summary: the runs of values
+ * the peer holds (client values are dense runs, so a few numbers), and the sender then sends only
+ * what the summary does not list, so a recovery that lost a few values gets back those few, not
+ * the whole set. A node that hears from a peer's new incarnation drops its mark about the old one
+ * and asks again. Every sync is a slice of at most MAX_SYNC_VALUES values, the next sent as soon as
+ * the previous is confirmed, so no message or queue ever holds the whole set. Only the durable prefix of the numbering is ever sent, and values are appended in
  * delivery order, so a restart without loss keeps the numbering: the receiver keeps its own copy
  * of the mark (`have`), and a sender that restarted (its marks were in memory) first asks each
  * peer for it with an empty sync instead of resending everything.
@@ -22,16 +26,32 @@
  */
 import type { NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
 import type { Nanos } from '../../sim/time.ts';
-import { NumberSet } from './number-set.ts';
+import { assert } from '../../sim/assert.ts';
+import { NumberList } from './number-list.ts';
+import { inRanges, NumberSet, removeFromRanges } from './number-set.ts';
 
 export type GossipMessage =
   | { type: 'broadcast'; value: number }
   | { type: 'broadcast_ok' }
   | { type: 'gossip'; values: number[] }
-  /** Values from `from` on of the sender's numbering (`upTo` in all), for the peer's incarnation `inc`. */
-  | { type: 'sync'; values: number[]; from: number; upTo: number; inc: number; senderInc: number; probe: boolean; reply: boolean }
-  /** The peer (incarnation `inc`) durably holds the values below `upTo` of the sender's incarnation `forInc`. */
-  | { type: 'sync_ok'; upTo: number; inc: number; forInc: number; probe: boolean };
+  /**
+   * Values of the sender's numbering from `from` up to `upTo`, for the peer's incarnation `inc`:
+   * all of them, or (`filtered`) those the peer's summary did not list. At most MAX_SYNC_VALUES
+   * values; `more`: the slice was cut there and the next one follows the answer.
+   */
+  | { type: 'sync'; values: number[]; from: number; upTo: number; inc: number; senderInc: number; probe: boolean; reply: boolean; filtered: boolean; more: boolean }
+  /**
+   * The peer (incarnation `inc`) durably holds the values below `upTo` of the sender's incarnation
+   * `forInc`. With no mark (`upTo` 0), `summary` lists runs of values it holds durably
+   * (`[lo, hi, ...]`, half-open, at most MAX_SYNC_VALUES numbers), so the sender sends only the rest.
+   */
+  | { type: 'sync_ok'; upTo: number; inc: number; forInc: number; probe: boolean; more: boolean; summary: number[] | null };
+
+/**
+ * The most values a sync carries (and numbers a summary carries): a resync of a large set goes in
+ * slices, each confirmed before the next, so no message or queue ever holds the whole set.
+ */
+export const MAX_SYNC_VALUES = 1024;
 
 /** Known-broken variants, for the bug zoo. */
 export type GossipBug = 'none' | 'drop-gossip' | 'phantom';
@@ -48,7 +68,7 @@ export interface GossipOptions {
 export class GossipState {
   seen = new NumberSet();
   /** Every value in the order this node delivered it: lets checkers look only at what is new. */
-  delivered: number[] = [];
+  delivered = new NumberList();
 
   /** Adds values; returns the ones that were new (to persist and forward). */
   add(values: readonly number[]): number[] {
@@ -62,14 +82,17 @@ export class GossipState {
     return fresh;
   }
 
-  /** Adds the values recovered from disk: one bulk insertion (a long run's node restarts often). */
+  /**
+   * Adds the values recovered from disk: one bulk insertion (a long run's node restarts often).
+   * The disk read's array is dropped once copied into the compact list.
+   */
   restore(values: number[]): void {
     if (this.seen.size === 0) {
       const seen = new NumberSet(values.length);
       for (let i = 0; i < values.length; i++) seen.add(values[i]!);
       if (seen.size === values.length) {
         this.seen = seen;
-        this.delivered = values.slice();
+        this.delivered = NumberList.of(values);
         return;
       }
     }
@@ -78,12 +101,20 @@ export class GossipState {
 
   /** Values, sorted (for tests and reports; messages use `delivered`, already deterministic). */
   values(): number[] {
-    return this.delivered.slice().sort((a, b) => a - b);
+    return this.delivered.slice(0).sort((a, b) => a - b);
   }
 }
 
 /** A peer's confirmed mark: it durably holds delivered[0 .. upTo) in its incarnation `inc`. */
 interface Confirmed {
+  inc: number;
+  upTo: number;
+  /** Runs of values it said it holds durably in `inc` (while its mark is behind): not resent. */
+  summary: number[] | null;
+}
+
+/** Have-marks kept by a receiver: no summary (only the sender side filters). */
+interface Have {
   inc: number;
   upTo: number;
 }
@@ -99,7 +130,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   const state = new GossipState();
   const confirmed = new Map<NodeId, Confirmed>();
   /** Per peer (and its incarnation): how much of that peer's numbering we durably hold. */
-  const have = new Map<NodeId, Confirmed>();
+  const have = new Map<NodeId, Have>();
   const buggy = opts.bug !== 'none' && ctx.id === opts.buggyNode;
   // Recover: every value ever made durable. A torn last record reads back corrupt: it was never
   // acknowledged (we ack after fsync), so skipping it is correct.
@@ -154,16 +185,49 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   };
 
   /**
-   * Sends `peer` what it lacks of our durable prefix. No mark yet (we restarted): ask how much it
-   * holds first (an empty sync: its answer brings the data at once) rather than send everything.
-   * Nothing new for a peer that confirmed everything: no message. `reply`: this answers the
-   * peer's own sync (push-pull), so it must not answer back.
+   * Sends `peer` what it lacks of our durable prefix, a slice of at most MAX_SYNC_VALUES values.
+   * No mark yet (we restarted): ask how much it holds first (an empty sync: its answer brings the
+   * data at once) rather than send everything. A peer that sent a summary (it had no mark: a new
+   * incarnation, or both ends restarted) gets only the values the summary does not list, so a
+   * recovery that lost a few values gets back those few. Nothing new for a peer that confirmed
+   * everything: no message. `reply`: this answers the peer's own sync (push-pull, or the next
+   * slice), so it must not answer back.
    */
   const syncTo = (peer: NodeId, reply: boolean): void => {
     const c = confirmed.get(peer);
-    const upTo = durableCount;
-    if (c === undefined) ctx.send(peer, { type: 'sync', values: [], from: 0, upTo: 0, inc: 0, senderInc: incarnation, probe: true, reply } satisfies GossipMessage);
-    else if (c.upTo < upTo) ctx.send(peer, { type: 'sync', values: state.delivered.slice(c.upTo, upTo), from: c.upTo, upTo, inc: c.inc, senderInc: incarnation, probe: false, reply } satisfies GossipMessage);
+    if (c === undefined) {
+      ctx.send(peer, { type: 'sync', values: [], from: 0, upTo: 0, inc: 0, senderInc: incarnation, probe: true, reply, filtered: false, more: false } satisfies GossipMessage);
+      return;
+    }
+    if (c.upTo >= durableCount) return;
+    let values: number[];
+    let upTo: number;
+    if (c.summary === null) {
+      upTo = Math.min(durableCount, c.upTo + MAX_SYNC_VALUES);
+      values = state.delivered.slice(c.upTo, upTo);
+    } else {
+      values = [];
+      upTo = c.upTo;
+      while (upTo < durableCount && values.length < MAX_SYNC_VALUES) {
+        const v = state.delivered.get(upTo++);
+        if (!inRanges(c.summary, v)) values.push(v);
+      }
+    }
+    assert(values.length <= MAX_SYNC_VALUES, 'a sync slice carries at most MAX_SYNC_VALUES values');
+    const more = upTo < durableCount;
+    ctx.send(peer, { type: 'sync', values, from: c.upTo, upTo, inc: c.inc, senderInc: incarnation, probe: false, reply, filtered: c.summary !== null, more } satisfies GossipMessage);
+  };
+
+  /**
+   * Runs of the values this node holds durably (all it has seen but the ones still being
+   * persisted), at most MAX_SYNC_VALUES numbers: a prefix of the runs still lists only values
+   * held, so a cut summary costs resent values, never a lost one.
+   */
+  const summary = (): number[] => {
+    const runs = state.seen.ranges();
+    for (let i = durableCount; i < state.delivered.length; i++) removeFromRanges(runs, state.delivered.get(i));
+    if (runs.length > MAX_SYNC_VALUES) runs.length = MAX_SYNC_VALUES;
+    return runs;
   };
 
   const antiEntropy = (): void => {
@@ -199,20 +263,29 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
         }
         case 'sync': {
           if (buggy && opts.bug === 'drop-gossip') return;
+          // Our mark about the sender is for another incarnation of it (it recovered with a loss):
+          // drop it, so the next sync asks what it holds instead of trusting a mark it lost.
+          const c = confirmed.get(env.from);
+          if (c !== undefined && c.inc !== m.senderInc) confirmed.delete(env.from);
           const h = have.get(env.from);
           let known = h !== undefined && h.inc === m.senderInc ? h.upTo : 0;
           const fresh = state.add(m.values);
           // We now hold the sender's values below `upTo` if we held those below `from`: we know
           // it ourselves (`known`), or the sender heard it from this incarnation of ours (m.inc:
           // another incarnation may have lost some at recovery).
-          if (incDurable && (m.from === 0 || m.from <= known || m.inc === incarnation)) known = Math.max(known, m.upTo);
+          // A filtered sync left out what our summary listed: only the incarnation that sent that
+          // summary holds it.
+          if (incDurable && (m.inc === incarnation || (!m.filtered && (m.from === 0 || m.from <= known)))) known = Math.max(known, m.upTo);
           // Confirm only once everything merged is durable (the fsync covers earlier writes too).
           persist(fresh, () => {
             const cur = have.get(env.from);
             if (cur === undefined || cur.inc !== m.senderInc) have.set(env.from, { inc: m.senderInc, upTo: known });
             else if (known > cur.upTo) cur.upTo = known;
             const upTo = have.get(env.from)!.upTo;
-            ctx.send(env.from, { type: 'sync_ok', upTo, inc: incarnation, forInc: m.senderInc, probe: m.probe } satisfies GossipMessage);
+            // No mark: say what we hold, so the sender sends only the rest (not valid before our
+            // incarnation is durable: a crash now could bring back an older one).
+            const runs = upTo === 0 && incDurable && durableCount > 0 ? summary() : null;
+            ctx.send(env.from, { type: 'sync_ok', upTo, inc: incarnation, forInc: m.senderInc, probe: m.probe, more: m.more, summary: runs } satisfies GossipMessage);
           });
           // Push-pull: the sender may lack some of ours too.
           if (!m.reply && opts.peers.includes(env.from)) syncTo(env.from, true);
@@ -220,11 +293,17 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
         }
         case 'sync_ok': {
           if (m.forInc !== incarnation) return; // about an earlier incarnation's numbering
-          const c = confirmed.get(env.from);
-          if (c === undefined || c.inc !== m.inc) confirmed.set(env.from, { inc: m.inc, upTo: Math.min(m.upTo, durableCount) });
-          else c.upTo = Math.max(c.upTo, Math.min(m.upTo, durableCount));
-          // The answer to a probe: send what the peer lacks now, not a round later.
-          if (m.probe) syncTo(env.from, true);
+          let c = confirmed.get(env.from);
+          const before = c !== undefined && c.inc === m.inc ? c.upTo : -1;
+          if (c === undefined || c.inc !== m.inc) confirmed.set(env.from, (c = { inc: m.inc, upTo: Math.min(m.upTo, durableCount), summary: m.summary }));
+          else {
+            c.upTo = Math.max(c.upTo, Math.min(m.upTo, durableCount));
+            if (m.summary !== null) c.summary = m.summary;
+          }
+          if (c.upTo >= durableCount) c.summary = null; // caught up: the next syncs carry only what is new
+          // The answer to a probe or with a summary: send what the peer lacks now, not a round
+          // later; after a slice that was cut, the next slice (while the mark moves).
+          if (m.probe || m.summary !== null || (m.more && c.upTo > before)) syncTo(env.from, true);
           return;
         }
         case 'broadcast_ok':

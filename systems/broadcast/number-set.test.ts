@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NumberSet } from './number-set.ts';
+import { inRanges, NumberSet, removeFromRanges } from './number-set.ts';
 
 describe('NumberSet', () => {
   it('agrees with a Set on any sequence of numbers (integers, fractions, negatives, -0, huge)', () => {
@@ -60,5 +60,37 @@ describe('NumberSet', () => {
     expect(s.has(-256)).toBe(false);
     expect(s.has(-257)).toBe(true);
     expect(s.size).toBe(5);
+  });
+
+  it('lists its integers as sorted half-open runs, and inRanges / removeFromRanges agree with a Set', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -600, max: 600 })), fc.array(fc.integer({ min: -600, max: 600 }), { maxLength: 20 }), (xs, drop) => {
+        const s = new NumberSet(1);
+        const ref = new Set<number>();
+        for (const x of xs) {
+          s.add(x);
+          ref.add(x);
+        }
+        s.add(0.5); // not an integer: never listed in a run
+        const runs = s.ranges();
+        for (let i = 0; i < runs.length; i += 2) {
+          expect(runs[i]!).toBeLessThan(runs[i + 1]!);
+          if (i > 0) expect(runs[i]!).toBeGreaterThan(runs[i - 1]!); // sorted, and adjacent runs merged
+        }
+        for (const d of drop) {
+          removeFromRanges(runs, d);
+          ref.delete(d);
+        }
+        for (let v = -602; v <= 602; v++) expect(inRanges(runs, v)).toBe(ref.has(v));
+        expect(inRanges(runs, 0.5)).toBe(false);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a dense million values is a handful of runs', () => {
+    const s = new NumberSet();
+    for (let i = 0; i < 1_000_000; i++) if (i !== 500_000) s.add(2_000_000 + i);
+    expect(s.ranges()).toEqual([2_000_000, 2_500_000, 2_500_001, 3_000_000]);
   });
 });

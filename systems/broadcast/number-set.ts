@@ -9,7 +9,8 @@
  * once); a lone integer costs a page (32 bytes) and a Map entry. Anything else (fractions, -0,
  * NaN, integers beyond 2^53) goes to a plain Set, compared as `Object.is` does, as before.
  * A rebuild at every restart is cheap: sequential inserts hit the page they just touched.
- * No iteration (order would be the pages', not insertion's): keep a list beside it if needed.
+ * No iteration in insertion order (keep a list beside it if needed); `ranges()` lists the
+ * integers held as sorted runs, which is what a peer needs to know what to send.
  */
 const PAGE_BITS = 256;
 const PAGE_WORDS = PAGE_BITS / 32;
@@ -86,6 +87,46 @@ export class NumberSet {
     return true;
   }
 
+  /**
+   * The integers held, as sorted half-open runs `[lo0, hi0, lo1, hi1, ...]` (values that are not
+   * integers are left out: a summary built from this describes a subset of the set). Costs the
+   * pages held (a word at a time), not the values: a dense set of a million values is a few runs.
+   */
+  ranges(): number[] {
+    const pages = [...this.pages.keys()].sort((a, b) => a - b);
+    const out: number[] = [];
+    let lo = NaN;
+    let next = NaN; // the value after the last one held, while a run is open
+    for (const page of pages) {
+      const at = this.pages.get(page)!;
+      const base = page * PAGE_BITS;
+      for (let w = 0; w < PAGE_WORDS; w++) {
+        const word = this.pool[at + w]!;
+        const wordBase = base + w * 32;
+        if (word === 0xffffffff) {
+          if (next !== wordBase) {
+            if (!Number.isNaN(lo)) out.push(lo, next);
+            lo = wordBase;
+          }
+          next = wordBase + 32;
+          continue;
+        }
+        if (word === 0) continue;
+        for (let b = 0; b < 32; b++) {
+          if ((word & (1 << b)) === 0) continue;
+          const v = wordBase + b;
+          if (next !== v) {
+            if (!Number.isNaN(lo)) out.push(lo, next);
+            lo = v;
+          }
+          next = v + 1;
+        }
+      }
+    }
+    if (!Number.isNaN(lo)) out.push(lo, next);
+    return out;
+  }
+
   private newPage(page: number): number {
     if (this.poolUsed + PAGE_WORDS > this.pool.length) {
       const pool = new Uint32Array(this.pool.length * 2);
@@ -102,4 +143,39 @@ export class NumberSet {
 /** Integers a page holds exactly (-0 is not one: it must stay distinct from 0). */
 function isPageable(v: number): boolean {
   return Number.isSafeInteger(v) && !Object.is(v, -0);
+}
+
+/** Whether `v` lies in one of the sorted half-open runs `[lo0, hi0, lo1, hi1, ...]` (binary search). */
+export function inRanges(ranges: readonly number[], v: number): boolean {
+  if (!isPageable(v)) return false; // runs hold integers only (a fraction between two is not held)
+  let lo = 0;
+  let hi = ranges.length / 2; // runs [lo, hi) may hold v
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (v < ranges[2 * mid]!) hi = mid;
+    else if (v >= ranges[2 * mid + 1]!) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/** `ranges` (sorted half-open runs) without the value `v`: the run holding it is split. */
+export function removeFromRanges(ranges: number[], v: number): void {
+  let lo = 0;
+  let hi = ranges.length / 2;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const a = ranges[2 * mid]!;
+    const b = ranges[2 * mid + 1]!;
+    if (v < a) hi = mid;
+    else if (v >= b) lo = mid + 1;
+    else {
+      // [a, b) becomes [a, v) and [v + 1, b), either possibly empty.
+      const parts: number[] = [];
+      if (a < v) parts.push(a, v);
+      if (v + 1 < b) parts.push(v + 1, b);
+      ranges.splice(2 * mid, 2, ...parts);
+      return;
+    }
+  }
 }

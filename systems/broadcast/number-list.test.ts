@@ -1,0 +1,30 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { NumberList } from './number-list.ts';
+
+describe('NumberList', () => {
+  it('holds any sequence of numbers in order, as an array would (integers, -0, fractions, huge)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer(), fc.double(), fc.constantFrom(-0, 2 ** 31, -(2 ** 31), 2 ** 53)), { maxLength: 9000 }), (xs) => {
+        const l = new NumberList();
+        for (const x of xs) l.push(x);
+        expect(l.length).toBe(xs.length);
+        for (let i = 0; i < xs.length; i++) expect(Object.is(l.get(i), xs[i])).toBe(true);
+        expect(l.slice(0)).toEqual(xs);
+        expect(l.slice(3, 7)).toEqual(xs.slice(3, 7));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('widens to doubles mid-way without losing what it held', () => {
+    const l = new NumberList();
+    for (let i = 0; i < 10_000; i++) l.push(1_000_000 + i);
+    l.push(0.5);
+    l.push(-0);
+    expect(l.get(9_999)).toBe(1_009_999);
+    expect(l.get(10_000)).toBe(0.5);
+    expect(Object.is(l.get(10_001), -0)).toBe(true);
+    expect(NumberList.of([1, 2, 3]).slice(1)).toEqual([2, 3]);
+  });
+});
