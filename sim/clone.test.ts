@@ -78,6 +78,15 @@ describe('deepCopy', () => {
     expect(c.s).not.toBe(v.s);
   });
 
+  it('fixed bug: a Buffer is copied, not viewed (Buffer.prototype.slice shares the sender\'s memory)', () => {
+    const sent = { b: Buffer.from([1, 2, 3]) };
+    for (const got of [deepCopy(sent), copySized(sent)]) {
+      expect(Buffer.isBuffer(got.b)).toBe(true);
+      got.b[0] = 9;
+      expect(sent.b[0]).toBe(1);
+    }
+  });
+
   it('rejects functions, symbols, class instances and cycles with AssertionError', () => {
     expect(() => deepCopy({ f: () => 1 })).toThrow(AssertionError);
     expect(() => deepCopy([Symbol('s')])).toThrow(AssertionError);

@@ -67,7 +67,8 @@ function copy(v: unknown, depth: number): unknown {
     for (const x of v) out.add(copy(x, depth + 1));
     return out;
   }
-  if (v instanceof Uint8Array) return v.slice();
+  // Uint8Array's own slice copies; a Buffer's slice() is a view of the same memory.
+  if (v instanceof Uint8Array) return Uint8Array.prototype.slice.call(v);
   throw new AssertionError(`a message must be plain data, but it holds a ${proto?.constructor?.name ?? 'non-plain'} object`);
 }
 
@@ -213,7 +214,7 @@ function sizedCopy(v: unknown, depth: number): unknown {
   }
   if (v instanceof Uint8Array) {
     sized += 4 + v.length;
-    return v.slice();
+    return Uint8Array.prototype.slice.call(v);
   }
   throw new AssertionError(`a message must be plain data, but it holds a ${proto?.constructor?.name ?? 'non-plain'} object`);
 }
