@@ -97,12 +97,12 @@ export class Future<T = unknown> {
   }
 }
 
-/** A future that resolves after `delayNs` of true simulated time. */
 /** The event a future's `resolve` schedules: shared, so resolving allocates no closure. */
 function runWaiters(f: Future<unknown>): void {
   f.runWaiters();
 }
 
+/** A future that resolves after `delayNs` of true simulated time. */
 export function sleep(sim: Simulation, delayNs: Nanos): Future<void> {
   const f = new Future<void>(sim);
   sim.schedule(delayNs, () => f.resolve(undefined));
