@@ -119,7 +119,7 @@ export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyW
   if (html) claimOutputFile(html, '--html', HTML_PLACEHOLDER);
   stderr(
     c.bold(
-      `detsim sweep: ${scenarios.map((l) => l.scenario.name).join(', ')}; seeds ${from}..${last}${shard ? `, shard ${formatShard(shard)} (${source.total()} runs)` : ''}; ${o.jobs} worker(s), ${o.maxMemoryMb} MB heap each; swarm ${swarm ? (guided ? 'on (coverage-guided)' : 'on') : 'off'}, buggify ${buggify ? 'on' : 'off'}${linkStreams ? '' : ', single network stream'}${checkDeterminism ? ', checking determinism' : ''}; run id ${runId}`,
+      `detsim sweep: ${scenarios.map((l) => l.scenario.name).join(', ')}; seeds ${from}..${last}${shard ? `, shard ${formatShard(shard)} (${source.total()} runs)` : ''}; ${o.jobs === 1 ? '1 worker' : `up to ${o.jobs} workers`}, ${o.maxMemoryMb} MB heap each; swarm ${swarm ? (guided ? 'on (coverage-guided)' : 'on') : 'off'}, buggify ${buggify ? 'on' : 'off'}${linkStreams ? '' : ', single network stream'}${checkDeterminism ? ', checking determinism' : ''}; run id ${runId}`,
     ),
   );
   const res = await runPipeline({

@@ -201,6 +201,15 @@ describe('shards and merge', () => {
     expect(ramped.lines).toEqual(one.lines);
     expect(essence(ramped.rep)).toEqual(essence(one.rep));
     expect(one.rep.summary.failed).toBeGreaterThan(4);
+    // The summary says how many workers really ran: both when started at once; one on a sweep
+    // this short with the ramp-up (27 quick seeds never repay a second warm-up), and the line says so.
+    const summaryOf = (r: { rep: Rep }): Record<string, unknown> => r.rep.summary as unknown as Record<string, unknown>;
+    expect(summaryOf(one)).toMatchObject({ jobs: 1, workersUsed: 1 });
+    expect(summaryOf(two)).toMatchObject({ jobs: 2, workersUsed: 2 });
+    expect(summaryOf(ramped)).toMatchObject({ jobs: 2, workersUsed: 1 });
+    const text = detsim('sweep', 'broadcast', '--seeds', '3', '--jobs', '2', '--out', path.join(tmp, 'jobs-text'));
+    expect(text.err + text.out).toContain('up to 2 workers');
+    expect(text.out).toContain('1 of 2 workers used');
   });
 
   for (const [label, args] of [

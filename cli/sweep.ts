@@ -130,6 +130,8 @@ export interface Pool {
   stop(): Promise<void>;
   /** Workers started so far (replacements of workers that died included). */
   workersStarted(): number;
+  /** The most workers running at once so far (the ramp-up may never start the others). */
+  workersAtOnce(): number;
 }
 
 /**
@@ -194,10 +196,12 @@ export function startPool(opts: PoolOptions): Pool {
     return new Worker(WORKER_ENTRY, sweepWorkerOptions(opts.maxMemoryMb ?? 0));
   };
   let started = 0;
+  let peak = 0;
   const start = (): void => {
     started++;
     const w = newWorker();
     live.add(w);
+    peak = Math.max(peak, live.size);
     /** The jobs this worker holds, in the order it runs them: held[0] is running (or about to). */
     const held: SweepJob[] = [];
     let watchdog: NodeJS.Timeout | null = null;
@@ -376,6 +380,7 @@ export function startPool(opts: PoolOptions): Pool {
   return {
     finished,
     workersStarted: () => started,
+    workersAtOnce: () => peak,
     stop: async () => {
       stopping = true;
       if (rampTimer) clearTimeout(rampTimer);
@@ -594,7 +599,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   }
   if (tty) process.stderr.write('\n');
   const wallS = (o.clock() - t0) / 1000;
-  const report = agg.report({ wallSeconds: wallS, jobs: o.jobs, allShards: false, ...(interrupted ? { interrupted } : {}) });
+  const report = agg.report({ wallSeconds: wallS, jobs: o.jobs, workersUsed: pool.workersAtOnce(), allShards: false, ...(interrupted ? { interrupted } : {}) });
   const outDir = displayPath(o.out);
   if (o.junit) writeFileSync(o.junit, junitFromReport(report, (s) => agg.passes(s)));
   if (o.markdown) writeFileSync(o.markdown, markdownSummary(report, o.title));

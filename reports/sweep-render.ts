@@ -53,7 +53,7 @@ export function terminalSummary(r: SweepReport, c: ChalkInstance, opts: { outDir
   if (more > 0) out.push(`  ... and ${more} more failure(s)${opts.outDir ? `; every one has a repro file in ${opts.outDir}` : ''} (all listed in --json and --markdown)`);
   for (const why of r.incomplete) out.push(c.yellow(`INCOMPLETE: ${why}`));
   const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? c.red.bold('FAIL') : r.partial ? c.yellow.bold('PARTIAL') : c.green.bold('PASS');
-  const speed = r.summary.wallSeconds !== undefined ? ` in ${r.summary.wallSeconds}s (${r.summary.seedsPerSec} seeds/s${r.summary.jobs ? `, ${r.summary.jobs} worker(s)` : ''})` : '';
+  const speed = r.summary.wallSeconds !== undefined ? ` in ${r.summary.wallSeconds}s (${r.summary.seedsPerSec} seeds/s${r.summary.jobs ? `, ${workersLine(r.summary.jobs, r.summary.workersUsed)}` : ''})` : '';
   const planned = r.partial && r.summary.planned !== null ? ` of ${r.summary.planned} planned` : '';
   out.push(`${verdict} ${r.summary.runs} runs${planned}, ${r.summary.passed} passed, ${r.summary.failed} failed${speed}`);
   if (opts.junit) out.push(c.dim(`JUnit report: ${opts.junit}`));
@@ -146,4 +146,10 @@ export function junitFromReport(r: SweepReport, passes: (scenario: string) => { 
   }
   out.push('</testsuites>');
   return out.join('\n') + '\n';
+}
+
+/** "2 worker(s)", or "1 of 2 workers used" when the sweep was too short to repay a second one's warm-up. */
+function workersLine(jobs: number, used: number | undefined): string {
+  if (used === undefined || used >= jobs) return `${jobs} worker(s)`;
+  return `${used} of ${jobs} workers used: the work left never repaid another's warm-up`;
 }

@@ -110,6 +110,8 @@ export interface SweepReport {
     seedsPerSec?: number;
     runSeconds: number;
     jobs?: number;
+    /** The most workers running at once (at most `jobs`: one beyond the first starts only when the work left repays its warm-up). */
+    workersUsed?: number;
     from?: number;
     seeds?: number;
     interrupted?: string;
@@ -271,7 +273,7 @@ export class SweepAggregator {
    * The report. `extra` carries what only a live sweep knows (its wall time, workers, an
    * interruption); `planned` overrides the runs expected (else computed from the headers).
    */
-  report(extra: { wallSeconds?: number; jobs?: number; interrupted?: string; planned?: number | null; /** false for one shard's own report: the other shards are not missing. */ allShards?: boolean } = {}): SweepReport {
+  report(extra: { wallSeconds?: number; jobs?: number; workersUsed?: number; interrupted?: string; planned?: number | null; /** false for one shard's own report: the other shards are not missing. */ allShards?: boolean } = {}): SweepReport {
     const incomplete: string[] = [];
     const plannedByScenario = new Map<string, number>();
     let planned: number | null = extra.planned ?? null;
@@ -338,6 +340,7 @@ export class SweepAggregator {
       summary.seedsPerSec = Math.round((t.runs / Math.max(extra.wallSeconds, 1e-3)) * 10) / 10;
     }
     if (extra.jobs !== undefined) summary.jobs = extra.jobs;
+    if (extra.workersUsed !== undefined) summary.workersUsed = extra.workersUsed;
     const h0 = this.headers[0]?.header;
     if (h0 && this.headers.every((h) => h.header.from === h0.from && h.header.seeds === h0.seeds)) {
       summary.from = h0.from;
