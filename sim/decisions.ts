@@ -248,6 +248,16 @@ export class Decisions {
   }
 
   /**
+   * Whether `decide(ev, drawn)` can answer other than `drawn`: recording and the draw fired (the
+   * entry is recorded), or a script (it may name a decision that was not drawn). When false the
+   * answer is `drawn`, so callers on hot paths build the keyed entry only when this is true:
+   * `d.keyed(drawn) ? d.decide({...}, drawn) !== null : drawn`.
+   */
+  keyed(drawn: boolean): boolean {
+    return this.active && (drawn || this.mode === 'script');
+  }
+
+  /**
    * A keyed yes/no. `drawn` is what the PRNG said (the caller draws regardless, so nothing else
    * moves). Returns the script's entry when it names this decision (script mode), the recorded
    * entry when `drawn` (record mode), else null.

@@ -100,9 +100,7 @@ export class Device {
     const n = (this.faultChances.get(fault) ?? 0) + 1;
     this.faultChances.set(fault, n);
     const d = this.sim.decisions;
-    if (!d.active) return drawn ? { ...(arg !== undefined ? { arg } : {}) } : null;
-    // A recorded run needs the keyed entry only for what was drawn (Decisions.decide).
-    if (!drawn && d.mode !== 'script') return null;
+    if (!d.keyed(drawn)) return drawn ? { ...(arg !== undefined ? { arg } : {}) } : null;
     return d.decide({ kind: 'device', device: this.label, fault, n, ...(arg !== undefined ? { arg } : {}) }, drawn);
   }
 

@@ -70,8 +70,8 @@ export class Simulation {
     this.buggify.onFire = (site, node) => this.log(node, 'buggify', site);
     this.decisions = new Decisions(() => this._now, opts.script ?? null, () => this._events - 1 - this.instantFirst);
     const d = this.decisions;
-    // The keyed entry is built only when it can differ from the draw (see Decisions.decide): most reaches do not fire.
-    this.buggify.decide = (site, node, n, drawn) => (d.active && (drawn || d.mode === 'script') ? d.decide({ kind: 'buggify', site, n, node }, drawn) !== null : drawn);
+    // The keyed entry is built only when it can differ from the draw (Decisions.keyed): most reaches do not fire.
+    this.buggify.decide = (site, node, n, drawn) => (d.keyed(drawn) ? d.decide({ kind: 'buggify', site, n, node }, drawn) !== null : drawn);
     this.trace = new Trace(opts.traceRingSize ?? 400, opts.traceSink ?? null);
     // A probe's first hit is a trace line for people, unhashed: probes never change a run's hash.
     this.probes = new Probes((name, node) => this.trace.note(this._now, Math.max(0, this._events - 1), node, 'probe', name));

@@ -311,8 +311,8 @@ export class Disk {
     const d = this.sim.decisions;
     if (rate > 0 || (d.active && d.mode === 'script')) {
       const drawn = rate > 0 && this.rng.chance(rate);
-      // The keyed entry is built only when it can differ from the draw (Decisions.decide).
-      if (d.active && (drawn || d.mode === 'script') ? d.decide({ kind: 'disk-error', node: this.owner, op: 'read', n }, drawn) !== null : drawn) return { records: [], corrupt: [], error: 'EIO' };
+      // The keyed entry is built only when it can differ from the draw (Decisions.keyed).
+      if (d.keyed(drawn) ? d.decide({ kind: 'disk-error', node: this.owner, op: 'read', n }, drawn) !== null : drawn) return { records: [], corrupt: [], error: 'EIO' };
     }
     return this.peek<T>(file);
   }
@@ -455,7 +455,7 @@ export class Disk {
     const d = this.sim.decisions;
     if (rate > 0 || (d.active && d.mode === 'script')) {
       const drawn = rate > 0 && this.rng.chance(rate);
-      if (d.active && (drawn || d.mode === 'script') ? d.decide({ kind: 'disk-error', node: this.owner, op: 'fsync', n }, drawn) !== null : drawn) return 'EIO';
+      if (d.keyed(drawn) ? d.decide({ kind: 'disk-error', node: this.owner, op: 'fsync', n }, drawn) !== null : drawn) return 'EIO';
     }
     if (this.faults.capacityBytes !== Infinity) {
       // Appends only (the common case): the size grows by theirs, no file is walked.
@@ -485,7 +485,7 @@ export class Disk {
     const d = this.sim.decisions;
     if (rate <= 0 && !(d.active && d.mode === 'script')) return false;
     const drawn = rate > 0 && this.rng.chance(rate);
-    return d.active && (drawn || d.mode === 'script') ? d.decide({ kind: 'disk-corrupt', node: this.owner, n: op.seq! + 1 }, drawn) !== null : drawn;
+    return d.keyed(drawn) ? d.decide({ kind: 'disk-corrupt', node: this.owner, n: op.seq! + 1 }, drawn) !== null : drawn;
   }
 
   /** Applies a write to the durable image in place (appends are O(1): logs grow long). */

@@ -581,10 +581,8 @@ export class Network {
     const d = this.sim.decisions;
     const rng = l.rng ?? this.rngOf(l);
     const lostDrawn = c.lossRate > 0 && rng.chance(c.lossRate);
-    // A keyed decision is built only when it can differ from the draw: a recorded run needs it
-    // only for what was drawn, a scripted one always asks the script (Decisions.decide).
-    const scripted = d.active && d.mode === 'script';
-    if (scripted || (d.active && lostDrawn) ? d.decide({ kind: 'drop', from: src.id, to, n }, lostDrawn) !== null : lostDrawn) {
+    // A keyed decision is built only when it can differ from the draw (Decisions.keyed).
+    if (d.keyed(lostDrawn) ? d.decide({ kind: 'drop', from: src.id, to, n }, lostDrawn) !== null : lostDrawn) {
       this.stats.lost++;
       this.sim.logLazy(src.id, 'drop', this.describeLost, { from: src.id, to, sentAtNs: now, body });
       return;
@@ -620,7 +618,7 @@ export class Network {
     };
     this.schedule(l, rng, env, departNs, latency, ruleLatency, n, 0);
     const dupDrawn = c.duplicateRate > 0 && rng.chance(c.duplicateRate);
-    if (scripted || (d.active && dupDrawn) ? d.decide({ kind: 'duplicate', from: src.id, to, n }, dupDrawn) !== null : dupDrawn) {
+    if (d.keyed(dupDrawn) ? d.decide({ kind: 'duplicate', from: src.id, to, n }, dupDrawn) !== null : dupDrawn) {
       this.stats.duplicated++;
       this.schedule(l, rng, { ...env, body: deepCopy(body) }, departNs, latency, ruleLatency, n, 1);
     }
@@ -659,7 +657,7 @@ export class Network {
     const extraNs = reorderDrawn ? Math.floor(rng.next() * (c.reorderDelayNsMax + 1)) : 0;
     let reordered = reorderDrawn;
     let reorderNs = extraNs;
-    if (d.active && (reorderDrawn || d.mode === 'script')) {
+    if (d.keyed(reorderDrawn)) {
       const reorder = d.decide({ kind: 'reorder', from: env.from, to: env.to, n, copy, extraNs }, reorderDrawn);
       reordered = reorder !== null;
       if (reorder !== null) reorderNs = reorder.extraNs;
