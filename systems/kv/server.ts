@@ -19,7 +19,7 @@ import { ms, type Nanos } from '../../sim/time.ts';
 import { RaftHost, type RaftHostOptions } from '../raft/host.ts';
 import type { Entry, SoftState } from '../raft/types.ts';
 import type { KvReply, KvRequest, WatchMessage } from './protocol.ts';
-import { DEFAULT_HISTORY_REVS, KvStore, matches } from './store.ts';
+import { DEFAULT_HISTORY_REVS, deepFreeze, KvStore, matches } from './store.ts';
 import type { KvCommand, KvResult, WatchEvent } from './types.ts';
 
 /** God's-eye hooks for checkers. */
@@ -70,8 +70,7 @@ function parseCommand(data: string): KvCommand {
   let cmd = commandMemo.get(data);
   if (cmd === undefined) {
     cmd = JSON.parse(data) as KvCommand;
-    if (cmd.kind === 'client') Object.freeze(cmd.op);
-    Object.freeze(cmd);
+    deepFreeze(cmd); // a transaction's compares and ops too, not only the top level
     if (commandMemo.size >= COMMAND_MEMO_SIZE) commandMemo.delete(commandMemo.keys().next().value!);
     commandMemo.set(data, cmd);
   }

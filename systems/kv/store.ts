@@ -419,7 +419,8 @@ function rememberSnapshot(json: string, memo: SnapshotMemo): void {
   snapshotMemo.push({ json, memo });
 }
 
-function deepFreeze(x: unknown): void {
+/** Freezes `x` and everything it holds: data shared between nodes (a change in place throws). */
+export function deepFreeze(x: unknown): void {
   if (x === null || typeof x !== 'object' || Object.isFrozen(x)) return;
   Object.freeze(x);
   for (const v of Object.values(x)) deepFreeze(v);
