@@ -158,6 +158,17 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
       }
       flushWatchers(true);
     },
+    /**
+     * When `onTick` next has work: the earliest lease deadline not yet being expired (leader), and
+     * the earliest watch progress notification. A tick flush sends nothing else: every change of
+     * the store is an apply, flushed at once by `afterApply`, and a restore drops the watchers.
+     */
+    tickWorkDueNs(): number {
+      let at = Infinity;
+      if (isLeader) for (const [id, d] of deadlines) if (d < at && !expiring.has(id)) at = d;
+      for (const w of watchers.values()) if (w.lastSentNs + progressNs < at) at = w.lastSentNs + progressNs;
+      return at;
+    },
   };
 
   /** Pushes what `w` has not seen yet; a progress notification when due (or `force`d). */
@@ -260,6 +271,7 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
     onMessage(env: Envelope): void {
       if (host.onMessage(env)) return;
       handle(env, env.body as KvRequest);
+      host.appChanged(); // a new watcher's progress notification, or a renewed lease (bug mode), may be due sooner
     },
     get applyingIndex() {
       return applyingIndex;

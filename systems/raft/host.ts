@@ -47,8 +47,18 @@ export interface RaftApp {
   onSoftState?(ss: SoftState): void;
   /** A batch of committed entries was applied (watchers may be notified). */
   afterApply?(): void;
-  /** Called every tick. */
+  /**
+   * Called at a tick when the application has work then (`tickWorkDueNs`), or at every tick if it
+   * does not define `tickWorkDueNs`.
+   */
   onTick?(): void;
+  /**
+   * The local time (`ctx.now()`) from which `onTick` has work again (Infinity: none until
+   * something changes). The host skips the application's ticks before it, as it skips the Raft
+   * node's idle ticks. Asked after each input, Ready and tick; an application whose answer moves
+   * earlier through something else (its own messages) calls `RaftHost.appChanged()`.
+   */
+  tickWorkDueNs?(): number;
 }
 
 /** God's-eye hooks for invariant checkers. Never influence the run. */
@@ -210,6 +220,10 @@ export class RaftHost {
   private readonly reads = new Map<string, (index: number | null) => void>();
   private waitingReads: { index: number; cb: (index: number | null) => void }[] = [];
   private tickTimer: Timer | null = null;
+  /** The node's tick count when the tick timer fires. */
+  private tickTimerAt = 0;
+  /** Local time at which the node's last tick was due (later ticks are due every tickNs after it). */
+  private lastTickLocal = 0;
   /** What the last milestones reported (term, vote, commit, role), to report only changes. */
   private seen = { term: 0, vote: null as NodeId | null, commit: 0, role: 'follower' as string };
   /** Counters for reports. */
@@ -239,6 +253,7 @@ export class RaftHost {
     this.busy = false;
     this.failReads(true);
     this.tickTimer?.cancel();
+    this.tickTimer = null;
     // A read that keeps failing throws DiskReadFailed: out of the constructor it fail-stops the
     // node (SimNode.start); on a self-restart, see onFsyncFailed.
     const disk = this.ctx.disk;
@@ -264,16 +279,73 @@ export class RaftHost {
       this.scheduled = false;
       this.runReady();
     };
-    const tick = (): void => {
+    this.tickFired = (): void => {
       if (gen !== this.gen) return;
-      this.raft.tick();
+      this.tickTimer = null;
+      // The due tick, and the idle ones before it that no input has caught up yet.
+      while (this.raft.ticks < this.tickTimerAt) this.raft.tick();
+      // Anchored at the firing, as a timer re-armed at every tick would be (a pause or a drift
+      // change moves later ticks with it).
+      this.lastTickLocal = this.ctx.now();
       this.app.onTick?.();
       this.pump();
-      this.tickTimer = this.ctx.setTimer(this.config.tickNs, tick);
+      this.armTick();
     };
-    this.tickTimer = this.ctx.setTimer(this.ctx.rng.int(1, this.config.tickNs), tick);
+    // The first tick comes at a random phase within one tick period (nodes do not tick in step).
+    const tickNs = this.config.tickNs;
+    this.lastTickLocal = this.ctx.now() + this.ctx.rng.int(1, tickNs) - tickNs;
+    this.armTick();
     this.pump();
   }
+
+  // ---------------------------------------------------------------- ticks
+
+  /**
+   * Arms the tick timer for the next tick that acts (`RaftNode.ticksUntilDue`), or keeps it if it
+   * is armed for that tick or earlier. Ticks in between only advance the node's counters: they are
+   * given late, all at once (`catchUpTicks`), so an idle follower costs one timer event per
+   * election timeout and a leader one per heartbeat, not one every tick. An application's
+   * `onTick` runs at the ticks its `tickWorkDueNs` asks for (every tick without it).
+   */
+  private armTick(): void {
+    const now = this.raft.ticks;
+    let due = now + this.raft.ticksUntilDue();
+    if (this.app.onTick !== undefined) {
+      const at = this.app.tickWorkDueNs?.() ?? -Infinity;
+      if (at !== Infinity) due = Math.min(due, now + Math.max(1, Math.ceil((at - this.lastTickLocal) / this.config.tickNs)));
+    }
+    if (this.tickTimer !== null) {
+      if (this.tickTimerAt <= due) return;
+      this.tickTimer.cancel();
+    }
+    this.tickTimerAt = due;
+    const delay = this.lastTickLocal + (due - now) * this.config.tickNs - this.ctx.now();
+    this.tickTimer = this.ctx.setTimer(Math.max(0, delay), this.tickFired);
+  }
+
+  /**
+   * Gives the node the ticks that have passed on its clock since the last one it had, short of the
+   * tick the timer is armed for (that one, and whatever it triggers, is the timer's): before any
+   * input, so the node reads its clock (leases, round trips, election windows) as a node ticked
+   * every period would. None of these ticks acts: the timer is armed at or before the first that
+   * would (asserted).
+   */
+  private catchUpTicks(): void {
+    const tickNs = this.config.tickNs;
+    const n = Math.min(this.tickTimerAt - 1 - this.raft.ticks, Math.floor((this.ctx.now() - this.lastTickLocal) / tickNs));
+    if (n <= 0) return;
+    assert(n < this.raft.ticksUntilDue(), () => `raft host ${this.id}: catching up ${n} ticks would pass a deadline`);
+    for (let i = 0; i < n; i++) this.raft.tick();
+    this.lastTickLocal += n * tickNs;
+  }
+
+  /** The application's `tickWorkDueNs` may have moved earlier through its own inputs: re-arm the tick timer. */
+  appChanged(): void {
+    this.armTick();
+  }
+
+  /** The tick timer's callback, made once per generation (recover). */
+  private tickFired: () => void = () => {};
 
   /** Chain hash of entry `index` as this node holds it; undefined if compacted or beyond the log. */
   chainAt(index: number): number | undefined {
@@ -297,13 +369,17 @@ export class RaftHost {
     if (!isRaftMessage(env.body)) return false;
     const m = env.body;
     if (m.to !== this.id) return true;
+    this.catchUpTicks();
     this.raft.step(m);
+    this.armTick();
     this.pump();
     return true;
   }
 
   propose(data: string): ProposeResult {
+    this.catchUpTicks();
     const r = this.raft.propose(data);
+    this.armTick();
     this.pump();
     return r;
   }
@@ -320,7 +396,9 @@ export class RaftHost {
       done(index);
     };
     const context = `${this.id}/${this.ctx.rng.name}/${++this.readSeq}`;
+    this.catchUpTicks();
     const r = this.raft.readIndex(context);
+    this.armTick();
     if (!r.ok) {
       cb(null);
       return;
@@ -364,6 +442,7 @@ export class RaftHost {
       // A read not yet confirmed may never be after a leadership change: let the client retry.
       this.failReads(false);
       this.app.onSoftState?.(rd.softState);
+      this.armTick(); // a new leader's lessor deadlines
     }
     const finish = (): void => {
       if (!early) this.send(rd.messages);
@@ -371,6 +450,7 @@ export class RaftHost {
       this.apply(rd);
       this.raft.advance();
       this.maybeCompact();
+      this.armTick(); // what the application applied may be due sooner (a lease granted)
       this.pump();
     };
     if (!rd.mustSync) {

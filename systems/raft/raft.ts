@@ -198,6 +198,20 @@ export class RaftNode {
     else this.tickElection();
   }
 
+  /**
+   * How many `tick()` calls from now the first one that acts is (an election timeout, a
+   * heartbeat, a CheckQuorum round): the ticks before it only advance counters. A host may give
+   * those ticks late, all at once, just before the node's next input or the due tick itself
+   * (RaftHost does: an idle node costs one timer event per deadline, not one per tick). Any input
+   * may move the deadline (a message resets the election clock, a new role or round-trip sample
+   * changes it): ask again after each. Always >= 1.
+   */
+  ticksUntilDue(): number {
+    const floor = this.electionTimeoutFloor;
+    if (this.role_ !== 'leader') return Math.max(1, Math.max(this.randomizedElectionTimeout, floor) - this.electionElapsed);
+    return Math.max(1, Math.min(floor - this.electionElapsed, this.config.heartbeatTicks - this.heartbeatElapsed));
+  }
+
   /** Starts an election now, as if the election timeout fired (PreVote first if enabled). */
   campaign(): void {
     if (this.role_ === 'leader') return;
