@@ -226,3 +226,78 @@ describe('RaftHost on the kernel', () => {
     expect(n3.program!.app.applied).toEqual(lists[0]);
   });
 });
+
+describe('RaftHost events per operation', () => {
+  it('an idle cluster costs one tick event per deadline (heartbeat, election timeout), not one per tick, and its clocks still count every tick', () => {
+    const c = cluster(3, 7);
+    c.sim.run({ untilNs: sec(2) });
+    const l = c.leader()!;
+    expect(l).toBeDefined();
+    const term = l.program!.host.raft.term;
+    const ticks0 = c.nodes.map((x) => x.program!.host.raft.ticks);
+    const e0 = c.sim.events;
+    c.sim.run({ untilNs: sec(12) });
+    const perSecond = (c.sim.events - e0) / 10;
+    // Ticking every 10 ms was 300 tick events a second for 3 nodes alone, besides the leader's
+    // heartbeats (20 a second to each follower) and their replies (80 deliveries a second). Now: the leader's
+    // timer every heartbeat (20), each follower's about once an election timeout, and the deliveries.
+    expect(perSecond).toBeLessThan(150);
+    expect(perSecond).toBeGreaterThan(80); // the heartbeats still flow
+    expect(c.leader()?.program?.host.raft.term).toBe(term); // and no follower timed out
+    // A node's tick count is caught up at its next input: within one heartbeat period of 1,000 ticks.
+    c.nodes.forEach((x, i) => expect(Math.abs(x.program!.host.raft.ticks - ticks0[i]! - 1000)).toBeLessThanOrEqual(5));
+  });
+
+  it('a follower cut off from its leader still times out and a new leader is elected', () => {
+    const c = cluster(3, 9);
+    c.sim.run({ untilNs: sec(2) });
+    const l = c.leader()!;
+    const term = l.program!.host.raft.term;
+    l.crash('all');
+    c.sim.run({ untilNs: sec(3) });
+    const l2 = c.leader();
+    expect(l2).toBeDefined();
+    expect(l2!.id).not.toBe(l.id);
+    expect(l2!.program!.host.raft.term).toBeGreaterThan(term);
+  });
+
+  it('runs the Ready of an input within that input (no kernel event of its own)', () => {
+    const c = cluster(3, 5);
+    c.sim.run({ untilNs: sec(1) });
+    const h = c.leader()!.program!.host;
+    const readys = h.stats.readys;
+    const events = c.sim.events;
+    h.propose('now');
+    // The Ready (the new entry's write, and its fsync issued) ran inside the call.
+    expect(h.stats.readys).toBe(readys + 1);
+    expect(h.stats.fsyncs).toBeGreaterThan(0);
+    expect(c.sim.events).toBe(events);
+    c.sim.run({ untilNs: sec(1.2) });
+    expect(c.nodes.map((x) => x.program!.app.applied)).toEqual([['now'], ['now'], ['now']]);
+  });
+
+  it("gives an application's onTick the ticks it asks for (tickWorkDueNs), and every tick when it does not ask", () => {
+    const calls: { every: number[]; due: number[] } = { every: [], due: [] };
+    for (const mode of ['every', 'due'] as const) {
+      const sim = new Simulation({ seed: 3, buggify: { enabled: false } });
+      const w = new World(sim, {}, LAN);
+      const n = w.addNode('n1', (ctx) => {
+        const app: RaftApp = {
+          ...listApp(),
+          onTick: () => void calls[mode].push(ctx.now()),
+          ...(mode === 'due' ? { tickWorkDueNs: () => (calls.due.length === 0 ? ms(500) : Infinity) } : {}),
+        };
+        const host = new RaftHost(ctx, { peers: ['n1'], snapshotEntries: 0 }, app);
+        return { host, onMessage: (env: import('../../sim/node.ts').Envelope) => void host.onMessage(env) };
+      });
+      n.start();
+      sim.run({ untilNs: sec(1) });
+    }
+    expect(calls.every.length).toBeGreaterThanOrEqual(99);
+    expect(calls.every.length).toBeLessThanOrEqual(100);
+    // Once, at the first tick at or after 500 ms (ticks are 10 ms apart).
+    expect(calls.due.length).toBe(1);
+    expect(calls.due[0]).toBeGreaterThanOrEqual(ms(500));
+    expect(calls.due[0]).toBeLessThan(ms(510));
+  });
+});

@@ -288,7 +288,7 @@ export class RaftHost {
       // Anchored at the firing, as a timer re-armed at every tick would be (a pause or a drift
       // change moves later ticks with it).
       this.lastTickLocal = this.ctx.now();
-      this.app.onTick?.();
+      if (this.app.onTick !== undefined && (this.app.tickWorkDueNs?.() ?? -Infinity) <= this.lastTickLocal) this.app.onTick();
       this.pump();
       this.armTick();
     };
