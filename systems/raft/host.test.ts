@@ -239,9 +239,10 @@ describe('RaftHost events per operation', () => {
     c.sim.run({ untilNs: sec(12) });
     const perSecond = (c.sim.events - e0) / 10;
     // Ticking every 10 ms was 300 tick events a second for 3 nodes alone, besides the leader's
-    // heartbeats (20 a second to each follower) and their replies (80 deliveries a second). Now: the leader's
-    // timer every heartbeat (20), each follower's about once an election timeout, and the deliveries.
-    expect(perSecond).toBeLessThan(150);
+    // heartbeats (20 a second to each follower), their replies (80 deliveries a second) and each
+    // follower's Ready for its reply (40). Now: the leader's timer every heartbeat (20), each
+    // follower's about once an election timeout, and the rest as before (about 170 in all).
+    expect(perSecond).toBeLessThan(200);
     expect(perSecond).toBeGreaterThan(80); // the heartbeats still flow
     expect(c.leader()?.program?.host.raft.term).toBe(term); // and no follower timed out
     // A node's tick count is caught up at its next input: within one heartbeat period of 1,000 ticks.
@@ -259,21 +260,6 @@ describe('RaftHost events per operation', () => {
     expect(l2).toBeDefined();
     expect(l2!.id).not.toBe(l.id);
     expect(l2!.program!.host.raft.term).toBeGreaterThan(term);
-  });
-
-  it('runs the Ready of an input within that input (no kernel event of its own)', () => {
-    const c = cluster(3, 5);
-    c.sim.run({ untilNs: sec(1) });
-    const h = c.leader()!.program!.host;
-    const readys = h.stats.readys;
-    const events = c.sim.events;
-    h.propose('now');
-    // The Ready (the new entry's write, and its fsync issued) ran inside the call.
-    expect(h.stats.readys).toBe(readys + 1);
-    expect(h.stats.fsyncs).toBeGreaterThan(0);
-    expect(c.sim.events).toBe(events);
-    c.sim.run({ untilNs: sec(1.2) });
-    expect(c.nodes.map((x) => x.program!.app.applied)).toEqual([['now'], ['now'], ['now']]);
   });
 
   it("gives an application's onTick the ticks it asks for (tickWorkDueNs), and every tick when it does not ask", () => {
