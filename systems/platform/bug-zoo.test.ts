@@ -18,7 +18,7 @@ const ZOO: { bug: PlatformBug; seed: number; invariant: string }[] = [
   { bug: 'geodns-ignores-health', seed: 1, invariant: 'geodns-health' },
   { bug: 'lb-stale-config-read', seed: 27, invariant: 'no-new-conn-to-drained' },
   { bug: 'deploy-before-flag', seed: 1, invariant: 'version-flagged' },
-  { bug: 'reallocation-unfenced', seed: 76, invariant: 'reallocation-fenced' },
+  { bug: 'reallocation-unfenced', seed: 29, invariant: 'reallocation-fenced' },
 ];
 
 describe('platform-global-sale bug zoo (seams between systems)', () => {
@@ -33,12 +33,12 @@ describe('platform-global-sale bug zoo (seams between systems)', () => {
     });
   }
 
-  it('a sweep from seed 1 catches reallocation-unfenced within 76 seeds (seeds-to-catch 76), not before', () => {
-    const c = findCatchingSeed(scn, { pins: { bug: 'reallocation-unfenced' }, cap: 76 });
-    expect(c.seedsRun).toBe(76);
-    expect(c.seed).toBe(76);
+  it('a sweep from seed 1 catches reallocation-unfenced within 29 seeds (seeds-to-catch 29), not before', () => {
+    const c = findCatchingSeed(scn, { pins: { bug: 'reallocation-unfenced' }, cap: 29 });
+    expect(c.seedsRun).toBe(29);
+    expect(c.seed).toBe(29);
     expect(c.invariant).toBe('reallocation-fenced');
-    // 76 platform runs: about two minutes on a quiet core, over three on a loaded machine.
+    // 29 platform runs (76 before the Raft host skipped idle ticks: the runs changed; seed 76 still catches it).
   }, 600_000);
 
   it('a sweep from seed 1 catches lb-stale-config-read within 27 seeds (seeds-to-catch 27)', () => {
