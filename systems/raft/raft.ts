@@ -88,6 +88,8 @@ export class RaftNode {
   private readonly rttSamples: number[] = [];
   /** The round-trip estimate of the current leader (its heartbeats) or of a candidate we voted for. */
   private sharedRtt = 0;
+  /** The largest of sharedRtt and rttSamples (refreshRtt). */
+  private rttMax = 0;
   /** Tick each campaign round was first sent, by "type:term" (round trips of vote replies). */
   private readonly campaignTicks = new Map<string, number>();
 
@@ -162,9 +164,14 @@ export class RaftNode {
    * would time out while a candidate it voted for still waits for its votes, and disrupt it.
    */
   get rttTicks(): number {
+    return this.rttMax;
+  }
+
+  /** Recomputes `rttTicks` (kept, not recomputed at each read: it is read at every input and tick). */
+  private refreshRtt(): void {
     let m = this.sharedRtt;
     for (const x of this.rttSamples) if (x > m) m = x;
-    return m;
+    this.rttMax = m;
   }
   /**
    * The lower end of this node's election timeout (and a leader's CheckQuorum period), in ticks:
@@ -431,6 +438,7 @@ export class RaftNode {
     if (!this.config.adaptiveTimeouts || ticks < 0) return;
     this.rttSamples.push(ticks);
     if (this.rttSamples.length > RTT_SAMPLES_KEPT) this.rttSamples.shift();
+    this.refreshRtt();
   }
 
   private becomeFollower(term: number, lead: NodeId | null): void {
@@ -596,7 +604,10 @@ export class RaftNode {
     const upToDate = this.config.bugNoUpToDateCheck || this.log.isUpToDate(m.index, m.logTerm);
     if (canVote && upToDate) {
       this.msgs.push({ type: respType, from: this.id, to: m.from, term: m.term, reject: false } satisfies VoteResponseMessage);
-      if (this.config.adaptiveTimeouts && m.rtt !== undefined && m.rtt > this.sharedRtt) this.sharedRtt = m.rtt;
+      if (this.config.adaptiveTimeouts && m.rtt !== undefined && m.rtt > this.sharedRtt) {
+        this.sharedRtt = m.rtt;
+        this.refreshRtt();
+      }
       if (m.type === 'vote') {
         assert(m.term === this.term_, `raft ${this.id}: granting a vote for term ${m.term} at term ${this.term_}`);
         assert(this.vote_ === null || this.vote_ === m.from, () => `raft ${this.id}: second vote in term ${this.term_} (${this.vote_} then ${m.from})`);
@@ -713,7 +724,10 @@ export class RaftNode {
   }
 
   private handleHeartbeat(m: HeartbeatMessage): void {
-    if (this.config.adaptiveTimeouts && m.rtt !== undefined) this.sharedRtt = m.rtt;
+    if (this.config.adaptiveTimeouts && m.rtt !== undefined) {
+      this.sharedRtt = m.rtt;
+      this.refreshRtt();
+    }
     this.log.commitTo(m.commit);
     this.msgs.push({ type: 'heartbeatResp', from: this.id, to: m.from, term: this.term_, context: m.context, round: m.round } satisfies HeartbeatResponseMessage);
   }
