@@ -164,9 +164,10 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
      * the store is an apply, flushed at once by `afterApply`, and a restore drops the watchers.
      */
     tickWorkDueNs(): number {
+      // Asked after every input of the host: no iterator made when there is nothing to look at.
       let at = Infinity;
-      if (isLeader) for (const [id, d] of deadlines) if (d < at && !expiring.has(id)) at = d;
-      for (const w of watchers.values()) if (w.lastSentNs + progressNs < at) at = w.lastSentNs + progressNs;
+      if (isLeader && deadlines.size > 0) for (const [id, d] of deadlines) if (d < at && !expiring.has(id)) at = d;
+      if (watchers.size > 0) for (const w of watchers.values()) if (w.lastSentNs + progressNs < at) at = w.lastSentNs + progressNs;
       return at;
     },
   };
