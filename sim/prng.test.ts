@@ -155,8 +155,8 @@ describe('SeededRng draws', () => {
   });
 });
 
-describe('the written-out Alea', () => {
-  it('draws exactly what seedrandom.alea draws for the same stream seed (so no trace hash moves)', () => {
+describe('the Alea stream', () => {
+  it('draws exactly what seedrandom.alea (the package index) draws for the same stream seed (the lone lib/alea.js is the same generator, so no trace hash moves)', () => {
     for (const root of ['1', '42', '123456789', 'seed-ü-\u{1F600}', '']) {
       for (const name of ['network', 'node/n1', 'link/n1>n2', 'disk/n3/x', '']) {
         const ours = new SeededRng(root, name);

@@ -3,13 +3,12 @@
  * derived from the root seed and the stream's name, so a change in how one component draws numbers
  * does not reshuffle any other (TigerBeetle gives each component its own seed for the same reason).
  *
- * The generator is Johannes Baagøe's Alea, the one seedrandom ships as `alea`: fast, 2^116 period,
- * and good enough statistically for fault injection and workload generation. It is written out
- * here, the same arithmetic step for step (so every stream draws the same numbers as
- * `seedrandom.alea`, which sim/prng.test.ts checks), as fields of the stream: seedrandom's version
- * builds an object, a mash closure and three closures on a function per stream, and a run makes
- * one stream per link, node and disk, again for every seed of a sweep.
+ * The generator is seedrandom's `alea`: fast, 2^116 period, and good enough statistically for
+ * fault injection and workload generation. It is imported as `seedrandom/lib/alea.js`, the generator
+ * alone: the package's index also loads its five other generators and `node:crypto` (for
+ * autoseeding, which a deterministic run never uses), all compiled again by every run's thread.
  */
+import alea from 'seedrandom/lib/alea.js';
 
 /** The interface every simulated component draws randomness through. */
 export interface Rng {
@@ -40,31 +39,10 @@ export interface Rng {
 /** The z-score of the 99th percentile of a standard normal distribution. */
 const Z99 = 2.3263478740408408;
 
-/** Alea's seed hash (Mash) over `data`, from the state `n`: returns the new state and leaves the hash in `mashOut`. */
-let mashOut = 0;
-function mash(n: number, data: string): number {
-  for (let i = 0; i < data.length; i++) {
-    n += data.charCodeAt(i);
-    let h = 0.02519603282416938 * n;
-    n = h >>> 0;
-    h -= n;
-    h *= n;
-    n = h >>> 0;
-    h -= n;
-    n += h * 0x100000000; // 2^32
-  }
-  mashOut = (n >>> 0) * 2.3283064365386963e-10; // 2^-32
-  return n;
-}
-
 export class SeededRng implements Rng {
   readonly name: string;
   private readonly root: string;
-  // Alea's state.
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private c = 1;
+  private readonly gen: () => number;
 
   /** `root` is the run's root seed as a string; `name` names the stream. */
   constructor(root: string | number, name: string) {
@@ -72,58 +50,35 @@ export class SeededRng implements Rng {
     this.name = name;
     // The stream seed mixes the root and the name, so streams are independent of each other and
     // of the order in which they are created.
-    const seed = `${this.root}\u0000${name}`;
-    // Alea's seeding, in seedrandom's order: three hashes of ' ', then the seed subtracted thrice.
-    let n = 0xefc8249d;
-    n = mash(n, ' ');
-    let s0 = mashOut;
-    n = mash(n, ' ');
-    let s1 = mashOut;
-    n = mash(n, ' ');
-    let s2 = mashOut;
-    n = mash(n, seed);
-    s0 -= mashOut;
-    if (s0 < 0) s0 += 1;
-    n = mash(n, seed);
-    s1 -= mashOut;
-    if (s1 < 0) s1 += 1;
-    mash(n, seed);
-    s2 -= mashOut;
-    if (s2 < 0) s2 += 1;
-    this.s0 = s0;
-    this.s1 = s1;
-    this.s2 = s2;
+    this.gen = alea(`${this.root}\u0000${name}`);
   }
 
   next(): number {
-    const t = 2091639 * this.s0 + this.c * 2.3283064365386963e-10; // 2^-32
-    this.s0 = this.s1;
-    this.s1 = this.s2;
-    return (this.s2 = t - (this.c = t | 0));
+    return this.gen();
   }
 
   int(lo: number, hi: number): number {
     if (!(hi >= lo)) throw new RangeError(`Rng.int: empty range [${lo}, ${hi}]`);
-    return lo + Math.floor(this.next() * (hi - lo + 1));
+    return lo + Math.floor(this.gen() * (hi - lo + 1));
   }
 
   chance(p: number): boolean {
-    return p > 0 && this.next() < p;
+    return p > 0 && this.gen() < p;
   }
 
   uniform(lo: number, hi: number): number {
-    return lo + this.next() * (hi - lo);
+    return lo + this.gen() * (hi - lo);
   }
 
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new RangeError('Rng.pick: empty array');
-    return items[Math.floor(this.next() * items.length)] as T;
+    return items[Math.floor(this.gen() * items.length)] as T;
   }
 
   shuffle<T>(items: readonly T[]): T[] {
     const out = items.slice();
     for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(this.next() * (i + 1));
+      const j = Math.floor(this.gen() * (i + 1));
       const t = out[i] as T;
       out[i] = out[j] as T;
       out[j] = t;
@@ -133,12 +88,12 @@ export class SeededRng implements Rng {
 
   exponential(mean: number): number {
     // 1 - u is in (0, 1], so the log is finite.
-    return -mean * Math.log(1 - this.next());
+    return -mean * Math.log(1 - this.gen());
   }
 
   normal(mean: number, stddev: number): number {
-    const u1 = 1 - this.next();
-    const u2 = this.next();
+    const u1 = 1 - this.gen();
+    const u2 = this.gen();
     return mean + stddev * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   }
 
