@@ -8,6 +8,9 @@
  * alone: the package's index also loads its five other generators and `node:crypto` (for
  * autoseeding, which a deterministic run never uses), all compiled again by every run's thread.
  */
+// The module's declaration travels with this file: a user's tsconfig that type-checks detsim's
+// sources through an import of 'detsim' does not include sim/*.d.ts on its own.
+/// <reference path="./seedrandom-alea.d.ts" />
 import alea from 'seedrandom/lib/alea.js';
 
 /** The interface every simulated component draws randomness through. */
