@@ -469,12 +469,37 @@ export class Disk {
         appended += op.bytes;
       }
       if (appendsOnly) return this.durableBytes + appended > this.faults.capacityBytes ? 'ENOSPC' : null;
+      // Appends and puts (a log and a small file of marks): a put frees what its file held, which
+      // is its durable size plus what this batch appended to it before. Other files are not
+      // walked (a long log beside a small put must not cost a pass over the log).
+      const held = new Map<string, number>(); // files put in this batch: what they hold at this point
+      const added = new Map<string, number>(); // other files: bytes this batch appended
+      let after = this.durableBytes;
+      let puts = true;
+      for (const op of covered) {
+        if (op.kind === 'append') {
+          after += op.bytes;
+          const h = held.get(op.file);
+          if (h !== undefined) held.set(op.file, h + op.bytes);
+          else added.set(op.file, (added.get(op.file) ?? 0) + op.bytes);
+        } else if (op.kind === 'put') {
+          const before = held.get(op.file) ?? (this.durable.get(op.file) ?? EMPTY_FILE).bytesFrom(0) + (added.get(op.file) ?? 0);
+          const bytes = sumBytes(applyOp([], op, false));
+          after += bytes - before;
+          held.set(op.file, bytes);
+          added.delete(op.file);
+        } else {
+          puts = false;
+          break;
+        }
+      }
+      if (puts) return after > this.faults.capacityBytes ? 'ENOSPC' : null;
       // The size the disk would hold after these writes: puts replace and truncates free space.
       const touched = new Map<string, StoredRecord[]>();
       for (const op of covered) touched.set(op.file, applyOp(touched.get(op.file) ?? (this.durable.get(op.file) ?? EMPTY_FILE).records(), op, false));
-      let after = this.durableBytes;
-      for (const [f, recs] of touched) after += sumBytes(recs) - (this.durable.get(f) ?? EMPTY_FILE).bytesFrom(0);
-      if (after > this.faults.capacityBytes) return 'ENOSPC';
+      let total = this.durableBytes;
+      for (const [f, recs] of touched) total += sumBytes(recs) - (this.durable.get(f) ?? EMPTY_FILE).bytesFrom(0);
+      if (total > this.faults.capacityBytes) return 'ENOSPC';
     }
     return null;
   }

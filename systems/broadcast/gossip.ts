@@ -28,7 +28,7 @@ import type { NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
 import type { Nanos } from '../../sim/time.ts';
 import { assert } from '../../sim/assert.ts';
 import { NumberList } from './number-list.ts';
-import { inRanges, NumberSet, removeFromRanges } from './number-set.ts';
+import { inRanges, NumberSet, rangesMinus, removeFromRanges } from './number-set.ts';
 
 export type GossipMessage =
   | { type: 'broadcast'; value: number }
@@ -125,6 +125,33 @@ export interface GossipProgram extends NodeProgram {
 
 const FILE = 'seen';
 const INC_FILE = 'incarnation';
+/** Our marks about our peers: `[our incarnation, peer, its incarnation, upTo, peer, ...]`. */
+const MARKS_FILE = 'marks';
+
+/** The marks in a marks file written by incarnation `incarnation` (none if another wrote it, or it reads back wrong). */
+export function parseMarks(records: readonly unknown[], incarnation: number): Map<NodeId, Have> {
+  const out = new Map<NodeId, Have>();
+  if (records[0] !== incarnation || records.length % 3 !== 1) return out;
+  for (let i = 1; i < records.length; i += 3) {
+    const [peer, inc, upTo] = [records[i], records[i + 1], records[i + 2]];
+    if (typeof peer !== 'string' || typeof inc !== 'number' || typeof upTo !== 'number' || !Number.isSafeInteger(upTo) || upTo < 0) return new Map();
+    out.set(peer, { inc, upTo });
+  }
+  return out;
+}
+
+/**
+ * The incarnation id a recovery may keep: the one on disk, if its record reads back whole and the
+ * value file's corrupt records (`corrupt`, indices) are exactly those it was chosen with (the
+ * incarnation file: `[id, ...corrupt indices]`); else null (a new one must be drawn).
+ */
+export function keptIncarnation(records: readonly (number | null)[], corruptRecords: number, corrupt: readonly number[]): number | null {
+  if (corruptRecords > 0 || records.length !== corrupt.length + 1) return null;
+  const id = records[0];
+  if (typeof id !== 'number') return null;
+  for (let i = 0; i < corrupt.length; i++) if (records[i + 1] !== corrupt[i]) return null;
+  return id;
+}
 
 export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram {
   const state = new GossipState();
@@ -138,19 +165,37 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   const read = ctx.disk.readForRecovery<number>(FILE);
   state.restore(read.corrupt.length === 0 ? (read.records as number[]) : read.records.filter((r): r is number => r !== null));
   ctx.log('recover', `${state.seen.size} value(s) from disk, ${read.corrupt.length} corrupt`);
-  // The incarnation id: kept while recovery loses nothing, else a new one (see the file comment).
+  // The incarnation id: kept while recovery loses nothing new, else a new one (see the file
+  // comment). The file holds the id, then the indices of the value file's corrupt records when it
+  // was chosen: those losses are this incarnation's starting point (its numbering skips them), so
+  // a later restart that finds exactly those corrupt records lost nothing since. Corrupt records
+  // stay corrupt and the value file is append-only, so without this every restart after one torn
+  // write drew a new id, and every peer rescanned its whole set for it (cost growing as T²).
   const incRead = ctx.disk.readForRecovery<number>(INC_FILE);
-  const kept = incRead.records.length === 1 && typeof incRead.records[0] === 'number' ? incRead.records[0] : null;
-  const incarnation = kept !== null && read.corrupt.length === 0 ? kept : ctx.rng.int(1, 0x7fffffff);
+  const kept = keptIncarnation(incRead.records, incRead.corrupt.length, read.corrupt);
+  const incarnation = kept ?? ctx.rng.int(1, 0x7fffffff);
   // Not yet durable: a peer must not hear it before it is (a crash now would draw another).
   let incDurable = incarnation === kept;
   if (!incDurable) {
-    ctx.disk.put(INC_FILE, [incarnation]);
+    ctx.disk.put(INC_FILE, [incarnation, ...read.corrupt]);
     ctx.disk.fsync((err) => {
       if (err !== null) ctx.failStop(`fsync ${err}`);
       else incDurable = true;
     });
   }
+
+  // Our marks about our peers, as last written: valid while this incarnation is (they say what
+  // this incarnation holds durably), so a restart that keeps it keeps them too. Without them, a
+  // peer that restarted as well (its marks were in memory) had to be sent a summary, and scan its
+  // whole numbering against it: every restart cost each peer its whole set.
+  const marksRead = ctx.disk.readForRecovery<unknown>(MARKS_FILE);
+  if (kept !== null && marksRead.corrupt.length === 0) for (const [peer, h] of parseMarks(marksRead.records, incarnation)) if (opts.peers.includes(peer)) have.set(peer, h);
+  /** Writes our marks (durable with the next fsync: until then a restart finds older ones, which hold too). */
+  const saveMarks = (): void => {
+    const recs: (number | string)[] = [incarnation];
+    for (const [peer, h] of have) recs.push(peer, h.inc, h.upTo);
+    ctx.disk.put(MARKS_FILE, recs);
+  };
 
   /**
    * delivered[0 .. durableCount) is on disk, in this order: every value is appended as it is
@@ -206,11 +251,20 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
       upTo = Math.min(durableCount, c.upTo + MAX_SYNC_VALUES);
       values = state.delivered.slice(c.upTo, upTo);
     } else {
-      values = [];
-      upTo = c.upTo;
-      while (upTo < durableCount && values.length < MAX_SYNC_VALUES) {
-        const v = state.delivered.get(upTo++);
-        if (!inRanges(c.summary, v)) values.push(v);
+      // What the summary does not list, as a difference of runs: it costs the runs, not the
+      // values held (a scan of the numbering cost every peer of a restarted node its whole set).
+      // More than a slice of them: scan the numbering from the mark, a slice at a time.
+      const diff = unlisted(c.summary);
+      if (diff !== null) {
+        values = diff;
+        upTo = durableCount;
+      } else {
+        values = [];
+        upTo = c.upTo;
+        while (upTo < durableCount && values.length < MAX_SYNC_VALUES) {
+          const v = state.delivered.get(upTo++);
+          if (!inRanges(c.summary, v)) values.push(v);
+        }
       }
     }
     assert(values.length <= MAX_SYNC_VALUES, 'a sync slice carries at most MAX_SYNC_VALUES values');
@@ -218,16 +272,36 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     ctx.send(peer, { type: 'sync', values, from: c.upTo, upTo, inc: c.inc, senderInc: incarnation, probe: false, reply, filtered: c.summary !== null, more } satisfies GossipMessage);
   };
 
-  /**
-   * Runs of the values this node holds durably (all it has seen but the ones still being
-   * persisted), at most MAX_SYNC_VALUES numbers: a prefix of the runs still lists only values
-   * held, so a cut summary costs resent values, never a lost one.
-   */
-  const summary = (): number[] => {
+  /** Runs of the integers this node holds durably: all it has seen but the ones still being persisted. */
+  const durableRuns = (): number[] => {
     const runs = state.seen.ranges();
     for (let i = durableCount; i < state.delivered.length; i++) removeFromRanges(runs, state.delivered.get(i));
+    return runs;
+  };
+
+  /**
+   * Runs of the values this node holds durably, at most MAX_SYNC_VALUES numbers: a prefix of the
+   * runs still lists only values held, so a cut summary costs resent values, never a lost one.
+   */
+  const summary = (): number[] => {
+    const runs = durableRuns();
     if (runs.length > MAX_SYNC_VALUES) runs.length = MAX_SYNC_VALUES;
     return runs;
+  };
+
+  /**
+   * The values of delivered[0 .. durableCount) that the runs `listed` do not hold, or null if
+   * more than MAX_SYNC_VALUES. Values that are not integers are never in runs: all of them count
+   * (the durable ones: those past durableCount are still being persisted).
+   */
+  const unlisted = (listed: readonly number[]): number[] | null => {
+    const out = rangesMinus(durableRuns(), listed, MAX_SYNC_VALUES);
+    if (out === null) return null;
+    const others = state.seen.others();
+    if (others.length === 0) return out;
+    const pending: number[] = state.delivered.slice(durableCount);
+    for (const v of others) if (!pending.some((p) => Object.is(p, v))) out.push(v);
+    return out.length <= MAX_SYNC_VALUES ? out : null;
   };
 
   const antiEntropy = (): void => {
@@ -279,9 +353,11 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
           // Confirm only once everything merged is durable (the fsync covers earlier writes too).
           persist(fresh, () => {
             const cur = have.get(env.from);
+            const prev = cur !== undefined && cur.inc === m.senderInc ? cur.upTo : 0;
             if (cur === undefined || cur.inc !== m.senderInc) have.set(env.from, { inc: m.senderInc, upTo: known });
             else if (known > cur.upTo) cur.upTo = known;
             const upTo = have.get(env.from)!.upTo;
+            if (upTo > prev) saveMarks();
             // No mark: say what we hold, so the sender sends only the rest (not valid before our
             // incarnation is durable: a crash now could bring back an older one).
             const runs = upTo === 0 && incDurable && durableCount > 0 ? summary() : null;
