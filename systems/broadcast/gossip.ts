@@ -86,23 +86,76 @@ export class GossipState {
    * Adds the values recovered from disk: one bulk insertion (a long run's node restarts often).
    * The disk read's array is dropped once copied into the compact list.
    */
-  restore(values: number[]): void {
+  restore(values: readonly (number | null)[], checkpoint: Checkpoint | null = null): void {
+    if (this.seen.size === 0 && checkpoint !== null) {
+      // delivered[0 .. checkpoint.count) is the set the checkpoint lists (same incarnation: the
+      // same numbering); the rest is added a value at a time. A count that disagrees means the
+      // checkpoint does not describe these values: built from the values instead.
+      const list = NumberList.of(values.filter((v): v is number => v !== null && v !== undefined));
+      if (checkpoint.count <= list.length) {
+        const seen = NumberSet.fromRanges(checkpoint.runs);
+        let ok = seen.size === checkpoint.count;
+        for (let i = checkpoint.count; i < list.length && ok; i++) ok = seen.add(list.get(i));
+        if (ok) {
+          this.seen = seen;
+          this.delivered = list;
+          return;
+        }
+      }
+    }
     if (this.seen.size === 0) {
+      // The common case, a file of distinct values (nulls: corrupt records, skipped): one pass
+      // builds the set, and the list takes them in bulk.
       const seen = new NumberSet(values.length);
-      for (let i = 0; i < values.length; i++) seen.add(values[i]!);
-      if (seen.size === values.length) {
+      let nulls = 0;
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (v === null || v === undefined) nulls++;
+        else seen.add(v);
+      }
+      if (seen.size === values.length - nulls) {
         this.seen = seen;
-        this.delivered = NumberList.of(values);
+        this.delivered = NumberList.of(nulls === 0 ? (values as number[]) : values.filter((v): v is number => v !== null && v !== undefined));
         return;
       }
     }
-    this.add(values);
+    this.add(values.filter((v): v is number => v !== null && v !== undefined));
   }
 
   /** Values, sorted (for tests and reports; messages use `delivered`, already deterministic). */
   values(): number[] {
     return this.delivered.slice(0).sort((a, b) => a - b);
   }
+}
+
+/**
+ * A checkpoint of a node's set: delivered[0 .. count) as sorted runs, written by incarnation
+ * `inc` (file: `[inc, count, lo0, hi0, ...]`). Only that incarnation's numbering matches it.
+ */
+export interface Checkpoint {
+  count: number;
+  runs: number[];
+}
+
+/** Values delivered between two checkpoints: a restart adds at most this many a value at a time. */
+export const CHECKPOINT_EVERY = 1024;
+
+/** The checkpoint in a checkpoint file if incarnation `inc` wrote it and it is well formed, else null. */
+export function parseCheckpoint(records: readonly (number | null)[], inc: number): Checkpoint | null {
+  if (records.length < 2 || records[0] !== inc || records.length % 2 !== 0) return null;
+  const count = records[1];
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return null;
+  const runs: number[] = new Array(records.length - 2);
+  let total = 0;
+  for (let i = 2; i < records.length; i += 2) {
+    const lo = records[i];
+    const hi = records[i + 1];
+    if (typeof lo !== 'number' || typeof hi !== 'number' || !Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || lo >= hi || (i > 2 && lo <= runs[i - 3]!)) return null;
+    runs[i - 2] = lo;
+    runs[i - 1] = hi;
+    total += hi - lo;
+  }
+  return total === count ? { count, runs } : null;
 }
 
 /** A peer's confirmed mark: it durably holds delivered[0 .. upTo) in its incarnation `inc`. */
@@ -125,6 +178,8 @@ export interface GossipProgram extends NodeProgram {
 
 const FILE = 'seen';
 const INC_FILE = 'incarnation';
+/** The checkpoint of our set (see Checkpoint). */
+const CHECKPOINT_FILE = 'checkpoint';
 /** Our marks about our peers: `[our incarnation, peer, its incarnation, upTo, peer, ...]`. */
 const MARKS_FILE = 'marks';
 
@@ -163,8 +218,6 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   // acknowledged (we ack after fsync), so skipping it is correct.
   // A read that keeps failing throws DiskReadFailed: the node fail-stops rather than start empty.
   const read = ctx.disk.readForRecovery<number>(FILE);
-  state.restore(read.corrupt.length === 0 ? (read.records as number[]) : read.records.filter((r): r is number => r !== null));
-  ctx.log('recover', `${state.seen.size} value(s) from disk, ${read.corrupt.length} corrupt`);
   // The incarnation id: kept while recovery loses nothing new, else a new one (see the file
   // comment). The file holds the id, then the indices of the value file's corrupt records when it
   // was chosen: those losses are this incarnation's starting point (its numbering skips them), so
@@ -174,6 +227,12 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   const incRead = ctx.disk.readForRecovery<number>(INC_FILE);
   const kept = keptIncarnation(incRead.records, incRead.corrupt.length, read.corrupt);
   const incarnation = kept ?? ctx.rng.int(1, 0x7fffffff);
+  // The set from the checkpoint this incarnation wrote (its runs: a few numbers, not a value at
+  // a time), plus the values past it; none or a stale one: built from every value read.
+  const cpRead = ctx.disk.readForRecovery<number>(CHECKPOINT_FILE);
+  const cp = kept !== null && cpRead.corrupt.length === 0 ? parseCheckpoint(cpRead.records, kept) : null;
+  state.restore(read.records, cp);
+  ctx.log('recover', `${state.seen.size} value(s) from disk, ${read.corrupt.length} corrupt`);
   // Not yet durable: a peer must not hear it before it is (a crash now would draw another).
   let incDurable = incarnation === kept;
   if (!incDurable) {
@@ -203,6 +262,14 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
    * marks about it (ours and our peers') stay valid. Syncs send only this prefix.
    */
   let durableCount = state.delivered.length;
+  /** delivered[0 .. checkpointed) is in the last checkpoint written (durable with the next fsync). */
+  let checkpointed = cp?.count ?? 0;
+  /** Writes a checkpoint of the durable prefix (integers only: runs cannot list others). */
+  const checkpoint = (): void => {
+    if (state.seen.others().length > 0) return;
+    ctx.disk.put(CHECKPOINT_FILE, [incarnation, durableCount, ...durableRuns()]);
+    checkpointed = durableCount;
+  };
   /** Persists in flight: with none, everything in `seen` is durable (recovered or fsynced). */
   let inFlight = 0;
   const persist = (fresh: number[], then: () => void): void => {
@@ -216,6 +283,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     ctx.disk.fsync((err) => {
       inFlight--;
       if (err === null && mark > durableCount) durableCount = mark;
+      if (err === null && durableCount >= checkpointed + CHECKPOINT_EVERY) checkpoint();
       if (err === null) then();
       // On a failed fsync the values are not durable, but memory says they were seen: a retry
       // would be acknowledged with nothing on disk. Fail-stop and recover from the disk instead

@@ -16,7 +16,23 @@ export class NumberList {
   /** A list holding `values`, in order. */
   static of(values: ArrayLike<number>): NumberList {
     const l = new NumberList();
-    for (let i = 0; i < values.length; i++) l.push(values[i]!);
+    let ints = true;
+    for (let i = 0; i < values.length && ints; i++) {
+      const v = values[i]!;
+      ints = (v | 0) === v && !Object.is(v, -0);
+    }
+    if (!ints) {
+      for (let i = 0; i < values.length; i++) l.push(values[i]!);
+      return l;
+    }
+    // All 32-bit integers (the common case: a node's recovered values): whole chunks at once.
+    for (let from = 0; from < values.length; from += CHUNK) {
+      const chunk = new Int32Array(CHUNK);
+      const to = Math.min(values.length, from + CHUNK);
+      for (let i = from; i < to; i++) chunk[i - from] = values[i]!;
+      l.chunks.push(chunk);
+    }
+    l.count = values.length;
     return l;
   }
 

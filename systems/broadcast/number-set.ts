@@ -12,6 +12,8 @@
  * No iteration in insertion order (keep a list beside it if needed); `ranges()` lists the
  * integers held as sorted runs, which is what a peer needs to know what to send.
  */
+import { assert } from '../../sim/assert.ts';
+
 const PAGE_BITS = 256;
 const PAGE_WORDS = PAGE_BITS / 32;
 
@@ -30,6 +32,38 @@ export class NumberSet {
   constructor(capacity = 16) {
     // Dense values need a page per PAGE_BITS of them; sparse ones more, and the pool grows.
     this.pool = new Uint32Array(PAGE_WORDS * Math.max(4, Math.ceil((capacity * 2) / PAGE_BITS)));
+  }
+
+  /**
+   * A set holding the integers of the sorted half-open runs `[lo0, hi0, lo1, hi1, ...]` (what
+   * `ranges()` returns): costs the pages they fill, a word at a time, not the values.
+   */
+  static fromRanges(runs: readonly number[]): NumberSet {
+    let values = 0;
+    for (let i = 0; i < runs.length; i += 2) values += runs[i + 1]! - runs[i]!;
+    const s = new NumberSet(values);
+    for (let i = 0; i < runs.length; i += 2) {
+      let v = runs[i]!;
+      const hi = runs[i + 1]!;
+      assert(isPageable(v) && isPageable(hi - 1) && v < hi && (i === 0 || v > runs[i - 1]!), 'fromRanges: sorted, disjoint runs of safe integers');
+      while (v < hi) {
+        const page = Math.floor(v / PAGE_BITS);
+        const at = s.pages.get(page) ?? s.newPage(page);
+        const bit = v - page * PAGE_BITS;
+        const end = Math.min(hi - page * PAGE_BITS, PAGE_BITS); // bits [bit, end) of this page
+        for (let b = bit; b < end; ) {
+          const w = b >>> 5;
+          const upto = Math.min(end, (w + 1) * 32); // bits [b, upto) of word w
+          const n = upto - b;
+          const mask = n === 32 ? -1 : ((1 << n) - 1) << (b & 31);
+          s.pool[at + w] = s.pool[at + w]! | mask;
+          b = upto;
+        }
+        v = page * PAGE_BITS + end;
+      }
+    }
+    s.count = values;
+    return s;
   }
 
   get size(): number {
