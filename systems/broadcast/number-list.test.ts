@@ -27,4 +27,17 @@ describe('NumberList', () => {
     expect(Object.is(l.get(10_001), -0)).toBe(true);
     expect(NumberList.of([1, 2, 3]).slice(1)).toEqual([2, 3]);
   });
+
+  it('of() holds what pushing each value would, and keeps growing after (whole chunks of integers, or doubles)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer(), fc.constantFrom(-0, 0.5, 2 ** 31)), { maxLength: 9000 }), fc.array(fc.integer(), { maxLength: 50 }), (xs, more) => {
+        const l = NumberList.of(xs);
+        for (const x of more) l.push(x);
+        const all = [...xs, ...more];
+        expect(l.length).toBe(all.length);
+        for (let i = 0; i < all.length; i++) expect(Object.is(l.get(i), all[i])).toBe(true);
+      }),
+      { numRuns: 30 },
+    );
+  });
 });
