@@ -10,8 +10,8 @@
  * them that peer confirmed holding durably (`confirmed`). A round sends only the values past that
  * mark; the peer merges them, fsyncs, and answers `sync_ok` with the new mark. The marks are
  * tagged with the peer's incarnation, a random id kept on disk that changes only when a recovery
- * may have lost values (a corrupt or unreadable record, or no id on disk): a restart that loses
- * nothing acknowledged keeps its id and its peers' marks stay valid. A sync naming an incarnation
+ * may have lost values (a record newly corrupt since the id was chosen, an unreadable id, or none):
+ * a restart that loses nothing new keeps its id and its peers' marks stay valid. A sync naming an incarnation
  * the peer does not have gets `sync_ok` with mark 0, the new id and a summary: the runs of values
  * the peer holds (client values are dense runs, so a few numbers), and the sender then sends only
  * what the summary does not list, so a recovery that lost a few values gets back those few, not
@@ -19,8 +19,13 @@
  * and asks again. Every sync is a slice of at most MAX_SYNC_VALUES values, the next sent as soon as
  * the previous is confirmed, so no message or queue ever holds the whole set. Only the durable prefix of the numbering is ever sent, and values are appended in
  * delivery order, so a restart without loss keeps the numbering: the receiver keeps its own copy
- * of the mark (`have`), and a sender that restarted (its marks were in memory) first asks each
- * peer for it with an empty sync instead of resending everything.
+ * of the mark (`have`, written to disk too: valid while its incarnation is), and a sender that
+ * restarted (its marks were in memory) first asks each peer for it with an empty sync instead of
+ * resending everything. A restart reads its set from a checkpoint (the set as runs, written every
+ * CHECKPOINT_EVERY values, trusted only by the incarnation that wrote it) plus the values past it,
+ * so a restart does not rebuild a long run's set a value at a time. Each of these keeps a restart's
+ * cost to what it lost: restarts come at a steady rate, so a cost in the values held made a run
+ * 10x longer cost about 40x.
  *
  * The protocol logic is the pure `GossipState`; `gossipNode` is the glue that owns disk and network.
  */
