@@ -96,7 +96,7 @@ export class GossipState {
       // delivered[0 .. checkpoint.count) is the set the checkpoint lists (same incarnation: the
       // same numbering); the rest is added a value at a time. A count that disagrees means the
       // checkpoint does not describe these values: built from the values instead.
-      const list = NumberList.of(values.filter((v): v is number => v !== null && v !== undefined));
+      const list = NumberList.of(values);
       if (checkpoint.count <= list.length) {
         const seen = NumberSet.fromRanges(checkpoint.runs);
         let ok = seen.size === checkpoint.count;
@@ -115,16 +115,16 @@ export class GossipState {
       let nulls = 0;
       for (let i = 0; i < values.length; i++) {
         const v = values[i];
-        if (v === null || v === undefined) nulls++;
+        if (v === null) nulls++;
         else seen.add(v);
       }
       if (seen.size === values.length - nulls) {
         this.seen = seen;
-        this.delivered = NumberList.of(nulls === 0 ? (values as number[]) : values.filter((v): v is number => v !== null && v !== undefined));
+        this.delivered = NumberList.of(values);
         return;
       }
     }
-    this.add(values.filter((v): v is number => v !== null && v !== undefined));
+    this.add(values.filter((v): v is number => v !== null));
   }
 
   /** Values, sorted (for tests and reports; messages use `delivered`, already deterministic). */
