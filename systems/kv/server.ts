@@ -108,7 +108,8 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
         expiring.delete(id);
       }
       if (isLeader && result.op === 'leaseGrant') deadlines.set(result.id, ctx.now() + ms(result.ttlMs));
-      if (cmd.kind === 'client') {
+      // Only the leader that proposed the write holds its client's request (followers: none).
+      if (cmd.kind === 'client' && pending.size > 0) {
         const k = `${cmd.client}#${cmd.seq}`;
         const envs = pending.get(k);
         if (envs !== undefined) {
