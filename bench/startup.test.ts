@@ -38,6 +38,9 @@ describe('benchStartup', () => {
     expect(atOnce.jobs2AtOnce.wallMs).toBeGreaterThan(0);
     expect(atOnce.speedupAtOnce).toBeCloseTo(atOnce.jobs1.wallMs / atOnce.jobs2AtOnce.wallMs, 1);
     expect(atOnce.cpuRatioAtOnce).toBeCloseTo(atOnce.jobs2AtOnce.cpuMs / atOnce.jobs1.cpuMs, 1);
+    const serial = r.sweepScaling as { jobs1: { wallMs: number }; jobs2AtOnceSerialScavenge: { wallMs: number }; speedupAtOnceSerialScavenge: number };
+    expect(serial.jobs2AtOnceSerialScavenge.wallMs).toBeGreaterThan(0);
+    expect(serial.speedupAtOnceSerialScavenge).toBeCloseTo(serial.jobs1.wallMs / serial.jobs2AtOnceSerialScavenge.wallMs, 1);
     const nightly = r.sweepScalingNightly as { scenario: string; seeds: number; speedup: number; jobs2AtOnce: { wallMs: number } };
     expect(nightly.scenario).toBe('broadcast');
     expect(nightly.seeds).toBe(3);

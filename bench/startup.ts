@@ -213,26 +213,31 @@ async function measureWorkers(clock: Clock, rounds: number, scenario: string): P
 /** The same sweep with 1 and 2 workers, as child processes; speedup = wall(jobs 1) ÷ wall(jobs 2). */
 function measureSweepScaling(clock: Clock, seeds: number, scenario: string, dir: string, probe: string): Record<string, unknown> {
   const load0 = loadavg()[0]!;
-  const spec = (jobs: number, atOnce = false): ProcessSpec => ({
+  const spec = (jobs: number, atOnce = false, serialScavenge = false): ProcessSpec => ({
     name: `jobs${jobs}`,
     args: [BIN, 'sweep', scenario, '--seeds', String(seeds), '--jobs', String(jobs), '--out', path.join(dir, `sweep-out-${jobs}`), '--json'],
-    // The second worker started with the first, whatever the sweep's length (no ramp-up).
-    ...(atOnce ? { env: { DETSIM_SWEEP_RAMP_UP: '0' } } : {}),
+    // The second worker started with the first, whatever the sweep's length (no ramp-up); with
+    // serialScavenge, the workers scavenge without V8's helper threads (cli/sweep.ts serialScavengeFor).
+    ...(atOnce ? { env: { DETSIM_SWEEP_RAMP_UP: '0', ...(serialScavenge ? { DETSIM_SWEEP_SCAVENGE: 'serial' } : {}) } } : {}),
     expectCode: 0,
   });
   // 2, 1, 2 at once, then again: neither order is favoured by a change of load during the measurement... mostly.
   const j2a = runProcess(clock, spec(2), dir, probe);
   const j1a = runProcess(clock, spec(1), dir, probe);
   const j2xa = runProcess(clock, spec(2, true), dir, probe);
+  const j2sa = runProcess(clock, spec(2, true, true), dir, probe);
   const j2b = runProcess(clock, spec(2), dir, probe);
   const j1b = runProcess(clock, spec(1), dir, probe);
   const j2xb = runProcess(clock, spec(2, true), dir, probe);
+  const j2sb = runProcess(clock, spec(2, true, true), dir, probe);
   const w1 = Math.min(j1a.wallMs, j1b.wallMs);
   const w2 = Math.min(j2a.wallMs, j2b.wallMs);
   const c1 = Math.min(j1a.cpuMs, j1b.cpuMs);
   const c2 = Math.min(j2a.cpuMs, j2b.cpuMs);
   const w2x = Math.min(j2xa.wallMs, j2xb.wallMs);
   const c2x = Math.min(j2xa.cpuMs, j2xb.cpuMs);
+  const w2s = Math.min(j2sa.wallMs, j2sb.wallMs);
+  const c2s = Math.min(j2sa.cpuMs, j2sb.cpuMs);
   const load1 = loadavg()[0]!;
   const cores = cpus().length;
   const speedup = round(w1 / w2, 2);
@@ -258,6 +263,10 @@ function measureSweepScaling(clock: Clock, seeds: number, scenario: string, dir:
     jobs2AtOnce: figures(w2x, c2x, 2),
     speedup,
     speedupAtOnce: round(w1 / w2x, 2),
+    /** Both workers at once, scavenging without V8's helper threads (DETSIM_SWEEP_SCAVENGE=serial): the knob pays if this beats speedupAtOnce on an idle machine. */
+    jobs2AtOnceSerialScavenge: figures(w2s, c2s, 2),
+    speedupAtOnceSerialScavenge: round(w1 / w2s, 2),
+    cpuRatioAtOnceSerialScavenge: round(c2s / c1, 2),
     cpuRatioAtOnce: round(c2x / c1, 2),
     cpuRatio: round(c2 / c1, 2),
     /**
@@ -271,7 +280,7 @@ function measureSweepScaling(clock: Clock, seeds: number, scenario: string, dir:
     machineLoaded: Math.max(load0, load1) > cores * 0.5,
     goal: 'speedup >= 1.6 on an idle 2-core machine',
     goalMet: speedup >= 1.6,
-    note: 'best of two runs each, interleaved 2, 1, 2 at once, 2, 1, 2 at once; jobs2 starts its second worker only when the sweep is long enough (a short sweep runs on one); on a machine whose other processes already use the cores, a second worker has no core to run on. cpuBoundSpeedup = 2 x cpu(jobs 1) / cpu(jobs 2): the most an idle 2-core machine could give for the CPU each spends',
+    note: 'best of two runs each, interleaved 2, 1, 2 at once, 2 at once with serial scavenges, then again; jobs2 starts its second worker only when the sweep is long enough (a short sweep runs on one); on a machine whose other processes already use the cores, a second worker has no core to run on. cpuBoundSpeedup = 2 x cpu(jobs 1) / cpu(jobs 2): the most an idle 2-core machine could give for the CPU each spends',
   };
 }
 

@@ -10,19 +10,19 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from './execute.ts';
 import { ListSource, type SweepJob } from './jobs.ts';
-import { startPool, type RampUp } from './sweep.ts';
+import { serialScavengeFor, startPool, type RampUp } from './sweep.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIX = path.join(ROOT, 'cli', 'fixtures');
 const jobsOf = (file: string, scenario: string, seeds: number[]): Omit<SweepJob, 'id'>[] => seeds.map((seed) => ({ file, scenario, seed, pins: {}, swarm: false, buggify: false, checkDeterminism: false }));
 
 /** A pool sweep; every worker starts at once unless `rampUp` says otherwise. `threads`: thread ids that ran a seed. */
-async function sweep(jobs: Omit<SweepJob, 'id'>[], o: { workers: number; prefetch: number; seedTimeoutS?: number; rampUp?: RampUp }): Promise<{ results: RunReport[]; ids: number[]; started: number }> {
+async function sweep(jobs: Omit<SweepJob, 'id'>[], o: { workers: number; prefetch: number; seedTimeoutS?: number; rampUp?: RampUp; cores?: number }): Promise<{ results: RunReport[]; ids: number[]; started: number; serialScavenges: boolean }> {
   const results: RunReport[] = [];
   const ids: number[] = [];
-  const pool = startPool({ source: new ListSource(jobs), jobs: o.workers, prefetch: o.prefetch, seedTimeoutS: o.seedTimeoutS ?? 0, maxMemoryMb: 512, rampUp: o.rampUp ?? null, onResult: (r, job) => (results.push(r), ids.push(job.id)) });
+  const pool = startPool({ source: new ListSource(jobs), jobs: o.workers, prefetch: o.prefetch, seedTimeoutS: o.seedTimeoutS ?? 0, maxMemoryMb: 512, rampUp: o.rampUp ?? null, ...(o.cores ? { cores: o.cores } : {}), onResult: (r, job) => (results.push(r), ids.push(job.id)) });
   await pool.finished;
-  return { results, ids, started: pool.workersStarted() };
+  return { results, ids, started: pool.workersStarted(), serialScavenges: pool.serialScavenges() };
 }
 const verdicts = (rs: RunReport[]): [number, boolean, string, string][] => rs.map((r): [number, boolean, string, string] => [r.seed, r.ok, r.outcome, r.ok ? r.traceHash : (r.violations[0]?.message.slice(0, 40) ?? '')]).sort((a, b) => a[0] - b[0]);
 
@@ -101,5 +101,40 @@ describe('the ramp-up: workers beyond the first start only when the work left re
     const bySeed = new Map(base.results.map((x) => [x.seed, x]));
     for (const s of [2, 3, 4, 5]) expect(bySeed.get(s)!.ok, `seed ${s}`).toBe(false);
     for (const s of [1, 6, 7, 8, 9, 10, 11, 12]) expect(bySeed.get(s)!.ok, `seed ${s}`).toBe(true);
+  });
+});
+
+describe('serial scavenges (DETSIM_SWEEP_SCAVENGE=serial): only when asked, and only once the workers fill the cores', { timeout: 180_000 }, () => {
+  it('the rule', () => {
+    const on = { DETSIM_SWEEP_SCAVENGE: 'serial' };
+    expect(serialScavengeFor(2, 2, on)).toBe(true);
+    expect(serialScavengeFor(4, 4, on)).toBe(true);
+    expect(serialScavengeFor(1, 2, on)).toBe(false); // one worker: the helpers have the idle core
+    expect(serialScavengeFor(1, 1, on)).toBe(false);
+    expect(serialScavengeFor(2, 4, on)).toBe(false); // cores to spare
+    expect(serialScavengeFor(2, 2, {})).toBe(false); // not asked: V8's default
+    expect(serialScavengeFor(2, 2, { DETSIM_SWEEP_SCAVENGE: 'parallel' })).toBe(false);
+  });
+
+  it('a pool switches when its second worker starts (at once, or by the ramp-up), not while one runs; the verdicts are those of the default', async () => {
+    const jobs = jobsOf(path.join(FIX, 'fails-some-seeds.ts'), 'fails-some-seeds', Array.from({ length: 10 }, (_, i) => i + 1));
+    const base = await sweep(jobs, { workers: 2, prefetch: 2, cores: 2 });
+    expect(base.serialScavenges).toBe(false);
+    const before = process.env.DETSIM_SWEEP_SCAVENGE;
+    process.env.DETSIM_SWEEP_SCAVENGE = 'serial';
+    try {
+      const one = await sweep(jobs, { workers: 2, prefetch: 2, cores: 2, rampUp: { minResults: 1, decideAfterMs: 1e9, minRemainingMs: 1e12 } });
+      expect(one.started).toBe(1);
+      expect(one.serialScavenges).toBe(false);
+      const later = await sweep(jobs, { workers: 2, prefetch: 2, cores: 2, rampUp: { minResults: 3, decideAfterMs: 1e9, minRemainingMs: 0 } });
+      expect(later.started).toBe(2);
+      expect(later.serialScavenges).toBe(true);
+      const spare = await sweep(jobs, { workers: 2, prefetch: 2, cores: 8 });
+      expect(spare.serialScavenges).toBe(false);
+      for (const r of [one, later, spare]) expect(verdicts(r.results)).toEqual(verdicts(base.results));
+    } finally {
+      if (before === undefined) delete process.env.DETSIM_SWEEP_SCAVENGE;
+      else process.env.DETSIM_SWEEP_SCAVENGE = before;
+    }
   });
 });

@@ -13,6 +13,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { RunReport } from './execute.ts';
 import { UserError } from './errors.ts';
@@ -85,6 +86,8 @@ export interface PoolOptions {
    * every worker at once (as does a sweep whose number of jobs is not known in advance).
    */
   rampUp?: RampUp | null;
+  /** The cores the workers share (coreCount() when absent): see serialScavengeFor. */
+  cores?: number;
 }
 
 /**
@@ -120,6 +123,36 @@ export function rampUpFromEnv(env: NodeJS.ProcessEnv = process.env): RampUp | nu
   return env.DETSIM_SWEEP_RAMP_UP === '0' ? null : DEFAULT_RAMP_UP;
 }
 
+/**
+ * Whether the sweep's workers should scavenge (collect their young generation) on their own thread
+ * only, without V8's helper threads: only when asked (DETSIM_SWEEP_SCAVENGE=serial), and then once
+ * the workers running at once fill every core.
+ *
+ * Why it is a knob and not the default: a sweep worker allocates fast (a broadcast seed about
+ * 2 MB) and spends about a fifth of its time scavenging. V8 runs each scavenge on the worker's
+ * thread and up to 4 helper threads, and the worker waits for them. With one worker on 2 cores the
+ * helpers use the idle core (which is why `--jobs 1` keeps about 1.45 cores busy); with a worker
+ * on every core they have no core of their own. Serial scavenges measured 10% less CPU and shorter
+ * `--jobs 2` sweeps in one paired series on the loaded 2-core VM and no difference in two others
+ * (docs/performance.md): not shown to pay, so not on by default; `npm run bench` measures both
+ * (`jobs2AtOnceSerialScavenge`) so an idle machine can decide.
+ */
+export function serialScavengeFor(workersAtOnce: number, cores: number, env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.DETSIM_SWEEP_SCAVENGE === 'serial' && workersAtOnce >= 2 && workersAtOnce >= cores;
+}
+
+let scavengesSerial = false;
+/**
+ * V8's flags are the process's, and V8 reads this one at each scavenge: set, it applies to every
+ * worker from its next scavenge on (the sweep's process runs nothing else). Never set back: the
+ * workers it concerns run until the sweep ends.
+ */
+function serialiseScavenges(): void {
+  if (scavengesSerial) return;
+  scavengesSerial = true;
+  setFlagsFromString('--no-parallel-scavenge');
+}
+
 /** Results the ramp-up's pace is measured over (the latest ones). */
 const PACE_WINDOW = 10;
 
@@ -132,6 +165,8 @@ export interface Pool {
   workersStarted(): number;
   /** The most workers running at once so far (the ramp-up may never start the others). */
   workersAtOnce(): number;
+  /** Whether this pool switched V8 to serial scavenges (see serialScavengeFor). */
+  serialScavenges(): boolean;
 }
 
 /**
@@ -197,11 +232,17 @@ export function startPool(opts: PoolOptions): Pool {
   };
   let started = 0;
   let peak = 0;
+  const cores = opts.cores ?? coreCount();
+  let serial = false;
   const start = (): void => {
     started++;
     const w = newWorker();
     live.add(w);
     peak = Math.max(peak, live.size);
+    if (!serial && serialScavengeFor(live.size, cores)) {
+      serial = true;
+      serialiseScavenges();
+    }
     /** The jobs this worker holds, in the order it runs them: held[0] is running (or about to). */
     const held: SweepJob[] = [];
     let watchdog: NodeJS.Timeout | null = null;
@@ -381,6 +422,7 @@ export function startPool(opts: PoolOptions): Pool {
     finished,
     workersStarted: () => started,
     workersAtOnce: () => peak,
+    serialScavenges: () => serial,
     stop: async () => {
       stopping = true;
       if (rampTimer) clearTimeout(rampTimer);

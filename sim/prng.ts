@@ -4,9 +4,11 @@
  * does not reshuffle any other (TigerBeetle gives each component its own seed for the same reason).
  *
  * The generator is seedrandom's `alea`: fast, 2^116 period, and good enough statistically for
- * fault injection and workload generation.
+ * fault injection and workload generation. It is imported as `seedrandom/lib/alea.js`, the generator
+ * alone: the package's index also loads its five other generators and `node:crypto` (for
+ * autoseeding, which a deterministic run never uses), all compiled again by every run's thread.
  */
-import seedrandom from 'seedrandom';
+import alea from 'seedrandom/lib/alea.js';
 
 /** The interface every simulated component draws randomness through. */
 export interface Rng {
@@ -48,7 +50,7 @@ export class SeededRng implements Rng {
     this.name = name;
     // The stream seed mixes the root and the name, so streams are independent of each other and
     // of the order in which they are created.
-    this.gen = seedrandom.alea(`${this.root}\u0000${name}`);
+    this.gen = alea(`${this.root}\u0000${name}`);
   }
 
   next(): number {
