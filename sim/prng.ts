@@ -8,6 +8,8 @@
  * alone: the package's index also loads its five other generators and `node:crypto` (for
  * autoseeding, which a deterministic run never uses), all compiled again by every run's thread.
  */
+/// <reference path="./seedrandom-alea.d.ts" />
+// (The reference carries the module's types to a user's own tsconfig, which does not list this folder.)
 import alea from 'seedrandom/lib/alea.js';
 
 /** The interface every simulated component draws randomness through. */
