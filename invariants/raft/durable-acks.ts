@@ -15,25 +15,16 @@
  */
 import type { SimNode } from '../../sim/node.ts';
 import type { World } from '../../sim/scenario.ts';
-import type { Disk } from '../../sim/disk/disk.ts';
-import { HS_FILE, isRaftMessage, recoverDurable, type DurableState, type RaftHost } from '../../systems/raft/host.ts';
-import type { HardState } from '../../systems/raft/types.ts';
+import { isRaftMessage, type RaftHost } from '../../systems/raft/host.ts';
 import { checkWireAcks } from '../wire-acks.ts';
+import { durableRaftView } from './durable-view.ts';
 
 /**
- * What recovery would read from `disk` now, kept per disk while its durable image is unchanged
- * (Disk.durableVersion): a node sends many messages per fsync, and re-reading the log for each
- * was a large share of a loaded run.
+ * What recovery would read from a node's disk now comes from its DurableRaftView (durable-view.ts):
+ * the same answers as `recoverDurable` on the durable image, followed incrementally as the log
+ * grows instead of re-read after every fsync (a node sends many messages per fsync, and a fsync
+ * per Ready: re-reading the whole log each time was a large share of a loaded run).
  */
-const durableCache = new WeakMap<Disk, { version: number; state: DurableState }>();
-function durableState(disk: Disk): DurableState {
-  const c = durableCache.get(disk);
-  if (c !== undefined && c.version === disk.durableVersion) return c.state;
-  const state = recoverDurable({ read: (f) => disk.readDurable(f) });
-  durableCache.set(disk, { version: disk.durableVersion, state });
-  return state;
-}
-
 export function checkRaftAcksDurable(w: World<unknown>, hostOf: (n: SimNode) => RaftHost | undefined): { judged: number } {
   return checkWireAcks(w, 'ack-not-durable', (from, to, body) => {
     if (!isRaftMessage(body)) return null;
@@ -41,32 +32,29 @@ export function checkRaftAcksDurable(w: World<unknown>, hostOf: (n: SimNode) => 
     if (m.term === 0 || m.type === 'preVote' || m.type === 'preVoteResp') return null;
     const disk = from.disk;
     if ((m.type === 'appResp' && !m.reject && m.index > 0) || (m.type === 'voteResp' && !m.reject)) {
-      const d = durableState(disk);
+      const d = durableRaftView(disk);
       if (m.type === 'voteResp') {
         // A later durable term keeps the promise too: the node can never vote in term m.term again.
-        if (d.hardState.term < m.term || (d.hardState.term === m.term && d.hardState.vote !== to))
-          return `${from.id} granted its vote to ${to} in term ${m.term}, but its disk durably holds term ${d.hardState.term}, vote ${d.hardState.vote ?? 'none'}: a crash now would let it vote again`;
+        if (d.hardTerm < m.term || (d.hardTerm === m.term && d.hardVote !== to))
+          return `${from.id} granted its vote to ${to} in term ${m.term}, but its disk durably holds term ${d.hardTerm}, vote ${d.hardVote ?? 'none'}: a crash now would let it vote again`;
         return null;
       }
       if (m.type !== 'appResp') return null;
-      const last = d.snapshot.index + d.entries.length;
+      const last = d.last;
       if (m.index > last) return `${from.id} told ${to} it holds the log up to ${m.index} (term ${m.term}), but its disk durably holds it only up to ${last}`;
-      if (m.index > d.snapshot.index) {
-        const durableTerm = d.entries[m.index - d.snapshot.index - 1]!.term;
+      if (m.index > d.snapshotIndex) {
+        const durableTerm = d.termAt(m.index);
         const memTerm = hostOf(from)?.raft.log.term(m.index);
         if (memTerm !== undefined && memTerm !== durableTerm)
           return `${from.id} told ${to} it holds entry ${m.index} of term ${memTerm}, but its disk durably holds an entry of term ${durableTerm} there`;
       }
-      if (d.hardState.term < m.term) return `${from.id} acknowledged an append in term ${m.term}, but its disk durably holds term ${d.hardState.term}`;
+      if (d.hardTerm < m.term) return `${from.id} acknowledged an append in term ${m.term}, but its disk durably holds term ${d.hardTerm}`;
       return null;
     }
-    const hs = disk.readDurable<HardState>(HS_FILE).records[0];
-    const term = hs === null || hs === undefined ? 0 : hs.term;
-    if (term < m.term) {
-      // The log's last durable entry may carry the term (recovery takes the larger): read it all.
-      const d = durableState(disk);
-      if (d.hardState.term < m.term) return `${from.id} sent ${m.type} in term ${m.term} to ${to}, but its disk durably holds term ${d.hardState.term}: a crash now would forget the term it spoke in`;
-    }
+    // Any other message: the durable term (the hard state's, or the last durable entry's if larger,
+    // as recovery takes it) must have reached the message's term.
+    const d = durableRaftView(disk);
+    if (d.hardTerm < m.term) return `${from.id} sent ${m.type} in term ${m.term} to ${to}, but its disk durably holds term ${d.hardTerm}: a crash now would forget the term it spoke in`;
     return null;
   });
 }

@@ -73,8 +73,10 @@ interface StoredRecord {
  * records (a broadcast node's values, a log's entries) and keep them: an object of three fields
  * per record was most of a 10-million-event broadcast run's memory.
  */
-class DurableFile {
+class DurableFile implements DurableFileView {
   private values: unknown[] = [];
+  /** Bumped when a record already in the file changes or goes (truncate, corruption); appends leave it. */
+  epoch = 0;
   /** Each record's size, or null while every record has the size `uniform` (a file of numbers: no array at all). */
   private sizes: number[] | null = null;
   private uniform = -1;
@@ -132,6 +134,7 @@ class DurableFile {
   }
 
   markCorrupt(i: number): void {
+    this.epoch++;
     (this.corruptAt ??= new Set()).add(i);
   }
 
@@ -146,6 +149,7 @@ class DurableFile {
   /** Keeps the first `length` records. */
   truncate(length: number): void {
     if (length >= this.values.length) return;
+    this.epoch++;
     this.values.length = length;
     if (this.sizes !== null) this.sizes.length = length;
     if (this.corruptAt !== null) for (const i of [...this.corruptAt]) if (i >= length) this.corruptAt.delete(i);
@@ -160,6 +164,23 @@ class DurableFile {
 }
 
 const EMPTY_FILE = new DurableFile();
+
+/**
+ * A durable file as a checker may follow it without copying it (Disk.durableFile): the same
+ * records `readDurable` returns, read one at a time. While the view is the same object and its
+ * `epoch` is unchanged, the records already seen are unchanged (a file only grew by appends); a
+ * `put` makes a new file (a new view), a truncate or a corruption bumps the epoch.
+ */
+export interface DurableFileView {
+  /** Number of records. */
+  readonly length: number;
+  /** Bumped when a record already in the file changes or goes (appends leave it). */
+  readonly epoch: number;
+  /** Record i's value (the disk's own: never change it); meaningless when `isCorrupt(i)`. */
+  value(i: number): unknown;
+  /** True when record i reads back corrupt (`readDurable` gives null there). */
+  isCorrupt(i: number): boolean;
+}
 
 type Op = (
   | { kind: 'append'; file: string; value: unknown; bytes: number }
@@ -388,6 +409,15 @@ export class Disk {
   readDurable<T = unknown>(file: string): DiskRead<T> {
     const { values, corrupt } = (this.durable.get(file) ?? EMPTY_FILE).snapshot();
     return { records: values as (T | null)[], corrupt, error: null };
+  }
+
+  /**
+   * God's-eye view of `file`'s durable records (what `readDurable` returns) without copying them:
+   * for a checker that follows a file incrementally (see DurableFileView: same object and epoch =
+   * only appended to). Read it, never change it.
+   */
+  durableFile(file: string): DurableFileView {
+    return this.durable.get(file) ?? EMPTY_FILE;
   }
 
   /** The file as the program sees it (durable + unsynced), with no fault injected. */

@@ -218,8 +218,9 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
 
 /** A client session issuing get/put/cas/delete on a few keys, recorded in the history. */
 function addRegisterClient(w: World<unknown>, c: RaftCluster, p: RaftParams, clientNo: number, clientPrefix: string): void {
-  w.addClient(`${clientPrefix}${clientNo + 1}`, function* (ctx) {
-    const kc = new KvClient(ctx, { servers: c.ids, clientId: `${clientPrefix}${clientNo + 1}` });
+  const name = `${clientPrefix}${clientNo + 1}`;
+  w.addClient(name, function* (ctx) {
+    const kc = new KvClient(ctx, { servers: c.ids, clientId: name });
     const seen = new Map<string, { value: string | null; version: number }>();
     let n = 0;
     for (;;) {
@@ -236,7 +237,7 @@ function addRegisterClient(w: World<unknown>, c: RaftCluster, p: RaftParams, cli
       else if (roll < 0.9) op = { op: 'cas', key, value, expectedVersion: last?.version ?? 0 };
       else op = { op: 'delete', key };
       // A recorded decision (sim/decisions.ts): a script may drop this operation or name another.
-      const chosen = w.sim.decisions.operation(`${clientPrefix}${clientNo + 1}`, n, op as KvOp & Record<string, unknown>);
+      const chosen = w.sim.decisions.operation(name, n, op as KvOp & Record<string, unknown>);
       if (chosen === null) continue;
       op = chosen;
       const id = c.history.invoke(clientNo + 1, toModelInput(op)!, w.now);

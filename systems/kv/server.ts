@@ -65,8 +65,15 @@ interface Watcher {
  * itself) was parsed once per node; the parse is now shared through a small bounded memo. Safe
  * because it is a pure function of the text and the command is frozen (nothing may change it: the
  * store and the checkers only read it).
+ *
+ * The memo is looked up first by the entry's index (a slot per index modulo COMMAND_SLOTS, holding
+ * the last text seen there): the replicas apply one index at about the same time, and comparing a
+ * text with the one in its slot is a pointer comparison when it is the same string, where a Map
+ * lookup hashed it. A text not in its slot goes through the Map as before.
  */
-function parseCommand(data: string): KvCommand {
+function parseCommand(data: string, index: number): KvCommand {
+  const slot = index & (COMMAND_SLOTS - 1);
+  if (slotText[slot] === data) return slotCmd[slot]!;
   let cmd = commandMemo.get(data);
   if (cmd === undefined) {
     cmd = JSON.parse(data) as KvCommand;
@@ -74,10 +81,15 @@ function parseCommand(data: string): KvCommand {
     if (commandMemo.size >= COMMAND_MEMO_SIZE) commandMemo.delete(commandMemo.keys().next().value!);
     commandMemo.set(data, cmd);
   }
+  slotText[slot] = data;
+  slotCmd[slot] = cmd;
   return cmd;
 }
 const commandMemo = new Map<string, KvCommand>();
 const COMMAND_MEMO_SIZE = 4096;
+const COMMAND_SLOTS = 1024;
+const slotText: (string | undefined)[] = new Array<string | undefined>(COMMAND_SLOTS).fill(undefined);
+const slotCmd: (KvCommand | undefined)[] = new Array<KvCommand | undefined>(COMMAND_SLOTS).fill(undefined);
 
 export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
   ctx.declareProbes(KV_PROBES);
@@ -99,7 +111,7 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
   const app = {
     apply(e: Entry): void {
       applyingIndex = e.index;
-      const cmd = parseCommand(e.data as string);
+      const cmd = parseCommand(e.data as string, e.index);
       const { result, events } = store.apply(cmd);
       opts.kvHooks?.onApply?.(ctx.id, e.index, cmd, result, events);
       if (cmd.kind === 'expire' || (cmd.kind === 'client' && cmd.op.op === 'leaseRevoke')) {
@@ -108,7 +120,8 @@ export function kvNode(ctx: NodeContext, opts: KvNodeOptions): KvProgram {
         expiring.delete(id);
       }
       if (isLeader && result.op === 'leaseGrant') deadlines.set(result.id, ctx.now() + ms(result.ttlMs));
-      if (cmd.kind === 'client') {
+      // Only the leader that proposed the write holds its client's request (followers: none).
+      if (cmd.kind === 'client' && pending.size > 0) {
         const k = `${cmd.client}#${cmd.seq}`;
         const envs = pending.get(k);
         if (envs !== undefined) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { KvStore } from './store.ts';
+import { KvStore, snapshotTextStats } from './store.ts';
 import type { KvCommand, KvResult, KvWriteOp, WatchEvent } from './types.ts';
 
 /** A client session driving a store directly (what the Raft log would deliver). */
@@ -311,7 +311,7 @@ const opArb: fc.Arbitrary<KvWriteOp | { op: 'expire'; id: number }> = fc.oneof(
   fc.record({ op: fc.constant('delete' as const), key: keyArb }),
   fc.record({ op: fc.constant('cas' as const), key: keyArb, value: fc.constantFrom('x', 'y'), expectedValue: fc.constantFrom('x', 'y', null) }),
   fc.record({ op: fc.constant('cas' as const), key: keyArb, value: fc.constantFrom('x', 'y'), expectedVersion: fc.integer({ min: 0, max: 3 }) }),
-  fc.record({ op: fc.constant('leaseGrant' as const), ttlMs: fc.constant(100) }),
+  fc.record({ op: fc.constant('leaseGrant' as const), ttlMs: fc.constantFrom(100, 200) }),
   fc.record({ op: fc.constant('leaseRevoke' as const), id: leaseArb }),
   fc.record({ op: fc.constant('expire' as const), id: leaseArb }),
   fc.record({ op: fc.constant('lock' as const), key: fc.constant('L'), owner: fc.constantFrom('o1', 'o2'), lease: leaseArb }),
@@ -350,5 +350,69 @@ describe('KvStore property', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('KvStore snapshot texts shared between replicas', () => {
+  it('replicas applying one log share one text per state; a replica that differs gets its own, always equal to its full serialisation', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(opArb, opArb, fc.nat(5), fc.nat(59)), { minLength: 1, maxLength: 400, size: 'max' }),
+        fc.integer({ min: 1, max: 40 }),
+        (ops, historyRevs) => {
+          // Three replicas apply one log, except that replica 0 sometimes applies another command
+          // in a command's place (same client and sequence number): from there its state may
+          // differ from the others' in any part (a value in the history only, a session's result,
+          // a lease's keys), and its texts must never be another replica's.
+          const reps = [new KvStore(historyRevs), new KvStore(historyRevs), new KvStore(historyRevs)];
+          let seq = 0;
+          const cmdOf = (op: KvWriteOp | { op: 'expire'; id: number }, s: number): KvCommand => (op.op === 'expire' ? { kind: 'expire', lease: op.id } : { kind: 'client', client: `c${s % 3}`, seq: s, op });
+          for (const [op, other, who, dice] of ops) {
+            const s = ++seq;
+            for (let i = 0; i < 3; i++) reps[i]!.apply(cmdOf(i === 0 && who === 0 ? other : op, s));
+            const i = dice % 3;
+            const r = reps[i]!;
+            if (dice < 20) expect(r.snapshotJson()).toBe(JSON.stringify(r.snapshot()));
+            // Now and then a replica restarts from its own snapshot (rarely: the history's array
+            // must also grow long enough to drop its dead prefix).
+            if (dice === 20) {
+              reps[i] = KvStore.fromJson(r.snapshotJson(), historyRevs);
+              // What a restore shares with the store that wrote the text is frozen, every record of it.
+              const inside = reps[i] as unknown as { events: object[]; kvs: Map<string, object>; sessions: Map<string, object> };
+              for (const x of [...inside.events, ...inside.kvs.values(), ...inside.sessions.values()]) expect(Object.isFrozen(x)).toBe(true);
+            }
+            if (dice === 21) reps[i] = KvStore.restore(JSON.parse(JSON.stringify(r.snapshot())), historyRevs);
+          }
+          for (const r of reps) expect(r.snapshotJson()).toBe(JSON.stringify(r.snapshot()));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a replica at the same state gets the very text another built; one whose history differs in one value does not', () => {
+    const a = new KvStore(4);
+    const b = new KvStore(4);
+    const c = new KvStore(4);
+    for (let i = 0; i < 31; i++) {
+      const cmd: KvCommand = { kind: 'client', client: `c${i % 2}`, seq: i + 1, op: { op: 'put', key: `k${i % 3}`, value: `${i}` } };
+      a.apply(cmd);
+      b.apply(cmd);
+      // c writes another value at i = 27 (key k0, overwritten at i = 30): only its history differs.
+      c.apply(i === 27 ? { ...cmd, op: { op: 'put', key: 'k0', value: 'xx' } } : cmd);
+    }
+    const before = { ...snapshotTextStats };
+    const ta = a.snapshotJson();
+    const tb = b.snapshotJson();
+    expect(tb).toBe(ta);
+    expect(snapshotTextStats.shared).toBe(before.shared + 1);
+    const tc = c.snapshotJson();
+    expect(tc).not.toBe(ta);
+    expect(tc).toBe(JSON.stringify(c.snapshot()));
+    expect(snapshotTextStats.built).toBe(before.built + 2);
+    // Same length, revision, keys and sessions: only the history's event by event comparison tells.
+    expect(tc.length).toBe(ta.length);
+    expect(c.snapshot().kvs).toEqual(a.snapshot().kvs);
+    expect(c.snapshot().sessions).toEqual(a.snapshot().sessions);
   });
 });

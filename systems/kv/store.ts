@@ -48,14 +48,23 @@ export class KvStore {
   private readonly kvs = new Map<string, KeyValue>();
   private readonly leases = new Map<number, Lease>();
   private readonly sessions = new Map<string, Session>();
-  /** Events with rev > compactRev, ascending. */
+  /**
+   * The watch history: events[head..] are the events with rev > compactRev, ascending. Append-only
+   * below `head`'s move: compaction of the history advances `head`, and the array is replaced by a
+   * copy of its live part now and then (never changed in place), so a snapshot memo may keep a
+   * range of it without copying it (see SnapshotMemo).
+   */
   private events: WatchEvent[] = [];
+  private head = 0;
+  /** Events[i] for i below this are frozen (they entered a snapshot memo): see rememberSnapshot. */
+  private frozenTo = 0;
   /**
    * Incremental serialisation for snapshots (a Raft host compacts every few dozen entries on every
    * node; re-serialising the whole store each time was the largest cost of a loaded run):
    * eventsJson[i] is the JSON of events[i], filled lazily at the next snapshot (events never
-   * change once their transaction ends); kvJson and sessionJson hold the JSON of each key's and
-   * client's current record, refreshed when it is replaced (records are replaced, never mutated).
+   * change once their transaction ends; same indices as `events`, so entries below `head` are dead);
+   * kvJson and sessionJson hold the JSON of each key's and client's current record, refreshed when
+   * it is replaced (records are replaced, never mutated).
    */
   private eventsJson: string[] = [];
   private readonly kvJson = new Map<string, string>();
@@ -112,7 +121,7 @@ export class KvStore {
     // Events are ascending by revision: start at the first one at or above fromRev (a watcher
     // polled after every apply asks for the last few, not the whole history).
     const evs = this.events;
-    let lo = 0;
+    let lo = this.head;
     let hi = evs.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
@@ -128,47 +137,64 @@ export class KvStore {
 
   // ---------------------------------------------------------------- writes
 
-  /** Applies one committed command; returns the result and the events it produced. */
+  /**
+   * Applies one committed command; returns the result and the events it produced. The events are
+   * the history's own records (read them, never change them: a snapshot memo may share them).
+   */
   apply(cmd: KvCommand): { result: KvResult; events: WatchEvent[] } {
-    if (cmd.kind === 'expire') return this.inTxn(() => this.revoke(cmd.lease));
+    assert(this.pending.length === 0, 'kv: nested transaction');
+    if (cmd.kind === 'expire') return this.endTxn(this.revoke(cmd.lease));
     const s = this.sessions.get(cmd.client);
     if (s !== undefined && cmd.seq <= s.seq) {
       // A retry of a write already applied: answer it from the session, change nothing.
       const result: KvResult = cmd.seq === s.seq ? s.result : { op: 'error', rev: this.rev, error: 'stale-sequence' };
       return { result, events: [] };
     }
-    const out = this.inTxn(() => this.write(cmd.op));
+    const out = this.endTxn(this.write(cmd.op));
     const session: Session = { seq: cmd.seq, result: out.result };
     this.sessions.set(cmd.client, session);
     this.sessionJson.delete(cmd.client);
     return out;
   }
 
-  /** Runs a transaction: its changes share one new revision (if it changed anything). */
-  private inTxn(body: () => KvResult): { result: KvResult; events: WatchEvent[] } {
-    const before = this.pending.length;
-    assert(before === 0, 'kv: nested transaction');
-    const r = body();
+  /**
+   * Ends the transaction whose changes are in `pending`: they share one new revision (if it changed
+   * anything). `r` is the write's result, a fresh object: it gets the revision after the transaction.
+   */
+  private endTxn(r: KvResult): { result: KvResult; events: WatchEvent[] } {
     const events = this.pending;
-    this.pending = [];
     if (events.length > 0) {
+      this.pending = [];
       this.rev++;
-      for (const e of events) e.rev = this.rev;
+      // setKey and deleteKey stamped each event with txnRev, the revision just taken.
       for (const e of events) this.events.push(e);
       const floor = this.rev - this.historyRevs;
       if (floor > this.compactRev) {
         this.compactRev = floor;
-        let k = 0;
-        while (k < this.events.length && this.events[k]!.rev <= floor) k++;
-        this.events.splice(0, k);
-        this.eventsJson.splice(0, k);
+        const evs = this.events;
+        let h = this.head;
+        while (h < evs.length && evs[h]!.rev <= floor) h++;
+        this.head = h;
+        // The dead prefix goes now and then, by a copy (memos may hold the old array).
+        if (h >= 32 && h * 2 >= evs.length) this.dropDeadEvents();
       }
     }
-    // Results report the revision after the transaction.
-    return { result: { ...r, rev: this.rev } as KvResult, events: events.map((e) => ({ ...e })) };
+    r.rev = this.rev;
+    return { result: r, events };
   }
 
-  private pending: WatchEvent[] = [];
+  /** Replaces the history arrays by copies of their live part (never changes them in place). */
+  private dropDeadEvents(): void {
+    const h = this.head;
+    if (h === 0) return;
+    this.events = this.events.slice(h);
+    this.eventsJson = this.eventsJson.length > h ? this.eventsJson.slice(h) : [];
+    this.frozenTo = Math.max(0, this.frozenTo - h);
+    this.head = 0;
+  }
+
+  /** Changes of the current transaction (NO_EVENTS, frozen and shared, until the first). */
+  private pending: WatchEvent[] = NO_EVENTS;
   /** The revision the current transaction will get. */
   private get txnRev(): number {
     return this.rev + 1;
@@ -242,7 +268,7 @@ export class KvStore {
     this.kvJson.delete(key);
     const attach = this.bugLeaseAttachOnCreate ? cur === undefined : cur === undefined || cur.lease !== lease;
     if (lease !== 0 && attach) this.leases.get(lease)!.keys.push(key);
-    this.pending.push({ rev, key, type: 'put', value });
+    this.change({ rev, key, type: 'put', value });
     return kv;
   }
 
@@ -252,8 +278,13 @@ export class KvStore {
     this.detach(cur.lease, key);
     this.kvs.delete(key);
     this.kvJson.delete(key);
-    this.pending.push({ rev: this.txnRev, key, type: 'delete', value: null });
+    this.change({ rev: this.txnRev, key, type: 'delete', value: null });
     return true;
+  }
+
+  private change(e: WatchEvent): void {
+    if (this.pending === NO_EVENTS) this.pending = [e];
+    else this.pending.push(e);
   }
 
   private detach(lease: number, key: string): void {
@@ -273,51 +304,135 @@ export class KvStore {
       kvs: byKey(this.kvs).map(([, v]) => ({ ...v })),
       leases: [...this.leases.values()].sort((a, b) => a.id - b.id).map((l) => ({ ...l, keys: l.keys.slice() })),
       sessions: byKey(this.sessions).map(([k, s]) => [k, { seq: s.seq, result: structuredCopy(s.result) }]),
-      events: this.events.map((e) => ({ ...e })),
+      events: this.events.slice(this.head).map((e) => ({ ...e })),
     };
   }
 
   /**
    * The snapshot as JSON: equal to JSON.stringify(this.snapshot()), but built from the cached JSON
    * of each record (see eventsJson), so its cost is a concatenation, not a walk of the store.
+   *
+   * Every replica snapshots the same states (a Raft host compacts every few dozen entries on every
+   * node), so the text is first looked for among the recent snapshot texts (SnapshotMemo): one
+   * whose content equals this store's, compared record by record, is returned as it is (the same
+   * string), and nothing is built.
    */
   snapshotJson(): string {
-    for (let i = this.eventsJson.length; i < this.events.length; i++) this.eventsJson.push(JSON.stringify(this.events[i]));
-    const kvs: string[] = [];
-    const keys = sortedKeys(this.kvs);
-    for (const key of keys) {
-      let j = this.kvJson.get(key);
-      if (j === undefined) this.kvJson.set(key, (j = JSON.stringify(this.kvs.get(key))));
-      kvs.push(j);
+    const same = this.sameSnapshot();
+    if (same !== null) {
+      snapshotTextStats.shared++;
+      return same;
     }
-    const sessions: string[] = [];
+    snapshotTextStats.built++;
+    if (this.eventsJson.length < this.head) this.dropDeadEvents();
+    for (let i = this.eventsJson.length; i < this.events.length; i++) this.eventsJson.push(JSON.stringify(this.events[i]));
+    const keys = sortedKeys(this.kvs);
+    const kvRecords: KeyValue[] = new Array(keys.length);
+    const kvs: string[] = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const rec = this.kvs.get(keys[i]!)!;
+      kvRecords[i] = rec;
+      kvs[i] = this.kvJsonOf(keys[i]!, rec);
+    }
     const clients = sortedKeys(this.sessions);
-    for (const client of clients) {
-      let j = this.sessionJson.get(client);
-      if (j === undefined) {
-        const s = this.sessions.get(client)!;
-        this.sessionJson.set(client, (j = JSON.stringify([client, { seq: s.seq, result: s.result }])));
-      }
-      sessions.push(j);
+    const sessionRecords: Session[] = new Array(clients.length);
+    const sessions: string[] = new Array(clients.length);
+    for (let i = 0; i < clients.length; i++) {
+      sessionRecords[i] = this.sessions.get(clients[i]!)!;
+      sessions[i] = this.sessionJsonOf(clients[i]!);
     }
     const leaseList = [...this.leases.values()].sort((a, b) => a.id - b.id);
     const leases = JSON.stringify(leaseList);
-    const json = `{"rev":${this.rev},"compactRev":${this.compactRev},"nextLease":${this.nextLease},"kvs":[${kvs.join(',')}],"leases":${leases},"sessions":[${sessions.join(',')}],"events":[${this.eventsJson.join(',')}]}`;
-    // The parsed form of this text, for fromJson: the records themselves (never changed in place,
-    // see fromJson), the leases copied (they are), and the JSON of each record.
+    const evJson = this.head === 0 ? this.eventsJson.join(',') : this.eventsJson.slice(this.head).join(',');
+    const json = `{"rev":${this.rev},"compactRev":${this.compactRev},"nextLease":${this.nextLease},"kvs":[${kvs.join(',')}],"leases":${leases},"sessions":[${sessions.join(',')}],"events":[${evJson}]}`;
+    // The parsed form of this text, for fromJson and for the other replicas' snapshots: the records
+    // themselves (never changed in place, see fromJson), frozen once as they enter a memo; the
+    // leases copied (they change); the history as a range of this store's append-only arrays.
+    for (const kv of kvRecords) Object.freeze(kv);
+    for (const s of sessionRecords) deepFreeze(s);
+    for (let i = Math.max(this.frozenTo, this.head); i < this.events.length; i++) Object.freeze(this.events[i]);
+    this.frozenTo = this.events.length;
     rememberSnapshot(json, {
       rev: this.rev,
       compactRev: this.compactRev,
       nextLease: this.nextLease,
-      kvs: keys.map((k) => this.kvs.get(k)!),
+      kvs: kvRecords,
+      kvJson: kvs,
       leases: leaseList.map((l) => ({ id: l.id, ttlMs: l.ttlMs, keys: l.keys.slice() })),
-      sessions: clients.map((c) => [c, this.sessions.get(c)!]),
-      events: this.events.slice(),
-      eventsJson: this.eventsJson.slice(),
-      kvJson: keys.map((k, i) => [k, kvs[i]!]),
-      sessionJson: clients.map((c, i) => [c, sessions[i]!]),
+      clients,
+      sessions: sessionRecords,
+      sessionJson: sessions,
+      events: this.events,
+      eventsJson: this.eventsJson,
+      from: this.head,
+      to: this.events.length,
     });
     return json;
+  }
+
+  /** The JSON of key `key`'s current record `rec` (cached until the record is replaced). */
+  private kvJsonOf(key: string, rec: KeyValue): string {
+    let j = this.kvJson.get(key);
+    if (j === undefined) this.kvJson.set(key, (j = JSON.stringify(rec)));
+    return j;
+  }
+
+  /** The JSON of `client`'s session as a snapshot lists it (cached until the session is replaced). */
+  private sessionJsonOf(client: string): string {
+    let j = this.sessionJson.get(client);
+    if (j === undefined) {
+      const s = this.sessions.get(client)!;
+      this.sessionJson.set(client, (j = JSON.stringify([client, { seq: s.seq, result: s.result }])));
+    }
+    return j;
+  }
+
+  /**
+   * The text of a recent snapshot whose content is this store's, or null. Two stores with equal
+   * content serialise to one text (snapshotJson writes each record in a fixed order, and every
+   * record of a kind has one shape: the object literals of this file, or a parse of their JSON),
+   * so equal content is checked record by record: revisions, the history's events field by field,
+   * key records, sessions and leases (each compared by its JSON or its fields).
+   */
+  private sameSnapshot(): string | null {
+    const nEvents = this.events.length - this.head;
+    for (let m = snapshotMemo.length - 1; m >= 0; m--) {
+      const e = snapshotMemo[m]!;
+      const s = e.memo;
+      if (s.rev !== this.rev || s.compactRev !== this.compactRev || s.nextLease !== this.nextLease || s.to - s.from !== nEvents) continue;
+      if (s.kvs.length !== this.kvs.size || s.sessions.length !== this.sessions.size || s.leases.length !== this.leases.size) continue;
+      if (this.sameContent(s)) return e.json;
+    }
+    return null;
+  }
+
+  private sameContent(s: SnapshotMemo): boolean {
+    const evs = this.events;
+    for (let i = s.from, j = this.head; i < s.to; i++, j++) {
+      const a = s.events[i]!;
+      const b = evs[j]!;
+      if (a !== b && (a.rev !== b.rev || a.key !== b.key || a.type !== b.type || a.value !== b.value)) return false;
+    }
+    // Sizes are equal, so every memo key present here with the same record means the same key set.
+    for (let i = 0; i < s.kvs.length; i++) {
+      const a = s.kvs[i]!;
+      const b = this.kvs.get(a.key);
+      if (b === undefined) return false;
+      if (a !== b && (s.kvJson !== null ? s.kvJson[i]! : JSON.stringify(a)) !== this.kvJsonOf(a.key, b)) return false;
+    }
+    for (let i = 0; i < s.clients.length; i++) {
+      const c = s.clients[i]!;
+      const a = s.sessions[i]!;
+      const b = this.sessions.get(c);
+      if (b === undefined) return false;
+      if (a !== b && (a.seq !== b.seq || (s.sessionJson !== null ? s.sessionJson[i]! : JSON.stringify([c, { seq: a.seq, result: a.result }])) !== this.sessionJsonOf(c))) return false;
+    }
+    for (const a of s.leases) {
+      const b = this.leases.get(a.id);
+      if (b === undefined || a.ttlMs !== b.ttlMs || a.keys.length !== b.keys.length) return false;
+      for (let k = 0; k < a.keys.length; k++) if (a.keys[k] !== b.keys[k]) return false;
+    }
+    return true;
   }
 
   /**
@@ -329,27 +444,50 @@ export class KvStore {
    * kept (`SnapshotMemo`, filled by snapshotJson and by fromJson itself) and a store is built from
    * it without parsing. That is safe to share between stores, and so between nodes, because the
    * records shared are never changed in place: a key's record, a client's session and a watch
-   * event are replaced, never mutated (setKey, apply, inTxn); leases are (their key lists grow),
+   * event are replaced, never mutated (setKey, apply, endTxn); leases are (their key lists grow),
    * so each store gets its own copies of those. The result equals a fresh parse of `json`.
    */
   static fromJson(json: string, historyRevs: number = DEFAULT_HISTORY_REVS, bugLeaseAttachOnCreate = false): KvStore {
     let m = recallSnapshot(json);
     if (m === undefined) {
       const s = JSON.parse(json) as KvSnapshot;
-      m = { rev: s.rev, compactRev: s.compactRev, nextLease: s.nextLease, kvs: s.kvs, leases: s.leases, sessions: s.sessions, events: s.events, eventsJson: null, kvJson: null, sessionJson: null };
+      m = {
+        rev: s.rev,
+        compactRev: s.compactRev,
+        nextLease: s.nextLease,
+        kvs: s.kvs,
+        kvJson: null,
+        leases: s.leases,
+        clients: s.sessions.map(([c]) => c),
+        sessions: s.sessions.map(([, v]) => v),
+        sessionJson: null,
+        events: s.events,
+        eventsJson: null,
+        from: 0,
+        to: s.events.length,
+      };
+      for (const kv of m.kvs) Object.freeze(kv);
+      for (const v of m.sessions) deepFreeze(v);
+      for (const e of m.events) Object.freeze(e);
       rememberSnapshot(json, m);
     }
     const st = new KvStore(historyRevs, bugLeaseAttachOnCreate);
     st.rev = m.rev;
     st.compactRev = m.compactRev;
     st.nextLease = m.nextLease;
-    for (const kv of m.kvs) st.kvs.set(kv.key, kv);
+    for (let i = 0; i < m.kvs.length; i++) {
+      const kv = m.kvs[i]!;
+      st.kvs.set(kv.key, kv);
+      if (m.kvJson !== null) st.kvJson.set(kv.key, m.kvJson[i]!);
+    }
     for (const l of m.leases) st.leases.set(l.id, { id: l.id, ttlMs: l.ttlMs, keys: l.keys.slice() });
-    for (const [k, v] of m.sessions) st.sessions.set(k, v);
-    st.events = m.events.slice();
-    if (m.eventsJson !== null) st.eventsJson = m.eventsJson.slice();
-    if (m.kvJson !== null) for (const [k, j] of m.kvJson) st.kvJson.set(k, j);
-    if (m.sessionJson !== null) for (const [k, j] of m.sessionJson) st.sessionJson.set(k, j);
+    for (let i = 0; i < m.clients.length; i++) {
+      st.sessions.set(m.clients[i]!, m.sessions[i]!);
+      if (m.sessionJson !== null) st.sessionJson.set(m.clients[i]!, m.sessionJson[i]!);
+    }
+    st.events = m.events.slice(m.from, m.to);
+    st.frozenTo = st.events.length;
+    if (m.eventsJson !== null) st.eventsJson = m.eventsJson.slice(m.from, m.to);
     return st;
   }
 
@@ -376,19 +514,34 @@ export class KvStore {
   }
 }
 
-/** A snapshot text's content, parsed (see KvStore.fromJson); shared: never change what it holds. */
+/** Snapshot texts built, and texts returned as another store's (equal content), in this process. */
+export const snapshotTextStats = { built: 0, shared: 0 };
+
+/** The empty change list of a transaction (frozen: shared by every store). */
+const NO_EVENTS: WatchEvent[] = Object.freeze([]) as unknown as WatchEvent[];
+
+/**
+ * A snapshot text's content, parsed (see KvStore.fromJson and snapshotJson); shared between
+ * stores: never change what it holds. The records are frozen; `events[from..to)` is the history,
+ * a range of an append-only array of the store that wrote the text (or of the parse).
+ */
 interface SnapshotMemo {
   rev: number;
   compactRev: number;
   nextLease: number;
+  /** Key records, in key order, and their JSON (null when the memo came from a parse). */
   kvs: readonly KeyValue[];
+  kvJson: readonly string[] | null;
   leases: readonly Lease[];
-  sessions: readonly (readonly [string, Session])[];
+  /** Sessions in client order, and each `[client, session]` as JSON (null after a parse). */
+  clients: readonly string[];
+  sessions: readonly Session[];
+  sessionJson: readonly string[] | null;
   events: readonly WatchEvent[];
-  /** The JSON of each event, key record and session (as snapshotJson caches them), if known. */
+  /** The JSON of each event, same indices as `events` (null after a parse). */
   eventsJson: readonly string[] | null;
-  kvJson: readonly (readonly [string, string])[] | null;
-  sessionJson: readonly (readonly [string, string])[] | null;
+  from: number;
+  to: number;
 }
 
 /**
@@ -409,12 +562,8 @@ function recallSnapshot(json: string): SnapshotMemo | undefined {
   return undefined;
 }
 
+/** Adds a text and its content (records already frozen by the caller: they are shared between nodes). */
 function rememberSnapshot(json: string, memo: SnapshotMemo): void {
-  // Shared between stores, so between nodes: frozen, so a change in place (which would reach
-  // another node's memory) throws instead of silently moving two nodes' states together.
-  for (const kv of memo.kvs) Object.freeze(kv);
-  for (const [, s] of memo.sessions) deepFreeze(s);
-  for (const e of memo.events) Object.freeze(e);
   if (snapshotMemo.length >= SNAPSHOT_MEMO_SIZE) snapshotMemo.shift();
   snapshotMemo.push({ json, memo });
 }
