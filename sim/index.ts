@@ -7,7 +7,7 @@ export { Buggify, DEFAULT_BUGGIFY, type BuggifyOptions, type BuggifyReport } fro
 export { LocalClock, PERFECT_CLOCK, type ClockOptions } from './clock.ts';
 export { deepCopy, estimateSize } from './clone.ts';
 export { Device, FailureDomains, type DeviceOptions, type DeviceResult, type DeviceState, type DeviceStats } from './device.ts';
-export { Disk, NO_DISK_FAULTS, type DiskBacking, type DiskError, type DiskFaults, type DiskRead, type DiskStats } from './disk/disk.ts';
+export { Disk, NO_DISK_FAULTS, type DiskBacking, type DiskError, type DiskFaults, type DiskRead, type DiskStats, type DurableFileView } from './disk/disk.ts';
 export { DISK_PROFILES, type DiskProfile, type DiskProfileName } from './disk/profiles.ts';
 export { EventQueue, ScheduledEvent } from './event-queue.ts';
 export { Simulation, type MilestoneListener, type RunStop, type SimulationOptions } from './kernel.ts';
