@@ -5,7 +5,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { runScenario, type RunOptions, type RunResult } from '../sim/runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
-import type { TraceRecord } from '../sim/trace.ts';
+import { sinkWithoutMessages, type TraceRecord, type TraceSink } from '../sim/trace.ts';
 
 export interface RunReport extends RunResult {
   wallMs: number;
@@ -16,12 +16,12 @@ export interface RunReport extends RunResult {
 export interface ExecuteOptions extends Omit<RunOptions, 'traceSink'> {
   traceFile?: string;
   /** Receives every trace record too (e.g. for a timeline). */
-  extraSink?: (r: TraceRecord) => void;
+  extraSink?: TraceSink;
   checkDeterminism?: boolean;
 }
 
 /** Streams trace records to a JSON-lines file, buffered so a long run stays cheap. */
-export function traceFileSink(file: string): { sink: (r: TraceRecord) => void; close: () => void } {
+export function traceFileSink(file: string): { sink: TraceSink; close: () => void } {
   const fd = openSync(file, 'w');
   let buf: string[] = [];
   let size = 0;
@@ -31,12 +31,13 @@ export function traceFileSink(file: string): { sink: (r: TraceRecord) => void; c
     size = 0;
   };
   return {
-    sink: (r) => {
+    // The file holds no message bodies: records need not carry them (TraceSink.wantsMessages).
+    sink: sinkWithoutMessages((r) => {
       const line = JSON.stringify({ t: r.atNs, i: r.eventIndex, node: r.node, kind: r.kind, detail: r.detail }) + '\n';
       buf.push(line);
       size += line.length;
       if (size > 1 << 16) flush();
-    },
+    }),
     close: () => {
       flush();
       closeSync(fd);
@@ -49,8 +50,9 @@ export function executeRun(scn: Scenario, opts: ExecuteOptions): RunReport {
   const t0 = performance.now(); // wallclock-ok
   let r: RunResult;
   try {
-    const sinks = [trace?.sink, opts.extraSink].filter((x): x is (r: TraceRecord) => void => x !== undefined);
-    const sink = sinks.length === 0 ? null : sinks.length === 1 ? sinks[0]! : (rec: TraceRecord) => sinks.forEach((f) => f(rec));
+    const sinks = [trace?.sink, opts.extraSink].filter((x): x is TraceSink => x !== undefined);
+    const both = (rec: TraceRecord): void => sinks.forEach((f) => f(rec));
+    const sink = sinks.length === 0 ? null : sinks.length === 1 ? sinks[0]! : sinks.some((f) => f.wantsMessages !== false) ? both : sinkWithoutMessages(both);
     r = runScenario(scn, { ...opts, traceSink: sink });
   } finally {
     trace?.close();

@@ -129,6 +129,8 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
     logLines: a.lines,
     timeoutS: a.timeoutS,
     maxMemoryMb: a.maxMemoryMb,
+    // A failure's script goes into its repro file and the --json output; nothing else reads it.
+    wantScript: a.repro !== undefined || a.json,
     ...(a.trace !== undefined ? { traceFile: a.trace } : {}),
     ...(a.timeline !== undefined ? { timeline: a.timeline } : {}),
     ...(a.script !== undefined ? { script: a.script } : {}),

@@ -34,6 +34,8 @@ export interface WatchedJob {
   /** Drive the run from this script (a shrunk repro's) instead of the seed's own decisions. */
   script?: ScriptEntry[];
   linkStreams?: boolean;
+  /** Send a failing run's recorded script back (for --repro or --json); a passing run's never is. */
+  wantScript: boolean;
 }
 
 /** `started` comes first, once the scenario is loaded (the wall-clock limit counts from then). */
@@ -63,6 +65,8 @@ export interface WatchOptions {
   /** Drive the run from this script (sim/decisions.ts). */
   script?: ScriptEntry[];
   linkStreams?: boolean;
+  /** A failing run's report carries its recorded script (`RunResult.script`: for --repro, --json); default false. */
+  wantScript?: boolean;
   /** The thread started early by prestartRun (with the same maxMemoryMb); else one is started now. */
   prestarted?: PrestartedRun;
 }
@@ -155,6 +159,7 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
     buggify: o.buggify,
     checkDeterminism: o.checkDeterminism,
     logLines: o.logLines,
+    wantScript: o.wantScript ?? false,
     recent,
     ...(o.traceFile !== undefined ? { traceFile: o.traceFile, traceShared } : {}),
     ...(o.timeline !== undefined ? { timeline: o.timeline } : {}),

@@ -13,7 +13,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { TraceRecord } from '../sim/trace.ts';
-import { formatRecord } from '../sim/trace.ts';
+import { formatRecord, sinkWithoutMessages } from '../sim/trace.ts';
 
 /** Bytes buffered before a write to the trace file. */
 const TRACE_BUFFER_BYTES = 1 << 18;
@@ -45,7 +45,8 @@ export class TraceFileWriter {
     this.off[0] = 0;
   }
 
-  readonly sink = (r: TraceRecord): void => {
+  // The file holds no message bodies (TraceSink.wantsMessages).
+  readonly sink = sinkWithoutMessages((r: TraceRecord): void => {
     const line = JSON.stringify({ t: r.atNs, i: r.eventIndex, node: r.node, kind: r.kind, detail: r.detail }) + '\n';
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     if (Atomics.load(this.len, 0) + line.length * 3 > this.bytes.length) this.flush();
@@ -59,7 +60,7 @@ export class TraceFileWriter {
     const at = Atomics.load(this.len, 0);
     const { written } = this.enc.encodeInto(line, this.bytes.subarray(at));
     Atomics.store(this.len, 0, at + written);
-  };
+  });
 
   flush(): void {
     const n = Atomics.load(this.len, 0);
@@ -114,7 +115,8 @@ export class RecentLines {
     this.bytes = new Uint8Array(shared, RECENT_HEADER + RECENT_SLOTS * 4);
   }
 
-  readonly sink = (r: TraceRecord): void => {
+  // Lines only: no record needs its message built (TraceSink.wantsMessages).
+  readonly sink = sinkWithoutMessages((r: TraceRecord): void => {
     const n = this.count[0]!;
     const slot = n % RECENT_SLOTS;
     let line = formatRecord(r);
@@ -124,7 +126,7 @@ export class RecentLines {
     this.last[0] = r.atNs;
     this.last[1] = r.eventIndex;
     this.count[0] = n + 1;
-  };
+  });
 }
 
 /**

@@ -61,8 +61,20 @@ export function bodyJson(body: unknown): string {
   return s.length > MESSAGE_BODY_MAX ? `${s.slice(0, MESSAGE_BODY_MAX)}…` : s;
 }
 
-/** Receives trace records as they are made (e.g. `--trace FILE`). */
-export type TraceSink = (rec: TraceRecord) => void;
+/**
+ * Receives trace records as they are made (e.g. `--trace FILE`). A sink that never reads a
+ * record's `msg` says so with `wantsMessages: false` (see {@link sinkWithoutMessages}): building
+ * it (the body as JSON) for every delivery was most of what a sink cost a long run.
+ */
+export type TraceSink = ((rec: TraceRecord) => void) & {
+  /** False: this sink never reads `TraceRecord.msg`, so it is not built (default: built). */
+  wantsMessages?: boolean;
+};
+
+/** `sink` marked as never reading `TraceRecord.msg` (see {@link TraceSink}). */
+export function sinkWithoutMessages(sink: (rec: TraceRecord) => void): TraceSink {
+  return Object.assign(sink, { wantsMessages: false });
+}
 
 /** Turns a trace record's argument into its detail text, lazily (only when a record is shown); it may carry `message(arg)`, the record's structured message, read only when a sink takes the record (see `TraceRecord.msg`). */
 export type Formatter = ((arg: unknown) => string) & {
@@ -97,6 +109,8 @@ export class Trace {
   private readonly args: unknown[];
   /** Kind and node strings are few; their hashes are memoised. */
   private stringHashes = new Map<string, number>();
+  /** Whether the sink reads `msg` (TraceSink.wantsMessages). */
+  private readonly sinkMessages: boolean;
 
   constructor(
     ringSize = 400,
@@ -110,6 +124,7 @@ export class Trace {
     this.details = new Array<string | null>(this.size).fill(null);
     this.formats = new Array<Formatter | null>(this.size).fill(null);
     this.args = new Array<unknown>(this.size).fill(undefined);
+    this.sinkMessages = sink !== null && sink.wantsMessages !== false;
   }
 
   /** Folds one executed event's time into the hash. Called by the kernel for every event. */
@@ -135,7 +150,7 @@ export class Trace {
     const i = this.store(atNs, eventIndex, node, kind, detail, format, arg);
     if (this.sink !== null) {
       const rec = this.at(i);
-      if (format !== null && format.message !== undefined) rec.msg = format.message(arg);
+      if (this.sinkMessages && format !== null && format.message !== undefined) rec.msg = format.message(arg);
       this.sink(rec);
     }
   }

@@ -13,10 +13,18 @@
  *
  * So entries are grouped by (known-outcome bits, state); each group holds the unknown-outcome
  * bitsets explored with it.
+ *
+ * A bitset is kept as its window: the words from the first one whose known-outcome bits are not
+ * all set to the last one with a bit set (the words before it are full, the words after it empty).
+ * The search linearizes operations roughly in call order, so that window spans the operations in
+ * flight, not the whole history: a long run's history (100,000 operations, 33,000 a key) held a
+ * 4 KB bitset per explored configuration, 150 MB for one partition, where its windows take a few
+ * words each.
  */
 
 const EMPTY = 0;
 const NONE = -1;
+const FULL = 0xffffffff;
 
 export class MemoTable<S> {
   private readonly words: number;
@@ -27,14 +35,24 @@ export class MemoTable<S> {
   // Groups: one per (known bits, state).
   private groupCount = 0;
   private groupHash: Uint32Array;
-  /** Full bitset of the group's first entry, `words` words per group; compared on known bits only. */
-  private groupBits: Uint32Array;
+  /**
+   * The group's known-outcome bits as a window (see the header): words before `groupLo` have every
+   * known-outcome bit set, `groupLen` words from `groupOff` in `pool` follow, the rest are empty.
+   */
+  private groupLo: Int32Array;
+  private groupLen: Int32Array;
+  private groupOff: Int32Array;
   private readonly groupState: S[] = [];
   /** First unknown-bits set of the group, or NONE. */
   private groupFirstSet: Int32Array;
-  // Sets: the unknown-outcome bits of each entry, chained per group.
-  private setBits: Uint32Array;
+  // Sets: the unknown-outcome bits of each entry (a window: `setLen` words from word `setLo`, at `setOff` in `pool`; the rest empty), chained per group.
+  private setLo: Int32Array;
+  private setLen: Int32Array;
+  private setOff: Int32Array;
   private setNext: Int32Array;
+  /** The windows' words, groups' and sets' alike. */
+  private pool: Uint32Array;
+  private poolUsed = 0;
   /** Slot -> group index + 1, or EMPTY. */
   private table: Int32Array;
   private mask: number;
@@ -48,10 +66,16 @@ export class MemoTable<S> {
     this.hasUnknown = unknownMask.some((w) => w !== 0);
     const capacity = 1024;
     this.groupHash = new Uint32Array(capacity);
-    this.groupBits = new Uint32Array(capacity * this.words);
+    this.groupLo = new Int32Array(capacity);
+    this.groupLen = new Int32Array(capacity);
+    this.groupOff = new Int32Array(capacity);
     this.groupFirstSet = new Int32Array(capacity);
-    this.setBits = new Uint32Array(this.hasUnknown ? capacity * this.words : 0);
-    this.setNext = new Int32Array(this.hasUnknown ? capacity : 0);
+    const sets = this.hasUnknown ? capacity : 0;
+    this.setLo = new Int32Array(sets);
+    this.setLen = new Int32Array(sets);
+    this.setOff = new Int32Array(sets);
+    this.setNext = new Int32Array(sets);
+    this.pool = new Uint32Array(capacity * 4);
     this.table = new Int32Array(capacity * 2);
     this.mask = capacity * 2 - 1;
   }
@@ -86,21 +110,32 @@ export class MemoTable<S> {
     return true;
   }
 
+  /** Words of the memo's windows (for tests: a long history's memo stays small). */
+  get windowWords(): number {
+    return this.poolUsed;
+  }
+
   private sameKnownBits(group: number, bits: Uint32Array, opWord: number, opMask: number): boolean {
-    const base = group * this.words;
+    const lo = this.groupLo[group]!;
+    const hi = lo + this.groupLen[group]!;
+    const off = this.groupOff[group]! - lo;
     for (let i = 0; i < this.words; i++) {
       const cur = i === opWord ? (bits[i]! | opMask) >>> 0 : (bits[i] ?? 0);
-      if (((this.groupBits[base + i]! ^ cur) & ~this.unknownMask[i]!) !== 0) return false;
+      const known = ~this.unknownMask[i]!;
+      const mine = i < lo ? known : i < hi ? this.pool[off + i]! : 0;
+      if (((mine ^ cur) & known) !== 0) return false;
     }
     return true;
   }
 
   /** Whether the set's unknown-outcome bits are a subset of the new configuration's. */
   private unknownSubset(set: number, bits: Uint32Array, opWord: number, opMask: number): boolean {
-    const base = set * this.words;
-    for (let i = 0; i < this.words; i++) {
+    const lo = this.setLo[set]!;
+    const hi = lo + this.setLen[set]!;
+    const off = this.setOff[set]! - lo;
+    for (let i = lo; i < hi; i++) {
       const cur = i === opWord ? (bits[i]! | opMask) >>> 0 : (bits[i] ?? 0);
-      if ((this.setBits[base + i]! & ~cur) !== 0) return false;
+      if ((this.pool[off + i]! & ~cur) !== 0) return false;
     }
     return true;
   }
@@ -110,11 +145,22 @@ export class MemoTable<S> {
     if (group >= this.groupHash.length) {
       const capacity = this.groupHash.length * 2;
       this.groupHash = grow(this.groupHash, capacity);
-      this.groupBits = grow(this.groupBits, capacity * this.words);
+      this.groupLo = grow(this.groupLo, capacity);
+      this.groupLen = grow(this.groupLen, capacity);
+      this.groupOff = grow(this.groupOff, capacity);
       this.groupFirstSet = grow(this.groupFirstSet, capacity);
     }
-    const base = group * this.words;
-    for (let i = 0; i < this.words; i++) this.groupBits[base + i] = i === opWord ? (bits[i]! | opMask) >>> 0 : (bits[i] ?? 0);
+    // The window of the known-outcome bits: after the full words, up to the last word with a bit.
+    const known = (i: number): number => ((i === opWord ? bits[i]! | opMask : (bits[i] ?? 0)) & ~this.unknownMask[i]!) >>> 0;
+    let lo = 0;
+    while (lo < this.words && (known(lo) | this.unknownMask[lo]!) >>> 0 === FULL) lo++;
+    let hi = this.words;
+    while (hi > lo && known(hi - 1) === 0) hi--;
+    const off = this.reserve(hi - lo);
+    for (let i = lo; i < hi; i++) this.pool[off + i - lo] = known(i);
+    this.groupLo[group] = lo;
+    this.groupLen[group] = hi - lo;
+    this.groupOff[group] = off;
     this.groupHash[group] = hash;
     this.groupState[group] = state;
     this.groupFirstSet[group] = NONE;
@@ -125,16 +171,32 @@ export class MemoTable<S> {
     const set = this.size++;
     if (set >= this.setNext.length) {
       const capacity = Math.max(1024, this.setNext.length * 2);
-      this.setBits = grow(this.setBits, capacity * this.words);
+      this.setLo = grow(this.setLo, capacity);
+      this.setLen = grow(this.setLen, capacity);
+      this.setOff = grow(this.setOff, capacity);
       this.setNext = grow(this.setNext, capacity);
     }
-    const base = set * this.words;
-    for (let i = 0; i < this.words; i++) {
-      const cur = i === opWord ? (bits[i]! | opMask) >>> 0 : (bits[i] ?? 0);
-      this.setBits[base + i] = (cur & this.unknownMask[i]!) >>> 0;
-    }
+    // The window of the unknown-outcome bits: from the first word with one to the last.
+    const unknown = (i: number): number => ((i === opWord ? bits[i]! | opMask : (bits[i] ?? 0)) & this.unknownMask[i]!) >>> 0;
+    let lo = 0;
+    while (lo < this.words && unknown(lo) === 0) lo++;
+    let hi = this.words;
+    while (hi > lo && unknown(hi - 1) === 0) hi--;
+    const off = this.reserve(hi - lo);
+    for (let i = lo; i < hi; i++) this.pool[off + i - lo] = unknown(i);
+    this.setLo[set] = lo;
+    this.setLen[set] = hi - lo;
+    this.setOff[set] = off;
     this.setNext[set] = this.groupFirstSet[group]!;
     this.groupFirstSet[group] = set;
+  }
+
+  /** Room for `n` more words in the pool; returns where they start. */
+  private reserve(n: number): number {
+    const off = this.poolUsed;
+    if (off + n > this.pool.length) this.pool = grow(this.pool, Math.max(off + n, this.pool.length * 2));
+    this.poolUsed = off + n;
+    return off;
   }
 
   private rehash(): void {
