@@ -1,45 +1,34 @@
 /**
- * One long run in a process of its own, for the memory figure of bench/systems.ts:
- *   node --import tsx bench/memory-child.ts raft|broadcast [events]
- * prints one JSON line: events, simulated seconds, outcome, peak RSS (MB, from the OS: the whole
- * process, heap and all: by getrusage, and by /proc VmHWM where there is one) and the heap used
- * at the end.
+ * One long `detsim run` in a process of its own, for the memory figure of bench/systems.ts:
+ *   node --import tsx bench/memory-child.ts raft|broadcast [durationS]
+ * (or `node dist/bench/memory-child.js ...`, compiled). It runs the command line's own code, as
+ * `bin/detsim.js run <scenario> --seed 1 --no-swarm --param durationS=... --json` does: the main
+ * thread parses and prints, the seed runs in the watched worker thread with the default
+ * --max-memory, and its report crosses back to the main thread. So the figure is the user's: the
+ * whole process, both threads, as the OS counts it. It prints one JSON line: the command, events,
+ * simulated seconds, outcome, trace hash, CPU seconds of the process and its peak RSS (MB: by
+ * getrusage, and by /proc VmHWM where there is one).
  *
- * The run is long enough for `events` (default 10 million): its fault phase is set far longer than
- * needed and the event limit stops it (outcome `no-progress` then only means "the limit was hit").
+ * The length is pinned as simulated seconds (a `detsim run` has no event limit): DURATIONS gives
+ * about 10 million events on this build; `events` in the output says how many there were.
  */
 import { readFileSync } from 'node:fs';
-import { runScenario } from '../sim/runner.ts';
-import broadcast from '../scenarios/broadcast.ts';
-import raftChurn from '../scenarios/raft-churn.ts';
+import { main } from '../cli/main.ts';
 
-/** Broadcast runs at its defaults (two clients, a value every 50 ms each, the standard faults). */
-export const BROADCAST_PINS: Record<string, unknown> = {};
+/** Simulated seconds for about 10 million events (measured on this build; see docs/performance.md, "Sixth round"). */
+export const DURATIONS = { raft: 23_700, broadcast: 12_600 } as const;
 
-const which = process.argv[2];
-const events = Number(process.argv[3] ?? 10_000_000);
-if (which !== 'raft' && which !== 'broadcast') {
-  process.stderr.write('usage: memory-child.ts raft|broadcast [events]\n');
-  process.exit(2);
+/** The scenario and the parameters each run pins besides durationS (raft: the loaded store's operation budget). */
+export const RUNS = {
+  raft: { scenario: 'raft-churn', pins: ['maxOps=100000'] },
+  broadcast: { scenario: 'broadcast', pins: [] as string[] },
+} as const;
+
+/** The `detsim run` arguments of one memory run. */
+export function memoryRunArgs(which: 'raft' | 'broadcast', durationS: number): string[] {
+  const r = RUNS[which];
+  return ['run', r.scenario, '--seed', '1', '--no-swarm', '--param', `durationS=${durationS}`, ...r.pins.flatMap((p) => ['--param', p]), '--json'];
 }
-const cpu0 = process.cpuUsage();
-const r =
-  which === 'raft'
-    ? runScenario(raftChurn, { seed: 1, swarm: false, pins: { durationS: 86400, maxOps: 100_000 }, maxEvents: events })
-    : runScenario(broadcast, { seed: 1, swarm: false, pins: { durationS: 86400, ...BROADCAST_PINS }, maxEvents: events });
-const cpu = process.cpuUsage(cpu0);
-process.stdout.write(
-  `${JSON.stringify({
-    scenario: which === 'raft' ? 'raft-churn' : 'broadcast',
-    events: r.events,
-    simSeconds: Math.round(r.simTimeNs / 1e6) / 1e3,
-    outcome: r.outcome,
-    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-    heapUsedMbAtEnd: Math.round(process.memoryUsage().heapUsed / 1048576),
-    vmHwmMb: vmHwmMb(),
-  })}\n`,
-);
 
 /** The kernel's own peak RSS of this process (VmHWM in /proc/self/status), where there is one (Linux). */
 function vmHwmMb(): number | null {
@@ -50,3 +39,43 @@ function vmHwmMb(): number | null {
     return null;
   }
 }
+
+async function child(argv: string[]): Promise<number> {
+  const which = argv[0];
+  if (which !== 'raft' && which !== 'broadcast') {
+    process.stderr.write('usage: memory-child.ts raft|broadcast [durationS]\n');
+    return 2;
+  }
+  const durationS = Number(argv[1] ?? DURATIONS[which]);
+  const args = memoryRunArgs(which, durationS);
+  const out: string[] = [];
+  const cpu0 = process.cpuUsage();
+  const code = await main(args, { out: (l) => out.push(l), err: (l) => process.stderr.write(l + '\n') });
+  const cpu = process.cpuUsage(cpu0);
+  let r: { events?: number; simTimeNs?: number; outcome?: string; traceHash?: string; script?: unknown[] } = {};
+  try {
+    r = JSON.parse(out.join('\n')) as typeof r;
+  } catch {
+    process.stderr.write(`memory-child: detsim ${args.join(' ')} printed no JSON (exit ${code})\n`);
+    return 1;
+  }
+  process.stdout.write(
+    `${JSON.stringify({
+      scenario: RUNS[which].scenario,
+      command: `detsim ${args.join(' ')}`,
+      exitCode: code,
+      events: r.events,
+      simSeconds: Math.round((r.simTimeNs ?? 0) / 1e6) / 1e3,
+      outcome: r.outcome,
+      traceHash: r.traceHash,
+      scriptEntries: r.script?.length ?? 0,
+      cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      vmHwmMb: vmHwmMb(),
+    })}\n`,
+  );
+  return 0;
+}
+
+// Run as a program (not when a test imports DURATIONS or memoryRunArgs).
+if (/memory-child\.(ts|js)$/.test(process.argv[1] ?? '')) process.exitCode = await child(process.argv.slice(2));

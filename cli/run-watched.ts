@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { EarlyWorker } from './early-worker.ts';
+import { boundHeapGrowth } from './heap-growth.ts';
 import type { RunReport } from './execute.ts';
 import type { ScriptEntry } from '../sim/decisions.ts';
 import { CODE_EXT, CODE_ROOT, COMPILED, PACKAGE_ROOT } from './layout.ts';
@@ -124,6 +125,8 @@ export function prestartRun(maxMemoryMb: number, scenario?: string): PrestartedR
 }
 
 function runWorkerOptions(maxMemoryMb: number): WorkerOptions {
+  // Every run's thread is started with these options: the heap's growth is bounded first.
+  boundHeapGrowth();
   return {
     ...(maxMemoryMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } } : {}),
     // The scenario's console output reaches the terminal as it would in the main thread.
