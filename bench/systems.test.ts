@@ -2,7 +2,8 @@
  * The systems figures' shape on tiny runs (no timing is asserted: figures are for `npm run bench`).
  */
 import { describe, expect, it } from 'vitest';
-import { benchLinearity, BEFORE, FAMILY_NAMES, linearityCases, LOADED_RAFT_PINS, loadedRaftHere, loadedRaftRounds } from './systems.ts';
+import { benchLinearity, BEFORE, FAMILY_NAMES, linearityCases, LOADED_RAFT_PINS, loadedRaftHere, loadedRaftRounds, memoryRun } from './systems.ts';
+import { DURATIONS, memoryRunArgs } from './memory-child.ts';
 
 describe('bench/systems', () => {
   it('linearity (quick) reports broadcast and the loaded Raft store with CPU of both runs', () => {
@@ -39,5 +40,17 @@ describe('bench/systems', () => {
       expect(r.raftPerYardstick).toBeCloseTo(r.simSecondsPerCpuSecond / r.yardstickMopsPerCpuSecond, 0);
     }
     expect(rounds[0]!.events).toBe(rounds[1]!.events); // same seed, same run
+  }, 120_000);
+
+  it("measures memory on the user's path: a detsim run (main thread, the run's worker thread, --json) in a child process", () => {
+    expect(memoryRunArgs('raft', DURATIONS.raft)).toEqual(['run', 'raft-churn', '--seed', '1', '--no-swarm', '--param', `durationS=${DURATIONS.raft}`, '--param', 'maxOps=100000', '--json']);
+    expect(memoryRunArgs('broadcast', 9)).toEqual(['run', 'broadcast', '--seed', '1', '--no-swarm', '--param', 'durationS=9', '--json']);
+    const r = memoryRun('raft', 3) as { command: string; exitCode: number; events: number; outcome: string; peakRssMb: number; cpuSeconds: number };
+    expect(r.command).toBe(`detsim ${memoryRunArgs('raft', 3).join(' ')}`);
+    expect(r.exitCode).toBe(0);
+    expect(r.outcome).toBe('pass');
+    expect(r.events).toBeGreaterThan(1000);
+    expect(r.peakRssMb).toBeGreaterThan(30);
+    expect(r.cpuSeconds).toBeGreaterThan(0);
   }, 120_000);
 });

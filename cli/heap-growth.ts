@@ -20,6 +20,11 @@ const FLAG = /--heap[-_]growing[-_]percent\b/;
 
 let applied: number | null = null;
 
+/** The percentage this process set (null: not yet, or the user's own factor is in force). */
+export function heapGrowthInForce(): number | null {
+  return applied;
+}
+
 /**
  * Sets V8's heap growing factor for the threads started from now on (once per process); returns
  * the percentage in force, or null when the user set one of their own.
