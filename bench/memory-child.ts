@@ -2,7 +2,7 @@
  * One long `detsim run` in a process of its own, for the memory figure of bench/systems.ts:
  *   node --import tsx bench/memory-child.ts raft|broadcast [durationS]
  * (or `node dist/bench/memory-child.js ...`, compiled). It runs the command line's own code, as
- * `bin/detsim.js run <scenario> --seed 1 --no-swarm --param durationS=... --json` does: the main
+ * `bin/detsim.js run <scenario> --seed 1 --no-swarm --param durationS=... --timeout 0 --json` does: the main
  * thread parses and prints, the seed runs in the watched worker thread with the default
  * --max-memory, and its report crosses back to the main thread. So the figure is the user's: the
  * whole process, both threads, as the OS counts it. It prints one JSON line: the command, events,
@@ -27,7 +27,9 @@ export const RUNS = {
 /** The `detsim run` arguments of one memory run. */
 export function memoryRunArgs(which: 'raft' | 'broadcast', durationS: number): string[] {
   const r = RUNS[which];
-  return ['run', r.scenario, '--seed', '1', '--no-swarm', '--param', `durationS=${durationS}`, ...r.pins.flatMap((p) => ['--param', p]), '--json'];
+  // No wall-clock limit: on a loaded machine a 10-million-event broadcast run takes longer than
+  // the default 600 s, and a run stopped as hung measures nothing.
+  return ['run', r.scenario, '--seed', '1', '--no-swarm', '--param', `durationS=${durationS}`, ...r.pins.flatMap((p) => ['--param', p]), '--timeout', '0', '--json'];
 }
 
 /** The kernel's own peak RSS of this process (VmHWM in /proc/self/status), where there is one (Linux). */
@@ -52,7 +54,7 @@ async function child(argv: string[]): Promise<number> {
   const cpu0 = process.cpuUsage();
   const code = await main(args, { out: (l) => out.push(l), err: (l) => process.stderr.write(l + '\n') });
   const cpu = process.cpuUsage(cpu0);
-  let r: { events?: number; simTimeNs?: number; outcome?: string; traceHash?: string; script?: unknown[] } = {};
+  let r: { events?: number; simTimeNs?: number; outcome?: string; traceHash?: string; script?: unknown[]; violations?: { invariant: string }[] } = {};
   try {
     r = JSON.parse(out.join('\n')) as typeof r;
   } catch {
@@ -67,6 +69,7 @@ async function child(argv: string[]): Promise<number> {
       events: r.events,
       simSeconds: Math.round((r.simTimeNs ?? 0) / 1e6) / 1e3,
       outcome: r.outcome,
+      ...(r.outcome !== 'pass' ? { firstViolation: r.violations?.[0]?.invariant } : {}),
       traceHash: r.traceHash,
       scriptEntries: r.script?.length ?? 0,
       cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,

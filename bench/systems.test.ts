@@ -43,8 +43,8 @@ describe('bench/systems', () => {
   }, 120_000);
 
   it("measures memory on the user's path: a detsim run (main thread, the run's worker thread, --json) in a child process", () => {
-    expect(memoryRunArgs('raft', DURATIONS.raft)).toEqual(['run', 'raft-churn', '--seed', '1', '--no-swarm', '--param', `durationS=${DURATIONS.raft}`, '--param', 'maxOps=100000', '--json']);
-    expect(memoryRunArgs('broadcast', 9)).toEqual(['run', 'broadcast', '--seed', '1', '--no-swarm', '--param', 'durationS=9', '--json']);
+    expect(memoryRunArgs('raft', DURATIONS.raft)).toEqual(['run', 'raft-churn', '--seed', '1', '--no-swarm', '--param', `durationS=${DURATIONS.raft}`, '--param', 'maxOps=100000', '--timeout', '0', '--json']);
+    expect(memoryRunArgs('broadcast', 9)).toEqual(['run', 'broadcast', '--seed', '1', '--no-swarm', '--param', 'durationS=9', '--timeout', '0', '--json']);
     const r = memoryRun('raft', 3) as { command: string; exitCode: number; events: number; outcome: string; peakRssMb: number; cpuSeconds: number };
     expect(r.command).toBe(`detsim ${memoryRunArgs('raft', 3).join(' ')}`);
     expect(r.exitCode).toBe(0);
