@@ -7,7 +7,8 @@
  * else (functions, class instances with behaviour, symbols) is a bug in the sender: a message must be data.
  *
  * One exception to copying: a frozen plain object whose values are all primitives is deeply
- * immutable, so it is shared, not copied (nobody, sender or receiver, can change it: a write
+ * immutable, so it is shared, not copied (by `copySized`, the send path, when it is inside a
+ * message: a frozen message itself is copied) (nobody, sender or receiver, can change it: a write
  * throws in strict code). Raft's log entries are made so: an entry travels in appends to every
  * follower and into every disk, and copying it each time was a large share of a loaded run's
  * allocations. Other frozen objects are copied (freezing is shallow: their children may still be
@@ -229,7 +230,9 @@ function sizedCopy(v: unknown, depth: number): unknown {
   const proto = Object.getPrototypeOf(v);
   if (proto === Object.prototype || proto === null) {
     const src = v as Record<string, unknown>;
-    if (Object.isFrozen(src)) {
+    // Within a message only (depth > 0): a message itself is built fresh for each send, never
+    // frozen, and the check would cost every message a call.
+    if (depth > 0 && Object.isFrozen(src)) {
       const shared = flatSize(src);
       if (shared >= 0) {
         sized += shared;
