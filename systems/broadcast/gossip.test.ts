@@ -6,7 +6,7 @@ import { Simulation } from '../../sim/kernel.ts';
 import type { CallResult } from '../../sim/node.ts';
 import { World } from '../../sim/scenario.ts';
 import { ms, sec } from '../../sim/time.ts';
-import { gossipNode, MAX_SYNC_VALUES, type GossipMessage } from './gossip.ts';
+import { CHECKPOINT_EVERY, GossipState, gossipNode, keptIncarnation, MAX_SYNC_VALUES, parseCheckpoint, parseMarks, type GossipMessage } from './gossip.ts';
 
 describe('gossip under a failed fsync', () => {
   it('fixed bug (found by disk write errors): a retry after a failed fsync is never acknowledged with nothing on disk', () => {
@@ -150,5 +150,165 @@ describe('gossip resync after a partition or a lossy recovery', () => {
     // and sent at most the two it got back (new in its numbering, so passed on once caught up):
     // never its 2,998 others, which the peers' summaries listed.
     expect(fromN3).toBeLessThanOrEqual(2 * 2);
+  });
+});
+
+describe('gossip restarts cost what they lost, not the whole set (issue 17: long-run linearity)', () => {
+  const cluster = (seed: number) => {
+    const sim = new Simulation({ seed, buggify: { enabled: false } });
+    const w = new World(sim, {});
+    const ids = ['n1', 'n2', 'n3'];
+    const nodes = ids.map((id) => w.addNode(id, (ctx) => gossipNode(ctx, { peers: ids.filter((x) => x !== id), antiEntropyNs: ms(50), bug: 'none', buggyNode: '' })));
+    return { sim, w, nodes };
+  };
+  const client = (w: World, count: number, sent: { n: number }, via: string[] = ['n1', 'n2']) =>
+    w.addClient('c', (ctx) => (function* () {
+      for (let v = 1; v <= count; v++) {
+        yield ctx.call(via[v % via.length]!, { type: 'broadcast', value: v } satisfies GossipMessage, ms(200));
+        sent.n++;
+        yield ctx.sleep(ms(1));
+      }
+    })());
+  /** Counts values sent to `to` in syncs and gossip, and summaries sent, from now on. */
+  const tap = (w: World, to: string) => {
+    const seen = { values: 0, summaries: 0 };
+    w.net.sendTaps.push((_from, dest, body) => {
+      const m = body as GossipMessage;
+      if ((m.type === 'sync' || m.type === 'gossip') && dest === to) seen.values += m.values.length;
+      if (m.type === 'sync_ok' && m.summary !== null) seen.summaries++;
+    });
+    return seen;
+  };
+
+  it('fixed bug (T² cost): a restart after a lossy recovery keeps its incarnation while no new record is corrupt, and is sent nothing again', () => {
+    const { sim, w, nodes } = cluster(7);
+    client(w, 2000, { n: 0 });
+    for (const n of w.nodes) n.start();
+    sim.run({ untilNs: sec(10) });
+    const n3 = nodes[2]!;
+    n3.crash();
+    expect(n3.disk.corrupt('seen', 500)).toBe(true);
+    n3.start();
+    sim.run({ untilNs: sec(12) });
+    expect(n3.program!.state.seen.size).toBe(2000); // the lost value came back
+    const inc = n3.disk.peek<number>('incarnation').records[0];
+    // Restart again: the same corrupt record, nothing new lost. The old code drew a new
+    // incarnation at every restart once any record was corrupt, and each peer then scanned its
+    // whole set against n3's summary.
+    const after = tap(w, 'n3');
+    n3.crash();
+    n3.start();
+    sim.run({ untilNs: sec(14) });
+    expect(n3.disk.peek<number>('incarnation').records[0]).toBe(inc);
+    expect(n3.program!.state.seen.size).toBe(2000);
+    expect(after.summaries).toBe(0);
+    expect(after.values).toBe(0);
+  });
+
+  it('a record newly corrupt after that still draws a new incarnation, and the value comes back', () => {
+    const { sim, w, nodes } = cluster(8);
+    client(w, 2000, { n: 0 });
+    for (const n of w.nodes) n.start();
+    sim.run({ untilNs: sec(10) });
+    const n3 = nodes[2]!;
+    n3.crash();
+    n3.disk.corrupt('seen', 500);
+    n3.start();
+    sim.run({ untilNs: sec(12) });
+    const inc = n3.disk.peek<number>('incarnation').records[0];
+    n3.crash();
+    const lost = n3.disk.peek<number>('seen').records[1500]!;
+    expect(n3.disk.corrupt('seen', 1500)).toBe(true);
+    n3.start();
+    // Not from the checkpoint: it lists the lost value, and another incarnation wrote it.
+    expect(n3.program!.state.seen.has(lost)).toBe(false);
+    expect(n3.program!.state.seen.size).toBe(1999); // 2,001 records: the value lost first was appended again
+    sim.run({ untilNs: sec(14) });
+    expect(n3.disk.peek<number>('incarnation').records[0]).not.toBe(inc);
+    expect(n3.program!.state.seen.has(lost)).toBe(true);
+    expect(n3.program!.state.seen.size).toBe(2000);
+  });
+
+  it('fixed bug (T² cost): two peers that both restarted resume from their marks on disk: no summary, next to nothing sent again', () => {
+    const { sim, w, nodes } = cluster(9);
+    client(w, 2000, { n: 0 });
+    for (const n of w.nodes) n.start();
+    sim.run({ untilNs: sec(10) });
+    for (const n of nodes) expect(n.program!.state.seen.size).toBe(2000);
+    const t = tap(w, 'n2');
+    // The old code kept marks in memory: n1 and n2 both restarted, so n2 answered n1 with a
+    // summary and n1 scanned its whole set against it.
+    nodes[0]!.crash();
+    nodes[1]!.crash();
+    nodes[0]!.start();
+    nodes[1]!.start();
+    sim.run({ untilNs: sec(12) });
+    expect(t.summaries).toBe(0);
+    // At most the few values past the marks last made durable (a mark is written after the fsync
+    // it vouches for, and is durable with the next one), never the set.
+    expect(t.values).toBeLessThan(20);
+    for (const n of nodes) expect(n.program!.state.seen.size).toBe(2000);
+  });
+
+  it('a restart rebuilds from the checkpoint plus the values past it: the same set and numbering as before the crash', () => {
+    const { sim, w, nodes } = cluster(10);
+    client(w, 3000, { n: 0 }, ['n1', 'n2', 'n3']);
+    for (const n of w.nodes) n.start();
+    sim.run({ untilNs: sec(15) });
+    const n2 = nodes[1]!;
+    const cp = n2.disk.peek<number>('checkpoint').records;
+    expect(cp[1]).toBeGreaterThanOrEqual(CHECKPOINT_EVERY); // one was written
+    const before = n2.program!.state.delivered.slice(0);
+    n2.crash();
+    n2.start();
+    expect(n2.program!.state.delivered.slice(0)).toEqual(before);
+    expect(n2.program!.state.values()).toEqual([...before].sort((a, b) => a - b));
+    for (const v of before) expect(n2.program!.state.seen.has(v)).toBe(true);
+    expect(n2.program!.state.seen.size).toBe(before.length);
+  });
+});
+
+describe('GossipState.restore with a checkpoint', () => {
+  it('takes the set from the runs when they agree with the values, and builds it from the values when they do not', () => {
+    const values = [5, 1, 2, 3, null, 9, 4];
+    const good = new GossipState();
+    good.restore(values, { count: 5, runs: [1, 6] }); // 5 1 2 3 4 as runs: [1, 6)
+    expect(good.delivered.slice(0)).toEqual([5, 1, 2, 3, 9, 4]);
+    expect(good.values()).toEqual([1, 2, 3, 4, 5, 9]);
+    // A checkpoint that lists a value past its count (4 is the 6th value): rejected, same result.
+    const bad = new GossipState();
+    bad.restore(values, { count: 5, runs: [1, 5, 9, 10] });
+    expect(bad.values()).toEqual([1, 2, 3, 4, 5, 9]);
+    expect(bad.seen.size).toBe(6);
+    // A count past the values read: rejected.
+    const short = new GossipState();
+    short.restore([1, 2], { count: 3, runs: [1, 4] });
+    expect(short.values()).toEqual([1, 2]);
+    expect(short.seen.has(3)).toBe(false);
+  });
+
+  it('parseCheckpoint takes only its own incarnation\'s well-formed checkpoint', () => {
+    expect(parseCheckpoint([7, 3, 1, 3, 5, 6], 7)).toEqual({ count: 3, runs: [1, 3, 5, 6] });
+    expect(parseCheckpoint([7, 3, 1, 3, 5, 6], 8)).toBeNull(); // another incarnation
+    expect(parseCheckpoint([7, 4, 1, 3, 5, 6], 7)).toBeNull(); // count disagrees with the runs
+    expect(parseCheckpoint([7, 3, 5, 6, 1, 3], 7)).toBeNull(); // not sorted
+    expect(parseCheckpoint([7, 3, 1, 3, null, 6], 7)).toBeNull();
+    expect(parseCheckpoint([7], 7)).toBeNull();
+  });
+
+  it('keptIncarnation keeps an id only for exactly the corrupt records it was chosen with', () => {
+    expect(keptIncarnation([42], 0, [])).toBe(42);
+    expect(keptIncarnation([42, 3, 9], 0, [3, 9])).toBe(42);
+    expect(keptIncarnation([42, 3], 0, [3, 9])).toBeNull(); // a record newly corrupt
+    expect(keptIncarnation([42, 3, 9], 0, [3, 8])).toBeNull();
+    expect(keptIncarnation([42], 1, [])).toBeNull(); // the id's own record is corrupt
+    expect(keptIncarnation([], 0, [])).toBeNull();
+  });
+
+  it('parseMarks reads the marks its own incarnation wrote, and nothing else', () => {
+    expect([...parseMarks([5, 'n2', 11, 300, 'n3', 12, 0], 5)]).toEqual([['n2', { inc: 11, upTo: 300 }], ['n3', { inc: 12, upTo: 0 }]]);
+    expect(parseMarks([5, 'n2', 11, 300], 6).size).toBe(0);
+    expect(parseMarks([5, 'n2', 11, -1], 5).size).toBe(0);
+    expect(parseMarks([5, 'n2', 11], 5).size).toBe(0);
   });
 });
