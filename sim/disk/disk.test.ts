@@ -2,7 +2,6 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Simulation } from '../kernel.ts';
 import { Disk, type DiskError } from './disk.ts';
-import { estimateSize as estimate } from '../clone.ts';
 import { DISK_PROFILES } from './profiles.ts';
 
 const newDisk = (seed: number | string = 1): { sim: Simulation; disk: Disk } => {
@@ -309,44 +308,6 @@ describe('Disk: behaviour', () => {
     disk.fsync((e) => errs.push(e));
     sim.run();
     expect(errs).toEqual([null, null]);
-  });
-
-  it('a batch of appends and puts is judged by the size it would leave (a put frees what its file held, appends in the batch included)', () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.record({ put: fc.boolean(), file: fc.constantFrom('log', 'marks'), n: fc.integer({ min: 0, max: 4 }) }), { minLength: 1, maxLength: 8 }),
-        fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }),
-        fc.integer({ min: 0, max: 400 }),
-        (batch, first, capacity) => {
-          const { sim, disk } = newDisk();
-          for (const x of first) disk.append('log', 'x'.repeat(x));
-          disk.fsync(() => {});
-          sim.run();
-          const before = disk.usedBytes;
-          // The reference: apply the batch to copies of the files and sum record sizes.
-          const files = new Map<string, unknown[]>([['log', disk.peek('log').records], ['marks', disk.peek('marks').records]]);
-          for (const op of batch) {
-            const vals = Array.from({ length: op.n }, (_, i) => 'y'.repeat(i + 1));
-            if (op.put) {
-              disk.put(op.file, vals);
-              files.set(op.file, [...vals]);
-            } else {
-              for (const v of vals) disk.append(op.file, v);
-              files.get(op.file)!.push(...vals);
-            }
-          }
-          let after = 0;
-          for (const recs of files.values()) for (const r of recs) after += estimate(r);
-          disk.faults.capacityBytes = capacity;
-          let err: DiskError | null | undefined;
-          disk.fsync((e) => (err = e));
-          sim.run();
-          expect(err).toBe(after > capacity ? 'ENOSPC' : null);
-          expect(disk.usedBytes).toBe(err === null ? after : before);
-        },
-      ),
-      { numRuns: 300 },
-    );
   });
 
   it('readErrorRate=1 fails reads with EIO and returns no data', () => {

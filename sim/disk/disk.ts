@@ -81,8 +81,6 @@ class DurableFile implements DurableFileView {
   private sizes: number[] | null = null;
   private uniform = -1;
   private corruptAt: Set<number> | null = null;
-  /** Whether any record is an object (a reader then gets copies); a file of numbers needs none. */
-  private objects = false;
 
   get length(): number {
     return this.values.length;
@@ -100,25 +98,8 @@ class DurableFile implements DurableFileView {
       if (this.values.length === 0) this.uniform = bytes;
       else if (bytes !== this.uniform) this.sizes = new Array<number>(this.values.length).fill(this.uniform);
     }
-    if (value !== null && typeof value === 'object') this.objects = true;
     this.values.push(value);
     this.sizes?.push(bytes);
-  }
-
-  /** Whether any record may be an object (reads must copy them). */
-  get hasObjects(): boolean {
-    return this.objects;
-  }
-
-  /**
-   * The records' values, corrupt ones as null, and the corrupt indices (sorted): one copy of the
-   * array, not a pass over the records (a recovery reads a long file at every restart).
-   */
-  snapshot(): { values: unknown[]; corrupt: number[] } {
-    const values = this.values.slice();
-    const corrupt = this.corruptAt === null ? [] : [...this.corruptAt].sort((a, b) => a - b);
-    for (const i of corrupt) values[i] = null;
-    return { values, corrupt };
   }
 
   private size(i: number): number {
@@ -362,7 +343,6 @@ export class Disk {
     if (!this.unsynced.some((op) => op.file === file)) {
       // Nothing pending for this file: the durable image, its objects copied (a reader may change them).
       const r = this.readDurable<T>(file);
-      if (!(this.durable.get(file) ?? EMPTY_FILE).hasObjects) return r;
       for (let i = 0; i < r.records.length; i++) {
         const v = r.records[i];
         if (v !== null && typeof v === 'object') r.records[i] = deepCopy(v) as T;
@@ -407,8 +387,16 @@ export class Disk {
    * this (what the node may promise), never against what the program believes it wrote.
    */
   readDurable<T = unknown>(file: string): DiskRead<T> {
-    const { values, corrupt } = (this.durable.get(file) ?? EMPTY_FILE).snapshot();
-    return { records: values as (T | null)[], corrupt, error: null };
+    const d = this.durable.get(file) ?? EMPTY_FILE;
+    const corrupt: number[] = [];
+    const records: (T | null)[] = new Array(d.length);
+    for (let i = 0; i < d.length; i++) {
+      if (d.isCorrupt(i)) {
+        corrupt.push(i);
+        records[i] = null;
+      } else records[i] = d.value(i) as T;
+    }
+    return { records, corrupt, error: null };
   }
 
   /**
@@ -511,37 +499,12 @@ export class Disk {
         appended += op.bytes;
       }
       if (appendsOnly) return this.durableBytes + appended > this.faults.capacityBytes ? 'ENOSPC' : null;
-      // Appends and puts (a log and a small file of marks): a put frees what its file held, which
-      // is its durable size plus what this batch appended to it before. Other files are not
-      // walked (a long log beside a small put must not cost a pass over the log).
-      const held = new Map<string, number>(); // files put in this batch: what they hold at this point
-      const added = new Map<string, number>(); // other files: bytes this batch appended
-      let after = this.durableBytes;
-      let puts = true;
-      for (const op of covered) {
-        if (op.kind === 'append') {
-          after += op.bytes;
-          const h = held.get(op.file);
-          if (h !== undefined) held.set(op.file, h + op.bytes);
-          else added.set(op.file, (added.get(op.file) ?? 0) + op.bytes);
-        } else if (op.kind === 'put') {
-          const before = held.get(op.file) ?? (this.durable.get(op.file) ?? EMPTY_FILE).bytesFrom(0) + (added.get(op.file) ?? 0);
-          const bytes = sumBytes(applyOp([], op, false));
-          after += bytes - before;
-          held.set(op.file, bytes);
-          added.delete(op.file);
-        } else {
-          puts = false;
-          break;
-        }
-      }
-      if (puts) return after > this.faults.capacityBytes ? 'ENOSPC' : null;
       // The size the disk would hold after these writes: puts replace and truncates free space.
       const touched = new Map<string, StoredRecord[]>();
       for (const op of covered) touched.set(op.file, applyOp(touched.get(op.file) ?? (this.durable.get(op.file) ?? EMPTY_FILE).records(), op, false));
-      let total = this.durableBytes;
-      for (const [f, recs] of touched) total += sumBytes(recs) - (this.durable.get(f) ?? EMPTY_FILE).bytesFrom(0);
-      if (total > this.faults.capacityBytes) return 'ENOSPC';
+      let after = this.durableBytes;
+      for (const [f, recs] of touched) after += sumBytes(recs) - (this.durable.get(f) ?? EMPTY_FILE).bytesFrom(0);
+      if (after > this.faults.capacityBytes) return 'ENOSPC';
     }
     return null;
   }

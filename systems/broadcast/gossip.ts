@@ -10,8 +10,8 @@
  * them that peer confirmed holding durably (`confirmed`). A round sends only the values past that
  * mark; the peer merges them, fsyncs, and answers `sync_ok` with the new mark. The marks are
  * tagged with the peer's incarnation, a random id kept on disk that changes only when a recovery
- * may have lost values (a record newly corrupt since the id was chosen, an unreadable id, or none):
- * a restart that loses nothing new keeps its id and its peers' marks stay valid. A sync naming an incarnation
+ * may have lost values (a corrupt or unreadable record, or no id on disk): a restart that loses
+ * nothing acknowledged keeps its id and its peers' marks stay valid. A sync naming an incarnation
  * the peer does not have gets `sync_ok` with mark 0, the new id and a summary: the runs of values
  * the peer holds (client values are dense runs, so a few numbers), and the sender then sends only
  * what the summary does not list, so a recovery that lost a few values gets back those few, not
@@ -19,13 +19,8 @@
  * and asks again. Every sync is a slice of at most MAX_SYNC_VALUES values, the next sent as soon as
  * the previous is confirmed, so no message or queue ever holds the whole set. Only the durable prefix of the numbering is ever sent, and values are appended in
  * delivery order, so a restart without loss keeps the numbering: the receiver keeps its own copy
- * of the mark (`have`, written to disk too: valid while its incarnation is), and a sender that
- * restarted (its marks were in memory) first asks each peer for it with an empty sync instead of
- * resending everything. A restart reads its set from a checkpoint (the set as runs, written every
- * CHECKPOINT_EVERY values, trusted only by the incarnation that wrote it) plus the values past it,
- * so a restart does not rebuild a long run's set a value at a time. Each of these keeps a restart's
- * cost to what it lost: restarts come at a steady rate, so a cost in the values held made a run
- * 10x longer cost about 40x.
+ * of the mark (`have`), and a sender that restarted (its marks were in memory) first asks each
+ * peer for it with an empty sync instead of resending everything.
  *
  * The protocol logic is the pure `GossipState`; `gossipNode` is the glue that owns disk and network.
  */
@@ -33,7 +28,7 @@ import type { NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
 import type { Nanos } from '../../sim/time.ts';
 import { assert } from '../../sim/assert.ts';
 import { NumberList } from './number-list.ts';
-import { inRanges, NumberSet, rangesMinus, removeFromRanges } from './number-set.ts';
+import { inRanges, NumberSet, removeFromRanges } from './number-set.ts';
 
 export type GossipMessage =
   | { type: 'broadcast'; value: number }
@@ -91,76 +86,23 @@ export class GossipState {
    * Adds the values recovered from disk: one bulk insertion (a long run's node restarts often).
    * The disk read's array is dropped once copied into the compact list.
    */
-  restore(values: readonly (number | null)[], checkpoint: Checkpoint | null = null): void {
-    if (this.seen.size === 0 && checkpoint !== null) {
-      // delivered[0 .. checkpoint.count) is the set the checkpoint lists (same incarnation: the
-      // same numbering); the rest is added a value at a time. A count that disagrees means the
-      // checkpoint does not describe these values: built from the values instead.
-      const list = NumberList.of(values);
-      if (checkpoint.count <= list.length) {
-        const seen = NumberSet.fromRanges(checkpoint.runs);
-        let ok = seen.size === checkpoint.count;
-        for (let i = checkpoint.count; i < list.length && ok; i++) ok = seen.add(list.get(i));
-        if (ok) {
-          this.seen = seen;
-          this.delivered = list;
-          return;
-        }
-      }
-    }
+  restore(values: number[]): void {
     if (this.seen.size === 0) {
-      // The common case, a file of distinct values (nulls: corrupt records, skipped): one pass
-      // builds the set, and the list takes them in bulk.
       const seen = new NumberSet(values.length);
-      let nulls = 0;
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i];
-        if (v === null) nulls++;
-        else seen.add(v);
-      }
-      if (seen.size === values.length - nulls) {
+      for (let i = 0; i < values.length; i++) seen.add(values[i]!);
+      if (seen.size === values.length) {
         this.seen = seen;
         this.delivered = NumberList.of(values);
         return;
       }
     }
-    this.add(values.filter((v): v is number => v !== null));
+    this.add(values);
   }
 
   /** Values, sorted (for tests and reports; messages use `delivered`, already deterministic). */
   values(): number[] {
     return this.delivered.slice(0).sort((a, b) => a - b);
   }
-}
-
-/**
- * A checkpoint of a node's set: delivered[0 .. count) as sorted runs, written by incarnation
- * `inc` (file: `[inc, count, lo0, hi0, ...]`). Only that incarnation's numbering matches it.
- */
-export interface Checkpoint {
-  count: number;
-  runs: number[];
-}
-
-/** Values delivered between two checkpoints: a restart adds at most this many a value at a time. */
-export const CHECKPOINT_EVERY = 1024;
-
-/** The checkpoint in a checkpoint file if incarnation `inc` wrote it and it is well formed, else null. */
-export function parseCheckpoint(records: readonly (number | null)[], inc: number): Checkpoint | null {
-  if (records.length < 2 || records[0] !== inc || records.length % 2 !== 0) return null;
-  const count = records[1];
-  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return null;
-  const runs: number[] = new Array(records.length - 2);
-  let total = 0;
-  for (let i = 2; i < records.length; i += 2) {
-    const lo = records[i];
-    const hi = records[i + 1];
-    if (typeof lo !== 'number' || typeof hi !== 'number' || !Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || lo >= hi || (i > 2 && lo <= runs[i - 3]!)) return null;
-    runs[i - 2] = lo;
-    runs[i - 1] = hi;
-    total += hi - lo;
-  }
-  return total === count ? { count, runs } : null;
 }
 
 /** A peer's confirmed mark: it durably holds delivered[0 .. upTo) in its incarnation `inc`. */
@@ -183,35 +125,6 @@ export interface GossipProgram extends NodeProgram {
 
 const FILE = 'seen';
 const INC_FILE = 'incarnation';
-/** The checkpoint of our set (see Checkpoint). */
-const CHECKPOINT_FILE = 'checkpoint';
-/** Our marks about our peers: `[our incarnation, peer, its incarnation, upTo, peer, ...]`. */
-const MARKS_FILE = 'marks';
-
-/** The marks in a marks file written by incarnation `incarnation` (none if another wrote it, or it reads back wrong). */
-export function parseMarks(records: readonly unknown[], incarnation: number): Map<NodeId, Have> {
-  const out = new Map<NodeId, Have>();
-  if (records[0] !== incarnation || records.length % 3 !== 1) return out;
-  for (let i = 1; i < records.length; i += 3) {
-    const [peer, inc, upTo] = [records[i], records[i + 1], records[i + 2]];
-    if (typeof peer !== 'string' || typeof inc !== 'number' || typeof upTo !== 'number' || !Number.isSafeInteger(upTo) || upTo < 0) return new Map();
-    out.set(peer, { inc, upTo });
-  }
-  return out;
-}
-
-/**
- * The incarnation id a recovery may keep: the one on disk, if its record reads back whole and the
- * value file's corrupt records (`corrupt`, indices) are exactly those it was chosen with (the
- * incarnation file: `[id, ...corrupt indices]`); else null (a new one must be drawn).
- */
-export function keptIncarnation(records: readonly (number | null)[], corruptRecords: number, corrupt: readonly number[]): number | null {
-  if (corruptRecords > 0 || records.length !== corrupt.length + 1) return null;
-  const id = records[0];
-  if (typeof id !== 'number') return null;
-  for (let i = 0; i < corrupt.length; i++) if (records[i + 1] !== corrupt[i]) return null;
-  return id;
-}
 
 export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram {
   const state = new GossipState();
@@ -223,43 +136,21 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   // acknowledged (we ack after fsync), so skipping it is correct.
   // A read that keeps failing throws DiskReadFailed: the node fail-stops rather than start empty.
   const read = ctx.disk.readForRecovery<number>(FILE);
-  // The incarnation id: kept while recovery loses nothing new, else a new one (see the file
-  // comment). The file holds the id, then the indices of the value file's corrupt records when it
-  // was chosen: those losses are this incarnation's starting point (its numbering skips them), so
-  // a later restart that finds exactly those corrupt records lost nothing since. Corrupt records
-  // stay corrupt and the value file is append-only, so without this every restart after one torn
-  // write drew a new id, and every peer rescanned its whole set for it (cost growing as T²).
-  const incRead = ctx.disk.readForRecovery<number>(INC_FILE);
-  const kept = keptIncarnation(incRead.records, incRead.corrupt.length, read.corrupt);
-  const incarnation = kept ?? ctx.rng.int(1, 0x7fffffff);
-  // The set from the checkpoint this incarnation wrote (its runs: a few numbers, not a value at
-  // a time), plus the values past it; none or a stale one: built from every value read.
-  const cpRead = ctx.disk.readForRecovery<number>(CHECKPOINT_FILE);
-  const cp = kept !== null && cpRead.corrupt.length === 0 ? parseCheckpoint(cpRead.records, kept) : null;
-  state.restore(read.records, cp);
+  state.restore(read.corrupt.length === 0 ? (read.records as number[]) : read.records.filter((r): r is number => r !== null));
   ctx.log('recover', `${state.seen.size} value(s) from disk, ${read.corrupt.length} corrupt`);
+  // The incarnation id: kept while recovery loses nothing, else a new one (see the file comment).
+  const incRead = ctx.disk.readForRecovery<number>(INC_FILE);
+  const kept = incRead.records.length === 1 && typeof incRead.records[0] === 'number' ? incRead.records[0] : null;
+  const incarnation = kept !== null && read.corrupt.length === 0 ? kept : ctx.rng.int(1, 0x7fffffff);
   // Not yet durable: a peer must not hear it before it is (a crash now would draw another).
   let incDurable = incarnation === kept;
   if (!incDurable) {
-    ctx.disk.put(INC_FILE, [incarnation, ...read.corrupt]);
+    ctx.disk.put(INC_FILE, [incarnation]);
     ctx.disk.fsync((err) => {
       if (err !== null) ctx.failStop(`fsync ${err}`);
       else incDurable = true;
     });
   }
-
-  // Our marks about our peers, as last written: valid while this incarnation is (they say what
-  // this incarnation holds durably), so a restart that keeps it keeps them too. Without them, a
-  // peer that restarted as well (its marks were in memory) had to be sent a summary, and scan its
-  // whole numbering against it: every restart cost each peer its whole set.
-  const marksRead = ctx.disk.readForRecovery<unknown>(MARKS_FILE);
-  if (kept !== null && marksRead.corrupt.length === 0) for (const [peer, h] of parseMarks(marksRead.records, incarnation)) if (opts.peers.includes(peer)) have.set(peer, h);
-  /** Writes our marks (durable with the next fsync: until then a restart finds older ones, which hold too). */
-  const saveMarks = (): void => {
-    const recs: (number | string)[] = [incarnation];
-    for (const [peer, h] of have) recs.push(peer, h.inc, h.upTo);
-    ctx.disk.put(MARKS_FILE, recs);
-  };
 
   /**
    * delivered[0 .. durableCount) is on disk, in this order: every value is appended as it is
@@ -267,14 +158,6 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
    * marks about it (ours and our peers') stay valid. Syncs send only this prefix.
    */
   let durableCount = state.delivered.length;
-  /** delivered[0 .. checkpointed) is in the last checkpoint written (durable with the next fsync). */
-  let checkpointed = cp?.count ?? 0;
-  /** Writes a checkpoint of the durable prefix (integers only: runs cannot list others). */
-  const checkpoint = (): void => {
-    if (state.seen.others().length > 0) return;
-    ctx.disk.put(CHECKPOINT_FILE, [incarnation, durableCount, ...durableRuns()]);
-    checkpointed = durableCount;
-  };
   /** Persists in flight: with none, everything in `seen` is durable (recovered or fsynced). */
   let inFlight = 0;
   const persist = (fresh: number[], then: () => void): void => {
@@ -288,7 +171,6 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     ctx.disk.fsync((err) => {
       inFlight--;
       if (err === null && mark > durableCount) durableCount = mark;
-      if (err === null && durableCount >= checkpointed + CHECKPOINT_EVERY) checkpoint();
       if (err === null) then();
       // On a failed fsync the values are not durable, but memory says they were seen: a retry
       // would be acknowledged with nothing on disk. Fail-stop and recover from the disk instead
@@ -324,20 +206,11 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
       upTo = Math.min(durableCount, c.upTo + MAX_SYNC_VALUES);
       values = state.delivered.slice(c.upTo, upTo);
     } else {
-      // What the summary does not list, as a difference of runs: it costs the runs, not the
-      // values held (a scan of the numbering cost every peer of a restarted node its whole set).
-      // More than a slice of them: scan the numbering from the mark, a slice at a time.
-      const diff = unlisted(c.summary);
-      if (diff !== null) {
-        values = diff;
-        upTo = durableCount;
-      } else {
-        values = [];
-        upTo = c.upTo;
-        while (upTo < durableCount && values.length < MAX_SYNC_VALUES) {
-          const v = state.delivered.get(upTo++);
-          if (!inRanges(c.summary, v)) values.push(v);
-        }
+      values = [];
+      upTo = c.upTo;
+      while (upTo < durableCount && values.length < MAX_SYNC_VALUES) {
+        const v = state.delivered.get(upTo++);
+        if (!inRanges(c.summary, v)) values.push(v);
       }
     }
     assert(values.length <= MAX_SYNC_VALUES, 'a sync slice carries at most MAX_SYNC_VALUES values');
@@ -345,36 +218,16 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     ctx.send(peer, { type: 'sync', values, from: c.upTo, upTo, inc: c.inc, senderInc: incarnation, probe: false, reply, filtered: c.summary !== null, more } satisfies GossipMessage);
   };
 
-  /** Runs of the integers this node holds durably: all it has seen but the ones still being persisted. */
-  const durableRuns = (): number[] => {
-    const runs = state.seen.ranges();
-    for (let i = durableCount; i < state.delivered.length; i++) removeFromRanges(runs, state.delivered.get(i));
-    return runs;
-  };
-
   /**
-   * Runs of the values this node holds durably, at most MAX_SYNC_VALUES numbers: a prefix of the
-   * runs still lists only values held, so a cut summary costs resent values, never a lost one.
+   * Runs of the values this node holds durably (all it has seen but the ones still being
+   * persisted), at most MAX_SYNC_VALUES numbers: a prefix of the runs still lists only values
+   * held, so a cut summary costs resent values, never a lost one.
    */
   const summary = (): number[] => {
-    const runs = durableRuns();
+    const runs = state.seen.ranges();
+    for (let i = durableCount; i < state.delivered.length; i++) removeFromRanges(runs, state.delivered.get(i));
     if (runs.length > MAX_SYNC_VALUES) runs.length = MAX_SYNC_VALUES;
     return runs;
-  };
-
-  /**
-   * The values of delivered[0 .. durableCount) that the runs `listed` do not hold, or null if
-   * more than MAX_SYNC_VALUES. Values that are not integers are never in runs: all of them count
-   * (the durable ones: those past durableCount are still being persisted).
-   */
-  const unlisted = (listed: readonly number[]): number[] | null => {
-    const out = rangesMinus(durableRuns(), listed, MAX_SYNC_VALUES);
-    if (out === null) return null;
-    const others = state.seen.others();
-    if (others.length === 0) return out;
-    const pending: number[] = state.delivered.slice(durableCount);
-    for (const v of others) if (!pending.some((p) => Object.is(p, v))) out.push(v);
-    return out.length <= MAX_SYNC_VALUES ? out : null;
   };
 
   const antiEntropy = (): void => {
@@ -426,11 +279,9 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
           // Confirm only once everything merged is durable (the fsync covers earlier writes too).
           persist(fresh, () => {
             const cur = have.get(env.from);
-            const prev = cur !== undefined && cur.inc === m.senderInc ? cur.upTo : 0;
             if (cur === undefined || cur.inc !== m.senderInc) have.set(env.from, { inc: m.senderInc, upTo: known });
             else if (known > cur.upTo) cur.upTo = known;
             const upTo = have.get(env.from)!.upTo;
-            if (upTo > prev) saveMarks();
             // No mark: say what we hold, so the sender sends only the rest (not valid before our
             // incarnation is durable: a crash now could bring back an older one).
             const runs = upTo === 0 && incDurable && durableCount > 0 ? summary() : null;

@@ -13,29 +13,10 @@ export class NumberList {
   private ints = true;
   private count = 0;
 
-  /** A list holding `values`, in order, without the nulls (a recovery's corrupt records). */
-  static of(values: ArrayLike<number | null>): NumberList {
+  /** A list holding `values`, in order. */
+  static of(values: ArrayLike<number>): NumberList {
     const l = new NumberList();
-    let ints = true;
-    for (let i = 0; i < values.length && ints; i++) {
-      const v = values[i];
-      ints = v === null || ((v! | 0) === v && !Object.is(v, -0));
-    }
-    if (!ints) {
-      for (let i = 0; i < values.length; i++) if (values[i] !== null) l.push(values[i]!);
-      return l;
-    }
-    // All 32-bit integers (the common case: a node's recovered values): whole chunks at once.
-    let chunk = new Int32Array(0);
-    let n = 0;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v === null) continue;
-      if ((n & (CHUNK - 1)) === 0) l.chunks.push((chunk = new Int32Array(CHUNK)));
-      chunk[n & (CHUNK - 1)] = v!;
-      n++;
-    }
-    l.count = n;
+    for (let i = 0; i < values.length; i++) l.push(values[i]!);
     return l;
   }
 

@@ -12,8 +12,6 @@
  * No iteration in insertion order (keep a list beside it if needed); `ranges()` lists the
  * integers held as sorted runs, which is what a peer needs to know what to send.
  */
-import { assert } from '../../sim/assert.ts';
-
 const PAGE_BITS = 256;
 const PAGE_WORDS = PAGE_BITS / 32;
 
@@ -32,38 +30,6 @@ export class NumberSet {
   constructor(capacity = 16) {
     // Dense values need a page per PAGE_BITS of them; sparse ones more, and the pool grows.
     this.pool = new Uint32Array(PAGE_WORDS * Math.max(4, Math.ceil((capacity * 2) / PAGE_BITS)));
-  }
-
-  /**
-   * A set holding the integers of the sorted half-open runs `[lo0, hi0, lo1, hi1, ...]` (what
-   * `ranges()` returns): costs the pages they fill, a word at a time, not the values.
-   */
-  static fromRanges(runs: readonly number[]): NumberSet {
-    let values = 0;
-    for (let i = 0; i < runs.length; i += 2) values += runs[i + 1]! - runs[i]!;
-    const s = new NumberSet(values);
-    for (let i = 0; i < runs.length; i += 2) {
-      let v = runs[i]!;
-      const hi = runs[i + 1]!;
-      assert(isPageable(v) && isPageable(hi - 1) && v < hi && (i === 0 || v > runs[i - 1]!), 'fromRanges: sorted, disjoint runs of safe integers');
-      while (v < hi) {
-        const page = Math.floor(v / PAGE_BITS);
-        const at = s.pages.get(page) ?? s.newPage(page);
-        const bit = v - page * PAGE_BITS;
-        const end = Math.min(hi - page * PAGE_BITS, PAGE_BITS); // bits [bit, end) of this page
-        for (let b = bit; b < end; ) {
-          const w = b >>> 5;
-          const upto = Math.min(end, (w + 1) * 32); // bits [b, upto) of word w
-          const n = upto - b;
-          const mask = n === 32 ? -1 : ((1 << n) - 1) << (b & 31);
-          s.pool[at + w] = s.pool[at + w]! | mask;
-          b = upto;
-        }
-        v = page * PAGE_BITS + end;
-      }
-    }
-    s.count = values;
-    return s;
   }
 
   get size(): number {
@@ -135,31 +101,30 @@ export class NumberSet {
       const at = this.pages.get(page)!;
       const base = page * PAGE_BITS;
       for (let w = 0; w < PAGE_WORDS; w++) {
-        let word = this.pool[at + w]!;
+        const word = this.pool[at + w]!;
         const wordBase = base + w * 32;
-        // The runs of set bits in the word, a run at a time (not a bit at a time: a long run's
-        // gaps leave many words partly set, and this is called for every summary a node sends).
-        while (word !== 0) {
-          const s = ctz(word); // first set bit
-          const rest = ~word & -(1 << s); // clear bits from s on
-          const e = rest === 0 ? 32 : ctz(rest); // first clear bit after s
-          const a = wordBase + s;
-          if (next !== a) {
+        if (word === 0xffffffff) {
+          if (next !== wordBase) {
             if (!Number.isNaN(lo)) out.push(lo, next);
-            lo = a;
+            lo = wordBase;
           }
-          next = wordBase + e;
-          word = e === 32 ? 0 : word & -(1 << e);
+          next = wordBase + 32;
+          continue;
+        }
+        if (word === 0) continue;
+        for (let b = 0; b < 32; b++) {
+          if ((word & (1 << b)) === 0) continue;
+          const v = wordBase + b;
+          if (next !== v) {
+            if (!Number.isNaN(lo)) out.push(lo, next);
+            lo = v;
+          }
+          next = v + 1;
         }
       }
     }
     if (!Number.isNaN(lo)) out.push(lo, next);
     return out;
-  }
-
-  /** The members `ranges()` leaves out (fractions, -0, NaN, huge integers), in insertion order. */
-  others(): number[] {
-    return this.other === null ? [] : [...this.other];
   }
 
   private newPage(page: number): number {
@@ -173,11 +138,6 @@ export class NumberSet {
     this.pages.set(page, at);
     return at;
   }
-}
-
-/** The index of the lowest set bit of a non-zero 32-bit word. */
-function ctz(x: number): number {
-  return 31 - Math.clz32(x & -x);
 }
 
 /** Integers a page holds exactly (-0 is not one: it must stay distinct from 0). */
@@ -218,29 +178,4 @@ export function removeFromRanges(ranges: number[], v: number): void {
       return;
     }
   }
-}
-
-/**
- * The integers in the sorted half-open runs `ours` that the runs `theirs` do not hold, in
- * ascending order; null once there are more than `limit` (the caller then falls back to a scan).
- * Costs the runs of both plus the values listed, not the values the runs hold.
- */
-export function rangesMinus(ours: readonly number[], theirs: readonly number[], limit: number): number[] | null {
-  const out: number[] = [];
-  let j = 0;
-  for (let i = 0; i < ours.length; i += 2) {
-    let lo = ours[i]!;
-    const hi = ours[i + 1]!;
-    while (lo < hi) {
-      while (j < theirs.length && theirs[j + 1]! <= lo) j += 2; // their runs wholly below lo
-      // Their next run starts at or after lo (or covers lo): values below its start are missing.
-      const cover = j < theirs.length ? theirs[j]! : Infinity;
-      const gapEnd = Math.min(hi, cover);
-      if (gapEnd - lo > limit - out.length) return null;
-      for (let v = lo; v < gapEnd; v++) out.push(v);
-      if (gapEnd >= hi) break;
-      lo = Math.max(lo, theirs[j + 1]!); // skip what their run covers
-    }
-  }
-  return out;
 }
