@@ -152,3 +152,51 @@ describe('gossip resync after a partition or a lossy recovery', () => {
     expect(fromN3).toBeLessThanOrEqual(2 * 2);
   });
 });
+
+describe('gossip acknowledges a broadcast once a majority holds it on disk', () => {
+  const cluster = (ackCopies?: number) => {
+    const sim = new Simulation({ seed: 5, buggify: { enabled: false } });
+    const w = new World(sim, {});
+    const ids = ['n1', 'n2', 'n3'];
+    const nodes = ids.map((id) => w.addNode(id, (ctx) => gossipNode(ctx, { peers: ids.filter((x) => x !== id), antiEntropyNs: sec(100), bug: 'none', buggyNode: '', ...(ackCopies === undefined ? {} : { ackCopies }) })));
+    return { sim, w, nodes };
+  };
+  const onDisk = (nodes: ReturnType<typeof cluster>['nodes'], v: number) => nodes.filter((n) => n.disk.readDurable<number>('seen').records.includes(v)).length;
+
+  it('a node cut off from its peers does not acknowledge (its own copy could be the only one); once they hear it, it does', () => {
+    const { sim, w, nodes } = cluster();
+    w.net.cut('n1', 'n2');
+    w.net.cut('n1', 'n3');
+    const results: { ok: boolean; copies: number }[] = [];
+    w.addClient('c', (ctx) => (function* () {
+      for (const v of [7, 8]) {
+        if (v === 8) {
+          w.net.uncut('n1', 'n2');
+          w.net.uncut('n1', 'n3');
+        }
+        const r = (yield ctx.call('n1', { type: 'broadcast', value: v } satisfies GossipMessage, ms(300))) as CallResult<GossipMessage>;
+        results.push({ ok: r.ok, copies: onDisk(nodes, v) });
+      }
+    })());
+    for (const n of w.nodes) n.start();
+    sim.run({ untilNs: sec(2) });
+    expect(results.length).toBe(2);
+    expect(results[0]).toEqual({ ok: false, copies: 1 }); // on n1's disk, not acknowledged
+    expect(results[1]!.ok).toBe(true);
+    expect(results[1]!.copies).toBeGreaterThanOrEqual(2); // a majority of 3 held it when the client heard
+  });
+
+  it('ackCopies 1 acknowledges after the node\'s own fsync (the old behaviour: a cut-off node acknowledges alone)', () => {
+    const { sim, w, nodes } = cluster(1);
+    w.net.cut('n1', 'n2');
+    w.net.cut('n1', 'n3');
+    let result: { ok: boolean; copies: number } | null = null;
+    w.addClient('c', (ctx) => (function* () {
+      const r = (yield ctx.call('n1', { type: 'broadcast', value: 7 } satisfies GossipMessage, ms(300))) as CallResult<GossipMessage>;
+      result = { ok: r.ok, copies: onDisk(nodes, 7) };
+    })());
+    for (const n of w.nodes) n.start();
+    sim.run({ untilNs: sec(2) });
+    expect(result).toEqual({ ok: true, copies: 1 });
+  });
+});

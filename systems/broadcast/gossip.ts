@@ -1,6 +1,10 @@
 /**
  * A gossip broadcast node, as in Maelstrom's broadcast workload. A client hands a value to any
- * node; the node makes it durable, acknowledges it, and pushes it to its peers. Periodic
+ * node; the node makes it durable, pushes it to its peers, and acknowledges it once enough nodes
+ * hold it on disk (`ackCopies`, by default a majority: this node's fsync and the peers' `gossip_ok`
+ * answers, each sent after the peer's own fsync). An acknowledgement after this node's fsync alone
+ * lost the value for good when this node was cut off and its record of it later read back corrupt
+ * (a single copy of the truth); with a majority, every copy must be lost first. Periodic
  * anti-entropy with one random peer repairs what loss, partitions and crashes took, so after the
  * faults stop every node ends with every acknowledged value.
  *
@@ -24,8 +28,8 @@
  *
  * The protocol logic is the pure `GossipState`; `gossipNode` is the glue that owns disk and network.
  */
-import type { NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
-import type { Nanos } from '../../sim/time.ts';
+import type { Envelope, NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
+import { sec, type Nanos } from '../../sim/time.ts';
 import { assert } from '../../sim/assert.ts';
 import { NumberList } from './number-list.ts';
 import { inRanges, NumberSet, removeFromRanges } from './number-set.ts';
@@ -33,7 +37,10 @@ import { inRanges, NumberSet, removeFromRanges } from './number-set.ts';
 export type GossipMessage =
   | { type: 'broadcast'; value: number }
   | { type: 'broadcast_ok' }
-  | { type: 'gossip'; values: number[] }
+  /** Pushed values; `ack`: the sender waits for `gossip_ok` (once they are on this node's disk) to acknowledge a client. */
+  | { type: 'gossip'; values: number[]; ack: boolean }
+  /** The values of an `ack` gossip are on the sender's disk. */
+  | { type: 'gossip_ok'; values: number[] }
   /**
    * Values of the sender's numbering from `from` up to `upTo`, for the peer's incarnation `inc`:
    * all of them, or (`filtered`) those the peer's summary did not list. At most MAX_SYNC_VALUES
@@ -62,6 +69,13 @@ export interface GossipOptions {
   /** Only the node named here misbehaves, so the bug is one node's, as in real incidents. */
   bug: GossipBug;
   buggyNode: NodeId;
+  /**
+   * Nodes that must hold a broadcast value on disk (this one included) before it is acknowledged;
+   * default a majority of the nodes (peers + 1). 1 acknowledges after this node's own fsync.
+   */
+  ackCopies?: number;
+  /** How long a value waits for its copies before it is given up (the client then times out). Default 5 s. */
+  ackWaitNs?: Nanos;
 }
 
 /** The pure protocol state: which values this node has delivered. */
@@ -179,10 +193,20 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     });
   };
 
-  const pushToPeers = (values: number[]): void => {
+  const pushToPeers = (values: number[], ack: boolean): void => {
     if (ctx.buggify('broadcast.skip_push')) return; // anti-entropy must cover a skipped push
-    for (const p of opts.peers) ctx.send(p, { type: 'gossip', values } satisfies GossipMessage);
+    for (const p of opts.peers) ctx.send(p, { type: 'gossip', values, ack } satisfies GossipMessage);
   };
+
+  /** Copies on disk a broadcast needs before it is acknowledged (this node's included). */
+  const copiesNeeded = Math.min(opts.peers.length + 1, Math.max(1, opts.ackCopies ?? Math.floor((opts.peers.length + 1) / 2) + 1));
+  /**
+   * Broadcasts on our disk waiting for peers' copies: the clients' requests to answer, and the
+   * peers that confirmed. In memory only: a crash drops them and the clients time out (the values
+   * are not acknowledged, so nothing is promised about them).
+   */
+  const awaiting = new Map<number, { requests: Envelope[]; copies: Set<NodeId> }>();
+  const ackWaitNs = opts.ackWaitNs ?? sec(5);
 
   /**
    * Sends `peer` what it lacks of our durable prefix, a slice of at most MAX_SYNC_VALUES values.
@@ -250,15 +274,43 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
           // BUG (phantom): invents a value next to the real one (and keeps it like any other).
           if (buggy && opts.bug === 'phantom') fresh.push(...state.add([-m.value]));
           persist(fresh, () => {
-            ctx.reply(env, { type: 'broadcast_ok' } satisfies GossipMessage);
-            if (fresh.length > 0) pushToPeers(fresh);
+            if (copiesNeeded <= 1) {
+              ctx.reply(env, { type: 'broadcast_ok' } satisfies GossipMessage);
+              if (fresh.length > 0) pushToPeers(fresh, false);
+              return;
+            }
+            // Acknowledged once enough peers hold it too (a value seen before, e.g. a client's
+            // retry, is pushed again: whether enough peers hold it is not known here).
+            let a = awaiting.get(m.value);
+            if (a === undefined) {
+              const entry = { requests: [] as Envelope[], copies: new Set<NodeId>() };
+              awaiting.set(m.value, (a = entry));
+              ctx.setTimer(ackWaitNs, () => {
+                if (awaiting.get(m.value) === entry) awaiting.delete(m.value);
+              });
+            }
+            a.requests.push(env);
+            pushToPeers(fresh.includes(m.value) ? fresh : [m.value, ...fresh], true);
           });
           return;
         }
         case 'gossip': {
           if (buggy && opts.bug === 'drop-gossip') return;
           const fresh = state.add(m.values);
-          if (fresh.length > 0) persist(fresh, () => {});
+          // Confirm only once everything merged is durable (the fsync covers earlier writes too).
+          if (m.ack) persist(fresh, () => ctx.send(env.from, { type: 'gossip_ok', values: m.values } satisfies GossipMessage));
+          else if (fresh.length > 0) persist(fresh, () => {});
+          return;
+        }
+        case 'gossip_ok': {
+          for (const v of m.values) {
+            const a = awaiting.get(v);
+            if (a === undefined || !opts.peers.includes(env.from)) continue;
+            a.copies.add(env.from);
+            if (a.copies.size + 1 < copiesNeeded) continue;
+            awaiting.delete(v);
+            for (const r of a.requests) ctx.reply(r, { type: 'broadcast_ok' } satisfies GossipMessage);
+          }
           return;
         }
         case 'sync': {
