@@ -205,7 +205,16 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
    * peers that confirmed. In memory only: a crash drops them and the clients time out (the values
    * are not acknowledged, so nothing is promised about them).
    */
-  const awaiting = new Map<number, { requests: Envelope[]; copies: Set<NodeId> }>();
+  const awaiting = new Map<number, { requests: Envelope[]; copies: Set<NodeId>; at: number }>();
+  /** Counts `peer`'s copy of the value `v`; acknowledges it once it has enough. */
+  const copied = (v: number, peer: NodeId): void => {
+    const a = awaiting.get(v);
+    if (a === undefined || !opts.peers.includes(peer)) return;
+    a.copies.add(peer);
+    if (a.copies.size + 1 < copiesNeeded) return;
+    awaiting.delete(v);
+    for (const r of a.requests) ctx.reply(r, { type: 'broadcast_ok' } satisfies GossipMessage);
+  };
   const ackWaitNs = opts.ackWaitNs ?? sec(5);
 
   /**
@@ -271,6 +280,8 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
       switch (m.type) {
         case 'broadcast': {
           const fresh = state.add([m.value]);
+          // Where the value sits in our numbering (a value seen before: not known here, -1).
+          const at = fresh.length > 0 ? state.delivered.length - fresh.length : -1;
           // BUG (phantom): invents a value next to the real one (and keeps it like any other).
           if (buggy && opts.bug === 'phantom') fresh.push(...state.add([-m.value]));
           persist(fresh, () => {
@@ -283,7 +294,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
             // retry, is pushed again: whether enough peers hold it is not known here).
             let a = awaiting.get(m.value);
             if (a === undefined) {
-              const entry = { requests: [] as Envelope[], copies: new Set<NodeId>() };
+              const entry = { requests: [] as Envelope[], copies: new Set<NodeId>(), at };
               awaiting.set(m.value, (a = entry));
               ctx.setTimer(ackWaitNs, () => {
                 if (awaiting.get(m.value) === entry) awaiting.delete(m.value);
@@ -303,14 +314,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
           return;
         }
         case 'gossip_ok': {
-          for (const v of m.values) {
-            const a = awaiting.get(v);
-            if (a === undefined || !opts.peers.includes(env.from)) continue;
-            a.copies.add(env.from);
-            if (a.copies.size + 1 < copiesNeeded) continue;
-            awaiting.delete(v);
-            for (const r of a.requests) ctx.reply(r, { type: 'broadcast_ok' } satisfies GossipMessage);
-          }
+          for (const v of m.values) copied(v, env.from);
           return;
         }
         case 'sync': {
@@ -353,6 +357,9 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
             if (m.summary !== null) c.summary = m.summary;
           }
           if (c.upTo >= durableCount) c.summary = null; // caught up: the next syncs carry only what is new
+          // The peer holds our numbering below its mark on disk: values waiting for copies there
+          // have one (a push can be lost; anti-entropy still brings the copy, and the ack).
+          if (c.upTo > before && awaiting.size > 0) for (const [v, a] of [...awaiting]) if (a.at >= 0 && a.at < c.upTo) copied(v, env.from);
           // The answer to a probe or with a summary: send what the peer lacks now, not a round
           // later; after a slice that was cut, the next slice (while the mark moves).
           if (m.probe || m.summary !== null || (m.more && c.upTo > before)) syncTo(env.from, true);
