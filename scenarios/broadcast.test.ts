@@ -17,8 +17,10 @@ describe('broadcast: an acknowledged value is on a majority of disks', () => {
   });
 
   it('one copy before the acknowledgement loses an acknowledged value (the liveness check catches it)', () => {
-    // Seed 1 is the first of 60 (100 s each) that loses one this way; with the default all 60 pass.
-    const r = runScenario(broadcast, { seed: 1, pins: { durationS: 100, ackCopies: 1 } });
+    // Seed 126 is the one of seeds 1-200 (100 s each) that loses one this way: n3, cut off from
+    // its peers, acknowledges 1000416, crashes, and reads that record back corrupt. With the
+    // default all 200 pass.
+    const r = runScenario(broadcast, { seed: 126, pins: { durationS: 100, ackCopies: 1 } });
     expect(r.outcome).toBe('liveness');
     expect(r.violations.map((v) => v.message).join('\n')).toMatch(/lacks \d+ of \d+ acknowledged value/);
   });
