@@ -108,11 +108,39 @@ describe('deepCopy', () => {
     expect(c.a).not.toBe(o.a);
   });
 
-  it('copies frozen data too (freezing is shallow, so sharing it is never assumed safe)', () => {
-    const f = Object.freeze({ a: 1 });
-    const c = deepCopy(f);
-    expect(c).toEqual(f);
-    expect(c).not.toBe(f);
+  it('shares a frozen object of primitives (deeply immutable: a write by the receiver throws), copies every other frozen object', () => {
+    const f = Object.freeze({ a: 1, s: 'x', b: true, n: null, u: undefined, big: 5n });
+    for (const c of [deepCopy(f), deepCopy([f])[0]!, copySized({ entries: [f] }).entries[0]!, copySized({ e: f }).e]) {
+      expect(c).toBe(f);
+      expect(() => {
+        (c as { a: number }).a = 2;
+      }).toThrow(TypeError);
+      expect(f.a).toBe(1);
+    }
+    // Not deeply immutable: copied.
+    for (const g of [Object.freeze({ a: [1] }), Object.freeze({ a: { b: 1 } }), Object.freeze({ a: new Uint8Array(2) }), { a: 1 }]) {
+      expect(deepCopy(g)).not.toBe(g);
+      expect(deepCopy(g)).toEqual(g);
+      expect(copySized(g)).not.toBe(g);
+    }
+    expect(() => deepCopy(Object.freeze({ f: () => 1 }))).toThrow(AssertionError);
+    expect(() => copySized(Object.freeze({ f: () => 1 }))).toThrow(AssertionError);
+    // The array around a shared object is still the receiver's own.
+    const arr = [f];
+    const c = deepCopy(arr);
+    c.push(f);
+    expect(arr).toHaveLength(1);
+  });
+
+  it('sizes a shared frozen object as it sizes a copied one', () => {
+    const f = Object.freeze({ term: 3, index: 17, data: '{"op":"put"}', ok: false, gone: null, none: undefined, big: 123456789n });
+    copySized({ type: 'app', entries: [f, f] });
+    expect(lastCopySize()).toBe(estimateSize({ type: 'app', entries: [{ ...f }, { ...f }] }));
+    // A frozen message itself is copied (the send path checks only what it holds), same size.
+    const top = copySized(f);
+    expect(top).not.toBe(f);
+    expect(top).toEqual(f);
+    expect(lastCopySize()).toBe(estimateSize({ ...f }));
   });
 
   // Was a bug, now fixed (sim/clone.ts line ~23, `if (Object.isFrozen(v)) return v;`): Object.isFrozen is shallow.

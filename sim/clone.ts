@@ -3,9 +3,16 @@
  * memory. `structuredClone` would do, but it is several times slower than a walk specialised to
  * the plain data messages are made of, and message copying is on the hot path of every run.
  *
- * Supported: primitives (including bigint), arrays, plain objects, Map, Set, Uint8Array. Frozen
- * objects are copied too (freezing is shallow: their children may still be mutable). Anything else (functions,
- * class instances with behaviour, symbols) is a bug in the sender: a message must be data.
+ * Supported: primitives (including bigint), arrays, plain objects, Map, Set, Uint8Array. Anything
+ * else (functions, class instances with behaviour, symbols) is a bug in the sender: a message must be data.
+ *
+ * One exception to copying: a frozen plain object whose values are all primitives is deeply
+ * immutable, so it is shared, not copied (by `copySized`, the send path, when it is inside a
+ * message: a frozen message itself is copied) (nobody, sender or receiver, can change it: a write
+ * throws in strict code). Raft's log entries are made so: an entry travels in appends to every
+ * follower and into every disk, and copying it each time was a large share of a loaded run's
+ * allocations. Other frozen objects are copied (freezing is shallow: their children may still be
+ * mutable), and so is every array and container holding a shared object.
  */
 import { AssertionError } from './assert.ts';
 
@@ -14,6 +21,7 @@ export function deepCopy<T>(value: T): T {
   // Fast path: a flat plain object of primitives (most messages) in one pass, no recursion.
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const src = value as Record<string, unknown>;
+    if (Object.isFrozen(src) && flatPrimitives(src)) return value;
     const out: Record<string, unknown> = {};
     for (const k in src) {
       const x = src[k];
@@ -47,6 +55,7 @@ function copy(v: unknown, depth: number): unknown {
   const proto = Object.getPrototypeOf(v);
   if (proto === Object.prototype || proto === null) {
     const src = v as Record<string, unknown>;
+    if (Object.isFrozen(src) && flatPrimitives(src)) return src;
     const out: Record<string, unknown> = {};
     for (const k in src) {
       const x = src[k];
@@ -70,6 +79,47 @@ function copy(v: unknown, depth: number): unknown {
   // Uint8Array's own slice copies; a Buffer's slice() is a view of the same memory.
   if (v instanceof Uint8Array) return Uint8Array.prototype.slice.call(v);
   throw new AssertionError(`a message must be plain data, but it holds a ${proto?.constructor?.name ?? 'non-plain'} object`);
+}
+
+/** True if every value of `src` (own and inherited enumerable) is a primitive other than a symbol: frozen, it is then deeply immutable. */
+function flatPrimitives(src: Record<string, unknown>): boolean {
+  for (const k in src) {
+    const x = src[k];
+    if (x !== null && (typeof x === 'object' || typeof x === 'function' || typeof x === 'symbol')) return false;
+  }
+  return true;
+}
+
+/** estimateSize of a plain object whose values are all primitives, or -1 if one is not (an object, a function, a symbol). */
+function flatSize(src: Record<string, unknown>): number {
+  let s = 4;
+  for (const k in src) {
+    const x = src[k];
+    s += k.length + 1;
+    switch (typeof x) {
+      case 'number':
+        s += 8;
+        break;
+      case 'string':
+        s += 2 + x.length;
+        break;
+      case 'boolean':
+        s += 1;
+        break;
+      case 'undefined':
+        break;
+      case 'bigint':
+        s += 8 + Math.ceil(x.toString(16).length / 2);
+        break;
+      case 'object':
+        if (x !== null) return -1;
+        s += 1;
+        break;
+      default:
+        return -1;
+    }
+  }
+  return s;
 }
 
 /**
@@ -180,6 +230,15 @@ function sizedCopy(v: unknown, depth: number): unknown {
   const proto = Object.getPrototypeOf(v);
   if (proto === Object.prototype || proto === null) {
     const src = v as Record<string, unknown>;
+    // Within a message only (depth > 0): a message itself is built fresh for each send, never
+    // frozen, and the check would cost every message a call.
+    if (depth > 0 && Object.isFrozen(src)) {
+      const shared = flatSize(src);
+      if (shared >= 0) {
+        sized += shared;
+        return src;
+      }
+    }
     const out: Record<string, unknown> = {};
     let s = 4;
     for (const k in src) {

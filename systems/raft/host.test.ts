@@ -94,7 +94,7 @@ function listApp(): RaftApp & { applied: string[] } {
 
 type HostProgram = { host: RaftHost; app: ReturnType<typeof listApp>; onMessage(env: import('../../sim/node.ts').Envelope): void };
 
-function cluster(n: number, seed: number, hooks: RaftHostHooks = {}, snapshotEntries = 0) {
+function cluster(n: number, seed: number, hooks: RaftHostHooks = {}, snapshotEntries = 0, afterMessage?: (env: import('../../sim/node.ts').Envelope) => void) {
   const sim = new Simulation({ seed, buggify: { enabled: false } });
   const w = new World(sim, {}, { ...LAN, latency: { kind: 'constant', ns: ms(1) } });
   const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
@@ -102,7 +102,14 @@ function cluster(n: number, seed: number, hooks: RaftHostHooks = {}, snapshotEnt
     w.addNode(id, (ctx) => {
       const app = listApp();
       const host = new RaftHost(ctx, { peers: ids, snapshotEntries, hooks }, app);
-      return { host, app, onMessage: (env) => void host.onMessage(env) };
+      return {
+        host,
+        app,
+        onMessage: (env) => {
+          host.onMessage(env);
+          afterMessage?.(env);
+        },
+      };
     }),
   );
   for (const x of nodes) x.start();
@@ -111,6 +118,40 @@ function cluster(n: number, seed: number, hooks: RaftHostHooks = {}, snapshotEnt
 }
 
 describe('RaftHost on the kernel', () => {
+  it("shares log entries between nodes only frozen: a follower cannot alter the leader's entries, nor its own copy of the message", () => {
+    const seen = new Map<number, Entry[]>();
+    let tamperedMessages = 0;
+    const hooks: RaftHostHooks = {
+      onApply(_h, e) {
+        if (!seen.has(e.index)) seen.set(e.index, []);
+        seen.get(e.index)!.push(e);
+        // The applying node tries to rewrite the entry it holds (shared with the other nodes).
+        expect(Object.isFrozen(e)).toBe(true);
+        expect(() => {
+          (e as { data: unknown }).data = 'evil';
+        }).toThrow(TypeError);
+      },
+    };
+    // A follower that mangles every append it receives (its entries array, the message itself)
+    // after its host has handled it: the sender's log must not change.
+    const c = cluster(3, 5, hooks, 0, (env) => {
+      const b = env.body as { type?: string; entries?: Entry[] };
+      if (b.type !== 'app' || b.entries === undefined || b.entries.length === 0) return;
+      b.entries.length = 0;
+      b.entries.push({ index: 1, term: 99, data: 'evil' });
+      tamperedMessages++;
+    });
+    for (let i = 0; i < 30; i++) c.sim.schedule(ms(400 + i * 15), () => void c.leader()?.program?.host.propose(`p${i}`));
+    c.sim.run({ untilNs: sec(3) });
+    const applied = c.nodes.map((x) => x.program!.app.applied.join(','));
+    expect(new Set(applied).size).toBe(1);
+    expect(applied[0]).toBe(Array.from({ length: 30 }, (_, i) => `p${i}`).join(','));
+    // Every node applied every entry; none saw another's tampering.
+    for (const es of seen.values()) for (const e of es) expect(e.data === null || String(e.data).startsWith('p')).toBe(true);
+    expect(seen.size).toBeGreaterThanOrEqual(30);
+    expect(tamperedMessages).toBeGreaterThan(0);
+  });
+
   it('never sends an append acknowledgement for an entry that a crash at that instant would lose', () => {
     let checked = 0;
     let c!: ReturnType<typeof cluster>;

@@ -279,6 +279,22 @@ export class RaftHost {
       this.scheduled = false;
       this.runReady();
     };
+    this.fsyncDone = (err): void => {
+      if (gen !== this.gen || !this.ctx.alive) return;
+      this.busy = false;
+      if (err !== null) {
+        this.ctx.log('raft-fsync-failed', `${err}: restarting from disk`);
+        this.stats.selfRestarts++;
+        try {
+          this.recover();
+        } catch (e) {
+          if (!(e instanceof DiskReadFailed)) throw e;
+          this.ctx.failStop(e.message);
+        }
+        return;
+      }
+      this.finishReady();
+    };
     this.tickFired = (): void => {
       if (gen !== this.gen) return;
       this.tickTimer = null;
@@ -444,42 +460,45 @@ export class RaftHost {
       this.app.onSoftState?.(rd.softState);
       this.armTick(); // a new leader's lessor deadlines
     }
-    const finish = (): void => {
-      if (!early) this.send(rd.messages);
-      this.milestones(rd);
-      this.apply(rd);
-      this.raft.advance();
-      this.maybeCompact();
-      this.armTick(); // what the application applied may be due sooner (a lease granted)
-      this.pump();
-    };
+    // One Ready is out at a time (busy until its fsync ends): it waits in a field, and the
+    // callbacks are made once per generation (recover), not three closures per Ready.
+    this.pendingRd = rd;
+    this.pendingEarly = early;
     if (!rd.mustSync) {
-      finish();
+      this.finishReady();
       return;
     }
     this.busy = true;
-    const gen = this.gen;
-    const sync = (): void => {
-      this.stats.fsyncs++;
-      this.ctx.disk.fsync((err) => {
-        if (gen !== this.gen || !this.ctx.alive) return;
-        this.busy = false;
-        if (err !== null) {
-          this.ctx.log('raft-fsync-failed', `${err}: restarting from disk`);
-          this.stats.selfRestarts++;
-          try {
-            this.recover();
-          } catch (e) {
-            if (!(e instanceof DiskReadFailed)) throw e;
-            this.ctx.failStop(e.message);
-          }
-          return;
-        }
-        finish();
-      });
-    };
-    if (this.buggify('raft.host.delayed_fsync')) this.ctx.setTimer(ms(this.ctx.rng.int(1, 20)), () => gen === this.gen && sync());
-    else sync();
+    if (this.buggify('raft.host.delayed_fsync')) {
+      const gen = this.gen;
+      this.ctx.setTimer(ms(this.ctx.rng.int(1, 20)), () => gen === this.gen && this.syncReady());
+    } else this.syncReady();
+  }
+
+  /** The Ready taken by runReady and not yet finished (its fsync may be pending). */
+  private pendingRd: Ready | null = null;
+  /** bugAckBeforeFsync: the pending Ready's messages already left. */
+  private pendingEarly = false;
+
+  private syncReady(): void {
+    this.stats.fsyncs++;
+    this.ctx.disk.fsync(this.fsyncDone);
+  }
+
+  /** The pending Ready's fsync callback, made once per generation (recover). */
+  private fsyncDone: (err: string | null) => void = () => {};
+
+  /** After the pending Ready's writes are durable (or needed no sync): send, apply, advance. */
+  private finishReady(): void {
+    const rd = this.pendingRd!;
+    this.pendingRd = null;
+    if (!this.pendingEarly) this.send(rd.messages);
+    this.milestones(rd);
+    this.apply(rd);
+    this.raft.advance();
+    this.maybeCompact();
+    this.armTick(); // what the application applied may be due sooner (a lease granted)
+    this.pump();
   }
 
   private send(msgs: Message[]): void {

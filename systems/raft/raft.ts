@@ -71,6 +71,10 @@ export class RaftNode {
   private lead: NodeId | null = null;
 
   private readonly prs = new Map<NodeId, Progress>();
+  /** The same Progress records in `peers` order (rebuilt with `prs`): quorum sums without look-ups. */
+  private prsList: Progress[] = [];
+  /** Scratch for `quorumValue` (no array per commit check or lease query). */
+  private readonly quorumScratch: number[] = [];
   private votes = new Map<NodeId, boolean>();
   private readonly readOnly = new ReadOnlyQueue();
 
@@ -98,7 +102,10 @@ export class RaftNode {
   private prevHardState: HardState;
   private prevSoftState: SoftState;
   /** Set between ready() and advance(): the applied index the host reaches by then. */
-  private outstanding: { appliedTo: number; persistedTo: number | null } | null = null;
+  /** A Ready is out (taken, not yet advanced): what it applies up to and persists up to (-1: nothing). */
+  private outstanding = false;
+  private outstandingAppliedTo = 0;
+  private outstandingPersistedTo = -1;
 
   constructor(opts: RaftNodeOptions) {
     this.config = resolveConfig(opts.config);
@@ -312,7 +319,7 @@ export class RaftNode {
 
   /** True if `ready()` has work for the host (and no Ready is awaiting `advance()`). */
   hasReady(): boolean {
-    if (this.outstanding !== null) return false;
+    if (this.outstanding) return false;
     return (
       this.msgs.length > 0 ||
       this.readStates.length > 0 ||
@@ -330,22 +337,25 @@ export class RaftNode {
 
   /** Takes the next batch of work. See `Ready` for the persist-then-send contract. */
   ready(): Ready {
-    assert(this.outstanding === null, `raft ${this.id}: ready() called before advance()`);
-    const hs = this.hardState();
-    const ss = this.softState();
+    assert(!this.outstanding, `raft ${this.id}: ready() called before advance()`);
+    // Unchanged states keep their previous objects (most Readies change neither): no allocation.
+    const ph = this.prevHardState;
+    const hs = this.term_ === ph.term && this.vote_ === ph.vote && this.log.committed === ph.commit ? ph : this.hardState();
+    const ps = this.prevSoftState;
+    const ss = this.role_ === ps.role && this.term_ === ps.term && this.lead === ps.leader ? ps : this.softState();
     assert(hs.term >= this.prevHardState.term, () => `raft ${this.id}: term decreased ${this.prevHardState.term} -> ${hs.term}`);
     assert(hs.commit >= this.prevHardState.commit, () => `raft ${this.id}: commit decreased ${this.prevHardState.commit} -> ${hs.commit}`);
     assert(
       hs.term !== this.prevHardState.term || this.prevHardState.vote === null || hs.vote === this.prevHardState.vote,
       () => `raft ${this.id}: vote changed within term ${hs.term} (${this.prevHardState.vote} -> ${hs.vote})`,
     );
-    const hardChanged = !sameHardState(hs, this.prevHardState);
+    const hardChanged = hs !== ph;
     const snapshot = this.log.pendingSnapshot;
     const truncateFrom = this.log.truncatedFrom;
     const entries = this.log.takeUnstable();
     const committedEntries = this.log.nextCommitted();
     const rd: Ready = {
-      softState: sameSoftState(ss, this.prevSoftState) ? null : ss,
+      softState: ss === ps ? null : ss,
       hardState: hardChanged ? hs : null,
       snapshot,
       truncateFrom,
@@ -363,19 +373,21 @@ export class RaftNode {
     this.prevHardState = hs;
     this.prevSoftState = ss;
     const lastApplied = committedEntries.length > 0 ? (committedEntries[committedEntries.length - 1] as Entry).index : this.log.applied;
-    this.outstanding = { appliedTo: lastApplied, persistedTo: entries.length > 0 ? entries[entries.length - 1]!.index : null };
+    this.outstanding = true;
+    this.outstandingAppliedTo = lastApplied;
+    this.outstandingPersistedTo = entries.length > 0 ? entries[entries.length - 1]!.index : -1;
     return rd;
   }
 
   /** The host finished the last Ready: persisted, sent, applied. */
   advance(): void {
-    assert(this.outstanding !== null, `raft ${this.id}: advance() without ready()`);
-    this.log.applied = Math.max(this.log.applied, this.outstanding.appliedTo);
-    const persisted = this.outstanding.persistedTo;
-    this.outstanding = null;
+    assert(this.outstanding, `raft ${this.id}: advance() without ready()`);
+    this.log.applied = Math.max(this.log.applied, this.outstandingAppliedTo);
+    const persisted = this.outstandingPersistedTo;
+    this.outstanding = false;
     // The leader counts its own copy once it is durable (thesis §10.2.1), never at append: in a
     // one-member cluster, counting it at append committed entries a failed fsync then lost.
-    if (persisted !== null && this.role_ === 'leader') {
+    if (persisted !== -1 && this.role_ === 'leader') {
       (this.prs.get(this.id) as Progress).maybeUpdate(persisted);
       this.maybeCommit();
     }
@@ -386,9 +398,9 @@ export class RaftNode {
   /** Tick (on this node's clock) at which the leader lease ends; -Infinity when not leader. */
   leaseExpiresTick(): number {
     if (this.role_ !== 'leader') return Number.NEGATIVE_INFINITY;
-    const dates = this.peers.map((p) => (p === this.id ? this.nowTick : (this.prs.get(p) as Progress).ackedRoundTick));
-    dates.sort((a, b) => b - a);
-    return (dates[this.quorum - 1] as number) + this.leaseLengthTicks;
+    const dates = this.quorumScratch;
+    for (let i = 0; i < this.peers.length; i++) dates[i] = this.peers[i] === this.id ? this.nowTick : this.prsList[i]!.ackedRoundTick;
+    return this.quorumValue() + this.leaseLengthTicks;
   }
 
   /**
@@ -415,11 +427,13 @@ export class RaftNode {
     this.votes = new Map();
     this.readOnly.clear();
     this.prs.clear();
+    this.prsList = [];
     const last = this.log.lastIndex();
     for (const p of this.peers) {
       const pr = new Progress(last + 1);
       if (p === this.id) pr.match = last;
       this.prs.set(p, pr);
+      this.prsList.push(pr);
     }
   }
 
@@ -697,11 +711,8 @@ export class RaftNode {
   /** §5.3 consistency check, truncate-and-append, commit; then the acknowledgement. */
   private handleAppend(m: AppendMessage): void {
     assert(this.role_ !== 'leader', `raft ${this.id}: leader would overwrite its own log`);
-    const reply = (index: number, reject = false, rejectHint = 0, logTerm = 0): void => {
-      this.msgs.push({ type: 'appResp', from: this.id, to: m.from, term: this.term_, index, reject, rejectHint, logTerm } satisfies AppendResponseMessage);
-    };
     if (m.index < this.log.committed) {
-      reply(this.log.committed);
+      this.replyAppend(m, this.log.committed, false, 0, 0);
       return;
     }
     if (this.log.matchTerm(m.index, m.logTerm)) {
@@ -714,13 +725,17 @@ export class RaftNode {
         this.log.append(m.entries.slice(ci - (m.index + 1)));
       }
       this.log.commitTo(Math.min(m.commit, lastNew));
-      reply(lastNew);
+      this.replyAppend(m, lastNew, false, 0, 0);
       return;
     }
     // Fast backtracking: point the leader at our last entry whose term could match.
     this.config.probe('raft:append-rejected-backtrack');
     const [hintIndex, hintTerm] = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
-    reply(m.index, true, hintIndex, hintTerm);
+    this.replyAppend(m, m.index, true, hintIndex, hintTerm);
+  }
+
+  private replyAppend(m: AppendMessage, index: number, reject: boolean, rejectHint: number, logTerm: number): void {
+    this.msgs.push({ type: 'appResp', from: this.id, to: m.from, term: this.term_, index, reject, rejectHint, logTerm } satisfies AppendResponseMessage);
   }
 
   private handleHeartbeat(m: HeartbeatMessage): void {
@@ -835,7 +850,9 @@ export class RaftNode {
   private appendEntry(data: EntryData): number {
     assert(this.role_ === 'leader', `raft ${this.id}: only the leader appends new entries`);
     const index = this.log.lastIndex() + 1;
-    this.log.append([{ term: this.term_, index, data }]);
+    // Frozen: with string or null data an entry is deeply immutable, so the network and the
+    // disks share it instead of copying it for every follower and every write (sim/clone.ts).
+    this.log.append([Object.freeze({ term: this.term_, index, data })]);
     // The leader's own progress moves when the entry is durable (advance()), not now.
     return index;
   }
@@ -845,8 +862,9 @@ export class RaftNode {
    * term (§5.4.2, Figure 8). Returns true if it advanced.
    */
   private maybeCommit(): boolean {
-    const matches = this.peers.map((p) => (this.prs.get(p) as Progress).match).sort((a, b) => b - a);
-    const mci = matches[this.quorum - 1] as number;
+    const matches = this.quorumScratch;
+    for (let i = 0; i < this.peers.length; i++) matches[i] = this.prsList[i]!.match;
+    const mci = this.quorumValue();
     if (mci <= this.log.committed) return false;
     // BUG (bugCommitPrevTermByCounting): commits an earlier-term entry by counting replicas.
     if (this.log.term(mci) !== this.term_ && !this.config.bugCommitPrevTermByCounting) {
@@ -854,6 +872,25 @@ export class RaftNode {
       return false;
     }
     return this.log.commitTo(mci);
+  }
+
+  /**
+   * The `quorum`-th largest of the first `peers.length` values of `quorumScratch` (sorted there,
+   * descending, by insertion: a handful of voters, and no array or comparator per call).
+   */
+  private quorumValue(): number {
+    const a = this.quorumScratch;
+    const n = this.peers.length;
+    for (let i = 1; i < n; i++) {
+      const x = a[i]!;
+      let j = i - 1;
+      while (j >= 0 && a[j]! < x) {
+        a[j + 1] = a[j]!;
+        j--;
+      }
+      a[j + 1] = x;
+    }
+    return a[this.quorum - 1]!;
   }
 
   private sendAppend(to: NodeId): void {
@@ -951,12 +988,4 @@ export class RaftNode {
     if (from === this.id) this.readStates.push({ index, context });
     else this.msgs.push({ type: 'readIndexResp', from: this.id, to: from, term: this.term_, index, context });
   }
-}
-
-function sameHardState(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
-}
-
-function sameSoftState(a: SoftState, b: SoftState): boolean {
-  return a.role === b.role && a.term === b.term && a.leader === b.leader;
 }
