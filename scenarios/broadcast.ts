@@ -4,7 +4,8 @@
  * nemesis crashes, pauses and partitions nodes.
  *
  * Safety: no node delivers a value that was never broadcast.
- * Liveness: once the faults stop, every node has every acknowledged value.
+ * Liveness: once the faults stop, every node has every acknowledged value (a node acknowledges a
+ * value once a majority of the nodes hold it on disk, so one node's corrupt record cannot lose it).
  *
  * Copy this file to start a scenario of your own.
  */
@@ -26,6 +27,7 @@ export default defineScenario({
     broadcastMsInterval: param.float({ doc: 'mean time between a client\'s broadcasts (ms)', default: 50, min: 0.01, max: 1e6 }),
     antiEntropyMs: param.float({ doc: 'anti-entropy period of each node (ms)', default: 200, min: 1, max: 1e6, swarm: [50, 1000] }),
     durationS: param.float({ doc: 'length of the fault phase (s)', default: 10, min: 0.001, max: 86400 }),
+    ackCopies: param.int({ doc: 'nodes that must hold a value on disk before it is acknowledged (0: a majority; 1: the receiving node alone, which loses a value when its only copy reads back corrupt)', default: 0, min: 0, max: 64 }),
     bug: param.enum(['none', 'drop-gossip', 'phantom'] as const, { doc: 'bug-zoo variant: drop-gossip (n1 ignores peers), phantom (n1 invents values)', default: 'none' }),
     // Clock steps move the wall clock, which gossip never reads.
     ...faultParams({ off: ['clockJumpMsMean'], offReason: 'gossip reads no clock but its timers' }),
@@ -35,7 +37,7 @@ export default defineScenario({
   setup(w, p) {
     const ids = Array.from({ length: p.nodes }, (_, i) => `n${i + 1}`);
     const nodes: SimNode<GossipProgram>[] = ids.map((id) =>
-      w.addNode(id, (ctx) => gossipNode(ctx, { peers: ids.filter((x) => x !== id), antiEntropyNs: ms(p.antiEntropyMs), bug: p.bug, buggyNode: 'n1' })),
+      w.addNode(id, (ctx) => gossipNode(ctx, { peers: ids.filter((x) => x !== id), antiEntropyNs: ms(p.antiEntropyMs), bug: p.bug, buggyNode: 'n1', ...(p.ackCopies > 0 ? { ackCopies: p.ackCopies } : {}) })),
     );
 
     // Every value a client tried to broadcast: client c's values are VALUE_BASE * (c + 1) + k for

@@ -6,7 +6,7 @@ import { Simulation } from '../../sim/kernel.ts';
 import type { CallResult } from '../../sim/node.ts';
 import { World } from '../../sim/scenario.ts';
 import { ms, sec } from '../../sim/time.ts';
-import { gossipNode, MAX_SYNC_VALUES, type GossipMessage } from './gossip.ts';
+import { gossipNode, keptIncarnation, MAX_SYNC_VALUES, type GossipMessage } from './gossip.ts';
 
 describe('gossip under a failed fsync', () => {
   it('fixed bug (found by disk write errors): a retry after a failed fsync is never acknowledged with nothing on disk', () => {
@@ -150,5 +150,138 @@ describe('gossip resync after a partition or a lossy recovery', () => {
     // and sent at most the two it got back (new in its numbering, so passed on once caught up):
     // never its 2,998 others, which the peers' summaries listed.
     expect(fromN3).toBeLessThanOrEqual(2 * 2);
+  });
+});
+
+describe('gossip acknowledges a broadcast once a majority holds it on disk', () => {
+  const cluster = (ackCopies?: number) => {
+    const sim = new Simulation({ seed: 5, buggify: { enabled: false } });
+    const w = new World(sim, {});
+    const ids = ['n1', 'n2', 'n3'];
+    const nodes = ids.map((id) => w.addNode(id, (ctx) => gossipNode(ctx, { peers: ids.filter((x) => x !== id), antiEntropyNs: sec(100), bug: 'none', buggyNode: '', ...(ackCopies === undefined ? {} : { ackCopies }) })));
+    return { sim, w, nodes };
+  };
+  const onDisk = (nodes: ReturnType<typeof cluster>['nodes'], v: number) => nodes.filter((n) => n.disk.readDurable<number>('seen').records.includes(v)).length;
+
+  it('a node cut off from its peers does not acknowledge (its own copy could be the only one); once they hear it, it does', () => {
+    const { sim, w, nodes } = cluster();
+    w.net.cut('n1', 'n2');
+    w.net.cut('n1', 'n3');
+    const results: { ok: boolean; copies: number }[] = [];
+    w.addClient('c', (ctx) => (function* () {
+      for (const v of [7, 8]) {
+        if (v === 8) {
+          w.net.uncut('n1', 'n2');
+          w.net.uncut('n1', 'n3');
+        }
+        const r = (yield ctx.call('n1', { type: 'broadcast', value: v } satisfies GossipMessage, ms(300))) as CallResult<GossipMessage>;
+        results.push({ ok: r.ok, copies: onDisk(nodes, v) });
+      }
+    })());
+    for (const n of w.nodes) n.start();
+    sim.run({ untilNs: sec(2) });
+    expect(results.length).toBe(2);
+    expect(results[0]).toEqual({ ok: false, copies: 1 }); // on n1's disk, not acknowledged
+    expect(results[1]!.ok).toBe(true);
+    expect(results[1]!.copies).toBeGreaterThanOrEqual(2); // a majority of 3 held it when the client heard
+  });
+
+  it('ackCopies 1 acknowledges after the node\'s own fsync (the old behaviour: a cut-off node acknowledges alone)', () => {
+    const { sim, w, nodes } = cluster(1);
+    w.net.cut('n1', 'n2');
+    w.net.cut('n1', 'n3');
+    let result: { ok: boolean; copies: number } | null = null;
+    w.addClient('c', (ctx) => (function* () {
+      const r = (yield ctx.call('n1', { type: 'broadcast', value: 7 } satisfies GossipMessage, ms(300))) as CallResult<GossipMessage>;
+      result = { ok: r.ok, copies: onDisk(nodes, 7) };
+    })());
+    for (const n of w.nodes) n.start();
+    sim.run({ untilNs: sec(2) });
+    expect(result).toEqual({ ok: true, copies: 1 });
+  });
+});
+
+describe('gossip restarts cost what they lost, not the whole set (issue 17: long-run linearity)', () => {
+  const cluster = (seed: number) => {
+    const sim = new Simulation({ seed, buggify: { enabled: false } });
+    const w = new World(sim, {});
+    const ids = ['n1', 'n2', 'n3'];
+    const nodes = ids.map((id) => w.addNode(id, (ctx) => gossipNode(ctx, { peers: ids.filter((x) => x !== id), antiEntropyNs: ms(50), bug: 'none', buggyNode: '' })));
+    return { sim, w, nodes };
+  };
+  const client = (w: World, count: number, sent: { n: number }, via: string[] = ['n1', 'n2']) =>
+    w.addClient('c', (ctx) => (function* () {
+      for (let v = 1; v <= count; v++) {
+        yield ctx.call(via[v % via.length]!, { type: 'broadcast', value: v } satisfies GossipMessage, ms(200));
+        sent.n++;
+        yield ctx.sleep(ms(1));
+      }
+    })());
+  /** Counts values sent to `to` in syncs and gossip, and summaries sent, from now on. */
+  const tap = (w: World, to: string) => {
+    const seen = { values: 0, summaries: 0 };
+    w.net.sendTaps.push((_from, dest, body) => {
+      const m = body as GossipMessage;
+      if ((m.type === 'sync' || m.type === 'gossip') && dest === to) seen.values += m.values.length;
+      if (m.type === 'sync_ok' && m.summary !== null) seen.summaries++;
+    });
+    return seen;
+  };
+
+  it('fixed bug (T² cost): a restart after a lossy recovery keeps its incarnation while no new record is corrupt, and is sent nothing again', () => {
+    const { sim, w, nodes } = cluster(7);
+    client(w, 2000, { n: 0 });
+    for (const n of w.nodes) n.start();
+    sim.run({ untilNs: sec(10) });
+    const n3 = nodes[2]!;
+    n3.crash();
+    expect(n3.disk.corrupt('seen', 500)).toBe(true);
+    n3.start();
+    sim.run({ untilNs: sec(12) });
+    expect(n3.program!.state.seen.size).toBe(2000); // the lost value came back
+    const inc = n3.disk.peek<number>('incarnation').records[0];
+    // Restart again: the same corrupt record, nothing new lost. The old code drew a new
+    // incarnation at every restart once any record was corrupt, and each peer then scanned its
+    // whole set against n3's summary.
+    const after = tap(w, 'n3');
+    n3.crash();
+    n3.start();
+    sim.run({ untilNs: sec(14) });
+    expect(n3.disk.peek<number>('incarnation').records[0]).toBe(inc);
+    expect(n3.program!.state.seen.size).toBe(2000);
+    expect(after.summaries).toBe(0);
+    expect(after.values).toBe(0);
+  });
+
+  it('keptIncarnation keeps an id only for exactly the corrupt records it was chosen with', () => {
+    expect(keptIncarnation([42], 0, [])).toBe(42);
+    expect(keptIncarnation([42, 3, 9], 0, [3, 9])).toBe(42);
+    expect(keptIncarnation([42, 3], 0, [3, 9])).toBeNull(); // a record newly corrupt
+    expect(keptIncarnation([42, 3, 9], 0, [3, 8])).toBeNull();
+    expect(keptIncarnation([42], 1, [])).toBeNull(); // the id's own record is corrupt
+    expect(keptIncarnation([], 0, [])).toBeNull();
+  });
+
+  it('a record newly corrupt after that still draws a new incarnation, and the value comes back', () => {
+    const { sim, w, nodes } = cluster(8);
+    client(w, 2000, { n: 0 });
+    for (const n of w.nodes) n.start();
+    sim.run({ untilNs: sec(10) });
+    const n3 = nodes[2]!;
+    n3.crash();
+    n3.disk.corrupt('seen', 500);
+    n3.start();
+    sim.run({ untilNs: sec(12) });
+    const inc = n3.disk.peek<number>('incarnation').records[0];
+    n3.crash();
+    const lost = n3.disk.peek<number>('seen').records[1500]!;
+    expect(n3.disk.corrupt('seen', 1500)).toBe(true);
+    n3.start();
+    expect(n3.program!.state.seen.has(lost)).toBe(false);
+    expect(n3.program!.state.seen.size).toBe(1999); // 2,001 records: the value lost first was appended again
+    sim.run({ untilNs: sec(14) });
+    expect(n3.disk.peek<number>('incarnation').records[0]).not.toBe(inc);
+    expect(n3.program!.state.seen.has(lost)).toBe(true);
+    expect(n3.program!.state.seen.size).toBe(2000);
   });
 });

@@ -1,6 +1,10 @@
 /**
  * A gossip broadcast node, as in Maelstrom's broadcast workload. A client hands a value to any
- * node; the node makes it durable, acknowledges it, and pushes it to its peers. Periodic
+ * node; the node makes it durable, pushes it to its peers, and acknowledges it once enough nodes
+ * hold it on disk (`ackCopies`, by default a majority: this node's fsync and the peers' `gossip_ok`
+ * answers, each sent after the peer's own fsync). An acknowledgement after this node's fsync alone
+ * lost the value for good when this node was cut off and its record of it later read back corrupt
+ * (a single copy of the truth); with a majority, every copy must be lost first. Periodic
  * anti-entropy with one random peer repairs what loss, partitions and crashes took, so after the
  * faults stop every node ends with every acknowledged value.
  *
@@ -10,8 +14,8 @@
  * them that peer confirmed holding durably (`confirmed`). A round sends only the values past that
  * mark; the peer merges them, fsyncs, and answers `sync_ok` with the new mark. The marks are
  * tagged with the peer's incarnation, a random id kept on disk that changes only when a recovery
- * may have lost values (a corrupt or unreadable record, or no id on disk): a restart that loses
- * nothing acknowledged keeps its id and its peers' marks stay valid. A sync naming an incarnation
+ * may have lost values (a record newly corrupt since the id was chosen, an unreadable id, or
+ * none): a restart that loses nothing new keeps its id and its peers' marks stay valid. A sync naming an incarnation
  * the peer does not have gets `sync_ok` with mark 0, the new id and a summary: the runs of values
  * the peer holds (client values are dense runs, so a few numbers), and the sender then sends only
  * what the summary does not list, so a recovery that lost a few values gets back those few, not
@@ -24,8 +28,8 @@
  *
  * The protocol logic is the pure `GossipState`; `gossipNode` is the glue that owns disk and network.
  */
-import type { NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
-import type { Nanos } from '../../sim/time.ts';
+import type { Envelope, NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
+import { sec, type Nanos } from '../../sim/time.ts';
 import { assert } from '../../sim/assert.ts';
 import { NumberList } from './number-list.ts';
 import { inRanges, NumberSet, removeFromRanges } from './number-set.ts';
@@ -33,7 +37,10 @@ import { inRanges, NumberSet, removeFromRanges } from './number-set.ts';
 export type GossipMessage =
   | { type: 'broadcast'; value: number }
   | { type: 'broadcast_ok' }
-  | { type: 'gossip'; values: number[] }
+  /** Pushed values; `ack`: the sender waits for `gossip_ok` (once they are on this node's disk) to acknowledge a client. */
+  | { type: 'gossip'; values: number[]; ack: boolean }
+  /** The values of an `ack` gossip are on the sender's disk. */
+  | { type: 'gossip_ok'; values: number[] }
   /**
    * Values of the sender's numbering from `from` up to `upTo`, for the peer's incarnation `inc`:
    * all of them, or (`filtered`) those the peer's summary did not list. At most MAX_SYNC_VALUES
@@ -62,6 +69,13 @@ export interface GossipOptions {
   /** Only the node named here misbehaves, so the bug is one node's, as in real incidents. */
   bug: GossipBug;
   buggyNode: NodeId;
+  /**
+   * Nodes that must hold a broadcast value on disk (this one included) before it is acknowledged;
+   * default a majority of the nodes (peers + 1). 1 acknowledges after this node's own fsync.
+   */
+  ackCopies?: number;
+  /** How long a value waits for its copies before it is given up (the client then times out). Default 5 s. */
+  ackWaitNs?: Nanos;
 }
 
 /** The pure protocol state: which values this node has delivered. */
@@ -126,6 +140,19 @@ export interface GossipProgram extends NodeProgram {
 const FILE = 'seen';
 const INC_FILE = 'incarnation';
 
+/**
+ * The incarnation id a recovery may keep: the one on disk, if its record reads back whole and the
+ * value file's corrupt records (`corrupt`, indices) are exactly those it was chosen with (the
+ * incarnation file: `[id, ...corrupt indices]`); else null (a new one must be drawn).
+ */
+export function keptIncarnation(records: readonly (number | null)[], corruptRecords: number, corrupt: readonly number[]): number | null {
+  if (corruptRecords > 0 || records.length !== corrupt.length + 1) return null;
+  const id = records[0];
+  if (typeof id !== 'number') return null;
+  for (let i = 0; i < corrupt.length; i++) if (records[i + 1] !== corrupt[i]) return null;
+  return id;
+}
+
 export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram {
   const state = new GossipState();
   const confirmed = new Map<NodeId, Confirmed>();
@@ -138,14 +165,20 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   const read = ctx.disk.readForRecovery<number>(FILE);
   state.restore(read.corrupt.length === 0 ? (read.records as number[]) : read.records.filter((r): r is number => r !== null));
   ctx.log('recover', `${state.seen.size} value(s) from disk, ${read.corrupt.length} corrupt`);
-  // The incarnation id: kept while recovery loses nothing, else a new one (see the file comment).
+  // The incarnation id: kept while recovery loses nothing new, else a new one (see the file
+  // comment). The file holds the id, then the indices of the value file's corrupt records when it
+  // was chosen: those losses are this incarnation's starting point (its numbering skips them), so
+  // a later restart that finds exactly those corrupt records lost nothing since. Corrupt records
+  // stay corrupt and the value file is append-only, so without the list every restart after one
+  // torn write drew a new id, and every peer scanned its whole numbering against the node's
+  // summary again (a third of a 1,000 s run's restarts; cost growing as T²).
   const incRead = ctx.disk.readForRecovery<number>(INC_FILE);
-  const kept = incRead.records.length === 1 && typeof incRead.records[0] === 'number' ? incRead.records[0] : null;
-  const incarnation = kept !== null && read.corrupt.length === 0 ? kept : ctx.rng.int(1, 0x7fffffff);
+  const kept = keptIncarnation(incRead.records, incRead.corrupt.length, read.corrupt);
+  const incarnation = kept ?? ctx.rng.int(1, 0x7fffffff);
   // Not yet durable: a peer must not hear it before it is (a crash now would draw another).
   let incDurable = incarnation === kept;
   if (!incDurable) {
-    ctx.disk.put(INC_FILE, [incarnation]);
+    ctx.disk.put(INC_FILE, [incarnation, ...read.corrupt]);
     ctx.disk.fsync((err) => {
       if (err !== null) ctx.failStop(`fsync ${err}`);
       else incDurable = true;
@@ -179,10 +212,29 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     });
   };
 
-  const pushToPeers = (values: number[]): void => {
+  const pushToPeers = (values: number[], ack: boolean): void => {
     if (ctx.buggify('broadcast.skip_push')) return; // anti-entropy must cover a skipped push
-    for (const p of opts.peers) ctx.send(p, { type: 'gossip', values } satisfies GossipMessage);
+    for (const p of opts.peers) ctx.send(p, { type: 'gossip', values, ack } satisfies GossipMessage);
   };
+
+  /** Copies on disk a broadcast needs before it is acknowledged (this node's included). */
+  const copiesNeeded = Math.min(opts.peers.length + 1, Math.max(1, opts.ackCopies ?? Math.floor((opts.peers.length + 1) / 2) + 1));
+  /**
+   * Broadcasts on our disk waiting for peers' copies: the clients' requests to answer, and the
+   * peers that confirmed. In memory only: a crash drops them and the clients time out (the values
+   * are not acknowledged, so nothing is promised about them).
+   */
+  const awaiting = new Map<number, { requests: Envelope[]; copies: Set<NodeId>; at: number }>();
+  /** Counts `peer`'s copy of the value `v`; acknowledges it once it has enough. */
+  const copied = (v: number, peer: NodeId): void => {
+    const a = awaiting.get(v);
+    if (a === undefined || !opts.peers.includes(peer)) return;
+    a.copies.add(peer);
+    if (a.copies.size + 1 < copiesNeeded) return;
+    awaiting.delete(v);
+    for (const r of a.requests) ctx.reply(r, { type: 'broadcast_ok' } satisfies GossipMessage);
+  };
+  const ackWaitNs = opts.ackWaitNs ?? sec(5);
 
   /**
    * Sends `peer` what it lacks of our durable prefix, a slice of at most MAX_SYNC_VALUES values.
@@ -247,18 +299,41 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
       switch (m.type) {
         case 'broadcast': {
           const fresh = state.add([m.value]);
+          // Where the value sits in our numbering (a value seen before: not known here, -1).
+          const at = fresh.length > 0 ? state.delivered.length - fresh.length : -1;
           // BUG (phantom): invents a value next to the real one (and keeps it like any other).
           if (buggy && opts.bug === 'phantom') fresh.push(...state.add([-m.value]));
           persist(fresh, () => {
-            ctx.reply(env, { type: 'broadcast_ok' } satisfies GossipMessage);
-            if (fresh.length > 0) pushToPeers(fresh);
+            if (copiesNeeded <= 1) {
+              ctx.reply(env, { type: 'broadcast_ok' } satisfies GossipMessage);
+              if (fresh.length > 0) pushToPeers(fresh, false);
+              return;
+            }
+            // Acknowledged once enough peers hold it too (a value seen before, e.g. a client's
+            // retry, is pushed again: whether enough peers hold it is not known here).
+            let a = awaiting.get(m.value);
+            if (a === undefined) {
+              const entry = { requests: [] as Envelope[], copies: new Set<NodeId>(), at };
+              awaiting.set(m.value, (a = entry));
+              ctx.setTimer(ackWaitNs, () => {
+                if (awaiting.get(m.value) === entry) awaiting.delete(m.value);
+              });
+            }
+            a.requests.push(env);
+            pushToPeers(fresh.includes(m.value) ? fresh : [m.value, ...fresh], true);
           });
           return;
         }
         case 'gossip': {
           if (buggy && opts.bug === 'drop-gossip') return;
           const fresh = state.add(m.values);
-          if (fresh.length > 0) persist(fresh, () => {});
+          // Confirm only once everything merged is durable (the fsync covers earlier writes too).
+          if (m.ack) persist(fresh, () => ctx.send(env.from, { type: 'gossip_ok', values: m.values } satisfies GossipMessage));
+          else if (fresh.length > 0) persist(fresh, () => {});
+          return;
+        }
+        case 'gossip_ok': {
+          for (const v of m.values) copied(v, env.from);
           return;
         }
         case 'sync': {
@@ -301,6 +376,9 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
             if (m.summary !== null) c.summary = m.summary;
           }
           if (c.upTo >= durableCount) c.summary = null; // caught up: the next syncs carry only what is new
+          // The peer holds our numbering below its mark on disk: values waiting for copies there
+          // have one (a push can be lost; anti-entropy still brings the copy, and the ack).
+          if (c.upTo > before && awaiting.size > 0) for (const [v, a] of [...awaiting]) if (a.at >= 0 && a.at < c.upTo) copied(v, env.from);
           // The answer to a probe or with a summary: send what the peer lacks now, not a round
           // later; after a slice that was cut, the next slice (while the mark moves).
           if (m.probe || m.summary !== null || (m.more && c.upTo > before)) syncTo(env.from, true);
