@@ -22,7 +22,7 @@ export { allOf, firstOf, Future, Process, ScriptFailure, sleep, wait, type Callb
 export { drawParams, runScenario, DEFAULT_MAX_EVENTS, type Outcome, type PendingProperty, type RunOptions, type RunResult } from './runner.ts';
 export { defineScenario, World, type LivenessCheck, type NodeOptions, type Phase, type SafetyCheck, type Scenario, type ScriptFinish, type UntilOptions, type Violation } from './scenario.ts';
 export { formatInstant, formatNs, minutes, ms, NS_PER_MS, NS_PER_SEC, NS_PER_US, sec, us, type Nanos } from './time.ts';
-export { formatRecord, Trace, TraceSlice, type Formatter, type MessageInfo, type TraceRecord, type TraceSink } from './trace.ts';
+export { formatRecord, sinkWithoutMessages, Trace, TraceSlice, type Formatter, type MessageInfo, type TraceRecord, type TraceSink } from './trace.ts';
 export { type Explanation, type LivenessTransition, type PropertyHistory } from './explain.ts';
 export { defaultSummary, type MessageSummaries, type MessageSummary } from './network/message-summary.ts';
 export type { HistoryView, HistoryViewOp } from './history-view.ts';
