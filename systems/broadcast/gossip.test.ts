@@ -64,14 +64,16 @@ describe('gossip anti-entropy is delta-based', () => {
   });
 });
 
+/** Three gossip nodes (anti-entropy every 50 ms, no BUGGIFY) in a fresh world. */
+const cluster = (seed: number) => {
+  const sim = new Simulation({ seed, buggify: { enabled: false } });
+  const w = new World(sim, {});
+  const ids = ['n1', 'n2', 'n3'];
+  const nodes = ids.map((id) => w.addNode(id, (ctx) => gossipNode(ctx, { peers: ids.filter((x) => x !== id), antiEntropyNs: ms(50), bug: 'none', buggyNode: '' })));
+  return { sim, w, nodes };
+};
+
 describe('gossip resync after a partition or a lossy recovery', () => {
-  const cluster = (seed: number) => {
-    const sim = new Simulation({ seed, buggify: { enabled: false } });
-    const w = new World(sim, {});
-    const ids = ['n1', 'n2', 'n3'];
-    const nodes = ids.map((id) => w.addNode(id, (ctx) => gossipNode(ctx, { peers: ids.filter((x) => x !== id), antiEntropyNs: ms(50), bug: 'none', buggyNode: '' })));
-    return { sim, w, nodes };
-  };
   /** A client that broadcasts `count` values (1, 2, ...) through n1 and n2 in turn. */
   const client = (w: World, count: number, sent: { n: number }) =>
     w.addClient('c', (ctx) => (function* () {
@@ -202,13 +204,6 @@ describe('gossip acknowledges a broadcast once a majority holds it on disk', () 
 });
 
 describe('gossip restarts cost what they lost, not the whole set (issue 17: long-run linearity)', () => {
-  const cluster = (seed: number) => {
-    const sim = new Simulation({ seed, buggify: { enabled: false } });
-    const w = new World(sim, {});
-    const ids = ['n1', 'n2', 'n3'];
-    const nodes = ids.map((id) => w.addNode(id, (ctx) => gossipNode(ctx, { peers: ids.filter((x) => x !== id), antiEntropyNs: ms(50), bug: 'none', buggyNode: '' })));
-    return { sim, w, nodes };
-  };
   const client = (w: World, count: number, sent: { n: number }, via: string[] = ['n1', 'n2']) =>
     w.addClient('c', (ctx) => (function* () {
       for (let v = 1; v <= count; v++) {
