@@ -223,8 +223,9 @@ describe('gossip restarts cost what they lost, not the whole set (issue 17: long
     return seen;
   };
 
-  it('fixed bug (T² cost): a restart after a lossy recovery keeps its incarnation while no new record is corrupt, and is sent nothing again', () => {
-    const { sim, w, nodes } = cluster(7);
+  /** 2,000 values broadcast for 10 s, then n3 restarts with its 500th record corrupt and recovers for 2 s. */
+  const lossyRecovery = (seed: number) => {
+    const { sim, w, nodes } = cluster(seed);
     client(w, 2000, { n: 0 });
     for (const n of w.nodes) n.start();
     sim.run({ untilNs: sec(10) });
@@ -233,6 +234,11 @@ describe('gossip restarts cost what they lost, not the whole set (issue 17: long
     expect(n3.disk.corrupt('seen', 500)).toBe(true);
     n3.start();
     sim.run({ untilNs: sec(12) });
+    return { sim, w, n3 };
+  };
+
+  it('fixed bug (T² cost): a restart after a lossy recovery keeps its incarnation while no new record is corrupt, and is sent nothing again', () => {
+    const { sim, w, n3 } = lossyRecovery(7);
     expect(n3.program!.state.seen.size).toBe(2000); // the lost value came back
     const inc = n3.disk.peek<number>('incarnation').records[0];
     // Restart again: the same corrupt record, nothing new lost. The old code drew a new
@@ -258,15 +264,7 @@ describe('gossip restarts cost what they lost, not the whole set (issue 17: long
   });
 
   it('a record newly corrupt after that still draws a new incarnation, and the value comes back', () => {
-    const { sim, w, nodes } = cluster(8);
-    client(w, 2000, { n: 0 });
-    for (const n of w.nodes) n.start();
-    sim.run({ untilNs: sec(10) });
-    const n3 = nodes[2]!;
-    n3.crash();
-    n3.disk.corrupt('seen', 500);
-    n3.start();
-    sim.run({ untilNs: sec(12) });
+    const { sim, w, n3 } = lossyRecovery(8);
     const inc = n3.disk.peek<number>('incarnation').records[0];
     n3.crash();
     const lost = n3.disk.peek<number>('seen').records[1500]!;
