@@ -129,6 +129,7 @@ describe('how numbers are written (decimal only)', () => {
   });
   it('a refused pin names the scenario (a sweep validates one set of pins against several)', () => {
     expect(() => parsePins({ n: int }, 'scn-a', ['n=0x3'])).toThrow(/^scenario scn-a: parameter n must be an integer/);
-    expect(() => parsePins({ n: int }, 'scn-a', ['toString=1'])).toThrow(/scenario scn-a has no parameter "toString"/);
+    expect(() => parsePins({ n: int }, 'scn-a', ['toString=1'])).toThrow(/^scenario scn-a has no parameter "toString"\. Its parameters are: n$/);
+    expect(() => parsePins({ nodes: int }, 'scn-a', ['node=1'])).toThrow(/^scenario scn-a has no parameter "node"; did you mean "nodes"\? Its parameters are: nodes$/);
   });
 });

@@ -145,7 +145,7 @@ export function parsePins(defs: ParamDefs, scenario: string, pins: readonly stri
     if (def === undefined) {
       const near = closest(name, Object.keys(defs));
       const known = Object.keys(defs).join(', ') || '(none)';
-      throw new ParamError(`scenario ${scenario} has no parameter "${quote(name)}"${near ? `; did you mean "${near}"?` : ''} Its parameters are: ${known}`);
+      throw new ParamError(`scenario ${scenario} has no parameter "${quote(name)}"${near ? `; did you mean "${near}"?` : '.'} Its parameters are: ${known}`);
     }
     if (Object.prototype.hasOwnProperty.call(out, name)) throw new ParamError(`parameter ${name} is given twice (${name}=${String(out[name])} and ${quote(p)})`);
     try {
