@@ -35,8 +35,10 @@ export interface WatchedJob {
   /** Drive the run from this script (a shrunk repro's) instead of the seed's own decisions. */
   script?: ScriptEntry[];
   linkStreams?: boolean;
-  /** Send a failing run's recorded script back (for --repro or --json); a passing run's never is. */
+  /** Send a failing run's recorded script back (for --repro); a passing run's never is. */
   wantScript: boolean;
+  /** Send a failing run's script's length back (`RunReport.scriptEntries`, for --json). */
+  countScript: boolean;
 }
 
 /** `started` comes first, once the scenario is loaded (the wall-clock limit counts from then). */
@@ -66,8 +68,10 @@ export interface WatchOptions {
   /** Drive the run from this script (sim/decisions.ts). */
   script?: ScriptEntry[];
   linkStreams?: boolean;
-  /** A failing run's report carries its recorded script (`RunResult.script`: for --repro, --json); default false. */
+  /** A failing run's report carries its recorded script (`RunResult.script`: for --repro); default false. */
   wantScript?: boolean;
+  /** A failing run's report carries its script's length (`RunReport.scriptEntries`: for --json); default false. */
+  countScript?: boolean;
   /** The thread started early by prestartRun (with the same maxMemoryMb); else one is started now. */
   prestarted?: PrestartedRun;
 }
@@ -163,6 +167,7 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
     checkDeterminism: o.checkDeterminism,
     logLines: o.logLines,
     wantScript: o.wantScript ?? false,
+    countScript: o.countScript ?? false,
     recent,
     ...(o.traceFile !== undefined ? { traceFile: o.traceFile, traceShared } : {}),
     ...(o.timeline !== undefined ? { timeline: o.timeline } : {}),
