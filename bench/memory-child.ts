@@ -58,7 +58,7 @@ async function child(argv: string[]): Promise<number> {
   const cpu0 = process.cpuUsage();
   const code = await main(args, { out: (l) => out.push(l), err: (l) => process.stderr.write(l + '\n') });
   const cpu = process.cpuUsage(cpu0);
-  let r: { events?: number; simTimeNs?: number; outcome?: string; traceHash?: string; script?: unknown[]; violations?: { invariant: string }[] } = {};
+  let r: { events?: number; simTimeNs?: number; outcome?: string; traceHash?: string; scriptEntries?: number; violations?: { invariant: string }[] } = {};
   try {
     r = JSON.parse(out.join('\n')) as typeof r;
   } catch {
@@ -75,7 +75,7 @@ async function child(argv: string[]): Promise<number> {
       outcome: r.outcome,
       ...(r.outcome !== 'pass' ? { firstViolation: r.violations?.[0]?.invariant } : {}),
       traceHash: r.traceHash,
-      scriptEntries: r.script?.length ?? 0,
+      scriptEntries: r.scriptEntries ?? 0,
       cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       vmHwmMb: vmHwmMb(),

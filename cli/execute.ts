@@ -11,6 +11,11 @@ export interface RunReport extends RunResult {
   wallMs: number;
   /** Set with --check-determinism: the second run's hash. */
   secondTraceHash?: string;
+  /**
+   * A failure's recorded script's length, set by the run's thread when the script was asked for or
+   * counted (`run --json` lists the count, the script itself goes to the `--repro` file).
+   */
+  scriptEntries?: number;
 }
 
 export interface ExecuteOptions extends Omit<RunOptions, 'traceSink'> {

@@ -49,6 +49,10 @@ beforeAll(() => {
     file('loop.ts'),
     scenarioSource('loop', "for (let k = 1; k <= 5; k++) w.sim.schedule(k * 1000, () => w.sim.log('n1', 'tick', `k=${k}`)); w.sim.schedule(9000, () => { w.sim.log('n1', 'before-loop', 'last words'); for (;;) { /* stuck */ } });"),
   );
+  writeFileSync(
+    file('spin.ts'),
+    scenarioSource('spin', "w.sim.schedule(1000, () => { for (let k = 0; ; k++) w.sim.log('n1', 'spin', `k=${k} é→😀 ${'x'.repeat(k % 300)}`); });"),
+  );
   writeFileSync(file('hog.ts'), scenarioSource('hog', "w.sim.schedule(1000, () => { const keep: number[][] = []; for (;;) keep.push(new Array(100_000).fill(1)); });"));
   writeFileSync(file('exit-on-import.ts'), `process.exit(0);\n${scenarioSource('exit-on-import', '')}`);
 });
@@ -102,6 +106,24 @@ describe('runaway scenario code in run/replay', () => {
     const j = JSON.parse(r.out);
     expect(j.violations[0].invariant).toBe('hang');
     expect(j.log.at(-1)).toContain('before-loop');
+  });
+
+  it('an endless loop that traces as it spins: the hang report shows its last lines whole, consecutive, non-ASCII intact, long ones cut', () => {
+    const r = detsim(['run', file('spin.ts'), '--seed', '1', '--timeout', '1', '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out) as { violations: { invariant: string }[]; log: string[] };
+    expect(j.violations[0]!.invariant).toBe('hang');
+    expect(j.log.length).toBeGreaterThanOrEqual(5);
+    const ks = j.log.map((line) => {
+      const m = /^0\.000001000 #\d+\s+n1\s+spin\s+k=(\d+) é→😀 (x*)(…?)$/u.exec(line);
+      expect(m, line).not.toBeNull();
+      const k = Number(m![1]);
+      // Cut at 170 UTF-16 units (the emoji is two), or whole.
+      if (m![3] === '…') expect(line.length).toBe(170);
+      else expect(m![2]).toBe('x'.repeat(k % 300));
+      return k;
+    });
+    expect(ks).toEqual(ks.map((_, i) => ks[0]! + i));
   });
 
   it('unbounded allocation in one event: "out of memory" for the seed at --max-memory, exit 1, no V8 stack', () => {

@@ -129,8 +129,10 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
     logLines: a.lines,
     timeoutS: a.timeoutS,
     maxMemoryMb: a.maxMemoryMb,
-    // A failure's script goes into its repro file and the --json output; nothing else reads it.
-    wantScript: a.repro !== undefined || a.json,
+    // A failure's script goes into its repro file; the --json output says how long it is and
+    // where the file is (listed there, a long run's script was a hundred megabytes of JSON).
+    wantScript: a.repro !== undefined,
+    countScript: a.json,
     ...(a.trace !== undefined ? { traceFile: a.trace } : {}),
     ...(a.timeline !== undefined ? { timeline: a.timeline } : {}),
     ...(a.script !== undefined ? { script: a.script } : {}),
@@ -165,7 +167,9 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
         : `NOT REPRODUCED: the trace is the recorded one (${r.traceHash}), but the verdict differs: the repro recorded ${recorded}, this run ${now}. The checks changed since the repro was written. ${todo}`;
   }
   if (a.json) {
-    stdout(JSON.stringify({ format: RUN_FORMAT, ...r, replay: r.ok ? undefined : replay, ...(hashMatches === undefined ? {} : { expectedTraceHash: ex!.traceHash, hashMatches }), ...(reproduced === undefined ? {} : { reproduced }) }, null, 2));
+    // The script is the repro file's (as in a sweep's result lines): the output names the file.
+    const script = r.ok ? {} : { script: undefined, ...(r.scriptEntries !== undefined ? { scriptEntries: r.scriptEntries } : {}), ...(a.repro !== undefined ? { repro: a.repro } : {}) };
+    stdout(JSON.stringify({ format: RUN_FORMAT, ...r, ...script, replay: r.ok ? undefined : replay, ...(hashMatches === undefined ? {} : { expectedTraceHash: ex!.traceHash, hashMatches }), ...(reproduced === undefined ? {} : { reproduced }) }, null, 2));
   } else {
     // Never a PASS line after a mismatch: the verdict line says the replay did not reproduce.
     for (const line of formatResult(c, r, replay, differs !== undefined && r.ok ? c.yellow.bold(differs) : undefined)) stdout(line);

@@ -1,9 +1,12 @@
 /**
  * What a `detsim run` holds: a passing run's recorded script stays in its thread (only a failure's
- * --repro or --json needs it), the run's thread grows its heap by a bounded factor, and the heap
- * limit stays the one asked for (a run past --max-memory is out of memory: cli/hostile.test.ts).
+ * --repro needs it; --json says how long it is), the run's thread grows its heap by a bounded
+ * factor, and the heap limit stays the one asked for (a run past --max-memory is out of memory:
+ * cli/hostile.test.ts).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -33,14 +36,30 @@ describe("the run's thread sends the recorded script back only when it is used",
     expect('script' in pass.report).toBe(false);
   }, 120_000);
 
-  it('detsim run --json lists a failure\'s script, not a passing run\'s', () => {
+  it('detsim run --json of a failure says how long its script is and which repro file holds it, without listing it; a pass says nothing of it', () => {
     const run = (...args: string[]): Record<string, unknown> => JSON.parse(spawnSync(process.execPath, [path.join(ROOT, 'bin', 'detsim.js'), 'run', 'broadcast', ...args, '--json'], { cwd: ROOT, encoding: 'utf8' }).stdout) as Record<string, unknown>;
     const pass = run('--seed', '1');
     expect(pass.ok).toBe(true);
     expect(pass).not.toHaveProperty('script');
+    expect(pass).not.toHaveProperty('scriptEntries');
     const fail = run('--seed', '3', '--param', 'bug=phantom');
     expect(fail.ok).toBe(false);
-    expect((fail.script as unknown[]).length).toBeGreaterThan(0);
+    expect(fail).not.toHaveProperty('script');
+    expect(fail).not.toHaveProperty('repro');
+    expect(fail.scriptEntries).toBeGreaterThan(0);
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-json-'));
+    try {
+      const file = path.join(dir, 'fail.json');
+      const withRepro = run('--seed', '3', '--param', 'bug=phantom', '--repro', file);
+      expect(withRepro).not.toHaveProperty('script');
+      expect(withRepro.repro).toBe(file);
+      expect(withRepro.traceHash).toBe(fail.traceHash);
+      const repro = JSON.parse(readFileSync(file, 'utf8')) as { script: unknown[] };
+      expect(repro.script).toHaveLength(fail.scriptEntries as number);
+      expect(withRepro.scriptEntries).toBe(fail.scriptEntries);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
 

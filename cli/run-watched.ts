@@ -35,8 +35,10 @@ export interface WatchedJob {
   /** Drive the run from this script (a shrunk repro's) instead of the seed's own decisions. */
   script?: ScriptEntry[];
   linkStreams?: boolean;
-  /** Send a failing run's recorded script back (for --repro or --json); a passing run's never is. */
+  /** Send a failing run's recorded script back (for --repro); a passing run's never is. */
   wantScript: boolean;
+  /** Send a failing run's script's length back (`RunReport.scriptEntries`, for --json). */
+  countScript: boolean;
 }
 
 /** `started` comes first, once the scenario is loaded (the wall-clock limit counts from then). */
@@ -66,8 +68,10 @@ export interface WatchOptions {
   /** Drive the run from this script (sim/decisions.ts). */
   script?: ScriptEntry[];
   linkStreams?: boolean;
-  /** A failing run's report carries its recorded script (`RunResult.script`: for --repro, --json); default false. */
+  /** A failing run's report carries its recorded script (`RunResult.script`: for --repro); default false. */
   wantScript?: boolean;
+  /** A failing run's report carries its script's length (`RunReport.scriptEntries`: for --json); default false. */
+  countScript?: boolean;
   /** The thread started early by prestartRun (with the same maxMemoryMb); else one is started now. */
   prestarted?: PrestartedRun;
 }
@@ -163,6 +167,7 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
     checkDeterminism: o.checkDeterminism,
     logLines: o.logLines,
     wantScript: o.wantScript ?? false,
+    countScript: o.countScript ?? false,
     recent,
     ...(o.traceFile !== undefined ? { traceFile: o.traceFile, traceShared } : {}),
     ...(o.timeline !== undefined ? { timeline: o.timeline } : {}),
@@ -177,37 +182,42 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
   // The job is the thread's first message (a thread started early waits for it).
   worker.postMessage(job);
 
-  const failed = (kind: StopKind, message: string): WatchedResult => {
-    const last = lastTraced(recent);
-    const report: RunReport = {
-      scenario: o.scenario,
-      seed: o.seed,
-      ok: false,
-      outcome: 'crash',
-      violations: [{ invariant: kind, atNs: last.atNs, eventIndex: last.eventIndex, message }],
-      coverage: { probes: {}, declared: [], sometimes: {}, mustReach: [] },
-      pending: [],
-      traceHash: '',
-      events: last.lines > 0 ? last.eventIndex + 1 : 0,
-      simTimeNs: last.atNs,
-      faultPhaseNs: 0,
-      recoveredAfterNs: null,
-      buggify: { enabled: o.buggify, enabledSites: [], fired: {}, reached: {} },
-      params: o.params,
-      swarm: o.swarm,
-      metrics: {},
-      log: readRecentLines(recent, o.logLines),
-      wallMs: Math.round(performance.now() - t0), // wallclock-ok: the harness's watchdog, outside the simulation
+  // A stopped run's report is built once the thread is gone (see below): its last lines are read
+  // from shared memory the thread no longer writes. Its wall time is the stop's.
+  const failed = (kind: StopKind, message: string): (() => WatchedResult) => {
+    const wallMs = Math.round(performance.now() - t0); // wallclock-ok: the harness's watchdog, outside the simulation
+    return () => {
+      const last = lastTraced(recent);
+      const report: RunReport = {
+        scenario: o.scenario,
+        seed: o.seed,
+        ok: false,
+        outcome: 'crash',
+        violations: [{ invariant: kind, atNs: last.atNs, eventIndex: last.eventIndex, message }],
+        coverage: { probes: {}, declared: [], sometimes: {}, mustReach: [] },
+        pending: [],
+        traceHash: '',
+        events: last.lines > 0 ? last.eventIndex + 1 : 0,
+        simTimeNs: last.atNs,
+        faultPhaseNs: 0,
+        recoveredAfterNs: null,
+        buggify: { enabled: o.buggify, enabledSites: [], fired: {}, reached: {} },
+        params: o.params,
+        swarm: o.swarm,
+        metrics: {},
+        log: readRecentLines(recent, o.logLines),
+        wallMs,
+      };
+      return { report, stopped: kind };
     };
-    return { report, stopped: kind };
   };
 
   const t0 = performance.now(); // wallclock-ok
   let settled = false;
   let timer: NodeJS.Timeout | null = null;
   const onSignal: Record<'SIGINT' | 'SIGTERM', () => void> = { SIGINT: () => {}, SIGTERM: () => {} };
-  const result = await new Promise<WatchedResult>((resolve) => {
-    const settle = (r: WatchedResult): void => {
+  const outcome = await new Promise<() => WatchedResult>((resolve) => {
+    const settle = (r: () => WatchedResult): void => {
       if (settled) return;
       settled = true;
       resolve(r);
@@ -231,7 +241,7 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
         if (o.timeoutS > 0) arm(o.timeoutS, onHang);
         return;
       }
-      if (reply.report) settle({ report: reply.report });
+      if (reply.report) settle(() => ({ report: reply.report }));
       else settle(failed('worker-error', `the run could not start: ${reply.error}`));
     });
     const onError = (err: Error & { code?: string }): void => {
@@ -253,13 +263,18 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
       else onExit(early.exit);
     }
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      onSignal[sig] = () => settle({ ...failed('worker-error', `interrupted by ${sig}`), interrupted: sig });
+      onSignal[sig] = () => {
+        const stopped = failed('worker-error', `interrupted by ${sig}`);
+        settle(() => ({ ...stopped(), interrupted: sig }));
+      };
       process.once(sig, onSignal[sig]);
     }
   });
   if (timer) clearTimeout(timer);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.off(sig, onSignal[sig]);
+  // An endless loop may still be tracing: the thread is stopped before its last lines are read.
   await worker.terminate();
+  const result = outcome();
   // The worker is gone: what it traced but had not written goes to the file now.
   if (o.traceFile !== undefined && traceShared !== undefined && (result.stopped || result.interrupted)) {
     try {

@@ -39,8 +39,9 @@ async function runJob(job: WatchedJob, load: (job: WatchedJob) => Promise<Scenar
   if (job.timeline && tl !== null && timeline !== null) writeFileSync(job.timeline, tl.timelineHtml(tl.timelineInputForRun(`${scenario.name} seed ${job.seed}`, report, timeline)));
   // The recorded script (every fault, BUGGIFY firing and client operation the run decided: about
   // 600,000 entries in a 10-million-event raft-churn run) crosses to the main thread only when it
-  // is used there: a failure's --repro file or --json output. Built and cloned for a run nobody
-  // asked it of, it was most of what the command held at its peak.
+  // is used there: a failure's --repro file. Built and cloned for a run nobody asked it of, it was
+  // most of what the command held at its peak. --json says how long it is.
+  if (!report.ok && (job.wantScript || job.countScript)) report.scriptEntries = report.script?.length ?? 0;
   if (report.ok || !job.wantScript) delete report.script;
   return { report };
 }

@@ -6,8 +6,8 @@
  * - TraceFileWriter: the `--trace` file. Records are buffered (a write per record would cost a
  *   system call per event) in shared memory; when the worker dies, the main thread writes the
  *   unflushed part (flushTraceTail), so the file ends at the last record before the stop.
- * - RecentLines: the last few hundred formatted trace lines, so a hang is reported with the lines
- *   that led to it even without `--trace`.
+ * - RecentLines: the last few hundred trace records, as raw fields formatted only when shown, so a
+ *   hang is reported with the lines that led to it even without `--trace`.
  *
  * Neither reads a clock or touches the simulation: they only receive finished trace records.
  */
@@ -89,66 +89,146 @@ export function flushTraceTail(file: string, shared: SharedArrayBuffer): void {
   }
 }
 
-/** Lines kept, and bytes per line (longer lines are cut). */
+/** Records kept in the ring (one more than a report can show: see readRecentLines). */
 const RECENT_SLOTS = 401;
-const SLOT_BYTES = 512;
-const RECENT_HEADER = 24;
+/**
+ * A shown line is cut at this many UTF-16 units (the cut ends with '…'). A record's node, kind
+ * and detail are kept up to this many units together: every unit of them that can land in the
+ * shown part of a line is kept, whatever the time and event index in front of them.
+ */
+const LINE_UNITS = 170;
+/** Float64 columns (time, event index), then Int32 columns (full lengths of node, kind, detail). */
+const RECENT_HEADER = 8;
+const FLOAT_COLUMNS = 2;
+const INT_COLUMNS = 3;
 
 export function recentLinesBuffer(): SharedArrayBuffer {
-  // Header: lines written (Float64: a run may trace more than 2^31 lines), the last record's time
-  // and event index; then per-slot lengths, then the slots.
-  return new SharedArrayBuffer(RECENT_HEADER + RECENT_SLOTS * 4 + RECENT_SLOTS * SLOT_BYTES);
+  // Header: records written (Float64: a run may trace more than 2^31 records); then the columns,
+  // then each slot's text (node, kind and detail one after the other, UTF-16).
+  return new SharedArrayBuffer(RECENT_HEADER + RECENT_SLOTS * (FLOAT_COLUMNS * 8 + INT_COLUMNS * 4 + LINE_UNITS * 2));
 }
 
-/** The worker's side: a ring of the last formatted trace lines, plus the last record's time and event index. */
-export class RecentLines {
-  private readonly count: Float64Array;
-  private readonly last: Float64Array;
-  private readonly lens: Int32Array;
-  private readonly bytes: Uint8Array;
-  private readonly enc = new TextEncoder();
+/** The ring's columns over its shared memory (both sides use the same views). */
+class RingViews {
+  readonly count: Float64Array;
+  readonly times: Float64Array;
+  readonly indices: Float64Array;
+  readonly nodeLens: Int32Array;
+  readonly kindLens: Int32Array;
+  readonly detailLens: Int32Array;
+  readonly text: Uint16Array;
 
   constructor(shared: SharedArrayBuffer) {
-    this.count = new Float64Array(shared, 0, 1);
-    this.last = new Float64Array(shared, 8, 2);
-    this.lens = new Int32Array(shared, RECENT_HEADER, RECENT_SLOTS);
-    this.bytes = new Uint8Array(shared, RECENT_HEADER + RECENT_SLOTS * 4);
+    let at = 0;
+    this.count = new Float64Array(shared, at, 1);
+    at += RECENT_HEADER;
+    this.times = new Float64Array(shared, at, RECENT_SLOTS);
+    at += RECENT_SLOTS * 8;
+    this.indices = new Float64Array(shared, at, RECENT_SLOTS);
+    at += RECENT_SLOTS * 8;
+    this.nodeLens = new Int32Array(shared, at, RECENT_SLOTS);
+    at += RECENT_SLOTS * 4;
+    this.kindLens = new Int32Array(shared, at, RECENT_SLOTS);
+    at += RECENT_SLOTS * 4;
+    this.detailLens = new Int32Array(shared, at, RECENT_SLOTS);
+    at += RECENT_SLOTS * 4;
+    this.text = new Uint16Array(shared, at, RECENT_SLOTS * LINE_UNITS);
   }
-
-  // Lines only: no record needs its message built (TraceSink.wantsMessages).
-  readonly sink = sinkWithoutMessages((r: TraceRecord): void => {
-    const n = this.count[0]!;
-    const slot = n % RECENT_SLOTS;
-    let line = formatRecord(r);
-    if (line.length > SLOT_BYTES / 3) line = line.slice(0, Math.floor(SLOT_BYTES / 3) - 1) + '…';
-    const { written } = this.enc.encodeInto(line, this.bytes.subarray(slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES));
-    this.lens[slot] = written;
-    this.last[0] = r.atNs;
-    this.last[1] = r.eventIndex;
-    this.count[0] = n + 1;
-  });
 }
 
 /**
- * Main thread: the last `n` complete lines. The slot being written when the worker stopped is
+ * The worker's side: a ring of the last trace records, kept as raw fields (the time, the event
+ * index, the node's, kind's and detail's UTF-16 units) and formatted only by the main thread when
+ * a stopped run's lines are shown (readRecentLines). Formatting every record here, for lines
+ * almost never read, was about a fifth of a long run's CPU (docs/performance.md, rss10m).
+ *
+ * A stop may come at any instruction: a slot is filled before the count says it is there, and the
+ * reader never shows the slot after the last counted one (the one being filled).
+ */
+export class RecentLines {
+  private readonly v: RingViews;
+  /** Records written; the shared count is this, stored once a slot is complete. */
+  private n = 0;
+
+  constructor(shared: SharedArrayBuffer) {
+    this.v = new RingViews(shared);
+  }
+
+  // Raw fields only: no record needs its message built (TraceSink.wantsMessages).
+  readonly sink = sinkWithoutMessages((r: TraceRecord): void => {
+    const v = this.v;
+    const slot = this.n % RECENT_SLOTS;
+    v.times[slot] = r.atNs;
+    v.indices[slot] = r.eventIndex;
+    const base = slot * LINE_UNITS;
+    const node = r.node;
+    const kind = r.kind;
+    let at = copyUnits(v.text, base, LINE_UNITS, node);
+    at = copyUnits(v.text, base + at, LINE_UNITS - at, kind) + at;
+    const detail = r.detail;
+    copyUnits(v.text, base + at, LINE_UNITS - at, detail);
+    v.nodeLens[slot] = node.length;
+    v.kindLens[slot] = kind.length;
+    v.detailLens[slot] = detail.length;
+    this.n++;
+    v.count[0] = this.n;
+  });
+}
+
+/** Copies up to `room` UTF-16 units of `s` into `to` at `at`; returns how many. */
+function copyUnits(to: Uint16Array, at: number, room: number, s: string): number {
+  const k = s.length < room ? s.length : room;
+  for (let j = 0; j < k; j++) to[at + j] = s.charCodeAt(j);
+  return k;
+}
+
+/**
+ * Main thread, once the worker is stopped (or done): the last `n` complete lines, formatted as
+ * formatRecord does and cut at LINE_UNITS units. The slot being filled when the worker stopped is
  * not counted yet, and the ring keeps one slot spare, so every line returned is whole.
  */
 export function readRecentLines(shared: SharedArrayBuffer, n: number): string[] {
-  const count = new Float64Array(shared, 0, 1)[0]!;
-  const lens = new Int32Array(shared, RECENT_HEADER, RECENT_SLOTS);
-  const bytes = new Uint8Array(shared, RECENT_HEADER + RECENT_SLOTS * 4);
+  const v = new RingViews(shared);
+  const count = v.count[0]!;
   const k = Math.min(n, count, RECENT_SLOTS - 1);
-  const dec = new TextDecoder();
   const out: string[] = [];
-  for (let j = count - k; j < count; j++) {
-    const slot = j % RECENT_SLOTS;
-    out.push(dec.decode(bytes.slice(slot * SLOT_BYTES, slot * SLOT_BYTES + lens[slot]!)));
-  }
+  for (let j = count - k; j < count; j++) out.push(cutLine(formatRecord(recordAt(v, j % RECENT_SLOTS))));
   return out;
+}
+
+/**
+ * A slot's record. A field's end may be missing (what lies past LINE_UNITS units of node, kind and
+ * detail together): then the kept units alone make the line longer than LINE_UNITS, and it is cut
+ * before any missing unit.
+ */
+function recordAt(v: RingViews, slot: number): TraceRecord {
+  const base = slot * LINE_UNITS;
+  let at = 0;
+  const field = (len: number): string => {
+    const k = Math.min(len, LINE_UNITS - at);
+    at += k;
+    return String.fromCharCode(...v.text.subarray(base + at - k, base + at));
+  };
+  const node = field(v.nodeLens[slot]!);
+  const kind = field(v.kindLens[slot]!);
+  const detail = field(v.detailLens[slot]!);
+  return { atNs: v.times[slot]!, eventIndex: v.indices[slot]!, node, kind, detail };
+}
+
+/** A line longer than LINE_UNITS units, cut and ended with '…' (never in the middle of a surrogate pair). */
+function cutLine(line: string): string {
+  if (line.length <= LINE_UNITS) return line;
+  let end = LINE_UNITS - 1;
+  const c = line.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return line.slice(0, end) + '…';
 }
 
 /** How many lines were traced, and the last one's simulated time and event index (zeros if none). */
 export function lastTraced(shared: SharedArrayBuffer): { lines: number; atNs: number; eventIndex: number } {
-  const h = new Float64Array(shared, 0, 3);
-  return { lines: h[0]!, atNs: h[1]!, eventIndex: h[2]! };
+  const v = new RingViews(shared);
+  const lines = v.count[0]!;
+  if (lines === 0) return { lines: 0, atNs: 0, eventIndex: 0 };
+  const slot = (lines - 1) % RECENT_SLOTS;
+  return { lines, atNs: v.times[slot]!, eventIndex: v.indices[slot]! };
 }
