@@ -53,22 +53,16 @@ export class RaftSafetyChecker implements RaftHostHooks {
   /** Chain hash of each committed index (as the first node to commit it held it). */
   readonly committed = new Map<number, number>();
   maxCommitted = 0;
-  private readonly commitSeen = new Map<NodeId, number>();
-  private readonly soft = new Map<NodeId, SoftState>();
-  private readonly lastPersisted = new Map<NodeId, number>();
-  /** Highest index each node acknowledged holding (lowered when its log is legitimately cut). */
-  private readonly ackedTo = new Map<NodeId, number>();
+  /**
+   * What the checker remembers of each node, in one record per node (first seen first): every
+   * Ready reads and writes several of these, and one look-up per hook replaced about ten.
+   */
+  private readonly nodes = new Map<NodeId, NodeMemory>();
   /** Index -> the acknowledged write applied there. */
   private readonly acked = new Map<number, { client: string; seq: number; chain: number }>();
   violations = 0;
   /** Elections seen (for metrics). */
   elections = 0;
-  /** Chain hash of each index each node's log held after its last Ready (the truncation judge's memory). */
-  private readonly held = new Map<NodeId, Map<number, number>>();
-  /** Every host seen, for the commit index known anywhere. */
-  private readonly hosts = new Map<NodeId, RaftHost>();
-  /** Leader progress as of its previous Ready: node -> term and follower -> match. */
-  private readonly progressSeen = new Map<NodeId, { term: number; match: Map<NodeId, number> }>();
   readonly stats = { truncations: 0, reads: 0, resendChecks: 0, prunes: 0, prunedQueries: 0 };
   /**
    * Everything below this index has been forgotten (see `prune`): no node can hold, commit, apply
@@ -85,45 +79,54 @@ export class RaftSafetyChecker implements RaftHostHooks {
     this.report(inv, msg);
   }
 
+  /** The record of `h`'s node, made at its first hook; `host` is its current host (a restart makes a new one). */
+  private memoryOf(h: RaftHost): NodeMemory {
+    let m = this.nodes.get(h.id);
+    if (m === undefined) this.nodes.set(h.id, (m = { host: h, soft: undefined, lastPersisted: 0, ackedTo: 0, commitSeen: 0, held: new Map(), progress: undefined }));
+    else m.host = h;
+    return m;
+  }
+
   onRecover(h: RaftHost): void {
-    const acked = this.ackedTo.get(h.id) ?? 0;
+    const m = this.memoryOf(h);
+    const acked = m.ackedTo;
     if (h.chainLast < acked) {
       this.fail('acknowledged-append-lost', `${h.id} acknowledged holding the log up to index ${acked}, but recovered only up to ${h.chainLast} from its disk after a restart`);
     }
-    this.ackedTo.set(h.id, Math.min(acked, h.chainLast));
-    this.hosts.set(h.id, h);
+    m.ackedTo = Math.min(acked, h.chainLast);
     const held = new Map<number, number>();
     for (let i = h.snapshotIndex; i <= h.chainLast; i++) held.set(i, h.chainAt(i)!);
-    this.held.set(h.id, held);
-    this.progressSeen.delete(h.id);
-    this.soft.delete(h.id);
-    this.lastPersisted.set(h.id, h.chainLast);
-    this.commitSeen.set(h.id, h.snapshotIndex);
-    this.recordCommits(h, h.raft.commitIndex);
+    m.held = held;
+    m.progress = undefined;
+    m.soft = undefined;
+    m.lastPersisted = h.chainLast;
+    m.commitSeen = h.snapshotIndex;
+    this.recordCommits(h, m, h.raft.commitIndex);
   }
 
   onReady(h: RaftHost, rd: Ready): void {
-    const prev = this.soft.get(h.id);
+    const m = this.memoryOf(h);
+    const prev = m.soft;
     const ss = rd.softState ?? prev;
-    const prevLast = this.lastPersisted.get(h.id) ?? 0;
+    const prevLast = m.lastPersisted;
     if (prev !== undefined && ss !== undefined && prev.role === 'leader' && ss.role === 'leader' && prev.term === ss.term) {
       const overwrote = rd.truncateFrom !== null || rd.snapshot !== null || (rd.entries.length > 0 && rd.entries[0]!.index <= prevLast);
       if (overwrote) this.fail('leader-append-only', `leader ${h.id} of term ${ss.term} overwrote its own log (truncate from ${rd.truncateFrom ?? rd.entries[0]?.index}, had up to ${prevLast})`);
     }
-    this.checkTruncation(h, rd, prevLast);
+    this.checkTruncation(h, m.held, rd, prevLast);
     for (const e of rd.entries) this.checkMatching(h, e);
-    let acked = this.ackedTo.get(h.id) ?? 0;
+    let acked = m.ackedTo;
     if (rd.snapshot !== null) acked = Math.min(acked, rd.snapshot.index);
     const cut = Math.min(rd.truncateFrom ?? Infinity, rd.entries[0]?.index ?? Infinity);
     if (cut <= prevLast) acked = Math.min(acked, cut - 1);
-    this.ackedTo.set(h.id, acked);
+    m.ackedTo = acked;
     if (rd.softState !== null) {
-      this.soft.set(h.id, rd.softState);
+      m.soft = rd.softState;
       if (rd.softState.role === 'leader') this.onElected(h, rd.softState.term);
     }
-    this.lastPersisted.set(h.id, h.chainLast);
-    this.recordCommits(h, h.raft.commitIndex);
-    this.checkProgress(h, rd);
+    m.lastPersisted = h.chainLast;
+    this.recordCommits(h, m, h.raft.commitIndex);
+    this.checkProgress(h, m, rd);
     if (++this.readysSincePrune >= PRUNE_EVERY_READYS) this.prune();
   }
 
@@ -140,7 +143,7 @@ export class RaftSafetyChecker implements RaftHostHooks {
   prune(): void {
     this.readysSincePrune = 0;
     let floor = Infinity;
-    for (const h of this.hosts.values()) {
+    for (const { host: h } of this.nodes.values()) {
       floor = Math.min(floor, h.snapshotIndex, durableSnapshotIndex(h));
       if (floor <= this.prunedBelow) return;
     }
@@ -150,7 +153,7 @@ export class RaftSafetyChecker implements RaftHostHooks {
       this.committed.delete(i);
       this.acked.delete(i);
       this.chains.delete(i);
-      for (const held of this.held.values()) held.delete(i);
+      for (const m of this.nodes.values()) m.held.delete(i);
     }
     this.prunedBelow = floor;
   }
@@ -158,7 +161,7 @@ export class RaftSafetyChecker implements RaftHostHooks {
   /** How many per-index records the checker holds now (for tests: its memory stays bounded). */
   retained(): { committed: number; acked: number; chains: number; held: number } {
     let held = 0;
-    for (const m of this.held.values()) held += m.size;
+    for (const m of this.nodes.values()) held += m.held.size;
     let chains = 0;
     for (const m of this.chains.values()) chains += m.size;
     return { committed: this.committed.size, acked: this.acked.size, chains, held };
@@ -171,10 +174,7 @@ export class RaftSafetyChecker implements RaftHostHooks {
    * on that the node held was committed anywhere. A snapshot restore drops the whole log: legal
    * only if no dropped entry past the snapshot was committed as the node held it.
    */
-  private checkTruncation(h: RaftHost, rd: Ready, prevLast: number): void {
-    this.hosts.set(h.id, h);
-    let held = this.held.get(h.id);
-    if (held === undefined) this.held.set(h.id, (held = new Map()));
+  private checkTruncation(h: RaftHost, held: Map<number, number>, rd: Ready, prevLast: number): void {
     if (rd.snapshot !== null) {
       this.stats.truncations++;
       if (this.droppedCommitted(h, held, prevLast, rd.snapshot.index + 1, 'restoring the snapshot at', rd.snapshot.index)) return;
@@ -219,7 +219,7 @@ export class RaftSafetyChecker implements RaftHostHooks {
   onRead(h: RaftHost): (index: number) => void {
     let known = this.maxCommitted;
     let where = 'the checker';
-    for (const [id, o] of this.hosts) {
+    for (const [id, { host: o }] of this.nodes) {
       if (o.raft.commitIndex > known) {
         known = o.raft.commitIndex;
         where = id;
@@ -234,14 +234,14 @@ export class RaftSafetyChecker implements RaftHostHooks {
   }
 
   /** Monotonic leader progress; no acknowledged entry sent again (see the file comment). */
-  private checkProgress(h: RaftHost, rd: Ready): void {
+  private checkProgress(h: RaftHost, mem: NodeMemory, rd: Ready): void {
     const r = h.raft;
     if (r.role !== 'leader') {
-      this.progressSeen.delete(h.id);
+      mem.progress = undefined;
       return;
     }
-    let seen = this.progressSeen.get(h.id);
-    if (seen === undefined || seen.term !== r.term) this.progressSeen.set(h.id, (seen = { term: r.term, match: new Map() }));
+    let seen = mem.progress;
+    if (seen === undefined || seen.term !== r.term) mem.progress = seen = { term: r.term, match: new Map() };
     for (const m of rd.messages) {
       if (m.type !== 'app' || m.entries.length === 0) continue;
       this.stats.resendChecks++;
@@ -261,9 +261,10 @@ export class RaftSafetyChecker implements RaftHostHooks {
 
   /** Acknowledgements count once they leave the node. */
   onSend(h: RaftHost, msgs: readonly Message[]): void {
-    let acked = this.ackedTo.get(h.id) ?? 0;
+    const mem = this.memoryOf(h);
+    let acked = mem.ackedTo;
     for (const m of msgs) if (m.type === 'appResp' && !m.reject && m.index > acked) acked = m.index;
-    this.ackedTo.set(h.id, acked);
+    mem.ackedTo = acked;
   }
 
   onApply(h: RaftHost, e: Entry, chain: number): void {
@@ -310,14 +311,14 @@ export class RaftSafetyChecker implements RaftHostHooks {
     }
   }
 
-  private recordCommits(h: RaftHost, commit: number): void {
-    const from = Math.max(this.commitSeen.get(h.id) ?? 0, h.snapshotIndex);
+  private recordCommits(h: RaftHost, m: NodeMemory, commit: number): void {
+    const from = Math.max(m.commitSeen, h.snapshotIndex);
     for (let i = from + 1; i <= commit; i++) {
       const c = h.chainAt(i);
       if (c === undefined) break;
       this.checkCommitted(h, i, c, 'commits');
     }
-    if (commit > (this.commitSeen.get(h.id) ?? 0)) this.commitSeen.set(h.id, commit);
+    if (commit > m.commitSeen) m.commitSeen = commit;
   }
 
   private checkCommitted(h: RaftHost, index: number, chain: number, verb: string): void {
@@ -335,6 +336,24 @@ export class RaftSafetyChecker implements RaftHostHooks {
       this.fail('state-machine-safety', `${h.id} ${verb} a different entry (or log prefix) at index ${index} than another node committed there`);
     }
   }
+}
+
+/** What RaftSafetyChecker remembers of one node. */
+interface NodeMemory {
+  /** The node's current host (for the commit index known anywhere, and pruning). */
+  host: RaftHost;
+  /** Its soft state as of its last Ready (none since its last recovery: undefined). */
+  soft: SoftState | undefined;
+  /** The last index it had persisted after its previous Ready. */
+  lastPersisted: number;
+  /** Highest index it acknowledged holding (lowered when its log is legitimately cut). */
+  ackedTo: number;
+  /** Highest commit index whose entries were checked on it. */
+  commitSeen: number;
+  /** Chain hash of each index its log held after its last Ready (the truncation judge's memory). */
+  held: Map<number, number>;
+  /** As leader, its progress as of its previous Ready: term and follower -> match. */
+  progress: { term: number; match: Map<NodeId, number> } | undefined;
 }
 
 /** How often (in Readies, over all nodes) the checker looks for memory to forget. */
