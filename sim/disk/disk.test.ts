@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Simulation } from '../kernel.ts';
-import { Disk, type DiskError } from './disk.ts';
+import { Disk, DiskReadFailed, type DiskError } from './disk.ts';
 import { DISK_PROFILES } from './profiles.ts';
 
 const newDisk = (seed: number | string = 1): { sim: Simulation; disk: Disk } => {
@@ -160,6 +160,15 @@ function checkDiskModel(seed: number, ops: DiskOp[], overlap: boolean, writeErro
     // The program's view: durable image plus pending writes, in order (the page cache).
     expect(norm(readAll(disk))).toEqual(norm(imageOf(durable, pending)));
     expect(disk.unsyncedCount).toBe(pending.length);
+    // A recovery's scan, record by record, reads what a read does (the bulk path when nothing is
+    // pending for the file, the page cache's otherwise).
+    for (const f of FILES) {
+      const got: (number | null)[] = [];
+      const r = disk.scanForRecovery<number>(f, (v) => got.push(v));
+      const want = disk.peek<number>(f);
+      expect(got).toEqual(want.records);
+      expect(r).toEqual({ count: want.records.length, corrupt: want.corrupt });
+    }
   }
 }
 
@@ -248,6 +257,19 @@ describe('Disk: behaviour', () => {
     expect(r1).toEqual({ xs: [1] });
     r1.xs.push(3);
     expect(disk.read('f').records[0]).toEqual({ xs: [1] });
+  });
+
+  it('scanForRecovery copies objects out, as a read does, and fails like readForRecovery', () => {
+    const { sim, disk } = newDisk();
+    disk.append('f', { xs: [1] });
+    disk.fsync(() => {});
+    sim.run();
+    const got: { xs: number[] }[] = [];
+    expect(disk.scanForRecovery<{ xs: number[] }>('f', (r) => got.push(r!))).toEqual({ count: 1, corrupt: [] });
+    got[0]!.xs.push(2);
+    expect(disk.read('f').records[0]).toEqual({ xs: [1] });
+    disk.faults.readErrorRate = 1;
+    expect(() => disk.scanForRecovery('f', () => {})).toThrow(DiskReadFailed);
   });
 
   it('corruptionRate=1 makes every fsynced append read back corrupt (reported, value withheld)', () => {
