@@ -314,6 +314,25 @@ describe('Disk: behaviour', () => {
     expect(disk.usedBytes).toBeLessThanOrEqual(100);
   });
 
+  it('a full disk counts the appends to one file and the rewrite of another in one fsync', () => {
+    const { sim, disk } = newDisk();
+    disk.faults.capacityBytes = 100;
+    const errs: (DiskError | null)[] = [];
+    disk.put('m', ['a'.repeat(18)]); // 20 bytes
+    disk.fsync((e) => errs.push(e));
+    sim.run();
+    for (let i = 0; i < 5; i++) disk.append('log', 'x'.repeat(8)); // 50 bytes
+    disk.put('m', ['b'.repeat(38)]); // 40 bytes instead of 20: 90 in all
+    disk.fsync((e) => errs.push(e));
+    sim.run();
+    disk.append('log', 'y'.repeat(8)); // 10 more: 100
+    disk.put('m', ['c'.repeat(39)]); // 41 instead of 40: 101, over
+    disk.fsync((e) => errs.push(e));
+    sim.run();
+    expect(errs).toEqual([null, null, 'ENOSPC']);
+    expect(disk.usedBytes).toBe(90);
+  });
+
   // Was a bug, now fixed (sim/disk/disk.ts faultOnSync(), `add += op.bytes` for every non-truncate op): the
   // capacity check adds a put's full size without subtracting the records it replaces (and
   // ignores truncates), so rewriting a file in place on a disk over half full fails with ENOSPC

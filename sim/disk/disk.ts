@@ -548,9 +548,16 @@ export class Disk {
       }
       if (appendsOnly) return this.durableBytes + appended > this.faults.capacityBytes ? 'ENOSPC' : null;
       // The size the disk would hold after these writes: puts replace and truncates free space.
+      // Only a file that is put or truncated is replayed: one that is only appended to grows by
+      // its appends (a long log beside a small file that is rewritten is not copied per fsync).
+      const replaced = new Set<string>();
+      for (const op of covered) if (op.kind !== 'append') replaced.add(op.file);
       const touched = new Map<string, StoredRecord[]>();
-      for (const op of covered) touched.set(op.file, applyOp(touched.get(op.file) ?? (this.durable.get(op.file) ?? EMPTY_FILE).records(), op, false));
       let after = this.durableBytes;
+      for (const op of covered) {
+        if (op.kind === 'append' && !replaced.has(op.file)) after += op.bytes;
+        else touched.set(op.file, applyOp(touched.get(op.file) ?? (this.durable.get(op.file) ?? EMPTY_FILE).records(), op, false));
+      }
       for (const [f, recs] of touched) after += sumBytes(recs) - (this.durable.get(f) ?? EMPTY_FILE).bytesFrom(0);
       if (after > this.faults.capacityBytes) return 'ENOSPC';
     }
