@@ -35,7 +35,7 @@
 import type { Envelope, NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
 import { sec, type Nanos } from '../../sim/time.ts';
 import { assert } from '../../sim/assert.ts';
-import { NumberList } from './number-list.ts';
+import { NumberChecksum, NumberList } from './number-list.ts';
 import { inRanges, NumberSet, removeFromRanges } from './number-set.ts';
 
 export type GossipMessage =
@@ -87,6 +87,12 @@ export class GossipState {
   seen = new NumberSet();
   /** Every value in the order this node delivered it: lets checkers look only at what is new. */
   delivered = new NumberList();
+  /**
+   * What recovery read: the value file's first `records` records, whose readable values are
+   * delivered[0 .. checksum.count), with that prefix's checksum. A checker that already read those
+   * records compares checksums instead of reading the prefix again (the disk vouches for it).
+   */
+  recovered: { records: number; checksum: NumberChecksum } | null = null;
 
   /** Adds values; returns the ones that were new (to persist and forward). */
   add(values: readonly number[]): number[] {
@@ -133,6 +139,8 @@ export interface GossipProgram extends NodeProgram {
 }
 
 const FILE = 'seen';
+/** The file of a node's values, one record each in delivery order (for checkers that follow it). */
+export const GOSSIP_FILE = FILE;
 const INC_FILE = 'incarnation';
 /** The have-marks about peers, as `SavedMark` records (rewritten whole: a few per peer). */
 const MARKS_FILE = 'marks';
@@ -197,6 +205,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   const read = ctx.disk.scanForRecovery<number>(FILE, (v) => state.restoreOne(v));
   // Records in the value file, corrupt ones included (a saved mark names a prefix of them).
   let records = read.count;
+  state.recovered = { records, checksum: state.delivered.checksum.copy() };
   ctx.log('recover', `${state.seen.size} value(s) from disk, ${read.corrupt.length} corrupt`);
   // The incarnation id: kept while recovery loses nothing new, else a new one (see the file
   // comment). The file holds the id, then the indices of the value file's corrupt records when it
