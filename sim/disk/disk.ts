@@ -413,7 +413,16 @@ export class Disk {
    * node that restarts often from a long file of small records: building the array cost as much
    * as the node's own recovery.
    */
-  scanForRecovery<T = unknown>(file: string, each: (record: T | null) => void, attempts = 3): { count: number; corrupt: number[] } {
+  scanForRecovery<T = unknown>(
+    file: string,
+    each: (record: T | null) => void,
+    attempts = 3,
+  ): {
+    /** Records read, corrupt ones included. */
+    count: number;
+    /** Indices of the corrupt records, sorted. */
+    corrupt: number[];
+  } {
     for (let i = 0; i < attempts; i++) {
       if (this.readFails()) continue;
       const f = this.durable.get(file) ?? EMPTY_FILE;
