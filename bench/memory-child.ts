@@ -17,7 +17,7 @@ import { main } from '../cli/main.ts';
 
 /**
  * Simulated seconds for about 10 million events: raft-churn 9,989,637 events at 23,700 s; broadcast
- * 10,219,185 at 28,500 s since its restarts resume from saved marks (fewer values resent: 6,967,156
+ * 9,904,688 at 28,000 s since its restarts resume from saved marks (fewer values resent: 6,967,156
  * at the 19,900 s pinned before; docs/performance.md, "Seventh round"). The bench's JSON says so in
  * a `note` when a build moves them.
  */
