@@ -81,6 +81,8 @@ class DurableFile implements DurableFileView {
   private sizes: number[] | null = null;
   private uniform = -1;
   private corruptAt: Set<number> | null = null;
+  /** Whether any record's value is an object (a reader must copy those; numbers need no copy). */
+  hasObjects = false;
 
   get length(): number {
     return this.values.length;
@@ -98,8 +100,25 @@ class DurableFile implements DurableFileView {
       if (this.values.length === 0) this.uniform = bytes;
       else if (bytes !== this.uniform) this.sizes = new Array<number>(this.values.length).fill(this.uniform);
     }
+    if (value !== null && typeof value === 'object') this.hasObjects = true;
     this.values.push(value);
     this.sizes?.push(bytes);
+  }
+
+  /**
+   * The records as a read returns them (corrupt ones as null) and the corrupt indices, sorted. One
+   * bulk copy instead of a loop per record: a node that restarts often reads a long file each time.
+   */
+  read<T>(): { records: (T | null)[]; corrupt: number[] } {
+    const records = this.values.slice() as (T | null)[];
+    const corrupt = this.corruptIndices();
+    for (const i of corrupt) records[i] = null;
+    return { records, corrupt };
+  }
+
+  /** Indices of the corrupt records, sorted. */
+  corruptIndices(): number[] {
+    return this.corruptAt === null ? [] : [...this.corruptAt].sort((a, b) => a - b);
   }
 
   private size(i: number): number {
@@ -327,15 +346,21 @@ export class Disk {
 
   /** Reads `file` as the program sees it: durable records plus unsynced writes (the page cache). */
   read<T = unknown>(file: string): DiskRead<T> {
+    if (this.readFails()) return { records: [], corrupt: [], error: 'EIO' };
+    return this.peek<T>(file);
+  }
+
+  /** Whether the next read fails with EIO (an injected fault, or a script's). */
+  private readFails(): boolean {
     const n = ++this.readsIssued;
     const rate = this.faults.readErrorRate;
     const d = this.sim.decisions;
     if (rate > 0 || (d.active && d.mode === 'script')) {
       const drawn = rate > 0 && this.rng.chance(rate);
       // The keyed entry is built only when it can differ from the draw (Decisions.keyed).
-      if (d.keyed(drawn) ? d.decide({ kind: 'disk-error', node: this.owner, op: 'read', n }, drawn) !== null : drawn) return { records: [], corrupt: [], error: 'EIO' };
+      return d.keyed(drawn) ? d.decide({ kind: 'disk-error', node: this.owner, op: 'read', n }, drawn) !== null : drawn;
     }
-    return this.peek<T>(file);
+    return false;
   }
 
   /** What `file` holds (durable + unsynced), with no fault injected: for invariants and tests. */
@@ -343,6 +368,7 @@ export class Disk {
     if (!this.unsynced.some((op) => op.file === file)) {
       // Nothing pending for this file: the durable image, its objects copied (a reader may change them).
       const r = this.readDurable<T>(file);
+      if (!(this.durable.get(file) ?? EMPTY_FILE).hasObjects) return r; // numbers, strings: nothing to copy
       for (let i = 0; i < r.records.length; i++) {
         const v = r.records[i];
         if (v !== null && typeof v === 'object') r.records[i] = deepCopy(v) as T;
@@ -381,22 +407,53 @@ export class Disk {
   }
 
   /**
+   * `readForRecovery` record by record: calls `each` with every record in order (a corrupt one as
+   * null; objects copied, as a read copies them) instead of returning an array of them, and returns
+   * the count and the corrupt records' indices. The same faults, retries and DiskReadFailed. For a
+   * node that restarts often from a long file of small records: building the array cost as much
+   * as the node's own recovery.
+   */
+  scanForRecovery<T = unknown>(
+    file: string,
+    each: (record: T | null) => void,
+    attempts = 3,
+  ): {
+    /** Records read, corrupt ones included. */
+    count: number;
+    /** Indices of the corrupt records, sorted. */
+    corrupt: number[];
+  } {
+    for (let i = 0; i < attempts; i++) {
+      if (this.readFails()) continue;
+      const f = this.durable.get(file) ?? EMPTY_FILE;
+      if (f.hasObjects || this.unsynced.some((op) => op.file === file)) {
+        const r = this.peek<T>(file);
+        for (const rec of r.records) each(rec);
+        return { count: r.records.length, corrupt: r.corrupt };
+      }
+      // Numbers and strings only, nothing pending: straight from the durable image, no copy needed.
+      const corrupt = f.corruptIndices();
+      let next = 0;
+      for (let j = 0; j < f.length; j++) {
+        if (next < corrupt.length && corrupt[next] === j) {
+          next++;
+          each(null);
+        } else each(f.value(j) as T);
+      }
+      return { count: f.length, corrupt };
+    }
+    this.sim.log(this.owner, 'disk-error', `reading ${file}: EIO ${attempts} times`);
+    throw new DiskReadFailed(`${this.owner}: reading ${file} failed with EIO ${attempts} times`);
+  }
+
+  /**
    * God's-eye read for invariant checkers: `file` as a crash right now would leave it at best
    * (durable records only: no unsynced write, no injected read fault). The records are the disk's
    * own, not copies: read them, never change them. A checker judges an acknowledgement against
    * this (what the node may promise), never against what the program believes it wrote.
    */
   readDurable<T = unknown>(file: string): DiskRead<T> {
-    const d = this.durable.get(file) ?? EMPTY_FILE;
-    const corrupt: number[] = [];
-    const records: (T | null)[] = new Array(d.length);
-    for (let i = 0; i < d.length; i++) {
-      if (d.isCorrupt(i)) {
-        corrupt.push(i);
-        records[i] = null;
-      } else records[i] = d.value(i) as T;
-    }
-    return { records, corrupt, error: null };
+    return { ...(this.durable.get(file) ?? EMPTY_FILE).read<T>(), error: null };
   }
 
   /**
@@ -500,9 +557,16 @@ export class Disk {
       }
       if (appendsOnly) return this.durableBytes + appended > this.faults.capacityBytes ? 'ENOSPC' : null;
       // The size the disk would hold after these writes: puts replace and truncates free space.
+      // Only a file that is put or truncated is replayed: one that is only appended to grows by
+      // its appends (a long log beside a small file that is rewritten is not copied per fsync).
+      const replaced = new Set<string>();
+      for (const op of covered) if (op.kind !== 'append') replaced.add(op.file);
       const touched = new Map<string, StoredRecord[]>();
-      for (const op of covered) touched.set(op.file, applyOp(touched.get(op.file) ?? (this.durable.get(op.file) ?? EMPTY_FILE).records(), op, false));
       let after = this.durableBytes;
+      for (const op of covered) {
+        if (op.kind === 'append' && !replaced.has(op.file)) after += op.bytes;
+        else touched.set(op.file, applyOp(touched.get(op.file) ?? (this.durable.get(op.file) ?? EMPTY_FILE).records(), op, false));
+      }
       for (const [f, recs] of touched) after += sumBytes(recs) - (this.durable.get(f) ?? EMPTY_FILE).bytesFrom(0);
       if (after > this.faults.capacityBytes) return 'ENOSPC';
     }

@@ -6,7 +6,7 @@ import { Simulation } from '../../sim/kernel.ts';
 import type { CallResult } from '../../sim/node.ts';
 import { World } from '../../sim/scenario.ts';
 import { ms, sec } from '../../sim/time.ts';
-import { gossipNode, keptIncarnation, MAX_SYNC_VALUES, type GossipMessage } from './gossip.ts';
+import { gossipNode, keptIncarnation, keptMarks, MAX_SYNC_VALUES, type GossipMessage, type SavedMark } from './gossip.ts';
 
 describe('gossip under a failed fsync', () => {
   it('fixed bug (found by disk write errors): a retry after a failed fsync is never acknowledged with nothing on disk', () => {
@@ -276,5 +276,78 @@ describe('gossip restarts cost what they lost, not the whole set (issue 17: long
     expect(n3.disk.peek<number>('incarnation').records[0]).not.toBe(inc);
     expect(n3.program!.state.seen.has(lost)).toBe(true);
     expect(n3.program!.state.seen.size).toBe(2000);
+  });
+
+  /** Counts, from now on, the marks `from` answers syncs with (0: none, it sends a summary). */
+  const answers = (w: World, from: string) => {
+    const marks: number[] = [];
+    w.net.sendTaps.push((src, _to, body) => {
+      const m = body as GossipMessage;
+      if (m.type === 'sync_ok' && src.id === from) marks.push(m.upTo);
+    });
+    return marks;
+  };
+
+  it('both ends of every pair restarting without loss costs no summary and resends nothing: the have-marks come back from disk', () => {
+    const { sim, w, nodes } = cluster(9);
+    client(w, 2000, { n: 0 });
+    for (const n of w.nodes) n.start();
+    sim.run({ untilNs: sec(10) });
+    const after = tap(w, 'n3');
+    const fromN3 = answers(w, 'n3');
+    // Every node restarts: every sender's marks (in memory) are gone, and without the receivers'
+    // marks on disk each pair fell back to a summary and a scan of the sender's whole numbering.
+    for (const n of nodes) n.crash();
+    for (const n of nodes) n.start();
+    sim.run({ untilNs: sec(12) });
+    for (const n of nodes) expect(n.program!.state.seen.size).toBe(2000);
+    expect(fromN3.length).toBeGreaterThan(0);
+    expect(fromN3.every((upTo) => upTo > 0)).toBe(true);
+    expect(after.summaries).toBe(0);
+    // The marks on disk are those of each node's last fsync: a few values came in since.
+    expect(after.values).toBeLessThan(50);
+  });
+
+  it('a loss in the last records rewinds n3\'s marks to before it: no summary, the value comes back, the peers resend only what came after', () => {
+    const { sim, w, nodes } = cluster(10);
+    client(w, 2000, { n: 0 });
+    for (const n of w.nodes) n.start();
+    sim.run({ untilNs: sec(10) });
+    const n3 = nodes[2]!;
+    const inc = n3.disk.peek<number>('incarnation').records[0];
+    n3.crash();
+    const last = n3.disk.peek<number>('seen').records.length - 1;
+    const lost = n3.disk.peek<number>('seen').records[last]!;
+    expect(n3.disk.corrupt('seen', last)).toBe(true);
+    const after = tap(w, 'n3');
+    const fromN3 = answers(w, 'n3');
+    n3.start();
+    expect(n3.program!.state.seen.has(lost)).toBe(false);
+    sim.run({ untilNs: sec(12) });
+    expect(n3.disk.peek<number>('incarnation').records[0]).not.toBe(inc); // it lost a value: a new incarnation
+    expect(n3.program!.state.seen.has(lost)).toBe(true);
+    expect(n3.program!.state.seen.size).toBe(2000);
+    expect(fromN3.length).toBeGreaterThan(0);
+    expect(fromN3.every((upTo) => upTo > 0)).toBe(true); // it kept marks from before the lost record
+    // The peers resend what came after their mark (the last few values), not 2,000 each.
+    expect(after.values).toBeGreaterThanOrEqual(1);
+    expect(after.values).toBeLessThan(2 * 100);
+  });
+
+  it('keptMarks keeps, per peer, only the marks over records that lost nothing more', () => {
+    const saved: SavedMark[] = [
+      ['n1', 7, 100, 50, 0],
+      ['n1', 7, 400, 300, 0],
+      ['n2', 9, 120, 60, 1],
+      ['n2', 9, 500, 310, 1],
+    ];
+    // Corrupt record 3 was known when they were saved (corruptBelow 1, n2's marks); n1's are older.
+    expect(keptMarks(saved, [])).toEqual(new Map([['n1', [saved[0], saved[1]]]]));
+    expect(keptMarks(saved, [3])).toEqual(new Map([['n2', [saved[2], saved[3]]]]));
+    // Record 200 newly corrupt: only the marks over the first 50 / 60 records still hold.
+    expect(keptMarks(saved, [3, 200])).toEqual(new Map([['n2', [saved[2]]]]));
+    expect(keptMarks(saved, [2, 3])).toEqual(new Map()); // record 2 newly corrupt: below every mark
+    // A corrupt or malformed record is skipped.
+    expect(keptMarks([null, ['n1', 7, 100], saved[0]], [])).toEqual(new Map([['n1', [saved[0]]]]));
   });
 });

@@ -24,14 +24,18 @@
  * the previous is confirmed, so no message or queue ever holds the whole set. Only the durable prefix of the numbering is ever sent, and values are appended in
  * delivery order, so a restart without loss keeps the numbering: the receiver keeps its own copy
  * of the mark (`have`), and a sender that restarted (its marks were in memory) first asks each
- * peer for it with an empty sync instead of resending everything.
+ * peer for it with an empty sync instead of resending everything. The receiver saves its `have`
+ * marks on disk too (as of its last fsync), each with the length of its value file it held them
+ * in, so a pair whose both ends restarted still has a mark; a recovery that lost records keeps
+ * only the marks over records that lost nothing (it rewinds to them), and its peers resend what
+ * came in since instead of scanning their whole numbering against a summary.
  *
  * The protocol logic is the pure `GossipState`; `gossipNode` is the glue that owns disk and network.
  */
 import type { Envelope, NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
 import { sec, type Nanos } from '../../sim/time.ts';
 import { assert } from '../../sim/assert.ts';
-import { NumberList } from './number-list.ts';
+import { NumberChecksum, NumberList } from './number-list.ts';
 import { inRanges, NumberSet, removeFromRanges } from './number-set.ts';
 
 export type GossipMessage =
@@ -83,6 +87,12 @@ export class GossipState {
   seen = new NumberSet();
   /** Every value in the order this node delivered it: lets checkers look only at what is new. */
   delivered = new NumberList();
+  /**
+   * What recovery read: the value file's first `records` records, whose readable values are
+   * delivered[0 .. checksum.count), with that prefix's checksum. A checker that already read those
+   * records compares checksums instead of reading the prefix again (the disk vouches for it).
+   */
+  recovered: { records: number; checksum: NumberChecksum } | null = null;
 
   /** Adds values; returns the ones that were new (to persist and forward). */
   add(values: readonly number[]): number[] {
@@ -97,20 +107,11 @@ export class GossipState {
   }
 
   /**
-   * Adds the values recovered from disk: one bulk insertion (a long run's node restarts often).
-   * The disk read's array is dropped once copied into the compact list.
+   * Adds one record read back at recovery (null: corrupt, skipped), filling both structures in one
+   * pass (a long run's node restarts often, each time from its whole file).
    */
-  restore(values: number[]): void {
-    if (this.seen.size === 0) {
-      const seen = new NumberSet(values.length);
-      for (let i = 0; i < values.length; i++) seen.add(values[i]!);
-      if (seen.size === values.length) {
-        this.seen = seen;
-        this.delivered = NumberList.of(values);
-        return;
-      }
-    }
-    this.add(values);
+  restoreOne(v: number | null): void {
+    if (v !== null && this.seen.add(v)) this.delivered.push(v);
   }
 
   /** Values, sorted (for tests and reports; messages use `delivered`, already deterministic). */
@@ -138,7 +139,52 @@ export interface GossipProgram extends NodeProgram {
 }
 
 const FILE = 'seen';
+/** The file of a node's values, one record each in delivery order (for checkers that follow it). */
+export const GOSSIP_FILE = FILE;
 const INC_FILE = 'incarnation';
+/** The have-marks about peers, as `SavedMark` records (rewritten whole: a few per peer). */
+const MARKS_FILE = 'marks';
+/** Marks kept on disk per peer: older ones are what a recovery rewinds to after a recent loss. */
+const SAVED_MARKS_PER_PEER = 4;
+/**
+ * A mark is saved again once it moved this far (values of the peer's numbering, or records of
+ * ours): a saved mark that lags costs at most this many values resent after a restart, and saving
+ * at every sync was 9% of a 100 s run.
+ */
+export const MARK_SAVE_STEP = 32;
+
+/**
+ * A have-mark as kept on disk: `[peer, peer's incarnation, upTo, records, corruptBelow]`: this
+ * node held the peer's numbering below `upTo` in the first `records` records of its value file,
+ * of which `corruptBelow` read back corrupt when it held them. The mark still holds after a
+ * restart if no more of those records read back corrupt now (a loss among them could be one of
+ * the peer's values); else an older mark, or none.
+ */
+export type SavedMark = [peer: NodeId, inc: number, upTo: number, records: number, corruptBelow: number];
+
+/**
+ * The marks a recovery may keep, per peer the newest whose records did not lose any more to
+ * corruption (`corrupt`: the value file's corrupt record indices now, sorted). A corrupt or
+ * malformed record is skipped: with no mark, the peer's syncs fall back to a summary.
+ */
+export function keptMarks(saved: readonly unknown[], corrupt: readonly number[]): Map<NodeId, SavedMark[]> {
+  const out = new Map<NodeId, SavedMark[]>();
+  for (const r of saved) {
+    if (!Array.isArray(r) || r.length !== 5 || typeof r[0] !== 'string' || !r.slice(1).every((x) => typeof x === 'number')) continue;
+    const m = r as SavedMark;
+    let below = 0;
+    while (below < corrupt.length && corrupt[below]! < m[3]) below++;
+    // Corrupt records stay corrupt (the value file is append-only), so the same count below
+    // `records` means the same records: nothing lost under the mark since it was saved.
+    if (below !== m[4]) continue;
+    const list = out.get(m[0]) ?? [];
+    list.push(m);
+    out.set(m[0], list);
+  }
+  // Oldest first, the order they are saved in.
+  for (const list of out.values()) list.sort((a, b) => a[3] - b[3] || a[2] - b[2]);
+  return out;
+}
 
 /**
  * The incarnation id a recovery may keep: the one on disk, if its record reads back whole and the
@@ -162,8 +208,10 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   // Recover: every value ever made durable. A torn last record reads back corrupt: it was never
   // acknowledged (we ack after fsync), so skipping it is correct.
   // A read that keeps failing throws DiskReadFailed: the node fail-stops rather than start empty.
-  const read = ctx.disk.readForRecovery<number>(FILE);
-  state.restore(read.corrupt.length === 0 ? (read.records as number[]) : read.records.filter((r): r is number => r !== null));
+  const read = ctx.disk.scanForRecovery<number>(FILE, (v) => state.restoreOne(v));
+  // Records in the value file, corrupt ones included (a saved mark names a prefix of them).
+  let records = read.count;
+  state.recovered = { records, checksum: state.delivered.checksum.copy() };
   ctx.log('recover', `${state.seen.size} value(s) from disk, ${read.corrupt.length} corrupt`);
   // The incarnation id: kept while recovery loses nothing new, else a new one (see the file
   // comment). The file holds the id, then the indices of the value file's corrupt records when it
@@ -185,6 +233,33 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     });
   }
 
+  // The have-marks saved before the restart that this recovery lost nothing under: with them a
+  // peer that restarted too resends only what came in since, not everything its summary of us
+  // does not list (most summaries of a long run came from both ends of a pair having restarted).
+  const marksRead = ctx.disk.readForRecovery<SavedMark>(MARKS_FILE);
+  const savedMarks = keptMarks(marksRead.records, read.corrupt);
+  for (const [peer, list] of savedMarks) {
+    const newest = list[list.length - 1]!;
+    have.set(peer, { inc: newest[1], upTo: newest[2] });
+  }
+  /** Saves `peer`'s have-mark, held in the first `held` records (durable with the next fsync). */
+  const saveMark = (peer: NodeId, h: Have, held: number): void => {
+    const list = savedMarks.get(peer) ?? [];
+    const last = list[list.length - 1];
+    if (last !== undefined && last[1] === h.inc && h.upTo - last[2] < MARK_SAVE_STEP && held - last[3] < MARK_SAVE_STEP) return;
+    const m: SavedMark = [peer, h.inc, h.upTo, held, read.corrupt.length];
+    // A newer mark over the same records replaces the last; else the oldest goes.
+    if (last !== undefined && last[3] === held && last[1] === h.inc) list[list.length - 1] = m;
+    else {
+      list.push(m);
+      if (list.length > SAVED_MARKS_PER_PEER) list.shift();
+    }
+    savedMarks.set(peer, list);
+    const all: SavedMark[] = [];
+    for (const p of [...savedMarks.keys()].sort()) all.push(...savedMarks.get(p)!);
+    ctx.disk.put(MARKS_FILE, all);
+  };
+
   /**
    * delivered[0 .. durableCount) is on disk, in this order: every value is appended as it is
    * delivered, so after a restart without loss the numbering of that prefix is the same, and
@@ -193,18 +268,21 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   let durableCount = state.delivered.length;
   /** Persists in flight: with none, everything in `seen` is durable (recovered or fsynced). */
   let inFlight = 0;
-  const persist = (fresh: number[], then: () => void): void => {
+  /** `then(held)`: once the writes are durable; everything seen is in the first `held` records. */
+  const persist = (fresh: number[], then: (held: number) => void): void => {
     if (fresh.length === 0 && inFlight === 0) {
-      then();
+      then(records);
       return;
     }
     for (const v of fresh) ctx.disk.append(FILE, v);
+    records += fresh.length;
+    const held = records;
     const mark = state.delivered.length;
     inFlight++;
     ctx.disk.fsync((err) => {
       inFlight--;
       if (err === null && mark > durableCount) durableCount = mark;
-      if (err === null) then();
+      if (err === null) then(held);
       // On a failed fsync the values are not durable, but memory says they were seen: a retry
       // would be acknowledged with nothing on disk. Fail-stop and recover from the disk instead
       // (PostgreSQL and etcd after fsyncgate); the client retries.
@@ -352,11 +430,13 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
           // summary holds it.
           if (incDurable && (m.inc === incarnation || (!m.filtered && (m.from === 0 || m.from <= known)))) known = Math.max(known, m.upTo);
           // Confirm only once everything merged is durable (the fsync covers earlier writes too).
-          persist(fresh, () => {
+          persist(fresh, (held) => {
             const cur = have.get(env.from);
             if (cur === undefined || cur.inc !== m.senderInc) have.set(env.from, { inc: m.senderInc, upTo: known });
             else if (known > cur.upTo) cur.upTo = known;
-            const upTo = have.get(env.from)!.upTo;
+            const h = have.get(env.from)!;
+            const upTo = h.upTo;
+            if (upTo > 0 && opts.peers.includes(env.from)) saveMark(env.from, h, held);
             // No mark: say what we hold, so the sender sends only the rest (not valid before our
             // incarnation is durable: a crash now could bring back an older one).
             const runs = upTo === 0 && incDurable && durableCount > 0 ? summary() : null;

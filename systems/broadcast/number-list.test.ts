@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NumberList } from './number-list.ts';
+import { NumberChecksum, NumberList } from './number-list.ts';
 
 describe('NumberList', () => {
   it('holds any sequence of numbers in order, as an array would (integers, -0, fractions, huge)', () => {
@@ -26,5 +26,26 @@ describe('NumberList', () => {
     expect(l.get(10_000)).toBe(0.5);
     expect(Object.is(l.get(10_001), -0)).toBe(true);
     expect(NumberList.of([1, 2, 3]).slice(1)).toEqual([2, 3]);
+  });
+
+  it('keeps the checksum of its values: equal for any order of the same values, different when one differs', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer(), fc.double(), fc.constantFrom(-0, 0, 2 ** 53)), { minLength: 1, maxLength: 300 }), fc.integer(), fc.oneof(fc.integer(), fc.double()), (xs, at, other) => {
+        const l = NumberList.of(xs);
+        const shuffled = new NumberChecksum();
+        const rot = ((at % xs.length) + xs.length) % xs.length;
+        for (const x of [...xs.slice(rot), ...xs.slice(0, rot)].reverse()) shuffled.add(x);
+        expect(l.checksum.equals(shuffled)).toBe(true);
+        const changed = new NumberChecksum();
+        const i = rot;
+        xs.forEach((x, j) => changed.add(j === i ? other : x));
+        expect(changed.equals(l.checksum)).toBe(Object.is(other, xs[i]));
+        const copy = l.checksum.copy();
+        l.push(1);
+        expect(copy.equals(l.checksum)).toBe(false);
+        expect(copy.count).toBe(xs.length);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

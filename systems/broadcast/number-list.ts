@@ -8,10 +8,66 @@
 const CHUNK_BITS = 12;
 const CHUNK = 1 << CHUNK_BITS;
 
+/**
+ * A checksum of a multiset of numbers (the order does not count): two sums of 32-bit mixes, so
+ * two different multisets of the same size agree with odds of about 2^-64. What lets a checker
+ * tell that a node's list holds exactly the records of a file it already checked (same count,
+ * same checksum) without reading the list.
+ */
+export class NumberChecksum {
+  private a = 0;
+  private b = 0;
+  /** Numbers added. */
+  count = 0;
+
+  add(v: number): void {
+    let lo: number;
+    let hi: number;
+    if ((v | 0) === v && !Object.is(v, -0)) {
+      lo = v;
+      hi = 0x5bd1e995;
+    } else {
+      BITS[0] = v;
+      lo = WORDS[0]!;
+      hi = WORDS[1]!;
+    }
+    this.a = (this.a + mix(lo, hi)) | 0;
+    this.b = (this.b + mix(hi ^ 0x27d4eb2f, lo ^ 0x165667b1)) | 0;
+    this.count++;
+  }
+
+  copy(): NumberChecksum {
+    const c = new NumberChecksum();
+    c.a = this.a;
+    c.b = this.b;
+    c.count = this.count;
+    return c;
+  }
+
+  /** Whether both describe the same multiset (up to the odds above). */
+  equals(o: NumberChecksum): boolean {
+    return this.count === o.count && this.a === o.a && this.b === o.b;
+  }
+}
+
+const BITS = new Float64Array(1);
+const WORDS = new Int32Array(BITS.buffer);
+
+/** A 32-bit mix of two words (murmur3's finaliser over a combination of both). */
+function mix(x: number, y: number): number {
+  let h = Math.imul(x ^ Math.imul(y, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
+
 export class NumberList {
   private chunks: (Int32Array | Float64Array)[] = [];
   private ints = true;
   private count = 0;
+  /** The checksum of every value pushed (a checker compares it with a file's: NumberChecksum). */
+  readonly checksum = new NumberChecksum();
 
   /** A list holding `values`, in order. */
   static of(values: ArrayLike<number>): NumberList {
@@ -29,6 +85,7 @@ export class NumberList {
     const i = this.count++;
     if ((i & (CHUNK - 1)) === 0) this.chunks.push(this.ints ? new Int32Array(CHUNK) : new Float64Array(CHUNK));
     this.chunks[i >>> CHUNK_BITS]![i & (CHUNK - 1)] = v;
+    this.checksum.add(v);
   }
 
   /** The value at `i` (0 <= i < length). */

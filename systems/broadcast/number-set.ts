@@ -22,9 +22,14 @@ export class NumberSet {
   private poolUsed = 0;
   private other: Set<number> | null = null;
   private count = 0;
-  /** The last page touched (sequential values hit it again), and its offset. */
+  /**
+   * The last page touched (sequential values hit it again), and its offset; and the one before:
+   * two clients' values interleave in a delivery order, so a restore alternates between two pages.
+   */
   private lastPage = NaN;
   private lastOffset = 0;
+  private prevPage = NaN;
+  private prevOffset = 0;
 
   /** `capacity`: how many values to expect (sizes the first pool; it grows as needed). */
   constructor(capacity = 16) {
@@ -72,8 +77,10 @@ export class NumberSet {
     let at: number;
     if (page === this.lastPage) at = this.lastOffset;
     else {
-      const found = this.pages.get(page);
-      at = found ?? this.newPage(page);
+      if (page === this.prevPage) at = this.prevOffset;
+      else at = this.pages.get(page) ?? this.newPage(page);
+      this.prevPage = this.lastPage;
+      this.prevOffset = this.lastOffset;
       this.lastPage = page;
       this.lastOffset = at;
     }
