@@ -114,7 +114,7 @@ export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyW
   const last = from + seeds - 1;
   // Every output path is checked before anything is written (a bad one: exit 2, no out folder).
   const html = argv.html === undefined ? undefined : String(argv.html);
-  if (html) checkHtmlPath(html);
+  if (html) checkHtmlPath(html, o.out);
   checkOutputs({ ...o, title: 'detsim sweep' });
   if (html) claimOutputFile(html, '--html', HTML_PLACEHOLDER);
   stderr(

@@ -155,6 +155,21 @@ describe('results that survive', () => {
     expect(existsSync(path.join(tmp, 'o1'))).toBe(false);
   });
 
+  it('reports (--junit, --markdown, --html) inside a new --out folder are written there (ci.yml: --out detsim-out --junit detsim-out/sweep.xml on a fresh checkout)', () => {
+    const out = path.join(tmp, 'fresh-out');
+    const r = detsim('sweep', 'broadcast', '--seeds', '1', '--jobs', '1', '--out', out, '--run-id', 'ci', '--junit', path.join(out, 'sweep.xml'), '--markdown', path.join(out, 'sweep.md'), '--html', path.join(out, 'sweep.html'));
+    expect(r.err).not.toMatch(/does not exist/);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(out, 'sweep.xml'), 'utf8')).toMatch(/<testsuites[^>]* failures="0"/);
+    expect(readFileSync(path.join(out, 'sweep.md'), 'utf8')).not.toMatch(/INCOMPLETE/);
+    expect(readFileSync(path.join(out, 'sweep.html'), 'utf8')).not.toMatch(/not finished/);
+    // A bad report elsewhere is still refused before --out is made.
+    const bad = detsim('sweep', 'broadcast', '--seeds', '1', '--out', path.join(tmp, 'fresh-2'), '--junit', path.join(tmp, 'fresh-2', 'j.xml'), '--markdown', path.join(tmp, 'no', 'such', 'm.md'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--markdown .*does not exist/);
+    expect(existsSync(path.join(tmp, 'fresh-2'))).toBe(false);
+  });
+
   it('two sweeps into one --out keep their own files (run ids); a reused run id is refused', () => {
     const out = path.join(tmp, 'shared-out');
     const a = detsim('sweep', 'broadcast', '--seeds', '1', '--param', 'bug=phantom', '--jobs', '1', '--out', out, '--run-id', 'first', '--json');

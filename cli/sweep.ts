@@ -543,9 +543,15 @@ async function perSeedRows(resultsFile: string): Promise<PerSeedRow[]> {
  */
 export function checkOutputs(o: { out: string; junit?: string | undefined; markdown?: string | undefined; title: string }): void {
   const started = 'the sweep started but has not finished (or was killed): its results so far are in the results file';
-  if (o.junit) claimOutputFile(o.junit, '--junit', PLACEHOLDER_JUNIT(started));
-  if (o.markdown) claimOutputFile(o.markdown, '--markdown', `## ${o.title}: ⚠️ INCOMPLETE\n\n${started}.\n`);
+  const reports: [string, string, string][] = [];
+  if (o.junit) reports.push([o.junit, '--junit', PLACEHOLDER_JUNIT(started)]);
+  if (o.markdown) reports.push([o.markdown, '--markdown', `## ${o.title}: ⚠️ INCOMPLETE\n\n${started}.\n`]);
+  // A report inside --out (CI's `--out detsim-out --junit detsim-out/sweep.xml` on a fresh checkout)
+  // is claimed once the sweep has made that folder; the others first, so a bad one leaves no folder.
+  const inOut = (file: string): boolean => path.dirname(path.resolve(file)) === path.resolve(o.out);
+  for (const [file, flag, placeholder] of reports) if (!inOut(file)) claimOutputFile(file, flag, placeholder);
   prepareOutDir(o.out);
+  for (const [file, flag, placeholder] of reports) if (inOut(file)) claimOutputFile(file, flag, placeholder);
 }
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
