@@ -321,3 +321,45 @@ describe('interrupted runs', () => {
     expect(records.at(-1)!.kind).toBe('before-loop');
   });
 });
+
+// merge prints its report on the process's stdout (not through main's io): these run as processes.
+describe('damaged results files in merge (never a PASS of runs it cannot account for)', () => {
+  const header = (runId: string, seeds: number): string => JSON.stringify({ format: 'detsim-results/1', kind: 'header', runId, startedAt: '2026-01-01T00:00:00.000Z', command: `detsim sweep broadcast --seeds ${seeds}`, scenarios: ['broadcast'], seeds, from: 1, shard: null, planned: seeds, swarm: true, buggify: true, mode: 'sweep' });
+  const result = (runId: string, seed: number): string => JSON.stringify({ format: 'detsim-result/1', scenario: 'broadcast', seed, ok: true, outcome: 'pass', violations: [], pending: [], traceHash: 'x', events: 1, simTimeNs: 1, runId });
+  const results = (name: string, lines: string[]): string => {
+    const f = file(`${name}.results.jsonl`);
+    writeFileSync(f, lines.map((l) => `${l}\n`).join(''));
+    return f;
+  };
+
+  it('an empty results file (a sweep killed before its first line) is partial, exit 1', () => {
+    const r = detsim(['merge', results('empty', []), '--json']);
+    expect(r.code, r.err).toBe(1);
+    const report = JSON.parse(r.out) as { partial: boolean; incomplete: string[] };
+    expect(report.partial).toBe(true);
+    expect(report.incomplete.join('\n')).toMatch(/empty\.results\.jsonl has no header line \(the file is empty\)/);
+  });
+
+  it('result lines without a header: partial, exit 1 (how many runs were planned is unknown)', () => {
+    const r = detsim(['merge', results('headless', [result('h', 1), result('h', 2)])]);
+    expect(r.code, r.out).toBe(1);
+    expect(r.out).toMatch(/INCOMPLETE: .*headless\.results\.jsonl has no header line before its 2 result\(s\)/);
+    expect(r.out).toMatch(/^PARTIAL /m);
+  });
+
+  it("a line copied in from another sweep cannot make a cut-short file whole: exit 2, one line naming it", () => {
+    // Sweep b planned 3 runs and wrote 2; sweep a's seed 3 appended would make 3 of 3.
+    const f = results('spliced', [header('b', 3), result('b', 1), result('b', 2), result('a', 3)]);
+    const r = detsim(['merge', f]);
+    expect(r.code, r.out).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/spliced\.results\.jsonl holds a result of sweep "a" \(broadcast seed 3\) after the header of sweep "b"/);
+  });
+
+  it('two whole results files concatenated into one: each line counts for its own sweep, exit 0', () => {
+    const f = results('concatenated', [header('c1', 2), result('c1', 1), result('c1', 2), header('c2', 1), result('c2', 1)]);
+    const r = detsim(['merge', f, '--json']);
+    expect(r.code, r.out).toBe(0);
+    expect((JSON.parse(r.out) as { partial: boolean; summary: { runs: number } }).summary.runs).toBe(3);
+  });
+});
