@@ -363,3 +363,23 @@ describe('damaged results files in merge (never a PASS of runs it cannot account
     expect((JSON.parse(r.out) as { partial: boolean; summary: { runs: number } }).summary.runs).toBe(3);
   });
 });
+
+describe.runIf(existsSync('/dev/full'))('outputs that fail as they are written (a full disk: /dev/full)', () => {
+  it('run --repro: the failure is still reported (exit 1) with its run command; one line says the file is missing', async () => {
+    const r = await inProcess(['run', 'broadcast', '--seed', '1', '--param', 'bug=phantom', '--repro', '/dev/full']);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/FAIL broadcast seed 1/);
+    expect(r.out).toMatch(/replay: npx detsim run broadcast --seed 1 --param bug=phantom/);
+    expect(r.err.split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/^detsim: the repro file \/dev\/full could not be written \(ENOSPC/);
+  });
+
+  it('shrink --out: exit 2, one line, no stack trace', async () => {
+    const repro = file('for-shrink-full.json');
+    writeFileSync(repro, JSON.stringify({ format: 'detsim-repro/1', scenario: 'broadcast', seed: 1, params: { bug: 'phantom' }, swarm: true, buggify: true, traceHash: 'x', violations: [{ invariant: 'no-phantom-delivery' }] }));
+    const r = await inProcess(['shrink', repro, '--out', '/dev/full']);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err.split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/^detsim: a file could not be read or written: ENOSPC/);
+  });
+});
