@@ -54,6 +54,8 @@ beforeAll(() => {
     scenarioSource('spin', "w.sim.schedule(1000, () => { for (let k = 0; ; k++) w.sim.log('n1', 'spin', `k=${k} é→😀 ${'x'.repeat(k % 300)}`); });"),
   );
   writeFileSync(file('hog.ts'), scenarioSource('hog', "w.sim.schedule(1000, () => { const keep: number[][] = []; for (;;) keep.push(new Array(100_000).fill(1)); });"));
+  // The rest of an async callback runs once the synchronous run is over: its throw is a rejected promise nobody handles.
+  writeFileSync(file('late-reject.ts'), scenarioSource('late-reject', "w.sim.schedule(1000, async () => { await null; throw new Error('thrown after an await'); });"));
   writeFileSync(file('exit-on-import.ts'), `process.exit(0);\n${scenarioSource('exit-on-import', '')}`);
 });
 
@@ -132,6 +134,22 @@ describe('runaway scenario code in run/replay', () => {
     expect(r.out).toContain('out of memory');
     expect(r.out).toContain('128 MB');
     expect(r.err).not.toMatch(/FATAL ERROR|JavaScript heap|^\s+at /m);
+  });
+
+  it('an async callback that throws after its await: run fails (exit 1), not a pass with the throw ignored', () => {
+    const r = detsim(['run', file('late-reject.ts'), '--seed', '1', '--json']);
+    expect(r.code, r.err).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.ok).toBe(false);
+    expect(j.violations[0].message).toMatch(/thrown after an await/);
+  });
+
+  it('the same in a sweep: every seed fails, each for its own throw (the last seed too, not only the next one run)', () => {
+    const r = detsim(['sweep', file('late-reject.ts'), '--seeds', '3', '--jobs', '1', '--out', file('late-reject-out'), '--json']);
+    expect(r.code, r.err).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.summary).toMatchObject({ runs: 3, passed: 0, failed: 3 });
+    for (const f of j.failures) expect(f.violations[0].message).toMatch(/thrown after an await/);
   });
 
   it('process.exit at the top level of a scenario file: exit 2, one line', async () => {

@@ -36,6 +36,11 @@ async function runJob(job: WatchedJob, load: (job: WatchedJob) => Promise<Scenar
   } finally {
     trace?.close();
   }
+  // What the scenario left running outside the simulation (the rest of an async callback after its
+  // await, a promise rejected with no handler, a real timer due at once) runs here, before the
+  // verdict is posted: if it throws, the thread fails and so does the run. Posted first, the
+  // verdict was a pass and the throw came too late to count.
+  await new Promise((resolve) => setTimeout(resolve, 0)); // wallclock-ok: lets pending callbacks run, times nothing
   if (job.timeline && tl !== null && timeline !== null) writeFileSync(job.timeline, tl.timelineHtml(tl.timelineInputForRun(`${scenario.name} seed ${job.seed}`, report, timeline)));
   // The recorded script (every fault, BUGGIFY firing and client operation the run decided: about
   // 600,000 entries in a 10-million-event raft-churn run) crosses to the main thread only when it

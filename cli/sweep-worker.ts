@@ -51,6 +51,11 @@ async function handle(job: SweepJob): Promise<WorkerReply> {
     }
     parentPort!.postMessage({ started: job.id });
     let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, linkStreams: job.linkStreams ?? true });
+    // A promise the run left rejected with no handler (an async callback that threw after its
+    // await) fails the thread once the microtasks drain: let that happen while this seed is the one
+    // running, so the crash is blamed on it and not on the next seed. (setImmediate, not a timer:
+    // no wait per seed; a real timer the scenario set can still fire during a later seed.)
+    await new Promise((resolve) => setImmediate(resolve));
     if (exitCalled !== null) r = exitCrash(r, exitCalled);
     // A passing run's script is read by nobody: keep the reply small.
     if (r.ok) delete r.script;
