@@ -392,6 +392,16 @@ describe.runIf(existsSync('/dev/full'))('outputs that fail as they are written (
     expect(r.err).toMatch(/^detsim: the repro file \/dev\/full could not be written \(ENOSPC/);
   });
 
+  it('run --trace and --timeline: exit 2, one line, no verdict (the run did not fail: the disk did)', async () => {
+    for (const flag of ['--trace', '--timeline']) {
+      const r = await inProcess(['run', 'broadcast', '--seed', '1', flag, '/dev/full']);
+      expect(r.code, `${flag}: ${r.out}`).toBe(2);
+      expect(r.err.split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(/^detsim: an output file could not be written \(ENOSPC.*stopped without a verdict/);
+      expect(r.out).not.toMatch(/PASS|FAIL|written to/);
+    }
+  });
+
   it('shrink --out: exit 2, one line, no stack trace', async () => {
     const repro = file('for-shrink-full.json');
     writeFileSync(repro, JSON.stringify({ format: 'detsim-repro/1', scenario: 'broadcast', seed: 1, params: { bug: 'phantom' }, swarm: true, buggify: true, traceHash: 'x', violations: [{ invariant: 'no-phantom-delivery' }] }));

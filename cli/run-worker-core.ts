@@ -60,7 +60,12 @@ export function serveRunJob(load: (job: WatchedJob) => Promise<Scenario>): void 
   parentPort!.once('message', (job: WatchedJob) => {
     runJob(job, load).then(
       (reply) => parentPort!.postMessage(reply),
-      (err: unknown) => parentPort!.postMessage({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) } satisfies WatchedReply),
+      (err: unknown) => {
+        const sys = err as NodeJS.ErrnoException;
+        // Writing the trace or the timeline failed (a full disk): the system's error, not the run's.
+        const output = err instanceof Error && typeof sys.code === 'string' && (sys.syscall === 'write' || sys.syscall === 'open');
+        parentPort!.postMessage({ error: output ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err), ...(output ? { output } : {}) } satisfies WatchedReply);
+      },
     );
   });
 }
