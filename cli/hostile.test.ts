@@ -56,6 +56,7 @@ beforeAll(() => {
   writeFileSync(file('hog.ts'), scenarioSource('hog', "w.sim.schedule(1000, () => { const keep: number[][] = []; for (;;) keep.push(new Array(100_000).fill(1)); });"));
   // The rest of an async callback runs once the synchronous run is over: its throw is a rejected promise nobody handles.
   writeFileSync(file('late-reject.ts'), scenarioSource('late-reject', "w.sim.schedule(1000, async () => { await null; throw new Error('thrown after an await'); });"));
+  writeFileSync(file('prints.ts'), scenarioSource('prints', "w.sim.schedule(1000, () => { console.log('PASS 99 runs'); process.stdout.write('{\"ok\": true}\\n'); });"));
   writeFileSync(file('exit-on-import.ts'), `process.exit(0);\n${scenarioSource('exit-on-import', '')}`);
 });
 
@@ -150,6 +151,17 @@ describe('runaway scenario code in run/replay', () => {
     const j = JSON.parse(r.out);
     expect(j.summary).toMatchObject({ runs: 3, passed: 0, failed: 3 });
     for (const f of j.failures) expect(f.violations[0].message).toMatch(/thrown after an await/);
+  });
+
+  it('a scenario that prints to stdout: its prints go to stderr, and --json stdout stays one JSON object (run and sweep)', () => {
+    const run = detsim(['run', file('prints.ts'), '--seed', '1', '--json']);
+    expect(run.code, run.err).toBe(0);
+    expect(JSON.parse(run.out).ok).toBe(true);
+    expect(run.err).toContain('PASS 99 runs');
+    const sweep = detsim(['sweep', file('prints.ts'), '--seeds', '2', '--jobs', '1', '--out', file('prints-out'), '--json']);
+    expect(sweep.code, sweep.err).toBe(0);
+    expect(JSON.parse(sweep.out).summary).toMatchObject({ runs: 2, passed: 2 });
+    expect(sweep.err).toContain('{"ok": true}');
   });
 
   it('process.exit at the top level of a scenario file: exit 2, one line', async () => {

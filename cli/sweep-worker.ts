@@ -14,6 +14,10 @@ import { loadScenarioFile } from './scenarios.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import type { SweepJob, WorkerReply } from './sweep.ts';
 
+// Whatever the scenario prints (console.log, process.stdout.write) goes to stderr: stdout carries
+// detsim's own output, which --json makes one JSON object that a print in the middle would break.
+process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+
 const cache = new Map<string, Scenario>();
 
 class ScenarioExit extends Error {
