@@ -54,6 +54,9 @@ beforeAll(() => {
     scenarioSource('spin', "w.sim.schedule(1000, () => { for (let k = 0; ; k++) w.sim.log('n1', 'spin', `k=${k} é→😀 ${'x'.repeat(k % 300)}`); });"),
   );
   writeFileSync(file('hog.ts'), scenarioSource('hog', "w.sim.schedule(1000, () => { const keep: number[][] = []; for (;;) keep.push(new Array(100_000).fill(1)); });"));
+  // The rest of an async callback runs once the synchronous run is over: its throw is a rejected promise nobody handles.
+  writeFileSync(file('late-reject.ts'), scenarioSource('late-reject', "w.sim.schedule(1000, async () => { await null; throw new Error('thrown after an await'); });"));
+  writeFileSync(file('prints.ts'), scenarioSource('prints', "w.sim.schedule(1000, () => { console.log('PASS 99 runs'); process.stdout.write('{\"ok\": true}\\n'); });"));
   writeFileSync(file('exit-on-import.ts'), `process.exit(0);\n${scenarioSource('exit-on-import', '')}`);
 });
 
@@ -132,6 +135,33 @@ describe('runaway scenario code in run/replay', () => {
     expect(r.out).toContain('out of memory');
     expect(r.out).toContain('128 MB');
     expect(r.err).not.toMatch(/FATAL ERROR|JavaScript heap|^\s+at /m);
+  });
+
+  it('an async callback that throws after its await: run fails (exit 1), not a pass with the throw ignored', () => {
+    const r = detsim(['run', file('late-reject.ts'), '--seed', '1', '--json']);
+    expect(r.code, r.err).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.ok).toBe(false);
+    expect(j.violations[0].message).toMatch(/thrown after an await/);
+  });
+
+  it('the same in a sweep: every seed fails, each for its own throw (the last seed too, not only the next one run)', () => {
+    const r = detsim(['sweep', file('late-reject.ts'), '--seeds', '3', '--jobs', '1', '--out', file('late-reject-out'), '--json']);
+    expect(r.code, r.err).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.summary).toMatchObject({ runs: 3, passed: 0, failed: 3 });
+    for (const f of j.failures) expect(f.violations[0].message).toMatch(/thrown after an await/);
+  });
+
+  it('a scenario that prints to stdout: its prints go to stderr, and --json stdout stays one JSON object (run and sweep)', () => {
+    const run = detsim(['run', file('prints.ts'), '--seed', '1', '--json']);
+    expect(run.code, run.err).toBe(0);
+    expect(JSON.parse(run.out).ok).toBe(true);
+    expect(run.err).toContain('PASS 99 runs');
+    const sweep = detsim(['sweep', file('prints.ts'), '--seeds', '2', '--jobs', '1', '--out', file('prints-out'), '--json']);
+    expect(sweep.code, sweep.err).toBe(0);
+    expect(JSON.parse(sweep.out).summary).toMatchObject({ runs: 2, passed: 2 });
+    expect(sweep.err).toContain('{"ok": true}');
   });
 
   it('process.exit at the top level of a scenario file: exit 2, one line', async () => {
@@ -319,5 +349,77 @@ describe('interrupted runs', () => {
     expect(out).not.toMatch(/PASS|FAIL/);
     const records = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
     expect(records.at(-1)!.kind).toBe('before-loop');
+  });
+});
+
+// merge prints its report on the process's stdout (not through main's io): these run as processes.
+describe('damaged results files in merge (never a PASS of runs it cannot account for)', () => {
+  const header = (runId: string, seeds: number): string => JSON.stringify({ format: 'detsim-results/1', kind: 'header', runId, startedAt: '2026-01-01T00:00:00.000Z', command: `detsim sweep broadcast --seeds ${seeds}`, scenarios: ['broadcast'], seeds, from: 1, shard: null, planned: seeds, swarm: true, buggify: true, mode: 'sweep' });
+  const result = (runId: string, seed: number): string => JSON.stringify({ format: 'detsim-result/1', scenario: 'broadcast', seed, ok: true, outcome: 'pass', violations: [], pending: [], traceHash: 'x', events: 1, simTimeNs: 1, runId });
+  const results = (name: string, lines: string[]): string => {
+    const f = file(`${name}.results.jsonl`);
+    writeFileSync(f, lines.map((l) => `${l}\n`).join(''));
+    return f;
+  };
+
+  it('an empty results file (a sweep killed before its first line) is partial, exit 1', () => {
+    const r = detsim(['merge', results('empty', []), '--json']);
+    expect(r.code, r.err).toBe(1);
+    const report = JSON.parse(r.out) as { partial: boolean; incomplete: string[] };
+    expect(report.partial).toBe(true);
+    expect(report.incomplete.join('\n')).toMatch(/empty\.results\.jsonl has no header line \(the file is empty\)/);
+  });
+
+  it('result lines without a header: partial, exit 1 (how many runs were planned is unknown)', () => {
+    const r = detsim(['merge', results('headless', [result('h', 1), result('h', 2)])]);
+    expect(r.code, r.out).toBe(1);
+    expect(r.out).toMatch(/INCOMPLETE: .*headless\.results\.jsonl has no header line before its 2 result\(s\)/);
+    expect(r.out).toMatch(/^PARTIAL /m);
+  });
+
+  it("a line copied in from another sweep cannot make a cut-short file whole: exit 2, one line naming it", () => {
+    // Sweep b planned 3 runs and wrote 2; sweep a's seed 3 appended would make 3 of 3.
+    const f = results('spliced', [header('b', 3), result('b', 1), result('b', 2), result('a', 3)]);
+    const r = detsim(['merge', f]);
+    expect(r.code, r.out).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/spliced\.results\.jsonl holds a result of sweep "a" \(broadcast seed 3\) after the header of sweep "b"/);
+  });
+
+  it('two whole results files concatenated into one: each line counts for its own sweep, exit 0', () => {
+    const f = results('concatenated', [header('c1', 2), result('c1', 1), result('c1', 2), header('c2', 1), result('c2', 1)]);
+    const r = detsim(['merge', f, '--json']);
+    expect(r.code, r.out).toBe(0);
+    expect((JSON.parse(r.out) as { partial: boolean; summary: { runs: number } }).summary.runs).toBe(3);
+  });
+});
+
+describe.runIf(existsSync('/dev/full'))('outputs that fail as they are written (a full disk: /dev/full)', () => {
+  it('run --repro: the failure is still reported (exit 1) with its run command; one line says the file is missing', async () => {
+    const r = await inProcess(['run', 'broadcast', '--seed', '1', '--param', 'bug=phantom', '--repro', '/dev/full']);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/FAIL broadcast seed 1/);
+    expect(r.out).toMatch(/replay: npx detsim run broadcast --seed 1 --param bug=phantom/);
+    expect(r.err.split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/^detsim: the repro file \/dev\/full could not be written \(ENOSPC/);
+  });
+
+  it('run --trace and --timeline: exit 2, one line, no verdict (the run did not fail: the disk did)', async () => {
+    for (const flag of ['--trace', '--timeline']) {
+      const r = await inProcess(['run', 'broadcast', '--seed', '1', flag, '/dev/full']);
+      expect(r.code, `${flag}: ${r.out}`).toBe(2);
+      expect(r.err.split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(/^detsim: an output file could not be written \(ENOSPC.*stopped without a verdict/);
+      expect(r.out).not.toMatch(/PASS|FAIL|written to/);
+    }
+  });
+
+  it('shrink --out: exit 2, one line, no stack trace', async () => {
+    const repro = file('for-shrink-full.json');
+    writeFileSync(repro, JSON.stringify({ format: 'detsim-repro/1', scenario: 'broadcast', seed: 1, params: { bug: 'phantom' }, swarm: true, buggify: true, traceHash: 'x', violations: [{ invariant: 'no-phantom-delivery' }] }));
+    const r = await inProcess(['shrink', repro, '--out', '/dev/full']);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err.split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/^detsim: a file could not be read or written: ENOSPC/);
   });
 });

@@ -148,8 +148,13 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
   let replay = a.replayCommand ?? runCmd;
   if (!r.ok && a.repro) {
     const repro = makeRepro(r, { buggify: a.buggify, file: a.repro, pins: a.pins, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
-    writeRepro(a.repro, repro);
-    replay = repro.replay;
+    try {
+      writeRepro(a.repro, repro);
+      replay = repro.replay;
+    } catch (e) {
+      // The failure found still counts: say the file is missing, and replay by the run command.
+      stderr(`detsim: the repro file ${a.repro} could not be written (${oneLine((e as Error).message)}); replay this failure with: ${runCmd}`);
+    }
   }
   const ex = a.expected;
   // A run stopped by the harness has no trace hash to compare: its stop is compared instead.
@@ -676,6 +681,12 @@ async function mainInner(args: string[]): Promise<number> {
     const known = err instanceof Error && /^(UserError|ParamError|ReproError)$|ParseError|HistoryError|InputError/.test(err.name);
     if (known) {
       stderr(`${(await errorChalk()).red('detsim:')} ${oneLine(err.message)}`);
+      return 2;
+    }
+    // A full disk, a read-only file system or a path that changed under us while writing an
+    // output: the system's own message names the cause; a stack trace would add nothing.
+    if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string') {
+      stderr(`${(await errorChalk()).red('detsim:')} a file could not be read or written: ${oneLine(err.message)}`);
       return 2;
     }
     if (err instanceof Error && err.name === 'YError') {

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { EarlyWorker } from './early-worker.ts';
+import { UserError } from './errors.ts';
 import { boundHeapGrowth } from './heap-growth.ts';
 import type { RunReport } from './execute.ts';
 import type { ScriptEntry } from '../sim/decisions.ts';
@@ -42,7 +43,8 @@ export interface WatchedJob {
 }
 
 /** `started` comes first, once the scenario is loaded (the wall-clock limit counts from then). */
-export type WatchedReply = { started: true; report?: undefined; error?: undefined } | { report: RunReport; error?: undefined; started?: undefined } | { error: string; report?: undefined; started?: undefined };
+/** `output`: the error was the system's, writing a file the user asked for (--trace, --timeline on a full disk): not the run's failure. */
+export type WatchedReply = { started: true; report?: undefined; error?: undefined } | { report: RunReport; error?: undefined; started?: undefined } | { error: string; output?: boolean; report?: undefined; started?: undefined };
 
 /** Wall-clock seconds the run's thread may take to load the scenario before it is given up on. */
 const STARTUP_LIMIT_S = 120;
@@ -242,7 +244,12 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
         return;
       }
       if (reply.report) settle(() => ({ report: reply.report }));
-      else settle(failed('worker-error', `the run could not start: ${reply.error}`));
+      else if (reply.output) {
+        const msg = `an output file could not be written (${reply.error}), so the run was stopped without a verdict; free the space or name another file`;
+        settle(() => {
+          throw new UserError(msg);
+        });
+      } else settle(failed('worker-error', `the run could not start: ${reply.error}`));
     });
     const onError = (err: Error & { code?: string }): void => {
       if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {

@@ -13,6 +13,10 @@ import { executeRun } from './execute.ts';
 import type { WatchedJob, WatchedReply } from './run-watched.ts';
 import { RecentLines, TraceFileWriter } from './trace-tail.ts';
 
+// Whatever the scenario prints (console.log, process.stdout.write) goes to stderr: stdout carries
+// detsim's own output, which --json makes one JSON object that a print in the middle would break.
+process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+
 async function runJob(job: WatchedJob, load: (job: WatchedJob) => Promise<Scenario>): Promise<WatchedReply> {
   const scenario = await load(job);
   parentPort!.postMessage({ started: true } satisfies WatchedReply);
@@ -36,6 +40,11 @@ async function runJob(job: WatchedJob, load: (job: WatchedJob) => Promise<Scenar
   } finally {
     trace?.close();
   }
+  // What the scenario left running outside the simulation (the rest of an async callback after its
+  // await, a promise rejected with no handler, a real timer due at once) runs here, before the
+  // verdict is posted: if it throws, the thread fails and so does the run. Posted first, the
+  // verdict was a pass and the throw came too late to count.
+  await new Promise((resolve) => setTimeout(resolve, 0)); // wallclock-ok: lets pending callbacks run, times nothing
   if (job.timeline && tl !== null && timeline !== null) writeFileSync(job.timeline, tl.timelineHtml(tl.timelineInputForRun(`${scenario.name} seed ${job.seed}`, report, timeline)));
   // The recorded script (every fault, BUGGIFY firing and client operation the run decided: about
   // 600,000 entries in a 10-million-event raft-churn run) crosses to the main thread only when it
@@ -55,7 +64,12 @@ export function serveRunJob(load: (job: WatchedJob) => Promise<Scenario>): void 
   parentPort!.once('message', (job: WatchedJob) => {
     runJob(job, load).then(
       (reply) => parentPort!.postMessage(reply),
-      (err: unknown) => parentPort!.postMessage({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) } satisfies WatchedReply),
+      (err: unknown) => {
+        const sys = err as NodeJS.ErrnoException;
+        // Writing the trace or the timeline failed (a full disk): the system's error, not the run's.
+        const output = err instanceof Error && typeof sys.code === 'string' && (sys.syscall === 'write' || sys.syscall === 'open');
+        parentPort!.postMessage({ error: output ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err), ...(output ? { output } : {}) } satisfies WatchedReply);
+      },
     );
   });
 }

@@ -184,7 +184,16 @@ export async function cmdMerge(argv: Record<string, unknown>): Promise<number> {
   const agg = new SweepAggregator();
   const warnings: string[] = [];
   for (const f of files) {
-    const { torn } = await readResults(f, (h) => agg.addHeader(h, f), (l) => agg.add(l, f));
+    let header = false;
+    const { torn } = await readResults(
+      f,
+      (h) => {
+        header = true;
+        agg.addHeader(h, f);
+      },
+      (l) => agg.add(l, f),
+    );
+    if (!header) agg.noHeader(f);
     if (torn > 0) warnings.push(`${f}: its last line was cut off mid-write (the sweep was killed) and was skipped`);
   }
   const report = agg.report();

@@ -14,6 +14,10 @@ import { loadScenarioFile } from './scenarios.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import type { SweepJob, WorkerReply } from './sweep.ts';
 
+// Whatever the scenario prints (console.log, process.stdout.write) goes to stderr: stdout carries
+// detsim's own output, which --json makes one JSON object that a print in the middle would break.
+process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+
 const cache = new Map<string, Scenario>();
 
 class ScenarioExit extends Error {
@@ -51,6 +55,11 @@ async function handle(job: SweepJob): Promise<WorkerReply> {
     }
     parentPort!.postMessage({ started: job.id });
     let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, linkStreams: job.linkStreams ?? true });
+    // A promise the run left rejected with no handler (an async callback that threw after its
+    // await) fails the thread once the microtasks drain: let that happen while this seed is the one
+    // running, so the crash is blamed on it and not on the next seed. (setImmediate, not a timer:
+    // no wait per seed; a real timer the scenario set can still fire during a later seed.)
+    await new Promise((resolve) => setImmediate(resolve));
     if (exitCalled !== null) r = exitCrash(r, exitCalled);
     // A passing run's script is read by nobody: keep the reply small.
     if (r.ok) delete r.script;

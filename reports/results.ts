@@ -127,7 +127,8 @@ export async function readResults(file: string, onHeader: (h: ResultsHeader) => 
       onLine(o as unknown as ResultLine);
     }
   } catch (e) {
-    if (e instanceof ResultsReadError) throw e;
+    // Ours (the reader's, or a merge's from the callbacks) already name the file and line.
+    if (e instanceof ResultsReadError || (e instanceof Error && e.name === 'InputError')) throw e;
     throw new ResultsReadError(`cannot read results file ${file}: ${(e as Error).message}`);
   }
   // Only the very last line may be torn (the write in progress when the sweep was killed).

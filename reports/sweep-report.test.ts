@@ -110,8 +110,9 @@ describe('SweepAggregator', () => {
     const agg = new SweepAggregator();
     agg.addHeader(header({ runId: 's1', shard: '1/3', planned: 3 }), 'f1');
     agg.addHeader(header({ runId: 's3', shard: '3/3', planned: 3 }), 'f3');
-    agg.add(line('a', 1, true), 'f1');
-    agg.add(line('b', 3, true), 'f1');
+    // The lines of f1 are sweep s1's, as its header says (a line of another sweep is refused).
+    agg.add(line('a', 1, true, { runId: 's1' }), 'f1');
+    agg.add(line('b', 3, true, { runId: 's1' }), 'f1');
     const r = agg.report();
     expect(r.partial).toBe(true);
     expect(r.incomplete.join('\n')).toContain('shard(s) 2/3');

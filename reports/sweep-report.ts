@@ -178,6 +178,16 @@ export class SweepAggregator {
   private readonly sometimes = new Map<string, Counter>();
   private readonly buggify = new Map<string, { reachedSeeds: number; firedSeeds: number; fired: number; first: FirstSeed | null }>();
   private runMs = 0;
+  /** Results files without a header, with the result lines read from each. */
+  private readonly headerless = new Map<string, number>();
+
+  /**
+   * A results file that held no header (an empty file included): detsim writes the header before
+   * any run, so the file is cut short or not a whole results file, and its planned runs are unknown.
+   */
+  noHeader(source: string): void {
+    if (!this.headerless.has(source)) this.headerless.set(source, 0);
+  }
 
   /** A results file's header; `source` names the file (lines from it are counted against it). */
   addHeader(header: ResultsHeader, source: string): void {
@@ -203,8 +213,13 @@ export class SweepAggregator {
 
   add(r: ResultLine, source?: string): void {
     if (source !== undefined) {
-      const h = this.headers.find((x) => x.source === source);
+      const own = this.headers.filter((x) => x.source === source);
+      const h = own.find((x) => x.header.runId === r.runId);
+      // A line copied in from another sweep would count toward this sweep's planned runs and
+      // could make a cut-short file look whole.
+      if (own.length > 0 && !h) throw new MergeError(`${source} holds a result of sweep ${JSON.stringify(r.runId)} (${r.scenario} seed ${r.seed}) after the header of sweep ${own.map((x) => JSON.stringify(x.header.runId)).join(', ')}: a results file is written by one sweep; merge that sweep's own file instead of copying its lines`);
       if (h) h.lines++;
+      else this.headerless.set(source, (this.headerless.get(source) ?? 0) + 1);
     }
     const a = this.scenario(r.scenario);
     a.runs++;
@@ -314,6 +329,7 @@ export class SweepAggregator {
         }
       }
     }
+    for (const [source, lines] of this.headerless) incomplete.push(`${source} has no header line${lines === 0 ? ' (the file is empty)' : ` before its ${lines} result(s)`}: a sweep writes it first, so this file was cut short or is not a whole results file, and how many runs it planned is unknown`);
     if (extra.interrupted) incomplete.unshift(`the sweep was interrupted (${extra.interrupted}) after ${this.total().runs} of ${planned ?? '?'} runs`);
 
     const scenarios: ScenarioSummary[] = this.order.map((name) => {

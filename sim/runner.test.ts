@@ -154,6 +154,43 @@ describe('runScenario outcomes', () => {
     expect(r.violations[0]!.message).toMatch(/^TypeError: no setup/);
   });
 
+  it('an async setup is a crash, not a pass of a world its awaits never built', () => {
+    const scn = defineScenario({
+      ...base,
+      name: 'async-setup',
+      // The cast stands for a JavaScript scenario, or one whose types were silenced.
+      setup: (async (w: { safety(name: string, check: () => string): void }) => {
+        await Promise.resolve();
+        w.safety('never-installed', () => 'always violated');
+      }) as never,
+    });
+    const r = runScenario(scn, { seed: 1 });
+    expect(r.ok).toBe(false);
+    expect(r.outcome).toBe('crash');
+    expect(r.violations[0]!.message).toMatch(/setup of scenario async-setup returned a promise/);
+  });
+
+  it('a safety check returning anything but a string, null or undefined is a violation, not a pass', () => {
+    const wrong: [unknown, RegExp][] = [
+      [false, /returned boolean false/],
+      [0, /returned number 0/],
+      [new String('bad'), /returned a String object/],
+      // Named without calling into it: its toString throws.
+      [{ toString: (): string => { throw new Error('toString'); } }, /returned an object/],
+    ];
+    for (const [value, msg] of wrong) {
+      const scn = defineScenario({ ...base, name: 'bad-check', setup: (w) => w.safety('typed-wrong', () => value as never) });
+      const r = runScenario(scn, { seed: 1 });
+      expect(r.outcome, String(msg)).toBe('safety');
+      expect(r.violations[0]!.invariant).toBe('typed-wrong');
+      expect(r.violations[0]!.message).toMatch(msg);
+    }
+    for (const holds of [null, undefined]) {
+      const scn = defineScenario({ ...base, name: 'good-check', setup: (w) => w.safety('holds', () => holds) });
+      expect(runScenario(scn, { seed: 1 }).ok).toBe(true);
+    }
+  });
+
   it('an infinite zero-delay loop is reported as no-progress when maxEvents is small', () => {
     const scn = defineScenario({
       ...base,

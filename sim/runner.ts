@@ -180,15 +180,21 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   const checkSafety = (): boolean => {
     w.pollSometimes();
     for (const s of w.safetyChecks) {
-      const msg = s.check();
+      const msg: unknown = s.check();
       // Any string is a violation (an empty one too: returning '' by mistake must not pass).
       if (typeof msg === 'string') w.violation(s.name, msg || '(the check returned an empty message)');
+      // Only null/undefined mean "holds": a `false` from `return a === b`, or a String object, from
+      // a check that is not type-checked must not pass either.
+      else if (msg !== null && msg !== undefined) w.violation(s.name, `the check returned ${describeReturn(msg)}; a safety check returns a message (a string) when violated, null or undefined when it holds`);
     }
     return w.violations.length === 0;
   };
 
   try {
-    scn.setup(w, params);
+    const built: unknown = scn.setup(w, params);
+    // An async setup's code after its first await would run only once the whole run is over: the
+    // run would check a world that was never built, and pass.
+    if (isThenable(built)) throw new Error(`the setup of scenario ${scn.name} returned a promise: setup must build the world synchronously (for work that waits, use w.spawn or w.script, which run in simulated time)`);
     w.phase = 'fault';
     for (const n of w.nodes) n.start();
     if (opts.script) playScript(w as World<unknown>, opts.script);
@@ -349,4 +355,15 @@ function lazyScript(result: RunResult, decisions: Decisions): RunResult {
 /** The recorded decisions as a script: in time order (a stable sort: decisions of one instant keep their order). */
 function finishedScript(entries: readonly ScriptEntry[]): ScriptEntry[] {
   return entries.map((e) => ({ ...e })).sort((a, b) => a.atNs - b.atNs);
+}
+
+function isThenable(v: unknown): boolean {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** A check's wrong return value, named without calling into it (its toString may throw). */
+function describeReturn(v: unknown): string {
+  if (typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint') return `${typeof v} ${String(v)}`;
+  if (typeof v !== 'object' || v === null) return `a ${typeof v}`;
+  return v instanceof String ? 'a String object' : isThenable(v) ? 'a promise' : 'an object';
 }
