@@ -243,17 +243,23 @@ export function linearityCases(quick: boolean): LinearityCase[] {
 /** The families `benchFamilies` runs one scenario of. */
 export const FAMILY_NAMES: readonly string[] = FAMILIES.map((f) => f.family);
 
+/** The run of median CPU time among `n` (n odd). */
+function medianRun(n: number, run: () => RunFigures): RunFigures {
+  const runs = Array.from({ length: n }, run).sort((a, b) => a.cpuMs - b.cpuMs);
+  return runs[n >> 1]!;
+}
+
 export function benchLinearity(quick: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const list = linearityCases(quick);
   for (const c of list) {
     const factor = quick ? 3 : 10;
     runSeeds(c.scn, { ...c.pins, [c.param]: c.short }, [2]); // warm-up: the short run must not pay for compiling
-    // The short run is the divisor: a run of 60-150 ms still varies 2x with V8's tiering, and
-    // one cold sample made broadcast look 0.4 where warm runs say 1.7-2.4. Median of three.
-    const shorts = [0, 1, 2].map(() => runSeeds(c.scn, { ...c.pins, [c.param]: c.short }, [1])).sort((a, b) => a.cpuMs - b.cpuMs);
-    const short = shorts[1]!;
-    const long = runSeeds(c.scn, { ...c.pins, [c.param]: c.short * factor }, [1]);
+    // The short run is the divisor: a run of 30-150 ms still varies 2x with V8's tiering, and
+    // one cold sample made broadcast look 0.4 where warm runs say 1.7-2.4. Median of five; the
+    // long run's median of three (a major GC landing in one of them moved it by half, idle).
+    const short = medianRun(quick ? 3 : 5, () => runSeeds(c.scn, { ...c.pins, [c.param]: c.short }, [1]));
+    const long = medianRun(quick ? 1 : 3, () => runSeeds(c.scn, { ...c.pins, [c.param]: c.short * factor }, [1]));
     out[c.name] = {
       scenario: c.scn.name,
       param: c.param,
