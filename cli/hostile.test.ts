@@ -56,6 +56,9 @@ beforeAll(() => {
   writeFileSync(file('hog.ts'), scenarioSource('hog', "w.sim.schedule(1000, () => { const keep: number[][] = []; for (;;) keep.push(new Array(100_000).fill(1)); });"));
   // The rest of an async callback runs once the synchronous run is over: its throw is a rejected promise nobody handles.
   writeFileSync(file('late-reject.ts'), scenarioSource('late-reject', "w.sim.schedule(1000, async () => { await null; throw new Error('thrown after an await'); });"));
+  // The same, without a throw of its own: the rest of the callback only sets a timer, which would
+  // never fire in the run that was checked; the closed kernel refuses it.
+  writeFileSync(file('late-timer.ts'), scenarioSource('late-timer', "w.sim.schedule(1000, async () => { await null; w.sim.schedule(1000, () => {}); });"));
   writeFileSync(file('prints.ts'), scenarioSource('prints', "w.sim.schedule(1000, () => { console.log('PASS 99 runs'); process.stdout.write('{\"ok\": true}\\n'); });"));
   writeFileSync(file('exit-on-import.ts'), `process.exit(0);\n${scenarioSource('exit-on-import', '')}`);
 });
@@ -143,6 +146,14 @@ describe('runaway scenario code in run/replay', () => {
     const j = JSON.parse(r.out);
     expect(j.ok).toBe(false);
     expect(j.violations[0].message).toMatch(/thrown after an await/);
+  });
+
+  it('an async callback that only schedules after its await: run fails (exit 1), naming the cause', () => {
+    const r = detsim(['run', file('late-timer.ts'), '--seed', '1', '--json']);
+    expect(r.code, r.err).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.ok).toBe(false);
+    expect(j.violations[0].message).toMatch(/scheduled an event after the run of late-timer seed 1 ended/);
   });
 
   it('the same in a sweep: every seed fails, each for its own throw (the last seed too, not only the next one run)', () => {

@@ -97,8 +97,23 @@ export class Simulation {
     return this.rngRoot.stream(name);
   }
 
+  /** Why the run is over (see close); null while it runs. */
+  private closedBy: string | null = null;
+
+  /**
+   * Ends the kernel's life: every later schedule throws. The run's checks are done, so nothing
+   * may happen in the simulation any more; the likeliest culprit is an async callback resuming
+   * after its `await` (its rest runs only once the synchronous run has returned), whose sends and
+   * timers would otherwise vanish silently while the run reports a verdict without them. The
+   * throw rejects that callback's promise, which the CLI reports as the run's failure.
+   */
+  close(why: string): void {
+    this.closedBy = why;
+  }
+
   /** Runs `fn` after `delayNs` (an integer >= 0). Returns a handle whose `cancel()` stops it. */
   schedule(delayNs: Nanos, fn: () => void): ScheduledEvent {
+    if (this.closedBy !== null) afterClose(this.closedBy);
     if (!(delayNs >= 0 && Number.isInteger(delayNs))) badDelay(delayNs);
     const ev = new ScheduledEvent(this._now + delayNs, this.seq++, fn);
     this.queue.push(ev);
@@ -116,6 +131,7 @@ export class Simulation {
    * milestone, say).
    */
   atLate(timeNs: Nanos, fn: () => void): ScheduledEvent {
+    if (this.closedBy !== null) afterClose(this.closedBy);
     const delayNs = timeNs - this._now;
     if (!(delayNs >= 0 && Number.isInteger(delayNs))) badDelay(delayNs);
     const ev = new ScheduledEvent(timeNs, LATE_SEQ + this.lateSeq++, fn);
@@ -165,6 +181,7 @@ export class Simulation {
 
   /** Runs `fn(arg)` after `delayNs`: no closure per event (for hot paths). */
   scheduleWith<A>(delayNs: Nanos, fn: (arg: A) => void, arg: A): ScheduledEvent {
+    if (this.closedBy !== null) afterClose(this.closedBy);
     if (!(delayNs >= 0 && Number.isInteger(delayNs))) badDelay(delayNs);
     const ev = new ScheduledEvent(this._now + delayNs, this.seq++, fn, arg);
     this.queue.push(ev);
@@ -286,6 +303,11 @@ export class Simulation {
 
 /** Sequence numbers of late events start here: above any a run reaches (2^52 events). */
 const LATE_SEQ = 2 ** 52;
+
+/** Out of line, like badDelay. */
+function afterClose(why: string): never {
+  throw new AssertionError(`simulated code scheduled an event after ${why}: most likely an async callback resuming after an await, which runs only once the run is over (its sends and timers never happened in the run that was checked); simulated code must not await: use w.spawn processes or timers, which take simulated time`);
+}
 
 /** Out of line so the hot schedule path allocates no message closure. */
 function badDelay(delayNs: number): never {

@@ -124,6 +124,32 @@ describe('runScenario on broadcast', () => {
 describe('runScenario outcomes', () => {
   const base = { description: 'test', params: {}, durationNs: ms(100) };
 
+  it('an async timer callback resuming after the run: its timer throws instead of vanishing (the run is closed)', async () => {
+    let resumed: Promise<void> | null = null;
+    const scn = defineScenario({
+      ...base,
+      name: 'late-timer',
+      setup(w) {
+        w.addNode('n1', (ctx) => {
+          ctx.setTimer(ms(5), () => {
+            resumed = (async () => {
+              await null;
+              // Reached only once runScenario has returned: a timer set here never fires in the run.
+              ctx.setTimer(ms(1), () => {});
+            })();
+          });
+          return {};
+        });
+      },
+    });
+    const r = runScenario(scn, { seed: 1 });
+    expect(r.outcome).toBe('pass'); // the synchronous run saw nothing wrong...
+    expect(resumed).not.toBeNull();
+    // ...but the rest of the callback cannot act on a world whose run is over: it throws, which
+    // rejects its promise (the CLI reports that rejection as the run's failure: cli/hostile.test.ts).
+    await expect(resumed!).rejects.toThrow(/scheduled an event after the run of late-timer seed 1 ended \(pass\): most likely an async callback/);
+  });
+
   it('an exception thrown inside a node program becomes outcome "crash" with the message', () => {
     const scn = defineScenario({
       ...base,

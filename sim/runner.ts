@@ -322,6 +322,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     scripted: sim.decisions.mode === 'script',
     linkStreams: sim.linkStreams,
   };
+  sim.close(`the run of ${scn.name} seed ${opts.seed} ended (${outcome})`);
   return lazyScript(result, sim.decisions);
 }
 
