@@ -12,10 +12,9 @@ import { sinkWithoutMessages, type TraceRecord, type TraceSink } from '../sim/tr
 import { executeRun } from './execute.ts';
 import type { WatchedJob, WatchedReply } from './run-watched.ts';
 import { RecentLines, TraceFileWriter } from './trace-tail.ts';
+import { scenarioPrintsToStderr } from './worker-stdout.ts';
 
-// Whatever the scenario prints (console.log, process.stdout.write) goes to stderr: stdout carries
-// detsim's own output, which --json makes one JSON object that a print in the middle would break.
-process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+scenarioPrintsToStderr();
 
 async function runJob(job: WatchedJob, load: (job: WatchedJob) => Promise<Scenario>): Promise<WatchedReply> {
   const scenario = await load(job);

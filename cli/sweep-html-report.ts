@@ -9,6 +9,7 @@ import path from 'node:path';
 import { readResults } from '../reports/results.ts';
 import { sweepHtml, type SweepRunLine } from '../reports/sweep-html.ts';
 import { writeFailureTimelines } from './failure-timelines.ts';
+import { insideOut } from './sweep.ts';
 
 /** The page a sweep claims its --html file with, until the report is written. */
 export const HTML_PLACEHOLDER = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>detsim sweep: not finished</title></head><body><h1>detsim sweep: not finished</h1><p>The sweep that was to write this report did not finish: it was stopped, or it is still running. Its results file holds every run that finished; <code>detsim merge RESULTS --html FILE</code> makes this page from it.</p></body></html>\n';
@@ -19,7 +20,7 @@ export const HTML_PLACEHOLDER = '<!doctype html><html lang="en"><head><meta char
  */
 export function checkHtmlPath(file: string, outDir?: string): void {
   const dir = path.dirname(path.resolve(file));
-  if (!existsSync(dir) && (outDir === undefined || dir !== path.resolve(outDir))) throw new UserError(`--html ${file}: the folder ${dir} does not exist; create it or name another file`);
+  if (!existsSync(dir) && (outDir === undefined || !insideOut(file, outDir))) throw new UserError(`--html ${file}: the folder ${dir} does not exist; create it or name another file`);
   if (existsSync(file) && statSync(file).isDirectory()) throw new UserError(`--html ${file} is a folder; name a file`);
 }
 

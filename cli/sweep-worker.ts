@@ -13,10 +13,9 @@ import { executeRun, type RunReport } from './execute.ts';
 import { loadScenarioFile } from './scenarios.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import type { SweepJob, WorkerReply } from './sweep.ts';
+import { scenarioPrintsToStderr } from './worker-stdout.ts';
 
-// Whatever the scenario prints (console.log, process.stdout.write) goes to stderr: stdout carries
-// detsim's own output, which --json makes one JSON object that a print in the middle would break.
-process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+scenarioPrintsToStderr();
 
 const cache = new Map<string, Scenario>();
 

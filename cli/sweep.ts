@@ -548,10 +548,14 @@ export function checkOutputs(o: { out: string; junit?: string | undefined; markd
   if (o.markdown) reports.push([o.markdown, '--markdown', `## ${o.title}: ⚠️ INCOMPLETE\n\n${started}.\n`]);
   // A report inside --out (CI's `--out detsim-out --junit detsim-out/sweep.xml` on a fresh checkout)
   // is claimed once the sweep has made that folder; the others first, so a bad one leaves no folder.
-  const inOut = (file: string): boolean => path.dirname(path.resolve(file)) === path.resolve(o.out);
-  for (const [file, flag, placeholder] of reports) if (!inOut(file)) claimOutputFile(file, flag, placeholder);
+  for (const [file, flag, placeholder] of reports) if (!insideOut(file, o.out)) claimOutputFile(file, flag, placeholder);
   prepareOutDir(o.out);
-  for (const [file, flag, placeholder] of reports) if (inOut(file)) claimOutputFile(file, flag, placeholder);
+  for (const [file, flag, placeholder] of reports) if (insideOut(file, o.out)) claimOutputFile(file, flag, placeholder);
+}
+
+/** Whether a report file goes straight into the sweep's --out folder (which the sweep makes). */
+export function insideOut(file: string, out: string): boolean {
+  return path.dirname(path.resolve(file)) === path.resolve(out);
 }
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {

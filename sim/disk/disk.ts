@@ -402,6 +402,11 @@ export class Disk {
       const r = this.read<T>(file);
       if (r.error === null) return r;
     }
+    return this.recoveryFailed(file, attempts);
+  }
+
+  /** Every attempt of a recovery read failed: logged, and the node fail-stops (DiskReadFailed). */
+  private recoveryFailed(file: string, attempts: number): never {
     this.sim.log(this.owner, 'disk-error', `reading ${file}: EIO ${attempts} times`);
     throw new DiskReadFailed(`${this.owner}: reading ${file} failed with EIO ${attempts} times`);
   }
@@ -442,8 +447,7 @@ export class Disk {
       }
       return { count: f.length, corrupt };
     }
-    this.sim.log(this.owner, 'disk-error', `reading ${file}: EIO ${attempts} times`);
-    throw new DiskReadFailed(`${this.owner}: reading ${file} failed with EIO ${attempts} times`);
+    return this.recoveryFailed(file, attempts);
   }
 
   /**
