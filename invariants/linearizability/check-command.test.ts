@@ -1,6 +1,9 @@
 /**
  * The `detsim check` command module: exit codes 0/1/2/3, the human summary and the JSON object.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { benchPorcupineData, formatBenchReport, stats } from './bench.ts';
@@ -68,6 +71,34 @@ describe('runCheckCommand', () => {
       expect(lines[0]).toMatch(message);
       const j = JSON.parse(run({ file, model, json: true }).lines[0]!);
       expect(j.error.code).toBe('E_HISTORY_PARSE');
+    }
+  });
+
+  it('exits 2 for a history with no operation (nothing was checked), and still 0 for one whose operations never completed', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-check-'));
+    try {
+      const inv = (p: number): string => `{:process ${p}, :type :invoke, :f :put, :key "k", :value "v${p}"}`;
+      const cases: [string, string, 'kv' | 'etcd'][] = [
+        ['empty.edn', '', 'kv'],
+        ['blank.edn', '\n\n', 'kv'],
+        ['empty.log', '', 'etcd'],
+        // Every operation a definite failure: none happened.
+        ['failed.edn', `${inv(0)}\n{:process 0, :type :fail, :f :put, :key "k", :value "v0"}\n`, 'kv'],
+      ];
+      for (const [name, text, model] of cases) {
+        writeFileSync(path.join(dir, name), text);
+        const { code, lines } = run({ file: path.join(dir, name), model });
+        expect(code, name).toBe(EXIT_UNUSABLE_INPUT);
+        expect(lines).toEqual([`detsim: ${path.join(dir, name)} holds no operations: nothing to check (the file is empty, or every operation in it definitely failed and so did not happen); record a history with at least one invoked operation`]);
+        expect(JSON.parse(run({ file: path.join(dir, name), model, json: true }).lines[0]!).error.code).toBe('E_EMPTY_HISTORY');
+      }
+      // Invoked, never answered (the outcome unknown): a history the search orders, as documented.
+      writeFileSync(path.join(dir, 'pending.edn'), `${inv(0)}\n${inv(1)}\n`);
+      const pending = run({ file: path.join(dir, 'pending.edn'), model: 'kv' });
+      expect(pending.code).toBe(EXIT_LINEARIZABLE);
+      expect(pending.lines[0]).toMatch(/linearizable \(model kv; 2 operations/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

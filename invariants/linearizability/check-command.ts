@@ -7,8 +7,8 @@
  * Exit codes:
  *   0  linearizable
  *   1  not linearizable (a violation is printed)
- *   2  unusable input: the file cannot be read or parsed, the history is malformed, or an option
- *      is invalid (a one-line error is printed)
+ *   2  unusable input: the file cannot be read or parsed, the history is malformed or holds no
+ *      operation (nothing to check), or an option is invalid (a one-line error is printed)
  *   3  unknown: the time or step budget ran out before a verdict (raise --timeout)
  */
 import { checkHistory, describeOp } from './checker.ts';
@@ -57,6 +57,14 @@ export function runCheckCommand(opts: CheckCommandOptions, out: (line: string) =
       if (opts.json) out(JSON.stringify({ file: opts.file, model: opts.model, linearizable: 'unknown', operations: null, partitions: null, timeMs: Math.round(ms * 1000) / 1000, steps: 0, unknownReason: 'timeout', stoppedWhile: 'parsing', linesParsed: e.lines }));
       else humanReport(opts, r, ms, `stopped while parsing, after ${e.lines} lines`).forEach((line) => out(line));
       return EXIT_UNKNOWN;
+    }
+    if (loaded.history.length === 0) {
+      // An empty history is linearizable by definition, so a pass here would say nothing: the
+      // recorder wrote nothing (or every operation definitely failed), and that is what to look at.
+      const message = `${opts.file} holds no operations: nothing to check (the file is empty, or every operation in it definitely failed and so did not happen); record a history with at least one invoked operation`;
+      if (opts.json) out(JSON.stringify({ file: opts.file, model: opts.model, error: { code: 'E_EMPTY_HISTORY', message } }));
+      else errOut(`detsim: ${message}`);
+      return EXIT_UNUSABLE_INPUT;
     }
     // What is left of the budget after reading and parsing (0: the search stops at once, undecided).
     const left = opts.timeoutMs - (opts.clock() - t0);
