@@ -263,15 +263,20 @@ export async function cmdRegress(argv: Record<string, unknown>): Promise<number>
   if (argv.add !== undefined) return addRegression(file, String(argv.add), argv.why === undefined ? undefined : String(argv.why));
   const c = makeChalk(process.stderr);
   const list = readRegressions(file);
+  // Replaying no seed checks nothing: a PASS would hide a list emptied by mistake (or the wrong file).
+  if (list.seeds.length === 0) throw new UserError(`${file} lists no regression seeds: nothing to replay. Add a failure's repro file with: npx detsim regress ${file} --add REPRO.json --why "what failed"`);
   const names = [...new Set(list.seeds.map((e) => e.scenario))];
   const scenarios: LoadedScenario[] = [];
   for (const n of names) scenarios.push(await resolveScenario(n));
   const byName = new Map(scenarios.map((l) => [l.scenario.name, l]));
-  const expectations = new Map<string, RegressionEntry>();
+  // One seed may be listed with several parameter sets (a bug variant expected caught, the fix
+  // expected to pass): a result is judged by the entry whose pinned parameters and streams it ran.
+  const expectations = new Map<string, { entry: RegressionEntry; pins: Record<string, unknown> }[]>();
   const jobs: Omit<SweepJob, 'id'>[] = list.seeds.map((e) => {
     const l = byName.get(e.scenario)!;
     const pins = parsePins(l.scenario.params as ParamDefs, l.scenario.name, Object.entries(e.params).map(([k, v]) => `${k}=${String(v)}`));
-    expectations.set(`${e.scenario}#${e.seed}`, e);
+    const key = `${e.scenario}#${e.seed}`;
+    expectations.set(key, [...(expectations.get(key) ?? []), { entry: e, pins }]);
     return { file: l.file, scenario: l.scenario.name, seed: e.seed, pins, swarm: false, buggify: e.buggify, checkDeterminism: false, linkStreams: e.linkStreams ?? false };
   });
   const o = commonOutputs(argv, c);
@@ -295,7 +300,7 @@ export async function cmdRegress(argv: Record<string, unknown>): Promise<number>
     judge: (raw) => {
       // mustReach is a property of a sweep of many seeds, not of a handful of regression seeds.
       const r = raw.coverage ? { ...raw, coverage: { ...raw.coverage, mustReach: [] } } : raw;
-      const e = expectations.get(`${r.scenario}#${r.seed}`);
+      const e = expectations.get(`${r.scenario}#${r.seed}`)?.find((x) => (x.entry.linkStreams ?? false) === (r.linkStreams ?? false) && x.entry.buggify === r.buggify.enabled && Object.entries(x.pins).every(([k, v]) => r.params[k] === v))?.entry;
       if (!e || (e.expect ?? 'pass') === 'pass') return r;
       const caught = !r.ok && (e.invariant === undefined || r.violations.some((v) => v.invariant === e.invariant));
       if (caught) return { ...r, ok: true, outcome: 'pass', violations: [], metrics: { ...r.metrics, expectedFailure: `${e.invariant ?? r.outcome} caught as expected` } };

@@ -373,4 +373,27 @@ describe('regression seeds', () => {
     expect(blind.code).toBe(1);
     expect(JSON.parse(blind.out).failures[0].violations[0].message).toMatch(/expected no-phantom-delivery .* but the run passed: the checker no longer catches this bug/);
   });
+
+  it('one seed listed twice with other parameters: each run is judged by its own entry', () => {
+    const list = path.join(tmp, 'twice.json');
+    // The fix expected to pass and the bug variant expected caught, on the same seed.
+    writeFileSync(list, JSON.stringify({ format: 'detsim-regressions/1', seeds: [
+      { scenario: 'broadcast', seed: 3, params: { bug: 'none' }, buggify: true, why: 'the fix holds' },
+      { scenario: 'broadcast', seed: 3, params: { bug: 'phantom' }, buggify: true, expect: 'fail', invariant: 'no-phantom-delivery', why: 'checker must catch phantoms' },
+    ] }));
+    const r = detsim('regress', list, '--out', path.join(tmp, 'regress-twice'), '--json');
+    expect(r.code, r.out).toBe(0);
+    expect(JSON.parse(r.out).summary).toMatchObject({ runs: 2, passed: 2, failed: 0 });
+  });
+
+  it('an empty list replays nothing: exit 2 and one line saying how to add a seed, no results file', () => {
+    const list = path.join(tmp, 'empty-list.json');
+    writeFileSync(list, JSON.stringify({ format: 'detsim-regressions/1', seeds: [] }));
+    const out = path.join(tmp, 'regress-empty');
+    const r = detsim('regress', list, '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toEqual([`detsim: ${list} lists no regression seeds: nothing to replay. Add a failure's repro file with: npx detsim regress ${list} --add REPRO.json --why "what failed"`]);
+    expect(r.out).not.toMatch(/PASS/);
+    expect(existsSync(out)).toBe(false);
+  });
 });
