@@ -397,11 +397,39 @@ describe('damaged results files in merge (never a PASS of runs it cannot account
     expect(r.err).toMatch(/spliced\.results\.jsonl holds a result of sweep "a" \(broadcast seed 3\) after the header of sweep "b"/);
   });
 
-  it('two whole results files concatenated into one: each line counts for its own sweep, exit 0', () => {
+  it('two whole results files concatenated into one: each line counts for its own sweep, a seed both ran counts once, exit 0', () => {
     const f = results('concatenated', [header('c1', 2), result('c1', 1), result('c1', 2), header('c2', 1), result('c2', 1)]);
     const r = detsim(['merge', f, '--json']);
     expect(r.code, r.out).toBe(0);
-    expect((JSON.parse(r.out) as { partial: boolean; summary: { runs: number } }).summary.runs).toBe(3);
+    const report = JSON.parse(r.out) as { partial: boolean; summary: { runs: number; planned: number }; duplicates: { lines: number } };
+    expect(report.partial).toBe(false);
+    expect(report.summary).toMatchObject({ runs: 2, planned: 2 });
+    expect(report.duplicates.lines).toBe(1);
+  });
+
+  it('shards given overlapping seed ranges: each run counted once, a warning says so, exit 0', () => {
+    const lo = results('lo', [header('lo', 3), result('lo', 1), result('lo', 2), result('lo', 3)]);
+    const hi = results('hi', [header('hi', 3).replace('"from":1', '"from":2'), result('hi', 2), result('hi', 3), result('hi', 4)]);
+    const r = detsim(['merge', lo, hi]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/^DUPLICATE: broadcast seed 2 is in .*lo\.results\.jsonl and again in .*hi\.results\.jsonl \(same result\): counted once$/m);
+    expect(r.out).toMatch(/^PASS 4 runs, 4 passed, 0 failed$/m);
+    expect(r.err).toMatch(/^detsim: warning: 2 result line\(s\) repeat a run given already .*each run is counted once\. Give each run's results once$/m);
+  });
+
+  it('one seed given twice with different verdicts: never hidden, the run is a failure, exit 1, the report says which', () => {
+    const failed = JSON.stringify({ ...JSON.parse(result('b2', 2)), ok: false, outcome: 'safety', traceHash: 'y', violations: [{ invariant: 'no-phantom-delivery', atNs: 1, eventIndex: 1, message: 'phantom' }] });
+    const a = results('build-a', [header('b1', 2), result('b1', 1), result('b1', 2)]);
+    const b = results('build-b', [header('b2', 2), result('b2', 1), failed]);
+    for (const files of [[a, b], [b, a]]) {
+      const r = detsim(['merge', ...files, '--json']);
+      expect(r.code, r.out).toBe(1);
+      const report = JSON.parse(r.out) as { summary: { runs: number; passed: number; failed: number }; failures: { seed: number; outcome: string }[]; duplicates: { differing: number; notes: string[] } };
+      expect(report.summary).toMatchObject({ runs: 2, passed: 1, failed: 1 });
+      expect(report.failures).toMatchObject([{ seed: 2, outcome: 'safety' }]);
+      expect(report.duplicates.differing).toBe(1);
+      expect(report.duplicates.notes[0]).toMatch(/broadcast seed 2 with the same parameters is in .* with different results: first (passed|failed), then .*nondeterministic .*two builds/);
+    }
   });
 });
 

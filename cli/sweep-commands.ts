@@ -198,6 +198,8 @@ export async function cmdMerge(argv: Record<string, unknown>): Promise<number> {
   }
   const report = agg.report();
   const c = makeChalk(process.stderr);
+  const d = report.duplicates;
+  if (d) warnings.push(`${d.lines} result line(s) repeat a run given already (the same scenario, seed and parameters: overlapping --from/--seeds ranges, or one sweep's results given twice); each run is counted once${d.differing > 0 ? `, and ${d.differing} of them differ from the first result, which fails the merge (see DIFFERS)` : ''}. Give each run's results once`);
   for (const w of warnings) stderr(c.yellow(`detsim: warning: ${w}`));
   const title = `detsim nightly sweep (${files.length} results file${files.length === 1 ? '' : 's'})`;
   if (junit) writeFileSync(junit, junitFromReport(report, (s) => agg.passes(s)));

@@ -51,6 +51,7 @@ export function terminalSummary(r: SweepReport, c: ChalkInstance, opts: { outDir
   }
   const more = r.summary.failed - Math.min(TERMINAL_FAILURES, r.failures.length);
   if (more > 0) out.push(`  ... and ${more} more failure(s)${opts.outDir ? `; every one has a repro file in ${opts.outDir}` : ''} (all listed in --json and --markdown)`);
+  for (const line of duplicateLines(r)) out.push(line.differs ? c.red(`DIFFERS: ${line.text}`) : c.yellow(`DUPLICATE: ${line.text}`));
   for (const why of r.incomplete) out.push(c.yellow(`INCOMPLETE: ${why}`));
   const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? c.red.bold('FAIL') : r.partial ? c.yellow.bold('PARTIAL') : c.green.bold('PASS');
   const speed = r.summary.wallSeconds !== undefined ? ` in ${r.summary.wallSeconds}s (${r.summary.seedsPerSec} seeds/s${r.summary.jobs ? `, ${workersLine(r.summary.jobs, r.summary.workersUsed)}` : ''})` : '';
@@ -59,6 +60,15 @@ export function terminalSummary(r: SweepReport, c: ChalkInstance, opts: { outDir
   if (opts.junit) out.push(c.dim(`JUnit report: ${opts.junit}`));
   if (opts.markdown) out.push(c.dim(`Markdown summary: ${opts.markdown}`));
   return out;
+}
+
+/** The runs given more than once, one line each (those with differing results first), then how many more. */
+function duplicateLines(r: SweepReport): { text: string; differs: boolean }[] {
+  const d = r.duplicates;
+  if (!d) return [];
+  const lines = d.notes.map((text, i) => ({ text, differs: i < d.differing }));
+  if (d.notesNotListed > 0) lines.push({ text: `... and ${d.notesNotListed} more result line(s) of runs given already (${d.lines} in all, ${d.differing} with a different result)`, differs: false });
+  return lines;
 }
 
 function mdCell(s: string): string {
@@ -72,6 +82,7 @@ export function markdownSummary(r: SweepReport, title = 'detsim sweep'): string 
   L.push(`## ${title}: ${verdict}`, '');
   L.push(`**${r.summary.runs}** runs${r.summary.planned !== null && r.summary.planned !== r.summary.runs ? ` of ${r.summary.planned} planned` : ''}, **${r.summary.passed}** passed, **${r.summary.failed}** failed` + (r.shards.length > 0 ? ` — merged from shard(s) ${r.shards.join(', ')}` : '') + '.', '');
   for (const why of r.incomplete) L.push(`> ⚠️ **INCOMPLETE:** ${mdCell(why)}`, '');
+  for (const line of duplicateLines(r)) L.push(`> ${line.differs ? '❌ **DIFFERS:**' : '⚠️ **DUPLICATE:**'} ${mdCell(line.text)}`, '');
   L.push('| scenario | runs | passed | failed | outcomes | first failing seed |', '|---|---:|---:|---:|---|---:|');
   for (const s of r.scenarios) {
     L.push(`| ${mdCell(s.scenario)} | ${s.runs}${s.planned !== null && s.runs < s.planned ? ` of ${s.planned}` : ''} | ${s.passed} | ${s.failed} | ${Object.entries(s.outcomes).map(([k, v]) => `${k}: ${v}`).join(', ')} | ${s.firstFailingSeed ?? ''} |`);

@@ -132,6 +132,75 @@ describe('SweepAggregator', () => {
     expect(() => agg.addHeader(header({ runId: 'x', shard: '1/3' }), 'f3')).toThrow(/same sweep \(run id x\)/);
   });
 
+  it('a run given by two sweeps (overlapping seed ranges) counts once, planned once, and is named', () => {
+    const agg = new SweepAggregator();
+    agg.addHeader(header({ runId: 'lo', scenarios: ['a'], seeds: 4, from: 1, planned: 4 }), 'lo.jsonl');
+    agg.addHeader(header({ runId: 'hi', scenarios: ['a'], seeds: 4, from: 3, planned: 4 }), 'hi.jsonl');
+    for (const seed of [1, 2, 3, 4]) agg.add(line('a', seed, true, { runId: 'lo' }), 'lo.jsonl');
+    for (const seed of [3, 4, 5, 6]) agg.add(line('a', seed, true, { runId: 'hi' }), 'hi.jsonl');
+    const r = agg.report();
+    expect(r.summary).toMatchObject({ runs: 6, passed: 6, failed: 0, planned: 6 });
+    expect(r.scenarios[0]).toMatchObject({ runs: 6, planned: 6 });
+    expect(r.partial).toBe(false);
+    expect(r.duplicates).toEqual({ lines: 2, differing: 0, notes: ['a seed 3 is in lo.jsonl and again in hi.jsonl (same result): counted once', 'a seed 4 is in lo.jsonl and again in hi.jsonl (same result): counted once'], notesNotListed: 0 });
+    expect(terminalSummary(r, plain).join('\n')).toContain('DUPLICATE: a seed 3 is in lo.jsonl and again in hi.jsonl');
+    expect(agg.passes('a').seeds.map((p) => p.seed)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(reportExitCode(r)).toBe(0);
+  });
+
+  it('two results of one run that differ make it one failed run, whichever came first', () => {
+    const cases: [ResultLine, ResultLine, string][] = [
+      [line('a', 2, true), line('a', 2, false, { runId: 'r2' }), 'safety'],
+      [line('a', 2, false), line('a', 2, true, { runId: 'r2' }), 'safety'],
+      // Both passed, with other traces: nondeterminism (or two builds).
+      [line('a', 2, true), line('a', 2, true, { runId: 'r2', traceHash: 'other' }), 'nondeterministic'],
+    ];
+    for (const [first, second, outcome] of cases) {
+      const agg = new SweepAggregator();
+      agg.add(line('a', 1, true), 'f1');
+      agg.add(first, 'f1');
+      agg.add(second, 'f2');
+      const r = agg.report();
+      expect(r.summary, outcome).toMatchObject({ runs: 2, passed: 1, failed: 1 });
+      expect(r.scenarios[0]!.outcomes).toEqual({ pass: 1, [outcome]: 1 });
+      expect(r.failures).toHaveLength(1);
+      expect(r.failures[0]).toMatchObject({ seed: 2, outcome });
+      expect(r.duplicates).toMatchObject({ lines: 1, differing: 1 });
+      expect(r.duplicates!.notes[0]).toMatch(/^a seed 2 with the same parameters is in f1 and again in f2 with different results: first (passed|failed), then .*nondeterministic.*two builds/);
+      expect(agg.passes('a').seeds.map((p) => p.seed)).toEqual([1]);
+      expect(terminalSummary(r, plain).join('\n')).toMatch(/DIFFERS: a seed 2/);
+      expect(terminalSummary(r, plain).at(-1)).toMatch(/^FAIL 2 runs/);
+      expect(reportExitCode(r)).toBe(1);
+    }
+    // The determinism violation names both results when both passed.
+    const agg = new SweepAggregator();
+    agg.add(line('a', 2, true), 'f1');
+    agg.add(line('a', 2, true, { runId: 'r2', traceHash: 'other' }), 'f2');
+    expect(agg.report().failures[0]!.violations[0]).toMatchObject({ invariant: 'determinism' });
+  });
+
+  it('a seed one sweep wrote twice does not stand in for a seed it is missing', () => {
+    const agg = new SweepAggregator();
+    agg.addHeader(header({ scenarios: ['a'], seeds: 3, planned: 3 }), 'f');
+    for (const seed of [1, 2, 2]) agg.add(line('a', seed, true), 'f');
+    const r = agg.report();
+    expect(r.summary).toMatchObject({ runs: 2, planned: 3 });
+    expect(r.partial).toBe(true);
+    expect(r.incomplete.join('\n')).toContain('f has 2 of its 3 runs');
+    expect(r.duplicates!.notes).toEqual(['a seed 2 is twice in f (same result): counted once']);
+    expect(reportExitCode(r)).toBe(1);
+  });
+
+  it('one seed with other parameters is another run: both count, no duplicate', () => {
+    const agg = new SweepAggregator();
+    agg.add(line('a', 1, true, { params: { bug: 'none' } }), 'f1');
+    agg.add(line('a', 1, false, { params: { bug: 'phantom' }, runId: 'r2' }), 'f2');
+    agg.add(line('a', 1, true, { params: { bug: 'none' }, buggify: { enabled: true, enabledSites: [], fired: {}, reached: {} }, runId: 'r3' }), 'f3');
+    const r = agg.report();
+    expect(r.summary).toMatchObject({ runs: 3, passed: 2, failed: 1 });
+    expect(r.duplicates).toBeUndefined();
+  });
+
   it('JUnit lists every failure with its replay command and escapes what it quotes', () => {
     const agg = new SweepAggregator();
     agg.add(line('a', 1, false, { violations: [{ invariant: 'x<y', atNs: 1, eventIndex: 1, message: 'a "quoted" & <odd> value' }] }));

@@ -3,18 +3,22 @@
  * and `detsim merge` share one code path: N shards merged give the report one sweep would have.
  *
  * Memory is bounded whatever the number of runs: counts per scenario and per probe, plus the
- * lowest-seed failures (FAILURES_KEPT per scenario) and passing seeds (PASSES_KEPT, for JUnit).
+ * lowest-seed failures (FAILURES_KEPT per scenario) and passing seeds (PASSES_KEPT, for JUnit),
+ * and 12 bytes a seed to know a run given twice (reports/seen-runs.ts), which counts once.
  * Every ordering is by (scenario, seed), never by finishing order, so a report does not depend on
  * how many workers or shards ran the seeds.
  */
 import { SWEEP_FORMAT } from './formats.ts';
 import type { ResultLine, ResultsHeader } from './results.ts';
 import { countInShard, parseShard, scenarioRanks } from '../cli/jobs.ts';
+import { SeenRuns, type SeenAs } from './seen-runs.ts';
 
 /** Failures kept in full per scenario (each has a repro file anyway). */
 export const FAILURES_KEPT = 1000;
 /** Passing seeds listed per scenario in JUnit (the counts are always exact). */
 export const PASSES_KEPT = 1000;
+/** Runs given twice that the report names one by one (the counts are always exact). */
+export const DUPLICATES_LISTED = 20;
 
 export interface FailureEntry {
   scenario: string;
@@ -122,6 +126,18 @@ export interface SweepReport {
   failures: FailureEntry[];
   failuresNotListed: number;
   coverage: CoverageReport;
+  /** Runs whose result was given more than once (each counted once); absent when none was. */
+  duplicates?: DuplicatesReport;
+}
+
+export interface DuplicatesReport {
+  /** Result lines of a run already counted (the run counts once). */
+  lines: number;
+  /** Of those, lines whose result differs from the first one's: each such run is a failure. */
+  differing: number;
+  /** One sentence per duplicate, those that differ first (at most DUPLICATES_LISTED). */
+  notes: string[];
+  notesNotListed: number;
 }
 
 interface ScenarioAgg {
@@ -180,6 +196,8 @@ export class SweepAggregator {
   private runMs = 0;
   /** Results files without a header, with the result lines read from each. */
   private readonly headerless = new Map<string, number>();
+  private readonly seen = new SeenRuns();
+  private readonly dup = { lines: 0, differing: 0, byScenario: new Map<string, number>(), same: [] as string[], differs: [] as string[] };
 
   /**
    * A results file that held no header (an empty file included): detsim writes the header before
@@ -192,6 +210,7 @@ export class SweepAggregator {
   /** A results file's header; `source` names the file (lines from it are counted against it). */
   addHeader(header: ResultsHeader, source: string): void {
     const dup = this.headers.find((h) => h.header.runId === header.runId);
+    if (dup && dup.source === source) throw new MergeError(`${source} holds the header of sweep ${header.runId} twice (a results file joined with itself?): merge one copy of that sweep's results`);
     if (dup) throw new MergeError(`${source} and ${dup.source} hold the same sweep (run id ${header.runId}): pass it once`);
     if (header.shard) {
       const same = this.headers.find((h) => h.header.shard === header.shard && sameSweep(h.header, header));
@@ -212,14 +231,20 @@ export class SweepAggregator {
   }
 
   add(r: ResultLine, source?: string): void {
+    const seen = this.seen.see(r, source ?? '');
     if (source !== undefined) {
       const own = this.headers.filter((x) => x.source === source);
       const h = own.find((x) => x.header.runId === r.runId);
       // A line copied in from another sweep would count toward this sweep's planned runs and
       // could make a cut-short file look whole.
       if (own.length > 0 && !h) throw new MergeError(`${source} holds a result of sweep ${JSON.stringify(r.runId)} (${r.scenario} seed ${r.seed}) after the header of sweep ${own.map((x) => JSON.stringify(x.header.runId)).join(', ')}: a results file is written by one sweep; merge that sweep's own file instead of copying its lines`);
-      if (h) h.lines++;
-      else this.headerless.set(source, (this.headerless.get(source) ?? 0) + 1);
+      // A run its own sweep wrote twice is one of its planned runs, not two: a missing one must show.
+      if (h && !(seen.kind !== 'new' && seen.sameSweep)) h.lines++;
+      else if (!h) this.headerless.set(source, (this.headerless.get(source) ?? 0) + 1);
+    }
+    if (seen.kind !== 'new') {
+      this.duplicate(r, source ?? 'the same results', seen);
+      return;
     }
     const a = this.scenario(r.scenario);
     a.runs++;
@@ -240,6 +265,46 @@ export class SweepAggregator {
       if (insertBounded(a.failures, f, FAILURES_KEPT)) a.failuresDropped++;
     }
     this.addCoverage(r, a);
+  }
+
+  /**
+   * A result of a run counted already. The same result: counted once. Another result (trace hash
+   * or verdict): the same seed and parameters must give the same run, so the run is a failure
+   * whichever result came first, with the failing line's own violations or, when both passed, a
+   * determinism violation.
+   */
+  private duplicate(r: ResultLine, source: string, seen: Exclude<SeenAs, { kind: 'new' }>): void {
+    this.dup.lines++;
+    // Planned by two sweeps (overlapping seed ranges): one run, planned once.
+    if (!seen.sameSweep) this.dup.byScenario.set(r.scenario, (this.dup.byScenario.get(r.scenario) ?? 0) + 1);
+    const where = seen.firstSource === source ? `twice in ${source}` : `in ${seen.firstSource} and again in ${source}`;
+    if (seen.kind === 'same') {
+      if (this.dup.same.length < DUPLICATES_LISTED) this.dup.same.push(`${r.scenario} seed ${r.seed} is ${where} (same result): counted once`);
+      return;
+    }
+    this.dup.differing++;
+    const now = r.ok ? 'passed' : `failed (${r.outcome}${r.violations[0] ? `: ${r.violations[0].invariant}` : ''})`;
+    const message = `${r.scenario} seed ${r.seed} with the same parameters is ${where} with different results: first ${seen.firstOk ? 'passed' : 'failed'}, then ${now} with trace ${r.traceHash}. One seed must give one run: the scenario is nondeterministic (run the seed with --check-determinism) or the files come from two builds (merge the results of one build)`;
+    if (this.dup.differs.length < DUPLICATES_LISTED) this.dup.differs.push(message);
+    // The first result, a failure, is counted as one already.
+    if (!seen.firstOk) return;
+    const a = this.scenario(r.scenario);
+    a.passed--;
+    a.outcomes.set('pass', (a.outcomes.get('pass') ?? 1) - 1);
+    if (a.outcomes.get('pass') === 0) a.outcomes.delete('pass');
+    const kept = a.passes.findIndex((p) => p.seed === r.seed);
+    if (kept >= 0) a.passes.splice(kept, 1);
+    else a.passesDropped--;
+    const outcome = r.ok ? 'nondeterministic' : r.outcome;
+    a.outcomes.set(outcome, (a.outcomes.get(outcome) ?? 0) + 1);
+    a.failed++;
+    if (a.firstFailingSeed === null || r.seed < a.firstFailingSeed) a.firstFailingSeed = r.seed;
+    const violations = r.ok ? [{ invariant: 'determinism', atNs: r.simTimeNs, eventIndex: r.events, message }, ...r.violations] : r.violations;
+    const f: FailureEntry = { scenario: r.scenario, seed: r.seed, outcome, violations, params: r.params, traceHash: r.traceHash, wallMs: r.wallMs ?? 0 };
+    if (r.repro !== undefined) f.repro = r.repro;
+    if (r.replay !== undefined) f.replay = r.replay;
+    if (r.run !== undefined) f.run = r.run;
+    if (insertBounded(a.failures, f, FAILURES_KEPT)) a.failuresDropped++;
   }
 
   private addCoverage(r: ResultLine, a: ScenarioAgg): void {
@@ -329,6 +394,9 @@ export class SweepAggregator {
         }
       }
     }
+    // A run planned by two sweeps (overlapping seed ranges) is one run: planned once.
+    if (planned !== null && extra.planned === undefined) for (const n of this.dup.byScenario.values()) planned -= n;
+    for (const [s, n] of this.dup.byScenario) if (plannedByScenario.has(s)) plannedByScenario.set(s, plannedByScenario.get(s)! - n);
     for (const [source, lines] of this.headerless) incomplete.push(`${source} has no header line${lines === 0 ? ' (the file is empty)' : ` before its ${lines} result(s)`}: a sweep writes it first, so this file was cut short or is not a whole results file, and how many runs it planned is unknown`);
     if (extra.interrupted) incomplete.unshift(`the sweep was interrupted (${extra.interrupted}) after ${this.total().runs} of ${planned ?? '?'} runs`);
 
@@ -374,7 +442,13 @@ export class SweepAggregator {
       failures,
       failuresNotListed,
       coverage,
+      ...(this.dup.lines > 0 ? { duplicates: this.duplicatesReport() } : {}),
     };
+  }
+
+  private duplicatesReport(): DuplicatesReport {
+    const notes = [...this.dup.differs, ...this.dup.same].slice(0, DUPLICATES_LISTED);
+    return { lines: this.dup.lines, differing: this.dup.differing, notes, notesNotListed: this.dup.lines - notes.length };
   }
 
   private total(): { runs: number; passed: number; failed: number } {
