@@ -407,6 +407,14 @@ describe('damaged results files in merge (never a PASS of runs it cannot account
     expect(report.duplicates.lines).toBe(1);
   });
 
+  it('results that hold no run (a shard that got none, an emptied regression list): exit 2, one line, never a PASS', () => {
+    const none = results('none', [header('n', 0)]);
+    const r = detsim(['merge', none]);
+    expect(r.code, r.out).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.trim().split('\n')).toEqual([`detsim: ${none} holds no run (its sweep planned none): nothing was checked, so there is no verdict; merge the results of sweeps that ran seeds (all the shards of a sharded one)`]);
+  });
+
   it('shards given overlapping seed ranges: each run counted once, a warning says so, exit 0', () => {
     const lo = results('lo', [header('lo', 3), result('lo', 1), result('lo', 2), result('lo', 3)]);
     const hi = results('hi', [header('hi', 3).replace('"from":1', '"from":2'), result('hi', 2), result('hi', 3), result('hi', 4)]);

@@ -197,6 +197,8 @@ export async function cmdMerge(argv: Record<string, unknown>): Promise<number> {
     if (torn > 0) warnings.push(`${f}: its last line was cut off mid-write (the sweep was killed) and was skipped`);
   }
   const report = agg.report();
+  // Files that hold no run (a shard that got none, an emptied regression list) check nothing together.
+  if (report.summary.runs === 0 && !report.partial) throw new UserError(`${files.length === 1 ? `${files[0]} holds no run (its sweep planned none)` : `the ${files.length} results files hold no run (their sweeps planned none)`}: nothing was checked, so there is no verdict; merge the results of sweeps that ran seeds (all the shards of a sharded one)`);
   const c = makeChalk(process.stderr);
   const d = report.duplicates;
   if (d) warnings.push(`${d.lines} result line(s) repeat a run given already (the same scenario, seed and parameters: overlapping --from/--seeds ranges, or one sweep's results given twice); each run is counted once${d.differing > 0 ? `, and ${d.differing} of them differ from the first result, which fails the merge (see DIFFERS)` : ''}. Give each run's results once`);

@@ -351,6 +351,21 @@ describe('single network stream (--single-stream)', () => {
   });
 });
 
+describe('a shard with no run', () => {
+  it('says nothing was checked, never PASS, exit 0 (the merge of all the shards has the verdict); the merge of all is a PASS', () => {
+    const out = path.join(tmp, 'shards-of-one');
+    const two = detsim('sweep', 'broadcast', '--seeds', '1', '--shard', '2/2', '--out', out, '--run-id', 'one-s2');
+    expect(two.code, two.err).toBe(0);
+    expect(two.out).not.toMatch(/PASS/);
+    expect(two.out).toMatch(/^NOTHING CHECKED: no run was planned here \(shard 2\/2 of a sweep with fewer runs than shards gets none; the merged report of all the shards has the verdict\)$/m);
+    expect(two.out).toMatch(/^NO RUNS 0 runs, 0 passed, 0 failed/m);
+    expect(detsim('sweep', 'broadcast', '--seeds', '1', '--shard', '1/2', '--out', out, '--run-id', 'one-s1').code).toBe(0);
+    const merged = detsim('merge', out);
+    expect(merged.code, merged.out).toBe(0);
+    expect(merged.out).toMatch(/^PASS 1 runs, 1 passed, 0 failed$/m);
+  });
+});
+
 describe('regression seeds', () => {
   it('detsim regress replays the checked-in list; a seed that fails again fails the command', () => {
     const ok = detsim('regress', 'regressions.json', '--out', path.join(tmp, 'regress'), '--json');

@@ -28,7 +28,7 @@ export function coverageRows(c: CoverageReport): { kind: string; name: string; s
 export function terminalSummary(r: SweepReport, c: ChalkInstance, opts: { outDir?: string; junit?: string; markdown?: string; command?: string } = {}): string[] {
   const out: string[] = [];
   for (const s of r.scenarios) {
-    const mark = s.failed > 0 ? c.red('FAIL') : s.planned !== null && s.runs < s.planned ? c.yellow('part') : c.green('ok  ');
+    const mark = s.failed > 0 ? c.red('FAIL') : s.planned !== null && s.runs < s.planned ? c.yellow('part') : s.runs === 0 ? c.yellow('none') : c.green('ok  ');
     const runs = s.planned !== null && s.runs < s.planned ? `${s.passed}/${s.runs} passed (of ${s.planned} planned)` : `${s.passed}/${s.runs} passed`;
     out.push(`${mark} ${s.scenario.padEnd(28)} ${runs}  ${c.dim(Object.entries(s.outcomes).map(([k, v]) => `${k}:${v}`).join(' '))}  ${c.dim(`${formatNs(Math.round(s.simSeconds * 1e9))} simulated`)}`);
   }
@@ -53,7 +53,10 @@ export function terminalSummary(r: SweepReport, c: ChalkInstance, opts: { outDir
   if (more > 0) out.push(`  ... and ${more} more failure(s)${opts.outDir ? `; every one has a repro file in ${opts.outDir}` : ''} (all listed in --json and --markdown)`);
   for (const line of duplicateLines(r)) out.push(line.differs ? c.red(`DIFFERS: ${line.text}`) : c.yellow(`DUPLICATE: ${line.text}`));
   for (const why of r.incomplete) out.push(c.yellow(`INCOMPLETE: ${why}`));
-  const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? c.red.bold('FAIL') : r.partial ? c.yellow.bold('PARTIAL') : c.green.bold('PASS');
+  // Zero runs is no evidence of anything: never printed as a PASS.
+  const none = r.summary.runs === 0 && r.summary.failed === 0 && r.summary.unreached === 0 && !r.partial;
+  if (none) out.push(c.yellow(`NOTHING CHECKED: no run was planned here${r.shards.length > 0 ? ` (shard ${r.shards.join(', ')} of a sweep with fewer runs than shards gets none; the merged report of all the shards has the verdict)` : ''}`));
+  const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? c.red.bold('FAIL') : r.partial ? c.yellow.bold('PARTIAL') : none ? c.yellow.bold('NO RUNS') : c.green.bold('PASS');
   const speed = r.summary.wallSeconds !== undefined ? ` in ${r.summary.wallSeconds}s (${r.summary.seedsPerSec} seeds/s${r.summary.jobs ? `, ${workersLine(r.summary.jobs, r.summary.workersUsed)}` : ''})` : '';
   const planned = r.partial && r.summary.planned !== null ? ` of ${r.summary.planned} planned` : '';
   out.push(`${verdict} ${r.summary.runs} runs${planned}, ${r.summary.passed} passed, ${r.summary.failed} failed${speed}`);
@@ -78,7 +81,7 @@ function mdCell(s: string): string {
 /** A Markdown page for a CI job summary ($GITHUB_STEP_SUMMARY): verdict, table, failures with replay commands, coverage. */
 export function markdownSummary(r: SweepReport, title = 'detsim sweep'): string {
   const L: string[] = [];
-  const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? '❌ FAIL' : r.partial ? '⚠️ INCOMPLETE' : '✅ PASS';
+  const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? '❌ FAIL' : r.partial ? '⚠️ INCOMPLETE' : r.summary.runs === 0 ? '⚪ NO RUNS (nothing checked)' : '✅ PASS';
   L.push(`## ${title}: ${verdict}`, '');
   L.push(`**${r.summary.runs}** runs${r.summary.planned !== null && r.summary.planned !== r.summary.runs ? ` of ${r.summary.planned} planned` : ''}, **${r.summary.passed}** passed, **${r.summary.failed}** failed` + (r.shards.length > 0 ? ` — merged from shard(s) ${r.shards.join(', ')}` : '') + '.', '');
   for (const why of r.incomplete) L.push(`> ⚠️ **INCOMPLETE:** ${mdCell(why)}`, '');

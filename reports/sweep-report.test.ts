@@ -130,6 +130,7 @@ describe('SweepAggregator', () => {
     agg.addHeader(header({ runId: 'x', shard: '2/3' }), 'f1');
     expect(() => agg.addHeader(header({ runId: 'y', shard: '2/3' }), 'f2')).toThrow(/shard 2\/3 appears twice/);
     expect(() => agg.addHeader(header({ runId: 'x', shard: '1/3' }), 'f3')).toThrow(/same sweep \(run id x\)/);
+    expect(() => agg.addHeader(header({ runId: 'x', shard: '2/3' }), 'f1')).toThrow('f1 holds the header of sweep x twice (a results file joined with itself?): merge one copy of that sweep\'s results');
   });
 
   it('a run given by two sweeps (overlapping seed ranges) counts once, planned once, and is named', () => {
