@@ -59,6 +59,13 @@ beforeAll(() => {
   // The same, without a throw of its own: the rest of the callback only sets a timer, which would
   // never fire in the run that was checked; the closed kernel refuses it.
   writeFileSync(file('late-timer.ts'), scenarioSource('late-timer', "w.sim.schedule(1000, async () => { await null; w.sim.schedule(1000, () => {}); });"));
+  // Real timers: the run never waits for them, so their callbacks are outside the checked run.
+  writeFileSync(file('timer-10ms.ts'), scenarioSource('timer-10ms', "w.sim.schedule(1000, () => { setTimeout(() => w.violation('late', 'from a real timer'), 10); });"));
+  writeFileSync(file('timer-cleared.ts'), scenarioSource('timer-cleared', "w.sim.schedule(1000, () => { const t = setTimeout(() => {}, 10); clearTimeout(t); const i = setInterval(() => {}, 5); clearInterval(i); setTimeout(() => w.sim.log('n1', 'due-at-once')); });"));
+  writeFileSync(
+    file('timer-kinds.ts'),
+    `import { setTimeout as later } from 'node:timers';\n${scenarioSource('timer-kinds', "w.sim.schedule(1000, async () => { setInterval(() => {}, 5); later(() => {}, 20); await null; setTimeout(() => {}, 0); });")}`,
+  );
   writeFileSync(file('prints.ts'), scenarioSource('prints', "w.sim.schedule(1000, () => { console.log('PASS 99 runs'); process.stdout.write('{\"ok\": true}\\n'); });"));
   writeFileSync(file('exit-on-import.ts'), `process.exit(0);\n${scenarioSource('exit-on-import', '')}`);
 });
@@ -154,6 +161,37 @@ describe('runaway scenario code in run/replay', () => {
     const j = JSON.parse(r.out);
     expect(j.ok).toBe(false);
     expect(j.violations[0].message).toMatch(/scheduled an event after the run of late-timer seed 1 ended/);
+  });
+
+  it('a real timer longer than 0 ms: run and sweep fail the seed (its callback is outside the checked run), the repro replays the failure', () => {
+    const repro = file('timer-10ms-seed1.json');
+    const r = detsim(['run', file('timer-10ms.ts'), '--seed', '1', '--repro', repro]);
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toMatch(/^FAIL timer-10ms seed 1: the scenario left a real timer pending \(a run never waits for real time\)/m);
+    expect(r.out).toMatch(/real-timer at 1s \(event #\d+\): the scenario set a real timer that had not run when the run ended \(setTimeout\(fn, 10 ms\)\): a run never waits for real time, so its callback runs outside the checked run or never; schedule it in simulated time with w\.sim\.schedule\(delayNs, fn\)/);
+    const again = detsim(['replay', repro, '--json']);
+    expect(again.code, again.out).toBe(1);
+    expect(JSON.parse(again.out)).toMatchObject({ reproduced: true, violations: [{ invariant: 'real-timer' }] });
+    const sweep = detsim(['sweep', file('timer-10ms.ts'), '--seeds', '2', '--jobs', '1', '--out', file('timer-10ms-out'), '--json']);
+    expect(sweep.code, sweep.err).toBe(1);
+    const j = JSON.parse(sweep.out);
+    expect(j.summary).toMatchObject({ runs: 2, failed: 2 });
+    for (const f of j.failures) expect(f.violations[0]).toMatchObject({ invariant: 'real-timer' });
+  });
+
+  it('real timers cleared before the end, and one due at once, leave the run passing (run and sweep)', () => {
+    const r = detsim(['run', file('timer-cleared.ts'), '--seed', '1', '--json']);
+    expect(r.code, r.out).toBe(0);
+    expect(JSON.parse(r.out).ok).toBe(true);
+    const sweep = detsim(['sweep', file('timer-cleared.ts'), '--seeds', '2', '--jobs', '1', '--out', file('timer-cleared-out'), '--json']);
+    expect(sweep.code, sweep.out).toBe(0);
+  });
+
+  it('every kind of pending real timer is named: an interval, node:timers, one made after the run ended', () => {
+    const r = detsim(['run', file('timer-kinds.ts'), '--seed', '1', '--json']);
+    expect(r.code, r.err).toBe(1);
+    const v = (JSON.parse(r.out) as { violations: { invariant: string; message: string }[] }).violations.find((x) => x.invariant === 'real-timer');
+    expect(v?.message).toContain('(setInterval(fn, 5 ms), setTimeout(fn, 20 ms), setTimeout(fn, 1 ms) after the run had ended)');
   });
 
   it('the same in a sweep: every seed fails, each for its own throw (the last seed too, not only the next one run)', () => {

@@ -10,6 +10,7 @@ import { parentPort } from 'node:worker_threads';
 import type { Scenario } from '../sim/scenario.ts';
 import { sinkWithoutMessages, type TraceRecord, type TraceSink } from '../sim/trace.ts';
 import { executeRun } from './execute.ts';
+import { failOnRealTimers, pendingRealTimers, realSetTimeout, runReturned, watchRealTimers } from './real-timers.ts';
 import type { WatchedJob, WatchedReply } from './run-watched.ts';
 import { RecentLines, TraceFileWriter } from './trace-tail.ts';
 import { scenarioPrintsToStderr } from './worker-stdout.ts';
@@ -34,16 +35,23 @@ async function runJob(job: WatchedJob, load: (job: WatchedJob) => Promise<Scenar
   // JSON, made for every delivery, was a third of a long run's time on this thread).
   const sink: TraceSink = timeline !== null ? each : sinkWithoutMessages(each);
   let report;
+  watchRealTimers();
   try {
     report = executeRun(scenario, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, logLines: job.logLines, extraSink: sink, script: job.script ?? null, ...(job.linkStreams !== undefined ? { linkStreams: job.linkStreams } : {}) });
   } finally {
+    runReturned();
     trace?.close();
   }
   // What the scenario left running outside the simulation (the rest of an async callback after its
   // await, a promise rejected with no handler, a real timer due at once) runs here, before the
   // verdict is posted: if it throws, the thread fails and so does the run. Posted first, the
   // verdict was a pass and the throw came too late to count.
-  await new Promise((resolve) => setTimeout(resolve, 0)); // wallclock-ok: lets pending callbacks run, times nothing
+  // A real timer longer than that, or made by those leftovers, fails the run (cli/real-timers.ts).
+  try {
+    await new Promise((resolve) => realSetTimeout(resolve, 0)); // wallclock-ok: lets pending callbacks run, times nothing
+  } finally {
+    failOnRealTimers(report, pendingRealTimers());
+  }
   if (job.timeline && tl !== null && timeline !== null) writeFileSync(job.timeline, tl.timelineHtml(tl.timelineInputForRun(`${scenario.name} seed ${job.seed}`, report, timeline)));
   // The recorded script (every fault, BUGGIFY firing and client operation the run decided: about
   // 600,000 entries in a 10-million-event raft-churn run) crosses to the main thread only when it

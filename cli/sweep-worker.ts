@@ -10,6 +10,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { executeRun, type RunReport } from './execute.ts';
+import { failOnRealTimers, pendingRealTimers, realSetTimeout, runReturned, timersDueAtOnce, watchRealTimers } from './real-timers.ts';
 import { loadScenarioFile } from './scenarios.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import type { SweepJob, WorkerReply } from './sweep.ts';
@@ -53,12 +54,17 @@ async function handle(job: SweepJob): Promise<WorkerReply> {
       cache.set(job.file, scn);
     }
     parentPort!.postMessage({ started: job.id });
+    watchRealTimers();
     let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, linkStreams: job.linkStreams ?? true });
+    runReturned();
     // A promise the run left rejected with no handler (an async callback that threw after its
     // await) fails the thread once the microtasks drain: let that happen while this seed is the one
     // running, so the crash is blamed on it and not on the next seed. (setImmediate, not a timer:
-    // no wait per seed; a real timer the scenario set can still fire during a later seed.)
+    // no wait per seed.) A real timer due at once that the run made is waited for, as `run` waits
+    // for it; a longer one fails the run (cli/real-timers.ts), the verdict `run` gives.
     await new Promise((resolve) => setImmediate(resolve));
+    if (timersDueAtOnce()) await new Promise((resolve) => realSetTimeout(resolve, 0)); // wallclock-ok: times nothing
+    failOnRealTimers(r, pendingRealTimers());
     if (exitCalled !== null) r = exitCrash(r, exitCalled);
     // A passing run's script is read by nobody: keep the reply small.
     if (r.ok) delete r.script;

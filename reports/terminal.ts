@@ -123,6 +123,7 @@ export function formatResult(c: ChalkInstance, r: RunReport, replay: string, ver
     'out-of-memory': 'the run ran out of memory (stopped at the memory limit)',
     'process-exit': 'the scenario called process.exit before the checks finished',
     'worker-error': "the run's thread failed",
+    'real-timer': 'the scenario left a real timer pending (a run never waits for real time)',
   };
   const why = r.outcome === 'crash' ? stopped[r.violations[0]?.invariant ?? ''] : undefined;
   const shownFigures = r.traceHash === '' ? `stopped at ${formatNs(r.simTimeNs)} simulated after ${r.wallMs} ms, no trace hash` : figures;

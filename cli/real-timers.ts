@@ -1,0 +1,143 @@
+/**
+ * Real timers in a scenario's code, seen by the thread that runs it (cli/run-worker-core.ts,
+ * cli/sweep-worker.ts). A run is synchronous and never waits for real time, so a callback given
+ * to `setTimeout(fn, 10)` or `setInterval` runs after the verdict, or never (the thread ends): what
+ * it would do (a violation, a send) is not in the checked run, and the run passed without it. Such
+ * a timer fails the run instead, naming the call; simulated time (`w.sim.schedule`) is the way.
+ *
+ * The rule is decided when a timer is made, never by whether it has fired by some wall-clock
+ * moment, so the verdict does not depend on how fast the machine is:
+ * - made during the run: a timer due at once (`setTimeout(fn)`, 0 or 1 ms) runs before the
+ *   verdict (the worker waits for it, as for the rest of an async callback); a longer timeout or
+ *   any interval not cleared by then fails the run;
+ * - made after the run returned (by the rest of an async callback, after its await): fails the
+ *   run whatever its delay, as a schedule on the closed kernel does.
+ * The timers of `node:timers/promises` are not seen.
+ *
+ * The thread's own waits use `realSetTimeout`. Outside a watched run the wrappers only pass calls on.
+ */
+import { syncBuiltinESMExports } from 'node:module';
+import timers from 'node:timers';
+import type { RunReport } from './execute.ts';
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+/** The thread's own timer, never counted against a scenario. */
+export const realSetTimeout: typeof globalThis.setTimeout = globalThis.setTimeout;
+
+interface Watch {
+  /** False once the run returned: every timer made after that is a leftover. */
+  running: boolean;
+  /** Timers that fail the run unless cleared, with the call that made them. */
+  failing: Map<unknown, string>;
+  /** Timers due at once made during the run and not yet fired or cleared (the worker waits for them). */
+  dueAtOnce: Set<unknown>;
+}
+
+let watch: Watch | null = null;
+let installed = false;
+
+/** Node's own reading of a delay: anything not in 1..2^31-1 ms is 1 ms. */
+function delayMs(ms: unknown): number {
+  const n = Number(ms);
+  return n >= 1 && n <= 2 ** 31 - 1 ? n : 1;
+}
+
+function forget(t: unknown): void {
+  if (watch === null || t === undefined || t === null) return;
+  for (const set of [watch.failing, watch.dueAtOnce]) {
+    if (set.delete(t)) continue;
+    // clearTimeout also takes a timer's number (its Symbol.toPrimitive).
+    if (typeof t === 'number' || typeof t === 'string') for (const k of set.keys()) if (Number(k) === Number(t)) set.delete(k);
+  }
+}
+
+/** Replaces setTimeout, setInterval and their clears, global and in node:timers, once per thread. */
+function install(): void {
+  if (installed) return;
+  installed = true;
+  const st = globalThis.setTimeout;
+  const si = globalThis.setInterval;
+  const ct = globalThis.clearTimeout;
+  const ci = globalThis.clearInterval;
+  const setTimeoutWatched = function (this: unknown, cb: unknown, ms?: unknown, ...args: unknown[]): unknown {
+    const w = watch;
+    if (w === null || typeof cb !== 'function') return Reflect.apply(st, this, [cb, ms, ...args]);
+    const delay = delayMs(ms);
+    let t: unknown;
+    const fire = function (this: unknown, ...a: unknown[]): unknown {
+      w.dueAtOnce.delete(t);
+      return (cb as AnyFn).apply(this, a);
+    };
+    t = Reflect.apply(st, this, [fire, ms, ...args]);
+    if (w.running && delay <= 1) w.dueAtOnce.add(t);
+    else w.failing.set(t, `setTimeout(fn, ${delay} ms)${w.running ? '' : ' after the run had ended'}`);
+    return t;
+  };
+  const setIntervalWatched = function (this: unknown, cb: unknown, ms?: unknown, ...args: unknown[]): unknown {
+    const t = Reflect.apply(si, this, [cb, ms, ...args]);
+    if (watch !== null && typeof cb === 'function') watch.failing.set(t, `setInterval(fn, ${delayMs(ms)} ms)${watch.running ? '' : ' after the run had ended'}`);
+    return t;
+  };
+  const clearTimeoutWatched = function (this: unknown, t?: unknown): void {
+    forget(t);
+    Reflect.apply(ct, this, [t]);
+  };
+  const clearIntervalWatched = function (this: unknown, t?: unknown): void {
+    forget(t);
+    Reflect.apply(ci, this, [t]);
+  };
+  // util.promisify(setTimeout) and friends read properties of the function itself.
+  for (const [wrapped, real] of [
+    [setTimeoutWatched, st],
+    [setIntervalWatched, si],
+  ] as const) {
+    for (const key of Reflect.ownKeys(real)) if (!(key in wrapped)) Object.defineProperty(wrapped, key, Object.getOwnPropertyDescriptor(real, key)!);
+  }
+  const replace = { setTimeout: setTimeoutWatched, setInterval: setIntervalWatched, clearTimeout: clearTimeoutWatched, clearInterval: clearIntervalWatched };
+  Object.assign(globalThis, replace);
+  Object.assign(timers, replace);
+  // `import { setTimeout } from 'node:timers'` reads these too.
+  syncBuiltinESMExports();
+}
+
+/** Starts watching the timers the scenario makes: call just before the run. */
+export function watchRealTimers(): void {
+  install();
+  watch = { running: true, failing: new Map(), dueAtOnce: new Set() };
+}
+
+/** The run returned: timers made from now on are leftovers. */
+export function runReturned(): void {
+  if (watch !== null) watch.running = false;
+}
+
+/** True when a timer due at once, made during the run, has not run yet (the worker waits for it). */
+export function timersDueAtOnce(): boolean {
+  return watch !== null && watch.dueAtOnce.size > 0;
+}
+
+/**
+ * Stops watching; returns what fails the run: one phrase per kind of pending timer, e.g.
+ * "setTimeout(fn, 10 ms) x3", or an empty list.
+ */
+export function pendingRealTimers(): string[] {
+  const w = watch;
+  watch = null;
+  if (w === null) return [];
+  const counts = new Map<string, number>();
+  for (const what of w.failing.values()) counts.set(what, (counts.get(what) ?? 0) + 1);
+  return [...counts].map(([what, n]) => (n === 1 ? what : `${what} x${n}`));
+}
+
+/**
+ * Fails the run's report, in place, by the real timers it left pending (no change when there are
+ * none). In place, not a spread: a spread would read `script`, built when first read.
+ */
+export function failOnRealTimers(r: RunReport, pending: string[]): void {
+  if (pending.length === 0) return;
+  const message = `the scenario set a real timer that had not run when the run ended (${pending.join(', ')}): a run never waits for real time, so its callback runs outside the checked run or never; schedule it in simulated time with w.sim.schedule(delayNs, fn), or clear it before the run ends`;
+  if (r.ok) r.outcome = 'crash';
+  r.ok = false;
+  r.violations = [...r.violations, { invariant: 'real-timer', atNs: r.simTimeNs, eventIndex: r.events, message }];
+}
