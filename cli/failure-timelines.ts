@@ -9,7 +9,7 @@ import { readRepro } from '../reports/repro.ts';
 import type { SweepRunLine } from '../reports/sweep-html.ts';
 import { TimelineCollector, timelineHtml, timelineInputForRun } from '../reports/timeline-html.ts';
 import { executeRun } from './execute.ts';
-import { resolveScenario } from './scenarios.ts';
+import { reproScenarioFile, resolveScenario } from './scenarios.ts';
 
 /** Failures that get a timeline at most: each costs one more run. */
 export const FAILURE_TIMELINES_MAX = 20;
@@ -25,7 +25,7 @@ export async function writeFailureTimelines(runs: SweepRunLine[], reportDir: str
   for (const r of runs) {
     if (r.ok || r.repro === undefined || written >= max) continue;
     const repro = readRepro(r.repro);
-    const l = repro.scenarioFile ? await resolveScenario(repro.scenarioFile) : await resolveScenario(repro.scenario);
+    const l = repro.scenarioFile ? await resolveScenario(reproScenarioFile(repro.scenarioFile, r.repro).file ?? repro.scenarioFile) : await resolveScenario(repro.scenario);
     const collector = new TimelineCollector();
     const again = executeRun(l.scenario, { seed: repro.seed, pins: repro.params, swarm: repro.swarm, buggify: repro.buggify, linkStreams: repro.linkStreams ?? false, extraSink: collector.sink });
     const same = again.traceHash === repro.traceHash;

@@ -5,7 +5,7 @@
  * scenarios run as real processes, as a user meets them.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -351,6 +351,35 @@ describe('repro files are data', () => {
     writeFileSync(repro, JSON.stringify({ format: 'detsim-repro/1', scenario: 'mine', scenarioFile: 'mine.ts', seed: 1, params: {}, swarm: false, buggify: false, traceHash: 'x' }));
     const r = await inProcess(['replay', repro, '--json']);
     expect(JSON.parse(r.out).ok).toBe(true);
+  });
+
+  it("a repro of the user's own scenario file records it relative to the repro's folder: moved together (a CI artifact in another checkout), it replays and exports; an old absolute one still replays", () => {
+    const made = mkdtempSync(path.join(ROOT, '.tmp-repro-made-'));
+    const moved = `${made}-moved`;
+    try {
+      writeFileSync(path.join(made, 'fails.ts'), scenarioSource('fails', "w.sim.schedule(1000, () => w.violation('always', 'fails on purpose'));"));
+      mkdirSync(path.join(made, 'out'));
+      const made1 = detsim(['run', 'fails.ts', '--seed', '1', '--repro', 'out/fails-seed1.json'], made);
+      expect(made1.code, made1.err).toBe(1);
+      const repro = JSON.parse(readFileSync(path.join(made, 'out', 'fails-seed1.json'), 'utf8')) as { scenarioFile: string; run: string };
+      expect(repro.scenarioFile).toBe('../fails.ts');
+      expect(repro.run).toMatch(/^npx detsim run fails\.ts --seed 1/);
+      renameSync(made, moved);
+      const r = detsim(['replay', 'out/fails-seed1.json', '--json'], moved);
+      expect(r.code, r.err).toBe(1);
+      expect(JSON.parse(r.out)).toMatchObject({ reproduced: true, violations: [{ invariant: 'always' }] });
+      const exported = detsim(['export', 'out/fails-seed1.json', '--out', 'fails.test.ts'], moved);
+      expect(exported.code, exported.err).toBe(0);
+      expect(readFileSync(path.join(moved, 'fails.test.ts'), 'utf8')).toContain("from './fails.ts'");
+      // A repro written before (an absolute path) is read as it was.
+      writeFileSync(path.join(moved, 'out', 'old.json'), JSON.stringify({ ...JSON.parse(readFileSync(path.join(moved, 'out', 'fails-seed1.json'), 'utf8')), scenarioFile: path.join(moved, 'fails.ts') }));
+      const old = detsim(['replay', 'out/old.json', '--json'], moved);
+      expect(old.code, old.err).toBe(1);
+      expect(JSON.parse(old.out).reproduced).toBe(true);
+    } finally {
+      rmSync(made, { recursive: true, force: true });
+      rmSync(moved, { recursive: true, force: true });
+    }
   });
 
   it('wrong types in a repro file: exit 2, one line', async () => {

@@ -357,7 +357,9 @@ async function cmdExport(argv: Record<string, unknown>): Promise<number> {
   if (repro.script === undefined) throw new UserError(`${target} records no script (a ${repro.format} file from an older detsim): run the seed again with --repro, or shrink it, then export`);
   if (!repro.scripted) stderr(`detsim: warning: ${target} is not shrunk: the test will play all ${repro.script.length} recorded decisions; \`detsim shrink ${target}\` first gives a much shorter test`);
   const { exportTest, relativeImport } = await import('./export.ts');
-  const text = exportTest(repro, { source: path.basename(target), ...(repro.scenarioFile !== undefined ? { scenarioImport: relativeImport(out, repro.scenarioFile) } : {}) });
+  const scenarioFile = repro.scenarioFile === undefined ? undefined : (await import('./scenarios.ts')).reproScenarioFile(repro.scenarioFile, target);
+  if (scenarioFile !== undefined && scenarioFile.file === undefined) throw new UserError(`${target} names the scenario file ${repro.scenarioFile}, which does not exist (looked in ${scenarioFile.candidates.map((c) => path.dirname(c)).join(' and ')}); the test imports it: put the scenario there, or the repro beside it`);
+  const text = exportTest(repro, { source: path.basename(target), ...(scenarioFile?.file !== undefined ? { scenarioImport: relativeImport(out, scenarioFile.file) } : {}) });
   writeFileSync(out, text);
   const faults = repro.script.filter((e) => e.kind !== 'op').length;
   stdout(`wrote ${out}: ${faults} fault(s) and ${repro.script.length - faults} client operation(s) of ${repro.scenario} seed ${repro.seed}, expecting ${repro.violations[0]?.invariant ?? 'a pass'} to ${repro.violations[0] ? 'fail' : 'hold'}`);

@@ -162,6 +162,17 @@ export async function resolveScenarios(args: string[]): Promise<LoadedScenario[]
 }
 
 /**
+ * Where the scenario file a repro names may be: an absolute name (older repros) as it is; a
+ * relative one in the repro file's folder first, then in the working directory (hand-written
+ * repros). The first that exists, in that order, is the one; when none does, the list says where
+ * it was looked for.
+ */
+export function reproScenarioFile(scenarioFile: string, reproFile: string): { file: string | undefined; candidates: string[] } {
+  const candidates = path.isAbsolute(scenarioFile) ? [scenarioFile] : [path.resolve(path.dirname(path.resolve(reproFile)), scenarioFile), path.resolve(scenarioFile)];
+  return { file: candidates.find((f) => existsSync(f)), candidates };
+}
+
+/**
  * The scenario a repro file names. A repro file is data, often from somewhere else (a CI
  * artifact, a bug report): it may name a built-in scenario, or a scenario file inside the
  * working directory or the repro's own folder (a relative name is looked up in the repro's folder
@@ -172,8 +183,7 @@ export async function resolveReproScenario(repro: { scenario: string; scenarioFi
   const named = repro.scenarioFile ?? repro.scenario;
   if (repro.scenarioFile === undefined && !looksLikePath(named)) return resolveScenario(named);
   const reproDir = path.dirname(path.resolve(reproFile));
-  const candidates = path.isAbsolute(named) ? [named] : [path.resolve(reproDir, named), path.resolve(named)];
-  const file = candidates.find((f) => existsSync(f));
+  const { file, candidates } = reproScenarioFile(named, reproFile);
   if (file === undefined) throw new UserError(`${reproFile} names the scenario file ${excerpt(named, 200)}, which does not exist (looked in ${candidates.map((c) => path.dirname(c)).filter((d, i, a) => a.indexOf(d) === i).join(' and ')})`);
   const real = realpathSync(file);
   const roots = [process.cwd(), reproDir, SCENARIOS_DIR, path.join(PACKAGE_ROOT, 'scenarios')].map((r) => (existsSync(r) ? realpathSync(r) : r));

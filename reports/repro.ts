@@ -22,7 +22,13 @@ const READABLE_FORMATS = ['detsim-repro/1', REPRO_FORMAT];
 export interface Repro {
   format: typeof REPRO_FORMAT | 'detsim-repro/1';
   scenario: string;
-  /** Absolute path of a scenario file that is not built in; absent for built-ins. */
+  /**
+   * A scenario file that is not built in: relative to the repro file's folder ('/'-separated) when
+   * both were inside the working directory, so the repro still finds it when the folder and the
+   * checkout move together (a CI artifact downloaded into the checkout); else absolute, as every
+   * repro before recorded it (still read as it is). Absent for built-ins. Read it through
+   * `reproScenarioFile` (cli/scenarios.ts).
+   */
   scenarioFile?: string;
   seed: number;
   /** Every parameter's value in the run (pinned on replay, so swarm-range changes cannot move it). */
@@ -56,6 +62,7 @@ export class ReproError extends Error {
   override name = 'ReproError';
 }
 
+/** `opts.scenarioFile`: the scenario file's absolute path (recorded relative to `opts.file`'s folder). */
 export function makeRepro(r: RunResult, opts: { scenarioFile?: string; buggify: boolean; file: string; pins: Record<string, unknown> }): Repro {
   const repro: Repro = {
     format: REPRO_FORMAT,
@@ -70,9 +77,9 @@ export function makeRepro(r: RunResult, opts: { scenarioFile?: string; buggify: 
     outcome: r.outcome,
     violations: r.violations,
     replay: `npx detsim replay ${shellQuote(displayPath(opts.file))}`,
-    run: runCommand(opts.scenarioFile ?? r.scenario, r.seed, opts.pins, r.swarm, opts.buggify, r.linkStreams === false),
+    run: runCommand(opts.scenarioFile ? path.relative(process.cwd(), opts.scenarioFile) || opts.scenarioFile : r.scenario, r.seed, opts.pins, r.swarm, opts.buggify, r.linkStreams === false),
   };
-  if (opts.scenarioFile) repro.scenarioFile = opts.scenarioFile;
+  if (opts.scenarioFile) repro.scenarioFile = recordedScenarioFile(opts.scenarioFile, opts.file);
   if (r.script !== undefined) repro.script = r.script;
   if (r.scripted) repro.scripted = true;
   // A report made without a run (a stopped worker) ran with this build's default.
@@ -80,6 +87,20 @@ export function makeRepro(r: RunResult, opts: { scenarioFile?: string; buggify: 
   const commit = currentCommit();
   if (commit !== null) repro.commit = commit;
   return repro;
+}
+
+/**
+ * The scenario file as a repro records it: relative to the repro's folder when both are inside the
+ * working directory (a project and its --out folder, which move together: a CI artifact downloaded
+ * into a checkout), else absolute (two unrelated places: a relative path would only break sooner).
+ */
+function recordedScenarioFile(scenarioFile: string, reproFile: string): string {
+  const inCwd = (f: string): boolean => {
+    const rel = path.relative(process.cwd(), f);
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  };
+  const repro = path.resolve(reproFile);
+  return inCwd(repro) && inCwd(scenarioFile) ? path.relative(path.dirname(repro), scenarioFile).split(path.sep).join('/') : scenarioFile;
 }
 
 let commitCache: string | null | undefined;
