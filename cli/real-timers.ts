@@ -4,6 +4,9 @@
  * to `setTimeout(fn, 10)` or `setInterval` runs after the verdict, or never (the thread ends): what
  * it would do (a violation, a send) is not in the checked run, and the run passed without it. Such
  * a timer fails the run instead, naming the call; simulated time (`w.sim.schedule`) is the way.
+ * Its callback is never called (the thread clears the timer when the run's verdict is taken): run
+ * at a wall-clock moment, what it did would depend on the machine's speed (a violation added or
+ * not, a throw in the next seed of a sweep).
  *
  * The rule is decided when a timer is made, never by whether it has fired by some wall-clock
  * moment, so the verdict does not depend on how fast the machine is:
@@ -36,6 +39,8 @@ interface Watch {
 
 let watch: Watch | null = null;
 let installed = false;
+/** The real clears, for the timers that fail a run (set by install). */
+let clearReal: (t: unknown) => void = () => {};
 
 /** Node's own reading of a delay: anything not in 1..2^31-1 ms is 1 ms. */
 function delayMs(ms: unknown): number {
@@ -64,19 +69,26 @@ function install(): void {
     const w = watch;
     if (w === null || typeof cb !== 'function') return Reflect.apply(st, this, [cb, ms, ...args]);
     const delay = delayMs(ms);
+    if (!w.running || delay > 1) {
+      // Fails the run; its callback is never called (see the header).
+      const t: unknown = Reflect.apply(st, this, [() => {}, ms]);
+      w.failing.set(t, `setTimeout(fn, ${delay} ms)${w.running ? '' : ' after the run had ended'}`);
+      return t;
+    }
     let t: unknown;
     const fire = function (this: unknown, ...a: unknown[]): unknown {
       w.dueAtOnce.delete(t);
       return (cb as AnyFn).apply(this, a);
     };
     t = Reflect.apply(st, this, [fire, ms, ...args]);
-    if (w.running && delay <= 1) w.dueAtOnce.add(t);
-    else w.failing.set(t, `setTimeout(fn, ${delay} ms)${w.running ? '' : ' after the run had ended'}`);
+    w.dueAtOnce.add(t);
     return t;
   };
   const setIntervalWatched = function (this: unknown, cb: unknown, ms?: unknown, ...args: unknown[]): unknown {
-    const t = Reflect.apply(si, this, [cb, ms, ...args]);
-    if (watch !== null && typeof cb === 'function') watch.failing.set(t, `setInterval(fn, ${delayMs(ms)} ms)${watch.running ? '' : ' after the run had ended'}`);
+    if (watch === null || typeof cb !== 'function') return Reflect.apply(si, this, [cb, ms, ...args]);
+    // An interval never ends by itself: it fails the run, and its callback is never called.
+    const t: unknown = Reflect.apply(si, this, [() => {}, ms]);
+    watch.failing.set(t, `setInterval(fn, ${delayMs(ms)} ms)${watch.running ? '' : ' after the run had ended'}`);
     return t;
   };
   const clearTimeoutWatched = function (this: unknown, t?: unknown): void {
@@ -94,6 +106,10 @@ function install(): void {
   ] as const) {
     for (const key of Reflect.ownKeys(real)) if (!(key in wrapped)) Object.defineProperty(wrapped, key, Object.getOwnPropertyDescriptor(real, key)!);
   }
+  clearReal = (t) => {
+    Reflect.apply(ct, globalThis, [t]);
+    Reflect.apply(ci, globalThis, [t]);
+  };
   const replace = { setTimeout: setTimeoutWatched, setInterval: setIntervalWatched, clearTimeout: clearTimeoutWatched, clearInterval: clearIntervalWatched };
   Object.assign(globalThis, replace);
   Object.assign(timers, replace);
@@ -118,7 +134,7 @@ export function timersDueAtOnce(): boolean {
 }
 
 /**
- * Stops watching; returns what fails the run: one phrase per kind of pending timer, e.g.
+ * Stops watching and clears the timers that fail the run; returns one phrase per kind, e.g.
  * "setTimeout(fn, 10 ms) x3", or an empty list.
  */
 export function pendingRealTimers(): string[] {
@@ -126,7 +142,10 @@ export function pendingRealTimers(): string[] {
   watch = null;
   if (w === null) return [];
   const counts = new Map<string, number>();
-  for (const what of w.failing.values()) counts.set(what, (counts.get(what) ?? 0) + 1);
+  for (const [t, what] of w.failing) {
+    clearReal(t);
+    counts.set(what, (counts.get(what) ?? 0) + 1);
+  }
   return [...counts].map(([what, n]) => (n === 1 ? what : `${what} x${n}`));
 }
 
@@ -136,7 +155,7 @@ export function pendingRealTimers(): string[] {
  */
 export function failOnRealTimers(r: RunReport, pending: string[]): void {
   if (pending.length === 0) return;
-  const message = `the scenario set a real timer that had not run when the run ended (${pending.join(', ')}): a run never waits for real time, so its callback runs outside the checked run or never; schedule it in simulated time with w.sim.schedule(delayNs, fn), or clear it before the run ends`;
+  const message = `the scenario set a real timer that had not run when the run ended (${pending.join(', ')}): a run never waits for real time, so its callback would run outside the checked run, and was not run; schedule it in simulated time with w.sim.schedule(delayNs, fn), or clear it before the run ends`;
   if (r.ok) r.outcome = 'crash';
   r.ok = false;
   r.violations = [...r.violations, { invariant: 'real-timer', atNs: r.simTimeNs, eventIndex: r.events, message }];

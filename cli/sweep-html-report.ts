@@ -7,6 +7,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { UserError } from './errors.ts';
 import path from 'node:path';
 import { readResults } from '../reports/results.ts';
+import { SeenRuns } from '../reports/seen-runs.ts';
 import { sweepHtml, type SweepRunLine } from '../reports/sweep-html.ts';
 import { writeFailureTimelines } from './failure-timelines.ts';
 import { insideOut } from './sweep.ts';
@@ -38,14 +39,19 @@ function locate(repro: string, resultsFile: string): string | undefined {
  */
 export async function writeSweepHtml(file: string, resultsFiles: string[], o: { title: string; command?: string; partial?: boolean; timelines?: number }): Promise<number> {
   const runs: SweepRunLine[] = [];
+  // A run given twice is shown once, and as a failure when its results differ, as merge counts it.
+  const seen = new SeenRuns();
+  const passRow = new Map<string, number>();
   for (const f of resultsFiles) {
     await readResults(
       f,
       () => {},
       (l) => {
+        const again = seen.see(l, f);
+        if (again.kind === 'same' || (again.kind === 'differs' && !again.firstOk)) return;
         const v = l.violations[0];
         const repro = l.repro !== undefined ? locate(l.repro, f) : undefined;
-        runs.push({
+        const row: SweepRunLine = {
           scenario: l.scenario,
           seed: l.seed,
           ok: l.ok,
@@ -57,7 +63,19 @@ export async function writeSweepHtml(file: string, resultsFiles: string[], o: { 
           ...(l.replay !== undefined ? { replay: l.replay } : {}),
           ...(repro !== undefined ? { repro } : {}),
           ...(l.coverage ? { coverage: { ...(l.coverage.probes ? { probes: l.coverage.probes } : {}), ...(l.coverage.sometimes ? { sometimes: l.coverage.sometimes } : {}) } } : {}),
-        });
+        };
+        const key = JSON.stringify([l.scenario, l.seed]);
+        if (again.kind === 'differs') {
+          // Its first result passed: its row becomes this failure, or a determinism failure when
+          // this one passed too (with another trace).
+          const failed: SweepRunLine = l.ok ? { ...row, ok: false, outcome: 'nondeterministic', violations: [{ invariant: 'determinism', message: `given twice with different trace hashes (the second ${l.traceHash})`, atNs: l.simTimeNs }] } : row;
+          const i = passRow.get(key);
+          if (i === undefined) runs.push(failed);
+          else runs[i] = failed;
+          return;
+        }
+        if (l.ok) passRow.set(key, runs.length);
+        runs.push(row);
       },
     );
   }

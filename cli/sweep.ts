@@ -570,7 +570,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     if (code === 'EEXIST') throw new UserError(`run id ${o.runId} was already used in ${o.out} (${path.basename(resultsFile)} exists): give another --run-id or another --out`);
     throw new UserError(`cannot create the results file ${resultsFile} (${code ?? (e as Error).message})`);
   }
-  const agg = new SweepAggregator();
+  const agg = new SweepAggregator({ findRepeats: false });
   agg.addHeader(header, resultsFile);
   const byName = new Map(o.scenarios.map((l) => [l.scenario.name, l]));
   const c = makeChalk(process.stderr);

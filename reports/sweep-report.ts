@@ -4,7 +4,8 @@
  *
  * Memory is bounded whatever the number of runs: counts per scenario and per probe, plus the
  * lowest-seed failures (FAILURES_KEPT per scenario) and passing seeds (PASSES_KEPT, for JUnit),
- * and 12 bytes a seed to know a run given twice (reports/seen-runs.ts), which counts once.
+ * and, for a merge, 12 bytes a seed to know a run given twice (reports/seen-runs.ts), which
+ * counts once.
  * Every ordering is by (scenario, seed), never by finishing order, so a report does not depend on
  * how many workers or shards ran the seeds.
  */
@@ -196,8 +197,17 @@ export class SweepAggregator {
   private runMs = 0;
   /** Results files without a header, with the result lines read from each. */
   private readonly headerless = new Map<string, number>();
-  private readonly seen = new SeenRuns();
+  private readonly seen: SeenRuns | null;
   private readonly dup = { lines: 0, differing: 0, byScenario: new Map<string, number>(), same: [] as string[], differs: [] as string[] };
+
+  /**
+   * `findRepeats` (default true): know each run seen, so one given twice counts once (12 bytes a
+   * seed). A live sweep passes false: its pool gives each job one result, and an endless sweep
+   * keeps flat memory.
+   */
+  constructor(opts: { findRepeats?: boolean } = {}) {
+    this.seen = opts.findRepeats === false ? null : new SeenRuns();
+  }
 
   /**
    * A results file that held no header (an empty file included): detsim writes the header before
@@ -231,7 +241,7 @@ export class SweepAggregator {
   }
 
   add(r: ResultLine, source?: string): void {
-    const seen = this.seen.see(r, source ?? '');
+    const seen: SeenAs = this.seen?.see(r, source ?? '') ?? { kind: 'new' };
     if (source !== undefined) {
       const own = this.headers.filter((x) => x.source === source);
       const h = own.find((x) => x.header.runId === r.runId);
