@@ -167,8 +167,18 @@ function asCheckpoint(r: unknown): ValueCheckpoint | null {
  * that trust a recovered prefix are those of a full read. Returns the file's record count and its
  * corrupt records (all of them), as `Disk.scanForRecovery` does, and the records the checkpoint
  * covered (0: none). Throws DiskReadFailed as a recovery read does.
+ *
+ * Having read `checkpointStep` records or more one by one, it writes a new checkpoint of what it
+ * rebuilt (durable with the next fsync): that is the moment the state is known to be exactly the
+ * file's (a value written later may read back corrupt without the node knowing).
  */
-export function recoverValues(disk: Disk): { state: GossipState; count: number; corrupt: number[]; fromRecord: number } {
+export function recoverValues(disk: Disk, checkpointStep = CHECKPOINT_STEP): { state: GossipState; count: number; corrupt: number[]; fromRecord: number } {
+  const r = rebuildValues(disk);
+  if (r.count - r.fromRecord >= checkpointStep) disk.put(CHECKPOINT_FILE, [r.state.checkpoint(r.count, r.corrupt.length)]);
+  return r;
+}
+
+function rebuildValues(disk: Disk): { state: GossipState; count: number; corrupt: number[]; fromRecord: number } {
   const ck = asCheckpoint(disk.readForRecovery(CHECKPOINT_FILE).records[0] ?? null);
   if (ck !== null) {
     const state = GossipState.fromCheckpoint(ck);
@@ -209,7 +219,7 @@ const INC_FILE = 'incarnation';
 /** The have-marks about peers, as `SavedMark` records (rewritten whole: a few per peer). */
 const MARKS_FILE = 'marks';
 /** The value checkpoint (`ValueCheckpoint`, one record, rewritten whole). */
-const CHECKPOINT_FILE = 'checkpoint';
+export const CHECKPOINT_FILE = 'checkpoint';
 /**
  * A recovery that read this many records past its checkpoint writes a new one (durable with the
  * next fsync): a restart then reads at most about this many records one by one, plus what came
@@ -289,8 +299,6 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   let records = read.count;
   state.recovered = { records, checksum: state.delivered.checksum.copy() };
   ctx.log('recover', `${state.seen.size} value(s) from disk, ${read.corrupt.length} corrupt, ${records - read.fromRecord} record(s) past the checkpoint`);
-  // Here the state is exactly what the file gives (recoverValues), so it is a valid checkpoint.
-  if (records - read.fromRecord >= CHECKPOINT_STEP) ctx.disk.put(CHECKPOINT_FILE, [state.checkpoint(records, read.corrupt.length)]);
   // The incarnation id: kept while recovery loses nothing new, else a new one (see the file
   // comment). The file holds the id, then the indices of the value file's corrupt records when it
   // was chosen: those losses are this incarnation's starting point (its numbering skips them), so
