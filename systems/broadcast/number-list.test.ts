@@ -58,7 +58,7 @@ describe('NumberList', () => {
         if (widen) l.push(0.5);
         const img = l.image();
         // As a disk read hands it back: a copy of the bytes.
-        const r = NumberList.fromImage({ ...img, bytes: img.bytes.slice() });
+        const r = NumberList.fromImage({ ...img, chunks: img.chunks.map((c) => c.slice()) });
         for (const x of after) {
           l.push(x);
           r.push(x);

@@ -81,7 +81,8 @@ export interface NumberListImage {
   /** Whether `bytes` holds 32-bit integers (else doubles). */
   ints: boolean;
   length: number;
-  bytes: Uint8Array;
+  /** Each chunk's values as bytes: CHUNK values each, the last one those it holds. */
+  chunks: Uint8Array[];
   /** NumberChecksum.save() of the values. */
   checksum: [number, number, number];
 }
@@ -126,36 +127,42 @@ export class NumberList {
   }
 
   /**
-   * The list as one block of bytes (32-bit integers, or doubles once widened) with its checksum:
-   * what a checkpoint saves, so a restart copies the block back instead of pushing every value.
+   * The list as plain data: its chunks as bytes (32-bit integers, or doubles once widened), the
+   * last one cut to the values it holds, with its checksum. What a checkpoint saves, so a restart
+   * copies the chunks back instead of pushing every value. The chunks are views of this list's
+   * own memory, not copies: copy them before the list changes (a disk's `put` does).
    */
   image(): NumberListImage {
     const width = this.ints ? 4 : 8;
-    const bytes = new Uint8Array(this.count * width);
+    const chunks: Uint8Array[] = [];
     for (let c = 0; c < this.chunks.length; c++) {
       const chunk = this.chunks[c]!;
       const n = Math.min(CHUNK, this.count - c * CHUNK);
-      bytes.set(new Uint8Array(chunk.buffer, chunk.byteOffset, n * width), c * CHUNK * width);
+      chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, n * width));
     }
-    return { ints: this.ints, length: this.count, bytes, checksum: this.checksum.save() };
+    return { ints: this.ints, length: this.count, chunks, checksum: this.checksum.save() };
   }
 
   /**
-   * The list `image` saved. Its full chunks are views into `img.bytes` (a block the caller owns,
-   * e.g. a disk read's copy: no second copy); the last, partial one is a chunk of its own.
+   * The list `image` saved. Its full chunks are views of the image's (which the caller hands
+   * over, e.g. a disk read's copy: no second copy); the last, partial one is a chunk of its own.
+   * One block per chunk, as the list allocates them: a restart's copy is made of the same 16 KB
+   * pieces as the list it replaces (one block of the whole list a restart grew a 10-million-event
+   * run's peak RSS from 247 to 308 MB).
    */
   static fromImage(img: NumberListImage): NumberList {
     const width = img.ints ? 4 : 8;
-    assert(img.bytes.length === img.length * width, `a list image of ${img.length} values holds ${img.bytes.length} bytes`);
-    // Views need the element size's alignment: a block that lacks it is copied first.
-    const bytes = img.bytes.byteOffset % width === 0 ? img.bytes : img.bytes.slice();
+    assert(img.chunks.length === Math.ceil(img.length / CHUNK), `a list image of ${img.length} values has ${img.chunks.length} chunks`);
     const l = new NumberList();
     l.ints = img.ints;
     l.count = img.length;
-    for (let at = 0; at < img.length; at += CHUNK) {
-      const n = Math.min(CHUNK, img.length - at);
-      const offset = bytes.byteOffset + at * width;
-      const view = img.ints ? new Int32Array(bytes.buffer, offset, n) : new Float64Array(bytes.buffer, offset, n);
+    for (let c = 0; c < img.chunks.length; c++) {
+      const n = Math.min(CHUNK, img.length - c * CHUNK);
+      let bytes = img.chunks[c]!;
+      assert(bytes.length === n * width, `chunk ${c} of a list image holds ${bytes.length} bytes, not ${n * width}`);
+      // Views need the element size's alignment: a block that lacks it is copied first.
+      if (bytes.byteOffset % width !== 0) bytes = bytes.slice();
+      const view = img.ints ? new Int32Array(bytes.buffer, bytes.byteOffset, n) : new Float64Array(bytes.buffer, bytes.byteOffset, n);
       if (n === CHUNK) l.chunks.push(view);
       else {
         const chunk = img.ints ? new Int32Array(CHUNK) : new Float64Array(CHUNK);
