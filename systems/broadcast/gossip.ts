@@ -30,6 +30,11 @@
  * only the marks over records that lost nothing (it rewinds to them), and its peers resend what
  * came in since instead of scanning their whole numbering against a summary.
  *
+ * A restart rebuilds the set and the numbering from a checkpoint of them and the value-file
+ * records past it (`recoverValues`), to exactly what the whole file gives: a long run's node
+ * restarts every few seconds, and reading the whole file each time made the run's cost grow as
+ * restarts x values.
+ *
  * The protocol logic is the pure `GossipState`; `gossipNode` is the glue that owns disk and network.
  */
 import type { Envelope, NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
@@ -109,7 +114,8 @@ export class GossipState {
 
   /**
    * Adds one record read back at recovery (null: corrupt, skipped), filling both structures in one
-   * pass (a long run's node restarts often, each time from its whole file).
+   * pass (a long run's node restarts often: from a checkpoint and the records past it, see
+   * `recoverValues`, or from its whole file).
    */
   restoreOne(v: number | null): void {
     if (v !== null && this.seen.add(v)) this.delivered.push(v);
