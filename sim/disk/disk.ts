@@ -417,11 +417,17 @@ export class Disk {
    * the count and the corrupt records' indices. The same faults, retries and DiskReadFailed. For a
    * node that restarts often from a long file of small records: building the array cost as much
    * as the node's own recovery.
+   *
+   * `from`: the first record handed to `each` (a program that keeps a checkpoint of the records
+   * before it). `count` and `corrupt` still cover the whole file: the disk checks every record's
+   * checksum (as a scrub would), so the program can tell whether a record under its checkpoint
+   * has gone bad since.
    */
   scanForRecovery<T = unknown>(
     file: string,
     each: (record: T | null) => void,
     attempts = 3,
+    from = 0,
   ): {
     /** Records read, corrupt ones included. */
     count: number;
@@ -433,13 +439,14 @@ export class Disk {
       const f = this.durable.get(file) ?? EMPTY_FILE;
       if (f.hasObjects || this.unsynced.some((op) => op.file === file)) {
         const r = this.peek<T>(file);
-        for (const rec of r.records) each(rec);
+        for (let j = Math.max(0, from); j < r.records.length; j++) each(r.records[j] as T | null);
         return { count: r.records.length, corrupt: r.corrupt };
       }
       // Numbers and strings only, nothing pending: straight from the durable image, no copy needed.
       const corrupt = f.corruptIndices();
       let next = 0;
-      for (let j = 0; j < f.length; j++) {
+      while (next < corrupt.length && corrupt[next]! < from) next++;
+      for (let j = Math.max(0, from); j < f.length; j++) {
         if (next < corrupt.length && corrupt[next] === j) {
           next++;
           each(null);

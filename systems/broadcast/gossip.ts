@@ -30,13 +30,19 @@
  * only the marks over records that lost nothing (it rewinds to them), and its peers resend what
  * came in since instead of scanning their whole numbering against a summary.
  *
+ * A restart rebuilds the set and the numbering from a checkpoint of them and the value-file
+ * records past it (`recoverValues`), to exactly what the whole file gives: a long run's node
+ * restarts every few seconds, and reading the whole file each time made the run's cost grow as
+ * restarts x values.
+ *
  * The protocol logic is the pure `GossipState`; `gossipNode` is the glue that owns disk and network.
  */
 import type { Envelope, NodeContext, NodeId, NodeProgram } from '../../sim/node.ts';
 import { sec, type Nanos } from '../../sim/time.ts';
 import { assert } from '../../sim/assert.ts';
-import { NumberChecksum, NumberList } from './number-list.ts';
-import { inRanges, NumberSet, removeFromRanges } from './number-set.ts';
+import type { Disk } from '../../sim/disk/disk.ts';
+import { NumberChecksum, NumberList, type NumberListImage } from './number-list.ts';
+import { inRanges, NumberSet, removeFromRanges, type NumberSetImage } from './number-set.ts';
 
 export type GossipMessage =
   | { type: 'broadcast'; value: number }
@@ -108,16 +114,90 @@ export class GossipState {
 
   /**
    * Adds one record read back at recovery (null: corrupt, skipped), filling both structures in one
-   * pass (a long run's node restarts often, each time from its whole file).
+   * pass (a long run's node restarts often: from a checkpoint and the records past it, see
+   * `recoverValues`, or from its whole file).
    */
   restoreOne(v: number | null): void {
     if (v !== null && this.seen.add(v)) this.delivered.push(v);
+  }
+
+  /**
+   * A checkpoint of this state, which must be exactly what the value file's first `records`
+   * records give (`restoreOne` on each, from an empty state), `corruptBelow` of them corrupt.
+   */
+  checkpoint(records: number, corruptBelow: number): ValueCheckpoint {
+    return { records, corruptBelow, list: this.delivered.image(), set: this.seen.image() };
+  }
+
+  /** The state a checkpoint saved (its `recovered` not set). */
+  static fromCheckpoint(c: ValueCheckpoint): GossipState {
+    const s = new GossipState();
+    s.seen = NumberSet.fromImage(c.set);
+    s.delivered = NumberList.fromImage(c.list);
+    return s;
   }
 
   /** Values, sorted (for tests and reports; messages use `delivered`, already deterministic). */
   values(): number[] {
     return this.delivered.slice(0).sort((a, b) => a - b);
   }
+}
+
+/**
+ * What the value file's first `records` records give, as plain data: the set and the list a
+ * recovery builds from them (`corruptBelow` of them read back corrupt when it was taken). A
+ * restart whose file still has exactly that many corrupt records below `records` (corrupt records
+ * stay corrupt: the same count is the same records) copies the set and list back and reads only
+ * the records past them; one that lost more there rebuilds from the whole file, as without it.
+ */
+export interface ValueCheckpoint {
+  records: number;
+  corruptBelow: number;
+  list: NumberListImage;
+  set: NumberSetImage;
+}
+
+/** A checkpoint read back, or null if the record is not one (corrupt records read back null). */
+function asCheckpoint(r: unknown): ValueCheckpoint | null {
+  if (r === null || typeof r !== 'object') return null;
+  const c = r as Partial<ValueCheckpoint>;
+  if (typeof c.records !== 'number' || typeof c.corruptBelow !== 'number' || typeof c.list !== 'object' || typeof c.set !== 'object') return null;
+  return c as ValueCheckpoint;
+}
+
+/**
+ * Rebuilds a node's values from its disk: from the checkpoint and the value file's records past
+ * it when the checkpoint still holds, else from the whole file. Either way the state is exactly
+ * what reading the whole file gives (`restoreOne` on every record, in order): the checkpoint is
+ * only a faster way to the same set and list, so the numbering, the incarnation and the checks
+ * that trust a recovered prefix are those of a full read. Returns the file's record count and its
+ * corrupt records (all of them), as `Disk.scanForRecovery` does, and the records the checkpoint
+ * covered (0: none). Throws DiskReadFailed as a recovery read does.
+ *
+ * Having read `checkpointStep` records or more one by one, it writes a new checkpoint of what it
+ * rebuilt (durable with the next fsync): that is the moment the state is known to be exactly the
+ * file's (a value written later may read back corrupt without the node knowing).
+ */
+export function recoverValues(disk: Disk, checkpointStep = CHECKPOINT_STEP): { state: GossipState; count: number; corrupt: number[]; fromRecord: number } {
+  const r = rebuildValues(disk);
+  if (r.count - r.fromRecord >= checkpointStep) disk.put(CHECKPOINT_FILE, [r.state.checkpoint(r.count, r.corrupt.length)]);
+  return r;
+}
+
+function rebuildValues(disk: Disk): { state: GossipState; count: number; corrupt: number[]; fromRecord: number } {
+  const ck = asCheckpoint(disk.readForRecovery(CHECKPOINT_FILE).records[0] ?? null);
+  if (ck !== null) {
+    const state = GossipState.fromCheckpoint(ck);
+    const read = disk.scanForRecovery<number>(FILE, (v) => state.restoreOne(v), 3, ck.records);
+    let below = 0;
+    while (below < read.corrupt.length && read.corrupt[below]! < ck.records) below++;
+    if (read.count >= ck.records && below === ck.corruptBelow) return { state, ...read, fromRecord: ck.records };
+    // A record under the checkpoint reads back corrupt now (or the file is shorter): what the
+    // checkpoint holds is no longer what the file gives, so read the file whole.
+  }
+  const state = new GossipState();
+  const read = disk.scanForRecovery<number>(FILE, (v) => state.restoreOne(v));
+  return { state, ...read, fromRecord: 0 };
 }
 
 /** A peer's confirmed mark: it durably holds delivered[0 .. upTo) in its incarnation `inc`. */
@@ -144,6 +224,15 @@ export const GOSSIP_FILE = FILE;
 const INC_FILE = 'incarnation';
 /** The have-marks about peers, as `SavedMark` records (rewritten whole: a few per peer). */
 const MARKS_FILE = 'marks';
+/** The value checkpoint (`ValueCheckpoint`, one record, rewritten whole). */
+export const CHECKPOINT_FILE = 'checkpoint';
+/**
+ * A recovery that read this many records past its checkpoint writes a new one (durable with the
+ * next fsync): a restart then reads at most about this many records one by one, plus what came
+ * since, and copies the rest back in bulk. Each checkpoint copies the whole set and list, so a
+ * much smaller step would cost more in writes than it saves in reads.
+ */
+export const CHECKPOINT_STEP = 256;
 /** Marks kept on disk per peer: older ones are what a recovery rewinds to after a recent loss. */
 const SAVED_MARKS_PER_PEER = 4;
 /**
@@ -200,7 +289,6 @@ export function keptIncarnation(records: readonly (number | null)[], corruptReco
 }
 
 export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram {
-  const state = new GossipState();
   const confirmed = new Map<NodeId, Confirmed>();
   /** Per peer (and its incarnation): how much of that peer's numbering we durably hold. */
   const have = new Map<NodeId, Have>();
@@ -208,11 +296,15 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
   // Recover: every value ever made durable. A torn last record reads back corrupt: it was never
   // acknowledged (we ack after fsync), so skipping it is correct.
   // A read that keeps failing throws DiskReadFailed: the node fail-stops rather than start empty.
-  const read = ctx.disk.scanForRecovery<number>(FILE, (v) => state.restoreOne(v));
+  // A long run's node restarts every few seconds, so the set and list come back from a
+  // checkpoint and only the records past it are read one by one (reading the whole file each
+  // time made a run's cost grow as restarts x values).
+  const read = recoverValues(ctx.disk);
+  const state = read.state;
   // Records in the value file, corrupt ones included (a saved mark names a prefix of them).
   let records = read.count;
   state.recovered = { records, checksum: state.delivered.checksum.copy() };
-  ctx.log('recover', `${state.seen.size} value(s) from disk, ${read.corrupt.length} corrupt`);
+  ctx.log('recover', `${state.seen.size} value(s) from disk, ${read.corrupt.length} corrupt, ${records - read.fromRecord} record(s) past the checkpoint`);
   // The incarnation id: kept while recovery loses nothing new, else a new one (see the file
   // comment). The file holds the id, then the indices of the value file's corrupt records when it
   // was chosen: those losses are this incarnation's starting point (its numbering skips them), so

@@ -48,4 +48,26 @@ describe('NumberList', () => {
       { numRuns: 200 },
     );
   });
+
+  it('comes back whole from its image (a checkpoint), and grows, widens and checksums on from there as the original does', () => {
+    const num = fc.oneof(fc.integer(), fc.integer({ min: 0, max: 5000 }), fc.double(), fc.constantFrom(-0, 2 ** 53));
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -5000, max: 5000 }), { maxLength: 9000 }), fc.boolean(), fc.array(num, { maxLength: 300 }), (before, widen, after) => {
+        const l = new NumberList();
+        for (const x of before) l.push(x);
+        if (widen) l.push(0.5);
+        const img = l.image();
+        // As a disk read hands it back: a copy of the bytes.
+        const r = NumberList.fromImage({ ...img, chunks: img.chunks.map((c) => c.slice()) });
+        for (const x of after) {
+          l.push(x);
+          r.push(x);
+        }
+        expect(r.length).toBe(l.length);
+        for (let i = 0; i < l.length; i++) expect(Object.is(r.get(i), l.get(i))).toBe(true);
+        expect(r.checksum.equals(l.checksum)).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+  });
 });

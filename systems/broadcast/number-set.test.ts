@@ -93,4 +93,24 @@ describe('NumberSet', () => {
     for (let i = 0; i < 1_000_000; i++) if (i !== 500_000) s.add(2_000_000 + i);
     expect(s.ranges()).toEqual([2_000_000, 2_500_000, 2_500_001, 3_000_000]);
   });
+
+  it('comes back whole from its image (a checkpoint): same members, size and runs, and adds on from there as the original does', () => {
+    const num = fc.oneof(fc.integer({ min: -3000, max: 3000 }), fc.integer(), fc.double(), fc.constantFrom(-0, 2 ** 53 + 2));
+    fc.assert(
+      fc.property(fc.array(num, { maxLength: 3000 }), fc.array(num, { maxLength: 300 }), (before, after) => {
+        const s = new NumberSet();
+        for (const x of before) s.add(x);
+        const img = s.image();
+        const r = NumberSet.fromImage({ ...img, pages: img.pages.slice(), words: img.words.slice(), other: [...img.other] });
+        expect(r.size).toBe(s.size);
+        expect(r.ranges()).toEqual(s.ranges());
+        for (const x of after) expect(r.add(x)).toBe(s.add(x));
+        expect(r.size).toBe(s.size);
+        expect(r.ranges()).toEqual(s.ranges());
+        for (const x of [...before, ...after]) expect(r.has(x)).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+    expect(NumberSet.fromImage(new NumberSet().image()).size).toBe(0);
+  });
 });

@@ -8,12 +8,27 @@
  * a bit each (a hash table of doubles cost 18-36 bytes each, and its doubling needed both tables at
  * once); a lone integer costs a page (32 bytes) and a Map entry. Anything else (fractions, -0,
  * NaN, integers beyond 2^53) goes to a plain Set, compared as `Object.is` does, as before.
- * A rebuild at every restart is cheap: sequential inserts hit the page they just touched.
+ * A restart copies its pages back from a checkpoint (`image`, `fromImage`) and adds only the
+ * values written since; sequential inserts hit the page they just touched.
  * No iteration in insertion order (keep a list beside it if needed); `ranges()` lists the
  * integers held as sorted runs, which is what a peer needs to know what to send.
  */
+import { assert } from '../../sim/assert.ts';
+
 const PAGE_BITS = 256;
 const PAGE_WORDS = PAGE_BITS / 32;
+
+/** A NumberSet as plain data (`NumberSet.image`): what a checkpoint record holds. */
+export interface NumberSetImage {
+  /** Values held. */
+  size: number;
+  /** The pages' numbers, as doubles' bytes. */
+  pages: Uint8Array;
+  /** Each page's PAGE_BITS / 32 words, in the order of `pages`, as bytes. */
+  words: Uint8Array;
+  /** Values no page holds (not safe integers, or -0). */
+  other: number[];
+}
 
 export class NumberSet {
   /** Page number -> offset of its words in `pool`. */
@@ -132,6 +147,44 @@ export class NumberSet {
     }
     if (!Number.isNaN(lo)) out.push(lo, next);
     return out;
+  }
+
+  /**
+   * The set as plain data: its pages' numbers and words, packed in the order they were made,
+   * and the values no page holds. What a checkpoint saves, so a restart copies pages back
+   * instead of adding every value again.
+   */
+  image(): NumberSetImage {
+    const numbers = new Float64Array(this.pages.size);
+    const words = new Uint32Array(this.pages.size * PAGE_WORDS);
+    let i = 0;
+    for (const [page, at] of this.pages) {
+      numbers[i] = page;
+      words.set(this.pool.subarray(at, at + PAGE_WORDS), i * PAGE_WORDS);
+      i++;
+    }
+    const other = this.other === null ? [] : [...this.other];
+    return { size: this.count, pages: new Uint8Array(numbers.buffer), words: new Uint8Array(words.buffer), other };
+  }
+
+  /**
+   * The set `image` saved. Its pool is a view of `img.words` (a block the caller owns, e.g. a disk
+   * read's copy: no second copy) until a new page makes it grow.
+   */
+  static fromImage(img: NumberSetImage): NumberSet {
+    // Views need the element size's alignment: a block that lacks it is copied first.
+    const pageBytes = img.pages.byteOffset % 8 === 0 ? img.pages : img.pages.slice();
+    const wordBytes = img.words.byteOffset % 4 === 0 ? img.words : img.words.slice();
+    const pages = new Float64Array(pageBytes.buffer, pageBytes.byteOffset, pageBytes.length / 8);
+    const words = new Uint32Array(wordBytes.buffer, wordBytes.byteOffset, wordBytes.length / 4);
+    assert(words.length === pages.length * PAGE_WORDS, `a set image of ${pages.length} pages holds ${words.length} words`);
+    const s = new NumberSet();
+    if (words.length > 0) s.pool = words;
+    s.poolUsed = words.length;
+    for (let i = 0; i < pages.length; i++) s.pages.set(pages[i]!, i * PAGE_WORDS);
+    if (img.other.length > 0) s.other = new Set(img.other);
+    s.count = img.size;
+    return s;
   }
 
   private newPage(page: number): number {
