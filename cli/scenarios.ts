@@ -52,7 +52,7 @@ export async function loadScenarioFile(file: string, builtIn: boolean): Promise<
     if (err instanceof ScenarioExitError) throw new UserError(`cannot load scenario file ${path.relative(process.cwd(), file) || file}: ${err.message}; a scenario module must only define the scenario`);
     // The whole message on one line: a compile error's file, line and column follow its first line.
     let msg = (err as Error).message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).slice(0, 4).join(' ');
-    if (/Cannot require\(\) ES Module/.test(msg)) msg += ' (the nearest package.json says "type": "commonjs"; rename the file to .mts, or drop that "type")';
+    if (/Cannot require\(\) ES Module/.test(msg)) msg += " (a CommonJS module cannot import detsim's ES modules: write the scenario as an ES module, a .ts or .mts file)";
     throw new UserError(`cannot load scenario file ${path.relative(process.cwd(), file) || file}: ${msg}`);
   } finally {
     process.exit = realExit;

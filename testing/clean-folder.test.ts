@@ -152,3 +152,30 @@ describe('a new user with detsim installed in the folder', () => {
     expect(r.out + r.err).toMatch(/replay: npx detsim run \.\/sub\/my-counter\.ts --seed \d+ --param bug=ack-before-fsync --param crashMsMean=500/);
   }, SLOW);
 });
+
+describe('a new user whose package.json says "type": "commonjs" (what `npm init -y` writes since npm 11)', () => {
+  const dir = path.join(base, 'commonjs');
+
+  it('init, run and sweep load its .ts scenario as an ES module, with a .ts helper that imports detsim and a .cts CommonJS one', () => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'my-research', version: '1.0.0', type: 'commonjs' }, null, 2));
+    expect(detsim(dir, 'init', 'my-counter', '--dir', '.').code).toBe(0);
+    const run = detsim(dir, 'run', './my-counter.ts', '--seed', '1');
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    writeFileSync(path.join(dir, 'helper.ts'), "import { ms } from 'detsim';\nexport const tickNs = ms(10);\n");
+    writeFileSync(path.join(dir, 'legacy.cts'), 'module.exports = { answer: 42 };\n');
+    writeFileSync(
+      path.join(dir, 'uses-helpers.ts'),
+      "import { defineScenario, sec } from 'detsim';\nimport { tickNs } from './helper.ts';\nimport legacy from './legacy.cts';\n" +
+        "export default defineScenario({ name: 'uses-helpers', description: 'imports a helper of each kind', params: {}, durationNs: sec(1), setup(w) { w.metrics.answer = legacy.answer; w.metrics.tickNs = tickNs; } });\n",
+    );
+    const helpers = detsim(dir, 'run', './uses-helpers.ts', '--seed', '1', '--json');
+    expect(helpers.err).toBe('');
+    expect(JSON.parse(helpers.out).metrics).toMatchObject({ answer: 42, tickNs: 10_000_000 });
+    const sweep = detsim(dir, 'sweep', './my-counter.ts', './uses-helpers.ts', '--seeds', '2', '--jobs', '1', '--out', 'o');
+    expect(sweep.err).not.toMatch(/cannot load/);
+    expect(sweep.code).toBe(0);
+    expect(sweep.out).toMatch(/ok +uses-helpers +2\/2 passed/);
+  }, SLOW);
+});
