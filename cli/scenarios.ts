@@ -59,7 +59,7 @@ export async function loadScenarioFile(file: string, builtIn: boolean): Promise<
   }
   const s = mod.default as Partial<Scenario> | undefined;
   if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.setup !== 'function' || typeof s.params !== 'object') {
-    throw new UserError(`${path.relative(process.cwd(), file) || file} does not default-export a scenario (use \`export default defineScenario({...})\`)`);
+    throw new UserError(`${path.relative(process.cwd(), file) || file} does not default-export a scenario (use \`export default defineScenario({...})\`; a helper module beside scenarios is skipped by folders and globs when its name starts with _, as in _helpers.ts)`);
   }
   validateParamDefs(s.params as ParamDefs, s.name);
   return { scenario: s as Scenario, file, builtIn };

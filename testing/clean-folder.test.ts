@@ -177,5 +177,9 @@ describe('a new user whose package.json says "type": "commonjs" (what `npm init 
     expect(sweep.err).not.toMatch(/cannot load/);
     expect(sweep.code).toBe(0);
     expect(sweep.out).toMatch(/ok +uses-helpers +2\/2 passed/);
+    // The folder holds a helper module: the error says how to name it so a folder sweep skips it.
+    const folder = detsim(dir, 'sweep', '.', '--seeds', '1', '--jobs', '1', '--out', 'o');
+    expect(folder.code).toBe(2);
+    expect(folder.err).toMatch(/helper\.ts does not default-export a scenario .*skipped by folders and globs when its name starts with _/);
   }, SLOW);
 });
