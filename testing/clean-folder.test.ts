@@ -92,6 +92,10 @@ describe('a new user, in a bare folder outside the repository', () => {
     const shrunk = JSON.parse(shrink.out);
     expect(existsSync(path.resolve(dir, shrunk.repro))).toBe(true);
     expect(detsim(dir, 'replay', path.relative(dir, path.resolve(dir, shrunk.repro))).out).toContain('no-acked-increment-lost');
+    // ...and exports as a test that imports the scenario file; the type-check below covers it.
+    const ex = detsim(dir, 'export', path.relative(dir, path.resolve(dir, shrunk.repro)), '--out', 'bug.test.ts');
+    expect(ex.code, ex.err).toBe(0);
+    expect(readFileSync(path.join(dir, 'bug.test.ts'), 'utf8')).toContain("import scenario from './my-counter.ts'");
 
     // The documented type-check recipe: `npx tsc -p .` with the tsconfig init wrote (detsim is
     // mapped by path: there is no node_modules here). One run with a broken file beside the rest:
@@ -100,7 +104,7 @@ describe('a new user, in a bare folder outside the repository', () => {
     const tsc = sh(dir, process.execPath, TSC, '-p', '.');
     expect(tsc.code).not.toBe(0);
     expect(tsc.out).toMatch(/^broken\.ts\(2,\d+\): error TS2322/);
-    expect(tsc.out.split('\n').filter((l) => l.length > 0 && !l.startsWith(' ')).every((l) => l.startsWith('broken.ts('))).toBe(true);
+    expect(tsc.out.split('\n').filter((l) => l.length > 0 && !l.startsWith(' ')).every((l) => l.startsWith('broken.ts(')), tsc.out).toBe(true);
     rmSync(path.join(dir, 'broken.ts'));
   }, SLOW);
 });
