@@ -13,7 +13,7 @@ import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sw
 import { makeChalk } from '../reports/terminal.ts';
 import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { GuidedJobSource } from './guided-source.ts';
-import { checkHtmlPath, HTML_PLACEHOLDER, writeSweepHtml } from './sweep-html-report.ts';
+import { checkHtmlPath, HTML_PLACEHOLDER, relocateRepro, writeSweepHtml } from './sweep-html-report.ts';
 import { ListSource, parseShard, SeedRangeSource, formatShard, type SweepJob } from './jobs.ts';
 import { resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
 import { resolveScenarioInfos } from './scenario-manifest.ts';
@@ -191,7 +191,7 @@ export async function cmdMerge(argv: Record<string, unknown>): Promise<number> {
         header = true;
         agg.addHeader(h, f);
       },
-      (l) => agg.add(l, f),
+      (l) => agg.add({ ...l, ...relocateRepro(l, f) }, f),
     );
     if (!header) agg.noHeader(f);
     if (torn > 0) warnings.push(`${f}: its last line was cut off mid-write (the sweep was killed) and was skipped`);

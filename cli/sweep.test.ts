@@ -4,7 +4,7 @@
  * and scenarios that exit or allocate without bound. These spawn `node bin/detsim.js`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -257,6 +257,26 @@ describe('shards and merge', () => {
       expect(partial.out).toMatch(/INCOMPLETE: shard\(s\) 2\/3 of .* are missing/);
     });
   }
+
+  it('shards downloaded into folders of their own (gh run download): the merged replay commands name the repro files where they are, and work when pasted', () => {
+    const ws = path.join(tmp, 'relocate-ws');
+    for (const k of [1, 2]) expect(detsim('sweep', path.join(FIX, 'fails-some-seeds.ts'), '--seeds', '6', '--shard', `${k}/2`, '--jobs', '1', '--out', path.join(ws, `shard-${k}`), '--run-id', `n-shard${k}`).code).toBe(1);
+    // Each shard recorded its repro files where it wrote them; on the laptop they are elsewhere.
+    const dl = path.join(tmp, 'relocate-dl');
+    renameSync(ws, dl);
+    const m = detsim('merge', dl, '--json', '--markdown', path.join(dl, 'nightly.md'));
+    expect(m.code).toBe(1);
+    const failures = JSON.parse(m.out).failures as { seed: number; repro: string; replay: string }[];
+    expect(failures.map((f) => f.seed).sort()).toEqual([3, 6]);
+    for (const f of failures) {
+      expect(existsSync(f.repro), f.repro).toBe(true);
+      expect(f.replay).toBe(`npx detsim replay ${f.repro}`);
+      expect(readFileSync(path.join(dl, 'nightly.md'), 'utf8')).toContain(f.replay);
+      const replay = detsim(...f.replay.replace(/^npx detsim /, '').split(' '));
+      expect(replay.code).toBe(1);
+      expect(replay.out).toContain('matches the recorded one');
+    }
+  });
 });
 
 describe('coverage across a sweep and its shards (issue 14)', () => {
