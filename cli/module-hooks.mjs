@@ -18,7 +18,7 @@
  *   copies in dist/, the very modules the CLI runs, so the scenario and the runner still share
  *   one World class (and one copy of every module).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -57,11 +57,20 @@ function userTsUrl(specifier, parentURL) {
   } catch {
     return null;
   }
-  if (url.protocol !== 'file:' || url.search !== '' || !/\.tsx?$/.test(url.pathname)) return null;
-  const file = fileURLToPath(url);
-  const rel = path.relative(PACKAGE_ROOT, file);
-  if (!(rel.startsWith('..') || path.isAbsolute(rel)) || file.split(path.sep).includes('node_modules') || !existsSync(file)) return null;
-  return url.href;
+  if (url.protocol !== 'file:' || url.search !== '') return null;
+  const named = fileURLToPath(url);
+  const rel = path.relative(PACKAGE_ROOT, named);
+  if (!(rel.startsWith('..') || path.isAbsolute(rel)) || named.split(path.sep).includes('node_modules')) return null;
+  // As TypeScript resolves it: './helper.ts', or './helper.js' / './helper' naming helper.ts
+  // (or helper/index.ts) when no such JavaScript file exists.
+  let candidates;
+  if (/\.tsx?$/.test(named)) candidates = [named];
+  else if (existsSync(named) && statSync(named).isFile()) return null;
+  else if (/\.jsx?$/.test(named)) candidates = [named.replace(/\.js(x?)$/, '.ts$1')];
+  else if (path.extname(named) === '') candidates = [`${named}.ts`, path.join(named, 'index.ts')];
+  else return null;
+  const file = candidates.find((f) => existsSync(f) && statSync(f).isFile());
+  return file === undefined ? null : pathToFileURL(file).href;
 }
 
 export async function resolve(specifier, context, nextResolve) {

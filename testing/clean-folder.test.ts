@@ -169,14 +169,18 @@ describe('a new user whose package.json says "type": "commonjs" (what `npm init 
     expect(run.code).toBe(0);
     writeFileSync(path.join(dir, 'helper.ts'), "import { ms } from 'detsim';\nexport const tickNs = ms(10);\n");
     writeFileSync(path.join(dir, 'legacy.cts'), 'module.exports = { answer: 42 };\n');
+    mkdirSync(path.join(dir, 'lib'));
+    writeFileSync(path.join(dir, 'lib', 'index.ts'), "import { sec } from 'detsim';\nexport const lengthNs = sec(1);\n");
+    writeFileSync(path.join(dir, 'lib', 'more.ts'), "import { us } from 'detsim';\nexport const moreNs = us(1);\n");
+    // Each way TypeScript lets a module be named: with .ts, with .js for the .ts, a folder's index.ts, no extension.
     writeFileSync(
       path.join(dir, 'uses-helpers.ts'),
-      "import { defineScenario, sec } from 'detsim';\nimport { tickNs } from './helper.ts';\nimport legacy from './legacy.cts';\n" +
-        "export default defineScenario({ name: 'uses-helpers', description: 'imports a helper of each kind', params: {}, durationNs: sec(1), setup(w) { w.metrics.answer = legacy.answer; w.metrics.tickNs = tickNs; } });\n",
+      "import { defineScenario } from 'detsim';\nimport { tickNs } from './helper.ts';\nimport { tickNs as again } from './helper.js';\nimport { lengthNs } from './lib';\nimport { moreNs } from './lib/more';\nimport legacy from './legacy.cts';\n" +
+        "export default defineScenario({ name: 'uses-helpers', description: 'imports a helper of each kind', params: {}, durationNs: lengthNs, setup(w) { w.metrics.answer = legacy.answer; w.metrics.tickNs = tickNs + again + moreNs; } });\n",
     );
     const helpers = detsim(dir, 'run', './uses-helpers.ts', '--seed', '1', '--json');
     expect(helpers.err).toBe('');
-    expect(JSON.parse(helpers.out).metrics).toMatchObject({ answer: 42, tickNs: 10_000_000 });
+    expect(JSON.parse(helpers.out).metrics).toMatchObject({ answer: 42, tickNs: 20_001_000 });
     const sweep = detsim(dir, 'sweep', './my-counter.ts', './uses-helpers.ts', '--seeds', '2', '--jobs', '1', '--out', 'o');
     expect(sweep.err).not.toMatch(/cannot load/);
     expect(sweep.code).toBe(0);
