@@ -393,6 +393,9 @@ async function cmdInit(name: string, dir: string): Promise<number> {
   stdout(`  npx vitest run                               ${c.dim(`# its test (${name}.test.ts); needs vitest installed there`)}`);
   stdout(`  npx tsc -p .                                 ${c.dim('# type-check')}`);
   if (!r.installed) stdout(c.dim(`detsim is not in ${rel}/node_modules: the CLI resolves 'detsim' itself and tsconfig.json maps it to ${PACKAGE_ROOT}; for vitest, install it: npm install --save-dev ${PACKAGE_ROOT} vitest typescript`));
+  // Installed detsim is type-checked from its sources, which use Node's modules and globals:
+  // without @types/node, `tsc -p .` fails in node_modules/detsim ("Cannot find name 'node:fs'").
+  else if (!r.nodeTypes) stdout(c.dim(`to type-check, install Node's types there too (detsim's sources use them): npm install --save-dev typescript @types/node`));
   return 0;
 }
 

@@ -125,7 +125,9 @@ describe('a new user with detsim installed in the folder', () => {
 
     const version = sh(dir, 'npx', '--no', '--', 'detsim', '--version');
     expect(version.out.trim()).toBe(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
-    expect(sh(dir, 'npx', '--no', '--', 'detsim', 'init', 'my-counter', '--dir', '.').code).toBe(0);
+    const init = sh(dir, 'npx', '--no', '--', 'detsim', 'init', 'my-counter', '--dir', '.');
+    expect(init.code).toBe(0);
+    expect(init.out).not.toContain("install Node's types"); // @types/node is here
     const tsconfig = JSON.parse(readFileSync(path.join(dir, 'tsconfig.json'), 'utf8'));
     expect(tsconfig.compilerOptions.paths).toBeUndefined(); // resolved through node_modules/detsim
     expect(tsconfig.compilerOptions.types).toEqual(['node']);
@@ -142,6 +144,15 @@ describe('a new user with detsim installed in the folder', () => {
     expect([0, 1]).toContain(run.code);
     expect(run.out).toContain('my-counter seed 3');
   }, SLOW);
+
+  it('without @types/node installed, init says type-checking needs it (detsim\'s own sources use Node\'s types)', () => {
+    const bare = path.join(base, 'installed-no-node-types');
+    mkdirSync(path.join(bare, 'node_modules'), { recursive: true });
+    symlinkSync(ROOT, path.join(bare, 'node_modules', 'detsim'));
+    const init = detsim(bare, 'init', 'my-counter', '--dir', '.');
+    expect(init.code).toBe(0);
+    expect(init.out).toContain("to type-check, install Node's types there too (detsim's sources use them): npm install --save-dev typescript @types/node");
+  });
 
   it('a copied scenario with a failing seed fails its vitest test with the seed and replay command', () => {
     cpSync(path.join(dir, 'my-counter.ts'), path.join(dir, 'sub', 'my-counter.ts'), { recursive: true });
