@@ -28,3 +28,4 @@
  * @packageDocumentation
  */
 export * from './sim/index.ts';
+export { checkWireAcks, type WireAckJudge } from './invariants/wire-acks.ts';

@@ -262,6 +262,21 @@ describe('bad input is exit 2, one line, before any work', () => {
     });
   }
 
+  it('a command without its first argument says what to type (a guessed --scenario-file too), not yargs\' "Not enough non-option arguments"', async () => {
+    for (const [args, want] of [
+      [['run', '--seed', '1'], /^detsim: run needs a scenario, a built-in name \(detsim list\) or a \.ts file, as its first argument: detsim run broadcast --seed 1/],
+      [['run', '--scenario-file', './my.ts', '--seed', '1'], /^detsim: run needs a scenario/],
+      [['sweep', '--seeds', '3'], /^detsim: sweep needs scenarios as its first arguments/],
+      [['replay'], /^detsim: replay needs a repro file/],
+      [['merge'], /^detsim: merge needs results files/],
+    ] as const) {
+      const r = await inProcess([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toMatch(want);
+      expect(r.err).not.toContain('non-option');
+    }
+  });
+
   it('shrink of a repro whose run was stopped (a hang): exit 2 before any run, not a hung shrink', async () => {
     const repro = file('hang-repro.json');
     writeFileSync(repro, JSON.stringify({ format: 'detsim-repro/1', scenario: 'broadcast', seed: 3, params: {}, swarm: true, buggify: true, traceHash: '', violations: [{ invariant: 'hang', message: 'the run took more than 600s of wall time' }] }));

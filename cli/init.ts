@@ -15,6 +15,8 @@ export interface InitResult {
   files: string[];
   /** Whether `detsim` resolves from the folder through node_modules (else tsconfig maps it by path). */
   installed: boolean;
+  /** Whether `@types/node` resolves from the folder (detsim's own sources need Node's types to type-check). */
+  nodeTypes: boolean;
 }
 
 /** Whether `specifier` resolves from `dir` through node_modules (an installed package). */
@@ -28,7 +30,7 @@ function resolvesFrom(dir: string, specifier: string): boolean {
 }
 
 /** The tsconfig.json of a folder of scenarios: strict, ESM, no emit; detsim mapped by path when not installed. */
-export function tsconfigFor(dir: string): { json: string; installed: boolean } {
+export function tsconfigFor(dir: string): { json: string; installed: boolean; nodeTypes: boolean } {
   const installed = resolvesFrom(dir, 'detsim/package.json');
   const nodeTypes = resolvesFrom(dir, '@types/node/package.json');
   const compilerOptions: Record<string, unknown> = {
@@ -60,7 +62,7 @@ export function tsconfigFor(dir: string): { json: string; installed: boolean } {
       compilerOptions.types = ['node'];
     }
   }
-  return { json: JSON.stringify({ compilerOptions, include: ['*.ts', '*.mts'] }, null, 2) + '\n', installed };
+  return { json: JSON.stringify({ compilerOptions, include: ['*.ts', '*.mts'] }, null, 2) + '\n', installed, nodeTypes };
 }
 
 /** Writes the scenario, its test and (if absent) a tsconfig.json into `dir`. */
@@ -85,7 +87,7 @@ export function initScenario(name: string, dir: string): InitResult {
     writeFileSync(path.join(abs, 'tsconfig.json'), ts.json);
     written.push('tsconfig.json');
   }
-  return { dir: abs, files: written, installed: ts.installed };
+  return { dir: abs, files: written, installed: ts.installed, nodeTypes: ts.nodeTypes };
 }
 
 export function scenarioTemplate(name: string): string {

@@ -396,6 +396,9 @@ async function cmdInit(name: string, dir: string): Promise<number> {
   stdout(`  npx vitest run                               ${c.dim(`# its test (${name}.test.ts); needs vitest installed there`)}`);
   stdout(`  npx tsc -p .                                 ${c.dim('# type-check')}`);
   if (!r.installed) stdout(c.dim(`detsim is not in ${rel}/node_modules: the CLI resolves 'detsim' itself and tsconfig.json maps it to ${PACKAGE_ROOT}; for vitest, install it: npm install --save-dev ${PACKAGE_ROOT} vitest typescript`));
+  // Installed detsim is type-checked from its sources, which use Node's modules and globals:
+  // without @types/node, `tsc -p .` fails in node_modules/detsim ("Cannot find name 'node:fs'").
+  else if (!r.nodeTypes) stdout(c.dim(`to type-check, install Node's types there too (detsim's sources use them): npm install --save-dev typescript @types/node`));
   return 0;
 }
 
@@ -552,6 +555,25 @@ export type YargsOutcome = { command: string; argv: Record<string, unknown> } | 
  * The whole command line through yargs (help, version, every usage error). `onCommand` receives the
  * command and its argv; its result is the exit code.
  */
+/** What a command's first argument is, for the error when it is missing (yargs says "Not enough non-option arguments"). */
+const FIRST_ARGUMENT: Record<string, string> = {
+  run: 'a scenario, a built-in name (detsim list) or a .ts file, as its first argument: detsim run broadcast --seed 1, detsim run ./my-scenario.ts --seed 1',
+  sweep: 'scenarios as its first arguments (names, globs such as raft-*, all, folders or .ts files): detsim sweep all --seeds 10, detsim sweep ./my-scenario.ts --seeds 10',
+  replay: 'a repro file as its first argument (or a scenario with --seed N): detsim replay detsim-out/<repro>.json',
+  shrink: 'a repro file as its first argument: detsim shrink detsim-out/<repro>.json',
+  export: 'a repro file as its first argument: detsim export <repro>.shrunk.json --out my-bug.test.ts',
+  merge: 'results files or the folders holding them: detsim merge shard-1 shard-2',
+  check: 'a history file as its first argument: detsim check history.edn --model kv',
+  init: 'a name for the scenario: detsim init my-counter',
+};
+
+/** A yargs usage error as one line that says what to type. */
+function usageMessage(msg: string, command: string | undefined): string {
+  const m = msg.replace(/\s*\n\s*/g, ' ');
+  const first = command === undefined ? undefined : FIRST_ARGUMENT[command];
+  return /^Not enough non-option arguments/.test(m) && first !== undefined ? `${command} needs ${first} (see detsim ${command} --help)` : m;
+}
+
 export async function parseWithYargs(args: string[], onCommand: (command: string, argv: Record<string, unknown>) => Promise<number>): Promise<{ code: number; output: string }> {
   const [{ default: yargs }, { INPUT_FORMATS }] = await Promise.all([import('yargs'), import('./help.ts')]);
   let code = 0;
@@ -658,7 +680,7 @@ export async function parseWithYargs(args: string[], onCommand: (command: string
     .help()
     .version(packageVersion())
     .fail((msg, err) => {
-      throw err ?? new UserError(msg.replace(/\s*\n\s*/g, ' '));
+      throw err ?? new UserError(usageMessage(msg, args[0]));
     });
   skipHelpCache(parser);
   let output = '';

@@ -5,18 +5,20 @@
  * - `import ... from 'detsim'` (or `'detsim/testing'`) resolves to the detsim package that is
  *   running, whether or not the file's folder has a node_modules/detsim. Always the running copy:
  *   a scenario and the runner that checks it must share one World class.
- * - A `.ts` file outside any package that says what its module type is (no package.json, or one
- *   without a "type" field) is loaded as an ES module, the way a scenario file is written. Node
- *   would take it for CommonJS, and a CommonJS file that imports detsim's ES modules fails with
- *   "Cannot require() ES Module ... in a cycle". `.mts` files are ES modules anyway; a package
- *   that says "type": "commonjs" keeps its choice.
+ * - A `.ts` file outside node_modules is loaded as an ES module, the way TypeScript is written
+ *   (`import`, `export default defineScenario(...)`) and the way vitest loads the same file, even
+ *   where the nearest package.json says "type": "commonjs" or says nothing. Node would take it
+ *   for CommonJS, and a CommonJS file that imports detsim's ES modules fails with "Cannot
+ *   require() ES Module ... in a cycle"; npm 11's `npm init -y` writes "type": "commonjs", so a
+ *   researcher's project had no way to load a `.ts` scenario. A CommonJS TypeScript file says so
+ *   by its name: `.cts`.
  * - When the CLI runs detsim's compiled JavaScript (dist/, see bin/code.js), it registers these
  *   hooks with `data: { compiledRoot }`: then `'detsim'`, `'detsim/testing'` and any detsim
  *   source module a scenario file imports by path (`../../sim/time.ts`) resolve to their compiled
  *   copies in dist/, the very modules the CLI runs, so the scenario and the runner still share
  *   one World class (and one copy of every module).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -41,26 +43,34 @@ function compiledTwin(url) {
   return existsSync(twin) ? pathToFileURL(twin).href : null;
 }
 
-/** @type {Map<string, boolean>} folder -> whether the nearest package.json names a "type" */
-const typeDeclared = new Map();
-
-function nearestTypeDeclared(dir) {
-  const hit = typeDeclared.get(dir);
-  if (hit !== undefined) return hit;
-  let declared = false;
-  const pj = path.join(dir, 'package.json');
-  if (existsSync(pj)) {
-    try {
-      declared = typeof JSON.parse(readFileSync(pj, 'utf8')).type === 'string';
-    } catch {
-      declared = false;
-    }
-  } else {
-    const parent = path.dirname(dir);
-    declared = parent === dir ? false : nearestTypeDeclared(parent);
+/**
+ * The file: URL of a user's own `.ts` module that `specifier` names by path (the scenario file,
+ * or `./helper.ts` it imports), or null. Resolved here, before tsx: for a file it takes for
+ * CommonJS, tsx answers with a URL of its own (a `?tsx-commonjs-...` query) that a format
+ * alone cannot turn back into an ES module.
+ */
+function userTsUrl(specifier, parentURL) {
+  if (!/^(\.\.?\/|\/|file:)/.test(specifier)) return null;
+  let url;
+  try {
+    url = new URL(specifier, parentURL);
+  } catch {
+    return null;
   }
-  typeDeclared.set(dir, declared);
-  return declared;
+  if (url.protocol !== 'file:' || url.search !== '') return null;
+  const named = fileURLToPath(url);
+  const rel = path.relative(PACKAGE_ROOT, named);
+  if (!(rel.startsWith('..') || path.isAbsolute(rel)) || named.split(path.sep).includes('node_modules')) return null;
+  // As TypeScript resolves it: './helper.ts', or './helper.js' / './helper' naming helper.ts
+  // (or helper/index.ts) when no such JavaScript file exists.
+  let candidates;
+  if (/\.tsx?$/.test(named)) candidates = [named];
+  else if (existsSync(named) && statSync(named).isFile()) return null;
+  else if (/\.jsx?$/.test(named)) candidates = [named.replace(/\.js(x?)$/, '.ts$1')];
+  else if (path.extname(named) === '') candidates = [`${named}.ts`, path.join(named, 'index.ts')];
+  else return null;
+  const file = candidates.find((f) => existsSync(f) && statSync(f).isFile());
+  return file === undefined ? null : pathToFileURL(file).href;
 }
 
 export async function resolve(specifier, context, nextResolve) {
@@ -70,6 +80,8 @@ export async function resolve(specifier, context, nextResolve) {
     const twin = compiledTwin(r.url);
     return twin === null ? r : { url: twin, format: 'module', shortCircuit: true };
   }
+  const own = userTsUrl(specifier, context.parentURL);
+  if (own !== null) return { url: own, format: 'module', shortCircuit: true };
   const r = await nextResolve(specifier, context);
   const twin = compiledTwin(r.url);
   if (twin !== null) return { url: twin, format: 'module', shortCircuit: true };
@@ -78,9 +90,7 @@ export async function resolve(specifier, context, nextResolve) {
     /\.tsx?$/.test(r.url) &&
     (r.format === 'commonjs' || r.format === 'commonjs-typescript' || r.format == null) &&
     !r.url.includes('/node_modules/')
-  ) {
-    const file = fileURLToPath(r.url);
-    if (!nearestTypeDeclared(path.dirname(file))) return { ...r, format: 'module' };
-  }
+  )
+    return { ...r, format: 'module' };
   return r;
 }

@@ -52,14 +52,14 @@ export async function loadScenarioFile(file: string, builtIn: boolean): Promise<
     if (err instanceof ScenarioExitError) throw new UserError(`cannot load scenario file ${path.relative(process.cwd(), file) || file}: ${err.message}; a scenario module must only define the scenario`);
     // The whole message on one line: a compile error's file, line and column follow its first line.
     let msg = (err as Error).message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).slice(0, 4).join(' ');
-    if (/Cannot require\(\) ES Module/.test(msg)) msg += ' (the nearest package.json says "type": "commonjs"; rename the file to .mts, or drop that "type")';
+    if (/Cannot require\(\) ES Module/.test(msg)) msg += " (a CommonJS module cannot import detsim's ES modules: write the scenario as an ES module, a .ts or .mts file)";
     throw new UserError(`cannot load scenario file ${path.relative(process.cwd(), file) || file}: ${msg}`);
   } finally {
     process.exit = realExit;
   }
   const s = mod.default as Partial<Scenario> | undefined;
   if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.setup !== 'function' || typeof s.params !== 'object') {
-    throw new UserError(`${path.relative(process.cwd(), file) || file} does not default-export a scenario (use \`export default defineScenario({...})\`)`);
+    throw new UserError(`${path.relative(process.cwd(), file) || file} does not default-export a scenario (use \`export default defineScenario({...})\`; a helper module beside scenarios is skipped by folders and globs when its name starts with _, as in _helpers.ts)`);
   }
   validateParamDefs(s.params as ParamDefs, s.name);
   return { scenario: s as Scenario, file, builtIn };

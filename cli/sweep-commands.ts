@@ -13,7 +13,7 @@ import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sw
 import { makeChalk } from '../reports/terminal.ts';
 import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { GuidedJobSource } from './guided-source.ts';
-import { checkHtmlPath, HTML_PLACEHOLDER, writeSweepHtml } from './sweep-html-report.ts';
+import { checkHtmlPath, HTML_PLACEHOLDER, relocateRepro, writeSweepHtml } from './sweep-html-report.ts';
 import { ListSource, parseShard, SeedRangeSource, formatShard, type SweepJob } from './jobs.ts';
 import { resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
 import { resolveScenarioInfos } from './scenario-manifest.ts';
@@ -191,7 +191,7 @@ export async function cmdMerge(argv: Record<string, unknown>): Promise<number> {
         header = true;
         agg.addHeader(h, f);
       },
-      (l) => agg.add(l, f),
+      (l) => agg.add({ ...l, ...relocateRepro(l, f) }, f),
     );
     if (!header) agg.noHeader(f);
     if (torn > 0) warnings.push(`${f}: its last line was cut off mid-write (the sweep was killed) and was skipped`);
@@ -316,6 +316,16 @@ export async function cmdRegress(argv: Record<string, unknown>): Promise<number>
 
 function addRegression(file: string, reproFile: string, why: string | undefined): number {
   const repro = readRepro(reproFile);
+  // An entry keeps a seed and its parameters only. A shrunk repro's run is its script (the
+  // nemesis silenced, the faults played by meaning): replayed from the seed with the shrunk
+  // parameters it is another run, which may pass with the bug still there, a regression that
+  // guards nothing. A scenario file is not a name `regress` can find. Both are refused here,
+  // before a useless entry is written, and both keep as an exported test.
+  const asTest = `keep it as a test instead: detsim export ${reproFile} --out FILE.test.ts`;
+  if (repro.scripted === true)
+    throw new UserError(`${reproFile} is a shrunk repro: its run is played from its recorded script, which a regression entry does not keep (seed ${repro.seed} with the shrunk parameters alone is another run, which may pass with the bug still there); add the repro it was shrunk from, or ${asTest}`);
+  if (repro.scenarioFile !== undefined)
+    throw new UserError(`${reproFile} is a run of the scenario file ${repro.scenarioFile}, and a regression list names built-in scenarios only (detsim regress would not find "${repro.scenario}"); ${asTest}`);
   const list: RegressionFile = existsSync(file) ? readRegressions(file) : { format: REGRESSIONS_FORMAT, seeds: [] };
   if (list.seeds.some((e) => e.scenario === repro.scenario && e.seed === repro.seed && JSON.stringify(e.params) === JSON.stringify(repro.params))) {
     stdout(`${repro.scenario} seed ${repro.seed} is already in ${file}`);

@@ -34,6 +34,19 @@ function locate(repro: string, resultsFile: string): string | undefined {
 }
 
 /**
+ * A failure's repro file and replay command as they are here: a shard's results name its repro
+ * as the shard wrote it (`detsim-out/x.json`), but downloaded shards sit in folders of their own
+ * (`gh run download` puts each in `detsim-out/detsim-shard-K/`); then the file beside its
+ * results file is the one, and the replay command names it, so that it works when pasted.
+ */
+export function relocateRepro(l: { repro?: string; replay?: string }, resultsFile: string): { repro?: string; replay?: string } {
+  if (l.repro === undefined || l.repro === '' || existsSync(l.repro)) return l;
+  const here = locate(l.repro, resultsFile);
+  if (here === undefined) return l;
+  return { ...l, repro: here, ...(l.replay !== undefined ? { replay: l.replay.split(l.repro).join(here) } : {}) };
+}
+
+/**
  * Reads the results files and writes the page. Timelines are written for the first `timelines`
  * failures (each costs one more run). Returns how many runs the page shows.
  */
@@ -51,6 +64,7 @@ export async function writeSweepHtml(file: string, resultsFiles: string[], o: { 
         if (again.kind === 'same' || (again.kind === 'differs' && !again.firstOk)) return;
         const v = l.violations[0];
         const repro = l.repro !== undefined ? locate(l.repro, f) : undefined;
+        const { replay } = relocateRepro(l, f);
         const row: SweepRunLine = {
           scenario: l.scenario,
           seed: l.seed,
@@ -60,8 +74,9 @@ export async function writeSweepHtml(file: string, resultsFiles: string[], o: { 
           simTimeNs: l.simTimeNs,
           wallMs: l.wallMs,
           recoveredAfterNs: l.recoveredAfterNs,
-          ...(l.replay !== undefined ? { replay: l.replay } : {}),
+          ...(replay !== undefined ? { replay } : {}),
           ...(repro !== undefined ? { repro } : {}),
+          ...(l.run !== undefined ? { run: l.run } : {}),
           ...(l.coverage ? { coverage: { ...(l.coverage.probes ? { probes: l.coverage.probes } : {}), ...(l.coverage.sometimes ? { sometimes: l.coverage.sometimes } : {}) } } : {}),
         };
         const key = JSON.stringify([l.scenario, l.seed]);

@@ -35,6 +35,12 @@ describe('sweep --html / merge --html', () => {
     expect(readFileSync(path.join(dir, 'merged.html'), 'utf8')).toContain('4 runs over 1 scenario(s): 0 passed, 4 failed');
   }, 120_000);
 
+  it("the coverage table's first seed is that run's own detsim run command (pins and file path), not a bare name and seed", () => {
+    const r = detsim('sweep', path.join(path.dirname(BIN), '..', 'cli', 'fixtures', 'probed.ts'), '--seeds', '3', '--out', 'out-cov', '--html', 'cov.html', '--jobs', '1');
+    expect(r.code).toBe(1); // its mustReach "fixture:rare" is rarer than 3 seeds
+    expect(readFileSync(path.join(dir, 'cov.html'), 'utf8')).toMatch(/<td class="mono">npx detsim run \S*cli\/fixtures\/probed\.ts --seed \d+<\/td>/);
+  }, 120_000);
+
   it('refuses an --html path in a missing folder before any seed runs', () => {
     const r = detsim('sweep', 'broadcast', '--seeds', '3', '--out', 'out2', '--html', 'nowhere/report.html');
     expect(r.code).toBe(2);

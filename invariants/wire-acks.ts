@@ -17,7 +17,10 @@ export type WireAckJudge = (from: SimNode, to: NodeId, body: unknown) => string 
  * Installs `judge` on every message sent by a node of `w` while the run goes; a complaint is the
  * violation `invariant`. Returns a counter of the messages judged (for tests: the checker ran).
  */
-export function checkWireAcks(w: World<unknown>, invariant: string, judge: WireAckJudge): { judged: number } {
+export function checkWireAcks(w: World<unknown>, invariant: string, judge: WireAckJudge): {
+  /** Messages judged so far. */
+  judged: number;
+} {
   const stats = { judged: 0 };
   w.net.sendTaps.push((from, to, body) => {
     if (from.kind !== 'server') return;

@@ -20,6 +20,8 @@ export interface SweepRunLine {
   events?: number;
   /** The command that replays this failure. */
   replay?: string;
+  /** The `detsim run` command of this run, with its pins (any run, passed or not). */
+  run?: string;
   /** Its repro file. */
   repro?: string;
   /** Its timeline page, relative to the report (or absolute). */
@@ -126,7 +128,7 @@ function coverageTable(runs: SweepRunLine[]): string {
   }
   if (probes.size === 0 && sometimes.size === 0) return '';
   const line = (kind: string, name: string, seeds: number, first: SweepRunLine | null): string =>
-    `<tr class="${seeds === 0 ? 'never' : ''}"><td>${kind}</td><td class="mono">${esc(name)}</td><td class="num">${seeds}</td><td class="mono">${first ? esc(`${first.scenario} --seed ${first.seed}`) : 'never'}</td></tr>`;
+    `<tr class="${seeds === 0 ? 'never' : ''}"><td>${kind}</td><td class="mono">${esc(name)}</td><td class="num">${seeds}</td><td class="mono">${first ? esc(first.run ?? `${first.scenario} --seed ${first.seed}`) : 'never'}</td></tr>`;
   const all = [...[...sometimes].map(([n, s]) => ({ kind: 'sometimes', n, seeds: s.seeds, first: s.first })), ...[...probes].map(([n, p]) => ({ kind: 'probe', n, seeds: p.seeds, first: p.first as SweepRunLine | null }))];
   all.sort((a, b) => a.seeds - b.seeds || a.n.localeCompare(b.n));
   return `<h2>Coverage</h2><p class="note">Probes and sometimes-assertions by the seeds that reached them; never reached first.</p><table><thead><tr><th>kind</th><th>name</th><th>seeds</th><th>first seed</th></tr></thead><tbody>${all.map((x) => line(x.kind, x.n, x.seeds, x.first)).join('')}</tbody></table>`;

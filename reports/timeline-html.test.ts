@@ -121,6 +121,9 @@ describe('sweepHtml', () => {
     const html = sweepHtml({ title: 't', runs: [run('a', 1, 'pass', { coverage: { probes: { 'raft.snap': 1 }, sometimes: { 'leader-changed': false } } }), run('a', 2, 'pass', { coverage: { probes: { 'raft.snap': 2 }, sometimes: { 'leader-changed': false } } })] });
     expect(html.indexOf('leader-changed')).toBeLessThan(html.indexOf('raft.snap'));
     expect(html).toMatch(/raft\.snap<\/td><td class="num">2<\/td><td class="mono">a --seed 1/);
+    // With the run's own command, pins and all (the Markdown's), so pasting it reaches the probe.
+    const pinned = sweepHtml({ title: 't', runs: [run('a', 6, 'pass', { run: 'npx detsim run a --seed 6 --param bug=x', coverage: { probes: { 'raft.snap': 1 } } })] });
+    expect(pinned).toContain('<td class="mono">npx detsim run a --seed 6 --param bug=x</td>');
   });
 
   it('draws a histogram whose bars add up to the values', () => {

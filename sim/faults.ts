@@ -6,16 +6,21 @@
  * FAULTS_NOT_APPLICABLE with the reason. So a new fault kind cannot be forgotten by the sweeps.
  */
 
+/** The model a fault kind belongs to. */
 export type FaultModel = 'node' | 'disk' | 'device' | 'clock' | 'network';
 
-export interface FaultKindInfo {
-  kind: string;
+/** One entry of {@link FAULT_KINDS}. */
+export interface FaultKindInfo<K extends string = string> {
+  /** The name `w.enableFault(kind)` takes. */
+  kind: K;
+  /** Which model injects it. */
   model: FaultModel;
   /** What the fault is, and the parameter(s) that switch it on. */
   doc: string;
 }
 
-export const FAULT_KINDS = [
+/** The table itself, kept literal so that {@link FaultKind} is the union of its names. */
+const FAULT_KIND_TABLE = [
   { kind: 'node-crash', model: 'node', doc: 'a node crashes and restarts later (crashMsMean, downMsMean)' },
   { kind: 'node-pause', model: 'node', doc: 'a node freezes (a GC stall) and resumes (pauseMsMean)' },
   { kind: 'disk-torn-write', model: 'disk', doc: 'a crash keeps a torn prefix of unsynced writes (tornWrites)' },
@@ -48,7 +53,11 @@ export const FAULT_KINDS = [
   { kind: 'net-crash-during-partition', model: 'network', doc: 'a node crashes while a partition is on (crashDuringPartitionProbability)' },
 ] as const satisfies readonly FaultKindInfo[];
 
-export type FaultKind = (typeof FAULT_KINDS)[number]['kind'];
+/** The name of a fault kind in {@link FAULT_KINDS}. */
+export type FaultKind = (typeof FAULT_KIND_TABLE)[number]['kind'];
+
+/** Every fault kind the models can inject, with its model and the parameters that switch it on. */
+export const FAULT_KINDS: readonly FaultKindInfo<FaultKind>[] = FAULT_KIND_TABLE;
 
 export const FAULT_KIND_NAMES: ReadonlySet<string> = new Set(FAULT_KINDS.map((k) => k.kind));
 

@@ -7,11 +7,12 @@ export { Buggify, DEFAULT_BUGGIFY, type BuggifyOptions, type BuggifyReport } fro
 export { LocalClock, PERFECT_CLOCK, type ClockOptions } from './clock.ts';
 export { deepCopy, estimateSize } from './clone.ts';
 export { Device, FailureDomains, type DeviceOptions, type DeviceResult, type DeviceState, type DeviceStats } from './device.ts';
-export { Disk, NO_DISK_FAULTS, type DiskBacking, type DiskError, type DiskFaults, type DiskRead, type DiskStats, type DurableFileView } from './disk/disk.ts';
+export { Disk, DiskReadFailed, NO_DISK_FAULTS, type DiskBacking, type DiskError, type DiskFaults, type DiskRead, type DiskStats, type DurableFileView } from './disk/disk.ts';
 export { DISK_PROFILES, type DiskProfile, type DiskProfileName } from './disk/profiles.ts';
 export { EventQueue, ScheduledEvent } from './event-queue.ts';
 export { Simulation, type MilestoneListener, type RunStop, type SimulationOptions } from './kernel.ts';
-export { faultParams, standardNemesis, type FaultParamName, type FaultParamOptions, type FaultParams, type NemesisOptions } from './nemesis.ts';
+export { FAULT_KINDS, type FaultKind, type FaultKindInfo, type FaultModel } from './faults.ts';
+export { faultParams, MILESTONE_KINDS, standardNemesis, type FaultParamName, type FaultParamOptions, type FaultParams, type NemesisOptions } from './nemesis.ts';
 export { describeLatency, drawLatency, scaleLatency, withFloor, type LatencyModel } from './network/latency.ts';
 export { LAN, Network, type LinkConfig, type MessageFault, type MessageMetrics, type NetworkStats, type NodeMessageCounts, type TypeMessageCounts, type SendOptions } from './network/network.ts';
 export { NodeContext, SimNode, type CallResult, type Envelope, type NodeFactory, type NodeId, type NodeProgram, type NodeState, type Timer } from './node.ts';

@@ -94,6 +94,10 @@ describe('a new user, in a bare folder outside the repository', () => {
     const shrunk = JSON.parse(shrink.out);
     expect(existsSync(path.resolve(dir, shrunk.repro))).toBe(true);
     expect(detsim(dir, 'replay', path.relative(dir, path.resolve(dir, shrunk.repro))).out).toContain('no-acked-increment-lost');
+    // ...and exports as a test that imports the scenario file; the type-check below covers it.
+    const ex = detsim(dir, 'export', path.relative(dir, path.resolve(dir, shrunk.repro)), '--out', 'bug.test.ts');
+    expect(ex.code, ex.err).toBe(0);
+    expect(readFileSync(path.join(dir, 'bug.test.ts'), 'utf8')).toContain("import scenario from './my-counter.ts'");
 
     // The documented type-check recipe: `npx tsc -p .` with the tsconfig init wrote (detsim is
     // mapped by path: there is no node_modules here). One run with a broken file beside the rest:
@@ -102,7 +106,7 @@ describe('a new user, in a bare folder outside the repository', () => {
     const tsc = sh(dir, process.execPath, TSC, '-p', '.');
     expect(tsc.code).not.toBe(0);
     expect(tsc.out).toMatch(/^broken\.ts\(2,\d+\): error TS2322/);
-    expect(tsc.out.split('\n').filter((l) => l.length > 0 && !l.startsWith(' ')).every((l) => l.startsWith('broken.ts('))).toBe(true);
+    expect(tsc.out.split('\n').filter((l) => l.length > 0 && !l.startsWith(' ')).every((l) => l.startsWith('broken.ts(')), tsc.out).toBe(true);
     rmSync(path.join(dir, 'broken.ts'));
   }, SLOW);
 });
@@ -123,7 +127,9 @@ describe('a new user with detsim installed in the folder', () => {
 
     const version = sh(dir, 'npx', '--no', '--', 'detsim', '--version');
     expect(version.out.trim()).toBe(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
-    expect(sh(dir, 'npx', '--no', '--', 'detsim', 'init', 'my-counter', '--dir', '.').code).toBe(0);
+    const init = sh(dir, 'npx', '--no', '--', 'detsim', 'init', 'my-counter', '--dir', '.');
+    expect(init.code).toBe(0);
+    expect(init.out).not.toContain("install Node's types"); // @types/node is here
     const tsconfig = JSON.parse(readFileSync(path.join(dir, 'tsconfig.json'), 'utf8'));
     expect(tsconfig.compilerOptions.paths).toBeUndefined(); // resolved through node_modules/detsim
     expect(tsconfig.compilerOptions.types).toEqual(['node']);
@@ -141,6 +147,15 @@ describe('a new user with detsim installed in the folder', () => {
     expect(run.out).toContain('my-counter seed 3');
   }, SLOW);
 
+  it('without @types/node installed, init says type-checking needs it (detsim\'s own sources use Node\'s types)', () => {
+    const bare = path.join(base, 'installed-no-node-types');
+    mkdirSync(path.join(bare, 'node_modules'), { recursive: true });
+    symlinkSync(ROOT, path.join(bare, 'node_modules', 'detsim'));
+    const init = detsim(bare, 'init', 'my-counter', '--dir', '.');
+    expect(init.code).toBe(0);
+    expect(init.out).toContain("to type-check, install Node's types there too (detsim's sources use them): npm install --save-dev typescript @types/node");
+  });
+
   it('a copied scenario with a failing seed fails its vitest test with the seed and replay command', () => {
     cpSync(path.join(dir, 'my-counter.ts'), path.join(dir, 'sub', 'my-counter.ts'), { recursive: true });
     writeFileSync(
@@ -152,5 +167,40 @@ describe('a new user with detsim installed in the folder', () => {
     expect(r.code).toBe(1);
     expect(r.out + r.err).toMatch(/SimulationFailure: \d+ of 20 seed\(s\) failed/);
     expect(r.out + r.err).toMatch(/replay: npx detsim run \.\/sub\/my-counter\.ts --seed \d+ --param bug=ack-before-fsync --param crashMsMean=500/);
+  }, SLOW);
+});
+
+describe('a new user whose package.json says "type": "commonjs" (what `npm init -y` writes since npm 11)', () => {
+  const dir = path.join(base, 'commonjs');
+
+  it('init, run and sweep load its .ts scenario as an ES module, with a .ts helper that imports detsim and a .cts CommonJS one', () => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'my-research', version: '1.0.0', type: 'commonjs' }, null, 2));
+    expect(detsim(dir, 'init', 'my-counter', '--dir', '.').code).toBe(0);
+    const run = detsim(dir, 'run', './my-counter.ts', '--seed', '1');
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    writeFileSync(path.join(dir, 'helper.ts'), "import { ms } from 'detsim';\nexport const tickNs = ms(10);\n");
+    writeFileSync(path.join(dir, 'legacy.cts'), 'module.exports = { answer: 42 };\n');
+    mkdirSync(path.join(dir, 'lib'));
+    writeFileSync(path.join(dir, 'lib', 'index.ts'), "import { sec } from 'detsim';\nexport const lengthNs = sec(1);\n");
+    writeFileSync(path.join(dir, 'lib', 'more.ts'), "import { us } from 'detsim';\nexport const moreNs = us(1);\n");
+    // Each way TypeScript lets a module be named: with .ts, with .js for the .ts, a folder's index.ts, no extension.
+    writeFileSync(
+      path.join(dir, 'uses-helpers.ts'),
+      "import { defineScenario } from 'detsim';\nimport { tickNs } from './helper.ts';\nimport { tickNs as again } from './helper.js';\nimport { lengthNs } from './lib';\nimport { moreNs } from './lib/more';\nimport legacy from './legacy.cts';\n" +
+        "export default defineScenario({ name: 'uses-helpers', description: 'imports a helper of each kind', params: {}, durationNs: lengthNs, setup(w) { w.metrics.answer = legacy.answer; w.metrics.tickNs = tickNs + again + moreNs; } });\n",
+    );
+    const helpers = detsim(dir, 'run', './uses-helpers.ts', '--seed', '1', '--json');
+    expect(helpers.err).toBe('');
+    expect(JSON.parse(helpers.out).metrics).toMatchObject({ answer: 42, tickNs: 20_001_000 });
+    const sweep = detsim(dir, 'sweep', './my-counter.ts', './uses-helpers.ts', '--seeds', '2', '--jobs', '1', '--out', 'o');
+    expect(sweep.err).not.toMatch(/cannot load/);
+    expect(sweep.code).toBe(0);
+    expect(sweep.out).toMatch(/ok +uses-helpers +2\/2 passed/);
+    // The folder holds a helper module: the error says how to name it so a folder sweep skips it.
+    const folder = detsim(dir, 'sweep', '.', '--seeds', '1', '--jobs', '1', '--out', 'o');
+    expect(folder.code).toBe(2);
+    expect(folder.err).toMatch(/helper\.ts does not default-export a scenario .*skipped by folders and globs when its name starts with _/);
   }, SLOW);
 });

@@ -179,10 +179,14 @@ export function clientOp(client: string, n: number, op: Record<string, unknown>)
   return { kind: 'op', client, n, op };
 }
 
-/** What a scripted run needs: the scenario (a built-in's name, or the object), seed, parameters, script. */
-export interface ScriptRun {
+/**
+ * What a scripted run needs: the scenario (a built-in's name, or the object), seed, parameters,
+ * script. Generic in the scenario's parameters, so a test can pass a scenario file's own default
+ * export (what `detsim export` writes for one) and type-check.
+ */
+export interface ScriptRun<P extends ParamDefs = ParamDefs> {
   /** A built-in scenario's name, a scenario file's path, or the scenario itself. */
-  scenario: string | Scenario<ParamDefs>;
+  scenario: string | Scenario<P>;
   /** The seed of everything the script does not name (latencies, timeouts, the workload's timing). */
   seed: number;
   /** Parameter values (unnamed ones take their defaults). */
@@ -194,13 +198,11 @@ export interface ScriptRun {
 }
 
 /** Runs a scenario driven by a script (see the file's doc). A built-in scenario is loaded by name. */
-export async function runScript(o: ScriptRun): Promise<RunResult> {
-  let scenario: Scenario<ParamDefs>;
-  if (typeof o.scenario === 'string') {
-    const { resolveScenario } = await import('../cli/scenarios.ts');
-    scenario = (await resolveScenario(o.scenario)).scenario as Scenario<ParamDefs>;
-  } else scenario = o.scenario;
-  return runScenario(scenario, { seed: o.seed, pins: o.params ?? {}, swarm: false, buggify: o.buggify ?? false, script: o.script });
+export async function runScript<P extends ParamDefs>(o: ScriptRun<P>): Promise<RunResult> {
+  const options = { seed: o.seed, pins: o.params ?? {}, swarm: false, buggify: o.buggify ?? false, script: o.script };
+  if (typeof o.scenario !== 'string') return runScenario(o.scenario, options);
+  const { resolveScenario } = await import('../cli/scenarios.ts');
+  return runScenario((await resolveScenario(o.scenario)).scenario as Scenario<ParamDefs>, options);
 }
 
 /** What a scripted test expects: the invariant fails (the bug), or every invariant holds (fixed). */

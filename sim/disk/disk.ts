@@ -30,6 +30,7 @@ export type DiskError = 'EIO' | 'ENOSPC';
  * again later: a process that dies on an I/O error at start-up, not one that starts empty.
  */
 export class DiskReadFailed extends Error {
+  /** Always `DiskReadFailed`. */
   override name = 'DiskReadFailed';
 }
 
