@@ -64,12 +64,16 @@ interface StoredState {
 
 const CLOSED: ReadonlySet<string> = new Set(['confirmed', 'expired', 'cancelled']);
 
-/** Splits a durable state into the state record and the closed reservations to append to the log. */
-function encodeState(d: SeatDurable, logged: ReadonlySet<number>): { stored: StoredState; toLog: IndexedReservation[] } {
+/**
+ * Splits a durable state into the state record and the closed reservations to append to the log.
+ * Every position below `loggedPrefix` is in `logged`: the scan starts there, so a write costs the
+ * reservations not yet logged rather than the whole history.
+ */
+function encodeState(d: SeatDurable, logged: ReadonlySet<number>, loggedPrefix: number): { stored: StoredState; toLog: IndexedReservation[] } {
   const all = d.reservations.reservations;
   const open: IndexedReservation[] = [];
   const toLog: IndexedReservation[] = [];
-  for (let i = 0; i < all.length; i++) {
+  for (let i = loggedPrefix; i < all.length; i++) {
     if (logged.has(i)) continue;
     const r = all[i]!;
     open.push({ index: i, r });
@@ -234,6 +238,9 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
   const onDisk = found?.durable ?? null;
   /** Log positions durably in LOG_FILE, and those in the batch being synced. */
   const logged = found?.logged ?? new Set<number>();
+  /** Every log position below this is in `logged`. */
+  let loggedPrefix = 0;
+  while (logged.has(loggedPrefix)) loggedPrefix++;
   let loggingNow: IndexedReservation[] = [];
   const seat = onDisk === null ? createSeatNode(config, opts.initialTokens) : restoreSeatNode(config, onDisk);
   ctx.log('recover', onDisk === null ? `fresh ${seat.kind} node` : `${seat.kind} state from disk`);
@@ -276,7 +283,7 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
     const state = latest;
     fsyncInFlight = true;
     stats.fsyncs++;
-    const { stored, toLog } = encodeState(state, logged);
+    const { stored, toLog } = encodeState(state, logged, loggedPrefix);
     ctx.disk.put(STATE_FILE, [stored]);
     for (const e of toLog) ctx.disk.append(LOG_FILE, e);
     loggingNow = toLog;
@@ -284,6 +291,7 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
       fsyncInFlight = false;
       if (err === null) {
         for (const e of loggingNow) logged.add(e.index);
+        while (logged.has(loggedPrefix)) loggedPrefix++;
         durable = version;
         synced = state;
         release();

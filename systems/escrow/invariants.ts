@@ -12,10 +12,16 @@ function creditedAt(node: NodeSnapshot, from: string, seq: number): boolean {
   return c !== undefined && (seq <= c.upTo || c.above.includes(seq));
 }
 
+/** committedTokens of snapshots already summed: never-oversell and conservation read the same snapshot. */
+const committedOf = new WeakMap<NodeSnapshot, number>();
+
 /** Seats held, confirmed or consumed at a node. */
 export function committedTokens(node: NodeSnapshot): number {
+  const known = committedOf.get(node);
+  if (known !== undefined) return known;
   let n = node.consumedDirect;
   for (const r of node.reservations) if (r.state === 'held' || r.state === 'confirmed') n += r.count;
+  committedOf.set(node, n);
   return n;
 }
 

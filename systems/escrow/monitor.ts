@@ -8,7 +8,7 @@ import type { Disk } from '../../sim/disk/disk.ts';
 import type { SimNode } from '../../sim/node.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
 import { checkConservation, checkNeverOversell } from './invariants.ts';
-import { isReachable } from './reservation.ts';
+import { CLOSED_STATES, isReachable, type Reservation } from './reservation.ts';
 import { snapshotOfDurable, type SeatDurable } from './seat.ts';
 import type { GlobalSnapshot, NodeSnapshot, ReservationView } from './types.ts';
 import { durableOnDisk, TransferWire, type EscrowHost } from './host.ts';
@@ -50,6 +50,14 @@ export class EscrowMonitor {
   private cache: GlobalSnapshot | null = null;
   private readonly down = new Map<string, { epoch: number; durable: SeatDurable | null; snapshot: NodeSnapshot | null }>();
   private readonly upSince = new Map<string, { epoch: number; sinceNs: Nanos }>();
+  /**
+   * Per node and incarnation, a position below which every reservation of the written state is
+   * closed: those are never late (closed ones never reopen within an incarnation: the table
+   * asserts its transitions), so the reaper check scans only from there.
+   */
+  private readonly reaperFrom = new Map<string, { epoch: number; from: number }>();
+  /** Per node, reservation id -> position, from the durable tables seen (checked on each use). */
+  private readonly positions = new Map<string, { ids: Map<string, number>; scanned: number }>();
   /** The grace period of holds (for the reaper check). */
   graceNs = 0;
   readonly acked: { nodeId: string; reservationId: string }[] = [];
@@ -107,6 +115,8 @@ export class EscrowMonitor {
         for (let i = 0; i < was.length; i++) {
           const a = was[i]!;
           const b = now[i];
+          // The same object: a closed reservation shared by both states (frozen: it cannot differ).
+          if (a === b) continue;
           if (!b || b.id !== a.id) return `durable reservation ${a.id} at ${n.id} disappeared (was ${a.state})`;
           if (b.count !== a.count) return `reservation ${a.id} at ${n.id} changed count ${a.count} -> ${b.count}`;
           if (a.state !== b.state && !isReachable(a.state, b.state)) {
@@ -147,7 +157,15 @@ export class EscrowMonitor {
       if (now - u.sinceNs < 2 * slackNs) continue;
       const local = n.clock.localAt(now);
       const grace = this.graceNs;
-      for (const r of n.program.written.reservations.reservations) {
+      const all = n.program.written.reservations.reservations;
+      let f = this.reaperFrom.get(n.id);
+      if (!f || f.epoch !== n.epoch || f.from > all.length) {
+        f = { epoch: n.epoch, from: 0 };
+        this.reaperFrom.set(n.id, f);
+      }
+      while (f.from < all.length && CLOSED_STATES.has(all[f.from]!.state)) f.from++;
+      for (let i = f.from; i < all.length; i++) {
+        const r = all[i]!;
         const late = r.state === 'held' ? local - (r.expiresAtNs + grace) : r.state === 'pending' ? local - r.expiresAtNs : 0;
         if (late > slackNs) return `${r.state} reservation ${r.id} at ${n.id} outlived its deadline by ${(late / 1e6).toFixed(1)} ms: the reaper is late`;
       }
@@ -161,9 +179,33 @@ export class EscrowMonitor {
     const n = this.nodes.find((x) => x.id === nodeId);
     assert(n !== undefined, `unknown node ${nodeId}`);
     const d = n.up && n.program ? n.program.synced : this.downDurable(n);
-    const r = d?.reservations.reservations.find((x) => x.id === reservationId);
+    const r = d ? this.findReservation(nodeId, d.reservations.reservations, reservationId) : undefined;
     if (!r || r.state !== 'confirmed') return `client was told ${reservationId} at ${nodeId} is confirmed, but its durable state says ${r ? r.state : 'missing'}`;
     return null;
+  }
+
+  /**
+   * `list.find((r) => r.id === id)`, through a position index: tables grow in creation order, so a
+   * position once seen usually still holds the same id. A crash can undo reservations and reuse
+   * their positions, so a hit is checked, and a miss or a stale hit falls back to the full scan.
+   */
+  private findReservation(nodeId: string, list: readonly Reservation[], id: string): Reservation | undefined {
+    let p = this.positions.get(nodeId);
+    if (!p) {
+      p = { ids: new Map(), scanned: 0 };
+      this.positions.set(nodeId, p);
+    }
+    if (p.scanned > list.length) {
+      p.ids.clear();
+      p.scanned = 0;
+    }
+    for (; p.scanned < list.length; p.scanned++) p.ids.set(list[p.scanned]!.id, p.scanned);
+    const i = p.ids.get(id);
+    const hit = i === undefined ? undefined : list[i];
+    if (hit !== undefined && hit.id === id) return hit;
+    p.ids.clear();
+    p.scanned = 0;
+    return list.find((x) => x.id === id);
   }
 
   /** Liveness: no reservation is pending or held anywhere (every node up). */

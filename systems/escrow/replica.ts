@@ -26,8 +26,8 @@
  */
 import { assert } from '../../sim/assert.ts';
 import type { Nanos } from '../../sim/time.ts';
-import { ReservationTable, reservationError, type HoldPolicy, type Reservation, type ReservationBugs, type ReservationError, type ReservationTableDurable } from './reservation.ts';
-import type { ClientOp, ClientReply, CreditedFrom, EscrowMsg, HoldRequest, NodeOutput, NodeSnapshot, OutboxEntry, SeatNode, StatusReportMsg } from './types.ts';
+import { CLOSED_STATES, ReservationTable, reservationError, type HoldPolicy, type Reservation, type ReservationBugs, type ReservationError, type ReservationTableDurable } from './reservation.ts';
+import type { ClientOp, ClientReply, CreditedFrom, EscrowMsg, HoldRequest, NodeOutput, NodeSnapshot, OutboxEntry, ReservationView, SeatNode, StatusReportMsg } from './types.ts';
 
 /** Where a replica asks for tokens: its parent (multi-level escrow) or its peers in turn (peer-to-peer). */
 export type LenderChoice = 'parent' | 'peers';
@@ -158,6 +158,13 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
   private nextReportAtNs: Nanos = 0;
   private nextPlanAtNs: Nanos = 0;
   private readonly reports = new Map<string, StatusReportMsg>();
+  /**
+   * Snapshot views of the reservations, by position: a view is replaced (never changed) when its
+   * reservation's state changes, so earlier snapshots keep theirs. Positions below `closedViews`
+   * are closed, so their views are final and a snapshot copies them without looking.
+   */
+  private readonly views: ReservationView[] = [];
+  private closedViews = 0;
 
   // The step under way.
   private dirty = false;
@@ -574,13 +581,24 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
       .map(([from, c]) => ({ from, upTo: c.upTo, above: [...c.above].sort((x, y) => x - y) }));
   }
 
+  private reservationViews(): ReservationView[] {
+    const all = this.table.all();
+    for (let i = this.closedViews; i < all.length; i++) {
+      const r = all[i]!;
+      const v = this.views[i];
+      if (v === undefined || v.state !== r.state) this.views[i] = { id: r.id, count: r.count, state: r.state };
+      if (i === this.closedViews && CLOSED_STATES.has(r.state)) this.closedViews++;
+    }
+    return this.views.slice();
+  }
+
   snapshot(): NodeSnapshot {
     return {
       id: this.id,
       kind: 'escrow',
       tokens: this.tokens,
       consumedDirect: this.consumedDirect,
-      reservations: this.table.all().map((r) => ({ id: r.id, count: r.count, state: r.state })),
+      reservations: this.reservationViews(),
       outbox: this.outbox.map((e) => ({ ...e })),
       credited: this.creditedList(),
       refusalStreak: this.refusalStreak,

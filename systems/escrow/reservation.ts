@@ -21,6 +21,9 @@ import type { Nanos } from '../../sim/time.ts';
 
 export type ReservationState = 'pending' | 'held' | 'confirmed' | 'expired' | 'cancelled';
 
+/** States nothing leaves: a reservation in one of them never changes again. */
+export const CLOSED_STATES: ReadonlySet<ReservationState> = new Set<ReservationState>(['confirmed', 'expired', 'cancelled']);
+
 /** Allowed transitions; `held -> held` is an extension. */
 export const ALLOWED_TRANSITIONS: Readonly<Record<ReservationState, readonly ReservationState[]>> = {
   pending: ['held', 'expired', 'cancelled'],
@@ -147,6 +150,16 @@ export class ReservationTable {
   private readonly byId = new Map<string, Reservation>();
   private readonly order: Reservation[] = [];
   private reapQueue: ReapEntry[] = [];
+  /**
+   * Pending reservations in creation order, plus some that have since left pending (dropped at the
+   * next `pendingOldestFirst`): serving pending holds looks at these, not at every reservation ever.
+   */
+  private pending: Reservation[] = [];
+  /**
+   * Positions below this hold closed reservations only. Those are frozen (see `setState`), so
+   * `durable()` shares them across writes instead of copying the whole history on every write.
+   */
+  private closedPrefix = 0;
   /** Tokens per state, kept up to date by insert and setState (every step reads them, often). */
   private readonly sums: Record<ReservationState, number> = { pending: 0, held: 0, confirmed: 0, expired: 0, cancelled: 0 };
 
@@ -166,7 +179,9 @@ export class ReservationTable {
     assert(!this.byId.has(r.id), `reservation ${r.id} inserted twice`);
     this.byId.set(r.id, r);
     this.order.push(r);
+    if (r.state === 'pending') this.pending.push(r);
     this.sums[r.state] += r.count;
+    if (CLOSED_STATES.has(r.state)) Object.freeze(r);
   }
 
   /** Moves `r` to `to`, asserting the transition is allowed: our code never breaks the state machine. */
@@ -175,6 +190,9 @@ export class ReservationTable {
     this.sums[r.state] -= r.count;
     this.sums[to] += r.count;
     r.state = to;
+    // Nothing leaves a closed state, so the reservation never changes again: frozen, it can be
+    // shared by every later durable state, and a stray write to it throws instead of going unseen.
+    if (CLOSED_STATES.has(to)) Object.freeze(r);
   }
 
   private validateNew(id: string, count: number): ReservationError | null {
@@ -295,8 +313,12 @@ export class ReservationTable {
 
   /** Pending reservations, oldest first: the order in which arriving tokens are handed out. */
   pendingOldestFirst(): Reservation[] {
-    if (this.sums.pending === 0) return [];
-    return this.order.filter((r) => r.state === 'pending');
+    if (this.sums.pending === 0) {
+      this.pending = [];
+      return [];
+    }
+    this.pending = this.pending.filter((r) => r.state === 'pending');
+    return [...this.pending];
   }
 
   /** Tokens set aside by held reservations. */
@@ -318,8 +340,15 @@ export class ReservationTable {
     return this.sums[state];
   }
 
-  /** A deep copy of what must be persisted. */
+  /** A copy of what must be persisted: open reservations copied, closed (frozen) ones shared. */
   durable(): ReservationTableDurable {
-    return { reservations: this.order.map((r) => ({ ...r })), reapQueue: this.reapQueue.map((e) => ({ ...e })) };
+    const n = this.order.length;
+    while (this.closedPrefix < n && CLOSED_STATES.has(this.order[this.closedPrefix]!.state)) this.closedPrefix++;
+    const reservations = this.order.slice(0, this.closedPrefix);
+    for (let i = this.closedPrefix; i < n; i++) {
+      const r = this.order[i]!;
+      reservations.push(Object.isFrozen(r) ? r : { ...r });
+    }
+    return { reservations, reapQueue: this.reapQueue.map((e) => ({ ...e })) };
   }
 }
