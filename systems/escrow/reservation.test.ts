@@ -134,3 +134,49 @@ describe('bug zoo: reaper returns a confirmed hold', () => {
     expect(bad.get('r')?.state).toBe('confirmed'); // still sold: the seat is now sold and free
   });
 });
+
+describe('durable copies cost the open reservations, not the history', () => {
+  it('a closed reservation is frozen and shared by later durable states; an open one is copied', () => {
+    const t = new ReservationTable(P);
+    t.createHeld('c', 1, 0);
+    t.createHeld('h', 2, 0);
+    t.createPending('p', 3, 0);
+    t.confirm('c', 1);
+    const a = t.durable();
+    const b = t.durable();
+    expect(b.reservations[0]).toBe(a.reservations[0]); // closed: one shared frozen object
+    expect(Object.isFrozen(t.get('c'))).toBe(true);
+    expect(b.reservations[1]).not.toBe(a.reservations[1]); // open: a copy per write
+    t.extend('h', 10);
+    t.grant('p', 10);
+    // Earlier durable states keep what they said: the live objects were copied, not shared.
+    expect(a.reservations.map((r) => [r.state, r.extensions])).toEqual([['confirmed', 0], ['held', 0], ['pending', 0]]);
+    expect(t.durable().reservations.map((r) => [r.state, r.extensions])).toEqual([['confirmed', 0], ['held', 1], ['held', 0]]);
+  });
+
+  it('a stray write to a closed reservation throws instead of changing shared durable states', () => {
+    const t = new ReservationTable(P);
+    t.createHeld('r', 1, 0);
+    t.cancel('r');
+    const d = t.durable();
+    expect(() => {
+      (t.get('r') as { state: string }).state = 'held';
+    }).toThrow(TypeError);
+    expect(d.reservations[0]!.state).toBe('cancelled');
+  });
+
+  it('pending holds are served oldest first, among pending ones only, also after a restore', () => {
+    const t = new ReservationTable(P);
+    t.createPending('p1', 1, 0);
+    t.createHeld('h', 1, 0);
+    t.createPending('p2', 1, 0);
+    t.createPending('p3', 1, 0);
+    t.grant('p1', 1);
+    t.cancel('p2');
+    t.createPending('p4', 1, 2);
+    expect(t.pendingOldestFirst().map((r) => r.id)).toEqual(['p3', 'p4']);
+    const restored = new ReservationTable(P, {}, t.durable());
+    expect(restored.pendingOldestFirst().map((r) => r.id)).toEqual(['p3', 'p4']);
+    expect(Object.isFrozen(restored.get('p2'))).toBe(true);
+  });
+});
