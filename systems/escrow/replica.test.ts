@@ -180,3 +180,21 @@ describe('escrow replica: refill policies', () => {
     expect(c.members.map((m) => m.node.snapshot().tokens)).toEqual([0, 2, 2, 30]);
   });
 });
+
+describe('escrow replica: snapshots', () => {
+  it('an earlier snapshot keeps the states it saw; a later one sees every change, behind a closed prefix too', () => {
+    const [cfg] = peerConfigs(10, ['a'], { refill: { kind: 'none' } }) as [EscrowReplicaConfig];
+    const r = EscrowReplica.create(cfg, 10);
+    r.hold({ reservationId: 'x', count: 1 }, 0);
+    r.hold({ reservationId: 'y', count: 2 }, 0);
+    r.confirm('x', 1);
+    const before = r.snapshot().reservations;
+    r.confirm('y', 2);
+    r.hold({ reservationId: 'z', count: 3 }, 3);
+    const after = r.snapshot().reservations;
+    expect(before).toEqual([{ id: 'x', count: 1, state: 'confirmed' }, { id: 'y', count: 2, state: 'held' }]);
+    expect(after.map((v) => v.state)).toEqual(['confirmed', 'confirmed', 'held']);
+    r.cancel('z', 4);
+    expect(r.snapshot().reservations.map((v) => v.state)).toEqual(['confirmed', 'confirmed', 'cancelled']);
+  });
+});
