@@ -21,6 +21,7 @@ export { allocate, apportion, type AllocationPolicy } from './allocation.ts';
 // Reservations: the state machine and the per-node table (used inside both seat designs).
 export {
   ALLOWED_TRANSITIONS,
+  CLOSED_STATES,
   isAllowedTransition,
   isReachable,
   ReservationTable,
