@@ -2,7 +2,7 @@
  * The systems figures' shape on tiny runs (no timing is asserted: figures are for `npm run bench`).
  */
 import { describe, expect, it } from 'vitest';
-import { benchLinearity, BEFORE, FAMILY_NAMES, linearityCases, LOADED_RAFT_PINS, loadedRaftHere, loadedRaftRounds, memoryRun } from './systems.ts';
+import { benchLinearity, benchLongHorizon, BEFORE, FAMILY_NAMES, linearityCases, LOADED_RAFT_PINS, loadedRaftHere, loadedRaftRounds, memoryRun } from './systems.ts';
 import { DURATIONS, memoryRunArgs } from './memory-child.ts';
 
 describe('bench/systems', () => {
@@ -21,7 +21,19 @@ describe('bench/systems', () => {
     const cases = linearityCases(false);
     expect(cases.map((c) => c.name).sort()).toEqual([...FAMILY_NAMES].sort());
     for (const c of cases) expect(Object.keys(c.scn.params)).toContain(c.param);
+    // The long horizon starts where the short one's long run ends, or later.
+    for (const c of cases) expect(c.long, c.name).toBeGreaterThanOrEqual(c.short * 5);
   });
+
+  it('the long horizon runs each case at L and 10L and divides the CPU', () => {
+    const escrow = linearityCases(false).find((c) => c.name === 'escrow')!;
+    const r = benchLongHorizon([{ ...escrow, long: 1 }]);
+    const f = r.escrow!;
+    expect(f).toMatchObject({ scenario: 'escrow-flash-sale', param: 'durationS', length: 1, factor: 10 });
+    expect(f.longEvents).toBeGreaterThan(5 * f.events); // the long run really is ten times longer
+    expect(f.cpuMs).toBeGreaterThan(0);
+    expect(f.linearity).toBeCloseTo(f.longCpuMs / (10 * f.cpuMs), 1);
+  }, 60_000);
 
   it('keeps the before figure and the loaded-store parameters the docs name', () => {
     expect(BEFORE.commit).toBe('4755ff4');
