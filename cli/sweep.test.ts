@@ -255,6 +255,10 @@ describe('shards and merge', () => {
       const partial = detsim('merge', path.join(dir, 'shard-1'), path.join(dir, 'shard-3'));
       expect(partial.code).toBe(1);
       expect(partial.out).toMatch(/INCOMPLETE: shard\(s\) 2\/3 of .* are missing/);
+      // It names the missing shard's own command to run, not the command of a shard it was given.
+      const line = partial.out.split('\n').find((l) => l.includes('INCOMPLETE: shard'))!;
+      expect(line).toMatch(/Run `[^`]*--shard 2\/3[^`]*` and merge again/);
+      expect(line).not.toContain('--shard 1/3');
     });
   }
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { RESULT_FORMAT, RESULTS_HEADER_FORMAT } from './formats.ts';
 import type { ResultLine, ResultsHeader } from './results.ts';
-import { reportExitCode, SweepAggregator } from './sweep-report.ts';
+import { commandForShard, reportExitCode, SweepAggregator } from './sweep-report.ts';
 import { junitFromReport, markdownSummary, terminalSummary } from './sweep-render.ts';
 import { Chalk } from 'chalk';
 
@@ -211,5 +211,13 @@ describe('SweepAggregator', () => {
     expect(xml).toContain('message="x&lt;y: a &quot;quoted&quot; &amp; &lt;odd&gt; value"');
     expect(xml).toContain('replay: npx detsim replay out/a-seed1.json');
     expect(xml).toContain('<testcase classname="a" name="seed 2"');
+  });
+});
+
+describe('commandForShard', () => {
+  it("turns one shard's command into another's, whichever way --shard is written, and says null without one", () => {
+    expect(commandForShard('npx detsim sweep all --seeds 100 --shard 1/4 --out o/1', 4, 4)).toBe('npx detsim sweep all --seeds 100 --shard 4/4 --out o/1');
+    expect(commandForShard('npx detsim sweep all --shard=2/3', 3, 3)).toBe('npx detsim sweep all --shard=3/3');
+    expect(commandForShard('npx detsim sweep all --seeds 100', 2, 3)).toBeNull();
   });
 });

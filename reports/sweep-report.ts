@@ -397,7 +397,13 @@ export class SweepAggregator {
         const missing: number[] = [];
         for (let k = 1; k <= g.n; k++) if (!g.have.has(k)) missing.push(k);
         if (missing.length > 0) {
-          incomplete.push(`shard(s) ${missing.map((k) => `${k}/${g.n}`).join(', ')} of \`${g.header.command}\` are missing: their results were not given`);
+          // The command in a header is its own shard's: name each missing shard's own command.
+          const rerun = missing.map((k) => commandForShard(g.header.command, k, g.n));
+          incomplete.push(
+            rerun.every((c) => c !== null)
+              ? `shard(s) ${missing.map((k) => `${k}/${g.n}`).join(', ')} of this sweep are missing: their results were not given. Run ${rerun.map((c) => `\`${c}\``).join(', ')} and merge again`
+              : `shard(s) ${missing.map((k) => `${k}/${g.n}`).join(', ')} of \`${g.header.command}\` are missing: their results were not given`,
+          );
           const shardPlanned = plannedRuns(g.header, missing, g.n);
           planned += shardPlanned.total;
           for (const [s, c] of shardPlanned.byScenario) plannedByScenario.set(s, (plannedByScenario.get(s) ?? 0) + c);
@@ -534,4 +540,13 @@ function plannedRuns(h: ResultsHeader, shards: number[], n: number): { total: nu
 /** The verdict: 0 every run passed and every mustReach was reached, 1 otherwise (a partial report is never a pass). */
 export function reportExitCode(r: SweepReport): number {
   return r.summary.failed === 0 && r.summary.unreached === 0 && !r.partial ? 0 : 1;
+}
+
+/**
+ * `command` (one shard's own, as its results header records it) with `--shard k/n` instead of its
+ * shard, or null if it names no shard.
+ */
+export function commandForShard(command: string, k: number, n: number): string | null {
+  const re = /--shard(=|\s+)\d+\/\d+/;
+  return re.test(command) ? command.replace(re, `--shard$1${k}/${n}`) : null;
 }
