@@ -86,13 +86,21 @@ function commonOutputs(argv: Record<string, unknown>, c: ReturnType<typeof makeC
   };
 }
 
+/**
+ * Refuses a seed range whose last seed, from + seeds - 1, is past the largest seed (2^53 - 1, the
+ * largest integer a double holds exactly). Compared without computing the sum, which rounds there.
+ */
+export function checkSeedRange(from: number, seeds: number): void {
+  if (seeds - 1 > Number.MAX_SAFE_INTEGER - from) throw new UserError(`--from ${from} plus --seeds ${seeds} runs past the largest seed, ${Number.MAX_SAFE_INTEGER}: the last seed would be ${from} + ${seeds - 1}; at most --seeds ${Number.MAX_SAFE_INTEGER - from + 1} from there`);
+}
+
 export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyWorker[] = []): Promise<number> {
   const c = makeChalk(process.stderr);
   // Built-in scenarios from the build's manifest: the workers import them, this thread need not.
   const scenarios = await resolveScenarioInfos(asArray(argv.scenarios));
   const seeds = parsePositiveInt(argv.seeds, '--seeds');
   const from = parseSeed(argv.from, '--from');
-  if (!Number.isSafeInteger(from + seeds)) throw new UserError('--from plus --seeds runs past the largest seed');
+  checkSeedRange(from, seeds);
   const shard = argv.shard === undefined ? null : parseShard(String(argv.shard));
   if (argv.shard !== undefined && !shard) throw new UserError(`--shard must be K/N with 1 <= K <= N (the K-th of N parts), e.g. --shard 2/4; got "${String(argv.shard)}"`);
   const rawPins = asArray(argv.param);

@@ -181,6 +181,19 @@ describe('results that survive', () => {
     expect(again.err).toMatch(/run id first was already used in .*shared-out/);
   });
 
+  it('the seed range ends at the largest seed, 2^53 - 1, inclusive: --from 2^53-2 --seeds 2 runs both, --seeds 3 is refused', () => {
+    const top = Number.MAX_SAFE_INTEGER;
+    const r = detsim('sweep', 'broadcast', '--from', String(top - 1), '--seeds', '2', '--jobs', '1', '--out', path.join(tmp, 'top-seeds'), '--per-seed', '--json');
+    expect(r.err).not.toMatch(/past the largest seed/);
+    expect(r.code).toBe(0);
+    const seeds = (JSON.parse(r.out) as { perSeed: { seed: number }[] }).perSeed.map((p) => p.seed).sort((a, b) => a - b);
+    expect(seeds).toEqual([top - 1, top]);
+    const over = detsim('sweep', 'broadcast', '--from', String(top - 1), '--seeds', '3', '--out', path.join(tmp, 'past-top'));
+    expect(over.code).toBe(2);
+    expect(over.err).toMatch(/runs past the largest seed, 9007199254740991: .* at most --seeds 2 from there/);
+    expect(existsSync(path.join(tmp, 'past-top'))).toBe(false);
+  });
+
   it('--jobs above the core count is capped with a notice', () => {
     const r = detsim('sweep', 'broadcast', '--seeds', '1', '--jobs', '1000', '--out', path.join(tmp, 'capped'), '--json');
     expect(r.code).toBe(0);
