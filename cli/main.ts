@@ -141,7 +141,7 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
   });
   if (w.interrupted) {
     const code = w.interrupted === 'SIGINT' ? 130 : 143;
-    stderr(`detsim: ${w.interrupted}: stopped; seed ${a.seed} of ${l.scenario.name} did not finish, so there is no verdict${a.trace ? ` (${a.trace} holds the trace up to the stop)` : ''}. Run it again: ${runCmd}`);
+    stderr(`detsim: ${w.interrupted}: stopped; seed ${a.seed} of ${l.scenario.name} did not finish, so there is no verdict${a.trace ? ` (${a.trace} holds the trace up to the stop)` : ''}. Run it again: ${a.replayCommand ?? runCmd}`);
     return { code, report: w.report };
   }
   const r = w.report;
@@ -153,7 +153,7 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
       replay = repro.replay;
     } catch (e) {
       // The failure found still counts: say the file is missing, and replay by the run command.
-      stderr(`detsim: the repro file ${a.repro} could not be written (${oneLine((e as Error).message)}); replay this failure with: ${runCmd}`);
+      stderr(`detsim: the repro file ${a.repro} could not be written (${oneLine((e as Error).message)}); replay this failure with: ${a.replayCommand ?? runCmd}`);
     }
   }
   const ex = a.expected;
@@ -270,7 +270,7 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   const target = String(argv.repro);
   const maxRuns = parsePositiveInt(argv['max-runs'], '--max-runs');
   const outArg = outputFile(argv.out, '--out');
-  const [{ makeRepro, readRepro, runCommand, writeRepro }, { resolveReproScenario }, { makeChalk }, { formatNs }] = await Promise.all([
+  const [{ makeRepro, readRepro, writeRepro }, { resolveReproScenario }, { makeChalk }, { formatNs }] = await Promise.all([
     import('../reports/repro.ts'),
     import('./scenarios.ts'),
     import('../reports/terminal.ts'),
@@ -306,9 +306,10 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   }
   const out = outArg ?? target.replace(/\.json$/, '') + '.shrunk.json';
   const shrunkRepro = makeRepro(res.shrunk, { buggify: res.buggify, file: out, pins: res.params, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
+  // Its `run` is makeRepro's: driven by its script, the replay command (no run flag carries a
+  // script); else every shrunk parameter pinned, none drawn, as the shrink ran it. The user's pins
+  // plus the changed ones, the rest drawn from the seed, was another run, which could pass.
   shrunkRepro.swarm = false;
-  // The user's own pins plus what the shrink changed; everything else is drawn from the seed as before.
-  shrunkRepro.run = runCommand(scenarioArg(l), repro.seed, { ...(repro.pins ?? {}), ...changedPins(repro.params, res.params) }, true, res.buggify, repro.linkStreams !== true);
   writeRepro(out, shrunkRepro);
   const summary = {
     scenario: l.scenario.name,
@@ -337,13 +338,6 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
 
 function shellArg(s: string): string {
   return /^[A-Za-z0-9_./@:=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The parameters that differ from the originally drawn ones (what a person needs to pin). */
-function changedPins(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(after)) if (before[k] !== v) out[k] = v;
-  return out;
 }
 
 async function cmdExport(argv: Record<string, unknown>): Promise<number> {

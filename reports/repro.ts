@@ -43,7 +43,10 @@ export interface Repro {
   violations: Violation[];
   /** The command that replays this file. */
   replay: string;
-  /** The equivalent `detsim run` command. */
+  /**
+   * The equivalent `detsim run` command; for a run driven by its script (a shrunk repro), which no
+   * `detsim run` flag carries, the replay command.
+   */
   run: string;
   /** The run's faults and workload operations by meaning (sim/decisions.ts). */
   script?: ScriptEntry[];
@@ -64,6 +67,7 @@ export class ReproError extends Error {
 
 /** `opts.scenarioFile`: the scenario file's absolute path (recorded relative to `opts.file`'s folder). */
 export function makeRepro(r: RunResult, opts: { scenarioFile?: string; buggify: boolean; file: string; pins: Record<string, unknown> }): Repro {
+  const replay = `npx detsim replay ${shellQuote(displayPath(opts.file))}`;
   const repro: Repro = {
     format: REPRO_FORMAT,
     scenario: r.scenario,
@@ -76,8 +80,10 @@ export function makeRepro(r: RunResult, opts: { scenarioFile?: string; buggify: 
     events: r.events,
     outcome: r.outcome,
     violations: r.violations,
-    replay: `npx detsim replay ${shellQuote(displayPath(opts.file))}`,
-    run: runCommand(opts.scenarioFile ? path.relative(process.cwd(), opts.scenarioFile) || opts.scenarioFile : r.scenario, r.seed, opts.pins, r.swarm, opts.buggify, r.linkStreams === false),
+    replay,
+    // A run driven by its script (a shrunk repro) has no `detsim run` of its own: no flag carries
+    // the script, and the seed alone draws other faults, a run that may pass. Its replay is the run.
+    run: r.scripted ? replay : runCommand(opts.scenarioFile ? path.relative(process.cwd(), opts.scenarioFile) || opts.scenarioFile : r.scenario, r.seed, opts.pins, r.swarm, opts.buggify, r.linkStreams === false),
   };
   if (opts.scenarioFile) repro.scenarioFile = recordedScenarioFile(opts.scenarioFile, opts.file);
   if (r.script !== undefined) repro.script = r.script;
