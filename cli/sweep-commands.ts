@@ -7,13 +7,12 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import path from 'node:path';
 import { parsePins, type ParamDefs } from '../sim/params.ts';
 import { readRepro } from '../reports/repro.ts';
-import { readResults } from '../reports/results.ts';
 import { reportExitCode, SweepAggregator } from '../reports/sweep-report.ts';
 import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sweep-render.ts';
 import { makeChalk } from '../reports/terminal.ts';
 import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { GuidedJobSource } from './guided-source.ts';
-import { checkHtmlPath, HTML_PLACEHOLDER, relocateRepro, writeSweepHtml } from './sweep-html-report.ts';
+import { checkHtmlPath, HTML_PLACEHOLDER, HtmlRuns, readResultsInto, writeSweepHtml, writeSweepHtmlFrom } from './sweep-html-report.ts';
 import { ListSource, parseShard, SeedRangeSource, formatShard, type SweepJob } from './jobs.ts';
 import { resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
 import { resolveScenarioInfos } from './scenario-manifest.ts';
@@ -146,7 +145,7 @@ export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyW
     progress: true,
   });
   if (html) {
-    const n = await writeSweepHtml(html, [res.resultsFile], { title: `detsim sweep ${scenarios.map((l) => l.scenario.name).join(', ')}`, command: `detsim ${process.argv.slice(2).join(' ')}`, partial: res.report.partial });
+    const n = await writeSweepHtmlFrom(html, [res.resultsFile], { title: `detsim sweep ${scenarios.map((l) => l.scenario.name).join(', ')}`, command: `detsim ${process.argv.slice(2).join(' ')}`, incomplete: res.report.partial });
     stderr(c.dim(`HTML report of ${n} run(s) written to ${html} (open it in a browser)`));
   }
   return res.code;
@@ -189,21 +188,10 @@ export async function cmdMerge(argv: Record<string, unknown>): Promise<number> {
   if (markdown) claimOutputFile(markdown, '--markdown', `## detsim merge: ⚠️ INCOMPLETE\n\n${pending}.\n`);
   const html = argv.html === undefined ? undefined : String(argv.html);
   if (html) claimOutputFile(html, '--html', HTML_PLACEHOLDER);
-  const agg = new SweepAggregator();
-  const warnings: string[] = [];
-  for (const f of files) {
-    let header = false;
-    const { torn } = await readResults(
-      f,
-      (h) => {
-        header = true;
-        agg.addHeader(h, f);
-      },
-      (l) => agg.add({ ...l, ...relocateRepro(l, f) }, f),
-    );
-    if (!header) agg.noHeader(f);
-    if (torn > 0) warnings.push(`${f}: its last line was cut off mid-write (the sweep was killed) and was skipped`);
-  }
+  // The page lists the runs as this report counts them: one reading, one rule for a run given twice.
+  const htmlRuns = html ? new HtmlRuns() : undefined;
+  const agg = new SweepAggregator(htmlRuns ? { onRun: htmlRuns.onRun } : {});
+  const warnings = await readResultsInto(agg, files);
   const report = agg.report();
   // Files that hold no run (a shard that got none, an emptied regression list) check nothing together.
   if (report.summary.runs === 0 && !report.partial) throw new UserError(`${files.length === 1 ? `${files[0]} holds no run (its sweep planned none)` : `the ${files.length} results files hold no run (their sweeps planned none)`}: nothing was checked, so there is no verdict; merge the results of sweeps that ran seeds (all the shards of a sharded one)`);
@@ -214,7 +202,7 @@ export async function cmdMerge(argv: Record<string, unknown>): Promise<number> {
   const title = `detsim nightly sweep (${files.length} results file${files.length === 1 ? '' : 's'})`;
   if (junit) writeFileSync(junit, junitFromReport(report, (s) => agg.passes(s)));
   if (markdown) writeFileSync(markdown, markdownSummary(report, title));
-  if (html) await writeSweepHtml(html, files, { title, partial: report.partial });
+  if (html && htmlRuns) await writeSweepHtml(html, htmlRuns.runs, { title, incomplete: report.partial });
   if (argv.json) stdout(JSON.stringify({ ...report, resultsFiles: files }, null, 2));
   else {
     const co = makeChalk();

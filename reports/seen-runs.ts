@@ -79,7 +79,7 @@ export class SeenRuns {
 }
 
 /** What makes a run that run: the seed decides the rest. Parameters sorted, so their order in a file does not matter. */
-function runKey(r: ResultLine): string {
+function runKey(r: Pick<ResultLine, 'params' | 'buggify' | 'linkStreams'>): string {
   const params = Object.keys(r.params ?? {})
     .sort()
     .map((k) => [k, r.params[k]]);
@@ -91,4 +91,12 @@ function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h >>> 0;
+}
+
+/**
+ * One run's identity as {@link SeenRuns} knows it: scenario, seed and the fingerprint of its
+ * parameters (short, so a view can keep one a run).
+ */
+export function runIdentity(r: Pick<ResultLine, 'scenario' | 'seed' | 'params' | 'buggify' | 'linkStreams'>): string {
+  return `${r.scenario}\n${r.seed}\n${fnv1a(runKey(r))}`;
 }

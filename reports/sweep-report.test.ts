@@ -202,6 +202,20 @@ describe('SweepAggregator', () => {
     expect(r.duplicates).toBeUndefined();
   });
 
+  it('onRun tells a run-listing view each run once, as counted: a differing result after a pass replaces that run, after a failure nothing', () => {
+    const told: string[] = [];
+    const agg = new SweepAggregator({ onRun: (c) => told.push(`${c.line.scenario}#${c.line.seed} ${c.outcome}${c.replaces ? ' replaces' : ''}${c.violations[0] ? ` ${c.violations[0].invariant}` : ''}`) });
+    agg.add(line('a', 1, true), 'f1');
+    agg.add(line('a', 2, true), 'f1');
+    agg.add(line('a', 3, false), 'f1');
+    agg.add(line('a', 1, true), 'f2'); // the same result: counted once
+    agg.add(line('a', 2, true, { traceHash: 'other' }), 'f2'); // both passed, other traces
+    agg.add(line('a', 3, true, { traceHash: 'other' }), 'f2'); // after a failure: the failure stands
+    agg.add(line('a', 1, true, { params: { bug: 'x' } }), 'f2'); // other parameters: another run
+    expect(told).toEqual(['a#1 pass', 'a#2 pass', 'a#3 safety inv', 'a#2 nondeterministic replaces determinism', 'a#1 pass']);
+    expect(agg.report().summary).toMatchObject({ runs: 4, passed: 2, failed: 2 });
+  });
+
   it('JUnit lists every failure with its replay command and escapes what it quotes', () => {
     const agg = new SweepAggregator();
     agg.add(line('a', 1, false, { violations: [{ invariant: 'x<y', atNs: 1, eventIndex: 1, message: 'a "quoted" & <odd> value' }] }));

@@ -12,7 +12,7 @@
 import { SWEEP_FORMAT } from './formats.ts';
 import type { ResultLine, ResultsHeader } from './results.ts';
 import { countInShard, parseShard, scenarioRanks } from '../cli/jobs.ts';
-import { SeenRuns, type SeenAs } from './seen-runs.ts';
+import { runIdentity, SeenRuns, type SeenAs } from './seen-runs.ts';
 
 /** Failures kept in full per scenario (each has a repro file anyway). */
 export const FAILURES_KEPT = 1000;
@@ -141,6 +141,24 @@ export interface DuplicatesReport {
   notesNotListed: number;
 }
 
+/**
+ * A run as the report counts it, for a view that lists runs (the HTML page): its first result, or
+ * later the failure that replaces its first, passing result (`replaces`: the same `key`) when the
+ * run was given again with another result. A result that counts for nothing is not passed on.
+ */
+export interface CountedRun {
+  /** The result line, as given to `add`. */
+  line: ResultLine;
+  /** The run's identity: a later CountedRun with `replaces` and this key takes its place. */
+  key: string;
+  /** True when this result takes the place of the passing one counted before under `key`. */
+  replaces: boolean;
+  /** The verdict the report counts: a failure given after a pass, or a pass after a pass with another trace (`nondeterministic`). */
+  ok: boolean;
+  outcome: string;
+  violations: ResultLine['violations'];
+}
+
 interface ScenarioAgg {
   runs: number;
   passed: number;
@@ -205,8 +223,15 @@ export class SweepAggregator {
    * seed). A live sweep passes false: its pool gives each job one result, and an endless sweep
    * keeps flat memory.
    */
-  constructor(opts: { findRepeats?: boolean } = {}) {
+  private readonly onRun: ((run: CountedRun) => void) | undefined;
+
+  /**
+   * `onRun`: told of each run as it is counted (and of a failure that replaces a counted pass), for
+   * a view listing the runs, so that which results count, and as what, is decided here alone.
+   */
+  constructor(opts: { findRepeats?: boolean; onRun?: (run: CountedRun) => void } = {}) {
     this.seen = opts.findRepeats === false ? null : new SeenRuns();
+    this.onRun = opts.onRun;
   }
 
   /**
@@ -275,6 +300,7 @@ export class SweepAggregator {
       if (insertBounded(a.failures, f, FAILURES_KEPT)) a.failuresDropped++;
     }
     this.addCoverage(r, a);
+    this.onRun?.({ line: r, key: runIdentity(r), replaces: false, ok: r.ok, outcome: r.outcome, violations: r.violations });
   }
 
   /**
@@ -315,6 +341,7 @@ export class SweepAggregator {
     if (r.replay !== undefined) f.replay = r.replay;
     if (r.run !== undefined) f.run = r.run;
     if (insertBounded(a.failures, f, FAILURES_KEPT)) a.failuresDropped++;
+    this.onRun?.({ line: r, key: runIdentity(r), replaces: true, ok: false, outcome, violations });
   }
 
   private addCoverage(r: ResultLine, a: ScenarioAgg): void {
