@@ -459,19 +459,18 @@ describe('damaged results files in merge (never a PASS of runs it cannot account
     return f;
   };
 
-  it('an empty results file (a sweep killed before its first line) is partial, exit 1', () => {
+  it('an empty results file (a sweep killed before its first line) is incomplete, exit 1', () => {
     const r = detsim(['merge', results('empty', []), '--json']);
     expect(r.code, r.err).toBe(1);
-    const report = JSON.parse(r.out) as { partial: boolean; incomplete: string[] };
-    expect(report.partial).toBe(true);
+    const report = JSON.parse(r.out) as { incomplete: string[] };
     expect(report.incomplete.join('\n')).toMatch(/empty\.results\.jsonl has no header line \(the file is empty\)/);
   });
 
-  it('result lines without a header: partial, exit 1 (how many runs were planned is unknown)', () => {
+  it('result lines without a header: INCOMPLETE, exit 1 (how many runs were planned is unknown)', () => {
     const r = detsim(['merge', results('headless', [result('h', 1), result('h', 2)])]);
     expect(r.code, r.out).toBe(1);
     expect(r.out).toMatch(/INCOMPLETE: .*headless\.results\.jsonl has no header line before its 2 result\(s\)/);
-    expect(r.out).toMatch(/^PARTIAL /m);
+    expect(r.out).toMatch(/^INCOMPLETE 2 runs, /m);
   });
 
   it("a line copied in from another sweep cannot make a cut-short file whole: exit 2, one line naming it", () => {
@@ -487,8 +486,8 @@ describe('damaged results files in merge (never a PASS of runs it cannot account
     const f = results('concatenated', [header('c1', 2), result('c1', 1), result('c1', 2), header('c2', 1), result('c2', 1)]);
     const r = detsim(['merge', f, '--json']);
     expect(r.code, r.out).toBe(0);
-    const report = JSON.parse(r.out) as { partial: boolean; summary: { runs: number; planned: number }; duplicates: { lines: number } };
-    expect(report.partial).toBe(false);
+    const report = JSON.parse(r.out) as { incomplete: string[]; summary: { runs: number; planned: number }; duplicates: { lines: number } };
+    expect(report.incomplete).toEqual([]);
     expect(report.summary).toMatchObject({ runs: 2, planned: 2 });
     expect(report.duplicates.lines).toBe(1);
   });

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import path from 'node:path';
 import { parsePins, type ParamDefs } from '../sim/params.ts';
 import { readRepro } from '../reports/repro.ts';
-import { reportExitCode, SweepAggregator } from '../reports/sweep-report.ts';
+import { isIncomplete, reportExitCode, SweepAggregator } from '../reports/sweep-report.ts';
 import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sweep-render.ts';
 import { makeChalk } from '../reports/terminal.ts';
 import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
@@ -145,7 +145,7 @@ export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyW
     progress: true,
   });
   if (html) {
-    const n = await writeSweepHtmlFrom(html, [res.resultsFile], { title: `detsim sweep ${scenarios.map((l) => l.scenario.name).join(', ')}`, command: `detsim ${process.argv.slice(2).join(' ')}`, incomplete: res.report.partial });
+    const n = await writeSweepHtmlFrom(html, [res.resultsFile], { title: `detsim sweep ${scenarios.map((l) => l.scenario.name).join(', ')}`, command: `detsim ${process.argv.slice(2).join(' ')}`, incomplete: isIncomplete(res.report) });
     stderr(c.dim(`HTML report of ${n} run(s) written to ${html} (open it in a browser)`));
   }
   return res.code;
@@ -194,7 +194,7 @@ export async function cmdMerge(argv: Record<string, unknown>): Promise<number> {
   const warnings = await readResultsInto(agg, files);
   const report = agg.report();
   // Files that hold no run (a shard that got none, an emptied regression list) check nothing together.
-  if (report.summary.runs === 0 && !report.partial) throw new UserError(`${files.length === 1 ? `${files[0]} holds no run (its sweep planned none)` : `the ${files.length} results files hold no run (their sweeps planned none)`}: nothing was checked, so there is no verdict; merge the results of sweeps that ran seeds (all the shards of a sharded one)`);
+  if (report.summary.runs === 0 && !isIncomplete(report)) throw new UserError(`${files.length === 1 ? `${files[0]} holds no run (its sweep planned none)` : `the ${files.length} results files hold no run (their sweeps planned none)`}: nothing was checked, so there is no verdict; merge the results of sweeps that ran seeds (all the shards of a sharded one)`);
   const c = makeChalk(process.stderr);
   const d = report.duplicates;
   if (d) warnings.push(`${d.lines} result line(s) repeat a run given already (the same scenario, seed and parameters: overlapping --from/--seeds ranges, or one sweep's results given twice); each run is counted once${d.differing > 0 ? `, and ${d.differing} of them differ from the first result, which fails the merge (see DIFFERS)` : ''}. Give each run's results once`);
@@ -202,7 +202,7 @@ export async function cmdMerge(argv: Record<string, unknown>): Promise<number> {
   const title = `detsim nightly sweep (${files.length} results file${files.length === 1 ? '' : 's'})`;
   if (junit) writeFileSync(junit, junitFromReport(report, (s) => agg.passes(s)));
   if (markdown) writeFileSync(markdown, markdownSummary(report, title));
-  if (html && htmlRuns) await writeSweepHtml(html, htmlRuns.runs, { title, incomplete: report.partial });
+  if (html && htmlRuns) await writeSweepHtml(html, htmlRuns.runs, { title, incomplete: isIncomplete(report) });
   if (argv.json) stdout(JSON.stringify({ ...report, resultsFiles: files }, null, 2));
   else {
     const co = makeChalk();

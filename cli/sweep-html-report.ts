@@ -130,7 +130,7 @@ export class HtmlRuns {
  */
 export async function writeSweepHtml(file: string, runs: SweepRunLine[], o: { title: string; command?: string; incomplete?: boolean; timelines?: number }): Promise<number> {
   await writeFailureTimelines(runs, path.dirname(path.resolve(file)), o.timelines);
-  writeFileSync(file, sweepHtml({ title: o.title, runs, ...(o.command !== undefined ? { command: o.command } : {}), ...(o.incomplete ? { partial: true } : {}) }));
+  writeFileSync(file, sweepHtml({ title: o.title, runs, ...(o.command !== undefined ? { command: o.command } : {}), ...(o.incomplete ? { incomplete: true } : {}) }));
   return runs.length;
 }
 

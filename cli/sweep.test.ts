@@ -56,7 +56,7 @@ async function interruptAfter(args: string[], out: string, lines: number, signal
 }
 
 describe('results that survive', () => {
-  it('SIGINT on a failing sweep: exit 130, a repro file for every failure so far, valid partial JSON and JUnit', async () => {
+  it('SIGINT on a failing sweep: exit 130, a repro file for every failure so far, valid incomplete JSON and JUnit', async () => {
     const out = path.join(tmp, 'sigint');
     const junit = path.join(tmp, 'sigint.xml');
     const md = path.join(tmp, 'sigint.md');
@@ -64,7 +64,7 @@ describe('results that survive', () => {
     expect(r.code).toBe(130);
     expect(r.err).toContain('SIGINT: stopping the workers');
     const j = JSON.parse(r.out);
-    expect(j.partial).toBe(true);
+    expect(j.incomplete[0]).toMatch(/^the sweep was interrupted \(SIGINT\) after \d+ of 1000000 runs/);
     expect(j.summary.interrupted).toBe('SIGINT');
     expect(j.summary.planned).toBe(1000000);
     const lines = resultLines(out);
@@ -87,12 +87,12 @@ describe('results that survive', () => {
     expect(readFileSync(md, 'utf8')).toContain('INCOMPLETE');
   });
 
-  it('SIGTERM: exit 143 and a partial report', async () => {
+  it('SIGTERM: exit 143 and an incomplete report', async () => {
     const out = path.join(tmp, 'sigterm');
     const r = await interruptAfter(['sweep', 'broadcast', '--seeds', '1000000', '--jobs', '1', '--out', out, '--json'], out, 3, 'SIGTERM');
     expect(r.code).toBe(143);
     const j = JSON.parse(r.out);
-    expect(j.partial).toBe(true);
+    expect(j.incomplete[0]).toMatch(/interrupted \(SIGTERM\)/);
     expect(j.summary.runs).toBe(resultLines(out).length);
   });
 
@@ -203,12 +203,12 @@ describe('results that survive', () => {
 });
 
 describe('shards and merge', () => {
-  type Rep = { summary: { runs: number; passed: number; failed: number }; scenarios: { scenario: string; runs: number; passed: number; failed: number; outcomes: unknown; firstFailingSeed: number | null }[]; failures: { scenario: string; seed: number; outcome: string; traceHash: string }[]; partial: boolean };
+  type Rep = { summary: { runs: number; passed: number; failed: number }; scenarios: { scenario: string; runs: number; passed: number; failed: number; outcomes: unknown; firstFailingSeed: number | null }[]; failures: { scenario: string; seed: number; outcome: string; traceHash: string }[]; incomplete: string[] };
   const essence = (r: Rep): unknown => ({
     summary: { runs: r.summary.runs, passed: r.summary.passed, failed: r.summary.failed },
     scenarios: r.scenarios.map((s) => ({ scenario: s.scenario, runs: s.runs, passed: s.passed, failed: s.failed, outcomes: s.outcomes, firstFailingSeed: s.firstFailingSeed })),
     failures: r.failures.map((f) => ({ scenario: f.scenario, seed: f.seed, outcome: f.outcome, traceHash: f.traceHash })),
-    partial: r.partial,
+    incomplete: r.incomplete,
   });
 
   it('--jobs 1 and --jobs 2 (both workers at once, and with the ramp-up) give the same report and the same result for every seed (a worker dies mid-batch on exits seed 5)', () => {
@@ -252,7 +252,7 @@ describe('shards and merge', () => {
       for (const k of [1, 2, 3]) {
         const s = detsim('sweep', ...args, '--jobs', '1', '--shard', `${k}/3`, '--out', path.join(dir, `shard-${k}`), '--json');
         expect(s.code).toBe(JSON.parse(s.out).summary.failed > 0 ? 1 : 0);
-        expect(JSON.parse(s.out).partial).toBe(false);
+        expect(JSON.parse(s.out).incomplete).toEqual([]);
       }
       const junit = path.join(dir, 'merged.xml');
       const md = path.join(dir, 'merged.md');
@@ -265,11 +265,11 @@ describe('shards and merge', () => {
       expect(mdText).toContain('❌ FAIL');
       expect(mdText).toContain('npx detsim replay');
       // Without one shard the merge says so and does not pass.
-      const partial = detsim('merge', path.join(dir, 'shard-1'), path.join(dir, 'shard-3'));
-      expect(partial.code).toBe(1);
-      expect(partial.out).toMatch(/INCOMPLETE: shard\(s\) 2\/3 of .* are missing/);
+      const cut = detsim('merge', path.join(dir, 'shard-1'), path.join(dir, 'shard-3'));
+      expect(cut.code).toBe(1);
+      expect(cut.out).toMatch(/INCOMPLETE: shard\(s\) 2\/3 of .* are missing/);
       // It names the missing shard's own command to run, not the command of a shard it was given.
-      const line = partial.out.split('\n').find((l) => l.includes('INCOMPLETE: shard'))!;
+      const line = cut.out.split('\n').find((l) => l.includes('INCOMPLETE: shard'))!;
       expect(line).toMatch(/Run `[^`]*--shard 2\/3[^`]*` and merge again/);
       expect(line).not.toContain('--shard 1/3');
     });

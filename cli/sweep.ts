@@ -9,7 +9,7 @@
  * - Every finished run is appended to the results stream (reports/results.ts) and each failure's
  *   repro file is written the moment it is found; the report is computed from that stream by the
  *   code `detsim merge` uses (reports/sweep-report.ts). SIGINT/SIGTERM stop the workers and still
- *   write a partial report.
+ *   write an incomplete report.
  */
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -637,7 +637,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     }
     interrupted = sig;
     if (tty) process.stderr.write('\n');
-    o.stderr(c.yellow(`detsim: ${sig}: stopping the workers and writing a partial report (every finished run is in ${displayPath(resultsFile)}); ${sig === 'SIGINT' ? 'Ctrl-C again' : 'the signal again'} to quit at once`));
+    o.stderr(c.yellow(`detsim: ${sig}: stopping the workers and writing an incomplete report (every finished run is in ${displayPath(resultsFile)}); ${sig === 'SIGINT' ? 'Ctrl-C again' : 'the signal again'} to quit at once`));
     void pool.stop();
   };
   process.on('SIGINT', onSignal);

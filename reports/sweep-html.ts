@@ -32,8 +32,8 @@ export interface SweepRunLine {
 export interface SweepHtmlInput {
   title: string;
   runs: SweepRunLine[];
-  /** True when the sweep was cut short (SIGINT, a shard missing): the page says so. */
-  partial?: boolean;
+  /** True when the sweep was cut short (SIGINT, a shard missing): the page says INCOMPLETE. */
+  incomplete?: boolean;
   /** The command that made the sweep, shown at the top. */
   command?: string;
   /** Failures listed at most (the rest are counted). */
@@ -136,7 +136,7 @@ function coverageTable(runs: SweepRunLine[]): string {
 
 const CSS = `body{font:13px system-ui,sans-serif;margin:16px;color:#1d232a;background:#fafafa}
 h1{font-size:18px;margin:0 0 4px}h2{font-size:15px;margin:20px 0 6px}
-.note{color:#555}.partial{background:#fff3cd;border:1px solid #e0c36a;padding:6px 10px;margin:8px 0}
+.note{color:#555}.incomplete{background:#fff3cd;border:1px solid #e0c36a;padding:6px 10px;margin:8px 0}
 .verdict{display:inline-block;padding:2px 9px;border-radius:9px;color:#fff;background:#2a7d3a;font-size:12px;vertical-align:3px;margin-left:8px}.verdict.fail{background:#b3261e}
 table{border-collapse:collapse;background:#fff;margin:6px 0}th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f1f3f5}.num{text-align:right;font-variant-numeric:tabular-nums}.mono{font:12px ui-monospace,monospace}
@@ -186,9 +186,9 @@ export function sweepHtml(input: SweepHtmlInput): string {
   const totalWall = input.runs.reduce((s, r) => s + r.wallMs, 0);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(input.title)}</title><style>${CSS}</style></head><body>
-<h1>${esc(input.title)}<span class="verdict${failed > 0 || input.partial ? ' fail' : ''}" id="verdict">${failed > 0 ? `${failed} failed` : input.partial ? 'partial' : 'all passed'}</span></h1>
+<h1>${esc(input.title)}<span class="verdict${failed > 0 || input.incomplete || total === 0 ? ' fail' : ''}" id="verdict">${failed > 0 ? `${failed} failed` : input.incomplete ? 'incomplete' : total === 0 ? 'nothing checked' : 'all passed'}</span></h1>
 ${input.command ? `<p class="note">command: <code>${esc(input.command)}</code></p>` : ''}
-${input.partial ? '<div class="partial" id="partial">This sweep was cut short: the counts below cover only the runs that finished. Rerun it (or the missing shards) for a full report.</div>' : ''}
+${input.incomplete ? '<div class="incomplete" id="incomplete">Incomplete: this sweep was cut short: the counts below cover only the runs that finished. Rerun it (or the missing shards) for a full report.</div>' : ''}
 <p class="note" id="totals">${total} runs over ${table.length} scenario(s): ${total - failed} passed, ${failed} failed; ${secs(totalWall)} s of worker time.</p>
 <h2>Scenarios</h2>
 <table id="scenarios"><thead>${head}</thead><tbody>

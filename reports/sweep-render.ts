@@ -4,7 +4,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { formatNs } from '../sim/time.ts';
-import type { CoverageReport, SweepReport } from './sweep-report.ts';
+import { isIncomplete, type CoverageReport, type SweepReport } from './sweep-report.ts';
 
 const TERMINAL_FAILURES = 20;
 const TERMINAL_COVERAGE_ROWS = 30;
@@ -54,11 +54,12 @@ export function terminalSummary(r: SweepReport, c: ChalkInstance, opts: { outDir
   for (const line of duplicateLines(r)) out.push(line.differs ? c.red(`DIFFERS: ${line.text}`) : c.yellow(`DUPLICATE: ${line.text}`));
   for (const why of r.incomplete) out.push(c.yellow(`INCOMPLETE: ${why}`));
   // Zero runs is no evidence of anything: never printed as a PASS.
-  const none = r.summary.runs === 0 && r.summary.failed === 0 && r.summary.unreached === 0 && !r.partial;
+  const incomplete = isIncomplete(r);
+  const none = r.summary.runs === 0 && r.summary.failed === 0 && r.summary.unreached === 0 && !incomplete;
   if (none) out.push(c.yellow(`NOTHING CHECKED: no run was planned here${r.shards.length > 0 ? ` (shard ${r.shards.join(', ')} of a sweep with fewer runs than shards gets none; the merged report of all the shards has the verdict)` : ''}`));
-  const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? c.red.bold('FAIL') : r.partial ? c.yellow.bold('PARTIAL') : none ? c.yellow.bold('NO RUNS') : c.green.bold('PASS');
+  const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? c.red.bold('FAIL') : incomplete ? c.yellow.bold('INCOMPLETE') : none ? c.yellow.bold('NO RUNS') : c.green.bold('PASS');
   const speed = r.summary.wallSeconds !== undefined ? ` in ${r.summary.wallSeconds}s (${r.summary.seedsPerSec} seeds/s${r.summary.jobs ? `, ${workersLine(r.summary.jobs, r.summary.workersUsed)}` : ''})` : '';
-  const planned = r.partial && r.summary.planned !== null ? ` of ${r.summary.planned} planned` : '';
+  const planned = incomplete && r.summary.planned !== null ? ` of ${r.summary.planned} planned` : '';
   out.push(`${verdict} ${r.summary.runs} runs${planned}, ${r.summary.passed} passed, ${r.summary.failed} failed${speed}`);
   if (opts.junit) out.push(c.dim(`JUnit report: ${opts.junit}`));
   if (opts.markdown) out.push(c.dim(`Markdown summary: ${opts.markdown}`));
@@ -81,7 +82,7 @@ function mdCell(s: string): string {
 /** A Markdown page for a CI job summary ($GITHUB_STEP_SUMMARY): verdict, table, failures with replay commands, coverage. */
 export function markdownSummary(r: SweepReport, title = 'detsim sweep'): string {
   const L: string[] = [];
-  const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? '❌ FAIL' : r.partial ? '⚠️ INCOMPLETE' : r.summary.runs === 0 ? '⚪ NO RUNS (nothing checked)' : '✅ PASS';
+  const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? '❌ FAIL' : isIncomplete(r) ? '⚠️ INCOMPLETE' : r.summary.runs === 0 ? '⚪ NO RUNS (nothing checked)' : '✅ PASS';
   L.push(`## ${title}: ${verdict}`, '');
   L.push(`**${r.summary.runs}** runs${r.summary.planned !== null && r.summary.planned !== r.summary.runs ? ` of ${r.summary.planned} planned` : ''}, **${r.summary.passed}** passed, **${r.summary.failed}** failed` + (r.shards.length > 0 ? ` — merged from shard(s) ${r.shards.join(', ')}` : '') + '.', '');
   for (const why of r.incomplete) L.push(`> ⚠️ **INCOMPLETE:** ${mdCell(why)}`, '');
@@ -130,7 +131,7 @@ function esc(s: string): string {
 export function junitFromReport(r: SweepReport, passes: (scenario: string) => { seeds: { seed: number; wallMs: number }[]; notListed: number }, suiteName = 'detsim'): string {
   const failuresBy = new Map<string, SweepReport['failures']>();
   for (const f of r.failures) failuresBy.set(f.scenario, [...(failuresBy.get(f.scenario) ?? []), f]);
-  const extraFail = (r.partial ? 1 : 0) + r.summary.unreached;
+  const extraFail = (isIncomplete(r) ? 1 : 0) + r.summary.unreached;
   const totalS = r.summary.runSeconds;
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="${esc(suiteName)}" tests="${r.summary.runs + extraFail}" failures="${r.summary.failed + extraFail}" time="${totalS.toFixed(3)}">`];
   for (const s of r.scenarios) {
@@ -153,9 +154,9 @@ export function junitFromReport(r: SweepReport, passes: (scenario: string) => { 
     if (notListed > 0) out.push(`    <system-out>${notListed} seed(s) counted but not listed (the report keeps the lowest seeds of each kind)</system-out>`);
     out.push('  </testsuite>');
   }
-  if (r.partial) {
+  if (isIncomplete(r)) {
     out.push(`  <testsuite name="detsim-sweep" tests="1" failures="1" time="0">`);
-    out.push(`    <testcase classname="detsim-sweep" name="sweep completed" time="0"><failure type="incomplete" message="${esc(`partial report: ${r.summary.runs} of ${r.summary.planned ?? '?'} planned runs`)}">${esc(r.incomplete.join('\n'))}</failure></testcase>`);
+    out.push(`    <testcase classname="detsim-sweep" name="sweep completed" time="0"><failure type="incomplete" message="${esc(`incomplete report: ${r.summary.runs} of ${r.summary.planned ?? '?'} planned runs`)}">${esc(r.incomplete.join('\n'))}</failure></testcase>`);
     out.push('  </testsuite>');
   }
   out.push('</testsuites>');

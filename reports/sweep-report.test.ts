@@ -1,6 +1,6 @@
 /**
  * The sweep report from results lines: counts, failures and first failing seeds independent of
- * the order runs finished in, coverage (never hit first, mustReach), and partial reports.
+ * the order runs finished in, coverage (never hit first, mustReach), and incomplete reports.
  */
 import { describe, expect, it } from 'vitest';
 import { RESULT_FORMAT, RESULTS_HEADER_FORMAT } from './formats.ts';
@@ -54,7 +54,7 @@ describe('SweepAggregator', () => {
     expect(reports[2]).toEqual(reports[0]);
     const r = reports[0]!;
     expect(r.summary).toMatchObject({ runs: 8, passed: 4, failed: 4, planned: 8 });
-    expect(r.partial).toBe(false);
+    expect(r.incomplete).toEqual([]);
     expect(r.scenarios.map((s) => [s.scenario, s.firstFailingSeed])).toEqual([['a', 2], ['b', 1]]);
     expect(r.failures.map((f) => `${f.scenario}#${f.seed}`)).toEqual(['a#2', 'a#4', 'b#1', 'b#4']);
     expect(reportExitCode(r)).toBe(1);
@@ -106,7 +106,7 @@ describe('SweepAggregator', () => {
     expect(reportExitCode(r)).toBe(0);
   });
 
-  it('missing shards and files cut short make the report partial, and partial is never a pass', () => {
+  it('missing shards and files cut short make the report INCOMPLETE, never a pass', () => {
     const agg = new SweepAggregator();
     agg.addHeader(header({ runId: 's1', shard: '1/3', planned: 3 }), 'f1');
     agg.addHeader(header({ runId: 's3', shard: '3/3', planned: 3 }), 'f3');
@@ -114,7 +114,7 @@ describe('SweepAggregator', () => {
     agg.add(line('a', 1, true, { runId: 's1' }), 'f1');
     agg.add(line('b', 3, true, { runId: 's1' }), 'f1');
     const r = agg.report();
-    expect(r.partial).toBe(true);
+    expect(r.incomplete).not.toEqual([]);
     expect(r.incomplete.join('\n')).toContain('shard(s) 2/3');
     expect(r.incomplete.join('\n')).toContain('f3 (shard 3/3) has 0 of its');
     expect(r.summary.planned).toBe(8);
@@ -123,6 +123,12 @@ describe('SweepAggregator', () => {
     expect(junit).toContain('name="sweep completed"');
     expect(junit).toMatch(/<testsuites name="detsim" tests="3" failures="1"/);
     expect(markdownSummary(r)).toContain('INCOMPLETE');
+    // One word for the state in every output: the verdict line says what its reasons say.
+    const term = terminalSummary(r, plain).join('\n');
+    expect(term).toMatch(/^INCOMPLETE 2 runs of 8 planned/m);
+    expect(term).not.toMatch(/partial/i);
+    expect(junit).not.toMatch(/partial/i);
+    expect(JSON.stringify(r)).not.toMatch(/partial/i);
   });
 
   it('one shard given twice is refused', () => {
@@ -142,7 +148,7 @@ describe('SweepAggregator', () => {
     const r = agg.report();
     expect(r.summary).toMatchObject({ runs: 6, passed: 6, failed: 0, planned: 6 });
     expect(r.scenarios[0]).toMatchObject({ runs: 6, planned: 6 });
-    expect(r.partial).toBe(false);
+    expect(r.incomplete).toEqual([]);
     expect(r.duplicates).toEqual({ lines: 2, differing: 0, notes: ['a seed 3 is in lo.jsonl and again in hi.jsonl (same result): counted once', 'a seed 4 is in lo.jsonl and again in hi.jsonl (same result): counted once'], notesNotListed: 0 });
     expect(terminalSummary(r, plain).join('\n')).toContain('DUPLICATE: a seed 3 is in lo.jsonl and again in hi.jsonl');
     expect(agg.passes('a').seeds.map((p) => p.seed)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -186,7 +192,7 @@ describe('SweepAggregator', () => {
     for (const seed of [1, 2, 2]) agg.add(line('a', seed, true), 'f');
     const r = agg.report();
     expect(r.summary).toMatchObject({ runs: 2, planned: 3 });
-    expect(r.partial).toBe(true);
+    expect(r.incomplete).not.toEqual([]);
     expect(r.incomplete.join('\n')).toContain('f has 2 of its 3 runs');
     expect(r.duplicates!.notes).toEqual(['a seed 2 is twice in f (same result): counted once']);
     expect(reportExitCode(r)).toBe(1);

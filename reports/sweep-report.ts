@@ -99,9 +99,11 @@ export interface ScenarioSummary {
 
 export interface SweepReport {
   format: typeof SWEEP_FORMAT;
-  /** True when the report covers fewer runs than planned (interrupted, or shards missing). */
-  partial: boolean;
-  /** Why it is partial, one sentence each. */
+  /**
+   * Why the report covers fewer runs than planned (interrupted, shards missing, a results file cut
+   * short or without its header), one sentence each; empty when it is complete. A report with any
+   * is INCOMPLETE, never a pass. (detsim-sweep/1 had a `partial` flag beside it, true when this was not empty.)
+   */
   incomplete: string[];
   runIds: string[];
   shards: string[];
@@ -476,7 +478,6 @@ export class SweepAggregator {
     if (extra.interrupted) summary.interrupted = extra.interrupted;
     return {
       format: SWEEP_FORMAT,
-      partial: incomplete.length > 0,
       incomplete,
       runIds: this.headers.map((h) => h.header.runId),
       shards: this.headers.map((h) => h.header.shard).filter((s): s is string => !!s),
@@ -564,9 +565,14 @@ function plannedRuns(h: ResultsHeader, shards: number[], n: number): { total: nu
   return { total, byScenario };
 }
 
-/** The verdict: 0 every run passed and every mustReach was reached, 1 otherwise (a partial report is never a pass). */
+/** True when the report covers fewer runs than planned (the reasons are in `incomplete`). */
+export function isIncomplete(r: Pick<SweepReport, 'incomplete'>): boolean {
+  return r.incomplete.length > 0;
+}
+
+/** The verdict: 0 every run passed and every mustReach was reached, 1 otherwise (an incomplete report is never a pass). */
 export function reportExitCode(r: SweepReport): number {
-  return r.summary.failed === 0 && r.summary.unreached === 0 && !r.partial ? 0 : 1;
+  return r.summary.failed === 0 && r.summary.unreached === 0 && !isIncomplete(r) ? 0 : 1;
 }
 
 /**

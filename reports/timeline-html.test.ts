@@ -110,8 +110,11 @@ describe('sweepHtml', () => {
     expect(html).toContain('2 failed</span>');
   });
 
-  it('says a cut-short sweep is partial, and a clean one passed', () => {
-    expect(sweepHtml({ title: 't', runs: [run('a', 1, 'pass')], partial: true })).toContain('cut short');
+  it('says a cut-short sweep is incomplete, one with no run checked nothing, and a clean one passed', () => {
+    const cut = sweepHtml({ title: 't', runs: [run('a', 1, 'pass')], incomplete: true });
+    expect(cut).toContain('id="verdict">incomplete<');
+    expect(cut).toContain('Incomplete: this sweep was cut short');
+    expect(sweepHtml({ title: 't', runs: [] })).toContain('id="verdict">nothing checked<');
     const ok = sweepHtml({ title: 't', runs: [run('a', 1, 'pass')] });
     expect(ok).toContain('all passed');
     expect(ok).toContain('No failures.');
