@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BUILD_FORMAT, BUILD_INFO, PACKAGE_ROOT, sourceSnapshot } from './code.js';
+import { BUILD_FORMAT, BUILD_INFO, contentHash, PACKAGE_ROOT, PACKED_FORMAT, PACKED_INFO, sourceSnapshot } from './code.js';
 
 const root = PACKAGE_ROOT;
 const dist = path.join(root, 'dist');
@@ -27,6 +27,9 @@ try {
 // Taken before compiling: a file edited while tsc runs is then seen as changed, never as built.
 const folders = {};
 const files = sourceSnapshot(root, folders);
+// For `npm pack`'s tarball, which ships dist/ without BUILD_INFO (package.json "files"): sizes and
+// contents say whether an installed package's sources are the ones compiled (bin/code.js).
+const packed = Object.fromEntries(Object.entries(files).map(([f, [, size]]) => [f, [size, contentHash(path.join(root, f))]]));
 rmSync(dist, { recursive: true, force: true });
 const t0 = Date.now(); // wallclock-ok
 const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
@@ -57,6 +60,7 @@ if (missing.length > 0) {
   const made = await writeRunBundles();
   if (typeof made === 'string') say(`no run bundles written (${made}); \`detsim run\` loads the simulator's modules one by one instead`);
 }
+writeFileSync(path.join(dist, PACKED_INFO), `${JSON.stringify({ format: PACKED_FORMAT, files: packed }, null, 1)}\n`);
 writeFileSync(path.join(dist, BUILD_INFO), `${JSON.stringify({ format: BUILD_FORMAT, files, folders }, null, 1)}\n`);
 say(`compiled ${Object.keys(files).filter((f) => f.endsWith('.ts')).length} modules into dist/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`); // wallclock-ok
 

@@ -7,7 +7,12 @@
 // an edit always takes effect, built or not. The check costs a few milliseconds (a stat a file).
 // DETSIM_FROM_SOURCE=1 runs the sources whatever the state of dist/.
 //
+// An installed package (`npm pack`'s tarball, which ships dist/) has no dist/.build-info.json:
+// npm gives every file the time it was unpacked, so the build's times mean nothing there. Its
+// dist/.build-info.packed.json lists each source's size and content hash instead (packedCheck).
+//
 // Plain JavaScript on purpose: it runs before any TypeScript loader is registered.
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +20,15 @@ import { fileURLToPath } from 'node:url';
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUILD_INFO = '.build-info.json';
 export const BUILD_FORMAT = 'detsim-build/1';
+/** The build's sources by size and content hash, for an installed package (packedCheck). */
+export const PACKED_INFO = '.build-info.packed.json';
+export const PACKED_FORMAT = 'detsim-build-packed/1';
+/**
+ * How long after the package's own files (its PACKED_INFO) a source may have been unpacked and
+ * still be taken as unpacked with them, unhashed; one written later is hashed. An edit that
+ * keeps a file's size within this of the install goes unseen (DETSIM_FROM_SOURCE=1 runs it).
+ */
+const UNPACK_SLACK_MS = 5000;
 
 /**
  * What the build compiles (tsconfig.build.json says the same to tsc): these folders' .ts files
@@ -83,6 +97,7 @@ export function chooseCode(root = PACKAGE_ROOT, env = process.env) {
   try {
     info = JSON.parse(readFileSync(path.join(distRoot, BUILD_INFO), 'utf8'));
   } catch {
+    if (existsSync(path.join(distRoot, PACKED_INFO))) return packedCheck(root, distRoot);
     return existsSync(distRoot)
       ? { compiled: false, reason: 'incomplete', detail: `dist/${BUILD_INFO} is missing or unreadable (an interrupted build?)` }
       : { compiled: false, reason: 'absent', detail: 'there is no dist/ folder' };
@@ -132,6 +147,40 @@ function quickCheck(root, folders, built) {
     if (!Array.isArray(b) || b[0] !== st.mtimeMs || b[1] !== st.size) return { compiled: false, reason: 'stale', detail: `${rel} changed since the build` };
   }
   return true;
+}
+
+/** The hash PACKED_INFO records of a file's content. */
+export function contentHash(file) {
+  return createHash('sha1').update(readFileSync(file)).digest('base64');
+}
+
+/**
+ * dist/ of an installed package: up to date when the sources are the files the build compiled,
+ * no more and no fewer, each of its size, and each written since the package was unpacked (an
+ * edit) of the same content.
+ */
+function packedCheck(root, distRoot) {
+  const stale = (detail) => ({ compiled: false, reason: 'stale', detail });
+  let info;
+  let unpackedAt;
+  try {
+    const file = path.join(distRoot, PACKED_INFO);
+    info = JSON.parse(readFileSync(file, 'utf8'));
+    unpackedAt = statSync(file).mtimeMs;
+  } catch {
+    return { compiled: false, reason: 'incomplete', detail: `dist/${PACKED_INFO} is unreadable` };
+  }
+  if (info?.format !== PACKED_FORMAT || typeof info.files !== 'object' || info.files === null) return { compiled: false, reason: 'incomplete', detail: `dist/${PACKED_INFO} is not a ${PACKED_FORMAT} file` };
+  const built = info.files;
+  const now = sourceSnapshot(root);
+  for (const [file, [mtime, size]] of Object.entries(now)) {
+    const b = built[file];
+    if (!Array.isArray(b)) return stale(`${file} is newer than the build`);
+    if (b[0] !== size) return stale(`${file} changed since the build`);
+    if (mtime > unpackedAt + UNPACK_SLACK_MS && contentHash(path.join(root, file)) !== b[1]) return stale(`${file} changed since the build`);
+  }
+  for (const file of Object.keys(built)) if (!(file in now)) return stale(`${file} was removed since the build`);
+  return { compiled: true, distRoot };
 }
 
 /**

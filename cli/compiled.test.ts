@@ -62,12 +62,12 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 describe('the scenario manifest (dist/scenario-manifest.json)', () => {
   const manifest = (): string => path.join(PKG, 'dist', 'scenario-manifest.json');
   /** The modules a command's process loads (a resolve hook records each URL). */
-  const loadedModules = (args: string[]): string[] => {
+  const loadedModules = (args: string[], pkg = PKG): string[] => {
     const hooks = path.join(base, 'count-hooks.mjs');
     writeFileSync(hooks, "export async function load(url, ctx, next) { if (url.startsWith('file:')) process.stderr.write('LOADED ' + url + '\\n'); return next(url, ctx); }\n");
     const reg = path.join(base, 'count-register.mjs');
     writeFileSync(reg, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
-    const r = spawnSync(process.execPath, ['--import', reg, BIN, ...args], { cwd: PKG, encoding: 'utf8', env, timeout: 300_000 });
+    const r = spawnSync(process.execPath, ['--import', reg, path.join(pkg, 'bin', 'detsim.js'), ...args], { cwd: pkg, encoding: 'utf8', env, timeout: 300_000 });
     expect(r.status).toBe(0);
     return r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7));
   };
@@ -110,6 +110,31 @@ describe('the scenario manifest (dist/scenario-manifest.json)', () => {
     const phantom = ['--param', 'bug=phantom'];
     expect(hash('broadcast', 1, phantom)).toMatch(/^safety /);
     expect(hash('broadcast', 1, phantom)).toBe(hash('./dist/scenarios/broadcast.js', 1, phantom));
+  }, SLOW);
+
+  it("serves an installed package (npm pack's files: no dist/.build-info.json, every file's time new): dist/ and the manifest are used, an edit after unpacking is seen", async () => {
+    const inst = path.join(base, 'installed', 'detsim');
+    // What package.json "files" ships, copied: new times on every file, as npm unpacks them.
+    cpSync(PKG, inst, { recursive: true, filter: (src) => path.basename(src) !== 'node_modules' && path.basename(src) !== '.build-info.json' });
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(inst, 'node_modules'), 'dir');
+    const code = (await import(pathToFileURL(path.join(inst, 'bin', 'code.js')).href)) as { chooseCode: (root: string, env: NodeJS.ProcessEnv) => Choice };
+    expect(existsSync(path.join(inst, 'dist', '.build-info.packed.json'))).toBe(true);
+    expect(code.chooseCode(inst, {})).toMatchObject({ compiled: true });
+    const loaded = loadedModules(['list'], inst);
+    expect(loaded.some((u) => u.includes('/installed/detsim/dist/cli/list.js'))).toBe(true);
+    expect(loaded.filter((u) => /\/dist\/(scenarios|systems)\//.test(u))).toEqual([]);
+    // Edited after unpacking, keeping its size: seen by its content.
+    const src = path.join(inst, 'scenarios', 'broadcast.ts');
+    const original = readFileSync(src, 'utf8');
+    const later = new Date(Date.now() + 60_000); // wallclock-ok
+    writeFileSync(src, original.replace(/description: '([^']*)'/, (_m, d: string) => `description: '${d.toUpperCase()}'`));
+    utimesSync(src, later, later);
+    expect(code.chooseCode(inst, {})).toMatchObject({ compiled: false, reason: 'stale', detail: 'scenarios/broadcast.ts changed since the build' });
+    expect(spawnSync(process.execPath, [path.join(inst, 'bin', 'detsim.js'), 'list', 'broadcast'], { cwd: inst, encoding: 'utf8', env }).stdout).toContain('GOSSIP BROADCAST');
+    // Touched, the same bytes: the build's still.
+    writeFileSync(src, original);
+    utimesSync(src, later, later);
+    expect(code.chooseCode(inst, {})).toMatchObject({ compiled: true });
   }, SLOW);
 
   it('is not used when dist/scenarios holds a module it does not list, or one changed', () => {

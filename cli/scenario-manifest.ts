@@ -8,8 +8,11 @@
  * lists each compiled scenario module with its modification time and size. It is used only when
  * this process runs the compiled build (a source changed since the build makes bin/detsim.js run
  * the TypeScript sources, where no manifest is read), and only when dist/scenarios holds exactly
- * the modules it lists, unchanged; otherwise the scenarios are imported as before.
+ * the modules it lists, unchanged; otherwise the scenarios are imported as before. A module whose
+ * time differs but whose size and content hash are the listed ones is unchanged: an installed
+ * package's files all have the time npm unpacked them.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -33,6 +36,8 @@ export interface ManifestEntry {
   params: (string | [string, ParamDef])[];
   /** The module's modification time (ms) and size when the manifest was written. */
   stat: [number, number];
+  /** The module's content hash (sha1, base64), for a module whose time is not the build's (an installed package's). */
+  hash?: string;
 }
 
 export interface ScenarioManifest {
@@ -49,6 +54,10 @@ export interface ScenarioInfo {
   /** Absolute path of the module (what workers import). */
   file: string;
   builtIn: boolean;
+}
+
+function hashOf(file: string): string {
+  return createHash('sha1').update(readFileSync(file)).digest('base64');
 }
 
 function statOf(file: string): [number, number] | null {
@@ -93,7 +102,7 @@ export async function makeManifest(): Promise<ScenarioManifest | { error: string
     const stat = statOf(l.file);
     if (stat === null) return { error: `${l.file} disappeared while the manifest was written` };
     const table = Object.entries(params as ParamDefs).map(([k, d]): string | [string, ParamDef] => (Object.hasOwn(shared, k) && isDeepStrictEqual(withoutUndefined(d), withoutUndefined(shared[k])) ? k : [k, d]));
-    scenarios.push({ name, description, file: path.basename(l.file), params: table, stat });
+    scenarios.push({ name, description, file: path.basename(l.file), params: table, stat, hash: hashOf(l.file) });
   }
   return { format: MANIFEST_FORMAT, scenarios, shared };
 }
@@ -125,8 +134,10 @@ export function readManifest(): ScenarioManifest | null {
     const listed = m.scenarios.map((s) => s.file).sort();
     if (!isDeepStrictEqual(files, listed)) return null;
     for (const s of m.scenarios) {
-      const st = statOf(path.join(SCENARIOS_DIR, s.file));
-      if (st === null || st[0] !== s.stat[0] || st[1] !== s.stat[1]) return null;
+      const file = path.join(SCENARIOS_DIR, s.file);
+      const st = statOf(file);
+      if (st === null || st[1] !== s.stat[1]) return null;
+      if (st[0] !== s.stat[0] && (s.hash === undefined || hashOf(file) !== s.hash)) return null;
     }
   } catch {
     return null;
