@@ -321,7 +321,7 @@ describe('detsim sweep watchdog', () => {
         [
           "import { defineScenario } from '../sim/scenario.ts';",
           'export default defineScenario({',
-          "  name: 'hang', description: 'seed 2 never returns from one event', params: {}, durationNs: 1_000_000,",
+          "  name: 'hang', description: 'seed 2 never returns from one event', params: {}, durationNs: 1_000_000, checksNothing: 'a fixture of a hung seed',",
           "  setup(w) { w.sim.schedule(10, () => { if (w.sim.seed === '2') for (;;) { /* stuck */ } }); },",
           '});',
         ].join('\n'),
@@ -353,6 +353,35 @@ describe('newcomer mistakes', () => {
       const bad = detsim('run', path.join(dir, 'bad.ts'), '--seed', '1');
       expect(bad.code).toBe(2);
       expect(bad.err).toMatch(/bad\.ts:2:\d+/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a scenario that makes no check is NOTHING CHECKED in run and sweep (exit 1, never PASS, no repro to replay); checksNothing runs it on purpose', () => {
+    const dir = mkdtempSync(path.join(ROOT, '.tmp-scenario-'));
+    try {
+      const body = (extra: string): string =>
+        `import { defineScenario, sec } from '../index.ts';\nexport default defineScenario({ name: 'idle', description: 'no check', params: {}, durationNs: sec(1),${extra} setup(w) { w.addNode('n1', (ctx) => { ctx.setTimer(1_000_000, () => {}); return {}; }); } });\n`;
+      const file = path.join(dir, 'idle.ts');
+      writeFileSync(file, body(''));
+      const r = detsim('run', file, '--seed', '1');
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/^NOTHING CHECKED idle seed 1: the scenario made no check/m);
+      expect(r.out).toMatch(/nothing-checked .*checksNothing: '<why>'/);
+      expect(r.out).not.toMatch(/^PASS/m);
+      const out = path.join(dir, 'out');
+      const s = detsim('sweep', file, '--seeds', '2', '--jobs', '1', '--out', out, '--json');
+      expect(s.code).toBe(1);
+      const report = JSON.parse(s.out) as { summary: { passed: number; failed: number }; scenarios: { outcomes: Record<string, number> }[] };
+      expect(report.summary).toMatchObject({ passed: 0, failed: 2 });
+      expect(report.scenarios[0]!.outcomes).toEqual({ unchecked: 2 });
+      expect(readdirSync(out).filter((f) => f.endsWith('.json'))).toEqual([]);
+      expect(detsim('sweep', file, '--seeds', '1', '--jobs', '1', '--out', out).out).toMatch(/^NOTHING CHECKED 1 runs, 0 passed, 1 failed/m);
+      writeFileSync(file, body(" checksNothing: 'a demo of the opt-in',"));
+      const ok = detsim('run', file, '--seed', '1');
+      expect(ok.code).toBe(0);
+      expect(ok.out).toMatch(/^PASS idle seed 1/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

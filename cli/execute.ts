@@ -58,7 +58,8 @@ export function executeRun(scn: Scenario, opts: ExecuteOptions): RunReport {
     const sinks = [trace?.sink, opts.extraSink].filter((x): x is TraceSink => x !== undefined);
     const both = (rec: TraceRecord): void => sinks.forEach((f) => f(rec));
     const sink = sinks.length === 0 ? null : sinks.length === 1 ? sinks[0]! : sinks.some((f) => f.wantsMessages !== false) ? both : sinkWithoutMessages(both);
-    r = runScenario(scn, { ...opts, traceSink: sink });
+    // A run that made no check is never a PASS at the command line (sim/runner.ts, requireChecks).
+    r = runScenario(scn, { ...opts, traceSink: sink, requireChecks: true });
   } finally {
     trace?.close();
   }
@@ -67,7 +68,7 @@ export function executeRun(scn: Scenario, opts: ExecuteOptions): RunReport {
   const report = r as RunReport;
   report.wallMs = Math.round(performance.now() - t0); // wallclock-ok
   if (opts.checkDeterminism) {
-    const again = runScenario(scn, { ...opts, traceSink: null });
+    const again = runScenario(scn, { ...opts, traceSink: null, requireChecks: true });
     report.secondTraceHash = again.traceHash;
     if (again.traceHash !== r.traceHash || again.events !== r.events) {
       report.ok = false;

@@ -32,7 +32,7 @@ function scenarioSource(name: string, setupBody: string): string {
   return [
     "import { defineScenario } from '../sim/scenario.ts';",
     'export default defineScenario({',
-    `  name: '${name}', description: 'hostile fixture', params: {}, durationNs: 1_000_000_000,`,
+    `  name: '${name}', description: 'hostile fixture', params: {}, durationNs: 1_000_000_000, checksNothing: 'a hostile fixture: the harness is what is tested',`,
     `  setup(w) { ${setupBody} },`,
     '});',
   ].join('\n');

@@ -284,6 +284,7 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   // Shrinking re-runs the seed in this process: a run the harness had to stop (a hang, out of
   // memory, process.exit) would hang or kill the shrink, and its failure is not an invariant to keep.
   const v0 = repro.violations[0]!;
+  if (invariant === 'nothing-checked') throw new UserError(`${target} records a run whose scenario made no check (nothing-checked): there is no failure to keep while simplifying. Give the scenario a check (w.safety, w.liveness, w.script, w.declareCheck), then run the seed again`);
   if (invariant === 'real-timer') throw new UserError(`${target} records a real timer the scenario left pending (real-timer), which no simpler fault mix changes: schedule it with w.sim.schedule(delayNs, fn) instead of setTimeout, then run the seed again`);
   if (['hang', 'out-of-memory', 'process-exit', 'worker-error'].includes(invariant) || (invariant === 'crash' && /wall time|out of memory|process\.exit|worker/i.test(String(v0.message ?? '')))) {
     throw new UserError(`${target} records a run that was stopped from outside (${invariant}: ${String(v0.message ?? '').slice(0, 80)}); shrink keeps an invariant's failure and cannot simplify that. Replay it with --trace FILE to see where it stops`);

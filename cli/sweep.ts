@@ -590,7 +590,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const run = runCommand(scenarioArg, r.seed, job.pins, job.swarm, job.buggify, job.linkStreams === false);
     let repro: string | undefined;
     let replay: string | undefined;
-    if (!r.ok) {
+    // A run that checked nothing has no failure to replay: its run command shows the same.
+    if (!r.ok && r.outcome !== 'unchecked') {
       // The repro file first, at once: a sweep killed a moment later still leaves it.
       const file = path.join(o.out, `${r.scenario}-seed${r.seed}-${o.runId}.json`);
       try {

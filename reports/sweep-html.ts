@@ -153,10 +153,13 @@ export function sweepHtml(input: SweepHtmlInput): string {
   const failed = failures.length;
   const maxFailures = input.maxFailures ?? 500;
   const secs = (ms: number): string => (ms / 1000).toFixed(ms >= 10_000 ? 0 : 1);
-  const head = `<tr><th>scenario</th><th class="num">runs</th>${OUTCOMES.map((o) => `<th class="num">${o}</th>`).join('')}<th class="num">seeds/s</th><th class="num">simulated</th><th>first failure</th></tr>`;
+  // The usual outcomes always, then any other a run ended with (a hang, a run that checked nothing).
+  const seen = [...new Set(input.runs.map((r) => r.outcome))].filter((o) => !(OUTCOMES as readonly string[]).includes(o)).sort();
+  const columns: string[] = [...OUTCOMES, ...seen];
+  const head = `<tr><th>scenario</th><th class="num">runs</th>${columns.map((o) => `<th class="num">${o}</th>`).join('')}<th class="num">seeds/s</th><th class="num">simulated</th><th>first failure</th></tr>`;
   const body = table
     .map((r) => {
-      const cells = OUTCOMES.map((o) => {
+      const cells = columns.map((o) => {
         const n = r.byOutcome.get(o) ?? 0;
         return `<td class="num${o !== 'pass' && n > 0 ? ' bad' : ''}">${n}</td>`;
       }).join('');

@@ -53,11 +53,14 @@ export function terminalSummary(r: SweepReport, c: ChalkInstance, opts: { outDir
   if (more > 0) out.push(`  ... and ${more} more failure(s)${opts.outDir ? `; every one has a repro file in ${opts.outDir}` : ''} (all listed in --json and --markdown)`);
   for (const line of duplicateLines(r)) out.push(line.differs ? c.red(`DIFFERS: ${line.text}`) : c.yellow(`DUPLICATE: ${line.text}`));
   for (const why of r.incomplete) out.push(c.yellow(`INCOMPLETE: ${why}`));
+  for (const line of uncheckedLines(r)) out.push(c.yellow(`NOTHING CHECKED: ${line}`));
   // Zero runs is no evidence of anything: never printed as a PASS.
   const incomplete = isIncomplete(r);
   const none = r.summary.runs === 0 && r.summary.failed === 0 && r.summary.unreached === 0 && !incomplete;
   if (none) out.push(c.yellow(`NOTHING CHECKED: no run was planned here${r.shards.length > 0 ? ` (shard ${r.shards.join(', ')} of a sweep with fewer runs than shards gets none; the merged report of all the shards has the verdict)` : ''}`));
-  const verdict = r.summary.failed > 0 || r.summary.unreached > 0 ? c.red.bold('FAIL') : incomplete ? c.yellow.bold('INCOMPLETE') : none ? c.yellow.bold('NO RUNS') : c.green.bold('PASS');
+  // Every failure a run that checked nothing: not a bug found, and no pass either.
+  const onlyUnchecked = r.summary.failed > 0 && r.summary.unreached === 0 && r.scenarios.reduce((n, s) => n + (s.outcomes.unchecked ?? 0), 0) === r.summary.failed;
+  const verdict = onlyUnchecked ? c.yellow.bold('NOTHING CHECKED') : r.summary.failed > 0 || r.summary.unreached > 0 ? c.red.bold('FAIL') : incomplete ? c.yellow.bold('INCOMPLETE') : none ? c.yellow.bold('NO RUNS') : c.green.bold('PASS');
   const speed = r.summary.wallSeconds !== undefined ? ` in ${r.summary.wallSeconds}s (${r.summary.seedsPerSec} seeds/s${r.summary.jobs ? `, ${workersLine(r.summary.jobs, r.summary.workersUsed)}` : ''})` : '';
   const planned = incomplete && r.summary.planned !== null ? ` of ${r.summary.planned} planned` : '';
   out.push(`${verdict} ${r.summary.runs} runs${planned}, ${r.summary.passed} passed, ${r.summary.failed} failed${speed}`);
@@ -79,6 +82,13 @@ function mdCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/** One line per scenario whose runs made no check (outcome `unchecked`: counted as failures). */
+function uncheckedLines(r: SweepReport): string[] {
+  return r.scenarios
+    .filter((s) => (s.outcomes.unchecked ?? 0) > 0)
+    .map((s) => `${s.scenario} made no check in ${s.outcomes.unchecked} of its ${s.runs} run(s), each counted as failed: give it a safety check (w.safety), liveness property (w.liveness), script (w.script) or w.declareCheck for its own w.violation calls; or checksNothing: '<why>' if it checks nothing on purpose`);
+}
+
 /** A Markdown page for a CI job summary ($GITHUB_STEP_SUMMARY): verdict, table, failures with replay commands, coverage. */
 export function markdownSummary(r: SweepReport, title = 'detsim sweep'): string {
   const L: string[] = [];
@@ -86,6 +96,7 @@ export function markdownSummary(r: SweepReport, title = 'detsim sweep'): string 
   L.push(`## ${title}: ${verdict}`, '');
   L.push(`**${r.summary.runs}** runs${r.summary.planned !== null && r.summary.planned !== r.summary.runs ? ` of ${r.summary.planned} planned` : ''}, **${r.summary.passed}** passed, **${r.summary.failed}** failed` + (r.shards.length > 0 ? ` — merged from shard(s) ${r.shards.join(', ')}` : '') + '.', '');
   for (const why of r.incomplete) L.push(`> ⚠️ **INCOMPLETE:** ${mdCell(why)}`, '');
+  for (const line of uncheckedLines(r)) L.push(`> ⚠️ **NOTHING CHECKED:** ${mdCell(line)}`, '');
   for (const line of duplicateLines(r)) L.push(`> ${line.differs ? '❌ **DIFFERS:**' : '⚠️ **DUPLICATE:**'} ${mdCell(line.text)}`, '');
   L.push('| scenario | runs | passed | failed | outcomes | first failing seed |', '|---|---:|---:|---:|---|---:|');
   for (const s of r.scenarios) {

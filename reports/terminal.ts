@@ -115,6 +115,7 @@ export function formatResult(c: ChalkInstance, r: RunReport, replay: string, ver
     crash: 'the simulated system threw an exception',
     'no-progress': 'no progress (event limit reached)',
     nondeterministic: 'nondeterminism: two runs of one seed differ',
+    unchecked: 'the scenario made no check, so this run proves nothing',
     pass: '',
   };
   // A run the harness had to stop (cli/run-watched.ts) says why rather than "threw an exception".
@@ -127,7 +128,9 @@ export function formatResult(c: ChalkInstance, r: RunReport, replay: string, ver
   };
   const why = r.outcome === 'crash' ? stopped[r.violations[0]?.invariant ?? ''] : undefined;
   const shownFigures = r.traceHash === '' ? `stopped at ${formatNs(r.simTimeNs)} simulated after ${r.wallMs} ms, no trace hash` : figures;
-  out.push(`${c.red.bold('FAIL')} ${r.scenario} seed ${r.seed}: ${why ?? what[r.outcome] ?? r.outcome} (${shownFigures})`);
+  // Not a failure of the system, and never a pass: a run that checked nothing says so.
+  const verdict = r.outcome === 'unchecked' ? c.yellow.bold('NOTHING CHECKED') : c.red.bold('FAIL');
+  out.push(`${verdict} ${r.scenario} seed ${r.seed}: ${why ?? what[r.outcome] ?? r.outcome} (${shownFigures})`);
   for (const v of r.violations) {
     out.push(`  ${c.red(v.invariant)} at ${formatNs(v.atNs)} (event #${v.eventIndex}): ${v.message}`);
   }

@@ -124,6 +124,47 @@ describe('runScenario on broadcast', () => {
 describe('runScenario outcomes', () => {
   const base = { description: 'test', params: {}, durationNs: ms(100) };
 
+  it('requireChecks (the CLI): a run that made no check is NOTHING CHECKED (outcome unchecked, a failure), never a pass; any check, or checksNothing on purpose, makes it one', () => {
+    const idle = (setup: Parameters<typeof defineScenario>[0]['setup'], extra: { checksNothing?: string } = {}) => runScenario(defineScenario({ ...base, name: 'idle', ...extra, setup }), { seed: 1, requireChecks: true });
+    const node = (w: Parameters<Parameters<typeof defineScenario>[0]['setup']>[0]): void => {
+      w.addNode('n1', (ctx) => {
+        ctx.setTimer(ms(5), () => {});
+        return {};
+      });
+    };
+    const none = idle(node);
+    expect(none.outcome).toBe('unchecked');
+    expect(none.ok).toBe(false);
+    expect(none.violations).toHaveLength(1);
+    expect(none.violations[0]!.invariant).toBe('nothing-checked');
+    expect(none.violations[0]!.message).toMatch(/^scenario idle made no check: .*w\.safety.*w\.liveness.*w\.script.*w\.declareCheck.*checksNothing: '<why>'/);
+    // Each kind of check counts (a check that holds, or a script that returns).
+    const checked: [string, (w: Parameters<typeof node>[0]) => void][] = [
+      ['safety', (w) => w.safety('holds', () => null)],
+      ['liveness', (w) => w.liveness('holds', () => true)],
+      ['script', (w) => void w.script('s', function* () {})],
+      ['declareCheck', (w) => w.declareCheck('my-oracle')],
+      ['check', (w) => void w.spawn('p', (function* () { w.check(true, 'fine'); })())],
+      ['until', (w) => void w.spawn('p', (function* () { yield* w.until(() => true, { within: ms(1), what: 'now' }); })())],
+    ];
+    for (const [kind, add] of checked) {
+      const r = idle((w) => {
+        node(w);
+        add(w);
+      });
+      expect({ kind, outcome: r.outcome }).toEqual({ kind, outcome: 'pass' });
+    }
+    expect(idle(node, { checksNothing: 'a demo' }).outcome).toBe('pass');
+    // A reason must say something.
+    expect(idle(node, { checksNothing: ' ' }).outcome).toBe('unchecked');
+    // A crash is still a crash: the check comes only after the run passed.
+    expect(idle(() => { throw new Error('boom'); }).outcome).toBe('crash');
+    // Without requireChecks (a caller that judges the run itself) the run passes, with the same trace.
+    const lax = runScenario(defineScenario({ ...base, name: 'idle', setup: node }), { seed: 1 });
+    expect(lax.outcome).toBe('pass');
+    expect(lax.traceHash).toBe(none.traceHash);
+  });
+
   it('an async timer callback resuming after the run: its timer throws instead of vanishing (the run is closed)', async () => {
     let resumed: Promise<void> | null = null;
     const scn = defineScenario({

@@ -51,10 +51,17 @@ export interface RunOptions {
    * the nemeses' own faults are suppressed, the script's are applied at their times.
    */
   script?: readonly ScriptEntry[] | null;
+  /**
+   * A run that made no check (Scenario.checksNothing lists what counts) ends `unchecked`, a
+   * failure, instead of passing, unless the scenario sets checksNothing. The CLI sets it (every
+   * `run`, `sweep`, `replay`); off by default for callers that judge the run themselves (tests of
+   * the kernel, benchmarks).
+   */
+  requireChecks?: boolean;
 }
 
-/** How a run ended: `pass`, or the kind of failure. */
-export type Outcome = 'pass' | 'safety' | 'liveness' | 'crash' | 'no-progress' | 'nondeterministic';
+/** How a run ended: `pass`, or the kind of failure (`unchecked`: it made no check, RunOptions.requireChecks). */
+export type Outcome = 'pass' | 'safety' | 'liveness' | 'crash' | 'no-progress' | 'nondeterministic' | 'unchecked';
 
 /** A liveness property still pending when its bound passed. */
 export interface PendingProperty {
@@ -279,6 +286,13 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     } catch (err) {
       crashed(err);
     }
+  }
+
+  // Only not crashing is no evidence: a run that made no check is never a pass (unless the
+  // scenario says it checks nothing on purpose).
+  if (opts.requireChecks === true && outcome === 'pass' && w.checkCount() === 0 && !(typeof scn.checksNothing === 'string' && scn.checksNothing.trim() !== '')) {
+    outcome = 'unchecked';
+    w.violations.push({ invariant: 'nothing-checked', atNs: sim.now, eventIndex: sim.events - 1, message: `scenario ${scn.name} made no check: no safety check (w.safety), liveness property (w.liveness), script (w.script), w.check, w.until, or check declared with w.declareCheck for its own w.violation calls, so this run only showed that nothing crashed. Add a check; or, to run it unchecked on purpose, give the scenario checksNothing: '<why>'` });
   }
 
   if (outcome === 'no-progress') {

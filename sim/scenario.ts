@@ -41,6 +41,13 @@ export interface Scenario<P extends ParamDefs = ParamDefs> {
    * one of them fails with a message naming it (a green sweep that never got there proves little).
    */
   mustReach?: readonly string[];
+  /**
+   * Why this scenario checks nothing on purpose (a demo, a measurement). Without it, a run that
+   * made no check (no safety check, liveness property, script, `w.check`, `w.until` or check
+   * declared with `w.declareCheck`) ends NOTHING CHECKED (outcome `unchecked`, a failure), never
+   * a pass: a run that only did not crash proves nothing.
+   */
+  checksNothing?: string;
   /** Builds the world: nodes, clients, nemesis, invariants. Runs once, at time 0. */
   setup(w: World<ParamValues<P>>, p: ParamValues<P>): void;
 }
@@ -123,6 +130,10 @@ export class World<PV = Record<string, unknown>> {
   /** @internal */ readonly violations: Violation[] = [];
   /** @internal */ readonly nemeses: Process[] = [];
   /** @internal */ readonly scripts: { name: string; process: Process; done: boolean }[] = [];
+  /** @internal Invariants declared with `declareCheck`: checked by the scenario's own `violation` calls. */
+  readonly declaredChecks = new Set<string>();
+  /** @internal Calls of `check` and `until`: checks made outside the registered ones. */
+  checksMade = 0;
   /** @internal What running `until`s wait for (for the message when the fault phase ends first). */
   readonly awaiting = new Map<number, string>();
   private untilIds = 0;
@@ -263,6 +274,7 @@ export class World<PV = Record<string, unknown>> {
     assert(Number.isInteger(every) && every > 0, `until(${opts.what}): everyNs must be a whole number of ns > 0, got ${every}`);
     const start = this.sim.now;
     const deadline = start + opts.within;
+    this.checksMade++;
     const id = this.untilIds++;
     this.awaiting.set(id, opts.what);
     try {
@@ -285,6 +297,7 @@ export class World<PV = Record<string, unknown>> {
    * (or `invariant`) and `message`, and the process that checked stops.
    */
   check(ok: boolean, message: string | (() => string), invariant = 'script'): void {
+    this.checksMade++;
     if (!ok) this.fail(typeof message === 'function' ? message() : message, invariant);
   }
 
@@ -376,6 +389,21 @@ export class World<PV = Record<string, unknown>> {
     this.violations.push({ invariant, atNs: this.sim.now, eventIndex: this.sim.events - 1, message, ...(extra.history ? { history: extra.history } : {}) });
     this.sim.log('-', 'VIOLATION', `${invariant}: ${message}`);
     this.sim.stop();
+  }
+
+  /**
+   * Declares an invariant this scenario checks itself by calling `violation(name, ...)` from its
+   * own hooks (an oracle watching messages, a milestone hook). Such checks are invisible until one
+   * fails, so a run with no other check counts as checked only when it declares them; else it
+   * ends NOTHING CHECKED (see Scenario.checksNothing).
+   */
+  declareCheck(name: string): void {
+    this.declaredChecks.add(name);
+  }
+
+  /** @internal How many checks the run registered, declared or made so far. */
+  checkCount(): number {
+    return this.safetyChecks.length + this.livenessChecks.length + this.scripts.length + this.declaredChecks.size + this.checksMade;
   }
 
   /**
