@@ -285,7 +285,7 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   // memory, process.exit) would hang or kill the shrink, and its failure is not an invariant to keep.
   const v0 = repro.violations[0]!;
   if (invariant === 'real-timer') throw new UserError(`${target} records a real timer the scenario left pending (real-timer), which no simpler fault mix changes: schedule it with w.sim.schedule(delayNs, fn) instead of setTimeout, then run the seed again`);
-  if (['hang', 'out-of-memory', 'process-exit', 'worker-error'].includes(invariant) || (invariant === 'crash' && /wall time|out of memory|process\.exit|worker/i.test(String(v0.message ?? '')))) {
+  if ((await import('./run-watched.ts')).stoppedFromOutside(v0)) {
     throw new UserError(`${target} records a run that was stopped from outside (${invariant}: ${String(v0.message ?? '').slice(0, 80)}); shrink keeps an invariant's failure and cannot simplify that. Replay it with --trace FILE to see where it stops`);
   }
   const c = makeChalk();
