@@ -270,6 +270,8 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   const target = String(argv.repro);
   const maxRuns = parsePositiveInt(argv['max-runs'], '--max-runs');
   const outArg = outputFile(argv.out, '--out');
+  const timeoutS = parseSeconds(argv.timeout, '--timeout', MAX_TIMEOUT_S);
+  const maxMemoryMb = parseIntInRange(argv['max-memory'], '--max-memory', MIN_MEMORY_MB, MAX_MEMORY_MB, 'MB');
   const [{ makeRepro, readRepro, runCommand, writeRepro }, { resolveReproScenario }, { makeChalk }, { formatNs }] = await Promise.all([
     import('../reports/repro.ts'),
     import('./scenarios.ts'),
@@ -291,15 +293,24 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   const c = makeChalk();
   const json = argv.json as boolean;
   if (!json) stdout(`${c.bold('detsim shrink')} ${c.cyan(l.scenario.name)} seed ${c.yellow(String(repro.seed))}: keeping the failure of ${c.red(invariant)} while simplifying the fault mix`);
-  const { shrink } = await import('./shrink.ts');
-  const res = shrink(
+  // Each trial runs in a watched worker thread (cli/run-shrink.ts): a fault mix the recorded run
+  // never met may reach scenario code that loops, exits or allocates without bound.
+  const { shrinkInWorker } = await import('./run-shrink.ts');
+  const res = await shrinkInWorker(
     { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns, script: repro.scripted && repro.script ? repro.script : null, linkStreams: repro.linkStreams ?? false },
-    (st, r) => {
-      if (!json) stdout(`  ${st.param}: ${String(st.from)} -> ${String(st.to)}  ${c.dim(`(still fails at ${formatNs(r.violations[0]?.atNs ?? r.simTimeNs)}, ${r.events} events)`)}`);
+    {
+      file: l.file,
+      timeoutS,
+      maxMemoryMb,
+      onStep: (st, r) => {
+        if (!json) stdout(`  ${st.param}: ${String(st.from)} -> ${String(st.to)}  ${c.dim(`(still fails at ${formatNs(r.violations[0]?.atNs ?? r.simTimeNs)}, ${r.events} events)`)}`);
+      },
+      onStopped: (trial, why) => stderr(`detsim: shrink run ${trial} was stopped from outside or left a real timer, so its change is not kept: ${oneLine(why)}`),
     },
   );
   if (res.original.ok || !res.original.violations.some((v) => v.invariant === invariant)) {
-    const msg = `the repro no longer fails ${invariant} on this build (outcome ${res.original.outcome}): nothing to shrink`;
+    const first = res.original.violations[0];
+    const msg = `the repro no longer fails ${invariant} on this build (outcome ${res.original.outcome}${first !== undefined ? `: ${first.invariant}: ${oneLine(first.message).slice(0, 200)}` : ''}): nothing to shrink`;
     if (json) stdout(JSON.stringify({ ok: false, message: msg }));
     else stdout(c.yellow(msg));
     return 1;
@@ -648,6 +659,8 @@ export async function parseWithYargs(args: string[], onCommand: (command: string
           .positional('repro', { type: 'string', demandOption: true, describe: 'a repro .json file from sweep --out or run --repro' })
           .option('out', { type: 'string', describe: 'where to write the shrunk repro (default: <repro>.shrunk.json)' })
           .option('max-runs', valued('integer ≥ 1', 'simulation runs allowed in all', '300'))
+          .option('timeout', valued('seconds, 0..604800', 'wall-clock seconds one of its runs may take before it is stopped (and its change not kept; 0: no limit)', String(DEFAULT_TIMEOUT_S)))
+          .option('max-memory', valued('integer MB, 64..1048576', 'heap limit of its runs; a run past it is stopped (and its change not kept)', String(DEFAULT_MAX_MEMORY_MB)))
           .option('allow-scenario-file', { type: 'boolean', default: false, describe: "let the repro name a scenario file outside the working directory and the repro's folder (its code will run)" })
           .option('json', { type: 'boolean', default: false })
           .epilogue(INPUT_FORMATS.shrink),

@@ -62,7 +62,7 @@ async function handle(job: SweepJob): Promise<WorkerReply> {
     }
     parentPort!.postMessage({ started: job.id });
     watchRealTimers();
-    let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, linkStreams: job.linkStreams ?? true });
+    let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, linkStreams: job.linkStreams ?? true, script: job.script ?? null });
     runReturned();
     inJob = false;
     // A promise the run left rejected with no handler (an async callback that threw after its
