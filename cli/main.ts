@@ -365,6 +365,9 @@ async function cmdExport(argv: Record<string, unknown>): Promise<number> {
   if (existsSync(out) && argv.force !== true) throw new UserError(`${out} exists already; export never overwrites a test (pass --force, or choose another --out)`);
   const { readRepro } = await import('../reports/repro.ts');
   const repro = readRepro(target);
+  const v0 = repro.violations[0];
+  // A stopped run sent no script back (and a test of it would hang or end the test's process).
+  if (repro.script === undefined && (await import('./run-watched.ts')).stoppedFromOutside(v0)) throw new UserError(`${target} records a run that was stopped from outside (${v0!.invariant}: ${oneLine(String(v0!.message)).slice(0, 80)}), which holds no script to export; replay it with --trace FILE to see where it stops, fix that, then run the seed again with --repro`);
   if (repro.script === undefined) throw new UserError(`${target} records no script (a ${repro.format} file from an older detsim): run the seed again with --repro, or shrink it, then export`);
   if (!repro.scripted) stderr(`detsim: warning: ${target} is not shrunk: the test will play all ${repro.script.length} recorded decisions; \`detsim shrink ${target}\` first gives a much shorter test`);
   const { exportTest, relativeImport } = await import('./export.ts');

@@ -27,7 +27,7 @@
 import { syncBuiltinESMExports } from 'node:module';
 import timers from 'node:timers';
 import timersPromises from 'node:timers/promises';
-import type { RunReport } from './execute.ts';
+import type { RunResult } from '../sim/runner.ts';
 
 type AnyFn = (...args: unknown[]) => unknown;
 
@@ -39,6 +39,8 @@ export const realSetImmediate: typeof globalThis.setImmediate = globalThis.setIm
 interface Watch {
   /** False once the run returned: every timer made after that is a leftover. */
   running: boolean;
+  /** Nothing waits for a timer due at once either (a run in a test's own process: see watchInProcess). */
+  strict: boolean;
   /** Timers that fail the run unless cleared, with the call that made them. */
   failing: Map<unknown, string>;
   /** Timers due at once made during the run and not yet fired or cleared (the worker waits for them). */
@@ -79,7 +81,7 @@ function install(): void {
     const w = watch;
     if (w === null || typeof cb !== 'function') return Reflect.apply(st, this, [cb, ms, ...args]);
     const delay = delayMs(ms);
-    if (!w.running || delay > 1) {
+    if (!w.running || w.strict || delay > 1) {
       // Fails the run; its callback is never called (see the header).
       const t: unknown = Reflect.apply(st, this, [() => {}, ms]);
       w.failing.set(t, `setTimeout(fn, ${delay} ms)${w.running ? '' : ' after the run had ended'}`);
@@ -104,10 +106,10 @@ function install(): void {
   const setImmediateWatched = function (this: unknown, cb: unknown, ...args: unknown[]): unknown {
     const w = watch;
     if (w === null || typeof cb !== 'function') return Reflect.apply(sim, this, [cb, ...args]);
-    if (!w.running) {
+    if (!w.running || w.strict) {
       // Made after the run returned (a loop of them would never end): fails the run, never called.
       const t: unknown = Reflect.apply(sim, this, [() => {}]);
-      w.failing.set(t, 'setImmediate(fn) after the run had ended');
+      w.failing.set(t, `setImmediate(fn)${w.running ? '' : ' after the run had ended'}`);
       return t;
     }
     let t: unknown;
@@ -184,8 +186,8 @@ function installPromiseTimers(): void {
   const yieldNow = tp.scheduler.yield!.bind(tp.scheduler);
   const after = (w: Watch): string => (w.running ? '' : ' after the run had ended');
   const sleep = (name: string, ms: unknown, real: () => Promise<unknown>): Promise<unknown> =>
-    watchPromise((w) => (!w.running || delayMs(ms) > 1 ? `${name}(${delayMs(ms)} ms)${after(w)}` : null), real);
-  const soon = (name: string, real: () => Promise<unknown>): Promise<unknown> => watchPromise((w) => (w.running ? null : `${name}() after the run had ended`), real);
+    watchPromise((w) => (!w.running || w.strict || delayMs(ms) > 1 ? `${name}(${delayMs(ms)} ms)${after(w)}` : null), real);
+  const soon = (name: string, real: () => Promise<unknown>): Promise<unknown> => watchPromise((w) => (w.running && !w.strict ? null : `${name}()${after(w)}`), real);
   tp.setTimeout = (ms?: unknown, ...rest: unknown[]) => sleep('timers/promises setTimeout', ms, () => pst(ms, ...rest) as Promise<unknown>);
   tp.setImmediate = (...rest: unknown[]) => soon('timers/promises setImmediate', () => psi(...rest) as Promise<unknown>);
   tp.setInterval = (ms?: unknown, ...rest: unknown[]): unknown => {
@@ -202,9 +204,31 @@ function installPromiseTimers(): void {
 }
 
 /** Starts watching the timers the scenario makes: call just before the run. */
-export function watchRealTimers(): void {
+export function watchRealTimers(strict = false): void {
   install();
-  watch = { running: true, failing: new Map(), dueAtOnce: new Set() };
+  watch = { running: true, strict, failing: new Map(), dueAtOnce: new Set() };
+}
+
+/**
+ * Runs `fn` (runs of a scenario in this thread, synchronous) watching the real timers they make,
+ * and returns what it returned with the timers left pending (phrases as pendingRealTimers gives
+ * them; cleared, their callbacks never called). Every timer counts, even one due at once: this is
+ * for a process that also runs other code (a test runner), so the verdict is taken the moment the
+ * runs return, with no wait in which that other code's timers would be taken for the scenario's.
+ * Inside another watch it only calls `fn` (the outer watch judges).
+ */
+export function watchInProcess<T>(fn: () => T): { value: T; pending: string[] } {
+  if (watch !== null) return { value: fn(), pending: [] };
+  watchRealTimers(true);
+  let pending: string[] = [];
+  let value: T;
+  try {
+    value = fn();
+  } finally {
+    runReturned();
+    pending = pendingRealTimers();
+  }
+  return { value, pending };
 }
 
 /** The run returned: timers made from now on are leftovers. */
@@ -237,7 +261,7 @@ export function pendingRealTimers(): string[] {
  * Fails the run's report, in place, by the real timers it left pending (no change when there are
  * none). In place, not a spread: a spread would read `script`, built when first read.
  */
-export function failOnRealTimers(r: RunReport, pending: string[]): void {
+export function failOnRealTimers(r: RunResult, pending: string[]): void {
   if (pending.length === 0) return;
   const message = `the scenario set a real timer that had not run when the run ended (${pending.join(', ')}): a run never waits for real time, so its callback would run outside the checked run, and was not run; schedule it in simulated time with w.sim.schedule(delayNs, fn), or clear it before the run ends`;
   if (r.ok) r.outcome = 'crash';
