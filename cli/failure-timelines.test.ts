@@ -66,3 +66,15 @@ describe('failure timelines', () => {
     expect(skipped).toEqual([]);
   }, 120_000);
 });
+
+describe('stoppedFromOutside', () => {
+  it("names the harness's stops, not a crash of the scenario's code that mentions a worker or wall time", async () => {
+    const { stoppedFromOutside } = await import('./run-watched.ts');
+    for (const message of ['the seed ran for more than 5s of wall time and was stopped', 'the worker running this seed died: boom', "out of memory: the seed used more than the worker's 256 MB heap limit", 'the scenario called process.exit(0): a run must end'])
+      expect(stoppedFromOutside({ invariant: 'crash', message })).toBe(true);
+    for (const invariant of ['hang', 'out-of-memory', 'process-exit', 'worker-error', 'real-timer']) expect(stoppedFromOutside({ invariant })).toBe(true);
+    expect(stoppedFromOutside({ invariant: 'crash', message: 'Error: the worker w1 lost its lease (at ...)' })).toBe(false);
+    expect(stoppedFromOutside({ invariant: 'crash', message: 'RangeError: out of memory in the queue model' })).toBe(false);
+    expect(stoppedFromOutside({ invariant: 'planted', message: 'the seed ran for more than' })).toBe(false);
+  });
+});

@@ -157,7 +157,9 @@ export type StopKind = 'hang' | 'out-of-memory' | 'process-exit' | 'worker-error
 export function stoppedFromOutside(v: { invariant: string; message?: unknown } | undefined): boolean {
   if (v === undefined) return false;
   if (v.invariant === 'real-timer' || (['hang', 'out-of-memory', 'process-exit', 'worker-error'] as string[]).includes(v.invariant)) return true;
-  return v.invariant === 'crash' && /wall time|out of memory|process\.exit|worker/i.test(String(v.message ?? ''));
+  // The pool's own messages (cli/sweep.ts, cli/sweep-worker.ts); a crash of the scenario's code
+  // starts with its error's name ("Error: the worker w1 lost its lease" is the system's failure).
+  return v.invariant === 'crash' && /^(the seed ran for more than|the worker |out of memory: |the scenario called process\.exit)/.test(String(v.message ?? ''));
 }
 
 export interface WatchedResult {
