@@ -67,6 +67,31 @@ beforeAll(() => {
     file('timer-kinds.ts'),
     `import { setTimeout as later } from 'node:timers';\n${scenarioSource('timer-kinds', "w.sim.schedule(1000, async () => { setInterval(() => {}, 5); later(() => {}, 20); await null; setTimeout(() => {}, 0); });")}`,
   );
+  // Crash audit (issue 17, round 9): the timers the watch did not see, a leftover throw in a sweep
+  // worker, a fault mix only the shrink tries, and a regression list naming a file.
+  writeFileSync(
+    file('timer-loops.ts'),
+    `import { setTimeout as sleep } from 'node:timers/promises';\n${scenarioSource('timer-loops', "w.sim.schedule(1000, () => { let k = 0; const again = (): void => { k++; setImmediate(again); }; setImmediate(again); void (async () => { await sleep(10); w.violation('late', 'after a timers/promises sleep'); })(); });")}`,
+  );
+  writeFileSync(
+    file('timer-soon.ts'),
+    `import { setTimeout as sleep } from 'node:timers/promises';\n${scenarioSource('timer-soon', "w.sim.schedule(1000, () => { setImmediate(() => w.sim.log('n1', 'immediate')); void sleep(0); });")}`,
+  );
+  writeFileSync(file('leftover-throw.ts'), scenarioSource('leftover-throw', "w.sim.schedule(1000, () => { void Promise.reject(new Error('a rejected promise nobody awaits')); });"));
+  // Fails 'planted' on every run; with level below 5 (which a shrink tries) it first calls process.exit.
+  writeFileSync(
+    file('exit-when-shrunk.ts'),
+    [
+      "import { defineScenario } from '../sim/scenario.ts';",
+      "import { param } from '../sim/params.ts';",
+      'export default defineScenario({',
+      "  name: 'exit-when-shrunk', description: 'hostile fixture', durationNs: 20_000_000,",
+      "  params: { level: param.int({ doc: 'a shrink lowers it', default: 5, min: 0, max: 10 }) },",
+      "  setup(w, p) { w.sim.schedule(1_000_000, () => { if (p.level < 5) process.exit(0); }); w.sim.schedule(5_000_000, () => w.violation('planted', 'the planted bug')); },",
+      '});',
+    ].join('\n'),
+  );
+  writeFileSync(file('bad-params.ts'), scenarioSource('bad-params', '').replace('params: {}', "params: { mode: { type: 'enum', values: 3, default: 'a', doc: 'x' } } as never"));
   writeFileSync(file('prints.ts'), scenarioSource('prints', "w.sim.schedule(1000, () => { console.log('PASS 99 runs'); process.stdout.write('{\"ok\": true}\\n'); });"));
   writeFileSync(file('exit-on-import.ts'), `process.exit(0);\n${scenarioSource('exit-on-import', '')}`);
 });
@@ -204,6 +229,57 @@ describe('runaway scenario code in run/replay', () => {
     const j = JSON.parse(r.out);
     expect(j.summary).toMatchObject({ runs: 3, passed: 0, failed: 3 });
     for (const f of j.failures) expect(f.violations[0].message).toMatch(/thrown after an await/);
+  });
+
+  it('a setImmediate loop and a node:timers/promises sleep fail the seed in run and sweep (their callbacks ran after the verdict: the run passed)', () => {
+    const r = detsim(['run', file('timer-loops.ts'), '--seed', '1', '--json']);
+    expect(r.code, r.err).toBe(1);
+    const v = (JSON.parse(r.out) as { violations: { invariant: string; message: string }[] }).violations;
+    expect(v.map((x) => x.invariant)).toEqual(['real-timer']);
+    expect(v[0]!.message).toContain('(timers/promises setTimeout(10 ms), setImmediate(fn) after the run had ended)');
+    const sweep = detsim(['sweep', file('timer-loops.ts'), '--seeds', '2', '--jobs', '1', '--out', file('timer-loops-out'), '--json']);
+    expect(sweep.code, sweep.err).toBe(1);
+    expect(JSON.parse(sweep.out).summary).toMatchObject({ runs: 2, failed: 2 });
+  });
+
+  it('a setImmediate and a 0 ms timers/promises sleep made during the run are waited for: the run passes (run and sweep)', () => {
+    const r = detsim(['run', file('timer-soon.ts'), '--seed', '1', '--json']);
+    expect(r.code, r.out).toBe(0);
+    const sweep = detsim(['sweep', file('timer-soon.ts'), '--seeds', '2', '--jobs', '1', '--out', file('timer-soon-out'), '--json']);
+    expect(sweep.code, sweep.out).toBe(0);
+  });
+
+  it('a promise left rejected in a sweep: the seed fails, and no stack trace reaches the terminal', () => {
+    const r = detsim(['sweep', file('leftover-throw.ts'), '--seeds', '2', '--jobs', '1', '--out', file('leftover-throw-out')]);
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toMatch(/^FAIL 2 runs, 0 passed, 2 failed/m);
+    expect(r.err).not.toMatch(/^\s+at |Node\.js v|ProcessExit/m);
+  });
+
+  it('shrink: a trial that calls process.exit is not kept and the shrink goes on (it ended the shrink with exit 0, no file, no word)', () => {
+    const repro = file('exit-when-shrunk.json');
+    expect(detsim(['run', file('exit-when-shrunk.ts'), '--seed', '1', '--no-swarm', '--repro', repro]).code).toBe(1);
+    const out = file('exit-when-shrunk.shrunk.json');
+    const r = detsim(['shrink', repro, '--out', out, '--max-runs', '20']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^shrunk in \d+ runs/m);
+    expect(r.err).toMatch(/^detsim: shrink run \d+ was stopped from outside or left a real timer, so its change is not kept: the scenario called process\.exit\(0\)/m);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ params: { level: 5 }, violations: [{ invariant: 'planted' }] });
+  });
+
+  it('a scenario file whose params have the wrong shape: exit 2, one line, no TypeError stack', async () => {
+    const r = await inProcess(['run', file('bad-params.ts'), '--seed', '1']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/params are not parameter definitions/);
+    expect(r.err.split('\n')).toHaveLength(1);
+  });
+
+  it('a regression list whose entry names a scenario file: exit 2, one line (the file was imported, then a TypeError)', async () => {
+    const list = file('file-regressions.json');
+    writeFileSync(list, JSON.stringify({ format: 'detsim-regressions/1', seeds: [{ scenario: file('exit-setup.ts'), seed: 1, params: {}, buggify: true, why: 'x' }] }));
+    const r = await inProcess(['regress', list, '--out', file('regress-out')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/entry 1 names the scenario file .*exit-setup\.ts, and a regression list names built-in scenarios only/);
   });
 
   it('a scenario that prints to stdout: its prints go to stderr, and --json stdout stays one JSON object (run and sweep)', () => {

@@ -8,6 +8,7 @@
  * guided source (coverage-guided swarm) implements the same interface and adapts in `onResult`.
  */
 import type { RunReport } from './execute.ts';
+import type { ScriptEntry } from '../sim/decisions.ts';
 
 export interface SweepJob {
   /** Unique within one sweep (the pool matches replies to jobs by it). */
@@ -23,6 +24,8 @@ export interface SweepJob {
   checkDeterminism: boolean;
   /** One random stream per directed link (absent: true); false is `--single-stream`, the network's one stream of old builds. */
   linkStreams?: boolean;
+  /** Drive the run from this script (a shrink's trial, cli/run-shrink.ts) instead of the seed's own decisions. */
+  script?: ScriptEntry[];
 }
 
 export interface JobSource {

@@ -270,6 +270,8 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   const target = String(argv.repro);
   const maxRuns = parsePositiveInt(argv['max-runs'], '--max-runs');
   const outArg = outputFile(argv.out, '--out');
+  const timeoutS = parseSeconds(argv.timeout, '--timeout', MAX_TIMEOUT_S);
+  const maxMemoryMb = parseIntInRange(argv['max-memory'], '--max-memory', MIN_MEMORY_MB, MAX_MEMORY_MB, 'MB');
   const [{ makeRepro, readRepro, writeRepro }, { resolveReproScenario }, { makeChalk }, { formatNs }] = await Promise.all([
     import('../reports/repro.ts'),
     import('./scenarios.ts'),
@@ -286,21 +288,30 @@ async function cmdShrink(argv: Record<string, unknown>): Promise<number> {
   const v0 = repro.violations[0]!;
   if (invariant === 'nothing-checked') throw new UserError(`${target} records a run whose scenario made no check (nothing-checked): there is no failure to keep while simplifying. Give the scenario a check (w.safety, w.liveness, w.script, w.declareCheck), then run the seed again`);
   if (invariant === 'real-timer') throw new UserError(`${target} records a real timer the scenario left pending (real-timer), which no simpler fault mix changes: schedule it with w.sim.schedule(delayNs, fn) instead of setTimeout, then run the seed again`);
-  if (['hang', 'out-of-memory', 'process-exit', 'worker-error'].includes(invariant) || (invariant === 'crash' && /wall time|out of memory|process\.exit|worker/i.test(String(v0.message ?? '')))) {
+  if ((await import('./run-watched.ts')).stoppedFromOutside(v0)) {
     throw new UserError(`${target} records a run that was stopped from outside (${invariant}: ${String(v0.message ?? '').slice(0, 80)}); shrink keeps an invariant's failure and cannot simplify that. Replay it with --trace FILE to see where it stops`);
   }
   const c = makeChalk();
   const json = argv.json as boolean;
   if (!json) stdout(`${c.bold('detsim shrink')} ${c.cyan(l.scenario.name)} seed ${c.yellow(String(repro.seed))}: keeping the failure of ${c.red(invariant)} while simplifying the fault mix`);
-  const { shrink } = await import('./shrink.ts');
-  const res = shrink(
+  // Each trial runs in a watched worker thread (cli/run-shrink.ts): a fault mix the recorded run
+  // never met may reach scenario code that loops, exits or allocates without bound.
+  const { shrinkInWorker } = await import('./run-shrink.ts');
+  const res = await shrinkInWorker(
     { scenario: l.scenario, seed: repro.seed, params, buggify: repro.buggify, invariant, maxRuns, script: repro.scripted && repro.script ? repro.script : null, linkStreams: repro.linkStreams ?? false },
-    (st, r) => {
-      if (!json) stdout(`  ${st.param}: ${String(st.from)} -> ${String(st.to)}  ${c.dim(`(still fails at ${formatNs(r.violations[0]?.atNs ?? r.simTimeNs)}, ${r.events} events)`)}`);
+    {
+      file: l.file,
+      timeoutS,
+      maxMemoryMb,
+      onStep: (st, r) => {
+        if (!json) stdout(`  ${st.param}: ${String(st.from)} -> ${String(st.to)}  ${c.dim(`(still fails at ${formatNs(r.violations[0]?.atNs ?? r.simTimeNs)}, ${r.events} events)`)}`);
+      },
+      onStopped: (trial, why) => stderr(`detsim: shrink run ${trial} was stopped from outside or left a real timer, so its change is not kept: ${oneLine(why)}`),
     },
   );
   if (res.original.ok || !res.original.violations.some((v) => v.invariant === invariant)) {
-    const msg = `the repro no longer fails ${invariant} on this build (outcome ${res.original.outcome}): nothing to shrink`;
+    const first = res.original.violations[0];
+    const msg = `the repro no longer fails ${invariant} on this build (outcome ${res.original.outcome}${first !== undefined ? `: ${first.invariant}: ${oneLine(first.message).slice(0, 200)}` : ''}): nothing to shrink`;
     if (json) stdout(JSON.stringify({ ok: false, message: msg }));
     else stdout(c.yellow(msg));
     return 1;
@@ -349,6 +360,9 @@ async function cmdExport(argv: Record<string, unknown>): Promise<number> {
   if (existsSync(out) && argv.force !== true) throw new UserError(`${out} exists already; export never overwrites a test (pass --force, or choose another --out)`);
   const { readRepro } = await import('../reports/repro.ts');
   const repro = readRepro(target);
+  const v0 = repro.violations[0];
+  // A stopped run sent no script back (and a test of it would hang or end the test's process).
+  if (repro.script === undefined && (await import('./run-watched.ts')).stoppedFromOutside(v0)) throw new UserError(`${target} records a run that was stopped from outside (${v0!.invariant}: ${oneLine(String(v0!.message)).slice(0, 80)}), which holds no script to export; replay it with --trace FILE to see where it stops, fix that, then run the seed again with --repro`);
   if (repro.script === undefined) throw new UserError(`${target} records no script (a ${repro.format} file from an older detsim): run the seed again with --repro, or shrink it, then export`);
   if (!repro.scripted) stderr(`detsim: warning: ${target} is not shrunk: the test will play all ${repro.script.length} recorded decisions; \`detsim shrink ${target}\` first gives a much shorter test`);
   const { exportTest, relativeImport } = await import('./export.ts');
@@ -643,6 +657,8 @@ export async function parseWithYargs(args: string[], onCommand: (command: string
           .positional('repro', { type: 'string', demandOption: true, describe: 'a repro .json file from sweep --out or run --repro' })
           .option('out', { type: 'string', describe: 'where to write the shrunk repro (default: <repro>.shrunk.json)' })
           .option('max-runs', valued('integer ≥ 1', 'simulation runs allowed in all', '300'))
+          .option('timeout', valued('seconds, 0..604800', 'wall-clock seconds one of its runs may take before it is stopped (and its change not kept; 0: no limit)', String(DEFAULT_TIMEOUT_S)))
+          .option('max-memory', valued('integer MB, 64..1048576', 'heap limit of its runs; a run past it is stopped (and its change not kept)', String(DEFAULT_MAX_MEMORY_MB)))
           .option('allow-scenario-file', { type: 'boolean', default: false, describe: "let the repro name a scenario file outside the working directory and the repro's folder (its code will run)" })
           .option('json', { type: 'boolean', default: false })
           .epilogue(INPUT_FORMATS.shrink),

@@ -15,22 +15,32 @@
  *   any interval not cleared by then fails the run;
  * - made after the run returned (by the rest of an async callback, after its await): fails the
  *   run whatever its delay, as a schedule on the closed kernel does.
- * The timers of `node:timers/promises` are not seen.
+ * `setImmediate` is a timer due at once. The promise timers of `node:timers/promises`
+ * (`setTimeout`, `setImmediate`, `setInterval`, `scheduler.wait`, `scheduler.yield`) follow the same
+ * rules; one that fails the run never settles (its `await` never resumes), as a failing timer's
+ * callback is never called. `queueMicrotask` and `process.nextTick` cannot be left pending: a loop of
+ * them never lets the thread go on, and the run's watchdog stops it as a hang.
  *
- * The thread's own waits use `realSetTimeout`. Outside a watched run the wrappers only pass calls on.
+ * The thread's own waits use `realSetTimeout` and `realSetImmediate`. Outside a watched run the
+ * wrappers only pass calls on.
  */
 import { syncBuiltinESMExports } from 'node:module';
 import timers from 'node:timers';
-import type { RunReport } from './execute.ts';
+import timersPromises from 'node:timers/promises';
+import type { RunResult } from '../sim/runner.ts';
 
 type AnyFn = (...args: unknown[]) => unknown;
 
 /** The thread's own timer, never counted against a scenario. */
 export const realSetTimeout: typeof globalThis.setTimeout = globalThis.setTimeout;
+/** The thread's own setImmediate, never counted against a scenario. */
+export const realSetImmediate: typeof globalThis.setImmediate = globalThis.setImmediate;
 
 interface Watch {
   /** False once the run returned: every timer made after that is a leftover. */
   running: boolean;
+  /** Nothing waits for a timer due at once either (a run in a test's own process: see watchInProcess). */
+  strict: boolean;
   /** Timers that fail the run unless cleared, with the call that made them. */
   failing: Map<unknown, string>;
   /** Timers due at once made during the run and not yet fired or cleared (the worker waits for them). */
@@ -65,11 +75,13 @@ function install(): void {
   const si = globalThis.setInterval;
   const ct = globalThis.clearTimeout;
   const ci = globalThis.clearInterval;
+  const sim = globalThis.setImmediate;
+  const cim = globalThis.clearImmediate;
   const setTimeoutWatched = function (this: unknown, cb: unknown, ms?: unknown, ...args: unknown[]): unknown {
     const w = watch;
     if (w === null || typeof cb !== 'function') return Reflect.apply(st, this, [cb, ms, ...args]);
     const delay = delayMs(ms);
-    if (!w.running || delay > 1) {
+    if (!w.running || w.strict || delay > 1) {
       // Fails the run; its callback is never called (see the header).
       const t: unknown = Reflect.apply(st, this, [() => {}, ms]);
       w.failing.set(t, `setTimeout(fn, ${delay} ms)${w.running ? '' : ' after the run had ended'}`);
@@ -91,6 +103,28 @@ function install(): void {
     watch.failing.set(t, `setInterval(fn, ${delayMs(ms)} ms)${watch.running ? '' : ' after the run had ended'}`);
     return t;
   };
+  const setImmediateWatched = function (this: unknown, cb: unknown, ...args: unknown[]): unknown {
+    const w = watch;
+    if (w === null || typeof cb !== 'function') return Reflect.apply(sim, this, [cb, ...args]);
+    if (!w.running || w.strict) {
+      // Made after the run returned (a loop of them would never end): fails the run, never called.
+      const t: unknown = Reflect.apply(sim, this, [() => {}]);
+      w.failing.set(t, `setImmediate(fn)${w.running ? '' : ' after the run had ended'}`);
+      return t;
+    }
+    let t: unknown;
+    const fire = function (this: unknown, ...a: unknown[]): unknown {
+      w.dueAtOnce.delete(t);
+      return (cb as AnyFn).apply(this, a);
+    };
+    t = Reflect.apply(sim, this, [fire, ...args]);
+    w.dueAtOnce.add(t);
+    return t;
+  };
+  const clearImmediateWatched = function (this: unknown, t?: unknown): void {
+    forget(t);
+    Reflect.apply(cim, this, [t]);
+  };
   const clearTimeoutWatched = function (this: unknown, t?: unknown): void {
     forget(t);
     Reflect.apply(ct, this, [t]);
@@ -99,28 +133,102 @@ function install(): void {
     forget(t);
     Reflect.apply(ci, this, [t]);
   };
-  // util.promisify(setTimeout) and friends read properties of the function itself.
+  // util.promisify(setTimeout) and friends read properties of the function itself (Node's getter
+  // there reads node:timers/promises, whose timers are the watched ones).
   for (const [wrapped, real] of [
     [setTimeoutWatched, st],
     [setIntervalWatched, si],
   ] as const) {
     for (const key of Reflect.ownKeys(real)) if (!(key in wrapped)) Object.defineProperty(wrapped, key, Object.getOwnPropertyDescriptor(real, key)!);
   }
+  for (const key of Reflect.ownKeys(sim)) if (!(key in setImmediateWatched)) Object.defineProperty(setImmediateWatched, key, Object.getOwnPropertyDescriptor(sim, key)!);
   clearReal = (t) => {
     Reflect.apply(ct, globalThis, [t]);
     Reflect.apply(ci, globalThis, [t]);
+    Reflect.apply(cim, globalThis, [t]);
   };
-  const replace = { setTimeout: setTimeoutWatched, setInterval: setIntervalWatched, clearTimeout: clearTimeoutWatched, clearInterval: clearIntervalWatched };
+  const replace = { setTimeout: setTimeoutWatched, setInterval: setIntervalWatched, setImmediate: setImmediateWatched, clearTimeout: clearTimeoutWatched, clearInterval: clearIntervalWatched, clearImmediate: clearImmediateWatched };
   Object.assign(globalThis, replace);
   Object.assign(timers, replace);
+  installPromiseTimers();
   // `import { setTimeout } from 'node:timers'` reads these too.
   syncBuiltinESMExports();
 }
 
+/**
+ * A promise timer of node:timers/promises, watched: `dueAtOnce` says whether the rules let it run
+ * (then the run waits for it to settle); otherwise it fails the run under `what` and never settles.
+ */
+function watchPromise<T>(what: (w: Watch) => string | null, real: () => Promise<T>): Promise<T> {
+  const w = watch;
+  if (w === null) return real();
+  const failing = what(w);
+  if (failing !== null) {
+    // A token stands for it (there is no timer to clear): its promise never settles.
+    w.failing.set({}, failing);
+    return new Promise<T>(() => {});
+  }
+  const token = {};
+  w.dueAtOnce.add(token);
+  const p = real();
+  const done = (): void => void w.dueAtOnce.delete(token);
+  p.then(done, done);
+  return p;
+}
+
+/** Replaces the timers of node:timers/promises (and `scheduler`) with watched ones. */
+function installPromiseTimers(): void {
+  const tp = timersPromises as unknown as Record<string, AnyFn> & { scheduler: Record<string, AnyFn> };
+  const pst = tp.setTimeout!;
+  const psi = tp.setImmediate!;
+  const pint = tp.setInterval!;
+  const wait = tp.scheduler.wait!.bind(tp.scheduler);
+  const yieldNow = tp.scheduler.yield!.bind(tp.scheduler);
+  const after = (w: Watch): string => (w.running ? '' : ' after the run had ended');
+  const sleep = (name: string, ms: unknown, real: () => Promise<unknown>): Promise<unknown> =>
+    watchPromise((w) => (!w.running || w.strict || delayMs(ms) > 1 ? `${name}(${delayMs(ms)} ms)${after(w)}` : null), real);
+  const soon = (name: string, real: () => Promise<unknown>): Promise<unknown> => watchPromise((w) => (w.running && !w.strict ? null : `${name}()${after(w)}`), real);
+  tp.setTimeout = (ms?: unknown, ...rest: unknown[]) => sleep('timers/promises setTimeout', ms, () => pst(ms, ...rest) as Promise<unknown>);
+  tp.setImmediate = (...rest: unknown[]) => soon('timers/promises setImmediate', () => psi(...rest) as Promise<unknown>);
+  tp.setInterval = (ms?: unknown, ...rest: unknown[]): unknown => {
+    const w = watch;
+    if (w === null) return pint(ms, ...rest);
+    // An interval never ends by itself: it fails the run, and its loop never gets a tick.
+    w.failing.set({}, `timers/promises setInterval(${delayMs(ms)} ms)${after(w)}`);
+    return (async function* () {
+      await new Promise<never>(() => {});
+    })();
+  };
+  tp.scheduler.wait = (ms?: unknown, ...rest: unknown[]) => sleep('scheduler.wait', ms, () => wait(ms, ...rest) as Promise<unknown>);
+  tp.scheduler.yield = () => soon('scheduler.yield', () => yieldNow() as Promise<unknown>);
+}
+
 /** Starts watching the timers the scenario makes: call just before the run. */
-export function watchRealTimers(): void {
+export function watchRealTimers(strict = false): void {
   install();
-  watch = { running: true, failing: new Map(), dueAtOnce: new Set() };
+  watch = { running: true, strict, failing: new Map(), dueAtOnce: new Set() };
+}
+
+/**
+ * Runs `fn` (runs of a scenario in this thread, synchronous) watching the real timers they make,
+ * and returns what it returned with the timers left pending (phrases as pendingRealTimers gives
+ * them; cleared, their callbacks never called). Every timer counts, even one due at once: this is
+ * for a process that also runs other code (a test runner), so the verdict is taken the moment the
+ * runs return, with no wait in which that other code's timers would be taken for the scenario's.
+ * Inside another watch it only calls `fn` (the outer watch judges).
+ */
+export function watchInProcess<T>(fn: () => T): { value: T; pending: string[] } {
+  if (watch !== null) return { value: fn(), pending: [] };
+  watchRealTimers(true);
+  let pending: string[] = [];
+  let value: T;
+  try {
+    value = fn();
+  } finally {
+    runReturned();
+    pending = pendingRealTimers();
+  }
+  return { value, pending };
 }
 
 /** The run returned: timers made from now on are leftovers. */
@@ -153,7 +261,7 @@ export function pendingRealTimers(): string[] {
  * Fails the run's report, in place, by the real timers it left pending (no change when there are
  * none). In place, not a spread: a spread would read `script`, built when first read.
  */
-export function failOnRealTimers(r: RunReport, pending: string[]): void {
+export function failOnRealTimers(r: RunResult, pending: string[]): void {
   if (pending.length === 0) return;
   const message = `the scenario set a real timer that had not run when the run ended (${pending.join(', ')}): a run never waits for real time, so its callback would run outside the checked run, and was not run; schedule it in simulated time with w.sim.schedule(delayNs, fn), or clear it before the run ends`;
   if (r.ok) r.outcome = 'crash';

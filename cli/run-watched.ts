@@ -33,6 +33,8 @@ export interface WatchedJob {
   traceShared?: SharedArrayBuffer;
   recent: SharedArrayBuffer;
   timeline?: string;
+  /** The timeline's title when the run's trace hash is not this one (a repro replayed on another build). */
+  timelineOtherBuild?: { traceHash: string; title: string };
   /** Drive the run from this script (a shrunk repro's) instead of the seed's own decisions. */
   script?: ScriptEntry[];
   linkStreams?: boolean;
@@ -63,6 +65,8 @@ export interface WatchOptions {
   logLines: number;
   traceFile?: string;
   timeline?: string;
+  /** The timeline's title when the run's trace hash is not `traceHash` (see WatchedJob). */
+  timelineOtherBuild?: { traceHash: string; title: string };
   /** Wall-clock seconds before the run is stopped and reported as hung; 0 = no limit. */
   timeoutS: number;
   /** Heap limit of the run's thread, MB; 0 = Node's default. */
@@ -144,6 +148,20 @@ function runWorkerOptions(maxMemoryMb: number): WorkerOptions {
 /** Why a run ended without a verdict of its own; each is a violation name in the report. */
 export type StopKind = 'hang' | 'out-of-memory' | 'process-exit' | 'worker-error';
 
+/**
+ * Whether a recorded failure is a run the harness stopped from outside (`run`'s StopKind, or a
+ * sweep worker that hung, ran out of memory or died: invariant `crash` with the pool's message),
+ * or a real timer left pending. Running such a seed again in this process would hang or end it,
+ * and no simpler fault mix changes it: shrink refuses it, and a sweep's report draws no timeline.
+ */
+export function stoppedFromOutside(v: { invariant: string; message?: unknown } | undefined): boolean {
+  if (v === undefined) return false;
+  if (v.invariant === 'real-timer' || (['hang', 'out-of-memory', 'process-exit', 'worker-error'] as string[]).includes(v.invariant)) return true;
+  // The pool's own messages (cli/sweep.ts, cli/sweep-worker.ts); a crash of the scenario's code
+  // starts with its error's name ("Error: the worker w1 lost its lease" is the system's failure).
+  return v.invariant === 'crash' && /^(the seed ran for more than|the worker |out of memory: |the scenario called process\.exit)/.test(String(v.message ?? ''));
+}
+
 export interface WatchedResult {
   report: RunReport;
   /** Set when the run never finished (the report is the harness's, not the simulation's). */
@@ -173,6 +191,7 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
     recent,
     ...(o.traceFile !== undefined ? { traceFile: o.traceFile, traceShared } : {}),
     ...(o.timeline !== undefined ? { timeline: o.timeline } : {}),
+    ...(o.timelineOtherBuild !== undefined ? { timelineOtherBuild: o.timelineOtherBuild } : {}),
     ...(o.script !== undefined ? { script: o.script } : {}),
     ...(o.linkStreams !== undefined ? { linkStreams: o.linkStreams } : {}),
   };

@@ -49,7 +49,11 @@ async function runJob(job: WatchedJob, load: (job: WatchedJob) => Promise<Scenar
   // A real timer longer than that, or made by those leftovers, fails the run (cli/real-timers.ts).
   await new Promise((resolve) => realSetTimeout(resolve, 0)); // wallclock-ok: lets pending callbacks run, times nothing
   failOnRealTimers(report, pendingRealTimers());
-  if (job.timeline && tl !== null && timeline !== null) writeFileSync(job.timeline, tl.timelineHtml(tl.timelineInputForRun(`${scenario.name} seed ${job.seed}`, report, timeline)));
+  if (job.timeline && tl !== null && timeline !== null) {
+    const other = job.timelineOtherBuild;
+    const title = other !== undefined && other.traceHash !== report.traceHash ? other.title : `${scenario.name} seed ${job.seed}`;
+    writeFileSync(job.timeline, tl.timelineHtml(tl.timelineInputForRun(title, report, timeline)));
+  }
   // The recorded script (every fault, BUGGIFY firing and client operation the run decided: about
   // 600,000 entries in a 10-million-event raft-churn run) crosses to the main thread only when it
   // is used there: a failure's --repro file. Built and cloned for a run nobody asked it of, it was

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { validateParamDefs, type ParamDefs } from '../sim/params.ts';
+import { ParamError, validateParamDefs, type ParamDefs } from '../sim/params.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { excerpt, UserError } from './errors.ts';
 
@@ -61,7 +61,13 @@ export async function loadScenarioFile(file: string, builtIn: boolean): Promise<
   if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.setup !== 'function' || typeof s.params !== 'object') {
     throw new UserError(`${path.relative(process.cwd(), file) || file} does not default-export a scenario (use \`export default defineScenario({...})\`; a helper module beside scenarios is skipped by folders and globs when its name starts with _, as in _helpers.ts)`);
   }
-  validateParamDefs(s.params as ParamDefs, s.name);
+  try {
+    validateParamDefs(s.params as ParamDefs, s.name);
+  } catch (err) {
+    if (err instanceof ParamError) throw err;
+    // Not type-checked on import: a definition of the wrong shape (`values` not a list, say) threw a TypeError.
+    throw new UserError(`${path.relative(process.cwd(), file) || file}: scenario ${s.name}'s params are not parameter definitions (${(err as Error).message}); make each one with param.int, param.float, param.bool or param.enum`);
+  }
   return { scenario: s as Scenario, file, builtIn };
 }
 

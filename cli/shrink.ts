@@ -76,24 +76,45 @@ export function figures(r: RunResult, script: readonly ScriptEntry[]): ShrinkFig
   return { faults: c.faults, operations: c.operations, events: r.events, simTimeNs: r.simTimeNs, violationAtNs: r.violations[0]?.atNs ?? null };
 }
 
+/** What a shrink asks to run: the seed with these parameters, BUGGIFY switch and script. */
+export interface TrialRequest {
+  params: Record<string, unknown>;
+  buggify: boolean;
+  script: readonly ScriptEntry[] | null;
+}
+
+/**
+ * A step of the search that may run trials: it yields each run it needs and is given back its
+ * result. The search is one generator, so the same code runs its trials in this thread (`shrink`)
+ * or in a watched worker (cli/run-shrink.ts).
+ */
+export type Trials<T> = Generator<TrialRequest, T, RunResult>;
+
 /**
  * Zeller's ddmin, complement form: the smallest subset of `items` (1-minimal as far as `budget`
  * allows) for which `fails` holds, given that it holds for all of `items`.
  */
 export function ddmin<T>(items: readonly T[], fails: (subset: T[]) => boolean, budget: () => boolean): T[] {
+  // eslint-disable-next-line require-yield -- a test that runs nothing: the search never yields
+  const done = ddminTrials(items, function* (subset) { return fails(subset); }, budget).next();
+  if (!done.done) throw new Error('ddmin: a synchronous test asked for a run');
+  return done.value;
+}
+
+function* ddminTrials<T>(items: readonly T[], fails: (subset: T[]) => Trials<boolean>, budget: () => boolean): Trials<T[]> {
   let cur = [...items];
   let n = 2;
   while (cur.length >= 1 && budget()) {
     if (cur.length === 1) {
       // The last one: is even it needed?
-      if (fails([])) cur = [];
+      if (yield* fails([])) cur = [];
       break;
     }
     const size = Math.ceil(cur.length / n);
     let reduced = false;
     for (let i = 0; i < cur.length && budget(); i += size) {
       const complement = [...cur.slice(0, i), ...cur.slice(i + size)];
-      if (fails(complement)) {
+      if (yield* fails(complement)) {
         cur = complement;
         n = Math.max(n - 1, 2);
         reduced = true;
@@ -151,17 +172,28 @@ export function candidates(def: ParamDef, value: unknown): Candidate[] {
   }
 }
 
+/** Shrinks in this thread: every trial is a runScenario call here (cli/run-shrink.ts runs them in a watched worker). */
 export function shrink<P extends ParamDefs>(input: ShrinkInput<P>, onStep?: (s: ShrinkStep, r: RunResult) => void): ShrinkResult {
+  const search = shrinkTrials(input, onStep);
+  for (let step = search.next(); ; ) {
+    if (step.done) return step.value;
+    const q = step.value;
+    step = search.next(runScenario(input.scenario, { seed: input.seed, pins: q.params, swarm: false, buggify: q.buggify, script: q.script, linkStreams: input.linkStreams ?? true }));
+  }
+}
+
+/** The search, yielding each trial it needs run (`shrink` runs them here; cli/run-shrink.ts in a worker). */
+export function* shrinkTrials<P extends ParamDefs>(input: ShrinkInput<P>, onStep?: (s: ShrinkStep, r: RunResult) => void): Trials<ShrinkResult> {
   const defs: ParamDefs = input.scenario.params;
   let runs = 0;
-  const run = (params: Record<string, unknown>, buggify: boolean, script: readonly ScriptEntry[] | null): RunResult => {
+  const run = function* (params: Record<string, unknown>, buggify: boolean, script: readonly ScriptEntry[] | null): Trials<RunResult> {
     runs++;
-    return runScenario(input.scenario, { seed: input.seed, pins: params, swarm: false, buggify, script, linkStreams: input.linkStreams ?? true });
+    return yield { params, buggify, script };
   };
   const fails = (r: RunResult): boolean => !r.ok && r.violations.some((v) => v.invariant === input.invariant);
   const budget = (): boolean => runs < input.maxRuns;
 
-  const original = run(input.params, input.buggify, input.script ?? null);
+  const original = yield* run(input.params, input.buggify, input.script ?? null);
   const recorded = original.script ?? [];
   let params = { ...input.params };
   let buggify = input.buggify;
@@ -177,13 +209,13 @@ export function shrink<P extends ParamDefs>(input: ShrinkInput<P>, onStep?: (s: 
   // 1. Drive the run from its script. If that does not fail the same way (a scenario whose
   // nemesis acts outside the recorded fault API, say), shrink the parameters only, as before.
   let script: ScriptEntry[] | null = null;
-  const scripted = budget() ? run(params, buggify, recorded) : null;
+  const scripted = budget() ? yield* run(params, buggify, recorded) : null;
   if (scripted !== null && fails(scripted)) {
     script = [...recorded];
     best = scripted;
-    const tryScript = (s: ScriptEntry[]): boolean => {
+    const tryScript = function* (s: ScriptEntry[]): Trials<boolean> {
       if (!budget()) return false;
-      const r = run(params, buggify, s);
+      const r = yield* run(params, buggify, s);
       if (!fails(r)) return false;
       best = r;
       return true;
@@ -191,9 +223,9 @@ export function shrink<P extends ParamDefs>(input: ShrinkInput<P>, onStep?: (s: 
     // 2. ddmin over the faults (operations kept), then over the operations (faults kept).
     const faults = script.filter(isFault);
     const ops = script.filter((e) => !isFault(e));
-    const fewerFaults = ddmin(faults, (sub) => tryScript(merge(sub, ops)), budget);
+    const fewerFaults = yield* ddminTrials(faults, (sub) => tryScript(merge(sub, ops)), budget);
     if (fewerFaults.length < faults.length) kept({ param: '(script: faults)', from: faults.length, to: fewerFaults.length }, best);
-    const fewerOps = ddmin(ops, (sub) => tryScript(merge(fewerFaults, sub)), budget);
+    const fewerOps = yield* ddminTrials(ops, (sub) => tryScript(merge(fewerFaults, sub)), budget);
     if (fewerOps.length < ops.length) kept({ param: '(script: operations)', from: ops.length, to: fewerOps.length }, best);
     let cur = merge(fewerFaults, fewerOps);
     // 3. Shorter faults, then later ones: each entry's duration halved, its time moved halfway to the failure.
@@ -203,7 +235,7 @@ export function shrink<P extends ParamDefs>(input: ShrinkInput<P>, onStep?: (s: 
       const dur = 'durNs' in e ? e.durNs : null;
       if (typeof dur === 'number' && dur > 2_000_000) {
         const trial: ScriptEntry[] = cur.map((x, j) => (j === i ? ({ ...x, durNs: Math.round(dur / 2) } as ScriptEntry) : x));
-        if (tryScript(trial)) {
+        if (yield* tryScript(trial)) {
           cur = trial;
           kept({ param: `(script: ${describeEntry(e)} shorter)`, from: dur, to: Math.round(dur / 2) }, best);
         }
@@ -215,7 +247,7 @@ export function shrink<P extends ParamDefs>(input: ShrinkInput<P>, onStep?: (s: 
       const to = e.atNs + Math.floor((Math.min(failAt, best.faultPhaseNs) - e.atNs) / 2);
       if (to - e.atNs < 1_000_000) continue;
       const trial: ScriptEntry[] = cur.map((x, j) => (j === i ? ({ ...x, atNs: to } as ScriptEntry) : x)).sort((a, b) => a.atNs - b.atNs);
-      if (tryScript(trial)) {
+      if (yield* tryScript(trial)) {
         kept({ param: `(script: ${describeEntry(e)} later)`, from: e.atNs, to }, best);
         cur = trial; // it moved later in the order: it is looked at again there, and halved again
       }
@@ -228,7 +260,7 @@ export function shrink<P extends ParamDefs>(input: ShrinkInput<P>, onStep?: (s: 
   while (changed && budget()) {
     changed = false;
     if (buggify) {
-      const r = run(params, false, script);
+      const r = yield* run(params, false, script);
       if (fails(r)) {
         buggify = false;
         best = r;
@@ -240,7 +272,7 @@ export function shrink<P extends ParamDefs>(input: ShrinkInput<P>, onStep?: (s: 
       for (const { value: to, kind } of candidates(def, params[name])) {
         if (!budget()) break;
         const trial = { ...params, [name]: to };
-        const r = run(trial, buggify, script);
+        const r = yield* run(trial, buggify, script);
         if (fails(r) && (kind !== 'smaller' || r.events < best.events)) {
           const s = { param: name, from: params[name], to };
           params = trial;

@@ -14,7 +14,7 @@ import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { GuidedJobSource } from './guided-source.ts';
 import { checkHtmlPath, HTML_PLACEHOLDER, HtmlRuns, readResultsInto, writeSweepHtml, writeSweepHtmlFrom } from './sweep-html-report.ts';
 import { ListSource, parseShard, SeedRangeSource, formatShard, type SweepJob } from './jobs.ts';
-import { resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
+import { looksLikePath, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
 import { resolveScenarioInfos } from './scenario-manifest.ts';
 import type { EarlyWorker } from './early-worker.ts';
 import { checkOutputs, claimOutputFile, coreCount, defaultMaxMemoryMb, newRunId, runPipeline } from './sweep.ts';
@@ -252,6 +252,8 @@ function readRegressions(file: string): RegressionFile {
   o.seeds.forEach((e, i) => {
     if (!e || typeof e.scenario !== 'string' || typeof e.seed !== 'number' || !Number.isSafeInteger(e.seed) || e.seed < 0 || !e.params || typeof e.params !== 'object' || typeof e.buggify !== 'boolean' || typeof e.why !== 'string')
       throw new UserError(`${file}: entry ${i + 1} needs scenario, seed (a non-negative integer), params, buggify and why`);
+    // A path would be imported (its code run) and then not found by name: the list names built-ins.
+    if (looksLikePath(e.scenario)) throw new UserError(`${file}: entry ${i + 1} names the scenario file ${e.scenario}, and a regression list names built-in scenarios only; keep a scenario file's failure as a test with detsim export`);
     if (e.expect !== undefined && e.expect !== 'pass' && e.expect !== 'fail') throw new UserError(`${file}: entry ${i + 1}: expect must be "pass" or "fail"`);
     if (e.linkStreams !== undefined && typeof e.linkStreams !== 'boolean') throw new UserError(`${file}: entry ${i + 1}: linkStreams must be true or false`);
   });

@@ -10,7 +10,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { executeRun, type RunReport } from './execute.ts';
-import { failOnRealTimers, pendingRealTimers, realSetTimeout, runReturned, timersDueAtOnce, watchRealTimers } from './real-timers.ts';
+import { failOnRealTimers, pendingRealTimers, realSetImmediate, realSetTimeout, runReturned, timersDueAtOnce, watchRealTimers } from './real-timers.ts';
 import { loadScenarioFile } from './scenarios.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import type { SweepJob, WorkerReply } from './sweep.ts';
@@ -25,7 +25,13 @@ class ScenarioExit extends Error {
 }
 
 let exitCalled: string | null = null;
+/** True while a job's scenario loads or runs: the only time an exit is the scenario's own call. */
+let inJob = false;
+const realExit = process.exit.bind(process);
 process.exit = ((code?: number | string | null) => {
+  // Node ends a thread whose leftover callback threw by calling process.exit: a throw here would
+  // print its own stack. The thread ends, and the pool fails the seed it was running.
+  if (!inJob) return realExit(code as number);
   const c = code === undefined || code === null ? '' : String(code);
   exitCalled ??= c;
   throw new ScenarioExit(`the scenario called process.exit(${c})`);
@@ -47,6 +53,7 @@ function exitCrash(r: RunReport, call: string): RunReport {
 
 async function handle(job: SweepJob): Promise<WorkerReply> {
   exitCalled = null;
+  inJob = true;
   try {
     let scn = cache.get(job.file);
     if (!scn) {
@@ -55,14 +62,15 @@ async function handle(job: SweepJob): Promise<WorkerReply> {
     }
     parentPort!.postMessage({ started: job.id });
     watchRealTimers();
-    let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, linkStreams: job.linkStreams ?? true });
+    let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, linkStreams: job.linkStreams ?? true, script: job.script ?? null });
     runReturned();
+    inJob = false;
     // A promise the run left rejected with no handler (an async callback that threw after its
     // await) fails the thread once the microtasks drain: let that happen while this seed is the one
     // running, so the crash is blamed on it and not on the next seed. (setImmediate, not a timer:
     // no wait per seed.) A real timer due at once that the run made is waited for, as `run` waits
     // for it; a longer one fails the run (cli/real-timers.ts), the verdict `run` gives.
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => realSetImmediate(resolve));
     if (timersDueAtOnce()) await new Promise((resolve) => realSetTimeout(resolve, 0)); // wallclock-ok: times nothing
     failOnRealTimers(r, pendingRealTimers());
     if (exitCalled !== null) r = exitCrash(r, exitCalled);
@@ -70,6 +78,7 @@ async function handle(job: SweepJob): Promise<WorkerReply> {
     if (r.ok) delete r.script;
     return { id: job.id, result: r };
   } catch (err) {
+    inJob = false;
     if (exitCalled !== null) return { id: job.id, error: `the scenario called process.exit(${exitCalled}) while loading` };
     return { id: job.id, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   }

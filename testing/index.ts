@@ -29,9 +29,10 @@
  */
 import { findCatchingSeed, type Catch } from '../sim/bug-zoo.ts';
 import type { ParamDefs } from '../sim/params.ts';
-import { runScenario, type RunResult } from '../sim/runner.ts';
+import { runScenario, type RunOptions, type RunResult } from '../sim/runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { runCommand } from '../reports/commands.ts';
+import { failOnRealTimers, watchInProcess } from '../cli/real-timers.ts';
 
 /** A `file:` URL, such as `new URL('./my.ts', import.meta.url)` (anything with an `href`). */
 export interface FileUrl {
@@ -107,6 +108,16 @@ function describeFailure(r: RunResult, replay: string): string {
   return `${r.scenario} seed ${r.seed} failed (${r.outcome}) — ${why}\n  replay: ${replay}`;
 }
 
+/**
+ * One run in the test's process, failed (invariant `real-timer`) if the scenario left a real timer:
+ * its callback would run after the run's verdict, in the middle of another test, or never.
+ */
+function runWatched<P extends ParamDefs>(scenario: Scenario<P>, o: RunOptions): RunResult {
+  const { value: r, pending } = watchInProcess(() => runScenario(scenario, o));
+  failOnRealTimers(r, pending);
+  return r;
+}
+
 /** Runs seeds of a scenario and returns every result; it never throws for a failing run. */
 export function runSeeds<P extends ParamDefs>(scenario: Scenario<P>, options: SeedOptions = {}): SeedsReport {
   const { from, seeds } = seedRange(options);
@@ -114,7 +125,7 @@ export function runSeeds<P extends ParamDefs>(scenario: Scenario<P>, options: Se
   const swarm = options.swarm ?? true;
   const buggify = options.buggify ?? true;
   const results: RunResult[] = [];
-  for (let seed = from; seed < from + seeds; seed++) results.push(runScenario(scenario, { seed, pins, swarm, buggify }));
+  for (let seed = from; seed < from + seeds; seed++) results.push(runWatched(scenario, { seed, pins, swarm, buggify }));
   const arg = scenarioArg(scenario as Scenario, options.file);
   return { results, failures: results.filter((r) => !r.ok), replay: (seed) => runCommand(arg, seed, pins, swarm, buggify) };
 }
@@ -165,7 +176,8 @@ export function expectBugCaught<P extends ParamDefs>(scenario: Scenario<P>, opti
   let start = from;
   // A failure of another invariant does not count when one is named: keep looking past it.
   while (start < from + options.within) {
-    const c = findCatchingSeed(scenario, { pins: brokenPins, cap: from + options.within - start, from: start, swarm, buggify });
+    const { value: c, pending } = watchInProcess(() => findCatchingSeed(scenario, { pins: brokenPins, cap: from + options.within - start, from: start, swarm, buggify }));
+    if (pending.length > 0) throw new SimulationFailure(`${scenario.name} with ${variant}: the scenario set a real timer in seeds ${start}..${c.seed ?? from + options.within - 1} (${pending.join(', ')}): a run never waits for real time, so its callback would run outside the checked run, and was not run; schedule it with w.sim.schedule(delayNs, fn)`);
     if (c.seed === null) break;
     if (options.invariant === undefined || c.result?.violations.some((v) => v.invariant === options.invariant)) {
       caught = { ...c, seedsRun: c.seed - from + 1 };

@@ -22,6 +22,7 @@
 import type { CrashMode, ScriptEntry, TimedFault, KeyedFault, WorkloadOp } from '../sim/decisions.ts';
 import type { ParamDefs } from '../sim/params.ts';
 import { runScenario, type RunResult } from '../sim/runner.ts';
+import { failOnRealTimers, watchInProcess } from '../cli/real-timers.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import type { Nanos } from '../sim/time.ts';
 
@@ -200,9 +201,11 @@ export interface ScriptRun<P extends ParamDefs = ParamDefs> {
 /** Runs a scenario driven by a script (see the file's doc). A built-in scenario is loaded by name. */
 export async function runScript<P extends ParamDefs>(o: ScriptRun<P>): Promise<RunResult> {
   const options = { seed: o.seed, pins: o.params ?? {}, swarm: false, buggify: o.buggify ?? false, script: o.script };
-  if (typeof o.scenario !== 'string') return runScenario(o.scenario, options);
-  const { resolveScenario } = await import('../cli/scenarios.ts');
-  return runScenario((await resolveScenario(o.scenario)).scenario as Scenario<ParamDefs>, options);
+  const scenario = (typeof o.scenario !== 'string' ? o.scenario : (await (await import('../cli/scenarios.ts')).resolveScenario(o.scenario)).scenario) as Scenario<ParamDefs>;
+  // A real timer the scenario left fails the run (its callback would run after the verdict).
+  const { value: r, pending } = watchInProcess(() => runScenario(scenario, options));
+  failOnRealTimers(r, pending);
+  return r;
 }
 
 /** What a scripted test expects: the invariant fails (the bug), or every invariant holds (fixed). */

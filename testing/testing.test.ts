@@ -1,7 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import broadcast from '../scenarios/broadcast.ts';
 import { findCatchingSeed } from '../sim/bug-zoo.ts';
-import { expectBugCaught, expectSeedsPass, runSeeds, SimulationFailure } from './index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defineScenario } from '../sim/scenario.ts';
+import { param } from '../sim/params.ts';
+import { expectBugCaught, expectSeedsPass, runScript, runSeeds, SimulationFailure } from './index.ts';
+
+/**
+ * Passes every seed unless a real timer's callback runs (which it would only after the verdict):
+ * with `bug` on, every seed fails `planted`. `timer` picks the kind of real timer it sets.
+ */
+const leavesTimer = defineScenario({
+  name: 'leaves-timer',
+  description: 'test fixture: sets a real timer mid-run',
+  params: {
+    timer: param.enum(['setTimeout', 'setImmediate', 'sleep', 'none'] as const, { doc: 'the real timer it sets', default: 'setTimeout' }),
+    bug: param.bool({ doc: 'fail planted on every seed', default: false }),
+  },
+  durationNs: 10_000_000,
+  setup(w, p) {
+    w.sim.schedule(1_000_000, () => {
+      const late = (): void => w.violation('late', 'from a real timer');
+      if (p.timer === 'setTimeout') setTimeout(late, 10);
+      if (p.timer === 'setImmediate') setImmediate(late);
+      if (p.timer === 'sleep') void sleep(0).then(late);
+      if (p.bug) w.violation('planted', 'the planted bug');
+    });
+  },
+});
 
 describe('detsim/testing', () => {
   it('expectSeedsPass returns every run when all pass', () => {
@@ -52,6 +78,16 @@ describe('detsim/testing', () => {
 
   it('expectBugCaught with a named invariant ignores failures of other invariants', () => {
     expect(() => expectBugCaught(broadcast, { bug: 'phantom', within: 3, invariant: 'no-such-invariant', correct: false })).toThrow(/no seed of 1\.\.3 produced a violation of no-such-invariant/);
+  });
+
+  it('a real timer the scenario sets fails the run in the test process (setTimeout, setImmediate, a timers/promises sleep): before, the test passed and the callback ran after it', async () => {
+    for (const timer of ['setTimeout', 'setImmediate', 'sleep'] as const) {
+      expect(() => expectSeedsPass(leavesTimer, { seeds: 1, pins: { timer } })).toThrow(/leaves-timer seed 1 failed \(crash\) — real-timer: the scenario set a real timer that had not run when the run ended/);
+      const r = await runScript({ scenario: leavesTimer, seed: 1, params: { timer, bug: false }, script: [] });
+      expect(r.violations.map((v) => v.invariant)).toEqual(['real-timer']);
+    }
+    expect(() => expectBugCaught(leavesTimer, { pins: { timer: 'setTimeout', bug: true }, within: 2, correct: false })).toThrow(/real timer in seeds 1\.\.1 \(setTimeout\(fn, 10 ms\)\)/);
+    expect(expectSeedsPass(leavesTimer, { seeds: 2, pins: { timer: 'none' } }).failures).toEqual([]);
   });
 
   it('findCatchingSeed can turn swarm off (every seed then runs the defaults)', () => {
