@@ -222,7 +222,10 @@ describe('restarts read what is above the marks, not the whole log', () => {
     durationNs: ms(300),
     livenessBoundNs: sec(1),
     setup(w, p) {
-      const c = buildCluster(w, { kind: 'accelerated', prefix: 'a', replicas: 3, bug: 'none', heartbeatNs: ms(2), electionNs: ms(12), electionStaggerNs: ms(8) });
+      // The commands each replica applied, in every incarnation (the observer is god's-eye).
+      const appliedBy = new Map<string, string[]>();
+      const observer = { applied: (r: string, _slot: number, cmd: { id: string }) => void (appliedBy.get(r) ?? appliedBy.set(r, []).get(r)!).push(cmd.id) };
+      const c = buildCluster(w, { kind: 'accelerated', prefix: 'a', replicas: 3, bug: 'none', heartbeatNs: ms(2), electionNs: ms(12), electionStaggerNs: ms(8), observer });
       addWorkload(w, c, { clients: 4, keys: 4, opIntervalNs: us(500), attemptTimeoutNs: ms(15), opDeadlineNs: ms(100), scanFraction: 0.1 });
       let accReads = 0;
       for (const nic of c.nics) {
@@ -236,7 +239,12 @@ describe('restarts read what is above the marks, not the whole log', () => {
         accReads = 0;
         c.nics[i]!.reboot();
         w.metrics[`${name}EntriesRead`] = accReads;
-        w.metrics[`${name}Applied`] = c.nodes[i]!.program!.applied();
+        const program = c.nodes[i]!.program!;
+        w.metrics[`${name}Applied`] = program.applied();
+        // A command applied before the reboot and chosen again at a later slot must not apply twice.
+        const before = appliedBy.get(`a${i + 1}`) ?? [];
+        w.metrics[`${name}IdsForgotten`] = before.filter((id) => !program.wasApplied(id)).length;
+        w.metrics[`${name}IdsBefore`] = before.length;
       };
       if (p.a3Down) {
         w.sim.schedule(ms(20), () => c.nics[2]!.crash());
@@ -260,7 +268,7 @@ describe('restarts read what is above the marks, not the whole log', () => {
     },
   });
 
-  it('a replica rebooted after some 300 applied slots reads only the entries above its marks', () => {
+  it('a replica rebooted after some 300 applied slots reads only the entries above its marks, and knows every command it applied', () => {
     const r = runScenario(restarts, { seed: 1, buggify: false });
     expect(r.ok, r.violations[0]?.message).toBe(true);
     // Measured when written: a2 recovered applied 326 reading 9 entries, a1 applied 347 reading 2.
@@ -269,6 +277,8 @@ describe('restarts read what is above the marks, not the whole log', () => {
     for (const n of ['a1', 'a2']) {
       expect(r.metrics[`${n}Applied`] as number, n).toBeGreaterThan(250);
       expect(r.metrics[`${n}EntriesRead`] as number, n).toBeLessThan(40);
+      expect(r.metrics[`${n}IdsBefore`] as number, n).toBeGreaterThan(250);
+      expect(r.metrics[`${n}IdsForgotten`] as number, n).toBe(0);
     }
   });
 

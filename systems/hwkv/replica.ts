@@ -49,6 +49,8 @@ export interface ReplicaProgram extends NodeProgram {
   readonly ballot: () => number;
   readonly committed: () => number;
   readonly applied: () => number;
+  /** Whether command `id` was applied here: by this incarnation, or (a durable store) by any before. */
+  readonly wasApplied: (id: string) => boolean;
 }
 
 const BALLOT_STRIDE = 64;
@@ -605,6 +607,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
     ballot: () => ballot,
     committed: () => committed,
     applied: () => applied,
+    wasApplied,
     onMessage(env) {
       const arrivedNs = trueNow();
       platform.process(() => {
