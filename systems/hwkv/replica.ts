@@ -85,8 +85,8 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
   let top = (durable.get('top') as number | undefined) ?? -1;
   /**
    * Entries held in memory: every durable one from `heldFrom` on, and every one accepted since
-   * recovery. Below `heldFrom` every slot is committed and applied (with a durable store: a host
-   * engine replays from slot 0, so it holds them all, as it must read them all anyway).
+   * recovery. Below `heldFrom` every slot is committed and applied to the durable store. A host
+   * engine (not durable) is replayed from slot 0: there `heldFrom` is 0 and every entry is held.
    */
   const heldFrom = Math.min(applied, committed) + 1;
   const log = new Map<number, Entry>();
@@ -109,7 +109,8 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
   const wasApplied = (id: string): boolean => appliedIds.has(id) || (store.durable && durable.get(`id/${id}`) !== undefined);
   if (!store.durable) {
     // Rebuild what the store lacks: commands up to the commit mark, replayed without device time
-    // (reading the WAL at start).
+    // (reading the WAL at start). A durable store (the SSD) re-applies from its own applied mark
+    // through the device (applyNext).
     store.reset();
     for (let s = 0; s <= committed; s++) {
       const e = log.get(s);
