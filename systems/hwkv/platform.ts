@@ -28,8 +28,18 @@ import type { SmartSsd } from '../../sim/hardware/smart-ssd.ts';
 export interface Stable {
   /** Makes `entries` durable, in call order; `done(true)` once they are, `done(false)` if lost. */
   write(entries: [string, unknown][], done: (ok: boolean) => void): void;
-  /** Everything durable, for recovery. */
-  load(): Map<string, unknown>;
+  /** What is durable, for recovery and for lookups after it (a copy of each value read). */
+  load(): StableReader;
+}
+
+/**
+ * Reads durable records by key. A replica reads here only keys it has not written since it
+ * recovered: for those, every reader answers what was durable at recovery. (The NVDIMM is read in
+ * place, being memory on the NIC; the fsync platform reads its file once, at recovery.) So a
+ * restart costs what it reads, not what the store has ever held.
+ */
+export interface StableReader {
+  get(key: string): unknown;
 }
 
 /** The replica's rows. */
@@ -173,7 +183,7 @@ export function acceleratedPlatform(ctx: NodeContext, nic: SmartNic, ssd: SmartS
     process: (work) => nic.process(() => undefined, gate(ctx, (r: HwResult<undefined>) => { if (r.ok) work(); })),
     stable: {
       write: (entries, done) => writer.write(entries, done),
-      load: () => new Map(nic.nvdimmKeys().map((k) => [k, nic.nvdimmGet(k)])),
+      load: () => ({ get: (k) => nic.nvdimmGet(k) }),
     },
     store: {
       durable: true,
@@ -210,7 +220,7 @@ export function traditionalPlatform(ctx: NodeContext, cpu: HostCpu, kv: HostKvSt
         const out = new Map<string, unknown>();
         // A torn last record reads back corrupt (null): it was never acknowledged, skip it.
         for (const rec of ctx.disk.readForRecovery<[string, unknown][]>(STABLE_FILE).records) if (rec !== null) for (const [k, v] of rec) out.set(k, v);
-        return out;
+        return { get: (k) => out.get(k) };
       },
     },
     store: {

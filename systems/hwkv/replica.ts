@@ -49,6 +49,8 @@ export interface ReplicaProgram extends NodeProgram {
   readonly ballot: () => number;
   readonly committed: () => number;
   readonly applied: () => number;
+  /** Whether command `id` was applied here: by this incarnation, or (a durable store) by any before. */
+  readonly wasApplied: (id: string) => boolean;
 }
 
 const BALLOT_STRIDE = 64;
@@ -68,27 +70,48 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
   const store = platform.store;
 
   // ---- durable state, recovered ----
+  // Stable storage keys: `promised`; `acc/<slot>` each accepted entry; `top` the highest slot
+  // accepted; `commit`; with a durable store `applied` and `id/<command id>` for each command
+  // applied (with the mark, in one write); `cs/<row key>` each row's checksum and `cs-keys` the
+  // row keys. Recovery reads the marks, the entries above them and the checksums: never the
+  // whole log, so a restart costs the same at any point of a long run. Older entries and applied
+  // ids stay durable and are read one by one when asked for (a lagging peer's catch-up, a
+  // duplicate command), through `entryAt` and `wasApplied`.
   const durable = platform.stable.load();
   let promised = (durable.get('promised') as number | undefined) ?? 0;
+  let committed = (durable.get('commit') as number | undefined) ?? -1;
+  let applied = store.durable ? ((durable.get('applied') as number | undefined) ?? -1) : -1;
+  /** The highest slot with an accepted entry, durable or not. */
+  let top = (durable.get('top') as number | undefined) ?? -1;
+  /**
+   * Entries held in memory: every durable one from `heldFrom` on, and every one accepted since
+   * recovery. Below `heldFrom` every slot is committed and applied to the durable store. A host
+   * engine (not durable) is replayed from slot 0: there `heldFrom` is 0 and every entry is held.
+   */
+  const heldFrom = Math.min(applied, committed) + 1;
   const log = new Map<number, Entry>();
-  for (const [k, v] of durable) if (k.startsWith('acc/')) log.set(Number(k.slice(4)), v as Entry);
-  /** The ballot of each slot's entry that is durable: what an acknowledgement may cite. */
+  for (let s = heldFrom; s <= top; s++) {
+    const e = durable.get(`acc/${s}`) as Entry | undefined;
+    if (e !== undefined) log.set(s, e);
+  }
+  /** The entry at `slot`: the newest this incarnation accepted, else the durable one. */
+  const entryAt = (slot: number): Entry | undefined => log.get(slot) ?? (slot < heldFrom ? (durable.get(`acc/${slot}`) as Entry | undefined) : undefined);
+  /** The ballot of each slot's entry made durable since recovery (or held from it): what an acknowledgement may cite. */
   const durableBallot = new Map<number, number>();
   for (const [s, e] of log) durableBallot.set(s, e.b);
-  let committed = (durable.get('commit') as number | undefined) ?? -1;
+  // Not `entryAt`: a slot below `heldFrom` accepted again since recovery is in memory before it is durable.
+  const durableBallotAt = (slot: number): number | undefined => durableBallot.get(slot) ?? (slot < heldFrom ? (durable.get(`acc/${slot}`) as Entry | undefined)?.b : undefined);
   /** Checksums of the rows, by key, kept on the NIC to verify pushed-down scans. */
   const rowCs = new Map<string, number>();
-  for (const [k, v] of durable) if (k.startsWith('cs/')) rowCs.set(k.slice(3), v as number);
-  let applied = store.durable ? ((durable.get('applied') as number | undefined) ?? -1) : -1;
+  for (const k of (durable.get('cs-keys') as string[] | undefined) ?? []) rowCs.set(k, durable.get(`cs/${k}`) as number);
+  /** Ids of the commands applied since recovery (a host engine: all of them, replayed). */
   const appliedIds = new Set<string>();
-  if (!store.durable) store.reset();
-  // Rebuild what the store lacks: commands up to the commit mark, replayed without device time
-  // for a host engine (reading the WAL at start), re-applied through the device for an SSD.
-  for (let s = 0; s <= Math.min(applied, committed); s++) {
-    const e = log.get(s);
-    if (e !== undefined) appliedIds.add(e.cmd.id);
-  }
+  const wasApplied = (id: string): boolean => appliedIds.has(id) || (store.durable && durable.get(`id/${id}`) !== undefined);
   if (!store.durable) {
+    // Rebuild what the store lacks: commands up to the commit mark, replayed without device time
+    // (reading the WAL at start). A durable store (the SSD) re-applies from its own applied mark
+    // through the device (applyNext).
+    store.reset();
     for (let s = 0; s <= committed; s++) {
       const e = log.get(s);
       if (e === undefined) break;
@@ -97,8 +120,8 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
       applied = s;
     }
   }
-  obs.recovered?.(me, log);
-  ctx.log('recover', `promised ${promised}, ${log.size} entries, commit ${committed}, applied ${applied}`);
+  obs.recovered?.(me, entryAt);
+  ctx.log('recover', `promised ${promised}, ${log.size} entries held from slot ${heldFrom}, commit ${committed}, applied ${applied}`);
 
   // ---- volatile state ----
   let role: 'leader' | 'candidate' | 'follower' = 'follower';
@@ -178,9 +201,23 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
     promised = m.b;
     knownLeader = from;
     lastHeard = ctx.now();
+    // Every entry from the candidate's slot on: those below `heldFrom` are read from stable storage
+    // (a candidate that far behind learns them all, as it must), the rest are in memory.
     const entries: [number, Entry][] = [];
-    for (const [s, e] of log) if (s >= m.fromSlot) entries.push([s, e]);
-    entries.sort((a, b) => a[0] - b[0]);
+    for (let s = m.fromSlot; s < heldFrom; s++) {
+      const e = entryAt(s);
+      if (e !== undefined) entries.push([s, e]);
+    }
+    const first = Math.max(m.fromSlot, heldFrom);
+    if (top - first + 1 < log.size) {
+      for (let s = first; s <= top; s++) {
+        const e = log.get(s);
+        if (e !== undefined) entries.push([s, e]);
+      }
+    } else {
+      for (const [s, e] of log) if (s >= first) entries.push([s, e]);
+      entries.sort((a, b) => a[0] - b[0]);
+    }
     const answer = (): void => {
       if (from === me) onPromise(me, { type: 'promise', b: m.b, entries });
       else send(from, { type: 'promise', b: m.b, entries });
@@ -193,18 +230,20 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
 
   const acceptLocally = (slot: number, entry: Entry, then: () => void): void => {
     log.set(slot, entry);
+    top = Math.max(top, slot);
     const ack = (): void => {
       obs.acceptAcked?.(me, slot, entry.b);
       then();
     };
     const durableNow = (): void => {
-      if ((durableBallot.get(slot) ?? -1) < entry.b) durableBallot.set(slot, entry.b);
+      if ((durableBallotAt(slot) ?? -1) < entry.b) durableBallot.set(slot, entry.b);
     };
+    const records: [string, unknown][] = [['promised', promised], [`acc/${slot}`, entry], ['top', top]];
     if (opts.bug === 'ack-before-nvdimm') {
-      persist([['promised', promised], [`acc/${slot}`, entry]], durableNow);
+      persist(records, durableNow);
       ack();
     } else
-      persist([['promised', promised], [`acc/${slot}`, entry]], () => {
+      persist(records, () => {
         durableNow();
         ack();
       });
@@ -219,11 +258,11 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
     promised = m.b;
     knownLeader = from;
     lastHeard = ctx.now();
-    const cur = log.get(m.slot);
+    const cur = entryAt(m.slot);
     if (cur !== undefined && cur.b === m.b) {
       // A retransmission: answer only once the first copy is durable (its own ack is on the way).
       // BUG (retransmit-ack-from-memory): trusts the in-memory log, durable or not.
-      const held = opts.bug === 'retransmit-ack-from-memory' ? log.get(m.slot)?.b : durableBallot.get(m.slot);
+      const held = opts.bug === 'retransmit-ack-from-memory' ? cur.b : durableBallotAt(m.slot);
       if (held === m.b) send(from, { type: 'accepted', b: m.b, slot: m.slot });
     } else acceptLocally(m.slot, m.entry, () => send(from, { type: 'accepted', b: m.b, slot: m.slot }));
     learn(m.b, m.committed);
@@ -236,7 +275,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
     leaderCommitted = Math.max(leaderCommitted, leaderCommit);
     let c = chosenUpTo;
     while (c < leaderCommitted) {
-      const e = log.get(c + 1);
+      const e = entryAt(c + 1);
       if (e === undefined || e.b !== b) break;
       c++;
     }
@@ -340,7 +379,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
   const applyNext = (): void => {
     if (applying || applied >= committed) return;
     const slot = applied + 1;
-    const e = log.get(slot);
+    const e = entryAt(slot);
     if (e === undefined) return; // a follower waits for the entry (catch-up resends it)
     applying = true;
     const done = (result: KvReply | null): void => {
@@ -371,17 +410,20 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
   const executeCmd = (cmd: Cmd, serve: boolean, done: (r: KvReply | null) => void, retry: () => void): void => {
     const afterWrite = (extra: [string, unknown][], r: KvReply): void => {
       if (!store.durable) return done(r);
-      persist([['applied', applied + 1], ...extra], () => done(r));
+      persist([['applied', applied + 1], [`id/${cmd.id}`, applied + 1], ...extra], () => done(r));
     };
     switch (cmd.op) {
       case 'noop':
         return afterWrite([], { type: 'res', ok: true });
       case 'put': {
-        if (appliedIds.has(cmd.id)) return afterWrite([], { type: 'res', ok: true });
+        if (wasApplied(cmd.id)) return afterWrite([], { type: 'res', ok: true });
         store.put(cmd.key, cmd.value, (r) => {
           if (!r.ok) return retry();
+          const known = rowCs.has(cmd.key);
           rowCs.set(cmd.key, cmd.value.cs);
-          afterWrite([[`cs/${cmd.key}`, cmd.value.cs]], { type: 'res', ok: true });
+          const extra: [string, unknown][] = [[`cs/${cmd.key}`, cmd.value.cs]];
+          if (!known) extra.push(['cs-keys', [...rowCs.keys()]]);
+          afterWrite(extra, { type: 'res', ok: true });
         });
         return;
       }
@@ -444,7 +486,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
     for (const p of peers) send(p, { type: 'heartbeat', b: ballot, committed: chosenUpTo });
     // Retransmit accepts still short of a majority (their messages may have been lost).
     for (const [slot, a] of acks) {
-      const e = log.get(slot);
+      const e = entryAt(slot);
       if (e === undefined || e.b !== ballot) continue;
       for (const p of peers) if (!a.has(p)) send(p, { type: 'accept', b: ballot, slot, entry: e, committed: chosenUpTo });
     }
@@ -467,7 +509,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
   const onHbAck = (from: NodeId, m: Extract<PeerMsg, { type: 'hb-ack' }>): void => {
     if (role !== 'leader' || m.b !== ballot) return;
     for (let s = m.needFrom; s <= Math.min(chosenUpTo, m.needFrom + 31); s++) {
-      const e = log.get(s);
+      const e = entryAt(s);
       if (e === undefined) break;
       send(from, { type: 'accept', b: ballot, slot: s, entry: { b: ballot, cmd: e.cmd }, committed: chosenUpTo });
     }
@@ -493,7 +535,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
       return;
     }
     obs.requested?.(me, cmd);
-    if (appliedIds.has(cmd.id)) {
+    if (wasApplied(cmd.id)) {
       ctx.probe('hwkv:duplicate-command');
       if (cmd.op === 'put') reply(env, { type: 'res', ok: true });
       return; // a duplicated read: the first answer stands
@@ -566,6 +608,7 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
     ballot: () => ballot,
     committed: () => committed,
     applied: () => applied,
+    wasApplied,
     onMessage(env) {
       const arrivedNs = trueNow();
       platform.process(() => {

@@ -48,8 +48,8 @@ export type HwkvBug = 'none' | 'trust-ssd-result' | 'ack-before-nvdimm' | 'skip-
 export interface Observer {
   /** An acceptor acknowledged (slot, ballot): it must never forget it. */
   acceptAcked?(replica: NodeId, slot: number, b: number): void;
-  /** A replica recovered this log at start. */
-  recovered?(replica: NodeId, log: ReadonlyMap<number, Entry>): void;
+  /** A replica recovered at start: `entryAt(slot)` is its durable entry at each slot. */
+  recovered?(replica: NodeId, entryAt: (slot: number) => Entry | undefined): void;
   /** A replica applied `cmd` at `slot`. */
   applied?(replica: NodeId, slot: number, cmd: Cmd): void;
   /** A scan result is about to be served (after any verification). */
