@@ -58,6 +58,7 @@ import {
   type MaglevTable,
   type OutlierConfig,
   type PendingWrite,
+  type StatusSnapshot,
 } from '../index.ts';
 import type { BackendResponse, ClientRequest, ClientResponse, ConfigAck, ConfigPush, HealthView, ProbeReply } from './messages.ts';
 
@@ -129,6 +130,8 @@ export interface BalancerProgram extends NodeProgram {
   readonly ready: () => boolean;
   /** Eligible backends now (healthy and not draining). */
   readonly eligibleNow: () => string[];
+  /** The same as a set, built once per status snapshot (the invariants poll it every check interval). */
+  readonly eligibleSet: () => ReadonlySet<string>;
   /** The active-request gauge for a backend (what least-request reads). */
   readonly activeGauge: (backend: string) => number;
   /** Requests actually in flight to a backend from this balancer. */
@@ -581,9 +584,18 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     newStream(p);
   };
 
+  const eligibleNow = (): string[] => (board === null ? [] : board.current().backends.filter((b) => b.healthy && !b.draining).map((b) => b.id));
+  // Snapshots are copy-on-write, so one that is still current has the eligible set it had.
+  let eligibleOf: { snap: StatusSnapshot | null; ids: ReadonlySet<string> } = { snap: null, ids: new Set() };
+
   const program: BalancerProgram = {
     ready: () => store !== null,
-    eligibleNow: () => (board === null ? [] : board.current().backends.filter((b) => b.healthy && !b.draining).map((b) => b.id)),
+    eligibleNow,
+    eligibleSet: () => {
+      const snap = board === null ? null : board.current();
+      if (snap !== eligibleOf.snap) eligibleOf = { snap, ids: new Set(eligibleNow()) };
+      return eligibleOf.ids;
+    },
     activeGauge: (b) => stats.active(b),
     inflight: (b) => inflight.get(b) ?? 0,
     pendingWrites: () => pendingWrites,
