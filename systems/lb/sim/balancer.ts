@@ -148,9 +148,9 @@ const MAGLEV_HASH = memoizedHash();
 
 /**
  * Built tables, shared by every balancer and every run (table-memo.ts says why it is safe and why
- * it is this size): 16 MiB of owners hold 256 tables at M = 65537 (one byte a slot below 255
- * backends), every candidate set of lb-churn's 8 backends, in the memory the 64 four-byte tables
- * of the memo before took.
+ * it is this size): 16 MiB of owners hold 255 tables at M = 65537 (one byte a slot below 255
+ * backends), every non-empty candidate set of lb-churn's 8 backends, in the memory the 64
+ * four-byte tables of the memo before took.
  */
 const TABLE_MEMO = new MaglevTableMemo(16 * 1024 * 1024);
 
