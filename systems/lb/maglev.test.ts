@@ -376,6 +376,33 @@ describe('Maglev: owner storage', () => {
   });
 });
 
+describe('Maglev: disruption against the owners slot by slot', () => {
+  it("counts moves and survivors' moves as a comparison of toArray() does, empty slots included", () => {
+    // Non-prime sizes (the bug-zoo path) leave slots empty, so every branch of the slot loop runs:
+    // empty to owned, owned to empty, a survivor's slot taken, a leaver's slot handed on.
+    const backend = fc.record({ offset: fc.nat(), skip: fc.nat() });
+    fc.assert(
+      fc.property(fc.integer({ min: 4, max: 40 }), fc.array(backend, { minLength: 1, maxLength: 6 }), fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), (m, bs, inA, inB) => {
+        const all = bs.map((b, i) => ({ key: `k${i}`, offset: b.offset % m, skip: (b.skip % (m - 1)) + 1 }));
+        const before = buildMaglevTable(all.filter((_, i) => inA[i]), { tableSize: m, allowNonPrime: true });
+        const after = buildMaglevTable(all.filter((_, i) => inB[i]), { tableSize: m, allowNonPrime: true });
+        const x = before.toArray();
+        const y = after.toArray();
+        let moved = 0;
+        let survivorMoved = 0;
+        for (let s = 0; s < m; s++) {
+          if (x[s] === y[s]) continue;
+          moved++;
+          if (x[s] !== undefined && after.backends.includes(x[s]!)) survivorMoved++;
+        }
+        const d = maglevDisruption(before, after);
+        expect(d.movedFraction).toBe(moved / m);
+        expect(d.survivorMovedFraction).toBe(survivorMoved / m);
+      }),
+    );
+  });
+});
+
 describe('Maglev: figures and bench plumbing', () => {
   it('maglevFigures reports near-perfect balance and at least 1/N disruption', () => {
     const figs = maglevFigures([10, 100], 65537, 2);

@@ -315,18 +315,24 @@ export interface MaglevDisruption {
 /** Compares two tables of the same size slot by slot. */
 export function maglevDisruption(before: MaglevTable, after: MaglevTable): MaglevDisruption {
   assert(before.tableSize === after.tableSize, `maglevDisruption: sizes differ (${before.tableSize} vs ${after.tableSize})`);
-  const present = new Set(after.backends);
-  // Map before's owner indexes to after's, so the slot loop compares integers.
-  const remap = before.backends.map((b) => after.backends.indexOf(b));
+  // Map before's owner indexes to after's (-1: gone), so the slot loop compares integers only: a
+  // slot's old owner survives exactly when it maps to an index of after.
+  const remap = Int32Array.from(before.backends, (b) => after.backends.indexOf(b));
   let moved = 0;
   let survivorMoved = 0;
   for (let s = 0; s < before.tableSize; s++) {
     const o = before.ownerIndexAt(s);
     const a = after.ownerIndexAt(s);
-    const same = o >= 0 ? remap[o] === a : a < 0;
-    if (!same) {
+    if (o < 0) {
+      if (a >= 0) moved++;
+      continue;
+    }
+    const r = remap[o] as number;
+    // A gone owner's slot moved, whether to another backend or (a non-prime M) to nobody.
+    if (r < 0) moved++;
+    else if (r !== a) {
       moved++;
-      if (o >= 0 && present.has(before.backends[o] as string)) survivorMoved++;
+      survivorMoved++;
     }
   }
   return { movedFraction: moved / before.tableSize, survivorMovedFraction: survivorMoved / before.tableSize };
