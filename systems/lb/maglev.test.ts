@@ -329,6 +329,80 @@ describe('Maglev: properties', () => {
   });
 });
 
+describe('Maglev: owner storage', () => {
+  // The paper's pseudocode, unweighted, over explicit permutations: the reference for the
+  // narrow owner arrays (one byte a slot below 255 backends, two below 65535).
+  const naive = (perms: { offset: number; skip: number }[], m: number): number[] => {
+    const owners = new Array<number>(m).fill(-1);
+    const next = perms.map(() => 0);
+    const done = perms.map(() => false);
+    let filled = 0;
+    while (filled < m && done.some((d) => !d)) {
+      for (let i = 0; i < perms.length && filled < m; i++) {
+        if (done[i]) continue;
+        const { offset, skip } = perms[i]!;
+        let c = (offset + next[i]! * skip) % m;
+        while (owners[c] !== -1 && next[i]! < m) c = (offset + ++next[i]! * skip) % m;
+        if (next[i]! >= m) {
+          done[i] = true;
+          continue;
+        }
+        owners[c] = i;
+        next[i]!++;
+        filled++;
+      }
+    }
+    return owners;
+  };
+
+  it.each([3, 254, 255, 300])('%i backends: every slot reads as the reference, empty slots as -1', (n) => {
+    // M = 2n + 2 is even, so the bug-zoo path: even skips keep every backend on the even slots and
+    // leave the odd ones empty, which exercises the empty mark of each array width.
+    const m = 2 * n + 2;
+    const keys = Array.from({ length: n }, (_, i) => `b${String(i).padStart(4, '0')}`);
+    const perms = keys.map((_, i) => ({ offset: (2 * i) % m, skip: 2 }));
+    const t = buildMaglevTable(
+      keys.map((key, i) => ({ key, ...perms[i]! })),
+      { tableSize: m, allowNonPrime: true },
+    );
+    const want = naive(perms, m);
+    expect(want.filter((o) => o < 0).length).toBe(n + 1);
+    expect(t.emptySlots).toBe(n + 1);
+    for (let s = 0; s < m; s++) {
+      expect(t.ownerIndexAt(s)).toBe(want[s]);
+      expect(t.ownerAt(s)).toBe(want[s]! < 0 ? undefined : keys[want[s]!]);
+    }
+    expect([...t.slotCounts().values()].reduce((a, b) => a + b, 0)).toBe(m - n - 1);
+  });
+});
+
+describe('Maglev: disruption against the owners slot by slot', () => {
+  it("counts moves and survivors' moves as a comparison of toArray() does, empty slots included", () => {
+    // Non-prime sizes (the bug-zoo path) leave slots empty, so every branch of the slot loop runs:
+    // empty to owned, owned to empty, a survivor's slot taken, a leaver's slot handed on.
+    const backend = fc.record({ offset: fc.nat(), skip: fc.nat() });
+    fc.assert(
+      fc.property(fc.integer({ min: 4, max: 40 }), fc.array(backend, { minLength: 1, maxLength: 6 }), fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), (m, bs, inA, inB) => {
+        const all = bs.map((b, i) => ({ key: `k${i}`, offset: b.offset % m, skip: (b.skip % (m - 1)) + 1 }));
+        const before = buildMaglevTable(all.filter((_, i) => inA[i]), { tableSize: m, allowNonPrime: true });
+        const after = buildMaglevTable(all.filter((_, i) => inB[i]), { tableSize: m, allowNonPrime: true });
+        const x = before.toArray();
+        const y = after.toArray();
+        let moved = 0;
+        let survivorMoved = 0;
+        for (let s = 0; s < m; s++) {
+          if (x[s] === y[s]) continue;
+          moved++;
+          if (x[s] !== undefined && after.backends.includes(x[s]!)) survivorMoved++;
+        }
+        const d = maglevDisruption(before, after);
+        expect(d.movedFraction).toBe(moved / m);
+        expect(d.survivorMovedFraction).toBe(survivorMoved / m);
+      }),
+    );
+  });
+});
+
 describe('Maglev: figures and bench plumbing', () => {
   it('maglevFigures reports near-perfect balance and at least 1/N disruption', () => {
     const figs = maglevFigures([10, 100], 65537, 2);

@@ -86,10 +86,16 @@ export class MaglevTable {
   readonly permutations: ReadonlyArray<{ readonly offset: number; readonly skip: number }>;
   /** Slots left without an owner; always 0 for a prime M, maybe more under `allowNonPrime`. */
   readonly emptySlots: number;
-  private readonly owners: Int32Array;
+  /**
+   * Owner index of each slot in the narrowest array that holds every index and the empty mark
+   * (`empty`): one byte a slot for fewer than 255 backends, a quarter of an Int32Array, so a memo
+   * of built tables (the lb simulation keeps one) holds four times as many in the same memory.
+   */
+  private readonly owners: Uint8Array | Uint16Array | Int32Array;
+  private readonly empty: number;
   private readonly counts: Int32Array;
 
-  /** @internal Use `buildMaglevTable`. */
+  /** @internal Use `buildMaglevTable`. `owners` (-1 for an empty slot) is copied, not kept. */
   constructor(
     tableSize: number,
     backends: readonly string[],
@@ -99,14 +105,23 @@ export class MaglevTable {
     this.tableSize = tableSize;
     this.backends = Object.freeze(backends.slice());
     this.permutations = Object.freeze(permutations.map((p) => Object.freeze({ ...p })));
-    this.owners = owners;
-    this.counts = new Int32Array(backends.length);
+    const n = backends.length;
+    const compact = n < 0xff ? new Uint8Array(tableSize) : n < 0xffff ? new Uint16Array(tableSize) : new Int32Array(tableSize);
+    const mark = n < 0xff ? 0xff : n < 0xffff ? 0xffff : -1;
+    this.counts = new Int32Array(n);
     let empty = 0;
     for (let s = 0; s < tableSize; s++) {
       const o = owners[s] as number;
-      if (o < 0) empty++;
-      else this.counts[o] = (this.counts[o] as number) + 1;
+      if (o < 0) {
+        empty++;
+        compact[s] = mark;
+      } else {
+        compact[s] = o;
+        this.counts[o] = (this.counts[o] as number) + 1;
+      }
     }
+    this.owners = compact;
+    this.empty = mark;
     this.emptySlots = empty;
     Object.freeze(this);
   }
@@ -127,17 +142,18 @@ export class MaglevTable {
   ownerAt(slot: number): string | undefined {
     assert(slot >= 0 && slot < this.tableSize, () => `MaglevTable.ownerAt: slot ${slot} outside [0, ${this.tableSize})`);
     const o = this.owners[slot] as number;
-    return o < 0 ? undefined : this.backends[o];
+    return o === this.empty ? undefined : this.backends[o];
   }
 
   /** Owner index (into `backends`) of a slot, -1 if empty: the fast path for bulk comparisons. */
   ownerIndexAt(slot: number): number {
-    return this.owners[slot] as number;
+    const o = this.owners[slot] as number;
+    return o === this.empty ? -1 : o;
   }
 
   /** A copy of the whole table as backend keys (undefined for empty slots). */
   toArray(): (string | undefined)[] {
-    return Array.from(this.owners, (o) => (o < 0 ? undefined : this.backends[o]));
+    return Array.from(this.owners, (o) => (o === this.empty ? undefined : this.backends[o]));
   }
 
   /** Slots owned by each backend, in `backends` order. */
@@ -299,18 +315,24 @@ export interface MaglevDisruption {
 /** Compares two tables of the same size slot by slot. */
 export function maglevDisruption(before: MaglevTable, after: MaglevTable): MaglevDisruption {
   assert(before.tableSize === after.tableSize, `maglevDisruption: sizes differ (${before.tableSize} vs ${after.tableSize})`);
-  const present = new Set(after.backends);
-  // Map before's owner indexes to after's, so the slot loop compares integers.
-  const remap = before.backends.map((b) => after.backends.indexOf(b));
+  // Map before's owner indexes to after's (-1: gone), so the slot loop compares integers only: a
+  // slot's old owner survives exactly when it maps to an index of after.
+  const remap = Int32Array.from(before.backends, (b) => after.backends.indexOf(b));
   let moved = 0;
   let survivorMoved = 0;
   for (let s = 0; s < before.tableSize; s++) {
     const o = before.ownerIndexAt(s);
     const a = after.ownerIndexAt(s);
-    const same = o >= 0 ? remap[o] === a : a < 0;
-    if (!same) {
+    if (o < 0) {
+      if (a >= 0) moved++;
+      continue;
+    }
+    const r = remap[o] as number;
+    // A gone owner's slot moved, whether to another backend or (a non-prime M) to nobody.
+    if (r < 0) moved++;
+    else if (r !== a) {
       moved++;
-      if (o >= 0 && present.has(before.backends[o] as string)) survivorMoved++;
+      survivorMoved++;
     }
   }
   return { movedFraction: moved / before.tableSize, survivorMovedFraction: survivorMoved / before.tableSize };

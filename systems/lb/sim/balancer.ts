@@ -23,6 +23,7 @@
  * for all (seed 003: "use multiple check sources").
  */
 import { LB_PROBES } from './probes.ts';
+import { MaglevTableMemo } from './table-memo.ts';
 import type { Envelope, NodeContext, NodeProgram, Timer } from '../../../sim/node.ts';
 import type { Nanos } from '../../../sim/time.ts';
 import { assert } from '../../../sim/assert.ts';
@@ -57,6 +58,7 @@ import {
   type MaglevTable,
   type OutlierConfig,
   type PendingWrite,
+  type StatusSnapshot,
 } from '../index.ts';
 import type { BackendResponse, ClientRequest, ClientResponse, ConfigAck, ConfigPush, HealthView, ProbeReply } from './messages.ts';
 
@@ -128,6 +130,8 @@ export interface BalancerProgram extends NodeProgram {
   readonly ready: () => boolean;
   /** Eligible backends now (healthy and not draining). */
   readonly eligibleNow: () => string[];
+  /** The same as a set, built once per status snapshot (the invariants poll it every check interval). */
+  readonly eligibleSet: () => ReadonlySet<string>;
   /** The active-request gauge for a backend (what least-request reads). */
   readonly activeGauge: (backend: string) => number;
   /** Requests actually in flight to a backend from this balancer. */
@@ -143,22 +147,12 @@ export interface BalancerProgram extends NodeProgram {
 const MAGLEV_HASH = memoizedHash();
 
 /**
- * Built tables, shared by every balancer (and every run in this process): a table is an immutable
- * function of (size, bug flag, keys, weights), so sharing one is indistinguishable from building
- * it again, and it saves the simulator most of its time in Maglev scenarios. Bounded, oldest out.
+ * Built tables, shared by every balancer and every run (table-memo.ts says why it is safe and why
+ * it is this size): 16 MiB of owners hold 255 tables at M = 65537 (one byte a slot below 255
+ * backends), every non-empty candidate set of lb-churn's 8 backends, in the memory the 64
+ * four-byte tables of the memo before took.
  */
-const TABLE_MEMO = new Map<string, MaglevTable>();
-const TABLE_MEMO_MAX = 64;
-
-function memoTable(key: string, build: () => MaglevTable): MaglevTable {
-  let t = TABLE_MEMO.get(key);
-  if (t === undefined) {
-    t = build();
-    if (TABLE_MEMO.size >= TABLE_MEMO_MAX) TABLE_MEMO.delete(TABLE_MEMO.keys().next().value as string);
-    TABLE_MEMO.set(key, t);
-  }
-  return t;
-}
+const TABLE_MEMO = new MaglevTableMemo(16 * 1024 * 1024);
 
 interface Stream {
   flow: string;
@@ -456,7 +450,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     const size = o.bugs.maglevNonPrime ? config.maglevTableSize + 1 : config.maglevTableSize;
     const weight = new Map(candidates.map((c) => [c.id, c.weight]));
     const specs = ids.map((id) => ({ key: id, weight: weight.get(id) ?? 1 }));
-    const table = memoTable(`${size}|${o.bugs.maglevNonPrime}|${specs.map((b) => `${b.key}*${b.weight}`).join(',')}`, () =>
+    const table = TABLE_MEMO.get(`${size}|${o.bugs.maglevNonPrime}|${specs.map((b) => `${b.key}*${b.weight}`).join(',')}`, () =>
       buildMaglevTable(specs, { tableSize: size, allowNonPrime: o.bugs.maglevNonPrime, hash: MAGLEV_HASH }),
     );
     // One reference swap: a lookup sees the old table or the new one, never a partial one.
@@ -590,9 +584,18 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     newStream(p);
   };
 
+  const eligibleNow = (): string[] => (board === null ? [] : board.current().backends.filter((b) => b.healthy && !b.draining).map((b) => b.id));
+  // Snapshots are copy-on-write, so one that is still current has the eligible set it had.
+  let eligibleOf: { snap: StatusSnapshot | null; ids: ReadonlySet<string> } = { snap: null, ids: new Set() };
+
   const program: BalancerProgram = {
     ready: () => store !== null,
-    eligibleNow: () => (board === null ? [] : board.current().backends.filter((b) => b.healthy && !b.draining).map((b) => b.id)),
+    eligibleNow,
+    eligibleSet: () => {
+      const snap = board === null ? null : board.current();
+      if (snap !== eligibleOf.snap) eligibleOf = { snap, ids: new Set(eligibleNow()) };
+      return eligibleOf.ids;
+    },
     activeGauge: (b) => stats.active(b),
     inflight: (b) => inflight.get(b) ?? 0,
     pendingWrites: () => pendingWrites,

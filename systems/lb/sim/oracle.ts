@@ -8,7 +8,7 @@
 import type { SimNode } from '../../../sim/node.ts';
 import type { World } from '../../../sim/scenario.ts';
 import type { Nanos } from '../../../sim/time.ts';
-import { maglevDisruption, type LbConfig, type MaglevTable } from '../index.ts';
+import { maglevDisruption, type LbConfig, type MaglevDisruption, type MaglevTable } from '../index.ts';
 import type { BackendProgram } from './backend.ts';
 import type { BalancerProgram, LbObserver } from './balancer.ts';
 import type { ClientRecorder, Outcome } from './client.ts';
@@ -80,6 +80,7 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
     private readonly backends: SimNode<BackendProgram>[],
     readonly bounds: OracleBounds,
   ) {
+    this.pairKeys = balancers.map((lb) => backends.map((b) => `${lb.id}|${b.id}`));
     w.safety('no-silent-request-loss', () => this.checkAnswers());
     w.safety('active-gauge-matches-inflight', () => this.checkGauges());
     w.safety('drained-backend-holds-no-connections', () => this.checkDrainedConns());
@@ -211,7 +212,7 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
     // A removal compares old to new; an addition new to old, so that in both cases the slots the
     // joining or leaving backend takes or gives up are expected and only moves between surviving
     // backends count as disruption.
-    const d = removed === 1 ? maglevDisruption(prev, table) : maglevDisruption(table, prev);
+    const d = removed === 1 ? this.disruption(prev, table) : this.disruption(table, prev);
     this.survivorMoved.push(d.survivorMovedFraction);
     this.moved.push(d.movedFraction);
     if (this.survivorMoved.length >= this.bounds.maglevDisruptionMinSamples) {
@@ -220,6 +221,20 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
         this.w.violation('maglev-disruption', `mean fraction of slots moved between surviving backends ${mean.toFixed(4)} over ${this.survivorMoved.length} membership changes exceeds ${this.bounds.maglevSurvivorMovedMeanMax}`);
       }
     }
+  }
+
+  /**
+   * Tables are immutable and shared (one memo for every balancer), so the balancers swapping the
+   * same pair in turn (each change reaches all of them) are compared slot by slot once.
+   */
+  private readonly disruptions = new WeakMap<MaglevTable, WeakMap<MaglevTable, MaglevDisruption>>();
+
+  private disruption(before: MaglevTable, after: MaglevTable): MaglevDisruption {
+    let byAfter = this.disruptions.get(before);
+    if (byAfter === undefined) this.disruptions.set(before, (byAfter = new WeakMap()));
+    let d = byAfter.get(after);
+    if (d === undefined) byAfter.set(after, (d = maglevDisruption(before, after)));
+    return d;
   }
 
   lookedUp(lb: string, table: MaglevTable): void {
@@ -344,17 +359,20 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
     const applies = this.readmissionAlways || this.w.phase === 'liveness';
     const desired = this.desired;
     if (desired === null) return null;
-    const inConfig = new Set(desired.backends.map((b) => b.id));
-    const draining = new Set(desired.draining);
-    for (const lb of this.balancers) {
+    if (this.desiredSets.of !== desired) this.desiredSets = { of: desired, inConfig: new Set(desired.backends.map((b) => b.id)), draining: new Set(desired.draining) };
+    const { inConfig, draining } = this.desiredSets;
+    for (let i = 0; i < this.balancers.length; i++) {
+      const lb = this.balancers[i]!;
+      const keys = this.pairKeys[i]!;
       const p = lb.program;
       if (p === null || !p.ready()) {
-        for (const b of this.backends) this.outSince.delete(`${lb.id}|${b.id}`);
+        for (const k of keys) this.outSince.delete(k);
         continue;
       }
-      const eligible = new Set(p.eligibleNow());
-      for (const b of this.backends) {
-        const k = `${lb.id}|${b.id}`;
+      const eligible = p.eligibleSet();
+      for (let j = 0; j < this.backends.length; j++) {
+        const b = this.backends[j]!;
+        const k = keys[j]!;
         if (eligible.has(b.id) || !inConfig.has(b.id) || draining.has(b.id)) {
           this.outSince.delete(k);
           continue;
@@ -375,6 +393,11 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
     }
     return null;
   }
+
+  /** The desired config's backends and drains as sets, made once per config (the check polls every interval). */
+  private desiredSets: { of: ConfigPush | null; inConfig: ReadonlySet<string>; draining: ReadonlySet<string> } = { of: null, inConfig: new Set(), draining: new Set() };
+  /** "lb|backend" for every pair, by balancer then backend index: built once, not every poll. */
+  private readonly pairKeys: string[][];
 
   /** Balancers that cannot vouch for a backend: down, freshly (re)started, or cut off from it. */
   private unableCount(backend: string, t: Nanos): number {
