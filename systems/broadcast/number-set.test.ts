@@ -88,6 +88,35 @@ describe('NumberSet', () => {
     );
   });
 
+  it('missingFrom lists the values the runs do not, as a scan of every value against them does, and null past its limit', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -600, max: 600 })),
+        fc.array(fc.integer({ min: -700, max: 700 })),
+        fc.array(fc.constantFrom(0.5, -0, 2 ** 53 + 2), { maxLength: 3 }),
+        fc.integer({ min: 0, max: 1300 }),
+        (xs, held, odd, limit) => {
+          const s = new NumberSet(1);
+          for (const x of [...xs, ...odd]) s.add(x);
+          // The peer's runs: any sorted set of them, starting and ending anywhere in a word.
+          const peer = new NumberSet(1);
+          for (const x of held) peer.add(x);
+          const runs = peer.ranges();
+          const want = [...new Set(xs)].sort((a, b) => a - b).filter((v) => !inRanges(runs, v));
+          want.push(...new Set(odd));
+          expect(s.missingFrom(runs, want.length)).toEqual(want);
+          expect(s.missingFrom(runs, limit)).toEqual(want.length <= limit ? want : null);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // A run over whole pages and one over nothing held.
+    const s = new NumberSet();
+    for (let v = 0; v < 2000; v++) if (v !== 1500) s.add(v);
+    expect(s.missingFrom([-5, 1000, 1001, 1500, 1600, 1700], 10_000)).toEqual([1000, ...Array.from({ length: 99 }, (_, i) => 1501 + i), ...Array.from({ length: 300 }, (_, i) => 1700 + i)]);
+    expect(s.missingFrom([0, 2000], 0)).toEqual([]);
+  });
+
   it('a dense million values is a handful of runs', () => {
     const s = new NumberSet();
     for (let i = 0; i < 1_000_000; i++) if (i !== 500_000) s.add(2_000_000 + i);

@@ -150,6 +150,49 @@ export class NumberSet {
   }
 
   /**
+   * The values held that the sorted half-open runs `ranges` (`[lo0, hi0, lo1, hi1, ...]`) do not
+   * list, integers in increasing order and then the values no page holds; null once there are
+   * more than `limit` of them. Costs the pages held and the runs, not the values: what a node
+   * whose peer sent a summary of what it holds sends it (a whole numbering scanned against the
+   * summary cost a long run's node a pass over every value it ever delivered, for each peer).
+   */
+  missingFrom(ranges: readonly number[], limit: number): number[] | null {
+    const pages = [...this.pages.keys()].sort((a, b) => a - b);
+    const out: number[] = [];
+    let r = 0; // the first run that may still cover a value at or above the current word
+    for (const page of pages) {
+      const at = this.pages.get(page)!;
+      const base = page * PAGE_BITS;
+      for (let w = 0; w < PAGE_WORDS; w++) {
+        let word = this.pool[at + w]! | 0;
+        if (word === 0) continue;
+        const lo = base + w * 32;
+        const hi = lo + 32;
+        while (r < ranges.length && ranges[r + 1]! <= lo) r += 2;
+        // Clear the bits of the runs that overlap [lo, hi): those values the peer holds.
+        for (let k = r; k < ranges.length && ranges[k]! < hi && word !== 0; k += 2) {
+          const a = Math.max(ranges[k]!, lo) - lo;
+          const b = Math.min(ranges[k + 1]!, hi) - lo;
+          if (b <= a) continue;
+          word &= ~(b - a === 32 ? -1 : ((1 << (b - a)) - 1) << a);
+        }
+        for (; word !== 0; word &= word - 1) {
+          out.push(lo + 31 - Math.clz32(word & -word));
+          if (out.length > limit) return null;
+        }
+      }
+    }
+    // Runs list integers only: a value no page holds is never in one.
+    if (this.other !== null) {
+      for (const v of this.other) {
+        out.push(v);
+        if (out.length > limit) return null;
+      }
+    }
+    return out;
+  }
+
+  /**
    * The set as plain data: its pages' numbers and words, packed in the order they were made,
    * and the values no page holds. What a checkpoint saves, so a restart copies pages back
    * instead of adding every value again.
