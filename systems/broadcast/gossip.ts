@@ -199,9 +199,7 @@ function rebuildValues(disk: Disk): { state: GossipState; count: number; corrupt
   if (ck !== null) {
     const state = GossipState.fromCheckpoint(ck);
     const read = disk.scanForRecovery<number>(FILE, (v) => state.restoreOne(v), 3, ck.records);
-    let below = 0;
-    while (below < read.corrupt.length && read.corrupt[below]! < ck.records) below++;
-    if (read.count >= ck.records && below === ck.corruptBelow) return { state, ...read, fromRecord: ck.records };
+    if (read.count >= ck.records && countBelow(read.corrupt, ck.records) === ck.corruptBelow) return { state, ...read, fromRecord: ck.records };
     // A record under the checkpoint reads back corrupt now (or the file is shorter): what the
     // checkpoint holds is no longer what the file gives, so read the file whole.
   }
@@ -271,11 +269,9 @@ export function keptMarks(saved: readonly unknown[], corrupt: readonly number[])
   for (const r of saved) {
     if (!Array.isArray(r) || r.length !== 5 || typeof r[0] !== 'string' || !r.slice(1).every((x) => typeof x === 'number')) continue;
     const m = r as SavedMark;
-    let below = 0;
-    while (below < corrupt.length && corrupt[below]! < m[3]) below++;
     // Corrupt records stay corrupt (the value file is append-only), so the same count below
     // `records` means the same records: nothing lost under the mark since it was saved.
-    if (below !== m[4]) continue;
+    if (countBelow(corrupt, m[3]) !== m[4]) continue;
     const list = out.get(m[0]) ?? [];
     list.push(m);
     out.set(m[0], list);
@@ -283,6 +279,21 @@ export function keptMarks(saved: readonly unknown[], corrupt: readonly number[])
   // Oldest first, the order they are saved in.
   for (const list of out.values()) list.sort((a, b) => a[3] - b[3] || a[2] - b[2]);
   return out;
+}
+
+/**
+ * How many of the sorted numbers `sorted` are below `x` (binary search: a long run's value file
+ * has thousands of corrupt records, and every restart asks this for each saved mark).
+ */
+function countBelow(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**

@@ -183,13 +183,13 @@ export class NumberList {
       const n = Math.min(CHUNK, img.length - c * CHUNK);
       const held = img.chunks[c]!;
       if (typeof held === 'string') {
-        assert(img.ints && n === CHUNK && held.length === CHUNK * 2, () => `chunk ${c} of a list image is a string of ${held.length} code units, not a full chunk of integers`);
+        if (!img.ints || n !== CHUNK || held.length !== CHUNK * 2) assert(false, `chunk ${c} of a list image is a string of ${held.length} code units, not a full chunk of integers`);
         l.sealed[c] = held;
         l.chunks.push(null);
         continue;
       }
       let bytes = held;
-      assert(bytes.length === n * width, () => `chunk ${c} of a list image holds ${bytes.length} bytes, not ${n * width}`);
+      if (bytes.length !== n * width) assert(false, `chunk ${c} of a list image holds ${bytes.length} bytes, not ${n * width}`);
       // Views need the element size's alignment: a block that lacks it is copied first.
       if (bytes.byteOffset % width !== 0) bytes = bytes.slice();
       const view = img.ints ? new Int32Array(bytes.buffer, bytes.byteOffset, n) : new Float64Array(bytes.buffer, bytes.byteOffset, n);

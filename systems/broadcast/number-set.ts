@@ -134,14 +134,23 @@ export class NumberSet {
           continue;
         }
         if (word === 0) continue;
-        for (let b = 0; b < 32; b++) {
-          if ((word & (1 << b)) === 0) continue;
+        // Run by run, not bit by bit: a long run's values have a gap every ten or so (values lost
+        // before any node held them), and a summary lists every run.
+        let x = word | 0;
+        let b = 0;
+        while (x !== 0) {
+          const zeros = 31 - Math.clz32(x & -x); // the next value held is `zeros` further on
+          b += zeros;
+          x >>>= zeros;
+          const ones = 31 - Math.clz32(~x & -~x); // held from there: x's low bits up to its first 0
           const v = wordBase + b;
           if (next !== v) {
             if (!Number.isNaN(lo)) out.push(lo, next);
             lo = v;
           }
-          next = v + 1;
+          next = v + ones;
+          b += ones;
+          x = ones === 32 ? 0 : x >>> ones;
         }
       }
     }
