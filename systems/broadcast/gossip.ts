@@ -479,7 +479,10 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     const pending = state.delivered.length - durableCount;
     const all = state.seen.missingFrom(summary, MAX_SYNC_VALUES + pending);
     if (all === null || pending === 0) return all;
-    const tail = new Set(state.delivered.slice(durableCount));
+    // A NumberSet, not a Set: a Set takes -0 for 0, and a value left out here is one the sync
+    // says the peer holds.
+    const tail = new NumberSet();
+    for (let i = durableCount; i < state.delivered.length; i++) tail.add(state.delivered.get(i));
     const out = all.filter((v) => !tail.has(v));
     return out.length <= MAX_SYNC_VALUES ? out : null;
   };
