@@ -158,6 +158,55 @@ describe('gossip resync after a partition or a lossy recovery', () => {
   });
 });
 
+describe('gossip resync when the values have many gaps (issue 17: long-run linearity)', () => {
+  it('fixed bug (T² cost): a recovery that lost two values gets back about those two even when its values have more runs than a slice holds numbers (a summary of runs was cut there, and every peer resent what lay above the cut)', () => {
+    const { sim, w, nodes } = cluster(6);
+    const sent = { n: 0 };
+    // Every other value, as values lost on their way to any node leave gaps: 3,000 runs.
+    w.addClient('c', (ctx) => (function* () {
+      for (let v = 1; v <= 3000; v++) {
+        yield ctx.call(v % 2 === 0 ? 'n1' : 'n2', { type: 'broadcast', value: 2 * v } satisfies GossipMessage, ms(200));
+        sent.n++;
+        yield ctx.sleep(ms(1));
+      }
+    })());
+    for (const n of w.nodes) n.start();
+    sim.run({ untilNs: sec(15) });
+    expect(sent.n).toBe(3000);
+    const n3 = nodes[2]!;
+    n3.crash();
+    const lost = [n3.disk.peek<number>('seen').records[100]!, n3.disk.peek<number>('seen').records[2500]!];
+    expect(n3.disk.corrupt('seen', 100)).toBe(true);
+    expect(n3.disk.corrupt('seen', 2500)).toBe(true);
+    let toN3 = 0;
+    let fromN3 = 0;
+    let largestSummary = 0;
+    let largestSync = 0;
+    w.net.sendTaps.push((from, to, body) => {
+      const m = body as GossipMessage;
+      if (m.type === 'sync' || m.type === 'gossip') {
+        if (to === 'n3') toN3 += m.values.length;
+        if (from.id === 'n3') fromN3 += m.values.length;
+      }
+      if (m.type === 'sync') largestSync = Math.max(largestSync, m.values.length);
+      if (m.type === 'sync_ok' && m.summary !== null) largestSummary = Math.max(largestSummary, m.summary.length);
+    });
+    n3.start();
+    sim.run({ untilNs: sec(20) });
+    for (const n of nodes) expect(n.program!.state.seen.size).toBe(3000);
+    for (const v of lost) expect(n3.program!.state.seen.has(v)).toBe(true);
+    // Listed as runs, as summaries were, n3's values take more numbers than a slice (3,000 runs).
+    expect(n3.program!.state.seen.ranges().length).toBeGreaterThan(MAX_SYNC_VALUES);
+    expect(largestSummary).toBeGreaterThan(0);
+    expect(largestSummary).toBeLessThanOrEqual(MAX_SYNC_VALUES); // pages: a bit a value, whatever the gaps
+    expect(largestSync).toBeLessThanOrEqual(MAX_SYNC_VALUES);
+    // Each peer sends the two n3 lost (with summaries cut at 1,024 numbers: about 2,500 each way).
+    expect(toN3).toBeGreaterThanOrEqual(2);
+    expect(toN3).toBeLessThanOrEqual(2 * 2);
+    expect(fromN3).toBeLessThanOrEqual(2 * 2);
+  });
+});
+
 describe('gossip acknowledges a broadcast once a majority holds it on disk', () => {
   const cluster = (ackCopies?: number) => {
     const sim = new Simulation({ seed: 5, buggify: { enabled: false } });

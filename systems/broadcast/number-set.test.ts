@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { inRanges, NumberSet, removeFromRanges } from './number-set.ts';
+import { inPageSummary, inRanges, NumberSet, removeFromPageSummary, removeFromRanges } from './number-set.ts';
 
 describe('NumberSet', () => {
   it('agrees with a Set on any sequence of numbers (integers, fractions, negatives, -0, huge)', () => {
@@ -86,6 +86,44 @@ describe('NumberSet', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('a page summary lists exactly the integers held; missingFrom lists the values it does not, as a scan of every value against it does, and null past its limit', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -600, max: 600 })),
+        fc.array(fc.integer({ min: -700, max: 700 })),
+        fc.array(fc.constantFrom(0.5, -0, 2 ** 53 + 2), { maxLength: 3 }),
+        fc.array(fc.integer({ min: -700, max: 700 }), { maxLength: 20 }),
+        fc.integer({ min: 0, max: 1300 }),
+        (xs, held, odd, drop, limit) => {
+          const s = new NumberSet(1);
+          for (const x of [...xs, ...odd]) s.add(x);
+          // The peer's summary, less a few values (as values still being persisted are left out).
+          const peer = new NumberSet(1);
+          for (const x of [...held, ...odd]) peer.add(x);
+          const summary = peer.pageSummary();
+          for (const d of drop) removeFromPageSummary(summary, d);
+          const listed = new Set(held.filter((v) => !drop.includes(v)));
+          for (let v = -702; v <= 702; v++) expect(inPageSummary(summary, v)).toBe(listed.has(v));
+          for (const v of odd) expect(inPageSummary(summary, v)).toBe(false); // integers only
+          const want = [...new Set(xs)].sort((a, b) => a - b).filter((v) => !listed.has(v));
+          want.push(...new Set(odd));
+          expect(s.missingFrom(summary, want.length)).toEqual(want);
+          expect(s.missingFrom(summary, limit)).toEqual(want.length <= limit ? want : null);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // Whole pages listed, pages not listed at all, and an empty summary.
+    const s = new NumberSet();
+    for (let v = 0; v < 2000; v++) if (v !== 1500) s.add(v);
+    const peer = new NumberSet();
+    for (let v = 0; v < 1000; v++) peer.add(v);
+    for (let v = 1001; v < 1500; v++) peer.add(v);
+    expect(s.missingFrom(peer.pageSummary(), 10_000)).toEqual([1000, ...Array.from({ length: 499 }, (_, i) => 1501 + i)]);
+    expect(s.missingFrom([], 10_000)).toHaveLength(1999);
+    expect(s.missingFrom(s.pageSummary(), 0)).toEqual([]);
   });
 
   it('a dense million values is a handful of runs', () => {

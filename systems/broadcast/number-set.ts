@@ -134,18 +134,82 @@ export class NumberSet {
           continue;
         }
         if (word === 0) continue;
-        for (let b = 0; b < 32; b++) {
-          if ((word & (1 << b)) === 0) continue;
+        // Run by run, not bit by bit: a long run's values have a gap every ten or so (values lost
+        // before any node held them), and a summary lists every run.
+        let x = word | 0;
+        let b = 0;
+        while (x !== 0) {
+          const zeros = 31 - Math.clz32(x & -x); // the next value held is `zeros` further on
+          b += zeros;
+          x >>>= zeros;
+          const ones = 31 - Math.clz32(~x & -~x); // held from there: x's low bits up to its first 0
           const v = wordBase + b;
           if (next !== v) {
             if (!Number.isNaN(lo)) out.push(lo, next);
             lo = v;
           }
-          next = v + 1;
+          next = v + ones;
+          b += ones;
+          x = ones === 32 ? 0 : x >>> ones;
         }
       }
     }
     if (!Number.isNaN(lo)) out.push(lo, next);
+    return out;
+  }
+
+  /**
+   * The integers held, as bitmap pages: `[page, w0, ..., w7, page, ...]`, pages in increasing
+   * order, each page's PAGE_BITS / 32 words as 32-bit integers (bit b of word w: the value
+   * page * PAGE_BITS + 32 w + b). What a node sends a peer to say what it holds (a summary): its
+   * size is the pages held, where runs grow with every gap (a long run's values have one every
+   * ten or so: 18,000 numbers of runs against 3,500 of pages at 10,000 s, and an array of more
+   * than 16,000 numbers costs V8 ten times as much a number to build). Values no page holds are
+   * left out, as `ranges` leaves them out.
+   */
+  pageSummary(): number[] {
+    const pages = [...this.pages.keys()].sort((a, b) => a - b);
+    const out: number[] = new Array(pages.length * (PAGE_WORDS + 1));
+    let k = 0;
+    for (const page of pages) {
+      const at = this.pages.get(page)!;
+      out[k++] = page;
+      for (let w = 0; w < PAGE_WORDS; w++) out[k++] = this.pool[at + w]! | 0;
+    }
+    return out;
+  }
+
+  /**
+   * The values held that the page summary `summary` (as `pageSummary` makes) does not list,
+   * integers in increasing order and then the values no page holds; null once there are more
+   * than `limit` of them. Costs the pages held, not the values: what a node whose peer sent a
+   * summary sends it (a whole numbering scanned against the summary cost a long run's node a pass
+   * over every value it ever delivered, for each peer).
+   */
+  missingFrom(summary: readonly number[], limit: number): number[] | null {
+    const pages = [...this.pages.keys()].sort((a, b) => a - b);
+    const out: number[] = [];
+    let j = 0; // the summary's first page not below the current one
+    for (const page of pages) {
+      const at = this.pages.get(page)!;
+      while (j < summary.length && summary[j]! < page) j += PAGE_WORDS + 1;
+      const listed = j < summary.length && summary[j] === page;
+      const base = page * PAGE_BITS;
+      for (let w = 0; w < PAGE_WORDS; w++) {
+        let word = this.pool[at + w]! & ~(listed ? summary[j + 1 + w]! : 0);
+        for (; word !== 0; word &= word - 1) {
+          out.push(base + w * 32 + 31 - Math.clz32(word & -word));
+          if (out.length > limit) return null;
+        }
+      }
+    }
+    // A summary lists integers only: a value no page holds is never in one.
+    if (this.other !== null) {
+      for (const v of this.other) {
+        out.push(v);
+        if (out.length > limit) return null;
+      }
+    }
     return out;
   }
 
@@ -203,6 +267,41 @@ export class NumberSet {
 /** Integers a page holds exactly (-0 is not one: it must stay distinct from 0). */
 function isPageable(v: number): boolean {
   return Number.isSafeInteger(v) && !Object.is(v, -0);
+}
+
+/** Where page `page` is in a page summary (`NumberSet.pageSummary`), or -1 (binary search). */
+function summaryPage(summary: readonly number[], page: number): number {
+  let lo = 0;
+  let hi = summary.length / (PAGE_WORDS + 1);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const p = summary[mid * (PAGE_WORDS + 1)]!;
+    if (p < page) lo = mid + 1;
+    else if (p > page) hi = mid;
+    else return mid * (PAGE_WORDS + 1);
+  }
+  return -1;
+}
+
+/** Whether the page summary `summary` (`NumberSet.pageSummary`) lists `v`. */
+export function inPageSummary(summary: readonly number[], v: number): boolean {
+  if (!isPageable(v)) return false;
+  const page = Math.floor(v / PAGE_BITS);
+  const at = summaryPage(summary, page);
+  if (at < 0) return false;
+  const bit = v - page * PAGE_BITS;
+  return (summary[at + 1 + (bit >>> 5)]! & (1 << (bit & 31))) !== 0;
+}
+
+/** Takes `v` out of the page summary `summary` (`NumberSet.pageSummary`), if it lists it. */
+export function removeFromPageSummary(summary: number[], v: number): void {
+  if (!isPageable(v)) return;
+  const page = Math.floor(v / PAGE_BITS);
+  const at = summaryPage(summary, page);
+  if (at < 0) return;
+  const bit = v - page * PAGE_BITS;
+  const w = at + 1 + (bit >>> 5);
+  summary[w] = summary[w]! & ~(1 << (bit & 31));
 }
 
 /** Whether `v` lies in one of the sorted half-open runs `[lo0, hi0, lo1, hi1, ...]` (binary search). */
