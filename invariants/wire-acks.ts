@@ -22,6 +22,8 @@ export function checkWireAcks(w: World<unknown>, invariant: string, judge: WireA
   judged: number;
 } {
   const stats = { judged: 0 };
+  // A check that speaks only when it fails: declared, so a run relying on it alone is checked.
+  w.declareCheck(invariant);
   w.net.sendTaps.push((from, to, body) => {
     if (from.kind !== 'server') return;
     stats.judged++;

@@ -209,6 +209,10 @@ export function validateParamDefs(defs: ParamDefs, scenario: string): void {
       case 'bool':
         if (d.swarm !== undefined && !(d.swarm >= 0 && d.swarm <= 1)) throw new ParamError(`${where}: swarm probability ${d.swarm} is not in [0, 1]`);
         break;
+      default:
+        // A definition written by hand without its type tag (`{ default: 'a', values: [...] }`)
+        // would otherwise give setup `undefined` whatever was pinned.
+        throw new ParamError(`${where}: its definition has no type (${JSON.stringify((d as { type?: unknown }).type ?? null)}): build it with param.int, param.float, param.bool or param.enum from 'detsim'`);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { checkWireAcks } from '../invariants/wire-acks.ts';
 import { describe, it, expect } from 'vitest';
 import broadcast from '../scenarios/broadcast.ts';
 import { faultParams, standardNemesis } from './nemesis.ts';
@@ -144,6 +145,8 @@ describe('runScenario outcomes', () => {
       ['liveness', (w) => w.liveness('holds', () => true)],
       ['script', (w) => void w.script('s', function* () {})],
       ['declareCheck', (w) => w.declareCheck('my-oracle')],
+      // A checker that speaks only when it fails declares itself.
+      ['checkWireAcks', (w) => void checkWireAcks(w, 'acks-durable', () => null)],
       ['check', (w) => void w.spawn('p', (function* () { w.check(true, 'fine'); })())],
       ['until', (w) => void w.spawn('p', (function* () { yield* w.until(() => true, { within: ms(1), what: 'now' }); })())],
     ];

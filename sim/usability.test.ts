@@ -19,6 +19,8 @@ describe('parameters', () => {
     expect(() => validateParamDefs({ c: param.float({ doc: '', default: 1, min: 0, max: 2, swarm: [0, 3] }) }, 's')).toThrow(/swarm range/);
     expect(() => validateParamDefs({ c: param.enum(['a'], { doc: '', default: 'a' }) }, 's')).not.toThrow();
     expect(() => validateParamDefs(faultParams(), 's')).not.toThrow();
+    // Written by hand without its type tag: refused, not `undefined` in setup whatever was pinned.
+    expect(() => validateParamDefs({ which: { default: 'a', values: ['a', 'b'] } } as never, 's')).toThrow(/parameter which: its definition has no type \(null\): build it with param\.int, param\.float, param\.bool or param\.enum/);
   });
 });
 
