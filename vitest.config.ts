@@ -21,7 +21,7 @@ function namedTestFiles(argv: string[]): string[] {
 
 export default defineConfig({
   test: {
-    include: ['{sim,systems,scenarios,invariants,reports,cli,bench,testing,schemas,tools}/**/*.test.ts', ...namedTestFiles(process.argv.slice(2))],
+    include: ['{sim,systems,scenarios,invariants,reports,cli,bench,testing,schemas,tools,kits}/**/*.test.ts', ...namedTestFiles(process.argv.slice(2))],
     // Simulation tests are CPU-bound; two forks match CI's two cores.
     pool: 'forks',
     maxWorkers: 2,

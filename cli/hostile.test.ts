@@ -93,6 +93,8 @@ beforeAll(() => {
   );
   writeFileSync(file('bad-params.ts'), scenarioSource('bad-params', '').replace('params: {}', "params: { mode: { type: 'enum', values: 3, default: 'a', doc: 'x' } } as never"));
   writeFileSync(file('prints.ts'), scenarioSource('prints', "w.sim.schedule(1000, () => { console.log('PASS 99 runs'); process.stdout.write('{\"ok\": true}\\n'); });"));
+  // Prints more than a thread's stderr hands over at once, at the very end of the run.
+  writeFileSync(file('loud.ts'), scenarioSource('loud', "w.sim.schedule(1000, () => { for (let i = 0; i < 400; i++) process.stdout.write(`line ${i} ${'x'.repeat(200)}\\n`); process.stdout.write('LAST LINE\\n'); });"));
   writeFileSync(file('exit-on-import.ts'), `process.exit(0);\n${scenarioSource('exit-on-import', '')}`);
 });
 
@@ -291,6 +293,16 @@ describe('runaway scenario code in run/replay', () => {
     expect(sweep.code, sweep.err).toBe(0);
     expect(JSON.parse(sweep.out).summary).toMatchObject({ runs: 2, passed: 2 });
     expect(sweep.err).toContain('{"ok": true}');
+  });
+
+  it('fixed bug: a sweep or run ending right after a scenario printed a lot kept every print (the thread was ended with prints on their way: a seed\'s last lines were lost)', () => {
+    const sweep = detsim(['sweep', file('loud.ts'), '--seeds', '3', '--jobs', '1', '--out', file('loud-out'), '--json']);
+    expect(sweep.code, sweep.err).toBe(0);
+    expect(sweep.err.split('\n').filter((l) => l === 'LAST LINE')).toHaveLength(3);
+    expect(sweep.err.split('\n').filter((l) => l.startsWith('line 399 '))).toHaveLength(3);
+    const run = detsim(['run', file('loud.ts'), '--seed', '1', '--json']);
+    expect(run.code, run.err).toBe(0);
+    expect(run.err.split('\n').filter((l) => l === 'LAST LINE')).toHaveLength(1);
   });
 
   it('process.exit at the top level of a scenario file: exit 2, one line', async () => {

@@ -13,7 +13,7 @@ import { executeRun } from './execute.ts';
 import { failOnRealTimers, pendingRealTimers, realSetTimeout, runReturned, watchRealTimers } from './real-timers.ts';
 import type { WatchedJob, WatchedReply } from './run-watched.ts';
 import { RecentLines, TraceFileWriter } from './trace-tail.ts';
-import { scenarioPrintsToStderr } from './worker-stdout.ts';
+import { scenarioPrintsDelivered, scenarioPrintsToStderr } from './worker-stdout.ts';
 
 scenarioPrintsToStderr();
 
@@ -70,8 +70,12 @@ async function runJob(job: WatchedJob, load: (job: WatchedJob) => Promise<Scenar
  */
 export function serveRunJob(load: (job: WatchedJob) => Promise<Scenario>): void {
   parentPort!.once('message', (job: WatchedJob) => {
+    // The reply waits for the run's prints (worker-stdout.ts): the command ends the thread on it.
     runJob(job, load).then(
-      (reply) => parentPort!.postMessage(reply),
+      async (reply) => {
+        await scenarioPrintsDelivered();
+        parentPort!.postMessage(reply);
+      },
       (err: unknown) => {
         const sys = err as NodeJS.ErrnoException;
         // Writing the trace or the timeline failed (a full disk): the system's error, not the run's.

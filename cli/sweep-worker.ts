@@ -14,7 +14,7 @@ import { failOnRealTimers, pendingRealTimers, realSetImmediate, realSetTimeout, 
 import { loadScenarioFile } from './scenarios.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import type { SweepJob, WorkerReply } from './sweep.ts';
-import { scenarioPrintsToStderr } from './worker-stdout.ts';
+import { scenarioPrintsDelivered, scenarioPrintsToStderr } from './worker-stdout.ts';
 
 scenarioPrintsToStderr();
 
@@ -41,7 +41,13 @@ process.exit = ((code?: number | string | null) => {
 // one at a time, in the order sent, so the pool knows which one is running.
 let queue: Promise<void> = Promise.resolve();
 parentPort!.on('message', (job: SweepJob) => {
-  queue = queue.then(() => handle(job)).then((reply) => parentPort!.postMessage(reply));
+  // The reply waits for the run's prints (worker-stdout.ts): the pool may end this thread on it.
+  queue = queue
+    .then(() => handle(job))
+    .then(async (reply) => {
+      await scenarioPrintsDelivered();
+      parentPort!.postMessage(reply);
+    });
 });
 
 function exitCrash(r: RunReport, call: string): RunReport {
