@@ -76,6 +76,34 @@ const cluster = (seed: number) => {
   return { sim, w, nodes };
 };
 
+type TestNode = ReturnType<typeof cluster>['nodes'][number];
+
+/** Crashes `node` and corrupts its value records at `at`: its restart loses those values (a new incarnation). */
+function crashLosing(node: TestNode, at: number[]): number[] {
+  node.crash();
+  const lost = at.map((i) => node.disk.peek<number>('seen').records[i]!);
+  for (const i of at) expect(node.disk.corrupt('seen', i)).toBe(true);
+  return lost;
+}
+
+/** Counts the values gossip and sync messages carry to and from `id`, and the largest sync and summary sent. */
+function tapResync(w: World<unknown>, id: string): { toIt: number; fromIt: number; syncsFromIt: number; largestSync: number; largestSummary: number } {
+  const t = { toIt: 0, fromIt: 0, syncsFromIt: 0, largestSync: 0, largestSummary: 0 };
+  w.net.sendTaps.push((from, to, body) => {
+    const m = body as GossipMessage;
+    if (m.type === 'sync' || m.type === 'gossip') {
+      if (to === id) t.toIt += m.values.length;
+      if (from.id === id) {
+        t.fromIt += m.values.length;
+        t.syncsFromIt++;
+      }
+    }
+    if (m.type === 'sync') t.largestSync = Math.max(t.largestSync, m.values.length);
+    if (m.type === 'sync_ok' && m.summary !== null) t.largestSummary = Math.max(t.largestSummary, m.summary.length);
+  });
+  return t;
+}
+
 describe('gossip resync after a partition or a lossy recovery', () => {
   /** A client that broadcasts `count` values (1, 2, ...) through n1 and n2 in turn. */
   const client = (w: World, count: number, sent: { n: number }) =>
@@ -125,23 +153,8 @@ describe('gossip resync after a partition or a lossy recovery', () => {
     const n3 = nodes[2]!;
     expect(n3.program!.state.seen.size).toBe(3000);
     const incBefore = n3.disk.peek<number>('incarnation').records[0];
-    n3.crash();
-    const lost = [n3.disk.peek<number>('seen').records[100]!, n3.disk.peek<number>('seen').records[2500]!];
-    expect(n3.disk.corrupt('seen', 100)).toBe(true);
-    expect(n3.disk.corrupt('seen', 2500)).toBe(true);
-    let toN3 = 0;
-    let fromN3 = 0;
-    let syncsFromN3 = 0;
-    w.net.sendTaps.push((from, to, body) => {
-      const m = body as GossipMessage;
-      if (m.type === 'sync' || m.type === 'gossip') {
-        if (to === 'n3') toN3 += m.values.length;
-        if (from.id === 'n3') {
-          fromN3 += m.values.length;
-          syncsFromN3++;
-        }
-      }
-    });
+    const lost = crashLosing(n3, [100, 2500]);
+    const tap = tapResync(w, 'n3');
     n3.start();
     expect(n3.program!.state.seen.size).toBe(2998);
     for (const v of lost) expect(n3.program!.state.seen.has(v)).toBe(false);
@@ -149,12 +162,12 @@ describe('gossip resync after a partition or a lossy recovery', () => {
     expect(n3.disk.peek<number>('incarnation').records[0]).not.toBe(incBefore); // it did lose durable values
     expect(n3.program!.state.seen.size).toBe(3000);
     // Two lost values to bring back (a full resync would carry 2,998 or more each way).
-    expect(toN3).toBeGreaterThanOrEqual(2);
-    expect(toN3).toBeLessThanOrEqual(2 * 2); // each peer may send both
-    expect(syncsFromN3).toBeGreaterThan(0); // n3 did sync with its peers
+    expect(tap.toIt).toBeGreaterThanOrEqual(2);
+    expect(tap.toIt).toBeLessThanOrEqual(2 * 2); // each peer may send both
+    expect(tap.syncsFromIt).toBeGreaterThan(0); // n3 did sync with its peers
     // and sent at most the two it got back (new in its numbering, so passed on once caught up):
     // never its 2,998 others, which the peers' summaries listed.
-    expect(fromN3).toBeLessThanOrEqual(2 * 2);
+    expect(tap.fromIt).toBeLessThanOrEqual(2 * 2);
   });
 });
 
@@ -174,36 +187,21 @@ describe('gossip resync when the values have many gaps (issue 17: long-run linea
     sim.run({ untilNs: sec(15) });
     expect(sent.n).toBe(3000);
     const n3 = nodes[2]!;
-    n3.crash();
-    const lost = [n3.disk.peek<number>('seen').records[100]!, n3.disk.peek<number>('seen').records[2500]!];
-    expect(n3.disk.corrupt('seen', 100)).toBe(true);
-    expect(n3.disk.corrupt('seen', 2500)).toBe(true);
-    let toN3 = 0;
-    let fromN3 = 0;
-    let largestSummary = 0;
-    let largestSync = 0;
-    w.net.sendTaps.push((from, to, body) => {
-      const m = body as GossipMessage;
-      if (m.type === 'sync' || m.type === 'gossip') {
-        if (to === 'n3') toN3 += m.values.length;
-        if (from.id === 'n3') fromN3 += m.values.length;
-      }
-      if (m.type === 'sync') largestSync = Math.max(largestSync, m.values.length);
-      if (m.type === 'sync_ok' && m.summary !== null) largestSummary = Math.max(largestSummary, m.summary.length);
-    });
+    const lost = crashLosing(n3, [100, 2500]);
+    const tap = tapResync(w, 'n3');
     n3.start();
     sim.run({ untilNs: sec(20) });
     for (const n of nodes) expect(n.program!.state.seen.size).toBe(3000);
     for (const v of lost) expect(n3.program!.state.seen.has(v)).toBe(true);
     // Listed as runs, as summaries were, n3's values take more numbers than a slice (3,000 runs).
     expect(n3.program!.state.seen.ranges().length).toBeGreaterThan(MAX_SYNC_VALUES);
-    expect(largestSummary).toBeGreaterThan(0);
-    expect(largestSummary).toBeLessThanOrEqual(MAX_SYNC_VALUES); // pages: a bit a value, whatever the gaps
-    expect(largestSync).toBeLessThanOrEqual(MAX_SYNC_VALUES);
+    expect(tap.largestSummary).toBeGreaterThan(0);
+    expect(tap.largestSummary).toBeLessThanOrEqual(MAX_SYNC_VALUES); // pages: a bit a value, whatever the gaps
+    expect(tap.largestSync).toBeLessThanOrEqual(MAX_SYNC_VALUES);
     // Each peer sends the two n3 lost (with summaries cut at 1,024 numbers: about 2,500 each way).
-    expect(toN3).toBeGreaterThanOrEqual(2);
-    expect(toN3).toBeLessThanOrEqual(2 * 2);
-    expect(fromN3).toBeLessThanOrEqual(2 * 2);
+    expect(tap.toIt).toBeGreaterThanOrEqual(2);
+    expect(tap.toIt).toBeLessThanOrEqual(2 * 2);
+    expect(tap.fromIt).toBeLessThanOrEqual(2 * 2);
   });
 });
 
