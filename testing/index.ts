@@ -113,7 +113,8 @@ function describeFailure(r: RunResult, replay: string): string {
  * its callback would run after the run's verdict, in the middle of another test, or never.
  */
 function runWatched<P extends ParamDefs>(scenario: Scenario<P>, o: RunOptions): RunResult {
-  const { value: r, pending } = watchInProcess(() => runScenario(scenario, o));
+  // As the CLI judges it: a run that made no check is NOTHING CHECKED, never a pass.
+  const { value: r, pending } = watchInProcess(() => runScenario(scenario, { ...o, requireChecks: true }));
   failOnRealTimers(r, pending);
   return r;
 }

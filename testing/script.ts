@@ -200,7 +200,7 @@ export interface ScriptRun<P extends ParamDefs = ParamDefs> {
 
 /** Runs a scenario driven by a script (see the file's doc). A built-in scenario is loaded by name. */
 export async function runScript<P extends ParamDefs>(o: ScriptRun<P>): Promise<RunResult> {
-  const options = { seed: o.seed, pins: o.params ?? {}, swarm: false, buggify: o.buggify ?? false, script: o.script };
+  const options = { seed: o.seed, pins: o.params ?? {}, swarm: false, buggify: o.buggify ?? false, script: o.script, requireChecks: true };
   const scenario = (typeof o.scenario !== 'string' ? o.scenario : (await (await import('../cli/scenarios.ts')).resolveScenario(o.scenario)).scenario) as Scenario<ParamDefs>;
   // A real timer the scenario left fails the run (its callback would run after the verdict).
   const { value: r, pending } = watchInProcess(() => runScenario(scenario, options));

@@ -19,6 +19,7 @@ const leavesTimer = defineScenario({
   },
   durationNs: 10_000_000,
   setup(w, p) {
+    w.declareCheck('planted');
     w.sim.schedule(1_000_000, () => {
       const late = (): void => w.violation('late', 'from a real timer');
       if (p.timer === 'setTimeout') setTimeout(late, 10);
@@ -88,6 +89,15 @@ describe('detsim/testing', () => {
     }
     expect(() => expectBugCaught(leavesTimer, { pins: { timer: 'setTimeout', bug: true }, within: 2, correct: false })).toThrow(/real timer in seeds 1\.\.1 \(setTimeout\(fn, 10 ms\)\)/);
     expect(expectSeedsPass(leavesTimer, { seeds: 2, pins: { timer: 'none' } }).failures).toEqual([]);
+  });
+
+  it('a scenario that made no check is NOT a pass here either (as the CLI says NOTHING CHECKED): runSeeds, expectSeedsPass, runScript', async () => {
+    const idle = defineScenario({ name: 'idle', description: 'test fixture: runs, checks nothing', params: {}, durationNs: 1_000_000, setup() {} });
+    expect(runSeeds(idle, { seeds: 2 }).failures.map((r) => r.outcome)).toEqual(['unchecked', 'unchecked']);
+    expect(() => expectSeedsPass(idle, { seeds: 1 })).toThrow(/idle seed 1 failed \(unchecked\) — nothing-checked: scenario idle made no check/);
+    expect((await runScript({ scenario: idle, seed: 1, script: [] })).outcome).toBe('unchecked');
+    // On purpose, said so: a pass.
+    expect(expectSeedsPass(defineScenario({ name: 'idle-on-purpose', description: 'test fixture', params: {}, durationNs: 1_000_000, checksNothing: 'a smoke test', setup() {} }), { seeds: 1 }).failures).toEqual([]);
   });
 
   it('findCatchingSeed can turn swarm off (every seed then runs the defaults)', () => {
