@@ -299,13 +299,16 @@ export interface LongHorizonFigure {
   longCpuMs: number;
   events: number;
   longEvents: number;
-  /** CPU of 10L over 10x the CPU of L (median of three warm runs at L, one run at 10L). */
+  /** CPU of each of the three runs at 10L, in the order run: the spread the median hides. */
+  longCpuMsRuns: number[];
+  /** CPU of 10L over 10x the CPU of L (median of three warm runs at each length). */
   linearity: number;
 }
 
 /**
- * Each case at its long length L and at 10L, warm (one run at L first): the figure that shows a
- * cost growing with the run's history, which the short horizon hides.
+ * Each case at its long length L and at 10L, warm (one run at L first), the median of three runs
+ * at each length: the figure that shows a cost growing with the run's history, which the short
+ * horizon hides.
  */
 export function benchLongHorizon(cases: readonly LinearityCase[]): Record<string, LongHorizonFigure> {
   const out: Record<string, LongHorizonFigure> = {};
@@ -313,7 +316,15 @@ export function benchLongHorizon(cases: readonly LinearityCase[]): Record<string
   for (const c of cases) {
     runSeeds(c.scn, { ...c.pins, [c.param]: c.long }, [2]);
     const at = medianRun(3, () => runSeeds(c.scn, { ...c.pins, [c.param]: c.long }, [1]));
-    const long = runSeeds(c.scn, { ...c.pins, [c.param]: c.long * factor }, [1]);
+    // The same sampling at both lengths: one 10L run against the median of three at L reads a
+    // major GC or a busy neighbour landing in that one run as growth (escrow read 1.44 in one
+    // bench where the median of three 10L runs, idle, gives 1.13).
+    const longRuns: RunFigures[] = [];
+    const long = medianRun(3, () => {
+      const r = runSeeds(c.scn, { ...c.pins, [c.param]: c.long * factor }, [1]);
+      longRuns.push(r);
+      return r;
+    });
     out[c.name] = {
       scenario: c.scn.name,
       param: c.param,
@@ -323,6 +334,7 @@ export function benchLongHorizon(cases: readonly LinearityCase[]): Record<string
       longCpuMs: long.cpuMs,
       events: at.events,
       longEvents: long.events,
+      longCpuMsRuns: longRuns.map((r) => r.cpuMs),
       linearity: round(long.cpuMs / (factor * at.cpuMs), 2),
     };
   }
