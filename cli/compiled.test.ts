@@ -93,6 +93,8 @@ describe('the scenario manifest (dist/scenario-manifest.json)', () => {
   it("lets `run` of a built-in scenario load its bundle (one module) in the run's thread, with the same trace as its modules", () => {
     const loaded = loadedModules(['run', 'broadcast', '--seed', '1']);
     expect(loaded.some((u) => u.endsWith('/dist/bundles/run-broadcast.js'))).toBe(true);
+    // The random generator is in the bundle (bin/build.js): the thread resolves no package for it.
+    expect(readFileSync(path.join(PKG, 'dist', 'bundles', 'run-broadcast.js'), 'utf8')).not.toMatch(/from ["']seedrandom/);
     // (The main thread loads the few modules that draw and print the parameters: not the simulator.)
     expect(loaded.filter((u) => /\/dist\/(systems|scenarios)\/|\/dist\/sim\/kernel\.js/.test(u))).toEqual([]);
     // The scenario named by its file is imported module by module (no bundle): same run, bit for bit.
