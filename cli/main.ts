@@ -112,10 +112,12 @@ interface RunArgs {
 }
 
 async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; report: RunReport }> {
-  const [{ drawParamValues }, { formatHeader, formatResult, makeChalk }, { makeRepro, runCommand, writeRepro }, { RUN_FORMAT }, { runWatched }] = await Promise.all([
+  // The repro module (its schema, node:child_process) only for a failure's --repro file: a short
+  // run's thread waits for this thread's job, so what the job waits for is kept to what it needs.
+  const [{ drawParamValues }, { formatHeader, formatResult, makeChalk }, { runCommand }, { RUN_FORMAT }, { runWatched }] = await Promise.all([
     import('../sim/param-draw.ts'),
     import('../reports/terminal.ts'),
-    import('../reports/repro.ts'),
+    import('../reports/commands.ts'),
     import('../reports/formats.ts'),
     import('./run-watched.ts'),
   ]);
@@ -156,6 +158,7 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
   const r = w.report;
   let replay = a.replayCommand ?? runCmd;
   if (!r.ok && a.repro) {
+    const { makeRepro, writeRepro } = await import('../reports/repro.ts');
     const repro = makeRepro(r, { buggify: a.buggify, file: a.repro, pins: a.pins, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
     try {
       writeRepro(a.repro, repro);
