@@ -93,6 +93,8 @@ describe('the scenario manifest (dist/scenario-manifest.json)', () => {
   it("lets `run` of a built-in scenario load its bundle (one module) in the run's thread, with the same trace as its modules", () => {
     const loaded = loadedModules(['run', 'broadcast', '--seed', '1']);
     expect(loaded.some((u) => u.endsWith('/dist/bundles/run-broadcast.js'))).toBe(true);
+    // The random generator is in the bundle (bin/build.js): the thread resolves no package for it.
+    expect(readFileSync(path.join(PKG, 'dist', 'bundles', 'run-broadcast.js'), 'utf8')).not.toMatch(/from ["']seedrandom/);
     // (The main thread loads the few modules that draw and print the parameters: not the simulator.)
     expect(loaded.filter((u) => /\/dist\/(systems|scenarios)\/|\/dist\/sim\/kernel\.js/.test(u))).toEqual([]);
     // The scenario named by its file is imported module by module (no bundle): same run, bit for bit.
@@ -110,6 +112,31 @@ describe('the scenario manifest (dist/scenario-manifest.json)', () => {
     const phantom = ['--param', 'bug=phantom'];
     expect(hash('broadcast', 1, phantom)).toMatch(/^safety /);
     expect(hash('broadcast', 1, phantom)).toBe(hash('./dist/scenarios/broadcast.js', 1, phantom));
+  }, SLOW);
+
+  it("starts a run's thread before anything else and runs the seed on it: one thread a run, ended unused on bad input", () => {
+    // Counts the threads the main thread starts (the probe is preloaded in every thread; only the main one counts).
+    const probe = path.join(base, 'count-threads.mjs');
+    writeFileSync(
+      probe,
+      "import wt from 'node:worker_threads';\nimport { syncBuiltinESMExports } from 'node:module';\nif (wt.isMainThread) {\n  let n = 0;\n  const W = wt.Worker;\n  wt.Worker = class extends W { constructor(...a) { n++; super(...a); } };\n  syncBuiltinESMExports();\n  process.on('exit', () => process.stderr.write(`THREADS ${n}\\n`));\n}\n",
+    );
+    const threads = (args: string[]): { code: number; threads: number; out: string } => {
+      const r = spawnSync(process.execPath, ['--import', probe, BIN, ...args], { cwd: PKG, encoding: 'utf8', env, timeout: 300_000 });
+      return { code: r.status ?? -1, threads: Number(/THREADS (\d+)/.exec(r.stderr)?.[1] ?? NaN), out: r.stdout };
+    };
+    // The thread bin/early-run.js started is the run's, whichever module it loads (a bundle, or the
+    // scenario's file module by module).
+    for (const target of ['broadcast', './dist/scenarios/broadcast.js']) {
+      const r = threads(['run', target, '--seed', '1']);
+      expect([r.code, r.threads], target).toEqual([0, 1]);
+      expect(r.out).toMatch(/^PASS broadcast seed 1: /m);
+    }
+    // Another heap limit: no early thread; the run starts the one it needs.
+    expect(threads(['run', 'broadcast', '--seed', '1', '--max-memory', '512'])).toMatchObject({ code: 0, threads: 1 });
+    // Bad input: the early thread is ended unused, and the command ends with its one-line error.
+    expect(threads(['run', 'no-such-scenario', '--seed', '1'])).toMatchObject({ code: 2, threads: 1 });
+    expect(threads(['run', 'broadcast', '--seed', 'x'])).toMatchObject({ code: 2, threads: 1 });
   }, SLOW);
 
   it("serves an installed package (npm pack's files: no dist/.build-info.json, every file's time new): dist/ and the manifest are used, an edit after unpacking is seen", async () => {

@@ -15,6 +15,7 @@ import type { RunReport } from './execute.ts';
 import { PACKAGE_ROOT } from './layout.ts';
 import { builtInInfos, manifestShared, resolveScenarioInfo, resolveScenarioInfos, type ScenarioInfo } from './scenario-manifest.ts';
 import type { PrestartedRun } from './run-watched.ts';
+import type { BootThread } from './early-worker.ts';
 
 // Only what every command needs is imported above: each command imports its own modules when it
 // runs (yargs, the simulator, the reports), so `detsim list` or `detsim check` loads none of the
@@ -32,6 +33,14 @@ const processIo: CliIo = { out: (l) => process.stdout.write(l + '\n'), err: (l) 
 // Set by main() for the command it runs (one command at a time per process).
 let stdout: Out = processIo.out;
 let stderr: Out = processIo.err;
+/** The run's thread bin/detsim.js started before anything else (main's `boot`), until a run takes it. */
+let bootThread: BootThread | null = null;
+
+function takeBootThread(): BootThread | null {
+  const t = bootThread;
+  bootThread = null;
+  return t;
+}
 
 /** `replay FILE`: the run is not the recorded one (its trace hash or its verdict differs). */
 export const REPLAY_DIFFERS_EXIT = 4;
@@ -103,10 +112,12 @@ interface RunArgs {
 }
 
 async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; report: RunReport }> {
-  const [{ drawParamValues }, { formatHeader, formatResult, makeChalk }, { makeRepro, runCommand, writeRepro }, { RUN_FORMAT }, { runWatched }] = await Promise.all([
+  // The repro module (its schema, node:child_process) only for a failure's --repro file: a short
+  // run's thread waits for this thread's job, so what the job waits for is kept to what it needs.
+  const [{ drawParamValues }, { formatHeader, formatResult, makeChalk }, { runCommand }, { RUN_FORMAT }, { runWatched }] = await Promise.all([
     import('../sim/param-draw.ts'),
     import('../reports/terminal.ts'),
-    import('../reports/repro.ts'),
+    import('../reports/commands.ts'),
     import('../reports/formats.ts'),
     import('./run-watched.ts'),
   ]);
@@ -147,6 +158,7 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
   const r = w.report;
   let replay = a.replayCommand ?? runCmd;
   if (!r.ok && a.repro) {
+    const { makeRepro, writeRepro } = await import('../reports/repro.ts');
     const repro = makeRepro(r, { buggify: a.buggify, file: a.repro, pins: a.pins, ...(l.builtIn ? {} : { scenarioFile: l.file }) });
     try {
       writeRepro(a.repro, repro);
@@ -206,8 +218,9 @@ async function cmdRun(argv: Record<string, unknown>): Promise<number> {
   const limits = runLimits(argv);
   // The run's thread boots (and loads the simulator) while this one finds the scenario and draws
   // its parameters; on a machine with a free core that start-up costs no wall time.
+  // bin/detsim.js may have started it already, before this process loaded any of detsim's modules.
   const { prestartRun } = await import('./run-watched.ts');
-  const prestarted = prestartRun(limits.maxMemoryMb, String(argv.scenario));
+  const prestarted = prestartRun(limits.maxMemoryMb, String(argv.scenario), takeBootThread());
   try {
     const l = await resolveScenarioInfo(String(argv.scenario));
     const a: RunArgs = {
@@ -423,16 +436,21 @@ function valued(type: string, describe: string, dflt?: string): { describe: stri
 /**
  * The whole CLI: parses `args`, runs the command, returns the exit code (see the README's table:
  * 0 pass, 1 a failure found, 2 bad input, 3 undecided, 130/143 interrupted). Output goes to `io`
- * (the process's streams by default), so tests can call it in-process.
+ * (the process's streams by default), so tests can call it in-process. `boot` is a `detsim run`'s
+ * thread bin/detsim.js started before anything else (bin/early-run.js): the run uses it if it
+ * suits, and it is ended unused otherwise.
  */
-export async function main(args: string[], io: CliIo = processIo): Promise<number> {
+export async function main(args: string[], io: CliIo = processIo, boot?: BootThread): Promise<number> {
   stdout = io.out;
   stderr = io.err;
+  bootThread = boot ?? null;
   try {
     return await mainInner(args);
   } finally {
     stdout = processIo.out;
     stderr = processIo.err;
+    // Bad input, or a command that needed no thread: it never ran any of detsim's code.
+    await takeBootThread()?.discard();
   }
 }
 

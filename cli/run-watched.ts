@@ -7,8 +7,9 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { EarlyWorker } from './early-worker.ts';
+import { EarlyWorker, type BootThread } from './early-worker.ts';
 import { UserError } from './errors.ts';
 import { boundHeapGrowth } from './heap-growth.ts';
 import type { RunReport } from './execute.ts';
@@ -90,12 +91,15 @@ export class PrestartedRun extends EarlyWorker {
   /**
    * @param bundled the built-in scenario whose bundle the thread runs (it can run only that one),
    *   or null: the thread imports whatever scenario file its job names.
+   * @param boot a thread already booting with runWorkerOptions(maxMemoryMb) (bin/early-run.js): it
+   *   is given the module instead of a new thread being started.
    */
   constructor(
     readonly maxMemoryMb: number,
     readonly bundled: string | null = null,
+    boot?: BootThread,
   ) {
-    super(bundled === null ? WORKER_ENTRY : bundledRunEntry(bundled)!, runWorkerOptions(maxMemoryMb));
+    super(bundled === null ? WORKER_ENTRY : bundledRunEntry(bundled)!, runWorkerOptions(maxMemoryMb), boot);
   }
 
   /**
@@ -126,11 +130,16 @@ export function bundledRunEntry(name: string): string | null {
  * Starts a run's thread now, for the run runWatched will be given (see PrestartedRun). `scenario`
  * is what the user typed: when it names a built-in scenario that has a bundle, the thread loads
  * that; if the run turns out to be another scenario's, runWatched starts a plain thread instead.
+ * `boot`, a thread bin/detsim.js started before anything else (bin/early-run.js), is used when it
+ * has the options this run's thread needs and booted cleanly; else it is ended unused.
  */
-export function prestartRun(maxMemoryMb: number, scenario?: string): PrestartedRun {
-  // The manifest is checked before the thread starts (the main thread reads it anyway, cached): a
-  // bundle built from a dist/scenarios that has changed since is never even loaded.
+export function prestartRun(maxMemoryMb: number, scenario?: string, boot?: BootThread | null): PrestartedRun {
+  // The manifest is checked before the thread loads anything (the main thread reads it anyway,
+  // cached): a bundle built from a dist/scenarios that has changed since is never even loaded.
   const bundled = scenario !== undefined && bundledRunEntry(scenario) !== null && readManifest() !== null ? scenario : null;
+  // A boot thread that failed or ended before it ran any of detsim's code is no run's failure.
+  if (boot != null && boot.early === null && isDeepStrictEqual(boot.options, runWorkerOptions(maxMemoryMb))) return new PrestartedRun(maxMemoryMb, bundled, boot);
+  void boot?.discard();
   return new PrestartedRun(maxMemoryMb, bundled);
 }
 

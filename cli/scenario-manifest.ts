@@ -12,8 +12,8 @@
  * time differs but whose size and content hash are the listed ones is unchanged: an installed
  * package's files all have the time npm unpacked them.
  */
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { ParamDef, ParamDefs } from '../sim/params.ts';
@@ -56,7 +56,12 @@ export interface ScenarioInfo {
   builtIn: boolean;
 }
 
+// node:crypto only where a hash is taken (an installed package's modules): loading it costs a
+// short command about 7 ms of its start-up, and a build's own dist/ is checked by time and size.
+const require = createRequire(import.meta.url);
+
 function hashOf(file: string): string {
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   return createHash('sha1').update(readFileSync(file)).digest('base64');
 }
 
