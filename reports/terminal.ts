@@ -97,7 +97,8 @@ export function formatResult(c: ChalkInstance, r: RunReport, replay: string, ver
     for (const line of v) out.push(`  ${line}`);
   }
   if (r.ok) {
-    const rec = r.recoveredAfterNs !== null ? `; liveness held ${formatNs(r.recoveredAfterNs)} after the faults stopped` : '';
+    // Safety alone is true of a system that does nothing: a pass without a liveness phase says so.
+    const rec = r.recoveredAfterNs !== null ? `; liveness held ${formatNs(r.recoveredAfterNs)} after the faults stopped` : '; liveness unchecked (the scenario declares no liveness property, so a system doing nothing passes too)';
     // A replay that did not reproduce its recording replaces the PASS line with what happened.
     out.push(verdictInstead ?? `${c.green.bold('PASS')} ${r.scenario} seed ${r.seed}: ${figures}${rec}`);
     return out;

@@ -17,6 +17,7 @@ import { GOSSIP_FILE, gossipNode, type GossipMessage, type GossipProgram } from 
 import { NumberChecksum, NumberList } from '../systems/broadcast/number-list.ts';
 import type { DurableFileView } from '../sim/disk/disk.ts';
 import type { CallResult } from '../sim/node.ts';
+import { Future } from '../sim/process.ts';
 import type { SimNode } from '../sim/node.ts';
 
 export default defineScenario({
@@ -29,7 +30,7 @@ export default defineScenario({
     antiEntropyMs: param.float({ doc: 'anti-entropy period of each node (ms)', default: 200, min: 1, max: 1e6, swarm: [50, 1000] }),
     durationS: param.float({ doc: 'length of the fault phase (s)', default: 10, min: 0.001, max: 86400 }),
     ackCopies: param.int({ doc: 'nodes that must hold a value on disk before it is acknowledged (0: a majority; 1: the receiving node alone, which loses a value when its only copy reads back corrupt)', default: 0, min: 0, max: 64 }),
-    bug: param.enum(['none', 'drop-gossip', 'phantom'] as const, { doc: 'bug-zoo variant: drop-gossip (n1 ignores peers), phantom (n1 invents values)', default: 'none' }),
+    bug: param.enum(['none', 'drop-gossip', 'phantom', 'never-accepts'] as const, { doc: 'bug-zoo variant: drop-gossip (n1 ignores peers), phantom (n1 invents values), never-accepts (every node ignores its clients)', default: 'none' }),
     // Clock steps move the wall clock, which gossip never reads.
     ...faultParams({ off: ['clockJumpMsMean'], offReason: 'gossip reads no clock but its timers' }),
   },
@@ -45,10 +46,11 @@ export default defineScenario({
     // k below tried[c] (kept as counts, not a set: a long run broadcasts millions of values). A
     // client stops after VALUE_BASE values, so values never collide (and stay small integers).
     const VALUE_BASE = 1_000_000;
-    const tried: number[] = Array.from({ length: p.clients }, () => 0);
+    // One more sender than clients: the probe (below), whose values are numbered the same way.
+    const tried: number[] = Array.from({ length: p.clients + 1 }, () => 0);
     const wasBroadcast = (v: number): boolean => {
       const c = Math.floor(v / VALUE_BASE) - 1;
-      return Number.isInteger(v) && c >= 0 && c < p.clients && v - (c + 1) * VALUE_BASE < tried[c]!;
+      return Number.isInteger(v) && c >= 0 && c <= p.clients && v - (c + 1) * VALUE_BASE < tried[c]!;
     };
     const acked = new NumberList(); // values a node acknowledged (each value is sent in one call: listed once)
     for (let c = 0; c < p.clients; c++) {
@@ -67,6 +69,27 @@ export default defineScenario({
         }
       });
     }
+
+    // The probe: once the faults stop, one value through every node, each of which must acknowledge
+    // it. all-acked-delivered-everywhere alone is true of a broadcast that acknowledges nothing (it
+    // then has nothing to deliver): a dead system, or one whose clients' calls all failed, passed.
+    const probe = p.clients;
+    const probeAcked = new Set<string>();
+    const healed = new Future<void>(w.sim);
+    w.onHeal(() => healed.resolve(undefined));
+    w.addClient('probe', function* (ctx) {
+      yield healed; // nothing in the fault phase: the runs before the heal are the ones they were
+      for (const id of ids) {
+        const value = (probe + 1) * VALUE_BASE + tried[probe]!++;
+        for (;;) {
+          const r: CallResult<GossipMessage> = yield ctx.call<GossipMessage>(id, { type: 'broadcast', value } satisfies GossipMessage, ms(500));
+          if (r.ok) break;
+        }
+        acked.push(value);
+        probeAcked.add(id);
+      }
+    });
+    w.liveness('every-node-accepts-broadcasts', () => (probeAcked.size === ids.length ? true : `the probe's broadcast was acknowledged by ${probeAcked.size} of ${ids.length} node(s); next: ${ids.find((id) => !probeAcked.has(id))}`));
 
     // Checked incrementally: each node's delivery log is append-only within one incarnation, and
     // so is its value file (records only become unreadable). A restarted node's log starts with

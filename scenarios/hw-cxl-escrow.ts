@@ -28,7 +28,7 @@ export default defineScenario({
     chunk: param.int({ doc: 'units a refill takes from the global word', default: 10, min: 1, max: 1e6, swarm: [1, 40] }),
     buyIntervalUs: param.float({ doc: "mean time between a client's purchases (µs)", default: 400, min: 1, max: 1e7 }),
     durationMs: param.float({ doc: 'length of the fault phase (ms)', default: 400, min: 1, max: 1e6 }),
-    bug: param.enum(['none', 'ignore-poison'] as const, { doc: 'bug-zoo variant: ignore-poison (read poisoned lines as data, skip check words)', default: 'none' }),
+    bug: param.enum(['none', 'ignore-poison', 'always-sold-out'] as const, { doc: 'bug-zoo variant: ignore-poison (read poisoned lines as data, skip check words), always-sold-out (every host refuses every sale)', default: 'none' }),
     ...shortFaultParams(),
     ...hardwareFaultParams(),
   },
@@ -64,21 +64,27 @@ export default defineScenario({
     w.safety('no-oversell', () => (sold > p.stock ? `${sold} units sold of a stock of ${p.stock}` : null));
     w.safety('no-poisoned-data-served', () => (pool.cxlStats.poisonServed > 0 ? `${pool.cxlStats.poisonServed} read(s) of poisoned lines were served as data` : null));
 
-    // Once healed, every host must answer definitely (sold or sold out), not "unavailable".
+    // Once healed, every host must answer definitely (sold or sold out), not "unavailable"; and
+    // "sold out" only truly: while the global word is readable and holds units, a host refills
+    // from it. A host that refuses every sale oversells nothing: this is what catches it.
     const definite = new Set<string>();
+    let falseSoldOut: string | null = null;
     w.addClient('prober', function* (ctx) {
       while (w.phase !== 'liveness') yield ctx.sleep(ms(5));
       for (;;) {
         for (const id of ids) {
           if (definite.has(id)) continue;
           const r: CallResult<SellReply> = yield ctx.call<SellReply>(id, { type: 'sell' }, ms(20));
-          if (r.ok && r.body.result !== 'unavailable') definite.add(id);
+          if (!r.ok || r.body.result === 'unavailable') continue;
+          const left = pool.isPoisoned(G_ADDR) ? 0 : pool.peek(G_ADDR);
+          if (r.body.result === 'sold-out' && left > 0) falseSoldOut = `${id} answered sold out with ${left} unit(s) left in the global word`;
+          else definite.add(id);
         }
         if (definite.size === ids.length) return;
         yield ctx.sleep(ms(5));
       }
     });
-    w.liveness('every-host-answers', () => (definite.size === ids.length ? true : `${ids.length - definite.size} host(s) have not given a definite answer`));
+    w.liveness('every-host-answers', () => (definite.size === ids.length ? true : `${ids.length - definite.size} host(s) have not given a definite answer${falseSoldOut !== null ? ` (last: ${falseSoldOut})` : ''}`));
 
     const poisonAddrs = [G_ADDR];
     for (let h = 0; h < p.hosts; h++) poisonAddrs.push(slotAddr(h, 0), slotAddr(h, 1));

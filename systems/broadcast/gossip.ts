@@ -85,7 +85,7 @@ export const MAX_SUMMARY_NUMBERS = 64 * 1024;
 const SUMMARY_PAGE_NUMBERS = 9;
 
 /** Known-broken variants, for the bug zoo. */
-export type GossipBug = 'none' | 'drop-gossip' | 'phantom';
+export type GossipBug = 'none' | 'drop-gossip' | 'phantom' | 'never-accepts';
 
 export interface GossipOptions {
   peers: NodeId[];
@@ -515,6 +515,8 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
       const m = env.body as GossipMessage;
       switch (m.type) {
         case 'broadcast': {
+          // BUG (never-accepts): a dead broadcast: every node ignores its clients.
+          if (opts.bug === 'never-accepts') return;
           const fresh = state.add([m.value]);
           // Where the value sits in our numbering (a value seen before: not known here, -1).
           const at = fresh.length > 0 ? state.delivered.length - fresh.length : -1;

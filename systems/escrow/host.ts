@@ -349,9 +349,11 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
     const now = ctx.now();
     switch (req.type) {
       case 'hold':
+        if (opts.config.bugs?.refuseAllHolds === true) return ctx.reply(env, { op: 'hold', ok: false, reservationId: req.reservationId, code: 'sold-out', message: 'sold out' } satisfies ClientReply);
         apply(seat.hold({ reservationId: req.reservationId, count: req.count }, now), env, 'hold');
         return;
       case 'confirm':
+        if (opts.config.bugs?.neverConfirms === true) return ctx.reply(env, { op: 'confirm', ok: false, reservationId: req.reservationId, code: 'illegal-transition', message: 'reservation is pending' } satisfies ClientReply);
         apply(seat.confirm(req.reservationId, now), env, 'confirm');
         return;
       case 'cancel':

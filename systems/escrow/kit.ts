@@ -38,7 +38,7 @@ import { ESCROW_MESSAGE_SUMMARIES } from './message-summary.ts';
 export const ESCROW_FAULT_OPTIONS = { off: ['diskCorruptionRate', 'clockJumpMsMean'], offReason: 'an escrow replica\'s share cannot be rebuilt from peers; it reads only its monotonic clock (docs/escrow.md, Faults)' } satisfies FaultParamOptions;
 
 /** The bug zoo, as the scenarios' `bug` parameter. */
-export const ESCROW_BUGS = ['none', 'check-then-act', 'credit-before-debit-durable', 'reaper-returns-confirmed', 'rebalance-double-counts-in-flight', 'reack-before-credit-durable'] as const;
+export const ESCROW_BUGS = ['none', 'check-then-act', 'credit-before-debit-durable', 'reaper-returns-confirmed', 'rebalance-double-counts-in-flight', 'reack-before-credit-durable', 'never-confirms'] as const;
 export type EscrowBugName = (typeof ESCROW_BUGS)[number];
 
 /** The core's switches for one bug-zoo entry. */
@@ -56,6 +56,8 @@ export function bugFlags(bug: EscrowBugName): EscrowBugs {
       return { rebalanceDoubleCountsInFlight: true };
     case 'reack-before-credit-durable':
       return { reackBeforeCreditDurable: true };
+    case 'never-confirms':
+      return { neverConfirms: true };
   }
 }
 
@@ -490,6 +492,15 @@ export function addFlowProbe(w: World<unknown>, c: SaleCluster, p: SaleValues): 
       const target = [...regional].sort((a, b) => c.lendable(a) - c.lendable(b) || a.tokens - b.tokens || (a.id < b.id ? -1 : 1))[0]!;
       const elsewhere = snap.nodes.reduce((a, n) => a + (n.id === target.id ? 0 : c.lendable(n)), 0);
       if (elsewhere < 1) {
+        // Nothing idle may mean sold out, or only held: holds still pending may yet be confirmed
+        // or come back. Only once every hold is resolved does it mean sold out (a system that
+        // confirms nothing holds every token at the heal, and would pass here).
+        const holds = c.monitor.holdsResolved();
+        if (holds !== true) {
+          state = `nothing idle elsewhere yet: ${holds}`;
+          yield ctx.sleep(ms(100));
+          continue;
+        }
         state = true;
         w.metrics[`${c.label}probe`] = { result: 'nothing idle elsewhere', attempts: attempt };
         return;

@@ -67,6 +67,10 @@ export interface EscrowBugs extends ReservationBugs {
    * is deduplicated away, destroying tokens). Caught by conservation.
    */
   readonly creditBeforeDebitDurable?: boolean;
+  /** Dead variant (read by the host): every hold is refused as sold out. */
+  readonly refuseAllHolds?: boolean;
+  /** Dead variant (read by the host): a confirm is always answered "still pending". */
+  readonly neverConfirms?: boolean;
   /**
    * BUG: when lending (borrow request or rebalance order) the replica counts its unacked in-flight
    * transfers as still its own ("they bounce back if lost"), and funds the loan by recalling them:

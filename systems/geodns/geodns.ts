@@ -20,6 +20,8 @@ export interface GeoDnsOptions {
   riseThreshold: number;
   /** Bug zoo: answer the nearest region whatever its health (the monitors' verdict is ignored). */
   bugIgnoreHealth?: boolean;
+  /** Bug zoo (a dead GeoDNS): queries get no answer at all; its health view stays right. */
+  bugAnswerNothing?: boolean;
 }
 
 export interface DnsAnswer {

@@ -76,7 +76,7 @@ export function addGeoDns(w: World<unknown>, o: GeoDnsKitOptions): GeoDnsHandle 
       state,
       onMessage(env) {
         const q = env.body as DnsQuery;
-        if (q.type !== 'dns-query' || env.rpcId === undefined) return;
+        if (q.type !== 'dns-query' || env.rpcId === undefined || o.bugAnswerNothing === true) return;
         const a = state.answer(byDistance(o.regions, q.home));
         // Fail-open at boot (no balancer has its config yet) is expected; only the fault phase counts.
         if (a.eligible.length === 0 && w.phase === 'fault') ctx.probe('platform:geodns-fail-open');

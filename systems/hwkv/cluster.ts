@@ -70,6 +70,8 @@ export interface Cluster {
   key: CipherKey | null;
   /** Sealed messages refused for a failed MAC, over the run. */
   macRejections(): number;
+  /** Scans served from a SmartSSD's pushed-down result (not read raw), over the run. */
+  scansPushedDown: number;
   /** The replica that leads in the highest ballot right now, if any (god's-eye). */
   leader(): SimNode<ReplicaProgram> | null;
 }
@@ -81,7 +83,7 @@ export function buildCluster(w: World<unknown>, o: ClusterOptions): Cluster {
   const word = (): number => keyRng.int(0, 2 ** 32 - 1);
   const key = (o.encrypt ?? true) ? makeKey(1, [word(), word(), word(), word()]) : null;
   let rejections = 0;
-  const c: Cluster = { kind: o.kind, ids, nodes: [], nics: [], ssds: [], cpus: [], kvs: [], key, macRejections: () => rejections, leader: () => null };
+  const c: Cluster = { kind: o.kind, ids, nodes: [], nics: [], ssds: [], cpus: [], kvs: [], key, macRejections: () => rejections, scansPushedDown: 0, leader: () => null };
   const observer = invariantsObserver(w, c, { ...o.observer, macRejected: (r, f) => { rejections++; o.observer?.macRejected?.(r, f); } });
   for (const id of ids) {
     if (o.kind === 'accelerated') {
@@ -166,11 +168,12 @@ function invariantsObserver(w: World<unknown>, c: Cluster, extra: Observer): Obs
       else if (prev !== cmd.id) w.violation('state-machine-safety', `${replica} applied ${cmd.id} at slot ${slot}, another replica applied ${prev}`);
       extra.applied?.(replica, slot, cmd);
     },
-    scanServed(replica, spec, served) {
+    scanServed(replica, spec, served, pushedDown) {
+      if (pushedDown) c.scansPushedDown++;
       const truth = evalScan(spec, rowsOf(replica), new Map());
       const bad = served.count !== truth.count || (spec.agg === 'sum' ? served.sum !== truth.sum : JSON.stringify(served.rows) !== JSON.stringify(truth.rows));
       if (bad) w.violation('no-corrupt-scan-served', `${replica} served a ${spec.agg} scan of ${spec.lo}..${spec.hi} with ${served.count} row(s)${spec.agg === 'sum' ? ` sum ${served.sum}` : ''}; the store holds ${truth.count}${spec.agg === 'sum' ? ` sum ${truth.sum}` : ''}`);
-      extra.scanServed?.(replica, spec, served);
+      extra.scanServed?.(replica, spec, served, pushedDown);
     },
     putLatency: extra.putLatency,
     crypto: extra.crypto,
@@ -218,6 +221,7 @@ export const keyName = (i: number): string => `k${String(i).padStart(3, '0')}`;
 export function addWorkload(w: World<unknown>, c: Cluster, o: WorkloadOptions): Workload {
   const wl: Workload = { history: [], stats: { ok: 0, unknown: 0, scans: 0 }, audited: () => auditDone };
   let auditDone = false;
+  let auditState = 'the auditor has not read every key yet';
 
   /** One logical operation: the same command retried across replicas until a reply or the deadline. */
   function* perform(ctx: NodeContext, cmd: Cmd, guess: { target: number }): ProcessBody<KvReply | null> {
@@ -299,6 +303,19 @@ export function addWorkload(w: World<unknown>, c: Cluster, o: WorkloadOptions): 
         }
       }
     }
+    // Then one scan of every key: it must be served (a store whose every scan fails kept every
+    // safety property, its clients counting the failures as unknown outcomes), and on the
+    // accelerated store computed on the SmartSSD: with the hardware healed, an accelerator
+    // whose results are never used is dead weight, not a fallback.
+    const spec: ScanSpec & { kind: 'kv' } = { kind: 'kv', lo: keyName(0), hi: keyName(o.keys), agg: 'sum' };
+    auditState = 'every key read; the audit scan has not been answered yet';
+    for (let attempt = 0; ; attempt++) {
+      const before = c.scansPushedDown;
+      const r = yield* perform(ctx, { id: `audit.scan.${attempt}`, op: 'scan', spec }, guess);
+      if (r !== null && r.ok && (c.kind !== 'accelerated' || c.scansPushedDown > before)) break;
+      auditState = r === null || !r.ok ? 'the audit scan was not served' : 'the audit scan was served, not from the SmartSSD (read raw)';
+      yield ctx.sleep(o.attemptTimeoutNs);
+    }
     auditDone = true;
   });
 
@@ -312,7 +329,7 @@ export function addWorkload(w: World<unknown>, c: Cluster, o: WorkloadOptions): 
     if (res.result === 'not') w.violation('linearizable', `history of ${wl.history.length} ops is not linearizable: ${(res.violation?.description ?? []).slice(0, 30).join(' | ')}`, { history: historyView(kvModel, wl.history, res) });
     return null;
   });
-  w.liveness('healed-cluster-serves', () => (auditDone ? true : `the auditor has not read every key yet (leader: ${c.leader()?.id ?? 'none'})`));
+  w.liveness('healed-cluster-serves', () => (auditDone ? true : `${auditState} (leader: ${c.leader()?.id ?? 'none'})`));
   w.onHeal(() => {
     w.metrics[`${c.kind}Ops`] = { ...wl.stats, history: wl.history.length };
   });

@@ -28,7 +28,7 @@ import type { HwResult } from '../../sim/hardware/result.ts';
 import type { Envelope, NodeContext, NodeProgram } from '../../sim/node.ts';
 import { gate } from './platform.ts';
 
-export type EscrowBug = 'none' | 'ignore-poison';
+export type EscrowBug = 'none' | 'ignore-poison' | 'always-sold-out';
 
 export const G_ADDR = 0;
 /** Address of host `h`'s slot copy (0 primary, 1 mirror): one line each after G's line. */
@@ -137,7 +137,9 @@ export function escrowHost(ctx: NodeContext, o: EscrowOptions): EscrowProgram {
     if (busy || queue.length === 0) return;
     busy = true;
     const env = queue.shift()!;
-    sell((result) => {
+    // BUG (always-sold-out): a dead shop: safe (nothing is ever oversold), and it sells nothing.
+    const serve = o.bug === 'always-sold-out' ? (done: (r: SellReply['result']) => void) => done('sold-out') : sell;
+    serve((result) => {
       busy = false;
       ctx.reply(env, { type: 'sell-res', result } satisfies SellReply);
       pump();

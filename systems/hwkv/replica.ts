@@ -444,17 +444,22 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
       }
       case 'scan': {
         if (!serve) return afterWrite([], { type: 'res', ok: true });
-        const serveScan = (res: ScanResult): void => {
+        /** `pushedDown`: computed on the SmartSSD (not read raw, not the host engine's). */
+        const serveScan = (res: ScanResult, pushedDown: boolean): void => {
           const served = cmd.spec.agg === 'rows' ? { rows: res.rows, count: res.count } : { sum: res.sum, count: res.count };
-          obs.scanServed?.(me, cmd.spec, served);
+          obs.scanServed?.(me, cmd.spec, served, pushedDown);
           afterWrite([], { type: 'res', ok: true, ...served });
         };
+        // BUG (scans-fail): a useless store: every scan is refused as corrupt.
+        if (opts.bug === 'scans-fail') return afterWrite([], { type: 'res', ok: false, reason: 'corrupt', leader: null });
         store.scan(cmd.spec, (r) => {
           if (!r.ok) return retry();
-          if (!store.untrustedScans || opts.bug === 'trust-ssd-result' || verifyScan(cmd.spec.lo, cmd.spec.hi, r.value)) return serveScan(r.value);
+          // BUG (pushdown-always-falls-back): the accelerator is never trusted: every scan is read raw.
+          if (opts.bug === 'pushdown-always-falls-back' && store.untrustedScans) return store.rawScan(cmd.spec, (raw) => (raw.ok ? serveScan(raw.value, false) : retry()));
+          if (!store.untrustedScans || opts.bug === 'trust-ssd-result' || verifyScan(cmd.spec.lo, cmd.spec.hi, r.value)) return serveScan(r.value, store.untrustedScans);
           ctx.probe('hwkv:scan-pushdown-rejected');
           ctx.log('scan-rejected', `${cmd.spec.lo}..${cmd.spec.hi}: pushed-down result failed verification; reading raw`);
-          store.rawScan(cmd.spec, (raw) => (raw.ok ? serveScan(raw.value) : retry()));
+          store.rawScan(cmd.spec, (raw) => (raw.ok ? serveScan(raw.value, false) : retry()));
         });
         return;
       }

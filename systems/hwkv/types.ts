@@ -42,7 +42,7 @@ export type PeerMsg =
 export type SealedMsg = { type: 'sealed'; seq: number; s: Sealed };
 
 /** Known-broken variants (the bug zoo). */
-export type HwkvBug = 'none' | 'trust-ssd-result' | 'ack-before-nvdimm' | 'skip-mac-check' | 'retransmit-ack-from-memory';
+export type HwkvBug = 'none' | 'trust-ssd-result' | 'ack-before-nvdimm' | 'skip-mac-check' | 'retransmit-ack-from-memory' | 'scans-fail' | 'pushdown-always-falls-back';
 
 /** God's-eye instrumentation: what invariants and the latency table see. Not protocol. */
 export interface Observer {
@@ -52,8 +52,8 @@ export interface Observer {
   recovered?(replica: NodeId, entryAt: (slot: number) => Entry | undefined): void;
   /** A replica applied `cmd` at `slot`. */
   applied?(replica: NodeId, slot: number, cmd: Cmd): void;
-  /** A scan result is about to be served (after any verification). */
-  scanServed?(replica: NodeId, spec: ScanSpec & { kind: 'kv' }, served: { rows?: [string, StoredValue][]; sum?: number; count?: number }): void;
+  /** A scan result is about to be served (after any verification); `pushedDown`: computed on the SmartSSD, not read raw. */
+  scanServed?(replica: NodeId, spec: ScanSpec & { kind: 'kv' }, served: { rows?: [string, StoredValue][]; sum?: number; count?: number }, pushedDown: boolean): void;
   /** A leader took a client's command (after its checksum passed): the truth for what applies. */
   requested?(replica: NodeId, cmd: Cmd): void;
   /** A PUT's server-side latency (request arrival to reply), true ns. */

@@ -32,7 +32,7 @@ import { raftRunFigures } from '../raft/message-cost.ts';
 import { RAFT_MESSAGE_SUMMARIES } from '../raft/message-summary.ts';
 import { KV_MESSAGE_SUMMARIES } from './message-summary.ts';
 
-export const RAFT_BUGS = ['none', 'commit-prev-term-by-counting', 'forget-voted-for', 'no-up-to-date-check', 'stale-reads', 'ack-before-fsync', 'truncate-on-append', 'sync-only-entries', 'read-before-term-commit', 'accept-stale-ack', 'resend-on-heartbeat'] as const;
+export const RAFT_BUGS = ['none', 'commit-prev-term-by-counting', 'forget-voted-for', 'no-up-to-date-check', 'stale-reads', 'ack-before-fsync', 'truncate-on-append', 'sync-only-entries', 'read-before-term-commit', 'accept-stale-ack', 'resend-on-heartbeat', 'never-commit'] as const;
 export type RaftBug = (typeof RAFT_BUGS)[number];
 
 /** The RaftConfig flags of a bug-zoo variant. */
@@ -60,6 +60,8 @@ export function bugConfig(bug: RaftBug): Partial<RaftConfig> {
       return { bugAcceptStaleAck: true };
     case 'resend-on-heartbeat':
       return { bugResendOnHeartbeat: true };
+    case 'never-commit':
+      return { bugNeverCommit: true };
   }
 }
 
@@ -271,6 +273,13 @@ function addLiveness(w: World<unknown>, c: RaftCluster): void {
       if (r.term > term || r.leader !== l.id) return `${s.id} follows ${r.leader ?? 'nobody'} in term ${r.term}; leader ${l.id} is in term ${term}`;
     }
     return true;
+  });
+  // A leader that never commits is safe and useless, and with no client operations (clients 0, or
+  // a scenario with its own workload) nothing else waits on a commit: the empty entry every leader
+  // appends when elected (§8) must commit, whatever the workload.
+  w.liveness('leader-commits', () => {
+    const r = c.leader()!.program!.host.raft;
+    return r.commitTerm === r.term ? true : `leader ${c.leader()!.id} has committed nothing of its term ${r.term} (commit index ${r.commitIndex}, of term ${r.commitTerm}; last index ${r.lastIndex})`;
   });
   w.liveness('client-ops-complete', () => (c.history.pending === 0 ? true : `${c.history.pending} client operation(s) still waiting for an answer`));
   w.liveness('logs-converge', () => {

@@ -115,6 +115,8 @@ export function appServer(ctx: NodeContext, o: AppServerOptions): AppServerProgr
   }
 
   function* checkout(req: Extract<AppRequest, { type: 'checkout' }>): Gen<AppReply> {
+    // BUG (checkout-always-sold-out): a shop that sells nothing, and so never sells wrongly.
+    if (o.bug === 'checkout-always-sold-out') return { type: 'refused', reason: 'sold-out' };
     let token: OpVector = new Map(req.token);
     const read = yield* crdt({ type: 'read', key: cartKey(req.user), token: o.bug === 'cart-read-ignores-token' ? new Map() : token }, 6);
     if (read === null || read.type !== 'read-ok' || read.value.kind !== 'set') return { type: 'refused', reason: 'unavailable' };

@@ -12,14 +12,14 @@
 import { hardwareFaultParams, hardwareNemesis } from '../../sim/hardware/nemesis.ts';
 import { runOnNic, SmartNic } from '../../sim/hardware/smart-nic.ts';
 import { faultParams, standardNemesis, type FaultParamOptions } from '../../sim/nemesis.ts';
-import type { NodeId, SimNode } from '../../sim/node.ts';
+import type { CallResult, NodeId, SimNode } from '../../sim/node.ts';
 import { param, type ParamDefs, type ParamValues } from '../../sim/params.ts';
-import { sleep } from '../../sim/process.ts';
+import { Future, sleep } from '../../sim/process.ts';
 import type { World } from '../../sim/scenario.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
 import { addCrdtRegions, type CrdtRegions } from '../crdt/replication/harness.ts';
 import { addEscrowCluster, applyWan, holdPolicyOf, livenessBoundOf, saleParams, watchCluster, type SaleCluster } from '../escrow/kit.ts';
-import { addGeoDns, type GeoDnsHandle } from '../geodns/kit.ts';
+import { addGeoDns, resolve, type GeoDnsHandle } from '../geodns/kit.ts';
 import { KvClient } from '../kv/client.ts';
 import { addConfigStore, raftParams, type RaftCluster } from '../kv/kit.ts';
 import type { KvReadOp, KvResult, KvWriteOp } from '../kv/types.ts';
@@ -30,7 +30,7 @@ import { PlatformChecks } from './invariants.ts';
 import { PLATFORM_PROBES } from './probes.ts';
 import { operatorProcess, type OperatorOptions } from './operator.ts';
 import { shopperProcess, type ShopperOptions } from './shopper.ts';
-import { KEYS, PLATFORM_BUGS, REGION_NAMES, versionFlagKey, type BackendsConfig, type PlatformBug, type RegionsConfig, type VersionFlag } from './types.ts';
+import { KEYS, PLATFORM_BUGS, REGION_NAMES, versionFlagKey, type AppReply, type AppRequest, type BackendsConfig, type PlatformBug, type RegionsConfig, type VersionFlag } from './types.ts';
 
 /**
  * Disk corruption is off: the config store (Raft), the escrow replicas and the CRDT regions each
@@ -330,6 +330,58 @@ export function addShoppers(w: World<unknown>, o: Omit<ShopperOptions, 'home' | 
   return stats;
 }
 
+/**
+ * The end-to-end probe: once the faults stop, a customer in each region resolves the service with
+ * GeoDNS, adds an item to a cart and checks out through the region GeoDNS answered; the order must
+ * be confirmed, or refused as sold out when the sale truly is (every hold resolved, no token free
+ * anywhere). Every other platform property holds of a platform that sells nothing (an escrow that
+ * refuses every hold, app servers that answer every checkout "sold out", a GeoDNS that answers no
+ * query: the shoppers count those as answers or as timeouts), so this is what catches them.
+ */
+export function addBuyerProbe(w: World<unknown>, o: { regions: readonly string[]; dns: GeoDnsHandle; lbOf: (region: string) => NodeId; escrow: SaleCluster; checks: PlatformChecks; regionOf: Map<string, string> }): void {
+  const healed = new Future<void>(w.sim);
+  w.onHeal(() => healed.resolve(undefined));
+  const bought = new Set<string>();
+  const state = new Map<string, string>(o.regions.map((r) => [r, 'the probe has not run']));
+  const soldOut = (): boolean => o.escrow.monitor.holdsResolved() === true && o.escrow.monitor.snapshot().nodes.every((n) => n.tokens === 0);
+  for (const home of o.regions) {
+    const user = `probe-${home}`;
+    o.regionOf.set(user, home);
+    w.addClient(user, (ctx) => (function* () {
+      yield healed; // nothing in the fault phase: the runs before the heal are the ones they were
+      for (let attempt = 1; ; attempt++) {
+        if (attempt > 1) yield ctx.sleep(ms(200));
+        const a = yield* resolve(ctx, o.dns, home);
+        if (a === null) {
+          state.set(home, `GeoDNS gave ${user} no answer`);
+          continue;
+        }
+        const add = (yield ctx.call<AppReply>(o.lbOf(a.region), { type: 'cart', user, op: 'add', item: 'pen', token: [], seq: attempt } satisfies AppRequest, ms(1000))) as CallResult<AppReply>;
+        if (!add.ok || add.body.type !== 'cart-ok') {
+          state.set(home, `${user}'s cart add at ${a.region}: ${add.ok ? JSON.stringify(add.body) : 'no answer'}`);
+          continue;
+        }
+        const orderId = `${user}-o${attempt}`;
+        const co = (yield ctx.call<AppReply>(o.lbOf(a.region), { type: 'checkout', user, orderId, token: add.body.token } satisfies AppRequest, ms(3000))) as CallResult<AppReply>;
+        if (co.ok && co.body.type === 'confirmed') {
+          o.checks.onConfirmed(user, orderId, co.body.items, new Set());
+          bought.add(home);
+          return;
+        }
+        if (co.ok && co.body.type === 'refused' && co.body.reason === 'sold-out' && soldOut()) {
+          bought.add(home);
+          return;
+        }
+        state.set(home, `${user}'s checkout at ${a.region}: ${co.ok ? JSON.stringify(co.body) : 'no answer'}${co.ok && co.body.type === 'refused' && co.body.reason === 'sold-out' ? ' while the escrow still has free tokens or open holds' : ''}`);
+      }
+    })());
+  }
+  w.liveness('a-customer-can-buy-in-every-region', () => {
+    for (const r of o.regions) if (!bought.has(r)) return state.get(r)!;
+    return true;
+  });
+}
+
 // ------------------------------------------------------------------ directed nemeses
 
 /** Takes a region's balancer down (GeoDNS must fail the region over) and brings it back. */
@@ -508,7 +560,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
 
   // The systems, each through its kit, each with its own node-id prefix and failure domain.
   const config = addConfigStore(w, { ...defaultsOf(raftParams()), nodes: Math.max(3, p.regions), bug: 'none' }, { prefix: 'cfg', workload: false, historyRevs: p.configHistoryRevs, domainOf: (i) => regions[i % regions.length]!, initial: deployed.keys });
-  const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: {} });
+  const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: p.bug === 'escrow-refuses-all' ? { refuseAllHolds: true } : {} });
   const crdt = addCrdtRegions(w, { ids: regions.map((r) => `crdt-${r}`), bug: 'none', wanMsMin: p.wanMsMedian * 0.7, wanMsMax: p.wanMsMedian * 1.5 });
   const checks = new PlatformChecks(w, { drainBoundNs: bounds.drainBoundNs, healthBoundNs: bounds.healthBoundNs, capacity: p.capacity });
   w.onHeal(() => checks.healed());
@@ -516,7 +568,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
   const escrowNs = { hold: [] as number[], confirm: [] as number[] };
   const tier = addRegionalTier(w, { escrowNs, regions, appsPerRegion: p.appsPerRegion, config, escrow, crdt, checks, history, bug: p.bug, bounds, confirmDeadlineNs: holdPolicyOf(sale).holdNs, paymentMeanNs: ms(p.paymentMsMean), deployed });
   const dns = addGeoDns(w, {
-    id: 'dns', regions, ttlNs: ms(p.ttlMs), fallThreshold: bounds.fall, riseThreshold: bounds.rise, bugIgnoreHealth: p.bug === 'geodns-ignores-health',
+    id: 'dns', regions, ttlNs: ms(p.ttlMs), fallThreshold: bounds.fall, riseThreshold: bounds.rise, bugIgnoreHealth: p.bug === 'geodns-ignores-health', bugAnswerNothing: p.bug === 'geodns-answers-nothing',
     entryOf: tier.lbOf, probeNs: bounds.probeNs, probeTimeoutNs: bounds.probeTimeoutNs, onAnswer: (home, a) => checks.onDnsAnswer(home, a.region, !a.eligible.includes(a.region)),
     *evacuated(ctx) {
       const r = yield* new KvClient(ctx, { servers: config.ids, clientId: 'dns', maxAttempts: 1, attemptTimeoutNs: ms(150) }).read({ op: 'get', key: KEYS.regions });
@@ -532,6 +584,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
   // Checks: each system's own, and the end-to-end ones.
   watchCluster(w, escrow, sale);
   checkPlatform(w, checks, { config, escrow, crdt, dns, tier });
+  addBuyerProbe(w, { regions, dns, lbOf: tier.lbOf, escrow, checks, regionOf });
 
   // Faults and the WAN.
   standardNemesis(w, p, { targets: [...config.servers, ...escrow.hosts, ...crdt.nodes, ...tier.servers.map((s) => s.node)], maxDown: 1, others: 'keep' });

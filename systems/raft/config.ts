@@ -92,6 +92,8 @@ export interface RaftConfig {
    *  match + 1, even when the follower holds the whole log: an append per follower per heartbeat
    *  that carries nothing, and in-flight entries sent twice. Only messages are wasted. */
   bugResendOnHeartbeat: boolean;
+  /** Dead variant: the leader never advances its commit index (safe, and useless). */
+  bugNeverCommit: boolean;
 }
 
 /** Protocol-level BUGGIFY sites. Each injects behaviour that is legal, only unlikely. */
@@ -161,6 +163,7 @@ export const DEFAULT_RAFT_CONFIG: Readonly<RaftConfig> = Object.freeze({
   bugReadBeforeTermCommit: false,
   bugAcceptStaleAck: false,
   bugResendOnHeartbeat: false,
+  bugNeverCommit: false,
 } satisfies RaftConfig);
 
 /** An adapted election timeout is at least this many times the largest recent round trip. */

@@ -154,6 +154,10 @@ export class RaftNode {
   get commitIndex(): number {
     return this.log.committed;
   }
+  /** The term of the entry at the commit index (0 before anything is committed). */
+  get commitTerm(): number {
+    return this.log.term(this.log.committed) ?? 0;
+  }
   get appliedIndex(): number {
     return this.log.applied;
   }
@@ -865,7 +869,8 @@ export class RaftNode {
     const matches = this.quorumScratch;
     for (let i = 0; i < this.peers.length; i++) matches[i] = this.prsList[i]!.match;
     const mci = this.quorumValue();
-    if (mci <= this.log.committed) return false;
+    // BUG (bugNeverCommit): a useless leader: it replicates, and never commits.
+    if (mci <= this.log.committed || this.config.bugNeverCommit) return false;
     // BUG (bugCommitPrevTermByCounting): commits an earlier-term entry by counting replicas.
     if (this.log.term(mci) !== this.term_ && !this.config.bugCommitPrevTermByCounting) {
       this.config.probe('raft:prev-term-commit-deferred');

@@ -76,9 +76,11 @@ export interface LbBugs {
   failuresNotReset: boolean;
   /** Maglev tables of a non-prime size (slots may stay unowned). */
   maglevNonPrime: boolean;
+  /** Useless variant: requests are forwarded, but the client always gets a 502. */
+  errorAfterForward: boolean;
 }
 
-export const NO_BUGS: LbBugs = { staleSnapshot: false, nonAtomicCounter: false, acceptWhileDraining: false, thresholdOffByOne: false, failuresNotReset: false, maglevNonPrime: false };
+export const NO_BUGS: LbBugs = { staleSnapshot: false, nonAtomicCounter: false, acceptWhileDraining: false, thresholdOffByOne: false, failuresNotReset: false, maglevNonPrime: false, errorAfterForward: false };
 
 /** What the scenario's invariants observe (a god's-eye tap; it never changes the balancer). */
 export interface LbObserver {
@@ -524,6 +526,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
         answer(p, 504, backend, o.mode === 'l4', 'upstream timeout');
         return;
       }
+      if (o.bugs.errorAfterForward) return answer(p, 502, backend, false, 'bad gateway'); // BUG (errorAfterForward)
       answer(p, r.body.status, backend, false, r.body.status < 500 ? 'ok' : 'backend error');
     });
   };

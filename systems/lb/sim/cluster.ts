@@ -21,7 +21,7 @@ import { HealthThresholdOracle } from './health-oracle.ts';
 import type { HealthStatus } from '../health.ts';
 import { LB_MESSAGE_SUMMARIES } from './message-summary.ts';
 
-export const LB_BUGS = ['none', 'stale-backend-list', 'non-atomic-counter', 'drain-accepts-new', 'health-threshold-off-by-one', 'maglev-non-prime', 'health-failures-not-reset'] as const;
+export const LB_BUGS = ['none', 'stale-backend-list', 'non-atomic-counter', 'drain-accepts-new', 'health-threshold-off-by-one', 'maglev-non-prime', 'health-failures-not-reset', 'error-after-forward'] as const;
 export type LbBug = (typeof LB_BUGS)[number];
 
 export const ALGORITHMS = ['round-robin', 'least-request', 'latency-weighted', 'adaptive', 'maglev'] as const;
@@ -87,6 +87,7 @@ export function bugsOf(bug: LbBug): LbBugs {
     thresholdOffByOne: bug === 'health-threshold-off-by-one',
     failuresNotReset: bug === 'health-failures-not-reset',
     maglevNonPrime: bug === 'maglev-non-prime',
+    errorAfterForward: bug === 'error-after-forward',
   };
 }
 

@@ -90,6 +90,7 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
       this.touch();
     });
     w.liveness('every-backend-receives-traffic-after-recovery', () => this.checkTrafficAfterHeal());
+    w.liveness('every-balancer-serves-after-recovery', () => this.checkServedAfterHeal());
   }
 
   private get now(): Nanos {
@@ -162,9 +163,13 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
     this.pendingAnswers.set(reqId, { lb, incarnation: n.incarnation, atNs: this.now });
   }
 
-  answered(_lb: string, resp: ClientResponse): void {
+  answered(lb: string, resp: ClientResponse): void {
     this.pendingAnswers.delete(resp.reqId);
+    if (this.healAtNs !== null && resp.ok) this.servedAfterHeal.add(lb);
   }
+
+  /** Balancers that answered a request with a success since the faults stopped. */
+  private readonly servedAfterHeal = new Set<string>();
 
   assigned(lb: string, a: { flow: string; backend: string; config: LbConfig }): void {
     const t = this.now;
@@ -416,6 +421,19 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
     for (const b of desired.backends) {
       if (desired.draining.includes(b.id)) continue;
       if ((this.newStreamsAfterHeal.get(b.id) ?? 0) === 0) return `${b.id} has received no new connection since the faults stopped`;
+    }
+    return true;
+  }
+
+  /**
+   * Traffic reaching every backend is not service: a balancer that forwards every request and
+   * answers each with an error, or refuses them all, keeps every safety property (every request is
+   * answered) while serving nobody, and its clients count errors as answers. Once healed, every
+   * balancer must answer some request with a success.
+   */
+  private checkServedAfterHeal(): true | string {
+    for (const lb of this.balancers) {
+      if (!this.servedAfterHeal.has(lb.id)) return `${lb.id} has answered no request with a success since the faults stopped`;
     }
     return true;
   }
