@@ -67,6 +67,7 @@ export type {
   NodeOutput,
   NodeSnapshot,
   OutboxEntry,
+  ReservedTokens,
   RebalanceOrderMsg,
   ReservationView,
   SeatNode,
@@ -86,6 +87,9 @@ export {
   checkTransitions,
   committedTokens,
   inFlightTokens,
+  reservedTokensDrift,
+  reservedTokensOf,
+  sumReservedTokens,
 } from './invariants.ts';
 
 // Fairness and starvation.

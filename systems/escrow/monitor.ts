@@ -7,7 +7,7 @@ import { assert } from '../../sim/assert.ts';
 import type { Disk } from '../../sim/disk/disk.ts';
 import type { SimNode } from '../../sim/node.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
-import { checkConservation, checkNeverOversell } from './invariants.ts';
+import { checkConservation, checkNeverOversell, reservedTokensDrift } from './invariants.ts';
 import { CLOSED_STATES, isReachable, type Reservation } from './reservation.ts';
 import { snapshotOfDurable, type SeatDurable } from './seat.ts';
 import type { GlobalSnapshot, NodeSnapshot, ReservationView } from './types.ts';
@@ -58,6 +58,11 @@ export class EscrowMonitor {
   private readonly reaperFrom = new Map<string, { epoch: number; from: number }>();
   /** Per node, reservation id -> position, from the durable tables seen (checked on each use). */
   private readonly positions = new Map<string, { ids: Map<string, number>; scanned: number }>();
+  /** never-oversell polls so far, and the poll at which the nodes' sums are next verified. */
+  private oversellPolls = 0;
+  private nextSumsCheck = 1;
+  /** Debug: verify every node's incremental reservation sums at every never-oversell poll (linear in the history). */
+  verifySumsEveryPoll = false;
   /** The grace period of holds (for the reaper check). */
   graceNs = 0;
   readonly acked: { nodeId: string; reservationId: string }[] = [];
@@ -89,7 +94,18 @@ export class EscrowMonitor {
   }
 
   checkOversell(): string | null {
-    return checkNeverOversell(this.snapshot());
+    const s = this.snapshot();
+    // The check reads each node's incremental sums; now and then (polls 1, 2, 4, 8, ...: a
+    // logarithmic share of a long run) they are checked against the list summed from scratch, and
+    // at every poll under `verifySumsEveryPoll`. A drift stays until the node restarts.
+    if (++this.oversellPolls >= this.nextSumsCheck || this.verifySumsEveryPoll) {
+      if (this.oversellPolls >= this.nextSumsCheck) this.nextSumsCheck *= 2;
+      for (const n of s.nodes) {
+        const drift = reservedTokensDrift(n);
+        if (drift !== null) return drift;
+      }
+    }
+    return checkNeverOversell(s);
   }
 
   checkConservation(): string | null {

@@ -581,7 +581,13 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
       .map(([from, c]) => ({ from, upTo: c.upTo, above: [...c.above].sort((x, y) => x - y) }));
   }
 
-  private reservationViews(): ReservationView[] {
+  /**
+   * The reservation views as of now, listed when first read. Views below `closedViews` are final
+   * and `views` only grows past them, so the list can be built later from the shared array and a
+   * copy of the open tail taken now: a poll that reads only the sums (`reserved`) pays for the
+   * reservations that changed, not for the node's whole history.
+   */
+  private reservationViews(): () => readonly ReservationView[] {
     const all = this.table.all();
     for (let i = this.closedViews; i < all.length; i++) {
       const r = all[i]!;
@@ -589,16 +595,24 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
       if (v === undefined || v.state !== r.state) this.views[i] = { id: r.id, count: r.count, state: r.state };
       if (i === this.closedViews && CLOSED_STATES.has(r.state)) this.closedViews++;
     }
-    return this.views.slice();
+    const views = this.views;
+    const closed = this.closedViews;
+    const tail = views.slice(closed);
+    let list: ReservationView[] | null = null;
+    return () => (list ??= closed === 0 ? tail : views.slice(0, closed).concat(tail));
   }
 
   snapshot(): NodeSnapshot {
+    const reservations = this.reservationViews();
     return {
       id: this.id,
       kind: 'escrow',
       tokens: this.tokens,
       consumedDirect: this.consumedDirect,
-      reservations: this.reservationViews(),
+      get reservations() {
+        return reservations();
+      },
+      reserved: this.table.reservedTokens(),
       outbox: this.outbox.map((e) => ({ ...e })),
       credited: this.creditedList(),
       refusalStreak: this.refusalStreak,

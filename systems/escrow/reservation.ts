@@ -170,7 +170,9 @@ export class ReservationTable {
   ) {
     assert(policy.holdNs > 0 && policy.graceNs >= 0 && policy.pendingTimeoutNs > 0, 'HoldPolicy: durations must be positive');
     if (durable) {
-      for (const r of durable.reservations) this.insert({ ...r });
+      // A closed reservation is frozen (see setState): the restored table shares it instead of
+      // copying the history on every restart.
+      for (const r of durable.reservations) this.insert(CLOSED_STATES.has(r.state) && Object.isFrozen(r) ? r : { ...r });
       this.reapQueue = durable.reapQueue.map((e) => ({ ...e }));
     }
   }
@@ -334,6 +336,11 @@ export class ReservationTable {
   /** Tokens waited for by pending reservations. */
   pendingTokens(): number {
     return this.sumIn('pending');
+  }
+
+  /** Tokens of pending, held and confirmed reservations (kept as they change, not summed here). */
+  reservedTokens(): { pending: number; held: number; confirmed: number } {
+    return { pending: this.sums.pending, held: this.sums.held, confirmed: this.sums.confirmed };
   }
 
   private sumIn(state: ReservationState): number {
