@@ -8,7 +8,7 @@ import type { Disk } from '../../sim/disk/disk.ts';
 import type { SimNode } from '../../sim/node.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
 import { checkConservation, checkNeverOversell, reservedTokensDrift } from './invariants.ts';
-import { CLOSED_STATES, isReachable, type Reservation } from './reservation.ts';
+import { CLOSED_STATES, isReachable, sharedClosedPrefix, type Reservation } from './reservation.ts';
 import { snapshotOfDurable, type SeatDurable } from './seat.ts';
 import type { GlobalSnapshot, NodeSnapshot, ReservationView } from './types.ts';
 import { durableOnDisk, TransferWire, type EscrowHost } from './host.ts';
@@ -29,7 +29,7 @@ export interface HostedNode {
 interface KnownReservations {
   /** The durable state these were read from (identity), or the epoch of a down node. */
   source: SeatDurable | number | null;
-  reservations: readonly ReservationView[];
+  reservations: readonly Reservation[];
 }
 
 /**
@@ -128,7 +128,8 @@ export class EscrowMonitor {
       const now = d?.reservations.reservations ?? [];
       if (k) {
         const was = k.reservations;
-        for (let i = 0; i < was.length; i++) {
+        // Positions both lists share by construction (the same table's closed prefix) need no look.
+        for (let i = sharedClosedPrefix(was, now); i < was.length; i++) {
           const a = was[i]!;
           const b = now[i];
           // The same object: a closed reservation shared by both states (frozen: it cannot differ).
