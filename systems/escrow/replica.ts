@@ -165,6 +165,8 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
    */
   private readonly views: ReservationView[] = [];
   private closedViews = 0;
+  /** The list the last snapshot carried (shared by snapshots until a view changes). */
+  private viewList: readonly ReservationView[] | null = null;
 
   // The step under way.
   private dirty = false;
@@ -582,36 +584,33 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
   }
 
   /**
-   * The reservation views as of now, listed when first read. Views below `closedViews` are final
-   * and `views` only grows past them, so the list can be built later from the shared array and a
-   * copy of the open tail taken now: a poll that reads only the sums (`reserved`) pays for the
-   * reservations that changed, not for the node's whole history.
+   * The reservation views as of now. Most polls find no reservation changed since the last
+   * snapshot (a view holds id, count and state only), so they share the last list instead of
+   * copying the node's whole history: a list, once handed out, is never changed.
    */
-  private reservationViews(): () => readonly ReservationView[] {
+  private reservationViews(): readonly ReservationView[] {
     const all = this.table.all();
+    let changed = this.viewList === null || all.length !== this.views.length;
     for (let i = this.closedViews; i < all.length; i++) {
       const r = all[i]!;
       const v = this.views[i];
-      if (v === undefined || v.state !== r.state) this.views[i] = { id: r.id, count: r.count, state: r.state };
+      if (v === undefined || v.state !== r.state) {
+        this.views[i] = { id: r.id, count: r.count, state: r.state };
+        changed = true;
+      }
       if (i === this.closedViews && CLOSED_STATES.has(r.state)) this.closedViews++;
     }
-    const views = this.views;
-    const closed = this.closedViews;
-    const tail = views.slice(closed);
-    let list: ReservationView[] | null = null;
-    return () => (list ??= closed === 0 ? tail : views.slice(0, closed).concat(tail));
+    if (changed) this.viewList = this.views.slice();
+    return this.viewList!;
   }
 
   snapshot(): NodeSnapshot {
-    const reservations = this.reservationViews();
     return {
       id: this.id,
       kind: 'escrow',
       tokens: this.tokens,
       consumedDirect: this.consumedDirect,
-      get reservations() {
-        return reservations();
-      },
+      reservations: this.reservationViews(),
       reserved: this.table.reservedTokens(),
       outbox: this.outbox.map((e) => ({ ...e })),
       credited: this.creditedList(),

@@ -5,7 +5,7 @@
 import { CheckThenActNode, type CheckThenActDurable } from './check-then-act.ts';
 import { sumReservedTokens } from './invariants.ts';
 import { EscrowReplica, type EscrowDurable, type EscrowReplicaConfig } from './replica.ts';
-import type { NodeSnapshot, ReservationView, SeatNode } from './types.ts';
+import type { NodeSnapshot, SeatNode } from './types.ts';
 
 /** The durable state of either design; `kind` says which. */
 export type SeatDurable = EscrowDurable | CheckThenActDurable;
@@ -33,21 +33,15 @@ export function restoreSeatNode(config: EscrowReplicaConfig, durable: SeatDurabl
 
 /** The snapshot of a node that is down, read from its durable state (what a restart would see). */
 export function snapshotOfDurable(durable: SeatDurable): NodeSnapshot {
-  const all = durable.reservations.reservations;
-  // Summed here, once per outage, so every poll reads the sums; the views are listed only if read
-  // (durable states are never changed once made, so listing them later sees the same).
-  const reserved = sumReservedTokens(all);
-  let list: ReservationView[] | null = null;
-  const views = () => (list ??= all.map((r) => ({ id: r.id, count: r.count, state: r.state })));
+  const reservations = durable.reservations.reservations.map((r) => ({ id: r.id, count: r.count, state: r.state }));
+  // Summed here, once per outage, so every poll reads the sums.
+  const reserved = sumReservedTokens(reservations);
   if (durable.kind === 'check-then-act') {
-    return {
-      id: durable.id, kind: 'check-then-act', tokens: 0, consumedDirect: durable.consumedDirect, get reservations() { return views(); }, reserved,
-      outbox: [], credited: [], refusalStreak: 0, wantedTokens: 0,
-    };
+    return { id: durable.id, kind: 'check-then-act', tokens: 0, consumedDirect: durable.consumedDirect, reservations, reserved, outbox: [], credited: [], refusalStreak: 0, wantedTokens: 0 };
   }
   const pending = reserved.pending;
   return {
-    id: durable.id, kind: 'escrow', tokens: durable.tokens, consumedDirect: durable.consumedDirect, get reservations() { return views(); }, reserved,
+    id: durable.id, kind: 'escrow', tokens: durable.tokens, consumedDirect: durable.consumedDirect, reservations, reserved,
     outbox: durable.outbox.map((e) => ({ ...e })), credited: durable.credited.map((c) => ({ from: c.from, upTo: c.upTo, above: [...c.above] })),
     refusalStreak: 0, wantedTokens: Math.max(0, pending - durable.tokens),
   };
