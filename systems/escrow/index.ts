@@ -26,6 +26,7 @@ export {
   isReachable,
   ReservationTable,
   reservationError,
+  sharedClosedPrefix,
   type HoldPolicy,
   type Reservation,
   type ReservationBugs,
