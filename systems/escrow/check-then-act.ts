@@ -195,6 +195,7 @@ export class CheckThenActNode implements SeatNode<CheckThenActDurable> {
       tokens: 0,
       consumedDirect: this.consumedDirect,
       reservations: this.table.all().map((r) => ({ id: r.id, count: r.count, state: r.state })),
+      reserved: this.table.reservedTokens(),
       outbox: [],
       credited: [],
       refusalStreak: 0,

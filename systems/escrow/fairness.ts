@@ -3,6 +3,7 @@
  * detection"). Pure functions over numbers the replicas already expose in their snapshots.
  */
 import { assert } from '../../sim/assert.ts';
+import { reservedTokensOf } from './invariants.ts';
 import type { NodeSnapshot } from './types.ts';
 
 /**
@@ -73,7 +74,6 @@ export function detectStarvation(regions: readonly RegionLoad[], opts: Starvatio
 
 /** A node snapshot as a RegionLoad: idle tokens are free tokens no pending reservation there waits for. */
 export function regionLoadOf(node: NodeSnapshot): RegionLoad {
-  let pending = 0;
-  for (const r of node.reservations) if (r.state === 'pending') pending += r.count;
+  const { pending } = reservedTokensOf(node);
   return { id: node.id, refusalStreak: node.refusalStreak, idleTokens: Math.max(0, node.tokens - pending) };
 }

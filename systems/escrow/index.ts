@@ -26,6 +26,7 @@ export {
   isReachable,
   ReservationTable,
   reservationError,
+  sharedClosedPrefix,
   type HoldPolicy,
   type Reservation,
   type ReservationBugs,
@@ -67,6 +68,7 @@ export type {
   NodeOutput,
   NodeSnapshot,
   OutboxEntry,
+  ReservedTokens,
   RebalanceOrderMsg,
   ReservationView,
   SeatNode,
@@ -86,6 +88,9 @@ export {
   checkTransitions,
   committedTokens,
   inFlightTokens,
+  reservedTokensDrift,
+  reservedTokensOf,
+  sumReservedTokens,
 } from './invariants.ts';
 
 // Fairness and starvation.

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { checkAckedConfirmations, checkConfirmedNeverLost, checkConservation, checkEscrowInvariants, checkNeverOversell, checkTransitions, inFlightTokens } from './invariants.ts';
+import { checkAckedConfirmations, checkConfirmedNeverLost, checkConservation, checkEscrowInvariants, checkNeverOversell, checkTransitions, committedTokens, inFlightTokens, reservedTokensDrift } from './invariants.ts';
 import type { GlobalSnapshot, NodeSnapshot } from './types.ts';
 
 function node(id: string, over: Partial<NodeSnapshot> = {}): NodeSnapshot {
@@ -17,6 +17,17 @@ describe('escrow invariants on hand-built snapshots', () => {
     expect(checkConservation(credited)).toBeNull();
     expect(checkConservation(snap([node('a', { tokens: 11 })]))).toMatch(/conservation broken/);
     expect(checkConservation(snap([node('a', { tokens: -1 })]))).toMatch(/holds -1 tokens/);
+  });
+
+  it("a node's kept sums stand in for its list, and a drift between them is reported", () => {
+    const reservations = [{ id: 'c', count: 2, state: 'confirmed' as const }, { id: 'h', count: 3, state: 'held' as const }, { id: 'p', count: 4, state: 'pending' as const }];
+    const right = node('a', { consumedDirect: 1, reservations, reserved: { pending: 4, held: 3, confirmed: 2 } });
+    expect(committedTokens(right)).toBe(6);
+    expect(reservedTokensDrift(right)).toBeNull();
+    const drifted = node('a', { consumedDirect: 1, reservations, reserved: { pending: 4, held: 0, confirmed: 2 } });
+    expect(committedTokens(drifted)).toBe(3); // the sums are what the checks read...
+    expect(reservedTokensDrift(drifted)).toMatch(/sums drifted.*4\/0\/2 kept, 4\/3\/2 in the list/); // ...so a drift must be caught
+    expect(committedTokens(node('a', { consumedDirect: 1, reservations }))).toBe(6); // no sums kept: the list is summed
   });
 
   it('conservation flags a transfer on the wire that no outbox backs', () => {

@@ -5,24 +5,56 @@
  * `snapshotOfDurable(its durable state)`: that is what it will come back with.
  */
 import { isReachable } from './reservation.ts';
-import type { GlobalSnapshot, NodeSnapshot, TransferMsg } from './types.ts';
+import type { GlobalSnapshot, NodeSnapshot, ReservationView, ReservedTokens, TransferMsg } from './types.ts';
 
 function creditedAt(node: NodeSnapshot, from: string, seq: number): boolean {
   const c = node.credited.find((x) => x.from === from);
   return c !== undefined && (seq <= c.upTo || c.above.includes(seq));
 }
 
-/** committedTokens of snapshots already summed: never-oversell and conservation read the same snapshot. */
-const committedOf = new WeakMap<NodeSnapshot, number>();
+/** Reservations summed by state, from scratch: what a node's incremental `reserved` must equal. */
+export function sumReservedTokens(reservations: readonly ReservationView[]): ReservedTokens {
+  let pending = 0;
+  let held = 0;
+  let confirmed = 0;
+  for (const r of reservations) {
+    if (r.state === 'pending') pending += r.count;
+    else if (r.state === 'held') held += r.count;
+    else if (r.state === 'confirmed') confirmed += r.count;
+  }
+  return { pending, held, confirmed };
+}
+
+/** Sums of snapshots without `reserved`, already computed: never-oversell and conservation read the same snapshot. */
+const summedOf = new WeakMap<NodeSnapshot, ReservedTokens>();
+
+/** A node's reservations summed by state: its own sums if it keeps them, else the list's. */
+export function reservedTokensOf(node: NodeSnapshot): ReservedTokens {
+  if (node.reserved !== undefined) return node.reserved;
+  let s = summedOf.get(node);
+  if (s === undefined) {
+    s = sumReservedTokens(node.reservations);
+    summedOf.set(node, s);
+  }
+  return s;
+}
+
+/**
+ * Null if the node's incremental sums (`reserved`) equal its list summed from scratch (or it keeps
+ * none), else what differs. Linear in the node's history: for tests and sampled checks, not every poll.
+ */
+export function reservedTokensDrift(node: NodeSnapshot): string | null {
+  if (node.reserved === undefined) return null;
+  const want = sumReservedTokens(node.reservations);
+  const got = node.reserved;
+  if (got.pending === want.pending && got.held === want.held && got.confirmed === want.confirmed) return null;
+  return `node ${node.id}'s reservation sums drifted from its reservations: pending/held/confirmed ${got.pending}/${got.held}/${got.confirmed} kept, ${want.pending}/${want.held}/${want.confirmed} in the list`;
+}
 
 /** Seats held, confirmed or consumed at a node. */
 export function committedTokens(node: NodeSnapshot): number {
-  const known = committedOf.get(node);
-  if (known !== undefined) return known;
-  let n = node.consumedDirect;
-  for (const r of node.reservations) if (r.state === 'held' || r.state === 'confirmed') n += r.count;
-  committedOf.set(node, n);
-  return n;
+  const s = reservedTokensOf(node);
+  return node.consumedDirect + s.held + s.confirmed;
 }
 
 /** Never oversell: held + confirmed + consumed, summed over all nodes, is at most C. */

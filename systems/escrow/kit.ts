@@ -15,7 +15,7 @@ import { ms, sec, type Nanos } from '../../sim/time.ts';
 import { allocate, apportion } from './allocation.ts';
 import { coordinatedFrontEnd, coordinatedLeaderConfig } from './baseline.ts';
 import { detectStarvation, jainIndex, regionLoadOf } from './fairness.ts';
-import { checkConservation } from './invariants.ts';
+import { checkConservation, reservedTokensOf } from './invariants.ts';
 import type { EscrowBugs, EscrowReplicaConfig } from './replica.ts';
 import { type HoldPolicy } from './reservation.ts';
 import type { ClientReply, NodeSnapshot } from './types.ts';
@@ -214,7 +214,7 @@ export function addEscrowCluster(w: World<unknown>, p: SaleValues, o: EscrowClus
     freshStart(w, config.id, createSeatNode(config, initial[i]!).snapshot()) && w.addNode(config.id, (ctx) => escrowHost(ctx, { config, initialTokens: initial[i]!, tickNs: ms(p.tickMs), wire, counters }), o.disk !== undefined ? { disk: o.disk } : {}),
   );
   const lendable = (s: NodeSnapshot): number => {
-    const pending = s.reservations.reduce((a, r) => a + (r.state === 'pending' ? r.count : 0), 0);
+    const { pending } = reservedTokensOf(s);
     if (o.topology === 'multi-level' && s.id !== globalId) return Math.max(0, s.tokens - 2 * lowWater);
     return Math.max(0, s.tokens - floor - pending);
   };

@@ -4,6 +4,7 @@ import { TEST_HOLD, peerConfigs } from './test-cluster.ts';
 import { TransferWire, type EscrowHost } from './host.ts';
 import { EscrowMonitor, type HostedNode } from './monitor.ts';
 import type { SeatDurable } from './seat.ts';
+import type { NodeSnapshot } from './types.ts';
 
 const MS = 1_000_000;
 
@@ -61,5 +62,45 @@ describe('escrow monitor: checks that skip the history still see every change', 
     expect(m.checkReaper(slack)).toBeNull(); // late by exactly the slack: allowed
     clock.now += 1;
     expect(m.checkReaper(slack)).toMatch(/held reservation late at a outlived its deadline/);
+  });
+
+  it('the transitions check skips the closed prefix an earlier state vouches for, and looks from there on', () => {
+    const [cfg] = peerConfigs(10, ['a'], { refill: { kind: 'none' } }) as [EscrowReplicaConfig];
+    const clock = { now: 0, events: 0 };
+    const { node, set } = fakeNode();
+    const m = new EscrowMonitor(10, [node], new TransferWire(100 * MS), clock);
+    const r = EscrowReplica.create(cfg, 10);
+    r.hold({ reservationId: 'c', count: 1 }, 0);
+    r.confirm('c', 1);
+    r.hold({ reservationId: 'h', count: 2 }, 0);
+    set(r.durable());
+    expect(m.checkTransitions()).toBeNull();
+    r.hold({ reservationId: 'n', count: 1 }, 2);
+    const next = r.durable();
+    // Position 1 was open in the earlier state: a change there must still be seen.
+    const list = next.reservations.reservations;
+    list[1] = { ...list[1]!, count: 5 };
+    set(next);
+    expect(m.checkTransitions()).toMatch(/reservation h at a changed count 2 -> 5/);
+  });
+
+  it("never-oversell verifies the nodes' kept sums at polls 1, 2, 4, ..., or at every poll under verifySumsEveryPoll", () => {
+    const reservations = [{ id: 'h', count: 3, state: 'held' as const }];
+    const snap: NodeSnapshot = { id: 'a', kind: 'escrow', tokens: 0, consumedDirect: 0, reservations, reserved: { pending: 0, held: 1, confirmed: 0 }, outbox: [], credited: [], refusalStreak: 0, wantedTokens: 0 };
+    const program = { seat: { snapshot: () => snap } } as unknown as EscrowHost;
+    const node = { id: 'a', up: true, state: 'up', epoch: 1, clock: { localAt: (t: number) => t }, disk: null, program } as unknown as HostedNode;
+    const clock = { now: 0, events: 0 };
+    const m = new EscrowMonitor(10, [node], new TransferWire(100 * MS), clock);
+    const poll = () => {
+      clock.events++;
+      return m.checkOversell();
+    };
+    const drift = /node a's reservation sums drifted.*0\/1\/0 kept, 0\/3\/0 in the list/;
+    expect(poll()).toMatch(drift);
+    expect(poll()).toMatch(drift);
+    expect(poll()).toBeNull(); // poll 3: the sums are trusted
+    expect(poll()).toMatch(drift);
+    m.verifySumsEveryPoll = true;
+    expect(poll()).toMatch(drift);
   });
 });

@@ -7,8 +7,8 @@ import { assert } from '../../sim/assert.ts';
 import type { Disk } from '../../sim/disk/disk.ts';
 import type { SimNode } from '../../sim/node.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
-import { checkConservation, checkNeverOversell } from './invariants.ts';
-import { CLOSED_STATES, isReachable, type Reservation } from './reservation.ts';
+import { checkConservation, checkNeverOversell, reservedTokensDrift } from './invariants.ts';
+import { CLOSED_STATES, isReachable, sharedClosedPrefix, type Reservation } from './reservation.ts';
 import { snapshotOfDurable, type SeatDurable } from './seat.ts';
 import type { GlobalSnapshot, NodeSnapshot, ReservationView } from './types.ts';
 import { durableOnDisk, TransferWire, type EscrowHost } from './host.ts';
@@ -29,7 +29,7 @@ export interface HostedNode {
 interface KnownReservations {
   /** The durable state these were read from (identity), or the epoch of a down node. */
   source: SeatDurable | number | null;
-  reservations: readonly ReservationView[];
+  reservations: readonly Reservation[];
 }
 
 /**
@@ -58,6 +58,11 @@ export class EscrowMonitor {
   private readonly reaperFrom = new Map<string, { epoch: number; from: number }>();
   /** Per node, reservation id -> position, from the durable tables seen (checked on each use). */
   private readonly positions = new Map<string, { ids: Map<string, number>; scanned: number }>();
+  /** never-oversell polls so far, and the poll at which the nodes' sums are next verified. */
+  private oversellPolls = 0;
+  private nextSumsCheck = 1;
+  /** Debug: verify every node's incremental reservation sums at every never-oversell poll (linear in the history). */
+  verifySumsEveryPoll = false;
   /** The grace period of holds (for the reaper check). */
   graceNs = 0;
   readonly acked: { nodeId: string; reservationId: string }[] = [];
@@ -89,7 +94,18 @@ export class EscrowMonitor {
   }
 
   checkOversell(): string | null {
-    return checkNeverOversell(this.snapshot());
+    const s = this.snapshot();
+    // The check reads each node's incremental sums; now and then (polls 1, 2, 4, 8, ...: a
+    // logarithmic share of a long run) they are checked against the list summed from scratch, and
+    // at every poll under `verifySumsEveryPoll`. A drift stays until the node restarts.
+    if (++this.oversellPolls >= this.nextSumsCheck || this.verifySumsEveryPoll) {
+      if (this.oversellPolls >= this.nextSumsCheck) this.nextSumsCheck *= 2;
+      for (const n of s.nodes) {
+        const drift = reservedTokensDrift(n);
+        if (drift !== null) return drift;
+      }
+    }
+    return checkNeverOversell(s);
   }
 
   checkConservation(): string | null {
@@ -112,7 +128,8 @@ export class EscrowMonitor {
       const now = d?.reservations.reservations ?? [];
       if (k) {
         const was = k.reservations;
-        for (let i = 0; i < was.length; i++) {
+        // Positions both lists share by construction (the same table's closed prefix) need no look.
+        for (let i = sharedClosedPrefix(was, now); i < was.length; i++) {
           const a = was[i]!;
           const b = now[i];
           // The same object: a closed reservation shared by both states (frozen: it cannot differ).

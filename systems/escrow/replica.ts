@@ -169,6 +169,8 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
    */
   private readonly views: ReservationView[] = [];
   private closedViews = 0;
+  /** The list the last snapshot carried (shared by snapshots until a view changes). */
+  private viewList: readonly ReservationView[] | null = null;
 
   // The step under way.
   private dirty = false;
@@ -585,15 +587,25 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
       .map(([from, c]) => ({ from, upTo: c.upTo, above: [...c.above].sort((x, y) => x - y) }));
   }
 
-  private reservationViews(): ReservationView[] {
+  /**
+   * The reservation views as of now. Most polls find no reservation changed since the last
+   * snapshot (a view holds id, count and state only), so they share the last list instead of
+   * copying the node's whole history: a list, once handed out, is never changed.
+   */
+  private reservationViews(): readonly ReservationView[] {
     const all = this.table.all();
+    let changed = this.viewList === null || all.length !== this.views.length;
     for (let i = this.closedViews; i < all.length; i++) {
       const r = all[i]!;
       const v = this.views[i];
-      if (v === undefined || v.state !== r.state) this.views[i] = { id: r.id, count: r.count, state: r.state };
+      if (v === undefined || v.state !== r.state) {
+        this.views[i] = { id: r.id, count: r.count, state: r.state };
+        changed = true;
+      }
       if (i === this.closedViews && CLOSED_STATES.has(r.state)) this.closedViews++;
     }
-    return this.views.slice();
+    if (changed) this.viewList = this.views.slice();
+    return this.viewList!;
   }
 
   snapshot(): NodeSnapshot {
@@ -603,6 +615,7 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
       tokens: this.tokens,
       consumedDirect: this.consumedDirect,
       reservations: this.reservationViews(),
+      reserved: this.table.reservedTokens(),
       outbox: this.outbox.map((e) => ({ ...e })),
       credited: this.creditedList(),
       refusalStreak: this.refusalStreak,

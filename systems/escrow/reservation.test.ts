@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { ALLOWED_TRANSITIONS, ReservationTable, isAllowedTransition, isReachable, type ReservationState } from './reservation.ts';
+import { sumReservedTokens } from './invariants.ts';
+import { ALLOWED_TRANSITIONS, ReservationTable, isAllowedTransition, isReachable, sharedClosedPrefix, type ReservationState } from './reservation.ts';
 import { TEST_HOLD } from './test-cluster.ts';
 
 const P = TEST_HOLD; // hold 100ms, grace 20ms, pending timeout 50ms, extend 50ms, 2 extensions
@@ -85,11 +86,11 @@ describe('reservation transitions (seed 9.3.3 user-visible states)', () => {
     expect(u.reap(P.pendingTimeoutNs + 1).expired.map((r) => r.id)).toEqual(['b']);
   });
 
-  it('under random operations every observed change is an allowed transition and held tokens are accounted', () => {
-    const op = fc.record({ kind: fc.constantFrom('held', 'pending', 'grant', 'confirm', 'cancel', 'extend', 'reap'), id: fc.integer({ min: 0, max: 4 }), dt: fc.integer({ min: 0, max: 60_000_000 }) });
+  it('under random operations every observed change is an allowed transition, held tokens are accounted, and the kept sums equal the list summed', () => {
+    const op = fc.record({ kind: fc.constantFrom('held', 'pending', 'grant', 'confirm', 'cancel', 'extend', 'reap', 'restore'), id: fc.integer({ min: 0, max: 4 }), dt: fc.integer({ min: 0, max: 60_000_000 }) });
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-        const t = new ReservationTable(P);
+        let t = new ReservationTable(P);
         let now = 0;
         let taken = 0; // tokens our caller took for held reservations and has not got back
         for (const o of ops) {
@@ -104,7 +105,9 @@ describe('reservation transitions (seed 9.3.3 user-visible states)', () => {
             case 'cancel': { const r = t.cancel(id); if (r.ok) taken -= r.tokensReleased; break; }
             case 'extend': t.extend(id, now); break;
             case 'reap': taken -= t.reap(now).tokensReleased; break;
+            case 'restore': t = new ReservationTable(P, {}, t.durable()); break;
           }
+          expect(t.reservedTokens()).toEqual(sumReservedTokens(t.all()));
           for (const r of t.all()) {
             const was = before.get(r.id);
             if (was !== undefined) expect(isAllowedTransition(was, r.state), `${was} -> ${r.state}`).toBe(true);
@@ -152,6 +155,28 @@ describe('durable copies cost the open reservations, not the history', () => {
     // Earlier durable states keep what they said: the live objects were copied, not shared.
     expect(a.reservations.map((r) => [r.state, r.extensions])).toEqual([['confirmed', 0], ['held', 0], ['pending', 0]]);
     expect(t.durable().reservations.map((r) => [r.state, r.extensions])).toEqual([['confirmed', 0], ['held', 1], ['held', 0]]);
+  });
+
+  it('a later durable list shares the closed prefix of an earlier one of the same table, and only that', () => {
+    const t = new ReservationTable(P);
+    t.createHeld('c1', 1, 0);
+    t.createHeld('c2', 1, 0);
+    t.createHeld('h', 1, 0);
+    t.createHeld('c3', 1, 0);
+    t.confirm('c1', 1);
+    t.cancel('c2');
+    t.confirm('c3', 1);
+    const a = t.durable().reservations;
+    t.confirm('h', 2);
+    t.createHeld('n', 1, 3);
+    const b = t.durable().reservations;
+    // c1 and c2 are a's closed prefix; h was open then, so a's position 2 is not vouched for.
+    expect(sharedClosedPrefix(a, b)).toBe(2);
+    for (let i = 0; i < 2; i++) expect(b[i]).toBe(a[i]);
+    expect(sharedClosedPrefix(b, t.durable().reservations)).toBe(4); // h and c3 closed since
+    expect(sharedClosedPrefix(b, a)).toBe(0); // the earlier list cannot vouch for a later one
+    expect(sharedClosedPrefix(a, new ReservationTable(P, {}, t.durable()).durable().reservations)).toBe(0); // another table
+    expect(sharedClosedPrefix(a, a.slice())).toBe(0); // a list no table made (read from a disk, say)
   });
 
   it('a stray write to a closed reservation throws instead of changing shared durable states', () => {

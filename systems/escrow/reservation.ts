@@ -142,6 +142,31 @@ export interface ReservationBugs {
   readonly reaperReturnsConfirmed?: boolean;
 }
 
+/** Where an array made by `ReservationTable.durable()` came from: its table, when, and its closed prefix. */
+interface DurableOrigin {
+  readonly table: ReservationTable;
+  /** Counts the table's `durable()` calls: a later list has a larger one. */
+  readonly seq: number;
+  /** Positions below this hold closed (frozen) reservations, the table's own objects. */
+  readonly closedPrefix: number;
+}
+
+const originOf = new WeakMap<readonly Reservation[], DurableOrigin>();
+
+/**
+ * How many leading positions of `earlier` hold the very same (frozen, closed) objects in `later`,
+ * known without looking at them: both lists made by `durable()` of one table, `earlier` first.
+ * A table's list only grows and a closed reservation never changes or moves, so the closed prefix
+ * of an earlier list is shared by every later one. 0 when unknown (a list read from a disk, or
+ * from another table, or made after `later`): the caller then compares every position.
+ */
+export function sharedClosedPrefix(earlier: readonly Reservation[], later: readonly Reservation[]): number {
+  const a = originOf.get(earlier);
+  const b = originOf.get(later);
+  if (a === undefined || b === undefined || a.table !== b.table || a.seq > b.seq) return 0;
+  return Math.min(a.closedPrefix, later.length);
+}
+
 /**
  * The reservations of one node, in creation order, with the reaper's due-date queue. The table
  * does not own tokens: it tells its caller how many to take or give back.
@@ -160,6 +185,8 @@ export class ReservationTable {
    * `durable()` shares them across writes instead of copying the whole history on every write.
    */
   private closedPrefix = 0;
+  /** `durable()` calls so far (see `sharedClosedPrefix`). */
+  private durableSeq = 0;
   /** Tokens per state, kept up to date by insert and setState (every step reads them, often). */
   private readonly sums: Record<ReservationState, number> = { pending: 0, held: 0, confirmed: 0, expired: 0, cancelled: 0 };
 
@@ -170,7 +197,9 @@ export class ReservationTable {
   ) {
     assert(policy.holdNs > 0 && policy.graceNs >= 0 && policy.pendingTimeoutNs > 0, 'HoldPolicy: durations must be positive');
     if (durable) {
-      for (const r of durable.reservations) this.insert({ ...r });
+      // A closed reservation is frozen (see setState): the restored table shares it instead of
+      // copying the history on every restart.
+      for (const r of durable.reservations) this.insert(CLOSED_STATES.has(r.state) && Object.isFrozen(r) ? r : { ...r });
       this.reapQueue = durable.reapQueue.map((e) => ({ ...e }));
     }
   }
@@ -336,6 +365,11 @@ export class ReservationTable {
     return this.sumIn('pending');
   }
 
+  /** Tokens of pending, held and confirmed reservations (kept as they change, not summed here). */
+  reservedTokens(): { pending: number; held: number; confirmed: number } {
+    return { pending: this.sums.pending, held: this.sums.held, confirmed: this.sums.confirmed };
+  }
+
   private sumIn(state: ReservationState): number {
     return this.sums[state];
   }
@@ -349,6 +383,7 @@ export class ReservationTable {
       const r = this.order[i]!;
       reservations.push(Object.isFrozen(r) ? r : { ...r });
     }
+    originOf.set(reservations, { table: this, seq: ++this.durableSeq, closedPrefix: this.closedPrefix });
     return { reservations, reapQueue: this.reapQueue.map((e) => ({ ...e })) };
   }
 }

@@ -3,6 +3,7 @@
  * scenario swaps escrow for check-then-act by flipping `bugs.checkThenAct`.
  */
 import { CheckThenActNode, type CheckThenActDurable } from './check-then-act.ts';
+import { sumReservedTokens } from './invariants.ts';
 import { EscrowReplica, type EscrowDurable, type EscrowReplicaConfig } from './replica.ts';
 import type { NodeSnapshot, SeatNode } from './types.ts';
 
@@ -33,12 +34,14 @@ export function restoreSeatNode(config: EscrowReplicaConfig, durable: SeatDurabl
 /** The snapshot of a node that is down, read from its durable state (what a restart would see). */
 export function snapshotOfDurable(durable: SeatDurable): NodeSnapshot {
   const reservations = durable.reservations.reservations.map((r) => ({ id: r.id, count: r.count, state: r.state }));
+  // Summed here, once per outage, so every poll reads the sums.
+  const reserved = sumReservedTokens(reservations);
   if (durable.kind === 'check-then-act') {
-    return { id: durable.id, kind: 'check-then-act', tokens: 0, consumedDirect: durable.consumedDirect, reservations, outbox: [], credited: [], refusalStreak: 0, wantedTokens: 0 };
+    return { id: durable.id, kind: 'check-then-act', tokens: 0, consumedDirect: durable.consumedDirect, reservations, reserved, outbox: [], credited: [], refusalStreak: 0, wantedTokens: 0 };
   }
-  const pending = reservations.reduce((a, r) => a + (r.state === 'pending' ? r.count : 0), 0);
+  const pending = reserved.pending;
   return {
-    id: durable.id, kind: 'escrow', tokens: durable.tokens, consumedDirect: durable.consumedDirect, reservations,
+    id: durable.id, kind: 'escrow', tokens: durable.tokens, consumedDirect: durable.consumedDirect, reservations, reserved,
     outbox: durable.outbox.map((e) => ({ ...e })), credited: durable.credited.map((c) => ({ from: c.from, upTo: c.upTo, above: [...c.above] })),
     refusalStreak: 0, wantedTokens: Math.max(0, pending - durable.tokens),
   };

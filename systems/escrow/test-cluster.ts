@@ -6,7 +6,7 @@
  * explicit operations: drop, duplicate, deliver out of order, crash-and-restore from disk.
  */
 import type { Nanos } from '../../sim/time.ts';
-import { checkAckedConfirmations, checkEscrowInvariants } from './invariants.ts';
+import { checkAckedConfirmations, checkEscrowInvariants, reservedTokensDrift } from './invariants.ts';
 import type { EscrowReplicaConfig } from './replica.ts';
 import { createSeatNode, restoreSeatNode, snapshotOfDurable, type SeatDurable } from './seat.ts';
 import type { ClientReply, EscrowMsg, GlobalSnapshot, NodeOutput, SeatNode } from './types.ts';
@@ -127,7 +127,9 @@ export class TestCluster {
   /** Runs every invariant against the previous check; returns the first violation or null. */
   check(): string | null {
     const next = this.snapshot();
-    const v = checkEscrowInvariants(this.prev, next) ?? checkAckedConfirmations(this.ackedConfirms, next);
+    // Every step: the nodes' incremental sums against their lists summed from scratch.
+    let v = next.nodes.map(reservedTokensDrift).find((d) => d !== null) ?? null;
+    v ??= checkEscrowInvariants(this.prev, next) ?? checkAckedConfirmations(this.ackedConfirms, next);
     this.prev = next;
     return v;
   }

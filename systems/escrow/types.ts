@@ -119,6 +119,13 @@ export interface CreditedFrom {
   readonly above: readonly number[];
 }
 
+/** Tokens of a node's reservations, summed by state (the states that hold or wait for seats). */
+export interface ReservedTokens {
+  readonly pending: number;
+  readonly held: number;
+  readonly confirmed: number;
+}
+
 /** One node's state as the invariant checkers see it. Plain data. */
 export interface NodeSnapshot {
   readonly id: string;
@@ -128,6 +135,13 @@ export interface NodeSnapshot {
   /** Tokens consumed by `consume` (no reservation involved). */
   readonly consumedDirect: number;
   readonly reservations: readonly ReservationView[];
+  /**
+   * `reservations` summed by state, when the node keeps the sums as it goes: a check that needs
+   * only totals then reads these instead of walking every reservation the node ever made (a long
+   * run's history). Absent: sum the list. Present, they must equal the list's sums
+   * (`reservedTokensDrift` says where they do not).
+   */
+  readonly reserved?: ReservedTokens;
   readonly outbox: readonly OutboxEntry[];
   readonly credited: readonly CreditedFrom[];
   /** Borrow requests refused in a row since the last tokens arrived. */
