@@ -20,11 +20,123 @@
  * flight, not the whole history: a long run's history (100,000 operations, 33,000 a key) held a
  * 4 KB bitset per explored configuration, 150 MB for one partition, where its windows take a few
  * words each.
+ *
+ * Those windows are read off a `LinearizedSet`, which keeps them up to date as the search adds and
+ * removes operations, so storing a configuration costs its window, not the history: finding them by
+ * scanning the bitset from both ends cost O(history / 32) words per configuration, quadratic in a
+ * long run's history (a 100,000-operation raft-churn history spent 0.55-0.85 s in that scan, 20x
+ * its 12,000-operation run's check for 8x the operations).
  */
 
 const EMPTY = 0;
 const NONE = -1;
 const FULL = 0xffffffff;
+
+/**
+ * The search's linearized operations as a bitset, with the windows the memo stores (see the header)
+ * kept as operations are added and removed: each change moves a bound by scanning only the words it
+ * passes over, so a long history's search does not rescan its whole bitset per configuration.
+ */
+export class LinearizedSet {
+  readonly bits: Uint32Array;
+  /** Bits of operations of unknown outcome. */
+  readonly unknownMask: Uint32Array;
+  /** First word whose known-outcome bits are not all set (`words` if every one is). */
+  knownLo = 0;
+  /** One past the last word with a known-outcome bit set (0 if none is). */
+  knownHi = 0;
+  /** First word with an unknown-outcome bit set (`words` if none is). */
+  unknownLo: number;
+  /** One past the last word with an unknown-outcome bit set (0 if none is). */
+  unknownHi = 0;
+
+  constructor(unknownMask: Uint32Array, bits: Uint32Array = new Uint32Array(unknownMask.length)) {
+    this.unknownMask = unknownMask;
+    this.bits = bits;
+    this.unknownLo = bits.length;
+    this.recompute();
+  }
+
+  /** Words in the bitset. */
+  get words(): number {
+    return this.bits.length;
+  }
+
+  /** The bounds computed from the bits alone (the definition `add` and `remove` keep). */
+  recompute(): void {
+    const { bits, unknownMask } = this;
+    const w = bits.length;
+    let lo = 0;
+    while (lo < w && (bits[lo]! | unknownMask[lo]!) >>> 0 === FULL) lo++;
+    this.knownLo = lo;
+    let hi = w;
+    while (hi > 0 && (bits[hi - 1]! & ~unknownMask[hi - 1]!) === 0) hi--;
+    this.knownHi = hi;
+    lo = 0;
+    while (lo < w && (bits[lo]! & unknownMask[lo]!) === 0) lo++;
+    this.unknownLo = lo;
+    hi = w;
+    while (hi > lo && (bits[hi - 1]! & unknownMask[hi - 1]!) === 0) hi--;
+    this.unknownHi = lo === w ? 0 : hi;
+  }
+
+  /** Adds operation `op` (not in the set). */
+  add(op: number): void {
+    const { bits, unknownMask } = this;
+    const w = op >>> 5;
+    const m = (1 << (op & 31)) >>> 0;
+    bits[w] = (bits[w]! | m) >>> 0;
+    if ((unknownMask[w]! & m) !== 0) {
+      if (w < this.unknownLo) this.unknownLo = w;
+      if (w >= this.unknownHi) this.unknownHi = w + 1;
+      return;
+    }
+    if (w >= this.knownHi) this.knownHi = w + 1;
+    if (w === this.knownLo) this.knownLo = this.fullFrom(w);
+  }
+
+  /** Removes operation `op` (in the set). */
+  remove(op: number): void {
+    const { bits, unknownMask } = this;
+    const w = op >>> 5;
+    const m = (1 << (op & 31)) >>> 0;
+    bits[w] = (bits[w]! & ~m) >>> 0;
+    if ((unknownMask[w]! & m) !== 0) {
+      if ((bits[w]! & unknownMask[w]!) !== 0) return;
+      if (w === this.unknownLo) {
+        let lo = w + 1;
+        while (lo < this.unknownHi && (bits[lo]! & unknownMask[lo]!) === 0) lo++;
+        if (lo >= this.unknownHi) {
+          this.unknownLo = bits.length; // that was the last one
+          this.unknownHi = 0;
+          return;
+        }
+        this.unknownLo = lo;
+      }
+      if (w === this.unknownHi - 1) {
+        let hi = w;
+        while (hi > this.unknownLo && (bits[hi - 1]! & unknownMask[hi - 1]!) === 0) hi--;
+        this.unknownHi = hi;
+      }
+      return;
+    }
+    if (w < this.knownLo) this.knownLo = w;
+    if (w === this.knownHi - 1 && (bits[w]! & ~unknownMask[w]!) === 0) {
+      let hi = w;
+      while (hi > 0 && (bits[hi - 1]! & ~unknownMask[hi - 1]!) === 0) hi--;
+      this.knownHi = hi;
+    }
+  }
+
+  /** The first word from `w` on whose known-outcome bits are not all set, given word `w`'s bits plus `plus`. */
+  fullFrom(w: number, plus = 0): number {
+    const { bits, unknownMask } = this;
+    if ((bits[w]! | plus | unknownMask[w]!) >>> 0 !== FULL) return w;
+    let lo = w + 1;
+    while (lo < bits.length && (bits[lo]! | unknownMask[lo]!) >>> 0 === FULL) lo++;
+    return lo;
+  }
+}
 
 export class MemoTable<S> {
   private readonly words: number;
@@ -81,30 +193,36 @@ export class MemoTable<S> {
   }
 
   /**
-   * Adds the configuration (bits with bit `op` set, state) unless an explored one subsumes it (see
-   * the header). `hash` must depend only on the state and the known-outcome bits. True if added.
+   * Adds the configuration (the set with operation `op` added, state) unless an explored one
+   * subsumes it (see the header). `hash` must depend only on the state and the known-outcome bits.
+   * True if added.
    */
-  addIfAbsent(hash: number, bits: Uint32Array, op: number, state: S): boolean {
+  addIfAbsent(hash: number, set: LinearizedSet, op: number, state: S): boolean {
+    const bits = set.bits;
     const opWord = op >>> 5;
     const opMask = (1 << (op & 31)) >>> 0;
+    // The new configuration's known-outcome window, from the set's and the one operation added.
+    const opKnown = (this.unknownMask[opWord]! & opMask) === 0;
+    const lo = opKnown && opWord === set.knownLo ? set.fullFrom(opWord, opMask) : set.knownLo;
+    const hi = Math.max(lo, opKnown ? Math.max(set.knownHi, opWord + 1) : set.knownHi);
     let slot = hash & this.mask;
     for (;;) {
       const g = this.table[slot]!;
       if (g === EMPTY) break;
       const group = g - 1;
-      if (this.groupHash[group] === hash && this.sameKnownBits(group, bits, opWord, opMask) && this.equal(this.groupState[group]!, state)) {
+      if (this.groupHash[group] === hash && this.sameKnownBits(group, bits, opWord, opMask, lo, hi) && this.equal(this.groupState[group]!, state)) {
         if (!this.hasUnknown) return false;
-        for (let set = this.groupFirstSet[group]!; set !== NONE; set = this.setNext[set]!) {
-          if (this.unknownSubset(set, bits, opWord, opMask)) return false;
+        for (let s = this.groupFirstSet[group]!; s !== NONE; s = this.setNext[s]!) {
+          if (this.unknownSubset(s, bits, opWord, opMask)) return false;
         }
-        this.addSet(group, bits, opWord, opMask);
+        this.addSet(group, set, opWord, opMask, opKnown);
         return true;
       }
       slot = (slot + 1) & this.mask;
     }
-    const group = this.addGroup(hash, bits, opWord, opMask, state);
+    const group = this.addGroup(hash, bits, opWord, opMask, state, lo, hi);
     this.table[slot] = group + 1;
-    if (this.hasUnknown) this.addSet(group, bits, opWord, opMask);
+    if (this.hasUnknown) this.addSet(group, set, opWord, opMask, opKnown);
     else this.size++;
     if (this.groupCount * 2 > this.table.length) this.rehash(); // the load factor stays <= 1/2
     return true;
@@ -115,14 +233,20 @@ export class MemoTable<S> {
     return this.poolUsed;
   }
 
-  private sameKnownBits(group: number, bits: Uint32Array, opWord: number, opMask: number): boolean {
-    const lo = this.groupLo[group]!;
-    const hi = lo + this.groupLen[group]!;
-    const off = this.groupOff[group]! - lo;
-    for (let i = 0; i < this.words; i++) {
-      const cur = i === opWord ? (bits[i]! | opMask) >>> 0 : (bits[i] ?? 0);
+  /**
+   * Whether the group's known-outcome bits are the new configuration's, whose window is [lo, hi):
+   * below both windows every known-outcome bit is set in both, above both none is, so only the
+   * words in either window are compared.
+   */
+  private sameKnownBits(group: number, bits: Uint32Array, opWord: number, opMask: number, lo: number, hi: number): boolean {
+    const gLo = this.groupLo[group]!;
+    const gHi = gLo + this.groupLen[group]!;
+    const off = this.groupOff[group]! - gLo;
+    const end = Math.max(hi, gHi);
+    for (let i = Math.min(lo, gLo); i < end; i++) {
+      const cur = i === opWord ? (bits[i]! | opMask) >>> 0 : bits[i]!;
       const known = ~this.unknownMask[i]!;
-      const mine = i < lo ? known : i < hi ? this.pool[off + i]! : 0;
+      const mine = i < gLo ? known : i < gHi ? this.pool[off + i]! : 0;
       if (((mine ^ cur) & known) !== 0) return false;
     }
     return true;
@@ -140,7 +264,8 @@ export class MemoTable<S> {
     return true;
   }
 
-  private addGroup(hash: number, bits: Uint32Array, opWord: number, opMask: number, state: S): number {
+  /** A new group with the configuration's known-outcome bits, whose window is [lo, hi). */
+  private addGroup(hash: number, bits: Uint32Array, opWord: number, opMask: number, state: S, lo: number, hi: number): number {
     const group = this.groupCount++;
     if (group >= this.groupHash.length) {
       const capacity = this.groupHash.length * 2;
@@ -150,14 +275,8 @@ export class MemoTable<S> {
       this.groupOff = grow(this.groupOff, capacity);
       this.groupFirstSet = grow(this.groupFirstSet, capacity);
     }
-    // The window of the known-outcome bits: after the full words, up to the last word with a bit.
-    const known = (i: number): number => ((i === opWord ? bits[i]! | opMask : (bits[i] ?? 0)) & ~this.unknownMask[i]!) >>> 0;
-    let lo = 0;
-    while (lo < this.words && (known(lo) | this.unknownMask[lo]!) >>> 0 === FULL) lo++;
-    let hi = this.words;
-    while (hi > lo && known(hi - 1) === 0) hi--;
     const off = this.reserve(hi - lo);
-    for (let i = lo; i < hi; i++) this.pool[off + i - lo] = known(i);
+    for (let i = lo; i < hi; i++) this.pool[off + i - lo] = ((i === opWord ? bits[i]! | opMask : bits[i]!) & ~this.unknownMask[i]!) >>> 0;
     this.groupLo[group] = lo;
     this.groupLen[group] = hi - lo;
     this.groupOff[group] = off;
@@ -167,9 +286,11 @@ export class MemoTable<S> {
     return group;
   }
 
-  private addSet(group: number, bits: Uint32Array, opWord: number, opMask: number): void {
-    const set = this.size++;
-    if (set >= this.setNext.length) {
+  /** Chains the configuration's unknown-outcome bits to the group. */
+  private addSet(group: number, set: LinearizedSet, opWord: number, opMask: number, opKnown: boolean): void {
+    const bits = set.bits;
+    const s = this.size++;
+    if (s >= this.setNext.length) {
       const capacity = Math.max(1024, this.setNext.length * 2);
       this.setLo = grow(this.setLo, capacity);
       this.setLen = grow(this.setLen, capacity);
@@ -177,18 +298,16 @@ export class MemoTable<S> {
       this.setNext = grow(this.setNext, capacity);
     }
     // The window of the unknown-outcome bits: from the first word with one to the last.
-    const unknown = (i: number): number => ((i === opWord ? bits[i]! | opMask : (bits[i] ?? 0)) & this.unknownMask[i]!) >>> 0;
-    let lo = 0;
-    while (lo < this.words && unknown(lo) === 0) lo++;
-    let hi = this.words;
-    while (hi > lo && unknown(hi - 1) === 0) hi--;
+    let lo = opKnown ? set.unknownLo : Math.min(set.unknownLo, opWord);
+    let hi = opKnown ? set.unknownHi : Math.max(set.unknownHi, opWord + 1);
+    if (hi <= lo) lo = hi = 0; // none
     const off = this.reserve(hi - lo);
-    for (let i = lo; i < hi; i++) this.pool[off + i - lo] = unknown(i);
-    this.setLo[set] = lo;
-    this.setLen[set] = hi - lo;
-    this.setOff[set] = off;
-    this.setNext[set] = this.groupFirstSet[group]!;
-    this.groupFirstSet[group] = set;
+    for (let i = lo; i < hi; i++) this.pool[off + i - lo] = ((i === opWord ? bits[i]! | opMask : bits[i]!) & this.unknownMask[i]!) >>> 0;
+    this.setLo[s] = lo;
+    this.setLen[s] = hi - lo;
+    this.setOff[s] = off;
+    this.setNext[s] = this.groupFirstSet[group]!;
+    this.groupFirstSet[group] = s;
   }
 
   /** Room for `n` more words in the pool; returns where they start. */

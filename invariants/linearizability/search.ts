@@ -19,7 +19,7 @@
 import { assert } from '../../sim/assert.ts';
 import type { Budget } from './budget.ts';
 import { mix32 } from './hash.ts';
-import { MemoTable } from './memo-table.ts';
+import { LinearizedSet, MemoTable } from './memo-table.ts';
 import type { Model, Operation } from './types.ts';
 
 export type SearchOutcome =
@@ -90,7 +90,8 @@ class PartitionSearch<S, I, O> {
   private readonly matchOf: Int32Array;
   private readonly unknown: Uint8Array;
   private readonly zobrist: Uint32Array;
-  private readonly bits: Uint32Array;
+  /** The operations linearized so far. */
+  private readonly linearized: LinearizedSet;
   private bitsHash = 0;
   private state: S;
   /** Operations with a known outcome not yet linearized; 0 means success. */
@@ -125,7 +126,6 @@ class PartitionSearch<S, I, O> {
     this.matchOf = new Int32Array(size).fill(NIL);
     this.unknown = new Uint8Array(n);
     this.zobrist = new Uint32Array(n);
-    this.bits = new Uint32Array((n + 31) >>> 5);
     this.state = model.init();
     this.stepsAtStart = budget.steps;
     for (let k = 0; k < n; k++) {
@@ -138,9 +138,10 @@ class PartitionSearch<S, I, O> {
       // hash: the memo compares them by inclusion (see MemoTable), so they must not split buckets.
       this.zobrist[k] = unknown ? 0 : mix32(Math.imul(k + 1, 0x9e3779b9));
     }
-    const unknownMask = new Uint32Array(this.bits.length);
+    const unknownMask = new Uint32Array((n + 31) >>> 5);
     for (let k = 0; k < n; k++) if (this.unknown[k] === 1) unknownMask[k >>> 5] = (unknownMask[k >>> 5]! | (1 << (k & 31))) >>> 0;
-    this.memo = new MemoTable<S>(this.bits.length, (a, b) => model.equal(a, b), unknownMask);
+    this.linearized = new LinearizedSet(unknownMask);
+    this.memo = new MemoTable<S>(unknownMask.length, (a, b) => model.equal(a, b), unknownMask);
     this.buildList();
   }
 
@@ -243,11 +244,9 @@ class PartitionSearch<S, I, O> {
    * (linearized set + op, newState) was explored before. True if it was linearized.
    */
   private tryLinearize(node: number, op: number, newState: S, alts: readonly S[] | null, altIndex: number): boolean {
-    const word = op >>> 5;
-    const mask = (1 << (op & 31)) >>> 0;
     const newBitsHash = (this.bitsHash ^ this.zobrist[op]!) >>> 0;
     const key = mix32(newBitsHash ^ Math.imul(this.model.hash(newState), 0x27d4eb2f));
-    if (!this.memo.addIfAbsent(key, this.bits, op, newState)) return false;
+    if (!this.memo.addIfAbsent(key, this.linearized, op, newState)) return false;
     if (this.memo.size >= this.budget.maxMemoEntries) this.budget.stopForMemory();
 
     this.stackNode.push(node);
@@ -255,7 +254,7 @@ class PartitionSearch<S, I, O> {
     this.stackAlts.push(alts);
     this.stackAltIndex.push(altIndex);
     this.state = newState;
-    this.bits[word] = (this.bits[word]! | mask) >>> 0;
+    this.linearized.add(op);
     this.bitsHash = newBitsHash;
     if (this.unknown[op] === 0) this.remaining--;
     else this.unknownLeft--;
@@ -269,7 +268,7 @@ class PartitionSearch<S, I, O> {
     const alts = this.stackAlts.pop()!;
     const altIndex = this.stackAltIndex.pop()!;
     const op = this.nodeOp[node]!;
-    this.bits[op >>> 5] = (this.bits[op >>> 5]! & ~(1 << (op & 31))) >>> 0;
+    this.linearized.remove(op);
     this.bitsHash = (this.bitsHash ^ this.zobrist[op]!) >>> 0;
     if (this.unknown[op] === 0) this.remaining++;
     else this.unknownLeft++;
