@@ -6,7 +6,8 @@
  * Two kinds of ban:
  * - Never allowed in simulated code (core rules): Math.random, crypto, Promises and async/await
  *   (real async scheduling runs outside the kernel's event order), WeakRef/FinalizationRegistry
- *   (garbage-collector timing), dynamic import(), and imports of real I/O modules.
+ *   (garbage-collector timing), dynamic import(), imports of real I/O modules, and what reads the
+ *   machine's locale or time zone (Intl, localeCompare, toLocale*, a Date's local-time fields).
  * - Wall clock and real timers (rule `detsim/no-wallclock`, below): Date.now(), new Date(),
  *   Date(), performance.*, process.hrtime/uptime/nextTick, setTimeout, setInterval, setImmediate,
  *   queueMicrotask. A deliberate use (timing something from outside the simulation) is allowed
@@ -117,6 +118,7 @@ export default [
         { name: 'WeakRef', message: 'WeakRef depends on garbage-collector timing, which is not deterministic.' },
         { name: 'FinalizationRegistry', message: 'FinalizationRegistry depends on garbage-collector timing, which is not deterministic.' },
         { name: 'fetch', message: 'No real I/O in simulated code.' },
+        { name: 'Intl', message: "Intl formats and collates by the machine's locale and time zone (LANG, LC_ALL, TZ): a run must not depend on where it runs. Compare strings with < and >, format numbers with toFixed/String." },
       ],
       'no-restricted-properties': [
         'error',
@@ -129,6 +131,15 @@ export default [
         { selector: 'ForOfStatement[await=true]', message: 'No for-await in simulated code; use a kernel process.' },
         { selector: ':function[async=true]', message: 'No async functions in simulated code: use a kernel process (function*) and yield Futures.' },
         { selector: 'ImportExpression', message: 'No dynamic import() in simulated code: it is real I/O resolved by a Promise.' },
+        {
+          // By name, whatever the object: a string's, a number's and a Date's all read the locale.
+          selector: 'MemberExpression[property.name=/^(localeCompare|toLocale(String|LowerCase|UpperCase|DateString|TimeString))$/]',
+          message: "Locale-sensitive (LANG, LC_ALL, TZ): a seed would run differently on another machine (a Turkish locale lowercases 'I' to 'ı' and sorts it elsewhere). Compare with < and >, use toLowerCase/toUpperCase, format with toFixed/String.",
+        },
+        {
+          selector: 'MemberExpression[property.name=/^(get(FullYear|Month|Date|Day|Hours|Minutes|Seconds|Milliseconds|TimezoneOffset)|to(Date|Time)String)$/]',
+          message: "A Date's local fields depend on the machine's time zone (TZ): use the getUTC* methods or toISOString, or better, the kernel's simulated clock.",
+        },
       ],
       '@typescript-eslint/no-restricted-imports': [
         'error',

@@ -53,6 +53,13 @@ const FORBIDDEN: Record<string, { code: string; rule: string }> = {
   'await (top level)': { code: 'declare const x: PromiseLike<number>; export const y = await x;', rule: 'no-restricted-syntax' },
   'dynamic import()': { code: "export const m = import('./x.ts');", rule: 'no-restricted-syntax' },
   'WeakRef': { code: 'export const w = new WeakRef({});', rule: 'no-restricted-globals' },
+  // Locale and time zone (LANG, LC_ALL, TZ) would make a seed run differently on another machine.
+  'localeCompare': { code: "export const c = ['b', 'a'].sort((x, y) => x.localeCompare(y));", rule: 'no-restricted-syntax' },
+  'toLocaleString': { code: 'export const s = (1234.5).toLocaleString();', rule: 'no-restricted-syntax' },
+  'toLocaleLowerCase': { code: "export const s = 'I'.toLocaleLowerCase();", rule: 'no-restricted-syntax' },
+  'Intl': { code: "export const f = new Intl.NumberFormat('en').format(1);", rule: 'no-restricted-globals' },
+  'a Date\'s local hours': { code: 'export const h = new Date(0).getHours();', rule: 'no-restricted-syntax' },
+  'Date toString (local time zone)': { code: 'export const s = new Date(0).toDateString();', rule: 'no-restricted-syntax' },
 };
 
 const IMPORTS = ['node:fs', 'fs', 'fs/promises', 'node:net', 'net', 'node:http', 'http', 'node:child_process', 'child_process', 'node:worker_threads', 'worker_threads', 'node:os', 'os', 'node:crypto', 'crypto'];
@@ -111,6 +118,7 @@ describe('determinism lint: what stays allowed', () => {
     'type-only import of a node module': "import type { Stats } from 'node:fs'; export type S = Stats;",
     'generators (kernel processes)': 'export function* p(): Generator<number, void, unknown> { yield 1; }',
     'process.env (not a clock)': 'export const e = process.env.HOME;',
+    'lower and upper case, UTC fields of a Date': "export const s = 'I'.toLowerCase() + new Date(0).getUTCHours() + new Date(0).toISOString();",
     'a local named crypto (a simulated crypto engine)': 'const crypto = { seal: (x: number): number => x + 1 }; export const c = crypto.seal(1);',
   };
   for (const [what, code] of Object.entries(ALLOWED)) {

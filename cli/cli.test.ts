@@ -132,6 +132,8 @@ describe('detsim sweep and replay', () => {
     const r = detsim('replay', file);
     expect(r.code).toBe(4);
     expect(r.out).toContain('NOT REPRODUCED: the repro recorded safety (no-phantom-delivery) with trace 0000000000000000');
+    // A sweep's seed can differ from its replay because of what earlier runs in its worker left: said so.
+    expect(r.out).toContain('or the recorded run read state an earlier run in its sweep worker had left at module level');
     expect(r.out).not.toMatch(/^PASS/m);
     const j = JSON.parse(detsim('replay', file, '--json').out);
     expect(j).toMatchObject({ hashMatches: false, reproduced: false });
@@ -259,6 +261,21 @@ describe('detsim sweep and replay', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.summary).toMatchObject({ runs: 4, passed: 4, failed: 0, from: 100 });
+  });
+
+  it('a sweep with --check-determinism fails a seed that reads what an earlier run in its worker left (a replay in a new process is another run)', () => {
+    // One worker, so seeds 2 and 3 run after seed 1 in the same thread; each is deterministic on its
+    // own (run twice in a row it agrees with itself), so only a run in a fresh thread tells.
+    const dir = mkdtempSync(path.join(tmpdir(), 'detsim-'));
+    const r = detsim('sweep', 'cli/fixtures/leaks-between-runs.ts', '--seeds', '3', '--jobs', '1', '--check-determinism', '--json', '--out', dir);
+    expect(r.code, r.out + r.err).toBe(1);
+    const j = JSON.parse(r.out) as { summary: { runs: number; passed: number }; failures: { seed: number; outcome: string; violations: { invariant: string; message: string }[] }[] };
+    expect(j.summary).toMatchObject({ runs: 3, passed: 1 });
+    expect(j.failures.map((f) => [f.seed, f.outcome])).toEqual([
+      [2, 'nondeterministic'],
+      [3, 'nondeterministic'],
+    ]);
+    expect(j.failures[0]!.violations[0]).toMatchObject({ invariant: 'determinism', message: expect.stringMatching(/in a fresh thread differs: .*state an earlier run left at module level/) });
   });
 
   it("runs a scenario from a file of the user's own, like a built-in one", () => {

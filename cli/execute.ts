@@ -69,20 +69,32 @@ export function executeRun(scn: Scenario, opts: ExecuteOptions): RunReport {
   report.wallMs = Math.round(performance.now() - t0); // wallclock-ok
   if (opts.checkDeterminism) {
     const again = runScenario(scn, { ...opts, traceSink: null, requireChecks: true });
-    report.secondTraceHash = again.traceHash;
-    if (again.traceHash !== r.traceHash || again.events !== r.events) {
-      report.ok = false;
-      report.outcome = 'nondeterministic';
-      report.violations = [
-        ...report.violations,
-        {
-          invariant: 'determinism',
-          atNs: r.simTimeNs,
-          eventIndex: r.events,
-          message: `two runs of one seed differ: trace hash ${r.traceHash} (${r.events} events) then ${again.traceHash} (${again.events} events); simulated code reads something outside the kernel (Math.random, Date.now, timers, Promises, real I/O); \`npm run lint\` finds these under sim/ systems/ scenarios/ invariants/`,
-        },
-      ];
-    }
+    compareRuns(report, again, 'in this process');
   }
   return report;
+}
+
+/**
+ * Records the second run of a --check-determinism seed on the first one's report: its hash, and a
+ * `determinism` violation (outcome `nondeterministic`) when the two differ. `where` says where the
+ * second run ran ("in this process", "in a fresh thread"): a difference found only in a fresh
+ * thread is state an earlier run left in a module, which a replay in a new process never sees.
+ */
+export function compareRuns(report: RunReport, again: Pick<RunResult, 'traceHash' | 'events'>, where: string): void {
+  report.secondTraceHash = again.traceHash;
+  if (again.traceHash === report.traceHash && again.events === report.events) return;
+  report.ok = false;
+  report.outcome = 'nondeterministic';
+  const fresh = where !== 'in this process';
+  report.violations = [
+    ...report.violations,
+    {
+      invariant: 'determinism',
+      atNs: report.simTimeNs,
+      eventIndex: report.events,
+      message: fresh
+        ? `the seed run again ${where} differs: trace hash ${report.traceHash} (${report.events} events) here, after earlier runs, then ${again.traceHash} (${again.events} events) ${where}; a run read state an earlier run left at module level (a memo keyed by less than it depends on, a counter, a cache): a replay in a new process is another run. Keep per-run state in the scenario's setup or the world, and memoise only pure functions of their whole input (README, Determinism)`
+        : `two runs of one seed differ: trace hash ${report.traceHash} (${report.events} events) then ${again.traceHash} (${again.events} events); simulated code reads something outside the kernel (Math.random, Date.now, timers, Promises, real I/O) or state the first run left at module level; \`npm run lint\` finds the former under sim/ systems/ scenarios/ invariants/`,
+    },
+  ];
 }

@@ -180,7 +180,7 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
     const todo = `To see the recorded failure, replay it on the build the repro was made with; if the failure was fixed on purpose, keep the seed as a regression (detsim regress --add ${ex.file}) or delete the repro.`;
     differs =
       hashMatches === false
-        ? `NOT REPRODUCED: the repro recorded ${recorded} with trace ${ex.traceHash}; this run ${now} with trace ${r.traceHash}, so it is not the recorded run. The code or the scenario changed since the repro was written, or the scenario is nondeterministic (check with --check-determinism). ${todo}`
+        ? `NOT REPRODUCED: the repro recorded ${recorded} with trace ${ex.traceHash}; this run ${now} with trace ${r.traceHash}, so it is not the recorded run. The code or the scenario changed since the repro was written, or the scenario is nondeterministic (check with --check-determinism), or the recorded run read state an earlier run in its sweep worker had left at module level (a sweep of the seeds around it with --check-determinism finds that; \`replay\` runs in a new process). ${todo}`
         : `NOT REPRODUCED: the trace is the recorded one (${r.traceHash}), but the verdict differs: the repro recorded ${recorded}, this run ${now}. The checks changed since the repro was written. ${todo}`;
   }
   if (a.json) {

@@ -8,10 +8,13 @@
  * the throw still fails: the call is remembered. (The pool also treats a worker that exits in any
  * other way as a crash of the seed it was running.)
  */
-import { parentPort } from 'node:worker_threads';
-import { executeRun, type RunReport } from './execute.ts';
+import path from 'node:path';
+import { parentPort, resourceLimits } from 'node:worker_threads';
+import { compareRuns, executeRun, type RunReport } from './execute.ts';
 import { failOnRealTimers, pendingRealTimers, realSetImmediate, realSetTimeout, runReturned, timersDueAtOnce, watchRealTimers } from './real-timers.ts';
-import { loadScenarioFile } from './scenarios.ts';
+import { prestartRun, runWatched } from './run-watched.ts';
+import { readManifest } from './scenario-manifest.ts';
+import { SCENARIOS_DIR, loadScenarioFile } from './scenarios.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import type { SweepJob, WorkerReply } from './sweep.ts';
 import { scenarioPrintsDelivered, scenarioPrintsToStderr } from './worker-stdout.ts';
@@ -68,7 +71,10 @@ async function handle(job: SweepJob): Promise<WorkerReply> {
     }
     parentPort!.postMessage({ started: job.id });
     watchRealTimers();
-    let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: job.checkDeterminism, linkStreams: job.linkStreams ?? true, script: job.script ?? null });
+    // --check-determinism runs the seed again in a fresh thread (below), not in this one: this
+    // thread has run other seeds and scenarios, and a second run here would read what they left at
+    // module level just as the first did, where a replay in a new process reads nothing.
+    let r = executeRun(scn, { seed: job.seed, pins: job.pins, swarm: job.swarm, buggify: job.buggify, checkDeterminism: false, linkStreams: job.linkStreams ?? true, script: job.script ?? null });
     runReturned();
     inJob = false;
     // A promise the run left rejected with no handler (an async callback that threw after its
@@ -80,6 +86,7 @@ async function handle(job: SweepJob): Promise<WorkerReply> {
     if (timersDueAtOnce()) await new Promise((resolve) => realSetTimeout(resolve, 0)); // wallclock-ok: times nothing
     failOnRealTimers(r, pendingRealTimers());
     if (exitCalled !== null) r = exitCrash(r, exitCalled);
+    else if (job.checkDeterminism) await runAgainFresh(job, scn, r);
     // A passing run's script is read by nobody: keep the reply small.
     if (r.ok) delete r.script;
     return { id: job.id, result: r };
@@ -88,4 +95,36 @@ async function handle(job: SweepJob): Promise<WorkerReply> {
     if (exitCalled !== null) return { id: job.id, error: `the scenario called process.exit(${exitCalled}) while loading` };
     return { id: job.id, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   }
+}
+
+/**
+ * The --check-determinism run of a seed: again, in a new thread that has loaded the scenario and
+ * the simulator afresh, as `detsim run` and `replay` do in a new process (a built-in scenario from
+ * its bundle, as they do: one module to load, not sixty), with this thread's heap limit; the
+ * sweep's --seed-timeout covers both runs. Records the outcome on `r` (execute.ts, compareRuns).
+ * A run the new thread could not finish (out of memory, say) is a difference too.
+ */
+async function runAgainFresh(job: SweepJob, scn: Scenario, r: RunReport): Promise<void> {
+  const maxMemoryMb = resourceLimits.maxOldGenerationSizeMb ?? 0;
+  // Only the compiled built-in file itself may run from the bundle: a user's file may share its name.
+  const builtIn = readManifest()?.scenarios.some((e) => e.name === scn.name && path.join(SCENARIOS_DIR, e.file) === path.resolve(job.file)) === true;
+  const again = await runWatched({
+    file: job.file,
+    builtIn,
+    ...(builtIn ? { prestarted: prestartRun(maxMemoryMb, scn.name) } : {}),
+    scenario: scn.name,
+    seed: job.seed,
+    pins: job.pins,
+    params: r.params,
+    swarm: job.swarm,
+    buggify: job.buggify,
+    checkDeterminism: false,
+    logLines: 0,
+    timeoutS: 0,
+    maxMemoryMb,
+    ...(job.script !== undefined ? { script: job.script } : {}),
+    linkStreams: job.linkStreams ?? true,
+  });
+  const stopped = again.stopped !== undefined ? ` (stopped: ${again.report.violations[0]?.message ?? again.stopped})` : '';
+  compareRuns(r, again.report, `in a fresh thread${stopped}`);
 }
