@@ -59,9 +59,15 @@ describe('dead variants: a system that does nothing useful fails a liveness prop
   }
 });
 
-describe('a part no client uses is idle, not dead', () => {
+describe('an idle part, or a sale sold out, is not a dead system', () => {
   it("lb-algorithms with two balancers a pool (its load goes to each pool's first) passes: the second has nothing to serve", () => {
     const r = runScenario(lbAlgorithms as unknown as Scenario, { seed: 1, pins: { balancers: 2 } });
+    expect(r.pending).toEqual([]);
+    expect(r.ok).toBe(true);
+  }, 300_000);
+
+  it('the platform whose sale sold out (one seat) passes: its probe finds none left, and leaves no hold open', () => {
+    const r = runScenario(platform as unknown as Scenario, { seed: 1, pins: { capacity: 1 } });
     expect(r.pending).toEqual([]);
     expect(r.ok).toBe(true);
   }, 300_000);
