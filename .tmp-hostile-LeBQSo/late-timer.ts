@@ -1,5 +1,0 @@
-import { defineScenario } from '../sim/scenario.ts';
-export default defineScenario({
-  name: 'late-timer', description: 'hostile fixture', params: {}, durationNs: 1_000_000_000, checksNothing: 'a hostile fixture: the harness is what is tested',
-  setup(w) { w.sim.schedule(1000, async () => { await null; w.sim.schedule(1000, () => {}); }); },
-});
