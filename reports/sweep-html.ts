@@ -53,6 +53,8 @@ interface ScenarioRow {
   wallMs: number;
   simNs: number;
   recoveries: number[];
+  /** Passing runs without a liveness phase (no recovery time: the scenario declares no liveness property). */
+  livenessUnchecked: number;
   walls: number[];
   firstFailure: SweepRunLine | null;
 }
@@ -62,7 +64,7 @@ function rows(runs: SweepRunLine[]): ScenarioRow[] {
   for (const r of runs) {
     let row = by.get(r.scenario);
     if (row === undefined) {
-      row = { name: r.scenario, runs: 0, byOutcome: new Map(), wallMs: 0, simNs: 0, recoveries: [], walls: [], firstFailure: null };
+      row = { name: r.scenario, runs: 0, byOutcome: new Map(), wallMs: 0, simNs: 0, recoveries: [], livenessUnchecked: 0, walls: [], firstFailure: null };
       by.set(r.scenario, row);
     }
     row.runs++;
@@ -71,6 +73,7 @@ function rows(runs: SweepRunLine[]): ScenarioRow[] {
     row.simNs += r.simTimeNs;
     row.walls.push(r.wallMs);
     if (typeof r.recoveredAfterNs === 'number') row.recoveries.push(r.recoveredAfterNs);
+    else if (r.ok && r.recoveredAfterNs === null) row.livenessUnchecked++;
     if (!r.ok && (row.firstFailure === null || r.seed < row.firstFailure.seed)) row.firstFailure = r;
   }
   return [...by.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -165,7 +168,9 @@ export function sweepHtml(input: SweepHtmlInput): string {
       }).join('');
       const rate = r.wallMs > 0 ? (r.runs / (r.wallMs / 1000)).toFixed(1) : '–';
       const first = r.firstFailure ? `<code>${esc(r.firstFailure.replay ?? `npx detsim run ${r.name} --seed ${r.firstFailure.seed}`)}</code>` : '';
-      return `<tr><td class="mono">${esc(r.name)}</td><td class="num">${r.runs}</td>${cells}<td class="num" title="runs per second of one worker's wall time">${rate}</td><td class="num">${esc(formatNs(r.simNs))}</td><td>${first}</td></tr>`;
+      // As `run`'s PASS line and the sweep's terminal summary say it: a pass checked safety only.
+      const unchecked = r.livenessUnchecked > 0 ? `<div class="note liveness-unchecked">liveness unchecked in ${r.livenessUnchecked} passing run(s): no liveness property, so a system doing nothing passes too</div>` : '';
+      return `<tr><td class="mono">${esc(r.name)}${unchecked}</td><td class="num">${r.runs}</td>${cells}<td class="num" title="runs per second of one worker's wall time">${rate}</td><td class="num">${esc(formatNs(r.simNs))}</td><td>${first}</td></tr>`;
     })
     .join('\n');
   const failureRows = failures

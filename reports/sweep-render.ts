@@ -54,6 +54,7 @@ export function terminalSummary(r: SweepReport, c: ChalkInstance, opts: { outDir
   for (const line of duplicateLines(r)) out.push(line.differs ? c.red(`DIFFERS: ${line.text}`) : c.yellow(`DUPLICATE: ${line.text}`));
   for (const why of r.incomplete) out.push(c.yellow(`INCOMPLETE: ${why}`));
   for (const line of uncheckedLines(r)) out.push(c.yellow(`NOTHING CHECKED: ${line}`));
+  for (const line of livenessUncheckedLines(r)) out.push(c.yellow(`LIVENESS UNCHECKED: ${line}`));
   // Zero runs is no evidence of anything: never printed as a PASS.
   const incomplete = isIncomplete(r);
   const none = r.summary.runs === 0 && r.summary.failed === 0 && r.summary.unreached === 0 && !incomplete;
@@ -89,6 +90,17 @@ function uncheckedLines(r: SweepReport): string[] {
     .map((s) => `${s.scenario} made no check in ${s.outcomes.unchecked} of its ${s.runs} run(s), each counted as failed: give it a safety check (w.safety), liveness property (w.liveness), script (w.script) or w.declareCheck for its own w.violation calls; or checksNothing: '<why>' if it checks nothing on purpose`);
 }
 
+/**
+ * One line per scenario with passes that had no liveness phase: as `run`'s PASS line says
+ * (reports/terminal.ts), such a pass shows only that nothing unsafe happened, which a system that
+ * does nothing achieves too. The verdict stays a pass.
+ */
+function livenessUncheckedLines(r: SweepReport): string[] {
+  return r.scenarios
+    .filter((s) => (s.livenessUnchecked ?? 0) > 0)
+    .map((s) => `${s.scenario} passed ${s.livenessUnchecked} of its ${s.runs} run(s) without a liveness phase: it declares no liveness property (w.liveness), so a system doing nothing passes too`);
+}
+
 /** A Markdown page for a CI job summary ($GITHUB_STEP_SUMMARY): verdict, table, failures with replay commands, coverage. */
 export function markdownSummary(r: SweepReport, title = 'detsim sweep'): string {
   const L: string[] = [];
@@ -97,6 +109,7 @@ export function markdownSummary(r: SweepReport, title = 'detsim sweep'): string 
   L.push(`**${r.summary.runs}** runs${r.summary.planned !== null && r.summary.planned !== r.summary.runs ? ` of ${r.summary.planned} planned` : ''}, **${r.summary.passed}** passed, **${r.summary.failed}** failed` + (r.shards.length > 0 ? ` — merged from shard(s) ${r.shards.join(', ')}` : '') + '.', '');
   for (const why of r.incomplete) L.push(`> ⚠️ **INCOMPLETE:** ${mdCell(why)}`, '');
   for (const line of uncheckedLines(r)) L.push(`> ⚠️ **NOTHING CHECKED:** ${mdCell(line)}`, '');
+  for (const line of livenessUncheckedLines(r)) L.push(`> ⚠️ **LIVENESS UNCHECKED:** ${mdCell(line)}`, '');
   for (const line of duplicateLines(r)) L.push(`> ${line.differs ? '❌ **DIFFERS:**' : '⚠️ **DUPLICATE:**'} ${mdCell(line.text)}`, '');
   L.push('| scenario | runs | passed | failed | outcomes | first failing seed |', '|---|---:|---:|---:|---|---:|');
   for (const s of r.scenarios) {

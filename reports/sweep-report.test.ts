@@ -82,6 +82,28 @@ describe('SweepAggregator', () => {
     expect(reportExitCode(r)).toBe(0);
   });
 
+  it("passes without a liveness phase are counted and named 'liveness unchecked', as run's PASS line says; the verdict stays a pass", () => {
+    const agg = new SweepAggregator();
+    agg.addHeader(header({ scenarios: ['a', 'b'], planned: 5, seeds: 3 }), 'f');
+    // a: no liveness property (a pass's recovery time is null); b: recovered after the faults.
+    agg.add(line('a', 1, true), 'f');
+    agg.add(line('a', 2, true), 'f');
+    agg.add(line('a', 3, false), 'f'); // a failure is no pass, whatever its recovery time
+    agg.add(line('b', 1, true, { recoveredAfterNs: 20e6 }), 'f');
+    agg.add(line('b', 2, true, { recoveredAfterNs: 30e6 }), 'f');
+    const r = agg.report();
+    expect(r.scenarios.map((s) => [s.scenario, s.livenessUnchecked])).toEqual([['a', 2], ['b', undefined]]);
+    const text = terminalSummary(r, plain).join('\n');
+    expect(text).toContain('LIVENESS UNCHECKED: a passed 2 of its 3 run(s) without a liveness phase');
+    expect(text).not.toMatch(/LIVENESS UNCHECKED: b /);
+    expect(markdownSummary(r)).toContain('> ⚠️ **LIVENESS UNCHECKED:** a passed 2 of its 3 run(s) without a liveness phase');
+    const clean = new SweepAggregator();
+    clean.addHeader(header({ scenarios: ['b'], planned: 1, seeds: 1 }), 'f');
+    clean.add(line('b', 1, true, { recoveredAfterNs: 20e6 }), 'f');
+    expect(terminalSummary(clean.report(), plain).join('\n')).not.toContain('LIVENESS UNCHECKED');
+    expect(terminalSummary(clean.report(), plain).at(-1)).toMatch(/^PASS /);
+  });
+
   it('a mustReach entry never reached in the whole sweep fails it, with a message naming the scenario and the probe', () => {
     const agg = new SweepAggregator();
     agg.addHeader(header({ scenarios: ['a'], planned: 2, seeds: 2 }), 'f');

@@ -95,6 +95,11 @@ export interface ScenarioSummary {
   simSeconds: number;
   /** Runs this scenario should have had (null if unknown). */
   planned: number | null;
+  /**
+   * Passing runs that had no liveness phase (the scenario declared no liveness property: safety
+   * alone is true of a system that does nothing); absent when none.
+   */
+  livenessUnchecked?: number;
 }
 
 export interface SweepReport {
@@ -166,6 +171,8 @@ interface ScenarioAgg {
   passed: number;
   failed: number;
   outcomes: Map<string, number>;
+  /** Passing runs without a liveness phase. */
+  livenessUnchecked: number;
   firstFailingSeed: number | null;
   simNs: number;
   wallMs: number;
@@ -260,7 +267,7 @@ export class SweepAggregator {
   private scenario(name: string): ScenarioAgg {
     let a = this.byScenario.get(name);
     if (!a) {
-      a = { runs: 0, passed: 0, failed: 0, outcomes: new Map(), firstFailingSeed: null, simNs: 0, wallMs: 0, failures: [], failuresDropped: 0, passes: [], passesDropped: 0, reached: new Map(), mustReach: new Set() };
+      a = { runs: 0, passed: 0, failed: 0, outcomes: new Map(), livenessUnchecked: 0, firstFailingSeed: null, simNs: 0, wallMs: 0, failures: [], failuresDropped: 0, passes: [], passesDropped: 0, reached: new Map(), mustReach: new Set() };
       this.byScenario.set(name, a);
       this.order.push(name);
     }
@@ -291,6 +298,8 @@ export class SweepAggregator {
     this.runMs += r.wallMs ?? 0;
     if (r.ok) {
       a.passed++;
+      // A pass's recovery time is null only when the run had no liveness phase (sim/runner.ts).
+      if (r.recoveredAfterNs === null) a.livenessUnchecked++;
       if (insertBounded(a.passes, { seed: r.seed, wallMs: r.wallMs ?? 0 }, PASSES_KEPT)) a.passesDropped++;
     } else {
       a.failed++;
@@ -328,6 +337,9 @@ export class SweepAggregator {
     if (!seen.firstOk) return;
     const a = this.scenario(r.scenario);
     a.passed--;
+    // The first result is not at hand: a run of the same seed and parameters that passed without a
+    // liveness phase says the first did too (clamped to the passes in the report).
+    if (r.ok && r.recoveredAfterNs === null && a.livenessUnchecked > 0) a.livenessUnchecked--;
     a.outcomes.set('pass', (a.outcomes.get('pass') ?? 1) - 1);
     if (a.outcomes.get('pass') === 0) a.outcomes.delete('pass');
     const kept = a.passes.findIndex((p) => p.seed === r.seed);
@@ -456,6 +468,7 @@ export class SweepAggregator {
         firstFailingSeed: a.firstFailingSeed,
         simSeconds: Math.round(a.simNs / 1e6) / 1e3,
         planned: plannedByScenario.get(name) ?? null,
+        ...(Math.min(a.livenessUnchecked, a.passed) > 0 ? { livenessUnchecked: Math.min(a.livenessUnchecked, a.passed) } : {}),
       };
     });
     const failures = this.order.flatMap((n) => this.byScenario.get(n)!.failures);

@@ -120,6 +120,12 @@ describe('sweepHtml', () => {
     expect(ok).toContain('No failures.');
   });
 
+  it("marks a scenario whose passes had no liveness phase 'liveness unchecked', as the terminal does", () => {
+    const html = sweepHtml({ title: 't', runs: [run('a', 1, 'pass', { recoveredAfterNs: null }), run('a', 2, 'pass', { recoveredAfterNs: null }), run('b', 1, 'pass'), run('b', 2, 'safety')] });
+    expect(html).toContain('a<div class="note liveness-unchecked">liveness unchecked in 2 passing run(s)');
+    expect(html.match(/liveness-unchecked/g)).toHaveLength(1); // b recovered; its failure's null is no pass
+  });
+
   it('lists coverage, never-reached first', () => {
     const html = sweepHtml({ title: 't', runs: [run('a', 1, 'pass', { coverage: { probes: { 'raft.snap': 1 }, sometimes: { 'leader-changed': false } } }), run('a', 2, 'pass', { coverage: { probes: { 'raft.snap': 2 }, sometimes: { 'leader-changed': false } } })] });
     expect(html.indexOf('leader-changed')).toBeLessThan(html.indexOf('raft.snap'));

@@ -11,6 +11,7 @@ import { runScenario } from '../sim/runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import broadcast from './broadcast.ts';
 import raftElection from './raft-election.ts';
+import lbAlgorithms from './lb-algorithms.ts';
 import lbCrash from './lb-crash.ts';
 import escrowSeat from './escrow-seat-example.ts';
 import hwAccelerated from './hw-accelerated-kv.ts';
@@ -56,4 +57,18 @@ describe('dead variants: a system that does nothing useful fails a liveness prop
       expect(ok.ok).toBe(true);
     }, 300_000);
   }
+});
+
+describe('an idle part, or a sale sold out, is not a dead system', () => {
+  it("lb-algorithms with two balancers a pool (its load goes to each pool's first) passes: the second has nothing to serve", () => {
+    const r = runScenario(lbAlgorithms as unknown as Scenario, { seed: 1, pins: { balancers: 2 } });
+    expect(r.pending).toEqual([]);
+    expect(r.ok).toBe(true);
+  }, 300_000);
+
+  it('the platform whose sale sold out (one seat) passes: its probe finds none left, and leaves no hold open', () => {
+    const r = runScenario(platform as unknown as Scenario, { seed: 1, pins: { capacity: 1 } });
+    expect(r.pending).toEqual([]);
+    expect(r.ok).toBe(true);
+  }, 300_000);
 });

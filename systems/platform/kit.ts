@@ -343,7 +343,9 @@ export function addBuyerProbe(w: World<unknown>, o: { regions: readonly string[]
   w.onHeal(() => healed.resolve(undefined));
   const bought = new Set<string>();
   const state = new Map<string, string>(o.regions.map((r) => [r, 'the probe has not run']));
-  const soldOut = (): boolean => o.escrow.monitor.holdsResolved() === true && o.escrow.monitor.snapshot().nodes.every((n) => n.tokens === 0);
+  // No token free anywhere, none on its way between replicas: a hold could only wait for one.
+  const noneLeft = (): boolean => o.escrow.monitor.snapshot().nodes.every((n) => n.tokens === 0 && n.outbox.length === 0);
+  const soldOut = (): boolean => o.escrow.monitor.holdsResolved() === true && noneLeft();
   for (const home of o.regions) {
     const user = `probe-${home}`;
     o.regionOf.set(user, home);
@@ -351,6 +353,19 @@ export function addBuyerProbe(w: World<unknown>, o: { regions: readonly string[]
       yield healed; // nothing in the fault phase: the runs before the heal are the ones they were
       for (let attempt = 1; ; attempt++) {
         if (attempt > 1) yield ctx.sleep(ms(200));
+        // A sale that sold out (a long run, a small capacity) has nothing to buy: a checkout's hold
+        // would wait for a token that never comes, be answered "unavailable", and keep holds open
+        // (esc-holds-resolved) as long as the probe retried. Once every hold is resolved with no
+        // token left, sold out is the answer.
+        if (noneLeft()) {
+          const holds = o.escrow.monitor.holdsResolved();
+          if (holds === true) {
+            bought.add(home);
+            return;
+          }
+          state.set(home, `no token is left anywhere; ${user} waits for the open holds to resolve: ${holds}`);
+          continue;
+        }
         const a = yield* resolve(ctx, o.dns, home);
         if (a === null) {
           state.set(home, `GeoDNS gave ${user} no answer`);
