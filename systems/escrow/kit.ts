@@ -538,6 +538,9 @@ export function watchCluster(w: World<unknown>, c: SaleCluster, p: SaleValues): 
   // Twenty ticks: BUGGIFY may skip a tick (escrow.host.skip_tick, p = 0.25), never twenty in a row.
   const reaperSlackNs = ms(20 * p.tickMs + 10);
   w.safety(`${c.label}never-oversell`, () => m.checkOversell());
+  // The kept sums are verified at polls 1, 2, 4, ...: once more when the faults stop, so a drift
+  // that began late in a long fault phase does not go unseen (monitor.ts, verifySumsNextPoll).
+  w.onHeal(() => m.verifySumsNextPoll());
   w.safety(`${c.label}conservation`, () => m.checkConservation());
   w.safety(`${c.label}durable-transitions`, () => m.checkTransitions());
   w.safety(`${c.label}reaper-timely`, () => m.checkReaper(reaperSlackNs));

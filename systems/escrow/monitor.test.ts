@@ -84,7 +84,7 @@ describe('escrow monitor: checks that skip the history still see every change', 
     expect(m.checkTransitions()).toMatch(/reservation h at a changed count 2 -> 5/);
   });
 
-  it("never-oversell verifies the nodes' kept sums at polls 1, 2, 4, ..., or at every poll under verifySumsEveryPoll", () => {
+  it("never-oversell verifies the nodes' kept sums at polls 1, 2, 4, ..., once more when asked (the heal), or at every poll under verifySumsEveryPoll", () => {
     const reservations = [{ id: 'h', count: 3, state: 'held' as const }];
     const snap: NodeSnapshot = { id: 'a', kind: 'escrow', tokens: 0, consumedDirect: 0, reservations, reserved: { pending: 0, held: 1, confirmed: 0 }, outbox: [], credited: [], refusalStreak: 0, wantedTokens: 0 };
     const program = { seat: { snapshot: () => snap } } as unknown as EscrowHost;
@@ -100,6 +100,13 @@ describe('escrow monitor: checks that skip the history still see every change', 
     expect(poll()).toMatch(drift);
     expect(poll()).toBeNull(); // poll 3: the sums are trusted
     expect(poll()).toMatch(drift);
+    for (let i = 5; i < 8; i++) expect(poll()).toBeNull(); // polls 5-7: trusted
+    m.verifySumsNextPoll(); // the faults stopped: verify once, off the schedule
+    expect(poll()).toMatch(drift); // poll 8 is on the schedule anyway: see the next one
+    for (let i = 9; i < 12; i++) expect(poll()).toBeNull();
+    m.verifySumsNextPoll();
+    expect(poll()).toMatch(drift); // poll 12: off the schedule, verified because asked
+    expect(poll()).toBeNull(); // and only once
     m.verifySumsEveryPoll = true;
     expect(poll()).toMatch(drift);
   });
