@@ -277,9 +277,13 @@ function addLiveness(w: World<unknown>, c: RaftCluster): void {
   // A leader that never commits is safe and useless, and with no client operations (clients 0, or
   // a scenario with its own workload) nothing else waits on a commit: the empty entry every leader
   // appends when elected (§8) must commit, whatever the workload.
+  // Asked on its own at the deadline too (every property is, to name each one pending), when
+  // there may be no leader at all.
   w.liveness('leader-commits', () => {
-    const r = c.leader()!.program!.host.raft;
-    return r.commitTerm === r.term ? true : `leader ${c.leader()!.id} has committed nothing of its term ${r.term} (commit index ${r.commitIndex}, of term ${r.commitTerm}; last index ${r.lastIndex})`;
+    const l = c.leader();
+    if (!l) return 'no leader';
+    const r = l.program!.host.raft;
+    return r.commitTerm === r.term ? true : `leader ${l.id} has committed nothing of its term ${r.term} (commit index ${r.commitIndex}, of term ${r.commitTerm}; last index ${r.lastIndex})`;
   });
   w.liveness('client-ops-complete', () => (c.history.pending === 0 ? true : `${c.history.pending} client operation(s) still waiting for an answer`));
   w.liveness('logs-converge', () => {
