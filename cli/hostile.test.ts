@@ -49,6 +49,7 @@ beforeAll(() => {
     file('loop.ts'),
     scenarioSource('loop', "for (let k = 1; k <= 5; k++) w.sim.schedule(k * 1000, () => w.sim.log('n1', 'tick', `k=${k}`)); w.sim.schedule(9000, () => { w.sim.log('n1', 'before-loop', 'last words'); for (;;) { /* stuck */ } });"),
   );
+  writeFileSync(file('loop-silent.ts'), scenarioSource('loop-silent', 'w.sim.schedule(1000, () => { for (;;) { /* stuck, nothing traced */ } });'));
   writeFileSync(
     file('spin.ts'),
     scenarioSource('spin', "w.sim.schedule(1000, () => { for (let k = 0; ; k++) w.sim.log('n1', 'spin', `k=${k} é→😀 ${'x'.repeat(k % 300)}`); });"),
@@ -139,6 +140,15 @@ describe('runaway scenario code in run/replay', () => {
     const records = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; detail: string });
     expect(records.at(-1)).toMatchObject({ kind: 'before-loop', detail: 'last words' });
     expect(records.filter((x) => x.kind === 'tick')).toHaveLength(5);
+  });
+
+  it('an endless loop before anything was traced: the report says where it stopped is unknown, not "at 0ns (event #0)"', () => {
+    const r = detsim(['run', file('loop-silent.ts'), '--seed', '1', '--timeout', '1']);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('hang before the first traced event: ');
+    expect(r.out).toContain('it traced nothing before it stopped');
+    expect(r.out).not.toContain('event #0');
+    expect(r.out).not.toContain('the last trace lines show where it was');
   });
 
   it('the same hang in replay <scenario> --seed, with --json: one JSON object, exit 1', () => {

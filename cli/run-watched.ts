@@ -214,7 +214,8 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
 
   // A stopped run's report is built once the thread is gone (see below): its last lines are read
   // from shared memory the thread no longer writes. Its wall time is the stop's.
-  const failed = (kind: StopKind, message: string): (() => WatchedResult) => {
+  // `message` may depend on whether the run traced anything before it stopped (known only then).
+  const failed = (kind: StopKind, message: string | ((traced: boolean) => string)): (() => WatchedResult) => {
     const wallMs = Math.round(performance.now() - t0); // wallclock-ok: the harness's watchdog, outside the simulation
     return () => {
       const last = lastTraced(recent);
@@ -223,7 +224,7 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
         seed: o.seed,
         ok: false,
         outcome: 'crash',
-        violations: [{ invariant: kind, atNs: last.atNs, eventIndex: last.eventIndex, message }],
+        violations: [{ invariant: kind, atNs: last.atNs, eventIndex: last.eventIndex, message: typeof message === 'string' ? message : message(last.lines > 0) }],
         coverage: { probes: {}, declared: [], sometimes: {}, mustReach: [] },
         pending: [],
         traceHash: '',
@@ -256,7 +257,8 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
       settle(
         failed(
           'hang',
-          `the run took more than ${o.timeoutS}s of wall time and was stopped (an endless loop inside one event?); the last trace lines show where it was${o.traceFile ? `, and ${o.traceFile} ends at the last record before the stop` : '; replay it with --trace FILE to keep the whole trace'}; raise the limit with --timeout S (0: none)`,
+          (traced) =>
+            `the run took more than ${o.timeoutS}s of wall time and was stopped (an endless loop inside one event?); ${traced ? 'the last trace lines show where it was' : 'it traced nothing before it stopped, so it hung before its first traced event (in setup, or in an event that traces nothing)'}${o.traceFile ? `, and ${o.traceFile} ends at the last record before the stop` : traced ? '; replay it with --trace FILE to keep the whole trace' : ''}; raise the limit with --timeout S (0: none)`,
         ),
       );
     const arm = (seconds: number, onTimeout: () => void): void => {

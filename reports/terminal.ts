@@ -128,12 +128,21 @@ export function formatResult(c: ChalkInstance, r: RunReport, replay: string, ver
     'real-timer': 'the scenario left a real timer pending (a run never waits for real time)',
   };
   const why = r.outcome === 'crash' ? stopped[r.violations[0]?.invariant ?? ''] : undefined;
-  const shownFigures = r.traceHash === '' ? `stopped at ${formatNs(r.simTimeNs)} simulated after ${r.wallMs} ms, no trace hash` : figures;
+  // A stopped run's time and event come from its last traced line (cli/run-watched.ts): when it
+  // traced nothing, where it stopped is unknown, and "at 0ns (event #0)" would read as a time.
+  const nothingTraced = r.traceHash === '' && r.events === 0;
+  const shownFigures =
+    r.traceHash === ''
+      ? nothingTraced
+        ? `stopped after ${r.wallMs} ms, before its first traced event: where it stopped is unknown, no trace hash`
+        : `stopped at ${formatNs(r.simTimeNs)} simulated after ${r.wallMs} ms, no trace hash`
+      : figures;
   // Not a failure of the system, and never a pass: a run that checked nothing says so.
   const verdict = r.outcome === 'unchecked' ? c.yellow.bold('NOTHING CHECKED') : c.red.bold('FAIL');
   out.push(`${verdict} ${r.scenario} seed ${r.seed}: ${why ?? what[r.outcome] ?? r.outcome} (${shownFigures})`);
   for (const v of r.violations) {
-    out.push(`  ${c.red(v.invariant)} at ${formatNs(v.atNs)} (event #${v.eventIndex}): ${v.message}`);
+    const where = nothingTraced ? 'before the first traced event' : `at ${formatNs(v.atNs)} (event #${v.eventIndex})`;
+    out.push(`  ${c.red(v.invariant)} ${where}: ${v.message}`);
   }
   out.push(`${c.bold('replay:')} ${replay}`);
   return out;
