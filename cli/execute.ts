@@ -2,10 +2,11 @@
  * One run as the CLI and sweep workers do it: time it (wall clock, outside the simulation),
  * optionally stream its trace to a file, optionally run it twice to check determinism.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { runScenario, type RunOptions, type RunResult } from '../sim/runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { sinkWithoutMessages, type TraceRecord, type TraceSink } from '../sim/trace.ts';
+import { openOutput } from './trace-tail.ts';
 
 export interface RunReport extends RunResult {
   wallMs: number;
@@ -27,7 +28,7 @@ export interface ExecuteOptions extends Omit<RunOptions, 'traceSink'> {
 
 /** Streams trace records to a JSON-lines file, buffered so a long run stays cheap. */
 export function traceFileSink(file: string): { sink: TraceSink; close: () => void } {
-  const fd = openSync(file, 'w');
+  const { fd, close: closeFile } = openOutput(file);
   let buf: string[] = [];
   let size = 0;
   const flush = (): void => {
@@ -45,7 +46,7 @@ export function traceFileSink(file: string): { sink: TraceSink; close: () => voi
     }),
     close: () => {
       flush();
-      closeSync(fd);
+      closeFile();
     },
   };
 }

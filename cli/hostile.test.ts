@@ -520,6 +520,26 @@ describe('repro files are data', () => {
   });
 });
 
+describe('a trace written to a pipe', () => {
+  it('--trace /dev/stdout into a pipe: the trace lines and the verdict both arrive (a pipe takes no write at an offset: ESPIPE before)', () => {
+    const r = detsim(['run', 'broadcast', '--seed', '1', '--trace', '/dev/stdout']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const records = r.out.split('\n').filter((l) => l.startsWith('{"t":'));
+    expect(records.length).toBeGreaterThan(100);
+    for (const l of records) expect(() => JSON.parse(l)).not.toThrow();
+    expect(r.out).toMatch(/^PASS broadcast seed 1: /m);
+  });
+
+  it('advice for an output file that could not be written names the cause', async () => {
+    const { outputAdvice } = await import('./run-watched.ts');
+    expect(outputAdvice('EPIPE: broken pipe, write')).toContain('stopped reading');
+    expect(outputAdvice('ENOSPC: no space left on device, write')).toContain('disk space');
+    expect(outputAdvice('EACCES: permission denied, open')).toContain('can write to');
+    expect(outputAdvice('EIO: i/o error, write')).toBe('name another file');
+  });
+});
+
 describe('interrupted runs', () => {
   it('SIGINT during a run: exit 130, one line on stderr, no verdict; the trace file holds what ran', async () => {
     const { spawn } = await import('node:child_process');

@@ -275,7 +275,7 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
       }
       if (reply.report) settle(() => ({ report: reply.report }));
       else if (reply.output) {
-        const msg = `an output file could not be written (${reply.error}), so the run was stopped without a verdict; free the space or name another file`;
+        const msg = `an output file could not be written (${reply.error}), so the run was stopped without a verdict; ${outputAdvice(reply.error ?? '')}`;
         settle(() => {
           throw new UserError(msg);
         });
@@ -321,4 +321,13 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
     }
   }
   return result;
+}
+
+/** What to do about an output file the run could not write, by the error's code. */
+export function outputAdvice(error: string): string {
+  // The reader of a pipe left (`--trace /dev/stdout | head`): the trace was cut where it stopped reading.
+  if (/\bEPIPE\b/.test(error)) return 'the program reading the output stopped reading (e.g. `| head`); write the trace to a file (--trace FILE) and read that';
+  if (/\b(ENOSPC|EDQUOT)\b/.test(error)) return 'free some disk space or name a file on another disk';
+  if (/\b(EACCES|EPERM|EROFS)\b/.test(error)) return 'name a file in a folder you can write to';
+  return 'name another file';
 }

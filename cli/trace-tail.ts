@@ -11,13 +11,32 @@
  *
  * Neither reads a clock or touches the simulation: they only receive finished trace records.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import type { TraceRecord } from '../sim/trace.ts';
 import { formatRecord, sinkWithoutMessages } from '../sim/trace.ts';
 
+/**
+ * The process's own standard streams, by the names a user gives them. Opening /dev/stdout anew
+ * fails when it is a socket (ENXIO: a parent process reading through a socket pair, as Node's
+ * child_process does), so these are written through the descriptor the process already has.
+ */
+const STANDARD_STREAMS: Readonly<Record<string, number>> = { '/dev/stdout': 1, '/dev/fd/1': 1, '/proc/self/fd/1': 1, '/dev/stderr': 2, '/dev/fd/2': 2, '/proc/self/fd/2': 2 };
+
+/** Opens an output file for writing; a standard stream is its existing descriptor, never closed here. */
+export function openOutput(file: string, flags: 'w' | 'a' | 'r+' = 'w'): { fd: number; close: () => void } {
+  const std = STANDARD_STREAMS[file];
+  if (std !== undefined) return { fd: std, close: () => {} };
+  const fd = openSync(file, flags);
+  return { fd, close: () => closeSync(fd) };
+}
+
 /** Bytes buffered before a write to the trace file. */
 const TRACE_BUFFER_BYTES = 1 << 18;
-/** Header: [0] bytes pending in the buffer (Int32); the file offset where they go is a Float64 at byte 8. */
+/**
+ * Header: [0] bytes pending in the buffer (Int32); [1] 1 when the target is a stream (a pipe,
+ * /dev/stdout, a FIFO: no offsets, written in order); the file offset where the pending bytes go is
+ * a Float64 at byte 8.
+ */
 const HEADER_BYTES = 16;
 
 export function traceBuffer(): SharedArrayBuffer {
@@ -31,18 +50,31 @@ export function traceBuffer(): SharedArrayBuffer {
  */
 export class TraceFileWriter {
   private readonly fd: number;
+  private readonly closeFile: () => void;
   private readonly len: Int32Array;
   private readonly off: Float64Array;
   private readonly bytes: Uint8Array;
   private readonly enc = new TextEncoder();
 
+  /** Offsets for a regular file; null (write where the stream is) for a pipe or a device. */
+  private readonly positioned: boolean;
+
   constructor(file: string, shared: SharedArrayBuffer) {
-    this.fd = openSync(file, 'w');
-    this.len = new Int32Array(shared, 0, 1);
+    const out = openOutput(file);
+    this.fd = out.fd;
+    this.closeFile = out.close;
+    this.len = new Int32Array(shared, 0, 2);
     this.off = new Float64Array(shared, 8, 1);
     this.bytes = new Uint8Array(shared, HEADER_BYTES);
+    // `--trace /dev/stdout | head`: a pipe cannot take a write at an offset (ESPIPE).
+    this.positioned = fstatSync(this.fd).isFile();
     Atomics.store(this.len, 0, 0);
+    Atomics.store(this.len, 1, this.positioned ? 0 : 1);
     this.off[0] = 0;
+  }
+
+  private at(): number | null {
+    return this.positioned ? this.off[0]! : null;
   }
 
   // The file holds no message bodies (TraceSink.wantsMessages).
@@ -53,7 +85,7 @@ export class TraceFileWriter {
     if (line.length * 3 > this.bytes.length) {
       // A giant record: straight to the file (the buffer is empty after the flush above).
       const b = Buffer.from(line, 'utf8');
-      writeSync(this.fd, b, 0, b.length, this.off[0]!);
+      writeSync(this.fd, b, 0, b.length, this.at());
       this.off[0] = this.off[0]! + b.length;
       return;
     }
@@ -65,27 +97,33 @@ export class TraceFileWriter {
   flush(): void {
     const n = Atomics.load(this.len, 0);
     if (n === 0) return;
-    writeSync(this.fd, this.bytes, 0, n, this.off[0]!);
+    writeSync(this.fd, this.bytes, 0, n, this.at());
     Atomics.store(this.len, 0, 0);
     this.off[0] = this.off[0]! + n;
   }
 
   close(): void {
     this.flush();
-    closeSync(this.fd);
+    this.closeFile();
   }
 }
 
-/** Main thread, once the worker is gone: writes what the worker had buffered but not written. */
+/**
+ * Main thread, once the worker is gone: writes what the worker had buffered but not written. To a
+ * stream it appends them (a stop between the worker's write and its reset would repeat them there:
+ * a stream has no offset to rewrite at).
+ */
 export function flushTraceTail(file: string, shared: SharedArrayBuffer): void {
-  const n = Atomics.load(new Int32Array(shared, 0, 1), 0);
+  const header = new Int32Array(shared, 0, 2);
+  const n = Atomics.load(header, 0);
   if (n === 0) return;
+  const stream = Atomics.load(header, 1) === 1;
   const off = new Float64Array(shared, 8, 1)[0]!;
-  const fd = openSync(file, 'r+');
+  const out = openOutput(file, stream ? 'a' : 'r+');
   try {
-    writeSync(fd, new Uint8Array(shared, HEADER_BYTES, n), 0, n, off);
+    writeSync(out.fd, new Uint8Array(shared, HEADER_BYTES, n), 0, n, stream ? null : off);
   } finally {
-    closeSync(fd);
+    out.close();
   }
 }
 
