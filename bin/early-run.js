@@ -39,7 +39,7 @@ const BOOT = new URL('./run-thread.js', import.meta.url);
 
 /**
  * Starts the run's thread when `args` (the command line, without node and the script) is a
- * `detsim run` that will want one with the default heap limit; else null. What the thread does
+ * `detsim run` or `detsim replay` that will want one with the default heap limit; else null. What the thread does
  * before it is given its module (it failed to boot?) is kept in `early`.
  * @param {readonly string[]} args
  * @returns {BootThread | null}
@@ -47,7 +47,8 @@ const BOOT = new URL('./run-thread.js', import.meta.url);
 export function startEarlyRun(args) {
   // --help and --version print and end; another heap limit needs another thread (a limit is set
   // when a thread starts). Anything else odd is the main thread's to judge: an unused thread is ended.
-  if (args[0] !== 'run' || args.some((a) => a === '--help' || a === '-h' || a === '--version' || a.startsWith('--max-memory'))) return null;
+  // `replay` runs one seed in the same kind of thread (a repro file's run, or `replay <scenario> --seed N`).
+  if ((args[0] !== 'run' && args[0] !== 'replay') || args.some((a) => a === '--help' || a === '-h' || a === '--version' || a.startsWith('--max-memory'))) return null;
   // cli/run-watched.ts runWorkerOptions(DEFAULT_MAX_MEMORY_MB): compared before the thread is used.
   const options = { resourceLimits: { maxOldGenerationSizeMb: EARLY_RUN_MAX_MEMORY_MB }, stdout: false, stderr: false };
   const worker = new Worker(BOOT, options);

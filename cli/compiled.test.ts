@@ -119,17 +119,18 @@ describe('the scenario manifest (dist/scenario-manifest.json)', () => {
     const probe = path.join(base, 'count-threads.mjs');
     writeFileSync(
       probe,
-      "import wt from 'node:worker_threads';\nimport { syncBuiltinESMExports } from 'node:module';\nif (wt.isMainThread) {\n  let n = 0;\n  const W = wt.Worker;\n  wt.Worker = class extends W { constructor(...a) { n++; super(...a); } };\n  syncBuiltinESMExports();\n  process.on('exit', () => process.stderr.write(`THREADS ${n}\\n`));\n}\n",
+      "import wt from 'node:worker_threads';\nimport { syncBuiltinESMExports } from 'node:module';\nif (wt.isMainThread) {\n  let n = 0;\n  let early = false;\n  const W = wt.Worker;\n  wt.Worker = class extends W { constructor(...a) { if (n++ === 0) early = /early-run\\.js/.test(new Error().stack); super(...a); } };\n  syncBuiltinESMExports();\n  process.on('exit', () => process.stderr.write(`THREADS ${n}${early ? ' EARLY' : ''}\\n`));\n}\n",
     );
-    const threads = (args: string[]): { code: number; threads: number; out: string } => {
+    // `early`: the first thread was bin/early-run.js's, started before detsim's modules loaded.
+    const threads = (args: string[]): { code: number; threads: number; early: boolean; out: string } => {
       const r = spawnSync(process.execPath, ['--import', probe, BIN, ...args], { cwd: PKG, encoding: 'utf8', env, timeout: 300_000 });
-      return { code: r.status ?? -1, threads: Number(/THREADS (\d+)/.exec(r.stderr)?.[1] ?? NaN), out: r.stdout };
+      return { code: r.status ?? -1, threads: Number(/THREADS (\d+)/.exec(r.stderr)?.[1] ?? NaN), early: /THREADS \d+ EARLY/.test(r.stderr), out: r.stdout };
     };
     // The thread bin/early-run.js started is the run's, whichever module it loads (a bundle, or the
     // scenario's file module by module).
     for (const target of ['broadcast', './dist/scenarios/broadcast.js']) {
       const r = threads(['run', target, '--seed', '1']);
-      expect([r.code, r.threads], target).toEqual([0, 1]);
+      expect([r.code, r.threads, r.early], target).toEqual([0, 1, true]);
       expect(r.out).toMatch(/^PASS broadcast seed 1: /m);
     }
     // Another heap limit: no early thread; the run starts the one it needs.
@@ -137,6 +138,14 @@ describe('the scenario manifest (dist/scenario-manifest.json)', () => {
     // Bad input: the early thread is ended unused, and the command ends with its one-line error.
     expect(threads(['run', 'no-such-scenario', '--seed', '1'])).toMatchObject({ code: 2, threads: 1 });
     expect(threads(['run', 'broadcast', '--seed', 'x'])).toMatchObject({ code: 2, threads: 1 });
+    // replay: a repro file's run, and `replay <scenario> --seed N`, on the early thread too.
+    const repro = path.join(base, 'phantom-repro.json');
+    expect(threads(['run', 'broadcast', '--seed', '1', '--param', 'bug=phantom', '--repro', repro])).toMatchObject({ code: 1, threads: 1 });
+    const replayed = threads(['replay', repro]);
+    expect([replayed.code, replayed.threads, replayed.early]).toEqual([1, 1, true]);
+    expect(replayed.out).toContain('replayed bit for bit');
+    expect(threads(['replay', 'broadcast', '--seed', '1'])).toMatchObject({ code: 0, threads: 1, early: true });
+    expect(threads(['replay', path.join(base, 'no-such-repro.json')])).toMatchObject({ code: 2, threads: 1 });
   }, SLOW);
 
   it("serves an installed package (npm pack's files: no dist/.build-info.json, every file's time new): dist/ and the manifest are used, an edit after unpacking is seen", async () => {

@@ -74,16 +74,18 @@ describe("a run's thread started before anything else (bin/early-run.js)", { tim
     return { sameThread, report: (await runWatched(o)).report };
   }
 
-  it('starts only for `detsim run` with the default heap limit, which is the CLI\'s', async () => {
+  it('starts only for `detsim run` and `detsim replay` with the default heap limit, which is the CLI\'s', async () => {
     expect(earlyRun.EARLY_RUN_MAX_MEMORY_MB).toBe(DEFAULT_MAX_MEMORY_MB);
     for (const args of [['list'], ['sweep', 'broadcast'], ['run', 'broadcast', '--max-memory', '512'], ['run', 'broadcast', '--max-memory=4096'], ['run', '--help'], ['run', 'broadcast', '-h'], ['run', '--version'], []]) {
       expect(earlyRun.startEarlyRun(args)).toBeNull();
     }
-    const t = earlyRun.startEarlyRun(['run', 'broadcast', '--seed', '1'])!;
-    expect(t).not.toBeNull();
-    const exit = exited(t);
-    await t.discard();
-    expect(typeof (await exit)).toBe('number');
+    for (const args of [['run', 'broadcast', '--seed', '1'], ['replay', 'detsim-out/broadcast-seed-1.json']]) {
+      const t = earlyRun.startEarlyRun(args)!;
+      expect(t, args.join(' ')).not.toBeNull();
+      const exit = exited(t);
+      await t.discard();
+      expect(typeof (await exit)).toBe('number');
+    }
   });
 
   it('is the run\'s thread when its heap limit is the run\'s: the run passes on it', async () => {

@@ -15,6 +15,7 @@ import type { RunReport } from './execute.ts';
 import { PACKAGE_ROOT } from './layout.ts';
 import { builtInInfos, manifestShared, resolveScenarioInfo, resolveScenarioInfos, type ScenarioInfo } from './scenario-manifest.ts';
 import type { PrestartedRun } from './run-watched.ts';
+import type { Repro } from '../reports/repro.ts';
 import type { BootThread } from './early-worker.ts';
 
 // Only what every command needs is imported above: each command imports its own modules when it
@@ -250,8 +251,21 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
   if (!target.endsWith('.json')) throw new UserError(`replay takes a repro file (*.json) or a scenario with --seed N; got "${target}"`);
   if (argv['single-stream'] === true) throw new UserError(`--single-stream is for a seed (run, sweep, replay <scenario> --seed N): a repro file records which streams its run used and replay follows it; drop --single-stream`);
   const limits = runLimits(argv);
-  const [{ otherBuild, readRepro }, { resolveReproScenario }, { makeChalk }] = await Promise.all([import('../reports/repro.ts'), import('./scenarios.ts'), import('../reports/terminal.ts')]);
+  const { readRepro } = await import('../reports/repro.ts');
   const repro = readRepro(target);
+  // The run's thread boots while the scenario is found (as cmdRun's); a repro of a scenario file
+  // names no bundle, so its thread imports the file the job names.
+  const { prestartRun } = await import('./run-watched.ts');
+  const prestarted = prestartRun(limits.maxMemoryMb, repro.scenarioFile === undefined ? repro.scenario : undefined, takeBootThread());
+  try {
+    return await replayRepro(argv, target, repro, limits, prestarted);
+  } finally {
+    await prestarted.discard();
+  }
+}
+
+async function replayRepro(argv: Record<string, unknown>, target: string, repro: Repro, limits: ReturnType<typeof runLimits>, prestarted: PrestartedRun): Promise<number> {
+  const [{ otherBuild }, { resolveReproScenario }, { makeChalk }] = await Promise.all([import('../reports/repro.ts'), import('./scenarios.ts'), import('../reports/terminal.ts')]);
   const l = await resolveReproScenario(repro, target, argv['allow-scenario-file'] === true);
   // Every recorded parameter is pinned, so the run cannot move if swarm ranges change; a
   // parameter the scenario gained after the repro was written takes its default (the run had
@@ -275,6 +289,7 @@ async function cmdReplay(argv: Record<string, unknown>): Promise<number> {
     linkStreams: repro.linkStreams ?? false,
     ...(repro.scripted && repro.script ? { script: repro.script } : {}),
     ...limits,
+    prestarted,
   });
   return code;
 }
