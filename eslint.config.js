@@ -137,6 +137,12 @@ export default [
           message: "Locale-sensitive (LANG, LC_ALL, TZ): a seed would run differently on another machine (a Turkish locale lowercases 'I' to 'ı' and sorts it elsewhere). Compare with < and >, use toLowerCase/toUpperCase, format with toFixed/String.",
         },
         {
+          // What the process was started with, or where and how it runs: a seed would run
+          // differently under another environment, command line, machine or load.
+          selector: "MemberExpression[object.name='process'][property.name=/^(env|argv|argv0|execArgv|execPath|platform|arch|pid|ppid|cwd|title|version|versions|config|memoryUsage|cpuUsage|resourceUsage|uptime|getuid|getgid|umask|availableMemory|constrainedMemory)$/]",
+          message: 'Simulated code reads nothing of the real process (environment, command line, platform, memory, CPU): a seed would run differently elsewhere. Pass what a run needs as a scenario parameter.',
+        },
+        {
           selector: 'MemberExpression[property.name=/^(get(FullYear|Month|Date|Day|Hours|Minutes|Seconds|Milliseconds|TimezoneOffset)|to(Date|Time)String)$/]',
           message: "A Date's local fields depend on the machine's time zone (TZ): use the getUTC* methods or toISOString, or better, the kernel's simulated clock.",
         },

@@ -60,6 +60,12 @@ const FORBIDDEN: Record<string, { code: string; rule: string }> = {
   'Intl': { code: "export const f = new Intl.NumberFormat('en').format(1);", rule: 'no-restricted-globals' },
   'a Date\'s local hours': { code: 'export const h = new Date(0).getHours();', rule: 'no-restricted-syntax' },
   'Date toString (local time zone)': { code: 'export const s = new Date(0).toDateString();', rule: 'no-restricted-syntax' },
+  // The real process: its environment, command line, platform and resource use.
+  'process.env': { code: "export const v = process.env['DETSIM_X'] ?? '';", rule: 'no-restricted-syntax' },
+  'process.argv': { code: 'export const n = process.argv.length;', rule: 'no-restricted-syntax' },
+  'process.platform': { code: "export const w = process.platform === 'win32';", rule: 'no-restricted-syntax' },
+  'process.memoryUsage()': { code: 'export const m = process.memoryUsage().heapUsed;', rule: 'no-restricted-syntax' },
+  'process.cwd()': { code: 'export const d = process.cwd();', rule: 'no-restricted-syntax' },
 };
 
 const IMPORTS = ['node:fs', 'fs', 'fs/promises', 'node:net', 'net', 'node:http', 'http', 'node:child_process', 'child_process', 'node:worker_threads', 'worker_threads', 'node:os', 'os', 'node:crypto', 'crypto'];
@@ -117,7 +123,6 @@ describe('determinism lint: what stays allowed', () => {
     'a local named setTimeout': 'function setTimeout(f: () => void): void { f(); } setTimeout(() => {});',
     'type-only import of a node module': "import type { Stats } from 'node:fs'; export type S = Stats;",
     'generators (kernel processes)': 'export function* p(): Generator<number, void, unknown> { yield 1; }',
-    'process.env (not a clock)': 'export const e = process.env.HOME;',
     'lower and upper case, UTC fields of a Date': "export const s = 'I'.toLowerCase() + new Date(0).getUTCHours() + new Date(0).toISOString();",
     'a local named crypto (a simulated crypto engine)': 'const crypto = { seal: (x: number): number => x + 1 }; export const c = crypto.seal(1);',
   };
