@@ -15,7 +15,8 @@ import accelerated from '../../scenarios/hw-accelerated-kv.ts';
 import traditional from '../../scenarios/hw-traditional-kv.ts';
 import cxlEscrow from '../../scenarios/hw-cxl-escrow.ts';
 import latencyTable from '../../scenarios/hw-latency-table.ts';
-import { addWorkload, buildCluster } from './cluster.ts';
+import { buildCluster } from './cluster.ts';
+import { addWorkload } from './workload.ts';
 import { SEED_TABLE, type EncryptedPutRow, type RowName, type TableRow } from './latency-table.ts';
 
 type Table = Record<RowName, TableRow>;

@@ -9,7 +9,8 @@ import { faultParams, standardNemesis } from '../../sim/nemesis.ts';
 import { param } from '../../sim/params.ts';
 import { defineScenario } from '../../sim/scenario.ts';
 import { ms, sec, us } from '../../sim/time.ts';
-import { addWorkload, buildCluster, type ClusterKind } from './cluster.ts';
+import { buildCluster, type ClusterKind } from './cluster.ts';
+import { addWorkload } from './workload.ts';
 
 /** The standard fault parameters with timings scaled to these short runs (hundreds of ms). */
 export function shortFaultParams() {
