@@ -1,14 +1,15 @@
 /**
- * The god's-eye checkers of an hwkv cluster fed by the replicas' observer callbacks:
- * acceptor-durability, state-machine-safety, no-corrupt-scan-served and
- * no-unauthenticated-value-applied (their statements: cluster.ts). They are the test, not the
+ * The god's-eye checkers of an hwkv cluster: those fed by the replicas' observer callbacks
+ * (acceptor-durability, state-machine-safety, no-corrupt-scan-served,
+ * no-unauthenticated-value-applied) and redirect-names-another, judged on the wire (their
+ * statements: cluster.ts). They are the test, not the
  * system: the mutation run (tools/mutation/systems.ts) leaves this file alone.
  */
 import { evalScan } from '../../sim/hardware/scan.ts';
 import type { NodeId } from '../../sim/node.ts';
 import type { World } from '../../sim/scenario.ts';
 import type { Cluster } from './cluster.ts';
-import type { Cmd, Observer } from './types.ts';
+import type { Cmd, KvReply, Observer } from './types.ts';
 
 /** The god's-eye observer: durability, state machine safety, served scans; then `extra`. */
 export function invariantsObserver(w: World<unknown>, c: Cluster, extra: Observer): Observer {
@@ -72,4 +73,23 @@ export function invariantsObserver(w: World<unknown>, c: Cluster, extra: Observe
     getLatency: extra.getLatency,
     roundLatency: extra.roundLatency,
   };
+}
+
+/**
+ * redirect-names-another (on the wire): a replica that refuses a client request as not the
+ * leader may name the leader to ask, or nobody; never itself. A client follows the hint
+ * (workload.ts retries the named replica), so a replica naming itself sends its clients back to
+ * the one replica that just refused them, until their deadline, however healthy the cluster.
+ * Judged on every reply as it leaves the replica (a kernel send tap), whatever path sends it.
+ */
+export function checkRedirects(w: World<unknown>, replicas: readonly NodeId[]): void {
+  const invariant = 'redirect-names-another';
+  const ids = new Set(replicas);
+  w.declareCheck(invariant);
+  w.net.sendTaps.push((from, to, body) => {
+    if (!ids.has(from.id)) return;
+    const m = body as Partial<Extract<KvReply, { ok: false }>> | null;
+    if (m === null || typeof m !== 'object' || m.type !== 'res' || m.ok !== false || m.reason !== 'not-leader') return;
+    if (m.leader === from.id) w.violation(invariant, `${from.id} refused ${to}'s request as not the leader, and named itself as the leader to ask`);
+  });
 }

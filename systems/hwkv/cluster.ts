@@ -8,6 +8,9 @@
  * - ack-not-durable: every promise and accepted that leaves a replica is already durable in its
  *   stable storage (judged on the wire: durable-acks.ts).
  * - state-machine-safety: no two replicas apply different commands at one slot.
+ * - chosen-needs-majority: a slot a leader announces chosen (its commit mark on the wire) was
+ *   accepted by a majority in one ballot, as seen on the wire (durable-acks.ts).
+ * - redirect-names-another: a not-leader reply never names its sender as the leader (checkers.ts).
  * - no-corrupt-scan-served: a scan result served to a client equals the store's rows at that
  *   moment (end-to-end checksums must catch a wrong or partial SmartSSD result).
  * - no-unauthenticated-value-applied: every put a replica applies carries exactly the value the
@@ -27,7 +30,7 @@ import type { Nanos } from '../../sim/time.ts';
 import { acceleratedPlatform, STABLE_FILE, traditionalPlatform } from './platform.ts';
 import { checkHwkvAcksDurable, nvdimmView, stableFileView } from './durable-acks.ts';
 import { hwkvReplica, type ReplicaProgram } from './replica.ts';
-import { invariantsObserver } from './checkers.ts';
+import { checkRedirects, invariantsObserver } from './checkers.ts';
 import type { HwkvBug, Observer } from './types.ts';
 
 export type ClusterKind = 'accelerated' | 'traditional';
@@ -100,6 +103,7 @@ export function buildCluster(w: World<unknown>, o: ClusterOptions): Cluster {
       c.nodes.push(node);
     }
   }
+  checkRedirects(w, ids);
   checkHwkvAcksDurable(w, ids, key, o.kind === 'accelerated' ? nvdimmView((id) => c.nics[ids.indexOf(id)]) : stableFileView(STABLE_FILE));
   c.leader = () => {
     let best: SimNode<ReplicaProgram> | null = null;

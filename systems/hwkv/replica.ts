@@ -63,7 +63,8 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
   const me = ctx.id;
   const index = replicas.indexOf(me);
   assert(index >= 0, `replica ${me} is not in its own replica list`);
-  const majority = Math.floor(replicas.length / 2) + 1;
+  // BUG (minority-quorum): half the replicas, rounded down, taken for a majority.
+  const majority = Math.floor(replicas.length / 2) + (opts.bug === 'minority-quorum' ? 0 : 1);
   const peers = replicas.filter((r) => r !== me);
   const obs = opts.observer ?? {};
   const trueNow = opts.trueNow ?? (() => ctx.now());
@@ -531,7 +532,8 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
 
   const onRequest = (env: Envelope, m: KvRequest, arrivedNs: Nanos): void => {
     if (role !== 'leader' || store.broken) {
-      reply(env, { type: 'res', ok: false, reason: 'not-leader', leader: knownLeader === me ? null : knownLeader });
+      // BUG (redirect-to-self): a replica that last knew itself as leader names itself.
+      reply(env, { type: 'res', ok: false, reason: 'not-leader', leader: knownLeader === me && opts.bug !== 'redirect-to-self' ? null : knownLeader });
       return;
     }
     const cmd = m.cmd;
