@@ -12,7 +12,7 @@ import type { Cluster } from './cluster.ts';
 import type { Cmd, KvReply, Observer } from './types.ts';
 
 /** The god's-eye observer: durability, state machine safety, served scans; then `extra`. */
-export function invariantsObserver(w: World<unknown>, c: Cluster, extra: Observer): Observer {
+export function invariantsObserver(w: World<unknown>, c: Cluster, extra: Observer, counts: { putSlots: () => number } = { putSlots: () => 0 }): Observer {
   const acked = new Map<NodeId, Map<number, number>>();
   const appliedAt = new Map<number, string>();
   /** What each put's client gave the leader: the only value any replica may apply for it. */
@@ -21,6 +21,9 @@ export function invariantsObserver(w: World<unknown>, c: Cluster, extra: Observe
     const i = c.ids.indexOf(id);
     return c.kind === 'accelerated' ? c.ssds[i]!.rows : c.kvs[i]!.rows;
   };
+  /** Slots some replica applied whose command is a put: what a replica's store must write, at most. */
+  let putSlots = 0;
+  counts.putSlots = () => putSlots;
   return {
     acceptAcked(replica, slot, b) {
       let m = acked.get(replica);
@@ -56,6 +59,7 @@ export function invariantsObserver(w: World<unknown>, c: Cluster, extra: Observe
         else if (want !== cmd.value.v) w.violation('no-unauthenticated-value-applied', `${replica} applied put ${cmd.id} of ${cmd.key} at slot ${slot} with a value (${JSON.stringify(cmd.value.v.slice(0, 24))}) other than its client's (${JSON.stringify(want.slice(0, 24))})`);
       }
       const prev = appliedAt.get(slot);
+      if (prev === undefined && cmd.op === 'put') putSlots++;
       if (prev === undefined) appliedAt.set(slot, cmd.id);
       else if (prev !== cmd.id) w.violation('state-machine-safety', `${replica} applied ${cmd.id} at slot ${slot}, another replica applied ${prev}`);
       extra.applied?.(replica, slot, cmd);
@@ -91,5 +95,27 @@ export function checkRedirects(w: World<unknown>, replicas: readonly NodeId[]): 
     const m = body as Partial<Extract<KvReply, { ok: false }>> | null;
     if (m === null || typeof m !== 'object' || m.type !== 'res' || m.ok !== false || m.reason !== 'not-leader') return;
     if (m.leader === from.id) w.violation(invariant, `${from.id} refused ${to}'s request as not the leader, and named itself as the leader to ask`);
+  });
+}
+
+/**
+ * store-writes-per-put (a budget): a replica writes each chosen put to its store once. The
+ * protocol needs no more: a host engine lost in a crash is rebuilt from the log at start without
+ * a device write, and an SSD re-applies from its durable applied mark, which is written with each
+ * command, so at most the one put in flight when the replica died is written again. Budget per
+ * replica: the put slots applied anywhere in the cluster (an over-estimate: a duplicate command is
+ * applied without a write) plus one per start of the replica. A replica that replays its whole log
+ * through the device at every restart, applies a command twice, or rewrites rows it already
+ * holds, goes over; every write counted is one that took effect on the device.
+ */
+export function checkStoreWrites(w: World<unknown>, c: Cluster, putSlots: () => number): void {
+  const writes = (i: number): number => (c.kind === 'accelerated' ? c.ssds[i]!.ssdStats.puts : c.kvs[i]!.kvStats.puts);
+  w.safety('store-writes-per-put', () => {
+    const budget = putSlots();
+    for (let i = 0; i < c.ids.length; i++) {
+      const starts = c.nodes[i]!.incarnation;
+      if (writes(i) > budget + starts) return `${c.ids[i]}'s store took ${writes(i)} put(s) for ${budget} put slot(s) applied in the cluster and ${starts} start(s) of the replica: each chosen put is written once (one more per restart at most)`;
+    }
+    return null;
   });
 }

@@ -11,6 +11,8 @@
  * - chosen-needs-majority: a slot a leader announces chosen (its commit mark on the wire) was
  *   accepted by a majority in one ballot, as seen on the wire (durable-acks.ts).
  * - redirect-names-another: a not-leader reply never names its sender as the leader (checkers.ts).
+ * - store-writes-per-put: a replica's store takes each chosen put once, one more per restart at
+ *   most (a budget: checkers.ts).
  * - no-corrupt-scan-served: a scan result served to a client equals the store's rows at that
  *   moment (end-to-end checksums must catch a wrong or partial SmartSSD result).
  * - no-unauthenticated-value-applied: every put a replica applies carries exactly the value the
@@ -30,7 +32,7 @@ import type { Nanos } from '../../sim/time.ts';
 import { acceleratedPlatform, STABLE_FILE, traditionalPlatform } from './platform.ts';
 import { checkHwkvAcksDurable, nvdimmView, stableFileView } from './durable-acks.ts';
 import { hwkvReplica, type ReplicaProgram } from './replica.ts';
-import { checkRedirects, invariantsObserver } from './checkers.ts';
+import { checkRedirects, checkStoreWrites, invariantsObserver } from './checkers.ts';
 import type { HwkvBug, Observer } from './types.ts';
 
 export type ClusterKind = 'accelerated' | 'traditional';
@@ -84,7 +86,8 @@ export function buildCluster(w: World<unknown>, o: ClusterOptions): Cluster {
   const key = (o.encrypt ?? true) ? makeKey(1, [word(), word(), word(), word()]) : null;
   let rejections = 0;
   const c: Cluster = { kind: o.kind, ids, nodes: [], nics: [], ssds: [], cpus: [], kvs: [], key, macRejections: () => rejections, scansPushedDown: 0, leader: () => null };
-  const observer = invariantsObserver(w, c, { ...o.observer, macRejected: (r, f) => { rejections++; o.observer?.macRejected?.(r, f); } });
+  const counts = { putSlots: () => 0 };
+  const observer = invariantsObserver(w, c, { ...o.observer, macRejected: (r, f) => { rejections++; o.observer?.macRejected?.(r, f); } }, counts);
   for (const id of ids) {
     if (o.kind === 'accelerated') {
       const nic = w.addDevice((sim) => new SmartNic(sim, { ...o.devices?.nic, name: id }));
@@ -104,6 +107,7 @@ export function buildCluster(w: World<unknown>, o: ClusterOptions): Cluster {
     }
   }
   checkRedirects(w, ids);
+  checkStoreWrites(w, c, () => counts.putSlots());
   checkHwkvAcksDurable(w, ids, key, o.kind === 'accelerated' ? nvdimmView((id) => c.nics[ids.indexOf(id)]) : stableFileView(STABLE_FILE));
   c.leader = () => {
     let best: SimNode<ReplicaProgram> | null = null;

@@ -148,6 +148,7 @@ describe('bug zoo: each bug is caught by a sweep; the correct variant passes the
     ['ignore-poison', cxlEscrow as unknown as Scenario<ParamDefs>, 'ignore-poison', ['no-poisoned-data-served', 'no-oversell']],
     ['minority-quorum', accelerated as unknown as Scenario<ParamDefs>, 'minority-quorum', ['chosen-needs-majority']],
     ['redirect-to-self', traditional as unknown as Scenario<ParamDefs>, 'redirect-to-self', ['redirect-names-another']],
+    ['replay-through-engine', traditional as unknown as Scenario<ParamDefs>, 'replay-through-engine', ['store-writes-per-put']],
   ];
   for (const [name, scn, bug, invariants] of cases) {
     it(`${name} is caught within 200 seeds`, () => {
