@@ -74,6 +74,8 @@ export class HostKvStore extends Device {
   readonly putLatency: LatencyModel;
   readonly scanBytesPerSec: number;
   readonly cpuNsPerRow: number;
+  /** Puts that took effect (a put aborted by a reset or crash does not count). */
+  readonly kvStats = { puts: 0 };
 
   constructor(sim: Simulation, opts: HostKvOptions) {
     super(sim, { name: opts.name, domain: opts.domain ?? `host/${opts.name}`, parallelism: opts.parallelism ?? 8 });
@@ -100,6 +102,7 @@ export class HostKvStore extends Device {
 
   put(key: string, value: StoredValue, done: HwDone<void>): void {
     this.submit(this.serviceTime(this.putLatency), () => {
+      this.kvStats.puts++;
       this.rows.set(key, { ...value });
       return { ok: true as const, value: undefined };
     }, unwrap(done));

@@ -15,7 +15,8 @@ import accelerated from '../../scenarios/hw-accelerated-kv.ts';
 import traditional from '../../scenarios/hw-traditional-kv.ts';
 import cxlEscrow from '../../scenarios/hw-cxl-escrow.ts';
 import latencyTable from '../../scenarios/hw-latency-table.ts';
-import { addWorkload, buildCluster } from './cluster.ts';
+import { buildCluster } from './cluster.ts';
+import { addWorkload } from './workload.ts';
 import { SEED_TABLE, type EncryptedPutRow, type RowName, type TableRow } from './latency-table.ts';
 
 type Table = Record<RowName, TableRow>;
@@ -145,6 +146,9 @@ describe('bug zoo: each bug is caught by a sweep; the correct variant passes the
     ['retransmit-ack-from-memory', accelerated as unknown as Scenario<ParamDefs>, 'retransmit-ack-from-memory', ['ack-not-durable']],
     ['skip-mac-check', accelerated as unknown as Scenario<ParamDefs>, 'skip-mac-check', ['no-unauthenticated-value-applied', 'state-machine-safety', 'linearizable']],
     ['ignore-poison', cxlEscrow as unknown as Scenario<ParamDefs>, 'ignore-poison', ['no-poisoned-data-served', 'no-oversell']],
+    ['minority-quorum', accelerated as unknown as Scenario<ParamDefs>, 'minority-quorum', ['chosen-needs-majority']],
+    ['redirect-to-self', traditional as unknown as Scenario<ParamDefs>, 'redirect-to-self', ['redirect-names-another']],
+    ['replay-through-engine', traditional as unknown as Scenario<ParamDefs>, 'replay-through-engine', ['store-writes-per-put']],
   ];
   for (const [name, scn, bug, invariants] of cases) {
     it(`${name} is caught within 200 seeds`, () => {
@@ -171,6 +175,22 @@ describe('ack-not-durable alone (acks judged on the wire)', () => {
       expect(c.invariant).toBe('ack-not-durable');
       const without = findCatchingSeed(scn, { pins: { bug: 'retransmit-ack-from-memory' }, cap: Math.max(c.seed!, 3), ignore: ['ack-not-durable'] });
       expect(without.seed, `${without.invariant}: ${without.result?.violations[0]?.message}`).toBeNull();
+    }, 120_000);
+  }
+});
+
+describe('chosen-needs-majority (chosen judged on the wire)', () => {
+  // minority-quorum chooses a slot on one acceptor of three. The other checks see it only once
+  // two replicas apply different commands there (state-machine-safety: at seed 1 of
+  // hw-traditional-kv, seed 3 of hw-accelerated-kv, measured when written); this check sees the
+  // first slot announced chosen, before anything diverges.
+  for (const scn of [traditional, accelerated] as unknown as Scenario<ParamDefs>[]) {
+    it(`${scn.name}: minority-quorum is caught at its first announcement, before any divergence`, () => {
+      const c = findCatchingSeed(scn, { pins: { bug: 'minority-quorum' }, cap: 3 });
+      expect(c.seed).toBe(1);
+      expect(c.invariant).toBe('chosen-needs-majority');
+      const without = findCatchingSeed(scn, { pins: { bug: 'minority-quorum' }, cap: 3, ignore: ['chosen-needs-majority'] });
+      if (without.seed === 1) expect(without.result!.violations[0]!.atNs).toBeGreaterThan(c.result!.violations[0]!.atNs);
     }, 120_000);
   }
 });

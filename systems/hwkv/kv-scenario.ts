@@ -9,7 +9,8 @@ import { faultParams, standardNemesis } from '../../sim/nemesis.ts';
 import { param } from '../../sim/params.ts';
 import { defineScenario } from '../../sim/scenario.ts';
 import { ms, sec, us } from '../../sim/time.ts';
-import { addWorkload, buildCluster, type ClusterKind } from './cluster.ts';
+import { buildCluster, type ClusterKind } from './cluster.ts';
+import { addWorkload } from './workload.ts';
 
 /** The standard fault parameters with timings scaled to these short runs (hundreds of ms). */
 export function shortFaultParams() {
@@ -40,7 +41,7 @@ export function kvScenario(kind: ClusterKind) {
       keys: param.int({ doc: 'distinct keys', default: 6, min: 1, max: 1000 }),
       opIntervalUs: param.float({ doc: "mean time between a client's operations (µs)", default: 1500, min: 1, max: 1e7 }),
       durationMs: param.float({ doc: 'length of the fault phase (ms)', default: 400, min: 1, max: 1e6 }),
-      bug: param.enum(['none', 'trust-ssd-result', 'ack-before-nvdimm', 'skip-mac-check', 'retransmit-ack-from-memory', 'scans-fail', 'pushdown-always-falls-back'] as const, { doc: 'bug-zoo variant: trust-ssd-result (no verification of pushed-down scans), ack-before-nvdimm (acknowledge accepts before they are durable), skip-mac-check (act on decrypted peer messages without verifying their MAC), retransmit-ack-from-memory (a retransmitted accept is acknowledged from the in-memory log, before its first copy is durable), scans-fail (every scan is refused as corrupt), pushdown-always-falls-back (the results the SmartSSD computes are never used: every scan is read raw)', default: 'none' }),
+      bug: param.enum(['none', 'trust-ssd-result', 'ack-before-nvdimm', 'skip-mac-check', 'retransmit-ack-from-memory', 'scans-fail', 'pushdown-always-falls-back', 'minority-quorum', 'redirect-to-self', 'replay-through-engine'] as const, { doc: 'bug-zoo variant: trust-ssd-result (no verification of pushed-down scans), ack-before-nvdimm (acknowledge accepts before they are durable), skip-mac-check (act on decrypted peer messages without verifying their MAC), retransmit-ack-from-memory (a retransmitted accept is acknowledged from the in-memory log, before its first copy is durable), scans-fail (every scan is refused as corrupt), pushdown-always-falls-back (the results the SmartSSD computes are never used: every scan is read raw), minority-quorum (half the replicas, rounded down, taken for a majority: a slot is chosen by too few acceptors), redirect-to-self (a replica that is not the leader names itself as the leader to ask), replay-through-engine (a restarted traditional replica refills its host engine by applying its whole log again through the device, not from the log at start)', default: 'none' }),
       ...shortFaultParams(),
       ...hardwareFaultParams(),
     },

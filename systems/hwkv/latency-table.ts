@@ -38,7 +38,8 @@ import { Future, wait } from '../../sim/process.ts';
 import type { CallResult } from '../../sim/node.ts';
 import type { World } from '../../sim/scenario.ts';
 import type { Nanos } from '../../sim/time.ts';
-import { buildCluster, keyName, type Cluster, type ClusterKind } from './cluster.ts';
+import { buildCluster, type Cluster, type ClusterKind } from './cluster.ts';
+import { keyName } from './workload.ts';
 import type { KvReply, KvRequest, Observer } from './types.ts';
 
 export type RowName = 'put' | 'get' | 'rangeScan100k' | 'paxosRound' | 'tpchQ1';

@@ -63,7 +63,8 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
   const me = ctx.id;
   const index = replicas.indexOf(me);
   assert(index >= 0, `replica ${me} is not in its own replica list`);
-  const majority = Math.floor(replicas.length / 2) + 1;
+  // BUG (minority-quorum): half the replicas, rounded down, taken for a majority.
+  const majority = Math.floor(replicas.length / 2) + (opts.bug === 'minority-quorum' ? 0 : 1);
   const peers = replicas.filter((r) => r !== me);
   const obs = opts.observer ?? {};
   const trueNow = opts.trueNow ?? (() => ctx.now());
@@ -112,7 +113,8 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
     // (reading the WAL at start). A durable store (the SSD) re-applies from its own applied mark
     // through the device (applyNext).
     store.reset();
-    for (let s = 0; s <= committed; s++) {
+    // BUG (replay-through-engine): the engine is refilled by applying the whole log again, a put at a time through the device.
+    for (let s = 0; s <= (opts.bug === 'replay-through-engine' ? -1 : committed); s++) {
       const e = log.get(s);
       if (e === undefined) break;
       if (e.cmd.op === 'put' && !appliedIds.has(e.cmd.id)) store.setRow(e.cmd.key, e.cmd.value);
@@ -531,7 +533,8 @@ export function hwkvReplica(ctx: NodeContext, opts: ReplicaOptions): ReplicaProg
 
   const onRequest = (env: Envelope, m: KvRequest, arrivedNs: Nanos): void => {
     if (role !== 'leader' || store.broken) {
-      reply(env, { type: 'res', ok: false, reason: 'not-leader', leader: knownLeader === me ? null : knownLeader });
+      // BUG (redirect-to-self): a replica that last knew itself as leader names itself.
+      reply(env, { type: 'res', ok: false, reason: 'not-leader', leader: knownLeader === me && opts.bug !== 'redirect-to-self' ? null : knownLeader });
       return;
     }
     const cmd = m.cmd;

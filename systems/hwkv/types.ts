@@ -42,7 +42,7 @@ export type PeerMsg =
 export type SealedMsg = { type: 'sealed'; seq: number; s: Sealed };
 
 /** Known-broken variants (the bug zoo). */
-export type HwkvBug = 'none' | 'trust-ssd-result' | 'ack-before-nvdimm' | 'skip-mac-check' | 'retransmit-ack-from-memory' | 'scans-fail' | 'pushdown-always-falls-back';
+export type HwkvBug = 'none' | 'trust-ssd-result' | 'ack-before-nvdimm' | 'skip-mac-check' | 'retransmit-ack-from-memory' | 'scans-fail' | 'pushdown-always-falls-back' | 'minority-quorum' | 'redirect-to-self' | 'replay-through-engine';
 
 /** God's-eye instrumentation: what invariants and the latency table see. Not protocol. */
 export interface Observer {
