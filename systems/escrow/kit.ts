@@ -167,6 +167,22 @@ export interface EscrowClusterOptions {
   readonly globalReserveShare?: number;
   /** The replicas' storage latency profile (default NVMe; the platform's `hardware=accelerated` gives NVDIMM on a SmartNIC). */
   readonly disk?: DiskProfile;
+  /** How the regions' seats are first split (default 'equal'; see `splitSeats`). */
+  readonly split?: SeatSplit;
+}
+
+/**
+ * How a sale's seats are first split across the regions: 'equal' shares, or 'demand': by each
+ * region's expected demand (its share of the buyers), every region first getting a floor of one
+ * largest hold so none starts unable to sell; when the floors alone do not fit (the last few
+ * seats), an equal split (allocation.ts).
+ */
+export type SeatSplit = 'equal' | 'demand';
+
+export function splitSeats(capacity: number, ids: readonly string[], p: SaleValues, split: SeatSplit): number[] {
+  if (split === 'equal') return [...allocate(capacity, ids, { kind: 'equal' }).values()];
+  const demands = apportion(capacity, buyersPerRegion(p));
+  return [...allocate(capacity, ids, { kind: 'demand', demands, minTokens: p.seatsMax }).values()];
 }
 
 /** Each escrow node's state at a fresh start, by world: what a node restarts as with nothing on disk. */
@@ -208,10 +224,10 @@ export function addEscrowCluster(w: World<unknown>, p: SaleValues, o: EscrowClus
   const lowWater = batch;
   if (o.topology === 'peers') {
     for (const id of ids) configs.push({ ...base, id, parent: null, peers: ids.filter((x) => x !== id), refill: { kind: 'demand', lowWaterTokens: 0, batchTokens: batch, source: 'peers' }, coordinator: null });
-    initial = [...allocate(p.capacity, ids, { kind: 'equal' }).values()];
+    initial = splitSeats(p.capacity, ids, p, o.split ?? 'equal');
   } else {
     const reserve = Math.round(p.capacity * (o.globalReserveShare ?? 0.2));
-    const split = [...allocate(p.capacity - reserve, ids, { kind: 'equal' }).values()];
+    const split = splitSeats(p.capacity - reserve, ids, p, o.split ?? 'equal');
     for (const id of ids) configs.push({ ...base, id, parent: globalId, peers: [], refill: { kind: 'coordinator', reportIntervalNs: ms(Math.max(20, p.wanMsMedian)) }, coordinator: null });
     configs.push({ ...base, id: globalId, parent: null, peers: [], refill: { kind: 'none' }, coordinator: { children: ids, intervalNs: ms(Math.max(20, p.wanMsMedian)), lowWaterTokens: lowWater } });
     regionOf.set(globalId, regions[0]!);
