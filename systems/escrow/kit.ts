@@ -39,7 +39,7 @@ import { HoldArrivals, replyMismatch, spareTokens } from './reply-checks.ts';
 export const ESCROW_FAULT_OPTIONS = { off: ['diskCorruptionRate', 'clockJumpMsMean'], offReason: 'an escrow replica\'s share cannot be rebuilt from peers; it reads only its monotonic clock (docs/escrow.md, Faults)' } satisfies FaultParamOptions;
 
 /** The bug zoo, as the scenarios' `bug` parameter. */
-export const ESCROW_BUGS = ['none', 'check-then-act', 'credit-before-debit-durable', 'reaper-returns-confirmed', 'rebalance-double-counts-in-flight', 'reack-before-credit-durable', 'never-confirms', 'holds-wait-for-tick', 'front-ends-relay-nothing'] as const;
+export const ESCROW_BUGS = ['none', 'check-then-act', 'credit-before-debit-durable', 'reaper-returns-confirmed', 'rebalance-double-counts-in-flight', 'reack-before-credit-durable', 'never-confirms', 'holds-wait-for-tick', 'front-ends-relay-nothing', 'cancel-not-persisted'] as const;
 export type EscrowBugName = (typeof ESCROW_BUGS)[number];
 
 /** The core's switches for one bug-zoo entry. */
@@ -63,6 +63,8 @@ export function bugFlags(bug: EscrowBugName): EscrowBugs {
       return { holdsWaitForTick: true };
     case 'front-ends-relay-nothing':
       return { frontEndsRelayNothing: true };
+    case 'cancel-not-persisted':
+      return { cancelNotPersisted: true };
   }
 }
 
@@ -418,6 +420,7 @@ export function addBuyers(w: World<unknown>, c: SaleCluster, p: SaleValues, stat
   c.holds.enable();
   w.declareCheck(`${c.label}reply-answers-request`);
   w.declareCheck(`${c.label}hold-served-locally`);
+  w.declareCheck(`${c.label}reply-durable`);
   c.regions.forEach((region, ri) => {
     for (let k = 0; k < perRegion[ri]!; k++) {
       const id = `${prefix}b-${region}-${k + 1}`;
@@ -438,6 +441,11 @@ export function addBuyers(w: World<unknown>, c: SaleCluster, p: SaleValues, stat
             if (req.type === 'hold') {
               const idle = c.holds.judgeHold(owner, req.reservationId, req.count, r.body);
               if (idle !== null) w.violation(`${c.label}hold-served-locally`, idle);
+            }
+            // A granted hold and a cancellation must be durable when told (confirmations: below).
+            if ((req.type === 'hold' || req.type === 'cancel') && r.body.ok && r.body.state !== null) {
+              const lost = c.monitor.ackDurable(owner, req.reservationId, r.body.state);
+              if (lost !== null) w.violation(`${c.label}reply-durable`, lost);
             }
           }
           return r;

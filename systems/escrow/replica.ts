@@ -94,6 +94,12 @@ export interface EscrowBugs extends ReservationBugs {
    */
   readonly holdsWaitForTick?: boolean;
   /**
+   * BUG: a cancel marks nothing to write ("the reaper would free it anyway"): the cancellation
+   * rides the next write, and the buyer is told "cancelled" before it is durable. A crash in
+   * between brings the hold back until it expires. Caught by reply-durable.
+   */
+  readonly cancelNotPersisted?: boolean;
+  /**
    * Dead variant (read by the coordinated baseline's front ends): every request is forwarded to
    * the leader, and its answer is never relayed. The baseline sells nothing and keeps every
    * safety invariant. Caught by every-region-sells.
@@ -254,7 +260,8 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
     const res = this.table.cancel(reservationId);
     if (res.ok) {
       this.tokens += res.tokensReleased;
-      this.dirty = true;
+      // BUG (bug zoo) when cancelNotPersisted: see EscrowBugs.cancelNotPersisted.
+      if (!this.bugs.cancelNotPersisted) this.dirty = true;
       this.replyResult('cancel', res);
       this.servePending(nowNs);
     } else {
