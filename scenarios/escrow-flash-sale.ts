@@ -1,7 +1,6 @@
 /**
  * escrow-flash-sale: a concert goes on sale and most buyers are in one region (r1). Seats are
- * split evenly across the regions as escrow tokens (or, with `split=demand`, by each region's share
- * of the buyers), so r1 sells out its share within moments and
+ * split evenly across the regions as escrow tokens, so r1 sells out its share within moments and
  * must borrow idle seats from the other regions across the WAN, while the nemesis crashes,
  * pauses and partitions the escrow nodes. Topology 'peers' borrows replica to replica;
  * 'multi-level' keeps a global reserve that rebalances the regions from their reports.
@@ -25,13 +24,11 @@ export default defineScenario({
     topology: param.enum(['peers', 'multi-level'] as const, { doc: 'peers borrow from each other; multi-level has a global reserve and coordinator', default: 'peers', swarm: ['peers', 'multi-level'] }),
     bug: param.enum(ESCROW_BUGS, { doc: 'bug-zoo variant (see docs/escrow.md)', default: 'none' }),
     ...faultParams(ESCROW_FAULT_OPTIONS),
-    // Last, so its draw leaves every other parameter's draw as it was.
-    split: param.enum(['equal', 'demand'] as const, { doc: 'first split of the seats: equal shares, or by each region\'s share of the buyers (a floor of one largest hold each)', default: 'equal', swarm: ['equal', 'demand'] }),
   },
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: (p) => livenessBoundOf(p),
   setup(w, p) {
-    const c = addEscrowCluster(w, p, { prefix: '', topology: p.topology, bugs: bugFlags(p.bug), split: p.split });
+    const c = addEscrowCluster(w, p, { prefix: '', topology: p.topology, bugs: bugFlags(p.bug) });
     standardSale(w, p, c);
   },
 });
