@@ -14,6 +14,7 @@ import raftElection from './raft-election.ts';
 import lbAlgorithms from './lb-algorithms.ts';
 import lbCrash from './lb-crash.ts';
 import escrowSeat from './escrow-seat-example.ts';
+import escrowVsCoordinated from './escrow-vs-coordinated.ts';
 import hwAccelerated from './hw-accelerated-kv.ts';
 import hwTraditional from './hw-traditional-kv.ts';
 import cxlEscrow from './hw-cxl-escrow.ts';
@@ -37,6 +38,9 @@ const ZOO: Dead[] = [
   { what: 'balancers that forward every request and answer each with a 502', scn: lbCrash as unknown as Scenario, pins: { bug: 'error-after-forward' }, seed: 1, property: 'every-balancer-serves-after-recovery' },
   // Seed 13: every token was held at the heal, and the probe took "nothing idle" for sold out.
   { what: 'an escrow that never confirms a hold', scn: escrowSeat as unknown as Scenario, pins: { bug: 'never-confirms' }, seed: 13, property: 'idle-tokens-flow' },
+  // The baseline the escrow figures are measured against: it sold nothing and passed (its flow
+  // probe was off: a single leader lends nothing), so the comparison would have read "infinitely faster".
+  { what: 'a coordinated baseline whose front ends never relay the leader\'s answer', scn: escrowVsCoordinated as unknown as Scenario, pins: { bug: 'front-ends-relay-nothing' }, seed: 1, property: 'c-every-region-sells' },
   { what: 'a store whose every scan fails', scn: hwTraditional as unknown as Scenario, pins: { bug: 'scans-fail' }, seed: 1, property: 'healed-cluster-serves' },
   { what: 'an accelerated store that always reads scans raw', scn: hwAccelerated as unknown as Scenario, pins: { bug: 'pushdown-always-falls-back' }, seed: 1, property: 'healed-cluster-serves' },
   { what: 'CXL escrow hosts that answer every sale "sold out"', scn: cxlEscrow as unknown as Scenario, pins: { bug: 'always-sold-out' }, seed: 1, property: 'every-host-answers' },

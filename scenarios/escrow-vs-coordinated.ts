@@ -35,7 +35,7 @@ export default defineScenario({
     const leaderRegion = p.leaderRegion === 'hot' ? 'r1' : `r${p.regions}`;
     const coord = addCoordinatedCluster(w, p, { prefix: 'c-', leaderRegion, bugs });
     const e = standardSale(w, p, esc, { nemesis: false, metricsKey: 'escrow' });
-    const c = standardSale(w, p, coord, { nemesis: false, probe: false, metricsKey: 'coordinated' });
+    const c = standardSale(w, p, coord, { nemesis: false, metricsKey: 'coordinated' });
     standardNemesis(w, p);
     w.onHeal(() => {
       const es = e.summary(esc);

@@ -21,6 +21,8 @@ export interface FrontEndOptions {
   /** How long to wait for the leader before giving up on a request (local ns). */
   readonly leaderTimeoutNs: Nanos;
   readonly counters?: ClusterCounters;
+  /** Bug zoo: `frontEndsRelayNothing` (a dead baseline). */
+  readonly bugs?: EscrowBugs;
 }
 
 export interface FrontEndProgram extends NodeProgram {
@@ -41,7 +43,8 @@ export function coordinatedFrontEnd(ctx: NodeContext, opts: FrontEndOptions): Fr
       ctx.spawn('forward', (function* () {
         if (opts.counters) opts.counters.serverMessages++;
         const r: CallResult<ClientReply> = yield ctx.call<ClientReply>(opts.leader, env.body, opts.leaderTimeoutNs);
-        if (!r.ok) return;
+        // BUG (bug zoo) when frontEndsRelayNothing: the leader's answer is dropped.
+        if (!r.ok || opts.bugs?.frontEndsRelayNothing === true) return;
         if (opts.counters) opts.counters.serverMessages++;
         ctx.reply(env, r.body);
       })());

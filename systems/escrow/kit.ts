@@ -24,6 +24,7 @@ import { EscrowMonitor } from './monitor.ts';
 import { checkEscrowAcksDurable } from './durable-acks.ts';
 import { createSeatNode } from './seat.ts';
 import { ESCROW_MESSAGE_SUMMARIES } from './message-summary.ts';
+import { HoldArrivals, replyMismatch, spareTokens } from './reply-checks.ts';
 
 // ---- the scenario kit: clusters, WAN, buyers, probes, metrics ----------------------------------
 // Shared by every scenarios/escrow-*.ts file (a scenario file must default-export one scenario, so
@@ -38,7 +39,7 @@ import { ESCROW_MESSAGE_SUMMARIES } from './message-summary.ts';
 export const ESCROW_FAULT_OPTIONS = { off: ['diskCorruptionRate', 'clockJumpMsMean'], offReason: 'an escrow replica\'s share cannot be rebuilt from peers; it reads only its monotonic clock (docs/escrow.md, Faults)' } satisfies FaultParamOptions;
 
 /** The bug zoo, as the scenarios' `bug` parameter. */
-export const ESCROW_BUGS = ['none', 'check-then-act', 'credit-before-debit-durable', 'reaper-returns-confirmed', 'rebalance-double-counts-in-flight', 'reack-before-credit-durable', 'never-confirms'] as const;
+export const ESCROW_BUGS = ['none', 'check-then-act', 'credit-before-debit-durable', 'reaper-returns-confirmed', 'rebalance-double-counts-in-flight', 'reack-before-credit-durable', 'never-confirms', 'holds-wait-for-tick', 'front-ends-relay-nothing', 'cancel-not-persisted'] as const;
 export type EscrowBugName = (typeof ESCROW_BUGS)[number];
 
 /** The core's switches for one bug-zoo entry. */
@@ -58,6 +59,12 @@ export function bugFlags(bug: EscrowBugName): EscrowBugs {
       return { reackBeforeCreditDurable: true };
     case 'never-confirms':
       return { neverConfirms: true };
+    case 'holds-wait-for-tick':
+      return { holdsWaitForTick: true };
+    case 'front-ends-relay-nothing':
+      return { frontEndsRelayNothing: true };
+    case 'cancel-not-persisted':
+      return { cancelNotPersisted: true };
   }
 }
 
@@ -146,6 +153,8 @@ export interface SaleCluster {
   /** Hosts that serve buyers (where demand shows up). */
   readonly regional: readonly string[];
   readonly capacity: number;
+  /** The hold requests the hosts received, with the spare tokens each found (reply-checks.ts). */
+  readonly holds: HoldArrivals;
 }
 
 export type Topology = 'peers' | 'multi-level';
@@ -160,6 +169,22 @@ export interface EscrowClusterOptions {
   readonly globalReserveShare?: number;
   /** The replicas' storage latency profile (default NVMe; the platform's `hardware=accelerated` gives NVDIMM on a SmartNIC). */
   readonly disk?: DiskProfile;
+  /** How the regions' seats are first split (default 'equal'; see `splitSeats`). */
+  readonly split?: SeatSplit;
+}
+
+/**
+ * How a sale's seats are first split across the regions: 'equal' shares, or 'demand': by each
+ * region's expected demand (its share of the buyers), every region first getting a floor of one
+ * largest hold so none starts unable to sell; when the floors alone do not fit (the last few
+ * seats), an equal split (allocation.ts).
+ */
+export type SeatSplit = 'equal' | 'demand';
+
+export function splitSeats(capacity: number, ids: readonly string[], p: SaleValues, split: SeatSplit): number[] {
+  if (split === 'equal') return [...allocate(capacity, ids, { kind: 'equal' }).values()];
+  const demands = apportion(capacity, buyersPerRegion(p));
+  return [...allocate(capacity, ids, { kind: 'demand', demands, minTokens: p.seatsMax }).values()];
 }
 
 /** Each escrow node's state at a fresh start, by world: what a node restarts as with nothing on disk. */
@@ -201,17 +226,18 @@ export function addEscrowCluster(w: World<unknown>, p: SaleValues, o: EscrowClus
   const lowWater = batch;
   if (o.topology === 'peers') {
     for (const id of ids) configs.push({ ...base, id, parent: null, peers: ids.filter((x) => x !== id), refill: { kind: 'demand', lowWaterTokens: 0, batchTokens: batch, source: 'peers' }, coordinator: null });
-    initial = [...allocate(p.capacity, ids, { kind: 'equal' }).values()];
+    initial = splitSeats(p.capacity, ids, p, o.split ?? 'equal');
   } else {
     const reserve = Math.round(p.capacity * (o.globalReserveShare ?? 0.2));
-    const split = [...allocate(p.capacity - reserve, ids, { kind: 'equal' }).values()];
+    const split = splitSeats(p.capacity - reserve, ids, p, o.split ?? 'equal');
     for (const id of ids) configs.push({ ...base, id, parent: globalId, peers: [], refill: { kind: 'coordinator', reportIntervalNs: ms(Math.max(20, p.wanMsMedian)) }, coordinator: null });
     configs.push({ ...base, id: globalId, parent: null, peers: [], refill: { kind: 'none' }, coordinator: { children: ids, intervalNs: ms(Math.max(20, p.wanMsMedian)), lowWaterTokens: lowWater } });
     regionOf.set(globalId, regions[0]!);
     initial = [...split, reserve];
   }
+  const holds = new HoldArrivals();
   const hosts = configs.map((config, i) =>
-    freshStart(w, config.id, createSeatNode(config, initial[i]!).snapshot()) && w.addNode(config.id, (ctx) => escrowHost(ctx, { config, initialTokens: initial[i]!, tickNs: ms(p.tickMs), wire, counters }), o.disk !== undefined ? { disk: o.disk } : {}),
+    freshStart(w, config.id, createSeatNode(config, initial[i]!).snapshot()) && w.addNode(config.id, (ctx) => watchHolds(holds, config.id, escrowHost(ctx, { config, initialTokens: initial[i]!, tickNs: ms(p.tickMs), wire, counters })), o.disk !== undefined ? { disk: o.disk } : {}),
   );
   const lendable = (s: NodeSnapshot): number => {
     const { pending } = reservedTokensOf(s);
@@ -219,7 +245,12 @@ export function addEscrowCluster(w: World<unknown>, p: SaleValues, o: EscrowClus
     return Math.max(0, s.tokens - floor - pending);
   };
   const entryOf = new Map(regions.map((r, i) => [r, ids[i]!]));
-  return newCluster(w, o.prefix, p.capacity, hosts, { regions, entryOf, ownerOf: new Map(ids.map((id) => [id, id])), regionOf, wire, counters, lendable, regional: ids });
+  return newCluster(w, o.prefix, p.capacity, hosts, { regions, entryOf, ownerOf: new Map(ids.map((id) => [id, id])), regionOf, wire, counters, lendable, regional: ids, holds });
+}
+
+/** A host whose hold requests `holds` records as they arrive (the seat's state before it handles them). */
+function watchHolds(holds: HoldArrivals, id: string, host: EscrowHost): EscrowHost {
+  return holds.watch(id, host, () => host.seat.snapshot());
 }
 
 /** The coordinated baseline: a leader in `leaderRegion` with all C seats, a front end per region. */
@@ -230,7 +261,8 @@ export function addCoordinatedCluster(w: World<unknown>, p: SaleValues, o: { pre
   const leaderId = `${o.prefix}leader`;
   const config = coordinatedLeaderConfig(leaderId, p.capacity, holdPolicyOf(p), ms(50), o.bugs);
   freshStart(w, leaderId, createSeatNode(config, p.capacity).snapshot());
-  const leader = w.addNode(leaderId, (ctx) => escrowHost(ctx, { config, initialTokens: p.capacity, tickNs: ms(p.tickMs), wire, counters }));
+  const holds = new HoldArrivals();
+  const leader = w.addNode(leaderId, (ctx) => watchHolds(holds, leaderId, escrowHost(ctx, { config, initialTokens: p.capacity, tickNs: ms(p.tickMs), wire, counters })));
   const regionOf = new Map<string, string>([[leaderId, o.leaderRegion]]);
   const entryOf = new Map<string, string>();
   const ownerOf = new Map<string, string>();
@@ -238,12 +270,12 @@ export function addCoordinatedCluster(w: World<unknown>, p: SaleValues, o: { pre
   const leaderTimeoutNs = ms(8 * p.wanMsMedian + 200);
   for (const r of regions) {
     const id = `${o.prefix}fe-${r}`;
-    w.addNode(id, (ctx) => coordinatedFrontEnd(ctx, { leader: leaderId, leaderTimeoutNs, counters }));
+    w.addNode(id, (ctx) => coordinatedFrontEnd(ctx, { leader: leaderId, leaderTimeoutNs, counters, bugs: o.bugs }));
     regionOf.set(id, r);
     entryOf.set(r, id);
     ownerOf.set(id, leaderId);
   }
-  return newCluster(w, o.prefix, p.capacity, [leader], { regions, entryOf, ownerOf, regionOf, wire, counters, lendable: () => 0, regional: [leaderId] });
+  return newCluster(w, o.prefix, p.capacity, [leader], { regions, entryOf, ownerOf, regionOf, wire, counters, lendable: () => 0, regional: [leaderId], holds });
 }
 
 /**
@@ -384,6 +416,11 @@ export function addBuyers(w: World<unknown>, c: SaleCluster, p: SaleValues, stat
   const hold = holdPolicyOf(p);
   const perRegion = buyersPerRegion(p);
   const callTimeoutNs = ms(8 * p.wanMsMedian + 300);
+  // What the buyers are told is judged against the answering node's state (reply-checks.ts).
+  c.holds.enable();
+  w.declareCheck(`${c.label}reply-answers-request`);
+  w.declareCheck(`${c.label}hold-served-locally`);
+  w.declareCheck(`${c.label}reply-durable`);
   c.regions.forEach((region, ri) => {
     for (let k = 0; k < perRegion[ri]!; k++) {
       const id = `${prefix}b-${region}-${k + 1}`;
@@ -399,6 +436,17 @@ export function addBuyers(w: World<unknown>, c: SaleCluster, p: SaleValues, stat
           if (r.ok) {
             stats.clientMessages++;
             w.clientOp();
+            const wrong = replyMismatch(req, r.body);
+            if (wrong !== null) w.violation(`${c.label}reply-answers-request`, `${entry} told ${id}: ${wrong}`);
+            if (req.type === 'hold') {
+              const idle = c.holds.judgeHold(owner, req.reservationId, req.count, r.body);
+              if (idle !== null) w.violation(`${c.label}hold-served-locally`, idle);
+            }
+            // A granted hold and a cancellation must be durable when told (confirmations: below).
+            if ((req.type === 'hold' || req.type === 'cancel') && r.body.ok && r.body.state !== null) {
+              const lost = c.monitor.ackDurable(owner, req.reservationId, r.body.state);
+              if (lost !== null) w.violation(`${c.label}reply-durable`, lost);
+            }
           }
           return r;
         };
@@ -529,6 +577,67 @@ export function addFlowProbe(w: World<unknown>, c: SaleCluster, p: SaleValues): 
 }
 
 /**
+ * Liveness "every region can buy" for a cluster whose seats sit with one holder behind per-region
+ * front ends (the coordinated baseline: it lends nothing, so the flow probe has nothing to ask,
+ * and a baseline whose front ends answered nobody would pass every other check). When the faults
+ * stop, a probe buyer buys one seat through each region's entry in turn, each within the bound.
+ * A region counts as served when its seat is confirmed, or when the holder has no spare seat and
+ * every hold is resolved (sold out).
+ */
+export function addEntryProbe(w: World<unknown>, c: SaleCluster, p: SaleValues): void {
+  const start = new Future<void>(w.sim);
+  const id = `${c.label}probe`;
+  c.regionOf.set(id, '*');
+  let state: true | string = 'the probe has not run';
+  w.onHeal(() => start.resolve(undefined));
+  w.liveness(`${c.label}every-region-sells`, () => state);
+  // As long as a buyer waits: a WAN round trip to the holder and its fsync, with room for the tail.
+  const callTimeoutNs = ms(8 * p.wanMsMedian + 300);
+  w.addClient(id, (ctx) => (function* () {
+    yield start;
+    const t0 = w.now;
+    let attempt = 0;
+    let rid: string | null = null;
+    for (const region of c.regions) {
+      const entry = c.entryOf.get(region)!;
+      const owner = c.ownerOf.get(entry)!;
+      for (;;) {
+        const holder = c.monitor.snapshot().nodes.find((n) => n.id === owner)!;
+        if (spareTokens(holder) < 1) {
+          const holds = c.monitor.holdsResolved();
+          if (holds === true) break; // sold out: nothing to sell in any region
+          state = `${region}: no spare seat at ${owner} yet: ${holds}`;
+          yield ctx.sleep(ms(100));
+          continue;
+        }
+        // A hold that got no answer is retried under the same id, as a buyer would: the probe
+        // leaves at most one hold of its own open, which the reaper frees if it is never bought.
+        if (rid === null) rid = `${id}-${++attempt}`;
+        const r: Reply = yield ctx.call<ClientReply>(entry, { type: 'hold', reservationId: rid, count: 1 } satisfies ClientRequest, callTimeoutNs);
+        if (!r.ok || (!r.body.ok && r.body.code !== 'duplicate-reservation')) {
+          state = `${region}: probe hold at ${entry} failed: ${r.ok && !r.body.ok ? r.body.message : 'no answer'}`;
+          if (r.ok) rid = null;
+          yield ctx.sleep(ms(100));
+          continue;
+        }
+        let bought = false;
+        for (;;) {
+          const cr: Reply = yield ctx.call<ClientReply>(entry, { type: 'confirm', reservationId: rid } satisfies ClientRequest, callTimeoutNs);
+          if (cr.ok && cr.body.ok) bought = true;
+          if (bought || (cr.ok && !stillPending(cr.body))) break;
+          state = `${region}: ${entry} has not confirmed ${rid} (${cr.ok ? 'pending' : 'no answer'})`;
+          yield ctx.sleep(ms(20));
+        }
+        rid = null;
+        if (bought) break;
+      }
+    }
+    state = true;
+    w.metrics[`${c.label}probe`] = { result: 'every region sold', regions: c.regions.length, ms: round3((w.now - t0) / 1e6), attempts: attempt };
+  })());
+}
+
+/**
  * Registers the invariants and liveness properties of a cluster, and starvation sampling:
  * every 50 ms the regional nodes' refusal streaks and idle tokens go to `detectStarvation`.
  */
@@ -569,7 +678,8 @@ export function standardSale(w: World<unknown>, p: SaleValues & FaultParams, c: 
   const stats = new SaleStats(c.regions);
   addBuyers(w, c, p, stats);
   const starvation = watchCluster(w, c, p);
-  if (opts.probe ?? true) addFlowProbe(w, c, p);
+  // One holder (the coordinated baseline) lends nothing: it is asked to sell in every region instead.
+  if (opts.probe ?? true) (c.regional.length > 1 ? addFlowProbe : addEntryProbe)(w, c, p);
   if (opts.nemesis ?? true) standardNemesis(w, p);
   applyWan(w, c.regionOf, ms(p.wanMsMedian));
   w.onHeal(() => {

@@ -43,6 +43,27 @@ describe('escrow monitor: checks that skip the history still see every change', 
     expect(m.ackConfirmed('a', 'x')).toMatch(/x at a is confirmed, but its durable state says missing/);
   });
 
+  it('reply-durable: a granted hold or a cancellation told to a client must be in the durable state, in that state or beyond', () => {
+    const [cfg] = peerConfigs(10, ['a'], { refill: { kind: 'none' } }) as [EscrowReplicaConfig];
+    const { node, set } = fakeNode();
+    const m = new EscrowMonitor(10, [node], new TransferWire(100 * MS), { now: 0, events: 0 });
+    const r = EscrowReplica.create(cfg, 10);
+    set(r.durable());
+    r.hold({ reservationId: 'x', count: 1 }, 0);
+    expect(m.ackDurable('a', 'x', 'held')).toMatch(/told x at a is held, but its durable state says missing/);
+    set(r.durable());
+    expect(m.ackDurable('a', 'x', 'held')).toBeNull();
+    r.cancel('x', 1);
+    expect(m.ackDurable('a', 'x', 'cancelled')).toMatch(/is cancelled, but its durable state says held/);
+    set(r.durable());
+    expect(m.ackDurable('a', 'x', 'cancelled')).toBeNull();
+    // Moved on since the reply left: a held reply read against a later, confirmed durable state.
+    r.hold({ reservationId: 'y', count: 1 }, 2);
+    r.confirm('y', 3);
+    set(r.durable());
+    expect(m.ackDurable('a', 'y', 'held')).toBeNull();
+  });
+
   it('the reaper check finds a late hold behind a prefix of closed reservations', () => {
     const [cfg] = peerConfigs(10, ['a'], { refill: { kind: 'none' } }) as [EscrowReplicaConfig];
     const clock = { now: 0, events: 0 };

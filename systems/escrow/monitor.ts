@@ -8,7 +8,7 @@ import type { Disk } from '../../sim/disk/disk.ts';
 import type { SimNode } from '../../sim/node.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
 import { checkConservation, checkNeverOversell, reservedTokensDrift } from './invariants.ts';
-import { CLOSED_STATES, isReachable, sharedClosedPrefix, type Reservation } from './reservation.ts';
+import { CLOSED_STATES, isReachable, sharedClosedPrefix, type Reservation, type ReservationState } from './reservation.ts';
 import { snapshotOfDurable, type SeatDurable } from './seat.ts';
 import type { GlobalSnapshot, NodeSnapshot, ReservationView } from './types.ts';
 import { durableOnDisk, TransferWire, type EscrowHost } from './host.ts';
@@ -211,6 +211,21 @@ export class EscrowMonitor {
     const r = d ? this.findReservation(nodeId, d.reservations.reservations, reservationId) : undefined;
     if (!r || r.state !== 'confirmed') return `client was told ${reservationId} at ${nodeId} is confirmed, but its durable state says ${r ? r.state : 'missing'}`;
     return null;
+  }
+
+  /**
+   * `reply-durable`: a client was told `reservationId` at `nodeId` is now `state` (a hold granted
+   * or waiting, a cancellation). A reply may only describe state a crash cannot undo (the host's
+   * contract: write first, then answer), so the node's durable state must hold the reservation in
+   * that state or one reachable from it (it may have moved on since the reply left).
+   */
+  ackDurable(nodeId: string, reservationId: string, state: ReservationState): string | null {
+    const n = this.nodes.find((x) => x.id === nodeId);
+    assert(n !== undefined, `unknown node ${nodeId}`);
+    const d = n.up && n.program ? n.program.synced : this.downDurable(n);
+    const r = d ? this.findReservation(nodeId, d.reservations.reservations, reservationId) : undefined;
+    if (r !== undefined && (r.state === state || isReachable(state, r.state))) return null;
+    return `client was told ${reservationId} at ${nodeId} is ${state}, but its durable state says ${r ? r.state : 'missing'}: a crash now would undo what the client was told`;
   }
 
   /**

@@ -86,6 +86,25 @@ export interface EscrowBugs extends ReservationBugs {
    * tokens. Caught by ack-not-durable on the wire (conservation only with a crash in the window).
    */
   readonly reackBeforeCreditDurable?: boolean;
+  /**
+   * BUG: a hold never sells from the local tokens at once: it is always parked pending, and the
+   * next tick's pass over the waiting holds grants it. Nothing oversells and every hold is
+   * granted a few ms later, but each sale waits for a timer and a confirm poll, and the buyer is
+   * told "pending" while the seats sit idle. Caught by hold-served-locally (reply-checks.ts).
+   */
+  readonly holdsWaitForTick?: boolean;
+  /**
+   * BUG: a cancel marks nothing to write ("the reaper would free it anyway"): the cancellation
+   * rides the next write, and the buyer is told "cancelled" before it is durable. A crash in
+   * between brings the hold back until it expires. Caught by reply-durable.
+   */
+  readonly cancelNotPersisted?: boolean;
+  /**
+   * Dead variant (read by the coordinated baseline's front ends): every request is forwarded to
+   * the leader, and its answer is never relayed. The baseline sells nothing and keeps every
+   * safety invariant. Caught by every-region-sells.
+   */
+  readonly frontEndsRelayNothing?: boolean;
 }
 
 export interface EscrowReplicaConfig {
@@ -207,7 +226,8 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
 
   hold(req: HoldRequest, nowNs: Nanos): NodeOutput<EscrowDurable> {
     this.begin();
-    if (this.tokens >= req.count) {
+    // BUG (bug zoo) when holdsWaitForTick: see EscrowBugs.holdsWaitForTick.
+    if (this.tokens >= req.count && !this.bugs.holdsWaitForTick) {
       const res = this.table.createHeld(req.reservationId, req.count, nowNs);
       if (res.ok) {
         this.tokens -= req.count;
@@ -240,7 +260,8 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
     const res = this.table.cancel(reservationId);
     if (res.ok) {
       this.tokens += res.tokensReleased;
-      this.dirty = true;
+      // BUG (bug zoo) when cancelNotPersisted: see EscrowBugs.cancelNotPersisted.
+      if (!this.bugs.cancelNotPersisted) this.dirty = true;
       this.replyResult('cancel', res);
       this.servePending(nowNs);
     } else {

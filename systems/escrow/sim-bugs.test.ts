@@ -34,6 +34,12 @@ const cases: { bug: EscrowBugName; scenario: Scenario; caughtBy: RegExp }[] = [
   // acknowledges a transfer its durable state does not hold. The correct system passes the same
   // seeds (below), so either invariant firing is a catch.
   { bug: 'rebalance-double-counts-in-flight', scenario: flashSale as unknown as Scenario, caughtBy: /ack-not-durable|conservation|never-oversell/ },
+  // Every hold waits for a tick while local tokens sit idle: nothing oversells, every hold is
+  // granted; only the reply, judged against the node's tokens at arrival, shows it.
+  { bug: 'holds-wait-for-tick', scenario: flashSale as unknown as Scenario, caughtBy: /^hold-served-locally$/ },
+  // The buyer is told "cancelled" before the cancellation is written: nothing oversells (a crash
+  // only brings the hold back until it expires); the reply, judged against durable state, shows it.
+  { bug: 'cancel-not-persisted', scenario: reaper as unknown as Scenario, caughtBy: /^reply-durable$/ },
 ];
 
 describe('bug zoo, caught in simulation', () => {

@@ -11,6 +11,7 @@ import regionPartition from '../../scenarios/escrow-region-partition.ts';
 import seatExample from '../../scenarios/escrow-seat-example.ts';
 import transferCrash from '../../scenarios/escrow-transfer-crash.ts';
 import vsCoordinated from '../../scenarios/escrow-vs-coordinated.ts';
+import { SALE_DEFAULTS, splitSeats, type SaleValues } from './kit.ts';
 
 const all = [flashSale, reaper, regionPartition, seatExample, transferCrash, vsCoordinated] as unknown as Scenario[];
 const CALM = { crashMsMean: 0, partitionMsMean: 0, pauseMsMean: 0, clogMsMean: 0, netLossRate: 0, netDuplicateRate: 0, netReorderRate: 0 };
@@ -58,6 +59,10 @@ describe('escrow vs the coordinated baseline (calm network, leader in the last r
     expect(m.comparison.throughputRatio).toBeGreaterThan(1);
   });
 
+  it('the baseline is probed too: a seat is bought through every region\'s front end after the heal', () => {
+    expect(r.metrics['c-probe']).toMatchObject({ result: 'every region sold', regions: 3 });
+  });
+
   it('escrow sends almost no server-to-server messages per sale; the baseline sends four', () => {
     expect(m.escrow.serverMessagesPerSale).toBeLessThan(0.5);
     expect(m.coordinated.serverMessagesPerSale).toBeGreaterThanOrEqual(4);
@@ -77,5 +82,24 @@ describe('fairness, starvation and token flow are reported', () => {
     const probe = r.metrics.probe as { result: string; flowMs?: number };
     expect(['granted', 'nothing idle elsewhere']).toContain(probe.result);
     if (probe.result === 'granted') expect(probe.flowMs).toBeLessThan(5000);
+  });
+});
+
+describe('the swarmed seat splits', () => {
+  const p = { ...SALE_DEFAULTS, hotRegionShare: 0.6 } as SaleValues;
+
+  it('split=demand follows the buyers, with a floor of one largest hold, and falls back to equal shares when the floors do not fit', () => {
+    // 9 buyers, 60% in r1: 5, 2, 2 buyers. Floors of 4 each, the rest by demand.
+    expect(splitSeats(150, ['a', 'b', 'c'], p, 'demand')).toEqual([84, 33, 33]);
+    expect(splitSeats(150, ['a', 'b', 'c'], p, 'equal')).toEqual([50, 50, 50]);
+    // The last seats: 2 seats, 3 regions, floors of 4: an equal split, one region with none.
+    expect(splitSeats(2, ['a', 'b', 'c'], p, 'demand')).toEqual([1, 1, 0]);
+  });
+
+  it('the correct system passes the seat example with the last seats split by demand', () => {
+    for (const seed of [1, 2, 3]) {
+      const r = runScenario(seatExample as unknown as Scenario, { seed, pins: { lastSeats: true, split: 'demand' } });
+      expect(r.ok, `seed ${seed}: ${r.violations[0]?.invariant}: ${r.violations[0]?.message}`).toBe(true);
+    }
   });
 });
