@@ -24,6 +24,8 @@ export interface OracleBounds {
   answerNs: Nanos;
   /** After every balancer reported a drain complete, the backend must hold no connection after this, in ns. */
   drainedConnsNs: Nanos;
+  /** Longest a running backend may keep a connection that has seen no request, in its local ns. */
+  idleConnNs: Nanos;
   /** Largest mean fraction of slots moved between surviving backends per single membership change. */
   maglevSurvivorMovedMeanMax: number;
   /** Single membership changes needed before the disruption mean is checked. */
@@ -84,6 +86,13 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
     w.safety('no-silent-request-loss', () => this.checkAnswers());
     w.safety('active-gauge-matches-inflight', () => this.checkGauges());
     w.safety('drained-backend-holds-no-connections', () => this.checkDrainedConns());
+    w.safety('idle-connections-expire', () => this.checkIdleConns());
+    const mine = new Set(balancers.map((b) => b.id));
+    // Judged on the wire: a drain report that leaves the balancer is a promise whether or not it
+    // arrives, and whichever code path built it.
+    w.net.sendTaps.push((from, _to, body) => {
+      if (mine.has(from.id) && (body as { type?: string }).type === 'config-ack') this.checkDrainReport(from as SimNode<BalancerProgram>, body as ConfigAck);
+    });
     w.safety('available-backend-stays-in-rotation', () => this.checkReadmission());
     w.onHeal(() => {
       this.healAtNs = w.now;
@@ -351,6 +360,42 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
       const conns = this.node(b).up ? (this.node(b) as SimNode<BackendProgram>).program?.conns : undefined;
       if (conns && conns.size > 0) {
         return `${b} still holds ${conns.size} connection(s) (e.g. ${[...conns.keys()][0]}) ${t - at}ns after every balancer reported its drain complete`;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A drain is the operator's go-ahead to stop or replace a backend: a balancer that reports one
+   * complete must hold no client connection to it, because the operator's next step (stopping the
+   * backend) breaks every such connection. A forced drain resets its connections first, so this
+   * holds for it too. Only l4 flows are connections the balancer holds (an l7 request is answered
+   * or reset by the drain, and the pooled connection is closed).
+   */
+  private checkDrainReport(lb: SimNode<BalancerProgram>, ack: ConfigAck): void {
+    const p = lb.program;
+    if (p === null) return;
+    for (const b of ack.drained) {
+      const n = p.openStreams(b);
+      if (n > 0) this.w.violation('drain-complete-means-no-connections', `${lb.id} reported ${b} drained (config v${ack.version}) while it held ${n} client connection(s) open to it`);
+    }
+  }
+
+  /**
+   * Keep-alive state is a resource (a socket, a worker's memory): a connection whose close was
+   * lost, or whose balancer crashed, must still be dropped once idle for the keep-alive timeout.
+   * Judged on the backend's own clock, where its timestamps and timers live. A paused backend runs
+   * no sweep (what was due runs when it resumes), so only running backends are judged; a crashed
+   * one holds nothing.
+   */
+  private checkIdleConns(): string | null {
+    const t = this.now;
+    for (const b of this.backends) {
+      const conns = b.state === 'up' ? b.program?.conns : undefined;
+      if (conns === undefined || conns.size === 0) continue;
+      const local = b.clock.localAt(t);
+      for (const [c, last] of conns) {
+        if (local - last > this.bounds.idleConnNs) return `${b.id} still holds connection ${c}, idle for ${local - last}ns (its own clock), past the keep-alive bound ${this.bounds.idleConnNs}ns`;
       }
     }
     return null;
