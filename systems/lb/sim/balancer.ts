@@ -83,9 +83,13 @@ export interface LbBugs {
   adaptiveDwellFromLastSwitch: boolean;
   /** A drain that times out is reported complete without resetting the connections it still has. */
   forcedDrainKeepsConnections: boolean;
+  /** A drain completes only at its timeout, never when its last connection closes. */
+  drainWaitsForTimeout: boolean;
+  /** Config versions stay pinned after their last request ends (a zero count is kept), so they are never pruned. */
+  configPinsNeverReleased: boolean;
 }
 
-export const NO_BUGS: LbBugs = { staleSnapshot: false, nonAtomicCounter: false, acceptWhileDraining: false, thresholdOffByOne: false, failuresNotReset: false, maglevNonPrime: false, errorAfterForward: false, adaptiveDwellFromLastSwitch: false, forcedDrainKeepsConnections: false };
+export const NO_BUGS: LbBugs = { staleSnapshot: false, nonAtomicCounter: false, acceptWhileDraining: false, thresholdOffByOne: false, failuresNotReset: false, maglevNonPrime: false, errorAfterForward: false, adaptiveDwellFromLastSwitch: false, forcedDrainKeepsConnections: false, drainWaitsForTimeout: false, configPinsNeverReleased: false };
 
 /** What the scenario's invariants observe (a god's-eye tap; it never changes the balancer). */
 export interface LbObserver {
@@ -147,6 +151,8 @@ export interface BalancerProgram extends NodeProgram {
   readonly inflight: (backend: string) => number;
   /** Client connections (l4 flows) this balancer holds open to a backend. */
   readonly openStreams: (backend: string) => number;
+  /** Backends this balancer is draining and has not yet reported drained. */
+  readonly drainingNow: () => string[];
   /** Non-atomic counter writes not yet committed (bug zoo); 0 in the correct system. */
   readonly pendingWrites: () => number;
   readonly appliedVersion: () => number;
@@ -192,7 +198,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
   const healthCfg: HealthCheckConfig = { ...o.health, initiallyHealthy: false, thresholdOffByOne: o.bugs.thresholdOffByOne, failuresNotReset: o.bugs.failuresNotReset };
   const counter = new ActiveRequestCounter({ nonAtomic: o.bugs.nonAtomicCounter });
   const stats = new BackendStats({ counter });
-  const drain = new DrainTracker({ drainTimeoutNs: o.drainTimeoutNs, acceptWhileDraining: o.bugs.acceptWhileDraining });
+  const drain = new DrainTracker({ drainTimeoutNs: o.drainTimeoutNs, acceptWhileDraining: o.bugs.acceptWhileDraining, completeOnTimeoutOnly: o.bugs.drainWaitsForTimeout });
   const conntrack = new ConnTrack();
   const selector = new Selector({ staleSnapshot: o.bugs.staleSnapshot });
   const rr = new RoundRobin();
@@ -419,7 +425,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     ctx.milestone('sync-round', `config v${m.version}`);
     const settings = { backends: m.backends, algorithm: m.algorithm, maglevTableSize: o.maglevTableSize };
     if (store === null) {
-      store = new ConfigStore(settings);
+      store = new ConfigStore(settings, { zeroPinsKept: o.bugs.configPinsNeverReleased });
       board = new StatusBoard([]);
     } else store.publish(settings);
     syncMembership();
@@ -614,6 +620,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     },
     activeGauge: (b) => stats.active(b),
     inflight: (b) => inflight.get(b) ?? 0,
+    drainingNow: () => [...draining].filter((b) => drain.state(b) === 'draining'),
     openStreams: (b) => {
       let n = 0;
       for (const s of streams.values()) if (s.backend === b) n++;

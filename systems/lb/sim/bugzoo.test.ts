@@ -79,7 +79,7 @@ describe('health-threshold-exact alone', () => {
 });
 
 /**
- * Round 11 (docs/mutation.md, "Eleventh round: lb"): three checks for bugs that broke no bound the
+ * Round 11 (docs/mutation.md, "Eleventh round: lb"): five checks for bugs that broke no bound the
  * lb invariants had, each found as a surviving mutant. Each variant is caught at its seed by its
  * own check and by nothing else on seeds 1 to that seed (so the check, not luck, catches it), and
  * the correct system passes the same seeds.
@@ -92,6 +92,10 @@ describe('round 11 checks: each catches its variant alone', () => {
     { bug: 'adaptive-dwell-from-last-switch', scn: algorithms as unknown as Scenario, seed: 1, invariant: 'adaptive-dwell-exact' },
     // A timed-out drain reported complete with its connections left open (the reset forgotten).
     { bug: 'forced-drain-keeps-connections', scn: lbDrain, seed: 1, invariant: 'drain-complete-means-no-connections' },
+    // Closing the last connection does not complete a drain: every rolling restart waits out the drain timeout.
+    { bug: 'drain-waits-for-timeout', scn: lbDrain, seed: 1, invariant: 'drain-completes-when-idle' },
+    // A zero pin count left in the map: old config versions are never pruned, removed backends probed for good.
+    { bug: 'config-pins-never-released', scn: lbChurn, seed: 1, invariant: 'removed-backend-not-probed' },
   ];
   for (const z of ALONE) {
     it(`${z.bug} (${z.scn.name}) is caught at seed ${z.seed} by ${z.invariant} alone; the correct system passes`, () => {

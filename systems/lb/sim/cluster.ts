@@ -22,7 +22,7 @@ import { AdaptiveDwellOracle } from './adaptive-oracle.ts';
 import type { HealthStatus } from '../health.ts';
 import { LB_MESSAGE_SUMMARIES } from './message-summary.ts';
 
-export const LB_BUGS = ['none', 'stale-backend-list', 'non-atomic-counter', 'drain-accepts-new', 'health-threshold-off-by-one', 'maglev-non-prime', 'health-failures-not-reset', 'error-after-forward', 'idle-sweep-per-timeout', 'adaptive-dwell-from-last-switch', 'forced-drain-keeps-connections'] as const;
+export const LB_BUGS = ['none', 'stale-backend-list', 'non-atomic-counter', 'drain-accepts-new', 'health-threshold-off-by-one', 'maglev-non-prime', 'health-failures-not-reset', 'error-after-forward', 'idle-sweep-per-timeout', 'adaptive-dwell-from-last-switch', 'forced-drain-keeps-connections', 'drain-waits-for-timeout', 'config-pins-never-released'] as const;
 export type LbBug = (typeof LB_BUGS)[number];
 
 export const ALGORITHMS = ['round-robin', 'least-request', 'latency-weighted', 'adaptive', 'maglev'] as const;
@@ -91,6 +91,8 @@ export function bugsOf(bug: LbBug): LbBugs {
     errorAfterForward: bug === 'error-after-forward',
     adaptiveDwellFromLastSwitch: bug === 'adaptive-dwell-from-last-switch',
     forcedDrainKeepsConnections: bug === 'forced-drain-keeps-connections',
+    drainWaitsForTimeout: bug === 'drain-waits-for-timeout',
+    configPinsNeverReleased: bug === 'config-pins-never-released',
   };
 }
 
@@ -142,6 +144,9 @@ export function boundsOf(p: LbParams) {
     // the backend's clock. Its sweep timer runs on that clock too, so only a rate change while a
     // sweep is armed moves the sweep against it: at most 2 rho of the interval (each rate is
     // within rho); 1 us covers rounding a timer to whole ns.
+    // Requests pinned to a config that still has a removed backend are answered within answerNs;
+    // the balancer's membership pass runs every health interval (its clock); 1 ms for the ack's trip.
+    removedProbeNs: Math.ceil((us(p.selectDelayUsMax) + ms(p.upstreamTimeoutMs)) * drift) + ms(1) + Math.ceil(interval / (1 - p.clockDriftPpmMax * 1e-6)) + ms(1),
     idleConnNs: Math.ceil(ms(p.connIdleMs) * 1.25 * (1 + (2 * p.clockDriftPpmMax * 1e-6) / (1 - p.clockDriftPpmMax * 1e-6))) + us(1),
   };
 }

@@ -26,6 +26,8 @@ export interface OracleBounds {
   drainedConnsNs: Nanos;
   /** Longest a running backend may keep a connection that has seen no request, in its local ns. */
   idleConnNs: Nanos;
+  /** Longest a balancer may go on probing a backend after acknowledging a config without it, in true ns. */
+  removedProbeNs: Nanos;
   /** Largest mean fraction of slots moved between surviving backends per single membership change. */
   maglevSurvivorMovedMeanMax: number;
   /** Single membership changes needed before the disruption mean is checked. */
@@ -87,11 +89,15 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
     w.safety('active-gauge-matches-inflight', () => this.checkGauges());
     w.safety('drained-backend-holds-no-connections', () => this.checkDrainedConns());
     w.safety('idle-connections-expire', () => this.checkIdleConns());
+    w.safety('drain-completes-when-idle', () => this.checkIdleDrains());
     const mine = new Set(balancers.map((b) => b.id));
     // Judged on the wire: a drain report that leaves the balancer is a promise whether or not it
     // arrives, and whichever code path built it.
-    w.net.sendTaps.push((from, _to, body) => {
-      if (mine.has(from.id) && (body as { type?: string }).type === 'config-ack') this.checkDrainReport(from as SimNode<BalancerProgram>, body as ConfigAck);
+    w.net.sendTaps.push((from, to, body) => {
+      if (!mine.has(from.id)) return;
+      const type = (body as { type?: string }).type;
+      if (type === 'config-ack') this.checkDrainReport(from as SimNode<BalancerProgram>, body as ConfigAck);
+      else if (type === 'probe') this.checkProbe(from.id, to);
     });
     w.safety('available-backend-stays-in-rotation', () => this.checkReadmission());
     w.onHeal(() => {
@@ -273,6 +279,12 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
   // ---- OperatorObserver ----
 
   published(c: ConfigPush): void {
+    const members = new Set(c.backends.map((b) => b.id));
+    for (const b of this.desired?.backends ?? []) if (!members.has(b.id) && !this.leftAtVersion.has(b.id)) this.leftAtVersion.set(b.id, c.version);
+    for (const b of members) {
+      if (!this.leftAtVersion.delete(b)) continue;
+      for (const lb of this.balancers) this.removedAckedAt.delete(`${lb.id}|${b}`);
+    }
     const before = new Set(this.desired?.draining ?? []);
     const after = new Set(c.draining);
     for (const b of after) if (!before.has(b)) this.drainVersion.set(b, c.version);
@@ -292,6 +304,10 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
   acked(lb: string, ack: ConfigAck): void {
     if ((this.lastAck.get(lb) ?? 0) > ack.version) return;
     this.lastAck.set(lb, ack.version);
+    for (const [b, v] of this.leftAtVersion) {
+      const k = `${lb}|${b}`;
+      if (ack.version >= v && !this.removedAckedAt.has(k)) this.removedAckedAt.set(k, this.now);
+    }
     for (const [b, v] of this.drainVersion) {
       if (ack.version < v) continue;
       const k = `${lb}|${b}`;
@@ -299,6 +315,24 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
       if (ack.drained.includes(b) && !this.drainDoneAt.has(k)) this.drainDoneAt.set(k, this.now);
       if (!this.allDrainedAt.has(b) && this.balancers.every((n) => this.drainDoneAt.has(`${n.id}|${b}`))) this.allDrainedAt.set(b, this.now);
     }
+  }
+
+  /** backend -> the config version it left the pool in (until a later version has it again). */
+  private readonly leftAtVersion = new Map<string, number>();
+  /** (lb|backend) -> when the operator received lb's acknowledgement of a config without the backend. */
+  private readonly removedAckedAt = new Map<string, Nanos>();
+
+  /**
+   * A backend taken out of the pool is health-checked only while a request pinned to a config
+   * that has it may still use it: such a request is answered within the answer bound, its config
+   * is then released, and the balancer's next membership pass (one view period) stops the checker.
+   * Probes after that are traffic to a machine the operator removed (decommissioned, or handed to
+   * another service) and a sign that old configs are never released.
+   */
+  private checkProbe(lb: string, backend: string): void {
+    const at = this.removedAckedAt.get(`${lb}|${backend}`);
+    if (at === undefined || this.now - at <= this.bounds.removedProbeNs) return;
+    this.w.violation('removed-backend-not-probed', `${lb} probed ${backend} ${this.now - at}ns after acknowledging a config without it (bound ${this.bounds.removedProbeNs}ns)`);
   }
 
   /** True when every balancer reported the drain of `backend` complete. */
@@ -379,6 +413,23 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
       const n = p.openStreams(b);
       if (n > 0) this.w.violation('drain-complete-means-no-connections', `${lb.id} reported ${b} drained (config v${ack.version}) while it held ${n} client connection(s) open to it`);
     }
+  }
+
+  /**
+   * A drain waits for the connections and requests it has on a backend, no longer: once nothing
+   * is open or in flight to the backend it is complete (the drain timeout is for connections that
+   * do not finish). A drain that outlives its last request holds a rolling restart for the whole
+   * timeout, on every backend. Completion is synchronous with the last close, so this is exact.
+   */
+  private checkIdleDrains(): string | null {
+    for (const lb of this.balancers) {
+      const p = lb.program;
+      if (p === null || !lb.up) continue;
+      for (const b of p.drainingNow()) {
+        if (p.openStreams(b) === 0 && p.inflight(b) === 0) return `${lb.id} is still draining ${b} with no connection open and no request in flight to it`;
+      }
+    }
+    return null;
   }
 
   /**
