@@ -139,14 +139,17 @@ export function boundsOf(p: LbParams) {
     readmissionNs: Math.ceil(((p.healthyThreshold + 1) * interval * jitter + timeout) * drift) + interval + ms(100),
     answerNs: Math.ceil((us(p.selectDelayUsMax) + ms(p.upstreamTimeoutMs)) * drift) + ms(1),
     drainedConnsNs: Math.ceil(ms(p.connIdleMs) * 1.25) + ms(p.upstreamTimeoutMs) + ms(200),
+    // Requests pinned to a config that still has a removed backend are answered within the answer
+    // bound (above); the balancer's membership pass, which stops the backend's checker once no
+    // retained config has it, runs every health interval of its clock (at most I/(1-rho) true).
+    // Counted from the operator's receipt of the acknowledgement, which comes after the balancer
+    // applied the config, so the ack's trip only loosens it; 1 ms for events at the same instant.
+    removedProbeNs: Math.ceil((us(p.selectDelayUsMax) + ms(p.upstreamTimeoutMs)) * drift) + ms(1) + Math.ceil(interval / (1 - p.clockDriftPpmMax * 1e-6)) + ms(1),
     // A backend sweeps its connections every quarter of the keep-alive timeout, so one idle for
     // the timeout goes at the next sweep: at most 1.25 x the timeout after its last request, on
     // the backend's clock. Its sweep timer runs on that clock too, so only a rate change while a
     // sweep is armed moves the sweep against it: at most 2 rho of the interval (each rate is
     // within rho); 1 us covers rounding a timer to whole ns.
-    // Requests pinned to a config that still has a removed backend are answered within answerNs;
-    // the balancer's membership pass runs every health interval (its clock); 1 ms for the ack's trip.
-    removedProbeNs: Math.ceil((us(p.selectDelayUsMax) + ms(p.upstreamTimeoutMs)) * drift) + ms(1) + Math.ceil(interval / (1 - p.clockDriftPpmMax * 1e-6)) + ms(1),
     idleConnNs: Math.ceil(ms(p.connIdleMs) * 1.25 * (1 + (2 * p.clockDriftPpmMax * 1e-6) / (1 - p.clockDriftPpmMax * 1e-6))) + us(1),
   };
 }
