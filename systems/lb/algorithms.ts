@@ -251,6 +251,11 @@ export interface AdaptiveOptions {
   readonly minDwellNs?: Nanos;
   /** Choices for the least-request mode; default 2. */
   readonly choices?: number;
+  /**
+   * Bug zoo: the dwell counts from the last switch (a cooldown), not from when the new mode was
+   * first called for, so a mode called for at one pick is switched to at once after a quiet spell.
+   */
+  readonly dwellFromLastSwitch?: boolean;
 }
 
 /** One switch of the adaptive balancer, for the short log. */
@@ -275,6 +280,9 @@ export class AdaptiveBalancer {
   private modeNow: AdaptiveMode = 'round-robin';
   private wanted: AdaptiveMode = 'round-robin';
   private wantedSinceNs: Nanos = 0;
+  private desiredNow: AdaptiveMode = 'round-robin';
+  private lastSwitchNs: Nanos = 0;
+  private readonly dwellFromLastSwitch: boolean;
   private readonly switches: ModeSwitch[] = [];
 
   constructor(rng: Rng, options: AdaptiveOptions = {}) {
@@ -283,11 +291,17 @@ export class AdaptiveBalancer {
     this.latencySpread = options.latencySpreadThreshold ?? 1.5;
     this.activeSpread = options.activeSpreadThreshold ?? 4;
     this.minDwellNs = options.minDwellNs ?? 1_000_000_000;
+    this.dwellFromLastSwitch = options.dwellFromLastSwitch ?? false;
   }
 
   /** The mode in use. */
   get mode(): AdaptiveMode {
     return this.modeNow;
+  }
+
+  /** The mode the statistics called for at the last pick (before the dwell time applied). */
+  get desired(): AdaptiveMode {
+    return this.desiredNow;
   }
 
   /** Every switch so far. */
@@ -308,13 +322,15 @@ export class AdaptiveBalancer {
 
   pick(candidates: readonly Candidate[], stats: StatsView, now: Nanos): string | undefined {
     const want = this.desiredMode(candidates, stats);
+    this.desiredNow = want;
     if (want !== this.wanted) {
       this.wanted = want;
-      this.wantedSinceNs = now;
+      this.wantedSinceNs = this.dwellFromLastSwitch ? this.lastSwitchNs : now;
     }
     if (this.wanted !== this.modeNow && now - this.wantedSinceNs >= this.minDwellNs) {
       this.switches.push({ from: this.modeNow, to: this.wanted, atNs: now });
       this.modeNow = this.wanted;
+      this.lastSwitchNs = now;
     }
     switch (this.modeNow) {
       case 'round-robin':

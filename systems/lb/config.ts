@@ -59,8 +59,11 @@ export class ConfigStore {
   private readonly versions = new Map<number, LbConfig>();
   private readonly pins = new Map<number, number>();
   private readonly tables = new Map<number, MaglevTable>();
+  private readonly zeroPinsKept: boolean;
 
-  constructor(initial: LbSettings) {
+  /** `zeroPinsKept` (bug zoo): a release leaves a count of 0 behind, so a version once shared by two requests is never pruned. */
+  constructor(initial: LbSettings, options: { zeroPinsKept?: boolean } = {}) {
+    this.zeroPinsKept = options.zeroPinsKept ?? false;
     this.latest = freezeConfig(1, initial);
     this.versions.set(1, this.latest);
   }
@@ -98,7 +101,7 @@ export class ConfigStore {
   release(config: LbConfig): void {
     const n = this.pins.get(config.version);
     assert(n !== undefined && n > 0, `ConfigStore.release: version ${config.version} is not pinned`);
-    if (n === 1) this.pins.delete(config.version);
+    if (n === 1 && !this.zeroPinsKept) this.pins.delete(config.version);
     else this.pins.set(config.version, n - 1);
     this.prune();
   }

@@ -20,6 +20,8 @@ export interface DrainOptions {
   readonly drainTimeoutNs: Nanos;
   /** Bug zoo: a draining backend still accepts new connections. */
   readonly acceptWhileDraining?: boolean;
+  /** Bug zoo: closing a draining backend's last connection does not complete the drain; every drain waits for its timeout. */
+  readonly completeOnTimeoutOnly?: boolean;
 }
 
 /** What the kernel must do. */
@@ -89,7 +91,7 @@ export class DrainTracker {
     this.connBackend.delete(connId);
     const b = this.get(backend);
     b.conns.delete(connId);
-    if (b.state === 'draining' && b.conns.size === 0) {
+    if (b.state === 'draining' && b.conns.size === 0 && this.options.completeOnTimeoutOnly !== true) {
       b.state = 'drained';
       b.deadlineNs = Infinity;
       return [{ type: 'drain-complete', backend, forced: false, atNs: now }];

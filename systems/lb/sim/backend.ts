@@ -40,6 +40,8 @@ export interface BackendOptions {
   /** A connection with no request for this long is dropped (TCP keep-alive timeout), in ns. */
   connIdleNs: Nanos;
   mode: BackendMode;
+  /** Bug zoo: the idle sweep runs once per keep-alive timeout, so an idle connection lives up to twice it. */
+  bugs?: { idleSweepPerTimeout: boolean };
 }
 
 export interface BackendProgram extends NodeProgram {
@@ -79,13 +81,16 @@ export function backendNode(ctx: NodeContext, o: BackendOptions): BackendProgram
     }
   };
 
-  // TCP keep-alive: forget connections idle too long (their FIN may have been lost).
+  // TCP keep-alive: forget connections idle too long (their FIN may have been lost). Sweeping four
+  // times per timeout bounds how long an idle connection outlives it: a quarter of the timeout.
+  const sweepNs = Math.max(1, Math.floor(o.connIdleNs / 4));
+  const sweepEveryNs = o.bugs?.idleSweepPerTimeout ? o.connIdleNs : sweepNs; // BUG (idleSweepPerTimeout)
   const expire = (): void => {
     const now = ctx.now();
     for (const [c, last] of [...conns]) if (now - last >= o.connIdleNs) conns.delete(c);
-    ctx.setTimer(Math.max(1, Math.floor(o.connIdleNs / 4)), expire);
+    ctx.setTimer(sweepEveryNs, expire);
   };
-  ctx.setTimer(Math.max(1, Math.floor(o.connIdleNs / 4)), expire);
+  ctx.setTimer(sweepEveryNs, expire);
 
   program.onMessage = (env: Envelope): void => {
     const m = env.body as { type: string };

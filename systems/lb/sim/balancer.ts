@@ -46,6 +46,7 @@ import {
   buildMaglevTable,
   memoizedHash,
   xxHash64,
+  type AdaptiveMode,
   type AdaptiveOptions,
   type AlgorithmName,
   type Candidate,
@@ -78,9 +79,17 @@ export interface LbBugs {
   maglevNonPrime: boolean;
   /** Useless variant: requests are forwarded, but the client always gets a 502. */
   errorAfterForward: boolean;
+  /** The adaptive selector's dwell counts from its last switch, not from when the new mode was first called for. */
+  adaptiveDwellFromLastSwitch: boolean;
+  /** A drain that times out is reported complete without resetting the connections it still has. */
+  forcedDrainKeepsConnections: boolean;
+  /** A drain completes only at its timeout, never when its last connection closes. */
+  drainWaitsForTimeout: boolean;
+  /** Config versions stay pinned after their last request ends (a zero count is kept), so they are never pruned. */
+  configPinsNeverReleased: boolean;
 }
 
-export const NO_BUGS: LbBugs = { staleSnapshot: false, nonAtomicCounter: false, acceptWhileDraining: false, thresholdOffByOne: false, failuresNotReset: false, maglevNonPrime: false, errorAfterForward: false };
+export const NO_BUGS: LbBugs = { staleSnapshot: false, nonAtomicCounter: false, acceptWhileDraining: false, thresholdOffByOne: false, failuresNotReset: false, maglevNonPrime: false, errorAfterForward: false, adaptiveDwellFromLastSwitch: false, forcedDrainKeepsConnections: false, drainWaitsForTimeout: false, configPinsNeverReleased: false };
 
 /** What the scenario's invariants observe (a god's-eye tap; it never changes the balancer). */
 export interface LbObserver {
@@ -100,6 +109,8 @@ export interface LbObserver {
   probeStarted?(lb: string, backend: string, probeId: number, startNs: Nanos, deadlineNs: Nanos): void;
   probeReply?(lb: string, backend: string, probeId: number, status: number, atNs: Nanos): void;
   healthTransition?(lb: string, backend: string, to: HealthStatus, atNs: Nanos): void;
+  /** An adaptive pick: the mode the statistics called for and the mode used, on the balancer's clock. */
+  adaptivePicked?(lb: string, desired: AdaptiveMode, used: AdaptiveMode, atNs: Nanos): void;
 }
 
 export interface BalancerOptions {
@@ -138,6 +149,10 @@ export interface BalancerProgram extends NodeProgram {
   readonly activeGauge: (backend: string) => number;
   /** Requests actually in flight to a backend from this balancer. */
   readonly inflight: (backend: string) => number;
+  /** Client connections (l4 flows) this balancer holds open to a backend. */
+  readonly openStreams: (backend: string) => number;
+  /** Backends this balancer is draining and has not yet reported drained. */
+  readonly drainingNow: () => string[];
   /** Non-atomic counter writes not yet committed (bug zoo); 0 in the correct system. */
   readonly pendingWrites: () => number;
   readonly appliedVersion: () => number;
@@ -183,13 +198,13 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
   const healthCfg: HealthCheckConfig = { ...o.health, initiallyHealthy: false, thresholdOffByOne: o.bugs.thresholdOffByOne, failuresNotReset: o.bugs.failuresNotReset };
   const counter = new ActiveRequestCounter({ nonAtomic: o.bugs.nonAtomicCounter });
   const stats = new BackendStats({ counter });
-  const drain = new DrainTracker({ drainTimeoutNs: o.drainTimeoutNs, acceptWhileDraining: o.bugs.acceptWhileDraining });
+  const drain = new DrainTracker({ drainTimeoutNs: o.drainTimeoutNs, acceptWhileDraining: o.bugs.acceptWhileDraining, completeOnTimeoutOnly: o.bugs.drainWaitsForTimeout });
   const conntrack = new ConnTrack();
   const selector = new Selector({ staleSnapshot: o.bugs.staleSnapshot });
   const rr = new RoundRobin();
   const lr = new LeastRequest(ctx.rng.fork('least-request'));
   const lw = new LatencyWeighted(ctx.rng.fork('latency-weighted'));
-  const adaptive = new AdaptiveBalancer(ctx.rng.fork('adaptive'), o.adaptive);
+  const adaptive = new AdaptiveBalancer(ctx.rng.fork('adaptive'), { ...o.adaptive, dwellFromLastSwitch: o.bugs.adaptiveDwellFromLastSwitch });
   const vantages = [self, ...o.peers].sort();
   const aggregator = new VantageAggregator({
     vantages,
@@ -362,6 +377,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
         ctx.milestone('role-change', `${a.backend} drained`);
         if (o.mode === 'l7') ctx.send(a.backend, { type: 'close', conn: `${self}/pool` });
       } else {
+        if (o.bugs.forcedDrainKeepsConnections) continue; // BUG (forcedDrainKeepsConnections)
         for (const id of a.connIds) resetStream(o.mode === 'l4' ? id : null, o.mode === 'l7' ? id : null, 'drain timeout');
       }
     }
@@ -409,7 +425,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     ctx.milestone('sync-round', `config v${m.version}`);
     const settings = { backends: m.backends, algorithm: m.algorithm, maglevTableSize: o.maglevTableSize };
     if (store === null) {
-      store = new ConfigStore(settings);
+      store = new ConfigStore(settings, { zeroPinsKept: o.bugs.configPinsNeverReleased });
       board = new StatusBoard([]);
     } else store.publish(settings);
     syncMembership();
@@ -479,8 +495,11 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
         return lr.pick(cands, stats);
       case 'latency-weighted':
         return lw.pick(cands, stats);
-      case 'adaptive':
-        return adaptive.pick(cands, stats, t);
+      case 'adaptive': {
+        const id = adaptive.pick(cands, stats, t);
+        obs.adaptivePicked?.(self, adaptive.desired, adaptive.mode, t);
+        return id;
+      }
       case 'maglev': {
         const table = maglevTable(config, cands);
         obs.lookedUp(self, table);
@@ -601,6 +620,12 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     },
     activeGauge: (b) => stats.active(b),
     inflight: (b) => inflight.get(b) ?? 0,
+    drainingNow: () => [...draining].filter((b) => drain.state(b) === 'draining'),
+    openStreams: (b) => {
+      let n = 0;
+      for (const s of streams.values()) if (s.backend === b) n++;
+      return n;
+    },
     pendingWrites: () => pendingWrites,
     appliedVersion: () => applied,
     transitions: 0,

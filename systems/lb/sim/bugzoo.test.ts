@@ -10,6 +10,7 @@ import churn from '../../../scenarios/lb-churn.ts';
 import crash from '../../../scenarios/lb-crash.ts';
 import drain from '../../../scenarios/lb-drain.ts';
 import flap from '../../../scenarios/lb-flap.ts';
+import algorithms from '../../../scenarios/lb-algorithms.ts';
 import { findCatchingSeed } from '../../../sim/bug-zoo.ts';
 
 // Scenarios are invariant in their parameter types; the runner takes any of them.
@@ -75,4 +76,36 @@ describe('health-threshold-exact alone', () => {
     expect(without.seed, `${without.invariant}: ${without.result?.violations[0]?.message}`).toBeNull();
     for (let seed = 1; seed <= c.seed!; seed++) expect(runScenario(scn, { seed, pins: { bug: 'none' } }).violations, `correct system, seed ${seed}`).toEqual([]);
   }, 120_000);
+});
+
+/**
+ * Round 11 (docs/mutation.md, "Eleventh round: lb"): five checks for bugs that broke no bound the
+ * lb invariants had, each found as a surviving mutant. Each variant is caught at its seed by its
+ * own check and by nothing else on seeds 1 to that seed (so the check, not luck, catches it), and
+ * the correct system passes the same seeds.
+ */
+describe('round 11 checks: each catches its variant alone', () => {
+  const ALONE: { bug: string; scn: Scenario; seed: number; invariant: string }[] = [
+    // Sweeping once per keep-alive timeout: idle connections (lost FINs, crashed balancers) held up to twice it.
+    { bug: 'idle-sweep-per-timeout', scn: lbCrash, seed: 1, invariant: 'idle-connections-expire' },
+    // A cooldown since the last switch instead of a dwell: the selector flaps on a single pick's statistics.
+    { bug: 'adaptive-dwell-from-last-switch', scn: algorithms as unknown as Scenario, seed: 1, invariant: 'adaptive-dwell-exact' },
+    // A timed-out drain reported complete with its connections left open (the reset forgotten).
+    { bug: 'forced-drain-keeps-connections', scn: lbDrain, seed: 1, invariant: 'drain-complete-means-no-connections' },
+    // Closing the last connection does not complete a drain: every rolling restart waits out the drain timeout.
+    { bug: 'drain-waits-for-timeout', scn: lbDrain, seed: 1, invariant: 'drain-completes-when-idle' },
+    // A zero pin count left in the map: old config versions are never pruned, removed backends probed for good.
+    { bug: 'config-pins-never-released', scn: lbChurn, seed: 1, invariant: 'removed-backend-not-probed' },
+  ];
+  for (const z of ALONE) {
+    it(`${z.bug} (${z.scn.name}) is caught at seed ${z.seed} by ${z.invariant} alone; the correct system passes`, () => {
+      const c = findCatchingSeed(z.scn, { pins: { bug: z.bug }, cap: z.seed });
+      console.log(`seeds-to-catch ${z.bug}: ${c.seed ?? 'none'} (${c.invariant ?? '-'})`);
+      expect(c.seed).toBe(z.seed);
+      expect(c.invariant).toBe(z.invariant);
+      const without = findCatchingSeed(z.scn, { pins: { bug: z.bug }, cap: z.seed, ignore: [z.invariant] });
+      expect(without.seed, `${without.invariant}: ${without.result?.violations[0]?.message}`).toBeNull();
+      for (let seed = 1; seed <= z.seed; seed++) expect(runScenario(z.scn, { seed, pins: { bug: 'none' } }).violations, `correct system, seed ${seed}`).toEqual([]);
+    }, 300_000);
+  }
 });

@@ -10,18 +10,19 @@ import type { SimNode } from '../../../sim/node.ts';
 import { param, type ParamValues } from '../../../sim/params.ts';
 import { sleep } from '../../../sim/process.ts';
 import type { World } from '../../../sim/scenario.ts';
-import { ms, us, type Nanos } from '../../../sim/time.ts';
-import type { AdaptiveOptions, AlgorithmName, BackendSpec } from '../index.ts';
+import { ms, sec, us, type Nanos } from '../../../sim/time.ts';
+import type { AdaptiveMode, AdaptiveOptions, AlgorithmName, BackendSpec } from '../index.ts';
 import { backendNode, normalMode, type BackendMode, type BackendProgram } from './backend.ts';
 import { balancerNode, type BalancerProgram, type LbBugs } from './balancer.ts';
 import { keepAliveClient } from './client.ts';
 import { operatorNode, type OperatorProgram } from './operator.ts';
 import { LbOracle } from './oracle.ts';
 import { HealthThresholdOracle } from './health-oracle.ts';
+import { AdaptiveDwellOracle } from './adaptive-oracle.ts';
 import type { HealthStatus } from '../health.ts';
 import { LB_MESSAGE_SUMMARIES } from './message-summary.ts';
 
-export const LB_BUGS = ['none', 'stale-backend-list', 'non-atomic-counter', 'drain-accepts-new', 'health-threshold-off-by-one', 'maglev-non-prime', 'health-failures-not-reset', 'error-after-forward'] as const;
+export const LB_BUGS = ['none', 'stale-backend-list', 'non-atomic-counter', 'drain-accepts-new', 'health-threshold-off-by-one', 'maglev-non-prime', 'health-failures-not-reset', 'error-after-forward', 'idle-sweep-per-timeout', 'adaptive-dwell-from-last-switch', 'forced-drain-keeps-connections', 'drain-waits-for-timeout', 'config-pins-never-released'] as const;
 export type LbBug = (typeof LB_BUGS)[number];
 
 export const ALGORITHMS = ['round-robin', 'least-request', 'latency-weighted', 'adaptive', 'maglev'] as const;
@@ -88,6 +89,10 @@ export function bugsOf(bug: LbBug): LbBugs {
     failuresNotReset: bug === 'health-failures-not-reset',
     maglevNonPrime: bug === 'maglev-non-prime',
     errorAfterForward: bug === 'error-after-forward',
+    adaptiveDwellFromLastSwitch: bug === 'adaptive-dwell-from-last-switch',
+    forcedDrainKeepsConnections: bug === 'forced-drain-keeps-connections',
+    drainWaitsForTimeout: bug === 'drain-waits-for-timeout',
+    configPinsNeverReleased: bug === 'config-pins-never-released',
   };
 }
 
@@ -134,6 +139,18 @@ export function boundsOf(p: LbParams) {
     readmissionNs: Math.ceil(((p.healthyThreshold + 1) * interval * jitter + timeout) * drift) + interval + ms(100),
     answerNs: Math.ceil((us(p.selectDelayUsMax) + ms(p.upstreamTimeoutMs)) * drift) + ms(1),
     drainedConnsNs: Math.ceil(ms(p.connIdleMs) * 1.25) + ms(p.upstreamTimeoutMs) + ms(200),
+    // Requests pinned to a config that still has a removed backend are answered within the answer
+    // bound (above); the balancer's membership pass, which stops the backend's checker once no
+    // retained config has it, runs every health interval of its clock (at most I/(1-rho) true).
+    // Counted from the operator's receipt of the acknowledgement, which comes after the balancer
+    // applied the config, so the ack's trip only loosens it; 1 ms for events at the same instant.
+    removedProbeNs: Math.ceil((us(p.selectDelayUsMax) + ms(p.upstreamTimeoutMs)) * drift) + ms(1) + Math.ceil(interval / (1 - p.clockDriftPpmMax * 1e-6)) + ms(1),
+    // A backend sweeps its connections every quarter of the keep-alive timeout, so one idle for
+    // the timeout goes at the next sweep: at most 1.25 x the timeout after its last request, on
+    // the backend's clock. Its sweep timer runs on that clock too, so only a rate change while a
+    // sweep is armed moves the sweep against it: at most 2 rho of the interval (each rate is
+    // within rho); 1 us covers rounding a timer to whole ns.
+    idleConnNs: Math.ceil(ms(p.connIdleMs) * 1.25 * (1 + (2 * p.clockDriftPpmMax * 1e-6) / (1 - p.clockDriftPpmMax * 1e-6))) + us(1),
   };
 }
 
@@ -167,6 +184,7 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
         noiseP99: p.serviceNoiseP99,
         connIdleNs: ms(p.connIdleMs),
         mode,
+        bugs: { idleSweepPerTimeout: p.bug === 'idle-sweep-per-timeout' },
       }),
     );
   });
@@ -185,6 +203,7 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
     probeStarted: (lb: string, b: string, id: number, startNs: number, deadlineNs: number) => healthOracle.probeStarted(lb, b, id, startNs, deadlineNs),
     probeReply: (lb: string, b: string, id: number, status: number, atNs: number) => healthOracle.probeReply(lb, b, id, status, atNs),
     healthTransition: (lb: string, b: string, to: HealthStatus, atNs: number) => healthOracle.healthTransition(lb, b, to, atNs),
+    adaptivePicked: (lb: string, desired: AdaptiveMode, used: AdaptiveMode, atNs: number) => dwellOracle.picked(lb, desired, used, atNs),
   };
 
   const health = {
@@ -196,6 +215,9 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
     jitterFraction: p.healthJitter,
   };
   const healthOracle = new HealthThresholdOracle(w, health);
+  // The selector's documented default dwell (AdaptiveOptions.minDwellNs), stated here on its own
+  // so that the check does not take the value it judges from the code it judges.
+  const dwellOracle = new AdaptiveDwellOracle(w, opts.adaptive?.minDwellNs ?? sec(1));
   const balancers = lbIds.map((id) =>
     w.addNode(id, (ctx) =>
       balancerNode(ctx, {

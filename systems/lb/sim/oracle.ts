@@ -24,6 +24,10 @@ export interface OracleBounds {
   answerNs: Nanos;
   /** After every balancer reported a drain complete, the backend must hold no connection after this, in ns. */
   drainedConnsNs: Nanos;
+  /** Longest a running backend may keep a connection that has seen no request, in its local ns. */
+  idleConnNs: Nanos;
+  /** Longest a balancer may go on probing a backend after acknowledging a config without it, in true ns. */
+  removedProbeNs: Nanos;
   /** Largest mean fraction of slots moved between surviving backends per single membership change. */
   maglevSurvivorMovedMeanMax: number;
   /** Single membership changes needed before the disruption mean is checked. */
@@ -84,6 +88,17 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
     w.safety('no-silent-request-loss', () => this.checkAnswers());
     w.safety('active-gauge-matches-inflight', () => this.checkGauges());
     w.safety('drained-backend-holds-no-connections', () => this.checkDrainedConns());
+    w.safety('idle-connections-expire', () => this.checkIdleConns());
+    w.safety('drain-completes-when-idle', () => this.checkIdleDrains());
+    const mine = new Set(balancers.map((b) => b.id));
+    // Judged on the wire: a drain report that leaves the balancer is a promise whether or not it
+    // arrives, and whichever code path built it.
+    w.net.sendTaps.push((from, to, body) => {
+      if (!mine.has(from.id)) return;
+      const type = (body as { type?: string }).type;
+      if (type === 'config-ack') this.checkDrainReport(from as SimNode<BalancerProgram>, body as ConfigAck);
+      else if (type === 'probe') this.checkProbe(from.id, to);
+    });
     w.safety('available-backend-stays-in-rotation', () => this.checkReadmission());
     w.onHeal(() => {
       this.healAtNs = w.now;
@@ -264,6 +279,12 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
   // ---- OperatorObserver ----
 
   published(c: ConfigPush): void {
+    const members = new Set(c.backends.map((b) => b.id));
+    for (const b of this.desired?.backends ?? []) if (!members.has(b.id) && !this.leftAtVersion.has(b.id)) this.leftAtVersion.set(b.id, c.version);
+    for (const b of members) {
+      if (!this.leftAtVersion.delete(b)) continue;
+      for (const lb of this.balancers) this.removedAckedAt.delete(`${lb.id}|${b}`);
+    }
     const before = new Set(this.desired?.draining ?? []);
     const after = new Set(c.draining);
     for (const b of after) if (!before.has(b)) this.drainVersion.set(b, c.version);
@@ -283,6 +304,10 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
   acked(lb: string, ack: ConfigAck): void {
     if ((this.lastAck.get(lb) ?? 0) > ack.version) return;
     this.lastAck.set(lb, ack.version);
+    for (const [b, v] of this.leftAtVersion) {
+      const k = `${lb}|${b}`;
+      if (ack.version >= v && !this.removedAckedAt.has(k)) this.removedAckedAt.set(k, this.now);
+    }
     for (const [b, v] of this.drainVersion) {
       if (ack.version < v) continue;
       const k = `${lb}|${b}`;
@@ -290,6 +315,24 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
       if (ack.drained.includes(b) && !this.drainDoneAt.has(k)) this.drainDoneAt.set(k, this.now);
       if (!this.allDrainedAt.has(b) && this.balancers.every((n) => this.drainDoneAt.has(`${n.id}|${b}`))) this.allDrainedAt.set(b, this.now);
     }
+  }
+
+  /** backend -> the config version it left the pool in (until a later version has it again). */
+  private readonly leftAtVersion = new Map<string, number>();
+  /** (lb|backend) -> when the operator received lb's acknowledgement of a config without the backend. */
+  private readonly removedAckedAt = new Map<string, Nanos>();
+
+  /**
+   * A backend taken out of the pool is health-checked only while a request pinned to a config
+   * that has it may still use it: such a request is answered within the answer bound, its config
+   * is then released, and the balancer's next membership pass (one view period) stops the checker.
+   * Probes after that are traffic to a machine the operator removed (decommissioned, or handed to
+   * another service) and a sign that old configs are never released.
+   */
+  private checkProbe(lb: string, backend: string): void {
+    const at = this.removedAckedAt.get(`${lb}|${backend}`);
+    if (at === undefined || this.now - at <= this.bounds.removedProbeNs) return;
+    this.w.violation('removed-backend-not-probed', `${lb} probed ${backend} ${this.now - at}ns after acknowledging a config without it (bound ${this.bounds.removedProbeNs}ns)`);
   }
 
   /** True when every balancer reported the drain of `backend` complete. */
@@ -351,6 +394,59 @@ export class LbOracle implements LbObserver, OperatorObserver, ClientRecorder {
       const conns = this.node(b).up ? (this.node(b) as SimNode<BackendProgram>).program?.conns : undefined;
       if (conns && conns.size > 0) {
         return `${b} still holds ${conns.size} connection(s) (e.g. ${[...conns.keys()][0]}) ${t - at}ns after every balancer reported its drain complete`;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A drain is the operator's go-ahead to stop or replace a backend: a balancer that reports one
+   * complete must hold no client connection to it, because the operator's next step (stopping the
+   * backend) breaks every such connection. A forced drain resets its connections first, so this
+   * holds for it too. Only l4 flows are connections the balancer holds (an l7 request is answered
+   * or reset by the drain, and the pooled connection is closed).
+   */
+  private checkDrainReport(lb: SimNode<BalancerProgram>, ack: ConfigAck): void {
+    const p = lb.program;
+    if (p === null) return;
+    for (const b of ack.drained) {
+      const n = p.openStreams(b);
+      if (n > 0) this.w.violation('drain-complete-means-no-connections', `${lb.id} reported ${b} drained (config v${ack.version}) while it held ${n} client connection(s) open to it`);
+    }
+  }
+
+  /**
+   * A drain waits for the connections and requests it has on a backend, no longer: once nothing
+   * is open or in flight to the backend it is complete (the drain timeout is for connections that
+   * do not finish). A drain that outlives its last request holds a rolling restart for the whole
+   * timeout, on every backend. Completion is synchronous with the last close, so this is exact.
+   */
+  private checkIdleDrains(): string | null {
+    for (const lb of this.balancers) {
+      const p = lb.program;
+      if (p === null || !lb.up) continue;
+      for (const b of p.drainingNow()) {
+        if (p.openStreams(b) === 0 && p.inflight(b) === 0) return `${lb.id} is still draining ${b} with no connection open and no request in flight to it`;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Keep-alive state is a resource (a socket, a worker's memory): a connection whose close was
+   * lost, or whose balancer crashed, must still be dropped once idle for the keep-alive timeout.
+   * Judged on the backend's own clock, where its timestamps and timers live. A paused backend runs
+   * no sweep (what was due runs when it resumes), so only running backends are judged; a crashed
+   * one holds nothing.
+   */
+  private checkIdleConns(): string | null {
+    const t = this.now;
+    for (const b of this.backends) {
+      const conns = b.state === 'up' ? b.program?.conns : undefined;
+      if (conns === undefined || conns.size === 0) continue;
+      const local = b.clock.localAt(t);
+      for (const [c, last] of conns) {
+        if (local - last > this.bounds.idleConnNs) return `${b.id} still holds connection ${c}, idle for ${local - last}ns (its own clock), past the keep-alive bound ${this.bounds.idleConnNs}ns`;
       }
     }
     return null;
