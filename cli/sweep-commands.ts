@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parsePins, type ParamDefs } from '../sim/params.ts';
+import { ParamError, parsePins, type ParamDefs } from '../sim/params.ts';
 import { readRepro } from '../reports/repro.ts';
 import { isIncomplete, reportExitCode, SweepAggregator } from '../reports/sweep-report.ts';
 import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sweep-render.ts';
@@ -93,6 +93,23 @@ export function checkSeedRange(from: number, seeds: number): void {
   if (seeds - 1 > Number.MAX_SAFE_INTEGER - from) throw new UserError(`--from ${from} plus --seeds ${seeds} runs past the largest seed, ${Number.MAX_SAFE_INTEGER}: the last seed would be ${from} + ${seeds - 1}; at most --seeds ${Number.MAX_SAFE_INTEGER - from + 1} from there`);
 }
 
+/**
+ * Pinned values a scenario refuses together with the other defaults (Scenario.checkParams): a user
+ * error before the first seed, not a sweep of seeds that each fail to start. Only scenarios that
+ * declare such a check are imported here (the workers import every one anyway).
+ */
+async function refusePinnedCombinations(scenarios: readonly { scenario: { name: string; checkParams?: unknown }; file: string; builtIn: boolean }[], pins: Map<string, Record<string, unknown>>): Promise<void> {
+  const { drawParamValues } = await import('../sim/param-draw.ts');
+  for (const info of scenarios) {
+    // From the manifest, `checkParams` only says whether the scenario has one (true); loaded, it is the function.
+    if (info.scenario.checkParams === undefined) continue;
+    const l = typeof info.scenario.checkParams === 'function' ? (info as LoadedScenario) : await resolveScenario(info.builtIn ? info.scenario.name : info.file);
+    const values = drawParamValues(l.scenario.params, 0, pins.get(l.scenario.name) ?? {}, false);
+    const refused = l.scenario.checkParams?.(values as never);
+    if (typeof refused === 'string' && refused.length > 0) throw new ParamError(`scenario ${l.scenario.name}: ${refused}`);
+  }
+}
+
 export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyWorker[] = []): Promise<number> {
   const c = makeChalk(process.stderr);
   // Built-in scenarios from the build's manifest: the workers import them, this thread need not.
@@ -105,6 +122,7 @@ export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyW
   const rawPins = asArray(argv.param);
   const pins = new Map<string, Record<string, unknown>>();
   for (const l of scenarios) pins.set(l.scenario.name, parsePins(l.scenario.params as ParamDefs, l.scenario.name, rawPins));
+  if (rawPins.length > 0) await refusePinnedCombinations(scenarios, pins);
   const o = commonOutputs(argv, c);
   const runId = argv['run-id'] !== undefined ? parseRunId(argv['run-id']) : newRunId(shard);
   const swarm = argv.swarm as boolean;

@@ -15,7 +15,7 @@
 import type { BuggifyReport } from './buggify.ts';
 import type { Coverage } from './probes.ts';
 import { Simulation } from './kernel.ts';
-import { resolveParams, type ParamDefs } from './params.ts';
+import { ParamError, resolveParams, type ParamDefs } from './params.ts';
 import { drawParamValues } from './param-draw.ts';
 import type { Scenario, ScriptFinish, Violation } from './scenario.ts';
 import { ScriptFailure } from './process.ts';
@@ -152,6 +152,10 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   const swarm = opts.swarm ?? true;
   const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null, script: opts.script ?? null, linkStreams: opts.linkStreams ?? true });
   const params = resolveParams(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm);
+  // Values that cannot work together are the user's error, not a failure of the system: refused
+  // before anything runs (a false FAIL would make a red sweep mean nothing).
+  const refused = scn.checkParams?.(params);
+  if (typeof refused === 'string' && refused.length > 0) throw new ParamError(`scenario ${scn.name}: ${refused}`);
   const w = new World(sim, params);
   const story = new RunStory(sim);
   for (const inv of opts.ignoreInvariants ?? []) w.ignoredInvariants.add(inv);
