@@ -123,6 +123,13 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
   ]);
   const c = makeChalk();
   const params = drawParamValues(l.scenario.params, a.seed, a.pins, a.swarm);
+  // Values the scenario cannot run with: refused before the header, as a value out of its range
+  // is. Only pins can make such a combination (the swarm ranges never draw one), so a run without
+  // pins does not import the scenario here; its thread asks again in any case (sim/runner.ts).
+  if (Object.keys(a.pins).length > 0) {
+    const refused = await (await import('./scenarios.ts')).refusedParams(l, params);
+    if (refused !== null) throw new UserError(refused);
+  }
   const runCmd = runCommand(scenarioArg(l), a.seed, a.pins, a.swarm, a.buggify, a.linkStreams === false);
   if (!a.json) for (const line of formatHeader(c, l.scenario.name, a.seed, params, a.swarm, a.buggify, a.linkStreams === false)) stdout(line);
   // The seed runs in a watched worker thread: an endless loop, a memory blow-up or a

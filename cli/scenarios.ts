@@ -26,6 +26,25 @@ export interface LoadedScenario {
 
 class ScenarioExitError extends Error {}
 
+/** A scenario as the CLI holds it: loaded, or only its manifest entry (`checkParams: true` when it has a check). */
+export interface ScenarioRef {
+  scenario: { name: string; params: ParamDefs; checkParams?: unknown };
+  file: string;
+  builtIn: boolean;
+}
+
+/**
+ * Why the scenario refuses to run with `values` (Scenario.checkParams), as the one-line message
+ * of a ParamError, or null. A scenario known only from the manifest is imported to ask, and only
+ * when it declares such a check.
+ */
+export async function refusedParams(info: ScenarioRef, values: Record<string, unknown>): Promise<string | null> {
+  if (info.scenario.checkParams === undefined) return null;
+  const l = typeof info.scenario.checkParams === 'function' ? (info as LoadedScenario) : await resolveScenario(info.builtIn ? info.scenario.name : info.file);
+  const refused = l.scenario.checkParams?.(values as never);
+  return typeof refused === 'string' && refused.length > 0 ? `scenario ${l.scenario.name}: ${refused}` : null;
+}
+
 /** A scenario module by its name: `.ts`/`.mts`, not a test, bench or declaration file, not `_private`. */
 export function isScenarioFile(name: string): boolean {
   const base = path.basename(name);

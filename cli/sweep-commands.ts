@@ -14,7 +14,7 @@ import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { GuidedJobSource } from './guided-source.ts';
 import { checkHtmlPath, HTML_PLACEHOLDER, HtmlRuns, readResultsInto, writeSweepHtml, writeSweepHtmlFrom } from './sweep-html-report.ts';
 import { ListSource, parseShard, SeedRangeSource, formatShard, type SweepJob } from './jobs.ts';
-import { looksLikePath, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
+import { looksLikePath, refusedParams, resolveScenario, resolveScenarios, type LoadedScenario, type ScenarioRef } from './scenarios.ts';
 import { resolveScenarioInfos } from './scenario-manifest.ts';
 import type { EarlyWorker } from './early-worker.ts';
 import { checkOutputs, claimOutputFile, coreCount, defaultMaxMemoryMb, newRunId, runPipeline } from './sweep.ts';
@@ -94,19 +94,14 @@ export function checkSeedRange(from: number, seeds: number): void {
 }
 
 /**
- * Pinned values a scenario refuses together with the other defaults (Scenario.checkParams): a user
- * error before the first seed, not a sweep of seeds that each fail to start. Only scenarios that
- * declare such a check are imported here (the workers import every one anyway).
+ * Pinned values a scenario refuses together with the defaults of the others (Scenario.checkParams):
+ * a user error before the first seed, not a sweep of seeds that each fail to start.
  */
-async function refusePinnedCombinations(scenarios: readonly { scenario: { name: string; checkParams?: unknown }; file: string; builtIn: boolean }[], pins: Map<string, Record<string, unknown>>): Promise<void> {
+async function refusePinnedCombinations(scenarios: readonly ScenarioRef[], pins: Map<string, Record<string, unknown>>): Promise<void> {
   const { drawParamValues } = await import('../sim/param-draw.ts');
   for (const info of scenarios) {
-    // From the manifest, `checkParams` only says whether the scenario has one (true); loaded, it is the function.
-    if (info.scenario.checkParams === undefined) continue;
-    const l = typeof info.scenario.checkParams === 'function' ? (info as LoadedScenario) : await resolveScenario(info.builtIn ? info.scenario.name : info.file);
-    const values = drawParamValues(l.scenario.params, 0, pins.get(l.scenario.name) ?? {}, false);
-    const refused = l.scenario.checkParams?.(values as never);
-    if (typeof refused === 'string' && refused.length > 0) throw new ParamError(`scenario ${l.scenario.name}: ${refused}`);
+    const refused = await refusedParams(info, drawParamValues(info.scenario.params as ParamDefs, 0, pins.get(info.scenario.name) ?? {}, false));
+    if (refused !== null) throw new ParamError(refused);
   }
 }
 

@@ -1,0 +1,66 @@
+/**
+ * Parameters at their edges (round 11, paramaudit): a correct system must pass wherever its
+ * parameters are allowed to go, and values that cannot work together are refused up front rather
+ * than failed. Each passing case below failed a correct system before its bound was derived from
+ * the parameter (docs/mutation.md, "Eleventh round: parameters at their edges").
+ */
+import { describe, expect, it } from 'vitest';
+import { ParamError, parsePins } from '../sim/params.ts';
+import { runScenario } from '../sim/runner.ts';
+import type { Scenario } from '../sim/scenario.ts';
+import broadcast from './broadcast.ts';
+import hwTraditionalKv from './hw-traditional-kv.ts';
+import lbChurn from './lb-churn.ts';
+import lbCrash from './lb-crash.ts';
+import raftChurn from './raft-churn.ts';
+
+const run = (scn: Scenario, seed: number, pins: string[]) => runScenario(scn, { seed, pins: parsePins(scn.params, scn.name, pins), requireChecks: true });
+
+describe('a correct system passes at the edges of its parameters', () => {
+  it('hw-traditional-kv keys=1000: the auditor reads every key within the bound, which grows with keys', () => {
+    const r = run(hwTraditionalKv, 1, ['keys=1000']);
+    expect(r.pending).toEqual([]);
+    expect(r.outcome).toBe('pass');
+  });
+
+  it('broadcast antiEntropyMs=1000000: the bound covers 30 anti-entropy rounds, not a fixed 30 s', () => {
+    const r = run(broadcast, 1, ['antiEntropyMs=1000000']);
+    expect(r.outcome).toBe('pass');
+    // It did need longer than the old 30 s.
+    expect(r.recoveredAfterNs).toBeGreaterThan(30e9);
+  });
+
+  it('broadcast at its largest netLatencyMsMedian (62.5 ms: a round trip inside its 500 ms calls)', () => {
+    expect(run(broadcast, 1, ['netLatencyMsMedian=62.5']).outcome).toBe('pass');
+  });
+
+  it('lb-churn with one client of two slow connections: the bound follows the rate of new connections', () => {
+    const r = run(lbChurn, 3, ['clients=1', 'connsPerClient=2', 'requestsPerConn=5', 'thinkMsMean=500']);
+    expect(r.outcome).toBe('pass');
+    expect(r.recoveredAfterNs).toBeGreaterThan(10e9); // past the old fixed 10 s
+  });
+});
+
+describe('values that cannot work are refused before the run (a ParamError, exit 2 at the CLI)', () => {
+  const refused: [string, Scenario, string[], RegExp][] = [
+    ['one keep-alive connection for a million requests', lbChurn, ['clients=1', 'connsPerClient=1', 'requestsPerConn=1000000'], /lb-churn: the clients open new connections too slowly .* raise clients or connsPerClient/],
+    ['a Maglev table of non-prime size', lbChurn, ['maglevTableSize=4'], /lb-churn: maglevTableSize 4 is not prime/],
+    ['a health check timeout longer than its interval', lbCrash, ['healthIntervalMs=50', 'healthTimeoutMs=60'], /lb-crash: healthTimeoutMs 60 is longer than healthIntervalMs 50/],
+  ];
+  for (const [what, scn, pins, msg] of refused) {
+    it(what, () => {
+      expect(() => run(scn, 1, pins)).toThrow(ParamError);
+      expect(() => run(scn, 1, pins)).toThrow(msg);
+    });
+  }
+
+  it('the swarm never draws a refused combination: the defaults and 40 seeds of draws run', () => {
+    for (const scn of [lbChurn, lbCrash] as Scenario[]) for (let seed = 1; seed <= 40; seed++) expect(() => runScenario(scn, { seed, maxEvents: 1 })).not.toThrow();
+  });
+
+  it("a latency no timeout of the system covers is outside netLatencyMsMedian's range", () => {
+    expect(() => parsePins(broadcast.params, 'broadcast', ['netLatencyMsMedian=300'])).toThrow(/netLatencyMsMedian must be in \[0.001, 62.5\], got 300/);
+    expect(() => parsePins(raftChurn.params, 'raft-churn', ['netLatencyMsMedian=100'])).toThrow(/must be in \[0.001, 18.75\]/);
+    expect(() => parsePins(hwTraditionalKv.params, 'hw-traditional-kv', ['netLatencyMsMedian=10'])).toThrow(/must be in \[0.001, 1.875\]/);
+  });
+});
