@@ -34,7 +34,7 @@ export interface Scenario<P extends ParamDefs = ParamDefs> {
    * the CLI reports the message as a user error (exit 2), as it does a value outside its range. The
    * swarm ranges must never draw a refused combination: only pinned values may make one.
    */
-  checkParams?: (p: ParamValues<P>) => string | null | undefined;
+  checkParams?(p: ParamValues<P>): string | null | undefined;
   /** Length of the fault phase in simulated ns. */
   durationNs: Nanos | ((p: ParamValues<P>) => Nanos);
   /** After the faults stop, how long the liveness properties have to hold. Default 30 s. */
