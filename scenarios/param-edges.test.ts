@@ -9,6 +9,7 @@ import { ParamError, parsePins } from '../sim/params.ts';
 import { runScenario } from '../sim/runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import broadcast from './broadcast.ts';
+import hwLatencyTable from './hw-latency-table.ts';
 import hwTraditionalKv from './hw-traditional-kv.ts';
 import lbChurn from './lb-churn.ts';
 import lbCrash from './lb-crash.ts';
@@ -22,6 +23,12 @@ describe('a correct system passes at the edges of its parameters', () => {
   it('hw-traditional-kv keys=1000: the auditor reads every key within the bound, which grows with keys', () => {
     const r = run(hwTraditionalKv, 1, ['keys=1000']);
     expect(r.pending).toEqual([]);
+    expect(r.outcome).toBe('pass');
+  });
+
+  it('hw-latency-table rocksPutUs=10.0005: a device time that is not whole ns is rounded, not a crash of the run', () => {
+    const r = run(hwLatencyTable, 1, ['rocksPutUs=10.0005']);
+    expect(r.violations).toEqual([]);
     expect(r.outcome).toBe('pass');
   });
 
