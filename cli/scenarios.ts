@@ -34,15 +34,21 @@ export interface ScenarioRef {
 }
 
 /**
- * Why the scenario refuses to run with `values` (Scenario.checkParams), as the one-line message
- * of a ParamError, or null. A scenario known only from the manifest is imported to ask, and only
- * when it declares such a check.
+ * The scenario's Scenario.checkParams (why it refuses a combination of values), or undefined. A
+ * scenario known only from the manifest is imported for it, and only when it declares one.
  */
-export async function refusedParams(info: ScenarioRef, values: Record<string, unknown>): Promise<string | null> {
-  if (info.scenario.checkParams === undefined) return null;
+export async function paramCheckOf(info: ScenarioRef): Promise<((p: Record<string, unknown>) => string | null | undefined) | undefined> {
+  if (info.scenario.checkParams === undefined) return undefined;
   const l = typeof info.scenario.checkParams === 'function' ? (info as LoadedScenario) : await resolveScenario(info.builtIn ? info.scenario.name : info.file);
-  const refused = l.scenario.checkParams?.(values as never);
-  return typeof refused === 'string' && refused.length > 0 ? `scenario ${l.scenario.name}: ${refused}` : null;
+  const check = l.scenario.checkParams;
+  return check === undefined ? undefined : (p) => check.call(l.scenario, p as never);
+}
+
+/** Why the scenario refuses to run with `values`, as a ParamError's one-line message, or null. */
+export async function refusedParams(info: ScenarioRef, values: Record<string, unknown>): Promise<string | null> {
+  const check = await paramCheckOf(info);
+  const refused = check?.(values);
+  return typeof refused === 'string' && refused.length > 0 ? `scenario ${info.scenario.name}: ${refused}` : null;
 }
 
 /** A scenario module by its name: `.ts`/`.mts`, not a test, bench or declaration file, not `_private`. */
