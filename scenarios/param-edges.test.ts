@@ -49,6 +49,12 @@ describe('a correct system passes at the edges of its parameters', () => {
     expect(r.outcome).toBe('pass');
     expect(r.recoveredAfterNs).toBeGreaterThan(10e9); // past the old fixed 10 s
   });
+
+  it('lb-crash healthIntervalMs=100000: the bound allows a recovered backend its readmission first', () => {
+    const r = run(lbCrash, 1, ['healthIntervalMs=100000', 'healthTimeoutMs=40']);
+    expect(r.outcome).toBe('pass');
+    expect(r.recoveredAfterNs).toBeGreaterThan(10e9);
+  });
 });
 
 describe('values that cannot work are refused before the run (a ParamError, exit 2 at the CLI)', () => {

@@ -150,13 +150,15 @@ export function newStreamsNs(p: LbParams, inRotation: number): Nanos {
 }
 
 /**
- * The liveness bound of a scenario with keep-alive clients: `baseNs` (recovery: health checks,
- * tables) or, when the workload opens new streams slowly, twice the time it takes to open the
- * streams the traffic property needs (newStreamsNs). A fixed 10 s failed a correct balancer whose
- * one client kept one connection open for a million requests: no new connection came to count.
+ * The liveness bound of a scenario with keep-alive clients: `baseNs`, or, when longer, the
+ * readmission bound R of a recovered backend (boundsOf: healthyThreshold + 1 health intervals)
+ * plus twice the time the clients take to open the streams the traffic property needs
+ * (newStreamsNs). A fixed 10 s failed a correct balancer whose one client kept one connection
+ * open for a million requests (no new connection came to count), and one checking health every
+ * 100 s (no backend was readmitted in time).
  */
 export function lbLivenessBoundNs(p: LbParams, baseNs: Nanos, inRotation: number): Nanos {
-  return Math.max(baseNs, 2 * newStreamsNs(p, inRotation));
+  return Math.max(baseNs, boundsOf(p).readmissionNs + 2 * newStreamsNs(p, inRotation));
 }
 
 /**
