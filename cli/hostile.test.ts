@@ -349,6 +349,11 @@ describe('bad input is exit 2, one line, before any work', () => {
     ['check --timeout abc', ['check', 'package.json', '--model', 'kv', '--timeout', 'abc'], /--timeout must be an integer from 1 to \d+ \(milliseconds\)/],
     ['check --timeout 0', ['check', 'package.json', '--model', 'kv', '--timeout', '0'], /--timeout must be an integer from 1 to \d+ \(milliseconds\)/],
     ['bug=phantom over two scenarios', ['sweep', 'broadcast', 'escrow-reaper', '--seeds', '1', '--param', 'bug=phantom'], /^detsim: scenario escrow-reaper: parameter bug must be one of/],
+    // Values a scenario refuses together (Scenario.checkParams), in each command that runs seeds.
+    ['run: one keep-alive connection for a million requests', ['run', 'lb-churn', '--seed', '1', '--param', 'clients=1', '--param', 'connsPerClient=1', '--param', 'requestsPerConn=1000000'], /^detsim: scenario lb-churn: the clients open new connections too slowly for every-backend-receives-traffic-after-recovery: .* raise clients or connsPerClient, or lower requestsPerConn or thinkMsMean$/],
+    ['replay: a non-prime Maglev table', ['replay', 'lb-churn', '--seed', '1', '--param', 'maglevTableSize=4'], /^detsim: scenario lb-churn: maglevTableSize 4 is not prime/],
+    ['sweep: a health timeout longer than the interval', ['sweep', 'lb-*', '--seeds', '2', '--param', 'healthTimeoutMs=500'], /^detsim: scenario lb-algorithms: healthTimeoutMs 500 is longer than healthIntervalMs 20: a health check must time out before the next one starts/],
+    ['a latency above what the timeouts cover', ['run', 'broadcast', '--seed', '1', '--param', 'netLatencyMsMedian=300'], /^detsim: scenario broadcast: parameter netLatencyMsMedian must be in \[0.001, 62.5\], got 300$/],
   ];
   for (const [what, args, msg] of cases) {
     it(what, async () => {

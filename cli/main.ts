@@ -123,7 +123,12 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
     import('./run-watched.ts'),
   ]);
   const c = makeChalk();
-  const params = drawParamValues(l.scenario.params, a.seed, a.pins, a.swarm);
+  // Values the scenario cannot run with (Scenario.checkParams) are refused before the header, as a
+  // value out of its range is, and a seed whose draws clash with the pins runs with the defaults:
+  // shown here as the run's thread resolves them. Only pins can make such a combination (the
+  // swarm ranges never draw one), so a run without pins does not import the scenario here.
+  const refuses = Object.keys(a.pins).length > 0 ? await (await import('./scenarios.ts')).paramCheckOf(l) : undefined;
+  const params = drawParamValues(l.scenario.params, a.seed, a.pins, a.swarm, refuses, l.scenario.name);
   const runCmd = runCommand(scenarioArg(l), a.seed, a.pins, a.swarm, a.buggify, a.linkStreams === false);
   if (!a.json) for (const line of formatHeader(c, l.scenario.name, a.seed, params, a.swarm, a.buggify, a.linkStreams === false)) stdout(line);
   // The seed runs in a watched worker thread: an endless loop, a memory blow-up or a

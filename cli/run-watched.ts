@@ -47,7 +47,7 @@ export interface WatchedJob {
 
 /** `started` comes first, once the scenario is loaded (the wall-clock limit counts from then). */
 /** `output`: the error was the system's, writing a file the user asked for (--trace, --timeline on a full disk): not the run's failure. */
-export type WatchedReply = { started: true; report?: undefined; error?: undefined } | { report: RunReport; error?: undefined; started?: undefined } | { error: string; output?: boolean; report?: undefined; started?: undefined };
+export type WatchedReply = { started: true; report?: undefined; error?: undefined } | { report: RunReport; error?: undefined; started?: undefined } | { error: string; output?: boolean; params?: boolean; report?: undefined; started?: undefined };
 
 /** Wall-clock seconds the run's thread may take to load the scenario before it is given up on. */
 const STARTUP_LIMIT_S = 120;
@@ -274,7 +274,12 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
         return;
       }
       if (reply.report) settle(() => ({ report: reply.report }));
-      else if (reply.output) {
+      else if (reply.params) {
+        const msg = reply.error;
+        settle(() => {
+          throw new UserError(msg);
+        });
+      } else if (reply.output) {
         const msg = `an output file could not be written (${reply.error}), so the run was stopped without a verdict; ${outputAdvice(reply.error ?? '')}`;
         settle(() => {
           throw new UserError(msg);

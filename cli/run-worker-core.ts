@@ -7,6 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { ParamError } from '../sim/params.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { sinkWithoutMessages, type TraceRecord, type TraceSink } from '../sim/trace.ts';
 import { executeRun } from './execute.ts';
@@ -80,6 +81,11 @@ export function serveRunJob(load: (job: WatchedJob) => Promise<Scenario>): void 
         const sys = err as NodeJS.ErrnoException;
         // Writing the trace or the timeline failed (a full disk): the system's error, not the run's.
         const output = err instanceof Error && typeof sys.code === 'string' && (sys.syscall === 'write' || sys.syscall === 'open');
+        // Values the scenario refuses (Scenario.checkParams): the user's error, reported as one line.
+        if (err instanceof ParamError) {
+          parentPort!.postMessage({ error: err.message, params: true } satisfies WatchedReply);
+          return;
+        }
         parentPort!.postMessage({ error: output ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err), ...(output ? { output } : {}) } satisfies WatchedReply);
       },
     );

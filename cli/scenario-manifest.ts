@@ -38,6 +38,8 @@ export interface ManifestEntry {
   stat: [number, number];
   /** The module's content hash (sha1, base64), for a module whose time is not the build's (an installed package's). */
   hash?: string;
+  /** The scenario refuses some combinations of values (Scenario.checkParams): a sweep with pins imports it to ask. */
+  checksParams?: true;
 }
 
 export interface ScenarioManifest {
@@ -50,7 +52,7 @@ export interface ScenarioManifest {
 
 /** What `list` and a run's main thread need of a scenario: no code, its description and parameters. */
 export interface ScenarioInfo {
-  scenario: { name: string; description: string; params: ParamDefs };
+  scenario: { name: string; description: string; params: ParamDefs; checkParams?: unknown };
   /** Absolute path of the module (what workers import). */
   file: string;
   builtIn: boolean;
@@ -107,7 +109,7 @@ export async function makeManifest(): Promise<ScenarioManifest | { error: string
     const stat = statOf(l.file);
     if (stat === null) return { error: `${l.file} disappeared while the manifest was written` };
     const table = Object.entries(params as ParamDefs).map(([k, d]): string | [string, ParamDef] => (Object.hasOwn(shared, k) && isDeepStrictEqual(withoutUndefined(d), withoutUndefined(shared[k])) ? k : [k, d]));
-    scenarios.push({ name, description, file: path.basename(l.file), params: table, stat, hash: hashOf(l.file) });
+    scenarios.push({ name, description, file: path.basename(l.file), params: table, stat, hash: hashOf(l.file), ...(l.scenario.checkParams !== undefined ? { checksParams: true as const } : {}) });
   }
   return { format: MANIFEST_FORMAT, scenarios, shared };
 }
@@ -163,7 +165,7 @@ function infoOf(m: ScenarioManifest, e: ManifestEntry): ScenarioInfo {
     if (typeof p === 'string') params[p] = m.shared[p]!;
     else params[p[0]] = p[1];
   }
-  return { scenario: { name: e.name, description: e.description, params }, file: path.join(SCENARIOS_DIR, e.file), builtIn: true };
+  return { scenario: { name: e.name, description: e.description, params, ...(e.checksParams ? { checkParams: true } : {}) }, file: path.join(SCENARIOS_DIR, e.file), builtIn: true };
 }
 
 let infos: ScenarioInfo[] | null = null;

@@ -26,6 +26,31 @@ export interface LoadedScenario {
 
 class ScenarioExitError extends Error {}
 
+/** A scenario as the CLI holds it: loaded, or only its manifest entry (`checkParams: true` when it has a check). */
+export interface ScenarioRef {
+  scenario: { name: string; params: ParamDefs; checkParams?: unknown };
+  file: string;
+  builtIn: boolean;
+}
+
+/**
+ * The scenario's Scenario.checkParams (why it refuses a combination of values), or undefined. A
+ * scenario known only from the manifest is imported for it, and only when it declares one.
+ */
+export async function paramCheckOf(info: ScenarioRef): Promise<((p: Record<string, unknown>) => string | null | undefined) | undefined> {
+  if (info.scenario.checkParams === undefined) return undefined;
+  const l = typeof info.scenario.checkParams === 'function' ? (info as LoadedScenario) : await resolveScenario(info.builtIn ? info.scenario.name : info.file);
+  const check = l.scenario.checkParams;
+  return check === undefined ? undefined : (p) => check.call(l.scenario, p as never);
+}
+
+/** Why the scenario refuses to run with `values`, as a ParamError's one-line message, or null. */
+export async function refusedParams(info: ScenarioRef, values: Record<string, unknown>): Promise<string | null> {
+  const check = await paramCheckOf(info);
+  const refused = check?.(values);
+  return typeof refused === 'string' && refused.length > 0 ? `scenario ${info.scenario.name}: ${refused}` : null;
+}
+
 /** A scenario module by its name: `.ts`/`.mts`, not a test, bench or declaration file, not `_private`. */
 export function isScenarioFile(name: string): boolean {
   const base = path.basename(name);

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parsePins, type ParamDefs } from '../sim/params.ts';
+import { ParamError, parsePins, type ParamDefs } from '../sim/params.ts';
 import { readRepro } from '../reports/repro.ts';
 import { isIncomplete, reportExitCode, SweepAggregator } from '../reports/sweep-report.ts';
 import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sweep-render.ts';
@@ -14,7 +14,7 @@ import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { GuidedJobSource } from './guided-source.ts';
 import { checkHtmlPath, HTML_PLACEHOLDER, HtmlRuns, readResultsInto, writeSweepHtml, writeSweepHtmlFrom } from './sweep-html-report.ts';
 import { ListSource, parseShard, SeedRangeSource, formatShard, type SweepJob } from './jobs.ts';
-import { looksLikePath, resolveScenario, resolveScenarios, type LoadedScenario } from './scenarios.ts';
+import { looksLikePath, refusedParams, resolveScenario, resolveScenarios, type LoadedScenario, type ScenarioRef } from './scenarios.ts';
 import { resolveScenarioInfos } from './scenario-manifest.ts';
 import type { EarlyWorker } from './early-worker.ts';
 import { checkOutputs, claimOutputFile, coreCount, defaultMaxMemoryMb, newRunId, runPipeline } from './sweep.ts';
@@ -93,6 +93,18 @@ export function checkSeedRange(from: number, seeds: number): void {
   if (seeds - 1 > Number.MAX_SAFE_INTEGER - from) throw new UserError(`--from ${from} plus --seeds ${seeds} runs past the largest seed, ${Number.MAX_SAFE_INTEGER}: the last seed would be ${from} + ${seeds - 1}; at most --seeds ${Number.MAX_SAFE_INTEGER - from + 1} from there`);
 }
 
+/**
+ * Pinned values a scenario refuses together with the defaults of the others (Scenario.checkParams):
+ * a user error before the first seed, not a sweep of seeds that each fail to start.
+ */
+async function refusePinnedCombinations(scenarios: readonly ScenarioRef[], pins: Map<string, Record<string, unknown>>): Promise<void> {
+  const { drawParamValues } = await import('../sim/param-draw.ts');
+  for (const info of scenarios) {
+    const refused = await refusedParams(info, drawParamValues(info.scenario.params as ParamDefs, 0, pins.get(info.scenario.name) ?? {}, false));
+    if (refused !== null) throw new ParamError(refused);
+  }
+}
+
 export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyWorker[] = []): Promise<number> {
   const c = makeChalk(process.stderr);
   // Built-in scenarios from the build's manifest: the workers import them, this thread need not.
@@ -105,6 +117,7 @@ export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyW
   const rawPins = asArray(argv.param);
   const pins = new Map<string, Record<string, unknown>>();
   for (const l of scenarios) pins.set(l.scenario.name, parsePins(l.scenario.params as ParamDefs, l.scenario.name, rawPins));
+  if (rawPins.length > 0) await refusePinnedCombinations(scenarios, pins);
   const o = commonOutputs(argv, c);
   const runId = argv['run-id'] !== undefined ? parseRunId(argv['run-id']) : newRunId(shard);
   const swarm = argv.swarm as boolean;

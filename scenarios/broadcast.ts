@@ -9,7 +9,7 @@
  *
  * Copy this file to start a scenario of your own.
  */
-import { faultParams, standardNemesis } from '../sim/nemesis.ts';
+import { faultParams, netLatencyMsMaxFor, standardNemesis } from '../sim/nemesis.ts';
 import { param } from '../sim/params.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
@@ -32,10 +32,14 @@ export default defineScenario({
     ackCopies: param.int({ doc: 'nodes that must hold a value on disk before it is acknowledged (0: a majority; 1: the receiving node alone, which loses a value when its only copy reads back corrupt)', default: 0, min: 0, max: 64 }),
     bug: param.enum(['none', 'drop-gossip', 'phantom', 'never-accepts'] as const, { doc: 'bug-zoo variant: drop-gossip (n1 ignores peers), phantom (n1 invents values), never-accepts (every node ignores its clients)', default: 'none' }),
     // Clock steps move the wall clock, which gossip never reads.
-    ...faultParams({ off: ['clockJumpMsMean'], offReason: 'gossip reads no clock but its timers' }),
+    // Clients' and the probe's calls time out after 500 ms: a round trip must fit in them.
+    ...faultParams({ off: ['clockJumpMsMean'], offReason: 'gossip reads no clock but its timers', netLatencyMsMax: netLatencyMsMaxFor(500) }),
   },
   durationNs: (p) => sec(p.durationS),
-  livenessBoundNs: sec(30),
+  // 30 s, or 30 anti-entropy rounds when they are slower: at the swarm's slowest period (1 s) the
+  // 30 s bound already meant 30 rounds, and a node that missed the gossip hears a value only from
+  // a peer's round. A fixed 30 s failed correct gossip at antiEntropyMs=1000000.
+  livenessBoundNs: (p) => Math.max(sec(30), 30 * ms(p.antiEntropyMs)),
   setup(w, p) {
     const ids = Array.from({ length: p.nodes }, (_, i) => `n${i + 1}`);
     const nodes: SimNode<GossipProgram>[] = ids.map((id) =>

@@ -13,7 +13,7 @@ import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec, us } from '../sim/time.ts';
 import type { AlgorithmName } from '../systems/lb/index.ts';
 import { openLoopClient, type ClientRecorder } from '../systems/lb/sim/client.ts';
-import { addLoadBalancers, lbParams, withDefaults, type LoadBalancersHandle } from '../systems/lb/kit.ts';
+import { addLoadBalancers, checkLbParams, lbParams, withDefaults, type LoadBalancersHandle } from '../systems/lb/kit.ts';
 
 /** Seed 004's average latencies, in us. */
 export const SEED_004_MEAN_US: Record<string, number> = { 'round-robin': 150, 'least-request': 125, 'latency-weighted': 110, adaptive: 108 };
@@ -52,6 +52,8 @@ export default defineScenario({
   },
   durationNs: (p) => warmupNs(p) + sec(p.durationS),
   livenessBoundNs: sec(5),
+  // Open-loop clients: every request is a new stream, so no traffic bound to derive.
+  checkParams: (p) => checkLbParams(p, null),
   setup(w, p) {
     w.net.setDefaults({ latency: { kind: 'constant', ns: us(p.linkUs) } });
     const speeds = p.speeds.split(',').map(Number);

@@ -14,7 +14,7 @@ import { param } from '../sim/params.ts';
 import { sleep } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
-import { addLoadBalancers, lbParams, withDefaults } from '../systems/lb/kit.ts';
+import { addLoadBalancers, checkLbParams, lbLivenessBoundNs, lbParams, withDefaults } from '../systems/lb/kit.ts';
 
 export default defineScenario({
   name: 'lb-churn',
@@ -29,7 +29,8 @@ export default defineScenario({
     churnMsMean: param.float({ doc: 'mean time between membership changes (ms)', default: 400, min: 1, max: 1e6, swarm: [200, 1000] }),
   },
   durationNs: (p) => sec(p.durationS),
-  livenessBoundNs: sec(10),
+  livenessBoundNs: (p) => lbLivenessBoundNs(p, sec(10), p.backends + p.spares),
+  checkParams: (p) => checkLbParams(p, p.backends + p.spares),
   setup(w, p) {
     // The churn goes first, then the lb nemesis and figures (faults: false, figures: false).
     const lb = addLoadBalancers(w, p, { spareBackends: p.spares, faults: false, figures: false });

@@ -11,14 +11,15 @@
  */
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { addLoadBalancers, lbParams } from '../systems/lb/kit.ts';
+import { addLoadBalancers, checkLbParams, lbLivenessBoundNs, lbParams } from '../systems/lb/kit.ts';
 
 export default defineScenario({
   name: 'lb-crash',
   description: 'Load balancer: backends crash and recover; dead backends leave rotation within the detection bound and come back after',
   params: lbParams(),
   durationNs: (p) => sec(p.durationS),
-  livenessBoundNs: sec(10),
+  livenessBoundNs: (p) => lbLivenessBoundNs(p, sec(10), p.backends),
+  checkParams: (p) => checkLbParams(p, p.backends),
   setup(w, p) {
     addLoadBalancers(w, p);
   },

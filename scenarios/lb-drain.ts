@@ -11,7 +11,7 @@
 import { sleep } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
-import { addLoadBalancers, boundsOf, lbParams, withDefaults } from '../systems/lb/kit.ts';
+import { addLoadBalancers, checkLbParams, lbLivenessBoundNs, boundsOf, lbParams, withDefaults } from '../systems/lb/kit.ts';
 
 export default defineScenario({
   name: 'lb-drain',
@@ -23,7 +23,8 @@ export default defineScenario({
     thinkMsMean: { default: 7 },
   }),
   durationNs: (p) => sec(p.durationS),
-  livenessBoundNs: sec(20),
+  livenessBoundNs: (p) => lbLivenessBoundNs(p, sec(20), p.backends),
+  checkParams: (p) => checkLbParams(p, p.backends),
   setup(w, p) {
     // The drain and its liveness go first, then the lb nemesis and figures.
     const lb = addLoadBalancers(w, p, { faults: false, figures: false });

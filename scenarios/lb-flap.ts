@@ -12,7 +12,7 @@ import { param } from '../sim/params.ts';
 import { sleep } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
-import { addLoadBalancers, lbParams, withDefaults } from '../systems/lb/kit.ts';
+import { addLoadBalancers, checkLbParams, lbLivenessBoundNs, lbParams, withDefaults } from '../systems/lb/kit.ts';
 
 export default defineScenario({
   name: 'lb-flap',
@@ -26,7 +26,8 @@ export default defineScenario({
     flapDownMsMean: param.float({ doc: 'mean down-time of the flapping backend (ms)', default: 150, min: 1, max: 1e6, swarm: [30, 600] }),
   },
   durationNs: (p) => sec(p.durationS),
-  livenessBoundNs: sec(10),
+  livenessBoundNs: (p) => lbLivenessBoundNs(p, sec(10), p.backends),
+  checkParams: (p) => checkLbParams(p, p.backends),
   setup(w, p) {
     // The flapping goes first, then the lb nemesis and figures.
     const lb = addLoadBalancers(w, p, { faults: false, figures: false });

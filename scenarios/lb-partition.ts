@@ -12,7 +12,7 @@
  */
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { addLoadBalancers, lbParams, withDefaults } from '../systems/lb/kit.ts';
+import { addLoadBalancers, checkLbParams, lbLivenessBoundNs, lbParams, withDefaults } from '../systems/lb/kit.ts';
 
 const off = { default: 0, swarm: undefined, swarmOffProbability: undefined };
 
@@ -27,7 +27,8 @@ export default defineScenario({
     netDuplicateRate: { default: 0 },
   }),
   durationNs: (p) => sec(p.durationS),
-  livenessBoundNs: sec(10),
+  livenessBoundNs: (p) => lbLivenessBoundNs(p, sec(10), p.backends),
+  checkParams: (p) => checkLbParams(p, p.backends),
   setup(w, p) {
     addLoadBalancers(w, p, { readmissionAlways: true });
   },

@@ -11,7 +11,7 @@ import { param } from '../sim/params.ts';
 import { sleep } from '../sim/process.ts';
 import { defineScenario } from '../sim/scenario.ts';
 import { sec } from '../sim/time.ts';
-import { addLoadBalancers, lbParams, withDefaults } from '../systems/lb/kit.ts';
+import { addLoadBalancers, checkLbParams, lbLivenessBoundNs, lbParams, withDefaults } from '../systems/lb/kit.ts';
 
 export default defineScenario({
   name: 'lb-slow',
@@ -27,7 +27,8 @@ export default defineScenario({
     slowAtS: param.float({ doc: 'when the backend turns slow (s)', default: 1, min: 0, max: 86400 }),
   },
   durationNs: (p) => sec(p.durationS),
-  livenessBoundNs: sec(10),
+  livenessBoundNs: (p) => lbLivenessBoundNs(p, sec(10), p.backends),
+  checkParams: (p) => checkLbParams(p, p.backends),
   setup(w, p) {
     // The slow-down goes first, then the lb nemesis and figures.
     const lb = addLoadBalancers(w, p, { faults: false, figures: false });

@@ -105,6 +105,7 @@ export function faultParams(opts: FaultParamOptions = {}) {
     /** Probability that a node is crashed right after a sync round (anti-entropy, table rebuild) (directed). */
     directedCrashAfterSyncProbability: param.float({ doc: 'probability that a node is crashed right after a sync round (anti-entropy, table rebuild) (directed)', default: 0.02, min: 0, max: 1, swarm: [0, 0.1], swarmOffProbability: 0.4 }),
   };
+  if (opts.netLatencyMsMax !== undefined) Object.assign(all.netLatencyMsMedian, { max: opts.netLatencyMsMax });
   const scale = opts.episodeMsScale ?? 1;
   if (scale !== 1)
     for (const k of ['diskFullMsMean', 'diskSlowMsMean', 'clockJumpMsMean', 'clockDriftChangeMsMean'] as const) {
@@ -124,6 +125,16 @@ export function faultParams(opts: FaultParamOptions = {}) {
   return all;
 }
 
+/**
+ * The largest `netLatencyMsMedian` a timeout of `timeoutMs` allows: links are lognormal with a p99
+ * of four medians each way (standardNemesis), so a round trip's p99 is eight medians, and it must
+ * fit in the timeout. Above it every call can time out before its answer arrives, and a correct
+ * system fails its liveness properties (broadcast's 500 ms calls at netLatencyMsMedian=300).
+ */
+export function netLatencyMsMaxFor(timeoutMs: number): number {
+  return timeoutMs / 8;
+}
+
 /** How a scenario adapts the standard fault parameters (see {@link faultParams}). */
 export interface FaultParamOptions {
   /** New defaults for this scenario. */
@@ -132,6 +143,11 @@ export interface FaultParamOptions {
   off?: readonly FaultParamName[];
   /** Why they are off, for `detsim list` (e.g. "a corrupt Raft record may be a vote: docs/raft.md"). */
   offReason?: string;
+  /**
+   * The largest median one-way latency the system's timeouts are made for (default 1000 ms):
+   * use {@link netLatencyMsMaxFor} of its shortest timeout that must cover a round trip.
+   */
+  netLatencyMsMax?: number;
   /**
    * Multiplies the mean times between disk and clock episodes (full and slow disks, clock steps
    * and rate changes): below 1 for runs of hundreds of ms, above 1 for runs of hours.

@@ -233,6 +233,26 @@ export function resolveParams<P extends ParamDefs>(defs: P, pinned: Record<strin
   return out as ParamValues<P>;
 }
 
+/**
+ * `resolveParams`, for a scenario that refuses some combinations (`refuses` returns why, or
+ * nothing): a seed whose draws, with the pins, make a refused combination runs with the defaults
+ * of its unpinned parameters instead, so the swarm never draws one; when the pins refuse even
+ * those, a ParamError says why. The stream is consumed as resolveParams consumes it.
+ */
+export function resolveCheckedParams<P extends ParamDefs>(defs: P, pinned: Record<string, unknown>, rng: Rng, swarm: boolean, refuses: ((p: ParamValues<P>) => string | null | undefined) | undefined, scenario: string): ParamValues<P> {
+  const drawn = resolveParams(defs, pinned, rng, swarm);
+  if (refuses === undefined) return drawn;
+  const why = (p: ParamValues<P>): string | null => {
+    const r = refuses(p);
+    return typeof r === 'string' && r.length > 0 ? r : null;
+  };
+  if (why(drawn) === null) return drawn;
+  const defaults = Object.fromEntries(Object.entries(defs).map(([k, d]) => [k, Object.prototype.hasOwnProperty.call(pinned, k) ? pinned[k] : d.default])) as ParamValues<P>;
+  const refused = why(defaults);
+  if (refused !== null) throw new ParamError(`scenario ${scenario}: ${refused}`);
+  return defaults;
+}
+
 function drawOne(def: ParamDef, rng: Rng): unknown {
   // Always consume the same number of draws for a definition, drawn or not.
   const u = rng.next();

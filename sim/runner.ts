@@ -15,7 +15,7 @@
 import type { BuggifyReport } from './buggify.ts';
 import type { Coverage } from './probes.ts';
 import { Simulation } from './kernel.ts';
-import { resolveParams, type ParamDefs } from './params.ts';
+import { resolveCheckedParams, type ParamDefs } from './params.ts';
 import { drawParamValues } from './param-draw.ts';
 import type { Scenario, ScriptFinish, Violation } from './scenario.ts';
 import { ScriptFailure } from './process.ts';
@@ -144,14 +144,17 @@ export const DEFAULT_MAX_EVENTS = 20_000_000;
 
 /** The parameters a run will use, without running it (for printing them first). */
 export function drawParams<P extends ParamDefs>(scn: Scenario<P>, seed: number, pins: Record<string, unknown>, swarm: boolean): Record<string, unknown> {
-  return drawParamValues(scn.params, seed, pins, swarm);
+  return drawParamValues(scn.params, seed, pins, swarm, scn.checkParams?.bind(scn) as ((p: Record<string, unknown>) => string | null | undefined) | undefined, scn.name);
 }
 
 /** Runs one seed of a scenario: setup, the fault phase with safety checks, then the liveness phase. Same seed and options, same result, bit for bit. */
 export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOptions): RunResult {
   const swarm = opts.swarm ?? true;
   const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null, script: opts.script ?? null, linkStreams: opts.linkStreams ?? true });
-  const params = resolveParams(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm);
+  // Values that cannot work together are the user's error, not a failure of the system: refused
+  // before anything runs (a false FAIL would make a red sweep mean nothing). A seed's draws never
+  // make such a combination: it then runs with the defaults (resolveCheckedParams).
+  const params = resolveCheckedParams(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm, scn.checkParams?.bind(scn), scn.name);
   const w = new World(sim, params);
   const story = new RunStory(sim);
   for (const inv of opts.ignoreInvariants ?? []) w.ignoredInvariants.add(inv);

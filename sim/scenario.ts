@@ -28,6 +28,13 @@ export interface Scenario<P extends ParamDefs = ParamDefs> {
   description: string;
   /** Typed parameters (see {@link param}); spread `...faultParams()` in for the standard faults. */
   params: P;
+  /**
+   * Why these values cannot run together by design (a one-line message naming the parameters and
+   * what is allowed), or nothing. Asked before setup: a run whose values it refuses is not run, and
+   * the CLI reports the message as a user error (exit 2), as it does a value outside its range. The
+   * swarm ranges must never draw a refused combination: only pinned values may make one.
+   */
+  checkParams?(p: ParamValues<P>): string | null | undefined;
   /** Length of the fault phase in simulated ns. */
   durationNs: Nanos | ((p: ParamValues<P>) => Nanos);
   /** After the faults stop, how long the liveness properties have to hold. Default 30 s. */

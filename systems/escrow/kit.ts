@@ -6,7 +6,7 @@
  */
 import type { DiskProfile } from '../../sim/disk/profiles.ts';
 import { assert } from '../../sim/assert.ts';
-import { standardNemesis, type FaultParamOptions, type FaultParams } from '../../sim/nemesis.ts';
+import { netLatencyMsMaxFor, standardNemesis, type FaultParamOptions, type FaultParams } from '../../sim/nemesis.ts';
 import type { CallResult, SimNode } from '../../sim/node.ts';
 import { param, type ParamValues } from '../../sim/params.ts';
 import { Future, sleep } from '../../sim/process.ts';
@@ -36,7 +36,12 @@ import { HoldArrivals, replyMismatch, spareTokens } from './reply-checks.ts';
  * record stops the node for an operator (docs/escrow.md, Faults). Clock steps move only the
  * wall clock, which escrow does not read (holds expire on the monotonic clock).
  */
-export const ESCROW_FAULT_OPTIONS = { off: ['diskCorruptionRate', 'clockJumpMsMean'], offReason: 'an escrow replica\'s share cannot be rebuilt from peers; it reads only its monotonic clock (docs/escrow.md, Faults)' } satisfies FaultParamOptions;
+export const ESCROW_FAULT_OPTIONS = {
+  off: ['diskCorruptionRate', 'clockJumpMsMean'],
+  offReason: 'an escrow replica\'s share cannot be rebuilt from peers; it reads only its monotonic clock (docs/escrow.md, Faults)',
+  // A buyer's call allows a round trip in its region 300 ms beyond the WAN's (clientLoop's callTimeoutNs).
+  netLatencyMsMax: netLatencyMsMaxFor(300),
+} satisfies FaultParamOptions;
 
 /** The bug zoo, as the scenarios' `bug` parameter. */
 export const ESCROW_BUGS = ['none', 'check-then-act', 'credit-before-debit-durable', 'reaper-returns-confirmed', 'rebalance-double-counts-in-flight', 'reack-before-credit-durable', 'never-confirms', 'holds-wait-for-tick', 'front-ends-relay-nothing', 'cancel-not-persisted'] as const;
@@ -123,10 +128,14 @@ export function holdPolicyOf(p: SaleValues): HoldPolicy {
   };
 }
 
-/** How long, after the faults stop, every hold has to be resolved and every transfer settled. */
+/**
+ * How long, after the faults stop, every hold has to be resolved and every transfer settled: the
+ * longest a hold can live, then 10 s, or twenty node ticks when those are longer (the reaper,
+ * retransmits and refills run once a tick: at tickMs=100000 a fixed 10 s failed a correct sale).
+ */
 export function livenessBoundOf(p: SaleValues): Nanos {
   const h = holdPolicyOf(p);
-  return h.holdNs + h.maxExtensions * h.extendNs + h.graceNs + h.pendingTimeoutNs + sec(10);
+  return h.holdNs + h.maxExtensions * h.extendNs + h.graceNs + h.pendingTimeoutNs + Math.max(sec(10), ms(20 * p.tickMs));
 }
 
 export function regionNames(n: number): string[] {

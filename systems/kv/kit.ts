@@ -12,7 +12,7 @@
  *
  * Each scenario file adds its own fault schedule (directed nemeses below, or standardNemesis).
  */
-import type { FaultParamOptions } from '../../sim/nemesis.ts';
+import { netLatencyMsMaxFor, type FaultParamOptions } from '../../sim/nemesis.ts';
 import type { NodeId, SimNode } from '../../sim/node.ts';
 import { param, type ParamValues } from '../../sim/params.ts';
 import { sleep } from '../../sim/process.ts';
@@ -72,7 +72,12 @@ export function bugConfig(bug: RaftBug): Partial<RaftConfig> {
  * WAL CRC mismatch stops the member for an operator), the host does not guess (docs/raft.md).
  * Clock steps move only the wall clock, which neither Raft nor the store reads.
  */
-export const RAFT_FAULT_OPTIONS = { off: ['diskCorruptionRate', 'clockJumpMsMean'], offReason: 'Raft does not rebuild a corrupt log record or vote, and reads only its monotonic clock (docs/raft.md, Faults)' } satisfies FaultParamOptions;
+export const RAFT_FAULT_OPTIONS = {
+  off: ['diskCorruptionRate', 'clockJumpMsMean'],
+  offReason: 'Raft does not rebuild a corrupt log record or vote, and reads only its monotonic clock (docs/raft.md, Faults)',
+  // The shortest election timeout (15 ticks of 10 ms) must outlast a round trip.
+  netLatencyMsMax: netLatencyMsMaxFor(150),
+} satisfies FaultParamOptions;
 
 export function raftParams(over: { nodes?: number; nodesSwarm?: [number, number]; durationS?: number; opMsMean?: number; snapshotEntries?: number; maxOps?: number } = {}) {
   return {

@@ -11,7 +11,7 @@
  */
 import { hardwareFaultParams, hardwareNemesis } from '../../sim/hardware/nemesis.ts';
 import { runOnNic, SmartNic } from '../../sim/hardware/smart-nic.ts';
-import { faultParams, standardNemesis, type FaultParamOptions } from '../../sim/nemesis.ts';
+import { faultParams, netLatencyMsMaxFor, standardNemesis, type FaultParamOptions } from '../../sim/nemesis.ts';
 import type { CallResult, NodeId, SimNode } from '../../sim/node.ts';
 import { param, type ParamDefs, type ParamValues } from '../../sim/params.ts';
 import { Future, sleep } from '../../sim/process.ts';
@@ -38,7 +38,12 @@ import { KEYS, PLATFORM_BUGS, REGION_NAMES, versionFlagKey, type AppReply, type 
  * so the platform built from them does not claim to survive it either. Clock steps stay on: the
  * CRDT carts read the wall clock (HLC); Raft, escrow, balancers and GeoDNS read only the monotonic one.
  */
-export const PLATFORM_FAULT_OPTIONS = { off: ['diskCorruptionRate'], offReason: 'Raft, escrow and CRDT replicas cannot rebuild a corrupt record from peers (docs/platform.md, Faults)' } satisfies FaultParamOptions;
+export const PLATFORM_FAULT_OPTIONS = {
+  off: ['diskCorruptionRate'],
+  offReason: 'Raft, escrow and CRDT replicas cannot rebuild a corrupt record from peers (docs/platform.md, Faults)',
+  // The config store's shortest Raft election timeout (150 ms) must outlast a round trip.
+  netLatencyMsMax: netLatencyMsMaxFor(150),
+} satisfies FaultParamOptions;
 
 /**
  * The platform's hardware (seed 004 §8.5.3-8.5.4), two parameters drawn by the swarm both ways:

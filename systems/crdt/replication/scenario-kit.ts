@@ -3,7 +3,7 @@
  * partition rates scaled for runs of minutes or hours), the world builder wired to the standard
  * nemesis, metrics, and the mixed client session.
  */
-import { faultParams, standardNemesis, type FaultParams } from '../../../sim/nemesis.ts';
+import { faultParams, netLatencyMsMaxFor, standardNemesis, type FaultParams } from '../../../sim/nemesis.ts';
 import { param } from '../../../sim/params.ts';
 import type { World } from '../../../sim/scenario.ts';
 import type { Nanos } from '../../../sim/time.ts';
@@ -20,7 +20,8 @@ export interface KitOptions {
 export function crdtFaultParams<const B extends CrdtBug>(o: { long?: boolean; bugs: readonly B[] }) {
   const scale = o.long ? 60 : 1;
   // Corruption is off: a region has no repair-from-peers path for its own WAL (docs/crdt.md).
-  const f = faultParams({ episodeMsScale: scale, off: ['diskCorruptionRate'], offReason: 'a region cannot rebuild a corrupt WAL record of its own ops from peers (docs/crdt.md, Faults)' });
+  // A client's call to its region times out after 1 s (harness.ts): a round trip must fit in it.
+  const f = faultParams({ episodeMsScale: scale, off: ['diskCorruptionRate'], offReason: 'a region cannot rebuild a corrupt WAL record of its own ops from peers (docs/crdt.md, Faults)', netLatencyMsMax: netLatencyMsMaxFor(1000) });
   return {
     bug: param.enum(o.bugs, { doc: 'bug-zoo variant (none = the correct system)', default: o.bugs[0]! }),
     ...f,

@@ -10,7 +10,8 @@ import type { SimNode } from '../../../sim/node.ts';
 import { param, type ParamValues } from '../../../sim/params.ts';
 import { sleep } from '../../../sim/process.ts';
 import type { World } from '../../../sim/scenario.ts';
-import { ms, sec, us, type Nanos } from '../../../sim/time.ts';
+import { formatNs, ms, sec, us, type Nanos } from '../../../sim/time.ts';
+import { isPrime } from '../maglev.ts';
 import type { AdaptiveMode, AdaptiveOptions, AlgorithmName, BackendSpec } from '../index.ts';
 import { backendNode, normalMode, type BackendMode, type BackendProgram } from './backend.ts';
 import { balancerNode, type BalancerProgram, type LbBugs } from './balancer.ts';
@@ -126,6 +127,60 @@ export interface LbCluster {
   modes: Map<string, BackendMode>;
   oracle: LbOracle;
   specs: Map<string, BackendSpec>;
+}
+
+/**
+ * Chance allowed that a backend draws no new stream, by the luck of the draw alone, among the
+ * streams the keep-alive clients open within the liveness bound (see lbLivenessBoundNs).
+ */
+const NO_STREAM_PROBABILITY = 1e-6;
+/** Longest liveness bound a workload may need: past it the values are refused (checkLbParams). */
+export const LB_LIVENESS_BOUND_MAX_NS = sec(600);
+
+/**
+ * How long the keep-alive clients take, once healed, to open enough new streams (connections in
+ * l4, requests in l7) that each of `inRotation` backends draws one but with chance
+ * NO_STREAM_PROBABILITY: `every-backend-receives-traffic-after-recovery` waits for exactly that.
+ * Each stream picks a backend about uniformly (Maglev hashes the flow; the others spread load),
+ * so n streams miss one of B backends with chance below B(1 - 1/B)^n, under 1e-6 from
+ * n = B ln(B / 1e-6). A connection lasts requestsPerConn requests, each a think time plus about
+ * two round trips and a service time.
+ */
+export function newStreamsNs(p: LbParams, inRotation: number): Nanos {
+  const b = Math.max(1, inRotation);
+  const needed = Math.ceil(b * Math.log(b / NO_STREAM_PROBABILITY));
+  const requestMs = p.thinkMsMean + 4 * p.netLatencyMsMedian + (p.serviceUsMedian * p.backendSpeedSpread) / 1000;
+  const streamMs = (p.lbMode === 'l4' ? p.requestsPerConn : 1) * requestMs;
+  return Math.ceil(ms((needed * streamMs) / (p.clients * p.connsPerClient)));
+}
+
+/**
+ * The liveness bound of a scenario with keep-alive clients: `baseNs`, or, when longer, the
+ * readmission bound R of a recovered backend (boundsOf: healthyThreshold + 1 health intervals)
+ * plus twice the time the clients take to open the streams the traffic property needs
+ * (newStreamsNs). A fixed 10 s failed a correct balancer whose one client kept one connection
+ * open for a million requests (no new connection came to count), and one checking health every
+ * 100 s (no backend was readmitted in time).
+ */
+export function lbLivenessBoundNs(p: LbParams, baseNs: Nanos, inRotation: number): Nanos {
+  return Math.max(baseNs, boundsOf(p).readmissionNs + 2 * newStreamsNs(p, inRotation));
+}
+
+/**
+ * Values of the lb parameters that cannot work together (Scenario.checkParams), or null. `inRotation`:
+ * the most backends in rotation at once (null: no keep-alive clients, so no traffic bound).
+ */
+export function checkLbParams(p: LbParams, inRotation: number | null): string | null {
+  if (p.healthTimeoutMs > p.healthIntervalMs) return `healthTimeoutMs ${p.healthTimeoutMs} is longer than healthIntervalMs ${p.healthIntervalMs}: a health check must time out before the next one starts (give healthTimeoutMs <= healthIntervalMs)`;
+  // The bug variant makes the table non-prime itself (one more than this size).
+  if (!isPrime(p.maglevTableSize) && p.bug !== 'maglev-non-prime') return `maglevTableSize ${p.maglevTableSize} is not prime: Maglev's permutations cover the table only when its size is prime (e.g. 4093, 65537)`;
+  if (inRotation !== null) {
+    const need = 2 * newStreamsNs(p, inRotation);
+    if (need > LB_LIVENESS_BOUND_MAX_NS) {
+      return `the clients open new ${p.lbMode === 'l4' ? 'connections' : 'requests'} too slowly for every-backend-receives-traffic-after-recovery: ${p.clients} client(s) x ${p.connsPerClient} connection(s)${p.lbMode === 'l4' ? ` of ${p.requestsPerConn} request(s)` : ''} at thinkMsMean ${p.thinkMsMean} would need a liveness bound of ${formatNs(need)}, above the ${formatNs(LB_LIVENESS_BOUND_MAX_NS)} allowed; raise clients or connsPerClient, or lower requestsPerConn or thinkMsMean`;
+    }
+  }
+  return null;
 }
 
 /** The bounds the invariants use, derived from the parameters (see docs/lb.md). */
