@@ -47,6 +47,27 @@ describe('shrink', () => {
     expect(again.violations[0]?.invariant).toBe(invariant);
   });
 
+  it('never tries a value the scenario refuses with the others (Scenario.checkParams): it would not run at all', async () => {
+    const { defineScenario } = await import('../sim/scenario.ts');
+    const { ms } = await import('../sim/time.ts');
+    // Fails whenever it runs; `timeout` may not exceed `interval`, and halving `interval` breaks that.
+    const scn = defineScenario({
+      name: 'refusing',
+      description: 'refuses timeout > interval',
+      params: { interval: param.float({ doc: '', default: 40, min: 1, max: 100 }), timeout: param.float({ doc: '', default: 30, min: 1, max: 100 }) },
+      durationNs: ms(5),
+      checkParams: (p) => (p.timeout > p.interval ? `timeout ${p.timeout} is longer than interval ${p.interval}` : null),
+      setup(w) {
+        w.safety('always-fails', () => 'it fails');
+      },
+    }) as unknown as Scenario;
+    const r = shrink({ scenario: scn, seed: 1, params: { interval: 40, timeout: 30 }, buggify: false, invariant: 'always-fails', maxRuns: 50 });
+    expect(r.shrunk.ok).toBe(false);
+    expect(r.params.timeout as number).toBeLessThanOrEqual(r.params.interval as number);
+    // interval 40 -> 20 is refused (timeout 30 > 20) and skipped; the search goes on with the rest.
+    expect(r.runs).toBeGreaterThan(2);
+  });
+
   it('says so when the run does not fail the invariant (nothing to shrink)', () => {
     const params = drawParams(broadcast, 4, {}, true);
     const r = shrink({ scenario: broadcast, seed: 4, params, buggify: true, invariant: 'no-phantom-delivery', maxRuns: 10 });

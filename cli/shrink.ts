@@ -192,6 +192,11 @@ export function* shrinkTrials<P extends ParamDefs>(input: ShrinkInput<P>, onStep
   };
   const fails = (r: RunResult): boolean => !r.ok && r.violations.some((v) => v.invariant === input.invariant);
   const budget = (): boolean => runs < input.maxRuns;
+  const refused = (p: Record<string, unknown>): boolean => {
+    const full = { ...Object.fromEntries(Object.entries(defs).map(([k, d]) => [k, d.default])), ...p };
+    const why = input.scenario.checkParams?.call(input.scenario, full as never);
+    return typeof why === 'string' && why.length > 0;
+  };
 
   const original = yield* run(input.params, input.buggify, input.script ?? null);
   const recorded = original.script ?? [];
@@ -272,6 +277,9 @@ export function* shrinkTrials<P extends ParamDefs>(input: ShrinkInput<P>, onStep
       for (const { value: to, kind } of candidates(def, params[name])) {
         if (!budget()) break;
         const trial = { ...params, [name]: to };
+        // A value the scenario refuses with the others (Scenario.checkParams) is no simpler run: it
+        // would not run at all (e.g. lb's health timeout above a lowered health interval).
+        if (refused(trial)) continue;
         const r = yield* run(trial, buggify, script);
         if (fails(r) && (kind !== 'smaller' || r.events < best.events)) {
           const s = { param: name, from: params[name], to };
