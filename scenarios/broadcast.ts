@@ -19,6 +19,8 @@ import type { DurableFileView } from '../sim/disk/disk.ts';
 import type { CallResult } from '../sim/node.ts';
 import { Future } from '../sim/process.ts';
 import type { SimNode } from '../sim/node.ts';
+import { checkBroadcastDurability } from '../invariants/broadcast/durable-copies.ts';
+import { checkWireAcks } from '../invariants/wire-acks.ts';
 
 export default defineScenario({
   name: 'broadcast',
@@ -30,7 +32,10 @@ export default defineScenario({
     antiEntropyMs: param.float({ doc: 'anti-entropy period of each node (ms)', default: 200, min: 1, max: 1e6, swarm: [50, 1000] }),
     durationS: param.float({ doc: 'length of the fault phase (s)', default: 10, min: 0.001, max: 86400 }),
     ackCopies: param.int({ doc: 'nodes that must hold a value on disk before it is acknowledged (0: a majority; 1: the receiving node alone, which loses a value when its only copy reads back corrupt)', default: 0, min: 0, max: 64 }),
-    bug: param.enum(['none', 'drop-gossip', 'phantom', 'never-accepts'] as const, { doc: 'bug-zoo variant: drop-gossip (n1 ignores peers), phantom (n1 invents values), never-accepts (every node ignores its clients)', default: 'none' }),
+    bug: param.enum(['none', 'drop-gossip', 'phantom', 'never-accepts', 'early-ack', 'confirm-before-fsync'] as const, {
+      doc: 'bug-zoo variant: drop-gossip (n1 ignores peers), phantom (n1 invents values), never-accepts (every node ignores its clients), early-ack (n1 acknowledges after its own fsync alone), confirm-before-fsync (n1 answers gossip_ok before its fsync)',
+      default: 'none',
+    }),
     // Clock steps move the wall clock, which gossip never reads.
     ...faultParams({ off: ['clockJumpMsMean'], offReason: 'gossip reads no clock but its timers' }),
   },
@@ -41,6 +46,13 @@ export default defineScenario({
     const nodes: SimNode<GossipProgram>[] = ids.map((id) =>
       w.addNode(id, (ctx) => gossipNode(ctx, { peers: ids.filter((x) => x !== id), antiEntropyNs: ms(p.antiEntropyMs), bug: p.bug, buggyNode: 'n1', ...(p.ackCopies > 0 ? { ackCopies: p.ackCopies } : {}) })),
     );
+    // Copies an acknowledged value must have on disk: ackCopies, or a majority, as the nodes resolve it.
+    const copies = Math.min(p.nodes, p.ackCopies > 0 ? p.ackCopies : Math.floor(p.nodes / 2) + 1);
+    const durability = checkBroadcastDurability(w, nodes, copies);
+    // A node's protocol messages go to its peers and its answers to whoever asked: one addressed
+    // to itself is never needed, and the work it stands for (the pull half of a push-pull, a
+    // confirmation) reaches no peer (a wrong variable, `env.to` for `env.from`).
+    checkWireAcks(w, 'message-to-self', (from, to, body) => (to === from.id ? `${from.id} sent itself a ${(body as GossipMessage).type} message: what it was for never reaches a peer` : null));
 
     // Every value a client tried to broadcast: client c's values are VALUE_BASE * (c + 1) + k for
     // k below tried[c] (kept as counts, not a set: a long run broadcasts millions of values). A
@@ -65,7 +77,10 @@ export default defineScenario({
           const d = w.sim.decisions.operation(`c${c + 1}`, tried[c]!, { op: 'broadcast', value, via: ctx.rng.pick(ids) });
           if (d === null) continue;
           const r: CallResult<GossipMessage> = yield ctx.call<GossipMessage>(d.via, { type: 'broadcast', value } satisfies GossipMessage, ms(500));
-          if (r.ok) acked.push(value);
+          if (r.ok) {
+            durability.acknowledged(value, d.via);
+            acked.push(value);
+          }
         }
       });
     }
@@ -85,6 +100,7 @@ export default defineScenario({
           const r: CallResult<GossipMessage> = yield ctx.call<GossipMessage>(id, { type: 'broadcast', value } satisfies GossipMessage, ms(500));
           if (r.ok) break;
         }
+        durability.acknowledged(value, id);
         acked.push(value);
         probeAcked.add(id);
       }

@@ -85,7 +85,7 @@ export const MAX_SUMMARY_NUMBERS = 64 * 1024;
 const SUMMARY_PAGE_NUMBERS = 9;
 
 /** Known-broken variants, for the bug zoo. */
-export type GossipBug = 'none' | 'drop-gossip' | 'phantom' | 'never-accepts';
+export type GossipBug = 'none' | 'drop-gossip' | 'phantom' | 'never-accepts' | 'early-ack' | 'confirm-before-fsync';
 
 export interface GossipOptions {
   peers: NodeId[];
@@ -228,6 +228,8 @@ interface Have {
 
 export interface GossipProgram extends NodeProgram {
   state: GossipState;
+  /** This run's incarnation id: the numbering of `state.delivered` that peers' marks are about (for checkers). */
+  readonly incarnation: number;
 }
 
 const FILE = 'seen';
@@ -511,6 +513,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
 
   return {
     state,
+    incarnation,
     onMessage(env) {
       const m = env.body as GossipMessage;
       switch (m.type) {
@@ -523,7 +526,8 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
           // BUG (phantom): invents a value next to the real one (and keeps it like any other).
           if (buggy && opts.bug === 'phantom') fresh.push(...state.add([-m.value]));
           persist(fresh, () => {
-            if (copiesNeeded <= 1) {
+            // BUG (early-ack): n1 acknowledges after its own fsync, whatever ackCopies asks.
+            if (copiesNeeded <= 1 || (buggy && opts.bug === 'early-ack')) {
               ctx.reply(env, { type: 'broadcast_ok' } satisfies GossipMessage);
               if (fresh.length > 0) pushToPeers(fresh, false);
               return;
@@ -546,6 +550,12 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
         case 'gossip': {
           if (buggy && opts.bug === 'drop-gossip') return;
           const fresh = state.add(m.values);
+          // BUG (confirm-before-fsync): n1 confirms the copies as the values arrive, fsync pending.
+          if (m.ack && buggy && opts.bug === 'confirm-before-fsync') {
+            ctx.send(env.from, { type: 'gossip_ok', values: m.values } satisfies GossipMessage);
+            persist(fresh, () => {});
+            return;
+          }
           // Confirm only once everything merged is durable (the fsync covers earlier writes too).
           if (m.ack) persist(fresh, () => ctx.send(env.from, { type: 'gossip_ok', values: m.values } satisfies GossipMessage));
           else if (fresh.length > 0) persist(fresh, () => {});
