@@ -85,7 +85,7 @@ export const MAX_SUMMARY_NUMBERS = 64 * 1024;
 const SUMMARY_PAGE_NUMBERS = 9;
 
 /** Known-broken variants, for the bug zoo. */
-export type GossipBug = 'none' | 'drop-gossip' | 'phantom' | 'never-accepts' | 'early-ack' | 'confirm-before-fsync';
+export type GossipBug = 'none' | 'drop-gossip' | 'phantom' | 'never-accepts' | 'early-ack' | 'confirm-before-fsync' | 'pull-to-self' | 'sync-when-caught-up';
 
 export interface GossipOptions {
   peers: NodeId[];
@@ -448,7 +448,8 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
       ctx.send(peer, { type: 'sync', values: [], from: 0, upTo: 0, inc: 0, senderInc: incarnation, probe: true, reply, filtered: false, more: false } satisfies GossipMessage);
       return;
     }
-    if (c.upTo >= durableCount) return;
+    // BUG (sync-when-caught-up): n1 syncs a peer that confirmed everything, every round.
+    if (c.upTo >= durableCount && !(buggy && opts.bug === 'sync-when-caught-up')) return;
     let values: number[];
     let upTo: number;
     let missing: number[] | null = null;
@@ -594,7 +595,8 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
             ctx.send(env.from, { type: 'sync_ok', upTo, inc: incarnation, forInc: m.senderInc, probe: m.probe, more: m.more, summary: runs } satisfies GossipMessage);
           });
           // Push-pull: the sender may lack some of ours too.
-          if (!m.reply && opts.peers.includes(env.from)) syncTo(env.from, true);
+          // BUG (pull-to-self): n1 addresses the pull to itself.
+          if (!m.reply && opts.peers.includes(env.from)) syncTo(buggy && opts.bug === 'pull-to-self' ? ctx.id : env.from, true);
           return;
         }
         case 'sync_ok': {
