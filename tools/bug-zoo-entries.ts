@@ -44,4 +44,8 @@ export const ZOO: { system: string; bug: string; scenario: string; pins?: Record
   // earlier seed catches it): start there rather than re-run the 75 passing seeds.
   { system: 'platform', bug: 'reallocation-unfenced', scenario: 'platform-global-sale', from: 76 },
   { system: 'broadcast', bug: 'drop-gossip', scenario: 'broadcast' },
+  { system: 'broadcast', bug: 'early-ack', scenario: 'broadcast' },
+  { system: 'broadcast', bug: 'confirm-before-fsync', scenario: 'broadcast' },
+  { system: 'broadcast', bug: 'pull-to-self', scenario: 'broadcast' },
+  { system: 'broadcast', bug: 'sync-when-caught-up', scenario: 'broadcast' },
 ];

@@ -85,7 +85,7 @@ export const MAX_SUMMARY_NUMBERS = 64 * 1024;
 const SUMMARY_PAGE_NUMBERS = 9;
 
 /** Known-broken variants, for the bug zoo. */
-export type GossipBug = 'none' | 'drop-gossip' | 'phantom' | 'never-accepts';
+export type GossipBug = 'none' | 'drop-gossip' | 'phantom' | 'never-accepts' | 'early-ack' | 'confirm-before-fsync' | 'pull-to-self' | 'sync-when-caught-up';
 
 export interface GossipOptions {
   peers: NodeId[];
@@ -228,6 +228,8 @@ interface Have {
 
 export interface GossipProgram extends NodeProgram {
   state: GossipState;
+  /** This run's incarnation id: the numbering of `state.delivered` that peers' marks are about (for checkers). */
+  readonly incarnation: number;
 }
 
 const FILE = 'seen';
@@ -446,7 +448,8 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
       ctx.send(peer, { type: 'sync', values: [], from: 0, upTo: 0, inc: 0, senderInc: incarnation, probe: true, reply, filtered: false, more: false } satisfies GossipMessage);
       return;
     }
-    if (c.upTo >= durableCount) return;
+    // BUG (sync-when-caught-up): n1 syncs a peer that confirmed everything, every round.
+    if (c.upTo >= durableCount && !(buggy && opts.bug === 'sync-when-caught-up')) return;
     let values: number[];
     let upTo: number;
     let missing: number[] | null = null;
@@ -511,6 +514,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
 
   return {
     state,
+    incarnation,
     onMessage(env) {
       const m = env.body as GossipMessage;
       switch (m.type) {
@@ -523,7 +527,8 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
           // BUG (phantom): invents a value next to the real one (and keeps it like any other).
           if (buggy && opts.bug === 'phantom') fresh.push(...state.add([-m.value]));
           persist(fresh, () => {
-            if (copiesNeeded <= 1) {
+            // BUG (early-ack): n1 acknowledges after its own fsync, whatever ackCopies asks.
+            if (copiesNeeded <= 1 || (buggy && opts.bug === 'early-ack')) {
               ctx.reply(env, { type: 'broadcast_ok' } satisfies GossipMessage);
               if (fresh.length > 0) pushToPeers(fresh, false);
               return;
@@ -546,6 +551,12 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
         case 'gossip': {
           if (buggy && opts.bug === 'drop-gossip') return;
           const fresh = state.add(m.values);
+          // BUG (confirm-before-fsync): n1 confirms the copies as the values arrive, fsync pending.
+          if (m.ack && buggy && opts.bug === 'confirm-before-fsync') {
+            ctx.send(env.from, { type: 'gossip_ok', values: m.values } satisfies GossipMessage);
+            persist(fresh, () => {});
+            return;
+          }
           // Confirm only once everything merged is durable (the fsync covers earlier writes too).
           if (m.ack) persist(fresh, () => ctx.send(env.from, { type: 'gossip_ok', values: m.values } satisfies GossipMessage));
           else if (fresh.length > 0) persist(fresh, () => {});
@@ -584,7 +595,8 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
             ctx.send(env.from, { type: 'sync_ok', upTo, inc: incarnation, forInc: m.senderInc, probe: m.probe, more: m.more, summary: runs } satisfies GossipMessage);
           });
           // Push-pull: the sender may lack some of ours too.
-          if (!m.reply && opts.peers.includes(env.from)) syncTo(env.from, true);
+          // BUG (pull-to-self): n1 addresses the pull to itself.
+          if (!m.reply && opts.peers.includes(env.from)) syncTo(buggy && opts.bug === 'pull-to-self' ? ctx.id : env.from, true);
           return;
         }
         case 'sync_ok': {
