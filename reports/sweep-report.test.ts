@@ -91,6 +91,9 @@ describe('SweepAggregator', () => {
     agg.add(line('a', 3, false), 'f'); // a failure is no pass, whatever its recovery time
     agg.add(line('b', 1, true, { recoveredAfterNs: 20e6 }), 'f');
     agg.add(line('b', 2, true, { recoveredAfterNs: 30e6 }), 'f');
+    // regress: a bug variant caught as expected is a pass of the regression, with no liveness phase
+    // (it stopped at its violation): not a pass whose liveness went unchecked.
+    agg.add(line('b', 3, true, { metrics: { expectedFailure: 'no-phantom caught as expected' } }), 'f');
     const r = agg.report();
     expect(r.scenarios.map((s) => [s.scenario, s.livenessUnchecked])).toEqual([['a', 2], ['b', undefined]]);
     const text = terminalSummary(r, plain).join('\n');
