@@ -68,6 +68,8 @@ export interface RegionOptions {
   gcWindowNs: Nanos;
   /** Invariant checkers' observer: called after every merge into this region's store. */
   onStoreMerge?: (region: NodeId, store: CrdtStore, key: string) => void;
+  /** Observer for invariant checkers: the dots a GC collapse of an OR-Set key dropped here. */
+  onStoreCollect?: (region: NodeId, key: string, dropped: readonly Dot[]) => void;
 }
 
 export const DEFAULT_REGION_OPTIONS: Omit<RegionOptions, 'peers' | 'bug'> = {
@@ -200,6 +202,10 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   if (opts.onStoreMerge !== undefined) {
     const observe = opts.onStoreMerge;
     store.onMerge = (key) => observe(me, store, key);
+  }
+  if (opts.onStoreCollect !== undefined) {
+    const observe = opts.onStoreCollect;
+    store.onCollect = (key, dropped) => observe(me, key, dropped);
   }
   const applied: OpVector = new Map();
   /** origin -> highest op seq of it whose effect may be in the state (deltas past a gap, repairs, snapshots). */
@@ -518,6 +524,8 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
 
   function sendDeltas(p: NodeId, items: DeltaItem[], bytes: number): void {
     if (ctx.buggify('crdt.drop_delta_batch')) return; // re-send and anti-entropy must cover it
+    // BUG (deltas-left-to-anti-entropy): no delta batch ever leaves; anti-entropy repairs every key.
+    if (opts.bug === 'deltas-left-to-anti-entropy') return;
     sendR(p, { type: 'deltas', items }, bytes + 32);
     stats.batchesSent++;
     stats.deltasSent += items.length;
