@@ -28,6 +28,7 @@ const CASES: Case[] = [
   { bug: 'lww-wall-clock', scenario: clockSkew as unknown as Scenario, caughtBy: ['lww-causal', 'read-your-writes'] },
   { bug: 'anti-entropy-skips-subtree', scenario: burst as unknown as Scenario, caughtBy: ['converged'] },
   { bug: 'resync-skipped', scenario: longGc as unknown as Scenario, caughtBy: ['add-wins', 'no-resurrection', 'converged'] },
+  { bug: 'absorbed-never-pruned', scenario: longGc as unknown as Scenario, caughtBy: ['absorbed-records-bounded'] },
 ];
 
 describe('crdt bug zoo in simulation', () => {

@@ -367,6 +367,24 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
     return true;
   });
 
+  // The absorbed-dots records a windowed collapse keeps are "forgotten once the kept tag is gone
+  // (bounded by the live tags)" (docs/crdt.md): a region prunes them at every GC round, once per
+  // anti-entropy period, so once the run has converged each record must soon name a tag its
+  // region still holds. A region that never prunes (or prunes the wrong ones) keeps them for
+  // ever: metadata held without bound, and a re-sync given records for tags that are gone.
+  w.liveness('absorbed-records-bounded', () => {
+    for (const r of regions) {
+      const p = r.program;
+      if (!p) return `${r.id} is down`;
+      for (const [key, kept] of p.absorbedKept()) {
+        const present = p.store.setDotKeys(key);
+        const gone = kept.find((dk) => !present.has(dk));
+        if (gone !== undefined) return `${r.id} still keeps the absorbed-dots record of tag ${gone} of ${key}, a tag it no longer holds (${kept.length} record(s) for that key)`;
+      }
+    }
+    return true;
+  });
+
   return { regions, history, active, client, attempted };
 }
 
