@@ -24,9 +24,11 @@ export default defineScenario({
     carts: param.int({ doc: 'OR-Set keys', default: 3, min: 1, max: 1000, swarm: [1, 5] }),
     items: param.int({ doc: 'distinct items per cart', default: 6, min: 1, max: 1000, swarm: [3, 10] }),
     opMsMean: param.float({ doc: 'mean time between a client\'s ops (ms)', default: 60, min: 1, max: 1e6, swarm: [20, 200] }),
-    gcWindowMs: param.float({ doc: 'GC window (ms); 0 = GC waits for every region', default: 0, min: 0, max: 3.6e6 }),
+    // Swarm: half the seeds with a window, so churn, short partitions and the standard nemesis also
+    // run against evictions, windowed collapses and re-syncs (before, only crdt-long-partition-gc did).
+    gcWindowMs: param.float({ doc: 'GC window (ms); 0 = GC waits for every region', default: 0, min: 0, max: 3.6e6, swarm: [800, 3000], swarmOffProbability: 0.5 }),
     durationS: param.float({ doc: 'length of the fault phase (s)', default: 8, min: 0.1, max: 3600 }),
-    ...crdtFaultParams({ bugs: ['none', 'or-set-remove-unseen', 'tombstone-gc-before-stability'] }),
+    ...crdtFaultParams({ bugs: ['none', 'or-set-remove-unseen', 'tombstone-gc-before-stability', 'deltas-left-to-anti-entropy'] }),
   },
   durationNs: (p) => sec(p.durationS),
   livenessBoundNs: sec(60),

@@ -28,11 +28,12 @@ import { KvHistory, toModelInput, toModelOutput } from '../../invariants/raft/hi
 import { RaftSafetyChecker } from '../../invariants/raft/safety.ts';
 import { checkRaftAcksDurable } from '../../invariants/raft/durable-acks.ts';
 import { AppendBudgetChecker } from '../../invariants/raft/append-budget.ts';
+import { leaderStability } from '../../invariants/raft/leader-stability.ts';
 import { raftRunFigures } from '../raft/message-cost.ts';
 import { RAFT_MESSAGE_SUMMARIES } from '../raft/message-summary.ts';
 import { KV_MESSAGE_SUMMARIES } from './message-summary.ts';
 
-export const RAFT_BUGS = ['none', 'commit-prev-term-by-counting', 'forget-voted-for', 'no-up-to-date-check', 'stale-reads', 'ack-before-fsync', 'truncate-on-append', 'sync-only-entries', 'read-before-term-commit', 'accept-stale-ack', 'resend-on-heartbeat', 'never-commit'] as const;
+export const RAFT_BUGS = ['none', 'commit-prev-term-by-counting', 'forget-voted-for', 'no-up-to-date-check', 'stale-reads', 'ack-before-fsync', 'truncate-on-append', 'sync-only-entries', 'read-before-term-commit', 'accept-stale-ack', 'resend-on-heartbeat', 'never-commit', 'campaign-on-heartbeat-silence'] as const;
 export type RaftBug = (typeof RAFT_BUGS)[number];
 
 /** The RaftConfig flags of a bug-zoo variant. */
@@ -62,6 +63,8 @@ export function bugConfig(bug: RaftBug): Partial<RaftConfig> {
       return { bugResendOnHeartbeat: true };
     case 'never-commit':
       return { bugNeverCommit: true };
+    case 'campaign-on-heartbeat-silence':
+      return { bugCampaignOnHeartbeatSilence: true };
   }
 }
 
@@ -203,7 +206,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
 
   checkRaftAcksDurable(w, (n) => (n as SimNode<KvProgram>).program?.host);
   if (o.workload !== false) for (let c = 0; c < p.clients; c++) addRegisterClient(w, cluster, p, c, prefix === 'n' ? 'c' : `${prefix}c`);
-  if (o.liveness !== false) addLiveness(w, cluster);
+  if (o.liveness !== false) addLiveness(w, cluster, config);
   // Raft's message figures over the whole run (read when the runner takes the metrics, at the end;
   // a platform with several clusters on one network reports them for all of them together).
   Object.defineProperty(w.metrics, 'raftMessages', {
@@ -267,7 +270,7 @@ function remember(seen: Map<string, { value: string | null; version: number }>, 
   else if (r.op === 'delete') seen.set(key, { value: null, version: 0 });
 }
 
-function addLiveness(w: World<unknown>, c: RaftCluster): void {
+function addLiveness(w: World<unknown>, c: RaftCluster, config: Partial<RaftConfig>): void {
   w.liveness('leader', () => {
     const l = c.leader();
     if (!l) return 'no leader';
@@ -305,6 +308,10 @@ function addLiveness(w: World<unknown>, c: RaftCluster): void {
     }
     return true;
   });
+  // Election churn breaks no safety property and leaves a leader at almost every instant: a
+  // healthy cluster must also keep its leader, unchallenged, for two election timeouts.
+  const stability = leaderStability(w, c.ids, () => c.servers.map((s) => s.program?.host), config);
+  w.liveness('leader-stable', stability.check);
   w.liveness('linearizable', () => {
     if (c.history.pending > 0) return 'waiting for every operation to complete';
     const res = c.history.check();

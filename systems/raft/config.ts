@@ -94,6 +94,10 @@ export interface RaftConfig {
   bugResendOnHeartbeat: boolean;
   /** Dead variant: the leader never advances its commit index (safe, and useless). */
   bugNeverCommit: boolean;
+  /** A follower's election timer is compared with the heartbeat period instead of its election
+   *  timeout: it campaigns whenever a heartbeat is a little late. PreVote and the followers'
+   *  lease keep the term and the leader (safety holds); only pre-votes are wasted, all the time. */
+  bugCampaignOnHeartbeatSilence: boolean;
 }
 
 /** Protocol-level BUGGIFY sites. Each injects behaviour that is legal, only unlikely. */
@@ -164,6 +168,7 @@ export const DEFAULT_RAFT_CONFIG: Readonly<RaftConfig> = Object.freeze({
   bugAcceptStaleAck: false,
   bugResendOnHeartbeat: false,
   bugNeverCommit: false,
+  bugCampaignOnHeartbeatSilence: false,
 } satisfies RaftConfig);
 
 /** An adapted election timeout is at least this many times the largest recent round trip. */

@@ -558,7 +558,11 @@ export class RaftNode {
     this.electionElapsed++;
     // The floor may have risen since the timeout was drawn (a leader's heartbeat shared a longer
     // round trip): never time out below it.
-    if (this.electionElapsed >= this.randomizedElectionTimeout && this.electionElapsed >= this.electionTimeoutFloor) {
+    // BUG (bugCampaignOnHeartbeatSilence): the heartbeat period taken for the election timeout.
+    const due = this.config.bugCampaignOnHeartbeatSilence
+      ? this.electionElapsed >= this.config.heartbeatTicks
+      : this.electionElapsed >= this.randomizedElectionTimeout && this.electionElapsed >= this.electionTimeoutFloor;
+    if (due) {
       this.electionElapsed = 0;
       this.startCampaign(this.config.preVote ? 'preElection' : 'election');
     }

@@ -23,10 +23,12 @@ interface Case {
 const CASES: Case[] = [
   { bug: 'non-idempotent-counter-merge', scenario: hotCounter as unknown as Scenario, caughtBy: ['counter-within-attempted', 'no-lost-increment', 'read-your-writes'] },
   { bug: 'or-set-remove-unseen', scenario: churn as unknown as Scenario, caughtBy: ['add-wins', 'no-resurrection'] },
-  { bug: 'tombstone-gc-before-stability', scenario: churn as unknown as Scenario, caughtBy: ['no-resurrection', 'add-wins'] },
+  { bug: 'tombstone-gc-before-stability', scenario: churn as unknown as Scenario, caughtBy: ['gc-causally-stable', 'no-resurrection', 'add-wins'] },
+  { bug: 'deltas-left-to-anti-entropy', scenario: churn as unknown as Scenario, caughtBy: ['delta-latency'] },
   { bug: 'lww-wall-clock', scenario: clockSkew as unknown as Scenario, caughtBy: ['lww-causal', 'read-your-writes'] },
   { bug: 'anti-entropy-skips-subtree', scenario: burst as unknown as Scenario, caughtBy: ['converged'] },
   { bug: 'resync-skipped', scenario: longGc as unknown as Scenario, caughtBy: ['add-wins', 'no-resurrection', 'converged'] },
+  { bug: 'absorbed-never-pruned', scenario: longGc as unknown as Scenario, caughtBy: ['absorbed-records-bounded'] },
 ];
 
 describe('crdt bug zoo in simulation', () => {

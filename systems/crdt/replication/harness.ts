@@ -18,13 +18,13 @@
  */
 import type { NodeContext, NodeId, SimNode, CallResult } from '../../../sim/node.ts';
 import type { World } from '../../../sim/scenario.ts';
-import type { Future } from '../../../sim/process.ts';
+import { Future } from '../../../sim/process.ts';
 import { ms, type Nanos } from '../../../sim/time.ts';
 import { vvMerge } from '../version-vector.ts';
 import { CausalContext } from '../causal-context.ts';
 import type { Dot } from '../dot.ts';
 import { checkCrdtAcksDurable } from './durable-acks.ts';
-import { DEFAULT_REGION_OPTIONS, WAL, regionNode, type ClientReply, type ClientRequest, type OpVector, type RegionOptions, type RegionProgram } from './region.ts';
+import { DEFAULT_REGION_OPTIONS, WAL, regionNode, type ClientReply, type DeltaItem, type ClientRequest, type OpVector, type RegionOptions, type RegionProgram } from './region.ts';
 import { kindOf, type CrdtBug, type CrdtStore, type Op, type ReadValue } from './store.ts';
 import { compareHlc } from '../hlc.ts';
 import { CRDT_MESSAGE_SUMMARIES } from './message-summary.ts';
@@ -109,9 +109,23 @@ export function addCrdtRegions(w: World<unknown>, o: { ids: readonly string[]; b
   const ids = [...o.ids];
   w.net.describeMessages(CRDT_MESSAGE_SUMMARIES);
   const ropts = { ...DEFAULT_REGION_OPTIONS, ...o.region };
-  const nodes = ids.map((id) => w.addNode(id, (ctx) => regionNode(ctx, { ...ropts, peers: ids.filter((x) => x !== id), bug: o.bug, onStoreMerge: (region, store, key) => checkLwwClockCoversMerged(w, region, store, key) })));
-  // lww-hlc-causal is judged in the merge hook above: declared, so the kit alone counts as checked.
+  const nodes: SimNode<RegionProgram>[] = [];
+  for (const id of ids)
+    nodes.push(
+      w.addNode(id, (ctx) =>
+        regionNode(ctx, {
+          ...ropts,
+          peers: ids.filter((x) => x !== id),
+          bug: o.bug,
+          onStoreMerge: (region, store, key) => checkLwwClockCoversMerged(w, region, store, key),
+          onStoreCollect: (region, key, dropped) => checkGcCausallyStable(w, nodes, region, key, dropped),
+        }),
+      ),
+    );
+  // lww-hlc-causal and gc-causally-stable are judged in the store hooks above: declared, so the
+  // kit alone counts as checked.
   w.declareCheck('lww-hlc-causal');
+  w.declareCheck('gc-causally-stable');
   checkCrdtAcksDurable(w, ids, WAL);
   const wan = w.rng('wan');
   const lo = o.wanMsMin ?? 30;
@@ -331,6 +345,11 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
     return null;
   });
 
+  checkDeltaLatency(w, regions, client, { ...DEFAULT_REGION_OPTIONS, ...o.region });
+  // Its probe sessions write only a counter: no OR-Set tag waits on them, so the tag bound above
+  // does not count them (it would loosen by one tag per region).
+  clients -= regions.length;
+
   let checkedConverged = false;
   w.liveness('converged', () => {
     // Sessions stop issuing ops with the faults; each retries its last op until acknowledged.
@@ -347,6 +366,24 @@ export function buildCrdtWorld(w: World<unknown>, o: CrdtWorldOptions): CrdtWorl
     if (!checkedConverged) {
       checkedConverged = true;
       checkConverged(w, ref, history, attempted);
+    }
+    return true;
+  });
+
+  // The absorbed-dots records a windowed collapse keeps are "forgotten once the kept tag is gone
+  // (bounded by the live tags)" (docs/crdt.md): a region prunes them at every GC round, once per
+  // anti-entropy period, so once the run has converged each record must soon name a tag its
+  // region still holds. A region that never prunes (or prunes the wrong ones) keeps them for
+  // ever: metadata held without bound, and a re-sync given records for tags that are gone.
+  w.liveness('absorbed-records-bounded', () => {
+    for (const r of regions) {
+      const p = r.program;
+      if (!p) return `${r.id} is down`;
+      for (const [key, kept] of p.absorbedKept()) {
+        const present = p.store.setDotKeys(key);
+        const gone = kept.find((dk) => !present.has(dk));
+        if (gone !== undefined) return `${r.id} still keeps the absorbed-dots record of tag ${gone} of ${key}, a tag it no longer holds (${kept.length} record(s) for that key)`;
+      }
     }
     return true;
   });
@@ -430,6 +467,114 @@ function checkLwwClockCoversMerged(w: World<unknown>, region: NodeId, store: Crd
   const clock = store.hlc.peek();
   if (compareHlc(clock, r.ts) < 0)
     w.violation('lww-hlc-causal', `${region} merged a write to ${key} at HLC ${r.ts.l}.${r.ts.c} (by ${r.replica ?? '?'}), but its clock stayed at ${clock.l}.${clock.c}: its next write to ${key} would causally follow that write yet lose to it`);
+}
+
+/** The key each region's post-heal probe write increments (its own key: no workload uses it). */
+export const DELTA_PROBE_KEY = 'ctr:delta-probe';
+
+/**
+ * delta-latency (liveness phase): once the faults stop, a write acknowledged at a region leaves it
+ * in a `deltas` batch for every peer within half an anti-entropy period. At the heal, a probe
+ * session per region writes once (an increment of DELTA_PROBE_KEY, in the history like any op);
+ * the check watches the wire (a send tap) for the batches carrying it.
+ *
+ * Why: anti-entropy repairs whatever the deltas miss, so a region that ships its deltas late, or
+ * never, converges anyway and passes every other check; only slower (a whole anti-entropy round
+ * per write, not a WAN trip) and chattier (Merkle sessions instead of one batch). Users of an
+ * active-active store rely on that latency.
+ *
+ * Margin: a write is flushed at most batchNs (10 ms) after it is applied, and the batch leaves
+ * after one fsync (20 ms at most on the slowest disk profile, hdd; another may be ahead of it in
+ * the queue): about 50 ms, against a bound of antiEntropyNs / 2 (250 ms in crdt-orset-churn, the
+ * shortest period; 1 s by default). The faults have stopped and BUGGIFY is quiet (its
+ * `crdt.drop_delta_batch` site is the one legal way to skip a send). Excused, as the protocol
+ * means them: a peer the writer has evicted (GC window; it re-syncs instead), a writer that is
+ * re-syncing (it replays and resends afterwards), and a peer that has already applied the write
+ * (anti-entropy got there first, so the send is skipped).
+ */
+function checkDeltaLatency(w: World<unknown>, regions: readonly SimNode<RegionProgram>[], client: CrdtWorld['client'], opts: Pick<RegionOptions, 'antiEntropyNs'>): void {
+  const boundNs = Math.floor(opts.antiEntropyNs / 2);
+  const healed = new Future<void>(w.sim);
+  w.onHeal(() => healed.resolve(undefined));
+  /** from>to -> seq -> when a deltas batch carrying it first left (liveness phase only). */
+  const sent = new Map<string, Map<number, number>>();
+  w.net.sendTaps.push((from, to, body) => {
+    if (w.phase !== 'liveness' || (body as { type?: unknown }).type !== 'deltas') return;
+    const k = `${from.id}>${to}`;
+    let m = sent.get(k);
+    if (m === undefined) sent.set(k, (m = new Map()));
+    for (const it of (body as { items: DeltaItem[] }).items) if (!m.has(it.seq)) m.set(it.seq, w.now);
+  });
+  const epochOf = (id: string): number => regions.find((x) => x.id === id)?.program?.epoch() ?? -1;
+  const probes: { region: string; done: boolean; h: HistoryOp | null; ackedAt: number; epochs: Map<string, number>; evicted: Set<string> }[] = [];
+  for (const r of regions) {
+    const probe: (typeof probes)[number] = { region: r.id, done: false, h: null, ackedAt: 0, epochs: new Map(), evicted: new Set() };
+    probes.push(probe);
+    client(`probe-${r.id}`, r.id, function* (s) {
+      yield healed;
+      const h = yield* s.op(r.id, { kind: 'incr', key: DELTA_PROBE_KEY, by: 1 });
+      probe.h = h.acked ? h : null; // a script that skips the write leaves nothing to judge
+      probe.ackedAt = w.now;
+      for (const x of regions) probe.epochs.set(x.id, epochOf(x.id));
+      for (const [id] of regions.find((x) => x.id === h.origin)?.program?.evicted() ?? []) probe.evicted.add(id);
+      probe.done = true;
+    });
+  }
+  let failed = false;
+  w.liveness('delta-latency', () => {
+    for (const pr of probes) {
+      if (!pr.done) return `${pr.region}'s probe write is not acknowledged yet`;
+      const h = pr.h;
+      if (h === null || failed) continue;
+      const writer = regions.find((r) => r.id === h.origin)?.program;
+      // Re-synced since (or now): its replay resends the write, a resend period later.
+      if (!writer || writer.resyncing() || epochOf(h.origin) !== pr.epochs.get(h.origin)) continue;
+      for (const [id] of writer.evicted()) pr.evicted.add(id);
+      for (const peer of regions) {
+        // Evicted by the writer when it acknowledged or now, or re-synced since (an eviction that
+        // began and ended between two polls ends with the evicted region's new epoch).
+        if (peer.id === h.origin || pr.evicted.has(peer.id) || epochOf(peer.id) !== pr.epochs.get(peer.id)) continue;
+        const at = sent.get(`${h.origin}>${peer.id}`)?.get(h.seq);
+        // Polls may be seconds apart (crdt-long-partition-gc): judge by when the batch left.
+        if (at !== undefined && at - pr.ackedAt <= boundNs) continue;
+        if (at === undefined && (peer.program?.applied().get(h.origin) ?? 0) >= h.seq) continue;
+        const waited = (at ?? w.now) - pr.ackedAt;
+        if (waited <= boundNs) return `${h.origin} has not yet shipped op ${h.seq} to ${peer.id} (${(waited / 1e6).toFixed(1)} ms after its acknowledgement)`;
+        failed = true;
+        w.violation('delta-latency', `${h.origin} acknowledged op ${h.seq} (${DELTA_PROBE_KEY}) at ${(pr.ackedAt / 1e6).toFixed(1)} ms, after the faults stopped, but ${at === undefined ? 'sent it to ' + peer.id + ' in no delta batch' : 'sent it to ' + peer.id + ' only ' + (waited / 1e6).toFixed(1) + ' ms later'}, above the bound of ${(boundNs / 1e6).toFixed(0)} ms (half an anti-entropy period): writes left to anti-entropy in a healthy network`);
+        return true;
+      }
+    }
+    return true;
+  });
+}
+
+/**
+ * gc-causally-stable (event-driven, at every GC collapse): a tag may be dropped only once it is
+ * causally stable, i.e. every region GC waits for has seen it (holds its dot in the key's causal
+ * context). Judged against the other regions' actual states, not against the region's own record
+ * of them (the records are what a bug gets wrong: credited for the wrong keys, or taken too
+ * early). A region the collapsing one has evicted (GC window) is left out, as GC leaves it out;
+ * so is one that is down or re-syncing (its state is not there to compare), which only makes the
+ * check miss, never fail, a correct collapse. A premature collapse breaks add-wins only when a
+ * later remove and a concurrent add meet in a particular order (bug `tombstone-gc-before-
+ * stability` took 11 seeds of crdt-orset-churn to show it); this sees every one as it happens.
+ */
+function checkGcCausallyStable(w: World<unknown>, regions: readonly SimNode<RegionProgram>[], region: NodeId, key: string, dropped: readonly Dot[]): void {
+  if (dropped.length === 0) return;
+  const self = regions.find((r) => r.id === region)?.program;
+  const evicted = new Set((self?.evicted() ?? []).map(([id]) => id));
+  for (const r of regions) {
+    if (r.id === region || evicted.has(r.id)) continue;
+    const p = r.program;
+    if (!p || p.resyncing()) continue;
+    const ctx = p.store.has(key) ? CausalContext.fromData(p.store.setContext(key)) : new CausalContext();
+    const unseen = dropped.find((d) => !ctx.contains(d));
+    if (unseen !== undefined) {
+      w.violation('gc-causally-stable', `${region} collapsed ${key}, dropping tag ${unseen.replica}:${unseen.counter}, which ${r.id} has never seen: GC before causal stability (a remove from ${r.id} cannot name that tag, and a concurrent add may be lost)`);
+      return;
+    }
+  }
 }
 
 /** Region program of a node, for metrics. */

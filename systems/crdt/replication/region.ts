@@ -68,6 +68,8 @@ export interface RegionOptions {
   gcWindowNs: Nanos;
   /** Invariant checkers' observer: called after every merge into this region's store. */
   onStoreMerge?: (region: NodeId, store: CrdtStore, key: string) => void;
+  /** Observer for invariant checkers: the dots a GC collapse of an OR-Set key dropped here. */
+  onStoreCollect?: (region: NodeId, key: string, dropped: readonly Dot[]) => void;
 }
 
 export const DEFAULT_REGION_OPTIONS: Omit<RegionOptions, 'peers' | 'bug'> = {
@@ -185,6 +187,8 @@ export interface RegionProgram extends NodeProgram {
   epoch(): number;
   /** True while this region is fetching a snapshot (it refuses clients and replication meanwhile). */
   resyncing(): boolean;
+  /** Per OR-Set key, the kept tags (dotKey) this region holds absorbed-dots records for. */
+  absorbedKept(): [string, string[]][];
 }
 
 export const WAL = 'wal';
@@ -200,6 +204,10 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
   if (opts.onStoreMerge !== undefined) {
     const observe = opts.onStoreMerge;
     store.onMerge = (key) => observe(me, store, key);
+  }
+  if (opts.onStoreCollect !== undefined) {
+    const observe = opts.onStoreCollect;
+    store.onCollect = (key, dropped) => observe(me, key, dropped);
   }
   const applied: OpVector = new Map();
   /** origin -> highest op seq of it whose effect may be in the state (deltas past a gap, repairs, snapshots). */
@@ -362,6 +370,8 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
 
   /** Forgets groups whose kept dot is gone (the element was removed or re-added): bounded by live tags. */
   function pruneAbsorbed(): void {
+    // BUG (absorbed-never-pruned): records of collapsed tags outlive the tags (metadata leak).
+    if (opts.bug === 'absorbed-never-pruned') return;
     for (const [k, m] of absorbed) {
       const present = store.setDotKeys(k);
       for (const dk of [...m.keys()]) if (!present.has(dk)) m.delete(dk);
@@ -518,6 +528,8 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
 
   function sendDeltas(p: NodeId, items: DeltaItem[], bytes: number): void {
     if (ctx.buggify('crdt.drop_delta_batch')) return; // re-send and anti-entropy must cover it
+    // BUG (deltas-left-to-anti-entropy): no delta batch ever leaves; anti-entropy repairs every key.
+    if (opts.bug === 'deltas-left-to-anti-entropy') return;
     sendR(p, { type: 'deltas', items }, bytes + 32);
     stats.batchesSent++;
     stats.deltasSent += items.length;
@@ -1012,6 +1024,7 @@ export function regionNode(ctx: NodeContext, opts: RegionOptions): RegionProgram
     evicted: () => gc.evictionList(),
     epoch: () => gc.epoch,
     resyncing: () => resync !== null,
+    absorbedKept: () => [...absorbed].map(([k, m]): [string, string[]] => [k, [...m.keys()]]),
     onMessage(env) {
       const m = env.body as RegionMessage | ClientRequest;
       switch (m.type) {

@@ -23,8 +23,8 @@ import { plainBytes } from '../size.ts';
 import type { VersionVector } from '../version-vector.ts';
 
 /** The bug-zoo variants a store can be built with ('none' = the correct types). */
-export type CrdtBug = 'none' | 'non-idempotent-counter-merge' | 'or-set-remove-unseen' | 'tombstone-gc-before-stability' | 'lww-wall-clock' | 'anti-entropy-skips-subtree' | 'resync-skipped' | 'lww-merge-no-clock-feed' | 'deltas-ack-past-durable';
-export const CRDT_BUGS: readonly CrdtBug[] = ['none', 'non-idempotent-counter-merge', 'or-set-remove-unseen', 'tombstone-gc-before-stability', 'lww-wall-clock', 'anti-entropy-skips-subtree', 'resync-skipped', 'lww-merge-no-clock-feed', 'deltas-ack-past-durable'];
+export type CrdtBug = 'none' | 'non-idempotent-counter-merge' | 'or-set-remove-unseen' | 'tombstone-gc-before-stability' | 'lww-wall-clock' | 'anti-entropy-skips-subtree' | 'resync-skipped' | 'lww-merge-no-clock-feed' | 'deltas-ack-past-durable' | 'deltas-left-to-anti-entropy' | 'absorbed-never-pruned';
+export const CRDT_BUGS: readonly CrdtBug[] = ['none', 'non-idempotent-counter-merge', 'or-set-remove-unseen', 'tombstone-gc-before-stability', 'lww-wall-clock', 'anti-entropy-skips-subtree', 'resync-skipped', 'lww-merge-no-clock-feed', 'deltas-ack-past-durable', 'deltas-left-to-anti-entropy', 'absorbed-never-pruned'];
 
 export type Kind = 'ctr' | 'set' | 'reg' | 'txt';
 
@@ -77,6 +77,8 @@ export class CrdtStore {
   readonly hlc = new Hlc();
   /** Observer for invariant checkers: called after every merge of `key` (never changes the run). */
   onMerge: ((key: string) => void) | null = null;
+  /** Observer for invariant checkers: called with the dots a GC collapse of `key` dropped. */
+  onCollect: ((key: string, dropped: readonly Dot[]) => void) | null = null;
 
   constructor(
     readonly replicaId: string,
@@ -208,7 +210,14 @@ export class CrdtStore {
     if (delta === null) return null;
     const left = new Set(v.toData().entries.map((e) => dotKey(e.dot)));
     const dropped = new Set<string>();
-    for (const dots of byElem.values()) for (const d of dots) if (!left.has(dotKey(d))) dropped.add(dotKey(d));
+    const droppedDots: Dot[] = [];
+    for (const dots of byElem.values())
+      for (const d of dots)
+        if (!left.has(dotKey(d))) {
+          dropped.add(dotKey(d));
+          droppedDots.push(d);
+        }
+    this.onCollect?.(key, droppedDots);
     const groups: [Dot, Dot[]][] = [];
     for (const dots of byElem.values()) {
       const gone = dots.filter((d) => dropped.has(dotKey(d)));
