@@ -2,11 +2,10 @@
  * One run as the CLI and sweep workers do it: time it (wall clock, outside the simulation),
  * optionally stream its trace to a file, optionally run it twice to check determinism.
  */
-import { writeSync } from 'node:fs';
 import { runScenario, type RunOptions, type RunResult } from '../sim/runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { sinkWithoutMessages, type TraceRecord, type TraceSink } from '../sim/trace.ts';
-import { openOutput } from './trace-tail.ts';
+import { openOutput, writeAll } from './trace-tail.ts';
 
 export interface RunReport extends RunResult {
   wallMs: number;
@@ -32,7 +31,7 @@ export function traceFileSink(file: string): { sink: TraceSink; close: () => voi
   let buf: string[] = [];
   let size = 0;
   const flush = (): void => {
-    if (buf.length > 0) writeSync(fd, buf.join(''));
+    if (buf.length > 0) writeAll(fd, Buffer.from(buf.join(''), 'utf8'), null);
     buf = [];
     size = 0;
   };

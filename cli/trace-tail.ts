@@ -30,6 +30,25 @@ export function openOutput(file: string, flags: 'w' | 'a' | 'r+' = 'w'): { fd: n
   return { fd, close: () => closeSync(fd) };
 }
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `bytes`. A pipe or socket the process shares may be non-blocking (node makes its
+ * own stdout so): a write then takes part of the bytes, or none (EAGAIN) while the reader is behind,
+ * and a lost remainder would cut a record in two. Waits a millisecond and goes on.
+ */
+export function writeAll(fd: number, bytes: Uint8Array, position: number | null): void {
+  let done = 0;
+  while (done < bytes.length) {
+    try {
+      done += writeSync(fd, bytes, done, bytes.length - done, position === null ? null : position + done);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
 /** Bytes buffered before a write to the trace file. */
 const TRACE_BUFFER_BYTES = 1 << 18;
 /**
@@ -85,7 +104,7 @@ export class TraceFileWriter {
     if (line.length * 3 > this.bytes.length) {
       // A giant record: straight to the file (the buffer is empty after the flush above).
       const b = Buffer.from(line, 'utf8');
-      writeSync(this.fd, b, 0, b.length, this.at());
+      writeAll(this.fd, b, this.at());
       this.off[0] = this.off[0]! + b.length;
       return;
     }
@@ -97,7 +116,7 @@ export class TraceFileWriter {
   flush(): void {
     const n = Atomics.load(this.len, 0);
     if (n === 0) return;
-    writeSync(this.fd, this.bytes, 0, n, this.at());
+    writeAll(this.fd, this.bytes.subarray(0, n), this.at());
     Atomics.store(this.len, 0, 0);
     this.off[0] = this.off[0]! + n;
   }
@@ -121,7 +140,7 @@ export function flushTraceTail(file: string, shared: SharedArrayBuffer): void {
   const off = new Float64Array(shared, 8, 1)[0]!;
   const out = openOutput(file, stream ? 'a' : 'r+');
   try {
-    writeSync(out.fd, new Uint8Array(shared, HEADER_BYTES, n), 0, n, stream ? null : off);
+    writeAll(out.fd, new Uint8Array(shared, HEADER_BYTES, n), stream ? null : off);
   } finally {
     out.close();
   }
