@@ -19,6 +19,7 @@ import type { World } from '../../sim/scenario.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
 import { addCrdtRegions, type CrdtRegions } from '../crdt/replication/harness.ts';
 import type { EscrowBugs } from '../escrow/replica.ts';
+import { spareTokens } from '../escrow/reply-checks.ts';
 import { addEscrowCluster, applyWan, holdPolicyOf, livenessBoundOf, replyJudge, saleParams, watchCluster, type SaleCluster } from '../escrow/kit.ts';
 import { addGeoDns, resolve, type GeoDnsHandle } from '../geodns/kit.ts';
 import { KvClient } from '../kv/client.ts';
@@ -355,6 +356,15 @@ export function addBuyerProbe(w: World<unknown>, o: { regions: readonly string[]
   // No token free anywhere, none on its way between replicas: a hold could only wait for one.
   const noneLeft = (): boolean => o.escrow.monitor.snapshot().nodes.every((n) => n.tokens === 0 && n.outbox.length === 0);
   const soldOut = (): boolean => o.escrow.monitor.holdsResolved() === true && noneLeft();
+  // No token a buyer of `home` can get: its region's replica has none to spare, the others none
+  // they may lend (each keeps a floor for its own buyers, so the last seats of a sale can stay
+  // there for good: platform-global-sale seeds 33 and 70 ended with one seat at a floor and the
+  // probe holding out for it until the deadline), and none is on its way between replicas.
+  const noneFor = (home: string): boolean => {
+    const entry = o.escrow.entryOf.get(o.escrow.regions[o.regions.indexOf(home)]!)!;
+    const nodes = o.escrow.monitor.snapshot().nodes;
+    return nodes.every((n) => n.outbox.length === 0 && (n.id === entry ? spareTokens(n) < 1 : o.escrow.lendable(n) < 1));
+  };
   for (const home of o.regions) {
     const user = `probe-${home}`;
     o.regionOf.set(user, home);
@@ -366,13 +376,13 @@ export function addBuyerProbe(w: World<unknown>, o: { regions: readonly string[]
         // would wait for a token that never comes, be answered "unavailable", and keep holds open
         // (esc-holds-resolved) as long as the probe retried. Once every hold is resolved with no
         // token left, sold out is the answer.
-        if (noneLeft()) {
+        if (noneFor(home)) {
           const holds = o.escrow.monitor.holdsResolved();
           if (holds === true) {
             bought.add(home);
             return;
           }
-          state.set(home, `no token is left anywhere; ${user} waits for the open holds to resolve: ${holds}`);
+          state.set(home, `no token is left that ${home} can get; ${user} waits for the open holds to resolve: ${holds}`);
           continue;
         }
         const a = yield* resolve(ctx, o.dns, home);
