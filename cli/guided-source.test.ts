@@ -66,7 +66,7 @@ describe('GuidedJobSource (detsim sweep --guided)', () => {
     const check = (p: Record<string, unknown>) => lbCrash.checkParams!(p as never);
     const sweep = (refuses: Map<string, typeof check>): number => {
       const src = new GuidedJobSource(
-        new SeedRangeSource([{ name: 'lb-crash', file: 'lb-crash.ts', pins: { healthTimeoutMs: 90 } }], { seeds: 80, from: 1, swarm: true, buggify: true, checkDeterminism: false }),
+        new SeedRangeSource([{ name: 'lb-crash', file: 'lb-crash.ts', pins: { healthTimeoutMs: 90 } }], { seeds: 80, from: 1, shard: null, swarm: true, buggify: true, checkDeterminism: false }),
         new Map([['lb-crash', lbDefs]]),
         {},
         refuses,

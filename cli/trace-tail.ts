@@ -30,6 +30,23 @@ export function openOutput(file: string, flags: 'w' | 'a' | 'r+' = 'w'): { fd: n
   return { fd, close: () => closeSync(fd) };
 }
 
+/**
+ * Writes all `n` bytes. A write to a pipe may take only part of them (fd 1 of a process whose
+ * parent reads through a pipe is non-blocking: a full pipe takes what fits, or none, EAGAIN), and
+ * the rest was lost: `--trace /dev/stdout` into a pipe cut trace lines in two, now and then
+ * (cli/hostile.test.ts failed about one run in five).
+ */
+function writeAll(fd: number, b: Uint8Array, n: number, at: number | null): void {
+  for (let done = 0; done < n; ) {
+    try {
+      done += writeSync(fd, b, done, n - done, at === null ? null : at + done);
+    } catch (e) {
+      // The reader has not drained the pipe yet: try again (any other error is the caller's).
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+    }
+  }
+}
+
 /** Bytes buffered before a write to the trace file. */
 const TRACE_BUFFER_BYTES = 1 << 18;
 /**
@@ -85,7 +102,7 @@ export class TraceFileWriter {
     if (line.length * 3 > this.bytes.length) {
       // A giant record: straight to the file (the buffer is empty after the flush above).
       const b = Buffer.from(line, 'utf8');
-      writeSync(this.fd, b, 0, b.length, this.at());
+      writeAll(this.fd, b, b.length, this.at());
       this.off[0] = this.off[0]! + b.length;
       return;
     }
@@ -97,7 +114,7 @@ export class TraceFileWriter {
   flush(): void {
     const n = Atomics.load(this.len, 0);
     if (n === 0) return;
-    writeSync(this.fd, this.bytes, 0, n, this.at());
+    writeAll(this.fd, this.bytes, n, this.at());
     Atomics.store(this.len, 0, 0);
     this.off[0] = this.off[0]! + n;
   }
@@ -121,7 +138,7 @@ export function flushTraceTail(file: string, shared: SharedArrayBuffer): void {
   const off = new Float64Array(shared, 8, 1)[0]!;
   const out = openOutput(file, stream ? 'a' : 'r+');
   try {
-    writeSync(out.fd, new Uint8Array(shared, HEADER_BYTES, n), 0, n, stream ? null : off);
+    writeAll(out.fd, new Uint8Array(shared, HEADER_BYTES, n), n, stream ? null : off);
   } finally {
     out.close();
   }
