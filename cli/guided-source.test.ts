@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import broadcast from '../scenarios/broadcast.ts';
+import lbCrash from '../scenarios/lb-crash.ts';
+import { drawParamValues } from '../sim/param-draw.ts';
 import { runScenario } from '../sim/runner.ts';
 import type { ParamDefs } from '../sim/params.ts';
 import type { RunReport } from './execute.ts';
@@ -56,5 +58,29 @@ describe('GuidedJobSource (detsim sweep --guided)', () => {
   it('keeps the shard\'s jobs', () => {
     const d = drive(new GuidedJobSource(plain(12, { k: 2, n: 3 }), defs), 2, () => 0);
     expect(d.jobs.map((j) => j.seed).sort((x, y) => x - y)).toEqual([2, 5, 8, 11]);
+  });
+
+  it('never hands out guided values that the scenario refuses with the user\'s pins (the seed would fail to start)', () => {
+    // healthTimeoutMs=90 fits the default 100 ms interval; guided intervals below 90 ms clash.
+    const lbDefs = lbCrash.params as ParamDefs;
+    const check = (p: Record<string, unknown>) => lbCrash.checkParams!(p as never);
+    const sweep = (refuses: Map<string, typeof check>): number => {
+      const src = new GuidedJobSource(
+        new SeedRangeSource([{ name: 'lb-crash', file: 'lb-crash.ts', pins: { healthTimeoutMs: 90 } }], { seeds: 80, from: 1, shard: null, swarm: true, buggify: true, checkDeterminism: false }),
+        new Map([['lb-crash', lbDefs]]),
+        {},
+        refuses,
+      );
+      let refused = 0;
+      for (let j = src.next(); j !== null; j = src.next()) {
+        const params = drawParamValues(lbDefs, j.seed, j.pins, true);
+        // A plain seed that clashes runs with the defaults: only a clash the pins force counts.
+        if (Object.keys(j.pins).length > 1 && check(params)) refused++;
+        src.onResult({ scenario: 'lb-crash', seed: j.seed, ok: true, params, buggify: { enabled: j.buggify, fired: {} }, coverage: { probes: {}, sometimes: {} } } as unknown as RunReport);
+      }
+      return refused;
+    };
+    expect(sweep(new Map())).toBeGreaterThan(0); // without the check, the guided choice clashes
+    expect(sweep(new Map([['lb-crash', check]]))).toBe(0);
   });
 });

@@ -10,6 +10,7 @@
  * is held back (next() returns null: wait). So the sweep is the same whatever the worker count.
  */
 import { chooseGuided, DEFAULT_GUIDED, type GuidedObservation, type GuidedOptions } from '../sim/guided-swarm.ts';
+import { drawParamValues } from '../sim/param-draw.ts';
 import type { ParamDefs } from '../sim/params.ts';
 import type { RunReport } from './execute.ts';
 import type { JobSource, SweepJob } from './jobs.ts';
@@ -29,12 +30,15 @@ export class GuidedJobSource implements JobSource {
 
   /**
    * `inner` enumerates the plain sweep's jobs (e.g. a SeedRangeSource); `defs` gives each
-   * scenario's parameter definitions. The user's pins (in the inner jobs) always win.
+   * scenario's parameter definitions. The user's pins (in the inner jobs) always win. `refuses`:
+   * each scenario's Scenario.checkParams, for the sweeps with pins (without pins the swarm ranges
+   * never make a refused combination, and the guided choice stays within them).
    */
   constructor(
     private readonly inner: JobSource,
     defs: Map<string, ParamDefs>,
     opts: Partial<GuidedOptions> = {},
+    private readonly refuses: ReadonlyMap<string, (p: Record<string, unknown>) => string | null | undefined> = new Map(),
   ) {
     this.opts = { ...DEFAULT_GUIDED, ...opts };
     for (const [name, d] of defs) this.scenarios.set(name, { defs: d, userPins: {}, history: [], running: new Set() });
@@ -55,7 +59,13 @@ export class GuidedJobSource implements JobSource {
     s.userPins = job.pins;
     const c = chooseGuided(s.defs, job.seed, s.history, job.pins, job.buggify, this.opts);
     s.running.add(job.seed);
-    return { ...job, pins: { ...c.pins, ...job.pins }, buggify: c.buggify };
+    const pins = { ...c.pins, ...job.pins };
+    // Guided values that clash with the user's pins (lb's health timeout above a guided interval)
+    // are pins the run cannot fall back from: the seed would fail to start, a red sweep for
+    // nothing. It runs as planned instead, as a plain seed whose draws clash does (with defaults).
+    const why = Object.keys(c.pins).length > 0 ? this.refuses.get(job.scenario)?.(drawParamValues(s.defs, job.seed, pins, true)) : null;
+    if (typeof why === 'string' && why.length > 0) return job;
+    return { ...job, pins, buggify: c.buggify };
   }
 
   onResult(r: RunReport): void {

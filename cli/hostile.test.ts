@@ -397,6 +397,20 @@ describe('bad input is exit 2, one line, before any work', () => {
   });
 });
 
+describe('a seed whose swarm draws clash with the pins', () => {
+  // It runs with the defaults of the parameters not pinned (resolveCheckedParams): the header shows
+  // them, and the note says why, or a user reads the defaults as the seed's draws.
+  it('says it runs with the defaults, and why; a seed whose draws fit says nothing', async () => {
+    const clash = await inProcess(['run', 'lb-crash', '--seed', '1', '--param', 'healthTimeoutMs=90', '--param', 'durationS=0.5']);
+    expect(clash.code, clash.out + clash.err).toBe(0);
+    expect(clash.out).toMatch(/^note: with the pinned values, seed 1's swarm draws make a combination lb-crash refuses \(healthTimeoutMs 90 is longer than healthIntervalMs 61\.226261: .*\), so this seed runs with the defaults of the parameters not pinned$/m);
+    expect(clash.out).toMatch(/ healthIntervalMs=100 /);
+    const fits = await inProcess(['run', 'lb-crash', '--seed', '2', '--param', 'healthTimeoutMs=90', '--param', 'durationS=0.5']);
+    expect(fits.code, fits.out + fits.err).toBe(0);
+    expect(fits.out).not.toMatch(/^note:/m);
+  });
+});
+
 describe('detsim check on hostile histories', () => {
   it('garbage bytes: exit 2, a short escaped excerpt, no raw control bytes', async () => {
     const bytes = Buffer.alloc(4000);

@@ -131,6 +131,10 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
   const params = drawParamValues(l.scenario.params, a.seed, a.pins, a.swarm, refuses, l.scenario.name);
   const runCmd = runCommand(scenarioArg(l), a.seed, a.pins, a.swarm, a.buggify, a.linkStreams === false);
   if (!a.json) for (const line of formatHeader(c, l.scenario.name, a.seed, params, a.swarm, a.buggify, a.linkStreams === false)) stdout(line);
+  // The header shows the values the run uses; without this line a user who pinned one value would
+  // read the defaults there as this seed's swarm draws, and wonder why the seed varies nothing.
+  const fallback = refuses?.(drawParamValues(l.scenario.params, a.seed, a.pins, a.swarm));
+  if (!a.json && typeof fallback === 'string' && fallback.length > 0) stdout(c.yellow(`note: with the pinned values, seed ${a.seed}'s swarm draws make a combination ${l.scenario.name} refuses (${fallback}), so this seed runs with the defaults of the parameters not pinned`));
   // The seed runs in a watched worker thread: an endless loop, a memory blow-up or a
   // process.exit in the scenario's code is that seed's failure, never a hang or a lost verdict.
   const w = await runWatched({

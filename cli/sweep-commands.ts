@@ -14,7 +14,7 @@ import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { GuidedJobSource } from './guided-source.ts';
 import { checkHtmlPath, HTML_PLACEHOLDER, HtmlRuns, readResultsInto, writeSweepHtml, writeSweepHtmlFrom } from './sweep-html-report.ts';
 import { ListSource, parseShard, SeedRangeSource, formatShard, type SweepJob } from './jobs.ts';
-import { looksLikePath, refusedParams, resolveScenario, resolveScenarios, type LoadedScenario, type ScenarioRef } from './scenarios.ts';
+import { looksLikePath, paramCheckOf, refusedParams, resolveScenario, resolveScenarios, type LoadedScenario, type ScenarioRef } from './scenarios.ts';
 import { resolveScenarioInfos } from './scenario-manifest.ts';
 import type { EarlyWorker } from './early-worker.ts';
 import { checkOutputs, claimOutputFile, coreCount, defaultMaxMemoryMb, newRunId, runPipeline } from './sweep.ts';
@@ -130,7 +130,14 @@ export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyW
     scenarios.map((l) => ({ name: l.scenario.name, file: l.file, pins: pins.get(l.scenario.name) ?? {} })),
     { seeds, from, shard, swarm, buggify, checkDeterminism, linkStreams },
   );
-  const source = guided ? new GuidedJobSource(plain, new Map(scenarios.map((l) => [l.scenario.name, l.scenario.params as ParamDefs]))) : plain;
+  // With pins, a guided choice may clash with them: the source asks each scenario's checkParams.
+  const refuses = new Map<string, (p: Record<string, unknown>) => string | null | undefined>();
+  if (guided && rawPins.length > 0)
+    for (const l of scenarios) {
+      const check = await paramCheckOf(l);
+      if (check !== undefined) refuses.set(l.scenario.name, check);
+    }
+  const source = guided ? new GuidedJobSource(plain, new Map(scenarios.map((l) => [l.scenario.name, l.scenario.params as ParamDefs])), {}, refuses) : plain;
   const last = from + seeds - 1;
   // Every output path is checked before anything is written (a bad one: exit 2, no out folder).
   const html = argv.html === undefined ? undefined : String(argv.html);

@@ -29,6 +29,8 @@ interface Dead {
   seed: number;
   /** The liveness property that catches it. */
   property: string;
+  /** Checks that catch it first, switched off to show the property catches it alone. */
+  ignore?: string[];
 }
 
 const ZOO: Dead[] = [
@@ -44,7 +46,9 @@ const ZOO: Dead[] = [
   { what: 'a store whose every scan fails', scn: hwTraditional as unknown as Scenario, pins: { bug: 'scans-fail' }, seed: 1, property: 'healed-cluster-serves' },
   { what: 'an accelerated store that always reads scans raw', scn: hwAccelerated as unknown as Scenario, pins: { bug: 'pushdown-always-falls-back' }, seed: 1, property: 'healed-cluster-serves' },
   { what: 'CXL escrow hosts that answer every sale "sold out"', scn: cxlEscrow as unknown as Scenario, pins: { bug: 'always-sold-out' }, seed: 1, property: 'every-host-answers' },
-  { what: 'the platform with an escrow that refuses every hold', scn: platform as unknown as Scenario, pins: { bug: 'escrow-refuses-all' }, seed: 1, property: 'a-customer-can-buy-in-every-region' },
+  // The escrow's reply checks judge the platform's servers' holds too: hold-served-locally sees the
+  // first refusal (a hold that fit the local tokens), 2.8 s into seed 1. The probe must still catch it alone.
+  { what: 'the platform with an escrow that refuses every hold', scn: platform as unknown as Scenario, pins: { bug: 'escrow-refuses-all' }, seed: 1, property: 'a-customer-can-buy-in-every-region', ignore: ['esc-hold-served-locally'] },
   { what: 'the platform with app servers that answer every checkout "sold out"', scn: platform as unknown as Scenario, pins: { bug: 'checkout-always-sold-out' }, seed: 1, property: 'a-customer-can-buy-in-every-region' },
   { what: 'the platform with a GeoDNS that answers no query', scn: platform as unknown as Scenario, pins: { bug: 'geodns-answers-nothing' }, seed: 1, property: 'a-customer-can-buy-in-every-region' },
 ];
@@ -52,7 +56,7 @@ const ZOO: Dead[] = [
 describe('dead variants: a system that does nothing useful fails a liveness property', () => {
   for (const z of ZOO) {
     it(`${z.what} (${z.scn.name} ${JSON.stringify(z.pins)}) is caught at seed ${z.seed} by ${z.property}; the correct system passes that seed`, () => {
-      const c = findCatchingSeed(z.scn, { pins: z.pins, from: z.seed, cap: 1 });
+      const c = findCatchingSeed(z.scn, { pins: z.pins, from: z.seed, cap: 1, ...(z.ignore ? { ignore: z.ignore } : {}) });
       expect(c.seed).toBe(z.seed);
       expect(c.outcome).toBe('liveness');
       expect(c.result!.pending.map((p) => p.property)).toContain(z.property);

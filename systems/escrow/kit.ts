@@ -402,6 +402,34 @@ export function buyersPerRegion(p: SaleValues): number[] {
 
 type Reply = CallResult<ClientReply>;
 
+/**
+ * What a client is told by a cluster's entry node, judged against the answering node's state
+ * (reply-checks.ts): declares `reply-answers-request`, `hold-served-locally` and `reply-durable`
+ * and returns the judge of one answered call. The escrow buyers use it, and so must every system
+ * that sells through an escrow cluster (the platform's application servers): a check installed
+ * only in the escrow scenarios never sees the platform's sales.
+ */
+export function replyJudge(w: World<unknown>, c: SaleCluster): (client: string, entry: string, req: ClientRequest, reply: ClientReply) => void {
+  c.holds.enable();
+  w.declareCheck(`${c.label}reply-answers-request`);
+  w.declareCheck(`${c.label}hold-served-locally`);
+  w.declareCheck(`${c.label}reply-durable`);
+  return (client, entry, req, reply) => {
+    const owner = c.ownerOf.get(entry)!;
+    const wrong = replyMismatch(req, reply);
+    if (wrong !== null) w.violation(`${c.label}reply-answers-request`, `${entry} told ${client}: ${wrong}`);
+    if (req.type === 'hold') {
+      const idle = c.holds.judgeHold(owner, req.reservationId, req.count, reply);
+      if (idle !== null) w.violation(`${c.label}hold-served-locally`, idle);
+    }
+    // A granted hold and a cancellation must be durable when told (confirmations: confirmed-never-lost).
+    if ((req.type === 'hold' || req.type === 'cancel') && reply.ok && reply.state !== null) {
+      const lost = c.monitor.ackDurable(owner, req.reservationId, reply.state);
+      if (lost !== null) w.violation(`${c.label}reply-durable`, lost);
+    }
+  };
+}
+
 /** A confirm refused only because the reservation still waits for tokens. */
 function stillPending(r: ClientReply): boolean {
   return !r.ok && r.code === 'illegal-transition' && r.message.includes('pending');
@@ -425,11 +453,7 @@ export function addBuyers(w: World<unknown>, c: SaleCluster, p: SaleValues, stat
   const hold = holdPolicyOf(p);
   const perRegion = buyersPerRegion(p);
   const callTimeoutNs = ms(8 * p.wanMsMedian + 300);
-  // What the buyers are told is judged against the answering node's state (reply-checks.ts).
-  c.holds.enable();
-  w.declareCheck(`${c.label}reply-answers-request`);
-  w.declareCheck(`${c.label}hold-served-locally`);
-  w.declareCheck(`${c.label}reply-durable`);
+  const judge = replyJudge(w, c);
   c.regions.forEach((region, ri) => {
     for (let k = 0; k < perRegion[ri]!; k++) {
       const id = `${prefix}b-${region}-${k + 1}`;
@@ -445,17 +469,7 @@ export function addBuyers(w: World<unknown>, c: SaleCluster, p: SaleValues, stat
           if (r.ok) {
             stats.clientMessages++;
             w.clientOp();
-            const wrong = replyMismatch(req, r.body);
-            if (wrong !== null) w.violation(`${c.label}reply-answers-request`, `${entry} told ${id}: ${wrong}`);
-            if (req.type === 'hold') {
-              const idle = c.holds.judgeHold(owner, req.reservationId, req.count, r.body);
-              if (idle !== null) w.violation(`${c.label}hold-served-locally`, idle);
-            }
-            // A granted hold and a cancellation must be durable when told (confirmations: below).
-            if ((req.type === 'hold' || req.type === 'cancel') && r.body.ok && r.body.state !== null) {
-              const lost = c.monitor.ackDurable(owner, req.reservationId, r.body.state);
-              if (lost !== null) w.violation(`${c.label}reply-durable`, lost);
-            }
+            judge(id, entry, req, r.body);
           }
           return r;
         };

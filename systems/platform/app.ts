@@ -41,6 +41,8 @@ export interface AppServerOptions {
   onVersion: (version: number, rev: number | null, askedAt: number) => void;
   /** An escrow request of this kind was answered `ns` after it was first sent (retries included). */
   onEscrow?: (kind: 'hold' | 'confirm', ns: number) => void;
+  /** The escrow answered `req` with `reply` (each answer, retries included): for the escrow's reply checks. */
+  onEscrowReply?: (req: EscrowRequest, reply: EscrowReply) => void;
   /** How long a confirm may keep retrying (the hold's lifetime). */
   confirmDeadlineNs: Nanos;
   /** Mean of the payment step between the hold and its confirm (exponential). */
@@ -102,6 +104,7 @@ export function appServer(ctx: NodeContext, o: AppServerOptions): AppServerProgr
     while (ctx.now() < until) {
       const r = (yield ctx.call<EscrowReply>(o.escrow, req, ms(300))) as CallResult<EscrowReply>;
       if (r.ok) {
+        o.onEscrowReply?.(req, r.body);
         if (req.type === 'hold' || req.type === 'confirm') o.onEscrow?.(req.type, ctx.now() - t0);
         return r.body;
       }

@@ -18,7 +18,9 @@ import { Future, sleep } from '../../sim/process.ts';
 import type { World } from '../../sim/scenario.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
 import { addCrdtRegions, type CrdtRegions } from '../crdt/replication/harness.ts';
-import { addEscrowCluster, applyWan, holdPolicyOf, livenessBoundOf, saleParams, watchCluster, type SaleCluster } from '../escrow/kit.ts';
+import type { EscrowBugs } from '../escrow/replica.ts';
+import { spareTokens } from '../escrow/reply-checks.ts';
+import { addEscrowCluster, applyWan, holdPolicyOf, livenessBoundOf, replyJudge, saleParams, watchCluster, type SaleCluster } from '../escrow/kit.ts';
 import { addGeoDns, resolve, type GeoDnsHandle } from '../geodns/kit.ts';
 import { KvClient } from '../kv/client.ts';
 import { addConfigStore, raftParams, type RaftCluster } from '../kv/kit.ts';
@@ -220,6 +222,8 @@ export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier
   if (o.deployed !== undefined) o.checks.deployed(o.deployed.backendsRev, o.deployed.backends);
   for (const [id, rev] of o.deployed?.flagRevOf ?? []) o.checks.deployedFlag(id, rev, 1);
   const booted = new Set<NodeId>();
+  // What the escrow tells the servers is judged as it judges what it tells its own buyers.
+  const judgeEscrow = replyJudge(w, o.escrow);
   o.regions.forEach((region, ri) => {
     for (let k = 1; k <= o.appsPerRegion; k++) {
       const id = appTierId(region, k);
@@ -232,6 +236,7 @@ export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier
           orchestratorVersion: () => versions.get(id)!,
           onVersion: (v, rev, askedAt) => o.checks.onVersion(id, v, rev, askedAt),
           onEscrow: (kind, ns) => o.escrowNs?.[kind].push(ns),
+          onEscrowReply: (req, reply) => judgeEscrow(id, o.escrow.entryOf.get(o.escrow.regions[ri]!)!, req, reply),
           confirmDeadlineNs: o.confirmDeadlineNs, paymentMeanNs: o.paymentMeanNs, bug: o.bug,
         }),
       );
@@ -351,6 +356,15 @@ export function addBuyerProbe(w: World<unknown>, o: { regions: readonly string[]
   // No token free anywhere, none on its way between replicas: a hold could only wait for one.
   const noneLeft = (): boolean => o.escrow.monitor.snapshot().nodes.every((n) => n.tokens === 0 && n.outbox.length === 0);
   const soldOut = (): boolean => o.escrow.monitor.holdsResolved() === true && noneLeft();
+  // No token a buyer of `home` can get: its region's replica has none to spare, the others none
+  // they may lend (each keeps a floor for its own buyers, so the last seats of a sale can stay
+  // there for good: platform-global-sale seeds 33 and 70 ended with one seat at a floor and the
+  // probe holding out for it until the deadline), and none is on its way between replicas.
+  const noneFor = (home: string): boolean => {
+    const entry = o.escrow.entryOf.get(o.escrow.regions[o.regions.indexOf(home)]!)!;
+    const nodes = o.escrow.monitor.snapshot().nodes;
+    return nodes.every((n) => n.outbox.length === 0 && (n.id === entry ? spareTokens(n) < 1 : o.escrow.lendable(n) < 1));
+  };
   for (const home of o.regions) {
     const user = `probe-${home}`;
     o.regionOf.set(user, home);
@@ -362,13 +376,13 @@ export function addBuyerProbe(w: World<unknown>, o: { regions: readonly string[]
         // would wait for a token that never comes, be answered "unavailable", and keep holds open
         // (esc-holds-resolved) as long as the probe retried. Once every hold is resolved with no
         // token left, sold out is the answer.
-        if (noneLeft()) {
+        if (noneFor(home)) {
           const holds = o.escrow.monitor.holdsResolved();
           if (holds === true) {
             bought.add(home);
             return;
           }
-          state.set(home, `no token is left anywhere; ${user} waits for the open holds to resolve: ${holds}`);
+          state.set(home, `no token is left that ${home} can get; ${user} waits for the open holds to resolve: ${holds}`);
           continue;
         }
         const a = yield* resolve(ctx, o.dns, home);
@@ -570,8 +584,10 @@ export interface PlatformIds {
  * The whole platform in one world (the platform-* scenarios' setup): the config store, escrow,
  * CRDT regions, the regional tier, GeoDNS, operators and shoppers, each system's own checks and
  * the end-to-end ones, the standard nemesis and the platform's directed ones, and the WAN.
+ * `o.escrowBugs`: an escrow bug-zoo variant inside the platform (tests: the escrow's checks must
+ * see it through the platform's servers too).
  */
-export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
+export function addPlatform(w: World<unknown>, p: PlatformParams, o: { escrowBugs?: EscrowBugs } = {}): PlatformIds {
   const regions = platformRegions(p);
   const bounds = platformBounds(p);
   const regionOf = new Map<string, string>();
@@ -580,7 +596,7 @@ export function addPlatform(w: World<unknown>, p: PlatformParams): PlatformIds {
 
   // The systems, each through its kit, each with its own node-id prefix and failure domain.
   const config = addConfigStore(w, { ...defaultsOf(raftParams()), nodes: Math.max(3, p.regions), bug: 'none' }, { prefix: 'cfg', workload: false, historyRevs: p.configHistoryRevs, domainOf: (i) => regions[i % regions.length]!, initial: deployed.keys });
-  const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: p.bug === 'escrow-refuses-all' ? { refuseAllHolds: true } : {} });
+  const escrow = addEscrowCluster(w, sale, { prefix: 'esc-', topology: 'peers', bugs: { ...(p.bug === 'escrow-refuses-all' ? { refuseAllHolds: true } : {}), ...o.escrowBugs } });
   const crdt = addCrdtRegions(w, { ids: regions.map((r) => `crdt-${r}`), bug: 'none', wanMsMin: p.wanMsMedian * 0.7, wanMsMax: p.wanMsMedian * 1.5 });
   const checks = new PlatformChecks(w, { drainBoundNs: bounds.drainBoundNs, healthBoundNs: bounds.healthBoundNs, capacity: p.capacity });
   w.onHeal(() => checks.healed());
