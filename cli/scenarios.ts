@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ParamError, validateParamDefs, type ParamDefs } from '../sim/params.ts';
+import { ParamError, validateParamDefs, whyRefused, type ParamDefs } from '../sim/params.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { excerpt, UserError } from './errors.ts';
 
@@ -47,8 +47,8 @@ export async function paramCheckOf(info: ScenarioRef): Promise<((p: Record<strin
 /** Why the scenario refuses to run with `values`, as a ParamError's one-line message, or null. */
 export async function refusedParams(info: ScenarioRef, values: Record<string, unknown>): Promise<string | null> {
   const check = await paramCheckOf(info);
-  const refused = check?.(values);
-  return typeof refused === 'string' && refused.length > 0 ? `scenario ${info.scenario.name}: ${refused}` : null;
+  const refused = whyRefused(check, values);
+  return refused !== null ? `scenario ${info.scenario.name}: ${refused}` : null;
 }
 
 /** A scenario module by its name: `.ts`/`.mts`, not a test, bench or declaration file, not `_private`. */

@@ -14,7 +14,8 @@
  * the nemeses no longer choose (their faults are suppressed in a scripted run), and message
  * faults and BUGGIFY fires are keyed by link and ordinal, site and reach.
  */
-import type { ParamDef, ParamDefs } from '../sim/params.ts';
+import { whyRefused, type ParamDef, type ParamDefs } from '../sim/params.ts';
+import { drawParamValues } from '../sim/param-draw.ts';
 import { runScenario, type RunResult } from '../sim/runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { countScript, entryKey, isFault, type ScriptCounts, type ScriptEntry } from '../sim/decisions.ts';
@@ -192,11 +193,9 @@ export function* shrinkTrials<P extends ParamDefs>(input: ShrinkInput<P>, onStep
   };
   const fails = (r: RunResult): boolean => !r.ok && r.violations.some((v) => v.invariant === input.invariant);
   const budget = (): boolean => runs < input.maxRuns;
-  const refused = (p: Record<string, unknown>): boolean => {
-    const full = { ...Object.fromEntries(Object.entries(defs).map(([k, d]) => [k, d.default])), ...p };
-    const why = input.scenario.checkParams?.call(input.scenario, full as never);
-    return typeof why === 'string' && why.length > 0;
-  };
+  // The values a trial runs with: its pins, the defaults for the rest (no swarm), as the run resolves them.
+  const refuses = input.scenario.checkParams?.bind(input.scenario) as ((p: Record<string, unknown>) => string | null | undefined) | undefined;
+  const refused = (p: Record<string, unknown>): boolean => whyRefused(refuses, drawParamValues(defs, input.seed, p, false)) !== null;
 
   const original = yield* run(input.params, input.buggify, input.script ?? null);
   const recorded = original.script ?? [];

@@ -233,6 +233,12 @@ export function resolveParams<P extends ParamDefs>(defs: P, pinned: Record<strin
   return out as ParamValues<P>;
 }
 
+/** Why `refuses` (a Scenario.checkParams) refuses `p`: its non-empty answer, or null (any other answer accepts). */
+export function whyRefused<V>(refuses: ((p: V) => string | null | undefined) | undefined, p: V): string | null {
+  const r = refuses?.(p);
+  return typeof r === 'string' && r.length > 0 ? r : null;
+}
+
 /**
  * `resolveParams`, for a scenario that refuses some combinations (`refuses` returns why, or
  * nothing): a seed whose draws, with the pins, make a refused combination runs with the defaults
@@ -242,10 +248,7 @@ export function resolveParams<P extends ParamDefs>(defs: P, pinned: Record<strin
 export function resolveCheckedParams<P extends ParamDefs>(defs: P, pinned: Record<string, unknown>, rng: Rng, swarm: boolean, refuses: ((p: ParamValues<P>) => string | null | undefined) | undefined, scenario: string): ParamValues<P> {
   const drawn = resolveParams(defs, pinned, rng, swarm);
   if (refuses === undefined) return drawn;
-  const why = (p: ParamValues<P>): string | null => {
-    const r = refuses(p);
-    return typeof r === 'string' && r.length > 0 ? r : null;
-  };
+  const why = (p: ParamValues<P>): string | null => whyRefused(refuses, p);
   if (why(drawn) === null) return drawn;
   const defaults = Object.fromEntries(Object.entries(defs).map(([k, d]) => [k, Object.prototype.hasOwnProperty.call(pinned, k) ? pinned[k] : d.default])) as ParamValues<P>;
   const refused = why(defaults);
