@@ -7,7 +7,8 @@ import { runScenario } from './runner.ts';
 import { defineScenario, type Scenario } from './scenario.ts';
 import { ms, sec } from './time.ts';
 import { Trace } from './trace.ts';
-import { shortReason, WINDOW_AFTER } from './explain.ts';
+import { RunStory, shortReason, WINDOW_AFTER, WINDOW_BEFORE } from './explain.ts';
+import { Simulation } from './kernel.ts';
 
 /**
  * A counter that n2 must catch up with n1 on. At 1.5 s of the liveness phase n2 crashes for good
@@ -111,6 +112,82 @@ describe('Trace.slice and notes', () => {
     expect(s.first).toBe(12);
     expect(s.records().map((r) => r.detail)).toEqual(['v12', 'v13']);
     expect(a.slice(19, 30).records().map((r) => r.detail)).toEqual(['v19']);
+  });
+});
+
+describe('Trace.guard', () => {
+  it('calls back once, just before the guarded record leaves the ring, while it can still be read', () => {
+    const t = new Trace(8);
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) t.add(i, i, 'n1', 'k', `r${i}`, null, undefined);
+    t.guard(3, () => seen.push(t.slice(3, 4).records().map((r) => r.detail).join() + `@${t.written}`));
+    for (let i = 5; i < 11; i++) t.add(i, i, 'n1', 'k', `r${i}`, null, undefined);
+    // Records 0..2 left the ring at 8, 9 and 10 written: record 3 had not.
+    expect(seen).toEqual([]);
+    t.add(11, 11, 'n1', 'k', 'r11', null, undefined);
+    expect(seen).toEqual(['r3@11']);
+    for (let i = 12; i < 30; i++) t.add(i, i, 'n1', 'k', `r${i}`, null, undefined);
+    expect(seen).toHaveLength(1);
+    // A guard on a record already gone fires at once; a cleared one never.
+    t.guard(2, () => seen.push('late'));
+    expect(seen).toEqual(['r3@11', 'late']);
+    t.guard(40, () => seen.push('cleared'));
+    t.guard(40, null);
+    for (let i = 30; i < 60; i++) t.add(i, i, 'n1', 'k', `r${i}`, null, undefined);
+    expect(seen).toHaveLength(2);
+  });
+});
+
+describe('RunStory marks', () => {
+  const story = (): { sim: Simulation; s: RunStory; log: (n: number, from: number) => void } => {
+    const sim = new Simulation({ seed: 1 });
+    const s = new RunStory(sim);
+    const log = (n: number, from: number): void => {
+      for (let i = 0; i < n; i++) sim.log('n1', 'step', `s${from + i}`);
+    };
+    return { sim, s, log };
+  };
+
+  it('keeps the window around the last change after the ring has moved on far past it', () => {
+    const { sim, s, log } = story();
+    sim.log('n2', 'crash', 'for good');
+    log(100, 0);
+    s.observe('p', 'waiting for n2');
+    log(5000, 100); // the 400-record ring is overwritten many times
+    s.observe('p', 'waiting for n2'); // the same answer: no new mark
+    const e = s.explainLiveness(['p'], 0)!;
+    expect(e.window[e.focusLine]).toMatch(/property\s+p pending: waiting for n2/);
+    expect(e.window[e.focusLine - 1]).toMatch(/step\s+s99$/);
+    expect(e.window[e.focusLine + 1]).toMatch(/step\s+s100$/);
+    expect(e.window).toHaveLength(WINDOW_BEFORE + WINDOW_AFTER);
+    expect(e.window.at(-1)).toMatch(new RegExp(`step\\s+s${100 + WINDOW_AFTER - 1}$`));
+    expect(e.faultsBefore.some((l) => /crash\s+for good/.test(l))).toBe(true);
+  });
+
+  it('a countdown (a new answer at every poll) keeps only its last mark, whole, and the faults it saw', () => {
+    const { sim, s, log } = story();
+    for (let k = 0; k < 300; k++) {
+      log(20, k * 20);
+      if (k === 150) sim.log('n3', 'partition', 'n3 | rest');
+      s.observe('rest', `${300 - k} polls left`);
+    }
+    log(3000, 6000);
+    const e = s.explainLiveness(['rest'], 0)!;
+    expect(e.window[e.focusLine]).toMatch(/rest pending: 1 polls left/);
+    expect(e.window[e.focusLine - 1]).toMatch(/step\s+s5999$/);
+    expect(e.window).toHaveLength(WINDOW_BEFORE + WINDOW_AFTER);
+    expect(s.history('rest')!.changes).toBe(300);
+    expect(e.faultsBefore.some((l) => /partition\s+n3 \| rest/.test(l))).toBe(true);
+  });
+
+  it('a mark taken before a fault does not list that fault', () => {
+    const { sim, s, log } = story();
+    s.observe('p', 'not yet');
+    log(10, 0);
+    sim.log('n1', 'crash', 'later');
+    const e = s.explainLiveness(['p'], 0)!;
+    expect(e.faultsBefore).toEqual([]);
+    expect(e.window.slice(e.focusLine + 1).some((l) => /crash\s+later/.test(l))).toBe(true);
   });
 });
 

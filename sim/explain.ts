@@ -8,8 +8,9 @@
  * evaluations: a check may have side effects, and the run must not depend on whether anyone
  * watches). A change of a property's answer is a transition: an unhashed trace note (kind
  * `property`), so `--trace` files and timelines show it, and a mark that keeps the trace records
- * before and after it. Keeping a mark copies a few ring slots; formatting happens only when the
- * run failed. Faults are taken from the kernel's log records as they happen (a few kept).
+ * before and after it. A mark copies its records only when the trace ring is about to lose them
+ * (a property whose answer changes at every poll, a countdown, replaces its mark first: nothing is
+ * copied); formatting happens only when the run failed. Faults are taken from the kernel's log records as they happen (a few kept).
  *
  * Nothing here changes a run: no randomness, no events, nothing hashed.
  */
@@ -88,9 +89,15 @@ export interface Explanation {
 
 interface Mark {
   seq: number;
-  before: TraceSlice;
-  after: TraceSlice | null;
-  faults: TraceRecord[];
+  /**
+   * The trace records around the mark ([seq + 1 - WINDOW_BEFORE, seq + 1 + WINDOW_AFTER)),
+   * copied only when the ring is about to push the first of them out (Trace.guard); null while
+   * they are all still in the ring. A property whose answer changes at every poll (a countdown)
+   * replaces its mark long before then, so most marks are never copied.
+   */
+  window: TraceSlice | null;
+  /** The faults before the mark: the story's list as it was (never changed in place). */
+  faults: readonly TraceRecord[];
   transition: LivenessTransition;
 }
 
@@ -102,15 +109,18 @@ interface Tracked {
 
 /** The runner's notebook of a run: faults as they happen, liveness transitions with their trace windows. */
 export class RunStory {
-  /** The last faults, as records: formatted only if a failure is explained (most runs pass). */
-  private readonly faults: TraceRecord[] = [];
+  /**
+   * The last faults, as records: formatted only if a failure is explained (most runs pass).
+   * Replaced, never changed in place, so a mark can keep the list it saw without a copy.
+   */
+  private faults: readonly TraceRecord[] = [];
   private readonly props = new Map<string, Tracked>();
 
   constructor(private readonly sim: Simulation) {
     sim.logTap = (node, kind, detail) => {
       if (!FAULT_TRACE_KINDS.has(kind) || (kind === 'start' && detail === 'incarnation 1')) return;
-      this.faults.push({ atNs: sim.now, eventIndex: Math.max(0, sim.events - 1), node, kind, detail });
-      if (this.faults.length > FAULTS_KEPT) this.faults.shift();
+      const rec: TraceRecord = { atNs: sim.now, eventIndex: Math.max(0, sim.events - 1), node, kind, detail };
+      this.faults = this.faults.length >= FAULTS_KEPT ? [...this.faults.slice(this.faults.length - FAULTS_KEPT + 1), rec] : [...this.faults, rec];
     };
   }
 
@@ -132,19 +142,38 @@ export class RunStory {
     if (t.history.transitions.length > TRANSITIONS_KEPT) t.history.transitions.shift();
     const trace = this.sim.trace;
     trace.note(this.sim.now, eventIndex, '-', 'property', answer === true ? `${property} holds` : `${property} pending: ${answer}`);
-    const seq = trace.written - 1;
-    t.mark = { seq, before: trace.slice(seq + 1 - WINDOW_BEFORE, seq + 1), after: null, faults: [...this.faults], transition };
+    t.mark = { seq: trace.written - 1, window: null, faults: this.faults, transition };
+    this.guardMarks();
   }
 
-  /** Takes the trace records after each property's last mark while they are still in the ring (call at every poll). */
-  fill(): void {
+  /** The first record of a mark's window. */
+  private static windowStart(m: Mark): number {
+    return Math.max(0, m.seq + 1 - WINDOW_BEFORE);
+  }
+
+  /** Asks the trace to call back before the first record of a window not yet copied leaves the ring. */
+  private guardMarks(): void {
+    let lowest = Infinity;
+    for (const t of this.props.values()) {
+      if (t.mark !== null && t.mark.window === null) lowest = Math.min(lowest, RunStory.windowStart(t.mark));
+    }
+    this.sim.trace.guard(lowest, lowest === Infinity ? null : () => this.copyEndangered());
+  }
+
+  /** Copies the windows whose first record is about to leave the ring (their later records are all written by then). */
+  private copyEndangered(): void {
+    const trace = this.sim.trace;
+    const leaving = trace.written - trace.capacity;
     for (const t of this.props.values()) {
       const m = t.mark;
-      if (m === null || (m.after !== null && m.after.length >= WINDOW_AFTER)) continue;
-      const s = this.sim.trace.slice(m.seq + 1, m.seq + 1 + WINDOW_AFTER);
-      // A slice missing its first records (pushed out of the ring) is worse than the one we have.
-      if (s.first === m.seq + 1 && s.length > (m.after?.length ?? 0)) m.after = s;
+      if (m !== null && m.window === null && RunStory.windowStart(m) <= leaving) m.window = trace.slice(RunStory.windowStart(m), m.seq + 1 + WINDOW_AFTER);
     }
+    this.guardMarks();
+  }
+
+  /** A mark's window: its copy, or the ring (which still holds it all). */
+  private windowOf(m: Mark): TraceSlice {
+    return m.window ?? this.sim.trace.slice(RunStory.windowStart(m), m.seq + 1 + WINDOW_AFTER);
   }
 
   /** The history of a property, if the runner evaluated it. */
@@ -157,18 +186,19 @@ export class RunStory {
    * property that changed before the deadline (else the first pending one).
    */
   explainLiveness(pending: readonly string[], deadlineNs: Nanos): Explanation | undefined {
-    this.fill();
     const tracked = pending.map((p) => this.props.get(p)).filter((t): t is Tracked => t !== undefined);
     if (tracked.length === 0) return undefined;
     const focus = tracked.find((t) => t.mark !== null && t.mark.transition.atNs < deadlineNs) ?? tracked[0]!;
     const m = focus.mark;
     const histories = tracked.map((t) => t.history);
     if (m === null) return { focus: { atNs: deadlineNs, eventIndex: 0, what: `${focus.history.property} pending` }, window: [], focusLine: -1, faultsBefore: this.faults.map(formatRecord), liveness: histories };
-    const before = m.before.records().map(formatRecord);
-    const after = (m.after?.records() ?? []).map(formatRecord);
+    const w = this.windowOf(m);
+    // The records up to the mark's own note are before (the note included), the rest after.
+    const records = w.records();
+    const focusLine = Math.max(-1, Math.min(records.length, m.seq + 1 - w.first) - 1);
     const tr = m.transition;
     const what = `${focus.history.property} ${tr.held ? 'held' : `pending: ${tr.reason}`} (its last change)`;
-    return { focus: { atNs: tr.atNs, eventIndex: tr.eventIndex, what }, window: [...before, ...after], focusLine: before.length - 1, faultsBefore: m.faults.map(formatRecord), liveness: histories };
+    return { focus: { atNs: tr.atNs, eventIndex: tr.eventIndex, what }, window: records.map(formatRecord), focusLine, faultsBefore: m.faults.map(formatRecord), liveness: histories };
   }
 
   /**

@@ -257,7 +257,6 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
             break;
           }
         }
-        story.fill();
         if (all) {
           done = true;
           recoveredAfterNs = sim.now - faultPhaseNs;

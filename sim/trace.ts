@@ -111,6 +111,9 @@ export class Trace {
   private stringHashes = new Map<string, number>();
   /** Whether the sink reads `msg` (TraceSink.wantsMessages). */
   private readonly sinkMessages: boolean;
+  /** The lowest sequence number someone still needs from the ring (Trace.guard), or Infinity. */
+  private guardSeq = Infinity;
+  private onGuard: (() => void) | null = null;
 
   constructor(
     ringSize = 400,
@@ -166,6 +169,9 @@ export class Trace {
 
   /** Puts one record in the ring (not the hash) and returns its slot. */
   private store(atNs: Nanos, eventIndex: number, node: string, kind: string, detail: string | null, format: Formatter | null, arg: unknown): number {
+    // The record this one overwrites (sequence number total - size) is still needed: let its
+    // reader copy what it needs first (one comparison per record when nobody is waiting).
+    if (this.total - this.size >= this.guardSeq) this.fireGuard();
     const i = this.pos;
     this.times[i] = atNs;
     this.indices[i] = eventIndex;
@@ -185,10 +191,35 @@ export class Trace {
     return this.total;
   }
 
+  /** How many records the ring keeps. */
+  get capacity(): number {
+    return this.size;
+  }
+
+  /**
+   * Calls `onEvict` once, just before the record with sequence number `seq` (or a later one) is
+   * pushed out of the ring, so a reader can copy records only when they are about to be lost
+   * instead of whenever it might need them. One guard at a time: a new one replaces the old;
+   * `seq` Infinity clears it. The callback may set the next guard.
+   */
+  guard(seq: number, onEvict: (() => void) | null): void {
+    this.guardSeq = onEvict === null ? Infinity : seq;
+    this.onGuard = onEvict;
+    // Already gone (or about to be with the next record): the reader copies what is left now.
+    if (this.onGuard !== null && this.total - this.size >= this.guardSeq) this.fireGuard();
+  }
+
+  private fireGuard(): void {
+    const f = this.onGuard;
+    this.guardSeq = Infinity;
+    this.onGuard = null;
+    f?.();
+  }
+
   /**
    * The records with sequence numbers in [from, to) that are still in the ring, unformatted (a
-   * copy of the ring's columns: cheap enough to take at every liveness transition). Records
-   * already pushed out of the ring are missing from the front of the slice.
+   * copy of the ring's columns). Records already pushed out of the ring are missing from the
+   * front of the slice.
    */
   slice(from: number, to: number): TraceSlice {
     const first = Math.max(from, this.total - this.count, 0);
