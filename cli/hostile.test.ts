@@ -409,6 +409,23 @@ describe('a seed whose swarm draws clash with the pins', () => {
     expect(fits.code, fits.out + fits.err).toBe(0);
     expect(fits.out).not.toMatch(/^note:/m);
   });
+
+  it('a sweep records it in the seed\'s result line and names the scenario, how many runs, the first seed and why', () => {
+    const out = file('fallback-sweep');
+    const r = detsim(['sweep', 'lb-crash', '--seeds', '2', '--jobs', '1', '--param', 'healthTimeoutMs=90', '--param', 'durationS=0.5', '--out', out, '--run-id', 'fb']);
+    expect(r.code, r.out + r.err).toBe(0);
+    const lines = readFileSync(path.join(out, 'fb.results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seed?: number; paramsFellBack?: string; params?: Record<string, unknown> });
+    const bySeed = new Map(lines.filter((l) => l.seed !== undefined).map((l) => [l.seed!, l]));
+    expect(bySeed.get(1)!.paramsFellBack).toMatch(/^healthTimeoutMs 90 is longer than healthIntervalMs 61\.226261/);
+    expect(bySeed.get(1)!.params!.healthIntervalMs).toBe(100); // the default, not the draw
+    expect(bySeed.get(2)!.paramsFellBack).toBeUndefined();
+    const all = r.out + '\n' + r.err;
+    expect(all).toMatch(/RAN WITH DEFAULTS: lb-crash: 1 of its 2 run\(s\) ran with the defaults of the parameters not pinned, .*\(first: seed 1: healthTimeoutMs 90 is longer/);
+    const json = detsim(['merge', out, '--json']);
+    expect(json.code, json.err).toBe(0);
+    const report = JSON.parse(json.out) as { scenarios: { scenario: string; ranWithDefaults?: { runs: number; firstSeed: number; why: string } }[] };
+    expect(report.scenarios[0]!.ranWithDefaults).toMatchObject({ runs: 1, firstSeed: 1 });
+  });
 });
 
 describe('detsim check on hostile histories', () => {

@@ -55,6 +55,8 @@ interface ScenarioRow {
   recoveries: number[];
   /** Passing runs without a liveness phase (no recovery time: the scenario declares no liveness property). */
   livenessUnchecked: number;
+  /** Runs whose draws clashed with the pins, so they ran with the defaults (RunResult.paramsFellBack). */
+  ranWithDefaults: number;
   walls: number[];
   firstFailure: SweepRunLine | null;
 }
@@ -64,7 +66,7 @@ function rows(runs: SweepRunLine[]): ScenarioRow[] {
   for (const r of runs) {
     let row = by.get(r.scenario);
     if (row === undefined) {
-      row = { name: r.scenario, runs: 0, byOutcome: new Map(), wallMs: 0, simNs: 0, recoveries: [], livenessUnchecked: 0, walls: [], firstFailure: null };
+      row = { name: r.scenario, runs: 0, byOutcome: new Map(), wallMs: 0, simNs: 0, recoveries: [], livenessUnchecked: 0, ranWithDefaults: 0, walls: [], firstFailure: null };
       by.set(r.scenario, row);
     }
     row.runs++;
@@ -74,6 +76,7 @@ function rows(runs: SweepRunLine[]): ScenarioRow[] {
     row.walls.push(r.wallMs);
     if (typeof r.recoveredAfterNs === 'number') row.recoveries.push(r.recoveredAfterNs);
     else if (r.ok && r.recoveredAfterNs === null) row.livenessUnchecked++;
+    if (typeof (r as { paramsFellBack?: unknown }).paramsFellBack === 'string') row.ranWithDefaults++;
     if (!r.ok && (row.firstFailure === null || r.seed < row.firstFailure.seed)) row.firstFailure = r;
   }
   return [...by.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -170,7 +173,8 @@ export function sweepHtml(input: SweepHtmlInput): string {
       const first = r.firstFailure ? `<code>${esc(r.firstFailure.replay ?? `npx detsim run ${r.name} --seed ${r.firstFailure.seed}`)}</code>` : '';
       // As `run`'s PASS line and the sweep's terminal summary say it: a pass checked safety only.
       const unchecked = r.livenessUnchecked > 0 ? `<div class="note liveness-unchecked">liveness unchecked in ${r.livenessUnchecked} passing run(s): no liveness property, so a system doing nothing passes too</div>` : '';
-      return `<tr><td class="mono">${esc(r.name)}${unchecked}</td><td class="num">${r.runs}</td>${cells}<td class="num" title="runs per second of one worker's wall time">${rate}</td><td class="num">${esc(formatNs(r.simNs))}</td><td>${first}</td></tr>`;
+      const defaults = r.ranWithDefaults > 0 ? `<div class="note ran-with-defaults">${r.ranWithDefaults} run(s) ran with the defaults of the parameters not pinned: their draws with the pins make a combination the scenario refuses</div>` : '';
+      return `<tr><td class="mono">${esc(r.name)}${unchecked}${defaults}</td><td class="num">${r.runs}</td>${cells}<td class="num" title="runs per second of one worker's wall time">${rate}</td><td class="num">${esc(formatNs(r.simNs))}</td><td>${first}</td></tr>`;
     })
     .join('\n');
   const failureRows = failures

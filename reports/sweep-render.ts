@@ -55,6 +55,7 @@ export function terminalSummary(r: SweepReport, c: ChalkInstance, opts: { outDir
   for (const why of r.incomplete) out.push(c.yellow(`INCOMPLETE: ${why}`));
   for (const line of uncheckedLines(r)) out.push(c.yellow(`NOTHING CHECKED: ${line}`));
   for (const line of livenessUncheckedLines(r)) out.push(c.yellow(`LIVENESS UNCHECKED: ${line}`));
+  for (const line of ranWithDefaultsLines(r)) out.push(c.yellow(`RAN WITH DEFAULTS: ${line}`));
   // Zero runs is no evidence of anything: never printed as a PASS.
   const incomplete = isIncomplete(r);
   const none = r.summary.runs === 0 && r.summary.failed === 0 && r.summary.unreached === 0 && !incomplete;
@@ -101,6 +102,17 @@ function livenessUncheckedLines(r: SweepReport): string[] {
     .map((s) => `${s.scenario} passed ${s.livenessUnchecked} of its ${s.runs} run(s) without a liveness phase: it declares no liveness property (w.liveness), so a system doing nothing passes too`);
 }
 
+/**
+ * Scenarios some of whose seeds ran with the defaults of their unpinned parameters: with the
+ * sweep's pins, those seeds' draws make a combination the scenario refuses. The runs still count
+ * (a default configuration is a real run), but those seeds did not test what they draw.
+ */
+function ranWithDefaultsLines(r: SweepReport): string[] {
+  return r.scenarios
+    .filter((s) => s.ranWithDefaults !== undefined)
+    .map((s) => `${s.scenario}: ${s.ranWithDefaults!.runs} of its ${s.runs} run(s) ran with the defaults of the parameters not pinned, because their seeds' draws with your pins make a combination it refuses (first: seed ${s.ranWithDefaults!.firstSeed}: ${s.ranWithDefaults!.why}); those seeds did not test what they draw: pin fewer parameters, or values that fit the draws`);
+}
+
 /** A Markdown page for a CI job summary ($GITHUB_STEP_SUMMARY): verdict, table, failures with replay commands, coverage. */
 export function markdownSummary(r: SweepReport, title = 'detsim sweep'): string {
   const L: string[] = [];
@@ -110,6 +122,7 @@ export function markdownSummary(r: SweepReport, title = 'detsim sweep'): string 
   for (const why of r.incomplete) L.push(`> ⚠️ **INCOMPLETE:** ${mdCell(why)}`, '');
   for (const line of uncheckedLines(r)) L.push(`> ⚠️ **NOTHING CHECKED:** ${mdCell(line)}`, '');
   for (const line of livenessUncheckedLines(r)) L.push(`> ⚠️ **LIVENESS UNCHECKED:** ${mdCell(line)}`, '');
+  for (const line of ranWithDefaultsLines(r)) L.push(`> ⚠️ **RAN WITH DEFAULTS:** ${mdCell(line)}`, '');
   for (const line of duplicateLines(r)) L.push(`> ${line.differs ? '❌ **DIFFERS:**' : '⚠️ **DUPLICATE:**'} ${mdCell(line.text)}`, '');
   L.push('| scenario | runs | passed | failed | outcomes | first failing seed |', '|---|---:|---:|---:|---|---:|');
   for (const s of r.scenarios) {

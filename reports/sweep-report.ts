@@ -100,6 +100,12 @@ export interface ScenarioSummary {
    * alone is true of a system that does nothing); absent when none.
    */
   livenessUnchecked?: number;
+  /**
+   * Runs whose seed draws, with the sweep's pins, made a combination the scenario refuses, so they
+   * ran with the defaults of the parameters not pinned (RunResult.paramsFellBack): those seeds did
+   * not test what they draw. The lowest such seed and why; absent when none.
+   */
+  ranWithDefaults?: { runs: number; firstSeed: number; why: string };
 }
 
 export interface SweepReport {
@@ -183,6 +189,9 @@ interface ScenarioAgg {
   /** probe or sometimes name -> runs that reached it, for mustReach. */
   reached: Map<string, number>;
   mustReach: Set<string>;
+  /** Runs that fell back to the defaults (RunResult.paramsFellBack), and the lowest seed of them. */
+  ranWithDefaults: number;
+  ranWithDefaultsFirst: { seed: number; why: string } | null;
 }
 
 interface Counter {
@@ -267,7 +276,7 @@ export class SweepAggregator {
   private scenario(name: string): ScenarioAgg {
     let a = this.byScenario.get(name);
     if (!a) {
-      a = { runs: 0, passed: 0, failed: 0, outcomes: new Map(), livenessUnchecked: 0, firstFailingSeed: null, simNs: 0, wallMs: 0, failures: [], failuresDropped: 0, passes: [], passesDropped: 0, reached: new Map(), mustReach: new Set() };
+      a = { runs: 0, passed: 0, failed: 0, outcomes: new Map(), livenessUnchecked: 0, firstFailingSeed: null, simNs: 0, wallMs: 0, failures: [], failuresDropped: 0, passes: [], passesDropped: 0, reached: new Map(), mustReach: new Set(), ranWithDefaults: 0, ranWithDefaultsFirst: null };
       this.byScenario.set(name, a);
       this.order.push(name);
     }
@@ -296,6 +305,10 @@ export class SweepAggregator {
     a.simNs += r.simTimeNs ?? 0;
     a.wallMs += r.wallMs ?? 0;
     this.runMs += r.wallMs ?? 0;
+    if (typeof r.paramsFellBack === 'string') {
+      a.ranWithDefaults++;
+      if (a.ranWithDefaultsFirst === null || r.seed < a.ranWithDefaultsFirst.seed) a.ranWithDefaultsFirst = { seed: r.seed, why: r.paramsFellBack };
+    }
     if (r.ok) {
       a.passed++;
       // A pass's recovery time is null only when the run had no liveness phase (sim/runner.ts).
@@ -469,6 +482,7 @@ export class SweepAggregator {
         simSeconds: Math.round(a.simNs / 1e6) / 1e3,
         planned: plannedByScenario.get(name) ?? null,
         ...(Math.min(a.livenessUnchecked, a.passed) > 0 ? { livenessUnchecked: Math.min(a.livenessUnchecked, a.passed) } : {}),
+        ...(a.ranWithDefaultsFirst !== null ? { ranWithDefaults: { runs: a.ranWithDefaults, firstSeed: a.ranWithDefaultsFirst.seed, why: a.ranWithDefaultsFirst.why } } : {}),
       };
     });
     const failures = this.order.flatMap((n) => this.byScenario.get(n)!.failures);

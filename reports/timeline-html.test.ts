@@ -126,6 +126,12 @@ describe('sweepHtml', () => {
     expect(html.match(/liveness-unchecked/g)).toHaveLength(1); // b recovered; its failure's null is no pass
   });
 
+  it('notes a scenario some of whose runs fell back to the defaults (draws that clash with the pins)', () => {
+    const html = sweepHtml({ title: 't', runs: [run('a', 1, 'pass', { paramsFellBack: 'x is longer than y' }), run('a', 2, 'pass'), run('b', 1, 'pass')] });
+    expect(html).toContain('<div class="note ran-with-defaults">1 run(s) ran with the defaults');
+    expect(html.match(/ran-with-defaults/g)).toHaveLength(1);
+  });
+
   it('lists coverage, never-reached first', () => {
     const html = sweepHtml({ title: 't', runs: [run('a', 1, 'pass', { coverage: { probes: { 'raft.snap': 1 }, sometimes: { 'leader-changed': false } } }), run('a', 2, 'pass', { coverage: { probes: { 'raft.snap': 2 }, sometimes: { 'leader-changed': false } } })] });
     expect(html.indexOf('leader-changed')).toBeLessThan(html.indexOf('raft.snap'));

@@ -246,14 +246,24 @@ export function whyRefused<V>(refuses: ((p: V) => string | null | undefined) | u
  * those, a ParamError says why. The stream is consumed as resolveParams consumes it.
  */
 export function resolveCheckedParams<P extends ParamDefs>(defs: P, pinned: Record<string, unknown>, rng: Rng, swarm: boolean, refuses: ((p: ParamValues<P>) => string | null | undefined) | undefined, scenario: string): ParamValues<P> {
+  return resolveCheckedParamsWhy(defs, pinned, rng, swarm, refuses, scenario).values;
+}
+
+/**
+ * `resolveCheckedParams`, and why the seed's draws were refused when it fell back to the
+ * defaults (null when it did not), so a run and a sweep can say that this seed did not run the
+ * configuration its seed draws.
+ */
+export function resolveCheckedParamsWhy<P extends ParamDefs>(defs: P, pinned: Record<string, unknown>, rng: Rng, swarm: boolean, refuses: ((p: ParamValues<P>) => string | null | undefined) | undefined, scenario: string): { values: ParamValues<P>; fellBack: string | null } {
   const drawn = resolveParams(defs, pinned, rng, swarm);
-  if (refuses === undefined) return drawn;
+  if (refuses === undefined) return { values: drawn, fellBack: null };
   const why = (p: ParamValues<P>): string | null => whyRefused(refuses, p);
-  if (why(drawn) === null) return drawn;
+  const drawnRefused = why(drawn);
+  if (drawnRefused === null) return { values: drawn, fellBack: null };
   const defaults = Object.fromEntries(Object.entries(defs).map(([k, d]) => [k, Object.prototype.hasOwnProperty.call(pinned, k) ? pinned[k] : d.default])) as ParamValues<P>;
   const refused = why(defaults);
   if (refused !== null) throw new ParamError(`scenario ${scenario}: ${refused}`);
-  return defaults;
+  return { values: defaults, fellBack: drawnRefused };
 }
 
 function drawOne(def: ParamDef, rng: Rng): unknown {

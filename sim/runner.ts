@@ -15,7 +15,7 @@
 import type { BuggifyReport } from './buggify.ts';
 import type { Coverage } from './probes.ts';
 import { Simulation } from './kernel.ts';
-import { resolveCheckedParams, type ParamDefs } from './params.ts';
+import { resolveCheckedParamsWhy, type ParamDefs } from './params.ts';
 import { drawParamValues } from './param-draw.ts';
 import type { Scenario, ScriptFinish, Violation } from './scenario.ts';
 import { ScriptFailure } from './process.ts';
@@ -109,6 +109,12 @@ export interface RunResult {
   params: Record<string, unknown>;
   /** Whether unpinned parameters were drawn from the seed. */
   swarm: boolean;
+  /**
+   * Set when the seed's draws, with the pins, made a combination the scenario refuses
+   * (Scenario.checkParams), so the run used the defaults of the parameters not pinned instead:
+   * why the draws were refused. Such a seed does not test the configuration its seed draws.
+   */
+  paramsFellBack?: string;
   /** The scenario's own figures (`w.metrics`). */
   metrics: Record<string, unknown>;
   /** The short log leading to the failure (empty on success). */
@@ -154,8 +160,8 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   const sim = new Simulation({ seed: opts.seed, buggify: { enabled: opts.buggify ?? true }, traceSink: opts.traceSink ?? null, script: opts.script ?? null, linkStreams: opts.linkStreams ?? true });
   // Values that cannot work together are the user's error, not a failure of the system: refused
   // before anything runs (a false FAIL would make a red sweep mean nothing). A seed's draws never
-  // make such a combination: it then runs with the defaults (resolveCheckedParams).
-  const params = resolveCheckedParams(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm, scn.checkParams?.bind(scn), scn.name);
+  // make such a combination: it then runs with the defaults (resolveCheckedParamsWhy), and says so.
+  const { values: params, fellBack } = resolveCheckedParamsWhy(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm, scn.checkParams?.bind(scn), scn.name);
   const w = new World(sim, params);
   const story = new RunStory(sim);
   for (const inv of opts.ignoreInvariants ?? []) w.ignoredInvariants.add(inv);
@@ -335,6 +341,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     coverage: sim.probes.report(scn.mustReach ?? []),
     params: params as Record<string, unknown>,
     swarm,
+    ...(fellBack !== null ? { paramsFellBack: fellBack } : {}),
     metrics: { ...w.metrics, messages: messageFigures(w) },
     log: ok ? [] : sim.trace.recent(opts.logLines ?? 60).map(formatRecord),
     ...(explanation ? { explanation } : {}),
