@@ -10,10 +10,18 @@ import { ParamError, parsePins } from '../sim/params.ts';
 import { runScenario } from '../sim/runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import broadcast from './broadcast.ts';
+import escrowFlashSale from './escrow-flash-sale.ts';
 import hwLatencyTable from './hw-latency-table.ts';
 import hwTraditionalKv from './hw-traditional-kv.ts';
+import lbAlgorithms from './lb-algorithms.ts';
 import lbChurn from './lb-churn.ts';
 import lbCrash from './lb-crash.ts';
+import lbDrain from './lb-drain.ts';
+import lbFlap from './lb-flap.ts';
+import lbPartition from './lb-partition.ts';
+import lbSlow from './lb-slow.ts';
+import platformGlobalSale from './platform-global-sale.ts';
+import platformRegionOutages from './platform-region-outages.ts';
 import raftChurn from './raft-churn.ts';
 
 // Each scenario's own parameter types are narrower than Scenario's: compared as the runner sees them.
@@ -87,5 +95,65 @@ describe('values that cannot work are refused before the run (a ParamError, exit
     expect(() => parsePins(broadcast.params, 'broadcast', ['netLatencyMsMedian=300'])).toThrow(/netLatencyMsMedian must be in \[0.001, 62.5\], got 300/);
     expect(() => parsePins(raftChurn.params, 'raft-churn', ['netLatencyMsMedian=100'])).toThrow(/must be in \[0.001, 18.75\]/);
     expect(() => parsePins(hwTraditionalKv.params, 'hw-traditional-kv', ['netLatencyMsMedian=10'])).toThrow(/must be in \[0.001, 1.875\]/);
+  });
+});
+
+describe('edges-a: lb, platform, escrow', () => {
+  // Round 12: the cases round 11 left open in these families (docs/mutation.md, "Twelfth round").
+  const refused: [string, unknown, string[], RegExp][] = [
+    ['a health check timeout no longer than a round trip of the links', lbCrash, ['healthTimeoutMs=1'], /lb-crash: healthTimeoutMs 1 is not longer than a round trip of the links \(8 x netLatencyMsMedian 0.2 = 1.6 ms\)/],
+    ['an upstream timeout no longer than a round trip and a service time', lbCrash, ['upstreamTimeoutMs=1'], /lb-crash: upstreamTimeoutMs 1 is not longer than a round trip .* give upstreamTimeoutMs above 2.1/],
+    ['health checks over constant links of 1 s each way', lbAlgorithms, ['linkUs=1000000'], /lb-algorithms: healthTimeoutMs 10 is not longer than a round trip of the links \(2 x linkUs 1000000 = 2000 ms\)/],
+    ['a Maglev table smaller than the pool', lbCrash, ['maglevTableSize=2', 'algorithm=maglev'], /lb-crash: maglevTableSize 2 is smaller than the 5 backends a config may hold/],
+  ];
+  for (const [what, scn, pins, msg] of refused) {
+    it(`refused: ${what}`, () => {
+      expect(() => run(scn, 1, pins)).toThrow(ParamError);
+      expect(() => run(scn, 1, pins)).toThrow(msg);
+    });
+  }
+
+  it('lb timeouts just above the round trip pass (the refusal is not stricter than it must be)', () => {
+    expect(run(lbCrash, 1, ['netLatencyMsMedian=0.125', 'healthTimeoutMs=1.1', 'upstreamTimeoutMs=2.6', 'backendSpeedSpread=3']).outcome).toBe('pass');
+  });
+
+  it('a small Maglev table is refused only for Maglev: another algorithm never reads it', () => {
+    expect(run(lbCrash, 1, ['maglevTableSize=2', 'algorithm=round-robin']).outcome).toBe('pass');
+  });
+
+  it('lb-algorithms arrivalsPerMs=0.001: the load runs on after the faults until every backend can have drawn an arrival', () => {
+    const r = run(lbAlgorithms, 1, ['arrivalsPerMs=0.001']);
+    expect(r.pending).toEqual([]);
+    expect(r.outcome).toBe('pass');
+  });
+
+  it('lb-algorithms at linkUs=1000000 with timeouts above its round trip passes', () => {
+    expect(run(lbAlgorithms, 1, ['linkUs=1000000', 'healthTimeoutMs=2001', 'healthIntervalMs=2001', 'upstreamTimeoutMs=2001']).outcome).toBe('pass');
+  });
+
+  it('the swarm never draws a refused combination in any lb scenario (40 seeds)', () => {
+    for (const scn of [lbAlgorithms, lbChurn, lbCrash, lbDrain, lbFlap, lbPartition, lbSlow].map(any))
+      for (let seed = 1; seed <= 40; seed++) expect(scn.checkParams?.(drawParamValues(scn.params, seed, {}, true) as never) ?? null, `${scn.name} seed ${seed}`).toBeNull();
+  });
+
+  it("platform wanMsMedian and paymentMsMean stop where the config store's elections and the hold allow", () => {
+    expect(() => parsePins(platformGlobalSale.params, 'platform-global-sale', ['wanMsMedian=1000'])).toThrow(/wanMsMedian must be in \[0.1, 75\], got 1000/);
+    expect(() => parsePins(platformRegionOutages.params, 'platform-region-outages', ['paymentMsMean=1000000'])).toThrow(/paymentMsMean must be in \[0, 1000\], got 1000000/);
+  });
+
+  it('platform-global-sale at its largest wanMsMedian and paymentMsMean passes', () => {
+    expect(run(platformGlobalSale, 1, ['wanMsMedian=75', 'paymentMsMean=1000']).outcome).toBe('pass');
+  });
+
+  it('escrow-flash-sale tickMs=100000: a pending hold waits for the ticks that fill it', () => {
+    const r = run(escrowFlashSale, 1, ['tickMs=100000']);
+    expect(r.pending).toEqual([]);
+    expect(r.outcome).toBe('pass');
+  });
+
+  it('escrow-flash-sale clockSkewMsMax=1000000: a node whose clock starts at -1000 s refills at once', () => {
+    const r = run(escrowFlashSale, 1, ['clockSkewMsMax=1000000']);
+    expect(r.pending).toEqual([]);
+    expect(r.outcome).toBe('pass');
   });
 });

@@ -123,8 +123,10 @@ export type SaleValues = ParamValues<ReturnType<typeof saleParams>>;
 export function holdPolicyOf(p: SaleValues): HoldPolicy {
   return {
     holdNs: ms(p.holdMs), graceNs: ms(p.graceMs), extendNs: ms(p.holdMs / 2), maxExtensions: 1,
-    // Long enough for a borrow across the WAN and a coordinator's planning round, with retries.
-    pendingTimeoutNs: Math.max(ms(p.holdMs), ms(8 * p.wanMsMedian + 400)),
+    // Long enough for a borrow across the WAN and a coordinator's planning round, with retries,
+    // and for the ticks that drive them (requests, retransmits and refills go once a tick): at
+    // tickMs=100000 every pending hold timed out before the tick that would have filled it.
+    pendingTimeoutNs: Math.max(ms(p.holdMs), ms(8 * p.wanMsMedian + 400 + 3 * p.tickMs)),
   };
 }
 

@@ -172,14 +172,16 @@ export class EscrowReplica implements SeatNode<EscrowDurable> {
   // Volatile state, rebuilt after a crash.
   private readonly lastSentNs = new Map<string, Nanos>();
   private outstanding: OutstandingBorrow | null = null;
-  private nextBorrowAtNs: Nanos = 0;
+  private nextBorrowAtNs: Nanos = Number.NEGATIVE_INFINITY;
   private nextBorrowId = 1;
   private peerCursor = 0;
   private refusalStreak = 0;
   private unmetConsumeTokens = 0;
-  private nextRefillAtNs: Nanos = 0;
-  private nextReportAtNs: Nanos = 0;
-  private nextPlanAtNs: Nanos = 0;
+  // Due at the first tick, whatever the local clock reads: a node's clock may start far below
+  // zero (clockSkewMsMax=10^6 gave -1000 s, and with 0 here a node asked for no token for 1000 s).
+  private nextRefillAtNs: Nanos = Number.NEGATIVE_INFINITY;
+  private nextReportAtNs: Nanos = Number.NEGATIVE_INFINITY;
+  private nextPlanAtNs: Nanos = Number.NEGATIVE_INFINITY;
   private readonly reports = new Map<string, StatusReportMsg>();
   /**
    * Snapshot views of the reservations, by position: a view is replaced (never changed) when its

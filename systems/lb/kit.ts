@@ -16,7 +16,7 @@ import type { AdaptiveOptions, AlgorithmName } from './index.ts';
 import { buildLbCluster, lbFigures, lbNemesis, type LbCluster, type LbParams } from './sim/cluster.ts';
 import type { ClientRequest, ClientResponse } from './sim/messages.ts';
 
-export { lbParams, withDefaults, boundsOf, checkLbParams, lbLivenessBoundNs, newStreamsNs, LB_LIVENESS_BOUND_MAX_NS, LB_BUGS, ALGORITHMS, type LbParams, type LbBug, type LbCluster } from './sim/cluster.ts';
+export { lbParams, withDefaults, boundsOf, checkLbParams, standardLbLinks, type LbLinks, lbLivenessBoundNs, newStreamsNs, LB_LIVENESS_BOUND_MAX_NS, LB_BUGS, ALGORITHMS, type LbParams, type LbBug, type LbCluster } from './sim/cluster.ts';
 
 /**
  * The invariants the kit checks (docs/lb.md states each bound). Safety: the first eleven;

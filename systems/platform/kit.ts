@@ -70,6 +70,11 @@ function nicFaultParams() {
   };
 }
 
+/** Largest `wanMsMedian`: half the config store's shortest election timeout (15 ticks of 10 ms). */
+export const PLATFORM_WAN_MS_MAX = 150 / 2;
+/** Largest `paymentMsMean`: the time-to-live of the checkout's escrow hold (the sale's holdMs). */
+export const PLATFORM_PAYMENT_MS_MAX = saleParams().holdMs.default;
+
 export function platformParams() {
   const f = faultParams(PLATFORM_FAULT_OPTIONS);
   return {
@@ -82,11 +87,16 @@ export function platformParams() {
     thinkMs: param.float({ doc: 'mean pause between a shopper\'s requests (ms)', default: 60, min: 1, max: 1e6 }),
     capacity: param.int({ doc: 'seats (items) for sale across all regions', default: 150, min: 1, max: 1e6 }),
     ttlMs: param.float({ doc: 'GeoDNS answer TTL (ms)', default: 1000, min: 1, max: 1e6, swarm: [300, 3000] }),
-    wanMsMedian: param.float({ doc: 'median one-way latency between regions (ms)', default: 30, min: 0.1, max: 1000, swarm: [10, 60] }),
+    // At most half the config store's shortest Raft election timeout (150 ms): a median round trip
+    // between its regions must fit in it, or the store campaigns again and again (at 1000 ms a
+    // correct platform failed leader-stable and geodns-answers-all-regions; 75 passes).
+    wanMsMedian: param.float({ doc: 'median one-way latency between regions (ms), at most half the config store\'s shortest election timeout', default: 30, min: 0.1, max: PLATFORM_WAN_MS_MAX, swarm: [10, 60] }),
     opIntervalMs: param.float({ doc: 'mean pause between two operator turns at the lock (ms)', default: 400, min: 1, max: 1e6 }),
     leaseTtlMs: param.float({ doc: 'TTL of the operator lock\'s lease (ms)', default: 2000, min: 100, max: 1e6 }),
     opPauseMsMean: param.float({ doc: 'mean time between GC pauses of the lock holder (ms); 0 = none', default: 5000, min: 0, max: 1e7, swarm: [2500, 10000], swarmOffProbability: 0.2 }),
-    paymentMsMean: param.float({ doc: 'mean time a checkout waits for the payment before confirming the escrow hold (ms)', default: 400, min: 0, max: 1e6, swarm: [200, 800] }),
+    // At most the hold's time-to-live: a payment that outlasts the hold loses it and the checkout
+    // is refused (at 10^6 ms no checkout ever succeeded: a-customer-can-buy-in-every-region pending).
+    paymentMsMean: param.float({ doc: 'mean time a checkout waits for the payment before confirming the escrow hold (ms), at most the hold\'s time-to-live', default: 400, min: 0, max: PLATFORM_PAYMENT_MS_MAX, swarm: [200, 800] }),
     cfgIsolateMsMean: param.float({ doc: 'mean time between cutting one config replica from the others (WAN link loss; balancers still reach it) (ms); 0 = none', default: 2000, min: 0, max: 1e7, swarm: [1000, 4000], swarmOffProbability: 0.2 }),
     regionOutageMsMean: param.float({ doc: 'mean time between region outages (a balancer down) (ms); 0 = none', default: 5000, min: 0, max: 1e7, swarm: [2000, 10000], swarmOffProbability: 0.2 }),
     warmupMs: param.float({ doc: 'shoppers start after this (the platform boots: config, balancers, GeoDNS) (ms)', default: 1500, min: 0, max: 1e6 }),

@@ -166,14 +166,45 @@ export function lbLivenessBoundNs(p: LbParams, baseNs: Nanos, inRotation: number
   return Math.max(baseNs, boundsOf(p).readmissionNs + 2 * newStreamsNs(p, inRotation));
 }
 
+/** The links a scenario runs its pool on, when not the standard nemesis's (see {@link checkLbParams}). */
+export interface LbLinks {
+  /** The longest round trip between a balancer and a backend (ms): its p99 for drawn latencies. */
+  roundTripMs: number;
+  /** What `roundTripMs` follows, for the refusal's advice (e.g. 'linkUs 1000000'). */
+  from: string;
+  /** Slowness of the slowest backend (default backendSpeedSpread). */
+  slowestSpeed?: number;
+}
+
+/**
+ * The standard nemesis's links: lognormal with a p99 of four medians each way, so a round trip's
+ * p99 is eight medians (netLatencyMsMaxFor's rule read the other way round).
+ */
+export function standardLbLinks(p: LbParams): LbLinks {
+  return { roundTripMs: 8 * p.netLatencyMsMedian, from: `8 x netLatencyMsMedian ${p.netLatencyMsMedian}` };
+}
+
 /**
  * Values of the lb parameters that cannot work together (Scenario.checkParams), or null. `inRotation`:
- * the most backends in rotation at once (null: no keep-alive clients, so no traffic bound).
+ * the most backends in rotation at once (null: no keep-alive clients, so no traffic bound);
+ * `links`: the scenario's own link latency, if it sets one (default: the standard nemesis's).
  */
-export function checkLbParams(p: LbParams, inRotation: number | null): string | null {
+export function checkLbParams(p: LbParams, inRotation: number | null, links: LbLinks = standardLbLinks(p)): string | null {
   if (p.healthTimeoutMs > p.healthIntervalMs) return `healthTimeoutMs ${p.healthTimeoutMs} is longer than healthIntervalMs ${p.healthIntervalMs}: a health check must time out before the next one starts (give healthTimeoutMs <= healthIntervalMs)`;
+  // A probe's answer comes back after a round trip (the backend answers it at once): a timeout
+  // no longer than that fails most probes of a healthy backend, which then leaves rotation (a
+  // reply at the deadline is a failure: constant links make the round trip exact).
+  const rtt = Math.round(links.roundTripMs * 1000) / 1000;
+  if (p.healthTimeoutMs <= rtt) return `healthTimeoutMs ${p.healthTimeoutMs} is not longer than a round trip of the links (${links.from} = ${rtt} ms): healthy backends would fail their checks; give healthTimeoutMs above ${rtt} (and healthIntervalMs at least that), or shorter links`;
+  // A forwarded request also waits for its service: the median one on the slowest backend.
+  const serviceMs = (p.serviceUsMedian * (links.slowestSpeed ?? p.backendSpeedSpread)) / 1000;
+  const upstreamMin = Math.round((links.roundTripMs + serviceMs) * 1000) / 1000;
+  if (p.upstreamTimeoutMs <= upstreamMin) return `upstreamTimeoutMs ${p.upstreamTimeoutMs} is not longer than a round trip of the links (${links.from} = ${rtt} ms) plus the median service time on the slowest backend (${serviceMs} ms): most forwarded requests would time out; give upstreamTimeoutMs above ${upstreamMin}, or shorter links or service`;
   // The bug variant makes the table non-prime itself (one more than this size).
   if (!isPrime(p.maglevTableSize) && p.bug !== 'maglev-non-prime') return `maglevTableSize ${p.maglevTableSize} is not prime: Maglev's permutations cover the table only when its size is prime (e.g. 4093, 65537)`;
+  // Each backend of a config owns slots of the table: M slots give at most M backends a slot.
+  const most = inRotation ?? p.backends;
+  if (p.algorithm === 'maglev' && p.maglevTableSize < most) return `maglevTableSize ${p.maglevTableSize} is smaller than the ${most} backends a config may hold: a Maglev table gives each backend its slots, so some backends would never receive a stream; give maglevTableSize a prime of at least ${most} (Maglev's authors use over 100 x the backends)`;
   if (inRotation !== null) {
     const need = 2 * newStreamsNs(p, inRotation);
     if (need > LB_LIVENESS_BOUND_MAX_NS) {
