@@ -33,8 +33,14 @@ const PAGE_WORDS = PAGE_BITS / 32;
 /** What one incarnation of a node was handed (a restart starts afresh, as the node does). */
 interface Knowledge {
   program: GossipProgram;
-  /** The message being handled (the node's onMessage is running), or null: a timer or callback. */
-  handling: { from: NodeId; body: GossipMessage; answered: boolean } | null;
+  /**
+   * The message being handled (the node's onMessage is running), or null: a timer or callback.
+   * Kept in fields, not an object a message: the wrapper runs on every delivery.
+   */
+  body: GossipMessage | null;
+  from: NodeId;
+  /** Whether a sync already answered it. */
+  answered: boolean;
   /** Per `peer/incarnation`: the newest summary a sync_ok about our incarnation brought. */
   summaries: Map<string, readonly number[]>;
 }
@@ -72,7 +78,7 @@ export function checkSyncBudget(w: World<unknown>): {
   const known = new Map<NodeId, Knowledge>();
 
   const watch = (id: NodeId, program: GossipProgram): GossipProgram => {
-    const k: Knowledge = { program, handling: null, summaries: new Map() };
+    const k: Knowledge = { program, body: null, from: '', answered: false, summaries: new Map() };
     known.set(id, k);
     const inner = program.onMessage;
     if (inner === undefined) return program;
@@ -81,11 +87,13 @@ export function checkSyncBudget(w: World<unknown>): {
       // What a sync_ok told the node about a peer's holdings, as the node reads it: only one
       // about this incarnation's numbering (older ones it ignores).
       if (m.type === 'sync_ok' && m.summary !== null && m.forInc === program.incarnation) k.summaries.set(`${env.from}/${m.inc}`, m.summary);
-      k.handling = { from: env.from, body: m, answered: false };
+      k.body = m;
+      k.from = env.from;
+      k.answered = false;
       try {
         inner.call(program, env);
       } finally {
-        k.handling = null;
+        k.body = null;
       }
     };
     return program;
@@ -98,18 +106,18 @@ export function checkSyncBudget(w: World<unknown>): {
     if (m.type !== 'sync' || to === from.id) return null; // one to itself is message-to-self's
     const k = known.get(from.id);
     if (k === undefined || k.program !== (from as SimNode<GossipProgram>).program) return null; // not a watched program
-    const h = k.handling;
+    const h = k.body;
     if (h === null) {
       stats.rounds++; // a timer's: the node's own round
       return null;
     }
-    if (h.from !== to || !asksForSync(h.body) || h.answered) {
-      const what = h.body.type === 'sync' ? `a sync that was itself an answer (reply)` : h.body.type === 'sync_ok' ? `a sync_ok that asked for nothing more` : `a ${h.body.type}`;
-      return h.answered
-        ? `${from.id} sent ${to} a second sync while handling one message from ${h.from}: a message is answered with one sync at most`
-        : `${from.id} sent ${to} a sync while handling ${what} from ${h.from}: a sync answers a peer's round or a confirmation that asks for more, never an answer (two nodes would bounce syncs, resending what is in flight)`;
+    if (k.from !== to || !asksForSync(h) || k.answered) {
+      const what = h.type === 'sync' ? `a sync that was itself an answer (reply)` : h.type === 'sync_ok' ? `a sync_ok that asked for nothing more` : `a ${h.type}`;
+      return k.answered
+        ? `${from.id} sent ${to} a second sync while handling one message from ${k.from}: a message is answered with one sync at most`
+        : `${from.id} sent ${to} a sync while handling ${what} from ${k.from}: a sync answers a peer's round or a confirmation that asks for more, never an answer (two nodes would bounce syncs, resending what is in flight)`;
     }
-    h.answered = true;
+    k.answered = true;
     stats.answers++;
     return null;
   });
