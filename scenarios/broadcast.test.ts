@@ -69,6 +69,10 @@ describe('broadcast: promises judged as they are made, and anti-entropy at rest'
     { bug: 'confirm-before-fsync', invariant: 'ack-not-durable', message: /^n1 told n\d it holds \d+ on disk \(gossip_ok\), but its value file does not durably hold it/ },
     { bug: 'pull-to-self', invariant: 'message-to-self', message: /^n1 sent itself a sync message/ },
     { bug: 'sync-when-caught-up', invariant: 'empty-sync', message: /^n1 sent n\d a sync that carries no value, moves no mark \((\d+) to \1\) and asks nothing/ },
+    // Twelfth round (docs/mutation.md, "budgets and coverage"): anti-entropy budgets judged from
+    // what the sender was handed (invariants/broadcast/sync-budget.ts).
+    { bug: 'answer-answers', invariant: 'sync-budget', message: /^n1 sent n\d a sync while handling a sync that was itself an answer \(reply\) from n\d/ },
+    { bug: 'resend-listed', invariant: 'resend-listed', message: /^n1 resent n\d the value \d+, which n\d's summary \(incarnation \d+\) lists as held on its disk/ },
   ] as const;
   for (const z of ZOO) {
     it(`bug=${z.bug} is caught at seed 1 by ${z.invariant}`, () => {

@@ -21,6 +21,7 @@ import { Future } from '../sim/process.ts';
 import type { SimNode } from '../sim/node.ts';
 import { checkBroadcastDurability } from '../invariants/broadcast/durable-copies.ts';
 import { checkWireAcks } from '../invariants/wire-acks.ts';
+import { checkSyncBudget } from '../invariants/broadcast/sync-budget.ts';
 
 export default defineScenario({
   name: 'broadcast',
@@ -32,8 +33,8 @@ export default defineScenario({
     antiEntropyMs: param.float({ doc: 'anti-entropy period of each node (ms)', default: 200, min: 1, max: 1e6, swarm: [50, 1000] }),
     durationS: param.float({ doc: 'length of the fault phase (s)', default: 10, min: 0.001, max: 86400 }),
     ackCopies: param.int({ doc: 'nodes that must hold a value on disk before it is acknowledged (0: a majority; 1: the receiving node alone, which loses a value when its only copy reads back corrupt)', default: 0, min: 0, max: 64 }),
-    bug: param.enum(['none', 'drop-gossip', 'phantom', 'never-accepts', 'early-ack', 'confirm-before-fsync', 'pull-to-self', 'sync-when-caught-up'] as const, {
-      doc: 'bug-zoo variant: drop-gossip (n1 ignores peers), phantom (n1 invents values), never-accepts (every node ignores its clients), early-ack (n1 acknowledges after its own fsync alone), confirm-before-fsync (n1 answers gossip_ok before its fsync), pull-to-self (n1 sends the pull half of push-pull to itself), sync-when-caught-up (n1 syncs peers that hold everything, every round)',
+    bug: param.enum(['none', 'drop-gossip', 'phantom', 'never-accepts', 'early-ack', 'confirm-before-fsync', 'pull-to-self', 'sync-when-caught-up', 'answer-answers', 'resend-listed'] as const, {
+      doc: 'bug-zoo variant: drop-gossip (n1 ignores peers), phantom (n1 invents values), never-accepts (every node ignores its clients), early-ack (n1 acknowledges after its own fsync alone), confirm-before-fsync (n1 answers gossip_ok before its fsync), pull-to-self (n1 sends the pull half of push-pull to itself), sync-when-caught-up (n1 syncs peers that hold everything, every round), answer-answers (n1 answers a peer\'s push-pull answer with another sync), resend-listed (n1 resends a peer every value of a slice its summary lists)',
       default: 'none',
     }),
     // Clock steps move the wall clock, which gossip never reads.
@@ -47,8 +48,11 @@ export default defineScenario({
   livenessBoundNs: (p) => Math.max(sec(30), 30 * ms(p.antiEntropyMs)),
   setup(w, p) {
     const ids = Array.from({ length: p.nodes }, (_, i) => `n${i + 1}`);
+    // The anti-entropy budgets (sync-budget, resend-listed) learn what each node was handed by
+    // wrapping its program as it is made.
+    const budget = checkSyncBudget(w);
     const nodes: SimNode<GossipProgram>[] = ids.map((id) =>
-      w.addNode(id, (ctx) => gossipNode(ctx, { peers: ids.filter((x) => x !== id), antiEntropyNs: ms(p.antiEntropyMs), bug: p.bug, buggyNode: 'n1', ...(p.ackCopies > 0 ? { ackCopies: p.ackCopies } : {}) })),
+      w.addNode(id, (ctx) => budget.watch(id, gossipNode(ctx, { peers: ids.filter((x) => x !== id), antiEntropyNs: ms(p.antiEntropyMs), bug: p.bug, buggyNode: 'n1', ...(p.ackCopies > 0 ? { ackCopies: p.ackCopies } : {}) }))),
     );
     // Copies an acknowledged value must have on disk: ackCopies, or a majority, as the nodes resolve it.
     const copies = Math.min(p.nodes, p.ackCopies > 0 ? p.ackCopies : Math.floor(p.nodes / 2) + 1);

@@ -85,7 +85,7 @@ export const MAX_SUMMARY_NUMBERS = 64 * 1024;
 const SUMMARY_PAGE_NUMBERS = 9;
 
 /** Known-broken variants, for the bug zoo. */
-export type GossipBug = 'none' | 'drop-gossip' | 'phantom' | 'never-accepts' | 'early-ack' | 'confirm-before-fsync' | 'pull-to-self' | 'sync-when-caught-up';
+export type GossipBug = 'none' | 'drop-gossip' | 'phantom' | 'never-accepts' | 'early-ack' | 'confirm-before-fsync' | 'pull-to-self' | 'sync-when-caught-up' | 'answer-answers' | 'resend-listed';
 
 export interface GossipOptions {
   peers: NodeId[];
@@ -456,7 +456,7 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
     if (c.summary === null) {
       upTo = Math.min(durableCount, c.upTo + MAX_SYNC_VALUES);
       values = state.delivered.slice(c.upTo, upTo);
-    } else if (c.upTo === 0 && (missing = missingDurable(c.summary)) !== null) {
+    } else if (c.upTo === 0 && !(buggy && opts.bug === 'resend-listed') && (missing = missingDurable(c.summary)) !== null) {
       // The whole numbering against the summary, by pages (a few values, whatever the set's size).
       values = missing;
       upTo = durableCount;
@@ -465,7 +465,8 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
       upTo = c.upTo;
       while (upTo < durableCount && values.length < MAX_SYNC_VALUES) {
         const v = state.delivered.get(upTo++);
-        if (!inPageSummary(c.summary, v)) values.push(v);
+        // BUG (resend-listed): n1 sends every value of the slice, the summary's listed ones too.
+        if ((buggy && opts.bug === 'resend-listed') || !inPageSummary(c.summary, v)) values.push(v);
       }
     }
     assert(values.length <= MAX_SYNC_VALUES, 'a sync slice carries at most MAX_SYNC_VALUES values');
@@ -596,7 +597,8 @@ export function gossipNode(ctx: NodeContext, opts: GossipOptions): GossipProgram
           });
           // Push-pull: the sender may lack some of ours too.
           // BUG (pull-to-self): n1 addresses the pull to itself.
-          if (!m.reply && opts.peers.includes(env.from)) syncTo(buggy && opts.bug === 'pull-to-self' ? ctx.id : env.from, true);
+          // BUG (answer-answers): n1 answers a peer's answer too (the two bounce syncs until marks catch up).
+          if ((!m.reply || (buggy && opts.bug === 'answer-answers')) && opts.peers.includes(env.from)) syncTo(buggy && opts.bug === 'pull-to-self' ? ctx.id : env.from, true);
           return;
         }
         case 'sync_ok': {

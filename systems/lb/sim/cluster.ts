@@ -76,6 +76,8 @@ export function lbParams() {
     pauseMsMean: param.float({ doc: 'unused in lb scenarios (see backendPauseMsMean)', default: 0, min: 0, max: 0 }),
     // A clog holds a link's messages and, links being FIFO, everything behind them: not modelled here.
     clogMsMean: param.float({ doc: 'unused in lb scenarios', default: 0, min: 0, max: 0 }),
+    // Last, so that adding it left every earlier parameter's swarm draw as it was.
+    healthCheck: param.enum(['l7-http', 'l4-connect'], { doc: 'health check kind: l7-http (GET /health, a 2xx passes) or l4-connect (a connection that answers passes, whatever it says)', default: 'l7-http', swarm: ['l7-http', 'l4-connect'] }),
   };
 }
 
@@ -293,7 +295,7 @@ export function buildLbCluster(w: World<unknown>, p: LbParams, opts: ClusterOpti
   };
 
   const health = {
-    kind: 'l7-http' as const,
+    kind: p.healthCheck,
     intervalNs: ms(p.healthIntervalMs),
     timeoutNs: ms(p.healthTimeoutMs),
     unhealthyThreshold: p.unhealthyThreshold,

@@ -2,8 +2,8 @@
  * Health-check thresholds and flap bound, judged from raw probe observations (seed 003, "Health
  * Check System"). The balancer reports each probe it starts (id, deadline) and each reply it gets
  * (status, on its local clock), and each health transition it makes; this model decides on its own
- * what every probe came to (success: a 2xx reply before the deadline; failure: anything else, a
- * timeout counted at the deadline), counts consecutive results per (balancer, backend), and holds
+ * what every probe came to (success: a 2xx reply before the deadline, any reply for an l4-connect
+ * check; failure: anything else, a timeout counted at the deadline), counts consecutive results per (balancer, backend), and holds
  * the balancer to its configuration:
  *
  *  - health-threshold-exact: a healthy backend turns unhealthy exactly when its consecutive
@@ -50,7 +50,7 @@ export class HealthThresholdOracle implements HealthProbeObserver {
 
   constructor(
     private readonly w: World<unknown>,
-    private readonly cfg: Pick<HealthCheckConfig, 'unhealthyThreshold' | 'healthyThreshold' | 'okStatusMin' | 'okStatusMax'>,
+    private readonly cfg: Pick<HealthCheckConfig, 'kind' | 'unhealthyThreshold' | 'healthyThreshold' | 'okStatusMin' | 'okStatusMax'>,
   ) {}
 
   private model(lb: string, backend: string): Model {
@@ -72,7 +72,8 @@ export class HealthThresholdOracle implements HealthProbeObserver {
     const m = this.model(lb, backend);
     const p = m.probes.find((x) => x.id === probeId);
     if (p === undefined || p.ok !== null || atNs >= p.deadlineNs) return; // late: its timeout counts
-    p.ok = status >= (this.cfg.okStatusMin ?? 200) && status <= (this.cfg.okStatusMax ?? 299);
+    // An l4-connect check asks only whether the backend answers: any status passes.
+    p.ok = this.cfg.kind === 'l4-connect' || (status >= (this.cfg.okStatusMin ?? 200) && status <= (this.cfg.okStatusMax ?? 299));
     this.settle(lb, backend, m, atNs, false);
   }
 

@@ -65,4 +65,18 @@ describe('lb scenarios', () => {
     expect(m.slowShareBefore).toBeGreaterThan(0.5 * m.fairShare);
     expect(m.slowShareWhileSlow).toBeLessThan(0.5 * m.fairShare);
   }, 30_000);
+
+  it('lb-slow: a health endpoint answering 503 takes the backend out under l7-http checks and not under l4-connect ones; health-threshold-exact judges both', () => {
+    // Not slow at all (factor 1, no errors): only its health endpoint says it is degraded. Before
+    // the twelfth round no lb run made a health endpoint answer anything but 200, nor checked with
+    // l4-connect (docs/mutation.md: lb-001, lb-009).
+    const share = (healthCheck: string): number => {
+      const r = runScenario(slow as unknown as Scenario, { seed: 1, swarm: false, pins: { slowFactor: 1, slowHealthFails: true, healthCheck } });
+      expect({ healthCheck, violations: r.violations }).toEqual({ healthCheck, violations: [] });
+      const m = r.metrics as { fairShare: number; slowShareWhileSlow: number };
+      return m.slowShareWhileSlow / m.fairShare;
+    };
+    expect(share('l7-http')).toBeLessThan(0.2);
+    expect(share('l4-connect')).toBeGreaterThan(0.7);
+  }, 30_000);
 });
