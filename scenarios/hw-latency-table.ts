@@ -14,8 +14,9 @@
  * 10¹², but the clusters' timings are fixed at LAN scale (heartbeat 2 ms, election 12 ms) and a
  * run simulates every heartbeat of the time it measures. So the liveness bound (the table
  * measured) is 5 s or the longest scan's model time plus a second, and `checkParams` refuses
- * figures no correct cluster could measure: a peer message's trip (network, processing and crypto
- * at both ends) or a durable write longer than an election timeout less a heartbeat period (10 ms),
+ * figures no correct cluster could measure: a peer round trip with a durable answer (network,
+ * processing and crypto at both ends, twice, and a promise made durable) longer than an election
+ * timeout less a heartbeat period (10 ms),
  * a PUT's store write longer than the measuring client waits for a command (440 ms), and a scan of
  * more than 600 simulated seconds (`tableLimits`).
  */
@@ -37,10 +38,12 @@ const SMALL_MESSAGE_BYTES = 256;
 
 /** The figures a table's parameters imply for its clusters and scans (ns), from the device models. */
 export interface TableLimits {
-  /** A peer message's slower trip: network one way, processing and crypto at both ends. */
-  tripNs: number;
-  /** The slower durable write (an fsync at its longest, 5/3 of the mean; an NVDIMM write). */
-  durableNs: number;
+  /**
+   * A peer round trip with a durable answer (a prepare and its promise, an accept and its ack), on
+   * each cluster: two messages (network one way, processing and crypto at both ends) and a durable
+   * write (the accelerated NIC's NVDIMM; the traditional host's fsync, 5/3 of its mean at the longest).
+   */
+  roundTripNs: { accelerated: number; traditional: number };
   /** The slower store write of a PUT (RocksDB or NVMe-KV). */
   storePutNs: number;
   /** The longest of the four scans (an upper bound: every row's bytes counted as results). */
@@ -57,8 +60,10 @@ export function tableLimits(p: TableParams): TableLimits {
   const hostScan = (rows: number, bytes: number): number => (bytes * 1e3) / p.hostScanMBps + rows * p.hostCpuNsPerRow;
   const scans = [[p.scanRows, p.scanRows * p.scanRowBytes], [p.q1Rows, p.q1Rows * p.q1RowBytes]] as const;
   return {
-    tripNs: Math.max(trip(p.nicProcessingUs * 1e3 * 1.2, crypto(p.nicCryptoSetupNs, p.nicCryptoGBps)), trip(p.hostStackUs * 1e3 * 1.1, crypto(p.hostCryptoSetupNs, p.hostCryptoGBps))),
-    durableNs: Math.max((p.hostFsyncUs * 1e3 * 5) / 3, p.nvdimmWriteNs),
+    roundTripNs: {
+      accelerated: 2 * trip(p.nicProcessingUs * 1e3 * 1.2, crypto(p.nicCryptoSetupNs, p.nicCryptoGBps)) + p.nvdimmWriteNs,
+      traditional: 2 * trip(p.hostStackUs * 1e3 * 1.1, crypto(p.hostCryptoSetupNs, p.hostCryptoGBps)) + (p.hostFsyncUs * 1e3 * 5) / 3,
+    },
     storePutNs: Math.max(p.rocksPutUs, p.ssdPutUs) * 1e3,
     longestScanNs: Math.max(...scans.map(([rows, bytes]) => Math.max(ssdScan(rows, bytes), hostScan(rows, bytes)))),
   };
@@ -69,8 +74,11 @@ function refusedFigures(p: TableParams): string | null {
   const l = tableLimits(p);
   const budget = TABLE_TIMING.electionNs - TABLE_TIMING.heartbeatNs;
   const msText = (ns: number): string => `${Math.round(ns / 1e4) / 100} ms`;
-  if (l.tripNs > budget) return `a peer message would take ${msText(l.tripNs)} (netOneWayUs, then nicProcessingUs or hostStackUs and the crypto figures at both ends): the replicas' heartbeats must arrive within their ${msText(TABLE_TIMING.electionNs)} election timeout less a heartbeat period (${msText(budget)}); lower those figures`;
-  if (l.durableNs > budget) return `a durable write would take up to ${msText(l.durableNs)} (hostFsyncUs, 5/3 of it at the longest, or nvdimmWriteNs): a promise must be durable within the replicas' election timeout less a heartbeat period (${msText(budget)}); lower it`;
+  // A candidate's prepare must be answered before the next replica's timer fires (or the ballots
+  // duel), and a leader's round before its followers' election timeouts.
+  const figures = { accelerated: 'netOneWayUs, nicProcessingUs, nvdimmWriteNs, nicCryptoSetupNs, nicCryptoGBps', traditional: 'netOneWayUs, hostStackUs, hostFsyncUs (5/3 of it at the longest), hostCryptoSetupNs, hostCryptoGBps' };
+  for (const kind of ['accelerated', 'traditional'] as const)
+    if (l.roundTripNs[kind] > budget) return `a peer round trip of the ${kind} cluster would take up to ${msText(l.roundTripNs[kind])} (${figures[kind]}): a promise or an ack must come back within the replicas' ${msText(TABLE_TIMING.electionNs)} election timeout less a heartbeat period (${msText(budget)}); lower those figures`;
   // The meter gives a command up after its attempts and sends the next: writes slower than that
   // queue behind each other in the log faster than the store applies them, and no PUT is answered.
   const patience = METER.attempts * (METER.callTimeoutNs + METER.pauseNs);

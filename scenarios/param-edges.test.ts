@@ -126,8 +126,8 @@ describe('edges-b: raft, hw, broadcast', () => {
 
   const refused: [string, unknown, string[], RegExp][] = [
     ['a failover bound below any election', raftScriptedFailover, ['failoverBoundMs=0.001'], /raft-scripted-failover: failoverBoundMs 0.001 is shorter than two election timeouts of the servers \(630 ms\).*at least 630/],
-    ['a peer message slower than the replicas\' election timeout', hwLatencyTable, ['hostStackUs=10000'], /hw-latency-table: a peer message would take 22.25 ms .* hostStackUs/],
-    ['a device time near its 1e12 maximum', hwLatencyTable, ['hostFsyncUs=1e12'], /hw-latency-table: a durable write would take up to .*\(hostFsyncUs/],
+    ['a peer round trip slower than the replicas\' election timeout', hwLatencyTable, ['netOneWayUs=9500'], /hw-latency-table: a peer round trip of the accelerated cluster would take up to 19.01 ms \(netOneWayUs, nicProcessingUs/],
+    ['a device time near its 1e12 maximum', hwLatencyTable, ['hostFsyncUs=1e12'], /hw-latency-table: a peer round trip of the traditional cluster .*hostFsyncUs/],
     ['a store write slower than the meter waits for a command', hwLatencyTable, ['rocksPutUs=1000000'], /hw-latency-table: a PUT's store write would take 1000 ms .* 440 ms/],
     ['a scan longer than 600 simulated seconds', hwLatencyTable, ['scanRows=100000000', 'scanRowBytes=10000'], /hw-latency-table: a scan would take 5010 s .* limited to 600 simulated seconds/],
   ];
