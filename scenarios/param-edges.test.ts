@@ -9,6 +9,7 @@ import { drawParamValues } from '../sim/param-draw.ts';
 import { ParamError, parsePins } from '../sim/params.ts';
 import { runScenario } from '../sim/runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
+import broadcastBusy from './broadcast-busy.ts';
 import broadcast from './broadcast.ts';
 import escrowFlashSale from './escrow-flash-sale.ts';
 import hwLatencyTable from './hw-latency-table.ts';
@@ -23,6 +24,8 @@ import lbSlow from './lb-slow.ts';
 import platformGlobalSale from './platform-global-sale.ts';
 import platformRegionOutages from './platform-region-outages.ts';
 import raftChurn from './raft-churn.ts';
+import raftLeaseLock from './raft-lease-lock.ts';
+import raftScriptedFailover from './raft-scripted-failover.ts';
 
 // Each scenario's own parameter types are narrower than Scenario's: compared as the runner sees them.
 const any = (scn: unknown): Scenario => scn as Scenario;
@@ -155,5 +158,62 @@ describe('edges-a: lb, platform, escrow', () => {
     const r = run(escrowFlashSale, 1, ['clockSkewMsMax=1000000']);
     expect(r.pending).toEqual([]);
     expect(r.outcome).toBe('pass');
+  });
+});
+
+describe('edges-b: raft, hw, broadcast', () => {
+  it('raft-lease-lock holdMsMean=1e7: a holder stops using the lock at the heal, so the lock and its lease settle', () => {
+    const r = run(raftLeaseLock, 1, ['holdMsMean=10000000']);
+    expect(r.pending).toEqual([]);
+    expect(r.outcome).toBe('pass');
+  });
+
+  it('raft-scripted-failover settleMs=60000: the fault phase lasts as long as the script\'s bounds, past durationS', () => {
+    const r = run(raftScriptedFailover, 1, ['settleMs=60000']);
+    expect(r.violations).toEqual([]);
+    expect(r.outcome).toBe('pass');
+    expect(r.finished?.atNs).toBeGreaterThan(60e9); // the script did run past the declared 30 s
+  });
+
+  it('raft-scripted-failover accepts a failover bound of two election timeouts (630 ms)', () => {
+    expect(run(raftScriptedFailover, 1, ['failoverBoundMs=630']).outcome).toBe('pass');
+  });
+
+  it('hw-latency-table scanRows=1e7: the bound covers the host scan\'s model time (about 6 s), not a fixed 5 s', () => {
+    const r = run(hwLatencyTable, 1, ['scanRows=10000000']);
+    expect(r.pending).toEqual([]);
+    expect(r.outcome).toBe('pass');
+    expect(r.recoveredAfterNs).toBeGreaterThan(5e9);
+  });
+
+  it('hw-latency-table rocksPutUs=300000: the meter goes on past the heal until a PUT is measured', () => {
+    const r = run(hwLatencyTable, 1, ['rocksPutUs=300000']);
+    expect(r.pending).toEqual([]);
+    expect(r.outcome).toBe('pass');
+  });
+
+  const refused: [string, unknown, string[], RegExp][] = [
+    ['a failover bound below any election', raftScriptedFailover, ['failoverBoundMs=0.001'], /raft-scripted-failover: failoverBoundMs 0.001 is shorter than two election timeouts of the servers \(630 ms\).*at least 630/],
+    ['a peer round trip slower than the replicas\' election timeout', hwLatencyTable, ['netOneWayUs=9500'], /hw-latency-table: a peer round trip of the accelerated cluster would take up to 19.01 ms \(netOneWayUs, nicProcessingUs/],
+    ['a device time near its 1e12 maximum', hwLatencyTable, ['hostFsyncUs=1e12'], /hw-latency-table: a peer round trip of the traditional cluster .*hostFsyncUs/],
+    ['a store write slower than the meter waits for a command', hwLatencyTable, ['rocksPutUs=1000000'], /hw-latency-table: a PUT's store write would take 1000 ms .* 440 ms/],
+    ['a scan longer than 600 simulated seconds', hwLatencyTable, ['scanRows=100000000', 'scanRowBytes=10000'], /hw-latency-table: a scan would take 5010 s .* limited to 600 simulated seconds/],
+  ];
+  for (const [what, scn, pins, msg] of refused) {
+    it(`refused: ${what}`, () => {
+      expect(() => run(scn, 1, pins)).toThrow(ParamError);
+      expect(() => run(scn, 1, pins)).toThrow(msg);
+    });
+  }
+
+  it('the swarm never draws a refused combination (hw-latency-table, raft-scripted-failover: 40 seeds)', () => {
+    for (const scn of [hwLatencyTable, raftScriptedFailover].map(any))
+      for (let seed = 1; seed <= 40; seed++) expect(scn.checkParams?.(drawParamValues(scn.params, seed, {}, true) as never) ?? null, `${scn.name} seed ${seed}`).toBeNull();
+  });
+
+  it("broadcast's slowest disk is one its liveness bound covers: diskSlowFactorMax stops at 1000", () => {
+    for (const scn of [broadcast, broadcastBusy]) expect(() => parsePins(scn.params, scn.name, ['diskSlowFactorMax=10000'])).toThrow(/diskSlowFactorMax must be in \[1, 1000\], got 10000/);
+    // At the new maximum a correct system recovers (it failed at 10⁴: a node's queued slow fsyncs outlasted the bound).
+    expect(run(broadcast, 1, ['diskSlowFactorMax=1000']).outcome).toBe('pass');
   });
 });

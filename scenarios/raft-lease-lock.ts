@@ -134,9 +134,12 @@ export default defineScenario({
           }
           if (token > 0) {
             counts.lockTaken++;
-            // Hold the lock: write to the resource until the hold ends or the lock is lost.
+            // Hold the lock: write to the resource until the hold ends, the lock is lost, or the
+            // faults stop. A hold is drawn from an exponential, so no liveness bound covers every
+            // draw (holdMsMean=1e7 held it for hours): like the loops above, a client stops using
+            // the lock at the heal, and leases-settle judges the store, not the client's patience.
             const untilNs = ctx.now() + Math.round(ctx.rng.exponential(ms(p.holdMsMean)));
-            for (let k = 1; ctx.now() < untilNs && !h.lost; k++) {
+            for (let k = 1; ctx.now() < untilNs && !h.lost && w.phase === 'fault'; k++) {
               const r = yield* wait(ctx.call<FencedReply>(RESOURCE, { type: 'fencedWrite', owner, token, value: `${owner}#${k}` } satisfies FencedWrite, ms(100)));
               if (r.ok && !r.body.ok) h.lost = true; // a newer holder wrote: we lost the lock
               else yield ctx.sleep(ms(p.writeGapMs));

@@ -106,6 +106,7 @@ export function faultParams(opts: FaultParamOptions = {}) {
     directedCrashAfterSyncProbability: param.float({ doc: 'probability that a node is crashed right after a sync round (anti-entropy, table rebuild) (directed)', default: 0.02, min: 0, max: 1, swarm: [0, 0.1], swarmOffProbability: 0.4 }),
   };
   if (opts.netLatencyMsMax !== undefined) Object.assign(all.netLatencyMsMedian, { max: opts.netLatencyMsMax });
+  if (opts.diskSlowFactorMax !== undefined) Object.assign(all.diskSlowFactorMax, { max: opts.diskSlowFactorMax });
   const scale = opts.episodeMsScale ?? 1;
   if (scale !== 1)
     for (const k of ['diskFullMsMean', 'diskSlowMsMean', 'clockJumpMsMean', 'clockDriftChangeMsMean'] as const) {
@@ -148,6 +149,13 @@ export interface FaultParamOptions {
    * use {@link netLatencyMsMaxFor} of its shortest timeout that must cover a round trip.
    */
   netLatencyMsMax?: number;
+  /**
+   * The largest `diskSlowFactorMax` the system's liveness bound covers (default 10⁴). A slow
+   * episode's factor applies to every fsync issued during it, and the heal does not shorten those
+   * already queued: they complete one after another after it (`Disk.fsync` serialises them), so a
+   * system that queues many in an episode needs their sum after the heal.
+   */
+  diskSlowFactorMax?: number;
   /**
    * Multiplies the mean times between disk and clock episodes (full and slow disks, clock steps
    * and rate changes): below 1 for runs of hundreds of ms, above 1 for runs of hours.

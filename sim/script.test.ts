@@ -129,7 +129,10 @@ describe('scripted tests', () => {
       expect(r.finished!.declaredNs).toBe(sec(30));
       expect(r.simTimeNs).toBeLessThan(r.finished!.atNs + sec(20));
     }
-    const tight = runScenario(scn, { seed: 1, pins: { failoverBoundMs: 1 } });
+    // A 1 ms bound is refused before the run (below two election timeouts): without the refusal,
+    // the step's own failure message.
+    expect(() => runScenario(scn, { seed: 1, pins: { failoverBoundMs: 1 } })).toThrow(/failoverBoundMs 1 is shorter than two election timeouts/);
+    const tight = runScenario({ ...scn, checkParams: undefined }, { seed: 1, pins: { failoverBoundMs: 1 } });
     expect(tight.outcome).toBe('safety');
     expect(tight.violations[0]!.invariant).toBe('script');
     expect(tight.violations[0]!.message).toMatch(/^a new leader after n\d crashed: not within 1ms \(waited from [\d.]+ms to [\d.]+ms\); n1 \w+ t\d+, n2 /);

@@ -140,6 +140,14 @@ export interface ClusterOptions {
 }
 
 /**
+ * The Raft config the kit's servers run with, for a scenario's parameters and options: one source
+ * for the servers and for what a scenario derives from their timings (a bound, a refusal).
+ */
+export function clusterRaftConfig(p: Pick<RaftParams, 'readMode' | 'bug'>, o: Pick<ClusterOptions, 'config'> = {}): Partial<RaftConfig> {
+  return { readOnlyOption: p.readMode, ...bugConfig(p.bug), ...o.config };
+}
+
+/**
  * The config store's kit (one door a system): adds `p.nodes` Raft + KV servers to the world with
  * their safety checker wired to `w.violation`, optionally a register workload, and the liveness
  * properties; returns the handle (ids, servers, leader(), history, hook lists).
@@ -167,7 +175,7 @@ export function setupRaftCluster(w: World<unknown>, p: RaftParams, o: ClusterOpt
       for (const l of readyListeners) l(h, rd);
     },
   };
-  const config: Partial<RaftConfig> = { readOnlyOption: p.readMode, ...bugConfig(p.bug), ...o.config };
+  const config = clusterRaftConfig(p, o);
   const servers = ids.map((id) =>
     w.addNode(id, (ctx) =>
       kvNode(ctx, {
