@@ -34,7 +34,7 @@ export default defineScenario({
     partitionMin: param.float({ doc: 'length of the partition (minutes)', default: 5, min: 0.1, max: 600, swarm: [3, 8] }),
     gcWindowS: param.float({ doc: 'GC window (s); 0 = GC waits for every region', default: 60, min: 0, max: 36000 }),
     jitterMs: param.float({ doc: 'spread of one tick\'s concurrent adds (ms)', default: 300, min: 0, max: 5000 }),
-    ...crdtFaultParams({ long: true, bugs: ['none', 'resync-skipped', 'absorbed-never-pruned'] }),
+    ...crdtFaultParams({ long: true, bugs: ['none', 'resync-skipped', 'absorbed-never-pruned', 'snapshot-keys-not-dirty'] }),
   },
   durationNs: (p) => minutes(2.5 + p.partitionMin + 2),
   livenessBoundNs: sec(120),

@@ -17,6 +17,7 @@ import { defineScenario } from '../sim/scenario.ts';
 import { ms, sec } from '../sim/time.ts';
 import { awaitLeader, raftParams, setupRaftCluster, type RaftCluster } from '../systems/kv/kit.ts';
 import { WatchChecker, type WatchSpec } from '../invariants/raft/watch.ts';
+import { RewatchJudge } from '../invariants/raft/watch-rewatch.ts';
 import { KvClient } from '../systems/kv/client.ts';
 import type { WatchMessage } from '../systems/kv/protocol.ts';
 import { KvWatch, WATCH_CLIENT_BUGS, type WatchClientBug } from '../systems/kv/watch-client.ts';
@@ -46,7 +47,9 @@ export default defineScenario({
 
     const watches: (KvWatch | null)[] = [];
     const retired = { rewatches: 0 };
-    for (let i = 0; i < p.watchers; i++) addWatcher(w, c, checker, watches, retired, i, p);
+    // A re-watch only after a batch the network really lost or reordered (the duplicates above).
+    const rewatch = new RewatchJudge(w);
+    for (let i = 0; i < p.watchers; i++) addWatcher(w, c, checker, rewatch, watches, retired, i, p);
 
     w.liveness('watches-caught-up', () => {
       const l = c.leader();
@@ -93,7 +96,7 @@ interface WatchParams {
 }
 
 /** A client that keeps one watch open at a time, on a key or prefix, starting anew now and then. */
-function addWatcher(w: World<unknown>, c: RaftCluster, checker: WatchChecker, watches: (KvWatch | null)[], retired: { rewatches: number }, i: number, p: WatchParams): void {
+function addWatcher(w: World<unknown>, c: RaftCluster, checker: WatchChecker, rewatch: RewatchJudge, watches: (KvWatch | null)[], retired: { rewatches: number }, i: number, p: WatchParams): void {
   const name: NodeId = `w${i + 1}`;
   watches.push(null);
   let watchIds = 0;
@@ -148,7 +151,13 @@ function addWatcher(w: World<unknown>, c: RaftCluster, checker: WatchChecker, wa
     return {
       onMessage(env) {
         const m = env.body as WatchMessage;
-        if (m.type === 'watchBatch' || m.type === 'watchCompacted') watches[i]?.handle(m);
+        if (m.type !== 'watchBatch' && m.type !== 'watchCompacted') return;
+        const watch = watches[i];
+        const arrival = rewatch.arrived(name, m);
+        if (watch === null || watch === undefined) return;
+        const due = watch.rewatchDue;
+        watch.handle(m);
+        rewatch.handled(name, m, arrival, !due && watch.rewatchDue);
       },
     };
   }, { kind: 'client' });

@@ -16,6 +16,7 @@ const zoo: [string, Scenario, string[]][] = [
   ['unconfirmed-keepalive', leaseLock as unknown as Scenario, ['lease-expired-early']],
   ['resume-at-last-seen', watchFailover as unknown as Scenario, ['watch-no-duplicates']],
   ['no-chain-check', watchFailover as unknown as Scenario, ['watch-no-gaps', 'watch-no-duplicates', 'watch-fifo']],
+  ['rewatch-on-duplicate', watchFailover as unknown as Scenario, ['watch-rewatch-budget']],
 ];
 
 describe('store bug zoo', () => {

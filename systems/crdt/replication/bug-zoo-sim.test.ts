@@ -29,6 +29,7 @@ const CASES: Case[] = [
   { bug: 'anti-entropy-skips-subtree', scenario: burst as unknown as Scenario, caughtBy: ['converged'] },
   { bug: 'resync-skipped', scenario: longGc as unknown as Scenario, caughtBy: ['add-wins', 'no-resurrection', 'converged'] },
   { bug: 'absorbed-never-pruned', scenario: longGc as unknown as Scenario, caughtBy: ['absorbed-records-bounded'] },
+  { bug: 'snapshot-keys-not-dirty', scenario: longGc as unknown as Scenario, caughtBy: ['ae-repair-budget'] },
 ];
 
 describe('crdt bug zoo in simulation', () => {

@@ -24,6 +24,7 @@ import { vvMerge } from '../version-vector.ts';
 import { CausalContext } from '../causal-context.ts';
 import type { Dot } from '../dot.ts';
 import { checkCrdtAcksDurable } from './durable-acks.ts';
+import { checkRepairBudget } from './repair-budget.ts';
 import { DEFAULT_REGION_OPTIONS, WAL, regionNode, type ClientReply, type DeltaItem, type ClientRequest, type OpVector, type RegionOptions, type RegionProgram } from './region.ts';
 import { kindOf, type CrdtBug, type CrdtStore, type Op, type ReadValue } from './store.ts';
 import { compareHlc } from '../hlc.ts';
@@ -110,16 +111,17 @@ export function addCrdtRegions(w: World<unknown>, o: { ids: readonly string[]; b
   w.net.describeMessages(CRDT_MESSAGE_SUMMARIES);
   const ropts = { ...DEFAULT_REGION_OPTIONS, ...o.region };
   const nodes: SimNode<RegionProgram>[] = [];
+  const repairs = checkRepairBudget(w, nodes);
   for (const id of ids)
     nodes.push(
       w.addNode(id, (ctx) =>
-        regionNode(ctx, {
+        repairs.wrap(id, regionNode(ctx, {
           ...ropts,
           peers: ids.filter((x) => x !== id),
           bug: o.bug,
           onStoreMerge: (region, store, key) => checkLwwClockCoversMerged(w, region, store, key),
           onStoreCollect: (region, key, dropped) => checkGcCausallyStable(w, nodes, region, key, dropped),
-        }),
+        })),
       ),
     );
   // lww-hlc-causal and gc-causally-stable are judged in the store hooks above: declared, so the

@@ -23,8 +23,8 @@ import { plainBytes } from '../size.ts';
 import type { VersionVector } from '../version-vector.ts';
 
 /** The bug-zoo variants a store can be built with ('none' = the correct types). */
-export type CrdtBug = 'none' | 'non-idempotent-counter-merge' | 'or-set-remove-unseen' | 'tombstone-gc-before-stability' | 'lww-wall-clock' | 'anti-entropy-skips-subtree' | 'resync-skipped' | 'lww-merge-no-clock-feed' | 'deltas-ack-past-durable' | 'deltas-left-to-anti-entropy' | 'absorbed-never-pruned';
-export const CRDT_BUGS: readonly CrdtBug[] = ['none', 'non-idempotent-counter-merge', 'or-set-remove-unseen', 'tombstone-gc-before-stability', 'lww-wall-clock', 'anti-entropy-skips-subtree', 'resync-skipped', 'lww-merge-no-clock-feed', 'deltas-ack-past-durable', 'deltas-left-to-anti-entropy', 'absorbed-never-pruned'];
+export type CrdtBug = 'none' | 'non-idempotent-counter-merge' | 'or-set-remove-unseen' | 'tombstone-gc-before-stability' | 'lww-wall-clock' | 'anti-entropy-skips-subtree' | 'resync-skipped' | 'lww-merge-no-clock-feed' | 'deltas-ack-past-durable' | 'deltas-left-to-anti-entropy' | 'absorbed-never-pruned' | 'snapshot-keys-not-dirty';
+export const CRDT_BUGS: readonly CrdtBug[] = ['none', 'non-idempotent-counter-merge', 'or-set-remove-unseen', 'tombstone-gc-before-stability', 'lww-wall-clock', 'anti-entropy-skips-subtree', 'resync-skipped', 'lww-merge-no-clock-feed', 'deltas-ack-past-durable', 'deltas-left-to-anti-entropy', 'absorbed-never-pruned', 'snapshot-keys-not-dirty'];
 
 export type Kind = 'ctr' | 'set' | 'reg' | 'txt';
 
