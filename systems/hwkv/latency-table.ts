@@ -261,15 +261,16 @@ export function formatEncryptedPut(e: EncryptedPutRow): string {
 }
 
 /**
- * Sequential put, get, then a put of a `bigBytes` value (the encrypted-PUT row), `n` times,
- * against whoever leads; retries elsewhere on failure.
- */
-/**
  * The measuring client's patience: each command is tried `attempts` times, `callTimeoutNs` each
  * with `pauseNs` between, then given up for the next (which the store applies after it).
  */
 export const METER = { attempts: 20, callTimeoutNs: 20_000_000, pauseNs: 2_000_000 } as const;
 
+/**
+ * Sequential put, get, then a put of a `bigBytes` value (the encrypted-PUT row), `n` times,
+ * against whoever leads; retries elsewhere on failure. Under the faults, and past them until a
+ * first PUT is measured (`putMeasured`).
+ */
 function measuringClient(w: World<unknown>, c: Cluster, n: number, bigBytes: number, putMeasured: () => boolean): void {
   w.addClient(`${c.ids[0]}-meter`, function* (ctx) {
     let target = 0;
