@@ -107,6 +107,8 @@ export class HtmlRuns {
       ...(l.replay !== undefined ? { replay: l.replay } : {}),
       ...(repro !== undefined ? { repro } : {}),
       ...(l.run !== undefined ? { run: l.run } : {}),
+      // The page's "ran with the defaults" note counts these: a row without it would say nothing.
+      ...(l.paramsFellBack !== undefined ? { paramsFellBack: l.paramsFellBack } : {}),
       ...(l.coverage ? { coverage: { ...(l.coverage.probes ? { probes: l.coverage.probes } : {}), ...(l.coverage.sometimes ? { sometimes: l.coverage.sometimes } : {}) } } : {}),
     };
     const i = c.replaces ? this.passRow.get(c.key) : undefined;

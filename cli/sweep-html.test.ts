@@ -41,6 +41,16 @@ describe('sweep --html / merge --html', () => {
     expect(readFileSync(path.join(dir, 'cov.html'), 'utf8')).toMatch(/<td class="mono">npx detsim run \S*cli\/fixtures\/probed\.ts --seed \d+<\/td>/);
   }, 120_000);
 
+  it('notes the runs that fell back to the defaults, on the sweep page and on the merged one', () => {
+    // Seed 1 draws a link latency whose round trip (8 medians) outlasts a 3 ms health timeout.
+    const r = detsim('sweep', 'lb-crash', '--seeds', '1', '--param', 'healthTimeoutMs=3', '--out', 'out-fb', '--html', 'fb.html', '--jobs', '1');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('RAN WITH DEFAULTS: lb-crash: 1 of its 1 run(s)');
+    expect(readFileSync(path.join(dir, 'fb.html'), 'utf8')).toContain('<div class="note ran-with-defaults">1 run(s) ran with the defaults');
+    expect(detsim('merge', 'out-fb', '--html', 'fb-merged.html').code).toBe(0);
+    expect(readFileSync(path.join(dir, 'fb-merged.html'), 'utf8')).toContain('<div class="note ran-with-defaults">1 run(s) ran with the defaults');
+  }, 120_000);
+
   it('refuses an --html path in a missing folder before any seed runs', () => {
     const r = detsim('sweep', 'broadcast', '--seeds', '3', '--out', 'out2', '--html', 'nowhere/report.html');
     expect(r.code).toBe(2);

@@ -27,6 +27,8 @@ export interface SweepRunLine {
   /** Its timeline page, relative to the report (or absolute). */
   timeline?: string;
   coverage?: { probes?: Record<string, number>; sometimes?: Record<string, boolean> };
+  /** Why the seed's draws were refused, when it ran with the defaults (RunResult.paramsFellBack). */
+  paramsFellBack?: string;
 }
 
 export interface SweepHtmlInput {
@@ -76,7 +78,7 @@ function rows(runs: SweepRunLine[]): ScenarioRow[] {
     row.walls.push(r.wallMs);
     if (typeof r.recoveredAfterNs === 'number') row.recoveries.push(r.recoveredAfterNs);
     else if (r.ok && r.recoveredAfterNs === null) row.livenessUnchecked++;
-    if (typeof (r as { paramsFellBack?: unknown }).paramsFellBack === 'string') row.ranWithDefaults++;
+    if (typeof r.paramsFellBack === 'string') row.ranWithDefaults++;
     if (!r.ok && (row.firstFailure === null || r.seed < row.firstFailure.seed)) row.firstFailure = r;
   }
   return [...by.values()].sort((a, b) => a.name.localeCompare(b.name));

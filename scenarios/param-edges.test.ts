@@ -217,3 +217,14 @@ describe('edges-b: raft, hw, broadcast', () => {
     expect(run(broadcast, 1, ['diskSlowFactorMax=1000']).outcome).toBe('pass');
   });
 });
+
+describe('review12: hw-latency-table kvOps', () => {
+  it('hw-latency-table kvOps=1: a meter whose one PUT was lost to the faults sends more after the heal until a PUT is measured', () => {
+    // Seed 110's only PUT never committed under the faults; the meter had no command left and the
+    // table stayed without a PUT row ("no PUT measured yet" at the bound).
+    const r = run(hwLatencyTable, 110, ['kvOps=1']);
+    expect(r.pending).toEqual([]);
+    expect(r.outcome).toBe('pass');
+    expect((r.metrics.table as string[]).find((l) => l.startsWith('PUT latency'))).toMatch(/^PUT latency: accelerated \d/);
+  });
+});

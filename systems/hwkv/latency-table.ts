@@ -261,22 +261,28 @@ export function formatEncryptedPut(e: EncryptedPutRow): string {
 }
 
 /**
- * Sequential put, get, then a put of a `bigBytes` value (the encrypted-PUT row), `n` times,
- * against whoever leads; retries elsewhere on failure.
- */
-/**
  * The measuring client's patience: each command is tried `attempts` times, `callTimeoutNs` each
  * with `pauseNs` between, then given up for the next (which the store applies after it).
  */
 export const METER = { attempts: 20, callTimeoutNs: 20_000_000, pauseNs: 2_000_000 } as const;
 
+/**
+ * Sequential put, get, then a put of a `bigBytes` value (the encrypted-PUT row), `n` times,
+ * against whoever leads; retries elsewhere on failure. Under the faults, and past them until a
+ * first PUT is measured (`putMeasured`).
+ */
 function measuringClient(w: World<unknown>, c: Cluster, n: number, bigBytes: number, putMeasured: () => boolean): void {
+  const healed = new Future<void>(w.sim);
+  w.onHeal(() => healed.resolve(undefined));
   w.addClient(`${c.ids[0]}-meter`, function* (ctx) {
     let target = 0;
     yield ctx.sleep(30_000_000); // let the preferred leader take office
-    // Under the faults; past them only until a first PUT is measured: a slow store write (a pinned
-    // rocksPutUs of 300 ms) may never finish between the nemesis's crashes, and a table needs a row.
-    for (let i = 0; i < n && (w.phase === 'fault' || !putMeasured()); i++) {
+    // Under the faults, `n` commands; past them (or once those ran out) only until a first PUT is
+    // measured: a slow store write (a pinned rocksPutUs of 300 ms) may never finish between the
+    // nemesis's crashes, nor may kvOps=1's one PUT (seed 110), and a table needs a row.
+    for (let i = 0; ; i++) {
+      if (i >= n && w.phase === 'fault' && !putMeasured()) yield* wait(healed);
+      if ((i >= n || w.phase !== 'fault') && putMeasured()) break;
       const key = keyName(i % 4);
       const value = String(i);
       const big = `${i}:`.padEnd(bigBytes, 'abcdefghijklmnopqrstuvwxyz');
