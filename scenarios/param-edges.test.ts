@@ -228,3 +228,11 @@ describe('review12: hw-latency-table kvOps', () => {
     expect((r.metrics.table as string[]).find((l) => l.startsWith('PUT latency'))).toMatch(/^PUT latency: accelerated \d/);
   });
 });
+
+describe('lead, round 12: raft-lease-lock', () => {
+  it('writeGapMs=1e6: a holder does not sleep through the heal with the lock (seed 10 failed leases-settle)', () => {
+    const r = run(raftLeaseLock, 10, ['writeGapMs=1000000']);
+    expect(r.pending).toEqual([]);
+    expect(r.outcome).toBe('pass');
+  });
+});

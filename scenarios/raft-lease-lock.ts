@@ -100,6 +100,7 @@ export default defineScenario({
     }), { kind: 'client' });
 
     const clientIds = Array.from({ length: p.lockClients }, (_, i) => `L${i + 1}`);
+    const faultEndNs = sec(p.durationS);
     for (const id of clientIds) {
       w.addClient(id, (ctx) => (function* () {
         const kc = new KvClient(ctx, { servers: c.ids, clientId: id, attemptTimeoutNs: ms(200), maxAttempts: 15 });
@@ -142,7 +143,11 @@ export default defineScenario({
             for (let k = 1; ctx.now() < untilNs && !h.lost && w.phase === 'fault'; k++) {
               const r = yield* wait(ctx.call<FencedReply>(RESOURCE, { type: 'fencedWrite', owner, token, value: `${owner}#${k}` } satisfies FencedWrite, ms(100)));
               if (r.ok && !r.body.ok) h.lost = true; // a newer holder wrote: we lost the lock
-              else yield ctx.sleep(ms(p.writeGapMs));
+              // Not past the end of the faults: a gap of writeGapMs=10^6 slept through the heal
+              // and kept the lock for 1000 s more (the hold ends at the heal, above). The fault
+              // phase ends at durationS of true time; the sleep is on the local clock, so a
+              // drifting clock may wake a little early, and the next gap is then short.
+              else yield ctx.sleep(Math.max(1, Math.min(ms(p.writeGapMs), faultEndNs - w.now + ms(1))));
             }
             yield* kc.write({ op: 'unlock', key: LOCK_KEY, owner });
           }
