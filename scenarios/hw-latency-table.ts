@@ -33,6 +33,12 @@ const f = (doc: string, def: number) => param.float({ doc, default: def, min: 0.
 
 /** The longest a table's measurement may run (simulated): as lb-churn's longest workload. */
 export const TABLE_MEASURE_MAX_NS = sec(600);
+
+/** A scan's model time for the refusal: whole seconds, but never rounded down to the limit it is over. */
+function scanSeconds(ns: number): string {
+  const whole = Math.round(ns / 1e9);
+  return whole * 1e9 > TABLE_MEASURE_MAX_NS ? String(whole) : (Math.ceil((ns / 1e9) * 1000) / 1000).toFixed(3);
+}
 /** A nominal peer message without a value (a heartbeat, an accept's ack), sealed and opened. */
 const SMALL_MESSAGE_BYTES = 256;
 
@@ -83,7 +89,7 @@ function refusedFigures(p: TableParams): string | null {
   // queue behind each other in the log faster than the store applies them, and no PUT is answered.
   const patience = METER.attempts * (METER.callTimeoutNs + METER.pauseNs);
   if (l.storePutNs > patience) return `a PUT's store write would take ${msText(l.storePutNs)} (rocksPutUs or ssdPutUs): the measuring client gives a command up after ${msText(patience)} and sends the next, so slower writes pile up in the log and no PUT is ever answered; lower it`;
-  if (l.longestScanNs > TABLE_MEASURE_MAX_NS) return `a scan would take ${Math.round(l.longestScanNs / 1e9)} s (scanRows, q1Rows, their row bytes and the scan figures): the table's run is limited to ${TABLE_MEASURE_MAX_NS / 1e9} simulated seconds, every heartbeat of it simulated; lower the rows or raise the rates`;
+  if (l.longestScanNs > TABLE_MEASURE_MAX_NS) return `a scan would take ${scanSeconds(l.longestScanNs)} s (scanRows, q1Rows, their row bytes and the scan figures): the table's run is limited to ${TABLE_MEASURE_MAX_NS / 1e9} simulated seconds, every heartbeat of it simulated; lower the rows or raise the rates`;
   return null;
 }
 

@@ -229,6 +229,12 @@ describe('review12: hw-latency-table kvOps', () => {
   });
 });
 
+describe('lead, round 12: hw-latency-table', () => {
+  it('a scan just over the limit is not reported as the limit itself (600.118 s, not "600 s")', () => {
+    expect(() => run(hwLatencyTable, 1, ['scanRows=98380000', 'scanRowBytes=1200'])).toThrow(/a scan would take 600\.118 s .* limited to 600 simulated seconds/);
+  });
+});
+
 describe('lead, round 12: raft-lease-lock', () => {
   it('writeGapMs=1e6: a holder does not sleep through the heal with the lock (seed 10 failed leases-settle)', () => {
     const r = run(raftLeaseLock, 10, ['writeGapMs=1000000']);
