@@ -58,6 +58,8 @@ export interface BalancerProgram extends NodeProgram {
   eligible(): string[];
   /** Why it is (not) serving, for liveness messages. */
   describe(): string;
+  /** Whether its config watch has given up its stream and wants to watch again (KvWatch.rewatchDue; false without a watch). */
+  readonly rewatchDue: boolean;
 }
 
 export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProgram {
@@ -143,6 +145,7 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
     // The watch, on this region's replica first.
     const w = new KvWatch(ctx, {
       servers: o.configServers, first: o.localConfig, key: KEYS.backends, prefix: false, fromRev: rev + 1,
+      ...(o.bug === 'lb-rewatch-on-duplicate' ? { bug: 'rewatch-on-duplicate' as const } : {}),
       nextWatchId: () => ctx.rng.int(1, 2 ** 30),
       onEvents: (events, upTo) => {
         const last = events.filter((e) => e.key === KEYS.backends).pop();
@@ -222,6 +225,9 @@ export function balancerNode(ctx: NodeContext, o: BalancerOptions): BalancerProg
   return {
     get rev() {
       return view?.rev ?? 0;
+    },
+    get rewatchDue() {
+      return watch?.rewatchDue ?? false;
     },
     serving: () => eligible().length > 0,
     eligible,

@@ -12,7 +12,7 @@
 import { hardwareFaultParams, hardwareNemesis } from '../../sim/hardware/nemesis.ts';
 import { runOnNic, SmartNic } from '../../sim/hardware/smart-nic.ts';
 import { faultParams, netLatencyMsMaxFor, standardNemesis, type FaultParamOptions } from '../../sim/nemesis.ts';
-import type { CallResult, NodeId, SimNode } from '../../sim/node.ts';
+import type { CallResult, Envelope, NodeId, SimNode } from '../../sim/node.ts';
 import { param, type ParamDefs, type ParamValues } from '../../sim/params.ts';
 import { Future, sleep } from '../../sim/process.ts';
 import type { World } from '../../sim/scenario.ts';
@@ -24,8 +24,10 @@ import { addEscrowCluster, applyWan, holdPolicyOf, livenessBoundOf, replyJudge, 
 import { addGeoDns, resolve, type GeoDnsHandle } from '../geodns/kit.ts';
 import { KvClient } from '../kv/client.ts';
 import { addConfigStore, raftParams, type RaftCluster } from '../kv/kit.ts';
+import type { WatchMessage } from '../kv/protocol.ts';
 import type { KvReadOp, KvResult, KvWriteOp } from '../kv/types.ts';
 import { toModelInput, toModelOutput } from '../../invariants/raft/history.ts';
+import { RewatchJudge } from '../../invariants/raft/watch-rewatch.ts';
 import { appServer, type AppServerProgram } from './app.ts';
 import { balancerNode, type BalancerProgram } from './balancer.ts';
 import { PlatformChecks } from './invariants.ts';
@@ -222,6 +224,24 @@ export interface TierOptions {
   escrowNs?: Record<'hold' | 'confirm', number[]>;
 }
 
+/**
+ * A balancer whose config-watch batches are shown to `judge` as they are delivered, before the
+ * balancer sees them, and after it handled them: whether handling one made its watch give up
+ * the stream (watch-rewatch-budget). The balancer is not changed: its handler runs as it would.
+ */
+function judgedRewatches(judge: RewatchJudge, id: NodeId, lb: BalancerProgram): BalancerProgram {
+  const handle = lb.onMessage!;
+  lb.onMessage = (env: Envelope): void => {
+    const m = env.body as WatchMessage;
+    if (env.rpcId !== undefined || (m.type !== 'watchBatch' && m.type !== 'watchCompacted')) return handle(env);
+    const arrival = judge.arrived(id, m);
+    const due = lb.rewatchDue;
+    handle(env);
+    judge.handled(id, m, arrival, !due && lb.rewatchDue);
+  };
+  return lb;
+}
+
 /** Per region: a balancer `lb-<region>` in front of `app-<region>-<k>` servers. */
 export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier {
   w.declareProbes(PLATFORM_PROBES);
@@ -234,6 +254,9 @@ export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier
   const booted = new Set<NodeId>();
   // What the escrow tells the servers is judged as it judges what it tells its own buyers.
   const judgeEscrow = replyJudge(w, o.escrow);
+  // The balancers follow the config store with the KV watch client: a re-watch caused by a batch
+  // that arrived in order, or by a duplicate, is judged as in raft-watch-failover.
+  const rewatch = new RewatchJudge(w);
   o.regions.forEach((region, ri) => {
     for (let k = 1; k <= o.appsPerRegion; k++) {
       const id = appTierId(region, k);
@@ -255,14 +278,14 @@ export function addRegionalTier(w: World<unknown>, o: TierOptions): RegionalTier
     const localConfig = [...o.config.domains.entries()].find(([, r]) => r === region)?.[0] ?? o.config.ids[0]!;
     balancers.push(
       w.addNode(`lb-${region}`, (ctx) =>
-        balancerNode(ctx, {
+        judgedRewatches(rewatch, `lb-${region}`, balancerNode(ctx, {
           region, configServers: o.config.ids, localConfig, refreshNs: o.bounds.refreshNs, readTimeoutNs: o.bounds.readTimeoutNs, staleBoundNs: o.bounds.staleBoundNs,
           healthNs: ms(100), fall: o.bounds.fall, rise: o.bounds.rise, bug: o.bug,
           onRead: o.history.hook(`lb-${region}`, { op: 'get', key: KEYS.backends }),
           onForward: (lb, b, rev) => o.checks.onForward(lb, b, rev),
           onConfig: (lb, rev) => o.checks.onConfigTaken(lb, rev),
           deployed: o.deployed !== undefined && !started.has(region) ? (started.add(region), { rev: o.deployed.rev, modRev: o.deployed.backendsRev, value: o.deployed.keys[KEYS.backends]! }) : null,
-        }),
+        })),
       ),
     );
   });

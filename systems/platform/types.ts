@@ -25,7 +25,7 @@
  *    of the allocation policy was refused (its lock was lost): a stale operator moves tokens the
  *    store never agreed to move (operator x Raft lease x escrow).
  */
-export const PLATFORM_BUGS = ['none', 'geodns-ignores-health', 'unfenced-operator', 'order-before-escrow-confirm', 'lb-stale-config-read', 'checkout-retry-not-idempotent', 'cart-read-ignores-token', 'deploy-before-flag', 'reallocation-unfenced', 'escrow-refuses-all', 'checkout-always-sold-out', 'geodns-answers-nothing'] as const;
+export const PLATFORM_BUGS = ['none', 'geodns-ignores-health', 'unfenced-operator', 'order-before-escrow-confirm', 'lb-stale-config-read', 'checkout-retry-not-idempotent', 'cart-read-ignores-token', 'deploy-before-flag', 'reallocation-unfenced', 'escrow-refuses-all', 'checkout-always-sold-out', 'geodns-answers-nothing', 'lb-rewatch-on-duplicate'] as const;
 export type PlatformBug = (typeof PLATFORM_BUGS)[number];
 
 export const REGION_NAMES = ['us', 'eu', 'ap', 'sa'] as const;
