@@ -115,7 +115,7 @@ interface RunArgs {
 async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; report: RunReport }> {
   // The repro module (its schema, node:child_process) only for a failure's --repro file: a short
   // run's thread waits for this thread's job, so what the job waits for is kept to what it needs.
-  const [{ drawParamValues }, { formatHeader, formatResult, makeChalk }, { runCommand }, { RUN_FORMAT }, { runWatched }] = await Promise.all([
+  const [{ drawParamValuesWhy }, { formatHeader, formatResult, makeChalk }, { runCommand }, { RUN_FORMAT }, { runWatched }] = await Promise.all([
     import('../sim/param-draw.ts'),
     import('../reports/terminal.ts'),
     import('../reports/commands.ts'),
@@ -128,13 +128,12 @@ async function runOne(l: ScenarioInfo, a: RunArgs): Promise<{ code: number; repo
   // shown here as the run's thread resolves them. Only pins can make such a combination (the
   // swarm ranges never draw one), so a run without pins does not import the scenario here.
   const refuses = Object.keys(a.pins).length > 0 ? await (await import('./scenarios.ts')).paramCheckOf(l) : undefined;
-  const params = drawParamValues(l.scenario.params, a.seed, a.pins, a.swarm, refuses, l.scenario.name);
+  const { values: params, fellBack: fallback } = drawParamValuesWhy(l.scenario.params, a.seed, a.pins, a.swarm, refuses, l.scenario.name);
   const runCmd = runCommand(scenarioArg(l), a.seed, a.pins, a.swarm, a.buggify, a.linkStreams === false);
   if (!a.json) for (const line of formatHeader(c, l.scenario.name, a.seed, params, a.swarm, a.buggify, a.linkStreams === false)) stdout(line);
   // The header shows the values the run uses; without this line a user who pinned one value would
   // read the defaults there as this seed's swarm draws, and wonder why the seed varies nothing.
-  const fallback = refuses?.(drawParamValues(l.scenario.params, a.seed, a.pins, a.swarm));
-  if (!a.json && typeof fallback === 'string' && fallback.length > 0) stdout(c.yellow(`note: with the pinned values, seed ${a.seed}'s swarm draws make a combination ${l.scenario.name} refuses (${fallback}), so this seed runs with the defaults of the parameters not pinned`));
+  if (!a.json && fallback !== null) stdout(c.yellow(`note: with the pinned values, seed ${a.seed}'s swarm draws make a combination ${l.scenario.name} refuses (${fallback}), so this seed runs with the defaults of the parameters not pinned`));
   // The seed runs in a watched worker thread: an endless loop, a memory blow-up or a
   // process.exit in the scenario's code is that seed's failure, never a hang or a lost verdict.
   const w = await runWatched({

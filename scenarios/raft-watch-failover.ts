@@ -153,11 +153,11 @@ function addWatcher(w: World<unknown>, c: RaftCluster, checker: WatchChecker, re
         const m = env.body as WatchMessage;
         if (m.type !== 'watchBatch' && m.type !== 'watchCompacted') return;
         const watch = watches[i];
-        const arrival = rewatch.arrived(name, m);
-        if (watch === null || watch === undefined) return;
-        const due = watch.rewatchDue;
-        watch.handle(m);
-        rewatch.handled(name, m, arrival, !due && watch.rewatchDue);
+        if (watch === null || watch === undefined) {
+          rewatch.arrived(name, m); // the judge follows the stream even when no client takes it
+          return;
+        }
+        rewatch.deliver(name, m, () => watch.rewatchDue, () => watch.handle(m));
       },
     };
   }, { kind: 'client' });

@@ -12,7 +12,7 @@ export { DISK_PROFILES, type DiskProfile, type DiskProfileName } from './disk/pr
 export { EventQueue, ScheduledEvent } from './event-queue.ts';
 export { Simulation, type MilestoneListener, type RunStop, type SimulationOptions } from './kernel.ts';
 export { FAULT_KINDS, type FaultKind, type FaultKindInfo, type FaultModel } from './faults.ts';
-export { faultParams, MILESTONE_KINDS, netLatencyMsMaxFor, standardNemesis, type FaultParamName, type FaultParamOptions, type FaultParams, type NemesisOptions } from './nemesis.ts';
+export { faultParams, MILESTONE_KINDS, netLatencyMsMaxFor, ROUND_TRIP_P99_MEDIANS, standardNemesis, type FaultParamName, type FaultParamOptions, type FaultParams, type NemesisOptions } from './nemesis.ts';
 export { describeLatency, drawLatency, scaleLatency, withFloor, type LatencyModel } from './network/latency.ts';
 export { LAN, Network, type LinkConfig, type MessageFault, type MessageMetrics, type NetworkStats, type NodeMessageCounts, type TypeMessageCounts, type SendOptions } from './network/network.ts';
 export { NodeContext, SimNode, type CallResult, type Envelope, type NodeFactory, type NodeId, type NodeProgram, type NodeState, type Timer } from './node.ts';

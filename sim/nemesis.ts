@@ -127,13 +127,19 @@ export function faultParams(opts: FaultParamOptions = {}) {
 }
 
 /**
- * The largest `netLatencyMsMedian` a timeout of `timeoutMs` allows: links are lognormal with a p99
- * of four medians each way (standardNemesis), so a round trip's p99 is eight medians, and it must
- * fit in the timeout. Above it every call can time out before its answer arrives, and a correct
- * system fails its liveness properties (broadcast's 500 ms calls at netLatencyMsMedian=300).
+ * A round trip's p99 over the standard nemesis's links, in link-latency medians: links are
+ * lognormal with a p99 of four medians each way (standardNemesis), so eight.
+ */
+export const ROUND_TRIP_P99_MEDIANS = 8;
+
+/**
+ * The largest `netLatencyMsMedian` a timeout of `timeoutMs` allows: a round trip's p99
+ * ({@link ROUND_TRIP_P99_MEDIANS} medians) must fit in the timeout. Above it every call can time
+ * out before its answer arrives, and a correct system fails its liveness properties (broadcast's
+ * 500 ms calls at netLatencyMsMedian=300).
  */
 export function netLatencyMsMaxFor(timeoutMs: number): number {
-  return timeoutMs / 8;
+  return timeoutMs / ROUND_TRIP_P99_MEDIANS;
 }
 
 /** How a scenario adapts the standard fault parameters (see {@link faultParams}). */

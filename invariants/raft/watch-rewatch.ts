@@ -64,6 +64,18 @@ export class RewatchJudge {
     return 'after-loss';
   }
 
+  /**
+   * Shows a watch message delivered to `client` to the judge around the client's own handling
+   * (`handle`): what it is on the wire first, then whether handling it made the client give up
+   * its stream (`rewatchDue` read before and after).
+   */
+  deliver(client: NodeId, m: WatchMessage, rewatchDue: () => boolean, handle: () => void): void {
+    const arrival = this.arrived(client, m);
+    const due = rewatchDue();
+    handle();
+    this.handled(client, m, arrival, !due && rewatchDue());
+  }
+
   /** The client handled a batch that `arrived` classed as `a`; `gaveUp`: it now wants to re-watch and did not before. */
   handled(client: NodeId, m: WatchMessage, a: BatchArrival, gaveUp: boolean): void {
     if (!gaveUp || (a !== 'in-order' && a !== 'old') || this.failed) return;

@@ -234,10 +234,7 @@ function judgedRewatches(judge: RewatchJudge, id: NodeId, lb: BalancerProgram): 
   lb.onMessage = (env: Envelope): void => {
     const m = env.body as WatchMessage;
     if (env.rpcId !== undefined || (m.type !== 'watchBatch' && m.type !== 'watchCompacted')) return handle(env);
-    const arrival = judge.arrived(id, m);
-    const due = lb.rewatchDue;
-    handle(env);
-    judge.handled(id, m, arrival, !due && lb.rewatchDue);
+    judge.deliver(id, m, () => lb.rewatchDue, () => handle(env));
   };
   return lb;
 }

@@ -5,7 +5,7 @@
  * own fault schedule, so the parameters below are shared by all of them (`lbParams()`).
  */
 import { assert } from '../../../sim/assert.ts';
-import { faultParams, standardNemesis } from '../../../sim/nemesis.ts';
+import { faultParams, ROUND_TRIP_P99_MEDIANS, standardNemesis } from '../../../sim/nemesis.ts';
 import type { SimNode } from '../../../sim/node.ts';
 import { param, type ParamValues } from '../../../sim/params.ts';
 import { sleep } from '../../../sim/process.ts';
@@ -183,7 +183,7 @@ export interface LbLinks {
  * p99 is eight medians (netLatencyMsMaxFor's rule read the other way round).
  */
 export function standardLbLinks(p: LbParams): LbLinks {
-  return { roundTripMs: 8 * p.netLatencyMsMedian, from: `8 x netLatencyMsMedian ${p.netLatencyMsMedian}` };
+  return { roundTripMs: ROUND_TRIP_P99_MEDIANS * p.netLatencyMsMedian, from: `${ROUND_TRIP_P99_MEDIANS} x netLatencyMsMedian ${p.netLatencyMsMedian}` };
 }
 
 /**
