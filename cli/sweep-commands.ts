@@ -9,6 +9,7 @@ import { ParamError, parsePins, type ParamDefs } from '../sim/params.ts';
 import { readRepro } from '../reports/repro.ts';
 import { isIncomplete, reportExitCode, SweepAggregator } from '../reports/sweep-report.ts';
 import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sweep-render.ts';
+import { shellQuote } from '../reports/commands.ts';
 import { makeChalk } from '../reports/terminal.ts';
 import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { GuidedJobSource } from './guided-source.ts';
@@ -18,6 +19,11 @@ import { looksLikePath, paramCheckOf, refusedParams, resolveScenario, resolveSce
 import { resolveScenarioInfos } from './scenario-manifest.ts';
 import type { EarlyWorker } from './early-worker.ts';
 import { checkOutputs, claimOutputFile, coreCount, defaultMaxMemoryMb, newRunId, runPipeline } from './sweep.ts';
+
+/** This command as typed, each word quoted for the shell: what a results header records, to be pasted again. */
+function commandLine(): string {
+  return ['detsim', ...process.argv.slice(2)].map(shellQuote).join(' ');
+}
 
 type Out = (line: string) => void;
 const stdout: Out = (l) => process.stdout.write(l + '\n');
@@ -152,7 +158,7 @@ export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyW
   const res = await runPipeline({
     source,
     scenarios,
-    header: { command: `detsim ${process.argv.slice(2).join(' ')}`, scenarios: scenarios.map((l) => l.scenario.name), seeds, from, shard: formatShard(shard) ?? null, planned: source.total(), swarm, buggify, mode: 'sweep' },
+    header: { command: commandLine(), scenarios: scenarios.map((l) => l.scenario.name), seeds, from, shard: formatShard(shard) ?? null, planned: source.total(), swarm, buggify, mode: 'sweep' },
     runId,
     shard,
     ...o,
@@ -165,7 +171,7 @@ export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyW
     progress: true,
   });
   if (html) {
-    const n = await writeSweepHtmlFrom(html, [res.resultsFile], { title: `detsim sweep ${scenarios.map((l) => l.scenario.name).join(', ')}`, command: `detsim ${process.argv.slice(2).join(' ')}`, incomplete: isIncomplete(res.report) });
+    const n = await writeSweepHtmlFrom(html, [res.resultsFile], { title: `detsim sweep ${scenarios.map((l) => l.scenario.name).join(', ')}`, command: commandLine(), incomplete: isIncomplete(res.report) });
     stderr(c.dim(`HTML report of ${n} run(s) written to ${html} (open it in a browser)`));
   }
   return res.code;
@@ -310,7 +316,7 @@ export async function cmdRegress(argv: Record<string, unknown>): Promise<number>
   const res = await runPipeline({
     source: base,
     scenarios,
-    header: { command: `detsim ${process.argv.slice(2).join(' ')}`, scenarios: names, seeds: 0, from: 0, shard: null, planned: jobs.length, mode: 'regress' },
+    header: { command: commandLine(), scenarios: names, seeds: 0, from: 0, shard: null, planned: jobs.length, mode: 'regress' },
     runId,
     shard: null,
     ...o,

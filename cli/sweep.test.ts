@@ -4,7 +4,7 @@
  * and scenarios that exit or allocate without bound. These spawn `node bin/detsim.js`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -400,6 +400,33 @@ describe('a shard with no run', () => {
     const merged = detsim('merge', out);
     expect(merged.code, merged.out).toBe(0);
     expect(merged.out).toMatch(/^PASS 1 runs, 1 passed, 0 failed$/m);
+  });
+});
+
+describe('a missing shard, run again with the command the merge prints', () => {
+  it('pasted into a shell as printed, the command runs that shard (its glob quoted, a run id of its own, no report of its own) and the merge is whole', () => {
+    const work = path.join(tmp, 'rerun ws');
+    const shard1 = path.join(work, 'shard 1');
+    // A file the glob matches where the command is pasted: the shell would expand an unquoted raft-elec*.
+    mkdirSync(work, { recursive: true });
+    writeFileSync(path.join(work, 'raft-election-notes.txt'), 'notes\n');
+    const junit = path.join(shard1, 'shard1.xml');
+    expect(detsim('sweep', 'raft-elec*', '--seeds', '4', '--shard', '1/2', '--jobs', '1', '--out', shard1, '--run-id', 'n-s1', '--junit', junit).code).toBe(0);
+    const junitBefore = readFileSync(junit, 'utf8');
+    const cut = detsim('merge', shard1);
+    expect(cut.code).toBe(1);
+    const rerun = /Run `([^`]*)` and merge again/.exec(cut.out)?.[1];
+    expect(rerun, cut.out).toBeDefined();
+    expect(rerun).toMatch(/^npx detsim sweep /);
+    // npx resolves detsim in a checkout or an install; here the same CLI is named outright.
+    const pasted = spawnSync('/bin/sh', ['-c', rerun!.replace(/^npx detsim /, `'${process.execPath}' '${BIN}' `)], { cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(pasted.status, pasted.stderr).toBe(0);
+    expect(pasted.stderr).toContain('shard 2/2');
+    expect(readFileSync(junit, 'utf8')).toBe(junitBefore);
+    const whole = detsim('merge', shard1);
+    expect(whole.out).not.toContain('INCOMPLETE');
+    expect(whole.code, whole.out).toBe(0);
+    expect(whole.out).toMatch(/^PASS 4 runs, 4 passed, 0 failed$/m);
   });
 });
 

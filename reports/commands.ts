@@ -17,3 +17,35 @@ export function runCommand(scenario: string, seed: number, pins: Record<string, 
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./=:@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * The words of a command line as a POSIX shell splits it: blanks separate, single quotes keep
+ * everything, double quotes keep all but `\"` and `\\`, a backslash outside quotes keeps the next
+ * character. Reads back what {@link shellQuote} wrote, and a plain `a b c` line as its words.
+ */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (ch === ' ' || ch === '\t' || ch === '\n') {
+      if (word !== null) words.push(word);
+      word = null;
+    } else if (ch === "'") {
+      const end = line.indexOf("'", i + 1);
+      const stop = end < 0 ? line.length : end;
+      word = (word ?? '') + line.slice(i + 1, stop);
+      i = stop;
+    } else if (ch === '"') {
+      word ??= '';
+      for (i++; i < line.length && line[i] !== '"'; i++) {
+        if (line[i] === '\\' && (line[i + 1] === '"' || line[i + 1] === '\\')) i++;
+        word += line[i];
+      }
+    } else if (ch === '\\' && i + 1 < line.length) {
+      word = (word ?? '') + line[++i];
+    } else word = (word ?? '') + ch;
+  }
+  if (word !== null) words.push(word);
+  return words;
+}

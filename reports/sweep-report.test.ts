@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { RESULT_FORMAT, RESULTS_HEADER_FORMAT } from './formats.ts';
 import type { ResultLine, ResultsHeader } from './results.ts';
 import { commandForShard, reportExitCode, SweepAggregator } from './sweep-report.ts';
+import { shellQuote, shellWords } from './commands.ts';
 import { junitFromReport, markdownSummary, terminalSummary } from './sweep-render.ts';
 import { Chalk } from 'chalk';
 
@@ -264,5 +265,19 @@ describe('commandForShard', () => {
     expect(commandForShard('npx detsim sweep all --seeds 100 --shard 1/4 --out o/1', 4, 4)).toBe('npx detsim sweep all --seeds 100 --shard 4/4 --out o/1');
     expect(commandForShard('npx detsim sweep all --shard=2/3', 3, 3)).toBe('npx detsim sweep all --shard=3/3');
     expect(commandForShard('npx detsim sweep all --seeds 100', 2, 3)).toBeNull();
+  });
+
+  it('drops the shard\'s run id and its own report files, quotes each word for the shell, and reads back a quoted header', () => {
+    // A header written before commands were quoted: words split on blanks.
+    expect(commandForShard('detsim sweep raft-* broadcast --seeds 20 --shard 1/2 --out s1 --run-id n-s1 --junit s1/j.xml', 2, 2)).toBe("npx detsim sweep 'raft-*' broadcast --seeds 20 --shard 2/2 --out s1");
+    expect(commandForShard("detsim sweep 'raft-*' --shard=1/3 --run-id=x --markdown 'my out/s.md' --html=r.html --out 'my out' --param 'k=it'\\''s'", 3, 3)).toBe("npx detsim sweep 'raft-*' --shard=3/3 --out 'my out' --param 'k=it'\\''s'");
+  });
+});
+
+describe('shellWords', () => {
+  it('reads back what shellQuote wrote, word for word', () => {
+    const words = ['detsim', 'sweep', 'raft-*', 'my out/x', "it's", '', 'a"b', 'c\\d', '$HOME'];
+    expect(shellWords(words.map(shellQuote).join(' '))).toEqual(words);
+    expect(shellWords(' a  "b \\" c"\tz\\ y ')).toEqual(['a', 'b " c', 'z y']);
   });
 });

@@ -9,6 +9,7 @@
  * Every ordering is by (scenario, seed), never by finishing order, so a report does not depend on
  * how many workers or shards ran the seeds.
  */
+import { shellQuote, shellWords } from './commands.ts';
 import { SWEEP_FORMAT } from './formats.ts';
 import type { ResultLine, ResultsHeader } from './results.ts';
 import { countInShard, parseShard, scenarioRanks } from '../cli/jobs.ts';
@@ -603,12 +604,37 @@ export function reportExitCode(r: SweepReport): number {
 }
 
 /**
- * `command` (one shard's own, as its results header records it) with `--shard k/n` instead of its
- * shard, or null if it names no shard.
+ * Flags of a shard's recorded command that its rerun drops: the run id (the given shard's results
+ * file holds it, and a sweep refuses a run id already used in its --out folder) and the shard's
+ * own report files (the merge writes the report; a rerun into the same folder would overwrite
+ * them).
+ */
+const NOT_RERUN = new Set(['--run-id', '--runId', '--junit', '--markdown', '--html']);
+
+/**
+ * `command` (one shard's own, as its results header records it) as a command to paste that runs
+ * shard k of n instead: `--shard k/n`, a run id of its own and no report files of its own (see
+ * NOT_RERUN), each word quoted for the shell (a glob like raft-* must reach detsim, not the shell),
+ * `npx` before `detsim`; or null if it names no shard.
  */
 export function commandForShard(command: string, k: number, n: number): string | null {
-  const re = /--shard(=|\s+)\d+\/\d+/;
-  return re.test(command) ? command.replace(re, `--shard$1${k}/${n}`) : null;
+  const words = shellWords(command);
+  const out: string[] = [];
+  let shard = false;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const flag = w.startsWith('--') ? w.split('=', 1)[0]! : null;
+    if (flag === '--shard') {
+      shard = true;
+      out.push(w.includes('=') ? `--shard=${k}/${n}` : '--shard', ...(w.includes('=') ? [] : [`${k}/${n}`]));
+      if (!w.includes('=')) i++;
+    } else if (flag !== null && NOT_RERUN.has(flag)) {
+      if (!w.includes('=')) i++;
+    } else out.push(w);
+  }
+  if (!shard) return null;
+  if (out[0] === 'detsim') out.unshift('npx');
+  return out.map(shellQuote).join(' ');
 }
 
 /**
