@@ -127,16 +127,19 @@ describe('detsim export', () => {
     expect(idle.out + idle.err).toMatch(/Tests +1 passed/);
   }, 600_000);
 
-  it('in the checkout itself, as the README tour and docs/shrink.md run it: the test named on the command line runs', () => {
-    // A folder of the checkout outside vitest.config.ts's `include` (like detsim-out/ or failures/).
-    const dir = mkdtempSync(path.join(ROOT, '.tmp-scenario-export-'));
+  it('in the checkout itself, as the README tour and docs/shrink.md run it: the test named on the command line runs, pasted as printed', () => {
+    // A folder of the checkout outside vitest.config.ts's `include` (like detsim-out/ or failures/),
+    // with a space in its name (`sweep --out 'my failures'`): the printed command quotes it.
+    const dir = mkdtempSync(path.join(ROOT, '.tmp-scenario export-'));
     try {
       const rel = path.relative(ROOT, dir);
       expect(detsim(ROOT, 'run', 'broadcast', '--seed', '1', '--param', 'bug=drop-gossip', '--repro', path.join(rel, 'bug.json')).code).toBe(1);
       const ex = detsim(ROOT, 'export', path.join(rel, 'bug.json'), '--out', path.join(rel, 'bug.test.ts'));
       expect(ex.code, ex.err).toBe(0);
-      expect(ex.out).toContain(`run it: npx vitest run ${path.join(rel, 'bug.test.ts')}`);
-      const r = vitest(ROOT, path.join(rel, 'bug.test.ts'));
+      expect(ex.out).toContain(`run it: npx vitest run '${path.join(rel, 'bug.test.ts')}'`);
+      const printed = /run it: npx vitest run (.*?) {3}\(/.exec(ex.out)![1]!;
+      // The printed command through a shell, with npx's vitest named outright.
+      const r = sh(ROOT, '/bin/sh', '-c', `'${process.execPath}' '${path.join(ROOT, 'node_modules', 'vitest', 'vitest.mjs')}' run ${printed}`);
       expect(r.out + r.err).not.toContain('No test files found');
       expect(r.out + r.err).toMatch(/Tests +1 passed/);
       expect(r.code).toBe(0);

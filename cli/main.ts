@@ -408,7 +408,8 @@ async function cmdExport(argv: Record<string, unknown>): Promise<number> {
   writeFileSync(out, text);
   const faults = repro.script.filter((e) => e.kind !== 'op').length;
   stdout(`wrote ${out}: ${faults} fault(s) and ${repro.script.length - faults} client operation(s) of ${repro.scenario} seed ${repro.seed}, expecting ${repro.violations[0]?.invariant ?? 'a pass'} to ${repro.violations[0] ? 'fail' : 'hold'}`);
-  stdout(`run it: npx vitest run ${out}   (once the bug is fixed, set EXPECTED to { verdict: 'hold' })`);
+  const { shellQuote } = await import('../reports/commands.ts');
+  stdout(`run it: npx vitest run ${shellQuote(out)}   (once the bug is fixed, set EXPECTED to { verdict: 'hold' })`);
   return 0;
 }
 
@@ -430,17 +431,20 @@ function packageVersion(): string {
 }
 
 async function cmdInit(name: string, dir: string): Promise<number> {
-  const [{ initScenario }, { makeChalk }] = await Promise.all([import('./init.ts'), import('../reports/terminal.ts')]);
+  const [{ initScenario }, { makeChalk }, { shellQuote }] = await Promise.all([import('./init.ts'), import('../reports/terminal.ts'), import('../reports/commands.ts')]);
   const r = initScenario(name, dir);
   const c = makeChalk();
   const rel = path.relative(process.cwd(), r.dir) || '.';
   stdout(`wrote ${r.files.map((f) => path.join(rel, f)).join(', ')}`);
   stdout(`next, in ${rel}:`);
+  // Where detsim is not installed, `npx detsim` finds no detsim to run and asks the npm registry
+  // for a package of that name instead: installing comes first.
+  if (!r.installed) stdout(`  npm install --save-dev ${shellQuote(PACKAGE_ROOT)} vitest typescript @types/node   ${c.dim('# first: detsim is not installed there, and npx would look for it on the npm registry')}`);
   stdout(`  npx detsim run ./${name}.ts --seed 1        ${c.dim('# one run')}`);
   stdout(`  npx detsim sweep ./${name}.ts --seeds 100   ${c.dim('# many seeds')}`);
   stdout(`  npx vitest run                               ${c.dim(`# its test (${name}.test.ts); needs vitest installed there`)}`);
   stdout(`  npx tsc -p .                                 ${c.dim('# type-check')}`);
-  if (!r.installed) stdout(c.dim(`detsim is not in ${rel}/node_modules: the CLI resolves 'detsim' itself and tsconfig.json maps it to ${PACKAGE_ROOT}; for vitest, install it: npm install --save-dev ${PACKAGE_ROOT} vitest typescript`));
+  if (!r.installed) stdout(c.dim(`until then, run the scenario with this detsim: node ${shellQuote(path.join(PACKAGE_ROOT, 'bin', 'detsim.js'))} run ./${name}.ts --seed 1 (tsconfig.json maps 'detsim' to ${PACKAGE_ROOT} for the type-checker)`));
   // Installed detsim is type-checked from its sources, which use Node's modules and globals:
   // without @types/node, `tsc -p .` fails in node_modules/detsim ("Cannot find name 'node:fs'").
   else if (!r.nodeTypes) stdout(c.dim(`to type-check, install Node's types there too (detsim's sources use them): npm install --save-dev typescript @types/node`));

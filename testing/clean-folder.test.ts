@@ -147,6 +147,21 @@ describe('a new user with detsim installed in the folder', () => {
     expect(run.out).toContain('my-counter seed 3');
   }, SLOW);
 
+  it('init where detsim is not installed puts installing it first (npx would ask the npm registry for a "detsim"), and the command it gives until then runs', () => {
+    const hint = path.join(base, 'bare-hint');
+    const init = detsim(base, 'init', 'my-counter', '--dir', 'bare-hint');
+    expect(init.code).toBe(0);
+    const lines = init.out.split('\n');
+    const install = lines.findIndex((l) => /^ {2}npm install --save-dev \S+ vitest typescript @types\/node /.test(l));
+    expect(install, init.out).toBeGreaterThan(-1);
+    expect(install).toBeLessThan(lines.findIndex((l) => l.includes('npx detsim run')));
+    const until = /until then, run the scenario with this detsim: (.*) \(tsconfig/.exec(init.out)?.[1];
+    expect(until, init.out).toBeDefined();
+    const r = sh(hint, '/bin/sh', '-c', until!);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('PASS my-counter seed 1');
+  }, SLOW);
+
   it('without @types/node installed, init says type-checking needs it (detsim\'s own sources use Node\'s types)', () => {
     const bare = path.join(base, 'installed-no-node-types');
     mkdirSync(path.join(bare, 'node_modules'), { recursive: true });
