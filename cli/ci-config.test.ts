@@ -2,10 +2,11 @@
  * The CI and deployment files: the GitHub workflows pass actionlint (the linter .ci/run also
  * runs) and call only commands and flags the README documents; the Kubernetes manifests validate
  * against the Kubernetes API schema (kubernetes-models) and their shard arithmetic is right,
- * checked by running each pod's script with a stand-in `npx` that records what it was asked.
+ * checked by running each pod's script with a stand-in `npx` and `node` that record what they were asked.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -123,12 +124,14 @@ describe('Kubernetes manifests (deploy/)', () => {
   }
   const container = (f: string): Container => (load(f)[0] as { spec: { template: { spec: { containers: Container[] } } } }).spec.template.spec.containers[0]!;
 
-  /** Runs a pod's script with a stand-in npx that records its arguments and exits with `code`. */
+  /** Runs a pod's script with a stand-in npx and node that record their arguments and exit with `code`. */
   function runPod(c: Container, env: Record<string, string>, code: number): { exit: number; argv: string[] } {
     const bin = mkdtempSync(path.join(tmp, 'bin-'));
     const record = path.join(bin, 'argv');
-    writeFileSync(path.join(bin, 'npx'), `#!/bin/sh\nfor a in "$@"; do echo "$a"; done > "${record}"\nexit ${code}\n`);
-    chmodSync(path.join(bin, 'npx'), 0o755);
+    for (const cmd of ['npx', 'node']) {
+      writeFileSync(path.join(bin, cmd), `#!/bin/sh\nfor a in "$@"; do echo "$a"; done > "${record}"\nexit ${code}\n`);
+      chmodSync(path.join(bin, cmd), 0o755);
+    }
     const vars = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
     const r = spawnSync(c.command[0]!, [...c.command.slice(1), ...c.args], { env: { PATH: `${bin}:/usr/bin:/bin`, ...vars, RESULTS: path.join(tmp, 'results'), ...env }, encoding: 'utf8' });
     return { exit: r.status ?? -1, argv: readFileSync(record, 'utf8').trim().split('\n') };
@@ -147,7 +150,7 @@ describe('Kubernetes manifests (deploy/)', () => {
     for (let i = 0; i < shards; i++) {
       const { exit, argv } = runPod(c, { JOB_COMPLETION_INDEX: String(i) }, 0);
       expect(exit).toBe(0);
-      expect(argv).toEqual(['detsim', 'sweep', 'all', '--seeds', String(seeds), '--shard', `${i + 1}/${shards}`, '--out', path.join(tmp, 'results', 'nightly', `shard-${i + 1}`), '--run-id', `nightly-shard${i + 1}`]);
+      expect(argv).toEqual(['bin/detsim.js', 'sweep', 'all', '--seeds', String(seeds), '--shard', `${i + 1}/${shards}`, '--out', path.join(tmp, 'results', 'nightly', `shard-${i + 1}`), '--run-id', `nightly-shard${i + 1}`]);
       covered += countInShard(0, seeds, { k: i + 1, n: shards });
     }
     expect(covered).toBe(seeds);
@@ -155,6 +158,33 @@ describe('Kubernetes manifests (deploy/)', () => {
     expect(runPod(c, { JOB_COMPLETION_INDEX: '0' }, 1).exit).toBe(0);
     expect(runPod(c, { JOB_COMPLETION_INDEX: '0' }, 2).exit).toBe(2);
     expect(runPod(c, { JOB_COMPLETION_INDEX: '0' }, 143).exit).toBe(143);
+  });
+
+  it('a pod stopped by Kubernetes (SIGTERM to its shell, PID 1, which ignores it untrapped) hands the signal to the sweep and ends with its exit, 143, once its report is written', async () => {
+    const c = container('nightly-job.yaml');
+    const bin = mkdtempSync(path.join(tmp, 'bin-'));
+    const record = path.join(bin, 'sweep');
+    // A stand-in sweep: records its pid, then on SIGTERM takes a moment (its INCOMPLETE report) and exits 143.
+    writeFileSync(path.join(bin, 'node'), `#!/bin/sh\ntrap 'sleep 0.3; echo TERM >> "${record}"; exit 143' TERM\necho $$ > "${record}"\nwhile :; do sleep 0.05; done\n`);
+    chmodSync(path.join(bin, 'node'), 0o755);
+    const vars = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
+    const pod = spawn(c.command[0]!, [...c.command.slice(1), ...c.args], { env: { PATH: `${bin}:/usr/bin:/bin`, ...vars, RESULTS: path.join(tmp, 'results'), JOB_COMPLETION_INDEX: '0' }, stdio: 'ignore' });
+    const exited = once(pod, 'exit') as Promise<[number | null, string | null]>;
+    while (!existsSync(record) || readFileSync(record, 'utf8').trim() === '') await new Promise((r) => setTimeout(r, 20)); // wallclock-ok: polls for the stand-in's start
+    const sweepPid = Number(readFileSync(record, 'utf8').trim());
+    pod.kill('SIGTERM');
+    const [code, signal] = await exited;
+    try {
+      expect(signal).toBeNull();
+      expect(code).toBe(143);
+      expect(readFileSync(record, 'utf8')).toContain('TERM');
+    } finally {
+      try {
+        process.kill(sweepPid, 'SIGKILL'); // the stand-in, if the signal never reached it
+      } catch {
+        // gone already
+      }
+    }
   });
 
   it('the merge job merges the same folder and writes JUnit and Markdown there', () => {
