@@ -15,6 +15,7 @@ import { parsePositiveInt, parseSeed, UserError } from './errors.ts';
 import { GuidedJobSource } from './guided-source.ts';
 import { checkHtmlPath, HTML_PLACEHOLDER, HtmlRuns, readResultsInto, writeSweepHtml, writeSweepHtmlFrom } from './sweep-html-report.ts';
 import { ListSource, parseShard, SeedRangeSource, formatShard, type SweepJob } from './jobs.ts';
+import { buildFingerprint } from './build-fingerprint.ts';
 import { looksLikePath, paramCheckOf, refusedParams, resolveScenario, resolveScenarios, type LoadedScenario, type ScenarioRef } from './scenarios.ts';
 import { resolveScenarioInfos } from './scenario-manifest.ts';
 import type { EarlyWorker } from './early-worker.ts';
@@ -158,7 +159,7 @@ export async function cmdSweep(argv: Record<string, unknown>, prestarted: EarlyW
   const res = await runPipeline({
     source,
     scenarios,
-    header: { command: commandLine(), scenarios: scenarios.map((l) => l.scenario.name), seeds, from, shard: formatShard(shard) ?? null, planned: source.total(), swarm, buggify, mode: 'sweep' },
+    header: { command: commandLine(), scenarios: scenarios.map((l) => l.scenario.name), seeds, from, shard: formatShard(shard) ?? null, planned: source.total(), swarm, buggify, mode: 'sweep', build: await buildFingerprint(scenarios.filter((l) => !l.builtIn).map((l) => l.file)) },
     runId,
     shard,
     ...o,
@@ -316,7 +317,7 @@ export async function cmdRegress(argv: Record<string, unknown>): Promise<number>
   const res = await runPipeline({
     source: base,
     scenarios,
-    header: { command: commandLine(), scenarios: names, seeds: 0, from: 0, shard: null, planned: jobs.length, mode: 'regress' },
+    header: { command: commandLine(), scenarios: names, seeds: 0, from: 0, shard: null, planned: jobs.length, mode: 'regress', build: await buildFingerprint(scenarios.filter((l) => !l.builtIn).map((l) => l.file)) },
     runId,
     shard: null,
     ...o,

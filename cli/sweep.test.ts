@@ -430,6 +430,29 @@ describe('a missing shard, run again with the command the merge prints', () => {
   });
 });
 
+describe('shards of two builds', () => {
+  it('each results header names its build; a shard edited to another build makes the merge INCOMPLETE, not a PASS, though no seed ran twice', async () => {
+    const out = path.join(tmp, 'builds');
+    expect(detsim('sweep', 'raft-election', '--seeds', '2', '--shard', '1/2', '--jobs', '1', '--out', out).code).toBe(0);
+    expect(detsim('sweep', 'raft-election', '--seeds', '2', '--shard', '2/2', '--jobs', '1', '--out', out).code).toBe(0);
+    const files = readdirSync(out).filter((f) => f.endsWith('.results.jsonl')).sort();
+    expect(files).toHaveLength(2);
+    const { buildFingerprint } = await import('./build-fingerprint.ts');
+    const here = await buildFingerprint([]);
+    for (const f of files) expect((JSON.parse(readFileSync(path.join(out, f), 'utf8').split('\n')[0]!) as { build?: string }).build).toBe(here);
+    expect(detsim('merge', out).code).toBe(0);
+    // The second shard as a machine on another commit would have written it.
+    const other = path.join(out, files[1]!);
+    const [head, ...rest] = readFileSync(other, 'utf8').split('\n');
+    writeFileSync(other, [JSON.stringify({ ...(JSON.parse(head!) as object), build: 'feedfacecafe' }), ...rest].join('\n'));
+    const mixed = detsim('merge', out);
+    expect(mixed.code, mixed.out).toBe(1);
+    expect(mixed.out).toMatch(/^INCOMPLETE 2 runs/m);
+    expect(mixed.out).toContain(`these results come from 2 different builds of detsim and the scenarios (build ${here}: `);
+    expect(mixed.out).toContain('build feedfacecafe: ');
+  });
+});
+
 describe('regression seeds', () => {
   it('detsim regress replays the checked-in list; a seed that fails again fails the command', () => {
     const ok = detsim('regress', 'regressions.json', '--out', path.join(tmp, 'regress'), '--json');

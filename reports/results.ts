@@ -31,6 +31,11 @@ export interface ResultsHeader {
   buggify?: boolean;
   /** What the sweep calls itself in reports: "sweep", "regress". */
   mode?: string;
+  /**
+   * The build it ran (cli/build-fingerprint.ts: a hash of detsim's sources and the sweep's own
+   * scenario files): `merge` refuses a verdict over results of two builds. Absent before it was kept.
+   */
+  build?: string;
 }
 
 /** One finished run: its report minus the log and the explanation (replay shows both), plus where it belongs and how to replay it. */

@@ -157,6 +157,41 @@ describe('SweepAggregator', () => {
     expect(JSON.stringify(r)).not.toMatch(/partial/i);
   });
 
+  it('a file cut short names the command that runs its shard (or sweep) again, to merge in its place', () => {
+    const agg = new SweepAggregator();
+    agg.addHeader(header({ runId: 's1', shard: '1/2', planned: 4, command: 'detsim sweep a b --seeds 4 --shard 1/2 --run-id s1 --out nightly --junit j.xml' }), 'f1');
+    agg.addHeader(header({ runId: 's2', shard: '2/2', planned: 4, command: 'detsim sweep a b --seeds 4 --shard 2/2 --run-id s2 --out nightly' }), 'f2');
+    agg.add(line('a', 1, true, { runId: 's1' }), 'f1');
+    for (const [sc, seed] of [['a', 2], ['b', 2], ['a', 4], ['b', 4]] as const) agg.add(line(sc, seed, true, { runId: 's2' }), 'f2');
+    const cut = agg.report().incomplete.find((m) => m.startsWith('f1'));
+    expect(cut).toBe('f1 (shard 1/2) has 1 of its 4 runs: that sweep was stopped before the end. Run `npx detsim sweep a b --seeds 4 --shard 1/2 --out nightly` and merge its results in place of this file');
+    // Unsharded: the sweep itself again, without its run id.
+    const one = new SweepAggregator();
+    one.addHeader(header({ runId: 'u', planned: 8, command: "detsim sweep 'raft-*' --seeds 4 --run-id u" }), 'u.jsonl');
+    expect(one.report().incomplete).toEqual(["u.jsonl has 0 of its 8 runs: that sweep was stopped before the end. Run `npx detsim sweep 'raft-*' --seeds 4` and merge its results in place of this file"]);
+  });
+
+  it('results of two builds give no verdict, even when every run passed and no seed ran twice', () => {
+    const make = (b1: string | undefined, b2: string | undefined) => {
+      const agg = new SweepAggregator();
+      agg.addHeader(header({ runId: 's1', shard: '1/2', planned: 4, ...(b1 !== undefined ? { build: b1 } : {}) }), 'f1');
+      agg.addHeader(header({ runId: 's2', shard: '2/2', planned: 4, ...(b2 !== undefined ? { build: b2 } : {}) }), 'f2');
+      for (const [sc, seed] of [['a', 1], ['b', 1], ['a', 3], ['b', 3]] as const) agg.add(line(sc, seed, true, { runId: 's1' }), 'f1');
+      for (const [sc, seed] of [['a', 2], ['b', 2], ['a', 4], ['b', 4]] as const) agg.add(line(sc, seed, true, { runId: 's2' }), 'f2');
+      return agg.report();
+    };
+    const mixed = make('aaaa11112222', 'bbbb33334444');
+    expect(mixed.summary).toMatchObject({ runs: 8, passed: 8, failed: 0 });
+    expect(mixed.incomplete).toEqual(['these results come from 2 different builds of detsim and the scenarios (build aaaa11112222: f1 (shard 1/2); build bbbb33334444: f2 (shard 2/2)), so no verdict covers them all: run the sweep again from one checkout (every shard on the same commit) and merge those results']);
+    expect(reportExitCode(mixed)).toBe(1);
+    expect(terminalSummary(mixed, plain).join('\n')).toMatch(/^INCOMPLETE/m);
+    // One build, or files written before builds were recorded: a verdict as before.
+    for (const r of [make('aaaa11112222', 'aaaa11112222'), make(undefined, undefined), make('aaaa11112222', undefined)]) {
+      expect(r.incomplete).toEqual([]);
+      expect(reportExitCode(r)).toBe(0);
+    }
+  });
+
   it('one shard given twice is refused', () => {
     const agg = new SweepAggregator();
     agg.addHeader(header({ runId: 'x', shard: '2/3' }), 'f1');

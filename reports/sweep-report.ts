@@ -436,8 +436,21 @@ export class SweepAggregator {
           }
         } else p = header.planned ?? lines;
         planned += p;
-        if (lines < p && !extra.interrupted) incomplete.push(`${source}${header.shard ? ` (shard ${header.shard})` : ''} has ${lines} of its ${p} runs: that sweep was stopped before the end`);
+        if (lines < p && !extra.interrupted) {
+          // The whole shard (or sweep) again, into a file of its own that replaces this one: the
+          // merge takes one file a shard.
+          const rerun = shard ? commandForShard(header.command, shard.k, shard.n) : rerunCommand(header.command);
+          incomplete.push(`${source}${header.shard ? ` (shard ${header.shard})` : ''} has ${lines} of its ${p} runs: that sweep was stopped before the end${rerun !== null ? `. Run \`${rerun}\` and merge its results in place of this file` : ''}`);
+        }
       }
+      // One verdict is one build's: results of two builds that share no seed show no difference
+      // anywhere else (a shard that ran after a push, an image tag that moved).
+      const builds = new Map<string, string[]>();
+      for (const { header, source } of this.headers) if (header.build !== undefined) builds.set(header.build, [...(builds.get(header.build) ?? []), `${source}${header.shard ? ` (shard ${header.shard})` : ''}`]);
+      if (builds.size > 1)
+        incomplete.push(
+          `these results come from ${builds.size} different builds of detsim and the scenarios (${[...builds].map(([b, files]) => `build ${b}: ${files.join(', ')}`).join('; ')}), so no verdict covers them all: run the sweep again from one checkout (every shard on the same commit) and merge those results`,
+        );
       // Shards of one sweep that no file was given for.
       const groups = new Map<string, { n: number; have: Set<number>; header: ResultsHeader }>();
       for (const { header } of this.headers) {
@@ -618,21 +631,34 @@ const NOT_RERUN = new Set(['--run-id', '--runId', '--junit', '--markdown', '--ht
  * `npx` before `detsim`; or null if it names no shard.
  */
 export function commandForShard(command: string, k: number, n: number): string | null {
+  return rerunWords(command, { k, n });
+}
+
+/**
+ * `command` (a sweep's own, unsharded) as a command to paste that runs it again: no run id or
+ * report files of its own (NOT_RERUN), each word quoted, `npx` before `detsim`.
+ */
+export function rerunCommand(command: string): string {
+  return rerunWords(command, null)!;
+}
+
+function rerunWords(command: string, shardOf: { k: number; n: number } | null): string | null {
   const words = shellWords(command);
   const out: string[] = [];
   let shard = false;
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const flag = w.startsWith('--') ? w.split('=', 1)[0]! : null;
-    if (flag === '--shard') {
+    if (flag === '--shard' && shardOf !== null) {
       shard = true;
-      out.push(w.includes('=') ? `--shard=${k}/${n}` : '--shard', ...(w.includes('=') ? [] : [`${k}/${n}`]));
+      const kn = `${shardOf.k}/${shardOf.n}`;
+      out.push(w.includes('=') ? `--shard=${kn}` : '--shard', ...(w.includes('=') ? [] : [kn]));
       if (!w.includes('=')) i++;
     } else if (flag !== null && NOT_RERUN.has(flag)) {
       if (!w.includes('=')) i++;
     } else out.push(w);
   }
-  if (!shard) return null;
+  if (shardOf !== null && !shard) return null;
   if (out[0] === 'detsim') out.unshift('npx');
   return out.map(shellQuote).join(' ');
 }
