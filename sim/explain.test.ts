@@ -7,7 +7,7 @@ import { runScenario } from './runner.ts';
 import { defineScenario, type Scenario } from './scenario.ts';
 import { ms, sec } from './time.ts';
 import { Trace } from './trace.ts';
-import { RunStory, shortReason, WINDOW_AFTER, WINDOW_BEFORE } from './explain.ts';
+import { FAULTS_KEPT, RunStory, shortReason, WINDOW_AFTER, WINDOW_BEFORE } from './explain.ts';
 import { Simulation } from './kernel.ts';
 
 /**
@@ -178,6 +178,24 @@ describe('RunStory marks', () => {
     expect(e.window).toHaveLength(WINDOW_BEFORE + WINDOW_AFTER);
     expect(s.history('rest')!.changes).toBe(300);
     expect(e.faultsBefore.some((l) => /partition\s+n3 \| rest/.test(l))).toBe(true);
+  });
+
+  it('each mark lists the last FAULTS_KEPT faults before it, however many faults came before and after', () => {
+    const { sim, s } = story();
+    // Marks at fault counts on both sides of the fault log's restarts (every 4 * FAULTS_KEPT).
+    const marks = [0, 5, 12, 13, 47, 48, 49, 60, 95, 96, 97, 200];
+    let f = 0;
+    for (const at of marks) {
+      for (; f < at; f++) sim.log('n1', 'buggify', `fault ${f}`);
+      s.observe(`p${at}`, 'not yet');
+    }
+    for (; f < 500; f++) sim.log('n1', 'buggify', `fault ${f}`);
+    for (const at of marks) {
+      const e = s.explainLiveness([`p${at}`], 0)!;
+      const want = Array.from({ length: Math.min(at, FAULTS_KEPT) }, (_, i) => `fault ${at - Math.min(at, FAULTS_KEPT) + i}`);
+      expect(e.faultsBefore.map((l) => l.replace(/^.*buggify\s+/, ''))).toEqual(want);
+    }
+    expect(s.explainViolation('x', 0, 0).faultsBefore.map((l) => l.replace(/^.*buggify\s+/, ''))).toEqual(Array.from({ length: FAULTS_KEPT }, (_, i) => `fault ${500 - FAULTS_KEPT + i}`));
   });
 
   it('a mark taken before a fault does not list that fault', () => {

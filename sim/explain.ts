@@ -37,6 +37,8 @@ export const WINDOW_BEFORE = 40;
 export const WINDOW_AFTER = 15;
 /** Faults kept (the last ones before the focus). */
 export const FAULTS_KEPT = 12;
+/** The most faults RunStory's log holds before it starts a new array (see RunStory.faultLog). */
+const FAULT_LOG_MAX = 4 * FAULTS_KEPT;
 /** Transitions kept per liveness property (the last ones). */
 export const TRANSITIONS_KEPT = 12;
 
@@ -96,8 +98,9 @@ interface Mark {
    * replaces its mark long before then, so most marks are never copied.
    */
   window: TraceSlice | null;
-  /** The faults before the mark: the story's list as it was (never changed in place). */
-  faults: readonly TraceRecord[];
+  /** The faults before the mark: the last FAULTS_KEPT of `faultLog` before `faultEnd` (a range appends never change). */
+  faultLog: readonly TraceRecord[];
+  faultEnd: number;
   transition: LivenessTransition;
 }
 
@@ -110,17 +113,21 @@ interface Tracked {
 /** The runner's notebook of a run: faults as they happen, liveness transitions with their trace windows. */
 export class RunStory {
   /**
-   * The last faults, as records: formatted only if a failure is explained (most runs pass).
-   * Replaced, never changed in place, so a mark can keep the list it saw without a copy.
+   * The faults so far, as records: formatted only if a failure is explained (most runs pass).
+   * Only appended to, so a mark keeps the list it saw as this array and its length then; once it
+   * holds FAULT_LOG_MAX records, a new array starts from the last FAULTS_KEPT - 1 (the old one,
+   * which marks may hold, is never touched again). A copy of the last twelve at every fault was a
+   * share of a loaded run's allocations (BUGGIFY's sites are faults, and fire often).
    */
-  private faults: readonly TraceRecord[] = [];
+  private faultLog: TraceRecord[] = [];
   private readonly props = new Map<string, Tracked>();
 
   constructor(private readonly sim: Simulation) {
     sim.logTap = (node, kind, detail) => {
       if (!FAULT_TRACE_KINDS.has(kind) || (kind === 'start' && detail === 'incarnation 1')) return;
       const rec: TraceRecord = { atNs: sim.now, eventIndex: Math.max(0, sim.events - 1), node, kind, detail };
-      this.faults = this.faults.length >= FAULTS_KEPT ? [...this.faults.slice(this.faults.length - FAULTS_KEPT + 1), rec] : [...this.faults, rec];
+      if (this.faultLog.length >= FAULT_LOG_MAX) this.faultLog = this.faultLog.slice(this.faultLog.length - FAULTS_KEPT + 1);
+      this.faultLog.push(rec);
     };
   }
 
@@ -142,7 +149,7 @@ export class RunStory {
     if (t.history.transitions.length > TRANSITIONS_KEPT) t.history.transitions.shift();
     const trace = this.sim.trace;
     trace.note(this.sim.now, eventIndex, '-', 'property', answer === true ? `${property} holds` : `${property} pending: ${answer}`);
-    t.mark = { seq: trace.written - 1, window: null, faults: this.faults, transition };
+    t.mark = { seq: trace.written - 1, window: null, faultLog: this.faultLog, faultEnd: this.faultLog.length, transition };
     this.guardMarks();
   }
 
@@ -191,14 +198,14 @@ export class RunStory {
     const focus = tracked.find((t) => t.mark !== null && t.mark.transition.atNs < deadlineNs) ?? tracked[0]!;
     const m = focus.mark;
     const histories = tracked.map((t) => t.history);
-    if (m === null) return { focus: { atNs: deadlineNs, eventIndex: 0, what: `${focus.history.property} pending` }, window: [], focusLine: -1, faultsBefore: this.faults.map(formatRecord), liveness: histories };
+    if (m === null) return { focus: { atNs: deadlineNs, eventIndex: 0, what: `${focus.history.property} pending` }, window: [], focusLine: -1, faultsBefore: lastFaults(this.faultLog, this.faultLog.length), liveness: histories };
     const w = this.windowOf(m);
     // The records up to the mark's own note are before (the note included), the rest after.
     const records = w.records();
     const focusLine = Math.max(-1, Math.min(records.length, m.seq + 1 - w.first) - 1);
     const tr = m.transition;
     const what = `${focus.history.property} ${tr.held ? 'held' : `pending: ${tr.reason}`} (its last change)`;
-    return { focus: { atNs: tr.atNs, eventIndex: tr.eventIndex, what }, window: records.map(formatRecord), focusLine, faultsBefore: m.faults.map(formatRecord), liveness: histories };
+    return { focus: { atNs: tr.atNs, eventIndex: tr.eventIndex, what }, window: records.map(formatRecord), focusLine, faultsBefore: lastFaults(m.faultLog, m.faultEnd), liveness: histories };
   }
 
   /**
@@ -218,8 +225,13 @@ export class RunStory {
     if (at < 0) at = recent.length - 1;
     const from = Math.max(0, at + 1 - WINDOW_BEFORE);
     const window = recent.slice(from, at + 1 + WINDOW_AFTER).map(formatRecord);
-    return { focus: { atNs, eventIndex, what }, window, focusLine: at - from, faultsBefore: this.faults.map(formatRecord) };
+    return { focus: { atNs, eventIndex, what }, window, focusLine: at - from, faultsBefore: lastFaults(this.faultLog, this.faultLog.length) };
   }
+}
+
+/** The last FAULTS_KEPT faults of `log` before `end`, formatted (oldest first). */
+function lastFaults(log: readonly TraceRecord[], end: number): string[] {
+  return log.slice(Math.max(0, end - FAULTS_KEPT), end).map(formatRecord);
 }
 
 /** The explanation as lines for a terminal (no colour): the story, the faults, the window with its focus marked. */

@@ -553,7 +553,8 @@ export class Network {
   /** `send` for a caller that holds the source node (NodeContext): one lookup fewer. */
   sendFrom(src: SimNode, to: NodeId, body: unknown, opts?: SendOptions): void {
     const dst = this.byId.get(to);
-    assert(dst !== undefined, `unknown node ${to}`);
+    // The message is built only for an unknown node (not a string per send).
+    if (dst === undefined) assert(false, `unknown node ${to}`);
     if (this.sendTaps.length > 0) for (const tap of this.sendTaps) tap(src, to, body);
     const now = this.sim.now;
     const k = src.index * MAX_NODES + dst.index;

@@ -167,7 +167,7 @@ export class KvStore {
       this.pending = [];
       this.rev++;
       // setKey and deleteKey stamped each event with txnRev, the revision just taken.
-      for (const e of events) this.events.push(e);
+      for (let i = 0; i < events.length; i++) this.events.push(events[i]!);
       const floor = this.rev - this.historyRevs;
       if (floor > this.compactRev) {
         this.compactRev = floor;

@@ -39,6 +39,19 @@ describe('RaftLog', () => {
     expect(() => log.append(ents(9, [5]))).toThrow(/gap/);
   });
 
+  it("append's checks each refuse their case, with its message, and accept the cases at their edges", () => {
+    const log = new RaftLog({ index: 2, term: 1, data: 's' }, ents(3, [1, 2, 2]), 3);
+    expect(() => log.append(ents(3, [3]))).toThrow(/overwriting committed entry 3 \(commit 3\)/);
+    expect(() => log.append(ents(7, [3]))).toThrow(/gap appending 7 after 5/);
+    expect(() => log.append([{ term: 2, index: 6, data: 'a' }, { term: 2, index: 8, data: 'b' }])).toThrow(/non-contiguous entry 8/);
+    expect(log.lastIndex()).toBe(6); // the batch's first entry went in before the check refused the second
+    expect(() => log.append(ents(6, [1]))).toThrow(/entry 6 term 1 below previous 2/);
+    expect(log.append(ents(4, [3, 3, 3]))).toBe(6); // first = commit + 1: overwrites, as it may
+    expect(log.append(ents(7, [3]))).toBe(7); // first = last + 1
+    const fresh = new RaftLog({ index: 5, term: 1, data: 's' }, [], 5);
+    expect(() => fresh.append(ents(5, [1]))).toThrow(/overwriting committed entry 5/);
+  });
+
   it('slices with entry and byte limits, always at least one entry', () => {
     const big: Entry[] = [1, 2, 3, 4].map((i) => ({ term: 1, index: i, data: 'x'.repeat(100) }));
     const log = new RaftLog(EMPTY_SNAPSHOT, big, 0);

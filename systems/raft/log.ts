@@ -113,9 +113,11 @@ export class RaftLog {
   append(ents: readonly Entry[]): number {
     if (ents.length === 0) return this.lastIndex();
     const first = (ents[0] as Entry).index;
-    assert(first > this.committed, `log: overwriting committed entry ${first} (commit ${this.committed})`);
-    assert(first <= this.lastIndex() + 1, `log: gap appending ${first} after ${this.lastIndex()}`);
-    assert(first > this.snapshot.index, `log: append ${first} below snapshot ${this.snapshot.index}`);
+    // Each check's message is built only when it fails: a template per check per entry was a
+    // share of a loaded run's allocations (every follower appends every entry).
+    if (first <= this.committed) assert(false, `log: overwriting committed entry ${first} (commit ${this.committed})`);
+    if (first > this.lastIndex() + 1) assert(false, `log: gap appending ${first} after ${this.lastIndex()}`);
+    if (first <= this.snapshot.index) assert(false, `log: append ${first} below snapshot ${this.snapshot.index}`);
     if (first <= this.lastIndex()) {
       // Overwrite: drop the suffix. If part of it was already handed to the host, say so.
       if (first < this.unstableFrom) {
@@ -124,8 +126,8 @@ export class RaftLog {
       this.entries.length = first - this.snapshot.index - 1;
     }
     for (const e of ents) {
-      assert(e.index === this.lastIndex() + 1, `log: non-contiguous entry ${e.index}`);
-      assert(e.term >= this.lastTerm(), `log: entry ${e.index} term ${e.term} below previous ${this.lastTerm()}`);
+      if (e.index !== this.lastIndex() + 1) assert(false, `log: non-contiguous entry ${e.index}`);
+      if (e.term < this.lastTerm()) assert(false, `log: entry ${e.index} term ${e.term} below previous ${this.lastTerm()}`);
       this.entries.push(e);
     }
     this.unstableFrom = Math.min(this.unstableFrom, first);
@@ -150,7 +152,7 @@ export class RaftLog {
   /** Raises the commit index. Never lowers it; asserts it stays within the log. */
   commitTo(i: number): boolean {
     if (i <= this.committed) return false;
-    assert(i <= this.lastIndex(), `log: commit ${i} beyond last index ${this.lastIndex()} (entries acknowledged but lost?)`);
+    if (i > this.lastIndex()) assert(false, `log: commit ${i} beyond last index ${this.lastIndex()} (entries acknowledged but lost?)`);
     this.committed = i;
     return true;
   }

@@ -276,7 +276,8 @@ export class RaftNode {
 
   /** Handles a message from another node. Messages addressed elsewhere are a host bug. */
   step(m: Message): void {
-    assert(m.to === this.id, () => `raft ${this.id}: message for ${m.to}`);
+    // A failed check's message is built only then: a closure per message was a share of the run's allocations.
+    if (m.to !== this.id) assert(false, `raft ${this.id}: message for ${m.to}`);
     if (!this.prs.has(m.from) || m.from === this.id) return; // not a member: ignore
     if ((m.type === 'voteResp' || m.type === 'preVoteResp') && !m.reject) {
       const sent = this.campaignTicks.get(`${m.type === 'voteResp' ? 'vote' : 'preVote'}:${m.term}`);
@@ -341,18 +342,18 @@ export class RaftNode {
 
   /** Takes the next batch of work. See `Ready` for the persist-then-send contract. */
   ready(): Ready {
-    assert(!this.outstanding, `raft ${this.id}: ready() called before advance()`);
+    if (this.outstanding) assert(false, `raft ${this.id}: ready() called before advance()`);
     // Unchanged states keep their previous objects (most Readies change neither): no allocation.
     const ph = this.prevHardState;
     const hs = this.term_ === ph.term && this.vote_ === ph.vote && this.log.committed === ph.commit ? ph : this.hardState();
     const ps = this.prevSoftState;
     const ss = this.role_ === ps.role && this.term_ === ps.term && this.lead === ps.leader ? ps : this.softState();
-    assert(hs.term >= this.prevHardState.term, () => `raft ${this.id}: term decreased ${this.prevHardState.term} -> ${hs.term}`);
-    assert(hs.commit >= this.prevHardState.commit, () => `raft ${this.id}: commit decreased ${this.prevHardState.commit} -> ${hs.commit}`);
-    assert(
-      hs.term !== this.prevHardState.term || this.prevHardState.vote === null || hs.vote === this.prevHardState.vote,
-      () => `raft ${this.id}: vote changed within term ${hs.term} (${this.prevHardState.vote} -> ${hs.vote})`,
-    );
+    // Each check's message is built only when it fails (no closure per Ready).
+    if (hs.term < this.prevHardState.term) assert(false, `raft ${this.id}: term decreased ${this.prevHardState.term} -> ${hs.term}`);
+    if (hs.commit < this.prevHardState.commit) assert(false, `raft ${this.id}: commit decreased ${this.prevHardState.commit} -> ${hs.commit}`);
+    if (hs.term === this.prevHardState.term && this.prevHardState.vote !== null && hs.vote !== this.prevHardState.vote) {
+      assert(false, `raft ${this.id}: vote changed within term ${hs.term} (${this.prevHardState.vote} -> ${hs.vote})`);
+    }
     const hardChanged = hs !== ph;
     const snapshot = this.log.pendingSnapshot;
     const truncateFrom = this.log.truncatedFrom;
@@ -385,7 +386,7 @@ export class RaftNode {
 
   /** The host finished the last Ready: persisted, sent, applied. */
   advance(): void {
-    assert(this.outstanding, `raft ${this.id}: advance() without ready()`);
+    if (!this.outstanding) assert(false, `raft ${this.id}: advance() without ready()`);
     this.log.applied = Math.max(this.log.applied, this.outstandingAppliedTo);
     const persisted = this.outstandingPersistedTo;
     this.outstanding = false;
@@ -701,7 +702,7 @@ export class RaftNode {
       case 'app':
       case 'heartbeat':
       case 'snap':
-        assert(this.lead === null || this.lead === m.from, () => `raft ${this.id}: two leaders in term ${this.term_} (${this.lead} and ${m.from})`);
+        if (this.lead !== null && this.lead !== m.from) assert(false, `raft ${this.id}: two leaders in term ${this.term_} (${this.lead} and ${m.from})`);
         this.electionElapsed = 0;
         this.lead = m.from;
         if (m.type === 'app') this.handleAppend(m);
@@ -718,7 +719,7 @@ export class RaftNode {
 
   /** §5.3 consistency check, truncate-and-append, commit; then the acknowledgement. */
   private handleAppend(m: AppendMessage): void {
-    assert(this.role_ !== 'leader', `raft ${this.id}: leader would overwrite its own log`);
+    if (this.role_ === 'leader') assert(false, `raft ${this.id}: leader would overwrite its own log`);
     if (m.index < this.log.committed) {
       this.replyAppend(m, this.log.committed, false, 0, 0);
       return;
@@ -782,7 +783,7 @@ export class RaftNode {
       return;
     }
     // Leader completeness (§5.4): a follower in our term cannot hold more than we do.
-    assert(m.index <= this.log.lastIndex(), () => `raft ${this.id}: ${m.from} acknowledged index ${m.index} beyond the leader's last ${this.log.lastIndex()}: it holds committed entries this leader lacks (leader completeness)`);
+    if (m.index > this.log.lastIndex()) assert(false, `raft ${this.id}: ${m.from} acknowledged index ${m.index} beyond the leader's last ${this.log.lastIndex()}: it holds committed entries this leader lacks (leader completeness)`);
     if (this.config.bugAcceptStaleAck && m.index < pr.match) {
       // BUG (bugAcceptStaleAck): a stale acknowledgement resets the follower's progress.
       pr.match = m.index;
@@ -856,7 +857,7 @@ export class RaftNode {
 
   /** Appends one entry of the current term to the leader's log; returns its index. */
   private appendEntry(data: EntryData): number {
-    assert(this.role_ === 'leader', `raft ${this.id}: only the leader appends new entries`);
+    if (this.role_ !== 'leader') assert(false, `raft ${this.id}: only the leader appends new entries`);
     const index = this.log.lastIndex() + 1;
     // Frozen: with string or null data an entry is deeply immutable, so the network and the
     // disks share it instead of copying it for every follower and every write (sim/clone.ts).
