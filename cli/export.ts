@@ -85,7 +85,10 @@ const list = (xs: readonly string[]): string => `[${xs.map(q).join(', ')}]`;
 function step(e: ScriptEntry, used: Set<string>): string {
   const call = (name: string, ...a: string[]): string => {
     used.add(name);
-    const place = 'event' in e || 'endEvent' in e ? `, { ${[...('event' in e && e.event ? [`event: ${e.event}`] : []), ...('endEvent' in e && e.endEvent ? [`endEvent: ${e.endEvent}`] : [])].join(', ')} }` : '';
+    const p = e as { event?: number; endEvent?: number; tail?: number; endTail?: number };
+    // An event of 0 is the default; a tail of 0 is the tail's first function, so only an absent tail is left out.
+    const where = [p.event ? `event: ${p.event}` : '', p.endEvent ? `endEvent: ${p.endEvent}` : '', p.tail !== undefined ? `tail: ${p.tail}` : '', p.endTail !== undefined ? `endTail: ${p.endTail}` : ''];
+    const place = where.some((x) => x !== '') ? `, { ${where.filter((x) => x !== '').join(', ')} }` : '';
     return `at(${t(e.atNs)}, ${name}(${args(...a)})${place})`;
   };
   switch (e.kind) {

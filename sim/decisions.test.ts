@@ -46,6 +46,38 @@ const pinger = defineScenario({
   },
 });
 
+/**
+ * n1's timers fire twice at one instant (10 ms); the second leaves two functions for its event's
+ * tail (NodeContext.atEventEnd, as a Raft host leaves its Ready loop), and the tail's second steps
+ * n2's clock (as raft-figure8 cuts the network from a Ready), between two reads of that clock.
+ * Every read is traced, so the trace shows where, within the event, the step landed.
+ */
+const tailFault = defineScenario({
+  name: 'test-tail-fault',
+  description: 'a fault made in the tail of an event',
+  params: {},
+  durationNs: ms(50),
+  setup(w) {
+    const clock = (): string => String(w.node('n2').clock.wallAt(w.sim.now));
+    w.addNode('n1', (ctx: NodeContext) => {
+      ctx.setTimer(ms(10), () => ctx.log('first', clock()));
+      ctx.setTimer(ms(10), () => {
+        ctx.log('callback', clock());
+        ctx.atEventEnd(() => ctx.log('tail-0', clock()));
+        ctx.atEventEnd(() => {
+          ctx.log('tail-1', clock());
+          w.node('n2').stepClock(ms(1));
+          ctx.log('tail-1-after', clock());
+        });
+        ctx.log('callback-after', clock());
+      });
+      ctx.setTimer(ms(10), () => ctx.log('next', clock()));
+      return { onMessage: () => {} };
+    });
+    w.addNode('n2', () => ({ onMessage: () => {} }));
+  },
+});
+
 describe('recorded decisions', () => {
   it('a run records its faults by meaning: each crash with its node, mode and length, in time order', () => {
     const r = runScenario(scn, { seed: 3, pins: { bug: 'none' } });
@@ -107,6 +139,21 @@ describe('recorded decisions', () => {
     expect(inFault.filter((x) => x.kind === 'heal').length).toBeGreaterThan(0);
     expect(inFault.filter((x) => x.kind === 'crash').map((x) => [x.atNs, x.node])).toEqual([[sec(2), 'n2']]);
     expect(inFault.filter((x) => x.kind === 'start').map((x) => [x.atNs, x.node])).toEqual([[sec(2) + ms(300), 'n2']]);
+  });
+
+  it('a fault made in an event\'s tail (a Ready at the end of the event that made it) replays inside that event, before the same tail function', () => {
+    const kinds = ['first', 'callback', 'callback-after', 'tail-0', 'tail-1', 'tail-1-after', 'next', 'clock-step'];
+    const lines = (xs: TraceRecord[]): string[] => xs.map((x) => `${x.kind} ${x.kind === 'clock-step' ? '' : x.detail}`);
+    let script: readonly ScriptEntry[] = [];
+    const rec = traced(kinds, (sink) => {
+      script = runScenario(tailFault as unknown as Scenario, { seed: 1, swarm: false, traceSink: sink }).script ?? [];
+    });
+    expect(script.filter((e) => e.kind === 'clock-step')).toEqual([{ atNs: ms(10), kind: 'clock-step', node: 'n2', deltaNs: ms(1), event: 1, tail: 1 }]);
+    // The step landed between the tail's two reads, after the callback's and the first tail function's.
+    expect(lines(rec).map((l) => l.split(' ')[0])).toEqual(['first', 'callback', 'callback-after', 'tail-0', 'tail-1', 'clock-step', 'tail-1-after', 'next']);
+    const replay = traced(kinds, (sink) => runScenario(tailFault as unknown as Scenario, { seed: 1, swarm: false, script, traceSink: sink }));
+    // Before the tail's function 1, not inside it: tail-1 reads the stepped clock, as the old pump event did.
+    expect(lines(replay)).toEqual(lines(rec).filter((l) => !l.startsWith('clock-step')).flatMap((l) => (l.startsWith('tail-1 ') ? ['clock-step ', l.replace(/\d+$/, (d) => String(Number(d) + ms(1)))] : [l])));
   });
 
   it('skips, with a trace line, what a script names that this world does not have', () => {

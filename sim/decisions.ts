@@ -101,9 +101,14 @@ export interface WorkloadOp {
  * One entry of a script: a fault or an operation, with the time it was taken (`atNs`). A timed
  * fault may say where in its instant it landed: `event`, the number of events of that instant
  * that ran before it (absent: 0), so a replay puts it between the same two events; `endEvent`
- * says the same of its end.
+ * says the same of its end. A fault made in an event's tail (the work it left for its end,
+ * Simulation.atEventEnd: a Raft host's Ready loop) says which function of the tail made it, `tail`
+ * (`endTail` for its end; absent: the event's own callback), and replays inside that event, just
+ * before that function.
  */
-export type ScriptEntry = ({ atNs: Nanos; event?: number; endEvent?: number } & (TimedFault | KeyedFault)) | ({ atNs: Nanos } & WorkloadOp);
+export type ScriptEntry =
+  | ({ atNs: Nanos; event?: number; endEvent?: number; tail?: number; endTail?: number } & (TimedFault | KeyedFault))
+  | ({ atNs: Nanos } & WorkloadOp);
 
 /** The kinds a shrink counts as faults (everything but workload operations). */
 export function isFault(e: ScriptEntry): boolean {
@@ -169,6 +174,8 @@ export class Decisions {
     script: readonly ScriptEntry[] | null = null,
     /** How many events ran at this instant before the current one (where, within its instant, a fault landed). */
     private readonly eventOfInstant: () => number = () => 0,
+    /** Which function of the current event's tail runs (Simulation.atEventEnd), or -1: where, within its event, a fault landed. */
+    private readonly tailOfEvent: () => number = () => -1,
   ) {
     this.mode = script === null ? 'record' : 'script';
     this.script = script ?? [];
@@ -213,7 +220,9 @@ export class Decisions {
   fault(ev: TimedFault, apply: () => void): void {
     if (this.bypass(apply)) return;
     const k = this.eventOfInstant();
+    const j = this.tailOfEvent();
     const e: ScriptEntry = k > 0 ? { atNs: this.now(), ...ev, event: k } : { atNs: this.now(), ...ev };
+    if (j >= 0) (e as { tail?: number }).tail = j;
     this.recorded.pushWhole(e);
     if ('durNs' in e && e.durNs === null) this.open.push(e);
     this.depth++;
@@ -240,6 +249,8 @@ export class Decisions {
         (e as { durNs: Nanos | null }).durNs = now - e.atNs;
         const k = this.eventOfInstant();
         if (k > 0) (e as { endEvent?: number }).endEvent = k;
+        const j = this.tailOfEvent();
+        if (j >= 0) (e as { endTail?: number }).endTail = j;
         this.open.splice(i, 1);
         if (node !== null) break;
       }

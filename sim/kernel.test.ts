@@ -383,3 +383,62 @@ describe('processes', () => {
     expect(times).toEqual([100, 210]);
   });
 });
+
+describe('Simulation.atEventEnd', () => {
+  it('runs queued work at the end of the current event, in order, before any other event, as no event of its own', () => {
+    const sim = newSim();
+    const log: string[] = [];
+    sim.schedule(10, () => {
+      log.push('a');
+      expect(sim.atEventEnd(() => {
+        log.push('a-end1');
+        // Queued from end-of-event work: still this event.
+        sim.atEventEnd(() => log.push(`a-end3@${sim.now}`));
+      })).toBe(true);
+      sim.atEventEnd(() => log.push('a-end2'));
+      log.push('a-after');
+    });
+    sim.schedule(10, () => log.push('b'));
+    expect(sim.run()).toBe('idle');
+    expect(log).toEqual(['a', 'a-after', 'a-end1', 'a-end2', 'a-end3@10', 'b']);
+    expect(sim.events).toBe(2);
+  });
+
+  it('refuses outside an event (the caller schedules one instead), and a throwing event leaves nothing queued', () => {
+    const sim = newSim();
+    const log: string[] = [];
+    expect(sim.atEventEnd(() => log.push('never'))).toBe(false);
+    sim.schedule(1, () => {
+      sim.atEventEnd(() => log.push('lost'));
+      throw new Error('boom');
+    });
+    sim.schedule(2, () => log.push('next'));
+    expect(() => sim.run()).toThrow('boom');
+    expect(sim.run()).toBe('idle');
+    expect(log).toEqual(['next']);
+  });
+});
+
+describe('Simulation.atEventOfInstant with a tail', () => {
+  it('a hook for a tail function runs inside that event just before it (after the last if the tail is shorter); work a hook before an event queues joins that event\'s tail', () => {
+    const sim = newSim();
+    const log: string[] = [];
+    sim.schedule(10, () => log.push('e0'));
+    sim.schedule(10, () => {
+      log.push('e1');
+      sim.atEventEnd(() => log.push('e1-t0'));
+      sim.atEventEnd(() => log.push('e1-t1'));
+    });
+    sim.schedule(10, () => log.push('e2'));
+    sim.atEventOfInstant(10, 1, () => log.push(`h-t1 ${sim.tailOfEvent}`), 1, 1);
+    sim.atEventOfInstant(10, 1, () => log.push(`h-t5 ${sim.tailOfEvent}`), 1, 5);
+    // Before event 2, not in a tail: what it queues runs at the end of event 2, as part of it.
+    sim.atEventOfInstant(10, 2, () => {
+      log.push('h-e2');
+      expect(sim.atEventEnd(() => log.push('h-e2-tail'))).toBe(true);
+    });
+    expect(sim.run()).toBe('idle');
+    expect(log).toEqual(['e0', 'e1', 'e1-t0', 'h-t1 1', 'e1-t1', 'h-t5 2', 'h-e2', 'e2', 'h-e2-tail']);
+    expect(sim.events).toBe(3);
+  });
+});

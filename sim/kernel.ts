@@ -68,7 +68,7 @@ export class Simulation {
     this.linkStreams = opts.linkStreams ?? true;
     this.buggify = new Buggify(this.rngRoot, { ...DEFAULT_BUGGIFY, ...opts.buggify });
     this.buggify.onFire = (site, node) => this.log(node, 'buggify', site);
-    this.decisions = new Decisions(() => this._now, opts.script ?? null, () => this._events - 1 - this.instantFirst);
+    this.decisions = new Decisions(() => this._now, opts.script ?? null, () => this.eventOfInstant, () => this.tailAt);
     const d = this.decisions;
     // The keyed entry is built only when it can differ from the draw (Decisions.keyed): most reaches do not fire.
     this.buggify.decide = (site, node, n, drawn) => (d.keyed(drawn) ? d.decide({ kind: 'buggify', site, n, node }, drawn) !== null : drawn);
@@ -126,6 +126,45 @@ export class Simulation {
   }
 
   /**
+   * Runs `fn` at the end of the event now executing, as part of it (no event of its own),
+   * after every function queued before it this way (its "tail"); false (and nothing queued)
+   * outside an event (world set-up), where the caller schedules an event instead. For work that
+   * inputs of one event should share and that must not wait behind other events (a Raft host's
+   * Ready loop). A script's hooks due before an event count as part of it: work they queue runs at
+   * that event's end, as it did in the recorded run, where the fault was made inside the event.
+   */
+  atEventEnd(fn: () => void): boolean {
+    return this.atEventEndWith(fn, undefined);
+  }
+
+  /** `atEventEnd` of `fn(arg)`: no closure per call (for hot paths). */
+  atEventEndWith<A>(fn: (arg: A) => void, arg: A): boolean {
+    if (!this.inEvent) return false;
+    this.tail.push(fn as (arg: unknown) => void, arg);
+    return true;
+  }
+
+  private inEvent = false;
+  /** The current event's tail as (fn, arg) pairs: one array for the run, no object per entry. */
+  private readonly tail: unknown[] = [];
+  /** Which function of its event's tail is running (-1: the event's own callback, or no event). */
+  private tailAt = -1;
+
+  /**
+   * Where in its instant the code now running is: the number of events of this instant that ran
+   * before the current one, and which function of the current event's tail runs (-1: none, the
+   * event's own callback). A fault recorded here replays at the same point (atEventOfInstant).
+   */
+  get eventOfInstant(): number {
+    return this._events - 1 - this.instantFirst;
+  }
+
+  /** See eventOfInstant: the index of the tail function now running, or -1. */
+  get tailOfEvent(): number {
+    return this.tailAt;
+  }
+
+  /**
    * Runs `fn` at `timeNs` after every other event of that instant, whenever scheduled: a script's
    * fault lands after the events it followed in the recorded run (a directed strike right after a
    * milestone, say).
@@ -142,41 +181,64 @@ export class Simulation {
   private lateSeq = 0;
   /** The index of the first event of the current instant (events before it ran at earlier times). */
   private instantFirst = 0;
-  /** Hooks due before a given event of an instant (see atEventOfInstant), in (time, k) order. */
-  private hooks: { time: Nanos; k: number; prio: number; fn: () => void; fallback: ScheduledEvent }[] = [];
+  /** Hooks due at a given point of an instant (see atEventOfInstant), in (time, k, tail, prio) order. */
+  private hooks: { time: Nanos; k: number; tail: number; prio: number; fn: () => void; fallback: ScheduledEvent }[] = [];
   private hookTime = Infinity;
 
   /**
    * Runs `fn` at `timeNs` just before the `k`-th event of that instant (0: before the first), or
    * after the instant's last event if it has fewer: a script's fault lands where it landed in the
    * recorded run, between the same two events (a partition made inside a node's handler, before
-   * the messages of the next event leave). Of hooks due at one point, lower `prio` runs first
-   * (a fault's end, 0, before a fault's start, 1, as a heal precedes the next cut).
+   * the messages of the next event leave). With `tail` >= 0 it runs inside the `k`-th event
+   * instead, just before the `tail`-th function of its tail (atEventEnd; after the last if there
+   * are fewer): a fault made by a Raft host's Ready loop, which runs at the end of the event that
+   * made its work, lands before the same Ready on replay. Of hooks due at one point, lower `prio`
+   * runs first (a fault's end, 0, before a fault's start, 1, as a heal precedes the next cut).
    */
-  atEventOfInstant(timeNs: Nanos, k: number, fn: () => void, prio = 1): void {
-    const h = { time: timeNs, k, prio, fn, fallback: null as unknown as ScheduledEvent };
+  atEventOfInstant(timeNs: Nanos, k: number, fn: () => void, prio = 1, tail = -1): void {
+    const h = { time: timeNs, k, tail, prio, fn, fallback: null as unknown as ScheduledEvent };
     h.fallback = this.atLate(timeNs, () => {
       this.hooks.splice(this.hooks.indexOf(h), 1);
       this.hookTime = this.hooks[0]?.time ?? Infinity;
       fn();
     });
     let i = this.hooks.length;
-    const after = (o: typeof h): boolean => o.time > timeNs || (o.time === timeNs && (o.k > k || (o.k === k && o.prio > prio)));
+    const after = (o: typeof h): boolean =>
+      o.time > timeNs || (o.time === timeNs && (o.k > k || (o.k === k && (o.tail > tail || (o.tail === tail && o.prio > prio)))));
     while (i > 0 && after(this.hooks[i - 1]!)) i--;
     this.hooks.splice(i, 0, h);
     this.hookTime = this.hooks[0]!.time;
   }
 
-  /** Runs the hooks due before the event about to run at `time` (the instant's `this._events - instantFirst`-th). */
+  /**
+   * Runs the hooks due before the event about to run at `time` (the instant's
+   * `this._events - instantFirst`-th): those of earlier events, and this one's that are not in
+   * its tail.
+   */
   private runHooks(time: Nanos): void {
+    const cur = this._events - this.instantFirst;
     for (;;) {
       const h = this.hooks[0];
-      if (h === undefined || h.time !== time || this._events - this.instantFirst < h.k) break;
-      this.hooks.shift();
-      this.hookTime = this.hooks[0]?.time ?? Infinity;
-      h.fallback.cancel();
-      h.fn();
+      if (h === undefined || h.time !== time || h.k > cur || (h.k === cur && h.tail >= 0)) break;
+      this.runHook(h);
     }
+  }
+
+  /** Runs the hooks due in the current event's tail before its function `i` (all that are left once `i` is past its end). */
+  private runTailHooks(time: Nanos, i: number): void {
+    const cur = this._events - 1 - this.instantFirst;
+    for (;;) {
+      const h = this.hooks[0];
+      if (h === undefined || h.time !== time || h.k !== cur || (h.tail > i && i < this.tail.length >> 1)) break;
+      this.runHook(h);
+    }
+  }
+
+  private runHook(h: (typeof this.hooks)[number]): void {
+    this.hooks.shift();
+    this.hookTime = this.hooks[0]?.time ?? Infinity;
+    h.fallback.cancel();
+    h.fn();
   }
 
   /** Runs `fn(arg)` after `delayNs`: no closure per event (for hot paths). */
@@ -263,18 +325,45 @@ export class Simulation {
     const fn = ev.fn;
     if (fn === null) return false;
     if (ev.time !== this._now) this.instantFirst = this._events;
-    if (this.hookTime <= ev.time) {
-      this._now = ev.time;
-      this.runHooks(ev.time);
-      // A hook may have cancelled this very event (it was a hook's own fallback).
-      if (ev.fn === null) return false;
+    const time = ev.time;
+    this.inEvent = true;
+    try {
+      if (this.hookTime <= time) {
+        this._now = time;
+        this.runHooks(time);
+        // A hook may have cancelled this very event (it was a hook's own fallback): what the
+        // hooks queued for its end runs now.
+        if (ev.fn === null) {
+          this.runTail(time);
+          return false;
+        }
+      }
+      ev.fn = null;
+      this._now = time;
+      this._events++;
+      this.trace.mixEvent(time);
+      fn(ev.arg);
+      this.runTail(time);
+    } finally {
+      this.inEvent = false;
+      this.tailAt = -1;
+      if (this.tail.length > 0) this.tail.length = 0;
     }
-    ev.fn = null;
-    this._now = ev.time;
-    this._events++;
-    this.trace.mixEvent(ev.time);
-    fn(ev.arg);
     return true;
+  }
+
+  /** Runs the current event's tail (atEventEnd), and the script's hooks due in it. */
+  private runTail(time: Nanos): void {
+    // By index: a function run here may queue more (they run in this same event).
+    const tail = this.tail;
+    for (let i = 0; ; i++) {
+      // Set before the hooks: a fault a hook plays is recorded where it was played (a replay's script is its input's).
+      this.tailAt = i;
+      if (this.hookTime === time) this.runTailHooks(time, i);
+      if (2 * i >= tail.length) break;
+      (tail[2 * i] as (arg: unknown) => void)(tail[2 * i + 1]);
+    }
+    this.tailAt = -1;
   }
 
   /**

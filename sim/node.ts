@@ -392,6 +392,14 @@ export class NodeContext {
   }
 
   /**
+   * Runs `fn` at the end of the event now executing (see Simulation.atEventEnd), through this
+   * node's gate like a timer; outside an event it falls back to a zero-delay timer.
+   */
+  atEventEnd(fn: () => void): void {
+    if (!this.node.sim.atEventEndWith(this.gate, fn)) this.setTimer(0, fn);
+  }
+
+  /**
    * A future resolved after `delayNs` of local time. Its waiters run through the node's gate
    * (deferred while paused, dropped after a crash); the timer itself is not gated, so a waiter
    * keeps its place among other work deferred by a pause.

@@ -38,7 +38,7 @@ export function playScript(w: World<unknown>, script: readonly ScriptEntry[]): v
         d.playing = false;
       }
       for (const f of w.faultListeners) f();
-    });
+    }, 1, e.tail ?? -1);
   }
 }
 
@@ -90,7 +90,7 @@ function apply(w: World<unknown>, e: ScriptEntry & TimedFault): void {
         d.playing = false;
       }
       for (const f of w.faultListeners) f();
-    }, 0);
+    }, 0, e.endTail ?? -1);
   };
   switch (e.kind) {
     case 'crash': {

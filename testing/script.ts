@@ -37,12 +37,18 @@ export interface Lasting {
 /**
  * Where in its instant a fault lands, as recorded (several events can share one nanosecond):
  * `event` events of that instant run before it, `endEvent` before its end. Absent: before the first.
+ * `tail` (`endTail`): the fault was made in that event's tail, the work it left for its end (a Raft
+ * host's Ready loop), by its `tail`-th function: it lands inside the event, just before that function.
  */
 export interface Placement {
   /** Events of the fault's instant that run before it. */
   event?: number;
   /** Events of the end's instant that run before its end. */
   endEvent?: number;
+  /** The function of the event's tail it lands before (absent: before the event). */
+  tail?: number;
+  /** The function of the event's tail its end lands before (absent: before the event). */
+  endTail?: number;
 }
 
 /** A script entry: `fault` at simulated time `t` (ns; write `sec(1.204)` or `ms(300)`). */
