@@ -113,7 +113,20 @@ describe('readDurable', () => {
     });
     const d = readDurable(disk, 'a')!;
     expect(d.durable.reservations.reservations.map((x) => `${x.id}:${x.state}`)).toEqual(['a:confirmed', 'b:held', 'c:confirmed']);
-    expect([...d.logged]).toEqual([0]);
+    expect(d.loggedPrefix).toBe(1);
+    expect([...d.logged]).toEqual([]);
+  });
+
+  it('keeps the logged positions past the first unlogged one apart from the logged prefix', () => {
+    const disk = fakeDisk({
+      [STATE_FILE]: { records: [state([{ index: 2, r: r('c', 'held') }], 5)] },
+      [LOG_FILE]: { records: [{ index: 1, r: r('b', 'expired') }, { index: 0, r: r('a', 'confirmed') }, { index: 4, r: r('e', 'cancelled') }, { index: 3, r: r('d', 'confirmed') }] },
+    });
+    const d = readDurable(disk, 'a')!;
+    expect(d.durable.reservations.reservations.map((x) => x.id)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    // Position 2 is open: the prefix stops there, and 3 and 4 are named one by one.
+    expect(d.loggedPrefix).toBe(2);
+    expect([...d.logged].sort()).toEqual([3, 4]);
   });
 
   it('refuses a state whose reservation is in neither file', () => {

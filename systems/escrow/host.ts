@@ -27,7 +27,7 @@ import type { Disk } from '../../sim/disk/disk.ts';
 import type { Envelope, NodeContext, NodeProgram } from '../../sim/node.ts';
 import { type Nanos } from '../../sim/time.ts';
 import type { EscrowReplicaConfig } from './replica.ts';
-import { type Reservation } from './reservation.ts';
+import { durableReservations, reservationAt, type Reservation } from './reservation.ts';
 import { createSeatNode, restoreSeatNode, type SeatDurable } from './seat.ts';
 import type { ClientOp, ClientReply, EscrowMsg, NodeOutput, SeatNode, TransferMsg } from './types.ts';
 
@@ -66,16 +66,16 @@ const CLOSED: ReadonlySet<string> = new Set(['confirmed', 'expired', 'cancelled'
 
 /**
  * Splits a durable state into the state record and the closed reservations to append to the log.
- * Every position below `loggedPrefix` is in `logged`: the scan starts there, so a write costs the
- * reservations not yet logged rather than the whole history.
+ * Every position below `loggedPrefix` is logged, and `logged` holds those above it: the scan
+ * starts there, so a write costs the reservations not yet logged rather than the whole history.
  */
 function encodeState(d: SeatDurable, logged: ReadonlySet<number>, loggedPrefix: number): { stored: StoredState; toLog: IndexedReservation[] } {
-  const all = d.reservations.reservations;
+  const all = durableReservations(d.reservations);
   const open: IndexedReservation[] = [];
   const toLog: IndexedReservation[] = [];
   for (let i = loggedPrefix; i < all.length; i++) {
     if (logged.has(i)) continue;
-    const r = all[i]!;
+    const r = reservationAt(all, i);
     open.push({ index: i, r });
     if (CLOSED.has(r.state)) toLog.push({ index: i, r });
   }
@@ -192,8 +192,12 @@ export interface EscrowHost extends NodeProgram {
   readonly waiting: number;
 }
 
-/** What a restart of this node would see, and which log positions are durably logged. */
-export function readDurable(disk: Pick<Disk, 'read'>, owner: string): { durable: SeatDurable; logged: Set<number> } | null {
+/**
+ * What a restart of this node would see, and which log positions are durably logged: every
+ * position below `loggedPrefix`, and those in `logged` (all at or above it). The prefix is most of
+ * a long history, so a restart keeps a set of the few positions past it rather than of them all.
+ */
+export function readDurable(disk: Pick<Disk, 'read'>, owner: string): { durable: SeatDurable; loggedPrefix: number; logged: Set<number> } | null {
   const s = disk.read<StoredState>(STATE_FILE);
   assert(s.error === null, `reading ${owner}'s ${STATE_FILE}: ${s.error}`);
   assert(s.corrupt.length === 0, `${owner}'s ${STATE_FILE} is corrupt: escrow state cannot be rebuilt from peers`);
@@ -202,17 +206,21 @@ export function readDurable(disk: Pick<Disk, 'read'>, owner: string): { durable:
   const log = disk.read<IndexedReservation>(LOG_FILE);
   assert(log.error === null, `reading ${owner}'s ${LOG_FILE}: ${log.error}`);
   const all = new Array<Reservation | undefined>(stored.total);
-  const logged = new Set<number>();
+  const inLog = new Uint8Array(stored.total);
   // A corrupt (torn) log record is also in the state record (see LOG_FILE): skip it.
   for (const e of log.records) {
     if (e === null || e.index >= stored.total) continue;
     all[e.index] = e.r;
-    logged.add(e.index);
+    inLog[e.index] = 1;
   }
   for (const e of stored.open) all[e.index] = e.r;
-  for (let i = 0; i < all.length; i++) assert(all[i] !== undefined, `${owner}: reservation #${i} is in neither ${STATE_FILE} nor ${LOG_FILE}`);
+  for (let i = 0; i < all.length; i++) if (all[i] === undefined) assert(false, `${owner}: reservation #${i} is in neither ${STATE_FILE} nor ${LOG_FILE}`);
+  let loggedPrefix = 0;
+  while (loggedPrefix < inLog.length && inLog[loggedPrefix] === 1) loggedPrefix++;
+  const logged = new Set<number>();
+  for (let i = loggedPrefix; i < inLog.length; i++) if (inLog[i] === 1) logged.add(i);
   const durable = { ...stored.state, reservations: { reservations: all as Reservation[], reapQueue: stored.state.reservations.reapQueue } } as SeatDurable;
-  return { durable, logged };
+  return { durable, loggedPrefix, logged };
 }
 
 /** What a restart of this node would see: its durable state on disk, or null if it has none. */
@@ -236,11 +244,10 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
   // A read that keeps failing throws DiskReadFailed: the node fail-stops rather than start empty.
   const found = readDurable({ read: (f) => ctx.disk.readForRecovery(f) }, ctx.id);
   const onDisk = found?.durable ?? null;
-  /** Log positions durably in LOG_FILE, and those in the batch being synced. */
+  /** Every log position below this is durably in LOG_FILE. */
+  let loggedPrefix = found?.loggedPrefix ?? 0;
+  /** Log positions at or above `loggedPrefix` durably in LOG_FILE (dropped as the prefix passes them). */
   const logged = found?.logged ?? new Set<number>();
-  /** Every log position below this is in `logged`. */
-  let loggedPrefix = 0;
-  while (logged.has(loggedPrefix)) loggedPrefix++;
   let loggingNow: IndexedReservation[] = [];
   const seat = onDisk === null ? createSeatNode(config, opts.initialTokens) : restoreSeatNode(config, onDisk);
   ctx.log('recover', onDisk === null ? `fresh ${seat.kind} node` : `${seat.kind} state from disk`);
@@ -290,8 +297,8 @@ export function escrowHost(ctx: NodeContext, opts: EscrowHostOptions): EscrowHos
     ctx.disk.fsync((err) => {
       fsyncInFlight = false;
       if (err === null) {
-        for (const e of loggingNow) logged.add(e.index);
-        while (logged.has(loggedPrefix)) loggedPrefix++;
+        for (const e of loggingNow) if (e.index >= loggedPrefix) logged.add(e.index);
+        while (logged.delete(loggedPrefix)) loggedPrefix++;
         durable = version;
         synced = state;
         release();

@@ -3,6 +3,7 @@ import { EscrowReplica, type EscrowReplicaConfig } from './replica.ts';
 import { TEST_HOLD, peerConfigs } from './test-cluster.ts';
 import { TransferWire, type EscrowHost } from './host.ts';
 import { EscrowMonitor, type HostedNode } from './monitor.ts';
+import { durableReservations, type Reservation } from './reservation.ts';
 import type { SeatDurable } from './seat.ts';
 import type { NodeSnapshot } from './types.ts';
 
@@ -98,9 +99,10 @@ describe('escrow monitor: checks that skip the history still see every change', 
     expect(m.checkTransitions()).toBeNull();
     r.hold({ reservationId: 'n', count: 1 }, 2);
     const next = r.durable();
-    // Position 1 was open in the earlier state: a change there must still be seen.
-    const list = next.reservations.reservations;
-    list[1] = { ...list[1]!, count: 5 };
+    // Position 1 was open in the earlier state: a change there must still be seen. The monitor
+    // reads the state in place, so the change goes where it reads: this state's open copies.
+    const open = durableReservations(next.reservations).open as Reservation[];
+    open[0] = { ...open[0]!, count: 5 };
     set(next);
     expect(m.checkTransitions()).toMatch(/reservation h at a changed count 2 -> 5/);
   });

@@ -8,7 +8,7 @@ import type { Disk } from '../../sim/disk/disk.ts';
 import type { SimNode } from '../../sim/node.ts';
 import { ms, type Nanos } from '../../sim/time.ts';
 import { checkConservation, checkNeverOversell, reservedTokensDrift } from './invariants.ts';
-import { CLOSED_STATES, isReachable, sharedClosedPrefix, type Reservation, type ReservationState } from './reservation.ts';
+import { CLOSED_STATES, durableReservations, isReachable, reservationAt, sharedClosedCount, type DurableReservations, type Reservation, type ReservationState } from './reservation.ts';
 import { snapshotOfDurable, type SeatDurable } from './seat.ts';
 import type { GlobalSnapshot, NodeSnapshot, ReservationView } from './types.ts';
 import { durableOnDisk, TransferWire, type EscrowHost } from './host.ts';
@@ -29,8 +29,10 @@ export interface HostedNode {
 interface KnownReservations {
   /** The durable state these were read from (identity), or the epoch of a down node. */
   source: SeatDurable | number | null;
-  reservations: readonly Reservation[];
+  reservations: DurableReservations;
 }
+
+const NO_RESERVATIONS: DurableReservations = { closed: [], closedCount: 0, open: [], length: 0 };
 
 /**
  * The safety invariants of the issue, checked on a global snapshot at every poll:
@@ -137,13 +139,13 @@ export class EscrowMonitor {
       if (k && k.source === source) continue;
       const d = typeof source === 'number' ? this.downDurable(n) : source;
       // Tables only grow, in creation order: compare position by position.
-      const now = d?.reservations.reservations ?? [];
+      const now = d ? durableReservations(d.reservations) : NO_RESERVATIONS;
       if (k) {
         const was = k.reservations;
         // Positions both lists share by construction (the same table's closed prefix) need no look.
-        for (let i = sharedClosedPrefix(was, now); i < was.length; i++) {
-          const a = was[i]!;
-          const b = now[i];
+        for (let i = sharedClosedCount(was, now); i < was.length; i++) {
+          const a = reservationAt(was, i);
+          const b = i < now.length ? reservationAt(now, i) : undefined;
           // The same object: a closed reservation shared by both states (frozen: it cannot differ).
           if (a === b) continue;
           if (!b || b.id !== a.id) return `durable reservation ${a.id} at ${n.id} disappeared (was ${a.state})`;
@@ -165,7 +167,10 @@ export class EscrowMonitor {
   private downDurable(n: HostedNode): SeatDurable | null {
     const c = this.down.get(n.id);
     if (c && c.epoch === n.epoch) return c.durable;
-    const durable = durableOnDisk({ read: (f) => n.disk.peek(f) }, n.id);
+    // A down node's disk holds no unsynced write (its crash dropped them), so its durable records
+    // are what a read would return: read in place, not copied record by record (the monitor only
+    // reads them). `peek` if a write is pending all the same (a paused node).
+    const durable = durableOnDisk({ read: (f) => (n.disk.unsyncedCount === 0 ? n.disk.readDurable(f) : n.disk.peek(f)) }, n.id);
     this.down.set(n.id, { epoch: n.epoch, durable, snapshot: durable ? snapshotOfDurable(durable) : null });
     return durable;
   }
@@ -186,15 +191,15 @@ export class EscrowMonitor {
       if (now - u.sinceNs < 2 * slackNs) continue;
       const local = n.clock.localAt(now);
       const grace = this.graceNs;
-      const all = n.program.written.reservations.reservations;
+      const all = durableReservations(n.program.written.reservations);
       let f = this.reaperFrom.get(n.id);
       if (!f || f.epoch !== n.epoch || f.from > all.length) {
         f = { epoch: n.epoch, from: 0 };
         this.reaperFrom.set(n.id, f);
       }
-      while (f.from < all.length && CLOSED_STATES.has(all[f.from]!.state)) f.from++;
+      while (f.from < all.length && CLOSED_STATES.has(reservationAt(all, f.from).state)) f.from++;
       for (let i = f.from; i < all.length; i++) {
-        const r = all[i]!;
+        const r = reservationAt(all, i);
         const late = r.state === 'held' ? local - (r.expiresAtNs + grace) : r.state === 'pending' ? local - r.expiresAtNs : 0;
         if (late > slackNs) return `${r.state} reservation ${r.id} at ${n.id} outlived its deadline by ${(late / 1e6).toFixed(1)} ms: the reaper is late`;
       }
@@ -208,7 +213,7 @@ export class EscrowMonitor {
     const n = this.nodes.find((x) => x.id === nodeId);
     assert(n !== undefined, `unknown node ${nodeId}`);
     const d = n.up && n.program ? n.program.synced : this.downDurable(n);
-    const r = d ? this.findReservation(nodeId, d.reservations.reservations, reservationId) : undefined;
+    const r = d ? this.findReservation(nodeId, durableReservations(d.reservations), reservationId) : undefined;
     if (!r || r.state !== 'confirmed') return `client was told ${reservationId} at ${nodeId} is confirmed, but its durable state says ${r ? r.state : 'missing'}`;
     return null;
   }
@@ -223,7 +228,7 @@ export class EscrowMonitor {
     const n = this.nodes.find((x) => x.id === nodeId);
     assert(n !== undefined, `unknown node ${nodeId}`);
     const d = n.up && n.program ? n.program.synced : this.downDurable(n);
-    const r = d ? this.findReservation(nodeId, d.reservations.reservations, reservationId) : undefined;
+    const r = d ? this.findReservation(nodeId, durableReservations(d.reservations), reservationId) : undefined;
     if (r !== undefined && (r.state === state || isReachable(state, r.state))) return null;
     return `client was told ${reservationId} at ${nodeId} is ${state}, but its durable state says ${r ? r.state : 'missing'}: a crash now would undo what the client was told`;
   }
@@ -233,7 +238,7 @@ export class EscrowMonitor {
    * position once seen usually still holds the same id. A crash can undo reservations and reuse
    * their positions, so a hit is checked, and a miss or a stale hit falls back to the full scan.
    */
-  private findReservation(nodeId: string, list: readonly Reservation[], id: string): Reservation | undefined {
+  private findReservation(nodeId: string, list: DurableReservations, id: string): Reservation | undefined {
     let p = this.positions.get(nodeId);
     if (!p) {
       p = { ids: new Map(), scanned: 0 };
@@ -243,13 +248,14 @@ export class EscrowMonitor {
       p.ids.clear();
       p.scanned = 0;
     }
-    for (; p.scanned < list.length; p.scanned++) p.ids.set(list[p.scanned]!.id, p.scanned);
+    for (; p.scanned < list.length; p.scanned++) p.ids.set(reservationAt(list, p.scanned).id, p.scanned);
     const i = p.ids.get(id);
-    const hit = i === undefined ? undefined : list[i];
+    const hit = i === undefined ? undefined : reservationAt(list, i);
     if (hit !== undefined && hit.id === id) return hit;
     p.ids.clear();
     p.scanned = 0;
-    return list.find((x) => x.id === id);
+    for (let j = 0; j < list.length; j++) if (reservationAt(list, j).id === id) return reservationAt(list, j);
+    return undefined;
   }
 
   /** Liveness: no reservation is pending or held anywhere (every node up). */

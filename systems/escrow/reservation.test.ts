@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { sumReservedTokens } from './invariants.ts';
-import { ALLOWED_TRANSITIONS, ReservationTable, isAllowedTransition, isReachable, sharedClosedPrefix, type ReservationState } from './reservation.ts';
+import { ALLOWED_TRANSITIONS, ReservationTable, durableReservations, isAllowedTransition, isReachable, reservationAt, sharedClosedCount, sharedClosedPrefix, type ReservationState } from './reservation.ts';
 import { TEST_HOLD } from './test-cluster.ts';
 
 const P = TEST_HOLD; // hold 100ms, grace 20ms, pending timeout 50ms, extend 50ms, 2 extensions
@@ -177,6 +177,27 @@ describe('durable copies cost the open reservations, not the history', () => {
     expect(sharedClosedPrefix(b, a)).toBe(0); // the earlier list cannot vouch for a later one
     expect(sharedClosedPrefix(a, new ReservationTable(P, {}, t.durable()).durable().reservations)).toBe(0); // another table
     expect(sharedClosedPrefix(a, a.slice())).toBe(0); // a list no table made (read from a disk, say)
+  });
+
+  it("a durable state reads in place: the table's closed prefix shared, open ones its own copies, the same list when built", () => {
+    const t = new ReservationTable(P);
+    t.createHeld('c', 1, 0);
+    t.createHeld('h', 1, 0);
+    t.confirm('c', 1);
+    const d = t.durable();
+    const p = durableReservations(d);
+    expect([p.closedCount, p.length]).toEqual([1, 2]);
+    expect(p.closed[0]).toBe(t.get('c'));
+    t.confirm('h', 2);
+    t.createHeld('n', 1, 3);
+    // The earlier state still says h is held (its own copy), though the table's h is confirmed now.
+    expect(reservationAt(p, 1).state).toBe('held');
+    expect(d.reservations.map((r) => `${r.id}:${r.state}`)).toEqual(['c:confirmed', 'h:held']);
+    const later = durableReservations(t.durable());
+    expect(later.closedCount).toBe(2);
+    expect(sharedClosedCount(p, later)).toBe(1); // h was open in d: not vouched for
+    expect(sharedClosedCount(later, p)).toBe(1);
+    expect(sharedClosedCount(p, durableReservations({ reservations: d.reservations, reapQueue: [] }))).toBe(0); // a list no table made
   });
 
   it('a stray write to a closed reservation throws instead of changing shared durable states', () => {
