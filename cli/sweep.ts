@@ -16,7 +16,7 @@ import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { RunReport } from './execute.ts';
-import { UserError } from './errors.ts';
+import { describeThrown, UserError } from './errors.ts';
 import { formatShard, type JobSource, type Shard, type SweepJob } from './jobs.ts';
 import type { ScenarioInfo } from './scenario-manifest.ts';
 import type { EarlyWorker } from './early-worker.ts';
@@ -329,6 +329,7 @@ export function startPool(opts: PoolOptions): Pool {
       checkDone();
     });
     w.on('error', (err: Error & { code?: string }) => {
+      // Scenario code may throw anything; a thread's error arrives as what was thrown (describeThrown).
       clearWatchdog();
       const job = held.shift();
       handBack();
@@ -336,7 +337,7 @@ export function startPool(opts: PoolOptions): Pool {
       const msg =
         err.code === 'ERR_WORKER_OUT_OF_MEMORY'
           ? `out of memory: the seed used more than the worker's ${opts.maxMemoryMb ?? '?'} MB heap limit (--max-memory) and was stopped; replay it alone to see what grows without bound`
-          : `the worker running this seed died: ${err.message}`;
+          : `the worker running this seed died: ${err instanceof Error ? err.message : describeThrown(err)}`;
       finish(job, workerFailure(job, msg));
     });
     w.on('exit', (code) => {

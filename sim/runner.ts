@@ -256,7 +256,8 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
         for (const l of w.livenessChecks) {
           // An ignored property counts as holding: what do the others catch alone?
           if (w.ignoredInvariants.has(l.name)) continue;
-          const r = l.check();
+          const r = livenessAnswer(w, l.name, l.check());
+          if (r === null) return;
           story.observe(l.name, r);
           if (r !== true) {
             all = false;
@@ -279,7 +280,8 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
         outcome = 'liveness';
         for (const l of w.livenessChecks) {
           if (w.ignoredInvariants.has(l.name)) continue;
-          const r = l.check();
+          const r = livenessAnswer(w, l.name, l.check());
+          if (r === null) break;
           story.observe(l.name, r);
           if (r !== true) pending.push({ property: l.name, reason: r });
         }
@@ -390,6 +392,21 @@ function isThenable(v: unknown): boolean {
 }
 
 /** A check's wrong return value, named without calling into it (its toString may throw). */
+/**
+ * A liveness check's answer as the runner uses it: `true`, or why not (a string). A promise can
+ * never become `true` (the check is polled, it cannot wait), so it fails the run now, as a safety
+ * check's does (null: the run stops). Any other value counts as pending with a reason saying what
+ * came back: raw, an object or a promise in the report made the worker's reply uncloneable and the
+ * command died with a TypeError stack (review13h).
+ */
+function livenessAnswer(w: World, name: string, r: unknown): true | string | null {
+  if (r === true || typeof r === 'string') return r;
+  const what = `the check returned ${describeReturn(r)}; a liveness check returns true once the property holds, else a string saying why not yet`;
+  if (!isThenable(r)) return what;
+  w.violation(name, `${what} (it is polled, so it cannot wait for a promise)`);
+  return null;
+}
+
 function describeReturn(v: unknown): string {
   if (typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint') return `${typeof v} ${String(v)}`;
   if (typeof v !== 'object' || v === null) return `a ${typeof v}`;
