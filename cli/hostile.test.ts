@@ -813,3 +813,19 @@ describe('review13h: inputs that never end, reports that are not plain data', ()
     expect(lines.filter((l) => l.seed !== undefined).map((l) => [l.seed, l.ok])).toEqual([[1, true], [2, false], [3, false], [4, false], [5, false]]);
   });
 });
+
+describe('review13h: a sweep worker that dies right after a reply', () => {
+  it('each seed keeps its own result: the odd seeds pass, each even one fails for its own throw (a passing seed was failed, blamed for the next seed\'s throw, in about half the sweeps)', () => {
+    const fixture = path.join(ROOT, 'cli', 'fixtures', 'leftover-throw-even.ts');
+    // The thread's error and the reply before it race: several sweeps, 8 deaths each.
+    for (let k = 0; k < 2; k++) {
+      const out = file(`leftover-even-${k}`);
+      const r = detsim(['sweep', fixture, '--seeds', '16', '--jobs', k === 1 ? '2' : '1', '--out', out, '--run-id', 'e']);
+      expect(r.code, r.err).toBe(1);
+      const lines = readFileSync(path.join(out, 'e.results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seed?: number; ok?: boolean; violations?: { message: string }[] });
+      const runs = lines.filter((l) => l.seed !== undefined).sort((a, b) => a.seed! - b.seed!);
+      expect(runs.map((l) => [l.seed, l.ok]), `sweep ${k}`).toEqual(Array.from({ length: 16 }, (_, i) => [i + 1, (i + 1) % 2 === 1]));
+      for (const l of runs.filter((x) => !x.ok)) expect(l.violations?.[0]?.message).toBe(`the worker running this seed died: the leftover of seed ${l.seed}`);
+    }
+  });
+});
