@@ -829,3 +829,23 @@ describe('review13h: a sweep worker that dies right after a reply', () => {
     }
   });
 });
+
+describe('review13h: an on/off option given another value', () => {
+  it('--check-determinism=yes, --swarm=maybe, --json=1: exit 2, one line (yargs read them as off: the determinism check asked for was skipped and the sweep passed); =true and =false still work', async () => {
+    for (const args of [
+      ['sweep', 'broadcast', '--seeds', '1', '--check-determinism=yes'],
+      ['run', 'broadcast', '--seed', '1', '--swarm=maybe'],
+      ['merge', 'x.results.jsonl', '--json=1'],
+      ['replay', 'x.json', '--allow-scenario-file=yes'],
+    ]) {
+      const r = await inProcess(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      const flag = args.at(-1)!.split('=')[0]!;
+      expect(r.err.split('\n')).toEqual([`detsim: ${flag} is on or off: give ${flag} or --no-${flag.slice(2)} (or =true / =false), got "${args.at(-1)!}"`]);
+      expect(r.out).toBe('');
+    }
+    const ok = await inProcess(['run', 'broadcast', '--seed', '1', '--swarm=false', '--json=true']);
+    expect(ok.code, ok.err).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ format: 'detsim-run/1', swarm: false });
+  });
+});
