@@ -849,3 +849,30 @@ describe('review13h: an on/off option given another value', () => {
     expect(JSON.parse(ok.out)).toMatchObject({ format: 'detsim-run/1', swarm: false });
   });
 });
+
+describe('review13h: a scenario that changes its params object in setup', () => {
+  it('the repro records the values drawn, not the changed ones, and replays bit for bit (it recorded level 4 and the replay ran 5, shown as the failure reproduced: the trace hash does not see it)', () => {
+    const f = file('bumps-level.ts');
+    writeFileSync(
+      f,
+      [
+        "import { defineScenario } from '../sim/scenario.ts';",
+        "import { param } from '../sim/params.ts';",
+        'export default defineScenario({',
+        "  name: 'bumps-level', description: 'hostile fixture', durationNs: 10_000_000,",
+        "  params: { level: param.int({ doc: 'setup adds 1 to it', default: 3, min: 0, max: 10 }) },",
+        "  setup(w, p) { (p as { level: number }).level += 1; w.sim.schedule(1_000_000, () => { w.sim.log('n1', 'level', String(p.level)); w.violation('planted', `level ${p.level}`); }); },",
+        '});',
+      ].join('\n'),
+    );
+    const repro = file('bumps-level.repro.json');
+    const r = detsim(['run', f, '--seed', '1', '--param', 'level=3', '--repro', repro]);
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toMatch(/planted: level 4/);
+    expect((JSON.parse(readFileSync(repro, 'utf8')) as { params: { level: number } }).params.level).toBe(3);
+    const again = detsim(['replay', repro]);
+    expect(again.code, again.out).toBe(1);
+    expect(again.out).toMatch(/planted: level 4/);
+    expect(again.out).not.toMatch(/NOT REPRODUCED/);
+  });
+});

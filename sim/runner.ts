@@ -162,6 +162,10 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   // before anything runs (a false FAIL would make a red sweep mean nothing). A seed's draws never
   // make such a combination: it then runs with the defaults (resolveCheckedParamsWhy), and says so.
   const { values: params, fellBack } = resolveCheckedParamsWhy(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm, scn.checkParams?.bind(scn), scn.name);
+  // What the report and a repro record: the values drawn, as setup was given them. Untyped
+  // scenario code may change the object (\`p.level += 1\`); recorded after that, a repro pinned the
+  // changed value, the replay changed it again, and ran another run.
+  const drawn = { ...(params as Record<string, unknown>) };
   const w = new World(sim, params);
   const story = new RunStory(sim);
   for (const inv of opts.ignoreInvariants ?? []) w.ignoredInvariants.add(inv);
@@ -341,7 +345,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     recoveredAfterNs,
     buggify: sim.buggify.report(),
     coverage: sim.probes.report(scn.mustReach ?? []),
-    params: params as Record<string, unknown>,
+    params: drawn,
     swarm,
     ...(fellBack !== null ? { paramsFellBack: fellBack } : {}),
     metrics: { ...w.metrics, messages: messageFigures(w) },
