@@ -84,7 +84,7 @@ export function readInputText(file: string, what: string, maxBytes = MAX_INPUT_B
 }
 
 /**
- * The lines of `file` (split at \n, a \r before it dropped), read a megabyte at a time: flat
+ * The lines of `file` (split at \n, a \r before it dropped), read 64 KB at a time: flat
  * memory however long the file. A line longer than `maxLine` characters is an InputFileError
  * naming its number (readline kept it whole until V8 refused the string, and its RangeError was
  * thrown outside any caller's reach).
@@ -94,7 +94,7 @@ export async function* inputLines(file: string, what: string, maxLine = MAX_RESU
   const readChunk = (buf: Buffer): Promise<number> =>
     new Promise((resolve, reject) => read(fd, buf, 0, buf.length, null, (err, n) => (err ? reject(err) : resolve(n))));
   const decoder = new StringDecoder('utf8');
-  const buf = Buffer.allocUnsafe(1 << 20);
+  const buf = Buffer.allocUnsafe(1 << 16);
   let rest = '';
   let n = 0;
   const tooLong = (): InputFileError => new InputFileError(what, file, `line ${n + 1} is longer than ${mb(maxLine)}, more than detsim ever writes (is it the right file?)`);
