@@ -97,3 +97,26 @@ export function outputFile(raw: unknown, flag: string): string | undefined {
   if (target.isDirectory()) throw new UserError(`${flag} ${excerpt(file, 200)} is a folder; name a file`);
   return file;
 }
+
+/**
+ * What a thread or a callback threw, as one line: scenario code may throw anything (a string, a
+ * plain object, a symbol), and an error from a thread arrives as what was thrown, cloned.
+ */
+export function describeThrown(err: unknown): string {
+  if (err instanceof Error || (typeof err === 'object' && err !== null && typeof (err as Error).message === 'string')) {
+    const e = err as Error;
+    return `${typeof e.name === 'string' ? e.name : 'Error'}: ${e.message.split('\n')[0]}`;
+  }
+  let s: string;
+  try {
+    s = typeof err === 'object' && err !== null ? JSON.stringify(err) : String(err);
+  } catch {
+    s = Object.prototype.toString.call(err);
+  }
+  return `a thrown ${err === null ? 'null' : typeof err}: ${excerpt(s ?? String(err), 120)}`;
+}
+
+/** Why a run's report could not be sent from its thread (postMessage threw: a value in it is not plain data). */
+export function unsentReport(e: unknown): string {
+  return `the run's report could not be sent from its thread (${describeThrown(e)}): a value the scenario put in it (a violation message, a metric, a check's answer) is not plain data`;
+}

@@ -5,9 +5,11 @@
  */
 // Deliberate real I/O, outside any simulation (see the header); the one exception in this folder.
 // eslint-disable-next-line @typescript-eslint/no-restricted-imports -- file reading for the CLI and bench only
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
+import { constants } from 'node:buffer';
 import path from 'node:path';
 import { PACKAGE_ROOT } from './layout.ts';
+import { InputFileError, openInput, readInputText } from '../reports/input-file.ts';
 import { HistoryParseError, ParseStoppedError } from '../invariants/linearizability/errors.ts';
 import { etcdModel, type EtcdInput, type EtcdOutput, type RegisterValue } from '../invariants/linearizability/models/etcd.ts';
 import { kvModel, type KvInput, type KvOutput, type KvState } from '../invariants/linearizability/models/kv.ts';
@@ -29,13 +31,15 @@ export type LoadedHistory =
 /** Where Porcupine's test data sits: /work/shared beside the repository (`../shared` in CI too). */
 export const PORCUPINE_DATA_DIR: string = path.resolve(PACKAGE_ROOT, '..', 'shared', 'porcupine-data') + path.sep;
 
+/** The largest history read: what one string holds (a pipe or a file past it is refused, not read on). */
+const MAX_HISTORY_BYTES = constants.MAX_STRING_LENGTH;
+
 /** Reads a file as text; a missing or unreadable file is a HistoryParseError (line 0). */
 export function readHistoryText(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readInputText(file, 'history', MAX_HISTORY_BYTES);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new HistoryParseError(file, 0, `cannot read the file (${code})`);
+    throw new HistoryParseError(file, 0, `cannot read the file (${e instanceof InputFileError ? (e.code ?? e.reason) : 'unknown error'})`);
   }
 }
 
@@ -56,11 +60,13 @@ export function loadHistoryFile(file: string, model: FileModelName, shouldStop?:
 function readHistoryTextInChunks(file: string, shouldStop: () => boolean): string {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    // A folder or a device (/dev/zero) is refused here: read on, it grew the heap until --timeout.
+    fd = openInput(file, 'history').fd;
   } catch (e) {
-    throw new HistoryParseError(file, 0, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+    throw new HistoryParseError(file, 0, `cannot read the file (${e instanceof InputFileError ? (e.code ?? e.reason) : 'unknown error'})`);
   }
   const chunks: Buffer[] = [];
+  let total = 0;
   try {
     for (;;) {
       if (shouldStop()) throw new ParseStoppedError(file, 0);
@@ -72,6 +78,8 @@ function readHistoryTextInChunks(file: string, shouldStop: () => boolean): strin
         throw new HistoryParseError(file, 0, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`);
       }
       if (n === 0) break;
+      total += n;
+      if (total > MAX_HISTORY_BYTES) throw new HistoryParseError(file, 0, `cannot read the file (it is larger than ${MAX_HISTORY_BYTES} bytes, the most one string can hold)`);
       chunks.push(n === buf.length ? buf : buf.subarray(0, n));
     }
   } finally {

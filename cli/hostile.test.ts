@@ -5,7 +5,7 @@
  * scenarios run as real processes, as a user meets them.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +15,8 @@ import { main } from './main.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'detsim.js');
 
-function detsim(args: string[], cwd = ROOT): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+function detsim(args: string[], cwd = ROOT, timeout = 120_000): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -738,5 +738,141 @@ describe.runIf(existsSync('/dev/full'))('outputs that fail as they are written (
     expect(r.code, r.err).toBe(2);
     expect(r.err.split('\n')).toHaveLength(1);
     expect(r.err).toMatch(/^detsim: a file could not be read or written: ENOSPC/);
+  });
+});
+
+describe('review13h: inputs that never end, reports that are not plain data', () => {
+  const zero = (): string => {
+    const f = file('zero.json');
+    if (!existsSync(f)) symlinkSync('/dev/zero', f);
+    return f;
+  };
+
+  it.runIf(existsSync('/dev/zero'))('a symlink to /dev/zero as a repro, regression list, results file or history: exit 2 at once, one line, no stack (each read on without end, its heap growing by gigabytes; merge died with a RangeError stack)', () => {
+    const z = zero();
+    const zr = file('zero.results.jsonl');
+    if (!existsSync(zr)) symlinkSync('/dev/zero', zr);
+    for (const [args, what] of [
+      [['replay', z], 'repro file'],
+      [['shrink', z], 'repro file'],
+      [['export', z, '--out', file('zero.test.ts')], 'repro file'],
+      [['regress', '--add', z], 'repro file'],
+      [['regress', z], 'the regression list'],
+      [['merge', zr], 'results file'],
+    ] as const) {
+      const r = detsim([...args], ROOT, 30_000);
+      expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(2);
+      expect(r.err.trim().split('\n'), args.join(' ')).toEqual([`detsim: cannot read ${what} ${args[0] === 'merge' ? zr : z}: it is a device, not a file (a symlink to /dev/zero?)`]);
+    }
+    const check = detsim(['check', z, '--model', 'kv', '--timeout', '600000'], ROOT, 30_000);
+    expect(check.code, check.err).toBe(2);
+    expect(check.err).toMatch(/cannot read the file \(it is a device/);
+  });
+
+  it('a repro file larger than detsim ever writes is refused by its size, unread; a results line longer than any is refused where it passes 64 MB', async () => {
+    const big = file('huge.json');
+    const fd = openSync(big, 'w');
+    ftruncateSync(fd, 300 * 1024 * 1024); // sparse: no disk, no newline
+    closeSync(fd);
+    const r = await inProcess(['replay', big]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`detsim: cannot read repro file ${big}: it is larger than 256 MB, more than detsim ever writes (is it the right file?)`);
+    const longLine = file('long.results.jsonl');
+    renameSync(big, longLine);
+    const m = await inProcess(['merge', longLine]);
+    expect(m.code).toBe(2);
+    expect(m.err).toBe(`detsim: cannot read results file ${longLine}: line 1 is longer than 64 MB, more than detsim ever writes (is it the right file?)`);
+    rmSync(longLine);
+  });
+
+  const fixture = path.join(ROOT, 'cli', 'fixtures', 'unclonable.ts');
+  const want: [number, RegExp][] = [
+    [2, /settles: the check returned a promise; a liveness check returns true once the property holds/],
+    [3, /planted: \(the violation's message is not a string: \[object Promise\]\)/],
+    [4, /the run's report could not be sent from its thread \(DataCloneError: .*\): a value the scenario put in it .* is not plain data/],
+    [5, /a thrown object: \{"plain":"object"\}/],
+  ];
+
+  it('run: a promise from a liveness check, a promise as a message, a function as a metric, a plain object thrown: each a FAIL saying so, exit 1, no stack (the command died with a TypeError stack)', () => {
+    for (const [seed, msg] of want) {
+      const r = detsim(['run', fixture, '--seed', String(seed)]);
+      expect(r.code, `seed ${seed}: ${r.err}`).toBe(1);
+      expect(r.out, `seed ${seed}`).toMatch(new RegExp(`^FAIL unclonable seed ${seed}: `, 'm'));
+      expect(r.out, `seed ${seed}`).toMatch(msg);
+      expect(r.err, `seed ${seed}`).not.toMatch(/\n\s+at /);
+    }
+    expect(detsim(['run', fixture, '--seed', '1']).code).toBe(0);
+  });
+
+  it('sweep: the same seeds fail each for its own reason, every seed has its result line (one was a false hang, one "died: undefined")', () => {
+    const out = file('unclonable-sweep');
+    const r = detsim(['sweep', fixture, '--seeds', '5', '--jobs', '1', '--out', out, '--run-id', 'u', '--seed-timeout', '60']);
+    expect(r.code, r.err).toBe(1);
+    for (const [seed, msg] of want) expect(r.out.split('\n').find((l) => l.includes(`unclonable seed ${seed}:`)), `seed ${seed}`).toMatch(msg);
+    const lines = readFileSync(path.join(out, 'u.results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seed?: number; ok?: boolean });
+    expect(lines.filter((l) => l.seed !== undefined).map((l) => [l.seed, l.ok])).toEqual([[1, true], [2, false], [3, false], [4, false], [5, false]]);
+  });
+});
+
+describe('review13h: a sweep worker that dies right after a reply', () => {
+  it('each seed keeps its own result: the odd seeds pass, each even one fails for its own throw (a passing seed was failed, blamed for the next seed\'s throw, in about half the sweeps)', () => {
+    const fixture = path.join(ROOT, 'cli', 'fixtures', 'leftover-throw-even.ts');
+    // The thread's error and the reply before it race: several sweeps, 8 deaths each.
+    for (let k = 0; k < 2; k++) {
+      const out = file(`leftover-even-${k}`);
+      const r = detsim(['sweep', fixture, '--seeds', '16', '--jobs', k === 1 ? '2' : '1', '--out', out, '--run-id', 'e']);
+      expect(r.code, r.err).toBe(1);
+      const lines = readFileSync(path.join(out, 'e.results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seed?: number; ok?: boolean; violations?: { message: string }[] });
+      const runs = lines.filter((l) => l.seed !== undefined).sort((a, b) => a.seed! - b.seed!);
+      expect(runs.map((l) => [l.seed, l.ok]), `sweep ${k}`).toEqual(Array.from({ length: 16 }, (_, i) => [i + 1, (i + 1) % 2 === 1]));
+      for (const l of runs.filter((x) => !x.ok)) expect(l.violations?.[0]?.message).toBe(`the worker running this seed died: the leftover of seed ${l.seed}`);
+    }
+  });
+});
+
+describe('review13h: an on/off option given another value', () => {
+  it('--check-determinism=yes, --swarm=maybe, --json=1: exit 2, one line (yargs read them as off: the determinism check asked for was skipped and the sweep passed); =true and =false still work', async () => {
+    for (const args of [
+      ['sweep', 'broadcast', '--seeds', '1', '--check-determinism=yes'],
+      ['run', 'broadcast', '--seed', '1', '--swarm=maybe'],
+      ['merge', 'x.results.jsonl', '--json=1'],
+      ['replay', 'x.json', '--allow-scenario-file=yes'],
+    ]) {
+      const r = await inProcess(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      const flag = args.at(-1)!.split('=')[0]!;
+      expect(r.err.split('\n')).toEqual([`detsim: ${flag} is on or off: give ${flag} or --no-${flag.slice(2)} (or =true / =false), got "${args.at(-1)!}"`]);
+      expect(r.out).toBe('');
+    }
+    const ok = await inProcess(['run', 'broadcast', '--seed', '1', '--swarm=false', '--json=true']);
+    expect(ok.code, ok.err).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ format: 'detsim-run/1', swarm: false });
+  });
+});
+
+describe('review13h: a scenario that changes its params object in setup', () => {
+  it('the repro records the values drawn, not the changed ones, and replays bit for bit (it recorded level 4 and the replay ran 5, shown as the failure reproduced: the trace hash does not see it)', () => {
+    const f = file('bumps-level.ts');
+    writeFileSync(
+      f,
+      [
+        "import { defineScenario } from '../sim/scenario.ts';",
+        "import { param } from '../sim/params.ts';",
+        'export default defineScenario({',
+        "  name: 'bumps-level', description: 'hostile fixture', durationNs: 10_000_000,",
+        "  params: { level: param.int({ doc: 'setup adds 1 to it', default: 3, min: 0, max: 10 }) },",
+        "  setup(w, p) { (p as { level: number }).level += 1; w.sim.schedule(1_000_000, () => { w.sim.log('n1', 'level', String(p.level)); w.violation('planted', `level ${p.level}`); }); },",
+        '});',
+      ].join('\n'),
+    );
+    const repro = file('bumps-level.repro.json');
+    const r = detsim(['run', f, '--seed', '1', '--param', 'level=3', '--repro', repro]);
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toMatch(/planted: level 4/);
+    expect((JSON.parse(readFileSync(repro, 'utf8')) as { params: { level: number } }).params.level).toBe(3);
+    const again = detsim(['replay', repro]);
+    expect(again.code, again.out).toBe(1);
+    expect(again.out).toMatch(/planted: level 4/);
+    expect(again.out).not.toMatch(/NOT REPRODUCED/);
   });
 });

@@ -751,6 +751,7 @@ async function mainInner(args: string[]): Promise<number> {
   try {
     // The plain forms of list, run, sweep and check are parsed without yargs (about 0.1 s of CPU
     // to load); anything else, --help and every usage error included, goes through yargs as before.
+    refuseBadBooleans(args);
     const { fastParse } = await import('./fast-args.ts');
     const fast = fastParse(args, COMMAND_SPECS);
     if (fast !== null) return await dispatch(fast.command, fast.argv);
@@ -775,6 +776,25 @@ async function mainInner(args: string[]): Promise<number> {
       return 2;
     }
     throw err;
+  }
+}
+
+/** The on/off options of every command (those of merge, regress, replay, shrink and export are declared in parseWithYargs). */
+const BOOLEAN_OPTIONS: ReadonlySet<string> = new Set([
+  ...Object.values(COMMAND_SPECS).flatMap((c) => Object.entries(c.options as Record<string, ArgDef>).filter(([, d]) => d.type === 'boolean').map(([k]) => k)),
+  'allow-scenario-file',
+  'force',
+]);
+
+/**
+ * `--check-determinism=yes` or `--swarm=maybe`: yargs takes any value but "true" as false, so the
+ * check asked for was silently off (a sweep passed without the second run). Only true and false.
+ */
+function refuseBadBooleans(args: string[]): void {
+  for (const a of args) {
+    if (a === '--') return;
+    const m = /^--(?:no-)?([^=]+)=(.*)$/s.exec(a);
+    if (m && BOOLEAN_OPTIONS.has(m[1]!) && m[2] !== 'true' && m[2] !== 'false') throw new UserError(`--${m[1]} is on or off: give --${m[1]} or --no-${m[1]} (or =true / =false), got "${excerpt(a, 80)}"`);
   }
 }
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { EarlyWorker, type BootThread } from './early-worker.ts';
-import { UserError } from './errors.ts';
+import { describeThrown, UserError } from './errors.ts';
 import { boundHeapGrowth } from './heap-growth.ts';
 import type { RunReport } from './execute.ts';
 import type { ScriptEntry } from '../sim/decisions.ts';
@@ -45,9 +45,10 @@ export interface WatchedJob {
   countScript: boolean;
 }
 
+/** `unsent`: the report could not be sent from the thread (it held a value that is not plain data); `error` says so. */
 /** `started` comes first, once the scenario is loaded (the wall-clock limit counts from then). */
 /** `output`: the error was the system's, writing a file the user asked for (--trace, --timeline on a full disk): not the run's failure. */
-export type WatchedReply = { started: true; report?: undefined; error?: undefined } | { report: RunReport; error?: undefined; started?: undefined } | { error: string; output?: boolean; params?: boolean; report?: undefined; started?: undefined };
+export type WatchedReply = { started: true; report?: undefined; error?: undefined } | { report: RunReport; error?: undefined; started?: undefined } | { error: string; output?: boolean; params?: boolean; unsent?: boolean; report?: undefined; started?: undefined };
 
 /** Wall-clock seconds the run's thread may take to load the scenario before it is given up on. */
 const STARTUP_LIMIT_S = 120;
@@ -284,13 +285,14 @@ export async function runWatched(o: WatchOptions): Promise<WatchedResult> {
         settle(() => {
           throw new UserError(msg);
         });
-      } else settle(failed('worker-error', `the run could not start: ${reply.error}`));
+      } else settle(failed('worker-error', reply.unsent ? reply.error : `the run could not start: ${reply.error}`));
     });
     const onError = (err: Error & { code?: string }): void => {
       if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
         settle(failed('out-of-memory', `out of memory: the run used more than its ${o.maxMemoryMb} MB heap limit and was stopped (unbounded allocation in the scenario or the system under test?); raise the limit with --max-memory MB`));
       } else {
-        settle(failed('worker-error', `the run's thread failed outside the simulation: ${err.name}: ${err.message.split('\n')[0]}`));
+        // Scenario code may throw anything (a string, a plain object), and a thread's error arrives as what was thrown.
+        settle(failed('worker-error', `the run's thread failed outside the simulation: ${describeThrown(err)}`));
       }
     };
     const onExit = (code: number): void => {

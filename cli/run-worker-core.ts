@@ -13,6 +13,7 @@ import { sinkWithoutMessages, type TraceRecord, type TraceSink } from '../sim/tr
 import { executeRun } from './execute.ts';
 import { failOnRealTimers, pendingRealTimers, realSetTimeout, runReturned, watchRealTimers } from './real-timers.ts';
 import type { WatchedJob, WatchedReply } from './run-watched.ts';
+import { unsentReport } from './errors.ts';
 import { RecentLines, TraceFileWriter } from './trace-tail.ts';
 import { scenarioPrintsDelivered, scenarioPrintsToStderr } from './worker-stdout.ts';
 
@@ -75,7 +76,7 @@ export function serveRunJob(load: (job: WatchedJob) => Promise<Scenario>): void 
     runJob(job, load).then(
       async (reply) => {
         await scenarioPrintsDelivered();
-        parentPort!.postMessage(reply);
+        postReport(reply);
       },
       (err: unknown) => {
         const sys = err as NodeJS.ErrnoException;
@@ -90,4 +91,18 @@ export function serveRunJob(load: (job: WatchedJob) => Promise<Scenario>): void 
       },
     );
   });
+}
+
+/**
+ * Posts the run's reply. A report holding a value that cannot be cloned (a promise, a function:
+ * untyped scenario code put it in a metric or a check's answer) made postMessage throw, the
+ * thread die with an error that arrived empty, and the command crash with a stack trace: the run
+ * fails instead, saying why.
+ */
+function postReport(reply: WatchedReply): void {
+  try {
+    parentPort!.postMessage(reply);
+  } catch (e) {
+    parentPort!.postMessage({ error: unsentReport(e), unsent: true } satisfies WatchedReply);
+  }
 }

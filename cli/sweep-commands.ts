@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import path from 'node:path';
 import { ParamError, parsePins, type ParamDefs } from '../sim/params.ts';
 import { readRepro } from '../reports/repro.ts';
+import { InputFileError, readInputText } from '../reports/input-file.ts';
 import { isIncomplete, reportExitCode, SweepAggregator } from '../reports/sweep-report.ts';
 import { junitFromReport, markdownSummary, terminalSummary } from '../reports/sweep-render.ts';
 import { shellQuote } from '../reports/commands.ts';
@@ -270,9 +271,10 @@ interface RegressionFile {
 function readRegressions(file: string): RegressionFile {
   let v: unknown;
   try {
-    v = JSON.parse(readFileSync(file, 'utf8'));
+    v = JSON.parse(readInputText(file, 'the regression list'));
   } catch (e) {
-    throw new UserError(`cannot read the regression list ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    if (e instanceof InputFileError) throw new UserError(e.message);
+    throw new UserError(`cannot read the regression list ${file}: ${(e as Error).message}`);
   }
   const o = v as Partial<RegressionFile> | null;
   if (!o || typeof o !== 'object' || o.format !== REGRESSIONS_FORMAT || !Array.isArray(o.seeds)) throw new UserError(`${file} is not a ${REGRESSIONS_FORMAT} file (expected {"format": "${REGRESSIONS_FORMAT}", "seeds": [...]})`);

@@ -13,6 +13,7 @@ import { parentPort, resourceLimits } from 'node:worker_threads';
 import { compareRuns, executeRun, type RunReport } from './execute.ts';
 import { failOnRealTimers, pendingRealTimers, realSetImmediate, realSetTimeout, runReturned, timersDueAtOnce, watchRealTimers } from './real-timers.ts';
 import { prestartRun, runWatched } from './run-watched.ts';
+import { unsentReport } from './errors.ts';
 import { readManifest } from './scenario-manifest.ts';
 import { SCENARIOS_DIR, loadScenarioFile } from './scenarios.ts';
 import type { Scenario } from '../sim/scenario.ts';
@@ -49,7 +50,13 @@ parentPort!.on('message', (job: SweepJob) => {
     .then(() => handle(job))
     .then(async (reply) => {
       await scenarioPrintsDelivered();
-      parentPort!.postMessage(reply);
+      try {
+        parentPort!.postMessage(reply);
+      } catch (e) {
+        // A result holding a value that cannot be cloned (cli/run-worker-core.ts postReport): the
+        // seed fails saying why, instead of the worker dying with an empty error.
+        parentPort!.postMessage({ id: reply.id, error: unsentReport(e) } satisfies WorkerReply);
+      }
     });
 });
 

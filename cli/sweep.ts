@@ -16,7 +16,7 @@ import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { RunReport } from './execute.ts';
-import { UserError } from './errors.ts';
+import { describeThrown, UserError } from './errors.ts';
 import { formatShard, type JobSource, type Shard, type SweepJob } from './jobs.ts';
 import type { ScenarioInfo } from './scenario-manifest.ts';
 import type { EarlyWorker } from './early-worker.ts';
@@ -248,6 +248,8 @@ export function startPool(opts: PoolOptions): Pool {
     let watchdog: NodeJS.Timeout | null = null;
     let retired = false;
     let idleWaiting = false;
+    /** The thread's error: blamed at 'exit', once the replies it posted before it died are in. */
+    let diedWith: (Error & { code?: string }) | null = null;
     const clearWatchdog = (): void => {
       if (watchdog) clearTimeout(watchdog);
       watchdog = null;
@@ -274,7 +276,7 @@ export function startPool(opts: PoolOptions): Pool {
     };
     const feed = (): void => {
       idleWaiting = false;
-      if (retired) return;
+      if (retired || diedWith !== null) return;
       if (stopping) {
         if (held.length === 0) retire();
         return;
@@ -328,23 +330,26 @@ export function startPool(opts: PoolOptions): Pool {
       feed();
       checkDone();
     });
+    // The error of a thread (a leftover callback of its seed threw) can come before the reply it
+    // posted for the seed before, still on its way: blamed at once, it failed that seed (which had
+    // passed, its result lost) for the next one's throw. 'exit' comes after every reply is in.
     w.on('error', (err: Error & { code?: string }) => {
       clearWatchdog();
-      const job = held.shift();
-      handBack();
-      if (!job) return;
-      const msg =
-        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? `out of memory: the seed used more than the worker's ${opts.maxMemoryMb ?? '?'} MB heap limit (--max-memory) and was stopped; replay it alone to see what grows without bound`
-          : `the worker running this seed died: ${err.message}`;
-      finish(job, workerFailure(job, msg));
+      diedWith ??= err;
     });
     w.on('exit', (code) => {
       live.delete(w);
       clearWatchdog();
       const job = held.shift();
       handBack();
-      if (job && !retired) {
+      if (job && diedWith !== null) {
+        // Scenario code may throw anything; a thread's error arrives as what was thrown (describeThrown).
+        const msg =
+          diedWith.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? `out of memory: the seed used more than the worker's ${opts.maxMemoryMb ?? '?'} MB heap limit (--max-memory) and was stopped; replay it alone to see what grows without bound`
+            : `the worker running this seed died: ${diedWith instanceof Error ? diedWith.message : describeThrown(diedWith)}`;
+        finish(job, workerFailure(job, msg));
+      } else if (job && !retired) {
         // In a worker, process.exit ends the thread: the scenario (or something it called) exited.
         finish(job, workerFailure(job, `the worker running this seed exited with code ${code} before the run finished: the scenario called process.exit(${code}) or something like it; a run must end by returning from its events`));
       } else if (job) {

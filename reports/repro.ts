@@ -3,11 +3,12 @@
  * `detsim sweep --out DIR` for every failure and by `detsim run --repro FILE`; read by
  * `detsim replay FILE`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunResult } from '../sim/runner.ts';
 import type { Violation } from '../sim/scenario.ts';
 import { runCommand, shellQuote } from './commands.ts';
+import { InputFileError, readInputText } from './input-file.ts';
 import reproSchema from '../schemas/repro.schema.json' with { type: 'json' };
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -172,9 +173,9 @@ const warnOnStderr = (message: string): void => {
 export function readRepro(file: string, warn: (message: string) => void = warnOnStderr): Repro {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new ReproError(`cannot read repro file ${file}`);
+    text = readInputText(file, 'repro file');
+  } catch (e) {
+    throw new ReproError(e instanceof InputFileError ? e.message : `cannot read repro file ${file}`);
   }
   let v: unknown;
   try {

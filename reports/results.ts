@@ -7,10 +7,10 @@
  * Writes are synchronous, one `writeSync` a line: a line is in the file (the OS's page cache)
  * before the next run is counted, so even SIGKILL loses at most the runs still in flight.
  */
-import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { RunReport } from '../cli/execute.ts';
 import { RESULT_FORMAT, RESULTS_HEADER_FORMAT } from './formats.ts';
+import { inputLines } from './input-file.ts';
 
 export interface ResultsHeader {
   format: typeof RESULTS_HEADER_FORMAT;
@@ -102,7 +102,9 @@ export class ResultsReadError extends Error {
  * error naming the file and line.
  */
 export async function readResults(file: string, onHeader: (h: ResultsHeader) => void, onLine: (l: ResultLine) => void): Promise<{ lines: number; torn: number }> {
-  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  // Not node:readline: it keeps a line whole however long (a results file that is /dev/zero, or
+  // garbage without a newline, grew the heap until V8 refused the string, thrown out of reach).
+  const rl = inputLines(file, 'results file');
   let n = 0;
   let lines = 0;
   let pendingBad: { n: number; msg: string } | null = null;

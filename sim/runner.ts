@@ -162,6 +162,10 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
   // before anything runs (a false FAIL would make a red sweep mean nothing). A seed's draws never
   // make such a combination: it then runs with the defaults (resolveCheckedParamsWhy), and says so.
   const { values: params, fellBack } = resolveCheckedParamsWhy(scn.params, opts.pins ?? {}, sim.rng('swarm'), swarm, scn.checkParams?.bind(scn), scn.name);
+  // What the report and a repro record: the values drawn, as setup was given them. Untyped
+  // scenario code may change the object (\`p.level += 1\`); recorded after that, a repro pinned the
+  // changed value, the replay changed it again, and ran another run.
+  const drawn = { ...(params as Record<string, unknown>) };
   const w = new World(sim, params);
   const story = new RunStory(sim);
   for (const inv of opts.ignoreInvariants ?? []) w.ignoredInvariants.add(inv);
@@ -256,7 +260,8 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
         for (const l of w.livenessChecks) {
           // An ignored property counts as holding: what do the others catch alone?
           if (w.ignoredInvariants.has(l.name)) continue;
-          const r = l.check();
+          const r = livenessAnswer(w, l.name, l.check());
+          if (r === null) return;
           story.observe(l.name, r);
           if (r !== true) {
             all = false;
@@ -279,7 +284,8 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
         outcome = 'liveness';
         for (const l of w.livenessChecks) {
           if (w.ignoredInvariants.has(l.name)) continue;
-          const r = l.check();
+          const r = livenessAnswer(w, l.name, l.check());
+          if (r === null) break;
           story.observe(l.name, r);
           if (r !== true) pending.push({ property: l.name, reason: r });
         }
@@ -339,7 +345,7 @@ export function runScenario<P extends ParamDefs>(scn: Scenario<P>, opts: RunOpti
     recoveredAfterNs,
     buggify: sim.buggify.report(),
     coverage: sim.probes.report(scn.mustReach ?? []),
-    params: params as Record<string, unknown>,
+    params: drawn,
     swarm,
     ...(fellBack !== null ? { paramsFellBack: fellBack } : {}),
     metrics: { ...w.metrics, messages: messageFigures(w) },
@@ -390,6 +396,21 @@ function isThenable(v: unknown): boolean {
 }
 
 /** A check's wrong return value, named without calling into it (its toString may throw). */
+/**
+ * A liveness check's answer as the runner uses it: `true`, or why not (a string). A promise can
+ * never become `true` (the check is polled, it cannot wait), so it fails the run now, as a safety
+ * check's does (null: the run stops). Any other value counts as pending with a reason saying what
+ * came back: raw, an object or a promise in the report made the worker's reply uncloneable and the
+ * command died with a TypeError stack (review13h).
+ */
+function livenessAnswer(w: World, name: string, r: unknown): true | string | null {
+  if (r === true || typeof r === 'string') return r;
+  const what = `the check returned ${describeReturn(r)}; a liveness check returns true once the property holds, else a string saying why not yet`;
+  if (!isThenable(r)) return what;
+  w.violation(name, `${what} (it is polled, so it cannot wait for a promise)`);
+  return null;
+}
+
 function describeReturn(v: unknown): string {
   if (typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint') return `${typeof v} ${String(v)}`;
   if (typeof v !== 'object' || v === null) return `a ${typeof v}`;

@@ -389,6 +389,10 @@ export class World<PV = Record<string, unknown>> {
    * `extra.history` attaches the offending client history, drawn by the timeline.
    */
   violation(invariant: string, message: string, extra: { history?: HistoryView | null } = {}): void {
+    // Untyped scenario code may hand anything: the report must stay plain data (a promise or a
+    // function in it could not be sent from the run's thread, and the command died with a stack).
+    if (typeof invariant !== 'string') invariant = String(invariant as unknown as string | symbol);
+    if (typeof message !== 'string') message = `(the violation's message is not a string: ${String(message as unknown)})`;
     if (this.ignoredInvariants.has(invariant)) {
       this.sim.log('-', 'violation-ignored', `${invariant}: ${message}`);
       return;
