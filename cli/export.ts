@@ -75,6 +75,10 @@ function lasting(d: number | null): string {
   return d === null ? '' : `{ for: ${t(d)} }`;
 }
 
+function healed(d: number | undefined): string {
+  return d === undefined ? '' : `{ healedAfter: ${t(d)} }`;
+}
+
 function args(...xs: string[]): string {
   return xs.filter((x) => x !== '').join(', ');
 }
@@ -119,9 +123,9 @@ function step(e: ScriptEntry, used: Set<string>): string {
     case 'uncut':
       return call('uncut', q(e.from), q(e.to));
     case 'clog':
-      return call('clog', q(e.from), q(e.to), t(e.durNs));
+      return call('clog', q(e.from), q(e.to), t(e.durNs), healed(e.healNs));
     case 'clog-node':
-      return call('clogNode', q(e.node), t(e.durNs));
+      return call('clogNode', q(e.node), t(e.durNs), healed(e.healNs));
     case 'clock-step':
       return call('clockStep', q(e.node), String(e.deltaNs));
     case 'clock-drift':

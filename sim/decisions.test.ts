@@ -7,7 +7,9 @@ import { runScenario } from './runner.ts';
 import { defineScenario, type Scenario } from './scenario.ts';
 import { ms, sec } from './time.ts';
 import type { TraceRecord } from './trace.ts';
-import { at, buggifyFires, crash, dropMessage, isolate } from '../testing/script.ts';
+import { at, buggifyFires, clog, crash, dropMessage, isolate } from '../testing/script.ts';
+import { exportTest } from '../cli/export.ts';
+import type { Repro } from '../reports/repro.ts';
 
 const scn = crashRestart as unknown as Scenario;
 
@@ -75,6 +77,46 @@ const tailFault = defineScenario({
       return { onMessage: () => {} };
     });
     w.addNode('n2', () => ({ onMessage: () => {} }));
+  },
+});
+
+/**
+ * At 5 ms the network clogs n1 -> n2 and every link of n3 for 100 ms; n3 sends n1 a message
+ * at 8 ms; at 15 ms a heal clears every partition and clog (as a nemesis's heal does); from 20 ms
+ * n1 and n3 each send n2 a numbered message every 2 ms; n1 and n2 log what arrives.
+ */
+const clogHeal = defineScenario({
+  name: 'test-clog-heal',
+  description: 'clogs cut short by a heal',
+  params: {},
+  durationNs: ms(200),
+  setup(w) {
+    const sender = (ctx: NodeContext): void => {
+      let i = 0;
+      const tick = (): void => {
+        if (i >= 5) return;
+        i++;
+        ctx.send('n2', { type: 'ping', i });
+        ctx.setTimer(ms(2), tick);
+      };
+      ctx.setTimer(ms(20), tick);
+    };
+    w.addNode('n1', (ctx: NodeContext) => {
+      sender(ctx);
+      ctx.setTimer(ms(5), () => {
+        w.net.clog('n1', 'n2', ms(100));
+        w.net.clogNode('n3', ms(100));
+      });
+      ctx.setTimer(ms(15), () => w.net.heal());
+      return { onMessage: (env) => ctx.log('got', `${env.from} ${(env.body as { i: number }).i}`) };
+    });
+    w.addNode('n2', (ctx: NodeContext) => ({ onMessage: (env) => ctx.log('got', `${env.from} ${(env.body as { i: number }).i}`) }));
+    w.addNode('n3', (ctx: NodeContext) => {
+      sender(ctx);
+      // Sent while clogged: held until the clog's planned end, heal or not.
+      ctx.setTimer(ms(8), () => ctx.send('n1', { type: 'ping', i: 0 }));
+      return { onMessage: () => {} };
+    });
   },
 });
 
@@ -154,6 +196,30 @@ describe('recorded decisions', () => {
     const replay = traced(kinds, (sink) => runScenario(tailFault as unknown as Scenario, { seed: 1, swarm: false, script, traceSink: sink }));
     // Before the tail's function 1, not inside it: tail-1 reads the stepped clock, as the old pump event did.
     expect(lines(replay)).toEqual(lines(rec).filter((l) => !l.startsWith('clock-step')).flatMap((l) => (l.startsWith('tail-1 ') ? ['clock-step ', l.replace(/\d+$/, (d) => String(Number(d) + ms(1)))] : [l])));
+  });
+
+  it('a clog a heal cut short is recorded with when the heal came, so its replay delivers what the run delivered, when it did', () => {
+    let script: readonly ScriptEntry[] = [];
+    const rec = traced(['got'], (sink) => {
+      script = runScenario(clogHeal as unknown as Scenario, { seed: 1, swarm: false, buggify: false, traceSink: sink }).script ?? [];
+    });
+    // Each keeps its planned length (what it held leaves then) and says when the heal cleared it.
+    expect(script.filter((e) => e.kind === 'clog' || e.kind === 'clog-node').map((e) => [e.kind, (e as { durNs: number }).durNs, (e as { healNs?: number }).healNs])).toEqual([
+      ['clog', ms(100), ms(10)],
+      ['clog-node', ms(100), ms(10)],
+    ]);
+    // The clogged pings (3 to 7) arrive together once the heal lets them go, long before 105 ms.
+    // Sent after the heal, every ping arrives long before the clogs' planned end (105 ms); the
+    // one sent while clogged arrives after it.
+    expect(rec.filter((g) => g.atNs < ms(100)).length).toBe(10);
+    expect(rec.filter((g) => g.atNs >= ms(105)).map((g) => `${g.node} got ${g.detail}`)).toEqual(['n1 got n3 0']);
+    const replay = traced(['got'], (sink) => runScenario(clogHeal as unknown as Scenario, { seed: 1, swarm: false, buggify: false, script, traceSink: sink }));
+    expect(replay.map((g) => [g.atNs, g.node, g.detail])).toEqual(rec.map((g) => [g.atNs, g.node, g.detail]));
+    // An exported test writes them with the same meaning.
+    const text = exportTest({ scenario: 'test-clog-heal', seed: 1, params: {}, violations: [], outcome: 'pass', script } as unknown as Repro, { source: 'x.json' });
+    expect(text).toContain("clog('n1', 'n2', ms(100), { healedAfter: ms(10) })");
+    expect(text).toContain("clogNode('n3', ms(100), { healedAfter: ms(10) })");
+    expect(clog('n1', 'n2', ms(100), { healedAfter: ms(10) })).toEqual({ kind: 'clog', from: 'n1', to: 'n2', durNs: ms(100), healNs: ms(10) });
   });
 
   it('skips, with a trace line, what a script names that this world does not have', () => {

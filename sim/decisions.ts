@@ -43,8 +43,8 @@ export type TimedFault =
   | { kind: 'pause'; node: string; durNs: Nanos }
   | ({ kind: 'partition'; durNs: Nanos | null } & PartitionShape)
   | { kind: 'uncut'; from: string; to: string }
-  | { kind: 'clog'; from: string; to: string; durNs: Nanos }
-  | { kind: 'clog-node'; node: string; durNs: Nanos }
+  | { kind: 'clog'; from: string; to: string; durNs: Nanos; healNs?: Nanos }
+  | { kind: 'clog-node'; node: string; durNs: Nanos; healNs?: Nanos }
   | { kind: 'clock-step'; node: string; deltaNs: Nanos }
   | { kind: 'clock-drift'; node: string; ppm: number }
   | { kind: 'disk-full'; node: string; durNs: Nanos | null }
@@ -165,6 +165,11 @@ export class Decisions {
    * recorded, 9% of a 10,000 s broadcast run (its cost grew with the run's length squared).
    */
   private readonly open: ScriptEntry[] = [];
+  /**
+   * Clogs recorded that may still hold (their end is not yet past; pruned now and then): a heal
+   * clears every clog (Network.heal), so `end` notes in those it cuts when it did (`healNs`).
+   */
+  private clogs: (ScriptEntry & { durNs: Nanos; healNs?: Nanos })[] = [];
   private readonly byKey = new Map<string, ScriptEntry>();
   private readonly script: readonly ScriptEntry[];
   private depth = 0;
@@ -225,6 +230,7 @@ export class Decisions {
     if (j >= 0) (e as { tail?: number }).tail = j;
     this.recorded.pushWhole(e);
     if ('durNs' in e && e.durNs === null) this.open.push(e);
+    if (e.kind === 'clog' || e.kind === 'clog-node') this.noteClog(e);
     this.depth++;
     try {
       apply();
@@ -254,6 +260,22 @@ export class Decisions {
         this.open.splice(i, 1);
         if (node !== null) break;
       }
+      // A heal (every partition ends) also clears every clog still holding. A replay plays
+      // partitions and clogs one by one (the heal is not an entry), so a clog kept its links
+      // clogged past the heal and the run went elsewhere (raft-churn seed 4: a preVote held 4.5 s
+      // too long). Its planned length stays (what it held leaves then, as it did) and `healNs`
+      // says when, and where in that instant, a heal cleared it.
+      if (kind === 'partition' && node === null && this.clogs.length > 0) {
+        const k = this.eventOfInstant();
+        const j = this.tailOfEvent();
+        for (const c of this.clogs) {
+          if (c.atNs + c.durNs <= now || c.healNs !== undefined) continue;
+          c.healNs = now - c.atNs;
+          if (k > 0) (c as { endEvent?: number }).endEvent = k;
+          if (j >= 0) (c as { endTail?: number }).endTail = j;
+        }
+        this.clogs = [];
+      }
     }
     this.depth++;
     try {
@@ -261,6 +283,15 @@ export class Decisions {
     } finally {
       this.depth--;
     }
+  }
+
+  /** Keeps a recorded clog for a heal to cut short (see `clogs`); drops those that ended. */
+  private noteClog(e: ScriptEntry): void {
+    if (this.clogs.length >= 64) {
+      const now = this.now();
+      this.clogs = this.clogs.filter((c) => c.atNs + c.durNs > now);
+    }
+    this.clogs.push(e as ScriptEntry & { durNs: Nanos; healNs?: Nanos });
   }
 
   /**

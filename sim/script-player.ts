@@ -150,9 +150,12 @@ function apply(w: World<unknown>, e: ScriptEntry & TimedFault): void {
       return;
     case 'clog':
       w.net.clog(e.from, e.to, e.durNs);
+      // A heal cleared it before its planned end (Decisions.end): clear it at the same point.
+      if (e.healNs !== undefined) later(e.healNs, () => w.net.unclog(e.from, e.to));
       return;
     case 'clog-node':
       w.net.clogNode(e.node, e.durNs);
+      if (e.healNs !== undefined) later(e.healNs, () => w.net.unclogNode(e.node));
       return;
     case 'clock-step':
       node(e.node).stepClock(e.deltaNs);

@@ -201,4 +201,4 @@ export function expectBugCaught<P extends ParamDefs>(scenario: Scenario<P>, opti
   return caught;
 }
 
-export { at, bridge, buggifyFires, clientOp, clockDrift, clockStep, clog, clogNode, crash, cxlPoison, deviceDown, deviceSlow, deviceWearOut, cut, diskFull, diskSlow, delayMessage, deviceFault, diskCorrupt, diskError, diskTorn, dropMessage, duplicateMessage, expectVerdict, isolate, oneWay, partition, pause, reorderMessage, restart, ring, ruleDrop, runScript, split, uncut, type Fault, type Lasting, type Placement, type ScriptRun, type Verdict } from './script.ts';
+export { at, bridge, buggifyFires, clientOp, clockDrift, clockStep, clog, clogNode, crash, cxlPoison, deviceDown, deviceSlow, deviceWearOut, cut, diskFull, diskSlow, delayMessage, deviceFault, diskCorrupt, diskError, diskTorn, dropMessage, duplicateMessage, expectVerdict, isolate, oneWay, partition, pause, reorderMessage, restart, ring, ruleDrop, runScript, split, uncut, type Fault, type Healed, type Lasting, type Placement, type ScriptRun, type Verdict } from './script.ts';

@@ -101,13 +101,22 @@ export function ring(order: string[], o: Lasting = {}): TimedFault {
 export function uncut(from: string, to: string): TimedFault {
   return { kind: 'uncut', from, to };
 }
+/**
+ * Until a heal clears a clog: `{ healedAfter: ms(40) }` (as a recorded heal did), what is sent from
+ * then leaves at once, and what the clog already holds still leaves at its planned end.
+ */
+export interface Healed {
+  /** How long after the clog began a heal cleared it (ns). */
+  healedAfter?: Nanos;
+}
+
 /** Hold everything sent `from` → `to` for `durNs`, then release it. */
-export function clog(from: string, to: string, durNs: Nanos): TimedFault {
-  return { kind: 'clog', from, to, durNs };
+export function clog(from: string, to: string, durNs: Nanos, o: Healed = {}): TimedFault {
+  return o.healedAfter === undefined ? { kind: 'clog', from, to, durNs } : { kind: 'clog', from, to, durNs, healNs: o.healedAfter };
 }
 /** Clog every link into and out of `node` for `durNs`. */
-export function clogNode(node: string, durNs: Nanos): TimedFault {
-  return { kind: 'clog-node', node, durNs };
+export function clogNode(node: string, durNs: Nanos, o: Healed = {}): TimedFault {
+  return o.healedAfter === undefined ? { kind: 'clog-node', node, durNs } : { kind: 'clog-node', node, durNs, healNs: o.healedAfter };
 }
 /** Step `node`'s wall clock by `deltaNs` (forwards or backwards). */
 export function clockStep(node: string, deltaNs: Nanos): TimedFault {

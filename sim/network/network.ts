@@ -443,6 +443,26 @@ export class Network {
     });
   }
 
+  /**
+   * @internal Ends the clog of from → to now, as a heal does (what it holds still leaves when
+   * planned; what is sent from now leaves at once): a script's player replaying the heal that
+   * cleared a recorded clog.
+   */
+  unclog(from: NodeId, to: NodeId): void {
+    this.link(this.node(from).index, this.node(to).index).cloggedUntilNs = 0;
+    this.sim.log('-', 'heal', `clog ${from} -> ${to} cleared`);
+  }
+
+  /** @internal `unclog` of every link into and out of `id`. */
+  unclogNode(id: NodeId): void {
+    for (const n of this.nodes)
+      if (n.id !== id) {
+        this.link(this.node(id).index, n.index).cloggedUntilNs = 0;
+        this.link(n.index, this.node(id).index).cloggedUntilNs = 0;
+      }
+    this.sim.log('-', 'heal', `clogs of ${id} cleared`);
+  }
+
   /** Turns off loss, duplication and reordering on every link (latency and bandwidth stay). */
   clearFaults(): void {
     const calm = { lossRate: 0, duplicateRate: 0, reorderRate: 0 };
