@@ -40,7 +40,15 @@ describe('buildFingerprint', () => {
     const edited = await buildFingerprint([], a);
     expect(edited).not.toBe(before);
     writeFileSync(path.join(a, 'scenarios', 'pong.ts'), 'export default {};\n');
-    expect(await buildFingerprint([], a)).not.toBe(edited);
+    const added = await buildFingerprint([], a);
+    expect(added).not.toBe(edited);
+    // kits/ is loaded from source (not compiled), and still part of what a scenario runs.
+    mkdirSync(path.join(a, 'kits'));
+    writeFileSync(path.join(a, 'kits', 'index.ts'), 'export const kit = 1;\n');
+    const kit = await buildFingerprint([], a);
+    expect(kit).not.toBe(added);
+    writeFileSync(path.join(a, 'kits', 'index.test.ts'), 'it("x", () => {});\n');
+    expect(await buildFingerprint([], a)).toBe(kit);
   });
 
   it("a user's scenario file counts by its content, not where it lies", async () => {

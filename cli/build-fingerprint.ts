@@ -10,7 +10,7 @@
  * not followed). Reading the sources takes tens of milliseconds, once a sweep.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PACKAGE_ROOT } from './layout.ts';
@@ -40,8 +40,23 @@ export async function buildFingerprint(scenarioFiles: readonly string[], root: s
     }
     h.update('\0');
   };
-  // sourceSnapshot lists the files sorted by name: the same order on every machine.
-  for (const rel of Object.keys(sourceSnapshot(root))) add(rel, path.join(root, rel));
+  // sourceSnapshot lists the files sorted by name: the same order on every machine. kits/ (the
+  // systems' doors, loaded from source, not compiled) is not among them: added here.
+  for (const rel of [...Object.keys(sourceSnapshot(root)), ...kitSources(root)]) add(rel, path.join(root, rel));
   for (const file of [...new Set(scenarioFiles.map((f) => path.resolve(f)))].sort()) add(`scenario:${path.basename(file)}`, file);
   return h.digest('hex').slice(0, DIGITS);
+}
+
+/** kits/'s TypeScript sources under `root` (tests left out), relative with '/', sorted. */
+function kitSources(root: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(path.join(root, 'kits'), { recursive: true, encoding: 'utf8' });
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.endsWith('.ts') && !/\.(test|spec)\.ts$/.test(n))
+    .map((n) => `kits/${n.split(path.sep).join('/')}`)
+    .sort();
 }
