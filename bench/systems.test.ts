@@ -2,7 +2,7 @@
  * The systems figures' shape on tiny runs (no timing is asserted: figures are for `npm run bench`).
  */
 import { describe, expect, it } from 'vitest';
-import { benchLinearity, benchLongHorizon, BEFORE, FAMILY_NAMES, linearityCases, LOADED_RAFT_PINS, loadedRaftHere, loadedRaftRounds, memoryRun } from './systems.ts';
+import { benchLinearity, benchLongHorizon, BEFORE, longHorizonChild, FAMILY_NAMES, linearityCases, LOADED_RAFT_PINS, loadedRaftHere, loadedRaftRounds, memoryRun } from './systems.ts';
 import { DURATIONS, memoryRunArgs } from './memory-child.ts';
 
 describe('bench/systems', () => {
@@ -25,10 +25,14 @@ describe('bench/systems', () => {
     for (const c of cases) expect(c.long, c.name).toBeGreaterThanOrEqual(c.short * 5);
   });
 
-  it('the long horizon runs each case at L and 10L and divides the CPU', () => {
+  it('the long horizon runs each case at L and 10L, in a fresh process of its own, and divides the CPU', () => {
     const escrow = linearityCases(false).find((c) => c.name === 'escrow')!;
     const r = benchLongHorizon([{ ...escrow, long: 1 }]);
-    const f = r.escrow!;
+    const got = r.escrow!;
+    if ('error' in got) throw new Error(got.error);
+    const f = got;
+    // Not this process: what the bench ran before must not weigh on the figure.
+    expect(f.pid).not.toBe(process.pid);
     expect(f).toMatchObject({ scenario: 'escrow-flash-sale', param: 'durationS', length: 1, factor: 10 });
     expect(f.longEvents).toBeGreaterThan(5 * f.events); // the long run really is ten times longer
     expect(f.cpuMs).toBeGreaterThan(0);
@@ -36,6 +40,9 @@ describe('bench/systems', () => {
     // The 10L figure is the median of its three runs, not one of them picked otherwise.
     expect(f.longCpuMsRuns).toHaveLength(3);
     expect([...f.longCpuMsRuns].sort((a, b) => a - b)[1]).toBe(f.longCpuMs);
+    // A child that measures nothing is an error the bench reports (and its goal not met), not a figure.
+    const bad = longHorizonChild('no-such-family', 1);
+    expect('error' in bad && bad.error).toMatch(/^long-horizon child for no-such-family exited 2: usage: .*family one of .*escrow/);
   }, 60_000);
 
   it('keeps the before figure and the loaded-store parameters the docs name', () => {
