@@ -164,11 +164,11 @@ describe('SweepAggregator', () => {
     agg.add(line('a', 1, true, { runId: 's1' }), 'f1');
     for (const [sc, seed] of [['a', 2], ['b', 2], ['a', 4], ['b', 4]] as const) agg.add(line(sc, seed, true, { runId: 's2' }), 'f2');
     const cut = agg.report().incomplete.find((m) => m.startsWith('f1'));
-    expect(cut).toBe('f1 (shard 1/2) has 1 of its 4 runs: that sweep was stopped before the end. Run `npx detsim sweep a b --seeds 4 --shard 1/2 --out nightly` and merge its results in place of this file');
+    expect(cut).toBe('f1 (shard 1/2) has 1 of its 4 runs: that sweep was stopped before the end. Move this file aside (a merge takes one file a shard), run `npx detsim sweep a b --seeds 4 --shard 1/2 --out nightly` and merge again');
     // Unsharded: the sweep itself again, without its run id.
     const one = new SweepAggregator();
     one.addHeader(header({ runId: 'u', planned: 8, command: "detsim sweep 'raft-*' --seeds 4 --run-id u" }), 'u.jsonl');
-    expect(one.report().incomplete).toEqual(["u.jsonl has 0 of its 8 runs: that sweep was stopped before the end. Run `npx detsim sweep 'raft-*' --seeds 4` and merge its results in place of this file"]);
+    expect(one.report().incomplete).toEqual(["u.jsonl has 0 of its 8 runs: that sweep was stopped before the end. Move this file aside (a merge takes one file a shard), run `npx detsim sweep 'raft-*' --seeds 4` and merge again"]);
   });
 
   it('results of two builds give no verdict, even when every run passed and no seed ran twice', () => {

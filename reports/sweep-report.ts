@@ -437,10 +437,10 @@ export class SweepAggregator {
         } else p = header.planned ?? lines;
         planned += p;
         if (lines < p && !extra.interrupted) {
-          // The whole shard (or sweep) again, into a file of its own that replaces this one: the
-          // merge takes one file a shard.
+          // The whole shard (or sweep) again, into a file of its own that replaces this one (the
+          // merge refuses two files of one shard, so the cut one must leave the merge's inputs).
           const rerun = shard ? commandForShard(header.command, shard.k, shard.n) : rerunCommand(header.command);
-          incomplete.push(`${source}${header.shard ? ` (shard ${header.shard})` : ''} has ${lines} of its ${p} runs: that sweep was stopped before the end${rerun !== null ? `. Run \`${rerun}\` and merge its results in place of this file` : ''}`);
+          incomplete.push(`${source}${header.shard ? ` (shard ${header.shard})` : ''} has ${lines} of its ${p} runs: that sweep was stopped before the end${rerun !== null ? `. Move this file aside (a merge takes one file a shard), run \`${rerun}\` and merge again` : ''}`);
         }
       }
       // One verdict is one build's: results of two builds that share no seed show no difference
