@@ -3,13 +3,11 @@
  * I/O is allowed here and only here in this folder: this module is run by tools outside any
  * simulation, never by simulated code.
  */
-// Deliberate real I/O, outside any simulation (see the header); the one exception in this folder.
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- file reading for the CLI and bench only
-import { closeSync, readSync } from 'node:fs';
+// Real file reading, outside any simulation (see the header), through reports/input-file.ts.
 import { constants } from 'node:buffer';
 import path from 'node:path';
 import { PACKAGE_ROOT } from './layout.ts';
-import { InputFileError, openInput, readInputText } from '../reports/input-file.ts';
+import { InputFileError, readInputText } from '../reports/input-file.ts';
 import { HistoryParseError, ParseStoppedError } from '../invariants/linearizability/errors.ts';
 import { etcdModel, type EtcdInput, type EtcdOutput, type RegisterValue } from '../invariants/linearizability/models/etcd.ts';
 import { kvModel, type KvInput, type KvOutput, type KvState } from '../invariants/linearizability/models/kv.ts';
@@ -34,11 +32,20 @@ export const PORCUPINE_DATA_DIR: string = path.resolve(PACKAGE_ROOT, '..', 'shar
 /** The largest history read: what one string holds (a pipe or a file past it is refused, not read on). */
 const MAX_HISTORY_BYTES = constants.MAX_STRING_LENGTH;
 
-/** Reads a file as text; a missing or unreadable file is a HistoryParseError (line 0). */
-export function readHistoryText(file: string): string {
+/**
+ * Reads a file as text; a missing or unreadable file is a HistoryParseError (line 0), a folder or
+ * a device (/dev/zero: read on, it grew the heap until --timeout) too. `shouldStop`, if given, is
+ * asked before each megabyte is read and once after (a large file takes seconds): true stops the
+ * read with a ParseStoppedError.
+ */
+export function readHistoryText(file: string, shouldStop?: () => boolean): string {
+  const beforeRead = shouldStop === undefined ? undefined : (): void => {
+    if (shouldStop()) throw new ParseStoppedError(file, 0);
+  };
   try {
-    return readInputText(file, 'history', MAX_HISTORY_BYTES);
+    return readInputText(file, 'history', MAX_HISTORY_BYTES, { tooBigReason: `it is larger than ${MAX_HISTORY_BYTES} bytes, the most one string can hold`, ...(beforeRead ? { beforeRead } : {}) });
   } catch (e) {
+    if (e instanceof ParseStoppedError) throw e;
     throw new HistoryParseError(file, 0, `cannot read the file (${e instanceof InputFileError ? (e.code ?? e.reason) : 'unknown error'})`);
   }
 }
@@ -52,42 +59,8 @@ export function parseHistoryText(text: string, model: FileModelName, file: strin
 }
 
 export function loadHistoryFile(file: string, model: FileModelName, shouldStop?: () => boolean): LoadedHistory {
-  const text = shouldStop === undefined ? readHistoryText(file) : readHistoryTextInChunks(file, shouldStop);
+  const text = readHistoryText(file, shouldStop);
   return parseHistoryText(text, model, file, shouldStop);
-}
-
-/** readHistoryText a megabyte at a time, asking `shouldStop` between reads (a large file takes seconds). */
-function readHistoryTextInChunks(file: string, shouldStop: () => boolean): string {
-  let fd: number;
-  try {
-    // A folder or a device (/dev/zero) is refused here: read on, it grew the heap until --timeout.
-    fd = openInput(file, 'history').fd;
-  } catch (e) {
-    throw new HistoryParseError(file, 0, `cannot read the file (${e instanceof InputFileError ? (e.code ?? e.reason) : 'unknown error'})`);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      if (shouldStop()) throw new ParseStoppedError(file, 0);
-      const buf = Buffer.allocUnsafe(1 << 20);
-      let n: number;
-      try {
-        n = readSync(fd, buf, 0, buf.length, null);
-      } catch (e) {
-        throw new HistoryParseError(file, 0, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`);
-      }
-      if (n === 0) break;
-      total += n;
-      if (total > MAX_HISTORY_BYTES) throw new HistoryParseError(file, 0, `cannot read the file (it is larger than ${MAX_HISTORY_BYTES} bytes, the most one string can hold)`);
-      chunks.push(n === buf.length ? buf : buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (shouldStop()) throw new ParseStoppedError(file, 0);
-  return text;
 }
 
 export interface ExpectedRow {

@@ -53,18 +53,27 @@ export function openInput(file: string, what: string): { fd: number; stat: Stats
   return { fd, stat };
 }
 
+/** How readInputText reads one input, when not as a repro file or regression list is read. */
+export interface ReadInputOptions {
+  /** Why a file over `maxBytes` is refused (default: more than detsim ever writes). */
+  tooBigReason?: string;
+  /** Called before each megabyte is read and once after the last (a caller that may stop a long read throws from it). */
+  beforeRead?: () => void;
+}
+
 /**
  * Reads `file` whole as UTF-8, at most `maxBytes` (a pipe is read until it passes them). A larger
  * one is an InputFileError, found before it is read when its size is known.
  */
-export function readInputText(file: string, what: string, maxBytes = MAX_INPUT_BYTES): string {
+export function readInputText(file: string, what: string, maxBytes = MAX_INPUT_BYTES, opts: ReadInputOptions = {}): string {
   const { fd, stat } = openInput(file, what);
-  const tooBig = (): InputFileError => new InputFileError(what, file, `it is larger than ${mb(maxBytes)}, more than detsim ever writes (is it the right file?)`);
+  const tooBig = (): InputFileError => new InputFileError(what, file, opts.tooBigReason ?? `it is larger than ${mb(maxBytes)}, more than detsim ever writes (is it the right file?)`);
   try {
     if (stat.isFile() && stat.size > maxBytes) throw tooBig();
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
+      opts.beforeRead?.();
       const buf = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total));
       let n: number;
       try {
@@ -77,7 +86,9 @@ export function readInputText(file: string, what: string, maxBytes = MAX_INPUT_B
       if (total > maxBytes) throw tooBig();
       chunks.push(n === buf.length ? buf : buf.subarray(0, n));
     }
-    return Buffer.concat(chunks, total).toString('utf8');
+    const text = Buffer.concat(chunks, total).toString('utf8');
+    opts.beforeRead?.();
+    return text;
   } finally {
     closeSync(fd);
   }
