@@ -395,7 +395,6 @@ function isThenable(v: unknown): boolean {
   return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
-/** A check's wrong return value, named without calling into it (its toString may throw). */
 /**
  * A liveness check's answer as the runner uses it: `true`, or why not (a string). A promise can
  * never become `true` (the check is polled, it cannot wait), so it fails the run now, as a safety
@@ -411,6 +410,7 @@ function livenessAnswer(w: World, name: string, r: unknown): true | string | nul
   return null;
 }
 
+/** A check's wrong return value, named without calling into it (its toString may throw). */
 function describeReturn(v: unknown): string {
   if (typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint') return `${typeof v} ${String(v)}`;
   if (typeof v !== 'object' || v === null) return `a ${typeof v}`;
