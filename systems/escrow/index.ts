@@ -29,7 +29,6 @@ export {
   reservationError,
   durableReservations,
   sharedClosedCount,
-  sharedClosedPrefix,
   type DurableReservations,
   type HoldPolicy,
   type Reservation,

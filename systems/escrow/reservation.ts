@@ -142,31 +142,6 @@ export interface ReservationBugs {
   readonly reaperReturnsConfirmed?: boolean;
 }
 
-/** Where an array made by `ReservationTable.durable()` came from: its table, when, and its closed prefix. */
-interface DurableOrigin {
-  readonly table: ReservationTable;
-  /** Counts the table's `durable()` calls: a later list has a larger one. */
-  readonly seq: number;
-  /** Positions below this hold closed (frozen) reservations, the table's own objects. */
-  readonly closedPrefix: number;
-}
-
-const originOf = new WeakMap<readonly Reservation[], DurableOrigin>();
-
-/**
- * How many leading positions of `earlier` hold the very same (frozen, closed) objects in `later`,
- * known without looking at them: both lists made by `durable()` of one table, `earlier` first.
- * A table's list only grows and a closed reservation never changes or moves, so the closed prefix
- * of an earlier list is shared by every later one. 0 when unknown (a list read from a disk, or
- * from another table, or made after `later`): the caller then compares every position.
- */
-export function sharedClosedPrefix(earlier: readonly Reservation[], later: readonly Reservation[]): number {
-  const a = originOf.get(earlier);
-  const b = originOf.get(later);
-  if (a === undefined || b === undefined || a.table !== b.table || a.seq > b.seq) return 0;
-  return Math.min(a.closedPrefix, later.length);
-}
-
 /**
  * A durable reservation list read in place: position i is `closed[i]` below `closedCount`, else
  * `open[i - closedCount]`. For a state made by `ReservationTable.durable()`, `closed` is the
@@ -232,8 +207,6 @@ export class ReservationTable {
    * `durable()` shares them across writes instead of copying the whole history on every write.
    */
   private closedPrefix = 0;
-  /** `durable()` calls so far (see `sharedClosedPrefix`). */
-  private durableSeq = 0;
   /** Tokens per state, kept up to date by insert and setState (every step reads them, often). */
   private readonly sums: Record<ReservationState, number> = { pending: 0, held: 0, confirmed: 0, expired: 0, cancelled: 0 };
 
@@ -441,7 +414,6 @@ export class ReservationTable {
       const r = this.order[i]!;
       open.push(Object.isFrozen(r) ? r : { ...r });
     }
-    const origin: DurableOrigin = { table: this, seq: ++this.durableSeq, closedPrefix: closedCount };
     let list: Reservation[] | null = null;
     const d: ReservationTableDurable = {
       // Built once, on first read, from the shared prefix and this state's copies: the same list
@@ -450,7 +422,6 @@ export class ReservationTable {
         if (list === null) {
           list = closed.slice(0, closedCount);
           for (const r of open) list.push(r);
-          originOf.set(list, origin);
         }
         return list;
       },
