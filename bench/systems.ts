@@ -313,12 +313,11 @@ export interface LongHorizonFigure {
  * (bench/long-horizon-child.ts): run after the loaded store and every other family in the bench's
  * process, crdt's 10L runs took 1.8x what they take in a fresh one (2,700 against 1,490 ms: the
  * bench process's heap, not the code; linearity 1.63 there, 1.16 fresh, on two trees alike), and a
- * figure that moves with what ran before it says nothing about the code. `inProcess` runs them here
- * instead (the child itself does).
+ * figure that moves with what ran before it says nothing about the code.
  */
-export function benchLongHorizon(cases: readonly LinearityCase[], inProcess = false): Record<string, LongHorizonFigure | { error: string }> {
+export function benchLongHorizon(cases: readonly LinearityCase[]): Record<string, LongHorizonFigure | { error: string }> {
   const out: Record<string, LongHorizonFigure | { error: string }> = {};
-  for (const c of cases) out[c.name] = inProcess ? longHorizonFigure(c) : longHorizonChild(c.name, c.long);
+  for (const c of cases) out[c.name] = longHorizonChild(c.name, c.long);
   return out;
 }
 
@@ -356,16 +355,24 @@ export function longHorizonFigure(c: LinearityCase): LongHorizonFigure {
 
 /** One family's long-horizon figure from a fresh child process (`length`: its L), or what went wrong. */
 export function longHorizonChild(family: string, length: number): LongHorizonFigure | { error: string } {
-  // The child next to this module: TypeScript through tsx, or its compiled twin (as memoryRun).
+  const r = childJson('long-horizon-child', [family, String(length)]);
+  return 'error' in r ? { error: `long-horizon child for ${family} ${r.error}` } : (r as unknown as LongHorizonFigure);
+}
+
+/**
+ * Runs bench/<name> (TypeScript through tsx, or its compiled twin beside this module) with `args`
+ * in a process of its own and parses the last line it prints as JSON, or says what went wrong.
+ */
+function childJson(name: string, args: readonly string[]): Record<string, unknown> | { error: string } {
   const here = fileURLToPath(import.meta.url);
-  const child = path.join(path.dirname(here), here.endsWith('.ts') ? 'long-horizon-child.ts' : 'long-horizon-child.js');
-  const args = here.endsWith('.ts') ? ['--import', 'tsx', child, family, String(length)] : [child, family, String(length)];
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 });
+  const child = path.join(path.dirname(here), here.endsWith('.ts') ? `${name}.ts` : `${name}.js`);
+  const argv = here.endsWith('.ts') ? ['--import', 'tsx', child, ...args] : [child, ...args];
+  const r = spawnSync(process.execPath, argv, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 });
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
   try {
-    return JSON.parse(line) as LongHorizonFigure;
+    return JSON.parse(line) as Record<string, unknown>;
   } catch {
-    return { error: `long-horizon child for ${family} exited ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}` };
+    return { error: `exited ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}` };
   }
 }
 
@@ -391,18 +398,8 @@ export function benchMemory(quick: boolean, memory: boolean, runs: readonly ('ra
 
 /** One memory run in a child process: its JSON line, or what went wrong. */
 export function memoryRun(which: 'raft' | 'broadcast', durationS?: number): Record<string, unknown> {
-  // The child next to this module: TypeScript through tsx, or its compiled twin.
-  const here = fileURLToPath(import.meta.url);
-  const child = path.join(path.dirname(here), here.endsWith('.ts') ? 'memory-child.ts' : 'memory-child.js');
-  const extra = durationS !== undefined ? [String(durationS)] : [];
-  const args = here.endsWith('.ts') ? ['--import', 'tsx', child, which, ...extra] : [child, which, ...extra];
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 });
-  const line = r.stdout.trim().split('\n').at(-1) ?? '';
-  try {
-    return JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return { error: `child exited ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}` };
-  }
+  const r = childJson('memory-child', [which, ...(durationS !== undefined ? [String(durationS)] : [])]);
+  return 'error' in r ? { error: `child ${r.error}` } : r;
 }
 
 export function benchSystems(clock: Clock, quick: boolean, progress: (msg: string) => void, memory = true): Record<string, unknown> {
